@@ -1,0 +1,5 @@
+"""The subcommands of `clusterbot`, each a module with `register(subparsers)`."""
+
+from . import evaluate, rules
+
+COMMANDS = [evaluate, rules]

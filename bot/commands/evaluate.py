@@ -1,0 +1,78 @@
+"""`clusterbot evaluate FILE...`: batch screening of clusters against the chosen measures."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+from bot.clock import Clock
+from bot.inputs import InputError, read_clusters
+from dialogs.reports import CSV_HEADER, evaluation_csv_row, evaluation_json, markdown_report, verdict_table
+from engine import Profile, evaluate_many
+from locales.explain import fact_error_text
+
+from .common import add_common, date_arg
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("evaluate", help="evaluate clusters (JSON, JSON Lines or CSV) against the measures",
+                              description="Evaluate clusters against the measures. FILE is a JSON object, a JSON "
+                                          "array, JSON Lines or CSV (series as columns such as total_output.2024), "
+                                          "or - for standard input. Exit status: 0 done, 1 some values were "
+                                          "refused (they count as unknown), 2 unreadable input.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    add_common(p)
+    p.add_argument("--format", "-f", choices=["json", "table", "markdown", "csv"], default="json")
+    p.add_argument("--on", type=date_arg, default=None, metavar="YYYY-MM-DD",
+                   help="evaluate as on this date (default: today, Asia/Shanghai)")
+    p.set_defaults(run=run)
+
+
+def run(args, stdout=None, stderr=None, stdin=None) -> int:
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    on = args.on or Clock().today()
+    rulesets, lang, fmt = args.jurisdiction, args.lang, args.format
+    try:
+        # Read every file first: a malformed one stops the run before anything is printed.
+        clusters = list(read_clusters(args.files, stdin))
+    except InputError as exc:
+        print(f"clusterbot evaluate: {exc}", file=err)
+        return 2
+    refused = False
+    for cluster in clusters:
+        for error in cluster.errors:
+            refused = True
+            print(fact_error_text(error, cluster.name, lang), file=err)
+    evaluated = ((c.name, evaluate_many(Profile(c.facts), rulesets, on)) for c in clusters)
+    WRITERS[fmt](evaluated, lang, out)
+    return 1 if refused else 0
+
+
+def _write_json(evaluated, lang, out) -> None:
+    """A JSON array streamed one object at a time: a large batch never sits in memory twice."""
+    first = True
+    for name, evaluations in evaluated:
+        for ev in evaluations:
+            text = json.dumps(evaluation_json(name, ev, lang), ensure_ascii=False, indent=2)
+            out.write(("[\n" if first else ",\n") + text)
+            first = False
+    out.write("[]\n" if first else "\n]\n")
+
+
+def _write_csv(evaluated, lang, out) -> None:
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for name, evaluations in evaluated:
+        writer.writerows(evaluation_csv_row(name, ev, lang) for ev in evaluations)
+
+
+def _write_table(evaluated, lang, out) -> None:
+    out.write(verdict_table(list(evaluated), lang) + "\n")
+
+
+def _write_markdown(evaluated, lang, out) -> None:
+    out.write("\n---\n\n".join(markdown_report(name, evaluations, lang) for name, evaluations in evaluated))
+
+
+WRITERS = {"json": _write_json, "csv": _write_csv, "table": _write_table, "markdown": _write_markdown}

@@ -1,0 +1,22 @@
+"""`clusterbot rules`: the criteria of each measure with their thresholds side by side."""
+
+from __future__ import annotations
+
+import sys
+
+from dialogs.compare import criteria_side_by_side
+
+from .common import add_common
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("rules", help="the criteria of the measures, side by side")
+    add_common(p)
+    p.add_argument("--format", "-f", choices=["table", "markdown"], default="table")
+    p.set_defaults(run=run)
+
+
+def run(args, stdout=None) -> int:
+    out = stdout or sys.stdout
+    out.write(criteria_side_by_side(args.jurisdiction, args.lang, args.format) + "\n")
+    return 0

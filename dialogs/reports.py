@@ -1,0 +1,125 @@
+"""Evaluations rendered for people and programs: the JSON of facts.md, a CSV row, a terminal
+table with the measures side by side, and the markdown pre-screening report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+from engine import FAIL, UNKNOWN, WARNING, catalogue
+from engine.evaluate import Evaluation
+from locales import fmt_date, render, t
+from locales.explain import explain, label, notice_text, value_text
+
+
+def evaluation_json(cluster: str, ev: Evaluation, lang: str) -> dict:
+    """One (cluster, jurisdiction) object, exactly the shape of facts.md."""
+    return {
+        "cluster": cluster,
+        "jurisdiction": ev.ruleset.jurisdiction,
+        "ruleset": ev.ruleset.id,
+        "verdict": ev.verdict,
+        "criteria": [
+            {
+                "id": r.criterion.id,
+                "status": r.status,
+                "citation": r.criterion.citation,
+                "article_text": r.criterion.article_text,
+                "explanation": explain(r, lang),
+                "values": r.values,
+            }
+            for r in ev.results
+        ],
+        "notices": [notice_text(n, ev.ruleset, lang) for n in ev.notices],
+    }
+
+
+CSV_HEADER = ["cluster", "jurisdiction", "ruleset", "verdict", "failed", "unknown", "warnings", "notices"]
+
+
+def evaluation_csv_row(cluster: str, ev: Evaluation, lang: str) -> list[str]:
+    """A summary row for batch screening: which criteria failed, are unknown or warn."""
+
+    def ids(status: str) -> str:
+        return "; ".join(f"{r.criterion.id} {r.criterion.citation}" for r in ev.results if r.status == status)
+
+    return [cluster, ev.ruleset.jurisdiction, ev.ruleset.id, ev.verdict, ids(FAIL), ids(UNKNOWN),
+            ids(WARNING), " ".join(notice_text(n, ev.ruleset, lang) for n in ev.notices)]
+
+
+def text_width(text: str) -> int:
+    """Columns a string takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - text_width(text))
+
+
+def verdict_table(clusters: list[tuple[str, list[Evaluation]]], lang: str) -> str:
+    """The verdicts of each cluster side by side, then each failure with its citation."""
+    if not clusters:
+        return ""
+    rulesets = [ev.ruleset for ev in clusters[0][1]]
+    heads = [t(lang, "report.cluster")] + [r.short.get(lang) for r in rulesets]
+    rows = [[name] + [t(lang, f"verdict.{ev.verdict}") for ev in evs] for name, evs in clusters]
+    widths = [max(text_width(row[i]) for row in [heads] + rows) + 2 for i in range(len(heads))]
+    lines = ["".join(pad(cell, w) for cell, w in zip(heads, widths)).rstrip(),
+             "".join("-" * (w - 2) + "  " for w in widths).rstrip()]
+    for (name, evs), row in zip(clusters, rows):
+        lines.append("".join(pad(cell, w) for cell, w in zip(row, widths)).rstrip())
+        for ev in evs:
+            measure = ev.ruleset.short.get(lang)
+            for r in ev.results:
+                if r.status in (FAIL, WARNING):
+                    lines.append("  " + t(lang, "report.table_item", measure=measure,
+                                          status=t(lang, f"status.{r.status}"), citation=r.criterion.citation,
+                                          text=r.criterion.article_text))
+            unknown = ev.statuses.count(UNKNOWN)
+            if unknown:
+                lines.append("  " + t(lang, "report.table_unknown", measure=measure, count=unknown))
+            for n in ev.notices:
+                lines.append("  " + t(lang, "report.table_notice", text=notice_text(n, ev.ruleset, lang)))
+    return "\n".join(lines)
+
+
+def _criterion_items(ev: Evaluation, status: str, lang: str) -> list[dict]:
+    return [
+        {"id": r.criterion.id, "citation": r.criterion.citation, "article_text": r.criterion.article_text,
+         "explanation": explain(r, lang)}
+        for r in ev.results if r.status == status
+    ]
+
+
+def report_context(cluster: str, evaluations: list[Evaluation], lang: str,
+                   answers: dict | None = None) -> dict:
+    """What the markdown report shows: per measure the verdict, then each failed, unknown and
+    warning criterion with its citation, the verbatim article and the figures compared."""
+    cat = catalogue()
+    on = evaluations[0].on if evaluations else dt.date.today()
+    measures = []
+    for ev in evaluations:
+        r = ev.ruleset
+        measures.append({
+            "short": r.short.get(lang), "title": r.title.get(lang), "document": r.document,
+            "ruleset": r.id, "version": r.version, "verdict": ev.verdict,
+            "verdict_text": t(lang, f"verdict.{ev.verdict}"),
+            "counts": {s: ev.statuses.count(s) for s in ("pass", "fail", "unknown", "warning", "not_applicable")},
+            "failed": _criterion_items(ev, FAIL, lang),
+            "unknown": _criterion_items(ev, UNKNOWN, lang),
+            "warnings": _criterion_items(ev, WARNING, lang),
+            "notices": [notice_text(n, r, lang) for n in ev.notices],
+        })
+    answer_rows = []
+    if answers is not None:
+        for fact_id in cat.facts:
+            if fact_id in answers:
+                answer_rows.append({"id": fact_id, "label": label(fact_id, lang),
+                                    "value": value_text(fact_id, answers[fact_id], lang)})
+    return {"cluster": cluster, "on": fmt_date(on, lang), "measures": measures,
+            "answers": answer_rows, "with_answers": answers is not None}
+
+
+def markdown_report(cluster: str, evaluations: list[Evaluation], lang: str,
+                    answers: dict | None = None) -> str:
+    return render(lang, "report.md.j2", **report_context(cluster, evaluations, lang, answers)) + "\n"

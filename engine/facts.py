@@ -1,0 +1,294 @@
+"""The fact catalogue (facts.yaml) and the validation of a cluster's answers against it.
+
+A cluster's answers are one JSON object, fact id -> value (../shared/contracts/facts.md).
+`validate_facts` keeps every valid value and reports every invalid one as a `FactError`,
+so one bad field never hides the rest: that fact simply counts as unknown.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import ConfigDict, Field, Strict, StrictBool, TypeAdapter, ValidationError
+from typing_extensions import NotRequired, TypedDict
+
+DATA_DIR = Path(__file__).parent
+FACT_TYPES = ("number", "count", "bool", "level", "rank", "series", "rate", "trend")
+# Keys of an input object that are not facts.
+META_KEYS = ("name",)
+YEAR_RE = re.compile(r"^(19|20)\d\d$")
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    type: str
+    group: str
+    zh: str
+    en: str
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+    derive: dict | None = None
+    short: dict | None = None  # a short label where the full one is long: {zh:, en:}
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def short_label(self, lang: str) -> str:
+        return self.short[lang] if self.short else self.label(lang)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    facts: dict[str, Fact]
+    groups: list[dict]
+    levels: list[dict]
+    ranks: list[dict]
+    units: dict[str, dict]
+    level_order: dict[str, int] = field(default_factory=dict)
+    rank_order: dict[str, int] = field(default_factory=dict)
+
+    def __getitem__(self, fact_id: str) -> Fact:
+        return self.facts[fact_id]
+
+    def nearest(self, unknown_id: str) -> str | None:
+        """The fact id most like a mistyped one, for 'did you mean'."""
+        found = difflib.get_close_matches(unknown_id, list(self.facts) + list(META_KEYS), n=1, cutoff=0.5)
+        return found[0] if found else None
+
+    def option_label(self, kind: str, value: str, lang: str) -> str:
+        for item in self.levels if kind == "level" else self.ranks:
+            if item["id"] == value:
+                return item[lang]
+        return value
+
+    def unit_label(self, fact_id: str, lang: str) -> str:
+        unit = self.facts[fact_id].unit
+        return self.units[unit][lang] if unit else ""
+
+    def gap_unit_label(self, fact_id: str, lang: str) -> str:
+        """The unit of a difference: percentage points for a percent."""
+        unit = self.facts[fact_id].unit
+        if not unit:
+            return ""
+        return self.units[unit].get(f"gap_{lang}", self.units[unit][lang])
+
+    @cached_property
+    def yearly(self) -> list[str]:
+        """The facts that may be given year by year."""
+        return [f.id for f in self.facts.values() if f.type in ("series", "rate", "trend")]
+
+    @cached_property
+    def derived(self) -> list[Fact]:
+        return [f for f in self.facts.values() if f.derive]
+
+    @cached_property
+    def field_adapters(self) -> dict[str, TypeAdapter]:
+        return {f.id: TypeAdapter(_annotation(f, self)) for f in self.facts.values()}
+
+    @cached_property
+    def adapter(self) -> TypeAdapter:
+        """The validator of a whole input object in exact JSON types; unknown keys refused."""
+        fields = {f.id: NotRequired[_annotation(f, self)] for f in self.facts.values()}
+        fields["name"] = NotRequired[Union[str, int]]
+        shape = TypedDict("ClusterFacts", fields, total=False)
+        shape.__pydantic_config__ = ConfigDict(extra="forbid")
+        return TypeAdapter(shape)
+
+
+def load_catalogue(path: Path = DATA_DIR / "facts.yaml") -> Catalogue:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    facts = {}
+    for raw in data["facts"]:
+        fact = Fact(**raw)
+        if fact.type not in FACT_TYPES:
+            raise ValueError(f"fact {fact.id}: unknown type {fact.type}")
+        facts[fact.id] = fact
+    return Catalogue(
+        facts=facts,
+        groups=data["groups"],
+        levels=data["levels"],
+        ranks=data["ranks"],
+        units=data["units"],
+        level_order={item["id"]: i for i, item in enumerate(data["levels"])},
+        rank_order={item["id"]: i for i, item in enumerate(data["ranks"])},
+    )
+
+
+# --- value types -------------------------------------------------------------------------
+# Each fact's type is one strict pydantic annotation: exact JSON types and the fact's bounds.
+# Input written by people (CSV cells, 是/否, 较大, "45", full-width digits) is first turned
+# into those JSON types by `_normalise`, then validated by the same annotation.
+
+_BOOL_WORDS = {
+    "是": True, "有": True, "true": True, "yes": True, "y": True, "1": True, "√": True,
+    "否": False, "无": False, "没有": False, "false": False, "no": False, "n": False, "0": False,
+}
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－：％", "0123456789.,-:%")
+
+
+def _annotation(fact: Fact, cat: Catalogue):
+    """The pydantic type of one fact: its JSON form plus its bounds."""
+    bounded = Annotated[float, Strict(), Field(ge=fact.min, le=fact.max, allow_inf_nan=False)]
+    year = Annotated[str, Strict(), Field(pattern=YEAR_RE.pattern)]
+    series = Annotated[dict[year, bounded], Field(min_length=1)]
+    return {
+        "number": bounded,
+        "count": Annotated[int, Strict(), Field(ge=0)],
+        "bool": StrictBool,
+        "level": Literal[tuple(cat.level_order)],
+        "rank": Literal[tuple(cat.rank_order)],
+        "series": series,
+        "rate": Union[bounded, series],
+        "trend": Union[StrictBool, series],
+    }[fact.type]
+
+
+def _normalise(fact: Fact, value: Any, cat: Catalogue) -> Any:
+    """Turn what a person or a CSV cell writes into the fact's JSON form, where it is clear."""
+    if isinstance(value, str):
+        text = value.strip().translate(_FULL_WIDTH)
+        if fact.type in ("bool", "trend") and text.lower() in _BOOL_WORDS:
+            return _BOOL_WORDS[text.lower()]
+        if fact.type in ("level", "rank"):
+            for item in cat.levels if fact.type == "level" else cat.ranks:
+                if text.lower() in (item["id"], item["zh"], item["en"].lower()):
+                    return item["id"]
+            return value
+        if fact.type in ("number", "count", "rate"):
+            try:
+                value = float(text.rstrip("%"))
+            except ValueError:
+                return value
+    if isinstance(value, float) and fact.type == "count" and value.is_integer():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and fact.type in ("bool", "trend") and value in (0, 1):
+        return bool(value)
+    if isinstance(value, dict) and fact.type in ("series", "rate", "trend"):
+        out = {}
+        for year, amount in value.items():
+            if isinstance(amount, str):
+                try:
+                    amount = float(amount.strip().translate(_FULL_WIDTH).rstrip("%"))
+                except ValueError:
+                    pass
+            out[str(year).strip()] = amount
+        return out
+    return value
+
+
+# --- validation --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FactError:
+    """One refused value: which fact, what was given, and why (a code the locales explain)."""
+
+    fact: str
+    value: Any
+    code: str  # type | range | year | unknown_fact | empty
+    suggestion: str | None = None
+
+
+def validate_facts(raw: dict, cat: Catalogue) -> tuple[dict, list[FactError]]:
+    """Split an input object into valid facts (typed, JSON-shaped) and errors, field by field.
+    An object already in exact JSON types is validated in one pydantic call."""
+    try:
+        facts = cat.adapter.validate_python(raw)
+    except ValidationError:
+        return _validate_each(raw, cat)
+    for key in META_KEYS:
+        facts.pop(key, None)
+    return facts, []
+
+
+def validate_json(text: str | bytes, cat: Catalogue) -> tuple[dict, dict, list[FactError]]:
+    """Parse and validate one JSON object: (the object as read, its facts, its errors).
+    Raises ValueError (json.JSONDecodeError) for malformed JSON, TypeError for a non-object."""
+    try:
+        facts = cat.adapter.validate_json(text)
+    except ValidationError:
+        raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise TypeError(type(raw).__name__) from None
+        facts, errors = _validate_each(raw, cat)
+        return raw, facts, errors
+    meta = {key: facts.pop(key) for key in META_KEYS if key in facts}
+    return meta, facts, []
+
+
+def _validate_each(raw: dict, cat: Catalogue) -> tuple[dict, list[FactError]]:
+    facts, errors = {}, []
+    for key, value in raw.items():
+        if key in META_KEYS:
+            continue
+        spec = cat.facts.get(key)
+        if spec is None:
+            errors.append(FactError(key, value, "unknown_fact", cat.nearest(key)))
+            continue
+        if value is None or value == "":
+            continue  # not answered
+        try:
+            facts[key] = cat.field_adapters[key].validate_python(_normalise(spec, value, cat))
+        except ValidationError as exc:
+            errors.append(FactError(key, value, _error_code(exc.errors())))
+    return facts, errors
+
+
+def _error_code(errors: list[dict]) -> str:
+    kinds = {e["type"] for e in errors}
+    if any("[key]" in map(str, e["loc"]) for e in errors):
+        return "year"
+    if kinds & {"greater_than_equal", "less_than_equal", "finite_number"}:
+        return "range"
+    if "too_short" in kinds:
+        return "empty"
+    return "type"
+
+
+# --- derived figures ---------------------------------------------------------------------
+
+_CENT = Decimal("0.01")
+
+
+def round2(value: float) -> float:
+    """Half-up to 2 decimals, as the application form's 填报说明 requires (保留小数点后2位)."""
+    return float(Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
+def latest_three(series: dict) -> list[tuple[int, float]] | None:
+    """近三年: the three latest years present, oldest first; None with fewer than three."""
+    if len(series) < 3:
+        return None
+    years = sorted(series)[-3:]  # keys are validated four-digit years: text order is year order
+    return [(int(y), series[y]) for y in years]
+
+
+def average_rate(value) -> float | None:
+    """A rate given as a number is already the three-year average; a series of annual rates
+    is averaged geometrically over its three latest years (fewer than three: unknown)."""
+    if not isinstance(value, dict):
+        return value
+    years = latest_three(value)
+    if years is None:
+        return None
+    product = 1.0
+    for _, rate in years:
+        product *= 1 + rate / 100
+    if product <= 0:
+        return -100.0
+    return round2((product ** (1 / 3) - 1) * 100)
+
+
+def per_10k(patents: int, employees: int) -> float | None:
+    if not employees:
+        return None
+    return round2(patents / employees * 10000)

@@ -1,0 +1,280 @@
+"""Rulesets as data: one YAML file per measure in rulesets/, loaded whole and validated.
+
+A criterion carries its citation, the verbatim article text and one check. A check is a
+small named kind (threshold, every_year, sum, any_of, declared, ...) whose parameters sit
+beside the text they come from. The comparison word is kept as written (高于, 不低于, ...)
+and turned into an operator here, in one table, so a reviewer can see that 高于 became `>`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .facts import Catalogue, load_catalogue
+
+RULESET_DIR = Path(__file__).parent / "rulesets"
+SOURCE_DIR = Path(__file__).parent / "sources"
+
+# The comparison words of Chinese legal drafting, read literally (facts.md):
+# 以上、以下、不低于、不少于、不超过、至少 include the number; 高于、低于、超过、不满 exclude it.
+# 一般不超过 is a soft limit: exceeding it is a warning for the reviewers, not a failure.
+WORDS: dict[str, tuple[str, bool]] = {
+    "以上": (">=", False),
+    "不低于": (">=", False),
+    "不少于": (">=", False),
+    "至少": (">=", False),
+    "高于": (">", False),
+    "超过": (">", False),
+    "以下": ("<=", False),
+    "不超过": ("<=", False),
+    "低于": ("<", False),
+    "不满": ("<", False),
+    "一般不超过": ("<=", True),
+}
+JURISDICTIONS = ("national", "jiangsu", "guangdong", "shaanxi")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Model):
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class ThresholdCheck(_Model):
+    """A number (or a rate's average, or a derived figure) against a threshold."""
+    kind: Literal["threshold"]
+    fact: str
+    word: str
+    value: float
+
+
+class EveryYearCheck(_Model):
+    """Every one of the three latest years of a series against a threshold (近三年…均)."""
+    kind: Literal["every_year"]
+    fact: str
+    word: str
+    value: float
+
+
+class SumCheck(_Model):
+    """The sum of several counts against a threshold (企业合计不少于…家)."""
+    kind: Literal["sum"]
+    facts: list[str]
+    word: str
+    value: float
+
+
+class DeclaredCheck(_Model):
+    """A yes/no the applicant declares; `declared` must be yes, `declared_not` must be no."""
+    kind: Literal["declared", "declared_not"]
+    fact: str
+
+
+class PreferredCheck(_Model):
+    """A preference of the measure (重点支持): no gives a warning, never a failure."""
+    kind: Literal["preferred"]
+    fact: str
+
+
+class RankCheck(_Model):
+    kind: Literal["rank_at_least"]
+    fact: str
+    rank: str
+
+
+class LevelCheck(_Model):
+    """The worst incident must stay below `bound`; from `warn_from` on it is a warning."""
+    kind: Literal["level_below"]
+    fact: str
+    bound: str
+    warn_from: Optional[str] = None
+    warn_citation: Optional[str] = None
+    warn_text: Optional[str] = None
+
+
+class FallingCheck(_Model):
+    """持续下降: each of the three latest years strictly below the one before."""
+    kind: Literal["falling"]
+    fact: str
+
+
+class AnyOfCheck(_Model):
+    kind: Literal["any_of"]
+    checks: list["Check"]
+
+
+Check = Annotated[
+    Union[ThresholdCheck, EveryYearCheck, SumCheck, DeclaredCheck, PreferredCheck,
+          RankCheck, LevelCheck, FallingCheck, AnyOfCheck],
+    Field(discriminator="kind"),
+]
+AnyOfCheck.model_rebuild()
+
+
+def check_facts(check) -> list[str]:
+    """The fact ids a check reads, in order."""
+    if isinstance(check, AnyOfCheck):
+        return [f for sub in check.checks for f in check_facts(sub)]
+    if isinstance(check, SumCheck):
+        return list(check.facts)
+    return [check.fact]
+
+
+class Criterion(_Model):
+    id: str
+    citation: str
+    article_text: str
+    check: Check
+    applies_if: Optional[str] = None
+    exclusion: bool = False  # a 不存在下列情形 item: the text names what must NOT be the case
+    reading: Optional[Text] = None
+
+    @property
+    def facts(self) -> list[str]:
+        found = ([self.applies_if] if self.applies_if else []) + check_facts(self.check)
+        return list(dict.fromkeys(found))
+
+
+class Term(_Model):
+    from_: dt.date = Field(alias="from")
+    years: Optional[int] = None
+    citation: str
+    article_text: str
+
+    @property
+    def last_day(self) -> dt.date | None:
+        """The last day the measure is in force: N years counted from its first day."""
+        if self.years is None:
+            return None
+        return add_years(self.from_, self.years) - dt.timedelta(days=1)
+
+
+class Quote(_Model):
+    citation: str
+    article_text: str
+
+
+class AnnualReport(Quote):
+    month: int
+    day: int
+    to: Text
+
+
+class Validity(Quote):
+    years: int
+
+
+class Missed(_Model):
+    annual_report: Quote
+    re_review: Quote
+
+
+class Deadlines(_Model):
+    annual_reports: list[AnnualReport]
+    validity: Validity
+    missed: Missed
+    revocation: Quote
+
+
+class Ruleset(_Model):
+    id: str
+    jurisdiction: Literal["national", "jiangsu", "guangdong", "shaanxi"]
+    version: str
+    title: Text
+    short: Text
+    issuer: Text
+    document: str
+    issued: dt.date
+    source: str
+    term: Term
+    deadlines: Deadlines
+    criteria: list[Criterion]
+
+    @model_validator(mode="after")
+    def _unique_ids(self):
+        ids = [c.id for c in self.criteria]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"{self.id}: duplicate criterion ids")
+        return self
+
+    @property
+    def facts(self) -> list[str]:
+        """Every fact this measure reads, in catalogue order is the caller's business."""
+        return list(dict.fromkeys(f for c in self.criteria for f in c.facts))
+
+    def source_text(self) -> str:
+        return (SOURCE_DIR / self.source).read_text(encoding="utf-8")
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` later; 2月29日 becomes 3月1日 in a common year, so that
+    the period still covers whole years (its last day is then 2月28日)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return dt.date(day.year + years, 3, 1)
+
+
+def _validate_against_catalogue(ruleset: Ruleset, cat: Catalogue) -> None:
+    levels, ranks = set(cat.level_order), set(cat.rank_order)
+
+    def walk(check, where):
+        for fact in check_facts(check):
+            if fact not in cat.facts:
+                raise ValueError(f"{where}: unknown fact {fact}")
+        if hasattr(check, "word") and check.word not in WORDS:
+            raise ValueError(f"{where}: unknown comparison word {check.word}")
+        if isinstance(check, LevelCheck) and not {check.bound, check.warn_from or check.bound} <= levels:
+            raise ValueError(f"{where}: unknown level")
+        if isinstance(check, RankCheck) and check.rank not in ranks:
+            raise ValueError(f"{where}: unknown rank")
+        if isinstance(check, AnyOfCheck):
+            for sub in check.checks:
+                walk(sub, where)
+
+    for c in ruleset.criteria:
+        walk(c.check, f"{ruleset.id}/{c.id}")
+        if c.applies_if and cat.facts[c.applies_if].type != "bool":
+            raise ValueError(f"{ruleset.id}/{c.id}: applies_if must name a yes/no fact")
+
+
+@lru_cache(maxsize=None)
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+@lru_cache(maxsize=None)
+def load_rulesets(folder: Path = RULESET_DIR) -> dict[str, Ruleset]:
+    """Every ruleset in the folder, keyed by jurisdiction: a new file needs no registration."""
+    cat = catalogue()
+    found: dict[str, Ruleset] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        ruleset = Ruleset.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        _validate_against_catalogue(ruleset, cat)
+        if ruleset.jurisdiction in found:
+            raise ValueError(f"two rulesets for {ruleset.jurisdiction}")
+        found[ruleset.jurisdiction] = ruleset
+    return {j: found[j] for j in JURISDICTIONS if j in found}
+
+
+def parse_jurisdictions(text: str) -> list[str]:
+    """'all', one name, or a comma list; raises ValueError naming what is accepted."""
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not names or "all" in names:
+        return list(JURISDICTIONS)
+    unknown = [n for n in names if n not in JURISDICTIONS]
+    if unknown:
+        raise ValueError(", ".join(unknown))
+    return list(dict.fromkeys(names))

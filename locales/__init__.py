@@ -1,0 +1,94 @@
+"""Wording of the product, per language: message catalogs (every *.yaml in a language's
+folder, merged) and the jinja2 templates of replies and reports.
+
+Chinese (zh, folder zh_CN) is the default; English (en) the second. Article texts are
+never translated: they stay verbatim data in the rulesets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+import yaml
+
+HERE = Path(__file__).parent
+LANGS = {"zh": "zh_CN", "en": "en"}
+DEFAULT_LANG = "zh"
+
+
+def normalise_lang(lang: str | None) -> str:
+    """'zh', 'zh_CN', 'zh-Hans', '中文' -> 'zh'; 'en', 'en-US', 'English' -> 'en'."""
+    text = (lang or "").strip().lower()
+    if text.startswith("en") or text in ("英文", "英语"):
+        return "en"
+    return DEFAULT_LANG
+
+
+@lru_cache(maxsize=None)
+def messages(lang: str) -> dict[str, str]:
+    """The merged catalog of a language, flattened to dotted keys (explain.threshold)."""
+    folder = HERE / LANGS[lang]
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, node):
+        for key, value in node.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                walk(name, value)
+            else:
+                if name in flat:
+                    raise ValueError(f"{folder}: message {name} defined twice")
+                flat[name] = value
+
+    for path in sorted(folder.glob("*.yaml")):
+        walk("", yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return flat
+
+
+def t(lang: str, key: str, **fields) -> str:
+    """One message, formatted with str.format fields."""
+    text = messages(lang)[key]
+    return text.format(**fields) if fields else text
+
+
+def has(lang: str, key: str) -> bool:
+    return key in messages(lang)
+
+
+def fmt_number(value, decimals: int = 2) -> str:
+    """Figures as the application form writes them: two decimals, integers as integers."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{decimals}f}"
+
+
+def fmt_date(day: dt.date, lang: str) -> str:
+    if lang == "zh":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return day.isoformat()
+
+
+@lru_cache(maxsize=None)
+def environment(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / LANGS[lang]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        autoescape=False,  # replies are plain text; each channel escapes for its own markup
+    )
+    env.globals["t"] = lambda key, **kw: t(lang, key, **kw)
+    env.globals["lang"] = lang
+    env.filters["num"] = fmt_number
+    env.filters["date"] = lambda day: fmt_date(day, lang)
+    return env
+
+
+def render(lang: str, template: str, **context) -> str:
+    return environment(lang).get_template(template).render(**context).strip("\n")

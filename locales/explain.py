@@ -1,0 +1,282 @@
+"""Turn the engine's trace into sentences: what was compared, with the figures, and the
+margin. One function per check kind, in the user's language."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine import NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
+from engine.evaluate import CriterionResult, Notice, Outcome
+from engine.facts import Fact, FactError, latest_three
+from engine.rules import Ruleset
+
+from . import fmt_date, fmt_number, t
+
+
+def label(fact_id: str, lang: str) -> str:
+    return catalogue()[fact_id].label(lang)
+
+
+def _join(lang: str, items) -> str:
+    return t(lang, "list_sep").join(items)
+
+
+def _space(lang: str) -> str:
+    return " " if lang == "en" else ""
+
+
+def _plain(number: float) -> str:
+    """A threshold as the article writes it: 40, not 40.00."""
+    return str(int(number)) if float(number).is_integer() else fmt_number(number)
+
+
+def _unit(fact_id: str, lang: str, gap: bool = False) -> str:
+    """A unit as it follows a figure: 亿元 and % right after it; 'km²' after a space."""
+    cat = catalogue()
+    unit = cat.gap_unit_label(fact_id, lang) if gap else cat.unit_label(fact_id, lang)
+    if lang == "zh" or not unit or unit == "%":
+        return unit
+    return " " + unit
+
+
+def _requirement(word: str, threshold: float, unit: str, lang: str) -> str:
+    """条文要求 … as Chinese writes it: 在40亿元以上, but 不低于70%."""
+    key = "explain.requirement_after" if word in ("以上", "以下") else "explain.requirement"
+    op, _ = WORDS[word]
+    return t(lang, key, word=word, threshold=_plain(threshold), unit=unit, op=t(lang, f"op.{op}"))
+
+
+def _years_text(fact_id: str, years, lang: str) -> str:
+    unit = _unit(fact_id, lang)
+    return _join(lang, (t(lang, "value.year_item", year=y, value=fmt_number(v), unit=unit) for y, v in years))
+
+
+def value_text(fact_id: str, value: Any, lang: str) -> str:
+    """A fact's value as a person reads it: 45.00亿元, 是, 较大, 2023年 45.00亿元、…"""
+    cat = catalogue()
+    spec = cat[fact_id]
+    if isinstance(value, bool):
+        return t(lang, "value.bool_true" if value else "value.bool_false")
+    if spec.type in ("level", "rank"):
+        return cat.option_label(spec.type, value, lang)
+    if isinstance(value, dict):
+        return _years_text(fact_id, sorted((int(y), v) for y, v in value.items()), lang)
+    if isinstance(value, (int, float)):
+        return fmt_number(value) + _unit(fact_id, lang)
+    return str(value)
+
+
+def explain(result: CriterionResult, lang: str) -> str:
+    """The explanation of one criterion result: figures compared, margin, reading."""
+    c = result.criterion
+    if result.status == NA:
+        text = t(lang, "explain.not_applicable", label=label(c.applies_if, lang))
+    elif result.status == UNKNOWN and c.applies_if in result.outcome.missing:
+        text = t(lang, "explain.condition_unknown", label=label(c.applies_if, lang))
+    else:
+        text = explain_outcome(result.outcome, lang)
+    parts = [text]
+    if c.exclusion:
+        parts.append(t(lang, "explain.exclusion"))
+    if c.reading:
+        parts.append(t(lang, "explain.reading", text=c.reading.get(lang)))
+    return _space(lang).join(parts)
+
+
+def explain_outcome(o: Outcome, lang: str) -> str:
+    kind = o.check.kind
+    if kind == "any_of":
+        items = [t(lang, "explain.any_of_item", n=i + 1, text=explain_outcome(part, lang))
+                 for i, part in enumerate(o.parts)]
+        return _space(lang).join([t(lang, "explain.any_of"), *items])
+    if kind == "sum":
+        return _sum(o, lang)
+    if o.status == UNKNOWN:
+        return _unknown(o, lang)
+    return _EXPLAINERS[kind](o, lang)
+
+
+def _unknown(o: Outcome, lang: str) -> str:
+    fact = getattr(o.check, "fact", None)
+    if fact and o.observed is not None and catalogue()[fact].type in ("series", "trend"):
+        return t(lang, "explain.unknown_years", label=label(fact, lang))
+    if fact and fact not in o.missing:  # e.g. a rate series with fewer than three years
+        return t(lang, "explain.unknown_years", label=label(fact, lang))
+    return t(lang, "explain.unknown", labels=_join(lang, (label(f, lang) for f in o.missing)))
+
+
+def _comparison_fields(o: Outcome, fact_id: str, lang: str) -> dict:
+    op, _ = WORDS[o.check.word]
+    unit = _unit(fact_id, lang)
+    return dict(label=label(fact_id, lang), unit=unit, word=o.check.word, op=t(lang, f"op.{op}"),
+                threshold=_plain(o.threshold),
+                requirement=_requirement(o.check.word, o.threshold, unit, lang))
+
+
+def _margin_sentence(o: Outcome, fact_id: str, lang: str) -> str:
+    """How far the figure is from the threshold, read with the article's own word."""
+    word = o.check.word
+    op, soft = WORDS[word]
+    unit, gap_unit = _unit(fact_id, lang), _unit(fact_id, lang, gap=True)
+    margin = fmt_number(abs(o.margin)) if isinstance(o.observed, float) else _plain(abs(o.margin))
+    upper = op[0] == "<"
+    if o.margin == 0:
+        if o.status == PASS:
+            return t(lang, "explain.pass_exact", word=word)
+        return t(lang, "explain.fail_exact", word=word, threshold=_plain(o.threshold), unit=unit,
+                 op=t(lang, f"op.{op}"))
+    if o.status == PASS:
+        key = "explain.pass_upper_margin" if upper else "explain.pass_margin"
+    elif soft:
+        key = "explain.warn_upper_margin"
+    else:
+        key = "explain.fail_upper_margin" if upper else "explain.fail_margin"
+    return t(lang, key, margin=margin, gap_unit=gap_unit)
+
+
+def _threshold(o: Outcome, lang: str) -> str:
+    fact_id = o.check.fact
+    fields = _comparison_fields(o, fact_id, lang)
+    observed = fmt_number(o.observed) + ("" if lang == "zh" else fields["unit"])
+    if o.derived:
+        inputs = _join(lang, (f"{label(f, lang)} {v}" for f, v in o.inputs.items()))
+        sentence = t(lang, "explain.threshold_derived", observed=observed, inputs=inputs, **fields)
+    else:
+        sentence = t(lang, "explain.threshold", observed=observed, **fields)
+        if o.inputs:  # annual rates averaged geometrically
+            years = latest_three(o.inputs)
+            sentence = sentence[:-1] + t(lang, "explain.rate_series",
+                                         years=_join(lang, (str(y) for y, _ in years)),
+                                         rates=_join(lang, (f"{fmt_number(v)}%" for _, v in years))) + sentence[-1]
+    return sentence + _space(lang) + _margin_sentence(o, fact_id, lang)
+
+
+def _every_year(o: Outcome, lang: str) -> str:
+    fact_id = o.check.fact
+    op, _ = WORDS[o.check.word]
+    fields = _comparison_fields(o, fact_id, lang)
+    unit, gap_unit = fields["unit"], _unit(fact_id, lang, gap=True)
+    sentence = t(lang, "explain.every_year", years=_years_text(fact_id, o.years, lang), **fields)
+    upper = op[0] == "<"
+    if o.status == PASS and o.margin == 0:
+        return sentence + _space(lang) + t(lang, "explain.every_year_pass_exact", word=o.check.word)
+    if o.status == PASS:
+        key = "explain.every_year_pass_upper" if upper else "explain.every_year_pass"
+        return sentence + _space(lang) + t(lang, key, margin=fmt_number(abs(o.margin)), gap_unit=gap_unit)
+    failing = [(y, v) for y, v in o.years if y in o.failing_years]
+    if all(v == o.threshold for _, v in failing):
+        return sentence + _space(lang) + t(lang, "explain.fail_exact", word=o.check.word,
+                                           threshold=_plain(o.threshold), unit=unit, op=fields["op"])
+    key = "explain.every_year_fail_upper" if upper else "explain.every_year_fail"
+    items = _join(lang, (t(lang, key, year=y, value=fmt_number(v), unit=unit,
+                           margin=fmt_number(round(abs(v - o.threshold), 2)), gap_unit=gap_unit)
+                         for y, v in failing))
+    key = "explain.every_year_warn" if o.status == WARNING else "explain.every_year_short"
+    return sentence + _space(lang) + t(lang, key, items=items)
+
+
+def _sum(o: Outcome, lang: str) -> str:
+    check = o.check
+    op, _ = WORDS[check.word]
+    unit = _unit(check.facts[0], lang)
+    parts = " + ".join(t(lang, "explain.sum_item", label=label(f, lang), value=o.inputs.get(f, "?"))
+                       for f in check.facts)
+    if o.status == UNKNOWN:
+        return parts + _space(lang) + t(lang, "explain.sum_unknown", total=o.observed, unit=unit,
+                                        labels=_join(lang, (label(f, lang) for f in o.missing)))
+    sentence = t(lang, "explain.sum", parts=parts, total=o.observed, unit=unit, word=check.word,
+                 threshold=_plain(check.value), op=t(lang, f"op.{op}"),
+                 requirement=_requirement(check.word, check.value, unit, lang))
+    margin = o.observed - check.value
+    if o.status == PASS:
+        tail = (t(lang, "explain.pass_exact", word=check.word) if margin == 0
+                else t(lang, "explain.pass_margin", margin=_plain(margin), gap_unit=unit))
+    else:
+        tail = t(lang, "explain.fail_margin", margin=_plain(-margin), gap_unit=unit)
+    note = [t(lang, "explain.sum_note")] if len(check.facts) > 1 else []
+    return _space(lang).join([sentence, tail, *note])
+
+
+def _declared(o: Outcome, lang: str) -> str:
+    outcome = "pass" if o.status == PASS else ("warn" if o.status == WARNING else "fail")
+    return t(lang, f"explain.{o.check.kind}_{outcome}", label=label(o.check.fact, lang))
+
+
+def _rank(o: Outcome, lang: str) -> str:
+    fact_id = o.check.fact
+    return t(lang, "explain.rank", label=label(fact_id, lang), value=value_text(fact_id, o.observed, lang),
+             wanted=t(lang, f"explain.rank_wanted_{o.check.rank}")) + t(lang, f"explain.verdict_{o.status}")
+
+
+def _level(o: Outcome, lang: str) -> str:
+    check = o.check
+    cat = catalogue()
+    text = t(lang, "explain.level", label=label(check.fact, lang),
+             value=cat.option_label("level", o.observed, lang),
+             bound=cat.option_label("level", check.bound, lang))
+    if o.status == WARNING:
+        return text + t(lang, "explain.verdict_pass") + _space(lang) + t(
+            lang, "explain.level_warn", citation=check.warn_citation, text=check.warn_text)
+    return text + t(lang, f"explain.verdict_{o.status}")
+
+
+def _falling(o: Outcome, lang: str) -> str:
+    fact_id = o.check.fact
+    if isinstance(o.observed, bool):
+        key = "explain.falling_bool_pass" if o.status == PASS else "explain.falling_bool_fail"
+        return t(lang, key, label=label(fact_id, lang))
+    text = t(lang, "explain.falling_series", label=label(fact_id, lang),
+             years=_years_text(fact_id, o.years, lang))
+    if o.status == PASS:
+        return text + _space(lang) + t(lang, "explain.falling_pass")
+    failing = _join(lang, (str(y) for y in o.failing_years))
+    return text + _space(lang) + t(lang, "explain.falling_fail", years=failing)
+
+
+_EXPLAINERS = {
+    "threshold": _threshold,
+    "every_year": _every_year,
+    "declared": _declared,
+    "declared_not": _declared,
+    "preferred": _declared,
+    "rank_at_least": _rank,
+    "level_below": _level,
+    "falling": _falling,
+}
+
+
+def notice_text(notice: Notice, ruleset: Ruleset, lang: str) -> str:
+    return t(lang, f"notice.{notice.kind}", short=ruleset.short.get(lang), document=ruleset.document,
+             citation=notice.citation, text=notice.article_text, date=fmt_date(notice.date, lang))
+
+
+def expected_text(spec: Fact, lang: str) -> str:
+    """What a fact's value must look like, in words."""
+    unit = catalogue().unit_label(spec.id, lang)
+    unit_hint = t(lang, "expected.unit_hint", unit=unit) if unit else ""
+    if spec.max is not None:
+        number = t(lang, "expected.number_bounded", min=_plain(spec.min), max=_plain(spec.max), unit_hint=unit_hint)
+    else:
+        number = t(lang, "expected.number", min=_plain(spec.min or 0), unit_hint=unit_hint)
+    if spec.type == "number":
+        return number
+    if spec.type == "count":
+        return t(lang, "expected.count", unit=_unit(spec.id, lang))
+    if spec.type in ("series", "rate"):
+        return t(lang, f"expected.{spec.type}", number=number)
+    return t(lang, f"expected.{spec.type}")
+
+
+def fact_error_text(error: FactError, cluster: str, lang: str) -> str:
+    """A refused value, naming the cluster, the fact and what is expected."""
+    if error.code == "unknown_fact":
+        suggestion = t(lang, "fact_error.suggestion", nearest=error.suggestion) if error.suggestion else ""
+        return t(lang, "fact_error.unknown_fact", cluster=cluster, fact=error.fact, suggestion=suggestion)
+    spec = catalogue()[error.fact]
+    expected = expected_text(spec, lang)
+    if error.code == "year":
+        expected += t(lang, "expected.year")
+    shown = f"“{error.value}”" if isinstance(error.value, str) else json.dumps(error.value, ensure_ascii=False)
+    return t(lang, "fact_error.invalid", cluster=cluster, label=spec.label(lang), fact=error.fact,
+             value=shown, expected=expected)
