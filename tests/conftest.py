@@ -1,0 +1,42 @@
+"""Shared fixtures: an eligible cluster to vary, and evaluation helpers."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from engine import catalogue, evaluate, load_rulesets, validate_facts
+
+DATA = Path(__file__).parent / "data"
+ON = dt.date(2024, 6, 1)  # a date when all four measures are in force
+
+
+def eligible_facts() -> dict:
+    """A cluster that meets every criterion of all four measures (tests vary one fact)."""
+    raw = json.loads((DATA / "eligible.json").read_text(encoding="utf-8"))
+    raw.pop("name")
+    return raw
+
+
+def evaluate_with(jurisdiction: str, on: dt.date = ON, drop: tuple = (), **changes):
+    """Evaluate the eligible cluster with some facts changed or dropped."""
+    raw = copy.deepcopy(eligible_facts())
+    raw.update(changes)
+    for fact in drop:
+        raw.pop(fact, None)
+    facts, errors = validate_facts(raw, catalogue())
+    assert not errors, errors
+    return evaluate(facts, load_rulesets()[jurisdiction], on)
+
+
+def status_of(jurisdiction: str, criterion: str, **changes) -> str:
+    return evaluate_with(jurisdiction, **changes).by_id(criterion).status
+
+
+@pytest.fixture
+def eligible():
+    return eligible_facts()

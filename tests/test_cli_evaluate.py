@@ -1,0 +1,140 @@
+"""`clusterbot evaluate` and `clusterbot rules` as a user runs them: a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA, eligible_facts
+
+CRITERION_KEYS = ["id", "status", "citation", "article_text", "explanation", "values"]
+RESULT_KEYS = ["cluster", "jurisdiction", "ruleset", "verdict", "criteria", "notices"]
+
+
+def clusterbot(*args, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).parents[1])
+
+
+def test_json_output_has_exactly_the_contract_shape():
+    run = clusterbot("evaluate", str(DATA / "eligible.json"), "--on", "2024-06-01")
+    assert run.returncode == 0, run.stderr
+    results = json.loads(run.stdout)
+    assert [r["jurisdiction"] for r in results] == ["national", "jiangsu", "guangdong", "shaanxi"]
+    for r in results:
+        assert list(r) == RESULT_KEYS
+        assert r["cluster"] == "示例市示例县精密机械产业集群"
+        assert r["verdict"] == "eligible"
+        assert r["notices"] == []
+        for c in r["criteria"]:
+            assert list(c) == CRITERION_KEYS
+            assert c["status"] in ("pass", "not_applicable")
+
+
+def test_failure_explained_with_margin_and_citation(tmp_path):
+    cluster = dict(eligible_facts(), name="乙", total_output={"2023": 45, "2024": 48, "2025": 38.5})
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(cluster, ensure_ascii=False), encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "jiangsu", "--on", "2024-06-01")
+    (result,) = json.loads(run.stdout)
+    assert result["verdict"] == "not_eligible"
+    (failed,) = [c for c in result["criteria"] if c["status"] == "fail"]
+    assert failed["citation"] == "第六条（二）"
+    assert failed["article_text"] == "近三年，集群总产值每年均在40亿元以上"
+    assert "2025年 38.50亿元，差 1.50亿元" in failed["explanation"]
+    assert failed["values"] == {"total_output": {"2023": 45.0, "2024": 48.0, "2025": 38.5}}
+    run = clusterbot("evaluate", str(path), "-j", "jiangsu", "--on", "2024-06-01", "--lang", "en")
+    (failed,) = [c for c in json.loads(run.stdout)[0]["criteria"] if c["status"] == "fail"]
+    assert "2025: 38.50 hundred million yuan, 1.50 hundred million yuan short" in failed["explanation"]
+
+
+def test_notice_outside_a_measures_term():
+    run = clusterbot("evaluate", str(DATA / "eligible.json"), "-j", "guangdong,shaanxi", "--on", "2026-11-23")
+    results = json.loads(run.stdout)
+    assert "第十九条" in results[0]["notices"][0] and "2026年2月27日" in results[0]["notices"][0]
+    assert "第二十一条" in results[1]["notices"][0] and "2025年4月27日" in results[1]["notices"][0]
+
+
+def test_json_array_json_lines_csv_and_stdin(tmp_path):
+    a = dict(eligible_facts(), name="A")
+    b = dict(eligible_facts(), name="B", iip_rate=10)
+    (tmp_path / "arr.json").write_text(json.dumps([a, b]), encoding="utf-8")
+    (tmp_path / "lines.jsonl").write_text(json.dumps(a) + "\n\n" + json.dumps(b) + "\n", encoding="utf-8")
+    (tmp_path / "rows.csv").write_text(
+        "name,total_output.2023,total_output.2024,total_output.2025,iip_rate,county_level\n"
+        "C,45,48,52,25,是\nD,45,48,39,25,否\n", encoding="utf-8")
+    for name in ("arr.json", "lines.jsonl"):
+        run = clusterbot("evaluate", str(tmp_path / name), "-j", "national", "--on", "2024-06-01")
+        assert [(r["cluster"], r["verdict"]) for r in json.loads(run.stdout)] == [
+            ("A", "eligible"), ("B", "not_eligible")]
+    run = clusterbot("evaluate", str(tmp_path / "rows.csv"), "-j", "national", "--on", "2024-06-01")
+    c, d = json.loads(run.stdout)
+    assert (c["cluster"], c["verdict"], d["verdict"]) == ("C", "undetermined", "not_eligible")
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2024-06-01", stdin=json.dumps(a))
+    assert json.loads(run.stdout)[0]["verdict"] == "eligible"
+    run = clusterbot("evaluate", str(tmp_path / "arr.json"), "-", "-j", "shaanxi", "--on", "2024-06-01",
+                     stdin=json.dumps({"county_level": True}))
+    assert [r["cluster"] for r in json.loads(run.stdout)] == ["A", "B", "2"]
+
+
+def test_table_markdown_and_csv_formats():
+    run = clusterbot("evaluate", str(DATA / "eligible.json"), "-f", "table", "--on", "2024-06-01")
+    assert "国家（工信部）" in run.stdout and "符合条件" in run.stdout
+    run = clusterbot("evaluate", str(DATA / "eligible.json"), "-f", "markdown", "--on", "2024-06-01", "-j", "jiangsu")
+    assert run.stdout.startswith("# 中小企业特色产业集群预审报告") and "苏工信规〔2023〕3号" in run.stdout
+    run = clusterbot("evaluate", str(DATA / "eligible.json"), "-f", "csv", "--on", "2024-06-01")
+    lines = run.stdout.strip().splitlines()
+    assert lines[0].startswith("cluster,jurisdiction,ruleset,verdict") and len(lines) == 5
+
+
+@pytest.mark.parametrize("content,where", [
+    ('{"name": "x",\n "iip_rate": }', ":2: malformed JSON"),
+    ('{"name": "x"}\n{"name": \n', ":2: malformed JSON"),
+    ("[1, 2]", "item 0 is int"),
+])
+def test_malformed_input_is_one_line_exit_2(tmp_path, content, where):
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    run = clusterbot("evaluate", str(path))
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert len(run.stderr.strip().splitlines()) == 1 and where in run.stderr and str(path) in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_missing_file_and_bad_options_exit_2(tmp_path):
+    run = clusterbot("evaluate", str(tmp_path / "nope.json"))
+    assert run.returncode == 2 and "no such file" in run.stderr
+    run = clusterbot("evaluate", str(DATA / "eligible.json"), "-j", "hubei")
+    assert run.returncode == 2 and "hubei" in run.stderr and "Traceback" not in run.stderr
+    run = clusterbot("evaluate", str(DATA / "eligible.json"), "--on", "2024-13-01")
+    assert run.returncode == 2 and "YYYY-MM-DD" in run.stderr
+
+
+def test_refused_values_exit_1_and_the_rest_is_evaluated(tmp_path):
+    cluster = dict(eligible_facts(), name="丙", hitech_count=-3, sme_output_share={"2023": 120, "2024": 80, "2025": 80},
+                   acident_level="none")
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(cluster, ensure_ascii=False), encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "jiangsu", "--on", "2024-06-01")
+    assert run.returncode == 1
+    messages = run.stderr.strip().splitlines()
+    assert len(messages) == 3 and all(m.startswith("丙：") for m in messages)
+    assert any("accident_level" in m for m in messages)
+    (result,) = json.loads(run.stdout)
+    assert result["verdict"] == "undetermined"
+    statuses = {c["id"]: c["status"] for c in result["criteria"]}
+    assert statuses["sme-share"] == "unknown" and statuses["quality-enterprises"] == "pass"
+
+
+def test_rules_side_by_side():
+    run = clusterbot("rules")
+    assert run.returncode == 0
+    block = run.stdout.split("研发经费年均增长\n", 1)[1].split("\n\n", 1)[0]
+    assert "高于10%" in block and "不低于10%" in block and "高于8%" in block
+    run = clusterbot("rules", "-j", "jiangsu", "--lang", "en", "-f", "markdown")
+    assert run.stdout.startswith("| Criterion | Jiangsu |")

@@ -1,0 +1,64 @@
+"""Every quotation of every ruleset is a passage of the shipped source text (white space
+ignored), and the shipped sources are the published texts the project was given."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from engine import load_rulesets
+from engine.rules import SOURCE_DIR, AnyOfCheck
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def quotations(ruleset):
+    """(where, text) for every verbatim text a ruleset carries."""
+    yield "term", ruleset.term.article_text
+    d = ruleset.deadlines
+    for i, report in enumerate(d.annual_reports):
+        yield f"annual_reports[{i}]", report.article_text
+    yield "validity", d.validity.article_text
+    yield "missed.annual_report", d.missed.annual_report.article_text
+    yield "missed.re_review", d.missed.re_review.article_text
+    yield "revocation", d.revocation.article_text
+
+    def checks(check):
+        yield check
+        if isinstance(check, AnyOfCheck):
+            for sub in check.checks:
+                yield from checks(sub)
+
+    for c in ruleset.criteria:
+        yield c.id, c.article_text
+        for check in checks(c.check):
+            if getattr(check, "warn_text", None):
+                yield f"{c.id}.warn_text", check.warn_text
+
+
+@pytest.mark.parametrize("jurisdiction", ["national", "jiangsu", "guangdong", "shaanxi"])
+def test_every_quotation_is_in_the_source(jurisdiction):
+    ruleset = load_rulesets()[jurisdiction]
+    source = squeeze(ruleset.source_text())
+    missing = [where for where, text in quotations(ruleset) if squeeze(text) not in source]
+    assert not missing, f"{ruleset.id}: not verbatim: {missing}"
+
+
+def test_quotations_are_not_empty_and_cite_an_article():
+    for ruleset in load_rulesets().values():
+        for c in ruleset.criteria:
+            assert len(squeeze(c.article_text)) >= 6, c.id
+            assert re.match(r"^(第[一二三四五六七八九十]+条(（[一二三四五六七八九十]+）)?|认定标准（2022年版）(序言|[一二三四五六七八]))$",
+                            c.citation), c.citation
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not beside this checkout")
+def test_shipped_sources_equal_the_seeds():
+    for path in SOURCE_DIR.glob("*.txt"):
+        assert path.read_bytes() == (SEEDS / path.name).read_bytes(), path.name

@@ -1,0 +1,82 @@
+"""Input values outside their type are refused field by field, naming the fact and what is
+expected; the rest of the object is still read."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import catalogue, validate_facts
+from locales.explain import fact_error_text
+from tests.conftest import eligible_facts
+
+CAT = catalogue()
+
+
+@pytest.mark.parametrize("fact,value,code", [
+    ("sme_output_share", {"2023": 100.5, "2024": 80, "2025": 80}, "range"),   # a share above 100
+    ("iip_rate", 101, "range"),
+    ("hitech_count", -1, "range"),                                             # a negative count
+    ("hitech_count", 2.5, "type"),
+    ("area_km2", "big", "type"),                                               # text for a number
+    ("total_output", {"20x3": 45}, "year"),                                    # a year that is not a year
+    ("total_output", {"1850": 45}, "year"),
+    ("total_output", {}, "empty"),
+    ("county_level", "maybe", "type"),
+    ("accident_level", "huge", "type"),
+    ("segment_rank", 3, "type"),
+    ("rd_growth", float("nan"), "range"),
+    ("area_km2", float("inf"), "range"),
+])
+def test_a_bad_value_is_refused_and_the_rest_kept(fact, value, code):
+    raw = dict(eligible_facts(), **{fact: value})
+    facts, errors = validate_facts(raw, CAT)
+    assert [(e.fact, e.code) for e in errors] == [(fact, code)]
+    assert fact not in facts
+    assert len(facts) == len(eligible_facts()) - 1
+
+
+def test_unknown_fact_suggests_the_nearest_id():
+    facts, errors = validate_facts({"acident_level": "none", "iip_rat": 20, "name": "x"}, CAT)
+    assert [(e.fact, e.code, e.suggestion) for e in errors] == [
+        ("acident_level", "unknown_fact", "accident_level"), ("iip_rat", "unknown_fact", "iip_rate")]
+    assert facts == {}
+
+
+def test_people_words_are_read():
+    facts, errors = validate_facts({"county_level": "是", "violations": "无", "accident_level": "较大",
+                                    "segment_rank": "全省前列", "iip_rate": "２５%", "hitech_count": "12",
+                                    "total_output": {"2023": "45", "2024": 48, "2025": "52.5"}}, CAT)
+    assert not errors
+    assert facts == {"county_level": True, "violations": False, "accident_level": "larger",
+                     "segment_rank": "provincial", "iip_rate": 25.0, "hitech_count": 12,
+                     "total_output": {"2023": 45.0, "2024": 48.0, "2025": 52.5}}
+
+
+def test_messages_name_cluster_fact_and_expectation():
+    _, errors = validate_facts({"sme_output_share": {"2023": 120, "2024": 80, "2025": 80}}, CAT)
+    zh = fact_error_text(errors[0], "甲集群", "zh")
+    en = fact_error_text(errors[0], "Cluster A", "en")
+    assert "甲集群" in zh and "sme_output_share" in zh and "0 到 100" in zh
+    assert "Cluster A" in en and "sme_output_share" in en and "from 0 to 100" in en
+    _, errors = validate_facts({"acident_level": "none"}, CAT)
+    assert "accident_level" in fact_error_text(errors[0], "A", "zh")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(list(CAT.facts) + ["name", "bogus"]), json_values, max_size=8))
+def test_any_object_validates_without_raising(raw):
+    facts, errors = validate_facts(raw, CAT)
+    assert set(facts) <= set(CAT.facts)
+    for e in errors:
+        assert fact_error_text(e, "c", "zh") and fact_error_text(e, "c", "en")
+    # what was accepted validates again unchanged (the fast path agrees with the careful one)
+    again, errors_again = validate_facts(facts, CAT)
+    assert again == facts and not errors_again
