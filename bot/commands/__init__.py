@@ -1,5 +1,5 @@
 """The subcommands of `clusterbot`, each a module with `register(subparsers)`."""
 
-from . import evaluate, rules
+from . import deadlines, evaluate, rules
 
-COMMANDS = [evaluate, rules]
+COMMANDS = [evaluate, rules, deadlines]

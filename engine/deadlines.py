@@ -1,0 +1,155 @@
+"""The deadline calendar of a certified cluster: annual reports, the end of each three-year
+validity period and the re-review, and the end of the measure's own term.
+
+Pure: the certification date and the window [start, until] are arguments, there is no
+clock, and every date and article text comes from the ruleset (engine/rulesets/*.yaml).
+All dates are calendar dates in Asia/Shanghai, as the measures write them.
+
+Readings (one place each, below):
+- 每年X月X日前 / 3月底前: due on or before that day, every year, on the previous year (上一年度);
+  the first report is due in the year after the certification year.
+- 集群有效期为三年: counted from the certification day in whole years, so the last valid day
+  is add_years(certified_on, 3) - 1 day; each 复核通过 extends it by three years from the
+  day after (有效期延长三年).
+- 有效期满未申请复核 is a ground for revocation: the re-review must be applied for no later
+  than the last valid day.
+- A measure with a term (有效期N年) ends on term.last_day; later deadlines are still listed,
+  flagged `after_term_end`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from dataclasses import dataclass
+from itertools import takewhile
+from typing import Iterable, Iterator, Optional
+
+from .rules import JURISDICTIONS, Quote, Ruleset, Term, Text, add_years
+
+ANNUAL_REPORT = "annual_report"
+RE_REVIEW = "re_review"
+VALIDITY_END = "validity_end"
+MEASURE_TERM_END = "measure_term_end"
+KINDS = (ANNUAL_REPORT, RE_REVIEW, VALIDITY_END, MEASURE_TERM_END)
+
+_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """One validity period of a certification: the first (cycle 1) or one after a re-review."""
+    cycle: int
+    first_day: dt.date
+    last_day: dt.date
+
+
+@dataclass(frozen=True)
+class Deadline:
+    date: dt.date
+    kind: str                       # one of KINDS
+    jurisdiction: str
+    ruleset: str                    # ruleset id, e.g. national-2022
+    citation: str                   # of the article that sets the date
+    article_text: str               # verbatim from the ruleset
+    measure: Text                   # the measure's short name (国家（工信部）, 江苏, ...)
+    title: Text                     # the measure's full title
+    issuer: Text                    # who issued it (and organises the re-review)
+    term: Term                      # the measure's own term: article, first day, years, last_day
+    certified_on: dt.date
+    period: Optional[Period] = None  # the validity period the date falls in; None for measure_term_end
+    to: Optional[Text] = None        # annual_report: to whom it is sent
+    report_year: Optional[int] = None  # annual_report: the year it covers (上一年度)
+    missed: Optional[Quote] = None   # the revocation item naming a miss, where the measure states one
+    revocation: Optional[Quote] = None  # the lead-in of that revocation article (…撤销其认定)
+    after_term_end: bool = False     # due after the measure's own term ended: the then-current rules apply
+
+    @property
+    def assumes_re_review(self) -> bool:
+        """Due in a later validity period: only if the re-review(s) before it passed."""
+        return self.period is not None and self.period.cycle > 1
+
+
+def validity_periods(ruleset: Ruleset, certified_on: dt.date) -> Iterator[Period]:
+    """The validity periods of a certification, one after another: the first, then one per
+    passed re-review (up to the end of the calendar, year 9999)."""
+    # 第十五条 etc.: 集群有效期为三年 … 复核通过的有效期延长三年. A period starts on its first
+    # day and covers whole years (as rules.add_years reads every term); an extension starts on
+    # the day after the previous period and is the same three years (the text says 三年 in both
+    # places; the ruleset stores the number once, in validity.years).
+    years = ruleset.deadlines.validity.years
+    first, cycle = certified_on, 1
+    while True:
+        try:
+            anniversary = add_years(first, years)
+        except ValueError:  # beyond year 9999
+            return
+        yield Period(cycle, first, anniversary - _DAY)
+        first, cycle = anniversary, cycle + 1
+
+
+def calendar(ruleset: Ruleset, certified_on: dt.date, start: dt.date, until: dt.date) -> list[Deadline]:
+    """Every deadline of one measure for a cluster certified on `certified_on`, with
+    start <= date <= until, in date order."""
+    dl = ruleset.deadlines
+    term = ruleset.term
+
+    def make(date, kind, quote, **extra) -> Deadline:
+        return Deadline(
+            date=date, kind=kind, jurisdiction=ruleset.jurisdiction, ruleset=ruleset.id,
+            citation=quote.citation, article_text=quote.article_text,
+            measure=ruleset.short, title=ruleset.title, issuer=ruleset.issuer,
+            certified_on=certified_on, term=term,
+            after_term_end=term.last_day is not None and date > term.last_day, **extra)
+
+    periods = list(takewhile(lambda p: p.first_day <= until, validity_periods(ruleset, certified_on)))
+    firsts = [p.first_day for p in periods]
+
+    def period_on(day: dt.date) -> Optional[Period]:
+        i = bisect_right(firsts, day) - 1
+        return periods[i] if i >= 0 else None
+
+    found: list[Deadline] = []
+
+    # Annual reports, e.g. national 第十六条: 于每年4月30日前填报集群上一年度有关工作开展情况.
+    # 前 is read as "on or before". The first report covers the certification year, so it is
+    # due in the following year; each report is owed while the cluster is certified, i.e. in
+    # the validity period containing its due date.
+    for year in range(max(certified_on.year + 1, start.year), until.year + 1):
+        for report in dl.annual_reports:
+            due = dt.date(year, report.month, report.day)
+            if start <= due <= until:
+                found.append(make(due, ANNUAL_REPORT, report, to=report.to, report_year=year - 1,
+                                  period=period_on(due),
+                                  missed=dl.missed.annual_report, revocation=dl.revocation))
+
+    # Validity and re-review, e.g. national 第十五条 with 第十七条（一）: 有效期满未申请复核 is a
+    # ground for revocation, so the re-review is applied for by the last valid day.
+    for period in periods:
+        if start <= period.last_day <= until:
+            found.append(make(period.last_day, RE_REVIEW, dl.validity, period=period,
+                              missed=dl.missed.re_review, revocation=dl.revocation))
+            found.append(make(period.last_day, VALIDITY_END, dl.validity, period=period))
+
+    # The measure's own term, e.g. Guangdong 第十九条: 自2023年2月28日起实施，有效期3年.
+    if term.last_day is not None and start <= term.last_day <= until:
+        found.append(make(term.last_day, MEASURE_TERM_END, term))
+
+    return sorted(found, key=_order)
+
+
+def calendars(rulesets: Iterable[Ruleset], certified_on: dt.date, start: dt.date,
+              until: dt.date) -> list[Deadline]:
+    """The calendars of several measures (a cluster certified nationally and provincially)
+    merged in date order."""
+    return sorted((d for r in rulesets for d in calendar(r, certified_on, start, until)), key=_order)
+
+
+def first_validity_end(rulesets: Iterable[Ruleset], certified_on: dt.date) -> dt.date:
+    """The last valid day of the first validity period, the latest among the measures."""
+    return max(next(validity_periods(r, certified_on), Period(1, certified_on, dt.date.max)).last_day
+               for r in rulesets)
+
+
+def _order(d: Deadline):
+    return (d.date, JURISDICTIONS.index(d.jurisdiction), KINDS.index(d.kind))

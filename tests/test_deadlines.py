@@ -1,0 +1,350 @@
+"""The deadline calendar against dates read off the texts by hand, and `clusterbot deadlines`.
+
+Expected dates are written out literally: national 第十六条 每年4月30日前; Jiangsu 第十二条
+3月底前 (local) and 4月10日前 (province); Guangdong 第十六条 and Shaanxi 第十八条 3月31日前;
+有效期为三年 from the certification day; Guangdong 第十九条 自2023年2月28日起…有效期3年 and
+Shaanxi 第二十一条 自印发之日（2023年4月28日）起…有效期2年.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import icalendar
+import pytest
+
+from bot.cli import main
+from bot.commands.deadlines import describe, ics_description, ics_escape, ics_fold
+from engine import load_rulesets
+from engine.deadlines import calendar, calendars, validity_periods
+
+D = date.fromisoformat
+R = load_rulesets()
+
+
+def rows(deadlines):
+    return [(d.date.isoformat(), d.kind) for d in deadlines]
+
+
+# --- annual reports, validity, re-review ------------------------------------------------
+
+def test_national_first_cycle_and_first_report_after_it():
+    cal = calendar(R["national"], D("2024-06-01"), D("2024-06-01"), D("2028-05-31"))
+    assert rows(cal) == [
+        ("2025-04-30", "annual_report"),
+        ("2026-04-30", "annual_report"),
+        ("2027-04-30", "annual_report"),
+        ("2027-05-31", "re_review"),
+        ("2027-05-31", "validity_end"),
+        ("2028-04-30", "annual_report"),
+    ]
+    reports = [d for d in cal if d.kind == "annual_report"]
+    assert [d.report_year for d in reports] == [2024, 2025, 2026, 2027]
+    assert [d.to.zh for d in reports] == ["工业和信息化部"] * 4
+    assert {d.citation for d in reports} == {"第十六条"}
+    assert {d.missed.citation for d in reports} == {"第十七条（三）"}
+    assert [d.assumes_re_review for d in reports] == [False, False, False, True]
+    re_review = cal[3]
+    assert (re_review.citation, re_review.missed.citation, re_review.revocation.citation) == \
+        ("第十五条", "第十七条（一）", "第十七条")
+    assert (re_review.period.first_day, re_review.period.last_day) == (D("2024-06-01"), D("2027-05-31"))
+    assert cal[4].missed is None  # validity_end itself: the consequence sits on the re-review
+    assert not any(d.after_term_end for d in cal)  # the national measure has no end date
+
+
+def test_jiangsu_two_reports_a_year():
+    cal = calendar(R["jiangsu"], D("2024-06-01"), D("2024-06-01"), D("2026-12-31"))
+    assert [(d.date.isoformat(), d.to.zh, d.report_year) for d in cal] == [
+        ("2025-03-31", "当地中小企业主管部门", 2024),
+        ("2025-04-10", "江苏省工业和信息化厅", 2024),
+        ("2026-03-31", "当地中小企业主管部门", 2025),
+        ("2026-04-10", "江苏省工业和信息化厅", 2025),
+    ]
+    assert {d.citation for d in cal} == {"第十二条"}
+    assert {d.missed.citation for d in cal} == {"第十四条（三）"}
+
+
+def test_jiangsu_validity_cites_article_11():
+    cal = calendar(R["jiangsu"], D("2024-06-01"), D("2027-05-31"), D("2027-05-31"))
+    assert [(d.kind, d.citation) for d in cal] == [("re_review", "第十一条"), ("validity_end", "第十一条")]
+    assert cal[0].missed.citation == "第十四条（一）"
+
+
+def test_guangdong_term_ends_2026_02_27_and_later_deadlines_are_flagged():
+    cal = calendar(R["guangdong"], D("2024-06-01"), D("2024-06-01"), D("2027-12-31"))
+    assert [(d.date.isoformat(), d.kind, d.after_term_end) for d in cal] == [
+        ("2025-03-31", "annual_report", False),
+        ("2026-02-27", "measure_term_end", False),
+        ("2026-03-31", "annual_report", True),
+        ("2027-03-31", "annual_report", True),
+        ("2027-05-31", "re_review", True),
+        ("2027-05-31", "validity_end", True),
+    ]
+    term_end = cal[1]
+    assert (term_end.citation, term_end.article_text) == ("第十九条", "本办法自2023年2月28日起实施，有效期3年。")
+    assert [d.citation for d in cal if d.kind == "annual_report"] == ["第十六条"] * 3
+    assert "第十九条" in describe(cal[2], "zh") and "2026年2月27日" in describe(cal[2], "zh")
+
+
+def test_shaanxi_term_ends_2025_04_27():
+    cal = calendar(R["shaanxi"], D("2024-06-01"), D("2024-06-01"), D("2026-12-31"))
+    assert [(d.date.isoformat(), d.kind, d.citation, d.after_term_end) for d in cal] == [
+        ("2025-03-31", "annual_report", "第十八条", False),
+        ("2025-04-27", "measure_term_end", "第二十一条", False),
+        ("2026-03-31", "annual_report", "第十八条", True),
+    ]
+    assert cal[0].missed.citation == "第十九条（三）"
+
+
+def test_shaanxi_validity_certified_mid_june():
+    cal = calendar(R["shaanxi"], D("2023-06-15"), D("2026-01-01"), D("2026-12-31"))
+    assert rows(cal) == [("2026-03-31", "annual_report"), ("2026-06-14", "re_review"),
+                         ("2026-06-14", "validity_end")]
+    assert cal[1].citation == "第十七条"
+
+
+def test_no_term_end_for_national_and_jiangsu():
+    for j in ("national", "jiangsu"):
+        cal = calendar(R[j], D("2022-01-01"), D("2022-01-01"), D("2040-12-31"))
+        assert not any(d.kind == "measure_term_end" for d in cal)
+
+
+def test_certified_on_29_february():
+    cal = calendar(R["national"], D("2024-02-29"), D("2024-02-29"), D("2030-12-31"))
+    assert rows(cal) == [
+        ("2025-04-30", "annual_report"),
+        ("2026-04-30", "annual_report"),
+        ("2027-02-28", "re_review"),      # anniversary 2027-03-01, last valid day the day before
+        ("2027-02-28", "validity_end"),
+        ("2027-04-30", "annual_report"),
+        ("2028-04-30", "annual_report"),
+        ("2029-04-30", "annual_report"),
+        ("2030-02-28", "re_review"),
+        ("2030-02-28", "validity_end"),
+        ("2030-04-30", "annual_report"),
+    ]
+    assert cal[0].report_year == 2024
+
+
+def test_extensions_follow_each_other():
+    """复核通过的有效期延长三年: each period starts the day after the previous one."""
+    periods = validity_periods(R["national"], D("2024-02-29"))
+    assert [(p.cycle, p.first_day.isoformat(), p.last_day.isoformat()) for p in
+            (next(periods) for _ in range(4))] == [
+        (1, "2024-02-29", "2027-02-28"),
+        (2, "2027-03-01", "2030-02-28"),
+        (3, "2030-03-01", "2033-02-28"),
+        (4, "2033-03-01", "2036-02-29"),
+    ]
+
+
+def test_certified_late_in_the_year():
+    cal = calendar(R["national"], D("2024-12-31"), D("2024-12-31"), D("2028-12-31"))
+    assert [(d.date.isoformat(), d.kind, d.report_year, d.period.cycle) for d in cal] == [
+        ("2025-04-30", "annual_report", 2024, 1),
+        ("2026-04-30", "annual_report", 2025, 1),
+        ("2027-04-30", "annual_report", 2026, 1),
+        ("2027-12-30", "re_review", None, 1),
+        ("2027-12-30", "validity_end", None, 1),
+        ("2028-04-30", "annual_report", 2027, 2),
+    ]
+
+
+def test_certified_early_in_the_year_reports_from_the_next_year():
+    cal = calendar(R["national"], D("2024-01-02"), D("2024-01-02"), D("2027-12-31"))
+    assert [(d.date.isoformat(), d.kind, d.report_year, d.assumes_re_review) for d in cal] == [
+        ("2025-04-30", "annual_report", 2024, False),
+        ("2026-04-30", "annual_report", 2025, False),
+        ("2027-01-01", "re_review", None, False),
+        ("2027-01-01", "validity_end", None, False),
+        ("2027-04-30", "annual_report", 2026, True),   # due in the second period
+    ]
+
+
+def test_second_cycle():
+    cal = calendar(R["national"], D("2024-06-01"), D("2024-06-01"), D("2031-12-31"))
+    ends = [(d.date.isoformat(), d.period.cycle, d.period.first_day.isoformat())
+            for d in cal if d.kind == "validity_end"]
+    assert ends == [("2027-05-31", 1, "2024-06-01"), ("2030-05-31", 2, "2027-06-01")]
+    second = [d for d in cal if d.kind == "re_review"][1]
+    assert second.assumes_re_review
+    assert "第2个" in describe(second, "zh")
+    later = [d for d in cal if d.kind == "annual_report" and d.date.year == 2029][0]
+    assert "假定此前的复核已通过" in describe(later, "zh")
+
+
+def test_national_and_jiangsu_merged_in_date_order():
+    cal = calendars([R["national"], R["jiangsu"]], D("2024-06-01"), D("2024-06-01"), D("2027-05-31"))
+    assert [(d.date.isoformat(), d.jurisdiction, d.kind) for d in cal] == [
+        ("2025-03-31", "jiangsu", "annual_report"),
+        ("2025-04-10", "jiangsu", "annual_report"),
+        ("2025-04-30", "national", "annual_report"),
+        ("2026-03-31", "jiangsu", "annual_report"),
+        ("2026-04-10", "jiangsu", "annual_report"),
+        ("2026-04-30", "national", "annual_report"),
+        ("2027-03-31", "jiangsu", "annual_report"),
+        ("2027-04-10", "jiangsu", "annual_report"),
+        ("2027-04-30", "national", "annual_report"),
+        ("2027-05-31", "national", "re_review"),
+        ("2027-05-31", "national", "validity_end"),
+        ("2027-05-31", "jiangsu", "re_review"),
+        ("2027-05-31", "jiangsu", "validity_end"),
+    ]
+
+
+def test_window_is_inclusive_and_filters():
+    national, cert = R["national"], D("2024-06-01")
+    assert rows(calendar(national, cert, D("2026-01-01"), D("2026-12-31"))) == [("2026-04-30", "annual_report")]
+    assert rows(calendar(national, cert, D("2026-04-30"), D("2026-04-30"))) == [("2026-04-30", "annual_report")]
+    assert calendar(national, cert, D("2026-05-01"), D("2027-04-29")) == []
+    assert calendar(national, cert, D("2027-01-01"), D("2026-01-01")) == []
+    # A window before the certification holds no report, only the measure's own term end.
+    early = calendar(R["guangdong"], D("2026-06-01"), D("2025-01-01"), D("2026-05-31"))
+    assert rows(early) == [("2026-02-27", "measure_term_end")]
+
+
+def _bare(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize("jurisdiction", ["national", "jiangsu", "guangdong", "shaanxi"])
+def test_every_quoted_text_is_in_the_source(jurisdiction):
+    ruleset = R[jurisdiction]
+    source = _bare(ruleset.source_text())
+    cal = calendar(ruleset, D("2022-01-01"), D("2020-01-01"), D("2035-12-31"))
+    assert {d.kind for d in cal} >= {"annual_report", "re_review", "validity_end"}
+    for d in cal:
+        for quote in (d, d.missed, d.revocation):
+            if quote is not None:
+                assert _bare(quote.article_text) in source, (d.kind, quote.citation)
+
+
+# --- wording ----------------------------------------------------------------------------
+
+def test_descriptions_say_what_to_whom_which_year_and_the_consequence():
+    cal = calendar(R["national"], D("2024-06-01"), D("2024-06-01"), D("2027-05-31"))
+    assert describe(cal[0], "zh") == ("2025年4月30日前报送2024年度集群发展情况至工业和信息化部（第十六条）；"
+                                      "逾期未报送属第十七条（三）撤销认定情形。")
+    en = describe(cal[0], "en")
+    assert "2024" in en and "Ministry of Industry and Information Technology" in en and "第十七条（三）" in en
+    re_review = describe(cal[3], "zh")
+    assert "2027年5月31日" in re_review and "申请复核" in re_review and "第十七条（一）" in re_review
+
+
+# --- the command ------------------------------------------------------------------------
+
+def run(capsys, *argv):
+    code = main(["deadlines", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_shape(capsys):
+    code, out, _ = run(capsys, "-j", "national", "--certified-on", "2024-06-01", "--format", "json")
+    assert code == 0
+    items = json.loads(out)
+    assert [i["date"] for i in items] == ["2025-04-30", "2026-04-30", "2027-04-30", "2027-05-31",
+                                          "2027-05-31", "2028-04-30"]  # default window
+    for item in items:
+        assert list(item)[:6] == ["date", "kind", "jurisdiction", "citation", "article_text", "description"]
+        assert item["jurisdiction"] == "national" and item["ruleset"] == "national-2022"
+    assert items[0]["consequence"].startswith("第十七条：“已认定的中小企业特色产业集群")
+    assert items[0]["description"].startswith("2025年4月30日前报送2024年度")
+    assert items[4]["kind"] == "validity_end" and items[4]["consequence"] is None
+
+
+def test_json_english_keeps_article_text_verbatim(capsys):
+    code, out, _ = run(capsys, "-j", "jiangsu", "--certified-on", "2024-06-01", "--until", "2025-12-31",
+                       "-f", "json", "--lang", "en")
+    items = json.loads(out)
+    assert [i["date"] for i in items] == ["2025-03-31", "2025-04-10"]
+    assert items[0]["article_text"] == R["jiangsu"].deadlines.annual_reports[0].article_text
+    assert "the local SME authority" in items[0]["description"]
+
+
+def test_table(capsys):
+    code, out, _ = run(capsys, "-j", "national,jiangsu", "--certified-on", "2024-06-01",
+                       "--from", "2025-01-01", "--until", "2025-12-31")
+    assert code == 0
+    lines = out.rstrip("\n").split("\n")
+    assert len(lines) == 2 + 3
+    assert lines[0].split() == ["日期", "类型", "办法", "条款", "说明"]
+    assert lines[2].startswith("2025-03-31") and "江苏" in lines[2] and "第十二条" in lines[2]
+    assert lines[4].startswith("2025-04-30") and "国家（工信部）" in lines[4]
+    # CJK alignment: the citation column starts at the same terminal column on every line.
+    from dialogs.reports import text_width
+    columns = {text_width(line[:line.index("第十")]) for line in lines[2:]}
+    assert len(columns) == 1
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["-j", "national", "--certified-on", "2024-13-01"], "--certified-on"),
+    (["-j", "national", "--certified-on", "yesterday"], "--certified-on"),
+    (["-j", "hainan", "--certified-on", "2024-06-01"], "--jurisdiction"),
+    (["-j", "national", "--certified-on", "2024-06-01", "--until", "1 May"], "--until"),
+])
+def test_bad_argument_is_one_line_exit_2(capsys, argv, option):
+    with pytest.raises(SystemExit) as exit_:
+        main(["deadlines", *argv])
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and option in err and "expected" in err
+
+
+def test_until_before_from_exit_2(capsys):
+    code, out, err = run(capsys, "-j", "national", "--certified-on", "2024-06-01", "--until", "2024-01-01")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "--until" in err and "--from" in err
+
+
+def _ics(capsys, *argv):
+    code, out, _ = run(capsys, *argv, "--format", "ics")
+    assert code == 0
+    return out
+
+
+def test_ics_parses_and_round_trips(capsys):
+    out = _ics(capsys, "-j", "national,guangdong", "--certified-on", "2024-06-01",
+               "--until", "2027-05-31")
+    expected = calendars([R["national"], R["guangdong"]], D("2024-06-01"), D("2024-06-01"), D("2027-05-31"))
+    cal = icalendar.Calendar.from_ical(out)
+    events = list(cal.walk("VEVENT"))
+    assert len(events) == len(expected) == 11  # national 3 + 2, Guangdong 3 + 2 + term end
+    assert [e.decoded("DTSTART") for e in events] == [d.date for d in expected]
+    assert events[0].decoded("DTSTART") == date(2025, 3, 31) and events[0].decoded("DTEND") == date(2025, 4, 1)
+    assert str(events[0]["SUMMARY"]) == "【广东】2024年度集群发展情况报送截止（报送省工业和信息化厅）"
+    for event, d in zip(events, expected):
+        description = str(event["DESCRIPTION"])
+        assert description == ics_description(d, "zh")      # Chinese, newlines and all, exactly
+        assert d.article_text in description
+        assert len(list(event.walk("VALARM"))) == 2
+    assert len({str(e["UID"]) for e in events}) == len(events)
+
+    raw = out.encode("utf-8")
+    assert raw.endswith(b"\r\n") and b"\n" not in raw.replace(b"\r\n", b"")
+    for line in raw.split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode("utf-8")  # folded between characters, never inside one
+
+
+def test_ics_english_escapes_and_stable_uids(capsys):
+    argv = ("-j", "jiangsu", "--certified-on", "2024-06-01", "--until", "2025-12-31", "--lang", "en")
+    first, second = _ics(capsys, *argv), _ics(capsys, *argv)
+    events = list(icalendar.Calendar.from_ical(first).walk("VEVENT"))
+    d = calendar(R["jiangsu"], D("2024-06-01"), D("2024-06-01"), D("2025-12-31"))[0]
+    assert str(events[0]["DESCRIPTION"]) == ics_description(d, "en")  # has commas and semicolons
+    assert str(events[0]["UID"]) == "jiangsu-annual_report-20250331-certified-20240601@clusterbot"
+    uids = lambda text: [line for line in text.split("\r\n") if line.startswith("UID:")]
+    assert uids(first) == uids(second)
+
+
+def test_ics_text_helpers():
+    assert ics_escape("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
+    folded = ics_fold("DESCRIPTION:" + "集群有效期为三年。" * 10)
+    lines = folded.split("\r\n")
+    assert all(len(line.encode()) <= 75 for line in lines)
+    assert all(line.startswith(" ") for line in lines[1:])
+    assert "".join([lines[0]] + [line[1:] for line in lines[1:]]) == "DESCRIPTION:" + "集群有效期为三年。" * 10
