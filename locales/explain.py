@@ -183,8 +183,8 @@ def _sum(o: Outcome, lang: str) -> str:
     parts = " + ".join(t(lang, "explain.sum_item", label=label(f, lang), value=o.inputs.get(f, "?"))
                        for f in check.facts)
     if o.status == UNKNOWN:
-        return parts + _space(lang) + t(lang, "explain.sum_unknown", total=o.observed, unit=unit,
-                                        labels=_join(lang, (label(f, lang) for f in o.missing)))
+        return t(lang, "explain.sum_unknown", parts=parts, total=o.observed, unit=unit,
+                 labels=_join(lang, (label(f, lang) for f in o.missing)))
     sentence = t(lang, "explain.sum", parts=parts, total=o.observed, unit=unit, word=check.word,
                  threshold=_plain(check.value), op=t(lang, f"op.{op}"),
                  requirement=_requirement(check.word, check.value, unit, lang))

@@ -1,5 +1,5 @@
 """The subcommands of `clusterbot`, each a module with `register(subparsers)`."""
 
-from . import deadlines, evaluate, rules
+from . import ask, chat, deadlines, evaluate, rules
 
-COMMANDS = [evaluate, rules, deadlines]
+COMMANDS = [chat, evaluate, rules, ask, deadlines]

@@ -1,0 +1,21 @@
+"""`clusterbot ask TEXT`: a quick question answered with the matching criteria side by side."""
+
+from __future__ import annotations
+
+import sys
+
+from dialogs.compare import answer_question
+
+from .common import lang_arg
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("ask", help="look up criteria, e.g. clusterbot ask 江苏 专利")
+    p.add_argument("text", nargs="+")
+    p.add_argument("--lang", type=lang_arg, default="zh")
+    p.set_defaults(run=run)
+
+
+def run(args, stdout=None) -> int:
+    (stdout or sys.stdout).write(answer_question(" ".join(args.text), args.lang) + "\n")
+    return 0

@@ -1,0 +1,31 @@
+"""`clusterbot chat`: the guided pre-screening in the terminal (SQLite, no token, no server)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from bot.clock import Clock
+from bot.terminal import run_chat
+from dialogs.conversation import Conversation
+from storage.db import make_engine
+
+from .common import lang_arg
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("chat", help="the guided pre-screening dialog in this terminal",
+                              description="Answer the questions one at a time; every answer is saved at once "
+                                          "(SQLite in the user data directory, or --db). /help lists the commands; "
+                                          "/quit or end of input leaves.")
+    p.add_argument("--db", default=None, help="database URL or SQLite file (default: CLUSTERBOT_DB or the user data dir)")
+    p.add_argument("--user", default=None, help="whose profiles (default: the login name)")
+    p.add_argument("--lang", type=lang_arg, default=None, help="zh or en for a new user (default zh)")
+    p.add_argument("--export-dir", type=Path, default=None, help="where /export writes (default: current directory)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    conversation = Conversation(make_engine(args.db), Clock(), channel="terminal", default_lang=args.lang)
+    return run_chat(conversation, user=args.user, export_dir=args.export_dir)

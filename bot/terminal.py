@@ -1,0 +1,73 @@
+"""The terminal chat: the product's embedded default channel. Lines in, replies out; choices
+are numbered, documents are written to files. The process never dies on user input."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from dialogs.conversation import Conversation, Reply
+from locales import t
+
+log = logging.getLogger(__name__)
+QUIT = ("/quit", "/exit", "退出")
+
+
+def render_reply(reply: Reply, lang: str, export_dir: Path) -> str:
+    lines = [reply.text]
+    if reply.choices:
+        lines.append("   ".join(f"{i + 1}. {b.label}" for i, b in enumerate(reply.choices)))
+    if reply.actions:
+        lines.append("  ".join(f"[{b.data} {b.label}]" for b in reply.actions))
+    for name, content in reply.documents:
+        path = _free_path(export_dir / name)
+        path.write_bytes(content)
+        lines.append(t(lang, "terminal.written", path=str(path)))
+    return "\n".join(lines)
+
+
+def _free_path(path: Path) -> Path:
+    """Never overwrite an earlier export: add -2, -3, … to the name."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
+def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO | None = None,
+             stdout: TextIO | None = None, export_dir: Path | None = None) -> int:
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    if hasattr(stdin, "reconfigure"):
+        stdin.reconfigure(errors="replace")  # undecodable bytes become �, never a crash
+    user = user or getpass.getuser()
+    export_dir = export_dir or Path.cwd()
+    interactive = stdin.isatty()
+
+    def show(replies: list[Reply]) -> None:
+        lang = conversation.language_of(user)
+        for reply in replies:
+            print(render_reply(reply, lang, export_dir), file=stdout, flush=True)
+            print(file=stdout, flush=True)
+
+    show(conversation.resume(user))
+    while True:
+        if interactive:
+            print("> ", end="", file=stdout, flush=True)
+        line = stdin.readline()
+        if not line:
+            return 0
+        text = line.rstrip("\r\n")
+        if text.strip().lower() in QUIT:
+            return 0
+        if not text.strip():
+            continue
+        try:
+            replies = conversation.handle(user, text=text)
+        except Exception:  # a bug must not end the official's session; answers already saved stay
+            log.exception("handling %r", text)
+            replies = [Reply(t(conversation.language_of(user), "terminal.internal_error"), kind="error")]
+        show(replies)

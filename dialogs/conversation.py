@@ -1,0 +1,710 @@
+"""The pre-screening conversation, channel-agnostic.
+
+Input: who is speaking and what they sent (text, or the data of a button). Output: the
+replies (text, choices, actions, documents). Each message is one database transaction,
+committed before the replies are returned: an answer the user sees acknowledged is saved.
+
+States of a profile: naming → choose_measures → asking ⇄ confirm_series → done, with
+`picking` for lists the user chooses from (edit, switch, restart).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
+from engine.evaluate import Evaluation
+from locales import normalise_lang, render, t
+from locales.explain import explain, expected_text, label, value_text
+from storage import repo
+from storage.db import session
+from storage.models import Profile, User
+from storage.repo import SKIPPED
+
+from .compare import answer_question, criterion_requirement
+from .parse import ParseError, Parsed, normalise, parse_answer
+from .questions import (
+    asked_facts, criteria_reading, evaluate_answers, facts_to_ask, needed, relevant_answered, rulesets_for,
+)
+from .reports import markdown_report
+
+# Commands: the slash word and its Chinese equivalents (a whole message, or its first word).
+COMMANDS = {
+    "help": ("/help", "帮助", "?", "？"),
+    "back": ("/back", "返回", "上一题"),
+    "skip": ("/skip", "跳过", "不知道", "不清楚"),
+    "edit": ("/edit", "修改"),
+    "why": ("/why", "为什么", "依据"),
+    "status": ("/status", "进度", "状态"),
+    "result": ("/result", "结果", "评估"),
+    "compare": ("/compare", "对比", "比较"),
+    "new": ("/new", "新建"),
+    "list": ("/list", "列表", "我的集群"),
+    "switch": ("/switch", "切换"),
+    "export": ("/export", "导出"),
+    "lang": ("/lang", "语言"),
+    "restart": ("/restart", "重新开始", "重来"),
+    "ask": ("/ask", "问", "查询"),
+    "start": ("/start", "开始"),
+    "cancel": ("/cancel", "取消"),
+    "focus": ("/focus",),
+}
+WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in words}
+# Commands that only show something: the question being asked is shown again after them.
+INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result"}
+CHOICE_TYPES = ("bool", "level", "rank")
+
+
+@dataclass
+class Button:
+    label: str
+    data: str
+
+
+@dataclass
+class Reply:
+    text: str
+    choices: list[Button] = field(default_factory=list)  # answers to pick (numbered in a terminal)
+    actions: list[Button] = field(default_factory=list)  # commands offered beside the question
+    documents: list[tuple[str, bytes]] = field(default_factory=list)
+    kind: str = "info"  # question | info | error | result
+
+    def as_dict(self) -> dict:
+        return {"text": self.text, "kind": self.kind,
+                "choices": [[b.label, b.data] for b in self.choices],
+                "actions": [[b.label, b.data] for b in self.actions]}
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """('skip', '') for '/skip' or '跳过'; ('ask', '专利') for '问 专利'; None for an answer."""
+    text = text.strip()
+    if not text:
+        return None
+    head, _, rest = text.partition(" ")
+    head = head.split("@", 1)[0].lower() if head.startswith("/") else head
+    name = WORD_TO_COMMAND.get(head)
+    if name is None and head.startswith("/"):
+        return ("unknown", head)
+    if name is None:
+        return None
+    return (name, rest.strip())
+
+
+class Conversation:
+    """The dialog for one channel over one database."""
+
+    def __init__(self, engine, clock, channel: str = "terminal", default_lang: str | None = None):
+        self.engine, self.clock, self.channel = engine, clock, channel
+        self.default_lang = default_lang or "zh"
+
+    def language_of(self, external_id: str) -> str:
+        with session(self.engine) as s:
+            user = repo.find_user(s, self.channel, str(external_id))
+            return user.lang if user else self.default_lang
+
+    def handle(self, external_id: str, text: str | None = None, data: str | None = None,
+               display_name: str = "", update_id: str | None = None, chat_id: str | None = None,
+               lang: str | None = None) -> list[Reply]:
+        """One incoming message or button press → the replies, after the commit."""
+        with session(self.engine) as s:
+            if update_id is not None and not repo.first_time(s, self.channel, str(update_id)):
+                return []  # a redelivered update: handled once already
+            user = repo.get_or_create_user(s, self.channel, str(external_id), display_name,
+                                           normalise_lang(lang) if lang else self.default_lang)
+            if chat_id is not None:
+                user.chat_id = str(chat_id)
+            turn = Turn(s, user, self.clock.today())
+            replies = turn.run(text, data)
+            s.add(user)
+            s.commit()
+        return replies
+
+    def resume(self, external_id: str, display_name: str = "") -> list[Reply]:
+        """On start: greet, and ask again whatever was being asked."""
+        return self.handle(external_id, text="/start", display_name=display_name)
+
+
+class Turn:
+    """Handling of one message: the session, the user, their active profile."""
+
+    def __init__(self, s, user: User, today: dt.date):
+        self.s, self.user, self.today = s, user, today
+        self.lang = user.lang
+        self.profile: Profile | None = repo.active_profile(s, user)
+        self._answers: dict | None = None
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def t(self, key: str, **fields) -> str:
+        return t(self.lang, key, **fields)
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        if self._answers is None:
+            self._answers = repo.current_answers(self.s, self.profile) if self.profile else {}
+        return self._answers
+
+    @property
+    def rulesets(self):
+        return rulesets_for(self.profile.measures) if self.profile else []
+
+    @property
+    def latest_year(self) -> int:
+        """近三年 ends with the last complete year."""
+        return self.today.year - 1
+
+    def pending(self) -> dict:
+        return json.loads(self.profile.pending) if self.profile and self.profile.pending else {}
+
+    def set_state(self, state: str, fact: str | None = None, pending: dict | None = None) -> None:
+        self.profile.state, self.profile.current_fact = state, fact
+        self.profile.pending = json.dumps(pending, ensure_ascii=False) if pending else None
+        repo.touch(self.s, self.profile)
+
+    def evaluations(self) -> list[Evaluation]:
+        return evaluate_answers(self.answers, self.rulesets, self.today)
+
+    def save(self, fact: str, value: Any = None, skipped: bool = False, source: str = "dialog") -> None:
+        repo.add_answer(self.s, self.profile, fact, value, skipped, source)
+        self.answers[fact] = SKIPPED if skipped else value
+
+    # --- dispatch --------------------------------------------------------------------------
+
+    def run(self, text: str | None, data: str | None) -> list[Reply]:
+        if data is not None:
+            if data.startswith("/"):
+                text = data
+            else:
+                choice = self._button_choice(data)
+                if isinstance(choice, list):
+                    return choice  # a stale or foreign button: refused
+                text = str(choice)
+        text = (text or "").strip()
+        if len(text) > 2000:
+            return [Reply(self.t("dialog.too_long"), kind="error")] + self.prompt()
+        command = parse_command(text)
+        if command:
+            replies = getattr(self, f"cmd_{command[0]}")(command[1])
+            if command[0] in INFORMATIONAL and self.profile is not None and self.profile.state in (
+                    "asking", "confirm_series", "picking"):
+                replies += self.prompt()
+            return replies
+        if self.profile is None:
+            return self.outside_profile(text)
+        return getattr(self, f"on_{self.profile.state}")(text)
+
+    def _button_choice(self, data: str) -> int | list[Reply]:
+        """A choice button carries `c:<profile>:<prompt>:<n>`; it must be this user's active
+        profile and the prompt now shown, or it is refused."""
+        match = re.fullmatch(r"c:(\d+):([^:]*):(\d+)", data)
+        if not match:
+            return [Reply(self.t("dialog.stale_button"), kind="error")] + self.prompt()
+        profile_id, token, index = int(match.group(1)), match.group(2), int(match.group(3))
+        if repo.own_profile(self.s, self.user, profile_id) is None:
+            return [Reply(self.t("dialog.not_yours"), kind="error")]
+        if self.profile is None or profile_id != self.profile.id or token != self.prompt_token():
+            return [Reply(self.t("dialog.stale_button"), kind="error")] + self.prompt()
+        return index
+
+    def prompt_token(self) -> str:
+        return f"{self.profile.state[:8]}-{self.profile.current_fact or ''}"[:40]
+
+    def choice_buttons(self, labels: list[str]) -> list[Button]:
+        token = self.prompt_token()
+        return [Button(lbl, f"c:{self.profile.id}:{token}:{i + 1}") for i, lbl in enumerate(labels)]
+
+    # --- prompts ---------------------------------------------------------------------------
+
+    def prompt(self) -> list[Reply]:
+        """What the current state asks for."""
+        if self.profile is None:
+            return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
+        state = self.profile.state
+        if state == "naming":
+            return [Reply(self.t("dialog.ask_name"), kind="question")]
+        if state == "choose_measures":
+            return [self.measure_prompt()]
+        if state == "asking":
+            return [self.question(self.profile.current_fact)]
+        if state == "confirm_series":
+            p = self.pending()
+            return [Reply(self.t("dialog.confirm_years", label=label(p["fact"], self.lang),
+                                 value=value_text(p["fact"], p["value"], self.lang)),
+                          choices=self.choice_buttons([self.t("yes"), self.t("no")]), kind="question")]
+        if state == "picking":
+            return [self.pick_prompt()]
+        return [Reply(self.t("dialog.done_hint"), actions=self.done_actions())]
+
+    def start_actions(self) -> list[Button]:
+        return [Button(self.t("action.new"), "/new"), Button(self.t("action.help"), "/help")]
+
+    def done_actions(self) -> list[Button]:
+        return [Button(self.t("action.result"), "/result"), Button(self.t("action.compare"), "/compare"),
+                Button(self.t("action.edit"), "/edit"), Button(self.t("action.export"), "/export")]
+
+    def measure_prompt(self) -> Reply:
+        names = [r.short.get(self.lang) for r in load_rulesets().values()] + [self.t("dialog.all_measures")]
+        return Reply(self.t("dialog.choose_measures", name=self.profile.name),
+                     choices=self.choice_buttons(names), kind="question")
+
+    def question(self, fact: str, note: str = "") -> Reply:
+        """A question: progress, group, what is asked, the unit and an example."""
+        spec = catalogue()[fact]
+        cat = catalogue()
+        remaining = needed(self.evaluations(), self.answers)
+        asked = asked_facts(self.rulesets)
+        sequence = [f for f in cat.facts if (f in self.answers and f in asked) or f in remaining or f == fact]
+        current_text = None
+        if fact in self.answers:
+            value = self.answers[fact]
+            current_text = self.t("dialog.skipped") if value is SKIPPED else value_text(fact, value, self.lang)
+        group = next(g[self.lang] for g in cat.groups if g["id"] == spec.group)
+        text = render(self.lang, "question.j2", index=sequence.index(fact) + 1, total=len(sequence), group=group,
+                      text=self.t(f"question.{fact}.text"), example=self.t(f"question.{fact}.example"),
+                      expected=expected_text(spec, self.lang), current=current_text, note=note, type=spec.type)
+        choices = self.choice_buttons(self.option_labels(fact)) if spec.type in CHOICE_TYPES else []
+        actions = [Button(self.t("action.skip"), "/skip"), Button(self.t("action.back"), "/back"),
+                   Button(self.t("action.why"), "/why")]
+        return Reply(text, choices=choices, actions=actions, kind="question")
+
+    def option_labels(self, fact: str) -> list[str]:
+        spec = catalogue()[fact]
+        if spec.type == "bool":
+            return [self.t("yes"), self.t("no")]
+        items = catalogue().levels if spec.type == "level" else list(reversed(catalogue().ranks))
+        return [item[self.lang] for item in items]
+
+    def option_values(self, fact: str) -> list[Any]:
+        spec = catalogue()[fact]
+        if spec.type == "bool":
+            return [True, False]
+        items = catalogue().levels if spec.type == "level" else list(reversed(catalogue().ranks))
+        return [item["id"] for item in items]
+
+    # --- moving on -------------------------------------------------------------------------
+
+    def advance(self, before: list[str] | None = None) -> list[Reply]:
+        """Ask the next question that can still matter, or give the result when none is left."""
+        remaining = needed(self.evaluations(), self.answers)
+        focus = [f for f in self.pending().get("focus", []) if f in remaining]
+        if remaining:
+            fact = focus[0] if focus else remaining[0]
+            self.set_state("asking", fact, {"focus": focus} if focus else None)
+            return [self.question(fact)]
+        self.set_state("done")
+        return [self.result_reply(finished=True)]
+
+    # --- states ----------------------------------------------------------------------------
+
+    def outside_profile(self, text: str) -> list[Reply]:
+        if not text:
+            return self.cmd_start("")
+        return [Reply(answer_question(text, self.lang), actions=self.start_actions())]
+
+    def on_naming(self, text: str) -> list[Reply]:
+        name = normalise(text)[:100]
+        if not name:
+            return [Reply(self.t("dialog.ask_name"), kind="question")]
+        self.profile.name = name
+        self.set_state("choose_measures")
+        return [Reply(self.t("dialog.named", name=name)), self.measure_prompt()]
+
+    def on_choose_measures(self, text: str) -> list[Reply]:
+        chosen = self.read_measures(text)
+        if not chosen:
+            return [Reply(self.t("dialog.bad_measures"), kind="error"), self.measure_prompt()]
+        self.profile.measures = ",".join(chosen)
+        names = self.t("list_sep").join(load_rulesets()[j].short.get(self.lang) for j in chosen)
+        replies = [Reply(self.t("dialog.measures_chosen", measures=names))]
+        return replies + self.advance()
+
+    def read_measures(self, text: str) -> list[str]:
+        """'1,2', '江苏 广东', '全部', 'all' → jurisdictions, in the product's order."""
+        text = normalise(text).lower()
+        order = list(load_rulesets())
+        words = [w for w in re.split(r"[\s,;/+和及与]+", text) if w]
+        chosen: set[str] = set()
+        for word in words:
+            if word.isdigit() and 1 <= int(word) <= len(order) + 1:
+                chosen.update(order if int(word) == len(order) + 1 else [order[int(word) - 1]])
+            elif word in ("全部", "all", "所有", "都", "四个"):
+                chosen.update(order)
+            else:
+                matches = [j for j, r in load_rulesets().items()
+                           if word in (j, r.short.zh, r.short.en.lower()) or word in r.short.zh
+                           or (len(word) >= 2 and r.short.zh.startswith(word))]
+                if len(matches) != 1:
+                    return []
+                chosen.update(matches)
+        return [j for j in order if j in chosen]
+
+    def on_asking(self, text: str) -> list[Reply]:
+        fact = self.profile.current_fact
+        spec = catalogue()[fact]
+        try:
+            if spec.type in CHOICE_TYPES and text.isdigit():
+                values = self.option_values(fact)
+                if not 1 <= int(text) <= len(values):
+                    raise ParseError("choice")
+                parsed = Parsed(values[int(text) - 1])
+            else:
+                parsed = parse_answer(spec, text, self.latest_year)
+        except ParseError as exc:
+            return [self.refusal(fact, exc.code), self.question(fact)]
+        if parsed.assumed_years:
+            self.set_state("confirm_series", fact, {"fact": fact, "value": parsed.value, **self.keep_pending()})
+            return self.prompt()
+        return self.accept(fact, parsed.value)
+
+    def keep_pending(self) -> dict:
+        """What survives a question: the focus list, an edit in progress."""
+        p = self.pending()
+        return {k: p[k] for k in ("focus", "edit_before") if k in p}
+
+    def refusal(self, fact: str, code: str) -> Reply:
+        spec = catalogue()[fact]
+        if spec.type in CHOICE_TYPES:
+            options = self.t("list_sep").join(f"{i + 1}. {o}" for i, o in enumerate(self.option_labels(fact)))
+            return Reply(self.t("dialog.refused_choice", label=spec.label(self.lang), options=options), kind="error")
+        return Reply(self.t(f"dialog.refused.{code}", label=spec.label(self.lang),
+                            expected=expected_text(spec, self.lang),
+                            example=self.t(f"question.{fact}.example")), kind="error")
+
+    def accept(self, fact: str, value: Any) -> list[Reply]:
+        """Save an answer, say what it changed, and move on."""
+        pending = self.keep_pending()
+        before = self.evaluations()
+        self.save(fact, value, source="edit" if "edit_before" in pending else "dialog")
+        after = self.evaluations()
+        replies = [Reply(self.t("dialog.saved", label=label(fact, self.lang),
+                                value=value_text(fact, value, self.lang)))]
+        replies += self.news(fact, before, after)
+        if "edit_before" in pending:
+            replies.append(self.verdict_changes(pending["edit_before"], after))
+            pending.pop("edit_before")
+        self.profile.pending = json.dumps(pending) if pending else None
+        return replies + self.advance()
+
+    def news(self, fact: str, before: list[Evaluation], after: list[Evaluation]) -> list[Reply]:
+        """As soon as an answer makes a criterion fail (or warn), say so with the margin."""
+        lines = []
+        for ev_before, ev_after in zip(before, after):
+            for r_before, r_after in zip(ev_before.results, ev_after.results):
+                if r_after.status in (FAIL, WARNING) and r_after.status != r_before.status:
+                    lines.append(self.t(f"dialog.now_{r_after.status}", measure=ev_after.ruleset.short.get(self.lang),
+                                        citation=r_after.criterion.citation, explanation=explain(r_after, self.lang)))
+        if not lines:
+            return []
+        return [Reply("\n".join(lines) + "\n" + self.t("dialog.go_on"), kind="info")]
+
+    def verdict_changes(self, before: dict, after: list[Evaluation]) -> Reply:
+        changed = [self.t("dialog.verdict_changed", measure=ev.ruleset.short.get(self.lang),
+                          before=self.t(f"verdict.{before[ev.ruleset.jurisdiction]}"),
+                          after=self.t(f"verdict.{ev.verdict}"))
+                   for ev in after if before.get(ev.ruleset.jurisdiction) not in (None, ev.verdict)]
+        return Reply("\n".join(changed) if changed else self.t("dialog.verdicts_unchanged"))
+
+    def on_confirm_series(self, text: str) -> list[Reply]:
+        p = self.pending()
+        answer = text.strip().lower()
+        if answer in ("1", "是", "对", "yes", "y", "确认", "ok"):
+            self.profile.pending = json.dumps(self.keep_pending()) if self.keep_pending() else None
+            return self.accept(p["fact"], p["value"])
+        if answer in ("2", "否", "不对", "no", "n"):
+            self.set_state("asking", p["fact"], self.keep_pending())
+            return [Reply(self.t("dialog.give_years")), self.question(p["fact"])]
+        self.set_state("asking", p["fact"], self.keep_pending())
+        return self.on_asking(text)  # a new answer instead of a confirmation
+
+    def on_picking(self, text: str) -> list[Reply]:
+        p = self.pending()
+        options = p["options"]
+        word = normalise(text)
+        if not (word.isdigit() and 1 <= int(word) <= len(options)):
+            return [Reply(self.t("dialog.pick_number", n=len(options)), kind="error"), self.pick_prompt()]
+        chosen = options[int(word) - 1]
+        return getattr(self, f"picked_{p['purpose']}")(chosen, p)
+
+    def pick_prompt(self) -> Reply:
+        p = self.pending()
+        lines = [self.t(f"dialog.pick_{p['purpose']}")]
+        lines += [f"{i + 1}. {item['label']}" for i, item in enumerate(p["options"])]
+        lines.append(self.t("dialog.pick_cancel"))
+        return Reply("\n".join(lines), choices=self.choice_buttons([str(i + 1) for i in range(len(p["options"]))]),
+                     kind="question")
+
+    def start_pick(self, purpose: str, options: list[dict], back_to: dict) -> list[Reply]:
+        self.set_state("picking", None, {"purpose": purpose, "options": options, "back_to": back_to})
+        return [self.pick_prompt()]
+
+    def return_from_pick(self, p: dict) -> None:
+        back = p.get("back_to") or {}
+        self.set_state(back.get("state", "asking"), back.get("fact"), back.get("pending"))
+
+    def where_we_are(self) -> dict:
+        return {"state": self.profile.state, "fact": self.profile.current_fact, "pending": self.pending() or None}
+
+    def on_done(self, text: str) -> list[Reply]:
+        return [Reply(answer_question(text, self.lang), actions=self.done_actions())]
+
+    # --- commands --------------------------------------------------------------------------
+
+    def cmd_unknown(self, word: str) -> list[Reply]:
+        return [Reply(self.t("dialog.unknown_command", command=word), kind="error")] + self.prompt()
+
+    def cmd_start(self, _arg: str) -> list[Reply]:
+        if self.profile is None:
+            return [Reply(self.t("dialog.welcome"), actions=self.start_actions())]
+        if self.profile.state == "picking":
+            self.return_from_pick(self.pending())
+        return [Reply(self.t("dialog.welcome_back", name=self.profile.name))] + self.prompt()
+
+    def cmd_help(self, _arg: str) -> list[Reply]:
+        return [Reply(render(self.lang, "help.j2"))] + (self.prompt() if self.profile else [])
+
+    def cmd_new(self, arg: str) -> list[Reply]:
+        name = normalise(arg)[:100]
+        self.profile = repo.create_profile(self.s, self.user, name, self.lang)
+        self._answers = {}
+        if name:
+            return [Reply(self.t("dialog.named", name=name)), self.measure_prompt()]
+        return [Reply(self.t("dialog.ask_name"), kind="question")]
+
+    def cmd_list(self, _arg: str) -> list[Reply]:
+        profiles = repo.user_profiles(self.s, self.user)
+        if not profiles:
+            return [Reply(self.t("dialog.no_profiles"), actions=self.start_actions())]
+        lines = [self.t("dialog.list_heading")]
+        for i, p in enumerate(profiles):
+            lines.append(self.profile_line(i + 1, p))
+        return [Reply("\n".join(lines))]
+
+    def profile_line(self, n: int, p: Profile) -> str:
+        answers = repo.current_answers(self.s, p)
+        rulesets = rulesets_for(p.measures)
+        verdicts = self.t("list_sep").join(
+            f"{ev.ruleset.short.get(self.lang)} {self.t('verdict.' + ev.verdict)}"
+            for ev in evaluate_answers(answers, rulesets, self.today)) or self.t("dialog.no_measures")
+        marker = self.t("dialog.active_marker") if self.profile and p.id == self.profile.id else ""
+        return self.t("dialog.list_item", n=n, name=p.name or "—", marker=marker, verdicts=verdicts,
+                      answered=relevant_answered(rulesets, answers))
+
+    def cmd_switch(self, arg: str) -> list[Reply]:
+        profiles = repo.user_profiles(self.s, self.user)
+        if not profiles:
+            return [Reply(self.t("dialog.no_profiles"), actions=self.start_actions())]
+        options = [{"id": p.id, "label": self.profile_line(i + 1, p).split(". ", 1)[-1]} for i, p in enumerate(profiles)]
+        word = normalise(arg)
+        if word:
+            match = ([profiles[int(word) - 1]] if word.isdigit() and 1 <= int(word) <= len(profiles)
+                     else [p for p in profiles if p.name == word])
+            if match:
+                return self.switch_to(match[0])
+        if self.profile is None:
+            self.profile = profiles[-1]
+            self.user.active_profile_id = self.profile.id
+        return self.start_pick("switch", options, self.where_we_are())
+
+    def picked_switch(self, chosen: dict, p: dict) -> list[Reply]:
+        self.return_from_pick(p)
+        target = repo.own_profile(self.s, self.user, chosen["id"])
+        if target is None:
+            return [Reply(self.t("dialog.not_yours"), kind="error")]
+        return self.switch_to(target)
+
+    def switch_to(self, target: Profile) -> list[Reply]:
+        self.user.active_profile_id = target.id
+        self.profile, self._answers = target, None
+        if target.state == "picking":
+            self.return_from_pick(self.pending())
+        return [Reply(self.t("dialog.switched", name=target.name))] + self.prompt()
+
+    def need_profile(self) -> list[Reply] | None:
+        if self.profile is None:
+            return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
+        if not self.profile.measures:
+            return [Reply(self.t("dialog.choose_first"))] + self.prompt()
+        return None
+
+    def cmd_skip(self, _arg: str) -> list[Reply]:
+        if self.profile is None or self.profile.state not in ("asking", "confirm_series"):
+            return [Reply(self.t("dialog.nothing_to_skip"))] + self.prompt()
+        fact = self.profile.current_fact
+        self.save(fact, skipped=True, source="edit" if "edit_before" in self.pending() else "dialog")
+        self.profile.pending = json.dumps(self.keep_pending()) if self.keep_pending() else None
+        return [Reply(self.t("dialog.skipped_fact", label=label(fact, self.lang)))] + self.advance()
+
+    def cmd_back(self, _arg: str) -> list[Reply]:
+        """The previous question: the latest answer before the one we came back to."""
+        if (stop := self.need_profile()) is not None:
+            return stop
+        p = self.pending()
+        cursor = p.get("back_cursor")
+        rows = [r for r in repo.answer_rows(self.s, self.profile)
+                if r.source != "restart" and r.fact in self.answers
+                and (cursor is None or r.id < cursor) and r.fact != self.profile.current_fact]
+        if not rows:
+            return [Reply(self.t("dialog.no_previous"))] + self.prompt()
+        row = rows[-1]
+        self.set_state("asking", row.fact, {**self.keep_pending(), "back_cursor": row.id})
+        return [self.question(row.fact, note=self.t("dialog.back_note"))]
+
+    def cmd_edit(self, arg: str) -> list[Reply]:
+        if (stop := self.need_profile()) is not None:
+            return stop
+        asked = asked_facts(self.rulesets)
+        facts = [f for f in catalogue().facts if f in self.answers and f in asked]
+        if not facts:
+            return [Reply(self.t("dialog.nothing_to_edit"))] + self.prompt()
+        options = [{"fact": f, "label": f"{label(f, self.lang)}：{self.shown(f)}" if self.lang == "zh"
+                    else f"{label(f, self.lang)}: {self.shown(f)}"} for f in facts]
+        return self.start_pick("edit", options, self.where_we_are())
+
+    def shown(self, fact: str) -> str:
+        value = self.answers[fact]
+        return self.t("dialog.skipped") if value is SKIPPED else value_text(fact, value, self.lang)
+
+    def picked_edit(self, chosen: dict, _p: dict) -> list[Reply]:
+        before = {ev.ruleset.jurisdiction: ev.verdict for ev in self.evaluations()}
+        self.set_state("asking", chosen["fact"], {"edit_before": before})
+        return [self.question(chosen["fact"], note=self.t("dialog.edit_note"))]
+
+    def cmd_cancel(self, _arg: str) -> list[Reply]:
+        if self.profile is not None and self.profile.state == "picking":
+            self.return_from_pick(self.pending())
+        return self.prompt()
+
+    def cmd_restart(self, _arg: str) -> list[Reply]:
+        if (stop := self.need_profile()) is not None:
+            return stop
+        options = [{"restart": True, "label": self.t("dialog.restart_yes")},
+                   {"restart": False, "label": self.t("dialog.restart_no")}]
+        return self.start_pick("restart", options, self.where_we_are())
+
+    def picked_restart(self, chosen: dict, p: dict) -> list[Reply]:
+        if not chosen["restart"]:
+            self.return_from_pick(p)
+            return self.prompt()
+        for fact in list(self.answers):
+            self.save(fact, source="restart")
+        self._answers = {}
+        self.set_state("choose_measures")
+        return [Reply(self.t("dialog.restarted", name=self.profile.name)), self.measure_prompt()]
+
+    def cmd_why(self, _arg: str) -> list[Reply]:
+        if self.profile is None or not self.profile.current_fact:
+            return [Reply(self.t("dialog.why_nothing"))] + self.prompt()
+        fact = self.profile.current_fact
+        items = [{"measure": r.short.get(self.lang), "citation": c.citation, "text": c.article_text,
+                  "requirement": criterion_requirement(c, self.lang), "document": r.document,
+                  "reading": c.reading.get(self.lang) if c.reading else None}
+                 for r, c in criteria_reading(fact, self.rulesets)]
+        return [Reply(render(self.lang, "why.j2", label=label(fact, self.lang), items=items))]
+
+    def cmd_status(self, _arg: str) -> list[Reply]:
+        if (stop := self.need_profile()) is not None:
+            return stop
+        evaluations = self.evaluations()
+        remaining = needed(evaluations, self.answers)
+        done = relevant_answered(self.rulesets, self.answers)
+        measures, actions = [], []
+        for ev in evaluations:
+            open_facts = facts_to_ask(ev.missing, self.answers) if ev.verdict == "undetermined" else []
+            measures.append({"short": ev.ruleset.short.get(self.lang), "verdict": self.t(f"verdict.{ev.verdict}"),
+                             "failed": [r.criterion.citation for r in ev.results if r.status == FAIL],
+                             "open": self.some_labels(open_facts)})
+            if open_facts and len(evaluations) > 1:
+                actions.append(Button(self.t("action.focus", measure=ev.ruleset.short.get(self.lang),
+                                             n=len(open_facts)), f"/focus {ev.ruleset.jurisdiction}"))
+        text = render(self.lang, "status.j2", name=self.profile.name, done=done, total=done + len(remaining),
+                      measures=measures)
+        return [Reply(text, actions=actions)]
+
+    def some_labels(self, facts: list[str], most: int = 8) -> str:
+        """Fact labels for a sentence, the first few and how many more."""
+        labels = [label(f, self.lang) for f in facts]
+        text = self.t("dialog.label_sep").join(labels[:most])
+        return text + (self.t("dialog.and_more", n=len(labels) - most) if len(labels) > most else "")
+
+    def cmd_focus(self, arg: str) -> list[Reply]:
+        """Ask first the questions that could still change one measure's verdict."""
+        if (stop := self.need_profile()) is not None:
+            return stop
+        ev = next((e for e in self.evaluations() if e.ruleset.jurisdiction == arg.strip()), None)
+        if ev is None:
+            return self.prompt()
+        focus = facts_to_ask(ev.missing, self.answers)
+        self.profile.pending = json.dumps({**self.keep_pending(), "focus": focus})
+        return [Reply(self.t("dialog.focusing", measure=ev.ruleset.short.get(self.lang), n=len(focus)))] + self.advance()
+
+    def result_reply(self, finished: bool = False) -> Reply:
+        evaluations = self.evaluations()
+        text = render(self.lang, "result.j2", name=self.profile.name, finished=finished,
+                      measures=[self.measure_view(ev) for ev in evaluations])
+        return Reply(text, actions=self.done_actions() if finished else [], kind="result")
+
+    def measure_view(self, ev: Evaluation) -> dict:
+        from .reports import notice_text
+
+        def items(status):
+            return [{"citation": r.criterion.citation, "text": r.criterion.article_text,
+                     "explanation": explain(r, self.lang)} for r in ev.results if r.status == status]
+
+        return {"short": ev.ruleset.short.get(self.lang), "document": ev.ruleset.document,
+                "verdict": ev.verdict, "verdict_text": self.t(f"verdict.{ev.verdict}"),
+                "failed": items(FAIL), "unknown": items(UNKNOWN), "warnings": items(WARNING),
+                "missing": self.some_labels(ev.missing),
+                "notices": [notice_text(n, ev.ruleset, self.lang) for n in ev.notices]}
+
+    def cmd_result(self, _arg: str) -> list[Reply]:
+        if (stop := self.need_profile()) is not None:
+            return stop
+        return [self.result_reply()]
+
+    def cmd_compare(self, _arg: str) -> list[Reply]:
+        if (stop := self.need_profile()) is not None:
+            return stop
+        from .compare import topics
+
+        evaluations = self.evaluations()
+        rows = []
+        for cid in topics(self.rulesets):
+            cells = []
+            for ev in evaluations:
+                found = next((r for r in ev.results if r.criterion.id == cid), None)
+                cells.append(self.t(f"mark.{found.status}") if found else self.t("mark.absent"))
+            rows.append({"name": self.t(f"criterion.{cid}"), "cells": cells})
+        text = render(self.lang, "compare.j2", name=self.profile.name,
+                      heads=[ev.ruleset.short.get(self.lang) for ev in evaluations],
+                      verdicts=[self.t(f"verdict.{ev.verdict}") for ev in evaluations], rows=rows)
+        return [Reply(text)]
+
+    def cmd_export(self, _arg: str) -> list[Reply]:
+        if (stop := self.need_profile()) is not None:
+            return stop
+        facts = {k: v for k, v in self.answers.items() if v is not SKIPPED}
+        data = json.dumps({"name": self.profile.name, **facts}, ensure_ascii=False, indent=2).encode("utf-8")
+        report = markdown_report(self.profile.name, self.evaluations(), self.lang, answers=facts).encode("utf-8")
+        stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", self.profile.name).strip("_") or "cluster"
+        return [Reply(self.t("dialog.exported", name=self.profile.name),
+                      documents=[(f"{stem}.json", data), (f"{stem}-{self.t('dialog.report_suffix')}.md", report)])]
+
+    def cmd_lang(self, arg: str) -> list[Reply]:
+        word = arg.strip().lower()
+        if word not in ("zh", "en", "中文", "english", "英文"):
+            return [Reply(self.t("dialog.lang_usage"), kind="error")]
+        self.lang = normalise_lang(word)
+        self.user.lang = self.lang
+        if self.profile:
+            self.profile.lang = self.lang
+            self.s.add(self.profile)
+        return [Reply(self.t("dialog.lang_set"))] + self.prompt()
+
+    def cmd_ask(self, arg: str) -> list[Reply]:
+        if not arg.strip():
+            return [Reply(self.t("dialog.ask_usage"))]
+        return [Reply(answer_question(arg, self.lang))]

@@ -1,0 +1,71 @@
+"""Which question comes next: the first fact, in the application form's order, that a chosen
+measure still needs to settle a criterion. A question that cannot matter is not asked
+(energy efficiency only for a high-energy cluster; counts once a sum already passes;
+nothing a chosen measure does not read)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from engine import Profile, catalogue, evaluate_many, load_rulesets
+from engine.evaluate import Evaluation
+from engine.rules import Ruleset
+from storage.repo import SKIPPED
+
+
+def rulesets_for(measures: str) -> list[Ruleset]:
+    """A profile's chosen measures (a comma list), in the product's order."""
+    chosen = [m for m in measures.split(",") if m]
+    return [r for j, r in load_rulesets().items() if j in chosen]
+
+
+def known_facts(answers: dict[str, Any]) -> dict[str, Any]:
+    return {fact: value for fact, value in answers.items() if value is not SKIPPED}
+
+
+def evaluate_answers(answers: dict[str, Any], rulesets: list[Ruleset], on: dt.date) -> list[Evaluation]:
+    return evaluate_many(Profile(known_facts(answers)), rulesets, on)
+
+
+def facts_to_ask(missing: list[str], answers: dict[str, Any]) -> list[str]:
+    """The questions that would settle the missing facts, in catalogue order. A derived
+    figure (每万人发明专利) is asked through its inputs first, and itself only when an
+    input was skipped."""
+    cat = catalogue()
+    wanted: set[str] = set()
+    for fact in missing:
+        spec = cat[fact]
+        inputs = spec.derive["per_10k"] if spec.derive else []
+        if inputs and not any(answers.get(i) is SKIPPED for i in inputs):
+            wanted.update(i for i in inputs if i not in answers)
+        else:
+            wanted.add(fact)
+    wanted = {f for f in wanted if f not in answers}
+    return [f for f in cat.facts if f in wanted]
+
+
+def needed(evaluations: list[Evaluation], answers: dict[str, Any]) -> list[str]:
+    """Every question still worth asking for these evaluations."""
+    missing = [f for ev in evaluations for f in ev.missing]
+    return facts_to_ask(missing, answers)
+
+
+def asked_facts(rulesets: list[Ruleset]) -> set[str]:
+    """Every fact these measures may ask about: what they read, and the inputs of derived figures."""
+    cat = catalogue()
+    read = {f for r in rulesets for f in r.facts}
+    return read | {i for f in read if cat[f].derive for i in cat[f].derive["per_10k"]}
+
+
+def relevant_answered(rulesets: list[Ruleset], answers: dict[str, Any]) -> int:
+    """How many questions of these measures were answered or skipped (for 第 k/n 题)."""
+    read = asked_facts(rulesets)
+    return sum(1 for f in answers if f in read)
+
+
+def criteria_reading(fact: str, rulesets: list[Ruleset]) -> list[tuple[Ruleset, Any]]:
+    """The criteria of these measures a fact serves (directly, or through a derived figure)."""
+    cat = catalogue()
+    serves = {fact} | {f.id for f in cat.derived if fact in f.derive["per_10k"]}
+    return [(r, c) for r in rulesets for c in r.criteria if serves & set(c.facts)]

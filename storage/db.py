@@ -1,0 +1,61 @@
+"""The one database engine: SQLite in WAL mode by default, any SQLAlchemy URL by
+configuration. Nothing SQLite-only appears in the queries; the pragmas below are set only
+when the URL is SQLite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+from . import models  # noqa: F401  (registers the tables)
+
+ENV_URL = "CLUSTERBOT_DB"
+
+
+def default_url() -> str:
+    """`CLUSTERBOT_DB`, or a SQLite file in the user's data directory."""
+    if os.environ.get(ENV_URL):
+        return os.environ[ENV_URL]
+    folder = Path(platformdirs.user_data_dir("clusterbot", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'clusterbot.db'}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept a bare file path as well as a URL."""
+    if "://" in url:
+        return url
+    return f"sqlite:///{Path(url).expanduser().resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")   # wait for another writer instead of failing
+    cursor.execute("PRAGMA journal_mode=WAL")     # readers do not block the writer
+    cursor.execute("PRAGMA synchronous=FULL")     # an acknowledged answer survives a crash
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = normalise_url(url or default_url())
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def session(engine: Engine) -> Session:
+    # Objects stay readable after commit: replies are rendered from them.
+    return Session(engine, expire_on_commit=False)

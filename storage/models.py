@@ -1,0 +1,93 @@
+"""The tables. Answers are never overwritten: each answer or edit is a new row, so the
+current answer of a fact is its latest row and a reviewer can read what changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class User(SQLModel, table=True):
+    """A person on a channel (the terminal, a Telegram account)."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    external_id: str = Field(max_length=64)
+    display_name: str = Field(default="", max_length=200)
+    lang: str = Field(default="zh", max_length=8)
+    active_profile_id: Optional[int] = Field(default=None)
+    chat_id: Optional[str] = Field(default=None, max_length=64)  # where reminders go
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Profile(SQLModel, table=True):
+    """One cluster an official pre-screens: its name, the measures chosen, and where the
+    dialog stands (the state and the question being asked)."""
+
+    __tablename__ = "profiles"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=200)
+    measures: str = Field(default="", max_length=100)  # comma list of jurisdictions
+    lang: str = Field(default="zh", max_length=8)
+    state: str = Field(default="choose_measures", max_length=32)
+    current_fact: Optional[str] = Field(default=None, max_length=64)
+    # A value awaiting confirmation, a pick list shown, the way back: small JSON.
+    pending: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    deleted: bool = Field(default=False)
+
+
+class Answer(SQLModel, table=True):
+    """One answer to one question, or a skip (value null); later rows supersede earlier ones."""
+
+    __tablename__ = "answers"
+    __table_args__ = (Index("ix_answers_profile_fact", "profile_id", "fact", "id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    profile_id: int = Field(foreign_key="profiles.id")
+    fact: str = Field(max_length=64)
+    value_json: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    skipped: bool = Field(default=False)
+    source: str = Field(default="dialog", max_length=16)  # dialog | edit | import
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """An incoming update already handled: a redelivered one is recognised and ignored."""
+
+    __tablename__ = "processed_updates"
+
+    channel: str = Field(primary_key=True, max_length=32)
+    update_id: str = Field(primary_key=True, max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A reply committed together with what it acknowledges, then delivered: a reply the
+    channel failed to take (429, timeout, restart) is retried, never lost."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "next_attempt_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    chat_id: str = Field(max_length=64)
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON of the reply
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    next_attempt_at: dt.datetime = Field(default_factory=utcnow)
+    attempts: int = Field(default=0)
+    sent_at: Optional[dt.datetime] = Field(default=None)
+    error: Optional[str] = Field(default=None, max_length=500)

@@ -1,0 +1,117 @@
+"""The few functions that read and write the tables. Every query is scoped to a user or to
+a profile the caller already holds: a user only ever reaches their own profiles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from .models import Answer, OutboxMessage, ProcessedUpdate, Profile, User, utcnow
+
+SKIPPED = object()  # the current answer of a fact the user chose to skip
+
+
+def get_or_create_user(s: Session, channel: str, external_id: str, display_name: str = "",
+                       lang: str = "zh") -> User:
+    user = s.exec(select(User).where(User.channel == channel, User.external_id == external_id)).first()
+    if user is None:
+        user = User(channel=channel, external_id=external_id, display_name=display_name[:200], lang=lang)
+        s.add(user)
+        s.flush()
+    return user
+
+
+def find_user(s: Session, channel: str, external_id: str) -> User | None:
+    return s.exec(select(User).where(User.channel == channel, User.external_id == external_id)).first()
+
+
+def user_profiles(s: Session, user: User) -> list[Profile]:
+    return list(s.exec(select(Profile).where(Profile.user_id == user.id, Profile.deleted == False)  # noqa: E712
+                       .order_by(Profile.id)))
+
+
+def own_profile(s: Session, user: User, profile_id: int | None) -> Profile | None:
+    """The profile only if it belongs to this user (a crafted id of another's gets None)."""
+    if profile_id is None:
+        return None
+    profile = s.get(Profile, profile_id)
+    if profile is None or profile.user_id != user.id or profile.deleted:
+        return None
+    return profile
+
+
+def active_profile(s: Session, user: User) -> Profile | None:
+    return own_profile(s, user, user.active_profile_id)
+
+
+def create_profile(s: Session, user: User, name: str, lang: str) -> Profile:
+    profile = Profile(user_id=user.id, name=name[:200], lang=lang, state="naming" if not name else "choose_measures")
+    s.add(profile)
+    s.flush()
+    user.active_profile_id = profile.id
+    s.add(user)
+    return profile
+
+
+def touch(s: Session, profile: Profile) -> None:
+    profile.updated_at = utcnow()
+    s.add(profile)
+
+
+def answer_rows(s: Session, profile: Profile) -> list[Answer]:
+    return list(s.exec(select(Answer).where(Answer.profile_id == profile.id).order_by(Answer.id)))
+
+
+def current_answers(s: Session, profile: Profile) -> dict[str, Any]:
+    """fact -> current value (or SKIPPED); a fact cleared by a restart has no entry."""
+    current: dict[str, Any] = {}
+    for row in answer_rows(s, profile):
+        if row.source == "restart":
+            current.pop(row.fact, None)
+        elif row.skipped:
+            current[row.fact] = SKIPPED
+        else:
+            current[row.fact] = json.loads(row.value_json)
+    return current
+
+
+def add_answer(s: Session, profile: Profile, fact: str, value: Any = None, skipped: bool = False,
+               source: str = "dialog") -> Answer:
+    row = Answer(profile_id=profile.id, fact=fact, skipped=skipped, source=source,
+                 value_json=None if skipped or source == "restart" else json.dumps(value, ensure_ascii=False))
+    s.add(row)
+    s.flush()
+    return row
+
+
+def first_time(s: Session, channel: str, update_id: str) -> bool:
+    """Record an incoming update; False if it was already handled (a redelivery)."""
+    if s.get(ProcessedUpdate, (channel, update_id)) is not None:
+        return False
+    s.add(ProcessedUpdate(channel=channel, update_id=update_id))
+    try:
+        s.flush()
+    except IntegrityError:  # handled meanwhile by another worker
+        s.rollback()
+        return False
+    return True
+
+
+# --- outbox --------------------------------------------------------------------------------
+
+def enqueue(s: Session, channel: str, chat_id: str, payload: dict) -> OutboxMessage:
+    message = OutboxMessage(channel=channel, chat_id=str(chat_id), payload=json.dumps(payload, ensure_ascii=False))
+    s.add(message)
+    s.flush()
+    return message
+
+
+def due_outbox(s: Session, channel: str, now: dt.datetime, limit: int = 100) -> list[OutboxMessage]:
+    return list(s.exec(select(OutboxMessage)
+                       .where(OutboxMessage.channel == channel, OutboxMessage.sent_at == None,  # noqa: E711
+                              OutboxMessage.next_attempt_at <= now)
+                       .order_by(OutboxMessage.id).limit(limit)))

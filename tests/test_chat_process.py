@@ -1,0 +1,152 @@
+"""`clusterbot chat` as a real process in a pseudo-terminal: whole conversations, the
+commands, and a kill -9 in the middle that loses nothing acknowledged."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.chat_helpers import asked_fact, chat_answer
+from tests.conftest import eligible_facts
+
+ROOT = Path(__file__).parents[1]
+PROMPT = "\r\n> "
+
+
+class Terminal:
+    def __init__(self, db: Path, user: str = "alice", fake_now: str = "2026-11-23T10:00:00"):
+        env = dict(os.environ, CLUSTERBOT_FAKE_NOW=fake_now, PYTHONUNBUFFERED="1")
+        self.child = pexpect.spawn(sys.executable, ["-m", "bot.cli", "chat", "--db", str(db), "--user", user,
+                                                    "--export-dir", str(db.parent)],
+                                   cwd=str(ROOT), env=env, encoding="utf-8", timeout=30, dimensions=(50, 400))
+        self.child.expect_exact(PROMPT)
+        self.last = self.child.before
+
+    def say(self, text: str) -> str:
+        self.child.sendline(text)
+        self.child.expect_exact(PROMPT)
+        # what the program printed after echoing our line
+        self.last = self.child.before.split(text, 1)[-1]
+        return self.last
+
+    def answer_all(self, facts: dict, until: str | None = None, limit: int = 80) -> list[str]:
+        asked = []
+        for _ in range(limit):
+            if "年份对吗" in self.last:
+                self.say("是")
+                continue
+            fact = asked_fact(self.last)
+            if fact is None or fact == until:
+                return asked
+            asked.append(fact)
+            self.say(chat_answer(fact, facts[fact]))
+        raise AssertionError(asked)
+
+    def close(self):
+        if self.child.isalive():
+            self.child.sendline("/quit")
+            self.child.expect(pexpect.EOF)
+
+
+def test_a_whole_conversation_to_eligible(tmp_path):
+    term = Terminal(tmp_path / "c.db")
+    assert "您好" in term.last
+    term.say("/new 示例县机械集群")
+    term.say("全部")
+    asked = term.answer_all(eligible_facts())
+    assert "全部问题已答完" in term.last and term.last.count("】符合条件") == 4
+    assert len(asked) >= 45
+    term.close()
+
+
+def test_not_eligible_with_the_article_quoted_and_the_commands(tmp_path):
+    term = Terminal(tmp_path / "c.db")
+    term.say("/new 乙集群")
+    term.say("1,2")  # national and Jiangsu
+    facts = dict(eligible_facts(), rd_growth=10.0)
+    term.answer_all(facts, until="rd_growth")
+    text = term.say("/why")
+    assert "“近三年中小企业研发经费年均增长高于10%”" in text
+    assert "“近三年，集群中小企业研发经费年均增长不低于10%”" in text
+    text = term.say("10%")
+    assert "✗ 国家（工信部） 认定标准（2022年版）四 不符合" in text and "“高于”不含本数" in text
+    assert "✗ 江苏" not in text  # 不低于10% includes 10: Jiangsu passes
+    text = term.say("/status")
+    assert "已答" in text and "国家（工信部）：不符合条件" in text
+    text = term.say("/compare")
+    assert "研发经费年均增长：国家（工信部） ✗ 不符合｜江苏 ✓ 符合" in text
+    current = asked_fact(text)
+    text = term.say("/back")
+    assert asked_fact(text) == "rd_growth" and "当前答案：10.00%" in text
+    term.say("10%")
+    assert asked_fact(term.last) == current
+    text = term.say("/skip")
+    assert "已跳过" in text and asked_fact(text) != current
+    term.say("/edit")
+    text = term.say("1")
+    assert "修改此题" in text
+    term.say("否")
+    assert "修改后结论变化" in term.last or "结论未变" in term.last
+    term.answer_all(facts)
+    assert "国家（工信部）（工信部企业〔2022〕119号）】不符合条件" in term.last
+    assert "原文：“近三年中小企业研发经费年均增长高于10%”" in term.last
+    term.close()
+
+
+def _answers_in_db(db: Path) -> dict:
+    with sqlite3.connect(db) as con:
+        rows = con.execute("select fact, value_json from answers order by id").fetchall()
+    return {fact: json.loads(value) for fact, value in rows if value is not None}
+
+
+def test_kill_9_mid_conversation_resumes_with_every_acknowledged_answer(tmp_path):
+    db = tmp_path / "c.db"
+    term = Terminal(db)
+    term.say("/new 丙集群")
+    term.say("江苏")
+    facts = eligible_facts()
+    acknowledged = {}
+    for _ in range(12):
+        fact = asked_fact(term.last)
+        text = term.say(chat_answer(fact, facts[fact]))
+        if "年份对吗" in text:
+            text = term.say("是")
+        assert "已保存" in text
+        acknowledged[fact] = facts[fact]
+    waiting_for = asked_fact(term.last)
+    # the next answer is typed and the process killed at once, before or after it is handled
+    term.child.sendline(chat_answer(waiting_for, facts[waiting_for]))
+    term.child.kill(signal.SIGKILL)
+    term.child.wait()
+    stored = _answers_in_db(db)
+    for fact, value in acknowledged.items():
+        assert stored[fact] == value, fact
+    resumed = Terminal(db)
+    assert "欢迎回来" in resumed.last and "丙集群" in resumed.last
+    expected_next = asked_fact(resumed.last)
+    assert expected_next == (waiting_for if waiting_for not in stored else expected_next)
+    assert expected_next not in acknowledged
+    resumed.answer_all(facts)
+    assert "】符合条件" in resumed.last
+    resumed.close()
+
+
+def test_bad_bytes_and_garbage_never_kill_the_process(tmp_path):
+    term = Terminal(tmp_path / "c.db")
+    term.say("/new 丁集群")
+    term.say("陕西")
+    for junk in ["", "\x1b[A", "?" * 3000, "/nosuchcommand", "2023:abc", "😀", "/switch 99", "/edit", "/export"]:
+        if junk:
+            term.say(junk)
+    term.child.send(b"\xff\xfe\n".decode("latin-1"))
+    term.child.expect_exact(PROMPT)
+    assert term.child.isalive()
+    assert asked_fact(term.say("/start")) == "county_level"
+    term.close()

@@ -1,0 +1,333 @@
+"""The conversation, driven in-process against a real SQLite file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.clock import ManualClock
+from dialogs.conversation import Conversation
+from storage.db import make_engine, session
+from storage.models import Answer, Profile, User
+from tests.chat_helpers import asked_fact, chat_answer
+from tests.conftest import eligible_facts
+
+NOW = dt.datetime(2026, 11, 23, 10, 0)
+
+
+class Chat:
+    """One user talking to the dialog; `say` returns the replies' text joined."""
+
+    def __init__(self, conversation: Conversation, user: str = "alice"):
+        self.conversation, self.user = conversation, user
+        self.last = []
+
+    def say(self, text: str | None = None, data: str | None = None, **kw) -> str:
+        self.last = self.conversation.handle(self.user, text=text, data=data, **kw)
+        return "\n".join(r.text for r in self.last)
+
+    def current_fact(self) -> str | None:
+        """The question this user's active profile is asking, read from the database."""
+        with session(self.conversation.engine) as s:
+            user = s.exec(select(User).where(User.external_id == self.user)).one()
+            profile = s.get(Profile, user.active_profile_id)
+            return profile.current_fact if profile else None
+
+    def answer_all(self, facts: dict, limit: int = 80) -> list[str]:
+        """Answer every question asked with the given facts; returns the facts asked, in order."""
+        asked = []
+        text = "\n".join(r.text for r in self.last)
+        for _ in range(limit):
+            fact = asked_fact(self.last[-1].text) if self.last else None
+            if fact is None or self.last[-1].kind != "question":
+                return asked
+            asked.append(fact)
+            text = self.say(chat_answer(fact, facts[fact]))
+            if "年份对吗" in text:
+                text = self.say("是")
+        raise AssertionError(f"more than {limit} questions: {asked}")
+
+
+@pytest.fixture
+def conversation(tmp_path):
+    return Conversation(make_engine(f"sqlite:///{tmp_path / 'chat.db'}"), ManualClock(NOW))
+
+
+def answer_until(chat: Chat, stop_at: str, facts: dict | None = None) -> None:
+    """Answer with the eligible figures until `stop_at` is the question asked."""
+    facts = facts or eligible_facts()
+    for _ in range(80):
+        fact = chat.current_fact()
+        if fact == stop_at:
+            return
+        chat.say(chat_answer(fact, facts[fact]))
+        if "年份对吗" in chat.last[0].text:
+            chat.say("是")
+    raise AssertionError(f"{stop_at} was never asked")
+
+
+def start(chat: Chat, measures: str = "全部", name: str = "示例县机械集群") -> str:
+    chat.say("/start")
+    chat.say(f"/new {name}")
+    return chat.say(measures)
+
+
+def test_full_conversation_to_an_eligible_verdict(conversation):
+    chat = Chat(conversation)
+    assert "第 1/" in start(chat)
+    asked = chat.answer_all(eligible_facts())
+    final = "\n".join(r.text for r in chat.last)
+    assert "全部问题已答完" in final
+    for measure in ("国家（工信部）", "江苏", "广东", "陕西"):
+        assert f"【{measure}" in final
+    assert final.count("】符合条件") == 4
+    assert "energy_efficiency_ok" not in asked  # not a high-energy cluster: never asked
+    assert "patents_per_10k" not in asked       # derived from patents and employees
+    assert len(asked) == len(set(asked))
+    # the measures' own terms have ended for Guangdong and Shaanxi on 2026-11-23
+    assert "有效期已于2026年2月27日届满" in final and "有效期已于2025年4月27日届满" in final
+
+
+def test_not_eligible_says_so_at_once_and_quotes_the_article(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    facts = dict(eligible_facts(), total_output={"2023": 45, "2024": 48, "2025": 38.5})
+    seen = []
+    for _ in range(60):
+        fact = asked_fact(chat.last[-1].text)
+        if fact is None:
+            break
+        text = chat.say(chat_answer(fact, facts[fact]))
+        seen.append(text)
+        if fact == "total_output":
+            assert "✗ 江苏 第六条（二） 不符合" in text and "2025年 38.50亿元，差 1.50亿元" in text
+    final = seen[-1]
+    assert "不符合条件" in final
+    assert "原文：“近三年，集群总产值每年均在40亿元以上”" in final
+
+
+def test_only_questions_a_chosen_measure_reads(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    asked = chat.answer_all(eligible_facts())
+    assert "priority_chain" not in asked and "innovation_platforms" not in asked
+    assert "provincial_certified" in asked
+    chat2 = Chat(conversation, "bob")
+    start(chat2, "江苏")
+    asked = chat2.answer_all(eligible_facts())
+    assert "provincial_certified" not in asked and "priority_chain" in asked
+
+
+def test_high_energy_cluster_is_asked_about_energy_efficiency(conversation):
+    chat = Chat(conversation)
+    start(chat, "陕西")
+    asked = chat.answer_all(dict(eligible_facts(), high_energy_industry=True, energy_efficiency_ok=True))
+    assert asked.index("energy_efficiency_ok") == asked.index("high_energy_industry") + 1
+
+
+def test_a_sum_that_already_passes_stops_asking_counts(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    asked = chat.answer_all(dict(eligible_facts(), champion_count=1))
+    assert "champion_count" in asked and "srdi_sme_count" not in asked and "little_giant_count" not in asked
+
+
+def test_bad_input_is_refused_with_the_expected_form_and_nothing_changes(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")          # county_level
+    assert chat.current_fact() == "area_km2"
+    text = chat.say("很大")
+    assert "没有看懂" in text and "不小于 0 的数" in text and "集群占地面积" in text
+    assert chat.current_fact() == "area_km2"
+    chat.say("80")
+    text = chat.say("也许")  # a yes/no question
+    assert "1. 是、2. 否" in text
+    with session(conversation.engine) as s:
+        rows = s.exec(select(Answer)).all()
+    assert [(r.fact, r.value_json) for r in rows] == [("county_level", "true"), ("area_km2", "80.0")]
+
+
+def test_out_of_range_share(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "sme_output_share")
+    text = chat.say("2023:80 2024:120 2025:82")
+    assert "超出范围" in text and "0 到 100" in text
+    assert chat.current_fact() == "sme_output_share"
+
+
+def test_series_read_as_the_three_latest_years_is_confirmed(conversation):
+    chat = Chat(conversation)
+    start(chat, "陕西")
+    answer_until(chat, "total_output")
+    text = chat.say("45，48，52")
+    assert "2023年 45.00亿元、2024年 48.00亿元、2025年 52.00亿元" in text and "年份对吗" in text
+    text = chat.say("否")
+    assert "请写明年份" in text and chat.current_fact() == "total_output"
+    chat.say("2022:45 2023:48 2024:52")
+    assert chat.current_fact() != "total_output"
+
+
+def test_skip_back_edit(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")      # county_level
+    chat.say("80")      # area
+    assert chat.current_fact() == "pillar_industry"
+    text = chat.say("/skip")
+    assert "已跳过" in text and chat.current_fact() == "policy_compliant"
+    text = chat.say("/back")
+    assert chat.current_fact() == "pillar_industry" and "当前答案：（已跳过）" in text
+    text = chat.say("/back")
+    assert chat.current_fact() == "area_km2" and "当前答案：80.00平方公里" in text
+    chat.say("90")
+    assert chat.current_fact() == "policy_compliant"  # back where we were: the first open question
+    chat.say("是")
+    text = chat.say("/edit")
+    assert "要修改哪一项" in text and "集群占地面积：90.00平方公里" in text
+    text = chat.say("1")      # county_level
+    assert chat.current_fact() == "county_level" and "当前答案：是" in text
+    text = chat.say("否")
+    assert "✗ 江苏 第二条 不符合" in text and "修改后结论变化：江苏 尚待补充 → 不符合条件" in text
+    with session(conversation.engine) as s:
+        history = [(r.fact, r.value_json, r.source) for r in s.exec(select(Answer).order_by(Answer.id))]
+    assert ("area_km2", "80.0", "dialog") in history and ("area_km2", "90.0", "dialog") in history
+    assert ("county_level", "false", "edit") in history
+
+
+def test_why_quotes_each_chosen_measure(conversation):
+    chat = Chat(conversation)
+    start(chat, "全部")
+    answer_until(chat, "sme_output_share")
+    text = chat.say("/why")
+    for citation, quote in [("认定标准（2022年版）一", "中小企业产值占集群总产值70%以上"),
+                            ("第六条（二）", "中小企业产值占集群总产值每年比例均不低于70%"),
+                            ("第十三条（二）", "中小企业产值占集群总产值高于70%"),
+                            ("第十二条（二）", "中小企业产值占集群总产值高于70%")]:
+        assert citation in text and f"“{quote}”" in text
+    assert chat.last[-1].kind == "question"  # the question is asked again after the explanation
+
+
+def test_status_names_open_questions_and_focus(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家,江苏")
+    chat.say("是")
+    text = chat.say("/status")
+    assert "已答 1/" in text and "仍可能改变结论的问题" in text
+    focus = [b for b in chat.last[0].actions if b.data == "/focus jiangsu"]
+    assert focus
+    text = chat.say(data=focus[0].data)
+    assert "先询问可能改变江苏结论" in text
+
+
+def test_compare_and_result(conversation):
+    chat = Chat(conversation)
+    start(chat, "全部")
+    chat.say("是")
+    text = chat.say("/compare")
+    assert "各办法对照" in text and "位于县级区划范围内：国家（工信部） ✓ 符合｜江苏 ✓ 符合" in text
+    text = chat.say("/result")
+    assert "预审结果" in text and "尚待补充" in text
+
+
+def test_profiles_are_separate_and_private(conversation):
+    alice, bob = Chat(conversation, "alice"), Chat(conversation, "bob")
+    start(alice, "江苏", name="甲集群")
+    alice.say("是")
+    start(alice, "广东", name="乙集群")
+    text = alice.say("/list")
+    assert "1. 甲集群" in text and "2. 乙集群（当前）" in text
+    text = alice.say("/switch 1")
+    assert "已切换到「甲集群」" in text and alice.current_fact() == "area_km2"
+    assert "没有集群" in bob.say("/list") or "还没有集群" in bob.say("/list")
+    # a crafted button naming alice's profile is refused for bob
+    start(bob, "江苏", name="丙集群")
+    with session(conversation.engine) as s:
+        alice_profile = s.exec(select(Profile).where(Profile.name == "甲集群")).one()
+    text = bob.say(data=f"c:{alice_profile.id}:asking-area_km2:1")
+    assert "不属于您" in text
+    with session(conversation.engine) as s:
+        assert not s.exec(select(Answer).where(Answer.profile_id == alice_profile.id,
+                                               Answer.fact == "area_km2")).all()
+
+
+def test_stale_button_is_refused(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    old = chat.last[-1].choices[0].data   # 是 for county_level
+    chat.say("是")
+    text = chat.say(data=old)
+    assert "已失效" in text and chat.current_fact() == "area_km2"
+
+
+def test_a_redelivered_update_is_handled_once(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    assert chat.say("是", update_id="77") != ""
+    assert chat.say("是", update_id="77") == ""
+    with session(conversation.engine) as s:
+        assert len(s.exec(select(Answer)).all()) == 1
+
+
+def test_export_is_evaluable_and_the_report_is_a_record(conversation, tmp_path):
+    chat = Chat(conversation)
+    start(chat, "江苏", name="示例县机械集群")
+    chat.answer_all(eligible_facts())
+    chat.say("/export")
+    (json_name, data), (md_name, report) = chat.last[0].documents
+    assert json_name.endswith(".json") and md_name.endswith(".md")
+    path = tmp_path / json_name
+    path.write_bytes(data)
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "evaluate", str(path), "-j", "jiangsu", "--on",
+                          "2026-11-23"], capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=60)
+    assert json.loads(run.stdout)[0]["verdict"] == "eligible"
+    text = report.decode("utf-8")
+    assert "评估日期：2026年11月23日" in text and "jiangsu-2023" in text and "## 填报数据" in text
+
+
+def test_english(conversation):
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    chat.say("/new Sample cluster")
+    text = chat.say("jiangsu")
+    assert "Question 1/" in text and "county-level division" in text
+    text = chat.say("maybe")
+    assert "I could not read" in text
+
+
+def test_quick_question_outside_a_profile(conversation):
+    chat = Chat(conversation)
+    text = chat.say("研发经费增长要求多少")
+    assert "高于10%" in text and "不低于10%" in text and "高于8%" in text
+
+
+def test_derived_patents_per_10k_asked_when_an_input_is_skipped(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    answer_until(chat, "invention_patents")
+    chat.say("/skip")
+    # without the patents the figure cannot be derived: it is asked for itself, and the
+    # employee count, which would only serve the derivation, is no longer asked
+    assert chat.current_fact() == "patents_per_10k"
+    chat.say("18")
+    assert chat.current_fact() != "sme_employees"
+
+
+def test_restart_clears_answers_but_keeps_history(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("/restart")
+    text = chat.say("1")
+    assert "已清空" in text
+    chat.say("江苏")
+    assert chat.current_fact() == "county_level"
+    with session(conversation.engine) as s:
+        assert len(s.exec(select(Answer)).all()) == 2  # the answer and its clearing

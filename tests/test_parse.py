@@ -1,0 +1,97 @@
+"""The answer parser: lenient forms read exactly; arbitrary text never raises anything but a
+refusal, and every refusal names the expected form."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dialogs.conversation import Turn
+from dialogs.parse import ParseError, parse_answer
+from engine import catalogue
+from locales import t
+from locales.explain import expected_text
+
+CAT = catalogue()
+
+
+@pytest.mark.parametrize("fact,text,value", [
+    ("area_km2", "45", 45.0),
+    ("total_output", "2023:45 2024:48 2025:52", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("total_output", "2023年45.2亿 2024年452000万元 2025年 5200000000元", {"2023": 45.2, "2024": 45.2, "2025": 52.0}),
+    ("total_output", "２０２３：４５　２０２４：４８　２０２５：５２", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("iip_rate", "72.5%", 72.5),
+    ("iip_rate", "７２．５％", 72.5),
+    ("hitech_count", "12家", 12),
+    ("sme_employees", "5万人", 50000),
+    ("area_km2", "1,200平方公里", 1200.0),
+    ("county_level", "是", True), ("county_level", "有", True), ("county_level", "yes", True),
+    ("county_level", "否", False), ("county_level", "没有", False), ("county_level", "No", False),
+    ("accident_level", "较大", "larger"), ("accident_level", "无", "none"), ("accident_level", "major", "major"),
+    ("segment_rank", "全国前列", "national"), ("segment_rank", "都不是", "none"),
+    ("rd_growth", "12.5%", 12.5),
+    ("rd_growth", "2023:9% 2024:10% 2025:11%", {"2023": 9.0, "2024": 10.0, "2025": 11.0}),
+    ("co2_intensity", "是", True),
+    ("co2_intensity", "2023:1.2 2024:1.1 2025:1.0", {"2023": 1.2, "2024": 1.1, "2025": 1.0}),
+])
+def test_lenient_forms(fact, text, value):
+    parsed = parse_answer(CAT[fact], text, latest_year=2025)
+    assert parsed.value == value and not parsed.assumed_years
+
+
+@pytest.mark.parametrize("text", ["45, 48, 52", "45 48 52", "45、48、52", "４５，４８，５２"])
+def test_three_figures_are_the_three_latest_years_to_confirm(text):
+    parsed = parse_answer(CAT["total_output"], text, latest_year=2025)
+    assert parsed.value == {"2023": 45.0, "2024": 48.0, "2025": 52.0} and parsed.assumed_years
+
+
+@pytest.mark.parametrize("fact,text,code", [
+    ("area_km2", "很大", "number"), ("area_km2", "-3", "range"), ("iip_rate", "120%", "range"),
+    ("hitech_count", "2.5", "count"), ("hitech_count", "十二", "count"),
+    ("total_output", "45", "series"), ("total_output", "45, 48", "series"), ("total_output", "2023:45 2023:46", "series"),
+    ("total_output", "1850:45 2024:48 2025:52", "series"), ("county_level", "也许", "bool"),
+    ("accident_level", "很严重", "choice"), ("rd_growth", "很快", "rate"), ("co2_intensity", "下降了", "trend"),
+    ("area_km2", "   ", "empty"),
+])
+def test_refusals(fact, text, code):
+    with pytest.raises(ParseError) as raised:
+        parse_answer(CAT[fact], text, latest_year=2025)
+    assert raised.value.code == code
+
+
+def refusal_text(fact: str, code: str, lang: str) -> str:
+    """The message the dialog shows for a refusal (without a database)."""
+    turn = Turn.__new__(Turn)
+    turn.lang = lang
+    return turn.refusal(fact, code).text
+
+
+@settings(max_examples=400, deadline=None)
+@given(fact=st.sampled_from(list(CAT.facts)), text=st.text(max_size=40))
+def test_arbitrary_text_never_raises_and_refusals_name_the_form(fact, text):
+    try:
+        parsed = parse_answer(CAT[fact], text, latest_year=2025)
+    except ParseError as exc:
+        for lang in ("zh", "en"):
+            message = refusal_text(fact, exc.code, lang)
+            spec = CAT[fact]
+            if spec.type in ("bool", "level", "rank"):
+                assert "1. " in message  # the numbered options
+            elif exc.code in ("number", "count", "range"):
+                assert expected_text(spec, lang) in message
+            elif exc.code == "empty":
+                assert t(lang, f"question.{fact}.example") in message and "/skip" in message
+            else:
+                assert "2023:" in message  # the year form is shown
+        return
+    # what was accepted is a valid value of the fact
+    CAT.field_adapters[fact].validate_python(parsed.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.integers(1990, 2030).map(str), st.floats(0, 1e4, allow_nan=False).map(lambda x: round(x, 2)),
+                       min_size=1, max_size=5))
+def test_series_round_trip(series):
+    text = " ".join(f"{y}:{v}" for y, v in series.items())
+    assert parse_answer(CAT["total_output"], text, latest_year=2025).value == {y: float(v) for y, v in sorted(series.items())}
