@@ -18,8 +18,9 @@ def fields(text: str) -> set[str]:
 def test_same_keys_and_fields_in_both_languages():
     zh, en = messages("zh"), messages("en")
     assert set(zh) == set(en), set(zh) ^ set(en)
-    # A language may leave out the comparison symbol or word where its grammar does not need it.
-    optional = {"op", "word"}
+    # A language may leave out the comparison symbol, word, number or unit where its sentence
+    # already carries them (inside {requirement}).
+    optional = {"op", "word", "threshold", "unit"}
     for key in zh:
         assert fields(zh[key]) ^ fields(en[key]) <= optional, key
 
