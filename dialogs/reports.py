@@ -41,7 +41,8 @@ def evaluation_csv_row(cluster: str, ev: Evaluation, lang: str) -> list[str]:
     """A summary row for batch screening: which criteria failed, are unknown or warn."""
 
     def ids(status: str) -> str:
-        return "; ".join(f"{r.criterion.id} {r.criterion.citation}" for r in ev.results if r.status == status)
+        # From the statuses alone: a batch row needs no explanation, so no trace is built.
+        return "; ".join(f"{c.id} {c.citation}" for c, s in zip(ev.ruleset.criteria, ev.statuses) if s == status)
 
     return [cluster, ev.ruleset.jurisdiction, ev.ruleset.id, ev.verdict, ids(FAIL), ids(UNKNOWN),
             ids(WARNING), " ".join(notice_text(n, ev.ruleset, lang) for n in ev.notices)]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Callable
 
 from .facts import Catalogue, average_rate, latest_three, per_10k, round2
@@ -45,9 +44,9 @@ class Profile:
             if type(value) is dict:
                 years = self.years[fact_id] = latest_three(value)
                 if years is not None:
-                    amounts = [v for _, v in years]
+                    amounts = [years[0][1], years[1][1], years[2][1]]
                     self.low[fact_id], self.high[fact_id] = min(amounts), max(amounts)
-                if cat.facts[fact_id].type == "rate":
+                if fact_id in cat.rates:
                     num[fact_id] = average_rate(value)
         for spec in cat.derived:
             if spec.id not in facts:
@@ -132,15 +131,18 @@ def _sum(check: SumCheck):
 
 
 def _declared(check):
-    fact, missing = check.fact, (check.fact,)
+    fact = check.fact
     wanted = check.kind != "declared_not"
     otherwise = WARNING if check.kind == "preferred" else FAIL
+    # Three possible outcomes, built once.
+    unknown = (UNKNOWN, None, (fact,), None)
+    met, unmet = (PASS, wanted, (), None), (otherwise, not wanted, (), None)
 
     def run(p):
         value = p.facts.get(fact)
         if value is None:
-            return (UNKNOWN, None, missing, None)
-        return (PASS if value == wanted else otherwise, value, (), None)
+            return unknown
+        return met if value == wanted else unmet
     return run
 
 
@@ -237,10 +239,11 @@ class CompiledSet:
                 positions.append(seen[key])
             self.pickers.append(_picker(positions))
 
-    def run(self, p: Profile) -> list[tuple]:
-        """The raw outcomes of every criterion, per ruleset."""
+    def run(self, p: Profile) -> list[tuple[tuple, tuple]]:
+        """Per ruleset: the raw outcomes of its criteria, and their statuses."""
         raw = [f(p) for f in self.functions]
-        return [pick(raw) for pick in self.pickers]
+        statuses = [r[0] for r in raw]
+        return [(pick(raw), pick(statuses)) for pick in self.pickers]
 
 
 def _picker(positions: list[int]) -> Callable[[list], tuple]:
@@ -300,14 +303,14 @@ def _outcome(check, raw: tuple, p: Profile) -> Outcome:
         out.parts = [_outcome(c, r, p) for c, r in zip(check.checks, parts)]
     if status == UNKNOWN or observed is None or not hasattr(check, "word"):
         if isinstance(check, FallingCheck) and isinstance(observed, list):
-            out.years = observed
-            out.failing_years = [y for (_, a), (y, b) in zip(observed, observed[1:]) if not b < a]
+            out.years = [(int(y), v) for y, v in observed]
+            out.failing_years = [y for (_, a), (y, b) in zip(out.years, out.years[1:]) if not b < a]
         return out
     op, _ = WORDS[check.word]
     out.threshold = check.value
     out.margin = round2(observed - check.value if op[0] == ">" else check.value - observed)
     if isinstance(check, EveryYearCheck):
-        out.years = p.years[check.fact]
+        out.years = [(int(y), v) for y, v in p.years[check.fact]]
         out.failing_years = [y for y, v in out.years if not OPS[op](v, check.value)]
     return out
 
@@ -339,11 +342,11 @@ class Evaluation:
 
     __slots__ = ("ruleset", "on", "verdict", "statuses", "notices", "_raw", "_profile", "_results")
 
-    def __init__(self, ruleset: Ruleset, on: dt.date, raw: tuple, profile: Profile):
+    def __init__(self, ruleset: Ruleset, on: dt.date, raw: tuple, statuses: tuple, profile: Profile):
         self.ruleset, self.on, self._raw, self._profile = ruleset, on, raw, profile
-        self.statuses = [r[0] for r in raw]
+        self.statuses = statuses
         self.verdict = verdict_of(self.statuses)
-        self.notices = list(term_notices(ruleset.id, ruleset.term, on))
+        self.notices = term_notices(ruleset, on)
         self._results = None
 
     @property
@@ -374,15 +377,22 @@ def verdict_of(statuses) -> str:
     return "eligible"
 
 
-@lru_cache(maxsize=256)
-def term_notices(ruleset_id: str, term, on: dt.date) -> tuple[Notice, ...]:
-    """Whether the measure is in force on that date (cached: batch runs ask it per cluster)."""
-    if on < term.from_:
-        return (Notice("not_yet_in_force", term.citation, term.article_text, term.from_),)
-    last = term.last_day
-    if last is not None and on > last:
-        return (Notice("term_ended", term.citation, term.article_text, last),)
-    return ()
+_NOTICES: dict[tuple[int, dt.date], list[Notice]] = {}
+
+
+def term_notices(ruleset: Ruleset, on: dt.date) -> list[Notice]:
+    """Whether the measure is in force on that date (cached: a batch asks it per cluster)."""
+    key = (id(ruleset), on)
+    found = _NOTICES.get(key)
+    if found is None:
+        term, found = ruleset.term, []
+        if on < term.from_:
+            found = [Notice("not_yet_in_force", term.citation, term.article_text, term.from_)]
+        elif term.last_day is not None and on > term.last_day:
+            found = [Notice("term_ended", term.citation, term.article_text, term.last_day)]
+        if len(_NOTICES) < 4096:
+            _NOTICES[key] = found
+    return list(found)
 
 
 def evaluate_many(facts: dict | Profile, rulesets, on: dt.date) -> list[Evaluation]:
@@ -390,7 +400,7 @@ def evaluate_many(facts: dict | Profile, rulesets, on: dt.date) -> list[Evaluati
     p = facts if isinstance(facts, Profile) else Profile(facts)
     rulesets = tuple(rulesets)
     per_ruleset = compiled(rulesets).run(p)
-    return [Evaluation(r, on, raw, p) for r, raw in zip(rulesets, per_ruleset)]
+    return [Evaluation(r, on, raw, statuses, p) for r, (raw, statuses) in zip(rulesets, per_ruleset)]
 
 
 def evaluate(facts: dict | Profile, ruleset: Ruleset, on: dt.date) -> Evaluation:

@@ -88,6 +88,10 @@ class Catalogue:
         return [f.id for f in self.facts.values() if f.type in ("series", "rate", "trend")]
 
     @cached_property
+    def rates(self) -> frozenset[str]:
+        return frozenset(f.id for f in self.facts.values() if f.type == "rate")
+
+    @cached_property
     def derived(self) -> list[Fact]:
         return [f for f in self.facts.values() if f.derive]
 
@@ -260,16 +264,28 @@ _CENT = Decimal("0.01")
 
 
 def round2(value: float) -> float:
-    """Half-up to 2 decimals, as the application form's 填报说明 requires (保留小数点后2位)."""
-    return float(Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_UP))
+    """Half-up to 2 decimals, as the application form's 填报说明 requires (保留小数点后2位).
+
+    Rounds the figure as written (its shortest decimal form, repr), away from zero on a
+    third decimal of 5 or more: 2.675 → 2.68 (Python's round gives 2.67), -1.005 → -1.01.
+    """
+    text = repr(value)
+    if "e" in text or "n" in text:  # exponent, inf, nan: let Decimal decide
+        return float(Decimal(text).quantize(_CENT, rounding=ROUND_HALF_UP))
+    negative = text.startswith("-")
+    whole, _, decimals = text.lstrip("-").partition(".")
+    if len(decimals) <= 2:
+        return value
+    cents = int(whole + decimals[:2]) + (decimals[2] >= "5")
+    return (-cents if negative else cents) / 100
 
 
-def latest_three(series: dict) -> list[tuple[int, float]] | None:
+def latest_three(series: dict) -> list[tuple[str, float]] | None:
     """近三年: the three latest years present, oldest first; None with fewer than three."""
     if len(series) < 3:
         return None
-    years = sorted(series)[-3:]  # keys are validated four-digit years: text order is year order
-    return [(int(y), series[y]) for y in years]
+    # Keys are validated four-digit years, so text order is year order.
+    return sorted(series.items())[-3:]
 
 
 def average_rate(value) -> float | None:

@@ -145,7 +145,7 @@ def _threshold(o: Outcome, lang: str) -> str:
     else:
         sentence = t(lang, "explain.threshold", observed=observed, **fields)
         if o.inputs:  # annual rates averaged geometrically
-            years = latest_three(o.inputs)
+            years = [(int(y), v) for y, v in latest_three(o.inputs)]
             sentence = sentence[:-1] + t(lang, "explain.rate_series",
                                          years=_join(lang, (str(y) for y, _ in years)),
                                          rates=_join(lang, (f"{fmt_number(v)}%" for _, v in years))) + sentence[-1]

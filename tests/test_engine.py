@@ -211,3 +211,15 @@ def test_evaluate_many_shares_one_profile():
     many = evaluate_many(facts, rulesets, dt.date(2024, 6, 1))
     single = [evaluate(facts, r, dt.date(2024, 6, 1)) for r in rulesets]
     assert [e.statuses for e in many] == [e.statuses for e in single]
+
+
+from decimal import ROUND_HALF_UP, Decimal  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12)
+       | st.decimals(-10**6, 10**6, places=3).map(float))
+def test_round2_is_decimal_half_up_of_the_written_figure(value):
+    assert round2(value) == float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

@@ -1,0 +1,123 @@
+"""Batch screening speed: evaluate N generated clusters against all four measures from a JSON
+Lines file, as a ratio to parsing the same file with json.loads alone, in the same run.
+
+    .venv/bin/python bench/engine_bench.py            # 100,000 clusters (the recorded figure)
+    .venv/bin/python bench/engine_bench.py -n 20000   # quicker
+
+The evaluation path is the one `clusterbot evaluate` takes (bot.inputs.read_clusters, then
+engine.evaluate_many over the four rulesets), without rendering the output. A second figure
+adds the CSV summary rows the command writes for batch screening.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.inputs import read_clusters  # noqa: E402
+from dialogs.reports import evaluation_csv_row  # noqa: E402
+from engine import Profile, evaluate_many, load_rulesets  # noqa: E402
+
+ON = dt.date(2024, 6, 1)
+
+
+def generate(n: int, seed: int = 7) -> list[dict]:
+    """Clusters scattered around the thresholds, with some facts missing or mistyped."""
+    rng = random.Random(seed)
+    base = json.loads((Path(__file__).parents[1] / "tests" / "data" / "eligible.json").read_text(encoding="utf-8"))
+    out = []
+    for i in range(n):
+        c = dict(base, name=f"cluster-{i}")
+        c["total_output"] = {str(y): round(rng.uniform(25, 60), 2) for y in (2023, 2024, 2025)}
+        c["sme_output_share"] = {str(y): round(rng.uniform(60, 95), 2) for y in (2023, 2024, 2025)}
+        c["leading_output_share"] = {str(y): round(rng.uniform(60, 95), 2) for y in (2023, 2024, 2025)}
+        c["output_growth"] = round(rng.uniform(5, 15), 2)
+        c["leading_output_growth"] = {str(y): round(rng.uniform(5, 15), 2) for y in (2023, 2024, 2025)}
+        c["rd_growth"] = round(rng.uniform(5, 15), 2)
+        c["patent_growth"] = round(rng.uniform(5, 20), 2)
+        c["iip_rate"] = round(rng.uniform(10, 30), 2)
+        c["area_km2"] = round(rng.uniform(20, 120), 2)
+        for k in ("champion_count", "little_giant_count", "srdi_sme_count", "hitech_count", "innovative_sme_count"):
+            c[k] = rng.randint(0, 12)
+        c["accident_level"] = rng.choice(["none", "none", "general", "larger"])
+        c["high_energy_industry"] = rng.random() < 0.2
+        if c["high_energy_industry"]:
+            c["energy_efficiency_ok"] = rng.random() < 0.8
+        for fact in rng.sample(sorted(base), k=rng.randint(0, 3)):  # a few unanswered facts
+            c.pop(fact, None)
+        if rng.random() < 0.01:
+            c["hitech_count"] = -1  # a refused value now and then
+        out.append(c)
+    return out
+
+
+def best_of(runs: int, fn) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=100_000, help="clusters (default 100,000)")
+    parser.add_argument("--runs", type=int, default=3, help="repetitions; the best is kept")
+    args = parser.parse_args()
+
+    rulesets = tuple(load_rulesets().values())
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clusters.jsonl"
+        path.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in generate(args.n)) + "\n",
+                        encoding="utf-8")
+        size_mb = path.stat().st_size / 1e6
+
+        def floor():
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    json.loads(line)
+
+        verdicts = {}
+
+        def evaluate():
+            for cluster in read_clusters([str(path)]):
+                for ev in evaluate_many(Profile(cluster.facts), rulesets, ON):
+                    verdicts[ev.verdict] = verdicts.get(ev.verdict, 0) + 1
+
+        def evaluate_csv():
+            writer = csv.writer(io.StringIO())
+            for cluster in read_clusters([str(path)]):
+                for ev in evaluate_many(Profile(cluster.facts), rulesets, ON):
+                    writer.writerow(evaluation_csv_row(cluster.name, ev, "zh"))
+
+        t_floor = best_of(args.runs, floor)
+        t_eval = best_of(args.runs, evaluate)
+        t_csv = best_of(1, evaluate_csv)
+
+    n = args.n
+    print(f"clusterbot engine benchmark — {dt.date.today()} — {platform.python_implementation()} "
+          f"{platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
+    print(f"{n:,} clusters × {len(rulesets)} measures from a {size_mb:.1f} MB JSON Lines file (best of {args.runs})")
+    print(f"  floor  json.loads per line          {t_floor:7.2f} s  {n / t_floor:10,.0f} clusters/s")
+    print(f"  evaluate (read, validate, 4 measures) {t_eval:5.2f} s  {n / t_eval:10,.0f} clusters/s  "
+          f"ratio {t_eval / t_floor:.2f}x  (aim < 5x)")
+    print(f"  evaluate + CSV summary rows         {t_csv:5.2f} s  ratio {t_csv / t_floor:.2f}x")
+    print(f"  verdicts per (cluster, measure): {dict(sorted(verdicts.items()))} "
+          f"(each run counted; {args.runs} runs)")
+
+
+if __name__ == "__main__":
+    main()
