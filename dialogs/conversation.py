@@ -108,8 +108,12 @@ class Conversation:
 
     def handle(self, external_id: str, text: str | None = None, data: str | None = None,
                display_name: str = "", update_id: str | None = None, chat_id: str | None = None,
-               lang: str | None = None) -> list[Reply]:
-        """One incoming message or button press → the replies, after the commit."""
+               lang: str | None = None, deliver=None) -> list[Reply]:
+        """One incoming message or button press → the replies, after the commit.
+
+        `deliver(session, user, replies)`, when given, runs inside the transaction: a channel
+        that keeps an outbox writes the replies there, committed with the answer they
+        acknowledge."""
         with session(self.engine) as s:
             if update_id is not None and not repo.first_time(s, self.channel, str(update_id)):
                 return []  # a redelivered update: handled once already
@@ -120,6 +124,8 @@ class Conversation:
             turn = Turn(s, user, self.clock.today())
             replies = turn.run(text, data)
             s.add(user)
+            if deliver is not None:
+                deliver(s, user, replies)
             s.commit()
         return replies
 

@@ -363,6 +363,7 @@ class FakeBotApi:
         self._query_ids = itertools.count(4_000_000_000_000_001)
         self._queries: dict[str, dict] = {}  # open callback queries by id
         self._answered: list[dict] = []
+        self.documents: dict[str, bytes] = {}  # file_id -> the bytes a sendDocument uploaded
         self._commands: dict[tuple[str, str], list[dict]] = {}
         self._allowed_updates: frozenset[str] = _DEFAULT_ALLOWED
         self._webhook: dict | None = None
@@ -545,7 +546,8 @@ class FakeBotApi:
             else:
                 for key, value in (await request.post()).items():
                     if isinstance(value, web.FileField):
-                        raw[key] = {"filename": value.filename, "size": len(value.file.read())}
+                        content = value.file.read()
+                        raw[key] = {"filename": value.filename, "size": len(content), "content": content}
                     else:
                         raw[key] = value
         return {key: _decode_param(key, value) for key, value in raw.items()}
@@ -799,6 +801,31 @@ class FakeBotApi:
                 msg["reply_markup"] = inline
             if reply_kb is not None:
                 chat.reply_keyboard = reply_kb or None
+            self._store_bot_event(chat, "sent", msg)
+            return copy.deepcopy(msg)
+
+    def _m_sendDocument(self, p: dict) -> dict:
+        """A file upload (multipart): the message carries a `document`; its bytes are kept in
+        `documents` so a test can read what was sent. A caption is checked like a text."""
+        chat = self._bot_chat(p.get("chat_id"))
+        upload = p.get("document")
+        if not isinstance(upload, dict) or not upload.get("size"):
+            raise _bad("there is no document in the request")
+        caption, entities = ("", [])
+        if p.get("caption"):
+            caption, entities = self._message_text({"text": p["caption"], "parse_mode": p.get("parse_mode")})
+        with self._cond:
+            msg = self._new_message(chat, self.bot_user, caption, entities)
+            del msg["text"]
+            msg.pop("entities", None)
+            if caption:
+                msg["caption"] = caption
+                if entities:
+                    msg["caption_entities"] = entities
+            file_id = f"doc-{chat.info['id']}-{msg['message_id']}"
+            msg["document"] = {"file_id": file_id, "file_unique_id": file_id,
+                               "file_name": upload["filename"], "file_size": upload["size"]}
+            self.documents[file_id] = upload["content"]
             self._store_bot_event(chat, "sent", msg)
             return copy.deepcopy(msg)
 
