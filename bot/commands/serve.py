@@ -1,0 +1,71 @@
+"""`clusterbot serve`: the dialog on Telegram (long polling by default, or a webhook)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("serve", help="run the Telegram bot",
+                              description="Run the pre-screening dialog as a Telegram bot. The token comes from "
+                                          "--token or TELEGRAM_BOT_TOKEN and is never logged.")
+    p.add_argument("--token", default=None, help="bot token (default: TELEGRAM_BOT_TOKEN)")
+    p.add_argument("--db", default=None, help="database URL or SQLite file (as for clusterbot chat)")
+    p.add_argument("--api-base-url", default=None, metavar="URL",
+                   help="a self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot (the token is appended)")
+    p.add_argument("--webhook-url", default=None, metavar="URL", help="serve a webhook at this public URL")
+    p.add_argument("--listen", default=None, metavar="HOST:PORT", help="where the webhook server listens")
+    p.add_argument("--secret-token", default=None, help="webhook secret (default: TELEGRAM_WEBHOOK_SECRET)")
+    p.add_argument("--allow", default=None, metavar="IDS",
+                   help="only these Telegram user ids (comma list; default: CLUSTERBOT_ALLOW, or everyone)")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.set_defaults(run=run)
+
+
+def fail(message: str) -> int:
+    print(f"clusterbot serve: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args) -> int:
+    from bot.clock import Clock
+    from bot.telegram import TOKEN_RE, TelegramBot, quiet_token
+    from storage.db import make_engine
+
+    token = (args.token or os.environ.get("TELEGRAM_BOT_TOKEN") or "").strip()
+    if not token:
+        return fail("no token: pass --token or set TELEGRAM_BOT_TOKEN")
+    if not TOKEN_RE.match(token):
+        return fail("the token is malformed: expected digits, a colon and at least 30 letters, digits, - or _ "
+                    "(as BotFather gives it)")
+    allow_text = args.allow if args.allow is not None else os.environ.get("CLUSTERBOT_ALLOW", "")
+    try:
+        allow = {int(x) for x in allow_text.replace(" ", "").split(",") if x} or None
+    except ValueError:
+        return fail(f"--allow {allow_text!r}: expected Telegram user ids (whole numbers) separated by commas")
+    listen = None
+    if args.webhook_url:
+        host, _, port = (args.listen or "").rpartition(":")
+        if not host or not port.isdigit():
+            return fail("--webhook-url needs --listen HOST:PORT (e.g. 127.0.0.1:8443)")
+        listen = (host, int(port))
+    elif args.listen:
+        return fail("--listen is for webhooks: give --webhook-url too")
+
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_token(token)
+    bot = TelegramBot(make_engine(args.db), Clock(), allow=allow)
+    application = bot.build(token, api_base_url=args.api_base_url)
+    if listen:
+        from urllib.parse import urlparse
+
+        secret = args.secret_token or os.environ.get("TELEGRAM_WEBHOOK_SECRET")
+        application.run_webhook(listen=listen[0], port=listen[1], url_path=urlparse(args.webhook_url).path.lstrip("/"),
+                                webhook_url=args.webhook_url, secret_token=secret,
+                                allowed_updates=["message", "callback_query"])
+    else:
+        application.run_polling(allowed_updates=["message", "callback_query"])
+    return 0

@@ -1,0 +1,407 @@
+"""The Telegram channel: python-telegram-bot in front of the same dialog as the terminal.
+
+No conversation logic lives here. A message or a button press goes to `Conversation.handle`
+(in a worker thread: the database is synchronous), whose replies are written to the outbox
+inside the same transaction as the answer they acknowledge. The `Outbox` then sends them in
+order per chat, and keeps what Telegram refuses for now (429, timeouts, 5xx) for a retry:
+a committed reply is never lost, and a restart sends whatever was left unsent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import html
+import json
+import logging
+import os
+import re
+from collections import defaultdict
+from typing import Any
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, no warning
+
+from sqlmodel import select  # noqa: E402
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
+from telegram.constants import ParseMode  # noqa: E402
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut  # noqa: E402
+from telegram.ext import (  # noqa: E402
+    Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters,
+)
+
+from dialogs.compare import answer_question  # noqa: E402
+from dialogs.conversation import Conversation, Reply, parse_command  # noqa: E402
+from locales import normalise_lang, t  # noqa: E402
+from storage import repo  # noqa: E402
+from storage.db import session  # noqa: E402
+from storage.models import OutboxMessage, utcnow  # noqa: E402
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+MAX_TEXT = 4000  # Telegram allows 4096; a margin for the markup added to a chunk
+TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+# Commands shown in Telegram's menu, described in locales (telegram.commands.<name>).
+MENU = ["start", "new", "list", "switch", "skip", "back", "edit", "why", "status", "result",
+        "compare", "export", "ask", "lang", "restart", "help"]
+# What a group chat answers; everything else continues in private chat.
+GROUP_COMMANDS = {"ask", "help", "start"}
+
+
+# --- replies as Telegram messages ----------------------------------------------------------
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _prefix_within(text: str, limit: int) -> str:
+    """The longest prefix of at most `limit` UTF-16 units (a character takes one or two)."""
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return text[:i]
+    return text
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Chunks of at most `limit` UTF-16 units, cut at line ends (a longer line is cut hard)."""
+    chunks, current = [], ""
+    for line in text.split("\n"):
+        while utf16_len(line) > limit:  # a line longer than a message: cut it hard
+            if current:
+                chunks.append(current)
+                current = ""
+            head = _prefix_within(line, limit)
+            chunks.append(head)
+            line = line[len(head):]
+        candidate = f"{current}\n{line}" if current else line
+        if current and utf16_len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return [c for c in chunks if c.strip()] or [text[:limit] or " "]
+
+
+def keyboard(reply: Reply) -> list[list[dict]]:
+    """Choices first (short ones five to a row), then the actions on their own row."""
+    rows: list[list[dict]] = []
+    choices = [{"text": b.label, "data": b.data} for b in reply.choices]
+    width = 5 if all(len(b["text"]) <= 3 for b in choices) else 2
+    rows += [choices[i:i + width] for i in range(0, len(choices), width)]
+    actions = [{"text": b.label, "data": b.data} for b in reply.actions]
+    rows += [actions[i:i + 3] for i in range(0, len(actions), 3)]
+    return rows
+
+
+def to_payloads(reply: Reply) -> list[dict]:
+    """A reply as outbox payloads: its text (escaped for HTML, split at 4096) with the keyboard
+    on the last chunk, then its documents."""
+    chunks = split_text(reply.text)
+    payloads = []
+    for i, chunk in enumerate(chunks):
+        escaped = html.escape(chunk, quote=False)
+        if i == 0 and reply.kind in ("question", "result"):
+            first, _, rest = escaped.partition("\n")
+            escaped = f"<b>{first}</b>" + (f"\n{rest}" if rest else "")
+        payloads.append({"op": "send", "text": escaped})
+    rows = keyboard(reply)
+    if rows:
+        payloads[-1]["keyboard"] = rows
+    for name, content in reply.documents:
+        payloads.append({"op": "document", "filename": name, "content": base64.b64encode(content).decode()})
+    return payloads
+
+
+def markup(rows: list[list[dict]] | None) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row]
+                                 for row in rows])
+
+
+# --- the outbox ----------------------------------------------------------------------------
+
+def retry_seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+class Outbox:
+    """Sends committed replies in order, one chat at a time; what fails for now waits."""
+
+    GIVE_UP_AFTER = 12  # attempts, for errors that are not Telegram saying "later"
+
+    def __init__(self, engine, bot):
+        self.engine, self.bot = engine, bot
+        self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.sent = 0
+
+    def _pending(self, chat_id: str) -> list[OutboxMessage]:
+        with session(self.engine) as s:
+            return list(s.exec(select(OutboxMessage)
+                               .where(OutboxMessage.channel == CHANNEL, OutboxMessage.chat_id == chat_id,
+                                      OutboxMessage.sent_at == None)  # noqa: E711
+                               .order_by(OutboxMessage.id).limit(50)))
+
+    def _chats_due(self) -> list[str]:
+        with session(self.engine) as s:
+            rows = repo.due_outbox(s, CHANNEL, utcnow(), limit=500)
+            return list(dict.fromkeys(r.chat_id for r in rows))
+
+    def _mark(self, message_id: int, *, sent: bool, delay: float = 0.0, error: str | None = None) -> None:
+        with session(self.engine) as s:
+            row = s.get(OutboxMessage, message_id)
+            row.attempts += 1
+            row.error = error[:500] if error else None
+            if sent:
+                row.sent_at = utcnow()
+            else:
+                row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+            s.add(row)
+            s.commit()
+
+    async def flush_chat(self, chat_id: str) -> None:
+        """Send this chat's pending messages in order; stop at the first that must wait."""
+        async with self.locks[chat_id]:
+            while True:
+                rows = await asyncio.to_thread(self._pending, chat_id)
+                if not rows:
+                    return
+                for row in rows:
+                    if row.next_attempt_at.replace(tzinfo=dt.timezone.utc) > utcnow():
+                        return  # waiting for its retry: later messages keep their place
+                    if not await self._deliver(row):
+                        return
+
+    async def flush_all(self) -> None:
+        chats = await asyncio.to_thread(self._chats_due)
+        await asyncio.gather(*(self.flush_chat(c) for c in chats))
+
+    async def _deliver(self, row: OutboxMessage) -> bool:
+        """One message to Telegram. True when the queue may go on (sent, or never sendable)."""
+        payload = json.loads(row.payload)
+        try:
+            await self._call(row.chat_id, payload)
+        except BadRequest as exc:  # before NetworkError: BadRequest is one of its kinds
+            return await self._bad_request(row, exc)
+        except RetryAfter as exc:
+            await self._later(row, retry_seconds(exc), "429 retry after")
+            return False
+        except (TimedOut, NetworkError) as exc:  # a timeout or a 5xx: back off, then again
+            if row.attempts + 1 >= self.GIVE_UP_AFTER:
+                log.error("outbox message %s: giving up after %s attempts: %s", row.id, row.attempts + 1, exc)
+                await asyncio.to_thread(self._mark, row.id, sent=True, error=f"gave up: {exc}")
+                return True
+            await self._later(row, min(2 ** row.attempts, 60), str(exc))
+            return False
+        except Forbidden as exc:  # the user blocked the bot: nothing to retry
+            await asyncio.to_thread(self._mark, row.id, sent=True, error=f"forbidden: {exc}")
+            return True
+        await asyncio.to_thread(self._mark, row.id, sent=True)
+        self.sent += 1
+        return True
+
+    async def _later(self, row: OutboxMessage, delay: float, reason: str) -> None:
+        await asyncio.to_thread(self._mark, row.id, sent=False, delay=delay, error=reason)
+        loop = asyncio.get_running_loop()
+        loop.call_later(delay + 0.05, lambda: asyncio.ensure_future(self.flush_chat(row.chat_id)))
+
+    async def _bad_request(self, row: OutboxMessage, exc: BadRequest) -> bool:
+        if "not modified" in str(exc).lower():
+            await asyncio.to_thread(self._mark, row.id, sent=True)
+            return True
+        # A message Telegram will never take as it is: recorded, and the queue moves on.
+        log.error("outbox message %s refused: %s", row.id, exc)
+        await asyncio.to_thread(self._mark, row.id, sent=True, error=f"refused: {exc}")
+        return True
+
+    async def _call(self, chat_id: str, payload: dict) -> None:
+        op = payload["op"]
+        if op == "send":
+            await self.bot.send_message(chat_id, payload["text"], parse_mode=ParseMode.HTML,
+                                        reply_markup=markup(payload.get("keyboard")),
+                                        link_preview_options=None)
+        elif op == "edit":
+            await self.bot.edit_message_text(payload["text"], chat_id=chat_id, message_id=payload["message_id"],
+                                             parse_mode=ParseMode.HTML, reply_markup=None)
+        elif op == "document":
+            await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
+                                         filename=payload["filename"])
+        else:
+            raise ValueError(f"unknown outbox op {op}")
+
+
+# --- the application -----------------------------------------------------------------------
+
+class TelegramBot:
+    """The handlers, the outbox and the jobs of one bot."""
+
+    def __init__(self, engine, clock, allow: set[int] | None = None):
+        self.engine, self.clock = engine, clock
+        self.allow = allow
+        self.conversation = Conversation(engine, clock, channel=CHANNEL)
+        self.user_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.outbox: Outbox | None = None
+
+    def allowed(self, user_id: int) -> bool:
+        return self.allow is None or user_id in self.allow
+
+    @staticmethod
+    def lang_of(update: Update) -> str:
+        code = update.effective_user.language_code if update.effective_user else None
+        return normalise_lang(code) if code else "zh"
+
+    def enqueue(self, chat_id: int | str, before: list[dict] | None = None):
+        """The `deliver` hook: write the replies to the outbox inside the answer's transaction."""
+
+        def deliver(s, _user, replies: list[Reply]) -> None:
+            accepted = not replies or replies[0].kind != "error"
+            for payload in (before or []) if accepted else []:
+                repo.enqueue(s, CHANNEL, str(chat_id), payload)
+            for reply in replies:
+                for payload in to_payloads(reply):
+                    repo.enqueue(s, CHANNEL, str(chat_id), payload)
+        return deliver
+
+    async def refuse(self, update: Update) -> None:
+        """Someone not on the allow-list: a polite answer, and nothing of theirs is stored."""
+        lang = self.lang_of(update)
+        if update.callback_query:
+            await update.callback_query.answer(t(lang, "telegram.not_allowed"), show_alert=True)
+        elif update.effective_chat:
+            await update.effective_chat.send_message(t(lang, "telegram.not_allowed"))
+
+    async def on_private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A message in private chat: the dialog answers."""
+        user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+        if not self.allowed(user.id):
+            await self.refuse(update)
+            return
+        async with self.user_locks[user.id]:
+            await asyncio.to_thread(
+                self.conversation.handle, str(user.id), text=message.text, display_name=user.full_name or "",
+                update_id=update.update_id, chat_id=chat.id, lang=self.lang_of(update),
+                deliver=self.enqueue(chat.id))
+        await self.outbox.flush_chat(str(chat.id))
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press: answered at once; the question it answered shows the choice."""
+        query, user = update.callback_query, update.effective_user
+        if not self.allowed(user.id):
+            await self.refuse(update)
+            return
+        try:
+            await query.answer()
+        except (BadRequest, NetworkError):  # too old to answer, or Telegram hiccup: the press still counts
+            pass
+        chat_id = query.message.chat.id if query.message else user.id
+        before = []
+        if query.message and query.data and query.data.startswith("c:") and query.message.text:
+            chosen = next((b.text for row in (query.message.reply_markup.inline_keyboard
+                                              if query.message.reply_markup else [])
+                           for b in row if b.callback_data == query.data), None)
+            if chosen:
+                before.append({"op": "edit", "message_id": query.message.message_id,
+                               "text": f"{query.message.text_html}\n\n<b>→ {html.escape(chosen, quote=False)}</b>"})
+        async with self.user_locks[user.id]:
+            await asyncio.to_thread(
+                self.conversation.handle, str(user.id), data=query.data or "", display_name=user.full_name or "",
+                update_id=update.update_id, chat_id=chat_id, lang=self.lang_of(update),
+                deliver=self.enqueue(chat_id, before))
+        await self.outbox.flush_chat(str(chat_id))
+
+    async def on_group_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In a group: quick questions and commands addressed to the bot; a pre-screening
+        continues in private chat."""
+        message, user = update.effective_message, update.effective_user
+        text, username = message.text or "", (context.bot.username or "").lower()
+        command = parse_command(text) if text.startswith("/") else None
+        head = text.split(" ", 1)[0]
+        if command:
+            target = head.partition("@")[2].lower()
+            if target and target != username:
+                return  # a command for another bot
+        elif f"@{username}" in text.lower():
+            command = ("ask", re.sub(rf"@{re.escape(username)}", " ", text, flags=re.I).strip())
+        else:
+            return
+        if user and not self.allowed(user.id):
+            await self.refuse(update)
+            return
+        lang = self.lang_of(update)
+        name, arg = command
+        if name == "ask" and arg:
+            reply = Reply(answer_question(arg, lang))
+        elif name in GROUP_COMMANDS:
+            reply = Reply(t(lang, "telegram.group_help", bot=context.bot.username or ""))
+        else:
+            reply = Reply(t(lang, "telegram.go_private", bot=context.bot.username or ""))
+        await asyncio.to_thread(self._enqueue_direct, update.update_id, message.chat.id, reply)
+        await self.outbox.flush_chat(str(message.chat.id))
+
+    def _enqueue_direct(self, update_id: int, chat_id: int, reply: Reply) -> None:
+        with session(self.engine) as s:
+            if not repo.first_time(s, CHANNEL, str(update_id)):
+                return
+            for payload in to_payloads(reply):
+                repo.enqueue(s, CHANNEL, str(chat_id), payload)
+            s.commit()
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("while handling an update: %s", context.error, exc_info=context.error)
+
+    async def sweep_outbox(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.outbox.flush_all()
+
+    async def post_init(self, application: Application) -> None:
+        """At start: the command menus in both languages, then whatever the last run left unsent."""
+        self.outbox = Outbox(self.engine, application.bot)
+        for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
+            commands = [BotCommand(name, t(lang, f"telegram.commands.{name}")) for name in MENU]
+            try:
+                await application.bot.set_my_commands(commands, language_code=code)
+            except (NetworkError, TimedOut) as exc:
+                log.warning("could not set the command menu (%s): %s", code or "default", exc)
+        # The database is the truth: one repeating job wakes the sender; nothing is pickled.
+        job_kwargs = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+        application.job_queue.run_repeating(self.sweep_outbox, interval=2, first=0.1, name="outbox",
+                                            job_kwargs=job_kwargs)
+
+    def build(self, token: str, api_base_url: str | None = None) -> Application:
+        builder = (ApplicationBuilder().token(token).concurrent_updates(True)
+                   .post_init(self.post_init))
+        if api_base_url:
+            builder = builder.base_url(api_base_url).base_file_url(api_base_url.replace("/bot", "/file/bot"))
+        application = builder.build()
+        private = filters.ChatType.PRIVATE & filters.TEXT
+        groups = filters.ChatType.GROUPS & filters.TEXT
+        application.add_handler(MessageHandler(private, self.on_private_text))
+        application.add_handler(MessageHandler(groups, self.on_group_text))
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_error_handler(self.on_error)
+        return application
+
+
+class TokenFilter(logging.Filter):
+    """Masks the token wherever a log line would carry it (httpx logs request URLs)."""
+
+    def __init__(self, token: str):
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), ()
+        return True
+
+
+def quiet_token(token: str) -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    masking = TokenFilter(token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(masking)

@@ -1,0 +1,383 @@
+"""The Telegram bot end to end: `clusterbot serve` as a separate process, with the real
+python-telegram-bot HTTP stack, against a Bot API server the test starts on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.chat_helpers import asked_fact, chat_answer
+from tests.conftest import eligible_facts
+from tests.fakebotapi import FakeBotApi, buttons
+
+ROOT = Path(__file__).parents[1]
+NOW = "2026-11-23T10:00:00"
+
+
+class Bot:
+    """`clusterbot serve` in its own process, pointed at the fake API."""
+
+    def __init__(self, fake: FakeBotApi, db: Path, *extra: str, env: dict | None = None):
+        self.fake, self.db, self.extra = fake, db, extra
+        self.env = dict(os.environ, CLUSTERBOT_FAKE_NOW=NOW, **(env or {}))
+        self.proc = None
+        self.log = db.with_suffix(".log")
+
+    def start(self) -> "Bot":
+        calls_before = len(self.fake.calls("getUpdates"))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--token", self.fake.token,
+             "--api-base-url", self.fake.base_url, "--db", str(self.db), *self.extra],
+            cwd=ROOT, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while len(self.fake.calls("getUpdates")) <= calls_before:
+            assert self.proc.poll() is None, self.log.read_text(errors="replace")
+            assert time.monotonic() < deadline, "the bot did not start polling"
+            time.sleep(0.05)
+        return self
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def fake():
+    with FakeBotApi() as server:
+        yield server
+
+
+@pytest.fixture
+def bot(fake, tmp_path):
+    running = Bot(fake, tmp_path / "bot.db").start()
+    yield running
+    running.stop()
+
+
+class User:
+    """A person in a private chat with the bot."""
+
+    def __init__(self, fake: FakeBotApi, user_id: int, name: str = "官员"):
+        self.fake, self.id = fake, user_id
+        fake.register_user(user_id, first_name=name, language_code="zh-hans")
+        self.seen: list[dict] = []
+
+    def read_until(self, predicate, timeout: float = 15) -> list[dict]:
+        """Bot messages until one satisfies `predicate` (that one included)."""
+        got = []
+        while True:
+            message = self.fake.wait_for_bot_message(self.id, timeout=timeout)
+            got.append(message)
+            self.seen.append(message)
+            if predicate(message):
+                return got
+
+    def send(self, text: str, until=None) -> list[dict]:
+        self.fake.user_sends(self.id, text)
+        return self.read_until(until or is_prompt)
+
+    def press(self, message: dict, label: str, until=None) -> list[dict]:
+        self.fake.user_presses(self.id, message, button_text=label)
+        return self.read_until(until or is_prompt)
+
+    def answer_all(self, facts: dict, last: list[dict], limit: int = 80) -> list[dict]:
+        """Answer every question: choices by button, figures by text."""
+        for _ in range(limit):
+            message = last[-1]
+            text = message.get("text", "")
+            if "全部问题已答完" in text:
+                return last
+            if "年份对吗" in text:
+                last = self.press(message, "是")
+                continue
+            fact = asked_fact(text)
+            assert fact, text
+            answer = chat_answer(fact, facts[fact])
+            if answer in [label for label, _ in buttons(message)]:
+                last = self.press(message, answer)
+            else:
+                last = self.send(answer)
+        raise AssertionError("too many questions")
+
+
+def is_prompt(message: dict) -> bool:
+    """A message that waits for the user: a question, a confirmation, or the final result."""
+    text = message.get("text", "")
+    return bool(buttons(message)) and (asked_fact(text) is not None or "年份对吗" in text
+                                      or "全部问题已答完" in text or "请选择" in text) \
+        or "全部问题已答完" in text or "请输入集群名称" in text
+
+
+def start_profile(user: User, name: str, measures: str) -> list[dict]:
+    user.send("/start", until=lambda m: "/new" in m.get("text", "") or "欢迎" in m.get("text", ""))
+    user.send(f"/new {name}", until=lambda m: "请选择" in m.get("text", ""))
+    return user.send(measures)
+
+
+def answers_in_db(db: Path) -> dict[str, str]:
+    with sqlite3.connect(db) as con:
+        return dict(con.execute("select fact, value_json from answers where value_json is not null order by id"))
+
+
+# --- tests -----------------------------------------------------------------------------------
+
+def test_two_users_at_once_with_buttons_and_text(fake, bot):
+    alice, bob = User(fake, 1001, "甲"), User(fake, 1002, "乙")
+    results, errors = {}, []
+
+    def run(user: User, name: str, measures: str, facts: dict):
+        try:
+            results[user.id] = user.answer_all(facts, start_profile(user, name, measures))
+        except BaseException as exc:  # surfaced in the main thread
+            errors.append(exc)
+
+    bad = dict(eligible_facts(), total_output={"2023": 45, "2024": 48, "2025": 38.5})
+    threads = [threading.Thread(target=run, args=(alice, "甲集群", "全部", eligible_facts())),
+               threading.Thread(target=run, args=(bob, "乙集群", "江苏", bad))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(180)
+    assert not errors, errors
+    alice_final = results[1001][-1]["text"]
+    bob_final = results[1002][-1]["text"]
+    assert alice_final.count("】符合条件") == 4
+    assert "【江苏（苏工信规〔2023〕3号）】不符合条件" in bob_final
+    assert "原文：“近三年，集群总产值每年均在40亿元以上”" in bob_final
+    # a choice pressed is shown in the question it answered, edited in place
+    edited = [m for m in fake.messages(1001) if m.get("edit_date") and "→ " in m.get("text", "")]
+    assert edited and not buttons(edited[0])
+    # every callback query was answered
+    assert len(fake.answered_callbacks) >= sum(1 for c in fake.calls("answerCallbackQuery"))
+    assert not fake.unknown_calls
+
+
+def test_commands_menu_in_chinese_and_english(fake, bot):
+    zh = fake.commands(language_code="")
+    en = fake.commands(language_code="en")
+    assert {c["command"] for c in zh} >= {"start", "new", "skip", "back", "edit", "why", "status", "result"}
+    assert any(c["description"] == "跳过本题" for c in zh)
+    assert any(c["description"] == "Skip this question" for c in en)
+
+
+def test_html_in_an_answer_is_escaped(fake, bot):
+    user = User(fake, 1003)
+    user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    name = "<b>甲&乙</b> <script>x</script>"
+    messages = user.send(f"/new {name}", until=lambda m: "请选择" in m.get("text", ""))
+    assert any(f"已创建集群「{name}」" in m["text"] for m in messages)  # shown literally, not as markup
+    sent = [c for c in fake.calls("sendMessage") if "已创建集群" in str(c.params.get("text"))]
+    assert "&lt;b&gt;甲&amp;乙&lt;/b&gt;" in sent[-1].params["text"]
+
+
+def test_a_crafted_button_for_another_users_profile_is_refused(fake, bot):
+    alice, mallory = User(fake, 1004), User(fake, 1005)
+    start_profile(alice, "甲集群", "江苏")
+    start_profile(mallory, "乙集群", "江苏")
+    with sqlite3.connect(bot.db) as con:
+        (alice_profile,) = con.execute("select id from profiles where name='甲集群'").fetchone()
+    question = [m for m in mallory.seen if buttons(m)][-1]
+    fake.inject_update({"callback_query": {
+        "id": "999", "from": {"id": 1005, "is_bot": False, "first_name": "M"},
+        "message": question, "chat_instance": "1", "data": f"c:{alice_profile}:asking-county_level:2"}})
+    refused = mallory.read_until(lambda m: "不属于您" in m.get("text", ""))
+    assert refused
+    assert "county_level" not in answers_in_db(bot.db)
+
+
+def test_a_429_is_survived_and_the_reply_not_lost(fake, bot):
+    user = User(fake, 1006)
+    user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    fake.fail_next("sendMessage", times=1, status=429, retry_after=1)
+    started = time.monotonic()
+    messages = user.send("/new 丙集群", until=lambda m: "请选择" in m.get("text", ""))
+    assert any("已创建集群「丙集群」" in m["text"] for m in messages)
+    assert time.monotonic() - started >= 0.9  # it waited as Telegram asked
+    statuses = [c.status for c in fake.calls("sendMessage")]
+    assert 429 in statuses
+
+
+def test_5xx_and_timeouts_are_retried(fake, bot):
+    user = User(fake, 1007)
+    user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    fake.fail_next("sendMessage", times=2, status=502)
+    messages = user.send("/new 丁集群", until=lambda m: "请选择" in m.get("text", ""))
+    assert any("已创建集群「丁集群」" in m["text"] for m in messages)
+    fake.delay_next("sendMessage", 7)  # longer than PTB's 5 s write/read timeout
+    messages = user.send("江苏")
+    assert asked_fact(messages[-1]["text"]) == "county_level"
+
+
+def test_an_update_delivered_twice_is_handled_once(fake, bot):
+    user = User(fake, 1008)
+    start_profile(user, "戊集群", "江苏")
+    question = [m for m in user.seen if buttons(m)][-1]
+    fake.deliver_twice()
+    user.press(question, "是")
+    fake.assert_no_bot_message(1008, within=1.0)
+    with sqlite3.connect(bot.db) as con:
+        assert con.execute("select count(*) from answers where fact='county_level'").fetchone() == (1,)
+
+
+def test_kill_and_restart_mid_conversation_loses_nothing(fake, tmp_path):
+    bot = Bot(fake, tmp_path / "bot.db").start()
+    user = User(fake, 1009)
+    last = start_profile(user, "己集群", "陕西")
+    facts = eligible_facts()
+    for _ in range(6):
+        fact = asked_fact(last[-1]["text"])
+        answer = chat_answer(fact, facts[fact])
+        last = (user.press(last[-1], answer) if answer in [b for b, _ in buttons(last[-1])]
+                else user.send(answer))
+    acknowledged = answers_in_db(bot.db)
+    assert len(acknowledged) == 6
+    waiting = asked_fact(last[-1]["text"])
+    bot.kill()
+    # the user answers while the bot is down; the update waits at the API
+    fake.user_sends(1009, chat_answer(waiting, facts[waiting]) if waiting not in ("county_level",) else "是")
+    bot = Bot(fake, tmp_path / "bot.db").start()
+    try:
+        # A message sent just before the kill may come again (delivery is at least once);
+        # then the answer given while the bot was down is acknowledged, and the next question asked.
+        user.read_until(lambda m: "已保存" in m.get("text", ""), timeout=30)
+        after = user.read_until(is_prompt, timeout=30)
+        assert asked_fact(after[-1]["text"]) != waiting
+        stored = answers_in_db(bot.db)
+        assert {k: stored[k] for k in acknowledged} == acknowledged and waiting in stored
+        final = user.answer_all(facts, after)
+        assert "】符合条件" in final[-1]["text"]
+    finally:
+        bot.stop()
+
+
+def test_unsent_replies_are_sent_after_a_restart(fake, tmp_path):
+    bot = Bot(fake, tmp_path / "bot.db").start()
+    user = User(fake, 1010)
+    user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    fake.fail_next("sendMessage", times=50, status=502)  # Telegram is down for a while
+    fake.user_sends(1010, "/new 庚集群")
+    fake.wait_for_call("sendMessage", lambda c: c.status == 502, timeout=15)
+    bot.kill()
+    with sqlite3.connect(bot.db) as con:
+        pending = con.execute("select count(*) from outbox where sent_at is null").fetchone()[0]
+    assert pending >= 1  # committed with the answer, not yet delivered
+    fake.fail_next("sendMessage", times=0)
+    fake._faults.clear()
+    bot = Bot(fake, tmp_path / "bot.db").start()
+    try:
+        got = user.read_until(lambda m: "请选择" in m.get("text", ""), timeout=30)
+        assert any("已创建集群「庚集群」" in m["text"] for m in got)
+    finally:
+        bot.stop()
+
+
+def test_allow_list_refuses_politely_and_stores_nothing(fake, tmp_path):
+    bot = Bot(fake, tmp_path / "bot.db", "--allow", "2001").start()
+    try:
+        stranger, member = User(fake, 2002), User(fake, 2001)
+        stranger.send("/start", until=lambda m: "授权用户" in m.get("text", ""))
+        member.send("/start", until=lambda m: "/new" in m.get("text", ""))
+        with sqlite3.connect(bot.db) as con:
+            users = [r[0] for r in con.execute("select external_id from users")]
+            stored = con.execute("select count(*) from processed_updates").fetchone()[0]
+        assert users == ["2001"] and stored == 1
+    finally:
+        bot.stop()
+
+
+def test_group_chat_answers_questions_and_sends_the_dialog_to_private(fake, bot):
+    group = -500
+    fake.user_sends(1011, "/ask@clusterbot_test_bot 江苏 专利", chat_id=group, chat_type="group", chat_title="集群工作群")
+    answer = fake.wait_for_bot_message(group)
+    assert "每万人有效发明专利拥有量" in answer["text"] and "第六条（五）" in answer["text"]
+    fake.user_sends(1011, "/new 甲集群", chat_id=group, chat_type="group", chat_title="集群工作群")
+    assert "私聊" in fake.wait_for_bot_message(group)["text"]
+    fake.user_sends(1011, "大家好", chat_id=group, chat_type="group", chat_title="集群工作群")
+    fake.assert_no_bot_message(group, within=0.8)
+    with sqlite3.connect(bot.db) as con:
+        assert con.execute("select count(*) from profiles").fetchone() == (0,)
+
+
+def test_export_sends_the_files(fake, bot):
+    user = User(fake, 1012)
+    start_profile(user, "辛集群", "江苏")
+    user.send("/export", until=lambda m: m.get("document", {}).get("file_name", "").endswith(".md"))
+    docs = [m for m in fake.messages(1012) if "document" in m]
+    names = [d["document"]["file_name"] for d in docs]
+    assert names == ["辛集群.json", "辛集群-预审报告.md"]
+    report = fake.documents[[d for d in docs if d["document"]["file_name"].endswith(".md")][0]["document"]["file_id"]]
+    assert "预审报告" in report.decode("utf-8")
+
+
+def test_webhook_mode(fake, tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/tg-hook"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--token", fake.token, "--api-base-url", fake.base_url,
+         "--db", str(tmp_path / "w.db"), "--webhook-url", url, "--listen", f"127.0.0.1:{port}",
+         "--secret-token", "s3cret"],
+        cwd=ROOT, env=dict(os.environ, CLUSTERBOT_FAKE_NOW=NOW),
+        stdout=open(tmp_path / "w.log", "wb"), stderr=subprocess.STDOUT)
+    try:
+        fake.wait_for_call("setWebhook", timeout=30)
+        assert fake.webhook["url"] == url and fake.webhook.get("secret_token") == "s3cret"
+        time.sleep(0.5)  # the webhook server is up once setWebhook is called, give it a breath
+        user = User(fake, 1013)
+        got = user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+        assert got
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def test_token_is_never_logged(fake, tmp_path):
+    bot = Bot(fake, tmp_path / "bot.db", "--log-level", "DEBUG").start()
+    user = User(fake, 1014)
+    user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    bot.stop()
+    secret = fake.token.split(":", 1)[1]
+    assert secret not in bot.log.read_text(errors="replace")
+
+
+def test_bad_tokens_are_one_line_errors(tmp_path):
+    for args, env in ((["serve"], {}), (["serve", "--token", "nope"], {}),
+                      (["serve"], {"TELEGRAM_BOT_TOKEN": "12:short"})):
+        run = subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                             env={k: v for k, v in dict(os.environ, **env).items() if k != "TELEGRAM_BOT_TOKEN" or env},
+                             timeout=30)
+        assert run.returncode == 2
+        assert len(run.stderr.strip().splitlines()) == 1 and "token" in run.stderr
+
+
+def test_long_replies_are_split_at_line_ends():
+    from bot.telegram import split_text, to_payloads, utf16_len
+    from dialogs.conversation import Button, Reply
+
+    text = "\n".join(f"第{i}行：" + "条文原文" * 30 for i in range(60))
+    chunks = split_text(text)
+    assert len(chunks) > 1 and all(utf16_len(c) <= 4000 for c in chunks)
+    assert "\n".join(chunks) == text
+    payloads = to_payloads(Reply(text, choices=[Button("是", "c:1:x:1")]))
+    assert "keyboard" in payloads[-1] and all("keyboard" not in p for p in payloads[:-1])
+    assert split_text("x" * 9000) == ["x" * 4000, "x" * 4000, "x" * 1000]
+    assert all(utf16_len(c) <= 4000 for c in split_text("😀" * 3000))
