@@ -97,22 +97,40 @@ def keyboard(reply: Reply) -> list[list[dict]]:
     return rows
 
 
-def to_payloads(reply: Reply) -> list[dict]:
-    """A reply as outbox payloads: its text (escaped for HTML, split at 4096) with the keyboard
-    on the last chunk, then its documents."""
-    chunks = split_text(reply.text)
-    payloads = []
-    for i, chunk in enumerate(chunks):
-        escaped = html.escape(chunk, quote=False)
-        if i == 0 and reply.kind in ("question", "result"):
-            first, _, rest = escaped.partition("\n")
-            escaped = f"<b>{first}</b>" + (f"\n{rest}" if rest else "")
-        payloads.append({"op": "send", "text": escaped})
-    rows = keyboard(reply)
-    if rows:
-        payloads[-1]["keyboard"] = rows
-    for name, content in reply.documents:
-        payloads.append({"op": "document", "filename": name, "content": base64.b64encode(content).decode()})
+def _html(reply: Reply) -> str:
+    """A reply's text escaped for HTML; a question or a result has its first line in bold."""
+    escaped = html.escape(reply.text, quote=False)
+    if reply.kind in ("question", "result"):
+        first, _, rest = escaped.partition("\n")
+        escaped = f"<b>{first}</b>" + (f"\n{rest}" if rest else "")
+    return escaped
+
+
+def to_payloads(replies: list[Reply]) -> list[dict]:
+    """Replies as outbox payloads. Consecutive replies go out as one message (“已保存…” and
+    the next question read as one step) unless a keyboard or the length limit separates
+    them; a long text is split at line ends, the keyboard riding on the last part."""
+    payloads: list[dict] = []
+    texts: list[str] = []
+
+    def flush(rows=None):
+        if not texts:
+            return
+        chunks = split_text("\n\n".join(texts))
+        for chunk in chunks:
+            payloads.append({"op": "send", "text": chunk})
+        if rows:
+            payloads[-1]["keyboard"] = rows
+        texts.clear()
+
+    for reply in replies:
+        texts.append(_html(reply))
+        rows = keyboard(reply)
+        if rows or reply.documents:
+            flush(rows)
+        for name, content in reply.documents:
+            payloads.append({"op": "document", "filename": name, "content": base64.b64encode(content).decode()})
+    flush()
     return payloads
 
 
@@ -153,6 +171,7 @@ class Outbox:
             return list(dict.fromkeys(r.chat_id for r in rows))
 
     def _mark(self, message_id: int, *, sent: bool, delay: float = 0.0, error: str | None = None) -> None:
+        """One message's fate when it was not simply sent: retry later, or given up."""
         with session(self.engine) as s:
             row = s.get(OutboxMessage, message_id)
             row.attempts += 1
@@ -164,25 +183,43 @@ class Outbox:
             s.add(row)
             s.commit()
 
+    def _mark_sent(self, message_ids: list[int]) -> None:
+        with session(self.engine) as s:
+            for row in s.exec(select(OutboxMessage).where(OutboxMessage.id.in_(message_ids))):
+                row.sent_at, row.attempts = utcnow(), row.attempts + 1
+                s.add(row)
+            s.commit()
+
     async def flush_chat(self, chat_id: str) -> None:
-        """Send this chat's pending messages in order; stop at the first that must wait."""
+        """Send this chat's pending messages in order; stop at the first that must wait.
+
+        Whoever commits new messages calls this after its commit, and the lock serialises
+        the callers, so one read of the pending messages per call sees them all. Messages
+        sent are marked in one commit at the end: a crash in between may send one twice
+        (delivery is at least once), never drop one."""
         async with self.locks[chat_id]:
-            while True:
-                rows = await asyncio.to_thread(self._pending, chat_id)
-                if not rows:
-                    return
+            rows = await asyncio.to_thread(self._pending, chat_id)
+            sent: list[int] = []
+            try:
                 for row in rows:
                     if row.next_attempt_at.replace(tzinfo=dt.timezone.utc) > utcnow():
                         return  # waiting for its retry: later messages keep their place
-                    if not await self._deliver(row):
+                    outcome = await self._deliver(row)
+                    if outcome == "sent":
+                        sent.append(row.id)
+                    elif outcome == "wait":
                         return
+            finally:
+                if sent:
+                    self.sent += len(sent)
+                    await asyncio.to_thread(self._mark_sent, sent)
 
     async def flush_all(self) -> None:
         chats = await asyncio.to_thread(self._chats_due)
         await asyncio.gather(*(self.flush_chat(c) for c in chats))
 
-    async def _deliver(self, row: OutboxMessage) -> bool:
-        """One message to Telegram. True when the queue may go on (sent, or never sendable)."""
+    async def _deliver(self, row: OutboxMessage) -> str:
+        """One message to Telegram: "sent", "done" (never sendable, recorded) or "wait"."""
         payload = json.loads(row.payload)
         try:
             await self._call(row.chat_id, payload)
@@ -190,34 +227,31 @@ class Outbox:
             return await self._bad_request(row, exc)
         except RetryAfter as exc:
             await self._later(row, retry_seconds(exc), "429 retry after")
-            return False
+            return "wait"
         except (TimedOut, NetworkError) as exc:  # a timeout or a 5xx: back off, then again
             if row.attempts + 1 >= self.GIVE_UP_AFTER:
                 log.error("outbox message %s: giving up after %s attempts: %s", row.id, row.attempts + 1, exc)
                 await asyncio.to_thread(self._mark, row.id, sent=True, error=f"gave up: {exc}")
-                return True
+                return "done"
             await self._later(row, min(2 ** row.attempts, 60), str(exc))
-            return False
+            return "wait"
         except Forbidden as exc:  # the user blocked the bot: nothing to retry
             await asyncio.to_thread(self._mark, row.id, sent=True, error=f"forbidden: {exc}")
-            return True
-        await asyncio.to_thread(self._mark, row.id, sent=True)
-        self.sent += 1
-        return True
+            return "done"
+        return "sent"
 
     async def _later(self, row: OutboxMessage, delay: float, reason: str) -> None:
         await asyncio.to_thread(self._mark, row.id, sent=False, delay=delay, error=reason)
         loop = asyncio.get_running_loop()
         loop.call_later(delay + 0.05, lambda: asyncio.ensure_future(self.flush_chat(row.chat_id)))
 
-    async def _bad_request(self, row: OutboxMessage, exc: BadRequest) -> bool:
+    async def _bad_request(self, row: OutboxMessage, exc: BadRequest) -> str:
         if "not modified" in str(exc).lower():
-            await asyncio.to_thread(self._mark, row.id, sent=True)
-            return True
+            return "sent"
         # A message Telegram will never take as it is: recorded, and the queue moves on.
         log.error("outbox message %s refused: %s", row.id, exc)
         await asyncio.to_thread(self._mark, row.id, sent=True, error=f"refused: {exc}")
-        return True
+        return "done"
 
     async def _call(self, chat_id: str, payload: dict) -> None:
         op = payload["op"]
@@ -262,9 +296,8 @@ class TelegramBot:
             accepted = not replies or replies[0].kind != "error"
             for payload in (before or []) if accepted else []:
                 repo.enqueue(s, CHANNEL, str(chat_id), payload)
-            for reply in replies:
-                for payload in to_payloads(reply):
-                    repo.enqueue(s, CHANNEL, str(chat_id), payload)
+            for payload in to_payloads(replies):
+                repo.enqueue(s, CHANNEL, str(chat_id), payload)
         return deliver
 
     async def refuse(self, update: Update) -> None:
@@ -294,10 +327,7 @@ class TelegramBot:
         if not self.allowed(user.id):
             await self.refuse(update)
             return
-        try:
-            await query.answer()
-        except (BadRequest, NetworkError):  # too old to answer, or Telegram hiccup: the press still counts
-            pass
+        answered = asyncio.ensure_future(query.answer())  # stops the button's spinner; runs beside the work
         chat_id = query.message.chat.id if query.message else user.id
         before = []
         if query.message and query.data and query.data.startswith("c:") and query.message.text:
@@ -313,6 +343,10 @@ class TelegramBot:
                 update_id=update.update_id, chat_id=chat_id, lang=self.lang_of(update),
                 deliver=self.enqueue(chat_id, before))
         await self.outbox.flush_chat(str(chat_id))
+        try:
+            await answered
+        except (BadRequest, NetworkError):  # too old to answer, or a hiccup: the press still counted
+            pass
 
     async def on_group_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In a group: quick questions and commands addressed to the bot; a pre-screening
@@ -347,7 +381,7 @@ class TelegramBot:
         with session(self.engine) as s:
             if not repo.first_time(s, CHANNEL, str(update_id)):
                 return
-            for payload in to_payloads(reply):
+            for payload in to_payloads([reply]):
                 repo.enqueue(s, CHANNEL, str(chat_id), payload)
             s.commit()
 

@@ -377,7 +377,9 @@ def test_long_replies_are_split_at_line_ends():
     chunks = split_text(text)
     assert len(chunks) > 1 and all(utf16_len(c) <= 4000 for c in chunks)
     assert "\n".join(chunks) == text
-    payloads = to_payloads(Reply(text, choices=[Button("是", "c:1:x:1")]))
+    payloads = to_payloads([Reply(text, choices=[Button("是", "c:1:x:1")])])
     assert "keyboard" in payloads[-1] and all("keyboard" not in p for p in payloads[:-1])
+    merged = to_payloads([Reply("已保存"), Reply("第 2/40 题\n问题", kind="question", choices=[Button("是", "d")])])
+    assert merged == [{"op": "send", "text": "已保存\n\n<b>第 2/40 题</b>\n问题", "keyboard": [[{"text": "是", "data": "d"}]]}]
     assert split_text("x" * 9000) == ["x" * 4000, "x" * 4000, "x" * 1000]
     assert all(utf16_len(c) <= 4000 for c in split_text("😀" * 3000))

@@ -1,0 +1,167 @@
+"""Telegram throughput and latency: N simulated users at once (N = 1, 50, 200) talk to the bot
+through a local Bot API server (tests/fakebotapi.py on 127.0.0.1), as a ratio to a bare
+python-telegram-bot echo bot (bench/echo_bot.py) against the same server in the same run.
+
+    .venv/bin/python bench/telegram_bench.py                 # N = 1, 50, 200
+    .venv/bin/python bench/telegram_bench.py --users 1 50 --answers 5
+
+A user message to the echo bot is answered by one message. To clusterbot it is an answer to
+a pre-screening question: saved to SQLite (one commit), replies written to the outbox, the
+acknowledgement and the next question sent; its latency runs until the next question has
+arrived. Both bots run as separate processes; the users are threads of this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.chat_helpers import asked_fact, chat_answer  # noqa: E402
+from tests.conftest import eligible_facts  # noqa: E402
+from tests.fakebotapi import FakeBotApi, buttons  # noqa: E402
+
+
+def wait_polling(fake: FakeBotApi, proc: subprocess.Popen, before: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(fake.calls("getUpdates")) <= before:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("the bot did not start")
+        time.sleep(0.05)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def run_users(n: int, per_user) -> tuple[float, list[float]]:
+    """Start n users at once; each returns its latencies. Result: wall time, all latencies."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(n + 1)
+
+    def work(i: int):
+        got = per_user(i, barrier)
+        with lock:
+            latencies.extend(got)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for th in threads:
+        th.join()
+    return time.perf_counter() - start, latencies
+
+
+def echo_round(fake: FakeBotApi, n: int, messages: int, base_id: int):
+    def per_user(i: int, barrier):
+        uid = base_id + i
+        fake.register_user(uid, first_name=f"u{i}")
+        barrier.wait()
+        out = []
+        for k in range(messages):
+            t0 = time.perf_counter()
+            fake.user_sends(uid, f"hello {k}")
+            fake.wait_for_bot_message(uid, timeout=120)
+            out.append(time.perf_counter() - t0)
+        return out
+    return run_users(n, per_user)
+
+
+def clusterbot_round(fake: FakeBotApi, n: int, answers: int, base_id: int):
+    facts = eligible_facts()
+
+    def next_prompt(uid: int):
+        while True:
+            m = fake.wait_for_bot_message(uid, timeout=120)
+            text = m.get("text", "")
+            if asked_fact(text) or "年份对吗" in text or "全部问题已答完" in text:
+                return m
+
+    def per_user(i: int, barrier):
+        uid = base_id + i
+        fake.register_user(uid, first_name=f"u{i}")
+        fake.user_sends(uid, f"/new 集群{i}")
+        while "请选择" not in fake.wait_for_bot_message(uid, timeout=120).get("text", ""):
+            pass
+        fake.user_sends(uid, "全部")
+        prompt = next_prompt(uid)
+        barrier.wait()
+        out = []
+        for _ in range(answers):
+            text = prompt.get("text", "")
+            t0 = time.perf_counter()
+            if "年份对吗" in text:
+                fake.user_presses(uid, prompt, button_text="是")
+            else:
+                fact = asked_fact(text)
+                answer = chat_answer(fact, facts[fact])
+                if answer in [label for label, _ in buttons(prompt)]:
+                    fake.user_presses(uid, prompt, button_text=answer)
+                else:
+                    fake.user_sends(uid, answer)
+            prompt = next_prompt(uid)
+            out.append(time.perf_counter() - t0)
+        return out
+    return run_users(n, per_user)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, nargs="+", default=[1, 50, 200])
+    parser.add_argument("--answers", type=int, default=10, help="messages per user per round")
+    args = parser.parse_args()
+
+    env = dict(os.environ, CLUSTERBOT_FAKE_NOW="2026-11-23T10:00:00", PYTHONWARNINGS="ignore")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, FakeBotApi() as fake:
+        for bot_name in ("echo", "clusterbot"):
+            before = len(fake.calls("getUpdates"))
+            if bot_name == "echo":
+                cmd = [sys.executable, str(ROOT / "bench" / "echo_bot.py"), "--token", fake.token,
+                       "--api-base-url", fake.base_url]
+            else:
+                cmd = [sys.executable, "-m", "bot.cli", "serve", "--token", fake.token, "--api-base-url",
+                       fake.base_url, "--db", str(Path(tmp) / "bench.db"), "--log-level", "WARNING"]
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_polling(fake, proc, before)
+                for round_no, n in enumerate(args.users):
+                    base = 10_000 * (round_no + 1) + (0 if bot_name == "echo" else 5_000)
+                    run = echo_round if bot_name == "echo" else clusterbot_round
+                    wall, lat = run(fake, n, args.answers, base)
+                    rows.append((bot_name, n, len(lat) / wall, statistics.median(lat), percentile(lat, 0.99)))
+            finally:
+                proc.terminate()
+                proc.wait(30)
+
+    print(f"clusterbot Telegram benchmark — {dt.date.today()} — {platform.python_implementation()} "
+          f"{platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
+          f"{args.answers} messages per user; local Bot API server on 127.0.0.1")
+    print(f"{'users':>5}  {'bot':<10} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8}   ratio to echo (time per message, p50, p99)")
+    echo = {n: r for b, n, *r in rows if b == "echo" for r in [tuple(r)]}
+    for bot_name, n, rate, p50, p99 in rows:
+        line = f"{n:>5}  {bot_name:<10} {rate:8.1f} {p50 * 1000:8.1f} {p99 * 1000:8.1f}"
+        if bot_name == "clusterbot":
+            e_rate, e50, e99 = echo[n]
+            line += f"   {e_rate / rate:.2f}x  {p50 / e50:.2f}x  {p99 / e99:.2f}x"
+        print(line)
+    print("aim: clusterbot within 1.5x of the echo bot at 200 users")
+
+
+if __name__ == "__main__":
+    main()
