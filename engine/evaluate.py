@@ -17,8 +17,7 @@ from typing import Any, Callable
 
 from .facts import Catalogue, average_rate, latest_three, per_10k, round2
 from .rules import (
-    WORDS, AnyOfCheck, Criterion, DeclaredCheck, EveryYearCheck, FallingCheck, LevelCheck,
-    PreferredCheck, RankCheck, Ruleset, SumCheck, ThresholdCheck, catalogue,
+    WORDS, AnyOfCheck, Criterion, EveryYearCheck, FallingCheck, Ruleset, SumCheck, ThresholdCheck, catalogue,
 )
 
 PASS, FAIL, UNKNOWN, NA, WARNING = "pass", "fail", "unknown", "not_applicable", "warning"
@@ -62,186 +61,163 @@ class Profile:
 
 
 # --- compiling checks --------------------------------------------------------------------
+# The distinct checks of the chosen rulesets are written out as one Python function, a few
+# plain lines per check from the templates below (`CompiledSet.source` shows the result).
+# One call then reads a cluster's facts for every measure: batch screening evaluates
+# 100,000 clusters, and a function call per check would cost more than the checks.
 # A raw outcome is a tuple (status, observed, missing, parts).
 
-def _compile(check) -> Callable[[Profile], tuple]:
-    if isinstance(check, ThresholdCheck):
-        return _threshold(check)
-    if isinstance(check, EveryYearCheck):
-        return _every_year(check)
-    if isinstance(check, SumCheck):
-        return _sum(check)
-    if isinstance(check, (DeclaredCheck, PreferredCheck)):
-        return _declared(check)
-    if isinstance(check, RankCheck):
-        return _rank(check)
-    if isinstance(check, LevelCheck):
-        return _level(check)
-    if isinstance(check, FallingCheck):
-        return _falling(check)
-    if isinstance(check, AnyOfCheck):
-        return _any_of(check)
-    raise TypeError(f"unknown check {check!r}")
+class _Writer:
+    """Collects the generated lines and the constants they refer to."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.constants: dict[str, Any] = {"PASS": PASS, "FAIL": FAIL, "UNKNOWN": UNKNOWN, "NA": NA,
+                                          "WARNING": WARNING, "_partial_sum": _partial_sum,
+                                          "_missing_of": _missing_of}
+        self.counter = 0
+
+    def const(self, value: Any) -> str:
+        name = f"K{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def var(self) -> str:
+        self.counter += 1
+        return f"v{self.counter}"
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
 
 
-def _threshold(check: ThresholdCheck):
-    op, soft = WORDS[check.word]
-    compare, value, fact = OPS[op], check.value, check.fact
-    short, missing = (WARNING if soft else FAIL), (check.fact,)
-
-    def run(p):
-        observed = p.num.get(fact)
-        if observed is None:
-            return (UNKNOWN, None, missing, None)
-        return (PASS if compare(observed, value) else short, observed, (), None)
-    return run
-
-
-def _every_year(check: EveryYearCheck):
-    op, soft = WORDS[check.word]
-    compare, value, fact = OPS[op], check.value, check.fact
-    short, missing = (WARNING if soft else FAIL), (check.fact,)
-    lower_bound = op[0] == ">"
-
-    def run(p):
-        # Every year passes exactly when the worst year does.
-        observed = (p.low if lower_bound else p.high).get(fact)
-        if observed is None:
-            return (UNKNOWN, None, missing, None)
-        return (PASS if compare(observed, value) else short, observed, (), None)
-    return run
-
-
-def _sum(check: SumCheck):
-    op, _ = WORDS[check.word]
-    compare, value, facts = OPS[op], check.value, tuple(check.facts)
-
-    def run(p):
-        get = p.facts.get
-        counts = [get(f) for f in facts]
-        if None not in counts:
-            known = sum(counts)
-            return (PASS if compare(known, value) else FAIL, known, (), None)
-        known = sum(c for c in counts if c is not None)
-        # Unknown counts can only add to the sum: one already high enough passes.
-        if op[0] == ">" and compare(known, value):
-            return (PASS, known, (), None)
-        return (UNKNOWN, known, tuple(f for f, c in zip(facts, counts) if c is None), None)
-    return run
-
-
-def _declared(check):
-    fact = check.fact
-    wanted = check.kind != "declared_not"
-    otherwise = WARNING if check.kind == "preferred" else FAIL
-    # Three possible outcomes, built once.
-    unknown = (UNKNOWN, None, (fact,), None)
-    met, unmet = (PASS, wanted, (), None), (otherwise, not wanted, (), None)
-
-    def run(p):
-        value = p.facts.get(fact)
-        if value is None:
-            return unknown
-        return met if value == wanted else unmet
-    return run
-
-
-def _rank(check: RankCheck):
-    fact, missing = check.fact, (check.fact,)
-
-    def run(p):
-        value = p.facts.get(fact)
-        if value is None:
-            return (UNKNOWN, None, missing, None)
-        order = p.cat.rank_order
-        return (PASS if order[value] >= order[check.rank] else FAIL, value, (), None)
-    return run
+def _emit(w: _Writer, check, target: str, indent: int) -> None:
+    """Lines that compute the raw outcome of `check` into the variable `target`."""
+    v = w.var()
+    kind = check.kind
+    if kind in ("threshold", "every_year"):
+        op, soft = WORDS[check.word]
+        source = "num" if kind == "threshold" else ("low" if op[0] == ">" else "high")  # the worst year
+        unknown = w.const((UNKNOWN, None, (check.fact,), None))
+        short = "WARNING" if soft else "FAIL"
+        w.emit(indent, f"{v} = {source}({check.fact!r})")
+        w.emit(indent, f"{target} = {unknown} if {v} is None else "
+                       f"((PASS if {v} {op} {check.value!r} else {short}), {v}, (), None)")
+    elif kind == "sum":
+        op, _ = WORDS[check.word]
+        parts = [w.var() for _ in check.facts]
+        for part, fact in zip(parts, check.facts):
+            w.emit(indent, f"{part} = fget({fact!r})")
+        w.emit(indent, f"if {' and '.join(f'{x} is not None' for x in parts)}:")
+        w.emit(indent + 1, f"{v} = {' + '.join(parts)}")
+        w.emit(indent + 1, f"{target} = ((PASS if {v} {op} {check.value!r} else FAIL), {v}, (), None)")
+        w.emit(indent, "else:")
+        w.emit(indent + 1, f"{target} = _partial_sum(fget, {tuple(check.facts)!r}, {op!r}, {check.value!r})")
+    elif kind in ("declared", "declared_not", "preferred"):
+        wanted = kind != "declared_not"
+        otherwise = WARNING if kind == "preferred" else FAIL
+        unknown = w.const((UNKNOWN, None, (check.fact,), None))
+        met, unmet = w.const((PASS, wanted, (), None)), w.const((otherwise, not wanted, (), None))
+        w.emit(indent, f"{v} = fget({check.fact!r})")
+        w.emit(indent, f"{target} = {unknown} if {v} is None else ({met} if {v} == {wanted!r} else {unmet})")
+    elif kind in ("rank_at_least", "level_below"):
+        cat = catalogue()
+        unknown = w.const((UNKNOWN, None, (check.fact,), None))
+        order = w.const(cat.rank_order if kind == "rank_at_least" else cat.level_order)
+        w.emit(indent, f"{v} = fget({check.fact!r})")
+        if kind == "rank_at_least":  # at least this rank
+            status = f"(PASS if {order}[{v}] >= {cat.rank_order[check.rank]} else FAIL)"
+        else:  # stays below the bound; from `warn_from` on it is a warning
+            status = f"(FAIL if {order}[{v}] >= {cat.level_order[check.bound]} else "
+            if check.warn_from:
+                status += f"WARNING if {order}[{v}] >= {cat.level_order[check.warn_from]} else "
+            status += "PASS)"
+        w.emit(indent, f"{target} = {unknown} if {v} is None else ({status}, {v}, (), None)")
+    elif kind == "falling":
+        unknown = w.const((UNKNOWN, None, (check.fact,), None))
+        w.emit(indent, f"{v} = fget({check.fact!r})")
+        w.emit(indent, f"if {v} is None:")
+        w.emit(indent + 1, f"{target} = {unknown}")
+        w.emit(indent, f"elif {v} is True or {v} is False:")
+        w.emit(indent + 1, f"{target} = ((PASS if {v} else FAIL), {v}, (), None)")
+        w.emit(indent, "else:  # 持续下降: each year strictly below the one before")
+        y = w.var()
+        w.emit(indent + 1, f"{y} = years({check.fact!r})")
+        w.emit(indent + 1, f"{target} = (UNKNOWN, {v}, ({check.fact!r},), None) if {y} is None else "
+                           f"((PASS if {y}[1][1] < {y}[0][1] and {y}[2][1] < {y}[1][1] else FAIL), {y}, (), None)")
+    elif kind == "any_of":
+        parts = [w.var() for _ in check.checks]
+        for part, sub in zip(parts, check.checks):
+            _emit(w, sub, part, indent)
+        listed = "[" + ", ".join(parts) + "]"
+        w.emit(indent, f"if {' or '.join(f'{x}[0] is PASS' for x in parts)}:")
+        w.emit(indent + 1, f"{target} = (PASS, None, (), {listed})")
+        w.emit(indent, f"elif {' or '.join(f'{x}[0] is UNKNOWN' for x in parts)}:")
+        w.emit(indent + 1, f"{target} = (UNKNOWN, None, _missing_of({listed}), {listed})")
+        w.emit(indent, "else:")
+        w.emit(indent + 1, f"{target} = (FAIL, None, (), {listed})")
+    else:
+        raise TypeError(f"unknown check {check!r}")
 
 
-def _level(check: LevelCheck):
-    fact, missing = check.fact, (check.fact,)
-
-    def run(p):
-        value = p.facts.get(fact)
-        if value is None:
-            return (UNKNOWN, None, missing, None)
-        order = p.cat.level_order
-        if order[value] >= order[check.bound]:
-            return (FAIL, value, (), None)
-        if check.warn_from and order[value] >= order[check.warn_from]:
-            return (WARNING, value, (), None)
-        return (PASS, value, (), None)
-    return run
-
-
-def _falling(check: FallingCheck):
-    fact, missing = check.fact, (check.fact,)
-
-    def run(p):
-        value = p.facts.get(fact)
-        if value is None:
-            return (UNKNOWN, None, missing, None)
-        if type(value) is bool:
-            return (PASS if value else FAIL, value, (), None)
-        years = p.years.get(fact)
-        if years is None:
-            return (UNKNOWN, value, missing, None)
-        falling = all(b < a for (_, a), (_, b) in zip(years, years[1:]))
-        return (PASS if falling else FAIL, years, (), None)
-    return run
-
-
-def _any_of(check: AnyOfCheck):
-    parts = [_compile(sub) for sub in check.checks]
-
-    def run(p):
-        outcomes = [part(p) for part in parts]
-        statuses = [o[0] for o in outcomes]
-        if PASS in statuses:
-            return (PASS, None, (), outcomes)
-        if UNKNOWN in statuses:
-            missing = tuple(dict.fromkeys(f for o in outcomes if o[0] == UNKNOWN for f in o[2]))
-            return (UNKNOWN, None, missing, outcomes)
-        return (FAIL, None, (), outcomes)
-    return run
-
-
-def _compile_criterion(criterion: Criterion):
-    run = _compile(criterion.check)
+def _emit_criterion(w: _Writer, criterion: Criterion, target: str) -> None:
     condition = criterion.applies_if
     if condition is None:
-        return run
-    unknown, not_applicable = (UNKNOWN, None, (condition,), None), (NA, False, (), None)
+        _emit(w, criterion.check, target, 1)
+        return
+    # Applies only when the condition is declared (高耗能、高用水行业).
+    v = w.var()
+    w.emit(1, f"{v} = fget({condition!r})")
+    w.emit(1, f"if {v} is None:")
+    w.emit(2, f"{target} = {w.const((UNKNOWN, None, (condition,), None))}")
+    w.emit(1, f"elif not {v}:")
+    w.emit(2, f"{target} = {w.const((NA, False, (), None))}")
+    w.emit(1, "else:")
+    _emit(w, criterion.check, target, 2)
 
-    def guarded(p):
-        applies = p.facts.get(condition)
-        if applies is None:
-            return unknown
-        return run(p) if applies else not_applicable
-    return guarded
+
+def _partial_sum(fget, facts: tuple, op: str, value: float) -> tuple:
+    """A sum with some counts unknown: unknown counts can only add, so a sum already high
+    enough passes; otherwise it is unknown."""
+    counts = [fget(f) for f in facts]
+    known = sum(c for c in counts if c is not None)
+    if op[0] == ">" and OPS[op](known, value):
+        return (PASS, known, (), None)
+    return (UNKNOWN, known, tuple(f for f, c in zip(facts, counts) if c is None), None)
+
+
+def _missing_of(outcomes: list[tuple]) -> tuple:
+    return tuple(dict.fromkeys(f for o in outcomes if o[0] is UNKNOWN for f in o[2]))
 
 
 class CompiledSet:
-    """Several rulesets compiled together: each distinct criterion test compiled once."""
+    """Several rulesets compiled together: each distinct criterion test written once."""
 
     def __init__(self, rulesets: tuple[Ruleset, ...]):
         self.rulesets = rulesets
-        self.functions: list[Callable] = []
         self.pickers: list[Callable] = []
+        w = _Writer()
         seen: dict[str, int] = {}
         for ruleset in rulesets:
             positions = []
             for criterion in ruleset.criteria:
                 key = criterion.check.model_dump_json() + "|" + str(criterion.applies_if)
                 if key not in seen:
-                    seen[key] = len(self.functions)
-                    self.functions.append(_compile_criterion(criterion))
+                    seen[key] = len(seen)
+                    w.emit(1, f"# {criterion.id} ({ruleset.id} {criterion.citation})")
+                    _emit_criterion(w, criterion, f"r{seen[key]}")
                 positions.append(seen[key])
             self.pickers.append(_picker(positions))
+        header = ["def run(p):",
+                  "    fget, num, low, high, years = p.facts.get, p.num.get, p.low.get, p.high.get, p.years.get"]
+        footer = ["    return [" + ", ".join(f"r{i}" for i in range(len(seen))) + "]"]
+        self.source = "\n".join(header + w.lines + footer) + "\n"
+        namespace = dict(w.constants)
+        exec(compile(self.source, f"<compiled {'+'.join(r.id for r in rulesets)}>", "exec"), namespace)
+        self._run = namespace["run"]
 
     def run(self, p: Profile) -> list[tuple[tuple, tuple]]:
         """Per ruleset: the raw outcomes of its criteria, and their statuses."""
-        raw = [f(p) for f in self.functions]
+        raw = self._run(p)
         statuses = [r[0] for r in raw]
         return [(pick(raw), pick(statuses)) for pick in self.pickers]
 
