@@ -1,0 +1,154 @@
+"""The dialog's speed and memory, with a real SQLite file.
+
+    .venv/bin/python bench/dialog_bench.py
+
+1. Messages per second through the dialog (`Conversation.handle`: parse, validate, one
+   commit per answer, evaluate, render the next question), as a ratio to bare SQLite inserts
+   of the same answer rows (one commit each, same pragmas) in the same run.
+2. Peak memory with 10,000 stored profiles: a process that answers for profiles picked at
+   random among 10,000 stored ones, against one whose database holds only those it uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.clock import ManualClock  # noqa: E402
+from dialogs.conversation import Conversation  # noqa: E402
+from storage.db import make_engine  # noqa: E402
+from tests.chat_helpers import asked_fact, chat_answer  # noqa: E402
+from tests.conftest import eligible_facts  # noqa: E402
+
+NOW = dt.datetime(2026, 11, 23, 10, 0)
+
+
+def converse(conversation: Conversation, user: str, facts: dict) -> tuple[int, list[tuple[str, str]]]:
+    """One full pre-screening against all four measures; returns the answers given."""
+    conversation.handle(user, text="/new 集群")
+    replies = conversation.handle(user, text="全部")
+    answered = []
+    while True:
+        text = replies[-1].text
+        if "年份对吗" in text:
+            replies = conversation.handle(user, text="是")
+            continue
+        fact = asked_fact(text)
+        if fact is None or replies[-1].kind != "question":
+            return len(answered), answered
+        answer = chat_answer(fact, facts[fact])
+        replies = conversation.handle(user, text=answer)
+        answered.append((fact, answer))
+
+
+def bare_inserts(path: Path, rows: list[tuple[str, str]]) -> float:
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    con.execute("CREATE TABLE answers (id INTEGER PRIMARY KEY, profile_id INTEGER, fact TEXT, value_json TEXT,"
+                " skipped BOOLEAN, source TEXT, created_at TEXT)")
+    start = time.perf_counter()
+    for i, (fact, value) in enumerate(rows):
+        con.execute("INSERT INTO answers (profile_id, fact, value_json, skipped, source, created_at)"
+                    " VALUES (?, ?, ?, 0, 'dialog', ?)", (i // 50, fact, json.dumps(value), NOW.isoformat()))
+        con.commit()
+    elapsed = time.perf_counter() - start
+    con.close()
+    return elapsed
+
+
+def seed_profiles(db: Path, count: int) -> None:
+    """`count` profiles of one user, each with a full set of answers, written directly."""
+    engine = make_engine(f"sqlite:///{db}")
+    engine.dispose()
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO users (channel, external_id, display_name, lang, created_at) "
+                "VALUES ('terminal', 'seed', '', 'zh', ?)", (NOW.isoformat(),))
+    user_id = con.execute("SELECT id FROM users WHERE external_id='seed'").fetchone()[0]
+    facts = eligible_facts()
+    for i in range(count):
+        cur = con.execute("INSERT INTO profiles (user_id, name, measures, lang, state, created_at, updated_at, deleted)"
+                          " VALUES (?, ?, 'national,jiangsu,guangdong,shaanxi', 'zh', 'done', ?, ?, 0)",
+                          (user_id, f"集群{i}", NOW.isoformat(), NOW.isoformat()))
+        con.executemany("INSERT INTO answers (profile_id, fact, value_json, skipped, source, created_at)"
+                        " VALUES (?, ?, ?, 0, 'dialog', ?)",
+                        [(cur.lastrowid, f, json.dumps(v, ensure_ascii=False), NOW.isoformat()) for f, v in facts.items()])
+    con.execute("UPDATE users SET active_profile_id=(SELECT max(id) FROM profiles) WHERE id=?", (user_id,))
+    con.commit()
+    con.close()
+
+
+def memory_probe(db: str, profiles: int, samples: int) -> None:
+    """Child process: visit `samples` random profiles of the seeded user, then report peak RSS."""
+    conversation = Conversation(make_engine(f"sqlite:///{db}"), ManualClock(NOW))
+    rng = random.Random(1)
+    for _ in range(samples):
+        conversation.handle("seed", text=f"/switch {rng.randint(1, profiles)}")
+        conversation.handle("seed", text="/result")
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
+
+
+def peak_rss(db: Path, profiles: int, samples: int) -> float:
+    out = subprocess.run([sys.executable, __file__, "--probe", str(db), str(profiles), str(samples)],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=10, help="full conversations for the speed figure")
+    parser.add_argument("--profiles", type=int, default=10_000)
+    parser.add_argument("--probe", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.probe:
+        memory_probe(args.probe[0], int(args.probe[1]), int(args.probe[2]))
+        return
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        conversation = Conversation(make_engine(f"sqlite:///{tmp / 'dialog.db'}"), ManualClock(NOW))
+        converse(conversation, "warm-up", eligible_facts())
+        rows: list[tuple[str, str]] = []
+        messages = 0
+        start = time.perf_counter()
+        for u in range(args.users):
+            n, answered = converse(conversation, f"user{u}", eligible_facts())
+            messages += n + 2
+            rows += answered
+        t_dialog = time.perf_counter() - start
+        t_floor = bare_inserts(tmp / "bare.db", rows)
+        n_rows = len(rows)
+
+        seed_profiles(tmp / "many.db", args.profiles)
+        seed_profiles(tmp / "few.db", 100)
+        rss_many = peak_rss(tmp / "many.db", args.profiles, 200)
+        rss_few = peak_rss(tmp / "few.db", 100, 200)
+        size_mb = (tmp / "many.db").stat().st_size / 1e6
+
+    print(f"clusterbot dialog benchmark — {dt.date.today()} — {platform.python_implementation()} "
+          f"{platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; SQLite WAL, synchronous=FULL")
+    print(f"  {args.users} full conversations against all four measures: {messages} messages, {n_rows} answers saved")
+    print(f"  dialog        {messages / t_dialog:8.1f} messages/s  ({t_dialog / messages * 1000:.2f} ms per message)")
+    print(f"  floor         {n_rows / t_floor:8.1f} bare SQLite inserts/s, one commit each "
+          f"({t_floor / n_rows * 1000:.2f} ms per insert)")
+    print(f"  ratio         {(t_dialog / messages) / (t_floor / n_rows):8.1f}x the time of a bare insert per message")
+    print(f"  peak RSS visiting 200 random profiles among {args.profiles:,} stored ({size_mb:.0f} MB file): "
+          f"{rss_many:.0f} MiB; among 100 stored: {rss_few:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
