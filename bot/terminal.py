@@ -6,8 +6,9 @@ from __future__ import annotations
 import getpass
 import logging
 import sys
+import threading
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 from dialogs.conversation import Conversation, Reply
 from locales import t
@@ -38,8 +39,15 @@ def _free_path(path: Path) -> Path:
     return candidate
 
 
+# start_reminders(user, show) starts delivering that user's reminders through show(replies)
+# from another thread, and returns (wake, stop): wake() sweeps now, stop() ends it
+# (bot/commands/chat.py: the APScheduler sweep of bot/reminders.py).
+StartReminders = Callable[[str, Callable[[list[Reply]], None]], tuple[Callable[[], None], Callable[[], None]]]
+
+
 def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO | None = None,
-             stdout: TextIO | None = None, export_dir: Path | None = None) -> int:
+             stdout: TextIO | None = None, export_dir: Path | None = None,
+             start_reminders: StartReminders | None = None) -> int:
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     if hasattr(stdin, "reconfigure"):
         stdin.reconfigure(errors="replace")  # undecodable bytes become �, never a crash
@@ -47,13 +55,28 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
     export_dir = export_dir or Path.cwd()
     interactive = stdin.isatty()
 
-    def show(replies: list[Reply]) -> None:
+    printing = threading.Lock()  # reminders are printed from the scheduler's thread
+
+    def show(replies: list[Reply], prompt_again: bool = False) -> None:
         lang = conversation.language_of(user)
-        for reply in replies:
-            print(render_reply(reply, lang, export_dir), file=stdout, flush=True)
-            print(file=stdout, flush=True)
+        with printing:
+            for reply in replies:
+                print(render_reply(reply, lang, export_dir), file=stdout, flush=True)
+                print(file=stdout, flush=True)
+            if prompt_again and interactive:  # a reminder arrived while the user may be typing
+                print("> ", end="", file=stdout, flush=True)
 
     show(conversation.resume(user))
+    wake, stop = (start_reminders(user, lambda replies: show(replies, prompt_again=True)) if start_reminders
+                  else (lambda: None, lambda: None))
+    try:
+        return _loop(conversation, user, stdin, stdout, interactive, show, wake)
+    finally:
+        stop()
+
+
+def _loop(conversation: Conversation, user: str, stdin: TextIO, stdout: TextIO, interactive: bool,
+          show: Callable[[list[Reply]], None], wake: Callable[[], None]) -> int:
     while True:
         if interactive:
             print("> ", end="", file=stdout, flush=True)
@@ -71,3 +94,4 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
             log.exception("handling %r", text)
             replies = [Reply(t(conversation.language_of(user), "terminal.internal_error"), kind="error")]
         show(replies)
+        wake()  # what the message changed (a cluster just tracked) is reminded of at once

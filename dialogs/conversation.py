@@ -52,10 +52,17 @@ COMMANDS = {
     "start": ("/start", "开始"),
     "cancel": ("/cancel", "取消"),
     "focus": ("/focus",),
+    # Tracking certified clusters and deadline reminders (dialogs/tracking.py).
+    "track": ("/track", "跟踪", "跟踪集群"),
+    "deadlines": ("/deadlines", "期限", "我的期限"),
+    "remind": ("/remind", "提醒设置"),
+    "pause": ("/pause", "暂停提醒"),
+    "resume": ("/resume", "恢复提醒"),
+    "untrack": ("/untrack", "停止跟踪"),
 }
 WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in words}
 # Commands that only show something: the question being asked is shown again after them.
-INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result"}
+INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines"}
 CHOICE_TYPES = ("bool", "level", "rank")
 
 
@@ -121,7 +128,7 @@ class Conversation:
                                            normalise_lang(lang) if lang else self.default_lang)
             if chat_id is not None:
                 user.chat_id = str(chat_id)
-            turn = Turn(s, user, self.clock.today())
+            turn = Turn(s, user, self.clock.today(), now=self.clock.now())
             replies = turn.run(text, data)
             s.add(user)
             if deliver is not None:
@@ -137,8 +144,9 @@ class Conversation:
 class Turn:
     """Handling of one message: the session, the user, their active profile."""
 
-    def __init__(self, s, user: User, today: dt.date):
+    def __init__(self, s, user: User, today: dt.date, now: dt.datetime | None = None):
         self.s, self.user, self.today = s, user, today
+        self.now = now  # aware; for what is planned from this moment (reminders)
         self.lang = user.lang
         self.profile: Profile | None = repo.active_profile(s, user)
         self._answers: dict | None = None
@@ -184,6 +192,8 @@ class Turn:
         if data is not None:
             if data.startswith("/"):
                 text = data
+            elif data.startswith(tracking.BUTTON_PREFIX):
+                return tracking.on_button(self, data)
             else:
                 choice = self._button_choice(data)
                 if isinstance(choice, list):
@@ -194,11 +204,14 @@ class Turn:
             return [Reply(self.t("dialog.too_long"), kind="error")] + self.prompt()
         command = parse_command(text)
         if command:
+            tracking.abandon_draft(self, command[0])
             replies = getattr(self, f"cmd_{command[0]}")(command[1])
             if command[0] in INFORMATIONAL and self.profile is not None and self.profile.state in (
                     "asking", "confirm_series", "picking"):
                 replies += self.prompt()
             return replies
+        if (replies := tracking.on_draft_answer(self, text)) is not None:
+            return replies  # an answer to the guided /track
         if self.profile is None:
             return self.outside_profile(text)
         return getattr(self, f"on_{self.profile.state}")(text)
@@ -227,6 +240,8 @@ class Turn:
 
     def prompt(self) -> list[Reply]:
         """What the current state asks for."""
+        if (asked := tracking.draft_prompt(self)) is not None:
+            return asked  # a guided /track is open: its step is the question
         if self.profile is None:
             return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
         state = self.profile.state
@@ -464,7 +479,7 @@ class Turn:
 
     def cmd_start(self, _arg: str) -> list[Reply]:
         if self.profile is None:
-            return [Reply(self.t("dialog.welcome"), actions=self.start_actions())]
+            return [Reply(self.t("dialog.welcome"), actions=self.start_actions())] + (tracking.draft_prompt(self) or [])
         if self.profile.state == "picking":
             self.return_from_pick(self.pending())
         return [Reply(self.t("dialog.welcome_back", name=self.profile.name))] + self.prompt()
@@ -580,6 +595,8 @@ class Turn:
         return [self.question(chosen["fact"], note=self.t("dialog.edit_note"))]
 
     def cmd_cancel(self, _arg: str) -> list[Reply]:
+        if tracking.cancel_draft(self):
+            return [Reply(self.t("tracking.cancelled"))] + self.prompt()
         if self.profile is not None and self.profile.state == "picking":
             self.return_from_pick(self.pending())
         return self.prompt()
@@ -714,3 +731,26 @@ class Turn:
         if not arg.strip():
             return [Reply(self.t("dialog.ask_usage"))]
         return [Reply(answer_question(arg, self.lang))]
+
+    # --- tracking certified clusters: dialogs/tracking.py -----------------------------------
+
+    def cmd_track(self, arg: str) -> list[Reply]:
+        return tracking.cmd_track(self, arg)
+
+    def cmd_deadlines(self, arg: str) -> list[Reply]:
+        return tracking.cmd_deadlines(self, arg)
+
+    def cmd_remind(self, arg: str) -> list[Reply]:
+        return tracking.cmd_remind(self, arg)
+
+    def cmd_pause(self, arg: str) -> list[Reply]:
+        return tracking.cmd_pause(self, arg)
+
+    def cmd_resume(self, arg: str) -> list[Reply]:
+        return tracking.cmd_resume(self, arg)
+
+    def cmd_untrack(self, arg: str) -> list[Reply]:
+        return tracking.cmd_untrack(self, arg)
+
+
+from . import tracking  # noqa: E402  (last: tracking builds on Reply and Button above)

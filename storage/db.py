@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-from . import models  # noqa: F401  (registers the tables)
+from . import models, tracking  # noqa: F401  (registers the tables)
 
 ENV_URL = "CLUSTERBOT_DB"
 

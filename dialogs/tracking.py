@@ -1,0 +1,371 @@
+"""Tracking certified clusters in the chat, channel-agnostic: /track (guided, or one line
+for experts), /deadlines, /remind, /pause, /resume, /untrack, and the wording of a reminder.
+
+Called by dialogs.conversation.Turn, inside its one transaction per message. The guided
+/track keeps its step in the database (storage.tracking.TrackingDraft): name → measures →
+date; a restart asks the same step again. Clusters are named by the user's own numbers
+(#1, #2 …) or names: a user reaches only their own.
+
+```mermaid
+stateDiagram-v2
+    [*] --> name: /track
+    name --> measures: a name
+    measures --> date: measures chosen
+    date --> [*]: a valid date (tracked, reminders planned)
+    date --> date: a bad or future date (refused, nothing stored changes)
+    name --> [*]: /cancel
+    measures --> [*]: /cancel
+    date --> [*]: /cancel
+```
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+
+from engine import load_rulesets
+from engine.deadlines import Deadline
+from locales import fmt_date, render, t
+from locales.deadlines import consequence, describe, summary
+from storage import tracking as store
+from storage.tracking import HORIZON_DAYS, MAX_LEAD_DAYS, Reminder, TrackedCluster
+
+from .conversation import Button, Reply
+from .parse import normalise
+
+BUTTON_PREFIX = "t:"        # t:<step>:<value>, a tracking choice button
+STEPS = ("name", "measures", "date")
+MAX_LEADS = 6
+LISTED_PER_CLUSTER = 8
+# Commands that start asking something else: an open guided /track is abandoned.
+ABANDONS_DRAFT = {"new", "switch", "edit", "back", "skip", "restart", "focus"}
+
+DATE_FORMS = (
+    re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"),  # 2024-06-01 2024/6/1 2024年6月1日
+    re.compile(r"(\d{4})(\d{2})(\d{2})"),                                        # 20240601
+)
+TIME_FORM = re.compile(r"(\d{1,2})\s*(?::|点|时)\s*(?:(\d{1,2})\s*分?)?")        # 9:00 9点 9点30分 21:30
+
+
+class Refused(ValueError):
+    """An answer that cannot be used; `reply` says what is expected."""
+
+    def __init__(self, reply: Reply):
+        super().__init__(reply.text)
+        self.reply = reply
+
+
+# --- reading answers -------------------------------------------------------------------------
+
+def parse_date(text: str) -> dt.date:
+    """2024-06-01, 2024/6/1, 2024.6.1, 2024年6月1日, 20240601, full-width digits; ValueError otherwise."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    for form in DATE_FORMS:
+        match = form.fullmatch(text)
+        if match:
+            return dt.date(*map(int, match.groups()))  # ValueError for 2023-02-29, month 13 …
+    raise ValueError(text)
+
+
+def parse_time(text: str) -> tuple[int, int]:
+    match = TIME_FORM.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    if not match:
+        raise ValueError(text)
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ValueError(text)
+    return hour, minute
+
+
+def parse_leads(text: str) -> list[int]:
+    """'30,7,1', '30 7 1', '30、7、1天' → [30, 7, 1]; ValueError otherwise."""
+    words = [w for w in re.split(r"[\s,，、;；]+", normalise(text).replace("天", " ")) if w]
+    if not words or len(words) > MAX_LEADS or not all(w.isdigit() for w in words):
+        raise ValueError(text)
+    leads = sorted({int(w) for w in words}, reverse=True)
+    if leads[0] > MAX_LEAD_DAYS:
+        raise ValueError(text)
+    return leads
+
+
+def looks_like_time(word: str) -> bool:
+    return bool(re.search(r"[:：点时]", word))
+
+
+# --- wording shared by the list and the reminders ----------------------------------------------
+
+def days_phrase(lang: str, deadline: dt.date, today: dt.date) -> str:
+    n = (deadline - today).days
+    if n == 0:
+        return t(lang, "tracking.due_today")
+    one = "_one" if abs(n) == 1 else ""  # English: 1 day, 2 days
+    return t(lang, f"tracking.days_left{one}", n=n) if n > 0 else t(lang, f"tracking.days_overdue{one}", n=-n)
+
+
+def measures_text(lang: str, jurisdictions: list[str]) -> str:
+    rulesets = load_rulesets()
+    return t(lang, "list_sep").join(rulesets[j].short.get(lang) for j in jurisdictions if j in rulesets)
+
+
+def settings_text(lang: str, tracked: TrackedCluster) -> str:
+    return t(lang, "tracking.settings", leads=t(lang, "tracking.lead_sep").join(map(str, tracked.leads)),
+             time=f"{tracked.remind_hour:02d}:{tracked.remind_minute:02d}",
+             paused=t(lang, "tracking.paused_mark") if tracked.paused_at else "")
+
+
+def reminder_reply(tracked: TrackedCluster, reminder: Reminder, deadline: Deadline, lang: str,
+                   today: dt.date, outcome: str) -> Reply:
+    """The message of one reminder: the cluster, what is due, the date, the days left, the
+    article (citation and verbatim text) and what a miss leads to; says when it is late or
+    the deadline has passed (outcome: on_time | late | missed)."""
+    due_local = reminder.due_at.astimezone(store.SHANGHAI)
+    text = render(lang, "reminder.j2", number=tracked.number, name=tracked.name, summary=summary(deadline, lang),
+                  date=fmt_date(deadline.date, lang), days=days_phrase(lang, deadline.date, today),
+                  description=describe(deadline, lang), citation=deadline.citation,
+                  article_text=deadline.article_text, consequence=consequence(deadline, lang),
+                  missed=outcome == store.MISSED, late=outcome == store.LATE,
+                  due=f"{fmt_date(due_local.date(), lang)} {due_local:%H:%M}")
+    actions = [Button(t(lang, "tracking.action.deadlines"), "/deadlines"),
+               Button(t(lang, "tracking.action.pause"), f"/pause #{tracked.number}")]
+    return Reply(text, actions=actions, kind="reminder")
+
+
+def cluster_block(turn, tracked: TrackedCluster) -> str:
+    """One tracked cluster: its settings and its deadlines over the planning horizon."""
+    until = turn.today + dt.timedelta(days=HORIZON_DAYS)
+    deadlines = store.deadlines_of(tracked, turn.today, until)
+    items = [{"date": fmt_date(d.date, turn.lang), "days": days_phrase(turn.lang, d.date, turn.today),
+              "summary": summary(d, turn.lang), "citation": d.citation} for d in deadlines[:LISTED_PER_CLUSTER]]
+    return render(turn.lang, "tracked.j2", number=tracked.number, name=tracked.name,
+                  measures=measures_text(turn.lang, tracked.jurisdictions),
+                  certified=fmt_date(tracked.certified_on, turn.lang), settings=settings_text(turn.lang, tracked),
+                  items=items, more=len(deadlines) - len(items), horizon=HORIZON_DAYS)
+
+
+# --- the guided /track ------------------------------------------------------------------------
+
+def cmd_track(turn, arg: str) -> list[Reply]:
+    """/track, or /track 名称 [measures] [date]: what is given is kept, the rest is asked."""
+    words = normalise(arg).split()
+    data: dict = {}
+    if len(words) >= 2 and re.search(r"\d", words[-1]):
+        try:
+            data["date"] = check_date(turn, words.pop())
+        except Refused as refused:
+            return [refused.reply]
+    if len(words) >= 2 and (chosen := turn.read_measures(words[-1])):
+        data["measures"] = chosen
+        words.pop()
+    if words:
+        data["name"] = " ".join(words)[:200]
+    return next_step(turn, data)
+
+
+def next_step(turn, data: dict) -> list[Reply]:
+    """Ask for the first thing still missing, or track the cluster when nothing is."""
+    missing = [step for step in STEPS if step not in data]
+    if not missing:
+        return finish(turn, data)
+    store.save_draft(turn.s, turn.user, missing[0], data)
+    return [ask(turn, missing[0], data)]
+
+
+def ask(turn, step: str, data: dict) -> Reply:
+    if step == "name":
+        return Reply(turn.t("tracking.ask_name"), kind="question")
+    if step == "measures":
+        choices = [Button(r.short.get(turn.lang), f"{BUTTON_PREFIX}measures:{j}") for j, r in load_rulesets().items()]
+        return Reply(turn.t("tracking.ask_measures", name=data["name"]), choices=choices, kind="question")
+    return Reply(turn.t("tracking.ask_date", name=data["name"]), kind="question")
+
+
+def draft_data(turn) -> tuple[str, dict] | None:
+    draft = store.draft_of(turn.s, turn.user)
+    return (draft.step, json.loads(draft.data)) if draft else None
+
+
+def draft_prompt(turn) -> list[Reply] | None:
+    """The question of an open guided /track, if any."""
+    open_draft = draft_data(turn)
+    return [ask(turn, *open_draft)] if open_draft else None
+
+
+def on_draft_answer(turn, text: str) -> list[Reply] | None:
+    """A message answering the open guided /track; None when none is open."""
+    open_draft = draft_data(turn)
+    if open_draft is None:
+        return None
+    step, data = open_draft
+    try:
+        if step == "name":
+            name = normalise(text)[:200]
+            if not name:
+                return [ask(turn, step, data)]
+            data["name"] = name
+        elif step == "measures":
+            chosen = turn.read_measures(text)
+            if not chosen:
+                return [Reply(turn.t("tracking.bad_measures"), kind="error"), ask(turn, step, data)]
+            data["measures"] = chosen
+        else:
+            data["date"] = check_date(turn, text)
+    except Refused as refused:
+        return [refused.reply, ask(turn, step, data)]
+    return next_step(turn, data)
+
+
+def on_button(turn, data: str) -> list[Reply]:
+    """A choice button of the guided /track: only for the step now asked."""
+    step, _, value = data[len(BUTTON_PREFIX):].partition(":")
+    open_draft = draft_data(turn)
+    if open_draft is None or open_draft[0] != step:
+        return [Reply(turn.t("tracking.stale_button"), kind="error")] + turn.prompt()
+    return on_draft_answer(turn, value)
+
+
+def check_date(turn, text: str) -> str:
+    """A certification date as ISO text, or Refused saying the expected form."""
+    try:
+        day = parse_date(text)
+    except ValueError:
+        raise Refused(Reply(turn.t("tracking.bad_date", text=text.strip()), kind="error")) from None
+    if day > turn.today:
+        raise Refused(Reply(turn.t("tracking.future_date", date=fmt_date(day, turn.lang),
+                                   today=fmt_date(turn.today, turn.lang)), kind="error"))
+    return day.isoformat()
+
+
+def finish(turn, data: dict) -> list[Reply]:
+    store.drop_draft(turn.s, turn.user)
+    tracked = store.track(turn.s, turn.user, data["name"], data["measures"],
+                          dt.date.fromisoformat(data["date"]), turn.now)
+    text = turn.t("tracking.tracked", number=tracked.number, name=tracked.name) + "\n" + cluster_block(turn, tracked)
+    actions = [Button(turn.t("tracking.action.remind"), "/remind"),
+               Button(turn.t("tracking.action.deadlines"), "/deadlines")]
+    return [Reply(text, actions=actions)] + back_to_question(turn)
+
+
+def back_to_question(turn) -> list[Reply]:
+    """After a /track finished mid-pre-screening, the question being asked again."""
+    if turn.profile is not None and turn.profile.state in ("asking", "confirm_series", "picking"):
+        return turn.prompt()
+    return []
+
+
+def cancel_draft(turn) -> bool:
+    """/cancel of an open guided /track; False if none was open."""
+    if store.draft_of(turn.s, turn.user) is None:
+        return False
+    store.drop_draft(turn.s, turn.user)
+    return True
+
+
+def abandon_draft(turn, command: str) -> None:
+    if command in ABANDONS_DRAFT:
+        store.drop_draft(turn.s, turn.user)
+
+
+# --- the other commands ---------------------------------------------------------------------
+
+def find(turn, word: str) -> TrackedCluster | None:
+    """'#2', '2', '2号' or a name → one of this user's tracked clusters (never another's)."""
+    word = normalise(word)
+    number = re.fullmatch(r"#?(\d+)号?", word)
+    for tracked in store.user_tracked(turn.s, turn.user):
+        if (number and tracked.number == int(number.group(1))) or tracked.name == word:
+            return tracked
+    return None
+
+
+def targets(turn, word: str, command: str, all_by_default: bool) -> list[TrackedCluster] | list[Reply]:
+    """The clusters a command acts on: the one named, or all (or the only one) when none is.
+    Returns replies instead when there is none, the name is unknown, or a choice is needed."""
+    clusters = store.user_tracked(turn.s, turn.user)
+    if not clusters:
+        return [Reply(turn.t("tracking.none"))]
+    if word:
+        found = find(turn, word)
+        return [found] if found else [Reply(turn.t("tracking.unknown_cluster", word=word), kind="error")]
+    if all_by_default or len(clusters) == 1:
+        return clusters
+    lines = [turn.t("tracking.which", example=f"/{command} #{clusters[0].number}")]
+    lines += [f"#{c.number}「{c.name}」" for c in clusters]
+    return [Reply("\n".join(lines), actions=[Button(f"#{c.number} {c.name}", f"/{command} #{c.number}")
+                                             for c in clusters])]
+
+
+def is_replies(found: list) -> bool:
+    return bool(found) and isinstance(found[0], Reply)
+
+
+def cmd_deadlines(turn, arg: str) -> list[Reply]:
+    found = targets(turn, arg.strip(), "deadlines", all_by_default=True)
+    if is_replies(found):
+        return found
+    return [Reply("\n\n".join([turn.t("tracking.heading")] + [cluster_block(turn, c) for c in found]),
+                  actions=[Button(turn.t("tracking.action.remind"), "/remind")])]
+
+
+def cmd_remind(turn, arg: str) -> list[Reply]:
+    """/remind [#n] [days] [time]: without days or time, the settings and the usage."""
+    words = normalise(arg).split()
+    time_words = [w for w in words if looks_like_time(w)]
+    rest = [w for w in words if not looks_like_time(w)]
+    # A first word that is neither days nor a time names the cluster (#2, 2号, a name).
+    target = rest.pop(0) if rest and not re.fullmatch(r"[\d,;天]+", rest[0]) else ""
+    found = targets(turn, target, "remind", all_by_default=True)
+    if is_replies(found):
+        return found
+    if not time_words and not rest:
+        lines = [f"#{c.number}「{c.name}」：{settings_text(turn.lang, c)}" for c in found]
+        return [Reply("\n".join(lines + [turn.t("tracking.remind_usage")]))]
+    leads = hour = minute = None
+    try:
+        if rest:
+            leads = parse_leads(" ".join(rest))
+    except ValueError:
+        return [Reply(turn.t("tracking.bad_leads", text=" ".join(rest)), kind="error")]
+    try:
+        if time_words:
+            if len(time_words) > 1:
+                raise ValueError(" ".join(time_words))
+            hour, minute = parse_time(time_words[0])
+    except ValueError:
+        return [Reply(turn.t("tracking.bad_time", text=" ".join(time_words)), kind="error")]
+    for tracked in found:
+        store.set_times(turn.s, tracked, turn.now, leads=leads, hour=hour, minute=minute)
+    return [Reply("\n".join(turn.t("tracking.remind_set", number=c.number, name=c.name,
+                                   settings=settings_text(turn.lang, c)) for c in found))]
+
+
+def cmd_pause(turn, arg: str) -> list[Reply]:
+    found = targets(turn, arg.strip(), "pause", all_by_default=True)
+    if is_replies(found):
+        return found
+    for tracked in found:
+        store.pause(turn.s, tracked, turn.now)
+    return [Reply("\n".join(turn.t("tracking.paused", number=c.number, name=c.name) for c in found)
+                  + "\n" + turn.t("tracking.paused_note"),
+                  actions=[Button(turn.t("tracking.action.resume"), "/resume")])]
+
+
+def cmd_resume(turn, arg: str) -> list[Reply]:
+    found = targets(turn, arg.strip(), "resume", all_by_default=True)
+    if is_replies(found):
+        return found
+    for tracked in found:
+        store.resume(turn.s, tracked, turn.now)
+    return [Reply("\n".join(turn.t("tracking.resumed", number=c.number, name=c.name) for c in found))]
+
+
+def cmd_untrack(turn, arg: str) -> list[Reply]:
+    # Never all at once by default: with several clusters, the user names the one to stop.
+    found = targets(turn, arg.strip(), "untrack", all_by_default=False)
+    if is_replies(found):
+        return found
+    tracked = found[0]
+    store.stop(turn.s, tracked, turn.now)
+    return [Reply(turn.t("tracking.untracked", number=tracked.number, name=tracked.name))]

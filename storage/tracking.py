@@ -1,0 +1,312 @@
+"""Tracked clusters and their reminder plan: the database is the truth.
+
+A user tracks a certified cluster (name, measures, certification date); its deadlines come
+from the ruleset calendars (engine.deadlines) and become `Reminder` rows, one per deadline
+and lead time, each with the instant it falls due. The sweep (bot/reminders.py) sends the
+rows that are due and marks them sent in the same transaction; planning again (after a
+change of lead times or hour, or to extend the horizon) replaces only rows not yet sent.
+
+Rules, one place each:
+- due_at: the deadline date minus the lead days, at the chosen hour in Asia/Shanghai, as UTC.
+- horizon: deadlines up to HORIZON_DAYS after today are planned; each sweep rolls it on.
+- lookback: a cluster first tracked late gets its deadlines of the last LOOKBACK_DAYS planned
+  too, so that a deadline it already passed is reported (as missed) once.
+- a new row is never planned at or before a reminder already sent for the same deadline
+  (adding a 30-day lead a week before the deadline does not send a stale 30-day notice).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Column, Index, Text, TypeDecorator, UniqueConstraint, update
+from sqlalchemy import DateTime as SADateTime
+from sqlmodel import Field, Session, SQLModel, select
+
+from engine import load_rulesets
+from engine.deadlines import ANNUAL_REPORT, MEASURE_TERM_END, RE_REVIEW, Deadline, calendars
+
+from .models import User
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the product's zone, as bot.clock.SHANGHAI
+UTC = dt.timezone.utc
+
+DEFAULT_LEAD_DAYS = (30, 7, 1)
+DEFAULT_HOUR, DEFAULT_MINUTE = 9, 0
+MAX_LEAD_DAYS = 365
+HORIZON_DAYS = 400
+LOOKBACK_DAYS = 365
+# validity_end falls on the same day, under the same article, as re_review, whose reminder
+# already says the validity period ends: one message for the day, not two.
+REMINDED_KINDS = (ANNUAL_REPORT, RE_REVIEW, MEASURE_TERM_END)
+
+# What a sent row says about its sending (Reminder.outcome).
+ON_TIME, LATE, MISSED, SUPERSEDED = "on_time", "late", "missed", "superseded"
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored as UTC: SQLite keeps no zone, so it is stripped on the way
+    in and UTC is put back on the way out; comparisons in SQL are between UTC instants."""
+
+    impl = SADateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a naive datetime: give an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utc_column(nullable: bool = False) -> Column:
+    return Column(UTCDateTime(), nullable=nullable)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+class TrackedCluster(SQLModel, table=True):
+    """A certified cluster a user tracks, with their reminder settings."""
+
+    __tablename__ = "tracked_clusters"
+    __table_args__ = (UniqueConstraint("user_id", "number"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    number: int  # the user's own numbering (#1, #2, …), never reused: what commands name
+    name: str = Field(max_length=200)
+    measures: str = Field(max_length=100)  # comma list of jurisdictions, e.g. national,jiangsu
+    certified_on: dt.date
+    lead_days: str = Field(default=",".join(map(str, DEFAULT_LEAD_DAYS)), max_length=100)  # e.g. 30,7,1
+    remind_hour: int = Field(default=DEFAULT_HOUR)      # Asia/Shanghai
+    remind_minute: int = Field(default=DEFAULT_MINUTE)
+    paused_at: Optional[dt.datetime] = Field(default=None, sa_column=utc_column(nullable=True))
+    stopped_at: Optional[dt.datetime] = Field(default=None, sa_column=utc_column(nullable=True))
+    planned_until: Optional[dt.date] = None  # deadlines up to this day have their rows
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+    @property
+    def leads(self) -> list[int]:
+        return [int(x) for x in self.lead_days.split(",") if x]
+
+    @property
+    def jurisdictions(self) -> list[str]:
+        return [j for j in self.measures.split(",") if j]
+
+
+class Reminder(SQLModel, table=True):
+    """One reminder of one deadline at one lead time; sent_at set once it went out (or was
+    superseded by a later reminder of the same deadline), with what was sent."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("tracked_id", "jurisdiction", "kind", "deadline", "lead_days"),
+                      Index("ix_reminders_due", "sent_at", "due_at"))
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tracked_id: int = Field(foreign_key="tracked_clusters.id", index=True)
+    jurisdiction: str = Field(max_length=16)
+    kind: str = Field(max_length=32)  # one of REMINDED_KINDS
+    deadline: dt.date
+    lead_days: int
+    due_at: dt.datetime = Field(sa_column=utc_column())
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column())  # when planned
+    sent_at: Optional[dt.datetime] = Field(default=None, sa_column=utc_column(nullable=True))
+    outcome: Optional[str] = Field(default=None, max_length=16)  # on_time | late | missed | superseded
+    text: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))  # what was sent
+
+    @property
+    def deadline_key(self) -> tuple:
+        return (self.jurisdiction, self.kind, self.deadline)
+
+
+class TrackingDraft(SQLModel, table=True):
+    """A /track being answered step by step (name → measures → date): kept here, not in
+    memory, so that a restart asks the same step again."""
+
+    __tablename__ = "tracking_drafts"
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    step: str = Field(max_length=16)  # name | measures | date
+    data: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON: name, measures
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+# --- the rules of the plan -----------------------------------------------------------------
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(SHANGHAI).date()
+
+
+def due_at(deadline: dt.date, lead_days: int, hour: int = DEFAULT_HOUR, minute: int = DEFAULT_MINUTE) -> dt.datetime:
+    """The instant a reminder falls due: lead_days before the deadline at hour:minute in
+    Asia/Shanghai, as an aware UTC datetime."""
+    day = deadline - dt.timedelta(days=lead_days)
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def deadlines_of(tracked: TrackedCluster, start: dt.date, until: dt.date) -> list[Deadline]:
+    """The deadlines reminded of, of every measure the cluster is certified under, in date order."""
+    rulesets = [r for j, r in load_rulesets().items() if j in tracked.jurisdictions]
+    return [d for d in calendars(rulesets, tracked.certified_on, start, until) if d.kind in REMINDED_KINDS]
+
+
+def deadline_of(tracked: TrackedCluster, reminder: Reminder) -> Deadline:
+    """The calendar entry a reminder row stands for (its text is never stored twice)."""
+    return next(d for d in deadlines_of(tracked, reminder.deadline, reminder.deadline)
+                if (d.jurisdiction, d.kind) == (reminder.jurisdiction, reminder.kind))
+
+
+def plan_start(tracked: TrackedCluster) -> dt.date:
+    """The first deadline planned: since the certification, at most LOOKBACK_DAYS before tracking."""
+    return max(tracked.certified_on, local_date(tracked.created_at) - dt.timedelta(days=LOOKBACK_DAYS))
+
+
+def plan(s: Session, tracked: TrackedCluster, now: dt.datetime) -> None:
+    """Make the unsent rows match the deadlines up to the horizon, the lead times and the hour.
+    Idempotent; a sent row is never touched, so nothing is ever sent twice."""
+    until = local_date(now) + dt.timedelta(days=HORIZON_DAYS)
+    wanted = {(d.jurisdiction, d.kind, d.date, lead): due_at(d.date, lead, tracked.remind_hour, tracked.remind_minute)
+              for d in deadlines_of(tracked, plan_start(tracked), until) for lead in tracked.leads}
+    rows = list(s.exec(select(Reminder).where(Reminder.tracked_id == tracked.id)))
+    kept: set[tuple] = set()
+    last_sent: dict[tuple, dt.datetime] = {}
+    for row in rows:
+        key = (*row.deadline_key, row.lead_days)
+        if row.sent_at is not None:
+            kept.add(key)
+            last_sent[row.deadline_key] = max(row.due_at, last_sent.get(row.deadline_key, row.due_at))
+        elif wanted.get(key) == row.due_at:
+            kept.add(key)
+        else:
+            s.delete(row)
+    s.flush()  # deletions first: a replaced row's key is inserted again below
+    for key, due in wanted.items():
+        if key in kept or (key[:3] in last_sent and due <= last_sent[key[:3]]):
+            continue
+        jurisdiction, kind, deadline, lead = key
+        s.add(Reminder(tracked_id=tracked.id, jurisdiction=jurisdiction, kind=kind, deadline=deadline,
+                       lead_days=lead, due_at=due, created_at=now.astimezone(UTC)))
+    tracked.planned_until = until
+    s.add(tracked)
+    s.flush()
+
+
+def extend_plans(s: Session, now: dt.datetime, channel: str) -> int:
+    """Roll the horizon on for the channel's tracked clusters not planned up to it; how many."""
+    until = local_date(now) + dt.timedelta(days=HORIZON_DAYS)
+    stale = list(s.exec(select(TrackedCluster).join(User, User.id == TrackedCluster.user_id)
+                        .where(User.channel == channel, TrackedCluster.stopped_at == None,  # noqa: E711
+                               (TrackedCluster.planned_until == None) | (TrackedCluster.planned_until < until))))  # noqa: E711
+    for tracked in stale:
+        plan(s, tracked, now)
+    return len(stale)
+
+
+def due_reminders(s: Session, now: dt.datetime, channel: str,
+                  external_id: str | None = None) -> list[tuple[Reminder, TrackedCluster, User]]:
+    """Unsent rows due by `now` of tracked clusters neither stopped nor paused, of the users
+    of one channel (or of one user of it), oldest first."""
+    query = (select(Reminder, TrackedCluster, User)
+             .join(TrackedCluster, TrackedCluster.id == Reminder.tracked_id)
+             .join(User, User.id == TrackedCluster.user_id)
+             .where(Reminder.sent_at == None, Reminder.due_at <= now,  # noqa: E711
+                    TrackedCluster.stopped_at == None, TrackedCluster.paused_at == None,  # noqa: E711
+                    User.channel == channel)
+             .order_by(Reminder.due_at, Reminder.id))
+    if external_id is not None:
+        query = query.where(User.external_id == str(external_id))
+    return list(s.exec(query))
+
+
+def mark_sent(s: Session, reminder: Reminder, now: dt.datetime, outcome: str, text: str | None = None) -> bool:
+    """Claim a row: set sent_at only if it is still unset. False if another sweep took it
+    first (the conditional UPDATE is what keeps two workers from sending it twice)."""
+    result = s.exec(update(Reminder).where(Reminder.id == reminder.id, Reminder.sent_at == None)  # noqa: E711
+                    .values(sent_at=now.astimezone(UTC), outcome=outcome, text=text))
+    return result.rowcount == 1
+
+
+# --- a user's tracked clusters ------------------------------------------------------------------
+
+def user_tracked(s: Session, user: User) -> list[TrackedCluster]:
+    """The user's tracked clusters, not stopped, by number."""
+    return list(s.exec(select(TrackedCluster).where(TrackedCluster.user_id == user.id,
+                                                    TrackedCluster.stopped_at == None)  # noqa: E711
+                       .order_by(TrackedCluster.number)))
+
+
+def track(s: Session, user: User, name: str, measures: list[str], certified_on: dt.date,
+          now: dt.datetime) -> TrackedCluster:
+    """Start tracking a cluster (default lead times and hour) and plan its reminders."""
+    numbers = s.exec(select(TrackedCluster.number).where(TrackedCluster.user_id == user.id)).all()
+    tracked = TrackedCluster(user_id=user.id, number=max(numbers, default=0) + 1, name=name[:200],
+                             measures=",".join(measures), certified_on=certified_on,
+                             created_at=now.astimezone(UTC), updated_at=now.astimezone(UTC))
+    s.add(tracked)
+    s.flush()
+    plan(s, tracked, now)
+    return tracked
+
+
+def set_times(s: Session, tracked: TrackedCluster, now: dt.datetime, leads: list[int] | None = None,
+              hour: int | None = None, minute: int | None = None) -> None:
+    """New lead times and/or hour; the unsent reminders are planned again."""
+    if leads is not None:
+        tracked.lead_days = ",".join(str(n) for n in sorted(set(leads), reverse=True))
+    if hour is not None:
+        tracked.remind_hour, tracked.remind_minute = hour, minute or 0
+    tracked.updated_at = now.astimezone(UTC)
+    plan(s, tracked, now)
+
+
+def pause(s: Session, tracked: TrackedCluster, now: dt.datetime) -> None:
+    if tracked.paused_at is None:
+        tracked.paused_at = tracked.updated_at = now.astimezone(UTC)
+        s.add(tracked)
+
+
+def resume(s: Session, tracked: TrackedCluster, now: dt.datetime) -> None:
+    """Reminders that fell due during the pause are held, not dropped: the next sweep sends
+    the latest of each deadline (marked late) and reports deadlines that passed as missed."""
+    if tracked.paused_at is not None:
+        tracked.paused_at, tracked.updated_at = None, now.astimezone(UTC)
+        s.add(tracked)
+
+
+def stop(s: Session, tracked: TrackedCluster, now: dt.datetime) -> None:
+    """Stop tracking: the unsent rows go; the sent ones stay as the record of what was sent."""
+    tracked.stopped_at = tracked.updated_at = now.astimezone(UTC)
+    s.add(tracked)
+    for row in s.exec(select(Reminder).where(Reminder.tracked_id == tracked.id, Reminder.sent_at == None)):  # noqa: E711
+        s.delete(row)
+    s.flush()
+
+
+# --- the guided /track, one step at a time ---------------------------------------------------
+
+def draft_of(s: Session, user: User) -> TrackingDraft | None:
+    return s.get(TrackingDraft, user.id)
+
+
+def save_draft(s: Session, user: User, step: str, data: dict) -> TrackingDraft:
+    draft = s.get(TrackingDraft, user.id) or TrackingDraft(user_id=user.id, step=step)
+    draft.step, draft.data, draft.updated_at = step, json.dumps(data, ensure_ascii=False), utcnow()
+    s.add(draft)
+    s.flush()
+    return draft
+
+
+def drop_draft(s: Session, user: User) -> None:
+    draft = s.get(TrackingDraft, user.id)
+    if draft is not None:
+        s.delete(draft)
+        s.flush()

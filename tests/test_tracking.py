@@ -1,0 +1,296 @@
+"""Tracking certified clusters in the chat, through Conversation.handle against a real SQLite
+file (guided and one-line /track, bad dates, the list, lead times and hour, pause, resume,
+untrack, privacy), and once through `clusterbot chat` as a real process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+from sqlmodel import select
+
+from bot.clock import ManualClock
+from dialogs.conversation import COMMANDS, WORD_TO_COMMAND, Conversation
+from dialogs.tracking import parse_date
+from engine import load_rulesets
+from storage.db import make_engine, session
+from storage.models import User
+from storage.tracking import Reminder, TrackedCluster, TrackingDraft
+
+ROOT = Path(__file__).parents[1]
+NOW = dt.datetime(2025, 3, 1, 10, 0)  # Asia/Shanghai
+NATIONAL = load_rulesets()["national"].deadlines
+
+
+class Chat:
+    def __init__(self, conversation: Conversation, user: str = "alice"):
+        self.conversation, self.user = conversation, user
+        self.last = []
+
+    def say(self, text: str | None = None, data: str | None = None) -> str:
+        self.last = self.conversation.handle(self.user, text=text, data=data)
+        return "\n".join(r.text for r in self.last)
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "chat.db"
+
+
+@pytest.fixture
+def conversation(db):
+    return Conversation(make_engine(f"sqlite:///{db}"), ManualClock(NOW))
+
+
+def tracked(conversation, user: str | None = None) -> list[TrackedCluster]:
+    """The tracked clusters stored (of one user, or of all), stopped ones included."""
+    with session(conversation.engine) as s:
+        query = select(TrackedCluster).join(User, User.id == TrackedCluster.user_id).order_by(TrackedCluster.id)
+        if user is not None:
+            query = query.where(User.external_id == user)
+        return list(s.exec(query))
+
+
+def snapshot(conversation) -> tuple:
+    """Everything stored about tracking, to show that a refused answer changes nothing."""
+    with session(conversation.engine) as s:
+        return (tuple(sorted(str(c.model_dump()) for c in s.exec(select(TrackedCluster)))),
+                tuple(sorted(str(r.model_dump()) for r in s.exec(select(Reminder)))),
+                tuple(str(d.model_dump(exclude={"updated_at"})) for d in s.exec(select(TrackingDraft))))
+
+
+# --- the commands ----------------------------------------------------------------------------
+
+def test_the_new_words_do_not_collide_with_existing_ones():
+    words = [w for names in COMMANDS.values() for w in names]
+    assert len(words) == len(set(words)) == len(WORD_TO_COMMAND)
+    for name, words in {"track": ("/track", "跟踪"), "deadlines": ("/deadlines", "期限"), "remind": ("/remind", "提醒设置"),
+                        "pause": ("/pause", "暂停提醒"), "resume": ("/resume", "恢复提醒"),
+                        "untrack": ("/untrack", "停止跟踪")}.items():
+        assert all(WORD_TO_COMMAND[w] == name for w in words)
+
+
+@pytest.mark.parametrize("text", ["2024-06-01", "2024/6/1", "2024年6月1日", "２０２４年６月１日", "2024.6.1",
+                                  "20240601", " 2024 年 6 月 1 日 ", "２０２４－０６－０１"])
+def test_certification_dates_in_the_forms_people_write(text):
+    assert parse_date(text) == dt.date(2024, 6, 1)
+
+
+@pytest.mark.parametrize("text", ["2024-13-01", "2023-02-29", "6/1/2024", "去年六月", "2024-06", ""])
+def test_dates_that_are_not_dates_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_date(text)
+
+
+def test_guided_track_asks_name_measures_and_date(conversation):
+    chat = Chat(conversation)
+    assert "集群名称" in chat.say("/track")
+    text = chat.say("示例县机械集群")
+    assert "按哪些办法认定" in text
+    assert [b.data for b in chat.last[0].choices] == [f"t:measures:{j}" for j in load_rulesets()]
+    assert "认定日期" in chat.say("1,2")   # national and Jiangsu
+    text = chat.say("２０２４年６月１日")
+    assert "已开始跟踪 #1「示例县机械集群」" in text
+    assert "国家（工信部）、江苏，2024年6月1日认定" in text
+    assert "截止前 30、7、1 天、09:00（北京时间）提醒" in text
+    assert "2025年3月31日（还有 30 天）" in text and "2025年4月30日（还有 60 天）" in text
+    (cluster,) = tracked(conversation)
+    assert (cluster.name, cluster.measures, cluster.certified_on) == ("示例县机械集群", "national,jiangsu",
+                                                                       dt.date(2024, 6, 1))
+    assert {r.jurisdiction for r in _rows(conversation)} == {"national", "jiangsu"}
+
+
+def _rows(conversation) -> list[Reminder]:
+    with session(conversation.engine) as s:
+        return list(s.exec(select(Reminder)))
+
+
+def test_the_measures_may_be_chosen_with_a_button(conversation):
+    chat = Chat(conversation)
+    chat.say("/track")
+    chat.say("乙集群")
+    assert "认定日期" in chat.say(data="t:measures:jiangsu")
+    assert "按钮已过期" in chat.say(data="t:measures:national")  # the measures were chosen already
+    chat.say("2024-06-01")
+    assert tracked(conversation)[0].measures == "jiangsu"
+
+
+def test_a_bad_date_is_refused_with_the_expected_form_and_nothing_changes(conversation):
+    chat = Chat(conversation)
+    chat.say("/track 示例县机械集群 国家")
+    before = snapshot(conversation)
+    text = chat.say("2024-13-01")
+    assert "没有看懂日期“2024-13-01”" in text and "2024-06-01、2024/6/1 或 2024年6月1日" in text
+    assert "未作任何更改" in text and "认定日期是哪天" in text  # asked again
+    assert snapshot(conversation) == before
+    text = chat.say("2026-01-01")
+    assert "晚于今天（2025年3月1日）" in text
+    assert snapshot(conversation) == before
+    assert "已开始跟踪" in chat.say("2024/6/1")
+
+
+def test_the_one_line_form(conversation):
+    chat = Chat(conversation)
+    text = chat.say("/track 示例县机械集群 national,jiangsu 2024-06-01")
+    assert "已开始跟踪 #1「示例县机械集群」" in text
+    text = chat.say("跟踪 乙 集群 国家 2024年6月1日")  # Chinese word; the name may have a space
+    assert "已开始跟踪 #2「乙 集群」" in text
+    assert [(c.number, c.measures) for c in tracked(conversation)] == [(1, "national,jiangsu"), (2, "national")]
+
+
+def test_a_bad_date_in_the_one_line_form_stores_nothing(conversation):
+    chat = Chat(conversation)
+    before = snapshot(conversation)
+    text = chat.say("/track 示例县机械集群 national 2024-02-30")
+    assert "没有看懂日期“2024-02-30”" in text
+    assert snapshot(conversation) == before
+
+
+def test_a_half_given_one_line_form_asks_for_the_rest(conversation):
+    chat = Chat(conversation)
+    assert "认定日期是哪天" in chat.say("/track 示例县机械集群 江苏")
+    assert "已开始跟踪" in chat.say("2024-06-01")
+
+
+def test_a_restart_resumes_the_guided_step(db, conversation):
+    chat = Chat(conversation)
+    chat.say("/track")
+    chat.say("示例县机械集群")
+    conversation.engine.dispose()
+    again = Chat(Conversation(make_engine(f"sqlite:///{db}"), ManualClock(NOW)))
+    text = "\n".join(r.text for r in again.conversation.resume("alice"))
+    assert "「示例县机械集群」是按哪些办法认定的" in text
+    again.say("国家")
+    assert "已开始跟踪" in again.say("2024-06-01")
+
+
+def test_cancel_and_other_questions_end_the_guided_track(conversation):
+    chat = Chat(conversation)
+    chat.say("/track")
+    assert "已取消跟踪设置" in chat.say("/cancel")
+    chat.say("/track")
+    chat.say("/new 丙集群")             # the pre-screening asks now: the guided /track is abandoned
+    assert "请选择按哪些办法预审「丙集群」" in chat.say("/start")
+    with session(conversation.engine) as s:
+        assert s.exec(select(TrackingDraft)).all() == []
+
+
+def test_tracking_in_the_middle_of_a_pre_screening_returns_to_its_question(conversation):
+    chat = Chat(conversation)
+    chat.say("/new 丁集群")
+    chat.say("江苏")
+    question = chat.last[-1].text
+    chat.say("/track 示例县机械集群 国家 2024-06-01")
+    assert chat.last[0].text.startswith("已开始跟踪") and chat.last[-1].text == question
+
+
+def test_the_list_shows_days_left_and_citations(conversation):
+    chat = Chat(conversation)
+    assert "还没有跟踪的集群" in chat.say("/deadlines")
+    chat.say("/track 示例县机械集群 国家 2024-06-01")
+    conversation.clock.set(dt.datetime(2025, 4, 29, 8))
+    text = chat.say("期限")
+    assert "#1「示例县机械集群」" in text
+    assert (f"2025年4月30日（还有 1 天） 【国家（工信部）】2024年度集群发展情况报送截止（报送工业和信息化部）"
+            f"（{NATIONAL.annual_reports[0].citation}）") in text
+    conversation.clock.set(dt.datetime(2025, 4, 30, 8))
+    assert "2025年4月30日（今天截止）" in chat.say("/deadlines #1")
+
+
+def test_lead_times_and_hour_are_changed_and_refused_when_unreadable(conversation):
+    chat = Chat(conversation)
+    chat.say("/track 示例县机械集群 国家 2024-06-01")
+    text = chat.say("/remind")
+    assert "截止前 30、7、1 天、09:00" in text and "/remind 30,7,1 9:00" in text
+    text = chat.say("/remind 14、3天 8:30")
+    assert "已更新 #1「示例县机械集群」：截止前 14、3 天、08:30（北京时间）提醒" in text
+    due = {r.lead_days: r.due_at for r in _rows(conversation) if r.deadline == dt.date(2025, 4, 30)}
+    assert due == {14: dt.datetime(2025, 4, 16, 0, 30, tzinfo=dt.timezone.utc),
+                   3: dt.datetime(2025, 4, 27, 0, 30, tzinfo=dt.timezone.utc)}
+    before = snapshot(conversation)
+    assert "没有看懂提前天数" in chat.say("/remind 400")
+    assert "没有看懂时间" in chat.say("/remind 25:00")
+    assert "没有找到跟踪的集群“#9”" in chat.say("/remind #9 7")
+    assert snapshot(conversation) == before
+    assert "09:00" in chat.say("提醒设置 #1 7 9点")
+
+
+def test_pause_resume_and_untrack(conversation):
+    chat = Chat(conversation)
+    chat.say("/track 甲集群 国家 2024-06-01")
+    chat.say("/track 乙集群 江苏 2024-06-01")
+    text = chat.say("暂停提醒 #2")
+    assert "已暂停 #2「乙集群」的提醒" in text and "#1" not in text.split("\n")[0]
+    assert "（已暂停）" in chat.say("/deadlines 2")
+    assert "已暂停 #1「甲集群」" in chat.say("/pause")       # no number: all of them
+    assert [c.paused_at is not None for c in tracked(conversation)] == [True, True]
+    assert "已恢复 #1「甲集群」" in chat.say("/resume 甲集群")
+    assert [c.paused_at is not None for c in tracked(conversation)] == [False, True]
+    text = chat.say("/untrack")                               # several: which one?
+    assert "请指明编号" in text and [b.data for b in chat.last[0].actions] == ["/untrack #1", "/untrack #2"]
+    assert "已停止跟踪 #2「乙集群」" in chat.say("停止跟踪 2号")
+    assert "乙集群" not in chat.say("/deadlines")
+    with session(conversation.engine) as s:
+        stopped = s.exec(select(TrackedCluster).where(TrackedCluster.number == 2)).one()
+        assert stopped.stopped_at is not None
+        assert s.exec(select(Reminder).where(Reminder.tracked_id == stopped.id)).all() == []
+    assert "#3" in chat.say("/track 丙集群 国家 2024-06-01")   # numbers are never reused
+
+
+def test_a_user_sees_and_changes_only_their_own_clusters(conversation):
+    alice, bob = Chat(conversation, "alice"), Chat(conversation, "bob")
+    alice.say("/track 甲集群 国家 2024-06-01")
+    assert "还没有跟踪的集群" in bob.say("/deadlines")
+    for command in ("/pause #1", "/resume 1", "/untrack 甲集群", "/remind #1 7", "/deadlines 甲集群"):
+        assert "还没有跟踪的集群" in bob.say(command)
+    bob.say("/track 乙集群 江苏 2024-06-01")
+    assert "没有找到跟踪的集群“甲集群”" in bob.say("/untrack 甲集群")
+    bob.say("/pause #1")
+    a, b = tracked(conversation, "alice"), tracked(conversation, "bob")
+    assert (a[0].number, a[0].paused_at, b[0].number) == (1, None, 1) and b[0].paused_at is not None
+    assert "甲集群" not in bob.say("/deadlines") and "乙集群" not in alice.say("/deadlines")
+
+
+def test_english(conversation):
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    chat.say("/track")
+    assert "Under which measures" in chat.say("X cluster")
+    assert "On which day" in chat.say("national")
+    assert "I could not read the date “soon”" in chat.say("soon")
+    text = chat.say("2024-6-1")
+    assert "Now tracking #1 “X cluster”" in text and "2025-04-30 (60 days left)" in text
+
+
+# --- the terminal, as a real process ------------------------------------------------------------
+
+def test_the_terminal_prints_a_due_reminder_and_reports_a_missed_deadline(db):
+    # Tracked on 2024-06-01; the chat is opened on 2025-03-31 at 09:00:30, thirty seconds
+    # after the 30-day reminder of the national report fell due.
+    conversation = Conversation(make_engine(f"sqlite:///{db}"), ManualClock(dt.datetime(2024, 6, 1, 10)))
+    Chat(conversation).say("/track 示例县机械集群 国家 2024-06-01")
+    conversation.engine.dispose()
+    env = dict(os.environ, CLUSTERBOT_FAKE_NOW="2025-03-31T09:00:30", PYTHONUNBUFFERED="1")
+    child = pexpect.spawn(sys.executable, ["-m", "bot.cli", "chat", "--db", str(db), "--user", "alice"],
+                          cwd=str(ROOT), env=env, encoding="utf-8", timeout=30, dimensions=(50, 400))
+    try:
+        child.expect_exact("⏰ 期限提醒：#1「示例县机械集群」")
+        child.expect_exact("截止日期：2025年4月30日（还有 30 天）")
+        child.expect_exact(f"“{NATIONAL.annual_reports[0].article_text}”")
+        # tracked now, a cluster whose report of 2024-04-30 (within the last year) has passed
+        child.sendline("/track 乙集群 国家 2023-01-15")
+        child.expect_exact("已开始跟踪 #2「乙集群」")
+        child.expect_exact("⚠️ 期限已过：#2「乙集群」")
+        child.expect_exact("2024年4月30日（已过 335 天）")
+        child.expect_exact(f"“{NATIONAL.missed.annual_report.article_text}”")
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    with session(make_engine(f"sqlite:///{db}")) as s:
+        sent = s.exec(select(Reminder).where(Reminder.sent_at != None)).all()  # noqa: E711
+    assert {r.outcome for r in sent} >= {"on_time", "missed"}
