@@ -30,6 +30,7 @@ from telegram.ext import (  # noqa: E402
     Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters,
 )
 
+from bot.reminders import JOB_OPTIONS, SWEEP_SECONDS, outbox_enqueue, run_on_job_queue  # noqa: E402
 from dialogs.compare import answer_question  # noqa: E402
 from dialogs.conversation import Conversation, Reply, parse_command  # noqa: E402
 from locales import normalise_lang, t  # noqa: E402
@@ -43,7 +44,8 @@ MAX_TEXT = 4000  # Telegram allows 4096; a margin for the markup added to a chun
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 # Commands shown in Telegram's menu, described in locales (telegram.commands.<name>).
 MENU = ["start", "new", "list", "switch", "skip", "back", "edit", "why", "status", "result",
-        "compare", "export", "ask", "lang", "restart", "help"]
+        "compare", "export", "ask", "track", "deadlines", "remind", "pause", "resume", "untrack",
+        "lang", "restart", "help"]
 # What a group chat answers; everything else continues in private chat.
 GROUP_COMMANDS = {"ask", "help", "start"}
 
@@ -274,9 +276,10 @@ class Outbox:
 class TelegramBot:
     """The handlers, the outbox and the jobs of one bot."""
 
-    def __init__(self, engine, clock, allow: set[int] | None = None):
+    def __init__(self, engine, clock, allow: set[int] | None = None, reminder_interval: float = SWEEP_SECONDS):
         self.engine, self.clock = engine, clock
         self.allow = allow
+        self.reminder_interval = reminder_interval
         self.conversation = Conversation(engine, clock, channel=CHANNEL)
         self.user_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.outbox: Outbox | None = None
@@ -400,10 +403,12 @@ class TelegramBot:
                 await application.bot.set_my_commands(commands, language_code=code)
             except (NetworkError, TimedOut) as exc:
                 log.warning("could not set the command menu (%s): %s", code or "default", exc)
-        # The database is the truth: one repeating job wakes the sender; nothing is pickled.
-        job_kwargs = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+        # The database is the truth: repeating jobs only wake the senders; nothing is pickled.
+        # The reminder sweep writes into the outbox; the outbox job sends within two seconds.
         application.job_queue.run_repeating(self.sweep_outbox, interval=2, first=0.1, name="outbox",
-                                            job_kwargs=job_kwargs)
+                                            job_kwargs=dict(JOB_OPTIONS))
+        run_on_job_queue(application.job_queue, self.engine, self.clock, CHANNEL,
+                         outbox_enqueue(CHANNEL, to_payloads), interval=self.reminder_interval)
 
     def build(self, token: str, api_base_url: str | None = None) -> Application:
         builder = (ApplicationBuilder().token(token).concurrent_updates(True)

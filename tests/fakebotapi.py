@@ -1246,9 +1246,17 @@ class FakeBotApi:
                     raise AssertionError(f"no {method} call within {timeout}s; seen: {seen}")
                 self._cond.wait(remaining)
 
-    def wait_for_poller(self, timeout: float = 10.0) -> None:
-        """Wait until a getUpdates long poll is waiting: the bot is up and listening."""
-        self.wait_until(lambda: self._waiting_polls > 0, timeout)
+    def wait_for_poller(self, timeout: float = 10.0, since: int | None = None) -> None:
+        """Wait until a getUpdates long poll is waiting: the bot is up and listening. With
+        `since` (a `polls_started` read before starting a bot), only a poll begun after it
+        counts, so a restarted bot is not mistaken for the one it replaces."""
+        self.wait_until(lambda: self._waiting_polls > 0 and (since is None or self._poll_generation > since), timeout)
+
+    @property
+    def polls_started(self) -> int:
+        """How many getUpdates requests have begun (a call is recorded only when it ends)."""
+        with self._lock:
+            return self._poll_generation
 
     def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
         """Wait until `condition()` is true: checked on every change of the fake's state,

@@ -27,22 +27,25 @@ class Bot:
 
     def __init__(self, fake: FakeBotApi, db: Path, *extra: str, env: dict | None = None):
         self.fake, self.db, self.extra = fake, db, extra
-        self.env = dict(os.environ, CLUSTERBOT_FAKE_NOW=NOW, **(env or {}))
+        self.env = {**os.environ, "CLUSTERBOT_FAKE_NOW": NOW, **(env or {})}
         self.proc = None
         self.log = db.with_suffix(".log")
 
     def start(self) -> "Bot":
-        calls_before = len(self.fake.calls("getUpdates"))
+        polls_before = self.fake.polls_started
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--token", self.fake.token,
              "--api-base-url", self.fake.base_url, "--db", str(self.db), *self.extra],
             cwd=ROOT, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
-        while len(self.fake.calls("getUpdates")) <= calls_before:
+        while True:
             assert self.proc.poll() is None, self.log.read_text(errors="replace")
             assert time.monotonic() < deadline, "the bot did not start polling"
-            time.sleep(0.05)
-        return self
+            try:
+                self.fake.wait_for_poller(timeout=0.2, since=polls_before)
+                return self
+            except AssertionError:
+                continue
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -383,3 +386,22 @@ def test_long_replies_are_split_at_line_ends():
     assert merged == [{"op": "send", "text": "已保存\n\n<b>第 2/40 题</b>\n问题", "keyboard": [[{"text": "是", "data": "d"}]]}]
     assert split_text("x" * 9000) == ["x" * 4000, "x" * 4000, "x" * 1000]
     assert all(utf16_len(c) <= 4000 for c in split_text("😀" * 3000))
+
+
+def test_a_deadline_reminder_arrives_through_telegram(fake, tmp_path):
+    """Placed at 08:59:57 on 2027-03-31, a cluster certified nationally on 2024-06-01 gets
+    its 30-day reminder of the annual report due 2027-04-30 at 09:00, once."""
+    bot = Bot(fake, tmp_path / "bot.db", "--reminder-interval", "0.5",
+              env={"CLUSTERBOT_FAKE_NOW": "2027-03-31T08:59:57"}).start()
+    try:
+        user = User(fake, 1015)
+        user.send("/track 甲集群 national 2024-06-01", until=lambda m: "甲集群" in m.get("text", ""))
+        reminder = user.read_until(lambda m: "⏰ 期限提醒" in m.get("text", "") and "2027年4月30日" in m["text"],
+                                   timeout=20)[-1]
+        assert "第十六条" in reminder["text"] and "4月30日前" in reminder["text"]
+        assert "第十七条（三）" in reminder["text"]  # what missing it would mean
+        time.sleep(2)  # several more sweeps: nothing is sent twice
+        again = [m for m in fake.messages(1015) if "⏰ 期限提醒" in m.get("text", "") and "2027年4月30日" in m["text"]]
+        assert len(again) == 1
+    finally:
+        bot.stop()

@@ -21,6 +21,8 @@ def register(subparsers) -> None:
     p.add_argument("--secret-token", default=None, help="webhook secret (default: TELEGRAM_WEBHOOK_SECRET)")
     p.add_argument("--allow", default=None, metavar="IDS",
                    help="only these Telegram user ids (comma list; default: CLUSTERBOT_ALLOW, or everyone)")
+    p.add_argument("--reminder-interval", type=float, default=60, metavar="SECONDS",
+                   help="how often due deadline reminders are looked for (default 60)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.set_defaults(run=run)
 
@@ -57,7 +59,9 @@ def run(args) -> int:
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     quiet_token(token)
-    bot = TelegramBot(make_engine(args.db), Clock(), allow=allow)
+    if args.reminder_interval <= 0:
+        return fail("--reminder-interval must be a positive number of seconds")
+    bot = TelegramBot(make_engine(args.db), Clock(), allow=allow, reminder_interval=args.reminder_interval)
     application = bot.build(token, api_base_url=args.api_base_url)
     if listen:
         from urllib.parse import urlparse
