@@ -150,6 +150,8 @@ class Turn:
         self.lang = user.lang
         self.profile: Profile | None = repo.active_profile(s, user)
         self._answers: dict | None = None
+        self._saved = 0  # answers saved in this turn: the evaluations below depend on them
+        self._evaluated: tuple = (None, None)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -180,11 +182,17 @@ class Turn:
         repo.touch(self.s, self.profile)
 
     def evaluations(self) -> list[Evaluation]:
-        return evaluate_answers(self.answers, self.rulesets, self.today)
+        """The chosen measures evaluated on the current answers; computed once per change."""
+        key = (self.profile.id if self.profile else None, self.profile.measures if self.profile else "",
+               id(self.answers), self._saved)
+        if self._evaluated[0] != key:
+            self._evaluated = (key, evaluate_answers(self.answers, self.rulesets, self.today))
+        return self._evaluated[1]
 
     def save(self, fact: str, value: Any = None, skipped: bool = False, source: str = "dialog") -> None:
         repo.add_answer(self.s, self.profile, fact, value, skipped, source)
         self.answers[fact] = SKIPPED if skipped else value
+        self._saved += 1
 
     # --- dispatch --------------------------------------------------------------------------
 
@@ -414,10 +422,11 @@ class Turn:
         """As soon as an answer makes a criterion fail (or warn), say so with the margin."""
         lines = []
         for ev_before, ev_after in zip(before, after):
-            for r_before, r_after in zip(ev_before.results, ev_after.results):
-                if r_after.status in (FAIL, WARNING) and r_after.status != r_before.status:
-                    lines.append(self.t(f"dialog.now_{r_after.status}", measure=ev_after.ruleset.short.get(self.lang),
-                                        citation=r_after.criterion.citation, explanation=explain(r_after, self.lang)))
+            for i, (was, now) in enumerate(zip(ev_before.statuses, ev_after.statuses)):
+                if now in (FAIL, WARNING) and now != was:
+                    result = ev_after.result_at(i)
+                    lines.append(self.t(f"dialog.now_{now}", measure=ev_after.ruleset.short.get(self.lang),
+                                        citation=result.criterion.citation, explanation=explain(result, self.lang)))
         if not lines:
             return []
         return [Reply("\n".join(lines) + "\n" + self.t("dialog.go_on"), kind="info")]

@@ -328,12 +328,15 @@ class Evaluation:
     @property
     def results(self) -> list[CriterionResult]:
         if self._results is None:
-            p = self._profile
-            self._results = [
-                CriterionResult(c, raw[0], _outcome(c.check, raw, p), p.values(c.facts))
-                for c, raw in zip(self.ruleset.criteria, self._raw)
-            ]
+            self._results = [self.result_at(i) for i in range(len(self._raw))]
         return self._results
+
+    def result_at(self, index: int) -> CriterionResult:
+        """One criterion's result, its trace built on demand."""
+        if self._results is not None:
+            return self._results[index]
+        c, raw, p = self.ruleset.criteria[index], self._raw[index], self._profile
+        return CriterionResult(c, raw[0], _outcome(c.check, raw, p), p.values(c.facts))
 
     @property
     def missing(self) -> list[str]:

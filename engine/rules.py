@@ -9,7 +9,7 @@ and turned into an operator here, in one table, so a reviewer can see that 高�
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
 
@@ -141,7 +141,7 @@ class Criterion(_Model):
     exclusion: bool = False  # a 不存在下列情形 item: the text names what must NOT be the case
     reading: Optional[Text] = None
 
-    @property
+    @cached_property
     def facts(self) -> list[str]:
         found = ([self.applies_if] if self.applies_if else []) + check_facts(self.check)
         return list(dict.fromkeys(found))
@@ -209,9 +209,9 @@ class Ruleset(_Model):
             raise ValueError(f"{self.id}: duplicate criterion ids")
         return self
 
-    @property
+    @cached_property
     def facts(self) -> list[str]:
-        """Every fact this measure reads, in catalogue order is the caller's business."""
+        """Every fact this measure reads (in criterion order)."""
         return list(dict.fromkeys(f for c in self.criteria for f in c.facts))
 
     def source_text(self) -> str:

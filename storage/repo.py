@@ -67,15 +67,18 @@ def answer_rows(s: Session, profile: Profile) -> list[Answer]:
 
 
 def current_answers(s: Session, profile: Profile) -> dict[str, Any]:
-    """fact -> current value (or SKIPPED); a fact cleared by a restart has no entry."""
+    """fact -> current value (or SKIPPED); a fact cleared by a restart has no entry.
+    (Read as plain rows: this runs on every message.)"""
     current: dict[str, Any] = {}
-    for row in answer_rows(s, profile):
-        if row.source == "restart":
-            current.pop(row.fact, None)
-        elif row.skipped:
-            current[row.fact] = SKIPPED
+    rows = s.exec(select(Answer.fact, Answer.value_json, Answer.skipped, Answer.source)
+                  .where(Answer.profile_id == profile.id).order_by(Answer.id))
+    for fact, value_json, skipped, source in rows:
+        if source == "restart":
+            current.pop(fact, None)
+        elif skipped:
+            current[fact] = SKIPPED
         else:
-            current[row.fact] = json.loads(row.value_json)
+            current[fact] = json.loads(value_json)
     return current
 
 
