@@ -146,13 +146,15 @@ def wake(scheduler: BackgroundScheduler) -> None:
 
 
 def run_on_job_queue(job_queue, engine: Engine, clock, channel: str, enqueue: Enqueue,
-                     interval: float = SWEEP_SECONDS):
+                     interval: float = SWEEP_SECONDS, executor=None):
     """The same sweep on python-telegram-bot's JobQueue (APScheduler 3 underneath): at once,
-    then every `interval` seconds, with JOB_OPTIONS; the sweep runs in a worker thread so
-    that the event loop is not blocked by the database. Returns the telegram.ext.Job."""
+    then every `interval` seconds, with JOB_OPTIONS; the sweep runs in a worker thread (the
+    given executor, e.g. the bot's database thread) so that the event loop is not blocked by
+    the database. Returns the telegram.ext.Job."""
     async def sweep_reminders(_context) -> None:
         """Send the reminders that are due (into the outbox, in the sweep's transaction)."""
-        await asyncio.to_thread(sweep, engine, clock.now(), channel, enqueue)
+        await asyncio.get_running_loop().run_in_executor(
+            executor, lambda: sweep(engine, clock.now(), channel, enqueue))
 
     return job_queue.run_repeating(sweep_reminders, interval=interval, first=0, name=JOB_ID,
                                    job_kwargs=dict(JOB_OPTIONS))

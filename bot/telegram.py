@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import datetime as dt
 import html
 import json
@@ -150,13 +151,26 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
+class Database:
+    """All database work of the bot on one thread: SQLite takes one writer at a time, and
+    threads that contend for it wait in its busy handler (sleeps of up to 100 ms); queued
+    on one thread, the work runs back to back instead. The event loop never waits on it."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
+
+    async def run(self, fn, *args, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(self.executor, lambda: fn(*args, **kwargs))
+
+
 class Outbox:
     """Sends committed replies in order, one chat at a time; what fails for now waits."""
 
     GIVE_UP_AFTER = 12  # attempts, for errors that are not Telegram saying "later"
 
-    def __init__(self, engine, bot):
-        self.engine, self.bot = engine, bot
+    def __init__(self, db: Database, bot):
+        self.db, self.engine, self.bot = db, db.engine, bot
         self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.sent = 0
 
@@ -200,7 +214,7 @@ class Outbox:
         sent are marked in one commit at the end: a crash in between may send one twice
         (delivery is at least once), never drop one."""
         async with self.locks[chat_id]:
-            rows = await asyncio.to_thread(self._pending, chat_id)
+            rows = await self.db.run(self._pending, chat_id)
             sent: list[int] = []
             try:
                 for row in rows:
@@ -214,10 +228,10 @@ class Outbox:
             finally:
                 if sent:
                     self.sent += len(sent)
-                    await asyncio.to_thread(self._mark_sent, sent)
+                    await self.db.run(self._mark_sent, sent)
 
     async def flush_all(self) -> None:
-        chats = await asyncio.to_thread(self._chats_due)
+        chats = await self.db.run(self._chats_due)
         await asyncio.gather(*(self.flush_chat(c) for c in chats))
 
     async def _deliver(self, row: OutboxMessage) -> str:
@@ -233,17 +247,17 @@ class Outbox:
         except (TimedOut, NetworkError) as exc:  # a timeout or a 5xx: back off, then again
             if row.attempts + 1 >= self.GIVE_UP_AFTER:
                 log.error("outbox message %s: giving up after %s attempts: %s", row.id, row.attempts + 1, exc)
-                await asyncio.to_thread(self._mark, row.id, sent=True, error=f"gave up: {exc}")
+                await self.db.run(self._mark, row.id, sent=True, error=f"gave up: {exc}")
                 return "done"
             await self._later(row, min(2 ** row.attempts, 60), str(exc))
             return "wait"
         except Forbidden as exc:  # the user blocked the bot: nothing to retry
-            await asyncio.to_thread(self._mark, row.id, sent=True, error=f"forbidden: {exc}")
+            await self.db.run(self._mark, row.id, sent=True, error=f"forbidden: {exc}")
             return "done"
         return "sent"
 
     async def _later(self, row: OutboxMessage, delay: float, reason: str) -> None:
-        await asyncio.to_thread(self._mark, row.id, sent=False, delay=delay, error=reason)
+        await self.db.run(self._mark, row.id, sent=False, delay=delay, error=reason)
         loop = asyncio.get_running_loop()
         loop.call_later(delay + 0.05, lambda: asyncio.ensure_future(self.flush_chat(row.chat_id)))
 
@@ -252,7 +266,7 @@ class Outbox:
             return "sent"
         # A message Telegram will never take as it is: recorded, and the queue moves on.
         log.error("outbox message %s refused: %s", row.id, exc)
-        await asyncio.to_thread(self._mark, row.id, sent=True, error=f"refused: {exc}")
+        await self.db.run(self._mark, row.id, sent=True, error=f"refused: {exc}")
         return "done"
 
     async def _call(self, chat_id: str, payload: dict) -> None:
@@ -281,6 +295,7 @@ class TelegramBot:
         self.allow = allow
         self.reminder_interval = reminder_interval
         self.conversation = Conversation(engine, clock, channel=CHANNEL)
+        self.db = Database(engine)
         self.user_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.outbox: Outbox | None = None
 
@@ -318,7 +333,7 @@ class TelegramBot:
             await self.refuse(update)
             return
         async with self.user_locks[user.id]:
-            await asyncio.to_thread(
+            await self.db.run(
                 self.conversation.handle, str(user.id), text=message.text, display_name=user.full_name or "",
                 update_id=update.update_id, chat_id=chat.id, lang=self.lang_of(update),
                 deliver=self.enqueue(chat.id))
@@ -341,7 +356,7 @@ class TelegramBot:
                 before.append({"op": "edit", "message_id": query.message.message_id,
                                "text": f"{query.message.text_html}\n\n<b>→ {html.escape(chosen, quote=False)}</b>"})
         async with self.user_locks[user.id]:
-            await asyncio.to_thread(
+            await self.db.run(
                 self.conversation.handle, str(user.id), data=query.data or "", display_name=user.full_name or "",
                 update_id=update.update_id, chat_id=chat_id, lang=self.lang_of(update),
                 deliver=self.enqueue(chat_id, before))
@@ -377,7 +392,7 @@ class TelegramBot:
             reply = Reply(t(lang, "telegram.group_help", bot=context.bot.username or ""))
         else:
             reply = Reply(t(lang, "telegram.go_private", bot=context.bot.username or ""))
-        await asyncio.to_thread(self._enqueue_direct, update.update_id, message.chat.id, reply)
+        await self.db.run(self._enqueue_direct, update.update_id, message.chat.id, reply)
         await self.outbox.flush_chat(str(message.chat.id))
 
     def _enqueue_direct(self, update_id: int, chat_id: int, reply: Reply) -> None:
@@ -396,7 +411,7 @@ class TelegramBot:
 
     async def post_init(self, application: Application) -> None:
         """At start: the command menus in both languages, then whatever the last run left unsent."""
-        self.outbox = Outbox(self.engine, application.bot)
+        self.outbox = Outbox(self.db, application.bot)
         for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
             commands = [BotCommand(name, t(lang, f"telegram.commands.{name}")) for name in MENU]
             try:
@@ -408,7 +423,8 @@ class TelegramBot:
         application.job_queue.run_repeating(self.sweep_outbox, interval=2, first=0.1, name="outbox",
                                             job_kwargs=dict(JOB_OPTIONS))
         run_on_job_queue(application.job_queue, self.engine, self.clock, CHANNEL,
-                         outbox_enqueue(CHANNEL, to_payloads), interval=self.reminder_interval)
+                         outbox_enqueue(CHANNEL, to_payloads), interval=self.reminder_interval,
+                         executor=self.db.executor)
 
     def build(self, token: str, api_base_url: str | None = None) -> Application:
         builder = (ApplicationBuilder().token(token).concurrent_updates(True)
