@@ -121,7 +121,8 @@ def calendar(ruleset: Ruleset, certified_on: dt.date, start: dt.date, until: dt.
             if start <= due <= until:
                 found.append(make(due, ANNUAL_REPORT, report, to=report.to, report_year=year - 1,
                                   period=period_on(due),
-                                  missed=dl.missed.annual_report, revocation=dl.revocation))
+                                  missed=dl.missed.annual_report if report.revocable else None,
+                                  revocation=dl.revocation if report.revocable else None))
 
     # Validity and re-review, e.g. national 第十五条 with 第十七条（一）: 有效期满未申请复核 is a
     # ground for revocation, so the re-review is applied for by the last valid day.

@@ -170,6 +170,15 @@ class AnnualReport(Quote):
     month: int
     day: int
     to: Text
+    # Whether missing it is the revocation item `deadlines.missed.annual_report` names. Jiangsu's
+    # 3月底 年度发展报告 to the local authority is a separate duty from the 4月10日 信息表 that
+    # 第十四条（三） names, and the measure states no consequence for it.
+    revocable: bool = True
+
+    @model_validator(mode="after")
+    def _a_real_day(self):
+        dt.date(2001, self.month, self.day)  # a date every year has (never 2月29日)
+        return self
 
 
 class Validity(Quote):

@@ -26,7 +26,8 @@ def describe(d: Deadline, lang: str) -> str:
                       last=fmt_date(d.period.last_day, lang))
     elif d.kind == MEASURE_TERM_END:
         fields.update(start=fmt_date(d.term.from_, lang), years=d.term.years)
-    text = t(lang, f"deadlines.describe.{d.kind}", **fields)
+    key = d.kind if d.missed or d.kind != ANNUAL_REPORT else "annual_report_duty"  # no consequence stated
+    text = t(lang, f"deadlines.describe.{key}", **fields)
     if d.assumes_re_review and d.kind == ANNUAL_REPORT:
         text += t(lang, "deadlines.later_cycle", cycle=d.period.cycle)
     if d.after_term_end:
