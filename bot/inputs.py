@@ -41,8 +41,12 @@ def read_clusters(paths: list[str], stdin=None) -> Iterator[Cluster]:
     """Every cluster of every file, in order; names default to the running index."""
     index = 0
     for path in paths:
-        text, source = _read_text(path, stdin)
-        for cluster in _parse(text, source, path):
+        if Path(path).suffix.lower() in (".jsonl", ".ndjson"):
+            clusters = _stream_json_lines(path)  # a large batch is read line by line
+        else:
+            text, source = _read_text(path, stdin)
+            clusters = _parse(text, source, path)
+        for cluster in clusters:
             cluster.name = cluster.name or str(index)
             index += 1
             yield cluster
@@ -93,9 +97,26 @@ def _parse(text: str, source: str, path: str) -> Iterator[Cluster]:
             yield _cluster(item, source, None)
 
 
-def _parse_json_lines(text: str, source: str) -> Iterator[Cluster]:
+def _stream_json_lines(path: str) -> Iterator[Cluster]:
+    try:
+        with open(path, encoding="utf-8-sig") as lines:
+            yield from _parse_json_lines(lines, path)
+    except FileNotFoundError:
+        raise InputError(path, None, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, None, "is a directory, not a file") from None
+    except PermissionError:
+        raise InputError(path, None, "permission denied") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, None, f"not UTF-8 text ({exc.reason})") from None
+
+
+def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
+    """JSON Lines from a text or an open file, one object a line."""
     cat = catalogue()
-    for number, line in enumerate(text.splitlines(), start=1):
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
