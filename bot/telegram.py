@@ -169,22 +169,27 @@ class Outbox:
 
     GIVE_UP_AFTER = 12  # attempts, for errors that are not Telegram saying "later"
 
+    MARK_EVERY = 0.05  # seconds: messages sent meanwhile are marked in one commit
+
     def __init__(self, db: Database, bot):
         self.db, self.engine, self.bot = db, db.engine, bot
         self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.sent = 0
+        # Sent but not yet marked in the database: not to be sent again meanwhile.
+        self.unmarked: set[int] = set()
 
     def _pending(self, chat_id: str) -> list[OutboxMessage]:
         with session(self.engine) as s:
-            return list(s.exec(select(OutboxMessage)
-                               .where(OutboxMessage.channel == CHANNEL, OutboxMessage.chat_id == chat_id,
-                                      OutboxMessage.sent_at == None)  # noqa: E711
-                               .order_by(OutboxMessage.id).limit(50)))
+            rows = s.exec(select(OutboxMessage)
+                          .where(OutboxMessage.channel == CHANNEL, OutboxMessage.chat_id == chat_id,
+                                 OutboxMessage.sent_at == None)  # noqa: E711
+                          .order_by(OutboxMessage.id).limit(50))
+            return [r for r in rows if r.id not in self.unmarked]
 
     def _chats_due(self) -> list[str]:
         with session(self.engine) as s:
             rows = repo.due_outbox(s, CHANNEL, utcnow(), limit=500)
-            return list(dict.fromkeys(r.chat_id for r in rows))
+            return list(dict.fromkeys(r.chat_id for r in rows if r.id not in self.unmarked))
 
     def _mark(self, message_id: int, *, sent: bool, delay: float = 0.0, error: str | None = None) -> None:
         """One message's fate when it was not simply sent: retry later, or given up."""
@@ -211,24 +216,32 @@ class Outbox:
 
         Whoever commits new messages calls this after its commit, and the lock serialises
         the callers, so one read of the pending messages per call sees them all. Messages
-        sent are marked in one commit at the end: a crash in between may send one twice
-        (delivery is at least once), never drop one."""
+        sent are marked by `mark_sent_loop`, many in one commit (group commit): a crash in
+        the few milliseconds between may send one twice (delivery is at least once), never
+        drop one."""
         async with self.locks[chat_id]:
             rows = await self.db.run(self._pending, chat_id)
-            sent: list[int] = []
-            try:
-                for row in rows:
-                    if row.next_attempt_at.replace(tzinfo=dt.timezone.utc) > utcnow():
-                        return  # waiting for its retry: later messages keep their place
-                    outcome = await self._deliver(row)
-                    if outcome == "sent":
-                        sent.append(row.id)
-                    elif outcome == "wait":
-                        return
-            finally:
-                if sent:
-                    self.sent += len(sent)
-                    await self.db.run(self._mark_sent, sent)
+            for row in rows:
+                if row.next_attempt_at.replace(tzinfo=dt.timezone.utc) > utcnow():
+                    return  # waiting for its retry: later messages keep their place
+                outcome = await self._deliver(row)
+                if outcome == "sent":
+                    self.unmarked.add(row.id)
+                    self.sent += 1
+                elif outcome == "wait":
+                    return
+
+    async def mark_sent_loop(self) -> None:
+        """Mark what was sent, every MARK_EVERY seconds, in one commit."""
+        while True:
+            await asyncio.sleep(self.MARK_EVERY)
+            await self.mark_sent_now()
+
+    async def mark_sent_now(self) -> None:
+        if self.unmarked:
+            batch = list(self.unmarked)
+            await self.db.run(self._mark_sent, batch)
+            self.unmarked.difference_update(batch)
 
     async def flush_all(self) -> None:
         chats = await self.db.run(self._chats_due)
@@ -412,6 +425,7 @@ class TelegramBot:
     async def post_init(self, application: Application) -> None:
         """At start: the command menus in both languages, then whatever the last run left unsent."""
         self.outbox = Outbox(self.db, application.bot)
+        application.create_task(self.outbox.mark_sent_loop(), name="outbox marks")
         for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
             commands = [BotCommand(name, t(lang, f"telegram.commands.{name}")) for name in MENU]
             try:
@@ -426,9 +440,18 @@ class TelegramBot:
                          outbox_enqueue(CHANNEL, to_payloads), interval=self.reminder_interval,
                          executor=self.db.executor)
 
+    async def post_stop(self, application: Application) -> None:
+        """On a clean stop, nothing sent stays unmarked (it would be sent again)."""
+        if self.outbox is not None:
+            await self.outbox.mark_sent_now()
+
     def build(self, token: str, api_base_url: str | None = None) -> Application:
+        # Updates are handled concurrently (one user's in order, by a lock per user). The
+        # connection pool stays small: httpcore looks at every pooled connection on each
+        # request, and PTB's default of 256 made that a fifth of the bot's time.
         builder = (ApplicationBuilder().token(token).concurrent_updates(True)
-                   .post_init(self.post_init))
+                   .connection_pool_size(16).pool_timeout(30.0)
+                   .post_init(self.post_init).post_stop(self.post_stop))
         if api_base_url:
             builder = builder.base_url(api_base_url).base_file_url(api_base_url.replace("/bot", "/file/bot"))
         application = builder.build()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from engine import catalogue
 from tests.chat_helpers import asked_fact, chat_answer
 from tests.conftest import eligible_facts
 from tests.fakebotapi import FakeBotApi, buttons
@@ -258,8 +259,8 @@ def test_kill_and_restart_mid_conversation_loses_nothing(fake, tmp_path):
     try:
         # A message sent just before the kill may come again (delivery is at least once);
         # then the answer given while the bot was down is acknowledged, and the next question asked.
-        user.read_until(lambda m: "已保存" in m.get("text", ""), timeout=30)
-        after = user.read_until(is_prompt, timeout=30)
+        saved = f"已保存：{catalogue()[waiting].zh}"
+        after = user.read_until(lambda m: saved in m.get("text", "") and is_prompt(m), timeout=30)
         assert asked_fact(after[-1]["text"]) != waiting
         stored = answers_in_db(bot.db)
         assert {k: stored[k] for k in acknowledged} == acknowledged and waiting in stored
