@@ -290,7 +290,7 @@ class Outbox:
                                         link_preview_options=None)
         elif op == "edit":
             await self.bot.edit_message_text(payload["text"], chat_id=chat_id, message_id=payload["message_id"],
-                                             parse_mode=ParseMode.HTML, reply_markup=None)
+                                             parse_mode=ParseMode.HTML, reply_markup=markup(payload.get("keyboard")))
         elif op == "document":
             await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
                                          filename=payload["filename"])
@@ -320,14 +320,26 @@ class TelegramBot:
         code = update.effective_user.language_code if update.effective_user else None
         return normalise_lang(code) if code else "zh"
 
-    def enqueue(self, chat_id: int | str, before: list[dict] | None = None):
-        """The `deliver` hook: write the replies to the outbox inside the answer's transaction."""
+    def enqueue(self, chat_id: int | str, pressed: dict | None = None):
+        """The `deliver` hook: write the replies to the outbox inside the answer's transaction.
+
+        `pressed` is the message whose button was pressed and the label chosen: an updated
+        prompt (`Reply.replace`) is shown in that message; otherwise, if the press was
+        accepted, the message shows the choice and loses its buttons."""
 
         def deliver(s, _user, replies: list[Reply]) -> None:
-            accepted = not replies or replies[0].kind != "error"
-            for payload in (before or []) if accepted else []:
-                repo.enqueue(s, CHANNEL, str(chat_id), payload)
-            for payload in to_payloads(replies):
+            payloads = []
+            if pressed and replies and replies[0].replace:
+                first, replies_left = replies[0], replies[1:]
+                payloads.append({"op": "edit", "message_id": pressed["message_id"], "text": _html(first),
+                                 "keyboard": keyboard(first)})
+            else:
+                replies_left = replies
+                if pressed and pressed.get("chosen") and (not replies or replies[0].kind != "error"):
+                    payloads.append({"op": "edit", "message_id": pressed["message_id"],
+                                     "text": f"{pressed['html']}\n\n<b>→ {html.escape(pressed['chosen'], quote=False)}</b>"})
+            payloads += to_payloads(replies_left)
+            for payload in payloads:
                 repo.enqueue(s, CHANNEL, str(chat_id), payload)
         return deliver
 
@@ -360,19 +372,19 @@ class TelegramBot:
             return
         answered = asyncio.ensure_future(query.answer())  # stops the button's spinner; runs beside the work
         chat_id = query.message.chat.id if query.message else user.id
-        before = []
-        if query.message and query.data and query.data.startswith("c:") and query.message.text:
+        pressed = None
+        if query.message and query.message.text:
             chosen = next((b.text for row in (query.message.reply_markup.inline_keyboard
                                               if query.message.reply_markup else [])
                            for b in row if b.callback_data == query.data), None)
-            if chosen:
-                before.append({"op": "edit", "message_id": query.message.message_id,
-                               "text": f"{query.message.text_html}\n\n<b>→ {html.escape(chosen, quote=False)}</b>"})
+            pressed = {"message_id": query.message.message_id, "html": query.message.text_html,
+                       # only an answer shows in its question; a command button (/skip) does not
+                       "chosen": chosen if (query.data or "").startswith("c:") else None}
         async with self.user_locks[user.id]:
             await self.db.run(
                 self.conversation.handle, str(user.id), data=query.data or "", display_name=user.full_name or "",
                 update_id=update.update_id, chat_id=chat_id, lang=self.lang_of(update),
-                deliver=self.enqueue(chat_id, before))
+                deliver=self.enqueue(chat_id, pressed))
         await self.outbox.flush_chat(str(chat_id))
         try:
             await answered

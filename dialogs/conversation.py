@@ -79,6 +79,9 @@ class Reply:
     actions: list[Button] = field(default_factory=list)  # commands offered beside the question
     documents: list[tuple[str, bytes]] = field(default_factory=list)
     kind: str = "info"  # question | info | error | result
+    # The same prompt, updated: a channel that can edit the message whose button was pressed
+    # shows it there instead of sending a new message (the terminal prints it again).
+    replace: bool = False
 
     def as_dict(self) -> dict:
         return {"text": self.text, "kind": self.kind,
@@ -151,6 +154,7 @@ class Turn:
         self.profile: Profile | None = repo.active_profile(s, user)
         self._answers: dict | None = None
         self._saved = 0  # answers saved in this turn: the evaluations below depend on them
+        self.pressed = False  # the message is a button press (not typed)
         self._evaluated: tuple = (None, None)
 
     # --- helpers ---------------------------------------------------------------------------
@@ -206,7 +210,7 @@ class Turn:
                 choice = self._button_choice(data)
                 if isinstance(choice, list):
                     return choice  # a stale or foreign button: refused
-                text = str(choice)
+                text, self.pressed = str(choice), True
         text = (text or "").strip()
         if len(text) > 2000:
             return [Reply(self.t("dialog.too_long"), kind="error")] + self.prompt()
@@ -275,10 +279,16 @@ class Turn:
         return [Button(self.t("action.result"), "/result"), Button(self.t("action.compare"), "/compare"),
                 Button(self.t("action.edit"), "/edit"), Button(self.t("action.export"), "/export")]
 
-    def measure_prompt(self) -> Reply:
-        names = [r.short.get(self.lang) for r in load_rulesets().values()] + [self.t("dialog.all_measures")]
+    def measure_prompt(self, replace: bool = False) -> Reply:
+        """The measures as choices. Typed, a number or a list chooses at once; on buttons, a
+        measure is ticked or unticked and 确定 confirms (全部 chooses all four at once)."""
+        selected = self.pending().get("selected", [])
+        names = [("✓ " if j in selected else "") + r.short.get(self.lang) for j, r in load_rulesets().items()]
+        names.append(self.t("dialog.all_measures"))
+        if selected:
+            names.append(self.t("dialog.confirm_measures", n=len(selected)))
         return Reply(self.t("dialog.choose_measures", name=self.profile.name),
-                     choices=self.choice_buttons(names), kind="question")
+                     choices=self.choice_buttons(names), kind="question", replace=replace)
 
     def question(self, fact: str, note: str = "") -> Reply:
         """A question: progress, group, what is asked, the unit and an example."""
@@ -343,10 +353,21 @@ class Turn:
         return [Reply(self.t("dialog.named", name=name)), self.measure_prompt()]
 
     def on_choose_measures(self, text: str) -> list[Reply]:
+        order = list(load_rulesets())
+        if self.pressed and text.isdigit():
+            selected = self.pending().get("selected", [])
+            index = int(text)
+            if index <= len(order):  # tick or untick one measure
+                picked = order[index - 1]
+                selected = [j for j in order if (j in selected) != (j == picked)]
+                self.set_state("choose_measures", pending={"selected": selected} if selected else None)
+                return [self.measure_prompt(replace=True)]
+            text = ",".join(selected) if index == len(order) + 2 else text  # 确定, or 全部
         chosen = self.read_measures(text)
         if not chosen:
             return [Reply(self.t("dialog.bad_measures"), kind="error"), self.measure_prompt()]
         self.profile.measures = ",".join(chosen)
+        self.profile.pending = None
         names = self.t("list_sep").join(load_rulesets()[j].short.get(self.lang) for j in chosen)
         replies = [Reply(self.t("dialog.measures_chosen", measures=names))]
         return replies + self.advance()

@@ -331,3 +331,26 @@ def test_restart_clears_answers_but_keeps_history(conversation):
     assert chat.current_fact() == "county_level"
     with session(conversation.engine) as s:
         assert len(s.exec(select(Answer)).all()) == 2  # the answer and its clearing
+
+
+def test_measures_ticked_on_buttons_then_confirmed(conversation):
+    chat = Chat(conversation)
+    chat.say("/new 甲集群")
+    prompt = chat.last[-1]
+    national, jiangsu = prompt.choices[0].data, prompt.choices[1].data
+    chat.say(data=national)
+    assert chat.last[-1].replace and chat.last[-1].choices[0].label == "✓ 国家（工信部）"
+    chat.say(data=jiangsu)
+    confirm = chat.last[-1].choices[-1]
+    assert confirm.label == "确定（已选 2 个）"
+    chat.say(data=jiangsu)  # unticked again
+    assert chat.last[-1].choices[-1].label == "确定（已选 1 个）"
+    chat.say(data=jiangsu)
+    text = chat.say(data=chat.last[-1].choices[-1].data)
+    assert "按国家（工信部）、江苏预审" in text and chat.current_fact() == "county_level"
+
+
+def test_typed_number_still_chooses_at_once(conversation):
+    chat = Chat(conversation)
+    chat.say("/new 乙集群")
+    assert "按江苏预审" in chat.say("2")

@@ -406,3 +406,17 @@ def test_a_deadline_reminder_arrives_through_telegram(fake, tmp_path):
         assert len(again) == 1
     finally:
         bot.stop()
+
+
+def test_measures_are_ticked_in_place_and_confirmed(fake, bot):
+    user = User(fake, 1016)
+    user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    (prompt,) = user.send("/new 壬集群", until=lambda m: "请选择" in m.get("text", ""))[-1:]
+    user.fake.user_presses(1016, prompt, button_text="国家（工信部）")
+    ticked = fake.wait_for_bot_message(1016)
+    assert ticked["message_id"] == prompt["message_id"] and ticked.get("edit_date")
+    user.fake.user_presses(1016, ticked, button_text="江苏")
+    ticked = fake.wait_for_bot_message(1016)
+    assert "确定（已选 2 个）" in [label for label, _ in buttons(ticked)]
+    got = user.press(ticked, "确定（已选 2 个）")
+    assert "按国家（工信部）、江苏预审" in got[-1]["text"] and asked_fact(got[-1]["text"]) == "county_level"
