@@ -19,13 +19,13 @@ from typing import Any
 from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
 from engine.evaluate import Evaluation
 from locales import normalise_lang, render, t
-from locales.explain import explain, expected_text, label, value_text
+from locales.explain import explain, expected_text, label, notice_text, value_text
 from storage import repo
 from storage.db import session
 from storage.models import Profile, User
 from storage.repo import SKIPPED
 
-from .compare import answer_question, criterion_requirement
+from .compare import answer_question, criterion_requirement, topics
 from .parse import ParseError, Parsed, normalise, parse_answer
 from .questions import (
     asked_facts, criteria_reading, evaluate_answers, facts_to_ask, needed, relevant_answered, rulesets_for,
@@ -701,8 +701,6 @@ class Turn:
         return Reply(text, actions=self.done_actions() if finished else [], kind="result")
 
     def measure_view(self, ev: Evaluation) -> dict:
-        from .reports import notice_text
-
         def items(status):
             return [{"citation": r.criterion.citation, "text": r.criterion.article_text,
                      "explanation": explain(r, self.lang)} for r in ev.results if r.status == status]
@@ -721,8 +719,6 @@ class Turn:
     def cmd_compare(self, _arg: str) -> list[Reply]:
         if (stop := self.need_profile()) is not None:
             return stop
-        from .compare import topics
-
         evaluations = self.evaluations()
         rows = []
         for cid in topics(self.rulesets):
