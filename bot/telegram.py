@@ -358,10 +358,7 @@ class TelegramBot:
             await self.refuse(update)
             return
         async with self.user_locks[user.id]:
-            await self.db.run(
-                self.conversation.handle, str(user.id), text=message.text, display_name=user.full_name or "",
-                update_id=update.update_id, chat_id=chat.id, lang=self.lang_of(update),
-                deliver=self.enqueue(chat.id))
+            await self.handle(chat.id, update, text=message.text)
         await self.outbox.flush_chat(str(chat.id))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -381,15 +378,27 @@ class TelegramBot:
                        # only an answer shows in its question; a command button (/skip) does not
                        "chosen": chosen if (query.data or "").startswith("c:") else None}
         async with self.user_locks[user.id]:
-            await self.db.run(
-                self.conversation.handle, str(user.id), data=query.data or "", display_name=user.full_name or "",
-                update_id=update.update_id, chat_id=chat_id, lang=self.lang_of(update),
-                deliver=self.enqueue(chat_id, pressed))
+            await self.handle(chat_id, update, data=query.data or "", pressed=pressed)
         await self.outbox.flush_chat(str(chat_id))
         try:
             await answered
         except (BadRequest, NetworkError):  # too old to answer, or a hiccup: the press still counted
             pass
+
+    async def handle(self, chat_id: int, update: Update, text: str | None = None, data: str | None = None,
+                     pressed: dict | None = None) -> None:
+        """The dialog's turn in the database thread. A bug rolls the turn back (nothing half
+        saved) and the user is told, in their language, that the message was not handled."""
+        user = update.effective_user
+        try:
+            await self.db.run(self.conversation.handle, str(user.id), text=text, data=data,
+                              display_name=user.full_name or "", update_id=update.update_id, chat_id=chat_id,
+                              lang=self.lang_of(update), deliver=self.enqueue(chat_id, pressed))
+        except Exception:
+            log.exception("update %s not handled", update.update_id)
+            lang = await self.db.run(self.conversation.language_of, str(user.id))
+            await self.db.run(self._enqueue_direct, None, chat_id,
+                              Reply(t(lang, "terminal.internal_error"), kind="error"))
 
     async def on_group_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In a group: quick questions and commands addressed to the bot; a pre-screening
@@ -420,9 +429,10 @@ class TelegramBot:
         await self.db.run(self._enqueue_direct, update.update_id, message.chat.id, reply)
         await self.outbox.flush_chat(str(message.chat.id))
 
-    def _enqueue_direct(self, update_id: int, chat_id: int, reply: Reply) -> None:
+    def _enqueue_direct(self, update_id: int | None, chat_id: int, reply: Reply) -> None:
+        """A reply outside the dialog's transaction (group answers, an apology)."""
         with session(self.engine) as s:
-            if not repo.first_time(s, CHANNEL, str(update_id)):
+            if update_id is not None and not repo.first_time(s, CHANNEL, str(update_id)):
                 return
             for payload in to_payloads([reply]):
                 repo.enqueue(s, CHANNEL, str(chat_id), payload)

@@ -420,3 +420,22 @@ def test_measures_are_ticked_in_place_and_confirmed(fake, bot):
     assert "确定（已选 2 个）" in [label for label, _ in buttons(ticked)]
     got = user.press(ticked, "确定（已选 2 个）")
     assert "按国家（工信部）、江苏预审" in got[-1]["text"] and asked_fact(got[-1]["text"]) == "county_level"
+
+
+def test_a_bug_in_the_dialog_is_apologised_for_and_nothing_half_saved(fake, tmp_path):
+    """A dialog that raises (here: a database made read-only under the bot's feet) rolls the
+    turn back; the user hears that the message was not handled, and the bot lives on."""
+    bot = Bot(fake, tmp_path / "bot.db").start()
+    try:
+        user = User(fake, 1017)
+        start_profile(user, "癸集群", "江苏")
+        with sqlite3.connect(bot.db) as con:
+            con.execute("CREATE TRIGGER no_answers BEFORE INSERT ON answers BEGIN SELECT RAISE(ABORT, 'boom'); END")
+        user.send("是", until=lambda m: "内部错误" in m.get("text", ""))
+        with sqlite3.connect(bot.db) as con:
+            con.execute("DROP TRIGGER no_answers")
+            assert con.execute("select count(*) from answers").fetchone() == (0,)
+        got = user.send("是")
+        assert "已保存" in got[-1]["text"]
+    finally:
+        bot.stop()
