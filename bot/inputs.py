@@ -7,6 +7,7 @@ are the wrong type are not input errors but `FactError`s of the cluster they bel
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -52,34 +53,36 @@ def read_clusters(paths: list[str], stdin=None) -> Iterator[Cluster]:
             yield cluster
 
 
+@contextlib.contextmanager
+def _reading(source: str):
+    """A file or stream that cannot be read becomes one InputError naming it."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise InputError(source, None, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(source, None, "is a directory, not a file") from None
+    except PermissionError:
+        raise InputError(source, None, "permission denied") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(source, None, f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise InputError(source, None, exc.strerror or str(exc)) from None
+
+
 def _read_text(path: str, stdin) -> tuple[str, str]:
     if path == "-":
-        stream = stdin or sys.stdin
-        try:
-            return stream.read(), "<stdin>"
-        except UnicodeDecodeError as exc:
-            raise InputError("<stdin>", None, f"not UTF-8 text ({exc.reason})") from None
-    try:
+        with _reading("<stdin>"):
+            return (stdin or sys.stdin).read(), "<stdin>"
+    with _reading(path):
         return Path(path).read_text(encoding="utf-8-sig"), path
-    except FileNotFoundError:
-        raise InputError(path, None, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(path, None, "is a directory, not a file") from None
-    except PermissionError:
-        raise InputError(path, None, "permission denied") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(path, None, f"not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise InputError(path, None, exc.strerror or str(exc)) from None
 
 
 def _parse(text: str, source: str, path: str) -> Iterator[Cluster]:
     suffix = Path(path).suffix.lower()
     start = text.lstrip()[:1]
-    if suffix == ".csv" or (suffix not in (".json", ".jsonl", ".ndjson") and start not in ("{", "[", "")):
+    if suffix == ".csv" or (suffix != ".json" and start not in ("{", "[", "")):
         yield from _parse_csv(text, source)
-    elif suffix in (".jsonl", ".ndjson"):
-        yield from _parse_json_lines(text, source)
     elif not text.strip():
         raise InputError(source, None, "empty input")
     else:
@@ -98,17 +101,8 @@ def _parse(text: str, source: str, path: str) -> Iterator[Cluster]:
 
 
 def _stream_json_lines(path: str) -> Iterator[Cluster]:
-    try:
-        with open(path, encoding="utf-8-sig") as lines:
-            yield from _parse_json_lines(lines, path)
-    except FileNotFoundError:
-        raise InputError(path, None, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(path, None, "is a directory, not a file") from None
-    except PermissionError:
-        raise InputError(path, None, "permission denied") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(path, None, f"not UTF-8 text ({exc.reason})") from None
+    with _reading(path), open(path, encoding="utf-8-sig") as lines:
+        yield from _parse_json_lines(lines, path)
 
 
 def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:

@@ -19,7 +19,6 @@ import logging
 import os
 import re
 from collections import defaultdict
-from typing import Any
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, no warning
 

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pexpect
-import pytest
 
 from tests.chat_helpers import asked_fact, chat_answer
 from tests.conftest import eligible_facts

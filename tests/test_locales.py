@@ -4,7 +4,6 @@ templates; every key is a string (YAML reads a bare yes/no key as a boolean)."""
 from __future__ import annotations
 
 import string
-from pathlib import Path
 
 import yaml
 
