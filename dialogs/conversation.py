@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
@@ -25,6 +24,7 @@ from storage.db import session
 from storage.models import Profile, User
 from storage.repo import SKIPPED
 
+from .messages import Button, Incoming, Reply  # noqa: F401  (re-exported)
 from .compare import answer_question, criterion_requirement, topics
 from .parse import ParseError, Parsed, normalise, parse_answer
 from .questions import (
@@ -64,29 +64,6 @@ WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in wo
 # Commands that only show something: the question being asked is shown again after them.
 INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines"}
 CHOICE_TYPES = ("bool", "level", "rank")
-
-
-@dataclass
-class Button:
-    label: str
-    data: str
-
-
-@dataclass
-class Reply:
-    text: str
-    choices: list[Button] = field(default_factory=list)  # answers to pick (numbered in a terminal)
-    actions: list[Button] = field(default_factory=list)  # commands offered beside the question
-    documents: list[tuple[str, bytes]] = field(default_factory=list)
-    kind: str = "info"  # question | info | error | result
-    # The same prompt, updated: a channel that can edit the message whose button was pressed
-    # shows it there instead of sending a new message (the terminal prints it again).
-    replace: bool = False
-
-    def as_dict(self) -> dict:
-        return {"text": self.text, "kind": self.kind,
-                "choices": [[b.label, b.data] for b in self.choices],
-                "actions": [[b.label, b.data] for b in self.actions]}
 
 
 def parse_command(text: str) -> tuple[str, str] | None:

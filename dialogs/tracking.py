@@ -33,7 +33,7 @@ from locales.deadlines import consequence, describe, summary
 from storage import tracking as store
 from storage.tracking import HORIZON_DAYS, MAX_LEAD_DAYS, Reminder, TrackedCluster
 
-from .conversation import Button, Reply
+from .messages import Button, Reply
 from .parse import normalise
 
 BUTTON_PREFIX = "t:"        # t:<step>:<value>, a tracking choice button
