@@ -30,7 +30,7 @@ from bot.inputs import read_clusters  # noqa: E402
 from dialogs.reports import evaluation_csv_row  # noqa: E402
 from engine import Profile, evaluate_many, load_rulesets  # noqa: E402
 
-ON = dt.date(2024, 6, 1)
+ON = dt.date(2026, 1, 15)  # 近三年 = 2023–2025, the years generated below
 
 
 def generate(n: int, seed: int = 7) -> list[dict]:
@@ -94,13 +94,13 @@ def main() -> None:
 
         def evaluate():
             for cluster in read_clusters([str(path)]):
-                for ev in evaluate_many(Profile(cluster.facts), rulesets, ON):
+                for ev in evaluate_many(Profile(cluster.facts, ON), rulesets, ON):
                     verdicts[ev.verdict] = verdicts.get(ev.verdict, 0) + 1
 
         def evaluate_csv():
             writer = csv.writer(io.StringIO())
             for cluster in read_clusters([str(path)]):
-                for ev in evaluate_many(Profile(cluster.facts), rulesets, ON):
+                for ev in evaluate_many(Profile(cluster.facts, ON), rulesets, ON):
                     writer.writerow(evaluation_csv_row(cluster.name, ev, "zh"))
 
         # Alternated, so that a noisy moment of the machine falls on both alike.

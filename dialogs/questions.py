@@ -25,7 +25,7 @@ def known_facts(answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate_answers(answers: dict[str, Any], rulesets: list[Ruleset], on: dt.date) -> list[Evaluation]:
-    return evaluate_many(Profile(known_facts(answers)), rulesets, on)
+    return evaluate_many(Profile(known_facts(answers), on), rulesets, on)
 
 
 def facts_to_ask(missing: list[str], answers: dict[str, Any]) -> list[str]:

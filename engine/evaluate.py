@@ -15,7 +15,7 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .facts import Catalogue, average_rate, latest_three, per_10k, round2
+from .facts import Catalogue, average_rate, latest_three, per_10k, round2, window
 from .rules import (
     WORDS, AnyOfCheck, Criterion, EveryYearCheck, FallingCheck, Ruleset, SumCheck, ThresholdCheck, catalogue,
 )
@@ -25,34 +25,63 @@ OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
 
 class Profile:
-    """A cluster's validated facts, read once for every measure: `num` holds each number,
-    count, rate average (geometric, rounded) and derived figure; `years` each series'
-    近三年 window (None with fewer than three years), with its lowest and highest value."""
+    """A cluster's validated facts on an evaluation date, read once for every measure.
 
-    __slots__ = ("facts", "num", "years", "low", "high", "derived", "cat")
+    `num` holds each compared figure rounded half-up to 2 decimals (a number, a count, a
+    rate's average, a derived figure); `years` each series' 近三年 window, rounded, with its
+    lowest and highest value. 近三年 is the three consecutive years ending with `data_year`
+    when the profile gives it, else the last complete year before the evaluation date; a
+    series missing one of them, or giving a later one, has no window (unknown) and
+    `window_issue` says why."""
 
-    def __init__(self, facts: dict[str, Any], cat: Catalogue | None = None):
+    __slots__ = ("facts", "num", "years", "low", "high", "derived", "cat", "on", "window", "later")
+
+    def __init__(self, facts: dict[str, Any], on: dt.date, cat: Catalogue | None = None):
         cat = cat or catalogue()
-        self.cat = cat
-        self.facts = facts
+        self.cat, self.facts, self.on = cat, facts, on
+        last = facts.get("data_year") or on.year - 1
+        # data_year must be a complete year on the evaluation date: no window otherwise.
+        self.window = window(last) if last < on.year else None
         self.num = num = dict(facts)
-        self.years, self.low, self.high = {}, {}, {}
+        for fact_id in cat.numbers:
+            value = facts.get(fact_id)
+            if type(value) is float:
+                num[fact_id] = round2(value)
+        self.years, self.low, self.high, self.later = {}, {}, {}, {}
         self.derived = ()
+        span, last_key = self.window, str(last)
         for fact_id in cat.yearly:
             value = facts.get(fact_id)
             if type(value) is dict:
-                years = self.years[fact_id] = latest_three(value)
+                if span is None or max(value) > last_key:  # keys are validated 4-digit years
+                    self.later[fact_id] = [y for y in value if y > last_key]
+                    years = None
+                else:
+                    years = latest_three(value, span)
+                self.years[fact_id] = years
                 if years is not None:
                     amounts = [years[0][1], years[1][1], years[2][1]]
                     self.low[fact_id], self.high[fact_id] = min(amounts), max(amounts)
                 if fact_id in cat.rates:
-                    num[fact_id] = average_rate(value)
+                    num[fact_id] = None if years is None else average_rate(value, span)
         for spec in cat.derived:
             if spec.id not in facts:
                 patents, employees = (facts.get(f) for f in spec.derive["per_10k"])
                 if patents is not None and employees is not None:
                     num[spec.id] = per_10k(patents, employees)
                     self.derived += (spec.id,)
+
+    def window_issue(self, fact_id: str) -> dict | None:
+        """Why a series given year by year has no 近三年 window: the years expected, those
+        missing and those later than the window (not yet complete, or after data_year)."""
+        value = self.facts.get(fact_id)
+        if type(value) is not dict or self.years.get(fact_id) is not None:
+            return None
+        last = self.facts.get("data_year") or self.on.year - 1
+        expected = [int(y) for y in window(last)]
+        return {"expected": expected, "missing": [y for y in expected if str(y) not in value],
+                "later": sorted(int(y) for y in self.later.get(fact_id, ())),
+                "incomplete": self.window is None, "data_year": self.facts.get("data_year")}
 
     def values(self, facts: list[str]) -> dict[str, Any]:
         """The input values a criterion read, and a derived figure where one was derived."""
@@ -261,6 +290,7 @@ class Outcome:
     parts: list["Outcome"] | None = None
     inputs: dict | None = None  # what the figure was computed from (counts, annual rates, ...)
     derived: bool = False  # the figure was derived from other facts (每万人 from two counts)
+    window: dict | None = None  # unknown: why a yearly series has no 近三年 window (Profile.window_issue)
 
 
 def _outcome(check, raw: tuple, p: Profile) -> Outcome:
@@ -273,10 +303,12 @@ def _outcome(check, raw: tuple, p: Profile) -> Outcome:
         if out.derived:
             spec = p.cat.facts[check.fact]
             out.inputs = {f: p.facts[f] for f in spec.derive["per_10k"]}
-        elif isinstance(p.facts.get(check.fact), dict):
-            out.inputs = p.facts[check.fact]  # annual rates averaged geometrically
+        elif isinstance(p.facts.get(check.fact), dict) and p.years.get(check.fact):
+            out.inputs = dict(p.years[check.fact])  # annual rates averaged geometrically
     if isinstance(check, AnyOfCheck):
         out.parts = [_outcome(c, r, p) for c, r in zip(check.checks, parts)]
+    if status == UNKNOWN and hasattr(check, "fact"):
+        out.window = p.window_issue(check.fact)
     if status == UNKNOWN or observed is None or not hasattr(check, "word"):
         if isinstance(check, FallingCheck) and isinstance(observed, list):
             out.years = [(int(y), v) for y, v in observed]
@@ -376,7 +408,7 @@ def term_notices(ruleset: Ruleset, on: dt.date) -> list[Notice]:
 
 def evaluate_many(facts: dict | Profile, rulesets, on: dt.date) -> list[Evaluation]:
     """Every criterion of each measure against one cluster's facts, on a given date."""
-    p = facts if isinstance(facts, Profile) else Profile(facts)
+    p = facts if isinstance(facts, Profile) else Profile(facts, on)
     rulesets = tuple(rulesets)
     per_ruleset = compiled(rulesets).run(p)
     return [Evaluation(r, on, raw, statuses, p) for r, (raw, statuses) in zip(rulesets, per_ruleset)]

@@ -8,10 +8,11 @@ so one bad field never hides the rest: that fact simply counts as unknown.
 from __future__ import annotations
 
 import difflib
+import math
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -86,6 +87,11 @@ class Catalogue:
     def yearly(self) -> list[str]:
         """The facts that may be given year by year."""
         return [f.id for f in self.facts.values() if f.type in ("series", "rate", "trend")]
+
+    @cached_property
+    def numbers(self) -> tuple[str, ...]:
+        """The facts compared as a figure given as one number (rounded before comparing)."""
+        return tuple(f.id for f in self.facts.values() if f.type in ("number", "rate"))
 
     @cached_property
     def rates(self) -> frozenset[str]:
@@ -280,31 +286,55 @@ def round2(value: float) -> float:
     return (-cents if negative else cents) / 100
 
 
-def latest_three(series: dict) -> list[tuple[str, float]] | None:
-    """近三年: the three latest years present, oldest first; None with fewer than three."""
-    if len(series) < 3:
+def window(last: int) -> tuple[str, str, str]:
+    """近三年: the three consecutive years ending with `last` (the last complete year, or the
+    profile's data_year), as the series keys."""
+    return (str(last - 2), str(last - 1), str(last))
+
+
+def latest_three(series: dict, years: tuple[str, str, str]) -> list[tuple[str, float]] | None:
+    """The series' values for the three years of the window, oldest first, each rounded
+    half-up to 2 decimals; None when a year of the window is missing."""
+    try:
+        return [(y, round2(series[y])) for y in years]
+    except KeyError:
         return None
-    # Keys are validated four-digit years, so text order is year order.
-    return sorted(series.items())[-3:]
 
 
-def average_rate(value) -> float | None:
-    """A rate given as a number is already the three-year average; a series of annual rates
-    is averaged geometrically over its three latest years (fewer than three: unknown)."""
+_EXACT = Context(prec=60)
+
+
+def average_rate(value, years: tuple[str, str, str]) -> float | None:
+    """A rate given as a number is already the three-year average (rounded half-up); a series
+    of annual rates is averaged geometrically over the window, ((Π(1 + gᵢ/100))^(1/3) − 1) × 100,
+    rounded half-up to 2 decimals exactly: three rates of 9.995 average to 10.00."""
     if not isinstance(value, dict):
-        return value
-    years = latest_three(value)
-    if years is None:
+        return round2(value)
+    try:
+        rates = [value[y] for y in years]
+    except KeyError:
         return None
-    product = 1.0
-    for _, rate in years:
-        product *= 1 + rate / 100
+    product = (1 + rates[0] / 100) * (1 + rates[1] / 100) * (1 + rates[2] / 100)
     if product <= 0:
         return -100.0
-    return round2((product ** (1 / 3) - 1) * 100)
+    hundredths = ((product ** (1 / 3)) - 1) * 10000
+    below = math.floor(hundredths)
+    if abs(hundredths - below - 0.5) > 1e-6:  # far from a half: the float is exact enough
+        return round(hundredths) / 100
+    # At a half-hundredth the float cannot decide: compare the cube of that boundary with
+    # the product of the rates, both exact in decimal (half-up is away from zero).
+    ctx = _EXACT
+    factors = [1 + Decimal(repr(r)) / 100 for r in rates]
+    exact = ctx.multiply(ctx.multiply(factors[0], factors[1]), factors[2])
+    boundary = 1 + (Decimal(below) + Decimal("0.5")) / 10000
+    cube = ctx.multiply(ctx.multiply(boundary, boundary), boundary)
+    up = cube < exact or (cube == exact and boundary > 1)
+    return (below + up) / 100
 
 
 def per_10k(patents: int, employees: int) -> float | None:
+    """patents ÷ employees × 10000, half-up to 2 decimals, in integers (exact)."""
     if not employees:
         return None
-    return round2(patents / employees * 10000)
+    hundredths = (2 * patents * 1_000_000 + employees) // (2 * employees)
+    return hundredths / 100

@@ -8,7 +8,7 @@ from typing import Any
 
 from engine import NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
 from engine.evaluate import CriterionResult, Notice, Outcome
-from engine.facts import Fact, FactError, latest_three
+from engine.facts import Fact, FactError, round2
 from engine.rules import Ruleset
 
 from . import fmt_date, fmt_number, t
@@ -99,11 +99,28 @@ def explain_outcome(o: Outcome, lang: str) -> str:
 
 def _unknown(o: Outcome, lang: str) -> str:
     fact = getattr(o.check, "fact", None)
+    if o.window:
+        return window_text(fact, o.window, lang)
     if fact and o.observed is not None and catalogue()[fact].type in ("series", "trend"):
         return t(lang, "explain.unknown_years", label=label(fact, lang))
     if fact and fact not in o.missing:  # e.g. a rate series with fewer than three years
         return t(lang, "explain.unknown_years", label=label(fact, lang))
     return t(lang, "explain.unknown", labels=_join(lang, (label(f, lang) for f in o.missing)))
+
+
+def window_text(fact_id: str, issue: dict, lang: str) -> str:
+    """Why a series has no 近三年 window, naming the years expected (Profile.window_issue)."""
+    years = lambda ys: _join(lang, (t(lang, "explain.window_year", year=y) for y in ys))  # noqa: E731
+    expected = years(issue["expected"])
+    if issue["incomplete"]:
+        return t(lang, "explain.window_incomplete", label=label(fact_id, lang), data_year=issue["data_year"])
+    parts = []
+    if issue["later"]:
+        parts.append(t(lang, "explain.window_later", years=years(issue["later"])))
+    if issue["missing"]:
+        parts.append(t(lang, "explain.window_missing", years=years(issue["missing"])))
+    return t(lang, "explain.window", label=label(fact_id, lang), expected=expected,
+             problems=t(lang, "list_sep").join(parts))
 
 
 def _comparison_fields(o: Outcome, fact_id: str, lang: str) -> dict:
@@ -145,7 +162,7 @@ def _threshold(o: Outcome, lang: str) -> str:
     else:
         sentence = t(lang, "explain.threshold", observed=observed, **fields)
         if o.inputs:  # annual rates averaged geometrically
-            years = [(int(y), v) for y, v in latest_three(o.inputs)]
+            years = [(int(y), v) for y, v in o.inputs.items()]
             sentence = sentence[:-1] + t(lang, "explain.rate_series",
                                          years=_join(lang, (str(y) for y, _ in years)),
                                          rates=_join(lang, (f"{fmt_number(v)}%" for _, v in years))) + sentence[-1]
@@ -170,7 +187,7 @@ def _every_year(o: Outcome, lang: str) -> str:
                                            threshold=_plain(o.threshold), unit=unit, op=fields["op"])
     key = "explain.every_year_fail_upper" if upper else "explain.every_year_fail"
     items = _join(lang, (t(lang, key, year=y, value=fmt_number(v), unit=unit,
-                           margin=fmt_number(round(abs(v - o.threshold), 2)), gap_unit=gap_unit)
+                           margin=fmt_number(round2(abs(v - o.threshold))), gap_unit=gap_unit)
                          for y, v in failing))
     key = "explain.every_year_warn" if o.status == WARNING else "explain.every_year_short"
     return sentence + _space(lang) + t(lang, key, items=items)

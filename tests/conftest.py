@@ -12,7 +12,7 @@ import pytest
 from engine import catalogue, evaluate, load_rulesets, validate_facts
 
 DATA = Path(__file__).parent / "data"
-ON = dt.date(2024, 6, 1)  # a date when all four measures are in force
+ON = dt.date(2026, 1, 15)  # 近三年 = 2023–2025, the fixture's years; Shaanxi's term has ended (a notice)
 
 
 def eligible_facts() -> dict:
@@ -31,6 +31,13 @@ def evaluate_with(jurisdiction: str, on: dt.date = ON, drop: tuple = (), **chang
     facts, errors = validate_facts(raw, catalogue())
     assert not errors, errors
     return evaluate(facts, load_rulesets()[jurisdiction], on)
+
+
+def series_as_of(on: dt.date) -> dict:
+    """The fixture's series moved to the 近三年 of another evaluation date."""
+    shift = on.year - 1 - 2025
+    return {fact: {str(int(y) + shift): v for y, v in value.items()}
+            for fact, value in eligible_facts().items() if isinstance(value, dict)}
 
 
 def status_of(jurisdiction: str, criterion: str, **changes) -> str:

@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 
 from engine import catalogue, evaluate, evaluate_many, load_rulesets, validate_facts
-from engine.facts import average_rate, round2
+from engine.facts import average_rate, per_10k, round2
+from locales.explain import explain
 from engine.rules import Term, add_years
-from tests.conftest import eligible_facts, evaluate_with, status_of
+from tests.conftest import eligible_facts, evaluate_with, series_as_of, status_of
 
 JURISDICTIONS = ["national", "jiangsu", "guangdong", "shaanxi"]
 
@@ -27,22 +28,112 @@ def test_round_half_up_not_bankers():
     assert round2(-1.005) == -1.01
 
 
+W = ("2023", "2024", "2025")  # 近三年 on ON (2026-01-15)
+
+
 def test_geometric_average_of_annual_rates():
     # ((1.09 × 1.10 × 1.11)^(1/3) − 1) × 100 = 9.9970…, rounded half-up to 10.00
-    assert average_rate({"2023": 9, "2024": 10, "2025": 11}) == 10.0
-    assert average_rate({"2023": 20, "2024": 0, "2025": 0}) == 6.27
-    assert average_rate(12.5) == 12.5
-    # 近三年: the three latest years; fewer than three is unknown
-    assert average_rate({"2021": 50, "2023": 10, "2024": 10, "2025": 10}) == 10.0
-    assert average_rate({"2024": 10, "2025": 10}) is None
+    assert average_rate({"2023": 9, "2024": 10, "2025": 11}, W) == 10.0
+    assert average_rate({"2023": 20, "2024": 0, "2025": 0}, W) == 6.27
+    assert average_rate(12.5, W) == 12.5
+    # 近三年 is the window: earlier years are ignored, a year of the window missing is unknown
+    assert average_rate({"2021": 50, "2023": 10, "2024": 10, "2025": 10}, W) == 10.0
+    assert average_rate({"2024": 10, "2025": 10}, W) is None
 
 
 def test_rounding_happens_before_comparing():
     """10.0033 % rounds to 10.00 %, which is not 高于 10 %: rounding comes first."""
     rates = {"2023": 10.01, "2024": 10, "2025": 10}
-    assert average_rate(rates) == 10.0
+    assert average_rate(rates, W) == 10.0
     assert status_of("national", "rd-growth", rd_growth=rates) == "fail"
     assert status_of("jiangsu", "rd-growth", rd_growth=rates) == "pass"  # 不低于
+
+
+def test_the_average_of_equal_rates_is_that_rate_exactly():
+    """Three annual rates of 9.995 average to 9.995, which rounds half-up to 10.00: the float
+    cube root gives 9.99499…, which would round down and fail Jiangsu 第六条（二）."""
+    assert average_rate({"2023": 9.995, "2024": 9.995, "2025": 9.995}, W) == 10.0
+    assert average_rate({"2023": -0.005, "2024": -0.005, "2025": -0.005}, W) == -0.01  # away from zero
+    assert status_of("jiangsu", "leading-output-growth",
+                     leading_output_growth={"2023": 9.995, "2024": 9.995, "2025": 9.995}) == "pass"
+
+
+@pytest.mark.parametrize("given", [10.004, {"2023": 10.004, "2024": 10.004, "2025": 10.004}])
+def test_a_rate_gets_the_same_verdict_given_or_derived(given):
+    """10.004 rounds to 10.00, which is not 高于10%, whether given as the average or as rates."""
+    result = evaluate_with("national", rd_growth=given).by_id("rd-growth")
+    assert result.status == "fail"
+    assert result.outcome.observed == 10.0
+    assert "10.00%" in explain(result, "zh") and "恰好等于 10%" in explain(result, "zh")
+
+
+def test_a_given_figure_is_rounded_before_comparing_and_the_explanation_agrees():
+    # 29.995 rounds half-up to 30.00, which is 不低于30%
+    result = evaluate_with("jiangsu", cloud_or_identifier_rate=29.995).by_id("cloud-identifier-rate")
+    assert result.status == "pass"
+    assert "30.00%" in explain(result, "zh") and "符合（恰好等于" in explain(result, "zh")
+    # 100.005 km² rounds to 100.01: over the soft limit by 0.01, a warning, never 差 0.00
+    result = evaluate_with("national", area_km2=100.005).by_id("area")
+    assert result.status == "warning" and result.outcome.margin == -0.01
+    text = explain(result, "zh")
+    assert "100.01" in text and "超出 0.01" in text and "0.00" not in text and "不含本数" not in text
+    # a series' year is rounded the same way: 39.995 is 40.00, 以上 includes it
+    assert status_of("jiangsu", "output-each-year", total_output={"2023": 45, "2024": 39.995, "2025": 50}) == "pass"
+    result = evaluate_with("jiangsu", total_output={"2023": 45, "2024": 39.994, "2025": 50}).by_id("output-each-year")
+    assert result.status == "fail" and "39.99亿元，差 0.01亿元" in explain(result, "zh")
+
+
+def test_per_10k_rounds_half_up_exactly():
+    assert per_10k(1, 80000) == 0.13  # 0.125 exactly
+    assert per_10k(1499, 1_000_000) == 14.99
+    assert per_10k(29_999, 20_000_000) == 15.0  # 14.9995 → 15.00
+
+
+WINDOW_CASES = [
+    # (evaluation date, data_year, years given, status, years named in the explanation)
+    (dt.date(2026, 1, 15), None, ("2023", "2024", "2025"), "pass", None),
+    (dt.date(2026, 12, 1), None, ("2023", "2024", "2025"), "pass", None),
+    (dt.date(2026, 12, 1), None, ("2024", "2025", "2026"), "unknown", "2026年尚未结束"),  # not complete
+    (dt.date(2024, 6, 1), None, ("2023", "2024", "2025"), "unknown", "2024年、2025年尚未结束"),
+    (dt.date(2026, 1, 15), None, ("2019", "2022", "2025"), "unknown", "缺少2023年、2024年"),   # a gap
+    (dt.date(2026, 1, 15), None, ("2020", "2021", "2022"), "unknown", "缺少2023年、2024年、2025年"),  # only older
+    (dt.date(2024, 6, 1), 2023, ("2021", "2022", "2023"), "pass", None),   # the 2024 Jiangsu round
+    (dt.date(2026, 1, 15), 2023, ("2021", "2022", "2023"), "pass", None),  # data_year moves it back
+    (dt.date(2026, 1, 15), 2023, ("2022", "2023", "2024"), "unknown", "2024年尚未结束或晚于填报截止年度"),
+    (dt.date(2024, 6, 1), 2024, ("2022", "2023", "2024"), "unknown", "data_year（2024年）在评估日期尚未结束"),
+]
+
+
+@pytest.mark.parametrize("on,data_year,years,status,named", WINDOW_CASES)
+def test_the_last_three_years_are_the_complete_years_before_the_date(on, data_year, years, status, named):
+    changes = {fact: dict.fromkeys(years, 99.0 if fact == "total_output" else 80.0)
+               for fact in ("total_output", "sme_output_share", "leading_output_share")}
+    changes["leading_output_growth"] = dict.fromkeys(years, 12.0)
+    changes["co2_intensity"] = dict(zip(years, (1.2, 1.1, 1.0)))
+    if data_year:
+        changes["data_year"] = data_year
+    ev = evaluate_with("jiangsu", on=on, **changes)
+    for cid in ("output-each-year", "sme-share", "leading-output-growth", "co2-falling"):
+        result = ev.by_id(cid)
+        assert result.status == status, (cid, explain(result, "zh"))
+        if named:
+            text = explain(result, "zh")
+            expected = (on.year - 3, on.year - 2, on.year - 1) if data_year is None else (
+                data_year - 2, data_year - 1, data_year)
+            assert named in text, text
+            if "data_year" not in named:
+                assert "近三年应为{}年、{}年、{}年".format(*expected) in text, text
+            assert "the last three years" in explain(result, "en")
+
+
+def test_the_chat_date_moves_the_window():
+    """The same answers, evaluated on two dates, use different years (evaluate --on, the chat's today)."""
+    from dialogs.questions import evaluate_answers
+    answers = dict(eligible_facts(), total_output={"2020": 30, "2021": 45, "2022": 46, "2023": 47})
+    rulesets = [load_rulesets()["national"]]
+    assert evaluate_answers(answers, rulesets, dt.date(2024, 3, 1))[0].by_id("output-each-year").status == "pass"
+    later = evaluate_answers(answers, rulesets, dt.date(2025, 3, 1))[0].by_id("output-each-year")
+    assert later.status == "unknown" and "缺少2024年" in explain(later, "zh")
 
 
 def test_patents_per_10k_derived_when_absent():
@@ -191,7 +282,7 @@ def test_sum_with_unknown_parts_passes_when_already_enough():
     ("shaanxi", dt.date(2025, 4, 28), "term_ended"),
 ])
 def test_measure_terms(jurisdiction, day, kind):
-    ev = evaluate_with(jurisdiction, on=day)
+    ev = evaluate_with(jurisdiction, on=day, **series_as_of(day))
     assert [n.kind for n in ev.notices] == ([kind] if kind else [])
     assert ev.verdict == "eligible"  # out of term still evaluates
     for n in ev.notices:
@@ -208,8 +299,8 @@ def test_add_years_handles_february_29():
 def test_evaluate_many_shares_one_profile():
     facts, _ = validate_facts(eligible_facts(), catalogue())
     rulesets = list(load_rulesets().values())
-    many = evaluate_many(facts, rulesets, dt.date(2024, 6, 1))
-    single = [evaluate(facts, r, dt.date(2024, 6, 1)) for r in rulesets]
+    many = evaluate_many(facts, rulesets, dt.date(2026, 1, 15))
+    single = [evaluate(facts, r, dt.date(2026, 1, 15)) for r in rulesets]
     assert [e.statuses for e in many] == [e.statuses for e in single]
 
 

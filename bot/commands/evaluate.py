@@ -44,7 +44,7 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
         for error in cluster.errors:
             refused = True
             print(fact_error_text(error, cluster.name, lang), file=err)
-    evaluated = ((c.name, evaluate_many(Profile(c.facts), rulesets, on)) for c in clusters)
+    evaluated = ((c.name, evaluate_many(Profile(c.facts, on), rulesets, on)) for c in clusters)
     WRITERS[fmt](evaluated, lang, out)
     return 1 if refused else 0
 
