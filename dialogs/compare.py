@@ -46,8 +46,8 @@ def requirement(check, lang: str) -> str:
             labels = "+".join(cat[f].short_label(lang) for f in check.facts)
             return t(lang, "requirement.sum", labels=labels, requirement=text)
         return text
-    if kind == "any_of":
-        return t(lang, "requirement.any_of_sep").join(requirement(sub, lang) for sub in check.checks)
+    if kind in ("any_of", "all_of"):
+        return t(lang, f"requirement.{kind}_sep").join(requirement(sub, lang) for sub in check.checks)
     if kind == "rank_at_least":
         return t(lang, f"requirement.rank_at_least_{check.rank}")
     if kind == "level_below":

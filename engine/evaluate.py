@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from .facts import Catalogue, average_rate, latest_three, per_10k, round2, window
 from .rules import (
-    WORDS, AnyOfCheck, Criterion, EveryYearCheck, FallingCheck, Ruleset, SumCheck, ThresholdCheck, catalogue,
+    WORDS, AllOfCheck, AnyOfCheck, Criterion, EveryYearCheck, FallingCheck, Ruleset, SumCheck, ThresholdCheck, catalogue,
 )
 
 PASS, FAIL, UNKNOWN, NA, WARNING = "pass", "fail", "unknown", "not_applicable", "warning"
@@ -173,17 +173,19 @@ def _emit(w: _Writer, check, target: str, indent: int) -> None:
         w.emit(indent + 1, f"{y} = years({check.fact!r})")
         w.emit(indent + 1, f"{target} = (UNKNOWN, {v}, ({check.fact!r},), None) if {y} is None else "
                            f"((PASS if {y}[1][1] < {y}[0][1] and {y}[2][1] < {y}[1][1] else FAIL), {y}, (), None)")
-    elif kind == "any_of":
+    elif kind in ("any_of", "all_of"):
+        # any_of passes on one pass and fails when all fail; all_of the other way round.
+        decisive, otherwise = ("PASS", "FAIL") if kind == "any_of" else ("FAIL", "PASS")
         parts = [w.var() for _ in check.checks]
         for part, sub in zip(parts, check.checks):
             _emit(w, sub, part, indent)
         listed = "[" + ", ".join(parts) + "]"
-        w.emit(indent, f"if {' or '.join(f'{x}[0] is PASS' for x in parts)}:")
-        w.emit(indent + 1, f"{target} = (PASS, None, (), {listed})")
+        w.emit(indent, f"if {' or '.join(f'{x}[0] is {decisive}' for x in parts)}:")
+        w.emit(indent + 1, f"{target} = ({decisive}, None, (), {listed})")
         w.emit(indent, f"elif {' or '.join(f'{x}[0] is UNKNOWN' for x in parts)}:")
         w.emit(indent + 1, f"{target} = (UNKNOWN, None, _missing_of({listed}), {listed})")
         w.emit(indent, "else:")
-        w.emit(indent + 1, f"{target} = (FAIL, None, (), {listed})")
+        w.emit(indent + 1, f"{target} = ({otherwise}, None, (), {listed})")
     else:
         raise TypeError(f"unknown check {check!r}")
 
@@ -305,7 +307,7 @@ def _outcome(check, raw: tuple, p: Profile) -> Outcome:
             out.inputs = {f: p.facts[f] for f in spec.derive["per_10k"]}
         elif isinstance(p.facts.get(check.fact), dict) and p.years.get(check.fact):
             out.inputs = dict(p.years[check.fact])  # annual rates averaged geometrically
-    if isinstance(check, AnyOfCheck):
+    if isinstance(check, (AnyOfCheck, AllOfCheck)):
         out.parts = [_outcome(c, r, p) for c, r in zip(check.checks, parts)]
     if status == UNKNOWN and hasattr(check, "fact"):
         out.window = p.window_issue(check.fact)

@@ -115,17 +115,25 @@ class AnyOfCheck(_Model):
     checks: list["Check"]
 
 
+class AllOfCheck(_Model):
+    """Every part must pass: one requirement that another fact can contradict (符合国家产业政策
+    is false for a 禁止、限制和淘汰类 industry)."""
+    kind: Literal["all_of"]
+    checks: list["Check"]
+
+
 Check = Annotated[
     Union[ThresholdCheck, EveryYearCheck, SumCheck, DeclaredCheck, PreferredCheck,
-          RankCheck, LevelCheck, FallingCheck, AnyOfCheck],
+          RankCheck, LevelCheck, FallingCheck, AnyOfCheck, AllOfCheck],
     Field(discriminator="kind"),
 ]
 AnyOfCheck.model_rebuild()
+AllOfCheck.model_rebuild()
 
 
 def check_facts(check) -> list[str]:
     """The fact ids a check reads, in order."""
-    if isinstance(check, AnyOfCheck):
+    if isinstance(check, (AnyOfCheck, AllOfCheck)):
         return [f for sub in check.checks for f in check_facts(sub)]
     if isinstance(check, SumCheck):
         return list(check.facts)
@@ -140,6 +148,7 @@ class Criterion(_Model):
     applies_if: Optional[str] = None
     exclusion: bool = False  # a 不存在下列情形 item: the text names what must NOT be the case
     reading: Optional[Text] = None
+    source: Optional[str] = None  # the shipped text quoted, when not the measure's own (the Jiangsu form)
 
     @cached_property
     def facts(self) -> list[str]:
@@ -195,6 +204,9 @@ class Deadlines(_Model):
     validity: Validity
     missed: Missed
     revocation: Quote
+    # Standing duties of a certified cluster with no date: revocation items quoted in the
+    # measure's own words (发现虚假申报…, 重大变动未及时更新报备).
+    duties: list[Quote] = []
 
 
 class Ruleset(_Model):
@@ -223,8 +235,8 @@ class Ruleset(_Model):
         """Every fact this measure reads (in criterion order)."""
         return list(dict.fromkeys(f for c in self.criteria for f in c.facts))
 
-    def source_text(self) -> str:
-        return (SOURCE_DIR / self.source).read_text(encoding="utf-8")
+    def source_text(self, source: str | None = None) -> str:
+        return (SOURCE_DIR / (source or self.source)).read_text(encoding="utf-8")
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -249,7 +261,7 @@ def _validate_against_catalogue(ruleset: Ruleset, cat: Catalogue) -> None:
             raise ValueError(f"{where}: unknown level")
         if isinstance(check, RankCheck) and check.rank not in ranks:
             raise ValueError(f"{where}: unknown rank")
-        if isinstance(check, AnyOfCheck):
+        if isinstance(check, (AnyOfCheck, AllOfCheck)):
             for sub in check.checks:
                 walk(sub, where)
 

@@ -86,10 +86,10 @@ def explain(result: CriterionResult, lang: str) -> str:
 
 def explain_outcome(o: Outcome, lang: str) -> str:
     kind = o.check.kind
-    if kind == "any_of":
+    if kind in ("any_of", "all_of"):
         items = [t(lang, "explain.any_of_item", n=i + 1, text=explain_outcome(part, lang))
                  for i, part in enumerate(o.parts)]
-        return _space(lang).join([t(lang, "explain.any_of"), *items])
+        return _space(lang).join([t(lang, f"explain.{kind}"), *items])
     if kind == "sum":
         return _sum(o, lang)
     if o.status == UNKNOWN:

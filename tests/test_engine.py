@@ -181,9 +181,10 @@ def test_energy_and_water_apply_only_when_flagged(jurisdiction):
     ev = evaluate_with(jurisdiction, drop=("high_energy_industry", "energy_efficiency_ok"))
     assert ev.by_id("energy-efficiency").status == "unknown"
     assert ev.by_id("energy-efficiency").missing == ("high_energy_industry",)
-    ev = evaluate_with(jurisdiction, high_water_industry=False, water_efficiency_ok=False)
+    water = "water_efficiency_general_ok" if jurisdiction == "shaanxi" else "water_efficiency_ok"
+    ev = evaluate_with(jurisdiction, high_water_industry=False, **{water: False})
     assert ev.by_id("water-efficiency").status == "not_applicable"
-    ev = evaluate_with(jurisdiction, high_water_industry=True, water_efficiency_ok=False)
+    ev = evaluate_with(jurisdiction, high_water_industry=True, **{water: False})
     assert ev.by_id("water-efficiency").status == "fail"
 
 
@@ -195,19 +196,93 @@ LEVELS = ["none", "general", "larger", "major", "extraordinary"]
     ("national", ["pass", "pass", "fail", "fail", "fail"], ["pass", "pass", "pass", "fail", "fail"]),
     ("guangdong", ["pass", "pass", "fail", "fail", "fail"], ["pass", "pass", "pass", "fail", "fail"]),
     ("shaanxi", ["pass", "pass", "fail", "fail", "fail"], ["pass", "pass", "pass", "fail", "fail"]),
-    # 第七条（二）（三）: 重大及以上 excluded; a 较大 accident warns (第十四条（五）)
-    ("jiangsu", ["pass", "pass", "warning", "fail", "fail"], ["pass", "pass", "pass", "fail", "fail"]),
+    # 第七条（二）（三）: 重大及以上 excluded; the 承诺函 (accident-pledge) fails a 较大 one
+    ("jiangsu", ["pass", "pass", "pass", "fail", "fail"], ["pass", "pass", "pass", "fail", "fail"]),
 ])
 def test_incident_levels(jurisdiction, accident, cyber):
     assert [status_of(jurisdiction, "accident", accident_level=level) for level in LEVELS] == accident
     assert [status_of(jurisdiction, "cyber-incident", cyber_incident_level=level) for level in LEVELS] == cyber
 
 
-def test_jiangsu_larger_accident_warning_quotes_revocation_clause():
-    result = evaluate_with("jiangsu", accident_level="larger").by_id("accident")
-    assert result.outcome.check.warn_citation == "第十四条（五）"
-    assert "较大及以上" in result.outcome.check.warn_text
-    assert evaluate_with("jiangsu", accident_level="larger").verdict == "eligible"
+def test_jiangsu_larger_accident_fails_on_the_pledge_of_the_application_form():
+    """第七条（二） names only 重大及以上, but the form's 承诺函 promises 未发生较大及以上…事故."""
+    ev = evaluate_with("jiangsu", accident_level="larger")
+    assert ev.by_id("accident").status == "pass"
+    pledge = ev.by_id("accident-pledge")
+    assert pledge.status == "fail" and ev.verdict == "not_eligible"
+    assert pledge.criterion.citation == "申报表 承诺函"
+    assert "集群及集群内企业近三年未发生较大及以上安全、质量和环境污染等事故" in pledge.criterion.article_text
+    text = explain(pledge, "zh")
+    assert "第七条（二）只排除重大及以上" in text and "第十四条（五）" in text
+    assert "major or worse" in explain(pledge, "en")
+    assert [status_of("jiangsu", "accident-pledge", accident_level=x) for x in LEVELS] == [
+        "pass", "pass", "fail", "fail", "fail"]
+
+
+@pytest.mark.parametrize("jurisdiction", ["national", "guangdong", "shaanxi"])
+def test_a_prohibited_industry_cannot_comply_with_industrial_policy(jurisdiction):
+    result = evaluate_with(jurisdiction, prohibited_industry=True, policy_compliant=True).by_id("policy-compliant")
+    assert result.status == "fail"
+    assert "禁止、限制和淘汰类" in explain(result, "zh")
+    assert status_of(jurisdiction, "policy-compliant", prohibited_industry=False, policy_compliant=True) == "pass"
+    assert status_of(jurisdiction, "policy-compliant", drop=("prohibited_industry",)) == "unknown"
+
+
+def test_organising_work_on_key_technologies_passes_only_jiangsu():
+    """Jiangsu 第六条（五） asks for 组织…攻关; the others require 突破了一批…关键核心技术."""
+    changes = dict(key_tech_tackling=True, key_tech_breakthrough=False)
+    assert status_of("jiangsu", "key-tech", **changes) == "pass"
+    for j in ("national", "guangdong", "shaanxi"):
+        assert status_of(j, "key-tech", **changes) == "fail"
+    assert status_of("jiangsu", "key-tech", key_tech_tackling=False, key_tech_breakthrough=True) == "fail"
+
+
+def test_jiangsu_counts_provincial_champions():
+    """Jiangsu 第六条（三） writes 制造业单项冠军 without 国家级: provincial ones count."""
+    changes = dict(champion_count=0, provincial_champion_count=2, little_giant_count=1, srdi_sme_count=0,
+                   hitech_count=0, innovative_sme_count=0, chain_leader_count=0)
+    result = evaluate_with("jiangsu", **changes).by_id("quality-enterprises")
+    assert result.status == "pass"
+    assert "国家级和省级单项冠军均计入" in explain(result, "zh")
+    assert status_of("jiangsu", "quality-enterprises", **dict(changes, provincial_champion_count=1)) == "fail"
+    # Guangdong and Shaanxi write 国家级: a provincial champion is not one of the 1 required
+    for j in ("guangdong", "shaanxi"):
+        assert status_of(j, "quality-enterprises", **dict(changes, little_giant_count=0)) == "fail"
+
+
+def test_jiangsu_digital_transformation_work_is_a_criterion():
+    result = evaluate_with("jiangsu", digital_transformation_work=False).by_id("digital-transformation")
+    assert result.status == "fail" and result.criterion.citation == "第六条（六）"
+    assert result.criterion.article_text == "集群有序开展中小企业智能化改造数字化转型相关工作"
+
+
+def test_shaanxi_water_efficiency_is_against_the_general_value():
+    """陕第十二条（七） 优于行业通用值 is its own fact; the others read 高于行业基准值."""
+    changes = dict(high_water_industry=True, water_efficiency_ok=False, water_efficiency_general_ok=True)
+    assert status_of("shaanxi", "water-efficiency", **changes) == "pass"
+    assert status_of("national", "water-efficiency", **changes) == "fail"
+
+
+def test_a_yes_no_criterion_quotes_only_what_its_question_asks():
+    """Jiangsu's 较大贡献 and each measure's energy mix are their own criteria; a 否 names them."""
+    assert status_of("jiangsu", "local-contribution", local_contribution=False) == "fail"
+    assert status_of("national", "pillar-industry", local_contribution=False) == "pass"
+    assert status_of("shaanxi", "energy-mix", energy_mix_low_carbon=False) == "fail"
+    assert status_of("shaanxi", "energy-mix", energy_mix_sound=False) == "pass"
+    assert status_of("national", "energy-mix", energy_mix_sound=False) == "fail"
+    cat = catalogue()
+    requirements = ("关键环节配套能力较强", "工业软件应用率稳步提升", "“用云上平台”成效显著", "数字化新模式新业态",
+                    "不漏户")
+    checked = 0
+    for j in JURISDICTIONS:
+        for c in load_rulesets()[j].criteria:
+            if c.id in ("chain-collaboration", "digital-infrastructure", "policy-outreach"):
+                failing = explain(evaluate_with(j, **{c.check.fact: False}).by_id(c.id), "zh")
+                for words in requirements:
+                    if words in c.article_text:  # the 否 names every requirement the quotation holds
+                        assert words in cat[c.check.fact].zh and words in failing, (j, c.id, words)
+                        checked += 1
+    assert checked >= 10
 
 
 @pytest.mark.parametrize("jurisdiction", JURISDICTIONS)
