@@ -27,9 +27,9 @@ import re
 import unicodedata
 
 from engine import load_rulesets
-from engine.deadlines import Deadline
+from engine.deadlines import CertificationDateError, Deadline, check_certified_on, duties
 from locales import fmt_date, render, t
-from locales.deadlines import consequence, describe, summary
+from locales.deadlines import consequence, describe, duties_block, refusal, summary
 from storage import tracking as store
 from storage.tracking import HORIZON_DAYS, MAX_LEAD_DAYS, Reminder, TrackedCluster
 
@@ -139,10 +139,13 @@ def cluster_block(turn, tracked: TrackedCluster) -> str:
     deadlines = store.deadlines_of(tracked, turn.today, until)
     items = [{"date": fmt_date(d.date, turn.lang), "days": days_phrase(turn.lang, d.date, turn.today),
               "summary": summary(d, turn.lang), "citation": d.citation} for d in deadlines[:LISTED_PER_CLUSTER]]
+    rulesets = load_rulesets()
+    standing = duties(rulesets[j] for j in tracked.jurisdictions if j in rulesets)
     return render(turn.lang, "tracked.j2", number=tracked.number, name=tracked.name,
                   measures=measures_text(turn.lang, tracked.jurisdictions),
                   certified=fmt_date(tracked.certified_on, turn.lang), settings=settings_text(turn.lang, tracked),
-                  items=items, more=len(deadlines) - len(items), horizon=HORIZON_DAYS)
+                  items=items, more=len(deadlines) - len(items), horizon=HORIZON_DAYS,
+                  duties=duties_block(standing, turn.lang))
 
 
 # --- the guided /track ------------------------------------------------------------------------
@@ -166,7 +169,19 @@ def cmd_track(turn, arg: str) -> list[Reply]:
 
 def next_step(turn, data: dict) -> list[Reply]:
     """Ask for the first thing still missing, or track the cluster when nothing is."""
+    refused = []
+    if "date" in data and "measures" in data:
+        rulesets = load_rulesets()
+        try:  # a date before a chosen measure took effect cannot be its certification
+            check_certified_on([rulesets[j] for j in data["measures"] if j in rulesets],
+                               dt.date.fromisoformat(data["date"]), turn.today)
+        except CertificationDateError as error:
+            refused = [Reply(refusal(error, turn.lang) + turn.t("tracking.unchanged"), kind="error")]
+            del data["date"]
     missing = [step for step in STEPS if step not in data]
+    if refused:
+        store.save_draft(turn.s, turn.user, missing[0], data)
+        return refused + [ask(turn, missing[0], data)]
     if not missing:
         return finish(turn, data)
     store.save_draft(turn.s, turn.user, missing[0], data)
@@ -232,9 +247,10 @@ def check_date(turn, text: str) -> str:
         day = parse_date(text)
     except ValueError:
         raise Refused(Reply(turn.t("tracking.bad_date", text=text.strip()), kind="error")) from None
-    if day > turn.today:
-        raise Refused(Reply(turn.t("tracking.future_date", date=fmt_date(day, turn.lang),
-                                   today=fmt_date(turn.today, turn.lang)), kind="error"))
+    try:
+        check_certified_on([], day, turn.today)  # the measures' first days are checked once chosen
+    except CertificationDateError as error:
+        raise Refused(Reply(refusal(error, turn.lang) + turn.t("tracking.unchanged"), kind="error")) from None
     return day.isoformat()
 
 

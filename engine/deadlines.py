@@ -146,6 +146,41 @@ def calendars(rulesets: Iterable[Ruleset], certified_on: dt.date, start: dt.date
     return sorted((d for r in rulesets for d in calendar(r, certified_on, start, until)), key=_order)
 
 
+@dataclass(frozen=True)
+class Duty:
+    """A standing duty of a certified cluster, with no date: breaking it is a revocation item
+    (发现虚假申报…, 重大变动未及时更新报备), quoted in the measure's own words."""
+    jurisdiction: str
+    ruleset: str
+    measure: Text
+    citation: str
+    article_text: str
+    revocation: Quote
+
+
+def duties(rulesets: Iterable[Ruleset]) -> list[Duty]:
+    return [Duty(r.jurisdiction, r.id, r.short, q.citation, q.article_text, r.deadlines.revocation)
+            for r in rulesets for q in r.deadlines.duties]
+
+
+class CertificationDateError(ValueError):
+    """A certification date that cannot be: before the measure took effect, or in the future."""
+
+    def __init__(self, kind: str, ruleset: Ruleset | None, day: dt.date, limit: dt.date):
+        super().__init__(f"{kind}: {day} ({limit})")
+        self.kind, self.ruleset, self.day, self.limit = kind, ruleset, day, limit
+
+
+def check_certified_on(rulesets: Iterable[Ruleset], day: dt.date, today: dt.date) -> None:
+    """Raises CertificationDateError for a date after today, or before a chosen measure took
+    effect (江苏 自2023年5月1日起实施: no Jiangsu certification is dated before it)."""
+    if day > today:
+        raise CertificationDateError("future", None, day, today)
+    for r in rulesets:
+        if day < r.term.from_:
+            raise CertificationDateError("before_in_force", r, day, r.term.from_)
+
+
 def first_validity_end(rulesets: Iterable[Ruleset], certified_on: dt.date) -> dt.date:
     """The last valid day of the first validity period, the latest among the measures."""
     return max(next(validity_periods(r, certified_on), Period(1, certified_on, dt.date.max)).last_day

@@ -4,7 +4,9 @@ the ruleset; only the sentences around them are here and in deadlines.yaml."""
 
 from __future__ import annotations
 
-from engine.deadlines import ANNUAL_REPORT, MEASURE_TERM_END, RE_REVIEW, VALIDITY_END, Deadline
+from engine.deadlines import (
+    ANNUAL_REPORT, MEASURE_TERM_END, RE_REVIEW, VALIDITY_END, CertificationDateError, Deadline, Duty,
+)
 
 from . import fmt_date, t
 
@@ -43,3 +45,25 @@ def consequence(d: Deadline, lang: str) -> str | None:
     return t(lang, "deadlines.consequence", revocation_citation=d.revocation.citation,
              revocation_text=d.revocation.article_text, missed_citation=d.missed.citation,
              missed_text=d.missed.article_text)
+
+
+def duty_text(d: Duty, lang: str) -> str:
+    """A standing duty, quoted with the revocation article it falls under."""
+    return t(lang, "deadlines.duties.item", measure=d.measure.get(lang), citation=d.citation, text=d.article_text,
+             revocation_citation=d.revocation.citation, revocation_text=d.revocation.article_text)
+
+
+def duties_block(duties: list[Duty], lang: str) -> str:
+    if not duties:
+        return ""
+    return "\n".join([t(lang, "deadlines.duties.heading")] + [duty_text(d, lang) for d in duties])
+
+
+def refusal(error: CertificationDateError, lang: str) -> str:
+    """Why a certification date cannot be, in the user's language."""
+    r = error.ruleset
+    fields = dict(date=fmt_date(error.day, lang), today=fmt_date(error.limit, lang))
+    if r is not None:
+        fields.update(measure=r.short.get(lang), document=r.document, start=fmt_date(r.term.from_, lang),
+                      citation=r.term.citation, text=r.term.article_text)
+    return t(lang, f"deadlines.refused.{error.kind}", **fields)

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 
 import icalendar
 import pytest
 
 from bot.cli import main
+from bot.clock import ManualClock
+from dialogs.conversation import Conversation
 from bot.commands.deadlines import describe, ics_description, ics_escape, ics_fold
 from engine import load_rulesets
 from engine.deadlines import calendar, calendars, validity_periods
+from storage.db import make_engine
 
 D = date.fromisoformat
 R = load_rulesets()
@@ -235,6 +238,62 @@ def test_descriptions_say_what_to_whom_which_year_and_the_consequence():
     assert "2027年5月31日" in re_review and "申请复核" in re_review and "第十七条（一）" in re_review
 
 
+def test_the_re_review_date_is_advice():
+    """The texts say 有效期满后…组织开展复核: no date to apply is set, so the date is advice."""
+    cal = calendar(R["jiangsu"], D("2024-06-01"), D("2024-06-01"), D("2027-05-31"))
+    (re_review,) = [d for d in cal if d.kind == "re_review"]
+    zh, en = describe(re_review, "zh"), describe(re_review, "en")
+    assert "有效期满后" in zh and "此日期是建议" in zh and "第十四条（一）" in zh
+    assert "This date is advice" in en and "有效期满后" in en
+
+
+# The revocation items of a standing duty, read off each text: （二） and （四） of 国第十七条,
+# 苏第十四条, 粤第十七条, 陕第十九条; Guangdong's （二） has no 违法违规.
+DUTIES = {
+    "national": [("第十七条（二）", "发现虚假申报或存在违法违规行为的"), ("第十七条（四）", "重大变动未及时更新报备的")],
+    "jiangsu": [("第十四条（二）", "发现虚假申报或存在违法违规行为的"), ("第十四条（四）", "重大变动未及时更新报备的")],
+    "guangdong": [("第十七条（二）", "发现虚假申报的"), ("第十七条（四）", "重大变动未及时更新报备的")],
+    "shaanxi": [("第十九条（二）", "发现虚假申报或存在违法违规行为的"), ("第十九条（四）", "重大变动未及时更新报备的")],
+}
+
+
+@pytest.mark.parametrize("jurisdiction", list(DUTIES))
+def test_standing_duties_quote_each_measure(jurisdiction):
+    duties = R[jurisdiction].deadlines.duties
+    assert [(d.citation, d.article_text[-len(end):]) for d, (_, end) in zip(duties, DUTIES[jurisdiction])] == \
+        DUTIES[jurisdiction]
+    assert duties[1].article_text == "集群发生主导产业、空间范围、运营管理机构变更等重大变动未及时更新报备的"
+    if jurisdiction == "guangdong":
+        assert duties[0].article_text == "发现虚假申报的"  # not 或存在违法违规行为
+
+
+def test_deadlines_lists_the_standing_duties(capsys):
+    code, out, _ = run(capsys, "-j", "guangdong", "--certified-on", "2024-06-01", "--until", "2025-12-31")
+    assert code == 0
+    assert "常设义务" in out and "第十七条（四）：“集群发生主导产业、空间范围、运营管理机构变更等重大变动未及时更新报备的”" in out
+    assert "第十七条（二）：“发现虚假申报的”" in out
+    code, out, _ = run(capsys, "-j", "guangdong", "--certified-on", "2024-06-01", "-f", "json", "--lang", "en")
+    duty = [i for i in json.loads(out) if i["kind"] == "standing_duty"][1]
+    assert duty["citation"] == "第十七条（四）" and duty["revocation"]["citation"] == "第十七条"
+    assert duty["description"].startswith("· [Guangdong] 第十七条（四）")
+
+
+@pytest.mark.parametrize("jurisdiction, day, lang, words", [
+    ("jiangsu", "2023-04-30", "zh", "早于江苏办法（苏工信规〔2023〕3号）的施行日2023年5月1日"),   # 自2023年5月1日起实施
+    ("jiangsu", "2023-04-30", "en", "before the Jiangsu measure"),
+    ("national", "2022-09-12", "zh", "施行日2022年9月13日"),
+    ("national,jiangsu", "2023-01-01", "zh", "江苏办法"),
+    ("national", "2099-01-01", "zh", "晚于今天"),
+    ("national", "2099-01-01", "en", "after today"),
+])
+def test_impossible_certification_dates_are_refused(capsys, jurisdiction, day, lang, words):
+    code, out, err = run(capsys, "-j", jurisdiction, "--certified-on", day, "--lang", lang)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "--certified-on" in err and words in err
+    # the first day in force is accepted
+    assert run(capsys, "-j", "jiangsu", "--certified-on", "2023-05-01")[0] == 0
+
+
 # --- the command ------------------------------------------------------------------------
 
 def run(capsys, *argv):
@@ -248,7 +307,8 @@ def test_json_shape(capsys):
     assert code == 0
     items = json.loads(out)
     assert [i["date"] for i in items] == ["2025-04-30", "2026-04-30", "2027-04-30", "2027-05-31",
-                                          "2027-05-31", "2028-04-30"]  # default window
+                                          "2027-05-31", "2028-04-30", None, None]  # default window, duties
+    assert [i["kind"] for i in items[-2:]] == ["standing_duty", "standing_duty"]
     for item in items:
         assert list(item)[:6] == ["date", "kind", "jurisdiction", "citation", "article_text", "description"]
         assert item["jurisdiction"] == "national" and item["ruleset"] == "national-2022"
@@ -261,7 +321,7 @@ def test_json_english_keeps_article_text_verbatim(capsys):
     code, out, _ = run(capsys, "-j", "jiangsu", "--certified-on", "2024-06-01", "--until", "2025-12-31",
                        "-f", "json", "--lang", "en")
     items = json.loads(out)
-    assert [i["date"] for i in items] == ["2025-03-31", "2025-04-10"]
+    assert [i["date"] for i in items] == ["2025-03-31", "2025-04-10", None, None]
     assert items[0]["article_text"] == R["jiangsu"].deadlines.annual_reports[0].article_text
     assert "the local SME authority" in items[0]["description"]
 
@@ -271,13 +331,13 @@ def test_table(capsys):
                        "--from", "2025-01-01", "--until", "2025-12-31")
     assert code == 0
     lines = out.rstrip("\n").split("\n")
-    assert len(lines) == 2 + 3
+    assert len(lines) == 2 + 3 + 2 + 4  # the table, a blank line, the duties of both measures
     assert lines[0].split() == ["日期", "类型", "办法", "条款", "说明"]
     assert lines[2].startswith("2025-03-31") and "江苏" in lines[2] and "第十二条" in lines[2]
     assert lines[4].startswith("2025-04-30") and "国家（工信部）" in lines[4]
     # CJK alignment: the citation column starts at the same terminal column on every line.
     from dialogs.reports import text_width
-    columns = {text_width(line[:line.index("第十")]) for line in lines[2:]}
+    columns = {text_width(line[:line.index("第十")]) for line in lines[2:5]}
     assert len(columns) == 1
 
 
@@ -350,3 +410,35 @@ def test_ics_text_helpers():
     assert all(len(line.encode()) <= 75 for line in lines)
     assert all(line.startswith(" ") for line in lines[1:])
     assert "".join([lines[0]] + [line[1:] for line in lines[1:]]) == "DESCRIPTION:" + "集群有效期为三年。" * 10
+
+
+# --- the chat: /track refuses an impossible date, /deadlines shows the duties ------------
+
+def _chat(tmp_path):
+    """A conversation on a real SQLite file on 2025-03-01 10:00 (Asia/Shanghai)."""
+    conversation = Conversation(make_engine(f"sqlite:///{tmp_path / 'chat.db'}"), ManualClock(datetime(2025, 3, 1, 10, 0)))
+
+    def say(text: str, user: str = "alice") -> str:
+        return "\n".join(r.text for r in conversation.handle(user, text=text))
+    return say
+
+
+def test_chat_refuses_a_certification_before_the_measure_took_effect(tmp_path):
+    say = _chat(tmp_path)
+    text = say("/track 甲集群 江苏 2023-04-30")
+    assert "早于江苏办法（苏工信规〔2023〕3号）的施行日2023年5月1日" in text and "未作任何更改" in text
+    assert "认定日期是哪天" in text  # asked again, name and measure kept
+    text = say("2023-05-01")
+    assert "已开始跟踪 #1「甲集群」" in text
+    say("/lang en", user="bob")
+    text = say("/track B national 2022-09-01", user="bob")
+    assert "before the National (MIIT) measure" in text and "Nothing was changed" in text
+
+
+def test_chat_deadlines_show_the_standing_duties(tmp_path):
+    say = _chat(tmp_path)
+    say("/track 甲集群 广东 2024-06-01")
+    text = say("/deadlines")
+    assert "常设义务" in text
+    assert "【广东】第十七条（四）：“集群发生主导产业、空间范围、运营管理机构变更等重大变动未及时更新报备的”" in text
+    assert "【广东】第十七条（二）：“发现虚假申报的”" in text

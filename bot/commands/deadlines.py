@@ -10,10 +10,12 @@ import sys
 
 from bot.clock import Clock
 from dialogs.reports import pad, text_width
-from engine.deadlines import Deadline, calendars, first_validity_end
+from engine.deadlines import (
+    CertificationDateError, Deadline, Duty, calendars, check_certified_on, duties, first_validity_end,
+)
 from engine.rules import add_years
 from locales import fmt_date, t
-from locales.deadlines import consequence, describe, summary
+from locales.deadlines import consequence, describe, duties_block, duty_text, refusal, summary
 
 from .common import date_arg, jurisdictions_arg, lang_arg
 
@@ -66,13 +68,21 @@ def run(args, stdout=None, stderr=None) -> int:
         print(f"clusterbot deadlines: error: argument --until: {until} is before --from {start}; "
               "expected a date on or after it", file=err)
         return 2
+    clock = Clock()
+    try:
+        check_certified_on(rulesets, certified_on, clock.today())
+    except CertificationDateError as error:
+        print(f"clusterbot deadlines: error: argument --certified-on: {refusal(error, lang)}", file=err)
+        return 2
     deadlines = calendars(rulesets, certified_on, start, until)
+    standing = duties(rulesets)
     if args.format == "json":
-        out.write(json.dumps([deadline_json(d, lang) for d in deadlines], ensure_ascii=False, indent=2) + "\n")
+        items = [deadline_json(d, lang) for d in deadlines] + [duty_json(d, lang) for d in standing]
+        out.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
     elif args.format == "ics":
-        out.write(to_ics(deadlines, lang, certified_on, Clock().now()))
+        out.write(to_ics(deadlines, lang, certified_on, clock.now()))
     else:
-        out.write(table(deadlines, lang) + "\n")
+        out.write(table(deadlines, lang) + "\n\n" + duties_block(standing, lang) + "\n")
     return 0
 
 
@@ -102,6 +112,13 @@ def deadline_json(d: Deadline, lang: str) -> dict:
         "validity_period": d.period.cycle if d.period else None,
         "after_term_end": d.after_term_end,
     }
+
+
+def duty_json(d: Duty, lang: str) -> dict:
+    """A standing duty among the deadlines: no date (null), kind standing_duty."""
+    return {"date": None, "kind": "standing_duty", "jurisdiction": d.jurisdiction, "citation": d.citation,
+            "article_text": d.article_text, "description": duty_text(d, lang), "ruleset": d.ruleset,
+            "revocation": {"citation": d.revocation.citation, "article_text": d.revocation.article_text}}
 
 
 # --- table --------------------------------------------------------------------------------
