@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 from engine import WORDS, catalogue, load_rulesets
+from engine.deadlines import duties
 from engine.rules import Criterion, Ruleset, check_facts
 from locales import t
+from locales.deadlines import duties_block
 from locales.explain import label
 
 from .reports import pad, text_width
@@ -162,8 +164,63 @@ def search_criteria(query: str, lang: str) -> tuple[list[Ruleset], list[str]]:
     return chosen, found[:6]
 
 
+# Words that make a question one about the duties of a certified cluster, by topic.
+DEADLINE_TOPICS = {
+    "annual_report": ("年度报告", "年报", "年度报送", "报送", "信息表", "annual report", "report"),
+    "re_review": ("复核", "有效期", "到期", "re-review", "review", "validity", "expire"),
+    "duties": ("义务", "撤销", "重大变动", "报备", "虚假", "duty", "duties", "revoke", "revocation", "change"),
+}
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+def question_language(query: str, lang: str) -> str:
+    """The language the question is written in: Chinese with any CJK, English with Latin
+    words only; otherwise the user's."""
+    if re.search(r"[\u4e00-\u9fff]", query):
+        return "zh"
+    return "en" if re.search(r"[A-Za-z]{2,}", query) else lang
+
+
+def deadline_answer(query: str, lang: str) -> str | None:
+    """A question on annual reports, the re-review or the standing duties, answered from each
+    named measure's articles (all four when none is named); None when it asks none of these."""
+    lowered = query.lower()
+    asked = [topic for topic, words in DEADLINE_TOPICS.items() if any(w in lowered for w in words)]
+    if not asked:
+        return None
+    rulesets = load_rulesets()
+    named = [j for j, words in JURISDICTION_WORDS.items() if any(w in lowered for w in words if len(w) > 1)]
+    chosen = [rulesets[j] for j in named] or list(rulesets.values())
+    lines: list[str] = []
+    if "annual_report" in asked:
+        lines.append(t(lang, "deadlines.ask.annual_report_heading"))
+        for r in chosen:
+            missed = r.deadlines.missed.annual_report
+            for report in r.deadlines.annual_reports:
+                consequence = (t(lang, "deadlines.ask.annual_report_consequence", citation=missed.citation,
+                                 text=missed.article_text) if report.revocable else "")
+                lines.append(t(lang, "deadlines.ask.annual_report", measure=r.short.get(lang), month=report.month,
+                               month_name=_MONTHS[report.month - 1], day=report.day, to=report.to.get(lang),
+                               citation=report.citation, text=report.article_text, consequence=consequence))
+    if "re_review" in asked:
+        lines.append(t(lang, "deadlines.ask.re_review_heading"))
+        for r in chosen:
+            v, missed = r.deadlines.validity, r.deadlines.missed.re_review
+            lines.append(t(lang, "deadlines.ask.re_review", measure=r.short.get(lang), citation=v.citation,
+                           text=v.article_text, missed_citation=missed.citation, missed_text=missed.article_text))
+    if "duties" in asked:
+        lines.append(duties_block(duties(chosen), lang))
+    return "\n".join(lines + [t(lang, "deadlines.ask.dates")])
+
+
 def answer_question(query: str, lang: str) -> str:
-    """A quick question answered with the matching criteria of the measures side by side."""
+    """A quick question answered in its own language: deadlines and duties from the measures'
+    articles, otherwise the matching criteria of the measures side by side."""
+    lang = question_language(query, lang)
+    about_deadlines = deadline_answer(query, lang)
+    if about_deadlines is not None:
+        return about_deadlines
     rulesets, found = search_criteria(query, lang)
     if not found:
         return t(lang, "compare.no_match", query=query.strip())

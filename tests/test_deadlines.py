@@ -442,3 +442,31 @@ def test_chat_deadlines_show_the_standing_duties(tmp_path):
     assert "常设义务" in text
     assert "【广东】第十七条（四）：“集群发生主导产业、空间范围、运营管理机构变更等重大变动未及时更新报备的”" in text
     assert "【广东】第十七条（二）：“发现虚假申报的”" in text
+
+
+# --- clusterbot ask on deadlines and duties ----------------------------------------------
+
+@pytest.mark.parametrize("question, words", [
+    ("复核什么时候", ["有效期与复核", "第十五条：“集群有效期为三年。有效期满后", "第十四条（一）", "条文未规定申请复核的日期"]),
+    ("年度报告什么时候交", ["每年4月30日前报送至工业和信息化部", "江苏】每年3月31日前", "每年4月10日前", "第十七条（三）"]),
+    ("when is the annual report due", ["by April 30 each year, to the Ministry", "by April 10 each year",
+                                       "ground for revocation under 第十七条（三）"]),
+    ("广东 重大变动要报备吗", ["【广东】第十七条（四）：“集群发生主导产业", "【广东】第十七条（二）：“发现虚假申报的”"]),
+])
+def test_ask_answers_deadline_and_duty_questions_in_their_language(capsys, question, words):
+    assert main(["ask", *question.split()]) == 0
+    out = capsys.readouterr().out
+    for w in words:
+        assert w in out, (w, out)
+    if question.isascii():
+        assert out.startswith("Annual reports") and "年度报送（" not in out  # English around the verbatim quotations
+    if "广东" in question:
+        assert "江苏" not in out
+
+
+def test_ask_still_answers_criteria_and_in_the_question_language(capsys):
+    assert main(["ask", "valid", "invention", "patents", "per", "10,000"]) == 0
+    out = capsys.readouterr().out
+    assert "Invention patents per 10,000 employees" in out and "Validity" not in out
+    assert main(["ask", "--lang", "en", "研发经费增长要求多少"]) == 0
+    assert "研发经费年均增长" in capsys.readouterr().out
