@@ -403,6 +403,13 @@ class Turn:
 
     def accept(self, fact: str, value: Any) -> list[Reply]:
         """Save an answer, say what it changed, and move on."""
+        contradicted = catalogue().contradiction(fact, value, self.answers)
+        if contradicted:  # e.g. 符合国家产业政策 for an industry already answered as prohibited
+            others = self.t("list_sep").join(self.t("dialog.contradiction_item", label=label(f, self.lang),
+                                                    value=value_text(f, v, self.lang)) for f, v in contradicted.items())
+            return [Reply(self.t("dialog.contradiction", label=label(fact, self.lang),
+                                 value=value_text(fact, value, self.lang), others=others), kind="error"),
+                    self.question(fact)]
         pending = self.keep_pending()
         before = self.evaluations()
         self.save(fact, value, source="edit" if "edit_before" in pending else "dialog")

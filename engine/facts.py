@@ -55,6 +55,7 @@ class Catalogue:
     levels: list[dict]
     ranks: list[dict]
     units: dict[str, dict]
+    contradictions: list[dict] = field(default_factory=list)
     level_order: dict[str, int] = field(default_factory=dict)
     rank_order: dict[str, int] = field(default_factory=dict)
 
@@ -65,6 +66,15 @@ class Catalogue:
         """The fact id most like a mistyped one, for 'did you mean'."""
         found = difflib.get_close_matches(unknown_id, list(self.facts) + list(META_KEYS), n=1, cutoff=0.5)
         return found[0] if found else None
+
+    def contradiction(self, fact_id: str, value: Any, answers: dict[str, Any]) -> dict | None:
+        """The other answers that `fact_id = value` contradicts (facts.yaml contradictions)."""
+        for combination in self.contradictions:
+            if combination.get(fact_id, object()) == value and type(value) is type(combination[fact_id]):
+                others = {f: v for f, v in combination.items() if f != fact_id}
+                if all(answers.get(f, object()) == v for f, v in others.items()):
+                    return others
+        return None
 
     def option_label(self, kind: str, value: str, lang: str) -> str:
         for item in self.levels if kind == "level" else self.ranks:
@@ -129,6 +139,7 @@ def load_catalogue(path: Path = DATA_DIR / "facts.yaml") -> Catalogue:
         levels=data["levels"],
         ranks=data["ranks"],
         units=data["units"],
+        contradictions=data.get("contradictions", []),
         level_order={item["id"]: i for i, item in enumerate(data["levels"])},
         rank_order={item["id"]: i for i, item in enumerate(data["ranks"])},
     )

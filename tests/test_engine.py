@@ -226,6 +226,11 @@ def test_a_prohibited_industry_cannot_comply_with_industrial_policy(jurisdiction
     assert "禁止、限制和淘汰类" in explain(result, "zh")
     assert status_of(jurisdiction, "policy-compliant", prohibited_industry=False, policy_compliant=True) == "pass"
     assert status_of(jurisdiction, "policy-compliant", drop=("prohibited_industry",)) == "unknown"
+    # the chat refuses the second of the two answers, whichever comes first
+    cat = catalogue()
+    assert cat.contradiction("policy_compliant", True, {"prohibited_industry": True}) == {"prohibited_industry": True}
+    assert cat.contradiction("prohibited_industry", True, {"policy_compliant": True}) == {"policy_compliant": True}
+    assert cat.contradiction("prohibited_industry", False, {"policy_compliant": True}) is None
 
 
 def test_organising_work_on_key_technologies_passes_only_jiangsu():
