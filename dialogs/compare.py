@@ -53,8 +53,7 @@ def requirement(check, lang: str) -> str:
     if kind == "rank_at_least":
         return t(lang, f"requirement.rank_at_least_{check.rank}")
     if kind == "level_below":
-        text = t(lang, "requirement.level_below", bound=cat.option_label("level", check.bound, lang))
-        return text + (t(lang, "requirement.level_warn") if check.warn_from else "")
+        return t(lang, "requirement.level_below", bound=cat.option_label("level", check.bound, lang))
     return t(lang, f"requirement.{kind}")
 
 
@@ -200,8 +199,10 @@ def deadline_answer(query: str, lang: str) -> str | None:
             for report in r.deadlines.annual_reports:
                 consequence = (t(lang, "deadlines.ask.annual_report_consequence", citation=missed.citation,
                                  text=missed.article_text) if report.revocable else "")
-                lines.append(t(lang, "deadlines.ask.annual_report", measure=r.short.get(lang), month=report.month,
-                               month_name=_MONTHS[report.month - 1], day=report.day, to=report.to.get(lang),
+                month_day = (f"{report.month}月{report.day}日" if lang == "zh"
+                             else f"{_MONTHS[report.month - 1]} {report.day}")
+                lines.append(t(lang, "deadlines.ask.annual_report", measure=r.short.get(lang), month_day=month_day,
+                               to=report.to.get(lang),
                                citation=report.citation, text=report.article_text, consequence=consequence))
     if "re_review" in asked:
         lines.append(t(lang, "deadlines.ask.re_review_heading"))

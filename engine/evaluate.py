@@ -28,11 +28,13 @@ class Profile:
     """A cluster's validated facts on an evaluation date, read once for every measure.
 
     `num` holds each compared figure rounded half-up to 2 decimals (a number, a count, a
-    rate's average, a derived figure); `years` each series' 近三年 window, rounded, with its
-    lowest and highest value. 近三年 is the three consecutive years ending with `data_year`
-    when the profile gives it, else the last complete year before the evaluation date; a
-    series missing one of them, or giving a later one, has no window (unknown) and
-    `window_issue` says why."""
+    rate's average, a derived figure); `years` each series' 近三年 window as given, with its
+    lowest and highest value rounded (rounding keeps the order, so the worst year stays the
+    worst); a trend's years are rounded, as each is compared with the one before.
+
+    近三年 is the three consecutive years ending with `data_year` when the profile gives it,
+    else the last complete year before the evaluation date; a series missing one of them, or
+    giving a later one, has no window (unknown) and `window_issue` says why."""
 
     __slots__ = ("facts", "num", "years", "low", "high", "derived", "cat", "on", "window", "later")
 
@@ -45,25 +47,32 @@ class Profile:
         self.num = num = dict(facts)
         for fact_id in cat.numbers:
             value = facts.get(fact_id)
-            if type(value) is float:
+            if type(value) is float and round(value, 2) != value:  # round2's fast path, inlined
                 num[fact_id] = round2(value)
         self.years, self.low, self.high, self.later = {}, {}, {}, {}
         self.derived = ()
         span, last_key = self.window, str(last)
-        for fact_id in cat.yearly:
+        for fact_id, kind in cat.yearly_types:
             value = facts.get(fact_id)
-            if type(value) is dict:
-                if span is None or max(value) > last_key:  # keys are validated 4-digit years
-                    self.later[fact_id] = [y for y in value if y > last_key]
-                    years = None
-                else:
-                    years = latest_three(value, span)
-                self.years[fact_id] = years
-                if years is not None:
-                    amounts = [years[0][1], years[1][1], years[2][1]]
-                    self.low[fact_id], self.high[fact_id] = min(amounts), max(amounts)
-                if fact_id in cat.rates:
-                    num[fact_id] = None if years is None else average_rate(value, span)
+            if type(value) is not dict:
+                continue
+            if span is None or max(value) > last_key:  # keys are validated 4-digit years
+                self.later[fact_id] = [y for y in value if y > last_key]
+                years = None
+            else:
+                years = latest_three(value, span)
+            self.years[fact_id] = years
+            if kind == "rate":
+                num[fact_id] = None if years is None else average_rate(value, span)
+            elif years is None:
+                continue
+            elif kind == "series":
+                amounts = (years[0][1], years[1][1], years[2][1])
+                low, high = min(amounts), max(amounts)
+                self.low[fact_id] = low if round(low, 2) == low else round2(low)
+                self.high[fact_id] = high if round(high, 2) == high else round2(high)
+            else:  # trend
+                self.years[fact_id] = [(y, round2(v)) for y, v in years]
         for spec in cat.derived:
             if spec.id not in facts:
                 patents, employees = (facts.get(f) for f in spec.derive["per_10k"])
@@ -155,11 +164,8 @@ def _emit(w: _Writer, check, target: str, indent: int) -> None:
         w.emit(indent, f"{v} = fget({check.fact!r})")
         if kind == "rank_at_least":  # at least this rank
             status = f"(PASS if {order}[{v}] >= {cat.rank_order[check.rank]} else FAIL)"
-        else:  # stays below the bound; from `warn_from` on it is a warning
-            status = f"(FAIL if {order}[{v}] >= {cat.level_order[check.bound]} else "
-            if check.warn_from:
-                status += f"WARNING if {order}[{v}] >= {cat.level_order[check.warn_from]} else "
-            status += "PASS)"
+        else:  # stays below the bound
+            status = f"(FAIL if {order}[{v}] >= {cat.level_order[check.bound]} else PASS)"
         w.emit(indent, f"{target} = {unknown} if {v} is None else ({status}, {v}, (), None)")
     elif kind == "falling":
         unknown = w.const((UNKNOWN, None, (check.fact,), None))
@@ -306,7 +312,7 @@ def _outcome(check, raw: tuple, p: Profile) -> Outcome:
             spec = p.cat.facts[check.fact]
             out.inputs = {f: p.facts[f] for f in spec.derive["per_10k"]}
         elif isinstance(p.facts.get(check.fact), dict) and p.years.get(check.fact):
-            out.inputs = dict(p.years[check.fact])  # annual rates averaged geometrically
+            out.inputs = {y: round2(v) for y, v in p.years[check.fact]}  # annual rates, averaged geometrically
     if isinstance(check, (AnyOfCheck, AllOfCheck)):
         out.parts = [_outcome(c, r, p) for c, r in zip(check.checks, parts)]
     if status == UNKNOWN and hasattr(check, "fact"):
@@ -320,7 +326,7 @@ def _outcome(check, raw: tuple, p: Profile) -> Outcome:
     out.threshold = check.value
     out.margin = round2(observed - check.value if op[0] == ">" else check.value - observed)
     if isinstance(check, EveryYearCheck):
-        out.years = [(int(y), v) for y, v in p.years[check.fact]]
+        out.years = [(int(y), round2(v)) for y, v in p.years[check.fact]]
         out.failing_years = [y for y, v in out.years if not OPS[op](v, check.value)]
     return out
 

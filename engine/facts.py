@@ -104,6 +104,11 @@ class Catalogue:
         return tuple(f.id for f in self.facts.values() if f.type in ("number", "rate"))
 
     @cached_property
+    def yearly_types(self) -> tuple[tuple[str, str], ...]:
+        """(fact id, type) of the facts that may be given year by year."""
+        return tuple((f.id, f.type) for f in self.facts.values() if f.type in ("series", "rate", "trend"))
+
+    @cached_property
     def rates(self) -> frozenset[str]:
         return frozenset(f.id for f in self.facts.values() if f.type == "rate")
 
@@ -286,6 +291,8 @@ def round2(value: float) -> float:
     Rounds the figure as written (its shortest decimal form, repr), away from zero on a
     third decimal of 5 or more: 2.675 → 2.68 (Python's round gives 2.67), -1.005 → -1.01.
     """
+    if round(value, 2) == value:  # already 2 decimals or fewer (the common case; fast)
+        return value
     text = repr(value)
     if "e" in text or "n" in text:  # exponent, inf, nan: let Decimal decide
         return float(Decimal(text).quantize(_CENT, rounding=ROUND_HALF_UP))
@@ -304,10 +311,10 @@ def window(last: int) -> tuple[str, str, str]:
 
 
 def latest_three(series: dict, years: tuple[str, str, str]) -> list[tuple[str, float]] | None:
-    """The series' values for the three years of the window, oldest first, each rounded
-    half-up to 2 decimals; None when a year of the window is missing."""
+    """The series' values for the three years of the window, oldest first; None when a year
+    of the window is missing."""
     try:
-        return [(y, round2(series[y])) for y in years]
+        return [(y, series[y]) for y in years]
     except KeyError:
         return None
 

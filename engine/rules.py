@@ -95,13 +95,10 @@ class RankCheck(_Model):
 
 
 class LevelCheck(_Model):
-    """The worst incident must stay below `bound`; from `warn_from` on it is a warning."""
+    """The worst incident must stay below `bound`."""
     kind: Literal["level_below"]
     fact: str
     bound: str
-    warn_from: Optional[str] = None
-    warn_citation: Optional[str] = None
-    warn_text: Optional[str] = None
 
 
 class FallingCheck(_Model):
@@ -257,7 +254,7 @@ def _validate_against_catalogue(ruleset: Ruleset, cat: Catalogue) -> None:
                 raise ValueError(f"{where}: unknown fact {fact}")
         if hasattr(check, "word") and check.word not in WORDS:
             raise ValueError(f"{where}: unknown comparison word {check.word}")
-        if isinstance(check, LevelCheck) and not {check.bound, check.warn_from or check.bound} <= levels:
+        if isinstance(check, LevelCheck) and check.bound not in levels:
             raise ValueError(f"{where}: unknown level")
         if isinstance(check, RankCheck) and check.rank not in ranks:
             raise ValueError(f"{where}: unknown rank")

@@ -14,6 +14,8 @@ from pathlib import Path
 import jinja2
 import yaml
 
+from engine.facts import round2
+
 HERE = Path(__file__).parent
 LANGS = {"zh": "zh_CN", "en": "en"}
 DEFAULT_LANG = "zh"
@@ -64,6 +66,8 @@ def fmt_number(value, decimals: int = 2) -> str:
         return str(value)
     if isinstance(value, int):
         return str(value)
+    if decimals == 2:  # half-up, as the figure compared (engine.facts.round2): 39.995 → 40.00
+        value = round2(value)
     return f"{value:.{decimals}f}"
 
 

@@ -232,9 +232,6 @@ def _level(o: Outcome, lang: str) -> str:
     text = t(lang, "explain.level", label=label(check.fact, lang),
              value=cat.option_label("level", o.observed, lang),
              bound=cat.option_label("level", check.bound, lang))
-    if o.status == WARNING:
-        return text + t(lang, "explain.verdict_pass") + _space(lang) + t(
-            lang, "explain.level_warn", citation=check.warn_citation, text=check.warn_text)
     return text + t(lang, f"explain.verdict_{o.status}")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine import load_rulesets
-from engine.rules import SOURCE_DIR, AllOfCheck, AnyOfCheck
+from engine.rules import SOURCE_DIR
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -29,20 +29,11 @@ def quotations(ruleset):
     yield "missed.re_review", d.missed.re_review.article_text
     yield "revocation", d.revocation.article_text
 
-    def checks(check):
-        yield check
-        if isinstance(check, (AnyOfCheck, AllOfCheck)):
-            for sub in check.checks:
-                yield from checks(sub)
-
     for i, duty in enumerate(d.duties):
         yield f"duties[{i}]", duty.article_text
 
     for c in ruleset.criteria:
         yield c.id, c.article_text, c.source
-        for check in checks(c.check):
-            if getattr(check, "warn_text", None):
-                yield f"{c.id}.warn_text", check.warn_text
 
 
 @pytest.mark.parametrize("jurisdiction", list(load_rulesets()))
