@@ -138,3 +138,20 @@ def test_rules_side_by_side():
     assert "高于10%" in block and "不低于10%" in block and "高于8%" in block
     run = clusterbot("rules", "-j", "jiangsu", "--lang", "en", "-f", "markdown")
     assert run.stdout.startswith("| Criterion | Jiangsu |")
+
+
+def test_on_moves_the_last_three_years_and_data_year_moves_them_back(tmp_path):
+    """On 2024-06-01 the 近三年 are 2021–2023: the fixture's 2024 and 2025 are refused, naming them."""
+    run = clusterbot("evaluate", str(DATA / "eligible.json"), "-j", "jiangsu", "--on", "2024-06-01")
+    (result,) = json.loads(run.stdout)
+    criterion = next(c for c in result["criteria"] if c["id"] == "output-each-year")
+    assert criterion["status"] == "unknown" and result["verdict"] == "undetermined"
+    assert "近三年应为2021年、2022年、2023年" in criterion["explanation"] and "2024年、2025年尚未结束" in criterion["explanation"]
+    cluster = dict(eligible_facts(), name="丁", data_year=2023,
+                   total_output={"2021": 45, "2022": 46, "2023": 47})
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(cluster, ensure_ascii=False), encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "jiangsu", "--on", "2026-01-15", "--lang", "en")
+    (result,) = json.loads(run.stdout)
+    criterion = next(c for c in result["criteria"] if c["id"] == "output-each-year")
+    assert criterion["status"] == "pass" and "2023: 47.00" in criterion["explanation"]
