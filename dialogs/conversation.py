@@ -24,7 +24,8 @@ from storage.db import session
 from storage.models import Profile, User
 from storage.repo import SKIPPED
 
-from .messages import Button, Incoming, Reply  # noqa: F401  (re-exported)
+from . import forms
+from .messages import Attachment, Button, Incoming, Reply  # noqa: F401  (re-exported)
 from .compare import answer_question, criterion_requirement, topics
 from .parse import ParseError, Parsed, normalise, parse_answer
 from .questions import (
@@ -46,6 +47,7 @@ COMMANDS = {
     "list": ("/list", "列表", "我的集群"),
     "switch": ("/switch", "切换"),
     "export": ("/export", "导出"),
+    "form": ("/form", "填表", "申报表"),
     "lang": ("/lang", "语言"),
     "restart": ("/restart", "重新开始", "重来"),
     "ask": ("/ask", "问", "查询"),
@@ -62,7 +64,7 @@ COMMANDS = {
 }
 WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in words}
 # Commands that only show something: the question being asked is shown again after them.
-INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines"}
+INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines", "form"}
 CHOICE_TYPES = ("bool", "level", "rank")
 
 
@@ -95,7 +97,7 @@ class Conversation:
 
     def handle(self, external_id: str, text: str | None = None, data: str | None = None,
                display_name: str = "", update_id: str | None = None, chat_id: str | None = None,
-               lang: str | None = None, deliver=None) -> list[Reply]:
+               lang: str | None = None, deliver=None, attachment: Attachment | None = None) -> list[Reply]:
         """One incoming message or button press → the replies, after the commit.
 
         `deliver(session, user, replies)`, when given, runs inside the transaction: a channel
@@ -109,7 +111,7 @@ class Conversation:
             if chat_id is not None:
                 user.chat_id = str(chat_id)
             turn = Turn(s, user, self.clock.today(), now=self.clock.now())
-            replies = turn.run(text, data)
+            replies = turn.run(text, data, attachment)
             s.add(user)
             if deliver is not None:
                 deliver(s, user, replies)
@@ -177,7 +179,9 @@ class Turn:
 
     # --- dispatch --------------------------------------------------------------------------
 
-    def run(self, text: str | None, data: str | None) -> list[Reply]:
+    def run(self, text: str | None, data: str | None, attachment: Attachment | None = None) -> list[Reply]:
+        if attachment is not None:
+            return self.on_attachment(attachment)
         if data is not None:
             if data.startswith("/"):
                 text = data
@@ -718,6 +722,21 @@ class Turn:
         stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", self.profile.name).strip("_") or "cluster"
         return [Reply(self.t("dialog.exported", name=self.profile.name),
                       documents=[(f"{stem}.json", data), (f"{stem}-{self.t('dialog.report_suffix')}.md", report)])]
+
+    def given_answers(self) -> dict[str, Any]:
+        return {k: v for k, v in self.answers.items() if v is not SKIPPED}
+
+    def cmd_form(self, _arg: str) -> list[Reply]:
+        """The application form, pre-filled with the answers so far (dialogs/forms.py)."""
+        if self.profile is None:
+            return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
+        return [forms.form_documents(self.profile.name, self.given_answers(), self.lang)]
+
+    def on_attachment(self, attachment: Attachment) -> list[Reply]:
+        """A filled form sent as a file: checked, with the active profile's answers for what
+        the form does not ask."""
+        return [forms.check_attachment(attachment, self.given_answers(), self.today, self.lang)] + (
+            self.prompt() if self.profile is not None and self.profile.state in ("asking", "confirm_series") else [])
 
     def cmd_lang(self, arg: str) -> list[Reply]:
         word = arg.strip().lower()

@@ -112,7 +112,8 @@ class Catalogue:
 def load_catalogue(path: Path = DATA_DIR / "facts.yaml") -> Catalogue:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     facts = {}
-    for raw in data["facts"]:
+    # `facts`, then each further block (`form_facts`, ...) in the file's order.
+    for raw in (item for key in data if key.endswith("facts") for item in data[key]):
         fact = Fact(**raw)
         if fact.type not in FACT_TYPES:
             raise ValueError(f"fact {fact.id}: unknown type {fact.type}")
