@@ -176,8 +176,12 @@ def _row(f: Field, facts: dict, name: str, years: list[str], data_year: str) -> 
         ticked = [o for o in f.options if o.sets and all(facts.get(k) == v for k, v in o.sets.items())]
         if f.kind == "choice":
             ticked = ticked[:1]
+        else:
+            # An answer ticks an option only when that option alone declares it: intl_cooperation
+            # does not say which of five activities took place.
+            ticked = [o for o in ticked if not any(p is not o and set(p.sets) & set(o.sets) for p in f.options)]
         cell = "\n".join((TICK if o in ticked else BOX) + o.text for o in f.options)
-        return [f.label, cell], bool(ticked) or f.kind == "checklist"
+        return [f.label, cell], bool(ticked)
     if f.kind == "named_count":
         count = "" if value is None else value
         return [f.label, f"数量：{count}个\n名称："], value is not None
