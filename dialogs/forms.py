@@ -56,6 +56,10 @@ def report_text(report: FormReport, lang: str, file: str = "") -> str:
     lines += ["", t(lang, "form.report.evaluation")]
     lines += [f"  {ev.ruleset.short.get(lang)}{_role(i, lang)}" for i, ev in enumerate(report.evaluations)]
     lines.append(verdict_table([(report.name or "—", report.evaluations)], lang))
+    own = report.evaluations[0]
+    if own.missing:
+        lines.append(t(lang, "form.report.missing", measure=own.ruleset.short.get(lang),
+                       labels=t(lang, "list_sep").join(label(f, lang) for f in own.missing)))
     return "\n".join(lines)
 
 

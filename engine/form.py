@@ -180,11 +180,6 @@ class Located:
     years: dict[str, Any] | None = None  # year → cell, from the year columns of the header above
 
 
-def _matches(cell: str, label: str) -> bool:
-    """The cell is the label, maybe with a colon or the form's own note in brackets after it."""
-    return cell == label or (cell.startswith(label) and cell[len(label)] in "（(")
-
-
 def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
     """Each field's cells, from the tables (sheets) in the document's order. A label that
     occurs twice (联系人) is the next field of that label in the form's order."""
@@ -198,9 +193,12 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
         if not text or len(text) > 200:
             return None
         text = text.rstrip("：:")
-        exact = by_label.get(text, [])  # before a shorter label with a note in brackets after it
-        near = [f for label, fs in by_label.items() if label != text and _matches(text, label) for f in fs]
-        return next((f for f in exact + near if f.id not in found), None)
+        # The whole cell first, then the cell up to each bracket: a label with a note after it.
+        for label in [text] + [text[:i] for i, ch in enumerate(text) if ch in "（(" and i]:
+            f = next((f for f in by_label.get(label, ()) if f.id not in found), None)
+            if f is not None:
+                return f
+        return None
 
     for row in (row for table in tables for row in [None, *table]):
         if row is None:

@@ -283,3 +283,13 @@ def test_one_bad_file_does_not_hide_the_others(tmp_path, capsys):
 
 def test_the_form_cites_the_measure_it_belongs_to():
     assert load_form().measure in load_rulesets()
+
+
+def test_the_cli_takes_the_facts_the_form_does_not_ask(tmp_path, capsys):
+    form = write_xlsx(tmp_path / "form.xlsx", passing())
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps({"accident_level": "较大", "county_level": True}, ensure_ascii=False), encoding="utf-8")
+    status, out, err = run(capsys, "form", "check", str(form), "--facts", str(facts), "--on", "2024-06-01")
+    assert status == 1 and err == ""
+    assert "承诺函「承诺函」承诺与已知情况不符：近三年集群企业最严重的安全、质量、环境污染事故为“较大”。" in out
+    assert "江苏尚缺（申报表未问及或未填）：" in out and "集群定位在县级区划范围内" not in out

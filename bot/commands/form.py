@@ -7,9 +7,11 @@ import json
 import sys
 
 from bot.clock import Clock
+from bot.inputs import InputError, read_clusters
 from dialogs.form_files import FormFileError, layout, read_path, write_docx, write_xlsx
 from dialogs.forms import file_error_text, report_json, report_markdown, report_text
 from engine.form import check_form, load_form
+from locales.explain import fact_error_text
 
 from .common import date_arg, lang_arg
 
@@ -29,6 +31,9 @@ def register(subparsers) -> None:
     cp.add_argument("files", nargs="+", metavar="FILE")
     cp.add_argument("--format", "-f", choices=["table", "markdown", "json"], default="table")
     cp.add_argument("--lang", type=lang_arg, default="zh", help="zh (default) or en")
+    cp.add_argument("--facts", metavar="FILE", default=None,
+                    help="a cluster's facts as `evaluate` reads them (JSON or CSV): what the form does not ask, "
+                         "such as accidents, against which the 承诺函 is checked")
     cp.add_argument("--on", type=date_arg, default=None, metavar="YYYY-MM-DD",
                     help="evaluate as on this date (default: today, Asia/Shanghai)")
     cp.set_defaults(run=run_check)
@@ -49,6 +54,16 @@ def run_template(args, stdout=None, stderr=None) -> int:
 def run_check(args, stdout=None, stderr=None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     on = args.on or Clock().today()
+    extra = {}
+    if args.facts:
+        try:
+            clusters = list(read_clusters([args.facts]))
+        except InputError as exc:
+            print(f"clusterbot form check: {exc}", file=err)
+            return 2
+        for error in (e for c in clusters for e in c.errors):
+            print(fact_error_text(error, args.facts, args.lang), file=err)
+        extra = clusters[0].facts if clusters else {}
     status, reports = 0, []
     for path in args.files:
         try:
@@ -57,7 +72,7 @@ def run_check(args, stdout=None, stderr=None) -> int:
             print(f"clusterbot form check: {path}: {file_error_text(exc, args.lang)}", file=err)
             status = 2
             continue
-        report = check_form(tables, on)
+        report = check_form(tables, on, extra_facts=extra)
         status = max(status, 0 if report.passed else 1)
         reports.append((path, report))
     if args.format == "json":
