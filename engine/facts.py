@@ -11,7 +11,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -262,6 +262,7 @@ def _error_code(errors: list[dict]) -> str:
 # --- derived figures ---------------------------------------------------------------------
 
 _CENT = Decimal("0.01")
+_WIDE = Context(prec=400)
 
 
 def round2(value: float) -> float:
@@ -272,7 +273,8 @@ def round2(value: float) -> float:
     """
     text = repr(value)
     if "e" in text or "n" in text:  # exponent, inf, nan: let Decimal decide
-        return float(Decimal(text).quantize(_CENT, rounding=ROUND_HALF_UP))
+        # Enough digits for any finite float (1e26 has 29 digits with its cents).
+        return float(Decimal(text).quantize(_CENT, rounding=ROUND_HALF_UP, context=_WIDE))
     negative = text.startswith("-")
     whole, _, decimals = text.lstrip("-").partition(".")
     if len(decimals) <= 2:
