@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from .evaluate import FAIL, OPS, Evaluation, Profile, evaluate, evaluate_many
-from .facts import average_rate, per_10k, round2, validate_facts
+from .facts import _FULL_WIDTH, average_rate, per_10k, round2, validate_facts
 from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, catalogue, load_rulesets
 
 FORM_DIR = Path(__file__).parent / "forms"
@@ -54,6 +54,11 @@ class Field(_Model):
     text: Any = None             # a statement's text; a target: True when it is a description
     direction: Optional[str] = None  # a plan target's 方向 (主导产业, 创新, ...)
     parts: list[str] = []        # a label made of the form's words (the standards grid)
+    quote: Optional[str] = None  # what a finding on the field quotes, when not its label
+
+    @property
+    def quoted(self) -> str:
+        return self.quote or self.label
 
     @model_validator(mode="after")
     def _label_of_parts(self):
@@ -137,6 +142,7 @@ class FormSpec(_Model):
         """(where, text) for every verbatim text the description carries."""
         for section, f in self.fields():
             yield from ((f"{section.id}.{f.id}", part) for part in f.parts or [f.label])
+            yield f"{section.id}.{f.id}.quote", f.quoted
             for option in f.options:
                 yield f"{f.id}.option", option.text
             if f.kind == "statement":  # XXX stands for the cluster's or city's name
@@ -237,7 +243,6 @@ class Finding:
 EMPTY_WORDS = ("无", "/", "—", "-")
 TICKED, UNTICKED = "☑✓✔√■▣☒⊠", "□☐○"
 _MARK = re.compile(f"([{TICKED}{UNTICKED}])\\s*([^{TICKED}{UNTICKED}\\n\\t]+)")
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－％", "0123456789.,-%")
 
 
 def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
@@ -322,15 +327,16 @@ class _Reader:
                 self.add("required", f, year=year)
             return None
         if why == "not_number":
-            self.add("not_number", f, year=year, value=str(cell).strip())
+            self.add("not_number", f, f.quoted, year=year, value=str(cell).strip())
             return None
         if f.integer and number != number.to_integral_value():
-            self.add("not_integer", f, year=year, value=str(number))
+            self.add("not_integer", f, f.quoted, year=year, value=str(number))
             return None
         if number.as_tuple().exponent < -2:
             self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number))
         if number < Decimal(repr(f.min)) or (f.max is not None and number > Decimal(repr(f.max))):
-            self.add("range", f, year=year, value=str(number), low=f.min, high=f.max)
+            self.add("range" if f.max is not None else "below", f, f.quoted, year=year, value=str(number),
+                     low=f.min, high=f.max)
             return None
         return int(number) if f.integer else float(number)
 
@@ -367,7 +373,7 @@ class _Reader:
             return None
         day = parse_date(value)
         if day is None:
-            self.add("bad_date", f, value=str(value).strip())
+            self.add("bad_date", f, f.quoted, value=str(value).strip())
         return day
 
     def read_number(self, f: Field, located: Located) -> float | None:
@@ -391,21 +397,21 @@ class _Reader:
     def read_choice(self, f: Field, located: Located) -> list[Option] | None:
         chosen = ticks(first_value(located), f.options)
         if chosen is None:
-            self.add("unknown_option", f, value=str(first_value(located)).strip(),
+            self.add("unknown_option", f, f.quoted, value=str(first_value(located)).strip(),
                      options="、".join(o.text for o in f.options))
             return None
         if not chosen:
             self.add("required", f)
             return None
         if len(chosen) > 1:
-            self.add("several", f, options="、".join(o.text for o in chosen))
+            self.add("several", f, f.quoted, options="、".join(o.text for o in chosen))
             return None
         return chosen
 
     def read_checklist(self, f: Field, located: Located) -> list[Option]:
         chosen = ticks(first_value(located), f.options)
         if chosen is None:
-            self.add("unknown_option", f, value=str(first_value(located)).strip(),
+            self.add("unknown_option", f, f.quoted, value=str(first_value(located)).strip(),
                      options="、".join(o.text for o in f.options))
             return []
         return chosen

@@ -70,6 +70,7 @@ CASES = {
     "decimals": ({"total_output": [45.123, 48.2, 52.9]}, ("decimals", "集群总产值（亿元）", "2021")),
     "not_integer": ({"enterprises": [300.5, 320, 350]}, ("not_integer", "集群企业数量", "2021")),
     "range": ({"sme_output_share": [80.5, 101, 82.3]}, ("range", "集群内中小企业产值占集群总产值比例（%）", "2022")),
+    "below": ({"area": [-3]}, ("below", "集群占地面积（平方公里）", None)),
     "unknown_option": ({"priority_chain": ["也许"]},
                        ("unknown_option", "集群主导产业是否属于全省16个先进制造业集群和50条重点产业链", None)),
     "several": ({"priority_chain": ["☑是\n☑否"]},
