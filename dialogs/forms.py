@@ -124,6 +124,8 @@ def check_attachment(attachment: Attachment, answers: dict, on: dt.date, lang: s
     """A filled form sent as a file: the report, or one line saying why it cannot be read.
     The chat's answers stand in for what the form does not ask (the 承诺函's facts)."""
     try:
+        if not attachment.content:  # what a channel hands on for a file over its download limit
+            raise FormFileError("empty")
         tables = read_bytes(attachment.content, attachment.filename)
     except FormFileError as exc:
         return Reply(t(lang, "form.chat.unreadable", file=attachment.filename, reason=file_error_text(exc, lang)),

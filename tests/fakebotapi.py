@@ -364,6 +364,7 @@ class FakeBotApi:
         self._queries: dict[str, dict] = {}  # open callback queries by id
         self._answered: list[dict] = []
         self.documents: dict[str, bytes] = {}  # file_id -> the bytes a sendDocument uploaded
+        self.uploads: dict[str, bytes] = {}  # file_id -> the bytes of a file a user sent
         self._commands: dict[tuple[str, str], list[dict]] = {}
         self._allowed_updates: frozenset[str] = _DEFAULT_ALLOWED
         self._webhook: dict | None = None
@@ -530,7 +531,12 @@ class FakeBotApi:
         return web.json_response({"ok": True, "result": result})
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
-        # No file storage: downloads are a 404 like an expired file_path on Telegram.
+        # Files users sent (getFile's documents/<file_id>); anything else is a 404 like an
+        # expired file_path on Telegram.
+        path = request.match_info["path"]
+        content = self.uploads.get(path.removeprefix("documents/"))
+        if request.match_info["token"] == self.token and path.startswith("documents/") and content is not None:
+            return web.Response(body=content, content_type="application/octet-stream")
         return web.json_response(
             {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
         )
@@ -829,6 +835,14 @@ class FakeBotApi:
             self._store_bot_event(chat, "sent", msg)
             return copy.deepcopy(msg)
 
+    def _m_getFile(self, p: dict) -> dict:
+        """A file a user sent: its path for the download (/file/bot<token>/<file_path>)."""
+        file_id = str(p.get("file_id", ""))
+        if file_id not in self.uploads:
+            raise _bad("wrong file_id or the file is temporarily unavailable")
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(self.uploads[file_id]),
+                "file_path": f"documents/{file_id}"}
+
     def _m_editMessageText(self, p: dict) -> dict:
         chat, msg = self._editable(p)
         text, entities = self._message_text(p)
@@ -1061,6 +1075,24 @@ class FakeBotApi:
                 if target is None:
                     raise ValueError(f"no message {reply_to_message_id} in chat {chat.info['id']}")
                 msg["reply_to_message"] = _without_reply(target)
+            chat.events.append(("user", copy.deepcopy(msg)))
+            update = {"message": copy.deepcopy(msg)}
+        return self._queue_update(update)
+
+    def user_sends_document(self, user_id: int, filename: str, content: bytes, mime_type: str = "",
+                            caption: str | None = None) -> dict:
+        """A user sends a file in the private chat; getFile and the file URL then serve it."""
+        user = self.register_user(user_id)
+        with self._cond:
+            chat = self._chats[user_id]
+            msg = self._new_message(chat, user, "", [])
+            del msg["text"]
+            file_id = f"upload-{user_id}-{msg['message_id']}"
+            msg["document"] = {"file_id": file_id, "file_unique_id": file_id, "file_name": filename,
+                               "file_size": len(content), **({"mime_type": mime_type} if mime_type else {})}
+            if caption:
+                msg["caption"] = caption
+            self.uploads[file_id] = content
             chat.events.append(("user", copy.deepcopy(msg)))
             update = {"message": copy.deepcopy(msg)}
         return self._queue_update(update)
