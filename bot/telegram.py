@@ -52,7 +52,7 @@ READ_TIMEOUT = 20.0
 CONNECT_TIMEOUT = 5.0
 # Commands shown in Telegram's menu, described in locales (telegram.commands.<name>).
 MENU = ["start", "new", "list", "switch", "skip", "back", "edit", "why", "status", "result",
-        "compare", "export", "ask", "track", "deadlines", "remind", "pause", "resume", "untrack",
+        "compare", "export", "form", "ask", "track", "deadlines", "remind", "pause", "resume", "untrack",
         "lang", "restart", "help"]
 
 

@@ -30,6 +30,10 @@ def test_form_documents_and_a_filled_form_sent_back(fake, bot, tmp_path):
     assert "不是 Excel（.xlsx）或 Word（.docx）文件" in got[-1]["text"]
 
 
+def test_form_is_in_the_commands_menu(fake, bot):
+    assert any(c["command"] == "form" and "申报表" in c["description"] for c in fake.commands(language_code=""))
+
+
 def bot_today():
     from bot.clock import Clock
     return Clock().today()
