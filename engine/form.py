@@ -74,7 +74,7 @@ class Section(_Model):
 
 
 class Consistency(_Model):
-    kind: Literal["average_of", "per_10k", "not_above", "reduction_of", "union_of"]
+    kind: Literal["average_of", "per_10k", "not_above", "reduction_of", "union_of", "total_of"]
     quote: str
     field: Optional[str] = None
     fact: Optional[str] = None
@@ -172,7 +172,8 @@ def load_form(name: str = "jiangsu-2023") -> FormSpec:
 # --- finding a field in the rows ---------------------------------------------------------
 
 def squeeze(text: Any) -> str:
-    return re.sub(r"\s+", "", "" if text is None else str(text))
+    """The text without white space: how labels and quotations are compared."""
+    return "" if text is None else "".join(str(text).split())
 
 
 YEAR_HEAD = re.compile(r"^((?:19|20)\d\d)年$")
@@ -194,9 +195,8 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
         by_label.setdefault(squeeze(f.label), []).append(f)
     found: dict[str, Located] = {}
 
-    def field_at(cell) -> Field | None:
-        text = squeeze(cell)
-        if not text or len(text) > 200:
+    def field_at(text: str) -> Field | None:
+        if len(text) > 200:
             return None
         text = text.rstrip("：:")
         # The whole cell first, then the cell up to each bracket: a label with a note after it.
@@ -210,11 +210,12 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
         if row is None:
             header: dict[str, int] = {}  # a header holds for its own table only
             continue
-        years = {m.group(1): i for i, c in enumerate(row) if (m := YEAR_HEAD.match(squeeze(c)))}
+        texts = [squeeze(c) if isinstance(c, str) else "" for c in row]  # a label is text
+        years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(text))}
         if years:
             header = years
             continue
-        starts = [(i, f) for i, c in enumerate(row) if (f := field_at(c)) is not None]
+        starts = [(i, f) for i, text in enumerate(texts) if text and (f := field_at(text)) is not None]
         for n, (i, f) in enumerate(starts):
             if f.id in found:
                 continue  # the same label twice in one row: a merged cell read twice
@@ -530,7 +531,7 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     # a sum) gives way to one known outright.
     given = {k: v for k, v in form_facts(spec, values, data_year).items() if k not in spec.derive or k not in extra}
     facts, _ = validate_facts({**extra, **given}, catalogue())
-    checks = _Checks(spec, reader, values, facts, on)
+    checks = _Checks(spec, reader, values, facts, on, form_facts(spec, values, data_year))
     checks.consistency()
     checks.plan()
     checks.statements(tables)
@@ -543,8 +544,9 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
 
 
 class _Checks:
-    def __init__(self, spec: FormSpec, reader: _Reader, values: dict, facts: dict, on: dt.date):
+    def __init__(self, spec: FormSpec, reader: _Reader, values: dict, facts: dict, on: dt.date, own: dict):
         self.spec, self.reader, self.values, self.facts, self.on = spec, reader, values, facts, on
+        self.own = own  # the facts from the form alone
 
     def add(self, code, field_id, quote, severity=ERROR, **params):
         f = self.spec.field(field_id) if field_id else None
@@ -576,6 +578,9 @@ class _Checks:
                     if abs(derived - v[c.field]) > 0.011:
                         self.add("reduction_mismatch", c.field, c.quote, c.severity, stated=v[c.field],
                                  derived=derived)
+            elif c.kind == "total_of" and c.fact in self.own and self.facts.get(c.fact) != self.own[c.fact]:
+                self.add("total_mismatch", c.field, c.quote, c.severity, total=self.facts[c.fact],
+                         parts=self.own[c.fact], label=catalogue()[c.fact].zh)
             elif c.kind == "union_of" and self.facts.get(c.fact) is not None:
                 parts = [v.get(p) for p in c.of]
                 union = self.facts[c.fact]

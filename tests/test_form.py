@@ -144,6 +144,15 @@ def test_union_of_cloud_and_identifier_shares_is_checked_when_known(tmp_path):
     assert ("union_mismatch", "企业上云比例（%）", None) in finding_codes(report)
 
 
+def test_a_total_known_from_the_chat_is_checked_against_the_forms_parts(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", passing()),
+                   extra_facts={"standards_count": 7, "innovation_platforms": 6})
+    codes = finding_codes(report)
+    assert ("total_mismatch", "国家主持数量", None) in codes
+    assert not any(f.field == "省级制造业创新中心或省级创新平台名称及数量" for f in report.findings)
+    assert report.facts["standards_count"] == 7  # the known total stands; the reviewer sees both
+
+
 def test_data_year_and_missing_year_column(tmp_path):
     path = write_xlsx(tmp_path / "form.xlsx", passing())
     book = openpyxl.load_workbook(path)
