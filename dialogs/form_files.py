@@ -18,6 +18,7 @@ from typing import Any
 from engine.form import EMPTY_WORDS, FormSpec, Field, load_form, locate, squeeze
 
 MAX_BYTES = 50 * 1024 * 1024
+MAX_UNPACKED = 4 * MAX_BYTES  # what the parts may unpack to: a small file that unpacks huge is refused
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam", ".docm", ".dotm")
 BOX, TICK = "□", "☑"
 YEAR_HEAD_LABEL = "年度"  # the form's own head of a year row (三、创新能力情况)
@@ -57,11 +58,14 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = set(archive.namelist())
+            unpacked = sum(item.file_size for item in archive.infolist())
             types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
     except (zipfile.BadZipFile, OSError, KeyError):
         raise FormFileError("corrupt") from None
     if any(n.endswith("vbaProject.bin") for n in names) or b"macroEnabled" in types:
         raise FormFileError("macro")
+    if unpacked > MAX_UNPACKED:
+        raise FormFileError("too_large", f"{unpacked / 1024 / 1024:.1f}")
     try:
         if "xl/workbook.xml" in names:
             tables = _xlsx_tables(content)

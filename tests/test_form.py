@@ -14,7 +14,7 @@ import pytest
 
 from bot.cli import main
 from dialogs.forms import finding_text
-from dialogs.form_files import MAX_BYTES, FormFileError, read_bytes, read_path
+from dialogs.form_files import MAX_BYTES, MAX_UNPACKED, FormFileError, read_bytes, read_path
 from engine import load_rulesets
 from engine.form import check_form, load_form, squeeze
 from tests.form_helpers import NAME, PLAN, passing, ticked, write_docx, write_xlsx
@@ -229,13 +229,17 @@ def _xlsx_bytes(rows) -> bytes:
     return out.getvalue()
 
 
-def _with_macro(content: bytes) -> bytes:
+def _with_part(content: bytes, name: str, part: bytes) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(content)) as src, zipfile.ZipFile(out, "w") as dst:
+    with zipfile.ZipFile(io.BytesIO(content)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
             dst.writestr(item, src.read(item))
-        dst.writestr("xl/vbaProject.bin", b"\x00" * 16)
+        dst.writestr(name, part)
     return out.getvalue()
+
+
+def _with_macro(content: bytes) -> bytes:
+    return _with_part(content, "xl/vbaProject.bin", b"\x00" * 16)
 
 
 def _docx_without_tables() -> bytes:
@@ -253,6 +257,8 @@ BAD = {
     "damaged inside": ("form.xlsx", lambda: _xlsx_bytes([["x"]])[:-200], "corrupt"),
     "macro by name": ("form.xlsm", lambda: _xlsx_bytes([["集群名称"]]), "macro"),
     "macro inside": ("form.xlsx", lambda: _with_macro(_xlsx_bytes([["集群名称"]])), "macro"),
+    "unpacks huge": ("form.xlsx", lambda: _with_part(_xlsx_bytes([["x"]]), "xl/huge.xml", b" " * (MAX_UNPACKED + 1)),
+                     "too_large"),
     "docx without tables": ("form.docx", _docx_without_tables, "no_tables"),
     "plain text": ("form.txt", lambda: "集群名称,集群总产值".encode(), "not_office"),
 }
