@@ -14,7 +14,7 @@ import pytest
 
 from bot.cli import main
 from dialogs.forms import finding_text
-from dialogs.form_files import MAX_BYTES, MAX_UNPACKED, FormFileError, read_bytes, read_path
+from dialogs.form_files import MAX_BYTES, FormFileError, read_bytes, read_path
 from engine import load_rulesets
 from engine.form import check_form, load_form, squeeze
 from tests.form_helpers import NAME, PLAN, passing, ticked, write_docx, write_xlsx
@@ -257,8 +257,6 @@ BAD = {
     "damaged inside": ("form.xlsx", lambda: _xlsx_bytes([["x"]])[:-200], "corrupt"),
     "macro by name": ("form.xlsm", lambda: _xlsx_bytes([["集群名称"]]), "macro"),
     "macro inside": ("form.xlsx", lambda: _with_macro(_xlsx_bytes([["集群名称"]])), "macro"),
-    "unpacks huge": ("form.xlsx", lambda: _with_part(_xlsx_bytes([["x"]]), "xl/huge.xml", b" " * (MAX_UNPACKED + 1)),
-                     "too_large"),
     "docx without tables": ("form.docx", _docx_without_tables, "no_tables"),
     "plain text": ("form.txt", lambda: "集群名称,集群总产值".encode(), "not_office"),
 }
@@ -287,6 +285,15 @@ def test_a_file_over_50_mb_is_refused_before_it_is_read(tmp_path, capsys, monkey
     status, _, err = run(capsys, "form", "check", str(path))
     assert status == 2 and "超过 50 MB" in err
     assert str(path) not in opened
+
+
+def test_a_small_file_that_unpacks_huge_is_refused(monkeypatch):
+    monkeypatch.setattr("dialogs.form_files.MAX_UNPACKED", 1024 * 1024)  # 200 MB in production
+    content = _with_part(_xlsx_bytes([["x"]]), "xl/huge.xml", b" " * 2 * 1024 * 1024)
+    assert len(content) < 64 * 1024
+    with pytest.raises(FormFileError) as caught:
+        read_bytes(content, "form.xlsx")
+    assert caught.value.code == "too_large"
 
 
 def test_one_bad_file_does_not_hide_the_others(tmp_path, capsys):
