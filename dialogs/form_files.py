@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from engine.form import EMPTY_WORDS, FormSpec, Field, load_form, locate, squeeze
+from engine.form import Field, FormSpec, load_form, locate
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED = 4 * MAX_BYTES  # what the parts may unpack to: a small file that unpacks huge is refused

@@ -153,7 +153,7 @@ class FormSpec(_Model):
             yield f"consistency.{c.kind}", c.quote
         plan = self.plan
         yield from (("plan.length", plan.length_quote), ("plan.baseline", plan.baseline_quote))
-        yield from ((f"plan.heading", h) for h in plan.headings)
+        yield from (("plan.heading", h) for h in plan.headings)
         yield from ((f"plan.{t.field}", t.quote) for t in plan.targets)
         yield from (("promise", p.quote) for p in self.promises)
 

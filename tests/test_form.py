@@ -6,18 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import re
 import zipfile
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bot.cli import main
 from dialogs.forms import finding_text
 from dialogs.form_files import MAX_BYTES, FormFileError, read_bytes, read_path
 from engine import load_rulesets
 from engine.form import check_form, load_form, squeeze
-from tests.form_helpers import NAME, PLAN, passing, ticked, write_docx, write_xlsx
+from tests.form_helpers import NAME, PLAN, passing, rows_of, write_docx, write_xlsx
 
 ON = dt.date(2024, 6, 1)
 SOURCE = squeeze(load_form().source_text())
@@ -317,9 +317,6 @@ def test_the_cli_takes_the_facts_the_form_does_not_ask(tmp_path, capsys):
     assert "承诺函「承诺函」承诺与已知情况不符：近三年集群企业最严重的安全、质量、环境污染事故为“较大”。" in out
     assert "江苏尚缺（申报表未问及或未填）：" in out and "集群定位在县级区划范围内" not in out
 
-
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
-
 CELL = st.one_of(st.none(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False),
                  st.text(max_size=20), st.sampled_from(["无", "五十二亿", "☑是\n☑否", "数量：x个", "2024年13月1日",
                                                         "45.123", "-5", "１２.５", "□", "√"]))
@@ -329,12 +326,7 @@ CELL = st.one_of(st.none(), st.integers(-10**6, 10**6), st.floats(allow_nan=Fals
 @given(changes=st.dictionaries(st.sampled_from(sorted(passing())), st.lists(CELL, min_size=1, max_size=4),
                                max_size=8))
 def test_any_cell_anywhere_gives_findings_never_a_traceback(changes):
-    tables = [[row for row in rows] for _, rows in _rows({**passing(), **changes})]
+    tables = [rows for _, rows in rows_of({**passing(), **changes})]
     report = check_form(tables, ON)
     for f in report.findings:
         assert finding_text(f, "zh") and finding_text(f, "en")
-
-
-def _rows(values):
-    from tests.form_helpers import rows_of
-    return rows_of(values)

@@ -3,6 +3,7 @@ filled form sent as a document is downloaded (getFile), checked and answered."""
 
 from __future__ import annotations
 
+from bot.clock import Clock
 from dialogs.form_files import read_bytes
 from engine.form import check_form
 from tests.form_helpers import passing, write_xlsx
@@ -16,7 +17,7 @@ def test_form_documents_and_a_filled_form_sent_back(fake, bot, tmp_path):
     docs = [m["document"] for m in fake.messages(1101) if "document" in m]
     assert [d["file_name"] for d in docs] == ["壬集群-申报表.xlsx", "壬集群-申报表.docx"]
     for d in docs:
-        report = check_form(read_bytes(fake.documents[d["file_id"]], d["file_name"]), bot_today())
+        report = check_form(read_bytes(fake.documents[d["file_id"]], d["file_name"]), Clock().today())
         assert report.name == "壬集群"
 
     filled = write_xlsx(tmp_path / "filled.xlsx", {**passing(), "total_output": [45.0, "五十二亿", 52.9]})
@@ -33,7 +34,3 @@ def test_form_documents_and_a_filled_form_sent_back(fake, bot, tmp_path):
 def test_form_is_in_the_commands_menu(fake, bot):
     assert any(c["command"] == "form" and "申报表" in c["description"] for c in fake.commands(language_code=""))
 
-
-def bot_today():
-    from bot.clock import Clock
-    return Clock().today()
