@@ -4,7 +4,7 @@ reply is asking (recognised by its wording in the locales)."""
 from __future__ import annotations
 
 from engine import catalogue
-from locales import has, t
+from locales import t
 
 
 def chat_answer(fact: str, value, lang: str = "zh") -> str:
@@ -21,7 +21,6 @@ def chat_answer(fact: str, value, lang: str = "zh") -> str:
 
 def asked_fact(text: str, lang: str = "zh") -> str | None:
     """The fact whose question appears last in a transcript, if any."""
-    positions = {f: text.rfind(t(lang, f"question.{f}.text")) for f in catalogue().facts
-                 if has(lang, f"question.{f}.text")}  # facts only a form asks have no question
+    positions = {f: text.rfind(t(lang, f"question.{f}.text")) for f in catalogue().facts}
     fact, where = max(positions.items(), key=lambda kv: (kv[1], len(t(lang, f"question.{kv[0]}.text"))))
     return fact if where >= 0 else None
