@@ -209,13 +209,21 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
     for row in (row for table in tables for row in [None, *table]):
         if row is None:
             header: dict[str, int] = {}  # a header holds for its own table only
+            pending: Field | None = None
             continue
         texts = [squeeze(c) if isinstance(c, str) else "" for c in row]  # a label is text
         years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(text))}
         if years:
             header = years
+            # The official form heads some year rows with the field itself (工业软件采购金额):
+            # its figures are the next row's, a row without a label.
+            heading = [f for text in texts if text and (f := field_at(text)) is not None and f.kind == "yearly"]
+            pending = heading[0] if heading else None
             continue
         starts = [(i, f) for i, text in enumerate(texts) if text and (f := field_at(text)) is not None]
+        if pending is not None and not starts:
+            starts = [(-1, pending)]
+        pending = None
         for n, (i, f) in enumerate(starts):
             if f.id in found:
                 continue  # the same label twice in one row: a merged cell read twice
@@ -246,6 +254,10 @@ TICKED, UNTICKED = "☑✓✔√■▣☒⊠", "□☐○"
 _MARK = re.compile(f"([{TICKED}{UNTICKED}])\\s*([^{TICKED}{UNTICKED}\\n\\t]+)")
 
 
+_NOTE = re.compile(r"[（(][^）)]*[）)]")
+_UNIT = re.compile(r"(%|个|家|人|项|亿元|万元|平方公里)$")
+
+
 def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
     """(the number, None) or (None, why not): 'empty', 'none' (填了“无”) or 'not_number'."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -254,7 +266,9 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
         return None, "not_number"
     if isinstance(value, (int, float)):
         return Decimal(repr(value)), None
-    text = str(value).strip().translate(_FULL_WIDTH).replace(",", "").rstrip("%").strip()
+    # The form's own notes stay in a cell of the official form: "900 个（需提供清单及年份）".
+    text = _NOTE.sub("", squeeze(value).translate(_FULL_WIDTH)).replace(",", "")
+    text = _UNIT.sub("", text)
     if text in EMPTY_WORDS:
         return None, "none"
     try:

@@ -144,6 +144,13 @@ def test_union_of_cloud_and_identifier_shares_is_checked_when_known(tmp_path):
     assert ("union_mismatch", "企业上云比例（%）", None) in finding_codes(report)
 
 
+def test_a_number_keeps_the_forms_own_unit_and_note(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "invention_patents": ["900 个\n（需提供清单及年份）"],
+                                                        "area": ["80平方公里"], "iip_rate": ["25%"]}))
+    assert not report.findings
+    assert (report.values["invention_patents"], report.values["area"], report.values["iip_rate"]) == (900, 80.0, 25.0)
+
+
 def test_a_total_known_from_the_chat_is_checked_against_the_forms_parts(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", passing()),
                    extra_facts={"standards_count": 7, "innovation_platforms": 6})
@@ -165,6 +172,24 @@ def test_data_year_and_missing_year_column(tmp_path):
     assert ("data_year", "集群总产值（亿元）", "2024") in codes
     assert ("year_missing", "集群总产值（亿元）", "2023") in codes
     assert ("year_missing", "集群中小企业近三年研发投入强度（%）", "2023") in codes
+
+
+def test_a_year_row_headed_by_its_field_as_on_the_official_form(tmp_path):
+    import docx
+    document = docx.Document()
+    for title, rows in rows_of(passing()):
+        table = document.add_table(rows=0, cols=5)
+        for n, row in enumerate(rows[1:]):
+            if row[0] == "工业软件采购金额（万元）":  # the label moves up into the year head
+                rows[n][0], row[0] = row[0], ""
+        for row in rows[1:]:
+            for cell, value in zip(table.add_row().cells, row):
+                cell.text = "" if value is None else str(value)
+    path = tmp_path / "official.docx"
+    document.save(path)
+    report = check(path)
+    assert report.values["software_purchase"] == {"2021": 100.0, "2022": 120.0, "2023": 150.0}
+    assert not report.findings
 
 
 def test_a_row_taken_out_is_named(tmp_path):
