@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from typing import Any
 
@@ -19,12 +20,13 @@ from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
 from engine.evaluate import Evaluation
 from locales import normalise_lang, render, t
 from locales.explain import explain, expected_text, label, notice_text, value_text
-from storage import repo
+from storage import outbox, repo
 from storage.db import session
 from storage.models import Profile, User
 from storage.repo import SKIPPED
 
-from .messages import Button, Incoming, Reply  # noqa: F401  (re-exported)
+from . import forms, tracking
+from .messages import Attachment, Button, Incoming, Reply, merge_steps  # noqa: F401  (re-exported)
 from .compare import answer_question, criterion_requirement, topics
 from .parse import ParseError, Parsed, normalise, parse_answer
 from .questions import (
@@ -46,6 +48,7 @@ COMMANDS = {
     "list": ("/list", "列表", "我的集群"),
     "switch": ("/switch", "切换"),
     "export": ("/export", "导出"),
+    "form": ("/form", "填表", "申报表"),
     "lang": ("/lang", "语言"),
     "restart": ("/restart", "重新开始", "重来"),
     "ask": ("/ask", "问", "查询"),
@@ -62,8 +65,14 @@ COMMANDS = {
 }
 WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in words}
 # Commands that only show something: the question being asked is shown again after them.
-INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines"}
+INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines", "form"}
 CHOICE_TYPES = ("bool", "level", "rank")
+MAX_TEXT = 2000  # characters of one message, in every chat kind and channel
+# What a group chat may do: quick questions and help; a pre-screening goes to private chat.
+GROUP_COMMANDS = {"ask", "help", "start"}
+CHOICE_PREFIX = "c:"  # c:<profile>:<prompt>:<n>, an answer button
+
+log = logging.getLogger(__name__)
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -93,32 +102,104 @@ class Conversation:
             user = repo.find_user(s, self.channel, str(external_id))
             return user.lang if user else self.default_lang
 
+    def receive(self, incoming: Incoming, lease_to: str | None = None) -> list[Reply]:
+        """One message or button press → the replies, in one transaction: a redelivered
+        message is ignored; the turn; each reply written to the outbox for the channel's
+        delivery (leased to the sender `lease_to` when given, so that its `flush_chat` needs
+        no claim of its own); committed before the replies are returned. A bug in the turn
+        rolls it back and the user is told, in their language, that it was not handled."""
+        try:
+            with session(self.engine) as s:
+                if incoming.message_id is not None and not repo.first_time(
+                        s, incoming.channel, str(incoming.message_id)):
+                    return []  # a redelivered update: handled once already
+                replies = self._turn(s, incoming)
+                self._write_outbox(s, incoming, replies, lease_to)
+                s.commit()
+            return replies
+        except Exception:
+            log.exception("%s message %s not handled", incoming.channel, incoming.message_id)
+            return self._apologise(incoming, lease_to)
+
+    def _turn(self, s, incoming: Incoming) -> list[Reply]:
+        lang = normalise_lang(incoming.lang) if incoming.lang else self.default_lang
+        if incoming.group:
+            user = repo.find_user(s, incoming.channel, str(incoming.user_id))
+            return in_group(incoming, user.lang if user else lang)
+        user = repo.get_or_create_user(s, incoming.channel, str(incoming.user_id), incoming.display_name, lang)
+        user.chat_id = str(incoming.chat_id)  # where reminders go
+        turn = Turn(s, user, self.clock.today(), now=self.clock.now())
+        replies = turn.run(incoming.text, incoming.button, incoming.attachment)
+        s.add(user)
+        return replies
+
+    def _write_outbox(self, s, incoming: Incoming, replies: list[Reply], lease_to: str | None) -> None:
+        """The replies as outbox rows. A button's message is updated in place: with the
+        updated prompt (`Reply.replace`), or, for an accepted answer, with the choice shown."""
+        rows: list[tuple[Reply, str | None]] = []
+        rest = replies
+        if incoming.pressed and replies and replies[0].replace:
+            rows.append((replies[0], incoming.pressed))
+            rest = replies[1:]
+        elif (incoming.pressed and (incoming.button or "").startswith(CHOICE_PREFIX)
+              and replies and replies[0].kind != "error"):
+            shown = outbox.sent_payload(s, incoming.channel, incoming.chat_id, incoming.pressed)
+            if shown is not None:
+                question = Reply.from_json(shown)
+                label = next((b.label for b in question.choices if b.data == incoming.button), None)
+                if label is not None:
+                    rows.append((Reply(question.text, kind=question.kind, headings=question.headings,
+                                       chosen=label), incoming.pressed))
+        rows += [(reply, None) for reply in merge_steps(rest)]
+        for reply, edit_of in rows:
+            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json(), edit_of=edit_of, lease_to=lease_to)
+
+    def _apologise(self, incoming: Incoming, lease_to: str | None) -> list[Reply]:
+        """After a failed turn: the apology, and the message recorded as handled (its
+        redelivery would fail the same way)."""
+        with session(self.engine) as s:
+            user = repo.find_user(s, incoming.channel, str(incoming.user_id))
+            lang = user.lang if user else normalise_lang(incoming.lang or self.default_lang)
+            reply = Reply(t(lang, "terminal.internal_error"), kind="error")
+            if incoming.message_id is not None:
+                repo.first_time(s, incoming.channel, str(incoming.message_id))
+            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json(), lease_to=lease_to)
+            s.commit()
+        return [reply]
+
     def handle(self, external_id: str, text: str | None = None, data: str | None = None,
                display_name: str = "", update_id: str | None = None, chat_id: str | None = None,
-               lang: str | None = None, deliver=None) -> list[Reply]:
-        """One incoming message or button press → the replies, after the commit.
-
-        `deliver(session, user, replies)`, when given, runs inside the transaction: a channel
-        that keeps an outbox writes the replies there, committed with the answer they
-        acknowledge."""
-        with session(self.engine) as s:
-            if update_id is not None and not repo.first_time(s, self.channel, str(update_id)):
-                return []  # a redelivered update: handled once already
-            user = repo.get_or_create_user(s, self.channel, str(external_id), display_name,
-                                           normalise_lang(lang) if lang else self.default_lang)
-            if chat_id is not None:
-                user.chat_id = str(chat_id)
-            turn = Turn(s, user, self.clock.today(), now=self.clock.now())
-            replies = turn.run(text, data)
-            s.add(user)
-            if deliver is not None:
-                deliver(s, user, replies)
-            s.commit()
-        return replies
+               lang: str | None = None, attachment: Attachment | None = None) -> list[Reply]:
+        """`receive` for callers that speak in arguments (the tests, the benchmark): a
+        private chat on this conversation's channel."""
+        return self.receive(Incoming(
+            channel=self.channel, user_id=str(external_id), chat_id=str(chat_id if chat_id is not None else external_id),
+            text=text, button=data, message_id=None if update_id is None else str(update_id),
+            lang=lang, display_name=display_name, attachment=attachment))
 
     def resume(self, external_id: str, display_name: str = "") -> list[Reply]:
         """On start: greet, and ask again whatever was being asked."""
         return self.handle(external_id, text="/start", display_name=display_name)
+
+
+def too_long(text: str | None) -> bool:
+    return len(text or "") > MAX_TEXT
+
+
+def in_group(incoming: Incoming, lang: str) -> list[Reply]:
+    """A message in a group chat: only what is addressed to the bot is answered, and only
+    quick questions and help; nothing is stored."""
+    if not incoming.mentioned:
+        return []
+    text = (incoming.text or "").strip()
+    if too_long(text):
+        return [Reply(t(lang, "dialog.too_long"), kind="error")]
+    name, arg = parse_command(text) or ("ask", text)
+    if name == "ask" and arg:
+        return [Reply(answer_question(arg, lang))]
+    if name in GROUP_COMMANDS:
+        return [Reply(t(lang, "group.help"))]
+    return [Reply(t(lang, "group.go_private"))]
 
 
 class Turn:
@@ -177,7 +258,9 @@ class Turn:
 
     # --- dispatch --------------------------------------------------------------------------
 
-    def run(self, text: str | None, data: str | None) -> list[Reply]:
+    def run(self, text: str | None, data: str | None, attachment: Attachment | None = None) -> list[Reply]:
+        if attachment is not None:
+            return self.on_attachment(attachment)
         if data is not None:
             if data.startswith("/"):
                 text = data
@@ -189,7 +272,7 @@ class Turn:
                     return choice  # a stale or foreign button: refused
                 text, self.pressed = str(choice), True
         text = (text or "").strip()
-        if len(text) > 2000:
+        if too_long(text):
             return [Reply(self.t("dialog.too_long"), kind="error")] + self.prompt()
         command = parse_command(text)
         if command:
@@ -726,6 +809,21 @@ class Turn:
         return [Reply(self.t("dialog.exported", name=self.profile.name),
                       documents=[(f"{stem}.json", data), (f"{stem}-{self.t('dialog.report_suffix')}.md", report)])]
 
+    def given_answers(self) -> dict[str, Any]:
+        return {k: v for k, v in self.answers.items() if v is not SKIPPED}
+
+    def cmd_form(self, _arg: str) -> list[Reply]:
+        """The application form, pre-filled with the answers so far (dialogs/forms.py)."""
+        if self.profile is None:
+            return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
+        return [forms.form_documents(self.profile.name, self.given_answers(), self.lang)]
+
+    def on_attachment(self, attachment: Attachment) -> list[Reply]:
+        """A filled form sent as a file: checked, with the active profile's answers for what
+        the form does not ask."""
+        return [forms.check_attachment(attachment, self.given_answers(), self.today, self.lang)] + (
+            self.prompt() if self.profile is not None and self.profile.state in ("asking", "confirm_series") else [])
+
     def cmd_lang(self, arg: str) -> list[Reply]:
         word = arg.strip().lower()
         if word not in ("zh", "en", "中文", "english", "英文"):
@@ -762,5 +860,3 @@ class Turn:
     def cmd_untrack(self, arg: str) -> list[Reply]:
         return tracking.cmd_untrack(self, arg)
 
-
-from . import tracking  # noqa: E402  (last: tracking builds on Reply and Button above)

@@ -133,7 +133,8 @@ class Catalogue:
 def load_catalogue(path: Path = DATA_DIR / "facts.yaml") -> Catalogue:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     facts = {}
-    for raw in data["facts"]:
+    # `facts`, then each further block (`form_facts`, ...) in the file's order.
+    for raw in (item for key in data if key.endswith("facts") for item in data[key]):
         fact = Fact(**raw)
         if fact.type not in FACT_TYPES:
             raise ValueError(f"fact {fact.id}: unknown type {fact.type}")
@@ -283,6 +284,7 @@ def _error_code(errors: list[dict]) -> str:
 # --- derived figures ---------------------------------------------------------------------
 
 _CENT = Decimal("0.01")
+_WIDE = Context(prec=400)
 
 
 def round2(value: float) -> float:
@@ -295,7 +297,8 @@ def round2(value: float) -> float:
         return value
     text = repr(value)
     if "e" in text or "n" in text:  # exponent, inf, nan: let Decimal decide
-        return float(Decimal(text).quantize(_CENT, rounding=ROUND_HALF_UP))
+        # Enough digits for any finite float (1e26 has 29 digits with its cents).
+        return float(Decimal(text).quantize(_CENT, rounding=ROUND_HALF_UP, context=_WIDE))
     negative = text.startswith("-")
     whole, _, decimals = text.lstrip("-").partition(".")
     if len(decimals) <= 2:

@@ -57,3 +57,15 @@ def test_quotations_are_not_empty_and_cite_an_article():
 def test_shipped_sources_equal_the_seeds():
     for path in SOURCE_DIR.glob("*.txt"):
         assert path.read_bytes() == (SEEDS / path.name).read_bytes(), path.name
+
+
+def test_every_quotation_of_the_application_form_is_in_its_text():
+    """Labels, options, statements and the sentences findings quote (engine/forms/*.yaml)."""
+    from engine.form import load_form
+
+    form = load_form()
+    source = squeeze(form.source_text())
+    quoted = list(form.quotations())
+    assert len(quoted) > 150
+    missing = [(where, text) for where, text in quoted if squeeze(text) not in source]
+    assert not missing, f"{form.id}: not verbatim: {missing}"

@@ -1,0 +1,84 @@
+"""`clusterbot form template|check`: the Jiangsu application form (申报表), blank to fill, or
+filled and checked the way a reviewer at the city 工信局 would."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from bot.clock import Clock
+from bot.inputs import InputError, read_clusters
+from dialogs.form_files import FormFileError, layout, read_path, write_docx, write_xlsx
+from dialogs.forms import file_error_text, report_json, report_markdown, report_text
+from engine.form import check_form, load_form
+from locales.explain import fact_error_text
+
+from .common import date_arg, lang_arg
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("form", help="the Jiangsu application form: a blank template, or check filled ones",
+                              description="The Jiangsu application form (江苏省中小企业特色产业集群申报表).")
+    sub = p.add_subparsers(dest="form_command", metavar="ACTION", required=True)
+    tp = sub.add_parser("template", help="write a blank form to fill (one sheet or table per section)")
+    tp.add_argument("--format", "-f", choices=["xlsx", "docx"], default="xlsx")
+    tp.add_argument("-o", "--output", required=True, metavar="FILE")
+    tp.set_defaults(run=run_template)
+    cp = sub.add_parser("check", help="check filled forms (XLSX or DOCX) and report",
+                        description="Check filled forms. Exit status: 0 every form passes, 1 findings "
+                                    "(a problem in the form, or a criterion of the Jiangsu measure failed), "
+                                    "2 a file cannot be read as the form.")
+    cp.add_argument("files", nargs="+", metavar="FILE")
+    cp.add_argument("--format", "-f", choices=["table", "markdown", "json"], default="table")
+    cp.add_argument("--lang", type=lang_arg, default="zh", help="zh (default) or en")
+    cp.add_argument("--facts", metavar="FILE", default=None,
+                    help="a cluster's facts as `evaluate` reads them (JSON or CSV): what the form does not ask, "
+                         "such as accidents, against which the 承诺函 is checked")
+    cp.add_argument("--on", type=date_arg, default=None, metavar="YYYY-MM-DD",
+                    help="evaluate as on this date (default: today, Asia/Shanghai)")
+    cp.set_defaults(run=run_check)
+
+
+def run_template(args, stdout=None, stderr=None) -> int:
+    lay = layout()
+    content = write_xlsx(lay) if args.format == "xlsx" else write_docx(lay, load_form().title)
+    try:
+        with open(args.output, "wb") as out:
+            out.write(content)
+    except OSError as exc:
+        print(f"clusterbot form template: {args.output}: {exc.strerror}", file=stderr or sys.stderr)
+        return 2
+    return 0
+
+
+def run_check(args, stdout=None, stderr=None) -> int:
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    on = args.on or Clock().today()
+    extra = {}
+    if args.facts:
+        try:
+            clusters = list(read_clusters([args.facts]))
+        except InputError as exc:
+            print(f"clusterbot form check: {exc}", file=err)
+            return 2
+        for error in (e for c in clusters for e in c.errors):
+            print(fact_error_text(error, args.facts, args.lang), file=err)
+        extra = clusters[0].facts if clusters else {}
+    status, reports = 0, []
+    for path in args.files:
+        try:
+            tables = read_path(path)
+        except FormFileError as exc:
+            print(f"clusterbot form check: {path}: {file_error_text(exc, args.lang)}", file=err)
+            status = 2
+            continue
+        report = check_form(tables, on, extra_facts=extra)
+        status = max(status, 0 if report.passed else 1)
+        reports.append((path, report))
+    if args.format == "json":
+        json.dump([report_json(r, args.lang, p) for p, r in reports], out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        write = report_markdown if args.format == "markdown" else report_text
+        out.write("\n\n".join(write(r, args.lang, p) for p, r in reports) + ("\n" if reports else ""))
+    return status

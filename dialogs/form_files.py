@@ -1,0 +1,243 @@
+"""The application form as files: a blank or pre-filled template written as XLSX (openpyxl,
+one sheet per section) or DOCX (python-docx, one table per section), and a filled one read
+back into the tables of cells that engine/form.py checks.
+
+Reading refuses, with one reason, what is not a form: a file over 50 MB (before it is read),
+a macro-enabled workbook, a corrupt file, a file that is neither XLSX nor DOCX, a Word
+document without tables, a document in which none of the form's labels is found.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from engine.form import Field, FormSpec, load_form, locate
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_UNPACKED = 4 * MAX_BYTES  # what the parts may unpack to: a small file that unpacks huge is refused
+MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam", ".docm", ".dotm")
+BOX, TICK = "□", "☑"
+YEAR_HEAD_LABEL = "年度"  # the form's own head of a year row (三、创新能力情况)
+MIN_LABELS = 5  # fewer of the form's labels than this: not the form
+
+
+class FormFileError(Exception):
+    """A file that cannot be read as the form: `code` is a locales key (form.file.<code>)."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(code, detail)
+        self.code, self.detail = code, detail
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def read_path(path: str) -> list[list[list[Any]]]:
+    """The tables of a form file on disk; its size is checked before anything is read."""
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        raise FormFileError("unreadable", exc.strerror or str(exc)) from None
+    if size > MAX_BYTES:
+        raise FormFileError("too_large", f"{size / 1024 / 1024:.1f}")
+    with open(path, "rb") as handle:
+        return read_bytes(handle.read(), os.path.basename(path))
+
+
+def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
+    """The tables of a form file: one per sheet (XLSX) or per Word table, rows of cells."""
+    if len(content) > MAX_BYTES:
+        raise FormFileError("too_large", f"{len(content) / 1024 / 1024:.1f}")
+    if filename.lower().endswith(MACRO_SUFFIXES):
+        raise FormFileError("macro")
+    if not zipfile.is_zipfile(io.BytesIO(content)):
+        raise FormFileError("corrupt" if filename.lower().endswith((".xlsx", ".docx")) else "not_office")
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+            unpacked = sum(item.file_size for item in archive.infolist())
+            types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    except (zipfile.BadZipFile, OSError, KeyError):
+        raise FormFileError("corrupt") from None
+    if any(n.endswith("vbaProject.bin") for n in names) or b"macroEnabled" in types:
+        raise FormFileError("macro")
+    if unpacked > MAX_UNPACKED:
+        raise FormFileError("too_large", f"{unpacked / 1024 / 1024:.1f}")
+    try:
+        if "xl/workbook.xml" in names:
+            tables = _xlsx_tables(content)
+        elif "word/document.xml" in names:
+            tables = _docx_tables(content)
+        else:
+            raise FormFileError("not_office")
+    except FormFileError:
+        raise
+    except Exception as exc:  # a damaged part inside a valid zip: the library says which
+        raise FormFileError("corrupt", type(exc).__name__) from None
+    if len(locate(load_form(), tables)) < MIN_LABELS:
+        raise FormFileError("not_a_form")
+    return tables
+
+
+def _xlsx_tables(content: bytes) -> list[list[list[Any]]]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        return [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets]
+    finally:
+        book.close()
+
+
+def _docx_tables(content: bytes) -> list[list[list[Any]]]:
+    """Each Word table, and each run of paragraphs between them as a table of one column.
+    python-docx repeats a merged cell in every grid column it spans: it is read once."""
+    import docx
+    from docx.table import Table
+
+    document = docx.Document(io.BytesIO(content))
+    if not document.tables:
+        raise FormFileError("no_tables")
+    tables, paragraphs = [], []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            if paragraphs:
+                tables.append(paragraphs)
+                paragraphs = []
+            rows = []
+            for row in block.rows:
+                cells, seen = [], set()
+                for cell in row.cells:
+                    if id(cell._tc) not in seen:
+                        seen.add(id(cell._tc))
+                        cells.append(cell.text)
+                rows.append(cells)
+            tables.append(rows)
+        elif block.text.strip():
+            paragraphs.append([block.text])
+    if paragraphs:
+        tables.append(paragraphs)
+    return tables
+
+
+# --- writing ----------------------------------------------------------------------------
+
+@dataclass
+class Layout:
+    """The form as rows of cells per section, and the fields left blank."""
+
+    sections: list[tuple[str, list[tuple[str | None, list[Any]]]]]  # rows: (field id or None, cells)
+    blank: list[tuple[str, str]]  # (section title, field label)
+
+
+def layout(prefill: dict[str, Any] | None = None, name: str = "", data_year: str | None = None,
+           spec: FormSpec | None = None) -> Layout:
+    """The template's rows; `prefill` (fact id → value, the chat's answers) fills what it can."""
+    spec = spec or load_form()
+    facts = prefill or {}
+    data_year = data_year or spec.data_year
+    shift = int(data_year) - int(spec.data_year)
+    years = [str(int(y) + shift) for y in spec.years]
+    sections, blank = [], []
+    for section in spec.sections:
+        rows: list[tuple[str | None, list[Any]]] = [(None, [section.title])]
+        head = None
+        for f in section.fields:
+            want = _head(f, years)
+            if want is not None and want != head:
+                rows.append((None, want))
+            head = want if want is not None else head
+            row, filled = _row(f, facts, name, years, data_year)
+            rows.append((f.id, row))
+            if not filled and f.required and f.kind != "statement":
+                blank.append((section.title, f.label))
+        sections.append((section.title, rows))
+    return Layout(sections, blank)
+
+
+def _head(f: Field, years: list[str]) -> list[str] | None:
+    if f.kind == "yearly":
+        return [YEAR_HEAD_LABEL] + [f"{y}年" for y in years]
+    if f.kind == "target":
+        return ["方向", "指标", "2023年基准值", "2026年目标值"]
+    if f.kind == "stages":
+        return ["阶段性目标", "", "（1）2024年度", "（2）2025年度", "（3）2026年度"]
+    return None
+
+
+def _row(f: Field, facts: dict, name: str, years: list[str], data_year: str) -> tuple[list[Any], bool]:
+    """One field's row, and whether the prefill filled it."""
+    value = facts.get(f.fact) if f.fact else None
+    if f.kind == "yearly":
+        series = value if isinstance(value, dict) else ({data_year: value} if value is not None and f.take == "latest"
+                                                        else {})
+        cells = [series.get(y) for y in years]
+        return [f.label, *["" if c is None else c for c in cells]], any(c is not None for c in cells)
+    if f.kind in ("choice", "checklist"):
+        ticked = [o for o in f.options if o.sets and all(facts.get(k) == v for k, v in o.sets.items())]
+        if f.kind == "choice":
+            ticked = ticked[:1]
+        else:
+            # An answer ticks an option only when that option alone declares it: intl_cooperation
+            # does not say which of five activities took place.
+            ticked = [o for o in ticked if not any(p is not o and set(p.sets) & set(o.sets) for p in f.options)]
+        cell = "\n".join((TICK if o in ticked else BOX) + o.text for o in f.options)
+        return [f.label, cell], bool(ticked)
+    if f.kind == "named_count":
+        count = "" if value is None else value
+        return [f.label, f"数量：{count}个\n名称："], value is not None
+    if f.kind == "target":
+        return [f.direction or "", f.label, "", ""], False
+    if f.kind == "stages":
+        return ["", f.label, "", "", ""], False
+    if f.kind == "statement":
+        return [f.label, f.text.replace("XXX", name or "XXX")], True
+    if f.id == "cluster_name" and name:
+        return [f.label, name], True
+    if f.kind == "number" and value is not None and not isinstance(value, dict):
+        return [f.label, value], True
+    return [f.label, ""], False
+
+
+def write_xlsx(lay: Layout) -> bytes:
+    import openpyxl
+    from openpyxl.styles import Alignment, Font
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in lay.sections:
+        sheet = book.create_sheet(title[:31])
+        for _, row in rows:
+            sheet.append(row)
+        sheet["A1"].font = Font(bold=True)
+        sheet.column_dimensions["A"].width = 48
+        for column in "BCDE":
+            sheet.column_dimensions[column].width = 24
+        for row in sheet.iter_rows():
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def write_docx(lay: Layout, title: str) -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_heading(title, level=0)
+    for section_title, rows in lay.sections:
+        document.add_heading(section_title, level=1)
+        body = [row for _, row in rows[1:]]  # the title is the heading
+        table = document.add_table(rows=0, cols=max(len(r) for r in body))
+        table.style = "Table Grid"
+        for row in body:
+            cells = table.add_row().cells
+            for cell, value in zip(cells, row):
+                cell.text = "" if value is None else str(value)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

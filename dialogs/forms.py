@@ -1,0 +1,136 @@
+"""The application form in the product: the check's report (plain text, markdown, JSON) for
+the CLI and the chat, /form (填表) writing the form pre-filled with the answers given so far,
+and a filled form sent as a file, checked and answered with the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from engine.form import Finding, FormReport, check_form, load_form
+from locales import fmt_number, t
+from locales.explain import label, value_text
+
+from .form_files import FormFileError, layout, read_bytes, write_docx, write_xlsx
+from .messages import Attachment, Reply
+from .reports import evaluation_json, markdown_report, verdict_table
+
+
+def finding_text(f: Finding, lang: str) -> str:
+    """Where (section, field, year), what is wrong, and the form's own sentence."""
+    params = {k: (fmt_number(v) if isinstance(v, float) else v) for k, v in f.params.items()}
+    if f.code == "promise_false":
+        params.update(fact_label=label(f.params["fact"], lang),
+                      value_text=value_text(f.params["fact"], f.params["value"], lang))
+    if f.field is None:
+        where = t(lang, "form.where_section", section=f.section)
+    elif f.year:
+        where = t(lang, "form.where_year", section=f.section, field=f.field, year=f.year)
+    else:
+        where = t(lang, "form.where", section=f.section, field=f.field)
+    sep = "" if lang == "zh" else " "
+    return f"{where}{sep}{t(lang, f'form.finding.{f.code}', **params)}"
+
+
+def summary(report: FormReport, lang: str) -> str:
+    errors, warnings = len(report.errors), len(report.findings) - len(report.errors)
+    if report.passed:
+        return t(lang, "form.report.warnings_only", warnings=warnings) if warnings else t(lang, "form.report.passed")
+    return t(lang, "form.report.failed", errors=errors, warnings=warnings)
+
+
+def _role(i: int, lang: str) -> str:
+    return t(lang, "form.report.own_measure" if i == 0 else "form.report.comparison")
+
+
+def report_text(report: FormReport, lang: str, file: str = "") -> str:
+    """The terminal and chat report: the findings with their quotes, then the verdicts."""
+    lines = [t(lang, "form.report.title", name=report.name or "—")]
+    if file:
+        lines.append(t(lang, "form.report.file", file=file))
+    lines += [summary(report, lang), "", t(lang, "form.report.findings")]
+    for f in report.findings:
+        lines.append(f"  [{t(lang, f'form.severity.{f.severity}')}] {finding_text(f, lang)}")
+        lines.append("      " + t(lang, "form.report.quote", quote=f.quote))
+    lines += ["", t(lang, "form.report.evaluation")]
+    lines += [f"  {ev.ruleset.short.get(lang)}{_role(i, lang)}" for i, ev in enumerate(report.evaluations)]
+    lines.append(verdict_table([(report.name or "—", report.evaluations)], lang))
+    own = report.evaluations[0]
+    if own.missing:
+        lines.append(t(lang, "form.report.missing", measure=own.ruleset.short.get(lang),
+                       labels=t(lang, "list_sep").join(label(f, lang) for f in own.missing)))
+    return "\n".join(lines)
+
+
+def report_markdown(report: FormReport, lang: str, file: str = "") -> str:
+    lines = [f"# {t(lang, 'form.report.title', name=report.name or '—')}", ""]
+    if file:
+        lines += [t(lang, "form.report.file", file=file), ""]
+    lines += [f"**{summary(report, lang)}**", "", f"## {t(lang, 'form.report.findings')}", ""]
+    for f in report.findings:
+        lines += [f"- **{t(lang, f'form.severity.{f.severity}')}** {finding_text(f, lang)}",
+                  f"  > {f.quote}", ""]
+    lines += [f"## {t(lang, 'form.report.evaluation')}", ""]
+    lines += [f"- {ev.ruleset.short.get(lang)}{_role(i, lang)}" for i, ev in enumerate(report.evaluations)]
+    body = markdown_report(report.name or "—", report.evaluations, lang, answers=report.facts)
+    return "\n".join(lines) + "\n\n" + re.sub(r"^#", "##", body, flags=re.M)
+
+
+def report_json(report: FormReport, lang: str, file: str = "") -> dict[str, Any]:
+    return {
+        "file": file, "cluster": report.name, "passed": report.passed,
+        "findings": [{"code": f.code, "severity": f.severity, "section": f.section, "field": f.field,
+                      "year": f.year, "message": finding_text(f, lang), "quote": f.quote}
+                     for f in report.findings],
+        "facts": report.facts,
+        "evaluations": [{**evaluation_json(report.name, ev, lang), "for_comparison": i > 0}
+                        for i, ev in enumerate(report.evaluations)],
+    }
+
+
+def file_error_text(error: FormFileError, lang: str) -> str:
+    return t(lang, f"form.file.{error.code}", size=error.detail, detail=error.detail)
+
+
+# --- the chat -------------------------------------------------------------------------------
+
+def form_data_year(answers: dict) -> str | None:
+    """The form's year columns follow the latest year the answers give, when it is later."""
+    years = [y for v in answers.values() if isinstance(v, dict) for y in v]
+    latest = max(years, default=None)
+    return latest if latest and latest > load_form().data_year else None
+
+
+def form_documents(name: str, answers: dict, lang: str) -> Reply:
+    """/form: the form as XLSX and DOCX, pre-filled with the answers; the blank fields listed."""
+    lay = layout(answers, name, form_data_year(answers))
+    total = sum(1 for s in load_form().sections for f in s.fields if f.required and f.kind != "statement")
+    stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", name).strip("_") or "cluster"
+    stem = f"{stem}-{t(lang, 'form.chat.file_stem')}"
+    lines = [t(lang, "form.chat.written", name=name, filled=total - len(lay.blank))]
+    if lay.blank:
+        lines.append(t(lang, "form.chat.blank_heading", n=len(lay.blank)))
+        shown = 30
+        lines += [t(lang, "form.chat.blank_item", section=s, field=f) for s, f in lay.blank[:shown]]
+        if len(lay.blank) > shown:
+            lines.append(t(lang, "form.chat.and_more", n=len(lay.blank) - shown))
+    lines.append(t(lang, "form.chat.send_back"))
+    return Reply("\n".join(lines), documents=[(f"{stem}.xlsx", write_xlsx(lay)),
+                                              (f"{stem}.docx", write_docx(lay, load_form().title))])
+
+
+def check_attachment(attachment: Attachment, answers: dict, on: dt.date, lang: str) -> Reply:
+    """A filled form sent as a file: the report, or one line saying why it cannot be read.
+    The chat's answers stand in for what the form does not ask (the 承诺函's facts)."""
+    try:
+        if not attachment.content:  # what a channel hands on for a file over its download limit
+            raise FormFileError("empty")
+        tables = read_bytes(attachment.content, attachment.filename)
+    except FormFileError as exc:
+        return Reply(t(lang, "form.chat.unreadable", file=attachment.filename, reason=file_error_text(exc, lang)),
+                     kind="error")
+    report = check_form(tables, on, extra_facts=answers, data_year=form_data_year(answers))
+    return Reply(report_text(report, lang, attachment.filename), kind="result",
+                 documents=[(re.sub(r"\.\w+$", "", attachment.filename) + ".md",
+                             report_markdown(report, lang, attachment.filename).encode("utf-8"))])

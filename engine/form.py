@@ -1,0 +1,675 @@
+"""The Jiangsu application form (申报表): its description as data (forms/*.yaml) and the pure
+checks a reviewer at the city 工信局 makes on a filled one.
+
+A filled form arrives as rows of cells (bot/forms_io.py reads XLSX and DOCX into them). Each
+field is found by its label, verbatim from the form, anywhere in a row; its values are the
+cells after the label (a yearly field's by the year columns of the header above it). Every
+`Finding` names the section, the field and the year, and quotes the form's own sentence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from .evaluate import FAIL, OPS, Evaluation, Profile, evaluate, evaluate_many
+from .facts import _FULL_WIDTH, average_rate, per_10k, round2, validate_facts
+from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, catalogue, load_rulesets
+
+FORM_DIR = Path(__file__).parent / "forms"
+ERROR, WARNING = "error", "warning"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Model):
+    text: str
+    sets: dict[str, Any] = {}
+
+
+class Field(_Model):
+    id: str
+    label: str
+    kind: Literal["text", "number", "yearly", "choice", "checklist", "named_count", "long_text",
+                  "target", "stages", "statement", "date"]
+    fact: Optional[str] = None
+    take: Literal["series", "latest"] = "series"
+    integer: bool = False
+    min: float = 0
+    max: Optional[float] = None
+    required: bool = True
+    options: list[Option] = []
+    count: Optional[str] = None  # a checklist: the fact that counts its ticks
+    sets: dict[str, Any] = {}    # facts declared when the field is filled (the opposite when 无)
+    text: Any = None             # a statement's text; a target: True when it is a description
+    direction: Optional[str] = None  # a plan target's 方向 (主导产业, 创新, ...)
+    parts: list[str] = []        # a label made of the form's words (the standards grid)
+    quote: Optional[str] = None  # what a finding on the field quotes, when not its label
+
+    @property
+    def quoted(self) -> str:
+        return self.quote or self.label
+
+    @model_validator(mode="after")
+    def _label_of_parts(self):
+        if self.parts and "".join(self.parts) != self.label:
+            raise ValueError(f"{self.id}: label {self.label} is not its parts {self.parts}")
+        return self
+
+
+class Section(_Model):
+    id: str
+    title: str
+    fields: list[Field]
+
+
+class Consistency(_Model):
+    kind: Literal["average_of", "per_10k", "not_above", "reduction_of", "union_of", "total_of"]
+    quote: str
+    field: Optional[str] = None
+    fact: Optional[str] = None
+    of: Any = None
+    bound: Optional[str] = None
+    severity: Literal["error", "warning"] = ERROR
+
+
+class Target(_Model):
+    field: str
+    rule: Literal["target_at_least", "rising", "growth_at_least", "about", "reduction_about"]
+    quote: str
+    word: Optional[str] = None
+    value: Optional[float] = None
+    stages: Optional[str] = None
+    baseline_field: Optional[str] = None
+    baseline_fact: Optional[str] = None
+
+
+class Plan(_Model):
+    max_chars: int
+    length_quote: str
+    headings: list[str]
+    baseline_quote: str
+    about_band: float
+    targets: list[Target]
+
+
+class Promise(_Model):
+    quote: str
+    fact: str
+    false_when: list[Any]
+
+
+class FormSpec(_Model):
+    id: str
+    title: str
+    source: str
+    measure: str
+    years: list[str]
+    data_year: str
+    quotes: dict[str, str]
+    sections: list[Section]
+    derive: dict[str, dict[str, list[str]]]
+    consistency: list[Consistency]
+    plan: Plan
+    promises: list[Promise]
+
+    def fields(self):
+        """(section, field) in the form's order."""
+        for section in self.sections:
+            for f in section.fields:
+                yield section, f
+
+    def field(self, field_id: str) -> Field:
+        return next(f for _, f in self.fields() if f.id == field_id)
+
+    def section_of(self, field_id: str) -> Section:
+        return next(s for s, f in self.fields() if f.id == field_id)
+
+    def source_text(self) -> str:
+        return (SOURCE_DIR / self.source).read_text(encoding="utf-8")
+
+    def quotations(self):
+        """(where, text) for every verbatim text the description carries."""
+        for section, f in self.fields():
+            yield from ((f"{section.id}.{f.id}", part) for part in f.parts or [f.label])
+            yield f"{section.id}.{f.id}.quote", f.quoted
+            for option in f.options:
+                yield f"{f.id}.option", option.text
+            if f.kind == "statement":  # XXX stands for the cluster's or city's name
+                yield from ((f"{f.id}.text", part) for part in f.text.split("XXX"))
+        for key, text in self.quotes.items():
+            yield f"quotes.{key}", text
+        for c in self.consistency:
+            yield f"consistency.{c.kind}", c.quote
+        plan = self.plan
+        yield from (("plan.length", plan.length_quote), ("plan.baseline", plan.baseline_quote))
+        yield from (("plan.heading", h) for h in plan.headings)
+        yield from ((f"plan.{t.field}", t.quote) for t in plan.targets)
+        yield from (("promise", p.quote) for p in self.promises)
+
+
+@lru_cache(maxsize=None)
+def load_form(name: str = "jiangsu-2023") -> FormSpec:
+    spec = FormSpec.model_validate(yaml.safe_load((FORM_DIR / f"{name}.yaml").read_text(encoding="utf-8")))
+    facts = catalogue().facts
+    for _, f in spec.fields():
+        for fact in [f.fact, f.count, *f.sets, *(k for o in f.options for k in o.sets)]:
+            if fact is not None and fact not in facts:
+                raise ValueError(f"form {spec.id}: field {f.id} names an unknown fact {fact}")
+    return spec
+
+
+# --- finding a field in the rows ---------------------------------------------------------
+
+def squeeze(text: Any) -> str:
+    """The text without white space: how labels and quotations are compared."""
+    return "" if text is None else "".join(str(text).split())
+
+
+YEAR_HEAD = re.compile(r"^((?:19|20)\d\d)年$")
+
+
+@dataclass
+class Located:
+    """A field's cells as found: the values after its label, and the header's years."""
+
+    values: list[Any]
+    years: dict[str, Any] | None = None  # year → cell, from the year columns of the header above
+
+
+def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
+    """Each field's cells, from the tables (sheets) in the document's order. A label that
+    occurs twice (联系人) is the next field of that label in the form's order."""
+    by_label: dict[str, list[Field]] = {}
+    for _, f in spec.fields():
+        by_label.setdefault(squeeze(f.label), []).append(f)
+    found: dict[str, Located] = {}
+
+    def field_at(text: str) -> Field | None:
+        if len(text) > 200:
+            return None
+        text = text.rstrip("：:")
+        # The whole cell first, then the cell up to each bracket: a label with a note after it.
+        for label in [text] + [text[:i] for i, ch in enumerate(text) if ch in "（(" and i]:
+            f = next((f for f in by_label.get(label, ()) if f.id not in found), None)
+            if f is not None:
+                return f
+        return None
+
+    for row in (row for table in tables for row in [None, *table]):
+        if row is None:
+            header: dict[str, int] = {}  # a header holds for its own table only
+            pending: Field | None = None
+            continue
+        texts = [squeeze(c) if isinstance(c, str) else "" for c in row]  # a label is text
+        years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(text))}
+        if years:
+            header = years
+            # The official form heads some year rows with the field itself (工业软件采购金额):
+            # its figures are the next row's, a row without a label.
+            heading = [f for text in texts if text and (f := field_at(text)) is not None and f.kind == "yearly"]
+            pending = heading[0] if heading else None
+            continue
+        starts = [(i, f) for i, text in enumerate(texts) if text and (f := field_at(text)) is not None]
+        if pending is not None and not starts:
+            starts = [(-1, pending)]
+        pending = None
+        for n, (i, f) in enumerate(starts):
+            if f.id in found:
+                continue  # the same label twice in one row: a merged cell read twice
+            end = starts[n + 1][0] if n + 1 < len(starts) else len(row)
+            values = list(row[i + 1:end])
+            located = Located(values)
+            if f.kind == "yearly":
+                located.years = {y: (row[col] if col < len(row) else None) for y, col in header.items()}
+            found[f.id] = located
+    return found
+
+
+# --- reading the cells -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    section: str
+    field: str | None
+    quote: str
+    year: str | None = None
+    params: dict = field(default_factory=dict)
+
+
+EMPTY_WORDS = ("无", "/", "—", "-")
+TICKED, UNTICKED = "☑✓✔√■▣☒⊠", "□☐○"
+_MARK = re.compile(f"([{TICKED}{UNTICKED}])\\s*([^{TICKED}{UNTICKED}\\n\\t]+)")
+
+
+_NOTE = re.compile(r"[（(][^）)]*[）)]")
+_UNIT = re.compile(r"(%|个|家|人|项|亿元|万元|平方公里)$")
+
+
+def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
+    """(the number, None) or (None, why not): 'empty', 'none' (填了“无”) or 'not_number'."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, "empty"
+    if isinstance(value, bool):
+        return None, "not_number"
+    if isinstance(value, (int, float)):
+        return Decimal(repr(value)), None
+    # The form's own notes stay in a cell of the official form: "900 个（需提供清单及年份）".
+    text = _NOTE.sub("", squeeze(value).translate(_FULL_WIDTH)).replace(",", "")
+    text = _UNIT.sub("", text)
+    if text in EMPTY_WORDS:
+        return None, "none"
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None, "not_number"
+    return (number, None) if number.is_finite() else (None, "not_number")
+
+
+def ticks(value: Any, options: list[Option]) -> list[Option] | None:
+    """The options ticked in a cell (□ / ☑ lines); a cell holding an option's bare text ticks
+    it. None when the cell names nothing the field offers."""
+    text = "" if value is None else str(value)
+    marked = [(m.group(1) in TICKED, squeeze(m.group(2))) for m in _MARK.finditer(text)]
+    if not marked:
+        bare = [squeeze(part) for part in re.split(r"[\n、,，;；]", text) if squeeze(part)]
+        marked = [(True, b) for b in bare]
+    chosen = [o for o in options if (True, squeeze(o.text)) in marked]
+    known = {squeeze(o.text) for o in options}
+    if not chosen and any(t not in known for _, t in marked) and squeeze(text) not in EMPTY_WORDS:
+        return None
+    return chosen
+
+
+_DATE = re.compile(r"((?:19|20)\d\d)\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
+
+
+def parse_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    match = _DATE.search(squeeze(value).translate(_FULL_WIDTH))
+    if not match:
+        return None
+    try:
+        return dt.date(*map(int, match.groups()))
+    except ValueError:
+        return None
+
+
+def first_value(located: Located | None) -> Any:
+    if located is None:
+        return None
+    return next((v for v in located.values if squeeze(v)), None)
+
+
+class _Reader:
+    """Turns each field's cells into a value, collecting the findings on the way."""
+
+    def __init__(self, spec: FormSpec, found: dict[str, Located], data_year: str):
+        self.spec, self.found = spec, found
+        shift = int(data_year) - int(spec.data_year)
+        self.years = [str(int(y) + shift) for y in spec.years]
+        self.data_year = data_year
+        self.findings: list[Finding] = []
+        self.values: dict[str, Any] = {}
+
+    def add(self, code: str, f: Field | None, quote: str | None = None, severity: str = ERROR,
+            year: str | None = None, section: Section | None = None, **params) -> None:
+        section = section or self.spec.section_of(f.id)
+        self.findings.append(Finding(code, severity, section.title, f.label if f else None,
+                                     quote or self.spec.quotes["required"], year, params))
+
+    def number(self, f: Field, cell: Any, year: str | None = None) -> float | None:
+        number, why = parse_number(cell)
+        if why == "none":
+            return 0 if f.integer else None
+        if why == "empty":
+            if f.required:
+                self.add("required", f, year=year)
+            return None
+        if why == "not_number":
+            self.add("not_number", f, f.quoted, year=year, value=str(cell).strip())
+            return None
+        if f.integer and number != number.to_integral_value():
+            self.add("not_integer", f, f.quoted, year=year, value=str(number))
+            return None
+        if number.as_tuple().exponent < -2:
+            self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number))
+        if number < Decimal(repr(f.min)) or (f.max is not None and number > Decimal(repr(f.max))):
+            self.add("range" if f.max is not None else "below", f, f.quoted, year=year, value=str(number),
+                     low=f.min, high=f.max)
+            return None
+        return int(number) if f.integer else float(number)
+
+    def read(self) -> dict[str, Any]:
+        for section, f in self.spec.fields():
+            located = self.found.get(f.id)
+            if located is None:
+                if f.required:
+                    self.add("missing_row", f, self.spec.quotes["not_a_page"])
+                continue
+            value = getattr(self, f"read_{f.kind}")(f, located)
+            if value is not None:
+                self.values[f.id] = value
+        return self.values
+
+    def read_text(self, f: Field, located: Located) -> str | None:
+        value = first_value(located)
+        if value is None:
+            if f.required:
+                self.add("required", f)
+            return None
+        return str(value).strip()
+
+    read_long_text = read_text
+
+    def read_statement(self, f: Field, located: Located) -> str | None:
+        return "present"
+
+    def read_date(self, f: Field, located: Located) -> dt.date | None:
+        value = first_value(located)
+        if value is None:
+            if f.required:
+                self.add("required", f)
+            return None
+        day = parse_date(value)
+        if day is None:
+            self.add("bad_date", f, f.quoted, value=str(value).strip())
+        return day
+
+    def read_number(self, f: Field, located: Located) -> float | None:
+        return self.number(f, first_value(located))
+
+    def read_yearly(self, f: Field, located: Located) -> dict | None:
+        years = located.years or {}
+        for year in sorted(years):
+            if int(year) > int(self.data_year):
+                self.add("data_year", f, self.spec.quotes["data_year"], year=year, data_year=self.data_year)
+        out = {}
+        for year in self.years:
+            if year not in years:
+                self.add("year_missing", f, self.spec.quotes["not_a_page"], year=year)
+                continue
+            value = self.number(f, years[year], year)
+            if value is not None:
+                out[year] = value
+        return out or None
+
+    def read_choice(self, f: Field, located: Located) -> list[Option] | None:
+        chosen = ticks(first_value(located), f.options)
+        if chosen is None:
+            self.add("unknown_option", f, f.quoted, value=str(first_value(located)).strip(),
+                     options="、".join(o.text for o in f.options))
+            return None
+        if not chosen:
+            self.add("required", f)
+            return None
+        if len(chosen) > 1:
+            self.add("several", f, f.quoted, options="、".join(o.text for o in chosen))
+            return None
+        return chosen
+
+    def read_checklist(self, f: Field, located: Located) -> list[Option]:
+        chosen = ticks(first_value(located), f.options)
+        if chosen is None:
+            self.add("unknown_option", f, f.quoted, value=str(first_value(located)).strip(),
+                     options="、".join(o.text for o in f.options))
+            return []
+        return chosen
+
+    def read_named_count(self, f: Field, located: Located) -> dict | None:
+        cells = [v for v in located.values if squeeze(v)]
+        text = "\n".join(str(v) for v in cells)
+        match = re.search(r"数量[：:]\s*([^\s个]*)\s*个?", text)
+        count_cell = match.group(1) if match else (cells[0] if cells else None)
+        names_match = re.search(r"名称[：:]\s*(.*)", text, re.S)
+        names_text = names_match.group(1) if names_match else (str(cells[1]) if len(cells) > 1 else "")
+        count = self.number(f.model_copy(update={"integer": True}), count_cell)
+        names = [n for n in (squeeze(x) for x in re.split(r"[\n、,，;；]", names_text)) if n and n not in EMPTY_WORDS]
+        if count is None:
+            return None
+        if count != len(names):
+            self.add("names_mismatch", f, f.label, count=count, names=len(names))
+        return {"count": count, "names": names}
+
+    def read_target(self, f: Field, located: Located) -> dict | None:
+        cells = (located.values + [None, None])[:2]
+        if f.text:
+            if not squeeze(cells[1]):
+                self.add("required", f, year="2026")
+            return None
+        base = self.number(f, cells[0], "2023")
+        target = self.number(f, cells[1], "2026")
+        return {"base": base, "target": target}
+
+    def read_stages(self, f: Field, located: Located) -> list | None:
+        cells = (located.values + [None] * 3)[:3]
+        return [self.number(f, c, str(2024 + i)) for i, c in enumerate(cells)]
+
+
+# --- from the form's values to facts ----------------------------------------------------
+
+def form_facts(spec: FormSpec, values: dict[str, Any], data_year: str) -> dict[str, Any]:
+    """The catalogue facts the form's values give. Later fields win (the stated average over
+    the yearly rates); a checklist's facts are false when none of its options is ticked."""
+    facts: dict[str, Any] = {}
+    for _, f in spec.fields():
+        value = values.get(f.id)
+        if f.kind in ("choice", "checklist"):
+            if f.id not in values:
+                continue
+            for option in f.options:
+                for fact in option.sets:
+                    facts.setdefault(fact, False)
+            for option in value:
+                facts.update(option.sets)
+            if f.count:
+                facts[f.count] = len(value)
+            continue
+        if value is None:
+            continue
+        if f.sets:
+            filled = squeeze(value) not in EMPTY_WORDS
+            facts.update({k: (v if filled else not v) for k, v in f.sets.items()})
+        if f.fact is None:
+            continue
+        if f.kind == "yearly":
+            if f.take == "latest":
+                if data_year in value:
+                    facts[f.fact] = value[data_year]
+            else:
+                facts[f.fact] = value
+        elif f.kind == "named_count":
+            facts[f.fact] = value["count"]
+        else:
+            facts[f.fact] = value
+    for fact, how in spec.derive.items():
+        parts = [_total(values.get(p)) for p in next(iter(how.values()))]
+        if fact not in facts and all(p is not None for p in parts):
+            facts[fact] = sum(parts) if "sum" in how else max(parts)
+    return facts
+
+
+def _total(value: Any) -> float | None:
+    """A field's figure for a sum: a named count's count, a yearly field's years added up."""
+    if isinstance(value, dict):
+        return value["count"] if "names" in value else sum(value.values())
+    return value
+
+
+# --- the checks -------------------------------------------------------------------------
+
+@dataclass
+class FormReport:
+    name: str
+    findings: list[Finding]
+    facts: dict[str, Any]
+    evaluations: list[Evaluation]
+    values: dict[str, Any]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def passed(self) -> bool:
+        """No error in the form and no criterion of its own measure failed."""
+        return not self.errors and self.evaluations[0].verdict != "not_eligible"
+
+
+def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | None = None,
+               data_year: str | None = None, spec: FormSpec | None = None) -> FormReport:
+    """Every check of a filled form. `extra_facts` are what the form does not ask (the chat's
+    answers, say): the form's figures win where both give one."""
+    spec = spec or load_form()
+    data_year = data_year or spec.data_year
+    found = locate(spec, tables)
+    reader = _Reader(spec, found, data_year)
+    values = reader.read()
+    extra = extra_facts or {}
+    # The form's figures win over the extra facts; a figure derived from them (a lower bound,
+    # a sum) gives way to one known outright.
+    given = {k: v for k, v in form_facts(spec, values, data_year).items() if k not in spec.derive or k not in extra}
+    facts, _ = validate_facts({**extra, **given}, catalogue())
+    checks = _Checks(spec, reader, values, facts, on, form_facts(spec, values, data_year))
+    checks.consistency()
+    checks.plan()
+    checks.statements(tables)
+    checks.promises()
+    rulesets = load_rulesets()
+    order = [spec.measure] + [j for j in JURISDICTIONS if j != spec.measure]
+    evaluations = evaluate_many(Profile(facts), [rulesets[j] for j in order], on)
+    name = str(values.get("cluster_name") or "")
+    return FormReport(name, reader.findings, facts, evaluations, values)
+
+
+class _Checks:
+    def __init__(self, spec: FormSpec, reader: _Reader, values: dict, facts: dict, on: dt.date, own: dict):
+        self.spec, self.reader, self.values, self.facts, self.on = spec, reader, values, facts, on
+        self.own = own  # the facts from the form alone
+
+    def add(self, code, field_id, quote, severity=ERROR, **params):
+        f = self.spec.field(field_id) if field_id else None
+        section = self.spec.section_of(field_id) if field_id else self.spec.sections[-1]
+        self.reader.add(code, f, quote, severity, section=section, **params)
+
+    def consistency(self) -> None:
+        v = self.values
+        for c in self.spec.consistency:
+            if c.kind == "average_of" and isinstance(v.get(c.of), dict) and v.get(c.field) is not None:
+                derived = average_rate(v[c.of])
+                # The stated average is written with two decimals: one step of rounding apart.
+                if derived is not None and abs(derived - v[c.field]) > 0.011:
+                    self.add("average_mismatch", c.field, c.quote, c.severity, stated=v[c.field], derived=derived)
+            elif c.kind == "per_10k" and all(v.get(x) is not None for x in c.of) and v.get(c.field) is not None:
+                derived = per_10k(v[c.of[0]], v[c.of[1]])
+                if derived is not None and abs(derived - v[c.field]) > 0.011:
+                    self.add("per_10k_mismatch", c.field, c.quote, c.severity, stated=v[c.field], derived=derived)
+            elif c.kind == "not_above" and isinstance(v.get(c.field), dict) and isinstance(v.get(c.bound), dict):
+                for year, count in v[c.field].items():
+                    bound = v[c.bound].get(year)
+                    if bound is not None and count > bound:
+                        self.reader.add("exceeds", self.spec.field(c.field), c.quote, c.severity, year=year,
+                                        value=count, bound=bound, other=self.spec.field(c.bound).label)
+            elif c.kind == "reduction_of" and isinstance(v.get(c.of), dict) and v.get(c.field) is not None:
+                series = [v[c.of][y] for y in sorted(v[c.of])]
+                if len(series) >= 2 and series[0] > 0:
+                    derived = round2((series[0] - series[-1]) / series[0] * 100)
+                    if abs(derived - v[c.field]) > 0.011:
+                        self.add("reduction_mismatch", c.field, c.quote, c.severity, stated=v[c.field],
+                                 derived=derived)
+            elif c.kind == "total_of" and c.fact in self.own and self.facts.get(c.fact) != self.own[c.fact]:
+                self.add("total_mismatch", c.field, c.quote, c.severity, total=self.facts[c.fact],
+                         parts=self.own[c.fact], label=catalogue()[c.fact].zh)
+            elif c.kind == "union_of" and self.facts.get(c.fact) is not None:
+                parts = [v.get(p) for p in c.of]
+                union = self.facts[c.fact]
+                if all(p is not None for p in parts) and not (max(parts) <= union <= min(100, sum(parts))):
+                    self.add("union_mismatch", c.of[0], c.quote, c.severity, union=union,
+                             low=max(parts), high=min(100, sum(parts)))
+
+    def plan(self) -> None:
+        plan, v = self.spec.plan, self.values
+        text = v.get("plan_text")
+        if text is not None:
+            length = len(squeeze(text))
+            if length > plan.max_chars:
+                self.add("plan_too_long", "plan_text", plan.length_quote, length=length, most=plan.max_chars)
+            missing = [h for h in plan.headings if h not in squeeze(text)]
+            if missing:
+                self.add("headings_missing", "plan_text", plan.length_quote, headings="、".join(missing))
+        band = plan.about_band
+        for t in plan.targets:
+            got = v.get(t.field)
+            if not got:
+                continue
+            base, target = got["base"], got["target"]
+            if t.baseline_field and base is not None and v.get(t.baseline_field) is not None \
+                    and base != v[t.baseline_field]:
+                self.add("baseline_mismatch", t.field, plan.baseline_quote, base=base, own=v[t.baseline_field],
+                         other=self.spec.field(t.baseline_field).label)
+            if t.baseline_fact and base is not None:
+                self._baseline_standard(t, base)
+            if t.rule == "rising":
+                stages = [s for s in (v.get(t.stages) or []) if s is not None]
+                sequence = [x for x in [base, *stages] if x is not None] or []
+                if target is not None and not stages:
+                    sequence.append(target)
+                if any(b >= a for a, b in zip(sequence[1:], sequence)):
+                    self.add("not_rising", t.field, t.quote, values="、".join(map(str, sequence)))
+                continue
+            if target is None:
+                continue
+            if t.rule == "target_at_least":
+                if not OPS[WORDS[t.word][0]](target, t.value):
+                    self.add("target_low", t.field, t.quote, target=target, value=t.value)
+            elif t.rule == "growth_at_least" and base:
+                growth = round2(((target / base) ** (1 / 3) - 1) * 100) if target > 0 and base > 0 else None
+                if growth is None or not OPS[WORDS[t.word][0]](growth, t.value):
+                    self.add("growth_low", t.field, t.quote, base=base, target=target, growth=growth, value=t.value)
+            elif t.rule == "about" and target < round2(t.value * (1 - band)):
+                self.add("about_low", t.field, t.quote, WARNING, target=target, value=t.value,
+                         floor=round2(t.value * (1 - band)))
+            elif t.rule == "reduction_about" and base:
+                fall = round2((base - target) / base * 100)
+                if fall < round2(t.value * (1 - band)):
+                    self.add("reduction_low", t.field, t.quote, WARNING, base=base, target=target, fall=fall,
+                             value=t.value, floor=round2(t.value * (1 - band)))
+
+    def _baseline_standard(self, t: Target, base: float) -> None:
+        """基准值须符合认定标准: the form's own measure's criteria on that fact, with the baseline."""
+        ruleset = load_rulesets()[self.spec.measure]
+        for result in evaluate({**self.facts, t.baseline_fact: base}, ruleset, self.on).results:
+            if t.baseline_fact in result.criterion.facts and result.status == FAIL:
+                self.add("baseline_standard", t.field, self.spec.plan.baseline_quote, base=base,
+                         citation=result.criterion.citation, article=result.criterion.article_text)
+
+    def statements(self, tables: list[list[list[Any]]]) -> None:
+        """The 真实性声明 and the 承诺函 carry their text (the cluster's name in place of XXX)."""
+        text = "".join(squeeze(c) for table in tables for row in table for c in row)
+        for _, f in self.spec.fields():
+            if f.kind != "statement":
+                continue
+            pattern = ".*?".join(map(re.escape, squeeze(f.text).split("XXX")))
+            if f.id not in self.values or not re.search(pattern, text):
+                self.add("statement_missing", f.id, max(f.text.split("XXX"), key=len))
+
+    def promises(self) -> None:
+        for p in self.spec.promises:
+            value = self.facts.get(p.fact)
+            if value is not None and value in p.false_when:
+                self.add("promise_false", "promise_text", p.quote, fact=p.fact, value=value)

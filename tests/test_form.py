@@ -1,0 +1,357 @@
+"""The Jiangsu application form: filled forms built with openpyxl and python-docx, checked
+through the CLI (`clusterbot form check`) and in-process; bad files refused with one line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from bot.cli import main
+from dialogs.forms import finding_text
+from dialogs.form_files import MAX_BYTES, FormFileError, read_bytes, read_path
+from engine import load_rulesets
+from engine.form import check_form, load_form, squeeze
+from tests.form_helpers import NAME, PLAN, passing, rows_of, write_docx, write_xlsx
+
+ON = dt.date(2024, 6, 1)
+SOURCE = squeeze(load_form().source_text())
+
+
+def check(path, extra_facts=None):
+    return check_form(read_path(str(path)), ON, extra_facts=extra_facts)
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.parametrize("writer", [write_xlsx, write_docx], ids=["xlsx", "docx"])
+def test_a_complete_form_passes_with_its_figures_read(tmp_path, capsys, writer):
+    path = writer(tmp_path / f"form.{writer.__name__[-4:]}", passing())
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "json")
+    assert status == 0, out
+    report = json.loads(out)[0]
+    assert report["passed"] and report["findings"] == [] and report["cluster"] == NAME
+    facts = report["facts"]
+    assert facts["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert facts["leading_output_growth"] == 12.0            # the stated average, checked against the rates
+    assert facts["srdi_sme_count"] == 20                     # the data year's count
+    assert facts["innovation_platforms"] == 6                # national 2 + provincial 4
+    assert facts["standards_count"] == 4                     # 国家 and 行业 rows, both roles, three years
+    assert facts["cloud_or_identifier_rate"] == 40.0         # the larger of 上云 40 and 上标识 30
+    assert facts["resource_sharing_count"] == 2
+    assert facts["innovation_incentive"] is True and facts["chain_collaboration"] is True
+    assert facts["high_energy_industry"] is False and facts["water_efficiency_ok"] is True
+    assert facts["management_body"] is True and facts["three_year_plan"] is True
+    jiangsu = report["evaluations"][0]
+    assert jiangsu["jurisdiction"] == "jiangsu" and not jiangsu["for_comparison"]
+    assert all(e["for_comparison"] for e in report["evaluations"][1:])
+    statuses = {c["id"]: c["status"] for c in jiangsu["criteria"]}
+    assert "fail" not in statuses.values()
+    # What the form does not ask stays unknown: the county-level condition, the exclusions.
+    assert statuses["county-level"] == "unknown"
+
+
+def finding_codes(report):
+    return {(f.code, f.field, f.year) for f in report.findings}
+
+
+CASES = {
+    "required": ({"cluster_name": [""]}, ("required", "集群名称", None)),
+    "not_number": ({"total_output": [45.0, "五十二亿", 52.9]}, ("not_number", "集群总产值（亿元）", "2022")),
+    "decimals": ({"total_output": [45.123, 48.2, 52.9]}, ("decimals", "集群总产值（亿元）", "2021")),
+    "not_integer": ({"enterprises": [300.5, 320, 350]}, ("not_integer", "集群企业数量", "2021")),
+    "range": ({"sme_output_share": [80.5, 101, 82.3]}, ("range", "集群内中小企业产值占集群总产值比例（%）", "2022")),
+    "below": ({"area": [-3]}, ("below", "集群占地面积（平方公里）", None)),
+    "unknown_option": ({"priority_chain": ["也许"]},
+                       ("unknown_option", "集群主导产业是否属于全省16个先进制造业集群和50条重点产业链", None)),
+    "several": ({"priority_chain": ["☑是\n☑否"]},
+                ("several", "集群主导产业是否属于全省16个先进制造业集群和50条重点产业链", None)),
+    "names_mismatch": ({"platforms_national": ["数量：3个\n名称：甲中心、乙中心"]},
+                       ("names_mismatch", "国家制造业创新中心或国家级创新平台名称及数量", None)),
+    "average_mismatch": ({"leading_growth_average": [14.0]}, ("average_mismatch", "近三年主导产业产值年均增速（%）", None)),
+    "per_10k_mismatch": ({"patents_per_10k": [150.0]},
+                         ("per_10k_mismatch", "集群中小企业从业人员每万人有效发明专利拥有量", None)),
+    "exceeds": ({"smes": [290, 330, 338]}, ("exceeds", "其中：集群中小企业数量", "2022")),
+    "exceeds_warning": ({"little_giants": [2, 3, 25]}, ("exceeds", "主导产业相关的专精特新“小巨人”企业数量", "2023")),
+    "reduction_mismatch": ({"co2_reduction": [20.0]}, ("reduction_mismatch", "近三年累计降低率", None)),
+    "plan_too_long": ({"plan_text": [PLAN + "很" * 3000]}, ("plan_too_long", "未来三年中小企业特色产业集群发展规划", None)),
+    "headings_missing": ({"plan_text": [PLAN.replace("保障措施", "")]},
+                         ("headings_missing", "未来三年中小企业特色产业集群发展规划", None)),
+    "baseline_mismatch": ({"target_patents": [800, 1400]}, ("baseline_mismatch", "有效发明专利数量", None)),
+    "baseline_standard": ({"target_iip": [15.0, 45.0], "iip_rate": [15.0]}, ("baseline_standard", "工业互联网普及率", None)),
+    "not_rising": ({"stages_quality_smes": [70, 70, 90]}, ("not_rising", "优质中小企业数量", None)),
+    "target_low": ({"target_output_growth": [12.5, 9.5]}, ("target_low", "集群产值年均增速", None)),
+    "growth_low": ({"target_rd": [5.0, 6.0]}, ("growth_low", "研发经费投入", None)),
+    "about_low": ({"target_iip": [25.0, 38.0]}, ("about_low", "工业互联网普及率", None)),
+    "reduction_low": ({"target_co2": [1.00, 0.90]}, ("reduction_low", "二氧化碳排放量", None)),
+    "statement_missing": ({"promise_text": [""]}, ("statement_missing", "承诺函", None)),
+    "not_signed": ({"declaration_signed": [""]}, ("required", "县级行政区划中小企业主管部门负责人（签字）", None)),
+    "not_sealed": ({"promise_sealed": [""]}, ("required", "（公章）", None)),
+    "bad_date": ({"declaration_date": ["三月中旬"]}, ("bad_date", "年月日", None)),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_kind_of_finding_names_section_field_and_year_and_quotes_the_form(tmp_path, case):
+    changes, expected = CASES[case]
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **changes}))
+    assert expected in finding_codes(report), [(f.code, f.field, f.year) for f in report.findings]
+    for f in report.findings:
+        assert squeeze(f.quote) in SOURCE, f.quote
+        assert f.section.split("、")[-1] in SOURCE
+        assert f.field in finding_text(f, "zh") and f.field in finding_text(f, "en")
+
+
+def test_warnings_alone_pass_and_errors_fail_through_the_cli(tmp_path, capsys):
+    warned = write_xlsx(tmp_path / "warned.xlsx", {**passing(), "target_iip": [25.0, 38.0]})
+    status, out, _ = run(capsys, "form", "check", str(warned), "--on", "2024-06-01")
+    assert status == 0 and "[提示]" in out and "工业互联网普及率达到45%左右" in out
+    wrong = write_xlsx(tmp_path / "wrong.xlsx", {**passing(), "total_output": [45.0, "五十二亿", 52.9]})
+    status, out, _ = run(capsys, "form", "check", str(wrong), "--on", "2024-06-01", "--lang", "en")
+    assert status == 1
+    assert "二、主导产业情况 “集群总产值（亿元）” 2022 expects a number, got “五十二亿”." in out
+
+
+def test_a_failed_criterion_of_the_jiangsu_measure_is_a_finding_with_its_article(tmp_path, capsys):
+    path = write_xlsx(tmp_path / "low.xlsx", {**passing(), "total_output": [45.0, 48.2, 38.5]})
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "markdown")
+    assert status == 1
+    assert "第六条（二）" in out and "近三年，集群总产值每年均在40亿元以上" in out
+    assert "（仅供对比）" in out
+
+
+def test_the_promise_is_checked_against_the_facts(tmp_path):
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    report = check(path, extra_facts={"accident_level": "larger"})
+    promise = [f for f in report.findings if f.code == "promise_false"]
+    assert [f.quote for f in promise] == ["集群及集群内企业近三年未发生较大及以上安全、质量和环境污染等事故"]
+    assert not report.passed
+    # The measure itself excludes only 重大及以上: a warning there, not a failure.
+    assert report.evaluations[0].by_id("accident").status == "warning"
+
+
+def test_union_of_cloud_and_identifier_shares_is_checked_when_known(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", passing()), extra_facts={"cloud_or_identifier_rate": 80.0})
+    assert ("union_mismatch", "企业上云比例（%）", None) in finding_codes(report)
+
+
+def test_a_number_keeps_the_forms_own_unit_and_note(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "invention_patents": ["900 个\n（需提供清单及年份）"],
+                                                        "area": ["80平方公里"], "iip_rate": ["25%"]}))
+    assert not report.findings
+    assert (report.values["invention_patents"], report.values["area"], report.values["iip_rate"]) == (900, 80.0, 25.0)
+
+
+def test_a_total_known_from_the_chat_is_checked_against_the_forms_parts(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", passing()),
+                   extra_facts={"standards_count": 7, "innovation_platforms": 6})
+    codes = finding_codes(report)
+    assert ("total_mismatch", "国家主持数量", None) in codes
+    assert not any(f.field == "省级制造业创新中心或省级创新平台名称及数量" for f in report.findings)
+    assert report.facts["standards_count"] == 7  # the known total stands; the reviewer sees both
+
+
+def test_data_year_and_missing_year_column(tmp_path):
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    sheet = book["二、主导产业情况"]
+    assert sheet["D2"].value == "2023年"
+    sheet["D2"] = "2024年"
+    book["三、创新能力情况"].delete_cols(4)
+    book.save(path)
+    codes = finding_codes(check(path))
+    assert ("data_year", "集群总产值（亿元）", "2024") in codes
+    assert ("year_missing", "集群总产值（亿元）", "2023") in codes
+    assert ("year_missing", "集群中小企业近三年研发投入强度（%）", "2023") in codes
+
+
+def test_a_year_row_headed_by_its_field_as_on_the_official_form(tmp_path):
+    import docx
+    document = docx.Document()
+    for title, rows in rows_of(passing()):
+        table = document.add_table(rows=0, cols=5)
+        for n, row in enumerate(rows[1:]):
+            if row[0] == "工业软件采购金额（万元）":  # the label moves up into the year head
+                rows[n][0], row[0] = row[0], ""
+        for row in rows[1:]:
+            for cell, value in zip(table.add_row().cells, row):
+                cell.text = "" if value is None else str(value)
+    path = tmp_path / "official.docx"
+    document.save(path)
+    report = check(path)
+    assert report.values["software_purchase"] == {"2021": 100.0, "2022": 120.0, "2023": 150.0}
+    assert not report.findings
+
+
+def test_a_row_taken_out_is_named(tmp_path):
+    report = check(write_docx(tmp_path / "form.docx", passing(), drop_rows=("area",)))
+    assert ("missing_row", "集群占地面积（平方公里）", None) in finding_codes(report)
+
+
+def test_docx_merged_cells_are_read_once(tmp_path):
+    import docx
+    path = write_docx(tmp_path / "form.docx", passing())
+    document = docx.Document(path)
+    table = document.tables[2]
+    row = next(r for r in table.rows if r.cells[0].text == "集群内中小企业从业人员数量")
+    row.cells[1].text, row.cells[2].text = "", "50000"
+    row.cells[0].merge(row.cells[1])  # the label spans two columns, as on the form
+    document.save(path)
+    cells = [c.text.strip() for c in docx.Document(path).tables[2].rows[row._index].cells]
+    assert cells[:3] == ["集群内中小企业从业人员数量", "集群内中小企业从业人员数量", "50000"]  # repeated
+    report = check(path)
+    assert report.values["sme_employees"] == 50000 and not report.findings
+
+
+# --- template and round trip ------------------------------------------------------------
+
+def test_template_fill_check_round_trip(tmp_path, capsys):
+    template = tmp_path / "blank.xlsx"
+    assert run(capsys, "form", "template", "-o", str(template))[0] == 0
+    blank = check(template)
+    assert len(blank.errors) > 50 and {f.code for f in blank.findings} <= {"required"}
+    book = openpyxl.load_workbook(template)
+    by_label = {"集群名称": NAME, "集群占地面积（平方公里）": 80, "集群总产值（亿元）": [45, 48.2, 52.9],
+                "集群主导产业是否属于全省16个先进制造业集群和50条重点产业链": "☑是\n□否"}
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            value = by_label.get(row[0].value)
+            if value is not None:
+                for cell, v in zip(row[1:], value if isinstance(value, list) else [value]):
+                    cell.value = v
+    filled = tmp_path / "filled.xlsx"
+    book.save(filled)
+    report = check(filled)
+    assert report.name == NAME
+    assert report.facts["area_km2"] == 80 and report.facts["priority_chain"] is True
+    assert report.facts["total_output"] == {"2021": 45, "2022": 48.2, "2023": 52.9}
+    assert len(report.errors) == len(blank.errors) - 6
+
+
+def test_docx_template_reads_back_blank(tmp_path, capsys):
+    template = tmp_path / "blank.docx"
+    assert run(capsys, "form", "template", "--format", "docx", "-o", str(template))[0] == 0
+    assert {f.code for f in check(template).findings} == {"required"}
+
+
+# --- bad files ---------------------------------------------------------------------------
+
+def _xlsx_bytes(rows) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _with_part(content: bytes, name: str, part: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item))
+        dst.writestr(name, part)
+    return out.getvalue()
+
+
+def _with_macro(content: bytes) -> bytes:
+    return _with_part(content, "xl/vbaProject.bin", b"\x00" * 16)
+
+
+def _docx_without_tables() -> bytes:
+    import docx
+    document = docx.Document()
+    document.add_paragraph("江苏省中小企业特色产业集群申报表")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+BAD = {
+    "another spreadsheet": ("sales.xlsx", lambda: _xlsx_bytes([["月份", "销售额"], ["1月", 100]]), "not_a_form"),
+    "corrupt": ("form.xlsx", lambda: b"PK\x03\x04 this is not a workbook", "corrupt"),
+    "damaged inside": ("form.xlsx", lambda: _xlsx_bytes([["x"]])[:-200], "corrupt"),
+    "macro by name": ("form.xlsm", lambda: _xlsx_bytes([["集群名称"]]), "macro"),
+    "macro inside": ("form.xlsx", lambda: _with_macro(_xlsx_bytes([["集群名称"]])), "macro"),
+    "docx without tables": ("form.docx", _docx_without_tables, "no_tables"),
+    "plain text": ("form.txt", lambda: "集群名称,集群总产值".encode(), "not_office"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_a_file_that_is_not_the_form_gets_one_line_and_exit_2(tmp_path, capsys, case):
+    name, make, code = BAD[case]
+    path = tmp_path / name
+    path.write_bytes(make())
+    with pytest.raises(FormFileError) as caught:
+        read_bytes(path.read_bytes(), name)
+    assert caught.value.code == code
+    status, out, err = run(capsys, "form", "check", str(path))
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"clusterbot form check: {path}: ")
+
+
+def test_a_file_over_50_mb_is_refused_before_it_is_read(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "huge.xlsx"
+    with open(path, "wb") as f:
+        f.truncate(MAX_BYTES + 1)  # sparse: nothing written
+    opened = []
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda p, *a, **k: opened.append(str(p)) or real_open(p, *a, **k))
+    status, _, err = run(capsys, "form", "check", str(path))
+    assert status == 2 and "超过 50 MB" in err
+    assert str(path) not in opened
+
+
+def test_a_small_file_that_unpacks_huge_is_refused(monkeypatch):
+    monkeypatch.setattr("dialogs.form_files.MAX_UNPACKED", 1024 * 1024)  # 200 MB in production
+    content = _with_part(_xlsx_bytes([["x"]]), "xl/huge.xml", b" " * 2 * 1024 * 1024)
+    assert len(content) < 64 * 1024
+    with pytest.raises(FormFileError) as caught:
+        read_bytes(content, "form.xlsx")
+    assert caught.value.code == "too_large"
+
+
+def test_one_bad_file_does_not_hide_the_others(tmp_path, capsys):
+    good = write_xlsx(tmp_path / "good.xlsx", passing())
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a zip")
+    status, out, err = run(capsys, "form", "check", str(bad), str(good), "--on", "2024-06-01")
+    assert status == 2 and NAME in out and "bad.xlsx" in err
+
+
+def test_the_form_cites_the_measure_it_belongs_to():
+    assert load_form().measure in load_rulesets()
+
+
+def test_the_cli_takes_the_facts_the_form_does_not_ask(tmp_path, capsys):
+    form = write_xlsx(tmp_path / "form.xlsx", passing())
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps({"accident_level": "较大", "county_level": True}, ensure_ascii=False), encoding="utf-8")
+    status, out, err = run(capsys, "form", "check", str(form), "--facts", str(facts), "--on", "2024-06-01")
+    assert status == 1 and err == ""
+    assert "承诺函「承诺函」承诺与已知情况不符：近三年集群企业最严重的安全、质量、环境污染事故为“较大”。" in out
+    assert "江苏尚缺（申报表未问及或未填）：" in out and "集群定位在县级区划范围内" not in out
+
+CELL = st.one_of(st.none(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False),
+                 st.text(max_size=20), st.sampled_from(["无", "五十二亿", "☑是\n☑否", "数量：x个", "2024年13月1日",
+                                                        "45.123", "-5", "１２.５", "□", "√"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.dictionaries(st.sampled_from(sorted(passing())), st.lists(CELL, min_size=1, max_size=4),
+                               max_size=8))
+def test_any_cell_anywhere_gives_findings_never_a_traceback(changes):
+    tables = [rows for _, rows in rows_of({**passing(), **changes})]
+    report = check_form(tables, ON)
+    for f in report.findings:
+        assert finding_text(f, "zh") and finding_text(f, "en")

@@ -1,0 +1,104 @@
+"""/form (填表) in the chat writes the form pre-filled with the answers, which `form check`
+reads back with the same figures; a filled form sent as a file is answered with the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.clock import ManualClock
+from dialogs.conversation import Conversation
+from dialogs.form_files import read_bytes
+from dialogs.messages import Attachment
+from engine.form import check_form
+from storage.db import make_engine
+from tests.conftest import eligible_facts
+from tests.form_helpers import passing, write_xlsx
+from tests.test_dialog import Chat, start
+
+NOW = dt.datetime(2024, 6, 1, 10, 0)  # 近三年 is 2021-2023, the form's years
+
+
+def in_form_years(facts: dict) -> dict:
+    """The eligible cluster's figures moved from 2023-2025 to 2021-2023."""
+    return {k: ({str(int(y) - 2): v for y, v in value.items()} if isinstance(value, dict) else value)
+            for k, value in facts.items()}
+
+
+@pytest.fixture
+def chat(tmp_path):
+    return Chat(Conversation(make_engine(f"sqlite:///{tmp_path / 'chat.db'}"), ManualClock(NOW)))
+
+
+def test_form_is_prefilled_with_the_answers_and_reads_back_the_same(chat):
+    facts = in_form_years(eligible_facts())
+    start(chat, "江苏")
+    asked = chat.answer_all(facts)
+    text = chat.say("/form")
+    reply = next(r for r in chat.last if r.documents)
+    names = [name for name, _ in reply.documents]
+    assert [n.rsplit(".", 1)[-1] for n in names] == ["xlsx", "docx"]
+    assert "已按您的回答预填" in text and "尚待填写" in text and "「联系人」" in text
+    # a three-year average answered in the chat cannot be split into the form's yearly rates
+    assert "「集群中小企业近三年研发经费增速（%）」" in text
+    prefilled = ["area_km2", "priority_chain", "total_output", "sme_output_share", "leading_output_share",
+                 "leading_output_growth", "srdi_sme_count", "hitech_count", "patent_growth",
+                 "invention_patents", "sme_employees", "iip_rate", "pilot_projects", "co2_intensity",
+                 "high_energy_industry", "water_efficiency_ok", "innovation_incentive", "chain_collaboration"]
+    assert len(set(prefilled) & set(asked)) >= 15
+    for name, content in reply.documents:
+        report = check_form(read_bytes(content, name), NOW.date())
+        assert report.name == "示例县机械集群"
+        for fact in set(prefilled) & set(asked):
+            assert report.facts.get(fact) == facts[fact], (name, fact)
+        # what the answers cannot fill is reported as still to fill, never invented
+        assert any(f.code == "required" and f.field == "联系人" for f in report.findings)
+
+
+def test_form_without_a_cluster_says_what_to_do(chat):
+    chat.say("/start")
+    assert "/new" in chat.say("填表")
+
+
+def test_a_filled_form_sent_as_a_file_is_answered_with_the_report(chat, tmp_path):
+    start(chat, "江苏")
+    asked_before = chat.current_fact()
+    content = write_xlsx(tmp_path / "filled.xlsx", {**passing(), "total_output": [45.0, "五十二亿", 52.9]}).read_bytes()
+    chat.last = chat.conversation.handle(chat.user, attachment=Attachment("申报表.xlsx", content))
+    report, *rest = chat.last
+    assert report.kind == "result"
+    assert "二、主导产业情况「集群总产值（亿元）」2022年应填数字，填的是“五十二亿”。" in report.text
+    assert report.documents[0][0] == "申报表.md"
+    # the question being asked is asked again, and nothing about it changed
+    assert rest and rest[-1].kind == "question" and chat.current_fact() == asked_before
+
+
+def test_the_chat_answers_stand_in_for_what_the_form_does_not_ask(chat, tmp_path):
+    start(chat, "江苏")
+    content = write_xlsx(tmp_path / "filled.xlsx", passing()).read_bytes()
+    facts = in_form_years(eligible_facts())
+    chat.answer_all({**facts, "accident_level": "larger"})
+    chat.last = chat.conversation.handle(chat.user, attachment=Attachment("filled.xlsx", content))
+    assert "集群及集群内企业近三年未发生较大及以上安全、质量和环境污染等事故" in chat.last[0].text
+    assert "承诺与已知情况不符" in chat.last[0].text
+
+
+@pytest.mark.parametrize("name,content,reason", [
+    ("report.pdf", b"%PDF-1.4", "不是 Excel（.xlsx）或 Word（.docx）文件"),
+    ("form.xlsm", b"PK\x03\x04", "含宏的文件"),
+    ("form.xlsx", b"PK\x03\x04 broken", "文件已损坏"),
+    ("huge.xlsx", b"", "超过本渠道可接收的大小"),  # Telegram hands on no bytes over its limit
+])
+def test_a_file_that_cannot_be_read_gets_a_clear_reply(chat, name, content, reason):
+    start(chat, "江苏")
+    replies = chat.conversation.handle(chat.user, attachment=Attachment(name, content))
+    assert replies[0].kind == "error" and f"无法检查文件「{name}」" in replies[0].text and reason in replies[0].text
+
+
+def test_an_english_speaker_gets_the_report_in_english(chat, tmp_path):
+    start(chat, "江苏")
+    chat.say("/lang en")
+    content = write_xlsx(tmp_path / "filled.xlsx", passing()).read_bytes()
+    replies = chat.conversation.handle(chat.user, attachment=Attachment("filled.xlsx", content))
+    assert "The form passes the check." in replies[0].text
