@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from .evaluate import FAIL, OPS, Evaluation, Profile, evaluate, evaluate_many
-from .facts import _FULL_WIDTH, average_rate, per_10k, round2, validate_facts
+from .facts import _FULL_WIDTH, average_rate, per_10k, round2, validate_facts, window
 from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, catalogue, load_rulesets
 
 FORM_DIR = Path(__file__).parent / "forms"
@@ -544,7 +544,8 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     # The form's figures win over the extra facts; a figure derived from them (a lower bound,
     # a sum) gives way to one known outright.
     given = {k: v for k, v in form_facts(spec, values, data_year).items() if k not in spec.derive or k not in extra}
-    facts, _ = validate_facts({**extra, **given}, catalogue())
+    # 近三年 of the form is the three years up to its data year (截止到申报2023年底).
+    facts, _ = validate_facts({**extra, **given, "data_year": int(reader.data_year)}, catalogue())
     checks = _Checks(spec, reader, values, facts, on, form_facts(spec, values, data_year))
     checks.consistency()
     checks.plan()
@@ -552,7 +553,7 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     checks.promises()
     rulesets = load_rulesets()
     order = [spec.measure] + [j for j in JURISDICTIONS if j != spec.measure]
-    evaluations = evaluate_many(Profile(facts), [rulesets[j] for j in order], on)
+    evaluations = evaluate_many(Profile(facts, on), [rulesets[j] for j in order], on)
     name = str(values.get("cluster_name") or "")
     return FormReport(name, reader.findings, facts, evaluations, values)
 
@@ -571,7 +572,7 @@ class _Checks:
         v = self.values
         for c in self.spec.consistency:
             if c.kind == "average_of" and isinstance(v.get(c.of), dict) and v.get(c.field) is not None:
-                derived = average_rate(v[c.of])
+                derived = average_rate(v[c.of], window(int(self.reader.data_year)))
                 # The stated average is written with two decimals: one step of rounding apart.
                 if derived is not None and abs(derived - v[c.field]) > 0.011:
                     self.add("average_mismatch", c.field, c.quote, c.severity, stated=v[c.field], derived=derived)

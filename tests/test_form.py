@@ -135,8 +135,9 @@ def test_the_promise_is_checked_against_the_facts(tmp_path):
     promise = [f for f in report.findings if f.code == "promise_false"]
     assert [f.quote for f in promise] == ["集群及集群内企业近三年未发生较大及以上安全、质量和环境污染等事故"]
     assert not report.passed
-    # The measure itself excludes only 重大及以上: a warning there, not a failure.
-    assert report.evaluations[0].by_id("accident").status == "warning"
+    # 第七条 itself excludes only 重大及以上; the 承诺函's promise fails the application.
+    assert report.evaluations[0].by_id("accident").status == "pass"
+    assert report.evaluations[0].by_id("accident-pledge").status == "fail"
 
 
 def test_union_of_cloud_and_identifier_shares_is_checked_when_known(tmp_path):
