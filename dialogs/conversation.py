@@ -51,6 +51,7 @@ COMMANDS = {
     "ask": ("/ask", "问", "查询"),
     "start": ("/start", "开始"),
     "cancel": ("/cancel", "取消"),
+    "pending": ("/pending", "待定", "回到待定"),
     "focus": ("/focus",),
     # Tracking certified clusters and deadline reminders (dialogs/tracking.py).
     "track": ("/track", "跟踪", "跟踪集群"),
@@ -247,14 +248,29 @@ class Turn:
                           choices=self.choice_buttons([self.t("yes"), self.t("no")]), kind="question")]
         if state == "picking":
             return [self.pick_prompt()]
-        return [Reply(self.t("dialog.done_hint"), actions=self.done_actions())]
+        return [Reply(self.done_text("dialog.done_hint"), actions=self.done_actions())]
 
     def start_actions(self) -> list[Button]:
         return [Button(self.t("action.new"), "/new"), Button(self.t("action.help"), "/help")]
 
     def done_actions(self) -> list[Button]:
-        return [Button(self.t("action.result"), "/result"), Button(self.t("action.compare"), "/compare"),
-                Button(self.t("action.edit"), "/edit"), Button(self.t("action.export"), "/export")]
+        pending = [Button(self.t("action.pending", n=len(self.skipped_facts())), "/pending")] if self.skipped_facts() else []
+        return pending + [Button(self.t("action.result"), "/result"), Button(self.t("action.compare"), "/compare"),
+                          Button(self.t("action.edit"), "/edit"), Button(self.t("action.export"), "/export")]
+
+    def skipped_facts(self) -> list[str]:
+        """The questions of the chosen measures skipped (待定), in the form's order."""
+        asked = asked_facts(self.rulesets)
+        return [f for f in catalogue().facts if f in asked and self.answers.get(f) is SKIPPED]
+
+    def done_text(self, key: str) -> str:
+        """'All questions answered', or with pending ones: how many answered, how many pending."""
+        skipped = self.skipped_facts()
+        if not skipped:
+            return self.t(key)
+        answered = relevant_answered(self.rulesets, self.answers) - len(skipped)
+        return self.t("dialog.done_pending", answered=answered, pending=len(skipped),
+                      labels=self.some_labels(skipped))
 
     def measure_prompt(self, replace: bool = False) -> Reply:
         """The measures as choices. Typed, a number or a list chooses at once; on buttons, a
@@ -307,10 +323,15 @@ class Turn:
         """Ask the next question that can still matter, or give the result when none is left."""
         remaining = needed(self.evaluations(), self.answers)
         focus = [f for f in self.pending().get("focus", []) if f in remaining]
+        revisit = [f for f in self.pending().get("revisit", []) if self.answers.get(f) is SKIPPED]
         if remaining:
             fact = focus[0] if focus else remaining[0]
-            self.set_state("asking", fact, {"focus": focus} if focus else None)
+            kept = {k: v for k, v in (("focus", focus), ("revisit", revisit)) if v}
+            self.set_state("asking", fact, kept or None)
             return [self.question(fact)]
+        if revisit:  # /pending: the skipped questions one by one, each once
+            self.set_state("asking", revisit[0], {"revisit": revisit[1:]} if revisit[1:] else None)
+            return [self.question(revisit[0], note=self.t("dialog.pending_note"))]
         self.set_state("done")
         return [self.result_reply(finished=True)]
 
@@ -390,7 +411,7 @@ class Turn:
     def keep_pending(self) -> dict:
         """What survives a question: the focus list, an edit in progress."""
         p = self.pending()
-        return {k: p[k] for k in ("focus", "edit_before") if k in p}
+        return {k: p[k] for k in ("focus", "edit_before", "revisit") if k in p}
 
     def refusal(self, fact: str, code: str) -> Reply:
         spec = catalogue()[fact]
@@ -418,16 +439,22 @@ class Turn:
 
     def news(self, fact: str, before: list[Evaluation], after: list[Evaluation]) -> list[Reply]:
         """As soon as an answer makes a criterion fail (or warn), say so with the margin."""
-        lines = []
+        lines, failed_now = [], set()
         for ev_before, ev_after in zip(before, after):
             for i, (was, now) in enumerate(zip(ev_before.statuses, ev_after.statuses)):
                 if now in (FAIL, WARNING) and now != was:
                     result = ev_after.result_at(i)
                     lines.append(self.t(f"dialog.now_{now}", measure=ev_after.ruleset.short.get(self.lang),
                                         citation=result.criterion.citation, explanation=explain(result, self.lang)))
+                    if now == FAIL:
+                        failed_now.add(ev_after.ruleset.jurisdiction)
         if not lines:
             return []
-        return [Reply("\n".join(lines) + "\n" + self.t("dialog.go_on"), kind="info")]
+        # "the others may still pass" only when another chosen measure can
+        if failed_now and any(ev.verdict != "not_eligible" and ev.ruleset.jurisdiction not in failed_now
+                              for ev in after):
+            lines.append(self.t("dialog.go_on"))
+        return [Reply("\n".join(lines), kind="info")]
 
     def verdict_changes(self, before: dict, after: list[Evaluation]) -> Reply:
         changed = [self.t("dialog.verdict_changed", measure=ev.ruleset.short.get(self.lang),
@@ -562,24 +589,35 @@ class Turn:
         if self.profile is None or self.profile.state not in ("asking", "confirm_series"):
             return [Reply(self.t("dialog.nothing_to_skip"))] + self.prompt()
         fact = self.profile.current_fact
+        if fact in self.answers and self.answers[fact] is not SKIPPED:
+            # reached by /back or /edit: skipping it keeps what is saved and moves on
+            self.leave_question()
+            return [Reply(self.t("dialog.kept", label=label(fact, self.lang), value=self.shown(fact)))] + self.advance()
         self.save(fact, skipped=True, source="edit" if "edit_before" in self.pending() else "dialog")
-        self.profile.pending = json.dumps(self.keep_pending()) if self.keep_pending() else None
+        self.leave_question()
         return [Reply(self.t("dialog.skipped_fact", label=label(fact, self.lang)))] + self.advance()
 
+    def leave_question(self) -> None:
+        """Leave the question asked without answering it: an edit in progress ends."""
+        pending = self.keep_pending()
+        pending.pop("edit_before", None)
+        self.profile.pending = json.dumps(pending) if pending else None
+
     def cmd_back(self, _arg: str) -> list[Reply]:
-        """The previous question: the latest answer before the one we came back to."""
+        """The previous question in the form's order (among those answered), like a form:
+        from a question reached by /back, the one before it."""
         if (stop := self.need_profile()) is not None:
             return stop
-        p = self.pending()
-        cursor = p.get("back_cursor")
-        rows = [r for r in repo.answer_rows(self.s, self.profile)
-                if r.source != "restart" and r.fact in self.answers
-                and (cursor is None or r.id < cursor) and r.fact != self.profile.current_fact]
-        if not rows:
+        order = catalogue().facts
+        position = list(order).index
+        current = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
+        asked = asked_facts(self.rulesets)
+        earlier = [f for f in order if f in self.answers and f in asked
+                   and (current is None or position(f) < position(current))]
+        if not earlier:
             return [Reply(self.t("dialog.no_previous"))] + self.prompt()
-        row = rows[-1]
-        self.set_state("asking", row.fact, {**self.keep_pending(), "back_cursor": row.id})
-        return [self.question(row.fact, note=self.t("dialog.back_note"))]
+        self.set_state("asking", earlier[-1], self.keep_pending())
+        return [self.question(earlier[-1], note=self.t("dialog.back_note"))]
 
     def cmd_edit(self, arg: str) -> list[Reply]:
         if (stop := self.need_profile()) is not None:
@@ -606,6 +644,11 @@ class Turn:
             return [Reply(self.t("tracking.cancelled"))] + self.prompt()
         if self.profile is not None and self.profile.state == "picking":
             self.return_from_pick(self.pending())
+        elif self.profile is not None and self.profile.state in ("asking", "confirm_series") \
+                and self.profile.current_fact in self.answers:
+            # an edit (or a question reached by /back) is left as it was: back to the progress
+            self.leave_question()
+            return [Reply(self.t("dialog.edit_cancelled"))] + self.advance()
         return self.prompt()
 
     def cmd_restart(self, _arg: str) -> list[Reply]:
@@ -640,7 +683,8 @@ class Turn:
             return stop
         evaluations = self.evaluations()
         remaining = needed(evaluations, self.answers)
-        done = relevant_answered(self.rulesets, self.answers)
+        pending = len(self.skipped_facts())
+        done = relevant_answered(self.rulesets, self.answers) - pending
         measures, actions = [], []
         for ev in evaluations:
             open_facts = facts_to_ask(ev.missing, self.answers) if ev.verdict == "undetermined" else []
@@ -650,9 +694,24 @@ class Turn:
             if open_facts and len(evaluations) > 1:
                 actions.append(Button(self.t("action.focus", measure=ev.ruleset.short.get(self.lang),
                                              n=len(open_facts)), f"/focus {ev.ruleset.jurisdiction}"))
-        text = render(self.lang, "status.j2", name=self.profile.name, done=done, total=done + len(remaining),
-                      measures=measures)
+        text = render(self.lang, "status.j2", name=self.profile.name, done=done, pending=pending,
+                      total=done + pending + len(remaining), measures=measures)
+        if pending:
+            actions.append(Button(self.t("action.pending", n=pending), "/pending"))
         return [Reply(text, actions=actions)]
+
+    def cmd_pending(self, _arg: str) -> list[Reply]:
+        """Return to the skipped (待定) questions, one after the other."""
+        if (stop := self.need_profile()) is not None:
+            return stop
+        skipped = self.skipped_facts()
+        if not skipped:
+            return [Reply(self.t("dialog.no_pending"))] + self.prompt()
+        if self.profile.state == "picking":
+            self.return_from_pick(self.pending())
+        self.profile.pending = json.dumps({**self.keep_pending(), "revisit": skipped})
+        return self.advance() if self.profile.state == "done" else [
+            Reply(self.t("dialog.pending_later", n=len(skipped)))] + self.prompt()
 
     def some_labels(self, facts: list[str], most: int = 8) -> str:
         """Fact labels for a sentence, the first few and how many more."""
@@ -673,7 +732,8 @@ class Turn:
 
     def result_reply(self, finished: bool = False) -> Reply:
         evaluations = self.evaluations()
-        text = render(self.lang, "result.j2", name=self.profile.name, finished=finished,
+        text = render(self.lang, "result.j2", name=self.profile.name,
+                      finished=self.done_text("dialog.all_answered") if finished else "",
                       measures=[self.measure_view(ev) for ev in evaluations])
         return Reply(text, actions=self.done_actions() if finished else [], kind="result")
 

@@ -1,0 +1,112 @@
+"""The rough edges of a first use (issue 10): skip, back, edit, cancel and pending questions
+behave like a form; notices say only what is true. Driven through the dialog's entry point
+against a real SQLite file."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from storage.db import session
+from storage.models import Answer
+from tests.chat_helpers import asked_fact, chat_answer
+from tests.conftest import eligible_facts
+from tests.test_dialog import Chat, answer_until, conversation, start  # noqa: F401  (fixture)
+
+
+def rows(conversation, fact):
+    with session(conversation.engine) as s:
+        return [(r.value_json, r.skipped) for r in s.exec(select(Answer).where(Answer.fact == fact).order_by(Answer.id))]
+
+
+def test_skip_on_a_question_reached_by_back_keeps_its_answer(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")      # county_level
+    chat.say("80")      # area_km2
+    chat.say("/back")
+    assert chat.current_fact() == "area_km2"
+    text = chat.say("/skip")
+    assert "保留原答案：集群占地面积 = 80.00平方公里" in text and "已跳过" not in text
+    assert chat.current_fact() == "pillar_industry"
+    assert rows(conversation, "area_km2") == [("80.0", False)]
+
+
+def test_skip_or_cancel_during_an_edit_keeps_the_answer_and_the_verdict(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("80")
+    frontier = chat.current_fact()
+    chat.say("/edit")
+    chat.say("2")       # area_km2, in the form's order
+    assert chat.current_fact() == "area_km2"
+    chat.say("/skip")
+    assert chat.current_fact() == frontier and rows(conversation, "area_km2") == [("80.0", False)]
+    chat.say("/edit")
+    chat.say("2")
+    text = chat.say("/cancel")
+    assert "已取消修改" in text and chat.current_fact() == frontier
+    assert rows(conversation, "area_km2") == [("80.0", False)]
+
+
+def test_back_follows_the_question_order_like_a_form(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    order = []
+    for _ in range(4):
+        order.append(chat.current_fact())
+        chat.say(chat_answer(order[-1], eligible_facts()[order[-1]]))
+    frontier = chat.current_fact()
+    chat.say("/back")
+    chat.say("/back")
+    assert chat.current_fact() == order[2]
+    chat.say(chat_answer(order[2], eligible_facts()[order[2]]))   # answered again: back to the progress
+    assert chat.current_fact() == frontier
+    chat.say("/back")   # the question before this one in the form, not the one just answered
+    assert chat.current_fact() == order[3]
+    chat.say("/back")
+    assert chat.current_fact() == order[2]
+
+
+def test_the_others_may_pass_is_said_only_when_another_chosen_measure_can(conversation):
+    failing = dict(eligible_facts(), total_output={"2023": 45, "2024": 48, "2025": 38.5})
+    alone = Chat(conversation, "alone")
+    start(alone, "江苏")
+    answer_until(alone, "total_output", failing)
+    text = alone.say(chat_answer("total_output", failing["total_output"]))
+    assert "✗ 江苏 第六条（二） 不符合" in text and "其他办法仍可能符合" not in text
+    several = Chat(conversation, "several")
+    start(several, "江苏 陕西")
+    answer_until(several, "total_output", failing)
+    text = several.say(chat_answer("total_output", failing["total_output"]))
+    assert "✗ 江苏 第六条（二） 不符合" in text and "其他办法仍可能符合" in text
+
+
+def test_skipped_questions_are_counted_apart_and_can_be_returned_to(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("/skip")   # area_km2
+    chat.answer_all(eligible_facts())
+    final = "\n".join(r.text for r in chat.last)
+    assert "全部问题已答完" not in final and "待定 1 题（已跳过：集群占地面积）" in final
+    assert any(b.data == "/pending" for r in chat.last for b in r.actions)
+    status = chat.say("/status")
+    assert "待定 1 题" in status
+    answered = int(status.split("已答 ")[1].split("/")[0])
+    text = chat.say("/pending")
+    assert chat.current_fact() == "area_km2" and "回到待定的问题" in text
+    text = chat.say("80")
+    assert "全部问题已答完" in text
+    assert int(chat.say("/status").split("已答 ")[1].split("/")[0]) == answered + 1
+
+
+def test_skipping_a_pending_question_again_ends_the_round(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("/skip")
+    chat.answer_all(eligible_facts())
+    chat.say("/pending")
+    text = chat.say("/skip")
+    assert asked_fact(chat.last[-1].text) is None and "待定 1 题" in text
