@@ -26,7 +26,7 @@ from storage.repo import SKIPPED
 
 from .messages import Button, Incoming, Reply  # noqa: F401  (re-exported)
 from .compare import answer_question, criterion_requirement, topics
-from .parse import ParseError, Parsed, normalise, parse_answer
+from .parse import ParseError, Parsed, choice_number, clean_name, normalise, parse_answer, refuse_superscripts
 from .questions import (
     asked_facts, criteria_reading, evaluate_answers, facts_to_ask, needed, relevant_answered, rulesets_for,
 )
@@ -243,7 +243,8 @@ class Turn:
             return [self.question(self.profile.current_fact)]
         if state == "confirm_series":
             p = self.pending()
-            return [Reply(self.t("dialog.confirm_years", label=label(p["fact"], self.lang),
+            key = f"dialog.doubt.{p['doubt']}" if p.get("doubt") else "dialog.confirm_years"
+            return [Reply(self.t(key, label=label(p["fact"], self.lang),
                                  value=value_text(p["fact"], p["value"], self.lang)),
                           choices=self.choice_buttons([self.t("yes"), self.t("no")]), kind="question")]
         if state == "picking":
@@ -343,7 +344,7 @@ class Turn:
         return [Reply(answer_question(text, self.lang), actions=self.start_actions())]
 
     def on_naming(self, text: str) -> list[Reply]:
-        name = normalise(text)[:100]
+        name = clean_name(text)
         if not name:
             return [Reply(self.t("dialog.ask_name"), kind="question")]
         self.profile.name = name
@@ -372,6 +373,10 @@ class Turn:
 
     def read_measures(self, text: str) -> list[str]:
         """'1,2', '江苏 广东', '全部', 'all' → jurisdictions, in the product's order."""
+        try:
+            refuse_superscripts(text)
+        except ParseError:
+            return []
         text = normalise(text).lower()
         order = list(load_rulesets())
         words = [w for w in re.split(r"[\s,;/+和及与]+", text) if w]
@@ -394,17 +399,19 @@ class Turn:
         fact = self.profile.current_fact
         spec = catalogue()[fact]
         try:
-            if spec.type in CHOICE_TYPES and text.isdigit():
+            refuse_superscripts(text)  # ① is 1, but ² is not 2
+            if spec.type in CHOICE_TYPES and (number := choice_number(text)) is not None:
                 values = self.option_values(fact)
-                if not 1 <= int(text) <= len(values):
+                if not 1 <= number <= len(values):
                     raise ParseError("choice")
-                parsed = Parsed(values[int(text) - 1])
+                parsed = Parsed(values[number - 1])
             else:
                 parsed = parse_answer(spec, text, self.latest_year)
         except ParseError as exc:
-            return [self.refusal(fact, exc.code), self.question(fact)]
-        if parsed.assumed_years:
-            self.set_state("confirm_series", fact, {"fact": fact, "value": parsed.value, **self.keep_pending()})
+            return [self.refusal(fact, exc), self.question(fact)]
+        if parsed.assumed_years or parsed.doubt:
+            self.set_state("confirm_series", fact, {"fact": fact, "value": parsed.value, "doubt": parsed.doubt,
+                                                    **self.keep_pending()})
             return self.prompt()
         return self.accept(fact, parsed.value)
 
@@ -413,14 +420,17 @@ class Turn:
         p = self.pending()
         return {k: p[k] for k in ("focus", "edit_before", "revisit") if k in p}
 
-    def refusal(self, fact: str, code: str) -> Reply:
+    def refusal(self, fact: str, error: ParseError) -> Reply:
         spec = catalogue()[fact]
         if spec.type in CHOICE_TYPES:
             options = self.t("list_sep").join(f"{i + 1}. {o}" for i, o in enumerate(self.option_labels(fact)))
             return Reply(self.t("dialog.refused_choice", label=spec.label(self.lang), options=options), kind="error")
-        return Reply(self.t(f"dialog.refused.{code}", label=spec.label(self.lang),
-                            expected=expected_text(spec, self.lang),
-                            example=self.t(f"question.{fact}.example")), kind="error")
+        details = dict(error.details)
+        if "years" in details:
+            details["years"] = self.t("list_sep").join(details["years"])
+        return Reply(self.t(f"dialog.refused.{error.code}", label=spec.label(self.lang),
+                            expected=expected_text(spec, self.lang), unit=catalogue().unit_label(fact, self.lang),
+                            example=self.t(f"question.{fact}.example"), **details), kind="error")
 
     def accept(self, fact: str, value: Any) -> list[Reply]:
         """Save an answer, say what it changed, and move on."""
@@ -471,17 +481,18 @@ class Turn:
             return self.accept(p["fact"], p["value"])
         if answer in ("2", "否", "不对", "no", "n"):
             self.set_state("asking", p["fact"], self.keep_pending())
-            return [Reply(self.t("dialog.give_years")), self.question(p["fact"])]
+            return [Reply(self.t("dialog.give_again" if p.get("doubt") else "dialog.give_years")),
+                    self.question(p["fact"])]
         self.set_state("asking", p["fact"], self.keep_pending())
         return self.on_asking(text)  # a new answer instead of a confirmation
 
     def on_picking(self, text: str) -> list[Reply]:
         p = self.pending()
         options = p["options"]
-        word = normalise(text)
-        if not (word.isdigit() and 1 <= int(word) <= len(options)):
+        number = choice_number(text)
+        if number is None or not 1 <= number <= len(options):
             return [Reply(self.t("dialog.pick_number", n=len(options)), kind="error"), self.pick_prompt()]
-        chosen = options[int(word) - 1]
+        chosen = options[number - 1]
         return getattr(self, f"picked_{p['purpose']}")(chosen, p)
 
     def pick_prompt(self) -> Reply:
@@ -522,7 +533,7 @@ class Turn:
         return [Reply(render(self.lang, "help.j2"))] + (self.prompt() if self.profile else [])
 
     def cmd_new(self, arg: str) -> list[Reply]:
-        name = normalise(arg)[:100]
+        name = clean_name(arg)
         self.profile = repo.create_profile(self.s, self.user, name, self.lang)
         self._answers = {}
         if name:
@@ -553,10 +564,10 @@ class Turn:
         if not profiles:
             return [Reply(self.t("dialog.no_profiles"), actions=self.start_actions())]
         options = [{"id": p.id, "label": self.profile_line(i + 1, p).split(". ", 1)[-1]} for i, p in enumerate(profiles)]
-        word = normalise(arg)
+        number, word = choice_number(arg), clean_name(arg)
         if word:
-            match = ([profiles[int(word) - 1]] if word.isdigit() and 1 <= int(word) <= len(profiles)
-                     else [p for p in profiles if p.name == word])
+            match = ([profiles[number - 1]] if number is not None and 1 <= number <= len(profiles)
+                     else [p for p in profiles if p.name in (word, normalise(word))])
             if match:
                 return self.switch_to(match[0])
         if self.profile is None:

@@ -57,7 +57,8 @@ def value_text(fact_id: str, value: Any, lang: str) -> str:
     cat = catalogue()
     spec = cat[fact_id]
     if isinstance(value, bool):
-        return t(lang, "value.bool_true" if value else "value.bool_false")
+        kind = "trend" if spec.type == "trend" else "bool"  # 持续下降, not 是
+        return t(lang, f"value.{kind}_true" if value else f"value.{kind}_false")
     if spec.type in ("level", "rank"):
         return cat.option_label(spec.type, value, lang)
     if isinstance(value, dict):

@@ -110,3 +110,54 @@ def test_skipping_a_pending_question_again_ends_the_round(conversation):
     chat.say("/pending")
     text = chat.say("/skip")
     assert asked_fact(chat.last[-1].text) is None and "待定 1 题" in text
+
+
+def test_a_unit_that_does_not_fit_is_refused_naming_the_fact_and_the_unit(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "sme_employees")
+    text = chat.say("1200件")
+    assert "“集群内中小企业从业人员数”的单位应为人，不能用“件”" in text
+    assert chat.current_fact() == "sme_employees" and rows(conversation, "sme_employees") == []
+
+
+def test_an_implausible_figure_is_confirmed_before_it_is_saved(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    answer_until(chat, "sme_output_share")
+    text = chat.say("2023:0.7 2024:0.72 2025:0.75")
+    assert "是否想填写的是百分数" in text and rows(conversation, "sme_output_share") == []
+    chat.say("否")
+    assert chat.current_fact() == "sme_output_share" and "请重新填写" in chat.last[0].text
+    text = chat.say("2023:70 2024:72 2025:75")
+    assert "已保存：集群内中小企业产值占集群总产值比例" in text
+
+
+def test_enclosed_and_superscript_digits_at_a_choice_never_raise(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "segment_rank")
+    for typed in ("²", "⁴⁵", "㊿"):
+        text = chat.say(typed)
+        assert "没有看懂" in text and chat.current_fact() == "segment_rank"
+    text = chat.say("①")
+    assert "已保存：发展水平在细分领域的位次" in text and chat.current_fact() != "segment_rank"
+
+
+def test_natural_answers_in_the_dialog(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    answer_until(chat, "champion_count", dict(eligible_facts(), champion_count=0))
+    assert "已保存：主导产业的国家级制造业单项冠军企业数 = 0" in chat.say("无")
+    answer_until(chat, "co2_intensity", dict(eligible_facts(), champion_count=0))
+    text = chat.say("持续下降")
+    assert "已保存：单位产值二氧化碳排放量 = 持续下降" in text
+    assert rows(conversation, "co2_intensity") == [("true", False)]
+    assert "持续下降" in chat.say("/edit")
+
+
+def test_names_keep_their_characters(conversation):
+    chat = Chat(conversation)
+    text = start(chat, "江苏", name="甲县装备集群（四办法）")
+    assert "「甲县装备集群（四办法）」" in chat.say("/status")
+    assert "甲县装备集群（四办法）" in chat.say("/list") and text
