@@ -19,8 +19,9 @@ QUIT = ("/quit", "/exit", "退出")
 
 def render_reply(reply: Reply, lang: str, export_dir: Path) -> str:
     lines = [reply.text]
-    if reply.choices:
-        lines.append("   ".join(f"{i + 1}. {b.label}" for i, b in enumerate(reply.choices)))
+    if reply.choices:  # short options on one line, long ones (a pick list) one a line
+        numbered = [f"{i + 1}. {b.label}" for i, b in enumerate(reply.choices)]
+        lines.append(("   " if max(len(b.label) for b in reply.choices) <= 12 else "\n").join(numbered))
     if reply.actions:
         lines.append("  ".join(f"[{b.data} {b.label}]" for b in reply.actions))
     for name, content in reply.documents:

@@ -17,7 +17,7 @@ from typing import Any
 
 from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
 from engine.evaluate import Evaluation
-from locales import normalise_lang, render, t
+from locales import fmt_date, normalise_lang, render, t
 from locales.explain import explain, expected_text, label, notice_text, value_text
 from storage import repo
 from storage.db import session
@@ -25,7 +25,7 @@ from storage.models import Profile, User
 from storage.repo import SKIPPED
 
 from .messages import Button, Incoming, Reply  # noqa: F401  (re-exported)
-from .compare import answer_question, criterion_requirement, topics
+from .compare import answer_question, criterion_requirement, search_criteria, topics
 from .parse import ParseError, Parsed, choice_number, clean_name, normalise, parse_answer, refuse_superscripts
 from .questions import (
     asked_facts, criteria_reading, evaluate_answers, facts_to_ask, needed, relevant_answered, rulesets_for,
@@ -65,6 +65,14 @@ WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in wo
 # Commands that only show something: the question being asked is shown again after them.
 INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines"}
 CHOICE_TYPES = ("bool", "level", "rank")
+
+
+QUESTION = re.compile(r"[?？]$|多少|什么|哪些|哪个|怎么|如何|要求|条件|标准|^(what|how|which)\b", re.I)
+
+
+def looks_like_question(text: str) -> bool:
+    """研发经费增长要求多少, 江苏 专利 条件？: a quick question, not an answer."""
+    return bool(QUESTION.search(text.strip()))
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -408,6 +416,9 @@ class Turn:
             else:
                 parsed = parse_answer(spec, text, self.latest_year)
         except ParseError as exc:
+            if looks_like_question(text) and search_criteria(text, self.lang)[1]:
+                # a quick question in the middle of a question: answered, then asked again
+                return [Reply(answer_question(text, self.lang)), self.question(fact)]
             return [self.refusal(fact, exc), self.question(fact)]
         if parsed.assumed_years or parsed.doubt:
             self.set_state("confirm_series", fact, {"fact": fact, "value": parsed.value, "doubt": parsed.doubt,
@@ -497,11 +508,8 @@ class Turn:
 
     def pick_prompt(self) -> Reply:
         p = self.pending()
-        lines = [self.t(f"dialog.pick_{p['purpose']}")]
-        lines += [f"{i + 1}. {item['label']}" for i, item in enumerate(p["options"])]
-        lines.append(self.t("dialog.pick_cancel"))
-        return Reply("\n".join(lines), choices=self.choice_buttons([str(i + 1) for i in range(len(p["options"]))]),
-                     kind="question")
+        text = self.t(f"dialog.pick_{p['purpose']}") + "\n" + self.t("dialog.pick_cancel")
+        return Reply(text, choices=self.choice_buttons([item["label"][:60] for item in p["options"]]), kind="question")
 
     def start_pick(self, purpose: str, options: list[dict], back_to: dict) -> list[Reply]:
         self.set_state("picking", None, {"purpose": purpose, "options": options, "back_to": back_to})
@@ -546,16 +554,21 @@ class Turn:
             return [Reply(self.t("dialog.no_profiles"), actions=self.start_actions())]
         lines = [self.t("dialog.list_heading")]
         for i, p in enumerate(profiles):
-            lines.append(self.profile_line(i + 1, p))
+            lines.append(self.profile_line(i + 1, p, profiles))
         return [Reply("\n".join(lines))]
 
-    def profile_line(self, n: int, p: Profile) -> str:
+    def profile_line(self, n: int, p: Profile, profiles: list[Profile] = ()) -> str:
         answers = repo.current_answers(self.s, p)
         rulesets = rulesets_for(p.measures)
         verdicts = self.t("list_sep").join(
             f"{ev.ruleset.short.get(self.lang)} {self.t('verdict.' + ev.verdict)}"
             for ev in evaluate_answers(answers, rulesets, self.today)) or self.t("dialog.no_measures")
         marker = self.t("dialog.active_marker") if self.profile and p.id == self.profile.id else ""
+        twins = [q for q in profiles if q.name == p.name]
+        if len(twins) > 1:  # the same name twice: told apart by when each was begun, and its measures
+            marker = self.t("dialog.twin_marker", created=fmt_date(p.created_at.date(), self.lang),
+                            measures=self.t("list_sep").join(r.short.get(self.lang) for r in rulesets)
+                            or self.t("dialog.no_measures")) + marker
         return self.t("dialog.list_item", n=n, name=p.name or "—", marker=marker, verdicts=verdicts,
                       answered=relevant_answered(rulesets, answers))
 
@@ -563,7 +576,8 @@ class Turn:
         profiles = repo.user_profiles(self.s, self.user)
         if not profiles:
             return [Reply(self.t("dialog.no_profiles"), actions=self.start_actions())]
-        options = [{"id": p.id, "label": self.profile_line(i + 1, p).split(". ", 1)[-1]} for i, p in enumerate(profiles)]
+        options = [{"id": p.id, "label": self.profile_line(i + 1, p, profiles).split(". ", 1)[-1]}
+                   for i, p in enumerate(profiles)]
         number, word = choice_number(arg), clean_name(arg)
         if word:
             match = ([profiles[number - 1]] if number is not None and 1 <= number <= len(profiles)
@@ -639,6 +653,9 @@ class Turn:
             return [Reply(self.t("dialog.nothing_to_edit"))] + self.prompt()
         options = [{"fact": f, "label": f"{label(f, self.lang)}：{self.shown(f)}" if self.lang == "zh"
                     else f"{label(f, self.lang)}: {self.shown(f)}"} for f in facts]
+        number = choice_number(arg)
+        if number is not None and 1 <= number <= len(options):  # /edit 7, as /switch 1
+            return self.picked_edit(options[number - 1], {})
         return self.start_pick("edit", options, self.where_we_are())
 
     def shown(self, fact: str) -> str:

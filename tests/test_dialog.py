@@ -191,7 +191,7 @@ def test_skip_back_edit(conversation):
     assert chat.current_fact() == "policy_compliant"  # back where we were: the first open question
     chat.say("是")
     text = chat.say("/edit")
-    assert "要修改哪一项" in text and "集群占地面积：90.00平方公里" in text
+    assert "要修改哪一项" in text and "集群占地面积：90.00平方公里" in [b.label for b in chat.last[-1].choices]
     text = chat.say("1")      # county_level
     assert chat.current_fact() == "county_level" and "当前答案：是" in text
     text = chat.say("否")

@@ -153,7 +153,8 @@ def test_natural_answers_in_the_dialog(conversation):
     text = chat.say("持续下降")
     assert "已保存：单位产值二氧化碳排放量 = 持续下降" in text
     assert rows(conversation, "co2_intensity") == [("true", False)]
-    assert "持续下降" in chat.say("/edit")
+    chat.say("/edit")
+    assert "单位产值二氧化碳排放量：持续下降" in [b.label for b in chat.last[-1].choices]
 
 
 def test_names_keep_their_characters(conversation):
@@ -161,3 +162,37 @@ def test_names_keep_their_characters(conversation):
     text = start(chat, "江苏", name="甲县装备集群（四办法）")
     assert "「甲县装备集群（四办法）」" in chat.say("/status")
     assert "甲县装备集群（四办法）" in chat.say("/list") and text
+
+
+def test_a_quick_question_in_the_middle_of_a_question_is_answered_then_the_question_again(conversation):
+    chat = Chat(conversation)
+    start(chat, "全部")
+    answer_until(chat, "area_km2")
+    text = chat.say("研发经费增长要求多少")
+    assert "研发" in text and "第六条" in text and "没有看懂" not in text
+    assert chat.last[-1].kind == "question" and chat.current_fact() == "area_km2"
+
+
+def test_menus_take_a_number_and_carry_labelled_buttons(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("80")
+    chat.say("/edit")
+    labels = [b.label for b in chat.last[-1].choices]
+    assert labels[1] == "集群占地面积：80.00平方公里" and "1" not in labels
+    chat.say("/cancel")
+    text = chat.say("/edit 2")
+    assert chat.current_fact() == "area_km2" and "修改此题" in text
+    chat.say("/new 乙集群")
+    chat.say("/switch")
+    assert [b.label for b in chat.last[-1].choices][0].startswith("示例县机械集群")
+
+
+def test_duplicate_names_are_told_apart_in_the_list(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏", name="甲集群")
+    start(chat, "国家", name="甲集群")
+    lines = [line for line in chat.say("/list").splitlines() if "甲集群" in line]
+    assert len(lines) == 2 and lines[0] != lines[1]
+    assert "江苏" in lines[0].split("—")[0] and "国家" in lines[1].split("—")[0]
