@@ -67,26 +67,34 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
             if prompt_again and interactive:  # a reminder arrived while the user may be typing
                 print("> ", end="", file=stdout, flush=True)
 
-    show(conversation.resume(user))
-    wake, stop = (start_reminders(user, lambda replies: show(replies, prompt_again=True)) if start_reminders
-                  else (lambda: None, lambda: None))
+    wake, stop = (lambda: None), (lambda: None)
     try:
-        return _loop(conversation, user, stdin, stdout, interactive, show, wake)
+        show(conversation.resume(user))
+        if start_reminders:
+            wake, stop = start_reminders(user, lambda replies: show(replies, prompt_again=True))
+        _loop(conversation, user, stdin, stdout, interactive, show, wake)
+    except KeyboardInterrupt:  # Ctrl-C at any moment: a clean line, not a traceback
+        pass
     finally:
         stop()
+    with printing:
+        # Ctrl-C or Ctrl-D leave the cursor after the prompt: the goodbye starts a line of its own
+        print(("\n" if interactive else "") + t(conversation.language_of(user), "terminal.goodbye"),
+              file=stdout, flush=True)
+    return 0
 
 
 def _loop(conversation: Conversation, user: str, stdin: TextIO, stdout: TextIO, interactive: bool,
-          show: Callable[[list[Reply]], None], wake: Callable[[], None]) -> int:
+          show: Callable[[list[Reply]], None], wake: Callable[[], None]) -> None:
     while True:
         if interactive:
             print("> ", end="", file=stdout, flush=True)
         line = stdin.readline()
         if not line:
-            return 0
+            return
         text = line.rstrip("\r\n")
         if text.strip().lower() in QUIT:
-            return 0
+            return
         if not text.strip():
             continue
         try:

@@ -1,0 +1,60 @@
+"""`clusterbot chat` in a pseudo-terminal: Ctrl-C and Ctrl-D at any moment end with a line of
+their own and a one-line goodbye, never a traceback; /quit is listed in /help."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pexpect
+
+from tests.test_chat_process import ROOT, Terminal
+
+
+def ended(term: Terminal) -> str:
+    term.child.expect(pexpect.EOF)
+    rest = term.child.before
+    term.child.close()
+    return rest
+
+
+def test_ctrl_d_at_the_prompt_says_goodbye_on_its_own_line(tmp_path):
+    term = Terminal(tmp_path / "c.db")
+    term.say("/new 甲集群")
+    term.child.sendeof()
+    rest = ended(term)
+    assert rest.lstrip("^D").startswith("\r\n") and "再见！答案均已保存" in rest and "Traceback" not in rest
+    assert term.child.exitstatus == 0
+
+
+def test_ctrl_c_in_the_middle_of_a_question_says_goodbye(tmp_path):
+    term = Terminal(tmp_path / "c.db")
+    term.say("/new 甲集群")
+    term.say("江苏")
+    term.child.send("12")       # half an answer typed
+    term.child.sendintr()
+    rest = ended(term)
+    assert "\r\n再见！答案均已保存" in rest and "Traceback" not in rest and "KeyboardInterrupt" not in rest
+    assert term.child.exitstatus == 0
+
+
+def test_ctrl_c_at_start_up_never_shows_a_traceback(tmp_path):
+    term = Terminal.__new__(Terminal)
+    # -X importtime reports each module loaded: Ctrl-C is sent once the subcommands are loading
+    term.child = pexpect.spawn(sys.executable, ["-X", "importtime", "-m", "bot.cli", "chat", "--db",
+                                                str(tmp_path / "c.db")],
+                               cwd=str(ROOT), env=dict(os.environ, CLUSTERBOT_FAKE_NOW="2026-11-23T10:00:00"),
+                               encoding="utf-8", timeout=30)
+    term.child.expect_exact("bot.commands")
+    term.child.sendintr()
+    rest = ended(term)
+    assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
+    assert "已中断。再见！" in rest or "再见！答案均已保存" in rest
+
+
+def test_quit_is_in_the_help(tmp_path):
+    term = Terminal(tmp_path / "c.db")
+    assert "/quit" in term.say("/help")
+    term.child.sendline("/quit")
+    rest = ended(term)
+    assert "再见" in rest and term.child.exitstatus == 0
