@@ -1,12 +1,15 @@
 """`clusterbot deadlines`: the deadline calendar of a certified cluster, as a table, JSON or
-an iCalendar file (RFC 5545, written by hand: no runtime dependency for ~60 lines)."""
+an iCalendar file (RFC 5545, by the icalendar library)."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import sys
+
+import icalendar
 
 from bot.clock import Clock
 from dialogs.reports import pad, text_width
@@ -14,6 +17,7 @@ from engine.deadlines import Deadline, calendars, first_validity_end
 from engine.rules import add_years
 from locales import fmt_date, t
 from locales.deadlines import consequence, describe, summary
+from storage.tracking import DEFAULT_LEAD_DAYS
 
 from .common import date_arg, jurisdictions_arg, lang_arg
 
@@ -23,7 +27,9 @@ first three-year validity period, so the re-review deadline and the first annual
 of the next period are included. Deadlines in later validity periods assume the re-review
 passed; deadlines after a measure's own term ended are listed and flagged.
 formats: table (terminal), json (an array: date, kind, jurisdiction, citation, article_text,
-description, ...), ics (iCalendar: import into a calendar; re-importing updates the events).
+description, ...), ics (iCalendar: import into a calendar; re-importing updates the events;
+each event's UID carries the --cluster name, so several clusters share one calendar; alarms
+on the --alarms days before each deadline, those of the chat's reminders by default).
 Exit status: 0 done, 2 bad arguments."""
 
 
@@ -47,6 +53,11 @@ def register(subparsers) -> None:
                    help="last day listed (default: one year after the end of the first validity period)")
     p.add_argument("--format", "-f", choices=["table", "json", "ics"], default="table",
                    help="table (default), json or ics")
+    p.add_argument("--cluster", default="", metavar="NAME",
+                   help="the cluster's name: in the calendar's name, each event's title and UID")
+    p.add_argument("--alarms", type=days_arg, default=DEFAULT_LEAD_DAYS, metavar="DAYS",
+                   help="ics: alarms this many days before each deadline, a comma list (default: %s)"
+                        % ",".join(map(str, DEFAULT_LEAD_DAYS)))
     p.add_argument("--lang", type=lang_arg, default="zh", help="zh (default) or en")
     p.set_defaults(run=run)
 
@@ -70,10 +81,22 @@ def run(args, stdout=None, stderr=None) -> int:
     if args.format == "json":
         out.write(json.dumps([deadline_json(d, lang) for d in deadlines], ensure_ascii=False, indent=2) + "\n")
     elif args.format == "ics":
-        out.write(to_ics(deadlines, lang, certified_on, Clock().now()))
+        out.write(to_ics(deadlines, lang, certified_on, Clock().now(), cluster=args.cluster.strip(),
+                         alarm_days=args.alarms))
     else:
         out.write(table(deadlines, lang) + "\n")
     return 0
+
+
+def days_arg(text: str) -> tuple[int, ...]:
+    """--alarms 30,7,1: whole days before a deadline, 0 to 366."""
+    try:
+        days = tuple(sorted({int(x) for x in text.replace("，", ",").split(",") if x.strip()}, reverse=True))
+    except ValueError:
+        days = ()
+    if not days or not all(0 <= n <= 366 for n in days):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected whole days from 0 to 366, a comma list such as 30,7,1")
+    return days
 
 
 def _default_until(rulesets, certified_on: dt.date) -> dt.date:
@@ -118,54 +141,50 @@ def table(deadlines: list[Deadline], lang: str) -> str:
     return "\n".join("".join(pad(cell, w) for cell, w in zip(line, widths)) + line[4] for line in lines)
 
 
-# --- iCalendar (RFC 5545) -----------------------------------------------------------------
+# --- iCalendar (RFC 5545), written by the icalendar library -----------------------------
 
-def ics_escape(text: str) -> str:
-    """TEXT values (RFC 5545 3.3.11): backslash, semicolon, comma and newlines escaped."""
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
-
-
-def ics_fold(line: str) -> str:
-    """Lines of at most 75 octets (RFC 5545 3.1), split between characters so that UTF-8
-    Chinese is never cut inside a character; continuation lines start with a space."""
-    parts, current, size = [], "", 0
-    for ch in line:
-        n = len(ch.encode("utf-8"))
-        if size + n > 75:
-            parts.append(current)
-            current, size = " ", 1
-        current += ch
-        size += n
-    parts.append(current)
-    return "\r\n".join(parts)
+def cluster_key(cluster: str) -> str:
+    """A short, stable identity of a cluster's name for UIDs (any characters, ASCII out)."""
+    return hashlib.sha256(cluster.encode("utf-8")).hexdigest()[:12]
 
 
-def uid(d: Deadline) -> str:
-    """Stable across exports, so that re-importing updates an event instead of adding one."""
-    return f"{d.jurisdiction}-{d.kind}-{d.date:%Y%m%d}-certified-{d.certified_on:%Y%m%d}@clusterbot"
+def uid(d: Deadline, cluster: str = "") -> str:
+    """Stable across exports, so that re-importing updates an event instead of adding one;
+    it carries the cluster, so two clusters certified the same day keep their own events."""
+    return (f"{d.jurisdiction}-{d.kind}-{d.date:%Y%m%d}-certified-{d.certified_on:%Y%m%d}"
+            f"-cluster-{cluster_key(cluster)}@clusterbot")
 
 
-def to_ics(deadlines: list[Deadline], lang: str, certified_on: dt.date, now: dt.datetime) -> str:
-    """A VCALENDAR with one all-day VEVENT per deadline and reminders 30 and 7 days before."""
-    stamp = now.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:-//clusterbot//deadlines//{lang.upper()}",
-             "CALSCALE:GREGORIAN",
-             f"X-WR-CALNAME:{ics_escape(t(lang, 'deadlines.ics.calendar', certified_on=fmt_date(certified_on, lang)))}",
-             "X-WR-TIMEZONE:Asia/Shanghai"]
+def to_ics(deadlines: list[Deadline], lang: str, certified_on: dt.date, now: dt.datetime,
+           cluster: str = "", alarm_days: tuple[int, ...] = DEFAULT_LEAD_DAYS) -> str:
+    """A VCALENDAR with one all-day VEVENT per deadline and an alarm on each reminder day."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", f"-//clusterbot//deadlines//{lang.upper()}")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    name_key = "deadlines.ics.calendar_of" if cluster else "deadlines.ics.calendar"
+    cal.add("x-wr-calname", t(lang, name_key, cluster=cluster, certified_on=fmt_date(certified_on, lang)))
+    cal.add("x-wr-timezone", "Asia/Shanghai")
     for d in deadlines:
-        title = ics_escape(summary(d, lang))
-        lines += ["BEGIN:VEVENT", f"UID:{uid(d)}", f"DTSTAMP:{stamp}",
-                  # All-day: the deadline is a calendar date (Asia/Shanghai); DTEND is exclusive.
-                  f"DTSTART;VALUE=DATE:{d.date:%Y%m%d}",
-                  f"DTEND;VALUE=DATE:{d.date + dt.timedelta(days=1):%Y%m%d}",
-                  f"SUMMARY:{title}", f"DESCRIPTION:{ics_escape(ics_description(d, lang))}",
-                  f"CATEGORIES:{ics_escape(t(lang, f'deadlines.kind.{d.kind}'))}", "TRANSP:TRANSPARENT"]
-        for before in ("-P30D", "-P7D"):
-            lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"TRIGGER:{before}", f"DESCRIPTION:{title}", "END:VALARM"]
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "".join(ics_fold(line) + "\r\n" for line in lines)
+        title = (f"{cluster}：" if lang == "zh" else f"{cluster}: ") * bool(cluster) + summary(d, lang)
+        event = icalendar.Event()
+        event.add("uid", uid(d, cluster))
+        event.add("dtstamp", now.astimezone(dt.timezone.utc))
+        # All-day: the deadline is a calendar date (Asia/Shanghai); DTEND is exclusive.
+        event.add("dtstart", d.date)
+        event.add("dtend", d.date + dt.timedelta(days=1))
+        event.add("summary", title)
+        event.add("description", ics_description(d, lang))
+        event.add("categories", [t(lang, f"deadlines.kind.{d.kind}")])
+        event.add("transp", "TRANSPARENT")
+        for days in alarm_days:
+            alarm = icalendar.Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("trigger", dt.timedelta(days=-days))
+            alarm.add("description", title)
+            event.add_component(alarm)
+        cal.add_component(event)
+    return cal.to_ical().decode("utf-8")
 
 
 def ics_description(d: Deadline, lang: str) -> str:
