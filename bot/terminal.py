@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 from typing import Callable, TextIO
 
+import platformdirs
+
 from dialogs.conversation import Conversation, Reply
 from locales import t
 
@@ -25,10 +27,20 @@ def render_reply(reply: Reply, lang: str, export_dir: Path) -> str:
     if reply.actions:
         lines.append("  ".join(f"[{b.data} {b.label}]" for b in reply.actions))
     for name, content in reply.documents:
+        export_dir.mkdir(parents=True, exist_ok=True)
         path = _free_path(export_dir / name)
         path.write_bytes(content)
         lines.append(t(lang, "terminal.written", path=str(path)))
     return "\n".join(lines)
+
+
+def default_export_dir() -> Path:
+    """Where /export writes: the user's downloads folder if there is one, else a folder in
+    the user's data directory, never wherever the program happened to be started."""
+    downloads = Path(platformdirs.user_downloads_dir())
+    if downloads.is_dir():
+        return downloads
+    return Path(platformdirs.user_data_dir("clusterbot", appauthor=False)) / "exports"
 
 
 def _free_path(path: Path) -> Path:
@@ -53,7 +65,7 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
     if hasattr(stdin, "reconfigure"):
         stdin.reconfigure(errors="replace")  # undecodable bytes become �, never a crash
     user = user or getpass.getuser()
-    export_dir = export_dir or Path.cwd()
+    export_dir = export_dir or default_export_dir()
     interactive = stdin.isatty()
 
     printing = threading.Lock()  # reminders are printed from the scheduler's thread

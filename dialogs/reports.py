@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 
-from engine import FAIL, UNKNOWN, WARNING, catalogue
+from engine import FAIL, NA, PASS, UNKNOWN, WARNING, catalogue
 from engine.evaluate import Evaluation
 from locales import fmt_date, render, t
 from locales.explain import explain, label, notice_text, value_text
@@ -95,7 +95,9 @@ def _criterion_items(ev: Evaluation, status: str, lang: str) -> list[dict]:
 def report_context(cluster: str, evaluations: list[Evaluation], lang: str,
                    answers: dict | None = None) -> dict:
     """What the markdown report shows: per measure the verdict, then each failed, unknown and
-    warning criterion with its citation, the verbatim article and the figures compared."""
+    warning criterion with its citation, the verbatim article and the figures compared, and
+    the passed (and not applicable) ones in a compact table, figures too. No internal ids:
+    the report goes into a memo as it is."""
     cat = catalogue()
     on = evaluations[0].on if evaluations else dt.date.today()
     measures = []
@@ -109,6 +111,8 @@ def report_context(cluster: str, evaluations: list[Evaluation], lang: str,
             "failed": _criterion_items(ev, FAIL, lang),
             "unknown": _criterion_items(ev, UNKNOWN, lang),
             "warnings": _criterion_items(ev, WARNING, lang),
+            "passed": _criterion_items(ev, PASS, lang),
+            "not_applicable": _criterion_items(ev, NA, lang),
             "notices": [notice_text(n, r, lang) for n in ev.notices],
         })
     answer_rows = []

@@ -73,6 +73,11 @@ def fmt_date(day: dt.date, lang: str) -> str:
     return day.isoformat()
 
 
+def markdown_cell(text) -> str:
+    """Text inside a markdown table cell: a pipe escaped, lines joined."""
+    return str(text).replace("|", "\\|").replace("\r", "").replace("\n", " ")
+
+
 @lru_cache(maxsize=None)
 def environment(lang: str) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -86,6 +91,7 @@ def environment(lang: str) -> jinja2.Environment:
     env.globals["t"] = lambda key, **kw: t(lang, key, **kw)
     env.globals["lang"] = lang
     env.filters["num"] = fmt_number
+    env.filters["cell"] = markdown_cell
     env.filters["date"] = lambda day: fmt_date(day, lang)
     return env
 

@@ -196,3 +196,18 @@ def test_duplicate_names_are_told_apart_in_the_list(conversation):
     lines = [line for line in chat.say("/list").splitlines() if "甲集群" in line]
     assert len(lines) == 2 and lines[0] != lines[1]
     assert "江苏" in lines[0].split("—")[0] and "国家" in lines[1].split("—")[0]
+
+
+def test_the_report_has_no_internal_ids_and_every_criterion_with_its_figures(conversation):
+    from engine import load_rulesets
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.answer_all(eligible_facts())
+    chat.say("/export")
+    report = dict(chat.last[0].documents)["示例县机械集群-预审报告.md"].decode("utf-8")
+    jiangsu = load_rulesets()["jiangsu"]
+    assert jiangsu.id not in report and "county_level" not in report
+    assert not any(f"（{c.id}）" in report or f"| {c.id} |" in report for c in jiangsu.criteria)
+    assert "### 符合" in report and "| 第六条（二） | 近三年，集群总产值每年均在40亿元以上 | 集群总产值：" in report
+    for c in jiangsu.criteria:
+        assert c.citation in report and c.article_text.replace("|", "\\|") in report

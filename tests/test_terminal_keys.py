@@ -58,3 +58,24 @@ def test_quit_is_in_the_help(tmp_path):
     term.child.sendline("/quit")
     rest = ended(term)
     assert "再见" in rest and term.child.exitstatus == 0
+
+
+def test_export_writes_to_the_downloads_folder_and_says_where(tmp_path):
+    home = tmp_path / "home"
+    (home / "Downloads").mkdir(parents=True)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    child = pexpect.spawn(sys.executable, ["-m", "bot.cli", "chat", "--db", str(tmp_path / "c.db")],
+                          cwd=str(elsewhere), encoding="utf-8", timeout=30, dimensions=(50, 400),
+                          env=dict(os.environ, HOME=str(home), XDG_DOWNLOAD_DIR=str(home / "Downloads"),
+                                   XDG_DATA_HOME=str(home / "data"), PYTHONPATH=str(ROOT),
+                                   CLUSTERBOT_FAKE_NOW="2026-11-23T10:00:00"))
+    child.expect_exact("\r\n> ")
+    for line in ("/new 甲集群", "江苏", "/export"):
+        child.sendline(line)
+        child.expect_exact("\r\n> ")
+    written = sorted(p.name for p in (home / "Downloads").iterdir())
+    assert written == ["甲集群-预审报告.md", "甲集群.json"] and not list(elsewhere.iterdir())
+    assert f"已写入文件：{home / 'Downloads' / '甲集群.json'}" in child.before
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
