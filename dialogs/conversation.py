@@ -48,6 +48,7 @@ COMMANDS = {
     "export": ("/export", "导出"),
     "lang": ("/lang", "语言"),
     "restart": ("/restart", "重新开始", "重来"),
+    "measures": ("/measures", "更改办法", "修改办法", "增加办法"),
     "ask": ("/ask", "问", "查询"),
     "start": ("/start", "开始"),
     "cancel": ("/cancel", "取消"),
@@ -377,6 +378,10 @@ class Turn:
         self.profile.pending = None
         names = self.t("list_sep").join(load_rulesets()[j].short.get(self.lang) for j in chosen)
         replies = [Reply(self.t("dialog.measures_chosen", measures=names))]
+        kept = relevant_answered(self.rulesets, self.answers)
+        if kept:  # measures changed on a cluster with answers: they stay, only what is new is asked
+            replies.append(Reply(self.t("dialog.answers_kept", n=kept,
+                                        new=len(needed(self.evaluations(), self.answers)))))
         return replies + self.advance()
 
     def read_measures(self, text: str) -> list[str]:
@@ -683,10 +688,14 @@ class Turn:
         if (stop := self.need_profile()) is not None:
             return stop
         options = [{"restart": True, "label": self.t("dialog.restart_yes")},
+                   {"restart": "measures", "label": self.t("dialog.restart_measures")},
                    {"restart": False, "label": self.t("dialog.restart_no")}]
         return self.start_pick("restart", options, self.where_we_are())
 
     def picked_restart(self, chosen: dict, p: dict) -> list[Reply]:
+        if chosen["restart"] == "measures":
+            self.return_from_pick(p)
+            return self.cmd_measures("")
         if not chosen["restart"]:
             self.return_from_pick(p)
             return self.prompt()
@@ -695,6 +704,16 @@ class Turn:
         self._answers = {}
         self.set_state("choose_measures")
         return [Reply(self.t("dialog.restarted", name=self.profile.name)), self.measure_prompt()]
+
+    def cmd_measures(self, _arg: str) -> list[Reply]:
+        """Change the chosen measures, answers kept: only what an added measure still needs is asked."""
+        if self.profile is None:
+            return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
+        if self.profile.state == "picking":
+            self.return_from_pick(self.pending())
+        selected = [m for m in self.profile.measures.split(",") if m]
+        self.set_state("choose_measures", pending={"selected": selected} if selected else None)
+        return [Reply(self.t("dialog.change_measures")), self.measure_prompt()]
 
     def cmd_why(self, _arg: str) -> list[Reply]:
         if self.profile is None or not self.profile.current_fact:

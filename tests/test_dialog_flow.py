@@ -211,3 +211,31 @@ def test_the_report_has_no_internal_ids_and_every_criterion_with_its_figures(con
     assert "### 符合" in report and "| 第六条（二） | 近三年，集群总产值每年均在40亿元以上 | 集群总产值：" in report
     for c in jiangsu.criteria:
         assert c.citation in report and c.article_text.replace("|", "\\|") in report
+
+
+def test_adding_a_measure_keeps_the_answers_and_asks_only_what_it_needs(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    jiangsu_asked = chat.answer_all(eligible_facts())
+    assert "全部问题已答完" in "\n".join(r.text for r in chat.last)
+    text = chat.say("/measures")
+    assert "保留" in text and "✓ 江苏" in [b.label for b in chat.last[-1].choices]
+    text = chat.say("江苏 国家")
+    assert f"已保留 {len(jiangsu_asked)} 个答案" in text
+    national_asked = chat.answer_all(eligible_facts())
+    assert national_asked and not set(national_asked) & set(jiangsu_asked)
+    assert "provincial_certified" in national_asked
+    with session(conversation.engine) as s:
+        assert not any(r.source == "restart" for r in s.exec(select(Answer)))
+
+
+def test_restart_offers_to_change_only_the_measures(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("/restart")
+    assert "只更改所选办法（保留答案）" in [b.label for b in chat.last[-1].choices]
+    chat.say("2")
+    chat.say("国家")
+    assert rows(conversation, "county_level") == [("true", False)]
+    assert chat.current_fact() != "county_level"
