@@ -49,6 +49,7 @@ COMMANDS = {
     "lang": ("/lang", "语言"),
     "restart": ("/restart", "重新开始", "重来"),
     "measures": ("/measures", "更改办法", "修改办法", "增加办法"),
+    "province": ("/province", "所在省份", "省份"),
     "ask": ("/ask", "问", "查询"),
     "start": ("/start", "开始"),
     "cancel": ("/cancel", "取消"),
@@ -382,7 +383,64 @@ class Turn:
         if kept:  # measures changed on a cluster with answers: they stay, only what is new is asked
             replies.append(Reply(self.t("dialog.answers_kept", n=kept,
                                         new=len(needed(self.evaluations(), self.answers)))))
+        provincial = [j for j in chosen if j != "national"]
+        if self.profile.province is None and len(provincial) == 1:
+            self.profile.province = provincial[0]  # one provincial measure: the cluster's province
+        elif self.profile.province is None and provincial:
+            # asked, not imposed: the questions go on; until answered, results carry the note
+            replies.append(self.province_prompt())
         return replies + self.advance()
+
+    # --- the province: another province's measure is for comparison only ---------------------
+
+    def provinces(self) -> list[str]:
+        return [j for j in load_rulesets() if j != "national"] + ["other"]
+
+    def province_name(self, province: str) -> str:
+        return self.t("dialog.other_province") if province == "other" else load_rulesets()[province].short.get(self.lang)
+
+    def province_prompt(self) -> Reply:
+        return Reply(self.t("dialog.ask_province", name=self.profile.name),
+                     actions=[Button(self.province_name(p), f"/province {p}") for p in self.provinces()])
+
+    def cmd_province(self, arg: str) -> list[Reply]:
+        """/province 江苏 (or jiangsu, 2, 其他): the cluster's province; without one, the choices."""
+        if (stop := self.need_profile()) is not None:
+            return stop
+        options = self.provinces()
+        names = [self.province_name(p) for p in options]
+        number, word = choice_number(arg), clean_name(arg).removesuffix("省")
+        if number is not None and 1 <= number <= len(options):
+            province = options[number - 1]
+        elif word in options or word in names:
+            province = options[options.index(word) if word in options else names.index(word)]
+        else:
+            return [self.province_prompt()]
+        self.profile.province = province
+        replies = [Reply(self.t("dialog.province_set", province=self.province_name(province)))]
+        if note := self.comparison_note():
+            replies.append(Reply(note))
+        return replies + (self.prompt() if self.profile.state in ("asking", "confirm_series", "picking") else [])
+
+    def for_comparison(self, jurisdiction: str, profile: Profile | None = None) -> bool:
+        """A provincial measure of another province than the cluster's (the active one's)."""
+        province = (profile or self.profile).province if (profile or self.profile) else None
+        return jurisdiction != "national" and province is not None and jurisdiction != province
+
+    def measure_name(self, ruleset, profile: Profile | None = None) -> str:
+        """A measure's short name, marked when it is only a comparison for the cluster."""
+        short = ruleset.short.get(self.lang)
+        return short + self.t("dialog.for_comparison") if self.for_comparison(ruleset.jurisdiction, profile) else short
+
+    def comparison_note(self) -> str:
+        provincial = [r for r in self.rulesets if r.jurisdiction != "national"]
+        if self.profile.province is None and len(provincial) > 1:
+            return self.t("dialog.province_unknown", name=self.profile.name)
+        others = [r.short.get(self.lang) for r in provincial if self.for_comparison(r.jurisdiction)]
+        if not others:
+            return ""
+        return self.t("dialog.comparison_note", name=self.profile.name, province=self.province_name(self.profile.province),
+                      measures=self.t("list_sep").join(others))
 
     def read_measures(self, text: str) -> list[str]:
         """'1,2', '江苏 广东', '全部', 'all' → jurisdictions, in the product's order."""
@@ -470,7 +528,7 @@ class Turn:
             for i, (was, now) in enumerate(zip(ev_before.statuses, ev_after.statuses)):
                 if now in (FAIL, WARNING) and now != was:
                     result = ev_after.result_at(i)
-                    lines.append(self.t(f"dialog.now_{now}", measure=ev_after.ruleset.short.get(self.lang),
+                    lines.append(self.t(f"dialog.now_{now}", measure=self.measure_name(ev_after.ruleset),
                                         citation=result.criterion.citation, explanation=explain(result, self.lang)))
                     if now == FAIL:
                         failed_now.add(ev_after.ruleset.jurisdiction)
@@ -566,7 +624,7 @@ class Turn:
         answers = repo.current_answers(self.s, p)
         rulesets = rulesets_for(p.measures)
         verdicts = self.t("list_sep").join(
-            f"{ev.ruleset.short.get(self.lang)} {self.t('verdict.' + ev.verdict)}"
+            f"{self.measure_name(ev.ruleset, p)} {self.t('verdict.' + ev.verdict)}"
             for ev in evaluate_answers(answers, rulesets, self.today)) or self.t("dialog.no_measures")
         marker = self.t("dialog.active_marker") if self.profile and p.id == self.profile.id else ""
         twins = [q for q in profiles if q.name == p.name]
@@ -735,7 +793,7 @@ class Turn:
         measures, actions = [], []
         for ev in evaluations:
             open_facts = facts_to_ask(ev.missing, self.answers) if ev.verdict == "undetermined" else []
-            measures.append({"short": ev.ruleset.short.get(self.lang), "verdict": self.t(f"verdict.{ev.verdict}"),
+            measures.append({"short": self.measure_name(ev.ruleset), "verdict": self.t(f"verdict.{ev.verdict}"),
                              "failed": [r.criterion.citation for r in ev.results if r.status == FAIL],
                              "open": self.some_labels(open_facts)})
             if open_facts and len(evaluations) > 1:
@@ -743,6 +801,8 @@ class Turn:
                                              n=len(open_facts)), f"/focus {ev.ruleset.jurisdiction}"))
         text = render(self.lang, "status.j2", name=self.profile.name, done=done, pending=pending,
                       total=done + pending + len(remaining), measures=measures)
+        if note := self.comparison_note():
+            text += "\n" + note
         if pending:
             actions.append(Button(self.t("action.pending", n=pending), "/pending"))
         return [Reply(text, actions=actions)]
@@ -782,6 +842,8 @@ class Turn:
         text = render(self.lang, "result.j2", name=self.profile.name,
                       finished=self.done_text("dialog.all_answered") if finished else "",
                       measures=[self.measure_view(ev) for ev in evaluations])
+        if note := self.comparison_note():
+            text += "\n\n" + note
         return Reply(text, actions=self.done_actions() if finished else [], kind="result")
 
     def measure_view(self, ev: Evaluation) -> dict:
@@ -789,7 +851,7 @@ class Turn:
             return [{"citation": r.criterion.citation, "text": r.criterion.article_text,
                      "explanation": explain(r, self.lang)} for r in ev.results if r.status == status]
 
-        return {"short": ev.ruleset.short.get(self.lang), "document": ev.ruleset.document,
+        return {"short": self.measure_name(ev.ruleset), "document": ev.ruleset.document,
                 "verdict": ev.verdict, "verdict_text": self.t(f"verdict.{ev.verdict}"),
                 "failed": items(FAIL), "unknown": items(UNKNOWN), "warnings": items(WARNING),
                 "missing": self.some_labels(ev.missing),
@@ -812,7 +874,7 @@ class Turn:
                 cells.append(self.t(f"mark.{found.status}") if found else self.t("mark.absent"))
             rows.append({"name": self.t(f"criterion.{cid}"), "cells": cells})
         text = render(self.lang, "compare.j2", name=self.profile.name,
-                      heads=[ev.ruleset.short.get(self.lang) for ev in evaluations],
+                      heads=[self.measure_name(ev.ruleset) for ev in evaluations],
                       verdicts=[self.t(f"verdict.{ev.verdict}") for ev in evaluations], rows=rows)
         return [Reply(text)]
 
@@ -821,7 +883,13 @@ class Turn:
             return stop
         facts = {k: v for k, v in self.answers.items() if v is not SKIPPED}
         data = json.dumps({"name": self.profile.name, **facts}, ensure_ascii=False, indent=2).encode("utf-8")
-        report = markdown_report(self.profile.name, self.evaluations(), self.lang, answers=facts).encode("utf-8")
+        comparison = {r.jurisdiction for r in self.rulesets if self.for_comparison(r.jurisdiction)}
+        # the note goes with the measures it is about: those for comparison, or, while the
+        # province is not known, every provincial one
+        noted = comparison or {r.jurisdiction for r in self.rulesets if r.jurisdiction != "national"}
+        note = self.comparison_note()
+        report = markdown_report(self.profile.name, self.evaluations(), self.lang, answers=facts,
+                                 for_comparison=comparison, notes={j: note for j in noted if note}).encode("utf-8")
         stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", self.profile.name).strip("_") or "cluster"
         return [Reply(self.t("dialog.exported", name=self.profile.name),
                       documents=[(f"{stem}.json", data), (f"{stem}-{self.t('dialog.report_suffix')}.md", report)])]

@@ -93,7 +93,8 @@ def _criterion_items(ev: Evaluation, status: str, lang: str) -> list[dict]:
 
 
 def report_context(cluster: str, evaluations: list[Evaluation], lang: str,
-                   answers: dict | None = None) -> dict:
+                   answers: dict | None = None, for_comparison: set[str] = frozenset(),
+                   notes: dict[str, str] | None = None) -> dict:
     """What the markdown report shows: per measure the verdict, then each failed, unknown and
     warning criterion with its citation, the verbatim article and the figures compared, and
     the passed (and not applicable) ones in a compact table, figures too. No internal ids:
@@ -104,7 +105,8 @@ def report_context(cluster: str, evaluations: list[Evaluation], lang: str,
     for ev in evaluations:
         r = ev.ruleset
         measures.append({
-            "short": r.short.get(lang), "title": r.title.get(lang), "document": r.document,
+            "short": r.short.get(lang) + (t(lang, "dialog.for_comparison") if r.jurisdiction in for_comparison else ""),
+            "title": r.title.get(lang), "document": r.document,
             "ruleset": r.id, "version": r.version, "verdict": ev.verdict,
             "verdict_text": t(lang, f"verdict.{ev.verdict}"),
             "counts": {s: ev.statuses.count(s) for s in ("pass", "fail", "unknown", "warning", "not_applicable")},
@@ -113,7 +115,8 @@ def report_context(cluster: str, evaluations: list[Evaluation], lang: str,
             "warnings": _criterion_items(ev, WARNING, lang),
             "passed": _criterion_items(ev, PASS, lang),
             "not_applicable": _criterion_items(ev, NA, lang),
-            "notices": [notice_text(n, r, lang) for n in ev.notices],
+            "notices": ([notes[r.jurisdiction]] if r.jurisdiction in (notes or {}) else [])
+                       + [notice_text(n, r, lang) for n in ev.notices],
         })
     answer_rows = []
     if answers is not None:
@@ -126,5 +129,9 @@ def report_context(cluster: str, evaluations: list[Evaluation], lang: str,
 
 
 def markdown_report(cluster: str, evaluations: list[Evaluation], lang: str,
-                    answers: dict | None = None) -> str:
-    return render(lang, "report.md.j2", **report_context(cluster, evaluations, lang, answers)) + "\n"
+                    answers: dict | None = None, for_comparison: set[str] = frozenset(),
+                    notes: dict[str, str] | None = None) -> str:
+    """`for_comparison`: the provincial measures of another province than the cluster's,
+    marked so; `notes`: a note per jurisdiction (why it is for comparison)."""
+    context = report_context(cluster, evaluations, lang, answers, for_comparison, notes)
+    return render(lang, "report.md.j2", **context) + "\n"

@@ -239,3 +239,31 @@ def test_restart_offers_to_change_only_the_measures(conversation):
     chat.say("国家")
     assert rows(conversation, "county_level") == [("true", False)]
     assert chat.current_fact() != "county_level"
+
+
+def test_the_province_is_derived_from_a_single_provincial_measure(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("/measures")
+    chat.say("江苏 广东")
+    assert "哪个省" not in "\n".join(r.text for r in chat.last)
+    text = chat.say("/result")
+    assert "【广东（仅供对比）" in text and "「示例县机械集群」位于江苏，广东的办法只适用于该省的集群" in text
+    assert "【江苏（" in text and "【江苏（仅供对比）" not in text
+
+
+def test_with_several_provincial_measures_the_province_is_asked_and_others_are_for_comparison(conversation):
+    chat = Chat(conversation)
+    text = start(chat, "全部")
+    assert "位于哪个省" in text and "/province jiangsu" in [b.data for r in chat.last for b in r.actions]
+    assert chat.last[-1].kind == "question"       # the questions go on meanwhile
+    assert "尚未确定「示例县机械集群」所在省份" in chat.say("/status")
+    chat.answer_all(eligible_facts())
+    text = chat.say("/province 江苏")
+    assert "已记下：集群位于江苏" in text
+    result = chat.say("/result")
+    assert "【广东（仅供对比）" in result and "【陕西（仅供对比）" in result and "【江苏（" in result
+    assert "广东（仅供对比） 符合条件" in chat.say("/list")
+    chat.say("/export")
+    report = dict(chat.last[0].documents)["示例县机械集群-预审报告.md"].decode("utf-8")
+    assert "## 广东（仅供对比）：符合条件" in report and "仅供对比，不是本集群的认定结论" in report
