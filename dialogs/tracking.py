@@ -80,15 +80,21 @@ def parse_time(text: str) -> tuple[int, int]:
     return hour, minute
 
 
+def lead_words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s,，、;；]+", normalise(text).replace("天", " ")) if w]
+
+
+def bad_lead_words(text: str) -> list[str]:
+    """The words of a days setting that are not whole days from 0 to MAX_LEAD_DAYS."""
+    return [w for w in lead_words(text) if not (w.isdigit() and int(w) <= MAX_LEAD_DAYS)]
+
+
 def parse_leads(text: str) -> list[int]:
     """'30,7,1', '30 7 1', '30、7、1天' → [30, 7, 1]; ValueError otherwise."""
-    words = [w for w in re.split(r"[\s,，、;；]+", normalise(text).replace("天", " ")) if w]
-    if not words or len(words) > MAX_LEADS or not all(w.isdigit() for w in words):
+    words = lead_words(text)
+    if not words or len(words) > MAX_LEADS or bad_lead_words(text):
         raise ValueError(text)
-    leads = sorted({int(w) for w in words}, reverse=True)
-    if leads[0] > MAX_LEAD_DAYS:
-        raise ValueError(text)
-    return leads
+    return sorted({int(w) for w in words}, reverse=True)
 
 
 def looks_like_time(word: str) -> bool:
@@ -157,6 +163,8 @@ def cmd_track(turn, arg: str) -> list[Reply]:
         except Refused as refused:
             return [refused.reply]
     if len(words) >= 2 and (chosen := turn.read_measures(words[-1])):
+        if (refused := certification_refusal(turn, words[-1], chosen)) is not None:
+            return [refused]
         data["measures"] = chosen
         words.pop()
     if words:
@@ -180,6 +188,17 @@ def ask(turn, step: str, data: dict) -> Reply:
         choices = [Button(r.short.get(turn.lang), f"{BUTTON_PREFIX}measures:{j}") for j, r in load_rulesets().items()]
         return Reply(turn.t("tracking.ask_measures", name=data["name"]), choices=choices, kind="question")
     return Reply(turn.t("tracking.ask_date", name=data["name"]), kind="question")
+
+
+def certification_refusal(turn, text: str, chosen: list[str]) -> Reply | None:
+    """A cluster is certified by the national measure, one province's, or both: an option
+    number not offered (5, 全部) or two provinces are refused."""
+    numbers = [int(w) for w in re.split(r"[\s,;/+和及与]+", normalise(text)) if w.isdigit()]
+    if any(not 1 <= n <= len(load_rulesets()) for n in numbers):
+        return Reply(turn.t("tracking.not_offered", n=len(load_rulesets())), kind="error")
+    if len([j for j in chosen if j != "national"]) > 1 or "全部" in text or "all" in text.lower():
+        return Reply(turn.t("tracking.one_province"), kind="error")
+    return None
 
 
 def draft_data(turn) -> tuple[str, dict] | None:
@@ -207,6 +226,8 @@ def on_draft_answer(turn, text: str) -> list[Reply] | None:
             data["name"] = name
         elif step == "measures":
             chosen = turn.read_measures(text)
+            if (refused := certification_refusal(turn, text, chosen)) is not None:
+                return [refused, ask(turn, step, data)]
             if not chosen:
                 return [Reply(turn.t("tracking.bad_measures"), kind="error"), ask(turn, step, data)]
             data["measures"] = chosen
@@ -314,8 +335,9 @@ def cmd_remind(turn, arg: str) -> list[Reply]:
     words = normalise(arg).split()
     time_words = [w for w in words if looks_like_time(w)]
     rest = [w for w in words if not looks_like_time(w)]
-    # A first word that is neither days nor a time names the cluster (#2, 2号, a name).
-    target = rest.pop(0) if rest and not re.fullmatch(r"[\d,;天]+", rest[0]) else ""
+    # A first word that is neither days nor a time names the cluster (#2, 2号, a name);
+    # 400,-1 is a (bad) days setting, not a name.
+    target = rest.pop(0) if rest and not re.fullmatch(r"[-+\d.,;、天]+", rest[0]) else ""
     found = targets(turn, target, "remind", all_by_default=True)
     if is_replies(found):
         return found
@@ -323,18 +345,22 @@ def cmd_remind(turn, arg: str) -> list[Reply]:
         lines = [f"#{c.number}「{c.name}」：{settings_text(turn.lang, c)}" for c in found]
         return [Reply("\n".join(lines + [turn.t("tracking.remind_usage")]))]
     leads = hour = minute = None
+    problems = []  # each wrong part named: the days, the time, or both
     try:
         if rest:
             leads = parse_leads(" ".join(rest))
     except ValueError:
-        return [Reply(turn.t("tracking.bad_leads", text=" ".join(rest)), kind="error")]
+        bad = bad_lead_words(" ".join(rest))
+        problems.append(turn.t("tracking.bad_leads", text=turn.t("tracking.lead_sep").join(bad) or " ".join(rest)))
     try:
         if time_words:
             if len(time_words) > 1:
                 raise ValueError(" ".join(time_words))
             hour, minute = parse_time(time_words[0])
     except ValueError:
-        return [Reply(turn.t("tracking.bad_time", text=" ".join(time_words)), kind="error")]
+        problems.append(turn.t("tracking.bad_time", text=" ".join(time_words)))
+    if problems:
+        return [Reply("\n".join(problems + [turn.t("tracking.nothing_changed")]), kind="error")]
     for tracked in found:
         store.set_times(turn.s, tracked, turn.now, leads=leads, hour=hour, minute=minute)
     return [Reply("\n".join(turn.t("tracking.remind_set", number=c.number, name=c.name,
