@@ -29,7 +29,7 @@ import unicodedata
 from engine import load_rulesets
 from engine.deadlines import Deadline
 from locales import fmt_date, render, t
-from locales.deadlines import consequence, describe, summary
+from locales.deadlines import CalendarEntry, consequence, describe, summary, to_ics
 from storage import tracking as store
 from storage.tracking import HORIZON_DAYS, MAX_LEAD_DAYS, Reminder, TrackedCluster
 
@@ -323,11 +323,27 @@ def is_replies(found: list) -> bool:
 
 
 def cmd_deadlines(turn, arg: str) -> list[Reply]:
-    found = targets(turn, arg.strip(), "deadlines", all_by_default=True)
+    """/deadlines [#n]: the list; /deadlines ics [#n]: the same as one calendar file."""
+    words = arg.split()
+    as_calendar = bool(words) and words[0].lower() in ("ics", "日历")
+    found = targets(turn, " ".join(words[as_calendar:]), "deadlines", all_by_default=True)
     if is_replies(found):
         return found
+    if as_calendar:
+        return [calendar_reply(turn, found)]
     return [Reply("\n\n".join([turn.t("tracking.heading")] + [cluster_block(turn, c) for c in found]),
                   actions=[Button(turn.t("tracking.action.remind"), "/remind")])]
+
+
+def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
+    """The tracked clusters' deadlines over the planning horizon as one .ics file, each
+    event's alarms on that cluster's reminder days."""
+    until = turn.today + dt.timedelta(days=HORIZON_DAYS)
+    entries = [CalendarEntry(c.name, c.certified_on, store.deadlines_of(c, turn.today, until), tuple(c.leads))
+               for c in clusters]
+    name = f"{clusters[0].name if len(clusters) == 1 else turn.t('tracking.calendar_file')}.ics"
+    return Reply(turn.t("tracking.calendar_written", n=sum(len(e.deadlines) for e in entries), clusters=len(entries)),
+                 documents=[(name, to_ics(entries, turn.lang, turn.now).encode("utf-8"))])
 
 
 def cmd_remind(turn, arg: str) -> list[Reply]:

@@ -16,7 +16,8 @@ import icalendar
 import pytest
 
 from bot.cli import main
-from bot.commands.deadlines import cluster_key, describe, ics_description
+from bot.commands.deadlines import describe
+from locales.deadlines import cluster_key, ics_description
 from engine import load_rulesets
 from engine.deadlines import calendar, calendars, validity_periods
 

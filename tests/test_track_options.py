@@ -36,3 +36,23 @@ def test_remind_names_each_wrong_part_of_a_setting(conversation):
     assert "没有找到跟踪的集群" not in text and text.count("未作任何更改") == 1
     assert "没有看懂提前天数“400”" in chat.say("/remind 30,400")
     assert snapshot(conversation) == before
+
+
+def test_deadlines_ics_is_one_calendar_of_all_tracked_clusters_with_their_reminder_days(conversation):
+    import icalendar
+    from datetime import timedelta
+
+    chat = Chat(conversation)
+    chat.say("/track 甲集群 国家 2024-06-01")
+    chat.say("/track 乙集群 国家 2024-06-01")     # certified the same day
+    chat.say("/remind #2 14,3")
+    chat.say("/deadlines ics")
+    (name, content), = chat.last[0].documents
+    assert name == "集群认定期限.ics" and "2 个集群" in chat.last[0].text
+    events = icalendar.Calendar.from_ical(content.decode("utf-8")).walk("VEVENT")
+    by_cluster = {c: [e for e in events if str(e["SUMMARY"]).startswith(c + "：")] for c in ("甲集群", "乙集群")}
+    assert by_cluster["甲集群"] and len(by_cluster["甲集群"]) == len(by_cluster["乙集群"])
+    assert len({str(e["UID"]) for e in events}) == len(events)
+    assert [a.decoded("TRIGGER") for a in by_cluster["乙集群"][0].walk("VALARM")] == [timedelta(-14), timedelta(-3)]
+    assert [a.decoded("TRIGGER") for a in by_cluster["甲集群"][0].walk("VALARM")] == [timedelta(-30), timedelta(-7),
+                                                                                      timedelta(-1)]

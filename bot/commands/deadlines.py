@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import sys
-
-import icalendar
 
 from bot.clock import Clock
 from dialogs.reports import pad, text_width
 from engine.deadlines import Deadline, calendars, first_validity_end
 from engine.rules import add_years
-from locales import fmt_date, t
-from locales.deadlines import consequence, describe, summary
+from locales import t
+from locales.deadlines import CalendarEntry, consequence, describe, summary, to_ics
 from storage.tracking import DEFAULT_LEAD_DAYS
 
 from .common import date_arg, jurisdictions_arg, lang_arg
@@ -81,8 +78,8 @@ def run(args, stdout=None, stderr=None) -> int:
     if args.format == "json":
         out.write(json.dumps([deadline_json(d, lang) for d in deadlines], ensure_ascii=False, indent=2) + "\n")
     elif args.format == "ics":
-        out.write(to_ics(deadlines, lang, certified_on, Clock().now(), cluster=args.cluster.strip(),
-                         alarm_days=args.alarms))
+        entry = CalendarEntry(args.cluster.strip(), certified_on, deadlines, args.alarms)
+        out.write(to_ics([entry], lang, Clock().now()))
     else:
         out.write(table(deadlines, lang) + "\n")
     return 0
@@ -141,59 +138,4 @@ def table(deadlines: list[Deadline], lang: str) -> str:
     return "\n".join("".join(pad(cell, w) for cell, w in zip(line, widths)) + line[4] for line in lines)
 
 
-# --- iCalendar (RFC 5545), written by the icalendar library -----------------------------
-
-def cluster_key(cluster: str) -> str:
-    """A short, stable identity of a cluster's name for UIDs (any characters, ASCII out)."""
-    return hashlib.sha256(cluster.encode("utf-8")).hexdigest()[:12]
-
-
-def uid(d: Deadline, cluster: str = "") -> str:
-    """Stable across exports, so that re-importing updates an event instead of adding one;
-    it carries the cluster, so two clusters certified the same day keep their own events."""
-    return (f"{d.jurisdiction}-{d.kind}-{d.date:%Y%m%d}-certified-{d.certified_on:%Y%m%d}"
-            f"-cluster-{cluster_key(cluster)}@clusterbot")
-
-
-def to_ics(deadlines: list[Deadline], lang: str, certified_on: dt.date, now: dt.datetime,
-           cluster: str = "", alarm_days: tuple[int, ...] = DEFAULT_LEAD_DAYS) -> str:
-    """A VCALENDAR with one all-day VEVENT per deadline and an alarm on each reminder day."""
-    cal = icalendar.Calendar()
-    cal.add("prodid", f"-//clusterbot//deadlines//{lang.upper()}")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    name_key = "deadlines.ics.calendar_of" if cluster else "deadlines.ics.calendar"
-    cal.add("x-wr-calname", t(lang, name_key, cluster=cluster, certified_on=fmt_date(certified_on, lang)))
-    cal.add("x-wr-timezone", "Asia/Shanghai")
-    for d in deadlines:
-        title = (f"{cluster}：" if lang == "zh" else f"{cluster}: ") * bool(cluster) + summary(d, lang)
-        event = icalendar.Event()
-        event.add("uid", uid(d, cluster))
-        event.add("dtstamp", now.astimezone(dt.timezone.utc))
-        # All-day: the deadline is a calendar date (Asia/Shanghai); DTEND is exclusive.
-        event.add("dtstart", d.date)
-        event.add("dtend", d.date + dt.timedelta(days=1))
-        event.add("summary", title)
-        event.add("description", ics_description(d, lang))
-        event.add("categories", [t(lang, f"deadlines.kind.{d.kind}")])
-        event.add("transp", "TRANSPARENT")
-        for days in alarm_days:
-            alarm = icalendar.Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("trigger", dt.timedelta(days=-days))
-            alarm.add("description", title)
-            event.add_component(alarm)
-        cal.add_component(event)
-    return cal.to_ical().decode("utf-8")
-
-
-def ics_description(d: Deadline, lang: str) -> str:
-    """The description, then the article that sets the date and, if any, the revocation
-    clause, both verbatim."""
-    parts = [describe(d, lang), "", t(lang, "deadlines.ics.article", citation=d.citation, text=d.article_text)]
-    if d.missed is not None:
-        parts.append(t(lang, "deadlines.ics.consequence") + consequence(d, lang))
-    if d.after_term_end:
-        parts.append(t(lang, "deadlines.ics.term") + t(lang, "deadlines.ics.article", citation=d.term.citation,
-                                                        text=d.term.article_text))
-    return "\n".join(parts)
+# --- iCalendar: locales/deadlines.py writes it (shared with the chat's /deadlines ics) ------
