@@ -34,7 +34,7 @@ from storage import tracking as store
 from storage.tracking import HORIZON_DAYS, MAX_LEAD_DAYS, Reminder, TrackedCluster
 
 from .messages import Button, Reply
-from .parse import normalise
+from .parse import clean_name, normalise
 
 BUTTON_PREFIX = "t:"        # t:<step>:<value>, a tracking choice button
 STEPS = ("name", "measures", "date")
@@ -155,9 +155,9 @@ def cluster_block(turn, tracked: TrackedCluster) -> str:
 
 def cmd_track(turn, arg: str) -> list[Reply]:
     """/track, or /track 名称 [measures] [date]: what is given is kept, the rest is asked."""
-    words = normalise(arg).split()
+    words = clean_name(arg).split()  # the name keeps its characters (（江苏） stays full-width)
     data: dict = {}
-    if len(words) >= 2 and re.search(r"\d", words[-1]):
+    if len(words) >= 2 and re.search(r"\d", normalise(words[-1])):
         try:
             data["date"] = check_date(turn, words.pop())
         except Refused as refused:
@@ -220,7 +220,7 @@ def on_draft_answer(turn, text: str) -> list[Reply] | None:
     step, data = open_draft
     try:
         if step == "name":
-            name = normalise(text)[:200]
+            name = clean_name(text)
             if not name:
                 return [ask(turn, step, data)]
             data["name"] = name
@@ -293,10 +293,10 @@ def abandon_draft(turn, command: str) -> None:
 
 def find(turn, word: str) -> TrackedCluster | None:
     """'#2', '2', '2号' or a name → one of this user's tracked clusters (never another's)."""
-    word = normalise(word)
+    typed, word = clean_name(word), normalise(word)
     number = re.fullmatch(r"#?(\d+)号?", word)
     for tracked in store.user_tracked(turn.s, turn.user):
-        if (number and tracked.number == int(number.group(1))) or tracked.name == word:
+        if (number and tracked.number == int(number.group(1))) or tracked.name in (typed, word):
             return tracked
     return None
 
