@@ -11,18 +11,29 @@ import sys
 
 
 def cli_lang(argv: list[str]) -> str:
-    """The language of the command line: --lang, else the locale's (zh, the product's default,
-    when it says nothing else)."""
+    """The language of the command line's own messages (errors, --help's frame): Chinese when
+    --lang or the locale says zh, English otherwise."""
     for i, arg in enumerate(argv):
         if arg == "--lang" and i + 1 < len(argv):
-            return "en" if argv[i + 1].startswith("en") else "zh"
+            return "zh" if argv[i + 1].startswith("zh") else "en"
         if arg.startswith("--lang="):
-            return "en" if arg[7:].startswith("en") else "zh"
-    for name in ("CLUSTERBOT_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name, "")
-        if value and value not in ("C", "POSIX", "C.UTF-8"):
+            return "zh" if arg[7:].startswith("zh") else "en"
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):  # the first one set decides, as in POSIX
+        if value := os.environ.get(name):
             return "zh" if value.lower().startswith("zh") else "en"
-    return "zh"
+    return "en"
+
+
+def speak(lang: str) -> None:
+    """argparse words its usage, help and errors through gettext with English as the source:
+    in Chinese, it reads them from the locales' argparse table."""
+    import argparse
+
+    from locales import messages
+
+    words = {key.removeprefix("argparse."): text for key, text in messages(lang).items()
+             if key.startswith("argparse.")}
+    argparse._ = lambda text: words.get(text, text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,13 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    lang = cli_lang(argv)
     try:
+        from bot.commands import common
+
+        common.CLI_LANG = lang
+        speak(lang)
         args = build_parser().parse_args(argv)
         return args.run(args) or 0
     except KeyboardInterrupt:
         from locales import t
 
-        print("\n" + t(cli_lang(argv), "terminal.interrupted"), file=sys.stderr, flush=True)
+        print("\n" + t(lang, "cli.interrupted"), file=sys.stderr, flush=True)
         return 130
     except BrokenPipeError:
         # The reader went away (| head): not an error of ours.
@@ -55,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # never a traceback for a user, unless asked for one
         if os.environ.get("CLUSTERBOT_DEBUG"):
             raise
-        print(f"clusterbot: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        from locales import t
+
+        print(f"clusterbot: {t(lang, 'cli.internal_error', error=f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
         return 70
 
 

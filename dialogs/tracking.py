@@ -28,7 +28,7 @@ import unicodedata
 
 from engine import load_rulesets
 from engine.deadlines import Deadline
-from locales import fmt_date, render, t
+from locales import fmt_date, plural_form, render, t
 from locales.deadlines import CalendarEntry, consequence, describe, summary, to_ics
 from storage import tracking as store
 from storage.tracking import HORIZON_DAYS, MAX_LEAD_DAYS, Reminder, TrackedCluster
@@ -107,7 +107,7 @@ def days_phrase(lang: str, deadline: dt.date, today: dt.date) -> str:
     n = (deadline - today).days
     if n == 0:
         return t(lang, "tracking.due_today")
-    one = "_one" if abs(n) == 1 else ""  # English: 1 day, 2 days
+    one = "_one" if plural_form(n, lang) == "one" else ""  # English: 1 day, 2 days
     return t(lang, f"tracking.days_left{one}", n=n) if n > 0 else t(lang, f"tracking.days_overdue{one}", n=-n)
 
 

@@ -43,8 +43,8 @@ def test_ctrl_c_at_start_up_never_shows_a_traceback(tmp_path):
     # -X importtime reports each module loaded: Ctrl-C is sent once the subcommands are loading
     term.child = pexpect.spawn(sys.executable, ["-X", "importtime", "-m", "bot.cli", "chat", "--db",
                                                 str(tmp_path / "c.db")],
-                               cwd=str(ROOT), env=dict(os.environ, CLUSTERBOT_FAKE_NOW="2026-11-23T10:00:00"),
-                               encoding="utf-8", timeout=30)
+                               cwd=str(ROOT), encoding="utf-8", timeout=30,
+                               env=dict(os.environ, CLUSTERBOT_FAKE_NOW="2026-11-23T10:00:00", LANG="zh_CN.UTF-8"))
     term.child.expect_exact("bot.commands")
     term.child.sendintr()
     rest = ended(term)

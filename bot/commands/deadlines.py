@@ -16,7 +16,7 @@ from locales import t
 from locales.deadlines import CalendarEntry, consequence, describe, summary, to_ics
 from storage.tracking import DEFAULT_LEAD_DAYS
 
-from .common import date_arg, jurisdictions_arg, lang_arg
+from .common import cli_t, date_arg, jurisdictions_arg, lang_arg
 
 EPILOG = """\
 defaults: --from is the certification date; --until is one year after the last day of the
@@ -60,7 +60,7 @@ def register(subparsers) -> None:
 
     def error(message: str):
         """A bad argument is one line naming the option, exit 2: no usage block."""
-        p.exit(2, f"{p.prog}: error: {message}\n")
+        p.exit(2, argparse._("%(prog)s: error: %(message)s\n") % {"prog": p.prog, "message": message})
 
     p.error = error
 
@@ -71,8 +71,7 @@ def run(args, stdout=None, stderr=None) -> int:
     start = args.start or certified_on
     until = args.until or _default_until(rulesets, certified_on)
     if until < start:
-        print(f"clusterbot deadlines: error: argument --until: {until} is before --from {start}; "
-              "expected a date on or after it", file=err)
+        print(f"clusterbot deadlines: error: {cli_t('until_before_from', until=until, start=start)}", file=err)
         return 2
     deadlines = calendars(rulesets, certified_on, start, until)
     if args.format == "json":
@@ -92,7 +91,7 @@ def days_arg(text: str) -> tuple[int, ...]:
     except ValueError:
         days = ()
     if not days or not all(0 <= n <= 366 for n in days):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected whole days from 0 to 366, a comma list such as 30,7,1")
+        raise argparse.ArgumentTypeError(cli_t("bad_days", text=text))
     return days
 
 
