@@ -3,7 +3,6 @@ margin. One function per check kind, in the user's language."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from engine import NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
@@ -269,6 +268,22 @@ def expected_text(spec: Fact, lang: str) -> str:
     return t(lang, f"expected.{spec.type}")
 
 
+def given_text(value: Any, lang: str) -> str:
+    """A value as it was given, for a message: quoted text, 2023年 120、2024年 80, never raw JSON."""
+    if isinstance(value, str):
+        return f"“{value}”"
+    if value is None:
+        return t(lang, "value.empty")
+    if isinstance(value, bool):
+        return t(lang, "value.bool_true" if value else "value.bool_false")
+    if isinstance(value, dict):
+        return t(lang, "list_sep").join(t(lang, "value.given_year", year=k, value=given_text(v, lang))
+                                        for k, v in value.items()) or t(lang, "value.empty")
+    if isinstance(value, list):
+        return t(lang, "list_sep").join(given_text(v, lang) for v in value) or t(lang, "value.empty")
+    return str(value)
+
+
 def fact_error_text(error: FactError, cluster: str, lang: str) -> str:
     """A refused value, naming the cluster, the fact and what is expected."""
     if error.code == "unknown_fact":
@@ -278,6 +293,6 @@ def fact_error_text(error: FactError, cluster: str, lang: str) -> str:
     expected = expected_text(spec, lang)
     if error.code == "year":
         expected += t(lang, "expected.year")
-    shown = f"“{error.value}”" if isinstance(error.value, str) else json.dumps(error.value, ensure_ascii=False)
+    shown = given_text(error.value, lang)
     return t(lang, "fact_error.invalid", cluster=cluster, label=spec.label(lang), fact=error.fact,
              value=shown, expected=expected)
