@@ -503,7 +503,7 @@ class Turn:
         if "years" in details:
             details["years"] = self.t("list_sep").join(details["years"])
         return Reply(self.t(f"dialog.refused.{error.code}", label=spec.label(self.lang),
-                            expected=expected_text(spec, self.lang), unit=catalogue().unit_label(fact, self.lang),
+                            expected=expected_text(spec, self.lang, chat=True), unit=catalogue().unit_label(fact, self.lang),
                             example=self.t(f"question.{fact}.example"), **details), kind="error")
 
     def accept(self, fact: str, value: Any) -> list[Reply]:

@@ -251,8 +251,9 @@ def notice_text(notice: Notice, ruleset: Ruleset, lang: str) -> str:
              citation=notice.citation, text=notice.article_text, date=fmt_date(notice.date, lang))
 
 
-def expected_text(spec: Fact, lang: str) -> str:
-    """What a fact's value must look like, in words."""
+def expected_text(spec: Fact, lang: str, chat: bool = False) -> str:
+    """What a fact's value must look like, in words; `chat`: as typed in the dialog
+    (2023:45 2024:48), not as JSON."""
     unit = catalogue().unit_label(spec.id, lang)
     unit_hint = t(lang, "expected.unit_hint", unit=unit) if unit else ""
     if spec.max is not None:
@@ -264,7 +265,7 @@ def expected_text(spec: Fact, lang: str) -> str:
     if spec.type == "count":
         return t(lang, "expected.count", unit=_unit(spec.id, lang))
     if spec.type in ("series", "rate"):
-        return t(lang, f"expected.{spec.type}", number=number)
+        return t(lang, f"expected.{'chat_' if chat else ''}{spec.type}", number=number)
     return t(lang, f"expected.{spec.type}")
 
 

@@ -267,3 +267,36 @@ def test_with_several_provincial_measures_the_province_is_asked_and_others_are_f
     chat.say("/export")
     report = dict(chat.last[0].documents)["示例县机械集群-预审报告.md"].decode("utf-8")
     assert "## 广东（仅供对比）：符合条件" in report and "仅供对比，不是本集群的认定结论" in report
+
+
+EDGE_ANSWERS = {  # per fact type: what an official might type, at its limits
+    "number": ["-0", "0", "99999999999", "0.0001"],
+    "count": ["无", "0", "999999999", "两家"],
+    "bool": ["无", "①", "是"],
+    "level": ["无事故", "②"],
+    "rank": ["①", "都不是"],
+    "series": ["2023:0 2024:0 2025:0", "2023:-0 2024:99999999999 2025:0.0001"],
+    "rate": ["-0", "-100", "2023:0 2024:-0 2025:0"],
+    "trend": ["持续下降", "2023:0 2024:0 2025:0", "否"],
+}
+
+
+def test_no_stored_value_makes_a_later_command_fail(conversation):
+    from engine import catalogue
+    for variant in range(3):
+        chat = Chat(conversation, f"edge{variant}")
+        start(chat, "全部")
+        for _ in range(80):
+            fact = chat.current_fact()
+            if fact is None or chat.last[-1].kind != "question":
+                break
+            options = EDGE_ANSWERS[catalogue()[fact].type]
+            chat.say(options[variant % len(options)])
+            if chat.last[0].kind == "error":   # out of this fact's range: refused, nothing stored
+                chat.say(options[0])
+            if "对吗" in chat.last[0].text or "确认" in chat.last[0].text or "是否想填写" in chat.last[0].text:
+                chat.say("是")
+        assert "全部问题已答完" in "\n".join(r.text for r in chat.last), variant  # every edge value stored
+        for command in ("/status", "/result", "/compare", "/export", "/list", "/edit", "/cancel", "/back",
+                        "/pending", "/why", "/deadlines", "/province 江苏", "/result"):
+            assert chat.say(command).strip(), command
