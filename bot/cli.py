@@ -36,7 +36,28 @@ def speak(lang: str) -> None:
     argparse._ = lambda text: words.get(text, text)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def translate_help(parser: argparse.ArgumentParser, lang: str) -> None:
+    """Each subcommand's --help in the user's language: the help texts are looked up by their
+    English, as gettext does (a text without a translation stays English)."""
+    from locales import messages
+
+    words = {key.removeprefix("help_text."): text for key, text in messages(lang).items()
+             if key.startswith("help_text.")}
+
+    def walk(p: argparse.ArgumentParser) -> None:
+        p.description, p.epilog = words.get(p.description, p.description), words.get(p.epilog, p.epilog)
+        for action in p._actions:
+            action.help = words.get(action.help, action.help)
+            if isinstance(action, argparse._SubParsersAction):
+                for choice in action._choices_actions:
+                    choice.help = words.get(choice.help, choice.help)
+                for sub in action.choices.values():
+                    walk(sub)
+
+    walk(parser)
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     from bot.commands import COMMANDS
 
     parser = argparse.ArgumentParser(
@@ -46,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.register(subparsers)
+    translate_help(parser, lang)
     return parser
 
 
@@ -57,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
         common.CLI_LANG = lang
         speak(lang)
-        args = build_parser().parse_args(argv)
+        args = build_parser(lang).parse_args(argv)
         return args.run(args) or 0
     except KeyboardInterrupt:
         from locales import t

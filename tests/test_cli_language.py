@@ -53,3 +53,11 @@ def test_dates_and_plurals_through_babel():
     assert days_phrase("en", dt.date(2025, 1, 2), today) == "1 day left"
     assert days_phrase("en", dt.date(2025, 1, 3), today) == "2 days left"
     assert days_phrase("zh", dt.date(2025, 1, 2), today) == "还有 1 天"
+
+
+def test_subcommand_help_in_chinese_and_english():
+    zh = clusterbot("deadlines", "--help", lang_env="zh_CN.UTF-8").stdout
+    assert zh.startswith("用法：clusterbot deadlines") and "集群名称：写入日历名称" in zh and "显示本帮助并退出" in zh
+    en = clusterbot("deadlines", "--help").stdout
+    assert "the cluster's name: in the calendar's name" in en and "用法" not in en
+    assert "运行 Telegram 机器人" in clusterbot("--help", lang_env="zh_CN.UTF-8").stdout
