@@ -415,12 +415,16 @@ class Turn:
         elif word in options or word in names:
             province = options[options.index(word) if word in options else names.index(word)]
         else:
-            return [self.province_prompt()]
+            return [self.province_prompt()] + self.prompt_if_asking()
         self.profile.province = province
         replies = [Reply(self.t("dialog.province_set", province=self.province_name(province)))]
         if note := self.comparison_note():
             replies.append(Reply(note))
-        return replies + (self.prompt() if self.profile.state in ("asking", "confirm_series", "picking") else [])
+        return replies + self.prompt_if_asking()
+
+    def prompt_if_asking(self) -> list[Reply]:
+        """The question being asked again, after something said in between."""
+        return self.prompt() if self.profile.state in ("asking", "confirm_series", "picking") else []
 
     def for_comparison(self, jurisdiction: str, profile: Profile | None = None) -> bool:
         """A provincial measure of another province than the cluster's (the active one's)."""
