@@ -1,4 +1,7 @@
-"""`clusterbot`: the command line. Each subcommand lives in bot/commands/ and registers itself."""
+"""`clusterbot`: the command line. Each subcommand lives in bot/commands/ and registers itself.
+
+The subcommands are imported inside `main`, so that a Ctrl-C while they load (the start-up)
+ends with a goodbye line like one at any later moment, never a traceback."""
 
 from __future__ import annotations
 
@@ -6,10 +9,57 @@ import argparse
 import os
 import sys
 
-from bot.commands import COMMANDS
+
+def cli_lang(argv: list[str]) -> str:
+    """The language of the command line's own messages (errors, --help's frame): Chinese when
+    --lang or the locale says zh, English otherwise."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return "zh" if argv[i + 1].startswith("zh") else "en"
+        if arg.startswith("--lang="):
+            return "zh" if arg[7:].startswith("zh") else "en"
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):  # the first one set decides, as in POSIX
+        if value := os.environ.get(name):
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def speak(lang: str) -> None:
+    """argparse words its usage, help and errors through gettext with English as the source:
+    in Chinese, it reads them from the locales' argparse table."""
+    import argparse
+
+    from locales import messages
+
+    words = {key.removeprefix("argparse."): text for key, text in messages(lang).items()
+             if key.startswith("argparse.")}
+    argparse._ = lambda text: words.get(text, text)
+
+
+def translate_help(parser: argparse.ArgumentParser, lang: str) -> None:
+    """Each subcommand's --help in the user's language: the help texts are looked up by their
+    English, as gettext does (a text without a translation stays English)."""
+    from locales import messages
+
+    words = {key.removeprefix("help_text."): text for key, text in messages(lang).items()
+             if key.startswith("help_text.")}
+
+    def walk(p: argparse.ArgumentParser) -> None:
+        p.description, p.epilog = words.get(p.description, p.description), words.get(p.epilog, p.epilog)
+        for action in p._actions:
+            action.help = words.get(action.help, action.help)
+            if isinstance(action, argparse._SubParsersAction):
+                for choice in action._choices_actions:
+                    choice.help = words.get(choice.help, choice.help)
+                for sub in action.choices.values():
+                    walk(sub)
+
+    walk(parser)
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    from bot.commands import COMMANDS
+
     parser = argparse.ArgumentParser(
         prog="clusterbot",
         description="中小企业特色产业集群认定预审助手 / pre-screening assistant for SME characteristic industrial clusters",
@@ -17,14 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.register(subparsers)
+    translate_help(parser, lang)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    lang = cli_lang(argv)
     try:
+        from bot.commands import common
+
+        common.CLI_LANG = lang
+        speak(lang)
+        args = build_parser(lang).parse_args(argv)
         return args.run(args) or 0
     except KeyboardInterrupt:
+        from locales import t
+
+        print("\n" + t(lang, "cli.interrupted"), file=sys.stderr, flush=True)
         return 130
     except BrokenPipeError:
         # The reader went away (| head): not an error of ours.
@@ -33,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # never a traceback for a user, unless asked for one
         if os.environ.get("CLUSTERBOT_DEBUG"):
             raise
-        print(f"clusterbot: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        from locales import t
+
+        print(f"clusterbot: {t(lang, 'cli.internal_error', error=f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
         return 70
 
 

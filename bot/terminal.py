@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Callable, TextIO
 
+import platformdirs
+
 from bot.channel import Sent
 from bot.delivery import Database, Delivery
 from bot.reminders import SWEEP_SECONDS
@@ -23,11 +25,13 @@ QUIT = ("/quit", "/exit", "退出")
 
 def render_reply(reply: Reply, lang: str, export_dir: Path) -> str:
     lines = [reply.text]
-    if reply.choices:
-        lines.append("   ".join(f"{i + 1}. {b.label}" for i, b in enumerate(reply.choices)))
+    if reply.choices:  # short options on one line, long ones (a pick list) one a line
+        numbered = [f"{i + 1}. {b.label}" for i, b in enumerate(reply.choices)]
+        lines.append(("   " if max(len(b.label) for b in reply.choices) <= 12 else "\n").join(numbered))
     if reply.actions:
         lines.append("  ".join(f"[{b.data} {b.label}]" for b in reply.actions))
     for name, content in reply.documents:
+        export_dir.mkdir(parents=True, exist_ok=True)
         path = _free_path(export_dir / name)
         path.write_bytes(content)
         lines.append(t(lang, "terminal.written", path=str(path)))
@@ -41,6 +45,15 @@ def _free_path(path: Path) -> Path:
         n += 1
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
     return candidate
+
+
+def default_export_dir() -> Path:
+    """Where /export writes: the user's downloads folder if there is one, else a folder in
+    the user's data directory, never wherever the program happened to be started."""
+    downloads = Path(platformdirs.user_downloads_dir())
+    if downloads.is_dir():
+        return downloads
+    return Path(platformdirs.user_data_dir("clusterbot", appauthor=False)) / "exports"
 
 
 class TerminalChannel:
@@ -74,7 +87,7 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
     if hasattr(stdin, "reconfigure"):
         stdin.reconfigure(errors="replace")  # undecodable bytes become �, never a crash
     user = user or getpass.getuser()
-    channel = TerminalChannel(stdout, export_dir or Path.cwd(), conversation.language_of, stdin.isatty())
+    channel = TerminalChannel(stdout, export_dir or default_export_dir(), conversation.language_of, stdin.isatty())
     db = Database(conversation.engine)
     delivery = Delivery(db, {channel.name: channel}, only_chat=user)
     scheduler = Scheduler(db, conversation.clock, delivery, sweeps={channel.name: user}, interval=reminder_interval)
@@ -94,11 +107,17 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
     try:
         turn(Incoming(channel.name, user, user, text="/start"))  # greet, and ask again what was asked
         background.call(_start(scheduler))
-        return _loop(user, stdin, stdout, channel, turn, scheduler.wake)
+        _loop(user, stdin, stdout, channel, turn, scheduler.wake)
+    except KeyboardInterrupt:  # Ctrl-C at any moment: a clean line, not a traceback
+        pass
     finally:
         background.call(scheduler.stop())
         background.close()
         db.executor.shutdown(wait=True)
+    # Ctrl-C or Ctrl-D leave the cursor after the prompt: the goodbye starts a line of its own
+    print(("\n" if channel.interactive else "") + t(conversation.language_of(user), "terminal.goodbye"),
+          file=stdout, flush=True)
+    return 0
 
 
 async def _start(scheduler: Scheduler) -> None:
@@ -106,16 +125,16 @@ async def _start(scheduler: Scheduler) -> None:
 
 
 def _loop(user: str, stdin: TextIO, stdout: TextIO, channel: TerminalChannel,
-          turn: Callable[[Incoming], None], wake: Callable[[], None]) -> int:
+          turn: Callable[[Incoming], None], wake: Callable[[], None]) -> None:
     while True:
         if channel.interactive:
             print("> ", end="", file=stdout, flush=True)
         line = stdin.readline()
         if not line:
-            return 0
+            return
         text = line.rstrip("\r\n")
         if text.strip().lower() in QUIT:
-            return 0
+            return
         if not text.strip():
             continue
         turn(Incoming(channel.name, user, user, text=text))

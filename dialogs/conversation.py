@@ -18,7 +18,7 @@ from typing import Any
 
 from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
 from engine.evaluate import Evaluation
-from locales import normalise_lang, render, t
+from locales import fmt_date, normalise_lang, render, t
 from locales.explain import explain, expected_text, label, notice_text, value_text
 from storage import outbox, repo
 from storage.db import session
@@ -27,8 +27,8 @@ from storage.repo import SKIPPED
 
 from . import forms, tracking
 from .messages import Attachment, Button, Incoming, Reply, merge_steps  # noqa: F401  (re-exported)
-from .compare import answer_question, criterion_requirement, topics
-from .parse import ParseError, Parsed, normalise, parse_answer
+from .compare import answer_question, criterion_requirement, search_criteria, topics
+from .parse import ParseError, Parsed, choice_number, clean_name, normalise, parse_answer, refuse_superscripts
 from .questions import (
     asked_facts, criteria_reading, evaluate_answers, facts_to_ask, needed, relevant_answered, rulesets_for,
 )
@@ -51,9 +51,12 @@ COMMANDS = {
     "form": ("/form", "填表", "申报表"),
     "lang": ("/lang", "语言"),
     "restart": ("/restart", "重新开始", "重来"),
+    "measures": ("/measures", "更改办法", "修改办法", "增加办法"),
+    "province": ("/province", "所在省份", "省份"),
     "ask": ("/ask", "问", "查询"),
     "start": ("/start", "开始"),
     "cancel": ("/cancel", "取消"),
+    "pending": ("/pending", "待定", "回到待定"),
     "focus": ("/focus",),
     # Tracking certified clusters and deadline reminders (dialogs/tracking.py).
     "track": ("/track", "跟踪", "跟踪集群"),
@@ -73,6 +76,14 @@ GROUP_COMMANDS = {"ask", "help", "start"}
 CHOICE_PREFIX = "c:"  # c:<profile>:<prompt>:<n>, an answer button
 
 log = logging.getLogger(__name__)
+
+
+QUESTION = re.compile(r"[?？]$|多少|什么|哪些|哪个|怎么|如何|要求|条件|标准|^(what|how|which)\b", re.I)
+
+
+def looks_like_question(text: str) -> bool:
+    """研发经费增长要求多少, 江苏 专利 条件？: a quick question, not an answer."""
+    return bool(QUESTION.search(text.strip()))
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -325,19 +336,35 @@ class Turn:
             return [self.question(self.profile.current_fact)]
         if state == "confirm_series":
             p = self.pending()
-            return [Reply(self.t("dialog.confirm_years", label=label(p["fact"], self.lang),
+            key = f"dialog.doubt.{p['doubt']}" if p.get("doubt") else "dialog.confirm_years"
+            return [Reply(self.t(key, label=label(p["fact"], self.lang),
                                  value=value_text(p["fact"], p["value"], self.lang)),
                           choices=self.choice_buttons([self.t("yes"), self.t("no")]), kind="question")]
         if state == "picking":
             return [self.pick_prompt()]
-        return [Reply(self.t("dialog.done_hint"), actions=self.done_actions())]
+        return [Reply(self.done_text("dialog.done_hint"), actions=self.done_actions())]
 
     def start_actions(self) -> list[Button]:
         return [Button(self.t("action.new"), "/new"), Button(self.t("action.help"), "/help")]
 
     def done_actions(self) -> list[Button]:
-        return [Button(self.t("action.result"), "/result"), Button(self.t("action.compare"), "/compare"),
-                Button(self.t("action.edit"), "/edit"), Button(self.t("action.export"), "/export")]
+        pending = [Button(self.t("action.pending", n=len(self.skipped_facts())), "/pending")] if self.skipped_facts() else []
+        return pending + [Button(self.t("action.result"), "/result"), Button(self.t("action.compare"), "/compare"),
+                          Button(self.t("action.edit"), "/edit"), Button(self.t("action.export"), "/export")]
+
+    def skipped_facts(self) -> list[str]:
+        """The questions of the chosen measures skipped (待定), in the form's order."""
+        asked = asked_facts(self.rulesets)
+        return [f for f in catalogue().facts if f in asked and self.answers.get(f) is SKIPPED]
+
+    def done_text(self, key: str) -> str:
+        """'All questions answered', or with pending ones: how many answered, how many pending."""
+        skipped = self.skipped_facts()
+        if not skipped:
+            return self.t(key)
+        answered = relevant_answered(self.rulesets, self.answers) - len(skipped)
+        return self.t("dialog.done_pending", answered=answered, pending=len(skipped),
+                      labels=self.some_labels(skipped))
 
     def measure_prompt(self, replace: bool = False) -> Reply:
         """The measures as choices. Typed, a number or a list chooses at once; on buttons, a
@@ -390,10 +417,15 @@ class Turn:
         """Ask the next question that can still matter, or give the result when none is left."""
         remaining = needed(self.evaluations(), self.answers)
         focus = [f for f in self.pending().get("focus", []) if f in remaining]
+        revisit = [f for f in self.pending().get("revisit", []) if self.answers.get(f) is SKIPPED]
         if remaining:
             fact = focus[0] if focus else remaining[0]
-            self.set_state("asking", fact, {"focus": focus} if focus else None)
+            kept = {k: v for k, v in (("focus", focus), ("revisit", revisit)) if v}
+            self.set_state("asking", fact, kept or None)
             return [self.question(fact)]
+        if revisit:  # /pending: the skipped questions one by one, each once
+            self.set_state("asking", revisit[0], {"revisit": revisit[1:]} if revisit[1:] else None)
+            return [self.question(revisit[0], note=self.t("dialog.pending_note"))]
         self.set_state("done")
         return [self.result_reply(finished=True)]
 
@@ -405,7 +437,7 @@ class Turn:
         return [Reply(answer_question(text, self.lang), actions=self.start_actions())]
 
     def on_naming(self, text: str) -> list[Reply]:
-        name = normalise(text)[:100]
+        name = clean_name(text)
         if not name:
             return [Reply(self.t("dialog.ask_name"), kind="question")]
         self.profile.name = name
@@ -430,10 +462,79 @@ class Turn:
         self.profile.pending = None
         names = self.t("list_sep").join(load_rulesets()[j].short.get(self.lang) for j in chosen)
         replies = [Reply(self.t("dialog.measures_chosen", measures=names))]
+        kept = relevant_answered(self.rulesets, self.answers)
+        if kept:  # measures changed on a cluster with answers: they stay, only what is new is asked
+            replies.append(Reply(self.t("dialog.answers_kept", n=kept,
+                                        new=len(needed(self.evaluations(), self.answers)))))
+        provincial = [j for j in chosen if j != "national"]
+        if self.profile.province is None and len(provincial) == 1:
+            self.profile.province = provincial[0]  # one provincial measure: the cluster's province
+        elif self.profile.province is None and provincial:
+            # asked, not imposed: the questions go on; until answered, results carry the note
+            replies.append(self.province_prompt())
         return replies + self.advance()
+
+    # --- the province: another province's measure is for comparison only ---------------------
+
+    def provinces(self) -> list[str]:
+        return [j for j in load_rulesets() if j != "national"] + ["other"]
+
+    def province_name(self, province: str) -> str:
+        return self.t("dialog.other_province") if province == "other" else load_rulesets()[province].short.get(self.lang)
+
+    def province_prompt(self) -> Reply:
+        return Reply(self.t("dialog.ask_province", name=self.profile.name),
+                     actions=[Button(self.province_name(p), f"/province {p}") for p in self.provinces()])
+
+    def cmd_province(self, arg: str) -> list[Reply]:
+        """/province 江苏 (or jiangsu, 2, 其他): the cluster's province; without one, the choices."""
+        if (stop := self.need_profile()) is not None:
+            return stop
+        options = self.provinces()
+        names = [self.province_name(p) for p in options]
+        number, word = choice_number(arg), clean_name(arg).removesuffix("省")
+        if number is not None and 1 <= number <= len(options):
+            province = options[number - 1]
+        elif word in options or word in names:
+            province = options[options.index(word) if word in options else names.index(word)]
+        else:
+            return [self.province_prompt()] + self.prompt_if_asking()
+        self.profile.province = province
+        replies = [Reply(self.t("dialog.province_set", province=self.province_name(province)))]
+        if note := self.comparison_note():
+            replies.append(Reply(note))
+        return replies + self.prompt_if_asking()
+
+    def prompt_if_asking(self) -> list[Reply]:
+        """The question being asked again, after something said in between."""
+        return self.prompt() if self.profile.state in ("asking", "confirm_series", "picking") else []
+
+    def for_comparison(self, jurisdiction: str, profile: Profile | None = None) -> bool:
+        """A provincial measure of another province than the cluster's (the active one's)."""
+        province = (profile or self.profile).province if (profile or self.profile) else None
+        return jurisdiction != "national" and province is not None and jurisdiction != province
+
+    def measure_name(self, ruleset, profile: Profile | None = None) -> str:
+        """A measure's short name, marked when it is only a comparison for the cluster."""
+        short = ruleset.short.get(self.lang)
+        return short + self.t("dialog.for_comparison") if self.for_comparison(ruleset.jurisdiction, profile) else short
+
+    def comparison_note(self) -> str:
+        provincial = [r for r in self.rulesets if r.jurisdiction != "national"]
+        if self.profile.province is None and len(provincial) > 1:
+            return self.t("dialog.province_unknown", name=self.profile.name)
+        others = [r.short.get(self.lang) for r in provincial if self.for_comparison(r.jurisdiction)]
+        if not others:
+            return ""
+        return self.t("dialog.comparison_note", name=self.profile.name, province=self.province_name(self.profile.province),
+                      measures=self.t("list_sep").join(others))
 
     def read_measures(self, text: str) -> list[str]:
         """'1,2', '江苏 广东', '全部', 'all' → jurisdictions, in the product's order."""
+        try:
+            refuse_superscripts(text)
+        except ParseError:
+            return []
         text = normalise(text).lower()
         order = list(load_rulesets())
         words = [w for w in re.split(r"[\s,;/+和及与]+", text) if w]
@@ -456,33 +557,41 @@ class Turn:
         fact = self.profile.current_fact
         spec = catalogue()[fact]
         try:
-            if spec.type in CHOICE_TYPES and text.isdigit():
+            refuse_superscripts(text)  # ① is 1, but ² is not 2
+            if spec.type in CHOICE_TYPES and (number := choice_number(text)) is not None:
                 values = self.option_values(fact)
-                if not 1 <= int(text) <= len(values):
+                if not 1 <= number <= len(values):
                     raise ParseError("choice")
-                parsed = Parsed(values[int(text) - 1])
+                parsed = Parsed(values[number - 1])
             else:
                 parsed = parse_answer(spec, text, self.latest_year)
         except ParseError as exc:
-            return [self.refusal(fact, exc.code), self.question(fact)]
-        if parsed.assumed_years:
-            self.set_state("confirm_series", fact, {"fact": fact, "value": parsed.value, **self.keep_pending()})
+            if looks_like_question(text) and search_criteria(text, self.lang)[1]:
+                # a quick question in the middle of a question: answered, then asked again
+                return [Reply(answer_question(text, self.lang)), self.question(fact)]
+            return [self.refusal(fact, exc), self.question(fact)]
+        if parsed.assumed_years or parsed.doubt:
+            self.set_state("confirm_series", fact, {"fact": fact, "value": parsed.value, "doubt": parsed.doubt,
+                                                    **self.keep_pending()})
             return self.prompt()
         return self.accept(fact, parsed.value)
 
     def keep_pending(self) -> dict:
         """What survives a question: the focus list, an edit in progress."""
         p = self.pending()
-        return {k: p[k] for k in ("focus", "edit_before") if k in p}
+        return {k: p[k] for k in ("focus", "edit_before", "revisit") if k in p}
 
-    def refusal(self, fact: str, code: str) -> Reply:
+    def refusal(self, fact: str, error: ParseError) -> Reply:
         spec = catalogue()[fact]
         if spec.type in CHOICE_TYPES:
             options = self.t("list_sep").join(f"{i + 1}. {o}" for i, o in enumerate(self.option_labels(fact)))
             return Reply(self.t("dialog.refused_choice", label=spec.label(self.lang), options=options), kind="error")
-        return Reply(self.t(f"dialog.refused.{code}", label=spec.label(self.lang),
-                            expected=expected_text(spec, self.lang),
-                            example=self.t(f"question.{fact}.example")), kind="error")
+        details = dict(error.details)
+        if "years" in details:
+            details["years"] = self.t("list_sep").join(details["years"])
+        return Reply(self.t(f"dialog.refused.{error.code}", label=spec.label(self.lang),
+                            expected=expected_text(spec, self.lang, chat=True), unit=catalogue().unit_label(fact, self.lang),
+                            example=self.t(f"question.{fact}.example"), **details), kind="error")
 
     def accept(self, fact: str, value: Any) -> list[Reply]:
         """Save an answer, say what it changed, and move on."""
@@ -508,16 +617,22 @@ class Turn:
 
     def news(self, fact: str, before: list[Evaluation], after: list[Evaluation]) -> list[Reply]:
         """As soon as an answer makes a criterion fail (or warn), say so with the margin."""
-        lines = []
+        lines, failed_now = [], set()
         for ev_before, ev_after in zip(before, after):
             for i, (was, now) in enumerate(zip(ev_before.statuses, ev_after.statuses)):
                 if now in (FAIL, WARNING) and now != was:
                     result = ev_after.result_at(i)
-                    lines.append(self.t(f"dialog.now_{now}", measure=ev_after.ruleset.short.get(self.lang),
+                    lines.append(self.t(f"dialog.now_{now}", measure=self.measure_name(ev_after.ruleset),
                                         citation=result.criterion.citation, explanation=explain(result, self.lang)))
+                    if now == FAIL:
+                        failed_now.add(ev_after.ruleset.jurisdiction)
         if not lines:
             return []
-        return [Reply("\n".join(lines) + "\n" + self.t("dialog.go_on"), kind="info")]
+        # "the others may still pass" only when another chosen measure can
+        if failed_now and any(ev.verdict != "not_eligible" and ev.ruleset.jurisdiction not in failed_now
+                              for ev in after):
+            lines.append(self.t("dialog.go_on"))
+        return [Reply("\n".join(lines), kind="info")]
 
     def verdict_changes(self, before: dict, after: list[Evaluation]) -> Reply:
         changed = [self.t("dialog.verdict_changed", measure=ev.ruleset.short.get(self.lang),
@@ -534,26 +649,24 @@ class Turn:
             return self.accept(p["fact"], p["value"])
         if answer in ("2", "否", "不对", "no", "n"):
             self.set_state("asking", p["fact"], self.keep_pending())
-            return [Reply(self.t("dialog.give_years")), self.question(p["fact"])]
+            return [Reply(self.t("dialog.give_again" if p.get("doubt") else "dialog.give_years")),
+                    self.question(p["fact"])]
         self.set_state("asking", p["fact"], self.keep_pending())
         return self.on_asking(text)  # a new answer instead of a confirmation
 
     def on_picking(self, text: str) -> list[Reply]:
         p = self.pending()
         options = p["options"]
-        word = normalise(text)
-        if not (word.isdigit() and 1 <= int(word) <= len(options)):
+        number = choice_number(text)
+        if number is None or not 1 <= number <= len(options):
             return [Reply(self.t("dialog.pick_number", n=len(options)), kind="error"), self.pick_prompt()]
-        chosen = options[int(word) - 1]
+        chosen = options[number - 1]
         return getattr(self, f"picked_{p['purpose']}")(chosen, p)
 
     def pick_prompt(self) -> Reply:
         p = self.pending()
-        lines = [self.t(f"dialog.pick_{p['purpose']}")]
-        lines += [f"{i + 1}. {item['label']}" for i, item in enumerate(p["options"])]
-        lines.append(self.t("dialog.pick_cancel"))
-        return Reply("\n".join(lines), choices=self.choice_buttons([str(i + 1) for i in range(len(p["options"]))]),
-                     kind="question")
+        text = self.t(f"dialog.pick_{p['purpose']}") + "\n" + self.t("dialog.pick_cancel")
+        return Reply(text, choices=self.choice_buttons([item["label"][:60] for item in p["options"]]), kind="question")
 
     def start_pick(self, purpose: str, options: list[dict], back_to: dict) -> list[Reply]:
         self.set_state("picking", None, {"purpose": purpose, "options": options, "back_to": back_to})
@@ -585,7 +698,7 @@ class Turn:
         return [Reply(render(self.lang, "help.j2"))] + (self.prompt() if self.profile else [])
 
     def cmd_new(self, arg: str) -> list[Reply]:
-        name = normalise(arg)[:100]
+        name = clean_name(arg)
         self.profile = repo.create_profile(self.s, self.user, name, self.lang)
         self._answers = {}
         if name:
@@ -598,16 +711,21 @@ class Turn:
             return [Reply(self.t("dialog.no_profiles"), actions=self.start_actions())]
         lines = [self.t("dialog.list_heading")]
         for i, p in enumerate(profiles):
-            lines.append(self.profile_line(i + 1, p))
+            lines.append(self.profile_line(i + 1, p, profiles))
         return [Reply("\n".join(lines))]
 
-    def profile_line(self, n: int, p: Profile) -> str:
+    def profile_line(self, n: int, p: Profile, profiles: list[Profile] = ()) -> str:
         answers = repo.current_answers(self.s, p)
         rulesets = rulesets_for(p.measures)
         verdicts = self.t("list_sep").join(
-            f"{ev.ruleset.short.get(self.lang)} {self.t('verdict.' + ev.verdict)}"
+            f"{self.measure_name(ev.ruleset, p)} {self.t('verdict.' + ev.verdict)}"
             for ev in evaluate_answers(answers, rulesets, self.today)) or self.t("dialog.no_measures")
         marker = self.t("dialog.active_marker") if self.profile and p.id == self.profile.id else ""
+        twins = [q for q in profiles if q.name == p.name]
+        if len(twins) > 1:  # the same name twice: told apart by when each was begun, and its measures
+            marker = self.t("dialog.twin_marker", created=fmt_date(p.created_at.date(), self.lang),
+                            measures=self.t("list_sep").join(r.short.get(self.lang) for r in rulesets)
+                            or self.t("dialog.no_measures")) + marker
         return self.t("dialog.list_item", n=n, name=p.name or "—", marker=marker, verdicts=verdicts,
                       answered=relevant_answered(rulesets, answers))
 
@@ -615,11 +733,12 @@ class Turn:
         profiles = repo.user_profiles(self.s, self.user)
         if not profiles:
             return [Reply(self.t("dialog.no_profiles"), actions=self.start_actions())]
-        options = [{"id": p.id, "label": self.profile_line(i + 1, p).split(". ", 1)[-1]} for i, p in enumerate(profiles)]
-        word = normalise(arg)
+        options = [{"id": p.id, "label": self.profile_line(i + 1, p, profiles).split(". ", 1)[-1]}
+                   for i, p in enumerate(profiles)]
+        number, word = choice_number(arg), clean_name(arg)
         if word:
-            match = ([profiles[int(word) - 1]] if word.isdigit() and 1 <= int(word) <= len(profiles)
-                     else [p for p in profiles if p.name == word])
+            match = ([profiles[number - 1]] if number is not None and 1 <= number <= len(profiles)
+                     else [p for p in profiles if p.name in (word, normalise(word))])
             if match:
                 return self.switch_to(match[0])
         if self.profile is None:
@@ -652,24 +771,35 @@ class Turn:
         if self.profile is None or self.profile.state not in ("asking", "confirm_series"):
             return [Reply(self.t("dialog.nothing_to_skip"))] + self.prompt()
         fact = self.profile.current_fact
+        if fact in self.answers and self.answers[fact] is not SKIPPED:
+            # reached by /back or /edit: skipping it keeps what is saved and moves on
+            self.leave_question()
+            return [Reply(self.t("dialog.kept", label=label(fact, self.lang), value=self.shown(fact)))] + self.advance()
         self.save(fact, skipped=True, source="edit" if "edit_before" in self.pending() else "dialog")
-        self.profile.pending = json.dumps(self.keep_pending()) if self.keep_pending() else None
+        self.leave_question()
         return [Reply(self.t("dialog.skipped_fact", label=label(fact, self.lang)))] + self.advance()
 
+    def leave_question(self) -> None:
+        """Leave the question asked without answering it: an edit in progress ends."""
+        pending = self.keep_pending()
+        pending.pop("edit_before", None)
+        self.profile.pending = json.dumps(pending) if pending else None
+
     def cmd_back(self, _arg: str) -> list[Reply]:
-        """The previous question: the latest answer before the one we came back to."""
+        """The previous question in the form's order (among those answered), like a form:
+        from a question reached by /back, the one before it."""
         if (stop := self.need_profile()) is not None:
             return stop
-        p = self.pending()
-        cursor = p.get("back_cursor")
-        rows = [r for r in repo.answer_rows(self.s, self.profile)
-                if r.source != "restart" and r.fact in self.answers
-                and (cursor is None or r.id < cursor) and r.fact != self.profile.current_fact]
-        if not rows:
+        order = catalogue().facts
+        position = list(order).index
+        current = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
+        asked = asked_facts(self.rulesets)
+        earlier = [f for f in order if f in self.answers and f in asked
+                   and (current is None or position(f) < position(current))]
+        if not earlier:
             return [Reply(self.t("dialog.no_previous"))] + self.prompt()
-        row = rows[-1]
-        self.set_state("asking", row.fact, {**self.keep_pending(), "back_cursor": row.id})
-        return [self.question(row.fact, note=self.t("dialog.back_note"))]
+        self.set_state("asking", earlier[-1], self.keep_pending())
+        return [self.question(earlier[-1], note=self.t("dialog.back_note"))]
 
     def cmd_edit(self, arg: str) -> list[Reply]:
         if (stop := self.need_profile()) is not None:
@@ -680,6 +810,9 @@ class Turn:
             return [Reply(self.t("dialog.nothing_to_edit"))] + self.prompt()
         options = [{"fact": f, "label": f"{label(f, self.lang)}：{self.shown(f)}" if self.lang == "zh"
                     else f"{label(f, self.lang)}: {self.shown(f)}"} for f in facts]
+        number = choice_number(arg)
+        if number is not None and 1 <= number <= len(options):  # /edit 7, as /switch 1
+            return self.picked_edit(options[number - 1], {})
         return self.start_pick("edit", options, self.where_we_are())
 
     def shown(self, fact: str) -> str:
@@ -696,16 +829,25 @@ class Turn:
             return [Reply(self.t("tracking.cancelled"))] + self.prompt()
         if self.profile is not None and self.profile.state == "picking":
             self.return_from_pick(self.pending())
+        elif self.profile is not None and self.profile.state in ("asking", "confirm_series") \
+                and self.profile.current_fact in self.answers:
+            # an edit (or a question reached by /back) is left as it was: back to the progress
+            self.leave_question()
+            return [Reply(self.t("dialog.edit_cancelled"))] + self.advance()
         return self.prompt()
 
     def cmd_restart(self, _arg: str) -> list[Reply]:
         if (stop := self.need_profile()) is not None:
             return stop
         options = [{"restart": True, "label": self.t("dialog.restart_yes")},
+                   {"restart": "measures", "label": self.t("dialog.restart_measures")},
                    {"restart": False, "label": self.t("dialog.restart_no")}]
         return self.start_pick("restart", options, self.where_we_are())
 
     def picked_restart(self, chosen: dict, p: dict) -> list[Reply]:
+        if chosen["restart"] == "measures":
+            self.return_from_pick(p)
+            return self.cmd_measures("")
         if not chosen["restart"]:
             self.return_from_pick(p)
             return self.prompt()
@@ -714,6 +856,16 @@ class Turn:
         self._answers = {}
         self.set_state("choose_measures")
         return [Reply(self.t("dialog.restarted", name=self.profile.name)), self.measure_prompt()]
+
+    def cmd_measures(self, _arg: str) -> list[Reply]:
+        """Change the chosen measures, answers kept: only what an added measure still needs is asked."""
+        if self.profile is None:
+            return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
+        if self.profile.state == "picking":
+            self.return_from_pick(self.pending())
+        selected = [m for m in self.profile.measures.split(",") if m]
+        self.set_state("choose_measures", pending={"selected": selected} if selected else None)
+        return [Reply(self.t("dialog.change_measures")), self.measure_prompt()]
 
     def cmd_why(self, _arg: str) -> list[Reply]:
         if self.profile is None or not self.profile.current_fact:
@@ -730,19 +882,37 @@ class Turn:
             return stop
         evaluations = self.evaluations()
         remaining = needed(evaluations, self.answers)
-        done = relevant_answered(self.rulesets, self.answers)
+        pending = len(self.skipped_facts())
+        done = relevant_answered(self.rulesets, self.answers) - pending
         measures, actions = [], []
         for ev in evaluations:
             open_facts = facts_to_ask(ev.missing, self.answers) if ev.verdict == "undetermined" else []
-            measures.append({"short": ev.ruleset.short.get(self.lang), "verdict": self.t(f"verdict.{ev.verdict}"),
+            measures.append({"short": self.measure_name(ev.ruleset), "verdict": self.t(f"verdict.{ev.verdict}"),
                              "failed": [r.criterion.citation for r in ev.results if r.status == FAIL],
                              "open": self.some_labels(open_facts)})
             if open_facts and len(evaluations) > 1:
                 actions.append(Button(self.t("action.focus", measure=ev.ruleset.short.get(self.lang),
                                              n=len(open_facts)), f"/focus {ev.ruleset.jurisdiction}"))
-        text = render(self.lang, "status.j2", name=self.profile.name, done=done, total=done + len(remaining),
-                      measures=measures)
+        text = render(self.lang, "status.j2", name=self.profile.name, done=done, pending=pending,
+                      total=done + pending + len(remaining), measures=measures)
+        if note := self.comparison_note():
+            text += "\n" + note
+        if pending:
+            actions.append(Button(self.t("action.pending", n=pending), "/pending"))
         return [Reply(text, actions=actions)]
+
+    def cmd_pending(self, _arg: str) -> list[Reply]:
+        """Return to the skipped (待定) questions, one after the other."""
+        if (stop := self.need_profile()) is not None:
+            return stop
+        skipped = self.skipped_facts()
+        if not skipped:
+            return [Reply(self.t("dialog.no_pending"))] + self.prompt()
+        if self.profile.state == "picking":
+            self.return_from_pick(self.pending())
+        self.profile.pending = json.dumps({**self.keep_pending(), "revisit": skipped})
+        return self.advance() if self.profile.state == "done" else [
+            Reply(self.t("dialog.pending_later", n=len(skipped)))] + self.prompt()
 
     def some_labels(self, facts: list[str], most: int = 8) -> str:
         """Fact labels for a sentence, the first few and how many more."""
@@ -763,8 +933,11 @@ class Turn:
 
     def result_reply(self, finished: bool = False) -> Reply:
         evaluations = self.evaluations()
-        text = render(self.lang, "result.j2", name=self.profile.name, finished=finished,
+        text = render(self.lang, "result.j2", name=self.profile.name,
+                      finished=self.done_text("dialog.all_answered") if finished else "",
                       measures=[self.measure_view(ev) for ev in evaluations])
+        if note := self.comparison_note():
+            text += "\n\n" + note
         return Reply(text, actions=self.done_actions() if finished else [], kind="result")
 
     def measure_view(self, ev: Evaluation) -> dict:
@@ -772,7 +945,7 @@ class Turn:
             return [{"citation": r.criterion.citation, "text": r.criterion.article_text,
                      "explanation": explain(r, self.lang)} for r in ev.results if r.status == status]
 
-        return {"short": ev.ruleset.short.get(self.lang), "document": ev.ruleset.document,
+        return {"short": self.measure_name(ev.ruleset), "document": ev.ruleset.document,
                 "verdict": ev.verdict, "verdict_text": self.t(f"verdict.{ev.verdict}"),
                 "failed": items(FAIL), "unknown": items(UNKNOWN), "warnings": items(WARNING),
                 "missing": self.some_labels(ev.missing),
@@ -795,7 +968,7 @@ class Turn:
                 cells.append(self.t(f"mark.{found.status}") if found else self.t("mark.absent"))
             rows.append({"name": self.t(f"criterion.{cid}"), "cells": cells})
         text = render(self.lang, "compare.j2", name=self.profile.name,
-                      heads=[ev.ruleset.short.get(self.lang) for ev in evaluations],
+                      heads=[self.measure_name(ev.ruleset) for ev in evaluations],
                       verdicts=[self.t(f"verdict.{ev.verdict}") for ev in evaluations], rows=rows)
         return [Reply(text)]
 
@@ -804,7 +977,13 @@ class Turn:
             return stop
         facts = {k: v for k, v in self.answers.items() if v is not SKIPPED}
         data = json.dumps({"name": self.profile.name, **facts}, ensure_ascii=False, indent=2).encode("utf-8")
-        report = markdown_report(self.profile.name, self.evaluations(), self.lang, answers=facts).encode("utf-8")
+        comparison = {r.jurisdiction for r in self.rulesets if self.for_comparison(r.jurisdiction)}
+        # the note goes with the measures it is about: those for comparison, or, while the
+        # province is not known, every provincial one
+        noted = comparison or {r.jurisdiction for r in self.rulesets if r.jurisdiction != "national"}
+        note = self.comparison_note()
+        report = markdown_report(self.profile.name, self.evaluations(), self.lang, answers=facts,
+                                 for_comparison=comparison, notes={j: note for j in noted if note}).encode("utf-8")
         stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", self.profile.name).strip("_") or "cluster"
         return [Reply(self.t("dialog.exported", name=self.profile.name),
                       documents=[(f"{stem}.json", data), (f"{stem}-{self.t('dialog.report_suffix')}.md", report)])]

@@ -1,15 +1,19 @@
 """Reading a person's answer: lenient in form, exact in value.
 
-`45`, `45.2亿`, `452000万元` (→ 45.2 亿元), `72.5%`, `是/否/有/没有/yes/no`, series as
-`2023:45 2024:48 2025:52` or `45, 48, 52` (the three latest years, to be confirmed),
-full-width digits and punctuation. Anything else raises `ParseError`, whose code the
-locales turn into a message saying what is expected.
+`45`, `45.2亿`, `452000万元` (→ 45.2 亿元), `520,000万元`, `72.5%`, `是/否/有/没有/yes/no`
+(and 无/没有 as 0 for a count, as the form's 填“无”), Chinese numerals and amounts (两家, 六成,
+百分之六十, 四十五亿, read by cn2an), series as `2023:45 2024:48 2025:52` or `45, 48, 52`
+(the three latest years, to be confirmed), full-width digits and punctuation. Superscript
+digits are refused, not read as plain ones (10⁴ is not 104). Anything else raises
+`ParseError`, whose code (and details) the locales turn into a message saying what is expected.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+import cn2an
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +26,24 @@ NUMBER = r"[-+]?\d+(?:\.\d+)?"
 # Units a figure may carry, with the factor that turns it into the fact's unit.
 YI_YUAN_UNITS = [("千万元", 0.1), ("千万", 0.1), ("亿元", 1.0), ("亿", 1.0), ("万元", 1e-4), ("万", 1e-4), ("元", 1e-8)]
 COUNT_UNITS = [("万", 10000)]
-PLAIN_SUFFIXES = ("%", "％", "平方公里", "km2", "km²", "平方千米", "家", "个", "项", "人", "件", "吨/万元", "吨", "个百分点")
+# The words a figure of each unit may carry; another unit (1200件 of people) is refused.
+UNIT_WORDS = {
+    "km2": ("平方公里", "km2", "平方千米"),
+    "percent": ("%", "个百分点"),
+    "firms": ("家", "个", "户"),
+    "items": ("项", "个"),
+    "platforms": ("个", "家", "项"),
+    "patents": ("件", "个", "项"),
+    "persons": ("人", "名"),
+    "projects": ("个", "项"),
+    "t_per_10k_yuan": ("吨/万元", "吨"),
+}
+# Figures that are possible but most likely a slip: confirmed before they are saved.
+IMPLAUSIBLE_ABOVE = {"patents_per_10k": 1000}
+SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉"
+CN_DIGITS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
+CN_NUMERAL = re.compile(rf"负?[{CN_DIGITS}][{CN_DIGITS}点]*")
+NONE_WORDS = {"无", "没有", "没", "0家", "none"}  # the form's 填“无” for an empty field
 
 YES = {"是", "有", "对", "yes", "y", "true", "√", "是的", "有的", "符合", "属于"}
 NO = {"否", "无", "没有", "不是", "不", "no", "n", "false", "×", "x", "不符合", "不属于", "没"}
@@ -30,34 +51,70 @@ NO = {"否", "无", "没有", "不是", "不", "no", "n", "false", "×", "x", "�
 
 class ParseError(ValueError):
     """An answer that cannot be read. `code`: number, count, bool, choice, series, rate,
-    trend, range, year, empty."""
+    trend, range, year, empty, superscript, unit (`given`: the unit written), repeated_year
+    (`year`), missing_years (`years`). `details` fill the locales' message."""
 
-    def __init__(self, code: str):
+    def __init__(self, code: str, **details):
         super().__init__(code)
-        self.code = code
+        self.code, self.details = code, details
 
 
 @dataclass(frozen=True)
 class Parsed:
     value: Any
     assumed_years: bool = False  # a bare list was put on the latest years: confirm it
+    doubt: str | None = None  # an implausible figure (per_10k, fraction): confirm it
 
 
 def normalise(text: str) -> str:
     """Full-width digits and punctuation to ASCII; separators unified; spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text.replace("km²", "km2"))
     text = text.replace("、", ",").replace("；", ";").replace("。", "").replace("~", "-")
     return re.sub(r"\s+", " ", text).strip()
 
 
+def refuse_superscripts(text: str) -> None:
+    """NFKC would read 10⁴ as 104 and 5² as 52: a superscript or subscript digit is refused
+    (km² excepted)."""
+    if any(ch in SUPERSCRIPTS for ch in text.replace("km²", "")):
+        raise ParseError("superscript")
+
+
+def choice_number(text: str) -> int | None:
+    """A typed option number: 3, ３ or ③; None for anything else (² is not 2)."""
+    if any(ch in SUPERSCRIPTS for ch in text):
+        return None
+    word = normalise(text)
+    return int(word) if re.fullmatch(r"\d{1,6}", word) else None
+
+
+def clean_name(text: str) -> str:
+    """A name as typed, characters kept (（四办法） stays full-width): only spaces collapsed."""
+    return re.sub(r"\s+", " ", "".join(ch for ch in text if ch.isprintable() or ch == " ")).strip()[:100]
+
+
 def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | None = None) -> Parsed:
     """Read `text` as a value of the fact; `latest_year` is the last complete year."""
+    refuse_superscripts(text or "")
     text = normalise(text or "")
     if not text:
         raise ParseError("empty")
     reader = _READERS[spec.type]
     parsed = reader(spec, text, latest_year)
     _check(spec, parsed.value)
+    return _doubted(spec, text, parsed)
+
+
+def _doubted(spec: Fact, text: str, parsed: Parsed) -> Parsed:
+    """Mark a figure that is most likely a slip: a share written as a fraction (0.85 for
+    85%), a per-10,000 figure beyond any real cluster."""
+    values = list(parsed.value.values()) if isinstance(parsed.value, dict) else [parsed.value]
+    figures = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if spec.id in IMPLAUSIBLE_ABOVE and any(v > IMPLAUSIBLE_ABOVE[spec.id] for v in figures):
+        return Parsed(parsed.value, parsed.assumed_years, doubt="implausible")
+    if spec.unit == "percent" and spec.max == 100 and "%" not in text and figures \
+            and all(0 < v < 1 for v in figures):
+        return Parsed(parsed.value, parsed.assumed_years, doubt="fraction")
     return parsed
 
 
@@ -82,16 +139,36 @@ def _unit_factor(spec: Fact, suffix: str) -> float | None:
             if suffix == unit:
                 return factor
         return None
+    words = UNIT_WORDS.get(spec.unit or "", ())
     if spec.type == "count":
         for unit, factor in COUNT_UNITS:
-            if suffix.startswith(unit) and suffix[len(unit):] in ("",) + PLAIN_SUFFIXES:
+            if suffix.startswith(unit) and suffix[len(unit):] in ("",) + words:
                 return factor
-    return 1.0 if suffix in PLAIN_SUFFIXES else None
+    return 1.0 if suffix in words else None
+
+
+def _arabic(spec: Fact, text: str) -> str:
+    """Chinese numerals to figures (by cn2an): 两家 → 2家, 四十五亿 → 4500000000元,
+    百分之六十 → 60%, 六成 → 60%."""
+    text = re.sub(r"^百分之(.+)$", r"\1%", text)
+    match = CN_NUMERAL.match(text)
+    if not match:
+        return text
+    try:
+        number = cn2an.cn2an(match.group(0), "smart")
+    except ValueError:
+        raise ParseError("count" if spec.type == "count" else "number") from None
+    rest = text[match.end():].strip()
+    if rest.startswith("成"):  # 六成 is 60%
+        number, rest = number * 10, "%" + rest[1:]
+    if spec.unit == "yi_yuan" and re.search("[万亿]", match.group(0)) and rest in ("", "元"):
+        rest = "元"  # 四十五亿 is counted in yuan, then read as 亿元
+    return f"{number}{rest}"
 
 
 def _figure(spec: Fact, text: str) -> float:
     """One figure with an optional unit: 45 / 45.2亿 / 452000万元 / 72.5% / 1,200 / 5万人."""
-    text = text.strip()
+    text = _arabic(spec, text.strip())
     if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?.*", text):
         text = text.replace(",", "")  # thousands separators, only in a single figure
     match = re.fullmatch(rf"({NUMBER})\s*(.*)", text)
@@ -99,11 +176,13 @@ def _figure(spec: Fact, text: str) -> float:
         raise ParseError("count" if spec.type == "count" else "number")
     factor = _unit_factor(spec, match.group(2))
     if factor is None:
+        if match.group(2).strip() and spec.unit:
+            raise ParseError("unit", given=match.group(2).strip())
         raise ParseError("count" if spec.type == "count" else "number")
     value = float(match.group(1)) * factor
     if spec.unit == "yi_yuan":
         value = round(value, 6)  # 452000万元 is 45.2 亿元 exactly, not 45.199999…
-    return value
+    return value + 0.0  # -0 is stored as 0
 
 
 def _read_number(spec: Fact, text: str, _latest_year: int) -> Parsed:
@@ -111,6 +190,8 @@ def _read_number(spec: Fact, text: str, _latest_year: int) -> Parsed:
 
 
 def _read_count(spec: Fact, text: str, _latest_year: int) -> Parsed:
+    if text.lower() in NONE_WORDS:
+        return Parsed(0)
     value = _figure(spec, text)
     if not float(value).is_integer():
         raise ParseError("count")
@@ -130,6 +211,8 @@ def _read_option(kind: str):
     def read(spec: Fact, text: str, _latest_year: int) -> Parsed:
         cat = catalogue()
         word = text.lower()
+        if kind == "level":
+            word = re.sub(r"(安全|生产|环境|质量)*事故$", "", word) or word  # 较大事故 is 较大
         items = cat.levels if kind == "level" else cat.ranks
         for item in items:
             if word in (item["id"], item["zh"], item["en"].lower()):
@@ -143,8 +226,15 @@ def _read_option(kind: str):
 
 
 _UNIT = r"(?:\s*[^\s\d,;:=+\-.][^\s,;:=]*)?"  # a unit after a figure never starts with a digit
-_PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*({NUMBER}{_UNIT})"
-                   rf"|((?:19|20)\d\d)\s*(?:年度|年)\s*({NUMBER}{_UNIT})")
+_GROUPED = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 520,000: thousands separators
+_PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*((?:{_GROUPED}|{NUMBER}){_UNIT})"
+                   rf"|((?:19|20)\d\d)\s*(?:年度|年)\s*((?:{_GROUPED}|{NUMBER}){_UNIT})")
+# Between the figures of a bare list: a comma (not one of thousands), a semicolon, a space.
+_LIST_SEP = re.compile(r"\s*;\s*|\s*,(?!\d{3}(?!\d))\s*|\s+")
+# Codes that already say exactly what is wrong: kept, not replaced by the general form.
+EXACT = {"unit", "repeated_year", "missing_years", "superscript"}
+TREND_WORDS = {"持续下降": True, "逐年下降": True, "连续下降": True, "下降": True, "declining": True,
+               "未下降": False, "没有下降": False, "未持续下降": False, "上升": False, "not declining": False}
 
 
 def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
@@ -158,10 +248,14 @@ def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
         for y1, v1, y2, v2 in pairs:
             year, figure = (y1, v1) if y1 else (y2, v2)
             if year in series:
-                raise ParseError("series")
+                raise ParseError("repeated_year", year=year)
             series[year] = _figure(spec, figure)
+        last = max(latest_year, *map(int, series))
+        missing = [str(y) for y in range(last - 2, last + 1) if str(y) not in series]
+        if len(series) < 3 and missing:
+            raise ParseError("missing_years", years=missing)
         return Parsed(dict(sorted(series.items())))
-    figures = [part for part in re.split(r"\s*[,;]\s*|\s+", text) if part]
+    figures = [part for part in _LIST_SEP.split(text) if part]
     if len(figures) != 3:
         raise ParseError("series")
     years = [str(latest_year - 2 + i) for i in range(3)]
@@ -172,7 +266,7 @@ def _read_series(spec: Fact, text: str, latest_year: int) -> Parsed:
     try:
         return _series(spec, text, latest_year)
     except ParseError as exc:
-        if exc.code in ("number", "count"):
+        if exc.code in EXACT | {"number", "count"}:
             raise
         raise ParseError("series") from None
 
@@ -185,18 +279,25 @@ def _read_rate(spec: Fact, text: str, latest_year: int) -> Parsed:
         pass
     try:
         return _series(spec, text, latest_year)
-    except ParseError:
+    except ParseError as exc:
+        if exc.code in EXACT:
+            raise
         raise ParseError("rate") from None
 
 
 def _read_trend(spec: Fact, text: str, latest_year: int) -> Parsed:
+    """A series of the yearly figures, or whether they fell every year (持续下降 → true)."""
+    if text.lower() in TREND_WORDS:
+        return Parsed(TREND_WORDS[text.lower()])
     try:
         return _read_bool(spec, text, latest_year)
     except ParseError:
         pass
     try:
         return _series(spec, text, latest_year)
-    except ParseError:
+    except ParseError as exc:
+        if exc.code in EXACT:
+            raise
         raise ParseError("trend") from None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 
-from engine import FAIL, UNKNOWN, WARNING, catalogue
+from engine import FAIL, NA, PASS, UNKNOWN, WARNING, catalogue
 from engine.evaluate import Evaluation
 from locales import fmt_date, render, t
 from locales.explain import explain, label, notice_text, value_text
@@ -93,23 +93,30 @@ def _criterion_items(ev: Evaluation, status: str, lang: str) -> list[dict]:
 
 
 def report_context(cluster: str, evaluations: list[Evaluation], lang: str,
-                   answers: dict | None = None) -> dict:
+                   answers: dict | None = None, for_comparison: set[str] = frozenset(),
+                   notes: dict[str, str] | None = None) -> dict:
     """What the markdown report shows: per measure the verdict, then each failed, unknown and
-    warning criterion with its citation, the verbatim article and the figures compared."""
+    warning criterion with its citation, the verbatim article and the figures compared, and
+    the passed (and not applicable) ones in a compact table, figures too. No internal ids:
+    the report goes into a memo as it is."""
     cat = catalogue()
     on = evaluations[0].on if evaluations else dt.date.today()
     measures = []
     for ev in evaluations:
         r = ev.ruleset
         measures.append({
-            "short": r.short.get(lang), "title": r.title.get(lang), "document": r.document,
+            "short": r.short.get(lang) + (t(lang, "dialog.for_comparison") if r.jurisdiction in for_comparison else ""),
+            "title": r.title.get(lang), "document": r.document,
             "ruleset": r.id, "version": r.version, "verdict": ev.verdict,
             "verdict_text": t(lang, f"verdict.{ev.verdict}"),
             "counts": {s: ev.statuses.count(s) for s in ("pass", "fail", "unknown", "warning", "not_applicable")},
             "failed": _criterion_items(ev, FAIL, lang),
             "unknown": _criterion_items(ev, UNKNOWN, lang),
             "warnings": _criterion_items(ev, WARNING, lang),
-            "notices": [notice_text(n, r, lang) for n in ev.notices],
+            "passed": _criterion_items(ev, PASS, lang),
+            "not_applicable": _criterion_items(ev, NA, lang),
+            "notices": ([notes[r.jurisdiction]] if r.jurisdiction in (notes or {}) else [])
+                       + [notice_text(n, r, lang) for n in ev.notices],
         })
     answer_rows = []
     if answers is not None:
@@ -122,5 +129,9 @@ def report_context(cluster: str, evaluations: list[Evaluation], lang: str,
 
 
 def markdown_report(cluster: str, evaluations: list[Evaluation], lang: str,
-                    answers: dict | None = None) -> str:
-    return render(lang, "report.md.j2", **report_context(cluster, evaluations, lang, answers)) + "\n"
+                    answers: dict | None = None, for_comparison: set[str] = frozenset(),
+                    notes: dict[str, str] | None = None) -> str:
+    """`for_comparison`: the provincial measures of another province than the cluster's,
+    marked so; `notes`: a note per jurisdiction (why it is for comparison)."""
+    context = report_context(cluster, evaluations, lang, answers, for_comparison, notes)
+    return render(lang, "report.md.j2", **context) + "\n"

@@ -28,13 +28,13 @@ import unicodedata
 
 from engine import load_rulesets
 from engine.deadlines import CertificationDateError, Deadline, check_certified_on, duties
-from locales import fmt_date, render, t
-from locales.deadlines import consequence, describe, duties_block, refusal, summary
+from locales import fmt_date, plural_form, render, t
+from locales.deadlines import CalendarEntry, consequence, describe, duties_block, refusal, summary, to_ics
 from storage import tracking as store
 from storage.tracking import HORIZON_DAYS, MAX_LEAD_DAYS, Reminder, TrackedCluster
 
 from .messages import Button, Reply
-from .parse import normalise
+from .parse import clean_name, normalise
 
 BUTTON_PREFIX = "t:"        # t:<step>:<value>, a tracking choice button
 STEPS = ("name", "measures", "date")
@@ -80,15 +80,21 @@ def parse_time(text: str) -> tuple[int, int]:
     return hour, minute
 
 
+def lead_words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s,，、;；]+", normalise(text).replace("天", " ")) if w]
+
+
+def bad_lead_words(text: str) -> list[str]:
+    """The words of a days setting that are not whole days from 0 to MAX_LEAD_DAYS."""
+    return [w for w in lead_words(text) if not (w.isdigit() and int(w) <= MAX_LEAD_DAYS)]
+
+
 def parse_leads(text: str) -> list[int]:
     """'30,7,1', '30 7 1', '30、7、1天' → [30, 7, 1]; ValueError otherwise."""
-    words = [w for w in re.split(r"[\s,，、;；]+", normalise(text).replace("天", " ")) if w]
-    if not words or len(words) > MAX_LEADS or not all(w.isdigit() for w in words):
+    words = lead_words(text)
+    if not words or len(words) > MAX_LEADS or bad_lead_words(text):
         raise ValueError(text)
-    leads = sorted({int(w) for w in words}, reverse=True)
-    if leads[0] > MAX_LEAD_DAYS:
-        raise ValueError(text)
-    return leads
+    return sorted({int(w) for w in words}, reverse=True)
 
 
 def looks_like_time(word: str) -> bool:
@@ -101,7 +107,7 @@ def days_phrase(lang: str, deadline: dt.date, today: dt.date) -> str:
     n = (deadline - today).days
     if n == 0:
         return t(lang, "tracking.due_today")
-    one = "_one" if abs(n) == 1 else ""  # English: 1 day, 2 days
+    one = "_one" if plural_form(n, lang) == "one" else ""  # English: 1 day, 2 days
     return t(lang, f"tracking.days_left{one}", n=n) if n > 0 else t(lang, f"tracking.days_overdue{one}", n=-n)
 
 
@@ -152,14 +158,16 @@ def cluster_block(turn, tracked: TrackedCluster) -> str:
 
 def cmd_track(turn, arg: str) -> list[Reply]:
     """/track, or /track 名称 [measures] [date]: what is given is kept, the rest is asked."""
-    words = normalise(arg).split()
+    words = clean_name(arg).split()  # the name keeps its characters (（江苏） stays full-width)
     data: dict = {}
-    if len(words) >= 2 and re.search(r"\d", words[-1]):
+    if len(words) >= 2 and re.search(r"\d", normalise(words[-1])):
         try:
             data["date"] = check_date(turn, words.pop())
         except Refused as refused:
             return [refused.reply]
     if len(words) >= 2 and (chosen := turn.read_measures(words[-1])):
+        if (refused := certification_refusal(turn, words[-1], chosen)) is not None:
+            return [refused]
         data["measures"] = chosen
         words.pop()
     if words:
@@ -197,6 +205,17 @@ def ask(turn, step: str, data: dict) -> Reply:
     return Reply(turn.t("tracking.ask_date", name=data["name"]), kind="question")
 
 
+def certification_refusal(turn, text: str, chosen: list[str]) -> Reply | None:
+    """A cluster is certified by the national measure, one province's, or both: an option
+    number not offered (5, 全部) or two provinces are refused."""
+    numbers = [int(w) for w in re.split(r"[\s,;/+和及与]+", normalise(text)) if w.isdigit()]
+    if any(not 1 <= n <= len(load_rulesets()) for n in numbers):
+        return Reply(turn.t("tracking.not_offered", n=len(load_rulesets())), kind="error")
+    if len([j for j in chosen if j != "national"]) > 1 or "全部" in text or "all" in text.lower():
+        return Reply(turn.t("tracking.one_province"), kind="error")
+    return None
+
+
 def draft_data(turn) -> tuple[str, dict] | None:
     draft = store.draft_of(turn.s, turn.user)
     return (draft.step, json.loads(draft.data)) if draft else None
@@ -216,12 +235,14 @@ def on_draft_answer(turn, text: str) -> list[Reply] | None:
     step, data = open_draft
     try:
         if step == "name":
-            name = normalise(text)[:200]
+            name = clean_name(text)
             if not name:
                 return [ask(turn, step, data)]
             data["name"] = name
         elif step == "measures":
             chosen = turn.read_measures(text)
+            if (refused := certification_refusal(turn, text, chosen)) is not None:
+                return [refused, ask(turn, step, data)]
             if not chosen:
                 return [Reply(turn.t("tracking.bad_measures"), kind="error"), ask(turn, step, data)]
             data["measures"] = chosen
@@ -288,10 +309,10 @@ def abandon_draft(turn, command: str) -> None:
 
 def find(turn, word: str) -> TrackedCluster | None:
     """'#2', '2', '2号' or a name → one of this user's tracked clusters (never another's)."""
-    word = normalise(word)
+    typed, word = clean_name(word), normalise(word)
     number = re.fullmatch(r"#?(\d+)号?", word)
     for tracked in store.user_tracked(turn.s, turn.user):
-        if (number and tracked.number == int(number.group(1))) or tracked.name == word:
+        if (number and tracked.number == int(number.group(1))) or tracked.name in (typed, word):
             return tracked
     return None
 
@@ -318,11 +339,27 @@ def is_replies(found: list) -> bool:
 
 
 def cmd_deadlines(turn, arg: str) -> list[Reply]:
-    found = targets(turn, arg.strip(), "deadlines", all_by_default=True)
+    """/deadlines [#n]: the list; /deadlines ics [#n]: the same as one calendar file."""
+    words = arg.split()
+    as_calendar = bool(words) and words[0].lower() in ("ics", "日历")
+    found = targets(turn, " ".join(words[as_calendar:]), "deadlines", all_by_default=True)
     if is_replies(found):
         return found
+    if as_calendar:
+        return [calendar_reply(turn, found)]
     return [Reply("\n\n".join([turn.t("tracking.heading")] + [cluster_block(turn, c) for c in found]),
                   actions=[Button(turn.t("tracking.action.remind"), "/remind")])]
+
+
+def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
+    """The tracked clusters' deadlines over the planning horizon as one .ics file, each
+    event's alarms on that cluster's reminder days."""
+    until = turn.today + dt.timedelta(days=HORIZON_DAYS)
+    entries = [CalendarEntry(c.name, c.certified_on, store.deadlines_of(c, turn.today, until), tuple(c.leads))
+               for c in clusters]
+    name = f"{clusters[0].name if len(clusters) == 1 else turn.t('tracking.calendar_file')}.ics"
+    return Reply(turn.t("tracking.calendar_written", n=sum(len(e.deadlines) for e in entries), clusters=len(entries)),
+                 documents=[(name, to_ics(entries, turn.lang, turn.now).encode("utf-8"))])
 
 
 def cmd_remind(turn, arg: str) -> list[Reply]:
@@ -330,8 +367,9 @@ def cmd_remind(turn, arg: str) -> list[Reply]:
     words = normalise(arg).split()
     time_words = [w for w in words if looks_like_time(w)]
     rest = [w for w in words if not looks_like_time(w)]
-    # A first word that is neither days nor a time names the cluster (#2, 2号, a name).
-    target = rest.pop(0) if rest and not re.fullmatch(r"[\d,;天]+", rest[0]) else ""
+    # A first word that is neither days nor a time names the cluster (#2, 2号, a name);
+    # 400,-1 is a (bad) days setting, not a name.
+    target = rest.pop(0) if rest and not re.fullmatch(r"[-+\d.,;、天]+", rest[0]) else ""
     found = targets(turn, target, "remind", all_by_default=True)
     if is_replies(found):
         return found
@@ -339,18 +377,22 @@ def cmd_remind(turn, arg: str) -> list[Reply]:
         lines = [f"#{c.number}「{c.name}」：{settings_text(turn.lang, c)}" for c in found]
         return [Reply("\n".join(lines + [turn.t("tracking.remind_usage")]))]
     leads = hour = minute = None
+    problems = []  # each wrong part named: the days, the time, or both
     try:
         if rest:
             leads = parse_leads(" ".join(rest))
     except ValueError:
-        return [Reply(turn.t("tracking.bad_leads", text=" ".join(rest)), kind="error")]
+        bad = bad_lead_words(" ".join(rest))
+        problems.append(turn.t("tracking.bad_leads", text=turn.t("tracking.lead_sep").join(bad) or " ".join(rest)))
     try:
         if time_words:
             if len(time_words) > 1:
                 raise ValueError(" ".join(time_words))
             hour, minute = parse_time(time_words[0])
     except ValueError:
-        return [Reply(turn.t("tracking.bad_time", text=" ".join(time_words)), kind="error")]
+        problems.append(turn.t("tracking.bad_time", text=" ".join(time_words)))
+    if problems:
+        return [Reply("\n".join(problems + [turn.t("tracking.nothing_changed")]), kind="error")]
     for tracked in found:
         store.set_times(turn.s, tracked, turn.now, leads=leads, hour=hour, minute=minute)
     return [Reply("\n".join(turn.t("tracking.remind_set", number=c.number, name=c.name,

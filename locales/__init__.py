@@ -11,6 +11,8 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
+import babel
+import babel.dates
 import jinja2
 import yaml
 
@@ -19,6 +21,8 @@ from engine.facts import round2
 HERE = Path(__file__).parent
 LANGS = {"zh": "zh_CN", "en": "en"}
 DEFAULT_LANG = "zh"
+BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}
+DATE_FORMATS = {"zh": "long", "en": "yyyy-MM-dd"}
 
 
 def normalise_lang(lang: str | None) -> str:
@@ -72,9 +76,18 @@ def fmt_number(value, decimals: int = 2) -> str:
 
 
 def fmt_date(day: dt.date, lang: str) -> str:
-    if lang == "zh":
-        return f"{day.year}年{day.month}月{day.day}日"
-    return day.isoformat()
+    """2024年6月1日 (CLDR's long Chinese date) / 2024-06-01 (unambiguous in English), by Babel."""
+    return babel.dates.format_date(day, format=DATE_FORMATS[lang], locale=BABEL_LOCALES[lang])
+
+
+def plural_form(n: int, lang: str) -> str:
+    """'one' or 'other' (CLDR plural rules, Babel): 1 day, 2 days; Chinese has one form."""
+    return babel.Locale.parse(BABEL_LOCALES[lang]).plural_form(abs(n))
+
+
+def markdown_cell(text) -> str:
+    """Text inside a markdown table cell: a pipe escaped, lines joined."""
+    return str(text).replace("|", "\\|").replace("\r", "").replace("\n", " ")
 
 
 @lru_cache(maxsize=None)
@@ -90,6 +103,7 @@ def environment(lang: str) -> jinja2.Environment:
     env.globals["t"] = lambda key, **kw: t(lang, key, **kw)
     env.globals["lang"] = lang
     env.filters["num"] = fmt_number
+    env.filters["cell"] = markdown_cell
     env.filters["date"] = lambda day: fmt_date(day, lang)
     return env
 

@@ -4,6 +4,12 @@ the ruleset; only the sentences around them are here and in deadlines.yaml."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+import icalendar
+
 from engine.deadlines import (
     ANNUAL_REPORT, MEASURE_TERM_END, RE_REVIEW, VALIDITY_END, CertificationDateError, Deadline, Duty,
 )
@@ -67,3 +73,78 @@ def refusal(error: CertificationDateError, lang: str) -> str:
         fields.update(measure=r.short.get(lang), document=r.document, start=fmt_date(r.term.from_, lang),
                       citation=r.term.citation, text=r.term.article_text)
     return t(lang, f"deadlines.refused.{error.kind}", **fields)
+# --- iCalendar (RFC 5545), written by the icalendar library: `clusterbot deadlines -f ics`
+# and the chat's /deadlines ics ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One cluster's part of a calendar: its deadlines and the days before each to alarm."""
+    cluster: str
+    certified_on: dt.date
+    deadlines: list[Deadline]
+    alarm_days: tuple[int, ...]
+
+
+def cluster_key(cluster: str) -> str:
+    """A short, stable identity of a cluster's name for UIDs (any characters, ASCII out)."""
+    return hashlib.sha256(cluster.encode("utf-8")).hexdigest()[:12]
+
+
+def uid(d: Deadline, cluster: str = "") -> str:
+    """Stable across exports, so that re-importing updates an event instead of adding one;
+    it carries the cluster, so two clusters certified the same day keep their own events."""
+    return (f"{d.jurisdiction}-{d.kind}-{d.date:%Y%m%d}-certified-{d.certified_on:%Y%m%d}"
+            f"-cluster-{cluster_key(cluster)}@clusterbot")
+
+
+def calendar_name(entries: list[CalendarEntry], lang: str) -> str:
+    if len(entries) > 1:
+        return t(lang, "deadlines.ics.calendar_of_many", n=len(entries))
+    entry = entries[0] if entries else CalendarEntry("", dt.date.today(), [], ())
+    key = "deadlines.ics.calendar_of" if entry.cluster else "deadlines.ics.calendar"
+    return t(lang, key, cluster=entry.cluster, certified_on=fmt_date(entry.certified_on, lang))
+
+
+def to_ics(entries: list[CalendarEntry], lang: str, now: dt.datetime) -> str:
+    """A VCALENDAR with one all-day VEVENT per deadline, each with an alarm on each of its
+    cluster's reminder days."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", f"-//clusterbot//deadlines//{lang.upper()}")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", calendar_name(entries, lang))
+    cal.add("x-wr-timezone", "Asia/Shanghai")
+    for entry in entries:
+        prefix = t(lang, "deadlines.ics.cluster_prefix", cluster=entry.cluster) if entry.cluster else ""
+        for d in entry.deadlines:
+            title = prefix + summary(d, lang)
+            event = icalendar.Event()
+            event.add("uid", uid(d, entry.cluster))
+            event.add("dtstamp", now.astimezone(dt.timezone.utc))
+            # All-day: the deadline is a calendar date (Asia/Shanghai); DTEND is exclusive.
+            event.add("dtstart", d.date)
+            event.add("dtend", d.date + dt.timedelta(days=1))
+            event.add("summary", title)
+            event.add("description", ics_description(d, lang))
+            event.add("categories", [t(lang, f"deadlines.kind.{d.kind}")])
+            event.add("transp", "TRANSPARENT")
+            for days in entry.alarm_days:
+                alarm = icalendar.Alarm()
+                alarm.add("action", "DISPLAY")
+                alarm.add("trigger", dt.timedelta(days=-days))
+                alarm.add("description", title)
+                event.add_component(alarm)
+            cal.add_component(event)
+    return cal.to_ical().decode("utf-8")
+
+
+def ics_description(d: Deadline, lang: str) -> str:
+    """The description, then the article that sets the date and, if any, the revocation
+    clause, both verbatim."""
+    parts = [describe(d, lang), "", t(lang, "deadlines.ics.article", citation=d.citation, text=d.article_text)]
+    if d.missed is not None:
+        parts.append(t(lang, "deadlines.ics.consequence") + consequence(d, lang))
+    if d.after_term_end:
+        parts.append(t(lang, "deadlines.ics.term") + t(lang, "deadlines.ics.article", citation=d.term.citation,
+                                                        text=d.term.article_text))
+    return "\n".join(parts)

@@ -3,7 +3,6 @@ margin. One function per check kind, in the user's language."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from engine import NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
@@ -57,7 +56,8 @@ def value_text(fact_id: str, value: Any, lang: str) -> str:
     cat = catalogue()
     spec = cat[fact_id]
     if isinstance(value, bool):
-        return t(lang, "value.bool_true" if value else "value.bool_false")
+        kind = "trend" if spec.type == "trend" else "bool"  # 持续下降, not 是
+        return t(lang, f"value.{kind}_true" if value else f"value.{kind}_false")
     if spec.type in ("level", "rank"):
         return cat.option_label(spec.type, value, lang)
     if isinstance(value, dict):
@@ -265,8 +265,9 @@ def notice_text(notice: Notice, ruleset: Ruleset, lang: str) -> str:
              citation=notice.citation, text=notice.article_text, date=fmt_date(notice.date, lang))
 
 
-def expected_text(spec: Fact, lang: str) -> str:
-    """What a fact's value must look like, in words."""
+def expected_text(spec: Fact, lang: str, chat: bool = False) -> str:
+    """What a fact's value must look like, in words; `chat`: as typed in the dialog
+    (2023:45 2024:48), not as JSON."""
     unit = catalogue().unit_label(spec.id, lang)
     unit_hint = t(lang, "expected.unit_hint", unit=unit) if unit else ""
     if spec.max is not None:
@@ -278,8 +279,24 @@ def expected_text(spec: Fact, lang: str) -> str:
     if spec.type == "count":
         return t(lang, "expected.count", unit=_unit(spec.id, lang))
     if spec.type in ("series", "rate"):
-        return t(lang, f"expected.{spec.type}", number=number)
+        return t(lang, f"expected.{'chat_' if chat else ''}{spec.type}", number=number)
     return t(lang, f"expected.{spec.type}")
+
+
+def given_text(value: Any, lang: str) -> str:
+    """A value as it was given, for a message: quoted text, 2023年 120、2024年 80, never raw JSON."""
+    if isinstance(value, str):
+        return f"“{value}”"
+    if value is None:
+        return t(lang, "value.empty")
+    if isinstance(value, bool):
+        return t(lang, "value.bool_true" if value else "value.bool_false")
+    if isinstance(value, dict):
+        return t(lang, "list_sep").join(t(lang, "value.given_year", year=k, value=given_text(v, lang))
+                                        for k, v in value.items()) or t(lang, "value.empty")
+    if isinstance(value, list):
+        return t(lang, "list_sep").join(given_text(v, lang) for v in value) or t(lang, "value.empty")
+    return str(value)
 
 
 def fact_error_text(error: FactError, cluster: str, lang: str) -> str:
@@ -291,6 +308,6 @@ def fact_error_text(error: FactError, cluster: str, lang: str) -> str:
     expected = expected_text(spec, lang)
     if error.code == "year":
         expected += t(lang, "expected.year")
-    shown = f"“{error.value}”" if isinstance(error.value, str) else json.dumps(error.value, ensure_ascii=False)
+    shown = given_text(error.value, lang)
     return t(lang, "fact_error.invalid", cluster=cluster, label=spec.label(lang), fact=error.fact,
              value=shown, expected=expected)

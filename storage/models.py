@@ -40,6 +40,9 @@ class Profile(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", index=True)
     name: str = Field(max_length=200)
     measures: str = Field(default="", max_length=100)  # comma list of jurisdictions
+    # The cluster's province (a provincial jurisdiction, or "other"): another province's
+    # measure is evaluated for comparison only. None until asked or derived.
+    province: Optional[str] = Field(default=None, max_length=32)
     lang: str = Field(default="zh", max_length=8)
     state: str = Field(default="choose_measures", max_length=32)
     current_fact: Optional[str] = Field(default=None, max_length=64)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import icalendar
 import pytest
@@ -18,7 +18,8 @@ import pytest
 from bot.cli import main
 from bot.clock import ManualClock
 from dialogs.conversation import Conversation
-from bot.commands.deadlines import describe, ics_description, ics_escape, ics_fold
+from bot.commands.deadlines import describe
+from locales.deadlines import cluster_key, ics_description
 from engine import load_rulesets
 from engine.deadlines import calendar, calendars, validity_periods
 from storage.db import make_engine
@@ -346,6 +347,7 @@ def test_table(capsys):
     (["-j", "national", "--certified-on", "yesterday"], "--certified-on"),
     (["-j", "hainan", "--certified-on", "2024-06-01"], "--jurisdiction"),
     (["-j", "national", "--certified-on", "2024-06-01", "--until", "1 May"], "--until"),
+    (["-j", "national", "--certified-on", "2024-06-01", "--alarms", "400,-1"], "--alarms"),
 ])
 def test_bad_argument_is_one_line_exit_2(capsys, argv, option):
     with pytest.raises(SystemExit) as exit_:
@@ -382,7 +384,7 @@ def test_ics_parses_and_round_trips(capsys):
         description = str(event["DESCRIPTION"])
         assert description == ics_description(d, "zh")      # Chinese, newlines and all, exactly
         assert d.article_text in description
-        assert len(list(event.walk("VALARM"))) == 2
+        assert [a.decoded("TRIGGER") for a in event.walk("VALARM")] == [timedelta(days=-n) for n in (30, 7, 1)]
     assert len({str(e["UID"]) for e in events}) == len(events)
 
     raw = out.encode("utf-8")
@@ -398,18 +400,9 @@ def test_ics_english_escapes_and_stable_uids(capsys):
     events = list(icalendar.Calendar.from_ical(first).walk("VEVENT"))
     d = calendar(R["jiangsu"], D("2024-06-01"), D("2024-06-01"), D("2025-12-31"))[0]
     assert str(events[0]["DESCRIPTION"]) == ics_description(d, "en")  # has commas and semicolons
-    assert str(events[0]["UID"]) == "jiangsu-annual_report-20250331-certified-20240601@clusterbot"
+    assert str(events[0]["UID"]) == f"jiangsu-annual_report-20250331-certified-20240601-cluster-{cluster_key('')}@clusterbot"
     uids = lambda text: [line for line in text.split("\r\n") if line.startswith("UID:")]
     assert uids(first) == uids(second)
-
-
-def test_ics_text_helpers():
-    assert ics_escape("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
-    folded = ics_fold("DESCRIPTION:" + "集群有效期为三年。" * 10)
-    lines = folded.split("\r\n")
-    assert all(len(line.encode()) <= 75 for line in lines)
-    assert all(line.startswith(" ") for line in lines[1:])
-    assert "".join([lines[0]] + [line[1:] for line in lines[1:]]) == "DESCRIPTION:" + "集群有效期为三年。" * 10
 
 
 # --- the chat: /track refuses an impossible date, /deadlines shows the duties ------------
@@ -470,3 +463,19 @@ def test_ask_still_answers_criteria_and_in_the_question_language(capsys):
     assert "Invention patents per 10,000 employees" in out and "Validity" not in out
     assert main(["ask", "--lang", "en", "研发经费增长要求多少"]) == 0
     assert "研发经费年均增长" in capsys.readouterr().out
+def test_two_clusters_certified_the_same_day_keep_all_their_events_in_one_calendar(capsys):
+    argv = ("-j", "national,jiangsu", "--certified-on", "2024-06-01", "--until", "2027-05-31")
+    first = icalendar.Calendar.from_ical(_ics(capsys, *argv, "--cluster", "甲县装备集群（四办法）"))
+    second = icalendar.Calendar.from_ical(_ics(capsys, *argv, "--cluster", "乙县纺织集群"))
+    assert str(first["X-WR-CALNAME"]) == "甲县装备集群（四办法）认定期限（2024年6月1日认定）"
+    merged = {str(e["UID"]): e for cal in (first, second) for e in cal.walk("VEVENT")}  # a calendar keys on UID
+    assert len(merged) == len(first.walk("VEVENT")) + len(second.walk("VEVENT"))
+    assert all(cluster_key("乙县纺织集群") in str(e["UID"]) for e in second.walk("VEVENT"))
+    assert str(second.walk("VEVENT")[0]["SUMMARY"]).startswith("乙县纺织集群：")
+
+
+def test_alarms_are_configurable(capsys):
+    cal = icalendar.Calendar.from_ical(_ics(capsys, "-j", "jiangsu", "--certified-on", "2024-06-01",
+                                            "--alarms", "14,3"))
+    alarms = [a.decoded("TRIGGER") for a in cal.walk("VEVENT")[0].walk("VALARM")]
+    assert alarms == [timedelta(days=-14), timedelta(days=-3)]

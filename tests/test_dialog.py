@@ -191,7 +191,7 @@ def test_skip_back_edit(conversation):
     assert chat.current_fact() == "policy_compliant"  # back where we were: the first open question
     chat.say("是")
     text = chat.say("/edit")
-    assert "要修改哪一项" in text and "集群占地面积：90.00平方公里" in text
+    assert "要修改哪一项" in text and "集群占地面积：90.00平方公里" in [b.label for b in chat.last[-1].choices]
     text = chat.say("1")      # county_level
     assert chat.current_fact() == "county_level" and "当前答案：是" in text
     text = chat.say("否")
@@ -289,7 +289,7 @@ def test_export_is_evaluable_and_the_report_is_a_record(conversation, tmp_path):
                           "2026-11-23"], capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=60)
     assert json.loads(run.stdout)[0]["verdict"] == "eligible"
     text = report.decode("utf-8")
-    assert "评估日期：2026年11月23日" in text and "jiangsu-2023" in text and "## 填报数据" in text
+    assert "评估日期：2026年11月23日" in text and "苏工信规〔2023〕3号" in text and "## 填报数据" in text
 
 
 def test_english(conversation):

@@ -48,8 +48,8 @@ def test_three_figures_are_the_three_latest_years_to_confirm(text):
 
 @pytest.mark.parametrize("fact,text,code", [
     ("area_km2", "很大", "number"), ("area_km2", "-3", "range"), ("iip_rate", "120%", "range"),
-    ("hitech_count", "2.5", "count"), ("hitech_count", "十二", "count"),
-    ("total_output", "45", "series"), ("total_output", "45, 48", "series"), ("total_output", "2023:45 2023:46", "series"),
+    ("hitech_count", "2.5", "count"), ("hitech_count", "十二点五", "count"),
+    ("total_output", "45", "series"), ("total_output", "45, 48", "series"), ("total_output", "2023:45 2023:46", "repeated_year"),
     ("total_output", "1850:45 2024:48 2025:52", "series"), ("county_level", "也许", "bool"),
     ("accident_level", "很严重", "choice"), ("rd_growth", "很快", "rate"), ("co2_intensity", "下降了", "trend"),
     ("area_km2", "   ", "empty"),
@@ -60,11 +60,11 @@ def test_refusals(fact, text, code):
     assert raised.value.code == code
 
 
-def refusal_text(fact: str, code: str, lang: str) -> str:
+def refusal_text(fact: str, error: ParseError, lang: str) -> str:
     """The message the dialog shows for a refusal (without a database)."""
     turn = Turn.__new__(Turn)
     turn.lang = lang
-    return turn.refusal(fact, code).text
+    return turn.refusal(fact, error).text
 
 
 @settings(max_examples=400, deadline=None)
@@ -74,12 +74,16 @@ def test_arbitrary_text_never_raises_and_refusals_name_the_form(fact, text):
         parsed = parse_answer(CAT[fact], text, latest_year=2025)
     except ParseError as exc:
         for lang in ("zh", "en"):
-            message = refusal_text(fact, exc.code, lang)
+            message = refusal_text(fact, exc, lang)
             spec = CAT[fact]
             if spec.type in ("bool", "level", "rank"):
                 assert "1. " in message  # the numbered options
             elif exc.code in ("number", "count", "range"):
-                assert expected_text(spec, lang) in message
+                assert expected_text(spec, lang, chat=True) in message and '{"' not in message
+            elif exc.code == "superscript":
+                assert "10000" in message
+            elif exc.code == "unit":
+                assert CAT.unit_label(fact, lang) in message and exc.details["given"] in message
             elif exc.code == "empty":
                 assert t(lang, f"question.{fact}.example") in message and "/skip" in message
             else:
@@ -90,8 +94,56 @@ def test_arbitrary_text_never_raises_and_refusals_name_the_form(fact, text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.integers(1990, 2030).map(str), st.floats(0, 1e4, allow_nan=False).map(lambda x: round(x, 2)),
-                       min_size=1, max_size=5))
-def test_series_round_trip(series):
+@given(st.integers(1990, 2028), st.lists(st.floats(0, 1e4, allow_nan=False).map(lambda x: round(x, 2)),
+                                         min_size=3, max_size=5))
+def test_series_round_trip(first, figures):
+    series = {str(first + i): v for i, v in enumerate(figures)}
     text = " ".join(f"{y}:{v}" for y, v in series.items())
     assert parse_answer(CAT["total_output"], text, latest_year=2025).value == {y: float(v) for y, v in sorted(series.items())}
+
+
+@pytest.mark.parametrize("fact,text,value", [
+    ("hitech_count", "无", 0), ("hitech_count", "没有", 0), ("county_level", "无", False),
+    ("hitech_count", "两家", 2), ("hitech_count", "十二", 12), ("sme_employees", "五万人", 50000),
+    ("iip_rate", "六成", 60.0), ("iip_rate", "百分之六十", 60.0), ("iip_rate", "-0", 0.0),
+    ("total_output", "四十五亿 四十八亿 五十二亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("total_output", "2023:520,000万元 2024:48亿 2025:52", {"2023": 52.0, "2024": 48.0, "2025": 52.0}),
+    ("accident_level", "较大事故", "larger"), ("accident_level", "无事故", "none"),
+    ("co2_intensity", "持续下降", True), ("co2_intensity", "未持续下降", False),
+    ("area_km2", "80km²", 80.0),
+])
+def test_natural_answers(fact, text, value):
+    parsed = parse_answer(CAT[fact], text, latest_year=2025)
+    assert parsed.value == value and not parsed.doubt
+    assert str(parsed.value) != "-0.0"
+
+
+@pytest.mark.parametrize("fact,text,code,details", [
+    ("sme_employees", "1200件", "unit", {"given": "件"}),
+    ("area_km2", "10⁴", "superscript", {}), ("area_km2", "5²", "superscript", {}),
+    ("hitech_count", "⁴⁵", "superscript", {}),
+    ("total_output", "2024:48 2025:52", "missing_years", {"years": ["2023"]}),
+    ("total_output", "2023:45 2024:48", "missing_years", {"years": ["2025"]}),
+    ("total_output", "2023:45 2023:46 2024:48", "repeated_year", {"year": "2023"}),
+])
+def test_refusals_that_say_exactly_what_is_wrong(fact, text, code, details):
+    with pytest.raises(ParseError) as raised:
+        parse_answer(CAT[fact], text, latest_year=2025)
+    assert raised.value.code == code and raised.value.details == details
+    zh, en = refusal_text(fact, raised.value, "zh"), refusal_text(fact, raised.value, "en")
+    assert "{" not in zh + en and CAT[fact].label("zh") in zh
+    if code == "missing_years":
+        assert f"{details['years'][0]} is missing" in en
+
+
+@pytest.mark.parametrize("fact,text,doubt", [
+    ("patents_per_10k", "1500", "implausible"), ("iip_rate", "0.85", "fraction"),
+    ("sme_output_share", "2023:0.7 2024:0.72 2025:0.75", "fraction"),
+])
+def test_implausible_figures_are_marked_for_confirmation(fact, text, doubt):
+    assert parse_answer(CAT[fact], text, latest_year=2025).doubt == doubt
+
+
+@pytest.mark.parametrize("fact,text", [("patents_per_10k", "150"), ("iip_rate", "0.85%"), ("iip_rate", "85")])
+def test_plausible_figures_are_not_doubted(fact, text):
+    assert parse_answer(CAT[fact], text, latest_year=2025).doubt is None

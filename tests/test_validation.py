@@ -80,3 +80,9 @@ def test_any_object_validates_without_raising(raw):
     # what was accepted validates again unchanged (the fast path agrees with the careful one)
     again, errors_again = validate_facts(facts, CAT)
     assert again == facts and not errors_again
+
+
+def test_a_refused_value_is_shown_as_given_never_as_raw_json():
+    _, errors = validate_facts({"sme_output_share": {"2023": 120, "2024": 80, "2025": 80}}, CAT)
+    zh = fact_error_text(errors[0], "甲集群", "zh")
+    assert "的值 2023年 120、2024年 80、2025年 80 无效" in zh and '{"2023": 120' not in zh

@@ -21,7 +21,8 @@ def register(subparsers) -> None:
     p.add_argument("--db", default=None, help="database URL or SQLite file (default: CLUSTERBOT_DB or the user data dir)")
     p.add_argument("--user", default=None, help="whose profiles (default: the login name)")
     p.add_argument("--lang", type=lang_arg, default=None, help="zh or en for a new user (default zh)")
-    p.add_argument("--export-dir", type=Path, default=None, help="where /export writes (default: current directory)")
+    p.add_argument("--export-dir", type=Path, default=None, help="where /export writes (default: the downloads folder, else "
+                                                                 "exports/ in the user data directory)")
     p.set_defaults(run=run)
 
 

@@ -6,6 +6,14 @@ import argparse
 import datetime as dt
 
 from engine import load_rulesets, parse_jurisdictions
+from locales import t
+
+# The language of this command line's messages, set by bot.cli.main before parsing.
+CLI_LANG = "en"
+
+
+def cli_t(key: str, **fields) -> str:
+    return t(CLI_LANG, f"cli.{key}", **fields)
 
 
 def jurisdictions_arg(text: str):
@@ -13,8 +21,7 @@ def jurisdictions_arg(text: str):
     try:
         names = parse_jurisdictions(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"unknown jurisdiction {exc}; expected national, jiangsu, guangdong, shaanxi, all or a comma list")
+        raise argparse.ArgumentTypeError(cli_t("bad_jurisdiction", name=str(exc)))
     rulesets = load_rulesets()
     return [rulesets[n] for n in names]
 
@@ -23,12 +30,12 @@ def date_arg(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; expected YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(cli_t("bad_date", text=text)) from None
 
 
 def lang_arg(text: str) -> str:
     if text not in ("zh", "en"):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected zh or en")
+        raise argparse.ArgumentTypeError(cli_t("bad_lang", text=text))
     return text
 
 

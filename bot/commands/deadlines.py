@@ -1,5 +1,5 @@
 """`clusterbot deadlines`: the deadline calendar of a certified cluster, as a table, JSON or
-an iCalendar file (RFC 5545, written by hand: no runtime dependency for ~60 lines)."""
+an iCalendar file (RFC 5545, by the icalendar library)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from engine.deadlines import (
 )
 from engine.rules import add_years
 from locales import fmt_date, t
-from locales.deadlines import consequence, describe, duties_block, duty_text, refusal, summary
+from locales.deadlines import CalendarEntry, consequence, describe, duties_block, duty_text, refusal, summary, to_ics
+from storage.tracking import DEFAULT_LEAD_DAYS
 
-from .common import date_arg, jurisdictions_arg, lang_arg
+from .common import cli_t, date_arg, jurisdictions_arg, lang_arg
 
 EPILOG = """\
 defaults: --from is the certification date; --until is one year after the last day of the
@@ -25,7 +26,9 @@ first three-year validity period, so the re-review deadline and the first annual
 of the next period are included. Deadlines in later validity periods assume the re-review
 passed; deadlines after a measure's own term ended are listed and flagged.
 formats: table (terminal), json (an array: date, kind, jurisdiction, citation, article_text,
-description, ...), ics (iCalendar: import into a calendar; re-importing updates the events).
+description, ...), ics (iCalendar: import into a calendar; re-importing updates the events;
+each event's UID carries the --cluster name, so several clusters share one calendar; alarms
+on the --alarms days before each deadline, those of the chat's reminders by default).
 Exit status: 0 done, 2 bad arguments."""
 
 
@@ -49,12 +52,17 @@ def register(subparsers) -> None:
                    help="last day listed (default: one year after the end of the first validity period)")
     p.add_argument("--format", "-f", choices=["table", "json", "ics"], default="table",
                    help="table (default), json or ics")
+    p.add_argument("--cluster", default="", metavar="NAME",
+                   help="the cluster's name: in the calendar's name, each event's title and UID")
+    p.add_argument("--alarms", type=days_arg, default=DEFAULT_LEAD_DAYS, metavar="DAYS",
+                   help="ics: alarms this many days before each deadline, a comma list (default: %s)"
+                        % ",".join(map(str, DEFAULT_LEAD_DAYS)))
     p.add_argument("--lang", type=lang_arg, default="zh", help="zh (default) or en")
     p.set_defaults(run=run)
 
     def error(message: str):
         """A bad argument is one line naming the option, exit 2: no usage block."""
-        p.exit(2, f"{p.prog}: error: {message}\n")
+        p.exit(2, argparse._("%(prog)s: error: %(message)s\n") % {"prog": p.prog, "message": message})
 
     p.error = error
 
@@ -65,8 +73,7 @@ def run(args, stdout=None, stderr=None) -> int:
     start = args.start or certified_on
     until = args.until or _default_until(rulesets, certified_on)
     if until < start:
-        print(f"clusterbot deadlines: error: argument --until: {until} is before --from {start}; "
-              "expected a date on or after it", file=err)
+        print(f"clusterbot deadlines: error: {cli_t('until_before_from', until=until, start=start)}", file=err)
         return 2
     clock = Clock()
     try:
@@ -80,10 +87,22 @@ def run(args, stdout=None, stderr=None) -> int:
         items = [deadline_json(d, lang) for d in deadlines] + [duty_json(d, lang) for d in standing]
         out.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
     elif args.format == "ics":
-        out.write(to_ics(deadlines, lang, certified_on, clock.now()))
+        entry = CalendarEntry(args.cluster.strip(), certified_on, deadlines, args.alarms)
+        out.write(to_ics([entry], lang, clock.now()))
     else:
         out.write(table(deadlines, lang) + "\n\n" + duties_block(standing, lang) + "\n")
     return 0
+
+
+def days_arg(text: str) -> tuple[int, ...]:
+    """--alarms 30,7,1: whole days before a deadline, 0 to 366."""
+    try:
+        days = tuple(sorted({int(x) for x in text.replace("，", ",").split(",") if x.strip()}, reverse=True))
+    except ValueError:
+        days = ()
+    if not days or not all(0 <= n <= 366 for n in days):
+        raise argparse.ArgumentTypeError(cli_t("bad_days", text=text))
+    return days
 
 
 def _default_until(rulesets, certified_on: dt.date) -> dt.date:
@@ -135,63 +154,4 @@ def table(deadlines: list[Deadline], lang: str) -> str:
     return "\n".join("".join(pad(cell, w) for cell, w in zip(line, widths)) + line[4] for line in lines)
 
 
-# --- iCalendar (RFC 5545) -----------------------------------------------------------------
-
-def ics_escape(text: str) -> str:
-    """TEXT values (RFC 5545 3.3.11): backslash, semicolon, comma and newlines escaped."""
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
-
-
-def ics_fold(line: str) -> str:
-    """Lines of at most 75 octets (RFC 5545 3.1), split between characters so that UTF-8
-    Chinese is never cut inside a character; continuation lines start with a space."""
-    parts, current, size = [], "", 0
-    for ch in line:
-        n = len(ch.encode("utf-8"))
-        if size + n > 75:
-            parts.append(current)
-            current, size = " ", 1
-        current += ch
-        size += n
-    parts.append(current)
-    return "\r\n".join(parts)
-
-
-def uid(d: Deadline) -> str:
-    """Stable across exports, so that re-importing updates an event instead of adding one."""
-    return f"{d.jurisdiction}-{d.kind}-{d.date:%Y%m%d}-certified-{d.certified_on:%Y%m%d}@clusterbot"
-
-
-def to_ics(deadlines: list[Deadline], lang: str, certified_on: dt.date, now: dt.datetime) -> str:
-    """A VCALENDAR with one all-day VEVENT per deadline and reminders 30 and 7 days before."""
-    stamp = now.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:-//clusterbot//deadlines//{lang.upper()}",
-             "CALSCALE:GREGORIAN",
-             f"X-WR-CALNAME:{ics_escape(t(lang, 'deadlines.ics.calendar', certified_on=fmt_date(certified_on, lang)))}",
-             "X-WR-TIMEZONE:Asia/Shanghai"]
-    for d in deadlines:
-        title = ics_escape(summary(d, lang))
-        lines += ["BEGIN:VEVENT", f"UID:{uid(d)}", f"DTSTAMP:{stamp}",
-                  # All-day: the deadline is a calendar date (Asia/Shanghai); DTEND is exclusive.
-                  f"DTSTART;VALUE=DATE:{d.date:%Y%m%d}",
-                  f"DTEND;VALUE=DATE:{d.date + dt.timedelta(days=1):%Y%m%d}",
-                  f"SUMMARY:{title}", f"DESCRIPTION:{ics_escape(ics_description(d, lang))}",
-                  f"CATEGORIES:{ics_escape(t(lang, f'deadlines.kind.{d.kind}'))}", "TRANSP:TRANSPARENT"]
-        for before in ("-P30D", "-P7D"):
-            lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"TRIGGER:{before}", f"DESCRIPTION:{title}", "END:VALARM"]
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "".join(ics_fold(line) + "\r\n" for line in lines)
-
-
-def ics_description(d: Deadline, lang: str) -> str:
-    """The description, then the article that sets the date and, if any, the revocation
-    clause, both verbatim."""
-    parts = [describe(d, lang), "", t(lang, "deadlines.ics.article", citation=d.citation, text=d.article_text)]
-    if d.missed is not None:
-        parts.append(t(lang, "deadlines.ics.consequence") + consequence(d, lang))
-    if d.after_term_end:
-        parts.append(t(lang, "deadlines.ics.term") + t(lang, "deadlines.ics.article", citation=d.term.citation,
-                                                        text=d.term.article_text))
-    return "\n".join(parts)
+# --- iCalendar: locales/deadlines.py writes it (shared with the chat's /deadlines ics) ------

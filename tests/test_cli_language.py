@@ -1,0 +1,63 @@
+"""The command line speaks the user's language: errors and --help's frame in Chinese when
+--lang or the locale says zh, English otherwise; dates and plurals through Babel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dialogs.tracking import days_phrase
+from locales import fmt_date
+
+ROOT = Path(__file__).parents[1]
+
+
+def clusterbot(*argv, lang_env: str = "C.UTF-8"):
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG")}
+    return subprocess.run([sys.executable, "-m", "bot.cli", *argv], capture_output=True, text=True, cwd=ROOT,
+                          env=dict(env, LANG=lang_env), timeout=60)
+
+
+@pytest.mark.parametrize("argv,lang_env,expected", [
+    (("deadlines", "-j", "hainan", "--certified-on", "2024-06-01"), "C.UTF-8",
+     "clusterbot deadlines: error: argument --jurisdiction/-j: unknown jurisdiction hainan"),
+    (("deadlines", "-j", "hainan", "--certified-on", "2024-06-01", "--lang", "zh"), "C.UTF-8",
+     "clusterbot deadlines：错误：参数 --jurisdiction/-j：未知的办法 hainan"),
+    (("deadlines", "-j", "national", "--certified-on", "2024-13-01"), "zh_CN.UTF-8",
+     "参数 --certified-on：“2024-13-01”不是日期；应为 YYYY-MM-DD"),
+    (("deadlines", "-j", "national", "--certified-on", "2024-06-01", "--alarms", "400"), "zh_CN.UTF-8",
+     "参数 --alarms：“400”：应为 0 到 366 的整数天数"),
+    (("evaluate",), "zh_CN.UTF-8", "缺少必需的参数：FILE"),
+])
+def test_errors_in_the_users_language(argv, lang_env, expected):
+    run = clusterbot(*argv, lang_env=lang_env)
+    assert run.returncode == 2 and expected in run.stderr and run.stderr.count("\n") >= 1
+    assert "Traceback" not in run.stderr
+
+
+def test_help_frame_in_chinese():
+    run = clusterbot("--help", lang_env="zh_CN.UTF-8")
+    assert run.returncode == 0 and run.stdout.startswith("用法：clusterbot") and "显示本帮助并退出" in run.stdout
+    assert clusterbot("--help").stdout.startswith("usage: clusterbot")
+
+
+def test_dates_and_plurals_through_babel():
+    day = dt.date(2024, 6, 1)
+    assert fmt_date(day, "zh") == "2024年6月1日" and fmt_date(day, "en") == "2024-06-01"
+    today = dt.date(2025, 1, 1)
+    assert days_phrase("en", dt.date(2025, 1, 2), today) == "1 day left"
+    assert days_phrase("en", dt.date(2025, 1, 3), today) == "2 days left"
+    assert days_phrase("zh", dt.date(2025, 1, 2), today) == "还有 1 天"
+
+
+def test_subcommand_help_in_chinese_and_english():
+    zh = clusterbot("deadlines", "--help", lang_env="zh_CN.UTF-8").stdout
+    assert zh.startswith("用法：clusterbot deadlines") and "集群名称：写入日历名称" in zh and "显示本帮助并退出" in zh
+    en = clusterbot("deadlines", "--help").stdout
+    assert "the cluster's name: in the calendar's name" in en and "用法" not in en
+    assert "运行 Telegram 机器人" in clusterbot("--help", lang_env="zh_CN.UTF-8").stdout

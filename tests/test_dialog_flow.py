@@ -1,0 +1,302 @@
+"""The rough edges of a first use (issue 10): skip, back, edit, cancel and pending questions
+behave like a form; notices say only what is true. Driven through the dialog's entry point
+against a real SQLite file."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from storage.db import session
+from storage.models import Answer
+from tests.chat_helpers import asked_fact, chat_answer
+from tests.conftest import eligible_facts
+from tests.test_dialog import Chat, answer_until, conversation, start  # noqa: F401  (fixture)
+
+
+def rows(conversation, fact):
+    with session(conversation.engine) as s:
+        return [(r.value_json, r.skipped) for r in s.exec(select(Answer).where(Answer.fact == fact).order_by(Answer.id))]
+
+
+def test_skip_on_a_question_reached_by_back_keeps_its_answer(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")      # county_level
+    chat.say("80")      # area_km2
+    chat.say("/back")
+    assert chat.current_fact() == "area_km2"
+    text = chat.say("/skip")
+    assert "保留原答案：集群占地面积 = 80.00平方公里" in text and "已跳过" not in text
+    assert chat.current_fact() == "pillar_industry"
+    assert rows(conversation, "area_km2") == [("80.0", False)]
+
+
+def test_skip_or_cancel_during_an_edit_keeps_the_answer_and_the_verdict(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("80")
+    frontier = chat.current_fact()
+    chat.say("/edit")
+    chat.say("2")       # area_km2, in the form's order
+    assert chat.current_fact() == "area_km2"
+    chat.say("/skip")
+    assert chat.current_fact() == frontier and rows(conversation, "area_km2") == [("80.0", False)]
+    chat.say("/edit")
+    chat.say("2")
+    text = chat.say("/cancel")
+    assert "已取消修改" in text and chat.current_fact() == frontier
+    assert rows(conversation, "area_km2") == [("80.0", False)]
+
+
+def test_back_follows_the_question_order_like_a_form(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    order = []
+    for _ in range(4):
+        order.append(chat.current_fact())
+        chat.say(chat_answer(order[-1], eligible_facts()[order[-1]]))
+    frontier = chat.current_fact()
+    chat.say("/back")
+    chat.say("/back")
+    assert chat.current_fact() == order[2]
+    chat.say(chat_answer(order[2], eligible_facts()[order[2]]))   # answered again: back to the progress
+    assert chat.current_fact() == frontier
+    chat.say("/back")   # the question before this one in the form, not the one just answered
+    assert chat.current_fact() == order[3]
+    chat.say("/back")
+    assert chat.current_fact() == order[2]
+
+
+def test_the_others_may_pass_is_said_only_when_another_chosen_measure_can(conversation):
+    failing = dict(eligible_facts(), total_output={"2023": 45, "2024": 48, "2025": 38.5})
+    alone = Chat(conversation, "alone")
+    start(alone, "江苏")
+    answer_until(alone, "total_output", failing)
+    text = alone.say(chat_answer("total_output", failing["total_output"]))
+    assert "✗ 江苏 第六条（二） 不符合" in text and "其他办法仍可能符合" not in text
+    several = Chat(conversation, "several")
+    start(several, "江苏 陕西")
+    answer_until(several, "total_output", failing)
+    text = several.say(chat_answer("total_output", failing["total_output"]))
+    assert "✗ 江苏 第六条（二） 不符合" in text and "其他办法仍可能符合" in text
+
+
+def test_skipped_questions_are_counted_apart_and_can_be_returned_to(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("/skip")   # area_km2
+    chat.answer_all(eligible_facts())
+    final = "\n".join(r.text for r in chat.last)
+    assert "全部问题已答完" not in final and "待定 1 题（已跳过：集群占地面积）" in final
+    assert any(b.data == "/pending" for r in chat.last for b in r.actions)
+    status = chat.say("/status")
+    assert "待定 1 题" in status
+    answered = int(status.split("已答 ")[1].split("/")[0])
+    text = chat.say("/pending")
+    assert chat.current_fact() == "area_km2" and "回到待定的问题" in text
+    text = chat.say("80")
+    assert "全部问题已答完" in text
+    assert int(chat.say("/status").split("已答 ")[1].split("/")[0]) == answered + 1
+
+
+def test_skipping_a_pending_question_again_ends_the_round(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("/skip")
+    chat.answer_all(eligible_facts())
+    chat.say("/pending")
+    text = chat.say("/skip")
+    assert asked_fact(chat.last[-1].text) is None and "待定 1 题" in text
+
+
+def test_a_unit_that_does_not_fit_is_refused_naming_the_fact_and_the_unit(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "sme_employees")
+    text = chat.say("1200件")
+    assert "“集群内中小企业从业人员数”的单位应为人，不能用“件”" in text
+    assert chat.current_fact() == "sme_employees" and rows(conversation, "sme_employees") == []
+
+
+def test_an_implausible_figure_is_confirmed_before_it_is_saved(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    answer_until(chat, "sme_output_share")
+    text = chat.say("2023:0.7 2024:0.72 2025:0.75")
+    assert "是否想填写的是百分数" in text and rows(conversation, "sme_output_share") == []
+    chat.say("否")
+    assert chat.current_fact() == "sme_output_share" and "请重新填写" in chat.last[0].text
+    text = chat.say("2023:70 2024:72 2025:75")
+    assert "已保存：集群内中小企业产值占集群总产值比例" in text
+
+
+def test_enclosed_and_superscript_digits_at_a_choice_never_raise(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "segment_rank")
+    for typed in ("²", "⁴⁵", "㊿"):
+        text = chat.say(typed)
+        assert "没有看懂" in text and chat.current_fact() == "segment_rank"
+    text = chat.say("①")
+    assert "已保存：发展水平在细分领域的位次" in text and chat.current_fact() != "segment_rank"
+
+
+def test_natural_answers_in_the_dialog(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    answer_until(chat, "champion_count", dict(eligible_facts(), champion_count=0))
+    assert "已保存：主导产业的国家级制造业单项冠军企业数 = 0" in chat.say("无")
+    answer_until(chat, "co2_intensity", dict(eligible_facts(), champion_count=0))
+    text = chat.say("持续下降")
+    assert "已保存：单位产值二氧化碳排放量 = 持续下降" in text
+    assert rows(conversation, "co2_intensity") == [("true", False)]
+    chat.say("/edit")
+    assert "单位产值二氧化碳排放量：持续下降" in [b.label for b in chat.last[-1].choices]
+
+
+def test_names_keep_their_characters(conversation):
+    chat = Chat(conversation)
+    text = start(chat, "江苏", name="甲县装备集群（四办法）")
+    assert "「甲县装备集群（四办法）」" in chat.say("/status")
+    assert "甲县装备集群（四办法）" in chat.say("/list") and text
+
+
+def test_a_quick_question_in_the_middle_of_a_question_is_answered_then_the_question_again(conversation):
+    chat = Chat(conversation)
+    start(chat, "全部")
+    answer_until(chat, "area_km2")
+    text = chat.say("研发经费增长要求多少")
+    assert "研发" in text and "第六条" in text and "没有看懂" not in text
+    assert chat.last[-1].kind == "question" and chat.current_fact() == "area_km2"
+
+
+def test_menus_take_a_number_and_carry_labelled_buttons(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("80")
+    chat.say("/edit")
+    labels = [b.label for b in chat.last[-1].choices]
+    assert labels[1] == "集群占地面积：80.00平方公里" and "1" not in labels
+    chat.say("/cancel")
+    text = chat.say("/edit 2")
+    assert chat.current_fact() == "area_km2" and "修改此题" in text
+    chat.say("/new 乙集群")
+    chat.say("/switch")
+    assert [b.label for b in chat.last[-1].choices][0].startswith("示例县机械集群")
+
+
+def test_duplicate_names_are_told_apart_in_the_list(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏", name="甲集群")
+    start(chat, "国家", name="甲集群")
+    lines = [line for line in chat.say("/list").splitlines() if "甲集群" in line]
+    assert len(lines) == 2 and lines[0] != lines[1]
+    assert "江苏" in lines[0].split("—")[0] and "国家" in lines[1].split("—")[0]
+
+
+def test_the_report_has_no_internal_ids_and_every_criterion_with_its_figures(conversation):
+    from engine import load_rulesets
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.answer_all(eligible_facts())
+    chat.say("/export")
+    report = dict(chat.last[0].documents)["示例县机械集群-预审报告.md"].decode("utf-8")
+    jiangsu = load_rulesets()["jiangsu"]
+    assert jiangsu.id not in report and "county_level" not in report
+    assert not any(f"（{c.id}）" in report or f"| {c.id} |" in report for c in jiangsu.criteria)
+    assert "### 符合" in report and "| 第六条（二） | 近三年，集群总产值每年均在40亿元以上 | 集群总产值：" in report
+    for c in jiangsu.criteria:
+        assert c.citation in report and c.article_text.replace("|", "\\|") in report
+
+
+def test_adding_a_measure_keeps_the_answers_and_asks_only_what_it_needs(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    jiangsu_asked = chat.answer_all(eligible_facts())
+    assert "全部问题已答完" in "\n".join(r.text for r in chat.last)
+    text = chat.say("/measures")
+    assert "保留" in text and "✓ 江苏" in [b.label for b in chat.last[-1].choices]
+    text = chat.say("江苏 国家")
+    assert f"已保留 {len(jiangsu_asked)} 个答案" in text
+    national_asked = chat.answer_all(eligible_facts())
+    assert national_asked and not set(national_asked) & set(jiangsu_asked)
+    assert "provincial_certified" in national_asked
+    with session(conversation.engine) as s:
+        assert not any(r.source == "restart" for r in s.exec(select(Answer)))
+
+
+def test_restart_offers_to_change_only_the_measures(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("/restart")
+    assert "只更改所选办法（保留答案）" in [b.label for b in chat.last[-1].choices]
+    chat.say("2")
+    chat.say("国家")
+    assert rows(conversation, "county_level") == [("true", False)]
+    assert chat.current_fact() != "county_level"
+
+
+def test_the_province_is_derived_from_a_single_provincial_measure(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("/measures")
+    chat.say("江苏 广东")
+    assert "哪个省" not in "\n".join(r.text for r in chat.last)
+    text = chat.say("/result")
+    assert "【广东（仅供对比）" in text and "「示例县机械集群」位于江苏，广东的办法只适用于该省的集群" in text
+    assert "【江苏（" in text and "【江苏（仅供对比）" not in text
+
+
+def test_with_several_provincial_measures_the_province_is_asked_and_others_are_for_comparison(conversation):
+    chat = Chat(conversation)
+    text = start(chat, "全部")
+    assert "位于哪个省" in text and "/province jiangsu" in [b.data for r in chat.last for b in r.actions]
+    assert chat.last[-1].kind == "question"       # the questions go on meanwhile
+    assert "尚未确定「示例县机械集群」所在省份" in chat.say("/status")
+    chat.answer_all(eligible_facts())
+    text = chat.say("/province 江苏")
+    assert "已记下：集群位于江苏" in text
+    result = chat.say("/result")
+    assert "【广东（仅供对比）" in result and "【陕西（仅供对比）" in result and "【江苏（" in result
+    assert "广东（仅供对比） 符合条件" in chat.say("/list")
+    chat.say("/export")
+    report = dict(chat.last[0].documents)["示例县机械集群-预审报告.md"].decode("utf-8")
+    assert "## 广东（仅供对比）：符合条件" in report and "仅供对比，不是本集群的认定结论" in report
+
+
+EDGE_ANSWERS = {  # per fact type: what an official might type, at its limits
+    "number": ["-0", "0", "99999999999", "0.0001"],
+    "count": ["无", "0", "999999999", "两家"],
+    "bool": ["无", "①", "是"],
+    "level": ["无事故", "②"],
+    "rank": ["①", "都不是"],
+    "series": ["2023:0 2024:0 2025:0", "2023:-0 2024:99999999999 2025:0.0001"],
+    "rate": ["-0", "-100", "2023:0 2024:-0 2025:0"],
+    "trend": ["持续下降", "2023:0 2024:0 2025:0", "否"],
+}
+
+
+def test_no_stored_value_makes_a_later_command_fail(conversation):
+    from engine import catalogue
+    for variant in range(3):
+        chat = Chat(conversation, f"edge{variant}")
+        start(chat, "全部")
+        for _ in range(80):
+            fact = chat.current_fact()
+            if fact is None or chat.last[-1].kind != "question":
+                break
+            options = EDGE_ANSWERS[catalogue()[fact].type]
+            chat.say(options[variant % len(options)])
+            if chat.last[0].kind == "error":   # out of this fact's range: refused, nothing stored
+                chat.say(options[0])
+            if "对吗" in chat.last[0].text or "确认" in chat.last[0].text or "是否想填写" in chat.last[0].text:
+                chat.say("是")
+        assert "全部问题已答完" in "\n".join(r.text for r in chat.last), variant  # every edge value stored
+        for command in ("/status", "/result", "/compare", "/export", "/list", "/edit", "/cancel", "/back",
+                        "/pending", "/why", "/deadlines", "/province 江苏", "/result"):
+            assert chat.say(command).strip(), command
