@@ -8,7 +8,7 @@ from typing import Any
 
 from engine import NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
 from engine.evaluate import CriterionResult, Notice, Outcome
-from engine.facts import Fact, FactError, latest_three
+from engine.facts import FIGURE_TYPES, Fact, FactError, latest_three
 from engine.rules import Ruleset
 
 from . import fmt_date, fmt_number, t
@@ -255,28 +255,42 @@ def expected_text(spec: Fact, lang: str) -> str:
     """What a fact's value must look like, in words."""
     unit = catalogue().unit_label(spec.id, lang)
     unit_hint = t(lang, "expected.unit_hint", unit=unit) if unit else ""
-    if spec.max is not None:
-        number = t(lang, "expected.number_bounded", min=_plain(spec.min), max=_plain(spec.max), unit_hint=unit_hint)
-    else:
-        number = t(lang, "expected.number", min=_plain(spec.min or 0), unit_hint=unit_hint)
+    if spec.type not in FIGURE_TYPES:
+        return t(lang, f"expected.{spec.type}")
+    if spec.type == "count":
+        return t(lang, "expected.count", min=_plain(spec.min), max=_plain(spec.max), unit=_unit(spec.id, lang))
+    number = t(lang, "expected.number", min=_plain(spec.min), max=_plain(spec.max), unit_hint=unit_hint)
     if spec.type == "number":
         return number
-    if spec.type == "count":
-        return t(lang, "expected.count", unit=_unit(spec.id, lang))
-    if spec.type in ("series", "rate"):
-        return t(lang, f"expected.{spec.type}", number=number)
-    return t(lang, f"expected.{spec.type}")
+    return t(lang, f"expected.{spec.type}", number=number)
 
 
 def fact_error_text(error: FactError, cluster: str, lang: str) -> str:
     """A refused value, naming the cluster, the fact and what is expected."""
     if error.code == "unknown_fact":
         suggestion = t(lang, "fact_error.suggestion", nearest=error.suggestion) if error.suggestion else ""
-        return t(lang, "fact_error.unknown_fact", cluster=cluster, fact=error.fact, suggestion=suggestion)
+        return t(lang, "fact_error.unknown_fact", cluster=cluster, fact=_shown(error.fact), suggestion=suggestion)
+    if error.code == "name":
+        return t(lang, "fact_error.name", cluster=cluster)
     spec = catalogue()[error.fact]
     expected = expected_text(spec, lang)
     if error.code == "year":
         expected += t(lang, "expected.year")
-    shown = f"“{error.value}”" if isinstance(error.value, str) else json.dumps(error.value, ensure_ascii=False)
+    shown = _shown(error.value) if isinstance(error.value, str) else _shown(error.value, dump=True)
     return t(lang, "fact_error.invalid", cluster=cluster, label=spec.label(lang), fact=error.fact,
              value=shown, expected=expected)
+
+
+SHOWN_CHARS = 60
+
+
+def _shown(value: Any, dump: bool = False) -> str:
+    """A refused value as the message quotes it: short (a 5,000-digit number is cut), and
+    never failing (a value nested too deep to write is shown as …)."""
+    try:
+        text = json.dumps(value, ensure_ascii=False) if dump else str(value)
+    except (RecursionError, ValueError):
+        text = "…"
+    if len(text) > SHOWN_CHARS:
+        text = text[:SHOWN_CHARS] + "…"
+    return text if dump else f"“{text}”"
