@@ -7,9 +7,10 @@ import json
 import sys
 
 from bot.clock import Clock
-from bot.inputs import InputError, read_clusters
+from bot.inputs import InputError, Note, read_clusters
 from dialogs.reports import CSV_HEADER, evaluation_csv_row, evaluation_json, markdown_report, verdict_table
 from engine import Profile, evaluate_many
+from locales import t
 from locales.explain import fact_error_text
 
 from .common import add_common, date_arg
@@ -33,12 +34,15 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     on = args.on or Clock().today()
     rulesets, lang, fmt = args.jurisdiction, args.lang, args.format
+    notes: list[Note] = []
     try:
         # Read every file first: a malformed one stops the run before anything is printed.
-        clusters = list(read_clusters(args.files, stdin))
+        clusters = list(read_clusters(args.files, stdin, notes))
     except InputError as exc:
         print(f"clusterbot evaluate: {exc}", file=err)
         return 2
+    for note in notes:
+        print(t(lang, f"input.{note.code}", source=note.source), file=err)
     refused = False
     for cluster in clusters:
         for error in cluster.errors:
