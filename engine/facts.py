@@ -114,6 +114,17 @@ class Catalogue:
     def field_adapters(self) -> dict[str, TypeAdapter]:
         return {f.id: TypeAdapter(_annotation(f, self)) for f in self.facts.values()}
 
+    def accepts(self, fact_id: str, value: Any) -> bool:
+        """Whether a value, already in JSON form, is valid for the fact now: a stored answer
+        from before a fact was removed or a range was added may no longer be."""
+        if fact_id not in self.facts:
+            return False
+        try:
+            self.field_adapters[fact_id].validate_python(value)
+        except ValidationError:
+            return False
+        return True
+
     @cached_property
     def adapter(self) -> TypeAdapter:
         """The validator of a whole input object in exact JSON types; unknown keys refused."""

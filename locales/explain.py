@@ -269,14 +269,14 @@ def fact_error_text(error: FactError, cluster: str, lang: str) -> str:
     """A refused value, naming the cluster, the fact and what is expected."""
     if error.code == "unknown_fact":
         suggestion = t(lang, "fact_error.suggestion", nearest=error.suggestion) if error.suggestion else ""
-        return t(lang, "fact_error.unknown_fact", cluster=cluster, fact=_shown(error.fact), suggestion=suggestion)
+        return t(lang, "fact_error.unknown_fact", cluster=cluster, fact=shown_value(error.fact), suggestion=suggestion)
     if error.code == "name":
         return t(lang, "fact_error.name", cluster=cluster)
     spec = catalogue()[error.fact]
     expected = expected_text(spec, lang)
     if error.code == "year":
         expected += t(lang, "expected.year")
-    shown = _shown(error.value) if isinstance(error.value, str) else _shown(error.value, dump=True)
+    shown = shown_value(error.value) if isinstance(error.value, str) else shown_value(error.value, dump=True)
     return t(lang, "fact_error.invalid", cluster=cluster, label=spec.label(lang), fact=error.fact,
              value=shown, expected=expected)
 
@@ -284,7 +284,7 @@ def fact_error_text(error: FactError, cluster: str, lang: str) -> str:
 SHOWN_CHARS = 60
 
 
-def _shown(value: Any, dump: bool = False) -> str:
+def shown_value(value: Any, dump: bool = False) -> str:
     """A refused value as the message quotes it: short (a 5,000-digit number is cut), and
     never failing (a value nested too deep to write is shown as …)."""
     try:
