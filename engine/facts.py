@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
@@ -310,7 +311,8 @@ _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 def _parse_int(digits: str) -> int | str:
-    return int(digits) if len(digits) <= 4300 else digits  # 4300: sys.get_int_max_str_digits()
+    limit = sys.get_int_max_str_digits()  # 4300 by default; 0 is no limit
+    return int(digits) if not limit or len(digits.lstrip("-")) <= limit else digits
 
 
 def _cut_deep(text: str) -> str:

@@ -47,10 +47,15 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
     for cluster in clusters:
         for error in cluster.errors:
             refused = True
-            print(fact_error_text(error, cluster.name, lang), file=err)
+            print(fact_error_text(error, _one_line(cluster.name), lang), file=err)
     evaluated = ((c.name, evaluate_many(Profile(c.facts), rulesets, on)) for c in clusters)
     WRITERS[fmt](evaluated, lang, out)
     return 1 if refused else 0
+
+
+def _one_line(name: str) -> str:
+    """A name as a one-line message quotes it: line breaks and other controls escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in name)
 
 
 def _write_json(evaluated, lang, out) -> None:
