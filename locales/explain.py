@@ -251,15 +251,21 @@ def notice_text(notice: Notice, ruleset: Ruleset, lang: str) -> str:
              citation=notice.citation, text=notice.article_text, date=fmt_date(notice.date, lang))
 
 
+def _bound(number: float, lang: str) -> str:
+    """A range's end: 10,000,000 in English; Chinese writes 10000000 as the form does."""
+    return f"{int(number):,}" if lang == "en" and float(number).is_integer() else _plain(number)
+
+
 def expected_text(spec: Fact, lang: str) -> str:
     """What a fact's value must look like, in words."""
     unit = catalogue().unit_label(spec.id, lang)
     unit_hint = t(lang, "expected.unit_hint", unit=unit) if unit else ""
     if spec.type not in FIGURE_TYPES:
         return t(lang, f"expected.{spec.type}")
+    low, high = (_bound(b, lang) for b in (spec.min, spec.max))
     if spec.type == "count":
-        return t(lang, "expected.count", min=_plain(spec.min), max=_plain(spec.max), unit=_unit(spec.id, lang))
-    number = t(lang, "expected.number", min=_plain(spec.min), max=_plain(spec.max), unit_hint=unit_hint)
+        return t(lang, "expected.count", min=low, max=high, unit=_unit(spec.id, lang))
+    number = t(lang, "expected.number", min=low, max=high, unit_hint=unit_hint)
     if spec.type == "number":
         return number
     return t(lang, f"expected.{spec.type}", number=number)
