@@ -11,10 +11,13 @@ from sqlmodel import select
 
 from storage.db import session
 from storage.models import Answer, Profile
+from engine import catalogue
 from tests.chat_helpers import chat_answer
+from tests.conftest import eligible_facts
 from tests.test_dialog import Chat, answer_until, conversation, start  # noqa: F401  (conversation: a fixture)
 
 HUGE = "9" * 20  # beyond any 64-bit row id
+CAT = catalogue()
 
 
 @pytest.mark.parametrize("data", [f"c:{HUGE}:asking-county_level:1", f"c:1:asking-county_level:{HUGE}",
@@ -82,3 +85,30 @@ def test_the_first_notice_of_a_failure_quotes_the_article(conversation):
     notice = text.split("✗ 江苏 第六条（二） 不符合", 1)[1]
     assert notice.lstrip().startswith("原文：“近三年，集群总产值每年均在40亿元以上”")
     assert "2025年 38.50亿元，差 1.50亿元" in notice
+
+
+@pytest.mark.parametrize("typed", ["9" * 30, "1e26", "9" * 400])
+def test_an_absurd_typed_figure_is_refused_naming_the_range(conversation, typed):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    text = chat.say(f"2023:{typed} 2024:48 2025:52")
+    assert "total_output" not in _stored(conversation) and chat.current_fact() == "total_output"
+    assert "0 到 100000 之间的数" in text
+    facts = eligible_facts()
+    for _ in range(10):
+        fact = chat.current_fact()
+        if CAT[fact].type == "count":
+            break
+        chat.say(chat_answer(fact, facts[fact]))
+        if "年份对吗" in chat.last[0].text:
+            chat.say("是")
+    text = chat.say(typed)
+    assert fact not in _stored(conversation) and chat.current_fact() == fact
+    assert "0 到 100000 之间的整数" in text or "没有看懂" in text
+    assert "尚待补充" in chat.say("/result")
+
+
+def _stored(conversation) -> list[str]:
+    with session(conversation.engine) as s:
+        return [a.fact for a in s.exec(select(Answer))]
