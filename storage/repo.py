@@ -94,11 +94,13 @@ def current_answers(s: Session, profile: Profile) -> Answers:
         else:
             current[fact] = json.loads(value_json)
     answers, cat = Answers(), catalogue()
+    refused = set(cat.refused({f: v for f, v in current.items() if v is not SKIPPED}))
     for fact, value in current.items():
-        if fact in cat.facts and (value is SKIPPED or cat.accepts(fact, value)):
+        if fact in refused or fact not in cat.facts:
+            if value is not SKIPPED:
+                answers.unreadable.append((fact, value))
+        else:
             answers[fact] = value
-        elif value is not SKIPPED:
-            answers.unreadable.append((fact, value))
     return answers
 
 

@@ -133,3 +133,9 @@ def test_json_with_a_huge_integer_or_deep_nesting_is_read():
     import json
     with pytest.raises(json.JSONDecodeError):
         load_json('{"a": ' + "[" * 5000)
+
+
+def test_refused_names_what_the_catalogue_no_longer_accepts():
+    assert CAT.refused(eligible_facts()) == []
+    stale = dict(eligible_facts(), hitech_count=10**30 - 1, accident_level="huge", removed_fact=1)
+    assert sorted(CAT.refused(stale)) == ["accident_level", "hitech_count", "removed_fact"]
