@@ -2,7 +2,8 @@
 CSV (one cluster a row; series as columns such as `total_output.2024`), from files or `-`.
 
 Unreadable or malformed input raises `InputError` naming the file and line; values that
-are the wrong type are not input errors but `FactError`s of the cluster they belong to.
+are the wrong type (or too large, too deep, not valid Unicode) are not input errors but
+`FactError`s of the cluster they belong to, so the rest of the batch is still evaluated.
 """
 
 from __future__ import annotations
@@ -11,12 +12,19 @@ import contextlib
 import csv
 import io
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 from engine import FactError, catalogue, validate_facts, validate_json
+from engine.facts import load_json
+
+# Column names a CSV may give the cluster's name under (the fact columns take the catalogue's
+# ids and labels, see Catalogue.fact_id).
+NAME_COLUMNS = ("name", "名称", "集群名称", "cluster", "cluster name")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InputError(Exception):
@@ -38,15 +46,25 @@ class Cluster:
     line: int | None = None
 
 
-def read_clusters(paths: list[str], stdin=None) -> Iterator[Cluster]:
-    """Every cluster of every file, in order; names default to the running index."""
+@dataclass(frozen=True)
+class Note:
+    """Something to tell once about a whole file (code: no_name_column), not an error."""
+
+    source: str
+    code: str
+
+
+def read_clusters(paths: list[str], stdin=None, notes: list[Note] | None = None) -> Iterator[Cluster]:
+    """Every cluster of every file, in order; names default to the running index. What is to
+    be said once about a file is appended to `notes`."""
     index = 0
+    notes = [] if notes is None else notes
     for path in paths:
         if Path(path).suffix.lower() in (".jsonl", ".ndjson"):
             clusters = _stream_json_lines(path)  # a large batch is read line by line
         else:
             text, source = _read_text(path, stdin)
-            clusters = _parse(text, source, path)
+            clusters = _parse(text, source, path, notes)
         for cluster in clusters:
             cluster.name = cluster.name or str(index)
             index += 1
@@ -78,16 +96,16 @@ def _read_text(path: str, stdin) -> tuple[str, str]:
         return Path(path).read_text(encoding="utf-8-sig"), path
 
 
-def _parse(text: str, source: str, path: str) -> Iterator[Cluster]:
+def _parse(text: str, source: str, path: str, notes: list[Note]) -> Iterator[Cluster]:
     suffix = Path(path).suffix.lower()
     start = text.lstrip()[:1]
     if suffix == ".csv" or (suffix != ".json" and start not in ("{", "[", "")):
-        yield from _parse_csv(text, source)
+        yield from _parse_csv(text, source, notes)
     elif not text.strip():
         raise InputError(source, None, "empty input")
     else:
         try:
-            data = json.loads(text)
+            data = load_json(text)
         except json.JSONDecodeError as exc:
             if exc.msg == "Extra data" and start == "{":
                 yield from _parse_json_lines(text, source)
@@ -119,35 +137,56 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
             raise InputError(source, number, f"malformed JSON: {exc.msg} (column {exc.colno})") from None
         except TypeError as exc:
             raise InputError(source, number, f"a JSON object was expected, not {exc}") from None
-        yield Cluster(_name(meta), facts, errors, source, number)
+        name, name_errors = _name(meta)
+        yield Cluster(name, facts, name_errors + errors, source, number)
 
 
-def _parse_csv(text: str, source: str) -> Iterator[Cluster]:
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise InputError(source, None, "empty CSV file") from None
-    except csv.Error as exc:
-        raise InputError(source, 1, f"malformed CSV: {exc}") from None
+def _parse_csv(text: str, source: str, notes: list[Note]) -> Iterator[Cluster]:
+    # Python's csv module writes the excel dialect; only the delimiter is guessed, from the
+    # header line alone (a sniffer's fixed-size sample cut inside a long header misreads quotes).
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = max(",;\t", key=lambda d: len(next(csv.reader([first_line], delimiter=d), [])))
+    reader = csv.reader(io.StringIO(text), csv.excel, delimiter=delimiter, strict=True)
+    header = [_column(h) for h in _csv_row(reader, source, 0) or []]
+    if not header:
+        raise InputError(source, None, "empty CSV file")
     if not any(header):
         raise InputError(source, 1, "the first row must name the columns (fact ids)")
+    if "name" not in header:
+        notes.append(Note(source, "no_name_column"))
     while True:
-        try:
-            row = next(reader)
-        except StopIteration:
+        row = _csv_row(reader, source, reader.line_num)
+        if row is None:
             return
-        except csv.Error as exc:
-            raise InputError(source, reader.line_num, f"malformed CSV: {exc}") from None
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) > len(header):
+        if len(row) != len(header):
             raise InputError(source, reader.line_num, f"{len(row)} cells but the header names {len(header)} columns")
         yield _cluster(_row_to_object(header, row), source, reader.line_num)
+
+
+def _csv_row(reader, source: str, before: int) -> list[str] | None:
+    """The next row, None at the end; malformed CSV is an InputError naming the row's line
+    (for an unterminated quote, the line where the quoted cell opens)."""
+    try:
+        return next(reader)
+    except StopIteration:
+        return None
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise InputError(source, before + 1, "unterminated quote: the quoted cell opened on this line "
+                                                 "never closes") from None
+        raise InputError(source, reader.line_num, f"malformed CSV: {exc}") from None
+
+
+def _column(heading: str) -> str:
+    """A column heading as a fact id (ids or the form's labels, either language), a year after
+    a dot kept: 集群总产值.2024 → total_output.2024; the name column as `name`."""
+    heading = heading.strip()
+    if heading.lower() in NAME_COLUMNS:
+        return "name"
+    fact, dot, year = heading.rpartition(".") if "." in heading else (heading, "", "")
+    return catalogue().fact_id(fact) + dot + year
 
 
 def _row_to_object(header: list[str], row: list[str]) -> dict:
@@ -169,9 +208,15 @@ def _row_to_object(header: list[str], row: list[str]) -> dict:
 
 def _cluster(raw: dict, source: str, line: int | None) -> Cluster:
     facts, errors = validate_facts(raw, catalogue())
-    return Cluster(_name(raw), facts, errors, source, line)
+    name, name_errors = _name(raw)
+    return Cluster(name, facts, name_errors + errors, source, line)
 
 
-def _name(meta: dict) -> str:
+def _name(meta: dict) -> tuple[str, list[FactError]]:
+    """The cluster's name as text that can be printed: a lone surrogate (valid JSON, not
+    valid Unicode) is replaced with U+FFFD and said."""
     name = meta.get("name")
-    return "" if name is None else str(name)
+    name = "" if name is None else str(name)
+    if _SURROGATE.search(name):
+        return _SURROGATE.sub("\ufffd", name), [FactError("name", meta["name"], "name")]
+    return name, []

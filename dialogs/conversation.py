@@ -19,7 +19,7 @@ from typing import Any
 from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
 from engine.evaluate import Evaluation
 from locales import fmt_date, normalise_lang, render, t
-from locales.explain import explain, expected_text, label, notice_text, value_text
+from locales.explain import explain, expected_text, label, notice_text, shown_value, value_text
 from storage import outbox, repo
 from storage.db import session
 from storage.models import Profile, User
@@ -141,6 +141,7 @@ class Conversation:
         user.chat_id = str(incoming.chat_id)  # where reminders go
         turn = Turn(s, user, self.clock.today(), now=self.clock.now())
         replies = turn.run(incoming.text, incoming.button, incoming.attachment)
+        replies = turn.unreadable_notes() + replies
         s.add(user)
         return replies
 
@@ -266,6 +267,16 @@ class Turn:
         repo.add_answer(self.s, self.profile, fact, value, skipped, source)
         self.answers[fact] = SKIPPED if skipped else value
         self._saved += 1
+
+    def unreadable_notes(self) -> list[Reply]:
+        """A stored answer the catalogue no longer accepts is said, while it stays so."""
+        unreadable = getattr(self._answers, "unreadable", [])
+        if not unreadable:
+            return []
+        cat = catalogue()
+        items = [self.t("dialog.stored_unreadable_item", value=shown_value(value, dump=True),
+                        label=cat[fact].label(self.lang) if fact in cat.facts else fact) for fact, value in unreadable]
+        return [Reply(self.t("dialog.stored_unreadable", items=self.t("list_sep").join(items)))]
 
     # --- dispatch --------------------------------------------------------------------------
 
@@ -623,7 +634,8 @@ class Turn:
                 if now in (FAIL, WARNING) and now != was:
                     result = ev_after.result_at(i)
                     lines.append(self.t(f"dialog.now_{now}", measure=self.measure_name(ev_after.ruleset),
-                                        citation=result.criterion.citation, explanation=explain(result, self.lang)))
+                                        citation=result.criterion.citation, text=result.criterion.article_text,
+                                        explanation=explain(result, self.lang)))
                     if now == FAIL:
                         failed_now.add(ev_after.ruleset.jurisdiction)
         if not lines:

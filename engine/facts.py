@@ -11,6 +11,7 @@ import difflib
 import math
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cached_property
@@ -23,6 +24,7 @@ from typing_extensions import NotRequired, TypedDict
 
 DATA_DIR = Path(__file__).parent
 FACT_TYPES = ("number", "count", "bool", "level", "rank", "series", "rate", "trend")
+FIGURE_TYPES = ("number", "count", "series", "rate", "trend")  # each has a range in facts.yaml
 # Keys of an input object that are not facts.
 META_KEYS = ("name",)
 YEAR_RE = re.compile(r"^(19|20)\d\d$")
@@ -117,8 +119,41 @@ class Catalogue:
         return [f for f in self.facts.values() if f.derive]
 
     @cached_property
+    def by_label(self) -> dict[str, str]:
+        """Fact id by any of its names: the id, the form's label or its short label, in either
+        language (English case-insensitive), so a column may be written as the form writes it."""
+        names = {}
+        for f in self.facts.values():
+            for name in (f.zh, f.en, *(f.short or {}).values(), f.id):
+                names[name.strip().lower()] = f.id
+        return names
+
+    def fact_id(self, name: str) -> str:
+        """The fact id a column name stands for; the name itself when it names none."""
+        return self.by_label.get(name.strip().lower(), name)
+
+    @cached_property
     def field_adapters(self) -> dict[str, TypeAdapter]:
         return {f.id: TypeAdapter(_annotation(f, self)) for f in self.facts.values()}
+
+    def accepts(self, fact_id: str, value: Any) -> bool:
+        """Whether a value, already in JSON form, is valid for the fact now: a stored answer
+        from before a fact was removed or a range was added may no longer be."""
+        if fact_id not in self.facts:
+            return False
+        try:
+            self.field_adapters[fact_id].validate_python(value)
+        except ValidationError:
+            return False
+        return True
+
+    def refused(self, facts: dict) -> list[str]:
+        """The keys of `facts` that `accepts` refuses; all at once in one call when none is."""
+        try:
+            self.adapter.validate_python(facts)
+        except ValidationError:
+            return [key for key, value in facts.items() if not self.accepts(key, value)]
+        return [key for key in facts if key in META_KEYS]
 
     @cached_property
     def adapter(self) -> TypeAdapter:
@@ -138,6 +173,8 @@ def load_catalogue(path: Path = DATA_DIR / "facts.yaml") -> Catalogue:
         fact = Fact(**raw)
         if fact.type not in FACT_TYPES:
             raise ValueError(f"fact {fact.id}: unknown type {fact.type}")
+        if fact.type in FIGURE_TYPES and (fact.min is None or fact.max is None):
+            raise ValueError(f"fact {fact.id}: a figure needs its range (min and max)")
         facts[fact.id] = fact
     return Catalogue(
         facts=facts,
@@ -170,7 +207,7 @@ def _annotation(fact: Fact, cat: Catalogue):
     series = Annotated[dict[year, bounded], Field(min_length=1)]
     return {
         "number": bounded,
-        "count": Annotated[int, Strict(), Field(ge=0)],
+        "count": Annotated[int, Strict(), Field(ge=fact.min, le=fact.max)],
         "bool": StrictBool,
         "level": Literal[tuple(cat.level_order)],
         "rank": Literal[tuple(cat.rank_order)],
@@ -243,7 +280,7 @@ def validate_json(text: str | bytes, cat: Catalogue) -> tuple[dict, dict, list[F
     try:
         facts = cat.adapter.validate_json(text)
     except ValidationError:
-        raw = json.loads(text)
+        raw = load_json(text)
         if not isinstance(raw, dict):
             raise TypeError(type(raw).__name__) from None
         facts, errors = _validate_each(raw, cat)
@@ -274,11 +311,58 @@ def _error_code(errors: list[dict]) -> str:
     kinds = {e["type"] for e in errors}
     if any("[key]" in map(str, e["loc"]) for e in errors):
         return "year"
-    if kinds & {"greater_than_equal", "less_than_equal", "finite_number"}:
+    if kinds & {"greater_than_equal", "less_than_equal", "finite_number"} or any(map(_beyond_floats, errors)):
         return "range"
     if "too_short" in kinds:
         return "empty"
     return "type"
+
+
+def _beyond_floats(error: dict) -> bool:
+    """A number no float can hold (10**400, inf): refused for its size, not its type."""
+    value = error.get("input")
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) < 1e300
+
+
+def load_json(text: str | bytes) -> Any:
+    """json.loads for input from anyone: an integer too long for int() (over 4,300 digits) is
+    kept as its digits, a string that validation then refuses as out of range; nesting too
+    deep for the parser is cut below MAX_DEPTH (that value is then refused as the wrong type),
+    so neither sinks the rest of the input. Malformed JSON raises json.JSONDecodeError."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    try:
+        return json.loads(text, parse_int=_parse_int)
+    except RecursionError:
+        return json.loads(_cut_deep(text), parse_int=_parse_int)
+
+
+MAX_DEPTH = 32
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _parse_int(digits: str) -> int | str:
+    limit = sys.get_int_max_str_digits()  # 4300 by default; 0 is no limit
+    return int(digits) if not limit or len(digits.lstrip("-")) <= limit else digits
+
+
+def _cut_deep(text: str) -> str:
+    """The JSON text with every array or object nested deeper than MAX_DEPTH replaced by "…"."""
+    out, depth, last, start = [], 0, 0, 0
+    for token in _JSON_TOKEN.finditer(text):
+        kind = token.group()
+        if kind in "[{":
+            depth += 1
+            if depth == MAX_DEPTH + 1:
+                start = token.start()
+        elif kind in "]}":
+            if depth == MAX_DEPTH + 1:
+                out.append(text[last:start] + '"…"')
+                last = token.end()
+            depth -= 1
+    if depth > MAX_DEPTH:  # never closed: malformed, and json.loads will say where
+        return "".join(out) + text[last:start] + '"…'
+    return "".join(out) + text[last:]
 
 
 # --- derived figures ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from engine import NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
 from engine.evaluate import CriterionResult, Notice, Outcome
-from engine.facts import Fact, FactError, round2
+from engine.facts import FIGURE_TYPES, Fact, FactError, latest_three, round2
 from engine.rules import Ruleset
 
 from . import fmt_date, fmt_number, t
@@ -265,22 +265,27 @@ def notice_text(notice: Notice, ruleset: Ruleset, lang: str) -> str:
              citation=notice.citation, text=notice.article_text, date=fmt_date(notice.date, lang))
 
 
+def _bound(number: float, lang: str) -> str:
+    """A range's end: 10,000,000 in English; Chinese writes 10000000 as the form does."""
+    return f"{int(number):,}" if lang == "en" and float(number).is_integer() else _plain(number)
+
+
 def expected_text(spec: Fact, lang: str, chat: bool = False) -> str:
     """What a fact's value must look like, in words; `chat`: as typed in the dialog
     (2023:45 2024:48), not as JSON."""
     unit = catalogue().unit_label(spec.id, lang)
     unit_hint = t(lang, "expected.unit_hint", unit=unit) if unit else ""
-    if spec.max is not None:
-        number = t(lang, "expected.number_bounded", min=_plain(spec.min), max=_plain(spec.max), unit_hint=unit_hint)
-    else:
-        number = t(lang, "expected.number", min=_plain(spec.min or 0), unit_hint=unit_hint)
+    if spec.type not in FIGURE_TYPES:
+        return t(lang, f"expected.{spec.type}")
+    low, high = (_bound(b, lang) for b in (spec.min, spec.max))
+    if spec.type == "count":
+        return t(lang, "expected.count", min=low, max=high, unit=_unit(spec.id, lang))
+    number = t(lang, "expected.number", min=low, max=high, unit_hint=unit_hint)
     if spec.type == "number":
         return number
-    if spec.type == "count":
-        return t(lang, "expected.count", unit=_unit(spec.id, lang))
     if spec.type in ("series", "rate"):
         return t(lang, f"expected.{'chat_' if chat else ''}{spec.type}", number=number)
-    return t(lang, f"expected.{spec.type}")
+    return t(lang, f"expected.{spec.type}", number=number)
 
 
 def given_text(value: Any, lang: str) -> str:
@@ -303,11 +308,32 @@ def fact_error_text(error: FactError, cluster: str, lang: str) -> str:
     """A refused value, naming the cluster, the fact and what is expected."""
     if error.code == "unknown_fact":
         suggestion = t(lang, "fact_error.suggestion", nearest=error.suggestion) if error.suggestion else ""
-        return t(lang, "fact_error.unknown_fact", cluster=cluster, fact=error.fact, suggestion=suggestion)
+        return t(lang, "fact_error.unknown_fact", cluster=cluster, fact=shown_value(error.fact), suggestion=suggestion)
+    if error.code == "name":
+        return t(lang, "fact_error.name", cluster=cluster)
     spec = catalogue()[error.fact]
     expected = expected_text(spec, lang)
     if error.code == "year":
         expected += t(lang, "expected.year")
-    shown = given_text(error.value, lang)
+    shown = _cut(given_text(error.value, lang))
     return t(lang, "fact_error.invalid", cluster=cluster, label=spec.label(lang), fact=error.fact,
              value=shown, expected=expected)
+
+
+SHOWN_CHARS = 60
+
+
+def _cut(text: str) -> str:
+    """A refused value is quoted short: a 5,000-digit number is cut."""
+    return text[:SHOWN_CHARS] + "…" if len(text) > SHOWN_CHARS else text
+
+
+def shown_value(value: Any, dump: bool = False) -> str:
+    """A refused value as the message quotes it: short (a 5,000-digit number is cut), and
+    never failing (a value nested too deep to write is shown as …)."""
+    try:
+        text = json.dumps(value, ensure_ascii=False) if dump else str(value)
+    except (RecursionError, ValueError):
+        text = "…"
+    text = _cut(text)
+    return text if dump else f"“{text}”"

@@ -9,9 +9,22 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from engine import catalogue
+
 from .models import Answer, ProcessedUpdate, Profile, User, utcnow
 
 SKIPPED = object()  # the current answer of a fact the user chose to skip
+MAX_ID = 2**63 - 1  # the largest row id: SQLite's and PostgreSQL's 64-bit integers
+
+
+class Answers(dict):
+    """fact -> current value. `unreadable`: stored (fact, value) pairs the catalogue no longer
+    accepts (out of a range added since, a fact removed): they count as not answered, so no
+    stored value can make a later command fail; the rows themselves are kept."""
+
+    def __init__(self):
+        super().__init__()
+        self.unreadable: list[tuple[str, Any]] = []
 
 
 def get_or_create_user(s: Session, channel: str, external_id: str, display_name: str = "",
@@ -34,8 +47,9 @@ def user_profiles(s: Session, user: User) -> list[Profile]:
 
 
 def own_profile(s: Session, user: User, profile_id: int | None) -> Profile | None:
-    """The profile only if it belongs to this user (a crafted id of another's gets None)."""
-    if profile_id is None:
+    """The profile only if it belongs to this user (a crafted id of another's gets None, and so
+    does one no database row can have: forged button data never reaches SQL as an overflow)."""
+    if profile_id is None or not 0 < profile_id <= MAX_ID:
         return None
     profile = s.get(Profile, profile_id)
     if profile is None or profile.user_id != user.id or profile.deleted:
@@ -65,7 +79,7 @@ def answer_rows(s: Session, profile: Profile) -> list[Answer]:
     return list(s.exec(select(Answer).where(Answer.profile_id == profile.id).order_by(Answer.id)))
 
 
-def current_answers(s: Session, profile: Profile) -> dict[str, Any]:
+def current_answers(s: Session, profile: Profile) -> Answers:
     """fact -> current value (or SKIPPED); a fact cleared by a restart has no entry.
     (Read as plain rows: this runs on every message.)"""
     current: dict[str, Any] = {}
@@ -78,7 +92,15 @@ def current_answers(s: Session, profile: Profile) -> dict[str, Any]:
             current[fact] = SKIPPED
         else:
             current[fact] = json.loads(value_json)
-    return current
+    answers, cat = Answers(), catalogue()
+    refused = set(cat.refused({f: v for f, v in current.items() if v is not SKIPPED}))
+    for fact, value in current.items():
+        if fact in refused or fact not in cat.facts:
+            if value is not SKIPPED:
+                answers.unreadable.append((fact, value))
+        else:
+            answers[fact] = value
+    return answers
 
 
 def add_answer(s: Session, profile: Profile, fact: str, value: Any = None, skipped: bool = False,

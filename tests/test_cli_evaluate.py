@@ -155,3 +155,102 @@ def test_on_moves_the_last_three_years_and_data_year_moves_them_back(tmp_path):
     (result,) = json.loads(run.stdout)
     criterion = next(c for c in result["criteria"] if c["id"] == "output-each-year")
     assert criterion["status"] == "pass" and "2023: 47.00" in criterion["explanation"]
+HOSTILE = {  # issue 15 item 8: each once sank the whole batch with exit 70 and truncated stdout
+    "hitech_count": "9" * 5000,                        # an integer longer than int() reads
+    "area_km2": "1e26",                                # a figure Decimal cannot quantize
+    "rd_growth": '{"2023": 1e300, "2024": 1e300, "2025": 1e300}',
+    "iip_rate": str(10**400),                          # no float holds it
+    "total_output": "[" * 1000 + "]" * 1000,           # deeper than the JSON parser recurses
+}
+
+
+@pytest.mark.parametrize("fmt", ["json", "table", "markdown", "csv"])
+def test_hostile_values_are_refused_per_cluster_and_the_output_is_complete(tmp_path, fmt):
+    good = json.dumps(dict(eligible_facts(), name="好"), ensure_ascii=False)
+    lines = [f'{{"name": "坏{fact}", "county_level": true, "{fact}": {value}}}' for fact, value in HOSTILE.items()]
+    lines.append('{"name": "名\\ud800字", "county_level": true}')  # a lone surrogate: valid JSON, not Unicode
+    for suffix in (".jsonl", ".json"):
+        path = tmp_path / f"batch{suffix}"
+        text = "\n".join([good] + lines) if suffix == ".jsonl" else "[" + ",\n".join([good] + lines) + "]"
+        path.write_text(text, encoding="utf-8")
+        run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2024-06-01", "-f", fmt)
+        assert run.returncode == 1, run.stderr
+        messages = run.stderr.strip().splitlines()
+        assert len(messages) == len(lines) and "Traceback" not in run.stderr
+        for fact, message in zip(HOSTILE, messages):
+            assert message.startswith(f"坏{fact}：") and f"（{fact}）" in message and len(message) < 400
+        assert messages[-1].startswith("名\ufffd字：") and "name" in messages[-1]
+        if fmt == "json":
+            results = json.loads(run.stdout)
+            assert [r["cluster"] for r in results] == ["好"] + [f"坏{f}" for f in HOSTILE] + ["名\ufffd字"]
+            assert results[0]["verdict"] == "eligible"
+        elif fmt == "csv":
+            assert len(run.stdout.strip().splitlines()) == 1 + 1 + len(lines)
+        else:
+            assert "名\ufffd字" in run.stdout and "坏area_km2" in run.stdout
+
+
+def test_a_csv_cell_of_1e308_is_refused_naming_cluster_and_fact(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("name,area_km2,iip_rate\n甲,1e308,25\n乙,80,25\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2024-06-01")
+    assert run.returncode == 1 and run.stderr.startswith("甲：") and "area_km2" in run.stderr
+    assert "0 到 100000" in run.stderr
+    assert [r["cluster"] for r in json.loads(run.stdout)] == ["甲", "乙"]
+
+
+def test_a_csv_the_csv_module_wrote_reads_back_with_a_header_longer_than_any_sample(tmp_path):
+    import csv
+    columns = ["name"] + [f"{fact}.{year}" for fact in ("total_output", "sme_output_share", "leading_output_share",
+                                                        "co2_intensity") for year in range(1900, 2026)]
+    row = ['甲, "引号"\n集群'] + ["50"] * (len(columns) - 1)
+    path = tmp_path / "wide.csv"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows([columns, row])
+    assert len(path.read_text(encoding="utf-8").split("\n", 1)[0]) > 8192
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2024-06-01")
+    assert run.returncode == 0, run.stderr
+    (result,) = json.loads(run.stdout)
+    assert result["cluster"] == '甲, "引号"\n集群'
+    (output,) = [c for c in result["criteria"] if c["id"] == "output-each-year"]
+    series = output["values"]["total_output"]
+    assert len(series) == 2026 - 1900 and set(series.values()) == {50.0} and output["status"] == "pass"
+
+
+@pytest.mark.parametrize("content,line,what", [
+    ('name,iip_rate\n甲,25\n"乙,30\n丙,40\n', 3, "unterminated quote"),
+    ("name,iip_rate\n甲,25\n乙,30,7\n", 3, "3 cells but the header names 2 columns"),
+    ("name,iip_rate\n甲,25\n乙\n", 3, "1 cells but the header names 2 columns"),
+    ('name,iip_rate\n甲,"25"x\n', 2, "malformed CSV"),
+])
+def test_bad_csv_is_one_line_naming_file_and_line_exit_2(tmp_path, content, line, what):
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    run = clusterbot("evaluate", str(path))
+    assert run.returncode == 2 and run.stdout == ""
+    (message,) = run.stderr.strip().splitlines()
+    assert f"{path}:{line}: " in message and what in message
+
+
+def test_csv_columns_may_be_the_forms_labels_in_either_language(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("集群名称,集群总产值.2023,集群总产值.2024,Total output of the cluster.2025,"
+                    "工业互联网平台应用普及率,iip_rate\n甲,45,48,52,25,\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2024-06-01")
+    assert run.returncode == 0, run.stderr
+    (result,) = json.loads(run.stdout)
+    values = {k: v for c in result["criteria"] for k, v in c["values"].items()}
+    assert result["cluster"] == "甲" and values["total_output"] == {"2023": 45.0, "2024": 48.0, "2025": 52.0}
+    assert values["iip_rate"] == 25.0
+
+
+def test_a_csv_without_a_name_column_is_said_once(tmp_path):
+    path = tmp_path / "noname.csv"
+    path.write_text("iip_rate\n25\n30\n35\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2024-06-01")
+    assert run.returncode == 0
+    (note,) = run.stderr.strip().splitlines()
+    assert str(path) in note and "名称" in note
+    assert [r["cluster"] for r in json.loads(run.stdout)] == ["0", "1", "2"]
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2024-06-01", "--lang", "en")
+    assert "no name column" in run.stderr

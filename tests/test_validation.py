@@ -86,3 +86,60 @@ def test_a_refused_value_is_shown_as_given_never_as_raw_json():
     _, errors = validate_facts({"sme_output_share": {"2023": 120, "2024": 80, "2025": 80}}, CAT)
     zh = fact_error_text(errors[0], "甲集群", "zh")
     assert "的值 2023年 120、2024年 80、2025年 80 无效" in zh and '{"2023": 120' not in zh
+FIGURES = [f for f in CAT.facts.values() if f.type in ("number", "count", "series", "rate", "trend")]
+
+
+def test_every_figure_has_a_range():
+    assert FIGURES and all(f.min is not None and f.max is not None and f.min < f.max for f in FIGURES)
+    shares = [f for f in FIGURES if f.unit == "percent" and "share" in f.id or f.id.endswith("_rate")]
+    assert shares and all((f.min, f.max) == (0, 100) for f in shares)
+
+
+def _just_outside(fact):
+    over = fact.max + 1
+    return {"series": {"2023": over, "2024": 1, "2025": 1}, "trend": {"2023": over, "2024": 1, "2025": 0}}.get(
+        fact.type, int(over) if fact.type == "count" else over)
+
+
+@pytest.mark.parametrize("fact", FIGURES, ids=lambda f: f.id)
+def test_each_figure_is_refused_above_its_range_naming_fact_and_range(fact):
+    facts, errors = validate_facts({fact.id: _just_outside(fact)}, CAT)
+    assert facts == {} and [(e.fact, e.code) for e in errors] == [(fact.id, "range")]
+    limit = str(int(fact.max))
+    zh, en = fact_error_text(errors[0], "甲", "zh"), fact_error_text(errors[0], "A", "en")
+    assert fact.id in zh and fact.zh in zh and limit in zh and "到" in zh
+    assert fact.id in en and fact.en in en and f"{int(fact.max):,}" in en and " to " in en
+    top = int(fact.max) if fact.type == "count" else float(fact.max)
+    at_the_limit = {fact.id: {"2023": top, "2024": top, "2025": top} if fact.type in ("series", "trend") else top}
+    assert validate_facts(at_the_limit, CAT) == (at_the_limit, [])
+
+
+@pytest.mark.parametrize("value", [10**29 * 9 + (10**29 - 1), 10**400, 1e26, 1e308, float("inf"), "9" * 5000,
+                                   "1e308", -(10**400)])
+@pytest.mark.parametrize("fact", ["hitech_count", "rd_growth", "area_km2", "total_output"])
+def test_absurd_figures_are_out_of_range_not_errors(fact, value):
+    raw = {fact: {"2023": value, "2024": 1, "2025": 1} if fact == "total_output" else value}
+    facts, errors = validate_facts(raw, CAT)
+    assert facts == {} and [(e.fact, e.code) for e in errors] == [(fact, "range")]
+    text = fact_error_text(errors[0], "甲", "zh")
+    assert len(text) < 300  # a 5,000-digit value is shown cut
+
+
+def test_json_with_a_huge_integer_or_deep_nesting_is_read():
+    from engine.facts import MAX_DEPTH, load_json, validate_json
+    raw, facts, errors = validate_json('{"hitech_count": ' + "9" * 5000 + ', "iip_rate": 20}', CAT)
+    assert facts == {"iip_rate": 20} and [(e.fact, e.code) for e in errors] == [("hitech_count", "range")]
+    deep = '{"total_output": ' + "[" * 5000 + "]" * 5000 + ', "iip_rate": 20, "name": "[{\\"]"}'
+    raw, facts, errors = validate_json(deep, CAT)
+    assert facts == {"iip_rate": 20} and [(e.fact, e.code) for e in errors] == [("total_output", "type")]
+    assert raw["name"] == '[{"]'  # brackets inside strings are not nesting
+    assert str(load_json(deep)["total_output"]).count("[") == MAX_DEPTH - 1  # the object is the first level
+    import json
+    with pytest.raises(json.JSONDecodeError):
+        load_json('{"a": ' + "[" * 5000)
+
+
+def test_refused_names_what_the_catalogue_no_longer_accepts():
+    assert CAT.refused(eligible_facts()) == []
+    stale = dict(eligible_facts(), hitech_count=10**30 - 1, accident_level="huge", removed_fact=1)
+    assert sorted(CAT.refused(stale)) == ["accident_level", "hitech_count", "removed_fact"]

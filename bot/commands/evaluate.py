@@ -7,9 +7,10 @@ import json
 import sys
 
 from bot.clock import Clock
-from bot.inputs import InputError, read_clusters
+from bot.inputs import InputError, Note, read_clusters
 from dialogs.reports import CSV_HEADER, evaluation_csv_row, evaluation_json, markdown_report, verdict_table
 from engine import Profile, evaluate_many
+from locales import t
 from locales.explain import fact_error_text
 
 from .common import add_common, date_arg
@@ -33,20 +34,28 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     on = args.on or Clock().today()
     rulesets, lang, fmt = args.jurisdiction, args.lang, args.format
+    notes: list[Note] = []
     try:
         # Read every file first: a malformed one stops the run before anything is printed.
-        clusters = list(read_clusters(args.files, stdin))
+        clusters = list(read_clusters(args.files, stdin, notes))
     except InputError as exc:
         print(f"clusterbot evaluate: {exc}", file=err)
         return 2
+    for note in notes:
+        print(t(lang, f"input.{note.code}", source=note.source), file=err)
     refused = False
     for cluster in clusters:
         for error in cluster.errors:
             refused = True
-            print(fact_error_text(error, cluster.name, lang), file=err)
+            print(fact_error_text(error, _one_line(cluster.name), lang), file=err)
     evaluated = ((c.name, evaluate_many(Profile(c.facts, on), rulesets, on)) for c in clusters)
     WRITERS[fmt](evaluated, lang, out)
     return 1 if refused else 0
+
+
+def _one_line(name: str) -> str:
+    """A name as a one-line message quotes it: line breaks and other controls escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in name)
 
 
 def _write_json(evaluated, lang, out) -> None:

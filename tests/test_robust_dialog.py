@@ -1,0 +1,114 @@
+"""The dialog against hostile or stale data (issue 15 items 4, 7, 9): forged button ids,
+stored values that a range added later refuses, and the first notice of a failure quoting
+the article. Driven through Conversation.handle against a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from storage.db import session
+from storage.models import Answer, Profile
+from engine import catalogue
+from tests.chat_helpers import chat_answer
+from tests.conftest import eligible_facts
+from tests.test_dialog import Chat, answer_until, conversation, start  # noqa: F401  (conversation: a fixture)
+
+HUGE = "9" * 20  # beyond any 64-bit row id
+CAT = catalogue()
+
+
+@pytest.mark.parametrize("data", [f"c:{HUGE}:asking-county_level:1", f"c:1:asking-county_level:{HUGE}",
+                                  f"c:-{HUGE}:x:1", f"t:measures:{HUGE}", f"t:date:{HUGE}"])
+def test_forged_button_ids_are_refused_and_nothing_changes(conversation, data):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    text = chat.say(data=data)
+    assert chat.last[0].kind == "error" or "按钮" in text
+    assert chat.current_fact() == "county_level"
+    chat.say("是")
+    assert chat.current_fact() == "area_km2"  # the dialog goes on
+
+
+@pytest.mark.parametrize("text", [f"/switch {HUGE}", f"/edit {HUGE}", f"/untrack #{HUGE}", f"/remind #{HUGE} 30",
+                                  f"/deadlines {HUGE}", f"/pause {HUGE}"])
+def test_huge_numbers_in_commands_are_refused(conversation, text):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    assert chat.say(text)  # a reply, no exception
+    with session(conversation.engine) as s:
+        assert [a.fact for a in s.exec(select(Answer))] == ["county_level"]
+
+
+def _store(conversation, **values) -> None:
+    """Answers written as an earlier version (without ranges) would have stored them."""
+    with session(conversation.engine) as s:
+        profile = s.exec(select(Profile)).one()
+        for fact, value in values.items():
+            s.add(Answer(profile_id=profile.id, fact=fact, value_json=json.dumps(value), source="dialog"))
+        s.commit()
+
+
+def test_a_stored_value_now_out_of_range_counts_as_unknown_with_a_note(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    _store(conversation, hitech_count=10**30 - 1, rd_growth=1e300, area_km2=1e26, accident_level="huge",
+           removed_fact=1, total_output={"2023": 1e30, "2024": 1e30, "2025": 1e30})
+    for command in ("/status", "/result", "/export", "/compare", "/list", "/why", "/edit", "/back", "/skip"):
+        text = chat.say(command)
+        assert "下列已保存的值不在现行取值范围内" in text, command
+        assert "“国家级高新技术企业数” 999999999999999999999999999999" in text and "removed_fact" in text
+    chat.say("/cancel")
+    result = chat.say("/result")
+    assert "集群占地面积" in result.split("尚缺：", 1)[1]  # unknown, not compared
+    # answered again, it is valid and no longer said; the old rows are kept
+    answer_until(chat, "area_km2")
+    chat.say(chat_answer("area_km2", 80))
+    text = chat.say("/status")
+    assert "下列已保存的值" in text and "“集群占地面积”" not in text
+    with session(conversation.engine) as s:
+        facts = [a.fact for a in s.exec(select(Answer))]
+    assert "removed_fact" in facts and facts.count("area_km2") == 3  # answered, stored by the old version, answered again
+    chat.say("/lang en")
+    assert "outside the ranges now in force" in chat.say("/status")
+
+
+def test_the_first_notice_of_a_failure_quotes_the_article(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    text = chat.say("2023:45 2024:48 2025:38.5")
+    notice = text.split("✗ 江苏 第六条（二） 不符合", 1)[1]
+    assert notice.lstrip().startswith("原文：“近三年，集群总产值每年均在40亿元以上”")
+    assert "2025年 38.50亿元，差 1.50亿元" in notice
+
+
+@pytest.mark.parametrize("typed", ["9" * 30, "1e26", "9" * 400])
+def test_an_absurd_typed_figure_is_refused_naming_the_range(conversation, typed):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    text = chat.say(f"2023:{typed} 2024:48 2025:52")
+    assert "total_output" not in _stored(conversation) and chat.current_fact() == "total_output"
+    assert "0 到 100000 之间的数" in text
+    facts = eligible_facts()
+    for _ in range(10):
+        fact = chat.current_fact()
+        if CAT[fact].type == "count":
+            break
+        chat.say(chat_answer(fact, facts[fact]))
+        if "年份对吗" in chat.last[0].text:
+            chat.say("是")
+    text = chat.say(typed)
+    assert fact not in _stored(conversation) and chat.current_fact() == fact
+    assert "0 到 100000 之间的整数" in text or "没有看懂" in text
+    assert "尚待补充" in chat.say("/result")
+
+
+def _stored(conversation) -> list[str]:
+    with session(conversation.engine) as s:
+        return [a.fact for a in s.exec(select(Answer))]
