@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from engine import catalogue
 from engine.facts import Fact
 
-NUMBER = r"[-+]?\d+(?:\.\d+)?"
+NUMBER = r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"  # 1e26 is a figure (refused by its range), not a unit "e26"
 # Units a figure may carry, with the factor that turns it into the fact's unit.
 YI_YUAN_UNITS = [("千万元", 0.1), ("千万", 0.1), ("亿元", 1.0), ("亿", 1.0), ("万元", 1e-4), ("万", 1e-4), ("元", 1e-8)]
 COUNT_UNITS = [("万", 10000)]

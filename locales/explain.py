@@ -3,6 +3,8 @@ margin. One function per check kind, in the user's language."""
 
 from __future__ import annotations
 
+import json
+
 from typing import Any
 
 from engine import NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
@@ -288,20 +290,26 @@ def expected_text(spec: Fact, lang: str, chat: bool = False) -> str:
     return t(lang, f"expected.{spec.type}", number=number)
 
 
-def given_text(value: Any, lang: str) -> str:
-    """A value as it was given, for a message: quoted text, 2023年 120、2024年 80, never raw JSON."""
+def given_text(value: Any, lang: str, depth: int = 0) -> str:
+    """A value as it was given, for a message: quoted text, 2023年 120、2024年 80, never raw
+    JSON; what is nested deeper than a series is shown as … (a hostile file nests 1,000 deep)."""
+    if depth > 2:
+        return "…"
     if isinstance(value, str):
-        return f"“{value}”"
+        return f"“{_cut(value)}”"
     if value is None:
         return t(lang, "value.empty")
     if isinstance(value, bool):
         return t(lang, "value.bool_true" if value else "value.bool_false")
     if isinstance(value, dict):
-        return t(lang, "list_sep").join(t(lang, "value.given_year", year=k, value=given_text(v, lang))
-                                        for k, v in value.items()) or t(lang, "value.empty")
+        return t(lang, "list_sep").join(t(lang, "value.given_year", year=_cut(str(k)), value=given_text(v, lang, depth + 1))
+                                        for k, v in list(value.items())[:5]) or t(lang, "value.empty")
     if isinstance(value, list):
-        return t(lang, "list_sep").join(given_text(v, lang) for v in value) or t(lang, "value.empty")
-    return str(value)
+        return t(lang, "list_sep").join(given_text(v, lang, depth + 1) for v in value[:5]) or t(lang, "value.empty")
+    try:
+        return _cut(str(value))
+    except ValueError:  # an integer too long to write out
+        return "…"
 
 
 def fact_error_text(error: FactError, cluster: str, lang: str) -> str:

@@ -173,7 +173,7 @@ def test_hostile_values_are_refused_per_cluster_and_the_output_is_complete(tmp_p
         path = tmp_path / f"batch{suffix}"
         text = "\n".join([good] + lines) if suffix == ".jsonl" else "[" + ",\n".join([good] + lines) + "]"
         path.write_text(text, encoding="utf-8")
-        run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2024-06-01", "-f", fmt)
+        run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15", "-f", fmt)
         assert run.returncode == 1, run.stderr
         messages = run.stderr.strip().splitlines()
         assert len(messages) == len(lines) and "Traceback" not in run.stderr
@@ -193,7 +193,7 @@ def test_hostile_values_are_refused_per_cluster_and_the_output_is_complete(tmp_p
 def test_a_csv_cell_of_1e308_is_refused_naming_cluster_and_fact(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("name,area_km2,iip_rate\n甲,1e308,25\n乙,80,25\n", encoding="utf-8")
-    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2024-06-01")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
     assert run.returncode == 1 and run.stderr.startswith("甲：") and "area_km2" in run.stderr
     assert "0 到 100000" in run.stderr
     assert [r["cluster"] for r in json.loads(run.stdout)] == ["甲", "乙"]
@@ -208,7 +208,7 @@ def test_a_csv_the_csv_module_wrote_reads_back_with_a_header_longer_than_any_sam
     with path.open("w", newline="", encoding="utf-8") as out:
         csv.writer(out).writerows([columns, row])
     assert len(path.read_text(encoding="utf-8").split("\n", 1)[0]) > 8192
-    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2024-06-01")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
     assert run.returncode == 0, run.stderr
     (result,) = json.loads(run.stdout)
     assert result["cluster"] == '甲, "引号"\n集群'
@@ -236,7 +236,7 @@ def test_csv_columns_may_be_the_forms_labels_in_either_language(tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("集群名称,集群总产值.2023,集群总产值.2024,Total output of the cluster.2025,"
                     "工业互联网平台应用普及率,iip_rate\n甲,45,48,52,25,\n", encoding="utf-8")
-    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2024-06-01")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
     assert run.returncode == 0, run.stderr
     (result,) = json.loads(run.stdout)
     values = {k: v for c in result["criteria"] for k, v in c["values"].items()}
@@ -247,10 +247,10 @@ def test_csv_columns_may_be_the_forms_labels_in_either_language(tmp_path):
 def test_a_csv_without_a_name_column_is_said_once(tmp_path):
     path = tmp_path / "noname.csv"
     path.write_text("iip_rate\n25\n30\n35\n", encoding="utf-8")
-    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2024-06-01")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
     assert run.returncode == 0
     (note,) = run.stderr.strip().splitlines()
     assert str(path) in note and "名称" in note
     assert [r["cluster"] for r in json.loads(run.stdout)] == ["0", "1", "2"]
-    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2024-06-01", "--lang", "en")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15", "--lang", "en")
     assert "no name column" in run.stderr
