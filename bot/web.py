@@ -1,0 +1,375 @@
+"""The web chat channel: `clusterbot web` serves a chat page with the same dialog as the
+terminal and Telegram (Starlette under uvicorn; the page and its small script are package
+data in bot/templates and bot/static, nothing from a CDN).
+
+No conversation logic lives here. A typed line, a pressed button or an uploaded file becomes
+an `Incoming` for the dialog; each reply reaches the page through `WebChannel.send`, which
+writes it to the server-sent event stream of every page of that chat that is open, and is
+`Later` when none is, so that a committed reply waits instead of being lost.
+
+Who is speaking: the signed cookie's id of this browser session (login-free on 127.0.0.1, or
+behind a shared secret), or the user a trusted reverse proxy names in a header. Each browser
+session is its own user: two sessions never see each other's clusters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import concurrent.futures
+import contextlib
+import hmac
+import json
+import logging
+import mimetypes
+import os
+import re
+import secrets
+from collections import defaultdict
+from functools import partial
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.channel import Later, Outcome, Sent
+from bot.reminders import SWEEP_SECONDS, sweep
+from dialogs.conversation import Conversation
+from dialogs.messages import Attachment, Incoming, Reply
+from locales import messages, normalise_lang, t
+
+log = logging.getLogger(__name__)
+CHANNEL = "web"
+HERE = Path(__file__).parent
+MAX_UPLOAD_MB = 5
+MAX_UPLOAD = MAX_UPLOAD_MB * 1024 * 1024
+MAX_MESSAGE = 16 * 1024    # a typed answer is at most 2000 characters: the dialog says so
+PING_SECONDS = 10          # keeps proxies from closing an idle stream, and finds closed pages
+TAKE_SECONDS = 5           # how long a reply waits for an open page to write it
+LATER_SECONDS = 30         # when no page of the chat is open
+COOKIE = "clusterbot_web"
+COOKIE_DAYS = 400          # the longest a browser keeps a cookie
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+# --- the channel ---------------------------------------------------------------------------
+
+def to_event(reply: Reply, message_id: str, edit_of: str | None) -> dict:
+    """A reply as the page's event: its text, buttons and documents (base64, with a type)."""
+    documents = [{"name": name, "type": mimetypes.guess_type(name)[0] or "application/octet-stream",
+                  "data": base64.b64encode(content).decode()} for name, content in reply.documents]
+    return {**reply.as_dict(), "id": message_id, "edit_of": edit_of, "documents": documents}
+
+
+class WebChannel:
+    """The `Channel` of the web chat: a reply goes to every open page of its chat."""
+
+    name = CHANNEL
+
+    def __init__(self):
+        self.pages: dict[str, set[asyncio.Queue]] = defaultdict(set)
+
+    def open(self, chat_id: str) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue()
+        self.pages[chat_id].add(queue)
+        return queue
+
+    def close(self, chat_id: str, queue: asyncio.Queue) -> None:
+        self.pages[chat_id].discard(queue)
+        if not self.pages[chat_id]:
+            del self.pages[chat_id]
+
+    def open_chats(self) -> list[str]:
+        return list(self.pages)
+
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
+        queues = list(self.pages.get(chat_id, ()))
+        if not queues:
+            return Later(LATER_SECONDS, "no page open")
+        message_id = secrets.token_hex(8)
+        event = to_event(reply, message_id, edit_of)
+        written = []
+        for queue in queues:
+            future = asyncio.get_running_loop().create_future()
+            queue.put_nowait((event, future))
+            written.append(future)
+        # Sent once one page has written it to its connection, not when it was queued.
+        done, _ = await asyncio.wait(written, timeout=TAKE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        return Sent(message_id) if done else Later(LATER_SECONDS, "no page took it")
+
+
+async def event_stream(queue: asyncio.Queue):
+    """The server-sent events of one page: each reply as a JSON `data:` line, pings between."""
+    yield ": open\n\n"
+    while True:
+        try:
+            event, written = await asyncio.wait_for(queue.get(), PING_SECONDS)
+        except TimeoutError:
+            yield ": ping\n\n"
+            continue
+        yield f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
+        if not written.done():
+            written.set_result(True)
+
+
+# --- the app ---------------------------------------------------------------------------------
+
+def accept_lang(request: Request) -> str:
+    """The browser's first language, for a user the dialog does not know yet."""
+    first = request.headers.get("accept-language", "").split(",")[0].split(";")[0]
+    return normalise_lang(first)
+
+
+def clean_filename(name: str | None) -> str:
+    base = re.split(r"[\\/]", name or "")[-1]
+    return re.sub(r"[\x00-\x1f]", "", base).strip()[:200] or "upload"
+
+
+def same_origin(request: Request) -> bool:
+    """A page of another site may post a form here; a browser says so in Origin."""
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, key: str, **fields):
+        self.status, self.key, self.fields = status, key, fields
+
+
+class WebChat:
+    """The app: the page, its event stream, and the endpoints a message comes in by."""
+
+    def __init__(self, engine, clock, session_key: str, secret: str | None = None,
+                 user_header: str | None = None, default_lang: str | None = None,
+                 reminder_interval: float = SWEEP_SECONDS, https_only: bool = False):
+        self.engine, self.clock = engine, clock
+        self.conversation = Conversation(engine, clock, channel=CHANNEL, default_lang=default_lang)
+        self.channel = WebChannel()
+        self.secret, self.user_header = secret, user_header
+        self.reminder_interval = reminder_interval
+        self.session_key, self.https_only = session_key, https_only
+        # The database is synchronous: all its work on one thread, off the event loop.
+        self.db = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="clusterbot-db")
+        self.wake = asyncio.Event()
+        self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
+
+    def app(self) -> Starlette:
+        routes = [Route("/", self.page), Route("/login", self.login, methods=["POST"]),
+                  Route("/events", self.events), Route("/send", self.send, methods=["POST"]),
+                  Route("/upload", self.upload, methods=["POST"]),
+                  Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
+        middleware = [Middleware(SessionMiddleware, secret_key=self.session_key, session_cookie=COOKIE,
+                                 max_age=COOKIE_DAYS * 86400, same_site="strict", https_only=self.https_only)]
+        return Starlette(routes=routes, middleware=middleware, lifespan=self.lifespan,
+                         max_body_size=MAX_UPLOAD + 64 * 1024)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app):
+        reminders = asyncio.create_task(self.remind())
+        try:
+            yield
+        finally:
+            reminders.cancel()
+            self.db.shutdown(wait=True)
+
+    async def in_db(self, fn, *args, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(self.db, partial(fn, *args, **kwargs))
+
+    # --- who is speaking -----------------------------------------------------------------
+
+    def user_of(self, request: Request) -> str | None:
+        """The user of this request, or None when it is not let in."""
+        if self.user_header:
+            name = request.headers.get(self.user_header, "").strip()
+            return name[:200] or None
+        if self.secret and not request.session.get("auth"):
+            return None
+        return request.session.get("uid")
+
+    def refusal(self, request: Request) -> Response:
+        lang = accept_lang(request)
+        if self.user_header:
+            return self.error(lang, BadRequest(401, "web.no_user", header=self.user_header))
+        return self.error(lang, BadRequest(401, "web.login_needed"))
+
+    def error(self, lang: str, exc: BadRequest) -> JSONResponse:
+        return JSONResponse({"error": t(lang, exc.key, **exc.fields)}, exc.status, headers=SECURITY_HEADERS)
+
+    # --- the page ------------------------------------------------------------------------
+
+    def html(self, template: str, lang: str, status: int = 200, **fields) -> HTMLResponse:
+        strings = {code: {k[4:]: v for k, v in messages(code).items() if k.startswith("web.")} for code in ("zh", "en")}
+        body = self.templates.get_template(template).render(
+            lang=lang, s=strings[lang], strings=json.dumps(strings, ensure_ascii=False), **fields)
+        return HTMLResponse(body, status, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+
+    async def page(self, request: Request) -> Response:
+        lang = accept_lang(request)
+        if self.user_header:
+            if self.user_of(request) is None:
+                return self.html("login.html", lang, 401, message=t(lang, "web.no_user", header=self.user_header))
+        elif self.secret and not request.session.get("auth"):
+            return self.html("login.html", lang, form=True)
+        else:
+            request.session.setdefault("uid", secrets.token_urlsafe(18))
+        return self.html("page.html", lang)
+
+    async def login(self, request: Request) -> Response:
+        lang = accept_lang(request)
+        if not self.secret:
+            return RedirectResponse("/", 303)
+        try:
+            form = await request.form(max_files=0, max_fields=2, max_part_size=4096)
+            given = form.get("secret")
+        except Exception:  # an unreadable form is a wrong secret
+            given = None
+        if isinstance(given, str) and hmac.compare_digest(given.encode(), self.secret.encode()):
+            request.session["auth"] = True
+            request.session.setdefault("uid", secrets.token_urlsafe(18))
+            return RedirectResponse("/", 303)
+        log.warning("web: a wrong access secret was given")
+        return self.html("login.html", lang, 401, form=True, message=t(lang, "web.login_wrong"))
+
+    async def events(self, request: Request) -> Response:
+        chat = self.user_of(request)
+        if chat is None:
+            return self.refusal(request)
+        queue = self.channel.open(chat)
+        self.wake.set()  # reminders that waited for an open page go out now
+
+        async def stream():
+            try:
+                async for chunk in event_stream(queue):
+                    yield chunk
+            finally:
+                self.channel.close(chat, queue)
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    # --- what comes in -------------------------------------------------------------------
+
+    async def send(self, request: Request) -> Response:
+        """A typed line or a pressed button: {"text": …} or {"button": …, "pressed": id}."""
+        user = self.user_of(request)
+        if user is None:
+            return self.refusal(request)
+        lang = accept_lang(request)
+        try:
+            if not same_origin(request):
+                raise BadRequest(403, "web.cross_site")
+            body = await request.body()
+            if len(body) > MAX_MESSAGE:
+                raise BadRequest(413, "web.bad_request")
+            data = json.loads(body)
+            incoming = self.incoming(request, user, data)
+        except BadRequest as exc:
+            return self.error(lang, exc)
+        except (ValueError, UnicodeDecodeError):
+            return self.error(lang, BadRequest(400, "web.bad_request"))
+        return JSONResponse({"lang": await self.receive(incoming)}, headers=SECURITY_HEADERS)
+
+    def incoming(self, request: Request, user: str, data) -> Incoming:
+        if not isinstance(data, dict):
+            raise BadRequest(400, "web.bad_request")
+        fields = {key: data.get(key) for key in ("text", "button", "pressed", "id")}
+        if any(v is not None and not isinstance(v, str) for v in fields.values()):
+            raise BadRequest(400, "web.bad_request")
+        if (fields["text"] is None) == (fields["button"] is None):
+            raise BadRequest(400, "web.bad_request")
+        return Incoming(channel=CHANNEL, user_id=user, chat_id=user, text=fields["text"], button=fields["button"],
+                        pressed=fields["pressed"], lang=accept_lang(request),
+                        # the page's id of a message: a repeated post is handled once
+                        message_id=f"{user}:{fields['id'][:64]}" if fields["id"] else None)
+
+    async def upload(self, request: Request) -> Response:
+        """A file (a filled application form) for the dialog."""
+        user = self.user_of(request)
+        if user is None:
+            return self.refusal(request)
+        lang = accept_lang(request)
+        bad = BadRequest(400, "web.bad_upload", limit=MAX_UPLOAD_MB)
+        try:
+            if not same_origin(request):
+                raise BadRequest(403, "web.cross_site")
+            async with request.form(max_files=1, max_fields=1) as form:
+                file = form.get("file")
+                if not isinstance(file, UploadFile):
+                    raise bad
+                content = await file.read(MAX_UPLOAD + 1)
+                if len(content) > MAX_UPLOAD:
+                    raise BadRequest(413, "web.bad_upload", limit=MAX_UPLOAD_MB)
+                attachment = Attachment(clean_filename(file.filename), content, file.content_type or "")
+        except BadRequest as exc:
+            return self.error(lang, exc)
+        except Exception:  # a malformed multipart body, or one over the size limit
+            log.warning("web: an unreadable upload was refused")
+            return self.error(lang, bad)
+        incoming = Incoming(channel=CHANNEL, user_id=user, chat_id=user, lang=lang, attachment=attachment)
+        return JSONResponse({"lang": await self.receive(incoming), "file": attachment.filename},
+                            headers=SECURITY_HEADERS)
+
+    async def receive(self, incoming: Incoming) -> str:
+        """Hand one message to the dialog, then its replies to the page (they are committed
+        before `handle` returns); returns the user's language, which the page's labels follow."""
+        try:
+            # Until the port's `receive(incoming)` lands, the dialog takes no attachment: a
+            # file reaches it as an empty message.
+            replies = await self.in_db(self.conversation.handle, incoming.user_id, text=incoming.text,
+                                       data=incoming.button, update_id=incoming.message_id,
+                                       chat_id=incoming.chat_id, lang=incoming.lang)
+        except Exception:  # a bug must not end the session; saved answers stay
+            log.exception("web: a message could not be handled")
+            replies = [Reply(t(await self.lang_of(incoming.user_id), "terminal.internal_error"), kind="error")]
+        for reply in replies:
+            await self.channel.send(incoming.chat_id, reply, incoming.pressed if reply.replace else None)
+        self.wake.set()  # what the message changed (a cluster just tracked) is reminded of at once
+        return await self.lang_of(incoming.user_id)
+
+    async def lang_of(self, user: str) -> str:
+        return await self.in_db(self.conversation.language_of, user)
+
+    # --- reminders -----------------------------------------------------------------------
+
+    async def remind(self) -> None:
+        """Sweep the due reminders of the chats with an open page (the others wait in the
+        table), at each interval and whenever woken."""
+        while True:
+            self.wake.clear()
+            for chat in self.channel.open_chats():
+                collected: list[Reply] = []
+                try:
+                    await self.in_db(sweep, self.engine, self.clock.now(), CHANNEL,
+                                     lambda _s, _user, reply: collected.append(reply), chat)
+                except Exception:
+                    log.exception("web: the reminder sweep failed")
+                for reply in collected:
+                    await self.channel.send(chat, reply)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.reminder_interval)
+
+
+def session_key(path: Path) -> str:
+    """The key that signs the session cookies, kept in a file so that a restart keeps every
+    browser's user (created once, readable by the owner only)."""
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(key)
+        return key
