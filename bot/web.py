@@ -267,19 +267,19 @@ class WebChat:
         user = self.user_of(request)
         if user is None:
             return self.refusal(request)
-        lang = accept_lang(request)
         try:
             if not same_origin(request):
                 raise BadRequest(403, "web.cross_site")
             body = await request.body()
             if len(body) > MAX_MESSAGE:
                 raise BadRequest(413, "web.bad_request")
-            data = json.loads(body)
+            try:
+                data = json.loads(body)
+            except ValueError:  # not JSON, or not UTF-8
+                raise BadRequest(400, "web.bad_request") from None
             incoming = self.incoming(request, user, data)
         except BadRequest as exc:
-            return self.error(lang, exc)
-        except (ValueError, UnicodeDecodeError):
-            return self.error(lang, BadRequest(400, "web.bad_request"))
+            return self.error(await self.lang_of(user), exc)
         return JSONResponse({"lang": await self.receive(incoming)}, headers=SECURITY_HEADERS)
 
     def incoming(self, request: Request, user: str, data) -> Incoming:
@@ -300,7 +300,6 @@ class WebChat:
         user = self.user_of(request)
         if user is None:
             return self.refusal(request)
-        lang = accept_lang(request)
         bad = BadRequest(400, "web.bad_upload", limit=MAX_UPLOAD_MB)
         try:
             if not same_origin(request):
@@ -314,11 +313,12 @@ class WebChat:
                     raise BadRequest(413, "web.bad_upload", limit=MAX_UPLOAD_MB)
                 attachment = Attachment(clean_filename(file.filename), content, file.content_type or "")
         except BadRequest as exc:
-            return self.error(lang, exc)
+            return self.error(await self.lang_of(user), exc)
         except Exception:  # a malformed multipart body, or one over the size limit
             log.warning("web: an unreadable upload was refused")
-            return self.error(lang, bad)
-        incoming = Incoming(channel=CHANNEL, user_id=user, chat_id=user, lang=lang, attachment=attachment)
+            return self.error(await self.lang_of(user), bad)
+        incoming = Incoming(channel=CHANNEL, user_id=user, chat_id=user, lang=accept_lang(request),
+                            attachment=attachment)
         return JSONResponse({"lang": await self.receive(incoming), "file": attachment.filename},
                             headers=SECURITY_HEADERS)
 
