@@ -159,6 +159,7 @@ class WebChat:
         self.conversation = Conversation(engine, clock, channel=CHANNEL, default_lang=default_lang)
         self.channel = WebChannel()
         self.secret, self.user_header = secret, user_header
+        self.new_user_lang = default_lang  # None: the browser's
         self.reminder_interval = reminder_interval
         self.session_key, self.https_only = session_key, https_only
         # The database is synchronous: all its work on one thread, off the event loop.
@@ -291,7 +292,7 @@ class WebChat:
         if (fields["text"] is None) == (fields["button"] is None):
             raise BadRequest(400, "web.bad_request")
         return Incoming(channel=CHANNEL, user_id=user, chat_id=user, text=fields["text"], button=fields["button"],
-                        pressed=fields["pressed"], lang=accept_lang(request),
+                        pressed=fields["pressed"], lang=self.lang_for_new(request),
                         # the page's id of a message: a repeated post is handled once
                         message_id=f"{user}:{fields['id'][:64]}" if fields["id"] else None)
 
@@ -317,7 +318,7 @@ class WebChat:
         except Exception:  # a malformed multipart body, or one over the size limit
             log.warning("web: an unreadable upload was refused")
             return self.error(await self.lang_of(user), bad)
-        incoming = Incoming(channel=CHANNEL, user_id=user, chat_id=user, lang=accept_lang(request),
+        incoming = Incoming(channel=CHANNEL, user_id=user, chat_id=user, lang=self.lang_for_new(request),
                             attachment=attachment)
         return JSONResponse({"lang": await self.receive(incoming), "file": attachment.filename},
                             headers=SECURITY_HEADERS)
@@ -338,6 +339,10 @@ class WebChat:
             await self.channel.send(incoming.chat_id, reply, incoming.pressed if reply.replace else None)
         self.wake.set()  # what the message changed (a cluster just tracked) is reminded of at once
         return await self.lang_of(incoming.user_id)
+
+    def lang_for_new(self, request: Request) -> str:
+        """The language a user the dialog does not know yet starts in: --lang, else the browser's."""
+        return self.new_user_lang or accept_lang(request)
 
     async def lang_of(self, user: str) -> str:
         return await self.in_db(self.conversation.language_of, user)

@@ -391,3 +391,14 @@ def test_help_in_both_languages():
     run = subprocess.run([sys.executable, "-m", "bot.cli", "web", "--help"], cwd=ROOT, capture_output=True,
                          text=True, timeout=30)
     assert run.returncode == 0 and "访问口令" in run.stdout and "shared secret" in run.stdout
+
+
+def test_an_english_browser_is_answered_in_english(server):
+    client = Client(server.base, {"Accept-Language": "en-US,en;q=0.9"})
+    status, page = client.request("/")
+    assert status == 200 and '<html lang="en">' in page and t("en", "web.placeholder") in page
+    assert client.listen() == 200
+    assert client.say("/start") == (200, {"lang": "en"})
+    assert client.read_until(lambda e: True)["text"].startswith(t("en", "dialog.welcome").split("\n")[0])
+    status, body = client.request("/send", b"{not json")
+    assert status == 400 and json.loads(body)["error"] == t("en", "web.bad_request")
