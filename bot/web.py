@@ -18,6 +18,7 @@ import asyncio
 import base64
 import concurrent.futures
 import contextlib
+import hashlib
 import hmac
 import json
 import logging
@@ -55,6 +56,7 @@ MAX_MESSAGE = 16 * 1024    # a typed answer is at most 2000 characters: the dial
 PING_SECONDS = 10          # keeps proxies from closing an idle stream, and finds closed pages
 TAKE_SECONDS = 5           # how long a reply waits for an open page to write it
 LATER_SECONDS = 30         # when no page of the chat is open
+MAX_USER = 64              # users.external_id and processed_updates.update_id hold 64 characters
 COOKIE = "clusterbot_web"
 COOKIE_DAYS = 400          # the longest a browser keeps a cookie
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -195,7 +197,7 @@ class WebChat:
         """The user of this request, or None when it is not let in."""
         if self.user_header:
             name = request.headers.get(self.user_header, "").strip()
-            return name[:200] or None
+            return name if 0 < len(name) <= MAX_USER else None  # a longer name would be cut into another
         if self.secret and not request.session.get("auth"):
             return None
         return request.session.get("uid")
@@ -293,8 +295,9 @@ class WebChat:
             raise BadRequest(400, "web.bad_request")
         return Incoming(channel=CHANNEL, user_id=user, chat_id=user, text=fields["text"], button=fields["button"],
                         pressed=fields["pressed"], lang=self.lang_for_new(request),
-                        # the page's id of a message: a repeated post is handled once
-                        message_id=f"{user}:{fields['id'][:64]}" if fields["id"] else None)
+                        # the page's id of a message, within its user: a repeated post is handled once
+                        message_id=hashlib.sha256(f"{user}\n{fields['id']}".encode()).hexdigest()[:MAX_USER]
+                        if fields["id"] else None)
 
     async def upload(self, request: Request) -> Response:
         """A file (a filled application form) for the dialog."""

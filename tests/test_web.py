@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -82,6 +83,13 @@ def server(tmp_path_factory):
     yield running
     log = running.stop()
     assert "Traceback" not in log, log
+
+
+def answers_in_db(db: Path, profile: str) -> dict:
+    with sqlite3.connect(db) as con:
+        rows = con.execute("select a.fact, a.value_json from answers a join profiles p on p.id = a.profile_id "
+                           "where p.name = ? order by a.id", (profile,))
+        return {fact: json.loads(value) for fact, value in rows}
 
 
 def new_browser(downloads: Path) -> webdriver.Chrome:
@@ -193,6 +201,9 @@ def test_a_whole_jiangsu_prescreening_by_clicks_and_typing_resumes_after_a_reloa
     else:
         raise AssertionError("too many questions")
     assert "符合条件" in text and "江苏" in text, text
+    stored = answers_in_db(server.db, "网页甲集群")  # every acknowledged answer is in the database
+    assert set(stored) == {fact for fact, _ in answered if fact != "reload"}
+    assert stored["total_output"] == {str(y): v for y, v in facts["total_output"].items()}
     assert page.last().find_elements(By.CSS_SELECTOR, ".first")  # the result's heading stands out
     shot = tmp_path / "result.png"
     browser.save_screenshot(str(shot))
@@ -344,6 +355,15 @@ def test_behind_a_proxy_the_user_header_names_the_user(tmp_path):
         assert "爱丽丝集群" in alice.read_until(lambda e: "爱丽丝集群" in e["text"] and "1." in e["text"])["text"]
     finally:
         assert "Traceback" not in server.stop()
+
+
+def test_a_repeated_post_is_handled_once(server):
+    client = Client(server.base)
+    client.request("/")
+    for _ in range(2):
+        assert client.request("/send", json.dumps({"text": "/new 重复集群", "id": "same-id"}).encode())[0] == 200
+    with sqlite3.connect(server.db) as con:
+        assert con.execute("select count(*) from profiles where name = '重复集群'").fetchone() == (1,)
 
 
 def test_forged_cookies_and_cross_site_posts_are_refused(server):
