@@ -204,7 +204,7 @@ def test_a_whole_jiangsu_prescreening_by_clicks_and_typing_resumes_after_a_reloa
     stored = answers_in_db(server.db, "网页甲集群")  # every acknowledged answer is in the database
     assert set(stored) == {fact for fact, _ in answered if fact != "reload"}
     assert stored["total_output"] == {str(y): v for y, v in facts["total_output"].items()}
-    assert page.last().find_elements(By.CSS_SELECTOR, ".first")  # the result's heading stands out
+    assert page.last().find_elements(By.CSS_SELECTOR, ".heading")  # the result's heading stands out
     shot = tmp_path / "result.png"
     browser.save_screenshot(str(shot))
     if os.environ.get("CLUSTERBOT_SCREENSHOTS"):  # for a person to look at the page

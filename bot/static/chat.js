@@ -65,17 +65,26 @@
     box.className = `msg bot ${ev.kind}`;
     box.id = "m-" + ev.id;
     box.dataset.kind = ev.kind;
+    // Heading lines (a question's progress line) stand out: those the reply names, else the
+    // first line of a question or a result.
+    const headings = new Set(ev.headings && ev.headings.length ? ev.headings
+                             : (ev.kind === "question" || ev.kind === "result") ? [0] : []);
     const text = document.createElement("div");
-    const [first, ...rest] = ev.text.split("\n");
-    if (ev.kind === "question" || ev.kind === "result") {
+    ev.text.split("\n").forEach((line, i) => {
+      if (i) text.append("\n");
+      if (!headings.has(i)) { text.append(line); return; }
       const head = document.createElement("span");
-      head.className = "first";
-      head.textContent = first;
-      text.append(head, rest.length ? "\n" + rest.join("\n") : "");
-    } else {
-      text.textContent = ev.text;
-    }
+      head.className = "heading";
+      head.textContent = line;
+      text.append(head);
+    });
     box.append(text);
+    if (ev.chosen) { // the answer picked on this question's button
+      const chosen = document.createElement("div");
+      chosen.className = "chosen";
+      chosen.textContent = "✓ " + ev.chosen;
+      box.append(chosen);
+    }
     if (ev.choices.length) box.append(buttons("choices", ev.choices, ev.id));
     if (ev.actions.length) box.append(buttons("actions", ev.actions, ev.id));
     if (ev.documents.length) box.append(downloads(ev.documents));
