@@ -3,9 +3,10 @@ terminal and Telegram (Starlette under uvicorn; the page and its small script ar
 data in bot/templates and bot/static, nothing from a CDN).
 
 No conversation logic lives here. A typed line, a pressed button or an uploaded file becomes
-an `Incoming` for the dialog; each reply reaches the page through `WebChannel.send`, which
-writes it to the server-sent event stream of every page of that chat that is open, and is
-`Later` when none is, so that a committed reply waits instead of being lost.
+an `Incoming` for the dialog (`Conversation.receive`: the turn and its replies in the outbox,
+one transaction); the one delivery loop (bot/delivery.py) then hands each reply to
+`WebChannel.send`, which writes it to the server-sent event stream of every open page of that
+chat, and is `Later` when none is open, so that a committed reply waits instead of being lost.
 
 Who is speaking: the signed cookie's id of this browser session (login-free on 127.0.0.1, or
 behind a shared secret), or the user a trusted reverse proxy names in a header. Each browser
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import concurrent.futures
 import contextlib
 import hashlib
 import hmac
@@ -27,11 +27,11 @@ import os
 import re
 import secrets
 from collections import defaultdict
-from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
+import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.middleware import Middleware
@@ -42,7 +42,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channel import Later, Outcome, Sent
-from bot.reminders import SWEEP_SECONDS, sweep
+from bot.delivery import Database, Delivery
+from bot.reminders import SWEEP_SECONDS, sweep, to_outbox
+from bot.scheduler import Scheduler
 from dialogs.conversation import Conversation
 from dialogs.messages import Attachment, Incoming, Reply
 from locales import messages, normalise_lang, t
@@ -55,7 +57,10 @@ MAX_UPLOAD = MAX_UPLOAD_MB * 1024 * 1024
 MAX_MESSAGE = 16 * 1024    # a typed answer is at most 2000 characters: the dialog says so
 PING_SECONDS = 10          # keeps proxies from closing an idle stream, and finds closed pages
 TAKE_SECONDS = 5           # how long a reply waits for an open page to write it
-LATER_SECONDS = 30         # when no page of the chat is open
+# When no page of the chat is open: soon again (a page opened meanwhile is not kept waiting
+# behind the row's back-off). The delivery gives a row up after 20 tries, some 40 s; a page
+# opened later asks again what it was asking (/start), and reminders wait for an open page.
+LATER_SECONDS = 2
 MAX_USER = 64              # users.external_id and processed_updates.update_id hold 64 characters
 COOKIE = "clusterbot_web"
 COOKIE_DAYS = 400          # the longest a browser keeps a cookie
@@ -70,10 +75,11 @@ SECURITY_HEADERS = {
 # --- the channel ---------------------------------------------------------------------------
 
 def to_event(reply: Reply, message_id: str, edit_of: str | None) -> dict:
-    """A reply as the page's event: its text, buttons and documents (base64, with a type)."""
+    """A reply as the page's event: its text, buttons, headings, the answer chosen, and its
+    documents (base64, with a type for the download)."""
     documents = [{"name": name, "type": mimetypes.guess_type(name)[0] or "application/octet-stream",
                   "data": base64.b64encode(content).decode()} for name, content in reply.documents]
-    return {**reply.as_dict(), "id": message_id, "edit_of": edit_of, "documents": documents}
+    return {**reply.to_json(), "id": message_id, "edit_of": edit_of, "documents": documents}
 
 
 class WebChannel:
@@ -97,6 +103,12 @@ class WebChannel:
     def open_chats(self) -> list[str]:
         return list(self.pages)
 
+    def close_all(self) -> None:
+        """End every page's stream (the server is stopping; the pages reconnect)."""
+        for queues in self.pages.values():
+            for queue in queues:
+                queue.put_nowait(None)
+
     async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
         queues = list(self.pages.get(chat_id, ()))
         if not queues:
@@ -118,10 +130,13 @@ async def event_stream(queue: asyncio.Queue):
     yield ": open\n\n"
     while True:
         try:
-            event, written = await asyncio.wait_for(queue.get(), PING_SECONDS)
+            item = await asyncio.wait_for(queue.get(), PING_SECONDS)
         except TimeoutError:
             yield ": ping\n\n"
             continue
+        if item is None:  # the server is stopping
+            return
+        event, written = item
         yield f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
         if not written.done():
             written.set_result(True)
@@ -164,8 +179,11 @@ class WebChat:
         self.new_user_lang = default_lang  # None: the browser's
         self.reminder_interval = reminder_interval
         self.session_key, self.https_only = session_key, https_only
-        # The database is synchronous: all its work on one thread, off the event loop.
-        self.db = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="clusterbot-db")
+        self.db = Database(engine)  # all database work on one thread, off the event loop
+        self.delivery = Delivery(self.db, {CHANNEL: self.channel})
+        # The scheduler's delivery tick and marks; the web sweeps reminders itself, for open
+        # pages only (see `remind`).
+        self.scheduler = Scheduler(self.db, clock, self.delivery, sweeps={})
         self.wake = asyncio.Event()
         self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
 
@@ -181,15 +199,16 @@ class WebChat:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app):
-        reminders = asyncio.create_task(self.remind())
+        self.loop = asyncio.get_running_loop()
+        self.scheduler.start()
+        reminders = asyncio.create_task(self.remind(), name="web reminder sweep")
         try:
             yield
         finally:
             reminders.cancel()
-            self.db.shutdown(wait=True)
-
-    async def in_db(self, fn, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(self.db, partial(fn, *args, **kwargs))
+            await asyncio.gather(reminders, return_exceptions=True)
+            await self.scheduler.stop()
+            self.db.executor.shutdown(wait=True)
 
     # --- who is speaking -----------------------------------------------------------------
 
@@ -251,7 +270,7 @@ class WebChat:
         if chat is None:
             return self.refusal(request)
         queue = self.channel.open(chat)
-        self.wake.set()  # reminders that waited for an open page go out now
+        self.wake.set()  # what waited for an open page goes out now: reminders, unsent replies
 
         async def stream():
             try:
@@ -283,7 +302,7 @@ class WebChat:
             incoming = self.incoming(request, user, data)
         except BadRequest as exc:
             return self.error(await self.lang_of(user), exc)
-        return JSONResponse({"lang": await self.receive(incoming)}, headers=SECURITY_HEADERS)
+        return await self.receive(incoming)
 
     def incoming(self, request: Request, user: str, data) -> Incoming:
         if not isinstance(data, dict):
@@ -323,49 +342,45 @@ class WebChat:
             return self.error(await self.lang_of(user), bad)
         incoming = Incoming(channel=CHANNEL, user_id=user, chat_id=user, lang=self.lang_for_new(request),
                             attachment=attachment)
-        return JSONResponse({"lang": await self.receive(incoming), "file": attachment.filename},
-                            headers=SECURITY_HEADERS)
+        return await self.receive(incoming)
 
-    async def receive(self, incoming: Incoming) -> str:
-        """Hand one message to the dialog, then its replies to the page (they are committed
-        before `handle` returns); returns the user's language, which the page's labels follow."""
+    async def receive(self, incoming: Incoming) -> JSONResponse:
+        """Hand one message to the dialog (a bug in the turn is answered there), then send its
+        replies to the page; the answer names the user's language, which the page's labels
+        follow."""
         try:
-            # Until the port's `receive(incoming)` lands, the dialog takes no attachment: a
-            # file reaches it as an empty message.
-            replies = await self.in_db(self.conversation.handle, incoming.user_id, text=incoming.text,
-                                       data=incoming.button, update_id=incoming.message_id,
-                                       chat_id=incoming.chat_id, lang=incoming.lang)
-        except Exception:  # a bug must not end the session; saved answers stay
+            await self.db.run(self.conversation.receive, incoming)
+            await self.delivery.flush_chat(CHANNEL, incoming.chat_id)
+            lang = await self.lang_of(incoming.user_id)
+        except Exception:  # the database gone, say: answered, and the server goes on
             log.exception("web: a message could not be handled")
-            replies = [Reply(t(await self.lang_of(incoming.user_id), "terminal.internal_error"), kind="error")]
-        for reply in replies:
-            await self.channel.send(incoming.chat_id, reply, incoming.pressed if reply.replace else None)
+            lang = normalise_lang(incoming.lang)
+            return JSONResponse({"error": t(lang, "terminal.internal_error")}, 500, headers=SECURITY_HEADERS)
         self.wake.set()  # what the message changed (a cluster just tracked) is reminded of at once
-        return await self.lang_of(incoming.user_id)
+        return JSONResponse({"lang": lang}, headers=SECURITY_HEADERS)
 
     def lang_for_new(self, request: Request) -> str:
         """The language a user the dialog does not know yet starts in: --lang, else the browser's."""
         return self.new_user_lang or accept_lang(request)
 
     async def lang_of(self, user: str) -> str:
-        return await self.in_db(self.conversation.language_of, user)
+        return await self.db.run(self.conversation.language_of, user)
 
     # --- reminders -----------------------------------------------------------------------
 
     async def remind(self) -> None:
-        """Sweep the due reminders of the chats with an open page (the others wait in the
-        table), at each interval and whenever woken."""
+        """At each interval, and whenever woken: the due reminders of the chats with an open
+        page into the outbox (the others wait in the reminders table: a closed page cannot
+        take them), and each open chat's outbox sent."""
+        enqueue = to_outbox(CHANNEL)
         while True:
             self.wake.clear()
             for chat in self.channel.open_chats():
-                collected: list[Reply] = []
                 try:
-                    await self.in_db(sweep, self.engine, self.clock.now(), CHANNEL,
-                                     lambda _s, _user, reply: collected.append(reply), chat)
+                    await self.db.run(sweep, self.engine, self.clock.now(), CHANNEL, enqueue, chat)
+                    await self.delivery.flush_chat(CHANNEL, chat)
                 except Exception:
                     log.exception("web: the reminder sweep failed")
-                for reply in collected:
-                    await self.channel.send(chat, reply)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.reminder_interval)
 
@@ -381,3 +396,24 @@ def session_key(path: Path) -> str:
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
             f.write(key)
         return key
+
+
+class Server(uvicorn.Server):
+    """uvicorn, ending the pages' event streams as soon as it is told to stop: it waits for
+    open connections before it shuts the app down, and a stream would stay open."""
+
+    def __init__(self, config: uvicorn.Config, chat: WebChat):
+        super().__init__(config)
+        self.chat = chat
+
+    def handle_exit(self, sig, frame) -> None:
+        loop = getattr(self.chat, "loop", None)
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.chat.channel.close_all)  # safe from a signal handler
+        super().handle_exit(sig, frame)
+
+
+def serve(chat: WebChat, host: str, port: int, log_level: str) -> None:
+    config = uvicorn.Config(chat.app(), host=host, port=port, log_level=log_level, log_config=None,
+                            timeout_graceful_shutdown=5)
+    Server(config, chat).run()

@@ -50,10 +50,8 @@ def fail(message: str) -> int:
 
 
 def run(args) -> int:
-    import uvicorn
-
     from bot.clock import Clock
-    from bot.web import LOOPBACK, WebChat, session_key
+    from bot.web import LOOPBACK, WebChat, serve, session_key
     from storage.db import make_engine
 
     host, _, port = args.listen.rpartition(":")
@@ -77,7 +75,5 @@ def run(args) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     chat = WebChat(make_engine(args.db), Clock(), key, secret=secret, user_header=args.user_header,
                    default_lang=args.lang, reminder_interval=args.reminder_interval)
-    # A page's event stream stays open: wait for it only briefly on shutdown.
-    uvicorn.run(chat.app(), host=host, port=int(port), log_level=args.log_level.lower(),
-                timeout_graceful_shutdown=2, log_config=None)
+    serve(chat, host, int(port), args.log_level.lower())
     return 0
