@@ -422,3 +422,21 @@ def test_an_english_browser_is_answered_in_english(server):
     assert client.read_until(lambda e: True)["text"].startswith(t("en", "dialog.welcome").split("\n")[0])
     status, body = client.request("/send", b"{not json")
     assert status == 400 and json.loads(body)["error"] == t("en", "web.bad_request")
+
+
+def test_a_reply_waits_for_its_page_even_across_a_restart(tmp_path):
+    """Committed while no page was open, killed before it could be sent: the reply is in the
+    outbox, and the page opened after the restart receives it."""
+    server = Server(tmp_path)
+    client = Client(server.base)
+    client.request("/")
+    assert client.say("/new 等待集群") == (200, {"lang": "zh"})  # no page open: nothing could be shown
+    server.proc.kill()
+    server.proc.wait(10)
+    again = Server(tmp_path)  # the same database and cookie key, on another port
+    try:
+        client.base = again.base
+        assert client.listen() == 200
+        assert "等待集群" in client.read_until(lambda e: "等待集群" in e["text"])["text"]
+    finally:
+        assert "Traceback" not in again.stop()
