@@ -171,14 +171,14 @@ class WebChat:
 
     def __init__(self, engine, clock, session_key: str, secret: str | None = None,
                  user_header: str | None = None, default_lang: str | None = None,
-                 reminder_interval: float = SWEEP_SECONDS, https_only: bool = False):
+                 reminder_interval: float = SWEEP_SECONDS):
         self.engine, self.clock = engine, clock
         self.conversation = Conversation(engine, clock, channel=CHANNEL, default_lang=default_lang)
         self.channel = WebChannel()
         self.secret, self.user_header = secret, user_header
         self.new_user_lang = default_lang  # None: the browser's
         self.reminder_interval = reminder_interval
-        self.session_key, self.https_only = session_key, https_only
+        self.session_key = session_key
         self.db = Database(engine)  # all database work on one thread, off the event loop
         self.delivery = Delivery(self.db, {CHANNEL: self.channel})
         # The scheduler's delivery tick and marks; the web sweeps reminders itself, for open
@@ -193,7 +193,7 @@ class WebChat:
                   Route("/upload", self.upload, methods=["POST"]),
                   Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
         middleware = [Middleware(SessionMiddleware, secret_key=self.session_key, session_cookie=COOKIE,
-                                 max_age=COOKIE_DAYS * 86400, same_site="strict", https_only=self.https_only)]
+                                 max_age=COOKIE_DAYS * 86400, same_site="strict")]
         return Starlette(routes=routes, middleware=middleware, lifespan=self.lifespan,
                          max_body_size=MAX_UPLOAD + 64 * 1024)
 
