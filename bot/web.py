@@ -247,7 +247,7 @@ class WebChat:
             return self.html("login.html", lang, form=True)
         else:
             request.session.setdefault("uid", secrets.token_urlsafe(18))
-        return self.html("page.html", lang)
+        return self.html("page.html", lang, max_upload=MAX_UPLOAD, max_upload_mb=MAX_UPLOAD_MB)
 
     async def login(self, request: Request) -> Response:
         lang = accept_lang(request)

@@ -27,7 +27,8 @@
   function bubble(kind, text) {
     const box = document.createElement("div");
     box.className = `msg ${kind}`;
-    box.textContent = text;
+    box.append(document.createElement("div"));
+    box.firstChild.textContent = text;
     log.append(box);
     box.scrollIntoView({block: "end"});
   }
@@ -122,6 +123,11 @@
   }
   file.addEventListener("change", () => {
     if (!file.files.length) return;
+    if (file.files[0].size > Number(file.dataset.maxBytes)) { // refused here: not sent in vain
+      bubble("bot error", say("bad_upload", {limit: file.dataset.maxMb}));
+      file.value = "";
+      return;
+    }
     const data = new FormData();
     data.append("file", file.files[0]);
     post("/upload", data, say("uploaded", {name: file.files[0].name}), {});
