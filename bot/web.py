@@ -200,6 +200,9 @@ class WebChat:
     @contextlib.asynccontextmanager
     async def lifespan(self, _app):
         self.loop = asyncio.get_running_loop()
+        # A turn that planned reminders (a cluster just tracked) has them swept at once; it
+        # runs on the database thread.
+        self.conversation.on_replanned = lambda: self.loop.call_soon_threadsafe(self.wake.set)
         self.scheduler.start()
         reminders = asyncio.create_task(self.remind(), name="web reminder sweep")
         try:
@@ -349,14 +352,14 @@ class WebChat:
         replies to the page; the answer names the user's language, which the page's labels
         follow."""
         try:
-            await self.db.run(self.conversation.receive, incoming)
+            # Its replies leased to this process's sender in the turn's commit: no claim of its own.
+            await self.db.run(self.conversation.receive, incoming, self.delivery.worker)
             await self.delivery.flush_chat(CHANNEL, incoming.chat_id)
             lang = await self.lang_of(incoming.user_id)
         except Exception:  # the database gone, say: answered, and the server goes on
             log.exception("web: a message could not be handled")
             lang = normalise_lang(incoming.lang)
             return JSONResponse({"error": t(lang, "terminal.internal_error")}, 500, headers=SECURITY_HEADERS)
-        self.wake.set()  # what the message changed (a cluster just tracked) is reminded of at once
         return JSONResponse({"lang": lang}, headers=SECURITY_HEADERS)
 
     def lang_for_new(self, request: Request) -> str:
