@@ -107,7 +107,8 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
     try:
         turn(Incoming(channel.name, user, user, text="/start"))  # greet, and ask again what was asked
         background.call(_start(scheduler))
-        _loop(user, stdin, stdout, channel, turn, scheduler.wake)
+        conversation.on_replanned = scheduler.wake  # a cluster just tracked is reminded of at once
+        _loop(user, stdin, stdout, channel, turn)
     except KeyboardInterrupt:  # Ctrl-C at any moment: a clean line, not a traceback
         pass
     finally:
@@ -125,7 +126,7 @@ async def _start(scheduler: Scheduler) -> None:
 
 
 def _loop(user: str, stdin: TextIO, stdout: TextIO, channel: TerminalChannel,
-          turn: Callable[[Incoming], None], wake: Callable[[], None]) -> None:
+          turn: Callable[[Incoming], None]) -> None:
     while True:
         if channel.interactive:
             print("> ", end="", file=stdout, flush=True)
@@ -138,4 +139,3 @@ def _loop(user: str, stdin: TextIO, stdout: TextIO, channel: TerminalChannel,
         if not text.strip():
             continue
         turn(Incoming(channel.name, user, user, text=text))
-        wake()  # what the message changed (a cluster just tracked) is reminded of at once

@@ -1,15 +1,22 @@
 """Every channel adapter against the one channel contract (tests/channel_contract.py): the
-terminal and Telegram; a new channel adds its driver to DRIVERS."""
+terminal, Telegram and the web chat; a new channel adds its driver to DRIVERS."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import datetime as dt
+import http.client
 import io
+import json
 import re
+import threading
 from pathlib import Path
 
 import pytest
 
+from bot.channel import Sent
 from bot.terminal import TerminalChannel
 from storage.db import make_engine
 from tests import channel_contract as contract
@@ -90,7 +97,90 @@ class TelegramDriver:
             self.fake.user_blocks_bot(4001)
 
 
-DRIVERS = [TerminalDriver, TelegramDriver]
+class WebDriver:
+    """The web chat (bot/web.py) served by uvicorn on 127.0.0.1 in this event loop, and a page
+    read as a browser reads it: the server-sent events of its chat, on a thread, edits
+    applied. `shown()` waits until the page has read every reply the channel reported sent
+    (Sent is "written to the page's connection"). The web has no busy or gone platform: a
+    page not open is `Later`, and a user who closed the page comes back (tests/test_web.py)."""
+
+    name, faults = "web", False
+
+    def __init__(self, tmp_path: Path):
+        self.db = tmp_path / "web-contract.db"
+
+    async def __aenter__(self):
+        import uvicorn
+
+        from bot.clock import ManualClock
+        from bot.web import WebChat
+
+        self.chat = "official-1"  # named by a trusted proxy's header
+        self.web = WebChat(make_engine(f"sqlite:///{self.db}"), ManualClock(dt.datetime(2026, 11, 23, 10)), "key",
+                           user_header="X-Remote-User")
+        self.channel = CountingChannel(self.web.channel)
+        self.server = uvicorn.Server(uvicorn.Config(self.web.app(), host="127.0.0.1", port=0, log_level="warning"))
+        self.serving = asyncio.create_task(self.server.serve())
+        await contract.wait_for(lambda: self.server.started)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.events: list[dict] = []
+        self.arrived = threading.Condition()
+        self.page = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        await contract.wait_for(lambda: self.chat in self.web.channel.pages)
+        return self
+
+    def _read(self) -> None:
+        self.page.request("GET", "/events", headers={"X-Remote-User": self.chat})
+        response = self.page.getresponse()
+        with contextlib.suppress(OSError, ValueError):  # the connection closed at the end
+            while line := response.readline():
+                if line.startswith(b"data: "):
+                    with self.arrived:
+                        self.events.append(json.loads(line[6:]))
+                        self.arrived.notify_all()
+
+    async def __aexit__(self, *exc):
+        self.server.should_exit = True
+        self.web.channel.close_all()  # ends the page's stream, as at a shutdown
+        await self.serving
+        await asyncio.to_thread(self.reader.join, 10)
+        self.page.close()
+
+    def shown(self) -> list[Shown]:
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.events) >= self.channel.sent, timeout=10)
+            events = list(self.events)
+        page: dict[str, dict] = {}  # by message id, in the order first shown
+        for event in events:
+            if event["edit_of"] in page:  # an edit takes the place of the message pressed
+                page = {(event["id"] if k == event["edit_of"] else k): (event if k == event["edit_of"] else v)
+                        for k, v in page.items()}
+            else:
+                page[event["id"]] = event
+        return [Shown(e["text"] + (f"\n✓ {e['chosen']}" if e.get("chosen") else ""),
+                      buttons=[label for label, _ in e["choices"] + e["actions"]],
+                      documents={d["name"]: base64.b64decode(d["data"]) for d in e["documents"]})
+                for e in page.values()]
+
+    def fail_next(self, kind: str) -> None:
+        raise AssertionError("the web has no busy or gone platform")
+
+
+class CountingChannel:
+    """A channel as it is, counting the replies it reports sent."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.sent = inner, inner.name, 0
+
+    async def send(self, chat_id, reply, edit_of=None):
+        outcome = await self.inner.send(chat_id, reply, edit_of)
+        self.sent += isinstance(outcome, Sent)
+        return outcome
+
+
+DRIVERS = [TerminalDriver, TelegramDriver, WebDriver]
 
 
 @pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)

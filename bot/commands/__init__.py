@@ -1,5 +1,5 @@
 """The subcommands of `clusterbot`, each a module with `register(subparsers)`."""
 
-from . import ask, chat, deadlines, evaluate, form, rules, serve
+from . import ask, chat, deadlines, evaluate, form, rules, serve, web
 
-COMMANDS = [chat, serve, evaluate, rules, ask, deadlines, form]
+COMMANDS = [chat, serve, web, evaluate, rules, ask, deadlines, form]

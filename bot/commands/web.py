@@ -1,0 +1,79 @@
+"""`clusterbot web`: the dialog as a chat page in the browser (Starlette under uvicorn)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+from .common import lang_arg
+
+ENV_SECRET = "CLUSTERBOT_WEB_SECRET"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "web", help="网页聊天 / the dialog as a web chat page",
+        description="在浏览器中进行同样的预审对话。默认只监听 127.0.0.1，无需登录，每个浏览器会话是一位用户；"
+                    "监听其他地址时须设访问口令（--secret 或 CLUSTERBOT_WEB_SECRET）或可信反向代理的用户请求头。"
+                    "口令不写入日志。 / Serve the same pre-screening dialog as a chat page. Login-free on 127.0.0.1 "
+                    "by default, each browser session one user; on any other address a shared secret (--secret or "
+                    "CLUSTERBOT_WEB_SECRET) or a trusted reverse proxy's user header is required. The secret is "
+                    "never logged.")
+    p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
+                   help="监听地址 / where to listen (default: %(default)s)")
+    p.add_argument("--db", default=None, help="数据库 URL 或 SQLite 文件 / database URL or SQLite file "
+                                              "(as for clusterbot chat)")
+    p.add_argument("--secret", default=None,
+                   help=f"访问口令 / the shared secret to log in with (default: {ENV_SECRET}; prefer the variable: "
+                        "a command line is visible to other users of the machine)")
+    p.add_argument("--user-header", default=None, metavar="NAME",
+                   help="可信反向代理提供的用户名请求头，如 X-Remote-User / the header a trusted reverse proxy "
+                        "names the user in, e.g. X-Remote-User (the proxy must strip it from clients' requests)")
+    p.add_argument("--key-file", type=Path, default=None, metavar="PATH",
+                   help="签名会话 cookie 的密钥文件（不存在则创建） / the key that signs session cookies, created "
+                        "when missing (default: web-session.key in the user data directory)")
+    p.add_argument("--lang", type=lang_arg, default=None, help="新用户的语言 zh 或 en / zh or en for a new user "
+                                                               "(default: the browser's language)")
+    p.add_argument("--reminder-interval", type=float, default=60, metavar="SECONDS",
+                   help="多久查找一次到期提醒 / how often due deadline reminders are looked for (default 60)")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.set_defaults(run=run)
+
+
+def fail(message: str) -> int:
+    print(f"clusterbot web: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args) -> int:
+    from bot.clock import Clock
+    from bot.web import LOOPBACK, WebChat, serve, session_key
+    from storage.db import make_engine
+
+    host, _, port = args.listen.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or int(port) > 65535:
+        return fail(f"--listen {args.listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8080")
+    secret = args.secret if args.secret is not None else os.environ.get(ENV_SECRET)
+    if secret is not None and not secret.strip():
+        return fail(f"the secret is empty: give a passphrase with --secret or {ENV_SECRET}")
+    if host not in LOOPBACK and not secret and not args.user_header:
+        return fail(f"{host} is reachable from other machines: give a shared secret (--secret or {ENV_SECRET}) "
+                    "or a trusted reverse proxy's --user-header")
+    if args.reminder_interval <= 0:
+        return fail("--reminder-interval must be a positive number of seconds")
+    key_file = args.key_file or Path(platformdirs.user_data_dir("clusterbot", appauthor=False)) / "web-session.key"
+    try:
+        key = session_key(key_file)
+    except OSError as exc:
+        return fail(f"--key-file {key_file}: {exc.strerror}")
+
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    chat = WebChat(make_engine(args.db), Clock(), key, secret=secret, user_header=args.user_header,
+                   default_lang=args.lang, reminder_interval=args.reminder_interval)
+    serve(chat, host, int(port), args.log_level.lower())
+    return 0

@@ -1,0 +1,156 @@
+// The chat page: replies arrive as server-sent events and are drawn as messages with their
+// buttons and downloads; what the user types, presses or uploads is posted back. Text is
+// always set as text, never as HTML.
+"use strict";
+(() => {
+  const strings = JSON.parse(document.getElementById("strings").textContent);
+  let lang = document.documentElement.lang === "en" ? "en" : "zh";
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("text");
+  const file = document.getElementById("file");
+  const status = document.getElementById("status");
+  let pending = 0; // posts not yet answered (tests and the send button wait on it)
+
+  const say = (key, fields = {}) => strings[lang][key].replace(/\{(\w+)\}/g, (_, k) => fields[k] ?? "");
+  const newId = () => Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+
+  function relabel(code) {
+    if (!strings[code] || code === lang) return;
+    lang = code;
+    document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
+    document.title = say("title");
+    input.placeholder = say("placeholder");
+    for (const el of document.querySelectorAll("[data-label]")) el.textContent = say(el.dataset.label);
+  }
+
+  function bubble(kind, text) {
+    const box = document.createElement("div");
+    box.className = `msg ${kind}`;
+    box.append(document.createElement("div"));
+    box.firstChild.textContent = text;
+    log.append(box);
+    box.scrollIntoView({block: "end"});
+  }
+
+  function buttons(cls, items, messageId) {
+    const row = document.createElement("div");
+    row.className = cls;
+    for (const [label, data] of items) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = label;
+      b.dataset.data = data;
+      b.addEventListener("click", () => post("/send", JSON.stringify({button: data, pressed: messageId, id: newId()}), label));
+      row.append(b);
+    }
+    return row;
+  }
+
+  function downloads(documents) {
+    const row = document.createElement("div");
+    row.className = "documents";
+    for (const doc of documents) {
+      const bytes = Uint8Array.from(atob(doc.data), c => c.charCodeAt(0));
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(new Blob([bytes], {type: doc.type}));
+      a.download = doc.name;
+      a.textContent = say("download", {name: doc.name});
+      row.append(a);
+    }
+    return row;
+  }
+
+  function render(ev) {
+    const box = document.createElement("div");
+    box.className = `msg bot ${ev.kind}`;
+    box.id = "m-" + ev.id;
+    box.dataset.kind = ev.kind;
+    // Heading lines (a question's progress line) stand out: those the reply names, else the
+    // first line of a question or a result.
+    const headings = new Set(ev.headings && ev.headings.length ? ev.headings
+                             : (ev.kind === "question" || ev.kind === "result") ? [0] : []);
+    const text = document.createElement("div");
+    ev.text.split("\n").forEach((line, i) => {
+      if (i) text.append("\n");
+      if (!headings.has(i)) { text.append(line); return; }
+      const head = document.createElement("span");
+      head.className = "heading";
+      head.textContent = line;
+      text.append(head);
+    });
+    box.append(text);
+    if (ev.chosen) { // the answer picked on this question's button
+      const chosen = document.createElement("div");
+      chosen.className = "chosen";
+      chosen.textContent = "✓ " + ev.chosen;
+      box.append(chosen);
+    }
+    if (ev.choices.length) box.append(buttons("choices", ev.choices, ev.id));
+    if (ev.actions.length) box.append(buttons("actions", ev.actions, ev.id));
+    if (ev.documents.length) box.append(downloads(ev.documents));
+    const old = ev.edit_of && document.getElementById("m-" + ev.edit_of);
+    if (old) old.replaceWith(box); else log.append(box);
+    box.scrollIntoView({block: "end"});
+  }
+
+  async function post(url, body, shown, headers = {"Content-Type": "application/json"}) {
+    if (shown) bubble("me", shown);
+    pending += 1;
+    document.body.dataset.pending = pending;
+    try {
+      const response = await fetch(url, {method: "POST", body, headers, credentials: "same-origin"});
+      const data = await response.json().catch(() => ({}));
+      if (data.lang) relabel(data.lang);
+      if (!response.ok) bubble("bot error", data.error || response.statusText);
+    } catch (err) {
+      bubble("bot error", say("offline"));
+    } finally {
+      pending -= 1;
+      document.body.dataset.pending = pending;
+    }
+  }
+
+  form.addEventListener("submit", event => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    post("/send", JSON.stringify({text, id: newId()}), text);
+  });
+  for (const b of document.querySelectorAll("[data-command]")) {
+    b.addEventListener("click", () => post("/send", JSON.stringify({text: b.dataset.command, id: newId()})));
+  }
+  file.addEventListener("change", () => {
+    if (!file.files.length) return;
+    if (file.files[0].size > Number(file.dataset.maxBytes)) { // refused here: not sent in vain
+      bubble("bot error", say("bad_upload", {limit: file.dataset.maxMb}));
+      file.value = "";
+      return;
+    }
+    const data = new FormData();
+    data.append("file", file.files[0]);
+    post("/upload", data, say("uploaded", {name: file.files[0].name}), {});
+    file.value = "";
+  });
+
+  let greeted = false;
+  const events = new EventSource("/events");
+  events.addEventListener("open", () => {
+    status.hidden = true;
+    input.disabled = false;
+    document.getElementById("send").disabled = false;
+    document.body.dataset.connected = "1";
+    if (!greeted) { // a (re)loaded page: greet and ask again what was being asked
+      greeted = true;
+      post("/send", JSON.stringify({text: "/start", id: newId()}));
+    }
+  });
+  events.addEventListener("error", () => {
+    status.hidden = false;
+    status.dataset.label = "offline";
+    status.textContent = say("offline");
+    document.body.dataset.connected = "";
+  });
+  events.addEventListener("message", event => render(JSON.parse(event.data)));
+})();

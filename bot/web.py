@@ -1,0 +1,422 @@
+"""The web chat channel: `clusterbot web` serves a chat page with the same dialog as the
+terminal and Telegram (Starlette under uvicorn; the page and its small script are package
+data in bot/templates and bot/static, nothing from a CDN).
+
+No conversation logic lives here. A typed line, a pressed button or an uploaded file becomes
+an `Incoming` for the dialog (`Conversation.receive`: the turn and its replies in the outbox,
+one transaction); the one delivery loop (bot/delivery.py) then hands each reply to
+`WebChannel.send`, which writes it to the server-sent event stream of every open page of that
+chat, and is `Later` when none is open, so that a committed reply waits instead of being lost.
+
+Who is speaking: the signed cookie's id of this browser session (login-free on 127.0.0.1, or
+behind a shared secret), or the user a trusted reverse proxy names in a header. Each browser
+session is its own user: two sessions never see each other's clusters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import mimetypes
+import os
+import re
+import secrets
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jinja2
+import uvicorn
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.channel import Later, Outcome, Sent
+from bot.delivery import Database, Delivery
+from bot.reminders import SWEEP_SECONDS, sweep, to_outbox
+from bot.scheduler import Scheduler
+from dialogs.conversation import Conversation
+from dialogs.messages import Attachment, Incoming, Reply
+from locales import messages, normalise_lang, t
+
+log = logging.getLogger(__name__)
+CHANNEL = "web"
+HERE = Path(__file__).parent
+MAX_UPLOAD_MB = 5
+MAX_UPLOAD = MAX_UPLOAD_MB * 1024 * 1024
+MAX_MESSAGE = 16 * 1024    # a typed answer is at most 2000 characters: the dialog says so
+PING_SECONDS = 10          # keeps proxies from closing an idle stream, and finds closed pages
+TAKE_SECONDS = 5           # how long a reply waits for an open page to write it
+# When no page of the chat is open: soon again (a page opened meanwhile is not kept waiting
+# behind the row's back-off). The delivery gives a row up after 20 tries, some 40 s; a page
+# opened later asks again what it was asking (/start), and reminders wait for an open page.
+LATER_SECONDS = 2
+MAX_USER = 64              # users.external_id and processed_updates.update_id hold 64 characters
+COOKIE = "clusterbot_web"
+COOKIE_DAYS = 400          # the longest a browser keeps a cookie
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+# --- the channel ---------------------------------------------------------------------------
+
+def to_event(reply: Reply, message_id: str, edit_of: str | None) -> dict:
+    """A reply as the page's event: its text, buttons, headings, the answer chosen, and its
+    documents (base64, with a type for the download)."""
+    documents = [{"name": name, "type": mimetypes.guess_type(name)[0] or "application/octet-stream",
+                  "data": base64.b64encode(content).decode()} for name, content in reply.documents]
+    return {**reply.to_json(), "id": message_id, "edit_of": edit_of, "documents": documents}
+
+
+class WebChannel:
+    """The `Channel` of the web chat: a reply goes to every open page of its chat."""
+
+    name = CHANNEL
+
+    def __init__(self):
+        self.pages: dict[str, set[asyncio.Queue]] = defaultdict(set)
+
+    def open(self, chat_id: str) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue()
+        self.pages[chat_id].add(queue)
+        return queue
+
+    def close(self, chat_id: str, queue: asyncio.Queue) -> None:
+        self.pages[chat_id].discard(queue)
+        if not self.pages[chat_id]:
+            del self.pages[chat_id]
+
+    def open_chats(self) -> list[str]:
+        return list(self.pages)
+
+    def close_all(self) -> None:
+        """End every page's stream (the server is stopping; the pages reconnect)."""
+        for queues in self.pages.values():
+            for queue in queues:
+                queue.put_nowait(None)
+
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
+        queues = list(self.pages.get(chat_id, ()))
+        if not queues:
+            return Later(LATER_SECONDS, "no page open")
+        message_id = secrets.token_hex(8)
+        event = to_event(reply, message_id, edit_of)
+        written = []
+        for queue in queues:
+            future = asyncio.get_running_loop().create_future()
+            queue.put_nowait((event, future))
+            written.append(future)
+        # Sent once one page has written it to its connection, not when it was queued.
+        done, _ = await asyncio.wait(written, timeout=TAKE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        return Sent(message_id) if done else Later(LATER_SECONDS, "no page took it")
+
+
+async def event_stream(queue: asyncio.Queue):
+    """The server-sent events of one page: each reply as a JSON `data:` line, pings between."""
+    yield ": open\n\n"
+    while True:
+        try:
+            item = await asyncio.wait_for(queue.get(), PING_SECONDS)
+        except TimeoutError:
+            yield ": ping\n\n"
+            continue
+        if item is None:  # the server is stopping
+            return
+        event, written = item
+        yield f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
+        if not written.done():
+            written.set_result(True)
+
+
+# --- the app ---------------------------------------------------------------------------------
+
+def accept_lang(request: Request) -> str:
+    """The browser's first language, for a user the dialog does not know yet."""
+    first = request.headers.get("accept-language", "").split(",")[0].split(";")[0]
+    return normalise_lang(first)
+
+
+def clean_filename(name: str | None) -> str:
+    base = re.split(r"[\\/]", name or "")[-1]
+    return re.sub(r"[\x00-\x1f]", "", base).strip()[:200] or "upload"
+
+
+def same_origin(request: Request) -> bool:
+    """A page of another site may post a form here; a browser says so in Origin."""
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, key: str, **fields):
+        self.status, self.key, self.fields = status, key, fields
+
+
+class WebChat:
+    """The app: the page, its event stream, and the endpoints a message comes in by."""
+
+    def __init__(self, engine, clock, session_key: str, secret: str | None = None,
+                 user_header: str | None = None, default_lang: str | None = None,
+                 reminder_interval: float = SWEEP_SECONDS):
+        self.engine, self.clock = engine, clock
+        self.conversation = Conversation(engine, clock, channel=CHANNEL, default_lang=default_lang)
+        self.channel = WebChannel()
+        self.secret, self.user_header = secret, user_header
+        self.new_user_lang = default_lang  # None: the browser's
+        self.reminder_interval = reminder_interval
+        self.session_key = session_key
+        self.db = Database(engine)  # all database work on one thread, off the event loop
+        self.delivery = Delivery(self.db, {CHANNEL: self.channel})
+        # The scheduler's delivery tick and marks; the web sweeps reminders itself, for open
+        # pages only (see `remind`).
+        self.scheduler = Scheduler(self.db, clock, self.delivery, sweeps={})
+        self.wake = asyncio.Event()
+        self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
+
+    def app(self) -> Starlette:
+        routes = [Route("/", self.page), Route("/login", self.login, methods=["POST"]),
+                  Route("/events", self.events), Route("/send", self.send, methods=["POST"]),
+                  Route("/upload", self.upload, methods=["POST"]),
+                  Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
+        middleware = [Middleware(SessionMiddleware, secret_key=self.session_key, session_cookie=COOKIE,
+                                 max_age=COOKIE_DAYS * 86400, same_site="strict")]
+        return Starlette(routes=routes, middleware=middleware, lifespan=self.lifespan,
+                         max_body_size=MAX_UPLOAD + 64 * 1024)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app):
+        self.loop = asyncio.get_running_loop()
+        # A turn that planned reminders (a cluster just tracked) has them swept at once; it
+        # runs on the database thread.
+        self.conversation.on_replanned = lambda: self.loop.call_soon_threadsafe(self.wake.set)
+        self.scheduler.start()
+        reminders = asyncio.create_task(self.remind(), name="web reminder sweep")
+        try:
+            yield
+        finally:
+            reminders.cancel()
+            await asyncio.gather(reminders, return_exceptions=True)
+            await self.scheduler.stop()
+            self.db.executor.shutdown(wait=True)
+
+    # --- who is speaking -----------------------------------------------------------------
+
+    def user_of(self, request: Request) -> str | None:
+        """The user of this request, or None when it is not let in."""
+        if self.user_header:
+            name = request.headers.get(self.user_header, "").strip()
+            return name if 0 < len(name) <= MAX_USER else None  # a longer name would be cut into another
+        if self.secret and not request.session.get("auth"):
+            return None
+        return request.session.get("uid")
+
+    def refusal(self, request: Request) -> Response:
+        lang = accept_lang(request)
+        if self.user_header:
+            return self.error(lang, BadRequest(401, "web.no_user", header=self.user_header))
+        return self.error(lang, BadRequest(401, "web.login_needed"))
+
+    def error(self, lang: str, exc: BadRequest) -> JSONResponse:
+        return JSONResponse({"error": t(lang, exc.key, **exc.fields)}, exc.status, headers=SECURITY_HEADERS)
+
+    # --- the page ------------------------------------------------------------------------
+
+    def html(self, template: str, lang: str, status: int = 200, **fields) -> HTMLResponse:
+        strings = {code: {k[4:]: v for k, v in messages(code).items() if k.startswith("web.")} for code in ("zh", "en")}
+        body = self.templates.get_template(template).render(
+            lang=lang, s=strings[lang], strings=json.dumps(strings, ensure_ascii=False), **fields)
+        return HTMLResponse(body, status, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+
+    async def page(self, request: Request) -> Response:
+        lang = accept_lang(request)
+        if self.user_header:
+            if self.user_of(request) is None:
+                return self.html("login.html", lang, 401, message=t(lang, "web.no_user", header=self.user_header))
+        elif self.secret and not request.session.get("auth"):
+            return self.html("login.html", lang, form=True)
+        else:
+            request.session.setdefault("uid", secrets.token_urlsafe(18))
+        return self.html("page.html", lang, max_upload=MAX_UPLOAD, max_upload_mb=MAX_UPLOAD_MB)
+
+    async def login(self, request: Request) -> Response:
+        lang = accept_lang(request)
+        if not self.secret:
+            return RedirectResponse("/", 303)
+        try:
+            form = await request.form(max_files=0, max_fields=2, max_part_size=4096)
+            given = form.get("secret")
+        except Exception:  # an unreadable form is a wrong secret
+            given = None
+        if isinstance(given, str) and hmac.compare_digest(given.encode(), self.secret.encode()):
+            request.session["auth"] = True
+            request.session.setdefault("uid", secrets.token_urlsafe(18))
+            return RedirectResponse("/", 303)
+        log.warning("web: a wrong access secret was given")
+        return self.html("login.html", lang, 401, form=True, message=t(lang, "web.login_wrong"))
+
+    async def events(self, request: Request) -> Response:
+        chat = self.user_of(request)
+        if chat is None:
+            return self.refusal(request)
+        queue = self.channel.open(chat)
+        self.wake.set()  # what waited for an open page goes out now: reminders, unsent replies
+
+        async def stream():
+            try:
+                async for chunk in event_stream(queue):
+                    yield chunk
+            finally:
+                self.channel.close(chat, queue)
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    # --- what comes in -------------------------------------------------------------------
+
+    async def send(self, request: Request) -> Response:
+        """A typed line or a pressed button: {"text": …} or {"button": …, "pressed": id}."""
+        user = self.user_of(request)
+        if user is None:
+            return self.refusal(request)
+        try:
+            if not same_origin(request):
+                raise BadRequest(403, "web.cross_site")
+            body = await request.body()
+            if len(body) > MAX_MESSAGE:
+                raise BadRequest(413, "web.bad_request")
+            try:
+                data = json.loads(body)
+            except ValueError:  # not JSON, or not UTF-8
+                raise BadRequest(400, "web.bad_request") from None
+            incoming = self.incoming(request, user, data)
+        except BadRequest as exc:
+            return self.error(await self.lang_of(user), exc)
+        return await self.receive(incoming)
+
+    def incoming(self, request: Request, user: str, data) -> Incoming:
+        if not isinstance(data, dict):
+            raise BadRequest(400, "web.bad_request")
+        fields = {key: data.get(key) for key in ("text", "button", "pressed", "id")}
+        if any(v is not None and not isinstance(v, str) for v in fields.values()):
+            raise BadRequest(400, "web.bad_request")
+        if (fields["text"] is None) == (fields["button"] is None):
+            raise BadRequest(400, "web.bad_request")
+        return Incoming(channel=CHANNEL, user_id=user, chat_id=user, text=fields["text"], button=fields["button"],
+                        pressed=fields["pressed"], lang=self.lang_for_new(request),
+                        # the page's id of a message, within its user: a repeated post is handled once
+                        message_id=hashlib.sha256(f"{user}\n{fields['id']}".encode()).hexdigest()[:MAX_USER]
+                        if fields["id"] else None)
+
+    async def upload(self, request: Request) -> Response:
+        """A file (a filled application form) for the dialog."""
+        user = self.user_of(request)
+        if user is None:
+            return self.refusal(request)
+        bad = BadRequest(400, "web.bad_upload", limit=MAX_UPLOAD_MB)
+        try:
+            if not same_origin(request):
+                raise BadRequest(403, "web.cross_site")
+            async with request.form(max_files=1, max_fields=1) as form:
+                file = form.get("file")
+                if not isinstance(file, UploadFile):
+                    raise bad
+                content = await file.read(MAX_UPLOAD + 1)
+                if len(content) > MAX_UPLOAD:
+                    raise BadRequest(413, "web.bad_upload", limit=MAX_UPLOAD_MB)
+                attachment = Attachment(clean_filename(file.filename), content, file.content_type or "")
+        except BadRequest as exc:
+            return self.error(await self.lang_of(user), exc)
+        except Exception:  # a malformed multipart body, or one over the size limit
+            log.warning("web: an unreadable upload was refused")
+            return self.error(await self.lang_of(user), bad)
+        incoming = Incoming(channel=CHANNEL, user_id=user, chat_id=user, lang=self.lang_for_new(request),
+                            attachment=attachment)
+        return await self.receive(incoming)
+
+    async def receive(self, incoming: Incoming) -> JSONResponse:
+        """Hand one message to the dialog (a bug in the turn is answered there), then send its
+        replies to the page; the answer names the user's language, which the page's labels
+        follow."""
+        try:
+            # Its replies leased to this process's sender in the turn's commit: no claim of its own.
+            await self.db.run(self.conversation.receive, incoming, self.delivery.worker)
+            await self.delivery.flush_chat(CHANNEL, incoming.chat_id)
+            lang = await self.lang_of(incoming.user_id)
+        except Exception:  # the database gone, say: answered, and the server goes on
+            log.exception("web: a message could not be handled")
+            lang = normalise_lang(incoming.lang)
+            return JSONResponse({"error": t(lang, "terminal.internal_error")}, 500, headers=SECURITY_HEADERS)
+        return JSONResponse({"lang": lang}, headers=SECURITY_HEADERS)
+
+    def lang_for_new(self, request: Request) -> str:
+        """The language a user the dialog does not know yet starts in: --lang, else the browser's."""
+        return self.new_user_lang or accept_lang(request)
+
+    async def lang_of(self, user: str) -> str:
+        return await self.db.run(self.conversation.language_of, user)
+
+    # --- reminders -----------------------------------------------------------------------
+
+    async def remind(self) -> None:
+        """At each interval, and whenever woken: the due reminders of the chats with an open
+        page into the outbox (the others wait in the reminders table: a closed page cannot
+        take them), and each open chat's outbox sent."""
+        enqueue = to_outbox(CHANNEL)
+        while True:
+            self.wake.clear()
+            for chat in self.channel.open_chats():
+                try:
+                    await self.db.run(sweep, self.engine, self.clock.now(), CHANNEL, enqueue, chat)
+                    await self.delivery.flush_chat(CHANNEL, chat)
+                except Exception:
+                    log.exception("web: the reminder sweep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.reminder_interval)
+
+
+def session_key(path: Path) -> str:
+    """The key that signs the session cookies, kept in a file so that a restart keeps every
+    browser's user (created once, readable by the owner only)."""
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(key)
+        return key
+
+
+class Server(uvicorn.Server):
+    """uvicorn, ending the pages' event streams as soon as it is told to stop: it waits for
+    open connections before it shuts the app down, and a stream would stay open."""
+
+    def __init__(self, config: uvicorn.Config, chat: WebChat):
+        super().__init__(config)
+        self.chat = chat
+
+    def handle_exit(self, sig, frame) -> None:
+        loop = getattr(self.chat, "loop", None)
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.chat.channel.close_all)  # safe from a signal handler
+        super().handle_exit(sig, frame)
+
+
+def serve(chat: WebChat, host: str, port: int, log_level: str) -> None:
+    config = uvicorn.Config(chat.app(), host=host, port=port, log_level=log_level, log_config=None,
+                            timeout_graceful_shutdown=5)
+    Server(config, chat).run()

@@ -1,0 +1,450 @@
+"""The web chat end to end: `clusterbot web` as a separate process on 127.0.0.1, driven by
+a real headless Chromium (Debian's chromium and chromium-driver, through Selenium), and by
+plain HTTP for what a browser would not send (forged and malformed requests)."""
+
+from __future__ import annotations
+
+import http.client
+import http.cookiejar
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from engine import load_rulesets
+from locales import t
+from tests.chat_helpers import asked_fact, chat_answer
+from tests.conftest import eligible_facts
+
+ROOT = Path(__file__).parents[1]
+NOW = "2026-11-23T10:00:00"
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or "/usr/bin/chromedriver"
+os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not look for drivers on the network
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`clusterbot web` in its own process, on a free port of 127.0.0.1."""
+
+    def __init__(self, tmp: Path, *extra: str, env: dict | None = None):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.db, self.log = tmp / "web.db", tmp / "web.log"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "web", "--listen", f"127.0.0.1:{self.port}", "--db", str(self.db),
+             "--key-file", str(tmp / "web.key"), *extra],
+            cwd=ROOT, env={**os.environ, "CLUSTERBOT_FAKE_NOW": NOW, **(env or {})},
+            stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.proc.poll() is None, self.log.read_text(errors="replace")
+            assert time.monotonic() < deadline, "the web server did not start"
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)  # polling for the port to open, bounded by the deadline
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = Server(tmp_path_factory.mktemp("web"))
+    yield running
+    log = running.stop()
+    assert "Traceback" not in log, log
+
+
+def answers_in_db(db: Path, profile: str) -> dict:
+    with sqlite3.connect(db) as con:
+        rows = con.execute("select a.fact, a.value_json from answers a join profiles p on p.id = a.profile_id "
+                           "where p.name = ? order by a.id", (profile,))
+        return {fact: json.loads(value) for fact, value in rows}
+
+
+def new_browser(downloads: Path) -> webdriver.Chrome:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN",
+                "--window-size=1000,1100", "--disable-gpu"):
+        options.add_argument(arg)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh",
+                                              "download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    driver = new_browser(tmp_path_factory.mktemp("downloads"))
+    yield driver
+    driver.quit()
+
+
+class Page:
+    """The chat page in one browser: what the bot said, and the user's typing and clicks."""
+
+    def __init__(self, driver: webdriver.Chrome, base: str, fresh: bool = True):
+        self.driver, self.base = driver, base
+        if fresh:  # a new browser session: a new user
+            driver.get(base + "/static/chat.css")
+            driver.delete_all_cookies()
+        driver.get(base + "/")
+        self.wait(lambda: self.body("connected") == "1" and self.body("pending") == "0" and self.bots())
+
+    def body(self, name: str) -> str | None:
+        return self.driver.find_element(By.TAG_NAME, "body").get_attribute(f"data-{name}")
+
+    def wait(self, condition, timeout: float = 15):
+        return WebDriverWait(self.driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda _d: condition())
+
+    def bots(self):
+        return self.driver.find_elements(By.CSS_SELECTOR, "#log .msg.bot")
+
+    def last(self):
+        return self.bots()[-1]
+
+    def last_text(self) -> str:
+        return self.last().find_element(By.CSS_SELECTOR, ":scope > div").text
+
+    def act(self, do) -> str:
+        """Do something and wait for the bot's answer to it; the last message's text."""
+        before = self.last().get_attribute("id")
+        do()
+        self.wait(lambda: self.body("pending") == "0" and self.last().get_attribute("id") != before)
+        return self.last_text()
+
+    def type(self, text: str) -> str:
+        box = self.driver.find_element(By.ID, "text")
+        return self.act(lambda: box.send_keys(text, Keys.ENTER))
+
+    def forge(self, body: str, wait: bool = True) -> tuple[int, dict]:
+        """Post what the page would never send, from inside it (its cookie, its origin)."""
+        before = self.last().get_attribute("id")
+        status, text = self.driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            fetch("/send", {method: "POST", body: arguments[0], headers: {"Content-Type": "application/json"}})
+              .then(async r => done([r.status, await r.text()]));""", body)
+        if wait:
+            self.wait(lambda: self.last().get_attribute("id") != before)
+        return status, json.loads(text)
+
+    def buttons(self, where: str = ".choices") -> dict:
+        return {b.text: b for b in self.last().find_elements(By.CSS_SELECTOR, f"{where} button")}
+
+    def press(self, label: str, where: str = ".choices") -> str:
+        button = self.buttons(where)[label]
+        return self.act(button.click)
+
+    def start_jiangsu(self, name: str) -> str:
+        self.press(t("zh", "action.new"), ".actions")
+        self.type(name)
+        self.press(load_rulesets()["jiangsu"].short.get("zh"))
+        return self.press(t("zh", "dialog.confirm_measures", n=1))
+
+    def answer(self, fact: str, facts: dict) -> str:
+        answer = chat_answer(fact, facts[fact])
+        return self.press(answer) if answer in self.buttons() else self.type(answer)
+
+
+def test_a_whole_jiangsu_prescreening_by_clicks_and_typing_resumes_after_a_reload(server, browser, tmp_path):
+    page = Page(browser, server.base)
+    assert "预审助手" in page.last_text() and browser.title == "产业集群认定预审助手"
+    text = page.start_jiangsu("网页甲集群")
+    facts, answered = eligible_facts(), []
+    for _ in range(80):
+        if page.last().get_attribute("data-kind") == "result":
+            break
+        if len(answered) == 5:  # a reload in the middle: the page greets and asks the same again
+            browser.refresh()
+            page = Page(browser, server.base, fresh=False)
+            assert "网页甲集群" in page.driver.find_element(By.ID, "log").text
+            assert asked_fact(page.last_text()) == answered[-1][1]
+            answered.append(("reload", None))
+        fact = asked_fact(text)
+        assert fact, text
+        text = page.answer(fact, facts)
+        answered.append((fact, asked_fact(text)))
+    else:
+        raise AssertionError("too many questions")
+    assert "符合条件" in text and "江苏" in text, text
+    stored = answers_in_db(server.db, "网页甲集群")  # every acknowledged answer is in the database
+    assert set(stored) == {fact for fact, _ in answered if fact != "reload"}
+    assert stored["total_output"] == {str(y): v for y, v in facts["total_output"].items()}
+    assert page.last().find_elements(By.CSS_SELECTOR, ".heading")  # the result's heading stands out
+    shot = tmp_path / "result.png"
+    browser.save_screenshot(str(shot))
+    if os.environ.get("CLUSTERBOT_SCREENSHOTS"):  # for a person to look at the page
+        shutil.copy(shot, Path(os.environ["CLUSTERBOT_SCREENSHOTS"]) / "web-result.png")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_export_is_downloaded(server, browser, tmp_path):
+    page = Page(browser, server.base)
+    page.type("/new 导出集群")
+    page.press(t("zh", "dialog.all_measures"))
+    page.press(t("zh", "yes"))  # 是否县域: 是
+    page.type("/export")
+    links = {a.text: a for a in browser.find_elements(By.CSS_SELECTOR, "#log .documents a")}
+    report = f"导出集群-{t('zh', 'dialog.report_suffix')}.md"
+    assert set(links) == {t("zh", "web.download", name="导出集群.json"), t("zh", "web.download", name=report)}
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    links[t("zh", "web.download", name="导出集群.json")].click()
+    links[t("zh", "web.download", name=report)].click()
+    got, md = tmp_path / "导出集群.json", tmp_path / report
+    page.wait(lambda: got.exists() and md.exists() and not list(tmp_path.glob("*.crdownload")))
+    assert json.loads(got.read_text(encoding="utf-8")) == {"name": "导出集群", "county_level": True}
+    assert "导出集群" in md.read_text(encoding="utf-8")
+
+
+def test_two_browser_sessions_never_see_each_others_clusters(server, browser, tmp_path):
+    first = Page(browser, server.base)
+    first.type("/new 甲方集群")
+    theirs_button = first.buttons()[t("zh", "dialog.all_measures")].get_attribute("data-data")
+    other = new_browser(tmp_path)
+    try:
+        second = Page(other, server.base)
+        second.type("/new 乙方集群")
+        mine, theirs = first.type("/list"), second.type("/list")
+        assert "甲方集群" in mine and "乙方集群" not in mine
+        assert "乙方集群" in theirs and "甲方集群" not in theirs
+        # The first session's button, posted from the second: refused, nothing chosen.
+        status, _ = second.forge(json.dumps({"button": theirs_button}))
+        assert status == 200 and second.last_text() == t("zh", "dialog.not_yours")
+        assert "甲方集群" not in other.find_element(By.ID, "log").text
+    finally:
+        other.quit()
+
+
+def test_an_upload_reaches_the_dialog(server, browser, tmp_path):
+    page = Page(browser, server.base)
+    page.type("/new 上传集群")
+    form = tmp_path / "申报书.json"
+    form.write_text(json.dumps({"name": "上传集群", "county_level": True}, ensure_ascii=False), encoding="utf-8")
+    answer = page.act(lambda: page.driver.find_element(By.ID, "file").send_keys(str(form)))
+    assert t("zh", "web.uploaded", name="申报书.json") in page.driver.find_element(By.ID, "log").text
+    assert answer  # the dialog's answer to the file, whatever it is until the dialog reads forms
+    big = tmp_path / "太大.json"
+    big.write_bytes(b"0" * ((5 << 20) + 1))
+    refused = page.act(lambda: page.driver.find_element(By.ID, "file").send_keys(str(big)))
+    assert refused == t("zh", "web.bad_upload", limit=5)  # said at once, nothing sent
+
+
+def test_bad_and_forged_input_is_answered_in_the_users_language(server, browser):
+    page = Page(browser, server.base)
+    for body in ("not json", "[1, 2]", json.dumps({"text": 5}), json.dumps({}),
+                 json.dumps({"text": "a", "button": "b"}), json.dumps({"text": "x" * 20000})):
+        status, answer = page.forge(body, wait=False)
+        assert status in (400, 413) and answer["error"] == t("zh", "web.bad_request"), (body, answer)
+    status, _ = page.forge(json.dumps({"button": "c:999999:forged:1"}))
+    assert status == 200 and page.last_text() == t("zh", "dialog.not_yours")
+    page.type("/lang en")
+    status, answer = page.forge("{", wait=False)
+    assert status == 400 and answer["error"] == t("en", "web.bad_request")
+    assert page.driver.find_element(By.ID, "send").text == t("en", "web.send")  # the labels follow /lang
+
+
+# --- over plain HTTP: the access modes, and what a browser would not send ----------------------
+
+class Client:
+    """An HTTP client with its own cookies, and the event stream of its chat."""
+
+    def __init__(self, base: str, headers: dict | None = None):
+        self.base, self.headers = base, {"Accept-Language": "zh-CN", **(headers or {})}
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.stream = None
+
+    def request(self, path: str, data: bytes | None = None, content_type: str = "application/json",
+                headers: dict | None = None) -> tuple[int, str]:
+        req = urllib.request.Request(self.base + path, data=data, headers={**self.headers, **(headers or {})})
+        if data is not None:
+            req.add_header("Content-Type", content_type)
+        try:
+            with self.opener.open(req, timeout=15) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def say(self, text: str) -> tuple[int, dict]:
+        status, body = self.request("/send", json.dumps({"text": text}).encode())
+        return status, json.loads(body)
+
+    def listen(self) -> int:
+        """Open the event stream (with this client's cookie); its status."""
+        host = urllib.parse.urlsplit(self.base)
+        self.stream = http.client.HTTPConnection(host.hostname, host.port, timeout=15)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self.jar)
+        self.stream.request("GET", "/events", headers={**self.headers, "Cookie": cookie})
+        self.response = self.stream.getresponse()
+        return self.response.status
+
+    def read_until(self, predicate) -> dict:
+        """The next event the predicate accepts (the stream's timeout bounds the wait)."""
+        while True:
+            line = self.response.readline().decode()
+            assert line, "the stream ended"
+            if line.startswith("data: ") and predicate(event := json.loads(line[6:])):
+                return event
+
+
+def test_the_shared_secret_is_required_and_never_logged(tmp_path):
+    secret = "口令-7f3a9c1e2b"
+    server = Server(tmp_path, env={"CLUSTERBOT_WEB_SECRET": secret})
+    try:
+        anonymous = Client(server.base)
+        status, page = anonymous.request("/")
+        assert status == 200 and 'type="password"' in page and "/static/chat.js" not in page
+        assert anonymous.say("/new 偷看")[0] == 401 and anonymous.listen() == 401
+        status, page = anonymous.request("/login", urllib.parse.urlencode({"secret": "wrong"}).encode(),
+                                         "application/x-www-form-urlencoded")
+        assert status == 401 and t("zh", "web.login_wrong") in page
+        assert anonymous.say("/new 偷看")[0] == 401
+        status, page = anonymous.request("/login", urllib.parse.urlencode({"secret": secret}).encode(),
+                                         "application/x-www-form-urlencoded")
+        assert status == 200 and "/static/chat.js" in page  # redirected to the chat
+        assert anonymous.listen() == 200
+        assert anonymous.say("/new 登录后集群") == (200, {"lang": "zh"})
+        assert "登录后集群" in anonymous.read_until(lambda e: "登录后集群" in e["text"])["text"]
+    finally:
+        log = server.stop()
+    assert secret not in log and "7f3a9c1e2b" not in log and "Traceback" not in log
+
+
+def test_behind_a_proxy_the_user_header_names_the_user(tmp_path):
+    server = Server(tmp_path, "--user-header", "X-Remote-User")
+    try:
+        assert Client(server.base).say("/list")[0] == 401
+        alice, bob = Client(server.base, {"X-Remote-User": "alice"}), Client(server.base, {"X-Remote-User": "bob"})
+        assert alice.listen() == 200 and bob.listen() == 200
+        alice.say("/new 爱丽丝集群")
+        alice.read_until(lambda e: "爱丽丝集群" in e["text"])
+        bob.say("/list")
+        assert "爱丽丝集群" not in bob.read_until(lambda e: True)["text"]
+        again = Client(server.base, {"X-Remote-User": "alice"})  # another browser, the same person
+        again.say("/list")
+        assert "爱丽丝集群" in alice.read_until(lambda e: "爱丽丝集群" in e["text"] and "1." in e["text"])["text"]
+    finally:
+        assert "Traceback" not in server.stop()
+
+
+def test_a_repeated_post_is_handled_once(server):
+    client = Client(server.base)
+    client.request("/")
+    for _ in range(2):
+        assert client.request("/send", json.dumps({"text": "/new 重复集群", "id": "same-id"}).encode())[0] == 200
+    with sqlite3.connect(server.db) as con:
+        assert con.execute("select count(*) from profiles where name = '重复集群'").fetchone() == (1,)
+
+
+def test_forged_cookies_and_cross_site_posts_are_refused(server):
+    client = Client(server.base)
+    assert client.request("/")[0] == 200
+    for cookie in client.jar:
+        cookie.value = cookie.value[:-4] + "AAAA"  # a changed signature
+    status, body = client.say("/new 伪造")
+    assert status == 401 and body["error"] == t("zh", "web.login_needed")
+    client = Client(server.base)
+    client.request("/")
+    status, body = client.request("/send", b'{"text": "/new x"}', headers={"Origin": "http://evil.example"})
+    assert status == 403 and json.loads(body)["error"] == t("zh", "web.cross_site")
+    status, body = client.request("/upload", b"--x\r\n", "multipart/form-data; boundary=x")
+    assert status == 400 and json.loads(body)["error"] == t("zh", "web.bad_upload", limit=5)
+    big = b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.json\"\r\n\r\n" + b"0" * ((5 << 20) + 1000) \
+        + b"\r\n--x--\r\n"
+    status, body = client.request("/upload", big, "multipart/form-data; boundary=x")
+    assert status in (400, 413) and json.loads(body)["error"] == t("zh", "web.bad_upload", limit=5)
+
+
+def test_a_deadline_reminder_reaches_the_open_page(tmp_path):
+    """As in the Telegram test: certified nationally on 2024-06-01, at 08:59:57 on 2027-03-31
+    the 30-day reminder of the annual report due 2027-04-30 falls due at 09:00."""
+    server = Server(tmp_path, "--reminder-interval", "0.5", env={"CLUSTERBOT_FAKE_NOW": "2027-03-31T08:59:57"})
+    try:
+        client = Client(server.base)
+        client.request("/")
+        assert client.listen() == 200
+        client.say("/track 甲集群 national 2024-06-01")
+        reminder = client.read_until(lambda e: "⏰ 期限提醒" in e["text"] and "2027年4月30日" in e["text"])
+        assert "第十六条" in reminder["text"]
+    finally:
+        assert "Traceback" not in server.stop()
+
+
+def test_listening_beyond_this_machine_needs_a_secret_or_a_proxy(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "web", "--listen", "0.0.0.0:8080", "--db",
+                          str(tmp_path / "x.db"), "--key-file", str(tmp_path / "k")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=30,
+                         env={k: v for k, v in os.environ.items() if k != "CLUSTERBOT_WEB_SECRET"})
+    assert run.returncode == 2 and "--secret" in run.stderr and "Traceback" not in run.stderr
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "web", "--listen", "nowhere"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2 and "HOST:PORT" in run.stderr
+
+
+def test_help_in_both_languages():
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "web", "--help"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=30)
+    assert run.returncode == 0 and "访问口令" in run.stdout and "shared secret" in run.stdout
+
+
+def test_an_english_browser_is_answered_in_english(server):
+    client = Client(server.base, {"Accept-Language": "en-US,en;q=0.9"})
+    status, page = client.request("/")
+    assert status == 200 and '<html lang="en">' in page and t("en", "web.placeholder") in page
+    assert client.listen() == 200
+    assert client.say("/start") == (200, {"lang": "en"})
+    assert client.read_until(lambda e: True)["text"].startswith(t("en", "dialog.welcome").split("\n")[0])
+    status, body = client.request("/send", b"{not json")
+    assert status == 400 and json.loads(body)["error"] == t("en", "web.bad_request")
+
+
+def test_a_reply_waits_for_its_page_even_across_a_restart(tmp_path):
+    """Committed while no page was open, killed before it could be sent: the reply is in the
+    outbox, and the page opened after the restart receives it."""
+    server = Server(tmp_path)
+    client = Client(server.base)
+    client.request("/")
+    assert client.say("/new 等待集群") == (200, {"lang": "zh"})  # no page open: nothing could be shown
+    server.proc.kill()
+    server.proc.wait(10)
+    again = Server(tmp_path)  # the same database and cookie key, on another port
+    try:
+        client.base = again.base
+        assert client.listen() == 200
+        assert "等待集群" in client.read_until(lambda e: "等待集群" in e["text"])["text"]
+    finally:
+        assert "Traceback" not in again.stop()
