@@ -1,0 +1,245 @@
+"""The WeCom (企业微信) channel, callback mode: a self-built app's messages come to our URL
+signed and AES-encrypted; replies go out through the app's `message/send`.
+
+Thin: `to_incoming` turns a decrypted callback into an `Incoming`, `WeComChannel.send`
+renders one neutral `Reply` (text, a `template_card` of buttons for choices, a file by
+media upload). The cryptography is wechatpy's (`WeChatCrypto`: SHA1 signature, AES-256-CBC,
+PKCS#7, the corp id checked inside the plaintext). The API base URL is configurable: a
+私有化部署 or 政务微信 installation serves the same API at its own address. Neither the secret
+nor an access token is ever logged (they travel in query strings: no URL is logged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+
+import aiohttp
+import xmltodict
+from aiohttp import web
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+
+from bot.channel import Later, Outcome, Refused, Sent
+from bot.render import numbered, split_bytes
+from dialogs.messages import Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "wecom"
+DEFAULT_API = "https://qyapi.weixin.qq.com"
+TEXT_BYTES = 2048      # message/send truncates a text beyond 2048 bytes
+CARD_BUTTONS = 6       # a button_interaction card holds at most six buttons
+TITLE_CHARS = 26       # main_title.title: longer titles are cut by the client
+TOKEN_MARGIN = dt.timedelta(minutes=5)  # renew the access token this long before it expires
+EXPIRED_TOKEN = {40001, 40014, 42001}   # invalid or expired access_token: fetch a new one
+BUSY = {-1, 45009, 45033, 45047}        # system busy, frequency limits: try again later
+
+
+@dataclass(frozen=True)
+class WeComConfig:
+    corp_id: str
+    agent_id: int
+    secret: str            # the app's Secret (gettoken)
+    token: str             # the callback Token (signature)
+    aes_key: str           # the callback EncodingAESKey (43 characters)
+    api_base_url: str = DEFAULT_API
+
+
+class ApiError(Exception):
+    def __init__(self, errcode: int, errmsg: str = ""):
+        super().__init__(f"errcode {errcode}: {errmsg}")
+        self.errcode = errcode
+
+
+class TokenError(ApiError):
+    """gettoken refused (a wrong corp id or secret): the replies wait, nothing is dropped."""
+
+
+# --- incoming ------------------------------------------------------------------------------
+
+def to_incoming(message: dict) -> Incoming | None:
+    """A decrypted callback (the XML as a dict) as an Incoming; None for what the dialog does
+    not take (pictures, location, entering the app)."""
+    user = message.get("FromUserName") or ""
+    kind = message.get("MsgType")
+    if not user:
+        return None
+    if kind == "text":
+        return Incoming(CHANNEL, user, user, text=message.get("Content") or "",
+                        message_id=f"msg:{message.get('MsgId')}")
+    if kind == "event" and message.get("Event") == "template_card_event":
+        # A card button: its key is the reply's button data; WeCom retries a callback
+        # unanswered within five seconds, so one press is recognised by its time and card.
+        return Incoming(CHANNEL, user, user, button=message.get("EventKey") or "",
+                        pressed=message.get("TaskId"),
+                        message_id=f"card:{message.get('TaskId')}:{message.get('CreateTime')}:{message.get('EventKey')}")
+    if kind == "event" and message.get("Event") == "subscribe":
+        return Incoming(CHANNEL, user, user, text="/start", message_id=f"subscribe:{user}:{message.get('CreateTime')}")
+    return None
+
+
+class Callback:
+    """The callback URL: GET is WeCom's URL check (echo the decrypted echostr), POST a message.
+    A bad signature is answered 403, anything unreadable 400, never with a traceback."""
+
+    def __init__(self, config: WeComConfig, receive):
+        self.crypto = WeChatCrypto(config.token, config.aes_key, config.corp_id)
+        self.receive = receive  # async (Incoming) -> None: returns once the turn is committed
+
+    async def verify(self, request: web.Request) -> web.Response:
+        q = request.query
+        try:
+            echo = self.crypto.check_signature(q["msg_signature"], q["timestamp"], q["nonce"], q["echostr"])
+        except KeyError as exc:
+            return web.Response(status=400, text=f"missing query parameter {exc}")
+        except InvalidSignatureException:
+            log.warning("URL check with a bad signature refused")
+            return web.Response(status=403, text="bad signature")
+        except Exception as exc:  # noqa: BLE001  a garbled echostr
+            log.warning("URL check not decryptable: %s", type(exc).__name__)
+            return web.Response(status=400, text="echostr not decryptable")
+        return web.Response(text=echo.decode() if isinstance(echo, bytes) else echo)
+
+    async def message(self, request: web.Request) -> web.Response:
+        q = request.query
+        body = await request.text()
+        try:
+            plain = self.crypto.decrypt_message(body, q["msg_signature"], q["timestamp"], q["nonce"])
+            message = xmltodict.parse(plain)["xml"]
+        except KeyError as exc:
+            return web.Response(status=400, text=f"missing {exc}")
+        except InvalidSignatureException:
+            log.warning("callback with a bad signature refused")
+            return web.Response(status=403, text="bad signature")
+        except Exception as exc:  # noqa: BLE001  not XML, not base64, bad padding, another corp
+            log.warning("callback not decryptable: %s", type(exc).__name__)
+            return web.Response(status=400, text="body not decryptable")
+        incoming = to_incoming(message)
+        if incoming is not None:
+            await self.receive(incoming)
+        return web.Response(text="")  # WeCom wants an empty 200: the reply goes by message/send
+
+    def routes(self, path: str) -> list:
+        return [web.get(path, self.verify), web.post(path, self.message)]
+
+
+# --- outgoing ------------------------------------------------------------------------------
+
+class WeComChannel:
+    """Renders and sends one neutral reply through message/send (the `Channel` port)."""
+
+    name = CHANNEL
+
+    def __init__(self, config: WeComConfig, clock, session: aiohttp.ClientSession | None = None):
+        self.config, self.clock = config, clock
+        self.api = config.api_base_url.rstrip("/")
+        self._session = session
+        self._token: str | None = None
+        self._token_until = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def access_token(self) -> str:
+        """The cached token, or a new one from gettoken (valid `expires_in` seconds)."""
+        if self._token and self.clock.now() < self._token_until:
+            return self._token
+        async with self.session.get(f"{self.api}/cgi-bin/gettoken",
+                                    params={"corpid": self.config.corp_id, "corpsecret": self.config.secret}) as r:
+            try:
+                data = await self._json(r)
+            except ApiError as exc:
+                raise TokenError(exc.errcode, "gettoken refused: check the corp id and the app secret") from None
+        self._token = data["access_token"]
+        self._token_until = self.clock.now() + dt.timedelta(seconds=int(data.get("expires_in", 7200))) - TOKEN_MARGIN
+        return self._token
+
+    @staticmethod
+    async def _json(response: aiohttp.ClientResponse) -> dict:
+        if response.status >= 500:
+            raise aiohttp.ClientResponseError(response.request_info, (), status=response.status)
+        data = await response.json(content_type=None)
+        if data.get("errcode", 0) != 0:
+            raise ApiError(int(data["errcode"]), str(data.get("errmsg", "")))
+        return data
+
+    async def _post(self, method: str, body: dict) -> dict:
+        params = {"access_token": await self.access_token()}
+        async with self.session.post(f"{self.api}/cgi-bin/{method}", params=params,
+                                     data=json.dumps(body, ensure_ascii=False).encode()) as r:
+            return await self._json(r)
+
+    async def _upload(self, filename: str, content: bytes) -> str:
+        form = aiohttp.FormData(quote_fields=False)  # WeCom reads the file name as UTF-8, not %-quoted
+        form.add_field("media", content, filename=filename, content_type="application/octet-stream")
+        params = {"access_token": await self.access_token(), "type": "file"}
+        async with self.session.post(f"{self.api}/cgi-bin/media/upload", params=params, data=form) as r:
+            return (await self._json(r))["media_id"]
+
+    def render(self, user: str, reply: Reply) -> list[dict]:
+        """message/send bodies: the text (in parts of at most 2048 bytes), then one card of at
+        most six buttons, choices first, titled with the text's first line. Choices that do not
+        fit become numbered lines (the dialog reads the number typed), actions that do not fit
+        a line of the commands to type."""
+        head = {"touser": user, "agentid": self.config.agent_id}
+        choices = reply.choices if len(reply.choices) <= CARD_BUTTONS else []
+        buttons = (choices + reply.actions)[:CARD_BUTTONS]
+        lines = [reply.text]
+        if reply.choices and not choices:
+            lines.append(numbered(reply.choices))
+        if left := [b for b in reply.actions if b not in buttons]:
+            lines.append("   ".join(f"{b.label} {b.data}" for b in left))
+        bodies = [{**head, "msgtype": "text", "text": {"content": part}}
+                  for part in split_bytes("\n".join(lines), TEXT_BYTES)]
+        if buttons:
+            title = (reply.text.strip().split("\n", 1)[0] or "…")[:TITLE_CHARS]
+            bodies.append({**head, "msgtype": "template_card", "template_card": {
+                "card_type": "button_interaction",
+                "main_title": {"title": title},
+                "task_id": uuid.uuid4().hex,  # unique per card; a press reports it (Incoming.pressed)
+                "button_list": [{"text": b.label, "style": 1, "key": b.data} for b in buttons],
+            }})
+        return bodies
+
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
+        """Send the reply (an edit is sent as a new message: WeCom does not edit texts)."""
+        try:
+            last = None
+            for body in self.render(chat_id, reply):
+                data = await self._post("message/send", body)
+                if data.get("invaliduser"):
+                    return Refused(f"not a member of the app: {data['invaliduser']}")
+                last = data.get("msgid") or last
+            for filename, content in reply.documents:
+                media_id = await self._upload(filename, content)
+                data = await self._post("message/send", {"touser": chat_id, "agentid": self.config.agent_id,
+                                                         "msgtype": "file", "file": {"media_id": media_id}})
+                last = data.get("msgid") or last
+        except TokenError as exc:
+            log.error("%s", exc)
+            return Later(60, str(exc))
+        except ApiError as exc:
+            if exc.errcode in EXPIRED_TOKEN:
+                self._token = None
+                return Later(0.5, "access token expired")
+            if exc.errcode in BUSY:
+                return Later(30, str(exc))
+            return Refused(str(exc))
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            # A 5xx, a timeout, a body that is not JSON. Only the kind is reported: the
+            # exception's text can carry the URL, and the URL the token.
+            status = getattr(exc, "status", "")
+            return Later(5, f"{type(exc).__name__} {status}".strip())
+        return Sent(str(last) if last else None)

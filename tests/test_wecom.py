@@ -1,0 +1,278 @@
+"""The WeCom channel end to end: `clusterbot wecom` as a separate process, its callback
+server fed by a fake WeCom that encrypts with its own AES (tests/fakewecom.py), and its
+message/send calls received by the same fake, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot.render import split_bytes
+from tests.chat_helpers import asked_fact, chat_answer
+from tests.conftest import eligible_facts
+from tests.fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, labels, text_of
+
+ROOT = Path(__file__).parents[1]
+NOW = "2026-11-23T10:00:00"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class App:
+    """`clusterbot wecom` in its own process, its API pointed at the fake."""
+
+    def __init__(self, fake: FakeWeCom, db: Path, *extra: str, now: str = NOW):
+        self.fake, self.db, self.extra = fake, db, extra
+        self.env = {**os.environ, "CLUSTERBOT_FAKE_NOW": now, "WECOM_SECRET": SECRET, "WECOM_TOKEN": TOKEN,
+                    "WECOM_AES_KEY": AES_KEY}
+        self.log = db.with_suffix(".log")
+        self.proc = None
+
+    def start(self) -> App:
+        port = free_port()
+        self.fake.callback_url = f"http://127.0.0.1:{port}/wecom/callback"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "wecom", "--corp-id", CORP_ID, "--agent-id", str(AGENT_ID),
+             "--listen", f"127.0.0.1:{port}", "--api-base-url", self.fake.base_url, "--db", str(self.db),
+             "--log-level", "DEBUG", *self.extra],
+            cwd=ROOT, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.proc.poll() is None, self.log.read_text(errors="replace")
+            assert time.monotonic() < deadline, "the callback server did not start"
+            try:
+                if self.fake.verify_url().status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def fake():
+    with FakeWeCom() as server:
+        yield server
+
+
+@pytest.fixture
+def app(fake, tmp_path):
+    running = App(fake, tmp_path / "wecom.db").start()
+    yield running
+    running.stop()
+
+
+class User:
+    def __init__(self, fake: FakeWeCom, user_id: str):
+        self.fake, self.id = fake, user_id
+        self.read = 0
+
+    def until(self, predicate, timeout: float = 15) -> list[dict]:
+        got = self.fake.wait_for(self.id, predicate, timeout, start=self.read)
+        self.read += len(got)
+        return got
+
+    def send(self, text: str, until) -> list[dict]:
+        assert self.fake.user_sends(self.id, text).status_code == 200
+        return self.until(until)
+
+    def press(self, card: dict, label: str, until) -> list[dict]:
+        assert self.fake.user_presses(self.id, card, label).status_code == 200
+        return self.until(until)
+
+
+def has(words: str):
+    return lambda m: words in text_of(m)
+
+
+def a_card(m: dict) -> bool:
+    return m["msgtype"] == "template_card"
+
+
+def answers_in_db(db: Path) -> dict[str, str]:
+    with sqlite3.connect(db) as con:
+        return dict(con.execute("select fact, value_json from answers where value_json is not null order by id"))
+
+
+def test_url_verification_echoes_and_forgeries_are_refused(fake, app):
+    assert fake.verify_url("回声-42").text == "回声-42"
+    assert fake.verify_url(token="forged").status_code == 403
+    assert requests.get(fake.callback_url, timeout=5).status_code == 400
+    forged = fake.post_callback({"FromUserName": "mallory", "MsgType": "text", "Content": "/start", "MsgId": 1},
+                                token="forged")
+    assert forged.status_code == 403
+    other_key = fake.post_callback({"FromUserName": "mallory", "MsgType": "text", "Content": "/start", "MsgId": 2},
+                                   aes_key="A" * 43)
+    assert other_key.status_code == 400  # signed right, encrypted with another key
+    other_corp = fake.post_callback({"FromUserName": "mallory", "MsgType": "text", "Content": "/s", "MsgId": 3},
+                                    corp_id="wwanothercorp")
+    assert other_corp.status_code == 400
+    garbled = requests.post(fake.callback_url, params={"msg_signature": "x", "timestamp": "1", "nonce": "n"},
+                            data=b"\x00not xml", timeout=5)
+    assert garbled.status_code == 400
+    assert not fake.messages_to("mallory")
+    with sqlite3.connect(app.db) as con:
+        assert con.execute("select count(*) from users").fetchone()[0] == 0
+    log = app.log.read_text(errors="replace")
+    assert "Traceback" not in log and "bad signature refused" in log
+    assert app.proc.poll() is None
+
+
+def test_a_jiangsu_prescreening_by_cards_and_text(fake, app):
+    user = User(fake, "zhangsan")
+    welcome = user.send("/start", until=a_card)
+    assert any("/new" in text_of(m) or "欢迎" in text_of(m) for m in welcome)
+    user.send("/new 甲集群", until=a_card)
+    last = user.send("江苏", until=lambda m: a_card(m) and "是" in labels(m))  # measures chosen, first question
+    facts = eligible_facts()
+    for _ in range(80):
+        text = "\n".join(text_of(m) for m in last)
+        if "全部问题已答完" in text:
+            break
+        if "年份对吗" in text:
+            last = user.press(last[-1], "是", until=a_card)
+            continue
+        fact = asked_fact(text)
+        assert fact, text
+        answer = chat_answer(fact, facts[fact])
+        if a_card(last[-1]) and answer in labels(last[-1]):
+            last = user.press(last[-1], answer, until=a_card)
+        else:
+            last = user.send(answer, until=a_card)
+    else:
+        raise AssertionError("too many questions")
+    assert "】符合条件" in "\n".join(text_of(m) for m in last)
+    stored = answers_in_db(app.db)
+    assert stored["total_output"]
+    # every card's buttons fit WeCom's limits; every text its 2048 bytes
+    for m in fake.messages_to("zhangsan"):
+        if a_card(m):
+            assert 1 <= len(labels(m)) <= 6
+        else:
+            assert len(m["text"]["content"].encode()) <= 2048
+    # one access token, fetched once and cached
+    assert sum(c.method == "gettoken" for c in fake.calls) == 1
+
+
+def test_a_redelivered_callback_is_handled_once(fake, app):
+    user = User(fake, "lisi")
+    user.send("/start", until=a_card)
+    fake.user_sends("lisi", "/new 乙集群", msg_id=777)
+    user.until(a_card)
+    fake.user_sends("lisi", "/new 乙集群", msg_id=777)  # WeCom retries what it thinks unanswered
+    fake.user_sends("lisi", "/list", msg_id=778)
+    listing = user.until(has("乙集群"))
+    with sqlite3.connect(app.db) as con:
+        assert con.execute("select count(*) from profiles").fetchone()[0] == 1
+    assert listing
+
+
+def test_an_expired_token_is_renewed_and_5xx_retried(fake, app):
+    user = User(fake, "wangwu")
+    user.send("/start", until=a_card)
+    fake.expire_tokens()
+    fake.faults = [{"status": 502}, {"errcode": -1, "errmsg": "system busy"}][:1]
+    got = user.send("/new 丙集群", until=a_card)
+    assert any("丙集群" in text_of(m) for m in got)
+    assert sum(c.method == "gettoken" for c in fake.calls) == 2
+    assert app.proc.poll() is None
+
+
+def test_a_crash_between_commit_and_send_loses_nothing(fake, tmp_path):
+    app = App(fake, tmp_path / "wecom.db").start()
+    user = User(fake, "zhaoliu")
+    user.send("/start", until=a_card)
+    fake.faults = [{"status": 502}] * 1000  # WeCom unreachable for now
+    assert fake.user_sends("zhaoliu", "/new 丁集群").status_code == 200  # answered: committed
+    app.kill()
+    with sqlite3.connect(app.db) as con:
+        assert con.execute("select count(*) from outbox where sent_at is null").fetchone()[0] >= 1
+        assert con.execute("select name from profiles").fetchone()[0] == "丁集群"
+    fake.faults = []
+    app = App(fake, tmp_path / "wecom.db").start()
+    try:
+        got = user.until(has("丁集群"), timeout=30)
+        assert any("已创建集群「丁集群」" in text_of(m) for m in got)
+    finally:
+        app.stop()
+
+
+def test_export_sends_the_files_by_media_upload(fake, app):
+    user = User(fake, "sunqi")
+    user.send("/start", until=a_card)
+    user.send("/new 戊集群", until=a_card)
+    user.send("江苏", until=a_card)
+    user.send("/export", until=lambda m: m["msgtype"] == "file" and fake.files[m["file"]["media_id"]][0].endswith(".md"))
+    names = [fake.files[m["file"]["media_id"]][0] for m in fake.messages_to("sunqi") if m["msgtype"] == "file"]
+    assert names == ["戊集群.json", "戊集群-预审报告.md"]
+    report = next(content for name, content in fake.files.values() if name.endswith(".md"))
+    assert "预审报告" in report.decode()
+
+
+def test_a_deadline_reminder_arrives_through_wecom(fake, tmp_path):
+    app = App(fake, tmp_path / "wecom.db", "--reminder-interval", "0.5", now="2027-03-31T08:59:57").start()
+    try:
+        user = User(fake, "zhouba")
+        user.send("/track 甲集群 national 2024-06-01", until=has("甲集群"))
+        reminder = user.until(lambda m: "⏰ 期限提醒" in text_of(m) and "2027年4月30日" in text_of(m), timeout=20)[-1]
+        assert "第十六条" in text_of(reminder)
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:  # several more sweeps: nothing is sent twice
+            time.sleep(0.2)
+        again = [m for m in fake.messages_to("zhouba") if "⏰ 期限提醒" in text_of(m) and "2027年4月30日" in text_of(m)]
+        assert len(again) == 1
+    finally:
+        app.stop()
+
+
+def test_no_secret_or_token_in_the_logs(fake, app):
+    user = User(fake, "wujiu")
+    user.send("/start", until=a_card)
+    fake.expire_tokens()
+    user.send("/help", until=lambda m: True)
+    app.stop()
+    log = app.log.read_text(errors="replace")
+    assert SECRET not in log and AES_KEY not in log and TOKEN not in log
+    assert "ACCESS0" not in log and "t" * 40 not in log
+
+
+def test_bad_configuration_is_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECOM_")}
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "wecom", "--corp-id", CORP_ID, "--agent-id", "x"],
+                         cwd=ROOT, env={**env, "WECOM_SECRET": "s", "WECOM_TOKEN": "t", "WECOM_AES_KEY": "short"},
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2 and "--agent-id 'x'" in run.stderr and "Traceback" not in run.stderr
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "wecom", "--corp-id", CORP_ID, "--agent-id", "1"],
+                         cwd=ROOT, env={**env, "WECOM_SECRET": "s", "WECOM_TOKEN": "t", "WECOM_AES_KEY": "short"},
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2 and "WECOM_AES_KEY is malformed" in run.stderr
+
+
+def test_long_texts_are_split_within_2048_bytes():
+    text = "\n".join(["第六条（二）近三年，集群总产值每年均在40亿元以上。"] * 200)
+    parts = split_bytes(text, 2048)
+    assert all(len(p.encode()) <= 2048 for p in parts) and "\n".join(parts) == text
+    assert "".join(split_bytes("长" * 3000, 2048)) == "长" * 3000
