@@ -12,7 +12,6 @@ nor an access token is ever logged (they travel in query strings: no URL is logg
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import logging
 import uuid
@@ -25,6 +24,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.channel import Later, Outcome, Refused, Sent
+from bot.openapi import PlatformApi
 from bot.render import numbered, split_bytes
 from dialogs.messages import Incoming, Reply
 
@@ -35,7 +35,6 @@ DEFAULT_API = "https://qyapi.weixin.qq.com"
 TEXT_BYTES = 2048      # message/send truncates a text beyond 2048 bytes
 CARD_BUTTONS = 6       # a button_interaction card holds at most six buttons
 TITLE_CHARS = 26       # main_title.title: longer titles are cut by the client
-TOKEN_MARGIN = dt.timedelta(minutes=5)  # renew the access token this long before it expires
 EXPIRED_TOKEN = {40001, 40014, 42001}   # invalid or expired access_token: fetch a new one
 BUSY = {-1, 45009, 45033, 45047}        # system busy, frequency limits: try again later
 
@@ -130,41 +129,25 @@ class Callback:
 
 # --- outgoing ------------------------------------------------------------------------------
 
-class WeComChannel:
+class WeComChannel(PlatformApi):
     """Renders and sends one neutral reply through message/send (the `Channel` port)."""
 
     name = CHANNEL
 
-    def __init__(self, config: WeComConfig, clock, session: aiohttp.ClientSession | None = None):
-        self.config, self.clock = config, clock
+    def __init__(self, config: WeComConfig, clock):
+        super().__init__(clock)
+        self.config = config
         self.api = config.api_base_url.rstrip("/")
-        self._session = session
-        self._token: str | None = None
-        self._token_until = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-
-    async def access_token(self) -> str:
-        """The cached token, or a new one from gettoken (valid `expires_in` seconds)."""
-        if self._token and self.clock.now() < self._token_until:
-            return self._token
+    async def fetch_token(self) -> tuple[str, int]:
+        """gettoken: valid `expires_in` seconds (7200)."""
         async with self.session.get(f"{self.api}/cgi-bin/gettoken",
                                     params={"corpid": self.config.corp_id, "corpsecret": self.config.secret}) as r:
             try:
                 data = await self._json(r)
             except ApiError as exc:
                 raise TokenError(exc.errcode, "gettoken refused: check the corp id and the app secret") from None
-        self._token = data["access_token"]
-        self._token_until = self.clock.now() + dt.timedelta(seconds=int(data.get("expires_in", 7200))) - TOKEN_MARGIN
-        return self._token
+        return data["access_token"], int(data.get("expires_in", 7200))
 
     @staticmethod
     async def _json(response: aiohttp.ClientResponse) -> dict:
@@ -182,11 +165,11 @@ class WeComChannel:
             return await self._json(r)
 
     async def _upload(self, filename: str, content: bytes) -> str:
-        form = aiohttp.FormData(quote_fields=False)  # WeCom reads the file name as UTF-8, not %-quoted
-        form.add_field("media", content, filename=filename, content_type="application/octet-stream")
         params = {"access_token": await self.access_token(), "type": "file"}
-        async with self.session.post(f"{self.api}/cgi-bin/media/upload", params=params, data=form) as r:
-            return (await self._json(r))["media_id"]
+        data = await self.upload(f"{self.api}/cgi-bin/media/upload", params, filename, content)
+        if data.get("errcode", 0) != 0:
+            raise ApiError(int(data["errcode"]), str(data.get("errmsg", "")))
+        return data["media_id"]
 
     def render(self, user: str, reply: Reply) -> list[dict]:
         """message/send bodies: the text (in parts of at most 2048 bytes), then one card of at
@@ -232,7 +215,7 @@ class WeComChannel:
             return Later(60, str(exc))
         except ApiError as exc:
             if exc.errcode in EXPIRED_TOKEN:
-                self._token = None
+                self.forget_token()
                 return Later(0.5, "access token expired")
             if exc.errcode in BUSY:
                 return Later(30, str(exc))

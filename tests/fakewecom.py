@@ -9,13 +9,11 @@ key = base64decode(EncodingAESKey + "=")."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import itertools
 import json
 import os
-import threading
 import time
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
@@ -23,6 +21,8 @@ from xml.sax.saxutils import escape
 import requests
 from aiohttp import web
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from tests.localserver import LocalServer
 
 CORP_ID = "ww0123456789abcdef"
 AGENT_ID = 1000002
@@ -67,8 +67,9 @@ class Call:
     body: dict = field(default_factory=dict)
 
 
-class FakeWeCom:
+class FakeWeCom(LocalServer):
     def __init__(self):
+        super().__init__()
         self.calls: list[Call] = []
         self.sent: list[dict] = []          # message/send bodies accepted, in order
         self.files: dict[str, tuple[str, bytes]] = {}
@@ -77,36 +78,11 @@ class FakeWeCom:
         self.valid_tokens: set[str] = set()
         self.callback_url: str | None = None
         self.msg_ids = itertools.count(1)
-        self._cond = threading.Condition()
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
 
-    # --- the server ------------------------------------------------------------------------
-    def __enter__(self) -> FakeWeCom:
-        threading.Thread(target=self._serve, daemon=True).start()
-        assert self._ready.wait(10)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
         app.router.add_post("/cgi-bin/message/send", self._send)
         app.router.add_post("/cgi-bin/media/upload", self._upload)
-        runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        self._loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
 
     def _record(self, call: Call) -> None:
         with self._cond:

@@ -5,7 +5,6 @@ message/send calls received by the same fake, all on 127.0.0.1."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -17,12 +16,8 @@ import pytest
 import requests
 
 from bot.render import split_bytes
-from tests.chat_helpers import asked_fact, chat_answer
-from tests.conftest import eligible_facts
 from tests.fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, labels, text_of
-
-ROOT = Path(__file__).parents[1]
-NOW = "2026-11-23T10:00:00"
+from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, prescreen
 
 
 def free_port() -> int:
@@ -31,45 +26,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class App:
-    """`clusterbot wecom` in its own process, its API pointed at the fake."""
+class App(ChannelProcess):
+    """`clusterbot wecom`, its API pointed at the fake, up once WeCom's URL check passes."""
 
     def __init__(self, fake: FakeWeCom, db: Path, *extra: str, now: str = NOW):
-        self.fake, self.db, self.extra = fake, db, extra
-        self.env = {**os.environ, "CLUSTERBOT_FAKE_NOW": now, "WECOM_SECRET": SECRET, "WECOM_TOKEN": TOKEN,
-                    "WECOM_AES_KEY": AES_KEY}
-        self.log = db.with_suffix(".log")
-        self.proc = None
+        super().__init__(db, now)
+        self.fake, self.extra = fake, extra
 
     def start(self) -> App:
         port = free_port()
         self.fake.callback_url = f"http://127.0.0.1:{port}/wecom/callback"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "wecom", "--corp-id", CORP_ID, "--agent-id", str(AGENT_ID),
-             "--listen", f"127.0.0.1:{port}", "--api-base-url", self.fake.base_url, "--db", str(self.db),
-             "--log-level", "DEBUG", *self.extra],
-            cwd=ROOT, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while True:
-            assert self.proc.poll() is None, self.log.read_text(errors="replace")
-            assert time.monotonic() < deadline, "the callback server did not start"
-            try:
-                if self.fake.verify_url().status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        self.launch(["wecom", "--corp-id", CORP_ID, "--agent-id", str(AGENT_ID), "--listen", f"127.0.0.1:{port}",
+                     "--api-base-url", self.fake.base_url, "--log-level", "DEBUG", *self.extra],
+                    {"WECOM_SECRET": SECRET, "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY},
+                    ready=lambda: self.fake.verify_url().status_code == 200)
+        return self
 
 
 @pytest.fixture
@@ -83,25 +54,6 @@ def app(fake, tmp_path):
     running = App(fake, tmp_path / "wecom.db").start()
     yield running
     running.stop()
-
-
-class User:
-    def __init__(self, fake: FakeWeCom, user_id: str):
-        self.fake, self.id = fake, user_id
-        self.read = 0
-
-    def until(self, predicate, timeout: float = 15) -> list[dict]:
-        got = self.fake.wait_for(self.id, predicate, timeout, start=self.read)
-        self.read += len(got)
-        return got
-
-    def send(self, text: str, until) -> list[dict]:
-        assert self.fake.user_sends(self.id, text).status_code == 200
-        return self.until(until)
-
-    def press(self, card: dict, label: str, until) -> list[dict]:
-        assert self.fake.user_presses(self.id, card, label).status_code == 200
-        return self.until(until)
 
 
 def has(words: str):
@@ -142,28 +94,12 @@ def test_url_verification_echoes_and_forgeries_are_refused(fake, app):
 
 
 def test_a_jiangsu_prescreening_by_cards_and_text(fake, app):
-    user = User(fake, "zhangsan")
+    user = Person(fake, "zhangsan")
     welcome = user.send("/start", until=a_card)
     assert any("/new" in text_of(m) or "欢迎" in text_of(m) for m in welcome)
     user.send("/new 甲集群", until=a_card)
-    last = user.send("江苏", until=lambda m: a_card(m) and "是" in labels(m))  # measures chosen, first question
-    facts = eligible_facts()
-    for _ in range(80):
-        text = "\n".join(text_of(m) for m in last)
-        if "全部问题已答完" in text:
-            break
-        if "年份对吗" in text:
-            last = user.press(last[-1], "是", until=a_card)
-            continue
-        fact = asked_fact(text)
-        assert fact, text
-        answer = chat_answer(fact, facts[fact])
-        if a_card(last[-1]) and answer in labels(last[-1]):
-            last = user.press(last[-1], answer, until=a_card)
-        else:
-            last = user.send(answer, until=a_card)
-    else:
-        raise AssertionError("too many questions")
+    first = user.send("江苏", until=lambda m: a_card(m) and "是" in labels(m))  # measures chosen, first question
+    last = prescreen(user, first, text_of, labels, a_card)
     assert "】符合条件" in "\n".join(text_of(m) for m in last)
     stored = answers_in_db(app.db)
     assert stored["total_output"]
@@ -178,7 +114,7 @@ def test_a_jiangsu_prescreening_by_cards_and_text(fake, app):
 
 
 def test_a_redelivered_callback_is_handled_once(fake, app):
-    user = User(fake, "lisi")
+    user = Person(fake, "lisi")
     user.send("/start", until=a_card)
     fake.user_sends("lisi", "/new 乙集群", msg_id=777)
     user.until(a_card)
@@ -191,7 +127,7 @@ def test_a_redelivered_callback_is_handled_once(fake, app):
 
 
 def test_an_expired_token_is_renewed_and_5xx_retried(fake, app):
-    user = User(fake, "wangwu")
+    user = Person(fake, "wangwu")
     user.send("/start", until=a_card)
     fake.expire_tokens()
     fake.faults = [{"status": 502}, {"errcode": -1, "errmsg": "system busy"}][:1]
@@ -203,7 +139,7 @@ def test_an_expired_token_is_renewed_and_5xx_retried(fake, app):
 
 def test_a_crash_between_commit_and_send_loses_nothing(fake, tmp_path):
     app = App(fake, tmp_path / "wecom.db").start()
-    user = User(fake, "zhaoliu")
+    user = Person(fake, "zhaoliu")
     user.send("/start", until=a_card)
     fake.faults = [{"status": 502}] * 1000  # WeCom unreachable for now
     assert fake.user_sends("zhaoliu", "/new 丁集群").status_code == 200  # answered: committed
@@ -221,7 +157,7 @@ def test_a_crash_between_commit_and_send_loses_nothing(fake, tmp_path):
 
 
 def test_export_sends_the_files_by_media_upload(fake, app):
-    user = User(fake, "sunqi")
+    user = Person(fake, "sunqi")
     user.send("/start", until=a_card)
     user.send("/new 戊集群", until=a_card)
     user.send("江苏", until=a_card)
@@ -235,21 +171,13 @@ def test_export_sends_the_files_by_media_upload(fake, app):
 def test_a_deadline_reminder_arrives_through_wecom(fake, tmp_path):
     app = App(fake, tmp_path / "wecom.db", "--reminder-interval", "0.5", now="2027-03-31T08:59:57").start()
     try:
-        user = User(fake, "zhouba")
-        user.send("/track 甲集群 national 2024-06-01", until=has("甲集群"))
-        reminder = user.until(lambda m: "⏰ 期限提醒" in text_of(m) and "2027年4月30日" in text_of(m), timeout=20)[-1]
-        assert "第十六条" in text_of(reminder)
-        deadline = time.monotonic() + 2
-        while time.monotonic() < deadline:  # several more sweeps: nothing is sent twice
-            time.sleep(0.2)
-        again = [m for m in fake.messages_to("zhouba") if "⏰ 期限提醒" in text_of(m) and "2027年4月30日" in text_of(m)]
-        assert len(again) == 1
+        a_reminder_arrives_once(Person(fake, "zhouba"), app.db, text_of)
     finally:
         app.stop()
 
 
 def test_no_secret_or_token_in_the_logs(fake, app):
-    user = User(fake, "wujiu")
+    user = Person(fake, "wujiu")
     user.send("/start", until=a_card)
     fake.expire_tokens()
     user.send("/help", until=lambda m: True)

@@ -1,5 +1,5 @@
 """The subcommands of `clusterbot`, each a module with `register(subparsers)`."""
 
-from . import ask, chat, deadlines, evaluate, rules, serve, wecom
+from . import ask, chat, deadlines, dingtalk, evaluate, rules, serve, wecom
 
-COMMANDS = [chat, serve, wecom, evaluate, rules, ask, deadlines]
+COMMANDS = [chat, serve, wecom, dingtalk, evaluate, rules, ask, deadlines]

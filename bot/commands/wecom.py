@@ -8,6 +8,8 @@ import logging
 import os
 import sys
 
+from bot.commands.common import add_channel_options
+
 SECRETS = ("WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 
 
@@ -25,10 +27,7 @@ def register(subparsers) -> None:
     p.add_argument("--path", default="/wecom/callback", help="the callback path (default %(default)s)")
     p.add_argument("--api-base-url", default=None, metavar="URL",
                    help="the WeCom API (default https://qyapi.weixin.qq.com; a 私有化部署 or 政务微信 server's own)")
-    p.add_argument("--db", default=None, help="database URL or SQLite file (as for clusterbot chat)")
-    p.add_argument("--reminder-interval", type=float, default=60, metavar="SECONDS",
-                   help="how often due deadline reminders are looked for (default 60)")
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    add_channel_options(p)
     p.set_defaults(run=run)
 
 
@@ -59,8 +58,6 @@ def run(args) -> int:
     host, _, port = args.listen.rpartition(":")
     if not host or not port.isdigit():
         return fail(f"--listen {args.listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8090")
-    if args.reminder_interval <= 0:
-        return fail("--reminder-interval must be a positive number of seconds")
     config = WeComConfig(corp_id, int(agent_text), secret, token, aes_key, args.api_base_url or DEFAULT_API)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     serve(config, host, int(port), args.path, args.db, args.reminder_interval)

@@ -1,0 +1,246 @@
+"""The DingTalk (钉钉) channel in Stream mode: the official `dingtalk-stream` SDK opens the
+connection and keeps the websocket (no public URL needed); replies go out through the
+robot's OpenAPI: text and markdown by `robot/oToMessages/batchSend` (a private chat) or
+`robot/groupMessages/send` (a group), choices and actions on an interactive card
+(`StandardCard`, its buttons calling back over the stream), files by media upload.
+
+Thin: `to_incoming` and `card_incoming` turn what the stream pushes into an `Incoming`;
+`DingTalkChannel.send` renders one neutral `Reply`. A chat id is `u:<staffId>` for a private
+chat, `g:<openConversationId>` for a group. The endpoint comes from configuration
+(`DINGTALK_OPENAPI_ENDPOINT` or `--endpoint`): a test points it at a gateway on 127.0.0.1.
+Neither the app secret, an access token nor the stream ticket is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import aiohttp
+import dingtalk_stream
+from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage
+
+from bot.channel import Later, Outcome, Refused, Sent
+from bot.openapi import PlatformApi
+from bot.render import split_bytes
+from dialogs.messages import Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "dingtalk"
+DEFAULT_ENDPOINT = "https://api.dingtalk.com"
+DEFAULT_OAPI = "https://oapi.dingtalk.com"   # the older API, where media are uploaded
+CARD_TOPIC = dingtalk_stream.Card_Callback_Router_Topic
+TEXT_BYTES = 6000   # a markdown message's text: kept well under DingTalk's limit
+
+
+@dataclass(frozen=True)
+class DingTalkConfig:
+    client_id: str        # the app's AppKey (Client ID); also the robot code of its robot
+    client_secret: str    # the AppSecret
+    endpoint: str = DEFAULT_ENDPOINT
+    oapi: str = DEFAULT_OAPI
+    robot_code: str = ""
+
+    @property
+    def robot(self) -> str:
+        return self.robot_code or self.client_id
+
+
+# --- incoming ------------------------------------------------------------------------------
+
+def to_incoming(message: ChatbotMessage) -> Incoming | None:
+    """A robot message from the stream as an Incoming (None for what carries no text)."""
+    user = message.sender_staff_id or message.sender_id
+    if not user or message.message_type != "text" or message.text is None:
+        return None
+    group = message.conversation_type == "2"
+    return Incoming(CHANNEL, user, f"g:{message.conversation_id}" if group else f"u:{user}",
+                    text=(message.text.content or "").strip(), message_id=f"msg:{message.message_id}",
+                    display_name=message.sender_nick or "", group=group, mentioned=bool(message.is_in_at_list))
+
+
+def card_incoming(callback: CallbackMessage) -> Incoming | None:
+    """A press of a card button: the button's id is the reply's button data."""
+    data = callback.data or {}
+    content = json.loads(data.get("content") or "{}")
+    private = content.get("cardPrivateData") or {}
+    pressed = (private.get("actionIds") or [None])[0] or (private.get("params") or {}).get("data")
+    user = data.get("userId")
+    if not user or not pressed:
+        return None
+    conversation = data.get("openConversationId")
+    return Incoming(CHANNEL, user, f"g:{conversation}" if conversation else f"u:{user}", button=pressed,
+                    pressed=data.get("outTrackId"), message_id=f"card:{callback.headers.message_id}")
+
+
+class _Handler(CallbackHandler):
+    """Hands each message to `receive` and acknowledges it once the turn is committed; what
+    cannot be read is acknowledged as a bad request (the stream does not redeliver it)."""
+
+    def __init__(self, receive, parse):
+        super().__init__()
+        self.receive, self.parse = receive, parse
+
+    async def process(self, callback: CallbackMessage):
+        try:
+            incoming = self.parse(callback)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            log.warning("stream message %s unreadable: %s", callback.headers.message_id, type(exc).__name__)
+            return AckMessage.STATUS_BAD_REQUEST, "unreadable"
+        if incoming is not None:
+            await self.receive(incoming)
+        return AckMessage.STATUS_OK, "OK"
+
+
+class StreamClient(dingtalk_stream.DingTalkStreamClient):
+    """The SDK's client, pointed at the configured endpoint. The SDK reads its endpoint from
+    the environment once, at import, into a class attribute: set from configuration here.
+    Its `get_host_ip` finds the local address by a route to 8.8.8.8; here the route to the
+    configured endpoint is used instead (no packet is sent either way: a UDP connect only
+    picks the route), which on a private network or in a test stays inside it."""
+
+    def __init__(self, config: DingTalkConfig, receive):
+        quiet = logging.getLogger("bot.dingtalk.sdk")
+        quiet.setLevel(logging.WARNING)  # the SDK logs the stream's ticket at INFO
+        super().__init__(dingtalk_stream.Credential(config.client_id, config.client_secret), logger=quiet)
+        self.config = config
+        dingtalk_stream.DingTalkStreamClient.OPEN_CONNECTION_API = \
+            config.endpoint.rstrip("/") + "/v1.0/gateway/connections/open"
+        self.register_callback_handler(ChatbotMessage.TOPIC,
+                                       _Handler(receive, lambda cb: to_incoming(ChatbotMessage.from_dict(cb.data))))
+        self.register_callback_handler(CARD_TOPIC, _Handler(receive, card_incoming))
+
+    def get_host_ip(self) -> str:
+        url = urlparse(self.config.endpoint)
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.connect((url.hostname, url.port or 443))
+                return s.getsockname()[0]
+        except OSError:
+            return ""
+
+
+# --- outgoing ------------------------------------------------------------------------------
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str = "", message: str = ""):
+        super().__init__(f"HTTP {status} {code}: {message}".strip())
+        self.status, self.code = status, code
+
+
+class TokenError(ApiError):
+    """The access token refused (a wrong AppKey or AppSecret): the replies wait."""
+
+
+class DingTalkChannel(PlatformApi):
+    """Renders and sends one neutral reply through the robot's OpenAPI (the `Channel` port)."""
+
+    name = CHANNEL
+
+    def __init__(self, config: DingTalkConfig, clock):
+        super().__init__(clock)
+        self.config = config
+        self.api, self.oapi = config.endpoint.rstrip("/"), config.oapi.rstrip("/")
+
+    @staticmethod
+    async def _json(response: aiohttp.ClientResponse) -> dict:
+        data = await response.json(content_type=None) if response.status < 500 else {}
+        if response.status >= 400:
+            raise ApiError(response.status, str(data.get("code", "")), str(data.get("message", "")))
+        return data or {}
+
+    async def fetch_token(self) -> tuple[str, int]:
+        """oauth2/accessToken: valid `expireIn` seconds (7200)."""
+        async with self.session.post(f"{self.api}/v1.0/oauth2/accessToken",
+                                     json={"appKey": self.config.client_id, "appSecret": self.config.client_secret}) as r:
+            try:
+                data = await self._json(r)
+            except ApiError as exc:
+                raise TokenError(exc.status, exc.code, "access token refused: check the AppKey and AppSecret") from None
+        return data["accessToken"], int(data.get("expireIn", 7200))
+
+    async def _post(self, path: str, body: dict) -> dict:
+        headers = {"x-acs-dingtalk-access-token": await self.access_token()}
+        async with self.session.post(f"{self.api}{path}", json=body, headers=headers) as r:
+            return await self._json(r)
+
+    def _message(self, chat_id: str, msg_key: str, param: dict) -> tuple[str, dict]:
+        kind, _, target = chat_id.partition(":")
+        body = {"robotCode": self.config.robot, "msgKey": msg_key, "msgParam": json.dumps(param, ensure_ascii=False)}
+        if kind == "g":
+            return "/v1.0/robot/groupMessages/send", {**body, "openConversationId": target}
+        return "/v1.0/robot/oToMessages/batchSend", {**body, "userIds": [target]}
+
+    def card(self, chat_id: str, reply: Reply) -> dict:
+        """An interactive StandardCard: the text as markdown, one button per choice and action;
+        a press calls back over the stream with the button's id (its data)."""
+        kind, _, target = chat_id.partition(":")
+        title = reply.text.strip().split("\n", 1)[0][:60] or "…"
+        buttons = [{"type": "button", "label": {"type": "text", "text": b.label, "id": f"label_{i}"},
+                    "actionType": "request", "status": "primary" if b in reply.choices else "normal", "id": b.data}
+                   for i, b in enumerate(reply.choices + reply.actions)]
+        data = {"config": {"autoLayout": True, "enableForward": False},
+                "header": {"title": {"type": "text", "text": title}},
+                "contents": [{"type": "markdown", "text": markdown(reply.text), "id": "text"},
+                             {"type": "action", "actions": buttons, "id": "actions"}]}
+        body = {"cardTemplateId": "StandardCard", "robotCode": self.config.robot, "cardBizId": uuid.uuid4().hex,
+                "cardData": json.dumps(data, ensure_ascii=False), "callbackType": "STREAM",
+                "sendOptions": {"atAll": False}}
+        if kind == "g":
+            body["openConversationId"] = target
+        else:
+            body["singleChatReceiver"] = json.dumps({"userId": target})
+        return body
+
+    def render(self, chat_id: str, reply: Reply) -> list[tuple[str, dict]]:
+        """(path, body) of each call: a card when there are buttons, else markdown."""
+        if reply.choices or reply.actions:
+            return [("/v1.0/im/v1.0/robot/interactiveCards/send", self.card(chat_id, reply))]
+        title = reply.text.strip().split("\n", 1)[0][:60] or "…"
+        return [self._message(chat_id, "sampleMarkdown", {"title": title, "text": markdown(part)})
+                for part in split_bytes(reply.text, TEXT_BYTES)]
+
+    async def _upload(self, filename: str, content: bytes) -> str:
+        params = {"access_token": await self.access_token(), "type": "file"}
+        data = await self.upload(f"{self.oapi}/media/upload", params, filename, content)
+        if data.get("errcode", 0) != 0 or "media_id" not in data:
+            raise ApiError(400, str(data.get("errcode", "")), str(data.get("errmsg", "")))
+        return data["media_id"]
+
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
+        """Send the reply (an edit is sent as a new message)."""
+        try:
+            sent = None
+            for path, body in self.render(chat_id, reply):
+                data = await self._post(path, body)
+                sent = body.get("cardBizId") or data.get("processQueryKey") or sent
+            for filename, content in reply.documents:
+                media_id = await self._upload(filename, content)
+                extension = filename.rpartition(".")[2] or "txt"
+                path, body = self._message(chat_id, "sampleFile",
+                                           {"mediaId": media_id, "fileName": filename, "fileType": extension})
+                sent = (await self._post(path, body)).get("processQueryKey") or sent
+        except TokenError as exc:
+            log.error("%s", exc)
+            return Later(60, str(exc))
+        except ApiError as exc:
+            if exc.status in (401, 403):
+                self.forget_token()  # expired or revoked: a new one next time
+                return Later(0.5, str(exc))
+            if exc.status == 429 or exc.status >= 500:
+                return Later(5 if exc.status >= 500 else 30, str(exc))
+            return Refused(str(exc))
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, KeyError) as exc:
+            return Later(5, type(exc).__name__)  # the text could carry a URL with the token
+        return Sent(sent)
+
+
+def markdown(text: str) -> str:
+    """Plain text as DingTalk markdown: line breaks kept (a single newline would be joined)."""
+    return text.replace("\n", "  \n")
