@@ -14,8 +14,6 @@ import datetime as dt
 import json
 import logging
 
-from sqlmodel import select
-
 from bot.channel import Channel, Later, Refused, Sent
 from bot.reminders import sweep
 from dialogs.conversation import Conversation
@@ -134,8 +132,3 @@ class Port:
             except Exception:
                 log.exception("reminder sweep failed; retrying")
             await asyncio.sleep(interval)
-
-    def pending_count(self) -> int:
-        with session(self.engine) as s:
-            return len(list(s.exec(select(OutboxMessage.id).where(
-                OutboxMessage.channel == self.channel.name, OutboxMessage.sent_at == None))))  # noqa: E711

@@ -9,7 +9,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -204,3 +203,20 @@ def test_long_texts_are_split_within_2048_bytes():
     parts = split_bytes(text, 2048)
     assert all(len(p.encode()) <= 2048 for p in parts) and "\n".join(parts) == text
     assert "".join(split_bytes("长" * 3000, 2048)) == "长" * 3000
+
+
+def test_more_buttons_than_a_card_holds_become_lines_to_type():
+    import datetime as dt
+
+    from bot.clock import ManualClock
+    from bot.wecom import WeComChannel, WeComConfig
+    from dialogs.messages import Button, Reply
+
+    channel = WeComChannel(WeComConfig(CORP_ID, AGENT_ID, SECRET, TOKEN, AES_KEY), ManualClock(dt.datetime(2026, 11, 23)))
+    choices = [Button(f"选项{i}", f"c:1:x:{i}") for i in range(1, 9)]
+    actions = [Button("跳过", "/skip"), Button("返回", "/back")]
+    text, card = channel.render("u1", Reply("请选择等级", choices=choices, actions=actions))
+    assert "1. 选项1" in text["text"]["content"] and "8. 选项8" in text["text"]["content"]
+    assert [b["key"] for b in card["template_card"]["button_list"]] == ["/skip", "/back"]
+    text, card = channel.render("u1", Reply("是否？", choices=choices[:4], actions=actions + [Button("为什么", "/why")]))
+    assert len(card["template_card"]["button_list"]) == 6 and "为什么 /why" in text["text"]["content"]
