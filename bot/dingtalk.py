@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import socket
+import threading
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -126,6 +127,22 @@ class StreamClient(dingtalk_stream.DingTalkStreamClient):
             return ""
 
 
+def start_stream(config: DingTalkConfig, receive) -> threading.Thread:
+    """The SDK's client on a thread and event loop of its own: its connection requests block
+    (requests), and it never stops once started (a cancellation is a network error to it: it
+    reconnects), so it runs as a daemon thread that ends with the process. Each message is
+    handed to `receive` on the caller's loop and acknowledged when that returns."""
+    loop = asyncio.get_running_loop()
+
+    async def hand_over(incoming: Incoming) -> None:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(receive(incoming), loop))
+
+    client = StreamClient(config, hand_over)
+    thread = threading.Thread(target=lambda: asyncio.run(client.start()), name="dingtalk-stream", daemon=True)
+    thread.start()
+    return thread
+
+
 # --- outgoing ------------------------------------------------------------------------------
 
 class ApiError(Exception):
@@ -177,20 +194,27 @@ class DingTalkChannel(PlatformApi):
             return "/v1.0/robot/groupMessages/send", {**body, "openConversationId": target}
         return "/v1.0/robot/oToMessages/batchSend", {**body, "userIds": [target]}
 
-    def card(self, chat_id: str, reply: Reply) -> dict:
-        """An interactive StandardCard: the text as markdown, one button per choice and action;
-        a press calls back over the stream with the button's id (its data)."""
-        kind, _, target = chat_id.partition(":")
-        title = reply.text.strip().split("\n", 1)[0][:60] or "…"
+    @staticmethod
+    def card_data(reply: Reply) -> dict:
+        """A StandardCard: the text as markdown, its headings in bold, one button per choice and
+        action (a press calls back over the stream with the button's id: its data); an answer
+        chosen on it is shown under the text, without buttons."""
+        text = markdown(reply.text, reply.headings)
+        if reply.chosen is not None:
+            text += f"  \n  \n**→ {reply.chosen}**"
+        contents = [{"type": "markdown", "text": text, "id": "text"}]
         buttons = [{"type": "button", "label": {"type": "text", "text": b.label, "id": f"label_{i}"},
                     "actionType": "request", "status": "primary" if b in reply.choices else "normal", "id": b.data}
                    for i, b in enumerate(reply.choices + reply.actions)]
-        data = {"config": {"autoLayout": True, "enableForward": False},
-                "header": {"title": {"type": "text", "text": title}},
-                "contents": [{"type": "markdown", "text": markdown(reply.text), "id": "text"},
-                             {"type": "action", "actions": buttons, "id": "actions"}]}
+        if buttons and reply.chosen is None:
+            contents.append({"type": "action", "actions": buttons, "id": "actions"})
+        return {"config": {"autoLayout": True, "enableForward": False},
+                "header": {"title": {"type": "text", "text": title_of(reply)}}, "contents": contents}
+
+    def card(self, chat_id: str, reply: Reply) -> dict:
+        kind, _, target = chat_id.partition(":")
         body = {"cardTemplateId": "StandardCard", "robotCode": self.config.robot, "cardBizId": uuid.uuid4().hex,
-                "cardData": json.dumps(data, ensure_ascii=False), "callbackType": "STREAM",
+                "cardData": json.dumps(self.card_data(reply), ensure_ascii=False), "callbackType": "STREAM",
                 "sendOptions": {"atAll": False}}
         if kind == "g":
             body["openConversationId"] = target
@@ -202,8 +226,7 @@ class DingTalkChannel(PlatformApi):
         """(path, body) of each call: a card when there are buttons, else markdown."""
         if reply.choices or reply.actions:
             return [("/v1.0/im/v1.0/robot/interactiveCards/send", self.card(chat_id, reply))]
-        title = reply.text.strip().split("\n", 1)[0][:60] or "…"
-        return [self._message(chat_id, "sampleMarkdown", {"title": title, "text": markdown(part)})
+        return [self._message(chat_id, "sampleMarkdown", {"title": title_of(reply), "text": markdown(part, reply.headings)})
                 for part in split_bytes(reply.text, TEXT_BYTES)]
 
     async def _upload(self, filename: str, content: bytes) -> str:
@@ -213,9 +236,19 @@ class DingTalkChannel(PlatformApi):
             raise ApiError(400, str(data.get("errcode", "")), str(data.get("errmsg", "")))
         return data["media_id"]
 
+    async def _update(self, card_biz_id: str, reply: Reply) -> None:
+        headers = {"x-acs-dingtalk-access-token": await self.access_token()}
+        body = {"cardBizId": card_biz_id, "cardData": json.dumps(self.card_data(reply), ensure_ascii=False)}
+        async with self.session.put(f"{self.api}/v1.0/im/robots/interactiveCards", json=body, headers=headers) as r:
+            await self._json(r)
+
     async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
-        """Send the reply (an edit is sent as a new message)."""
+        """Send the reply; `edit_of` (a card's id) updates that card in place: the prompt
+        updated, or the answer chosen on it shown."""
         try:
+            if edit_of is not None:
+                await self._update(edit_of, reply)
+                return Sent(edit_of)
             sent = None
             for path, body in self.render(chat_id, reply):
                 data = await self._post(path, body)
@@ -241,6 +274,16 @@ class DingTalkChannel(PlatformApi):
         return Sent(sent)
 
 
-def markdown(text: str) -> str:
-    """Plain text as DingTalk markdown: line breaks kept (a single newline would be joined)."""
-    return text.replace("\n", "  \n")
+def title_of(reply: Reply) -> str:
+    """What the chat list shows of a message: its first line."""
+    return reply.text.strip().split("\n", 1)[0][:60] or "…"
+
+
+def markdown(text: str, headings: list[int] = ()) -> str:
+    """Plain text as DingTalk markdown: line breaks kept (a single newline would be joined),
+    the heading lines in bold."""
+    lines = text.split("\n")
+    for n in headings:
+        if n < len(lines) and lines[n].strip():
+            lines[n] = f"**{lines[n].strip()}**"
+    return "  \n".join(lines)

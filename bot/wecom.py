@@ -197,14 +197,18 @@ class WeComChannel(PlatformApi):
         return bodies
 
     async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
-        """Send the reply (an edit is sent as a new message: WeCom does not edit texts)."""
+        """Send the reply. WeCom does not edit a sent text: an updated prompt is sent anew,
+        and the answer chosen on a card is not repeated (the user just pressed it). The id
+        of a reply with a card is the card's task id, which a press reports."""
+        if reply.chosen is not None:
+            return Sent(None)
         try:
-            last = None
+            last = card = None
             for body in self.render(chat_id, reply):
                 data = await self._post("message/send", body)
                 if data.get("invaliduser"):
                     return Refused(f"not a member of the app: {data['invaliduser']}")
-                last = data.get("msgid") or last
+                last, card = data.get("msgid") or last, body.get("template_card", {}).get("task_id") or card
             for filename, content in reply.documents:
                 media_id = await self._upload(filename, content)
                 data = await self._post("message/send", {"touser": chat_id, "agentid": self.config.agent_id,
@@ -225,4 +229,4 @@ class WeComChannel(PlatformApi):
             # exception's text can carry the URL, and the URL the token.
             status = getattr(exc, "status", "")
             return Later(5, f"{type(exc).__name__} {status}".strip())
-        return Sent(str(last) if last else None)
+        return Sent(card or (str(last) if last else None))

@@ -46,6 +46,7 @@ class FakeDingTalk(LocalServer):
         app.router.add_post("/v1.0/robot/oToMessages/batchSend", self._private)
         app.router.add_post("/v1.0/robot/groupMessages/send", self._group)
         app.router.add_post("/v1.0/im/v1.0/robot/interactiveCards/send", self._card)
+        app.router.add_put("/v1.0/im/robots/interactiveCards", self._update_card)
         app.router.add_post("/media/upload", self._upload)
 
     def _notify(self, fn) -> None:
@@ -127,13 +128,13 @@ class FakeDingTalk(LocalServer):
     def expire_tokens(self) -> None:
         self.valid_tokens.clear()
 
-    async def _robot_call(self, request: web.Request) -> dict | web.Response:
+    async def _robot_call(self, request: web.Request, robot: bool = True) -> dict | web.Response:
         if request.headers.get("x-acs-dingtalk-access-token") not in self.valid_tokens:
             return web.json_response({"code": "InvalidAuthentication", "message": "token invalid"}, status=401)
         if self.faults:
             return web.Response(status=self.faults.pop(0), text="<html>busy</html>")
         body = json.loads(await request.text())
-        if body.get("robotCode") != CLIENT_ID:
+        if robot and body.get("robotCode") != CLIENT_ID:
             return web.json_response({"code": "invalidParameter", "message": "robotCode"}, status=400)
         return body
 
@@ -169,6 +170,27 @@ class FakeDingTalk(LocalServer):
         assert body["callbackType"] == "STREAM" and body["cardTemplateId"] == "StandardCard"
         return self._record({"to": receiver, "kind": "card", "text": text, "buttons": buttons,
                              "cardBizId": body["cardBizId"]})
+
+    async def _update_card(self, request: web.Request) -> web.Response:
+        """The card sent as `cardBizId` shows new data (its record here changes in place)."""
+        body = await self._robot_call(request, robot=False)
+        if isinstance(body, web.Response):
+            return body
+        data = json.loads(body["cardData"])
+        card = next((m for m in self.sent if m.get("cardBizId") == body["cardBizId"]), None)
+        if card is None:
+            return web.json_response({"code": "cardNotExist", "message": "no such card"}, status=400)
+
+        def update():
+            card["text"] = next(c["text"] for c in data["contents"] if c["type"] == "markdown")
+            card["buttons"] = next((c["actions"] for c in data["contents"] if c["type"] == "action"), [])
+            card["updates"] = card.get("updates", 0) + 1
+        self._notify(update)
+        return web.json_response({"success": True})
+
+    def wait_for_update(self, card: dict, updates: int, timeout: float = 15) -> dict:
+        self._wait(lambda: card.get("updates", 0) >= updates, timeout, "the card was not updated")
+        return card
 
     async def _upload(self, request: web.Request) -> web.Response:
         if request.query.get("access_token") not in self.valid_tokens:

@@ -214,3 +214,19 @@ def test_the_channel_renders_plain_text_as_markdown_and_buttons_as_a_card():
     [(path, body)] = channel.render("g:cid1", Reply("问题", choices=[Button("是", "c:1:x:1")]))
     assert path.endswith("interactiveCards/send") and body["openConversationId"] == "cid1"
     asyncio.run(channel.close())
+
+
+def test_measures_are_ticked_on_the_card_in_place_and_a_choice_shown_on_it(fake, robot):
+    user = Person(fake, "staff011")
+    user.send("/start", until=a_card)
+    prompt = user.send("/new 庚集群", until=lambda m: a_card(m) and "请选择" in text_of(m))[-1]
+    fake.user_presses("staff011", prompt, "国家（工信部）")
+    fake.wait_for_update(prompt, 1)
+    fake.user_presses("staff011", prompt, "江苏")
+    assert "确定（已选 2 个）" in labels(fake.wait_for_update(prompt, 2))
+    question = user.press(prompt, "确定（已选 2 个）", until=a_card)[-1]
+    assert "按国家（工信部）、江苏预审" in "\n".join(text_of(m) for m in fake.messages_to("staff011"))
+    assert "是" in labels(question)
+    user.press(question, "是", until=a_card)
+    answered = fake.wait_for_update(question, 1)
+    assert "**→ 是**" in answered["text"] and not answered["buttons"]

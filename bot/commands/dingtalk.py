@@ -58,18 +58,23 @@ def run(args) -> int:
 
 async def serve(config, db: str | None, reminder_interval: float) -> None:
     import asyncio
+    import signal
 
     from bot.clock import Clock
-    from bot.dingtalk import DingTalkChannel, StreamClient
-    from bot.im_port import Port
+    from bot.dingtalk import DingTalkChannel, start_stream
+    from bot.im_port import ChannelProcess
     from storage.db import make_engine
 
     clock = Clock()
     channel = DingTalkChannel(config, clock)
-    port = Port(make_engine(db), clock, channel)
-    client = StreamClient(config, port.receive)
+    process = ChannelProcess(make_engine(db), clock, channel, reminder_interval)
+    process.start()  # the scheduler's first tick sends what the last run left unsent
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stopping.set)
+    start_stream(config, process.receive)
     try:
-        # Delivery first (what the last run left unsent), beside the stream and the sweep.
-        await asyncio.gather(port.delivery_loop(), port.reminder_loop(reminder_interval), client.start())
+        await stopping.wait()
     finally:
+        await process.stop()
         await channel.close()

@@ -65,31 +65,26 @@ def run(args) -> int:
 
 
 def serve(config, host: str, port: int, path: str, db: str | None, reminder_interval: float) -> None:
-    import asyncio
-
     from aiohttp import web
 
     from bot.clock import Clock
-    from bot.im_port import Port
+    from bot.im_port import ChannelProcess
     from bot.wecom import Callback, WeComChannel
     from storage.db import make_engine
 
     clock = Clock()
     channel = WeComChannel(config, clock)
-    port_ = Port(make_engine(db), clock, channel)
+    process = ChannelProcess(make_engine(db), clock, channel, reminder_interval)
     app = web.Application()
-    app.router.add_routes(Callback(config, port_.receive).routes(path))
+    app.router.add_routes(Callback(config, process.receive).routes(path))
 
-    async def loops(_app: web.Application):
-        """Delivery and the reminder sweep run beside the server (what the last run left unsent
-        goes out first)."""
-        tasks = [asyncio.create_task(port_.delivery_loop()),
-                 asyncio.create_task(port_.reminder_loop(reminder_interval))]
+    async def scheduled(_app: web.Application):
+        """The scheduler beside the server (its first tick sends what the last run left)."""
+        process.start()
         yield
-        for task in tasks:
-            task.cancel()
+        await process.stop()
         await channel.close()
 
-    app.cleanup_ctx.append(loops)
+    app.cleanup_ctx.append(scheduled)
     # No access log: WeCom's query strings carry signatures, and nothing about users is kept.
     web.run_app(app, host=host, port=port, print=None, access_log=None)
