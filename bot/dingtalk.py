@@ -29,7 +29,7 @@ from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, Chatbo
 from bot.channel import Later, Outcome, Refused, Sent
 from bot.openapi import PlatformApi
 from bot.render import split_bytes
-from dialogs.messages import Incoming, Reply
+from dialogs.messages import HEADED, Incoming, Reply
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,12 @@ class DingTalkChannel(PlatformApi):
 
     @staticmethod
     async def _json(response: aiohttp.ClientResponse) -> dict:
-        data = await response.json(content_type=None) if response.status < 500 else {}
+        try:
+            data = await response.json(content_type=None) or {}
+        except ValueError:  # a proxy's HTML page: the status says what happened
+            if response.status < 400:
+                raise
+            data = {}
         if response.status >= 400:
             raise ApiError(response.status, str(data.get("code", "")), str(data.get("message", "")))
         return data or {}
@@ -199,7 +204,7 @@ class DingTalkChannel(PlatformApi):
         """A StandardCard: the text as markdown, its headings in bold, one button per choice and
         action (a press calls back over the stream with the button's id: its data); an answer
         chosen on it is shown under the text, without buttons."""
-        text = markdown(reply.text, reply.headings)
+        text = markdown(reply.text, headings_of(reply))
         if reply.chosen is not None:
             text += f"  \n  \n**→ {reply.chosen}**"
         contents = [{"type": "markdown", "text": text, "id": "text"}]
@@ -223,11 +228,21 @@ class DingTalkChannel(PlatformApi):
         return body
 
     def render(self, chat_id: str, reply: Reply) -> list[tuple[str, dict]]:
-        """(path, body) of each call: a card when there are buttons, else markdown."""
+        """(path, body) of each call: a card when there are buttons; else plain text, or
+        markdown when the reply has headings to set in bold (in parts of TEXT_BYTES)."""
         if reply.choices or reply.actions:
             return [("/v1.0/im/v1.0/robot/interactiveCards/send", self.card(chat_id, reply))]
-        return [self._message(chat_id, "sampleMarkdown", {"title": title_of(reply), "text": markdown(part, reply.headings)})
-                for part in split_bytes(reply.text, TEXT_BYTES)]
+        headings = headings_of(reply)
+        calls, line = [], 0
+        for part in split_bytes(reply.text, TEXT_BYTES):
+            if headings:
+                shifted = [h - line for h in headings if h >= line]
+                calls.append(self._message(chat_id, "sampleMarkdown",
+                                           {"title": title_of(reply), "text": markdown(part, shifted)}))
+            else:
+                calls.append(self._message(chat_id, "sampleText", {"content": part}))
+            line += part.count("\n") + 1
+        return calls
 
     async def _upload(self, filename: str, content: bytes) -> str:
         params = {"access_token": await self.access_token(), "type": "file"}
@@ -267,11 +282,16 @@ class DingTalkChannel(PlatformApi):
                 self.forget_token()  # expired or revoked: a new one next time
                 return Later(0.5, str(exc))
             if exc.status == 429 or exc.status >= 500:
-                return Later(5 if exc.status >= 500 else 30, str(exc))
+                return Later(3 if exc.status >= 500 else 1, str(exc))  # 429: a per-second QPS limit
             return Refused(str(exc))
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, KeyError) as exc:
-            return Later(5, type(exc).__name__)  # the text could carry a URL with the token
+            return Later(3, type(exc).__name__)  # the text could carry a URL with the token
         return Sent(sent)
+
+
+def headings_of(reply: Reply) -> list[int]:
+    """The lines to set in bold: those the dialog marks, or a question's or result's first."""
+    return reply.headings or ([0] if reply.kind in HEADED else [])
 
 
 def title_of(reply: Reply) -> str:

@@ -36,7 +36,8 @@ TEXT_BYTES = 2048      # message/send truncates a text beyond 2048 bytes
 CARD_BUTTONS = 6       # a button_interaction card holds at most six buttons
 TITLE_CHARS = 26       # main_title.title: longer titles are cut by the client
 EXPIRED_TOKEN = {40001, 40014, 42001}   # invalid or expired access_token: fetch a new one
-BUSY = {-1, 45009, 45033, 45047}        # system busy, frequency limits: try again later
+# Try again later: the system busy (seconds), or a frequency limit (WeCom counts per minute).
+BUSY = {-1: 2.0, 45009: 60.0, 45033: 60.0, 45047: 60.0}
 
 
 @dataclass(frozen=True)
@@ -222,11 +223,11 @@ class WeComChannel(PlatformApi):
                 self.forget_token()
                 return Later(0.5, "access token expired")
             if exc.errcode in BUSY:
-                return Later(30, str(exc))
+                return Later(BUSY[exc.errcode], str(exc))
             return Refused(str(exc))
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             # A 5xx, a timeout, a body that is not JSON. Only the kind is reported: the
             # exception's text can carry the URL, and the URL the token.
             status = getattr(exc, "status", "")
-            return Later(5, f"{type(exc).__name__} {status}".strip())
+            return Later(3, f"{type(exc).__name__} {status}".strip())
         return Sent(card or (str(last) if last else None))

@@ -32,7 +32,7 @@ class FakeDingTalk(LocalServer):
         self.acks: dict[str, dict] = {}       # messageId -> the SDK's ACK
         self.sent: list[dict] = []            # every message the robot sent, normalised
         self.files: dict[str, tuple[str, bytes]] = {}
-        self.faults: list[int] = []           # statuses the next robot calls answer, in turn
+        self.faults: list = []                # the next robot calls answer these, in turn: a status, or (status, JSON)
         self.token_calls = 0
         self.valid_tokens: set[str] = set()
         self.ticket = "TICKET-" + uuid.uuid4().hex
@@ -132,7 +132,10 @@ class FakeDingTalk(LocalServer):
         if request.headers.get("x-acs-dingtalk-access-token") not in self.valid_tokens:
             return web.json_response({"code": "InvalidAuthentication", "message": "token invalid"}, status=401)
         if self.faults:
-            return web.Response(status=self.faults.pop(0), text="<html>busy</html>")
+            fault = self.faults.pop(0)
+            if isinstance(fault, tuple):
+                return web.json_response(fault[1], status=fault[0])
+            return web.Response(status=fault, text="<html>busy</html>")
         body = json.loads(await request.text())
         if robot and body.get("robotCode") != CLIENT_ID:
             return web.json_response({"code": "invalidParameter", "message": "robotCode"}, status=400)
