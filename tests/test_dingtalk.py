@@ -52,6 +52,11 @@ def robot(fake, tmp_path):
     running.stop()
 
 
+def sent_as(db: Path, message_id: str) -> bool:
+    with sqlite3.connect(db) as con:
+        return con.execute("select count(*) from outbox where sent_message_id = ?", [message_id]).fetchone()[0] > 0
+
+
 def a_card(m: dict) -> bool:
     return m["kind"] == "card"
 
@@ -227,6 +232,12 @@ def test_measures_are_ticked_on_the_card_in_place_and_a_choice_shown_on_it(fake,
     question = user.press(prompt, "确定（已选 2 个）", until=a_card)[-1]
     assert "按国家（工信部）、江苏预审" in "\n".join(text_of(m) for m in fake.messages_to("staff011"))
     assert "是" in labels(question)
+    # A press shows its choice by looking the card up by its id, which the delivery records
+    # just after the send: a person is slower than the few milliseconds this test is not.
+    deadline = time.monotonic() + 10
+    while not sent_as(robot.db, question["cardBizId"]):
+        assert time.monotonic() < deadline, "the card's id was not recorded"
+        time.sleep(0.02)
     user.press(question, "是", until=a_card)
     answered = fake.wait_for_update(question, 1)
     assert "**→ 是**" in answered["text"] and not answered["buttons"]
