@@ -14,6 +14,7 @@ Neither the app secret, an access token nor the stream ticket is logged.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import socket
@@ -27,9 +28,9 @@ import dingtalk_stream
 from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage
 
 from bot.channel import Later, Outcome, Refused, Sent
-from bot.openapi import PlatformApi
+from bot.openapi import PlatformApi, read_file
 from bot.render import split_bytes
-from dialogs.messages import HEADED, Incoming, Reply
+from dialogs.messages import HEADED, Attachment, Incoming, Reply
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,31 @@ class DingTalkConfig:
 
 # --- incoming ------------------------------------------------------------------------------
 
-def to_incoming(message: ChatbotMessage) -> Incoming | None:
-    """A robot message from the stream as an Incoming (None for what carries no text)."""
+@dataclass(frozen=True)
+class FileToFetch:
+    """A file message: the Incoming it becomes once the file is downloaded."""
+
+    incoming: Incoming
+    download_code: str
+    filename: str
+
+
+def to_incoming(message: ChatbotMessage) -> Incoming | FileToFetch | None:
+    """A robot message from the stream as an Incoming (None for what is neither text nor a
+    file: the SDK keeps a file's `content` among its extensions)."""
     user = message.sender_staff_id or message.sender_id
-    if not user or message.message_type != "text" or message.text is None:
+    if not user:
         return None
     group = message.conversation_type == "2"
-    return Incoming(CHANNEL, user, f"g:{message.conversation_id}" if group else f"u:{user}",
-                    text=(message.text.content or "").strip(), message_id=f"msg:{message.message_id}",
-                    display_name=message.sender_nick or "", group=group, mentioned=bool(message.is_in_at_list))
+    base = Incoming(CHANNEL, user, f"g:{message.conversation_id}" if group else f"u:{user}",
+                    message_id=f"msg:{message.message_id}", display_name=message.sender_nick or "",
+                    group=group, mentioned=bool(message.is_in_at_list))
+    if message.message_type == "text" and message.text is not None:
+        return dataclasses.replace(base, text=(message.text.content or "").strip())
+    content = message.extensions.get("content") or {}
+    if message.message_type == "file" and content.get("downloadCode"):
+        return FileToFetch(base, content["downloadCode"], content.get("fileName") or "document")
+    return None
 
 
 def card_incoming(callback: CallbackMessage) -> Incoming | None:
@@ -127,15 +144,24 @@ class StreamClient(dingtalk_stream.DingTalkStreamClient):
             return ""
 
 
-def start_stream(config: DingTalkConfig, receive) -> threading.Thread:
+def start_stream(config: DingTalkConfig, receive, download) -> threading.Thread:
     """The SDK's client on a thread and event loop of its own: its connection requests block
     (requests), and it never stops once started (a cancellation is a network error to it: it
     reconnects), so it runs as a daemon thread that ends with the process. Each message is
-    handed to `receive` on the caller's loop and acknowledged when that returns."""
+    handed to `receive` on the caller's loop, a file first fetched by `download(code, name)`,
+    and acknowledged when that returns (a failure leaves it unacknowledged: it comes again)."""
     loop = asyncio.get_running_loop()
 
-    async def hand_over(incoming: Incoming) -> None:
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(receive(incoming), loop))
+    async def on_loop(item: Incoming | FileToFetch) -> None:
+        if isinstance(item, FileToFetch):
+            attachment = await download(item.download_code, item.filename)
+            if attachment is None:
+                return
+            item = dataclasses.replace(item.incoming, attachment=attachment)
+        await receive(item)
+
+    async def hand_over(item: Incoming | FileToFetch) -> None:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(on_loop(item), loop))
 
     client = StreamClient(config, hand_over)
     thread = threading.Thread(target=lambda: asyncio.run(client.start()), name="dingtalk-stream", daemon=True)
@@ -243,6 +269,20 @@ class DingTalkChannel(PlatformApi):
                 calls.append(self._message(chat_id, "sampleText", {"content": part}))
             line += part.count("\n") + 1
         return calls
+
+    async def download(self, download_code: str, filename: str) -> Attachment | None:
+        """A file the user sent: its download URL from robot/messageFiles/download, then the
+        file (None when DingTalk refuses it or it is too large)."""
+        try:
+            data = await self._post("/v1.0/robot/messageFiles/download",
+                                    {"downloadCode": download_code, "robotCode": self.config.robot})
+        except ApiError as exc:
+            log.warning("file %s not downloadable: %s", filename, exc)
+            return None
+        async with self.session.get(data["downloadUrl"]) as r:
+            r.raise_for_status()
+            content = await read_file(r, f"file {filename}")
+        return Attachment(filename, content, r.content_type or "") if content is not None else None
 
     async def _upload(self, filename: str, content: bytes) -> str:
         params = {"access_token": await self.access_token(), "type": "file"}

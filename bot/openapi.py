@@ -5,11 +5,15 @@ no longer valid."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import aiohttp
 
+log = logging.getLogger(__name__)
+
 TOKEN_MARGIN = dt.timedelta(minutes=5)  # renew this long before the platform's expiry
 TIMEOUT = aiohttp.ClientTimeout(total=15)
+MAX_FILE = 5 * 1024 * 1024  # bytes of a file a user sends that is downloaded (a filled form is far smaller)
 
 
 class PlatformApi:
@@ -50,3 +54,14 @@ class PlatformApi:
         form.add_field("media", content, filename=filename, content_type="application/octet-stream")
         async with self.session.post(url, params=params, data=form) as r:
             return await r.json(content_type=None)
+
+
+async def read_file(response: aiohttp.ClientResponse, what: str) -> bytes | None:
+    """The body of a user's file, or None (logged) once it passes MAX_FILE: never read whole."""
+    content = b""
+    async for chunk in response.content.iter_chunked(1 << 16):
+        content += chunk
+        if len(content) > MAX_FILE:
+            log.warning("%s over %s bytes: not taken", what, MAX_FILE)
+            return None
+    return content

@@ -24,9 +24,9 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.channel import Later, Outcome, Refused, Sent
-from bot.openapi import PlatformApi
+from bot.openapi import PlatformApi, read_file
 from bot.render import numbered, split_bytes
-from dialogs.messages import Incoming, Reply
+from dialogs.messages import Attachment, Incoming, Reply
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,10 @@ class TokenError(ApiError):
 
 # --- incoming ------------------------------------------------------------------------------
 
-def to_incoming(message: dict) -> Incoming | None:
+def to_incoming(message: dict, attachment: Attachment | None = None) -> Incoming | None:
     """A decrypted callback (the XML as a dict) as an Incoming; None for what the dialog does
-    not take (pictures, location, entering the app)."""
+    not take (pictures, location, entering the app). A file message comes with its content,
+    downloaded by the caller."""
     user = message.get("FromUserName") or ""
     kind = message.get("MsgType")
     if not user:
@@ -72,6 +73,8 @@ def to_incoming(message: dict) -> Incoming | None:
     if kind == "text":
         return Incoming(CHANNEL, user, user, text=message.get("Content") or "",
                         message_id=f"msg:{message.get('MsgId')}")
+    if kind == "file" and attachment is not None:
+        return Incoming(CHANNEL, user, user, attachment=attachment, message_id=f"msg:{message.get('MsgId')}")
     if kind == "event" and message.get("Event") == "template_card_event":
         # A card button: its key is the reply's button data; WeCom retries a callback
         # unanswered within five seconds, so one press is recognised by its time and card.
@@ -87,9 +90,10 @@ class Callback:
     """The callback URL: GET is WeCom's URL check (echo the decrypted echostr), POST a message.
     A bad signature is answered 403, anything unreadable 400, never with a traceback."""
 
-    def __init__(self, config: WeComConfig, receive):
+    def __init__(self, config: WeComConfig, receive, download=None):
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.corp_id)
         self.receive = receive  # async (Incoming) -> None: returns once the turn is committed
+        self.download = download  # async (media_id) -> Attachment | None: a file the user sent
 
     async def verify(self, request: web.Request) -> web.Response:
         q = request.query
@@ -119,7 +123,14 @@ class Callback:
         except Exception as exc:  # noqa: BLE001  not XML, not base64, bad padding, another corp
             log.warning("callback not decryptable: %s", type(exc).__name__)
             return web.Response(status=400, text="body not decryptable")
-        incoming = to_incoming(message)
+        attachment = None
+        if message.get("MsgType") == "file" and self.download is not None:
+            try:
+                attachment = await self.download(message.get("MediaId") or "")
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:  # WeCom posts it again
+                log.warning("file of message %s not downloaded: %s", message.get("MsgId"), type(exc).__name__)
+                return web.Response(status=503, text="file not downloaded yet")
+        incoming = to_incoming(message, attachment)
         if incoming is not None:
             await self.receive(incoming)
         return web.Response(text="")  # WeCom wants an empty 200: the reply goes by message/send
@@ -164,6 +175,22 @@ class WeComChannel(PlatformApi):
         async with self.session.post(f"{self.api}/cgi-bin/{method}", params=params,
                                      data=json.dumps(body, ensure_ascii=False).encode()) as r:
             return await self._json(r)
+
+    async def download(self, media_id: str) -> Attachment | None:
+        """A file the user sent, by media/get (None if WeCom refuses it or it is too large:
+        the dialog then hears nothing of it)."""
+        params = {"access_token": await self.access_token(), "media_id": media_id}
+        async with self.session.get(f"{self.api}/cgi-bin/media/get", params=params) as r:
+            if r.status >= 500:
+                raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
+            if r.content_type in ("application/json", "text/plain"):  # an error, as JSON
+                log.warning("media %s not downloadable: %s", media_id, (await r.text())[:200])
+                return None
+            content = await read_file(r, f"media {media_id}")
+            if content is None:
+                return None
+            filename = r.content_disposition.filename if r.content_disposition else None
+            return Attachment(filename or "document", content, r.content_type or "")
 
     async def _upload(self, filename: str, content: bytes) -> str:
         params = {"access_token": await self.access_token(), "type": "file"}

@@ -31,7 +31,9 @@ class FakeDingTalk(LocalServer):
         self.opened: list[dict] = []          # connection-open request bodies
         self.acks: dict[str, dict] = {}       # messageId -> the SDK's ACK
         self.sent: list[dict] = []            # every message the robot sent, normalised
-        self.files: dict[str, tuple[str, bytes]] = {}
+        self.files: dict[str, tuple[str, bytes]] = {}       # uploaded by the robot
+        self.user_files: dict[str, tuple[str, bytes]] = {}  # sent by users: downloadCode -> file
+        self.downloaded: list[str] = []                      # the downloadCodes fetched
         self.faults: list = []                # the next robot calls answer these, in turn: a status, or (status, JSON)
         self.token_calls = 0
         self.valid_tokens: set[str] = set()
@@ -48,6 +50,8 @@ class FakeDingTalk(LocalServer):
         app.router.add_post("/v1.0/im/v1.0/robot/interactiveCards/send", self._card)
         app.router.add_put("/v1.0/im/robots/interactiveCards", self._update_card)
         app.router.add_post("/media/upload", self._upload)
+        app.router.add_post("/v1.0/robot/messageFiles/download", self._file_url)
+        app.router.add_get("/files/{code}", self._file)
 
     def _notify(self, fn) -> None:
         with self._cond:
@@ -103,6 +107,14 @@ class FakeDingTalk(LocalServer):
                 "msgtype": "text", "text": {"content": text}, "isInAtList": bool(group),
                 "sessionWebhook": f"{self.base_url}/robot/sendBySession?session=x", "createAt": int(time.time() * 1000)}
         return self.push(BOT_TOPIC, data, frame_id)
+
+    def user_sends_file(self, staff_id: str, filename: str, content: bytes) -> str:
+        code = f"dlcode{len(self.user_files) + 1}"
+        self.user_files[code] = (filename, content)
+        data = {"conversationId": f"cid-private-{staff_id}", "conversationType": "1", "msgId": f"msg{next(self._ids)}",
+                "senderNick": "官员", "senderStaffId": staff_id, "robotCode": CLIENT_ID, "msgtype": "file",
+                "content": {"downloadCode": code, "fileName": filename}, "createAt": int(time.time() * 1000)}
+        return self.push(BOT_TOPIC, data)
 
     def user_presses(self, staff_id: str, card: dict, label: str) -> str:
         button = next(b for b in card["buttons"] if b["label"]["text"] == label)
@@ -194,6 +206,19 @@ class FakeDingTalk(LocalServer):
     def wait_for_update(self, card: dict, updates: int, timeout: float = 15) -> dict:
         self._wait(lambda: card.get("updates", 0) >= updates, timeout, "the card was not updated")
         return card
+
+    async def _file_url(self, request: web.Request) -> web.Response:
+        body = await self._robot_call(request)
+        if isinstance(body, web.Response):
+            return body
+        if body.get("downloadCode") not in self.user_files:
+            return web.json_response({"code": "invalidParameter", "message": "downloadCode"}, status=400)
+        return web.json_response({"downloadUrl": f"{self.base_url}/files/{body['downloadCode']}"})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        code = request.match_info["code"]
+        self._notify(lambda: self.downloaded.append(code))
+        return web.Response(body=self.user_files[code][1], content_type="application/octet-stream")
 
     async def _upload(self, request: web.Request) -> web.Response:
         if request.query.get("access_token") not in self.valid_tokens:

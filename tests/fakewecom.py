@@ -72,7 +72,8 @@ class FakeWeCom(LocalServer):
         super().__init__()
         self.calls: list[Call] = []
         self.sent: list[dict] = []          # message/send bodies accepted, in order
-        self.files: dict[str, tuple[str, bytes]] = {}
+        self.files: dict[str, tuple[str, bytes]] = {}      # uploaded by the app
+        self.user_files: dict[str, tuple[str, bytes]] = {}  # sent by users, for media/get
         self.faults: list[dict] = []        # the next message/send answers these, in turn
         self.tokens = itertools.count(1)
         self.valid_tokens: set[str] = set()
@@ -83,6 +84,7 @@ class FakeWeCom(LocalServer):
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
         app.router.add_post("/cgi-bin/message/send", self._send)
         app.router.add_post("/cgi-bin/media/upload", self._upload)
+        app.router.add_get("/cgi-bin/media/get", self._media)
 
     def _record(self, call: Call) -> None:
         with self._cond:
@@ -135,6 +137,15 @@ class FakeWeCom(LocalServer):
         self.files[media_id] = (media.filename, media.file.read())
         return web.json_response({"errcode": 0, "type": "file", "media_id": media_id})
 
+    async def _media(self, request: web.Request) -> web.Response:
+        if request.query.get("access_token") not in self.valid_tokens:
+            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
+        if request.query.get("media_id") not in self.user_files:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        name, content = self.user_files[request.query["media_id"]]
+        return web.Response(body=content, content_type="application/octet-stream",
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
     # --- the users' side -------------------------------------------------------------------
     def post_callback(self, fields: dict, token: str = TOKEN, aes_key: str = AES_KEY,
                       corp_id: str = CORP_ID) -> requests.Response:
@@ -149,6 +160,12 @@ class FakeWeCom(LocalServer):
         return self.post_callback({"FromUserName": user, "CreateTime": int(time.time()), "MsgType": "text",
                                    "Content": escape(text), "MsgId": msg_id or next(self.msg_ids) + 10**9,
                                    "AgentID": AGENT_ID})
+
+    def user_sends_file(self, user: str, filename: str, content: bytes) -> requests.Response:
+        media_id = f"usermedia{len(self.user_files) + 1}"
+        self.user_files[media_id] = (filename, content)
+        return self.post_callback({"FromUserName": user, "CreateTime": int(time.time()), "MsgType": "file",
+                                   "MediaId": media_id, "MsgId": next(self.msg_ids) + 10**9, "AgentID": AGENT_ID})
 
     def user_presses(self, user: str, card: dict, label: str) -> requests.Response:
         """A press of the button `label` on a template card sent to `user`."""

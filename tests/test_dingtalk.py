@@ -241,3 +241,31 @@ def test_measures_are_ticked_on_the_card_in_place_and_a_choice_shown_on_it(fake,
     user.press(question, "是", until=a_card)
     answered = fake.wait_for_update(question, 1)
     assert "**→ 是**" in answered["text"] and not answered["buttons"]
+
+
+def test_a_file_the_user_sends_is_downloaded_before_the_turn(fake, robot):
+    form = "集群名称,甲集群\n".encode() * 50
+    user = Person(fake, "staff012")
+    user.send("/start", until=a_card)
+    frame = fake.user_sends_file("staff012", "申报表.csv", form)
+    assert fake.ack_of(frame)["code"] == 200
+    assert fake.downloaded == ["dlcode1"]
+
+
+def test_the_channel_downloads_a_users_file(fake):
+    import datetime as dt
+
+    from bot.clock import ManualClock
+    from bot.dingtalk import DingTalkChannel
+
+    fake.user_files["code9"] = ("申报表.csv", b"a,b\n" * 1000)
+    channel = DingTalkChannel(DingTalkConfig(CLIENT_ID, CLIENT_SECRET, endpoint=fake.base_url),
+                              ManualClock(dt.datetime(2026, 11, 23, 10)))
+
+    async def run():
+        try:
+            return await channel.download("code9", "申报表.csv"), await channel.download("nosuch", "x.csv")
+        finally:
+            await channel.close()
+    got, missing = asyncio.run(run())
+    assert got.filename == "申报表.csv" and got.content == b"a,b\n" * 1000 and missing is None

@@ -220,3 +220,43 @@ def test_more_buttons_than_a_card_holds_become_lines_to_type():
     assert [b["key"] for b in card["template_card"]["button_list"]] == ["/skip", "/back"]
     text, card = channel.render("u1", Reply("是否？", choices=choices[:4], actions=actions + [Button("为什么", "/why")]))
     assert len(card["template_card"]["button_list"]) == 6 and "为什么 /why" in text["text"]["content"]
+
+
+def test_a_file_the_user_sends_reaches_the_dialog_downloaded(fake):
+    """The callback server in this process (real HTTP, real crypto), the dialog replaced by a
+    list that keeps what it is handed."""
+    import asyncio
+    import datetime as dt
+
+    from aiohttp import web
+
+    from bot.clock import ManualClock
+    from bot.wecom import Callback, WeComChannel, WeComConfig
+
+    config = WeComConfig(CORP_ID, AGENT_ID, SECRET, TOKEN, AES_KEY, api_base_url=fake.base_url)
+    form = "集群名称,甲集群\n".encode() * 50
+
+    async def run():
+        channel = WeComChannel(config, ManualClock(dt.datetime(2026, 11, 23, 10)))
+        received = []
+
+        async def receive(incoming):
+            received.append(incoming)
+        app = web.Application()
+        app.router.add_routes(Callback(config, receive, channel.download).routes("/wecom/callback"))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        fake.callback_url = f"http://127.0.0.1:{port}/wecom/callback"
+        try:
+            answer = await asyncio.to_thread(fake.user_sends_file, "qianshi", "申报表.csv", form)
+            assert answer.status_code == 200
+        finally:
+            await runner.cleanup()
+            await channel.close()
+        return received
+
+    [incoming] = asyncio.run(run())
+    assert incoming.user_id == "qianshi" and incoming.text is None
+    assert incoming.attachment.filename == "申报表.csv" and incoming.attachment.content == form

@@ -72,7 +72,7 @@ async def serve(config, db: str | None, reminder_interval: float) -> None:
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stopping.set)
-    start_stream(config, process.receive)
+    start_stream(config, process.receive, channel.download)
     try:
         await stopping.wait()
     finally:

@@ -76,7 +76,7 @@ def serve(config, host: str, port: int, path: str, db: str | None, reminder_inte
     channel = WeComChannel(config, clock)
     process = ChannelProcess(make_engine(db), clock, channel, reminder_interval)
     app = web.Application()
-    app.router.add_routes(Callback(config, process.receive).routes(path))
+    app.router.add_routes(Callback(config, process.receive, channel.download).routes(path))
 
     async def scheduled(_app: web.Application):
         """The scheduler beside the server (its first tick sends what the last run left)."""
