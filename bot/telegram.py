@@ -337,7 +337,7 @@ class TelegramBot:
         if incoming is None:
             return
         async with self.user_locks[incoming.user_id]:
-            await self.db.run(self.conversation.receive, incoming)
+            await self.db.run(self.conversation.receive, incoming, self.delivery.worker)
         self.spawn(self.delivery.flush_chat(CHANNEL, incoming.chat_id), "flush")
         if incoming.text and incoming.text.lstrip().startswith(("/track", "跟踪")):
             self.scheduler.wake()

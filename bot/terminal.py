@@ -83,7 +83,7 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
     def turn(incoming: Incoming) -> None:
         channel.in_turn = True
         try:
-            conversation.receive(incoming)  # a bug in the turn is answered there, rolled back
+            conversation.receive(incoming, delivery.worker)  # a bug in the turn is answered there
             background.call(delivery.flush_chat(channel.name, user))
         except Exception:  # the database gone, say: the official's session goes on
             log.exception("handling %r", incoming.text)

@@ -101,23 +101,24 @@ class Conversation:
             user = repo.find_user(s, self.channel, str(external_id))
             return user.lang if user else self.default_lang
 
-    def receive(self, incoming: Incoming) -> list[Reply]:
+    def receive(self, incoming: Incoming, lease_to: str | None = None) -> list[Reply]:
         """One message or button press → the replies, in one transaction: a redelivered
         message is ignored; the turn; each reply written to the outbox for the channel's
-        delivery; committed before the replies are returned. A bug in the turn rolls it back
-        and the user is told, in their language, that the message was not handled."""
+        delivery (leased to the sender `lease_to` when given, so that its `flush_chat` needs
+        no claim of its own); committed before the replies are returned. A bug in the turn
+        rolls it back and the user is told, in their language, that it was not handled."""
         try:
             with session(self.engine) as s:
                 if incoming.message_id is not None and not repo.first_time(
                         s, incoming.channel, str(incoming.message_id)):
                     return []  # a redelivered update: handled once already
                 replies = self._turn(s, incoming)
-                self._write_outbox(s, incoming, replies)
+                self._write_outbox(s, incoming, replies, lease_to)
                 s.commit()
             return replies
         except Exception:
             log.exception("%s message %s not handled", incoming.channel, incoming.message_id)
-            return self._apologise(incoming)
+            return self._apologise(incoming, lease_to)
 
     def _turn(self, s, incoming: Incoming) -> list[Reply]:
         lang = normalise_lang(incoming.lang) if incoming.lang else self.default_lang
@@ -131,7 +132,7 @@ class Conversation:
         s.add(user)
         return replies
 
-    def _write_outbox(self, s, incoming: Incoming, replies: list[Reply]) -> None:
+    def _write_outbox(self, s, incoming: Incoming, replies: list[Reply], lease_to: str | None) -> None:
         """The replies as outbox rows. A button's message is updated in place: with the
         updated prompt (`Reply.replace`), or, for an accepted answer, with the choice shown."""
         rows: list[tuple[Reply, str | None]] = []
@@ -150,9 +151,9 @@ class Conversation:
                                        chosen=label), incoming.pressed))
         rows += [(reply, None) for reply in merge_steps(rest)]
         for reply, edit_of in rows:
-            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json(), edit_of=edit_of)
+            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json(), edit_of=edit_of, lease_to=lease_to)
 
-    def _apologise(self, incoming: Incoming) -> list[Reply]:
+    def _apologise(self, incoming: Incoming, lease_to: str | None) -> list[Reply]:
         """After a failed turn: the apology, and the message recorded as handled (its
         redelivery would fail the same way)."""
         with session(self.engine) as s:
@@ -161,7 +162,7 @@ class Conversation:
             reply = Reply(t(lang, "terminal.internal_error"), kind="error")
             if incoming.message_id is not None:
                 repo.first_time(s, incoming.channel, str(incoming.message_id))
-            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json())
+            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json(), lease_to=lease_to)
             s.commit()
         return [reply]
 

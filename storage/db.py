@@ -5,6 +5,8 @@ when the URL is SQLite."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import platformdirs
@@ -59,3 +61,24 @@ def make_engine(url: str | None = None) -> Engine:
 def session(engine: Engine) -> Session:
     # Objects stay readable after commit: replies are rendered from them.
     return Session(engine, expire_on_commit=False)
+
+
+@contextmanager
+def light_session(engine: Engine) -> Iterator[Session]:
+    """A session whose commits wait for no fsync (SQLite: synchronous=NORMAL on its own
+    connection, FULL again after): for writes whose loss in a power cut is harmless, the
+    outbox's leases and marks (a reply is then sent again). Elsewhere a plain session."""
+    if engine.dialect.name != "sqlite":
+        with session(engine) as s:
+            yield s
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        conn.commit()
+        try:
+            with Session(bind=conn, expire_on_commit=False) as s:
+                yield s
+        finally:
+            conn.rollback()
+            conn.exec_driver_sql("PRAGMA synchronous=FULL")
+            conn.commit()
