@@ -126,14 +126,14 @@ class Delivery:
         by_chat: dict[tuple[str, str], list] = defaultdict(list)
         for row in rows:
             key = (row.channel, row.chat_id)
-            if key in self._busy:
+            if key in self._busy and key not in by_chat:
                 self._again.add(key)  # its sender in hand takes them
             else:
                 by_chat[key].append(row)
+                self._busy.add(key)  # now, before any await: one sender per chat
         await asyncio.gather(*(self._send_claimed(key, chat_rows) for key, chat_rows in by_chat.items()))
 
     async def _send_claimed(self, key: tuple[str, str], rows: list) -> None:
-        self._busy.add(key)
         try:
             await self._send_chat(key, rows)
         finally:

@@ -339,8 +339,6 @@ class TelegramBot:
         async with self.user_locks[incoming.user_id]:
             await self.db.run(self.conversation.receive, incoming, self.delivery.worker)
         self.spawn(self.delivery.flush_chat(CHANNEL, incoming.chat_id), "flush")
-        if incoming.text and incoming.text.lstrip().startswith(("/track", "跟踪")):
-            self.scheduler.wake()
 
     async def refuse(self, update: Update) -> None:
         """Someone not on the allow-list: a polite answer, and nothing of theirs is stored."""
@@ -418,6 +416,7 @@ class TelegramBot:
     async def serve_webhook(self, listen: tuple[str, int], url: str, path: str, secret: str | None) -> None:
         """The webhook: an update is answered 200 only after its turn is committed, so a
         crash before makes Telegram deliver it again."""
+        import tornado.escape
         import tornado.web
 
         bot = self
@@ -434,11 +433,12 @@ class TelegramBot:
                     return
                 try:
                     await bot.process_batch([update])
+                except TelegramError as exc:  # a file not fetched: Telegram delivers it again
+                    log.warning("update %s not handled: %s: %s", update.update_id, type(exc).__name__, exc)
+                    self.set_status(503)
                 except Exception:
-                    log.exception("update %s not handled", getattr(update, "update_id", "?"))
+                    log.exception("update %s not handled", update.update_id)
                     self.set_status(500)
-
-        import tornado.escape  # noqa: F401
 
         app = tornado.web.Application([(f"/{path.lstrip('/')}", Hook)])
         server = app.listen(listen[1], address=listen[0])
@@ -468,6 +468,7 @@ class TelegramBot:
                     return 0
         self.delivery = Delivery(self.db, {CHANNEL: TelegramChannel(self.bot)})
         self.scheduler = Scheduler(self.db, self.clock, self.delivery, interval=self.reminder_interval)
+        self.conversation.on_replanned = self.scheduler.wake
         self.scheduler.start()
         for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
             commands = [BotCommand(name, t(lang, f"telegram.commands.{name}")) for name in MENU]

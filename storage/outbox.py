@@ -93,7 +93,8 @@ def claim(s: Session, worker: str, channels: list[str], chat_id: str | None = No
     apply_marks(s, list(marks), now)
     until = now + lease
     chats = select(OutboxMessage.channel, OutboxMessage.chat_id).where(
-        _unfinished(), OutboxMessage.channel.in_(channels), OutboxMessage.next_attempt_at <= now).distinct()
+        _unfinished(), OutboxMessage.channel.in_(channels), OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)).distinct()
     if chat_id is not None:
         chats = chats.where(OutboxMessage.chat_id == str(chat_id))
     for channel, chat in s.exec(chats.limit(CHATS)).all():

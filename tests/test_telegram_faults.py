@@ -156,3 +156,14 @@ def test_a_document_is_downloaded_into_the_incoming_message(fake):
     assert incoming.attachment.filename == "申请表.csv" and incoming.attachment.content == content
     assert incoming.attachment.mime == "text/csv" and incoming.text == "我的申请表"
     assert fake.calls("getFile")
+
+
+def test_two_track_lines_at_once_both_get_their_missed_deadlines_at_once(fake, bot):
+    """The reminder sweep runs every 60 s; the wake after the second /track comes while
+    the first one's sweep runs, and is kept: both answers come within seconds."""
+    User(fake, 3015)
+    with fake.hold_updates():
+        fake.user_sends(3015, "/track 甲集群 national 2024-06-01")
+        fake.user_sends(3015, "/track 乙集群 national 2023-01-15")
+    for heading in ("期限已过：#1「甲集群」", "期限已过：#2「乙集群」"):
+        fake.wait_until(lambda: any(heading in m.get("text", "") for m in fake.messages(3015)), timeout=15)
