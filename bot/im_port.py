@@ -15,9 +15,6 @@ from bot.scheduler import Scheduler
 from dialogs.conversation import Conversation
 from dialogs.messages import Incoming
 
-TRACKING = ("/track", "跟踪")  # a message that may plan reminders due at once: sweep now
-
-
 class ChannelProcess:
     def __init__(self, engine, clock, channel: Channel, reminder_interval: float):
         self.channel = channel
@@ -25,6 +22,7 @@ class ChannelProcess:
         self.conversation = Conversation(engine, clock, channel=channel.name)
         self.delivery = Delivery(self.db, {channel.name: channel})
         self.scheduler = Scheduler(self.db, clock, self.delivery, interval=reminder_interval)
+        self.conversation.on_replanned = self.scheduler.wake  # a turn planned reminders: sweep now
         self.tasks: set[asyncio.Task] = set()
 
     def start(self) -> None:
@@ -36,8 +34,6 @@ class ChannelProcess:
         task = asyncio.get_running_loop().create_task(self.delivery.flush_chat(incoming.channel, incoming.chat_id))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
-        if (incoming.text or "").lstrip().startswith(TRACKING):
-            self.scheduler.wake()
 
     async def stop(self) -> None:
         """Sends in hand finish, every mark is written."""
