@@ -1,5 +1,5 @@
 """Every channel adapter against the one channel contract (tests/channel_contract.py): the
-terminal, Telegram and the web chat; a new channel adds its driver to DRIVERS."""
+terminal, Telegram, the web chat, WeCom and DingTalk; a new channel adds its driver to DRIVERS."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.channel import Sent
+from bot.clock import ManualClock
 from bot.terminal import TerminalChannel
 from storage.db import make_engine
 from tests import channel_contract as contract
@@ -180,7 +181,85 @@ class CountingChannel:
         return outcome
 
 
-DRIVERS = [TerminalDriver, TelegramDriver, WebDriver]
+class WeComDriver:
+    name, faults = "wecom", True
+
+    def __init__(self, tmp_path: Path):
+        pass
+
+    async def __aenter__(self):
+        from bot.wecom import WeComChannel, WeComConfig
+        from tests import fakewecom
+
+        self.fake = fakewecom.FakeWeCom().__enter__()
+        config = WeComConfig(fakewecom.CORP_ID, fakewecom.AGENT_ID, fakewecom.SECRET, fakewecom.TOKEN,
+                             fakewecom.AES_KEY, api_base_url=self.fake.base_url)
+        self.channel = WeComChannel(config, ManualClock(dt.datetime(2026, 11, 23, 10)))
+        self.chat = "zhangsan"
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.channel.close()
+        self.fake.__exit__()
+
+    def shown(self) -> list[Shown]:
+        from tests.fakewecom import labels
+
+        shown: list[Shown] = []
+        for m in self.fake.messages_to(self.chat):
+            if m["msgtype"] == "template_card" and shown:
+                shown[-1].buttons += labels(m)  # the reply's card, right under its text
+            elif m["msgtype"] == "file":
+                name, content = self.fake.files[m["file"]["media_id"]]
+                shown.append(Shown("", documents={name: content}))
+            else:
+                shown.append(Shown(m["text"]["content"]))
+        return shown
+
+    def fail_next(self, kind: str) -> None:
+        self.fake.faults.append({"errcode": -1, "errmsg": "system busy"} if kind == "busy"
+                                else {"errcode": 81013, "errmsg": "user & party & tag all invalid"})
+
+
+class DingTalkDriver:
+    name, faults = "dingtalk", True
+
+    def __init__(self, tmp_path: Path):
+        pass
+
+    async def __aenter__(self):
+        from bot.dingtalk import DingTalkChannel, DingTalkConfig
+        from tests import fakedingtalk
+
+        self.fake = fakedingtalk.FakeDingTalk().__enter__()
+        config = DingTalkConfig(fakedingtalk.CLIENT_ID, fakedingtalk.CLIENT_SECRET, endpoint=self.fake.base_url,
+                                oapi=self.fake.base_url)
+        self.channel = DingTalkChannel(config, ManualClock(dt.datetime(2026, 11, 23, 10)))
+        self.chat = "u:staff1"
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.channel.close()
+        self.fake.__exit__()
+
+    def shown(self) -> list[Shown]:
+        from tests.fakedingtalk import labels
+
+        def plain(markdown: str) -> str:
+            return markdown.replace("  \n", "\n").replace("**", "")
+        shown = []
+        for m in self.fake.messages_to("staff1"):
+            if m["kind"] == "sampleFile":
+                shown.append(Shown("", documents={m["fileName"]: self.fake.files[m["mediaId"]][1]}))
+            else:
+                shown.append(Shown(plain(m.get("text") or m.get("content", "")), buttons=labels(m)))
+        return shown
+
+    def fail_next(self, kind: str) -> None:
+        self.fake.faults.append(429 if kind == "busy" else (400, {"code": "staffId.notExisted", "message": "用户不存在"}))
+
+
+DRIVERS = [TerminalDriver, TelegramDriver, WebDriver, WeComDriver, DingTalkDriver]
 
 
 @pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)

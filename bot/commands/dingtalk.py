@@ -1,0 +1,80 @@
+"""`clusterbot dingtalk`: the dialog as a DingTalk (钉钉) app robot, in Stream mode."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from bot.commands.common import add_channel_options
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "dingtalk", help="run the DingTalk (钉钉) robot in Stream mode",
+        description="Serve the pre-screening dialog as a DingTalk app robot in Stream mode: the process connects "
+                    "out to DingTalk (no public URL needed) and replies through the robot's OpenAPI. The AppKey and "
+                    "AppSecret come from DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET; the secret is never logged.")
+    p.add_argument("--client-id", default=None, help="the app's AppKey / Client ID (default: DINGTALK_CLIENT_ID)")
+    p.add_argument("--robot-code", default=None, help="the robot's code (default: the Client ID)")
+    p.add_argument("--endpoint", default=None, metavar="URL",
+                   help="the OpenAPI and Stream gateway (default: DINGTALK_OPENAPI_ENDPOINT, or https://api.dingtalk.com)")
+    p.add_argument("--oapi-endpoint", default=None, metavar="URL",
+                   help="the older API, for file uploads (default: DINGTALK_OAPI_ENDPOINT, or https://oapi.dingtalk.com)")
+    add_channel_options(p)
+    p.set_defaults(run=run)
+
+
+def fail(message: str) -> int:
+    print(f"clusterbot dingtalk: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args) -> int:
+    from bot.dingtalk import DEFAULT_ENDPOINT, DEFAULT_OAPI, DingTalkConfig
+
+    client_id = (args.client_id or os.environ.get("DINGTALK_CLIENT_ID") or "").strip()
+    secret = os.environ.get("DINGTALK_CLIENT_SECRET", "").strip()
+    missing = [name for name, value in (("--client-id or DINGTALK_CLIENT_ID", client_id),
+                                        ("DINGTALK_CLIENT_SECRET", secret)) if not value]
+    if missing:
+        return fail("missing " + ", ".join(missing))
+    endpoints = []
+    for option, value, env, default in (("--endpoint", args.endpoint, "DINGTALK_OPENAPI_ENDPOINT", DEFAULT_ENDPOINT),
+                                        ("--oapi-endpoint", args.oapi_endpoint, "DINGTALK_OAPI_ENDPOINT", DEFAULT_OAPI)):
+        url = (value or os.environ.get(env) or default).strip()
+        if not url.startswith(("http://", "https://")):
+            return fail(f"{option} {url!r}: expected an http:// or https:// URL")
+        endpoints.append(url)
+    config = DingTalkConfig(client_id, secret, endpoints[0], endpoints[1], args.robot_code or "")
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)  # its URLs carry the stream's ticket
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    import asyncio
+
+    asyncio.run(serve(config, args.db, args.reminder_interval))
+    return 0
+
+
+async def serve(config, db: str | None, reminder_interval: float) -> None:
+    import asyncio
+    import signal
+
+    from bot.clock import Clock
+    from bot.dingtalk import DingTalkChannel, start_stream
+    from bot.im_port import ChannelProcess
+    from storage.db import make_engine
+
+    clock = Clock()
+    channel = DingTalkChannel(config, clock)
+    process = ChannelProcess(make_engine(db), clock, channel, reminder_interval)
+    process.start()  # the scheduler's first tick sends what the last run left unsent
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stopping.set)
+    start_stream(config, process.receive, channel.download)
+    try:
+        await stopping.wait()
+    finally:
+        await process.stop()
+        await channel.close()

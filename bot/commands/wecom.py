@@ -1,0 +1,90 @@
+"""`clusterbot wecom`: the dialog as a WeCom (企业微信) self-built app, in callback mode."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+import sys
+
+from bot.commands.common import add_channel_options
+
+SECRETS = ("WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "wecom", help="run the WeCom (企业微信) app's callback server",
+        description="Serve the pre-screening dialog to a WeCom self-built app in callback mode: WeCom posts the "
+                    "signed, encrypted messages to --listen (set the app's 接收消息 URL to it); replies go out "
+                    "through message/send. The app secret, the callback Token and EncodingAESKey come from "
+                    "WECOM_SECRET, WECOM_TOKEN and WECOM_AES_KEY and are never logged.")
+    p.add_argument("--corp-id", default=None, help="the enterprise's CorpID (default: WECOM_CORP_ID)")
+    p.add_argument("--agent-id", default=None, help="the app's AgentId (default: WECOM_AGENT_ID)")
+    p.add_argument("--listen", default="127.0.0.1:8090", metavar="HOST:PORT",
+                   help="where the callback server listens (default %(default)s)")
+    p.add_argument("--path", default="/wecom/callback", help="the callback path (default %(default)s)")
+    p.add_argument("--api-base-url", default=None, metavar="URL",
+                   help="the WeCom API (default https://qyapi.weixin.qq.com; a 私有化部署 or 政务微信 server's own)")
+    add_channel_options(p)
+    p.set_defaults(run=run)
+
+
+def fail(message: str) -> int:
+    print(f"clusterbot wecom: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args) -> int:
+    from bot.wecom import DEFAULT_API, WeComConfig
+
+    corp_id = (args.corp_id or os.environ.get("WECOM_CORP_ID") or "").strip()
+    agent_text = (args.agent_id or os.environ.get("WECOM_AGENT_ID") or "").strip()
+    secret, token, aes_key = (os.environ.get(name, "").strip() for name in SECRETS)
+    missing = [name for name, value in (("--corp-id or WECOM_CORP_ID", corp_id),
+                                        ("--agent-id or WECOM_AGENT_ID", agent_text),
+                                        *zip(SECRETS, (secret, token, aes_key))) if not value]
+    if missing:
+        return fail("missing " + ", ".join(missing))
+    if not agent_text.isdigit():
+        return fail(f"--agent-id {agent_text!r}: expected the app's AgentId, a whole number")
+    try:
+        valid_key = len(aes_key) == 43 and len(base64.b64decode(aes_key + "=", validate=True)) == 32
+    except binascii.Error:
+        valid_key = False
+    if not valid_key:
+        return fail("WECOM_AES_KEY is malformed: expected the 43 letters and digits of the app's EncodingAESKey")
+    host, _, port = args.listen.rpartition(":")
+    if not host or not port.isdigit():
+        return fail(f"--listen {args.listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8090")
+    config = WeComConfig(corp_id, int(agent_text), secret, token, aes_key, args.api_base_url or DEFAULT_API)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    serve(config, host, int(port), args.path, args.db, args.reminder_interval)
+    return 0
+
+
+def serve(config, host: str, port: int, path: str, db: str | None, reminder_interval: float) -> None:
+    from aiohttp import web
+
+    from bot.clock import Clock
+    from bot.im_port import ChannelProcess
+    from bot.wecom import Callback, WeComChannel
+    from storage.db import make_engine
+
+    clock = Clock()
+    channel = WeComChannel(config, clock)
+    process = ChannelProcess(make_engine(db), clock, channel, reminder_interval)
+    app = web.Application()
+    app.router.add_routes(Callback(config, process.receive, channel.download).routes(path))
+
+    async def scheduled(_app: web.Application):
+        """The scheduler beside the server (its first tick sends what the last run left)."""
+        process.start()
+        yield
+        await process.stop()
+        await channel.close()
+
+    app.cleanup_ctx.append(scheduled)
+    # No access log: WeCom's query strings carry signatures, and nothing about users is kept.
+    web.run_app(app, host=host, port=port, print=None, access_log=None)

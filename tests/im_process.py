@@ -1,0 +1,118 @@
+"""A channel's `clusterbot …` command in its own process, for the WeCom and DingTalk tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+NOW = "2026-11-23T10:00:00"
+
+
+class ChannelProcess:
+    """Started with `start(args, env, ready)`: `ready()` is polled until true (it may raise
+    ConnectionError while the process comes up); the log is `<db>.log`."""
+
+    def __init__(self, db: Path, now: str = NOW):
+        self.db, self.now = db, now
+        self.log = db.with_suffix(".log")
+        self.proc = None
+
+    def launch(self, args: list[str], env: dict, ready, timeout: float = 30) -> None:
+        import time
+
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *args, "--db", str(self.db)],
+                                     cwd=ROOT, env={**os.environ, "CLUSTERBOT_FAKE_NOW": self.now, **env},
+                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.proc.poll() is None, self.log.read_text(errors="replace")
+            assert time.monotonic() < deadline, f"{args[0]} did not come up"
+            try:
+                if ready():
+                    return
+            except (ConnectionError, OSError):
+                pass
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class Person:
+    """Someone chatting with the bot through a fake platform (`user_sends`, `user_presses`,
+    `wait_for`); each read starts after what they have already read."""
+
+    def __init__(self, fake, user_id: str, to: str | None = None):
+        self.fake, self.id, self.to = fake, user_id, to or user_id
+        self.read = 0
+
+    def until(self, predicate, timeout: float = 15) -> list[dict]:
+        got = self.fake.wait_for(self.to, predicate, timeout, start=self.read)
+        self.read += len(got)
+        return got
+
+    def send(self, text: str, until) -> list[dict]:
+        self.fake.user_sends(self.id, text)
+        return self.until(until)
+
+    def press(self, card: dict, label: str, until) -> list[dict]:
+        self.fake.user_presses(self.id, card, label)
+        return self.until(until)
+
+
+def prescreen(person: Person, last: list[dict], text_of, labels, is_card, limit: int = 80) -> list[dict]:
+    """Answer every question with the eligible cluster's facts: a choice by its button, a
+    figure typed; returns the messages up to the final result."""
+    from tests.chat_helpers import asked_fact, chat_answer
+    from tests.conftest import eligible_facts
+
+    facts = eligible_facts()
+    for _ in range(limit):
+        text = "\n".join(text_of(m) for m in last)
+        if "全部问题已答完" in text:
+            return last
+        if "年份对吗" in text:
+            last = person.press(last[-1], "是", until=is_card)
+            continue
+        fact = asked_fact(text)
+        assert fact, text
+        answer = chat_answer(fact, facts[fact])
+        if is_card(last[-1]) and answer in labels(last[-1]):
+            last = person.press(last[-1], answer, until=is_card)
+        else:
+            last = person.send(answer, until=is_card)
+    raise AssertionError("too many questions")
+
+
+REMINDER = ("⏰ 期限提醒", "2027年4月30日")
+
+
+def a_reminder_arrives_once(person: Person, db: Path, text_of) -> None:
+    """Run at 08:59:57 on 2027-03-31: a cluster certified nationally on 2024-06-01 gets its
+    30-day reminder of the annual report due 2027-04-30 (第十六条) at 09:00, once."""
+    import sqlite3
+
+    def is_reminder(m: dict) -> bool:
+        return all(words in text_of(m) for words in REMINDER)
+    person.send("/track 甲集群 national 2024-06-01", until=lambda m: "甲集群" in text_of(m))
+    reminder = person.until(is_reminder, timeout=20)[-1]
+    assert "第十六条" in text_of(reminder)
+    # the sweep enqueued it once, marked in the same transaction: later sweeps pass it by
+    with sqlite3.connect(db) as con:
+        rows = con.execute("select payload from outbox where payload like ? and payload like ?",
+                           [f"%{w}%" for w in REMINDER]).fetchall()
+    assert len(rows) == 1
+    assert len([m for m in person.fake.messages_to(person.to) if is_reminder(m)]) == 1

@@ -1,0 +1,271 @@
+"""The DingTalk channel end to end: `clusterbot dingtalk` as a separate process running the
+official dingtalk-stream SDK against a fake gateway and OpenAPI on 127.0.0.1
+(tests/fakedingtalk.py): the connection opened, robot messages and card callbacks pushed
+over the websocket and acknowledged, replies received by the robot's message API."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.dingtalk import DingTalkConfig, StreamClient
+from tests.fakedingtalk import CARD_TOPIC, CLIENT_ID, CLIENT_SECRET, BOT_TOPIC, FakeDingTalk, labels, text_of
+from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, prescreen
+
+
+class Robot(ChannelProcess):
+    """`clusterbot dingtalk`, its endpoint the fake; up once its stream is connected."""
+
+    def __init__(self, fake: FakeDingTalk, db: Path, *extra: str, now: str = NOW):
+        super().__init__(db, now)
+        self.fake, self.extra = fake, extra
+
+    def start(self) -> Robot:
+        opened = len(self.fake.opened)
+
+        def connected() -> bool:
+            return len(self.fake.opened) > opened and bool(self.fake._sockets)
+        self.launch(["dingtalk", "--client-id", CLIENT_ID, "--oapi-endpoint", self.fake.base_url,
+                     "--log-level", "DEBUG", *self.extra],
+                    {"DINGTALK_CLIENT_SECRET": CLIENT_SECRET, "DINGTALK_OPENAPI_ENDPOINT": self.fake.base_url},
+                    ready=connected)
+        return self
+
+
+@pytest.fixture
+def fake():
+    with FakeDingTalk() as server:
+        yield server
+
+
+@pytest.fixture
+def robot(fake, tmp_path):
+    running = Robot(fake, tmp_path / "dingtalk.db").start()
+    yield running
+    running.stop()
+
+
+def sent_as(db: Path, message_id: str) -> bool:
+    with sqlite3.connect(db) as con:
+        return con.execute("select count(*) from outbox where sent_message_id = ?", [message_id]).fetchone()[0] > 0
+
+
+def a_card(m: dict) -> bool:
+    return m["kind"] == "card"
+
+
+def has(words: str):
+    return lambda m: words in text_of(m)
+
+
+def test_the_stream_opens_with_the_credentials_and_a_local_address(fake, robot):
+    body = fake.opened[-1]
+    assert body["clientId"] == CLIENT_ID and body["localIp"] == "127.0.0.1"
+    assert {"type": "CALLBACK", "topic": BOT_TOPIC} in body["subscriptions"]
+    assert {"type": "CALLBACK", "topic": CARD_TOPIC} in body["subscriptions"]
+
+
+def test_the_host_address_is_looked_up_towards_the_configured_endpoint(monkeypatch):
+    """The SDK's own lookup connects a socket towards 8.8.8.8; ours towards the endpoint."""
+    targets = []
+    real_connect = socket.socket.connect
+    monkeypatch.setattr(socket.socket, "connect", lambda s, address: (targets.append(address), real_connect(s, address)))
+    client = StreamClient(DingTalkConfig(CLIENT_ID, CLIENT_SECRET, endpoint="http://127.0.0.1:9"), receive=None)
+    assert client.get_host_ip() == "127.0.0.1"
+    assert targets == [("127.0.0.1", 9)]
+
+
+def test_a_shaanxi_prescreening_by_cards_and_text(fake, robot):
+    user = Person(fake, "staff001")
+    frame = fake.user_sends("staff001", "/start")
+    user.until(a_card)
+    assert fake.ack_of(frame)["code"] == 200
+    user.send("/new 甲集群", until=a_card)
+    first = user.send("陕西", until=lambda m: a_card(m) and "是" in labels(m))
+    last = prescreen(user, first, text_of, labels, a_card)
+    assert "】符合条件" in "\n".join(text_of(m) for m in last)
+    # card presses are acknowledged like messages
+    assert all(ack["code"] == 200 for ack in fake.acks.values())
+    assert fake.token_calls == 1  # one access token, cached
+
+
+def test_a_redelivered_message_is_handled_once(fake, robot):
+    user = Person(fake, "staff002")
+    user.send("/start", until=a_card)
+    fake.user_sends("staff002", "/new 乙集群", msg_id="m-77")
+    user.until(a_card)
+    fake.user_sends("staff002", "/new 乙集群", msg_id="m-77")  # the stream redelivers an unacknowledged one
+    user.send("/list", until=has("乙集群"))
+    with sqlite3.connect(robot.db) as con:
+        assert con.execute("select count(*) from profiles").fetchone()[0] == 1
+
+
+def test_garbled_frames_are_survived_without_a_traceback(fake, robot):
+    bad_card = fake.push(CARD_TOPIC, {"userId": "staff003", "content": "{not json"})
+    assert fake.ack_of(bad_card)["code"] == 400
+    fake.push(BOT_TOPIC, "{not json at all")  # the SDK cannot read it: logged, not acknowledged
+    no_text = fake.push(BOT_TOPIC, {"msgtype": "text", "senderStaffId": "staff003"})
+    assert fake.ack_of(no_text)["code"] == 400
+    audio = fake.push(BOT_TOPIC, {"msgtype": "audio", "senderStaffId": "staff003"})  # not for the dialog
+    assert fake.ack_of(audio)["code"] == 200
+    user = Person(fake, "staff003")
+    user.send("/start", until=a_card)
+    assert len(fake.messages_to("staff003")) == 1  # only the answer to /start
+    assert robot.proc.poll() is None
+    assert "Traceback" not in robot.log.read_text(errors="replace")
+
+
+def test_a_group_mention_is_answered_in_the_group(fake, robot):
+    group = Person(fake, "staff004", to="group:cid-group-1")
+    fake.user_sends("staff004", "/help", group="cid-group-1")
+    assert group.until(lambda m: True)
+
+
+def test_an_expired_token_is_renewed_and_5xx_retried(fake, robot):
+    user = Person(fake, "staff005")
+    user.send("/start", until=a_card)
+    fake.expire_tokens()
+    fake.faults = [502]
+    got = user.send("/new 丙集群", until=a_card)
+    assert any("丙集群" in text_of(m) for m in got)
+    assert fake.token_calls == 2
+
+
+def test_a_crash_between_commit_and_send_loses_nothing(fake, tmp_path):
+    robot = Robot(fake, tmp_path / "dingtalk.db").start()
+    user = Person(fake, "staff006")
+    user.send("/start", until=a_card)
+    fake.faults = [502] * 1000  # the OpenAPI unreachable for now
+    frame = fake.user_sends("staff006", "/new 丁集群")
+    assert fake.ack_of(frame)["code"] == 200  # acknowledged: committed
+    robot.kill()
+    with sqlite3.connect(robot.db) as con:
+        assert con.execute("select count(*) from outbox where sent_at is null").fetchone()[0] >= 1
+        assert con.execute("select name from profiles").fetchone()[0] == "丁集群"
+    fake.faults = []
+    robot = Robot(fake, tmp_path / "dingtalk.db").start()
+    try:
+        got = user.until(has("丁集群"), timeout=30)
+        assert any("已创建集群「丁集群」" in text_of(m) for m in got)
+    finally:
+        robot.stop()
+
+
+def test_the_stream_reconnects_after_the_gateway_drops_it(fake, robot):
+    user = Person(fake, "staff007")
+    user.send("/start", until=a_card)
+    opened = len(fake.opened)
+    fake.disconnect_all()
+    deadline = time.monotonic() + 30
+    while len(fake.opened) == opened or not fake._sockets:
+        assert time.monotonic() < deadline, "no reconnection"
+        time.sleep(0.1)
+    user.send("/new 戊集群", until=a_card)
+
+
+def test_export_sends_the_files(fake, robot):
+    user = Person(fake, "staff008")
+    user.send("/start", until=a_card)
+    user.send("/new 己集群", until=a_card)
+    user.send("江苏", until=a_card)
+    user.send("/export", until=lambda m: m["kind"] == "sampleFile" and m["fileName"].endswith(".md"))
+    names = [m["fileName"] for m in fake.messages_to("staff008") if m["kind"] == "sampleFile"]
+    assert names == ["己集群.json", "己集群-预审报告.md"]
+    assert "预审报告" in next(c for n, c in fake.files.values() if n.endswith(".md")).decode()
+
+
+def test_a_deadline_reminder_arrives_through_dingtalk(fake, tmp_path):
+    robot = Robot(fake, tmp_path / "dingtalk.db", "--reminder-interval", "0.5", now="2027-03-31T08:59:57").start()
+    try:
+        a_reminder_arrives_once(Person(fake, "staff009"), robot.db, text_of)
+    finally:
+        robot.stop()
+
+
+def test_no_secret_token_or_ticket_in_the_logs(fake, robot):
+    user = Person(fake, "staff010")
+    user.send("/start", until=a_card)
+    fake.expire_tokens()
+    user.send("/help", until=lambda m: True)
+    robot.stop()
+    log = robot.log.read_text(errors="replace")
+    assert CLIENT_SECRET not in log and fake.ticket not in log and "DTOKEN" not in log
+
+
+def test_bad_configuration_is_one_line():
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "dingtalk", "--client-id", CLIENT_ID,
+                          "--endpoint", "api.dingtalk.com"], cwd=ROOT,
+                         env={"PATH": "/usr/bin:/bin", "DINGTALK_CLIENT_SECRET": "s"},
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2 and "--endpoint 'api.dingtalk.com'" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_the_channel_renders_plain_text_as_markdown_and_buttons_as_a_card():
+    from bot.clock import ManualClock
+    from bot.dingtalk import DingTalkChannel
+    from dialogs.messages import Button, Reply
+    import datetime as dt
+
+    channel = DingTalkChannel(DingTalkConfig(CLIENT_ID, CLIENT_SECRET), ManualClock(dt.datetime(2026, 11, 23)))
+    [(path, body)] = channel.render("u:staff", Reply("第一行\n第二行"))
+    assert path == "/v1.0/robot/oToMessages/batchSend" and body["userIds"] == ["staff"]
+    [(path, body)] = channel.render("g:cid1", Reply("问题", choices=[Button("是", "c:1:x:1")]))
+    assert path.endswith("interactiveCards/send") and body["openConversationId"] == "cid1"
+    asyncio.run(channel.close())
+
+
+def test_measures_are_ticked_on_the_card_in_place_and_a_choice_shown_on_it(fake, robot):
+    user = Person(fake, "staff011")
+    user.send("/start", until=a_card)
+    prompt = user.send("/new 庚集群", until=lambda m: a_card(m) and "请选择" in text_of(m))[-1]
+    fake.user_presses("staff011", prompt, "国家（工信部）")
+    fake.wait_for_update(prompt, 1)
+    fake.user_presses("staff011", prompt, "江苏")
+    assert "确定（已选 2 个）" in labels(fake.wait_for_update(prompt, 2))
+    question = user.press(prompt, "确定（已选 2 个）", until=a_card)[-1]
+    assert "按国家（工信部）、江苏预审" in "\n".join(text_of(m) for m in fake.messages_to("staff011"))
+    assert "是" in labels(question)
+    # A press shows its choice by looking the card up by its id, which the delivery records
+    # just after the send: a person is slower than the few milliseconds this test is not.
+    deadline = time.monotonic() + 10
+    while not sent_as(robot.db, question["cardBizId"]):
+        assert time.monotonic() < deadline, "the card's id was not recorded"
+        time.sleep(0.02)
+    user.press(question, "是", until=a_card)
+    answered = fake.wait_for_update(question, 1)
+    assert "**→ 是**" in answered["text"] and not answered["buttons"]
+
+
+def test_a_file_the_user_sends_is_downloaded_before_the_turn(fake, robot):
+    form = "集群名称,甲集群\n".encode() * 50
+    user = Person(fake, "staff012")
+    user.send("/start", until=a_card)
+    frame = fake.user_sends_file("staff012", "申报表.csv", form)
+    assert fake.ack_of(frame)["code"] == 200
+    assert fake.downloaded == ["dlcode1"]
+
+
+def test_the_channel_downloads_a_users_file(fake):
+    import datetime as dt
+
+    from bot.clock import ManualClock
+    from bot.dingtalk import DingTalkChannel
+
+    fake.user_files["code9"] = ("申报表.csv", b"a,b\n" * 1000)
+    channel = DingTalkChannel(DingTalkConfig(CLIENT_ID, CLIENT_SECRET, endpoint=fake.base_url),
+                              ManualClock(dt.datetime(2026, 11, 23, 10)))
+
+    async def run():
+        try:
+            return await channel.download("code9", "申报表.csv"), await channel.download("nosuch", "x.csv")
+        finally:
+            await channel.close()
+    got, missing = asyncio.run(run())
+    assert got.filename == "申报表.csv" and got.content == b"a,b\n" * 1000 and missing is None

@@ -1,0 +1,262 @@
+"""The WeCom channel end to end: `clusterbot wecom` as a separate process, its callback
+server fed by a fake WeCom that encrypts with its own AES (tests/fakewecom.py), and its
+message/send calls received by the same fake, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot.render import split_bytes
+from tests.fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, labels, text_of
+from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, prescreen
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class App(ChannelProcess):
+    """`clusterbot wecom`, its API pointed at the fake, up once WeCom's URL check passes."""
+
+    def __init__(self, fake: FakeWeCom, db: Path, *extra: str, now: str = NOW):
+        super().__init__(db, now)
+        self.fake, self.extra = fake, extra
+
+    def start(self) -> App:
+        port = free_port()
+        self.fake.callback_url = f"http://127.0.0.1:{port}/wecom/callback"
+        self.launch(["wecom", "--corp-id", CORP_ID, "--agent-id", str(AGENT_ID), "--listen", f"127.0.0.1:{port}",
+                     "--api-base-url", self.fake.base_url, "--log-level", "DEBUG", *self.extra],
+                    {"WECOM_SECRET": SECRET, "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY},
+                    ready=lambda: self.fake.verify_url().status_code == 200)
+        return self
+
+
+@pytest.fixture
+def fake():
+    with FakeWeCom() as server:
+        yield server
+
+
+@pytest.fixture
+def app(fake, tmp_path):
+    running = App(fake, tmp_path / "wecom.db").start()
+    yield running
+    running.stop()
+
+
+def has(words: str):
+    return lambda m: words in text_of(m)
+
+
+def a_card(m: dict) -> bool:
+    return m["msgtype"] == "template_card"
+
+
+def answers_in_db(db: Path) -> dict[str, str]:
+    with sqlite3.connect(db) as con:
+        return dict(con.execute("select fact, value_json from answers where value_json is not null order by id"))
+
+
+def test_url_verification_echoes_and_forgeries_are_refused(fake, app):
+    assert fake.verify_url("回声-42").text == "回声-42"
+    assert fake.verify_url(token="forged").status_code == 403
+    assert requests.get(fake.callback_url, timeout=5).status_code == 400
+    forged = fake.post_callback({"FromUserName": "mallory", "MsgType": "text", "Content": "/start", "MsgId": 1},
+                                token="forged")
+    assert forged.status_code == 403
+    other_key = fake.post_callback({"FromUserName": "mallory", "MsgType": "text", "Content": "/start", "MsgId": 2},
+                                   aes_key="A" * 43)
+    assert other_key.status_code == 400  # signed right, encrypted with another key
+    other_corp = fake.post_callback({"FromUserName": "mallory", "MsgType": "text", "Content": "/s", "MsgId": 3},
+                                    corp_id="wwanothercorp")
+    assert other_corp.status_code == 400
+    garbled = requests.post(fake.callback_url, params={"msg_signature": "x", "timestamp": "1", "nonce": "n"},
+                            data=b"\x00not xml", timeout=5)
+    assert garbled.status_code == 400
+    assert not fake.messages_to("mallory")
+    with sqlite3.connect(app.db) as con:
+        assert con.execute("select count(*) from users").fetchone()[0] == 0
+    log = app.log.read_text(errors="replace")
+    assert "Traceback" not in log and "bad signature refused" in log
+    assert app.proc.poll() is None
+
+
+def test_a_jiangsu_prescreening_by_cards_and_text(fake, app):
+    user = Person(fake, "zhangsan")
+    welcome = user.send("/start", until=a_card)
+    assert any("/new" in text_of(m) or "欢迎" in text_of(m) for m in welcome)
+    user.send("/new 甲集群", until=a_card)
+    first = user.send("江苏", until=lambda m: a_card(m) and "是" in labels(m))  # measures chosen, first question
+    last = prescreen(user, first, text_of, labels, a_card)
+    assert "】符合条件" in "\n".join(text_of(m) for m in last)
+    stored = answers_in_db(app.db)
+    assert stored["total_output"]
+    # every card's buttons fit WeCom's limits; every text its 2048 bytes
+    for m in fake.messages_to("zhangsan"):
+        if a_card(m):
+            assert 1 <= len(labels(m)) <= 6
+        else:
+            assert len(m["text"]["content"].encode()) <= 2048
+    # one access token, fetched once and cached
+    assert sum(c.method == "gettoken" for c in fake.calls) == 1
+
+
+def test_a_redelivered_callback_is_handled_once(fake, app):
+    user = Person(fake, "lisi")
+    user.send("/start", until=a_card)
+    fake.user_sends("lisi", "/new 乙集群", msg_id=777)
+    user.until(a_card)
+    fake.user_sends("lisi", "/new 乙集群", msg_id=777)  # WeCom retries what it thinks unanswered
+    fake.user_sends("lisi", "/list", msg_id=778)
+    listing = user.until(has("乙集群"))
+    with sqlite3.connect(app.db) as con:
+        assert con.execute("select count(*) from profiles").fetchone()[0] == 1
+    assert listing
+
+
+def test_an_expired_token_is_renewed_and_5xx_retried(fake, app):
+    user = Person(fake, "wangwu")
+    user.send("/start", until=a_card)
+    fake.expire_tokens()
+    fake.faults = [{"status": 502}, {"errcode": -1, "errmsg": "system busy"}][:1]
+    got = user.send("/new 丙集群", until=a_card)
+    assert any("丙集群" in text_of(m) for m in got)
+    assert sum(c.method == "gettoken" for c in fake.calls) == 2
+    assert app.proc.poll() is None
+
+
+def test_a_crash_between_commit_and_send_loses_nothing(fake, tmp_path):
+    app = App(fake, tmp_path / "wecom.db").start()
+    user = Person(fake, "zhaoliu")
+    user.send("/start", until=a_card)
+    fake.faults = [{"status": 502}] * 1000  # WeCom unreachable for now
+    assert fake.user_sends("zhaoliu", "/new 丁集群").status_code == 200  # answered: committed
+    app.kill()
+    with sqlite3.connect(app.db) as con:
+        assert con.execute("select count(*) from outbox where sent_at is null").fetchone()[0] >= 1
+        assert con.execute("select name from profiles").fetchone()[0] == "丁集群"
+    fake.faults = []
+    app = App(fake, tmp_path / "wecom.db").start()
+    try:
+        got = user.until(has("丁集群"), timeout=30)
+        assert any("已创建集群「丁集群」" in text_of(m) for m in got)
+    finally:
+        app.stop()
+
+
+def test_export_sends_the_files_by_media_upload(fake, app):
+    user = Person(fake, "sunqi")
+    user.send("/start", until=a_card)
+    user.send("/new 戊集群", until=a_card)
+    user.send("江苏", until=a_card)
+    user.send("/export", until=lambda m: m["msgtype"] == "file" and fake.files[m["file"]["media_id"]][0].endswith(".md"))
+    names = [fake.files[m["file"]["media_id"]][0] for m in fake.messages_to("sunqi") if m["msgtype"] == "file"]
+    assert names == ["戊集群.json", "戊集群-预审报告.md"]
+    report = next(content for name, content in fake.files.values() if name.endswith(".md"))
+    assert "预审报告" in report.decode()
+
+
+def test_a_deadline_reminder_arrives_through_wecom(fake, tmp_path):
+    app = App(fake, tmp_path / "wecom.db", "--reminder-interval", "0.5", now="2027-03-31T08:59:57").start()
+    try:
+        a_reminder_arrives_once(Person(fake, "zhouba"), app.db, text_of)
+    finally:
+        app.stop()
+
+
+def test_no_secret_or_token_in_the_logs(fake, app):
+    user = Person(fake, "wujiu")
+    user.send("/start", until=a_card)
+    fake.expire_tokens()
+    user.send("/help", until=lambda m: True)
+    app.stop()
+    log = app.log.read_text(errors="replace")
+    assert SECRET not in log and AES_KEY not in log and TOKEN not in log
+    assert "ACCESS0" not in log and "t" * 40 not in log
+
+
+def test_bad_configuration_is_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECOM_")}
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "wecom", "--corp-id", CORP_ID, "--agent-id", "x"],
+                         cwd=ROOT, env={**env, "WECOM_SECRET": "s", "WECOM_TOKEN": "t", "WECOM_AES_KEY": "short"},
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2 and "--agent-id 'x'" in run.stderr and "Traceback" not in run.stderr
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "wecom", "--corp-id", CORP_ID, "--agent-id", "1"],
+                         cwd=ROOT, env={**env, "WECOM_SECRET": "s", "WECOM_TOKEN": "t", "WECOM_AES_KEY": "short"},
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2 and "WECOM_AES_KEY is malformed" in run.stderr
+
+
+def test_long_texts_are_split_within_2048_bytes():
+    text = "\n".join(["第六条（二）近三年，集群总产值每年均在40亿元以上。"] * 200)
+    parts = split_bytes(text, 2048)
+    assert all(len(p.encode()) <= 2048 for p in parts) and "\n".join(parts) == text
+    assert "".join(split_bytes("长" * 3000, 2048)) == "长" * 3000
+
+
+def test_more_buttons_than_a_card_holds_become_lines_to_type():
+    import datetime as dt
+
+    from bot.clock import ManualClock
+    from bot.wecom import WeComChannel, WeComConfig
+    from dialogs.messages import Button, Reply
+
+    channel = WeComChannel(WeComConfig(CORP_ID, AGENT_ID, SECRET, TOKEN, AES_KEY), ManualClock(dt.datetime(2026, 11, 23)))
+    choices = [Button(f"选项{i}", f"c:1:x:{i}") for i in range(1, 9)]
+    actions = [Button("跳过", "/skip"), Button("返回", "/back")]
+    text, card = channel.render("u1", Reply("请选择等级", choices=choices, actions=actions))
+    assert "1. 选项1" in text["text"]["content"] and "8. 选项8" in text["text"]["content"]
+    assert [b["key"] for b in card["template_card"]["button_list"]] == ["/skip", "/back"]
+    text, card = channel.render("u1", Reply("是否？", choices=choices[:4], actions=actions + [Button("为什么", "/why")]))
+    assert len(card["template_card"]["button_list"]) == 6 and "为什么 /why" in text["text"]["content"]
+
+
+def test_a_file_the_user_sends_reaches_the_dialog_downloaded(fake):
+    """The callback server in this process (real HTTP, real crypto), the dialog replaced by a
+    list that keeps what it is handed."""
+    import asyncio
+    import datetime as dt
+
+    from aiohttp import web
+
+    from bot.clock import ManualClock
+    from bot.wecom import Callback, WeComChannel, WeComConfig
+
+    config = WeComConfig(CORP_ID, AGENT_ID, SECRET, TOKEN, AES_KEY, api_base_url=fake.base_url)
+    form = "集群名称,甲集群\n".encode() * 50
+
+    async def run():
+        channel = WeComChannel(config, ManualClock(dt.datetime(2026, 11, 23, 10)))
+        received = []
+
+        async def receive(incoming):
+            received.append(incoming)
+        app = web.Application()
+        app.router.add_routes(Callback(config, receive, channel.download).routes("/wecom/callback"))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        fake.callback_url = f"http://127.0.0.1:{port}/wecom/callback"
+        try:
+            answer = await asyncio.to_thread(fake.user_sends_file, "qianshi", "申报表.csv", form)
+            assert answer.status_code == 200
+        finally:
+            await runner.cleanup()
+            await channel.close()
+        return received
+
+    [incoming] = asyncio.run(run())
+    assert incoming.user_id == "qianshi" and incoming.text is None
+    assert incoming.attachment.filename == "申报表.csv" and incoming.attachment.content == form
