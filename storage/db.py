@@ -10,9 +10,9 @@ from pathlib import Path
 import platformdirs
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
-from . import models, tracking  # noqa: F401  (registers the tables)
+from . import migrate, models, tracking  # noqa: F401  (registers the tables)
 
 ENV_URL = "CLUSTERBOT_DB"
 
@@ -52,7 +52,7 @@ def make_engine(url: str | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
+    migrate.upgrade(engine)  # `clusterbot db upgrade`, at every start
     return engine
 
 

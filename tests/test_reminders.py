@@ -36,13 +36,14 @@ def at(*args) -> dt.datetime:
 
 
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "reminders.db"
+def db(db_url):
+    """The database's URL: a SQLite file, or a PostgreSQL database (tests/conftest.py)."""
+    return db_url
 
 
 @pytest.fixture
 def engine(db):
-    return make_engine(f"sqlite:///{db}")
+    return make_engine(db)
 
 
 def track(engine, user="alice", name="示例县机械集群", measures=("national",), certified_on=dt.date(2024, 6, 1),
@@ -303,7 +304,7 @@ def test_a_restart_between_sweeps_changes_nothing(db, engine):
     track(engine)
     assert len(run(engine, at(2025, 3, 31, 9))) == 1
     engine.dispose()
-    again = make_engine(f"sqlite:///{db}")   # a new process on the same file
+    again = make_engine(db)   # a new process on the same file
     assert run(again, at(2025, 3, 31, 9, 5)) == []
     assert len(run(again, at(2025, 4, 23, 9))) == 1
 

@@ -1,5 +1,5 @@
 """The subcommands of `clusterbot`, each a module with `register(subparsers)`."""
 
-from . import ask, chat, deadlines, evaluate, rules, serve
+from . import ask, chat, db, deadlines, evaluate, rules, serve
 
-COMMANDS = [chat, serve, evaluate, rules, ask, deadlines]
+COMMANDS = [chat, serve, evaluate, rules, ask, deadlines, db]
