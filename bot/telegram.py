@@ -151,13 +151,15 @@ def retry_seconds(exc: RetryAfter) -> float:
 
 
 class Database:
-    """All database work of the bot on one thread: SQLite takes one writer at a time, and
-    threads that contend for it wait in its busy handler (sleeps of up to 100 ms); queued
-    on one thread, the work runs back to back instead. The event loop never waits on it."""
+    """The bot's database work, off the event loop. On SQLite, on one thread: SQLite takes
+    one writer at a time, and threads that contend for it wait in its busy handler (sleeps
+    of up to 100 ms); queued on one thread, the work runs back to back instead. PostgreSQL
+    locks rows, not the database: there, as many threads as the connection pool holds."""
 
     def __init__(self, engine):
         self.engine = engine
-        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
+        threads = 1 if engine.dialect.name == "sqlite" else engine.pool.size()
+        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
 
     async def run(self, fn, *args, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(self.executor, lambda: fn(*args, **kwargs))
@@ -308,6 +310,9 @@ class TelegramBot:
         self.reminder_interval = reminder_interval
         self.conversation = Conversation(engine, clock, channel=CHANNEL)
         self.db = Database(engine)
+        # Across workers a user's turns are kept one at a time by the lock on their row
+        # (repo.get_or_create_user); this one only keeps a second turn of theirs from
+        # occupying a database thread while it waits for that lock.
         self.user_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.outbox: Outbox | None = None
 

@@ -247,8 +247,10 @@ def user_tracked(s: Session, user: User) -> list[TrackedCluster]:
 def track(s: Session, user: User, name: str, measures: list[str], certified_on: dt.date,
           now: dt.datetime) -> TrackedCluster:
     """Start tracking a cluster (default lead times and hour) and plan its reminders."""
-    numbers = s.exec(select(TrackedCluster.number).where(TrackedCluster.user_id == user.id)).all()
-    tracked = TrackedCluster(user_id=user.id, number=max(numbers, default=0) + 1, name=name[:200],
+    number = s.exec(update(User).where(User.id == user.id)
+                    .values(last_tracked_number=User.last_tracked_number + 1)
+                    .returning(User.last_tracked_number)).scalar_one()
+    tracked = TrackedCluster(user_id=user.id, number=number, name=name[:200],
                              measures=",".join(measures), certified_on=certified_on,
                              created_at=now.astimezone(UTC), updated_at=now.astimezone(UTC))
     s.add(tracked)
