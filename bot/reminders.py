@@ -1,11 +1,12 @@
 """Deadline reminders: the sweep that sends what is due, and the schedulers that wake it.
 
-The database is the truth: the plan is the `reminders` table (storage/tracking.py). The
-scheduler only wakes the sender: one in-memory job, nothing pickled, no job store; after a
-restart the first sweep finds in the table whatever fell due meanwhile.
+The database is the truth: the plan is derived from the calendar and what was sent
+(storage/tracking.py). The scheduler only wakes the sender: one in-memory job per worker,
+nothing pickled, no job store; after a restart the first sweep finds whatever fell due
+meanwhile, and workers sweeping at the same time never send a reminder twice.
 
 `sweep` is clock-free (`now` is an argument) and does everything in ONE transaction: it
-claims the due rows and hands each reply to the channel's `enqueue(session, user, reply)`
+claims the due reminders and hands each reply to the channel's `enqueue(session, user, reply)`
 in that same transaction. A channel with an outbox (Telegram) writes the outbox row there,
 so a crash loses or repeats nothing; the terminal collects the replies and prints them
 after the commit.
@@ -40,8 +41,8 @@ from storage import repo
 from storage.db import session
 from storage.models import User
 from storage.tracking import (
-    LATE, MISSED, ON_TIME, SUPERSEDED, UTC, Reminder, deadline_of, due_reminders, extend_plans, local_date,
-    mark_sent,
+    LATE, MISSED, ON_TIME, SUPERSEDED, UTC, Reminder, claim, deadline_of, due_clusters, extend_plans, local_date,
+    plan, planned,
 )
 
 log = logging.getLogger(__name__)
@@ -71,26 +72,33 @@ def sweep(engine: Engine, now: dt.datetime, channel: str, enqueue: Enqueue,
     `external_id` of it), in one transaction; returns how many were enqueued.
 
     Rolls the planning horizon on first. `enqueue(session, user, reply)` is called inside the
-    transaction for each reminder; if it raises, nothing is marked sent."""
+    transaction for each reminder; if it raises, nothing is stored as sent. Several workers
+    may sweep at once: each takes the clusters the others have not locked, and a reminder
+    is sent by whichever stores it first (storage.tracking.claim)."""
     if now.tzinfo is None:
         raise ValueError("sweep needs an aware `now`")
     today = local_date(now)
     with session(engine) as s:
         extend_plans(s, now, channel)
         latest: dict[tuple, tuple] = {}
-        for row in due_reminders(s, now, channel, external_id):  # oldest first
-            reminder, tracked, _user = row
-            key = (tracked.id, *reminder.deadline_key)
-            if key in latest:
-                mark_sent(s, latest[key][0], now, SUPERSEDED)
-            latest[key] = row
+        clusters = due_clusters(s, now, channel, external_id)
+        for tracked, user in clusters:
+            for reminder in planned(s, tracked):  # soonest first
+                if reminder.due_at > now:
+                    break
+                key = (tracked.id, *reminder.deadline_key)
+                if key in latest:
+                    claim(s, latest[key][0], now, SUPERSEDED)
+                latest[key] = (reminder, tracked, user)
         sent = 0
         for reminder, tracked, user in sorted(latest.values(), key=_message_order):
             outcome = outcome_of(reminder, now)
             reply = reminder_reply(tracked, reminder, deadline_of(tracked, reminder), user.lang, today, outcome)
-            if mark_sent(s, reminder, now, outcome, reply.text):  # False: another sweep took it
+            if claim(s, reminder, now, outcome, reply.text):  # False: another sweep took it
                 enqueue(s, user, reply)
                 sent += 1
+        for tracked, _user in clusters:
+            plan(s, tracked, now)  # the next one's due time
         s.commit()
     return sent
 

@@ -55,3 +55,23 @@ def test_clusters_tracked_at_once_by_one_new_user_get_distinct_numbers(db_url):
         numbers = sorted(t.number for t in s.exec(select(TrackedCluster)))
         assert numbers == list(range(1, WORKERS + 1))
         assert len(s.exec(select(User)).all()) == 1
+
+
+def test_workers_sweeping_at_once_send_each_reminder_once(db_url):
+    from bot.reminders import sweep
+    from storage import repo
+    from storage import tracking as store
+
+    engines = [make_engine(db_url) for _ in range(WORKERS)]
+    tracked_on = dt.datetime(2024, 6, 1, 10, tzinfo=SHANGHAI)
+    with session(engines[0]) as s:
+        for i in range(40):
+            store.track(s, repo.get_or_create_user(s, "telegram", f"u{i}"), f"集群{i}", ["national"],
+                        dt.date(2024, 6, 1), tracked_on)
+        s.commit()
+    sent: list[tuple[str, str]] = []
+    due = dt.datetime(2025, 3, 31, 9, 0, tzinfo=SHANGHAI)  # every cluster's 30-day reminder
+    counts = at_once(lambda i: sweep(engines[i], due, "telegram",
+                                     lambda _s, user, reply: sent.append((user.external_id, reply.text))))
+    assert sum(counts) == len(sent) == 40
+    assert sorted(who for who, _ in sent) == sorted(f"u{i}" for i in range(40))

@@ -18,6 +18,7 @@ from bot.clock import SHANGHAI, ManualClock
 from dialogs.conversation import Conversation
 from storage import migrate, repo
 from storage.db import make_engine, session
+from storage import tracking as store
 from storage.tracking import Reminder, TrackedCluster
 
 LEGACY = Path(__file__).parent / "data" / "legacy"
@@ -54,8 +55,12 @@ def test_a_database_made_before_migrations_is_upgraded_in_place_with_its_answers
         user = repo.find_user(s, "telegram", "4242")
         answers = repo.current_answers(s, repo.active_profile(s, user))
         assert answers == {"county_level": True, "provincial_certified": True, "area_km2": repo.SKIPPED}
-        assert [t.number for t in s.exec(select(TrackedCluster))] == [1]
-        assert len(s.exec(select(Reminder)).all()) >= 3
+        (tracked,) = s.exec(select(TrackedCluster)).all()
+        assert tracked.number == 1
+        # the three planned rows became the cluster's next due time; only sends are stored
+        assert tracked.next_due_at == dt.datetime(2025, 3, 31, 1, tzinfo=dt.timezone.utc)
+        assert s.exec(select(Reminder)).all() == []
+        assert [r.lead_days for r in store.planned(s, tracked)][:3] == [30, 7, 1]
     # and the dialog carries on where it stood, on the upgraded database
     conversation = Conversation(engine, ManualClock(dt.datetime(2024, 6, 2, 10, tzinfo=SHANGHAI)),
                                 channel="telegram")

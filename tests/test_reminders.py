@@ -72,9 +72,10 @@ def run(engine, now, channel="terminal", external_id=None) -> list[tuple[str, st
 
 
 def rows(engine, tracked_id: int) -> list[Reminder]:
+    """The cluster's reminders, sent (stored) and planned (derived)."""
     with session(engine) as s:
-        return list(s.exec(select(Reminder).where(Reminder.tracked_id == tracked_id)
-                           .order_by(Reminder.deadline, Reminder.jurisdiction, Reminder.lead_days.desc())))
+        return sorted(store.reminders_of(s, s.get(TrackedCluster, tracked_id)),
+                      key=lambda r: (r.deadline, r.jurisdiction, -r.lead_days))
 
 
 def row(engine, tracked_id, deadline: dt.date, lead: int, jurisdiction="national", kind="annual_report") -> Reminder:

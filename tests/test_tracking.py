@@ -17,6 +17,7 @@ from bot.clock import ManualClock
 from dialogs.conversation import COMMANDS, WORD_TO_COMMAND, Conversation
 from dialogs.tracking import parse_date
 from engine import load_rulesets
+from storage import tracking as store
 from storage.db import make_engine, session
 from storage.models import User
 from storage.tracking import Reminder, TrackedCluster, TrackingDraft
@@ -106,8 +107,9 @@ def test_guided_track_asks_name_measures_and_date(conversation):
 
 
 def _rows(conversation) -> list[Reminder]:
+    """Every cluster's reminders, sent (stored) and planned (derived)."""
     with session(conversation.engine) as s:
-        return list(s.exec(select(Reminder)))
+        return [r for tracked in s.exec(select(TrackedCluster)) for r in store.reminders_of(s, tracked)]
 
 
 def test_the_measures_may_be_chosen_with_a_button(conversation):
