@@ -1,15 +1,14 @@
-"""Deadline reminders: the sweep that sends what is due, and the schedulers that wake it.
+"""Deadline reminders: the sweep that sends what is due.
 
 The database is the truth: the plan is derived from the calendar and what was sent
-(storage/tracking.py). The scheduler only wakes the sender: one in-memory job per worker,
-nothing pickled, no job store; after a restart the first sweep finds whatever fell due
-meanwhile, and workers sweeping at the same time never send a reminder twice.
+(storage/tracking.py). The process's one scheduler (bot/scheduler.py) only wakes the sweep;
+after a restart the first sweep finds whatever fell due meanwhile, and workers sweeping at
+the same time never send a reminder twice.
 
 `sweep` is clock-free (`now` is an argument) and does everything in ONE transaction: it
-claims the due reminders and hands each reply to the channel's `enqueue(session, user, reply)`
-in that same transaction. A channel with an outbox (Telegram) writes the outbox row there,
-so a crash loses or repeats nothing; the terminal collects the replies and prints them
-after the commit.
+claims the due reminders and hands each reply to `enqueue(session, user, reply)` in that same
+transaction; the scheduler's `to_outbox` writes the outbox row there, as the dialog does for
+its replies, so a crash loses or repeats nothing.
 
 Decisions, one place each:
 - late: a reminder sent more than LATE_AFTER after it could first have been sent (its due
@@ -25,23 +24,21 @@ Decisions, one place each:
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from typing import Callable
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dialogs.conversation import Reply
+from dialogs.messages import Reply
 from dialogs.tracking import reminder_reply
 from engine.rules import JURISDICTIONS
-from storage import repo
+from storage import outbox
 from storage.db import session
 from storage.models import User
 from storage.tracking import (
-    LATE, MISSED, ON_TIME, SUPERSEDED, UTC, Reminder, claim, deadline_of, due_clusters, extend_plans, local_date,
+    LATE, MISSED, ON_TIME, SUPERSEDED, Reminder, claim, deadline_of, due_clusters, extend_plans, local_date,
     plan, planned,
 )
 
@@ -49,11 +46,6 @@ log = logging.getLogger(__name__)
 
 LATE_AFTER = dt.timedelta(hours=1)
 SWEEP_SECONDS = 60
-JOB_ID = "clusterbot-reminder-sweep"
-# APScheduler's default misfire_grace_time (1 s) would drop a sweep that starts late; the
-# sweep is idempotent, so run it however late (None), once for any number of missed runs
-# (coalesce), never two at a time (max_instances=1).
-JOB_OPTIONS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
 
 Enqueue = Callable[[Session, User, Reply], None]
 
@@ -108,61 +100,10 @@ def _message_order(row: tuple) -> tuple:
     return (user.id, tracked.number, reminder.deadline, JURISDICTIONS.index(reminder.jurisdiction), reminder.kind)
 
 
-def outbox_enqueue(channel: str, to_payloads: Callable[[list[Reply]], list[dict]]) -> Enqueue:
-    """The enqueue of a channel with an outbox, e.g. outbox_enqueue("telegram",
-    bot.telegram.to_payloads): each payload of the reminder becomes an outbox row in the
-    sweep's transaction, addressed to the user's chat (else their id, which is the private
-    chat's id on Telegram)."""
+def to_outbox(channel: str) -> Enqueue:
+    """The enqueue of the scheduler (bot/scheduler.py): each reminder becomes an outbox row in
+    the sweep's transaction, as the dialog's replies do, addressed to the user's chat (else
+    their id, which is the private chat on Telegram and the user in the terminal)."""
     def enqueue(s: Session, user: User, reply: Reply) -> None:
-        for payload in to_payloads([reply]):
-            repo.enqueue(s, channel, user.chat_id or user.external_id, payload)
+        outbox.enqueue(s, channel, user.chat_id or user.external_id, reply.to_json())
     return enqueue
-
-
-def collecting_sweep(engine: Engine, clock, channel: str, deliver: Callable[[list[Reply]], None],
-                     external_id: str | None = None) -> Callable[[], int]:
-    """A sweep at the clock's now whose replies go to `deliver` after the commit (the
-    terminal prints them): a job for a scheduler."""
-    def run() -> int:
-        collected: list[Reply] = []
-        count = sweep(engine, clock.now(), channel, lambda _s, _user, reply: collected.append(reply), external_id)
-        if collected:
-            deliver(collected)
-        return count
-    return run
-
-
-def start_reminder_scheduler(engine: Engine, clock, channel: str, deliver: Callable[[list[Reply]], None],
-                             external_id: str | None = None, interval: float = SWEEP_SECONDS) -> BackgroundScheduler:
-    """A BackgroundScheduler thread that sweeps at once and then every `interval` seconds,
-    handing the reminders to `deliver(replies)` after each commit. Stop it with
-    `.shutdown()`; `wake(scheduler)` runs the sweep now."""
-    scheduler = BackgroundScheduler(timezone=UTC)
-    scheduler.add_job(collecting_sweep(engine, clock, channel, deliver, external_id), "interval",
-                      seconds=interval, id=JOB_ID, name="reminder sweep",
-                      next_run_time=dt.datetime.now(UTC), **JOB_OPTIONS)
-    scheduler.start()
-    return scheduler
-
-
-def wake(scheduler: BackgroundScheduler) -> None:
-    """Run the sweep now (e.g. after the user tracked a cluster), on the scheduler's thread:
-    max_instances=1 still keeps sweeps one at a time."""
-    job = scheduler.get_job(JOB_ID)
-    if job is not None:
-        job.modify(next_run_time=dt.datetime.now(UTC))
-
-
-def run_on_job_queue(job_queue, engine: Engine, clock, channel: str, enqueue: Enqueue,
-                     interval: float = SWEEP_SECONDS, executor=None):
-    """The same sweep on python-telegram-bot's JobQueue (APScheduler 3 underneath): at once,
-    then every `interval` seconds, with JOB_OPTIONS; the sweep runs in a worker thread (the
-    given executor, e.g. the bot's database thread) so that the event loop is not blocked by
-    the database. Returns the telegram.ext.Job."""
-    async def sweep_reminders(_context) -> None:
-        """Send the reminders that are due (into the outbox, in the sweep's transaction)."""
-        await asyncio.get_running_loop().run_in_executor(
-            executor, lambda: sweep(engine, clock.now(), channel, enqueue))
-
-    return job_queue.run_repeating(sweep_reminders, interval=interval, first=0, name=JOB_ID,
-                                   job_kwargs=dict(JOB_OPTIONS))

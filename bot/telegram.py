@@ -1,53 +1,59 @@
-"""The Telegram channel: python-telegram-bot in front of the same dialog as the terminal.
+"""The Telegram channel on the port: Updates in as `Incoming`, replies out through
+`TelegramChannel.send`; no conversation logic lives here.
 
-No conversation logic lives here. A message or a button press goes to `Conversation.handle`
-(in a worker thread: the database is synchronous), whose replies are written to the outbox
-inside the same transaction as the answer they acknowledge. The `Outbox` then sends them in
-order per chat, and keeps what Telegram refuses for now (429, timeouts, 5xx) for a retry:
-a committed reply is never lost, and a restart sends whatever was left unsent.
+An update is confirmed to Telegram only after its turn is committed: the bot runs its own
+long-polling loop on python-telegram-bot's `Bot.get_updates`, and the offset moves past a
+batch only once every update of it has been handled (in webhook mode the answer 200 waits
+for the commit). A kill at any point loses nothing: an unconfirmed update comes again and a
+redelivered one is handled once. Replies go to the outbox in the turn's transaction and out
+through the one delivery loop (bot/delivery.py); `send` maps what the Bot API answers to
+Sent, Later (429 with its retry_after, timeouts, 5xx, a proxy's HTML page) or Refused (the
+user blocked the bot, the chat is gone, a request Telegram will never take).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import concurrent.futures
 import datetime as dt
 import html
-import json
 import logging
 import os
 import re
+import signal
 from collections import defaultdict
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, no warning
 
-from sqlmodel import select  # noqa: E402
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
 from telegram.constants import ParseMode  # noqa: E402
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut  # noqa: E402
-from telegram.ext import (  # noqa: E402
-    Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters,
-)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
+from telegram.ext import ExtBot  # noqa: E402
+from telegram.request import HTTPXRequest  # noqa: E402
 
-from bot.reminders import JOB_OPTIONS, SWEEP_SECONDS, outbox_enqueue, run_on_job_queue  # noqa: E402
-from dialogs.compare import answer_question  # noqa: E402
-from dialogs.conversation import Conversation, Reply, parse_command  # noqa: E402
+from bot.channel import Later, Outcome, Refused, Sent  # noqa: E402
+from bot.delivery import Database, Delivery  # noqa: E402
+from bot.reminders import SWEEP_SECONDS  # noqa: E402
+from bot.scheduler import Scheduler  # noqa: E402
+from dialogs.conversation import Conversation  # noqa: E402
+from dialogs.messages import HEADED, Attachment, Incoming, Reply, merge_steps  # noqa: E402
 from locales import normalise_lang, t  # noqa: E402
-from storage import repo  # noqa: E402
-from storage.db import session  # noqa: E402
-from storage.models import OutboxMessage, utcnow  # noqa: E402
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_TEXT = 4000  # Telegram allows 4096; a margin for the markup added to a chunk
+MAX_FILE = 5 * 1024 * 1024  # bytes of a document the bot downloads (a filled form is far smaller)
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+ALLOWED_UPDATES = ["message", "callback_query"]
+POLL_TIMEOUT = 10  # seconds a getUpdates waits for news
+# Long enough that a slow Telegram answers inside it (a reply timed out may have arrived and
+# is sent again), short enough that a dead connection is noticed.
+READ_TIMEOUT = 20.0
+CONNECT_TIMEOUT = 5.0
 # Commands shown in Telegram's menu, described in locales (telegram.commands.<name>).
 MENU = ["start", "new", "list", "switch", "skip", "back", "edit", "why", "status", "result",
         "compare", "export", "ask", "track", "deadlines", "remind", "pause", "resume", "untrack",
         "lang", "restart", "help"]
-# What a group chat answers; everything else continues in private chat.
-GROUP_COMMANDS = {"ask", "help", "start"}
 
 
 # --- replies as Telegram messages ----------------------------------------------------------
@@ -100,39 +106,29 @@ def keyboard(reply: Reply) -> list[list[dict]]:
 
 
 def _html(reply: Reply) -> str:
-    """A reply's text escaped for HTML; a question or a result has its first line in bold."""
-    escaped = html.escape(reply.text, quote=False)
-    if reply.kind in ("question", "result"):
-        first, _, rest = escaped.partition("\n")
-        escaped = f"<b>{first}</b>" + (f"\n{rest}" if rest else "")
-    return escaped
+    """A reply's text escaped for HTML, its headings in bold (a question's or a result's
+    first line); a chosen answer is shown under its question."""
+    lines = html.escape(reply.text, quote=False).split("\n")
+    for n in reply.headings or ([0] if reply.kind in HEADED else []):
+        if n < len(lines) and lines[n].strip():
+            lines[n] = f"<b>{lines[n]}</b>"
+    text = "\n".join(lines)
+    if reply.chosen is not None:
+        text += f"\n\n<b>→ {html.escape(reply.chosen, quote=False)}</b>"
+    return text
 
 
 def to_payloads(replies: list[Reply]) -> list[dict]:
-    """Replies as outbox payloads. Consecutive replies go out as one message (“已保存…” and
-    the next question read as one step) unless a keyboard or the length limit separates
-    them; a long text is split at line ends, the keyboard riding on the last part."""
+    """Replies as Bot API messages: one step (see `merge_steps`) is one message, a long text
+    split at line ends with the keyboard on its last part, then its documents."""
     payloads: list[dict] = []
-    texts: list[str] = []
-
-    def flush(rows=None):
-        if not texts:
-            return
-        chunks = split_text("\n\n".join(texts))
-        for chunk in chunks:
-            payloads.append({"op": "send", "text": chunk})
-        if rows:
+    for reply in merge_steps(replies):
+        chunks = split_text(_html(reply))
+        payloads += [{"op": "send", "text": chunk} for chunk in chunks]
+        if rows := keyboard(reply):
             payloads[-1]["keyboard"] = rows
-        texts.clear()
-
-    for reply in replies:
-        texts.append(_html(reply))
-        rows = keyboard(reply)
-        if rows or reply.documents:
-            flush(rows)
-        for name, content in reply.documents:
-            payloads.append({"op": "document", "filename": name, "content": base64.b64encode(content).decode()})
-    flush()
+        payloads += [{"op": "document", "filename": name, "content": base64.b64encode(content).decode()}
+                     for name, content in reply.documents]
     return payloads
 
 
@@ -143,351 +139,334 @@ def markup(rows: list[list[dict]] | None) -> InlineKeyboardMarkup | None:
                                  for row in rows])
 
 
-# --- the outbox ----------------------------------------------------------------------------
-
 def retry_seconds(exc: RetryAfter) -> float:
     value = exc.retry_after
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
-class Database:
-    """The bot's database work, off the event loop. On SQLite, on one thread: SQLite takes
-    one writer at a time, and threads that contend for it wait in its busy handler (sleeps
-    of up to 100 ms); queued on one thread, the work runs back to back instead. PostgreSQL
-    locks rows, not the database: there, as many threads as the connection pool holds."""
-
-    def __init__(self, engine):
-        self.engine = engine
-        threads = 1 if engine.dialect.name == "sqlite" else engine.pool.size()
-        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
-
-    async def run(self, fn, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(self.executor, lambda: fn(*args, **kwargs))
+def later_or_refused(exc: TelegramError) -> Outcome:
+    """What a failed Bot API call means for the reply: wait, or give it up."""
+    if isinstance(exc, RetryAfter):
+        return Later(retry_seconds(exc), "429 retry after")
+    if isinstance(exc, Forbidden):
+        return Refused(f"forbidden: {exc}")
+    if isinstance(exc, BadRequest):  # before NetworkError: BadRequest is one of its kinds
+        return Refused(f"bad request: {exc}")
+    if isinstance(exc, (TimedOut, NetworkError)):  # a timeout, a 5xx, a proxy's HTML page
+        return Later(1.0, f"{type(exc).__name__}: {exc}")
+    return Refused(f"{type(exc).__name__}: {exc}")
 
 
-class Outbox:
-    """Sends committed replies in order, one chat at a time; what fails for now waits."""
+# --- the channel -----------------------------------------------------------------------------
 
-    GIVE_UP_AFTER = 12  # attempts, for errors that are not Telegram saying "later"
+class TelegramChannel:
+    """Renders a neutral reply as Bot API calls: HTML, inline keyboards, 4096 splits,
+    editMessageText for `edit_of`, sendDocument for documents."""
 
-    MARK_EVERY = 0.05  # seconds: messages sent meanwhile are marked in one commit
+    name = CHANNEL
 
-    def __init__(self, db: Database, bot):
-        self.db, self.engine, self.bot = db, db.engine, bot
-        self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self.sent = 0
-        # Sent but not yet marked in the database: not to be sent again meanwhile.
-        self.unmarked: set[int] = set()
+    def __init__(self, bot):
+        self.bot = bot
 
-    def _pending(self, chat_id: str) -> list[OutboxMessage]:
-        with session(self.engine) as s:
-            rows = s.exec(select(OutboxMessage)
-                          .where(OutboxMessage.channel == CHANNEL, OutboxMessage.chat_id == chat_id,
-                                 OutboxMessage.sent_at == None)  # noqa: E711
-                          .order_by(OutboxMessage.id).limit(50))
-            return [r for r in rows if r.id not in self.unmarked]
-
-    def _chats_due(self) -> list[str]:
-        with session(self.engine) as s:
-            rows = repo.due_outbox(s, CHANNEL, utcnow(), limit=500)
-            return list(dict.fromkeys(r.chat_id for r in rows if r.id not in self.unmarked))
-
-    def _mark(self, message_id: int, *, sent: bool, delay: float = 0.0, error: str | None = None) -> None:
-        """One message's fate when it was not simply sent: retry later, or given up."""
-        with session(self.engine) as s:
-            row = s.get(OutboxMessage, message_id)
-            row.attempts += 1
-            row.error = error[:500] if error else None
-            if sent:
-                row.sent_at = utcnow()
-            else:
-                row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
-            s.add(row)
-            s.commit()
-
-    def _mark_sent(self, message_ids: list[int]) -> None:
-        with session(self.engine) as s:
-            for row in s.exec(select(OutboxMessage).where(OutboxMessage.id.in_(message_ids))):
-                row.sent_at, row.attempts = utcnow(), row.attempts + 1
-                s.add(row)
-            s.commit()
-
-    async def flush_chat(self, chat_id: str) -> None:
-        """Send this chat's pending messages in order; stop at the first that must wait.
-
-        Whoever commits new messages calls this after its commit, and the lock serialises
-        the callers, so one read of the pending messages per call sees them all. Messages
-        sent are marked by `mark_sent_loop`, many in one commit (group commit): a crash in
-        the few milliseconds between may send one twice (delivery is at least once), never
-        drop one."""
-        async with self.locks[chat_id]:
-            rows = await self.db.run(self._pending, chat_id)
-            for row in rows:
-                if row.next_attempt_at.replace(tzinfo=dt.timezone.utc) > utcnow():
-                    return  # waiting for its retry: later messages keep their place
-                outcome = await self._deliver(row)
-                if outcome == "sent":
-                    self.unmarked.add(row.id)
-                    self.sent += 1
-                elif outcome == "wait":
-                    return
-
-    async def mark_sent_loop(self) -> None:
-        """Mark what was sent, every MARK_EVERY seconds, in one commit."""
-        while True:
-            await asyncio.sleep(self.MARK_EVERY)
-            await self.mark_sent_now()
-
-    async def mark_sent_now(self) -> None:
-        if self.unmarked:
-            batch = list(self.unmarked)
-            await self.db.run(self._mark_sent, batch)
-            self.unmarked.difference_update(batch)
-
-    async def flush_all(self) -> None:
-        chats = await self.db.run(self._chats_due)
-        await asyncio.gather(*(self.flush_chat(c) for c in chats))
-
-    async def _deliver(self, row: OutboxMessage) -> str:
-        """One message to Telegram: "sent", "done" (never sendable, recorded) or "wait"."""
-        payload = json.loads(row.payload)
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
         try:
-            await self._call(row.chat_id, payload)
-        except BadRequest as exc:  # before NetworkError: BadRequest is one of its kinds
-            return await self._bad_request(row, exc)
-        except RetryAfter as exc:
-            await self._later(row, retry_seconds(exc), "429 retry after")
-            return "wait"
-        except (TimedOut, NetworkError) as exc:  # a timeout or a 5xx: back off, then again
-            if row.attempts + 1 >= self.GIVE_UP_AFTER:
-                log.error("outbox message %s: giving up after %s attempts: %s", row.id, row.attempts + 1, exc)
-                await self.db.run(self._mark, row.id, sent=True, error=f"gave up: {exc}")
-                return "done"
-            await self._later(row, min(2 ** row.attempts, 60), str(exc))
-            return "wait"
-        except Forbidden as exc:  # the user blocked the bot: nothing to retry
-            await self.db.run(self._mark, row.id, sent=True, error=f"forbidden: {exc}")
-            return "done"
-        return "sent"
+            if edit_of is not None:
+                edited = await self._edit(chat_id, reply, edit_of)
+                if edited is not None:
+                    return edited
+            sent_id = None
+            for payload in to_payloads([reply]):
+                if payload["op"] == "send":
+                    message = await self.bot.send_message(chat_id, payload["text"], parse_mode=ParseMode.HTML,
+                                                          reply_markup=markup(payload.get("keyboard")))
+                    sent_id = message.message_id
+                else:
+                    await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
+                                                 filename=payload["filename"])
+            return Sent(None if sent_id is None else str(sent_id))
+        except TelegramError as exc:
+            return later_or_refused(exc)
 
-    async def _later(self, row: OutboxMessage, delay: float, reason: str) -> None:
-        await self.db.run(self._mark, row.id, sent=False, delay=delay, error=reason)
-        loop = asyncio.get_running_loop()
-        loop.call_later(delay + 0.05, lambda: asyncio.ensure_future(self.flush_chat(row.chat_id)))
-
-    async def _bad_request(self, row: OutboxMessage, exc: BadRequest) -> str:
-        if "not modified" in str(exc).lower():
-            return "sent"
-        # A message Telegram will never take as it is: recorded, and the queue moves on.
-        log.error("outbox message %s refused: %s", row.id, exc)
-        await self.db.run(self._mark, row.id, sent=True, error=f"refused: {exc}")
-        return "done"
-
-    async def _call(self, chat_id: str, payload: dict) -> None:
-        op = payload["op"]
-        if op == "send":
-            await self.bot.send_message(chat_id, payload["text"], parse_mode=ParseMode.HTML,
-                                        reply_markup=markup(payload.get("keyboard")),
-                                        link_preview_options=None)
-        elif op == "edit":
-            await self.bot.edit_message_text(payload["text"], chat_id=chat_id, message_id=payload["message_id"],
-                                             parse_mode=ParseMode.HTML, reply_markup=markup(payload.get("keyboard")))
-        elif op == "document":
-            await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
-                                         filename=payload["filename"])
-        else:
-            raise ValueError(f"unknown outbox op {op}")
+    async def _edit(self, chat_id: str, reply: Reply, message_id: str) -> Outcome | None:
+        """The pressed message updated in place; None when it cannot be (send it anew)."""
+        text = split_text(_html(reply))[-1]  # the message pressed is the last part of its reply
+        try:
+            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=int(message_id),
+                                             parse_mode=ParseMode.HTML, reply_markup=markup(keyboard(reply)))
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return Sent(message_id)
+            if reply.chosen is not None:
+                return Sent(None)  # showing the choice is a courtesy: nothing to send instead
+            log.info("chat %s: message %s not editable (%s): sent anew", chat_id, message_id, exc)
+            return None
+        return Sent(message_id)
 
 
-# --- the application -----------------------------------------------------------------------
+# --- updates in --------------------------------------------------------------------------------
+
+def lang_of(update: Update) -> str:
+    code = update.effective_user.language_code if update.effective_user else None
+    return normalise_lang(code) if code else "zh"
+
+
+def addressed(text: str, username: str) -> tuple[bool, str]:
+    """In a group: is the message for this bot (a command without another bot's name, or an
+    @mention), and its text without the mention."""
+    username = username.lower()
+    if text.startswith("/"):
+        target = text.split(" ", 1)[0].partition("@")[2].lower()
+        return (not target or target == username), text
+    if username and f"@{username}" in text.lower():
+        return True, re.sub(rf"@{re.escape(username)}", " ", text, flags=re.I).strip()
+    return False, text
+
+
+async def to_incoming(bot, update: Update) -> Incoming | None:
+    """An Update as the dialog's `Incoming` (None for what the bot does not handle)."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None:
+        return None
+    base = dict(channel=CHANNEL, user_id=str(user.id), message_id=str(update.update_id), lang=lang_of(update),
+                display_name=user.full_name or "")
+    if query := update.callback_query:
+        chat_id = query.message.chat.id if query.message else user.id
+        return Incoming(chat_id=str(chat_id), button=query.data or "", **base,
+                        group=bool(query.message) and query.message.chat.type != "private", mentioned=True,
+                        pressed=str(query.message.message_id) if query.message else None)
+    message = update.effective_message
+    if message is None or chat is None:
+        return None
+    text = message.text or message.caption or ""
+    group = chat.type != "private"
+    mentioned = False
+    if group:
+        mentioned, text = addressed(text, bot.username or "")
+    attachment = await download(bot, message.document) if message.document else None
+    if not text and attachment is None:
+        return None
+    return Incoming(chat_id=str(chat.id), text=text, group=group, mentioned=mentioned, attachment=attachment, **base)
+
+
+async def download(bot, document) -> Attachment | None:
+    """A document the user sent, downloaded through getFile (none over MAX_FILE)."""
+    if document.file_size and document.file_size > MAX_FILE:
+        return Attachment(document.file_name or "document", b"", document.mime_type or "")
+    file = await bot.get_file(document.file_id)
+    content = bytes(await file.download_as_bytearray())
+    if len(content) > MAX_FILE:
+        content = b""
+    return Attachment(document.file_name or "document", content, document.mime_type or "")
+
+
+# --- the bot process ---------------------------------------------------------------------------
 
 class TelegramBot:
-    """The handlers, the outbox and the jobs of one bot."""
+    """`clusterbot serve`: the polling loop (or the webhook), the dialog, the scheduler."""
 
     def __init__(self, engine, clock, allow: set[int] | None = None, reminder_interval: float = SWEEP_SECONDS):
-        self.engine, self.clock = engine, clock
-        self.allow = allow
+        self.engine, self.clock, self.allow = engine, clock, allow
         self.reminder_interval = reminder_interval
         self.conversation = Conversation(engine, clock, channel=CHANNEL)
         self.db = Database(engine)
         # Across workers a user's turns are kept one at a time by the lock on their row
         # (repo.get_or_create_user); this one only keeps a second turn of theirs from
         # occupying a database thread while it waits for that lock.
-        self.user_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self.outbox: Outbox | None = None
+        self.user_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.tasks: set[asyncio.Task] = set()
+        self.bot = None
+        self.delivery: Delivery | None = None
+        self.scheduler: Scheduler | None = None
+        self.stopping = asyncio.Event()
 
     def allowed(self, user_id: int) -> bool:
         return self.allow is None or user_id in self.allow
 
-    @staticmethod
-    def lang_of(update: Update) -> str:
-        code = update.effective_user.language_code if update.effective_user else None
-        return normalise_lang(code) if code else "zh"
+    def spawn(self, coro, name: str) -> None:
+        """A task beside the turns (a flush, a callback answer), awaited before exit."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
-    def enqueue(self, chat_id: int | str, pressed: dict | None = None):
-        """The `deliver` hook: write the replies to the outbox inside the answer's transaction.
+    async def call(self, what: str, coro) -> None:
+        """A Bot API call outside the outbox: a failure is logged in a line, never raised."""
+        try:
+            await coro
+        except TelegramError as exc:
+            log.warning("%s failed: %s: %s", what, type(exc).__name__, exc)
 
-        `pressed` is the message whose button was pressed and the label chosen: an updated
-        prompt (`Reply.replace`) is shown in that message; otherwise, if the press was
-        accepted, the message shows the choice and loses its buttons."""
+    # --- one update ---
 
-        def deliver(s, _user, replies: list[Reply]) -> None:
-            payloads = []
-            if pressed and replies and replies[0].replace:
-                first, replies_left = replies[0], replies[1:]
-                payloads.append({"op": "edit", "message_id": pressed["message_id"], "text": _html(first),
-                                 "keyboard": keyboard(first)})
-            else:
-                replies_left = replies
-                if pressed and pressed.get("chosen") and (not replies or replies[0].kind != "error"):
-                    payloads.append({"op": "edit", "message_id": pressed["message_id"],
-                                     "text": f"{pressed['html']}\n\n<b>→ {html.escape(pressed['chosen'], quote=False)}</b>"})
-            payloads += to_payloads(replies_left)
-            for payload in payloads:
-                repo.enqueue(s, CHANNEL, str(chat_id), payload)
-        return deliver
+    async def process(self, update: Update) -> None:
+        """One update, through its commit (the reply's sending runs beside)."""
+        user = update.effective_user
+        if user is not None and not self.allowed(user.id):
+            return await self.refuse(update)
+        if update.callback_query:  # the spinner stops at once, beside the work
+            self.spawn(self.call("answerCallbackQuery", update.callback_query.answer()), "answer callback")
+        try:
+            incoming = await to_incoming(self.bot, update)
+        except TelegramError as exc:  # the file could not be fetched: the update comes again
+            log.warning("update %s: %s", update.update_id, exc)
+            raise
+        if incoming is None:
+            return
+        async with self.user_locks[incoming.user_id]:
+            await self.db.run(self.conversation.receive, incoming)
+        self.spawn(self.delivery.flush_chat(CHANNEL, incoming.chat_id), "flush")
+        if incoming.text and incoming.text.lstrip().startswith(("/track", "跟踪")):
+            self.scheduler.wake()
 
     async def refuse(self, update: Update) -> None:
         """Someone not on the allow-list: a polite answer, and nothing of theirs is stored."""
-        lang = self.lang_of(update)
+        text = t(lang_of(update), "telegram.not_allowed")
         if update.callback_query:
-            await update.callback_query.answer(t(lang, "telegram.not_allowed"), show_alert=True)
+            self.spawn(self.call("answerCallbackQuery", update.callback_query.answer(text, show_alert=True)), "refuse")
         elif update.effective_chat:
-            await update.effective_chat.send_message(t(lang, "telegram.not_allowed"))
+            self.spawn(self.call("sendMessage", self.bot.send_message(update.effective_chat.id, text)), "refuse")
 
-    async def on_private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A message in private chat: the dialog answers."""
-        user, chat, message = update.effective_user, update.effective_chat, update.effective_message
-        if not self.allowed(user.id):
-            await self.refuse(update)
-            return
-        async with self.user_locks[user.id]:
-            await self.handle(chat.id, update, text=message.text)
-        await self.outbox.flush_chat(str(chat.id))
+    async def process_batch(self, updates) -> None:
+        """A batch of updates: each user's in order, users side by side; returns when every
+        one is committed."""
+        by_user: dict[object, list[Update]] = defaultdict(list)
+        for update in updates:
+            by_user[update.effective_user.id if update.effective_user else None].append(update)
 
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A button press: answered at once; the question it answered shows the choice."""
-        query, user = update.callback_query, update.effective_user
-        if not self.allowed(user.id):
-            await self.refuse(update)
-            return
-        answered = asyncio.ensure_future(query.answer())  # stops the button's spinner; runs beside the work
-        chat_id = query.message.chat.id if query.message else user.id
-        pressed = None
-        if query.message and query.message.text:
-            chosen = next((b.text for row in (query.message.reply_markup.inline_keyboard
-                                              if query.message.reply_markup else [])
-                           for b in row if b.callback_data == query.data), None)
-            pressed = {"message_id": query.message.message_id, "html": query.message.text_html,
-                       # only an answer shows in its question; a command button (/skip) does not
-                       "chosen": chosen if (query.data or "").startswith("c:") else None}
-        async with self.user_locks[user.id]:
-            await self.handle(chat_id, update, data=query.data or "", pressed=pressed)
-        await self.outbox.flush_chat(str(chat_id))
+        async def one_user(batch):
+            for update in batch:
+                await self.process(update)
+        await asyncio.gather(*(one_user(b) for b in by_user.values()))
+
+    # --- polling ---
+
+    async def poll(self) -> None:
+        """Long polling; the offset confirms only updates whose turns are committed."""
+        offset = None
+        failures = 0
+        while not self.stopping.is_set():
+            fetch = asyncio.ensure_future(self.bot.get_updates(
+                offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
+                read_timeout=POLL_TIMEOUT + READ_TIMEOUT))
+            stop = asyncio.ensure_future(self.stopping.wait())
+            await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if not fetch.done():  # stopping: the updates of this poll, if any, come again
+                fetch.cancel()
+                await asyncio.gather(fetch, return_exceptions=True)
+                break
+            try:
+                updates = fetch.result()
+                failures = 0
+            except RetryAfter as exc:
+                await self.pause(retry_seconds(exc))
+                continue
+            except TelegramError as exc:
+                failures += 1
+                log.warning("getUpdates failed: %s: %s", type(exc).__name__, exc)
+                await self.pause(min(2 ** failures, 30) / 4)
+                continue
+            if not updates:
+                continue
+            try:
+                await self.process_batch(updates)
+            except Exception:  # not committed: the batch comes again (handled once)
+                log.exception("a batch of updates not handled")
+                await self.pause(1.0)
+                continue
+            offset = updates[-1].update_id + 1
+        if offset is not None:  # confirm the last batch, so it does not come again
+            await self.call("getUpdates", self.bot.get_updates(offset=offset, timeout=0,
+                                                               allowed_updates=ALLOWED_UPDATES))
+
+    async def pause(self, seconds: float) -> None:
         try:
-            await answered
-        except (BadRequest, NetworkError):  # too old to answer, or a hiccup: the press still counted
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
             pass
 
-    async def handle(self, chat_id: int, update: Update, text: str | None = None, data: str | None = None,
-                     pressed: dict | None = None) -> None:
-        """The dialog's turn in the database thread. A bug rolls the turn back (nothing half
-        saved) and the user is told, in their language, that the message was not handled."""
-        user = update.effective_user
+    # --- webhook ---
+
+    async def serve_webhook(self, listen: tuple[str, int], url: str, path: str, secret: str | None) -> None:
+        """The webhook: an update is answered 200 only after its turn is committed, so a
+        crash before makes Telegram deliver it again."""
+        import tornado.web
+
+        bot = self
+
+        class Hook(tornado.web.RequestHandler):
+            async def post(self):
+                if secret and self.request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+                    self.set_status(403)
+                    return
+                try:
+                    update = Update.de_json(tornado.escape.json_decode(self.request.body), bot.bot)
+                except Exception:
+                    self.set_status(400)
+                    return
+                try:
+                    await bot.process_batch([update])
+                except Exception:
+                    log.exception("update %s not handled", getattr(update, "update_id", "?"))
+                    self.set_status(500)
+
+        import tornado.escape  # noqa: F401
+
+        app = tornado.web.Application([(f"/{path.lstrip('/')}", Hook)])
+        server = app.listen(listen[1], address=listen[0])
         try:
-            await self.db.run(self.conversation.handle, str(user.id), text=text, data=data,
-                              display_name=user.full_name or "", update_id=update.update_id, chat_id=chat_id,
-                              lang=self.lang_of(update), deliver=self.enqueue(chat_id, pressed))
-        except Exception:
-            log.exception("update %s not handled", update.update_id)
-            lang = await self.db.run(self.conversation.language_of, str(user.id))
-            await self.db.run(self._enqueue_direct, None, chat_id,
-                              Reply(t(lang, "terminal.internal_error"), kind="error"))
+            await self.call("setWebhook", self.bot.set_webhook(url, secret_token=secret,
+                                                               allowed_updates=ALLOWED_UPDATES))
+            await self.stopping.wait()
+        finally:
+            server.stop()
 
-    async def on_group_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """In a group: quick questions and commands addressed to the bot; a pre-screening
-        continues in private chat."""
-        message, user = update.effective_message, update.effective_user
-        text, username = message.text or "", (context.bot.username or "").lower()
-        command = parse_command(text) if text.startswith("/") else None
-        head = text.split(" ", 1)[0]
-        if command:
-            target = head.partition("@")[2].lower()
-            if target and target != username:
-                return  # a command for another bot
-        elif f"@{username}" in text.lower():
-            command = ("ask", re.sub(rf"@{re.escape(username)}", " ", text, flags=re.I).strip())
-        else:
-            return
-        if user and not self.allowed(user.id):
-            await self.refuse(update)
-            return
-        lang = self.lang_of(update)
-        name, arg = command
-        if name == "ask" and arg:
-            reply = Reply(answer_question(arg, lang))
-        elif name in GROUP_COMMANDS:
-            reply = Reply(t(lang, "telegram.group_help", bot=context.bot.username or ""))
-        else:
-            reply = Reply(t(lang, "telegram.go_private", bot=context.bot.username or ""))
-        await self.db.run(self._enqueue_direct, update.update_id, message.chat.id, reply)
-        await self.outbox.flush_chat(str(message.chat.id))
+    # --- the process ---
 
-    def _enqueue_direct(self, update_id: int | None, chat_id: int, reply: Reply) -> None:
-        """A reply outside the dialog's transaction (group answers, an apology)."""
-        with session(self.engine) as s:
-            if update_id is not None and not repo.first_time(s, CHANNEL, str(update_id)):
-                return
-            for payload in to_payloads([reply]):
-                repo.enqueue(s, CHANNEL, str(chat_id), payload)
-            s.commit()
+    def make_bot(self, token: str, api_base_url: str | None = None):
+        # A small connection pool: httpcore looks at every pooled connection on each request.
+        request = HTTPXRequest(connection_pool_size=16, read_timeout=READ_TIMEOUT, write_timeout=READ_TIMEOUT,
+                               connect_timeout=CONNECT_TIMEOUT, pool_timeout=30.0)
+        polling = HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + READ_TIMEOUT,
+                               connect_timeout=CONNECT_TIMEOUT)
+        urls = {}
+        if api_base_url:
+            urls = dict(base_url=api_base_url, base_file_url=api_base_url.replace("/bot", "/file/bot"))
+        return ExtBot(token, request=request, get_updates_request=polling, **urls)
 
-    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("while handling an update: %s", context.error, exc_info=context.error)
-
-    async def sweep_outbox(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.outbox.flush_all()
-
-    async def post_init(self, application: Application) -> None:
-        """At start: the command menus in both languages, then whatever the last run left unsent."""
-        self.outbox = Outbox(self.db, application.bot)
-        application.create_task(self.outbox.mark_sent_loop(), name="outbox marks")
+    async def run(self, token: str, api_base_url: str | None = None, webhook: dict | None = None) -> int:
+        """Until SIGTERM or SIGINT: the turn in hand is finished, the marks written, exit 0."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        self.bot = self.make_bot(token, api_base_url)
+        while True:
+            try:
+                await self.bot.initialize()  # getMe: the bot's name, for mentions in groups
+                break
+            except TelegramError as exc:
+                log.warning("getMe failed: %s: %s", type(exc).__name__, exc)
+                await self.pause(2.0)
+                if self.stopping.is_set():
+                    return 0
+        self.delivery = Delivery(self.db, {CHANNEL: TelegramChannel(self.bot)})
+        self.scheduler = Scheduler(self.db, self.clock, self.delivery, interval=self.reminder_interval)
+        self.scheduler.start()
         for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
             commands = [BotCommand(name, t(lang, f"telegram.commands.{name}")) for name in MENU]
-            try:
-                await application.bot.set_my_commands(commands, language_code=code)
-            except (NetworkError, TimedOut) as exc:
-                log.warning("could not set the command menu (%s): %s", code or "default", exc)
-        # The database is the truth: repeating jobs only wake the senders; nothing is pickled.
-        # The reminder sweep writes into the outbox; the outbox job sends within two seconds.
-        application.job_queue.run_repeating(self.sweep_outbox, interval=2, first=0.1, name="outbox",
-                                            job_kwargs=dict(JOB_OPTIONS))
-        run_on_job_queue(application.job_queue, self.engine, self.clock, CHANNEL,
-                         outbox_enqueue(CHANNEL, to_payloads), interval=self.reminder_interval,
-                         executor=self.db.executor)
-
-    async def post_stop(self, application: Application) -> None:
-        """On a clean stop, nothing sent stays unmarked (it would be sent again)."""
-        if self.outbox is not None:
-            await self.outbox.mark_sent_now()
-
-    def build(self, token: str, api_base_url: str | None = None) -> Application:
-        # Updates are handled concurrently (one user's in order, by a lock per user). The
-        # connection pool stays small: httpcore looks at every pooled connection on each
-        # request, and PTB's default of 256 made that a fifth of the bot's time.
-        builder = (ApplicationBuilder().token(token).concurrent_updates(True)
-                   .connection_pool_size(16).pool_timeout(30.0)
-                   .post_init(self.post_init).post_stop(self.post_stop))
-        if api_base_url:
-            builder = builder.base_url(api_base_url).base_file_url(api_base_url.replace("/bot", "/file/bot"))
-        application = builder.build()
-        private = filters.ChatType.PRIVATE & filters.TEXT
-        groups = filters.ChatType.GROUPS & filters.TEXT
-        application.add_handler(MessageHandler(private, self.on_private_text))
-        application.add_handler(MessageHandler(groups, self.on_group_text))
-        application.add_handler(CallbackQueryHandler(self.on_button))
-        application.add_error_handler(self.on_error)
-        return application
+            await self.call("setMyCommands", self.bot.set_my_commands(commands, language_code=code))
+        try:
+            if webhook:
+                await self.serve_webhook(**webhook)
+            else:
+                await self.call("deleteWebhook", self.bot.delete_webhook())
+                await self.poll()
+        finally:
+            if self.tasks:
+                await asyncio.gather(*self.tasks, return_exceptions=True)
+            await self.scheduler.stop()
+            await self.call("shutdown", self.bot.shutdown())
+            self.db.executor.shutdown(wait=True)
+        return 0
 
 
 class TokenFilter(logging.Filter):

@@ -6,11 +6,15 @@ from __future__ import annotations
 import getpass
 import logging
 import sys
-import threading
 from pathlib import Path
 from typing import Callable, TextIO
 
-from dialogs.conversation import Conversation, Reply
+from bot.channel import Sent
+from bot.delivery import Database, Delivery
+from bot.reminders import SWEEP_SECONDS
+from bot.scheduler import BackgroundLoop, Scheduler
+from dialogs.conversation import Conversation
+from dialogs.messages import Incoming, Reply
 from locales import t
 
 log = logging.getLogger(__name__)
@@ -39,46 +43,72 @@ def _free_path(path: Path) -> Path:
     return candidate
 
 
-# start_reminders(user, show) starts delivering that user's reminders through show(replies)
-# from another thread, and returns (wake, stop): wake() sweeps now, stop() ends it
-# (bot/commands/chat.py: the APScheduler sweep of bot/reminders.py).
-StartReminders = Callable[[str, Callable[[list[Reply]], None]], tuple[Callable[[], None], Callable[[], None]]]
+class TerminalChannel:
+    """The terminal as a channel on the port: a reply is printed (choices numbered, documents
+    written to files); an updated prompt is printed again; a chosen answer is not repeated."""
+
+    name = "terminal"
+
+    def __init__(self, stdout: TextIO, export_dir: Path, language_of: Callable[[str], str], interactive: bool):
+        self.stdout, self.export_dir, self.language_of = stdout, export_dir, language_of
+        self.interactive = interactive
+        self.in_turn = False  # the user's own message is being answered (no prompt after each reply)
+
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Sent:
+        if reply.chosen is not None:
+            return Sent()  # the terminal shows the typed or numbered answer already
+        print(render_reply(reply, self.language_of(chat_id), self.export_dir), file=self.stdout, flush=True)
+        print(file=self.stdout, flush=True)
+        if not self.in_turn and self.interactive:  # a reminder arrived while the user may be typing
+            print("> ", end="", file=self.stdout, flush=True)
+        return Sent()
 
 
 def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO | None = None,
              stdout: TextIO | None = None, export_dir: Path | None = None,
-             start_reminders: StartReminders | None = None) -> int:
+             reminder_interval: float = SWEEP_SECONDS) -> int:
+    """The chat until /quit or the end of input. Replies and reminders go through the outbox,
+    the one delivery loop and the one scheduler, as on every channel; they run on a thread
+    of their own, and each turn waits until its replies are printed."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     if hasattr(stdin, "reconfigure"):
         stdin.reconfigure(errors="replace")  # undecodable bytes become �, never a crash
     user = user or getpass.getuser()
-    export_dir = export_dir or Path.cwd()
-    interactive = stdin.isatty()
+    channel = TerminalChannel(stdout, export_dir or Path.cwd(), conversation.language_of, stdin.isatty())
+    db = Database(conversation.engine)
+    delivery = Delivery(db, {channel.name: channel}, only_chat=user)
+    scheduler = Scheduler(db, conversation.clock, delivery, sweeps={channel.name: user}, interval=reminder_interval)
+    background = BackgroundLoop()
 
-    printing = threading.Lock()  # reminders are printed from the scheduler's thread
+    def turn(incoming: Incoming) -> None:
+        channel.in_turn = True
+        try:
+            conversation.receive(incoming)  # a bug in the turn is answered there, rolled back
+            background.call(delivery.flush_chat(channel.name, user))
+        except Exception:  # the database gone, say: the official's session goes on
+            log.exception("handling %r", incoming.text)
+            print(t(conversation.language_of(user), "terminal.internal_error"), file=stdout, flush=True)
+        finally:
+            channel.in_turn = False
 
-    def show(replies: list[Reply], prompt_again: bool = False) -> None:
-        lang = conversation.language_of(user)
-        with printing:
-            for reply in replies:
-                print(render_reply(reply, lang, export_dir), file=stdout, flush=True)
-                print(file=stdout, flush=True)
-            if prompt_again and interactive:  # a reminder arrived while the user may be typing
-                print("> ", end="", file=stdout, flush=True)
-
-    show(conversation.resume(user))
-    wake, stop = (start_reminders(user, lambda replies: show(replies, prompt_again=True)) if start_reminders
-                  else (lambda: None, lambda: None))
     try:
-        return _loop(conversation, user, stdin, stdout, interactive, show, wake)
+        turn(Incoming(channel.name, user, user, text="/start"))  # greet, and ask again what was asked
+        background.call(_start(scheduler))
+        return _loop(user, stdin, stdout, channel, turn, scheduler.wake)
     finally:
-        stop()
+        background.call(scheduler.stop())
+        background.close()
+        db.executor.shutdown(wait=True)
 
 
-def _loop(conversation: Conversation, user: str, stdin: TextIO, stdout: TextIO, interactive: bool,
-          show: Callable[[list[Reply]], None], wake: Callable[[], None]) -> int:
+async def _start(scheduler: Scheduler) -> None:
+    scheduler.start()
+
+
+def _loop(user: str, stdin: TextIO, stdout: TextIO, channel: TerminalChannel,
+          turn: Callable[[Incoming], None], wake: Callable[[], None]) -> int:
     while True:
-        if interactive:
+        if channel.interactive:
             print("> ", end="", file=stdout, flush=True)
         line = stdin.readline()
         if not line:
@@ -88,10 +118,5 @@ def _loop(conversation: Conversation, user: str, stdin: TextIO, stdout: TextIO, 
             return 0
         if not text.strip():
             continue
-        try:
-            replies = conversation.handle(user, text=text)
-        except Exception:  # a bug must not end the official's session; answers already saved stay
-            log.exception("handling %r", text)
-            replies = [Reply(t(conversation.language_of(user), "terminal.internal_error"), kind="error")]
-        show(replies)
+        turn(Incoming(channel.name, user, user, text=text))
         wake()  # what the message changed (a cluster just tracked) is reminded of at once

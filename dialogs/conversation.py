@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from typing import Any
 
@@ -19,12 +20,13 @@ from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
 from engine.evaluate import Evaluation
 from locales import normalise_lang, render, t
 from locales.explain import explain, expected_text, label, notice_text, value_text
-from storage import repo
+from storage import outbox, repo
 from storage.db import session
 from storage.models import Profile, User
 from storage.repo import SKIPPED
 
-from .messages import Button, Incoming, Reply  # noqa: F401  (re-exported)
+from . import tracking
+from .messages import Button, Incoming, Reply, merge_steps  # noqa: F401  (re-exported)
 from .compare import answer_question, criterion_requirement, topics
 from .parse import ParseError, Parsed, normalise, parse_answer
 from .questions import (
@@ -64,6 +66,12 @@ WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in wo
 # Commands that only show something: the question being asked is shown again after them.
 INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines"}
 CHOICE_TYPES = ("bool", "level", "rank")
+MAX_TEXT = 2000  # characters of one message, in every chat kind and channel
+# What a group chat may do: quick questions and help; a pre-screening goes to private chat.
+GROUP_COMMANDS = {"ask", "help", "start"}
+CHOICE_PREFIX = "c:"  # c:<profile>:<prompt>:<n>, an answer button
+
+log = logging.getLogger(__name__)
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -93,32 +101,103 @@ class Conversation:
             user = repo.find_user(s, self.channel, str(external_id))
             return user.lang if user else self.default_lang
 
+    def receive(self, incoming: Incoming) -> list[Reply]:
+        """One message or button press → the replies, in one transaction: a redelivered
+        message is ignored; the turn; each reply written to the outbox for the channel's
+        delivery; committed before the replies are returned. A bug in the turn rolls it back
+        and the user is told, in their language, that the message was not handled."""
+        try:
+            with session(self.engine) as s:
+                if incoming.message_id is not None and not repo.first_time(
+                        s, incoming.channel, str(incoming.message_id)):
+                    return []  # a redelivered update: handled once already
+                replies = self._turn(s, incoming)
+                self._write_outbox(s, incoming, replies)
+                s.commit()
+            return replies
+        except Exception:
+            log.exception("%s message %s not handled", incoming.channel, incoming.message_id)
+            return self._apologise(incoming)
+
+    def _turn(self, s, incoming: Incoming) -> list[Reply]:
+        lang = normalise_lang(incoming.lang) if incoming.lang else self.default_lang
+        if incoming.group:
+            user = repo.find_user(s, incoming.channel, str(incoming.user_id))
+            return in_group(incoming, user.lang if user else lang)
+        user = repo.get_or_create_user(s, incoming.channel, str(incoming.user_id), incoming.display_name, lang)
+        user.chat_id = str(incoming.chat_id)  # where reminders go
+        turn = Turn(s, user, self.clock.today(), now=self.clock.now())
+        replies = turn.run(incoming.text, incoming.button)
+        s.add(user)
+        return replies
+
+    def _write_outbox(self, s, incoming: Incoming, replies: list[Reply]) -> None:
+        """The replies as outbox rows. A button's message is updated in place: with the
+        updated prompt (`Reply.replace`), or, for an accepted answer, with the choice shown."""
+        rows: list[tuple[Reply, str | None]] = []
+        rest = replies
+        if incoming.pressed and replies and replies[0].replace:
+            rows.append((replies[0], incoming.pressed))
+            rest = replies[1:]
+        elif (incoming.pressed and (incoming.button or "").startswith(CHOICE_PREFIX)
+              and replies and replies[0].kind != "error"):
+            shown = outbox.sent_payload(s, incoming.channel, incoming.chat_id, incoming.pressed)
+            if shown is not None:
+                question = Reply.from_json(shown)
+                label = next((b.label for b in question.choices if b.data == incoming.button), None)
+                if label is not None:
+                    rows.append((Reply(question.text, kind=question.kind, headings=question.headings,
+                                       chosen=label), incoming.pressed))
+        rows += [(reply, None) for reply in merge_steps(rest)]
+        for reply, edit_of in rows:
+            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json(), edit_of=edit_of)
+
+    def _apologise(self, incoming: Incoming) -> list[Reply]:
+        """After a failed turn: the apology, and the message recorded as handled (its
+        redelivery would fail the same way)."""
+        with session(self.engine) as s:
+            user = repo.find_user(s, incoming.channel, str(incoming.user_id))
+            lang = user.lang if user else normalise_lang(incoming.lang or self.default_lang)
+            reply = Reply(t(lang, "terminal.internal_error"), kind="error")
+            if incoming.message_id is not None:
+                repo.first_time(s, incoming.channel, str(incoming.message_id))
+            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json())
+            s.commit()
+        return [reply]
+
     def handle(self, external_id: str, text: str | None = None, data: str | None = None,
                display_name: str = "", update_id: str | None = None, chat_id: str | None = None,
-               lang: str | None = None, deliver=None) -> list[Reply]:
-        """One incoming message or button press → the replies, after the commit.
-
-        `deliver(session, user, replies)`, when given, runs inside the transaction: a channel
-        that keeps an outbox writes the replies there, committed with the answer they
-        acknowledge."""
-        with session(self.engine) as s:
-            if update_id is not None and not repo.first_time(s, self.channel, str(update_id)):
-                return []  # a redelivered update: handled once already
-            user = repo.get_or_create_user(s, self.channel, str(external_id), display_name,
-                                           normalise_lang(lang) if lang else self.default_lang)
-            if chat_id is not None:
-                user.chat_id = str(chat_id)
-            turn = Turn(s, user, self.clock.today(), now=self.clock.now())
-            replies = turn.run(text, data)
-            s.add(user)
-            if deliver is not None:
-                deliver(s, user, replies)
-            s.commit()
-        return replies
+               lang: str | None = None) -> list[Reply]:
+        """`receive` for callers that speak in arguments (the tests, the benchmark): a
+        private chat on this conversation's channel."""
+        return self.receive(Incoming(
+            channel=self.channel, user_id=str(external_id), chat_id=str(chat_id if chat_id is not None else external_id),
+            text=text, button=data, message_id=None if update_id is None else str(update_id),
+            lang=lang, display_name=display_name))
 
     def resume(self, external_id: str, display_name: str = "") -> list[Reply]:
         """On start: greet, and ask again whatever was being asked."""
         return self.handle(external_id, text="/start", display_name=display_name)
+
+
+def too_long(text: str | None) -> bool:
+    return len(text or "") > MAX_TEXT
+
+
+def in_group(incoming: Incoming, lang: str) -> list[Reply]:
+    """A message in a group chat: only what is addressed to the bot is answered, and only
+    quick questions and help; nothing is stored."""
+    if not incoming.mentioned:
+        return []
+    text = (incoming.text or "").strip()
+    if too_long(text):
+        return [Reply(t(lang, "dialog.too_long"), kind="error")]
+    name, arg = parse_command(text) or ("ask", text)
+    if name == "ask" and arg:
+        return [Reply(answer_question(arg, lang))]
+    if name in GROUP_COMMANDS:
+        return [Reply(t(lang, "group.help"))]
+    return [Reply(t(lang, "group.go_private"))]
 
 
 class Turn:
@@ -189,7 +268,7 @@ class Turn:
                     return choice  # a stale or foreign button: refused
                 text, self.pressed = str(choice), True
         text = (text or "").strip()
-        if len(text) > 2000:
+        if too_long(text):
             return [Reply(self.t("dialog.too_long"), kind="error")] + self.prompt()
         command = parse_command(text)
         if command:
@@ -755,5 +834,3 @@ class Turn:
     def cmd_untrack(self, arg: str) -> list[Reply]:
         return tracking.cmd_untrack(self, arg)
 
-
-from . import tracking  # noqa: E402  (last: tracking builds on Reply and Button above)

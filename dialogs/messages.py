@@ -6,6 +6,7 @@ terminal). Nothing here knows any platform."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 
 
@@ -52,8 +53,65 @@ class Reply:
     # The same prompt, updated: a channel that can edit the message whose button was pressed
     # shows it there instead of sending a new message (the terminal prints it again).
     replace: bool = False
+    # The answer picked on a button, shown under the question in the message pressed (the
+    # outbox row's `edit_of`); a channel that cannot edit messages leaves this reply out.
+    chosen: str | None = None
+    # Lines of `text` that head a part (a question's progress line), set when replies are
+    # merged into one step (`merge_steps`); a channel may emphasise them.
+    headings: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"text": self.text, "kind": self.kind,
                 "choices": [[b.label, b.data] for b in self.choices],
                 "actions": [[b.label, b.data] for b in self.actions]}
+
+    def to_json(self) -> dict:
+        """The whole reply as JSON (documents in base64): what the outbox stores."""
+        return {**self.as_dict(), "replace": self.replace, "chosen": self.chosen,
+                "headings": self.headings,
+                "documents": [[name, base64.b64encode(content).decode("ascii")] for name, content in self.documents]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Reply:
+        return cls(text=data["text"], kind=data.get("kind", "info"),
+                   choices=[Button(label, value) for label, value in data.get("choices", [])],
+                   actions=[Button(label, value) for label, value in data.get("actions", [])],
+                   documents=[(name, base64.b64decode(content)) for name, content in data.get("documents", [])],
+                   replace=bool(data.get("replace")), chosen=data.get("chosen"),
+                   headings=list(data.get("headings", [])))
+
+
+HEADED = ("question", "result")  # kinds whose first line is a heading
+
+
+def merge_steps(replies: list[Reply]) -> list[Reply]:
+    """Consecutive replies that read as one step go out as one message: replies without
+    buttons or documents are joined to the next one ("已保存…" and the next question); an
+    updated prompt or a chosen answer (edits of the message pressed) stays on its own."""
+    merged: list[Reply] = []
+    run: list[Reply] = []
+
+    def close() -> None:
+        if not run:
+            return
+        last, texts, headings, line = run[-1], [], [], 0
+        for part in run:
+            if part.kind in HEADED or part.headings:
+                headings += [line + h for h in (part.headings or [0])]
+            texts.append(part.text)
+            line += part.text.count("\n") + 2  # the part's lines and the blank line between
+        merged.append(last if len(run) == 1 else
+                      Reply("\n\n".join(texts), choices=last.choices, actions=last.actions,
+                            documents=last.documents, kind=last.kind, headings=headings))
+        run.clear()
+
+    for reply in replies:
+        if reply.replace or reply.chosen is not None:
+            close()
+            merged.append(reply)
+            continue
+        run.append(reply)
+        if reply.choices or reply.actions or reply.documents:
+            close()
+    close()
+    return merged

@@ -79,18 +79,27 @@ class ProcessedUpdate(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """A reply committed together with what it acknowledges, then delivered: a reply the
-    channel failed to take (429, timeout, restart) is retried, never lost."""
+    """A reply committed together with what it acknowledges, then delivered (bot/delivery.py):
+    a reply the channel failed to take (rate limit, timeout, restart) is retried, never lost.
+    Channel-neutral: the payload is the dialog's `Reply` as JSON, rendered by the channel."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "refused_at", "next_attempt_at"),
+                      Index("ix_outbox_chat", "channel", "chat_id", "id"))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32)
     chat_id: str = Field(max_length=64)
-    payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON of the reply
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # Reply.to_json()
+    edit_of: Optional[str] = Field(default=None, max_length=64)  # the channel's id of a message to update
     created_at: dt.datetime = Field(default_factory=utcnow)
     next_attempt_at: dt.datetime = Field(default_factory=utcnow)
     attempts: int = Field(default=0)
+    # A lease: the sender that claimed the row, until when; an expired lease is claimable again.
+    claimed_by: Optional[str] = Field(default=None, max_length=64)
+    claimed_until: Optional[dt.datetime] = Field(default=None)
     sent_at: Optional[dt.datetime] = Field(default=None)
-    error: Optional[str] = Field(default=None, max_length=500)
+    sent_message_id: Optional[str] = Field(default=None, max_length=64)  # the channel's id of the sent message
+    refused_at: Optional[dt.datetime] = Field(default=None)  # given up: the channel refused it
+    refused_reason: Optional[str] = Field(default=None, max_length=500)
+    error: Optional[str] = Field(default=None, max_length=500)  # the last "later" reason

@@ -3,14 +3,13 @@ a profile the caller already holds: a user only ever reaches their own profiles.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from .models import Answer, OutboxMessage, ProcessedUpdate, Profile, User, utcnow
+from .models import Answer, ProcessedUpdate, Profile, User, utcnow
 
 SKIPPED = object()  # the current answer of a fact the user chose to skip
 
@@ -110,19 +109,3 @@ def first_time(s: Session, channel: str, update_id: str) -> bool:
     """Record an incoming update; False if it was already handled (a redelivery, or the
     same update being handled by another worker right now)."""
     return insert_new(s, ProcessedUpdate, channel=channel, update_id=update_id, created_at=utcnow())
-
-
-# --- outbox --------------------------------------------------------------------------------
-
-def enqueue(s: Session, channel: str, chat_id: str, payload: dict) -> OutboxMessage:
-    message = OutboxMessage(channel=channel, chat_id=str(chat_id), payload=json.dumps(payload, ensure_ascii=False))
-    s.add(message)
-    s.flush()
-    return message
-
-
-def due_outbox(s: Session, channel: str, now: dt.datetime, limit: int = 100) -> list[OutboxMessage]:
-    return list(s.exec(select(OutboxMessage)
-                       .where(OutboxMessage.channel == channel, OutboxMessage.sent_at == None,  # noqa: E711
-                              OutboxMessage.next_attempt_at <= now)
-                       .order_by(OutboxMessage.id).limit(limit)))

@@ -5,6 +5,7 @@ and the models agree with the revisions (a schema change without a revision fail
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import psycopg
@@ -16,8 +17,10 @@ from sqlmodel import SQLModel, select
 
 from bot.clock import SHANGHAI, ManualClock
 from dialogs.conversation import Conversation
+from dialogs.messages import Reply
 from storage import migrate, repo
 from storage.db import make_engine, session
+from storage.models import OutboxMessage
 from storage import tracking as store
 from storage.tracking import Reminder, TrackedCluster
 
@@ -61,6 +64,10 @@ def test_a_database_made_before_migrations_is_upgraded_in_place_with_its_answers
         assert tracked.next_due_at == dt.datetime(2025, 3, 31, 1, tzinfo=dt.timezone.utc)
         assert s.exec(select(Reminder)).all() == []
         assert [r.lead_days for r in store.planned(s, tracked)][:3] == [30, 7, 1]
+        # the replies the Telegram outbox left unsent are neutral replies now, still to send
+        unsent = s.exec(select(OutboxMessage).where(OutboxMessage.sent_at == None)).all()  # noqa: E711
+        assert len(unsent) == 14
+        assert Reply.from_json(json.loads(unsent[0].payload)).text == "已创建集群「示例县机械集群」。"
     # and the dialog carries on where it stood, on the upgraded database
     conversation = Conversation(engine, ManualClock(dt.datetime(2024, 6, 2, 10, tzinfo=SHANGHAI)),
                                 channel="telegram")

@@ -9,15 +9,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import queue
 
 import pytest
 from sqlmodel import select
 
 from bot.clock import SHANGHAI, ManualClock
-from bot.reminders import (
-    JOB_ID, LATE_AFTER, outbox_enqueue, run_on_job_queue, start_reminder_scheduler, sweep, wake,
-)
+from bot.channel import Sent
+from bot.delivery import Database, Delivery
+from bot.reminders import LATE_AFTER, sweep, to_outbox
+from bot.scheduler import Scheduler
 from engine import load_rulesets
 from storage import repo
 from storage import tracking as store
@@ -314,10 +314,10 @@ def test_a_crash_before_commit_loses_nothing_and_repeats_nothing(engine):
     """The outbox row and the sent mark are one transaction: a crash in the middle leaves
     neither, and the next sweep does both once."""
     tid = track(engine)
-    to_outbox = outbox_enqueue("terminal", lambda replies: [r.as_dict() for r in replies])
+    outbox_rows = to_outbox("terminal")
 
     def crash_after_writing(s, user, reply):
-        to_outbox(s, user, reply)
+        outbox_rows(s, user, reply)
         raise RuntimeError("killed")
 
     with pytest.raises(RuntimeError):
@@ -325,8 +325,8 @@ def test_a_crash_before_commit_loses_nothing_and_repeats_nothing(engine):
     with session(engine) as s:
         assert s.exec(select(OutboxMessage)).all() == []
     assert row(engine, tid, dt.date(2025, 4, 30), 30).sent_at is None
-    assert sweep(engine, at(2025, 3, 31, 9, 1), "terminal", to_outbox) == 1
-    assert sweep(engine, at(2025, 3, 31, 9, 1), "terminal", to_outbox) == 0
+    assert sweep(engine, at(2025, 3, 31, 9, 1), "terminal", outbox_rows) == 1
+    assert sweep(engine, at(2025, 3, 31, 9, 1), "terminal", outbox_rows) == 0
     with session(engine) as s:
         (message,) = s.exec(select(OutboxMessage)).all()
     assert message.chat_id == "alice" and "还有 30 天" in json.loads(message.payload)["text"]
@@ -363,50 +363,96 @@ def test_sweep_wants_an_aware_now(engine):
         sweep(engine, dt.datetime(2025, 3, 31, 9), "terminal", lambda *a: None)
 
 
-# --- the schedulers ----------------------------------------------------------------------------
+# --- the scheduler ---------------------------------------------------------------------------
 
-def test_the_sweep_job_runs_however_late_once_and_one_at_a_time(engine):
-    scheduler = start_reminder_scheduler(engine, ManualClock(at(2024, 6, 1, 10)), "terminal", lambda r: None,
-                                         interval=3600)
-    try:
-        job = scheduler.get_job(JOB_ID)
-        assert job.misfire_grace_time is None and job.coalesce is True and job.max_instances == 1
-        assert job.trigger.interval == dt.timedelta(hours=1)
-    finally:
-        scheduler.shutdown(wait=True)
+class Recording:
+    """A channel that records what it is given; `gate` (when set) holds each send."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.got: asyncio.Queue = asyncio.Queue()
+        self.gate: asyncio.Event | None = None
+
+    async def send(self, chat_id, reply, edit_of=None):
+        if self.gate is not None:
+            await self.gate.wait()
+        await self.got.put((chat_id, reply))
+        return Sent()
 
 
-def test_the_background_scheduler_delivers_a_reminder_while_idle(engine):
+async def scheduled(engine, clock, channels, **kw):
+    db = Database(engine)
+    delivery = Delivery(db, {c.name: c for c in channels})
+    scheduler = Scheduler(db, clock, delivery, **kw)
+    scheduler.start()
+    return scheduler
+
+
+def test_the_scheduler_delivers_a_reminder_while_idle_and_at_once_when_woken(engine):
     track(engine)
     clock = ManualClock(at(2025, 3, 31, 8, 59))
-    delivered: queue.Queue = queue.Queue()
-    scheduler = start_reminder_scheduler(engine, clock, "terminal", delivered.put, external_id="alice",
-                                         interval=0.05)
-    try:
-        clock.set(at(2025, 3, 31, 9, 0))     # time passes; nobody types
-        (reply,) = delivered.get(timeout=10)
-        assert "还有 30 天" in reply.text and reply.kind == "reminder"
-        clock.set(at(2025, 4, 23, 9, 0))
-        wake(scheduler)
-        (reply,) = delivered.get(timeout=10)
-        assert "还有 7 天" in reply.text
-    finally:
-        scheduler.shutdown(wait=True)
-    assert delivered.empty()
+
+    async def main():
+        terminal = Recording("terminal")
+        scheduler = await scheduled(engine, clock, [terminal], sweeps={"terminal": "alice"}, interval=0.05)
+        try:
+            clock.set(at(2025, 3, 31, 9, 0))     # time passes; nobody types
+            chat, reply = await asyncio.wait_for(terminal.got.get(), 10)
+            assert chat == "alice" and "还有 30 天" in reply.text and reply.kind == "reminder"
+            scheduler.interval = 3600
+            clock.set(at(2025, 4, 23, 9, 0))
+            scheduler.wake()
+            chat, reply = await asyncio.wait_for(terminal.got.get(), 10)
+            assert "还有 7 天" in reply.text
+        finally:
+            await scheduler.stop()
+        assert terminal.got.empty()
+
+    asyncio.run(main())
 
 
-def test_the_same_sweep_runs_on_the_telegram_job_queue(engine):
-    from telegram.ext import JobQueue
+def test_a_wake_while_a_sweep_runs_is_not_lost(engine):
+    """Two clusters tracked one right after the other: the second one's missed deadline
+    arrives at once, though its wake came while the first one's sweep was running."""
+    track(engine, name="甲集群")
+    clock = ManualClock(at(2025, 3, 31, 9, 0))
 
+    async def main():
+        terminal = Recording("terminal")
+        terminal.gate = asyncio.Event()   # the first sweep's delivery is held
+        scheduler = await scheduled(engine, clock, [terminal], interval=3600)
+        try:
+            await asyncio.sleep(0)
+            while scheduler.sweeps_done == 0:   # the first sweep has run; its sending is held
+                await asyncio.sleep(0.01)
+            track(engine, name="乙集群", certified_on=dt.date(2023, 1, 15), now=clock.now())
+            scheduler.wake()
+            terminal.gate.set()
+            texts = [(await asyncio.wait_for(terminal.got.get(), 10))[1].text for _ in range(2)]
+        finally:
+            await scheduler.stop()
+        assert "甲集群" in texts[0] and "乙集群" in texts[1] and "期限已过" in texts[1]
+
+    asyncio.run(main())
+
+
+def test_one_scheduler_sweeps_every_channel_of_the_process_into_the_outbox(engine):
     track(engine, user="4242", channel="telegram")
-    # the shape of bot.telegram.to_payloads: replies -> outbox payloads
-    to_outbox = outbox_enqueue("telegram", lambda replies: [{"op": "send", "text": r.text} for r in replies])
-    job = run_on_job_queue(JobQueue(), engine, ManualClock(at(2025, 3, 31, 9)), "telegram", to_outbox)
-    assert job.name == JOB_ID
-    assert job.job.misfire_grace_time is None and job.job.coalesce is True and job.job.max_instances == 1
-    asyncio.run(job.callback(None))
-    asyncio.run(job.callback(None))
+    track(engine, user="alice")
+
+    async def main():
+        telegram, terminal = Recording("telegram"), Recording("terminal")
+        scheduler = await scheduled(engine, ManualClock(at(2025, 3, 31, 9)), [telegram, terminal], interval=3600)
+        try:
+            got = [await asyncio.wait_for(c.got.get(), 10) for c in (telegram, terminal)]
+        finally:
+            await scheduler.stop()
+        assert [chat for chat, _ in got] == ["4242", "alice"]
+        assert all("还有 30 天" in reply.text for _, reply in got)
+
+    asyncio.run(main())
     with session(engine) as s:
-        (message,) = s.exec(select(OutboxMessage)).all()
-    assert message.channel == "telegram" and message.chat_id == "4242"
-    assert "还有 30 天" in json.loads(message.payload)["text"]
+        messages = s.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.channel, m.chat_id) for m in messages] == [("telegram", "4242"), ("terminal", "alice")]
+    assert all(m.sent_at is not None for m in messages)
+    assert "还有 30 天" in json.loads(messages[0].payload)["text"]

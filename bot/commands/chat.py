@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 
 from bot.clock import Clock
-from bot.reminders import start_reminder_scheduler, wake
 from bot.terminal import run_chat
 from dialogs.conversation import Conversation
 from storage.db import make_engine
@@ -28,14 +27,5 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # A wake during a running sweep is skipped with a warning (max_instances=1): not for the chat.
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    engine, clock = make_engine(args.db), Clock()
-    conversation = Conversation(engine, clock, channel="terminal", default_lang=args.lang)
-
-    def start_reminders(user: str, show):
-        """Deadline reminders of this user, printed as they fall due (and at once if late)."""
-        scheduler = start_reminder_scheduler(engine, clock, "terminal", show, external_id=user)
-        return (lambda: wake(scheduler)), (lambda: scheduler.shutdown(wait=False))
-
-    return run_chat(conversation, user=args.user, export_dir=args.export_dir, start_reminders=start_reminders)
+    conversation = Conversation(make_engine(args.db), Clock(), channel="terminal", default_lang=args.lang)
+    return run_chat(conversation, user=args.user, export_dir=args.export_dir)

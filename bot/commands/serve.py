@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -61,14 +62,10 @@ def run(args) -> int:
     if args.reminder_interval <= 0:
         return fail("--reminder-interval must be a positive number of seconds")
     bot = TelegramBot(make_engine(args.db), Clock(), allow=allow, reminder_interval=args.reminder_interval)
-    application = bot.build(token, api_base_url=args.api_base_url)
+    webhook = None
     if listen:
         from urllib.parse import urlparse
 
-        secret = args.secret_token or os.environ.get("TELEGRAM_WEBHOOK_SECRET")
-        application.run_webhook(listen=listen[0], port=listen[1], url_path=urlparse(args.webhook_url).path.lstrip("/"),
-                                webhook_url=args.webhook_url, secret_token=secret,
-                                allowed_updates=["message", "callback_query"])
-    else:
-        application.run_polling(allowed_updates=["message", "callback_query"])
-    return 0
+        webhook = dict(listen=listen, url=args.webhook_url, path=urlparse(args.webhook_url).path,
+                       secret=args.secret_token or os.environ.get("TELEGRAM_WEBHOOK_SECRET"))
+    return asyncio.run(bot.run(token, api_base_url=args.api_base_url, webhook=webhook))

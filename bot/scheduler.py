@@ -1,0 +1,110 @@
+"""One scheduler per process: it drives the reminder sweep and the delivery of every channel
+the process serves.
+
+Three loops on the process's event loop: the sweep (at start, every `interval` seconds, and
+at once after `wake()`), the delivery tick (`Delivery.run_once`: retries, rows left by a
+restart), and the marks (written every MARK_EVERY). A wake that arrives while a sweep runs
+is kept: another sweep follows at once (two /track lines typed together both get theirs).
+The database is the truth: nothing here survives a restart, nothing needs to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from bot.delivery import MARK_EVERY, Database, Delivery
+from bot.reminders import SWEEP_SECONDS, sweep, to_outbox
+
+log = logging.getLogger(__name__)
+TICK = 1.0  # seconds between looks at the outbox
+
+
+class Scheduler:
+    def __init__(self, db: Database, clock, delivery: Delivery, sweeps: dict[str, str | None] | None = None,
+                 interval: float = SWEEP_SECONDS, tick: float = TICK):
+        """`sweeps`: channel → the one user whose reminders this process sends (the terminal),
+        or None for all of that channel's users; by default every channel of `delivery`."""
+        self.db, self.clock, self.delivery = db, clock, delivery
+        self.sweeps = sweeps if sweeps is not None else {name: None for name in delivery.channels}
+        self.interval, self.tick = interval, tick
+        self.sweeps_done = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    def start(self) -> None:
+        """Start the loops on the running event loop."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._wake.set()  # a sweep at start: whatever fell due while the process was down
+        for name, loop in (("reminder sweep", self._sweep_loop()),
+                           ("delivery tick", self._every(self.tick, self.delivery.run_once, "delivery")),
+                           ("outbox marks", self._every(MARK_EVERY, self.delivery.write_marks, "outbox marks"))):
+            self._tasks.append(self._loop.create_task(loop, name=name))
+
+    def wake(self) -> None:
+        """Sweep now (after a message: a cluster just tracked); from any thread."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def stop(self) -> None:
+        """End the loops (a sweep in hand finishes first), then write every mark."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.delivery.close()
+
+    def _sweep_all(self) -> int:
+        now = self.clock.now()
+        return sum(sweep(self.db.engine, now, channel, to_outbox(channel), external_id=only)
+                   for channel, only in self.sweeps.items())
+
+    async def sweep_now(self) -> None:
+        await asyncio.shield(self.db.run(self._sweep_all))  # a cancelled loop lets it finish
+        self.sweeps_done += 1
+        await self.delivery.run_once()
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()  # a wake from now on asks for one more sweep
+            try:
+                await self.sweep_now()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reminder sweep")
+
+    async def _every(self, seconds: float, job, what: str) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(what)
+
+
+class BackgroundLoop:
+    """An event loop on its own thread, for a synchronous channel (the terminal): the
+    scheduler and the delivery run there; `call(coro)` waits for a coroutine's result."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="scheduler", daemon=True)
+        self.thread.start()
+
+    def call(self, coro, timeout: float | None = 60):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()

@@ -1,0 +1,127 @@
+"""The outbox: replies committed with what they acknowledge, claimed by a sender, marked.
+
+Every write of the delivery loop (bot/delivery.py) is here, in one place: the claim (a
+lease, taken by one conditional UPDATE per chat) and the marks of what happened to each
+row (sent, later, refused). A chat's rows go out in order: while one of them waits for its
+retry or is leased by a sender, no later row of that chat is claimed.
+
+On PostgreSQL with several workers, `claim` is where `FOR UPDATE SKIP LOCKED` goes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from .models import OutboxMessage, utcnow
+
+LEASE = dt.timedelta(seconds=120)  # longer than the slowest send (timeouts plus a retry)
+PER_CHAT = 20   # rows of one chat claimed at once
+CHATS = 200     # chats claimed by one sweep
+
+
+def _unfinished(row=OutboxMessage):
+    return and_(row.sent_at.is_(None), row.refused_at.is_(None))
+
+
+def enqueue(s: Session, channel: str, chat_id: str, payload: dict, edit_of: str | None = None) -> OutboxMessage:
+    """A reply (`Reply.to_json()`) for a chat, inside the caller's transaction."""
+    row = OutboxMessage(channel=channel, chat_id=str(chat_id), payload=json.dumps(payload, ensure_ascii=False),
+                        edit_of=edit_of)
+    s.add(row)
+    s.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What happened to a claimed row: sent (`message_id`), later (again at `retry_at`),
+    refused (`reason`), or released unsent (it waits behind a row sent later)."""
+
+    row_id: int
+    outcome: str  # sent | later | refused | released
+    message_id: str | None = None
+    retry_at: dt.datetime | None = None
+    reason: str = ""
+
+
+def apply_marks(s: Session, marks: list[Mark], now: dt.datetime | None = None) -> None:
+    """Record the marks (in the caller's transaction); each ends the row's lease."""
+    now = now or utcnow()
+    if not marks:
+        return
+    rows = {r.id: r for r in s.exec(select(OutboxMessage).where(OutboxMessage.id.in_([m.row_id for m in marks])))}
+    for mark in marks:
+        row = rows.get(mark.row_id)
+        if row is None:
+            continue
+        row.claimed_by, row.claimed_until = None, None
+        if mark.outcome != "released":
+            row.attempts += 1
+        if mark.outcome == "sent":
+            row.sent_at, row.sent_message_id = now, mark.message_id
+        elif mark.outcome == "later":
+            row.next_attempt_at = mark.retry_at or now
+            row.error = mark.reason[:500] or None
+        elif mark.outcome == "refused":
+            row.refused_at, row.refused_reason = now, (mark.reason or "refused")[:500]
+        s.add(row)
+
+
+def claim(s: Session, worker: str, channels: list[str], chat_id: str | None = None,
+          marks: list[Mark] = (), now: dt.datetime | None = None, lease: dt.timedelta = LEASE) -> list[OutboxMessage]:
+    """Record `marks`, then lease the due rows of `channels` (of one chat, or of every
+    chat), and commit both: the rows leased to `worker`, in order per chat."""
+    now = now or utcnow()
+    apply_marks(s, list(marks), now)
+    until = now + lease
+    chats = select(OutboxMessage.channel, OutboxMessage.chat_id).where(
+        _unfinished(), OutboxMessage.channel.in_(channels), OutboxMessage.next_attempt_at <= now).distinct()
+    if chat_id is not None:
+        chats = chats.where(OutboxMessage.chat_id == str(chat_id))
+    for channel, chat in s.exec(chats.limit(CHATS)).all():
+        other = aliased(OutboxMessage)
+        # The chat waits while one of its rows is leased or backing off: order is kept.
+        waiting = exists().where(other.channel == channel, other.chat_id == chat, _unfinished(other),
+                                 or_(other.next_attempt_at > now, other.claimed_until >= now))
+        first = (select(OutboxMessage.id).where(OutboxMessage.channel == channel, OutboxMessage.chat_id == chat,
+                                                _unfinished()).order_by(OutboxMessage.id).limit(PER_CHAT))
+        s.exec(update(OutboxMessage).where(OutboxMessage.id.in_(first.scalar_subquery()), ~waiting)
+               .values(claimed_by=worker, claimed_until=until))
+    rows = list(s.exec(select(OutboxMessage).where(OutboxMessage.claimed_by == worker,
+                                                   OutboxMessage.claimed_until == until, _unfinished())
+                       .order_by(OutboxMessage.channel, OutboxMessage.chat_id, OutboxMessage.id)))
+    s.commit()
+    return rows
+
+
+def release_worker(s: Session, worker: str) -> None:
+    """A restarted sender takes back what its previous life had leased (killed mid-send)."""
+    s.exec(update(OutboxMessage).where(OutboxMessage.claimed_by == worker, _unfinished())
+           .values(claimed_by=None, claimed_until=None))
+    s.commit()
+
+
+def record(s: Session, marks: list[Mark], now: dt.datetime | None = None) -> None:
+    apply_marks(s, marks, now)
+    s.commit()
+
+
+def sent_payload(s: Session, channel: str, chat_id: str, message_id: str) -> dict | None:
+    """The reply that was sent as `message_id` in this chat (a pressed message), if known."""
+    row = s.exec(select(OutboxMessage.payload).where(
+        OutboxMessage.channel == channel, OutboxMessage.chat_id == str(chat_id),
+        OutboxMessage.sent_message_id == str(message_id)).order_by(OutboxMessage.id.desc()).limit(1)).first()
+    return json.loads(row) if row else None
+
+
+def unfinished_count(s: Session, channel: str | None = None) -> int:
+    query = select(OutboxMessage.id).where(_unfinished())
+    if channel:
+        query = query.where(OutboxMessage.channel == channel)
+    return len(s.exec(query).all())

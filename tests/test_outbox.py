@@ -1,0 +1,118 @@
+"""The neutral outbox and its one delivery loop: what `receive` writes, the lease, the order
+per chat, and what Sent / Later / Refused leave in the table (a real SQLite file)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+
+import pytest
+from sqlmodel import select
+
+from bot.channel import Later, Refused, Sent
+from bot.clock import ManualClock
+from bot.delivery import Database, Delivery
+from dialogs.conversation import Conversation
+from dialogs.messages import Incoming, Reply
+from storage import outbox
+from storage.db import make_engine, session
+from storage.models import OutboxMessage, utcnow
+from storage.outbox import Mark
+
+
+@pytest.fixture
+def engine(tmp_path):
+    return make_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
+
+
+def put(engine, chat: str, *texts: str, channel: str = "web") -> list[int]:
+    with session(engine) as s:
+        ids = [outbox.enqueue(s, channel, chat, Reply(text).to_json()).id for text in texts]
+        s.commit()
+    return ids
+
+
+def claim(engine, worker: str, chat: str | None = None, now=None, marks=()) -> list[int]:
+    with session(engine) as s:
+        return [r.id for r in outbox.claim(s, worker, ["web"], chat, list(marks), now=now)]
+
+
+def table(engine) -> list[OutboxMessage]:
+    with session(engine) as s:
+        return list(s.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_a_chat_is_claimed_by_one_sender_in_order_until_its_lease_ends(engine):
+    a = put(engine, "a", "1", "2")
+    b = put(engine, "b", "x")
+    assert claim(engine, "w1") == a + b
+    more = put(engine, "a", "3")
+    assert claim(engine, "w2") == []                       # leased: nobody else, not even row 3
+    later = utcnow() + outbox.LEASE + dt.timedelta(seconds=1)
+    assert claim(engine, "w2", now=later) == a + more + b  # a sender that died: its lease ends
+
+
+def test_a_row_that_must_wait_holds_the_rows_behind_it(engine):
+    first, second = put(engine, "a", "1", "2")
+    claim(engine, "w")
+    now = utcnow()
+    marks = [Mark(first, "later", retry_at=now + dt.timedelta(seconds=30), reason="429"), Mark(second, "released")]
+    assert claim(engine, "w", marks=marks, now=now) == []  # row 2 waits behind row 1's retry
+    assert claim(engine, "w", now=now + dt.timedelta(seconds=31)) == [first, second]
+    row = table(engine)[0]
+    assert row.attempts == 1 and row.error == "429"
+
+
+def test_sent_and_refused_are_recorded(engine):
+    first, second = put(engine, "a", "1", "2")
+    claim(engine, "w")
+    with session(engine) as s:
+        outbox.record(s, [Mark(first, "sent", message_id="77"), Mark(second, "refused", reason="blocked")])
+    one, two = table(engine)
+    assert one.sent_at and one.sent_message_id == "77" and one.claimed_by is None
+    assert two.refused_at and two.refused_reason == "blocked" and two.sent_at is None
+    assert claim(engine, "w") == []
+
+
+def test_receive_writes_neutral_replies_and_shows_a_choice_in_the_message_pressed(engine):
+    conversation = Conversation(engine, ManualClock(dt.datetime(2026, 11, 23, 10)), channel="web")
+    hello = Incoming("web", "u1", "chat-1", text="/new 甲集群", message_id="m1")
+    replies = conversation.receive(hello)
+    assert conversation.receive(hello) == []               # the same message again: handled once
+    rows = table(engine)
+    assert [r.chat_id for r in rows] == ["chat-1"] and rows[0].edit_of is None
+    shown = Reply.from_json(json.loads(rows[0].payload))
+    assert shown.text == "\n\n".join(r.text for r in replies)  # one step, one message
+    with session(engine) as s:
+        outbox.record(s, [Mark(rows[0].id, "sent", message_id="500")])
+    national = shown.choices[0]
+    conversation.receive(Incoming("web", "u1", "chat-1", button=national.data, message_id="m2", pressed="500"))
+    ticked = table(engine)[1]
+    assert ticked.edit_of == "500" and Reply.from_json(json.loads(ticked.payload)).replace
+
+
+def test_the_loop_sends_in_order_backs_off_and_gives_up(engine):
+    put(engine, "a", "1", "2", "3")
+    outcomes = [Sent("1"), Later(0.05, "busy"), Sent("2"), Refused("gone")]
+    got = []
+
+    class Flaky:
+        name = "web"
+
+        async def send(self, chat_id, reply, edit_of=None):
+            got.append(reply.text)
+            return outcomes.pop(0)
+
+    async def main():
+        delivery = Delivery(Database(engine), {"web": Flaky()})
+        await delivery.flush_chat("web", "a")
+        while len(got) < 4:  # the retry comes by itself, after the 0.05 s asked
+            await asyncio.sleep(0.01)
+        await delivery.close()
+
+    asyncio.run(asyncio.wait_for(main(), 10))
+    assert got == ["1", "2", "2", "3"]
+    rows = table(engine)
+    assert [r.sent_message_id for r in rows] == ["1", "2", None]
+    assert rows[1].attempts == 2 and rows[2].refused_reason == "gone"
