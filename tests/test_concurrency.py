@@ -75,3 +75,28 @@ def test_workers_sweeping_at_once_send_each_reminder_once(db_url):
                                      lambda _s, user, reply: sent.append((user.external_id, reply.text))))
     assert sum(counts) == len(sent) == 40
     assert sorted(who for who, _ in sent) == sorted(f"u{i}" for i in range(40))
+
+
+def test_workers_claiming_the_outbox_at_once_lease_each_chat_to_one(db_url):
+    from dialogs.messages import Reply
+    from storage import outbox
+
+    engines = [make_engine(db_url) for _ in range(WORKERS)]
+    with session(engines[0]) as s:
+        for chat in range(60):
+            for i in range(3):
+                outbox.enqueue(s, "telegram", str(chat), Reply(f"{chat}-{i}").to_json())
+        s.commit()
+
+    def claim(i):
+        with session(engines[i]) as s:
+            return [(r.chat_id, r.id) for r in outbox.claim(s, f"w{i}", ["telegram"])]
+
+    claims = at_once(claim)
+    owners: dict[str, set[int]] = {}
+    for worker, rows in enumerate(claims):
+        for chat, _row in rows:
+            owners.setdefault(chat, set()).add(worker)
+    claimed = [row for rows in claims for _, row in rows]
+    assert len(claimed) == len(set(claimed)) == 180       # every row once, none twice
+    assert all(len(workers) == 1 for workers in owners.values())  # a chat's rows to one worker
