@@ -194,10 +194,16 @@ class Delivery:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        """At exit: no retry left pending, every mark written."""
+        """At exit: no retry left pending, every mark written, and the rows still leased
+        released to the other workers at once (not after the lease)."""
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.write_marks()
+        await self.db.run(self._release)
+
+    def _release(self) -> None:
+        with session(self.db.engine) as s:
+            outbox.release_worker(s, self.worker)

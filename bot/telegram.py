@@ -391,6 +391,8 @@ class TelegramBot:
         crash before makes Telegram deliver it again."""
         import tornado.web
 
+        from bot import health
+
         bot = self
 
         class Hook(tornado.web.RequestHandler):
@@ -411,7 +413,7 @@ class TelegramBot:
 
         import tornado.escape  # noqa: F401
 
-        app = tornado.web.Application([(f"/{path.lstrip('/')}", Hook)])
+        app = tornado.web.Application([(f"/{path.lstrip('/')}", Hook), *health.routes(self.db, self.stopping)])
         server = app.listen(listen[1], address=listen[0])
         try:
             await self.call("setWebhook", self.bot.set_webhook(url, secret_token=secret,
