@@ -5,10 +5,10 @@ The database is the truth: the plan is derived from the calendar and what was se
 after a restart the first sweep finds whatever fell due meanwhile, and workers sweeping at
 the same time never send a reminder twice.
 
-`sweep` is clock-free (`now` is an argument) and does everything in ONE transaction: it
-claims the due reminders and hands each reply to `enqueue(session, user, reply)` in that same
-transaction; the scheduler's `to_outbox` writes the outbox row there, as the dialog does for
-its replies, so a crash loses or repeats nothing.
+`sweep` is clock-free (`now` is an argument) and works in transactions of SWEEP_BATCH
+tracked clusters; each claims its due reminders and hands each reply to
+`enqueue(session, user, reply)` in that same transaction; the scheduler's `to_outbox` writes
+the outbox row there, as the dialog does for its replies, so a crash loses or repeats nothing.
 
 Decisions, one place each:
 - late: a reminder sent more than LATE_AFTER after it could first have been sent (its due
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 LATE_AFTER = dt.timedelta(hours=1)
 SWEEP_SECONDS = 60
+SWEEP_BATCH = 100  # tracked clusters swept in one transaction
 
 Enqueue = Callable[[Session, User, Reply], None]
 
@@ -61,19 +62,30 @@ def outcome_of(reminder: Reminder, now: dt.datetime) -> str:
 def sweep(engine: Engine, now: dt.datetime, channel: str, enqueue: Enqueue,
           external_id: str | None = None) -> int:
     """Send every reminder due by `now` (aware) to the users of `channel` (or only to
-    `external_id` of it), in one transaction; returns how many were enqueued.
+    `external_id` of it), SWEEP_BATCH clusters a transaction; returns how many were enqueued.
 
     Rolls the planning horizon on first. `enqueue(session, user, reply)` is called inside the
-    transaction for each reminder; if it raises, nothing is stored as sent. Several workers
+    transaction for each reminder; if it raises, nothing of that batch is stored as sent. Several workers
     may sweep at once: each takes the clusters the others have not locked, and a reminder
     is sent by whichever stores it first (storage.tracking.claim)."""
     if now.tzinfo is None:
         raise ValueError("sweep needs an aware `now`")
+    sent = 0
+    while True:  # a batch of clusters a transaction: workers sweeping at once share the work
+        count, clusters = _sweep_batch(engine, now, channel, enqueue, external_id)
+        sent += count
+        if clusters < SWEEP_BATCH:
+            return sent
+
+
+def _sweep_batch(engine: Engine, now: dt.datetime, channel: str, enqueue: Enqueue,
+                 external_id: str | None) -> tuple[int, int]:
+    """One transaction of `sweep`: how many reminders it enqueued, of how many clusters."""
     today = local_date(now)
     with session(engine) as s:
         extend_plans(s, now, channel)
         latest: dict[tuple, tuple] = {}
-        clusters = due_clusters(s, now, channel, external_id)
+        clusters = due_clusters(s, now, channel, external_id, limit=SWEEP_BATCH)
         for tracked, user in clusters:
             for reminder in planned(s, tracked):  # soonest first
                 if reminder.due_at > now:
@@ -92,7 +104,7 @@ def sweep(engine: Engine, now: dt.datetime, channel: str, enqueue: Enqueue,
         for tracked, _user in clusters:
             plan(s, tracked, now)  # the next one's due time
         s.commit()
-    return sent
+    return sent, len(clusters)
 
 
 def _message_order(row: tuple) -> tuple:

@@ -238,10 +238,10 @@ def extend_plans(s: Session, now: dt.datetime, channel: str) -> int:
     return len(stale)
 
 
-def due_clusters(s: Session, now: dt.datetime, channel: str,
-                 external_id: str | None = None) -> list[tuple[TrackedCluster, User]]:
+def due_clusters(s: Session, now: dt.datetime, channel: str, external_id: str | None = None,
+                 limit: int | None = None) -> list[tuple[TrackedCluster, User]]:
     """The tracked clusters, neither stopped nor paused, with a reminder due by `now`, of
-    the users of one channel (or of one user of it), locked for this sweep."""
+    the users of one channel (or of one user of it), soonest first, locked for this sweep."""
     query = (select(TrackedCluster, User).join(User, User.id == TrackedCluster.user_id)
              .where(TrackedCluster.next_due_at <= now,
                     TrackedCluster.stopped_at == None, TrackedCluster.paused_at == None,  # noqa: E711
@@ -249,7 +249,7 @@ def due_clusters(s: Session, now: dt.datetime, channel: str,
              .order_by(TrackedCluster.next_due_at, TrackedCluster.id))
     if external_id is not None:
         query = query.where(User.external_id == str(external_id))
-    return list(s.exec(_lock_skipping(query)))
+    return list(s.exec(_lock_skipping(query.limit(limit))))
 
 
 def claim(s: Session, reminder: Reminder, now: dt.datetime, outcome: str, text: str | None = None) -> bool:
