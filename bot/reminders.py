@@ -39,7 +39,7 @@ from storage.db import session
 from storage.models import User
 from storage.tracking import (
     LATE, MISSED, ON_TIME, SUPERSEDED, Reminder, claim, deadline_of, due_clusters, extend_plans, local_date,
-    plan, planned,
+    note_next, planned,
 )
 
 log = logging.getLogger(__name__)
@@ -65,9 +65,9 @@ def sweep(engine: Engine, now: dt.datetime, channel: str, enqueue: Enqueue,
     `external_id` of it), SWEEP_BATCH clusters a transaction; returns how many were enqueued.
 
     Rolls the planning horizon on first. `enqueue(session, user, reply)` is called inside the
-    transaction for each reminder; if it raises, nothing of that batch is stored as sent. Several workers
-    may sweep at once: each takes the clusters the others have not locked, and a reminder
-    is sent by whichever stores it first (storage.tracking.claim)."""
+    transaction for each reminder; if it raises, nothing of that batch is stored as sent.
+    Several workers may sweep at once: each takes the clusters the others have not locked,
+    and a reminder is sent by whichever stores it first (storage.tracking.claim)."""
     if now.tzinfo is None:
         raise ValueError("sweep needs an aware `now`")
     sent = 0
@@ -80,20 +80,23 @@ def sweep(engine: Engine, now: dt.datetime, channel: str, enqueue: Enqueue,
 
 def _sweep_batch(engine: Engine, now: dt.datetime, channel: str, enqueue: Enqueue,
                  external_id: str | None) -> tuple[int, int]:
-    """One transaction of `sweep`: how many reminders it enqueued, of how many clusters."""
+    """One transaction of `sweep`: how many reminders it enqueued, and how many clusters it
+    planned again or swept (fewer than SWEEP_BATCH each: the last batch)."""
     today = local_date(now)
     with session(engine) as s:
-        extend_plans(s, now, channel)
+        extended = extend_plans(s, now, channel, limit=SWEEP_BATCH)
         latest: dict[tuple, tuple] = {}
         clusters = due_clusters(s, now, channel, external_id, limit=SWEEP_BATCH)
         for tracked, user in clusters:
-            for reminder in planned(s, tracked):  # soonest first
+            upcoming = planned(s, tracked)  # soonest first
+            for reminder in upcoming:
                 if reminder.due_at > now:
                     break
                 key = (tracked.id, *reminder.deadline_key)
                 if key in latest:
                     claim(s, latest[key][0], now, SUPERSEDED)
                 latest[key] = (reminder, tracked, user)
+            note_next(s, tracked, upcoming, now)
         sent = 0
         for reminder, tracked, user in sorted(latest.values(), key=_message_order):
             outcome = outcome_of(reminder, now)
@@ -101,10 +104,8 @@ def _sweep_batch(engine: Engine, now: dt.datetime, channel: str, enqueue: Enqueu
             if claim(s, reminder, now, outcome, reply.text):  # False: another sweep took it
                 enqueue(s, user, reply)
                 sent += 1
-        for tracked, _user in clusters:
-            plan(s, tracked, now)  # the next one's due time
         s.commit()
-    return sent, len(clusters)
+    return sent, max(extended, len(clusters))
 
 
 def _message_order(row: tuple) -> tuple:

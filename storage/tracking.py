@@ -10,7 +10,8 @@ cluster keeps `next_due_at`, the instant its next reminder falls due, which is w
 
 Rules, one place each:
 - due_at: the deadline date minus the lead days, at the chosen hour in Asia/Shanghai, as UTC.
-- horizon: deadlines up to HORIZON_DAYS after today are planned; each sweep rolls it on.
+- horizon: deadlines up to HORIZON_DAYS after today are planned; a sweep rolls it on when
+  it is ROLL_DAYS nearer.
 - lookback: a cluster first tracked late gets its deadlines of the last LOOKBACK_DAYS planned
   too, so that a deadline it already passed is reported (as missed) once.
 - nothing is planned at or before a reminder already sent for the same deadline (adding a
@@ -43,6 +44,9 @@ DEFAULT_LEAD_DAYS = (30, 7, 1)
 DEFAULT_HOUR, DEFAULT_MINUTE = 9, 0
 MAX_LEAD_DAYS = 365
 HORIZON_DAYS = 400
+# The horizon is rolled on once it is this much nearer than HORIZON_DAYS: a cluster is planned
+# again every month, not every day (HORIZON_DAYS - ROLL_DAYS must stay above MAX_LEAD_DAYS).
+ROLL_DAYS = 30
 LOOKBACK_DAYS = 365
 # validity_end falls on the same day, under the same article, as re_review, whose reminder
 # already says the validity period ends: one message for the day, not two.
@@ -214,8 +218,13 @@ def plan(s: Session, tracked: TrackedCluster, now: dt.datetime) -> None:
     """Plan up to the horizon from `now`, and note when the next reminder falls due.
     Idempotent; nothing sent is touched, so nothing is ever sent twice."""
     tracked.planned_until = local_date(now) + dt.timedelta(days=HORIZON_DAYS)
-    upcoming = planned(s, tracked)
-    tracked.next_due_at = upcoming[0].due_at if upcoming else None
+    note_next(s, tracked, planned(s, tracked))
+
+
+def note_next(s: Session, tracked: TrackedCluster, upcoming: list[Reminder], after: dt.datetime | None = None) -> None:
+    """next_due_at: the first of `upcoming` (the plan, soonest first), or the first due after
+    `after` (those before it were just swept)."""
+    tracked.next_due_at = next((r.due_at for r in upcoming if after is None or r.due_at > after), None)
     s.add(tracked)
     s.flush()
 
@@ -226,13 +235,15 @@ def _lock_skipping(query):
     return query.with_for_update(skip_locked=True, of=TrackedCluster)
 
 
-def extend_plans(s: Session, now: dt.datetime, channel: str) -> int:
-    """Roll the horizon on for the channel's tracked clusters not planned up to it; how many."""
-    until = local_date(now) + dt.timedelta(days=HORIZON_DAYS)
+def extend_plans(s: Session, now: dt.datetime, channel: str, limit: int | None = None) -> int:
+    """Roll the horizon on for (up to `limit` of) the channel's tracked clusters whose plan
+    ends less than HORIZON_DAYS - ROLL_DAYS from now; how many."""
+    soon = local_date(now) + dt.timedelta(days=HORIZON_DAYS - ROLL_DAYS)
     stale = list(s.exec(_lock_skipping(
         select(TrackedCluster).join(User, User.id == TrackedCluster.user_id)
         .where(User.channel == channel, TrackedCluster.stopped_at == None,  # noqa: E711
-               (TrackedCluster.planned_until == None) | (TrackedCluster.planned_until < until)))))  # noqa: E711
+               (TrackedCluster.planned_until == None) | (TrackedCluster.planned_until < soon))  # noqa: E711
+        .limit(limit))))
     for tracked in stale:
         plan(s, tracked, now)
     return len(stale)

@@ -163,6 +163,11 @@ def test_the_horizon_rolls_on_at_each_sweep(engine):
         assert s.get(TrackedCluster, tid).planned_until == dt.date(2025, 4, 1) + dt.timedelta(days=store.HORIZON_DAYS)
 
 
+def test_the_horizon_is_rolled_on_before_any_lead_time_could_miss_it():
+    # a deadline just beyond the plan, with the longest lead, falls due after the next roll
+    assert store.HORIZON_DAYS - store.ROLL_DAYS > store.MAX_LEAD_DAYS
+
+
 # --- the sweep -----------------------------------------------------------------------------
 
 def test_moving_time_across_deadlines_fires_exactly_the_due_reminders_once(engine):

@@ -37,11 +37,18 @@ class Worker:
             return exc.code, json.loads(exc.read())
 
     def start(self, timeout: float = 60) -> "Worker":
+        return self.launch().ready(timeout)
+
+    def launch(self) -> "Worker":
+        """Start the process (several may start together; then `ready()` each)."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--token", self.fake.token, "--api-base-url",
              self.fake.base_url, "--db", self.db_url, "--webhook-url", self.url,
              "--listen", f"127.0.0.1:{self.port}", *self.extra],
             cwd=ROOT, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        return self
+
+    def ready(self, timeout: float = 60) -> "Worker":
         deadline = time.monotonic() + timeout
         while True:  # ready: its webhook answers and its database too
             assert self.proc.poll() is None, self.log.read_text(errors="replace")
