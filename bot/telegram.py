@@ -394,22 +394,30 @@ class TelegramBot:
         from bot import health
 
         bot = self
+        in_hand: set[asyncio.Task] = set()  # the turns being handled, finished before exit
 
         class Hook(tornado.web.RequestHandler):
             async def post(self):
                 if secret and self.request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
                     self.set_status(403)
                     return
+                if bot.stopping.is_set():  # shutting down: Telegram sends it again, elsewhere
+                    self.set_status(503)
+                    return
                 try:
                     update = Update.de_json(tornado.escape.json_decode(self.request.body), bot.bot)
                 except Exception:
                     self.set_status(400)
                     return
+                turn = asyncio.ensure_future(bot.process_batch([update]))
+                in_hand.add(turn)
                 try:
-                    await bot.process_batch([update])
+                    await turn
                 except Exception:
                     log.exception("update %s not handled", getattr(update, "update_id", "?"))
                     self.set_status(500)
+                finally:
+                    in_hand.discard(turn)
 
         import tornado.escape  # noqa: F401
 
@@ -420,7 +428,12 @@ class TelegramBot:
                                                                allowed_updates=ALLOWED_UPDATES))
             await self.stopping.wait()
         finally:
+            # No new connection; a request on a kept-alive one is answered 503 (above); the
+            # turns in hand finish and are answered; then the connections close.
             server.stop()
+            if in_hand:
+                await asyncio.wait(set(in_hand), timeout=30)
+            await server.close_all_connections()
 
     # --- the process ---
 

@@ -87,6 +87,47 @@ def summary(seen) -> str:
             f"{sum(len(set(r)) for _, r in seen.values())}/{USERS * CLUSTERS_EACH} reminders")
 
 
+def run_workers(fake: FakeBotApi, workers: list[Worker], db_url: str):
+    """Start the workers, send every update, kill one and restart another on the way; the
+    transcripts once everything is answered and the outbox drained, the time it took, and
+    the updates each worker answered."""
+    for worker in workers:
+        worker.launch()
+    for worker in workers:
+        worker.ready()
+    fake.spread_webhook([w.url for w in workers], connections=32)
+    started = time.monotonic()
+    for k in range(UPDATES_EACH):
+        for i in range(USERS):
+            fake.user_sends(FIRST_USER + i, f"/new 集群{i}-{k}")
+    total = USERS * UPDATES_EACH
+    wait_for(fake, lambda seen: answered(seen) >= total // 3, timeout=120)
+    workers[1].kill()                      # mid-run, mid-send
+    wait_for(fake, lambda seen: answered(seen) >= total // 2, timeout=120)
+    assert workers[2].stop() == 0          # a restart: SIGTERM, then up again
+    workers[2].start()
+    workers[1].start()                     # the killed one comes back, and takes back its leases
+    seen = wait_for(fake, lambda seen: answered(seen) == total and all(
+        set(r) == set(range(1, CLUSTERS_EACH + 1)) for _, r in seen.values()), timeout=180)
+    engine = make_engine(db_url)
+    deadline = time.monotonic() + 60
+    while True:  # the outbox drained: nothing more will be sent
+        with session(engine) as s:
+            if outbox.unfinished_count(s) == 0:
+                break
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    elapsed = time.monotonic() - started
+    seen = transcripts(fake)
+    for worker in workers:
+        assert worker.stop() == 0
+    by_worker = {w.url: 0 for w in workers}
+    for delivery in fake.webhook_deliveries:
+        if delivery["status"] == 200:
+            by_worker[delivery["url"]] += 1
+    return seen, elapsed, by_worker
+
+
 def test_four_workers_one_database_a_kill_and_a_restart(postgres, tmp_path):
     db_url = postgres.database()
     seed_reminders(db_url)
@@ -95,40 +136,12 @@ def test_four_workers_one_database_a_kill_and_a_restart(postgres, tmp_path):
             fake.register_user(FIRST_USER + i, first_name=f"官员{i}", language_code="zh-hans")
         workers = [Worker(f"w{n}", fake, db_url, tmp_path / f"w{n}.log", "--reminder-interval", "1",
                           env={"CLUSTERBOT_FAKE_NOW": FAKE_NOW}) for n in range(4)]
-        for worker in workers:
-            worker.launch()
-        for worker in workers:
-            worker.ready()
-        fake.spread_webhook([w.url for w in workers], connections=32)
-        started = time.monotonic()
-        for k in range(UPDATES_EACH):
-            for i in range(USERS):
-                fake.user_sends(FIRST_USER + i, f"/new 集群{i}-{k}")
-        total = USERS * UPDATES_EACH
-        wait_for(fake, lambda seen: answered(seen) >= total // 3, timeout=120)
-        workers[1].kill()                      # mid-run, mid-send
-        wait_for(fake, lambda seen: answered(seen) >= total // 2, timeout=120)
-        assert workers[2].stop() == 0          # a restart: SIGTERM, then up again
-        workers[2].start()
-        workers[1].start()                     # the killed one comes back, and takes back its leases
-        seen = wait_for(fake, lambda seen: answered(seen) == total and all(
-            set(r) == set(range(1, CLUSTERS_EACH + 1)) for _, r in seen.values()), timeout=180)
-        engine = make_engine(db_url)
-        deadline = time.monotonic() + 60
-        while True:  # the outbox drained: nothing more will be sent
-            with session(engine) as s:
-                if outbox.unfinished_count(s) == 0:
-                    break
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        elapsed = time.monotonic() - started
-        seen = transcripts(fake)
-        for worker in workers:
-            assert worker.stop() == 0
-        by_worker = {w.url: 0 for w in workers}
-        for delivery in fake.webhook_deliveries:
-            if delivery["status"] == 200:
-                by_worker[delivery["url"]] += 1
+        try:
+            seen, elapsed, by_worker = run_workers(fake, workers, db_url)
+        finally:
+            for worker in workers:  # whatever failed, no worker outlives the test
+                worker.kill()
+    total = USERS * UPDATES_EACH
     duplicated_updates = sum(len(u) - len(set(u)) for u, _ in seen.values())
     duplicated_reminders = sum(len(r) - len(set(r)) for _, r in seen.values())
     print(f"\n4 workers, {USERS} users: {total} updates and {USERS * CLUSTERS_EACH} reminders in {elapsed:.1f} s; "
@@ -137,7 +150,7 @@ def test_four_workers_one_database_a_kill_and_a_restart(postgres, tmp_path):
     for chat, (updates, reminders) in seen.items():
         assert list(dict.fromkeys(updates)) == list(range(UPDATES_EACH)), chat   # each once, in order
         assert sorted(set(reminders)) == list(range(1, CLUSTERS_EACH + 1)), chat
-    with session(engine) as s:  # each update handled once: one profile per update
+    with session(make_engine(db_url)) as s:  # each update handled once: one profile per update
         assert len(s.exec(select(User)).all()) == USERS
         for user in s.exec(select(User)):
             assert len(repo.user_profiles(s, user)) == UPDATES_EACH

@@ -61,8 +61,9 @@ class Worker:
             time.sleep(0.05)
 
     def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
 
     def stop(self, timeout: float = 30) -> int:
         """SIGTERM, and its exit status."""
