@@ -65,6 +65,7 @@ class Delivery:
     def __init__(self, db: Database, channels: dict[str, Channel], only_chat: str | None = None):
         self.db, self.channels = db, channels
         self.only_chat = only_chat  # a process that serves one chat (the terminal)
+        self.shared = db.engine.dialect.name != "sqlite"  # other workers may send to our chats
         self.worker = worker_name(channels, only_chat)
         self._started = False
         self.marks: list[Mark] = []
@@ -141,7 +142,10 @@ class Delivery:
     async def _send_chat(self, key: tuple[str, str], rows: list) -> None:
         while True:
             await self._send_rows(key, rows)
-            if key not in self._again:
+            # Another worker on the same database may have committed a reply to this chat
+            # while ours were leased, and found the chat busy: look again once our marks are
+            # in (the claim writes them), instead of leaving it to the next tick.
+            if key not in self._again and not (self.shared and rows):
                 return
             self._again.discard(key)
             rows = await self._claim([key[0]], key[1])
