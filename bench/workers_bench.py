@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fakebotapi import FakeBotApi  # noqa: E402
 from tests.postgres import PostgresServer, binaries  # noqa: E402
-from tests.workers import Worker  # noqa: E402
+from tests.workers import Worker, send_new_clusters, start_together  # noqa: E402
 
 FIRST_USER = 800_000
 CREATED = re.compile(r"已创建集群「")
@@ -47,15 +47,9 @@ def run(db_url: str, workers: int, users: int, messages: int, folder: Path) -> f
         running = [Worker(f"bench{n}", fake, db_url, folder / f"{workers}-{n}.log", "--log-level", "WARNING")
                    for n in range(workers)]
         try:
-            for worker in running:
-                worker.launch()
-            for worker in running:
-                worker.ready()
-            fake.spread_webhook([w.url for w in running], connections=32)
+            start_together(fake, running)
             started = time.monotonic()
-            for k in range(messages):
-                for i in range(users):
-                    fake.user_sends(FIRST_USER + i, f"/new 集群{i}-{k}")
+            send_new_clusters(fake, FIRST_USER, users, messages)
             total = users * messages
             deadline = started + 600
             while replies(fake, users) < total:

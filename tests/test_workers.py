@@ -20,7 +20,7 @@ from storage.db import make_engine, session
 from storage.models import User
 from storage.tracking import TrackedCluster
 from tests.fakebotapi import FakeBotApi
-from tests.workers import Worker
+from tests.workers import Worker, send_new_clusters, start_together
 
 USERS, UPDATES_EACH, CLUSTERS_EACH = 200, 3, 10
 FIRST_USER = 700_000
@@ -91,15 +91,9 @@ def run_workers(fake: FakeBotApi, workers: list[Worker], db_url: str):
     """Start the workers, send every update, kill one and restart another on the way; the
     transcripts once everything is answered and the outbox drained, the time it took, and
     the updates each worker answered."""
-    for worker in workers:
-        worker.launch()
-    for worker in workers:
-        worker.ready()
-    fake.spread_webhook([w.url for w in workers], connections=32)
+    start_together(fake, workers)
     started = time.monotonic()
-    for k in range(UPDATES_EACH):
-        for i in range(USERS):
-            fake.user_sends(FIRST_USER + i, f"/new 集群{i}-{k}")
+    send_new_clusters(fake, FIRST_USER, USERS, UPDATES_EACH)
     total = USERS * UPDATES_EACH
     wait_for(fake, lambda seen: answered(seen) >= total // 3, timeout=120)
     workers[1].kill()                      # mid-run, mid-send

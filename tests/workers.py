@@ -75,3 +75,20 @@ class Worker:
                 self.kill()
                 raise
         return self.proc.returncode
+
+
+def start_together(fake, workers: list[Worker], connections: int = 32) -> None:
+    """Start the workers at once, then have the fake Bot API spread updates over them."""
+    for worker in workers:
+        worker.launch()
+    for worker in workers:
+        worker.ready()
+    fake.spread_webhook([w.url for w in workers], connections=connections)
+
+
+def send_new_clusters(fake, first_user: int, users: int, messages: int) -> None:
+    """Each user sends `/new 集群<i>-<k>` for k = 0 … messages - 1: a dialog turn each, whose
+    reply names the cluster (the order it was answered in can be read back)."""
+    for k in range(messages):
+        for i in range(users):
+            fake.user_sends(first_user + i, f"/new 集群{i}-{k}")
