@@ -163,6 +163,8 @@ def main() -> None:
                         proc.terminate()
                         proc.wait(30)
             rows += [("echo", n, *best["echo"]), ("clusterbot", n, *best["clusterbot"])]
+        repeats = fake.repeated_messages()
+        slow, slow_repeats = slow_sends(fake, env, Path(tmp) / "slow.db", base + 1_000)
 
     print(f"clusterbot Telegram benchmark — {dt.date.today()} — {platform.python_implementation()} "
           f"{platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
@@ -176,6 +178,33 @@ def main() -> None:
             line += f"   {e_rate / rate:.2f}x  {p50 / e50:.2f}x  {p99 / e99:.2f}x"
         print(line)
     print("aim: clusterbot within 1.5x of the echo bot at 200 users")
+    print(f"replies repeated (the same message twice in a row): {repeats} in the rounds above; "
+          f"{slow_repeats} after {slow} sendMessage calls held 7 s (past PTB's default 5 s timeout)")
+
+
+def slow_sends(fake: FakeBotApi, env: dict, db: Path, base_id: int, users: int = 10) -> tuple[int, int]:
+    """Telegram slow to answer, as it sometimes is: each user's next reply is held 7 s, and
+    the call completes. How many replies does the user get twice?"""
+    before = fake.polls_started
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--token", fake.token, "--api-base-url",
+                             fake.base_url, "--db", str(db), "--log-level", "WARNING"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_polling(fake, proc, before)
+        repeats_before, calls_before = fake.repeated_messages(), len(fake.calls("sendMessage"))
+        fake.delay_next("sendMessage", 7, times=users)
+        for i in range(users):
+            fake.register_user(base_id + i, first_name=f"s{i}")
+            fake.user_sends(base_id + i, f"/new 慢集群{i}")
+        for i in range(users):
+            while "请选择" not in fake.wait_for_bot_message(base_id + i, timeout=120).get("text", ""):
+                pass
+        # every held call has completed (a retry, if any, came meanwhile)
+        fake.wait_until(lambda: len(fake.calls("sendMessage")) - calls_before >= users, timeout=60)
+        return users, fake.repeated_messages() - repeats_before
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from collections import defaultdict
 from bot.channel import Channel, Later, Outcome, Refused, Sent
 from dialogs.messages import Reply
 from storage import outbox
-from storage.db import session
+from storage.db import light_session
 from storage.models import utcnow
 from storage.outbox import Mark
 
@@ -88,7 +88,7 @@ class Delivery:
                 raise
 
     def _claim_now(self, channels: list[str], chat_id: str | None, marks: list[Mark]) -> list:
-        with session(self.db.engine) as s:
+        with light_session(self.db.engine) as s:
             if not self._started:
                 outbox.release_worker(s, self.worker)
                 self._started = True
@@ -106,7 +106,7 @@ class Delivery:
                     raise
 
     def _record(self, marks: list[Mark]) -> None:
-        with session(self.db.engine) as s:
+        with light_session(self.db.engine) as s:
             outbox.record(s, marks)
 
     # --- sending -------------------------------------------------------------------------------
@@ -129,11 +129,15 @@ class Delivery:
         rows = await self._claim(list(self.channels), self.only_chat)
         by_chat: dict[tuple[str, str], list] = defaultdict(list)
         for row in rows:
-            by_chat[(row.channel, row.chat_id)].append(row)
+            key = (row.channel, row.chat_id)
+            if key in self._busy and key not in by_chat:
+                self._again.add(key)  # its sender in hand takes them
+            else:
+                by_chat[key].append(row)
+                self._busy.add(key)  # now, before any await: one sender per chat
         await asyncio.gather(*(self._send_claimed(key, chat_rows) for key, chat_rows in by_chat.items()))
 
     async def _send_claimed(self, key: tuple[str, str], rows: list) -> None:
-        self._busy.add(key)
         try:
             await self._send_chat(key, rows)
         finally:
@@ -209,5 +213,5 @@ class Delivery:
         await self.db.run(self._release)
 
     def _release(self) -> None:
-        with session(self.db.engine) as s:
+        with light_session(self.db.engine) as s:
             outbox.release_worker(s, self.worker)

@@ -152,9 +152,9 @@ def later_or_refused(exc: TelegramError) -> Outcome:
         return Refused(f"forbidden: {exc}")
     if isinstance(exc, BadRequest):  # before NetworkError: BadRequest is one of its kinds
         return Refused(f"bad request: {exc}")
-    if isinstance(exc, (TimedOut, NetworkError)):  # a timeout, a 5xx, a proxy's HTML page
-        return Later(1.0, f"{type(exc).__name__}: {exc}")
-    return Refused(f"{type(exc).__name__}: {exc}")
+    # A timeout, a 5xx, a proxy's HTML page ("Invalid server response"), anything else:
+    # again later (the delivery gives up after its attempts).
+    return Later(1.0, f"{type(exc).__name__}: {exc}")
 
 
 # --- the channel -----------------------------------------------------------------------------
@@ -248,15 +248,37 @@ async def to_incoming(bot, update: Update) -> Incoming | None:
     return Incoming(chat_id=str(chat.id), text=text, group=group, mentioned=mentioned, attachment=attachment, **base)
 
 
+class TooLarge(ValueError):
+    """A document over MAX_FILE: refused with a message, never downloaded."""
+
+
 async def download(bot, document) -> Attachment | None:
-    """A document the user sent, downloaded through getFile (none over MAX_FILE)."""
-    if document.file_size and document.file_size > MAX_FILE:
-        return Attachment(document.file_name or "document", b"", document.mime_type or "")
-    file = await bot.get_file(document.file_id)
-    content = bytes(await file.download_as_bytearray())
+    """A document the user sent, downloaded through getFile and the file URL (None when
+    Telegram no longer has it; a network failure raises, and the update comes again)."""
+    if (document.file_size or 0) > MAX_FILE:
+        raise TooLarge(document.file_name)
+    try:
+        file = await bot.get_file(document.file_id)
+        content = bytes(await file.download_as_bytearray())
+    except BadRequest as exc:
+        log.warning("document %s not downloadable: %s", document.file_name, exc)
+        return None
     if len(content) > MAX_FILE:
-        content = b""
+        raise TooLarge(document.file_name)
     return Attachment(document.file_name or "document", content, document.mime_type or "")
+
+
+def make_bot(token: str, api_base_url: str | None = None) -> ExtBot:
+    """The Bot API client: its own connection for the long poll, a small pool for the rest
+    (httpcore looks at every pooled connection on each request)."""
+    request = HTTPXRequest(connection_pool_size=16, read_timeout=READ_TIMEOUT, write_timeout=READ_TIMEOUT,
+                           connect_timeout=CONNECT_TIMEOUT, pool_timeout=30.0)
+    polling = HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + READ_TIMEOUT,
+                           connect_timeout=CONNECT_TIMEOUT)
+    urls = {}
+    if api_base_url:
+        urls = dict(base_url=api_base_url, base_file_url=api_base_url.replace("/bot", "/file/bot"))
+    return ExtBot(token, request=request, get_updates_request=polling, **urls)
 
 
 # --- the bot process ---------------------------------------------------------------------------
@@ -306,16 +328,20 @@ class TelegramBot:
             self.spawn(self.call("answerCallbackQuery", update.callback_query.answer()), "answer callback")
         try:
             incoming = await to_incoming(self.bot, update)
-        except TelegramError as exc:  # the file could not be fetched: the update comes again
-            log.warning("update %s: %s", update.update_id, exc)
-            raise
+        except TelegramError:
+            raise  # the file could not be fetched: the batch comes again
+        except TooLarge:
+            text = t(lang_of(update), "telegram.file_too_large", mb=MAX_FILE // (1024 * 1024))
+            self.spawn(self.call("sendMessage", self.bot.send_message(update.effective_chat.id, text)), "too large")
+            return
+        except Exception:  # an update of a shape not foreseen: skipped, never retried forever
+            log.exception("update %s not readable", update.update_id)
+            return
         if incoming is None:
             return
         async with self.user_locks[incoming.user_id]:
-            await self.db.run(self.conversation.receive, incoming)
+            await self.db.run(self.conversation.receive, incoming, self.delivery.worker)
         self.spawn(self.delivery.flush_chat(CHANNEL, incoming.chat_id), "flush")
-        if incoming.text and incoming.text.lstrip().startswith(("/track", "跟踪")):
-            self.scheduler.wake()
 
     async def refuse(self, update: Update) -> None:
         """Someone not on the allow-list: a polite answer, and nothing of theirs is stored."""
@@ -369,7 +395,11 @@ class TelegramBot:
                 continue
             try:
                 await self.process_batch(updates)
-            except Exception:  # not committed: the batch comes again (handled once)
+            except TelegramError as exc:  # a file not fetched: the batch comes again (handled once)
+                log.warning("a batch of updates not handled: %s: %s", type(exc).__name__, exc)
+                await self.pause(1.0)
+                continue
+            except Exception:
                 log.exception("a batch of updates not handled")
                 await self.pause(1.0)
                 continue
@@ -389,6 +419,7 @@ class TelegramBot:
     async def serve_webhook(self, listen: tuple[str, int], url: str, path: str, secret: str | None) -> None:
         """The webhook: an update is answered 200 only after its turn is committed, so a
         crash before makes Telegram deliver it again."""
+        import tornado.escape
         import tornado.web
 
         from bot import health
@@ -413,13 +444,14 @@ class TelegramBot:
                 in_hand.add(turn)
                 try:
                     await turn
+                except TelegramError as exc:  # a file not fetched: Telegram delivers it again
+                    log.warning("update %s not handled: %s: %s", update.update_id, type(exc).__name__, exc)
+                    self.set_status(503)
                 except Exception:
-                    log.exception("update %s not handled", getattr(update, "update_id", "?"))
+                    log.exception("update %s not handled", update.update_id)
                     self.set_status(500)
                 finally:
                     in_hand.discard(turn)
-
-        import tornado.escape  # noqa: F401
 
         app = tornado.web.Application([(f"/{path.lstrip('/')}", Hook), *health.routes(self.db, self.stopping)])
         server = app.listen(listen[1], address=listen[0])
@@ -437,23 +469,12 @@ class TelegramBot:
 
     # --- the process ---
 
-    def make_bot(self, token: str, api_base_url: str | None = None):
-        # A small connection pool: httpcore looks at every pooled connection on each request.
-        request = HTTPXRequest(connection_pool_size=16, read_timeout=READ_TIMEOUT, write_timeout=READ_TIMEOUT,
-                               connect_timeout=CONNECT_TIMEOUT, pool_timeout=30.0)
-        polling = HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + READ_TIMEOUT,
-                               connect_timeout=CONNECT_TIMEOUT)
-        urls = {}
-        if api_base_url:
-            urls = dict(base_url=api_base_url, base_file_url=api_base_url.replace("/bot", "/file/bot"))
-        return ExtBot(token, request=request, get_updates_request=polling, **urls)
-
     async def run(self, token: str, api_base_url: str | None = None, webhook: dict | None = None) -> int:
         """Until SIGTERM or SIGINT: the turn in hand is finished, the marks written, exit 0."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
-        self.bot = self.make_bot(token, api_base_url)
+        self.bot = make_bot(token, api_base_url)
         while True:
             try:
                 await self.bot.initialize()  # getMe: the bot's name, for mentions in groups
@@ -465,6 +486,7 @@ class TelegramBot:
                     return 0
         self.delivery = Delivery(self.db, {CHANNEL: TelegramChannel(self.bot)})
         self.scheduler = Scheduler(self.db, self.clock, self.delivery, interval=self.reminder_interval)
+        self.conversation.on_replanned = self.scheduler.wake
         self.scheduler.start()
         for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
             commands = [BotCommand(name, t(lang, f"telegram.commands.{name}")) for name in MENU]
@@ -498,8 +520,20 @@ class TokenFilter(logging.Filter):
         return True
 
 
+class OneLine(logging.Filter):
+    """PTB logs a proxy's HTML error page with a JSON-decode traceback; the call's failure
+    is handled (and logged in a line) by the bot: here it is one line too, without the page."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and "invalid JSON" in record.msg:
+            record.msg, record.args, record.exc_info, record.exc_text = "the Bot API answered a non-JSON page", (), None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def quiet_token(token: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("telegram.request.BaseRequest").addFilter(OneLine())
     masking = TokenFilter(token)
     for handler in logging.getLogger().handlers:
         handler.addFilter(masking)

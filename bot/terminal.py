@@ -83,7 +83,7 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
     def turn(incoming: Incoming) -> None:
         channel.in_turn = True
         try:
-            conversation.receive(incoming)  # a bug in the turn is answered there, rolled back
+            conversation.receive(incoming, delivery.worker)  # a bug in the turn is answered there
             background.call(delivery.flush_chat(channel.name, user))
         except Exception:  # the database gone, say: the official's session goes on
             log.exception("handling %r", incoming.text)
@@ -94,7 +94,8 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
     try:
         turn(Incoming(channel.name, user, user, text="/start"))  # greet, and ask again what was asked
         background.call(_start(scheduler))
-        return _loop(user, stdin, stdout, channel, turn, scheduler.wake)
+        conversation.on_replanned = scheduler.wake  # a cluster just tracked is reminded of at once
+        return _loop(user, stdin, stdout, channel, turn)
     finally:
         background.call(scheduler.stop())
         background.close()
@@ -106,7 +107,7 @@ async def _start(scheduler: Scheduler) -> None:
 
 
 def _loop(user: str, stdin: TextIO, stdout: TextIO, channel: TerminalChannel,
-          turn: Callable[[Incoming], None], wake: Callable[[], None]) -> int:
+          turn: Callable[[Incoming], None]) -> int:
     while True:
         if channel.interactive:
             print("> ", end="", file=stdout, flush=True)
@@ -119,4 +120,3 @@ def _loop(user: str, stdin: TextIO, stdout: TextIO, channel: TerminalChannel,
         if not text.strip():
             continue
         turn(Incoming(channel.name, user, user, text=text))
-        wake()  # what the message changed (a cluster just tracked) is reminded of at once

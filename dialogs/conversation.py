@@ -95,43 +95,50 @@ class Conversation:
     def __init__(self, engine, clock, channel: str = "terminal", default_lang: str | None = None):
         self.engine, self.clock, self.channel = engine, clock, channel
         self.default_lang = default_lang or "zh"
+        # Called after the commit of a turn that planned reminders (a cluster tracked,
+        # resumed, its times changed): the process's scheduler sweeps at once.
+        self.on_replanned = lambda: None
 
     def language_of(self, external_id: str) -> str:
         with session(self.engine) as s:
             user = repo.find_user(s, self.channel, str(external_id))
             return user.lang if user else self.default_lang
 
-    def receive(self, incoming: Incoming) -> list[Reply]:
+    def receive(self, incoming: Incoming, lease_to: str | None = None) -> list[Reply]:
         """One message or button press → the replies, in one transaction: a redelivered
         message is ignored; the turn; each reply written to the outbox for the channel's
-        delivery; committed before the replies are returned. A bug in the turn rolls it back
-        and the user is told, in their language, that the message was not handled."""
+        delivery (leased to the sender `lease_to` when given, so that its `flush_chat` needs
+        no claim of its own); committed before the replies are returned. A bug in the turn
+        rolls it back and the user is told, in their language, that it was not handled."""
         try:
             with session(self.engine) as s:
                 if incoming.message_id is not None and not repo.first_time(
                         s, incoming.channel, str(incoming.message_id)):
                     return []  # a redelivered update: handled once already
-                replies = self._turn(s, incoming)
-                self._write_outbox(s, incoming, replies)
+                replies, replanned = self._turn(s, incoming)
+                self._write_outbox(s, incoming, replies, lease_to)
                 s.commit()
+            if replanned:
+                self.on_replanned()
             return replies
         except Exception:
             log.exception("%s message %s not handled", incoming.channel, incoming.message_id)
-            return self._apologise(incoming)
+            return self._apologise(incoming, lease_to)
 
-    def _turn(self, s, incoming: Incoming) -> list[Reply]:
+    def _turn(self, s, incoming: Incoming) -> tuple[list[Reply], bool]:
+        """The replies, and whether the turn planned reminders."""
         lang = normalise_lang(incoming.lang) if incoming.lang else self.default_lang
         if incoming.group:
             user = repo.find_user(s, incoming.channel, str(incoming.user_id))
-            return in_group(incoming, user.lang if user else lang)
+            return in_group(incoming, user.lang if user else lang), False
         user = repo.get_or_create_user(s, incoming.channel, str(incoming.user_id), incoming.display_name, lang)
         user.chat_id = str(incoming.chat_id)  # where reminders go
         turn = Turn(s, user, self.clock.today(), now=self.clock.now())
         replies = turn.run(incoming.text, incoming.button)
         s.add(user)
-        return replies
+        return replies, turn.replanned
 
-    def _write_outbox(self, s, incoming: Incoming, replies: list[Reply]) -> None:
+    def _write_outbox(self, s, incoming: Incoming, replies: list[Reply], lease_to: str | None) -> None:
         """The replies as outbox rows. A button's message is updated in place: with the
         updated prompt (`Reply.replace`), or, for an accepted answer, with the choice shown."""
         rows: list[tuple[Reply, str | None]] = []
@@ -150,9 +157,9 @@ class Conversation:
                                        chosen=label), incoming.pressed))
         rows += [(reply, None) for reply in merge_steps(rest)]
         for reply, edit_of in rows:
-            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json(), edit_of=edit_of)
+            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json(), edit_of=edit_of, lease_to=lease_to)
 
-    def _apologise(self, incoming: Incoming) -> list[Reply]:
+    def _apologise(self, incoming: Incoming, lease_to: str | None) -> list[Reply]:
         """After a failed turn: the apology, and the message recorded as handled (its
         redelivery would fail the same way)."""
         with session(self.engine) as s:
@@ -161,7 +168,7 @@ class Conversation:
             reply = Reply(t(lang, "terminal.internal_error"), kind="error")
             if incoming.message_id is not None:
                 repo.first_time(s, incoming.channel, str(incoming.message_id))
-            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json())
+            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json(), lease_to=lease_to)
             s.commit()
         return [reply]
 
@@ -211,6 +218,7 @@ class Turn:
         self._answers: dict | None = None
         self._saved = 0  # answers saved in this turn: the evaluations below depend on them
         self.pressed = False  # the message is a button press (not typed)
+        self.replanned = False  # reminders planned in this turn (dialogs/tracking.py)
         self._evaluated: tuple = (None, None)
 
     # --- helpers ---------------------------------------------------------------------------

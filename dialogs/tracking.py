@@ -242,6 +242,7 @@ def finish(turn, data: dict) -> list[Reply]:
     store.drop_draft(turn.s, turn.user)
     tracked = store.track(turn.s, turn.user, data["name"], data["measures"],
                           dt.date.fromisoformat(data["date"]), turn.now)
+    turn.replanned = True  # reminders may be due at once: the sweep is woken
     text = turn.t("tracking.tracked", number=tracked.number, name=tracked.name) + "\n" + cluster_block(turn, tracked)
     actions = [Button(turn.t("tracking.action.remind"), "/remind"),
                Button(turn.t("tracking.action.deadlines"), "/deadlines")]
@@ -337,6 +338,7 @@ def cmd_remind(turn, arg: str) -> list[Reply]:
         return [Reply(turn.t("tracking.bad_time", text=" ".join(time_words)), kind="error")]
     for tracked in found:
         store.set_times(turn.s, tracked, turn.now, leads=leads, hour=hour, minute=minute)
+        turn.replanned = True  # reminders may be due at once: the sweep is woken
     return [Reply("\n".join(turn.t("tracking.remind_set", number=c.number, name=c.name,
                                    settings=settings_text(turn.lang, c)) for c in found))]
 
@@ -358,6 +360,7 @@ def cmd_resume(turn, arg: str) -> list[Reply]:
         return found
     for tracked in found:
         store.resume(turn.s, tracked, turn.now)
+        turn.replanned = True  # reminders may be due at once: the sweep is woken
     return [Reply("\n".join(turn.t("tracking.resumed", number=c.number, name=c.name) for c in found))]
 
 

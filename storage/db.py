@@ -5,6 +5,8 @@ when the URL is SQLite."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import platformdirs
@@ -68,3 +70,25 @@ def make_engine(url: str | None = None) -> Engine:
 def session(engine: Engine) -> Session:
     # Objects stay readable after commit: replies are rendered from them.
     return Session(engine, expire_on_commit=False)
+
+
+@contextmanager
+def light_session(engine: Engine) -> Iterator[Session]:
+    """A session whose commits wait for no fsync (SQLite: synchronous=NORMAL on its own
+    connection, FULL again after): for writes whose loss in a power cut is harmless, the
+    outbox's leases and marks (a reply is then sent again). Elsewhere a plain session."""
+    if engine.dialect.name != "sqlite":
+        with session(engine) as s:
+            yield s
+        return
+    with engine.connect() as conn:
+        # On the driver's connection: SQLite refuses the pragma inside a transaction, and every
+        # statement through SQLAlchemy begins one (BEGIN IMMEDIATE, above).
+        raw = conn.connection.dbapi_connection
+        raw.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with Session(bind=conn, expire_on_commit=False) as s:
+                yield s
+        finally:
+            conn.rollback()
+            raw.execute("PRAGMA synchronous=FULL")

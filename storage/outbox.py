@@ -30,10 +30,21 @@ def _unfinished(row=OutboxMessage):
     return and_(row.sent_at.is_(None), row.refused_at.is_(None))
 
 
-def enqueue(s: Session, channel: str, chat_id: str, payload: dict, edit_of: str | None = None) -> OutboxMessage:
-    """A reply (`Reply.to_json()`) for a chat, inside the caller's transaction."""
+def enqueue(s: Session, channel: str, chat_id: str, payload: dict, edit_of: str | None = None,
+            lease_to: str | None = None, now: dt.datetime | None = None) -> OutboxMessage:
+    """A reply (`Reply.to_json()`) for a chat, inside the caller's transaction. With
+    `lease_to`, the row is leased to that sender at once when nothing of the chat waits
+    before it: the sender that called for the turn sends it without a claim of its own."""
+    now = now or utcnow()
     row = OutboxMessage(channel=channel, chat_id=str(chat_id), payload=json.dumps(payload, ensure_ascii=False),
                         edit_of=edit_of)
+    if lease_to is not None:
+        other = aliased(OutboxMessage)
+        ahead = s.exec(select(other.id).where(
+            other.channel == channel, other.chat_id == str(chat_id), _unfinished(other),
+            or_(other.claimed_by.is_(None), other.claimed_by != lease_to, other.claimed_until < now)).limit(1)).first()
+        if ahead is None:
+            row.claimed_by, row.claimed_until = lease_to, now + LEASE
     s.add(row)
     s.flush()
     return row
@@ -77,7 +88,8 @@ def apply_marks(s: Session, marks: list[Mark], now: dt.datetime | None = None) -
 def claim(s: Session, worker: str, channels: list[str], chat_id: str | None = None,
           marks: list[Mark] = (), now: dt.datetime | None = None, lease: dt.timedelta = LEASE) -> list[OutboxMessage]:
     """Record `marks`, then lease the due rows of `channels` (of one chat, or of every
-    chat), and commit both: the rows leased to `worker`, in order per chat."""
+    chat), and commit both: the rows leased to `worker` (now, or by `enqueue`), in order
+    per chat."""
     now = now or utcnow()
     apply_marks(s, list(marks), now)
     until = now + lease
@@ -103,9 +115,11 @@ def claim(s: Session, worker: str, channels: list[str], chat_id: str | None = No
                                                 _unfinished()).order_by(OutboxMessage.id).limit(PER_CHAT))
         s.exec(update(OutboxMessage).where(OutboxMessage.id.in_(first.scalar_subquery()), ~waiting)
                .values(claimed_by=worker, claimed_until=until))
-    rows = list(s.exec(select(OutboxMessage).where(OutboxMessage.claimed_by == worker,
-                                                   OutboxMessage.claimed_until == until, _unfinished())
-                       .order_by(OutboxMessage.channel, OutboxMessage.chat_id, OutboxMessage.id)))
+    mine = select(OutboxMessage).where(OutboxMessage.claimed_by == worker, OutboxMessage.claimed_until >= now,
+                                       OutboxMessage.channel.in_(channels), _unfinished())
+    if chat_id is not None:
+        mine = mine.where(OutboxMessage.chat_id == str(chat_id))
+    rows = list(s.exec(mine.order_by(OutboxMessage.channel, OutboxMessage.chat_id, OutboxMessage.id)))
     s.commit()
     return rows
 

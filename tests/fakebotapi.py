@@ -373,6 +373,8 @@ class FakeBotApi:
         self._queries: dict[str, dict] = {}  # open callback queries by id
         self._answered: list[dict] = []
         self.documents: dict[str, bytes] = {}  # file_id -> the bytes a sendDocument uploaded
+        self._user_files: dict[str, bytes] = {}  # file_id -> the bytes of a document a user sent
+        self._held = 0  # hold_updates() depth: updates queue up and go out as one batch
         self._commands: dict[tuple[str, str], list[dict]] = {}
         self._allowed_updates: frozenset[str] = _DEFAULT_ALLOWED
         self._webhook: dict | None = None
@@ -540,10 +542,19 @@ class FakeBotApi:
         return web.json_response({"ok": True, "result": result})
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
-        # No file storage: downloads are a 404 like an expired file_path on Telegram.
-        return web.json_response(
-            {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
-        )
+        """A download by the file_path getFile gave (documents/<file_id>); anything else is a
+        404, like an expired file_path on Telegram."""
+        path = request.match_info["path"]
+        with self._lock:
+            content = None
+            if request.match_info["token"] == self.token and path.startswith("documents/"):
+                file_id = path.split("/", 1)[1]
+                content = self._user_files.get(file_id, self.documents.get(file_id))
+        if content is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
+        return web.Response(body=content, content_type="application/octet-stream")
 
     async def _read_params(self, request: web.Request) -> dict[str, Any]:
         """Decode query string, form, multipart or JSON body into typed parameters."""
@@ -657,7 +668,8 @@ class FakeBotApi:
                     raise ApiError(409, _CONFLICT_POLLER)
                 if self._webhook:
                     raise ApiError(409, _CONFLICT_WEBHOOK)
-                batch = self._take_batch(offset, limit)
+                # Held: the offset confirms, but nothing goes out until released.
+                batch = self._take_batch(offset, 0 if self._held else limit)
             remaining = deadline - self._loop.time()
             if batch or remaining <= 0 or self._closing.is_set():
                 return batch
@@ -950,6 +962,16 @@ class FakeBotApi:
             self._cond.notify_all()
         return True
 
+    def _m_getFile(self, p: dict) -> dict:
+        """A file a user sent (or the bot uploaded): its file_path for the download URL."""
+        file_id = str(p.get("file_id") or "")
+        with self._lock:
+            content = self._user_files.get(file_id, self.documents.get(file_id))
+        if content is None:
+            raise _bad("invalid file_id")
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(content),
+                "file_path": f"documents/{file_id}"}
+
     def _m_sendChatAction(self, p: dict) -> bool:
         self._bot_chat(p.get("chat_id"))
         if p.get("action") not in _CHAT_ACTIONS:
@@ -1133,6 +1155,49 @@ class FakeBotApi:
             chat.events.append(("user", copy.deepcopy(msg)))
             update = {"message": copy.deepcopy(msg)}
         return self._queue_update(update)
+
+    def user_sends_document(self, user_id: int, filename: str, content: bytes, caption: str | None = None,
+                            mime_type: str = "application/octet-stream") -> dict:
+        """A user sends a file in private chat; the bot fetches it with getFile and the
+        download URL, as from Telegram."""
+        user = self.register_user(user_id)
+        with self._cond:
+            chat = self._chats[user_id]
+            chat.blocked = False
+            msg = self._new_message(chat, user, "", [])
+            del msg["text"]
+            file_id = f"user-doc-{user_id}-{msg['message_id']}"
+            self._user_files[file_id] = content
+            msg["document"] = {"file_id": file_id, "file_unique_id": file_id, "file_name": filename,
+                               "file_size": len(content), "mime_type": mime_type}
+            if caption:
+                msg["caption"] = caption
+            chat.events.append(("user", copy.deepcopy(msg)))
+            update = {"message": copy.deepcopy(msg)}
+        return self._queue_update(update)
+
+    @contextlib.contextmanager
+    def hold_updates(self):
+        """Updates queued inside go out together, as one getUpdates batch, at the end (as a
+        busy bot gets them from Telegram)."""
+        with self._cond:
+            self._held += 1
+        try:
+            yield self
+        finally:
+            with self._cond:
+                self._held -= 1
+            self._wake_threadsafe()
+
+    def repeated_messages(self) -> int:
+        """Bot messages that repeat the bot's previous message in their chat word for word
+        (a reply sent twice: a retry after a timeout of a call that had succeeded)."""
+        with self._lock:
+            repeats = 0
+            for chat in self._chats.values():
+                sent = [m.get("text") for kind, m in chat.events if kind == "sent" and m.get("text")]
+                repeats += sum(1 for a, b in zip(sent, sent[1:]) if a == b)
+            return repeats
 
     def user_presses(
         self,

@@ -116,3 +116,19 @@ def test_the_loop_sends_in_order_backs_off_and_gives_up(engine):
     rows = table(engine)
     assert [r.sent_message_id for r in rows] == ["1", "2", None]
     assert rows[1].attempts == 2 and rows[2].refused_reason == "gone"
+
+
+def test_a_turns_rows_are_leased_to_its_sender_unless_the_chat_waits(engine):
+    with session(engine) as s:
+        first = outbox.enqueue(s, "web", "a", Reply("1").to_json(), lease_to="w")
+        second = outbox.enqueue(s, "web", "a", Reply("2").to_json(), lease_to="w")
+        s.commit()
+    assert claim(engine, "w", "a") == [first.id, second.id]  # no claim needed: already its own
+    assert claim(engine, "other", "a") == []
+    now = utcnow()
+    claim(engine, "w", "a", marks=[Mark(first.id, "later", retry_at=now + dt.timedelta(seconds=30)),
+                                   Mark(second.id, "released")])
+    with session(engine) as s:
+        third = outbox.enqueue(s, "web", "a", Reply("3").to_json(), lease_to="w")
+        s.commit()
+    assert third.claimed_by is None  # it waits behind row 1's retry, in order

@@ -1,0 +1,169 @@
+"""Nothing a Telegram user sent is lost, no fault crashes the bot: `clusterbot serve` as a
+process against the fake Bot API, killed at each point of a batch's life, stopped with
+SIGTERM, and served slow calls, 429s, 5xx and a proxy's HTML pages on every method."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+
+import pytest
+
+from tests.fakebotapi import FakeBotApi
+from tests.test_telegram import Bot, User, bot, start_profile  # noqa: F401  (bot: the fixture)
+
+USERS = range(3001, 3006)
+
+
+@pytest.fixture
+def fake():
+    with FakeBotApi() as server:
+        yield server
+
+
+def count(db, sql: str) -> int:
+    with sqlite3.connect(db) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def five_at_once(fake: FakeBotApi) -> None:
+    """Five users write in the same instant: the bot gets them as one batch."""
+    with fake.hold_updates():
+        for uid in USERS:
+            fake.user_sends(uid, f"/new 集群{uid}")
+
+
+def kill_when_fetched(fake, bot):
+    fake.wait_for_call("getUpdates", lambda c: bool(c.result), timeout=15)
+    bot.kill()
+
+
+def kill_when_committed(fake, bot):
+    fake.wait_until(lambda: count(bot.db, "select count(*) from profiles") == 5, timeout=15)
+    bot.kill()
+
+
+def kill_when_confirmed(fake, bot):
+    fetched = fake.wait_for_call("getUpdates", lambda c: bool(c.result), timeout=15)
+    offset = fetched.result[-1]["update_id"] + 1
+    fake.wait_for_call("getUpdates", lambda c: c.params.get("offset") == offset, timeout=15)
+    bot.kill()
+
+
+def kill_when_sent(fake, bot):
+    fake.wait_until(lambda: all(any("已创建集群" in m.get("text", "") for m in fake.messages(uid))
+                                for uid in USERS), timeout=15)
+    bot.kill()  # the sent marks may not be written yet: the replies may come twice, never not
+
+
+@pytest.mark.parametrize("kill, replies_hang", [(kill_when_fetched, False), (kill_when_committed, True),
+                                                (kill_when_confirmed, True), (kill_when_sent, False)])
+def test_a_kill_at_each_point_of_a_batchs_life_loses_no_update(fake, tmp_path, kill, replies_hang):
+    bot = Bot(fake, tmp_path / "bot.db").start()
+    for uid in USERS:
+        User(fake, uid)
+    if replies_hang:  # the replies hang: the kill comes before they are sent
+        fake.delay_next("sendMessage", 30, times=5)
+    five_at_once(fake)
+    kill(fake, bot)
+    fake._delays.clear()
+    bot = Bot(fake, tmp_path / "bot.db").start()
+    try:
+        for uid in USERS:
+            fake.wait_until(lambda: any(f"已创建集群「集群{uid}」" in m.get("text", "") for m in fake.messages(uid)),
+                            timeout=30)
+        fake.wait_until(lambda: count(bot.db, "select count(*) from outbox where sent_at is null") == 0, timeout=15)
+        # each update handled once: one profile each, however often it was delivered
+        assert count(bot.db, "select count(*) from profiles") == 5
+        assert count(bot.db, "select count(distinct user_id) from profiles") == 5
+    finally:
+        bot.stop()
+
+
+def test_a_slow_send_that_telegram_completes_is_not_repeated(fake, bot):
+    user = User(fake, 3010)
+    user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    fake.delay_next("sendMessage", 7)  # past PTB's default 5 s timeout
+    user.send("/new 慢集群", until=lambda m: "请选择" in m.get("text", ""))
+    user.send("江苏")
+    assert fake.repeated_messages() == 0
+    assert sum("已创建集群「慢集群」" in m.get("text", "") for m in fake.messages(3010)) == 1
+
+
+def test_faults_on_every_bot_api_call_are_survived_without_a_traceback(fake, bot):
+    user = User(fake, 3011)
+    fake.fail_next("getUpdates", status=502)             # a proxy's HTML page
+    fake.fail_next("sendMessage", status=502)
+    user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    fake.fail_next("getUpdates", status=429, retry_after=0.5)
+    fake.fail_next("sendMessage", status=500)
+    question = start_profile(user, "险集群", "江苏")[-1]
+    fake.fail_next("answerCallbackQuery", status=429, retry_after=1)
+    fake.fail_next("editMessageText", status=502)
+    user.press(question, "是")
+    fake.wait_for_call("answerCallbackQuery", lambda c: c.status == 429)
+    fake.fail_next("sendDocument", status=429, retry_after=0.5)
+    user.send("/export", until=lambda m: m.get("document", {}).get("file_name", "").endswith(".md"))
+    statuses = {c.method: c.status for c in fake.calls() if c.status != 200}
+    assert {"getUpdates", "sendMessage", "answerCallbackQuery", "sendDocument"} <= set(statuses)
+    bot.stop()
+    log = bot.log.read_text(errors="replace")
+    assert "Traceback" not in log, log
+
+
+def test_the_same_length_limit_in_a_group_and_in_private(fake, bot):
+    group = -700
+    fake.user_sends(3012, "@clusterbot_test_bot " + "长" * 5000, chat_id=group, chat_type="group")
+    reply = fake.wait_for_bot_message(group)
+    assert "消息过长" in reply["text"]
+    fake.assert_no_bot_message(group, within=1.0)      # one answer, not the text echoed in parts
+    user = User(fake, 3012)
+    assert user.send("长" * 5000, until=lambda m: "消息过长" in m.get("text", ""))
+
+
+def test_sigterm_finishes_the_turn_in_hand_and_exits_quietly(fake, bot):
+    user = User(fake, 3013)
+    user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    fake.delay_next("sendMessage", 2)                      # the reply is on its way at SIGTERM
+    fake.user_sends(3013, "/new 停集群")
+    fake.wait_until(lambda: count(bot.db, "select count(*) from profiles") == 1, timeout=15)
+    bot.proc.send_signal(signal.SIGTERM)
+    assert bot.proc.wait(20) == 0
+    assert any("已创建集群「停集群」" in m.get("text", "") for m in fake.messages(3013))
+    assert count(bot.db, "select count(*) from outbox where sent_at is null") == 0  # the marks written
+    log = bot.log.read_text(errors="replace")
+    assert "Task was destroyed" not in log and "Traceback" not in log, log
+
+
+def test_a_document_is_downloaded_into_the_incoming_message(fake):
+    from bot.telegram import MAX_FILE, TooLarge, make_bot, to_incoming
+
+    content = "集群名称,示例\n".encode() * 100
+    fake.user_sends_document(3014, "申请表.csv", content, caption="我的申请表", mime_type="text/csv")
+    fake.user_sends_document(3014, "huge.bin", b"x" * (MAX_FILE + 1))
+
+    async def main():
+        bot = make_bot(fake.token, fake.base_url)
+        async with bot:
+            first, second = await bot.get_updates(timeout=1)
+            incoming = await to_incoming(bot, first)
+            with pytest.raises(TooLarge):
+                await to_incoming(bot, second)
+        return incoming
+
+    incoming = asyncio.run(main())
+    assert incoming.attachment.filename == "申请表.csv" and incoming.attachment.content == content
+    assert incoming.attachment.mime == "text/csv" and incoming.text == "我的申请表"
+    assert fake.calls("getFile")
+
+
+def test_two_track_lines_at_once_both_get_their_missed_deadlines_at_once(fake, bot):
+    """The reminder sweep runs every 60 s; the wake after the second /track comes while
+    the first one's sweep runs, and is kept: both answers come within seconds."""
+    User(fake, 3015)
+    with fake.hold_updates():
+        fake.user_sends(3015, "/track 甲集群 national 2024-06-01")
+        fake.user_sends(3015, "/track 乙集群 national 2023-01-15")
+    for heading in ("期限已过：#1「甲集群」", "期限已过：#2「乙集群」"):
+        fake.wait_until(lambda: any(heading in m.get("text", "") for m in fake.messages(3015)), timeout=15)
