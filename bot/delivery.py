@@ -81,8 +81,12 @@ class Delivery:
     async def _claim(self, channels: list[str], chat_id: str | None) -> list:
         async with self._claiming:  # one claim at a time; it carries the marks made so far
             marks, self.marks = self.marks, []
+            claiming = asyncio.ensure_future(self.db.run(self._claim_now, channels, chat_id, marks))
             try:
-                return await self.db.run(self._claim_now, channels, chat_id, marks)
+                return await asyncio.shield(claiming)
+            except asyncio.CancelledError:  # stopping: the claim in hand commits its marks first
+                await asyncio.wait([claiming])
+                raise
             except Exception:
                 self.marks = marks + self.marks
                 raise

@@ -65,7 +65,7 @@ class Worker:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
 
-    def stop(self, timeout: float = 30) -> int:
+    def stop(self, timeout: float = 60) -> int:
         """SIGTERM, and its exit status."""
         if self.proc.poll() is None:
             self.proc.terminate()
