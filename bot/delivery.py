@@ -35,13 +35,16 @@ MARK_EVERY = 0.05    # seconds: marks made meanwhile are written in one commit
 
 
 class Database:
-    """All database work of a channel process on one thread: SQLite takes one writer at a
-    time, and threads that contend for it wait in its busy handler (sleeps of up to 100 ms);
-    queued on one thread, the work runs back to back instead. The event loop never waits."""
+    """A channel process's database work, off the event loop. On SQLite, on one thread:
+    SQLite takes one writer at a time, and threads that contend for it wait in its busy
+    handler (sleeps of up to 100 ms); queued on one thread, the work runs back to back
+    instead. PostgreSQL locks rows, not the database: there, as many threads as the
+    connection pool holds. The event loop never waits."""
 
     def __init__(self, engine):
         self.engine = engine
-        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
+        threads = 1 if engine.dialect.name == "sqlite" else engine.pool.size()
+        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
 
     async def run(self, fn, *args, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(self.executor, lambda: fn(*args, **kwargs))
@@ -62,6 +65,7 @@ class Delivery:
     def __init__(self, db: Database, channels: dict[str, Channel], only_chat: str | None = None):
         self.db, self.channels = db, channels
         self.only_chat = only_chat  # a process that serves one chat (the terminal)
+        self.shared = db.engine.dialect.name != "sqlite"  # other workers may send to our chats
         self.worker = worker_name(channels, only_chat)
         self._started = False
         self.marks: list[Mark] = []
@@ -77,8 +81,12 @@ class Delivery:
     async def _claim(self, channels: list[str], chat_id: str | None) -> list:
         async with self._claiming:  # one claim at a time; it carries the marks made so far
             marks, self.marks = self.marks, []
+            claiming = asyncio.ensure_future(self.db.run(self._claim_now, channels, chat_id, marks))
             try:
-                return await self.db.run(self._claim_now, channels, chat_id, marks)
+                return await asyncio.shield(claiming)
+            except asyncio.CancelledError:  # stopping: the claim in hand commits its marks first
+                await asyncio.wait([claiming])
+                raise
             except Exception:
                 self.marks = marks + self.marks
                 raise
@@ -142,7 +150,10 @@ class Delivery:
     async def _send_chat(self, key: tuple[str, str], rows: list) -> None:
         while True:
             await self._send_rows(key, rows)
-            if key not in self._again:
+            # Another worker on the same database may have committed a reply to this chat
+            # while ours were leased, and found the chat busy: look again once our marks are
+            # in (the claim writes them), instead of leaving it to the next tick.
+            if key not in self._again and not (self.shared and rows):
                 return
             self._again.discard(key)
             rows = await self._claim([key[0]], key[1])
@@ -195,10 +206,16 @@ class Delivery:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        """At exit: no retry left pending, every mark written."""
+        """At exit: no retry left pending, every mark written, and the rows still leased
+        released to the other workers at once (not after the lease)."""
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.write_marks()
+        await self.db.run(self._release)
+
+    def _release(self) -> None:
+        with light_session(self.db.engine) as s:
+            outbox.release_worker(s, self.worker)

@@ -1,13 +1,14 @@
 """Deadline reminders: the sweep that sends what is due.
 
-The database is the truth: the plan is the `reminders` table (storage/tracking.py). The
-process's one scheduler (bot/scheduler.py) only wakes the sweep; after a restart the first
-sweep finds in the table whatever fell due meanwhile.
+The database is the truth: the plan is derived from the calendar and what was sent
+(storage/tracking.py). The process's one scheduler (bot/scheduler.py) only wakes the sweep;
+after a restart the first sweep finds whatever fell due meanwhile, and workers sweeping at
+the same time never send a reminder twice.
 
-`sweep` is clock-free (`now` is an argument) and does everything in ONE transaction: it
-claims the due rows and hands each reply to `enqueue(session, user, reply)` in that same
-transaction; the scheduler's `to_outbox` writes the outbox row there, as the dialog does for
-its replies, so a crash loses or repeats nothing.
+`sweep` is clock-free (`now` is an argument) and works in transactions of SWEEP_BATCH
+tracked clusters; each claims its due reminders and hands each reply to
+`enqueue(session, user, reply)` in that same transaction; the scheduler's `to_outbox` writes
+the outbox row there, as the dialog does for its replies, so a crash loses or repeats nothing.
 
 Decisions, one place each:
 - late: a reminder sent more than LATE_AFTER after it could first have been sent (its due
@@ -37,14 +38,15 @@ from storage import outbox
 from storage.db import session
 from storage.models import User
 from storage.tracking import (
-    LATE, MISSED, ON_TIME, SUPERSEDED, Reminder, deadline_of, due_reminders, extend_plans, local_date,
-    mark_sent,
+    LATE, MISSED, ON_TIME, SUPERSEDED, Reminder, claim, deadline_of, due_clusters, extend_plans, local_date,
+    note_next, planned,
 )
 
 log = logging.getLogger(__name__)
 
 LATE_AFTER = dt.timedelta(hours=1)
 SWEEP_SECONDS = 60
+SWEEP_BATCH = 100  # tracked clusters swept in one transaction
 
 Enqueue = Callable[[Session, User, Reply], None]
 
@@ -60,31 +62,50 @@ def outcome_of(reminder: Reminder, now: dt.datetime) -> str:
 def sweep(engine: Engine, now: dt.datetime, channel: str, enqueue: Enqueue,
           external_id: str | None = None) -> int:
     """Send every reminder due by `now` (aware) to the users of `channel` (or only to
-    `external_id` of it), in one transaction; returns how many were enqueued.
+    `external_id` of it), SWEEP_BATCH clusters a transaction; returns how many were enqueued.
 
     Rolls the planning horizon on first. `enqueue(session, user, reply)` is called inside the
-    transaction for each reminder; if it raises, nothing is marked sent."""
+    transaction for each reminder; if it raises, nothing of that batch is stored as sent.
+    Several workers may sweep at once: each takes the clusters the others have not locked,
+    and a reminder is sent by whichever stores it first (storage.tracking.claim)."""
     if now.tzinfo is None:
         raise ValueError("sweep needs an aware `now`")
+    sent = 0
+    while True:  # a batch of clusters a transaction: workers sweeping at once share the work
+        count, clusters = _sweep_batch(engine, now, channel, enqueue, external_id)
+        sent += count
+        if clusters < SWEEP_BATCH:
+            return sent
+
+
+def _sweep_batch(engine: Engine, now: dt.datetime, channel: str, enqueue: Enqueue,
+                 external_id: str | None) -> tuple[int, int]:
+    """One transaction of `sweep`: how many reminders it enqueued, and how many clusters it
+    planned again or swept (fewer than SWEEP_BATCH each: the last batch)."""
     today = local_date(now)
     with session(engine) as s:
-        extend_plans(s, now, channel)
+        extended = extend_plans(s, now, channel, limit=SWEEP_BATCH)
         latest: dict[tuple, tuple] = {}
-        for row in due_reminders(s, now, channel, external_id):  # oldest first
-            reminder, tracked, _user = row
-            key = (tracked.id, *reminder.deadline_key)
-            if key in latest:
-                mark_sent(s, latest[key][0], now, SUPERSEDED)
-            latest[key] = row
+        clusters = due_clusters(s, now, channel, external_id, limit=SWEEP_BATCH)
+        for tracked, user in clusters:
+            upcoming = planned(s, tracked)  # soonest first
+            for reminder in upcoming:
+                if reminder.due_at > now:
+                    break
+                key = (tracked.id, *reminder.deadline_key)
+                if key in latest:
+                    claim(s, latest[key][0], now, SUPERSEDED)
+                latest[key] = (reminder, tracked, user)
+            note_next(s, tracked, upcoming, now)
         sent = 0
         for reminder, tracked, user in sorted(latest.values(), key=_message_order):
             outcome = outcome_of(reminder, now)
             reply = reminder_reply(tracked, reminder, deadline_of(tracked, reminder), user.lang, today, outcome)
-            if mark_sent(s, reminder, now, outcome, reply.text):  # False: another sweep took it
+            if claim(s, reminder, now, outcome, reply.text):  # False: another sweep took it
                 enqueue(s, user, reply)
                 sent += 1
         s.commit()
-    return sent
+    return sent, max(extended, len(clusters))
 
 
 def _message_order(row: tuple) -> tuple:

@@ -291,6 +291,9 @@ class TelegramBot:
         self.reminder_interval = reminder_interval
         self.conversation = Conversation(engine, clock, channel=CHANNEL)
         self.db = Database(engine)
+        # Across workers a user's turns are kept one at a time by the lock on their row
+        # (repo.get_or_create_user); this one only keeps a second turn of theirs from
+        # occupying a database thread while it waits for that lock.
         self.user_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.tasks: set[asyncio.Task] = set()
         self.bot = None
@@ -419,35 +422,50 @@ class TelegramBot:
         import tornado.escape
         import tornado.web
 
+        from bot import health
+
         bot = self
+        in_hand: set[asyncio.Task] = set()  # the turns being handled, finished before exit
 
         class Hook(tornado.web.RequestHandler):
             async def post(self):
                 if secret and self.request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
                     self.set_status(403)
                     return
+                if bot.stopping.is_set():  # shutting down: Telegram sends it again, elsewhere
+                    self.set_status(503)
+                    return
                 try:
                     update = Update.de_json(tornado.escape.json_decode(self.request.body), bot.bot)
                 except Exception:
                     self.set_status(400)
                     return
+                turn = asyncio.ensure_future(bot.process_batch([update]))
+                in_hand.add(turn)
                 try:
-                    await bot.process_batch([update])
+                    await turn
                 except TelegramError as exc:  # a file not fetched: Telegram delivers it again
                     log.warning("update %s not handled: %s: %s", update.update_id, type(exc).__name__, exc)
                     self.set_status(503)
                 except Exception:
                     log.exception("update %s not handled", update.update_id)
                     self.set_status(500)
+                finally:
+                    in_hand.discard(turn)
 
-        app = tornado.web.Application([(f"/{path.lstrip('/')}", Hook)])
+        app = tornado.web.Application([(f"/{path.lstrip('/')}", Hook), *health.routes(self.db, self.stopping)])
         server = app.listen(listen[1], address=listen[0])
         try:
             await self.call("setWebhook", self.bot.set_webhook(url, secret_token=secret,
                                                                allowed_updates=ALLOWED_UPDATES))
             await self.stopping.wait()
         finally:
+            # No new connection; a request on a kept-alive one is answered 503 (above); the
+            # turns in hand finish and are answered; then the connections close.
             server.stop()
+            if in_hand:
+                await asyncio.wait(set(in_hand), timeout=30)
+            await server.close_all_connections()
 
     # --- the process ---
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import platformdirs
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
-from . import models, tracking  # noqa: F401  (registers the tables)
+from . import migrate, models, tracking  # noqa: F401  (registers the tables)
 
 ENV_URL = "CLUSTERBOT_DB"
 
@@ -36,12 +36,20 @@ def normalise_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # the transactions are begun by _sqlite_begin
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=10000")   # wait for another writer instead of failing
     cursor.execute("PRAGMA journal_mode=WAL")     # readers do not block the writer
     cursor.execute("PRAGMA synchronous=FULL")     # an acknowledged answer survives a crash
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    # Take the write lock at the start: a transaction that reads and then writes would fail
+    # with "database is locked" when another wrote meanwhile; this one waits its turn instead
+    # (what SELECT … FOR UPDATE on the user does on PostgreSQL).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -52,9 +60,10 @@ def make_engine(url: str | None = None) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
+    migrate.upgrade(engine)  # `clusterbot db upgrade`, at every start
     return engine
 
 
@@ -73,12 +82,13 @@ def light_session(engine: Engine) -> Iterator[Session]:
             yield s
         return
     with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-        conn.commit()
+        # On the driver's connection: SQLite refuses the pragma inside a transaction, and every
+        # statement through SQLAlchemy begins one (BEGIN IMMEDIATE, above).
+        raw = conn.connection.dbapi_connection
+        raw.execute("PRAGMA synchronous=NORMAL")
         try:
             with Session(bind=conn, expire_on_commit=False) as s:
                 yield s
         finally:
             conn.rollback()
-            conn.exec_driver_sql("PRAGMA synchronous=FULL")
-            conn.commit()
+            raw.execute("PRAGMA synchronous=FULL")

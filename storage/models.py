@@ -27,6 +27,9 @@ class User(SQLModel, table=True):
     lang: str = Field(default="zh", max_length=8)
     active_profile_id: Optional[int] = Field(default=None)
     chat_id: Optional[str] = Field(default=None, max_length=64)  # where reminders go
+    # The number of the user's last tracked cluster: the next one's is taken from here by one
+    # UPDATE … RETURNING, so two at once never get the same number (storage/tracking.py).
+    last_tracked_number: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 

@@ -5,7 +5,8 @@ lease, taken by one conditional UPDATE per chat) and the marks of what happened 
 row (sent, later, refused). A chat's rows go out in order: while one of them waits for its
 retry or is leased by a sender, no later row of that chat is claimed.
 
-On PostgreSQL with several workers, `claim` is where `FOR UPDATE SKIP LOCKED` goes.
+Several workers may claim at once: `claim` locks each chat's first row with
+`FOR UPDATE SKIP LOCKED` before leasing the chat's rows, so a chat is leased to one of them.
 """
 
 from __future__ import annotations
@@ -92,12 +93,20 @@ def claim(s: Session, worker: str, channels: list[str], chat_id: str | None = No
     now = now or utcnow()
     apply_marks(s, list(marks), now)
     until = now + lease
-    chats = select(OutboxMessage.channel, OutboxMessage.chat_id).where(
-        _unfinished(), OutboxMessage.channel.in_(channels), OutboxMessage.next_attempt_at <= now,
-        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)).distinct()
+    earlier = aliased(OutboxMessage)
+    # Each chat's first unfinished row, when it may go now, locked: of workers claiming at
+    # once (PostgreSQL), each chat goes to one and the others skip it (SKIP LOCKED); one
+    # that comes after sees its lease. SQLite has one writer at a time and ignores this.
+    heads = (select(OutboxMessage.channel, OutboxMessage.chat_id)
+             .where(_unfinished(), OutboxMessage.channel.in_(channels), OutboxMessage.next_attempt_at <= now,
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                    ~exists().where(earlier.channel == OutboxMessage.channel, earlier.chat_id == OutboxMessage.chat_id,
+                                    _unfinished(earlier), earlier.id < OutboxMessage.id))
+             .order_by(OutboxMessage.id).limit(CHATS)
+             .with_for_update(skip_locked=True, of=OutboxMessage))
     if chat_id is not None:
-        chats = chats.where(OutboxMessage.chat_id == str(chat_id))
-    for channel, chat in s.exec(chats.limit(CHATS)).all():
+        heads = heads.where(OutboxMessage.chat_id == str(chat_id))
+    for channel, chat in s.exec(heads).all():
         other = aliased(OutboxMessage)
         # The chat waits while one of its rows is leased or backing off: order is kept.
         waiting = exists().where(other.channel == channel, other.chat_id == chat, _unfinished(other),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from engine import catalogue
@@ -27,13 +27,28 @@ class Answers(dict):
         self.unreadable: list[tuple[str, Any]] = []
 
 
+def insert_new(s: Session, model, **values) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True if the row is new. Insert first, never check
+    then insert: of two workers inserting the same key at once, the second waits for the
+    first's commit and then learns that it lost."""
+    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = model.__table__
+    statement = insert(table).values(**values).on_conflict_do_nothing()
+    # RETURNING, not rowcount: an INSERT's rowcount is not reported on every driver.
+    return s.exec(statement.returning(*table.primary_key.columns)).first() is not None
+
+
 def get_or_create_user(s: Session, channel: str, external_id: str, display_name: str = "",
                        lang: str = "zh") -> User:
-    user = s.exec(select(User).where(User.channel == channel, User.external_id == external_id)).first()
+    """The user, locked until the transaction ends, so that their turns run one at a time
+    whichever worker handles them (SELECT … FOR UPDATE; SQLite's transactions hold the write
+    lock from their start: storage/db.py)."""
+    query = select(User).where(User.channel == channel, User.external_id == external_id).with_for_update()
+    user = s.exec(query).first()
     if user is None:
-        user = User(channel=channel, external_id=external_id, display_name=display_name[:200], lang=lang)
-        s.add(user)
-        s.flush()
+        insert_new(s, User, channel=channel, external_id=external_id, display_name=display_name[:200],
+                   lang=lang, created_at=utcnow())
+        user = s.exec(query).one()
     return user
 
 
@@ -113,13 +128,6 @@ def add_answer(s: Session, profile: Profile, fact: str, value: Any = None, skipp
 
 
 def first_time(s: Session, channel: str, update_id: str) -> bool:
-    """Record an incoming update; False if it was already handled (a redelivery)."""
-    if s.get(ProcessedUpdate, (channel, update_id)) is not None:
-        return False
-    s.add(ProcessedUpdate(channel=channel, update_id=update_id))
-    try:
-        s.flush()
-    except IntegrityError:  # handled meanwhile by another worker
-        s.rollback()
-        return False
-    return True
+    """Record an incoming update; False if it was already handled (a redelivery, or the
+    same update being handled by another worker right now)."""
+    return insert_new(s, ProcessedUpdate, channel=channel, update_id=update_id, created_at=utcnow())

@@ -1,18 +1,23 @@
-"""Tracked clusters and their reminder plan: the database is the truth.
+"""Tracked clusters and their reminders: the database is the truth.
 
-A user tracks a certified cluster (name, measures, certification date); its deadlines come
-from the ruleset calendars (engine.deadlines) and become `Reminder` rows, one per deadline
-and lead time, each with the instant it falls due. The sweep (bot/reminders.py) sends the
-rows that are due and marks them sent in the same transaction; planning again (after a
-change of lead times or hour, or to extend the horizon) replaces only rows not yet sent.
+A user tracks a certified cluster (name, measures, certification date). Its reminders are
+derived from the ruleset calendars (engine.deadlines), one per deadline and lead time, each
+with the instant it falls due; they are not stored. What is stored is each reminder SENT, a
+`Reminder` row under the unique key (cluster, jurisdiction, kind, deadline, lead time): the
+INSERT of that row is the claim, so of two workers sweeping at once only one sends it. The
+cluster keeps `next_due_at`, the instant its next reminder falls due, which is what the sweep
+(bot/reminders.py) looks for.
 
 Rules, one place each:
 - due_at: the deadline date minus the lead days, at the chosen hour in Asia/Shanghai, as UTC.
-- horizon: deadlines up to HORIZON_DAYS after today are planned; each sweep rolls it on.
+- horizon: deadlines up to HORIZON_DAYS after today are planned; a sweep rolls it on when
+  it is ROLL_DAYS nearer.
 - lookback: a cluster first tracked late gets its deadlines of the last LOOKBACK_DAYS planned
   too, so that a deadline it already passed is reported (as missed) once.
-- a new row is never planned at or before a reminder already sent for the same deadline
-  (adding a 30-day lead a week before the deadline does not send a stale 30-day notice).
+- nothing is planned at or before a reminder already sent for the same deadline (adding a
+  30-day lead a week before the deadline does not send a stale 30-day notice).
+- a reminder "could first be sent" at its due time, or when the lead times and hour that
+  give it were set (`planned_at`) if later: lateness is measured from there.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from engine import load_rulesets
 from engine.deadlines import ANNUAL_REPORT, MEASURE_TERM_END, RE_REVIEW, Deadline, calendars
 
 from .models import User
+from .repo import insert_new
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the product's zone, as bot.clock.SHANGHAI
 UTC = dt.timezone.utc
@@ -38,6 +44,9 @@ DEFAULT_LEAD_DAYS = (30, 7, 1)
 DEFAULT_HOUR, DEFAULT_MINUTE = 9, 0
 MAX_LEAD_DAYS = 365
 HORIZON_DAYS = 400
+# The horizon is rolled on once it is this much nearer than HORIZON_DAYS: a cluster is planned
+# again every month, not every day (HORIZON_DAYS - ROLL_DAYS must stay above MAX_LEAD_DAYS).
+ROLL_DAYS = 30
 LOOKBACK_DAYS = 365
 # validity_end falls on the same day, under the same article, as re_review, whose reminder
 # already says the validity period ends: one message for the day, not two.
@@ -77,7 +86,7 @@ class TrackedCluster(SQLModel, table=True):
     """A certified cluster a user tracks, with their reminder settings."""
 
     __tablename__ = "tracked_clusters"
-    __table_args__ = (UniqueConstraint("user_id", "number"),)
+    __table_args__ = (UniqueConstraint("user_id", "number"), Index("ix_tracked_next_due", "next_due_at"))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True)
@@ -90,7 +99,11 @@ class TrackedCluster(SQLModel, table=True):
     remind_minute: int = Field(default=DEFAULT_MINUTE)
     paused_at: Optional[dt.datetime] = Field(default=None, sa_column=utc_column(nullable=True))
     stopped_at: Optional[dt.datetime] = Field(default=None, sa_column=utc_column(nullable=True))
-    planned_until: Optional[dt.date] = None  # deadlines up to this day have their rows
+    planned_until: Optional[dt.date] = None  # deadlines up to this day are planned
+    # When the lead times and hour were last set (tracking, /remind); see the rules above.
+    planned_at: Optional[dt.datetime] = Field(default=None, sa_column=utc_column(nullable=True))
+    # When the earliest reminder planned and not yet sent falls due (None: none planned).
+    next_due_at: Optional[dt.datetime] = Field(default=None, sa_column=utc_column(nullable=True))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column())
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
@@ -104,8 +117,9 @@ class TrackedCluster(SQLModel, table=True):
 
 
 class Reminder(SQLModel, table=True):
-    """One reminder of one deadline at one lead time; sent_at set once it went out (or was
-    superseded by a later reminder of the same deadline), with what was sent."""
+    """One reminder of one deadline at one lead time. Stored once sent (or superseded by a
+    later reminder of the same deadline), with what was sent; a planned one is the same
+    object, not stored, with sent_at None."""
 
     __tablename__ = "reminders"
     __table_args__ = (UniqueConstraint("tracked_id", "jurisdiction", "kind", "deadline", "lead_days"),
@@ -118,7 +132,7 @@ class Reminder(SQLModel, table=True):
     deadline: dt.date
     lead_days: int
     due_at: dt.datetime = Field(sa_column=utc_column())
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column())  # when planned
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=utc_column())  # planned_at of its plan
     sent_at: Optional[dt.datetime] = Field(default=None, sa_column=utc_column(nullable=True))
     outcome: Optional[str] = Field(default=None, max_length=16)  # on_time | late | missed | superseded
     text: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))  # what was sent
@@ -170,69 +184,92 @@ def plan_start(tracked: TrackedCluster) -> dt.date:
     return max(tracked.certified_on, local_date(tracked.created_at) - dt.timedelta(days=LOOKBACK_DAYS))
 
 
-def plan(s: Session, tracked: TrackedCluster, now: dt.datetime) -> None:
-    """Make the unsent rows match the deadlines up to the horizon, the lead times and the hour.
-    Idempotent; a sent row is never touched, so nothing is ever sent twice."""
-    until = local_date(now) + dt.timedelta(days=HORIZON_DAYS)
-    wanted = {(d.jurisdiction, d.kind, d.date, lead): due_at(d.date, lead, tracked.remind_hour, tracked.remind_minute)
-              for d in deadlines_of(tracked, plan_start(tracked), until) for lead in tracked.leads}
-    rows = list(s.exec(select(Reminder).where(Reminder.tracked_id == tracked.id)))
-    kept: set[tuple] = set()
+def sent_reminders(s: Session, tracked: TrackedCluster) -> list[Reminder]:
+    return list(s.exec(select(Reminder).where(Reminder.tracked_id == tracked.id)))
+
+
+def planned(s: Session, tracked: TrackedCluster) -> list[Reminder]:
+    """The reminders still to send, derived from the calendar up to `planned_until`: new,
+    unstored `Reminder`s, soonest first."""
+    sent = sent_reminders(s, tracked)
+    done = {(*r.deadline_key, r.lead_days) for r in sent}
     last_sent: dict[tuple, dt.datetime] = {}
-    for row in rows:
-        key = (*row.deadline_key, row.lead_days)
-        if row.sent_at is not None:
-            kept.add(key)
-            last_sent[row.deadline_key] = max(row.due_at, last_sent.get(row.deadline_key, row.due_at))
-        elif wanted.get(key) == row.due_at:
-            kept.add(key)
-        else:
-            s.delete(row)
-    s.flush()  # deletions first: a replaced row's key is inserted again below
-    for key, due in wanted.items():
-        if key in kept or (key[:3] in last_sent and due <= last_sent[key[:3]]):
-            continue
-        jurisdiction, kind, deadline, lead = key
-        s.add(Reminder(tracked_id=tracked.id, jurisdiction=jurisdiction, kind=kind, deadline=deadline,
-                       lead_days=lead, due_at=due, created_at=now.astimezone(UTC)))
-    tracked.planned_until = until
+    for r in sent:
+        last_sent[r.deadline_key] = max(r.due_at, last_sent.get(r.deadline_key, r.due_at))
+    upcoming = []
+    for d in deadlines_of(tracked, plan_start(tracked), tracked.planned_until):
+        key = (d.jurisdiction, d.kind, d.date)
+        for lead in tracked.leads:
+            due = due_at(d.date, lead, tracked.remind_hour, tracked.remind_minute)
+            if (*key, lead) in done or (key in last_sent and due <= last_sent[key]):
+                continue
+            upcoming.append(Reminder(tracked_id=tracked.id, jurisdiction=d.jurisdiction, kind=d.kind,
+                                     deadline=d.date, lead_days=lead, due_at=due,
+                                     created_at=tracked.planned_at or tracked.created_at))
+    return sorted(upcoming, key=lambda r: (r.due_at, r.deadline, r.jurisdiction, r.kind))
+
+
+def reminders_of(s: Session, tracked: TrackedCluster) -> list[Reminder]:
+    """What was sent, and (unless tracking stopped) what is planned."""
+    return sent_reminders(s, tracked) + ([] if tracked.stopped_at else planned(s, tracked))
+
+
+def plan(s: Session, tracked: TrackedCluster, now: dt.datetime) -> None:
+    """Plan up to the horizon from `now`, and note when the next reminder falls due.
+    Idempotent; nothing sent is touched, so nothing is ever sent twice."""
+    tracked.planned_until = local_date(now) + dt.timedelta(days=HORIZON_DAYS)
+    note_next(s, tracked, planned(s, tracked))
+
+
+def note_next(s: Session, tracked: TrackedCluster, upcoming: list[Reminder], after: dt.datetime | None = None) -> None:
+    """next_due_at: the first of `upcoming` (the plan, soonest first), or the first due after
+    `after` (those before it were just swept)."""
+    tracked.next_due_at = next((r.due_at for r in upcoming if after is None or r.due_at > after), None)
     s.add(tracked)
     s.flush()
 
 
-def extend_plans(s: Session, now: dt.datetime, channel: str) -> int:
-    """Roll the horizon on for the channel's tracked clusters not planned up to it; how many."""
-    until = local_date(now) + dt.timedelta(days=HORIZON_DAYS)
-    stale = list(s.exec(select(TrackedCluster).join(User, User.id == TrackedCluster.user_id)
-                        .where(User.channel == channel, TrackedCluster.stopped_at == None,  # noqa: E711
-                               (TrackedCluster.planned_until == None) | (TrackedCluster.planned_until < until))))  # noqa: E711
+def _lock_skipping(query):
+    """FOR UPDATE SKIP LOCKED on PostgreSQL: a cluster another worker is sweeping is left to
+    it, not waited for (SQLite has one writer at a time anyway and ignores this)."""
+    return query.with_for_update(skip_locked=True, of=TrackedCluster)
+
+
+def extend_plans(s: Session, now: dt.datetime, channel: str, limit: int | None = None) -> int:
+    """Roll the horizon on for (up to `limit` of) the channel's tracked clusters whose plan
+    ends less than HORIZON_DAYS - ROLL_DAYS from now; how many."""
+    soon = local_date(now) + dt.timedelta(days=HORIZON_DAYS - ROLL_DAYS)
+    stale = list(s.exec(_lock_skipping(
+        select(TrackedCluster).join(User, User.id == TrackedCluster.user_id)
+        .where(User.channel == channel, TrackedCluster.stopped_at == None,  # noqa: E711
+               (TrackedCluster.planned_until == None) | (TrackedCluster.planned_until < soon))  # noqa: E711
+        .limit(limit))))
     for tracked in stale:
         plan(s, tracked, now)
     return len(stale)
 
 
-def due_reminders(s: Session, now: dt.datetime, channel: str,
-                  external_id: str | None = None) -> list[tuple[Reminder, TrackedCluster, User]]:
-    """Unsent rows due by `now` of tracked clusters neither stopped nor paused, of the users
-    of one channel (or of one user of it), oldest first."""
-    query = (select(Reminder, TrackedCluster, User)
-             .join(TrackedCluster, TrackedCluster.id == Reminder.tracked_id)
-             .join(User, User.id == TrackedCluster.user_id)
-             .where(Reminder.sent_at == None, Reminder.due_at <= now,  # noqa: E711
+def due_clusters(s: Session, now: dt.datetime, channel: str, external_id: str | None = None,
+                 limit: int | None = None) -> list[tuple[TrackedCluster, User]]:
+    """The tracked clusters, neither stopped nor paused, with a reminder due by `now`, of
+    the users of one channel (or of one user of it), soonest first, locked for this sweep."""
+    query = (select(TrackedCluster, User).join(User, User.id == TrackedCluster.user_id)
+             .where(TrackedCluster.next_due_at <= now,
                     TrackedCluster.stopped_at == None, TrackedCluster.paused_at == None,  # noqa: E711
                     User.channel == channel)
-             .order_by(Reminder.due_at, Reminder.id))
+             .order_by(TrackedCluster.next_due_at, TrackedCluster.id))
     if external_id is not None:
         query = query.where(User.external_id == str(external_id))
-    return list(s.exec(query))
+    return list(s.exec(_lock_skipping(query.limit(limit))))
 
 
-def mark_sent(s: Session, reminder: Reminder, now: dt.datetime, outcome: str, text: str | None = None) -> bool:
-    """Claim a row: set sent_at only if it is still unset. False if another sweep took it
-    first (the conditional UPDATE is what keeps two workers from sending it twice)."""
-    result = s.exec(update(Reminder).where(Reminder.id == reminder.id, Reminder.sent_at == None)  # noqa: E711
-                    .values(sent_at=now.astimezone(UTC), outcome=outcome, text=text))
-    return result.rowcount == 1
+def claim(s: Session, reminder: Reminder, now: dt.datetime, outcome: str, text: str | None = None) -> bool:
+    """Store a reminder as sent; False if it was already (another worker took it first:
+    the unique key makes the INSERT the claim)."""
+    return insert_new(s, Reminder, tracked_id=reminder.tracked_id, jurisdiction=reminder.jurisdiction,
+                      kind=reminder.kind, deadline=reminder.deadline, lead_days=reminder.lead_days,
+                      due_at=reminder.due_at, created_at=reminder.created_at, sent_at=now.astimezone(UTC),
+                      outcome=outcome, text=text)
 
 
 # --- a user's tracked clusters ------------------------------------------------------------------
@@ -247,10 +284,13 @@ def user_tracked(s: Session, user: User) -> list[TrackedCluster]:
 def track(s: Session, user: User, name: str, measures: list[str], certified_on: dt.date,
           now: dt.datetime) -> TrackedCluster:
     """Start tracking a cluster (default lead times and hour) and plan its reminders."""
-    numbers = s.exec(select(TrackedCluster.number).where(TrackedCluster.user_id == user.id)).all()
-    tracked = TrackedCluster(user_id=user.id, number=max(numbers, default=0) + 1, name=name[:200],
+    number = s.exec(update(User).where(User.id == user.id)
+                    .values(last_tracked_number=User.last_tracked_number + 1)
+                    .returning(User.last_tracked_number)).scalar_one()
+    tracked = TrackedCluster(user_id=user.id, number=number, name=name[:200],
                              measures=",".join(measures), certified_on=certified_on,
-                             created_at=now.astimezone(UTC), updated_at=now.astimezone(UTC))
+                             created_at=now.astimezone(UTC), updated_at=now.astimezone(UTC),
+                             planned_at=now.astimezone(UTC))
     s.add(tracked)
     s.flush()
     plan(s, tracked, now)
@@ -264,7 +304,7 @@ def set_times(s: Session, tracked: TrackedCluster, now: dt.datetime, leads: list
         tracked.lead_days = ",".join(str(n) for n in sorted(set(leads), reverse=True))
     if hour is not None:
         tracked.remind_hour, tracked.remind_minute = hour, minute or 0
-    tracked.updated_at = now.astimezone(UTC)
+    tracked.updated_at = tracked.planned_at = now.astimezone(UTC)
     plan(s, tracked, now)
 
 
@@ -283,11 +323,10 @@ def resume(s: Session, tracked: TrackedCluster, now: dt.datetime) -> None:
 
 
 def stop(s: Session, tracked: TrackedCluster, now: dt.datetime) -> None:
-    """Stop tracking: the unsent rows go; the sent ones stay as the record of what was sent."""
+    """Stop tracking: nothing more is planned; what was sent stays as the record."""
     tracked.stopped_at = tracked.updated_at = now.astimezone(UTC)
+    tracked.next_due_at = None
     s.add(tracked)
-    for row in s.exec(select(Reminder).where(Reminder.tracked_id == tracked.id, Reminder.sent_at == None)):  # noqa: E711
-        s.delete(row)
     s.flush()
 
 

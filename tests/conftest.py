@@ -47,3 +47,30 @@ def status_of(jurisdiction: str, criterion: str, **changes) -> str:
 @pytest.fixture
 def eligible():
     return eligible_facts()
+
+
+# --- the databases: every test taking `db_url` runs on SQLite and on PostgreSQL ---------------
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL server for the whole run (about 2 s to start)."""
+    from tests.postgres import PostgresServer, binaries
+
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.fail("PostgreSQL is not installed: .ci/run installs it (apt-get install postgresql)")
+    server = PostgresServer(bin_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty database: a SQLite file, or a new database on the session's server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'clusterbot.db'}"
+        return
+    server = request.getfixturevalue("postgres")
+    url = server.database()
+    yield url
+    server.drop(url)  # and the connections the test's engines still hold

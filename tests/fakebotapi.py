@@ -175,6 +175,15 @@ class _Pending:
     twice: bool = False  # deliver again once after the first delivery
 
 
+def _chat_of(update: dict) -> int:
+    """The chat an update belongs to (a button press: the chat of its message)."""
+    if "callback_query" in update:
+        query = update["callback_query"]
+        return query.get("message", {}).get("chat", {}).get("id", query["from"]["id"])
+    kind = next(k for k in update if k != "update_id")
+    return update[kind].get("chat", {}).get("id", 0)
+
+
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -370,6 +379,7 @@ class FakeBotApi:
         self._allowed_updates: frozenset[str] = _DEFAULT_ALLOWED
         self._webhook: dict | None = None
         self._webhook_deliveries: list[dict] = []
+        self._spread: dict | None = None  # several workers behind a load balancer: spread_webhook
         self._faults: dict[str, deque[_Fault]] = {}
         self._flood_until: dict[str, tuple[float, bool]] = {}
         self._delays: dict[str, deque[float]] = {}
@@ -679,6 +689,9 @@ class FakeBotApi:
         assert self._closing is not None
         async with ClientSession(timeout=ClientTimeout(total=self.webhook_timeout)) as session:
             while not self._closing.is_set():
+                if self._spread:
+                    await self._spread_pusher(session)
+                    continue
                 event = self._update_event
                 assert event is not None
                 with self._lock:
@@ -727,6 +740,62 @@ class FakeBotApi:
                     self._cond.notify_all()
                 if not ok:
                     await self._sleep(self.webhook_retry_delay)
+
+    async def _spread_pusher(self, session: ClientSession) -> None:
+        """spread_webhook's delivery: each chat's earliest pending update, to the workers in
+        turn, up to `connections` at once; the chat's next update once this one is answered."""
+        assert self._closing is not None
+        in_flight: set[int] = set()   # chats with an update on its way
+        tasks: set[asyncio.Task] = set()
+        while not self._closing.is_set():
+            event = self._update_event
+            assert event is not None
+            with self._lock:
+                spread = self._spread
+                self._pending = [p for p in self._pending if self._allowed(p.update)]
+                ready, seen = [], set()
+                for pending in self._pending:
+                    chat = _chat_of(pending.update)
+                    if chat not in seen and chat not in in_flight:
+                        ready.append((chat, pending))
+                    seen.add(chat)
+            for chat, pending in ready[: max(0, spread["connections"] - len(tasks))]:
+                in_flight.add(chat)
+                task = asyncio.create_task(self._spread_one(session, spread, pending))
+                task.add_done_callback(lambda _t, chat=chat: (in_flight.discard(chat), self._wake()))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), 1.0)
+        for task in tasks:
+            task.cancel()
+
+    async def _spread_one(self, session: ClientSession, spread: dict, pending: _Pending) -> None:
+        update = pending.update
+        with self._lock:
+            url = spread["urls"][spread["next"] % len(spread["urls"])]
+            spread["next"] += 1
+        headers = {"Content-Type": "application/json"}
+        if spread.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = spread["secret_token"]
+        status, error = None, None
+        try:
+            async with session.post(url, data=json.dumps(update).encode(), headers=headers) as resp:
+                status = resp.status
+                await resp.read()
+        except Exception as exc:  # a worker killed or restarting: Telegram retries
+            error = f"Connection failed: {exc!r}"
+        ok = status is not None and 200 <= status < 300
+        with self._cond:
+            self._webhook_deliveries.append({"update_id": update["update_id"], "url": url,
+                                             "status": status, "error": error})
+            if ok and pending.twice:
+                pending.twice = False  # once more, same update_id
+            elif ok and pending in self._pending:
+                self._pending.remove(pending)
+            self._cond.notify_all()
+        if not ok:
+            await self._sleep(self.webhook_retry_delay)
 
     # ---- Bot API methods ------------------------------------------------------------
     # Each _m_<Method> takes decoded params and returns the result or raises ApiError.
@@ -1174,6 +1243,17 @@ class FakeBotApi:
             }
             self._queries[qid] = query
         return self._queue_update({"callback_query": query})
+
+    def spread_webhook(self, urls: list[str], connections: int = 16, secret_token: str | None = None) -> None:
+        """Deliver updates as Telegram does to one webhook address with a load balancer in
+        front of several workers: to `urls` in turn (whatever URL the bots set), up to
+        `connections` requests at once, each chat's updates one at a time in order (the next
+        once the last was answered 2xx); a failed delivery is retried, to the next url, after
+        webhook_retry_delay."""
+        with self._cond:
+            self._spread = {"urls": list(urls), "connections": connections,
+                            "secret_token": secret_token, "next": 0}
+        self._wake_threadsafe()
 
     def inject_update(self, raw: dict) -> dict:
         """Queue a hand-made update as is (update_id added when missing).

@@ -55,8 +55,8 @@ class Chat:
 
 
 @pytest.fixture
-def conversation(tmp_path):
-    return Conversation(make_engine(f"sqlite:///{tmp_path / 'chat.db'}"), ManualClock(NOW))
+def conversation(db_url):
+    return Conversation(make_engine(db_url), ManualClock(NOW))
 
 
 def answer_until(chat: Chat, stop_at: str, facts: dict | None = None) -> None:

@@ -452,3 +452,45 @@ def test_network_error_on_non_json_502(fake, bot):
     fake.fail_next("sendMessage", status=502)
     with pytest.raises(NetworkError, match="Bad Gateway"):
         bot.run(bot.application.bot.send_message(ALICE, "x"))
+
+
+def test_spread_webhook_keeps_each_chats_order_across_workers_and_skips_a_dead_one(fake):
+    """Two live receivers and one that refuses connections: every update arrives once at a
+    live one, and a chat's updates in order."""
+    import http.server
+    import socket
+
+    received: list[tuple[int, int, int]] = []  # (port, chat, update_id)
+    lock = threading.Lock()
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            update = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            time.sleep(0.01)  # a turn takes a while: the next chat's update is sent meanwhile
+            with lock:
+                received.append((self.server.server_port, update["message"]["chat"]["id"], update["update_id"]))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = closed.getsockname()[1]
+    try:
+        fake.spread_webhook([f"http://127.0.0.1:{dead}/hook"] + [f"http://127.0.0.1:{s.server_port}/hook"
+                                                                 for s in servers], connections=8)
+        sent = {chat: [fake.user_sends(chat, f"{chat}-{i}")["update_id"] for i in range(5)]
+                for chat in range(500, 510)}
+        fake.wait_until(lambda: len(received) == 50, timeout=20)
+        for chat, ids in sent.items():
+            assert [u for _, c, u in received if c == chat] == ids
+        assert {port for port, _, _ in received} == {s.server_port for s in servers}
+        assert any(d["status"] is None for d in fake.webhook_deliveries)  # the dead one was tried
+    finally:
+        for server in servers:
+            server.shutdown()

@@ -1,5 +1,5 @@
 """The neutral outbox and its one delivery loop: what `receive` writes, the lease, the order
-per chat, and what Sent / Later / Refused leave in the table (a real SQLite file)."""
+per chat, and what Sent / Later / Refused leave in the table (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from storage.outbox import Mark
 
 
 @pytest.fixture
-def engine(tmp_path):
-    return make_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
+def engine(db_url):
+    return make_engine(db_url)
 
 
 def put(engine, chat: str, *texts: str, channel: str = "web") -> list[int]:

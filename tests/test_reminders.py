@@ -36,13 +36,14 @@ def at(*args) -> dt.datetime:
 
 
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "reminders.db"
+def db(db_url):
+    """The database's URL: a SQLite file, or a PostgreSQL database (tests/conftest.py)."""
+    return db_url
 
 
 @pytest.fixture
 def engine(db):
-    return make_engine(f"sqlite:///{db}")
+    return make_engine(db)
 
 
 def track(engine, user="alice", name="示例县机械集群", measures=("national",), certified_on=dt.date(2024, 6, 1),
@@ -71,9 +72,10 @@ def run(engine, now, channel="terminal", external_id=None) -> list[tuple[str, st
 
 
 def rows(engine, tracked_id: int) -> list[Reminder]:
+    """The cluster's reminders, sent (stored) and planned (derived)."""
     with session(engine) as s:
-        return list(s.exec(select(Reminder).where(Reminder.tracked_id == tracked_id)
-                           .order_by(Reminder.deadline, Reminder.jurisdiction, Reminder.lead_days.desc())))
+        return sorted(store.reminders_of(s, s.get(TrackedCluster, tracked_id)),
+                      key=lambda r: (r.deadline, r.jurisdiction, -r.lead_days))
 
 
 def row(engine, tracked_id, deadline: dt.date, lead: int, jurisdiction="national", kind="annual_report") -> Reminder:
@@ -159,6 +161,11 @@ def test_the_horizon_rolls_on_at_each_sweep(engine):
     assert dt.date(2026, 4, 30) in {r.deadline for r in rows(engine, tid)}
     with session(engine) as s:
         assert s.get(TrackedCluster, tid).planned_until == dt.date(2025, 4, 1) + dt.timedelta(days=store.HORIZON_DAYS)
+
+
+def test_the_horizon_is_rolled_on_before_any_lead_time_could_miss_it():
+    # a deadline just beyond the plan, with the longest lead, falls due after the next roll
+    assert store.HORIZON_DAYS - store.ROLL_DAYS > store.MAX_LEAD_DAYS
 
 
 # --- the sweep -----------------------------------------------------------------------------
@@ -303,7 +310,7 @@ def test_a_restart_between_sweeps_changes_nothing(db, engine):
     track(engine)
     assert len(run(engine, at(2025, 3, 31, 9))) == 1
     engine.dispose()
-    again = make_engine(f"sqlite:///{db}")   # a new process on the same file
+    again = make_engine(db)   # a new process on the same file
     assert run(again, at(2025, 3, 31, 9, 5)) == []
     assert len(run(again, at(2025, 4, 23, 9))) == 1
 

@@ -17,6 +17,7 @@ from bot.clock import ManualClock
 from dialogs.conversation import COMMANDS, WORD_TO_COMMAND, Conversation
 from dialogs.tracking import parse_date
 from engine import load_rulesets
+from storage import tracking as store
 from storage.db import make_engine, session
 from storage.models import User
 from storage.tracking import Reminder, TrackedCluster, TrackingDraft
@@ -37,13 +38,14 @@ class Chat:
 
 
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "chat.db"
+def db(db_url):
+    """The database's URL: a SQLite file, or a PostgreSQL database (tests/conftest.py)."""
+    return db_url
 
 
 @pytest.fixture
 def conversation(db):
-    return Conversation(make_engine(f"sqlite:///{db}"), ManualClock(NOW))
+    return Conversation(make_engine(db), ManualClock(NOW))
 
 
 def tracked(conversation, user: str | None = None) -> list[TrackedCluster]:
@@ -105,8 +107,9 @@ def test_guided_track_asks_name_measures_and_date(conversation):
 
 
 def _rows(conversation) -> list[Reminder]:
+    """Every cluster's reminders, sent (stored) and planned (derived)."""
     with session(conversation.engine) as s:
-        return list(s.exec(select(Reminder)))
+        return [r for tracked in s.exec(select(TrackedCluster)) for r in store.reminders_of(s, tracked)]
 
 
 def test_the_measures_may_be_chosen_with_a_button(conversation):
@@ -161,7 +164,7 @@ def test_a_restart_resumes_the_guided_step(db, conversation):
     chat.say("/track")
     chat.say("示例县机械集群")
     conversation.engine.dispose()
-    again = Chat(Conversation(make_engine(f"sqlite:///{db}"), ManualClock(NOW)))
+    again = Chat(Conversation(make_engine(db), ManualClock(NOW)))
     text = "\n".join(r.text for r in again.conversation.resume("alice"))
     assert "「示例县机械集群」是按哪些办法认定的" in text
     again.say("国家")
@@ -271,7 +274,7 @@ def test_english(conversation):
 def test_the_terminal_prints_a_due_reminder_and_reports_a_missed_deadline(db):
     # Tracked on 2024-06-01; the chat is opened on 2025-03-31 at 09:00:30, thirty seconds
     # after the 30-day reminder of the national report fell due.
-    conversation = Conversation(make_engine(f"sqlite:///{db}"), ManualClock(dt.datetime(2024, 6, 1, 10)))
+    conversation = Conversation(make_engine(db), ManualClock(dt.datetime(2024, 6, 1, 10)))
     Chat(conversation).say("/track 示例县机械集群 国家 2024-06-01")
     conversation.engine.dispose()
     env = dict(os.environ, CLUSTERBOT_FAKE_NOW="2025-03-31T09:00:30", PYTHONUNBUFFERED="1")
@@ -291,6 +294,6 @@ def test_the_terminal_prints_a_due_reminder_and_reports_a_missed_deadline(db):
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
-    with session(make_engine(f"sqlite:///{db}")) as s:
+    with session(make_engine(db)) as s:
         sent = s.exec(select(Reminder).where(Reminder.sent_at != None)).all()  # noqa: E711
     assert {r.outcome for r in sent} >= {"on_time", "missed"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 
@@ -24,6 +23,8 @@ def register(subparsers) -> None:
     p.add_argument("--reminder-interval", type=float, default=60, metavar="SECONDS",
                    help="how often due deadline reminders are looked for (default 60)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--log-format", default="text", choices=["text", "json"],
+                   help="json: one object a line (time, level, logger, message, worker), for a log collector")
     p.set_defaults(run=run)
 
 
@@ -33,6 +34,7 @@ def fail(message: str) -> int:
 
 
 def run(args) -> int:
+    from bot import logs
     from bot.clock import Clock
     from bot.telegram import TOKEN_RE, TelegramBot, quiet_token
     from storage.db import make_engine
@@ -57,7 +59,7 @@ def run(args) -> int:
     elif args.listen:
         return fail("--listen is for webhooks: give --webhook-url too")
 
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(args.log_level, args.log_format)
     quiet_token(token)
     if args.reminder_interval <= 0:
         return fail("--reminder-interval must be a positive number of seconds")

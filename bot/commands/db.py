@@ -1,0 +1,36 @@
+"""`clusterbot db`: the schema's migrations (storage/migrate.py). Every other command
+upgrades the database at start already; these are for operators and for the next change."""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("db", help="database schema: upgrade, show the revision, write a new one",
+                              description="Schema migrations (Alembic). `upgrade` is also run by every command at start.")
+    p.add_argument("action", choices=["upgrade", "current", "revision"],
+                   help="upgrade: to the newest revision; current: the database's revision and the newest; "
+                        "revision: autogenerate the next revision from the models (give -m)")
+    p.add_argument("--db", default=None, help="database URL or SQLite file (default: CLUSTERBOT_DB, or the user's file)")
+    p.add_argument("-m", "--message", default=None, help="for revision: what changed and why")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from sqlalchemy import create_engine
+
+    from storage import migrate
+    from storage.db import default_url, make_engine, normalise_url
+
+    if args.action == "revision":
+        if not args.message:
+            print("clusterbot db revision: give -m \"what changed and why\"", file=sys.stderr)
+            return 2
+        migrate.revision(make_engine(args.db), args.message)
+        return 0
+    if args.action == "upgrade":
+        make_engine(args.db)  # which upgrades
+    with create_engine(normalise_url(args.db or default_url())).connect() as connection:
+        print(f"database: {migrate.current(connection) or '(none)'}; newest: {migrate.head()}")
+    return 0

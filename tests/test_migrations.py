@@ -1,0 +1,87 @@
+"""Migrations: a database made by the code before migrations existed (main at ac038e8,
+dumped in tests/data/legacy/ by make.py there) is upgraded in place with its answers kept,
+and the models agree with the revisions (a schema change without a revision fails here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import psycopg
+import sqlite3
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel, select
+
+from bot.clock import SHANGHAI, ManualClock
+from dialogs.conversation import Conversation
+from dialogs.messages import Reply
+from storage import migrate, repo
+from storage.db import make_engine, session
+from storage.models import OutboxMessage
+from storage import tracking as store
+from storage.tracking import Reminder, TrackedCluster
+
+LEGACY = Path(__file__).parent / "data" / "legacy"
+
+
+def load_legacy(db_url: str) -> None:
+    """Make the database as main's code left it: its schema and rows, from the dump."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        with sqlite3.connect(url.database) as conn:
+            conn.executescript((LEGACY / "sqlite.sql").read_text(encoding="utf-8"))
+    else:
+        with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname=url.database,
+                             autocommit=True) as conn:
+            conn.execute((LEGACY / "postgresql.sql").read_text(encoding="utf-8"))
+
+
+def test_the_models_and_the_revisions_agree(db_url):
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        assert migrate.current(connection) == migrate.head()
+        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
+                                       SQLModel.metadata)
+    assert differences == [], ("the models changed without a revision: run "
+                               "`clusterbot db revision -m \"why\"` and read the file it writes")
+
+
+def test_a_database_made_before_migrations_is_upgraded_in_place_with_its_answers(db_url):
+    load_legacy(db_url)
+    engine = make_engine(db_url)  # what every start does: upgrade to the newest revision
+    with engine.connect() as connection:
+        assert migrate.current(connection) == migrate.head()
+    with session(engine) as s:
+        user = repo.find_user(s, "telegram", "4242")
+        answers = repo.current_answers(s, repo.active_profile(s, user))
+        assert answers == {"county_level": True, "provincial_certified": True, "area_km2": repo.SKIPPED}
+        (tracked,) = s.exec(select(TrackedCluster)).all()
+        assert tracked.number == 1
+        # the three planned rows became the cluster's next due time; only sends are stored
+        assert tracked.next_due_at == dt.datetime(2025, 3, 31, 1, tzinfo=dt.timezone.utc)
+        assert s.exec(select(Reminder)).all() == []
+        assert [r.lead_days for r in store.planned(s, tracked)][:3] == [30, 7, 1]
+        # the replies the Telegram outbox left unsent are neutral replies now, still to send
+        unsent = s.exec(select(OutboxMessage).where(OutboxMessage.sent_at == None)).all()  # noqa: E711
+        assert len(unsent) == 14
+        assert Reply.from_json(json.loads(unsent[0].payload)).text == "已创建集群「示例县机械集群」。"
+    # and the dialog carries on where it stood, on the upgraded database
+    conversation = Conversation(engine, ManualClock(dt.datetime(2024, 6, 2, 10, tzinfo=SHANGHAI)),
+                                channel="telegram")
+    conversation.handle("4242", text="1", update_id="2000")
+    assert conversation.handle("4242", text="1", update_id="1003") == []  # handled before the upgrade
+    conversation.handle("4242", text="/track 乙集群 jiangsu 2024-01-05", update_id="2001")
+    with session(engine) as s:
+        user = repo.find_user(s, "telegram", "4242")
+        assert len(repo.current_answers(s, repo.active_profile(s, user))) == 4
+        assert sorted(t.number for t in s.exec(select(TrackedCluster))) == [1, 2]
+
+
+def test_upgrading_twice_changes_nothing(db_url):
+    engine = make_engine(db_url)
+    make_engine(db_url)
+    with engine.connect() as connection:
+        assert migrate.current(connection) == migrate.head()
