@@ -83,8 +83,10 @@ class Delivery:
             marks, self.marks = self.marks, []
             claiming = asyncio.ensure_future(self.db.run(self._claim_now, channels, chat_id, marks))
             try:
-                return await asyncio.shield(claiming)
-            except asyncio.CancelledError:  # stopping: the claim in hand commits its marks first
+                # On a shared database a chat is claimed again after its sends (_send_chat),
+                # so the stop often falls into a claim: it commits the marks it carries first.
+                return await (asyncio.shield(claiming) if self.shared else claiming)
+            except asyncio.CancelledError:
                 await asyncio.wait([claiming])
                 raise
             except Exception:
