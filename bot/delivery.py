@@ -81,14 +81,17 @@ class Delivery:
     async def _claim(self, channels: list[str], chat_id: str | None) -> list:
         async with self._claiming:  # one claim at a time; it carries the marks made so far
             marks, self.marks = self.marks, []
-            claiming = asyncio.ensure_future(self.db.run(self._claim_now, channels, chat_id, marks))
             try:
+                if not self.shared:
+                    return await self.db.run(self._claim_now, channels, chat_id, marks)
                 # On a shared database a chat is claimed again after its sends (_send_chat),
                 # so the stop often falls into a claim: it commits the marks it carries first.
-                return await (asyncio.shield(claiming) if self.shared else claiming)
-            except asyncio.CancelledError:
-                await asyncio.wait([claiming])
-                raise
+                claiming = asyncio.ensure_future(self.db.run(self._claim_now, channels, chat_id, marks))
+                try:
+                    return await asyncio.shield(claiming)
+                except asyncio.CancelledError:
+                    await asyncio.wait([claiming])
+                    raise
             except Exception:
                 self.marks = marks + self.marks
                 raise
