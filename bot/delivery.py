@@ -61,6 +61,12 @@ def worker_name(channels, only_chat: str | None) -> str:
     return (name + (f":{only_chat}" if only_chat else ""))[:64]
 
 
+def log_failure(task: asyncio.Task) -> None:
+    """A task beside the work ended: its failure is logged, not lost."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s failed", task.get_name(), exc_info=task.exception())
+
+
 class Delivery:
     def __init__(self, db: Database, channels: dict[str, Channel], only_chat: str | None = None):
         self.db, self.channels = db, channels
@@ -75,6 +81,8 @@ class Delivery:
         self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task] = set()
         self._claiming = asyncio.Lock()
+        # Rows handed to a channel whose mark is not written yet: never handed out again.
+        self._unmarked: set[int] = set()
 
     # --- the database side: claim (with the marks made so far) and record ---------------------
 
@@ -82,19 +90,22 @@ class Delivery:
         async with self._claiming:  # one claim at a time; it carries the marks made so far
             marks, self.marks = self.marks, []
             try:
-                if not self.shared:
-                    return await self.db.run(self._claim_now, channels, chat_id, marks)
-                # On a shared database a chat is claimed again after its sends (_send_chat),
-                # so the stop often falls into a claim: it commits the marks it carries first.
                 claiming = asyncio.ensure_future(self.db.run(self._claim_now, channels, chat_id, marks))
-                try:
-                    return await asyncio.shield(claiming)
-                except asyncio.CancelledError:
-                    await asyncio.wait([claiming])
-                    raise
+                if self.shared:
+                    # On a shared database a chat is claimed again after its sends (_send_chat),
+                    # so a stop often falls into a claim: it commits the marks it carries first.
+                    try:
+                        rows = await asyncio.shield(claiming)
+                    except asyncio.CancelledError:
+                        await asyncio.wait([claiming])
+                        raise
+                else:
+                    rows = await claiming
             except Exception:
                 self.marks = marks + self.marks
                 raise
+            self._unmarked.difference_update(m.row_id for m in marks)
+            return [r for r in rows if r.id not in self._unmarked]
 
     def _claim_now(self, channels: list[str], chat_id: str | None, marks: list[Mark]) -> list:
         with light_session(self.db.engine) as s:
@@ -113,6 +124,7 @@ class Delivery:
                 except Exception:
                     self.marks = marks + self.marks
                     raise
+                self._unmarked.difference_update(m.row_id for m in marks)
 
     def _record(self, marks: list[Mark]) -> None:
         with light_session(self.db.engine) as s:
@@ -165,6 +177,10 @@ class Delivery:
 
     async def _send_rows(self, key: tuple[str, str], rows: list) -> None:
         for i, row in enumerate(rows):
+            if row.id in self._unmarked:  # another sender of this process has it: it goes on
+                self._again.add(key)
+                return
+            self._unmarked.add(row.id)
             reply, outcome = await self._send(row)
             if isinstance(outcome, Sent):
                 self.marks.append(Mark(row.id, "sent", message_id=outcome.message_id))
@@ -178,7 +194,7 @@ class Delivery:
                 seconds = max(outcome.seconds, 0.05)
                 retry_at = utcnow() + dt.timedelta(seconds=seconds)
                 self.marks.append(Mark(row.id, "later", retry_at=retry_at, reason=outcome.reason))
-                self.marks += [Mark(r.id, "released") for r in rows[i + 1:]]
+                self.marks += [Mark(r.id, "released") for r in rows[i + 1:] if r.id not in self._unmarked]
                 self._retry(key, seconds)
                 return
 
@@ -209,6 +225,7 @@ class Delivery:
         task = asyncio.get_running_loop().create_task(self.flush_chat(*key), name=f"retry {key[0]}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(log_failure)
 
     async def close(self) -> None:
         """At exit: no retry left pending, every mark written, and the rows still leased

@@ -1189,12 +1189,15 @@ class FakeBotApi:
                 self._held -= 1
             self._wake_threadsafe()
 
-    def repeated_messages(self) -> int:
+    def repeated_messages(self, chats=None) -> int:
         """Bot messages that repeat the bot's previous message in their chat word for word
-        (a reply sent twice: a retry after a timeout of a call that had succeeded)."""
+        (a reply sent twice: a retry after a timeout of a call that had succeeded), in all
+        chats or in the `chats` given by id."""
         with self._lock:
             repeats = 0
-            for chat in self._chats.values():
+            for chat_id, chat in self._chats.items():
+                if chats is not None and chat_id not in chats:
+                    continue
                 sent = [m.get("text") for kind, m in chat.events if kind == "sent" and m.get("text")]
                 repeats += sum(1 for a, b in zip(sent, sent[1:]) if a == b)
             return repeats
