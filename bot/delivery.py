@@ -89,12 +89,18 @@ class Delivery:
     async def _claim(self, channels: list[str], chat_id: str | None) -> list:
         async with self._claiming:  # one claim at a time; it carries the marks made so far
             marks, self.marks = self.marks, []
-            claiming = asyncio.ensure_future(self.db.run(self._claim_now, channels, chat_id, marks))
             try:
-                rows = await asyncio.shield(claiming)
-            except asyncio.CancelledError:  # stopping: the claim in hand commits its marks first
-                await asyncio.wait([claiming])
-                raise
+                claiming = asyncio.ensure_future(self.db.run(self._claim_now, channels, chat_id, marks))
+                if self.shared:
+                    # On a shared database a chat is claimed again after its sends (_send_chat),
+                    # so a stop often falls into a claim: it commits the marks it carries first.
+                    try:
+                        rows = await asyncio.shield(claiming)
+                    except asyncio.CancelledError:
+                        await asyncio.wait([claiming])
+                        raise
+                else:
+                    rows = await claiming
             except Exception:
                 self.marks = marks + self.marks
                 raise
