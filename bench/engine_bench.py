@@ -24,11 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.inputs import read_clusters  # noqa: E402
 from dialogs.reports import evaluation_csv_row  # noqa: E402
 from engine import Profile, evaluate_many, load_rulesets  # noqa: E402
+from official import eligible_facts  # noqa: E402  (bench/official.py)
 
 ON = dt.date(2026, 1, 15)  # 近三年 = 2023–2025, the years generated below
 
@@ -36,7 +36,7 @@ ON = dt.date(2026, 1, 15)  # 近三年 = 2023–2025, the years generated below
 def generate(n: int, seed: int = 7) -> list[dict]:
     """Clusters scattered around the thresholds, with some facts missing or mistyped."""
     rng = random.Random(seed)
-    base = json.loads((Path(__file__).parents[1] / "tests" / "data" / "eligible.json").read_text(encoding="utf-8"))
+    base = eligible_facts()
     out = []
     for i in range(n):
         c = dict(base, name=f"cluster-{i}")
