@@ -1,5 +1,25 @@
-"""The subcommands of `clusterbot`, each a module with `register(subparsers)`."""
+"""The subcommands of `clusterbot`, each a module with `register(subparsers)` and `run(args)`.
 
-from . import ask, chat, deadlines, evaluate, form, rules, serve
+Only the command asked for is imported (bot.cli): each pulls in what it needs (the engine,
+SQLAlchemy, python-telegram-bot, openpyxl…), and the others' one-line help is all that
+`clusterbot --help` shows of them."""
 
-COMMANDS = [chat, serve, evaluate, rules, ask, deadlines, form]
+from __future__ import annotations
+
+import importlib
+
+# name: the one-line help of `clusterbot --help`, in the order it lists them.
+HELP = {
+    "chat": "the guided pre-screening dialog in this terminal",
+    "serve": "run the Telegram bot",
+    "evaluate": "evaluate clusters (JSON, JSON Lines or CSV) against the measures",
+    "rules": "the criteria of the measures, side by side",
+    "ask": "look up criteria, e.g. clusterbot ask 江苏 专利",
+    "deadlines": "the deadlines of a certified cluster: annual reports, validity, re-review",
+    "form": "the Jiangsu application form: a blank template, or check filled ones",
+}
+
+
+def command(name: str):
+    """The module of one subcommand, imported on demand."""
+    return importlib.import_module(f"{__name__}.{name}")
