@@ -26,13 +26,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from bot.clock import ManualClock  # noqa: E402
 from dialogs.conversation import Conversation  # noqa: E402
 from storage.db import make_engine  # noqa: E402
-from tests.chat_helpers import asked_fact, chat_answer  # noqa: E402
-from tests.conftest import eligible_facts  # noqa: E402
+from official import asked_fact, eligible_facts, typed_answer  # noqa: E402  (bench/official.py)
 
 NOW = dt.datetime(2026, 11, 23, 10, 0)
 
@@ -50,7 +48,7 @@ def converse(conversation: Conversation, user: str, facts: dict) -> tuple[int, l
         fact = asked_fact(text)
         if fact is None or replies[-1].kind != "question":
             return len(answered), answered
-        answer = chat_answer(fact, facts[fact])
+        answer = typed_answer(fact, facts[fact])
         replies = conversation.handle(user, text=answer)
         answered.append((fact, answer))
 

@@ -57,16 +57,24 @@ def translate_help(parser: argparse.ArgumentParser, lang: str) -> None:
     walk(parser)
 
 
-def build_parser(lang: str = "en") -> argparse.ArgumentParser:
-    from bot.commands import COMMANDS
+def build_parser(lang: str = "en", argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of `clusterbot`. With `argv`, only the command it names is imported and given
+    its arguments (a fast start); the others are listed by their one-line help alone."""
+    from bot.commands import HELP, command
 
     parser = argparse.ArgumentParser(
         prog="clusterbot",
         description="中小企业特色产业集群认定预审助手 / pre-screening assistant for SME characteristic industrial clusters",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS:
-        module.register(subparsers)
+    # The command is the first word that is not an option: the top-level parser has no option
+    # taking a value.
+    chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
+    for name, text in HELP.items():
+        if chosen is None or name == chosen:
+            command(name).register(subparsers)
+        else:
+            subparsers.add_parser(name, help=text)
     translate_help(parser, lang)
     return parser
 
@@ -79,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
         common.CLI_LANG = lang
         speak(lang)
-        args = build_parser(lang).parse_args(argv)
+        args = build_parser(lang, argv).parse_args(argv)
         return args.run(args) or 0
     except KeyboardInterrupt:
         from locales import t

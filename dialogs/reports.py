@@ -39,13 +39,23 @@ CSV_HEADER = ["cluster", "jurisdiction", "ruleset", "verdict", "failed", "unknow
 
 def evaluation_csv_row(cluster: str, ev: Evaluation, lang: str) -> list[str]:
     """A summary row for batch screening: which criteria failed, are unknown or warn."""
+    # Everything after the name follows from the measure, the statuses, the date and the
+    # language: a batch of 100,000 clusters has a few hundred such rows, each written once.
+    key = (ev.ruleset.id, ev.statuses, ev.on, lang)
+    cells = _CSV_CELLS.get(key)
+    if cells is None:
+        def ids(status: str) -> str:
+            # From the statuses alone: a batch row needs no explanation, so no trace is built.
+            return "; ".join(f"{c.id} {c.citation}" for c, s in zip(ev.ruleset.criteria, ev.statuses) if s == status)
 
-    def ids(status: str) -> str:
-        # From the statuses alone: a batch row needs no explanation, so no trace is built.
-        return "; ".join(f"{c.id} {c.citation}" for c, s in zip(ev.ruleset.criteria, ev.statuses) if s == status)
+        cells = [ev.ruleset.jurisdiction, ev.ruleset.id, ev.verdict, ids(FAIL), ids(UNKNOWN), ids(WARNING),
+                 " ".join(notice_text(n, ev.ruleset, lang) for n in ev.notices)]
+        if len(_CSV_CELLS) < 65536:  # bounded: a hostile batch cannot grow it without end
+            _CSV_CELLS[key] = cells
+    return [cluster, *cells]
 
-    return [cluster, ev.ruleset.jurisdiction, ev.ruleset.id, ev.verdict, ids(FAIL), ids(UNKNOWN),
-            ids(WARNING), " ".join(notice_text(n, ev.ruleset, lang) for n in ev.notices)]
+
+_CSV_CELLS: dict[tuple, list[str]] = {}
 
 
 def text_width(text: str) -> int:

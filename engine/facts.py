@@ -165,8 +165,13 @@ class Catalogue:
         return TypeAdapter(shape)
 
 
+# libyaml's loader where PyYAML has it (the wheels do): pure-Python YAML was most of a
+# command's start-up. Same safe constructors, same values.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_catalogue(path: Path = DATA_DIR / "facts.yaml") -> Catalogue:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     facts = {}
     # `facts`, then each further block (`form_facts`, ...) in the file's order.
     for raw in (item for key in data if key.endswith("facts") for item in data[key]):

@@ -16,7 +16,7 @@ from typing import Annotated, Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .facts import Catalogue, load_catalogue
+from .facts import YAML_LOADER, Catalogue, load_catalogue
 
 RULESET_DIR = Path(__file__).parent / "rulesets"
 SOURCE_DIR = Path(__file__).parent / "sources"
@@ -279,7 +279,7 @@ def load_rulesets(folder: Path = RULESET_DIR) -> dict[str, Ruleset]:
     cat = catalogue()
     found: dict[str, Ruleset] = {}
     for path in sorted(folder.glob("*.yaml")):
-        ruleset = Ruleset.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        ruleset = Ruleset.model_validate(yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER))
         _validate_against_catalogue(ruleset, cat)
         if ruleset.jurisdiction in found:
             raise ValueError(f"two rulesets for {ruleset.jurisdiction}")

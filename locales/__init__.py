@@ -11,14 +11,14 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-import babel
-import babel.dates
-import jinja2
 import yaml
 
-from engine.facts import round2
+# babel, jinja2 and the engine (for round2) are imported where used: the command line's
+# --help and its errors need only the YAML messages.
 
 HERE = Path(__file__).parent
+# libyaml's loader where PyYAML was built with it: the catalogs load at every start.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 LANGS = {"zh": "zh_CN", "en": "en"}
 DEFAULT_LANG = "zh"
 BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}
@@ -50,7 +50,7 @@ def messages(lang: str) -> dict[str, str]:
                 flat[name] = value
 
     for path in sorted(folder.glob("*.yaml")):
-        walk("", yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        walk("", yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {})
     return flat
 
 
@@ -71,17 +71,23 @@ def fmt_number(value, decimals: int = 2) -> str:
     if isinstance(value, int):
         return str(value)
     if decimals == 2:  # half-up, as the figure compared (engine.facts.round2): 39.995 → 40.00
+        from engine.facts import round2
+
         value = round2(value)
     return f"{value:.{decimals}f}"
 
 
 def fmt_date(day: dt.date, lang: str) -> str:
     """2024年6月1日 (CLDR's long Chinese date) / 2024-06-01 (unambiguous in English), by Babel."""
+    import babel.dates
+
     return babel.dates.format_date(day, format=DATE_FORMATS[lang], locale=BABEL_LOCALES[lang])
 
 
 def plural_form(n: int, lang: str) -> str:
     """'one' or 'other' (CLDR plural rules, Babel): 1 day, 2 days; Chinese has one form."""
+    import babel
+
     return babel.Locale.parse(BABEL_LOCALES[lang]).plural_form(abs(n))
 
 
@@ -91,7 +97,9 @@ def markdown_cell(text) -> str:
 
 
 @lru_cache(maxsize=None)
-def environment(lang: str) -> jinja2.Environment:
+def environment(lang: str) -> "jinja2.Environment":
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / LANGS[lang]),
         undefined=jinja2.StrictUndefined,

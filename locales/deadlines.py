@@ -8,8 +8,6 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-import icalendar
-
 from engine.deadlines import (
     ANNUAL_REPORT, MEASURE_TERM_END, RE_REVIEW, VALIDITY_END, CertificationDateError, Deadline, Duty,
 )
@@ -108,6 +106,8 @@ def calendar_name(entries: list[CalendarEntry], lang: str) -> str:
 def to_ics(entries: list[CalendarEntry], lang: str, now: dt.datetime) -> str:
     """A VCALENDAR with one all-day VEVENT per deadline, each with an alarm on each of its
     cluster's reminder days."""
+    import icalendar  # here: only an .ics needs it, and it takes a tenth of a second to load
+
     cal = icalendar.Calendar()
     cal.add("prodid", f"-//clusterbot//deadlines//{lang.upper()}")
     cal.add("version", "2.0")

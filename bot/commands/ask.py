@@ -6,11 +6,12 @@ import sys
 
 from dialogs.compare import answer_question
 
+from . import HELP
 from .common import lang_arg
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("ask", help="look up criteria, e.g. clusterbot ask 江苏 专利")
+    p = subparsers.add_parser("ask", help=HELP["ask"])
     p.add_argument("text", nargs="+")
     p.add_argument("--lang", type=lang_arg, default="zh")
     p.set_defaults(run=run)

@@ -10,11 +10,12 @@ from bot.terminal import run_chat
 from dialogs.conversation import Conversation
 from storage.db import make_engine
 
+from . import HELP
 from .common import lang_arg
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("chat", help="the guided pre-screening dialog in this terminal",
+    p = subparsers.add_parser("chat", help=HELP["chat"],
                               description="Answer the questions one at a time; every answer is saved at once "
                                           "(SQLite in the user data directory, or --db). /help lists the commands; "
                                           "/quit or end of input leaves.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from engine import load_rulesets, parse_jurisdictions
 from locales import t
 
 # The language of this command line's messages, set by bot.cli.main before parsing.
@@ -18,6 +17,8 @@ def cli_t(key: str, **fields) -> str:
 
 def jurisdictions_arg(text: str):
     """--jurisdiction: one of national|jiangsu|guangdong|shaanxi|all, or a comma list."""
+    from engine import load_rulesets, parse_jurisdictions  # here: --help needs no engine
+
     try:
         names = parse_jurisdictions(text)
     except ValueError as exc:

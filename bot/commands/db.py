@@ -4,10 +4,11 @@ upgrades the database at start already; these are for operators and for the next
 from __future__ import annotations
 
 import sys
+from . import HELP
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("db", help="database schema: upgrade, show the revision, write a new one",
+    p = subparsers.add_parser("db", help=HELP["db"],
                               description="Schema migrations (Alembic). `upgrade` is also run by every command at start.")
     p.add_argument("action", choices=["upgrade", "current", "revision"],
                    help="upgrade: to the newest revision; current: the database's revision and the newest; "

@@ -16,8 +16,8 @@ from engine.deadlines import (
 from engine.rules import add_years
 from locales import fmt_date, t
 from locales.deadlines import CalendarEntry, consequence, describe, duties_block, duty_text, refusal, summary, to_ics
-from storage.tracking import DEFAULT_LEAD_DAYS
 
+from . import HELP
 from .common import cli_t, date_arg, jurisdictions_arg, lang_arg
 
 EPILOG = """\
@@ -33,8 +33,7 @@ Exit status: 0 done, 2 bad arguments."""
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "deadlines", help="the deadlines of a certified cluster: annual reports, validity, re-review",
+    p = subparsers.add_parser("deadlines", help=HELP["deadlines"],
         description="The deadlines of a cluster certified on a date under one or more measures:\n"
                     "annual reports, the end of each three-year validity period and the re-review,\n"
                     "and the end of a measure's own term, each with its article quoted verbatim.",
@@ -54,9 +53,10 @@ def register(subparsers) -> None:
                    help="table (default), json or ics")
     p.add_argument("--cluster", default="", metavar="NAME",
                    help="the cluster's name: in the calendar's name, each event's title and UID")
-    p.add_argument("--alarms", type=days_arg, default=DEFAULT_LEAD_DAYS, metavar="DAYS",
-                   help="ics: alarms this many days before each deadline, a comma list (default: %s)"
-                        % ",".join(map(str, DEFAULT_LEAD_DAYS)))
+    # No default here: the chat's reminder days live with the reminders (storage.tracking), which
+    # would import SQLAlchemy at every start; they are read when an ics is written without --alarms.
+    p.add_argument("--alarms", type=days_arg, default=None, metavar="DAYS",
+                   help="ics: alarms this many days before each deadline, a comma list (default: the chat's reminder days)")
     p.add_argument("--lang", type=lang_arg, default="zh", help="zh (default) or en")
     p.set_defaults(run=run)
 
@@ -87,7 +87,11 @@ def run(args, stdout=None, stderr=None) -> int:
         items = [deadline_json(d, lang) for d in deadlines] + [duty_json(d, lang) for d in standing]
         out.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
     elif args.format == "ics":
-        entry = CalendarEntry(args.cluster.strip(), certified_on, deadlines, args.alarms)
+        if args.alarms is None:
+            from storage.tracking import DEFAULT_LEAD_DAYS as alarms
+        else:
+            alarms = args.alarms
+        entry = CalendarEntry(args.cluster.strip(), certified_on, deadlines, alarms)
         out.write(to_ics([entry], lang, clock.now()))
     else:
         out.write(table(deadlines, lang) + "\n\n" + duties_block(standing, lang) + "\n")

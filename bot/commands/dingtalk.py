@@ -7,11 +7,12 @@ import os
 import sys
 
 from bot.commands.common import add_channel_options
+from . import HELP
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "dingtalk", help="run the DingTalk (钉钉) robot in Stream mode",
+        "dingtalk", help=HELP["dingtalk"],
         description="Serve the pre-screening dialog as a DingTalk app robot in Stream mode: the process connects "
                     "out to DingTalk (no public URL needed) and replies through the robot's OpenAPI. The AppKey and "
                     "AppSecret come from DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET; the secret is never logged.")

@@ -13,11 +13,12 @@ from engine import Profile, evaluate_many
 from locales import t
 from locales.explain import fact_error_text
 
+from . import HELP
 from .common import add_common, date_arg
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("evaluate", help="evaluate clusters (JSON, JSON Lines or CSV) against the measures",
+    p = subparsers.add_parser("evaluate", help=HELP["evaluate"],
                               description="Evaluate clusters against the measures. FILE is a JSON object, a JSON "
                                           "array, JSON Lines or CSV (series as columns such as total_output.2024), "
                                           "or - for standard input. Exit status: 0 done, 1 some values were "

@@ -13,11 +13,12 @@ from dialogs.forms import file_error_text, report_json, report_markdown, report_
 from engine.form import check_form, load_form
 from locales.explain import fact_error_text
 
+from . import HELP
 from .common import date_arg, lang_arg
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("form", help="the Jiangsu application form: a blank template, or check filled ones",
+    p = subparsers.add_parser("form", help=HELP["form"],
                               description="The Jiangsu application form (江苏省中小企业特色产业集群申报表).")
     sub = p.add_subparsers(dest="form_command", metavar="ACTION", required=True)
     tp = sub.add_parser("template", help="write a blank form to fill (one sheet or table per section)")

@@ -6,11 +6,12 @@ import sys
 
 from dialogs.compare import criteria_side_by_side
 
+from . import HELP
 from .common import add_common
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("rules", help="the criteria of the measures, side by side")
+    p = subparsers.add_parser("rules", help=HELP["rules"])
     add_common(p)
     p.add_argument("--format", "-f", choices=["table", "markdown"], default="table")
     p.set_defaults(run=run)

@@ -6,9 +6,11 @@ import asyncio
 import os
 import sys
 
+from . import HELP
+
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("serve", help="run the Telegram bot",
+    p = subparsers.add_parser("serve", help=HELP["serve"],
                               description="Run the pre-screening dialog as a Telegram bot. The token comes from "
                                           "--token or TELEGRAM_BOT_TOKEN and is never logged.")
     p.add_argument("--token", default=None, help="bot token (default: TELEGRAM_BOT_TOKEN)")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import platformdirs
 
+from . import HELP
 from .common import lang_arg
 
 ENV_SECRET = "CLUSTERBOT_WEB_SECRET"
@@ -16,7 +17,7 @@ ENV_SECRET = "CLUSTERBOT_WEB_SECRET"
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "web", help="网页聊天 / the dialog as a web chat page",
+        "web", help=HELP["web"],
         description="在浏览器中进行同样的预审对话。默认只监听 127.0.0.1，无需登录，每个浏览器会话是一位用户；"
                     "监听其他地址时须设访问口令（--secret 或 CLUSTERBOT_WEB_SECRET）或可信反向代理的用户请求头。"
                     "口令不写入日志。 / Serve the same pre-screening dialog as a chat page. Login-free on 127.0.0.1 "

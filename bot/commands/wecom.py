@@ -11,11 +11,12 @@ import sys
 from bot.commands.common import add_channel_options
 
 SECRETS = ("WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
+from . import HELP
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "wecom", help="run the WeCom (企业微信) app's callback server",
+        "wecom", help=HELP["wecom"],
         description="Serve the pre-screening dialog to a WeCom self-built app in callback mode: WeCom posts the "
                     "signed, encrypted messages to --listen (set the app's 接收消息 URL to it); replies go out "
                     "through message/send. The app secret, the callback Token and EncodingAESKey come from "
