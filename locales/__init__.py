@@ -77,6 +77,20 @@ def fmt_number(value, decimals: int = 2) -> str:
     return f"{value:.{decimals}f}"
 
 
+def fmt_large(number, lang: str) -> str:
+    """A large whole number as each language writes it, by Babel (CLDR): 10万, 1000万, 45亿 in
+    Chinese, 100,000 and 4,500,000,000 in English; a fraction stays as fmt_number writes it."""
+    if isinstance(number, bool) or not float(number).is_integer():
+        return fmt_number(number)
+    import babel.numbers
+
+    if lang == "en":
+        return babel.numbers.format_decimal(int(number), locale=BABEL_LOCALES[lang])
+    if abs(number) < 10_000:
+        return str(int(number))
+    return babel.numbers.format_compact_decimal(int(number), locale=BABEL_LOCALES[lang], fraction_digits=2)
+
+
 def fmt_date(day: dt.date, lang: str) -> str:
     """2024年6月1日 (CLDR's long Chinese date) / 2024-06-01 (unambiguous in English), by Babel."""
     import babel.dates

@@ -12,7 +12,7 @@ from engine.evaluate import CriterionResult, Notice, Outcome
 from engine.facts import FIGURE_TYPES, Fact, FactError, latest_three, round2
 from engine.rules import Ruleset
 
-from . import fmt_date, fmt_number, t
+from . import fmt_date, fmt_large, fmt_number, t
 
 
 def label(fact_id: str, lang: str) -> str:
@@ -268,8 +268,8 @@ def notice_text(notice: Notice, ruleset: Ruleset, lang: str) -> str:
 
 
 def _bound(number: float, lang: str) -> str:
-    """A range's end: 10,000,000 in English; Chinese writes 10000000 as the form does."""
-    return f"{int(number):,}" if lang == "en" and float(number).is_integer() else _plain(number)
+    """A range's end: 10,000,000 in English, 1000万 in Chinese."""
+    return fmt_large(number, lang)
 
 
 def expected_text(spec: Fact, lang: str, chat: bool = False) -> str:

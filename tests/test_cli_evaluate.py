@@ -195,7 +195,7 @@ def test_a_csv_cell_of_1e308_is_refused_naming_cluster_and_fact(tmp_path):
     path.write_text("name,area_km2,iip_rate\n甲,1e308,25\n乙,80,25\n", encoding="utf-8")
     run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
     assert run.returncode == 1 and run.stderr.startswith("甲：") and "area_km2" in run.stderr
-    assert "0 到 100000" in run.stderr
+    assert "0 到 10万" in run.stderr
     assert [r["cluster"] for r in json.loads(run.stdout)] == ["甲", "乙"]
 
 

@@ -61,3 +61,11 @@ def test_subcommand_help_in_chinese_and_english():
     en = clusterbot("deadlines", "--help").stdout
     assert "the cluster's name: in the calendar's name" in en and "用法" not in en
     assert "运行 Telegram 机器人" in clusterbot("--help", lang_env="zh_CN.UTF-8").stdout
+
+
+def test_large_numbers_are_written_as_each_language_writes_them():
+    """Babel (CLDR), not hand-written branches: 45亿 and 1000万 in Chinese, 4,500,000,000 in English."""
+    from locales import fmt_large
+
+    assert [fmt_large(n, "zh") for n in (4500, 100000, 10_000_000, 4_500_000_000)] == ["4500", "10万", "1000万", "45亿"]
+    assert fmt_large(4_500_000_000, "en") == "4,500,000,000" and fmt_large(12.5, "zh") == "12.50"

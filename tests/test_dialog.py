@@ -144,7 +144,7 @@ def test_bad_input_is_refused_with_the_expected_form_and_nothing_changes(convers
     chat.say("是")          # county_level
     assert chat.current_fact() == "area_km2"
     text = chat.say("很大")
-    assert "没有看懂" in text and "0 到 100000 之间的数" in text and "集群占地面积" in text
+    assert "没有看懂" in text and "0 到 10万 之间的数" in text and "集群占地面积" in text
     assert chat.current_fact() == "area_km2"
     chat.say("80")
     text = chat.say("也许")  # a yes/no question

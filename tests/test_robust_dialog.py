@@ -94,7 +94,7 @@ def test_an_absurd_typed_figure_is_refused_naming_the_range(conversation, typed)
     answer_until(chat, "total_output")
     text = chat.say(f"2023:{typed} 2024:48 2025:52")
     assert "total_output" not in _stored(conversation) and chat.current_fact() == "total_output"
-    assert "0 到 100000 之间的数" in text
+    assert "0 到 10万 之间的数" in text
     facts = eligible_facts()
     for _ in range(10):
         fact = chat.current_fact()
@@ -105,7 +105,7 @@ def test_an_absurd_typed_figure_is_refused_naming_the_range(conversation, typed)
             chat.say("是")
     text = chat.say(typed)
     assert fact not in _stored(conversation) and chat.current_fact() == fact
-    assert "0 到 100000 之间的整数" in text or "没有看懂" in text
+    assert "0 到 10万 之间的整数" in text or "没有看懂" in text
     assert "尚待补充" in chat.say("/result")
 
 

@@ -4,6 +4,8 @@ expected; the rest of the object is still read."""
 from __future__ import annotations
 
 import pytest
+
+from locales import fmt_large
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -105,9 +107,8 @@ def _just_outside(fact):
 def test_each_figure_is_refused_above_its_range_naming_fact_and_range(fact):
     facts, errors = validate_facts({fact.id: _just_outside(fact)}, CAT)
     assert facts == {} and [(e.fact, e.code) for e in errors] == [(fact.id, "range")]
-    limit = str(int(fact.max))
     zh, en = fact_error_text(errors[0], "甲", "zh"), fact_error_text(errors[0], "A", "en")
-    assert fact.id in zh and fact.zh in zh and limit in zh and "到" in zh
+    assert fact.id in zh and fact.zh in zh and fmt_large(fact.max, "zh") in zh and "到" in zh
     assert fact.id in en and fact.en in en and f"{int(fact.max):,}" in en and " to " in en
     top = int(fact.max) if fact.type == "count" else float(fact.max)
     at_the_limit = {fact.id: {"2023": top, "2024": top, "2025": top} if fact.type in ("series", "trend") else top}
