@@ -23,6 +23,9 @@ class Sent:
 class Later:
     seconds: float
     reason: str = ""
+    # False when nobody is there to take the reply yet (a web chat with no page open): waiting
+    # for the user is not a failure of the channel, so it never counts towards giving up.
+    counts: bool = True
 
 
 @dataclass(frozen=True)

@@ -209,7 +209,7 @@ class Delivery:
         except Exception as exc:  # a bug in a channel: logged, retried, and given up in the end
             log.exception("%s chat %s: sending reply %s", row.channel, row.chat_id, row.id)
             outcome = Later(min(2 ** row.attempts, 300), f"{type(exc).__name__}: {exc}")
-        if isinstance(outcome, Later) and row.attempts + 1 >= GIVE_UP_AFTER:
+        if isinstance(outcome, Later) and outcome.counts and row.attempts + 1 >= GIVE_UP_AFTER:
             return reply, Refused(f"gave up after {row.attempts + 1} attempts: {outcome.reason}")
         return reply, outcome
 

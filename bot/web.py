@@ -112,7 +112,7 @@ class WebChannel:
     async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
         queues = list(self.pages.get(chat_id, ()))
         if not queues:
-            return Later(LATER_SECONDS, "no page open")
+            return Later(LATER_SECONDS, "no page open", counts=False)  # kept until a page opens
         message_id = secrets.token_hex(8)
         event = to_event(reply, message_id, edit_of)
         written = []

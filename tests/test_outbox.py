@@ -118,6 +118,41 @@ def test_the_loop_sends_in_order_backs_off_and_gives_up(engine):
     assert rows[1].attempts == 2 and rows[2].refused_reason == "gone"
 
 
+def test_waiting_for_a_closed_page_is_never_giving_up(engine):
+    """A reply for a web chat with no page open waits past GIVE_UP_AFTER attempts and is sent
+    when a page takes it; a channel's own "later" (busy) is given up after them."""
+    from bot.delivery import GIVE_UP_AFTER
+
+    put(engine, "a", "1")
+    put(engine, "b", "2")
+    attempts = {"a": 0, "b": 0}
+
+    class Closed:
+        name = "web"
+
+        async def send(self, chat_id, reply, edit_of=None):
+            attempts[chat_id] += 1
+            if chat_id == "a":  # no page open until the 25th try, then one takes it
+                return Sent("p") if attempts["a"] > GIVE_UP_AFTER + 4 else Later(0.001, "no page open", counts=False)
+            return Later(0.001, "busy")
+
+    async def main():
+        delivery = Delivery(Database(engine), {"web": Closed()})
+        await delivery.flush_chat("web", "a")
+        await delivery.flush_chat("web", "b")
+        for _ in range(2000):
+            rows = table(engine)
+            if rows[0].sent_at is not None and rows[1].refused_reason:
+                break
+            await asyncio.sleep(0.01)
+        await delivery.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    rows = table(engine)
+    assert rows[0].sent_message_id == "p" and attempts["a"] == GIVE_UP_AFTER + 5
+    assert rows[1].sent_at is None and "gave up" in rows[1].refused_reason and attempts["b"] == GIVE_UP_AFTER
+
+
 def test_a_turns_rows_are_leased_to_its_sender_unless_the_chat_waits(engine):
     with session(engine) as s:
         first = outbox.enqueue(s, "web", "a", Reply("1").to_json(), lease_to="w")
