@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from bot.clock import ManualClock  # noqa: E402
 from dialogs.conversation import Conversation  # noqa: E402
 from storage.db import make_engine  # noqa: E402
-from official import asked_fact, eligible_facts, typed_answer  # noqa: E402  (bench/official.py)
+from bench.official import asked_fact, eligible_facts, typed_answer  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 23, 10, 0)
 

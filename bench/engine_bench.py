@@ -28,7 +28,7 @@ from pathlib import Path
 from bot.inputs import read_clusters  # noqa: E402
 from dialogs.reports import evaluation_csv_row  # noqa: E402
 from engine import Profile, evaluate_many, load_rulesets  # noqa: E402
-from official import eligible_facts  # noqa: E402  (bench/official.py)
+from bench.official import eligible_facts  # noqa: E402
 
 ON = dt.date(2026, 1, 15)  # 近三年 = 2023–2025, the years generated below
 

@@ -26,7 +26,7 @@ import openpyxl  # noqa: E402
 from dialogs.form_files import read_path  # noqa: E402
 from dialogs.forms import report_text  # noqa: E402
 from engine.form import check_form  # noqa: E402
-from tests.form_helpers import passing, write_xlsx  # noqa: E402
+from bench.standins.form_helpers import passing, write_xlsx  # noqa: E402
 
 ON = dt.date(2024, 6, 1)
 

@@ -1,5 +1,5 @@
 """Telegram throughput and latency: N simulated users at once (N = 1, 50, 200) talk to the bot
-through a local Bot API server (tests/fakebotapi.py on 127.0.0.1), as a ratio to a bare
+through a local Bot API server (bench/standins/fakebotapi.py on 127.0.0.1), as a ratio to a bare
 python-telegram-bot echo bot (bench/echo_bot.py) against the same server in the same run.
 
     .venv/bin/python bench/telegram_bench.py                 # N = 1, 50, 200
@@ -28,9 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.chat_helpers import asked_fact, chat_answer  # noqa: E402
-from tests.conftest import eligible_facts  # noqa: E402
-from tests.fakebotapi import FakeBotApi, buttons  # noqa: E402
+from bench.official import asked_fact, eligible_facts, typed_answer as chat_answer  # noqa: E402
+from bench.standins.fakebotapi import FakeBotApi, buttons  # noqa: E402
 
 
 def wait_polling(fake: FakeBotApi, proc: subprocess.Popen, before: int) -> None:

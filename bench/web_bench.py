@@ -33,8 +33,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.chat_helpers import asked_fact, chat_answer  # noqa: E402
-from tests.conftest import eligible_facts  # noqa: E402
+from bench.official import asked_fact, eligible_facts, typed_answer as chat_answer  # noqa: E402
 
 
 def free_port() -> int:

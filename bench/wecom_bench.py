@@ -29,7 +29,7 @@ import requests
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom  # noqa: E402
+from bench.standins.fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom  # noqa: E402
 
 ECHO = r'''
 import asyncio, json, sys

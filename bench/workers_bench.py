@@ -7,9 +7,9 @@ default) measured in the same run, against the same local Bot API server.
 
 Each message is a turn of the dialog (`/new <name>`: a profile created, committed, the reply
 written to the outbox and sent); the fake Bot API delivers like Telegram behind a load
-balancer (tests/fakebotapi.py spread_webhook: chats side by side, each chat's updates one at
+balancer (bench/standins/fakebotapi.py spread_webhook: chats side by side, each chat's updates one at
 a time). The time runs from the first update queued to the last reply received. PostgreSQL
-is a throwaway server (tests/postgres.py: fsync off, as on a test machine); the workers and
+is a throwaway server (bench/standins/postgres.py: fsync off, as on a test machine); the workers and
 the database share this machine's cores, so more workers help only while cores are free.
 """
 
@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fakebotapi import FakeBotApi  # noqa: E402
-from tests.postgres import PostgresServer, binaries  # noqa: E402
-from tests.workers import Worker, send_new_clusters, start_together  # noqa: E402
+from bench.standins.fakebotapi import FakeBotApi  # noqa: E402
+from bench.standins.postgres import PostgresServer, binaries  # noqa: E402
+from bench.standins.workers import Worker, send_new_clusters, start_together  # noqa: E402
 
 FIRST_USER = 800_000
 CREATED = re.compile(r"已创建集群「")

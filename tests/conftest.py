@@ -54,7 +54,7 @@ def eligible():
 @pytest.fixture(scope="session")
 def postgres():
     """One PostgreSQL server for the whole run (about 2 s to start)."""
-    from tests.postgres import PostgresServer, binaries
+    from bench.standins.postgres import PostgresServer, binaries
 
     bin_dir = binaries()
     if bin_dir is None:

@@ -22,7 +22,7 @@ from bot.terminal import TerminalChannel
 from storage.db import make_engine
 from tests import channel_contract as contract
 from tests.channel_contract import Shown
-from tests.fakebotapi import FakeBotApi, buttons
+from bench.standins.fakebotapi import FakeBotApi, buttons
 
 
 class Recorder(io.StringIO):
@@ -203,7 +203,7 @@ class WeComDriver:
         self.fake.__exit__()
 
     def shown(self) -> list[Shown]:
-        from tests.fakewecom import labels
+        from bench.standins.fakewecom import labels
 
         shown: list[Shown] = []
         for m in self.fake.messages_to(self.chat):
@@ -243,7 +243,7 @@ class DingTalkDriver:
         self.fake.__exit__()
 
     def shown(self) -> list[Shown]:
-        from tests.fakedingtalk import labels
+        from bench.standins.fakedingtalk import labels
 
         def plain(markdown: str) -> str:
             return markdown.replace("  \n", "\n").replace("**", "")

@@ -1,6 +1,6 @@
 """The DingTalk channel end to end: `clusterbot dingtalk` as a separate process running the
 official dingtalk-stream SDK against a fake gateway and OpenAPI on 127.0.0.1
-(tests/fakedingtalk.py): the connection opened, robot messages and card callbacks pushed
+(bench/standins/fakedingtalk.py): the connection opened, robot messages and card callbacks pushed
 over the websocket and acknowledged, replies received by the robot's message API."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.dingtalk import DingTalkConfig, StreamClient
-from tests.fakedingtalk import CARD_TOPIC, CLIENT_ID, CLIENT_SECRET, BOT_TOPIC, FakeDingTalk, labels, text_of
+from bench.standins.fakedingtalk import CARD_TOPIC, CLIENT_ID, CLIENT_SECRET, BOT_TOPIC, FakeDingTalk, labels, text_of
 from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, prescreen
 
 

@@ -38,7 +38,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakebotapi import BotRunner, FakeBotApi, buttons
+from bench.standins.fakebotapi import BotRunner, FakeBotApi, buttons
 
 ALICE = 42
 

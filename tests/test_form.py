@@ -17,7 +17,7 @@ from dialogs.forms import finding_text
 from dialogs.form_files import MAX_BYTES, FormFileError, read_bytes, read_path
 from engine import load_rulesets
 from engine.form import check_form, load_form, squeeze
-from tests.form_helpers import NAME, PLAN, passing, rows_of, write_docx, write_xlsx
+from bench.standins.form_helpers import NAME, PLAN, passing, rows_of, write_docx, write_xlsx
 
 ON = dt.date(2024, 6, 1)
 SOURCE = squeeze(load_form().source_text())

@@ -14,7 +14,7 @@ from dialogs.messages import Attachment
 from engine.form import check_form
 from storage.db import make_engine
 from tests.conftest import eligible_facts
-from tests.form_helpers import passing, write_xlsx
+from bench.standins.form_helpers import passing, write_xlsx
 from tests.test_dialog import Chat, start
 
 NOW = dt.datetime(2024, 6, 1, 10, 0)  # 近三年 is 2021-2023, the form's years

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.clock import Clock
 from dialogs.form_files import read_bytes
 from engine.form import check_form
-from tests.form_helpers import passing, write_xlsx
+from bench.standins.form_helpers import passing, write_xlsx
 from tests.test_telegram import User, bot, fake, start_profile  # noqa: F401  (fixtures)
 
 

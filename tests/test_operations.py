@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from tests.fakebotapi import FakeBotApi
-from tests.workers import Worker
+from bench.standins.fakebotapi import FakeBotApi
+from bench.standins.workers import Worker
 
 
 @pytest.fixture

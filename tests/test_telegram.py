@@ -17,7 +17,7 @@ import pytest
 from engine import catalogue
 from tests.chat_helpers import asked_fact, chat_answer
 from tests.conftest import eligible_facts
-from tests.fakebotapi import FakeBotApi, buttons
+from bench.standins.fakebotapi import FakeBotApi, buttons
 
 ROOT = Path(__file__).parents[1]
 NOW = "2026-11-23T10:00:00"

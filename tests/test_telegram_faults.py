@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from tests.fakebotapi import FakeBotApi
+from bench.standins.fakebotapi import FakeBotApi
 from tests.test_telegram import Bot, User, bot, start_profile  # noqa: F401  (bot: the fixture)
 
 USERS = range(3001, 3006)

@@ -1,5 +1,5 @@
 """The WeCom channel end to end: `clusterbot wecom` as a separate process, its callback
-server fed by a fake WeCom that encrypts with its own AES (tests/fakewecom.py), and its
+server fed by a fake WeCom that encrypts with its own AES (bench/standins/fakewecom.py), and its
 message/send calls received by the same fake, all on 127.0.0.1."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from bot.render import split_bytes
-from tests.fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, labels, text_of
+from bench.standins.fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, labels, text_of
 from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, prescreen
 
 

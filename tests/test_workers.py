@@ -19,8 +19,8 @@ from storage import tracking as store
 from storage.db import make_engine, session
 from storage.models import User
 from storage.tracking import TrackedCluster
-from tests.fakebotapi import FakeBotApi
-from tests.workers import Worker, send_new_clusters, start_together
+from bench.standins.fakebotapi import FakeBotApi
+from bench.standins.workers import Worker, send_new_clusters, start_together
 
 USERS, UPDATES_EACH, CLUSTERS_EACH = 200, 3, 10
 FIRST_USER = 700_000

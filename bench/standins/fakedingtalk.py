@@ -17,7 +17,7 @@ import uuid
 
 from aiohttp import WSMsgType, web
 
-from tests.localserver import LocalServer
+from bench.standins.localserver import LocalServer
 
 CLIENT_ID = "dingappkey0123456789"
 CLIENT_SECRET = "dingsecret-" + "x" * 40

@@ -22,7 +22,7 @@ import requests
 from aiohttp import web
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from tests.localserver import LocalServer
+from bench.standins.localserver import LocalServer
 
 CORP_ID = "ww0123456789abcdef"
 AGENT_ID = 1000002
