@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from bot.clock import ManualClock  # noqa: E402
 from dialogs.conversation import Conversation  # noqa: E402
