@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.inputs import read_clusters  # noqa: E402
 from dialogs.reports import evaluation_csv_row  # noqa: E402
