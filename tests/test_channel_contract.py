@@ -189,7 +189,7 @@ class WeComDriver:
 
     async def __aenter__(self):
         from bot.wecom import WeComChannel, WeComConfig
-        from tests import fakewecom
+        from bench.standins import fakewecom
 
         self.fake = fakewecom.FakeWeCom().__enter__()
         config = WeComConfig(fakewecom.CORP_ID, fakewecom.AGENT_ID, fakewecom.SECRET, fakewecom.TOKEN,
@@ -229,7 +229,7 @@ class DingTalkDriver:
 
     async def __aenter__(self):
         from bot.dingtalk import DingTalkChannel, DingTalkConfig
-        from tests import fakedingtalk
+        from bench.standins import fakedingtalk
 
         self.fake = fakedingtalk.FakeDingTalk().__enter__()
         config = DingTalkConfig(fakedingtalk.CLIENT_ID, fakedingtalk.CLIENT_SECRET, endpoint=self.fake.base_url,
