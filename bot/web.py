@@ -11,6 +11,15 @@ chat, and is `Later` when none is open, so that a committed reply waits instead 
 Who is speaking: the signed cookie's id of this browser session (login-free on 127.0.0.1, or
 behind a shared secret), or the user a trusted reverse proxy names in a header. Each browser
 session is its own user: two sessions never see each other's clusters.
+
+Several processes on one PostgreSQL database (behind one proxy) give the same results as one:
+a message may reach any of them, but a reply can only be written by the process that holds
+the page's stream. So each process claims only the outbox rows of the chats whose page it
+holds (`claim(among=…)`); a process that runs a turn for a chat whose page is elsewhere wakes
+the others after the commit (PostgreSQL NOTIFY; each listens), and the delivery tick (1 s)
+covers a lost notification. Leases are short (LEASE): the rows a killed process held go to
+the process the page reconnects to within seconds. Reminders are swept by whichever process
+holds the page. On SQLite, one process: no notifications.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import datetime
 import hashlib
 import hmac
 import json
@@ -26,6 +36,7 @@ import mimetypes
 import os
 import re
 import secrets
+import signal
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -40,14 +51,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from sqlalchemy import text
 
+from bot import health
 from bot.channel import Later, Outcome, Sent
-from bot.delivery import Database, Delivery
+from bot.delivery import Database, Delivery, log_failure
 from bot.reminders import SWEEP_SECONDS, sweep, to_outbox
 from bot.scheduler import Scheduler
 from dialogs.conversation import Conversation
 from dialogs.messages import Attachment, Incoming, Reply
 from locales import messages, normalise_lang, t
+from storage import outbox
+from storage.db import light_session
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
@@ -61,6 +76,12 @@ TAKE_SECONDS = 5           # how long a reply waits for an open page to write it
 # behind the row's back-off). The delivery gives a row up after 20 tries, some 40 s; a page
 # opened later asks again what it was asking (/start), and reminders wait for an open page.
 LATER_SECONDS = 2
+# A web process's lease on the rows it sends: a send takes at most TAKE_SECONDS; a killed
+# process's rows go to the process its pages reconnect to after this.
+LEASE = datetime.timedelta(seconds=15)
+NOTIFY_CHANNEL = "clusterbot_web"  # PostgreSQL: "a reply for this chat is in the outbox"
+LISTEN_RETRY = 1.0                 # seconds before listening again after a lost connection
+RECONNECT_MS = 1000                # how soon a page whose stream ended opens it again
 MAX_USER = 64              # users.external_id and processed_updates.update_id hold 64 characters
 COOKIE = "clusterbot_web"
 COOKIE_DAYS = 400          # the longest a browser keeps a cookie
@@ -89,16 +110,19 @@ class WebChannel:
 
     def __init__(self):
         self.pages: dict[str, set[asyncio.Queue]] = defaultdict(set)
+        self.held: tuple[str, ...] = ()  # the chats with a page here, as the database thread reads them
 
     def open(self, chat_id: str) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue()
         self.pages[chat_id].add(queue)
+        self.held = tuple(self.pages)
         return queue
 
     def close(self, chat_id: str, queue: asyncio.Queue) -> None:
         self.pages[chat_id].discard(queue)
         if not self.pages[chat_id]:
             del self.pages[chat_id]
+        self.held = tuple(self.pages)
 
     def open_chats(self) -> list[str]:
         return list(self.pages)
@@ -125,9 +149,25 @@ class WebChannel:
         return Sent(message_id) if done else Later(LATER_SECONDS, "no page took it")
 
 
+class WebDelivery(Delivery):
+    """The delivery of one web process: it claims the rows of the chats whose page it holds,
+    and no others (another process holds theirs), under a short lease."""
+
+    def __init__(self, db: Database, channel: WebChannel):
+        super().__init__(db, {CHANNEL: channel})
+        self.channel = channel
+
+    def _claim_now(self, channels: list[str], chat_id: str | None, marks: list) -> list:
+        with light_session(self.db.engine) as s:
+            if not self._started:
+                outbox.release_worker(s, self.worker)
+                self._started = True
+            return outbox.claim(s, self.worker, channels, chat_id, marks, lease=LEASE, among=self.channel.held)
+
+
 async def event_stream(queue: asyncio.Queue):
     """The server-sent events of one page: each reply as a JSON `data:` line, pings between."""
-    yield ": open\n\n"
+    yield f"retry: {RECONNECT_MS}\n: open\n\n"
     while True:
         try:
             item = await asyncio.wait_for(queue.get(), PING_SECONDS)
@@ -180,15 +220,19 @@ class WebChat:
         self.reminder_interval = reminder_interval
         self.session_key = session_key
         self.db = Database(engine)  # all database work on one thread, off the event loop
-        self.delivery = Delivery(self.db, {CHANNEL: self.channel})
+        self.shared = engine.dialect.name == "postgresql"  # other web processes may run a chat's turns
+        self.delivery = WebDelivery(self.db, self.channel)
         # The scheduler's delivery tick and marks; the web sweeps reminders itself, for open
         # pages only (see `remind`).
         self.scheduler = Scheduler(self.db, clock, self.delivery, sweeps={})
         self.wake = asyncio.Event()
+        self.stopping = asyncio.Event()  # SIGTERM: /readyz says 503
+        self.tasks: set[asyncio.Task] = set()
         self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
 
     def app(self) -> Starlette:
         routes = [Route("/", self.page), Route("/login", self.login, methods=["POST"]),
+                  Route("/healthz", self.alive), Route("/readyz", self.ready),
                   Route("/events", self.events), Route("/send", self.send, methods=["POST"]),
                   Route("/upload", self.upload, methods=["POST"]),
                   Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
@@ -204,14 +248,26 @@ class WebChat:
         # runs on the database thread.
         self.conversation.on_replanned = lambda: self.loop.call_soon_threadsafe(self.wake.set)
         self.scheduler.start()
-        reminders = asyncio.create_task(self.remind(), name="web reminder sweep")
+        loops = [asyncio.create_task(self.remind(), name="web reminder sweep")]
+        if self.shared:
+            loops.append(asyncio.create_task(self.listen(), name="web notifications"))
         try:
             yield
         finally:
-            reminders.cancel()
-            await asyncio.gather(reminders, return_exceptions=True)
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, *self.tasks, return_exceptions=True)
             await self.scheduler.stop()
             self.db.executor.shutdown(wait=True)
+
+    # --- health ---------------------------------------------------------------------------
+
+    async def alive(self, request: Request) -> Response:
+        return JSONResponse(health.ALIVE)
+
+    async def ready(self, request: Request) -> Response:
+        status, body = await health.readiness(self.db, self.stopping)
+        return JSONResponse(body, status)
 
     # --- who is speaking -----------------------------------------------------------------
 
@@ -352,15 +408,54 @@ class WebChat:
         replies to the page; the answer names the user's language, which the page's labels
         follow."""
         try:
-            # Its replies leased to this process's sender in the turn's commit: no claim of its own.
-            await self.db.run(self.conversation.receive, incoming, self.delivery.worker)
-            await self.delivery.flush_chat(CHANNEL, incoming.chat_id)
+            await self.db.run(self.turn, incoming)
+            if incoming.chat_id in self.channel.pages:
+                await self.delivery.flush_chat(CHANNEL, incoming.chat_id)
             lang = await self.lang_of(incoming.user_id)
         except Exception:  # the database gone, say: answered, and the server goes on
             log.exception("web: a message could not be handled")
             lang = normalise_lang(incoming.lang)
             return JSONResponse({"error": t(lang, "terminal.internal_error")}, 500, headers=SECURITY_HEADERS)
         return JSONResponse({"lang": lang}, headers=SECURITY_HEADERS)
+
+    def turn(self, incoming: Incoming) -> None:
+        """The turn, committed; then, when the chat's page is not here, the process that holds
+        it is woken (on the database thread). The replies are not leased to this process at
+        the commit: the page may be elsewhere, and a short lease is the claim's."""
+        self.conversation.receive(incoming)
+        if self.shared and incoming.chat_id not in self.channel.held:
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(text("SELECT pg_notify(:channel, :chat)"),
+                                       {"channel": NOTIFY_CHANNEL, "chat": incoming.chat_id})
+            except Exception as exc:  # committed all the same: the holder's tick sends it
+                log.warning("web: could not notify the other workers: %s", type(exc).__name__)
+
+    async def listen(self) -> None:
+        """PostgreSQL: each notification of a chat whose page is here sends its replies now."""
+        import psycopg
+
+        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
+                    await connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self.wake.set()  # what came while nobody listened
+                    async for note in connection.notifies():
+                        if note.payload in self.channel.pages:
+                            self.spawn(self.delivery.flush_chat(CHANNEL, note.payload), "web flush")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database restarted, say: the tick delivers meanwhile
+                log.warning("web: listening for other workers' replies: %s; again in %s s",
+                            type(exc).__name__, LISTEN_RETRY)
+            await asyncio.sleep(LISTEN_RETRY)
+
+    def spawn(self, coro, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(log_failure)
 
     def lang_for_new(self, request: Request) -> str:
         """The language a user the dialog does not know yet starts in: --lang, else the browser's."""
@@ -390,15 +485,27 @@ class WebChat:
 
 def session_key(path: Path) -> str:
     """The key that signs the session cookies, kept in a file so that a restart keeps every
-    browser's user (created once, readable by the owner only)."""
+    browser's user (created once, readable by the owner only). Processes starting together
+    agree on one key: each writes its own in full, then links it into place, which only the
+    first can do; the others read the first's."""
     try:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(32)
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-            f.write(key)
-        return key
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    mine = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    with os.fdopen(os.open(mine, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+        f.write(key)
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        os.link(mine, path)
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+    finally:
+        os.unlink(mine)
+    return key
 
 
 class Server(uvicorn.Server):
@@ -412,11 +519,15 @@ class Server(uvicorn.Server):
     def handle_exit(self, sig, frame) -> None:
         loop = getattr(self.chat, "loop", None)
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self.chat.channel.close_all)  # safe from a signal handler
+            loop.call_soon_threadsafe(self.chat.stopping.set)  # safe from a signal handler
+            loop.call_soon_threadsafe(self.chat.channel.close_all)
         super().handle_exit(sig, frame)
 
 
 def serve(chat: WebChat, host: str, port: int, log_level: str) -> None:
     config = uvicorn.Config(chat.app(), host=host, port=port, log_level=log_level, log_config=None,
                             timeout_graceful_shutdown=5)
+    # uvicorn stops gracefully on SIGTERM, then raises it again to the handler it found: this
+    # one does nothing more, so that a stop asked for ends with exit status 0, as `serve` does.
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: None)
     Server(config, chat).run()

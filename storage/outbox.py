@@ -86,10 +86,12 @@ def apply_marks(s: Session, marks: list[Mark], now: dt.datetime | None = None) -
 
 
 def claim(s: Session, worker: str, channels: list[str], chat_id: str | None = None,
-          marks: list[Mark] = (), now: dt.datetime | None = None, lease: dt.timedelta = LEASE) -> list[OutboxMessage]:
+          marks: list[Mark] = (), now: dt.datetime | None = None, lease: dt.timedelta = LEASE,
+          among: list[str] | None = None) -> list[OutboxMessage]:
     """Record `marks`, then lease the due rows of `channels` (of one chat, or of every
-    chat), and commit both: the rows leased to `worker` (now, or by `enqueue`), in order
-    per chat."""
+    chat, or only of the chats `among`), and commit both: the rows leased to `worker` (now,
+    or by `enqueue`), in order per chat. `among` is for a sender that can reach only some
+    chats (a web process: those whose page it holds); the others are left to other senders."""
     now = now or utcnow()
     apply_marks(s, list(marks), now)
     until = now + lease
@@ -106,6 +108,8 @@ def claim(s: Session, worker: str, channels: list[str], chat_id: str | None = No
              .with_for_update(skip_locked=True, of=OutboxMessage))
     if chat_id is not None:
         heads = heads.where(OutboxMessage.chat_id == str(chat_id))
+    if among is not None:
+        heads = heads.where(OutboxMessage.chat_id.in_([str(c) for c in among]))
     for channel, chat in s.exec(heads).all():
         other = aliased(OutboxMessage)
         # The chat waits while one of its rows is leased or backing off: order is kept.

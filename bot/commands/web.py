@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def fail(message: str) -> int:
 
 def run(args) -> int:
     from bot.clock import Clock
+    from bot.delivery import WORKER_ENV
     from bot.web import LOOPBACK, WebChat, serve, session_key
     from storage.db import make_engine
 
@@ -73,6 +75,9 @@ def run(args) -> int:
     except OSError as exc:
         return fail(f"--key-file {key_file}: {exc.strerror}")
 
+    # The name of this process's outbox leases: one per port, so that several web processes
+    # on one host are told apart, and a restart on the same port takes back its own at once.
+    os.environ.setdefault(WORKER_ENV, f"{socket.gethostname()[:30]}:web:{port}")
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     chat = WebChat(make_engine(args.db), Clock(), key, secret=secret, user_header=args.user_header,
                    default_lang=args.lang, reminder_interval=args.reminder_interval)

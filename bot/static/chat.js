@@ -94,12 +94,29 @@
     box.scrollIntoView({block: "end"});
   }
 
+  const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+  // A message carries its id: when the server it reached went away (several servers behind a
+  // proxy, one restarting), it is posted again, and handled once whichever server gets it.
+  async function fetchAgain(url, options, again) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await fetch(url, options);
+        if (!again || attempt >= 5 || ![502, 503, 504].includes(response.status)) return response;
+      } catch (err) {
+        if (!again || attempt >= 5) throw err;
+      }
+      await sleep(500 * 2 ** Math.min(attempt, 3));
+    }
+  }
+
   async function post(url, body, shown, headers = {"Content-Type": "application/json"}) {
     if (shown) bubble("me", shown);
     pending += 1;
     document.body.dataset.pending = pending;
     try {
-      const response = await fetch(url, {method: "POST", body, headers, credentials: "same-origin"});
+      const response = await fetchAgain(url, {method: "POST", body, headers, credentials: "same-origin"},
+                                        typeof body === "string");
       const data = await response.json().catch(() => ({}));
       if (data.lang) relabel(data.lang);
       if (!response.ok) bubble("bot error", data.error || response.statusText);

@@ -1,0 +1,198 @@
+"""Three `clusterbot web` processes behind one proxy on one PostgreSQL database give the same
+results as one: nine browser sessions (a cookie each, plain HTTP) hold their pages' event
+streams on one process and post their messages to the other two, in turn; one process is
+killed with SIGKILL mid-run and its pages reconnect to another. Every message is answered
+once, in order per user, and each user's deadline reminder arrives, by whichever process
+holds the page; a reply is repeated only when it was on its way at the kill (counted)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from sqlmodel import select
+
+from bench.standins.workers import WebWorker
+from storage import outbox, repo
+from storage.db import make_engine, session
+from storage.models import User
+
+USERS, PAIRS = 9, 4            # each user: /track, then PAIRS × two /new posted back to back
+TURNS = 1 + 2 * PAIRS
+# Certified nationally on 2024-06-01: the 30-day reminder of the annual report due 2027-04-30
+# falls due at 09:00, a few seconds after the processes start.
+NOW = "2027-03-31T08:59:57"
+WAIT = 60                      # seconds any one condition may take (a killed process's lease is 15 s)
+TRACKED = re.compile(r"已开始跟踪 #1「跟踪(\d+)」")
+CREATED = re.compile(r"已创建集群「网页(\d+)-(\d+)」")
+REMINDED = re.compile(r"期限提醒：#1「跟踪(\d+)」")
+
+
+class Browser:
+    """One browser session: its cookie, its page's event stream on one process (reconnecting
+    to the next live one when that process goes, as the page does through the proxy), and
+    its posts to the other processes (again to the next when one goes, as the proxy does)."""
+
+    def __init__(self, i: int, workers: list[WebWorker], home: int, changed: threading.Condition):
+        self.i, self.workers, self.home, self.changed = i, workers, home, changed
+        self.texts: list[str] = []
+        self.holder: WebWorker | None = None
+        self.streams = 0
+        self.closing = False
+        with urllib.request.urlopen(f"http://127.0.0.1:{workers[home].port}/", timeout=10) as resp:
+            self.cookie = resp.headers["Set-Cookie"].split(";")[0]
+        self.thread = threading.Thread(target=self.listen, name=f"page {i}", daemon=True)
+        self.thread.start()
+
+    def ring(self, start: int) -> list[WebWorker]:
+        return [self.workers[(start + k) % len(self.workers)] for k in range(len(self.workers))]
+
+    def listen(self) -> None:
+        while not self.closing:
+            for worker in self.ring(self.home):
+                try:
+                    connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=30)
+                    connection.request("GET", "/events", headers={"Cookie": self.cookie})
+                    response = connection.getresponse()
+                    if response.status != 200:
+                        continue
+                    with self.changed:
+                        self.holder, self.streams = worker, self.streams + 1
+                        self.changed.notify_all()
+                    for raw in response:  # until the process stops or goes
+                        line = raw.decode()
+                        if line.startswith("data: "):
+                            with self.changed:
+                                self.texts.append(json.loads(line[6:])["text"])
+                                self.changed.notify_all()
+                except (OSError, http.client.HTTPException):
+                    pass
+                with self.changed:
+                    self.holder = None
+                if self.closing:
+                    return
+            time.sleep(0.2)  # no process answered: the page waits its retry
+
+    def say(self, text: str, message_id: str, k: int) -> None:
+        """Post to a live process other than the page's, else the next one, with the same id."""
+        body = json.dumps({"text": text, "id": message_id}).encode()
+        others = [w for w in self.workers if w is not self.holder]
+        deadline = time.monotonic() + WAIT
+        for worker in (others[k % len(others):] + others[:k % len(others)] + [self.holder]) * 10:
+            if worker is None:
+                continue
+            request = urllib.request.Request(f"http://127.0.0.1:{worker.port}/send", data=body, headers={
+                "Cookie": self.cookie, "Content-Type": "application/json", "Accept-Language": "zh-CN"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as resp:
+                    assert resp.status == 200 and json.loads(resp.read()) == {"lang": "zh"}
+                    return
+            except urllib.error.HTTPError:  # an answer (401: the processes' keys differ): wrong
+                raise
+            except (OSError, http.client.HTTPException):  # refused, or reset by the kill
+                assert time.monotonic() < deadline, f"user {self.i}: {text!r} not taken"
+                time.sleep(0.1)
+        raise AssertionError(f"user {self.i}: {text!r} not taken by any process")
+
+    def wait_for(self, condition, what: str) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: condition(self), WAIT), f"user {self.i}: {what}: {self.texts}"
+
+    def turns(self) -> list[int]:
+        """The turns answered, in the order their replies arrived (0: /track, then the /new)."""
+        seen = []
+        for text in list(self.texts):
+            if TRACKED.search(text):
+                seen.append(0)
+            seen += [1 + int(m.group(2)) for m in CREATED.finditer(text)]
+        return seen
+
+    def reminders(self) -> int:
+        return sum(1 for text in list(self.texts) if REMINDED.search(text))
+
+
+def converse(browser: Browser) -> None:
+    """/track, then the /new in pairs posted back to back (each to another process: the
+    second's reply must still come after the first's), waiting for both before the next."""
+    i = browser.i
+    browser.say(f"/track 跟踪{i} national 2024-06-01", "t", 0)
+    browser.wait_for(lambda b: 0 in b.turns(), "the /track answered")
+    for pair in range(PAIRS):
+        for k in (2 * pair, 2 * pair + 1):
+            browser.say(f"/new 网页{i}-{k}", f"n{k}", k)
+        browser.wait_for(lambda b: 2 * pair + 2 in b.turns(), f"pair {pair} answered")
+
+
+def test_three_web_workers_one_database_a_kill_and_reconnected_pages(postgres, tmp_path):
+    db_url = postgres.database()
+    key_file = tmp_path / "keys" / "web-session.key"  # created by the three at once
+    workers = [WebWorker(f"web{n}", db_url, key_file, tmp_path / f"web{n}.log", "--reminder-interval", "0.5",
+                         env={"CLUSTERBOT_FAKE_NOW": NOW}) for n in range(3)]
+    changed = threading.Condition()
+    browsers: list[Browser] = []
+    try:
+        for worker in workers:
+            worker.launch()
+        for worker in workers:
+            worker.ready(WAIT)
+            assert worker.get("/readyz") == (200, {"status": "ready"})
+            assert worker.get("/healthz") == (200, {"status": "alive"})
+        browsers = [Browser(i, workers, i % 3, changed) for i in range(USERS)]
+        for browser in browsers:
+            browser.wait_for(lambda b: b.holder is not None, "the page's stream open")
+        errors: list[BaseException] = []
+
+        def talk(browser: Browser) -> None:
+            try:
+                converse(browser)
+            except BaseException as exc:  # reported by the test's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=talk, args=(b,), name=f"user {b.i}") for b in browsers]
+        for thread in threads:
+            thread.start()
+        with changed:  # mid-run: a third of the turns answered
+            assert changed.wait_for(lambda: sum(len(set(b.turns())) for b in browsers) >= USERS * TURNS // 3, WAIT)
+        killed = [b.i for b in browsers if b.holder is workers[0]]
+        workers[0].kill()
+        for thread in threads:
+            thread.join(WAIT * TURNS)
+        assert not errors, errors
+        for browser in browsers:
+            browser.wait_for(lambda b: b.reminders() >= 1, "the reminder")
+        engine = make_engine(db_url)
+        deadline = time.monotonic() + WAIT
+        while True:  # the outbox drained: nothing more will be sent
+            with session(engine) as s:
+                if outbox.unfinished_count(s) == 0:
+                    break
+            assert time.monotonic() < deadline, "the outbox did not drain"
+            time.sleep(0.2)
+        for browser in browsers:
+            browser.closing = True
+        assert [w.stop() for w in workers[1:]] == [0, 0]  # SIGTERM: a clean stop
+    finally:
+        for worker in workers:
+            worker.kill()
+    repeated = {b.i: (len(b.turns()) - len(set(b.turns())), b.reminders() - 1) for b in browsers}
+    print(f"\n3 web workers, {USERS} users × {TURNS} turns; the pages of users {killed} were on the killed "
+          f"process; repeated (replies, reminders) per user: {repeated}")
+    for browser in browsers:
+        assert list(dict.fromkeys(browser.turns())) == list(range(TURNS)), (browser.i, browser.texts)
+        assert browser.reminders() >= 1
+        if browser.i not in killed:
+            assert repeated[browser.i] == (0, 0), (browser.i, browser.texts)
+    assert all(browsers[i].streams >= 2 for i in killed)  # reconnected to another process
+    # Repeated: only what the killed process had written to a page and not yet marked sent.
+    assert sum(a + b for a, b in repeated.values()) <= 2 * len(killed)
+    with session(make_engine(db_url)) as s:  # each message handled once: one profile per /new
+        users = s.exec(select(User).where(User.channel == "web")).all()
+        assert len(users) == USERS
+        assert all(len(repo.user_profiles(s, user)) == 2 * PAIRS for user in users)
+    for worker in workers:
+        assert "Traceback" not in worker.log.read_text(errors="replace"), worker.log.read_text(errors="replace")
