@@ -18,6 +18,8 @@ import urllib.request
 from sqlmodel import select
 
 from bench.standins.workers import WebWorker
+from bot.web import session_key
+from dialogs.messages import Reply
 from storage import outbox, repo
 from storage.db import make_engine, session
 from storage.models import User
@@ -196,3 +198,34 @@ def test_three_web_workers_one_database_a_kill_and_reconnected_pages(postgres, t
         assert all(len(repo.user_profiles(s, user)) == 2 * PAIRS for user in users)
     for worker in workers:
         assert "Traceback" not in worker.log.read_text(errors="replace"), worker.log.read_text(errors="replace")
+
+
+# --- the parts, on their own ---------------------------------------------------------------------
+
+def test_a_sender_claims_only_the_chats_among_those_it_can_reach(db_url):
+    engine = make_engine(db_url)
+    with session(engine) as s:
+        ids = {chat: outbox.enqueue(s, "web", chat, Reply(chat).to_json()).id for chat in ("a", "b", "c")}
+        s.commit()
+    with session(engine) as s:
+        assert [r.id for r in outbox.claim(s, "w1", ["web"], among=["a", "c"])] == [ids["a"], ids["c"]]
+        assert outbox.claim(s, "w2", ["web"], among=[]) == []
+        assert [r.id for r in outbox.claim(s, "w2", ["web"], among=["a", "b"])] == [ids["b"]]  # a is w1's
+
+
+def test_processes_starting_together_agree_on_one_cookie_key(tmp_path):
+    path = tmp_path / "keys" / "web-session.key"
+    start = threading.Barrier(8)
+    keys = []
+
+    def first_start():
+        start.wait()
+        keys.append(session_key(path))
+
+    threads = [threading.Thread(target=first_start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(keys) == 8 and len(set(keys)) == 1 and keys[0] == path.read_text()
+    assert list(path.parent.iterdir()) == [path] and path.stat().st_mode & 0o777 == 0o600
