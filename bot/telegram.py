@@ -417,9 +417,12 @@ class TelegramBot:
 
     # --- webhook ---
 
-    async def serve_webhook(self, listen: tuple[str, int], url: str, path: str, secret: str | None) -> None:
+    async def serve_webhook(self, listen: tuple[str, int], url: str, path: str, secret: str | None,
+                            max_connections: int | None = None) -> None:
         """The webhook: an update is answered 200 only after its turn is committed, so a
-        crash before makes Telegram deliver it again."""
+        crash before makes Telegram deliver it again. Telegram sends a chat's next message
+        only once the previous one is answered (its Bot API server keeps a queue per chat,
+        and one per user for button presses): a user's messages reach the workers in order."""
         import tornado.escape
         import tornado.web
 
@@ -457,7 +460,7 @@ class TelegramBot:
         app = tornado.web.Application([(f"/{path.lstrip('/')}", Hook), *health.routes(self.db, self.stopping)])
         server = app.listen(listen[1], address=listen[0])
         try:
-            await self.call("setWebhook", self.bot.set_webhook(url, secret_token=secret,
+            await self.call("setWebhook", self.bot.set_webhook(url, secret_token=secret, max_connections=max_connections,
                                                                allowed_updates=ALLOWED_UPDATES))
             await self.stopping.wait()
         finally:

@@ -20,10 +20,11 @@ def fake():
 def test_health_endpoints_json_logs_and_a_clean_stop_on_sigterm(fake, tmp_path):
     log = tmp_path / "worker.log"
     worker = Worker("w1", fake, f"sqlite:///{tmp_path / 'bot.db'}", log, "--log-format", "json",
-                    "--secret-token", "hook-secret-42", env={"CLUSTERBOT_FAKE_NOW": "2026-11-23T10:00:00"}).start()
+                    "--secret-token", "hook-secret-42", "--max-connections", "8", env={"CLUSTERBOT_FAKE_NOW": "2026-11-23T10:00:00"}).start()
     try:
         assert worker.get("/healthz") == (200, {"status": "alive"})
         assert worker.get("/readyz") == (200, {"status": "ready"})
+        assert fake.webhook["max_connections"] == 8  # passed on to setWebhook
         fake.register_user(501, first_name="官员")
         fake.user_sends(501, "/new 保密的集群名称")
         assert "保密的集群名称" in fake.wait_for_bot_message(501, timeout=20)["text"]

@@ -20,6 +20,9 @@ def register(subparsers) -> None:
     p.add_argument("--webhook-url", default=None, metavar="URL", help="serve a webhook at this public URL")
     p.add_argument("--listen", default=None, metavar="HOST:PORT", help="where the webhook server listens")
     p.add_argument("--secret-token", default=None, help="webhook secret (default: TELEGRAM_WEBHOOK_SECRET)")
+    p.add_argument("--max-connections", type=int, default=None, metavar="N",
+                   help="how many updates Telegram sends at once, 1-100 (default 40); 1 keeps a user's button "
+                        "presses and messages in one order, one update at a time for the whole bot")
     p.add_argument("--allow", default=None, metavar="IDS",
                    help="only these Telegram user ids (comma list; default: CLUSTERBOT_ALLOW, or everyone)")
     p.add_argument("--reminder-interval", type=float, default=60, metavar="SECONDS",
@@ -58,8 +61,10 @@ def run(args) -> int:
         if not host or not port.isdigit():
             return fail("--webhook-url needs --listen HOST:PORT (e.g. 127.0.0.1:8443)")
         listen = (host, int(port))
-    elif args.listen:
-        return fail("--listen is for webhooks: give --webhook-url too")
+    elif args.listen or args.max_connections is not None:
+        return fail("--listen and --max-connections are for webhooks: give --webhook-url too")
+    if args.max_connections is not None and not 1 <= args.max_connections <= 100:
+        return fail("--max-connections must be between 1 and 100 (Telegram's limits)")
 
     logs.configure(args.log_level, args.log_format)
     quiet_token(token)
@@ -71,5 +76,6 @@ def run(args) -> int:
         from urllib.parse import urlparse
 
         webhook = dict(listen=listen, url=args.webhook_url, path=urlparse(args.webhook_url).path,
-                       secret=args.secret_token or os.environ.get("TELEGRAM_WEBHOOK_SECRET"))
+                       secret=args.secret_token or os.environ.get("TELEGRAM_WEBHOOK_SECRET"),
+                       max_connections=args.max_connections)
     return asyncio.run(bot.run(token, api_base_url=args.api_base_url, webhook=webhook))
