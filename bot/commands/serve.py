@@ -21,8 +21,8 @@ def register(subparsers) -> None:
     p.add_argument("--listen", default=None, metavar="HOST:PORT", help="where the webhook server listens")
     p.add_argument("--secret-token", default=None, help="webhook secret (default: TELEGRAM_WEBHOOK_SECRET)")
     p.add_argument("--max-connections", type=int, default=None, metavar="N",
-                   help="how many updates Telegram sends at once, 1-100 (default 40); 1 keeps a user's button "
-                        "presses and messages in one order, one update at a time for the whole bot")
+                   help="how many updates Telegram sends at once, 1-100 (default 40): a limit on the load; "
+                        "each chat's messages come one at a time whatever it is")
     p.add_argument("--allow", default=None, metavar="IDS",
                    help="only these Telegram user ids (comma list; default: CLUSTERBOT_ALLOW, or everyone)")
     p.add_argument("--reminder-interval", type=float, default=60, metavar="SECONDS",

@@ -110,10 +110,18 @@
     }
   }
 
-  async function post(url, body, shown, headers = {"Content-Type": "application/json"}) {
+  // One post at a time, in the order typed: the next waits for the answer to the previous,
+  // so that two servers behind a proxy never take a user's messages out of order.
+  let queue = Promise.resolve();
+
+  function post(url, body, shown, headers = {"Content-Type": "application/json"}) {
     if (shown) bubble("me", shown);
     pending += 1;
     document.body.dataset.pending = pending;
+    queue = queue.then(() => send(url, body, headers));
+  }
+
+  async function send(url, body, headers) {
     try {
       const response = await fetchAgain(url, {method: "POST", body, headers, credentials: "same-origin"},
                                         typeof body === "string");
