@@ -7,17 +7,13 @@ holds the page; a reply is repeated only when it was on its way at the kill (cou
 
 from __future__ import annotations
 
-import http.client
-import json
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
 
 from sqlmodel import select
 
-from bench.standins.workers import WebWorker
+from bench.standins.workers import Page, WebWorker
 from bot.web import session_key
 from dialogs.messages import Reply
 from storage import outbox, repo
@@ -35,75 +31,8 @@ CREATED = re.compile(r"已创建集群「网页(\d+)-(\d+)」")
 REMINDED = re.compile(r"期限提醒：#1「跟踪(\d+)」")
 
 
-class Browser:
-    """One browser session: its cookie, its page's event stream on one process (reconnecting
-    to the next live one when that process goes, as the page does through the proxy), and
-    its posts to the other processes (again to the next when one goes, as the proxy does)."""
-
-    def __init__(self, i: int, workers: list[WebWorker], home: int, changed: threading.Condition):
-        self.i, self.workers, self.home, self.changed = i, workers, home, changed
-        self.texts: list[str] = []
-        self.holder: WebWorker | None = None
-        self.streams = 0
-        self.closing = False
-        with urllib.request.urlopen(f"http://127.0.0.1:{workers[home].port}/", timeout=10) as resp:
-            self.cookie = resp.headers["Set-Cookie"].split(";")[0]
-        self.thread = threading.Thread(target=self.listen, name=f"page {i}", daemon=True)
-        self.thread.start()
-
-    def ring(self, start: int) -> list[WebWorker]:
-        return [self.workers[(start + k) % len(self.workers)] for k in range(len(self.workers))]
-
-    def listen(self) -> None:
-        while not self.closing:
-            for worker in self.ring(self.home):
-                try:
-                    connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=30)
-                    connection.request("GET", "/events", headers={"Cookie": self.cookie})
-                    response = connection.getresponse()
-                    if response.status != 200:
-                        continue
-                    with self.changed:
-                        self.holder, self.streams = worker, self.streams + 1
-                        self.changed.notify_all()
-                    for raw in response:  # until the process stops or goes
-                        line = raw.decode()
-                        if line.startswith("data: "):
-                            with self.changed:
-                                self.texts.append(json.loads(line[6:])["text"])
-                                self.changed.notify_all()
-                except (OSError, http.client.HTTPException):
-                    pass
-                with self.changed:
-                    self.holder = None
-                if self.closing:
-                    return
-            time.sleep(0.2)  # no process answered: the page waits its retry
-
-    def say(self, text: str, message_id: str, k: int) -> None:
-        """Post to a live process other than the page's, else the next one, with the same id."""
-        body = json.dumps({"text": text, "id": message_id}).encode()
-        others = [w for w in self.workers if w is not self.holder]
-        deadline = time.monotonic() + WAIT
-        for worker in (others[k % len(others):] + others[:k % len(others)] + [self.holder]) * 10:
-            if worker is None:
-                continue
-            request = urllib.request.Request(f"http://127.0.0.1:{worker.port}/send", data=body, headers={
-                "Cookie": self.cookie, "Content-Type": "application/json", "Accept-Language": "zh-CN"})
-            try:
-                with urllib.request.urlopen(request, timeout=30) as resp:
-                    assert resp.status == 200 and json.loads(resp.read()) == {"lang": "zh"}
-                    return
-            except urllib.error.HTTPError:  # an answer (401: the processes' keys differ): wrong
-                raise
-            except (OSError, http.client.HTTPException):  # refused, or reset by the kill
-                assert time.monotonic() < deadline, f"user {self.i}: {text!r} not taken"
-                time.sleep(0.1)
-        raise AssertionError(f"user {self.i}: {text!r} not taken by any process")
-
-    def wait_for(self, condition, what: str) -> None:
-        with self.changed:
-            assert self.changed.wait_for(lambda: condition(self), WAIT), f"user {self.i}: {what}: {self.texts}"
+class Browser(Page):
+    """A page of the test: what its replies say."""
 
     def turns(self) -> list[int]:
         """The turns answered, in the order their replies arrived (0: /track, then the /new)."""
@@ -144,7 +73,7 @@ def test_three_web_workers_one_database_a_kill_and_reconnected_pages(postgres, t
             worker.ready(WAIT)
             assert worker.get("/readyz") == (200, {"status": "ready"})
             assert worker.get("/healthz") == (200, {"status": "alive"})
-        browsers = [Browser(i, workers, i % 3, changed) for i in range(USERS)]
+        browsers = [Browser(i, workers, i % 3, changed, WAIT) for i in range(USERS)]
         for browser in browsers:
             browser.wait_for(lambda b: b.holder is not None, "the page's stream open")
         errors: list[BaseException] = []

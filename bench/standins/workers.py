@@ -3,11 +3,13 @@ one fake Bot API, and `clusterbot web`; each on its own port, all on one databas
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -111,6 +113,78 @@ class WebWorker(Process):
     def command(self) -> list[str]:
         return ["web", "--listen", f"127.0.0.1:{self.port}", "--db", self.db_url, "--key-file", str(self.key_file),
                 *self.extra]
+
+
+class Page:
+    """One browser session over plain HTTP: its cookie, its page's event stream on one process (reconnecting
+    to the next live one when that process goes, as the page does through the proxy), and
+    its posts to the other processes (again to the next when one goes, as the proxy does)."""
+
+    def __init__(self, i: int, workers: list[WebWorker], home: int, changed: threading.Condition,
+                 wait: float = 60):
+        self.i, self.workers, self.home, self.changed, self.wait = i, workers, home, changed, wait
+        self.texts: list[str] = []
+        self.holder: WebWorker | None = None
+        self.streams = 0
+        self.closing = False
+        with urllib.request.urlopen(f"http://127.0.0.1:{workers[home].port}/", timeout=10) as resp:
+            self.cookie = resp.headers["Set-Cookie"].split(";")[0]
+        self.thread = threading.Thread(target=self.listen, name=f"page {i}", daemon=True)
+        self.thread.start()
+
+    def ring(self, start: int) -> list[WebWorker]:
+        return [self.workers[(start + k) % len(self.workers)] for k in range(len(self.workers))]
+
+    def listen(self) -> None:
+        while not self.closing:
+            for worker in self.ring(self.home):
+                try:
+                    connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=30)
+                    connection.request("GET", "/events", headers={"Cookie": self.cookie})
+                    response = connection.getresponse()
+                    if response.status != 200:
+                        continue
+                    with self.changed:
+                        self.holder, self.streams = worker, self.streams + 1
+                        self.changed.notify_all()
+                    for raw in response:  # until the process stops or goes
+                        line = raw.decode()
+                        if line.startswith("data: "):
+                            with self.changed:
+                                self.texts.append(json.loads(line[6:])["text"])
+                                self.changed.notify_all()
+                except (OSError, http.client.HTTPException):
+                    pass
+                with self.changed:
+                    self.holder = None
+                if self.closing:
+                    return
+            time.sleep(0.2)  # no process answered: the page waits its retry
+
+    def say(self, text: str, message_id: str, k: int) -> None:
+        """Post to a live process other than the page's, else the next one, with the same id."""
+        body = json.dumps({"text": text, "id": message_id}).encode()
+        others = [w for w in self.workers if w is not self.holder] or [self.holder]
+        deadline = time.monotonic() + self.wait
+        for worker in (others[k % len(others):] + others[:k % len(others)] + [self.holder]) * 10:
+            if worker is None:
+                continue
+            request = urllib.request.Request(f"http://127.0.0.1:{worker.port}/send", data=body, headers={
+                "Cookie": self.cookie, "Content-Type": "application/json", "Accept-Language": "zh-CN"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as resp:
+                    assert resp.status == 200 and json.loads(resp.read()) == {"lang": "zh"}
+                    return
+            except urllib.error.HTTPError:  # an answer (401: the processes' keys differ): wrong
+                raise
+            except (OSError, http.client.HTTPException):  # refused, or reset by the kill
+                assert time.monotonic() < deadline, f"user {self.i}: {text!r} not taken"
+                time.sleep(0.1)
+        raise AssertionError(f"user {self.i}: {text!r} not taken by any process")
+
+    def wait_for(self, condition, what: str) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: condition(self), self.wait), f"user {self.i}: {what}: {self.texts}"
 
 
 def start_together(fake, workers: list[Worker], connections: int = 32) -> None:
