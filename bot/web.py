@@ -72,9 +72,10 @@ MAX_UPLOAD = MAX_UPLOAD_MB * 1024 * 1024
 MAX_MESSAGE = 16 * 1024    # a typed answer is at most 2000 characters: the dialog says so
 PING_SECONDS = 10          # keeps proxies from closing an idle stream, and finds closed pages
 TAKE_SECONDS = 5           # how long a reply waits for an open page to write it
-# When no page of the chat is open: soon again (a page opened meanwhile is not kept waiting
-# behind the row's back-off). The delivery gives a row up after 20 tries, some 40 s; a page
-# opened later asks again what it was asking (/start), and reminders wait for an open page.
+# A page that closed while its reply was being sent: soon again (a page opened meanwhile is
+# not kept waiting behind the row's back-off); this never counts towards giving the row up.
+# Otherwise a closed page's replies are not claimed at all (WebDelivery) until a page opens;
+# reminders wait for an open page in the calendar.
 LATER_SECONDS = 2
 # A web process's lease on the rows it sends: a send takes at most TAKE_SECONDS; a killed
 # process's rows go to the process its pages reconnect to after this.
