@@ -18,7 +18,7 @@ from bot.web import session_key
 from dialogs.messages import Reply
 from storage import outbox, repo
 from storage.db import make_engine, session
-from storage.models import User
+from storage.models import OutboxMessage, User
 
 USERS, PAIRS = 9, 4            # each user: /track, then PAIRS × two /new posted back to back
 TURNS = 1 + 2 * PAIRS
@@ -104,6 +104,8 @@ def test_three_web_workers_one_database_a_kill_and_reconnected_pages(postgres, t
                     break
             assert time.monotonic() < deadline, "the outbox did not drain"
             time.sleep(0.2)
+        with session(engine) as s:  # each reply was handed only to a process holding its page
+            assert s.exec(select(OutboxMessage.error).where(OutboxMessage.error.is_not(None))).all() == []
         for browser in browsers:
             browser.closing = True
         assert [w.stop() for w in workers[1:]] == [0, 0]  # SIGTERM: a clean stop
