@@ -143,12 +143,13 @@ class Conversation:
         if incoming.group:
             user = repo.find_user(s, incoming.channel, str(incoming.user_id))
             return in_group(incoming, user.lang if user else lang), False
-        user = repo.get_or_create_user(s, incoming.channel, str(incoming.user_id), incoming.display_name, lang)
-        user.chat_id = str(incoming.chat_id)  # where reminders go
-        turn = Turn(s, user, self.clock.today(), now=self.clock.now())
+        user, profile, drafting = repo.user_turn(s, incoming.channel, str(incoming.user_id),
+                                                 incoming.display_name, lang)
+        if user.chat_id != str(incoming.chat_id):
+            user.chat_id = str(incoming.chat_id)  # where reminders go
+        turn = Turn(s, user, self.clock.today(), now=self.clock.now(), profile=profile, drafting=drafting)
         replies = turn.run(incoming.text, incoming.button, incoming.attachment)
         replies = turn.unreadable_notes() + replies
-        s.add(user)
         return replies, turn.replanned
 
     def _write_outbox(self, s, incoming: Incoming, replies: list[Reply], lease_to: str | None) -> None:
@@ -169,8 +170,8 @@ class Conversation:
                     rows.append((Reply(question.text, kind=question.kind, headings=question.headings,
                                        chosen=label), incoming.pressed))
         rows += [(reply, None) for reply in merge_steps(rest)]
-        for reply, edit_of in rows:
-            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json(), edit_of=edit_of, lease_to=lease_to)
+        outbox.enqueue_turn(s, incoming.channel, incoming.chat_id, [(reply.to_json(), edit_of) for reply, edit_of in rows],
+                            lease_to=lease_to)
 
     def _apologise(self, incoming: Incoming, lease_to: str | None) -> list[Reply]:
         """After a failed turn: the apology, and the message recorded as handled (its
@@ -223,11 +224,15 @@ def in_group(incoming: Incoming, lang: str) -> list[Reply]:
 class Turn:
     """Handling of one message: the session, the user, their active profile."""
 
-    def __init__(self, s, user: User, today: dt.date, now: dt.datetime | None = None):
+    def __init__(self, s, user: User, today: dt.date, now: dt.datetime | None = None,
+                 profile: Profile | None = None, drafting: bool = False):
+        """`profile`: the user's active profile, read with the user (repo.user_turn);
+        `drafting`: whether a guided /track is open (dialogs/tracking.py)."""
         self.s, self.user, self.today = s, user, today
         self.now = now  # aware; for what is planned from this moment (reminders)
         self.lang = user.lang
-        self.profile: Profile | None = repo.active_profile(s, user)
+        self.profile: Profile | None = profile
+        self.drafting = drafting
         self._answers: dict | None = None
         self._saved = 0  # answers saved in this turn: the evaluations below depend on them
         self.pressed = False  # the message is a button press (not typed)
