@@ -237,7 +237,7 @@ class Turn:
         self._saved = 0  # answers saved in this turn: the evaluations below depend on them
         self.pressed = False  # the message is a button press (not typed)
         self.replanned = False  # reminders planned in this turn (dialogs/tracking.py)
-        self._evaluated: tuple = (None, None)
+        self._evaluated: tuple = (None, None, None)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -272,8 +272,17 @@ class Turn:
         key = (self.profile.id if self.profile else None, self.profile.measures if self.profile else "",
                id(self.answers), self._saved)
         if self._evaluated[0] != key:
-            self._evaluated = (key, evaluate_answers(self.answers, self.rulesets, self.today))
+            self._evaluated = (key, evaluate_answers(self.answers, self.rulesets, self.today), None)
         return self._evaluated[1]
+
+    def remaining(self) -> list[str]:
+        """The questions still worth asking (questions.needed), once per change of answers."""
+        evaluations = self.evaluations()
+        key, _, found = self._evaluated
+        if found is None:
+            found = needed(evaluations, self.answers)
+            self._evaluated = (key, evaluations, found)
+        return list(found)
 
     def save(self, fact: str, value: Any = None, skipped: bool = False, source: str = "dialog") -> None:
         repo.add_answer(self.s, self.profile, fact, value, skipped, source)
@@ -404,7 +413,7 @@ class Turn:
         """A question: progress, group, what is asked, the unit and an example."""
         spec = catalogue()[fact]
         cat = catalogue()
-        remaining = needed(self.evaluations(), self.answers)
+        remaining = set(self.remaining())
         asked = asked_facts(self.rulesets)
         sequence = [f for f in cat.facts if (f in self.answers and f in asked) or f in remaining or f == fact]
         current_text = None
@@ -438,7 +447,7 @@ class Turn:
 
     def advance(self, before: list[str] | None = None) -> list[Reply]:
         """Ask the next question that can still matter, or give the result when none is left."""
-        remaining = needed(self.evaluations(), self.answers)
+        remaining = self.remaining()
         focus = [f for f in self.pending().get("focus", []) if f in remaining]
         revisit = [f for f in self.pending().get("revisit", []) if self.answers.get(f) is SKIPPED]
         if remaining:
@@ -488,7 +497,7 @@ class Turn:
         kept = relevant_answered(self.rulesets, self.answers)
         if kept:  # measures changed on a cluster with answers: they stay, only what is new is asked
             replies.append(Reply(self.t("dialog.answers_kept", n=kept,
-                                        new=len(needed(self.evaluations(), self.answers)))))
+                                        new=len(self.remaining()))))
         provincial = [j for j in chosen if j != "national"]
         if self.profile.province is None and len(provincial) == 1:
             self.profile.province = provincial[0]  # one provincial measure: the cluster's province
@@ -905,7 +914,7 @@ class Turn:
         if (stop := self.need_profile()) is not None:
             return stop
         evaluations = self.evaluations()
-        remaining = needed(evaluations, self.answers)
+        remaining = self.remaining()
         pending = len(self.skipped_facts())
         done = relevant_answered(self.rulesets, self.answers) - pending
         measures, actions = [], []

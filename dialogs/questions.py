@@ -57,7 +57,7 @@ def facts_to_ask(missing: list[str], answers: dict[str, Any]) -> list[str]:
     input was skipped."""
     cat = catalogue()
     wanted: set[str] = set()
-    for fact in missing:
+    for fact in dict.fromkeys(missing):  # several measures miss the same facts
         spec = cat[fact]
         inputs = spec.derive["per_10k"] if spec.derive else []
         if inputs and not any(answers.get(i) is SKIPPED for i in inputs):

@@ -4,6 +4,7 @@ a profile the caller already holds: a user only ever reaches their own profiles.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, insert
@@ -120,6 +121,18 @@ def answer_rows(s: Session, profile: Profile) -> list[Answer]:
     return list(s.exec(select(Answer).where(Answer.profile_id == profile.id).order_by(Answer.id)))
 
 
+@lru_cache(maxsize=4096)
+def _parsed(value_json: str) -> Any:
+    return json.loads(value_json)
+
+
+def _stored_value(value_json: str) -> Any:
+    """A stored answer's value: the same texts recur on every message, parsed once; a series
+    (or list) is copied, so that no caller changes the remembered one."""
+    value = _parsed(value_json)
+    return value.copy() if type(value) in (dict, list) else value
+
+
 _CURRENT = (select(Answer.fact, Answer.value_json, Answer.skipped, Answer.source)
             .where(Answer.profile_id == bindparam("profile_id")).order_by(Answer.id))
 
@@ -134,7 +147,7 @@ def current_answers(s: Session, profile: Profile) -> Answers:
         elif skipped:
             current[fact] = SKIPPED
         else:
-            current[fact] = json.loads(value_json)
+            current[fact] = _stored_value(value_json)
     answers, cat = Answers(), catalogue()
     refused = set(cat.refused({f: v for f, v in current.items() if v is not SKIPPED}))
     for fact, value in current.items():
