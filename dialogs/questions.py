@@ -74,11 +74,23 @@ def needed(evaluations: list[Evaluation], answers: dict[str, Any]) -> list[str]:
     return facts_to_ask(missing, answers)
 
 
-def asked_facts(rulesets: list[Ruleset]) -> set[str]:
+def asked_facts(rulesets: list[Ruleset]) -> frozenset[str]:
     """Every fact these measures may ask about: what they read, and the inputs of derived figures."""
-    cat = catalogue()
-    read = {f for r in rulesets for f in r.facts}
-    return read | {i for f in read if cat[f].derive for i in cat[f].derive["per_10k"]}
+    key = tuple(id(r) for r in rulesets)
+    found = _ASKED.get(key)
+    if found is None:
+        cat = catalogue()
+        read = {f for r in rulesets for f in r.facts}
+        found = frozenset(read | {i for f in read if cat[f].derive for i in cat[f].derive["per_10k"]})
+        if len(_ASKED) < 64:
+            _ASKED[key] = found
+            _KEPT.extend(rulesets)  # alive, so that their ids stay theirs
+    return found
+
+
+# Asked on every question; the rulesets are loaded once (engine.load_rulesets), so a few sets.
+_ASKED: dict[tuple[int, ...], frozenset[str]] = {}
+_KEPT: list[Ruleset] = []
 
 
 def relevant_answered(rulesets: list[Ruleset], answers: dict[str, Any]) -> int:
