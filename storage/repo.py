@@ -133,6 +133,13 @@ def _stored_value(value_json: str) -> Any:
     return value.copy() if type(value) in (dict, list) else value
 
 
+@lru_cache(maxsize=1024)
+def _refused(catalogue_id: int, stored: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    """The facts of these stored (fact, JSON) pairs the catalogue refuses: the same answers
+    are read on every message of a profile, validated once."""
+    return frozenset(catalogue().refused({fact: _parsed(value_json) for fact, value_json in stored}))
+
+
 _CURRENT = (select(Answer.fact, Answer.value_json, Answer.skipped, Answer.source)
             .where(Answer.profile_id == bindparam("profile_id")).order_by(Answer.id))
 
@@ -140,17 +147,16 @@ _CURRENT = (select(Answer.fact, Answer.value_json, Answer.skipped, Answer.source
 def current_answers(s: Session, profile: Profile) -> Answers:
     """fact -> current value (or SKIPPED); a fact cleared by a restart has no entry.
     (Read as plain rows on the session's connection: this runs on every message.)"""
-    current: dict[str, Any] = {}
+    current: dict[str, str | None] = {}  # fact -> the stored JSON, None when skipped
     for fact, value_json, skipped, source in s.connection().execute(_CURRENT, {"profile_id": profile.id}):
         if source == "restart":
             current.pop(fact, None)
-        elif skipped:
-            current[fact] = SKIPPED
         else:
-            current[fact] = _stored_value(value_json)
+            current[fact] = None if skipped else value_json
     answers, cat = Answers(), catalogue()
-    refused = set(cat.refused({f: v for f, v in current.items() if v is not SKIPPED}))
-    for fact, value in current.items():
+    refused = _refused(id(cat), tuple((f, v) for f, v in current.items() if v is not None))
+    for fact, value_json in current.items():
+        value = SKIPPED if value_json is None else _stored_value(value_json)
         if fact in refused or fact not in cat.facts:
             if value is not SKIPPED:
                 answers.unreadable.append((fact, value))
