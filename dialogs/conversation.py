@@ -143,12 +143,13 @@ class Conversation:
         if incoming.group:
             user = repo.find_user(s, incoming.channel, str(incoming.user_id))
             return in_group(incoming, user.lang if user else lang), False
-        user = repo.get_or_create_user(s, incoming.channel, str(incoming.user_id), incoming.display_name, lang)
-        user.chat_id = str(incoming.chat_id)  # where reminders go
-        turn = Turn(s, user, self.clock.today(), now=self.clock.now())
+        user, profile, drafting = repo.user_turn(s, incoming.channel, str(incoming.user_id),
+                                                 incoming.display_name, lang)
+        if user.chat_id != str(incoming.chat_id):
+            user.chat_id = str(incoming.chat_id)  # where reminders go
+        turn = Turn(s, user, self.clock.today(), now=self.clock.now(), profile=profile, drafting=drafting)
         replies = turn.run(incoming.text, incoming.button, incoming.attachment)
         replies = turn.unreadable_notes() + replies
-        s.add(user)
         return replies, turn.replanned
 
     def _write_outbox(self, s, incoming: Incoming, replies: list[Reply], lease_to: str | None) -> None:
@@ -169,8 +170,8 @@ class Conversation:
                     rows.append((Reply(question.text, kind=question.kind, headings=question.headings,
                                        chosen=label), incoming.pressed))
         rows += [(reply, None) for reply in merge_steps(rest)]
-        for reply, edit_of in rows:
-            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json(), edit_of=edit_of, lease_to=lease_to)
+        outbox.enqueue_turn(s, incoming.channel, incoming.chat_id, [(reply.to_json(), edit_of) for reply, edit_of in rows],
+                            lease_to=lease_to)
 
     def _apologise(self, incoming: Incoming, lease_to: str | None) -> list[Reply]:
         """After a failed turn: the apology, and the message recorded as handled (its
@@ -223,16 +224,20 @@ def in_group(incoming: Incoming, lang: str) -> list[Reply]:
 class Turn:
     """Handling of one message: the session, the user, their active profile."""
 
-    def __init__(self, s, user: User, today: dt.date, now: dt.datetime | None = None):
+    def __init__(self, s, user: User, today: dt.date, now: dt.datetime | None = None,
+                 profile: Profile | None = None, drafting: bool = False):
+        """`profile`: the user's active profile, read with the user (repo.user_turn);
+        `drafting`: whether a guided /track is open (dialogs/tracking.py)."""
         self.s, self.user, self.today = s, user, today
         self.now = now  # aware; for what is planned from this moment (reminders)
         self.lang = user.lang
-        self.profile: Profile | None = repo.active_profile(s, user)
+        self.profile: Profile | None = profile
+        self.drafting = drafting
         self._answers: dict | None = None
         self._saved = 0  # answers saved in this turn: the evaluations below depend on them
         self.pressed = False  # the message is a button press (not typed)
         self.replanned = False  # reminders planned in this turn (dialogs/tracking.py)
-        self._evaluated: tuple = (None, None)
+        self._evaluated: tuple = (None, None, None)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -267,8 +272,17 @@ class Turn:
         key = (self.profile.id if self.profile else None, self.profile.measures if self.profile else "",
                id(self.answers), self._saved)
         if self._evaluated[0] != key:
-            self._evaluated = (key, evaluate_answers(self.answers, self.rulesets, self.today))
+            self._evaluated = (key, evaluate_answers(self.answers, self.rulesets, self.today), None)
         return self._evaluated[1]
+
+    def remaining(self) -> list[str]:
+        """The questions still worth asking (questions.needed), once per change of answers."""
+        evaluations = self.evaluations()
+        key, _, found = self._evaluated
+        if found is None:
+            found = needed(evaluations, self.answers)
+            self._evaluated = (key, evaluations, found)
+        return list(found)
 
     def save(self, fact: str, value: Any = None, skipped: bool = False, source: str = "dialog") -> None:
         repo.add_answer(self.s, self.profile, fact, value, skipped, source)
@@ -399,7 +413,7 @@ class Turn:
         """A question: progress, group, what is asked, the unit and an example."""
         spec = catalogue()[fact]
         cat = catalogue()
-        remaining = needed(self.evaluations(), self.answers)
+        remaining = set(self.remaining())
         asked = asked_facts(self.rulesets)
         sequence = [f for f in cat.facts if (f in self.answers and f in asked) or f in remaining or f == fact]
         current_text = None
@@ -433,7 +447,7 @@ class Turn:
 
     def advance(self, before: list[str] | None = None) -> list[Reply]:
         """Ask the next question that can still matter, or give the result when none is left."""
-        remaining = needed(self.evaluations(), self.answers)
+        remaining = self.remaining()
         focus = [f for f in self.pending().get("focus", []) if f in remaining]
         revisit = [f for f in self.pending().get("revisit", []) if self.answers.get(f) is SKIPPED]
         if remaining:
@@ -483,7 +497,7 @@ class Turn:
         kept = relevant_answered(self.rulesets, self.answers)
         if kept:  # measures changed on a cluster with answers: they stay, only what is new is asked
             replies.append(Reply(self.t("dialog.answers_kept", n=kept,
-                                        new=len(needed(self.evaluations(), self.answers)))))
+                                        new=len(self.remaining()))))
         provincial = [j for j in chosen if j != "national"]
         if self.profile.province is None and len(provincial) == 1:
             self.profile.province = provincial[0]  # one provincial measure: the cluster's province
@@ -900,7 +914,7 @@ class Turn:
         if (stop := self.need_profile()) is not None:
             return stop
         evaluations = self.evaluations()
-        remaining = needed(evaluations, self.answers)
+        remaining = self.remaining()
         pending = len(self.skipped_facts())
         done = relevant_answered(self.rulesets, self.answers) - pending
         measures, actions = [], []

@@ -6,6 +6,8 @@ nothing a chosen measure does not read)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections import OrderedDict
 from typing import Any
 
 from engine import Profile, catalogue, evaluate_many, load_rulesets
@@ -24,8 +26,29 @@ def known_facts(answers: dict[str, Any]) -> dict[str, Any]:
     return {fact: value for fact, value in answers.items() if value is not SKIPPED}
 
 
+_EVALUATED: OrderedDict[tuple, list[Evaluation]] = OrderedDict()
+EVALUATED_KEPT = 256  # recent evaluations kept; a few KiB each
+
+
 def evaluate_answers(answers: dict[str, Any], rulesets: list[Ruleset], on: dt.date) -> list[Evaluation]:
-    return evaluate_many(Profile(known_facts(answers), on), rulesets, on)
+    """The evaluations of these answers, remembered by their content: a message evaluates
+    the answers before and after the one it saves, and the next message starts from the
+    same answers again. (The same facts, measures and date give the same evaluation.)"""
+    facts = known_facts(answers)
+    try:
+        # JSON tells 1 from 1.0 and True, as an explanation does; series keep their order.
+        key = (json.dumps(dict(sorted(facts.items())), ensure_ascii=False), tuple(id(r) for r in rulesets), on)
+    except (TypeError, ValueError):  # not a value a stored answer can hold: not remembered
+        return evaluate_many(Profile(facts, on), rulesets, on)
+    found = _EVALUATED.get(key)
+    if found is None:
+        # The evaluations keep their rulesets alive: their ids in the key stay theirs.
+        found = _EVALUATED[key] = evaluate_many(Profile(facts, on), rulesets, on)
+        if len(_EVALUATED) > EVALUATED_KEPT:
+            _EVALUATED.popitem(last=False)
+    else:
+        _EVALUATED.move_to_end(key)
+    return list(found)
 
 
 def facts_to_ask(missing: list[str], answers: dict[str, Any]) -> list[str]:
@@ -34,7 +57,7 @@ def facts_to_ask(missing: list[str], answers: dict[str, Any]) -> list[str]:
     input was skipped."""
     cat = catalogue()
     wanted: set[str] = set()
-    for fact in missing:
+    for fact in dict.fromkeys(missing):  # several measures miss the same facts
         spec = cat[fact]
         inputs = spec.derive["per_10k"] if spec.derive else []
         if inputs and not any(answers.get(i) is SKIPPED for i in inputs):
@@ -51,11 +74,23 @@ def needed(evaluations: list[Evaluation], answers: dict[str, Any]) -> list[str]:
     return facts_to_ask(missing, answers)
 
 
-def asked_facts(rulesets: list[Ruleset]) -> set[str]:
+def asked_facts(rulesets: list[Ruleset]) -> frozenset[str]:
     """Every fact these measures may ask about: what they read, and the inputs of derived figures."""
-    cat = catalogue()
-    read = {f for r in rulesets for f in r.facts}
-    return read | {i for f in read if cat[f].derive for i in cat[f].derive["per_10k"]}
+    key = tuple(id(r) for r in rulesets)
+    found = _ASKED.get(key)
+    if found is None:
+        cat = catalogue()
+        read = {f for r in rulesets for f in r.facts}
+        found = frozenset(read | {i for f in read if cat[f].derive for i in cat[f].derive["per_10k"]})
+        if len(_ASKED) < 64:
+            _ASKED[key] = found
+            _KEPT.extend(rulesets)  # alive, so that their ids stay theirs
+    return found
+
+
+# Asked on every question; the rulesets are loaded once (engine.load_rulesets), so a few sets.
+_ASKED: dict[tuple[int, ...], frozenset[str]] = {}
+_KEPT: list[Ruleset] = []
 
 
 def relevant_answered(rulesets: list[Ruleset], answers: dict[str, Any]) -> int:

@@ -188,11 +188,11 @@ def next_step(turn, data: dict) -> list[Reply]:
             del data["date"]
     missing = [step for step in STEPS if step not in data]
     if refused:
-        store.save_draft(turn.s, turn.user, missing[0], data)
+        save_draft(turn, missing[0], data)
         return refused + [ask(turn, missing[0], data)]
     if not missing:
         return finish(turn, data)
-    store.save_draft(turn.s, turn.user, missing[0], data)
+    save_draft(turn, missing[0], data)
     return [ask(turn, missing[0], data)]
 
 
@@ -216,9 +216,23 @@ def certification_refusal(turn, text: str, chosen: list[str]) -> Reply | None:
     return None
 
 
+# A turn knows from its first query whether a draft is open (`turn.drafting`): the many
+# messages without one read nothing more.
+
 def draft_data(turn) -> tuple[str, dict] | None:
-    draft = store.draft_of(turn.s, turn.user)
+    draft = store.draft_of(turn.s, turn.user) if turn.drafting else None
     return (draft.step, json.loads(draft.data)) if draft else None
+
+
+def save_draft(turn, step: str, data: dict) -> None:
+    store.save_draft(turn.s, turn.user, step, data)
+    turn.drafting = True
+
+
+def drop_draft(turn) -> None:
+    if turn.drafting:
+        store.drop_draft(turn.s, turn.user)
+        turn.drafting = False
 
 
 def draft_prompt(turn) -> list[Reply] | None:
@@ -276,7 +290,7 @@ def check_date(turn, text: str) -> str:
 
 
 def finish(turn, data: dict) -> list[Reply]:
-    store.drop_draft(turn.s, turn.user)
+    drop_draft(turn)
     tracked = store.track(turn.s, turn.user, data["name"], data["measures"],
                           dt.date.fromisoformat(data["date"]), turn.now)
     turn.replanned = True  # reminders may be due at once: the sweep is woken
@@ -295,15 +309,15 @@ def back_to_question(turn) -> list[Reply]:
 
 def cancel_draft(turn) -> bool:
     """/cancel of an open guided /track; False if none was open."""
-    if store.draft_of(turn.s, turn.user) is None:
+    if draft_data(turn) is None:
         return False
-    store.drop_draft(turn.s, turn.user)
+    drop_draft(turn)
     return True
 
 
 def abandon_draft(turn, command: str) -> None:
     if command in ABANDONS_DRAFT:
-        store.drop_draft(turn.s, turn.user)
+        drop_draft(turn)
 
 
 # --- the other commands ---------------------------------------------------------------------

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, or_, update
+from sqlalchemy import and_, exists, insert, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -38,16 +38,37 @@ def enqueue(s: Session, channel: str, chat_id: str, payload: dict, edit_of: str 
     now = now or utcnow()
     row = OutboxMessage(channel=channel, chat_id=str(chat_id), payload=json.dumps(payload, ensure_ascii=False),
                         edit_of=edit_of)
-    if lease_to is not None:
-        other = aliased(OutboxMessage)
-        ahead = s.exec(select(other.id).where(
-            other.channel == channel, other.chat_id == str(chat_id), _unfinished(other),
-            or_(other.claimed_by.is_(None), other.claimed_by != lease_to, other.claimed_until < now)).limit(1)).first()
-        if ahead is None:
-            row.claimed_by, row.claimed_until = lease_to, now + LEASE
+    if lease_to is not None and not _waits_before(s, channel, str(chat_id), lease_to, now):
+        row.claimed_by, row.claimed_until = lease_to, now + LEASE
     s.add(row)
     s.flush()
     return row
+
+
+def enqueue_turn(s: Session, channel: str, chat_id: str, replies: list[tuple[dict, str | None]],
+                 lease_to: str | None = None, now: dt.datetime | None = None) -> None:
+    """A turn's replies, (payload, edit_of) each, as `enqueue` would write them one by one,
+    in one INSERT: whether something of the chat waits before them is asked once (a row this
+    turn leases to `lease_to` never waits before the next)."""
+    if not replies:
+        return
+    now = now or utcnow()
+    chat_id = str(chat_id)
+    leased = lease_to is not None and not _waits_before(s, channel, chat_id, lease_to, now)
+    claimed_by, claimed_until = (lease_to, now + LEASE) if leased else (None, None)
+    stamp = utcnow()  # as the model's defaults in `enqueue`
+    s.connection().execute(insert(OutboxMessage.__table__), [
+        {"channel": channel, "chat_id": chat_id, "payload": json.dumps(payload, ensure_ascii=False),
+         "edit_of": edit_of, "created_at": stamp, "next_attempt_at": stamp, "attempts": 0,
+         "claimed_by": claimed_by, "claimed_until": claimed_until} for payload, edit_of in replies])
+
+
+def _waits_before(s: Session, channel: str, chat_id: str, lease_to: str, now: dt.datetime) -> bool:
+    """An unfinished row of the chat not leased to `lease_to`: a new row must wait behind it."""
+    other = aliased(OutboxMessage)
+    return s.exec(select(other.id).where(
+        other.channel == channel, other.chat_id == chat_id, _unfinished(other),
+        or_(other.claimed_by.is_(None), other.claimed_by != lease_to, other.claimed_until < now)).limit(1)).first() is not None
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ a profile the caller already holds: a user only ever reaches their own profiles.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import and_, bindparam, exists, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -40,16 +42,41 @@ def insert_new(s: Session, model, **values) -> bool:
 
 def get_or_create_user(s: Session, channel: str, external_id: str, display_name: str = "",
                        lang: str = "zh") -> User:
-    """The user, locked until the transaction ends, so that their turns run one at a time
-    whichever worker handles them (SELECT … FOR UPDATE; SQLite's transactions hold the write
-    lock from their start: storage/db.py)."""
-    query = select(User).where(User.channel == channel, User.external_id == external_id).with_for_update()
-    user = s.exec(query).first()
-    if user is None:
+    return user_turn(s, channel, external_id, display_name, lang)[0]
+
+
+_TURN_QUERY = None
+
+
+def _turn_query():
+    """Built once: the user, their active profile and whether a /track draft is open, in one
+    round trip (a turn's first statement)."""
+    global _TURN_QUERY
+    if _TURN_QUERY is None:
+        from .tracking import TrackingDraft  # storage.tracking imports this module
+        _TURN_QUERY = (
+            select(User, Profile, exists().where(TrackingDraft.user_id == User.id))
+            .outerjoin(Profile, and_(Profile.id == User.active_profile_id, Profile.user_id == User.id,
+                                     Profile.deleted == False))  # noqa: E712
+            .where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
+            # Only the user's row is locked (a profile is reached through its user).
+            .with_for_update(of=User))
+    return _TURN_QUERY
+
+
+def user_turn(s: Session, channel: str, external_id: str, display_name: str = "",
+              lang: str = "zh") -> tuple[User, Profile | None, bool]:
+    """The user (created if new), their active profile, and whether a /track draft is open.
+    The user is locked until the transaction ends, so that their turns run one at a time
+    whichever worker handles them (SELECT … FOR UPDATE OF users; SQLite's transactions hold
+    the write lock from their start: storage/db.py)."""
+    params = {"channel": channel, "external_id": external_id}
+    row = s.exec(_turn_query(), params=params).first()
+    if row is None:
         insert_new(s, User, channel=channel, external_id=external_id, display_name=display_name[:200],
                    lang=lang, created_at=utcnow())
-        user = s.exec(query).one()
-    return user
+        row = s.exec(_turn_query(), params=params).one()
+    return row[0], row[1], bool(row[2])
 
 
 def find_user(s: Session, channel: str, external_id: str) -> User | None:
@@ -94,22 +121,42 @@ def answer_rows(s: Session, profile: Profile) -> list[Answer]:
     return list(s.exec(select(Answer).where(Answer.profile_id == profile.id).order_by(Answer.id)))
 
 
+@lru_cache(maxsize=4096)
+def _parsed(value_json: str) -> Any:
+    return json.loads(value_json)
+
+
+def _stored_value(value_json: str) -> Any:
+    """A stored answer's value: the same texts recur on every message, parsed once; a series
+    (or list) is copied, so that no caller changes the remembered one."""
+    value = _parsed(value_json)
+    return value.copy() if type(value) in (dict, list) else value
+
+
+@lru_cache(maxsize=1024)
+def _refused(catalogue_id: int, stored: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    """The facts of these stored (fact, JSON) pairs the catalogue refuses: the same answers
+    are read on every message of a profile, validated once."""
+    return frozenset(catalogue().refused({fact: _parsed(value_json) for fact, value_json in stored}))
+
+
+_CURRENT = (select(Answer.fact, Answer.value_json, Answer.skipped, Answer.source)
+            .where(Answer.profile_id == bindparam("profile_id")).order_by(Answer.id))
+
+
 def current_answers(s: Session, profile: Profile) -> Answers:
     """fact -> current value (or SKIPPED); a fact cleared by a restart has no entry.
-    (Read as plain rows: this runs on every message.)"""
-    current: dict[str, Any] = {}
-    rows = s.exec(select(Answer.fact, Answer.value_json, Answer.skipped, Answer.source)
-                  .where(Answer.profile_id == profile.id).order_by(Answer.id))
-    for fact, value_json, skipped, source in rows:
+    (Read as plain rows on the session's connection: this runs on every message.)"""
+    current: dict[str, str | None] = {}  # fact -> the stored JSON, None when skipped
+    for fact, value_json, skipped, source in s.connection().execute(_CURRENT, {"profile_id": profile.id}):
         if source == "restart":
             current.pop(fact, None)
-        elif skipped:
-            current[fact] = SKIPPED
         else:
-            current[fact] = json.loads(value_json)
+            current[fact] = None if skipped else value_json
     answers, cat = Answers(), catalogue()
-    refused = set(cat.refused({f: v for f, v in current.items() if v is not SKIPPED}))
-    for fact, value in current.items():
+    refused = _refused(id(cat), tuple((f, v) for f, v in current.items() if v is not None))
+    for fact, value_json in current.items():
+        value = SKIPPED if value_json is None else _stored_value(value_json)
         if fact in refused or fact not in cat.facts:
             if value is not SKIPPED:
                 answers.unreadable.append((fact, value))
@@ -119,12 +166,11 @@ def current_answers(s: Session, profile: Profile) -> Answers:
 
 
 def add_answer(s: Session, profile: Profile, fact: str, value: Any = None, skipped: bool = False,
-               source: str = "dialog") -> Answer:
-    row = Answer(profile_id=profile.id, fact=fact, skipped=skipped, source=source,
-                 value_json=None if skipped or source == "restart" else json.dumps(value, ensure_ascii=False))
-    s.add(row)
-    s.flush()
-    return row
+               source: str = "dialog") -> None:
+    """A new answer row (a Core insert: nothing reads it back as an object)."""
+    s.connection().execute(insert(Answer.__table__), {
+        "profile_id": profile.id, "fact": fact, "skipped": skipped, "source": source, "created_at": utcnow(),
+        "value_json": None if skipped or source == "restart" else json.dumps(value, ensure_ascii=False)})
 
 
 def first_time(s: Session, channel: str, update_id: str) -> bool:
