@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import copy
 import datetime as dt
 import json
@@ -81,6 +82,16 @@ def pytest_collection_modifyitems(config, items):
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.xdist_group(group))
                 break
+
+
+def pytest_configure(config):
+    """The project's modules compiled once, before the workers start: where
+    PYTHONDONTWRITEBYTECODE is set (as on this machine) each of the ~130 processes the tests
+    start would compile them again, 0.3 s of CPU each. Only what changed is compiled."""
+    if not hasattr(config, "workerinput"):
+        root = Path(__file__).parents[1]
+        for package in ("bot", "dialogs", "engine", "storage", "locales", "bench"):
+            compileall.compile_dir(root / package, quiet=1)
 
 
 def pytest_xdist_auto_num_workers(config):
