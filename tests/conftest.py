@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 import tempfile
 from pathlib import Path
 
@@ -25,6 +26,10 @@ ON = dt.date(2026, 1, 15)  # 近三年 = 2023–2025, the fixture's years; Shaan
 # killed process's writes are in the page cache; only a machine's crash would lose them.
 if os.access("/dev/shm", os.W_OK) and not os.environ.get("PYTEST_DEBUG_TEMPROOT"):
     tempfile.tempdir = "/dev/shm"
+# pytest keeps the test modules it rewrote (assertions) in __pycache__ only when bytecode may
+# be written: with PYTHONDONTWRITEBYTECODE set (as on this machine) every worker rewrote all
+# of them again, 3 s of CPU each. __pycache__ is git-ignored.
+sys.dont_write_bytecode = False
 
 
 def eligible_facts() -> dict:
