@@ -90,9 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser(lang, argv).parse_args(argv)
         return args.run(args) or 0
     except KeyboardInterrupt:
-        from locales import t
+        try:
+            from locales import t
 
-        print("\n" + t(lang, "cli.interrupted"), file=sys.stderr, flush=True)
+            message = t(lang, "cli.interrupted")
+        except Exception:  # interrupted inside an import (yaml): that module is half made
+            message = "Interrupted. Goodbye!" if lang == "en" else "已中断。再见！"
+        print("\n" + message, file=sys.stderr, flush=True)
         return 130
     except BrokenPipeError:
         # The reader went away (| head): not an error of ours.

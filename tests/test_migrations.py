@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import psycopg
+import pytest
 import sqlite3
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -25,6 +26,8 @@ from storage import tracking as store
 from storage.tracking import Reminder, TrackedCluster
 
 LEGACY = Path(__file__).parent / "data" / "legacy"
+# The upgrade is what these tests are about: db_url gives them an empty database.
+pytestmark = pytest.mark.empty_database
 
 
 def load_legacy(db_url: str) -> None:

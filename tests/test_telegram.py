@@ -18,6 +18,7 @@ from engine import catalogue
 from tests.chat_helpers import asked_fact, chat_answer
 from tests.conftest import eligible_facts
 from bench.standins.fakebotapi import FakeBotApi, buttons
+from bench.standins.ports import wait_for_port
 
 ROOT = Path(__file__).parents[1]
 NOW = "2026-11-23T10:00:00"
@@ -345,7 +346,7 @@ def test_webhook_mode(fake, tmp_path):
     try:
         fake.wait_for_call("setWebhook", timeout=30)
         assert fake.webhook["url"] == url and fake.webhook.get("secret_token") == "s3cret"
-        time.sleep(0.5)  # the webhook server is up once setWebhook is called, give it a breath
+        wait_for_port(port)  # its webhook server listens (setWebhook may come first)
         user = User(fake, 1013)
         got = user.send("/start", until=lambda m: "/new" in m.get("text", ""))
         assert got

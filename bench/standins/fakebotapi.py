@@ -1326,6 +1326,12 @@ class FakeBotApi:
         with self._lock:
             self._delays.setdefault(method, deque()).extend([seconds] * times)
 
+    def flooded(self, method: str) -> bool:
+        """Whether calls of `method` are still inside a 429's flood window (refused)."""
+        with self._lock:
+            until = self._flood_until.get(method)
+            return bool(until) and time.monotonic() < until[0]
+
     # ---- what the bot did -------------------------------------------------------------
 
     def wait_for_bot_message(

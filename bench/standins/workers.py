@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bench.standins.postgres import free_port
+from bench.standins.ports import free_port
 
 ROOT = Path(__file__).parents[1]
 
