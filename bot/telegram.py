@@ -187,6 +187,20 @@ class TelegramChannel:
         except TelegramError as exc:
             return later_or_refused(exc)
 
+    def fold(self, shown: Reply, then: Reply) -> Reply | None:
+        """The choice shown in the message pressed and the next step below it, in that one
+        message: one editMessageText instead of an edit and a new message, and the chat reads
+        as before. None when the next step carries documents or would not fit."""
+        if shown.chosen is None or then.replace or then.chosen is not None or then.documents:
+            return None
+        lead = f"{shown.text}\n\n→ {shown.chosen}"
+        after = lead.count("\n") + 2  # the next step's first line
+        headings = (shown.headings or ([0] if shown.kind in HEADED else [])) + [after - 2]
+        headings += [after + n for n in then.headings or ([0] if then.kind in HEADED else [])]
+        folded = Reply(f"{lead}\n\n{then.text}", choices=then.choices, actions=then.actions, kind=then.kind,
+                       headings=headings)
+        return folded if utf16_len(_html(folded)) <= MAX_TEXT else None
+
     async def _edit(self, chat_id: str, reply: Reply, message_id: str) -> Outcome | None:
         """The pressed message updated in place; None when it cannot be (send it anew)."""
         text = split_text(_html(reply))[-1]  # the message pressed is the last part of its reply
@@ -341,8 +355,8 @@ class TelegramBot:
         if incoming is None:
             return
         async with self.user_locks[incoming.user_id]:
-            await self.db.run(self.conversation.receive, incoming, self.delivery.worker)
-        self.spawn(self.delivery.flush_chat(CHANNEL, incoming.chat_id), "flush")
+            rows = await self.delivery.run_turn(self.conversation.receive, incoming)
+        self.spawn(self.delivery.flush_chat(CHANNEL, incoming.chat_id, rows), "flush")
 
     async def refuse(self, update: Update) -> None:
         """Someone not on the allow-list: a polite answer, and nothing of theirs is stored."""
@@ -485,7 +499,7 @@ class TelegramBot:
                 await self.pause(2.0)
                 if self.stopping.is_set():
                     return 0
-        self.delivery = Delivery(self.db, {CHANNEL: TelegramChannel(self.bot)})
+        self.delivery = Delivery(self.db, {CHANNEL: TelegramChannel(self.bot)}, turns_here=True)
         self.scheduler = Scheduler(self.db, self.clock, self.delivery, interval=self.reminder_interval)
         self.conversation.on_replanned = self.scheduler.wake
         self.scheduler.start()

@@ -164,9 +164,12 @@ def test_two_users_at_once_with_buttons_and_text(fake, bot):
     assert alice_final.count("】符合条件") == 4
     assert "【江苏（苏工信规〔2023〕3号）】不符合条件" in bob_final
     assert "原文：“近三年，集群总产值每年均在40亿元以上”" in bob_final
-    # a choice pressed is shown in the question it answered, edited in place
+    # a choice pressed is shown in the question it answered, edited in place, and the next
+    # question follows in that same message (one editMessageText, no sendMessage)
     edited = [m for m in fake.messages(1001) if m.get("edit_date") and "→ " in m.get("text", "")]
-    assert edited and not buttons(edited[0])
+    assert edited and buttons(edited[0])
+    chosen = edited[0]["text"].index("→ ")
+    assert asked_fact(edited[0]["text"][chosen:]) and asked_fact(edited[0]["text"][:chosen])
     # every callback query was answered
     assert len(fake.answered_callbacks) >= sum(1 for c in fake.calls("answerCallbackQuery"))
     assert not fake.unknown_calls
