@@ -151,8 +151,8 @@ class Delivery:
                     outbox.record(s, marks)
                     self._handed_out(marks)
             receive(incoming, self.worker)
-            with self._marking, light_session(self.db.engine) as s:
-                return self._handed_out([], outbox.leased(s, self.worker, incoming.channel, incoming.chat_id))
+            with self._marking, self.db.engine.connect() as conn:
+                return self._handed_out([], outbox.leased(conn, self.worker, incoming.channel, incoming.chat_id))
         try:
             return await self.db.run(job)
         except Exception:
