@@ -269,7 +269,7 @@ class Delivery:
                 or rows[i + 1].id in self._unmarked):
             return [row], None
         try:
-            folded = fold(*(Reply.from_json(json.loads(r.payload)) for r in rows[i:i + 2]))
+            folded = fold(row.chat_id, row.edit_of, *(Reply.from_json(json.loads(r.payload)) for r in rows[i:i + 2]))
         except Exception:  # sent apart, where a bad payload is dealt with
             return [row], None
         return ([row, rows[i + 1]], folded) if folded is not None else ([row], None)

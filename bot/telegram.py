@@ -167,6 +167,13 @@ class TelegramChannel:
 
     def __init__(self, bot):
         self.bot = bot
+        # The newest message id seen in each chat (the user's or the bot's): a press on an
+        # older message is answered below, where the user is looking, not up in the chat.
+        self.newest: dict[str, int] = {}
+
+    def saw(self, chat_id: str, message_id: int | str | None) -> None:
+        if message_id is not None and int(message_id) > self.newest.get(str(chat_id), 0):
+            self.newest[str(chat_id)] = int(message_id)
 
     async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
         try:
@@ -181,17 +188,20 @@ class TelegramChannel:
                                                           reply_markup=markup(payload.get("keyboard")))
                     sent_id = message.message_id
                 else:
-                    await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
-                                                 filename=payload["filename"])
+                    message = await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
+                                                           filename=payload["filename"])
+                self.saw(chat_id, message.message_id)
             return Sent(None if sent_id is None else str(sent_id))
         except TelegramError as exc:
             return later_or_refused(exc)
 
-    def fold(self, shown: Reply, then: Reply) -> Reply | None:
+    def fold(self, chat_id: str, message_id: str, shown: Reply, then: Reply) -> Reply | None:
         """The choice shown in the message pressed and the next step below it, in that one
         message: one editMessageText instead of an edit and a new message, and the chat reads
-        as before. None when the next step carries documents or would not fit."""
-        if shown.chosen is None or then.replace or then.chosen is not None or then.documents:
+        as before. None when the message pressed is not the chat's last one (the next step
+        then goes below), or the next step carries documents or would not fit."""
+        if (shown.chosen is None or then.replace or then.chosen is not None or then.documents
+                or int(message_id) < self.newest.get(str(chat_id), 0)):
             return None
         lead = f"{shown.text}\n\n→ {shown.chosen}"
         after = lead.count("\n") + 2  # the next step's first line
@@ -312,6 +322,7 @@ class TelegramBot:
         self.tasks: set[asyncio.Task] = set()
         self.bot = None
         self.delivery: Delivery | None = None
+        self.channel: TelegramChannel | None = None
         self.scheduler: Scheduler | None = None
         self.stopping = asyncio.Event()
 
@@ -354,6 +365,8 @@ class TelegramBot:
             return
         if incoming is None:
             return
+        if update.message:
+            self.channel.saw(incoming.chat_id, update.message.message_id)
         async with self.user_locks[incoming.user_id]:
             rows = await self.delivery.run_turn(self.conversation.receive, incoming)
         self.spawn(self.delivery.flush_chat(CHANNEL, incoming.chat_id, rows), "flush")
@@ -499,7 +512,8 @@ class TelegramBot:
                 await self.pause(2.0)
                 if self.stopping.is_set():
                     return 0
-        self.delivery = Delivery(self.db, {CHANNEL: TelegramChannel(self.bot)}, turns_here=True)
+        self.channel = TelegramChannel(self.bot)
+        self.delivery = Delivery(self.db, {CHANNEL: self.channel}, turns_here=True)
         self.scheduler = Scheduler(self.db, self.clock, self.delivery, interval=self.reminder_interval)
         self.conversation.on_replanned = self.scheduler.wake
         self.scheduler.start()

@@ -442,3 +442,22 @@ def test_a_bug_in_the_dialog_is_apologised_for_and_nothing_half_saved(fake, tmp_
         assert "已保存" in got[-1]["text"]
     finally:
         bot.stop()
+
+
+def test_a_press_on_an_older_question_is_answered_below_not_up_in_the_chat(fake, bot):
+    user = User(fake, 1017)
+    user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    (older,) = start_profile(user, "癸集群", "国家")[-1:]
+    assert asked_fact(older["text"]) == "county_level"
+    # a question typed meanwhile is answered, and the question asked again below
+    again = user.send("研发经费增长要求多少")[-1]
+    assert again["message_id"] > older["message_id"] and asked_fact(again["text"]) == "county_level"
+    got = user.press(older, "是")
+    edited = [m for m in got if m["message_id"] == older["message_id"]]
+    assert edited and "→ 是" in edited[-1]["text"] and not buttons(edited[-1])
+    assert got[-1]["message_id"] > again["message_id"] and asked_fact(got[-1]["text"]) != "county_level"
+    # on the newest message, the choice and the next question share that message
+    newest = got[-1]
+    label = buttons(newest)[0][0]
+    folded = user.press(newest, label)[-1]
+    assert folded["message_id"] == newest["message_id"] and f"→ {label}" in folded["text"] and buttons(folded)
