@@ -141,6 +141,7 @@ def test_waiting_for_a_closed_page_is_never_giving_up(engine):
         await delivery.flush_chat("web", "a")
         await delivery.flush_chat("web", "b")
         for _ in range(2000):
+            await delivery.write_marks()  # what the scheduler does every MARK_EVERY
             rows = table(engine)
             if rows[0].sent_at is not None and rows[1].refused_reason:
                 break
