@@ -327,6 +327,8 @@ class TelegramBot:
         self.channel: TelegramChannel | None = None
         self.scheduler: Scheduler | None = None
         self.stopping = asyncio.Event()
+        # Webhook mode: a press is answered in the answer to its webhook request (no call).
+        self.answer_in_reply = False
 
     def allowed(self, user_id: int) -> bool:
         return self.allow is None or user_id in self.allow
@@ -352,7 +354,7 @@ class TelegramBot:
         user = update.effective_user
         if user is not None and not self.allowed(user.id):
             return await self.refuse(update)
-        if update.callback_query:  # the spinner stops at once, beside the work
+        if update.callback_query and not self.answer_in_reply:  # the spinner stops at once, beside the work
             self.spawn(self.call("answerCallbackQuery", update.callback_query.answer()), "answer callback")
         try:
             incoming = await to_incoming(self.bot, update)
@@ -455,6 +457,7 @@ class TelegramBot:
         from bot import health
 
         bot = self
+        self.answer_in_reply = True
         in_hand: set[asyncio.Task] = set()  # the turns being handled, finished before exit
 
         class Hook(tornado.web.RequestHandler):
@@ -474,6 +477,10 @@ class TelegramBot:
                 in_hand.add(turn)
                 try:
                     await turn
+                    query = update.callback_query
+                    if query and query.from_user and bot.allowed(query.from_user.id):
+                        # the press answered with the 200: Telegram stops the spinner, no call
+                        self.write({"method": "answerCallbackQuery", "callback_query_id": query.id})
                 except TelegramError as exc:  # a file not fetched: Telegram delivers it again
                     log.warning("update %s not handled: %s: %s", update.update_id, type(exc).__name__, exc)
                     self.set_status(503)

@@ -352,6 +352,11 @@ def test_webhook_mode(fake, tmp_path):
         user = User(fake, 1013)
         got = user.send("/start", until=lambda m: "/new" in m.get("text", ""))
         assert got
+        # a press is answered in the answer to its webhook request: no answerCallbackQuery call
+        (prompt,) = user.send("/new 子集群", until=lambda m: "请选择" in m.get("text", ""))[-1:]
+        fake.user_presses(1013, prompt, button_text="国家（工信部）")
+        assert fake.wait_for_bot_message(1013)["message_id"] == prompt["message_id"]
+        fake.wait_until(lambda: len(fake.answered_callbacks) == 1)
     finally:
         proc.terminate()
         proc.wait(15)
