@@ -1,8 +1,10 @@
 """The one delivery loop of every channel: committed replies from the outbox, through each
 channel's `send` (bot/channel.py), in order per chat.
 
-`flush_chat(channel, chat_id)` runs right after a turn's commit; `run_once()` on the
-scheduler's tick picks up whatever else is due (a retry, rows left by a restart, reminders).
+`flush_chat(channel, chat_id)` runs right after a turn's commit; `run_turn` runs a turn and
+reads, in the same job on the database thread, the rows the turn leased to this sender, which
+are then sent with no claim of their own. `run_once()` on the scheduler's tick picks up
+whatever else is due (a retry, rows left by a restart, reminders).
 A row is leased before it is sent (storage/outbox.py) and marked after: `Sent` keeps the
 platform's message id, `Later` backs off while the chat's later rows wait, `Refused` gives
 the row up with its reason. Marks are written in batches (with the next claim, or within
@@ -19,10 +21,11 @@ import json
 import logging
 import os
 import socket
+import threading
 from collections import defaultdict
 
 from bot.channel import Channel, Later, Outcome, Refused, Sent
-from dialogs.messages import Reply
+from dialogs.messages import Incoming, Reply
 from storage import outbox
 from storage.db import light_session
 from storage.models import utcnow
@@ -68,21 +71,32 @@ def log_failure(task: asyncio.Task) -> None:
 
 
 class Delivery:
-    def __init__(self, db: Database, channels: dict[str, Channel], only_chat: str | None = None):
+    def __init__(self, db: Database, channels: dict[str, Channel], only_chat: str | None = None,
+                 turns_here: bool = False):
+        """`turns_here`: the channel's turns run through `run_turn`, which writes the marks a
+        button press looks up before its turn; otherwise a reply with buttons is marked at once."""
         self.db, self.channels = db, channels
         self.only_chat = only_chat  # a process that serves one chat (the terminal)
+        self.turns_here = turns_here
         self.shared = db.engine.dialect.name != "sqlite"  # other workers may send to our chats
         self.worker = worker_name(channels, only_chat)
         self._started = False
         self.marks: list[Mark] = []
         self.sent = 0            # replies sent by this process
-        self._busy: set[tuple[str, str]] = set()    # chats being sent now
+        self._busy: dict[tuple[str, str], asyncio.Event] = {}    # chats being sent now: set when done
         self._again: set[tuple[str, str]] = set()   # chats with new rows meanwhile
         self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task] = set()
         self._claiming = asyncio.Lock()
-        # Rows handed to a channel whose mark is not written yet: never handed out again.
+        # Rows handed to a channel whose mark is not written yet: never handed out again. A
+        # read of leased rows and a write of marks (with the removal of their rows from this
+        # set) exclude each other (database threads), so that a row read before its mark was
+        # committed is still known as handed out when the read is filtered.
         self._unmarked: set[int] = set()
+        self._marking = threading.Lock()
+        # Rows sent or refused lately (oldest first): a list of rows read before their marks
+        # were written (a turn's, handed to `flush_chat`) never sends one again.
+        self._done: dict[int, None] = {}
 
     # --- the database side: claim (with the marks made so far) and record ---------------------
 
@@ -95,24 +109,55 @@ class Delivery:
                     # On a shared database a chat is claimed again after its sends (_send_chat),
                     # so a stop often falls into a claim: it commits the marks it carries first.
                     try:
-                        rows = await asyncio.shield(claiming)
+                        return await asyncio.shield(claiming)
                     except asyncio.CancelledError:
                         await asyncio.wait([claiming])
                         raise
-                else:
-                    rows = await claiming
+                return await claiming
             except Exception:
                 self.marks = marks + self.marks
                 raise
-            self._unmarked.difference_update(m.row_id for m in marks)
-            return [r for r in rows if r.id not in self._unmarked]
 
     def _claim_now(self, channels: list[str], chat_id: str | None, marks: list[Mark]) -> list:
-        with light_session(self.db.engine) as s:
-            if not self._started:
-                outbox.release_worker(s, self.worker)
-                self._started = True
-            return outbox.claim(s, self.worker, channels, chat_id, marks)
+        with self._marking, light_session(self.db.engine) as s:
+            self._start(s)
+            rows = outbox.claim(s, self.worker, channels, chat_id, marks)
+            return self._handed_out(marks, rows)
+
+    def _handed_out(self, marks: list[Mark], rows: list = ()) -> list:
+        """After the commit of `marks` (under _marking): their rows are no longer handed out;
+        `rows` read meanwhile, without those still in a channel's hands."""
+        self._unmarked.difference_update(m.row_id for m in marks)
+        return [r for r in rows if r.id not in self._unmarked]
+
+    def _start(self, s) -> None:
+        if not self._started:
+            outbox.release_worker(s, self.worker)
+            self._started = True
+
+    async def run_turn(self, receive, incoming: Incoming) -> list:
+        """`receive(incoming, lease_to)` (the turn, committed), then the rows it leased to this
+        sender, read in the same job: `flush_chat(..., rows)` sends them without a claim. A
+        press looks up the reply it was made on: once the chat's send in hand is done (its
+        answer may come after the user saw the message), the marks made so far go first."""
+        if incoming.pressed and (sending := self._busy.get((incoming.channel, str(incoming.chat_id)))):
+            await sending.wait()
+        marks, self.marks = (self.marks, []) if incoming.pressed else ([], self.marks)
+
+        def job():
+            with self._marking, light_session(self.db.engine) as s:
+                self._start(s)
+                if marks:
+                    outbox.record(s, marks)
+                    self._handed_out(marks)
+            receive(incoming, self.worker)
+            with self._marking, self.db.engine.connect() as conn:
+                return self._handed_out([], outbox.leased(conn, self.worker, incoming.channel, incoming.chat_id))
+        try:
+            return await self.db.run(job)
+        except Exception:
+            self.marks = marks + self.marks
+            raise
 
     async def write_marks(self) -> None:
         """Write the marks made so far (the scheduler calls it every MARK_EVERY, and at exit)."""
@@ -124,26 +169,28 @@ class Delivery:
                 except Exception:
                     self.marks = marks + self.marks
                     raise
-                self._unmarked.difference_update(m.row_id for m in marks)
 
     def _record(self, marks: list[Mark]) -> None:
-        with light_session(self.db.engine) as s:
+        with self._marking, light_session(self.db.engine) as s:
             outbox.record(s, marks)
+            self._handed_out(marks)
 
     # --- sending -------------------------------------------------------------------------------
 
-    async def flush_chat(self, channel: str, chat_id: str) -> None:
-        """Send this chat's due rows now, in order (after a turn's commit)."""
+    async def flush_chat(self, channel: str, chat_id: str, rows: list | None = None) -> None:
+        """Send this chat's due rows now, in order (after a turn's commit): `rows` leased
+        already (`run_turn`), or claimed here."""
         key = (channel, str(chat_id))
         if key in self._busy:
             self._again.add(key)  # the sender in hand looks again when it is done
             return
-        self._busy.add(key)
+        self._busy[key] = asyncio.Event()
         try:
-            rows = await self._claim([channel], str(chat_id))
+            if rows is None:
+                rows = await self._claim([channel], str(chat_id))
             await self._send_chat(key, rows)
         finally:
-            self._busy.discard(key)
+            self._busy.pop(key).set()
 
     async def run_once(self) -> None:
         """Send whatever is due in every chat of this process's channels."""
@@ -155,14 +202,14 @@ class Delivery:
                 self._again.add(key)  # its sender in hand takes them
             else:
                 by_chat[key].append(row)
-                self._busy.add(key)  # now, before any await: one sender per chat
+                self._busy[key] = asyncio.Event()  # now, before any await: one sender per chat
         await asyncio.gather(*(self._send_claimed(key, chat_rows) for key, chat_rows in by_chat.items()))
 
     async def _send_claimed(self, key: tuple[str, str], rows: list) -> None:
         try:
             await self._send_chat(key, rows)
         finally:
-            self._busy.discard(key)
+            self._busy.pop(key).set()
 
     async def _send_chat(self, key: tuple[str, str], rows: list) -> None:
         while True:
@@ -176,35 +223,63 @@ class Delivery:
             rows = await self._claim([key[0]], key[1])
 
     async def _send_rows(self, key: tuple[str, str], rows: list) -> None:
-        for i, row in enumerate(rows):
+        i = 0
+        while i < len(rows):
+            row = rows[i]
+            if row.id in self._done:  # sent meanwhile by another sender of this process
+                i += 1
+                continue
             if row.id in self._unmarked:  # another sender of this process has it: it goes on
                 self._again.add(key)
                 return
-            self._unmarked.add(row.id)
-            reply, outcome = await self._send(row)
+            taken, folded = self._fold(rows, i)
+            self._unmarked.update(r.id for r in taken)
+            reply, outcome = await self._send(row, folded)
             if isinstance(outcome, Sent):
-                self.marks.append(Mark(row.id, "sent", message_id=outcome.message_id))
-                self.sent += 1
-                if reply is not None and reply.choices:
+                self.marks += [Mark(r.id, "sent", message_id=outcome.message_id) for r in taken]
+                self._finish(taken)
+                self.sent += len(taken)
+                if reply is not None and reply.choices and not self.turns_here:
                     await self.write_marks()  # a press on it looks up what it showed
             elif isinstance(outcome, Refused):
                 log.warning("%s chat %s: reply %s refused: %s", row.channel, row.chat_id, row.id, outcome.reason)
-                self.marks.append(Mark(row.id, "refused", reason=outcome.reason))
+                self.marks += [Mark(r.id, "refused", reason=outcome.reason) for r in taken]
+                self._finish(taken)
             else:  # Later: this row backs off, the chat's later rows wait behind it
                 seconds = max(outcome.seconds, 0.05)
                 retry_at = utcnow() + dt.timedelta(seconds=seconds)
                 self.marks.append(Mark(row.id, "later", retry_at=retry_at, reason=outcome.reason))
-                self.marks += [Mark(r.id, "released") for r in rows[i + 1:] if r.id not in self._unmarked]
+                self.marks += [Mark(r.id, "released") for r in taken[1:]]
+                self.marks += [Mark(r.id, "released") for r in rows[i + len(taken):] if r.id not in self._unmarked]
                 self._retry(key, seconds)
                 return
+            i += len(taken)
 
-    async def _send(self, row) -> tuple[Reply | None, Outcome]:
+    def _finish(self, rows: list) -> None:
+        self._done.update(dict.fromkeys(r.id for r in rows))
+        while len(self._done) > 10_000:
+            del self._done[next(iter(self._done))]
+
+    def _fold(self, rows: list, i: int) -> tuple[list, Reply | None]:
+        """Row i, or row i and the next shown together: a channel with `fold` puts the choice
+        shown in the message pressed and the next step into that one message (one call)."""
+        row = rows[i]
+        fold = getattr(self.channels.get(row.channel), "fold", None)
+        if (fold is None or row.edit_of is None or i + 1 >= len(rows) or rows[i + 1].edit_of is not None
+                or rows[i + 1].id in self._unmarked):
+            return [row], None
+        try:
+            folded = fold(row.chat_id, row.edit_of, *(Reply.from_json(json.loads(r.payload)) for r in rows[i:i + 2]))
+        except Exception:  # sent apart, where a bad payload is dealt with
+            return [row], None
+        return ([row, rows[i + 1]], folded) if folded is not None else ([row], None)
+
+    async def _send(self, row, reply: Reply | None = None) -> tuple[Reply | None, Outcome]:
         channel = self.channels.get(row.channel)
         if channel is None:
             return None, Refused(f"no channel {row.channel!r} in this process")
-        reply = None
         try:
-            reply = Reply.from_json(json.loads(row.payload))
+            reply = reply or Reply.from_json(json.loads(row.payload))
             outcome = await channel.send(row.chat_id, reply, row.edit_of)
         except Exception as exc:  # a bug in a channel: logged, retried, and given up in the end
             log.exception("%s chat %s: sending reply %s", row.channel, row.chat_id, row.id)

@@ -167,6 +167,13 @@ class TelegramChannel:
 
     def __init__(self, bot):
         self.bot = bot
+        # The newest message id seen in each chat (the user's or the bot's): a press on an
+        # older message is answered below, where the user is looking, not up in the chat.
+        self.newest: dict[str, int] = {}
+
+    def saw(self, chat_id: str, message_id: int | str | None) -> None:
+        if message_id is not None and int(message_id) > self.newest.get(str(chat_id), 0):
+            self.newest[str(chat_id)] = int(message_id)
 
     async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
         try:
@@ -181,11 +188,28 @@ class TelegramChannel:
                                                           reply_markup=markup(payload.get("keyboard")))
                     sent_id = message.message_id
                 else:
-                    await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
-                                                 filename=payload["filename"])
+                    message = await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
+                                                           filename=payload["filename"])
+                self.saw(chat_id, message.message_id)
             return Sent(None if sent_id is None else str(sent_id))
         except TelegramError as exc:
             return later_or_refused(exc)
+
+    def fold(self, chat_id: str, message_id: str, shown: Reply, then: Reply) -> Reply | None:
+        """The choice shown in the message pressed and the next step below it, in that one
+        message: one editMessageText instead of an edit and a new message, and the chat reads
+        as before. None when the message pressed is not the chat's last one (the next step
+        then goes below), or the next step carries documents or would not fit."""
+        if (shown.chosen is None or then.replace or then.chosen is not None or then.documents
+                or int(message_id) < self.newest.get(str(chat_id), 0)):
+            return None
+        lead = f"{shown.text}\n\n→ {shown.chosen}"
+        after = lead.count("\n") + 2  # the next step's first line
+        headings = (shown.headings or ([0] if shown.kind in HEADED else [])) + [after - 2]
+        headings += [after + n for n in then.headings or ([0] if then.kind in HEADED else [])]
+        folded = Reply(f"{lead}\n\n{then.text}", choices=then.choices, actions=then.actions, kind=then.kind,
+                       headings=headings)
+        return folded if utf16_len(_html(folded)) <= MAX_TEXT else None
 
     async def _edit(self, chat_id: str, reply: Reply, message_id: str) -> Outcome | None:
         """The pressed message updated in place; None when it cannot be (send it anew)."""
@@ -269,9 +293,11 @@ async def download(bot, document) -> Attachment | None:
 
 
 def make_bot(token: str, api_base_url: str | None = None) -> ExtBot:
-    """The Bot API client: its own connection for the long poll, a small pool for the rest
-    (httpcore looks at every pooled connection on each request)."""
-    request = HTTPXRequest(connection_pool_size=16, read_timeout=READ_TIMEOUT, write_timeout=READ_TIMEOUT,
+    """The Bot API client: its own connection for the long poll, a small pool for the rest:
+    httpcore looks at every pooled connection on each request (a system call each, which waits
+    for the GIL while a turn runs), and Telegram takes about 30 messages a second from a bot,
+    which 8 connections carry even at 200 ms a call (16 cost up to a fifth more CPU a message)."""
+    request = HTTPXRequest(connection_pool_size=8, read_timeout=READ_TIMEOUT, write_timeout=READ_TIMEOUT,
                            connect_timeout=CONNECT_TIMEOUT, pool_timeout=30.0)
     polling = HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + READ_TIMEOUT,
                            connect_timeout=CONNECT_TIMEOUT)
@@ -298,8 +324,11 @@ class TelegramBot:
         self.tasks: set[asyncio.Task] = set()
         self.bot = None
         self.delivery: Delivery | None = None
+        self.channel: TelegramChannel | None = None
         self.scheduler: Scheduler | None = None
         self.stopping = asyncio.Event()
+        # Webhook mode: a press is answered in the answer to its webhook request (no call).
+        self.answer_in_reply = False
 
     def allowed(self, user_id: int) -> bool:
         return self.allow is None or user_id in self.allow
@@ -325,7 +354,7 @@ class TelegramBot:
         user = update.effective_user
         if user is not None and not self.allowed(user.id):
             return await self.refuse(update)
-        if update.callback_query:  # the spinner stops at once, beside the work
+        if update.callback_query and not self.answer_in_reply:  # the spinner stops at once, beside the work
             self.spawn(self.call("answerCallbackQuery", update.callback_query.answer()), "answer callback")
         try:
             incoming = await to_incoming(self.bot, update)
@@ -340,9 +369,11 @@ class TelegramBot:
             return
         if incoming is None:
             return
+        if update.message:
+            self.channel.saw(incoming.chat_id, update.message.message_id)
         async with self.user_locks[incoming.user_id]:
-            await self.db.run(self.conversation.receive, incoming, self.delivery.worker)
-        self.spawn(self.delivery.flush_chat(CHANNEL, incoming.chat_id), "flush")
+            rows = await self.delivery.run_turn(self.conversation.receive, incoming)
+        self.spawn(self.delivery.flush_chat(CHANNEL, incoming.chat_id, rows), "flush")
 
     async def refuse(self, update: Update) -> None:
         """Someone not on the allow-list: a polite answer, and nothing of theirs is stored."""
@@ -429,6 +460,7 @@ class TelegramBot:
         from bot import health
 
         bot = self
+        self.answer_in_reply = True
         in_hand: set[asyncio.Task] = set()  # the turns being handled, finished before exit
 
         class Hook(tornado.web.RequestHandler):
@@ -448,6 +480,10 @@ class TelegramBot:
                 in_hand.add(turn)
                 try:
                     await turn
+                    query = update.callback_query
+                    if query and query.from_user and bot.allowed(query.from_user.id):
+                        # the press answered with the 200: Telegram stops the spinner, no call
+                        self.write({"method": "answerCallbackQuery", "callback_query_id": query.id})
                 except TelegramError as exc:  # a file not fetched: Telegram delivers it again
                     log.warning("update %s not handled: %s: %s", update.update_id, type(exc).__name__, exc)
                     self.set_status(503)
@@ -488,7 +524,8 @@ class TelegramBot:
                 await self.pause(2.0)
                 if self.stopping.is_set():
                     return 0
-        self.delivery = Delivery(self.db, {CHANNEL: TelegramChannel(self.bot)})
+        self.channel = TelegramChannel(self.bot)
+        self.delivery = Delivery(self.db, {CHANNEL: self.channel}, turns_here=True)
         self.scheduler = Scheduler(self.db, self.clock, self.delivery, interval=self.reminder_interval)
         self.conversation.on_replanned = self.scheduler.wake
         self.scheduler.start()

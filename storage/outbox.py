@@ -15,7 +15,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, insert, or_, update
+from sqlalchemy import and_, bindparam, exists, insert, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -84,26 +84,25 @@ class Mark:
 
 
 def apply_marks(s: Session, marks: list[Mark], now: dt.datetime | None = None) -> None:
-    """Record the marks (in the caller's transaction); each ends the row's lease."""
+    """Record the marks (in the caller's transaction); each ends the row's lease. One
+    executemany UPDATE per outcome: no row is loaded."""
     now = now or utcnow()
-    if not marks:
-        return
-    rows = {r.id: r for r in s.exec(select(OutboxMessage).where(OutboxMessage.id.in_([m.row_id for m in marks])))}
-    for mark in marks:
-        row = rows.get(mark.row_id)
-        if row is None:
-            continue
-        row.claimed_by, row.claimed_until = None, None
-        if mark.outcome != "released":
-            row.attempts += 1
-        if mark.outcome == "sent":
-            row.sent_at, row.sent_message_id = now, mark.message_id
-        elif mark.outcome == "later":
-            row.next_attempt_at = mark.retry_at or now
-            row.error = mark.reason[:500] or None
-        elif mark.outcome == "refused":
-            row.refused_at, row.refused_reason = now, (mark.reason or "refused")[:500]
-        s.add(row)
+    by_outcome: dict[str, list[dict]] = {}
+    for m in marks:
+        by_outcome.setdefault(m.outcome, []).append(
+            {"row_id": m.row_id, "message_id": m.message_id, "retry_at": m.retry_at or now,
+             "reason": m.reason[:500] or None, "refused": (m.reason or "refused")[:500]})
+    table = OutboxMessage.__table__
+    values = {
+        "sent": dict(sent_at=now, sent_message_id=bindparam("message_id")),
+        "later": dict(next_attempt_at=bindparam("retry_at"), error=bindparam("reason")),
+        "refused": dict(refused_at=now, refused_reason=bindparam("refused")),
+        "released": {},
+    }
+    for outcome, params in by_outcome.items():
+        counted = {} if outcome == "released" else {"attempts": table.c.attempts + 1}
+        s.connection().execute(table.update().where(table.c.id == bindparam("row_id"))
+                               .values(claimed_by=None, claimed_until=None, **counted, **values[outcome]), params)
 
 
 def claim(s: Session, worker: str, channels: list[str], chat_id: str | None = None,
@@ -147,6 +146,18 @@ def claim(s: Session, worker: str, channels: list[str], chat_id: str | None = No
     rows = list(s.exec(mine.order_by(OutboxMessage.channel, OutboxMessage.chat_id, OutboxMessage.id)))
     s.commit()
     return rows
+
+
+def leased(conn, worker: str, channel: str, chat_id: str, now: dt.datetime | None = None) -> list:
+    """The chat's unfinished rows leased to `worker` (by `enqueue` in a turn just committed),
+    in order: what its sender sends at once, with no claim (no write) of its own. Read on a
+    plain connection as Core rows (the attributes of an OutboxMessage), nothing loaded."""
+    now = now or utcnow()
+    table = OutboxMessage.__table__
+    return list(conn.execute(table.select().where(
+        table.c.claimed_by == worker, table.c.claimed_until >= now, table.c.channel == channel,
+        table.c.chat_id == str(chat_id), table.c.sent_at.is_(None), table.c.refused_at.is_(None))
+        .order_by(table.c.id)))
 
 
 def release_worker(s: Session, worker: str) -> None:

@@ -165,9 +165,12 @@ def test_two_users_at_once_with_buttons_and_text(fake, bot):
     assert alice_final.count("】符合条件") == 4
     assert "【江苏（苏工信规〔2023〕3号）】不符合条件" in bob_final
     assert "原文：“近三年，集群总产值每年均在40亿元以上”" in bob_final
-    # a choice pressed is shown in the question it answered, edited in place
+    # a choice pressed is shown in the question it answered, edited in place, and the next
+    # question follows in that same message (one editMessageText, no sendMessage)
     edited = [m for m in fake.messages(1001) if m.get("edit_date") and "→ " in m.get("text", "")]
-    assert edited and not buttons(edited[0])
+    assert edited and buttons(edited[0])
+    chosen = edited[0]["text"].index("→ ")
+    assert asked_fact(edited[0]["text"][chosen:]) and asked_fact(edited[0]["text"][:chosen])
     # every callback query was answered
     assert len(fake.answered_callbacks) >= sum(1 for c in fake.calls("answerCallbackQuery"))
     assert not fake.unknown_calls
@@ -350,6 +353,11 @@ def test_webhook_mode(fake, tmp_path):
         user = User(fake, 1013)
         got = user.send("/start", until=lambda m: "/new" in m.get("text", ""))
         assert got
+        # a press is answered in the answer to its webhook request: no answerCallbackQuery call
+        (prompt,) = user.send("/new 子集群", until=lambda m: "请选择" in m.get("text", ""))[-1:]
+        fake.user_presses(1013, prompt, button_text="国家（工信部）")
+        assert fake.wait_for_bot_message(1013)["message_id"] == prompt["message_id"]
+        fake.wait_until(lambda: len(fake.answered_callbacks) == 1)
     finally:
         proc.terminate()
         proc.wait(15)
@@ -440,3 +448,22 @@ def test_a_bug_in_the_dialog_is_apologised_for_and_nothing_half_saved(fake, tmp_
         assert "已保存" in got[-1]["text"]
     finally:
         bot.stop()
+
+
+def test_a_press_on_an_older_question_is_answered_below_not_up_in_the_chat(fake, bot):
+    user = User(fake, 1017)
+    user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    (older,) = start_profile(user, "癸集群", "国家")[-1:]
+    assert asked_fact(older["text"]) == "county_level"
+    # a question typed meanwhile is answered, and the question asked again below
+    again = user.send("研发经费增长要求多少")[-1]
+    assert again["message_id"] > older["message_id"] and asked_fact(again["text"]) == "county_level"
+    got = user.press(older, "是")
+    edited = [m for m in got if m["message_id"] == older["message_id"]]
+    assert edited and "→ 是" in edited[-1]["text"] and not buttons(edited[-1])
+    assert got[-1]["message_id"] > again["message_id"] and asked_fact(got[-1]["text"]) != "county_level"
+    # on the newest message, the choice and the next question share that message
+    newest = got[-1]
+    label = buttons(newest)[0][0]
+    folded = user.press(newest, label)[-1]
+    assert folded["message_id"] == newest["message_id"] and f"→ {label}" in folded["text"] and buttons(folded)

@@ -709,16 +709,18 @@ class FakeBotApi:
                 headers = {"Content-Type": "application/json"}
                 if hook.get("secret_token"):
                     headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
-                status, error = None, None
+                status, error, body = None, None, b""
                 try:
                     async with session.post(
                         hook["url"], data=json.dumps(update).encode(), headers=headers
                     ) as resp:
                         status = resp.status
-                        await resp.read()
+                        body = await resp.read()
                 except Exception as exc:  # connection refused, timeout: Telegram retries
                     error = f"Connection failed: {exc!r}"
                 ok = status is not None and 200 <= status < 300
+                if ok:
+                    await self._webhook_reply(body)
                 with self._cond:
                     self._webhook_deliveries.append(
                         {"update_id": update["update_id"], "url": hook["url"],
@@ -778,14 +780,16 @@ class FakeBotApi:
         headers = {"Content-Type": "application/json"}
         if spread.get("secret_token"):
             headers["X-Telegram-Bot-Api-Secret-Token"] = spread["secret_token"]
-        status, error = None, None
+        status, error, body = None, None, b""
         try:
             async with session.post(url, data=json.dumps(update).encode(), headers=headers) as resp:
                 status = resp.status
-                await resp.read()
+                body = await resp.read()
         except Exception as exc:  # a worker killed or restarting: Telegram retries
             error = f"Connection failed: {exc!r}"
         ok = status is not None and 200 <= status < 300
+        if ok:
+            await self._webhook_reply(body)
         with self._cond:
             self._webhook_deliveries.append({"update_id": update["update_id"], "url": url,
                                              "status": status, "error": error})
@@ -796,6 +800,31 @@ class FakeBotApi:
             self._cond.notify_all()
         if not ok:
             await self._sleep(self.webhook_retry_delay)
+
+    async def _webhook_reply(self, body: bytes) -> None:
+        """A method call in the answer to a webhook request ({"method": ..., params}), which
+        Telegram performs without telling the bot how it went: recorded like a call."""
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            return
+        if not isinstance(data, dict) or not isinstance(data.get("method"), str):
+            return
+        params = {k: v for k, v in data.items() if k != "method"}
+        name, fn = self._methods.get(data["method"].lower(), (data["method"], None))
+        call = ApiCall(method=name, params=params)
+        try:
+            if fn is None:
+                raise ApiError(404, f"Not Found: method {data['method']}")
+            result = fn(params)
+            if asyncio.iscoroutine(result):
+                result = await result
+        except ApiError as err:
+            call.status, call.description = err.status, err.description
+            self._record(call, unknown=fn is None)
+            return
+        call.status, call.result = 200, result
+        self._record(call)
 
     # ---- Bot API methods ------------------------------------------------------------
     # Each _m_<Method> takes decoded params and returns the result or raises ApiError.
