@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from itertools import compress
 
 from engine import FAIL, NA, PASS, UNKNOWN, WARNING, catalogue
 from engine.evaluate import Evaluation, term_notices
@@ -41,15 +40,16 @@ CSV_HEADER = ["cluster", "jurisdiction", "ruleset", "verdict", "failed", "unknow
 def evaluation_csv_row(cluster: str, ev: Evaluation, lang: str) -> list[str]:
     """A summary row for batch screening: which criteria failed, are unknown or warn."""
     # From the statuses alone: a batch row needs no explanation, so no trace is built. A batch
-    # writes four rows per cluster: the criteria are picked in C (compress), and what follows
-    # from the measure, the date and the language alone (labels, notices) is made once.
-    r, statuses = ev.ruleset, ev.statuses
+    # writes four rows per cluster: one pass over the statuses, and what follows from the
+    # measure, the date and the language alone (labels, notices) is made once.
+    r = ev.ruleset
     labels, notices = _csv_fixed(r, ev.on, lang)
-
-    def ids(status: str) -> str:
-        return "; ".join(compress(labels, map(status.__eq__, statuses))) if status in statuses else ""
-
-    return [cluster, r.jurisdiction, r.id, ev.verdict, ids(FAIL), ids(UNKNOWN), ids(WARNING), notices]
+    found: dict[str, list[str]] = {FAIL: [], UNKNOWN: [], WARNING: []}
+    for label, status in zip(labels, ev.statuses):
+        if status is not PASS and status in found:
+            found[status].append(label)
+    return [cluster, r.jurisdiction, r.id, ev.verdict, "; ".join(found[FAIL]), "; ".join(found[UNKNOWN]),
+            "; ".join(found[WARNING]), notices]
 
 
 def _csv_fixed(ruleset, on: dt.date, lang: str) -> tuple[tuple[str, ...], str]:
