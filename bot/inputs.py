@@ -35,7 +35,7 @@ class InputError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-@dataclass
+@dataclass(slots=True)
 class Cluster:
     """One cluster read from input: its name (or position), its valid facts, its errors."""
 
@@ -226,6 +226,6 @@ def _name(meta: dict) -> tuple[str, list[FactError]]:
     valid Unicode) is replaced with U+FFFD and said."""
     name = meta.get("name")
     name = "" if name is None else str(name)
-    if _SURROGATE.search(name):
+    if not name.isascii() and _SURROGATE.search(name):
         return _SURROGATE.sub("\ufffd", name), [FactError("name", meta["name"], "name")]
     return name, []

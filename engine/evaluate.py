@@ -115,12 +115,17 @@ def window_years(value: Any, span) -> list | None:
 def bounds(value: Any, span) -> tuple[float, float] | None:
     """A series' lowest and highest value in the window, rounded: what 每年均 compares."""
     found = window_values(value, span)
-    return None if found is None else (round2(min(found)), round2(max(found)))
+    if found is None:
+        return None
+    a, b, c = found
+    low, high = (a, b) if a < b else (b, a)
+    return round2(c if c < low else low), round2(c if c > high else high)
 
 
 def trend_years(value: Any, span) -> list | None:
     found = window_values(value, span)
-    return None if found is None else [(y, round2(v)) for y, v in zip(span, found)]
+    return None if found is None else [(span[0], round2(found[0])), (span[1], round2(found[1])),
+                                       (span[2], round2(found[2]))]
 
 
 def rate_figure(value: Any, span) -> float | None:

@@ -283,14 +283,17 @@ def validate_json(text: str | bytes, cat: Catalogue) -> tuple[dict, dict, list[F
     """Parse and validate one JSON object: (the object as read, its facts, its errors).
     Raises ValueError (json.JSONDecodeError) for malformed JSON, TypeError for a non-object."""
     try:
-        facts = cat.adapter.validate_json(text)
+        facts = cat.adapter.validator.validate_json(text)  # the core validator: a batch calls it per line
     except ValidationError:
         raw = load_json(text)
         if not isinstance(raw, dict):
             raise TypeError(type(raw).__name__) from None
         facts, errors = _validate_each(raw, cat)
         return raw, facts, errors
-    meta = {key: facts.pop(key) for key in META_KEYS if key in facts}
+    meta = {}
+    for key in META_KEYS:
+        if key in facts:
+            meta[key] = facts.pop(key)
     return meta, facts, []
 
 
