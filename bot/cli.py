@@ -81,20 +81,23 @@ def build_parser(lang: str = "en", argv: list[str] | None = None) -> argparse.Ar
 
 
 def main(argv: list[str] | None = None) -> int:
+    own_process = argv is None  # the console script, not a caller in a process of its own
     argv = sys.argv[1:] if argv is None else argv
     lang = cli_lang(argv)
     # No garbage collection while the command's modules load, and what they made is frozen
     # (never scanned again, nor at exit): the collector walking the import-time objects was
     # a quarter of the chat's start and quit. The pattern of gc.freeze's documentation.
-    gc.disable()
+    if own_process:
+        gc.disable()
     try:
         from bot.commands import common
 
         common.CLI_LANG = lang
         speak(lang)
         args = build_parser(lang, argv).parse_args(argv)
-        gc.freeze()
-        gc.enable()
+        if own_process:
+            gc.freeze()
+            gc.enable()
         return args.run(args) or 0
     except KeyboardInterrupt:
         from locales import t
@@ -113,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"clusterbot: {t(lang, 'cli.internal_error', error=f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
         return 70
     finally:
-        gc.enable()  # also after --help or a usage error (main is called in-process by tests)
+        gc.enable()  # also after --help or a usage error
 
 
 if __name__ == "__main__":

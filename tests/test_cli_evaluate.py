@@ -232,7 +232,7 @@ def test_bad_csv_is_one_line_naming_file_and_line_exit_2(tmp_path, content, line
     # Streamed: the rows before the unreadable one are printed, as valid JSON; nothing after.
     assert [r["cluster"] for r in json.loads(run.stdout)] == before if before else run.stdout == ""
     run = clusterbot("evaluate", str(path), "-j", "national", "-f", "csv")
-    assert [row.split(",")[0] for row in run.stdout.splitlines()] == ["cluster"] + before
+    assert [row.split(",")[0] for row in run.stdout.splitlines()] == (["cluster"] if before else []) + before
     (message,) = run.stderr.strip().splitlines()
     assert f"{path}:{line}: " in message and what in message
 

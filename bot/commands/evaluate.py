@@ -86,10 +86,16 @@ def _write_json(evaluated, lang, out) -> None:
 
 
 def _write_csv(evaluated, lang, out) -> None:
+    """The header with the first row: unreadable input before any cluster prints nothing."""
     writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+    header = True
     for name, evaluations in evaluated:
+        if header:
+            writer.writerow(CSV_HEADER)
+            header = False
         writer.writerows([evaluation_csv_row(name, ev, lang) for ev in evaluations])
+    if header:
+        writer.writerow(CSV_HEADER)
 
 
 def _write_table(evaluated, lang, out) -> None:
