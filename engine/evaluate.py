@@ -365,11 +365,19 @@ _COMPILED: dict[tuple[int, ...], CompiledSet] = {}
 
 def compiled(rulesets: tuple[Ruleset, ...]) -> CompiledSet:
     """The compiled set for these rulesets; it keeps them alive, so their ids stay theirs."""
+    global _last
+    last = _last  # one read: another thread may replace it meanwhile
+    if last[0] is rulesets:  # a batch asks with the same tuple for every cluster
+        return last[1]
     key = tuple(map(id, rulesets))
     found = _COMPILED.get(key)
     if found is None:
         found = _COMPILED[key] = CompiledSet(rulesets)
+    _last = (rulesets, found)
     return found
+
+
+_last: tuple = (None, None)  # the tuple asked for last, and its compiled set
 
 
 # --- results -----------------------------------------------------------------------------
@@ -535,7 +543,7 @@ def term_notices(ruleset: Ruleset, on: dt.date) -> list[Notice]:
 def evaluate_many(facts: dict | Profile, rulesets, on: dt.date) -> list[Evaluation]:
     """Every criterion of each measure against one cluster's facts, on a given date."""
     p = facts if isinstance(facts, Profile) else Profile(facts, on)
-    rulesets = tuple(rulesets)
+    rulesets = rulesets if type(rulesets) is tuple else tuple(rulesets)
     found = compiled(rulesets)
     trace = _Trace(found, p)
     return [Evaluation(r, on, statuses, trace, i) for i, (r, statuses) in enumerate(zip(rulesets, found.statuses(p)))]
