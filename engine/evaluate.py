@@ -1,11 +1,12 @@
 """Evaluation: a full trace of every criterion of a measure, never a bare True/False.
 
-Each check kind compiles once into a small function of a `Profile` that returns a raw
-outcome `(status, observed, missing, parts)`. Checks that several measures share (the same
-kind and parameters) are compiled once, so a cluster evaluated against all four measures
-computes each distinct test once. The rich `Outcome` (threshold, margin, failing years) is
-built from the raw one only when a result is read: batch screening of many clusters pays
-for statuses, an explanation pays for its figures.
+The checks of the chosen measures compile into Python source, each check kind from one
+template, written out twice: a function of a `Profile` giving every criterion's status, and
+one giving its raw outcome `(status, observed, missing, parts)`. Checks that several measures
+share (the same kind and parameters) are written once, so a cluster evaluated against all
+four measures computes each distinct test once. The raw outcomes, and the rich `Outcome`
+(threshold, margin, failing years) built from them, are computed only when a result is read:
+batch screening of many clusters pays for statuses, an explanation pays for its figures.
 """
 
 from __future__ import annotations
