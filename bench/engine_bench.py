@@ -6,7 +6,9 @@ Lines file, as a ratio to parsing the same file with json.loads alone, in the sa
 
 The evaluation path is the one `clusterbot evaluate` takes (bot.inputs.read_clusters, then
 engine.evaluate_many over the four rulesets), without rendering the output. A second figure
-adds the CSV summary rows the command writes for batch screening.
+adds the CSV summary rows the command writes for batch screening. Last, the peak memory
+(RSS) of `clusterbot evaluate -f csv` itself, run as a child process on N and on 5N clusters:
+it streams, so the two should be alike.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import os
 import platform
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -64,6 +67,27 @@ def generate(n: int, seed: int = 7) -> list[dict]:
     return out
 
 
+def peak_rss(first: Path, tmp: Path, n: int) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of `clusterbot evaluate -f csv` on n clusters: the first
+    file repeated, as the command would read a larger batch."""
+    path = tmp / f"clusters-{n}.jsonl"
+    with first.open("rb") as source, path.open("wb") as out:
+        whole = source.read()
+        count = whole.count(b"\n")
+        for _ in range(n // count):
+            out.write(whole)
+    # VmHWM, not getrusage: Linux carries ru_maxrss over from the parent across fork and exec.
+    script = ("import re, sys; from bot.cli import main; code = main(sys.argv[1:]); "
+              "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1); "
+              "sys.stderr.write(f'RSS {hwm}\\n'); sys.exit(code)")
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-c", script, "evaluate", str(path), "-f", "csv", "--on", str(ON)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - start
+    path.unlink()
+    return seconds, int(run.stderr.rsplit("RSS ", 1)[1])
+
+
 def best_of(runs: int, fn) -> float:
     times = []
     for _ in range(runs):
@@ -77,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=100_000, help="clusters (default 100,000)")
     parser.add_argument("--runs", type=int, default=5, help="repetitions; the best is kept")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak RSS of the command")
     args = parser.parse_args()
 
     rulesets = tuple(load_rulesets().values())
@@ -105,11 +130,12 @@ def main() -> None:
                     writer.writerow(evaluation_csv_row(cluster.name, ev, "zh"))
 
         # Alternated, so that a noisy moment of the machine falls on both alike.
-        t_floor, t_eval = float("inf"), float("inf")
+        t_floor, t_eval, t_csv = float("inf"), float("inf"), float("inf")
         for _ in range(args.runs):
             t_floor = min(t_floor, best_of(1, floor))
             t_eval = min(t_eval, best_of(1, evaluate))
-        t_csv = best_of(1, evaluate_csv)
+            t_csv = min(t_csv, best_of(1, evaluate_csv))
+        memory = [] if args.no_memory else [(n, peak_rss(path, Path(tmp), n)) for n in (args.n, 5 * args.n)]
 
     n = args.n
     print(f"clusterbot engine benchmark — {dt.date.today()} — {platform.python_implementation()} "
@@ -119,6 +145,9 @@ def main() -> None:
     print(f"  evaluate (read, validate, 4 measures) {t_eval:5.2f} s  {n / t_eval:10,.0f} clusters/s  "
           f"ratio {t_eval / t_floor:.2f}x  (aim ≤ 2x)")
     print(f"  evaluate + CSV summary rows         {t_csv:5.2f} s  ratio {t_csv / t_floor:.2f}x  (aim ≤ 3x)")
+    for clusters, (seconds, kib) in memory:
+        print(f"  clusterbot evaluate -f csv, {clusters:,} clusters: peak RSS {kib / 1024:6.1f} MiB "
+              f"({seconds:.1f} s, a child process)")
     print(f"  verdicts per (cluster, measure): {dict(sorted(verdicts.items()))} "
           f"(each run counted; {args.runs} runs)")
 

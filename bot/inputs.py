@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
+import itertools
 import json
 import re
 import sys
@@ -35,7 +35,7 @@ class InputError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-@dataclass
+@dataclass(slots=True)
 class Cluster:
     """One cluster read from input: its name (or position), its valid facts, its errors."""
 
@@ -55,20 +55,20 @@ class Note:
 
 
 def read_clusters(paths: list[str], stdin=None, notes: list[Note] | None = None) -> Iterator[Cluster]:
-    """Every cluster of every file, in order; names default to the running index. What is to
-    be said once about a file is appended to `notes`."""
+    """Every cluster of every file, in order, each as soon as it is read: JSON Lines and CSV are
+    read a line at a time (a batch never sits in memory), a JSON object or array whole. Names
+    default to the running index. What is to be said once about a file is appended to `notes`."""
     index = 0
     notes = [] if notes is None else notes
     for path in paths:
-        if Path(path).suffix.lower() in (".jsonl", ".ndjson"):
-            clusters = _stream_json_lines(path)  # a large batch is read line by line
-        else:
-            text, source = _read_text(path, stdin)
-            clusters = _parse(text, source, path, notes)
-        for cluster in clusters:
-            cluster.name = cluster.name or str(index)
-            index += 1
-            yield cluster
+        source = "<stdin>" if path == "-" else path
+        with _reading(source):
+            stream = (stdin or sys.stdin) if path == "-" else open(path, encoding="utf-8-sig", newline="")
+            with contextlib.nullcontext() if path == "-" else stream:
+                for cluster in _parse(stream, source, path, notes):
+                    cluster.name = cluster.name or str(index)
+                    index += 1
+                    yield cluster
 
 
 @contextlib.contextmanager
@@ -88,48 +88,56 @@ def _reading(source: str):
         raise InputError(source, None, exc.strerror or str(exc)) from None
 
 
-def _read_text(path: str, stdin) -> tuple[str, str]:
-    if path == "-":
-        with _reading("<stdin>"):
-            return (stdin or sys.stdin).read(), "<stdin>"
-    with _reading(path):
-        return Path(path).read_text(encoding="utf-8-sig"), path
-
-
-def _parse(text: str, source: str, path: str, notes: list[Note]) -> Iterator[Cluster]:
+def _parse(stream, source: str, path: str, notes: list[Note]) -> Iterator[Cluster]:
+    """The format from the file's suffix, else from its first line: CSV unless it opens a JSON
+    value; JSON Lines when that line is a whole object; else one JSON object or array."""
     suffix = Path(path).suffix.lower()
-    start = text.lstrip()[:1]
+    if suffix in (".jsonl", ".ndjson"):
+        yield from _parse_json_lines(stream, source)
+        return
+    head = []  # the lines read to see the format, given back to the parser
+    for line in stream:
+        head.append(line)
+        if line.strip():
+            break
+    start = "".join(head).lstrip()[:1]
     if suffix == ".csv" or (suffix != ".json" and start not in ("{", "[", "")):
-        yield from _parse_csv(text, source, notes)
-    elif not text.strip():
+        yield from _parse_csv(itertools.chain(head, stream), source, notes)
+    elif not start:
         raise InputError(source, None, "empty input")
+    elif start == "{" and _is_object(head[-1]):
+        yield from _parse_json_lines(itertools.chain(head, stream), source)
     else:
-        try:
-            data = load_json(text)
-        except json.JSONDecodeError as exc:
-            if exc.msg == "Extra data" and start == "{":
-                yield from _parse_json_lines(text, source)
-                return
-            raise InputError(source, exc.lineno, f"malformed JSON: {exc.msg} (column {exc.colno})") from None
-        items = data if isinstance(data, list) else [data]
-        for position, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise InputError(source, None, f"item {position} is {type(item).__name__}, not a JSON object")
-            yield _cluster(item, source, None)
+        yield from _parse_json("".join(head) + stream.read(), source)
 
 
-def _stream_json_lines(path: str) -> Iterator[Cluster]:
-    with _reading(path), open(path, encoding="utf-8-sig") as lines:
-        yield from _parse_json_lines(lines, path)
+def _is_object(line: str) -> bool:
+    try:
+        return isinstance(load_json(line), dict)
+    except ValueError:
+        return False
+
+
+def _parse_json(text: str, source: str) -> Iterator[Cluster]:
+    try:
+        data = load_json(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data" and text.lstrip()[:1] == "{":
+            yield from _parse_json_lines(text.splitlines(), source)
+            return
+        raise InputError(source, exc.lineno, f"malformed JSON: {exc.msg} (column {exc.colno})") from None
+    items = data if isinstance(data, list) else [data]
+    for position, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise InputError(source, None, f"item {position} is {type(item).__name__}, not a JSON object")
+        yield _cluster(item, source, None)
 
 
 def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
-    """JSON Lines from a text or an open file, one object a line."""
+    """JSON Lines, one object a line, from an iterable of lines."""
     cat = catalogue()
-    if isinstance(lines, str):
-        lines = lines.splitlines()
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         try:
             meta, facts, errors = validate_json(line, cat)
@@ -141,12 +149,13 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
         yield Cluster(name, facts, name_errors + errors, source, number)
 
 
-def _parse_csv(text: str, source: str, notes: list[Note]) -> Iterator[Cluster]:
+def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
     # Python's csv module writes the excel dialect; only the delimiter is guessed, from the
     # header line alone (a sniffer's fixed-size sample cut inside a long header misreads quotes).
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
-    delimiter = max(",;\t", key=lambda d: len(next(csv.reader([first_line], delimiter=d), [])))
-    reader = csv.reader(io.StringIO(text), csv.excel, delimiter=delimiter, strict=True)
+    lines = iter(lines)
+    first_line = next(lines, "")
+    delimiter = max(",;\t", key=lambda d: len(next(csv.reader([first_line.lstrip("\ufeff")], delimiter=d), [])))
+    reader = csv.reader(itertools.chain([first_line], lines), csv.excel, delimiter=delimiter, strict=True)
     header = [_column(h) for h in _csv_row(reader, source, 0) or []]
     if not header:
         raise InputError(source, None, "empty CSV file")
@@ -217,6 +226,6 @@ def _name(meta: dict) -> tuple[str, list[FactError]]:
     valid Unicode) is replaced with U+FFFD and said."""
     name = meta.get("name")
     name = "" if name is None else str(name)
-    if _SURROGATE.search(name):
+    if not name.isascii() and _SURROGATE.search(name):
         return _SURROGATE.sub("\ufffd", name), [FactError("name", meta["name"], "name")]
     return name, []

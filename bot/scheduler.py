@@ -70,8 +70,11 @@ class Scheduler:
     async def _sweep_loop(self) -> None:
         while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            except asyncio.TimeoutError:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that comes as
+                # the wake does, and /quit then waited a whole interval for the next sweep.
+                async with asyncio.timeout(self.interval):
+                    await self._wake.wait()
+            except TimeoutError:
                 pass
             self._wake.clear()  # a wake from now on asks for one more sweep
             try:

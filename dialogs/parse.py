@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import cn2an
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,6 +153,8 @@ def _arabic(spec: Fact, text: str) -> str:
     match = CN_NUMERAL.match(text)
     if not match:
         return text
+    import cn2an  # here, not at the top: loading it was a tenth of a second of every start
+
     try:
         number = cn2an.cn2an(match.group(0), "smart")
     except ValueError:

@@ -7,7 +7,7 @@ import datetime as dt
 import unicodedata
 
 from engine import FAIL, NA, PASS, UNKNOWN, WARNING, catalogue
-from engine.evaluate import Evaluation
+from engine.evaluate import Evaluation, term_notices
 from locales import fmt_date, render, t
 from locales.explain import explain, label, notice_text, value_text
 
@@ -39,23 +39,32 @@ CSV_HEADER = ["cluster", "jurisdiction", "ruleset", "verdict", "failed", "unknow
 
 def evaluation_csv_row(cluster: str, ev: Evaluation, lang: str) -> list[str]:
     """A summary row for batch screening: which criteria failed, are unknown or warn."""
-    # Everything after the name follows from the measure, the statuses, the date and the
-    # language: a batch of 100,000 clusters has a few hundred such rows, each written once.
-    key = (ev.ruleset.id, ev.statuses, ev.on, lang)
-    cells = _CSV_CELLS.get(key)
-    if cells is None:
-        def ids(status: str) -> str:
-            # From the statuses alone: a batch row needs no explanation, so no trace is built.
-            return "; ".join(f"{c.id} {c.citation}" for c, s in zip(ev.ruleset.criteria, ev.statuses) if s == status)
-
-        cells = [ev.ruleset.jurisdiction, ev.ruleset.id, ev.verdict, ids(FAIL), ids(UNKNOWN), ids(WARNING),
-                 " ".join(notice_text(n, ev.ruleset, lang) for n in ev.notices)]
-        if len(_CSV_CELLS) < 65536:  # bounded: a hostile batch cannot grow it without end
-            _CSV_CELLS[key] = cells
-    return [cluster, *cells]
+    # From the statuses alone: a batch row needs no explanation, so no trace is built. A batch
+    # writes four rows per cluster: one pass over the statuses, and what follows from the
+    # measure, the date and the language alone (labels, notices) is made once.
+    r = ev.ruleset
+    labels, notices = _csv_fixed(r, ev.on, lang)
+    found: dict[str, list[str]] = {FAIL: [], UNKNOWN: [], WARNING: []}
+    for label, status in zip(labels, ev.statuses):
+        if status is not PASS and status in found:
+            found[status].append(label)
+    return [cluster, r.jurisdiction, r.id, ev.verdict, "; ".join(found[FAIL]), "; ".join(found[UNKNOWN]),
+            "; ".join(found[WARNING]), notices]
 
 
-_CSV_CELLS: dict[tuple, list[str]] = {}
+def _csv_fixed(ruleset, on: dt.date, lang: str) -> tuple[tuple[str, ...], str]:
+    key = (ruleset.id, on, lang)
+    found = _CSV_FIXED.get(key)
+    if found is None:
+        evaluation_notices = term_notices(ruleset, on)
+        found = (tuple(f"{c.id} {c.citation}" for c in ruleset.criteria),
+                 " ".join(notice_text(n, ruleset, lang) for n in evaluation_notices))
+        if len(_CSV_FIXED) < 4096:  # bounded: one entry per measure, date and language
+            _CSV_FIXED[key] = found
+    return found
+
+
+_CSV_FIXED: dict[tuple, tuple[tuple[str, ...], str]] = {}
 
 
 def text_width(text: str) -> int:

@@ -1,11 +1,12 @@
 """Evaluation: a full trace of every criterion of a measure, never a bare True/False.
 
-Each check kind compiles once into a small function of a `Profile` that returns a raw
-outcome `(status, observed, missing, parts)`. Checks that several measures share (the same
-kind and parameters) are compiled once, so a cluster evaluated against all four measures
-computes each distinct test once. The rich `Outcome` (threshold, margin, failing years) is
-built from the raw one only when a result is read: batch screening of many clusters pays
-for statuses, an explanation pays for its figures.
+The checks of the chosen measures compile into Python source, each check kind from one
+template, written out twice: a function of a `Profile` giving every criterion's status, and
+one giving its raw outcome `(status, observed, missing, parts)`. Checks that several measures
+share (the same kind and parameters) are written once, so a cluster evaluated against all
+four measures computes each distinct test once. The raw outcomes, and the rich `Outcome`
+(threshold, margin, failing years) built from them, are computed only when a result is read:
+batch screening of many clusters pays for statuses, an explanation pays for its figures.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from .facts import Catalogue, average_rate, latest_three, per_10k, round2, window
+from .facts import Catalogue, Fact, average_rate, latest_three, per_10k, round2, window
 from .rules import (
     WORDS, AllOfCheck, AnyOfCheck, Criterion, EveryYearCheck, FallingCheck, Ruleset, SumCheck, ThresholdCheck, catalogue,
 )
@@ -27,75 +28,125 @@ OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 class Profile:
     """A cluster's validated facts on an evaluation date, read once for every measure.
 
-    `num` holds each compared figure rounded half-up to 2 decimals (a number, a count, a
-    rate's average, a derived figure); `years` each series' 近三年 window as given, with its
-    lowest and highest value rounded (rounding keeps the order, so the worst year stays the
-    worst); a trend's years are rounded, as each is compared with the one before.
+    The figures compared (`figure`, `bounds`, `window_years`) follow the readings below, each
+    in one function that the compiled checks call too:
+    each compared figure is rounded half-up to 2 decimals (a number, a rate's average, a
+    derived figure); a series is compared through the lowest and highest value of its 近三年
+    window, rounded (rounding keeps the order, so the worst year stays the worst); a trend's
+    years are rounded, as each is compared with the one before.
 
     近三年 is the three consecutive years ending with `data_year` when the profile gives it,
     else the last complete year before the evaluation date; a series missing one of them, or
-    giving a later one, has no window (unknown) and `window_issue` says why."""
+    giving a later one, has no window (unknown) and `window_issue` says why. Nothing is
+    computed before it is asked for: batch screening reads the figures in the compiled checks,
+    an explanation reads the few it shows."""
 
-    __slots__ = ("facts", "num", "years", "low", "high", "derived", "cat", "on", "window", "later")
+    __slots__ = ("facts", "cat", "on", "last", "window")
 
     def __init__(self, facts: dict[str, Any], on: dt.date, cat: Catalogue | None = None):
-        cat = cat or catalogue()
-        self.cat, self.facts, self.on = cat, facts, on
-        last = facts.get("data_year") or on.year - 1
+        self.cat, self.facts, self.on = cat or catalogue(), facts, on
+        self.last = facts.get("data_year") or on.year - 1
         # data_year must be a complete year on the evaluation date: no window otherwise.
-        self.window = window(last) if last < on.year else None
-        self.num = num = dict(facts)
-        for fact_id in cat.numbers:
-            value = facts.get(fact_id)
-            if type(value) is float and round(value, 2) != value:  # round2's fast path, inlined
-                num[fact_id] = round2(value)
-        self.years, self.low, self.high, self.later = {}, {}, {}, {}
-        self.derived = ()
-        span, last_key = self.window, str(last)
-        for fact_id, kind in cat.yearly_types:
-            value = facts.get(fact_id)
-            if type(value) is not dict:
-                continue
-            if span is None or max(value) > last_key:  # keys are validated 4-digit years
-                self.later[fact_id] = [y for y in value if y > last_key]
-                years = None
-            else:
-                years = latest_three(value, span)
-            self.years[fact_id] = years
-            if kind == "rate":
-                num[fact_id] = None if years is None else average_rate(value, span)
-            elif years is None:
-                continue
-            elif kind == "series":
-                amounts = (years[0][1], years[1][1], years[2][1])
-                low, high = min(amounts), max(amounts)
-                self.low[fact_id] = low if round(low, 2) == low else round2(low)
-                self.high[fact_id] = high if round(high, 2) == high else round2(high)
-            else:  # trend
-                self.years[fact_id] = [(y, round2(v)) for y, v in years]
-        for spec in cat.derived:
-            if spec.id not in facts:
-                patents, employees = (facts.get(f) for f in spec.derive["per_10k"])
-                if patents is not None and employees is not None:
-                    num[spec.id] = per_10k(patents, employees)
-                    self.derived += (spec.id,)
+        self.window = _window(self.last) if self.last < on.year else None
+
+    def figure(self, fact_id: str) -> Any:
+        """The figure a threshold compares: see `figure_of`."""
+        return figure_of(self.cat.facts[fact_id], self.facts, self.window)
+
+    def window_years(self, fact_id: str) -> list | None:
+        """A yearly series' 近三年 as (year, value) pairs, oldest first (a trend's rounded)."""
+        spec = self.cat.facts.get(fact_id)
+        if spec is None or spec.type not in ("series", "rate", "trend"):
+            return None
+        found = window_years(self.facts.get(fact_id), self.window)
+        return found if found is None or spec.type != "trend" else [(y, round2(v)) for y, v in found]
+
+    @property
+    def derived(self) -> tuple[str, ...]:
+        """The figures derived from other facts (每万人 from two counts), not given."""
+        return tuple(spec.id for spec in self.cat.derived
+                     if spec.id not in self.facts and all(f in self.facts for f in spec.derive["per_10k"]))
 
     def window_issue(self, fact_id: str) -> dict | None:
         """Why a series given year by year has no 近三年 window: the years expected, those
         missing and those later than the window (not yet complete, or after data_year)."""
         value = self.facts.get(fact_id)
-        if type(value) is not dict or self.years.get(fact_id) is not None:
+        if type(value) is not dict or self.window_years(fact_id) is not None:
             return None
-        last = self.facts.get("data_year") or self.on.year - 1
-        expected = [int(y) for y in window(last)]
+        expected = [int(y) for y in window(self.last)]
         return {"expected": expected, "missing": [y for y in expected if str(y) not in value],
-                "later": sorted(int(y) for y in self.later.get(fact_id, ())),
+                "later": sorted(int(y) for y in value if int(y) > self.last),
                 "incomplete": self.window is None, "data_year": self.facts.get("data_year")}
 
     def values(self, facts: list[str]) -> dict[str, Any]:
         """The input values a criterion read, and a derived figure where one was derived."""
-        return {f: (self.num[f] if f in self.derived else self.facts[f])
-                for f in facts if f in self.facts or f in self.derived}
+        derived = self.derived
+        return {f: (self.figure(f) if f in derived else self.facts[f])
+                for f in facts if f in self.facts or f in derived}
+
+
+_WINDOWS: dict[int, tuple[str, str, str]] = {}
+
+
+def _window(last: int) -> tuple[str, str, str]:
+    found = _WINDOWS.get(last)
+    if found is None:
+        found = _WINDOWS[last] = window(last)
+    return found
+
+
+def window_values(value: Any, span: tuple[str, str, str] | None) -> tuple | None:
+    """A series' three values in the 近三年 window `span`, oldest first; None when it is not
+    a series, a year of the window is missing, or it gives a later year."""
+    if type(value) is not dict or span is None:
+        return None
+    get = value.get
+    found = get(span[0]), get(span[1]), get(span[2])  # a series holds no None (validated)
+    if None in found or (len(value) > 3 and max(value) > span[2]):  # keys are validated 4-digit years
+        return None
+    return found
+
+
+def window_years(value: Any, span) -> list | None:
+    """The window's (year, value) pairs, oldest first (see window_values)."""
+    found = window_values(value, span)
+    return None if found is None else list(zip(span, found))
+
+
+def bounds(value: Any, span) -> tuple[float, float] | None:
+    """A series' lowest and highest value in the window, rounded: what 每年均 compares."""
+    found = window_values(value, span)
+    if found is None:
+        return None
+    a, b, c = found
+    low, high = (a, b) if a < b else (b, a)
+    return round2(c if c < low else low), round2(c if c > high else high)
+
+
+def trend_years(value: Any, span) -> list | None:
+    found = window_values(value, span)
+    return None if found is None else [(span[0], round2(found[0])), (span[1], round2(found[1])),
+                                       (span[2], round2(found[2]))]
+
+
+def rate_figure(value: Any, span) -> float | None:
+    """A rate's figure: as given, rounded; or year by year, averaged over the window."""
+    if type(value) is not dict:
+        return None if value is None else round2(value)
+    return None if window_values(value, span) is None else average_rate(value, span)
+
+
+def figure_of(spec: Fact, facts: dict, span) -> Any:
+    """The figure a threshold compares: a number rounded; a rate's average over the window
+    (None without one); a derived figure from its inputs when not given; else the value."""
+    value = facts.get(spec.id)
+    if value is None and spec.derive:
+        patents, employees = (facts.get(f) for f in spec.derive["per_10k"])
+        if patents is not None and employees is not None:
+            return per_10k(patents, employees)
+    if spec.type in ("number", "rate"):
+        return rate_figure(value, span)
+    return value
 
 
 # --- compiling checks --------------------------------------------------------------------
@@ -103,22 +154,35 @@ class Profile:
 # plain lines per check from the templates below (`CompiledSet.source` shows the result).
 # One call then reads a cluster's facts for every measure: batch screening evaluates
 # 100,000 clusters, and a function call per check would cost more than the checks.
+# Each fact, and each figure made from it (Profile's functions), is read once, at the top.
 # A raw outcome is a tuple (status, observed, missing, parts).
 
 class _Writer:
-    """Collects the generated lines and the constants they refer to."""
+    """Collects the generated lines, the facts and figures they read and the constants."""
 
-    def __init__(self):
+    def __init__(self, full: bool):
+        self.full = full  # raw outcomes; else statuses alone
         self.lines: list[str] = []
+        self.reads: dict[tuple[str, str], str] = {}  # (how, fact) -> variable, in order of use
         self.constants: dict[str, Any] = {"PASS": PASS, "FAIL": FAIL, "UNKNOWN": UNKNOWN, "NA": NA,
                                           "WARNING": WARNING, "_partial_sum": _partial_sum,
-                                          "_missing_of": _missing_of}
+                                          "_missing_of": _missing_of, "figure_of": figure_of,
+                                          "bounds": bounds, "trend_years": trend_years, "round2": round2,
+                                          "rate_figure": rate_figure}
         self.counter = 0
 
     def const(self, value: Any) -> str:
         name = f"K{len(self.constants)}"
         self.constants[name] = value
         return name
+
+    def outcome(self, status: str, observed: str, missing: str = "()", parts: str = "None") -> str:
+        """The expression of an outcome: the raw tuple, or the status alone."""
+        return f"({status}, {observed}, {missing}, {parts})" if self.full else status
+
+    def fixed(self, status: str, observed: Any, missing: tuple = ()) -> str:
+        """An outcome known when compiling: one shared constant."""
+        return self.const((status, observed, missing, None)) if self.full else _STATUS_NAMES[status]
 
     def var(self) -> str:
         self.counter += 1
@@ -127,71 +191,110 @@ class _Writer:
     def emit(self, indent: int, line: str) -> None:
         self.lines.append("    " * indent + line)
 
+    def read(self, how: str, fact: str) -> str:
+        """The variable holding a fact (`fact`), its compared figure (`figure`), its window's
+        lowest and highest value (`bounds`, a series) or its rounded years (`trend`)."""
+        if (how, fact) not in self.reads:
+            if how != "fact":
+                self.read("fact", fact)
+            assert fact.isidentifier(), fact  # it names a variable
+            self.reads[how, fact] = f"{_PREFIX[how]}{fact}"
+        return self.reads[how, fact]
+
+    def prologue(self) -> list[str]:
+        cat = catalogue()
+        lines = []
+        for (how, fact), name in self.reads.items():
+            spec, value = cat.facts[fact], f"f_{fact}"
+            if how == "fact":
+                lines.append(f"{name} = fget({fact!r})")
+            elif how == "figure" and spec.derive:
+                lines.append(f"{name} = figure_of({self.const(spec)}, facts, span)")
+            elif how == "figure" and spec.type == "rate":
+                lines.append(f"{name} = rate_figure({value}, span)")
+            elif how == "figure" and spec.type == "number":
+                lines.append(f"{name} = None if {value} is None else round2({value})")
+            elif how == "figure":  # a count (exact), as given
+                lines.append(f"{name} = {value}")
+            elif how == "bounds":
+                lines.append(f"{name} = bounds({value}, span)" if spec.type == "series" else f"{name} = None")
+            else:
+                lines.append(f"{name} = trend_years({value}, span)")
+        return ["    " + line for line in lines]
+
+
+_STATUS_NAMES = {PASS: "PASS", FAIL: "FAIL", UNKNOWN: "UNKNOWN", NA: "NA", WARNING: "WARNING"}
+_PREFIX = {"fact": "f_", "figure": "n_", "bounds": "b_", "trend": "t_"}
+
 
 def _emit(w: _Writer, check, target: str, indent: int) -> None:
-    """Lines that compute the raw outcome of `check` into the variable `target`."""
-    v = w.var()
+    """Lines that compute the outcome of `check` into the variable `target`: its raw outcome,
+    or in a statuses-only writer its status alone (w.outcome)."""
     kind = check.kind
     if kind in ("threshold", "every_year"):
         op, soft = WORDS[check.word]
-        source = "num" if kind == "threshold" else ("low" if op[0] == ">" else "high")  # the worst year
-        unknown = w.const((UNKNOWN, None, (check.fact,), None))
+        unknown = w.fixed(UNKNOWN, None, (check.fact,))
         short = "WARNING" if soft else "FAIL"
-        w.emit(indent, f"{v} = {source}({check.fact!r})")
-        w.emit(indent, f"{target} = {unknown} if {v} is None else "
-                       f"((PASS if {v} {op} {check.value!r} else {short}), {v}, (), None)")
+        if kind == "threshold":
+            v = w.read("figure", check.fact)
+            none = f"{v} is None"
+        else:  # the worst year: the lowest against a lower bound, the highest against an upper one
+            b = w.read("bounds", check.fact)
+            none, v = f"{b} is None", f"{b}[{0 if op[0] == '>' else 1}]"
+        w.emit(indent, f"{target} = {unknown} if {none} else "
+                       f"{w.outcome(f'(PASS if {v} {op} {check.value!r} else {short})', v)}")
     elif kind == "sum":
         op, _ = WORDS[check.word]
-        parts = [w.var() for _ in check.facts]
-        for part, fact in zip(parts, check.facts):
-            w.emit(indent, f"{part} = fget({fact!r})")
+        parts = [w.read("fact", fact) for fact in check.facts]
+        v = w.var()
         w.emit(indent, f"if {' and '.join(f'{x} is not None' for x in parts)}:")
         w.emit(indent + 1, f"{v} = {' + '.join(parts)}")
-        w.emit(indent + 1, f"{target} = ((PASS if {v} {op} {check.value!r} else FAIL), {v}, (), None)")
+        w.emit(indent + 1, f"{target} = {w.outcome(f'(PASS if {v} {op} {check.value!r} else FAIL)', v)}")
         w.emit(indent, "else:")
-        w.emit(indent + 1, f"{target} = _partial_sum(fget, {tuple(check.facts)!r}, {op!r}, {check.value!r})")
+        w.emit(indent + 1, f"{target} = _partial_sum(fget, {tuple(check.facts)!r}, {op!r}, {check.value!r})"
+                           + ("" if w.full else "[0]"))
     elif kind in ("declared", "declared_not", "preferred"):
         wanted = kind != "declared_not"
         otherwise = WARNING if kind == "preferred" else FAIL
-        unknown = w.const((UNKNOWN, None, (check.fact,), None))
-        met, unmet = w.const((PASS, wanted, (), None)), w.const((otherwise, not wanted, (), None))
-        w.emit(indent, f"{v} = fget({check.fact!r})")
+        unknown = w.fixed(UNKNOWN, None, (check.fact,))
+        met, unmet = w.fixed(PASS, wanted), w.fixed(otherwise, not wanted)
+        v = w.read("fact", check.fact)
         w.emit(indent, f"{target} = {unknown} if {v} is None else ({met} if {v} == {wanted!r} else {unmet})")
     elif kind in ("rank_at_least", "level_below"):
         cat = catalogue()
-        unknown = w.const((UNKNOWN, None, (check.fact,), None))
+        unknown = w.fixed(UNKNOWN, None, (check.fact,))
         order = w.const(cat.rank_order if kind == "rank_at_least" else cat.level_order)
-        w.emit(indent, f"{v} = fget({check.fact!r})")
+        v = w.read("fact", check.fact)
         if kind == "rank_at_least":  # at least this rank
             status = f"(PASS if {order}[{v}] >= {cat.rank_order[check.rank]} else FAIL)"
         else:  # stays below the bound
             status = f"(FAIL if {order}[{v}] >= {cat.level_order[check.bound]} else PASS)"
-        w.emit(indent, f"{target} = {unknown} if {v} is None else ({status}, {v}, (), None)")
+        w.emit(indent, f"{target} = {unknown} if {v} is None else {w.outcome(status, v)}")
     elif kind == "falling":
-        unknown = w.const((UNKNOWN, None, (check.fact,), None))
-        w.emit(indent, f"{v} = fget({check.fact!r})")
+        unknown = w.fixed(UNKNOWN, None, (check.fact,))
+        v = w.read("fact", check.fact)
         w.emit(indent, f"if {v} is None:")
         w.emit(indent + 1, f"{target} = {unknown}")
         w.emit(indent, f"elif {v} is True or {v} is False:")
-        w.emit(indent + 1, f"{target} = ((PASS if {v} else FAIL), {v}, (), None)")
+        w.emit(indent + 1, f"{target} = {w.outcome(f'(PASS if {v} else FAIL)', v)}")
         w.emit(indent, "else:  # 持续下降: each year strictly below the one before")
-        y = w.var()
-        w.emit(indent + 1, f"{y} = years({check.fact!r})")
-        w.emit(indent + 1, f"{target} = (UNKNOWN, {v}, ({check.fact!r},), None) if {y} is None else "
-                           f"((PASS if {y}[1][1] < {y}[0][1] and {y}[2][1] < {y}[1][1] else FAIL), {y}, (), None)")
+        y = w.read("trend", check.fact)
+        w.emit(indent + 1, f"{target} = {w.outcome('UNKNOWN', v, f'({check.fact!r},)')} if {y} is None else "
+                           f"{w.outcome(f'(PASS if {y}[1][1] < {y}[0][1] and {y}[2][1] < {y}[1][1] else FAIL)', y)}")
     elif kind in ("any_of", "all_of"):
         # any_of passes on one pass and fails when all fail; all_of the other way round.
         decisive, otherwise = ("PASS", "FAIL") if kind == "any_of" else ("FAIL", "PASS")
         parts = [w.var() for _ in check.checks]
         for part, sub in zip(parts, check.checks):
             _emit(w, sub, part, indent)
+        statuses = [f"{x}[0]" if w.full else x for x in parts]
         listed = "[" + ", ".join(parts) + "]"
-        w.emit(indent, f"if {' or '.join(f'{x}[0] is {decisive}' for x in parts)}:")
-        w.emit(indent + 1, f"{target} = ({decisive}, None, (), {listed})")
-        w.emit(indent, f"elif {' or '.join(f'{x}[0] is UNKNOWN' for x in parts)}:")
-        w.emit(indent + 1, f"{target} = (UNKNOWN, None, _missing_of({listed}), {listed})")
+        w.emit(indent, f"if {' or '.join(f'{x} is {decisive}' for x in statuses)}:")
+        w.emit(indent + 1, f"{target} = {w.outcome(decisive, 'None', '()', listed)}")
+        w.emit(indent, f"elif {' or '.join(f'{x} is UNKNOWN' for x in statuses)}:")
+        w.emit(indent + 1, f"{target} = {w.outcome('UNKNOWN', 'None', f'_missing_of({listed})', listed)}")
         w.emit(indent, "else:")
-        w.emit(indent + 1, f"{target} = ({otherwise}, None, (), {listed})")
+        w.emit(indent + 1, f"{target} = {w.outcome(otherwise, 'None', '()', listed)}")
     else:
         raise TypeError(f"unknown check {check!r}")
 
@@ -202,12 +305,11 @@ def _emit_criterion(w: _Writer, criterion: Criterion, target: str) -> None:
         _emit(w, criterion.check, target, 1)
         return
     # Applies only when the condition is declared (高耗能、高用水行业).
-    v = w.var()
-    w.emit(1, f"{v} = fget({condition!r})")
+    v = w.read("fact", condition)
     w.emit(1, f"if {v} is None:")
-    w.emit(2, f"{target} = {w.const((UNKNOWN, None, (condition,), None))}")
+    w.emit(2, f"{target} = {w.fixed(UNKNOWN, None, (condition,))}")
     w.emit(1, f"elif not {v}:")
-    w.emit(2, f"{target} = {w.const((NA, False, (), None))}")
+    w.emit(2, f"{target} = {w.fixed(NA, False)}")
     w.emit(1, "else:")
     _emit(w, criterion.check, target, 2)
 
@@ -227,43 +329,36 @@ def _missing_of(outcomes: list[tuple]) -> tuple:
 
 
 class CompiledSet:
-    """Several rulesets compiled together: each distinct criterion test written once."""
+    """Several rulesets compiled together: each distinct criterion test written once, twice
+    over: `statuses(p)` gives per ruleset its criteria's statuses (all a verdict or a batch
+    row needs), `outcomes(p)` their raw outcomes with the figures an explanation shows."""
 
     def __init__(self, rulesets: tuple[Ruleset, ...]):
         self.rulesets = rulesets
-        self.pickers: list[Callable] = []
-        w = _Writer()
-        seen: dict[str, int] = {}
-        for ruleset in rulesets:
-            positions = []
-            for criterion in ruleset.criteria:
-                key = criterion.check.model_dump_json() + "|" + str(criterion.applies_if)
-                if key not in seen:
-                    seen[key] = len(seen)
-                    w.emit(1, f"# {criterion.id} ({ruleset.id} {criterion.citation})")
-                    _emit_criterion(w, criterion, f"r{seen[key]}")
-                positions.append(seen[key])
-            self.pickers.append(_picker(positions))
-        header = ["def run(p):",
-                  "    fget, num, low, high, years = p.facts.get, p.num.get, p.low.get, p.high.get, p.years.get"]
-        footer = ["    return [" + ", ".join(f"r{i}" for i in range(len(seen))) + "]"]
-        self.source = "\n".join(header + w.lines + footer) + "\n"
-        namespace = dict(w.constants)
-        exec(compile(self.source, f"<compiled {'+'.join(r.id for r in rulesets)}>", "exec"), namespace)
-        self._run = namespace["run"]
-
-    def run(self, p: Profile) -> list[tuple[tuple, tuple]]:
-        """Per ruleset: the raw outcomes of its criteria, and their statuses."""
-        raw = self._run(p)
-        statuses = [r[0] for r in raw]
-        return [(pick(raw), pick(statuses)) for pick in self.pickers]
-
-
-def _picker(positions: list[int]) -> Callable[[list], tuple]:
-    """A function picking these positions out of a list, always as a tuple."""
-    if len(positions) == 1:
-        return lambda raw: (raw[positions[0]],)
-    return operator.itemgetter(*positions)
+        sources = []
+        for name, full in (("statuses", False), ("outcomes", True)):
+            w = _Writer(full)
+            seen: dict[str, int] = {}
+            per_ruleset = []
+            for ruleset in rulesets:
+                positions = []
+                for criterion in ruleset.criteria:
+                    key = criterion.check.model_dump_json() + "|" + str(criterion.applies_if)
+                    if key not in seen:
+                        seen[key] = len(seen)
+                        w.emit(1, f"# {criterion.id} ({ruleset.id} {criterion.citation})")
+                        _emit_criterion(w, criterion, f"r{seen[key]}")
+                    positions.append(seen[key])
+                per_ruleset.append("(" + "".join(f"r{i}, " for i in positions) + ")")
+            header = [f"def {name}(p):",
+                      "    facts, span = p.facts, p.window",
+                      "    fget = facts.get"]
+            footer = ["    return (" + "".join(f"{x}, " for x in per_ruleset) + ")"]
+            sources.append("\n".join(header + w.prologue() + w.lines + footer) + "\n")
+            exec(compile(sources[-1], f"<compiled {name} {'+'.join(r.id for r in rulesets)}>", "exec"),
+                 scope := dict(w.constants))
+            setattr(self, name, scope[name])
+        self.source = "\n".join(sources)
 
 
 _COMPILED: dict[tuple[int, ...], CompiledSet] = {}
@@ -271,11 +366,19 @@ _COMPILED: dict[tuple[int, ...], CompiledSet] = {}
 
 def compiled(rulesets: tuple[Ruleset, ...]) -> CompiledSet:
     """The compiled set for these rulesets; it keeps them alive, so their ids stay theirs."""
-    key = tuple(id(r) for r in rulesets)
+    global _last
+    last = _last  # one read: another thread may replace it meanwhile
+    if last[0] is rulesets:  # a batch asks with the same tuple for every cluster
+        return last[1]
+    key = tuple(map(id, rulesets))
     found = _COMPILED.get(key)
     if found is None:
         found = _COMPILED[key] = CompiledSet(rulesets)
+    _last = (rulesets, found)
     return found
+
+
+_last: tuple = (None, None)  # the tuple asked for last, and its compiled set
 
 
 # --- results -----------------------------------------------------------------------------
@@ -311,8 +414,8 @@ def _outcome(check, raw: tuple, p: Profile) -> Outcome:
         if out.derived:
             spec = p.cat.facts[check.fact]
             out.inputs = {f: p.facts[f] for f in spec.derive["per_10k"]}
-        elif isinstance(p.facts.get(check.fact), dict) and p.years.get(check.fact):
-            out.inputs = {y: round2(v) for y, v in p.years[check.fact]}  # annual rates, averaged geometrically
+        elif isinstance(p.facts.get(check.fact), dict) and (years := p.window_years(check.fact)):
+            out.inputs = {y: round2(v) for y, v in years}  # annual rates, averaged geometrically
     if isinstance(check, (AnyOfCheck, AllOfCheck)):
         out.parts = [_outcome(c, r, p) for c, r in zip(check.checks, parts)]
     if status == UNKNOWN and hasattr(check, "fact"):
@@ -326,7 +429,7 @@ def _outcome(check, raw: tuple, p: Profile) -> Outcome:
     out.threshold = check.value
     out.margin = round2(observed - check.value if op[0] == ">" else check.value - observed)
     if isinstance(check, EveryYearCheck):
-        out.years = [(int(y), round2(v)) for y, v in p.years[check.fact]]
+        out.years = [(int(y), round2(v)) for y, v in p.window_years(check.fact)]
         out.failing_years = [y for y, v in out.years if not OPS[op](v, check.value)]
     return out
 
@@ -353,34 +456,58 @@ class Notice:
     date: dt.date  # the first day in force, or the last day in force
 
 
+class _Trace:
+    """The raw outcomes of every measure of one evaluate_many call, computed the first time
+    an explanation asks (a verdict needs only the statuses)."""
+
+    __slots__ = ("compiled", "profile", "_raw")
+
+    def __init__(self, compiled: CompiledSet, profile: Profile):
+        self.compiled, self.profile, self._raw = compiled, profile, None
+
+    def raw(self, position: int) -> tuple:
+        if self._raw is None:
+            self._raw = self.compiled.outcomes(self.profile)
+        return self._raw[position]
+
+
 class Evaluation:
     """One measure's verdict for one cluster on one date, with the trace behind it."""
 
-    __slots__ = ("ruleset", "on", "verdict", "statuses", "notices", "_raw", "_profile", "_results")
+    __slots__ = ("ruleset", "on", "verdict", "statuses", "_trace", "_position", "_results")
 
-    def __init__(self, ruleset: Ruleset, on: dt.date, raw: tuple, statuses: tuple, profile: Profile):
-        self.ruleset, self.on, self._raw, self._profile = ruleset, on, raw, profile
+    def __init__(self, ruleset: Ruleset, on: dt.date, statuses: tuple, trace: _Trace, position: int):
+        self.ruleset, self.on, self._trace, self._position = ruleset, on, trace, position
         self.statuses = statuses
-        self.verdict = verdict_of(self.statuses)
-        self.notices = term_notices(ruleset, on)
+        self.verdict = verdict_of(statuses)
         self._results = None
+
+    @property
+    def notices(self) -> list[Notice]:
+        return term_notices(self.ruleset, self.on)
+
+    @property
+    def _raw(self) -> tuple:
+        return self._trace.raw(self._position)
 
     @property
     def results(self) -> list[CriterionResult]:
         if self._results is None:
-            self._results = [self.result_at(i) for i in range(len(self._raw))]
+            self._results = [self.result_at(i) for i in range(len(self.statuses))]
         return self._results
 
     def result_at(self, index: int) -> CriterionResult:
         """One criterion's result, its trace built on demand."""
         if self._results is not None:
             return self._results[index]
-        c, raw, p = self.ruleset.criteria[index], self._raw[index], self._profile
+        c, raw, p = self.ruleset.criteria[index], self._raw[index], self._trace.profile
         return CriterionResult(c, raw[0], _outcome(c.check, raw, p), p.values(c.facts))
 
     @property
     def missing(self) -> list[str]:
         """The facts still unanswered that could change a criterion's status."""
+        if UNKNOWN not in self.statuses:
+            return []
         return list(dict.fromkeys(f for raw in self._raw if raw[0] == UNKNOWN for f in raw[2]))
 
     def by_id(self, criterion_id: str) -> CriterionResult:
@@ -417,9 +544,10 @@ def term_notices(ruleset: Ruleset, on: dt.date) -> list[Notice]:
 def evaluate_many(facts: dict | Profile, rulesets, on: dt.date) -> list[Evaluation]:
     """Every criterion of each measure against one cluster's facts, on a given date."""
     p = facts if isinstance(facts, Profile) else Profile(facts, on)
-    rulesets = tuple(rulesets)
-    per_ruleset = compiled(rulesets).run(p)
-    return [Evaluation(r, on, raw, statuses, p) for r, (raw, statuses) in zip(rulesets, per_ruleset)]
+    rulesets = rulesets if type(rulesets) is tuple else tuple(rulesets)
+    found = compiled(rulesets)
+    trace = _Trace(found, p)
+    return [Evaluation(r, on, statuses, trace, i) for i, (r, statuses) in enumerate(zip(rulesets, found.statuses(p)))]
 
 
 def evaluate(facts: dict | Profile, ruleset: Ruleset, on: dt.date) -> Evaluation:

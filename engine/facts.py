@@ -283,14 +283,17 @@ def validate_json(text: str | bytes, cat: Catalogue) -> tuple[dict, dict, list[F
     """Parse and validate one JSON object: (the object as read, its facts, its errors).
     Raises ValueError (json.JSONDecodeError) for malformed JSON, TypeError for a non-object."""
     try:
-        facts = cat.adapter.validate_json(text)
+        facts = cat.adapter.validator.validate_json(text)  # the core validator: a batch calls it per line
     except ValidationError:
         raw = load_json(text)
         if not isinstance(raw, dict):
             raise TypeError(type(raw).__name__) from None
         facts, errors = _validate_each(raw, cat)
         return raw, facts, errors
-    meta = {key: facts.pop(key) for key in META_KEYS if key in facts}
+    meta = {}
+    for key in META_KEYS:
+        if key in facts:
+            meta[key] = facts.pop(key)
     return meta, facts, []
 
 
@@ -382,8 +385,13 @@ def round2(value: float) -> float:
     Rounds the figure as written (its shortest decimal form, repr), away from zero on a
     third decimal of 5 or more: 2.675 → 2.68 (Python's round gives 2.67), -1.005 → -1.01.
     """
-    if round(value, 2) == value:  # already 2 decimals or fewer (the common case; fast)
-        return value
+    try:
+        # Already 2 decimals or fewer, the common case: then value is the float nearest to
+        # k/100, and k/100 computes to it (round(value, 2) would say the same, 4x slower).
+        if round(value * 100) / 100 == value:
+            return value
+    except (OverflowError, ValueError):  # inf, nan
+        pass
     text = repr(value)
     if "e" in text or "n" in text:  # exponent, inf, nan: let Decimal decide
         # Enough digits for any finite float (1e26 has 29 digits with its cents).

@@ -8,7 +8,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from engine import catalogue
@@ -33,7 +32,10 @@ def insert_new(s: Session, model, **values) -> bool:
     """INSERT … ON CONFLICT DO NOTHING; True if the row is new. Insert first, never check
     then insert: of two workers inserting the same key at once, the second waits for the
     first's commit and then learns that it lost."""
-    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    if s.get_bind().dialect.name == "postgresql":  # imported here: the PostgreSQL dialect is
+        from sqlalchemy.dialects.postgresql import insert  # slow to load, and chat needs none
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     table = model.__table__
     statement = insert(table).values(**values).on_conflict_do_nothing()
     # RETURNING, not rowcount: an INSERT's rowcount is not reported on every driver.

@@ -91,17 +91,18 @@ def test_table_markdown_and_csv_formats():
     assert lines[0].startswith("cluster,jurisdiction,ruleset,verdict") and len(lines) == 5
 
 
-@pytest.mark.parametrize("content,where", [
-    ('{"name": "x",\n "iip_rate": }', ":2: malformed JSON"),
-    ('{"name": "x"}\n{"name": \n', ":2: malformed JSON"),
-    ("[1, 2]", "item 0 is int"),
+@pytest.mark.parametrize("content,where,before", [
+    ('{"name": "x",\n "iip_rate": }', ":2: malformed JSON", []),
+    ('{"name": "x"}\n{"name": \n', ":2: malformed JSON", ["x"]),  # JSON Lines: x was printed
+    ("[1, 2]", "item 0 is int", []),
 ])
-def test_malformed_input_is_one_line_exit_2(tmp_path, content, where):
+def test_malformed_input_is_one_line_exit_2(tmp_path, content, where, before):
     path = tmp_path / "bad.json"
     path.write_text(content, encoding="utf-8")
-    run = clusterbot("evaluate", str(path))
+    run = clusterbot("evaluate", str(path), "-j", "national")
     assert run.returncode == 2
-    assert run.stdout == ""
+    # JSON Lines stream: what was read before the unreadable line is printed, still valid JSON.
+    assert [r["cluster"] for r in json.loads(run.stdout)] == before if before else run.stdout == ""
     assert len(run.stderr.strip().splitlines()) == 1 and where in run.stderr and str(path) in run.stderr
     assert "Traceback" not in run.stderr
 
@@ -217,17 +218,21 @@ def test_a_csv_the_csv_module_wrote_reads_back_with_a_header_longer_than_any_sam
     assert len(series) == 2026 - 1900 and set(series.values()) == {50.0} and output["status"] == "pass"
 
 
-@pytest.mark.parametrize("content,line,what", [
-    ('name,iip_rate\n甲,25\n"乙,30\n丙,40\n', 3, "unterminated quote"),
-    ("name,iip_rate\n甲,25\n乙,30,7\n", 3, "3 cells but the header names 2 columns"),
-    ("name,iip_rate\n甲,25\n乙\n", 3, "1 cells but the header names 2 columns"),
-    ('name,iip_rate\n甲,"25"x\n', 2, "malformed CSV"),
+@pytest.mark.parametrize("content,line,what,before", [
+    ('name,iip_rate\n甲,25\n"乙,30\n丙,40\n', 3, "unterminated quote", ["甲"]),
+    ("name,iip_rate\n甲,25\n乙,30,7\n", 3, "3 cells but the header names 2 columns", ["甲"]),
+    ("name,iip_rate\n甲,25\n乙\n", 3, "1 cells but the header names 2 columns", ["甲"]),
+    ('name,iip_rate\n甲,"25"x\n', 2, "malformed CSV", []),
 ])
-def test_bad_csv_is_one_line_naming_file_and_line_exit_2(tmp_path, content, line, what):
+def test_bad_csv_is_one_line_naming_file_and_line_exit_2(tmp_path, content, line, what, before):
     path = tmp_path / "bad.csv"
     path.write_text(content, encoding="utf-8")
-    run = clusterbot("evaluate", str(path))
-    assert run.returncode == 2 and run.stdout == ""
+    run = clusterbot("evaluate", str(path), "-j", "national")
+    assert run.returncode == 2
+    # Streamed: the rows before the unreadable one are printed, as valid JSON; nothing after.
+    assert [r["cluster"] for r in json.loads(run.stdout)] == before if before else run.stdout == ""
+    run = clusterbot("evaluate", str(path), "-j", "national", "-f", "csv")
+    assert [row.split(",")[0] for row in run.stdout.splitlines()] == (["cluster"] if before else []) + before
     (message,) = run.stderr.strip().splitlines()
     assert f"{path}:{line}: " in message and what in message
 

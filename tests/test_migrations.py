@@ -42,6 +42,12 @@ def load_legacy(db_url: str) -> None:
             conn.execute((LEGACY / "postgresql.sql").read_text(encoding="utf-8"))
 
 
+def test_the_newest_revision_read_from_the_files_is_alembics():
+    # migrate.head() reads the revision files itself, so that a start need not import Alembic.
+    from alembic.script import ScriptDirectory
+    assert migrate.head() == ScriptDirectory.from_config(migrate.config()).get_current_head()
+
+
 def test_the_models_and_the_revisions_agree(db_url):
     engine = make_engine(db_url)
     with engine.connect() as connection:

@@ -36,21 +36,30 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
     on = args.on or Clock().today()
     rulesets, lang, fmt = args.jurisdiction, args.lang, args.format
     notes: list[Note] = []
+    refused = False
+
+    def evaluated():
+        """Each cluster evaluated as soon as it is read (JSON Lines and CSV a line at a time):
+        memory stays flat however long the batch; its refused values are said as it passes."""
+        nonlocal refused
+        told = 0
+        for cluster in read_clusters(args.files, stdin, notes):
+            for note in notes[told:]:
+                print(t(lang, f"input.{note.code}", source=note.source), file=err)
+            told = len(notes)
+            for error in cluster.errors:
+                refused = True
+                print(fact_error_text(error, _one_line(cluster.name), lang), file=err)
+            yield cluster.name, evaluate_many(Profile(cluster.facts, on), rulesets, on)
+
     try:
-        # Read every file first: a malformed one stops the run before anything is printed.
-        clusters = list(read_clusters(args.files, stdin, notes))
+        WRITERS[fmt](evaluated(), lang, out)
     except InputError as exc:
+        # An unreadable line stops the run there, as jq does: what was read before it is
+        # printed (and well-formed), this one line says where it stopped, and the status is 2.
+        out.flush()
         print(f"clusterbot evaluate: {exc}", file=err)
         return 2
-    for note in notes:
-        print(t(lang, f"input.{note.code}", source=note.source), file=err)
-    refused = False
-    for cluster in clusters:
-        for error in cluster.errors:
-            refused = True
-            print(fact_error_text(error, _one_line(cluster.name), lang), file=err)
-    evaluated = ((c.name, evaluate_many(Profile(c.facts, on), rulesets, on)) for c in clusters)
-    WRITERS[fmt](evaluated, lang, out)
     return 1 if refused else 0
 
 
@@ -60,29 +69,51 @@ def _one_line(name: str) -> str:
 
 
 def _write_json(evaluated, lang, out) -> None:
-    """A JSON array streamed one object at a time: a large batch never sits in memory twice."""
+    """A JSON array streamed one object at a time. Stopped by unreadable input, it is closed
+    after what was printed, so the output stays valid JSON (nothing at all before the first)."""
     first = True
-    for name, evaluations in evaluated:
-        for ev in evaluations:
-            text = json.dumps(evaluation_json(name, ev, lang), ensure_ascii=False, indent=2)
-            out.write(("[\n" if first else ",\n") + text)
-            first = False
+    try:
+        for name, evaluations in evaluated:
+            for ev in evaluations:
+                text = json.dumps(evaluation_json(name, ev, lang), ensure_ascii=False, indent=2)
+                out.write(("[\n" if first else ",\n") + text)
+                first = False
+    except InputError:
+        if not first:
+            out.write("\n]\n")
+        raise
     out.write("[]\n" if first else "\n]\n")
 
 
 def _write_csv(evaluated, lang, out) -> None:
+    """The header with the first row: unreadable input before any cluster prints nothing."""
     writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+    header = True
     for name, evaluations in evaluated:
-        writer.writerows(evaluation_csv_row(name, ev, lang) for ev in evaluations)
+        if header:
+            writer.writerow(CSV_HEADER)
+            header = False
+        writer.writerows([evaluation_csv_row(name, ev, lang) for ev in evaluations])
+    if header:
+        writer.writerow(CSV_HEADER)
 
 
 def _write_table(evaluated, lang, out) -> None:
-    out.write(verdict_table(list(evaluated), lang) + "\n")
+    """The columns are as wide as the widest cell: the table is printed once all is read
+    (a table is for reading, not for a batch of 100,000); stopped early, what was read."""
+    rows = []
+    try:
+        rows.extend(evaluated)
+    except InputError:
+        if rows:
+            out.write(verdict_table(rows, lang) + "\n")
+        raise
+    out.write(verdict_table(rows, lang) + "\n")
 
 
 def _write_markdown(evaluated, lang, out) -> None:
-    out.write("\n---\n\n".join(markdown_report(name, evaluations, lang) for name, evaluations in evaluated))
+    for i, (name, evaluations) in enumerate(evaluated):
+        out.write(("\n---\n\n" if i else "") + markdown_report(name, evaluations, lang))
 
 
 WRITERS = {"json": _write_json, "csv": _write_csv, "table": _write_table, "markdown": _write_markdown}
