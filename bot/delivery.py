@@ -121,8 +121,12 @@ class Delivery:
     def _claim_now(self, channels: list[str], chat_id: str | None, marks: list[Mark]) -> list:
         with self._marking, light_session(self.db.engine) as s:
             self._start(s)
-            rows = outbox.claim(s, self.worker, channels, chat_id, marks)
+            rows = outbox.claim(s, self.worker, channels, chat_id, marks, **self.claim_options())
             return self._handed_out(marks, rows)
+
+    def claim_options(self) -> dict:
+        """What narrows this sender's claims (`outbox.claim`'s `lease`, `among`): nothing here."""
+        return {}
 
     def _handed_out(self, marks: list[Mark], rows: list = ()) -> list:
         """After the commit of `marks` (under _marking): their rows are no longer handed out;

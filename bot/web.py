@@ -158,12 +158,8 @@ class WebDelivery(Delivery):
         super().__init__(db, {CHANNEL: channel})
         self.channel = channel
 
-    def _claim_now(self, channels: list[str], chat_id: str | None, marks: list) -> list:
-        with light_session(self.db.engine) as s:
-            if not self._started:
-                outbox.release_worker(s, self.worker)
-                self._started = True
-            return outbox.claim(s, self.worker, channels, chat_id, marks, lease=LEASE, among=self.channel.held)
+    def claim_options(self) -> dict:
+        return {"lease": LEASE, "among": self.channel.held}
 
 
 async def event_stream(queue: asyncio.Queue):
