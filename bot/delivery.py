@@ -7,9 +7,10 @@ are then sent with no claim of their own. `run_once()` on the scheduler's tick p
 whatever else is due (a retry, rows left by a restart, reminders).
 A row is leased before it is sent (storage/outbox.py) and marked after: `Sent` keeps the
 platform's message id, `Later` backs off while the chat's later rows wait, `Refused` gives
-the row up with its reason. Marks are written in batches (with the next claim, or within
-MARK_EVERY): a crash in between sends a reply again (delivery is at least once), never
-drops one.
+the row up with its reason. Marks are written in batches (with the next claim, before a
+button press's turn, or within MARK_EVERY): a crash in between sends a reply again (delivery
+is at least once), never drops one. A channel with `fold` may send a row and the next one
+as one message (Telegram: the choice shown in the message pressed, the next question below).
 """
 
 from __future__ import annotations

@@ -169,3 +169,35 @@ def test_a_turns_rows_are_leased_to_its_sender_unless_the_chat_waits(engine):
         third = outbox.enqueue(s, "web", "a", Reply("3").to_json(), lease_to="w")
         s.commit()
     assert third.claimed_by is None  # it waits behind row 1's retry, in order
+
+
+def test_a_turns_rows_go_out_once_even_when_another_sender_took_them_first(engine):
+    """`run_turn` reads the rows its turn leased; if another sender of the process sent them
+    (and its marks were written) before they are handed to `flush_chat`, they are not sent
+    again."""
+    sends = []
+
+    class Web:
+        name = "web"
+
+        async def send(self, chat_id, reply, edit_of=None):
+            sends.append(reply.text)
+            return Sent(str(len(sends)))
+
+    def receive(incoming, lease_to):
+        with session(engine) as s:
+            outbox.enqueue(s, "web", incoming.chat_id, Reply(incoming.text).to_json(), lease_to=lease_to)
+            s.commit()
+
+    async def main():
+        delivery = Delivery(Database(engine), {"web": Web()}, turns_here=True)
+        rows = await delivery.run_turn(receive, Incoming(channel="web", user_id="u", chat_id="a", text="hi"))
+        assert [r.payload for r in rows] and sends == []
+        await delivery.flush_chat("web", "a")   # e.g. the scheduler's tick, first
+        await delivery.write_marks()
+        await delivery.flush_chat("web", "a", rows)
+        await delivery.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    assert sends == ["hi"]
+    assert all(r.sent_at is not None for r in table(engine))
