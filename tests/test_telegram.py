@@ -190,8 +190,9 @@ def test_html_in_an_answer_is_escaped(fake, bot):
     name = "<b>甲&乙</b> <script>x</script>"
     messages = user.send(f"/new {name}", until=lambda m: "请选择" in m.get("text", ""))
     assert any(f"已创建集群「{name}」" in m["text"] for m in messages)  # shown literally, not as markup
-    sent = [c for c in fake.calls("sendMessage") if "已创建集群" in str(c.params.get("text"))]
-    assert "&lt;b&gt;甲&amp;乙&lt;/b&gt;" in sent[-1].params["text"]
+    # waited for: a call is recorded once answered, which may be after the test read the message
+    sent = fake.wait_for_call("sendMessage", lambda c: "已创建集群" in str(c.params.get("text")))
+    assert "&lt;b&gt;甲&amp;乙&lt;/b&gt;" in sent.params["text"]
 
 
 def test_a_crafted_button_for_another_users_profile_is_refused(fake, bot):
