@@ -128,8 +128,9 @@ class Page:
         return self.driver.find_element(By.TAG_NAME, "body").get_attribute(f"data-{name}")
 
     def wait(self, condition, timeout: float = 15):
-        return WebDriverWait(self.driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
-            lambda _d: condition())
+        # polled every 50 ms, not Selenium's default 500 ms: most answers take far less
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.05,
+                             ignored_exceptions=[StaleElementReferenceException]).until(lambda _d: condition())
 
     def bots(self):
         return self.driver.find_elements(By.CSS_SELECTOR, "#log .msg.bot")
