@@ -36,7 +36,7 @@ class ChannelProcess:
                     return
             except (ConnectionError, OSError):
                 pass
-            time.sleep(0.1)
+            time.sleep(0.02)  # polling for the process to come up, bounded by the deadline
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
