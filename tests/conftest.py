@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import compileall
 import copy
 import datetime as dt
@@ -120,16 +121,26 @@ def postgres():
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory) -> Path:
-    """A SQLite file at the newest revision, made once a run (once per xdist worker) and copied
-    for each test: migrating a new file costs 0.1–0.3 s of CPU, copying it a millisecond."""
-    from storage.db import make_engine
+_sqlite_template: list[Path] = []
 
-    path = tmp_path_factory.mktemp("template") / "clusterbot.db"
-    make_engine(f"sqlite:///{path}").dispose()
-    with sqlite3.connect(path) as con:  # everything in the main file, none left in the WAL
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+def migrated_sqlite(path: Path) -> Path:
+    """Put a SQLite database at the newest revision at `path` (unless one is there): a copy of
+    a template made once a process. Migrating a new file costs 0.1–0.3 s of CPU, copying it a
+    millisecond; the processes the tests start are given one too (their first start making the
+    schema is test_migrations' and the terminal tests' business)."""
+    if not _sqlite_template:
+        from storage.db import make_engine
+
+        folder = tempfile.mkdtemp(prefix="clusterbot-template-")
+        atexit.register(shutil.rmtree, folder, True)
+        template = Path(folder) / "clusterbot.db"
+        make_engine(f"sqlite:///{template}").dispose()
+        with sqlite3.connect(template) as con:  # everything in the main file, none left in the WAL
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _sqlite_template.append(template)
+    if not path.exists():
+        shutil.copyfile(_sqlite_template[0], path)
     return path
 
 
@@ -152,7 +163,7 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         path = tmp_path / "clusterbot.db"
         if not empty:
-            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+            migrated_sqlite(path)
         yield f"sqlite:///{path}"
         return
     server = request.getfixturevalue("postgres")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import migrated_sqlite
+
 ROOT = Path(__file__).parents[1]
 NOW = "2026-11-23T10:00:00"
 
@@ -24,6 +26,7 @@ class ChannelProcess:
     def launch(self, args: list[str], env: dict, ready, timeout: float = 30) -> None:
         import time
 
+        migrated_sqlite(self.db)
         self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *args, "--db", str(self.db)],
                                      cwd=ROOT, env={**os.environ, "CLUSTERBOT_FAKE_NOW": self.now, **env},
                                      stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
@@ -36,7 +39,7 @@ class ChannelProcess:
                     return
             except (ConnectionError, OSError):
                 pass
-            time.sleep(0.1)
+            time.sleep(0.02)  # polling for the process to come up, bounded by the deadline
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)

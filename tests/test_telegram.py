@@ -16,7 +16,7 @@ import pytest
 
 from engine import catalogue
 from tests.chat_helpers import asked_fact, chat_answer
-from tests.conftest import eligible_facts
+from tests.conftest import eligible_facts, migrated_sqlite
 from bench.standins.fakebotapi import FakeBotApi, buttons
 from bench.standins.ports import wait_for_port
 
@@ -35,6 +35,7 @@ class Bot:
 
     def start(self) -> "Bot":
         polls_before = self.fake.polls_started
+        migrated_sqlite(self.db)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--token", self.fake.token,
              "--api-base-url", self.fake.base_url, "--db", str(self.db), *self.extra],

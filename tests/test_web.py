@@ -30,7 +30,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from engine import load_rulesets
 from locales import t
 from tests.chat_helpers import asked_fact, chat_answer
-from tests.conftest import eligible_facts
+from tests.conftest import eligible_facts, migrated_sqlite
 
 ROOT = Path(__file__).parents[1]
 NOW = "2026-11-23T10:00:00"
@@ -50,7 +50,7 @@ class Server:
     def __init__(self, tmp: Path, *extra: str, env: dict | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.db, self.log = tmp / "web.db", tmp / "web.log"
+        self.db, self.log = migrated_sqlite(tmp / "web.db"), tmp / "web.log"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "web", "--listen", f"127.0.0.1:{self.port}", "--db", str(self.db),
              "--key-file", str(tmp / "web.key"), *extra],
@@ -128,8 +128,9 @@ class Page:
         return self.driver.find_element(By.TAG_NAME, "body").get_attribute(f"data-{name}")
 
     def wait(self, condition, timeout: float = 15):
-        return WebDriverWait(self.driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
-            lambda _d: condition())
+        # polled every 50 ms, not Selenium's default 500 ms: most answers take far less
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.05,
+                             ignored_exceptions=[StaleElementReferenceException]).until(lambda _d: condition())
 
     def bots(self):
         return self.driver.find_elements(By.CSS_SELECTOR, "#log .msg.bot")

@@ -75,7 +75,7 @@ def wait_for(fake: FakeBotApi, condition, timeout: float) -> dict:
         if condition(seen):
             return seen
         assert time.monotonic() < deadline, f"not reached in {timeout} s: {summary(seen)}"
-        time.sleep(0.5)  # reading every chat takes the fake's lock: not too often
+        time.sleep(0.2)  # reading every chat takes the fake's lock: not too often
 
 
 def answered(seen) -> int:
