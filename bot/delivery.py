@@ -104,20 +104,35 @@ class Delivery:
     async def _claim(self, channels: list[str], chat_id: str | None) -> list:
         async with self._claiming:  # one claim at a time; it carries the marks made so far
             marks, self.marks = self.marks, []
+            if not self.shared:
+                return await self._with_marks(marks, self._claim_now, channels, chat_id, marks)
             try:
                 claiming = asyncio.ensure_future(self.db.run(self._claim_now, channels, chat_id, marks))
-                if self.shared:
-                    # On a shared database a chat is claimed again after its sends (_send_chat),
-                    # so a stop often falls into a claim: it commits the marks it carries first.
-                    try:
-                        return await asyncio.shield(claiming)
-                    except asyncio.CancelledError:
-                        await asyncio.wait([claiming])
-                        raise
-                return await claiming
+                # On a shared database a chat is claimed again after its sends (_send_chat),
+                # so a stop often falls into a claim: it commits the marks it carries first.
+                try:
+                    return await asyncio.shield(claiming)
+                except asyncio.CancelledError:
+                    await asyncio.wait([claiming])
+                    raise
             except Exception:
                 self.marks = marks + self.marks
                 raise
+
+    async def _with_marks(self, marks: list[Mark], fn, *args):
+        """`fn(*args)` on the database thread, where it commits `marks`. If it fails, or is
+        cancelled (a stop) before the thread took it up, the marks go back to be written
+        later: a reply sent is never left unrecorded. Once taken up, it runs to its commit."""
+        job = self.db.executor.submit(fn, *args)
+        try:
+            return await asyncio.wrap_future(job)
+        except asyncio.CancelledError:
+            if job.cancelled():
+                self.marks = marks + self.marks
+            raise
+        except Exception:
+            self.marks = marks + self.marks
+            raise
 
     def _claim_now(self, channels: list[str], chat_id: str | None, marks: list[Mark]) -> list:
         with self._marking, light_session(self.db.engine) as s:
@@ -158,22 +173,14 @@ class Delivery:
             receive(incoming, self.worker)
             with self._marking, self.db.engine.connect() as conn:
                 return self._handed_out([], outbox.leased(conn, self.worker, incoming.channel, incoming.chat_id))
-        try:
-            return await self.db.run(job)
-        except Exception:
-            self.marks = marks + self.marks
-            raise
+        return await self._with_marks(marks, job)
 
     async def write_marks(self) -> None:
         """Write the marks made so far (the scheduler calls it every MARK_EVERY, and at exit)."""
         async with self._claiming:
             marks, self.marks = self.marks, []
             if marks:
-                try:
-                    await self.db.run(self._record, marks)
-                except Exception:
-                    self.marks = marks + self.marks
-                    raise
+                await self._with_marks(marks, self._record, marks)
 
     def _record(self, marks: list[Mark]) -> None:
         with self._marking, light_session(self.db.engine) as s:
