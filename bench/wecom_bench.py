@@ -40,10 +40,15 @@ token, key, corp, api, port, secret = sys.argv[1:7]
 crypto = WeChatCrypto(token, key, corp)
 state = {}
 async def session():
-    if "s" not in state:
-        state["s"] = aiohttp.ClientSession()
-        async with state["s"].get(f"{api}/cgi-bin/gettoken", params={"corpid": corp, "corpsecret": secret}) as r:
-            state["t"] = (await r.json())["access_token"]
+    # One token for all: the first messages arrive together, and each must wait for it.
+    if "lock" not in state:
+        state["lock"] = asyncio.Lock()
+    async with state["lock"]:
+        if "s" not in state:
+            s = aiohttp.ClientSession()
+            async with s.get(f"{api}/cgi-bin/gettoken", params={"corpid": corp, "corpsecret": secret}) as r:
+                state["t"] = (await r.json())["access_token"]
+            state["s"] = s
     return state["s"]
 async def verify(request):
     q = request.query
