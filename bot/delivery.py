@@ -65,8 +65,17 @@ def worker_name(channels, only_chat: str | None) -> str:
     return (name + (f":{only_chat}" if only_chat else ""))[:64]
 
 
-def log_failure(task: asyncio.Task) -> None:
-    """A task beside the work ended: its failure is logged, not lost."""
+def spawn(tasks: set[asyncio.Task], coro, name: str) -> asyncio.Task:
+    """A task beside the work (a flush, a retry, a callback answer), kept in `tasks` while it
+    runs so that the owner awaits it before exit; its failure is logged, not lost."""
+    task = asyncio.get_running_loop().create_task(coro, name=name)
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    task.add_done_callback(_log_failure)
+    return task
+
+
+def _log_failure(task: asyncio.Task) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("%s failed", task.get_name(), exc_info=task.exception())
 
@@ -309,10 +318,7 @@ class Delivery:
 
     def _spawn_flush(self, key: tuple[str, str]) -> None:
         self._timers.pop(key, None)
-        task = asyncio.get_running_loop().create_task(self.flush_chat(*key), name=f"retry {key[0]}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(log_failure)
+        spawn(self._tasks, self.flush_chat(*key), f"retry {key[0]}")
 
     async def close(self) -> None:
         """At exit: no retry left pending, every mark written, and the rows still leased

@@ -32,7 +32,7 @@ from telegram.ext import ExtBot  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
 from bot.channel import Later, Outcome, Refused, Sent  # noqa: E402
-from bot.delivery import Database, Delivery, log_failure  # noqa: E402
+from bot.delivery import Database, Delivery, spawn  # noqa: E402
 from bot.reminders import SWEEP_SECONDS  # noqa: E402
 from bot.scheduler import Scheduler  # noqa: E402
 from dialogs.conversation import Conversation  # noqa: E402
@@ -335,10 +335,7 @@ class TelegramBot:
 
     def spawn(self, coro, name: str) -> None:
         """A task beside the turns (a flush, a callback answer), awaited before exit."""
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        task.add_done_callback(log_failure)
+        spawn(self.tasks, coro, name)
 
     async def call(self, what: str, coro) -> None:
         """A Bot API call outside the outbox: a failure is logged in a line, never raised."""

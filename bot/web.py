@@ -55,7 +55,7 @@ from sqlalchemy import text
 
 from bot import health
 from bot.channel import Later, Outcome, Sent
-from bot.delivery import Database, Delivery, log_failure
+from bot.delivery import Database, Delivery, spawn
 from bot.reminders import SWEEP_SECONDS, sweep, to_outbox
 from bot.scheduler import Scheduler
 from dialogs.conversation import Conversation
@@ -440,19 +440,13 @@ class WebChat:
                     self.wake.set()  # what came while nobody listened
                     async for note in connection.notifies():
                         if note.payload in self.channel.pages:
-                            self.spawn(self.delivery.flush_chat(CHANNEL, note.payload), "web flush")
+                            spawn(self.tasks, self.delivery.flush_chat(CHANNEL, note.payload), "web flush")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database restarted, say: the tick delivers meanwhile
                 log.warning("web: listening for other workers' replies: %s; again in %s s",
                             type(exc).__name__, LISTEN_RETRY)
             await asyncio.sleep(LISTEN_RETRY)
-
-    def spawn(self, coro, name: str) -> None:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        task.add_done_callback(log_failure)
 
     def lang_for_new(self, request: Request) -> str:
         """The language a user the dialog does not know yet starts in: --lang, else the browser's."""

@@ -58,8 +58,7 @@ class Profile:
         spec = self.cat.facts.get(fact_id)
         if spec is None or spec.type not in ("series", "rate", "trend"):
             return None
-        found = window_years(self.facts.get(fact_id), self.window)
-        return found if found is None or spec.type != "trend" else [(y, round2(v)) for y, v in found]
+        return (trend_years if spec.type == "trend" else window_years)(self.facts.get(fact_id), self.window)
 
     @property
     def derived(self) -> tuple[str, ...]:

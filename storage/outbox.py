@@ -160,16 +160,20 @@ def claim(s: Session, worker: str, channels: list[str], chat_id: str | None = No
     return rows
 
 
+_LEASED = (OutboxMessage.__table__.select()
+           .where(OutboxMessage.claimed_by == bindparam("worker"), OutboxMessage.claimed_until >= bindparam("now"),
+                  OutboxMessage.channel == bindparam("channel"), OutboxMessage.chat_id == bindparam("chat_id"),
+                  _unfinished())
+           .order_by(OutboxMessage.id))
+
+
 def leased(conn, worker: str, channel: str, chat_id: str, now: dt.datetime | None = None) -> list:
     """The chat's unfinished rows leased to `worker` (by `enqueue` in a turn just committed),
     in order: what its sender sends at once, with no claim (no write) of its own. Read on a
-    plain connection as Core rows (the attributes of an OutboxMessage), nothing loaded."""
-    now = now or utcnow()
-    table = OutboxMessage.__table__
-    return list(conn.execute(table.select().where(
-        table.c.claimed_by == worker, table.c.claimed_until >= now, table.c.channel == channel,
-        table.c.chat_id == str(chat_id), table.c.sent_at.is_(None), table.c.refused_at.is_(None))
-        .order_by(table.c.id)))
+    plain connection as Core rows (the attributes of an OutboxMessage), nothing loaded; the
+    statement is built once, as `_WAITING`."""
+    return list(conn.execute(_LEASED, {"worker": worker, "now": now or utcnow(), "channel": channel,
+                                       "chat_id": str(chat_id)}))
 
 
 def release_worker(s: Session, worker: str) -> None:
