@@ -22,6 +22,7 @@ from locales import fmt_date, normalise_lang, render, t
 from locales.explain import explain, expected_text, label, notice_text, shown_value, value_text
 from storage import outbox, repo
 from storage.db import session
+from storage.prepared import write_changes
 from storage.models import Profile, User
 from storage.repo import SKIPPED
 
@@ -129,6 +130,7 @@ class Conversation:
                     return []  # a redelivered update: handled once already
                 replies, replanned = self._turn(s, incoming)
                 self._write_outbox(s, incoming, replies, lease_to)
+                write_changes(s)
                 s.commit()
             if replanned:
                 self.on_replanned()

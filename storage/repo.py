@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from engine import catalogue
 
 from .models import Answer, ProcessedUpdate, Profile, User, utcnow
+from .prepared import Prepared, adopt
 
 SKIPPED = object()  # the current answer of a fact the user chose to skip
 MAX_ID = 2**63 - 1  # the largest row id: SQLite's and PostgreSQL's 64-bit integers
@@ -50,19 +51,21 @@ def get_or_create_user(s: Session, channel: str, external_id: str, display_name:
 _TURN_QUERY = None
 
 
-def _turn_query():
-    """Built once: the user, their active profile and whether a /track draft is open, in one
-    round trip (a turn's first statement)."""
+def _turn_query() -> Prepared:
+    """Built once: the user's columns, their active profile's, and whether a /track draft
+    is open, in one round trip (a turn's first statement)."""
     global _TURN_QUERY
     if _TURN_QUERY is None:
         from .tracking import TrackingDraft  # storage.tracking imports this module
-        _TURN_QUERY = (
-            select(User, Profile, exists().where(TrackingDraft.user_id == User.id))
-            .outerjoin(Profile, and_(Profile.id == User.active_profile_id, Profile.user_id == User.id,
-                                     Profile.deleted == False))  # noqa: E712
-            .where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
+        users, profiles = User.__table__, Profile.__table__
+        _TURN_QUERY = Prepared(
+            select(*users.columns, *profiles.columns, exists().where(TrackingDraft.user_id == users.c.id))
+            .select_from(users.outerjoin(profiles, and_(profiles.c.id == users.c.active_profile_id,
+                                                        profiles.c.user_id == users.c.id,
+                                                        profiles.c.deleted == False)))  # noqa: E712
+            .where(users.c.channel == bindparam("channel"), users.c.external_id == bindparam("external_id"))
             # Only the user's row is locked (a profile is reached through its user).
-            .with_for_update(of=User))
+            .with_for_update(of=users))
     return _TURN_QUERY
 
 
@@ -71,14 +74,19 @@ def user_turn(s: Session, channel: str, external_id: str, display_name: str = ""
     """The user (created if new), their active profile, and whether a /track draft is open.
     The user is locked until the transaction ends, so that their turns run one at a time
     whichever worker handles them (SELECT … FOR UPDATE OF users; SQLite's transactions hold
-    the write lock from their start: storage/db.py)."""
+    the write lock from their start: storage/db.py). Read on the driver's connection and
+    put in the session as loaded (storage/prepared.py): this is every message's first read."""
     params = {"channel": channel, "external_id": external_id}
-    row = s.exec(_turn_query(), params=params).first()
+    row = next(_turn_query().rows(s, params), None)
     if row is None:
         insert_new(s, User, channel=channel, external_id=external_id, display_name=display_name[:200],
                    lang=lang, created_at=utcnow())
-        row = s.exec(_turn_query(), params=params).one()
-    return row[0], row[1], bool(row[2])
+        row = next(_turn_query().rows(s, params))
+    users, profiles = User.__table__.columns, Profile.__table__.columns
+    user = adopt(s, User, dict(zip(users.keys(), row)))
+    profile_row = row[len(users):len(users) + len(profiles)]
+    profile = None if profile_row[0] is None else adopt(s, Profile, dict(zip(profiles.keys(), profile_row)))
+    return user, profile, bool(row[-1])
 
 
 def find_user(s: Session, channel: str, external_id: str) -> User | None:
@@ -142,15 +150,15 @@ def _refused(catalogue_id: int, stored: tuple[tuple[str, str], ...]) -> frozense
     return frozenset(catalogue().refused({fact: _parsed(value_json) for fact, value_json in stored}))
 
 
-_CURRENT = (select(Answer.fact, Answer.value_json, Answer.skipped, Answer.source)
-            .where(Answer.profile_id == bindparam("profile_id")).order_by(Answer.id))
+_CURRENT = Prepared(select(Answer.fact, Answer.value_json, Answer.skipped, Answer.source)
+                    .where(Answer.profile_id == bindparam("profile_id")).order_by(Answer.id))
 
 
 def current_answers(s: Session, profile: Profile) -> Answers:
     """fact -> current value (or SKIPPED); a fact cleared by a restart has no entry.
-    (Read as plain rows on the session's connection: this runs on every message.)"""
+    (Read on the driver's connection: this runs on every message.)"""
     current: dict[str, str | None] = {}  # fact -> the stored JSON, None when skipped
-    for fact, value_json, skipped, source in s.connection().execute(_CURRENT, {"profile_id": profile.id}):
+    for fact, value_json, skipped, source in _CURRENT.rows(s, {"profile_id": profile.id}):
         if source == "restart":
             current.pop(fact, None)
         else:
@@ -167,10 +175,14 @@ def current_answers(s: Session, profile: Profile) -> Answers:
     return answers
 
 
+_ADD_ANSWER = Prepared(insert(Answer.__table__).values({
+    key: bindparam(key) for key in ("profile_id", "fact", "value_json", "skipped", "source", "created_at")}))
+
+
 def add_answer(s: Session, profile: Profile, fact: str, value: Any = None, skipped: bool = False,
                source: str = "dialog") -> None:
-    """A new answer row (a Core insert: nothing reads it back as an object)."""
-    s.connection().execute(insert(Answer.__table__), {
+    """A new answer row (on the driver's connection: nothing reads it back as an object)."""
+    _ADD_ANSWER.run(s, {
         "profile_id": profile.id, "fact": fact, "skipped": skipped, "source": source, "created_at": utcnow(),
         "value_json": None if skipped or source == "restart" else json.dumps(value, ensure_ascii=False)})
 
