@@ -9,7 +9,7 @@ session's own DBAPI connection, inside its transaction, with the columns' own co
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import bindparam, inspect, update
 from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
@@ -58,11 +58,12 @@ class Prepared:
             values[name] = process(value) if process else value
         return [values[name] for name in order] if order is not None else values
 
-    def rows(self, s: Session, params: dict[str, Any]) -> Iterator[tuple]:
+    def rows(self, s: Session, params: dict[str, Any]) -> list[tuple]:
+        """All the result rows (fetched at once: no statement is left open in the transaction)."""
         cursor = self.run(s, params)
         results = self._compiled(s.connection().dialect)[3]
-        for row in cursor:
-            yield tuple(process(value) if process else value for process, value in zip(results, row))
+        return [tuple(process(value) if process else value for process, value in zip(results, row))
+                for row in cursor.fetchall()]
 
 
 def adopt(s: Session, model, values: dict[str, Any]):

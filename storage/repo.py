@@ -77,11 +77,12 @@ def user_turn(s: Session, channel: str, external_id: str, display_name: str = ""
     the write lock from their start: storage/db.py). Read on the driver's connection and
     put in the session as loaded (storage/prepared.py): this is every message's first read."""
     params = {"channel": channel, "external_id": external_id}
-    row = next(_turn_query().rows(s, params), None)
-    if row is None:
+    rows = _turn_query().rows(s, params)
+    if not rows:
         insert_new(s, User, channel=channel, external_id=external_id, display_name=display_name[:200],
                    lang=lang, created_at=utcnow())
-        row = next(_turn_query().rows(s, params))
+        rows = _turn_query().rows(s, params)
+    row = rows[0]
     users, profiles = User.__table__.columns, Profile.__table__.columns
     user = adopt(s, User, dict(zip(users.keys(), row)))
     profile_row = row[len(users):len(users) + len(profiles)]
