@@ -39,16 +39,23 @@ class Prepared:
 
     def run(self, s: Session, params: dict[str, Any] | list[dict[str, Any]]):
         """The driver's cursor after the statement (a list of dicts: executemany)."""
+        return self._execute(s, params)[0]
+
+    def rows(self, s: Session, params: dict[str, Any]) -> list[tuple]:
+        """All the result rows (fetched at once: no statement is left open in the transaction)."""
+        cursor, results = self._execute(s, params)
+        return [tuple(process(value) if process else value for process, value in zip(results, row))
+                for row in cursor.fetchall()]
+
+    def _execute(self, s: Session, params):
         connection = s.connection()
-        sql, order, binds, _ = self._compiled(connection.dialect)
-        many = isinstance(params, list)
-        converted = [self._convert(p, order, binds) for p in (params if many else [params])]
+        sql, order, binds, results = self._compiled(connection.dialect)
         cursor = connection.connection.driver_connection.cursor()
-        if many:
-            cursor.executemany(sql, converted)
+        if isinstance(params, list):
+            cursor.executemany(sql, [self._convert(p, order, binds) for p in params])
         else:
-            cursor.execute(sql, converted[0])
-        return cursor
+            cursor.execute(sql, self._convert(params, order, binds))
+        return cursor, results
 
     @staticmethod
     def _convert(params: dict, order, binds) -> Any:
@@ -57,13 +64,6 @@ class Prepared:
             value = params.get(name, default)
             values[name] = process(value) if process else value
         return [values[name] for name in order] if order is not None else values
-
-    def rows(self, s: Session, params: dict[str, Any]) -> list[tuple]:
-        """All the result rows (fetched at once: no statement is left open in the transaction)."""
-        cursor = self.run(s, params)
-        results = self._compiled(s.connection().dialect)[3]
-        return [tuple(process(value) if process else value for process, value in zip(results, row))
-                for row in cursor.fetchall()]
 
 
 def adopt(s: Session, model, values: dict[str, Any]):

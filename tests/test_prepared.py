@@ -1,0 +1,65 @@
+"""Statements run on the driver's connection (storage/prepared.py) store and read what the
+ORM would, on SQLite and PostgreSQL: a turn's rows stay readable and comparable by the rest
+of the product, which reads them through SQLAlchemy."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import bindparam, insert, select
+
+from storage import repo
+from storage.db import make_engine, session
+from storage.models import OutboxMessage, Profile, User
+from storage.prepared import Prepared, write_changes
+
+WHEN = dt.datetime(2026, 11, 23, 10, 0, 0, 250, tzinfo=dt.timezone.utc)
+COLUMNS = ("channel", "chat_id", "payload", "created_at", "next_attempt_at", "attempts", "claimed_until")
+
+
+def test_written_on_the_driver_reads_as_the_orms(db_url):
+    engine = make_engine(db_url)
+    prepared = Prepared(insert(OutboxMessage.__table__).values({key: bindparam(key) for key in COLUMNS}))
+    row = {"channel": "t", "chat_id": "1", "payload": "{}", "created_at": WHEN, "next_attempt_at": WHEN,
+           "attempts": 0, "claimed_until": None}
+    with session(engine) as s:
+        prepared.run(s, [row, {**row, "chat_id": "2"}])
+        s.connection().execute(insert(OutboxMessage.__table__), {**row, "chat_id": "3"})
+        s.commit()
+    with session(engine) as s:
+        rows = s.exec(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
+        assert [r.chat_id for r in rows] == ["1", "2", "3"]
+        assert {r.created_at for r in rows} == {WHEN}  # the same instant, whoever wrote it
+        # and the same stored form: a comparison in SQL sees them equal
+        same = s.connection().execute(select(OutboxMessage.id).where(OutboxMessage.created_at == WHEN)).all()
+        assert len(same) == 3
+        found = Prepared(select(OutboxMessage.chat_id, OutboxMessage.created_at, OutboxMessage.claimed_until)
+                         .where(OutboxMessage.created_at >= bindparam("since")).order_by(OutboxMessage.id))
+        assert found.rows(s, {"since": WHEN}) == [("1", WHEN, None), ("2", WHEN, None), ("3", WHEN, None)]
+        assert found.rows(s, {"since": WHEN + dt.timedelta(microseconds=1)}) == []
+    engine.dispose()
+
+
+def test_a_turn_writes_only_what_changed_and_leaves_nothing_to_flush(db_url):
+    engine = make_engine(db_url)
+    with session(engine) as s:
+        user = repo.get_or_create_user(s, "t", "42", "某某")
+        repo.create_profile(s, user, "集群", "zh")
+        s.commit()
+    with session(engine) as s:
+        user, profile, drafting = repo.user_turn(s, "t", "42")
+        assert (user.display_name, profile.name, profile.state, drafting) == ("某某", "集群", "choose_measures", False)
+        assert not s.dirty  # loaded as a query would: nothing changed yet
+        profile.state, profile.current_fact = "asking", "cluster_revenue"
+        user.chat_id = "99"
+        # Meanwhile another column of the profile changes elsewhere: a turn writes only its own.
+        s.connection().execute(Profile.__table__.update().where(Profile.id == profile.id).values(province="jiangsu"))
+        write_changes(s)
+        assert not s.dirty and profile.state == "asking"  # let go, still readable
+        s.commit()
+    with session(engine) as s:
+        user, profile, _ = repo.user_turn(s, "t", "42")
+        assert (profile.state, profile.current_fact, profile.province, user.chat_id) == (
+            "asking", "cluster_revenue", "jiangsu", "99")
+        assert s.get(Profile, profile.id) is profile and s.get(User, user.id) is user  # one object per row
+    engine.dispose()
