@@ -31,8 +31,14 @@ class Prepared:
             # name -> (its conversion, its value when not given: a literal's, such as a LIMIT)
             binds = {name: (bind.type.dialect_impl(dialect).bind_processor(dialect), bind.value)
                      for bind, name in compiled.bind_names.items()}
+            # A column left out of an INSERT gets its model default, as SQLAlchemy's execution
+            # would give it; a computed default has no place on this path.
+            for column in getattr(compiled, "insert_prefetch", ()):
+                if not column.default.is_scalar:
+                    raise ValueError(f"{column}: give it, its default is computed")
+                binds[column.key] = (binds[column.key][0], column.default.arg)
             results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                       for column in getattr(self.statement, "selected_columns", ())]
+                       for column in self.statement.exported_columns]  # a SELECT's, or RETURNING's
             found = (compiled.string, compiled.positiontup, binds, results)
             self._by_dialect[dialect.name] = found
         return found

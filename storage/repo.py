@@ -29,18 +29,28 @@ class Answers(dict):
         self.unreadable: list[tuple[str, Any]] = []
 
 
+_INSERTS_NEW: dict[tuple, Prepared] = {}
+
+
 def insert_new(s: Session, model, **values) -> bool:
     """INSERT … ON CONFLICT DO NOTHING; True if the row is new. Insert first, never check
     then insert: of two workers inserting the same key at once, the second waits for the
-    first's commit and then learns that it lost."""
-    if s.get_bind().dialect.name == "postgresql":  # imported here: the PostgreSQL dialect is
-        from sqlalchemy.dialects.postgresql import insert  # slow to load, and chat needs none
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = model.__table__
-    statement = insert(table).values(**values).on_conflict_do_nothing()
-    # RETURNING, not rowcount: an INSERT's rowcount is not reported on every driver.
-    return s.exec(statement.returning(*table.primary_key.columns)).first() is not None
+    first's commit and then learns that it lost. (Every message of a channel that numbers
+    its updates records one: the statement is built once per dialect, table and columns.)"""
+    dialect = s.get_bind().dialect.name
+    key = (dialect, model, tuple(values))
+    prepared = _INSERTS_NEW.get(key)
+    if prepared is None:
+        if dialect == "postgresql":  # imported here: the PostgreSQL dialect is
+            from sqlalchemy.dialects.postgresql import insert  # slow to load, and chat needs none
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        table = model.__table__
+        # RETURNING, not rowcount: an INSERT's rowcount is not reported on every driver.
+        prepared = _INSERTS_NEW[key] = Prepared(
+            insert(table).values({name: bindparam(name) for name in values}).on_conflict_do_nothing()
+            .returning(*table.primary_key.columns))
+    return bool(prepared.rows(s, values))
 
 
 def get_or_create_user(s: Session, channel: str, external_id: str, display_name: str = "",

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from sqlalchemy import bindparam, insert, select
 
 from storage import repo
@@ -62,4 +64,19 @@ def test_a_turn_writes_only_what_changed_and_leaves_nothing_to_flush(db_url):
         assert (profile.state, profile.current_fact, profile.province, user.chat_id) == (
             "asking", "cluster_revenue", "jiangsu", "99")
         assert s.get(Profile, profile.id) is profile and s.get(User, user.id) is user  # one object per row
+    engine.dispose()
+
+
+def test_a_column_left_out_gets_its_model_default_and_a_computed_one_is_refused(db_url):
+    engine = make_engine(db_url)
+    users = User.__table__
+    given = ("channel", "external_id", "created_at")
+    prepared = Prepared(insert(users).values({key: bindparam(key) for key in given}).returning(users.c.id))
+    with session(engine) as s:
+        (user_id,), = prepared.rows(s, {"channel": "t", "external_id": "7", "created_at": WHEN})
+        s.commit()
+        assert s.get(User, user_id).last_tracked_number == 0  # the model's default, not NULL
+    without_created_at = Prepared(insert(users).values({key: bindparam(key) for key in given[:2]}))
+    with session(engine) as s, pytest.raises(ValueError, match="created_at"):
+        without_created_at.run(s, {"channel": "t", "external_id": "8"})
     engine.dispose()
