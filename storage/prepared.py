@@ -94,8 +94,9 @@ def write_changes(s: Session) -> None:
     For the end of a turn: the ORM's unit of work takes some 200 µs for one changed row."""
     for instance in list(s.dirty):
         state = inspect(instance)
-        table = state.mapper.local_table
-        (key_column,) = state.mapper.primary_key
+        if len(state.mapper.primary_key) != 1:
+            continue  # a row named by several columns: left to the ORM's flush
+        table, (key_column,) = state.mapper.local_table, state.mapper.primary_key
         changed = tuple(sorted(key for key in state.mapper.column_attrs.keys() if key not in state.unmodified))
         if changed:
             update_of = _UPDATES.get((table.name, changed))
