@@ -72,8 +72,8 @@ def eligible():
 # The modules whose tests take longest (--durations), longest first: they start first, each
 # test handed to the next free worker, so that none of them starts last and runs alone while
 # the other workers wait. The rest follow in their usual order.
-SLOW_FIRST = ["test_workers.py", "test_web.py", "test_telegram_faults.py", "test_telegram.py",
-              "test_dingtalk.py", "test_wecom.py", "test_chat_process.py", "test_dialog_flow.py",
+SLOW_FIRST = ["test_workers.py", "test_web.py", "test_web_workers.py", "test_telegram_faults.py",
+              "test_telegram.py", "test_dingtalk.py", "test_wecom.py", "test_chat_process.py", "test_dialog_flow.py",
               "test_form_telegram.py", "test_terminal_session.py", "test_cli_evaluate.py"]
 # Tests sharing a module-scoped process (a web server, a browser) run on one worker, which
 # starts it once.
@@ -83,11 +83,25 @@ SHARED_PROCESSES = {"server": "web-server", "browser": "web-server"}
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))  # stable: in order
-    for item in items:
-        for fixture, group in SHARED_PROCESSES.items():
-            if fixture in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
+    if getattr(config.option, "loadgroup", False):  # an xdist worker of --dist loadgroup
+        for item in items:
+            group = next((g for f, g in SHARED_PROCESSES.items() if f in getattr(item, "fixturenames", ())), None)
+            if group:
+                join_group(item, group)
+
+
+def join_group(item, group: str) -> None:
+    """What xdist does for an `xdist_group` mark: the group after an @ in the node id, which
+    --dist loadgroup hands to one worker as a whole. Done here because xdist 3.8 writes the
+    id into an attribute pytest 9.2 no longer reads (pytest-xdist issue 1386): the marks were
+    ignored, and each of the four workers started its own web server and browser."""
+    nodeid = f"{item.nodeid}@{group}"
+    if hasattr(item, "_id"):  # pytest >= 9.2: a structured node id
+        from _pytest.nodeid import NodeId
+
+        item._id = NodeId.parse(nodeid)
+    else:
+        item._nodeid = nodeid
 
 
 def pytest_configure(config):

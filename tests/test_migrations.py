@@ -13,6 +13,7 @@ import pytest
 import sqlite3
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel, select
 
@@ -42,6 +43,39 @@ def load_legacy(db_url: str) -> None:
             conn.execute((LEGACY / "postgresql.sql").read_text(encoding="utf-8"))
 
 
+def replayed(db_url: str):
+    """An engine on the empty database at `db_url` brought to the newest revision by Alembic,
+    every revision in turn (what an upgrade does; `make_engine` builds an empty database from
+    the models instead)."""
+    engine = create_engine(db_url)
+    migrate.upgrade(engine, replay=True)
+    return engine
+
+
+def schema(engine) -> dict:
+    """What SQLAlchemy's inspection reads of every table. Columns by name: a revision adds a
+    column at the end of its table, create_all puts it where the model has it, and no
+    statement of ours depends on the order (none says SELECT * or INSERT without names)."""
+    found = inspect(engine)
+    return {table: {"columns": {c["name"]: (str(c["type"]), c["nullable"], c["default"])
+                                for c in found.get_columns(table)},
+                    "primary key": found.get_pk_constraint(table),
+                    "foreign keys": sorted(map(repr, found.get_foreign_keys(table))),
+                    "indexes": sorted(map(repr, found.get_indexes(table))),
+                    "unique": sorted(map(repr, found.get_unique_constraints(table))),
+                    "checks": sorted(map(repr, found.get_check_constraints(table)))}
+            for table in found.get_table_names()}
+
+
+def second_empty_database(db_url: str, request) -> str:
+    if make_url(db_url).get_backend_name() == "sqlite":
+        return f"sqlite:///{Path(make_url(db_url).database).with_name('replayed.db')}"
+    server = request.getfixturevalue("postgres")
+    url = server.database()
+    request.addfinalizer(lambda: server.drop(url))
+    return url
+
+
 def test_the_newest_revision_read_from_the_files_is_alembics():
     # migrate.head() reads the revision files itself, so that a start need not import Alembic.
     from alembic.script import ScriptDirectory
@@ -49,13 +83,22 @@ def test_the_newest_revision_read_from_the_files_is_alembics():
 
 
 def test_the_models_and_the_revisions_agree(db_url):
-    engine = make_engine(db_url)
+    engine = replayed(db_url)
     with engine.connect() as connection:
         assert migrate.current(connection) == migrate.head()
         differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
                                        SQLModel.metadata)
     assert differences == [], ("the models changed without a revision: run "
                                "`clusterbot db revision -m \"why\"` and read the file it writes")
+
+
+def test_a_new_database_made_from_the_models_is_the_one_the_revisions_build(db_url, request):
+    made = make_engine(db_url)  # empty: create_all, stamped at the newest revision
+    with made.connect() as connection:
+        assert migrate.current(connection) == migrate.head()
+    made_schema = schema(made)
+    assert set(made_schema) == set(SQLModel.metadata.tables) | {"alembic_version"}
+    assert made_schema == schema(replayed(second_empty_database(db_url, request)))
 
 
 def test_a_database_made_before_migrations_is_upgraded_in_place_with_its_answers(db_url):

@@ -1,6 +1,6 @@
 """Four `clusterbot serve` workers behind one webhook address, on one PostgreSQL database,
-as a province would run them: 200 officials answer at once, their updates spread over the
-workers, 2,000 deadline reminders fall due meanwhile, one worker is killed with SIGKILL and
+as a province would run them: 100 officials answer at once, their updates spread over the
+workers, 500 deadline reminders fall due meanwhile, one worker is killed with SIGKILL and
 another restarted. Every update is answered once and in order per user, every reminder sent
 once; what a killed worker had sent but not yet marked is sent again, and counted."""
 
@@ -22,7 +22,10 @@ from storage.tracking import TrackedCluster
 from bench.standins.fakebotapi import FakeBotApi
 from bench.standins.workers import Worker, send_new_clusters, start_together
 
-USERS, UPDATES_EACH, CLUSTERS_EACH = 200, 3, 10
+# 100 users are three times the updates the fake Bot API has in flight at once (32): every worker
+# is kept busy and each chat's updates queue behind each other, as with 200, at 40% of the CPU.
+# Five reminders each: several per chat.
+USERS, UPDATES_EACH, CLUSTERS_EACH = 100, 3, 5
 FIRST_USER = 700_000
 # A cluster certified 2024-06-01 nationally: its 30-day reminder of the 2025-04-30 report
 # falls due at 2025-03-31 09:00 in Shanghai, ten seconds after the workers' clocks start.

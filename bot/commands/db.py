@@ -28,7 +28,9 @@ def run(args) -> int:
         if not args.message:
             print("clusterbot db revision: give -m \"what changed and why\"", file=sys.stderr)
             return 2
-        migrate.revision(make_engine(args.db), args.message)
+        # A plain engine: make_engine would build an empty database from the models, where
+        # the revision must be the difference between the models and the revisions.
+        migrate.revision(create_engine(normalise_url(args.db or default_url())), args.message)
         return 0
     if args.action == "upgrade":
         make_engine(args.db)  # which upgrades
