@@ -6,7 +6,7 @@ Lines file, as a ratio to parsing the same file with json.loads alone, in the sa
 
 The evaluation path is the one `clusterbot evaluate` takes (bot.inputs.read_clusters, then
 engine.evaluate_many over the four rulesets), without rendering the output. A second figure
-adds the CSV summary rows the command writes for batch screening. Last, the peak memory
+adds the CSV summary rows the command writes for batch screening (its own writer). Last, the peak memory
 (RSS) of `clusterbot evaluate -f csv` itself, run as a child process on N and on 5N clusters:
 it streams, so the two should be alike.
 """
@@ -14,7 +14,6 @@ it streams, so the two should be alike.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import io
 import json
@@ -30,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.inputs import read_clusters  # noqa: E402
-from dialogs.reports import evaluation_csv_row  # noqa: E402
+from bot.commands.evaluate import write_csv  # noqa: E402
 from engine import Profile, evaluate_many, load_rulesets  # noqa: E402
 from bench.official import eligible_facts  # noqa: E402
 
@@ -123,11 +122,9 @@ def main() -> None:
                 for ev in evaluate_many(Profile(cluster.facts, ON), rulesets, ON):
                     verdicts[ev.verdict] = verdicts.get(ev.verdict, 0) + 1
 
-        def evaluate_csv():
-            writer = csv.writer(io.StringIO())
-            for cluster in read_clusters([str(path)]):
-                for ev in evaluate_many(Profile(cluster.facts, ON), rulesets, ON):
-                    writer.writerow(evaluation_csv_row(cluster.name, ev, "zh"))
+        def evaluate_csv():  # the command's CSV writer, into memory
+            write_csv(((cluster.name, evaluate_many(Profile(cluster.facts, ON), rulesets, ON))
+                       for cluster in read_clusters([str(path)])), "zh", io.StringIO())
 
         # Alternated, so that a noisy moment of the machine falls on both alike.
         t_floor, t_eval, t_csv = float("inf"), float("inf"), float("inf")

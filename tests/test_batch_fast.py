@@ -4,15 +4,21 @@ the same bytes as the csv module writing the reference rows."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import catalogue
+from dialogs.reports import CSV_HEADER, evaluation_csv_row
 from engine.facts import _validate_json_reference, validate_json
-from tests.conftest import eligible_facts
+from tests.conftest import DATA, ON, eligible_facts
 
 CAT = catalogue()
 
@@ -76,3 +82,70 @@ def test_the_fast_json_path_agrees_with_the_reference_on_any_object(changes, mor
     obj.update(more)
     text = json.dumps(obj, ensure_ascii=False)
     assert _outcome(text) == _reference(text)
+
+
+# --- the command: fast paths against the reference paths, on a file of tricky clusters ---------
+
+TRICKY = DATA / "tricky_batch.jsonl"  # names with quotes, commas, line breaks, unicode; bad values
+
+
+def _command(argv: list[str], reference: bool, monkeypatch) -> tuple[int, str, str]:
+    """`clusterbot evaluate` in this process; with `reference`, JSON read through pydantic alone
+    and the CSV rows written by the csv module from evaluation_csv_row, as before the fast paths."""
+    import bot.inputs
+    from bot.cli import build_parser
+    from bot.commands import evaluate as command
+
+    with monkeypatch.context() as patch:
+        if reference:
+            patch.setattr(bot.inputs, "validate_json", _validate_json_reference)
+            patch.setattr(command, "WRITERS", dict(command.WRITERS, csv=_reference_csv))
+        args = build_parser("zh", argv).parse_args(argv)
+        out, err = io.StringIO(), io.StringIO()
+        code = args.run(args, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _reference_csv(evaluated, lang, out) -> None:
+    writer = csv.writer(out)
+    header = True
+    for name, evaluations in evaluated:
+        if header:
+            writer.writerow(CSV_HEADER)
+            header = False
+        writer.writerows([evaluation_csv_row(name, ev, lang) for ev in evaluations])
+    if header:
+        writer.writerow(CSV_HEADER)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("on", ["2026-01-15", "2026-11-23"])  # the later date adds notices (commas, quotes)
+def test_the_command_prints_what_the_reference_paths_print(fmt, lang, on, monkeypatch):
+    argv = ["evaluate", str(TRICKY), "-f", fmt, "--lang", lang, "--on", on]
+    fast, reference = _command(argv, False, monkeypatch), _command(argv, True, monkeypatch)
+    assert fast == reference
+    assert fast[0] == 1 and fast[2].count("\n") >= 6  # refused values were said, per cluster
+
+
+def test_csv_rows_are_the_csv_modules_bytes_on_a_real_stdout(monkeypatch):
+    argv = ["evaluate", str(TRICKY), "-f", "csv", "--on", "2026-11-23", "--lang", "en"]
+    run = subprocess.run([sys.executable, "-m", "bot.cli", *argv], capture_output=True, timeout=60,
+                         cwd=Path(__file__).parents[1])
+    code, out, _ = _command(argv, True, monkeypatch)
+    assert run.returncode == code == 1
+    assert run.stdout == out.encode("utf-8")
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert rows[0] == CSV_HEADER and len(rows) == 1 + 4 * len(TRICKY.read_text(encoding="utf-8").splitlines())
+    assert {'say "hi"', "a, b", "line\nbreak", "cr\rlf\r\n", '"', ","} <= {row[0] for row in rows}
+
+
+@pytest.mark.parametrize("cell", ["", " ", "a", "a,b", 'a"b', '"', "a\nb", "a\rb", "\r\n", "é", "名字", "x\t", "'", "a;b",
+                                  "\x00", "\u2028", " lead", "trail ", ",", "a, b; c"])
+def test_a_row_is_written_as_the_csv_module_writes_it(cell):
+    from bot.commands.evaluate import csv_line
+
+    for row in ([cell], [cell, ""], ["", cell], [cell, "x", cell], ["a", "b", cell, "c"]):
+        out = io.StringIO()
+        csv.writer(out).writerow(row)
+        assert csv_line(row) == out.getvalue(), row
