@@ -149,3 +149,22 @@ def test_a_row_is_written_as_the_csv_module_writes_it(cell):
         out = io.StringIO()
         csv.writer(out).writerow(row)
         assert csv_line(row) == out.getvalue(), row
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_each_measures_csv_tail_is_the_reference_rows_for_any_statuses(data):
+    from bot.commands.evaluate import CsvTails
+    from engine import FAIL, NA, PASS, UNKNOWN, WARNING, load_rulesets
+    from engine.evaluate import Evaluation
+
+    lang = data.draw(st.sampled_from(["zh", "en"]))
+    on = data.draw(st.sampled_from([ON, ON.replace(month=11, day=23)]))
+    tails = CsvTails(lang)
+    for ruleset in load_rulesets().values():
+        statuses = tuple(data.draw(st.lists(st.sampled_from([PASS, FAIL, UNKNOWN, NA, WARNING]),
+                                            min_size=len(ruleset.criteria), max_size=len(ruleset.criteria))))
+        ev = Evaluation(ruleset, on, statuses, None, 0)
+        out = io.StringIO()
+        csv.writer(out).writerow(evaluation_csv_row("x", ev, lang))
+        assert "x" + tails(ev) == out.getvalue()
