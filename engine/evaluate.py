@@ -100,10 +100,10 @@ def window_values(value: Any, span: tuple[str, str, str] | None) -> tuple | None
     if type(value) is not dict or span is None:
         return None
     get = value.get
-    found = get(span[0]), get(span[1]), get(span[2])  # a series holds no None (validated)
-    if None in found or (len(value) > 3 and max(value) > span[2]):  # keys are validated 4-digit years
+    a, b, c = get(span[0]), get(span[1]), get(span[2])  # a series holds no None (validated)
+    if a is None or b is None or c is None or (len(value) > 3 and max(value) > span[2]):  # 4-digit years
         return None
-    return found
+    return a, b, c
 
 
 def window_years(value: Any, span) -> list | None:
@@ -140,7 +140,8 @@ def figure_of(spec: Fact, facts: dict, span) -> Any:
     (None without one); a derived figure from its inputs when not given; else the value."""
     value = facts.get(spec.id)
     if value is None and spec.derive:
-        patents, employees = (facts.get(f) for f in spec.derive["per_10k"])
+        first, second = spec.derive["per_10k"]
+        patents, employees = facts.get(first), facts.get(second)
         if patents is not None and employees is not None:
             return per_10k(patents, employees)
     if spec.type in ("number", "rate"):
