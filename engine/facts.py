@@ -483,7 +483,7 @@ def average_rate(value, years: tuple[str, str, str]) -> float | None:
     if not isinstance(value, dict):
         return round2(value)
     try:
-        rates = [value[y] for y in years]
+        rates = value[years[0]], value[years[1]], value[years[2]]  # no list comprehension: a batch's hot path
     except KeyError:
         return None
     product = (1 + rates[0] / 100) * (1 + rates[1] / 100) * (1 + rates[2] / 100)
