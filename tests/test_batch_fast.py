@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import catalogue
+from engine import catalogue, validate_facts
 from dialogs.reports import CSV_HEADER, evaluation_csv_row
 from engine.facts import _validate_json_reference, validate_json
 from tests.conftest import DATA, ON, eligible_facts
@@ -170,3 +170,21 @@ def test_each_measures_csv_tail_is_the_reference_rows_for_any_statuses(data):
         out = io.StringIO()
         csv.writer(out).writerow(evaluation_csv_row("x", ev, lang))
         assert "x" + tails(ev) == out.getvalue()
+
+
+# --- the checks: the statuses alone (what a batch computes) agree with the full trace ---------
+
+_figures = st.one_of(st.none(), st.floats(-5, 120), st.integers(0, 30))
+_series = st.dictionaries(st.sampled_from(["2021", "2022", "2023", "2024", "2025", "2026"]),
+                          st.floats(0, 120), min_size=1, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(CAT.facts)), _figures | _series | st.booleans(), max_size=12),
+       st.sampled_from([ON, ON.replace(year=2025), ON.replace(month=11, day=23)]))
+def test_a_batchs_statuses_are_those_of_the_full_trace(changes, on):
+    from engine import Profile, evaluate_many, load_rulesets
+
+    facts, _ = validate_facts(dict(eligible_facts(), **changes), CAT)
+    for ev in evaluate_many(Profile(facts, on), tuple(load_rulesets().values()), on):
+        assert ev.statuses == tuple(r.status for r in ev.results)
