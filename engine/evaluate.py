@@ -175,8 +175,7 @@ class _Writer:
         self.full = full  # raw outcomes; else statuses alone
         self.lines: list[str] = []
         self.reads: dict[tuple[str, str], str] = {}  # (how, fact) -> variable, in order of use
-        self.constants: dict[str, Any] = {"PASS": PASS, "FAIL": FAIL, "UNKNOWN": UNKNOWN, "NA": NA,
-                                          "WARNING": WARNING, "_partial_sum": _partial_sum,
+        self.constants: dict[str, Any] = {"STATUSES": (PASS, FAIL, UNKNOWN, NA, WARNING), "_partial_sum": _partial_sum,
                                           "_missing_of": _missing_of, "figure_of": figure_of,
                                           "lowest": lowest, "highest": highest, "trend_years": trend_years, "round2": round2,
                                           "rate_figure": rate_figure}
@@ -363,7 +362,8 @@ class CompiledSet:
                 per_ruleset.append("(" + "".join(f"r{i}, " for i in positions) + ")")
             header = [f"def {name}(p):",
                       "    facts, span = p.facts, p.window",
-                      "    fget = facts.get"]
+                      "    fget = facts.get",
+                      "    PASS, FAIL, UNKNOWN, NA, WARNING = STATUSES  # locals: read some 150 times a call"]
             footer = ["    return (" + "".join(f"{x}, " for x in per_ruleset) + ")"]
             sources.append("\n".join(header + w.prologue() + w.lines + footer) + "\n")
             exec(compile(sources[-1], f"<compiled {name} {'+'.join(r.id for r in rulesets)}>", "exec"),
