@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Callable, Literal, Union
 
-import msgspec
 import yaml
 from pydantic import ConfigDict, Field, Strict, StrictBool, TypeAdapter, ValidationError
 from typing_extensions import NotRequired, TypedDict
@@ -157,15 +156,20 @@ class Catalogue:
         return [key for key in facts if key in META_KEYS]
 
     @cached_property
-    def fast_decoder(self) -> msgspec.json.Decoder:
+    def fast_reader(self) -> tuple[Callable[[str | bytes], dict], type[Exception]]:
         """The same shape as `adapter` for msgspec, which parses and checks JSON in one pass:
-        every fact optional (absent is UNSET, left out by to_builtins), unknown keys refused.
-        Fields in the catalogue's order and the name last, as pydantic returns them."""
-        unset = msgspec.UnsetType
-        fields = [(f.id, Union[_annotation(f, self, _MSGSPEC), unset], msgspec.UNSET) for f in self.facts.values()]
+        (a function giving a JSON text's object, the exception it raises for anything the
+        shape refuses). Every fact optional (absent is UNSET, left out by to_builtins), unknown
+        keys refused; fields in the catalogue's order and the name last, as pydantic returns
+        them. msgspec is imported here: only a batch needs it, not every command's start."""
+        import msgspec
+
+        unset, kit = msgspec.UnsetType, _msgspec_kit()
+        fields = [(f.id, Union[_annotation(f, self, kit), unset], msgspec.UNSET) for f in self.facts.values()]
         fields.append(("name", Union[str, int, unset], msgspec.UNSET))
-        shape = msgspec.defstruct("ClusterFacts", fields, forbid_unknown_fields=True)
-        return msgspec.json.Decoder(shape)
+        decode = msgspec.json.Decoder(msgspec.defstruct("ClusterFacts", fields, forbid_unknown_fields=True)).decode
+        to_builtins = msgspec.to_builtins
+        return (lambda text: to_builtins(decode(text))), msgspec.MsgspecError
 
     @cached_property
     def adapter(self) -> TypeAdapter:
@@ -228,13 +232,19 @@ _PYDANTIC = {
     "year": Annotated[str, Strict(), Field(pattern=YEAR_RE.pattern)],
     "nonempty": lambda shape: Annotated[shape, Field(min_length=1)],
 }
-_MSGSPEC = {
-    "float": lambda lo, hi: Annotated[float, msgspec.Meta(ge=lo, le=hi)],
-    "int": lambda lo, hi: Annotated[int, msgspec.Meta(ge=lo, le=hi)],
-    "bool": bool,
-    "year": Literal[tuple(str(year) for year in range(1900, 2100))],  # a pattern was 2/3 of the parse
-    "nonempty": lambda shape: Annotated[shape, msgspec.Meta(min_length=1)],
-}
+
+
+def _msgspec_kit() -> dict:
+    """msgspec's building blocks, made when a batch first reads JSON (see Catalogue.fast_reader)."""
+    import msgspec
+
+    return {
+        "float": lambda lo, hi: Annotated[float, msgspec.Meta(ge=lo, le=hi)],
+        "int": lambda lo, hi: Annotated[int, msgspec.Meta(ge=lo, le=hi)],
+        "bool": bool,
+        "year": Literal[tuple(str(year) for year in range(1900, 2100))],  # a pattern was 2/3 of the parse
+        "nonempty": lambda shape: Annotated[shape, msgspec.Meta(min_length=1)],
+    }
 
 
 def _annotation(fact: Fact, cat: Catalogue, kit: dict = _PYDANTIC):
@@ -316,14 +326,15 @@ def validate_json(text: str | bytes, cat: Catalogue) -> tuple[dict, dict, list[F
     Raises ValueError (json.JSONDecodeError) for malformed JSON, TypeError for a non-object.
 
     A batch calls this per line. The fast path parses and checks in one pass (msgspec, against
-    `Catalogue.fast_decoder`: a third of the time of pydantic on the same object); whatever it
+    `Catalogue.fast_reader`: a third of the time of pydantic on the same object); whatever it
     refuses (malformed JSON, lone surrogates, integers past 64 bits, any invalid value, an
     unknown key) takes the reference path below, so errors and their wording are the
     reference's. The fast types accept a subset of what the reference accepts, and give the
     same values in the same order (tests/test_batch_fast.py pins it)."""
+    read, refused = cat.fast_reader
     try:
-        facts = msgspec.to_builtins(cat.fast_decoder.decode(text))
-    except msgspec.MsgspecError:
+        facts = read(text)
+    except refused:
         return _validate_json_reference(text, cat)
     return _split_meta(facts), facts, []
 
