@@ -28,7 +28,7 @@ OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 class Profile:
     """A cluster's validated facts on an evaluation date, read once for every measure.
 
-    The figures compared (`figure`, `bounds`, `window_years`) follow the readings below, each
+    The figures compared (`figure`, `lowest`/`highest`, `window_years`) follow the readings below, each
     in one function that the compiled checks call too:
     each compared figure is rounded half-up to 2 decimals (a number, a rate's average, a
     derived figure); a series is compared through the lowest and highest value of its 近三年
@@ -100,10 +100,10 @@ def window_values(value: Any, span: tuple[str, str, str] | None) -> tuple | None
     if type(value) is not dict or span is None:
         return None
     get = value.get
-    found = get(span[0]), get(span[1]), get(span[2])  # a series holds no None (validated)
-    if None in found or (len(value) > 3 and max(value) > span[2]):  # keys are validated 4-digit years
+    a, b, c = get(span[0]), get(span[1]), get(span[2])  # a series holds no None (validated)
+    if a is None or b is None or c is None or (len(value) > 3 and max(value) > span[2]):  # 4-digit years
         return None
-    return found
+    return a, b, c
 
 
 def window_years(value: Any, span) -> list | None:
@@ -112,14 +112,25 @@ def window_years(value: Any, span) -> list | None:
     return None if found is None else list(zip(span, found))
 
 
-def bounds(value: Any, span) -> tuple[float, float] | None:
-    """A series' lowest and highest value in the window, rounded: what 每年均 compares."""
+def lowest(value: Any, span) -> float | None:
+    """A series' lowest value in the window, rounded: what 每年均 compares with a lower bound
+    (rounding keeps the order, so the worst year stays the worst)."""
     found = window_values(value, span)
     if found is None:
         return None
     a, b, c = found
-    low, high = (a, b) if a < b else (b, a)
-    return round2(c if c < low else low), round2(c if c > high else high)
+    low = a if a < b else b
+    return round2(c if c < low else low)
+
+
+def highest(value: Any, span) -> float | None:
+    """A series' highest value in the window, rounded: what 每年均 compares with an upper bound."""
+    found = window_values(value, span)
+    if found is None:
+        return None
+    a, b, c = found
+    high = b if a < b else a
+    return round2(c if c > high else high)
 
 
 def trend_years(value: Any, span) -> list | None:
@@ -140,7 +151,8 @@ def figure_of(spec: Fact, facts: dict, span) -> Any:
     (None without one); a derived figure from its inputs when not given; else the value."""
     value = facts.get(spec.id)
     if value is None and spec.derive:
-        patents, employees = (facts.get(f) for f in spec.derive["per_10k"])
+        first, second = spec.derive["per_10k"]
+        patents, employees = facts.get(first), facts.get(second)
         if patents is not None and employees is not None:
             return per_10k(patents, employees)
     if spec.type in ("number", "rate"):
@@ -163,10 +175,9 @@ class _Writer:
         self.full = full  # raw outcomes; else statuses alone
         self.lines: list[str] = []
         self.reads: dict[tuple[str, str], str] = {}  # (how, fact) -> variable, in order of use
-        self.constants: dict[str, Any] = {"PASS": PASS, "FAIL": FAIL, "UNKNOWN": UNKNOWN, "NA": NA,
-                                          "WARNING": WARNING, "_partial_sum": _partial_sum,
+        self.constants: dict[str, Any] = {"STATUSES": (PASS, FAIL, UNKNOWN, NA, WARNING), "_partial_sum": _partial_sum,
                                           "_missing_of": _missing_of, "figure_of": figure_of,
-                                          "bounds": bounds, "trend_years": trend_years, "round2": round2,
+                                          "lowest": lowest, "highest": highest, "trend_years": trend_years, "round2": round2,
                                           "rate_figure": rate_figure}
         self.counter = 0
 
@@ -192,7 +203,7 @@ class _Writer:
 
     def read(self, how: str, fact: str) -> str:
         """The variable holding a fact (`fact`), its compared figure (`figure`), its window's
-        lowest and highest value (`bounds`, a series) or its rounded years (`trend`)."""
+        lowest or highest value (`lowest`, `highest`: a series) or its rounded years (`trend`)."""
         if (how, fact) not in self.reads:
             if how != "fact":
                 self.read("fact", fact)
@@ -215,15 +226,15 @@ class _Writer:
                 lines.append(f"{name} = None if {value} is None else round2({value})")
             elif how == "figure":  # a count (exact), as given
                 lines.append(f"{name} = {value}")
-            elif how == "bounds":
-                lines.append(f"{name} = bounds({value}, span)" if spec.type == "series" else f"{name} = None")
+            elif how in ("lowest", "highest"):  # only the side a criterion compares is rounded
+                lines.append(f"{name} = {how}({value}, span)" if spec.type == "series" else f"{name} = None")
             else:
                 lines.append(f"{name} = trend_years({value}, span)")
         return ["    " + line for line in lines]
 
 
 _STATUS_NAMES = {PASS: "PASS", FAIL: "FAIL", UNKNOWN: "UNKNOWN", NA: "NA", WARNING: "WARNING"}
-_PREFIX = {"fact": "f_", "figure": "n_", "bounds": "b_", "trend": "t_"}
+_PREFIX = {"fact": "f_", "figure": "n_", "lowest": "lo_", "highest": "hi_", "trend": "t_"}
 
 
 def _emit(w: _Writer, check, target: str, indent: int) -> None:
@@ -238,8 +249,8 @@ def _emit(w: _Writer, check, target: str, indent: int) -> None:
             v = w.read("figure", check.fact)
             none = f"{v} is None"
         else:  # the worst year: the lowest against a lower bound, the highest against an upper one
-            b = w.read("bounds", check.fact)
-            none, v = f"{b} is None", f"{b}[{0 if op[0] == '>' else 1}]"
+            v = w.read("lowest" if op[0] == ">" else "highest", check.fact)
+            none = f"{v} is None"
         w.emit(indent, f"{target} = {unknown} if {none} else "
                        f"{w.outcome(f'(PASS if {v} {op} {check.value!r} else {short})', v)}")
     elif kind == "sum":
@@ -351,7 +362,8 @@ class CompiledSet:
                 per_ruleset.append("(" + "".join(f"r{i}, " for i in positions) + ")")
             header = [f"def {name}(p):",
                       "    facts, span = p.facts, p.window",
-                      "    fget = facts.get"]
+                      "    fget = facts.get",
+                      "    PASS, FAIL, UNKNOWN, NA, WARNING = STATUSES  # locals: read some 150 times a call"]
             footer = ["    return (" + "".join(f"{x}, " for x in per_ruleset) + ")"]
             sources.append("\n".join(header + w.prologue() + w.lines + footer) + "\n")
             exec(compile(sources[-1], f"<compiled {name} {'+'.join(r.id for r in rulesets)}>", "exec"),
