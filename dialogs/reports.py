@@ -43,7 +43,7 @@ def evaluation_csv_row(cluster: str, ev: Evaluation, lang: str) -> list[str]:
     # writes four rows per cluster: one pass over the statuses, and what follows from the
     # measure, the date and the language alone (labels, notices) is made once.
     r = ev.ruleset
-    labels, notices = _csv_fixed(r, ev.on, lang)
+    labels, notices = csv_fixed_cells(r, ev.on, lang)
     found: dict[str, list[str]] = {FAIL: [], UNKNOWN: [], WARNING: []}
     for label, status in zip(labels, ev.statuses):
         if status is not PASS and status in found:
@@ -52,7 +52,10 @@ def evaluation_csv_row(cluster: str, ev: Evaluation, lang: str) -> list[str]:
             "; ".join(found[WARNING]), notices]
 
 
-def _csv_fixed(ruleset, on: dt.date, lang: str) -> tuple[tuple[str, ...], str]:
+def csv_fixed_cells(ruleset, on: dt.date, lang: str) -> tuple[tuple[str, ...], str]:
+    """What a measure's summary rows take from the measure, the date and the language alone:
+    each criterion's label (its id and citation), and the notices (a term not yet begun or
+    ended). Also the batch's fast CSV writer's (bot/commands/evaluate.py)."""
     key = (ruleset.id, on, lang)
     found = _CSV_FIXED.get(key)
     if found is None:

@@ -9,7 +9,9 @@ import sys
 
 from bot.clock import Clock
 from bot.inputs import InputError, Note, read_clusters
-from dialogs.reports import CSV_HEADER, _csv_fixed, evaluation_csv_row, evaluation_json, markdown_report, verdict_table
+from dialogs.reports import (
+    CSV_HEADER, csv_fixed_cells, evaluation_csv_row, evaluation_json, markdown_report, verdict_table,
+)
 from engine import FAIL, PASS, UNKNOWN, WARNING, Profile, evaluate_many
 from locales import t
 from locales.explain import fact_error_text
@@ -122,7 +124,7 @@ class CsvTails:
         return maker(ev)
 
     def _maker(self, ev):
-        labels, notices = _csv_fixed(ev.ruleset, ev.on, self.lang)
+        labels, notices = csv_fixed_cells(ev.ruleset, ev.on, self.lang)
         head = csv_line(["", ev.ruleset.jurisdiction, ev.ruleset.id, ""])[:-2]
         end = csv_line(["", notices])[:-2] + "\r\n"
         plain = head.count(",") == 3 and end.count(",") == 1 and all(csv_line([x, ""]) == x + ",\r\n" for x in labels)
@@ -133,7 +135,8 @@ class CsvTails:
                  "    failed, unknown, warnings = [], [], []",
                  "    found = {FAIL: failed, UNKNOWN: unknown, WARNING: warnings}",
                  f"    {', '.join(names)}, = ev.statuses"]
-        lines += [f"    if {x} is not PASS and {x} in found: found[{x}].append({label!r})" for x, label in zip(names, labels)]
+        lines += [f"    if {x} is not PASS and {x} in found: found[{x}].append({label!r})"
+                  for x, label in zip(names, labels)]
         lines.append(f"    return {head!r} + ev.verdict + ',' + '; '.join(failed) + ',' + '; '.join(unknown) + ','"
                      f" + '; '.join(warnings) + {end!r}")
         scope = {"PASS": PASS, "FAIL": FAIL, "UNKNOWN": UNKNOWN, "WARNING": WARNING}
