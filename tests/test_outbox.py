@@ -143,7 +143,7 @@ def test_waiting_for_a_closed_page_is_never_giving_up(engine):
         # Waits on the counts, not on the table: reading it every 10 ms took SQLite's write
         # lock (BEGIN IMMEDIATE) from the loop's claims, 20 s on SQLite. close() writes the last marks.
         for _ in range(2000):
-            await delivery.write_marks()  # what the scheduler does every MARK_EVERY
+            await delivery.write_marks()  # what the delivery does within MARK_EVERY
             if attempts["a"] > GIVE_UP_AFTER + 4 and attempts["b"] >= GIVE_UP_AFTER:
                 break
             await asyncio.sleep(0.01)
