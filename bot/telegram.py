@@ -366,8 +366,17 @@ class TelegramBot:
         user = update.effective_user
         if user is not None and not self.allowed(user.id):
             return await self.refuse(update)
-        if update.callback_query and not self.answer_in_reply:  # the spinner stops at once, beside the work
-            self.spawn(self.call("answerCallbackQuery", update.callback_query.answer()), "answer callback")
+        try:
+            await self.handle(update)
+        finally:
+            if update.callback_query and not self.answer_in_reply:
+                # After the commit, beside the reply's sending, as a webhook answers a press
+                # with its 200: the spinner stops as the answer comes, and the call no longer
+                # competes with the turn for the interpreter.
+                self.spawn(self.call("answerCallbackQuery", update.callback_query.answer()), "answer callback")
+
+    async def handle(self, update: Update) -> None:
+        """An allowed user's update: read, its turn committed, its reply sent beside."""
         try:
             incoming = await to_incoming(self.bot, update)
         except TelegramError:
