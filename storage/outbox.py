@@ -188,18 +188,12 @@ def record(s: Session, marks: list[Mark], now: dt.datetime | None = None) -> Non
     s.commit()
 
 
-_SENT = (select(OutboxMessage.payload)
-         .where(OutboxMessage.channel == bindparam("channel"), OutboxMessage.chat_id == bindparam("chat_id"),
-                OutboxMessage.sent_message_id == bindparam("message_id"))
-         .order_by(OutboxMessage.id.desc()).limit(1))
-
-
 def sent_payload(s: Session, channel: str, chat_id: str, message_id: str) -> dict | None:
-    """The reply that was sent as `message_id` in this chat (a pressed message), if known:
-    read on every press, so the statement is built once, as `_WAITING`."""
-    payload = s.connection().execute(_SENT, {"channel": channel, "chat_id": str(chat_id),
-                                             "message_id": str(message_id)}).scalar()
-    return json.loads(payload) if payload else None
+    """The reply that was sent as `message_id` in this chat (a pressed message), if known."""
+    row = s.exec(select(OutboxMessage.payload).where(
+        OutboxMessage.channel == channel, OutboxMessage.chat_id == str(chat_id),
+        OutboxMessage.sent_message_id == str(message_id)).order_by(OutboxMessage.id.desc()).limit(1)).first()
+    return json.loads(row) if row else None
 
 
 def unfinished_count(s: Session, channel: str | None = None) -> int:
