@@ -13,6 +13,11 @@ arrived. Both bots run as separate processes; the users are threads of this proc
 Besides the times, each bot's CPU time per message (user + system, from /proc on Linux) and
 its Bot API calls per message are printed: on a machine shared with other work the times vary
 by half from run to run, the CPU per message much less.
+
+Before each timed round, one more user talks to the bot just started as the round's users will
+(echo: the same messages; clusterbot: /new, then the answers), untimed: a bot that has run for
+a while has imported and built what its first message needs, which is not the per-message
+path. Both bots are warmed up alike; the CPU per message is counted from after the warm-up.
 """
 
 from __future__ import annotations
@@ -168,10 +173,11 @@ def main() -> None:
                                             stderr=subprocess.DEVNULL)
                     try:
                         wait_polling(fake, proc, before)
-                        base += 1_000
                         run = echo_round if bot_name == "echo" else clusterbot_round
+                        warm_up, base = base + 1_000, base + 2_000
+                        run(fake, 1, args.answers, warm_up)  # untimed (see above)
                         if bot_name == "clusterbot":
-                            clusterbot_chats.update(range(base, base + n))
+                            clusterbot_chats.update([warm_up, *range(base, base + n)])
                         cpu_before, calls_before = cpu_seconds(proc.pid), len(fake.calls())
                         wall, lat = run(fake, n, args.answers, base)
                         # every message of the round, the users' set-up ones included

@@ -96,6 +96,7 @@ class Delivery:
         self._busy: dict[tuple[str, str], asyncio.Event] = {}    # chats being sent now: set when done
         self._again: set[tuple[str, str]] = set()   # chats with new rows meanwhile
         self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._mark_timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
         self._claiming = asyncio.Lock()
         # Rows handed to a channel whose mark is not written yet: never handed out again. A
@@ -125,7 +126,7 @@ class Delivery:
                     await asyncio.wait([claiming])
                     raise
             except Exception:
-                self.marks = marks + self.marks
+                self._mark(marks, before=True)
                 raise
 
     async def _with_marks(self, marks: list[Mark], fn, *args):
@@ -137,11 +138,23 @@ class Delivery:
             return await asyncio.wrap_future(job)
         except asyncio.CancelledError:
             if job.cancelled():
-                self.marks = marks + self.marks
+                self._mark(marks, before=True)
             raise
         except Exception:
-            self.marks = marks + self.marks
+            self._mark(marks, before=True)
             raise
+
+    def _mark(self, marks: list[Mark], before: bool = False) -> None:
+        """Marks to write (`before` those made since: they were taken to be written and
+        were not). The next claim or turn's job writes them, or else a write within
+        MARK_EVERY, due from when the first comes: no wake-up while there is nothing."""
+        self.marks = marks + self.marks if before else self.marks + marks
+        if self.marks and self._mark_timer is None:
+            self._mark_timer = asyncio.get_running_loop().call_later(MARK_EVERY, self._write_due)
+
+    def _write_due(self) -> None:
+        self._mark_timer = None
+        spawn(self._tasks, self.write_marks(), "outbox marks")
 
     def _claim_now(self, channels: list[str], chat_id: str | None, marks: list[Mark]) -> list:
         with self._marking, light_session(self.db.engine) as s:
@@ -185,7 +198,7 @@ class Delivery:
         return await self._with_marks(marks, job)
 
     async def write_marks(self) -> None:
-        """Write the marks made so far (the scheduler calls it every MARK_EVERY, and at exit)."""
+        """Write the marks made so far (within MARK_EVERY of the first, and at exit)."""
         async with self._claiming:
             marks, self.marks = self.marks, []
             if marks:
@@ -257,21 +270,21 @@ class Delivery:
             self._unmarked.update(r.id for r in taken)
             reply, outcome = await self._send(row, folded)
             if isinstance(outcome, Sent):
-                self.marks += [Mark(r.id, "sent", message_id=outcome.message_id) for r in taken]
+                self._mark([Mark(r.id, "sent", message_id=outcome.message_id) for r in taken])
                 self._finish(taken)
                 self.sent += len(taken)
                 if reply is not None and reply.choices and not self.turns_here:
                     await self.write_marks()  # a press on it looks up what it showed
             elif isinstance(outcome, Refused):
                 log.warning("%s chat %s: reply %s refused: %s", row.channel, row.chat_id, row.id, outcome.reason)
-                self.marks += [Mark(r.id, "refused", reason=outcome.reason) for r in taken]
+                self._mark([Mark(r.id, "refused", reason=outcome.reason) for r in taken])
                 self._finish(taken)
             else:  # Later: this row backs off, the chat's later rows wait behind it
                 seconds = max(outcome.seconds, 0.05)
                 retry_at = utcnow() + dt.timedelta(seconds=seconds)
-                self.marks.append(Mark(row.id, "later", retry_at=retry_at, reason=outcome.reason))
-                self.marks += [Mark(r.id, "released") for r in taken[1:]]
-                self.marks += [Mark(r.id, "released") for r in rows[i + len(taken):] if r.id not in self._unmarked]
+                self._mark([Mark(row.id, "later", retry_at=retry_at, reason=outcome.reason)]
+                           + [Mark(r.id, "released") for r in taken[1:]]
+                           + [Mark(r.id, "released") for r in rows[i + len(taken):] if r.id not in self._unmarked])
                 self._retry(key, seconds)
                 return
             i += len(taken)
@@ -323,12 +336,15 @@ class Delivery:
     async def close(self) -> None:
         """At exit: no retry left pending, every mark written, and the rows still leased
         released to the other workers at once (not after the lease)."""
-        for timer in self._timers.values():
-            timer.cancel()
+        for timer in [*self._timers.values(), self._mark_timer]:
+            if timer is not None:
+                timer.cancel()
         self._timers.clear()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.write_marks()
+        if self._mark_timer is not None:  # nothing left to write after this one
+            self._mark_timer.cancel()
         await self.db.run(self._release)
 
     def _release(self) -> None:

@@ -1,10 +1,11 @@
 """One scheduler per process: it drives the reminder sweep and the delivery of every channel
 the process serves.
 
-Three loops on the process's event loop: the sweep (at start, every `interval` seconds, and
-at once after `wake()`), the delivery tick (`Delivery.run_once`: retries, rows left by a
-restart), and the marks (written every MARK_EVERY). A wake that arrives while a sweep runs
-is kept: another sweep follows at once (two /track lines typed together both get theirs).
+Two loops on the process's event loop: the sweep (at start, every `interval` seconds, and
+at once after `wake()`) and the delivery tick (`Delivery.run_once`: retries, rows left by a
+restart); the delivery writes its marks itself, when it has some. A wake that arrives while
+a sweep runs is kept: another sweep follows at once (two /track lines typed together both
+get theirs).
 The database is the truth: nothing here survives a restart, nothing needs to.
 """
 
@@ -14,7 +15,7 @@ import asyncio
 import logging
 import threading
 
-from bot.delivery import MARK_EVERY, Database, Delivery
+from bot.delivery import Database, Delivery
 from bot.reminders import SWEEP_SECONDS, sweep, to_outbox
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,7 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._wake.set()  # a sweep at start: whatever fell due while the process was down
         for name, loop in (("reminder sweep", self._sweep_loop()),
-                           ("delivery tick", self._every(self.tick, self.delivery.run_once, "delivery")),
-                           ("outbox marks", self._every(MARK_EVERY, self.delivery.write_marks, "outbox marks"))):
+                           ("delivery tick", self._every(self.tick, self.delivery.run_once, "delivery"))):
             self._tasks.append(self._loop.create_task(loop, name=name))
 
     def wake(self) -> None:

@@ -118,6 +118,27 @@ def test_the_loop_sends_in_order_backs_off_and_gives_up(engine):
     assert rows[1].attempts == 2 and rows[2].refused_reason == "gone"
 
 
+def test_a_sent_reply_is_marked_soon_with_no_tick_asking(engine):
+    """No loop looks for marks every MARK_EVERY: the first mark made sets the write."""
+    put(engine, "a", "1")
+
+    class Web:
+        name = "web"
+
+        async def send(self, chat_id, reply, edit_of=None):
+            return Sent("m1")
+
+    async def main():
+        delivery = Delivery(Database(engine), {"web": Web()})   # no scheduler
+        await delivery.flush_chat("web", "a")
+        while table(engine)[0].sent_at is None:
+            await asyncio.sleep(0.02)
+        await delivery.close()
+
+    asyncio.run(asyncio.wait_for(main(), 10))
+    assert table(engine)[0].sent_message_id == "m1"
+
+
 def test_waiting_for_a_closed_page_is_never_giving_up(engine):
     """A reply for a web chat with no page open waits past GIVE_UP_AFTER attempts and is sent
     when a page takes it; a channel's own "later" (busy) is given up after them."""
@@ -143,7 +164,7 @@ def test_waiting_for_a_closed_page_is_never_giving_up(engine):
         # Waits on the counts, not on the table: reading it every 10 ms took SQLite's write
         # lock (BEGIN IMMEDIATE) from the loop's claims, 20 s on SQLite. close() writes the last marks.
         for _ in range(2000):
-            await delivery.write_marks()  # what the scheduler does every MARK_EVERY
+            await delivery.write_marks()  # what the delivery does within MARK_EVERY
             if attempts["a"] > GIVE_UP_AFTER + 4 and attempts["b"] >= GIVE_UP_AFTER:
                 break
             await asyncio.sleep(0.01)
