@@ -50,6 +50,8 @@ class Prepared:
     def rows(self, s: Session, params: dict[str, Any]) -> list[tuple]:
         """All the result rows (fetched at once: no statement is left open in the transaction)."""
         cursor, results = self._execute(s, params)
+        if not any(results):
+            return cursor.fetchall()  # nothing to convert: the driver's rows as they are
         return [tuple(process(value) if process else value for process, value in zip(results, row))
                 for row in cursor.fetchall()]
 

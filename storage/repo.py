@@ -7,7 +7,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, insert
+from sqlalchemy import Integer, and_, bindparam, exists, insert, type_coerce
 from sqlmodel import Session, select
 
 from engine import catalogue
@@ -161,7 +161,8 @@ def _refused(catalogue_id: int, stored: tuple[tuple[str, str], ...]) -> frozense
     return frozenset(catalogue().refused({fact: _parsed(value_json) for fact, value_json in stored}))
 
 
-_CURRENT = Prepared(select(Answer.fact, Answer.value_json, Answer.skipped, Answer.source)
+# `skipped` only as true or false: as the driver gives it (1 or true), with no conversion per row.
+_CURRENT = Prepared(select(Answer.fact, Answer.value_json, type_coerce(Answer.skipped, Integer), Answer.source)
                     .where(Answer.profile_id == bindparam("profile_id")).order_by(Answer.id))
 
 
