@@ -187,11 +187,12 @@ class Delivery:
         marks, self.marks = (self.marks, []) if incoming.pressed else ([], self.marks)
 
         def job():
-            with self._marking, light_session(self.db.engine) as s:
-                self._start(s)
-                if marks:
-                    outbox.record(s, marks)
-                    self._handed_out(marks)
+            if marks or not self._started:  # a transaction of its own only for something to write
+                with self._marking, light_session(self.db.engine) as s:
+                    self._start(s)
+                    if marks:
+                        outbox.record(s, marks)
+                        self._handed_out(marks)
             receive(incoming, self.worker)
             with self._marking, self.db.engine.connect() as conn:
                 return self._handed_out([], outbox.leased(conn, self.worker, incoming.channel, incoming.chat_id))

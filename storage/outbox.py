@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import namedtuple
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, exists, insert, or_, update
@@ -101,6 +102,24 @@ class Mark:
     reason: str = ""
 
 
+def _marking(outcome: str) -> Prepared:
+    """The UPDATE that records one outcome for a row (`row_id`), ending its lease."""
+    table = OutboxMessage.__table__
+    values = {
+        "sent": dict(sent_at=bindparam("now"), sent_message_id=bindparam("message_id")),
+        "later": dict(next_attempt_at=bindparam("retry_at"), error=bindparam("reason")),
+        "refused": dict(refused_at=bindparam("now"), refused_reason=bindparam("refused")),
+        "released": {},
+    }[outcome]
+    counted = {} if outcome == "released" else {"attempts": table.c.attempts + 1}
+    return Prepared(table.update().where(table.c.id == bindparam("row_id"))
+                    .values(claimed_by=None, claimed_until=None, **counted, **values))
+
+
+# Written after every send: built once, run on the driver's connection (storage/prepared.py).
+_MARKINGS = {outcome: _marking(outcome) for outcome in ("sent", "later", "refused", "released")}
+
+
 def apply_marks(s: Session, marks: list[Mark], now: dt.datetime | None = None) -> None:
     """Record the marks (in the caller's transaction); each ends the row's lease. One
     executemany UPDATE per outcome: no row is loaded."""
@@ -108,19 +127,10 @@ def apply_marks(s: Session, marks: list[Mark], now: dt.datetime | None = None) -
     by_outcome: dict[str, list[dict]] = {}
     for m in marks:
         by_outcome.setdefault(m.outcome, []).append(
-            {"row_id": m.row_id, "message_id": m.message_id, "retry_at": m.retry_at or now,
+            {"row_id": m.row_id, "now": now, "message_id": m.message_id, "retry_at": m.retry_at or now,
              "reason": m.reason[:500] or None, "refused": (m.reason or "refused")[:500]})
-    table = OutboxMessage.__table__
-    values = {
-        "sent": dict(sent_at=now, sent_message_id=bindparam("message_id")),
-        "later": dict(next_attempt_at=bindparam("retry_at"), error=bindparam("reason")),
-        "refused": dict(refused_at=now, refused_reason=bindparam("refused")),
-        "released": {},
-    }
     for outcome, params in by_outcome.items():
-        counted = {} if outcome == "released" else {"attempts": table.c.attempts + 1}
-        s.connection().execute(table.update().where(table.c.id == bindparam("row_id"))
-                               .values(claimed_by=None, claimed_until=None, **counted, **values[outcome]), params)
+        _MARKINGS[outcome].run(s, params)
 
 
 def claim(s: Session, worker: str, channels: list[str], chat_id: str | None = None,
@@ -166,20 +176,21 @@ def claim(s: Session, worker: str, channels: list[str], chat_id: str | None = No
     return rows
 
 
-_LEASED = (OutboxMessage.__table__.select()
-           .where(OutboxMessage.claimed_by == bindparam("worker"), OutboxMessage.claimed_until >= bindparam("now"),
-                  OutboxMessage.channel == bindparam("channel"), OutboxMessage.chat_id == bindparam("chat_id"),
-                  _unfinished())
-           .order_by(OutboxMessage.id))
+_LEASED = Prepared(OutboxMessage.__table__.select()
+                   .where(OutboxMessage.claimed_by == bindparam("worker"),
+                          OutboxMessage.claimed_until >= bindparam("now"),
+                          OutboxMessage.channel == bindparam("channel"), OutboxMessage.chat_id == bindparam("chat_id"),
+                          _unfinished())
+                   .order_by(OutboxMessage.id))
+LeasedRow = namedtuple("LeasedRow", OutboxMessage.__table__.columns.keys())  # the attributes of an OutboxMessage
 
 
-def leased(conn, worker: str, channel: str, chat_id: str, now: dt.datetime | None = None) -> list:
+def leased(conn, worker: str, channel: str, chat_id: str, now: dt.datetime | None = None) -> list[LeasedRow]:
     """The chat's unfinished rows leased to `worker` (by `enqueue` in a turn just committed),
-    in order: what its sender sends at once, with no claim (no write) of its own. Read on a
-    plain connection as Core rows (the attributes of an OutboxMessage), nothing loaded; the
-    statement is built once, as `_WAITING`."""
-    return list(conn.execute(_LEASED, {"worker": worker, "now": now or utcnow(), "channel": channel,
-                                       "chat_id": str(chat_id)}))
+    in order: what its sender sends at once, with no claim (no write) of its own. Read after
+    every turn: on the driver's connection (storage/prepared.py), nothing loaded."""
+    return [LeasedRow(*row) for row in _LEASED.rows(conn, {"worker": worker, "now": now or utcnow(),
+                                                           "channel": channel, "chat_id": str(chat_id)})]
 
 
 def release_worker(s: Session, worker: str) -> None:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, inspect, update
+from sqlalchemy import Connection, bindparam, inspect, update
 from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.instrumentation import manager_of_class
 
 
 class Prepared:
     """A Core statement, compiled once per dialect; `run` executes it with a dict of the
-    bind parameters' values, `rows` gives the result rows with the columns' conversions."""
+    bind parameters' values, `rows` gives the result rows with the columns' conversions;
+    either in a session's transaction or on a connection."""
 
     def __init__(self, statement):
         self.statement = statement
@@ -43,11 +44,11 @@ class Prepared:
             self._by_dialect[dialect.name] = found
         return found
 
-    def run(self, s: Session, params: dict[str, Any] | list[dict[str, Any]]):
+    def run(self, s: Session | Connection, params: dict[str, Any] | list[dict[str, Any]]):
         """The driver's cursor after the statement (a list of dicts: executemany)."""
         return self._execute(s, params)[0]
 
-    def rows(self, s: Session, params: dict[str, Any]) -> list[tuple]:
+    def rows(self, s: Session | Connection, params: dict[str, Any]) -> list[tuple]:
         """All the result rows (fetched at once: no statement is left open in the transaction)."""
         cursor, results = self._execute(s, params)
         if not any(results):
@@ -55,8 +56,8 @@ class Prepared:
         return [tuple(process(value) if process else value for process, value in zip(results, row))
                 for row in cursor.fetchall()]
 
-    def _execute(self, s: Session, params):
-        connection = s.connection()
+    def _execute(self, s: Session | Connection, params):
+        connection = s.connection() if isinstance(s, Session) else s
         sql, order, binds, results = self._compiled(connection.dialect)
         cursor = connection.connection.driver_connection.cursor()
         if isinstance(params, list):
