@@ -23,10 +23,11 @@ class Prepared:
 
     def __init__(self, statement):
         self.statement = statement
-        self._by_dialect: dict[str, tuple] = {}
+        self._by_dialect: dict[tuple[str, str], tuple] = {}
 
     def _compiled(self, dialect) -> tuple:
-        found = self._by_dialect.get(dialect.name)
+        key = (dialect.name, dialect.driver)  # the driver decides the placeholders' style
+        found = self._by_dialect.get(key)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
             # name -> (its conversion, its value when not given: a literal's, such as a LIMIT)
@@ -41,7 +42,7 @@ class Prepared:
             results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                        for column in self.statement.exported_columns]  # a SELECT's, or RETURNING's
             found = (compiled.string, compiled.positiontup, binds, results)
-            self._by_dialect[dialect.name] = found
+            self._by_dialect[key] = found
         return found
 
     def run(self, s: Session | Connection, params: dict[str, Any] | list[dict[str, Any]]):
