@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from .models import OutboxMessage, utcnow
-from .prepared import Prepared
+from .prepared import Prepared, placeholders
 
 LEASE = dt.timedelta(seconds=120)  # longer than the slowest send (timeouts plus a retry)
 PER_CHAT = 20   # rows of one chat claimed at once
@@ -48,9 +48,9 @@ def enqueue(s: Session, channel: str, chat_id: str, payload: dict, edit_of: str 
 
 
 # Every turn's statements: on the driver's connection (storage/prepared.py).
-_ENQUEUE = Prepared(insert(OutboxMessage.__table__).values({key: bindparam(key) for key in (
+_ENQUEUE = Prepared(insert(OutboxMessage.__table__).values(placeholders((
     "channel", "chat_id", "payload", "edit_of", "created_at", "next_attempt_at", "attempts", "claimed_by",
-    "claimed_until")}))
+    "claimed_until"))))
 
 
 def enqueue_turn(s: Session, channel: str, chat_id: str, replies: list[tuple[dict, str | None]],

@@ -17,7 +17,7 @@ from sqlalchemy.orm.instrumentation import manager_of_class
 
 
 class Prepared:
-    """A Core statement, compiled once per dialect; `run` executes it with a dict of the
+    """A Core statement, compiled once per dialect and driver; `run` executes it with a dict of the
     bind parameters' values, `rows` gives the result rows with the columns' conversions;
     either in a session's transaction or on a connection."""
 
@@ -89,6 +89,12 @@ def adopt(s: Session, model, values: dict[str, Any]):
     return instance
 
 
+def placeholders(names) -> dict[str, Any]:
+    """A statement's values as bind parameters of the same names: {"fact": bindparam("fact"), …},
+    for an INSERT or UPDATE whose values come with each run."""
+    return {name: bindparam(name) for name in names}
+
+
 _UPDATES: dict[tuple[str, tuple[str, ...]], Prepared] = {}
 
 
@@ -107,6 +113,6 @@ def write_changes(s: Session) -> None:
             if update_of is None:
                 update_of = _UPDATES[(table.name, changed)] = Prepared(
                     update(table).where(key_column == bindparam("key_"))
-                    .values({key: bindparam(key) for key in changed}))
+                    .values(placeholders(changed)))
             update_of.run(s, {**{key: state.dict[key] for key in changed}, "key_": state.identity[0]})
         s.expunge(instance)

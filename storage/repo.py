@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from engine import catalogue
 
 from .models import Answer, ProcessedUpdate, Profile, User, utcnow
-from .prepared import Prepared, adopt
+from .prepared import Prepared, adopt, placeholders
 
 SKIPPED = object()  # the current answer of a fact the user chose to skip
 MAX_ID = 2**63 - 1  # the largest row id: SQLite's and PostgreSQL's 64-bit integers
@@ -48,7 +48,7 @@ def insert_new(s: Session, model, **values) -> bool:
         table = model.__table__
         # RETURNING, not rowcount: an INSERT's rowcount is not reported on every driver.
         prepared = _INSERTS_NEW[key] = Prepared(
-            insert(table).values({name: bindparam(name) for name in values}).on_conflict_do_nothing()
+            insert(table).values(placeholders(values)).on_conflict_do_nothing()
             .returning(*table.primary_key.columns))
     return bool(prepared.rows(s, values))
 
@@ -187,8 +187,8 @@ def current_answers(s: Session, profile: Profile) -> Answers:
     return answers
 
 
-_ADD_ANSWER = Prepared(insert(Answer.__table__).values({
-    key: bindparam(key) for key in ("profile_id", "fact", "value_json", "skipped", "source", "created_at")}))
+_ADD_ANSWER = Prepared(insert(Answer.__table__).values(placeholders(
+    ("profile_id", "fact", "value_json", "skipped", "source", "created_at"))))
 
 
 def add_answer(s: Session, profile: Profile, fact: str, value: Any = None, skipped: bool = False,

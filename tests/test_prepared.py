@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, insert, select
 from storage import repo
 from storage.db import make_engine, session
 from storage.models import OutboxMessage, Profile, User
-from storage.prepared import Prepared, write_changes
+from storage.prepared import Prepared, placeholders, write_changes
 
 WHEN = dt.datetime(2026, 11, 23, 10, 0, 0, 250, tzinfo=dt.timezone.utc)
 COLUMNS = ("channel", "chat_id", "payload", "created_at", "next_attempt_at", "attempts", "claimed_until")
@@ -21,7 +21,7 @@ COLUMNS = ("channel", "chat_id", "payload", "created_at", "next_attempt_at", "at
 
 def test_written_on_the_driver_reads_as_the_orms(db_url):
     engine = make_engine(db_url)
-    prepared = Prepared(insert(OutboxMessage.__table__).values({key: bindparam(key) for key in COLUMNS}))
+    prepared = Prepared(insert(OutboxMessage.__table__).values(placeholders(COLUMNS)))
     row = {"channel": "t", "chat_id": "1", "payload": "{}", "created_at": WHEN, "next_attempt_at": WHEN,
            "attempts": 0, "claimed_until": None}
     with session(engine) as s:
@@ -71,12 +71,12 @@ def test_a_column_left_out_gets_its_model_default_and_a_computed_one_is_refused(
     engine = make_engine(db_url)
     users = User.__table__
     given = ("channel", "external_id", "created_at")
-    prepared = Prepared(insert(users).values({key: bindparam(key) for key in given}).returning(users.c.id))
+    prepared = Prepared(insert(users).values(placeholders(given)).returning(users.c.id))
     with session(engine) as s:
         (user_id,), = prepared.rows(s, {"channel": "t", "external_id": "7", "created_at": WHEN})
         s.commit()
         assert s.get(User, user_id).last_tracked_number == 0  # the model's default, not NULL
-    without_created_at = Prepared(insert(users).values({key: bindparam(key) for key in given[:2]}))
+    without_created_at = Prepared(insert(users).values(placeholders(given[:2])))
     with session(engine) as s, pytest.raises(ValueError, match="created_at"):
         without_created_at.run(s, {"channel": "t", "external_id": "8"})
     engine.dispose()
