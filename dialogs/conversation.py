@@ -22,7 +22,7 @@ from locales import fmt_date, normalise_lang, render, t
 from locales.explain import explain, expected_text, label, notice_text, shown_value, value_text
 from storage import outbox, repo
 from storage.db import session
-from storage.prepared import write_changes
+from storage.prepared import unit
 from storage.models import Profile, User
 from storage.repo import SKIPPED
 
@@ -124,13 +124,12 @@ class Conversation:
         no claim of its own); committed before the replies are returned. A bug in the turn
         rolls it back and the user is told, in their language, that it was not handled."""
         try:
-            with session(self.engine) as s:
+            with unit(self.engine) as s:
                 if incoming.message_id is not None and not repo.first_time(
                         s, incoming.channel, str(incoming.message_id)):
                     return []  # a redelivered update: handled once already
                 replies, replanned = self._turn(s, incoming)
                 self._write_outbox(s, incoming, replies, lease_to)
-                write_changes(s)
                 s.commit()
             if replanned:
                 self.on_replanned()

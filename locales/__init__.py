@@ -123,6 +123,7 @@ def environment(lang: str) -> "jinja2.Environment":
         lstrip_blocks=True,
         keep_trailing_newline=False,
         autoescape=False,  # replies are plain text; each channel escapes for its own markup
+        auto_reload=False,  # shipped with the code: no look at the file's time on every reply
     )
     env.globals["t"] = lambda key, **kw: t(lang, key, **kw)
     env.globals["lang"] = lang

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, insert, select
 from storage import repo
 from storage.db import make_engine, session
 from storage.models import OutboxMessage, Profile, User
-from storage.prepared import Prepared, placeholders, write_changes
+from storage.prepared import Prepared, placeholders, unit, write_changes
 
 WHEN = dt.datetime(2026, 11, 23, 10, 0, 0, 250, tzinfo=dt.timezone.utc)
 COLUMNS = ("channel", "chat_id", "payload", "created_at", "next_attempt_at", "attempts", "claimed_until")
@@ -79,4 +79,42 @@ def test_a_column_left_out_gets_its_model_default_and_a_computed_one_is_refused(
     without_created_at = Prepared(insert(users).values(placeholders(given[:2])))
     with session(engine) as s, pytest.raises(ValueError, match="created_at"):
         without_created_at.run(s, {"channel": "t", "external_id": "8"})
+    engine.dispose()
+
+
+def test_a_unit_makes_a_session_only_when_asked_and_keeps_one_object_per_row(db_url):
+    engine = make_engine(db_url)
+    with session(engine) as s:
+        user = repo.get_or_create_user(s, "t", "43", "某某")
+        repo.create_profile(s, user, "集群", "zh")
+        repo.create_profile(s, user, "另一个", "zh")
+        s.commit()
+    # A turn that reads and writes through Prepared statements only: no Session is made.
+    with unit(engine) as u:
+        user, profile, _ = repo.user_turn(u, "t", "43")
+        profile.state = "asking"
+        repo.touch(u, profile)  # a kept object: its changes are written at commit
+        repo.add_answer(u, profile, "area_km2", 10)
+        assert u._session is None and [type(o) for o in u.dirty] == [Profile]
+        u.commit()
+    # A change made before the Session is needed is kept, and a query gets the same objects.
+    with unit(engine) as u:
+        user, profile, _ = repo.user_turn(u, "t", "43")
+        assert (profile.name, profile.state) == ("另一个", "asking")
+        profile.current_fact = "cluster_revenue"
+        profiles = repo.user_profiles(u, user)  # a query: the Session is made, autoflushed first
+        assert u._session is not None and profiles[1] is profile
+        assert u.get(User, user.id) is user
+        profiles[0].name = "改名"
+        u.commit()
+    # Left without a commit: nothing is written.
+    with unit(engine) as u:
+        _, profile, _ = repo.user_turn(u, "t", "43")
+        profile.state = "done"
+        repo.add_answer(u, profile, "area_km2", 20)
+    with session(engine) as s:
+        user, profile, _ = repo.user_turn(s, "t", "43")
+        assert (profile.state, profile.current_fact) == ("asking", "cluster_revenue")
+        assert [p.name for p in repo.user_profiles(s, user)] == ["改名", "另一个"]
+        assert repo.current_answers(s, profile) == {"area_km2": 10}
     engine.dispose()
