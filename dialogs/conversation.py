@@ -412,14 +412,14 @@ class Turn:
 
     def question(self, fact: str, note: str = "") -> Reply:
         """A question: progress, group, what is asked, the unit and an example."""
-        spec = catalogue()[fact]
         cat = catalogue()
+        spec = cat[fact]
         remaining = set(self.remaining())
-        asked = asked_facts(self.rulesets)
-        sequence = [f for f in cat.facts if (f in self.answers and f in asked) or f in remaining or f == fact]
+        asked, answers = asked_facts(self.rulesets), self.answers
+        sequence = [f for f in cat.facts if (f in answers and f in asked) or f in remaining or f == fact]
         current_text = None
-        if fact in self.answers:
-            value = self.answers[fact]
+        if fact in answers:
+            value = answers[fact]
             current_text = self.t("dialog.skipped") if value is SKIPPED else value_text(fact, value, self.lang)
         group = next(g[self.lang] for g in cat.groups if g["id"] == spec.group)
         text = render(self.lang, "question.j2", index=sequence.index(fact) + 1, total=len(sequence), group=group,
