@@ -147,14 +147,6 @@ class Catalogue:
             return False
         return True
 
-    def refused(self, facts: dict) -> list[str]:
-        """The keys of `facts` that `accepts` refuses; all at once in one call when none is."""
-        try:
-            self.adapter.validate_python(facts)
-        except ValidationError:
-            return [key for key, value in facts.items() if not self.accepts(key, value)]
-        return [key for key in facts if key in META_KEYS]
-
     @cached_property
     def fast_reader(self) -> tuple[Callable[[str | bytes], dict], type[Exception]]:
         """The same shape as `adapter` for msgspec, which parses and checks JSON in one pass:

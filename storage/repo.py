@@ -154,11 +154,11 @@ def _stored_value(value_json: str) -> Any:
     return value.copy() if type(value) in (dict, list) else value
 
 
-@lru_cache(maxsize=1024)
-def _refused(catalogue_id: int, stored: tuple[tuple[str, str], ...]) -> frozenset[str]:
-    """The facts of these stored (fact, JSON) pairs the catalogue refuses: the same answers
-    are read on every message of a profile, validated once."""
-    return frozenset(catalogue().refused({fact: _parsed(value_json) for fact, value_json in stored}))
+@lru_cache(maxsize=8192)
+def _accepted(catalogue_id: int, fact: str, value_json: str) -> bool:
+    """Whether the catalogue accepts a stored answer: the same answers are read on every
+    message of a profile, each checked once."""
+    return catalogue().accepts(fact, _parsed(value_json))
 
 
 # `skipped` only as true or false: as the driver gives it (1 or true), with no conversion per row.
@@ -176,14 +176,14 @@ def current_answers(s: Session, profile: Profile) -> Answers:
         else:
             current[fact] = None if skipped else value_json
     answers, cat = Answers(), catalogue()
-    refused = _refused(id(cat), tuple((f, v) for f, v in current.items() if v is not None))
     for fact, value_json in current.items():
-        value = SKIPPED if value_json is None else _stored_value(value_json)
-        if fact in refused or fact not in cat.facts:
-            if value is not SKIPPED:
-                answers.unreadable.append((fact, value))
+        if value_json is None:
+            if fact in cat.facts:  # a skip of a fact since removed is forgotten
+                answers[fact] = SKIPPED
+        elif _accepted(id(cat), fact, value_json):
+            answers[fact] = _stored_value(value_json)
         else:
-            answers[fact] = value
+            answers.unreadable.append((fact, _stored_value(value_json)))
     return answers
 
 

@@ -118,3 +118,21 @@ def test_a_unit_makes_a_session_only_when_asked_and_keeps_one_object_per_row(db_
         assert [p.name for p in repo.user_profiles(s, user)] == ["改名", "另一个"]
         assert repo.current_answers(s, profile) == {"area_km2": 10}
     engine.dispose()
+
+
+def test_stored_answers_the_catalogue_no_longer_accepts_are_set_aside(db_url):
+    engine = make_engine(db_url)
+    with session(engine) as s:
+        user = repo.get_or_create_user(s, "t", "44")
+        profile = repo.create_profile(s, user, "集群", "zh")
+        repo.add_answer(s, profile, "area_km2", 10)
+        repo.add_answer(s, profile, "hitech_count", 10**30 - 1)  # above a range added since
+        repo.add_answer(s, profile, "removed_fact", 1)
+        repo.add_answer(s, profile, "removed_too", skipped=True)
+        repo.add_answer(s, profile, "accident_level", skipped=True)
+        s.commit()
+        for _ in range(2):  # the second time from what was remembered
+            answers = repo.current_answers(s, profile)
+            assert answers == {"area_km2": 10, "accident_level": repo.SKIPPED}
+            assert answers.unreadable == [("hitech_count", 10**30 - 1), ("removed_fact", 1)]
+    engine.dispose()
