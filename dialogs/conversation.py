@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import re
+from functools import lru_cache
 from typing import Any
 
 from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
@@ -200,6 +201,18 @@ class Conversation:
     def resume(self, external_id: str, display_name: str = "") -> list[Reply]:
         """On start: greet, and ask again whatever was being asked."""
         return self.handle(external_id, text="/start", display_name=display_name)
+
+
+@lru_cache(maxsize=4096)
+def question_text(lang: str, fact: str, index: int, total: int, current: str | None, note: str) -> str:
+    """A question's text (第 k/n 题, its group, what is asked, the unit and an example):
+    the same few hundred are asked of every official, rendered once each."""
+    cat = catalogue()
+    spec = cat[fact]
+    group = next(g[lang] for g in cat.groups if g["id"] == spec.group)
+    return render(lang, "question.j2", index=index, total=total, group=group,
+                  text=t(lang, f"question.{fact}.text"), example=t(lang, f"question.{fact}.example"),
+                  expected=expected_text(spec, lang), current=current, note=note, type=spec.type)
 
 
 def too_long(text: str | None) -> bool:
@@ -421,10 +434,7 @@ class Turn:
         if fact in answers:
             value = answers[fact]
             current_text = self.t("dialog.skipped") if value is SKIPPED else value_text(fact, value, self.lang)
-        group = next(g[self.lang] for g in cat.groups if g["id"] == spec.group)
-        text = render(self.lang, "question.j2", index=sequence.index(fact) + 1, total=len(sequence), group=group,
-                      text=self.t(f"question.{fact}.text"), example=self.t(f"question.{fact}.example"),
-                      expected=expected_text(spec, self.lang), current=current_text, note=note, type=spec.type)
+        text = question_text(self.lang, fact, sequence.index(fact) + 1, len(sequence), current_text, note)
         choices = self.choice_buttons(self.option_labels(fact)) if spec.type in CHOICE_TYPES else []
         actions = [Button(self.t("action.skip"), "/skip"), Button(self.t("action.back"), "/back"),
                    Button(self.t("action.why"), "/why")]
