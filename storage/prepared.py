@@ -121,7 +121,9 @@ def write_changes(s: Session | Unit) -> None:
         if len(state.mapper.primary_key) != 1:
             continue  # a row named by several columns: left to the ORM's flush
         table, (key_column,) = state.mapper.local_table, state.mapper.primary_key
-        changed = tuple(sorted(key for key in state.mapper.column_attrs.keys() if key not in state.unmodified))
+        # committed_state: the first value of each attribute set since loading (what
+        # `unmodified` leaves out, without a look at every other column)
+        changed = tuple(sorted(key for key in state.committed_state if key in state.mapper.column_attrs))
         if changed:
             update_of = _UPDATES.get((table.name, changed))
             if update_of is None:
