@@ -43,7 +43,9 @@ class Prepared:
                 binds[column.key] = (binds[column.key][0], column.default.arg)
             results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                        for column in self.statement.exported_columns]  # a SELECT's, or RETURNING's
-            found = (compiled.string, compiled.positiontup, binds, results)
+            order = compiled.positiontup  # None when the driver takes named parameters
+            plan = tuple((name, *binds[name]) for name in (binds if order is None else order))
+            found = (compiled.string, order is not None, plan, results)
             self._by_dialect[key] = found
         return found
 
@@ -61,21 +63,20 @@ class Prepared:
 
     def _execute(self, s: Session | Connection | Unit, params):
         connection = s if isinstance(s, Connection) else s.connection()
-        sql, order, binds, results = self._compiled(connection.dialect)
+        sql, positional, plan, results = self._compiled(connection.dialect)
         cursor = connection.connection.driver_connection.cursor()
         if isinstance(params, list):
-            cursor.executemany(sql, [self._convert(p, order, binds) for p in params])
+            cursor.executemany(sql, [self._convert(p, positional, plan) for p in params])
         else:
-            cursor.execute(sql, self._convert(params, order, binds))
+            cursor.execute(sql, self._convert(params, positional, plan))
         return cursor, results
 
     @staticmethod
-    def _convert(params: dict, order, binds) -> Any:
-        values = {}
-        for name, (process, default) in binds.items():
-            value = params.get(name, default)
-            values[name] = process(value) if process else value
-        return [values[name] for name in order] if order is not None else values
+    def _convert(params: dict, positional: bool, plan: tuple) -> Any:
+        """The driver's parameters: each value converted, in the placeholders' order or by name."""
+        values = [process(params.get(name, default)) if process else params.get(name, default)
+                  for name, process, default in plan]
+        return values if positional else dict(zip((name for name, _, _ in plan), values))
 
 
 def adopt(s: Session | Unit, model, values: dict[str, Any]):
