@@ -10,6 +10,8 @@ import gc
 import os
 import sys
 
+ARGPARSE_WORDS = argparse._  # argparse's own English (gettext's), for `speak("en")`
+
 
 def cli_lang(argv: list[str]) -> str:
     """The language of the command line's own messages (errors, --help's frame): Chinese when
@@ -28,8 +30,9 @@ def cli_lang(argv: list[str]) -> str:
 def speak(lang: str) -> None:
     """argparse words its usage, help and errors through gettext with English as the source:
     in Chinese, it reads them from the locales' argparse table."""
-    import argparse
-
+    if lang == "en":  # its own words: no catalog to load (the chat may need the other one)
+        argparse._ = ARGPARSE_WORDS
+        return
     from locales import messages
 
     words = {key.removeprefix("argparse."): text for key, text in messages(lang).items()
@@ -40,6 +43,8 @@ def speak(lang: str) -> None:
 def translate_help(parser: argparse.ArgumentParser, lang: str) -> None:
     """Each subcommand's --help in the user's language: the help texts are looked up by their
     English, as gettext does (a text without a translation stays English)."""
+    if lang == "en":  # the help texts are written in English
+        return
     from locales import messages
 
     words = {key.removeprefix("help_text."): text for key, text in messages(lang).items()

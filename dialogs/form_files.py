@@ -13,9 +13,12 @@ import io
 import os
 import zipfile
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.form import Field, FormSpec, load_form, locate
+# engine.form is imported where a form is written or read: the chat imports this module at
+# every start (through dialogs.forms) and needs none of it there.
+if TYPE_CHECKING:
+    from engine.form import Field, FormSpec
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED = 4 * MAX_BYTES  # what the parts may unpack to: a small file that unpacks huge is refused
@@ -77,6 +80,8 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
         raise
     except Exception as exc:  # a damaged part inside a valid zip: the library says which
         raise FormFileError("corrupt", type(exc).__name__) from None
+    from engine.form import load_form, locate  # deferred: see the top
+
     if len(locate(load_form(), tables)) < MIN_LABELS:
         raise FormFileError("not_a_form")
     return tables
@@ -136,6 +141,8 @@ class Layout:
 def layout(prefill: dict[str, Any] | None = None, name: str = "", data_year: str | None = None,
            spec: FormSpec | None = None) -> Layout:
     """The template's rows; `prefill` (fact id → value, the chat's answers) fills what it can."""
+    from engine.form import load_form  # deferred: see the top
+
     spec = spec or load_form()
     facts = prefill or {}
     data_year = data_year or spec.data_year

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.form import Finding, FormReport, check_form, load_form
 from locales import fmt_number, t
 from locales.explain import label, value_text
 
 from .form_files import FormFileError, layout, read_bytes, write_docx, write_xlsx
 from .messages import Attachment, Reply
 from .reports import evaluation_json, markdown_report, verdict_table
+
+# engine.form (the form's description, its models and checks) is imported where a form is
+# written or read: the chat imports this module at every start and needs none of it there.
+if TYPE_CHECKING:
+    from engine.form import Finding, FormReport
 
 
 def finding_text(f: Finding, lang: str) -> str:
@@ -97,6 +101,8 @@ def file_error_text(error: FormFileError, lang: str) -> str:
 
 def form_data_year(answers: dict) -> str | None:
     """The form's year columns follow the latest year the answers give, when it is later."""
+    from engine.form import load_form  # deferred: see the top
+
     years = [y for v in answers.values() if isinstance(v, dict) for y in v]
     latest = max(years, default=None)
     return latest if latest and latest > load_form().data_year else None
@@ -104,6 +110,8 @@ def form_data_year(answers: dict) -> str | None:
 
 def form_documents(name: str, answers: dict, lang: str) -> Reply:
     """/form: the form as XLSX and DOCX, pre-filled with the answers; the blank fields listed."""
+    from engine.form import load_form  # deferred: see the top
+
     lay = layout(answers, name, form_data_year(answers))
     total = sum(1 for s in load_form().sections for f in s.fields if f.required and f.kind != "statement")
     stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", name).strip("_") or "cluster"
@@ -130,6 +138,8 @@ def check_attachment(attachment: Attachment, answers: dict, on: dt.date, lang: s
     except FormFileError as exc:
         return Reply(t(lang, "form.chat.unreadable", file=attachment.filename, reason=file_error_text(exc, lang)),
                      kind="error")
+    from engine.form import check_form  # deferred: see the top
+
     report = check_form(tables, on, extra_facts=answers, data_year=form_data_year(answers))
     return Reply(report_text(report, lang, attachment.filename), kind="result",
                  documents=[(re.sub(r"\.\w+$", "", attachment.filename) + ".md",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
+from pydantic import ConfigDict
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -14,7 +15,15 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-class User(SQLModel, table=True):
+class Table(SQLModel):
+    """The base of every table. Rows are made by SQLAlchemy and by their constructors, which
+    validate nothing: pydantic's validator of a table is built when first asked for, not
+    at every start."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class User(Table, table=True):
     """A person on a channel (the terminal, a Telegram account)."""
 
     __tablename__ = "users"
@@ -33,7 +42,7 @@ class User(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
-class Profile(SQLModel, table=True):
+class Profile(Table, table=True):
     """One cluster an official pre-screens: its name, the measures chosen, and where the
     dialog stands (the state and the question being asked)."""
 
@@ -56,7 +65,7 @@ class Profile(SQLModel, table=True):
     deleted: bool = Field(default=False)
 
 
-class Answer(SQLModel, table=True):
+class Answer(Table, table=True):
     """One answer to one question, or a skip (value null); later rows supersede earlier ones."""
 
     __tablename__ = "answers"
@@ -71,7 +80,7 @@ class Answer(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
-class ProcessedUpdate(SQLModel, table=True):
+class ProcessedUpdate(Table, table=True):
     """An incoming update already handled: a redelivered one is recognised and ignored."""
 
     __tablename__ = "processed_updates"
@@ -81,7 +90,7 @@ class ProcessedUpdate(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
-class OutboxMessage(SQLModel, table=True):
+class OutboxMessage(Table, table=True):
     """A reply committed together with what it acknowledges, then delivered (bot/delivery.py):
     a reply the channel failed to take (rate limit, timeout, restart) is retried, never lost.
     Channel-neutral: the payload is the dialog's `Reply` as JSON, rendered by the channel."""

@@ -29,12 +29,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Column, Index, Text, TypeDecorator, UniqueConstraint, update
 from sqlalchemy import DateTime as SADateTime
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, select
 
 from engine import load_rulesets
 from engine.deadlines import ANNUAL_REPORT, MEASURE_TERM_END, RE_REVIEW, Deadline, calendars
 
-from .models import User
+from .models import Table, User
 from .repo import insert_new
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the product's zone, as bot.clock.SHANGHAI
@@ -82,7 +82,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(UTC)
 
 
-class TrackedCluster(SQLModel, table=True):
+class TrackedCluster(Table, table=True):
     """A certified cluster a user tracks, with their reminder settings."""
 
     __tablename__ = "tracked_clusters"
@@ -116,7 +116,7 @@ class TrackedCluster(SQLModel, table=True):
         return [j for j in self.measures.split(",") if j]
 
 
-class Reminder(SQLModel, table=True):
+class Reminder(Table, table=True):
     """One reminder of one deadline at one lead time. Stored once sent (or superseded by a
     later reminder of the same deadline), with what was sent; a planned one is the same
     object, not stored, with sent_at None."""
@@ -142,7 +142,7 @@ class Reminder(SQLModel, table=True):
         return (self.jurisdiction, self.kind, self.deadline)
 
 
-class TrackingDraft(SQLModel, table=True):
+class TrackingDraft(Table, table=True):
     """A /track being answered step by step (name → measures → date): kept here, not in
     memory, so that a restart asks the same step again."""
 

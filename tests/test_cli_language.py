@@ -69,3 +69,18 @@ def test_large_numbers_are_written_as_each_language_writes_them():
 
     assert [fmt_large(n, "zh") for n in (4500, 100000, 10_000_000, 4_500_000_000)] == ["4500", "10万", "1000万", "45亿"]
     assert fmt_large(4_500_000_000, "en") == "4,500,000,000" and fmt_large(12.5, "zh") == "12.50"
+
+
+def test_english_needs_no_catalog_and_follows_chinese_in_one_process(capsys):
+    """The command line's English is argparse's own and the help texts' as written (no catalog
+    is loaded for it): the English catalog's entries are their own keys, and English after
+    Chinese in one process is English again."""
+    from bot.cli import main
+    from locales import messages
+
+    english = {key: text for key, text in messages("en").items() if key.startswith(("argparse.", "help_text."))}
+    assert english and all(key.split(".", 1)[1] == text for key, text in english.items())
+    for lang, expected in (("zh", "错误：参数 --jurisdiction/-j"), ("en", "error: argument --jurisdiction/-j")):
+        with pytest.raises(SystemExit):
+            main(["deadlines", "-j", "hainan", "--certified-on", "2024-06-01", "--lang", lang])
+        assert expected in capsys.readouterr().err

@@ -7,7 +7,9 @@ import string
 
 import yaml
 
-from locales import HERE, LANGS, messages
+import pytest
+
+from locales import HERE, LANGS, load_catalog, messages
 
 
 def fields(text: str) -> set[str]:
@@ -37,3 +39,47 @@ def test_keys_are_strings():
 def test_same_templates_in_both_languages():
     names = {lang: {p.name for p in (HERE / folder).glob("*.j2")} for lang, folder in LANGS.items()}
     assert names["zh"] == names["en"]
+
+
+def test_a_catalog_is_parsed_once_per_version_of_its_files(tmp_path):
+    """The merged catalog is kept as JSON beside the files and read from there until a file
+    changes; what is kept and what is parsed are the same, a broken copy is parsed again."""
+    folder, kept = tmp_path / "zh_CN", tmp_path / "__pycache__" / "zh_CN.json"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("greeting:\n  hello: 你好，{name}\n", encoding="utf-8")
+    (folder / "b.yaml").write_text("bye: 再见\n", encoding="utf-8")
+    expected = {"greeting.hello": "你好，{name}", "bye": "再见"}
+    assert load_catalog(folder, kept) == expected and kept.exists()
+    assert load_catalog(folder, kept) == expected  # from the copy
+    (folder / "b.yaml").write_text("bye: 回头见\n", encoding="utf-8")
+    assert load_catalog(folder, kept)["bye"] == "回头见"  # a changed file is read again
+    kept.write_text("{not json", encoding="utf-8")
+    assert load_catalog(folder, kept)["bye"] == "回头见"
+    (folder / "c.yaml").write_text("bye: again\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="bye defined twice"):
+        load_catalog(folder, kept)
+
+
+def test_a_catalog_loads_where_nothing_can_be_kept(tmp_path):
+    folder = tmp_path / "en"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("bye: Goodbye\n", encoding="utf-8")
+    (tmp_path / "file").write_text("")
+    assert load_catalog(folder, tmp_path / "file" / "en.json") == {"bye": "Goodbye"}
+
+
+def test_the_shipped_catalogs_read_as_their_yaml():
+    for lang, folder in LANGS.items():
+        parsed = {}
+
+        def walk(prefix, node):
+            for key, value in node.items():
+                name = f"{prefix}.{key}" if prefix else str(key)
+                if isinstance(value, dict):
+                    walk(name, value)
+                else:
+                    parsed[name] = value
+
+        for path in sorted((HERE / folder).glob("*.yaml")):
+            walk("", yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        assert messages(lang) == parsed
