@@ -182,8 +182,8 @@ class Delivery:
         sender, read in the same job: `flush_chat(..., rows)` sends them without a claim. A
         press looks up the reply it was made on: once the chat's send in hand is done (its
         answer may come after the user saw the message), the marks made so far go first."""
-        if incoming.pressed and (sending := self._busy.get((incoming.channel, str(incoming.chat_id)))):
-            await sending.wait()
+        if incoming.pressed:
+            await self.wait_sent(incoming.channel, incoming.chat_id)
         marks, self.marks = (self.marks, []) if incoming.pressed else ([], self.marks)
 
         def job():
@@ -197,6 +197,14 @@ class Delivery:
             with self._marking, self.db.engine.connect() as conn:
                 return self._handed_out([], outbox.leased(conn, self.worker, incoming.channel, incoming.chat_id))
         return await self._with_marks(marks, job)
+
+    async def wait_sent(self, channel: str, chat_id: str, timeout: float | None = None) -> None:
+        """Until the chat's send in hand, if any, is done (at most `timeout` seconds)."""
+        if (sending := self._busy.get((channel, str(chat_id)))) is not None:
+            try:
+                await asyncio.wait_for(sending.wait(), timeout)
+            except TimeoutError:
+                pass
 
     async def write_marks(self) -> None:
         """Write the marks made so far (within MARK_EVERY of the first, and at exit)."""
