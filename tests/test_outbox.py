@@ -222,3 +222,42 @@ def test_a_turns_rows_go_out_once_even_when_another_sender_took_them_first(engin
     asyncio.run(asyncio.wait_for(main(), 30))
     assert sends == ["hi"]
     assert all(r.sent_at is not None for r in table(engine))
+
+
+def test_the_marks_made_so_far_are_written_in_the_next_turns_transaction(engine):
+    """A turn reads the marks of the replies sent before it (a press looks up the message it
+    was made on) in its own transaction; a turn that writes nothing (an update seen before,
+    or one rolled back) leaves them written all the same."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("on a shared database a sender claims again after its sends, with its marks")
+    seen = []
+
+    class Web:
+        name = "web"
+
+        async def send(self, chat_id, reply, edit_of=None):
+            return Sent(f"m-{reply.text}")
+
+    def receive(incoming, lease_to):
+        with session(engine) as s:
+            seen.append(outbox.sent_payload(s, "web", "a", "m-1"))  # the turn's first read
+            if incoming.text == "fails":
+                return None  # closed unfinished: rolled back
+            if incoming.text == "commits":
+                outbox.enqueue(s, "web", "a", Reply("2").to_json(), lease_to=lease_to)
+                s.commit()
+
+    async def main():
+        delivery = Delivery(Database(engine), {"web": Web()}, turns_here=True)
+        put(engine, "a", "1")
+        await delivery.flush_chat("web", "a")
+        assert delivery.marks and table(engine)[0].sent_at is None  # made, not yet written
+        rows = await delivery.run_turn(receive, Incoming(channel="web", user_id="u", chat_id="a", text="commits"))
+        assert not delivery.marks and [json.loads(r.payload)["text"] for r in rows] == ["2"]
+        await delivery.flush_chat("web", "a", rows)
+        await delivery.run_turn(receive, Incoming(channel="web", user_id="u", chat_id="a", text="fails"))
+        await delivery.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    assert [shown["text"] for shown in seen] == ["1", "1"]
+    assert [(r.sent_message_id, r.attempts) for r in table(engine)] == [("m-1", 1), ("m-2", 1)]
