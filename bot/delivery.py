@@ -215,6 +215,10 @@ class Delivery:
             if marks:
                 await self._with_marks(marks, self._record, marks)
 
+    def _anything_due(self) -> bool:
+        with self.db.engine.connect() as conn:
+            return outbox.anything_for(conn, self.worker, list(self.channels))
+
     def _record(self, marks: list[Mark]) -> None:
         with self._marking, light_session(self.db.engine) as s:
             outbox.record(s, marks)
@@ -239,6 +243,8 @@ class Delivery:
 
     async def run_once(self) -> None:
         """Send whatever is due in every chat of this process's channels."""
+        if not self.marks and not await self.db.run(self._anything_due):
+            return  # no claim (a write transaction) for nothing
         rows = await self._claim(list(self.channels), self.only_chat)
         by_chat: dict[tuple[str, str], list] = defaultdict(list)
         for row in rows:

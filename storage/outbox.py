@@ -197,6 +197,23 @@ def leased(conn, worker: str, channel: str, chat_id: str, now: dt.datetime | Non
                                                            "channel": channel, "chat_id": str(chat_id)})]
 
 
+_DUE = Prepared(select(OutboxMessage.id)
+                .where(OutboxMessage.channel == bindparam("channel"), _unfinished(),
+                       or_(OutboxMessage.claimed_by == bindparam("worker"),
+                           and_(OutboxMessage.next_attempt_at <= bindparam("now"),
+                                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < bindparam("now")))))
+                .limit(1))
+
+
+def anything_for(conn, worker: str, channels: list[str], now: dt.datetime | None = None) -> bool:
+    """False when `claim` would find nothing for `worker`: no unfinished row of `channels`
+    due and not leased to another sender, nor leased to this one (true may still find
+    nothing: a row due behind one that waits). A read, where a claim is a write transaction:
+    a sender's tick asks this first (an idle bot's, every second)."""
+    now = now or utcnow()
+    return any(_DUE.rows(conn, {"channel": channel, "worker": worker, "now": now}) for channel in channels)
+
+
 def release_worker(s: Session, worker: str) -> None:
     """A restarted sender takes back what its previous life had leased (killed mid-send)."""
     s.exec(update(OutboxMessage).where(OutboxMessage.claimed_by == worker, _unfinished())

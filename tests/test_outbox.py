@@ -53,6 +53,26 @@ def test_a_chat_is_claimed_by_one_sender_in_order_until_its_lease_ends(engine):
     assert claim(engine, "w2", now=later) == a + more + b  # a sender that died: its lease ends
 
 
+def test_a_tick_claims_only_when_a_claim_could_find_something(engine):
+    """`anything_for` (asked before a tick's claim) is false only when `claim` would find
+    nothing: no row due and not leased to another sender, nor leased to this one."""
+    def anything(worker, now=None):
+        with engine.connect() as conn:
+            return outbox.anything_for(conn, worker, ["web"], now=now)
+
+    assert not anything("w1")                               # an empty outbox
+    put(engine, "a", "1")
+    assert anything("w1") and anything("w2")                # due, nobody's
+    claim(engine, "w1")
+    assert anything("w1") and not anything("w2")            # leased to w1
+    assert anything("w2", now=utcnow() + outbox.LEASE + dt.timedelta(seconds=1))  # w1's lease ended
+    row = table(engine)[0]
+    claim(engine, "w1", marks=[Mark(row.id, "later", retry_at=utcnow() + dt.timedelta(seconds=30))])
+    assert not anything("w1")                               # waits for its retry
+    claim(engine, "w1", marks=[Mark(row.id, "sent", message_id="m")], now=utcnow() + dt.timedelta(seconds=31))
+    assert not anything("w1") and not anything("w2")        # sent
+
+
 def test_a_row_that_must_wait_holds_the_rows_behind_it(engine):
     first, second = put(engine, "a", "1", "2")
     claim(engine, "w")
