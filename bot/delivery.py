@@ -7,8 +7,8 @@ are then sent with no claim of their own. `run_once()` on the scheduler's tick p
 whatever else is due (a retry, rows left by a restart, reminders).
 A row is leased before it is sent (storage/outbox.py) and marked after: `Sent` keeps the
 platform's message id, `Later` backs off while the chat's later rows wait, `Refused` gives
-the row up with its reason. Marks are written in batches (with the next claim, before a
-button press's turn, or within MARK_EVERY): a crash in between sends a reply again (delivery
+the row up with its reason. Marks are written in batches (with the next claim, in the next
+turn's transaction, or within MARK_EVERY): a crash in between sends a reply again (delivery
 is at least once), never drops one. A channel with `fold` may send a row and the next one
 as one message (Telegram: the choice shown in the message pressed, the next question below).
 """
@@ -100,9 +100,9 @@ class Delivery:
         self._tasks: set[asyncio.Task] = set()
         self._claiming = asyncio.Lock()
         # Rows handed to a channel whose mark is not written yet: never handed out again. A
-        # read of leased rows and a write of marks (with the removal of their rows from this
-        # set) exclude each other (database threads), so that a row read before its mark was
-        # committed is still known as handed out when the read is filtered.
+        # read of leased rows (with its filtering) and the removal of rows from this set, once
+        # their marks are committed, exclude each other (database threads), so that a row read
+        # before its mark was committed is still known as handed out when the read is filtered.
         self._unmarked: set[int] = set()
         self._marking = threading.Lock()
         # Rows sent or refused lately (oldest first): a list of rows read before their marks
@@ -179,24 +179,34 @@ class Delivery:
 
     async def run_turn(self, receive, incoming: Incoming) -> list:
         """`receive(incoming, lease_to)` (the turn, committed), then the rows it leased to this
-        sender, read in the same job: `flush_chat(..., rows)` sends them without a claim. A
-        press looks up the reply it was made on: once the chat's send in hand is done (its
-        answer may come after the user saw the message), the marks made so far go first."""
-        if incoming.pressed and (sending := self._busy.get((incoming.channel, str(incoming.chat_id)))):
-            await sending.wait()
-        marks, self.marks = (self.marks, []) if incoming.pressed else ([], self.marks)
+        sender, read in the same job: `flush_chat(..., rows)` sends them without a claim. The
+        marks made so far are written in the turn's own transaction (outbox.carried), before
+        anything of the turn: a press looks up the reply it was made on, once the chat's send
+        in hand is done (its answer may come after the user saw the message)."""
+        if incoming.pressed:
+            await self.wait_sent(incoming.channel, incoming.chat_id)
+        marks, self.marks = self.marks, []
 
         def job():
-            if marks or not self._started:  # a transaction of its own only for something to write
+            if not self._started:
                 with self._marking, light_session(self.db.engine) as s:
                     self._start(s)
-                    if marks:
-                        outbox.record(s, marks)
-                        self._handed_out(marks)
-            receive(incoming, self.worker)
+            with outbox.carried(marks) as carry:
+                receive(incoming, self.worker)
+            if marks and not carry.committed:  # the turn wrote nothing (an update seen before)
+                self._record(marks)
+            # Their rows are no longer handed out once they are committed (see _marking).
             with self._marking, self.db.engine.connect() as conn:
-                return self._handed_out([], outbox.leased(conn, self.worker, incoming.channel, incoming.chat_id))
+                return self._handed_out(marks, outbox.leased(conn, self.worker, incoming.channel, incoming.chat_id))
         return await self._with_marks(marks, job)
+
+    async def wait_sent(self, channel: str, chat_id: str, timeout: float | None = None) -> None:
+        """Until the chat's send in hand, if any, is done (at most `timeout` seconds)."""
+        if (sending := self._busy.get((channel, str(chat_id)))) is not None:
+            try:
+                await asyncio.wait_for(sending.wait(), timeout)
+            except TimeoutError:
+                pass
 
     async def write_marks(self) -> None:
         """Write the marks made so far (within MARK_EVERY of the first, and at exit)."""
@@ -204,6 +214,10 @@ class Delivery:
             marks, self.marks = self.marks, []
             if marks:
                 await self._with_marks(marks, self._record, marks)
+
+    def _anything_due(self) -> bool:
+        with self.db.engine.connect() as conn:
+            return outbox.anything_for(conn, self.worker, list(self.channels))
 
     def _record(self, marks: list[Mark]) -> None:
         with self._marking, light_session(self.db.engine) as s:
@@ -229,6 +243,8 @@ class Delivery:
 
     async def run_once(self) -> None:
         """Send whatever is due in every chat of this process's channels."""
+        if not self.marks and not await self.db.run(self._anything_due):
+            return  # no claim (a write transaction) for nothing
         rows = await self._claim(list(self.channels), self.only_chat)
         by_chat: dict[tuple[str, str], list] = defaultdict(list)
         for row in rows:

@@ -25,7 +25,7 @@ from collections import defaultdict
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, no warning
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
+from telegram import BotCommand, Update  # noqa: E402
 from telegram.constants import ParseMode  # noqa: E402
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
 from telegram.ext import ExtBot  # noqa: E402
@@ -132,11 +132,20 @@ def to_payloads(replies: list[Reply]) -> list[dict]:
     return payloads
 
 
-def markup(rows: list[list[dict]] | None) -> InlineKeyboardMarkup | None:
+def markup(rows: list[list[dict]] | None) -> dict | None:
+    """An inline keyboard as the Bot API takes it (PTB sends a dict as JSON)."""
     if not rows:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row]
-                                 for row in rows])
+    return {"inline_keyboard": [[{"text": b["text"], "callback_data": b["data"]} for b in row] for row in rows]}
+
+
+async def api(bot, method: str, **params):
+    """A Bot API call through PTB's HTTP stack and error mapping, its result as Telegram's
+    JSON: the typed methods build PTB objects for the arguments and the answer (a Message
+    of some 40 fields), a fifth or more of a sendMessage's CPU, where a message id is all
+    the delivery keeps. (The name in lower case: Telegram's method names are case-insensitive,
+    and PTB warns when a method it wraps is called by its own name.)"""
+    return await bot.do_api_request(method.lower(), {k: v for k, v in params.items() if v is not None})
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -184,13 +193,14 @@ class TelegramChannel:
             sent_id = None
             for payload in to_payloads([reply]):
                 if payload["op"] == "send":
-                    message = await self.bot.send_message(chat_id, payload["text"], parse_mode=ParseMode.HTML,
-                                                          reply_markup=markup(payload.get("keyboard")))
-                    sent_id = message.message_id
+                    message = await api(self.bot, "sendMessage", chat_id=chat_id, text=payload["text"],
+                                        parse_mode=ParseMode.HTML, reply_markup=markup(payload.get("keyboard")))
+                    sent_id = message["message_id"]
                 else:
-                    message = await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
-                                                           filename=payload["filename"])
-                self.saw(chat_id, message.message_id)
+                    sent = await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
+                                                        filename=payload["filename"])
+                    message = {"message_id": sent.message_id}
+                self.saw(chat_id, message["message_id"])
             return Sent(None if sent_id is None else str(sent_id))
         except TelegramError as exc:
             return later_or_refused(exc)
@@ -215,8 +225,8 @@ class TelegramChannel:
         """The pressed message updated in place; None when it cannot be (send it anew)."""
         text = split_text(_html(reply))[-1]  # the message pressed is the last part of its reply
         try:
-            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=int(message_id),
-                                             parse_mode=ParseMode.HTML, reply_markup=markup(keyboard(reply)))
+            await api(self.bot, "editMessageText", chat_id=chat_id, message_id=int(message_id), text=text,
+                      parse_mode=ParseMode.HTML, reply_markup=markup(keyboard(reply)))
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
                 return Sent(message_id)
@@ -370,10 +380,16 @@ class TelegramBot:
             await self.handle(update)
         finally:
             if update.callback_query and not self.answer_in_reply:
-                # After the commit, beside the reply's sending, as a webhook answers a press
-                # with its 200: the spinner stops as the answer comes, and the call no longer
-                # competes with the turn for the interpreter.
-                self.spawn(self.call("answerCallbackQuery", update.callback_query.answer()), "answer callback")
+                self.spawn(self.answer_press(update), "answer callback")
+
+    async def answer_press(self, update: Update) -> None:
+        """answerCallbackQuery after the commit, as a webhook answers a press with its 200,
+        once the reply's sending is done (or a second has passed): the reply, which replaces
+        the pressed message and its spinner, goes out first, without this call's CPU in its way."""
+        if self.delivery is not None and (chat := update.effective_chat) is not None:
+            await self.delivery.wait_sent(CHANNEL, str(chat.id), timeout=1.0)
+        await self.call("answerCallbackQuery", api(self.bot, "answerCallbackQuery",
+                                                   callback_query_id=update.callback_query.id))
 
     async def handle(self, update: Update) -> None:
         """An allowed user's update: read, its turn committed, its reply sent beside."""

@@ -53,6 +53,26 @@ def test_a_chat_is_claimed_by_one_sender_in_order_until_its_lease_ends(engine):
     assert claim(engine, "w2", now=later) == a + more + b  # a sender that died: its lease ends
 
 
+def test_a_tick_claims_only_when_a_claim_could_find_something(engine):
+    """`anything_for` (asked before a tick's claim) is false only when `claim` would find
+    nothing: no row due and not leased to another sender, nor leased to this one."""
+    def anything(worker, now=None):
+        with engine.connect() as conn:
+            return outbox.anything_for(conn, worker, ["web"], now=now)
+
+    assert not anything("w1")                               # an empty outbox
+    put(engine, "a", "1")
+    assert anything("w1") and anything("w2")                # due, nobody's
+    claim(engine, "w1")
+    assert anything("w1") and not anything("w2")            # leased to w1
+    assert anything("w2", now=utcnow() + outbox.LEASE + dt.timedelta(seconds=1))  # w1's lease ended
+    row = table(engine)[0]
+    claim(engine, "w1", marks=[Mark(row.id, "later", retry_at=utcnow() + dt.timedelta(seconds=30))])
+    assert not anything("w1")                               # waits for its retry
+    claim(engine, "w1", marks=[Mark(row.id, "sent", message_id="m")], now=utcnow() + dt.timedelta(seconds=31))
+    assert not anything("w1") and not anything("w2")        # sent
+
+
 def test_a_row_that_must_wait_holds_the_rows_behind_it(engine):
     first, second = put(engine, "a", "1", "2")
     claim(engine, "w")
@@ -222,3 +242,42 @@ def test_a_turns_rows_go_out_once_even_when_another_sender_took_them_first(engin
     asyncio.run(asyncio.wait_for(main(), 30))
     assert sends == ["hi"]
     assert all(r.sent_at is not None for r in table(engine))
+
+
+def test_the_marks_made_so_far_are_written_in_the_next_turns_transaction(engine):
+    """A turn reads the marks of the replies sent before it (a press looks up the message it
+    was made on) in its own transaction; a turn that writes nothing (an update seen before,
+    or one rolled back) leaves them written all the same."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("on a shared database a sender claims again after its sends, with its marks")
+    seen = []
+
+    class Web:
+        name = "web"
+
+        async def send(self, chat_id, reply, edit_of=None):
+            return Sent(f"m-{reply.text}")
+
+    def receive(incoming, lease_to):
+        with session(engine) as s:
+            seen.append(outbox.sent_payload(s, "web", "a", "m-1"))  # the turn's first read
+            if incoming.text == "fails":
+                return None  # closed unfinished: rolled back
+            if incoming.text == "commits":
+                outbox.enqueue(s, "web", "a", Reply("2").to_json(), lease_to=lease_to)
+                s.commit()
+
+    async def main():
+        delivery = Delivery(Database(engine), {"web": Web()}, turns_here=True)
+        put(engine, "a", "1")
+        await delivery.flush_chat("web", "a")
+        assert delivery.marks and table(engine)[0].sent_at is None  # made, not yet written
+        rows = await delivery.run_turn(receive, Incoming(channel="web", user_id="u", chat_id="a", text="commits"))
+        assert not delivery.marks and [json.loads(r.payload)["text"] for r in rows] == ["2"]
+        await delivery.flush_chat("web", "a", rows)
+        await delivery.run_turn(receive, Incoming(channel="web", user_id="u", chat_id="a", text="fails"))
+        await delivery.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    assert [shown["text"] for shown in seen] == ["1", "1"]
+    assert [(r.sent_message_id, r.attempts) for r in table(engine)] == [("m-1", 1), ("m-2", 1)]
