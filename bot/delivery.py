@@ -178,11 +178,11 @@ class Delivery:
             self._started = True
 
     async def run_turn(self, receive, incoming: Incoming) -> list:
-        """`receive(incoming, lease_to)` (the turn, committed), then the rows it leased to this
-        sender, read in the same job: `flush_chat(..., rows)` sends them without a claim. The
-        marks made so far are written in the turn's own transaction (outbox.carried), before
-        anything of the turn: a press looks up the reply it was made on, once the chat's send
-        in hand is done (its answer may come after the user saw the message)."""
+        """`receive(incoming, lease_to, marks)` (the turn, committed with the marks made so far,
+        written first in its transaction: no transaction of their own, and a press finds the
+        reply it was made on), then the rows it leased to this sender, read in the same job:
+        `flush_chat(..., rows)` sends them without a claim. A press waits for the chat's send
+        in hand (its answer may come after the user saw the message) and so for its mark."""
         if incoming.pressed:
             await self.wait_sent(incoming.channel, incoming.chat_id)
         marks, self.marks = self.marks, []
@@ -191,10 +191,7 @@ class Delivery:
             if not self._started:
                 with self._marking, light_session(self.db.engine) as s:
                     self._start(s)
-            with outbox.carried(marks) as carry:
-                receive(incoming, self.worker)
-            if marks and not carry.committed:  # the turn wrote nothing (an update seen before)
-                self._record(marks)
+            receive(incoming, self.worker, marks)
             # Their rows are no longer handed out once they are committed (see _marking).
             with self._marking, self.db.engine.connect() as conn:
                 return self._handed_out(marks, outbox.leased(conn, self.worker, incoming.channel, incoming.chat_id))

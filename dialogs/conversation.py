@@ -118,16 +118,20 @@ class Conversation:
             user = repo.find_user(s, self.channel, str(external_id))
             return user.lang if user else self.default_lang
 
-    def receive(self, incoming: Incoming, lease_to: str | None = None) -> list[Reply]:
+    def receive(self, incoming: Incoming, lease_to: str | None = None, marks: list[outbox.Mark] = ()) -> list[Reply]:
         """One message or button press → the replies, in one transaction: a redelivered
         message is ignored; the turn; each reply written to the outbox for the channel's
         delivery (leased to the sender `lease_to` when given, so that its `flush_chat` needs
-        no claim of its own); committed before the replies are returned. A bug in the turn
-        rolls it back and the user is told, in their language, that it was not handled."""
+        no claim of its own); committed before the replies are returned. `marks`, what the
+        sender did with earlier rows, are written first in the same transaction (a press
+        looks up the message it was made on) and committed whatever the turn does. A bug in
+        the turn rolls it back and the user is told, in their language, that it was not handled."""
         try:
             with unit(self.engine) as s:
+                outbox.apply_marks(s, marks)
                 if incoming.message_id is not None and not repo.first_time(
                         s, incoming.channel, str(incoming.message_id)):
+                    s.commit()  # the marks
                     return []  # a redelivered update: handled once already
                 replies, replanned = self._turn(s, incoming)
                 self._write_outbox(s, incoming, replies, lease_to)
@@ -137,7 +141,7 @@ class Conversation:
             return replies
         except Exception:
             log.exception("%s message %s not handled", incoming.channel, incoming.message_id)
-            return self._apologise(incoming, lease_to)
+            return self._apologise(incoming, lease_to, marks)
 
     def _turn(self, s, incoming: Incoming) -> tuple[list[Reply], bool]:
         """The replies, and whether the turn planned reminders."""
@@ -175,10 +179,11 @@ class Conversation:
         outbox.enqueue_turn(s, incoming.channel, incoming.chat_id, [(reply.to_json(), edit_of) for reply, edit_of in rows],
                             lease_to=lease_to)
 
-    def _apologise(self, incoming: Incoming, lease_to: str | None) -> list[Reply]:
+    def _apologise(self, incoming: Incoming, lease_to: str | None, marks: list[outbox.Mark]) -> list[Reply]:
         """After a failed turn: the apology, and the message recorded as handled (its
-        redelivery would fail the same way)."""
+        redelivery would fail the same way), with the marks."""
         with session(self.engine) as s:
+            outbox.apply_marks(s, marks)
             user = repo.find_user(s, incoming.channel, str(incoming.user_id))
             lang = user.lang if user else normalise_lang(incoming.lang or self.default_lang)
             reply = Reply(t(lang, "terminal.internal_error"), kind="error")

@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections import namedtuple
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, event, exists, insert, or_, update
-from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy import and_, bindparam, exists, insert, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -224,52 +220,6 @@ def release_worker(s: Session, worker: str) -> None:
 def record(s: Session, marks: list[Mark], now: dt.datetime | None = None) -> None:
     apply_marks(s, marks, now)
     s.commit()
-
-
-class Carried:
-    """Marks written in the transaction of a session that begins on this thread within
-    `carried` (a turn's): no transaction of their own. Applied as it begins, so that the
-    turn reads them (a press looks up the message it was made on); applied again in the
-    next one if it ends without its commit; `committed` once it commits."""
-
-    def __init__(self, marks: list[Mark]):
-        self.marks = marks
-        self.transaction = None  # the transaction they were applied in
-        self.committed = False
-
-
-_carrying = threading.local()
-
-
-@contextmanager
-def carried(marks: list[Mark]) -> Iterator[Carried]:
-    _carrying.marks = carry = Carried(marks)
-    try:
-        yield carry
-    finally:
-        _carrying.marks = None
-
-
-@event.listens_for(OrmSession, "after_begin")
-def _apply_carried(_session, transaction, connection) -> None:
-    carry = getattr(_carrying, "marks", None)
-    if carry is not None and carry.marks and carry.transaction is None and not carry.committed:
-        apply_marks(connection, carry.marks)
-        carry.transaction = transaction
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _carried_committed(session) -> None:
-    carry = getattr(_carrying, "marks", None)
-    if carry is not None and carry.transaction is not None and session.get_transaction() is carry.transaction:
-        carry.committed = True
-
-
-@event.listens_for(OrmSession, "after_transaction_end")
-def _carried_ended(_session, transaction) -> None:
-    carry = getattr(_carrying, "marks", None)
-    if carry is not None and transaction is carry.transaction and not carry.committed:
-        carry.transaction = None  # rolled back, or closed unfinished: in the next one
 
 
 _SENT_PAYLOAD = Prepared(

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.channel import Later, Refused, Sent
@@ -15,6 +16,7 @@ from bot.clock import ManualClock
 from bot.delivery import Database, Delivery
 from dialogs.conversation import Conversation
 from dialogs.messages import Incoming, Reply
+from locales import t
 from storage import outbox
 from storage.db import make_engine, session
 from storage.models import OutboxMessage, utcnow
@@ -225,8 +227,9 @@ def test_a_turns_rows_go_out_once_even_when_another_sender_took_them_first(engin
             sends.append(reply.text)
             return Sent(str(len(sends)))
 
-    def receive(incoming, lease_to):
+    def receive(incoming, lease_to, marks):
         with session(engine) as s:
+            outbox.apply_marks(s, marks)
             outbox.enqueue(s, "web", incoming.chat_id, Reply(incoming.text).to_json(), lease_to=lease_to)
             s.commit()
 
@@ -245,39 +248,45 @@ def test_a_turns_rows_go_out_once_even_when_another_sender_took_them_first(engin
 
 
 def test_the_marks_made_so_far_are_written_in_the_next_turns_transaction(engine):
-    """A turn reads the marks of the replies sent before it (a press looks up the message it
-    was made on) in its own transaction; a turn that writes nothing (an update seen before,
-    or one rolled back) leaves them written all the same."""
+    """The marks of the replies sent before a turn are written in the turn's own transaction,
+    first: a press finds the message it was made on (its choice is shown there), and no
+    transaction of their own is spent. A redelivered update commits them all the same."""
     if engine.dialect.name != "sqlite":
         pytest.skip("on a shared database a sender claims again after its sends, with its marks")
-    seen = []
+    conversation = Conversation(engine, ManualClock(dt.datetime(2026, 11, 23, 10, 0)), channel="web")
+    sent: list[tuple[str, str | None]] = []
 
     class Web:
         name = "web"
 
         async def send(self, chat_id, reply, edit_of=None):
-            return Sent(f"m-{reply.text}")
+            sent.append((reply.text, edit_of))
+            return Sent(edit_of or f"m{len(sent)}")
 
-    def receive(incoming, lease_to):
-        with session(engine) as s:
-            seen.append(outbox.sent_payload(s, "web", "a", "m-1"))  # the turn's first read
-            if incoming.text == "fails":
-                return None  # closed unfinished: rolled back
-            if incoming.text == "commits":
-                outbox.enqueue(s, "web", "a", Reply("2").to_json(), lease_to=lease_to)
-                s.commit()
+    commits = []
+    event.listen(engine, "commit", lambda conn: commits.append(1))
+
+    def incoming(update_id, **what):
+        return Incoming(channel="web", user_id="u", chat_id="a", message_id=update_id, **what)
+
+    async def turn(delivery, message, transactions=1):
+        before = len(commits)
+        rows = await delivery.run_turn(conversation.receive, message)
+        assert not delivery.marks and len(commits) - before == transactions  # the turn's, with the marks
+        await delivery.flush_chat("web", "a", rows)
+        return rows
 
     async def main():
         delivery = Delivery(Database(engine), {"web": Web()}, turns_here=True)
-        put(engine, "a", "1")
-        await delivery.flush_chat("web", "a")
-        assert delivery.marks and table(engine)[0].sent_at is None  # made, not yet written
-        rows = await delivery.run_turn(receive, Incoming(channel="web", user_id="u", chat_id="a", text="commits"))
-        assert not delivery.marks and [json.loads(r.payload)["text"] for r in rows] == ["2"]
-        await delivery.flush_chat("web", "a", rows)
-        await delivery.run_turn(receive, Incoming(channel="web", user_id="u", chat_id="a", text="fails"))
+        await turn(delivery, incoming("1", text="/new 集群"), transactions=2)  # and the sender's start
+        prompt = Reply.from_json(json.loads(table(engine)[-1].payload))
+        assert delivery.marks and table(engine)[-1].sent_at is None  # made, not yet written
+        everything = next(b.data for b in prompt.choices if b.label == t("zh", "dialog.all_measures"))
+        pressed = f"m{len(sent)}"
+        rows = await turn(delivery, incoming("2", button=everything, pressed=pressed))
+        assert rows[0].edit_of == pressed  # the choice, shown in the message pressed
+        await turn(delivery, incoming("2", button=everything, pressed=pressed))  # the same update again
+        assert all(r.sent_at is not None for r in table(engine))
         await delivery.close()
 
     asyncio.run(asyncio.wait_for(main(), 30))
-    assert [shown["text"] for shown in seen] == ["1", "1"]
-    assert [(r.sent_message_id, r.attempts) for r in table(engine)] == [("m-1", 1), ("m-2", 1)]
