@@ -18,7 +18,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal, Union
 
-import yaml
 from pydantic import ConfigDict, Field, Strict, StrictBool, TypeAdapter, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
@@ -173,13 +172,17 @@ class Catalogue:
         return TypeAdapter(shape)
 
 
-# libyaml's loader where PyYAML has it (the wheels do): pure-Python YAML was most of a
-# command's start-up. Same safe constructors, same values.
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def read_yaml(path: Path) -> Any:
+    """A data file's content. yaml is imported here, when a file is read, not by every command
+    that imports the engine (a chat's start reads none: 20 ms); libyaml's loader where
+    PyYAML has it (the wheels do): pure-Python YAML was most of a command's start-up."""
+    import yaml
+
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def load_catalogue(path: Path = DATA_DIR / "facts.yaml") -> Catalogue:
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
+    data = read_yaml(path)
     facts = {}
     # `facts`, then each further block (`form_facts`, ...) in the file's order.
     for raw in (item for key in data if key.endswith("facts") for item in data[key]):

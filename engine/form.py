@@ -17,11 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from .evaluate import FAIL, OPS, Evaluation, Profile, evaluate, evaluate_many
-from .facts import _FULL_WIDTH, YAML_LOADER, average_rate, per_10k, round2, validate_facts, window
+from .facts import _FULL_WIDTH, average_rate, per_10k, read_yaml, round2, validate_facts, window
 from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, catalogue, load_rulesets
 
 FORM_DIR = Path(__file__).parent / "forms"
@@ -160,7 +159,7 @@ class FormSpec(_Model):
 
 @lru_cache(maxsize=None)
 def load_form(name: str = "jiangsu-2023") -> FormSpec:
-    spec = FormSpec.model_validate(yaml.load((FORM_DIR / f"{name}.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER))
+    spec = FormSpec.model_validate(read_yaml(FORM_DIR / f"{name}.yaml"))
     facts = catalogue().facts
     for _, f in spec.fields():
         for fact in [f.fact, f.count, *f.sets, *(k for o in f.options for k in o.sets)]:

@@ -13,10 +13,9 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .facts import YAML_LOADER, Catalogue, load_catalogue
+from .facts import Catalogue, load_catalogue, read_yaml
 
 RULESET_DIR = Path(__file__).parent / "rulesets"
 SOURCE_DIR = Path(__file__).parent / "sources"
@@ -279,7 +278,7 @@ def load_rulesets(folder: Path = RULESET_DIR) -> dict[str, Ruleset]:
     cat = catalogue()
     found: dict[str, Ruleset] = {}
     for path in sorted(folder.glob("*.yaml")):
-        ruleset = Ruleset.model_validate(yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER))
+        ruleset = Ruleset.model_validate(read_yaml(path))
         _validate_against_catalogue(ruleset, cat)
         if ruleset.jurisdiction in found:
             raise ValueError(f"two rulesets for {ruleset.jurisdiction}")
