@@ -13,6 +13,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable
 
 # babel, jinja2 and the engine (for round2) are imported where used: the command line's
 # --help and its errors need only the messages; yaml only when a catalog changed (below).
@@ -39,28 +40,38 @@ def messages(lang: str) -> dict[str, str]:
 
 
 def load_catalog(folder: Path, kept: Path) -> dict[str, str]:
-    """Every *.yaml in `folder`, merged. YAML is parsed once per version of the files: the
-    result is kept as JSON at `kept` (beside the bytecode, in __pycache__) with a digest of
-    the files, and read from there while the digest is the same: that takes a tenth of the
-    time parsing does, and needs no yaml, whose import costs as much again."""
-    sources = [(path, path.read_bytes()) for path in sorted(folder.glob("*.yaml"))]
-    digest = hashlib.sha256(b"".join(p.name.encode() + b"\0" + data + b"\0" for p, data in sources)).hexdigest()
+    """Every *.yaml in `folder`, merged (kept as JSON at `kept`: read_kept)."""
+    return read_kept(sorted(folder.glob("*.yaml")), kept, lambda contents: _parse_catalog(folder, contents))
+
+
+def read_kept(sources: list[Path], kept: Path, parse: Callable[[list[bytes]], Any]) -> Any:
+    """`parse` of these files' contents, once per version of the files: the result is kept
+    as JSON at `kept` (beside the bytecode, in __pycache__) with a digest of the files, and
+    read from there while the digest is the same: that takes a tenth of the time parsing
+    YAML does, and needs no yaml, whose import costs as much again. (The engine reads its
+    rulesets through it too: this module imports nothing heavy.)"""
+    contents = [path.read_bytes() for path in sources]
+    digest = hashlib.sha256(b"".join(p.name.encode() + b"\0" + data + b"\0"
+                                     for p, data in zip(sources, contents))).hexdigest()
     try:
-        cached = json.loads(kept.read_bytes())
+        cached = json.loads(kept.read_bytes(), object_hook=_from_json)
         if cached["digest"] == digest:
-            return cached["messages"]
+            return cached["data"]
     except (OSError, ValueError, KeyError, TypeError):  # none yet, or unreadable: parse
         pass
-    flat = _parse_catalog(folder, sources)
-    _keep(kept, {"digest": digest, "messages": flat})
-    return flat
+    data = parse(contents)
+    _keep(kept, {"digest": digest, "data": data})
+    return data
 
 
-def _parse_catalog(folder: Path, sources: list[tuple[Path, bytes]]) -> dict[str, str]:
+def parse_yaml(content: bytes) -> Any:
     import yaml
 
     # libyaml's loader where PyYAML was built with it (the wheels are).
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(content.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _parse_catalog(folder: Path, contents: list[bytes]) -> dict[str, str]:
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node):
@@ -73,18 +84,35 @@ def _parse_catalog(folder: Path, sources: list[tuple[Path, bytes]]) -> dict[str,
                     raise ValueError(f"{folder}: message {name} defined twice")
                 flat[name] = value
 
-    for _, data in sources:
-        walk("", yaml.load(data.decode("utf-8"), Loader=loader) or {})
+    for content in contents:
+        walk("", parse_yaml(content) or {})
     return flat
+
+
+def _to_json(value):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return {"$date": value.isoformat()}  # YAML reads 2023-02-28 as a date
+    raise TypeError(f"{type(value).__name__} is not kept as JSON")
+
+
+def _from_json(obj: dict):
+    return dt.date.fromisoformat(obj["$date"]) if len(obj) == 1 and "$date" in obj else obj
 
 
 def _keep(path: Path, data: dict) -> None:
     """Write `data` as JSON at `path`, whole or not at all (another process may be reading
-    it); where the folder cannot be written to, nothing is kept."""
+    it); nothing is kept where the folder cannot be written to, or what JSON would not give
+    back the same (a number as a mapping's key, say)."""
+    try:
+        text = json.dumps(data, ensure_ascii=False, default=_to_json)
+        if json.loads(text, object_hook=_from_json) != data:
+            return
+    except (TypeError, ValueError):
+        return
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(exist_ok=True)
-        temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
     except OSError:
         if temporary.exists():  # written in part

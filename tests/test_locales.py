@@ -3,6 +3,7 @@ templates; every key is a string (YAML reads a bare yes/no key as a boolean)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 
 import yaml
@@ -83,3 +84,27 @@ def test_the_shipped_catalogs_read_as_their_yaml():
         for path in sorted((HERE / folder).glob("*.yaml")):
             walk("", yaml.safe_load(path.read_text(encoding="utf-8")) or {})
         assert messages(lang) == parsed
+
+
+def test_data_files_read_through_their_json_copy_give_what_yaml_gives(tmp_path):
+    """The engine's measures and facts, and a file JSON cannot hold as it is (dates kept,
+    a number as a key: not kept), read the same from the copy as parsed."""
+    from engine.facts import DATA_DIR, read_yaml
+    from locales import parse_yaml, read_kept
+
+    shipped = sorted(DATA_DIR.glob("*.yaml")) + sorted((DATA_DIR / "rulesets").glob("*.yaml"))
+    assert len(shipped) >= 5
+    for path in shipped:
+        parsed = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert read_yaml(path) == parsed and read_yaml(path) == parsed  # parsed or kept, then kept
+    source = tmp_path / "data.yaml"
+    source.write_text("issued: 2023-02-28\nby_year:\n  2022: 1.5\n", encoding="utf-8")
+    kept = tmp_path / "__pycache__" / "data.json"
+    expected = yaml.safe_load(source.read_text(encoding="utf-8"))
+    assert read_kept([source], kept, lambda contents: parse_yaml(contents[0])) == expected
+    assert not kept.exists()  # 2022 as a key would come back as "2022"
+    source.write_text("issued: 2023-02-28\nname: 江苏\n", encoding="utf-8")
+    for _ in range(2):
+        assert read_kept([source], kept, lambda contents: parse_yaml(contents[0])) == {
+            "issued": dt.date(2023, 2, 28), "name": "江苏"}
+    assert kept.exists()
