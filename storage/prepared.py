@@ -3,8 +3,10 @@
 SQLAlchemy's statement machinery costs 40 to 300 µs per execution (more with ORM loading),
 several times what SQLite itself takes; the few statements each message runs are therefore
 written as Core statements as usual, compiled once per dialect, and executed on the
-session's own DBAPI connection, inside its transaction, with the columns' own conversions
-(a SQLite datetime is stored in the format SQLAlchemy writes, so comparisons still hold).
+session's (or the Unit's) own DBAPI connection, inside its transaction, with the columns'
+own conversions (a SQLite datetime is stored in the format SQLAlchemy writes, so
+comparisons still hold). A turn runs on a Unit (below), which makes a Session only when
+something needs the ORM.
 """
 
 from __future__ import annotations
