@@ -223,13 +223,15 @@ def test_a_429_is_survived_and_the_reply_not_lost(fake, bot):
     assert 429 in statuses
 
 
-def test_5xx_and_timeouts_are_retried(fake, bot):
+def test_5xx_are_retried_and_a_send_slower_than_ptbs_default_timeout_arrives(fake, bot):
     user = User(fake, 1007)
     user.send("/start", until=lambda m: "/new" in m.get("text", ""))
     fake.fail_next("sendMessage", times=2, status=502)
     messages = user.send("/new 丁集群", until=lambda m: "请选择" in m.get("text", ""))
     assert any("已创建集群「丁集群」" in m["text"] for m in messages)
-    fake.delay_next("sendMessage", 7)  # longer than PTB's 5 s write/read timeout
+    # Longer than PTB's default 5 s read timeout: the bot waits for it (READ_TIMEOUT), so the
+    # reply is neither lost nor sent again (a call that does time out is retried as a 5xx is).
+    fake.delay_next("sendMessage", 7)
     messages = user.send("江苏")
     assert asked_fact(messages[-1]["text"]) == "county_level"
 
