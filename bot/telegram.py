@@ -193,14 +193,13 @@ class TelegramChannel:
             sent_id = None
             for payload in to_payloads([reply]):
                 if payload["op"] == "send":
-                    message = await api(self.bot, "sendMessage", chat_id=chat_id, text=payload["text"],
-                                        parse_mode=ParseMode.HTML, reply_markup=markup(payload.get("keyboard")))
-                    sent_id = message["message_id"]
+                    message_id = sent_id = (await api(
+                        self.bot, "sendMessage", chat_id=chat_id, text=payload["text"], parse_mode=ParseMode.HTML,
+                        reply_markup=markup(payload.get("keyboard"))))["message_id"]
                 else:
-                    sent = await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
-                                                        filename=payload["filename"])
-                    message = {"message_id": sent.message_id}
-                self.saw(chat_id, message["message_id"])
+                    message_id = (await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
+                                                               filename=payload["filename"])).message_id
+                self.saw(chat_id, message_id)
             return Sent(None if sent_id is None else str(sent_id))
         except TelegramError as exc:
             return later_or_refused(exc)

@@ -42,12 +42,19 @@ def test_written_on_the_driver_reads_as_the_orms(db_url):
     engine.dispose()
 
 
-def test_a_turn_writes_only_what_changed_and_leaves_nothing_to_flush(db_url):
+def official(db_url, external_id: str, *clusters: str):
+    """A database with an official on channel "t" and their clusters (the last one active)."""
     engine = make_engine(db_url)
     with session(engine) as s:
-        user = repo.get_or_create_user(s, "t", "42", "某某")
-        repo.create_profile(s, user, "集群", "zh")
+        user = repo.get_or_create_user(s, "t", external_id, "某某")
+        for name in clusters:
+            repo.create_profile(s, user, name, "zh")
         s.commit()
+    return engine
+
+
+def test_a_turn_writes_only_what_changed_and_leaves_nothing_to_flush(db_url):
+    engine = official(db_url, "42", "集群")
     with session(engine) as s:
         user, profile, drafting = repo.user_turn(s, "t", "42")
         assert (user.display_name, profile.name, profile.state, drafting) == ("某某", "集群", "choose_measures", False)
@@ -83,12 +90,7 @@ def test_a_column_left_out_gets_its_model_default_and_a_computed_one_is_refused(
 
 
 def test_a_unit_makes_a_session_only_when_asked_and_keeps_one_object_per_row(db_url):
-    engine = make_engine(db_url)
-    with session(engine) as s:
-        user = repo.get_or_create_user(s, "t", "43", "某某")
-        repo.create_profile(s, user, "集群", "zh")
-        repo.create_profile(s, user, "另一个", "zh")
-        s.commit()
+    engine = official(db_url, "43", "集群", "另一个")
     # A turn that reads and writes through Prepared statements only: no Session is made.
     with unit(engine) as u:
         user, profile, _ = repo.user_turn(u, "t", "43")
@@ -121,10 +123,9 @@ def test_a_unit_makes_a_session_only_when_asked_and_keeps_one_object_per_row(db_
 
 
 def test_stored_answers_the_catalogue_no_longer_accepts_are_set_aside(db_url):
-    engine = make_engine(db_url)
+    engine = official(db_url, "44", "集群")
     with session(engine) as s:
-        user = repo.get_or_create_user(s, "t", "44")
-        profile = repo.create_profile(s, user, "集群", "zh")
+        _, profile, _ = repo.user_turn(s, "t", "44")
         repo.add_answer(s, profile, "area_km2", 10)
         repo.add_answer(s, profile, "hitech_count", 10**30 - 1)  # above a range added since
         repo.add_answer(s, profile, "removed_fact", 1)
