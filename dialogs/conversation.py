@@ -357,7 +357,9 @@ class Turn:
         if not match:
             return [Reply(self.t("dialog.stale_button"), kind="error")] + self.prompt()
         profile_id, token, index = int(match.group(1)), match.group(2), int(match.group(3))
-        if repo.own_profile(self.s, self.user, profile_id) is None:
+        # The active profile was read with the user (repo.user_turn): no query for it.
+        active = self.profile is not None and profile_id == self.profile.id
+        if not active and repo.own_profile(self.s, self.user, profile_id) is None:
             return [Reply(self.t("dialog.not_yours"), kind="error")]
         if self.profile is None or profile_id != self.profile.id or token != self.prompt_token():
             return [Reply(self.t("dialog.stale_button"), kind="error")] + self.prompt()
