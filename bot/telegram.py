@@ -29,8 +29,8 @@ from telegram import BotCommand, Update  # noqa: E402
 from telegram.constants import ParseMode  # noqa: E402
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
 from telegram.ext import ExtBot  # noqa: E402
-from telegram.request import HTTPXRequest  # noqa: E402
 
+from bot import bot_api_http  # noqa: E402
 from bot.channel import Later, Outcome, Refused, Sent  # noqa: E402
 from bot.delivery import Database, Delivery, spawn  # noqa: E402
 from bot.reminders import SWEEP_SECONDS  # noqa: E402
@@ -301,30 +301,14 @@ async def download(bot, document) -> Attachment | None:
     return Attachment(document.file_name or "document", content, document.mime_type or "")
 
 
-class SlottedRequest(HTTPXRequest):
-    """HTTPXRequest that lets no more calls into httpx than its pool has connections; the
-    others wait their turn on a semaphore. httpcore's pool looks at every waiting request
-    and, for each, at every connection, several times per call: with 50 replies in flight
-    that was 146 looks at waiting requests per call (820 with 200), 30 with the semaphore."""
-
-    def __init__(self, connection_pool_size: int, **kwargs):
-        super().__init__(connection_pool_size=connection_pool_size, **kwargs)
-        self.slots = asyncio.Semaphore(connection_pool_size)
-
-    async def do_request(self, *args, **kwargs):
-        async with self.slots:
-            return await super().do_request(*args, **kwargs)
-
-
 def make_bot(token: str, api_base_url: str | None = None) -> ExtBot:
-    """The Bot API client: its own connection for the long poll, a small pool for the rest:
-    httpcore looks at every pooled connection on each request (a system call each, which waits
-    for the GIL while a turn runs), and Telegram takes about 30 messages a second from a bot,
-    which 8 connections carry even at 200 ms a call (16 cost up to a fifth more CPU a message)."""
-    request = SlottedRequest(connection_pool_size=8, read_timeout=READ_TIMEOUT, write_timeout=READ_TIMEOUT,
-                             connect_timeout=CONNECT_TIMEOUT, pool_timeout=30.0)
-    polling = HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + READ_TIMEOUT,
-                           connect_timeout=CONNECT_TIMEOUT)
+    """The Bot API client (bot/bot_api_http.py): its own connection for the long poll, a
+    small pool for the rest: Telegram takes about 30 messages a second from a bot, which 8
+    connections carry even at 200 ms a call."""
+    request = bot_api_http.client(connection_pool_size=8, read_timeout=READ_TIMEOUT, write_timeout=READ_TIMEOUT,
+                                  connect_timeout=CONNECT_TIMEOUT, pool_timeout=30.0)
+    polling = bot_api_http.client(connection_pool_size=1, read_timeout=POLL_TIMEOUT + READ_TIMEOUT,
+                                  connect_timeout=CONNECT_TIMEOUT)
     urls = {}
     if api_base_url:
         urls = dict(base_url=api_base_url, base_file_url=api_base_url.replace("/bot", "/file/bot"))
