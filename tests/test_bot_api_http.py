@@ -165,3 +165,56 @@ def test_a_proxy_in_the_environment_gets_ptbs_own_client(monkeypatch):
     for name in ("https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     assert isinstance(client(connection_pool_size=2), StreamRequest)
+
+
+def self_signed(tmp_path):
+    """A certificate for 127.0.0.1 signed by itself, and its key, as files."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_https_verifies_the_servers_certificate(tmp_path):
+    import ssl
+
+    cert_file, key_file = self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert_file, key_file)
+
+    async def go():
+        async def serve(reader, writer):
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(ok(b'{"ok":true,"result":1}'))
+                await writer.drain()
+            except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+                pass
+            writer.close()
+        server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=server_tls)
+        url = f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}/bot1:a/getMe"
+        with pytest.raises(NetworkError, match="CERTIFICATE_VERIFY_FAILED"):  # not among the trusted roots
+            await StreamRequest().do_request(url, "POST", params(a=1))
+        trusting = StreamRequest()
+        trusting._tls = ssl.create_default_context(cafile=cert_file)  # as if a trusted root had signed it
+        answer = await trusting.do_request(url, "POST", params(a=1))
+        server.close()
+        return answer
+    assert run(go()) == (200, b'{"ok":true,"result":1}')
