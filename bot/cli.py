@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import signal
 import sys
 
 ARGPARSE_WORDS = argparse._  # argparse's own English (gettext's), for `speak("en")`
@@ -94,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     # a quarter of the chat's start and quit. The pattern of gc.freeze's documentation.
     if own_process:
         gc.disable()
+        if sys.stdin is not None and sys.stdin.isatty() and signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+            # A Ctrl-C at the terminal ends the command even when it was started with SIGINT
+            # ignored, as a script's shell starts a job in the background: Python then leaves
+            # it ignored, and the chat would not hear the official's Ctrl-C.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         from bot.commands import common
 

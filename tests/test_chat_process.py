@@ -20,11 +20,12 @@ PROMPT = "\r\n> "
 
 
 class Terminal:
-    def __init__(self, db: Path, user: str = "alice", fake_now: str = "2026-11-23T10:00:00"):
+    def __init__(self, db: Path, user: str = "alice", fake_now: str = "2026-11-23T10:00:00", preexec_fn=None):
         env = dict(os.environ, CLUSTERBOT_FAKE_NOW=fake_now, PYTHONUNBUFFERED="1")
         self.child = pexpect.spawn(sys.executable, ["-m", "bot.cli", "chat", "--db", str(db), "--user", user,
                                                     "--export-dir", str(db.parent)],
-                                   cwd=str(ROOT), env=env, encoding="utf-8", timeout=30, dimensions=(50, 400))
+                                   cwd=str(ROOT), env=env, encoding="utf-8", timeout=30, dimensions=(50, 400),
+                                   preexec_fn=preexec_fn)
         self.child.expect_exact(PROMPT)
         self.last = self.child.before
 

@@ -4,6 +4,7 @@ their own and a one-line goodbye, never a traceback; /quit is listed in /help.""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import pexpect
@@ -35,6 +36,17 @@ def test_ctrl_c_in_the_middle_of_a_question_says_goodbye(tmp_path):
     term.child.sendintr()
     rest = ended(term)
     assert "\r\n再见！答案均已保存" in rest and "Traceback" not in rest and "KeyboardInterrupt" not in rest
+    assert term.child.exitstatus == 0
+
+
+def test_ctrl_c_is_heard_when_the_chat_was_started_with_it_ignored(tmp_path):
+    # As a non-interactive shell starts a job in the background (`… &`): SIGINT ignored, and
+    # Python would leave it so.
+    term = Terminal(tmp_path / "c.db", preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    term.say("/new 甲集群")
+    term.child.sendintr()
+    rest = ended(term)
+    assert "\r\n再见！答案均已保存" in rest and "Traceback" not in rest
     assert term.child.exitstatus == 0
 
 
