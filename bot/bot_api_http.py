@@ -97,19 +97,25 @@ class StreamRequest(BaseRequest):
                 try:
                     return await self._exchange(origin, kept, head, read_timeout, write_timeout)
                 except Disconnected:
-                    pass  # closed while it was idle, before reading this request: once more, anew
+                    # Closed without an answer, as a server closes a connection left idle
+                    # (the usual case; a failure here would be sent again later anyway): once more, anew.
+                    pass
             connection = await asyncio.wait_for(self._connect(origin), connect_timeout)
             return await self._exchange(origin, connection, head, read_timeout, write_timeout)
         except TimeoutError as exc:
             raise TimedOut from exc
-        except (OSError, EOFError, ValueError, ssl.SSLError) as exc:  # EOFError: asyncio.IncompleteReadError
+        except (OSError, EOFError, ValueError) as exc:  # ssl.SSLError is an OSError; EOFError: IncompleteReadError
             raise NetworkError(f"{type(exc).__name__}: {exc}") from exc
 
     def _take(self, origin) -> _Connection | None:
-        """An idle connection to `origin` that the server has not closed meanwhile."""
-        while self.idle:
-            found_origin, (reader, writer) = self.idle.pop()
-            if found_origin == origin and not reader.at_eof() and not writer.is_closing():
+        """An idle connection to `origin` that the server has not closed meanwhile (the
+        newest first; those it closed are let go on the way)."""
+        for i in range(len(self.idle) - 1, -1, -1):
+            found_origin, (reader, writer) = self.idle[i]
+            if found_origin != origin:
+                continue
+            del self.idle[i]
+            if not reader.at_eof() and not writer.is_closing():
                 return reader, writer
             writer.close()
         return None
@@ -118,7 +124,7 @@ class StreamRequest(BaseRequest):
         scheme, host, port = origin
         if scheme != "https":
             return await asyncio.open_connection(host, port)
-        if self._tls is None:  # made on first use: a second of CPU at start otherwise spent for nothing
+        if self._tls is None:  # made on first use: some 30 ms of every start otherwise
             import certifi  # httpx's certificates, as PTB's own client uses them
 
             self._tls = ssl.create_default_context(cafile=certifi.where())
