@@ -361,7 +361,7 @@ class Turn:
         active = self.profile is not None and profile_id == self.profile.id
         if not active and repo.own_profile(self.s, self.user, profile_id) is None:
             return [Reply(self.t("dialog.not_yours"), kind="error")]
-        if self.profile is None or profile_id != self.profile.id or token != self.prompt_token():
+        if not active or token != self.prompt_token():
             return [Reply(self.t("dialog.stale_button"), kind="error")] + self.prompt()
         return index
 

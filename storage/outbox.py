@@ -76,11 +76,11 @@ _EARLIER = aliased(OutboxMessage)
 _OTHER = aliased(OutboxMessage)
 
 _WAITING = Prepared(select(OutboxMessage.id)
-            .where(OutboxMessage.channel == bindparam("channel"), OutboxMessage.chat_id == bindparam("chat_id"),
-                   _unfinished(),
-                   or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by != bindparam("lease_to"),
-                       OutboxMessage.claimed_until < bindparam("now")))
-            .limit(1))
+                    .where(OutboxMessage.channel == bindparam("channel"), OutboxMessage.chat_id == bindparam("chat_id"),
+                           _unfinished(),
+                           or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by != bindparam("lease_to"),
+                               OutboxMessage.claimed_until < bindparam("now")))
+                    .limit(1))
 
 
 def _waits_before(s: Session, channel: str, chat_id: str, lease_to: str, now: dt.datetime) -> bool:
