@@ -11,6 +11,7 @@ something needs the ORM.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -193,16 +194,38 @@ class Unit:
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
-        self.conn.close()  # a transaction left open is rolled back
+        if self.conn.in_transaction():
+            self.conn.rollback()  # a turn that failed before its commit
+
+
+_KEPT = threading.local()  # this thread's SQLite connection for turns: (engine, connection)
+
+
+def _turn_connection(engine) -> Connection:
+    """On SQLite, a connection kept per thread for the turns (a file handle: the pool's
+    checkout, return and reset were a twentieth of a message's instructions); one per
+    thread at a time, the previous engine's given back. Elsewhere the pool's, with its
+    checks (a PostgreSQL connection may have been dropped meanwhile)."""
+    if engine.dialect.name != "sqlite":
+        return engine.connect()
+    kept = getattr(_KEPT, "pair", None)
+    if kept is not None and kept[0] is engine and not kept[1].closed and not kept[1].invalidated:
+        return kept[1]
+    if kept is not None:
+        kept[1].close()
+    _KEPT.pair = (engine, engine.connect())
+    return _KEPT.pair[1]
 
 
 @contextmanager
 def unit(engine) -> Iterator[Unit]:
     """A Unit on a new transaction of one of the engine's connections (begun at once: on
     SQLite the write lock is taken at the start, storage/db.py)."""
-    u = Unit(engine.connect())
+    u = Unit(_turn_connection(engine))
     try:
         u.conn.begin()
         yield u
     finally:
         u.close()
+        if engine.dialect.name != "sqlite":
+            u.conn.close()
