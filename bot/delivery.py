@@ -29,6 +29,7 @@ from bot.channel import Channel, Later, Outcome, Refused, Sent
 from dialogs.messages import Incoming, Reply
 from storage import outbox
 from storage.db import light_session
+from storage.prepared import reading
 from storage.models import utcnow
 from storage.outbox import Mark
 
@@ -193,7 +194,7 @@ class Delivery:
                     self._start(s)
             receive(incoming, self.worker, marks)
             # Their rows are no longer handed out once they are committed (see _marking).
-            with self._marking, self.db.engine.connect() as conn:
+            with self._marking, reading(self.db.engine) as conn:
                 return self._handed_out(marks, outbox.leased(conn, self.worker, incoming.channel, incoming.chat_id))
         return await self._with_marks(marks, job)
 
@@ -213,7 +214,7 @@ class Delivery:
                 await self._with_marks(marks, self._record, marks)
 
     def _anything_due(self) -> bool:
-        with self.db.engine.connect() as conn:
+        with reading(self.db.engine) as conn:
             return outbox.anything_for(conn, self.worker, list(self.channels))
 
     def _record(self, marks: list[Mark]) -> None:

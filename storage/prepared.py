@@ -218,6 +218,18 @@ def _turn_connection(engine) -> Connection:
 
 
 @contextmanager
+def reading(engine) -> Iterator[Connection]:
+    """A connection for a read outside any transaction, run through Prepared statements
+    (on the driver's connection, which on SQLite commits each statement itself: no write
+    lock is taken): on SQLite the thread's turn connection, elsewhere the pool's."""
+    if engine.dialect.name == "sqlite":
+        yield _turn_connection(engine)
+        return
+    with engine.connect() as conn:
+        yield conn
+
+
+@contextmanager
 def unit(engine) -> Iterator[Unit]:
     """A Unit on a new transaction of one of the engine's connections (begun at once: on
     SQLite the write lock is taken at the start, storage/db.py)."""
