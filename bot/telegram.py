@@ -359,18 +359,14 @@ class TelegramBot:
         user = update.effective_user
         if user is not None and not self.allowed(user.id):
             return await self.refuse(update)
-        try:
-            await self.handle(update)
-        finally:
-            if update.callback_query and not self.answer_in_reply:
-                self.spawn(self.answer_press(update), "answer callback")
+        if update.callback_query and not self.answer_in_reply:
+            self.spawn(self.answer_press(update), "answer callback")
+        await self.handle(update)
 
     async def answer_press(self, update: Update) -> None:
-        """answerCallbackQuery after the commit, as a webhook answers a press with its 200,
-        once the reply's sending is done (or a second has passed): the reply, which replaces
-        the pressed message and its spinner, goes out first, without this call's CPU in its way."""
-        if self.delivery is not None and (chat := update.effective_chat) is not None:
-            await self.delivery.wait_sent(CHANNEL, str(chat.id), timeout=1.0)
+        """answerCallbackQuery at once, beside the turn: it is in flight while the turn waits
+        for its commit. (Answered after the reply was sent, it fell just where a quick user's
+        next message arrives, and its answer's reading held that message's turn back.)"""
         await self.call("answerCallbackQuery", api(self.bot, "answerCallbackQuery",
                                                    callback_query_id=update.callback_query.id))
 
