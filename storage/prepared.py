@@ -149,6 +149,7 @@ class Unit:
         self.conn = connection
         self.loaded: list = []  # instances read by Prepared statements (adopt), in no session yet
         self._session: Session | None = None
+        self.on_commit: list = []  # called once the transaction is committed (what it read is then true)
 
     def connection(self) -> Connection:
         return self.conn
@@ -190,6 +191,9 @@ class Unit:
         if self._session is not None:
             self._session.flush()
         self.conn.commit()
+        for call in self.on_commit:
+            call()
+        self.on_commit.clear()
 
     def close(self) -> None:
         if self._session is not None:

@@ -4,6 +4,8 @@ a profile the caller already holds: a user only ever reaches their own profiles.
 from __future__ import annotations
 
 import json
+import weakref
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
@@ -13,7 +15,7 @@ from sqlmodel import Session, select
 from engine import catalogue
 
 from .models import Answer, ProcessedUpdate, Profile, User, utcnow
-from .prepared import Prepared, adopt, placeholders
+from .prepared import Prepared, Unit, adopt, placeholders
 
 SKIPPED = object()  # the current answer of a fact the user chose to skip
 MAX_ID = 2**63 - 1  # the largest row id: SQLite's and PostgreSQL's 64-bit integers
@@ -162,19 +164,33 @@ def _accepted(catalogue_id: int, fact: str, value_json: str) -> bool:
 
 
 # `skipped` only as true or false: as the driver gives it (1 or true), with no conversion per row.
-_CURRENT = Prepared(select(Answer.fact, Answer.value_json, type_coerce(Answer.skipped, Integer), Answer.source)
-                    .where(Answer.profile_id == bindparam("profile_id")).order_by(Answer.id))
+_CURRENT = Prepared(select(Answer.id, Answer.fact, Answer.value_json, type_coerce(Answer.skipped, Integer),
+                           Answer.source)
+                    .where(Answer.profile_id == bindparam("profile_id"), Answer.id > bindparam("after"))
+                    .order_by(Answer.id))
+
+# Per engine, the stored answers of the profiles of recent turns, as committed: profile id ->
+# (the last row's id, fact -> its JSON, None when skipped). Rows are only ever added (a
+# restart is a row too), and a profile's only within its user's turns, one at a time: a
+# turn reads only the rows after that id, and finds what every earlier row left.
+_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+KEPT_PROFILES = 256
 
 
-def current_answers(s: Session, profile: Profile) -> Answers:
+def current_answers(s: Session | Unit, profile: Profile) -> Answers:
     """fact -> current value (or SKIPPED); a fact cleared by a restart has no entry.
-    (Read on the driver's connection: this runs on every message.)"""
-    current: dict[str, str | None] = {}  # fact -> the stored JSON, None when skipped
-    for fact, value_json, skipped, source in _CURRENT.rows(s, {"profile_id": profile.id}):
+    (Read on the driver's connection: this runs on every message; in a turn, only the rows
+    since the profile's last turn in this process.)"""
+    kept_here = _KEPT.setdefault(s.conn.engine, OrderedDict()) if isinstance(s, Unit) else None
+    last, kept = (kept_here.get(profile.id) if kept_here is not None else None) or (0, {})
+    current: dict[str, str | None] = dict(kept)  # fact -> the stored JSON, None when skipped
+    for last, fact, value_json, skipped, source in _CURRENT.rows(s, {"profile_id": profile.id, "after": last}):
         if source == "restart":
             current.pop(fact, None)
         else:
             current[fact] = None if skipped else value_json
+    if kept_here is not None:  # kept once this turn's transaction is committed (it may be undone)
+        s.on_commit.append(lambda: _keep(kept_here, profile.id, (last, current)))
     answers, cat = Answers(), catalogue()
     for fact, value_json in current.items():
         if value_json is None:
@@ -185,6 +201,13 @@ def current_answers(s: Session, profile: Profile) -> Answers:
         else:
             answers.unreadable.append((fact, _stored_value(value_json)))
     return answers
+
+
+def _keep(kept_here: OrderedDict, profile_id: int, read: tuple) -> None:
+    kept_here[profile_id] = read
+    kept_here.move_to_end(profile_id)
+    if len(kept_here) > KEPT_PROFILES:
+        kept_here.popitem(last=False)
 
 
 _ADD_ANSWER = Prepared(insert(Answer.__table__).values(placeholders(

@@ -137,3 +137,35 @@ def test_stored_answers_the_catalogue_no_longer_accepts_are_set_aside(db_url):
             assert answers == {"area_km2": 10, "accident_level": repo.SKIPPED}
             assert answers.unreadable == [("hitech_count", 10**30 - 1), ("removed_fact", 1)]
     engine.dispose()
+
+
+def test_a_turn_reads_only_the_answers_since_the_last_and_still_sees_every_change(db_url):
+    """The answers a turn read are kept per profile once committed, and the next turn reads
+    only the rows after them (storage/repo.py): what another worker added meanwhile (a
+    restart included) is seen, and what a turn wrote and then undid is never kept."""
+    here, elsewhere = official(db_url, "45", "集群"), make_engine(db_url)  # two workers, one database
+
+    def answers_in_a_turn(engine, *adds, commit=True):
+        with unit(engine) as u:
+            _, profile, _ = repo.user_turn(u, "t", "45")
+            for fact, value, source in adds:
+                repo.add_answer(u, profile, fact, value, source=source)
+            answers = dict(repo.current_answers(u, profile))
+            if commit:
+                u.commit()
+            return answers
+
+    assert answers_in_a_turn(here, ("area_km2", 10, "dialog")) == {"area_km2": 10}
+    assert answers_in_a_turn(here) == {"area_km2": 10}  # from the kept ones and no new row
+    assert answers_in_a_turn(elsewhere, ("hitech_count", 3, "dialog"), ("area_km2", None, "restart")) == {
+        "hitech_count": 3}
+    assert answers_in_a_turn(here) == {"hitech_count": 3}  # the other worker's rows, the restart too
+    # Read, then undone: the rows it saw are gone, and SQLite gives a new row the same id again.
+    assert answers_in_a_turn(here, ("area_km2", 99, "dialog"), commit=False) == {"hitech_count": 3, "area_km2": 99}
+    assert answers_in_a_turn(elsewhere, ("area_km2", 12, "dialog")) == {"hitech_count": 3, "area_km2": 12}
+    assert answers_in_a_turn(here) == {"hitech_count": 3, "area_km2": 12}
+    with session(here) as s:  # and outside a turn, every row read as before
+        _, profile, _ = repo.user_turn(s, "t", "45")
+        assert repo.current_answers(s, profile) == {"hitech_count": 3, "area_km2": 12}
+    here.dispose()
+    elsewhere.dispose()
