@@ -44,8 +44,9 @@ class Prepared:
                 if not column.default.is_scalar:
                     raise ValueError(f"{column}: give it, its default is computed")
                 binds[column.key] = (binds[column.key][0], column.default.arg)
-            results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                       for column in self.statement.exported_columns]  # a SELECT's, or RETURNING's
+            # (position, conversion) of the result columns that have one: a SELECT's, or RETURNING's
+            results = tuple((i, process) for i, column in enumerate(self.statement.exported_columns)
+                            if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)))
             order = compiled.positiontup  # None when the driver takes named parameters
             plan = tuple((name, *binds[name]) for name in (binds if order is None else order))
             found = (compiled.string, order is not None, plan, results)
@@ -59,10 +60,15 @@ class Prepared:
     def rows(self, s: Session | Connection, params: dict[str, Any]) -> list[tuple]:
         """All the result rows (fetched at once: no statement is left open in the transaction)."""
         cursor, results = self._execute(s, params)
-        if not any(results):
+        if not results:
             return cursor.fetchall()  # nothing to convert: the driver's rows as they are
-        return [tuple(process(value) if process else value for process, value in zip(results, row))
-                for row in cursor.fetchall()]
+        converted = []
+        for row in cursor.fetchall():
+            row = list(row)
+            for i, process in results:  # a few columns of many (a user's and profile's times)
+                row[i] = process(row[i])
+            converted.append(tuple(row))
+        return converted
 
     def _execute(self, s: Session | Connection | Unit, params):
         connection = s if isinstance(s, Connection) else s.connection()

@@ -95,11 +95,14 @@ def user_turn(s: Session, channel: str, external_id: str, display_name: str = ""
                    lang=lang, created_at=utcnow())
         rows = _turn_query().rows(s, params)
     row = rows[0]
-    users, profiles = User.__table__.columns, Profile.__table__.columns
-    user = adopt(s, User, dict(zip(users.keys(), row)))
+    users, profiles = _COLUMN_NAMES
+    user = adopt(s, User, dict(zip(users, row)))
     profile_row = row[len(users):len(users) + len(profiles)]
-    profile = None if profile_row[0] is None else adopt(s, Profile, dict(zip(profiles.keys(), profile_row)))
+    profile = None if profile_row[0] is None else adopt(s, Profile, dict(zip(profiles, profile_row)))
     return user, profile, bool(row[-1])
+
+
+_COLUMN_NAMES = (tuple(User.__table__.columns.keys()), tuple(Profile.__table__.columns.keys()))
 
 
 def find_user(s: Session, channel: str, external_id: str) -> User | None:
