@@ -304,8 +304,11 @@ class Turn:
         return list(found)
 
     def save(self, fact: str, value: Any = None, skipped: bool = False, source: str = "dialog") -> None:
-        repo.add_answer(self.s, self.profile, fact, value, skipped, source)
-        self.answers[fact] = SKIPPED if skipped else value
+        stored = repo.add_answer(self.s, self.profile, fact, value, skipped, source)
+        if stored is not None and isinstance(self.answers, repo.Answers):
+            self.answers.set_stored(fact, value, stored)
+        else:
+            self.answers[fact] = SKIPPED if skipped else value
         self._saved += 1
 
     def unreadable_notes(self) -> list[Reply]:

@@ -35,11 +35,14 @@ def evaluate_answers(answers: dict[str, Any], rulesets: list[Ruleset], on: dt.da
     the answers before and after the one it saves, and the next message starts from the
     same answers again. (The same facts, measures and date give the same evaluation.)"""
     facts = known_facts(answers)
+    texts = getattr(answers, "texts", None)  # stored answers come with their JSON (storage/repo.py)
     try:
         # JSON tells 1 from 1.0 and True, as an explanation does; series keep their order.
-        key = (json.dumps(dict(sorted(facts.items())), ensure_ascii=False), tuple(id(r) for r in rulesets), on)
+        content = (tuple(sorted(texts.items())) if texts is not None and texts.keys() == facts.keys()
+                   else json.dumps(dict(sorted(facts.items())), ensure_ascii=False))
     except (TypeError, ValueError):  # not a value a stored answer can hold: not remembered
         return evaluate_many(Profile(facts, on), rulesets, on)
+    key = (content, tuple(id(r) for r in rulesets), on)
     found = _EVALUATED.get(key)
     if found is None:
         # The evaluations keep their rulesets alive: their ids in the key stay theirs.

@@ -29,6 +29,19 @@ class Answers(dict):
     def __init__(self):
         super().__init__()
         self.unreadable: list[tuple[str, Any]] = []
+        # fact -> the stored JSON of each value: what the answers hold, told more cheaply than
+        # by writing them all as JSON again (dialogs/questions.py keys evaluations by it).
+        # A value set without its text (below) leaves its fact out, so no text is stale.
+        self.texts: dict[str, str] = {}
+
+    def __setitem__(self, fact: str, value: Any) -> None:
+        super().__setitem__(fact, value)
+        self.texts.pop(fact, None)
+
+    def set_stored(self, fact: str, value: Any, text: str) -> None:
+        """A value with the JSON it is stored as."""
+        super().__setitem__(fact, value)
+        self.texts[fact] = text
 
 
 _INSERTS_NEW: dict[tuple, Prepared] = {}
@@ -200,7 +213,7 @@ def current_answers(s: Session | Unit, profile: Profile) -> Answers:
             if fact in cat.facts:  # a skip of a fact since removed is forgotten
                 answers[fact] = SKIPPED
         elif _accepted(id(cat), fact, value_json):
-            answers[fact] = _stored_value(value_json)
+            answers.set_stored(fact, _stored_value(value_json), value_json)
         else:
             answers.unreadable.append((fact, _stored_value(value_json)))
     return answers
@@ -218,11 +231,13 @@ _ADD_ANSWER = Prepared(insert(Answer.__table__).values(placeholders(
 
 
 def add_answer(s: Session, profile: Profile, fact: str, value: Any = None, skipped: bool = False,
-               source: str = "dialog") -> None:
-    """A new answer row (on the driver's connection: nothing reads it back as an object)."""
-    _ADD_ANSWER.run(s, {
-        "profile_id": profile.id, "fact": fact, "skipped": skipped, "source": source, "created_at": utcnow(),
-        "value_json": None if skipped or source == "restart" else json.dumps(value, ensure_ascii=False)})
+               source: str = "dialog") -> str | None:
+    """A new answer row (on the driver's connection: nothing reads it back as an object);
+    returns the value's stored JSON (None for a skip or a restart)."""
+    value_json = None if skipped or source == "restart" else json.dumps(value, ensure_ascii=False)
+    _ADD_ANSWER.run(s, {"profile_id": profile.id, "fact": fact, "skipped": skipped, "source": source,
+                        "created_at": utcnow(), "value_json": value_json})
+    return value_json
 
 
 def first_time(s: Session, channel: str, update_id: str) -> bool:

@@ -136,6 +136,28 @@ def test_the_chat_date_moves_the_window():
     assert later.status == "unknown" and "缺少2024年" in explain(later, "zh")
 
 
+def test_stored_answers_are_told_apart_by_their_json_and_a_value_set_without_it_by_its_own():
+    """Evaluations are remembered by the answers' content (dialogs/questions.py): stored answers
+    by the JSON they are stored as, others written out; a value changed without its JSON is
+    never taken for the one stored before it."""
+    import json
+
+    from dialogs.questions import evaluate_answers
+    from storage.repo import Answers
+    on, rulesets = dt.date(2026, 11, 23), [load_rulesets()["national"]]
+    stored = Answers()
+    for fact, value in eligible_facts().items():
+        if fact != "rd_growth":
+            stored.set_stored(fact, value, json.dumps(value, ensure_ascii=False))
+    assert evaluate_answers(stored, rulesets, on)[0].verdict == "undetermined"  # rd_growth not answered
+    stored["rd_growth"] = 1.0  # set without its text: not the content remembered just before
+    assert "rd_growth" not in stored.texts
+    assert evaluate_answers(stored, rulesets, on)[0].verdict == "not_eligible"
+    stored.set_stored("rd_growth", 12.0, "12.0")
+    assert evaluate_answers(stored, rulesets, on)[0].verdict == "eligible"
+    assert evaluate_answers(dict(stored), rulesets, on)[0].verdict == "eligible"  # written out: the same
+
+
 def test_patents_per_10k_derived_when_absent():
     ev = evaluate_with("national", drop=("patents_per_10k",), invention_patents=1499, sme_employees=1_000_000)
     result = ev.by_id("patents-per-10k")
