@@ -139,7 +139,7 @@ def test_sigterm_finishes_the_turn_in_hand_and_exits_quietly(fake, bot):
 
 
 def test_a_document_is_downloaded_into_the_incoming_message(fake):
-    from bot.telegram import MAX_FILE, TooLarge, make_bot, to_incoming
+    from bot.telegram import MAX_FILE, TooLarge, fetch_updates, make_bot, to_incoming
 
     content = "集群名称,示例\n".encode() * 100
     fake.user_sends_document(3014, "申请表.csv", content, caption="我的申请表", mime_type="text/csv")
@@ -148,7 +148,7 @@ def test_a_document_is_downloaded_into_the_incoming_message(fake):
     async def main():
         bot = make_bot(fake.token, fake.base_url)
         async with bot:
-            first, second = await bot.get_updates(timeout=1)
+            first, second = await fetch_updates(bot, None, 1)
             incoming = await to_incoming(bot, first)
             with pytest.raises(TooLarge):
                 await to_incoming(bot, second)
@@ -158,6 +158,21 @@ def test_a_document_is_downloaded_into_the_incoming_message(fake):
     assert incoming.attachment.filename == "申请表.csv" and incoming.attachment.content == content
     assert incoming.attachment.mime == "text/csv" and incoming.text == "我的申请表"
     assert fake.calls("getFile")
+
+
+def test_an_update_of_a_shape_not_foreseen_is_nothing_to_answer_and_a_press_on_a_lost_message_is_read():
+    from bot.telegram import TgUpdate, to_incoming
+
+    class Bot:
+        username = "clusterbot"
+
+    shapes = [{"update_id": 1}, {"update_id": 2, "message": "text"}, {"update_id": 3, "message": {"from": {"id": 5}}},
+              {"update_id": 4, "message": {"from": "someone", "chat": {"id": 5, "type": "private"}, "text": "hi"}},
+              {"update_id": 5, "callback_query": {"id": "q", "from": {"id": 5}, "data": "c:1:asking-x:1"}}]
+    read = [asyncio.run(to_incoming(Bot(), TgUpdate(shape))) for shape in shapes]
+    assert read[:4] == [None] * 4
+    # a press on a message Telegram no longer includes: answered in the user's own chat
+    assert (read[4].chat_id, read[4].button, read[4].pressed, read[4].message_id) == ("5", "c:1:asking-x:1", None, "5")
 
 
 def test_two_track_lines_at_once_both_get_their_missed_deadlines_at_once(fake, bot):
