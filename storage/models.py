@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Optional
 
 from pydantic import ConfigDict
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm.attributes import set_attribute
 from sqlmodel import Field, SQLModel
@@ -109,13 +109,19 @@ class ProcessedUpdate(Table, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
+UNFINISHED = "sent_at IS NULL AND refused_at IS NULL"  # an outbox row neither sent nor given up
+
+
 class OutboxMessage(Table, table=True):
     """A reply committed together with what it acknowledges, then delivered (bot/delivery.py):
     a reply the channel failed to take (rate limit, timeout, restart) is retried, never lost.
     Channel-neutral: the payload is the dialog's `Reply` as JSON, rendered by the channel."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "refused_at", "next_attempt_at"),
+    # The rows still to send, per chat, in order: what every turn, claim and tick looks for.
+    # Partial, so that neither the lookups nor the index grow with the rows sent long ago.
+    __table_args__ = (Index("ix_outbox_pending", "channel", "chat_id", "id", sqlite_where=text(UNFINISHED),
+                            postgresql_where=text(UNFINISHED)),
                       Index("ix_outbox_chat", "channel", "chat_id", "id"))
 
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -61,10 +61,15 @@ def schema(engine) -> dict:
                                 for c in found.get_columns(table)},
                     "primary key": found.get_pk_constraint(table),
                     "foreign keys": sorted(map(repr, found.get_foreign_keys(table))),
-                    "indexes": sorted(map(repr, found.get_indexes(table))),
+                    "indexes": sorted(repr(_written(index)) for index in found.get_indexes(table)),
                     "unique": sorted(map(repr, found.get_unique_constraints(table))),
                     "checks": sorted(map(repr, found.get_check_constraints(table)))}
             for table in found.get_table_names()}
+
+
+def _written(index: dict) -> dict:
+    """An index as reflected, a partial one's condition as its text (reflected as an object)."""
+    return {**index, "dialect_options": {k: str(v) for k, v in index.get("dialect_options", {}).items()}}
 
 
 def second_empty_database(db_url: str, request) -> str:

@@ -290,3 +290,18 @@ def test_the_marks_made_so_far_are_written_in_the_next_turns_transaction(engine)
         await delivery.close()
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_the_lookups_of_rows_to_send_read_only_those_rows_however_many_were_sent(tmp_path):
+    """Every turn, claim and idle tick looks for rows still to send: through the partial index
+    of those rows (ix_outbox_pending), not through every row of the chat, or of the channel,
+    sent before (the outbox keeps them)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'plans.db'}")
+    lookups = {"waiting": outbox._WAITING, "leased": outbox._LEASED, "due": outbox._DUE}
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        for name, prepared in lookups.items():
+            sql = prepared._compiled(conn.dialect)[0]
+            plan = " ".join(row[-1] for row in driver.execute("EXPLAIN QUERY PLAN " + sql, [None] * sql.count("?")))
+            assert "USING INDEX ix_outbox_pending" in plan, (name, plan)
+    engine.dispose()
