@@ -297,11 +297,13 @@ def test_the_lookups_of_rows_to_send_read_only_those_rows_however_many_were_sent
     of those rows (ix_outbox_pending), not through every row of the chat, or of the channel,
     sent before (the outbox keeps them)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'plans.db'}")
-    lookups = {"waiting": outbox._WAITING, "leased": outbox._LEASED, "due": outbox._DUE}
+    lookups = {"waiting": outbox._WAITING, "leased": outbox._LEASED, "due": outbox._DUE,
+               "sent_payload": outbox._SENT_PAYLOAD}  # the last a sent message, by its id
     with engine.connect() as conn:
         driver = conn.connection.driver_connection
         for name, prepared in lookups.items():
             sql = prepared._compiled(conn.dialect)[0]
             plan = " ".join(row[-1] for row in driver.execute("EXPLAIN QUERY PLAN " + sql, [None] * sql.count("?")))
-            assert "USING INDEX ix_outbox_pending" in plan, (name, plan)
+            index = "ix_outbox_sent" if name == "sent_payload" else "ix_outbox_pending"
+            assert f"USING INDEX {index}" in plan, (name, plan)
     engine.dispose()
