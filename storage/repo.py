@@ -186,9 +186,10 @@ _CURRENT = Prepared(select(Answer.id, Answer.fact, Answer.value_json, type_coerc
                     .order_by(Answer.id))
 
 # Per engine, the stored answers of the profiles of recent turns, as committed: profile id ->
-# (the last row's id, fact -> its JSON, None when skipped). Rows are only ever added (a
-# restart is a row too), and a profile's only within its user's turns, one at a time: a
-# turn reads only the rows after that id, and finds what every earlier row left.
+# (the last row's id, fact -> its JSON or None when skipped, the catalogue's id, the Answers
+# read from them). Rows are only ever added (a restart is a row too), and a profile's only
+# within its user's turns, one at a time: a turn reads only the rows after that id, finds
+# what every earlier row left, and changes only the answers of the facts those rows name.
 _KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 KEPT_PROFILES = 256
 
@@ -198,16 +199,32 @@ def current_answers(s: Session | Unit, profile: Profile) -> Answers:
     (Read on the driver's connection: this runs on every message; in a turn, only the rows
     since the profile's last turn in this process.)"""
     kept_here = _KEPT.setdefault(s.conn.engine, OrderedDict()) if isinstance(s, Unit) else None
-    last, kept = (kept_here.get(profile.id) if kept_here is not None else None) or (0, {})
-    current: dict[str, str | None] = dict(kept)  # fact -> the stored JSON, None when skipped
+    last, before, catalogue_id, kept = (kept_here.get(profile.id) if kept_here is not None else None) or (
+        0, {}, None, None)
+    current: dict[str, str | None] = dict(before)  # fact -> the stored JSON, None when skipped
+    named, restarted = [], False
     for last, fact, value_json, skipped, source in _CURRENT.rows(s, {"profile_id": profile.id, "after": last}):
         if source == "restart":
             current.pop(fact, None)
+            restarted = True  # a fact answered again after it goes last: read anew
         else:
             current[fact] = None if skipped else value_json
+        named.append(fact)
+    cat = catalogue()
+    answers = None
+    if kept is not None and catalogue_id == id(cat) and not restarted:
+        answers = _changed(_copy(kept), before, current, named, cat)
+    if answers is None:
+        answers = _read(current, cat)
     if kept_here is not None:  # kept once this turn's transaction is committed (it may be undone)
-        s.on_commit.append(lambda: _keep(kept_here, profile.id, (last, current)))
-    answers, cat = Answers(), catalogue()
+        read = (last, current, id(cat), _copy(answers))  # a copy: the caller may change its own
+        s.on_commit.append(lambda: _keep(kept_here, profile.id, read))
+    return answers
+
+
+def _read(current: dict[str, str | None], cat) -> Answers:
+    """The answers of a profile from each fact's last stored JSON, in the order facts were first answered."""
+    answers = Answers()
     for fact, value_json in current.items():
         if value_json is None:
             if fact in cat.facts:  # a skip of a fact since removed is forgotten
@@ -217,6 +234,36 @@ def current_answers(s: Session | Unit, profile: Profile) -> Answers:
         else:
             answers.unreadable.append((fact, _stored_value(value_json)))
     return answers
+
+
+def _changed(answers: Answers, before: dict, current: dict, named: list[str], cat) -> Answers | None:
+    """`answers` (read from `before`) with the facts `named` by new rows (none a restart) as
+    `_read(current)` would give them, in the same order; None where only a new reading keeps
+    that order (a value the catalogue does not accept, a fact answered after a skip it forgot)."""
+    for fact in dict.fromkeys(named):
+        if fact in before and fact not in answers:
+            return None  # set aside, or a skip forgotten, before: its place is where it was first answered
+        value_json = current[fact]
+        if value_json is None and fact not in cat.facts:
+            dict.pop(answers, fact, None)  # a skip forgotten
+            answers.texts.pop(fact, None)
+        elif value_json is None:
+            answers[fact] = SKIPPED
+        elif _accepted(id(cat), fact, value_json):
+            answers.set_stored(fact, _stored_value(value_json), value_json)
+        else:
+            return None
+    return answers
+
+
+def _copy(answers: Answers) -> Answers:
+    """Another Answers with the same values (a series or list copied, as `_stored_value` gives them)."""
+    copy = Answers()
+    dict.update(copy, {fact: value.copy() if type(value) in (dict, list) else value
+                       for fact, value in answers.items()})
+    copy.texts.update(answers.texts)
+    copy.unreadable = list(answers.unreadable)
+    return copy
 
 
 def _keep(kept_here: OrderedDict, profile_id: int, read: tuple) -> None:

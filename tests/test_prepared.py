@@ -169,3 +169,32 @@ def test_a_turn_reads_only_the_answers_since_the_last_and_still_sees_every_chang
         assert repo.current_answers(s, profile) == {"hitech_count": 3, "area_km2": 12}
     here.dispose()
     elsewhere.dispose()
+
+
+def test_the_answers_a_turn_reads_from_the_rows_since_the_last_are_those_every_row_gives(db_url):
+    """Answers kept from the last turn and changed by the rows since (storage/repo.py) are
+    the same, in the same order, with the same stored texts and set-aside values, as those
+    read from every row, whatever the rows say: answers, changes, skips, restarts, values the
+    catalogue does not accept, facts it no longer has."""
+    import random
+
+    engine = official(db_url, "46", "集群")
+    rng = random.Random(7)
+    readable = [("area_km2", 10), ("area_km2", 80), ("hitech_count", 3), ("total_output", {"2023": 30, "2024": 45}),
+                ("accident_level", None), ("removed_too", None), ("pillar_industry", True), ("champion_count", 1)]
+    unreadable = [("hitech_count", 10**30 - 1), ("removed_fact", 1)]
+    for step in range(120):
+        with unit(engine) as u:
+            _, profile, _ = repo.user_turn(u, "t", "46")
+            for _ in range(rng.choice((0, 1, 1, 2, 3))):
+                fact, value = rng.choice(unreadable if rng.random() < 0.08 else readable)
+                kind = rng.choices(("dialog", "skip", "restart"), (12, 3, 1))[0]
+                repo.add_answer(u, profile, fact, value, skipped=kind == "skip" or value is None,
+                                source="restart" if kind == "restart" else "dialog")
+            kept = repo.current_answers(u, profile)
+            u.commit()
+        with session(engine) as s:
+            every_row = repo.current_answers(s, profile)
+        assert list(kept.items()) == list(every_row.items()), step
+        assert (kept.texts, kept.unreadable) == (every_row.texts, every_row.unreadable), step
+    engine.dispose()
