@@ -29,6 +29,7 @@ CHATS = 200     # chats claimed by one sweep
 
 
 def _unfinished(row=OutboxMessage):
+    # models.UNFINISHED, the partial index's condition: a lookup that says it uses the index
     return and_(row.sent_at.is_(None), row.refused_at.is_(None))
 
 
