@@ -179,9 +179,10 @@ class Delivery:
             self._started = True
 
     async def run_turn(self, receive, incoming: Incoming) -> list:
-        """`receive(incoming, lease_to, marks)` (the turn, committed with the marks made so far,
-        written first in its transaction: no transaction of their own, and a press finds the
-        reply it was made on), then the rows it leased to this sender, read in the same job:
+        """`receive(incoming, lease_to, marks, leased)` (the turn, committed with the marks
+        made so far, written first in its transaction: no transaction of their own, and a
+        press finds the reply it was made on), then the rows it leased to this sender (given
+        by the turn when they are all the chat has to send, else read in the same job):
         `flush_chat(..., rows)` sends them without a claim. A press waits for the chat's send
         in hand (its answer may come after the user saw the message) and so for its mark."""
         if incoming.pressed:
@@ -192,10 +193,14 @@ class Delivery:
             if not self._started:
                 with self._marking, light_session(self.db.engine) as s:
                     self._start(s)
-            receive(incoming, self.worker, marks)
+            rows: list = []  # the turn's rows, when they are all the chat has to send
+            receive(incoming, self.worker, marks, rows)
             # Their rows are no longer handed out once they are committed (see _marking).
-            with self._marking, reading(self.db.engine) as conn:
-                return self._handed_out(marks, outbox.leased(conn, self.worker, incoming.channel, incoming.chat_id))
+            with self._marking:
+                if not rows:
+                    with reading(self.db.engine) as conn:
+                        rows = outbox.leased(conn, self.worker, incoming.channel, incoming.chat_id)
+                return self._handed_out(marks, rows)
         return await self._with_marks(marks, job)
 
     async def wait_sent(self, channel: str, chat_id: str, timeout: float | None = None) -> None:

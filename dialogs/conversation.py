@@ -118,14 +118,17 @@ class Conversation:
             user = repo.find_user(s, self.channel, str(external_id))
             return user.lang if user else self.default_lang
 
-    def receive(self, incoming: Incoming, lease_to: str | None = None, marks: list[outbox.Mark] = ()) -> list[Reply]:
+    def receive(self, incoming: Incoming, lease_to: str | None = None, marks: list[outbox.Mark] = (),
+                leased: list | None = None) -> list[Reply]:
         """One message or button press → the replies, in one transaction: a redelivered
         message is ignored; the turn; each reply written to the outbox for the channel's
         delivery (leased to the sender `lease_to` when given, so that its `flush_chat` needs
         no claim of its own); committed before the replies are returned. `marks`, what the
         sender did with earlier rows, are written first in the same transaction (a press
         looks up the message it was made on) and committed whatever the turn does. A bug in
-        the turn rolls it back and the user is told, in their language, that it was not handled."""
+        the turn rolls it back and the user is told, in their language, that it was not handled.
+        `leased`, when given, gets after the commit the rows leased to `lease_to` if they are
+        all the chat has to send (outbox.enqueue_turn); left empty, `outbox.leased` tells."""
         try:
             with unit(self.engine) as s:
                 outbox.apply_marks(s, marks)
@@ -134,10 +137,12 @@ class Conversation:
                     s.commit()  # the marks
                     return []  # a redelivered update: handled once already
                 replies, replanned = self._turn(s, incoming)
-                self._write_outbox(s, incoming, replies, lease_to)
+                rows = self._write_outbox(s, incoming, replies, lease_to)
                 s.commit()
             if replanned:
                 self.on_replanned()
+            if leased is not None:
+                leased.extend(rows)
             return replies
         except Exception:
             log.exception("%s message %s not handled", incoming.channel, incoming.message_id)
@@ -158,7 +163,7 @@ class Conversation:
         replies = turn.unreadable_notes() + replies
         return replies, turn.replanned
 
-    def _write_outbox(self, s, incoming: Incoming, replies: list[Reply], lease_to: str | None) -> None:
+    def _write_outbox(self, s, incoming: Incoming, replies: list[Reply], lease_to: str | None) -> list:
         """The replies as outbox rows. A button's message is updated in place: with the
         updated prompt (`Reply.replace`), or, for an accepted answer, with the choice shown."""
         rows: list[tuple[Reply, str | None]] = []
@@ -176,8 +181,8 @@ class Conversation:
                     rows.append((Reply(question.text, kind=question.kind, headings=question.headings,
                                        chosen=label), incoming.pressed))
         rows += [(reply, None) for reply in merge_steps(rest)]
-        outbox.enqueue_turn(s, incoming.channel, incoming.chat_id, [(reply.to_json(), edit_of) for reply, edit_of in rows],
-                            lease_to=lease_to)
+        return outbox.enqueue_turn(s, incoming.channel, incoming.chat_id,
+                                   [(reply.to_json(), edit_of) for reply, edit_of in rows], lease_to=lease_to)
 
     def _apologise(self, incoming: Incoming, lease_to: str | None, marks: list[outbox.Mark]) -> list[Reply]:
         """After a failed turn: the apology, and the message recorded as handled (its

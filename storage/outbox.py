@@ -55,26 +55,42 @@ _ENQUEUE = Prepared(insert(OutboxMessage.__table__).values(placeholders((
 
 
 def enqueue_turn(s: Session, channel: str, chat_id: str, replies: list[tuple[dict, str | None]],
-                 lease_to: str | None = None, now: dt.datetime | None = None) -> None:
-    """A turn's replies, (payload, edit_of) each, as `enqueue` would write them one by one,
-    in one INSERT: whether something of the chat waits before them is asked once (a row this
-    turn leases to `lease_to` never waits before the next)."""
+                 lease_to: str | None = None, now: dt.datetime | None = None) -> list[LeasedRow]:
+    """A turn's replies, (payload, edit_of) each, as `enqueue` would write them one by one:
+    whether something of the chat waits before them is asked once (a row this turn leases to
+    `lease_to` never waits before the next). Returns the rows, as `leased` reads them, when
+    they are leased and the chat has no other row to send: then, once committed, they are
+    what `leased` would read (a sender need not read them); else nothing."""
     if not replies:
-        return
+        return []
     now = now or utcnow()
     chat_id = str(chat_id)
-    leased = lease_to is not None and not _waits_before(s, channel, chat_id, lease_to, now)
+    alone = lease_to is not None and not _ANY_TO_SEND.rows(s, {"channel": channel, "chat_id": chat_id})
+    leased = alone or (lease_to is not None and not _waits_before(s, channel, chat_id, lease_to, now))
     claimed_by, claimed_until = (lease_to, now + LEASE) if leased else (None, None)
     stamp = utcnow()  # as the model's defaults in `enqueue`
-    _ENQUEUE.run(s, [
-        {"channel": channel, "chat_id": chat_id, "payload": json.dumps(payload, ensure_ascii=False),
-         "edit_of": edit_of, "created_at": stamp, "next_attempt_at": stamp, "attempts": 0,
-         "claimed_by": claimed_by, "claimed_until": claimed_until} for payload, edit_of in replies])
+    rows = [{"channel": channel, "chat_id": chat_id, "payload": json.dumps(payload, ensure_ascii=False),
+             "edit_of": edit_of, "created_at": stamp, "next_attempt_at": stamp, "attempts": 0,
+             "claimed_by": claimed_by, "claimed_until": claimed_until} for payload, edit_of in replies]
+    if not alone:
+        _ENQUEUE.run(s, rows)
+        return []
+    # One INSERT a row, for its id (a turn writes one or two).
+    return [LeasedRow(**_UNSENT, **row, id=_ENQUEUE_ID.rows(s, row)[0][0]) for row in rows]
 
 
 # Made once: a new alias adapts its columns again on first use, milliseconds a claim.
 _EARLIER = aliased(OutboxMessage)
 _OTHER = aliased(OutboxMessage)
+
+_ENQUEUE_ID = Prepared(insert(OutboxMessage.__table__).values(placeholders((
+    "channel", "chat_id", "payload", "edit_of", "created_at", "next_attempt_at", "attempts", "claimed_by",
+    "claimed_until"))).returning(OutboxMessage.id))
+_UNSENT = dict(sent_at=None, sent_message_id=None, refused_at=None, refused_reason=None, error=None)
+_ANY_TO_SEND = Prepared(select(OutboxMessage.id)
+                        .where(OutboxMessage.channel == bindparam("channel"),
+                               OutboxMessage.chat_id == bindparam("chat_id"), _unfinished())
+                        .limit(1))
 
 _WAITING = Prepared(select(OutboxMessage.id)
                     .where(OutboxMessage.channel == bindparam("channel"), OutboxMessage.chat_id == bindparam("chat_id"),

@@ -227,7 +227,7 @@ def test_a_turns_rows_go_out_once_even_when_another_sender_took_them_first(engin
             sends.append(reply.text)
             return Sent(str(len(sends)))
 
-    def receive(incoming, lease_to, marks):
+    def receive(incoming, lease_to, marks, leased=None):  # gives no rows: they are read
         with session(engine) as s:
             outbox.apply_marks(s, marks)
             outbox.enqueue(s, "web", incoming.chat_id, Reply(incoming.text).to_json(), lease_to=lease_to)
@@ -307,3 +307,23 @@ def test_the_lookups_of_rows_to_send_read_only_those_rows_however_many_were_sent
             index = "ix_outbox_sent" if name == "sent_payload" else "ix_outbox_pending"
             assert f"USING INDEX {index}" in plan, (name, plan)
     engine.dispose()
+
+
+def test_a_turn_gives_the_rows_it_leased_when_they_are_all_its_chat_has_to_send(engine):
+    """`receive(..., leased)` gives a sender the turn's rows as `outbox.leased` would read them
+    after the commit, and only when nothing else of the chat is still to send; otherwise it
+    gives none, and the sender reads them."""
+    conversation = Conversation(engine, ManualClock(dt.datetime(2026, 11, 23, 10, 0)), channel="web")
+
+    def turn(text: str) -> list:
+        rows: list = []
+        conversation.receive(Incoming(channel="web", user_id="u", chat_id="a", text=text), "w1", (), rows)
+        return rows
+
+    given = turn("/new 集群")
+    with engine.connect() as conn:
+        read = outbox.leased(conn, "w1", "web", "a")
+    assert given and given == read  # every column, the times included
+    assert turn("全部") == []  # the first turn's rows are still to send: the sender reads
+    with engine.connect() as conn:
+        assert len(outbox.leased(conn, "w1", "web", "a")) > len(given)
