@@ -4,8 +4,8 @@
 An update is confirmed to Telegram only after its turn is committed: the bot runs its own
 long-polling loop (getUpdates through python-telegram-bot's HTTP stack, each update read
 from its JSON as a `TgUpdate`), and the offset moves past a batch only once every update
-of it has been handled (in webhook mode the answer 200 waits for the commit). A kill at any point loses nothing: an unconfirmed update comes again and a
-redelivered one is handled once. Replies go to the outbox in the turn's transaction and out
+of it has been handled (in webhook mode the answer 200 waits for the commit). A kill at any
+point loses nothing: an unconfirmed update comes again and a redelivered one is handled once. Replies go to the outbox in the turn's transaction and out
 through the one delivery loop (bot/delivery.py); `send` maps what the Bot API answers to
 Sent, Later (429 with its retry_after, timeouts, 5xx, a proxy's HTML page) or Refused (the
 user blocked the bot, the chat is gone, a request Telegram will never take).
@@ -339,16 +339,14 @@ async def download(bot, document: dict) -> Attachment | None:
 def make_bot(token: str, api_base_url: str | None = None) -> ExtBot:
     """The Bot API client (bot/bot_api_http.py): a small pool, one connection of it for the
     long poll (`fetch_updates`), the rest for sending: Telegram takes about 30 messages a
-    second from a bot, which 8 connections carry even at 200 ms a call. (PTB's own
-    `get_updates` has a connection of its own.)"""
+    second from a bot, which 8 connections carry even at 200 ms a call. (The same client
+    stands for PTB's own `get_updates`, which the bot does not call: PTB makes no other.)"""
     request = bot_api_http.client(connection_pool_size=9, read_timeout=READ_TIMEOUT, write_timeout=READ_TIMEOUT,
                                   connect_timeout=CONNECT_TIMEOUT, pool_timeout=30.0)
-    polling = bot_api_http.client(connection_pool_size=1, read_timeout=POLL_TIMEOUT + READ_TIMEOUT,
-                                  connect_timeout=CONNECT_TIMEOUT)
     urls = {}
     if api_base_url:
         urls = dict(base_url=api_base_url, base_file_url=api_base_url.replace("/bot", "/file/bot"))
-    return ExtBot(token, request=request, get_updates_request=polling, **urls)
+    return ExtBot(token, request=request, get_updates_request=request, **urls)
 
 
 # --- the bot process ---------------------------------------------------------------------------

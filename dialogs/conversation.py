@@ -257,7 +257,7 @@ class Turn:
         self.lang = user.lang
         self.profile: Profile | None = profile
         self.drafting = drafting
-        self._answers: dict | None = None
+        self._answers: repo.Answers | None = None
         self._saved = 0  # answers saved in this turn: the evaluations below depend on them
         self.pressed = False  # the message is a button press (not typed)
         self.replanned = False  # reminders planned in this turn (dialogs/tracking.py)
@@ -271,7 +271,7 @@ class Turn:
     @property
     def answers(self) -> dict[str, Any]:
         if self._answers is None:
-            self._answers = repo.current_answers(self.s, self.profile) if self.profile else {}
+            self._answers = repo.current_answers(self.s, self.profile) if self.profile else repo.Answers()
         return self._answers
 
     @property
@@ -310,10 +310,10 @@ class Turn:
 
     def save(self, fact: str, value: Any = None, skipped: bool = False, source: str = "dialog") -> None:
         stored = repo.add_answer(self.s, self.profile, fact, value, skipped, source)
-        if stored is not None and isinstance(self.answers, repo.Answers):
-            self.answers.set_stored(fact, value, stored)
-        else:
+        if stored is None:
             self.answers[fact] = SKIPPED if skipped else value
+        else:
+            self.answers.set_stored(fact, value, stored)
         self._saved += 1
 
     def unreadable_notes(self) -> list[Reply]:
@@ -761,7 +761,7 @@ class Turn:
     def cmd_new(self, arg: str) -> list[Reply]:
         name = clean_name(arg)
         self.profile = repo.create_profile(self.s, self.user, name, self.lang)
-        self._answers = {}
+        self._answers = repo.Answers()
         if name:
             return [Reply(self.t("dialog.named", name=name)), self.measure_prompt()]
         return [Reply(self.t("dialog.ask_name"), kind="question")]
@@ -914,7 +914,7 @@ class Turn:
             return self.prompt()
         for fact in list(self.answers):
             self.save(fact, source="restart")
-        self._answers = {}
+        self._answers = repo.Answers()
         self.set_state("choose_measures")
         return [Reply(self.t("dialog.restarted", name=self.profile.name)), self.measure_prompt()]
 

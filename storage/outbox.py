@@ -83,9 +83,7 @@ def enqueue_turn(s: Session, channel: str, chat_id: str, replies: list[tuple[dic
 _EARLIER = aliased(OutboxMessage)
 _OTHER = aliased(OutboxMessage)
 
-_ENQUEUE_ID = Prepared(insert(OutboxMessage.__table__).values(placeholders((
-    "channel", "chat_id", "payload", "edit_of", "created_at", "next_attempt_at", "attempts", "claimed_by",
-    "claimed_until"))).returning(OutboxMessage.id))
+_ENQUEUE_ID = Prepared(_ENQUEUE.statement.returning(OutboxMessage.id))
 _UNSENT = dict(sent_at=None, sent_message_id=None, refused_at=None, refused_reason=None, error=None)
 _ANY_TO_SEND = Prepared(select(OutboxMessage.id)
                         .where(OutboxMessage.channel == bindparam("channel"),

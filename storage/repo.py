@@ -198,7 +198,11 @@ def current_answers(s: Session | Unit, profile: Profile) -> Answers:
     """fact -> current value (or SKIPPED); a fact cleared by a restart has no entry.
     (Read on the driver's connection: this runs on every message; in a turn, only the rows
     since the profile's last turn in this process.)"""
-    kept_here = _KEPT.setdefault(s.conn.engine, OrderedDict()) if isinstance(s, Unit) else None
+    kept_here = None
+    if isinstance(s, Unit):
+        kept_here = _KEPT.get(s.conn.engine)
+        if kept_here is None:
+            kept_here = _KEPT[s.conn.engine] = OrderedDict()
     last, before, catalogue_id, kept = (kept_here.get(profile.id) if kept_here is not None else None) or (
         0, {}, None, None)
     current: dict[str, str | None] = dict(before)  # fact -> the stored JSON, None when skipped
@@ -238,16 +242,14 @@ def _read(current: dict[str, str | None], cat) -> Answers:
 
 def _changed(answers: Answers, before: dict, current: dict, named: list[str], cat) -> Answers | None:
     """`answers` (read from `before`) with the facts `named` by new rows (none a restart) as
-    `_read(current)` would give them, in the same order; None where only a new reading keeps
-    that order (a value the catalogue does not accept, a fact answered after a skip it forgot)."""
+    `_read(current)` would give them, in the same order; None where only a new reading does
+    (a value the catalogue does not accept, a fact it no longer has, or one of those before:
+    its place is where it was first answered)."""
     for fact in dict.fromkeys(named):
-        if fact in before and fact not in answers:
-            return None  # set aside, or a skip forgotten, before: its place is where it was first answered
+        if fact not in cat.facts or (fact in before and fact not in answers):
+            return None
         value_json = current[fact]
-        if value_json is None and fact not in cat.facts:
-            dict.pop(answers, fact, None)  # a skip forgotten
-            answers.texts.pop(fact, None)
-        elif value_json is None:
+        if value_json is None:
             answers[fact] = SKIPPED
         elif _accepted(id(cat), fact, value_json):
             answers.set_stored(fact, _stored_value(value_json), value_json)
