@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import platform
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from bot.clock import ManualClock  # noqa: E402
 from dialogs.conversation import Conversation  # noqa: E402
 from storage.db import make_engine  # noqa: E402
-from bench.official import asked_fact, eligible_facts, typed_answer  # noqa: E402
+from bench.official import asked_fact, eligible_facts, official_facts, typed_answer  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 23, 10, 0)
 
@@ -113,6 +114,7 @@ def memory_probe(db: str, profiles: int, samples: int) -> None:
     """Child process: `samples` officials picked at random each list their clusters, switch
     to one and read its result; then report the peak RSS."""
     conversation = Conversation(make_engine(f"sqlite:///{db}"), ManualClock(NOW))
+    gc.freeze()  # as above
     rng = random.Random(1)
     for _ in range(samples):
         official = f"seed{rng.randrange(profiles // PER_USER)}"
@@ -141,13 +143,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         conversation = Conversation(make_engine(f"sqlite:///{tmp / 'dialog.db'}"), ManualClock(NOW))
-        converse(conversation, "warm-up", eligible_facts())
+        gc.freeze()  # what `clusterbot chat` does once its dialog is made (bot/commands/common.serving)
+        converse(conversation, "warm-up", official_facts(199))
         rows: list[tuple[str, str]] = []
         messages = 0
         spent = [0.0, 0.0]  # in Conversation.handle: the bench's reading of the replies is not counted
         bare, t_floor = bare_table(tmp / "bare.db"), 0.0
         for u in range(args.users):
-            n, answered = converse(conversation, f"user{u}", eligible_facts(), spent)
+            n, answered = converse(conversation, f"user{u}", official_facts(u), spent)
             messages += n + 2
             rows += answered
             # The floor right after each conversation: the shared disk's speed drifts, and

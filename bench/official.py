@@ -19,6 +19,15 @@ def eligible_facts() -> dict:
     return facts
 
 
+def official_facts(number: int) -> dict:
+    """The example cluster as official `number` has it: its area differs by official (80 to
+    99.9 km², under every measure's 100), so that no two officials' answers are the same and
+    none is evaluated from what another's evaluation left in the dialog's cache."""
+    facts = eligible_facts()
+    facts["area_km2"] = 80 + number % 200 / 10
+    return facts
+
+
 def typed_answer(fact: str, value, lang: str = "zh") -> str:
     """A fact's value typed the way an official would."""
     spec = catalogue()[fact]

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.official import asked_fact, eligible_facts, typed_answer as chat_answer  # noqa: E402
+from bench.official import asked_fact, official_facts, typed_answer as chat_answer  # noqa: E402
 from bench.standins.fakebotapi import FakeBotApi, buttons  # noqa: E402
 
 
@@ -104,8 +104,6 @@ def echo_round(fake: FakeBotApi, n: int, messages: int, base_id: int):
 
 
 def clusterbot_round(fake: FakeBotApi, n: int, answers: int, base_id: int):
-    facts = eligible_facts()
-
     def next_prompt(uid: int):
         while True:
             m = fake.wait_for_bot_message(uid, timeout=120)
@@ -117,6 +115,7 @@ def clusterbot_round(fake: FakeBotApi, n: int, answers: int, base_id: int):
 
     def per_user(i: int, barrier):
         uid = base_id + i
+        facts = official_facts(uid)
         fake.register_user(uid, first_name=f"u{i}")
         fake.user_sends(uid, f"/new 集群{i}")
         while "请选择" not in fake.wait_for_bot_message(uid, timeout=120).get("text", ""):

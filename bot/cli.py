@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from bot.commands import common
 
-        common.CLI_LANG = lang
+        common.CLI_LANG, common.OWN_PROCESS = lang, own_process
         speak(lang)
         args = build_parser(lang, argv).parse_args(argv)
         if own_process:

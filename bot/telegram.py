@@ -393,14 +393,18 @@ class TelegramBot:
         user = update.user
         if user is not None and not self.allowed(user.get("id")):
             return await self.refuse(update)
-        if update.callback_query and not self.answer_in_reply:
-            self.spawn(self.answer_press(update), "answer callback")
-        await self.handle(update)
+        try:
+            await self.handle(update)
+        finally:
+            if update.callback_query and not self.answer_in_reply:
+                self.spawn(self.answer_press(update), "answer callback")
 
     async def answer_press(self, update: TgUpdate) -> None:
-        """answerCallbackQuery at once, beside the turn: it is in flight while the turn waits
-        for its commit. (Answered after the reply was sent, it fell just where a quick user's
-        next message arrives, and its answer's reading held that message's turn back.)"""
+        """answerCallbackQuery, spawned after the reply's sending (in `handle`): it is then
+        written just after the reply's request and done before a quick user's next message
+        arrives. (Spawned before the turn, its request and answer took the interpreter from
+        the turn's thread, 0.2 ms a press; awaited after the reply was sent, it fell just
+        where the next message arrives and held that message's turn back.)"""
         await self.call("answerCallbackQuery", api(self.bot, "answerCallbackQuery",
                                                    callback_query_id=update.callback_query.get("id")))
 

@@ -677,8 +677,8 @@ class Turn:
         """As soon as an answer makes a criterion fail (or warn), say so with the margin."""
         lines, failed_now = [], set()
         for ev_before, ev_after in zip(before, after):
-            if ev_before.statuses == ev_after.statuses:
-                continue  # most answers change no status: compared at once
+            if ev_before.statuses == ev_after.statuses or not {FAIL, WARNING} & set(ev_after.statuses):
+                continue  # most answers make nothing fail or warn: seen at once
             for i, (was, now) in enumerate(zip(ev_before.statuses, ev_after.statuses)):
                 if now in (FAIL, WARNING) and now != was:
                     result = ev_after.result_at(i)

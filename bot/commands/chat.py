@@ -11,7 +11,7 @@ from dialogs.conversation import Conversation
 from storage.db import make_engine
 
 from . import HELP
-from .common import lang_arg
+from .common import lang_arg, serving
 
 
 def register(subparsers) -> None:
@@ -30,4 +30,5 @@ def register(subparsers) -> None:
 def run(args) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     conversation = Conversation(make_engine(args.db), Clock(), channel="terminal", default_lang=args.lang)
+    serving()
     return run_chat(conversation, user=args.user, export_dir=args.export_dir)

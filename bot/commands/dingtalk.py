@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from bot.commands.common import add_channel_options
+from bot.commands.common import add_channel_options, serving
 from . import HELP
 
 
@@ -69,6 +69,7 @@ async def serve(config, db: str | None, reminder_interval: float) -> None:
     clock = Clock()
     channel = DingTalkChannel(config, clock)
     process = ChannelProcess(make_engine(db), clock, channel, reminder_interval)
+    serving()
     process.start()  # the scheduler's first tick sends what the last run left unsent
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

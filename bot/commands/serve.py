@@ -7,6 +7,7 @@ import os
 import sys
 
 from . import HELP
+from .common import serving
 
 
 def register(subparsers) -> None:
@@ -71,6 +72,7 @@ def run(args) -> int:
     if args.reminder_interval <= 0:
         return fail("--reminder-interval must be a positive number of seconds")
     bot = TelegramBot(make_engine(args.db), Clock(), allow=allow, reminder_interval=args.reminder_interval)
+    serving()
     webhook = None
     if listen:
         from urllib.parse import urlparse

@@ -11,7 +11,7 @@ from pathlib import Path
 import platformdirs
 
 from . import HELP
-from .common import lang_arg
+from .common import lang_arg, serving
 
 ENV_SECRET = "CLUSTERBOT_WEB_SECRET"
 
@@ -81,5 +81,6 @@ def run(args) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     chat = WebChat(make_engine(args.db), Clock(), key, secret=secret, user_header=args.user_header,
                    default_lang=args.lang, reminder_interval=args.reminder_interval)
+    serving()
     serve(chat, host, int(port), args.log_level.lower())
     return 0

@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 
-from bot.commands.common import add_channel_options
+from bot.commands.common import add_channel_options, serving
 
 SECRETS = ("WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 from . import HELP
@@ -76,6 +76,7 @@ def serve(config, host: str, port: int, path: str, db: str | None, reminder_inte
     clock = Clock()
     channel = WeComChannel(config, clock)
     process = ChannelProcess(make_engine(db), clock, channel, reminder_interval)
+    serving()
     app = web.Application()
     app.router.add_routes(Callback(config, process.receive, channel.download).routes(path))
 
