@@ -949,7 +949,7 @@ class Turn:
         for ev in evaluations:
             open_facts = facts_to_ask(ev.missing, self.answers) if ev.verdict == "undetermined" else []
             measures.append({"short": self.measure_name(ev.ruleset), "verdict": self.t(f"verdict.{ev.verdict}"),
-                             "failed": [r.criterion.citation for r in ev.results if r.status == FAIL],
+                             "failed": [r.criterion.citation for r in ev.with_status(FAIL)],
                              "open": self.some_labels(open_facts)})
             if open_facts and len(evaluations) > 1:
                 actions.append(Button(self.t("action.focus", measure=ev.ruleset.short.get(self.lang),
@@ -1004,7 +1004,7 @@ class Turn:
     def measure_view(self, ev: Evaluation) -> dict:
         def items(status):
             return [{"citation": r.criterion.citation, "text": r.criterion.article_text,
-                     "explanation": explain(r, self.lang)} for r in ev.results if r.status == status]
+                     "explanation": explain(r, self.lang)} for r in ev.with_status(status)]
 
         return {"short": self.measure_name(ev.ruleset), "document": ev.ruleset.document,
                 "verdict": ev.verdict, "verdict_text": self.t(f"verdict.{ev.verdict}"),

@@ -110,7 +110,7 @@ def _criterion_items(ev: Evaluation, status: str, lang: str) -> list[dict]:
     return [
         {"id": r.criterion.id, "citation": r.criterion.citation, "article_text": r.criterion.article_text,
          "explanation": explain(r, lang)}
-        for r in ev.results if r.status == status
+        for r in ev.with_status(status)
     ]
 
 

@@ -41,13 +41,14 @@ class Profile:
     computed before it is asked for: batch screening reads the figures in the compiled checks,
     an explanation reads the few it shows."""
 
-    __slots__ = ("facts", "cat", "on", "last", "window")
+    __slots__ = ("facts", "cat", "on", "last", "window", "_derived")
 
     def __init__(self, facts: dict[str, Any], on: dt.date, cat: Catalogue | None = None):
         self.cat, self.facts, self.on = cat or catalogue(), facts, on
         self.last = facts.get("data_year") or on.year - 1
         # data_year must be a complete year on the evaluation date: no window otherwise.
         self.window = _window(self.last) if self.last < on.year else None
+        self._derived: tuple[str, ...] | None = None
 
     def figure(self, fact_id: str) -> Any:
         """The figure a threshold compares: see `figure_of`."""
@@ -62,9 +63,12 @@ class Profile:
 
     @property
     def derived(self) -> tuple[str, ...]:
-        """The figures derived from other facts (每万人 from two counts), not given."""
-        return tuple(spec.id for spec in self.cat.derived
-                     if spec.id not in self.facts and all(f in self.facts for f in spec.derive["per_10k"]))
+        """The figures derived from other facts (每万人 from two counts), not given. Found once:
+        every criterion's explanation asks, and the facts of a profile do not change."""
+        if self._derived is None:
+            self._derived = tuple(spec.id for spec in self.cat.derived
+                                  if spec.id not in self.facts and all(f in self.facts for f in spec.derive["per_10k"]))
+        return self._derived
 
     def window_issue(self, fact_id: str) -> dict | None:
         """Why a series given year by year has no 近三年 window: the years expected, those
@@ -513,6 +517,11 @@ class Evaluation:
             return self._results[index]
         c, raw, p = self.ruleset.criteria[index], self._raw[index], self._trace.profile
         return CriterionResult(c, raw[0], _outcome(c.check, raw, p), p.values(c.facts))
+
+    def with_status(self, status: str) -> list[CriterionResult]:
+        """The results of the criteria with this status, each built only if it has it (a
+        result view lists what failed or is unknown, most criteria pass)."""
+        return [self.result_at(i) for i, s in enumerate(self.statuses) if s == status]
 
     @property
     def missing(self) -> list[str]:

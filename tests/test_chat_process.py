@@ -150,3 +150,25 @@ def test_bad_bytes_and_garbage_never_kill_the_process(tmp_path):
     assert term.child.isalive()
     assert asked_fact(term.say("/start")) == "county_level"
     term.close()
+
+
+def test_a_serving_command_freezes_what_it_loaded_and_only_in_its_own_process(tmp_path):
+    """`clusterbot chat` puts its dialog and engine out of the garbage collector's sight before
+    it serves (bot/commands/common.serving); called inside another program it leaves that
+    program's heap alone."""
+    import subprocess
+
+    probe = (
+        "import gc, sys\n"
+        "import bot.commands.chat as chat\n"
+        "def run_chat(conversation, **_):\n"
+        "    print('frozen' if not any(o is conversation for o in gc.get_objects()) else 'tracked', gc.isenabled())\n"
+        "    return 0\n"
+        "chat.run_chat = run_chat\n"
+        "from bot.cli import main\n"
+        f"sys.argv = ['clusterbot', 'chat', '--db', {str(tmp_path / 'a.db')!r}]\n"
+        "main()\n"
+        f"main(['chat', '--db', {str(tmp_path / 'b.db')!r}])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split("\n")[:2] == ["frozen True", "tracked True"], out.stderr

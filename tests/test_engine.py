@@ -416,3 +416,28 @@ from hypothesis import strategies as st  # noqa: E402
        | st.decimals(-10**6, 10**6, places=3).map(float))
 def test_round2_is_decimal_half_up_of_the_written_figure(value):
     assert round2(value) == float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def test_results_with_a_status_are_those_of_the_full_list():
+    """`with_status` builds only the results it gives: they are the full list's, in its order."""
+    for j in JURISDICTIONS:
+        ev = evaluate_with(j, drop=("rd_growth", "accident_level"), area_km2=150, patent_growth=1)
+        again = evaluate_with(j, drop=("rd_growth", "accident_level"), area_km2=150, patent_growth=1)
+        for status in ("pass", "fail", "unknown", "warning", "not_applicable"):
+            picked = ev.with_status(status)
+            full = [r for r in again.results if r.status == status]
+            assert [(r.criterion.id, r.status, r.values, r.outcome.margin, r.outcome.missing) for r in picked] == \
+                   [(r.criterion.id, r.status, r.values, r.outcome.margin, r.outcome.missing) for r in full]
+        assert ev.with_status("unknown") and ev.with_status("fail") and ev.with_status("not_applicable")
+
+
+def test_a_derived_figure_is_found_once_per_profile():
+    from engine import Profile
+
+    facts = {**eligible_facts(), "invention_patents": 75, "sme_employees": 50_000}
+    facts.pop("patents_per_10k", None)
+    p = Profile(facts, dt.date(2026, 1, 15))
+    assert p.derived == ("patents_per_10k",) and p.derived is p.derived
+    assert p.values(["patents_per_10k", "sme_employees"]) == {"patents_per_10k": 15.0, "sme_employees": 50_000}
+    given = Profile({**facts, "patents_per_10k": 20}, dt.date(2026, 1, 15))
+    assert given.derived == ()
