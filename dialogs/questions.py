@@ -41,12 +41,12 @@ def evaluate_answers(answers: dict[str, Any], rulesets: list[Ruleset], on: dt.da
         content = (tuple(sorted(texts.items())) if texts is not None and texts.keys() == facts.keys()
                    else json.dumps(dict(sorted(facts.items())), ensure_ascii=False))
     except (TypeError, ValueError):  # not a value a stored answer can hold: not remembered
-        return evaluate_many(Profile(facts, on), rulesets, on)
+        return evaluate_many(Profile(facts, on), rulesets, on, traced=True)
     key = (content, tuple(id(r) for r in rulesets), on)
     found = _EVALUATED.get(key)
     if found is None:
         # The evaluations keep their rulesets alive: their ids in the key stay theirs.
-        found = _EVALUATED[key] = evaluate_many(Profile(facts, on), rulesets, on)
+        found = _EVALUATED[key] = evaluate_many(Profile(facts, on), rulesets, on, traced=True)
         if len(_EVALUATED) > EVALUATED_KEPT:
             _EVALUATED.popitem(last=False)
     else:

@@ -561,13 +561,24 @@ def term_notices(ruleset: Ruleset, on: dt.date) -> list[Notice]:
     return list(found)
 
 
-def evaluate_many(facts: dict | Profile, rulesets, on: dt.date) -> list[Evaluation]:
-    """Every criterion of each measure against one cluster's facts, on a given date."""
+def evaluate_many(facts: dict | Profile, rulesets, on: dt.date, traced: bool = False) -> list[Evaluation]:
+    """Every criterion of each measure against one cluster's facts, on a given date. `traced`:
+    the raw outcomes computed at once and the statuses read from them, for a caller that asks
+    what is missing after nearly every evaluation (the dialog); otherwise the statuses alone,
+    and the outcomes when an explanation first asks."""
     p = facts if isinstance(facts, Profile) else Profile(facts, on)
     rulesets = rulesets if type(rulesets) is tuple else tuple(rulesets)
     found = compiled(rulesets)
     trace = _Trace(found, p)
-    return [Evaluation(r, on, statuses, trace, i) for i, (r, statuses) in enumerate(zip(rulesets, found.statuses(p)))]
+    if traced:
+        trace._raw = found.outcomes(p)
+        statuses = [tuple(map(_STATUS, raw)) for raw in trace._raw]
+    else:
+        statuses = found.statuses(p)
+    return [Evaluation(r, on, s, trace, i) for i, (r, s) in enumerate(zip(rulesets, statuses))]
+
+
+_STATUS = operator.itemgetter(0)  # a raw outcome's status
 
 
 def evaluate(facts: dict | Profile, ruleset: Ruleset, on: dt.date) -> Evaluation:

@@ -10,7 +10,7 @@ from engine import catalogue, evaluate, evaluate_many, load_rulesets, validate_f
 from engine.facts import average_rate, per_10k, round2
 from locales.explain import explain
 from engine.rules import Term, add_years
-from tests.conftest import eligible_facts, evaluate_with, series_as_of, status_of
+from tests.conftest import ON, eligible_facts, evaluate_with, series_as_of, status_of
 
 JURISDICTIONS = ["national", "jiangsu", "guangdong", "shaanxi"]
 
@@ -441,3 +441,20 @@ def test_a_derived_figure_is_found_once_per_profile():
     assert p.values(["patents_per_10k", "sme_employees"]) == {"patents_per_10k": 15.0, "sme_employees": 50_000}
     given = Profile({**facts, "patents_per_10k": 20}, dt.date(2026, 1, 15))
     assert given.derived == ()
+
+
+def test_statuses_read_from_the_traced_outcomes_are_the_compiled_statuses():
+    """The dialog evaluates `traced` (the outcomes at once, the statuses read from them): the
+    same statuses and missing facts as the statuses-only evaluation, whatever is answered."""
+    rulesets = list(load_rulesets().values())
+    base = eligible_facts()
+    variants = [{k: v for k, v in base.items() if k != drop} for drop in base]  # each fact unanswered
+    variants += [dict(list(base.items())[:n]) for n in range(0, len(base), 5)]  # the questions so far
+    variants += [{**base, "area_km2": 150, "patent_growth": 1, "high_energy_industry": True},
+                 {**base, "champion_count": 0, "little_giant_count": 0, "srdi_sme_count": None}]
+    for raw in variants:
+        facts, _ = validate_facts({k: v for k, v in raw.items() if v is not None}, catalogue())
+        plain, traced = evaluate_many(facts, rulesets, ON), evaluate_many(facts, rulesets, ON, traced=True)
+        assert [e.statuses for e in traced] == [e.statuses for e in plain]
+        assert [e.missing for e in traced] == [e.missing for e in plain]
+        assert [e.verdict for e in traced] == [e.verdict for e in plain]
