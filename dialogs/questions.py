@@ -33,12 +33,14 @@ EVALUATED_KEPT = 256  # recent evaluations kept; a few KiB each
 def evaluate_answers(answers: dict[str, Any], rulesets: list[Ruleset], on: dt.date) -> list[Evaluation]:
     """The evaluations of these answers, remembered by their content: a message evaluates
     the answers before and after the one it saves, and the next message starts from the
-    same answers again. (The same facts, measures and date give the same evaluation.)"""
+    same answers again. (The same facts, measures and date give the same evaluation.)
+    Stored answers are known by their JSON in the order a profile's rows give them, which the
+    profile's next turn gives again (sorting them took twice as long as the lookup)."""
     facts = known_facts(answers)
     texts = getattr(answers, "texts", None)  # stored answers come with their JSON (storage/repo.py)
     try:
         # JSON tells 1 from 1.0 and True, as an explanation does; series keep their order.
-        content = (tuple(sorted(texts.items())) if texts is not None and texts.keys() == facts.keys()
+        content = (tuple(texts.items()) if texts is not None and texts.keys() == facts.keys()
                    else json.dumps(dict(sorted(facts.items())), ensure_ascii=False))
     except (TypeError, ValueError):  # not a value a stored answer can hold: not remembered
         return evaluate_many(Profile(facts, on), rulesets, on, traced=True)
