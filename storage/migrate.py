@@ -90,6 +90,8 @@ def create(connection: Connection) -> None:
 
     from storage import models, tracking  # noqa: F401  (registers the tables)
 
+    if connection.dialect.name == "postgresql":
+        models.postgresql_options()
     SQLModel.metadata.create_all(connection)
     VERSION_TABLE.create(connection)
     connection.execute(VERSION_TABLE.insert().values(version_num=head()))
@@ -101,6 +103,10 @@ def revision(engine: Engine, message: str) -> None:
     made from the models would show no difference)."""
     from alembic import command
 
+    from storage import models
+
+    if engine.dialect.name == "postgresql":
+        models.postgresql_options()
     upgrade(engine, replay=True)
     with engine.begin() as connection:
         command.revision(config(connection), message=message, autogenerate=True,
