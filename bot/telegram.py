@@ -386,6 +386,10 @@ class TelegramBot:
         except TelegramError as exc:
             log.warning("%s failed: %s: %s", what, type(exc).__name__, exc)
 
+    def spawn_api(self, method: str, **params) -> None:
+        """A Bot API call outside the outbox, beside the turns (`call`, `spawn`)."""
+        self.spawn(self.call(method, api(self.bot, method, **params)), method)
+
     # --- one update ---
 
     async def process(self, update: TgUpdate) -> None:
@@ -397,16 +401,12 @@ class TelegramBot:
             await self.handle(update)
         finally:
             if update.callback_query and not self.answer_in_reply:
-                self.spawn(self.answer_press(update), "answer callback")
-
-    async def answer_press(self, update: TgUpdate) -> None:
-        """answerCallbackQuery, spawned after the reply's sending (in `handle`): it is then
-        written just after the reply's request and done before a quick user's next message
-        arrives. (Spawned before the turn, its request and answer took the interpreter from
-        the turn's thread, 0.2 ms a press; awaited after the reply was sent, it fell just
-        where the next message arrives and held that message's turn back.)"""
-        await self.call("answerCallbackQuery", api(self.bot, "answerCallbackQuery",
-                                                   callback_query_id=update.callback_query.get("id")))
+                # A press is answered once `handle` has spawned its reply's sending: the
+                # answer's request is written just after the reply's and is done before a quick
+                # user's next message arrives. (Spawned before the turn, it took the interpreter
+                # from the turn's thread, 0.2 ms a press; awaited after the reply was sent, it
+                # fell just where the next message arrives and held that message's turn back.)
+                self.spawn_api("answerCallbackQuery", callback_query_id=update.callback_query.get("id"))
 
     async def handle(self, update: TgUpdate) -> None:
         """An allowed user's update: read, its turn committed, its reply sent beside."""
@@ -416,8 +416,7 @@ class TelegramBot:
             raise  # the file could not be fetched: the batch comes again
         except TooLarge:
             text = t(lang_of(update), "telegram.file_too_large", mb=MAX_FILE // (1024 * 1024))
-            self.spawn(self.call("sendMessage", api(self.bot, "sendMessage", chat_id=update.chat["id"], text=text)),
-                       "too large")
+            self.spawn_api("sendMessage", chat_id=update.chat["id"], text=text)
             return
         except Exception:  # an update of a shape not foreseen: skipped, never retried forever
             log.exception("update %s not readable", update.update_id)
@@ -434,11 +433,10 @@ class TelegramBot:
         """Someone not on the allow-list: a polite answer, and nothing of theirs is stored."""
         text = t(lang_of(update), "telegram.not_allowed")
         if update.callback_query:
-            self.spawn(self.call("answerCallbackQuery", api(self.bot, "answerCallbackQuery", text=text, show_alert=True,
-                                                            callback_query_id=update.callback_query.get("id"))), "refuse")
+            self.spawn_api("answerCallbackQuery", text=text, show_alert=True,
+                           callback_query_id=update.callback_query.get("id"))
         elif update.chat:
-            self.spawn(self.call("sendMessage", api(self.bot, "sendMessage", chat_id=update.chat.get("id"), text=text)),
-                       "refuse")
+            self.spawn_api("sendMessage", chat_id=update.chat.get("id"), text=text)
 
     async def process_batch(self, updates) -> None:
         """A batch of updates: each user's in order, users side by side; returns when every

@@ -473,12 +473,12 @@ class Notice:
 
 class _Trace:
     """The raw outcomes of every measure of one evaluate_many call, computed the first time
-    an explanation asks (a verdict needs only the statuses)."""
+    an explanation asks (a verdict needs only the statuses), unless given."""
 
     __slots__ = ("compiled", "profile", "_raw")
 
-    def __init__(self, compiled: CompiledSet, profile: Profile):
-        self.compiled, self.profile, self._raw = compiled, profile, None
+    def __init__(self, compiled: CompiledSet, profile: Profile, raw: tuple | None = None):
+        self.compiled, self.profile, self._raw = compiled, profile, raw
 
     def raw(self, position: int) -> tuple:
         if self._raw is None:
@@ -569,12 +569,8 @@ def evaluate_many(facts: dict | Profile, rulesets, on: dt.date, traced: bool = F
     p = facts if isinstance(facts, Profile) else Profile(facts, on)
     rulesets = rulesets if type(rulesets) is tuple else tuple(rulesets)
     found = compiled(rulesets)
-    trace = _Trace(found, p)
-    if traced:
-        trace._raw = found.outcomes(p)
-        statuses = [tuple(map(_STATUS, raw)) for raw in trace._raw]
-    else:
-        statuses = found.statuses(p)
+    trace = _Trace(found, p, found.outcomes(p) if traced else None)
+    statuses = [tuple(map(_STATUS, raw)) for raw in trace._raw] if traced else found.statuses(p)
     return [Evaluation(r, on, s, trace, i) for i, (r, s) in enumerate(zip(rulesets, statuses))]
 
 

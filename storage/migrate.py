@@ -90,8 +90,7 @@ def create(connection: Connection) -> None:
 
     from storage import models, tracking  # noqa: F401  (registers the tables)
 
-    if connection.dialect.name == "postgresql":
-        models.postgresql_options()
+    models.dialect_options(connection.dialect.name)
     SQLModel.metadata.create_all(connection)
     VERSION_TABLE.create(connection)
     connection.execute(VERSION_TABLE.insert().values(version_num=head()))
@@ -105,8 +104,7 @@ def revision(engine: Engine, message: str) -> None:
 
     from storage import models
 
-    if engine.dialect.name == "postgresql":
-        models.postgresql_options()
+    models.dialect_options(engine.dialect.name)
     upgrade(engine, replay=True)
     with engine.begin() as connection:
         command.revision(config(connection), message=message, autogenerate=True,

@@ -122,7 +122,7 @@ class OutboxMessage(Table, table=True):
     # Partial, so that neither the lookups nor the index grow with the rows sent long ago;
     # and the only index that begins with the channel, so SQLite's planner, which knows no
     # sizes, takes it. A sent message by its id (what a press was made on) has the other.
-    # (PostgreSQL's condition: `postgresql_options`.)
+    # (PostgreSQL's condition: `dialect_options`.)
     __table_args__ = (Index("ix_outbox_pending", "channel", "chat_id", "id", sqlite_where=text(UNFINISHED)),
                       Index("ix_outbox_sent", "sent_message_id", "chat_id", "channel"))
 
@@ -144,11 +144,14 @@ class OutboxMessage(Table, table=True):
     error: Optional[str] = Field(default=None, max_length=500)  # the last "later" reason
 
 
-def postgresql_options() -> None:
+def dialect_options(dialect: str) -> None:
     """The tables' PostgreSQL-only options, set before a PostgreSQL schema is made from the
-    models or compared with them (storage/migrate.py). Written in the table, a
-    `postgresql_where` made SQLAlchemy load its PostgreSQL dialect at every start of every
-    command, to check the keyword: some 15 ms of the chat's start, which never needs it."""
+    models or compared with them (storage/migrate.py); nothing for another dialect. Written
+    in the table, a `postgresql_where` made SQLAlchemy load its PostgreSQL dialect at every
+    start of every command, to check the keyword: some 15 ms of the chat's start, which never
+    needs it."""
+    if dialect != "postgresql":
+        return
     for index in OutboxMessage.__table__.indexes:
         if index.name == "ix_outbox_pending":
             index.dialect_kwargs["postgresql_where"] = text(UNFINISHED)
