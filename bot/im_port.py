@@ -30,7 +30,7 @@ class ChannelProcess:
         self.scheduler.start()
 
     async def receive(self, incoming: Incoming) -> None:
-        await self.db.run(self.conversation.receive, incoming, self.delivery.worker)  # leased to our sender
+        await self.db.run_turn(self.conversation.receive, incoming, self.delivery.worker)  # leased to our sender
         task = asyncio.get_running_loop().create_task(self.delivery.flush_chat(incoming.channel, incoming.chat_id))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)

@@ -242,7 +242,7 @@ class WebChat:
     async def lifespan(self, _app):
         self.loop = asyncio.get_running_loop()
         # A turn that planned reminders (a cluster just tracked) has them swept at once; it
-        # runs on the database thread.
+        # may run on the database thread.
         self.conversation.on_replanned = lambda: self.loop.call_soon_threadsafe(self.wake.set)
         self.scheduler.start()
         loops = [asyncio.create_task(self.remind(), name="web reminder sweep")]
@@ -405,7 +405,7 @@ class WebChat:
         replies to the page; the answer names the user's language, which the page's labels
         follow."""
         try:
-            await self.db.run(self.turn, incoming)
+            await self.db.run_turn(self.turn, incoming)
             if incoming.chat_id in self.channel.pages:
                 await self.delivery.flush_chat(CHANNEL, incoming.chat_id)
             lang = await self.lang_of(incoming.user_id)

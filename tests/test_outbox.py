@@ -327,3 +327,33 @@ def test_a_turn_gives_the_rows_it_leased_when_they_are_all_its_chat_has_to_send(
     assert turn("全部") == []  # the first turn's rows are still to send: the sender reads
     with engine.connect() as conn:
         assert len(outbox.leased(conn, "w1", "web", "a")) > len(given)
+
+
+def test_a_turn_runs_on_the_loop_only_when_sqlite_has_nothing_else_in_hand(engine):
+    """On SQLite a message's turn runs at once on the event loop's thread when the database
+    thread is idle (the hand-off cost more than the turn's statements); behind a job in hand
+    it waits on the database thread; on PostgreSQL it always goes to a database thread."""
+    import threading
+
+    db = Database(engine)
+    loop_thread = threading.get_ident()
+    release = threading.Event()
+
+    async def main():
+        idle = await db.run_turn(threading.get_ident)
+        in_hand = db.submit(release.wait, 10)
+        behind = asyncio.ensure_future(db.run_turn(threading.get_ident))
+        await asyncio.sleep(0)  # the turn has started: it found the job in hand
+        assert not behind.done()
+        release.set()
+        queued = await behind
+        assert in_hand.result() is True
+        return idle, queued, await db.run_turn(threading.get_ident)
+
+    try:
+        idle, queued, idle_again = asyncio.run(asyncio.wait_for(main(), 10))
+    finally:
+        db.executor.shutdown(wait=True)
+    on_sqlite = engine.dialect.name == "sqlite"
+    assert (idle == loop_thread) is on_sqlite and (idle_again == loop_thread) is on_sqlite
+    assert queued != loop_thread
