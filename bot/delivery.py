@@ -63,19 +63,21 @@ class Database:
     async def run(self, fn, *args, **kwargs):
         return await asyncio.wrap_future(self.submit(lambda: fn(*args, **kwargs)))
 
-    def turn_here(self) -> bool:
+    def turn_here(self, incoming: Incoming) -> bool:
         """Whether a message's turn may run on the caller's (the event loop's) thread: on
-        SQLite, with nothing in the database thread's hands. The turn would wait for no one
-        there, and the hand-off to it and back cost more than the turn's own statements
-        (0.1 to 0.3 ms, and a quarter more CPU a message: bench/telegram_bench.py). Nothing
-        else is submitted meanwhile: submissions come from this thread, which is busy."""
-        return self.one_writer and not self._jobs
+        SQLite, with nothing in the database thread's hands, and no file to read (a form
+        takes tens of milliseconds, which the loop's other chats would wait). The turn would
+        wait for no one there, and the hand-off to the thread and back cost more than its
+        own statements (0.1 to 0.3 ms, and a quarter more CPU a message:
+        bench/telegram_bench.py). Nothing else is submitted meanwhile: submissions come
+        from this thread, which is busy."""
+        return self.one_writer and not self._jobs and incoming.attachment is None
 
-    async def run_turn(self, fn, *args):
-        """`fn(*args)`, a message's turn: here if `turn_here`, else on the database thread."""
-        if self.turn_here():
-            return fn(*args)
-        return await asyncio.wrap_future(self.submit(fn, *args))
+    async def run_turn(self, fn, incoming: Incoming, *args):
+        """`fn(incoming, *args)`, a message's turn: here if `turn_here`, else on the database thread."""
+        if self.turn_here(incoming):
+            return fn(incoming, *args)
+        return await asyncio.wrap_future(self.submit(fn, incoming, *args))
 
 
 WORKER_ENV = "CLUSTERBOT_WORKER"
@@ -153,12 +155,12 @@ class Delivery:
                 self._mark(marks, before=True)
                 raise
 
-    async def _with_marks(self, marks: list[Mark], fn, *args, turn: bool = False):
-        """`fn(*args)` on the database thread (a `turn` maybe here: Database.turn_here),
-        where it commits `marks`. If it fails, or is cancelled (a stop) before the thread
-        took it up, the marks go back to be written later: a reply sent is never left
-        unrecorded. Once taken up, it runs to its commit."""
-        if turn and self.db.turn_here():
+    async def _with_marks(self, marks: list[Mark], fn, *args, here: bool = False):
+        """`fn(*args)` on the database thread (or `here`: Database.turn_here), where it
+        commits `marks`. If it fails, or is cancelled (a stop) before the thread took it up,
+        the marks go back to be written later: a reply sent is never left unrecorded. Once
+        taken up, it runs to its commit."""
+        if here:
             try:
                 return fn(*args)
             except Exception:
@@ -231,7 +233,7 @@ class Delivery:
                     with reading(self.db.engine) as conn:
                         rows = outbox.leased(conn, self.worker, incoming.channel, incoming.chat_id)
                 return self._handed_out(marks, rows)
-        return await self._with_marks(marks, job, turn=True)
+        return await self._with_marks(marks, job, here=self.db.turn_here(incoming))
 
     async def wait_sent(self, channel: str, chat_id: str, timeout: float | None = None) -> None:
         """Until the chat's send in hand, if any, is done (at most `timeout` seconds)."""

@@ -15,7 +15,7 @@ from bot.channel import Later, Refused, Sent
 from bot.clock import ManualClock
 from bot.delivery import Database, Delivery
 from dialogs.conversation import Conversation
-from dialogs.messages import Incoming, Reply
+from dialogs.messages import Attachment, Incoming, Reply
 from locales import t
 from storage import outbox
 from storage.db import make_engine, session
@@ -332,28 +332,34 @@ def test_a_turn_gives_the_rows_it_leased_when_they_are_all_its_chat_has_to_send(
 def test_a_turn_runs_on_the_loop_only_when_sqlite_has_nothing_else_in_hand(engine):
     """On SQLite a message's turn runs at once on the event loop's thread when the database
     thread is idle (the hand-off cost more than the turn's statements); behind a job in hand
-    it waits on the database thread; on PostgreSQL it always goes to a database thread."""
+    it waits on the database thread, and so does a file's; on PostgreSQL every turn goes to a
+    database thread."""
     import threading
 
     db = Database(engine)
     loop_thread = threading.get_ident()
     release = threading.Event()
+    message = Incoming("web", "u", "u", text="12.5")
+    a_file = Incoming("web", "u", "u", attachment=Attachment("form.xlsx", b"PK"))
+
+    def thread_of(incoming):
+        return threading.get_ident()
 
     async def main():
-        idle = await db.run_turn(threading.get_ident)
+        idle = await db.run_turn(thread_of, message)
         in_hand = db.submit(release.wait, 10)
-        behind = asyncio.ensure_future(db.run_turn(threading.get_ident))
+        behind = asyncio.ensure_future(db.run_turn(thread_of, message))
         await asyncio.sleep(0)  # the turn has started: it found the job in hand
         assert not behind.done()
         release.set()
         queued = await behind
         assert in_hand.result() is True
-        return idle, queued, await db.run_turn(threading.get_ident)
+        return idle, queued, await db.run_turn(thread_of, message), await db.run_turn(thread_of, a_file)
 
     try:
-        idle, queued, idle_again = asyncio.run(asyncio.wait_for(main(), 10))
+        idle, queued, idle_again, read_file = asyncio.run(asyncio.wait_for(main(), 10))
     finally:
         db.executor.shutdown(wait=True)
     on_sqlite = engine.dialect.name == "sqlite"
     assert (idle == loop_thread) is on_sqlite and (idle_again == loop_thread) is on_sqlite
-    assert queued != loop_thread
+    assert queued != loop_thread and read_file != loop_thread
