@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,12 +152,37 @@ def clusterbot_round(fake: FakeBotApi, n: int, answers: int, base_id: int):
     return run_users(n, per_user)
 
 
+@dataclass
+class Rounds:
+    """A bot's timed rounds at one N, pooled: their messages' latencies, wall and CPU time, and
+    Bot API calls (`messages`: every message of the rounds, the users' set-up ones included)."""
+
+    wall: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    cpu: float | None = 0.0
+    messages: int = 0
+    calls: int = 0
+
+    def add(self, wall: float, latencies: list[float], cpu: float | None, messages: int, calls: int) -> None:
+        self.wall += wall
+        self.latencies += latencies
+        self.cpu = None if cpu is None or self.cpu is None else self.cpu + cpu
+        self.messages += messages
+        self.calls += calls
+
+    def result(self) -> tuple:
+        """(messages timed a second, p50, p99, CPU seconds a message, calls a message)"""
+        lat = self.latencies
+        return (len(lat) / self.wall, statistics.median(lat), percentile(lat, 0.99),
+                None if self.cpu is None else self.cpu / self.messages, self.calls / self.messages)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, nargs="+", default=[1, 50, 200])
     parser.add_argument("--answers", type=int, default=10,
                         help=f"messages per user per round (at least {ROUND_MESSAGES} in a round: a few users answer more)")
-    parser.add_argument("--repeat", type=int, default=2, help="rounds per bot and N; the best is kept")
+    parser.add_argument("--repeat", type=int, default=4, help="rounds per bot and N, alternating; all of them count")
     args = parser.parse_args()
 
     env = dict(os.environ, CLUSTERBOT_FAKE_NOW="2026-11-23T10:00:00", PYTHONWARNINGS="ignore")
@@ -164,10 +190,11 @@ def main() -> None:
     base = 10_000
     clusterbot_chats: set[int] = set()  # where clusterbot's replies are counted for repeats
     with tempfile.TemporaryDirectory() as tmp, FakeBotApi() as fake:
-        # For each N the two bots take turns, each measured `--repeat` times (the best kept),
-        # so that the machine's slower moments fall on both alike.
+        # For each N the two bots take turns, `--repeat` rounds each, so that the machine's
+        # slower moments fall on both alike; every round counts (the best of two was luck on a
+        # machine whose speed moves by half within minutes).
         for n in args.users:
-            best: dict[str, tuple] = {}
+            pooled = {"echo": Rounds(), "clusterbot": Rounds()}
             for attempt in range(args.repeat):
                 for bot_name in ("echo", "clusterbot"):
                     before = fake.polls_started
@@ -194,15 +221,12 @@ def main() -> None:
                         sent = len(fake.calls()) - calls_before
                         messages = len(lat) + (2 * n if bot_name == "clusterbot" else 0)
                         cpu_after = cpu_seconds(proc.pid)
-                        cpu = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) / messages
-                        result = (len(lat) / wall, statistics.median(lat), percentile(lat, 0.99), cpu,
-                                  sent / messages)
-                        if bot_name not in best or result[0] > best[bot_name][0]:
-                            best[bot_name] = result
+                        cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+                        pooled[bot_name].add(wall, lat, cpu, messages, sent)
                     finally:
                         proc.terminate()
                         proc.wait(30)
-            rows += [("echo", n, *best["echo"]), ("clusterbot", n, *best["clusterbot"])]
+            rows += [("echo", n, *pooled["echo"].result()), ("clusterbot", n, *pooled["clusterbot"].result())]
         repeats = fake.repeated_messages(clusterbot_chats)
         slow, slow_repeats = slow_sends(fake, env, Path(tmp) / "slow.db", base + 1_000)
 
