@@ -2,9 +2,10 @@
 channel's `send` (bot/channel.py), in order per chat.
 
 `flush_chat(channel, chat_id)` runs right after a turn's commit; `run_turn` runs a turn and
-reads, in the same job (on the database thread, or on the loop's when that is idle:
-`Database.turn_here`), the rows the turn leased to this sender, which are then sent with no claim of their own. `run_once()` on the scheduler's tick picks up
-whatever else is due (a retry, rows left by a restart, reminders).
+reads, in the same job (on the database thread, or on the loop's when that one is idle:
+`Database.turn_here`), the rows the turn leased to this sender, which are then sent with no
+claim of their own. `run_once()` on the scheduler's tick picks up whatever else is due (a
+retry, rows left by a restart, reminders).
 A row is leased before it is sent (storage/outbox.py) and marked after: `Sent` keeps the
 platform's message id, `Later` backs off while the chat's later rows wait, `Refused` gives
 the row up with its reason. Marks are written in batches (with the next claim, in the next
@@ -67,10 +68,9 @@ class Database:
         """Whether a message's turn may run on the caller's (the event loop's) thread: on
         SQLite, with nothing in the database thread's hands, and no file to read (a form
         takes tens of milliseconds, which the loop's other chats would wait). The turn would
-        wait for no one there, and the hand-off to the thread and back cost more than its
-        own statements (0.1 to 0.3 ms, and a quarter more CPU a message:
-        bench/telegram_bench.py). Nothing else is submitted meanwhile: submissions come
-        from this thread, which is busy."""
+        wait for no one there, and the hand-off to the thread and back took 0.1 to 0.3 ms of
+        a Telegram message (bench/telegram_bench.py, with one user). Nothing else is
+        submitted meanwhile: submissions come from this thread, which is busy."""
         return self.one_writer and not self._jobs and incoming.attachment is None
 
     async def run_turn(self, fn, incoming: Incoming, *args):

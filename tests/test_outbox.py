@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import threading
 
 import pytest
 from sqlalchemy import event
@@ -334,8 +335,6 @@ def test_a_turn_runs_on_the_loop_only_when_sqlite_has_nothing_else_in_hand(engin
     thread is idle (the hand-off cost more than the turn's statements); behind a job in hand
     it waits on the database thread, and so does a file's; on PostgreSQL every turn goes to a
     database thread."""
-    import threading
-
     db = Database(engine)
     loop_thread = threading.get_ident()
     release = threading.Event()
