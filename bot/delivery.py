@@ -64,20 +64,31 @@ class Database:
     async def run(self, fn, *args, **kwargs):
         return await asyncio.wrap_future(self.submit(lambda: fn(*args, **kwargs)))
 
+    def idle(self) -> bool:
+        """Whether a short piece of a message's work (its turn, a read) may run on the
+        caller's (the event loop's) thread: on SQLite, with nothing in the database thread's
+        hands. It would wait for no one there, and the hand-off to the thread and back took
+        0.1 to 0.3 ms of a Telegram message (bench/telegram_bench.py, with one user), more in
+        the web's. Nothing else is submitted meanwhile: submissions come from this thread,
+        which is busy."""
+        return self.one_writer and not self._jobs
+
     def turn_here(self, incoming: Incoming) -> bool:
-        """Whether a message's turn may run on the caller's (the event loop's) thread: on
-        SQLite, with nothing in the database thread's hands, and no file to read (a form
-        takes tens of milliseconds, which the loop's other chats would wait). The turn would
-        wait for no one there, and the hand-off to the thread and back took 0.1 to 0.3 ms of
-        a Telegram message (bench/telegram_bench.py, with one user). Nothing else is
-        submitted meanwhile: submissions come from this thread, which is busy."""
-        return self.one_writer and not self._jobs and incoming.attachment is None
+        """`idle`, and no file to read (a form takes tens of milliseconds, which the loop's
+        other chats would wait)."""
+        return self.idle() and incoming.attachment is None
 
     async def run_turn(self, fn, incoming: Incoming, *args):
         """`fn(incoming, *args)`, a message's turn: here if `turn_here`, else on the database thread."""
         if self.turn_here(incoming):
             return fn(incoming, *args)
         return await asyncio.wrap_future(self.submit(fn, incoming, *args))
+
+    async def read(self, fn, *args):
+        """`fn(*args)`, a short read for a message: here if `idle`, else on the database thread."""
+        if self.idle():
+            return fn(*args)
+        return await asyncio.wrap_future(self.submit(fn, *args))
 
 
 WORKER_ENV = "CLUSTERBOT_WORKER"

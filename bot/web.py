@@ -154,8 +154,8 @@ class WebDelivery(Delivery):
     """The delivery of one web process: it claims the rows of the chats whose page it holds,
     and no others (another process holds theirs), under a short lease."""
 
-    def __init__(self, db: Database, channel: WebChannel):
-        super().__init__(db, {CHANNEL: channel})
+    def __init__(self, db: Database, channel: WebChannel, turns_here: bool = False):
+        super().__init__(db, {CHANNEL: channel}, turns_here=turns_here)
         self.channel = channel
 
     def claim_options(self) -> dict:
@@ -216,9 +216,14 @@ class WebChat:
         self.new_user_lang = default_lang  # None: the browser's
         self.reminder_interval = reminder_interval
         self.session_key = session_key
-        self.db = Database(engine)  # all database work on one thread, off the event loop
+        self.db = Database(engine)
         self.shared = engine.dialect.name == "postgresql"  # other web processes may run a chat's turns
-        self.delivery = WebDelivery(self.db, self.channel)
+        # The one process of a SQLite database runs the turns of a chat whose page it holds
+        # through the delivery, which leases the turn's rows to it and writes their marks with
+        # the next turn: no claim and no commit of marks of their own (each a transaction with
+        # its fsync) beside the turn's. A chat with no page open is not leased: the process
+        # that next holds its page (a restart on another port) claims its replies at once.
+        self.delivery = WebDelivery(self.db, self.channel, turns_here=not self.shared)
         # The scheduler's delivery tick and marks; the web sweeps reminders itself, for open
         # pages only (see `remind`).
         self.scheduler = Scheduler(self.db, clock, self.delivery, sweeps={})
@@ -405,9 +410,13 @@ class WebChat:
         replies to the page; the answer names the user's language, which the page's labels
         follow."""
         try:
-            await self.db.run_turn(self.turn, incoming)
-            if incoming.chat_id in self.channel.pages:
-                await self.delivery.flush_chat(CHANNEL, incoming.chat_id)
+            if self.delivery.turns_here and incoming.chat_id in self.channel.pages:
+                rows = await self.delivery.run_turn(self.conversation.receive, incoming)
+                await self.delivery.flush_chat(CHANNEL, incoming.chat_id, rows)
+            else:
+                await self.db.run_turn(self.turn, incoming)
+                if incoming.chat_id in self.channel.pages:
+                    await self.delivery.flush_chat(CHANNEL, incoming.chat_id)
             lang = await self.lang_of(incoming.user_id)
         except Exception:  # the database gone, say: answered, and the server goes on
             log.exception("web: a message could not be handled")
@@ -416,9 +425,9 @@ class WebChat:
         return JSONResponse({"lang": lang}, headers=SECURITY_HEADERS)
 
     def turn(self, incoming: Incoming) -> None:
-        """The turn, committed; then, when the chat's page is not here, the process that holds
-        it is woken (on the database thread). The replies are not leased to this process at
-        the commit: the page may be elsewhere, and a short lease is the claim's."""
+        """The turn, committed; then, when the chat's page is not here and other processes
+        share the database, the process that holds it is woken. The replies are not leased to
+        this process at the commit: the page may be elsewhere, and a short lease is the claim's."""
         self.conversation.receive(incoming)
         if self.shared and incoming.chat_id not in self.channel.held:
             try:
@@ -453,7 +462,7 @@ class WebChat:
         return self.new_user_lang or accept_lang(request)
 
     async def lang_of(self, user: str) -> str:
-        return await self.db.run(self.conversation.language_of, user)
+        return await self.db.read(self.conversation.language_of, user)
 
     # --- reminders -----------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from locales import fmt_date, normalise_lang, render, t
 from locales.explain import explain, expected_text, label, notice_text, shown_value, value_text
 from storage import outbox, repo
 from storage.db import session
-from storage.prepared import unit
+from storage.prepared import reading, unit
 from storage.models import Profile, User
 from storage.repo import SKIPPED
 
@@ -114,9 +114,8 @@ class Conversation:
         self.on_replanned = lambda: None
 
     def language_of(self, external_id: str) -> str:
-        with session(self.engine) as s:
-            user = repo.find_user(s, self.channel, str(external_id))
-            return user.lang if user else self.default_lang
+        with reading(self.engine) as conn:
+            return repo.user_lang(conn, self.channel, str(external_id)) or self.default_lang
 
     def receive(self, incoming: Incoming, lease_to: str | None = None, marks: list[outbox.Mark] = (),
                 leased: list | None = None) -> list[Reply]:

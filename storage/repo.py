@@ -122,6 +122,17 @@ def find_user(s: Session, channel: str, external_id: str) -> User | None:
     return s.exec(select(User).where(User.channel == channel, User.external_id == external_id)).first()
 
 
+_USER_LANG = Prepared(select(User.lang).where(User.channel == bindparam("channel"),
+                                              User.external_id == bindparam("external_id")))
+
+
+def user_lang(conn, channel: str, external_id: str) -> str | None:
+    """A user's language, or None for a user not known yet (a read on `prepared.reading`'s
+    connection: a web message answers with it)."""
+    found = _USER_LANG.rows(conn, {"channel": channel, "external_id": external_id})
+    return found[0][0] if found else None
+
+
 def user_profiles(s: Session, user: User) -> list[Profile]:
     return list(s.exec(select(Profile).where(Profile.user_id == user.id, Profile.deleted == False)  # noqa: E712
                        .order_by(Profile.id)))

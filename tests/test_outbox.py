@@ -331,10 +331,10 @@ def test_a_turn_gives_the_rows_it_leased_when_they_are_all_its_chat_has_to_send(
 
 
 def test_a_turn_runs_on_the_loop_only_when_sqlite_has_nothing_else_in_hand(engine):
-    """On SQLite a message's turn runs at once on the event loop's thread when the database
-    thread is idle (the hand-off cost more than the turn's statements); behind a job in hand
-    it waits on the database thread, and so does a file's; on PostgreSQL every turn goes to a
-    database thread."""
+    """On SQLite a message's turn (or a short read) runs at once on the event loop's thread
+    when the database thread is idle (the hand-off cost more than the turn's statements);
+    behind a job in hand it waits on the database thread, and so does a file's; on PostgreSQL
+    every turn goes to a database thread."""
     db = Database(engine)
     loop_thread = threading.get_ident()
     release = threading.Event()
@@ -346,6 +346,7 @@ def test_a_turn_runs_on_the_loop_only_when_sqlite_has_nothing_else_in_hand(engin
 
     async def main():
         idle = await db.run_turn(thread_of, message)
+        assert (await db.read(threading.get_ident) == loop_thread) is (engine.dialect.name == "sqlite")
         in_hand = db.submit(release.wait, 10)
         behind = asyncio.ensure_future(db.run_turn(thread_of, message))
         await asyncio.sleep(0)  # the turn has started: it found the job in hand
@@ -362,3 +363,37 @@ def test_a_turn_runs_on_the_loop_only_when_sqlite_has_nothing_else_in_hand(engin
     on_sqlite = engine.dialect.name == "sqlite"
     assert (idle == loop_thread) is on_sqlite and (idle_again == loop_thread) is on_sqlite
     assert queued != loop_thread and read_file != loop_thread
+
+
+def test_the_one_web_process_of_a_sqlite_database_sends_a_turns_rows_with_no_claim(tmp_path, monkeypatch):
+    """On SQLite the web process is the only one: a turn's rows are leased to it at the commit
+    and sent at once, their marks written with the next turn (as Telegram's), so a message to
+    an open page costs no claim (a transaction and its fsync) besides its turn."""
+    from bot.web import WebChat
+
+    claims = []
+    claim = outbox.claim
+    monkeypatch.setattr(outbox, "claim", lambda *args, **kw: claims.append(args[3]) or claim(*args, **kw))
+    engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
+    web = WebChat(engine, ManualClock(dt.datetime(2026, 11, 23, 10)), "key")
+
+    async def main():
+        page = web.channel.open("u1")
+        shown = []
+
+        async def read():  # the page's stream, as bot.web.event_stream writes it
+            while True:
+                event, written = await page.get()
+                shown.append(event["text"])
+                written.set_result(True)
+
+        reader = asyncio.create_task(read())
+        for text in ("/new 网页集群", "2"):
+            await web.receive(Incoming("web", "u1", "u1", text=text))
+        reader.cancel()
+        await web.delivery.close()
+        return shown
+
+    shown = asyncio.run(asyncio.wait_for(main(), 10))
+    assert claims == [] and len(shown) == 2 and "网页集群" in shown[0] and "第 1/" in shown[1]
+    assert all(r.sent_at is not None for r in table(engine))  # every mark written
