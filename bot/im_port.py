@@ -2,8 +2,9 @@
 loop and the scheduler, over one database thread.
 
 `receive(incoming)` returns once the turn and its replies are committed (the platform is
-then acknowledged); the replies' sending runs beside it, and whatever a crash left unsent
-is sent by the scheduler's first tick after the restart."""
+then acknowledged); the replies' sending runs beside it (the rows the turn leased to this
+sender, with no claim), and whatever a crash left unsent is sent by the scheduler's first
+tick after the restart."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ class ChannelProcess:
         self.channel = channel
         self.db = Database(engine)
         self.conversation = Conversation(engine, clock, channel=channel.name)
-        self.delivery = Delivery(self.db, {channel.name: channel})
+        # The turns run through the delivery: their rows leased to this sender and sent with
+        # no claim, their marks written with the next turn (as Telegram's).
+        self.delivery = Delivery(self.db, {channel.name: channel}, turns_here=True)
         self.scheduler = Scheduler(self.db, clock, self.delivery, interval=reminder_interval)
         self.conversation.on_replanned = self.scheduler.wake  # a turn planned reminders: sweep now
         self.tasks: set[asyncio.Task] = set()
@@ -30,8 +33,8 @@ class ChannelProcess:
         self.scheduler.start()
 
     async def receive(self, incoming: Incoming) -> None:
-        await self.db.run_turn(self.conversation.receive, incoming, self.delivery.worker)  # leased to our sender
-        task = asyncio.get_running_loop().create_task(self.delivery.flush_chat(incoming.channel, incoming.chat_id))
+        rows = await self.delivery.run_turn(self.conversation.receive, incoming)
+        task = asyncio.get_running_loop().create_task(self.delivery.flush_chat(incoming.channel, incoming.chat_id, rows))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 

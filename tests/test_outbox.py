@@ -397,3 +397,37 @@ def test_the_one_web_process_of_a_sqlite_database_sends_a_turns_rows_with_no_cla
     shown = asyncio.run(asyncio.wait_for(main(), 10))
     assert claims == [] and len(shown) == 2 and "网页集群" in shown[0] and "第 1/" in shown[1]
     assert all(r.sent_at is not None for r in table(engine))  # every mark written
+
+
+def test_an_im_channels_turn_is_sent_with_no_claim(tmp_path, monkeypatch):
+    """WeCom and DingTalk run their turns through the delivery, as Telegram does: a turn's
+    rows are leased to the sender and sent as they are, their marks written with the next
+    turn, so on SQLite a message costs no claim (a transaction with its commit) besides its
+    turn. (On a shared database a chat is claimed again after its sends: another worker may
+    have written to it.)"""
+    from bot.im_port import ChannelProcess
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'im.db'}")
+
+    claims = []
+    claim = outbox.claim
+    monkeypatch.setattr(outbox, "claim", lambda *args, **kw: claims.append(args[3]) or claim(*args, **kw))
+    sent = []
+
+    class WeCom:
+        name = "wecom"
+
+        async def send(self, chat_id, reply, edit_of=None):
+            sent.append(reply.text)
+            return Sent(f"m{len(sent)}")
+
+    process = ChannelProcess(engine, ManualClock(dt.datetime(2026, 11, 23, 10)), WeCom(), reminder_interval=3600)
+
+    async def main():
+        for text in ("/new 企微集群", "2"):
+            await process.receive(Incoming("wecom", "u1", "u1", text=text))
+        await process.stop()
+
+    asyncio.run(asyncio.wait_for(main(), 20))
+    assert claims == [] and len(sent) == 2 and "企微集群" in sent[0] and "第 1/" in sent[1]
+    assert all(r.sent_message_id for r in table(engine))  # every mark written
