@@ -14,12 +14,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from time import monotonic
 
 from bot.delivery import Database, Delivery
 from bot.reminders import SWEEP_SECONDS, sweep, to_outbox
+from storage import outbox, repo
+from storage.db import session
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 TICK = 1.0  # seconds between looks at the outbox
+PRUNE_EVERY = 24 * 3600  # seconds between deletions of old sent replies and handled updates
 
 
 class Scheduler:
@@ -34,6 +39,7 @@ class Scheduler:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task] = []
+        self._prune_at = 0.0  # monotonic time of the next pruning: with the first sweep
 
     def start(self) -> None:
         """Start the loops on the running event loop."""
@@ -59,6 +65,9 @@ class Scheduler:
 
     def _sweep_all(self) -> int:
         now = self.clock.now()
+        if (moment := monotonic()) >= self._prune_at:
+            self._prune_at = moment + PRUNE_EVERY
+            prune(self.db.engine)
         return sum(sweep(self.db.engine, now, channel, to_outbox(channel), external_id=only)
                    for channel, only in self.sweeps.items())
 
@@ -93,6 +102,18 @@ class Scheduler:
                 raise
             except Exception:
                 log.exception(what)
+
+
+def prune(engine) -> None:
+    """Old sent replies and handled updates deleted (storage/outbox.prune, repo.prune_processed),
+    so that the tables do not grow with use. Their times are the rows' own (UTC), not the
+    scheduler's clock, which may be set for the reminders."""
+    now = utcnow()
+    with session(engine) as s:
+        replies, updates = outbox.prune(s, now), repo.prune_processed(s, now)
+        s.commit()
+    if replies or updates:
+        log.info("pruned %d sent replies and %d handled updates", replies, updates)
 
 
 class BackgroundLoop:

@@ -16,7 +16,7 @@ import json
 from collections import namedtuple
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, exists, insert, or_, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -223,6 +223,19 @@ def anything_for(conn, worker: str, channels: list[str], now: dt.datetime | None
     a sender's tick asks this first (an idle bot's, every second)."""
     now = now or utcnow()
     return any(_DUE.rows(conn, {"channel": channel, "worker": worker, "now": now}) for channel in channels)
+
+
+# A sent or given-up row is read again only when a button of its message is pressed (to show
+# the choice in it); after this long it is let go, and such a press is still answered.
+KEEP_FINISHED = dt.timedelta(days=30)
+
+
+def prune(s: Session, now: dt.datetime) -> int:
+    """Delete the rows sent or given up more than KEEP_FINISHED ago (in the caller's
+    transaction); the number deleted. An unfinished row is never deleted."""
+    before = now - KEEP_FINISHED
+    return s.exec(delete(OutboxMessage).where(
+        or_(OutboxMessage.sent_at < before, OutboxMessage.refused_at < before))).rowcount
 
 
 def release_worker(s: Session, worker: str) -> None:

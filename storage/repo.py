@@ -3,13 +3,14 @@ a profile the caller already holds: a user only ever reaches their own profiles.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import weakref
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, insert, type_coerce
+from sqlalchemy import Integer, and_, bindparam, delete, exists, insert, type_coerce
 from sqlmodel import Session, select
 
 from engine import catalogue
@@ -298,6 +299,16 @@ def add_answer(s: Session, profile: Profile, fact: str, value: Any = None, skipp
     _ADD_ANSWER.run(s, {"profile_id": profile.id, "fact": fact, "skipped": skipped, "source": source,
                         "created_at": utcnow(), "value_json": value_json})
     return value_json
+
+
+# A platform delivers an update again within a day at most (Telegram keeps an unconfirmed
+# one 24 hours; WeCom and DingTalk retry within minutes): a week is kept.
+KEEP_PROCESSED = dt.timedelta(days=7)
+
+
+def prune_processed(s: Session, now: dt.datetime) -> int:
+    """Forget the updates handled more than KEEP_PROCESSED ago (in the caller's transaction)."""
+    return s.exec(delete(ProcessedUpdate).where(ProcessedUpdate.created_at < now - KEEP_PROCESSED)).rowcount
 
 
 def first_time(s: Session, channel: str, update_id: str) -> bool:

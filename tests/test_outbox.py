@@ -431,3 +431,43 @@ def test_an_im_channels_turn_is_sent_with_no_claim(tmp_path, monkeypatch):
     asyncio.run(asyncio.wait_for(main(), 20))
     assert claims == [] and len(sent) == 2 and "企微集群" in sent[0] and "第 1/" in sent[1]
     assert all(r.sent_message_id for r in table(engine))  # every mark written
+
+
+def test_old_sent_replies_and_handled_updates_are_pruned_and_nothing_unfinished(engine):
+    """The scheduler's pruning (at start, then daily) deletes what was sent or given up over
+    30 days ago and the updates handled over 7 days ago; an unsent row stays however old."""
+    from bot.scheduler import prune
+    from sqlalchemy import update
+
+    from storage.models import ProcessedUpdate
+
+    now = utcnow()
+    old_sent, new_sent, old_refused, old_unsent = put(engine, "a", "1", "2", "3", "4")
+    with session(engine) as s:
+        for row_id, column, age in ((old_sent, "sent_at", 31), (new_sent, "sent_at", 29), (old_refused, "refused_at", 40)):
+            s.exec(update(OutboxMessage).where(OutboxMessage.id == row_id)
+                   .values({column: now - dt.timedelta(days=age)}))
+        s.exec(update(OutboxMessage).where(OutboxMessage.id == old_unsent)
+               .values(created_at=now - dt.timedelta(days=60), next_attempt_at=now - dt.timedelta(days=60)))
+        s.add(ProcessedUpdate(channel="telegram", update_id="8", created_at=now - dt.timedelta(days=8)))
+        s.add(ProcessedUpdate(channel="telegram", update_id="6", created_at=now - dt.timedelta(days=6)))
+        s.commit()
+    prune(engine)
+    assert [r.id for r in table(engine)] == [new_sent, old_unsent]
+    with session(engine) as s:
+        assert [u.update_id for u in s.exec(select(ProcessedUpdate))] == ["6"]
+
+
+def test_the_scheduler_prunes_with_its_first_sweep_then_once_a_day(engine, monkeypatch):
+    import bot.scheduler as scheduler
+
+    pruned = []
+    monkeypatch.setattr(scheduler, "prune", pruned.append)
+    ticks = iter([1000.0, 1000.0 + 3600, 1000.0 + scheduler.PRUNE_EVERY])
+    monkeypatch.setattr(scheduler, "monotonic", lambda: next(ticks))
+    db = Database(engine)
+    sweeps = scheduler.Scheduler(db, ManualClock(dt.datetime(2026, 11, 23, 10)), Delivery(db, {}), sweeps={})
+    for _ in range(3):
+        sweeps._sweep_all()
+    assert pruned == [engine, engine]  # at the first sweep, not an hour later, again a day later
+    db.executor.shutdown(wait=True)
