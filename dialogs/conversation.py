@@ -112,6 +112,7 @@ class Conversation:
         # Called after the commit of a turn that planned reminders (a cluster tracked,
         # resumed, its times changed): the process's scheduler sweeps at once.
         self.on_replanned = lambda: None
+        self.lease = outbox.LEASE  # how long a turn's rows stay leased to the sender it names
 
     def language_of(self, external_id: str) -> str:
         with reading(self.engine) as conn:
@@ -181,7 +182,8 @@ class Conversation:
                                        chosen=label), incoming.pressed))
         rows += [(reply, None) for reply in merge_steps(rest)]
         return outbox.enqueue_turn(s, incoming.channel, incoming.chat_id,
-                                   [(reply.to_json(), edit_of) for reply, edit_of in rows], lease_to=lease_to)
+                                   [(reply.to_json(), edit_of) for reply, edit_of in rows], lease_to=lease_to,
+                                   lease=self.lease)
 
     def _apologise(self, incoming: Incoming, lease_to: str | None, marks: list[outbox.Mark]) -> list[Reply]:
         """After a failed turn: the apology, and the message recorded as handled (its
@@ -193,7 +195,8 @@ class Conversation:
             reply = Reply(t(lang, "terminal.internal_error"), kind="error")
             if incoming.message_id is not None:
                 repo.first_time(s, incoming.channel, str(incoming.message_id))
-            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json(), lease_to=lease_to)
+            outbox.enqueue(s, incoming.channel, incoming.chat_id, reply.to_json(), lease_to=lease_to,
+                           lease=self.lease)
             s.commit()
         return [reply]
 

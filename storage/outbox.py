@@ -34,15 +34,17 @@ def _unfinished(row=OutboxMessage):
 
 
 def enqueue(s: Session, channel: str, chat_id: str, payload: dict, edit_of: str | None = None,
-            lease_to: str | None = None, now: dt.datetime | None = None) -> OutboxMessage:
+            lease_to: str | None = None, now: dt.datetime | None = None,
+            lease: dt.timedelta = LEASE) -> OutboxMessage:
     """A reply (`Reply.to_json()`) for a chat, inside the caller's transaction. With
-    `lease_to`, the row is leased to that sender at once when nothing of the chat waits
-    before it: the sender that called for the turn sends it without a claim of its own."""
+    `lease_to`, the row is leased to that sender at once (for `lease`) when nothing of the
+    chat waits before it: the sender that called for the turn sends it without a claim of
+    its own."""
     now = now or utcnow()
     row = OutboxMessage(channel=channel, chat_id=str(chat_id), payload=json.dumps(payload, ensure_ascii=False),
                         edit_of=edit_of)
     if lease_to is not None and not _waits_before(s, channel, str(chat_id), lease_to, now):
-        row.claimed_by, row.claimed_until = lease_to, now + LEASE
+        row.claimed_by, row.claimed_until = lease_to, now + lease
     s.add(row)
     s.flush()
     return row
@@ -55,7 +57,8 @@ _ENQUEUE = Prepared(insert(OutboxMessage.__table__).values(placeholders((
 
 
 def enqueue_turn(s: Session, channel: str, chat_id: str, replies: list[tuple[dict, str | None]],
-                 lease_to: str | None = None, now: dt.datetime | None = None) -> list[LeasedRow]:
+                 lease_to: str | None = None, now: dt.datetime | None = None,
+                 lease: dt.timedelta = LEASE) -> list[LeasedRow]:
     """A turn's replies, (payload, edit_of) each, as `enqueue` would write them one by one:
     whether something of the chat waits before them is asked once (a row this turn leases to
     `lease_to` never waits before the next). Returns the rows, as `leased` reads them, when
@@ -67,7 +70,7 @@ def enqueue_turn(s: Session, channel: str, chat_id: str, replies: list[tuple[dic
     chat_id = str(chat_id)
     alone = lease_to is not None and not _ANY_TO_SEND.rows(s, {"channel": channel, "chat_id": chat_id})
     leased = alone or (lease_to is not None and not _waits_before(s, channel, chat_id, lease_to, now))
-    claimed_by, claimed_until = (lease_to, now + LEASE) if leased else (None, None)
+    claimed_by, claimed_until = (lease_to, now + lease) if leased else (None, None)
     stamp = utcnow()  # as the model's defaults in `enqueue`
     rows = [{"channel": channel, "chat_id": chat_id, "payload": json.dumps(payload, ensure_ascii=False),
              "edit_of": edit_of, "created_at": stamp, "next_attempt_at": stamp, "attempts": 0,

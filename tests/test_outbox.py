@@ -390,6 +390,8 @@ def test_the_one_web_process_of_a_sqlite_database_sends_a_turns_rows_with_no_cla
         reader = asyncio.create_task(read())
         for text in ("/new 网页集群", "2"):
             await web.receive(Incoming("web", "u1", "u1", text=text))
+        last = table(engine)[-1]  # sent, its mark not yet written: leased as a web claim's row
+        assert last.claimed_by and last.claimed_until - last.created_at <= dt.timedelta(seconds=16)
         reader.cancel()
         await web.delivery.close()
         return shown
