@@ -67,7 +67,10 @@ class Scheduler:
         now = self.clock.now()
         if (moment := monotonic()) >= self._prune_at:
             self._prune_at = moment + PRUNE_EVERY
-            prune(self.db.engine)
+            try:
+                prune(self.db.engine)
+            except Exception:  # the sweep goes on; the rows wait for the next day's pruning
+                log.exception("pruning old rows")
         return sum(sweep(self.db.engine, now, channel, to_outbox(channel), external_id=only)
                    for channel, only in self.sweeps.items())
 

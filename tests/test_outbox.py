@@ -473,3 +473,17 @@ def test_the_scheduler_prunes_with_its_first_sweep_then_once_a_day(engine, monke
         sweeps._sweep_all()
     assert pruned == [engine, engine]  # at the first sweep, not an hour later, again a day later
     db.executor.shutdown(wait=True)
+
+
+def test_a_failed_pruning_leaves_the_sweep_to_go_on(engine, monkeypatch):
+    import bot.scheduler as scheduler
+
+    def locked(_engine):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(scheduler, "prune", locked)
+    db = Database(engine)
+    sweeps = scheduler.Scheduler(db, ManualClock(dt.datetime(2026, 11, 23, 10)), Delivery(db, {"web": None}),
+                                 sweeps={"web": None})
+    assert sweeps._sweep_all() == 0  # the reminders were swept (none due), the failure logged
+    db.executor.shutdown(wait=True)
