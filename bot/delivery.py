@@ -62,7 +62,7 @@ class Database:
         return job
 
     async def run(self, fn, *args, **kwargs):
-        return await asyncio.wrap_future(self.submit(lambda: fn(*args, **kwargs)))
+        return await self._here_or_on_thread(False, lambda: fn(*args, **kwargs))
 
     def idle(self) -> bool:
         """Whether a short piece of a message's work (its turn, a read) may run on the
@@ -80,13 +80,14 @@ class Database:
 
     async def run_turn(self, fn, incoming: Incoming, *args):
         """`fn(incoming, *args)`, a message's turn: here if `turn_here`, else on the database thread."""
-        if self.turn_here(incoming):
-            return fn(incoming, *args)
-        return await asyncio.wrap_future(self.submit(fn, incoming, *args))
+        return await self._here_or_on_thread(self.turn_here(incoming), fn, incoming, *args)
 
     async def read(self, fn, *args):
         """`fn(*args)`, a short read for a message: here if `idle`, else on the database thread."""
-        if self.idle():
+        return await self._here_or_on_thread(self.idle(), fn, *args)
+
+    async def _here_or_on_thread(self, here: bool, fn, *args):
+        if here:
             return fn(*args)
         return await asyncio.wrap_future(self.submit(fn, *args))
 

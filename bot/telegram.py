@@ -5,10 +5,11 @@ An update is confirmed to Telegram only after its turn is committed: the bot run
 long-polling loop (getUpdates through python-telegram-bot's HTTP stack, each update read
 from its JSON as a `TgUpdate`), and the offset moves past a batch only once every update
 of it has been handled (in webhook mode the answer 200 waits for the commit). A kill at any
-point loses nothing: an unconfirmed update comes again and a redelivered one is handled once. Replies go to the outbox in the turn's transaction and out
-through the one delivery loop (bot/delivery.py); `send` maps what the Bot API answers to
-Sent, Later (429 with its retry_after, timeouts, 5xx, a proxy's HTML page) or Refused (the
-user blocked the bot, the chat is gone, a request Telegram will never take).
+point loses nothing: an unconfirmed update comes again and a redelivered one is handled
+once. Replies go to the outbox in the turn's transaction and out through the one delivery
+loop (bot/delivery.py); `send` maps what the Bot API answers to Sent, Later (429 with its
+retry_after, timeouts, 5xx, a proxy's HTML page) or Refused (the user blocked the bot, the
+chat is gone, a request Telegram will never take).
 """
 
 from __future__ import annotations

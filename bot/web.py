@@ -210,7 +210,8 @@ class WebChat:
                  user_header: str | None = None, default_lang: str | None = None,
                  reminder_interval: float = SWEEP_SECONDS):
         self.engine, self.clock = engine, clock
-        self.conversation = Conversation(engine, clock, channel=CHANNEL, default_lang=default_lang)
+        # A turn's rows are leased as a claim's: a process killed before its send lets go soon.
+        self.conversation = Conversation(engine, clock, channel=CHANNEL, default_lang=default_lang, lease=LEASE)
         self.channel = WebChannel()
         self.secret, self.user_header = secret, user_header
         self.new_user_lang = default_lang  # None: the browser's
@@ -223,9 +224,7 @@ class WebChat:
         # the next turn: no claim and no commit of marks of their own (each a transaction with
         # its fsync) beside the turn's. A chat with no page open is not leased: the process
         # that next holds its page (a restart on another port) claims its replies at once.
-        # The turn's lease is the claims' 15 s: a process killed before its send lets go soon.
         self.delivery = WebDelivery(self.db, self.channel, turns_here=not self.shared)
-        self.conversation.lease = LEASE
         # The scheduler's delivery tick and marks; the web sweeps reminders itself, for open
         # pages only (see `remind`).
         self.scheduler = Scheduler(self.db, clock, self.delivery, sweeps={})

@@ -106,13 +106,15 @@ def parse_command(text: str) -> tuple[str, str] | None:
 class Conversation:
     """The dialog for one channel over one database."""
 
-    def __init__(self, engine, clock, channel: str = "terminal", default_lang: str | None = None):
+    def __init__(self, engine, clock, channel: str = "terminal", default_lang: str | None = None,
+                 lease: dt.timedelta = outbox.LEASE):
+        """`lease`: how long a turn's rows stay leased to the sender a turn names (`receive`)."""
         self.engine, self.clock, self.channel = engine, clock, channel
+        self.lease = lease
         self.default_lang = default_lang or "zh"
         # Called after the commit of a turn that planned reminders (a cluster tracked,
         # resumed, its times changed): the process's scheduler sweeps at once.
         self.on_replanned = lambda: None
-        self.lease = outbox.LEASE  # how long a turn's rows stay leased to the sender it names
 
     def language_of(self, external_id: str) -> str:
         with reading(self.engine) as conn:
