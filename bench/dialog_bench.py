@@ -66,10 +66,10 @@ def converse(conversation: Conversation, user: str, facts: dict,
         answered.append((fact, answer))
 
 
-def bare_table(path: Path) -> sqlite3.Connection:
+def bare_table(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=FULL")
+    con.execute(f"PRAGMA synchronous={synchronous}")
     con.execute("CREATE TABLE answers (id INTEGER PRIMARY KEY, profile_id INTEGER, fact TEXT, value_json TEXT,"
                 " skipped BOOLEAN, source TEXT, created_at TEXT)")
     return con
@@ -149,6 +149,9 @@ def main() -> None:
         messages = 0
         spent = [0.0, 0.0]  # in Conversation.handle: the bench's reading of the replies is not counted
         bare, t_floor = bare_table(tmp / "bare.db"), 0.0
+        # The same inserts with no flush to the disk: how much of the floor is the fsync
+        # (which the dialog's one commit a message pays as well).
+        unflushed, t_unflushed = bare_table(tmp / "unflushed.db", "OFF"), 0.0
         for u in range(args.users):
             n, answered = converse(conversation, f"user{u}", official_facts(u), spent)
             messages += n + 2
@@ -156,7 +159,9 @@ def main() -> None:
             # The floor right after each conversation: the shared disk's speed drifts, and
             # both then see the same.
             t_floor += bare_inserts(bare, answered, u)
+            t_unflushed += bare_inserts(unflushed, answered, u)
         bare.close()
+        unflushed.close()
         t_dialog, cpu_dialog = spent
         n_rows = len(rows)
 
@@ -172,7 +177,8 @@ def main() -> None:
     print(f"  dialog        {messages / t_dialog:8.1f} messages/s  ({t_dialog / messages * 1000:.2f} ms per message, "
           f"{cpu_dialog / messages * 1000:.2f} ms of it CPU)")
     print(f"  floor         {n_rows / t_floor:8.1f} bare SQLite inserts/s, one commit each "
-          f"({t_floor / n_rows * 1000:.2f} ms per insert)")
+          f"({t_floor / n_rows * 1000:.2f} ms per insert; {t_unflushed / n_rows * 1000:.2f} ms of it without the "
+          f"fsync, synchronous=OFF)")
     print(f"  ratio         {(t_dialog / messages) / (t_floor / n_rows):8.1f}x the time of a bare insert per message")
     print(f"  peak RSS, 200 officials at random listing, switching and reading a result, "
           f"{args.profiles:,} profiles stored ({size_mb:.0f} MB file): {rss_many:.0f} MiB; "
