@@ -474,6 +474,14 @@ def test_two_clusters_certified_the_same_day_keep_all_their_events_in_one_calend
     assert str(second.walk("VEVENT")[0]["SUMMARY"]).startswith("乙县纺织集群：")
 
 
+def test_a_cluster_name_with_a_line_break_is_one_line_in_the_calendar(capsys):
+    # pasted from a document: a line break or a control character is not an iCalendar title's
+    cal = icalendar.Calendar.from_ical(_ics(capsys, "-j", "jiangsu", "--certified-on", "2024-06-01",
+                                            "--cluster", "甲县\n装备\t集群\x01 "))
+    assert str(cal["X-WR-CALNAME"]).startswith("甲县 装备 集群认定期限")
+    assert str(cal.walk("VEVENT")[0]["SUMMARY"]).startswith("甲县 装备 集群：")
+
+
 def test_alarms_are_configurable(capsys):
     cal = icalendar.Calendar.from_ical(_ics(capsys, "-j", "jiangsu", "--certified-on", "2024-06-01",
                                             "--alarms", "14,3"))

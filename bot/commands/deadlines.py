@@ -91,7 +91,10 @@ def run(args, stdout=None, stderr=None) -> int:
             from storage.tracking import DEFAULT_LEAD_DAYS as alarms
         else:
             alarms = args.alarms
-        entry = CalendarEntry(args.cluster.strip(), certified_on, deadlines, alarms)
+        # One line: a name is a calendar's and an event's title (a line break or a control
+        # character in an iCalendar text is refused by the format).
+        name = " ".join("".join(ch if ch.isprintable() else " " for ch in args.cluster).split())
+        entry = CalendarEntry(name, certified_on, deadlines, alarms)
         out.write(to_ics([entry], lang, clock.now()))
     else:
         out.write(table(deadlines, lang) + "\n\n" + duties_block(standing, lang) + "\n")
