@@ -81,6 +81,13 @@ class Profile:
                 "later": sorted(int(y) for y in value if int(y) > self.last),
                 "incomplete": self.window is None, "data_year": self.facts.get("data_year")}
 
+    def later_given(self) -> list[str]:
+        """The yearly facts given for a year after 近三年's last (not yet complete, or after
+        data_year): the contract refuses such a year (the criterion stays unknown, and
+        `window_issue` says why). Years are four digits, so their strings compare as numbers."""
+        last, facts = str(self.last), self.facts
+        return [f for f in self.cat.yearly if type(value := facts.get(f)) is dict and value and max(value) > last]
+
     def values(self, facts: list[str]) -> dict[str, Any]:
         """The input values a criterion read, and a derived figure where one was derived."""
         derived = self.derived

@@ -312,14 +312,20 @@ def given_text(value: Any, lang: str, depth: int = 0) -> str:
         return "…"
 
 
-def fact_error_text(error: FactError, cluster: str, lang: str) -> str:
-    """A refused value, naming the cluster, the fact and what is expected."""
+def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str, ...] = ()) -> str:
+    """A refused value, naming the cluster, the fact and what is expected (`window`: the
+    years of 近三年, for a year given after them)."""
     if error.code == "unknown_fact":
         suggestion = t(lang, "fact_error.suggestion", nearest=error.suggestion) if error.suggestion else ""
         return t(lang, "fact_error.unknown_fact", cluster=cluster, fact=shown_value(error.fact), suggestion=suggestion)
     if error.code == "name":
         return t(lang, "fact_error.name", cluster=cluster)
     spec = catalogue()[error.fact]
+    if error.code == "later_year":
+        later = sorted(y for y in error.value if y > window[-1])
+        return t(lang, "fact_error.later_year", cluster=cluster, label=spec.label(lang), fact=error.fact,
+                 years=t(lang, "list_sep").join(later), first=window[0], last=window[-1],
+                 expected=t(lang, "list_sep").join(window))
     expected = expected_text(spec, lang)
     if error.code == "year":
         expected += t(lang, "expected.year")

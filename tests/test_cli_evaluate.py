@@ -148,6 +148,12 @@ def test_on_moves_the_last_three_years_and_data_year_moves_them_back(tmp_path):
     criterion = next(c for c in result["criteria"] if c["id"] == "output-each-year")
     assert criterion["status"] == "unknown" and result["verdict"] == "undetermined"
     assert "近三年应为2021年、2022年、2023年" in criterion["explanation"] and "2024年、2025年尚未结束" in criterion["explanation"]
+    # the contract refuses a later year: said on stderr, naming the fact and the years, exit 1
+    assert run.returncode == 1
+    refusals = run.stderr.strip().splitlines()
+    said = "：集群总产值（total_output）给出了 2024、2025 年的数据，晚于近三年（2021—2023年）的最后一年，不予计入：应为 2021、2022、2023 年的数值。本项按待定处理。"
+    assert any(m.endswith(said) for m in refusals), refusals
+    assert not any("（sme_employees）" in m for m in refusals)  # a plain number has no years
     cluster = dict(eligible_facts(), name="丁", data_year=2023,
                    total_output={"2021": 45, "2022": 46, "2023": 47})
     path = tmp_path / "d.json"

@@ -12,7 +12,8 @@ from bot.inputs import InputError, Note, read_clusters
 from dialogs.reports import (
     CSV_HEADER, csv_fixed_cells, evaluation_csv_row, evaluation_json, markdown_report, verdict_table,
 )
-from engine import FAIL, PASS, UNKNOWN, WARNING, Profile, evaluate_many
+from engine import FAIL, PASS, UNKNOWN, WARNING, FactError, Profile, evaluate_many
+from engine.facts import window
 from locales import t
 from locales.explain import fact_error_text
 
@@ -51,10 +52,11 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
             for note in notes[told:]:
                 print(t(lang, f"input.{note.code}", source=note.source), file=err)
             told = len(notes)
-            for error in cluster.errors:
+            profile = Profile(cluster.facts, on)
+            for error in cluster.errors + [FactError(f, cluster.facts[f], "later_year") for f in profile.later_given()]:
                 refused = True
-                print(fact_error_text(error, _one_line(cluster.name), lang), file=err)
-            yield cluster.name, evaluate_many(Profile(cluster.facts, on), rulesets, on)
+                print(fact_error_text(error, _one_line(cluster.name), lang, window=window(profile.last)), file=err)
+            yield cluster.name, evaluate_many(profile, rulesets, on)
 
     try:
         WRITERS[fmt](evaluated(), lang, out)
