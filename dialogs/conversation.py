@@ -284,8 +284,10 @@ class Turn:
 
     @property
     def latest_year(self) -> int:
-        """近三年 ends with the last complete year."""
-        return self.today.year - 1
+        """近三年 ends with the profile's data_year when answered, else the last complete year
+        (as the evaluation reads it: engine.Profile)."""
+        data_year = self.answers.get("data_year") if self.profile else None
+        return data_year if type(data_year) is int else self.today.year - 1
 
     def pending(self) -> dict:
         return json.loads(self.profile.pending) if self.profile and self.profile.pending else {}

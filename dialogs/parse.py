@@ -51,7 +51,8 @@ NO = {"否", "无", "没有", "不是", "不", "no", "n", "false", "×", "x", "�
 class ParseError(ValueError):
     """An answer that cannot be read. `code`: number, count, bool, choice, series, rate,
     trend, range, year, empty, superscript, unit (`given`: the unit written), repeated_year
-    (`year`), missing_years (`years`). `details` fill the locales' message."""
+    (`year`), missing_years (`years`), later_year (`years`; `first`, `middle`, `last`: 近三年). `details`
+    fill the locales' message."""
 
     def __init__(self, code: str, **details):
         super().__init__(code)
@@ -233,7 +234,7 @@ _PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*((?:{_GROUPED}|
 # Between the figures of a bare list: a comma (not one of thousands), a semicolon, a space.
 _LIST_SEP = re.compile(r"\s*;\s*|\s*,(?!\d{3}(?!\d))\s*|\s+")
 # Codes that already say exactly what is wrong: kept, not replaced by the general form.
-EXACT = {"unit", "repeated_year", "missing_years", "superscript"}
+EXACT = {"unit", "repeated_year", "missing_years", "later_year", "superscript"}
 TREND_WORDS = {"持续下降": True, "逐年下降": True, "连续下降": True, "下降": True, "declining": True,
                "未下降": False, "没有下降": False, "未持续下降": False, "上升": False, "not declining": False}
 
@@ -251,8 +252,11 @@ def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
             if year in series:
                 raise ParseError("repeated_year", year=year)
             series[year] = _figure(spec, figure)
-        last = max(latest_year, *map(int, series))
-        missing = [str(y) for y in range(last - 2, last + 1) if str(y) not in series]
+        later = sorted(y for y in series if int(y) > latest_year)
+        if later:  # not yet complete, or after data_year: the contract refuses it
+            raise ParseError("later_year", years=later, first=str(latest_year - 2), middle=str(latest_year - 1),
+                             last=str(latest_year))
+        missing = [str(y) for y in range(latest_year - 2, latest_year + 1) if str(y) not in series]
         if len(series) < 3 and missing:
             raise ParseError("missing_years", years=missing)
         return Parsed(dict(sorted(series.items())))

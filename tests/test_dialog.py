@@ -175,6 +175,18 @@ def test_series_read_as_the_three_latest_years_is_confirmed(conversation):
     assert chat.current_fact() != "total_output"
 
 
+def test_a_year_not_yet_complete_is_refused_and_nothing_is_saved(conversation):
+    chat = Chat(conversation)  # on 2026-11-23 近三年 is 2023–2025
+    start(chat, "陕西")
+    answer_until(chat, "total_output")
+    text = chat.say("2024:45 2025:48 2026:50")
+    assert "2026 年尚未结束或晚于近三年（2023—2025年）" in text and chat.current_fact() == "total_output"
+    with session(conversation.engine) as s:
+        assert not s.exec(select(Answer).where(Answer.fact == "total_output")).all()
+    chat.say("2023:45 2024:48 2025:50")
+    assert chat.current_fact() != "total_output"
+
+
 def test_skip_back_edit(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")

@@ -99,6 +99,11 @@ def test_arbitrary_text_never_raises_and_refusals_name_the_form(fact, text):
 def test_series_round_trip(first, figures):
     series = {str(first + i): v for i, v in enumerate(figures)}
     text = " ".join(f"{y}:{v}" for y, v in series.items())
+    if first + len(figures) - 1 > 2025:  # a year after 近三年 is refused, naming it
+        with pytest.raises(ParseError) as raised:
+            parse_answer(CAT["total_output"], text, latest_year=2025)
+        assert raised.value.code == "later_year" and raised.value.details["years"] == [y for y in series if int(y) > 2025]
+        return
     assert parse_answer(CAT["total_output"], text, latest_year=2025).value == {y: float(v) for y, v in sorted(series.items())}
 
 
@@ -125,6 +130,13 @@ def test_natural_answers(fact, text, value):
     ("total_output", "2024:48 2025:52", "missing_years", {"years": ["2023"]}),
     ("total_output", "2023:45 2024:48", "missing_years", {"years": ["2025"]}),
     ("total_output", "2023:45 2023:46 2024:48", "repeated_year", {"year": "2023"}),
+    # a year not yet complete is refused (the contract), also with the three years given
+    ("total_output", "2024:45 2025:48 2026:50", "later_year",
+     {"years": ["2026"], "first": "2023", "middle": "2024", "last": "2025"}),
+    ("rd_growth", "2023:10 2024:11 2025:12 2027:13", "later_year",
+     {"years": ["2027"], "first": "2023", "middle": "2024", "last": "2025"}),
+    ("co2_intensity", "2025:1.0 2026:0.9 2027:0.8", "later_year",
+     {"years": ["2026", "2027"], "first": "2023", "middle": "2024", "last": "2025"}),
 ])
 def test_refusals_that_say_exactly_what_is_wrong(fact, text, code, details):
     with pytest.raises(ParseError) as raised:
@@ -134,6 +146,8 @@ def test_refusals_that_say_exactly_what_is_wrong(fact, text, code, details):
     assert "{" not in zh + en and CAT[fact].label("zh") in zh
     if code == "missing_years":
         assert f"{details['years'][0]} is missing" in en
+    if code == "later_year":
+        assert f"晚于近三年（2023—2025年）" in zh and "such as 2023:45 2024:48 2025:52" in en
 
 
 @pytest.mark.parametrize("fact,text,doubt", [
