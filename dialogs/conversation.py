@@ -30,7 +30,8 @@ from storage.repo import SKIPPED
 from . import forms, tracking
 from .messages import Attachment, Button, Incoming, Reply, merge_steps  # noqa: F401  (re-exported)
 from .compare import answer_question, criterion_requirement, search_criteria, topics
-from .parse import ParseError, Parsed, choice_number, clean_name, normalise, parse_answer, refuse_superscripts
+from .parse import (ParseError, Parsed, as_percent, choice_number, clean_name, normalise, parse_answer,
+                    refuse_superscripts)
 from .questions import (
     asked_facts, criteria_reading, evaluate_answers, facts_to_ask, needed, relevant_answered, rulesets_for,
 )
@@ -404,8 +405,9 @@ class Turn:
         if state == "confirm_series":
             p = self.pending()
             key = f"dialog.doubt.{p['doubt']}" if p.get("doubt") else "dialog.confirm_years"
+            percent = value_text(p["fact"], as_percent(p["value"]), self.lang) if p.get("doubt") == "fraction" else ""
             return [Reply(self.t(key, label=label(p["fact"], self.lang),
-                                 value=value_text(p["fact"], p["value"], self.lang)),
+                                 value=value_text(p["fact"], p["value"], self.lang), percent=percent),
                           choices=self.choice_buttons([self.t("yes"), self.t("no")]), kind="question")]
         if state == "picking":
             return [self.pick_prompt()]
@@ -711,10 +713,15 @@ class Turn:
     def on_confirm_series(self, text: str) -> list[Reply]:
         p = self.pending()
         answer = text.strip().lower()
-        if answer in ("1", "是", "对", "yes", "y", "确认", "ok"):
+        yes, no = answer in ("1", "是", "对", "yes", "y", "确认", "ok"), answer in ("2", "否", "不对", "no", "n")
+        if p.get("doubt") == "fraction" and (yes or no):
+            # asked "是否应为 85%?": yes saves the percentage, no the figure as typed
+            self.profile.pending = json.dumps(self.keep_pending()) if self.keep_pending() else None
+            return self.accept(p["fact"], as_percent(p["value"]) if yes else p["value"])
+        if yes:
             self.profile.pending = json.dumps(self.keep_pending()) if self.keep_pending() else None
             return self.accept(p["fact"], p["value"])
-        if answer in ("2", "否", "不对", "no", "n"):
+        if no:
             self.set_state("asking", p["fact"], self.keep_pending())
             return [Reply(self.t("dialog.give_again" if p.get("doubt") else "dialog.give_years")),
                     self.question(p["fact"])]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -116,6 +116,14 @@ def _doubted(spec: Fact, text: str, parsed: Parsed) -> Parsed:
             and all(0 < v < 1 for v in figures):
         return Parsed(parsed.value, parsed.assumed_years, doubt="fraction")
     return parsed
+
+
+def as_percent(value: Any) -> Any:
+    """A share written as a fraction, as the percentage meant (0.85 → 85, in decimal: 0.07
+    is 7, not 7.000000000000001), year by year for a series."""
+    if isinstance(value, dict):
+        return {year: as_percent(v) for year, v in value.items()}
+    return float(Decimal(repr(value)) * 100)
 
 
 def _check(spec: Fact, value: Any) -> None:

@@ -126,11 +126,20 @@ def test_an_implausible_figure_is_confirmed_before_it_is_saved(conversation):
     start(chat, "国家")
     answer_until(chat, "sme_output_share")
     text = chat.say("2023:0.7 2024:0.72 2025:0.75")
-    assert "是否想填写的是百分数" in text and rows(conversation, "sme_output_share") == []
-    chat.say("否")
-    assert chat.current_fact() == "sme_output_share" and "请重新填写" in chat.last[0].text
-    text = chat.say("2023:70 2024:72 2025:75")
-    assert "已保存：集群内中小企业产值占集群总产值比例" in text
+    assert "是否应为 2023年 70.00%、2024年 72.00%、2025年 75.00%？" in text and rows(conversation, "sme_output_share") == []
+    text = chat.say("是")  # yes, the percentage was meant: saved as such
+    assert "已保存：集群内中小企业产值占集群总产值比例 = 2023年 70.00%、2024年 72.00%、2025年 75.00%" in text
+    assert rows(conversation, "sme_output_share") == [('{"2023": 70.0, "2024": 72.0, "2025": 75.0}', False)]
+    answer_until(chat, "iip_rate")
+    text = chat.say("0.07")
+    assert "是否应为 7.00%？" in text
+    text = chat.say("否")  # no: the figure as typed
+    assert "已保存：工业互联网平台应用普及率 = 0.07%" in text
+    chat.say("/back")
+    text = chat.say("0.5")
+    assert "是否应为 50.00%？" in text
+    chat.say("45%")  # a new answer instead
+    assert chat.current_fact() != "iip_rate" and rows(conversation, "iip_rate") == [("0.07", False), ("45.0", False)]
 
 
 def test_enclosed_and_superscript_digits_at_a_choice_never_raise(conversation):
