@@ -15,7 +15,8 @@ Rules, one place each:
 - lookback: a cluster first tracked late gets its deadlines of the last LOOKBACK_DAYS planned
   too, so that a deadline it already passed is reported (as missed) once.
 - nothing is planned at or before a reminder already sent for the same deadline (adding a
-  30-day lead a week before the deadline does not send a stale 30-day notice).
+  30-day lead a week before the deadline does not send a stale 30-day notice), nor at all
+  for a deadline already reported as missed.
 - a reminder "could first be sent" at its due time, or when the lead times and hour that
   give it were set (`planned_at`) if later: lateness is measured from there.
 """
@@ -196,9 +197,13 @@ def planned(s: Session, tracked: TrackedCluster) -> list[Reminder]:
     last_sent: dict[tuple, dt.datetime] = {}
     for r in sent:
         last_sent[r.deadline_key] = max(r.due_at, last_sent.get(r.deadline_key, r.due_at))
+    # A deadline reported as missed is over: a lead time set later (/remind 0) sends nothing more.
+    missed = {r.deadline_key for r in sent if r.outcome == MISSED}
     upcoming = []
     for d in deadlines_of(tracked, plan_start(tracked), tracked.planned_until):
         key = (d.jurisdiction, d.kind, d.date)
+        if key in missed:
+            continue
         for lead in tracked.leads:
             due = due_at(d.date, lead, tracked.remind_hour, tracked.remind_minute)
             if (*key, lead) in done or (key in last_sent and due <= last_sent[key]):

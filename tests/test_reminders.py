@@ -277,6 +277,19 @@ def test_a_reminder_planned_after_its_due_time_is_not_late(engine):
     assert "还有 10 天" in text and "迟发" not in text
 
 
+def test_a_deadline_reported_missed_is_not_reported_again_whatever_the_lead_times(engine):
+    # tracked long after a deadline: it is reported missed once; /remind 0 (the deadline day
+    # itself, later than any lead sent) must not report it again
+    tid = track(engine, now=at(2025, 5, 10, 10))
+    (_, text), = run(engine, at(2025, 5, 10, 10, 1))
+    assert "期限已过" in text
+    for leads in ([0], [7, 0], [1]):
+        change(engine, tid, store.set_times, at(2025, 5, 10, 11), leads=leads)
+        assert run(engine, at(2025, 5, 10, 11, 1)) == [], leads
+    outcomes = [r.outcome for r in rows(engine, tid) if r.deadline == dt.date(2025, 4, 30)]
+    assert outcomes.count(store.MISSED) == 1 and set(outcomes) == {store.MISSED, store.SUPERSEDED}  # none planned
+
+
 def test_a_paused_cluster_gets_nothing_and_on_resume_one_late_message(engine):
     tid = track(engine)
     run(engine, at(2025, 3, 31, 9))
