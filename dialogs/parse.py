@@ -236,7 +236,7 @@ def _read_option(kind: str):
 
 
 _UNIT = r"(?:\s*[^\s\d,;:=+\-.][^\s,;:=]*)?"  # a unit after a figure never starts with a digit
-_GROUPED = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 520,000: thousands separators
+_GROUPED = r"[-+]?\d{1,3}(?:,\d{3}(?!\d))+(?:\.\d+)?"  # 520,000: thousands separators (45,2024年… is two figures)
 _PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*((?:{_GROUPED}|{NUMBER}){_UNIT})"
                    rf"|((?:19|20)\d\d)\s*(?:年度|年)\s*((?:{_GROUPED}|{NUMBER}){_UNIT})")
 # Between the figures of a bare list: a comma (not one of thousands), a semicolon, a space.
