@@ -442,6 +442,14 @@ def _outcome(check, raw: tuple, p: Profile) -> Outcome:
         out.parts = [_outcome(c, r, p) for c, r in zip(check.checks, parts)]
     if status == UNKNOWN and hasattr(check, "fact"):
         out.window = p.window_issue(check.fact)
+        if out.window and isinstance(check, EveryYearCheck) and not WORDS[check.word][1]:
+            # The years of the window given may already fail: the explanation says that
+            # filling in the rest cannot make it pass (the status stays unknown: facts.md).
+            series, op = p.facts[check.fact], WORDS[check.word][0]
+            out.threshold = check.value
+            out.failing_years = [y for y in out.window["expected"]
+                                 if str(y) in series and not OPS[op](round2(series[str(y)]), check.value)]
+            out.years = [(y, round2(series[str(y)])) for y in out.failing_years]
     if status == UNKNOWN or observed is None or not hasattr(check, "word"):
         if isinstance(check, FallingCheck) and isinstance(observed, list):
             out.years = [(int(y), v) for y, v in observed]

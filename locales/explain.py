@@ -101,6 +101,16 @@ def explain_outcome(o: Outcome, lang: str) -> str:
 
 def _unknown(o: Outcome, lang: str) -> str:
     fact = getattr(o.check, "fact", None)
+    if o.window and o.failing_years:  # the years given already fail: it cannot pass
+        op = WORDS[o.check.word][0]
+        unit, gap_unit = _unit(fact, lang), _unit(fact, lang, gap=True)
+        key = "explain.every_year_fail_upper" if op[0] == "<" else "explain.every_year_fail"
+        items = _join(lang, (t(lang, key, year=y, value=fmt_number(v), unit=unit,
+                               margin=fmt_number(round2(abs(v - o.threshold))), gap_unit=gap_unit)
+                             for y, v in o.years))
+        return window_text(fact, o.window, lang) + _space(lang) + t(
+            lang, "explain.window_failing", items=items,
+            requirement=_requirement(o.check.word, o.threshold, unit, lang))
     if o.window:
         return window_text(fact, o.window, lang)
     if fact and o.observed is not None and catalogue()[fact].type in ("series", "trend"):

@@ -104,6 +104,22 @@ WINDOW_CASES = [
 ]
 
 
+def test_a_window_with_a_year_missing_whose_given_years_already_fail_says_it_cannot_pass():
+    # 每年均在40亿元以上 with 2024 at 38.5 and 2023 missing: unknown (facts.md), and said hopeless
+    ev = evaluate_with("jiangsu", on=dt.date(2026, 1, 15), total_output={"2024": 38.5, "2025": 52})
+    result = ev.by_id("output-each-year")
+    assert result.status == "unknown"
+    assert explain(result, "zh").endswith("缺少2023年，无法判断近三年情况。已填年份已不满足“在40亿元以上”"
+                                          "（2024年 38.50亿元，差 1.50亿元）：补齐后本项仍不符合。")
+    assert "filling in the rest cannot make this pass" in explain(result, "en")
+    # the given years passing: nothing more is said
+    ev = evaluate_with("jiangsu", on=dt.date(2026, 1, 15), total_output={"2024": 40, "2025": 52})
+    assert explain(ev.by_id("output-each-year"), "zh").endswith("缺少2023年，无法判断近三年情况。")
+    # a soft limit (一般不超过) is never a failure: nothing is said of it either
+    ev = evaluate_with("national", on=dt.date(2026, 1, 15), area_km2=150)
+    assert "补齐后" not in explain(ev.by_id("area"), "zh")
+
+
 @pytest.mark.parametrize("on,data_year,years,status,named", WINDOW_CASES)
 def test_the_last_three_years_are_the_complete_years_before_the_date(on, data_year, years, status, named):
     changes = {fact: dict.fromkeys(years, 99.0 if fact == "total_output" else 80.0)
