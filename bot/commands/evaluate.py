@@ -53,10 +53,14 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
                 print(t(lang, f"input.{note.code}", source=note.source), file=err)
             told = len(notes)
             profile = Profile(cluster.facts, on)
-            for error in cluster.errors + [FactError(f, cluster.facts[f], "later_year") for f in profile.later_given()]:
+            evaluations = evaluate_many(profile, rulesets, on)
+            errors = cluster.errors
+            if any(UNKNOWN in ev.statuses for ev in evaluations):  # a later year leaves its criteria unknown
+                errors = errors + [FactError(f, cluster.facts[f], "later_year") for f in profile.later_given()]
+            for error in errors:
                 refused = True
                 print(fact_error_text(error, _one_line(cluster.name), lang, window=window(profile.last)), file=err)
-            yield cluster.name, evaluate_many(profile, rulesets, on)
+            yield cluster.name, evaluations
 
     try:
         WRITERS[fmt](evaluated(), lang, out)
