@@ -20,6 +20,7 @@ from typing import Iterator
 
 from engine import FactError, catalogue, validate_facts, validate_json
 from engine.facts import load_json
+from locales import t
 
 # Column names a CSV may give the cluster's name under (the fact columns take the catalogue's
 # ids and labels, see Catalogue.fact_id).
@@ -28,11 +29,18 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InputError(Exception):
-    """A file that cannot be read as clusters: one line naming the file and the line."""
+    """A file that cannot be read as clusters: one line naming the file and the line, said in
+    the run's language by `text` (the message is `input_error.<code>` of the locales); str()
+    is the English."""
 
-    def __init__(self, source: str, line: int | None, message: str):
-        where = f"{source}:{line}" if line else source
-        super().__init__(f"{where}: {message}")
+    def __init__(self, source: str, line: int | None, code: str, **fields):
+        self.source, self.line, self.code, self.fields = source, line, code, fields
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        # file:line: first in both languages, as compilers and grep write it (editors jump there)
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {t(lang, f'input_error.{self.code}', **self.fields)}"
 
 
 @dataclass(slots=True)
@@ -77,15 +85,15 @@ def _reading(source: str):
     try:
         yield
     except FileNotFoundError:
-        raise InputError(source, None, "no such file") from None
+        raise InputError(source, None, "no_such_file") from None
     except IsADirectoryError:
-        raise InputError(source, None, "is a directory, not a file") from None
+        raise InputError(source, None, "is_directory") from None
     except PermissionError:
-        raise InputError(source, None, "permission denied") from None
+        raise InputError(source, None, "permission_denied") from None
     except UnicodeDecodeError as exc:
-        raise InputError(source, None, f"not UTF-8 text ({exc.reason})") from None
+        raise InputError(source, None, "not_utf8", reason=exc.reason) from None
     except OSError as exc:
-        raise InputError(source, None, exc.strerror or str(exc)) from None
+        raise InputError(source, None, "unreadable", reason=exc.strerror or str(exc)) from None
 
 
 def _parse(stream, source: str, path: str, notes: list[Note]) -> Iterator[Cluster]:
@@ -104,7 +112,7 @@ def _parse(stream, source: str, path: str, notes: list[Note]) -> Iterator[Cluste
     if suffix == ".csv" or (suffix != ".json" and start not in ("{", "[", "")):
         yield from _parse_csv(itertools.chain(head, stream), source, notes)
     elif not start:
-        raise InputError(source, None, "empty input")
+        raise InputError(source, None, "empty_input")
     elif start == "{" and _is_object(head[-1]):
         yield from _parse_json_lines(itertools.chain(head, stream), source)
     else:
@@ -125,11 +133,11 @@ def _parse_json(text: str, source: str) -> Iterator[Cluster]:
         if exc.msg == "Extra data" and text.lstrip()[:1] == "{":
             yield from _parse_json_lines(text.splitlines(), source)
             return
-        raise InputError(source, exc.lineno, f"malformed JSON: {exc.msg} (column {exc.colno})") from None
+        raise InputError(source, exc.lineno, "malformed_json", detail=exc.msg, column=exc.colno) from None
     items = data if isinstance(data, list) else [data]
     for position, item in enumerate(items):
         if not isinstance(item, dict):
-            raise InputError(source, None, f"item {position} is {type(item).__name__}, not a JSON object")
+            raise InputError(source, None, "not_an_object", position=position, type=type(item).__name__)
         yield _cluster(item, source, None)
 
 
@@ -142,9 +150,9 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
         try:
             meta, facts, errors = validate_json(line, cat)
         except json.JSONDecodeError as exc:
-            raise InputError(source, number, f"malformed JSON: {exc.msg} (column {exc.colno})") from None
+            raise InputError(source, number, "malformed_json", detail=exc.msg, column=exc.colno) from None
         except TypeError as exc:
-            raise InputError(source, number, f"a JSON object was expected, not {exc}") from None
+            raise InputError(source, number, "line_not_an_object", type=str(exc)) from None
         name, name_errors = _name(meta)
         yield Cluster(name, facts, name_errors + errors, source, number)
 
@@ -158,9 +166,9 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
     reader = csv.reader(itertools.chain([first_line], lines), csv.excel, delimiter=delimiter, strict=True)
     header = [_column(h) for h in _csv_row(reader, source, 0) or []]
     if not header:
-        raise InputError(source, None, "empty CSV file")
+        raise InputError(source, None, "empty_csv")
     if not any(header):
-        raise InputError(source, 1, "the first row must name the columns (fact ids)")
+        raise InputError(source, 1, "no_header")
     if "name" not in header:
         notes.append(Note(source, "no_name_column"))
     while True:
@@ -170,7 +178,7 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise InputError(source, reader.line_num, f"{len(row)} cells but the header names {len(header)} columns")
+            raise InputError(source, reader.line_num, "ragged_row", cells=len(row), columns=len(header))
         yield _cluster(_row_to_object(header, row), source, reader.line_num)
 
 
@@ -183,9 +191,8 @@ def _csv_row(reader, source: str, before: int) -> list[str] | None:
         return None
     except csv.Error as exc:
         if "unexpected end of data" in str(exc):
-            raise InputError(source, before + 1, "unterminated quote: the quoted cell opened on this line "
-                                                 "never closes") from None
-        raise InputError(source, reader.line_num, f"malformed CSV: {exc}") from None
+            raise InputError(source, before + 1, "unterminated_quote") from None
+        raise InputError(source, reader.line_num, "malformed_csv", detail=str(exc)) from None
 
 
 def _column(heading: str) -> str:

@@ -99,7 +99,7 @@ def test_table_markdown_and_csv_formats():
 def test_malformed_input_is_one_line_exit_2(tmp_path, content, where, before):
     path = tmp_path / "bad.json"
     path.write_text(content, encoding="utf-8")
-    run = clusterbot("evaluate", str(path), "-j", "national")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--lang", "en")
     assert run.returncode == 2
     # JSON Lines stream: what was read before the unreadable line is printed, still valid JSON.
     assert [r["cluster"] for r in json.loads(run.stdout)] == before if before else run.stdout == ""
@@ -108,7 +108,7 @@ def test_malformed_input_is_one_line_exit_2(tmp_path, content, where, before):
 
 
 def test_missing_file_and_bad_options_exit_2(tmp_path):
-    run = clusterbot("evaluate", str(tmp_path / "nope.json"))
+    run = clusterbot("evaluate", str(tmp_path / "nope.json"), "--lang", "en")
     assert run.returncode == 2 and "no such file" in run.stderr
     run = clusterbot("evaluate", str(DATA / "eligible.json"), "-j", "hubei")
     assert run.returncode == 2 and "hubei" in run.stderr and "Traceback" not in run.stderr
@@ -231,7 +231,7 @@ def test_bad_csv_is_one_line_naming_file_and_line_exit_2(tmp_path, content, line
     assert run.returncode == 2
     # Streamed: the rows before the unreadable one are printed, as valid JSON; nothing after.
     assert [r["cluster"] for r in json.loads(run.stdout)] == before if before else run.stdout == ""
-    run = clusterbot("evaluate", str(path), "-j", "national", "-f", "csv")
+    run = clusterbot("evaluate", str(path), "-j", "national", "-f", "csv", "--lang", "en")
     assert [row.split(",")[0] for row in run.stdout.splitlines()] == (["cluster"] if before else []) + before
     (message,) = run.stderr.strip().splitlines()
     assert f"{path}:{line}: " in message and what in message

@@ -62,7 +62,7 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
         # An unreadable line stops the run there, as jq does: what was read before it is
         # printed (and well-formed), this one line says where it stopped, and the status is 2.
         out.flush()
-        print(f"clusterbot evaluate: {exc}", file=err)
+        print(f"clusterbot evaluate: {exc.text(lang)}", file=err)
         return 2
     return 1 if refused else 0
 
