@@ -8,8 +8,10 @@ are the wrong type (or too large, too deep, not valid Unicode) are not input err
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
+import io
 import itertools
 import json
 import re
@@ -71,12 +73,63 @@ def read_clusters(paths: list[str], stdin=None, notes: list[Note] | None = None)
     for path in paths:
         source = "<stdin>" if path == "-" else path
         with _reading(source):
-            stream = (stdin or sys.stdin) if path == "-" else open(path, encoding="utf-8-sig", newline="")
+            stream = (stdin or sys.stdin) if path == "-" else open(path, "rb")
             with contextlib.nullcontext() if path == "-" else stream:
-                for cluster in _parse(stream, source, path, notes):
+                # Standard input as a file: its bytes (a text stream given by a caller, as is)
+                binary = stream if path != "-" else getattr(stream, "buffer", None)
+                lines = _text_lines(binary, source, notes) if binary is not None else _without_bom(stream)
+                for cluster in _parse(lines, source, path, notes):
                     cluster.name = cluster.name or str(index)
                     index += 1
                     yield cluster
+
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+def _text_lines(binary, source: str, notes: list[Note]) -> Iterator[str]:
+    """A byte stream's lines as text, line ends as they are (as open(newline="") gives them),
+    one at a time. UTF-8, its BOM dropped; UTF-16 with a BOM (Excel's "Unicode text"); and
+    what is not UTF-8 but reads cleanly as GB18030, which Excel on a Chinese Windows writes
+    for "CSV (逗号分隔)" (said once, as a note). The first line that is not ASCII decides,
+    and the rest must be the same: GBK bytes almost never read as UTF-8, so the guess holds."""
+    start = binary.peek(4)[:4] if hasattr(binary, "peek") else b""
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = io.TextIOWrapper(binary, encoding="utf-16", newline="")
+        try:
+            yield from text
+        finally:
+            text.detach()  # the caller's stream stays open (it closes its own files)
+        return
+    encoding = None
+    for number, raw in enumerate(binary, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw, encoding = raw[3:], "utf-8"
+        try:
+            line = raw.decode(encoding or "utf-8")
+        except UnicodeDecodeError:
+            if encoding is not None:
+                raise InputError(source, number, "undecodable", encoding=encoding.upper()) from None
+            try:
+                line = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                raise InputError(source, number, "not_text") from None
+            encoding = "gb18030"
+            notes.append(Note(source, "gb18030"))
+        if encoding is None and not line.isascii():
+            encoding = "utf-8"
+        if "\r" in line and _LONE_CR.search(line):  # a lone CR ends a line too (old Mac files)
+            yield from filter(None, _LONE_CR.split(line))
+        else:
+            yield line
+
+
+def _without_bom(lines) -> Iterator[str]:
+    lines = iter(lines)
+    first = next(lines, None)
+    if first is not None:
+        yield first.removeprefix("\ufeff")
+        yield from lines
 
 
 @contextlib.contextmanager
@@ -90,8 +143,8 @@ def _reading(source: str):
         raise InputError(source, None, "is_directory") from None
     except PermissionError:
         raise InputError(source, None, "permission_denied") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(source, None, "not_utf8", reason=exc.reason) from None
+    except UnicodeDecodeError as exc:  # UTF-16 that is not
+        raise InputError(source, None, "undecodable", encoding=exc.encoding.upper()) from None
     except OSError as exc:
         raise InputError(source, None, "unreadable", reason=exc.strerror or str(exc)) from None
 
@@ -100,6 +153,7 @@ def _parse(stream, source: str, path: str, notes: list[Note]) -> Iterator[Cluste
     """The format from the file's suffix, else from its first line: CSV unless it opens a JSON
     value; JSON Lines when that line is a whole object; else one JSON object or array."""
     suffix = Path(path).suffix.lower()
+    stream = iter(stream)
     if suffix in (".jsonl", ".ndjson"):
         yield from _parse_json_lines(stream, source)
         return
@@ -116,7 +170,7 @@ def _parse(stream, source: str, path: str, notes: list[Note]) -> Iterator[Cluste
     elif start == "{" and _is_object(head[-1]):
         yield from _parse_json_lines(itertools.chain(head, stream), source)
     else:
-        yield from _parse_json("".join(head) + stream.read(), source)
+        yield from _parse_json("".join(itertools.chain(head, stream)), source)
 
 
 def _is_object(line: str) -> bool:

@@ -259,3 +259,50 @@ def test_a_csv_without_a_name_column_is_said_once(tmp_path):
     assert [r["cluster"] for r in json.loads(run.stdout)] == ["0", "1", "2"]
     run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15", "--lang", "en")
     assert "no name column" in run.stderr
+
+
+def clusterbot_bytes(*args, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    """As `clusterbot`, with standard input as bytes (a pipe carries bytes, not text)."""
+    run = subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, timeout=60,
+                         cwd=Path(__file__).parents[1])
+    run.stdout, run.stderr = run.stdout.decode("utf-8"), run.stderr.decode("utf-8")
+    return run
+
+
+@pytest.mark.parametrize("content", [
+    b'\xef\xbb\xbf{"name": "\xe7\x94\xb2", "area_km2": 80}\n',  # Notepad's UTF-8 opens with a BOM
+    "\ufeffname,area_km2\n甲,80\n".encode("utf-8"),
+])
+def test_standard_input_with_a_bom_is_read_as_a_file_is(tmp_path, content):
+    path = tmp_path / "bom.txt"
+    path.write_bytes(content)
+    for argv, stdin in (([str(path)], b""), (["-"], content)):
+        run = clusterbot_bytes("evaluate", *argv, "-j", "national", "--on", "2026-01-15", stdin=stdin)
+        assert run.returncode == 0 and run.stderr == "", run.stderr
+        assert [r["cluster"] for r in json.loads(run.stdout)] == ["甲"]
+
+
+def test_a_gbk_csv_from_excel_is_read_and_what_cannot_be_read_says_save_as_utf8(tmp_path):
+    """Excel on a Chinese Windows saves "CSV (逗号分隔)" in GBK (GB18030), its "Unicode text" in
+    UTF-16: both read, the first with a note; bytes that are neither are refused, saying how."""
+    text = "集群名称,集群占地面积\n甲集群,80\n"
+    gbk, utf16 = tmp_path / "gbk.csv", tmp_path / "utf16.csv"
+    gbk.write_bytes(text.encode("gbk"))
+    utf16.write_bytes(text.encode("utf-16"))
+    for argv, stdin in (([str(gbk)], b""), (["-"], gbk.read_bytes()), ([str(utf16)], b"")):
+        run = clusterbot_bytes("evaluate", *argv, "-j", "national", "--on", "2026-01-15", stdin=stdin)
+        assert run.returncode == 0, run.stderr
+        (result,) = json.loads(run.stdout)
+        area = next(c for c in result["criteria"] if "area_km2" in c["values"])
+        assert result["cluster"] == "甲集群" and area["values"]["area_km2"] == 80
+        if "utf16" not in argv[0]:
+            (note,) = run.stderr.strip().splitlines()
+            assert note == ("<stdin>" if argv == ["-"] else argv[0]) + "：不是 UTF-8 文本，已按 GB18030（GBK）编码读取。"
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"name,area_km2\n\x80\xff,80\n")
+    for lang, expected in (("zh", "既不是 UTF-8 文本，也不能按 GB18030（GBK）读取：请将文件另存为 UTF-8 编码"),
+                           ("en", "neither UTF-8 text nor readable as GB18030 (GBK): save the file as UTF-8")):
+        run = clusterbot_bytes("evaluate", str(bad), "-j", "national", "--lang", lang)
+        assert run.returncode == 2 and run.stdout == ""
+        (message,) = run.stderr.strip().splitlines()
+        assert message.startswith(f"clusterbot evaluate: {bad}:2: {expected}")
