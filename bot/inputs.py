@@ -16,6 +16,7 @@ import itertools
 import json
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -256,7 +257,38 @@ def _column(heading: str) -> str:
     if heading.lower() in NAME_COLUMNS:
         return "name"
     fact, dot, year = heading.rpartition(".") if "." in heading else (heading, "", "")
-    return catalogue().fact_id(fact) + dot + year
+    return _fact_id(fact) + dot + year
+
+
+# A unit in parentheses, full-width or ASCII, at the end of a heading: 集群总产值（亿元）
+_UNIT = re.compile(r"\s*[（(]([^（）()]*)[）)]\s*$")
+
+
+def _fact_id(name: str) -> str:
+    """The fact a column names, also when the form's label is followed by the fact's own unit
+    (the form writes 集群占地面积（平方公里）, and a heading copied from it keeps that); a label
+    with another unit is no fact (its figures would be read in the wrong unit)."""
+    cat = catalogue()
+    fact = cat.fact_id(name)
+    unit = _UNIT.search(name) if fact not in cat.facts else None
+    if unit is not None:
+        bare = cat.fact_id(name[:unit.start()])
+        if bare in cat.facts and _same_unit(unit.group(1), cat.facts[bare].unit, cat):
+            return bare
+    return fact
+
+
+def _same_unit(written: str, unit: str | None, cat) -> bool:
+    """Whether a unit as written (亿元, ％, km2, km², hundred million yuan) is this one."""
+    if not unit:
+        return False
+    names = (unit, cat.units[unit]["zh"], cat.units[unit]["en"])
+    return _plain(written) in {_plain(name) for name in names}
+
+
+def _plain(text: str) -> str:
+    """Full-width and superscript forms as plain ones (％ → %, km² → km2), no spaces, lower case."""
+    return unicodedata.normalize("NFKC", text).replace(" ", "").lower()
 
 
 def _row_to_object(header: list[str], row: list[str]) -> dict:

@@ -306,3 +306,19 @@ def test_a_gbk_csv_from_excel_is_read_and_what_cannot_be_read_says_save_as_utf8(
         assert run.returncode == 2 and run.stdout == ""
         (message,) = run.stderr.strip().splitlines()
         assert message.startswith(f"clusterbot evaluate: {bad}:2: {expected}")
+
+
+def test_csv_columns_may_be_the_forms_labels_with_their_unit(tmp_path):
+    """A heading copied from the form keeps its unit, in full-width or ASCII parentheses; a
+    unit that is not the fact's is no fact (its figures would be read in the wrong unit)."""
+    path = tmp_path / "units.csv"
+    path.write_text("集群名称,集群总产值（亿元）.2023,集群总产值(亿元).2024,"
+                    "Total output of the cluster (hundred million yuan).2025,集群占地面积（平方公里）,"
+                    "工业互联网平台应用普及率（％）,集群企业数量（万元）.2023\n甲,45,48,52,80,25,3\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
+    (result,) = json.loads(run.stdout)
+    values = {k: v for c in result["criteria"] for k, v in c["values"].items()}
+    assert values["total_output"] == {"2023": 45.0, "2024": 48.0, "2025": 52.0}
+    assert values["area_km2"] == 80.0 and values["iip_rate"] == 25.0
+    # Refused once, its name quoted once.
+    assert run.returncode == 1 and run.stderr == "甲：未知字段“集群企业数量（万元）”。\n"
