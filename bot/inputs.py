@@ -219,11 +219,13 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
     first_line = next(lines, "")
     delimiter = max(",;\t", key=lambda d: len(next(csv.reader([first_line.lstrip("\ufeff")], delimiter=d), [])))
     reader = csv.reader(itertools.chain([first_line], lines), csv.excel, delimiter=delimiter, strict=True)
-    header = [_column(h) for h in _csv_row(reader, source, 0) or []]
+    headings = _csv_row(reader, source, 0) or []
+    header = [_column(h) for h in headings]
     if not header:
         raise InputError(source, None, "empty_csv")
     if not any(header):
         raise InputError(source, 1, "no_header")
+    _refuse_duplicates(headings, header, source)
     if "name" not in header:
         notes.append(Note(source, "no_name_column"))
     while True:
@@ -235,6 +237,28 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
         if len(row) != len(header):
             raise InputError(source, reader.line_num, "ragged_row", cells=len(row), columns=len(header))
         yield _cluster(_row_to_object(header, row), source, reader.line_num)
+
+
+def _refuse_duplicates(headings: list[str], header: list[str], source: str) -> None:
+    """Two columns for one fact (集群占地面积 and area_km2, a year twice, or a series given whole
+    and by year) or two name columns: which one holds the figure is the file's to say, not
+    ours to guess (the last one won, unsaid), so the file is refused at its header."""
+    facts = catalogue().facts
+    seen: dict[str, str] = {}  # column (fact, fact.year, name) -> its heading
+    whole: dict[str, str] = {}  # fact given in one column, and fact given by year -> a heading
+    by_year: dict[str, str] = {}
+    for heading, column in zip(headings, header):
+        fact, dot, _ = column.partition(".")
+        if fact not in facts and column != "name":
+            continue  # an unknown column is refused per cluster, as it was
+        if column in seen:
+            other, named = seen[column], column
+        else:
+            other, named = (whole if dot else by_year).get(fact), fact
+        if other is not None:
+            raise InputError(source, 1, "duplicate_column", first=other.strip(), second=heading.strip(), fact=named)
+        seen[column] = heading
+        (by_year if dot else whole).setdefault(fact, heading)
 
 
 def _csv_row(reader, source: str, before: int) -> list[str] | None:

@@ -240,13 +240,13 @@ def test_bad_csv_is_one_line_naming_file_and_line_exit_2(tmp_path, content, line
 def test_csv_columns_may_be_the_forms_labels_in_either_language(tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("集群名称,集群总产值.2023,集群总产值.2024,Total output of the cluster.2025,"
-                    "工业互联网平台应用普及率,iip_rate\n甲,45,48,52,25,\n", encoding="utf-8")
+                    "工业互联网平台应用普及率,hitech_count\n甲,45,48,52,25,\n", encoding="utf-8")
     run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
     assert run.returncode == 0, run.stderr
     (result,) = json.loads(run.stdout)
     values = {k: v for c in result["criteria"] for k, v in c["values"].items()}
     assert result["cluster"] == "甲" and values["total_output"] == {"2023": 45.0, "2024": 48.0, "2025": 52.0}
-    assert values["iip_rate"] == 25.0
+    assert values["iip_rate"] == 25.0 and "hitech_count" not in values  # an empty cell gives nothing
 
 
 def test_a_csv_without_a_name_column_is_said_once(tmp_path):
@@ -322,3 +322,21 @@ def test_csv_columns_may_be_the_forms_labels_with_their_unit(tmp_path):
     assert values["area_km2"] == 80.0 and values["iip_rate"] == 25.0
     # Refused once, its name quoted once.
     assert run.returncode == 1 and run.stderr == "甲：未知字段“集群企业数量（万元）”。\n"
+
+
+@pytest.mark.parametrize("heading,first,second,fact", [
+    ("name,集群总产值.2025,集群总产值.2025", "集群总产值.2025", "集群总产值.2025", "total_output.2025"),
+    ("name,集群占地面积,iip_rate,area_km2", "集群占地面积", "area_km2", "area_km2"),
+    ("name,total_output.2024,total_output,iip_rate", "total_output.2024", "total_output", "total_output"),
+    ("集群名称,area_km2,name", "集群名称", "name", "name"),
+])
+def test_two_columns_for_one_fact_refuse_the_file_at_its_header(tmp_path, heading, first, second, fact):
+    """Which column holds the figure is the file's to say: the last one won, unsaid. Now the
+    header is unreadable input (exit 2, nothing printed), naming both columns."""
+    path = tmp_path / "twice.csv"
+    path.write_text(f"{heading}\n甲,80,25,45\n", encoding="utf-8")
+    for lang, expected in (("zh", f"列“{first}”和列“{second}”都是 {fact}：请只留一列"),
+                           ("en", f"the columns “{first}” and “{second}” both give {fact}: keep one of them")):
+        run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15", "--lang", lang)
+        assert run.returncode == 2 and run.stdout == ""
+        assert run.stderr == f"clusterbot evaluate: {path}:1: {expected}\n"
