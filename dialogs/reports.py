@@ -35,6 +35,14 @@ def evaluation_json(cluster: str, ev: Evaluation, lang: str) -> dict:
 
 
 CSV_HEADER = ["cluster", "jurisdiction", "ruleset", "verdict", "failed", "unknown", "warnings", "notices"]
+# What a spreadsheet reads as the start of a formula (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(cell: str) -> str:
+    """A cell of the CSV summary from the input (the cluster's name) as Excel shows it: one a
+    spreadsheet would run as a formula (=1+2, @SUM(…)) gets a leading ', as OWASP advises."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
 def evaluation_csv_row(cluster: str, ev: Evaluation, lang: str) -> list[str]:
@@ -48,7 +56,7 @@ def evaluation_csv_row(cluster: str, ev: Evaluation, lang: str) -> list[str]:
     for label, status in zip(labels, ev.statuses):
         if status is not PASS and status in found:
             found[status].append(label)
-    return [cluster, r.jurisdiction, r.id, ev.verdict, "; ".join(found[FAIL]), "; ".join(found[UNKNOWN]),
+    return [csv_text(cluster), r.jurisdiction, r.id, ev.verdict, "; ".join(found[FAIL]), "; ".join(found[UNKNOWN]),
             "; ".join(found[WARNING]), notices]
 
 

@@ -340,3 +340,19 @@ def test_two_columns_for_one_fact_refuse_the_file_at_its_header(tmp_path, headin
         run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15", "--lang", lang)
         assert run.returncode == 2 and run.stdout == ""
         assert run.stderr == f"clusterbot evaluate: {path}:1: {expected}\n"
+
+
+def test_a_name_a_spreadsheet_would_run_as_a_formula_is_text_in_the_csv_summary(tmp_path):
+    """CSV injection (OWASP): a cell starting = + - @ (or a tab or CR) gets a leading ' in the
+    CSV summary, which Excel shows as text; the other formats keep the name as given."""
+    import csv
+    import io
+
+    names = ["=1+2", "+1", "-HYPERLINK(\"x\")", "@SUM(A1)", "\tx", "\rx", "a=b", "甲"]
+    path = tmp_path / "names.jsonl"
+    path.write_text("\n".join(json.dumps({"name": n}) for n in names) + "\n", encoding="utf-8")
+    run = clusterbot_bytes("evaluate", str(path), "-j", "national", "-f", "csv")  # its CRs as written
+    rows = list(csv.reader(io.StringIO(run.stdout, newline="")))[1:]
+    assert [row[0] for row in rows] == ["'" + n for n in names[:6]] + ["a=b", "甲"]
+    run = clusterbot("evaluate", str(path), "-j", "national")
+    assert [r["cluster"] for r in json.loads(run.stdout)] == names

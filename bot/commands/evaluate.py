@@ -10,7 +10,7 @@ import sys
 from bot.clock import Clock
 from bot.inputs import InputError, Note, read_clusters
 from dialogs.reports import (
-    CSV_HEADER, csv_fixed_cells, evaluation_csv_row, evaluation_json, markdown_report, verdict_table,
+    CSV_HEADER, csv_fixed_cells, csv_text, evaluation_csv_row, evaluation_json, markdown_report, verdict_table,
 )
 from engine import FAIL, PASS, UNKNOWN, WARNING, Profile, evaluate_many
 from locales import t
@@ -98,7 +98,7 @@ def write_csv(evaluated, lang, out) -> None:
         if header:
             out.write(csv_line(CSV_HEADER))
             header = False
-        cell = csv_line([name, ""])[:-3]  # the name as the csv module writes it, without ",\r\n"
+        cell = csv_line([csv_text(name), ""])[:-3]  # the name as the csv module writes it, without ",\r\n"
         out.write("".join([cell + tail(ev) for ev in evaluations]))
     if header:
         out.write(csv_line(CSV_HEADER))
