@@ -8,18 +8,22 @@ are the wrong type (or too large, too deep, not valid Unicode) are not input err
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
+import io
 import itertools
 import json
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 from engine import FactError, catalogue, validate_facts, validate_json
 from engine.facts import load_json
+from locales import t
 
 # Column names a CSV may give the cluster's name under (the fact columns take the catalogue's
 # ids and labels, see Catalogue.fact_id).
@@ -28,11 +32,18 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InputError(Exception):
-    """A file that cannot be read as clusters: one line naming the file and the line."""
+    """A file that cannot be read as clusters: one line naming the file and the line, said in
+    the run's language by `text` (the message is `input_error.<code>` of the locales); str()
+    is the English."""
 
-    def __init__(self, source: str, line: int | None, message: str):
-        where = f"{source}:{line}" if line else source
-        super().__init__(f"{where}: {message}")
+    def __init__(self, source: str, line: int | None, code: str, **fields):
+        self.source, self.line, self.code, self.fields = source, line, code, fields
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        # file:line: first in both languages, as compilers and grep write it (editors jump there)
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {t(lang, f'input_error.{self.code}', **self.fields)}"
 
 
 @dataclass(slots=True)
@@ -63,12 +74,63 @@ def read_clusters(paths: list[str], stdin=None, notes: list[Note] | None = None)
     for path in paths:
         source = "<stdin>" if path == "-" else path
         with _reading(source):
-            stream = (stdin or sys.stdin) if path == "-" else open(path, encoding="utf-8-sig", newline="")
+            stream = (stdin or sys.stdin) if path == "-" else open(path, "rb")
             with contextlib.nullcontext() if path == "-" else stream:
-                for cluster in _parse(stream, source, path, notes):
+                # Standard input as a file: its bytes (a text stream given by a caller, as is)
+                binary = stream if path != "-" else getattr(stream, "buffer", None)
+                lines = _text_lines(binary, source, notes) if binary is not None else _without_bom(stream)
+                for cluster in _parse(lines, source, path, notes):
                     cluster.name = cluster.name or str(index)
                     index += 1
                     yield cluster
+
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+def _text_lines(binary, source: str, notes: list[Note]) -> Iterator[str]:
+    """A byte stream's lines as text, line ends as they are (as open(newline="") gives them),
+    one at a time. UTF-8, its BOM dropped; UTF-16 with a BOM (Excel's "Unicode text"); and
+    what is not UTF-8 but reads cleanly as GB18030, which Excel on a Chinese Windows writes
+    for "CSV (逗号分隔)" (said once, as a note). The first line that is not ASCII decides,
+    and the rest must be the same: GBK bytes almost never read as UTF-8, so the guess holds."""
+    start = binary.peek(4)[:4] if hasattr(binary, "peek") else b""
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = io.TextIOWrapper(binary, encoding="utf-16", newline="")
+        try:
+            yield from text
+        finally:
+            text.detach()  # the caller's stream stays open (it closes its own files)
+        return
+    encoding = None
+    for number, raw in enumerate(binary, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw, encoding = raw[3:], "utf-8"
+        try:
+            line = raw.decode(encoding or "utf-8")
+        except UnicodeDecodeError:
+            if encoding is not None:
+                raise InputError(source, number, "undecodable", encoding=encoding.upper()) from None
+            try:
+                line = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                raise InputError(source, number, "not_text") from None
+            encoding = "gb18030"
+            notes.append(Note(source, "gb18030"))
+        if encoding is None and not line.isascii():
+            encoding = "utf-8"
+        if "\r" in line and _LONE_CR.search(line):  # a lone CR ends a line too (old Mac files)
+            yield from filter(None, _LONE_CR.split(line))
+        else:
+            yield line
+
+
+def _without_bom(lines) -> Iterator[str]:
+    lines = iter(lines)
+    first = next(lines, None)
+    if first is not None:
+        yield first.removeprefix("\ufeff")
+        yield from lines
 
 
 @contextlib.contextmanager
@@ -77,21 +139,22 @@ def _reading(source: str):
     try:
         yield
     except FileNotFoundError:
-        raise InputError(source, None, "no such file") from None
+        raise InputError(source, None, "no_such_file") from None
     except IsADirectoryError:
-        raise InputError(source, None, "is a directory, not a file") from None
+        raise InputError(source, None, "is_directory") from None
     except PermissionError:
-        raise InputError(source, None, "permission denied") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(source, None, f"not UTF-8 text ({exc.reason})") from None
+        raise InputError(source, None, "permission_denied") from None
+    except UnicodeDecodeError as exc:  # UTF-16 that is not
+        raise InputError(source, None, "undecodable", encoding=exc.encoding.upper()) from None
     except OSError as exc:
-        raise InputError(source, None, exc.strerror or str(exc)) from None
+        raise InputError(source, None, "unreadable", reason=exc.strerror or str(exc)) from None
 
 
 def _parse(stream, source: str, path: str, notes: list[Note]) -> Iterator[Cluster]:
     """The format from the file's suffix, else from its first line: CSV unless it opens a JSON
     value; JSON Lines when that line is a whole object; else one JSON object or array."""
     suffix = Path(path).suffix.lower()
+    stream = iter(stream)
     if suffix in (".jsonl", ".ndjson"):
         yield from _parse_json_lines(stream, source)
         return
@@ -104,11 +167,11 @@ def _parse(stream, source: str, path: str, notes: list[Note]) -> Iterator[Cluste
     if suffix == ".csv" or (suffix != ".json" and start not in ("{", "[", "")):
         yield from _parse_csv(itertools.chain(head, stream), source, notes)
     elif not start:
-        raise InputError(source, None, "empty input")
+        raise InputError(source, None, "empty_input")
     elif start == "{" and _is_object(head[-1]):
         yield from _parse_json_lines(itertools.chain(head, stream), source)
     else:
-        yield from _parse_json("".join(head) + stream.read(), source)
+        yield from _parse_json("".join(itertools.chain(head, stream)), source)
 
 
 def _is_object(line: str) -> bool:
@@ -125,11 +188,11 @@ def _parse_json(text: str, source: str) -> Iterator[Cluster]:
         if exc.msg == "Extra data" and text.lstrip()[:1] == "{":
             yield from _parse_json_lines(text.splitlines(), source)
             return
-        raise InputError(source, exc.lineno, f"malformed JSON: {exc.msg} (column {exc.colno})") from None
+        raise InputError(source, exc.lineno, "malformed_json", detail=exc.msg, column=exc.colno) from None
     items = data if isinstance(data, list) else [data]
     for position, item in enumerate(items):
         if not isinstance(item, dict):
-            raise InputError(source, None, f"item {position} is {type(item).__name__}, not a JSON object")
+            raise InputError(source, None, "not_an_object", position=position, type=type(item).__name__)
         yield _cluster(item, source, None)
 
 
@@ -142,9 +205,9 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
         try:
             meta, facts, errors = validate_json(line, cat)
         except json.JSONDecodeError as exc:
-            raise InputError(source, number, f"malformed JSON: {exc.msg} (column {exc.colno})") from None
+            raise InputError(source, number, "malformed_json", detail=exc.msg, column=exc.colno) from None
         except TypeError as exc:
-            raise InputError(source, number, f"a JSON object was expected, not {exc}") from None
+            raise InputError(source, number, "line_not_an_object", type=str(exc)) from None
         name, name_errors = _name(meta)
         yield Cluster(name, facts, name_errors + errors, source, number)
 
@@ -156,11 +219,13 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
     first_line = next(lines, "")
     delimiter = max(",;\t", key=lambda d: len(next(csv.reader([first_line.lstrip("\ufeff")], delimiter=d), [])))
     reader = csv.reader(itertools.chain([first_line], lines), csv.excel, delimiter=delimiter, strict=True)
-    header = [_column(h) for h in _csv_row(reader, source, 0) or []]
+    headings = _csv_row(reader, source, 0) or []
+    header = [_column(h) for h in headings]
     if not header:
-        raise InputError(source, None, "empty CSV file")
+        raise InputError(source, None, "empty_csv")
     if not any(header):
-        raise InputError(source, 1, "the first row must name the columns (fact ids)")
+        raise InputError(source, 1, "no_header")
+    _refuse_duplicates(headings, header, source)
     if "name" not in header:
         notes.append(Note(source, "no_name_column"))
     while True:
@@ -170,8 +235,30 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise InputError(source, reader.line_num, f"{len(row)} cells but the header names {len(header)} columns")
+            raise InputError(source, reader.line_num, "ragged_row", cells=len(row), columns=len(header))
         yield _cluster(_row_to_object(header, row), source, reader.line_num)
+
+
+def _refuse_duplicates(headings: list[str], header: list[str], source: str) -> None:
+    """Two columns for one fact (集群占地面积 and area_km2, a year twice, or a series given whole
+    and by year) or two name columns: which one holds the figure is the file's to say, not
+    ours to guess (the last one won, unsaid), so the file is refused at its header."""
+    facts = catalogue().facts
+    seen: dict[str, str] = {}  # column (fact, fact.year, name) -> its heading
+    whole: dict[str, str] = {}  # fact given in one column, and fact given by year -> a heading
+    by_year: dict[str, str] = {}
+    for heading, column in zip(headings, header):
+        fact, dot, _ = column.partition(".")
+        if fact not in facts and column != "name":
+            continue  # an unknown column is refused per cluster, as it was
+        if column in seen:
+            other, named = seen[column], column
+        else:
+            other, named = (whole if dot else by_year).get(fact), fact
+        if other is not None:
+            raise InputError(source, 1, "duplicate_column", first=other.strip(), second=heading.strip(), fact=named)
+        seen[column] = heading
+        (by_year if dot else whole).setdefault(fact, heading)
 
 
 def _csv_row(reader, source: str, before: int) -> list[str] | None:
@@ -183,9 +270,8 @@ def _csv_row(reader, source: str, before: int) -> list[str] | None:
         return None
     except csv.Error as exc:
         if "unexpected end of data" in str(exc):
-            raise InputError(source, before + 1, "unterminated quote: the quoted cell opened on this line "
-                                                 "never closes") from None
-        raise InputError(source, reader.line_num, f"malformed CSV: {exc}") from None
+            raise InputError(source, before + 1, "unterminated_quote") from None
+        raise InputError(source, reader.line_num, "malformed_csv", detail=str(exc)) from None
 
 
 def _column(heading: str) -> str:
@@ -195,7 +281,38 @@ def _column(heading: str) -> str:
     if heading.lower() in NAME_COLUMNS:
         return "name"
     fact, dot, year = heading.rpartition(".") if "." in heading else (heading, "", "")
-    return catalogue().fact_id(fact) + dot + year
+    return _fact_id(fact) + dot + year
+
+
+# A unit in parentheses, full-width or ASCII, at the end of a heading: 集群总产值（亿元）
+_UNIT = re.compile(r"\s*[（(]([^（）()]*)[）)]\s*$")
+
+
+def _fact_id(name: str) -> str:
+    """The fact a column names, also when the form's label is followed by the fact's own unit
+    (the form writes 集群占地面积（平方公里）, and a heading copied from it keeps that); a label
+    with another unit is no fact (its figures would be read in the wrong unit)."""
+    cat = catalogue()
+    fact = cat.fact_id(name)
+    unit = _UNIT.search(name) if fact not in cat.facts else None
+    if unit is not None:
+        bare = cat.fact_id(name[:unit.start()])
+        if bare in cat.facts and _same_unit(unit.group(1), cat.facts[bare].unit, cat):
+            return bare
+    return fact
+
+
+def _same_unit(written: str, unit: str | None, cat) -> bool:
+    """Whether a unit as written (亿元, ％, km2, km², hundred million yuan) is this one."""
+    if not unit:
+        return False
+    names = (unit, cat.units[unit]["zh"], cat.units[unit]["en"])
+    return _plain(written) in {_plain(name) for name in names}
+
+
+def _plain(text: str) -> str:
+    """Full-width and superscript forms as plain ones (％ → %, km² → km2), no spaces, lower case."""
+    return unicodedata.normalize("NFKC", text).replace(" ", "").lower()
 
 
 def _row_to_object(header: list[str], row: list[str]) -> dict:

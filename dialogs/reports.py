@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from typing import Iterator
 
 from engine import FAIL, NA, PASS, UNKNOWN, WARNING, catalogue
 from engine.evaluate import Evaluation, term_notices
@@ -35,6 +36,14 @@ def evaluation_json(cluster: str, ev: Evaluation, lang: str) -> dict:
 
 
 CSV_HEADER = ["cluster", "jurisdiction", "ruleset", "verdict", "failed", "unknown", "warnings", "notices"]
+# What a spreadsheet reads as the start of a formula (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(cell: str) -> str:
+    """A cell of the CSV summary from the input (the cluster's name) as Excel shows it: one a
+    spreadsheet would run as a formula (=1+2, @SUM(…)) gets a leading ', as OWASP advises."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
 def evaluation_csv_row(cluster: str, ev: Evaluation, lang: str) -> list[str]:
@@ -48,7 +57,7 @@ def evaluation_csv_row(cluster: str, ev: Evaluation, lang: str) -> list[str]:
     for label, status in zip(labels, ev.statuses):
         if status is not PASS and status in found:
             found[status].append(label)
-    return [cluster, r.jurisdiction, r.id, ev.verdict, "; ".join(found[FAIL]), "; ".join(found[UNKNOWN]),
+    return [csv_text(cluster), r.jurisdiction, r.id, ev.verdict, "; ".join(found[FAIL]), "; ".join(found[UNKNOWN]),
             "; ".join(found[WARNING]), notices]
 
 
@@ -81,29 +90,66 @@ def pad(text: str, width: int) -> str:
 
 def verdict_table(clusters: list[tuple[str, list[Evaluation]]], lang: str) -> str:
     """The verdicts of each cluster side by side, then each failure with its citation."""
-    if not clusters:
-        return ""
-    rulesets = [ev.ruleset for ev in clusters[0][1]]
-    heads = [t(lang, "report.cluster")] + [r.short.get(lang) for r in rulesets]
-    rows = [[name] + [t(lang, f"verdict.{ev.verdict}") for ev in evs] for name, evs in clusters]
-    widths = [max(text_width(row[i]) for row in [heads] + rows) + 2 for i in range(len(heads))]
-    lines = ["".join(pad(cell, w) for cell, w in zip(heads, widths)).rstrip(),
-             "".join("-" * (w - 2) + "  " for w in widths).rstrip()]
-    for (name, evs), row in zip(clusters, rows):
-        lines.append("".join(pad(cell, w) for cell, w in zip(row, widths)).rstrip())
-        for ev in evs:
+    table = VerdictTable(lang)
+    for name, evaluations in clusters:
+        table.add(name, evaluations)
+    return table.text()
+
+
+class VerdictTable:
+    """`verdict_table` a cluster at a time, for a batch: the columns are as wide as the widest
+    cell, so nothing is printed before the last cluster, and what is kept until then is the
+    text to print alone, not the evaluations (20,000 clusters kept whole took 1.9 GB). A line
+    that recurs (the same criterion failed, the same notice) is kept once for all clusters."""
+
+    def __init__(self, lang: str):
+        self.lang, self.heads = lang, None
+        self.rows: list[tuple[tuple[str, ...], tuple[str, ...]]] = []  # (cells, the lines under them)
+        self._kept: dict[str, str] = {}
+
+    def add(self, name: str, evaluations: list[Evaluation]) -> None:
+        lang, keep = self.lang, self._keep
+        if self.heads is None:
+            self.heads = [t(lang, "report.cluster")] + [ev.ruleset.short.get(lang) for ev in evaluations]
+        cells = (name, *(keep(t(lang, f"verdict.{ev.verdict}")) for ev in evaluations))
+        lines = []
+        for ev in evaluations:
             measure = ev.ruleset.short.get(lang)
-            for r in ev.results:
-                if r.status in (FAIL, WARNING):
-                    lines.append("  " + t(lang, "report.table_item", measure=measure,
-                                          status=t(lang, f"status.{r.status}"), citation=r.criterion.citation,
-                                          text=r.criterion.article_text))
+            # From the statuses: a criterion's result (its trace, its explanation) is not printed.
+            for criterion, status in zip(ev.ruleset.criteria, ev.statuses):
+                if status in (FAIL, WARNING):
+                    lines.append(keep("  " + t(lang, "report.table_item", measure=measure,
+                                               status=t(lang, f"status.{status}"), citation=criterion.citation,
+                                               text=criterion.article_text)))
             unknown = ev.statuses.count(UNKNOWN)
             if unknown:
-                lines.append("  " + t(lang, "report.table_unknown", measure=measure, count=unknown))
+                lines.append(keep("  " + t(lang, "report.table_unknown", measure=measure, count=unknown)))
             for n in ev.notices:
-                lines.append("  " + t(lang, "report.table_notice", text=notice_text(n, ev.ruleset, lang)))
-    return "\n".join(lines)
+                lines.append(keep("  " + t(lang, "report.table_notice", text=notice_text(n, ev.ruleset, lang))))
+        self.rows.append((cells, tuple(lines)))
+
+    def _keep(self, text: str) -> str:
+        return self._kept.setdefault(text, text)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    def text(self) -> str:
+        return "\n".join(self.lines())
+
+    def lines(self) -> Iterator[str]:
+        """The table's lines, one at a time: a batch's table written whole as one string took
+        as much memory again as the text kept."""
+        if not self.rows:
+            return
+        heads = self.heads
+        widths = [max(text_width(row[i]) for row in [heads, *(cells for cells, _ in self.rows)]) + 2
+                  for i in range(len(heads))]
+        yield "".join(pad(cell, w) for cell, w in zip(heads, widths)).rstrip()
+        yield "".join("-" * (w - 2) + "  " for w in widths).rstrip()
+        for cells, lines in self.rows:
+            yield "".join(pad(cell, w) for cell, w in zip(cells, widths)).rstrip()
+            yield from lines
 
 
 def _criterion_items(ev: Evaluation, status: str, lang: str) -> list[dict]:

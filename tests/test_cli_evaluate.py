@@ -99,7 +99,7 @@ def test_table_markdown_and_csv_formats():
 def test_malformed_input_is_one_line_exit_2(tmp_path, content, where, before):
     path = tmp_path / "bad.json"
     path.write_text(content, encoding="utf-8")
-    run = clusterbot("evaluate", str(path), "-j", "national")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--lang", "en")
     assert run.returncode == 2
     # JSON Lines stream: what was read before the unreadable line is printed, still valid JSON.
     assert [r["cluster"] for r in json.loads(run.stdout)] == before if before else run.stdout == ""
@@ -108,7 +108,7 @@ def test_malformed_input_is_one_line_exit_2(tmp_path, content, where, before):
 
 
 def test_missing_file_and_bad_options_exit_2(tmp_path):
-    run = clusterbot("evaluate", str(tmp_path / "nope.json"))
+    run = clusterbot("evaluate", str(tmp_path / "nope.json"), "--lang", "en")
     assert run.returncode == 2 and "no such file" in run.stderr
     run = clusterbot("evaluate", str(DATA / "eligible.json"), "-j", "hubei")
     assert run.returncode == 2 and "hubei" in run.stderr and "Traceback" not in run.stderr
@@ -237,7 +237,7 @@ def test_bad_csv_is_one_line_naming_file_and_line_exit_2(tmp_path, content, line
     assert run.returncode == 2
     # Streamed: the rows before the unreadable one are printed, as valid JSON; nothing after.
     assert [r["cluster"] for r in json.loads(run.stdout)] == before if before else run.stdout == ""
-    run = clusterbot("evaluate", str(path), "-j", "national", "-f", "csv")
+    run = clusterbot("evaluate", str(path), "-j", "national", "-f", "csv", "--lang", "en")
     assert [row.split(",")[0] for row in run.stdout.splitlines()] == (["cluster"] if before else []) + before
     (message,) = run.stderr.strip().splitlines()
     assert f"{path}:{line}: " in message and what in message
@@ -246,13 +246,13 @@ def test_bad_csv_is_one_line_naming_file_and_line_exit_2(tmp_path, content, line
 def test_csv_columns_may_be_the_forms_labels_in_either_language(tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("集群名称,集群总产值.2023,集群总产值.2024,Total output of the cluster.2025,"
-                    "工业互联网平台应用普及率,iip_rate\n甲,45,48,52,25,\n", encoding="utf-8")
+                    "工业互联网平台应用普及率,hitech_count\n甲,45,48,52,25,\n", encoding="utf-8")
     run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
     assert run.returncode == 0, run.stderr
     (result,) = json.loads(run.stdout)
     values = {k: v for c in result["criteria"] for k, v in c["values"].items()}
     assert result["cluster"] == "甲" and values["total_output"] == {"2023": 45.0, "2024": 48.0, "2025": 52.0}
-    assert values["iip_rate"] == 25.0
+    assert values["iip_rate"] == 25.0 and "hitech_count" not in values  # an empty cell gives nothing
 
 
 def test_a_csv_without_a_name_column_is_said_once(tmp_path):
@@ -265,3 +265,126 @@ def test_a_csv_without_a_name_column_is_said_once(tmp_path):
     assert [r["cluster"] for r in json.loads(run.stdout)] == ["0", "1", "2"]
     run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15", "--lang", "en")
     assert "no name column" in run.stderr
+
+
+def clusterbot_bytes(*args, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    """As `clusterbot`, with standard input as bytes (a pipe carries bytes, not text)."""
+    run = subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, timeout=60,
+                         cwd=Path(__file__).parents[1])
+    run.stdout, run.stderr = run.stdout.decode("utf-8"), run.stderr.decode("utf-8")
+    return run
+
+
+@pytest.mark.parametrize("content", [
+    b'\xef\xbb\xbf{"name": "\xe7\x94\xb2", "area_km2": 80}\n',  # Notepad's UTF-8 opens with a BOM
+    "\ufeffname,area_km2\n甲,80\n".encode("utf-8"),
+])
+def test_standard_input_with_a_bom_is_read_as_a_file_is(tmp_path, content):
+    path = tmp_path / "bom.txt"
+    path.write_bytes(content)
+    for argv, stdin in (([str(path)], b""), (["-"], content)):
+        run = clusterbot_bytes("evaluate", *argv, "-j", "national", "--on", "2026-01-15", stdin=stdin)
+        assert run.returncode == 0 and run.stderr == "", run.stderr
+        assert [r["cluster"] for r in json.loads(run.stdout)] == ["甲"]
+
+
+def test_a_gbk_csv_from_excel_is_read_and_what_cannot_be_read_says_save_as_utf8(tmp_path):
+    """Excel on a Chinese Windows saves "CSV (逗号分隔)" in GBK (GB18030), its "Unicode text" in
+    UTF-16: both read, the first with a note; bytes that are neither are refused, saying how."""
+    text = "集群名称,集群占地面积\n甲集群,80\n"
+    gbk, utf16 = tmp_path / "gbk.csv", tmp_path / "utf16.csv"
+    gbk.write_bytes(text.encode("gbk"))
+    utf16.write_bytes(text.encode("utf-16"))
+    for argv, stdin in (([str(gbk)], b""), (["-"], gbk.read_bytes()), ([str(utf16)], b"")):
+        run = clusterbot_bytes("evaluate", *argv, "-j", "national", "--on", "2026-01-15", stdin=stdin)
+        assert run.returncode == 0, run.stderr
+        (result,) = json.loads(run.stdout)
+        area = next(c for c in result["criteria"] if "area_km2" in c["values"])
+        assert result["cluster"] == "甲集群" and area["values"]["area_km2"] == 80
+        if "utf16" not in argv[0]:
+            (note,) = run.stderr.strip().splitlines()
+            assert note == ("<stdin>" if argv == ["-"] else argv[0]) + "：不是 UTF-8 文本，已按 GB18030（GBK）编码读取。"
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"name,area_km2\n\x80\xff,80\n")
+    for lang, expected in (("zh", "既不是 UTF-8 文本，也不能按 GB18030（GBK）读取：请将文件另存为 UTF-8 编码"),
+                           ("en", "neither UTF-8 text nor readable as GB18030 (GBK): save the file as UTF-8")):
+        run = clusterbot_bytes("evaluate", str(bad), "-j", "national", "--lang", lang)
+        assert run.returncode == 2 and run.stdout == ""
+        (message,) = run.stderr.strip().splitlines()
+        assert message.startswith(f"clusterbot evaluate: {bad}:2: {expected}")
+
+
+def test_csv_columns_may_be_the_forms_labels_with_their_unit(tmp_path):
+    """A heading copied from the form keeps its unit, in full-width or ASCII parentheses; a
+    unit that is not the fact's is no fact (its figures would be read in the wrong unit)."""
+    path = tmp_path / "units.csv"
+    path.write_text("集群名称,集群总产值（亿元）.2023,集群总产值(亿元).2024,"
+                    "Total output of the cluster (hundred million yuan).2025,集群占地面积（平方公里）,"
+                    "工业互联网平台应用普及率（％）,集群企业数量（万元）.2023\n甲,45,48,52,80,25,3\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
+    (result,) = json.loads(run.stdout)
+    values = {k: v for c in result["criteria"] for k, v in c["values"].items()}
+    assert values["total_output"] == {"2023": 45.0, "2024": 48.0, "2025": 52.0}
+    assert values["area_km2"] == 80.0 and values["iip_rate"] == 25.0
+    # Refused once, its name quoted once.
+    assert run.returncode == 1 and run.stderr == "甲：未知字段“集群企业数量（万元）”。\n"
+
+
+@pytest.mark.parametrize("heading,first,second,fact", [
+    ("name,集群总产值.2025,集群总产值.2025", "集群总产值.2025", "集群总产值.2025", "total_output.2025"),
+    ("name,集群占地面积,iip_rate,area_km2", "集群占地面积", "area_km2", "area_km2"),
+    ("name,total_output.2024,total_output,iip_rate", "total_output.2024", "total_output", "total_output"),
+    ("集群名称,area_km2,name", "集群名称", "name", "name"),
+])
+def test_two_columns_for_one_fact_refuse_the_file_at_its_header(tmp_path, heading, first, second, fact):
+    """Which column holds the figure is the file's to say: the last one won, unsaid. Now the
+    header is unreadable input (exit 2, nothing printed), naming both columns."""
+    path = tmp_path / "twice.csv"
+    path.write_text(f"{heading}\n甲,80,25,45\n", encoding="utf-8")
+    for lang, expected in (("zh", f"列“{first}”和列“{second}”都是 {fact}：请只留一列"),
+                           ("en", f"the columns “{first}” and “{second}” both give {fact}: keep one of them")):
+        run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15", "--lang", lang)
+        assert run.returncode == 2 and run.stdout == ""
+        assert run.stderr == f"clusterbot evaluate: {path}:1: {expected}\n"
+
+
+def test_a_name_a_spreadsheet_would_run_as_a_formula_is_text_in_the_csv_summary(tmp_path):
+    """CSV injection (OWASP): a cell starting = + - @ (or a tab or CR) gets a leading ' in the
+    CSV summary, which Excel shows as text; the other formats keep the name as given."""
+    import csv
+    import io
+
+    names = ["=1+2", "+1", "-HYPERLINK(\"x\")", "@SUM(A1)", "\tx", "\rx", "a=b", "甲"]
+    path = tmp_path / "names.jsonl"
+    path.write_text("\n".join(json.dumps({"name": n}) for n in names) + "\n", encoding="utf-8")
+    run = clusterbot_bytes("evaluate", str(path), "-j", "national", "-f", "csv")  # its CRs as written
+    rows = list(csv.reader(io.StringIO(run.stdout, newline="")))[1:]
+    assert [row[0] for row in rows] == ["'" + n for n in names[:6]] + ["a=b", "甲"]
+    run = clusterbot("evaluate", str(path), "-j", "national")
+    assert [r["cluster"] for r in json.loads(run.stdout)] == names
+
+
+def test_the_table_keeps_the_text_it_prints_not_the_evaluations(tmp_path):
+    """The table prints at the end (its columns fit the widest name), so it keeps each
+    cluster until then: the strings it prints, a few hundred bytes, where the evaluations
+    kept whole took some 95 KB a cluster (20,000 clusters, 1.9 GB). Peak RSS against the
+    CSV summary's, which streams, on the same clusters."""
+    n = 2000
+    lines = [json.dumps(dict(eligible_facts(), name=f"集群{i}", iip_rate=5 + i % 20,
+                             total_output={"2023": 45, "2024": 48, "2025": 30 + i % 20}), ensure_ascii=False)
+             for i in range(n)]
+    path = tmp_path / "batch.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    script = ("import re, sys; from bot.cli import main; code = main(sys.argv[1:]); "
+              "sys.stderr.write(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)); "
+              "sys.exit(code)")
+
+    def peak_kib(fmt: str) -> int:
+        run = subprocess.run([sys.executable, "-c", script, "evaluate", str(path), "-f", fmt, "--on", "2026-01-15"],
+                             capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1])
+        assert run.returncode == 0, run.stderr
+        if fmt == "table":
+            assert run.stdout.count("不符合条件") >= n // 2 and "集群1999" in run.stdout
+        return int(run.stderr)
+
+    assert peak_kib("table") - peak_kib("csv") < n * 3  # KiB: under 3 KB a cluster

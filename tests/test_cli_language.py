@@ -84,3 +84,44 @@ def test_english_needs_no_catalog_and_follows_chinese_in_one_process(capsys):
         with pytest.raises(SystemExit):
             main(["deadlines", "-j", "hainan", "--certified-on", "2024-06-01", "--lang", lang])
         assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content,chinese,english", [
+    ('{"name": "x",\n "iip_rate": }', ":2: JSON 格式有误：Expecting value（第 14 列）",
+     ":2: malformed JSON: Expecting value (column 14)"),
+    ("[1, 2]", ": 数组第 0 项（从 0 起数）是 int，不是 JSON 对象", ": item 0 is int, not a JSON object"),
+    ("   \n", ": 输入为空", ": empty input"),
+    ("name,iip_rate\n甲,25\n乙,30,7\n", ":3: 这一行有 3 个单元格，表头却有 2 列", ":3: 3 cells but the header names 2 columns"),
+    ('name,iip_rate\n甲,25\n"乙,30\n', ":3: 引号未闭合：从这一行开始的带引号单元格没有结束",
+     ":3: unterminated quote: the quoted cell opened on this line never closes"),
+    (None, ": 没有这个文件", ": no such file"),
+    ("dir", ": 是目录，不是文件", ": is a directory, not a file"),
+])
+def test_unreadable_input_is_said_in_the_runs_language(tmp_path, content, chinese, english):
+    """evaluate speaks --lang (Chinese by default, whatever the locale), its input errors too:
+    still one line beginning with the file and line."""
+    path = tmp_path / "bad.txt"
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    for argv, expected in ((), chinese), (("--lang", "en"), english):
+        run = clusterbot("evaluate", str(path), "-j", "national", *argv)
+        assert run.returncode == 2 and "Traceback" not in run.stderr
+        (message,) = run.stderr.strip().splitlines()
+        assert message == f"clusterbot evaluate: {path}{expected}"
+
+
+@pytest.mark.parametrize("argv,chinese,english", [
+    (("--until", "2024-01-01"), "clusterbot deadlines：错误：参数 --until：2024-01-01 早于 --from 2024-06-01",
+     "clusterbot deadlines: error: argument --until: 2024-01-01 is before --from 2024-06-01"),
+    (("--certified-on", "2999-01-01"), "clusterbot deadlines：错误：参数 --certified-on：认定日期2999年1月1日晚于今天",
+     "clusterbot deadlines: error: argument --certified-on: The certification date 2999-01-01 is after today"),
+])
+def test_deadlines_errors_after_the_arguments_are_read_speak_lang(argv, chinese, english):
+    """Found once the arguments are read, an error is said in --lang (the calendar's language),
+    frame and all, as argparse's own errors are."""
+    base = ["deadlines", "-j", "national", "--certified-on", "2024-06-01"]
+    for lang, expected in (("zh", chinese), ("en", english)):
+        run = clusterbot(*base, *argv, "--lang", lang)
+        assert run.returncode == 2 and run.stderr.startswith(expected) and run.stderr.count("\n") == 1

@@ -88,15 +88,26 @@ def test_every_format_is_complete(cluster, fmt):
 
 # --- CSV that Python's csv module wrote ------------------------------------------------------
 
-column_names = st.sampled_from(FACTS) | st.sampled_from([f.zh for f in CAT.facts.values()]) | st.sampled_from(
-    [f.en for f in CAT.facts.values()])
-columns = st.tuples(column_names, st.sampled_from(["", ".2023", ".2024", ".2025", ".1900"])).map("".join)
+# (fact, year suffix, how the heading names it): every other fact whole, the rest by year, so
+# that no two columns give one fact (a header that does is refused whole, tested on its own).
+column_specs = st.tuples(
+    st.sampled_from(FACTS).flatmap(lambda fact: st.tuples(st.just(fact), st.just("") if FACTS.index(fact) % 2
+                                                          else st.sampled_from([".2023", ".2024", ".2025", ".1900"]))),
+    st.sampled_from(["id", "zh", "en"]))
+
+
+def heading(spec) -> str:
+    (fact, year), named = spec
+    return (fact if named == "id" else getattr(CAT.facts[fact], named)) + year
+
+
 cells = (st.sampled_from(["1e308", "9" * 5000, "-0", "是", "否", "较大", "", " 45 ", "72.5%", "１２"])
          | st.text(max_size=10) | st.floats().map(repr) | st.integers().map(str))
 
 
 @settings(FUZZ, max_examples=SCALE or 20)
-@given(st.lists(columns, min_size=60, max_size=150, unique=True), st.data())  # a header past any sniffer's sample
+@given(st.lists(column_specs, min_size=60, max_size=150, unique_by=lambda spec: spec[0]).map(
+    lambda specs: [heading(spec) for spec in specs]), st.data())  # a header past any sniffer's sample
 def test_any_csv_the_csv_module_writes_reads_back(header, data):
     rows = data.draw(st.lists(st.lists(cells, min_size=len(header), max_size=len(header)), min_size=1, max_size=3))
     names = [f"集群{i}, \"{i}\"" for i in range(len(rows))]

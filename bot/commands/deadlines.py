@@ -73,13 +73,14 @@ def run(args, stdout=None, stderr=None) -> int:
     start = args.start or certified_on
     until = args.until or _default_until(rulesets, certified_on)
     if until < start:
-        print(f"clusterbot deadlines: error: {cli_t('until_before_from', until=until, start=start)}", file=err)
+        print(_error(lang, t(lang, "cli.until_before_from", until=until, start=start)), file=err)
         return 2
     clock = Clock()
     try:
         check_certified_on(rulesets, certified_on, clock.today())
     except CertificationDateError as error:
-        print(f"clusterbot deadlines: error: argument --certified-on: {refusal(error, lang)}", file=err)
+        print(_error(lang, _t_argparse(lang, "argument %(argument_name)s: %(message)s")
+                     % {"argument_name": "--certified-on", "message": refusal(error, lang)}), file=err)
         return 2
     deadlines = calendars(rulesets, certified_on, start, until)
     standing = duties(rulesets)
@@ -99,6 +100,17 @@ def run(args, stdout=None, stderr=None) -> int:
     else:
         out.write(table(deadlines, lang) + "\n\n" + duties_block(standing, lang) + "\n")
     return 0
+
+
+def _error(lang: str, message: str) -> str:
+    """An error found once the arguments are read: in the run's language (--lang), framed as
+    argparse frames its own (one line, `clusterbot deadlines: error: …`)."""
+    return (_t_argparse(lang, "%(prog)s: error: %(message)s\n")
+            % {"prog": "clusterbot deadlines", "message": message}).rstrip("\n")
+
+
+def _t_argparse(lang: str, text: str) -> str:
+    return t(lang, f"argparse.{text}")
 
 
 def days_arg(text: str) -> tuple[int, ...]:

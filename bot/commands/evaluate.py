@@ -10,7 +10,7 @@ import sys
 from bot.clock import Clock
 from bot.inputs import InputError, Note, read_clusters
 from dialogs.reports import (
-    CSV_HEADER, csv_fixed_cells, evaluation_csv_row, evaluation_json, markdown_report, verdict_table,
+    CSV_HEADER, csv_fixed_cells, csv_text, evaluation_csv_row, evaluation_json, markdown_report, VerdictTable,
 )
 from engine import FAIL, PASS, UNKNOWN, WARNING, FactError, Profile, evaluate_many
 from engine.facts import window
@@ -68,7 +68,7 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
         # An unreadable line stops the run there, as jq does: what was read before it is
         # printed (and well-formed), this one line says where it stopped, and the status is 2.
         out.flush()
-        print(f"clusterbot evaluate: {exc}", file=err)
+        print(f"clusterbot evaluate: {exc.text(lang)}", file=err)
         return 2
     return 1 if refused else 0
 
@@ -104,7 +104,7 @@ def write_csv(evaluated, lang, out) -> None:
         if header:
             out.write(csv_line(CSV_HEADER))
             header = False
-        cell = csv_line([name, ""])[:-3]  # the name as the csv module writes it, without ",\r\n"
+        cell = csv_line([csv_text(name), ""])[:-3]  # the name as the csv module writes it, without ",\r\n"
         out.write("".join([cell + tail(ev) for ev in evaluations]))
     if header:
         out.write(csv_line(CSV_HEADER))
@@ -165,15 +165,19 @@ def csv_line(row: list[str]) -> str:
 
 def _write_table(evaluated, lang, out) -> None:
     """The columns are as wide as the widest cell: the table is printed once all is read
-    (a table is for reading, not for a batch of 100,000); stopped early, what was read."""
-    rows = []
+    (a table is for reading, not for a batch of 100,000); stopped early, what was read.
+    Until then it keeps the text it prints, not the evaluations (VerdictTable)."""
+    table = VerdictTable(lang)
     try:
-        rows.extend(evaluated)
+        for name, evaluations in evaluated:
+            table.add(name, evaluations)
     except InputError:
-        if rows:
-            out.write(verdict_table(rows, lang) + "\n")
+        if table:
+            out.writelines(line + "\n" for line in table.lines())
         raise
-    out.write(verdict_table(rows, lang) + "\n")
+    out.writelines(line + "\n" for line in table.lines())
+    if not table:
+        out.write("\n")  # as before: an empty table is an empty line
 
 
 def _write_markdown(evaluated, lang, out) -> None:

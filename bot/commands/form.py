@@ -60,7 +60,7 @@ def run_check(args, stdout=None, stderr=None) -> int:
         try:
             clusters = list(read_clusters([args.facts]))
         except InputError as exc:
-            print(f"clusterbot form check: {exc}", file=err)
+            print(f"clusterbot form check: {exc.text(args.lang)}", file=err)
             return 2
         for error in (e for c in clusters for e in c.errors):
             print(fact_error_text(error, args.facts, args.lang), file=err)
