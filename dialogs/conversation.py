@@ -484,14 +484,14 @@ class Turn:
         remaining = self.remaining()
         focus = [f for f in self.pending().get("focus", []) if f in remaining]
         revisit = [f for f in self.pending().get("revisit", []) if self.answers.get(f) is SKIPPED]
+        if revisit:  # /pending: the skipped questions one by one, each once, before the rest
+            kept = {k: v for k, v in (("focus", focus), ("revisit", revisit[1:])) if v}
+            self.set_state("asking", revisit[0], kept or None)
+            return [self.question(revisit[0], note=self.t("dialog.pending_note"))]
         if remaining:
             fact = focus[0] if focus else remaining[0]
-            kept = {k: v for k, v in (("focus", focus), ("revisit", revisit)) if v}
-            self.set_state("asking", fact, kept or None)
+            self.set_state("asking", fact, {"focus": focus} if focus else None)
             return [self.question(fact)]
-        if revisit:  # /pending: the skipped questions one by one, each once
-            self.set_state("asking", revisit[0], {"revisit": revisit[1:]} if revisit[1:] else None)
-            return [self.question(revisit[0], note=self.t("dialog.pending_note"))]
         self.set_state("done")
         return [self.result_reply(finished=True)]
 
@@ -525,7 +525,9 @@ class Turn:
         if not chosen:
             return [Reply(self.t("dialog.bad_measures"), kind="error"), self.measure_prompt()]
         self.profile.measures = ",".join(chosen)
-        self.profile.pending = None
+        # a /pending round asked for meanwhile goes on, for the questions these measures ask
+        revisit = [f for f in self.pending().get("revisit", []) if f in self.skipped_facts()]
+        self.profile.pending = json.dumps({"revisit": revisit}) if revisit else None
         names = self.t("list_sep").join(load_rulesets()[j].short.get(self.lang) for j in chosen)
         replies = [Reply(self.t("dialog.measures_chosen", measures=names))]
         kept = relevant_answered(self.rulesets, self.answers)
@@ -984,7 +986,13 @@ class Turn:
             return [Reply(self.t("dialog.no_pending"))] + self.prompt()
         if self.profile.state == "picking":
             self.return_from_pick(self.pending())
-        self.profile.pending = json.dumps({**self.keep_pending(), "revisit": skipped})
+        if self.profile.state in ("asking", "confirm_series"):
+            # the skipped question being asked (reached by /back) is not asked twice
+            skipped = [f for f in skipped if f != self.profile.current_fact]
+            if not skipped:
+                return self.prompt()
+        # what the state holds stays (a figure awaiting its confirmation, the measures ticked)
+        self.profile.pending = json.dumps({**self.pending(), "revisit": skipped}, ensure_ascii=False)
         return self.advance() if self.profile.state == "done" else [
             Reply(self.t("dialog.pending_later", n=len(skipped)))] + self.prompt()
 
@@ -1002,7 +1010,9 @@ class Turn:
         if ev is None:
             return self.prompt()
         focus = facts_to_ask(ev.missing, self.answers)
-        self.profile.pending = json.dumps({**self.keep_pending(), "focus": focus})
+        # asked first, as said: a /pending round still open gives way to it
+        kept = {k: v for k, v in self.keep_pending().items() if k != "revisit"}
+        self.profile.pending = json.dumps({**kept, "focus": focus})
         return [Reply(self.t("dialog.focusing", measure=ev.ruleset.short.get(self.lang), n=len(focus)))] + self.advance()
 
     def result_reply(self, finished: bool = False) -> Reply:

@@ -309,3 +309,41 @@ def test_no_stored_value_makes_a_later_command_fail(conversation):
         for command in ("/status", "/result", "/compare", "/export", "/list", "/edit", "/cancel", "/back",
                         "/pending", "/why", "/deadlines", "/province 江苏", "/result"):
             assert chat.say(command).strip(), command
+
+
+def test_pending_asks_the_skipped_questions_after_the_current_one_then_the_rest(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("/skip")   # county_level
+    chat.say("/skip")   # provincial_certified
+    text = chat.say("/pending")
+    assert "当前问题答完后，再依次回到待定的 2 题" in text and chat.current_fact() == "area_km2"
+    text = chat.say("50")
+    assert chat.current_fact() == "county_level" and "回到待定的问题" in text
+    chat.say("/skip")   # skipped again: asked once in this round, the next pending one follows
+    assert chat.current_fact() == "provincial_certified"
+    chat.say("是")
+    assert chat.current_fact() == "pillar_industry"   # then the rest, in the form's order
+    assert "待定 1 题" in chat.say("/status")
+
+
+def test_pending_while_a_figure_awaits_its_confirmation_keeps_it(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("/skip")   # county_level
+    answer_until(chat, "sme_output_share")
+    chat.say("2023:0.7 2024:0.72 2025:0.75")
+    text = chat.say("/pending")
+    assert "再依次回到待定的 1 题" in text and "是否应为 2023年 70.00%" in text
+    chat.say("是")
+    assert rows(conversation, "sme_output_share") == [('{"2023": 70.0, "2024": 72.0, "2025": 75.0}', False)]
+    assert chat.current_fact() == "county_level"
+
+
+def test_focus_after_pending_asks_the_focus_first_as_it_says(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家,江苏")
+    chat.say("/skip")   # county_level
+    chat.say("/pending")
+    text = chat.say("/focus jiangsu")
+    assert "先询问可能改变江苏结论" in text and chat.current_fact() != "county_level"
