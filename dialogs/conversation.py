@@ -768,6 +768,8 @@ class Turn:
             return [Reply(self.t("dialog.welcome"), actions=self.start_actions())] + (tracking.draft_prompt(self) or [])
         if self.profile.state == "picking":
             self.return_from_pick(self.pending())
+        if self.unnamed():
+            return [Reply(self.t("dialog.welcome_naming"))] + self.prompt()
         return [Reply(self.t("dialog.welcome_back", name=self.profile.name))] + self.prompt()
 
     def cmd_help(self, _arg: str) -> list[Reply]:
@@ -775,11 +777,38 @@ class Turn:
 
     def cmd_new(self, arg: str) -> list[Reply]:
         name = clean_name(arg)
+        # where /cancel of an unnamed one returns: the cluster active before (an unnamed one
+        # left for this new one is given up)
+        previous = self.drop_unnamed() if self.unnamed() else self.profile
         self.profile = repo.create_profile(self.s, self.user, name, self.lang)
         self._answers = repo.Answers()
         if name:
             return [Reply(self.t("dialog.named", name=name)), self.measure_prompt()]
+        if previous is not None:
+            self.profile.pending = json.dumps({"previous": previous.id})
         return [Reply(self.t("dialog.ask_name"), kind="question")]
+
+    def unnamed(self) -> bool:
+        """A /new still waiting for its name: not a cluster yet."""
+        return self.profile is not None and self.profile.state == "naming"
+
+    def drop_unnamed(self) -> Profile | None:
+        """The unnamed cluster given up (deleted: it holds nothing); the cluster active before it."""
+        previous = repo.own_profile(self.s, self.user, self.pending().get("previous"))
+        self.profile.deleted = True
+        self.s.add(self.profile)
+        return previous
+
+    def cancel_new(self) -> list[Reply]:
+        """/cancel while naming a new cluster: it is not made; back to the one active before."""
+        previous = self.drop_unnamed()
+        self.user.active_profile_id = previous.id if previous else None
+        self.profile, self._answers = previous, None
+        if previous is None:
+            return [Reply(self.t("dialog.new_cancelled"))] + self.prompt()
+        if previous.state == "picking":
+            self.return_from_pick(self.pending())
+        return [Reply(self.t("dialog.new_cancelled_back", name=previous.name))] + self.prompt()
 
     def cmd_list(self, _arg: str) -> list[Reply]:
         profiles = repo.user_profiles(self.s, self.user)
@@ -830,6 +859,8 @@ class Turn:
         return self.switch_to(target)
 
     def switch_to(self, target: Profile) -> list[Reply]:
+        if self.unnamed() and self.profile.id != target.id:
+            self.drop_unnamed()  # left without a name: given up
         self.user.active_profile_id = target.id
         self.profile, self._answers = target, None
         if target.state == "picking":
@@ -903,6 +934,8 @@ class Turn:
     def cmd_cancel(self, _arg: str) -> list[Reply]:
         if tracking.cancel_draft(self):
             return [Reply(self.t("tracking.cancelled"))] + self.prompt()
+        if self.unnamed():
+            return self.cancel_new()
         if self.profile is not None and self.profile.state == "picking":
             self.return_from_pick(self.pending())
         elif self.profile is not None and self.profile.state in ("asking", "confirm_series") \
@@ -939,6 +972,8 @@ class Turn:
             return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
         if self.profile.state == "picking":
             self.return_from_pick(self.pending())
+        if self.unnamed():
+            return self.prompt()  # the name first: a cluster without one would be lost from /list
         selected = [m for m in self.profile.measures.split(",") if m]
         self.set_state("choose_measures", pending={"selected": selected} if selected else None)
         return [Reply(self.t("dialog.change_measures")), self.measure_prompt()]

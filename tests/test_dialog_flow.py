@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from storage.db import session
-from storage.models import Answer
+from storage.models import Answer, Profile
 from tests.chat_helpers import asked_fact, chat_answer
 from tests.conftest import eligible_facts
 from tests.test_dialog import Chat, answer_until, conversation, start  # noqa: F401  (fixture)
@@ -347,3 +347,32 @@ def test_focus_after_pending_asks_the_focus_first_as_it_says(conversation):
     chat.say("/pending")
     text = chat.say("/focus jiangsu")
     assert "先询问可能改变江苏结论" in text and chat.current_fact() != "county_level"
+
+
+def live_unnamed(conversation) -> list:
+    with session(conversation.engine) as s:
+        return s.exec(select(Profile).where(Profile.name == "", Profile.deleted == False)).all()  # noqa: E712
+
+
+def listed(chat) -> list[str]:
+    chat.say("/list")
+    return chat.last[0].text.splitlines()[1:]
+
+
+def test_cancel_while_naming_a_new_cluster_gives_it_up_and_returns(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏", name="甲集群")
+    chat.say("/new")
+    assert listed(chat) == ["1. 甲集群 — 已答 0 题 — 江苏 尚待补充"]   # the unnamed one is not a cluster yet
+    assert "还没有名称" in chat.say("/start")   # a restart asks the name again, naming no cluster
+    text = chat.say("/cancel")
+    assert "已取消新建集群；回到「甲集群」" in text and chat.current_fact() == "county_level"
+    assert listed(chat) == ["1. 甲集群（当前） — 已答 0 题 — 江苏 尚待补充"]
+    assert not live_unnamed(conversation)
+    chat.say("/new")
+    assert "已切换到「甲集群」" in chat.say("/switch 1") and not live_unnamed(conversation)
+    alone = Chat(conversation, "bob")   # no cluster before: back to none
+    alone.say("/new")
+    text = alone.say("/cancel")
+    assert "已取消新建集群。" in text and "还没有正在预审的集群" in text and "还没有集群" in alone.say("/list")
+    assert not live_unnamed(conversation)
