@@ -750,9 +750,15 @@ class Turn:
 
     def return_from_pick(self, p: dict) -> None:
         back = p.get("back_to") or {}
+        while back.get("state") == "picking":  # menus stacked by an earlier version: all left
+            back = (back.get("pending") or {}).get("back_to") or {}
         self.set_state(back.get("state", "asking"), back.get("fact"), back.get("pending"))
 
     def where_we_are(self) -> dict:
+        """Where a menu's /cancel returns. A menu opened from another replaces it: one /cancel
+        goes back to what was asked before either (menus do not stack)."""
+        if self.profile.state == "picking":
+            return self.pending().get("back_to") or {}
         return {"state": self.profile.state, "fact": self.profile.current_fact, "pending": self.pending() or None}
 
     def on_done(self, text: str) -> list[Reply]:

@@ -4,8 +4,11 @@ against a real SQLite file."""
 
 from __future__ import annotations
 
+import json
+
 from sqlmodel import select
 
+from dialogs.conversation import Conversation
 from storage.db import session
 from storage.models import Answer, Profile
 from tests.chat_helpers import asked_fact, chat_answer
@@ -376,3 +379,25 @@ def test_cancel_while_naming_a_new_cluster_gives_it_up_and_returns(conversation)
     text = alone.say("/cancel")
     assert "已取消新建集群。" in text and "还没有正在预审的集群" in text and "还没有集群" in alone.say("/list")
     assert not live_unnamed(conversation)
+
+
+def test_one_cancel_leaves_a_menu_opened_from_another_even_after_a_restart(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")
+    for command in ("/edit", "/switch", "/edit", "/switch 99", "/edit 999", "/restart"):
+        chat.say(command)
+        assert chat.last[-1].choices and chat.current_fact() is None, command   # a menu replaces the open one
+    restarted = Chat(Conversation(conversation.engine, conversation.clock))
+    restarted.say("/cancel")
+    assert restarted.current_fact() == "provincial_certified" and "第 2/" in restarted.last[-1].text
+    # menus an earlier version stacked: one /cancel leaves them all
+    chat.say("/edit")
+    with session(conversation.engine) as s:
+        profile = s.exec(select(Profile)).one()
+        menu = json.loads(profile.pending)
+        profile.pending = json.dumps({**menu, "back_to": {"state": "picking", "fact": None, "pending": menu}})
+        s.add(profile)
+        s.commit()
+    chat.say("/cancel")
+    assert chat.current_fact() == "provincial_certified" and chat.last[-1].kind == "question"
