@@ -77,6 +77,9 @@ MAX_TEXT = 2000  # characters of one message, in every chat kind and channel
 # What a group chat may do: quick questions and help; a pre-screening goes to private chat.
 GROUP_COMMANDS = {"ask", "help", "start"}
 CHOICE_PREFIX = "c:"  # c:<profile>:<prompt>:<n>, an answer button
+# A menu item's characters: a button shows one line, so longer labels are cut with …; an
+# /edit item keeps its answer whole and cuts what was asked (to no less than MENU_NAME).
+MENU_LABEL, MENU_NAME = 60, 30
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +231,17 @@ def question_text(lang: str, fact: str, index: int, total: int, current: str | N
     return render(lang, "question.j2", index=index, total=total, group=group,
                   text=t(lang, f"question.{fact}.text"), example=t(lang, f"question.{fact}.example"),
                   expected=expected_text(spec, lang), current=current, note=note, type=spec.type)
+
+
+def shorten(text: str, width: int, lang: str) -> str:
+    """The text cut to `width` characters, … included: at a word's end (English) or a
+    list's separator (Chinese) when one is in its second half."""
+    if len(text) <= width:
+        return text
+    cut, breaks = text[:width - 1], " " if lang == "en" else "、，,/；;"
+    if text[width - 1] not in breaks and (at := max(cut.rfind(b) for b in breaks)) > width // 2:
+        cut = cut[:at]
+    return cut.rstrip(" ,;、，；/（(") + "…"
 
 
 def too_long(text: str | None) -> bool:
@@ -742,7 +756,10 @@ class Turn:
     def pick_prompt(self) -> Reply:
         p = self.pending()
         text = self.t(f"dialog.pick_{p['purpose']}") + "\n" + self.t("dialog.pick_cancel")
-        return Reply(text, choices=self.choice_buttons([item["label"][:60] for item in p["options"]]), kind="question")
+        # an /edit item is fitted already (its answer kept whole), the others are cut here
+        labels = [item["label"] if "fact" in item else shorten(item["label"], MENU_LABEL, self.lang)
+                  for item in p["options"]]
+        return Reply(text, choices=self.choice_buttons(labels), kind="question")
 
     def start_pick(self, purpose: str, options: list[dict], back_to: dict) -> list[Reply]:
         self.set_state("picking", None, {"purpose": purpose, "options": options, "back_to": back_to})
@@ -921,12 +938,18 @@ class Turn:
         facts = [f for f in catalogue().facts if f in self.answers and f in asked]
         if not facts:
             return [Reply(self.t("dialog.nothing_to_edit"))] + self.prompt()
-        options = [{"fact": f, "label": f"{label(f, self.lang)}：{self.shown(f)}" if self.lang == "zh"
-                    else f"{label(f, self.lang)}: {self.shown(f)}"} for f in facts]
+        options = [{"fact": f, "label": self.edit_label(f)} for f in facts]
         number = choice_number(arg)
         if number is not None and 1 <= number <= len(options):  # /edit 7, as /switch 1
             return self.picked_edit(options[number - 1], {})
         return self.start_pick("edit", options, self.where_we_are())
+
+    def edit_label(self, fact: str) -> str:
+        """An answer on the /edit menu: what was asked, cut with … when the whole would not
+        fit a button, and always the current answer."""
+        value, sep = self.shown(fact), "：" if self.lang == "zh" else ": "
+        room = max(MENU_LABEL - len(sep) - len(value), MENU_NAME)
+        return shorten(label(fact, self.lang), room, self.lang) + sep + value
 
     def shown(self, fact: str) -> str:
         value = self.answers[fact]

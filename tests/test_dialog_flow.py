@@ -9,6 +9,8 @@ import json
 from sqlmodel import select
 
 from dialogs.conversation import Conversation
+from locales.explain import label, value_text
+from storage import repo
 from storage.db import session
 from storage.models import Answer, Profile
 from tests.chat_helpers import asked_fact, chat_answer
@@ -401,3 +403,25 @@ def test_one_cancel_leaves_a_menu_opened_from_another_even_after_a_restart(conve
         s.commit()
     chat.say("/cancel")
     assert chat.current_fact() == "provincial_certified" and chat.last[-1].kind == "question"
+
+
+def test_every_edit_item_shows_its_whole_answer_and_fits_a_button(conversation):
+    chat = Chat(conversation)
+    start(chat, "全部")
+    chat.answer_all(eligible_facts())
+    for lang, sep in (("zh", "："), ("en", ": ")):
+        chat.say(f"/lang {lang}")
+        chat.say("/edit")
+        with session(conversation.engine) as s:
+            profile = s.exec(select(Profile)).one()
+            answers = repo.current_answers(s, profile)
+            facts = [option["fact"] for option in json.loads(profile.pending)["options"]]
+        labels = [b.label for b in chat.last[-1].choices]
+        for fact, shown in zip(facts, labels, strict=True):
+            value = value_text(fact, answers[fact], lang)
+            assert shown.endswith(sep + value), shown   # the answer, whole
+            name, full = shown.removesuffix(sep + value), label(fact, lang)
+            assert name == full or (name.endswith("…") and full.startswith(name[:-1])), shown
+            assert len(shown) <= 60 or len(name) <= 30, shown   # only a long answer makes it longer
+        chat.say("/cancel")
+    assert "Already certified as a provincial SME characteristic…: yes" in labels
