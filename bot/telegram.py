@@ -96,10 +96,13 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 def keyboard(reply: Reply) -> list[list[dict]]:
-    """Choices first (short ones five to a row), then the actions on their own row."""
+    """Choices first (short ones five to a row, long ones such as an /edit item alone on
+    theirs: the app cuts a button's one line, and the end is the answer), then the actions
+    on their own row."""
     rows: list[list[dict]] = []
     choices = [{"text": b.label, "data": b.data} for b in reply.choices]
-    width = 5 if all(len(b["text"]) <= 3 for b in choices) else 2
+    longest = max((len(b["text"]) for b in choices), default=0)
+    width = 5 if longest <= 3 else 2 if longest <= 12 else 1  # 12: as the terminal lays them out
     rows += [choices[i:i + width] for i in range(0, len(choices), width)]
     actions = [{"text": b.label, "data": b.data} for b in reply.actions]
     rows += [actions[i:i + 3] for i in range(0, len(actions), 3)]

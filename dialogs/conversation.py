@@ -77,6 +77,9 @@ MAX_TEXT = 2000  # characters of one message, in every chat kind and channel
 # What a group chat may do: quick questions and help; a pre-screening goes to private chat.
 GROUP_COMMANDS = {"ask", "help", "start"}
 CHOICE_PREFIX = "c:"  # c:<profile>:<prompt>:<n>, an answer button
+# A menu item's characters: a button shows one line, so longer labels are cut with …; an
+# /edit item keeps its answer whole and cuts what was asked (to no less than MENU_NAME).
+MENU_LABEL, MENU_NAME = 60, 30
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +231,17 @@ def question_text(lang: str, fact: str, index: int, total: int, current: str | N
     return render(lang, "question.j2", index=index, total=total, group=group,
                   text=t(lang, f"question.{fact}.text"), example=t(lang, f"question.{fact}.example"),
                   expected=expected_text(spec, lang), current=current, note=note, type=spec.type)
+
+
+def shorten(text: str, width: int, lang: str) -> str:
+    """The text cut to `width` characters, … included: at a word's end (English) or a
+    list's separator (Chinese) when one is in its second half."""
+    if len(text) <= width:
+        return text
+    cut, breaks = text[:width - 1], " " if lang == "en" else "、，,/；;"
+    if text[width - 1] not in breaks and (at := max(cut.rfind(b) for b in breaks)) > width // 2:
+        cut = cut[:at]
+    return cut.rstrip(" ,;、，；/（(") + "…"
 
 
 def too_long(text: str | None) -> bool:
@@ -484,14 +498,14 @@ class Turn:
         remaining = self.remaining()
         focus = [f for f in self.pending().get("focus", []) if f in remaining]
         revisit = [f for f in self.pending().get("revisit", []) if self.answers.get(f) is SKIPPED]
+        if revisit:  # /pending: the skipped questions one by one, each once, before the rest
+            kept = {k: v for k, v in (("focus", focus), ("revisit", revisit[1:])) if v}
+            self.set_state("asking", revisit[0], kept or None)
+            return [self.question(revisit[0], note=self.t("dialog.pending_note"))]
         if remaining:
             fact = focus[0] if focus else remaining[0]
-            kept = {k: v for k, v in (("focus", focus), ("revisit", revisit)) if v}
-            self.set_state("asking", fact, kept or None)
+            self.set_state("asking", fact, {"focus": focus} if focus else None)
             return [self.question(fact)]
-        if revisit:  # /pending: the skipped questions one by one, each once
-            self.set_state("asking", revisit[0], {"revisit": revisit[1:]} if revisit[1:] else None)
-            return [self.question(revisit[0], note=self.t("dialog.pending_note"))]
         self.set_state("done")
         return [self.result_reply(finished=True)]
 
@@ -525,7 +539,9 @@ class Turn:
         if not chosen:
             return [Reply(self.t("dialog.bad_measures"), kind="error"), self.measure_prompt()]
         self.profile.measures = ",".join(chosen)
-        self.profile.pending = None
+        # a /pending round asked for meanwhile goes on, for the questions these measures ask
+        revisit = [f for f in self.pending().get("revisit", []) if f in self.skipped_facts()]
+        self.profile.pending = json.dumps({"revisit": revisit}) if revisit else None
         names = self.t("list_sep").join(load_rulesets()[j].short.get(self.lang) for j in chosen)
         replies = [Reply(self.t("dialog.measures_chosen", measures=names))]
         kept = relevant_answered(self.rulesets, self.answers)
@@ -740,7 +756,10 @@ class Turn:
     def pick_prompt(self) -> Reply:
         p = self.pending()
         text = self.t(f"dialog.pick_{p['purpose']}") + "\n" + self.t("dialog.pick_cancel")
-        return Reply(text, choices=self.choice_buttons([item["label"][:60] for item in p["options"]]), kind="question")
+        # an /edit item is fitted already (its answer kept whole), the others are cut here
+        labels = [item["label"] if "fact" in item else shorten(item["label"], MENU_LABEL, self.lang)
+                  for item in p["options"]]
+        return Reply(text, choices=self.choice_buttons(labels), kind="question")
 
     def start_pick(self, purpose: str, options: list[dict], back_to: dict) -> list[Reply]:
         self.set_state("picking", None, {"purpose": purpose, "options": options, "back_to": back_to})
@@ -748,9 +767,15 @@ class Turn:
 
     def return_from_pick(self, p: dict) -> None:
         back = p.get("back_to") or {}
+        while back.get("state") == "picking":  # menus stacked by an earlier version: all left
+            back = (back.get("pending") or {}).get("back_to") or {}
         self.set_state(back.get("state", "asking"), back.get("fact"), back.get("pending"))
 
     def where_we_are(self) -> dict:
+        """Where a menu's /cancel returns. A menu opened from another replaces it: one /cancel
+        goes back to what was asked before either (menus do not stack)."""
+        if self.profile.state == "picking":
+            return self.pending().get("back_to") or {}
         return {"state": self.profile.state, "fact": self.profile.current_fact, "pending": self.pending() or None}
 
     def on_done(self, text: str) -> list[Reply]:
@@ -766,6 +791,8 @@ class Turn:
             return [Reply(self.t("dialog.welcome"), actions=self.start_actions())] + (tracking.draft_prompt(self) or [])
         if self.profile.state == "picking":
             self.return_from_pick(self.pending())
+        if self.unnamed():
+            return [Reply(self.t("dialog.welcome_naming"))] + self.prompt()
         return [Reply(self.t("dialog.welcome_back", name=self.profile.name))] + self.prompt()
 
     def cmd_help(self, _arg: str) -> list[Reply]:
@@ -773,11 +800,38 @@ class Turn:
 
     def cmd_new(self, arg: str) -> list[Reply]:
         name = clean_name(arg)
+        # where /cancel of an unnamed one returns: the cluster active before (an unnamed one
+        # left for this new one is given up)
+        previous = self.drop_unnamed() if self.unnamed() else self.profile
         self.profile = repo.create_profile(self.s, self.user, name, self.lang)
         self._answers = repo.Answers()
         if name:
             return [Reply(self.t("dialog.named", name=name)), self.measure_prompt()]
+        if previous is not None:
+            self.profile.pending = json.dumps({"previous": previous.id})
         return [Reply(self.t("dialog.ask_name"), kind="question")]
+
+    def unnamed(self) -> bool:
+        """A /new still waiting for its name: not a cluster yet."""
+        return self.profile is not None and self.profile.state == "naming"
+
+    def drop_unnamed(self) -> Profile | None:
+        """The unnamed cluster given up (deleted: it holds nothing); the cluster active before it."""
+        previous = repo.own_profile(self.s, self.user, self.pending().get("previous"))
+        self.profile.deleted = True
+        self.s.add(self.profile)
+        return previous
+
+    def cancel_new(self) -> list[Reply]:
+        """/cancel while naming a new cluster: it is not made; back to the one active before."""
+        previous = self.drop_unnamed()
+        self.user.active_profile_id = previous.id if previous else None
+        self.profile, self._answers = previous, None
+        if previous is None:
+            return [Reply(self.t("dialog.new_cancelled"))] + self.prompt()
+        if previous.state == "picking":
+            self.return_from_pick(self.pending())
+        return [Reply(self.t("dialog.new_cancelled_back", name=previous.name))] + self.prompt()
 
     def cmd_list(self, _arg: str) -> list[Reply]:
         profiles = repo.user_profiles(self.s, self.user)
@@ -828,6 +882,8 @@ class Turn:
         return self.switch_to(target)
 
     def switch_to(self, target: Profile) -> list[Reply]:
+        if self.unnamed() and self.profile.id != target.id:
+            self.drop_unnamed()  # left without a name: given up
         self.user.active_profile_id = target.id
         self.profile, self._answers = target, None
         if target.state == "picking":
@@ -882,12 +938,18 @@ class Turn:
         facts = [f for f in catalogue().facts if f in self.answers and f in asked]
         if not facts:
             return [Reply(self.t("dialog.nothing_to_edit"))] + self.prompt()
-        options = [{"fact": f, "label": f"{label(f, self.lang)}：{self.shown(f)}" if self.lang == "zh"
-                    else f"{label(f, self.lang)}: {self.shown(f)}"} for f in facts]
+        options = [{"fact": f, "label": self.edit_label(f)} for f in facts]
         number = choice_number(arg)
         if number is not None and 1 <= number <= len(options):  # /edit 7, as /switch 1
             return self.picked_edit(options[number - 1], {})
         return self.start_pick("edit", options, self.where_we_are())
+
+    def edit_label(self, fact: str) -> str:
+        """An answer on the /edit menu: what was asked, cut with … when the whole would not
+        fit a button, and always the current answer."""
+        value, sep = self.shown(fact), "：" if self.lang == "zh" else ": "
+        room = max(MENU_LABEL - len(sep) - len(value), MENU_NAME)
+        return shorten(label(fact, self.lang), room, self.lang) + sep + value
 
     def shown(self, fact: str) -> str:
         value = self.answers[fact]
@@ -901,6 +963,8 @@ class Turn:
     def cmd_cancel(self, _arg: str) -> list[Reply]:
         if tracking.cancel_draft(self):
             return [Reply(self.t("tracking.cancelled"))] + self.prompt()
+        if self.unnamed():
+            return self.cancel_new()
         if self.profile is not None and self.profile.state == "picking":
             self.return_from_pick(self.pending())
         elif self.profile is not None and self.profile.state in ("asking", "confirm_series") \
@@ -937,6 +1001,8 @@ class Turn:
             return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
         if self.profile.state == "picking":
             self.return_from_pick(self.pending())
+        if self.unnamed():
+            return self.prompt()  # the name first: a cluster without one would be lost from /list
         selected = [m for m in self.profile.measures.split(",") if m]
         self.set_state("choose_measures", pending={"selected": selected} if selected else None)
         return [Reply(self.t("dialog.change_measures")), self.measure_prompt()]
@@ -984,7 +1050,13 @@ class Turn:
             return [Reply(self.t("dialog.no_pending"))] + self.prompt()
         if self.profile.state == "picking":
             self.return_from_pick(self.pending())
-        self.profile.pending = json.dumps({**self.keep_pending(), "revisit": skipped})
+        if self.profile.state in ("asking", "confirm_series"):
+            # the skipped question being asked (reached by /back) is not asked twice
+            skipped = [f for f in skipped if f != self.profile.current_fact]
+            if not skipped:
+                return self.prompt()
+        # what the state holds stays (a figure awaiting its confirmation, the measures ticked)
+        self.profile.pending = json.dumps({**self.pending(), "revisit": skipped}, ensure_ascii=False)
         return self.advance() if self.profile.state == "done" else [
             Reply(self.t("dialog.pending_later", n=len(skipped)))] + self.prompt()
 
@@ -1002,7 +1074,9 @@ class Turn:
         if ev is None:
             return self.prompt()
         focus = facts_to_ask(ev.missing, self.answers)
-        self.profile.pending = json.dumps({**self.keep_pending(), "focus": focus})
+        # asked first, as said: a /pending round still open gives way to it
+        kept = {k: v for k, v in self.keep_pending().items() if k != "revisit"}
+        self.profile.pending = json.dumps({**kept, "focus": focus})
         return [Reply(self.t("dialog.focusing", measure=ev.ruleset.short.get(self.lang), n=len(focus)))] + self.advance()
 
     def result_reply(self, finished: bool = False) -> Reply:

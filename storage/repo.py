@@ -135,8 +135,9 @@ def user_lang(conn, channel: str, external_id: str) -> str | None:
 
 
 def user_profiles(s: Session, user: User) -> list[Profile]:
-    return list(s.exec(select(Profile).where(Profile.user_id == user.id, Profile.deleted == False)  # noqa: E712
-                       .order_by(Profile.id)))
+    """The user's clusters; a /new still waiting for its name is not one yet."""
+    return list(s.exec(select(Profile).where(Profile.user_id == user.id, Profile.deleted == False,  # noqa: E712
+                                             Profile.name != "").order_by(Profile.id)))
 
 
 def own_profile(s: Session, user: User, profile_id: int | None) -> Profile | None:

@@ -4,10 +4,15 @@ against a real SQLite file."""
 
 from __future__ import annotations
 
+import json
+
 from sqlmodel import select
 
+from dialogs.conversation import Conversation
+from locales.explain import label, value_text
+from storage import repo
 from storage.db import session
-from storage.models import Answer
+from storage.models import Answer, Profile
 from tests.chat_helpers import asked_fact, chat_answer
 from tests.conftest import eligible_facts
 from tests.test_dialog import Chat, answer_until, conversation, start  # noqa: F401  (fixture)
@@ -309,3 +314,114 @@ def test_no_stored_value_makes_a_later_command_fail(conversation):
         for command in ("/status", "/result", "/compare", "/export", "/list", "/edit", "/cancel", "/back",
                         "/pending", "/why", "/deadlines", "/province 江苏", "/result"):
             assert chat.say(command).strip(), command
+
+
+def test_pending_asks_the_skipped_questions_after_the_current_one_then_the_rest(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("/skip")   # county_level
+    chat.say("/skip")   # provincial_certified
+    text = chat.say("/pending")
+    assert "当前问题答完后，再依次回到待定的 2 题" in text and chat.current_fact() == "area_km2"
+    text = chat.say("50")
+    assert chat.current_fact() == "county_level" and "回到待定的问题" in text
+    chat.say("/skip")   # skipped again: asked once in this round, the next pending one follows
+    assert chat.current_fact() == "provincial_certified"
+    chat.say("是")
+    assert chat.current_fact() == "pillar_industry"   # then the rest, in the form's order
+    assert "待定 1 题" in chat.say("/status")
+
+
+def test_pending_while_a_figure_awaits_its_confirmation_keeps_it(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("/skip")   # county_level
+    answer_until(chat, "sme_output_share")
+    chat.say("2023:0.7 2024:0.72 2025:0.75")
+    text = chat.say("/pending")
+    assert "再依次回到待定的 1 题" in text and "是否应为 2023年 70.00%" in text
+    chat.say("是")
+    assert rows(conversation, "sme_output_share") == [('{"2023": 70.0, "2024": 72.0, "2025": 75.0}', False)]
+    assert chat.current_fact() == "county_level"
+
+
+def test_focus_after_pending_asks_the_focus_first_as_it_says(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家,江苏")
+    chat.say("/skip")   # county_level
+    chat.say("/pending")
+    text = chat.say("/focus jiangsu")
+    assert "先询问可能改变江苏结论" in text and chat.current_fact() != "county_level"
+
+
+def live_unnamed(conversation) -> list:
+    with session(conversation.engine) as s:
+        return s.exec(select(Profile).where(Profile.name == "", Profile.deleted == False)).all()  # noqa: E712
+
+
+def listed(chat) -> list[str]:
+    chat.say("/list")
+    return chat.last[0].text.splitlines()[1:]
+
+
+def test_cancel_while_naming_a_new_cluster_gives_it_up_and_returns(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏", name="甲集群")
+    chat.say("/new")
+    assert listed(chat) == ["1. 甲集群 — 已答 0 题 — 江苏 尚待补充"]   # the unnamed one is not a cluster yet
+    assert "还没有名称" in chat.say("/start")   # a restart asks the name again, naming no cluster
+    text = chat.say("/cancel")
+    assert "已取消新建集群；回到「甲集群」" in text and chat.current_fact() == "county_level"
+    assert listed(chat) == ["1. 甲集群（当前） — 已答 0 题 — 江苏 尚待补充"]
+    assert not live_unnamed(conversation)
+    chat.say("/new")
+    assert "已切换到「甲集群」" in chat.say("/switch 1") and not live_unnamed(conversation)
+    alone = Chat(conversation, "bob")   # no cluster before: back to none
+    alone.say("/new")
+    text = alone.say("/cancel")
+    assert "已取消新建集群。" in text and "还没有正在预审的集群" in text and "还没有集群" in alone.say("/list")
+    assert not live_unnamed(conversation)
+
+
+def test_one_cancel_leaves_a_menu_opened_from_another_even_after_a_restart(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")
+    for command in ("/edit", "/switch", "/edit", "/switch 99", "/edit 999", "/restart"):
+        chat.say(command)
+        assert chat.last[-1].choices and chat.current_fact() is None, command   # a menu replaces the open one
+    restarted = Chat(Conversation(conversation.engine, conversation.clock))
+    restarted.say("/cancel")
+    assert restarted.current_fact() == "provincial_certified" and "第 2/" in restarted.last[-1].text
+    # menus an earlier version stacked: one /cancel leaves them all
+    chat.say("/edit")
+    with session(conversation.engine) as s:
+        profile = s.exec(select(Profile)).one()
+        menu = json.loads(profile.pending)
+        profile.pending = json.dumps({**menu, "back_to": {"state": "picking", "fact": None, "pending": menu}})
+        s.add(profile)
+        s.commit()
+    chat.say("/cancel")
+    assert chat.current_fact() == "provincial_certified" and chat.last[-1].kind == "question"
+
+
+def test_every_edit_item_shows_its_whole_answer_and_fits_a_button(conversation):
+    chat = Chat(conversation)
+    start(chat, "全部")
+    chat.answer_all(eligible_facts())
+    for lang, sep in (("zh", "："), ("en", ": ")):
+        chat.say(f"/lang {lang}")
+        chat.say("/edit")
+        with session(conversation.engine) as s:
+            profile = s.exec(select(Profile)).one()
+            answers = repo.current_answers(s, profile)
+            facts = [option["fact"] for option in json.loads(profile.pending)["options"]]
+        labels = [b.label for b in chat.last[-1].choices]
+        for fact, shown in zip(facts, labels, strict=True):
+            value = value_text(fact, answers[fact], lang)
+            assert shown.endswith(sep + value), shown   # the answer, whole
+            name, full = shown.removesuffix(sep + value), label(fact, lang)
+            assert name == full or (name.endswith("…") and full.startswith(name[:-1])), shown
+            assert len(shown) <= 60 or len(name) <= 30, shown   # only a long answer makes it longer
+        chat.say("/cancel")
+    assert "Already certified as a provincial SME characteristic…: yes" in labels

@@ -402,6 +402,18 @@ def test_long_replies_are_split_at_line_ends():
     assert all(utf16_len(c) <= 4000 for c in split_text("😀" * 3000))
 
 
+def test_a_long_choice_has_its_own_row_so_its_end_is_seen():
+    from bot.telegram import keyboard
+    from dialogs.conversation import Button, Reply
+
+    def widths(*labels):
+        return [len(row) for row in keyboard(Reply("?", choices=[Button(lbl, lbl) for lbl in labels]))]
+
+    assert widths("是", "否") == [2] and widths("无", "一般", "较大", "重大", "特别重大") == [2, 2, 1]
+    edit = ["集群定位在县级区划范围内：是", "集群占地面积：80.00平方公里", "已认定为省级中小企业特色产业集群：是"]
+    assert widths(*edit) == [1, 1, 1]   # two to a row, the app would cut each answer off
+
+
 def test_a_deadline_reminder_arrives_through_telegram(fake, tmp_path):
     """Placed at 08:59:57 on 2027-03-31, a cluster certified nationally on 2024-06-01 gets
     its 30-day reminder of the annual report due 2027-04-30 at 09:00, once."""
