@@ -5,7 +5,7 @@ Lines file, as a ratio to parsing the same file with json.loads alone, in the sa
     .venv/bin/python bench/engine_bench.py -n 20000   # quicker
 
 The evaluation path is the one `clusterbot evaluate` takes (bot.inputs.read_clusters, then
-engine.evaluate_many over the four rulesets), without rendering the output. A second figure
+its `screen`: the four rulesets evaluated, and the refused values), without rendering the output. A second figure
 adds the CSV summary rows the command writes for batch screening (its own writer). Last, the peak memory
 (RSS) of `clusterbot evaluate -f csv` itself, run as a child process on N and on 5N clusters:
 it streams, so the two should be alike.
@@ -29,8 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.inputs import read_clusters  # noqa: E402
-from bot.commands.evaluate import write_csv  # noqa: E402
-from engine import Profile, evaluate_many, load_rulesets  # noqa: E402
+from bot.commands.evaluate import screen, write_csv  # noqa: E402
+from engine import load_rulesets  # noqa: E402
 from bench.official import eligible_facts  # noqa: E402
 
 ON = dt.date(2026, 1, 15)  # 近三年 = 2023–2025, the years generated below
@@ -118,11 +118,11 @@ def main() -> None:
 
         def evaluate():
             for cluster in read_clusters([str(path)]):
-                for ev in evaluate_many(Profile(cluster.facts, ON), rulesets, ON):
+                for ev in screen(cluster, rulesets, ON)[0]:
                     verdicts[ev.verdict] = verdicts.get(ev.verdict, 0) + 1
 
         def evaluate_csv():  # the command's CSV writer, into memory
-            write_csv(((cluster.name, evaluate_many(Profile(cluster.facts, ON), rulesets, ON))
+            write_csv(((cluster.name, screen(cluster, rulesets, ON)[0])
                        for cluster in read_clusters([str(path)])), "zh", io.StringIO())
 
         # Alternated, so that a noisy moment of the machine falls on both alike; the best of

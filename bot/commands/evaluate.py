@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import sys
 
 from bot.clock import Clock
-from bot.inputs import InputError, Note, read_clusters
+from bot.inputs import Cluster, InputError, Note, read_clusters
 from dialogs.reports import (
     CSV_HEADER, csv_fixed_cells, csv_text, evaluation_csv_row, evaluation_json, markdown_report, VerdictTable,
 )
@@ -52,14 +53,10 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
             for note in notes[told:]:
                 print(t(lang, f"input.{note.code}", source=note.source), file=err)
             told = len(notes)
-            profile = Profile(cluster.facts, on)
-            evaluations = evaluate_many(profile, rulesets, on)
-            errors = cluster.errors
-            if any(UNKNOWN in ev.statuses for ev in evaluations):  # a later year leaves its criteria unknown
-                errors = errors + [FactError(f, cluster.facts[f], "later_year") for f in profile.later_given()]
+            evaluations, errors, years = screen(cluster, rulesets, on)
             for error in errors:
                 refused = True
-                print(fact_error_text(error, _one_line(cluster.name), lang, window=window(profile.last)), file=err)
+                print(fact_error_text(error, _one_line(cluster.name), lang, window=years), file=err)
             yield cluster.name, evaluations
 
     try:
@@ -71,6 +68,17 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
         print(f"clusterbot evaluate: {exc.text(lang)}", file=err)
         return 2
     return 1 if refused else 0
+
+
+def screen(cluster: Cluster, rulesets: tuple, on: dt.date) -> tuple[list, list[FactError], tuple[str, ...]]:
+    """One cluster's evaluations, its refused values, and its 近三年. A year given after
+    近三年 is refused too: it always leaves a criterion unknown, so it is looked for only then."""
+    profile = Profile(cluster.facts, on)
+    evaluations = evaluate_many(profile, rulesets, on)
+    errors = cluster.errors
+    if any(UNKNOWN in ev.statuses for ev in evaluations):
+        errors = errors + [FactError(f, cluster.facts[f], "later_year") for f in profile.later_given()]
+    return evaluations, errors, window(profile.last)
 
 
 def _one_line(name: str) -> str:
