@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 def finding_text(f: Finding, lang: str) -> str:
     """Where (section, field, year), what is wrong, and the form's own sentence."""
-    params = {k: (fmt_number(v) if isinstance(v, float) else v) for k, v in f.params.items()}
+    params = {k: (fmt_number(v) if isinstance(v, float) else t(lang, "list_sep").join(v) if isinstance(v, list) else v)
+              for k, v in f.params.items()}
     if f.code == "promise_false":
         params.update(fact_label=label(f.params["fact"], lang),
                       value_text=value_text(f.params["fact"], f.params["value"], lang))

@@ -184,6 +184,7 @@ class Located:
 
     values: list[Any]
     years: dict[str, Any] | None = None  # year → cell, from the year columns of the header above
+    head: tuple[str, ...] = ()  # that header's years, in its columns' order
 
 
 def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
@@ -231,6 +232,7 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
             located = Located(values)
             if f.kind == "yearly":
                 located.years = {y: (row[col] if col < len(row) else None) for y, col in header.items()}
+                located.head = tuple(header)
             found[f.id] = located
     return found
 
@@ -325,6 +327,7 @@ class _Reader:
         self.data_year = data_year
         self.findings: list[Finding] = []
         self.values: dict[str, Any] = {}
+        self.heads: set[tuple[str, tuple[str, ...]]] = set()  # the year rows already reported
 
     def add(self, code: str, f: Field | None, quote: str | None = None, severity: str = ERROR,
             year: str | None = None, section: Section | None = None, **params) -> None:
@@ -395,18 +398,26 @@ class _Reader:
 
     def read_yearly(self, f: Field, located: Located) -> dict | None:
         years = located.years or {}
-        for year in sorted(years):
-            if int(year) > int(self.data_year):
-                self.add("data_year", f, self.spec.quotes["data_year"], year=year, data_year=self.data_year)
+        self.head(f, located.head)
         out = {}
         for year in self.years:
-            if year not in years:
-                self.add("year_missing", f, self.spec.quotes["not_a_page"], year=year)
-                continue
-            value = self.number(f, years[year], year)
-            if value is not None:
-                out[year] = value
+            if year in years:
+                value = self.number(f, years[year], year)
+                if value is not None:
+                    out[year] = value
         return out or None
+
+    def head(self, f: Field, head: tuple[str, ...]) -> None:
+        """A year row without the form's three years is one finding, naming the years found and
+        expected, for the row rather than for every field under it; the years there are read."""
+        section = self.spec.section_of(f.id)
+        if set(head) == set(self.years) or (section.id, head) in self.heads:
+            return
+        self.heads.add((section.id, head))
+        later = any(int(y) > int(self.data_year) for y in head)
+        quote = self.spec.quotes["data_year" if later else "not_a_page"]
+        self.add("years" if head else "no_years", None, quote, section=section, found=list(head),
+                 expected=self.years)
 
     def read_choice(self, f: Field, located: Located) -> list[Option] | None:
         chosen = ticks(first_value(located), f.options)
@@ -535,8 +546,8 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     """Every check of a filled form. `extra_facts` are what the form does not ask (the chat's
     answers, say): the form's figures win where both give one."""
     spec = spec or load_form()
-    data_year = data_year or spec.data_year
     found = locate(spec, tables)
+    data_year = data_year or heads_data_year(spec, found, on)
     reader = _Reader(spec, found, data_year)
     values = reader.read()
     extra = extra_facts or {}
@@ -555,6 +566,19 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     evaluations = evaluate_many(Profile(facts, on), [rulesets[j] for j in order], on)
     name = str(values.get("cluster_name") or "")
     return FormReport(name, reader.findings, facts, evaluations, values)
+
+
+def heads_data_year(spec: FormSpec, found: dict[str, Located], on: dt.date) -> str:
+    """The form's last year of data: its own (截止到申报2023年底), or a later one when every year
+    row of the form has the three years up to it and that year is over on `on`: /form writes
+    such a form for answers given to a later year, and 近三年 is the latest complete years."""
+    heads = {tuple(sorted(located.head)) for located in found.values() if located.years is not None}
+    if len(heads) == 1:
+        years = [int(y) for y in heads.pop()]
+        if (len(years) == len(spec.years) and years == list(range(years[0], years[0] + len(years)))
+                and int(spec.data_year) < years[-1] < on.year):
+            return str(years[-1])
+    return spec.data_year
 
 
 class _Checks:

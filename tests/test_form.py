@@ -169,10 +169,61 @@ def test_data_year_and_missing_year_column(tmp_path):
     sheet["D2"] = "2024年"
     book["三、创新能力情况"].delete_cols(4)
     book.save(path)
-    codes = finding_codes(check(path))
-    assert ("data_year", "集群总产值（亿元）", "2024") in codes
-    assert ("year_missing", "集群总产值（亿元）", "2023") in codes
-    assert ("year_missing", "集群中小企业近三年研发投入强度（%）", "2023") in codes
+    report = check(path)
+    # One finding a year row, not one for every field under it; the years there are read.
+    heads = [(f.section, f.params["found"], f.quote) for f in report.findings if f.code == "years"]
+    assert heads == [("二、主导产业情况", ["2021", "2022", "2024"], "未注明填报年度的，请填写截止到申报2023年底的数据"),
+                     ("三、创新能力情况", ["2021", "2022"], "为确保文件信息的正确采集，填表时不得改变表格样式")]
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2}
+    text = [finding_text(f, "en") for f in report.findings if f.code == "years"][0]
+    assert text == "二、主导产业情况 has the year columns 2021, 2022, 2024; the form asks for 2021, 2022, 2023."
+
+
+def _years_headed(path, sheets, years):
+    """The form at `path` with the year rows of these sheets headed by `years` (cells as given)."""
+    book = openpyxl.load_workbook(path)
+    for sheet in (book[title] for title in sheets):
+        for row in sheet.iter_rows():
+            if row[0].value == "年度":
+                for cell, year in zip(row[1:], years):
+                    cell.value = year
+    book.save(path)
+    return path
+
+
+def test_other_years_in_the_header_are_a_finding_not_a_crash(tmp_path, capsys):
+    path = _years_headed(write_xlsx(tmp_path / "form.xlsx", passing()), ["二、主导产业情况"],
+                         ["2022年", "2023年", "2024年"])
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
+    assert status == 1 and err == ""
+    assert "二、主导产业情况：年度栏为 2022、2023、2024 年，应为 2021、2022、2023 年。" in out
+    assert out.count("年度栏") == 1
+    # A Word table given a fourth year column: the three years are read, the fourth named.
+    import docx
+    path = write_docx(tmp_path / "form.docx", passing())
+    document = docx.Document(path)
+    table = document.tables[1]
+    table.add_column(table.columns[0].width)
+    table.rows[0].cells[-1].text = "2024年"
+    document.save(path)
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "json")
+    assert status == 1 and err == ""
+    report = json.loads(out)[0]
+    assert [f["message"] for f in report["findings"]] == [
+        "二、主导产业情况：年度栏为 2021、2022、2023、2024 年，应为 2021、2022、2023 年。"]
+    assert report["facts"]["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+
+
+def test_a_form_whose_every_year_row_is_later_is_read_with_that_data_year(tmp_path):
+    """The chat writes the form's years after the latest year answered; 近三年 is the latest
+    complete years: a form headed 2022–2024 throughout is read so once 2024 is over."""
+    titles = [title for title, rows in rows_of(passing()) if any(row[:1] == ["年度"] for row in rows)]
+    path = _years_headed(write_xlsx(tmp_path / "form.xlsx", passing()), titles, ["2022年", "2023年", "2024年"])
+    report = check_form(read_path(str(path)), dt.date(2025, 6, 1))
+    assert not [f for f in report.findings if f.code == "years"]
+    assert report.facts["data_year"] == 2024 and report.facts["total_output"] == {"2022": 45.0, "2023": 48.2, "2024": 52.9}
+    # Before 2024 is over, the form's own years stand.
+    assert len([f for f in check(path).findings if f.code == "years"]) == len(titles)
 
 
 def test_a_year_row_headed_by_its_field_as_on_the_official_form(tmp_path):
