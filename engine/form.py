@@ -187,6 +187,15 @@ class Located:
     head: tuple[str, ...] = ()  # that header's years, in its columns' order
 
 
+def _bare_year(cell: Any) -> int | None:
+    """A year written as a number, 2021 or "2021"."""
+    if isinstance(cell, str) and len(squeeze(cell)) == 4 and squeeze(cell).isdecimal():
+        cell = int(squeeze(cell))
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    return cell if type(cell) is int and 1900 <= cell <= 2099 else None
+
+
 def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
     """Each field's cells, from the tables (sheets) in the document's order. A label that
     occurs twice (联系人) is the next field of that label in the form's order."""
@@ -213,6 +222,14 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
             continue
         texts = [squeeze(c) if isinstance(c, str) else "" for c in row]  # a label is text
         years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(text))}
+        if not years and pending is None:
+            # 2021 typed as a number (or without 年): a year row when the years follow one another
+            # in a row that has no field's label, not the figures of a field.
+            bare = {str(y): i for i, c in enumerate(row) if (y := _bare_year(c)) is not None}
+            runs = sorted(map(int, bare))
+            if len(runs) >= 2 and runs == list(range(runs[0], runs[0] + len(runs))) \
+                    and not any(text and field_at(text) for text in texts):
+                years = bare
         if years:
             header = years
             # The official form heads some year rows with the field itself (工业软件采购金额):

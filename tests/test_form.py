@@ -214,6 +214,22 @@ def test_other_years_in_the_header_are_a_finding_not_a_crash(tmp_path, capsys):
     assert report["facts"]["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
 
 
+@pytest.mark.parametrize("years", [[2021, 2022, 2023], [2021.0, 2022.0, 2023.0], ["2021", "2022", "2023"]],
+                         ids=["int", "float", "text"])
+def test_years_typed_as_numbers_head_their_columns(tmp_path, years):
+    titles = [title for title, rows in rows_of(passing()) if any(row[:1] == ["年度"] for row in rows)]
+    report = check(_years_headed(write_xlsx(tmp_path / "form.xlsx", passing()), titles, years))
+    assert report.findings == [] and report.passed
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+
+
+def test_figures_that_look_like_years_stay_figures(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "enterprises": [2021, 2022, 2023],
+                                                       "software_purchase": [2021, 2022, 2023]}))
+    assert report.values["enterprises"] == {"2021": 2021, "2022": 2022, "2023": 2023}
+    assert report.values["software_purchase"] == {"2021": 2021.0, "2022": 2022.0, "2023": 2023.0}
+
+
 def test_a_form_whose_every_year_row_is_later_is_read_with_that_data_year(tmp_path):
     """The chat writes the form's years after the latest year answered; 近三年 is the latest
     complete years: a form headed 2022–2024 throughout is read so once 2024 is over."""
