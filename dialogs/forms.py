@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
+from engine import catalogue
 from locales import fmt_number, t
 from locales.explain import label, value_text
 
@@ -21,10 +22,17 @@ if TYPE_CHECKING:
     from engine.form import Finding, FormReport
 
 
+def _unit(fact_id: str, lang: str) -> str:
+    unit = catalogue().unit_label(fact_id, lang)
+    return unit if lang == "zh" or unit in ("", "%") else " " + unit
+
+
 def finding_text(f: Finding, lang: str) -> str:
     """Where (section, field, year), what is wrong, and the form's own sentence."""
     params = {k: (fmt_number(v) if isinstance(v, float) else t(lang, "list_sep").join(v) if isinstance(v, list) else v)
               for k, v in f.params.items()}
+    if f.code in ("range", "below"):  # the bound's unit, where the field's fact has one
+        params["unit"] = _unit(f.params["fact"], lang) if f.params.get("fact") else ""
     if f.code == "promise_false":
         params.update(fact_label=label(f.params["fact"], lang),
                       value_text=value_text(f.params["fact"], f.params["value"], lang))

@@ -274,6 +274,8 @@ _MARK = re.compile(f"([{TICKED}{UNTICKED}])\\s*([^{TICKED}{UNTICKED}\\n\\t]+)")
 
 _NOTE = re.compile(r"[（(][^）)]*[）)]")
 _UNIT = re.compile(r"(%|个|家|人|项|亿元|万元|平方公里)$")
+# A sum written in the other of the form's two money units: (written, asked) → power of ten.
+_SCALE = {("万元", "yi_yuan"): -4, ("亿元", "wan_yuan"): 4}
 
 
 def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
@@ -294,6 +296,19 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
     except InvalidOperation:
         return None, "not_number"
     return (number, None) if number.is_finite() else (None, "not_number")
+
+
+def written_unit(value: Any) -> str | None:
+    """The unit written after a figure in its cell (450000万元), if any."""
+    if not isinstance(value, str):
+        return None
+    match = _UNIT.search(_NOTE.sub("", squeeze(value).translate(_FULL_WIDTH)))
+    return match.group(1) if match else None
+
+
+def _plain(bound: float) -> str:
+    """A range's end as written: 100000, not 100000.00 or 1E+5."""
+    return format(Decimal(repr(bound)).normalize(), "f")
 
 
 def ticks(value: Any, options: list[Option]) -> list[Option] | None:
@@ -368,9 +383,19 @@ class _Reader:
             return None
         if number.as_tuple().exponent < -2:
             self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number))
-        if number < Decimal(repr(f.min)) or (f.max is not None and number > Decimal(repr(f.max))):
-            self.add("range" if f.max is not None else "below", f, f.quoted, year=year, value=str(number),
-                     low=f.min, high=f.max)
+        fact = catalogue().facts.get(f.fact) if f.fact else None
+        scale = _SCALE.get((written_unit(cell), fact and fact.unit))
+        if scale:  # 450000万元 where 亿元 is asked: 45亿元
+            number = number.scaleb(scale).normalize()
+        # The field's bounds and its fact's: a figure the catalogue refuses (集群总产值 typed in
+        # 万元, 450000) would otherwise be dropped from the facts without a word.
+        low = max(f.min, fact.min) if fact and fact.min is not None else f.min
+        highs = [b for b in (f.max, fact.max if fact else None) if b is not None]
+        high = min(highs) if highs else None
+        if number < Decimal(repr(low)) or (high is not None and number > Decimal(repr(high))):
+            self.add("range" if high is not None else "below", f, f.quoted, year=year,
+                     value=str(cell).strip() if scale else str(number), low=_plain(low),
+                     high=_plain(high) if high is not None else None, fact=f.fact)
             return None
         return int(number) if f.integer else float(number)
 

@@ -70,7 +70,8 @@ CASES = {
     "decimals": ({"total_output": [45.123, 48.2, 52.9]}, ("decimals", "集群总产值（亿元）", "2021")),
     "not_integer": ({"enterprises": [300.5, 320, 350]}, ("not_integer", "集群企业数量", "2021")),
     "range": ({"sme_output_share": [80.5, 101, 82.3]}, ("range", "集群内中小企业产值占集群总产值比例（%）", "2022")),
-    "below": ({"area": [-3]}, ("below", "集群占地面积（平方公里）", None)),
+    "below": ({"std_intl_lead": [-1, 0, 0]}, ("below", "国际主持数量", "2021")),
+    "range_of_fact": ({"area": [-3]}, ("range", "集群占地面积（平方公里）", None)),
     "unknown_option": ({"priority_chain": ["也许"]},
                        ("unknown_option", "集群主导产业是否属于全省16个先进制造业集群和50条重点产业链", None)),
     "several": ({"priority_chain": ["☑是\n☑否"]},
@@ -150,6 +151,29 @@ def test_a_number_keeps_the_forms_own_unit_and_note(tmp_path):
                                                         "area": ["80平方公里"], "iip_rate": ["25%"]}))
     assert not report.findings
     assert (report.values["invention_patents"], report.values["area"], report.values["iip_rate"]) == (900, 80.0, 25.0)
+
+
+@pytest.mark.parametrize("changes, where", [
+    ({"total_output": [45.0, 450000, 52.9]}, "二、主导产业情况「集群总产值（亿元）」2022年450000 超出范围（应在 0 至 100000亿元 之间）。"),
+    ({"area": [200000]}, "一、基本情况「集群占地面积（平方公里）」200000 超出范围（应在 0 至 100000平方公里 之间）。"),
+    ({"area": [1e308]}, "一、基本情况「集群占地面积（平方公里）」1E+308 超出范围（应在 0 至 100000平方公里 之间）。"),
+    ({"total_output": ["4500000000万元", 48.2, 52.9]},
+     "二、主导产业情况「集群总产值（亿元）」2021年4500000000万元 超出范围（应在 0 至 100000亿元 之间）。"),
+], ids=["output in 万元", "area", "1e308", "converted"])
+def test_a_figure_past_its_facts_range_is_a_finding_not_dropped(tmp_path, capsys, changes, where):
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), **changes})
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "json")
+    report = json.loads(out)[0]
+    assert status == 1 and not report["passed"] and err == ""
+    assert [(f["severity"], f["message"]) for f in report["findings"]] == [("error", where)]
+
+
+def test_a_sum_written_in_the_other_money_unit_is_converted(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": ["450000万元", "482000万元", "529000 万元"],
+                                                       "software_purchase": ["0.01亿元", 120, 150]}))
+    assert report.findings == []
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.values["software_purchase"] == {"2021": 100.0, "2022": 120.0, "2023": 150.0}
 
 
 def test_a_total_known_from_the_chat_is_checked_against_the_forms_parts(tmp_path):
