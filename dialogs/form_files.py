@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 # engine.form is imported where a form is written or read: the chat imports this module at
@@ -92,9 +94,22 @@ def _xlsx_tables(content: bytes) -> list[list[list[Any]]]:
 
     book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     try:
-        return [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets]
+        return [[[_cell_value(cell) for cell in row] for row in sheet.iter_rows()] for sheet in book.worksheets]
     finally:
         book.close()
+
+
+_LITERAL = re.compile(r'"[^"]*"|\\.')  # a number format's quoted text and escaped characters
+
+
+def _cell_value(cell) -> Any:
+    """A cell's value as Excel shows it: a number formatted as a percentage is stored as a
+    hundredth (80.5% typed is 0.805), and is read as the figure shown, exactly."""
+    value = cell.value
+    if type(value) in (int, float) and "%" in _LITERAL.sub("", cell.number_format or ""):
+        shown = Decimal(repr(value)).scaleb(2).normalize()
+        return shown.quantize(Decimal(1)) if shown.as_tuple().exponent > 0 else shown
+    return value
 
 
 def _docx_tables(content: bytes) -> list[list[list[Any]]]:

@@ -286,6 +286,8 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
         return None, "not_number"
     if isinstance(value, (int, float)):
         return Decimal(repr(value)), None
+    if isinstance(value, Decimal):  # a percentage cell, read as shown (dialogs/form_files.py)
+        return (value, None) if value.is_finite() else (None, "not_number")
     # The form's own notes stay in a cell of the official form: "900 个（需提供清单及年份）".
     text = _NOTE.sub("", squeeze(value).translate(_FULL_WIDTH)).replace(",", "")
     text = _UNIT.sub("", text)

@@ -176,6 +176,28 @@ def test_a_sum_written_in_the_other_money_unit_is_converted(tmp_path):
     assert report.values["software_purchase"] == {"2021": 100.0, "2022": 120.0, "2023": 150.0}
 
 
+def _cells_of(book, label):
+    """The cells after a label in the workbook (the first row that starts with it)."""
+    return next(row[1:] for sheet in book.worksheets for row in sheet.iter_rows() if row[0].value == label)
+
+
+def test_a_percentage_cell_is_read_as_excel_shows_it(tmp_path):
+    """Typing 80.5% in Excel stores 0.805 with the format 0.00%: the figure is the one shown."""
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    for cell, value in zip(_cells_of(book, "集群内中小企业产值占集群总产值比例（%）"), [0.805, 0.81, 0.823]):
+        cell.value, cell.number_format = value, "0.00%"
+    cloud = _cells_of(book, "企业上云比例（%）")[0]
+    cloud.value, cloud.number_format = 0.4, "0%"
+    identifier = _cells_of(book, "企业上标识比例（%）")[0]  # a % sign written as text: no scaling
+    identifier.value, identifier.number_format = 30, '0"%"'
+    book.save(path)
+    report = check(path)
+    assert report.findings == [] and report.passed
+    assert report.values["sme_output_share"] == {"2021": 80.5, "2022": 81.0, "2023": 82.3}
+    assert (report.values["cloud_rate"], report.values["identifier_rate"]) == (40.0, 30.0)
+
+
 def test_a_total_known_from_the_chat_is_checked_against_the_forms_parts(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", passing()),
                    extra_facts={"standards_count": 7, "innovation_platforms": 6})
