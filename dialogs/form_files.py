@@ -90,13 +90,37 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
 
 
 def _xlsx_tables(content: bytes) -> list[list[list[Any]]]:
+    """The sheets' cells; a formula's value is the one Excel computed and kept in the file,
+    and a formula without one (written by a program, never opened in Excel) is a `Formula`."""
     import openpyxl
 
-    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    from engine.form import Formula  # deferred: see the top
+
+    tables, formulas = _xlsx_cells(openpyxl.load_workbook(io.BytesIO(content), read_only=True))
+    if formulas:  # a second reading, only for a workbook with formulas: their kept values
+        computed, _ = _xlsx_cells(openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True))
+        for (n, i, j), (text, cell) in formulas.items():
+            value = computed[n][i][j]
+            tables[n][i][j] = Formula(text, cell) if value is None else value
+    return tables
+
+
+def _xlsx_cells(book) -> tuple[list[list[list[Any]]], dict]:
+    """Each sheet's rows of values, and its formulas by position: (text, cell)."""
+    tables, formulas = [], {}
     try:
-        return [[[_cell_value(cell) for cell in row] for row in sheet.iter_rows()] for sheet in book.worksheets]
+        for n, sheet in enumerate(book.worksheets):
+            rows = []
+            for i, row in enumerate(sheet.iter_rows()):
+                rows.append([_cell_value(cell) for cell in row])
+                for j, cell in enumerate(row):
+                    if cell.data_type == "f":
+                        text = cell.value if isinstance(cell.value, str) else getattr(cell.value, "text", "")
+                        formulas[n, i, j] = (text, cell.coordinate)
+            tables.append(rows)
     finally:
         book.close()
+    return tables, formulas
 
 
 _LITERAL = re.compile(r'"[^"]*"|\\.')  # a number format's quoted text and escaped characters
@@ -106,6 +130,8 @@ def _cell_value(cell) -> Any:
     """A cell's value as Excel shows it: a number formatted as a percentage is stored as a
     hundredth (80.5% typed is 0.805), and is read as the figure shown, exactly."""
     value = cell.value
+    if cell.data_type == "f":
+        return None  # its computed value, if any, is read apart
     if type(value) in (int, float) and "%" in _LITERAL.sub("", cell.number_format or ""):
         shown = Decimal(repr(value)).scaleb(2).normalize()
         return shown.quantize(Decimal(1)) if shown.as_tuple().exponent > 0 else shown

@@ -267,6 +267,18 @@ class Finding:
     params: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell without the value Excel computes and keeps when it saves (the file was
+    written by a program and never opened in Excel): nothing to read there."""
+
+    text: str
+    cell: str  # where it is: D3
+
+    def __str__(self) -> str:
+        return self.text
+
+
 EMPTY_WORDS = ("无", "/", "—", "-")
 TICKED, UNTICKED = "☑✓✔√■▣☒⊠", "□☐○"
 _MARK = re.compile(f"([{TICKED}{UNTICKED}])\\s*([^{TICKED}{UNTICKED}\\n\\t]+)")
@@ -370,6 +382,8 @@ class _Reader:
                                      quote or self.spec.quotes["required"], year, params))
 
     def number(self, f: Field, cell: Any, year: str | None = None) -> float | None:
+        if self.formula(f, cell, year):
+            return None
         number, why = parse_number(cell)
         if why == "none":
             return 0 if f.integer else None
@@ -413,8 +427,16 @@ class _Reader:
                 self.values[f.id] = value
         return self.values
 
+    def formula(self, f: Field, cell: Any, year: str | None = None) -> bool:
+        """Whether the cell is a formula never computed, and if so a finding naming it."""
+        if isinstance(cell, Formula):
+            self.add("formula", f, f.quoted, year=year, cell=cell.cell, formula=cell.text)
+        return isinstance(cell, Formula)
+
     def read_text(self, f: Field, located: Located) -> str | None:
         value = first_value(located)
+        if self.formula(f, value):
+            return None
         if value is None:
             if f.required:
                 self.add("required", f)
@@ -428,6 +450,8 @@ class _Reader:
 
     def read_date(self, f: Field, located: Located) -> dt.date | None:
         value = first_value(located)
+        if self.formula(f, value):
+            return None
         if value is None:
             if f.required:
                 self.add("required", f)
@@ -464,6 +488,8 @@ class _Reader:
                  expected=self.years)
 
     def read_choice(self, f: Field, located: Located) -> list[Option] | None:
+        if self.formula(f, first_value(located)):
+            return None
         chosen = ticks(first_value(located), f.options)
         if chosen is None:
             self.add("unknown_option", f, f.quoted, value=str(first_value(located)).strip(),
@@ -478,6 +504,8 @@ class _Reader:
         return chosen
 
     def read_checklist(self, f: Field, located: Located) -> list[Option]:
+        if self.formula(f, first_value(located)):
+            return []
         chosen = ticks(first_value(located), f.options)
         if chosen is None:
             self.add("unknown_option", f, f.quoted, value=str(first_value(located)).strip(),

@@ -198,6 +198,33 @@ def test_a_percentage_cell_is_read_as_excel_shows_it(tmp_path):
     assert (report.values["cloud_rate"], report.values["identifier_rate"]) == (40.0, 30.0)
 
 
+def _rewritten(content: bytes, name: str, change) -> bytes:
+    """The file with one part changed by `change` (bytes → bytes)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            dst.writestr(item, change(data) if item.filename == name else data)
+    return out.getvalue()
+
+
+def test_a_formula_is_read_by_its_computed_value_or_named_without_one(tmp_path, capsys):
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    book["二、主导产业情况"]["D3"] = "=C3*1.1"  # openpyxl keeps no value: Excel computes it on opening
+    book.save(path)
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
+    assert status == 1
+    assert ("二、主导产业情况「集群总产值（亿元）」2023年单元格 D3 为公式 =C3*1.1，文件中没有它的计算结果："
+            "请先在 Excel 或 WPS 中打开并保存。") in out
+    assert "未填写" not in out
+    # Saved by Excel, the file keeps the value beside the formula: that is the figure.
+    sheet = "xl/worksheets/sheet2.xml"
+    path.write_bytes(_rewritten(path.read_bytes(), sheet, lambda xml: xml.replace(b"<v></v>", b"<v>53.02</v>")))
+    report = check(path)
+    assert report.findings == [] and report.values["total_output"]["2023"] == 53.02
+
+
 def test_a_total_known_from_the_chat_is_checked_against_the_forms_parts(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", passing()),
                    extra_facts={"standards_count": 7, "innovation_platforms": 6})
