@@ -384,6 +384,31 @@ def test_docx_template_reads_back_blank(tmp_path, capsys):
     assert {f.code for f in check(template).findings} == {"required"}
 
 
+def _kind(content: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return "docx" if "word/document.xml" in archive.namelist() else "xlsx"
+
+
+def test_the_template_format_follows_the_name_unless_given(tmp_path, capsys):
+    for name, option, kind in [("t.docx", [], "docx"), ("t.xlsx", [], "xlsx"), ("T.DOCX", [], "docx"),
+                               ("t.docx", ["--format", "xlsx"], "xlsx")]:
+        path = tmp_path / name
+        assert run(capsys, "form", "template", "-o", str(path), *option)[0] == 0
+        assert _kind(path.read_bytes()) == kind, (name, option)
+    status, out, err = run(capsys, "form", "template", "-o", str(tmp_path / "t.txt"))
+    assert status == 2 and out == "" and "--format" in err and "t.txt" in err
+    assert not (tmp_path / "t.txt").exists()
+
+
+def test_the_template_to_standard_output(capsysbinary):
+    assert main(["form", "template", "-o", "-", "--format", "docx"]) == 0
+    out = capsysbinary.readouterr().out
+    assert _kind(out) == "docx"
+    assert {f.code for f in check_form(read_bytes(out, "t.docx"), ON).findings} == {"required"}
+    assert main(["form", "template", "-o", "-"]) == 0
+    assert _kind(capsysbinary.readouterr().out) == "xlsx"
+
+
 # --- bad files ---------------------------------------------------------------------------
 
 def _xlsx_bytes(rows) -> bytes:
