@@ -9,7 +9,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from engine import catalogue
-from locales import fmt_number, t
+from locales import fmt_number, plural_form, t
 from locales.explain import label, value_text
 
 from .form_files import FormFileError, layout, read_bytes, write_docx, write_xlsx
@@ -46,11 +46,17 @@ def finding_text(f: Finding, lang: str) -> str:
     return f"{where}{sep}{t(lang, f'form.finding.{f.code}', **params)}"
 
 
+def _count(key: str, n: int, lang: str) -> str:
+    one = "_one" if plural_form(n, lang) == "one" else ""  # English: 1 problem, 2 problems
+    return t(lang, f"form.report.{key}{one}", n=n)
+
+
 def summary(report: FormReport, lang: str) -> str:
     errors, warnings = len(report.errors), len(report.findings) - len(report.errors)
+    notes = _count("notes", warnings, lang)
     if report.passed:
-        return t(lang, "form.report.warnings_only", warnings=warnings) if warnings else t(lang, "form.report.passed")
-    return t(lang, "form.report.failed", errors=errors, warnings=warnings)
+        return t(lang, "form.report.warnings_only", notes=notes) if warnings else t(lang, "form.report.passed")
+    return t(lang, "form.report.failed", problems=_count("problems", errors, lang), notes=notes)
 
 
 def _role(i: int, lang: str) -> str:

@@ -122,6 +122,21 @@ def test_warnings_alone_pass_and_errors_fail_through_the_cli(tmp_path, capsys):
     assert "二、主导产业情况 “集群总产值（亿元）” 2022 expects a number, got “五十二亿”." in out
 
 
+def test_the_summary_counts_in_the_singular_and_the_plural(tmp_path, capsys):
+    one = write_xlsx(tmp_path / "one.xlsx", {**passing(), "area": [200000]})
+    status, out, _ = run(capsys, "form", "check", str(one), "--on", "2024-06-01", "--lang", "en")
+    assert status == 1 and "The form has 1 problem and 0 notes." in out
+    two = write_xlsx(tmp_path / "two.xlsx", {**passing(), "area": [200000], "target_iip": [25.0, 38.0],
+                                             "cluster_name": [""]})
+    status, out, _ = run(capsys, "form", "check", str(two), "--on", "2024-06-01", "--lang", "en")
+    assert "The form has 2 problems and 1 note." in out
+    status, out, _ = run(capsys, "form", "check", str(two), "--on", "2024-06-01")
+    assert "申报表有 2 个问题、1 个提示。" in out
+    warned = write_xlsx(tmp_path / "warned.xlsx", {**passing(), "target_iip": [25.0, 38.0]})
+    status, out, _ = run(capsys, "form", "check", str(warned), "--on", "2024-06-01", "--lang", "en")
+    assert status == 0 and "The form passes the check, with 1 note." in out
+
+
 def test_a_failed_criterion_of_the_jiangsu_measure_is_a_finding_with_its_article(tmp_path, capsys):
     path = write_xlsx(tmp_path / "low.xlsx", {**passing(), "total_output": [45.0, 48.2, 38.5]})
     status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "markdown")
