@@ -5,6 +5,7 @@ and a filled form sent as a file, checked and answered with the report."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,8 @@ def _unit(fact_id: str, lang: str) -> str:
 
 def finding_text(f: Finding, lang: str) -> str:
     """Where (section, field, year), what is wrong, and the form's own sentence."""
-    params = {k: (fmt_number(v) if isinstance(v, float) else t(lang, "list_sep").join(v) if isinstance(v, list) else v)
+    params = {k: (fmt_number(v) if isinstance(v, float) and math.isfinite(v) else
+                  t(lang, "list_sep").join(v) if isinstance(v, list) else v)
               for k, v in f.params.items()}
     if f.code in ("range", "below"):  # the bound's unit, where the field's fact has one
         params["unit"] = _unit(f.params["fact"], lang) if f.params.get("fact") else ""

@@ -10,6 +10,7 @@ cells after the label (a yearly field's by the year columns of the header above 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -653,6 +654,11 @@ def heads_data_year(spec: FormSpec, found: dict[str, Located], on: dt.date) -> s
     return spec.data_year
 
 
+def _rounded(figure: float) -> float:
+    """round2 of a derived figure; one that overflowed (a baseline of 1e-300) stays infinite."""
+    return round2(figure) if math.isfinite(figure) else figure
+
+
 class _Checks:
     def __init__(self, spec: FormSpec, reader: _Reader, values: dict, facts: dict, on: dt.date, own: dict):
         self.spec, self.reader, self.values, self.facts, self.on = spec, reader, values, facts, on
@@ -684,7 +690,7 @@ class _Checks:
             elif c.kind == "reduction_of" and isinstance(v.get(c.of), dict) and v.get(c.field) is not None:
                 series = [v[c.of][y] for y in sorted(v[c.of])]
                 if len(series) >= 2 and series[0] > 0:
-                    derived = round2((series[0] - series[-1]) / series[0] * 100)
+                    derived = _rounded((series[0] - series[-1]) / series[0] * 100)
                     if abs(derived - v[c.field]) > 0.011:
                         self.add("reduction_mismatch", c.field, c.quote, c.severity, stated=v[c.field],
                                  derived=derived)
@@ -735,14 +741,14 @@ class _Checks:
                 if not OPS[WORDS[t.word][0]](target, t.value):
                     self.add("target_low", t.field, t.quote, target=target, value=t.value)
             elif t.rule == "growth_at_least" and base:
-                growth = round2(((target / base) ** (1 / 3) - 1) * 100) if target > 0 and base > 0 else None
+                growth = _rounded(((target / base) ** (1 / 3) - 1) * 100) if target > 0 and base > 0 else None
                 if growth is None or not OPS[WORDS[t.word][0]](growth, t.value):
                     self.add("growth_low", t.field, t.quote, base=base, target=target, growth=growth, value=t.value)
             elif t.rule == "about" and target < round2(t.value * (1 - band)):
                 self.add("about_low", t.field, t.quote, WARNING, target=target, value=t.value,
                          floor=round2(t.value * (1 - band)))
             elif t.rule == "reduction_about" and base:
-                fall = round2((base - target) / base * 100)
+                fall = _rounded((base - target) / base * 100)
                 if fall < round2(t.value * (1 - band)):
                     self.add("reduction_low", t.field, t.quote, WARNING, base=base, target=target, fall=fall,
                              value=t.value, floor=round2(t.value * (1 - band)))

@@ -523,6 +523,16 @@ def test_the_cli_takes_the_facts_the_form_does_not_ask(tmp_path, capsys):
     assert "承诺函「承诺函」承诺与已知情况不符：近三年集群企业最严重的安全、质量、环境污染事故为“较大”。" in out
     assert "江苏尚缺（申报表未问及或未填）：" in out and "集群定位在县级区划范围内" not in out
 
+def test_a_target_against_a_tiny_baseline_is_a_finding_never_a_traceback():
+    """A baseline of 1e-300 makes the growth or the fall overflow to infinity: still a finding."""
+    changes = {"target_rd": [1e-300, 1e300], "target_co2": [1e-300, 1e300], "co2_intensity": [1e-300, 1.1, 1.0]}
+    report = check_form([rows for _, rows in rows_of({**passing(), **changes})], ON)
+    codes = finding_codes(report)
+    assert ("reduction_low", "二氧化碳排放量", None) in codes and ("reduction_mismatch", "近三年累计降低率", None) in codes
+    for f in report.findings:
+        assert finding_text(f, "zh") and finding_text(f, "en")
+
+
 CELL = st.one_of(st.none(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False),
                  st.text(max_size=20), st.sampled_from(["无", "五十二亿", "☑是\n☑否", "数量：x个", "2024年13月1日",
                                                         "45.123", "-5", "１２.５", "□", "√"]))
