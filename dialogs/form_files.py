@@ -112,11 +112,15 @@ def _xlsx_cells(book) -> tuple[list[list[list[Any]]], dict]:
         for n, sheet in enumerate(book.worksheets):
             rows = []
             for i, row in enumerate(sheet.iter_rows()):
-                rows.append([_cell_value(cell) for cell in row])
+                values = [cell.value for cell in row]
                 for j, cell in enumerate(row):
                     if cell.data_type == "f":
-                        text = cell.value if isinstance(cell.value, str) else getattr(cell.value, "text", "")
+                        text = values[j] if isinstance(values[j], str) else getattr(values[j], "text", "")
                         formulas[n, i, j] = (text, cell.coordinate)
+                        values[j] = None  # its computed value, if any, is read apart
+                    elif type(values[j]) in (int, float):
+                        values[j] = _shown(values[j], cell.number_format)
+                rows.append(values)
             tables.append(rows)
     finally:
         book.close()
@@ -126,16 +130,13 @@ def _xlsx_cells(book) -> tuple[list[list[list[Any]]], dict]:
 _LITERAL = re.compile(r'"[^"]*"|\\.')  # a number format's quoted text and escaped characters
 
 
-def _cell_value(cell) -> Any:
-    """A cell's value as Excel shows it: a number formatted as a percentage is stored as a
-    hundredth (80.5% typed is 0.805), and is read as the figure shown, exactly."""
-    value = cell.value
-    if cell.data_type == "f":
-        return None  # its computed value, if any, is read apart
-    if type(value) in (int, float) and "%" in _LITERAL.sub("", cell.number_format or ""):
-        shown = Decimal(repr(value)).scaleb(2).normalize()
-        return shown.quantize(Decimal(1)) if shown.as_tuple().exponent > 0 else shown
-    return value
+def _shown(number: int | float, number_format: str) -> int | float | Decimal:
+    """A number as Excel shows it: formatted as a percentage it is stored as a hundredth
+    (80.5% typed is 0.805), and is read as the figure shown, exactly."""
+    if "%" not in number_format or "%" not in _LITERAL.sub("", number_format):
+        return number
+    shown = Decimal(repr(number)).scaleb(2).normalize()
+    return shown.quantize(Decimal(1)) if shown.as_tuple().exponent > 0 else shown
 
 
 def _docx_tables(content: bytes) -> list[list[list[Any]]]:

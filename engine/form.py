@@ -222,23 +222,22 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
             pending: Field | None = None
             continue
         texts = [squeeze(c) if isinstance(c, str) else "" for c in row]  # a label is text
+        starts = [(i, f) for i, text in enumerate(texts) if text and (f := field_at(text)) is not None]
         years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(text))}
-        if not years and pending is None:
+        if not years and not starts and pending is None:
             # 2021 typed as a number (or without 年): a year row when the years follow one another
             # in a row that has no field's label, not the figures of a field.
             bare = {str(y): i for i, c in enumerate(row) if (y := _bare_year(c)) is not None}
             runs = sorted(map(int, bare))
-            if len(runs) >= 2 and runs == list(range(runs[0], runs[0] + len(runs))) \
-                    and not any(text and field_at(text) for text in texts):
+            if len(runs) >= 2 and runs == list(range(runs[0], runs[0] + len(runs))):
                 years = bare
         if years:
             header = years
             # The official form heads some year rows with the field itself (工业软件采购金额):
             # its figures are the next row's, a row without a label.
-            heading = [f for text in texts if text and (f := field_at(text)) is not None and f.kind == "yearly"]
+            heading = [f for _, f in starts if f.kind == "yearly"]
             pending = heading[0] if heading else None
             continue
-        starts = [(i, f) for i, text in enumerate(texts) if text and (f := field_at(text)) is not None]
         if pending is not None and not starts:
             starts = [(-1, pending)]
         pending = None
@@ -479,8 +478,10 @@ class _Reader:
     def head(self, f: Field, head: tuple[str, ...]) -> None:
         """A year row without the form's three years is one finding, naming the years found and
         expected, for the row rather than for every field under it; the years there are read."""
+        if set(head) == set(self.years):
+            return
         section = self.spec.section_of(f.id)
-        if set(head) == set(self.years) or (section.id, head) in self.heads:
+        if (section.id, head) in self.heads:
             return
         self.heads.add((section.id, head))
         later = any(int(y) > int(self.data_year) for y in head)
