@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 # engine.form is imported where a form is written or read: the chat imports this module at
@@ -88,13 +90,53 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
 
 
 def _xlsx_tables(content: bytes) -> list[list[list[Any]]]:
+    """The sheets' cells; a formula's value is the one Excel computed and kept in the file,
+    and a formula without one (written by a program, never opened in Excel) is a `Formula`."""
     import openpyxl
 
-    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    from engine.form import Formula  # deferred: see the top
+
+    tables, formulas = _xlsx_cells(openpyxl.load_workbook(io.BytesIO(content), read_only=True))
+    if formulas:  # a second reading, only for a workbook with formulas: their kept values
+        computed, _ = _xlsx_cells(openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True))
+        for (n, i, j), (text, cell) in formulas.items():
+            value = computed[n][i][j]
+            tables[n][i][j] = Formula(text, cell) if value is None else value
+    return tables
+
+
+def _xlsx_cells(book) -> tuple[list[list[list[Any]]], dict]:
+    """Each sheet's rows of values, and its formulas by position: (text, cell)."""
+    tables, formulas = [], {}
     try:
-        return [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets]
+        for n, sheet in enumerate(book.worksheets):
+            rows = []
+            for i, row in enumerate(sheet.iter_rows()):
+                values = [cell.value for cell in row]
+                for j, cell in enumerate(row):
+                    if cell.data_type == "f":
+                        text = values[j] if isinstance(values[j], str) else getattr(values[j], "text", "")
+                        formulas[n, i, j] = (text, cell.coordinate)
+                        values[j] = None  # its computed value, if any, is read apart
+                    elif type(values[j]) in (int, float):
+                        values[j] = _shown(values[j], cell.number_format)
+                rows.append(values)
+            tables.append(rows)
     finally:
         book.close()
+    return tables, formulas
+
+
+_LITERAL = re.compile(r'"[^"]*"|\\.')  # a number format's quoted text and escaped characters
+
+
+def _shown(number: int | float, number_format: str) -> int | float | Decimal:
+    """A number as Excel shows it: formatted as a percentage it is stored as a hundredth
+    (80.5% typed is 0.805), and is read as the figure shown, exactly."""
+    if "%" not in number_format or "%" not in _LITERAL.sub("", number_format):
+        return number
+    shown = Decimal(repr(number)).scaleb(2).normalize()
+    return shown.quantize(Decimal(1)) if shown.as_tuple().exponent > 0 else shown
 
 
 def _docx_tables(content: bytes) -> list[list[list[Any]]]:

@@ -5,10 +5,12 @@ and a filled form sent as a file, checked and answered with the report."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from locales import fmt_number, t
+from engine import catalogue
+from locales import fmt_number, plural_form, t
 from locales.explain import label, value_text
 
 from .form_files import FormFileError, layout, read_bytes, write_docx, write_xlsx
@@ -21,9 +23,18 @@ if TYPE_CHECKING:
     from engine.form import Finding, FormReport
 
 
+def _unit(fact_id: str, lang: str) -> str:
+    unit = catalogue().unit_label(fact_id, lang)
+    return unit if lang == "zh" or unit in ("", "%") else " " + unit
+
+
 def finding_text(f: Finding, lang: str) -> str:
     """Where (section, field, year), what is wrong, and the form's own sentence."""
-    params = {k: (fmt_number(v) if isinstance(v, float) else v) for k, v in f.params.items()}
+    params = {k: (fmt_number(v) if isinstance(v, float) and math.isfinite(v) else
+                  t(lang, "list_sep").join(v) if isinstance(v, list) else v)
+              for k, v in f.params.items()}
+    if f.code in ("range", "below"):  # the bound's unit, where the field's fact has one
+        params["unit"] = _unit(f.params["fact"], lang) if f.params.get("fact") else ""
     if f.code == "promise_false":
         params.update(fact_label=label(f.params["fact"], lang),
                       value_text=value_text(f.params["fact"], f.params["value"], lang))
@@ -37,11 +48,17 @@ def finding_text(f: Finding, lang: str) -> str:
     return f"{where}{sep}{t(lang, f'form.finding.{f.code}', **params)}"
 
 
+def _count(key: str, n: int, lang: str) -> str:
+    one = "_one" if plural_form(n, lang) == "one" else ""  # English: 1 problem, 2 problems
+    return t(lang, f"form.report.{key}{one}", n=n)
+
+
 def summary(report: FormReport, lang: str) -> str:
     errors, warnings = len(report.errors), len(report.findings) - len(report.errors)
+    notes = _count("notes", warnings, lang)
     if report.passed:
-        return t(lang, "form.report.warnings_only", warnings=warnings) if warnings else t(lang, "form.report.passed")
-    return t(lang, "form.report.failed", errors=errors, warnings=warnings)
+        return t(lang, "form.report.warnings_only", notes=notes) if warnings else t(lang, "form.report.passed")
+    return t(lang, "form.report.failed", problems=_count("problems", errors, lang), notes=notes)
 
 
 def _role(i: int, lang: str) -> str:

@@ -10,6 +10,7 @@ cells after the label (a yearly field's by the year columns of the header above 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -184,6 +185,16 @@ class Located:
 
     values: list[Any]
     years: dict[str, Any] | None = None  # year → cell, from the year columns of the header above
+    head: tuple[str, ...] = ()  # that header's years, in its columns' order
+
+
+def _bare_year(cell: Any) -> int | None:
+    """A year written as a number, 2021 or "2021"."""
+    if isinstance(cell, str) and len(squeeze(cell)) == 4 and squeeze(cell).isdecimal():
+        cell = int(squeeze(cell))
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    return cell if type(cell) is int and 1900 <= cell <= 2099 else None
 
 
 def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
@@ -211,15 +222,22 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
             pending: Field | None = None
             continue
         texts = [squeeze(c) if isinstance(c, str) else "" for c in row]  # a label is text
+        starts = [(i, f) for i, text in enumerate(texts) if text and (f := field_at(text)) is not None]
         years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(text))}
+        if not years and not starts and pending is None:
+            # 2021 typed as a number (or without 年): a year row when the years follow one another
+            # in a row that has no field's label, not the figures of a field.
+            bare = {str(y): i for i, c in enumerate(row) if (y := _bare_year(c)) is not None}
+            runs = sorted(map(int, bare))
+            if len(runs) >= 2 and runs == list(range(runs[0], runs[0] + len(runs))):
+                years = bare
         if years:
             header = years
             # The official form heads some year rows with the field itself (工业软件采购金额):
             # its figures are the next row's, a row without a label.
-            heading = [f for text in texts if text and (f := field_at(text)) is not None and f.kind == "yearly"]
+            heading = [f for _, f in starts if f.kind == "yearly"]
             pending = heading[0] if heading else None
             continue
-        starts = [(i, f) for i, text in enumerate(texts) if text and (f := field_at(text)) is not None]
         if pending is not None and not starts:
             starts = [(-1, pending)]
         pending = None
@@ -231,6 +249,7 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
             located = Located(values)
             if f.kind == "yearly":
                 located.years = {y: (row[col] if col < len(row) else None) for y, col in header.items()}
+                located.head = tuple(header)
             found[f.id] = located
     return found
 
@@ -248,6 +267,18 @@ class Finding:
     params: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell without the value Excel computes and keeps when it saves (the file was
+    written by a program and never opened in Excel): nothing to read there."""
+
+    text: str
+    cell: str  # where it is: D3
+
+    def __str__(self) -> str:
+        return self.text
+
+
 EMPTY_WORDS = ("无", "/", "—", "-")
 TICKED, UNTICKED = "☑✓✔√■▣☒⊠", "□☐○"
 _MARK = re.compile(f"([{TICKED}{UNTICKED}])\\s*([^{TICKED}{UNTICKED}\\n\\t]+)")
@@ -255,6 +286,8 @@ _MARK = re.compile(f"([{TICKED}{UNTICKED}])\\s*([^{TICKED}{UNTICKED}\\n\\t]+)")
 
 _NOTE = re.compile(r"[（(][^）)]*[）)]")
 _UNIT = re.compile(r"(%|个|家|人|项|亿元|万元|平方公里)$")
+# A sum written in the other of the form's two money units: (written, asked) → power of ten.
+_SCALE = {("万元", "yi_yuan"): -4, ("亿元", "wan_yuan"): 4}
 
 
 def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
@@ -265,6 +298,8 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
         return None, "not_number"
     if isinstance(value, (int, float)):
         return Decimal(repr(value)), None
+    if isinstance(value, Decimal):  # a percentage cell, read as shown (dialogs/form_files.py)
+        return (value, None) if value.is_finite() else (None, "not_number")
     # The form's own notes stay in a cell of the official form: "900 个（需提供清单及年份）".
     text = _NOTE.sub("", squeeze(value).translate(_FULL_WIDTH)).replace(",", "")
     text = _UNIT.sub("", text)
@@ -275,6 +310,19 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
     except InvalidOperation:
         return None, "not_number"
     return (number, None) if number.is_finite() else (None, "not_number")
+
+
+def written_unit(value: Any) -> str | None:
+    """The unit written after a figure in its cell (450000万元), if any."""
+    if not isinstance(value, str):
+        return None
+    match = _UNIT.search(_NOTE.sub("", squeeze(value).translate(_FULL_WIDTH)))
+    return match.group(1) if match else None
+
+
+def _plain(bound: float) -> str:
+    """A range's end as written: 100000, not 100000.00 or 1E+5."""
+    return format(Decimal(repr(bound)).normalize(), "f")
 
 
 def ticks(value: Any, options: list[Option]) -> list[Option] | None:
@@ -325,6 +373,7 @@ class _Reader:
         self.data_year = data_year
         self.findings: list[Finding] = []
         self.values: dict[str, Any] = {}
+        self.heads: set[tuple[str, tuple[str, ...]]] = set()  # the year rows already reported
 
     def add(self, code: str, f: Field | None, quote: str | None = None, severity: str = ERROR,
             year: str | None = None, section: Section | None = None, **params) -> None:
@@ -333,6 +382,8 @@ class _Reader:
                                      quote or self.spec.quotes["required"], year, params))
 
     def number(self, f: Field, cell: Any, year: str | None = None) -> float | None:
+        if self.formula(f, cell, year):
+            return None
         number, why = parse_number(cell)
         if why == "none":
             return 0 if f.integer else None
@@ -348,9 +399,19 @@ class _Reader:
             return None
         if number.as_tuple().exponent < -2:
             self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number))
-        if number < Decimal(repr(f.min)) or (f.max is not None and number > Decimal(repr(f.max))):
-            self.add("range" if f.max is not None else "below", f, f.quoted, year=year, value=str(number),
-                     low=f.min, high=f.max)
+        fact = catalogue().facts.get(f.fact) if f.fact else None
+        scale = _SCALE.get((written_unit(cell), fact and fact.unit))
+        if scale:  # 450000万元 where 亿元 is asked: 45亿元
+            number = number.scaleb(scale).normalize()
+        # The field's bounds and its fact's: a figure the catalogue refuses (集群总产值 typed in
+        # 万元, 450000) would otherwise be dropped from the facts without a word.
+        low = max(f.min, fact.min) if fact and fact.min is not None else f.min
+        highs = [b for b in (f.max, fact.max if fact else None) if b is not None]
+        high = min(highs) if highs else None
+        if number < Decimal(repr(low)) or (high is not None and number > Decimal(repr(high))):
+            self.add("range" if high is not None else "below", f, f.quoted, year=year,
+                     value=str(cell).strip() if scale else str(number), low=_plain(low),
+                     high=_plain(high) if high is not None else None, fact=f.fact)
             return None
         return int(number) if f.integer else float(number)
 
@@ -366,8 +427,16 @@ class _Reader:
                 self.values[f.id] = value
         return self.values
 
+    def formula(self, f: Field, cell: Any, year: str | None = None) -> bool:
+        """Whether the cell is a formula never computed, and if so a finding naming it."""
+        if isinstance(cell, Formula):
+            self.add("formula", f, f.quoted, year=year, cell=cell.cell, formula=cell.text)
+        return isinstance(cell, Formula)
+
     def read_text(self, f: Field, located: Located) -> str | None:
         value = first_value(located)
+        if self.formula(f, value):
+            return None
         if value is None:
             if f.required:
                 self.add("required", f)
@@ -381,6 +450,8 @@ class _Reader:
 
     def read_date(self, f: Field, located: Located) -> dt.date | None:
         value = first_value(located)
+        if self.formula(f, value):
+            return None
         if value is None:
             if f.required:
                 self.add("required", f)
@@ -395,20 +466,32 @@ class _Reader:
 
     def read_yearly(self, f: Field, located: Located) -> dict | None:
         years = located.years or {}
-        for year in sorted(years):
-            if int(year) > int(self.data_year):
-                self.add("data_year", f, self.spec.quotes["data_year"], year=year, data_year=self.data_year)
+        self.head(f, located.head)
         out = {}
         for year in self.years:
-            if year not in years:
-                self.add("year_missing", f, self.spec.quotes["not_a_page"], year=year)
-                continue
-            value = self.number(f, years[year], year)
-            if value is not None:
-                out[year] = value
+            if year in years:
+                value = self.number(f, years[year], year)
+                if value is not None:
+                    out[year] = value
         return out or None
 
+    def head(self, f: Field, head: tuple[str, ...]) -> None:
+        """A year row without the form's three years is one finding, naming the years found and
+        expected, for the row rather than for every field under it; the years there are read."""
+        if set(head) == set(self.years):
+            return
+        section = self.spec.section_of(f.id)
+        if (section.id, head) in self.heads:
+            return
+        self.heads.add((section.id, head))
+        later = any(int(y) > int(self.data_year) for y in head)
+        quote = self.spec.quotes["data_year" if later else "not_a_page"]
+        self.add("years" if head else "no_years", None, quote, section=section, found=list(head),
+                 expected=self.years)
+
     def read_choice(self, f: Field, located: Located) -> list[Option] | None:
+        if self.formula(f, first_value(located)):
+            return None
         chosen = ticks(first_value(located), f.options)
         if chosen is None:
             self.add("unknown_option", f, f.quoted, value=str(first_value(located)).strip(),
@@ -423,6 +506,8 @@ class _Reader:
         return chosen
 
     def read_checklist(self, f: Field, located: Located) -> list[Option]:
+        if self.formula(f, first_value(located)):
+            return []
         chosen = ticks(first_value(located), f.options)
         if chosen is None:
             self.add("unknown_option", f, f.quoted, value=str(first_value(located)).strip(),
@@ -535,8 +620,8 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     """Every check of a filled form. `extra_facts` are what the form does not ask (the chat's
     answers, say): the form's figures win where both give one."""
     spec = spec or load_form()
-    data_year = data_year or spec.data_year
     found = locate(spec, tables)
+    data_year = data_year or heads_data_year(spec, found, on)
     reader = _Reader(spec, found, data_year)
     values = reader.read()
     extra = extra_facts or {}
@@ -555,6 +640,24 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     evaluations = evaluate_many(Profile(facts, on), [rulesets[j] for j in order], on)
     name = str(values.get("cluster_name") or "")
     return FormReport(name, reader.findings, facts, evaluations, values)
+
+
+def heads_data_year(spec: FormSpec, found: dict[str, Located], on: dt.date) -> str:
+    """The form's last year of data: its own (截止到申报2023年底), or a later one when every year
+    row of the form has the three years up to it and that year is over on `on`: /form writes
+    such a form for answers given to a later year, and 近三年 is the latest complete years."""
+    heads = {tuple(sorted(located.head)) for located in found.values() if located.years is not None}
+    if len(heads) == 1:
+        years = [int(y) for y in heads.pop()]
+        if (len(years) == len(spec.years) and years == list(range(years[0], years[0] + len(years)))
+                and int(spec.data_year) < years[-1] < on.year):
+            return str(years[-1])
+    return spec.data_year
+
+
+def _rounded(figure: float) -> float:
+    """round2 of a derived figure; one that overflowed (a baseline of 1e-300) stays infinite."""
+    return round2(figure) if math.isfinite(figure) else figure
 
 
 class _Checks:
@@ -588,7 +691,7 @@ class _Checks:
             elif c.kind == "reduction_of" and isinstance(v.get(c.of), dict) and v.get(c.field) is not None:
                 series = [v[c.of][y] for y in sorted(v[c.of])]
                 if len(series) >= 2 and series[0] > 0:
-                    derived = round2((series[0] - series[-1]) / series[0] * 100)
+                    derived = _rounded((series[0] - series[-1]) / series[0] * 100)
                     if abs(derived - v[c.field]) > 0.011:
                         self.add("reduction_mismatch", c.field, c.quote, c.severity, stated=v[c.field],
                                  derived=derived)
@@ -639,14 +742,14 @@ class _Checks:
                 if not OPS[WORDS[t.word][0]](target, t.value):
                     self.add("target_low", t.field, t.quote, target=target, value=t.value)
             elif t.rule == "growth_at_least" and base:
-                growth = round2(((target / base) ** (1 / 3) - 1) * 100) if target > 0 and base > 0 else None
+                growth = _rounded(((target / base) ** (1 / 3) - 1) * 100) if target > 0 and base > 0 else None
                 if growth is None or not OPS[WORDS[t.word][0]](growth, t.value):
                     self.add("growth_low", t.field, t.quote, base=base, target=target, growth=growth, value=t.value)
             elif t.rule == "about" and target < round2(t.value * (1 - band)):
                 self.add("about_low", t.field, t.quote, WARNING, target=target, value=t.value,
                          floor=round2(t.value * (1 - band)))
             elif t.rule == "reduction_about" and base:
-                fall = round2((base - target) / base * 100)
+                fall = _rounded((base - target) / base * 100)
                 if fall < round2(t.value * (1 - band)):
                     self.add("reduction_low", t.field, t.quote, WARNING, base=base, target=target, fall=fall,
                              value=t.value, floor=round2(t.value * (1 - band)))

@@ -70,7 +70,8 @@ CASES = {
     "decimals": ({"total_output": [45.123, 48.2, 52.9]}, ("decimals", "集群总产值（亿元）", "2021")),
     "not_integer": ({"enterprises": [300.5, 320, 350]}, ("not_integer", "集群企业数量", "2021")),
     "range": ({"sme_output_share": [80.5, 101, 82.3]}, ("range", "集群内中小企业产值占集群总产值比例（%）", "2022")),
-    "below": ({"area": [-3]}, ("below", "集群占地面积（平方公里）", None)),
+    "below": ({"std_intl_lead": [-1, 0, 0]}, ("below", "国际主持数量", "2021")),
+    "range_of_fact": ({"area": [-3]}, ("range", "集群占地面积（平方公里）", None)),
     "unknown_option": ({"priority_chain": ["也许"]},
                        ("unknown_option", "集群主导产业是否属于全省16个先进制造业集群和50条重点产业链", None)),
     "several": ({"priority_chain": ["☑是\n☑否"]},
@@ -121,6 +122,21 @@ def test_warnings_alone_pass_and_errors_fail_through_the_cli(tmp_path, capsys):
     assert "二、主导产业情况 “集群总产值（亿元）” 2022 expects a number, got “五十二亿”." in out
 
 
+def test_the_summary_counts_in_the_singular_and_the_plural(tmp_path, capsys):
+    one = write_xlsx(tmp_path / "one.xlsx", {**passing(), "area": [200000]})
+    status, out, _ = run(capsys, "form", "check", str(one), "--on", "2024-06-01", "--lang", "en")
+    assert status == 1 and "The form has 1 problem and 0 notes." in out
+    two = write_xlsx(tmp_path / "two.xlsx", {**passing(), "area": [200000], "target_iip": [25.0, 38.0],
+                                             "cluster_name": [""]})
+    status, out, _ = run(capsys, "form", "check", str(two), "--on", "2024-06-01", "--lang", "en")
+    assert "The form has 2 problems and 1 note." in out
+    status, out, _ = run(capsys, "form", "check", str(two), "--on", "2024-06-01")
+    assert "申报表有 2 个问题、1 个提示。" in out
+    warned = write_xlsx(tmp_path / "warned.xlsx", {**passing(), "target_iip": [25.0, 38.0]})
+    status, out, _ = run(capsys, "form", "check", str(warned), "--on", "2024-06-01", "--lang", "en")
+    assert status == 0 and "The form passes the check, with 1 note." in out
+
+
 def test_a_failed_criterion_of_the_jiangsu_measure_is_a_finding_with_its_article(tmp_path, capsys):
     path = write_xlsx(tmp_path / "low.xlsx", {**passing(), "total_output": [45.0, 48.2, 38.5]})
     status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "markdown")
@@ -152,6 +168,78 @@ def test_a_number_keeps_the_forms_own_unit_and_note(tmp_path):
     assert (report.values["invention_patents"], report.values["area"], report.values["iip_rate"]) == (900, 80.0, 25.0)
 
 
+@pytest.mark.parametrize("changes, where", [
+    ({"total_output": [45.0, 450000, 52.9]}, "二、主导产业情况「集群总产值（亿元）」2022年450000 超出范围（应在 0 至 100000亿元 之间）。"),
+    ({"area": [200000]}, "一、基本情况「集群占地面积（平方公里）」200000 超出范围（应在 0 至 100000平方公里 之间）。"),
+    ({"area": [1e308]}, "一、基本情况「集群占地面积（平方公里）」1E+308 超出范围（应在 0 至 100000平方公里 之间）。"),
+    ({"total_output": ["4500000000万元", 48.2, 52.9]},
+     "二、主导产业情况「集群总产值（亿元）」2021年4500000000万元 超出范围（应在 0 至 100000亿元 之间）。"),
+], ids=["output in 万元", "area", "1e308", "converted"])
+def test_a_figure_past_its_facts_range_is_a_finding_not_dropped(tmp_path, capsys, changes, where):
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), **changes})
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "json")
+    report = json.loads(out)[0]
+    assert status == 1 and not report["passed"] and err == ""
+    assert [(f["severity"], f["message"]) for f in report["findings"]] == [("error", where)]
+
+
+def test_a_sum_written_in_the_other_money_unit_is_converted(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": ["450000万元", "482000万元", "529000 万元"],
+                                                       "software_purchase": ["0.01亿元", 120, 150]}))
+    assert report.findings == []
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.values["software_purchase"] == {"2021": 100.0, "2022": 120.0, "2023": 150.0}
+
+
+def _cells_of(book, label):
+    """The cells after a label in the workbook (the first row that starts with it)."""
+    return next(row[1:] for sheet in book.worksheets for row in sheet.iter_rows() if row[0].value == label)
+
+
+def test_a_percentage_cell_is_read_as_excel_shows_it(tmp_path):
+    """Typing 80.5% in Excel stores 0.805 with the format 0.00%: the figure is the one shown."""
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    for cell, value in zip(_cells_of(book, "集群内中小企业产值占集群总产值比例（%）"), [0.805, 0.81, 0.823]):
+        cell.value, cell.number_format = value, "0.00%"
+    cloud = _cells_of(book, "企业上云比例（%）")[0]
+    cloud.value, cloud.number_format = 0.4, "0%"
+    identifier = _cells_of(book, "企业上标识比例（%）")[0]  # a % sign written as text: no scaling
+    identifier.value, identifier.number_format = 30, '0"%"'
+    book.save(path)
+    report = check(path)
+    assert report.findings == [] and report.passed
+    assert report.values["sme_output_share"] == {"2021": 80.5, "2022": 81.0, "2023": 82.3}
+    assert (report.values["cloud_rate"], report.values["identifier_rate"]) == (40.0, 30.0)
+
+
+def _rewritten(content: bytes, name: str, change) -> bytes:
+    """The file with one part changed by `change` (bytes → bytes)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            dst.writestr(item, change(data) if item.filename == name else data)
+    return out.getvalue()
+
+
+def test_a_formula_is_read_by_its_computed_value_or_named_without_one(tmp_path, capsys):
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    book["二、主导产业情况"]["D3"] = "=C3*1.1"  # openpyxl keeps no value: Excel computes it on opening
+    book.save(path)
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
+    assert status == 1
+    assert ("二、主导产业情况「集群总产值（亿元）」2023年单元格 D3 为公式 =C3*1.1，文件中没有它的计算结果："
+            "请先在 Excel 或 WPS 中打开并保存。") in out
+    assert "未填写" not in out
+    # Saved by Excel, the file keeps the value beside the formula: that is the figure.
+    sheet = "xl/worksheets/sheet2.xml"
+    path.write_bytes(_rewritten(path.read_bytes(), sheet, lambda xml: xml.replace(b"<v></v>", b"<v>53.02</v>")))
+    report = check(path)
+    assert report.findings == [] and report.values["total_output"]["2023"] == 53.02
+
+
 def test_a_total_known_from_the_chat_is_checked_against_the_forms_parts(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", passing()),
                    extra_facts={"standards_count": 7, "innovation_platforms": 6})
@@ -169,10 +257,77 @@ def test_data_year_and_missing_year_column(tmp_path):
     sheet["D2"] = "2024年"
     book["三、创新能力情况"].delete_cols(4)
     book.save(path)
-    codes = finding_codes(check(path))
-    assert ("data_year", "集群总产值（亿元）", "2024") in codes
-    assert ("year_missing", "集群总产值（亿元）", "2023") in codes
-    assert ("year_missing", "集群中小企业近三年研发投入强度（%）", "2023") in codes
+    report = check(path)
+    # One finding a year row, not one for every field under it; the years there are read.
+    heads = [(f.section, f.params["found"], f.quote) for f in report.findings if f.code == "years"]
+    assert heads == [("二、主导产业情况", ["2021", "2022", "2024"], "未注明填报年度的，请填写截止到申报2023年底的数据"),
+                     ("三、创新能力情况", ["2021", "2022"], "为确保文件信息的正确采集，填表时不得改变表格样式")]
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2}
+    text = [finding_text(f, "en") for f in report.findings if f.code == "years"][0]
+    assert text == "二、主导产业情况 has the year columns 2021, 2022, 2024; the form asks for 2021, 2022, 2023."
+
+
+def _years_headed(path, sheets, years):
+    """The form at `path` with the year rows of these sheets headed by `years` (cells as given)."""
+    book = openpyxl.load_workbook(path)
+    for sheet in (book[title] for title in sheets):
+        for row in sheet.iter_rows():
+            if row[0].value == "年度":
+                for cell, year in zip(row[1:], years):
+                    cell.value = year
+    book.save(path)
+    return path
+
+
+def test_other_years_in_the_header_are_a_finding_not_a_crash(tmp_path, capsys):
+    path = _years_headed(write_xlsx(tmp_path / "form.xlsx", passing()), ["二、主导产业情况"],
+                         ["2022年", "2023年", "2024年"])
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
+    assert status == 1 and err == ""
+    assert "二、主导产业情况：年度栏为 2022、2023、2024 年，应为 2021、2022、2023 年。" in out
+    assert out.count("年度栏") == 1
+    # A Word table given a fourth year column: the three years are read, the fourth named.
+    import docx
+    path = write_docx(tmp_path / "form.docx", passing())
+    document = docx.Document(path)
+    table = document.tables[1]
+    table.add_column(table.columns[0].width)
+    table.rows[0].cells[-1].text = "2024年"
+    document.save(path)
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "json")
+    assert status == 1 and err == ""
+    report = json.loads(out)[0]
+    assert [f["message"] for f in report["findings"]] == [
+        "二、主导产业情况：年度栏为 2021、2022、2023、2024 年，应为 2021、2022、2023 年。"]
+    assert report["facts"]["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+
+
+@pytest.mark.parametrize("years", [[2021, 2022, 2023], [2021.0, 2022.0, 2023.0], ["2021", "2022", "2023"]],
+                         ids=["int", "float", "text"])
+def test_years_typed_as_numbers_head_their_columns(tmp_path, years):
+    titles = [title for title, rows in rows_of(passing()) if any(row[:1] == ["年度"] for row in rows)]
+    report = check(_years_headed(write_xlsx(tmp_path / "form.xlsx", passing()), titles, years))
+    assert report.findings == [] and report.passed
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+
+
+def test_figures_that_look_like_years_stay_figures(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "enterprises": [2021, 2022, 2023],
+                                                       "software_purchase": [2021, 2022, 2023]}))
+    assert report.values["enterprises"] == {"2021": 2021, "2022": 2022, "2023": 2023}
+    assert report.values["software_purchase"] == {"2021": 2021.0, "2022": 2022.0, "2023": 2023.0}
+
+
+def test_a_form_whose_every_year_row_is_later_is_read_with_that_data_year(tmp_path):
+    """The chat writes the form's years after the latest year answered; 近三年 is the latest
+    complete years: a form headed 2022–2024 throughout is read so once 2024 is over."""
+    titles = [title for title, rows in rows_of(passing()) if any(row[:1] == ["年度"] for row in rows)]
+    path = _years_headed(write_xlsx(tmp_path / "form.xlsx", passing()), titles, ["2022年", "2023年", "2024年"])
+    report = check_form(read_path(str(path)), dt.date(2025, 6, 1))
+    assert not [f for f in report.findings if f.code == "years"]
+    assert report.facts["data_year"] == 2024 and report.facts["total_output"] == {"2022": 45.0, "2023": 48.2, "2024": 52.9}
+    # Before 2024 is over, the form's own years stand.
+    assert len([f for f in check(path).findings if f.code == "years"]) == len(titles)
 
 
 def test_a_year_row_headed_by_its_field_as_on_the_official_form(tmp_path):
@@ -242,6 +397,31 @@ def test_docx_template_reads_back_blank(tmp_path, capsys):
     template = tmp_path / "blank.docx"
     assert run(capsys, "form", "template", "--format", "docx", "-o", str(template))[0] == 0
     assert {f.code for f in check(template).findings} == {"required"}
+
+
+def _kind(content: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return "docx" if "word/document.xml" in archive.namelist() else "xlsx"
+
+
+def test_the_template_format_follows_the_name_unless_given(tmp_path, capsys):
+    for name, option, kind in [("t.docx", [], "docx"), ("t.xlsx", [], "xlsx"), ("T.DOCX", [], "docx"),
+                               ("t.docx", ["--format", "xlsx"], "xlsx")]:
+        path = tmp_path / name
+        assert run(capsys, "form", "template", "-o", str(path), *option)[0] == 0
+        assert _kind(path.read_bytes()) == kind, (name, option)
+    status, out, err = run(capsys, "form", "template", "-o", str(tmp_path / "t.txt"))
+    assert status == 2 and out == "" and "--format" in err and "t.txt" in err
+    assert not (tmp_path / "t.txt").exists()
+
+
+def test_the_template_to_standard_output(capsysbinary):
+    assert main(["form", "template", "-o", "-", "--format", "docx"]) == 0
+    out = capsysbinary.readouterr().out
+    assert _kind(out) == "docx"
+    assert {f.code for f in check_form(read_bytes(out, "t.docx"), ON).findings} == {"required"}
+    assert main(["form", "template", "-o", "-"]) == 0
+    assert _kind(capsysbinary.readouterr().out) == "xlsx"
 
 
 # --- bad files ---------------------------------------------------------------------------
@@ -342,6 +522,16 @@ def test_the_cli_takes_the_facts_the_form_does_not_ask(tmp_path, capsys):
     assert status == 1 and err == ""
     assert "承诺函「承诺函」承诺与已知情况不符：近三年集群企业最严重的安全、质量、环境污染事故为“较大”。" in out
     assert "江苏尚缺（申报表未问及或未填）：" in out and "集群定位在县级区划范围内" not in out
+
+def test_a_target_against_a_tiny_baseline_is_a_finding_never_a_traceback():
+    """A baseline of 1e-300 makes the growth or the fall overflow to infinity: still a finding."""
+    changes = {"target_rd": [1e-300, 1e300], "target_co2": [1e-300, 1e300], "co2_intensity": [1e-300, 1.1, 1.0]}
+    report = check_form([rows for _, rows in rows_of({**passing(), **changes})], ON)
+    codes = finding_codes(report)
+    assert ("reduction_low", "二氧化碳排放量", None) in codes and ("reduction_mismatch", "近三年累计降低率", None) in codes
+    for f in report.findings:
+        assert finding_text(f, "zh") and finding_text(f, "en")
+
 
 CELL = st.one_of(st.none(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False),
                  st.text(max_size=20), st.sampled_from(["无", "五十二亿", "☑是\n☑否", "数量：x个", "2024年13月1日",

@@ -4,6 +4,7 @@ filled and checked the way a reviewer at the city 工信局 would."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from bot.clock import Clock
@@ -14,7 +15,7 @@ from engine.form import check_form, load_form
 from locales.explain import fact_error_text
 
 from . import HELP
-from .common import date_arg, lang_arg
+from .common import cli_t, date_arg, lang_arg
 
 
 def register(subparsers) -> None:
@@ -22,8 +23,9 @@ def register(subparsers) -> None:
                               description="The Jiangsu application form (江苏省中小企业特色产业集群申报表).")
     sub = p.add_subparsers(dest="form_command", metavar="ACTION", required=True)
     tp = sub.add_parser("template", help="write a blank form to fill (one sheet or table per section)")
-    tp.add_argument("--format", "-f", choices=["xlsx", "docx"], default="xlsx")
-    tp.add_argument("-o", "--output", required=True, metavar="FILE")
+    tp.add_argument("--format", "-f", choices=["xlsx", "docx"], default=None,
+                    help="default: the output's extension (.xlsx or .docx); xlsx for standard output")
+    tp.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write, or - for standard output")
     tp.set_defaults(run=run_template)
     cp = sub.add_parser("check", help="check filled forms (XLSX or DOCX) and report",
                         description="Check filled forms. Exit status: 0 every form passes, 1 findings "
@@ -41,13 +43,28 @@ def register(subparsers) -> None:
 
 
 def run_template(args, stdout=None, stderr=None) -> int:
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    # The format follows the name (申报表.docx is a Word file) unless --format says otherwise.
+    suffix = os.path.splitext(args.output)[1].lower()
+    fmt = args.format or ("xlsx" if args.output == "-" else {".xlsx": "xlsx", ".docx": "docx"}.get(suffix))
+    if fmt is None:
+        print(f"clusterbot form template: {cli_t('template_format', file=args.output)}", file=err)
+        return 2
+    if args.output == "-" and out.isatty():
+        print(f"clusterbot form template: {cli_t('binary_to_terminal')}", file=err)
+        return 2
     lay = layout()
-    content = write_xlsx(lay) if args.format == "xlsx" else write_docx(lay, load_form().title)
+    content = write_xlsx(lay) if fmt == "xlsx" else write_docx(lay, load_form().title)
+    if args.output == "-":
+        out.flush()
+        getattr(out, "buffer", out).write(content)
+        getattr(out, "buffer", out).flush()
+        return 0
     try:
-        with open(args.output, "wb") as out:
-            out.write(content)
+        with open(args.output, "wb") as handle:
+            handle.write(content)
     except OSError as exc:
-        print(f"clusterbot form template: {args.output}: {exc.strerror}", file=stderr or sys.stderr)
+        print(f"clusterbot form template: {args.output}: {exc.strerror}", file=err)
         return 2
     return 0
 
