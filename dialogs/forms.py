@@ -48,9 +48,13 @@ def finding_text(f: Finding, lang: str) -> str:
     return f"{where}{sep}{t(lang, f'form.finding.{f.code}', **params)}"
 
 
+def _one(n: int, lang: str) -> str:
+    """The key's suffix for the singular: English 1 problem, 2 problems (Chinese has one form)."""
+    return "_one" if plural_form(n, lang) == "one" else ""
+
+
 def _count(key: str, n: int, lang: str) -> str:
-    one = "_one" if plural_form(n, lang) == "one" else ""  # English: 1 problem, 2 problems
-    return t(lang, f"form.report.{key}{one}", n=n)
+    return t(lang, f"form.report.{key}{_one(n, lang)}", n=n)
 
 
 def summary(report: FormReport, lang: str) -> str:
@@ -133,9 +137,10 @@ def form_documents(name: str, answers: dict, lang: str) -> Reply:
     total = sum(1 for s in load_form().sections for f in s.fields if f.required and f.kind != "statement")
     stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", name).strip("_") or "cluster"
     stem = f"{stem}-{t(lang, 'form.chat.file_stem')}"
-    lines = [t(lang, "form.chat.written", name=name, filled=total - len(lay.blank))]
+    filled = total - len(lay.blank)
+    lines = [t(lang, f"form.chat.written{_one(filled, lang)}", name=name, filled=filled)]
     if lay.blank:
-        lines.append(t(lang, "form.chat.blank_heading", n=len(lay.blank)))
+        lines.append(t(lang, f"form.chat.blank_heading{_one(len(lay.blank), lang)}", n=len(lay.blank)))
         shown = 30
         lines += [t(lang, "form.chat.blank_item", section=s, field=f) for s, f in lay.blank[:shown]]
         if len(lay.blank) > shown:

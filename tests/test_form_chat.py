@@ -102,3 +102,11 @@ def test_an_english_speaker_gets_the_report_in_english(chat, tmp_path):
     content = write_xlsx(tmp_path / "filled.xlsx", passing()).read_bytes()
     replies = chat.conversation.handle(chat.user, attachment=Attachment("filled.xlsx", content))
     assert "The form passes the check." in replies[0].text
+
+
+def test_the_forms_counts_are_singular_for_one_in_english():
+    from dialogs.forms import form_documents
+
+    text = form_documents("甲", {}, "en").text  # the name alone fills one field
+    assert "1 field filled from your answers" in text and "91 fields are still to fill:" in text
+    assert "2 fields filled" in form_documents("甲", {"area_km2": 80}, "en").text
