@@ -7,6 +7,7 @@ terminal). Nothing here knows any platform."""
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 
 
@@ -35,6 +36,18 @@ class Incoming:
     mentioned: bool = False         # in a group: addressed to the bot (@name, a command to it)
     attachment: Attachment | None = None
     pressed: str | None = None      # the channel's id of the sent reply whose button was pressed
+
+    def __post_init__(self):
+        # A lone surrogate ("\ud800" is valid JSON, not valid Unicode) can be neither stored
+        # nor sent: replaced by U+FFFD here, where every channel's message passes.
+        for name in _TEXTS:
+            value = getattr(self, name)
+            if value and _LONE_SURROGATE.search(value):
+                object.__setattr__(self, name, _LONE_SURROGATE.sub("\ufffd", value))
+
+
+_TEXTS = ("user_id", "chat_id", "text", "button", "message_id", "display_name", "pressed")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass

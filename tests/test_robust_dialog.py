@@ -112,3 +112,16 @@ def test_an_absurd_typed_figure_is_refused_naming_the_range(conversation, typed)
 def _stored(conversation) -> list[str]:
     with session(conversation.engine) as s:
         return [a.fact for a in s.exec(select(Answer))]
+
+
+def test_a_lone_surrogate_in_any_text_is_replaced_never_an_internal_error(conversation):
+    # "\ud800" is valid JSON (a web post, a Telegram update) but cannot be stored or sent
+    chat = Chat(conversation, user="u\ud800")
+    text = chat.say("/new 甲\udfff集群", display_name="名\ud800")
+    assert "已创建集群「甲\ufffd集群」" in text
+    start_text = chat.say("全部")
+    assert chat.last[-1].kind == "question", start_text
+    text = chat.say("80\ud800")
+    assert "内部错误" not in text and chat.last[0].kind == "error" and chat.last[-1].kind == "question"
+    text = chat.say(data="c:1:\ud800:1")
+    assert "内部错误" not in text
