@@ -118,7 +118,9 @@ def criteria_side_by_side(rulesets: list[Ruleset], lang: str, fmt: str = "table"
 def _bigrams(text: str) -> set[str]:
     """Pairs of adjacent characters of the CJK runs, and the Latin words, of a text."""
     text = text.lower()
-    grams = set(re.findall(r"[a-z0-9&]+", text))
+    # a Latin word singular: "patent" finds "patents" (the ask hint's own example did not)
+    grams = {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+             for w in re.findall(r"[a-z0-9&]+", text)}
     for run in re.findall(r"[\u4e00-\u9fff]+", text):
         grams.update(run[i:i + 2] for i in range(len(run) - 1))
         if len(run) == 1:

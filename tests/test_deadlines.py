@@ -487,3 +487,15 @@ def test_alarms_are_configurable(capsys):
                                             "--alarms", "14,3"))
     alarms = [a.decoded("TRIGGER") for a in cal.walk("VEVENT")[0].walk("VALARM")]
     assert alarms == [timedelta(days=-14), timedelta(days=-3)]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_example_the_no_match_hint_gives_finds_a_criterion(lang):
+    from dialogs.compare import search_criteria
+    from locales import t
+
+    hint = t(lang, "compare.no_match", query="?").split("：" if lang == "zh" else "Try: ")[-1].rstrip("。.")
+    examples = re.split("、|, ", hint)
+    assert len(examples) == 6, examples
+    for example in examples:
+        assert search_criteria(example, lang)[1], example
