@@ -1028,7 +1028,8 @@ class Turn:
         for ev in evaluations:
             open_facts = facts_to_ask(ev.missing, self.answers) if ev.verdict == "undetermined" else []
             measures.append({"short": self.measure_name(ev.ruleset), "verdict": self.t(f"verdict.{ev.verdict}"),
-                             "failed": [r.criterion.citation for r in ev.with_status(FAIL)],
+                             # two criteria of one article (认定标准一) name it once
+                             "failed": list(dict.fromkeys(r.criterion.citation for r in ev.with_status(FAIL))),
                              "open": self.some_labels(open_facts)})
             if open_facts and len(evaluations) > 1:
                 actions.append(Button(self.t("action.focus", measure=ev.ruleset.short.get(self.lang),

@@ -239,6 +239,16 @@ def test_status_names_open_questions_and_focus(conversation):
     assert "先询问可能改变江苏结论" in text
 
 
+def test_status_names_an_article_two_failed_criteria_share_once(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    answer_until(chat, "pillar_industry")
+    chat.say("否")  # 认定标准（2022年版）一
+    chat.say("否")  # policy_compliant: 认定标准（2022年版）一 as well
+    text = chat.say("/status")
+    assert "不符合：认定标准（2022年版）一" in text and text.count("认定标准（2022年版）一") == 1, text
+
+
 def test_compare_and_result(conversation):
     chat = Chat(conversation)
     start(chat, "全部")
