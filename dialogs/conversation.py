@@ -796,7 +796,9 @@ class Turn:
         return [Reply(self.t("dialog.welcome_back", name=self.profile.name))] + self.prompt()
 
     def cmd_help(self, _arg: str) -> list[Reply]:
-        return [Reply(render(self.lang, "help.j2"))] + (self.prompt() if self.profile else [])
+        # /quit only ends the terminal's chat: elsewhere it is not a command
+        return [Reply(render(self.lang, "help.j2", terminal=self.user.channel == "terminal"))] + (
+            self.prompt() if self.profile else [])
 
     def cmd_new(self, arg: str) -> list[Reply]:
         name = clean_name(arg)

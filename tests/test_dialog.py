@@ -249,6 +249,13 @@ def test_status_names_an_article_two_failed_criteria_share_once(conversation):
     assert "不符合：认定标准（2022年版）一" in text and text.count("认定标准（2022年版）一") == 1, text
 
 
+def test_help_lists_quit_only_in_the_terminal(conversation):
+    assert "/quit" in Chat(conversation).say("/help")
+    web = Conversation(conversation.engine, ManualClock(NOW), channel="web")
+    text = Chat(web, user="page-1").say("/help")
+    assert "/quit" not in text and "/pending" in text and "/track" in text
+
+
 def test_compare_and_result(conversation):
     chat = Chat(conversation)
     start(chat, "全部")
