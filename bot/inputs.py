@@ -342,7 +342,8 @@ def _name(meta: dict) -> tuple[str, list[FactError]]:
     """The cluster's name as text that can be printed: a lone surrogate (valid JSON, not
     valid Unicode) is replaced with U+FFFD and said."""
     name = meta.get("name")
-    name = "" if name is None else str(name)
+    # a name that is not text is shown as its JSON (["x"], not Python's ['x'])
+    name = "" if name is None else name if isinstance(name, str) else json.dumps(name, ensure_ascii=False)
     if not name.isascii() and _SURROGATE.search(name):
         return _SURROGATE.sub("\ufffd", name), [FactError("name", meta["name"], "name")]
     return name, []

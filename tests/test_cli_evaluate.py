@@ -388,3 +388,8 @@ def test_the_table_keeps_the_text_it_prints_not_the_evaluations(tmp_path):
         return int(run.stderr)
 
     assert peak_kib("table") - peak_kib("csv") < n * 3  # KiB: under 3 KB a cluster
+
+
+def test_a_name_that_is_not_text_is_shown_as_its_json():
+    run = clusterbot("evaluate", "-", "-j", "national", stdin='{"name": ["甲", 1], "area_km2": 80}\n')
+    assert json.loads(run.stdout)[0]["cluster"] == '["甲", 1]'
