@@ -87,6 +87,7 @@ MAX_USER = 64              # users.external_id and processed_updates.update_id h
 COOKIE = "clusterbot_web"
 COOKIE_DAYS = 400          # the longest a browser keeps a cookie
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -371,6 +372,9 @@ class WebChat:
             raise BadRequest(400, "web.bad_request")
         fields = {key: data.get(key) for key in ("text", "button", "pressed", "id")}
         if any(v is not None and not isinstance(v, str) for v in fields.values()):
+            raise BadRequest(400, "web.bad_request")
+        # JSON may escape a lone surrogate (\ud800), which is no character: no UTF-8 for it
+        if any(v is not None and SURROGATE.search(v) for v in fields.values()):
             raise BadRequest(400, "web.bad_request")
         if (fields["text"] is None) == (fields["button"] is None):
             raise BadRequest(400, "web.bad_request")

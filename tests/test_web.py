@@ -371,6 +371,18 @@ def test_a_repeated_post_is_handled_once(server):
         assert con.execute("select count(*) from profiles where name = '重复集群'").fetchone() == (1,)
 
 
+def test_a_lone_surrogate_is_refused_not_a_server_error(server):
+    """JSON may escape half of a UTF-16 pair (\\ud800): no character, with no UTF-8 to hash
+    or store; refused like any malformed body (the module's server logs no traceback)."""
+    client = Client(server.base)
+    client.request("/")
+    for body in (r'{"text": "hi", "id": "\ud800"}', r'{"text": "a\udfffb"}', r'{"button": "\ud800", "id": "x"}',
+                 r'{"text": "hi", "pressed": "\udc00"}'):
+        status, answer = client.request("/send", body.encode())
+        assert status == 400 and json.loads(answer)["error"] == t("zh", "web.bad_request"), (body, answer)
+    assert client.say("好\U0001f600")[0] == 200  # a pair, one character, is a character
+
+
 def test_forged_cookies_and_cross_site_posts_are_refused(server):
     client = Client(server.base)
     assert client.request("/")[0] == 200
