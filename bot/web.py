@@ -63,6 +63,7 @@ from dialogs.messages import Attachment, Incoming, Reply
 from locales import messages, normalise_lang, t
 from storage import outbox
 from storage.db import light_session
+from storage.prepared import reading
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
@@ -83,6 +84,12 @@ LEASE = datetime.timedelta(seconds=15)
 NOTIFY_CHANNEL = "clusterbot_web"  # PostgreSQL: "a reply for this chat is in the outbox"
 LISTEN_RETRY = 1.0                 # seconds before listening again after a lost connection
 RECONNECT_MS = 1000                # how soon a page whose stream ended opens it again
+# A page that reconnects gets again the replies sent after the last it got (Last-Event-ID):
+# those sent in the last REPLAY, at most REPLAY_ROWS, among the outbox's last REPLAY_SCAN rows
+# (older ones are not sent again: a page away that long is reloaded to see them).
+REPLAY = datetime.timedelta(minutes=5)
+REPLAY_ROWS = 50
+REPLAY_SCAN = 20_000
 MAX_USER = 64              # users.external_id and processed_updates.update_id hold 64 characters
 COOKIE = "clusterbot_web"
 COOKIE_DAYS = 400          # the longest a browser keeps a cookie
@@ -135,7 +142,9 @@ class WebChannel:
             for queue in queues:
                 queue.put_nowait(None)
 
-    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None,
+                   row_id: int | None = None) -> Outcome:
+        """`row_id`: the outbox row's, the event's id (a reconnecting page names the last it got)."""
         queues = list(self.pages.get(chat_id, ()))
         if not queues:
             return Later(LATER_SECONDS, "no page open", counts=False)  # kept until a page opens
@@ -144,7 +153,7 @@ class WebChannel:
         written = []
         for queue in queues:
             future = asyncio.get_running_loop().create_future()
-            queue.put_nowait((event, future))
+            queue.put_nowait((row_id, event, future))
             written.append(future)
         # Sent once one page has written it to its connection, not when it was queued.
         done, _ = await asyncio.wait(written, timeout=TAKE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
@@ -162,10 +171,22 @@ class WebDelivery(Delivery):
     def claim_options(self) -> dict:
         return {"lease": LEASE, "among": self.channel.held}
 
+    def send_options(self, row) -> dict:
+        return {"row_id": row.id}
 
-async def event_stream(queue: asyncio.Queue):
-    """The server-sent events of one page: each reply as a JSON `data:` line, pings between."""
+
+def sse(row_id: int | None, event: dict) -> str:
+    # `id:` is the outbox row's: EventSource sends the last one back as Last-Event-ID when it reconnects
+    head = f"id: {row_id}\n" if row_id is not None else ""
+    return f"{head}data: {json.dumps(event, ensure_ascii=False)}\n\n"
+
+
+async def event_stream(queue: asyncio.Queue, missed: list = ()):
+    """The server-sent events of one page: first the replies it `missed` (sent before it
+    reconnected, as (row id, event)), then each reply as a JSON `data:` line, pings between."""
     yield f"retry: {RECONNECT_MS}\n: open\n\n"
+    for row_id, event in missed:
+        yield sse(row_id, event)
     while True:
         try:
             item = await asyncio.wait_for(queue.get(), PING_SECONDS)
@@ -174,8 +195,8 @@ async def event_stream(queue: asyncio.Queue):
             continue
         if item is None:  # the server is stopping
             return
-        event, written = item
-        yield f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
+        row_id, event, written = item
+        yield sse(row_id, event)
         if not written.done():
             written.set_result(True)
 
@@ -334,16 +355,37 @@ class WebChat:
             return self.refusal(request)
         queue = self.channel.open(chat)
         self.wake.set()  # what waited for an open page goes out now: reminders, unsent replies
+        try:
+            missed = await self.missed(chat, request.headers.get("last-event-id", ""))
+        except Exception:
+            self.channel.close(chat, queue)
+            raise
 
         async def stream():
             try:
-                async for chunk in event_stream(queue):
+                async for chunk in event_stream(queue, missed):
                     yield chunk
             finally:
                 self.channel.close(chat, queue)
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    async def missed(self, chat: str, last: str) -> list[tuple[int, dict]]:
+        """A reconnecting page's Last-Event-ID: the replies of its chat marked sent after that
+        row, which its lost connection may not have carried (written to a half-open one, say).
+        Those sent within REPLAY, at most REPLAY_ROWS; the page ignores those it has shown."""
+        if not (last.isascii() and last.isdigit()) or len(last) > 18:
+            return []  # a page's first connection (or no id of ours)
+        await self.delivery.write_marks()  # the replies this process sent, marked: found below
+        since = datetime.datetime.now(datetime.timezone.utc) - REPLAY
+
+        def read():
+            with reading(self.engine) as conn:
+                return outbox.sent_after(conn, CHANNEL, chat, int(last), since, REPLAY_ROWS, REPLAY_SCAN)
+        rows = await self.db.run(read)
+        return [(row.id, to_event(Reply.from_json(json.loads(row.payload)), row.sent_message_id, row.edit_of))
+                for row in rows]
 
     # --- what comes in -------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
@@ -381,6 +382,50 @@ def test_a_lone_surrogate_is_refused_not_a_server_error(server):
         status, answer = client.request("/send", body.encode())
         assert status == 400 and json.loads(answer)["error"] == t("zh", "web.bad_request"), (body, answer)
     assert client.say("好\U0001f600")[0] == 200  # a pair, one character, is a character
+
+
+def sse_events(lines):
+    """(id, event) of each event of a server-sent event stream's lines."""
+    row_id = None
+    for line in lines:
+        if line.startswith("id: "):
+            row_id = int(line[4:])
+        elif line.startswith("data: "):
+            yield row_id, json.loads(line[6:])
+
+
+def test_a_reconnecting_page_gets_what_its_lost_connection_carried_once(server):
+    """A reply written to a connection that then dropped (or a half-open one) is marked sent;
+    the page's next stream names the last event it got (Last-Event-ID, as EventSource does)
+    and is sent again what came after it, once. A new page (no Last-Event-ID): nothing again."""
+    with httpx.Client(base_url=server.base, headers={"Accept-Language": "zh-CN"}, timeout=15) as client:
+        client.get("/")
+
+        def say(text):
+            assert client.post("/send", json={"text": text}).status_code == 200
+
+        with client.stream("GET", "/events") as stream:
+            got = sse_events(stream.iter_lines())
+            say("/new 续传集群")
+            first, created = next(got)
+            assert first is not None and "续传集群" in created["text"]
+            say("/list")  # answered once written to this stream, which is dropped unread
+        with client.stream("GET", "/events") as stream:  # a page loaded afresh
+            got = sse_events(stream.iter_lines())
+            say("/status")
+            fresh, status = next(got)  # not the /list before it
+            assert fresh > first and not status["text"].startswith(t("zh", "dialog.list_heading"))
+        with client.stream("GET", "/events", headers={"Last-Event-ID": str(first)}) as stream:
+            got = sse_events(stream.iter_lines())
+            say("/list")
+            events = [next(got) for _ in range(3)]
+        assert [row_id for row_id, _ in events] == sorted({row_id for row_id, _ in events}) and events[0][0] > first
+        (_, listed), again, _ = events  # the /list the first stream missed, the /status it had, the new one
+        assert listed["text"].startswith(t("zh", "dialog.list_heading")) and again == (fresh, status)
+        with client.stream("GET", "/events", headers={"Last-Event-ID": str(events[-1][0])}) as stream:
+            got = sse_events(stream.iter_lines())
+            say("/status")
+            assert next(got)[0] > events[-1][0]  # nothing sent again: the newest was shown
 
 
 def test_forged_cookies_and_cross_site_posts_are_refused(server):
