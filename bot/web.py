@@ -236,6 +236,10 @@ class WebChat:
         self.conversation = Conversation(engine, clock, channel=CHANNEL, default_lang=default_lang, lease=LEASE)
         self.channel = WebChannel()
         self.secret, self.user_header = secret, user_header
+        # A login's cookie holds this, not just "logged in": another secret refuses every old
+        # cookie. Derived under the cookies' key, so that it never tells the secret.
+        self.secret_tag = hmac.new(session_key.encode(), b"web secret\n" + secret.encode("utf-8", "surrogateescape"),
+                                   hashlib.sha256).hexdigest()[:32] if secret else None
         self.new_user_lang = default_lang  # None: the browser's
         self.reminder_interval = reminder_interval
         self.session_key = session_key
@@ -301,9 +305,14 @@ class WebChat:
         if self.user_header:
             name = request.headers.get(self.user_header, "").strip()
             return name if 0 < len(name) <= MAX_USER else None  # a longer name would be cut into another
-        if self.secret and not request.session.get("auth"):
+        if self.secret and not self.logged_in(request):
             return None
         return request.session.get("uid")
+
+    def logged_in(self, request: Request) -> bool:
+        """Whether this session logged in with the secret in force (its tag, not another's)."""
+        tag = request.session.get("auth")
+        return isinstance(tag, str) and hmac.compare_digest(tag, self.secret_tag)
 
     def refusal(self, request: Request) -> Response:
         lang = accept_lang(request)
@@ -327,7 +336,7 @@ class WebChat:
         if self.user_header:
             if self.user_of(request) is None:
                 return self.html("login.html", lang, 401, message=t(lang, "web.no_user", header=self.user_header))
-        elif self.secret and not request.session.get("auth"):
+        elif self.secret and not self.logged_in(request):
             return self.html("login.html", lang, form=True)
         else:
             request.session.setdefault("uid", secrets.token_urlsafe(18))
@@ -343,7 +352,7 @@ class WebChat:
         except Exception:  # an unreadable form is a wrong secret
             given = None
         if isinstance(given, str) and hmac.compare_digest(given.encode(), self.secret.encode()):
-            request.session["auth"] = True
+            request.session["auth"] = self.secret_tag
             request.session.setdefault("uid", secrets.token_urlsafe(18))
             return RedirectResponse("/", 303)
         log.warning("web: a wrong access secret was given")

@@ -4,6 +4,7 @@ plain HTTP for what a browser would not send (forged and malformed requests)."""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import http.cookiejar
 import json
@@ -344,6 +345,34 @@ def test_the_shared_secret_is_required_and_never_logged(tmp_path):
     finally:
         log = server.stop()
     assert secret not in log and "7f3a9c1e2b" not in log and "Traceback" not in log
+
+
+def test_another_secret_logs_everyone_out(tmp_path):
+    """The login cookie names the secret it was given for (a tag derived from it, never the
+    secret): a restart with the same secret keeps it; one with another refuses it."""
+    secret = "旧口令-51c0d2"
+
+    def started(secret):
+        return Server(tmp_path, env={"CLUSTERBOT_WEB_SECRET": secret})
+
+    server = started(secret)
+    client = Client(server.base)
+    try:
+        assert client.request("/login", urllib.parse.urlencode({"secret": secret}).encode(),
+                              "application/x-www-form-urlencoded")[0] == 200
+        assert client.say("/list")[0] == 200
+    finally:
+        assert "Traceback" not in server.stop()
+    session = json.loads(base64.b64decode(next(iter(client.jar)).value.split(".")[0] + "=="))  # signed, not hidden
+    assert isinstance(session["auth"], str) and "51c0d2" not in json.dumps(session, ensure_ascii=False)
+    for secret, status in ((secret, 200), ("新口令-8e4f", 401)):
+        server = started(secret)
+        try:
+            client.base = server.base  # the same key file, the same cookie
+            assert client.say("/list")[0] == status and client.listen() == status
+            assert ('type="password"' in client.request("/")[1]) == (status == 401)
+        finally:
+            assert "Traceback" not in server.stop()
 
 
 def test_behind_a_proxy_the_user_header_names_the_user(tmp_path):
