@@ -32,12 +32,14 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import mimetypes
 import os
 import re
 import secrets
 import signal
-from collections import defaultdict
+import time
+from collections import defaultdict, deque
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -94,6 +96,10 @@ MAX_USER = 64              # users.external_id and processed_updates.update_id h
 COOKIE = "clusterbot_web"
 COOKIE_DAYS = 400          # the longest a browser keeps a cookie
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+# Logins from one address: after LOGIN_TRIES in LOGIN_WINDOW seconds without the right secret,
+# it is refused (429) until the oldest of them is that old; the right one clears the count.
+LOGIN_TRIES = 10
+LOGIN_WINDOW = 300.0
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'",
@@ -220,6 +226,31 @@ def same_origin(request: Request) -> bool:
     return origin is None or urlsplit(origin).netloc == request.headers.get("host")
 
 
+class Throttle:
+    """The login attempts of each client address lately (in memory: a restart forgets them)."""
+
+    def __init__(self, tries: int = LOGIN_TRIES, window: float = LOGIN_WINDOW, clock=time.monotonic):
+        self.tries, self.window, self.clock = tries, window, clock
+        self.attempts: dict[str, deque[float]] = {}
+
+    def attempt(self, address: str) -> int:
+        """0, and the attempt counted, when `address` may try now; else the seconds it waits.
+        Counted before the secret is read: attempts in parallel are counted as well."""
+        now = self.clock()
+        if len(self.attempts) > 10_000:  # the addresses whose attempts are all old let go
+            self.attempts = {a: q for a, q in self.attempts.items() if q[-1] > now - self.window}
+        recent = self.attempts.setdefault(address, deque())
+        while recent and recent[0] <= now - self.window:
+            recent.popleft()
+        if len(recent) >= self.tries:
+            return math.ceil(recent[0] + self.window - now)
+        recent.append(now)
+        return 0
+
+    def forget(self, address: str) -> None:
+        self.attempts.pop(address, None)
+
+
 class BadRequest(Exception):
     def __init__(self, status: int, key: str, **fields):
         self.status, self.key, self.fields = status, key, fields
@@ -243,6 +274,7 @@ class WebChat:
         self.new_user_lang = default_lang  # None: the browser's
         self.reminder_interval = reminder_interval
         self.session_key = session_key
+        self.logins = Throttle()
         self.db = Database(engine)
         self.shared = engine.dialect.name == "postgresql"  # other web processes may run a chat's turns
         # The one process of a SQLite database runs the turns of a chat whose page it holds
@@ -346,6 +378,15 @@ class WebChat:
         lang = accept_lang(request)
         if not self.secret:
             return RedirectResponse("/", 303)
+        if not same_origin(request):  # another site's form would log its visitor in here
+            return self.html("login.html", lang, 403, form=True, message=t(lang, "web.cross_site"))
+        # the client's address: a proxy's X-Forwarded-For when the proxy is on this machine (uvicorn's
+        # FORWARDED_ALLOW_IPS), so that one address's tries do not lock out everyone behind it
+        address = request.client.host if request.client else ""
+        if wait := self.logins.attempt(address):
+            response = self.html("login.html", lang, 429, form=True, message=t(lang, "web.login_wait", seconds=wait))
+            response.headers["Retry-After"] = str(wait)
+            return response
         try:
             form = await request.form(max_files=0, max_fields=2, max_part_size=4096)
             given = form.get("secret")
@@ -353,6 +394,7 @@ class WebChat:
             given = None
         if isinstance(given, str) and hmac.compare_digest(given.encode(), self.secret.encode()):
             request.session["auth"] = self.secret_tag
+            self.logins.forget(address)
             request.session.setdefault("uid", secrets.token_urlsafe(18))
             return RedirectResponse("/", 303)
         log.warning("web: a wrong access secret was given")

@@ -375,6 +375,31 @@ def test_another_secret_logs_everyone_out(tmp_path):
             assert "Traceback" not in server.stop()
 
 
+def test_logins_from_another_site_are_refused_and_wrong_ones_are_slowed(tmp_path):
+    secret = "口令-2d9b"
+    server = Server(tmp_path, env={"CLUSTERBOT_WEB_SECRET": secret})
+    form = "application/x-www-form-urlencoded"
+
+    def login(client, given, **headers):
+        return client.request("/login", urllib.parse.urlencode({"secret": given}).encode(), form, headers)
+
+    try:
+        client = Client(server.base)
+        status, page = login(client, secret, Origin="http://evil.example")
+        assert status == 403 and t("zh", "web.cross_site") in page and client.say("/list")[0] == 401
+        for i in range(10):
+            assert login(client, f"猜{i}")[0] == 401
+        status, page = login(client, secret)  # the right one too, until the window has passed
+        wait = t("zh", "web.login_wait", seconds=300)
+        assert status == 429 and wait[:wait.index("300")] in page and client.say("/list")[0] == 401
+        # another address, named by a proxy on this machine, is not held up
+        elsewhere = Client(server.base, {"X-Forwarded-For": "10.0.0.7"})
+        assert login(elsewhere, "guess")[0] == 401 and login(elsewhere, secret)[0] == 200
+        assert elsewhere.say("/list")[0] == 200
+    finally:
+        assert "Traceback" not in server.stop()
+
+
 def test_behind_a_proxy_the_user_header_names_the_user(tmp_path):
     server = Server(tmp_path, "--user-header", "X-Remote-User")
     try:
