@@ -211,6 +211,10 @@ class Delivery:
         """What narrows this sender's claims (`outbox.claim`'s `lease`, `among`): nothing here."""
         return {}
 
+    def send_options(self, row) -> dict:
+        """What a channel's `send` is given of the row besides the reply: nothing here."""
+        return {}
+
     def _handed_out(self, marks: list[Mark], rows: list = ()) -> list:
         """After the commit of `marks` (under _marking): their rows are no longer handed out;
         `rows` read meanwhile, without those still in a channel's hands."""
@@ -378,7 +382,7 @@ class Delivery:
             return None, Refused(f"no channel {row.channel!r} in this process")
         try:
             reply = reply or Reply.from_json(json.loads(row.payload))
-            outcome = await channel.send(row.chat_id, reply, row.edit_of)
+            outcome = await channel.send(row.chat_id, reply, row.edit_of, **self.send_options(row))
         except Exception as exc:  # a bug in a channel: logged, retried, and given up in the end
             log.exception("%s chat %s: sending reply %s", row.channel, row.chat_id, row.id)
             outcome = Later(min(2 ** row.attempts, 300), f"{type(exc).__name__}: {exc}")

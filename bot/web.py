@@ -32,12 +32,14 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import mimetypes
 import os
 import re
 import secrets
 import signal
-from collections import defaultdict
+import time
+from collections import defaultdict, deque
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -63,6 +65,7 @@ from dialogs.messages import Attachment, Incoming, Reply
 from locales import messages, normalise_lang, t
 from storage import outbox
 from storage.db import light_session
+from storage.prepared import reading
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
@@ -83,10 +86,21 @@ LEASE = datetime.timedelta(seconds=15)
 NOTIFY_CHANNEL = "clusterbot_web"  # PostgreSQL: "a reply for this chat is in the outbox"
 LISTEN_RETRY = 1.0                 # seconds before listening again after a lost connection
 RECONNECT_MS = 1000                # how soon a page whose stream ended opens it again
+# A page that reconnects gets again the replies sent after the last it got (Last-Event-ID):
+# those sent in the last REPLAY, at most REPLAY_ROWS, among the outbox's last REPLAY_SCAN rows
+# (older ones are not sent again: a page away that long is reloaded to see them).
+REPLAY = datetime.timedelta(minutes=5)
+REPLAY_ROWS = 50
+REPLAY_SCAN = 20_000
 MAX_USER = 64              # users.external_id and processed_updates.update_id hold 64 characters
 COOKIE = "clusterbot_web"
 COOKIE_DAYS = 400          # the longest a browser keeps a cookie
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+# Logins from one address: after LOGIN_TRIES in LOGIN_WINDOW seconds without the right secret,
+# it is refused (429) until the oldest of them is that old; the right one clears the count.
+LOGIN_TRIES = 10
+LOGIN_WINDOW = 300.0
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -134,7 +148,9 @@ class WebChannel:
             for queue in queues:
                 queue.put_nowait(None)
 
-    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None,
+                   row_id: int | None = None) -> Outcome:
+        """`row_id`: the outbox row's, the event's id (a reconnecting page names the last it got)."""
         queues = list(self.pages.get(chat_id, ()))
         if not queues:
             return Later(LATER_SECONDS, "no page open", counts=False)  # kept until a page opens
@@ -143,7 +159,7 @@ class WebChannel:
         written = []
         for queue in queues:
             future = asyncio.get_running_loop().create_future()
-            queue.put_nowait((event, future))
+            queue.put_nowait((row_id, event, future))
             written.append(future)
         # Sent once one page has written it to its connection, not when it was queued.
         done, _ = await asyncio.wait(written, timeout=TAKE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
@@ -161,10 +177,22 @@ class WebDelivery(Delivery):
     def claim_options(self) -> dict:
         return {"lease": LEASE, "among": self.channel.held}
 
+    def send_options(self, row) -> dict:
+        return {"row_id": row.id}
 
-async def event_stream(queue: asyncio.Queue):
-    """The server-sent events of one page: each reply as a JSON `data:` line, pings between."""
+
+def sse(row_id: int | None, event: dict) -> str:
+    # `id:` is the outbox row's: EventSource sends the last one back as Last-Event-ID when it reconnects
+    head = f"id: {row_id}\n" if row_id is not None else ""
+    return f"{head}data: {json.dumps(event, ensure_ascii=False)}\n\n"
+
+
+async def event_stream(queue: asyncio.Queue, missed: list = ()):
+    """The server-sent events of one page: first the replies it `missed` (sent before it
+    reconnected, as (row id, event)), then each reply as a JSON `data:` line, pings between."""
     yield f"retry: {RECONNECT_MS}\n: open\n\n"
+    for row_id, event in missed:
+        yield sse(row_id, event)
     while True:
         try:
             item = await asyncio.wait_for(queue.get(), PING_SECONDS)
@@ -173,8 +201,8 @@ async def event_stream(queue: asyncio.Queue):
             continue
         if item is None:  # the server is stopping
             return
-        event, written = item
-        yield f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
+        row_id, event, written = item
+        yield sse(row_id, event)
         if not written.done():
             written.set_result(True)
 
@@ -198,6 +226,31 @@ def same_origin(request: Request) -> bool:
     return origin is None or urlsplit(origin).netloc == request.headers.get("host")
 
 
+class Throttle:
+    """The login attempts of each client address lately (in memory: a restart forgets them)."""
+
+    def __init__(self, tries: int = LOGIN_TRIES, window: float = LOGIN_WINDOW, clock=time.monotonic):
+        self.tries, self.window, self.clock = tries, window, clock
+        self.attempts: dict[str, deque[float]] = {}
+
+    def attempt(self, address: str) -> int:
+        """0, and the attempt counted, when `address` may try now; else the seconds it waits.
+        Counted before the secret is read: attempts in parallel are counted as well."""
+        now = self.clock()
+        if len(self.attempts) > 10_000:  # the addresses whose attempts are all old let go
+            self.attempts = {a: q for a, q in self.attempts.items() if q[-1] > now - self.window}
+        recent = self.attempts.setdefault(address, deque())
+        while recent and recent[0] <= now - self.window:
+            recent.popleft()
+        if len(recent) >= self.tries:
+            return math.ceil(recent[0] + self.window - now)
+        recent.append(now)
+        return 0
+
+    def forget(self, address: str) -> None:
+        self.attempts.pop(address, None)
+
+
 class BadRequest(Exception):
     def __init__(self, status: int, key: str, **fields):
         self.status, self.key, self.fields = status, key, fields
@@ -214,9 +267,14 @@ class WebChat:
         self.conversation = Conversation(engine, clock, channel=CHANNEL, default_lang=default_lang, lease=LEASE)
         self.channel = WebChannel()
         self.secret, self.user_header = secret, user_header
+        # A login's cookie holds this, not just "logged in": another secret refuses every old
+        # cookie. Derived under the cookies' key, so that it never tells the secret.
+        self.secret_tag = hmac.new(session_key.encode(), b"web secret\n" + secret.encode("utf-8", "surrogateescape"),
+                                   hashlib.sha256).hexdigest()[:32] if secret else None
         self.new_user_lang = default_lang  # None: the browser's
         self.reminder_interval = reminder_interval
         self.session_key = session_key
+        self.logins = Throttle()
         self.db = Database(engine)
         self.shared = engine.dialect.name == "postgresql"  # other web processes may run a chat's turns
         # The one process of a SQLite database runs the turns of a chat whose page it holds
@@ -279,9 +337,14 @@ class WebChat:
         if self.user_header:
             name = request.headers.get(self.user_header, "").strip()
             return name if 0 < len(name) <= MAX_USER else None  # a longer name would be cut into another
-        if self.secret and not request.session.get("auth"):
+        if self.secret and not self.logged_in(request):
             return None
         return request.session.get("uid")
+
+    def logged_in(self, request: Request) -> bool:
+        """Whether this session logged in with the secret in force (its tag, not another's)."""
+        tag = request.session.get("auth")
+        return isinstance(tag, str) and hmac.compare_digest(tag, self.secret_tag)
 
     def refusal(self, request: Request) -> Response:
         lang = accept_lang(request)
@@ -305,7 +368,7 @@ class WebChat:
         if self.user_header:
             if self.user_of(request) is None:
                 return self.html("login.html", lang, 401, message=t(lang, "web.no_user", header=self.user_header))
-        elif self.secret and not request.session.get("auth"):
+        elif self.secret and not self.logged_in(request):
             return self.html("login.html", lang, form=True)
         else:
             request.session.setdefault("uid", secrets.token_urlsafe(18))
@@ -315,13 +378,23 @@ class WebChat:
         lang = accept_lang(request)
         if not self.secret:
             return RedirectResponse("/", 303)
+        if not same_origin(request):  # another site's form would log its visitor in here
+            return self.html("login.html", lang, 403, form=True, message=t(lang, "web.cross_site"))
+        # the client's address: a proxy's X-Forwarded-For when the proxy is on this machine (uvicorn's
+        # FORWARDED_ALLOW_IPS), so that one address's tries do not lock out everyone behind it
+        address = request.client.host if request.client else ""
+        if wait := self.logins.attempt(address):
+            response = self.html("login.html", lang, 429, form=True, message=t(lang, "web.login_wait", seconds=wait))
+            response.headers["Retry-After"] = str(wait)
+            return response
         try:
             form = await request.form(max_files=0, max_fields=2, max_part_size=4096)
             given = form.get("secret")
         except Exception:  # an unreadable form is a wrong secret
             given = None
         if isinstance(given, str) and hmac.compare_digest(given.encode(), self.secret.encode()):
-            request.session["auth"] = True
+            request.session["auth"] = self.secret_tag
+            self.logins.forget(address)
             request.session.setdefault("uid", secrets.token_urlsafe(18))
             return RedirectResponse("/", 303)
         log.warning("web: a wrong access secret was given")
@@ -333,16 +406,37 @@ class WebChat:
             return self.refusal(request)
         queue = self.channel.open(chat)
         self.wake.set()  # what waited for an open page goes out now: reminders, unsent replies
+        try:
+            missed = await self.missed(chat, request.headers.get("last-event-id", ""))
+        except Exception:
+            self.channel.close(chat, queue)
+            raise
 
         async def stream():
             try:
-                async for chunk in event_stream(queue):
+                async for chunk in event_stream(queue, missed):
                     yield chunk
             finally:
                 self.channel.close(chat, queue)
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    async def missed(self, chat: str, last: str) -> list[tuple[int, dict]]:
+        """A reconnecting page's Last-Event-ID: the replies of its chat marked sent after that
+        row, which its lost connection may not have carried (written to a half-open one, say).
+        Those sent within REPLAY, at most REPLAY_ROWS; the page ignores those it has shown."""
+        if not (last.isascii() and last.isdigit()) or len(last) > 18:
+            return []  # a page's first connection (or no id of ours)
+        await self.delivery.write_marks()  # the replies this process sent, marked: found below
+        since = datetime.datetime.now(datetime.timezone.utc) - REPLAY
+
+        def read():
+            with reading(self.engine) as conn:
+                return outbox.sent_after(conn, CHANNEL, chat, int(last), since, REPLAY_ROWS, REPLAY_SCAN)
+        rows = await self.db.run(read)
+        return [(row.id, to_event(Reply.from_json(json.loads(row.payload)), row.sent_message_id, row.edit_of))
+                for row in rows]
 
     # --- what comes in -------------------------------------------------------------------
 
@@ -371,6 +465,9 @@ class WebChat:
             raise BadRequest(400, "web.bad_request")
         fields = {key: data.get(key) for key in ("text", "button", "pressed", "id")}
         if any(v is not None and not isinstance(v, str) for v in fields.values()):
+            raise BadRequest(400, "web.bad_request")
+        # JSON may escape a lone surrogate (\ud800), which is no character: no UTF-8 for it
+        if any(v is not None and SURROGATE.search(v) for v in fields.values()):
             raise BadRequest(400, "web.bad_request")
         if (fields["text"] is None) == (fields["button"] is None):
             raise BadRequest(400, "web.bad_request")

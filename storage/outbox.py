@@ -16,7 +16,7 @@ import json
 from collections import namedtuple
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, delete, exists, insert, or_, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -265,6 +265,25 @@ def sent_payload(s: Session, channel: str, chat_id: str, message_id: str) -> dic
     (Read in every button answer's turn: on the driver's connection.)"""
     rows = _SENT_PAYLOAD.rows(s, {"channel": channel, "chat_id": str(chat_id), "message_id": str(message_id)})
     return json.loads(rows[0][0]) if rows else None
+
+
+_MAX_ID = Prepared(select(func.max(OutboxMessage.id)))
+_SENT_AFTER = Prepared(OutboxMessage.__table__.select()
+                       .where(OutboxMessage.id > bindparam("after"),
+                              OutboxMessage.channel == bindparam("channel"), OutboxMessage.chat_id == bindparam("chat_id"),
+                              OutboxMessage.sent_at >= bindparam("since"))
+                       .order_by(OutboxMessage.id).limit(bindparam("limit")))
+
+
+def sent_after(conn, channel: str, chat_id: str, after: int, since: dt.datetime, limit: int,
+               scan: int) -> list[LeasedRow]:
+    """The chat's rows sent since `since` whose id is above `after`, in order, at most `limit`
+    (what a page that reconnects missed). Only the outbox's last `scan` rows are looked at:
+    no index leads with the chat for sent rows, and an old `after` would read the table."""
+    last = _MAX_ID.rows(conn, {})[0][0] or 0
+    params = {"after": max(after, last - scan), "channel": channel, "chat_id": str(chat_id), "since": since,
+              "limit": limit}
+    return [LeasedRow(*row) for row in _SENT_AFTER.rows(conn, params)]
 
 
 def unfinished_count(s: Session, channel: str | None = None) -> int:

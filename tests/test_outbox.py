@@ -383,7 +383,7 @@ def test_the_one_web_process_of_a_sqlite_database_sends_a_turns_rows_with_no_cla
 
         async def read():  # the page's stream, as bot.web.event_stream writes it
             while True:
-                event, written = await page.get()
+                _row, event, written = await page.get()
                 shown.append(event["text"])
                 written.set_result(True)
 

@@ -4,6 +4,7 @@ plain HTTP for what a browser would not send (forged and malformed requests)."""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import http.cookiejar
 import json
@@ -19,6 +20,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
@@ -345,6 +347,59 @@ def test_the_shared_secret_is_required_and_never_logged(tmp_path):
     assert secret not in log and "7f3a9c1e2b" not in log and "Traceback" not in log
 
 
+def test_another_secret_logs_everyone_out(tmp_path):
+    """The login cookie names the secret it was given for (a tag derived from it, never the
+    secret): a restart with the same secret keeps it; one with another refuses it."""
+    secret = "旧口令-51c0d2"
+
+    def started(secret):
+        return Server(tmp_path, env={"CLUSTERBOT_WEB_SECRET": secret})
+
+    server = started(secret)
+    client = Client(server.base)
+    try:
+        assert client.request("/login", urllib.parse.urlencode({"secret": secret}).encode(),
+                              "application/x-www-form-urlencoded")[0] == 200
+        assert client.say("/list")[0] == 200
+    finally:
+        assert "Traceback" not in server.stop()
+    session = json.loads(base64.b64decode(next(iter(client.jar)).value.split(".")[0] + "=="))  # signed, not hidden
+    assert isinstance(session["auth"], str) and "51c0d2" not in json.dumps(session, ensure_ascii=False)
+    for secret, status in ((secret, 200), ("新口令-8e4f", 401)):
+        server = started(secret)
+        try:
+            client.base = server.base  # the same key file, the same cookie
+            assert client.say("/list")[0] == status and client.listen() == status
+            assert ('type="password"' in client.request("/")[1]) == (status == 401)
+        finally:
+            assert "Traceback" not in server.stop()
+
+
+def test_logins_from_another_site_are_refused_and_wrong_ones_are_slowed(tmp_path):
+    secret = "口令-2d9b"
+    server = Server(tmp_path, env={"CLUSTERBOT_WEB_SECRET": secret})
+    form = "application/x-www-form-urlencoded"
+
+    def login(client, given, **headers):
+        return client.request("/login", urllib.parse.urlencode({"secret": given}).encode(), form, headers)
+
+    try:
+        client = Client(server.base)
+        status, page = login(client, secret, Origin="http://evil.example")
+        assert status == 403 and t("zh", "web.cross_site") in page and client.say("/list")[0] == 401
+        for i in range(10):
+            assert login(client, f"猜{i}")[0] == 401
+        status, page = login(client, secret)  # the right one too, until the window has passed
+        wait = t("zh", "web.login_wait", seconds=300)
+        assert status == 429 and wait[:wait.index("300")] in page and client.say("/list")[0] == 401
+        # another address, named by a proxy on this machine, is not held up
+        elsewhere = Client(server.base, {"X-Forwarded-For": "10.0.0.7"})
+        assert login(elsewhere, "guess")[0] == 401 and login(elsewhere, secret)[0] == 200
+        assert elsewhere.say("/list")[0] == 200
+    finally:
+        assert "Traceback" not in server.stop()
+
+
 def test_behind_a_proxy_the_user_header_names_the_user(tmp_path):
     server = Server(tmp_path, "--user-header", "X-Remote-User")
     try:
@@ -369,6 +424,62 @@ def test_a_repeated_post_is_handled_once(server):
         assert client.request("/send", json.dumps({"text": "/new 重复集群", "id": "same-id"}).encode())[0] == 200
     with sqlite3.connect(server.db) as con:
         assert con.execute("select count(*) from profiles where name = '重复集群'").fetchone() == (1,)
+
+
+def test_a_lone_surrogate_is_refused_not_a_server_error(server):
+    """JSON may escape half of a UTF-16 pair (\\ud800): no character, with no UTF-8 to hash
+    or store; refused like any malformed body (the module's server logs no traceback)."""
+    client = Client(server.base)
+    client.request("/")
+    for body in (r'{"text": "hi", "id": "\ud800"}', r'{"text": "a\udfffb"}', r'{"button": "\ud800", "id": "x"}',
+                 r'{"text": "hi", "pressed": "\udc00"}'):
+        status, answer = client.request("/send", body.encode())
+        assert status == 400 and json.loads(answer)["error"] == t("zh", "web.bad_request"), (body, answer)
+    assert client.say("好\U0001f600")[0] == 200  # a pair, one character, is a character
+
+
+def sse_events(lines):
+    """(id, event) of each event of a server-sent event stream's lines."""
+    row_id = None
+    for line in lines:
+        if line.startswith("id: "):
+            row_id = int(line[4:])
+        elif line.startswith("data: "):
+            yield row_id, json.loads(line[6:])
+
+
+def test_a_reconnecting_page_gets_what_its_lost_connection_carried_once(server):
+    """A reply written to a connection that then dropped (or a half-open one) is marked sent;
+    the page's next stream names the last event it got (Last-Event-ID, as EventSource does)
+    and is sent again what came after it, once. A new page (no Last-Event-ID): nothing again."""
+    with httpx.Client(base_url=server.base, headers={"Accept-Language": "zh-CN"}, timeout=15) as client:
+        client.get("/")
+
+        def say(text):
+            assert client.post("/send", json={"text": text}).status_code == 200
+
+        with client.stream("GET", "/events") as stream:
+            got = sse_events(stream.iter_lines())
+            say("/new 续传集群")
+            first, created = next(got)
+            assert first is not None and "续传集群" in created["text"]
+            say("/list")  # answered once written to this stream, which is dropped unread
+        with client.stream("GET", "/events") as stream:  # a page loaded afresh
+            got = sse_events(stream.iter_lines())
+            say("/status")
+            fresh, status = next(got)  # not the /list before it
+            assert fresh > first and not status["text"].startswith(t("zh", "dialog.list_heading"))
+        with client.stream("GET", "/events", headers={"Last-Event-ID": str(first)}) as stream:
+            got = sse_events(stream.iter_lines())
+            say("/list")
+            events = [next(got) for _ in range(3)]
+        assert [row_id for row_id, _ in events] == sorted({row_id for row_id, _ in events}) and events[0][0] > first
+        (_, listed), again, _ = events  # the /list the first stream missed, the /status it had, the new one
+        assert listed["text"].startswith(t("zh", "dialog.list_heading")) and again == (fresh, status)
+        with client.stream("GET", "/events", headers={"Last-Event-ID": str(events[-1][0])}) as stream:
+            got = sse_events(stream.iter_lines())
+            say("/status")
+            assert next(got)[0] > events[-1][0]  # nothing sent again: the newest was shown
 
 
 def test_forged_cookies_and_cross_site_posts_are_refused(server):

@@ -177,5 +177,14 @@
     status.textContent = say("offline");
     document.body.dataset.connected = "";
   });
-  events.addEventListener("message", event => render(JSON.parse(event.data)));
+  // Each reply's event id is its outbox row's: a reconnected stream sends again what may have
+  // been lost with the old one (Last-Event-ID), and what this page has shown is not shown twice.
+  const shown = new Set();
+  events.addEventListener("message", event => {
+    if (event.lastEventId) {
+      if (shown.has(event.lastEventId)) return;
+      shown.add(event.lastEventId);
+    }
+    render(JSON.parse(event.data));
+  });
 })();
