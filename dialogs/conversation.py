@@ -28,7 +28,7 @@ from storage.models import Profile, User
 from storage.repo import SKIPPED
 
 from . import forms, tracking
-from .messages import Attachment, Button, Incoming, Reply, merge_steps  # noqa: F401  (re-exported)
+from .messages import MAX_FILE, Attachment, Button, Incoming, Reply, merge_steps  # noqa: F401  (re-exported)
 from .compare import answer_question, criterion_requirement, search_criteria, topics
 from .parse import (ParseError, Parsed, as_percent, choice_number, clean_name, normalise, parse_answer,
                     refuse_superscripts)
@@ -165,6 +165,8 @@ class Conversation:
         if user.chat_id != str(incoming.chat_id):
             user.chat_id = str(incoming.chat_id)  # where reminders go
         turn = Turn(s, user, self.clock.today(), now=self.clock.now(), profile=profile, drafting=drafting)
+        if incoming.unreadable:
+            return turn.unreadable(incoming.unreadable), False
         replies = turn.run(incoming.text, incoming.button, incoming.attachment)
         replies = turn.unreadable_notes() + replies
         return replies, turn.replanned
@@ -336,6 +338,11 @@ class Turn:
         else:
             self.answers.set_stored(fact, value, stored)
         self._saved += 1
+
+    def unreadable(self, kind: str) -> list[Reply]:
+        """A message the channel could not take (a file too large, a photo or a voice note):
+        said in the user's language, and what was being asked is asked again."""
+        return [Reply(self.t(f"dialog.unreadable.{kind}", mb=MAX_FILE // (1024 * 1024)), kind="error")] + self.prompt()
 
     def unreadable_notes(self) -> list[Reply]:
         """A stored answer the catalogue no longer accepts is said, while it stays so."""

@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass, field
 
 
+MAX_FILE = 5 * 1024 * 1024  # bytes of a file a user sends that a channel takes (a filled form is far smaller)
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A file the user sent (a filled application form, say)."""
@@ -36,6 +39,9 @@ class Incoming:
     mentioned: bool = False         # in a group: addressed to the bot (@name, a command to it)
     attachment: Attachment | None = None
     pressed: str | None = None      # the channel's id of the sent reply whose button was pressed
+    # What the channel received but could not take: too_large (a file over MAX_FILE),
+    # unsupported (a photo, voice, sticker…). The dialog answers it, as any message.
+    unreadable: str | None = None
 
     def __post_init__(self):
         # A lone surrogate ("\ud800" is valid JSON, not valid Unicode) can be neither stored

@@ -125,3 +125,17 @@ def test_a_lone_surrogate_in_any_text_is_replaced_never_an_internal_error(conver
     assert "内部错误" not in text and chat.last[0].kind == "error" and chat.last[-1].kind == "question"
     text = chat.say(data="c:1:\ud800:1")
     assert "内部错误" not in text
+
+
+def test_what_a_channel_could_not_take_is_answered_in_the_users_language_once(conversation):
+    from dialogs.messages import Incoming
+
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("/lang en")
+    replies = conversation.receive(Incoming("terminal", "alice", "alice", message_id="m1", unreadable="too_large"))
+    assert replies[0].text.startswith("The file is too large: at most 5 MB") and replies[-1].kind == "question"
+    assert conversation.receive(Incoming("terminal", "alice", "alice", message_id="m1", unreadable="too_large")) == []
+    chat.say("/lang zh")
+    replies = conversation.receive(Incoming("terminal", "alice", "alice", message_id="m2", unreadable="unsupported"))
+    assert replies[0].text.startswith("只能读取文字消息和申报表文件") and replies[-1].kind == "question"
