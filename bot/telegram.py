@@ -28,7 +28,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a ti
 
 from telegram import BotCommand  # noqa: E402
 from telegram.constants import ParseMode  # noqa: E402
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
+from telegram.error import (BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError,  # noqa: E402
+                            TimedOut)
 from telegram.ext import ExtBot  # noqa: E402
 
 from bot import bot_api_http  # noqa: E402
@@ -575,7 +576,13 @@ class TelegramBot:
             try:
                 await self.bot.initialize()  # getMe: the bot's name, for mentions in groups
                 break
-            except TelegramError as exc:
+            except InvalidToken:
+                # 401 or 404: revoked, or not this server's token; asking again never helps. (Its
+                # message names the token: the command says it in a line of its own.)
+                await self.call("shutdown", self.bot.shutdown())
+                self.db.executor.shutdown(wait=True)
+                raise TokenRejected() from None
+            except TelegramError as exc:  # a 5xx, a timeout, no connection: again
                 log.warning("getMe failed: %s: %s", type(exc).__name__, exc)
                 await self.pause(2.0)
                 if self.stopping.is_set():
@@ -601,6 +608,10 @@ class TelegramBot:
             await self.call("shutdown", self.bot.shutdown())
             self.db.executor.shutdown(wait=True)
         return 0
+
+
+class TokenRejected(Exception):
+    """The Bot API refused the token at start (401/404): `serve` ends with exit status 2."""
 
 
 class TokenFilter(logging.Filter):

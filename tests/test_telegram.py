@@ -386,6 +386,22 @@ def test_bad_tokens_are_one_line_errors(tmp_path):
         assert len(run.stderr.strip().splitlines()) == 1 and "token" in run.stderr
 
 
+def test_a_rejected_token_is_a_one_line_error_and_a_failing_telegram_is_waited_for(fake, tmp_path):
+    """A well-formed token Telegram refuses (401: revoked or another bot's) ends `serve` at
+    start; a Bot API that fails (5xx) is asked again until it answers."""
+    wrong = "1234567890:AAWrongTokenForTests_0123456789abcdefgh"
+    migrated_sqlite(tmp_path / "bot.db")
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--token", wrong, "--api-base-url", fake.base_url,
+                          "--db", str(tmp_path / "bot.db")], cwd=ROOT, capture_output=True, text=True, timeout=20)
+    assert run.returncode == 2, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "token" in run.stderr and "rejected" in run.stderr
+    assert wrong.split(":", 1)[1] not in run.stdout + run.stderr
+    fake.fail_next("getMe", times=2, status=500)
+    bot = Bot(fake, tmp_path / "other.db").start()  # it polls once getMe answers
+    bot.stop()
+    assert [c.status for c in fake.calls("getMe")][-3:] == [500, 500, 200]
+
+
 def test_long_replies_are_split_at_line_ends():
     from bot.telegram import split_text, to_payloads, utf16_len
     from dialogs.conversation import Button, Reply
