@@ -40,6 +40,8 @@ from bot.scheduler import Scheduler  # noqa: E402
 from dialogs.conversation import Conversation  # noqa: E402
 from dialogs.messages import HEADED, Attachment, Incoming, Reply, merge_steps  # noqa: E402
 from locales import normalise_lang, t  # noqa: E402
+from storage import outbox  # noqa: E402
+from storage.db import session  # noqa: E402
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -435,13 +437,24 @@ class TelegramBot:
         self.spawn(self.delivery.flush_chat(CHANNEL, incoming.chat_id, rows), "flush")
 
     async def refuse(self, update: TgUpdate) -> None:
-        """Someone not on the allow-list: a polite answer, and nothing of theirs is stored."""
-        text = t(lang_of(update), "telegram.not_allowed")
+        """Someone not on the allow-list: a polite answer, and nothing of theirs is stored but
+        that answer's outbox row (pruned with the others)."""
+        text = t(lang_of(update), "telegram.not_allowed")  # the client's: a stranger has no stored language
         if update.callback_query:
             self.spawn_api("answerCallbackQuery", text=text, show_alert=True,
                            callback_query_id=update.callback_query.get("id"))
-        elif update.chat:
-            self.spawn_api("sendMessage", chat_id=update.chat.get("id"), text=text)
+        elif update.chat and "id" in update.chat:
+            # Through the outbox, committed before the update is confirmed: a 429 or a 5xx is
+            # waited out as for any reply, and a restart still sends it (a send retried here
+            # would die with the process). A redelivered update may be refused twice.
+            chat_id = str(update.chat["id"])
+            await self.db.run(self._enqueue, chat_id, Reply(text).to_json())
+            self.spawn(self.delivery.flush_chat(CHANNEL, chat_id), "flush")
+
+    def _enqueue(self, chat_id: str, payload: dict) -> None:
+        with session(self.engine) as s:
+            outbox.enqueue(s, CHANNEL, chat_id, payload)
+            s.commit()
 
     async def process_batch(self, updates) -> None:
         """A batch of updates: each user's in order, users side by side; returns when every

@@ -313,6 +313,21 @@ def test_allow_list_refuses_politely_and_stores_nothing(fake, tmp_path):
         bot.stop()
 
 
+def test_the_refusal_of_a_stranger_survives_a_429_and_a_5xx(fake, tmp_path):
+    bot = Bot(fake, tmp_path / "bot.db", "--allow", "2001").start()
+    try:
+        stranger = User(fake, 2003)
+        fake.fail_next("sendMessage", status=429, retry_after=0.5)
+        fake.fail_next("sendMessage", status=502)
+        stranger.send("/start", until=lambda m: "授权用户" in m.get("text", ""))
+        assert {429, 502} <= {c.status for c in fake.calls("sendMessage")}
+        fake.assert_no_bot_message(2003, within=1.0)  # once
+        with sqlite3.connect(bot.db) as con:
+            assert con.execute("select count(*) from users").fetchone() == (0,)
+    finally:
+        bot.stop()
+
+
 def test_group_chat_answers_questions_and_sends_the_dialog_to_private(fake, bot):
     group = -500
     fake.user_sends(1011, "/ask@clusterbot_test_bot 江苏 专利", chat_id=group, chat_type="group", chat_title="集群工作群")
