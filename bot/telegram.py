@@ -38,7 +38,7 @@ from bot.delivery import Database, Delivery, spawn  # noqa: E402
 from bot.reminders import SWEEP_SECONDS  # noqa: E402
 from bot.scheduler import Scheduler  # noqa: E402
 from dialogs.conversation import Conversation  # noqa: E402
-from dialogs.messages import HEADED, Attachment, Incoming, Reply, merge_steps  # noqa: E402
+from dialogs.messages import HEADED, MAX_FILE, Attachment, Incoming, Reply, merge_steps  # noqa: E402
 from locales import normalise_lang, t  # noqa: E402
 from storage import outbox  # noqa: E402
 from storage.db import session  # noqa: E402
@@ -46,7 +46,6 @@ from storage.db import session  # noqa: E402
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_TEXT = 4000  # Telegram allows 4096; a margin for the markup added to a chunk
-MAX_FILE = 5 * 1024 * 1024  # bytes of a document the bot downloads (a filled form is far smaller)
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_TIMEOUT = 10  # seconds a getUpdates waits for news
@@ -316,14 +315,18 @@ async def to_incoming(bot, update: TgUpdate) -> Incoming | None:
     if group:
         mentioned, text = addressed(text, bot.username or "")
     document = _mapping(message.get("document"))
-    attachment = await download(bot, document) if document else None
+    try:
+        attachment = await download(bot, document) if document else None
+    except TooLarge:  # answered by the dialog, as any message: in the user's language, through the outbox
+        return Incoming(chat_id=str(chat["id"]), group=group, mentioned=mentioned, unreadable="too_large", **base)
     if not text and attachment is None:
         return None
     return Incoming(chat_id=str(chat["id"]), text=text, group=group, mentioned=mentioned, attachment=attachment, **base)
 
 
 class TooLarge(ValueError):
-    """A document over MAX_FILE: refused with a message, never downloaded."""
+    """A document over MAX_FILE (not downloaded when Telegram gives its size): `to_incoming`
+    reads it as a message the bot could not take, too_large."""
 
 
 async def download(bot, document: dict) -> Attachment | None:
@@ -421,10 +424,6 @@ class TelegramBot:
             incoming = await to_incoming(self.bot, update)
         except TelegramError:
             raise  # the file could not be fetched: the batch comes again
-        except TooLarge:
-            text = t(lang_of(update), "telegram.file_too_large", mb=MAX_FILE // (1024 * 1024))
-            self.spawn_api("sendMessage", chat_id=update.chat["id"], text=text)
-            return
         except Exception:  # an update of a shape not foreseen: skipped, never retried forever
             log.exception("update %s not readable", update.update_id)
             return
