@@ -48,6 +48,11 @@ CHANNEL = "telegram"
 MAX_TEXT = 4000  # Telegram allows 4096; a margin for the markup added to a chunk
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
+# What a user sends that the bot cannot read; it is told so. Named, not "anything but text":
+# a service message (a member joined, a message pinned, a topic opened) is not the user's and
+# gets no answer. An animation (a GIF) comes with a `document` too.
+UNSUPPORTED = ("animation", "photo", "sticker", "voice", "video", "video_note", "audio", "location", "venue",
+               "contact", "poll", "dice", "game", "story", "paid_media", "checklist")
 POLL_TIMEOUT = 10  # seconds a getUpdates waits for news
 # Long enough that a slow Telegram answers inside it (a reply timed out may have arrived and
 # is sent again), short enough that a dead connection is noticed.
@@ -314,6 +319,8 @@ async def to_incoming(bot, update: TgUpdate) -> Incoming | None:
     mentioned = False
     if group:
         mentioned, text = addressed(text, bot.username or "")
+    if any(kind in message for kind in UNSUPPORTED):  # its caption is not read as an answer
+        return Incoming(chat_id=str(chat["id"]), group=group, mentioned=mentioned, unreadable="unsupported", **base)
     document = _mapping(message.get("document"))
     try:
         attachment = await download(bot, document) if document else None

@@ -341,6 +341,32 @@ def test_group_chat_answers_questions_and_sends_the_dialog_to_private(fake, bot)
         assert con.execute("select count(*) from profiles").fetchone() == (0,)
 
 
+def test_what_the_bot_cannot_read_is_said_and_a_service_message_is_not_answered(fake, bot):
+    user = User(fake, 1018)
+    assert asked_fact(start_profile(user, "图片集群", "江苏")[-1]["text"]) == "county_level"
+    for kind in ("sticker", "photo", "voice", "location"):
+        fake.user_sends_media(1018, kind)
+        (answer,) = user.read_until(lambda m: "只能读取文字消息" in m.get("text", ""))
+        assert asked_fact(answer["text"]) == "county_level" and buttons(answer)  # the question again
+    fake.user_sends_media(1018, "photo", caption="是")  # a photo's caption is not an answer
+    user.read_until(lambda m: "只能读取文字消息" in m.get("text", ""))
+    assert "county_level" not in answers_in_db(bot.db)
+    # in a group only what is addressed to the bot is answered; a service message never
+    group, member = -800, {"id": 1019, "is_bot": False, "first_name": "乙"}
+    fake.user_sends(1019, "大家好", chat_id=group, chat_type="group", chat_title="集群工作群")
+    fake.user_sends_media(1019, "sticker", chat_id=group, chat_type="group")
+    chat = {"id": group, "type": "group", "title": "集群工作群"}
+    for service in ({"new_chat_members": [member]}, {"pinned_message": {"message_id": 1, "date": 0, "chat": chat}},
+                    {"new_chat_title": "新群名"}):
+        fake.inject_update({"message": {"message_id": 90, "date": 0, "from": member, "chat": chat, **service}})
+    fake.inject_update({"message": {"message_id": 91, "date": 0, "from": {**member, "id": 1018},
+                                    "chat": {"id": 1018, "type": "private"}, "pinned_message": {"message_id": 1}}})
+    fake.assert_no_bot_message(group, within=1.0)
+    fake.assert_no_bot_message(1018, within=0.1)
+    fake.user_sends_media(1019, "photo", chat_id=group, chat_type="group", caption="@clusterbot_test_bot 看看")
+    assert "只能读取文字消息" in fake.wait_for_bot_message(group)["text"]
+
+
 def test_export_sends_the_files(fake, bot):
     user = User(fake, 1012)
     start_profile(user, "辛集群", "江苏")
