@@ -28,7 +28,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a ti
 
 from telegram import BotCommand  # noqa: E402
 from telegram.constants import ParseMode  # noqa: E402
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
+from telegram.error import (BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError,  # noqa: E402
+                            TimedOut)
 from telegram.ext import ExtBot  # noqa: E402
 
 from bot import bot_api_http  # noqa: E402
@@ -37,15 +38,21 @@ from bot.delivery import Database, Delivery, spawn  # noqa: E402
 from bot.reminders import SWEEP_SECONDS  # noqa: E402
 from bot.scheduler import Scheduler  # noqa: E402
 from dialogs.conversation import Conversation  # noqa: E402
-from dialogs.messages import HEADED, Attachment, Incoming, Reply, merge_steps  # noqa: E402
+from dialogs.messages import HEADED, MAX_FILE, Attachment, Incoming, Reply, merge_steps  # noqa: E402
 from locales import normalise_lang, t  # noqa: E402
+from storage import outbox  # noqa: E402
+from storage.db import session  # noqa: E402
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_TEXT = 4000  # Telegram allows 4096; a margin for the markup added to a chunk
-MAX_FILE = 5 * 1024 * 1024  # bytes of a document the bot downloads (a filled form is far smaller)
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
+# What a user sends that the bot cannot read; it is told so. Named, not "anything but text":
+# a service message (a member joined, a message pinned, a topic opened) is not the user's and
+# gets no answer. An animation (a GIF) comes with a `document` too.
+UNSUPPORTED = ("animation", "photo", "sticker", "voice", "video", "video_note", "audio", "location", "venue",
+               "contact", "poll", "dice", "game", "story", "paid_media", "checklist")
 POLL_TIMEOUT = 10  # seconds a getUpdates waits for news
 # Long enough that a slow Telegram answers inside it (a reply timed out may have arrived and
 # is sent again), short enough that a dead connection is noticed.
@@ -312,15 +319,21 @@ async def to_incoming(bot, update: TgUpdate) -> Incoming | None:
     mentioned = False
     if group:
         mentioned, text = addressed(text, bot.username or "")
+    if any(kind in message for kind in UNSUPPORTED):  # its caption is not read as an answer
+        return Incoming(chat_id=str(chat["id"]), group=group, mentioned=mentioned, unreadable="unsupported", **base)
     document = _mapping(message.get("document"))
-    attachment = await download(bot, document) if document else None
+    try:
+        attachment = await download(bot, document) if document else None
+    except TooLarge:  # answered by the dialog, as any message: in the user's language, through the outbox
+        return Incoming(chat_id=str(chat["id"]), group=group, mentioned=mentioned, unreadable="too_large", **base)
     if not text and attachment is None:
         return None
     return Incoming(chat_id=str(chat["id"]), text=text, group=group, mentioned=mentioned, attachment=attachment, **base)
 
 
 class TooLarge(ValueError):
-    """A document over MAX_FILE: refused with a message, never downloaded."""
+    """A document over MAX_FILE (not downloaded when Telegram gives its size): `to_incoming`
+    reads it as a message the bot could not take, too_large."""
 
 
 async def download(bot, document: dict) -> Attachment | None:
@@ -418,10 +431,6 @@ class TelegramBot:
             incoming = await to_incoming(self.bot, update)
         except TelegramError:
             raise  # the file could not be fetched: the batch comes again
-        except TooLarge:
-            text = t(lang_of(update), "telegram.file_too_large", mb=MAX_FILE // (1024 * 1024))
-            self.spawn_api("sendMessage", chat_id=update.chat["id"], text=text)
-            return
         except Exception:  # an update of a shape not foreseen: skipped, never retried forever
             log.exception("update %s not readable", update.update_id)
             return
@@ -434,13 +443,24 @@ class TelegramBot:
         self.spawn(self.delivery.flush_chat(CHANNEL, incoming.chat_id, rows), "flush")
 
     async def refuse(self, update: TgUpdate) -> None:
-        """Someone not on the allow-list: a polite answer, and nothing of theirs is stored."""
-        text = t(lang_of(update), "telegram.not_allowed")
+        """Someone not on the allow-list: a polite answer, and nothing of theirs is stored but
+        that answer's outbox row (pruned with the others)."""
+        text = t(lang_of(update), "telegram.not_allowed")  # the client's: a stranger has no stored language
         if update.callback_query:
             self.spawn_api("answerCallbackQuery", text=text, show_alert=True,
                            callback_query_id=update.callback_query.get("id"))
-        elif update.chat:
-            self.spawn_api("sendMessage", chat_id=update.chat.get("id"), text=text)
+        elif update.chat and "id" in update.chat:
+            # Through the outbox, committed before the update is confirmed: a 429 or a 5xx is
+            # waited out as for any reply, and a restart still sends it (a send retried here
+            # would die with the process). A redelivered update may be refused twice.
+            chat_id = str(update.chat["id"])
+            await self.db.run(self._enqueue, chat_id, Reply(text).to_json())
+            self.spawn(self.delivery.flush_chat(CHANNEL, chat_id), "flush")
+
+    def _enqueue(self, chat_id: str, payload: dict) -> None:
+        with session(self.engine) as s:
+            outbox.enqueue(s, CHANNEL, chat_id, payload)
+            s.commit()
 
     async def process_batch(self, updates) -> None:
         """A batch of updates: each user's in order, users side by side; returns when every
@@ -575,7 +595,13 @@ class TelegramBot:
             try:
                 await self.bot.initialize()  # getMe: the bot's name, for mentions in groups
                 break
-            except TelegramError as exc:
+            except InvalidToken:
+                # 401 or 404: revoked, or not this server's token; asking again never helps. (Its
+                # message names the token: the command says it in a line of its own.)
+                await self.call("shutdown", self.bot.shutdown())
+                self.db.executor.shutdown(wait=True)
+                raise TokenRejected() from None
+            except TelegramError as exc:  # a 5xx, a timeout, no connection: again
                 log.warning("getMe failed: %s: %s", type(exc).__name__, exc)
                 await self.pause(2.0)
                 if self.stopping.is_set():
@@ -601,6 +627,10 @@ class TelegramBot:
             await self.call("shutdown", self.bot.shutdown())
             self.db.executor.shutdown(wait=True)
         return 0
+
+
+class TokenRejected(Exception):
+    """The Bot API refused the token at start (401/404): `serve` ends with exit status 2."""
 
 
 class TokenFilter(logging.Filter):

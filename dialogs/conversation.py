@@ -255,6 +255,8 @@ def in_group(incoming: Incoming, lang: str) -> list[Reply]:
     quick questions and help; nothing is stored."""
     if not incoming.mentioned:
         return []
+    if incoming.unreadable:  # a file too large, a photo… addressed to the bot: said, nothing stored
+        return [Reply(t(lang, f"dialog.unreadable.{incoming.unreadable}", mb=MAX_FILE // (1024 * 1024)), kind="error")]
     text = (incoming.text or "").strip()
     if too_long(text):
         return [Reply(t(lang, "dialog.too_long"), kind="error")]

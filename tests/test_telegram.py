@@ -313,6 +313,21 @@ def test_allow_list_refuses_politely_and_stores_nothing(fake, tmp_path):
         bot.stop()
 
 
+def test_the_refusal_of_a_stranger_survives_a_429_and_a_5xx(fake, tmp_path):
+    bot = Bot(fake, tmp_path / "bot.db", "--allow", "2001").start()
+    try:
+        stranger = User(fake, 2003)
+        fake.fail_next("sendMessage", status=429, retry_after=0.5)
+        fake.fail_next("sendMessage", status=502)
+        stranger.send("/start", until=lambda m: "授权用户" in m.get("text", ""))
+        assert {429, 502} <= {c.status for c in fake.calls("sendMessage")}
+        fake.assert_no_bot_message(2003, within=1.0)  # once
+        with sqlite3.connect(bot.db) as con:
+            assert con.execute("select count(*) from users").fetchone() == (0,)
+    finally:
+        bot.stop()
+
+
 def test_group_chat_answers_questions_and_sends_the_dialog_to_private(fake, bot):
     group = -500
     fake.user_sends(1011, "/ask@clusterbot_test_bot 江苏 专利", chat_id=group, chat_type="group", chat_title="集群工作群")
@@ -324,6 +339,32 @@ def test_group_chat_answers_questions_and_sends_the_dialog_to_private(fake, bot)
     fake.assert_no_bot_message(group, within=0.8)
     with sqlite3.connect(bot.db) as con:
         assert con.execute("select count(*) from profiles").fetchone() == (0,)
+
+
+def test_what_the_bot_cannot_read_is_said_and_a_service_message_is_not_answered(fake, bot):
+    user = User(fake, 1018)
+    assert asked_fact(start_profile(user, "图片集群", "江苏")[-1]["text"]) == "county_level"
+    for kind in ("sticker", "photo", "voice", "location"):
+        fake.user_sends_media(1018, kind)
+        (answer,) = user.read_until(lambda m: "只能读取文字消息" in m.get("text", ""))
+        assert asked_fact(answer["text"]) == "county_level" and buttons(answer)  # the question again
+    fake.user_sends_media(1018, "photo", caption="是")  # a photo's caption is not an answer
+    user.read_until(lambda m: "只能读取文字消息" in m.get("text", ""))
+    assert "county_level" not in answers_in_db(bot.db)
+    # in a group only what is addressed to the bot is answered; a service message never
+    group, member = -800, {"id": 1019, "is_bot": False, "first_name": "乙"}
+    fake.user_sends(1019, "大家好", chat_id=group, chat_type="group", chat_title="集群工作群")
+    fake.user_sends_media(1019, "sticker", chat_id=group, chat_type="group")
+    chat = {"id": group, "type": "group", "title": "集群工作群"}
+    for service in ({"new_chat_members": [member]}, {"pinned_message": {"message_id": 1, "date": 0, "chat": chat}},
+                    {"new_chat_title": "新群名"}):
+        fake.inject_update({"message": {"message_id": 90, "date": 0, "from": member, "chat": chat, **service}})
+    fake.inject_update({"message": {"message_id": 91, "date": 0, "from": {**member, "id": 1018},
+                                    "chat": {"id": 1018, "type": "private"}, "pinned_message": {"message_id": 1}}})
+    fake.assert_no_bot_message(group, within=1.0)
+    fake.assert_no_bot_message(1018, within=0.1)
+    fake.user_sends_media(1019, "photo", chat_id=group, chat_type="group", caption="@clusterbot_test_bot 看看")
+    assert "只能读取文字消息" in fake.wait_for_bot_message(group)["text"]
 
 
 def test_export_sends_the_files(fake, bot):
@@ -384,6 +425,22 @@ def test_bad_tokens_are_one_line_errors(tmp_path):
                              timeout=30)
         assert run.returncode == 2
         assert len(run.stderr.strip().splitlines()) == 1 and "token" in run.stderr
+
+
+def test_a_rejected_token_is_a_one_line_error_and_a_failing_telegram_is_waited_for(fake, tmp_path):
+    """A well-formed token Telegram refuses (401: revoked or another bot's) ends `serve` at
+    start; a Bot API that fails (5xx) is asked again until it answers."""
+    wrong = "1234567890:AAWrongTokenForTests_0123456789abcdefgh"
+    migrated_sqlite(tmp_path / "bot.db")
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--token", wrong, "--api-base-url", fake.base_url,
+                          "--db", str(tmp_path / "bot.db")], cwd=ROOT, capture_output=True, text=True, timeout=20)
+    assert run.returncode == 2, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "token" in run.stderr and "rejected" in run.stderr
+    assert wrong.split(":", 1)[1] not in run.stdout + run.stderr
+    fake.fail_next("getMe", times=2, status=500)
+    bot = Bot(fake, tmp_path / "other.db").start()  # it polls once getMe answers
+    bot.stop()
+    assert [c.status for c in fake.calls("getMe")][-3:] == [500, 500, 200]
 
 
 def test_long_replies_are_split_at_line_ends():

@@ -11,6 +11,8 @@ import sqlite3
 import pytest
 
 from bench.standins.fakebotapi import FakeBotApi
+from dialogs.messages import MAX_FILE
+from tests.chat_helpers import asked_fact
 from tests.test_telegram import Bot, User, bot, start_profile  # noqa: F401  (bot: the fixture)
 
 USERS = range(3001, 3006)
@@ -139,7 +141,7 @@ def test_sigterm_finishes_the_turn_in_hand_and_exits_quietly(fake, bot):
 
 
 def test_a_document_is_downloaded_into_the_incoming_message(fake):
-    from bot.telegram import MAX_FILE, TooLarge, fetch_updates, make_bot, to_incoming
+    from bot.telegram import fetch_updates, make_bot, to_incoming
 
     content = "集群名称,示例\n".encode() * 100
     fake.user_sends_document(3014, "申请表.csv", content, caption="我的申请表", mime_type="text/csv")
@@ -149,12 +151,12 @@ def test_a_document_is_downloaded_into_the_incoming_message(fake):
         bot = make_bot(fake.token, fake.base_url)
         async with bot:
             first, second = await fetch_updates(bot, None, 1)
-            incoming = await to_incoming(bot, first)
-            with pytest.raises(TooLarge):
-                await to_incoming(bot, second)
-        return incoming
+            return await to_incoming(bot, first), await to_incoming(bot, second)
 
-    incoming = asyncio.run(main())
+    incoming, huge = asyncio.run(main())
+    # too large: not downloaded, and the dialog answers it as a message the bot could not take
+    assert (huge.unreadable, huge.attachment, huge.chat_id, huge.user_id) == ("too_large", None, "3014", "3014")
+    assert len(fake.calls("getFile")) == 1
     assert incoming.attachment.filename == "申请表.csv" and incoming.attachment.content == content
     assert incoming.attachment.mime == "text/csv" and incoming.text == "我的申请表"
     assert fake.calls("getFile")
@@ -184,3 +186,22 @@ def test_two_track_lines_at_once_both_get_their_missed_deadlines_at_once(fake, b
         fake.user_sends(3015, "/track 乙集群 national 2023-01-15")
     for heading in ("期限已过：#1「甲集群」", "期限已过：#2「乙集群」"):
         fake.wait_until(lambda: any(heading in m.get("text", "") for m in fake.messages(3015)), timeout=15)
+
+
+def test_a_file_too_large_is_answered_in_the_users_language_through_the_outbox_once(fake, bot):
+    """A document over MAX_FILE is answered by the dialog: in the language the user chose (not
+    their Telegram app's), with the question asked again, through the outbox (a 429 and a 5xx
+    are waited out), once however often Telegram delivers it."""
+    user = User(fake, 3016)
+    fake.register_user(3016, language_code="en")
+    user.send("/lang zh", until=lambda m: True)
+    assert asked_fact(start_profile(user, "大文件集群", "江苏")[-1]["text"]) == "county_level"
+    fake.fail_next("sendMessage", status=429, retry_after=0.5)
+    fake.fail_next("sendMessage", status=500)
+    fake.deliver_twice()
+    fake.user_sends_document(3016, "申报表.xlsx", b"x" * (MAX_FILE + 1))
+    (answer,) = user.read_until(lambda m: "文件过大" in m.get("text", ""), timeout=20)
+    assert "最多 5 MB" in answer["text"] and asked_fact(answer["text"]) == "county_level"
+    assert {429, 500} <= {c.status for c in fake.calls("sendMessage")}
+    fake.assert_no_bot_message(3016, within=1.5)  # the second delivery is not answered again
+    assert not fake.calls("getFile")

@@ -1205,6 +1205,36 @@ class FakeBotApi:
             update = {"message": copy.deepcopy(msg)}
         return self._queue_update(update)
 
+    def user_sends_media(self, user_id: int, kind: str, content: dict | None = None, chat_id: int | None = None,
+                         *, chat_type: str = "private", caption: str | None = None) -> dict:
+        """A user sends something other than text or a document: `kind` is the Message field
+        (photo, sticker, voice, location, ...) and `content` its value (a plausible one when
+        None). Private chat by default; a group needs a negative chat_id."""
+        user = self.register_user(user_id)
+        if content is None:
+            file = {"file_id": f"user-{kind}-{user_id}", "file_unique_id": f"u-{kind}-{user_id}"}
+            content = {"photo": [{**file, "width": 90, "height": 90}],
+                       "sticker": {**file, "type": "regular", "width": 512, "height": 512, "is_animated": False,
+                                   "is_video": False},
+                       "voice": {**file, "duration": 3},
+                       "location": {"latitude": 32.06, "longitude": 118.79}}.get(kind, file)
+        with self._cond:
+            if chat_type == "private":
+                chat = self._chats[user_id]
+                chat.blocked = False
+            else:
+                if chat_id is None:
+                    raise ValueError(f"chat_type={chat_type!r} needs a negative chat_id")
+                chat = self._group_chat(chat_id, chat_type, None)
+            msg = self._new_message(chat, user, "", [])
+            del msg["text"]
+            msg[kind] = content
+            if caption:
+                msg["caption"] = caption
+            chat.events.append(("user", copy.deepcopy(msg)))
+            update = {"message": copy.deepcopy(msg)}
+        return self._queue_update(update)
+
     @contextlib.contextmanager
     def hold_updates(self):
         """Updates queued inside go out together, as one getUpdates batch, at the end (as a

@@ -42,7 +42,7 @@ def fail(message: str) -> int:
 def run(args) -> int:
     from bot import logs
     from bot.clock import Clock
-    from bot.telegram import TOKEN_RE, TelegramBot, quiet_token
+    from bot.telegram import TOKEN_RE, TelegramBot, TokenRejected, quiet_token
     from storage.db import make_engine
 
     token = (args.token or os.environ.get("TELEGRAM_BOT_TOKEN") or "").strip()
@@ -80,4 +80,8 @@ def run(args) -> int:
         webhook = dict(listen=listen, url=args.webhook_url, path=urlparse(args.webhook_url).path,
                        secret=args.secret_token or os.environ.get("TELEGRAM_WEBHOOK_SECRET"),
                        max_connections=args.max_connections)
-    return asyncio.run(bot.run(token, api_base_url=args.api_base_url, webhook=webhook))
+    try:
+        return asyncio.run(bot.run(token, api_base_url=args.api_base_url, webhook=webhook))
+    except TokenRejected:
+        return fail("the token was rejected by the Bot API (revoked, or another bot's): "
+                    "ask @BotFather for the bot's current token")
