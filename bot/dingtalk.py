@@ -28,7 +28,7 @@ import dingtalk_stream
 from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage
 
 from bot.channel import Later, Outcome, Refused, Sent
-from bot.openapi import PlatformApi, read_file
+from bot.openapi import PlatformApi, TooLarge, read_file
 from bot.render import split_bytes
 from dialogs.messages import HEADED, Attachment, Incoming, Reply
 
@@ -154,10 +154,14 @@ def start_stream(config: DingTalkConfig, receive, download) -> threading.Thread:
 
     async def on_loop(item: Incoming | FileToFetch) -> None:
         if isinstance(item, FileToFetch):
-            attachment = await download(item.download_code, item.filename)
-            if attachment is None:
-                return
-            item = dataclasses.replace(item.incoming, attachment=attachment)
+            try:
+                attachment = await download(item.download_code, item.filename)
+            except TooLarge:  # the dialog says so
+                item = dataclasses.replace(item.incoming, unreadable="too_large")
+            else:
+                if attachment is None:
+                    return
+                item = dataclasses.replace(item.incoming, attachment=attachment)
         await receive(item)
 
     async def hand_over(item: Incoming | FileToFetch) -> None:
@@ -272,7 +276,7 @@ class DingTalkChannel(PlatformApi):
 
     async def download(self, download_code: str, filename: str) -> Attachment | None:
         """A file the user sent: its download URL from robot/messageFiles/download, then the
-        file (None when DingTalk refuses it or it is too large)."""
+        file (None when DingTalk refuses it; TooLarge over MAX_FILE)."""
         try:
             data = await self._post("/v1.0/robot/messageFiles/download",
                                     {"downloadCode": download_code, "robotCode": self.config.robot})
@@ -282,7 +286,7 @@ class DingTalkChannel(PlatformApi):
         async with self.session.get(data["downloadUrl"]) as r:
             r.raise_for_status()
             content = await read_file(r, f"file {filename}")
-        return Attachment(filename, content, r.content_type or "") if content is not None else None
+        return Attachment(filename, content, r.content_type or "")
 
     async def _upload(self, filename: str, content: bytes) -> str:
         params = {"access_token": await self.access_token(), "type": "file"}

@@ -24,7 +24,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.channel import Later, Outcome, Refused, Sent
-from bot.openapi import PlatformApi, read_file
+from bot.openapi import PlatformApi, TooLarge, read_file
 from bot.render import numbered, split_bytes
 from dialogs.messages import Attachment, Incoming, Reply
 
@@ -62,10 +62,11 @@ class TokenError(ApiError):
 
 # --- incoming ------------------------------------------------------------------------------
 
-def to_incoming(message: dict, attachment: Attachment | None = None) -> Incoming | None:
+def to_incoming(message: dict, attachment: Attachment | None = None,
+                unreadable: str | None = None) -> Incoming | None:
     """A decrypted callback (the XML as a dict) as an Incoming; None for what the dialog does
     not take (pictures, location, entering the app). A file message comes with its content,
-    downloaded by the caller."""
+    downloaded by the caller, or `unreadable` (too_large) when it could not be taken."""
     user = message.get("FromUserName") or ""
     kind = message.get("MsgType")
     if not user:
@@ -73,8 +74,9 @@ def to_incoming(message: dict, attachment: Attachment | None = None) -> Incoming
     if kind == "text":
         return Incoming(CHANNEL, user, user, text=message.get("Content") or "",
                         message_id=f"msg:{message.get('MsgId')}")
-    if kind == "file" and attachment is not None:
-        return Incoming(CHANNEL, user, user, attachment=attachment, message_id=f"msg:{message.get('MsgId')}")
+    if kind == "file" and (attachment is not None or unreadable):
+        return Incoming(CHANNEL, user, user, attachment=attachment, unreadable=unreadable,
+                        message_id=f"msg:{message.get('MsgId')}")
     if kind == "event" and message.get("Event") == "template_card_event":
         # A card button: its key is the reply's button data; WeCom retries a callback
         # unanswered within five seconds, so one press is recognised by its time and card.
@@ -123,14 +125,16 @@ class Callback:
         except Exception as exc:  # noqa: BLE001  not XML, not base64, bad padding, another corp
             log.warning("callback not decryptable: %s", type(exc).__name__)
             return web.Response(status=400, text="body not decryptable")
-        attachment = None
+        attachment = unreadable = None
         if message.get("MsgType") == "file" and self.download is not None:
             try:
                 attachment = await self.download(message.get("MediaId") or "")
+            except TooLarge:
+                unreadable = "too_large"  # the dialog says so
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:  # WeCom posts it again
                 log.warning("file of message %s not downloaded: %s", message.get("MsgId"), type(exc).__name__)
                 return web.Response(status=503, text="file not downloaded yet")
-        incoming = to_incoming(message, attachment)
+        incoming = to_incoming(message, attachment, unreadable)
         if incoming is not None:
             await self.receive(incoming)
         return web.Response(text="")  # WeCom wants an empty 200: the reply goes by message/send
@@ -177,8 +181,8 @@ class WeComChannel(PlatformApi):
             return await self._json(r)
 
     async def download(self, media_id: str) -> Attachment | None:
-        """A file the user sent, by media/get (None if WeCom refuses it or it is too large:
-        the dialog then hears nothing of it)."""
+        """A file the user sent, by media/get (None if WeCom refuses it: the dialog then hears
+        nothing of it; TooLarge over MAX_FILE)."""
         params = {"access_token": await self.access_token(), "media_id": media_id}
         async with self.session.get(f"{self.api}/cgi-bin/media/get", params=params) as r:
             if r.status >= 500:
@@ -187,8 +191,6 @@ class WeComChannel(PlatformApi):
                 log.warning("media %s not downloadable: %s", media_id, (await r.text())[:200])
                 return None
             content = await read_file(r, f"media {media_id}")
-            if content is None:
-                return None
             filename = r.content_disposition.filename if r.content_disposition else None
             return Attachment(filename or "document", content, r.content_type or "")
 

@@ -269,3 +269,16 @@ def test_the_channel_downloads_a_users_file(fake):
             await channel.close()
     got, missing = asyncio.run(run())
     assert got.filename == "申报表.csv" and got.content == b"a,b\n" * 1000 and missing is None
+
+
+def test_a_file_over_the_limit_is_answered_in_the_users_language(fake, robot):
+    from dialogs.messages import MAX_FILE
+
+    user = Person(fake, "staff013")
+    user.send("/start", until=a_card)
+    frame = fake.user_sends_file("staff013", "大表.xlsx", b"x" * (MAX_FILE + 1))
+    assert fake.ack_of(frame)["code"] == 200
+    assert "最多 5 MB" in text_of(user.until(has("文件过大"))[-1])
+    user.send("/lang en", until=lambda m: True)
+    fake.user_sends_file("staff013", "big.xlsx", b"x" * (MAX_FILE + 1))
+    user.until(has("The file is too large"))

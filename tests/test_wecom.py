@@ -260,3 +260,16 @@ def test_a_file_the_user_sends_reaches_the_dialog_downloaded(fake):
     [incoming] = asyncio.run(run())
     assert incoming.user_id == "qianshi" and incoming.text is None
     assert incoming.attachment.filename == "申报表.csv" and incoming.attachment.content == form
+
+
+def test_a_file_over_the_limit_is_answered_in_the_users_language(fake, app):
+    from dialogs.messages import MAX_FILE
+
+    user = Person(fake, "chenshi")
+    user.send("/start", until=a_card)
+    assert fake.user_sends_file("chenshi", "大表.xlsx", b"x" * (MAX_FILE + 1)).status_code == 200
+    got = user.until(has("文件过大"))
+    assert "最多 5 MB" in text_of(got[-1])
+    user.send("/lang en", until=lambda m: True)
+    fake.user_sends_file("chenshi", "big.xlsx", b"x" * (MAX_FILE + 1))
+    user.until(has("The file is too large"))
