@@ -62,6 +62,10 @@ class TokenError(ApiError):
 
 # --- incoming ------------------------------------------------------------------------------
 
+# The fields read of a callback: each is text in what WeCom sends (xmltodict makes a nested
+# element a dict, a repeated one a list, which no Incoming can hold).
+FIELDS = ("FromUserName", "MsgType", "Content", "MsgId", "MediaId", "Event", "EventKey", "TaskId", "CreateTime")
+
 def to_incoming(message: dict, attachment: Attachment | None = None,
                 unreadable: str | None = None) -> Incoming | None:
     """A decrypted callback (the XML as a dict) as an Incoming; None for what the dialog does
@@ -117,6 +121,8 @@ class Callback:
         try:
             plain = self.crypto.decrypt_message(body, q["msg_signature"], q["timestamp"], q["nonce"])
             message = xmltodict.parse(plain)["xml"]
+            if not isinstance(message, dict):
+                raise ValueError("no fields")
         except KeyError as exc:
             return web.Response(status=400, text=f"missing {exc}")
         except InvalidSignatureException:
@@ -125,6 +131,9 @@ class Callback:
         except Exception as exc:  # noqa: BLE001  not XML, not base64, bad padding, another corp
             log.warning("callback not decryptable: %s", type(exc).__name__)
             return web.Response(status=400, text="body not decryptable")
+        if nested := [name for name in FIELDS if not isinstance(message.get(name) or "", str)]:
+            log.warning("callback unreadable: %s not text", ", ".join(nested))
+            return web.Response(status=400, text="body unreadable")
         attachment = unreadable = None
         if message.get("MsgType") == "file" and self.download is not None:
             try:

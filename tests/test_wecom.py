@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from bot.render import split_bytes
-from bench.standins.fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, labels, text_of
+from bench.standins.fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, Raw, labels, text_of
 from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, prescreen
 
 
@@ -273,3 +273,20 @@ def test_a_file_over_the_limit_is_answered_in_the_users_language(fake, app):
     user.send("/lang en", until=lambda m: True)
     fake.user_sends_file("chenshi", "big.xlsx", b"x" * (MAX_FILE + 1))
     user.until(has("The file is too large"))
+
+
+def test_a_nested_element_where_text_is_expected_is_400_never_a_traceback(fake, app):
+    """Signed and encrypted right, but an element nested (or repeated) where WeCom sends
+    text: unreadable (400, which WeCom does not retry as it retries a 500)."""
+    text = {"FromUserName": "zhengshi", "CreateTime": 1, "MsgType": "text", "Content": "/start", "MsgId": 5}
+    card = {"FromUserName": "zhengshi", "CreateTime": 1, "MsgType": "event", "Event": "template_card_event",
+            "EventKey": "/help", "TaskId": "t1"}
+    for fields in ({**text, "Content": Raw("<b>x</b>")}, {**text, "FromUserName": Raw("<a>zhengshi</a>")},
+                   {**text, "MsgId": Raw("<id>5</id>")}, {**card, "EventKey": Raw("<k>/help</k>")},
+                   {**text, "MsgId": Raw("5</MsgId><MsgId>6")}):
+        answer = fake.post_callback(fields)
+        assert answer.status_code == 400, fields
+    log = app.log.read_text(errors="replace")
+    assert "Traceback" not in log and log.count("callback unreadable") == 5
+    assert not fake.messages_to("zhengshi") and app.proc.poll() is None
+    Person(fake, "zhengshi").send("/start", until=a_card)  # and it serves on

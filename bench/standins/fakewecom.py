@@ -54,8 +54,12 @@ def decrypt(encrypted: str, aes_key: str = AES_KEY) -> tuple[str, str]:
     return data[20:20 + length].decode(), data[20 + length:].decode()
 
 
+class Raw(str):
+    """A field's XML as given (a nested element, say): for a test of a body WeCom would not send."""
+
+
 def xml_of(fields: dict) -> str:
-    inner = "".join(f"<{k}>{v}</{k}>" if isinstance(v, int) else f"<{k}><![CDATA[{v}]]></{k}>"
+    inner = "".join(f"<{k}>{v}</{k}>" if isinstance(v, (int, Raw)) else f"<{k}><![CDATA[{v}]]></{k}>"
                     for k, v in fields.items())
     return f"<xml>{inner}</xml>"
 
