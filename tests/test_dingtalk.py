@@ -282,3 +282,17 @@ def test_a_file_over_the_limit_is_answered_in_the_users_language(fake, robot):
     user.send("/lang en", until=lambda m: True)
     fake.user_sends_file("staff013", "big.xlsx", b"x" * (MAX_FILE + 1))
     user.until(has("The file is too large"))
+
+
+def test_two_sigterms_end_the_stop_cleanly(fake, tmp_path):
+    """`timeout` signals the process and its group: the second SIGTERM may come once the
+    stop is done, where asyncio had put the default back: still exit 0."""
+    import signal
+
+    for run, delay in enumerate((0, 0.01, 0.03)):
+        robot = Robot(fake, tmp_path / f"dingtalk{run}.db").start()
+        Person(fake, f"twice{run}").send("/start", until=a_card)
+        robot.proc.send_signal(signal.SIGTERM)
+        time.sleep(delay)
+        robot.proc.send_signal(signal.SIGTERM)
+        assert robot.proc.wait(15) == 0, robot.log.read_text(errors="replace")

@@ -290,3 +290,20 @@ def test_a_nested_element_where_text_is_expected_is_400_never_a_traceback(fake, 
     assert "Traceback" not in log and log.count("callback unreadable") == 5
     assert not fake.messages_to("zhengshi") and app.proc.poll() is None
     Person(fake, "zhengshi").send("/start", until=a_card)  # and it serves on
+
+
+def test_two_sigterms_end_the_graceful_stop_cleanly(fake, tmp_path):
+    """`timeout` signals the process and its group: a second SIGTERM, during the stop or
+    after it, is ignored; the marks are written, the exit is 0."""
+    import signal
+    import time
+
+    for run, delay in enumerate((0, 0, 0, 0.01, 0.03)):
+        app = App(fake, tmp_path / f"wecom{run}.db").start()
+        Person(fake, f"twice{run}").send("/start", until=a_card)
+        app.proc.send_signal(signal.SIGTERM)
+        time.sleep(delay)
+        app.proc.send_signal(signal.SIGTERM)
+        assert app.proc.wait(15) == 0, app.log.read_text(errors="replace")
+        with sqlite3.connect(app.db) as con:
+            assert con.execute("select count(*) from outbox where sent_at is null").fetchone()[0] == 0

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from bot.commands.common import add_channel_options, serving
+from bot.commands.common import add_channel_options, serving, stopped
 from . import HELP
 
 
@@ -80,3 +80,4 @@ async def serve(config, db: str | None, reminder_interval: float) -> None:
     finally:
         await process.stop()
         await channel.close()
+        stopped()
