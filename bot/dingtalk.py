@@ -66,8 +66,10 @@ class FileToFetch:
 
 
 def to_incoming(message: ChatbotMessage) -> Incoming | FileToFetch | None:
-    """A robot message from the stream as an Incoming (None for what is neither text nor a
-    file: the SDK keeps a file's `content` among its extensions)."""
+    """A robot message from the stream as an Incoming: text, a file to fetch (the SDK keeps a
+    file's `content` among its extensions), or any other kind (a picture, voice, video, rich
+    text) `unreadable` (unsupported), which the dialog answers in a private chat and, in a
+    group, as the group's rules say."""
     user = message.sender_staff_id or message.sender_id
     if not user:
         return None
@@ -80,7 +82,9 @@ def to_incoming(message: ChatbotMessage) -> Incoming | FileToFetch | None:
     content = message.extensions.get("content") or {}
     if message.message_type == "file" and content.get("downloadCode"):
         return FileToFetch(base, content["downloadCode"], content.get("fileName") or "document")
-    return None
+    if not message.message_type or message.message_type in ("text", "file"):
+        return None  # without its content: nothing the user would know they sent
+    return dataclasses.replace(base, unreadable="unsupported")
 
 
 def card_incoming(callback: CallbackMessage) -> Incoming | None:

@@ -68,9 +68,11 @@ FIELDS = ("FromUserName", "MsgType", "Content", "MsgId", "MediaId", "Event", "Ev
 
 def to_incoming(message: dict, attachment: Attachment | None = None,
                 unreadable: str | None = None) -> Incoming | None:
-    """A decrypted callback (the XML as a dict) as an Incoming; None for what the dialog does
-    not take (pictures, location, entering the app). A file message comes with its content,
-    downloaded by the caller, or `unreadable` (too_large) when it could not be taken."""
+    """A decrypted callback (the XML as a dict) as an Incoming; None for an event that is no
+    message of the user's (entering the app). A file message comes with its content,
+    downloaded by the caller, or `unreadable` (too_large) when it could not be taken; a
+    picture, voice note, video, location or link is `unreadable` (unsupported): the dialog
+    says what it reads."""
     user = message.get("FromUserName") or ""
     kind = message.get("MsgType")
     if not user:
@@ -89,6 +91,8 @@ def to_incoming(message: dict, attachment: Attachment | None = None,
                         message_id=f"card:{message.get('TaskId')}:{message.get('CreateTime')}:{message.get('EventKey')}")
     if kind == "event" and message.get("Event") == "subscribe":
         return Incoming(CHANNEL, user, user, text="/start", message_id=f"subscribe:{user}:{message.get('CreateTime')}")
+    if kind and kind not in ("event", "file"):  # an app's chat is private: each is answered
+        return Incoming(CHANNEL, user, user, unreadable="unsupported", message_id=f"msg:{message.get('MsgId')}")
     return None
 
 

@@ -113,8 +113,8 @@ def test_garbled_frames_are_survived_without_a_traceback(fake, robot):
     fake.push(BOT_TOPIC, "{not json at all")  # the SDK cannot read it: logged, not acknowledged
     no_text = fake.push(BOT_TOPIC, {"msgtype": "text", "senderStaffId": "staff003"})
     assert fake.ack_of(no_text)["code"] == 400
-    audio = fake.push(BOT_TOPIC, {"msgtype": "audio", "senderStaffId": "staff003"})  # not for the dialog
-    assert fake.ack_of(audio)["code"] == 200
+    no_file = fake.push(BOT_TOPIC, {"msgtype": "file", "senderStaffId": "staff003", "msgId": "m-f"})
+    assert fake.ack_of(no_file)["code"] == 200  # no file to fetch: nothing the user would know they sent
     user = Person(fake, "staff003")
     user.send("/start", until=a_card)
     assert len(fake.messages_to("staff003")) == 1  # only the answer to /start
@@ -296,3 +296,21 @@ def test_two_sigterms_end_the_stop_cleanly(fake, tmp_path):
         time.sleep(delay)
         robot.proc.send_signal(signal.SIGTERM)
         assert robot.proc.wait(15) == 0, robot.log.read_text(errors="replace")
+
+
+def test_pictures_voice_and_video_are_answered_in_private_and_in_a_group_only_when_addressed(fake, robot):
+    user = Person(fake, "staff014")
+    user.send("/start", until=a_card)
+    question = user.send("/new 甲集群", until=a_card)[-1]
+    for kind in fake.KINDS:
+        frame = fake.user_sends_kind("staff014", kind)
+        assert fake.ack_of(frame)["code"] == 200
+        got = user.until(a_card)
+        assert "只能读取文字消息和申报表文件" in text_of(got[-1]), kind
+        asked = text_of(question).split("\n")[-1]
+        assert asked in text_of(got[-1]) and labels(got[-1]) == labels(question)  # asked again
+    group = Person(fake, "staff014", to="group:cid-group-2")
+    fake.ack_of(fake.user_sends_kind("staff014", "picture", group="cid-group-2", at=False))
+    fake.ack_of(fake.user_sends_kind("staff014", "picture", group="cid-group-2"))
+    [answer] = group.until(lambda m: True)  # the addressed one alone, as the group's rules say
+    assert "私聊" in text_of(answer)

@@ -307,3 +307,23 @@ def test_two_sigterms_end_the_graceful_stop_cleanly(fake, tmp_path):
         assert app.proc.wait(15) == 0, app.log.read_text(errors="replace")
         with sqlite3.connect(app.db) as con:
             assert con.execute("select count(*) from outbox where sent_at is null").fetchone()[0] == 0
+
+
+def test_pictures_voice_video_location_and_links_are_answered_and_events_are_not(fake, app):
+    user = Person(fake, "heshi")
+    user.send("/start", until=a_card)
+    user.send("/new 甲集群", until=a_card)
+    *_, text, question = user.send("江苏", until=lambda m: a_card(m) and "是" in labels(m))
+    asked = text_of(text).split("\n")[-1]
+    for kind in fake.KINDS:
+        assert fake.user_sends_kind("heshi", kind).status_code == 200
+        got = user.until(a_card)
+        assert text_of(got[0]).startswith("只能读取文字消息和申报表文件"), kind
+        assert asked in text_of(got[0]) and labels(got[-1]) == labels(question)  # asked again
+    assert fake.user_event("heshi", "enter_agent").status_code == 200
+    assert fake.user_event("heshi", "LOCATION", Latitude="32.06", Longitude="118.79").status_code == 200
+    user.send("/lang en", until=lambda m: True)  # the events before it got nothing
+    texts = [text_of(m) for m in fake.messages_to("heshi") if m["msgtype"] == "text"]
+    assert sum("只能读取" in t for t in texts) == len(fake.KINDS) and "只能读取" not in texts[-1]
+    fake.user_sends_kind("heshi", "image")
+    user.until(has("Only text messages and application form files"))

@@ -116,6 +116,21 @@ class FakeDingTalk(LocalServer):
                 "content": {"downloadCode": code, "fileName": filename}, "createAt": int(time.time() * 1000)}
         return self.push(BOT_TOPIC, data)
 
+    # The `content` of a robot message of each other kind (picture, audio, video, richText).
+    KINDS = {"picture": {"downloadCode": "pic-code", "pictureDownloadCode": "pic-code"},
+             "audio": {"duration": "3000", "downloadCode": "audio-code", "recognition": "你好"},
+             "video": {"duration": "5", "downloadCode": "video-code", "videoType": "mp4"},
+             "richText": {"richText": [{"text": "看图"}, {"type": "picture", "downloadCode": "pic-code",
+                                                         "pictureDownloadCode": "pic-code"}]}}
+
+    def user_sends_kind(self, staff_id: str, kind: str, group: str | None = None, at: bool = True) -> str:
+        """A picture, voice note, video or rich text; in a group, @ the robot or not."""
+        data = {"conversationId": group or f"cid-private-{staff_id}", "conversationType": "2" if group else "1",
+                "msgId": f"msg{next(self._ids)}", "senderNick": "官员", "senderStaffId": staff_id,
+                "robotCode": CLIENT_ID, "msgtype": kind, "content": self.KINDS[kind],
+                "isInAtList": bool(group) and at, "createAt": int(time.time() * 1000)}
+        return self.push(BOT_TOPIC, data)
+
     def user_presses(self, staff_id: str, card: dict, label: str) -> str:
         button = next(b for b in card["buttons"] if b["label"]["text"] == label)
         content = {"cardPrivateData": {"actionIds": [button["id"]], "params": {}}}

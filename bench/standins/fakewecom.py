@@ -171,6 +171,23 @@ class FakeWeCom(LocalServer):
         return self.post_callback({"FromUserName": user, "CreateTime": int(time.time()), "MsgType": "file",
                                    "MediaId": media_id, "MsgId": next(self.msg_ids) + 10**9, "AgentID": AGENT_ID})
 
+    # What a user's message of each other kind carries (接收消息: 图片、语音、视频、位置、链接).
+    KINDS = {"image": {"PicUrl": "https://wework.qpic.cn/p/1", "MediaId": "img-1"},
+             "voice": {"MediaId": "voice-1", "Format": "amr"},
+             "video": {"MediaId": "video-1", "ThumbMediaId": "thumb-1"},
+             "location": {"Location_X": "32.06", "Location_Y": "118.79", "Scale": 15, "Label": "南京市鼓楼区"},
+             "link": {"Title": "通知", "Description": "集群申报", "Url": "https://example.gov.cn/n", "PicUrl": ""}}
+
+    def user_sends_kind(self, user: str, kind: str) -> requests.Response:
+        """A picture, voice note, video, location or link from `user`."""
+        return self.post_callback({"FromUserName": user, "CreateTime": int(time.time()), "MsgType": kind,
+                                   **self.KINDS[kind], "MsgId": next(self.msg_ids) + 10**9, "AgentID": AGENT_ID})
+
+    def user_event(self, user: str, event: str, **fields) -> requests.Response:
+        """An event of `user`'s that is no message (enter_agent, LOCATION…)."""
+        return self.post_callback({"FromUserName": user, "CreateTime": int(time.time()), "MsgType": "event",
+                                   "Event": event, "EventKey": "", **fields, "AgentID": AGENT_ID})
+
     def user_presses(self, user: str, card: dict, label: str) -> requests.Response:
         """A press of the button `label` on a template card sent to `user`."""
         tc = card["template_card"]
