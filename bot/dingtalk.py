@@ -25,6 +25,8 @@ from urllib.parse import urlparse
 
 import aiohttp
 import dingtalk_stream
+import dingtalk_stream.version
+import requests
 from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage
 
 from bot.channel import Later, Outcome, Refused, Sent
@@ -127,16 +129,44 @@ class StreamClient(dingtalk_stream.DingTalkStreamClient):
     configured endpoint is used instead (no packet is sent either way: a UDP connect only
     picks the route), which on a private network or in a test stays inside it."""
 
-    def __init__(self, config: DingTalkConfig, receive):
+    def __init__(self, config: DingTalkConfig, receive, refused=lambda status: None):
         quiet = logging.getLogger("bot.dingtalk.sdk")
         quiet.setLevel(logging.WARNING)  # the SDK logs the stream's ticket at INFO
         super().__init__(dingtalk_stream.Credential(config.client_id, config.client_secret), logger=quiet)
         self.config = config
+        self.refused = refused  # (status): the gateway refused the credentials at the first connection
+        self.opened = False
         dingtalk_stream.DingTalkStreamClient.OPEN_CONNECTION_API = \
             config.endpoint.rstrip("/") + "/v1.0/gateway/connections/open"
         self.register_callback_handler(ChatbotMessage.TOPIC,
                                        _Handler(receive, lambda cb: to_incoming(ChatbotMessage.from_dict(cb.data))))
         self.register_callback_handler(CARD_TOPIC, _Handler(receive, card_incoming))
+
+    def open_connection(self) -> dict | None:
+        """The SDK's request for the stream's endpoint and ticket, but with the answer's status
+        seen (the SDK logs any failure alike and tries again every 10 s, forever): a 401 or
+        403 before any connection opened means the credentials are wrong, which no retry
+        mends (`refused`); a 5xx or a network error is tried again, as the SDK does. A 401
+        later (the secret rotated while running) is tried again too."""
+        body = {"clientId": self.credential.client_id, "clientSecret": self.credential.client_secret,
+                "subscriptions": [{"type": "CALLBACK", "topic": topic} for topic in self.callback_handler_map],
+                "ua": f"dingtalk-sdk-python/v{dingtalk_stream.version.VERSION_STRING}-union",
+                "localIp": self.get_host_ip()}
+        try:
+            response = requests.post(self.OPEN_CONNECTION_API, json=body, timeout=15,
+                                     headers={"Accept": "application/json",
+                                              "User-Agent": f"DingTalkStream/1.0 SDK/{dingtalk_stream.version.VERSION_STRING}"})
+        except requests.RequestException as exc:  # its text names the URL only; still, the kind
+            log.warning("stream connection not opened: %s", type(exc).__name__)
+            return None
+        if response.status_code in (401, 403) and not self.opened:
+            self.refused(response.status_code)
+            threading.Event().wait()  # no retry, no SDK line: the process exits, this daemon with it
+        if not response.ok:
+            log.warning("stream connection not opened: HTTP %s", response.status_code)
+            return None
+        self.opened = True
+        return response.json()
 
     def get_host_ip(self) -> str:
         url = urlparse(self.config.endpoint)
@@ -148,12 +178,13 @@ class StreamClient(dingtalk_stream.DingTalkStreamClient):
             return ""
 
 
-def start_stream(config: DingTalkConfig, receive, download) -> threading.Thread:
+def start_stream(config: DingTalkConfig, receive, download, refused=lambda status: None) -> threading.Thread:
     """The SDK's client on a thread and event loop of its own: its connection requests block
     (requests), and it never stops once started (a cancellation is a network error to it: it
     reconnects), so it runs as a daemon thread that ends with the process. Each message is
     handed to `receive` on the caller's loop, a file first fetched by `download(code, name)`,
-    and acknowledged when that returns (a failure leaves it unacknowledged: it comes again)."""
+    and acknowledged when that returns (a failure leaves it unacknowledged: it comes again).
+    `refused(status)` is called on the caller's loop when the gateway refuses the credentials."""
     loop = asyncio.get_running_loop()
 
     async def on_loop(item: Incoming | FileToFetch) -> None:
@@ -171,7 +202,7 @@ def start_stream(config: DingTalkConfig, receive, download) -> threading.Thread:
     async def hand_over(item: Incoming | FileToFetch) -> None:
         await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(on_loop(item), loop))
 
-    client = StreamClient(config, hand_over)
+    client = StreamClient(config, hand_over, lambda status: loop.call_soon_threadsafe(refused, status))
     thread = threading.Thread(target=lambda: asyncio.run(client.start()), name="dingtalk-stream", daemon=True)
     thread.start()
     return thread

@@ -314,3 +314,32 @@ def test_pictures_voice_and_video_are_answered_in_private_and_in_a_group_only_wh
     fake.ack_of(fake.user_sends_kind("staff014", "picture", group="cid-group-2"))
     [answer] = group.until(lambda m: True)  # the addressed one alone, as the group's rules say
     assert "私聊" in text_of(answer)
+
+
+def test_wrong_credentials_at_the_first_connection_are_one_line_and_status_2(fake, tmp_path):
+    wrong = "dingsecret-wrong-" + "y" * 30
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "dingtalk", "--client-id", CLIENT_ID,
+                          "--endpoint", fake.base_url, "--db", str(tmp_path / "dingtalk.db")], cwd=ROOT,
+                         env={"PATH": "/usr/bin:/bin", "DINGTALK_CLIENT_SECRET": wrong, "CLUSTERBOT_FAKE_NOW": NOW},
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stderr
+    [line] = [x for x in run.stderr.splitlines() if "refused" in x]
+    assert CLIENT_ID in line and "401" in line and "DINGTALK_CLIENT_SECRET" in line
+    assert wrong not in run.stderr + run.stdout and "Traceback" not in run.stderr
+    assert len(fake.opened) == 1
+
+
+def test_a_gateway_busy_or_unreachable_at_the_start_is_tried_again(fake, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens there once closed
+    fake.open_faults = [503]
+    for name, endpoint, seen in (("busy", fake.base_url, "HTTP 503"), ("closed", closed, "ConnectionError")):
+        robot = Robot(fake, tmp_path / f"{name}.db")
+        robot.launch(["dingtalk", "--client-id", CLIENT_ID, "--log-level", "DEBUG"],
+                     {"DINGTALK_CLIENT_SECRET": CLIENT_SECRET, "DINGTALK_OPENAPI_ENDPOINT": endpoint},
+                     ready=lambda: seen in robot.log.read_text(errors="replace"))
+        time.sleep(0.5)  # not given up: the SDK tries again after its pause
+        assert robot.proc.poll() is None
+        robot.stop()
+        assert robot.proc.returncode == 0

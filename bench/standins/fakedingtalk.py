@@ -29,6 +29,7 @@ class FakeDingTalk(LocalServer):
     def __init__(self):
         super().__init__()
         self.opened: list[dict] = []          # connection-open request bodies
+        self.open_faults: list[int] = []      # the next connection-opens answer these statuses, in turn
         self.acks: dict[str, dict] = {}       # messageId -> the SDK's ACK
         self.sent: list[dict] = []            # every message the robot sent, normalised
         self.files: dict[str, tuple[str, bytes]] = {}       # uploaded by the robot
@@ -62,6 +63,9 @@ class FakeDingTalk(LocalServer):
     async def _open(self, request: web.Request) -> web.Response:
         body = json.loads(await request.text())
         self._notify(lambda: self.opened.append(body))
+        if self.open_faults:
+            return web.json_response({"code": "ServiceUnavailable", "message": "try again later"},
+                                     status=self.open_faults.pop(0))
         if body.get("clientId") != CLIENT_ID or body.get("clientSecret") != CLIENT_SECRET:
             return web.json_response({"code": "InvalidAuthentication", "message": "bad credentials"}, status=401)
         return web.json_response({"endpoint": f"ws://127.0.0.1:{self.port}/connect", "ticket": self.ticket})
