@@ -12,6 +12,7 @@ nor an access token is ever logged (they travel in query strings: no URL is logg
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import uuid
@@ -66,6 +67,17 @@ class TokenError(ApiError):
 # element a dict, a repeated one a list, which no Incoming can hold).
 FIELDS = ("FromUserName", "MsgType", "Content", "MsgId", "MediaId", "Event", "EventKey", "TaskId", "CreateTime")
 
+def message_key(message: dict) -> str:
+    """A message's id for handling it once: its MsgId; without one, a digest of the whole
+    message (sender, CreateTime, content): WeCom's retries of a callback carry the same
+    message and stay one, two different messages are two (a shared `msg:None` dropped the
+    second). Only the same text sent twice within one second would be taken once."""
+    if message.get("MsgId"):
+        return f"msg:{message['MsgId']}"
+    digest = hashlib.sha256(json.dumps(message, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return f"msg:sha256:{digest[:32]}"
+
+
 def to_incoming(message: dict, attachment: Attachment | None = None,
                 unreadable: str | None = None) -> Incoming | None:
     """A decrypted callback (the XML as a dict) as an Incoming; None for an event that is no
@@ -79,10 +91,10 @@ def to_incoming(message: dict, attachment: Attachment | None = None,
         return None
     if kind == "text":
         return Incoming(CHANNEL, user, user, text=message.get("Content") or "",
-                        message_id=f"msg:{message.get('MsgId')}")
+                        message_id=message_key(message))
     if kind == "file" and (attachment is not None or unreadable):
         return Incoming(CHANNEL, user, user, attachment=attachment, unreadable=unreadable,
-                        message_id=f"msg:{message.get('MsgId')}")
+                        message_id=message_key(message))
     if kind == "event" and message.get("Event") == "template_card_event":
         # A card button: its key is the reply's button data; WeCom retries a callback
         # unanswered within five seconds, so one press is recognised by its time and card.
@@ -92,7 +104,7 @@ def to_incoming(message: dict, attachment: Attachment | None = None,
     if kind == "event" and message.get("Event") == "subscribe":
         return Incoming(CHANNEL, user, user, text="/start", message_id=f"subscribe:{user}:{message.get('CreateTime')}")
     if kind and kind not in ("event", "file"):  # an app's chat is private: each is answered
-        return Incoming(CHANNEL, user, user, unreadable="unsupported", message_id=f"msg:{message.get('MsgId')}")
+        return Incoming(CHANNEL, user, user, unreadable="unsupported", message_id=message_key(message))
     return None
 
 

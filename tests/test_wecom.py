@@ -327,3 +327,20 @@ def test_pictures_voice_video_location_and_links_are_answered_and_events_are_not
     assert sum("只能读取" in t for t in texts) == len(fake.KINDS) and "只能读取" not in texts[-1]
     fake.user_sends_kind("heshi", "image")
     user.until(has("Only text messages and application form files"))
+
+
+def test_messages_without_a_msgid_are_each_handled_and_a_retry_once(fake, app):
+    user = Person(fake, "fengshi")
+    user.send("/start", until=a_card)
+
+    def without_msgid(text: str, created: int) -> None:
+        fields = {"FromUserName": "fengshi", "CreateTime": created, "MsgType": "text", "Content": text,
+                  "AgentID": AGENT_ID}
+        assert fake.post_callback(fields).status_code == 200
+    without_msgid("/new 甲集群", 1700000001)
+    without_msgid("/new 甲集群", 1700000001)  # WeCom's retry of the same callback
+    without_msgid("/new 乙集群", 1700000002)
+    user.until(has("已创建集群「乙集群」"))
+    user.send("/list", until=has("乙集群"))
+    with sqlite3.connect(app.db) as con:
+        assert sorted(n for (n,) in con.execute("select name from profiles")) == ["乙集群", "甲集群"]
