@@ -148,14 +148,13 @@ class StreamClient(dingtalk_stream.DingTalkStreamClient):
         403 before any connection opened means the credentials are wrong, which no retry
         mends (`refused`); a 5xx or a network error is tried again, as the SDK does. A 401
         later (the secret rotated while running) is tried again too."""
+        version = dingtalk_stream.version.VERSION_STRING
         body = {"clientId": self.credential.client_id, "clientSecret": self.credential.client_secret,
                 "subscriptions": [{"type": "CALLBACK", "topic": topic} for topic in self.callback_handler_map],
-                "ua": f"dingtalk-sdk-python/v{dingtalk_stream.version.VERSION_STRING}-union",
-                "localIp": self.get_host_ip()}
+                "ua": f"dingtalk-sdk-python/v{version}-union", "localIp": self.get_host_ip()}
         try:
-            response = requests.post(self.OPEN_CONNECTION_API, json=body, timeout=15,
-                                     headers={"Accept": "application/json",
-                                              "User-Agent": f"DingTalkStream/1.0 SDK/{dingtalk_stream.version.VERSION_STRING}"})
+            headers = {"Accept": "application/json", "User-Agent": f"DingTalkStream/1.0 SDK/{version}"}
+            response = requests.post(self.OPEN_CONNECTION_API, json=body, headers=headers, timeout=15)
         except requests.RequestException as exc:  # its text names the URL only; still, the kind
             log.warning("stream connection not opened: %s", type(exc).__name__)
             return None

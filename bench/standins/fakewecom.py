@@ -176,7 +176,8 @@ class FakeWeCom(LocalServer):
              "voice": {"MediaId": "voice-1", "Format": "amr"},
              "video": {"MediaId": "video-1", "ThumbMediaId": "thumb-1"},
              "location": {"Location_X": "32.06", "Location_Y": "118.79", "Scale": 15, "Label": "南京市鼓楼区"},
-             "link": {"Title": "通知", "Description": "集群申报", "Url": "https://example.gov.cn/n", "PicUrl": ""}}
+             "link": {"Title": "通知", "Description": "集群申报", "Url": "https://example.gov.cn/n",
+                      "PicUrl": ""}}
 
     def user_sends_kind(self, user: str, kind: str) -> requests.Response:
         """A picture, voice note, video, location or link from `user`."""
