@@ -25,10 +25,12 @@ from urllib.parse import urlparse
 
 import aiohttp
 import dingtalk_stream
+import dingtalk_stream.version
+import requests
 from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage
 
 from bot.channel import Later, Outcome, Refused, Sent
-from bot.openapi import PlatformApi, read_file
+from bot.openapi import PlatformApi, TooLarge, read_file
 from bot.render import split_bytes
 from dialogs.messages import HEADED, Attachment, Incoming, Reply
 
@@ -66,8 +68,10 @@ class FileToFetch:
 
 
 def to_incoming(message: ChatbotMessage) -> Incoming | FileToFetch | None:
-    """A robot message from the stream as an Incoming (None for what is neither text nor a
-    file: the SDK keeps a file's `content` among its extensions)."""
+    """A robot message from the stream as an Incoming: text, a file to fetch (the SDK keeps a
+    file's `content` among its extensions), or any other kind (a picture, voice, video, rich
+    text) `unreadable` (unsupported), which the dialog answers in a private chat and, in a
+    group, as the group's rules say."""
     user = message.sender_staff_id or message.sender_id
     if not user:
         return None
@@ -80,7 +84,9 @@ def to_incoming(message: ChatbotMessage) -> Incoming | FileToFetch | None:
     content = message.extensions.get("content") or {}
     if message.message_type == "file" and content.get("downloadCode"):
         return FileToFetch(base, content["downloadCode"], content.get("fileName") or "document")
-    return None
+    if not message.message_type or message.message_type in ("text", "file"):
+        return None  # without its content: nothing the user would know they sent
+    return dataclasses.replace(base, unreadable="unsupported")
 
 
 def card_incoming(callback: CallbackMessage) -> Incoming | None:
@@ -123,16 +129,43 @@ class StreamClient(dingtalk_stream.DingTalkStreamClient):
     configured endpoint is used instead (no packet is sent either way: a UDP connect only
     picks the route), which on a private network or in a test stays inside it."""
 
-    def __init__(self, config: DingTalkConfig, receive):
+    def __init__(self, config: DingTalkConfig, receive, refused=lambda status: None):
         quiet = logging.getLogger("bot.dingtalk.sdk")
         quiet.setLevel(logging.WARNING)  # the SDK logs the stream's ticket at INFO
         super().__init__(dingtalk_stream.Credential(config.client_id, config.client_secret), logger=quiet)
         self.config = config
+        self.refused = refused  # (status): the gateway refused the credentials at the first connection
+        self.opened = False
         dingtalk_stream.DingTalkStreamClient.OPEN_CONNECTION_API = \
             config.endpoint.rstrip("/") + "/v1.0/gateway/connections/open"
         self.register_callback_handler(ChatbotMessage.TOPIC,
                                        _Handler(receive, lambda cb: to_incoming(ChatbotMessage.from_dict(cb.data))))
         self.register_callback_handler(CARD_TOPIC, _Handler(receive, card_incoming))
+
+    def open_connection(self) -> dict | None:
+        """The SDK's request for the stream's endpoint and ticket, but with the answer's status
+        seen (the SDK logs any failure alike and tries again every 10 s, forever): a 401 or
+        403 before any connection opened means the credentials are wrong, which no retry
+        mends (`refused`); a 5xx or a network error is tried again, as the SDK does. A 401
+        later (the secret rotated while running) is tried again too."""
+        version = dingtalk_stream.version.VERSION_STRING
+        body = {"clientId": self.credential.client_id, "clientSecret": self.credential.client_secret,
+                "subscriptions": [{"type": "CALLBACK", "topic": topic} for topic in self.callback_handler_map],
+                "ua": f"dingtalk-sdk-python/v{version}-union", "localIp": self.get_host_ip()}
+        try:
+            headers = {"Accept": "application/json", "User-Agent": f"DingTalkStream/1.0 SDK/{version}"}
+            response = requests.post(self.OPEN_CONNECTION_API, json=body, headers=headers, timeout=15)
+        except requests.RequestException as exc:  # its text names the URL only; still, the kind
+            log.warning("stream connection not opened: %s", type(exc).__name__)
+            return None
+        if response.status_code in (401, 403) and not self.opened:
+            self.refused(response.status_code)
+            threading.Event().wait()  # no retry, no SDK line: the process exits, this daemon with it
+        if not response.ok:
+            log.warning("stream connection not opened: HTTP %s", response.status_code)
+            return None
+        self.opened = True
+        return response.json()
 
     def get_host_ip(self) -> str:
         url = urlparse(self.config.endpoint)
@@ -144,26 +177,31 @@ class StreamClient(dingtalk_stream.DingTalkStreamClient):
             return ""
 
 
-def start_stream(config: DingTalkConfig, receive, download) -> threading.Thread:
+def start_stream(config: DingTalkConfig, receive, download, refused=lambda status: None) -> threading.Thread:
     """The SDK's client on a thread and event loop of its own: its connection requests block
     (requests), and it never stops once started (a cancellation is a network error to it: it
     reconnects), so it runs as a daemon thread that ends with the process. Each message is
     handed to `receive` on the caller's loop, a file first fetched by `download(code, name)`,
-    and acknowledged when that returns (a failure leaves it unacknowledged: it comes again)."""
+    and acknowledged when that returns (a failure leaves it unacknowledged: it comes again).
+    `refused(status)` is called on the caller's loop when the gateway refuses the credentials."""
     loop = asyncio.get_running_loop()
 
     async def on_loop(item: Incoming | FileToFetch) -> None:
         if isinstance(item, FileToFetch):
-            attachment = await download(item.download_code, item.filename)
-            if attachment is None:
-                return
-            item = dataclasses.replace(item.incoming, attachment=attachment)
+            try:
+                attachment = await download(item.download_code, item.filename)
+            except TooLarge:  # the dialog says so
+                item = dataclasses.replace(item.incoming, unreadable="too_large")
+            else:
+                if attachment is None:
+                    return
+                item = dataclasses.replace(item.incoming, attachment=attachment)
         await receive(item)
 
     async def hand_over(item: Incoming | FileToFetch) -> None:
         await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(on_loop(item), loop))
 
-    client = StreamClient(config, hand_over)
+    client = StreamClient(config, hand_over, lambda status: loop.call_soon_threadsafe(refused, status))
     thread = threading.Thread(target=lambda: asyncio.run(client.start()), name="dingtalk-stream", daemon=True)
     thread.start()
     return thread
@@ -272,7 +310,7 @@ class DingTalkChannel(PlatformApi):
 
     async def download(self, download_code: str, filename: str) -> Attachment | None:
         """A file the user sent: its download URL from robot/messageFiles/download, then the
-        file (None when DingTalk refuses it or it is too large)."""
+        file (None when DingTalk refuses it; TooLarge over MAX_FILE)."""
         try:
             data = await self._post("/v1.0/robot/messageFiles/download",
                                     {"downloadCode": download_code, "robotCode": self.config.robot})
@@ -282,7 +320,7 @@ class DingTalkChannel(PlatformApi):
         async with self.session.get(data["downloadUrl"]) as r:
             r.raise_for_status()
             content = await read_file(r, f"file {filename}")
-        return Attachment(filename, content, r.content_type or "") if content is not None else None
+        return Attachment(filename, content, r.content_type or "")
 
     async def _upload(self, filename: str, content: bytes) -> str:
         params = {"access_token": await self.access_token(), "type": "file"}

@@ -9,11 +9,12 @@ import logging
 
 import aiohttp
 
+from dialogs.messages import MAX_FILE
+
 log = logging.getLogger(__name__)
 
 TOKEN_MARGIN = dt.timedelta(minutes=5)  # renew this long before the platform's expiry
 TIMEOUT = aiohttp.ClientTimeout(total=15)
-MAX_FILE = 5 * 1024 * 1024  # bytes of a file a user sends that is downloaded (a filled form is far smaller)
 
 
 class PlatformApi:
@@ -56,12 +57,20 @@ class PlatformApi:
             return await r.json(content_type=None)
 
 
-async def read_file(response: aiohttp.ClientResponse, what: str) -> bytes | None:
-    """The body of a user's file, or None (logged) once it passes MAX_FILE: never read whole."""
+class TooLarge(Exception):
+    """A user's file over MAX_FILE: not taken, and the dialog says so (Incoming.unreadable)."""
+
+
+async def read_file(response: aiohttp.ClientResponse, what: str) -> bytes:
+    """The body of a user's file; TooLarge (logged) once it passes MAX_FILE: never read whole
+    (nor at all when its length says so)."""
     content = b""
-    async for chunk in response.content.iter_chunked(1 << 16):
-        content += chunk
-        if len(content) > MAX_FILE:
-            log.warning("%s over %s bytes: not taken", what, MAX_FILE)
-            return None
-    return content
+    if (response.content_length or 0) <= MAX_FILE:
+        async for chunk in response.content.iter_chunked(1 << 16):
+            content += chunk
+            if len(content) > MAX_FILE:
+                break
+        else:
+            return content
+    log.warning("%s over %s bytes: not taken", what, MAX_FILE)
+    raise TooLarge(what)

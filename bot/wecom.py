@@ -12,6 +12,7 @@ nor an access token is ever logged (they travel in query strings: no URL is logg
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import uuid
@@ -24,7 +25,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.channel import Later, Outcome, Refused, Sent
-from bot.openapi import PlatformApi, read_file
+from bot.openapi import PlatformApi, TooLarge, read_file
 from bot.render import numbered, split_bytes
 from dialogs.messages import Attachment, Incoming, Reply
 
@@ -62,19 +63,38 @@ class TokenError(ApiError):
 
 # --- incoming ------------------------------------------------------------------------------
 
-def to_incoming(message: dict, attachment: Attachment | None = None) -> Incoming | None:
-    """A decrypted callback (the XML as a dict) as an Incoming; None for what the dialog does
-    not take (pictures, location, entering the app). A file message comes with its content,
-    downloaded by the caller."""
+# The fields read of a callback: each is text in what WeCom sends (xmltodict makes a nested
+# element a dict, a repeated one a list, which no Incoming can hold).
+FIELDS = ("FromUserName", "MsgType", "Content", "MsgId", "MediaId", "Event", "EventKey", "TaskId", "CreateTime")
+
+def message_key(message: dict) -> str:
+    """A message's id for handling it once: its MsgId; without one, a digest of the whole
+    message (sender, CreateTime, content): WeCom's retries of a callback carry the same
+    message and stay one, two different messages are two (a shared `msg:None` dropped the
+    second). Only the same text sent twice within one second would be taken once."""
+    if message.get("MsgId"):
+        return f"msg:{message['MsgId']}"
+    digest = hashlib.sha256(json.dumps(message, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return f"msg:sha256:{digest[:32]}"
+
+
+def to_incoming(message: dict, attachment: Attachment | None = None,
+                unreadable: str | None = None) -> Incoming | None:
+    """A decrypted callback (the XML as a dict) as an Incoming; None for an event that is no
+    message of the user's (entering the app). A file message comes with its content,
+    downloaded by the caller, or `unreadable` (too_large) when it could not be taken; a
+    picture, voice note, video, location or link is `unreadable` (unsupported): the dialog
+    says what it reads."""
     user = message.get("FromUserName") or ""
     kind = message.get("MsgType")
     if not user:
         return None
     if kind == "text":
         return Incoming(CHANNEL, user, user, text=message.get("Content") or "",
-                        message_id=f"msg:{message.get('MsgId')}")
-    if kind == "file" and attachment is not None:
-        return Incoming(CHANNEL, user, user, attachment=attachment, message_id=f"msg:{message.get('MsgId')}")
+                        message_id=message_key(message))
+    if kind == "file" and (attachment is not None or unreadable):
+        return Incoming(CHANNEL, user, user, attachment=attachment, unreadable=unreadable,
+                        message_id=message_key(message))
     if kind == "event" and message.get("Event") == "template_card_event":
         # A card button: its key is the reply's button data; WeCom retries a callback
         # unanswered within five seconds, so one press is recognised by its time and card.
@@ -83,6 +103,8 @@ def to_incoming(message: dict, attachment: Attachment | None = None) -> Incoming
                         message_id=f"card:{message.get('TaskId')}:{message.get('CreateTime')}:{message.get('EventKey')}")
     if kind == "event" and message.get("Event") == "subscribe":
         return Incoming(CHANNEL, user, user, text="/start", message_id=f"subscribe:{user}:{message.get('CreateTime')}")
+    if kind and kind not in ("event", "file"):  # an app's chat is private: each is answered
+        return Incoming(CHANNEL, user, user, unreadable="unsupported", message_id=message_key(message))
     return None
 
 
@@ -115,6 +137,8 @@ class Callback:
         try:
             plain = self.crypto.decrypt_message(body, q["msg_signature"], q["timestamp"], q["nonce"])
             message = xmltodict.parse(plain)["xml"]
+            if not isinstance(message, dict):
+                raise ValueError("no fields")
         except KeyError as exc:
             return web.Response(status=400, text=f"missing {exc}")
         except InvalidSignatureException:
@@ -123,14 +147,19 @@ class Callback:
         except Exception as exc:  # noqa: BLE001  not XML, not base64, bad padding, another corp
             log.warning("callback not decryptable: %s", type(exc).__name__)
             return web.Response(status=400, text="body not decryptable")
-        attachment = None
+        if nested := [name for name in FIELDS if not isinstance(message.get(name) or "", str)]:
+            log.warning("callback unreadable: %s not text", ", ".join(nested))
+            return web.Response(status=400, text="body unreadable")
+        attachment = unreadable = None
         if message.get("MsgType") == "file" and self.download is not None:
             try:
                 attachment = await self.download(message.get("MediaId") or "")
+            except TooLarge:
+                unreadable = "too_large"  # the dialog says so
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:  # WeCom posts it again
                 log.warning("file of message %s not downloaded: %s", message.get("MsgId"), type(exc).__name__)
                 return web.Response(status=503, text="file not downloaded yet")
-        incoming = to_incoming(message, attachment)
+        incoming = to_incoming(message, attachment, unreadable)
         if incoming is not None:
             await self.receive(incoming)
         return web.Response(text="")  # WeCom wants an empty 200: the reply goes by message/send
@@ -177,8 +206,8 @@ class WeComChannel(PlatformApi):
             return await self._json(r)
 
     async def download(self, media_id: str) -> Attachment | None:
-        """A file the user sent, by media/get (None if WeCom refuses it or it is too large:
-        the dialog then hears nothing of it)."""
+        """A file the user sent, by media/get (None if WeCom refuses it: the dialog then hears
+        nothing of it; TooLarge over MAX_FILE)."""
         params = {"access_token": await self.access_token(), "media_id": media_id}
         async with self.session.get(f"{self.api}/cgi-bin/media/get", params=params) as r:
             if r.status >= 500:
@@ -187,8 +216,6 @@ class WeComChannel(PlatformApi):
                 log.warning("media %s not downloadable: %s", media_id, (await r.text())[:200])
                 return None
             content = await read_file(r, f"media {media_id}")
-            if content is None:
-                return None
             filename = r.content_disposition.filename if r.content_disposition else None
             return Attachment(filename or "document", content, r.content_type or "")
 

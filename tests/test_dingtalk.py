@@ -113,8 +113,8 @@ def test_garbled_frames_are_survived_without_a_traceback(fake, robot):
     fake.push(BOT_TOPIC, "{not json at all")  # the SDK cannot read it: logged, not acknowledged
     no_text = fake.push(BOT_TOPIC, {"msgtype": "text", "senderStaffId": "staff003"})
     assert fake.ack_of(no_text)["code"] == 400
-    audio = fake.push(BOT_TOPIC, {"msgtype": "audio", "senderStaffId": "staff003"})  # not for the dialog
-    assert fake.ack_of(audio)["code"] == 200
+    no_file = fake.push(BOT_TOPIC, {"msgtype": "file", "senderStaffId": "staff003", "msgId": "m-f"})
+    assert fake.ack_of(no_file)["code"] == 200  # no file to fetch: nothing the user would know they sent
     user = Person(fake, "staff003")
     user.send("/start", until=a_card)
     assert len(fake.messages_to("staff003")) == 1  # only the answer to /start
@@ -269,3 +269,77 @@ def test_the_channel_downloads_a_users_file(fake):
             await channel.close()
     got, missing = asyncio.run(run())
     assert got.filename == "申报表.csv" and got.content == b"a,b\n" * 1000 and missing is None
+
+
+def test_a_file_over_the_limit_is_answered_in_the_users_language(fake, robot):
+    from dialogs.messages import MAX_FILE
+
+    user = Person(fake, "staff013")
+    user.send("/start", until=a_card)
+    frame = fake.user_sends_file("staff013", "大表.xlsx", b"x" * (MAX_FILE + 1))
+    assert fake.ack_of(frame)["code"] == 200
+    assert "最多 5 MB" in text_of(user.until(has("文件过大"))[-1])
+    user.send("/lang en", until=lambda m: True)
+    fake.user_sends_file("staff013", "big.xlsx", b"x" * (MAX_FILE + 1))
+    user.until(has("The file is too large"))
+
+
+def test_two_sigterms_end_the_stop_cleanly(fake, tmp_path):
+    """`timeout` signals the process and its group: the second SIGTERM may come once the
+    stop is done, where asyncio had put the default back: still exit 0."""
+    import signal
+
+    for run, delay in enumerate((0, 0.01, 0.03)):
+        robot = Robot(fake, tmp_path / f"dingtalk{run}.db").start()
+        Person(fake, f"twice{run}").send("/start", until=a_card)
+        robot.proc.send_signal(signal.SIGTERM)
+        time.sleep(delay)
+        robot.proc.send_signal(signal.SIGTERM)
+        assert robot.proc.wait(15) == 0, robot.log.read_text(errors="replace")
+
+
+def test_pictures_voice_and_video_are_answered_in_private_and_in_a_group_only_when_addressed(fake, robot):
+    user = Person(fake, "staff014")
+    user.send("/start", until=a_card)
+    question = user.send("/new 甲集群", until=a_card)[-1]
+    for kind in fake.KINDS:
+        frame = fake.user_sends_kind("staff014", kind)
+        assert fake.ack_of(frame)["code"] == 200
+        got = user.until(a_card)
+        assert "只能读取文字消息和申报表文件" in text_of(got[-1]), kind
+        asked = text_of(question).split("\n")[-1]
+        assert asked in text_of(got[-1]) and labels(got[-1]) == labels(question)  # asked again
+    group = Person(fake, "staff014", to="group:cid-group-2")
+    fake.ack_of(fake.user_sends_kind("staff014", "picture", group="cid-group-2", at=False))
+    fake.ack_of(fake.user_sends_kind("staff014", "picture", group="cid-group-2"))
+    [answer] = group.until(lambda m: True)  # the addressed one alone, as the group's rules say
+    assert "私聊" in text_of(answer)
+
+
+def test_wrong_credentials_at_the_first_connection_are_one_line_and_status_2(fake, tmp_path):
+    wrong = "dingsecret-wrong-" + "y" * 30
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "dingtalk", "--client-id", CLIENT_ID,
+                          "--endpoint", fake.base_url, "--db", str(tmp_path / "dingtalk.db")], cwd=ROOT,
+                         env={"PATH": "/usr/bin:/bin", "DINGTALK_CLIENT_SECRET": wrong, "CLUSTERBOT_FAKE_NOW": NOW},
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stderr
+    [line] = [x for x in run.stderr.splitlines() if "refused" in x]
+    assert CLIENT_ID in line and "401" in line and "DINGTALK_CLIENT_SECRET" in line
+    assert wrong not in run.stderr + run.stdout and "Traceback" not in run.stderr
+    assert len(fake.opened) == 1
+
+
+def test_a_gateway_busy_or_unreachable_at_the_start_is_tried_again(fake, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens there once closed
+    fake.open_faults = [503]
+    for name, endpoint, seen in (("busy", fake.base_url, "HTTP 503"), ("closed", closed, "ConnectionError")):
+        robot = Robot(fake, tmp_path / f"{name}.db")
+        robot.launch(["dingtalk", "--client-id", CLIENT_ID, "--log-level", "DEBUG"],
+                     {"DINGTALK_CLIENT_SECRET": CLIENT_SECRET, "DINGTALK_OPENAPI_ENDPOINT": endpoint},
+                     ready=lambda: seen in robot.log.read_text(errors="replace"))
+        time.sleep(0.5)  # not given up: the SDK tries again after its pause
+        assert robot.proc.poll() is None
+        robot.stop()
+        assert robot.proc.returncode == 0

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from bot.render import split_bytes
-from bench.standins.fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, labels, text_of
+from bench.standins.fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, Raw, labels, text_of
 from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, prescreen
 
 
@@ -260,3 +260,87 @@ def test_a_file_the_user_sends_reaches_the_dialog_downloaded(fake):
     [incoming] = asyncio.run(run())
     assert incoming.user_id == "qianshi" and incoming.text is None
     assert incoming.attachment.filename == "申报表.csv" and incoming.attachment.content == form
+
+
+def test_a_file_over_the_limit_is_answered_in_the_users_language(fake, app):
+    from dialogs.messages import MAX_FILE
+
+    user = Person(fake, "chenshi")
+    user.send("/start", until=a_card)
+    assert fake.user_sends_file("chenshi", "大表.xlsx", b"x" * (MAX_FILE + 1)).status_code == 200
+    got = user.until(has("文件过大"))
+    assert "最多 5 MB" in text_of(got[-1])
+    user.send("/lang en", until=lambda m: True)
+    fake.user_sends_file("chenshi", "big.xlsx", b"x" * (MAX_FILE + 1))
+    user.until(has("The file is too large"))
+
+
+def test_a_nested_element_where_text_is_expected_is_400_never_a_traceback(fake, app):
+    """Signed and encrypted right, but an element nested (or repeated) where WeCom sends
+    text: unreadable (400, which WeCom does not retry as it retries a 500)."""
+    text = {"FromUserName": "zhengshi", "CreateTime": 1, "MsgType": "text", "Content": "/start", "MsgId": 5}
+    card = {"FromUserName": "zhengshi", "CreateTime": 1, "MsgType": "event", "Event": "template_card_event",
+            "EventKey": "/help", "TaskId": "t1"}
+    for fields in ({**text, "Content": Raw("<b>x</b>")}, {**text, "FromUserName": Raw("<a>zhengshi</a>")},
+                   {**text, "MsgId": Raw("<id>5</id>")}, {**card, "EventKey": Raw("<k>/help</k>")},
+                   {**text, "MsgId": Raw("5</MsgId><MsgId>6")}):
+        answer = fake.post_callback(fields)
+        assert answer.status_code == 400, fields
+    log = app.log.read_text(errors="replace")
+    assert "Traceback" not in log and log.count("callback unreadable") == 5
+    assert not fake.messages_to("zhengshi") and app.proc.poll() is None
+    Person(fake, "zhengshi").send("/start", until=a_card)  # and it serves on
+
+
+def test_two_sigterms_end_the_graceful_stop_cleanly(fake, tmp_path):
+    """`timeout` signals the process and its group: a second SIGTERM, during the stop or
+    after it, is ignored; the marks are written, the exit is 0."""
+    import signal
+    import time
+
+    for run, delay in enumerate((0, 0, 0, 0.01, 0.03)):
+        app = App(fake, tmp_path / f"wecom{run}.db").start()
+        Person(fake, f"twice{run}").send("/start", until=a_card)
+        app.proc.send_signal(signal.SIGTERM)
+        time.sleep(delay)
+        app.proc.send_signal(signal.SIGTERM)
+        assert app.proc.wait(15) == 0, app.log.read_text(errors="replace")
+        with sqlite3.connect(app.db) as con:
+            assert con.execute("select count(*) from outbox where sent_at is null").fetchone()[0] == 0
+
+
+def test_pictures_voice_video_location_and_links_are_answered_and_events_are_not(fake, app):
+    user = Person(fake, "heshi")
+    user.send("/start", until=a_card)
+    user.send("/new 甲集群", until=a_card)
+    *_, text, question = user.send("江苏", until=lambda m: a_card(m) and "是" in labels(m))
+    asked = text_of(text).split("\n")[-1]
+    for kind in fake.KINDS:
+        assert fake.user_sends_kind("heshi", kind).status_code == 200
+        got = user.until(a_card)
+        assert text_of(got[0]).startswith("只能读取文字消息和申报表文件"), kind
+        assert asked in text_of(got[0]) and labels(got[-1]) == labels(question)  # asked again
+    assert fake.user_event("heshi", "enter_agent").status_code == 200
+    assert fake.user_event("heshi", "LOCATION", Latitude="32.06", Longitude="118.79").status_code == 200
+    user.send("/lang en", until=lambda m: True)  # the events before it got nothing
+    texts = [text_of(m) for m in fake.messages_to("heshi") if m["msgtype"] == "text"]
+    assert sum("只能读取" in t for t in texts) == len(fake.KINDS) and "只能读取" not in texts[-1]
+    fake.user_sends_kind("heshi", "image")
+    user.until(has("Only text messages and application form files"))
+
+
+def test_messages_without_a_msgid_are_each_handled_and_a_retry_once(fake, app):
+    user = Person(fake, "fengshi")
+    user.send("/start", until=a_card)
+
+    def without_msgid(text: str, created: int) -> None:
+        fields = {"FromUserName": "fengshi", "CreateTime": created, "MsgType": "text", "Content": text,
+                  "AgentID": AGENT_ID}
+        assert fake.post_callback(fields).status_code == 200
+    without_msgid("/new 甲集群", 1700000001)
+    without_msgid("/new 甲集群", 1700000001)  # WeCom's retry of the same callback
+    without_msgid("/new 乙集群", 1700000002)
+    user.until(has("已创建集群「乙集群」"))
+    user.send("/list", until=has("乙集群"))
+    with sqlite3.connect(app.db) as con:
+        assert sorted(n for (n,) in con.execute("select name from profiles")) == ["乙集群", "甲集群"]

@@ -29,6 +29,7 @@ class FakeDingTalk(LocalServer):
     def __init__(self):
         super().__init__()
         self.opened: list[dict] = []          # connection-open request bodies
+        self.open_faults: list[int] = []      # the next connection-opens answer these statuses, in turn
         self.acks: dict[str, dict] = {}       # messageId -> the SDK's ACK
         self.sent: list[dict] = []            # every message the robot sent, normalised
         self.files: dict[str, tuple[str, bytes]] = {}       # uploaded by the robot
@@ -62,6 +63,9 @@ class FakeDingTalk(LocalServer):
     async def _open(self, request: web.Request) -> web.Response:
         body = json.loads(await request.text())
         self._notify(lambda: self.opened.append(body))
+        if self.open_faults:
+            return web.json_response({"code": "ServiceUnavailable", "message": "try again later"},
+                                     status=self.open_faults.pop(0))
         if body.get("clientId") != CLIENT_ID or body.get("clientSecret") != CLIENT_SECRET:
             return web.json_response({"code": "InvalidAuthentication", "message": "bad credentials"}, status=401)
         return web.json_response({"endpoint": f"ws://127.0.0.1:{self.port}/connect", "ticket": self.ticket})
@@ -114,6 +118,21 @@ class FakeDingTalk(LocalServer):
         data = {"conversationId": f"cid-private-{staff_id}", "conversationType": "1", "msgId": f"msg{next(self._ids)}",
                 "senderNick": "官员", "senderStaffId": staff_id, "robotCode": CLIENT_ID, "msgtype": "file",
                 "content": {"downloadCode": code, "fileName": filename}, "createAt": int(time.time() * 1000)}
+        return self.push(BOT_TOPIC, data)
+
+    # The `content` of a robot message of each other kind (picture, audio, video, richText).
+    KINDS = {"picture": {"downloadCode": "pic-code", "pictureDownloadCode": "pic-code"},
+             "audio": {"duration": "3000", "downloadCode": "audio-code", "recognition": "你好"},
+             "video": {"duration": "5", "downloadCode": "video-code", "videoType": "mp4"},
+             "richText": {"richText": [{"text": "看图"}, {"type": "picture", "downloadCode": "pic-code",
+                                                         "pictureDownloadCode": "pic-code"}]}}
+
+    def user_sends_kind(self, staff_id: str, kind: str, group: str | None = None, at: bool = True) -> str:
+        """A picture, voice note, video or rich text; in a group, @ the robot or not."""
+        data = {"conversationId": group or f"cid-private-{staff_id}", "conversationType": "2" if group else "1",
+                "msgId": f"msg{next(self._ids)}", "senderNick": "官员", "senderStaffId": staff_id,
+                "robotCode": CLIENT_ID, "msgtype": kind, "content": self.KINDS[kind],
+                "isInAtList": bool(group) and at, "createAt": int(time.time() * 1000)}
         return self.push(BOT_TOPIC, data)
 
     def user_presses(self, staff_id: str, card: dict, label: str) -> str:

@@ -54,8 +54,12 @@ def decrypt(encrypted: str, aes_key: str = AES_KEY) -> tuple[str, str]:
     return data[20:20 + length].decode(), data[20 + length:].decode()
 
 
+class Raw(str):
+    """A field's XML as given (a nested element, say): for a test of a body WeCom would not send."""
+
+
 def xml_of(fields: dict) -> str:
-    inner = "".join(f"<{k}>{v}</{k}>" if isinstance(v, int) else f"<{k}><![CDATA[{v}]]></{k}>"
+    inner = "".join(f"<{k}>{v}</{k}>" if isinstance(v, (int, Raw)) else f"<{k}><![CDATA[{v}]]></{k}>"
                     for k, v in fields.items())
     return f"<xml>{inner}</xml>"
 
@@ -166,6 +170,24 @@ class FakeWeCom(LocalServer):
         self.user_files[media_id] = (filename, content)
         return self.post_callback({"FromUserName": user, "CreateTime": int(time.time()), "MsgType": "file",
                                    "MediaId": media_id, "MsgId": next(self.msg_ids) + 10**9, "AgentID": AGENT_ID})
+
+    # What a user's message of each other kind carries (接收消息: 图片、语音、视频、位置、链接).
+    KINDS = {"image": {"PicUrl": "https://wework.qpic.cn/p/1", "MediaId": "img-1"},
+             "voice": {"MediaId": "voice-1", "Format": "amr"},
+             "video": {"MediaId": "video-1", "ThumbMediaId": "thumb-1"},
+             "location": {"Location_X": "32.06", "Location_Y": "118.79", "Scale": 15, "Label": "南京市鼓楼区"},
+             "link": {"Title": "通知", "Description": "集群申报", "Url": "https://example.gov.cn/n",
+                      "PicUrl": ""}}
+
+    def user_sends_kind(self, user: str, kind: str) -> requests.Response:
+        """A picture, voice note, video, location or link from `user`."""
+        return self.post_callback({"FromUserName": user, "CreateTime": int(time.time()), "MsgType": kind,
+                                   **self.KINDS[kind], "MsgId": next(self.msg_ids) + 10**9, "AgentID": AGENT_ID})
+
+    def user_event(self, user: str, event: str, **fields) -> requests.Response:
+        """An event of `user`'s that is no message (enter_agent, LOCATION…)."""
+        return self.post_callback({"FromUserName": user, "CreateTime": int(time.time()), "MsgType": "event",
+                                   "Event": event, "EventKey": "", **fields, "AgentID": AGENT_ID})
 
     def user_presses(self, user: str, card: dict, label: str) -> requests.Response:
         """A press of the button `label` on a template card sent to `user`."""

@@ -30,6 +30,20 @@ def serving() -> None:
         gc.freeze()
 
 
+def stopped() -> None:
+    """For a command that stopped on SIGTERM or SIGINT (its loop's handlers): from now until
+    the exit a further signal is ignored. asyncio restores the default when its loop closes,
+    and the second signal of `timeout` (the process and its group), a few ms after the first,
+    then killed an exit already clean (status -15)."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(sig)
+        signal.signal(sig, signal.SIG_IGN)
+
+
 def jurisdictions_arg(text: str):
     """--jurisdiction: one of national|jiangsu|guangdong|shaanxi|all, or a comma list."""
     from engine import load_rulesets, parse_jurisdictions  # here: --help needs no engine

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from bot.commands.common import add_channel_options, serving
+from bot.commands.common import add_channel_options, serving, stopped
 from . import HELP
 
 
@@ -53,11 +53,16 @@ def run(args) -> int:
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     import asyncio
 
-    asyncio.run(serve(config, args.db, args.reminder_interval))
+    refused = asyncio.run(serve(config, args.db, args.reminder_interval))
+    if refused:
+        return fail(f"DingTalk refused the credentials of client id {client_id} (HTTP {refused}): "
+                    "check --client-id (or DINGTALK_CLIENT_ID) and DINGTALK_CLIENT_SECRET")
     return 0
 
 
-async def serve(config, db: str | None, reminder_interval: float) -> None:
+async def serve(config, db: str | None, reminder_interval: float) -> int | None:
+    """Until SIGTERM or SIGINT; or until the gateway refuses the credentials at the first
+    connection (no retry mends them): then its HTTP status."""
     import asyncio
     import signal
 
@@ -74,9 +79,16 @@ async def serve(config, db: str | None, reminder_interval: float) -> None:
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stopping.set)
-    start_stream(config, process.receive, channel.download)
+    refused: list[int] = []
+
+    def on_refused(status: int) -> None:
+        refused.append(status)
+        stopping.set()
+    start_stream(config, process.receive, channel.download, on_refused)
     try:
         await stopping.wait()
+        return refused[0] if refused else None
     finally:
         await process.stop()
         await channel.close()
+        stopped()

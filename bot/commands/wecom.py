@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 
-from bot.commands.common import add_channel_options, serving
+from bot.commands.common import add_channel_options, serving, stopped
 
 SECRETS = ("WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 from . import HELP
@@ -61,11 +61,16 @@ def run(args) -> int:
         return fail(f"--listen {args.listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8090")
     config = WeComConfig(corp_id, int(agent_text), secret, token, aes_key, args.api_base_url or DEFAULT_API)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(config, host, int(port), args.path, args.db, args.reminder_interval)
+    import asyncio
+
+    asyncio.run(serve(config, host, int(port), args.path, args.db, args.reminder_interval))
     return 0
 
 
-def serve(config, host: str, port: int, path: str, db: str | None, reminder_interval: float) -> None:
+async def serve(config, host: str, port: int, path: str, db: str | None, reminder_interval: float) -> None:
+    import asyncio
+    import signal
+
     from aiohttp import web
 
     from bot.clock import Clock
@@ -88,5 +93,18 @@ def serve(config, host: str, port: int, path: str, db: str | None, reminder_inte
         await channel.close()
 
     app.cleanup_ctx.append(scheduled)
+    # The signals are ours, not run_app's: its handler raises in whatever the loop runs, and a
+    # second SIGTERM (`timeout` signals the process and its group) cut the stop short. Here a
+    # second one only sets the event again, as for `serve` and `dingtalk`.
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stopping.set)
     # No access log: WeCom's query strings carry signatures, and nothing about users is kept.
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        await stopping.wait()
+    finally:
+        await runner.cleanup()  # the callbacks in hand answered, then the scheduler's stop
+        stopped()
