@@ -313,7 +313,7 @@ def test_pictures_voice_and_video_are_answered_in_private_and_in_a_group_only_wh
     fake.ack_of(fake.user_sends_kind("staff014", "picture", group="cid-group-2", at=False))
     fake.ack_of(fake.user_sends_kind("staff014", "picture", group="cid-group-2"))
     [answer] = group.until(lambda m: True)  # the addressed one alone, as the group's rules say
-    assert "私聊" in text_of(answer)
+    assert "只能读取文字消息和申报表文件" in text_of(answer)  # said in the group, nothing stored
 
 
 def test_wrong_credentials_at_the_first_connection_are_one_line_and_status_2(fake, tmp_path):
