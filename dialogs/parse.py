@@ -112,7 +112,7 @@ def _doubted(spec: Fact, text: str, parsed: Parsed) -> Parsed:
     figures = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if spec.id in IMPLAUSIBLE_ABOVE and any(v > IMPLAUSIBLE_ABOVE[spec.id] for v in figures):
         return Parsed(parsed.value, parsed.assumed_years, doubt="implausible")
-    if spec.unit == "percent" and spec.max == 100 and "%" not in text and figures \
+    if spec.unit == "percent" and spec.max == 100 and "%" not in text and "百分之" not in text and figures \
             and all(0 < v < 1 for v in figures):
         return Parsed(parsed.value, parsed.assumed_years, doubt="fraction")
     return parsed
@@ -264,8 +264,9 @@ def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
         if later:  # not yet complete, or after data_year: the contract refuses it
             raise ParseError("later_year", years=later, first=str(latest_year - 2), middle=str(latest_year - 1),
                              last=str(latest_year))
+        # 近三年 each: older years may come too, but none of the three may be missing
         missing = [str(y) for y in range(latest_year - 2, latest_year + 1) if str(y) not in series]
-        if len(series) < 3 and missing:
+        if missing:
             raise ParseError("missing_years", years=missing)
         return Parsed(dict(sorted(series.items())))
     figures = [part for part in _LIST_SEP.split(text) if part]

@@ -171,7 +171,9 @@ def test_series_read_as_the_three_latest_years_is_confirmed(conversation):
     assert "2023年 45.00亿元、2024年 48.00亿元、2025年 52.00亿元" in text and "年份对吗" in text
     text = chat.say("否")
     assert "请写明年份" in text and chat.current_fact() == "total_output"
-    chat.say("2022:45 2023:48 2024:52")
+    text = chat.say("2022:45 2023:48 2024:52")  # 近三年 is 2023–2025: the copy of an older round
+    assert "缺少 2025 年的数值" in text and chat.current_fact() == "total_output"
+    chat.say("2022:40 2023:45 2024:48 2025:52")  # an older year beside them is kept
     assert chat.current_fact() != "total_output"
 
 

@@ -107,6 +107,11 @@ def test_series_round_trip(first, figures):
             parse_answer(CAT["total_output"], text, latest_year=2025)
         assert raised.value.code == "later_year" and raised.value.details["years"] == [y for y in series if int(y) > 2025]
         return
+    if any(y not in series for y in ("2023", "2024", "2025")):  # 近三年 must be there, each
+        with pytest.raises(ParseError) as raised:
+            parse_answer(CAT["total_output"], text, latest_year=2025)
+        assert raised.value.code == "missing_years"
+        return
     assert parse_answer(CAT["total_output"], text, latest_year=2025).value == {y: float(v) for y, v in sorted(series.items())}
 
 
@@ -133,6 +138,8 @@ def test_natural_answers(fact, text, value):
     ("total_output", "2024:48 2025:52", "missing_years", {"years": ["2023"]}),
     ("total_output", "2023:45 2024:48", "missing_years", {"years": ["2025"]}),
     ("total_output", "2023:45 2023:46 2024:48", "repeated_year", {"year": "2023"}),
+    # three years, all before 近三年 (the 2024 round's figures copied): not the three asked
+    ("total_output", "2021:30 2022:48 2023:52", "missing_years", {"years": ["2024", "2025"]}),
     # a year not yet complete is refused (the contract), also with the three years given
     ("total_output", "2024:45 2025:48 2026:50", "later_year",
      {"years": ["2026"], "first": "2023", "middle": "2024", "last": "2025"}),
@@ -161,6 +168,7 @@ def test_implausible_figures_are_marked_for_confirmation(fact, text, doubt):
     assert parse_answer(CAT[fact], text, latest_year=2025).doubt == doubt
 
 
-@pytest.mark.parametrize("fact,text", [("patents_per_10k", "150"), ("iip_rate", "0.85%"), ("iip_rate", "85")])
+@pytest.mark.parametrize("fact,text", [("patents_per_10k", "150"), ("iip_rate", "0.85%"), ("iip_rate", "85"),
+                                       ("iip_rate", "百分之0.85")])
 def test_plausible_figures_are_not_doubted(fact, text):
     assert parse_answer(CAT[fact], text, latest_year=2025).doubt is None
