@@ -393,3 +393,11 @@ def test_the_table_keeps_the_text_it_prints_not_the_evaluations(tmp_path):
 def test_a_name_that_is_not_text_is_shown_as_its_json():
     run = clusterbot("evaluate", "-", "-j", "national", stdin='{"name": ["甲", 1], "area_km2": 80}\n')
     assert json.loads(run.stdout)[0]["cluster"] == '["甲", 1]'
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_a_name_with_line_breaks_or_escapes_stays_on_its_line(fmt):
+    run = clusterbot("evaluate", "-", "-j", "national", "-f", fmt,
+                     stdin=json.dumps({"name": "甲\n## 乙\r丙\x1b[31m红", "area_km2": 80}) + "\n")
+    assert "\x1b" not in run.stdout and "\r" not in run.stdout and "\n## 乙" not in run.stdout
+    assert "甲\\n## 乙\\r丙\\x1b[31m红" in run.stdout

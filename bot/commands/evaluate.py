@@ -82,7 +82,8 @@ def screen(cluster: Cluster, rulesets: tuple, on: dt.date) -> tuple[list, list[F
 
 
 def _one_line(name: str) -> str:
-    """A name as a one-line message quotes it: line breaks and other controls escaped."""
+    """A name as a message, a table's row or a report's heading quotes it: on one line, line
+    breaks and other controls escaped (an escape sequence would reach the terminal)."""
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in name)
 
 
@@ -178,7 +179,7 @@ def _write_table(evaluated, lang, out) -> None:
     table = VerdictTable(lang)
     try:
         for name, evaluations in evaluated:
-            table.add(name, evaluations)
+            table.add(_one_line(name), evaluations)  # a line break or an escape would break the rows
     except InputError:
         if table:
             out.writelines(line + "\n" for line in table.lines())
@@ -190,7 +191,7 @@ def _write_table(evaluated, lang, out) -> None:
 
 def _write_markdown(evaluated, lang, out) -> None:
     for i, (name, evaluations) in enumerate(evaluated):
-        out.write(("\n---\n\n" if i else "") + markdown_report(name, evaluations, lang))
+        out.write(("\n---\n\n" if i else "") + markdown_report(_one_line(name), evaluations, lang))
 
 
 WRITERS = {"json": _write_json, "csv": write_csv, "table": _write_table, "markdown": _write_markdown}
