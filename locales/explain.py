@@ -331,6 +331,8 @@ def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str
     if error.code == "name":
         return t(lang, "fact_error.name", cluster=cluster)
     spec = catalogue()[error.fact]
+    if error.code == "later_year" and error.fact == "data_year":
+        return t(lang, "fact_error.data_year_later", cluster=cluster, year=error.value)
     if error.code == "later_year":
         later = sorted(y for y in error.value if y > window[-1])
         return t(lang, "fact_error.later_year", cluster=cluster, label=spec.label(lang), fact=error.fact,

@@ -401,3 +401,11 @@ def test_a_name_with_line_breaks_or_escapes_stays_on_its_line(fmt):
                      stdin=json.dumps({"name": "甲\n## 乙\r丙\x1b[31m红", "area_km2": 80}) + "\n")
     assert "\x1b" not in run.stdout and "\r" not in run.stdout and "\n## 乙" not in run.stdout
     assert "甲\\n## 乙\\r丙\\x1b[31m红" in run.stdout
+
+
+def test_a_data_year_not_yet_over_is_refused_as_a_later_year_is():
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-11-23", "--lang", "en",
+                     stdin='{"name": "丙", "data_year": 2026, "total_output": {"2024": 45, "2025": 48, "2026": 52}}\n')
+    assert run.returncode == 1
+    assert run.stderr.strip() == ("丙: data_year (2026) is not over on the evaluation date, and is refused: "
+                                  "expected a complete year. The three-year criteria count as unknown.")

@@ -78,6 +78,8 @@ def screen(cluster: Cluster, rulesets: tuple, on: dt.date) -> tuple[list, list[F
     errors = cluster.errors
     if any(UNKNOWN in ev.statuses for ev in evaluations):
         errors = errors + [FactError(f, cluster.facts[f], "later_year") for f in profile.later_given()]
+        if profile.window is None:  # a data_year not yet over on the date: a later year as well
+            errors.append(FactError("data_year", cluster.facts["data_year"], "later_year"))
     return evaluations, errors, window(profile.last)
 
 
