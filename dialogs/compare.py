@@ -180,7 +180,7 @@ def question_language(query: str, lang: str) -> str:
     words only; otherwise the user's."""
     if re.search(r"[\u4e00-\u9fff]", query):
         return "zh"
-    return "en" if re.search(r"[A-Za-z]{2,}", query) else lang
+    return "en" if re.search(r"[A-Za-z][A-Za-z&]+", query) else lang  # a word of two letters, or R&D
 
 
 def deadline_answer(query: str, lang: str) -> str | None:

@@ -491,7 +491,7 @@ def test_alarms_are_configurable(capsys):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_example_the_no_match_hint_gives_finds_a_criterion(lang):
-    from dialogs.compare import search_criteria
+    from dialogs.compare import question_language, search_criteria
     from locales import t
 
     hint = t(lang, "compare.no_match", query="?").split("：" if lang == "zh" else "Try: ")[-1].rstrip("。.")
@@ -499,3 +499,5 @@ def test_every_example_the_no_match_hint_gives_finds_a_criterion(lang):
     assert len(examples) == 6, examples
     for example in examples:
         assert search_criteria(example, lang)[1], example
+        if lang == "en":  # answered in the language of the hint that gave it
+            assert question_language(example, "zh") == "en", example
