@@ -865,8 +865,9 @@ class Turn:
             marker = self.t("dialog.twin_marker", created=fmt_date(p.created_at.date(), self.lang),
                             measures=self.t("list_sep").join(r.short.get(self.lang) for r in rulesets)
                             or self.t("dialog.no_measures")) + marker
+        read = asked_facts(rulesets)  # answered: a skip (待定) is not, as /status counts
         return self.t("dialog.list_item", n=n, name=p.name or "—", marker=marker, verdicts=verdicts,
-                      answered=relevant_answered(rulesets, answers))
+                      answered=sum(1 for f, v in answers.items() if f in read and v is not SKIPPED))
 
     def cmd_switch(self, arg: str) -> list[Reply]:
         profiles = repo.user_profiles(self.s, self.user)

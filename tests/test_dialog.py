@@ -258,6 +258,15 @@ def test_help_lists_quit_only_in_the_terminal(conversation):
     assert "/quit" not in text and "/pending" in text and "/track" in text
 
 
+def test_list_counts_a_skip_as_pending_not_answered(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("/skip")
+    chat.say("/skip")
+    assert "已答 1 题" in chat.say("/list") and "已答 1/" in chat.say("/status")
+
+
 def test_compare_and_result(conversation):
     chat = Chat(conversation)
     start(chat, "全部")
