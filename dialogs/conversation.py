@@ -506,9 +506,13 @@ class Turn:
         """Ask the next question that can still matter, or give the result when none is left."""
         remaining = self.remaining()
         focus = [f for f in self.pending().get("focus", []) if f in remaining]
-        revisit = [f for f in self.pending().get("revisit", []) if self.answers.get(f) is SKIPPED]
-        if revisit:  # /pending: the skipped questions one by one, each once, before the rest
-            kept = {k: v for k, v in (("focus", focus), ("revisit", revisit[1:])) if v}
+        # /pending: the skipped questions one by one, each once, before the rest. The one asked
+        # stays on the list until it is handled (a /back from it comes back to it); the one
+        # just handled leaves it, even skipped again.
+        handled = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
+        revisit = [f for f in self.pending().get("revisit", []) if self.answers.get(f) is SKIPPED and f != handled]
+        if revisit:
+            kept = {k: v for k, v in (("focus", focus), ("revisit", revisit)) if v}
             self.set_state("asking", revisit[0], kept or None)
             return [self.question(revisit[0], note=self.t("dialog.pending_note"))]
         if remaining:

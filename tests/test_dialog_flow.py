@@ -332,6 +332,24 @@ def test_pending_asks_the_skipped_questions_after_the_current_one_then_the_rest(
     assert "待定 1 题" in chat.say("/status")
 
 
+def test_back_from_a_pending_question_comes_back_to_it(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("/skip")   # county_level
+    chat.say("/skip")   # provincial_certified
+    chat.say("/pending")
+    chat.say("50")      # area_km2, then the pending ones
+    assert chat.current_fact() == "county_level"
+    chat.say("是")
+    assert chat.current_fact() == "provincial_certified"
+    chat.say("/back")   # to county_level: answered again, the round goes on where it was
+    assert chat.current_fact() == "county_level"
+    chat.say("/skip")   # keeps its answer
+    assert chat.current_fact() == "provincial_certified"
+    chat.say("/skip")   # skipped again: the round ends, the rest follows
+    assert chat.current_fact() == "pillar_industry"
+
+
 def test_pending_while_a_figure_awaits_its_confirmation_keeps_it(conversation):
     chat = Chat(conversation)
     start(chat, "国家")
