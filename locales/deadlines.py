@@ -112,7 +112,7 @@ def to_ics(entries: list[CalendarEntry], lang: str, now: dt.datetime) -> str:
     cal.add("prodid", f"-//clusterbot//deadlines//{lang.upper()}")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", calendar_name(entries, lang))
+    cal.add("x-wr-calname", icalendar.vText(calendar_name(entries, lang)))  # TEXT: ; , \ escaped, as SUMMARY
     cal.add("x-wr-timezone", "Asia/Shanghai")
     for entry in entries:
         prefix = t(lang, "deadlines.ics.cluster_prefix", cluster=entry.cluster) if entry.cluster else ""

@@ -482,6 +482,11 @@ def test_a_cluster_name_with_a_line_break_is_one_line_in_the_calendar(capsys):
     assert str(cal.walk("VEVENT")[0]["SUMMARY"]).startswith("甲县 装备 集群：")
 
 
+def test_a_calendars_name_is_escaped_as_text(capsys):
+    ics = _ics(capsys, "-j", "jiangsu", "--certified-on", "2024-06-01", "--cluster", "甲;乙,丙\\丁")
+    assert "X-WR-CALNAME:甲\\;乙\\,丙\\\\丁认定期限" in ics
+
+
 def test_alarms_are_configurable(capsys):
     cal = icalendar.Calendar.from_ical(_ics(capsys, "-j", "jiangsu", "--certified-on", "2024-06-01",
                                             "--alarms", "14,3"))
