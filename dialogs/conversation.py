@@ -909,6 +909,8 @@ class Turn:
     def need_profile(self) -> list[Reply] | None:
         if self.profile is None:
             return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
+        if self.unnamed():
+            return self.prompt()  # the name is what is missing first
         if not self.profile.measures:
             return [Reply(self.t("dialog.choose_first"))] + self.prompt()
         return None

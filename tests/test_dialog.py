@@ -267,6 +267,14 @@ def test_list_counts_a_skip_as_pending_not_answered(conversation):
     assert "已答 1 题" in chat.say("/list") and "已答 1/" in chat.say("/status")
 
 
+def test_commands_while_naming_a_new_cluster_ask_for_its_name(conversation):
+    chat = Chat(conversation)
+    chat.say("/new")
+    for command in ("/status", "/edit", "/result", "/restart"):
+        text = chat.say(command)
+        assert "请先选择" not in text and "请输入集群名称" in text, (command, text)
+
+
 def test_compare_and_result(conversation):
     chat = Chat(conversation)
     start(chat, "全部")
