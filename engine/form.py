@@ -176,7 +176,7 @@ def squeeze(text: Any) -> str:
     return "" if text is None else "".join(str(text).split())
 
 
-YEAR_HEAD = re.compile(r"^((?:19|20)\d\d)年$")
+YEAR_HEAD = re.compile(r"^((?:19|20)\d\d)年度?$")  # 2021年, 2021年度
 
 
 @dataclass
@@ -285,9 +285,9 @@ _MARK = re.compile(f"([{TICKED}{UNTICKED}])\\s*([^{TICKED}{UNTICKED}\\n\\t]+)")
 
 
 _NOTE = re.compile(r"[（(][^）)]*[）)]")
-_UNIT = re.compile(r"(%|个|家|人|项|亿元|万元|平方公里)$")
+_UNIT = re.compile(r"(%|个|家|人|项|亿元|亿|万元|平方公里)$")  # 52.9亿 is 亿元
 # A sum written in the other of the form's two money units: (written, asked) → power of ten.
-_SCALE = {("万元", "yi_yuan"): -4, ("亿元", "wan_yuan"): 4}
+_SCALE = {("万元", "yi_yuan"): -4, ("亿元", "wan_yuan"): 4, ("亿", "wan_yuan"): 4}
 
 
 def parse_number(value: Any) -> tuple[Decimal | None, str | None]:

@@ -191,6 +191,16 @@ def test_a_sum_written_in_the_other_money_unit_is_converted(tmp_path):
     assert report.values["software_purchase"] == {"2021": 100.0, "2022": 120.0, "2023": 150.0}
 
 
+def test_years_headed_with_年度_and_a_figure_in_亿_are_read(tmp_path):
+    titles = [title for title, rows in rows_of(passing()) if any(row[:1] == ["年度"] for row in rows)]
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": ["45亿", "48.2 亿", "52.9亿元"],
+                                               "software_purchase": ["0.01亿", 120, 150]})
+    report = check(_years_headed(path, titles, ["2021年度", "2022年度", "2023年度"]))
+    assert report.findings == []
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.values["software_purchase"] == {"2021": 100.0, "2022": 120.0, "2023": 150.0}
+
+
 def _cells_of(book, label):
     """The cells after a label in the workbook (the first row that starts with it)."""
     return next(row[1:] for sheet in book.worksheets for row in sheet.iter_rows() if row[0].value == label)
