@@ -450,6 +450,13 @@ def _outcome(check, raw: tuple, p: Profile) -> Outcome:
             out.failing_years = [y for y in out.window["expected"]
                                  if str(y) in series and not OPS[op](round2(series[str(y)]), check.value)]
             out.years = [(y, round2(series[str(y)])) for y in out.failing_years]
+        elif out.window and isinstance(check, FallingCheck) and type(p.facts[check.fact]) is dict:
+            # 持续下降 with a year missing: two given years in a row that do not fall already fail it
+            series = p.facts[check.fact]
+            given = [y for y in out.window["expected"] if str(y) in series]
+            out.failing_years = [b for a, b in zip(given, given[1:])
+                                 if b == a + 1 and not round2(series[str(b)]) < round2(series[str(a)])]
+            out.years = [(y, round2(series[str(y)])) for y in given]
     if status == UNKNOWN or observed is None or not hasattr(check, "word"):
         if isinstance(check, FallingCheck) and isinstance(observed, list):
             out.years = [(int(y), v) for y, v in observed]

@@ -101,6 +101,10 @@ def explain_outcome(o: Outcome, lang: str) -> str:
 
 def _unknown(o: Outcome, lang: str) -> str:
     fact = getattr(o.check, "fact", None)
+    if o.window and o.failing_years and o.check.kind == "falling":  # a given year did not fall
+        return window_text(fact, o.window, lang) + _space(lang) + t(
+            lang, "explain.window_not_falling", label=label(fact, lang), values=_years_text(fact, o.years, lang),
+            years=_join(lang, (t(lang, "explain.window_year", year=y) for y in o.failing_years)))
     if o.window and o.failing_years:  # the years given already fail: it cannot pass
         op = WORDS[o.check.word][0]
         unit, gap_unit = _unit(fact, lang), _unit(fact, lang, gap=True)

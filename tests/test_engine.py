@@ -115,6 +115,11 @@ def test_a_window_with_a_year_missing_whose_given_years_already_fail_says_it_can
     # the given years passing: nothing more is said
     ev = evaluate_with("jiangsu", on=dt.date(2026, 1, 15), total_output={"2024": 40, "2025": 52})
     assert explain(ev.by_id("output-each-year"), "zh").endswith("缺少2023年，无法判断近三年情况。")
+    # 持续下降 with 2025 missing and 2024 above 2023: it cannot become a steady decline
+    ev = evaluate_with("national", on=dt.date(2026, 1, 15), co2_intensity={"2023": 1.0, "2024": 1.1})
+    assert explain(ev.by_id("co2-falling"), "zh").endswith("2024年未比上一年下降：补齐后本项仍不是“持续下降”。")
+    ev = evaluate_with("national", on=dt.date(2026, 1, 15), co2_intensity={"2023": 1.1, "2024": 1.0})
+    assert "补齐后" not in explain(ev.by_id("co2-falling"), "zh")
     # a soft limit (一般不超过) is never a failure: nothing is said of it either
     ev = evaluate_with("national", on=dt.date(2026, 1, 15), area_km2=150)
     assert "补齐后" not in explain(ev.by_id("area"), "zh")
