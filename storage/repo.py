@@ -4,6 +4,7 @@ a profile the caller already holds: a user only ever reaches their own profiles.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import weakref
 from collections import OrderedDict
@@ -315,4 +316,15 @@ def prune_processed(s: Session, now: dt.datetime) -> int:
 def first_time(s: Session, channel: str, update_id: str) -> bool:
     """Record an incoming update; False if it was already handled (a redelivery, or the
     same update being handled by another worker right now)."""
-    return insert_new(s, ProcessedUpdate, channel=channel, update_id=update_id, created_at=utcnow())
+    return insert_new(s, ProcessedUpdate, channel=channel, update_id=update_key(update_id), created_at=utcnow())
+
+
+UPDATE_KEY = 64  # processed_updates.update_id
+
+
+def update_key(update_id: str) -> str:
+    """The key kept of an update's id: the id, or past UPDATE_KEY characters (a WeCom card
+    press names its task, time and button) its digest, the same for the same id."""
+    if len(update_id) <= UPDATE_KEY:
+        return update_id
+    return "sha256:" + hashlib.sha256(update_id.encode("utf-8", "surrogatepass")).hexdigest()[:UPDATE_KEY - 7]

@@ -139,3 +139,15 @@ def test_what_a_channel_could_not_take_is_answered_in_the_users_language_once(co
     chat.say("/lang zh")
     replies = conversation.receive(Incoming("terminal", "alice", "alice", message_id="m2", unreadable="unsupported"))
     assert replies[0].text.startswith("只能读取文字消息和申报表文件") and replies[-1].kind == "question"
+
+
+def test_an_update_id_longer_than_its_column_is_handled_once(conversation):
+    # a WeCom card press is known by its task, time and button: past the column's 64 characters
+    from dialogs.messages import Incoming
+
+    long_id = "card:" + "f" * 32 + ":1733550000:" + "c:12:asking-sme_output_share:1" + "x" * 20
+    first = conversation.receive(Incoming("wecom", "zhang", "zhang", text="/start", message_id=long_id))
+    assert first and "内部错误" not in first[0].text
+    assert conversation.receive(Incoming("wecom", "zhang", "zhang", text="/start", message_id=long_id)) == []
+    other = long_id[:-1] + "y"  # another id with the same first 64 characters: another update
+    assert conversation.receive(Incoming("wecom", "zhang", "zhang", text="/start", message_id=other))
