@@ -320,6 +320,8 @@ async def to_incoming(bot, update: TgUpdate) -> Incoming | None:
     if group:
         mentioned, text = addressed(text, bot.username or "")
     if any(kind in message for kind in UNSUPPORTED):  # its caption is not read as an answer
+        if album := message.get("media_group_id"):  # an album is one thing sent: answered once
+            base["message_id"] = f"album:{chat['id']}:{album}"
         return Incoming(chat_id=str(chat["id"]), group=group, mentioned=mentioned, unreadable="unsupported", **base)
     document = _mapping(message.get("document"))
     try:

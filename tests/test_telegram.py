@@ -351,6 +351,16 @@ def test_what_the_bot_cannot_read_is_said_and_a_service_message_is_not_answered(
     fake.user_sends_media(1018, "photo", caption="是")  # a photo's caption is not an answer
     user.read_until(lambda m: "只能读取文字消息" in m.get("text", ""))
     assert "county_level" not in answers_in_db(bot.db)
+    # an album of three photos is one thing sent: answered once
+    before = len([m for m in fake.messages(1018) if "只能读取文字消息" in m.get("text", "")])
+    me = {"id": 1018, "is_bot": False, "first_name": "甲"}
+    for n in range(3):
+        fake.inject_update({"message": {"message_id": 80 + n, "date": 0, "from": me, "media_group_id": "alb1",
+                                        "chat": {"id": 1018, "type": "private"},
+                                        "photo": [{"file_id": f"p{n}", "file_unique_id": f"p{n}", "width": 9, "height": 9}]}})
+    user.read_until(lambda m: "只能读取文字消息" in m.get("text", ""))
+    fake.assert_no_bot_message(1018, within=1.0)
+    assert len([m for m in fake.messages(1018) if "只能读取文字消息" in m.get("text", "")]) == before + 1
     # in a group only what is addressed to the bot is answered; a service message never
     group, member = -800, {"id": 1019, "is_bot": False, "first_name": "乙"}
     fake.user_sends(1019, "大家好", chat_id=group, chat_type="group", chat_title="集群工作群")
