@@ -451,13 +451,25 @@ class TelegramBot:
         if update.callback_query:
             self.spawn_api("answerCallbackQuery", text=text, show_alert=True,
                            callback_query_id=update.callback_query.get("id"))
-        elif update.chat and "id" in update.chat:
+        elif update.chat and "id" in update.chat and self.asks_the_bot(update):
             # Through the outbox, committed before the update is confirmed: a 429 or a 5xx is
             # waited out as for any reply, and a restart still sends it (a send retried here
             # would die with the process). A redelivered update may be refused twice.
             chat_id = str(update.chat["id"])
             await self.db.run(self._enqueue, chat_id, Reply(text).to_json())
             self.spawn(self.delivery.flush_chat(CHANNEL, chat_id), "flush")
+
+    def asks_the_bot(self, update: TgUpdate) -> bool:
+        """A message a user sent the bot: in a private chat, or addressed to it in a group;
+        never a service message (someone joined, a pin), which a stranger's refusal would
+        answer in the group each time."""
+        message = update.message
+        if message is None or not ("text" in message or "document" in message
+                                   or any(kind in message for kind in UNSUPPORTED)):
+            return False
+        if update.chat.get("type") == "private":
+            return True
+        return addressed(message.get("text") or message.get("caption") or "", self.bot.username or "")[0]
 
     def _enqueue(self, chat_id: str, payload: dict) -> None:
         with session(self.engine) as s:

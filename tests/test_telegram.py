@@ -322,6 +322,17 @@ def test_the_refusal_of_a_stranger_survives_a_429_and_a_5xx(fake, tmp_path):
         stranger.send("/start", until=lambda m: "授权用户" in m.get("text", ""))
         assert {429, 502} <= {c.status for c in fake.calls("sendMessage")}
         fake.assert_no_bot_message(2003, within=1.0)  # once
+        # in a group: refused only when addressed to the bot; joining, leaving, chatter never
+        group, member = -900, {"id": 2003, "is_bot": False, "first_name": "丙"}
+        chat = {"id": group, "type": "group", "title": "集群工作群"}
+        fake.inject_update({"message": {"message_id": 95, "date": 0, "from": member, "chat": chat,
+                                        "new_chat_members": [member]}})
+        fake.user_sends(2003, "大家好", chat_id=group, chat_type="group", chat_title="集群工作群")
+        fake.inject_update({"message": {"message_id": 96, "date": 0, "from": member, "chat": chat,
+                                        "left_chat_member": member}})
+        fake.assert_no_bot_message(group, within=1.0)
+        fake.user_sends(2003, "@clusterbot_test_bot 你好", chat_id=group, chat_type="group", chat_title="集群工作群")
+        assert "授权用户" in fake.wait_for_bot_message(group)["text"]
         with sqlite3.connect(bot.db) as con:
             assert con.execute("select count(*) from users").fetchone() == (0,)
     finally:
