@@ -272,18 +272,19 @@ _SENT_AFTER = Prepared(OutboxMessage.__table__.select()
                        .where(OutboxMessage.id > bindparam("after"),
                               OutboxMessage.channel == bindparam("channel"), OutboxMessage.chat_id == bindparam("chat_id"),
                               OutboxMessage.sent_at >= bindparam("since"))
-                       .order_by(OutboxMessage.id).limit(bindparam("limit")))
+                       .order_by(OutboxMessage.id.desc()).limit(bindparam("limit")))  # the latest
 
 
 def sent_after(conn, channel: str, chat_id: str, after: int, since: dt.datetime, limit: int,
                scan: int) -> list[LeasedRow]:
-    """The chat's rows sent since `since` whose id is above `after`, in order, at most `limit`
-    (what a page that reconnects missed). Only the outbox's last `scan` rows are looked at:
-    no index leads with the chat for sent rows, and an old `after` would read the table."""
+    """The chat's rows sent since `since` whose id is above `after`, in order, at most the
+    last `limit` of them (what a page that reconnects missed; past the limit, the latest: they
+    end with the question now asked). Only the outbox's last `scan` rows are looked at: no
+    index leads with the chat for sent rows, and an old `after` would read the table."""
     last = _MAX_ID.rows(conn, {})[0][0] or 0
     params = {"after": max(after, last - scan), "channel": channel, "chat_id": str(chat_id), "since": since,
               "limit": limit}
-    return [LeasedRow(*row) for row in _SENT_AFTER.rows(conn, params)]
+    return [LeasedRow(*row) for row in reversed(_SENT_AFTER.rows(conn, params))]
 
 
 def unfinished_count(s: Session, channel: str | None = None) -> int:

@@ -98,6 +98,20 @@ def test_sent_and_refused_are_recorded(engine):
     assert claim(engine, "w") == []
 
 
+def test_a_reconnecting_page_is_given_the_latest_of_what_it_missed_in_order(engine):
+    from storage.prepared import reading
+
+    ids = put(engine, "a", *"123456") + put(engine, "b", "other")
+    claim(engine, "w")
+    with session(engine) as s:
+        outbox.record(s, [Mark(i, "sent", message_id="") for i in ids])
+    since = utcnow() - dt.timedelta(minutes=5)
+    with reading(engine) as conn:
+        missed = outbox.sent_after(conn, "web", "a", ids[0], since, limit=3, scan=1000)
+        assert [r.id for r in missed] == ids[3:6]  # past the limit the latest: they end with what is asked now
+        assert [r.id for r in outbox.sent_after(conn, "web", "a", ids[4], since, limit=3, scan=1000)] == ids[5:6]
+
+
 def test_receive_writes_neutral_replies_and_shows_a_choice_in_the_message_pressed(engine):
     conversation = Conversation(engine, ManualClock(dt.datetime(2026, 11, 23, 10)), channel="web")
     hello = Incoming("web", "u1", "chat-1", text="/new 甲集群", message_id="m1")
