@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from dialogs.messages import LONE_SURROGATE
 from engine import FactError, catalogue, validate_facts, validate_json
 from engine.facts import load_json
 from locales import t
@@ -28,7 +29,6 @@ from locales import t
 # Column names a CSV may give the cluster's name under (the fact columns take the catalogue's
 # ids and labels, see Catalogue.fact_id).
 NAME_COLUMNS = ("name", "名称", "集群名称", "cluster", "cluster name")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InputError(Exception):
@@ -344,6 +344,6 @@ def _name(meta: dict) -> tuple[str, list[FactError]]:
     name = meta.get("name")
     # a name that is not text is shown as its JSON (["x"], not Python's ['x'])
     name = "" if name is None else name if isinstance(name, str) else json.dumps(name, ensure_ascii=False)
-    if not name.isascii() and _SURROGATE.search(name):
-        return _SURROGATE.sub("\ufffd", name), [FactError("name", meta["name"], "name")]
+    if not name.isascii() and LONE_SURROGATE.search(name):
+        return LONE_SURROGATE.sub("\ufffd", name), [FactError("name", meta["name"], "name")]
     return name, []

@@ -61,7 +61,7 @@ from bot.delivery import Database, Delivery, spawn
 from bot.reminders import SWEEP_SECONDS, sweep, to_outbox
 from bot.scheduler import Scheduler
 from dialogs.conversation import Conversation
-from dialogs.messages import Attachment, Incoming, Reply
+from dialogs.messages import LONE_SURROGATE, Attachment, Incoming, Reply
 from locales import messages, normalise_lang, t
 from storage import outbox
 from storage.db import light_session
@@ -100,7 +100,6 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 # it is refused (429) until the oldest of them is that old; the right one clears the count.
 LOGIN_TRIES = 10
 LOGIN_WINDOW = 300.0
-SURROGATE = re.compile(r"[\ud800-\udfff]")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -467,7 +466,7 @@ class WebChat:
         if any(v is not None and not isinstance(v, str) for v in fields.values()):
             raise BadRequest(400, "web.bad_request")
         # JSON may escape a lone surrogate (\ud800), which is no character: no UTF-8 for it
-        if any(v is not None and SURROGATE.search(v) for v in fields.values()):
+        if any(v is not None and LONE_SURROGATE.search(v) for v in fields.values()):
             raise BadRequest(400, "web.bad_request")
         if (fields["text"] is None) == (fields["button"] is None):
             raise BadRequest(400, "web.bad_request")

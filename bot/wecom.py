@@ -67,6 +67,7 @@ class TokenError(ApiError):
 # element a dict, a repeated one a list, which no Incoming can hold).
 FIELDS = ("FromUserName", "MsgType", "Content", "MsgId", "MediaId", "Event", "EventKey", "TaskId", "CreateTime")
 
+
 def message_key(message: dict) -> str:
     """A message's id for handling it once: its MsgId; without one, a digest of the whole
     message (sender, CreateTime, content): WeCom's retries of a callback carry the same

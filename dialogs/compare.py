@@ -10,7 +10,7 @@ from engine.deadlines import duties
 from engine.rules import Criterion, Ruleset, check_facts
 from locales import t
 from locales.deadlines import duties_block
-from locales.explain import label
+from locales.explain import label, unit_after
 
 from .reports import pad, text_width
 
@@ -21,11 +21,6 @@ JURISDICTION_WORDS = {
     "guangdong": ("广东", "粤", "guangdong"),
     "shaanxi": ("陕西", "陕", "shaanxi"),
 }
-
-
-def _unit(fact_id: str, lang: str) -> str:
-    unit = catalogue().unit_label(fact_id, lang)
-    return unit if lang == "zh" or unit in ("", "%") else " " + unit
 
 
 def _plain(number: float) -> str:
@@ -40,7 +35,7 @@ def requirement(check, lang: str) -> str:
         first = check.facts[0] if kind == "sum" else check.fact
         op, _ = WORDS[check.word]
         key = "requirement.threshold_after" if check.word in ("以上", "以下") else "requirement.threshold"
-        text = t(lang, key, word=check.word, value=_plain(check.value), unit=_unit(first, lang),
+        text = t(lang, key, word=check.word, value=_plain(check.value), unit=unit_after(first, lang),
                  op=t(lang, f"op.{op}"))
         if kind == "every_year":
             return t(lang, "requirement.every_year", requirement=text)

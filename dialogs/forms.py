@@ -9,9 +9,8 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from engine import catalogue
 from locales import fmt_number, plural_form, t
-from locales.explain import label, value_text
+from locales.explain import label, unit_after, value_text
 
 from .form_files import FormFileError, layout, read_bytes, write_docx, write_xlsx
 from .messages import Attachment, Reply
@@ -23,18 +22,13 @@ if TYPE_CHECKING:
     from engine.form import Finding, FormReport
 
 
-def _unit(fact_id: str, lang: str) -> str:
-    unit = catalogue().unit_label(fact_id, lang)
-    return unit if lang == "zh" or unit in ("", "%") else " " + unit
-
-
 def finding_text(f: Finding, lang: str) -> str:
     """Where (section, field, year), what is wrong, and the form's own sentence."""
     params = {k: (fmt_number(v) if isinstance(v, float) and math.isfinite(v) else
                   t(lang, "list_sep").join(v) if isinstance(v, list) else v)
               for k, v in f.params.items()}
     if f.code in ("range", "below"):  # the bound's unit, where the field's fact has one
-        params["unit"] = _unit(f.params["fact"], lang) if f.params.get("fact") else ""
+        params["unit"] = unit_after(f.params["fact"], lang) if f.params.get("fact") else ""
     if f.code == "promise_false":
         params.update(fact_label=label(f.params["fact"], lang),
                       value_text=value_text(f.params["fact"], f.params["value"], lang))

@@ -48,12 +48,13 @@ class Incoming:
         # nor sent: replaced by U+FFFD here, where every channel's message passes.
         for name in _TEXTS:
             value = getattr(self, name)
-            if value and _LONE_SURROGATE.search(value):
-                object.__setattr__(self, name, _LONE_SURROGATE.sub("\ufffd", value))
+            if value and LONE_SURROGATE.search(value):
+                object.__setattr__(self, name, LONE_SURROGATE.sub("\ufffd", value))
 
 
 _TEXTS = ("user_id", "chat_id", "text", "button", "message_id", "display_name", "pressed")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# "\ud800" is valid JSON but no character: it can be neither stored nor sent as UTF-8
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass

@@ -32,7 +32,7 @@ def _plain(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else fmt_number(number)
 
 
-def _unit(fact_id: str, lang: str, gap: bool = False) -> str:
+def unit_after(fact_id: str, lang: str, gap: bool = False) -> str:
     """A unit as it follows a figure: 亿元 and % right after it; 'km²' after a space."""
     cat = catalogue()
     unit = cat.gap_unit_label(fact_id, lang) if gap else cat.unit_label(fact_id, lang)
@@ -49,7 +49,7 @@ def _requirement(word: str, threshold: float, unit: str, lang: str) -> str:
 
 
 def _years_text(fact_id: str, years, lang: str) -> str:
-    unit = _unit(fact_id, lang)
+    unit = unit_after(fact_id, lang)
     return _join(lang, (t(lang, "value.year_item", year=y, value=fmt_number(v), unit=unit) for y, v in years))
 
 
@@ -65,7 +65,7 @@ def value_text(fact_id: str, value: Any, lang: str) -> str:
     if isinstance(value, dict):
         return _years_text(fact_id, sorted((int(y), v) for y, v in value.items()), lang)
     if isinstance(value, (int, float)):
-        return fmt_number(value) + _unit(fact_id, lang)
+        return fmt_number(value) + unit_after(fact_id, lang)
     return str(value)
 
 
@@ -107,7 +107,7 @@ def _unknown(o: Outcome, lang: str) -> str:
             years=_join(lang, (t(lang, "explain.window_year", year=y) for y in o.failing_years)))
     if o.window and o.failing_years:  # the years given already fail: it cannot pass
         op = WORDS[o.check.word][0]
-        unit, gap_unit = _unit(fact, lang), _unit(fact, lang, gap=True)
+        unit, gap_unit = unit_after(fact, lang), unit_after(fact, lang, gap=True)
         key = "explain.every_year_fail_upper" if op[0] == "<" else "explain.every_year_fail"
         items = _join(lang, (t(lang, key, year=y, value=fmt_number(v), unit=unit,
                                margin=fmt_number(round2(abs(v - o.threshold))), gap_unit=gap_unit)
@@ -141,7 +141,7 @@ def window_text(fact_id: str, issue: dict, lang: str) -> str:
 
 def _comparison_fields(o: Outcome, fact_id: str, lang: str) -> dict:
     op, _ = WORDS[o.check.word]
-    unit = _unit(fact_id, lang)
+    unit = unit_after(fact_id, lang)
     return dict(label=label(fact_id, lang), unit=unit, word=o.check.word, op=t(lang, f"op.{op}"),
                 threshold=_plain(o.threshold),
                 requirement=_requirement(o.check.word, o.threshold, unit, lang))
@@ -151,7 +151,7 @@ def _margin_sentence(o: Outcome, fact_id: str, lang: str) -> str:
     """How far the figure is from the threshold, read with the article's own word."""
     word = o.check.word
     op, soft = WORDS[word]
-    unit, gap_unit = _unit(fact_id, lang), _unit(fact_id, lang, gap=True)
+    unit, gap_unit = unit_after(fact_id, lang), unit_after(fact_id, lang, gap=True)
     margin = fmt_number(abs(o.margin)) if isinstance(o.observed, float) else _plain(abs(o.margin))
     upper = op[0] == "<"
     if o.margin == 0:
@@ -189,7 +189,7 @@ def _every_year(o: Outcome, lang: str) -> str:
     fact_id = o.check.fact
     op, _ = WORDS[o.check.word]
     fields = _comparison_fields(o, fact_id, lang)
-    unit, gap_unit = fields["unit"], _unit(fact_id, lang, gap=True)
+    unit, gap_unit = fields["unit"], unit_after(fact_id, lang, gap=True)
     sentence = t(lang, "explain.every_year", years=_years_text(fact_id, o.years, lang), **fields)
     upper = op[0] == "<"
     if o.status == PASS and o.margin == 0:
@@ -212,7 +212,7 @@ def _every_year(o: Outcome, lang: str) -> str:
 def _sum(o: Outcome, lang: str) -> str:
     check = o.check
     op, _ = WORDS[check.word]
-    unit = _unit(check.facts[0], lang)
+    unit = unit_after(check.facts[0], lang)
     parts = " + ".join(t(lang, "explain.sum_item", label=label(f, lang), value=o.inputs.get(f, "?"))
                        for f in check.facts)
     if o.status == UNKNOWN:
@@ -295,7 +295,7 @@ def expected_text(spec: Fact, lang: str, chat: bool = False) -> str:
         return t(lang, f"expected.{spec.type}")
     low, high = (_bound(b, lang) for b in (spec.min, spec.max))
     if spec.type == "count":
-        return t(lang, "expected.count", min=low, max=high, unit=_unit(spec.id, lang))
+        return t(lang, "expected.count", min=low, max=high, unit=unit_after(spec.id, lang))
     number = t(lang, "expected.number", min=low, max=high, unit_hint=unit_hint)
     if spec.type == "number":
         return number

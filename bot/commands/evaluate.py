@@ -71,8 +71,9 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
 
 
 def screen(cluster: Cluster, rulesets: tuple, on: dt.date) -> tuple[list, list[FactError], tuple[str, ...]]:
-    """One cluster's evaluations, its refused values, and its 近三年. A year given after
-    近三年 is refused too: it always leaves a criterion unknown, so it is looked for only then."""
+    """One cluster's evaluations, its refused values, and (for their messages) its 近三年. A
+    year given after 近三年 is refused too: it always leaves a criterion unknown, so it is
+    looked for only then."""
     profile = Profile(cluster.facts, on)
     evaluations = evaluate_many(profile, rulesets, on)
     errors = cluster.errors
@@ -80,7 +81,7 @@ def screen(cluster: Cluster, rulesets: tuple, on: dt.date) -> tuple[list, list[F
         errors = errors + [FactError(f, cluster.facts[f], "later_year") for f in profile.later_given()]
         if profile.window is None:  # a data_year not yet over on the date: a later year as well
             errors.append(FactError("data_year", cluster.facts["data_year"], "later_year"))
-    return evaluations, errors, window(profile.last)
+    return evaluations, errors, window(profile.last) if errors else ()
 
 
 def _one_line(name: str) -> str:
