@@ -226,7 +226,8 @@ def _row(f: Field, facts: dict, name: str, years: list[str], data_year: str) -> 
         cells = [series.get(y) for y in years]
         return [f.label, *["" if c is None else c for c in cells]], any(c is not None for c in cells)
     if f.kind in ("choice", "checklist"):
-        ticked = [o for o in f.options if o.sets and all(facts.get(k) == v for k, v in o.sets.items())]
+        ticked = [o for o in f.options if (o.sets or o.part_of) and all(facts.get(k) == v for k, v in o.sets.items())
+                  and all(facts.get(k) is True for k in o.part_of)]
         if f.kind == "choice":
             ticked = ticked[:1]
         else:

@@ -35,6 +35,9 @@ class _Model(BaseModel):
 class Option(_Model):
     text: str
     sets: dict[str, Any] = {}
+    # Facts this box asks only a part of (产供销协同 of chain_collaboration, whose 布局合理 and
+    # 配套能力 the form does not ask): unticked, they are false; ticked, they stay open.
+    part_of: list[str] = []
 
 
 class Field(_Model):
@@ -163,7 +166,7 @@ def load_form(name: str = "jiangsu-2023") -> FormSpec:
     spec = FormSpec.model_validate(read_yaml(FORM_DIR / f"{name}.yaml"))
     facts = catalogue().facts
     for _, f in spec.fields():
-        for fact in [f.fact, f.count, *f.sets, *(k for o in f.options for k in o.sets)]:
+        for fact in [f.fact, f.count, *f.sets, *(k for o in f.options for k in [*o.sets, *o.part_of])]:
             if fact is not None and fact not in facts:
                 raise ValueError(f"form {spec.id}: field {f.id} names an unknown fact {fact}")
     return spec
@@ -561,6 +564,7 @@ def form_facts(spec: FormSpec, values: dict[str, Any], data_year: str) -> dict[s
                     facts.setdefault(fact, False)
             for option in value:
                 facts.update(option.sets)
+            facts.update({fact: False for option in f.options if option not in value for fact in option.part_of})
             if f.count:
                 facts[f.count] = len(value)
             continue

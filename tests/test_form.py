@@ -48,7 +48,9 @@ def test_a_complete_form_passes_with_its_figures_read(tmp_path, capsys, writer):
     assert facts["standards_count"] == 4                     # 国家 and 行业 rows, both roles, three years
     assert facts["cloud_or_identifier_rate"] == 40.0         # the larger of 上云 40 and 上标识 30
     assert facts["resource_sharing_count"] == 2
-    assert facts["innovation_incentive"] is True and facts["chain_collaboration"] is True
+    assert facts["innovation_incentive"] is True and facts["key_tech_tackling"] is True
+    # 联合攻关 is Jiangsu's 攻关, not 突破; the 产供销协同 box is a part of chain_collaboration
+    assert "key_tech_breakthrough" not in facts and "chain_collaboration" not in facts
     assert facts["high_energy_industry"] is False and facts["water_efficiency_ok"] is True
     assert facts["management_body"] is True and facts["three_year_plan"] is True
     jiangsu = report["evaluations"][0]
@@ -143,6 +145,26 @@ def test_a_failed_criterion_of_the_jiangsu_measure_is_a_finding_with_its_article
     assert status == 1
     assert "第六条（二）" in out and "近三年，集群总产值每年均在40亿元以上" in out
     assert "（仅供对比）" in out
+
+
+@pytest.mark.parametrize("chosen,facts", [
+    ([0, 1, 2, 4], {"key_tech_tackling": True, "chain_collaboration": None}),
+    ([0, 1], {"key_tech_tackling": False, "chain_collaboration": False}),
+    ([], {"key_tech_tackling": False, "chain_collaboration": False}),
+])
+def test_each_chain_work_box_reads_only_what_it_asks(tmp_path, chosen, facts):
+    """The 联合攻关 box is Jiangsu's 攻关 (第六条（五）), never the others' 突破, which the form does
+    not ask; the 产供销协同 box is one part of chain_collaboration (布局合理 and 配套能力 are the
+    reviewer's): unticked it fails the criterion, ticked it leaves it open."""
+    from bench.standins.form_helpers import _options, ticked
+
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "chain_work": [ticked(_options("chain_work"), chosen)]}))
+    assert {fact: report.facts.get(fact) for fact in facts} == facts
+    assert "key_tech_breakthrough" not in report.facts
+    statuses = {ev.ruleset.jurisdiction: {r.criterion.id: r.status for r in ev.results} for ev in report.evaluations}
+    assert statuses["jiangsu"]["key-tech"] == ("pass" if facts["key_tech_tackling"] else "fail")
+    assert statuses["jiangsu"]["chain-collaboration"] == ("unknown" if 4 in chosen else "fail")
+    assert statuses["national"]["key-tech"] == "unknown"
 
 
 def test_the_promise_is_checked_against_the_facts(tmp_path):

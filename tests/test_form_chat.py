@@ -45,7 +45,7 @@ def test_form_is_prefilled_with_the_answers_and_reads_back_the_same(chat):
     prefilled = ["area_km2", "priority_chain", "total_output", "sme_output_share", "leading_output_share",
                  "leading_output_growth", "srdi_sme_count", "hitech_count", "patent_growth",
                  "invention_patents", "sme_employees", "iip_rate", "pilot_projects", "co2_intensity",
-                 "high_energy_industry", "water_efficiency_ok", "innovation_incentive", "chain_collaboration"]
+                 "high_energy_industry", "water_efficiency_ok", "innovation_incentive", "key_tech_tackling"]
     assert len(set(prefilled) & set(asked)) >= 15
     for name, content in reply.documents:
         report = check_form(read_bytes(content, name), NOW.date())
