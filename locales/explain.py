@@ -198,12 +198,13 @@ def _every_year(o: Outcome, lang: str) -> str:
         key = "explain.every_year_pass_upper" if upper else "explain.every_year_pass"
         return sentence + _space(lang) + t(lang, key, margin=fmt_number(abs(o.margin)), gap_unit=gap_unit)
     failing = [(y, v) for y, v in o.years if y in o.failing_years]
-    if all(v == o.threshold for _, v in failing):
-        return sentence + _space(lang) + t(lang, "explain.fail_exact", word=o.check.word,
-                                           threshold=_plain(o.threshold), unit=unit, op=fields["op"])
     key = "explain.every_year_fail_upper" if upper else "explain.every_year_fail"
+    # a year exactly at a threshold whose word excludes it (高于 70, a year of 70) is named as such
     items = _join(lang, (t(lang, key, year=y, value=fmt_number(v), unit=unit,
                            margin=fmt_number(round2(abs(v - o.threshold))), gap_unit=gap_unit)
+                         if round2(v - o.threshold) else
+                         t(lang, "explain.every_year_fail_exact", year=y, value=_plain(o.threshold), unit=unit,
+                           word=o.check.word)
                          for y, v in failing))
     key = "explain.every_year_warn" if o.status == WARNING else "explain.every_year_short"
     return sentence + _space(lang) + t(lang, key, items=items)
