@@ -19,10 +19,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import fcntl
+import hashlib
 import json
 import logging
 import os
 import socket
+import tempfile
 import threading
 from collections import defaultdict
 
@@ -97,10 +100,35 @@ WORKER_ENV = "CLUSTERBOT_WORKER"
 
 def worker_name(channels, only_chat: str | None) -> str:
     """The sender's name in the outbox leases: the same for the same process after a restart
-    (it then takes back its leases at once), so several senders of one channel on one host
-    need their own CLUSTERBOT_WORKER."""
+    (it then takes back its leases at once). Two live processes never share one: a name
+    another process of this host holds (two terminals of one user, two workers given the
+    same CLUSTERBOT_WORKER) gets this process's id, or both would send each reply."""
     name = os.environ.get(WORKER_ENV) or f"{socket.gethostname()[:30]}:{'+'.join(sorted(channels))}"
-    return (name + (f":{only_chat}" if only_chat else ""))[:64]
+    name = (name + (f":{only_chat}" if only_chat else ""))[:64]
+    return name if _hold(name) else f"{name[:52]}:{os.getpid()}"
+
+
+_HELD: dict[str, int] = {}  # name -> the open lock file this process holds it by
+
+
+def _hold(name: str) -> bool:
+    """Whether this process holds `name`: an exclusive lock on a file named after it, which
+    the system lets go when the process ends, killed too (so a restart takes it again)."""
+    if name in _HELD:
+        return True
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    path = os.path.join(tempfile.gettempdir(), f"clusterbot-worker-{digest}.lock")
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:  # another user's file, say: held by no one we know of, so not ours
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _HELD[name] = fd
+    return True
 
 
 def spawn(tasks: set[asyncio.Task], coro, name: str) -> asyncio.Task:

@@ -3,11 +3,14 @@ commands, and a kill -9 in the middle that loses nothing acknowledged."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
+import subprocess
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -172,3 +175,59 @@ def test_a_serving_command_freezes_what_it_loaded_and_only_in_its_own_process(tm
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.stdout.split("\n")[:2] == ["frozen True", "tracked True"], out.stderr
+
+
+def test_two_terminals_of_one_user_print_a_reminder_once(tmp_path):
+    """Two `chat` processes of one user on one database, started together when a reminder is
+    due: each has a sender name of its own (bot.delivery.worker_name), so one of them sends
+    it. With one name, each took the other's lease for its own and both printed it."""
+    db = tmp_path / "two.db"
+    first = Terminal(db, fake_now="2025-03-01T08:00:00")
+    first.say("/track 双开集群 国家 2024-06-01")
+    first.close()
+    due = "2025-03-31T09:00:05"  # 30 days before the annual report of 2025-04-30
+    env = dict(os.environ, CLUSTERBOT_FAKE_NOW=due, PYTHONUNBUFFERED="1")
+    children = [pexpect.spawn(sys.executable, ["-m", "bot.cli", "chat", "--db", str(db), "--user", "alice",
+                                               "--export-dir", str(tmp_path)],
+                              cwd=str(ROOT), env=env, encoding="utf-8", timeout=30, dimensions=(50, 400))
+                for _ in range(2)]
+    printed = [io.StringIO() for _ in children]
+    for child, out in zip(children, printed):
+        child.logfile_read = out
+    try:
+        for child in children:
+            child.expect_exact(PROMPT)
+        with sqlite3.connect(db) as con:
+            for _ in range(100):  # until the reminder's reply is sent (the sweep runs at start)
+                rows = con.execute("select o.sent_at, o.attempts from outbox o where o.payload like '%期限提醒%'").fetchall()
+                if rows and all(sent for sent, _ in rows):
+                    break
+                time.sleep(0.1)  # polling the database, bounded
+        assert len(rows) == 1 and rows[0][1] == 1, rows
+        for child in children:
+            child.sendline("/quit")
+            child.expect(pexpect.EOF)
+        assert sum(out.getvalue().count("期限提醒") for out in printed) == 1
+    finally:
+        for child in children:
+            if child.isalive():
+                child.kill(signal.SIGKILL)
+
+
+def test_a_sender_name_held_by_a_live_process_is_not_taken_by_another():
+    """The name a sender leases outbox rows under is its own while it lives; the next process
+    with the same name, once the first has ended (killed too), takes it again."""
+    probe = "import bot.delivery as d; print(d.worker_name(['terminal'], 'alice'), flush=True); input()"
+    holder = subprocess.Popen([sys.executable, "-c", probe], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        held = holder.stdout.readline().strip()
+        other = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, input="\n", capture_output=True,
+                               text=True, timeout=30).stdout.strip()
+        assert other != held and other.startswith(held)
+    finally:
+        holder.kill()
+        holder.wait()
+    again = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, input="\n", capture_output=True,
+                           text=True, timeout=30).stdout.strip()
+    assert again == held
