@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_TEXT = 4000  # Telegram allows 4096; a margin for the markup added to a chunk
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]  # an edit is answered: it is not read
 # What a user sends that the bot cannot read; it is told so. Named, not "anything but text":
 # a service message (a member joined, a message pinned, a topic opened) is not the user's and
 # gets no answer. An animation (a GIF) comes with a `document` too.
@@ -263,11 +263,14 @@ class TgUpdate:
     inside, a press's whole message pressed with its keyboard: 110–190 µs an update on the
     event loop, a tenth of the bot's CPU a message.) A shape not foreseen reads as no sender."""
 
-    __slots__ = ("update_id", "message", "callback_query", "user", "chat")
+    __slots__ = ("update_id", "message", "edited", "callback_query", "user", "chat")
 
     def __init__(self, data: dict):
         self.update_id = data["update_id"]
         self.message = _mapping(data.get("message"))
+        self.edited = self.message is None and _mapping(data.get("edited_message")) is not None
+        if self.edited:  # a message sent before, changed: from the same sender, in the same chat
+            self.message = _mapping(data.get("edited_message"))
         self.callback_query = _mapping(data.get("callback_query"))
         self.user = _mapping((self.callback_query or self.message or {}).get("from"))
         pressed = _mapping((self.callback_query or {}).get("message"))
@@ -319,6 +322,10 @@ async def to_incoming(bot, update: TgUpdate) -> Incoming | None:
     mentioned = False
     if group:
         mentioned, text = addressed(text, bot.username or "")
+    if update.edited:  # taken when it was sent: its new text is not read as an answer, and the user is told
+        if group and not mentioned:
+            return None
+        return Incoming(chat_id=str(chat["id"]), group=group, mentioned=mentioned, unreadable="edited", **base)
     if any(kind in message for kind in UNSUPPORTED):  # its caption is not read as an answer
         if album := message.get("media_group_id"):  # an album is one thing sent: answered once
             base["message_id"] = f"album:{chat['id']}:{album}"

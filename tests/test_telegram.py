@@ -388,6 +388,26 @@ def test_what_the_bot_cannot_read_is_said_and_a_service_message_is_not_answered(
     assert "只能读取文字消息" in fake.wait_for_bot_message(group)["text"]
 
 
+def test_an_edited_message_is_said_not_to_be_read_and_the_question_asked_again(fake, bot):
+    """Telegram sends an edit as `edited_message` (asked for in allowed_updates): the answer
+    already taken stays, the user is told the edit is not read, and the question is asked
+    again; an edit of group chatter is not answered."""
+    user = User(fake, 1021)
+    assert asked_fact(start_profile(user, "改动集群", "江苏")[-1]["text"]) == "county_level"
+    user.send("是", until=lambda m: asked_fact(m.get("text", "")) not in (None, "county_level"))
+    asked = asked_fact(fake.messages(1021)[-1]["text"])
+    me, chat = {"id": 1021, "is_bot": False, "first_name": "丙"}, {"id": 1021, "type": "private"}
+    fake.inject_update({"edited_message": {"message_id": 70, "date": 0, "edit_date": 1, "from": me, "chat": chat,
+                                           "text": "否"}})
+    (answer,) = user.read_until(lambda m: "修改后不会重新读取" in m.get("text", ""))
+    assert asked_fact(answer["text"]) == asked and buttons(answer)
+    assert answers_in_db(bot.db)["county_level"] == "true"
+    group = {"id": -900, "type": "group", "title": "集群工作群"}
+    fake.inject_update({"edited_message": {"message_id": 71, "date": 0, "edit_date": 1, "from": me, "chat": group,
+                                           "text": "大家好"}})
+    fake.assert_no_bot_message(-900, within=0.8)
+
+
 def test_export_sends_the_files(fake, bot):
     user = User(fake, 1012)
     start_profile(user, "辛集群", "江苏")
