@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Callable, TextIO
@@ -16,7 +17,7 @@ from bot.delivery import Database, Delivery
 from bot.reminders import SWEEP_SECONDS
 from bot.scheduler import BackgroundLoop, Scheduler
 from dialogs.conversation import Conversation
-from dialogs.messages import Incoming, Reply
+from dialogs.messages import MAX_FILE, Attachment, Incoming, Reply
 from locales import t
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,32 @@ def render_reply(reply: Reply, lang: str, export_dir: Path) -> str:
         path = _free_path(export_dir / name)
         path.write_bytes(content)
         lines.append(t(lang, "terminal.written", path=str(path)))
+    if any(Path(name).suffix.lower() in FORM_SUFFIXES for name, _ in reply.documents):
+        lines.append(t(lang, "terminal.send_back"))  # a form to fill: how to send it back here
     return "\n".join(lines)
+
+
+FORM_SUFFIXES = (".xlsx", ".docx")  # the files a user sends: a filled application form
+_COMMAND = re.compile(r"/[A-Za-z_]+(\s|$)")
+
+
+def sent_file(text: str, channel: str, user: str) -> Incoming | str | None:
+    """A line naming a form file (typed, or dropped in by the terminal: quoted, or its spaces
+    escaped) as the file sent, as other channels send one; a message (in `t`'s key) when it
+    names one that cannot be read; None for any other line."""
+    line = text.strip()
+    if len(line) >= 2 and line[0] == line[-1] and line[0] in "'\"":
+        line = line[1:-1]
+    line = line.replace("\\ ", " ")
+    path = Path(line).expanduser()
+    if path.suffix.lower() not in FORM_SUFFIXES or (_COMMAND.match(line) and not path.exists()):
+        return None  # an answer, or a command such as /new 甲.xlsx
+    try:
+        if path.stat().st_size > MAX_FILE:
+            return Incoming(channel, user, user, unreadable="too_large")
+        return Incoming(channel, user, user, attachment=Attachment(path.name, path.read_bytes()))
+    except OSError:  # not there, a folder, not ours to read
+        return "terminal.no_file"
 
 
 def _free_path(path: Path) -> Path:
@@ -138,4 +164,8 @@ def _loop(user: str, stdin: TextIO, stdout: TextIO, channel: TerminalChannel,
             return
         if not text.strip():
             continue
-        turn(Incoming(channel.name, user, user, text=text))
+        sent = sent_file(text, channel.name, user)
+        if isinstance(sent, str):
+            print(t(channel.language_of(user), sent, path=text.strip()), file=stdout, flush=True)
+            continue
+        turn(sent or Incoming(channel.name, user, user, text=text))

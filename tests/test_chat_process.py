@@ -231,3 +231,26 @@ def test_a_sender_name_held_by_a_live_process_is_not_taken_by_another():
     again = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, input="\n", capture_output=True,
                            text=True, timeout=30).stdout.strip()
     assert again == held
+
+
+def test_a_filled_form_is_sent_from_the_terminal_by_its_path(tmp_path):
+    """/form writes the form and says how to send it back; a line naming the filled file (as
+    typed, or as a terminal drops it in: quoted, spaces escaped) is the file sent, checked as
+    on every channel; a path that cannot be read is said, and the question stays."""
+    from bench.standins.form_helpers import passing, write_xlsx
+
+    term = Terminal(tmp_path / "f.db")
+    term.say("/new 示例县机械集群")
+    term.say("江苏")
+    assert "填好后，在此输入（或拖入）文件的路径" in term.say("/form")
+    folder = tmp_path / "填好的 表"
+    folder.mkdir()
+    filled = write_xlsx(folder / "申报表 已填.xlsx", {**passing(), "total_output": [45.0, 48.2, 38.5]})
+    for line in (f"'{filled}'", str(filled).replace(" ", "\\ ")):
+        text = term.say(line)
+        assert "第六条（二）" in text and "近三年，集群总产值每年均在40亿元以上" in text, text
+    text = term.say(str(tmp_path / "没有这个.xlsx"))
+    assert "找不到或无法读取文件" in text and "没有这个.xlsx" in text
+    assert asked_fact(term.say("/skip")) is not None  # the dialog goes on
+    assert "找不到" not in term.say("/new 乙.xlsx")  # a command, not a file
+    term.close()
