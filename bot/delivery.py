@@ -98,22 +98,24 @@ class Database:
 WORKER_ENV = "CLUSTERBOT_WORKER"
 
 
-def worker_name(channels, only_chat: str | None) -> str:
+def worker_name(channels, only_chat: str | None, database: str = "") -> str:
     """The sender's name in the outbox leases: the same for the same process after a restart
-    (it then takes back its leases at once). Two live processes never share one: a name
-    another process of this host holds (two terminals of one user, two workers given the
-    same CLUSTERBOT_WORKER) gets this process's id, or both would send each reply."""
+    (it then takes back its leases at once). Two live processes of one database never share
+    one: a name another process of this host holds there (two terminals of one user, two
+    workers given the same CLUSTERBOT_WORKER) gets this process's id, or both would send
+    each reply."""
     name = os.environ.get(WORKER_ENV) or f"{socket.gethostname()[:30]}:{'+'.join(sorted(channels))}"
     name = (name + (f":{only_chat}" if only_chat else ""))[:64]
-    return name if _hold(name) else f"{name[:52]}:{os.getpid()}"
+    return name if _hold(f"{name}@{database}") else f"{name[:52]}:{os.getpid()}"
 
 
 _HELD: dict[str, int] = {}  # name -> the open lock file this process holds it by
 
 
 def _hold(name: str) -> bool:
-    """Whether this process holds `name`: an exclusive lock on a file named after it, which
-    the system lets go when the process ends, killed too (so a restart takes it again)."""
+    """Whether this process holds `name` (a name and its database): an exclusive lock on a
+    file named after it, which the system lets go when the process ends, killed too (so a
+    restart takes it again)."""
     if name in _HELD:
         return True
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:24]
@@ -155,7 +157,7 @@ class Delivery:
         self.only_chat = only_chat  # a process that serves one chat (the terminal)
         self.turns_here = turns_here
         self.shared = db.engine.dialect.name != "sqlite"  # other workers may send to our chats
-        self.worker = worker_name(channels, only_chat)
+        self.worker = worker_name(channels, only_chat, str(db.engine.url))
         self._started = False
         self.marks: list[Mark] = []
         self.sent = 0            # replies sent by this process

@@ -217,7 +217,7 @@ def test_two_terminals_of_one_user_print_a_reminder_once(tmp_path):
 def test_a_sender_name_held_by_a_live_process_is_not_taken_by_another():
     """The name a sender leases outbox rows under is its own while it lives; the next process
     with the same name, once the first has ended (killed too), takes it again."""
-    probe = "import bot.delivery as d; print(d.worker_name(['terminal'], 'alice'), flush=True); input()"
+    probe = "import bot.delivery as d; print(d.worker_name(['terminal'], 'alice', 'a.db'), flush=True); input()"
     holder = subprocess.Popen([sys.executable, "-c", probe], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               text=True)
     try:
