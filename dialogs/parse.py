@@ -237,8 +237,9 @@ def _read_option(kind: str):
 
 _UNIT = r"(?:\s*[^\s\d,;:=+\-.][^\s,;:=]*)?"  # a unit after a figure never starts with a digit
 _GROUPED = r"[-+]?\d{1,3}(?:,\d{3}(?!\d))+(?:\.\d+)?"  # 520,000: thousands separators (45,2024年… is two figures)
-_PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*((?:{_GROUPED}|{NUMBER}){_UNIT})"
-                   rf"|((?:19|20)\d\d)\s*(?:年度|年)\s*((?:{_GROUPED}|{NUMBER}){_UNIT})")
+_PAIR_FIGURE = rf"(?:{_GROUPED}|{NUMBER}|{CN_NUMERAL.pattern}){_UNIT}"  # 2023:四十亿 as well as 2023:40亿
+_PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*({_PAIR_FIGURE})"
+                   rf"|((?:19|20)\d\d)\s*(?:年度|年)\s*({_PAIR_FIGURE})")
 # Between the figures of a bare list: a comma (not one of thousands), a semicolon, a space.
 _LIST_SEP = re.compile(r"\s*;\s*|\s*,(?!\d{3}(?!\d))\s*|\s+")
 # Codes that already say exactly what is wrong: kept, not replaced by the general form.

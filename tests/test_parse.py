@@ -121,6 +121,10 @@ def test_series_round_trip(first, figures):
     ("iip_rate", "六成", 60.0), ("iip_rate", "百分之六十", 60.0), ("iip_rate", "-0", 0.0),
     ("total_output", "四十五亿 四十八亿 五十二亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
     ("total_output", "2023:520,000万元 2024:48亿 2025:52", {"2023": 52.0, "2024": 48.0, "2025": 52.0}),
+    # Chinese numerals in year-value pairs, alone or mixed with figures
+    ("total_output", "2023:四十亿 2024:四十一亿 2025:四十二亿", {"2023": 40.0, "2024": 41.0, "2025": 42.0}),
+    ("total_output", "2023年40亿，2024年四十一亿元，2025年42亿", {"2023": 40.0, "2024": 41.0, "2025": 42.0}),
+    ("sme_output_share", "2023:百分之六十 2024:六成 2025:70%", {"2023": 60.0, "2024": 60.0, "2025": 70.0}),
     ("accident_level", "较大事故", "larger"), ("accident_level", "无事故", "none"),
     ("co2_intensity", "持续下降", True), ("co2_intensity", "未持续下降", False),
     ("area_km2", "80km²", 80.0),
