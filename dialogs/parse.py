@@ -27,7 +27,8 @@ YI_YUAN_UNITS = [("千万元", 0.1), ("千万", 0.1), ("亿元", 1.0), ("亿", 1
 COUNT_UNITS = [("万", 10000)]
 # The words a figure of each unit may carry; another unit (1200件 of people) is refused.
 UNIT_WORDS = {
-    "km2": ("平方公里", "km2", "平方千米"),
+    "km2": ("平方公里", "km2", "平方千米", "sq km", "sq. km", "sqkm", "square km", "square kilometres",
+            "square kilometers", "square kilometre", "square kilometer"),
     "percent": ("%", "个百分点"),
     "firms": ("家", "个", "户"),
     "items": ("项", "个"),
@@ -40,6 +41,9 @@ UNIT_WORDS = {
 # Figures that are possible but most likely a slip: confirmed before they are saved.
 IMPLAUSIBLE_ABOVE = {"patents_per_10k": 1000}
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉"
+# The ² of an area unit squares the unit, it is no exponent: 100千米² is 100 平方千米.
+SQUARED_UNITS = {"km²": "km2", "千米²": "平方千米", "公里²": "平方公里"}
+_SQUARED = re.compile("|".join(SQUARED_UNITS), re.IGNORECASE)
 CN_DIGITS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
 CN_NUMERAL = re.compile(rf"负?[{CN_DIGITS}][{CN_DIGITS}点]*")
 NONE_WORDS = {"无", "没有", "没", "0家", "none"}  # the form's 填“无” for an empty field
@@ -68,15 +72,15 @@ class Parsed:
 
 def normalise(text: str) -> str:
     """Full-width digits and punctuation to ASCII; separators unified; spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text.replace("km²", "km2"))
+    text = unicodedata.normalize("NFKC", _SQUARED.sub(lambda m: SQUARED_UNITS[m.group(0).lower()], text))
     text = text.replace("、", ",").replace("；", ";").replace("。", "").replace("~", "-")
     return re.sub(r"\s+", " ", text).strip()
 
 
 def refuse_superscripts(text: str) -> None:
     """NFKC would read 10⁴ as 104 and 5² as 52: a superscript or subscript digit is refused
-    (km² excepted)."""
-    if any(ch in SUPERSCRIPTS for ch in text.replace("km²", "")):
+    (the ² of km², 千米², 公里² excepted)."""
+    if any(ch in SUPERSCRIPTS for ch in _SQUARED.sub("", text)):
         raise ParseError("superscript")
 
 

@@ -128,6 +128,10 @@ def test_series_round_trip(first, figures):
     ("accident_level", "较大事故", "larger"), ("accident_level", "无事故", "none"),
     ("co2_intensity", "持续下降", True), ("co2_intensity", "未持续下降", False),
     ("area_km2", "80km²", 80.0),
+    # the ² of an area unit is the unit's, not an exponent; the English names of km²
+    ("area_km2", "100千米²", 100.0), ("area_km2", "100公里²", 100.0), ("area_km2", "100 KM²", 100.0),
+    ("area_km2", "99.5 sq km", 99.5), ("area_km2", "99.5 sq. km", 99.5), ("area_km2", "99.5 km2", 99.5),
+    ("area_km2", "99.5 square kilometres", 99.5), ("area_km2", "99.5 Square Kilometers", 99.5),
 ])
 def test_natural_answers(fact, text, value):
     parsed = parse_answer(CAT[fact], text, latest_year=2025)
@@ -138,6 +142,7 @@ def test_natural_answers(fact, text, value):
 @pytest.mark.parametrize("fact,text,code,details", [
     ("sme_employees", "1200件", "unit", {"given": "件"}),
     ("area_km2", "10⁴", "superscript", {}), ("area_km2", "5²", "superscript", {}),
+    ("area_km2", "10⁴千米²", "superscript", {}),  # the unit's ² excepted, not the exponent's ⁴
     ("hitech_count", "⁴⁵", "superscript", {}),
     ("total_output", "2024:48 2025:52", "missing_years", {"years": ["2023"]}),
     ("total_output", "2023:45 2024:48", "missing_years", {"years": ["2025"]}),
