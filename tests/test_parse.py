@@ -116,6 +116,32 @@ def test_series_round_trip(first, figures):
 
 
 @pytest.mark.parametrize("fact,text,value", [
+    ("total_output", "4.5bn, 4.8bn, 5.2bn", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("total_output", "4.5 billion yuan, 4.8 billion yuan, 5.2 billion yuan", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("total_output", "45 亿 48 亿 52 亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("total_output", "45 hundred million yuan, 4800 million, 5200m", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+])
+def test_amounts_in_other_units_are_converted_then_confirmed(fact, text, value):
+    parsed = parse_answer(CAT[fact], text, latest_year=2025)
+    assert parsed.value == value and parsed.assumed_years and not parsed.doubt
+
+
+@pytest.mark.parametrize("fact,text,value", [
+    ("total_output", "2023: 4.5 billion yuan 2024: 4.8 billion yuan 2025: 5.2 billion yuan",
+     {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("total_output", "2023:1.1bn 2024:4.8 million 2025:52亿元人民币", {"2023": 11.0, "2024": 0.048, "2025": 52.0}),
+    # to 6 decimals of the fact's unit, as 123.456万元 is 0.012346 亿元
+    ("total_output", "2023:1.234567m 2024:123.456万元 2025:52", {"2023": 0.012346, "2024": 0.012346, "2025": 52.0}),
+    # a sum asked in 万元 reads 万元, 亿 and million too
+    ("software_purchase", "2023:500万元 2024:6 million 2025:1亿", {"2023": 500.0, "2024": 600.0, "2025": 10000.0}),
+    ("software_purchase", "2023:五百万 2024:1元 2025:0.1bn", {"2023": 500.0, "2024": 0.0001, "2025": 10000.0}),
+])
+def test_amounts_by_year_in_other_units_are_converted(fact, text, value):
+    parsed = parse_answer(CAT[fact], text, latest_year=2025)
+    assert parsed.value == value and not parsed.assumed_years and not parsed.doubt
+
+
+@pytest.mark.parametrize("fact,text,value", [
     ("hitech_count", "无", 0), ("hitech_count", "没有", 0), ("county_level", "无", False),
     ("hitech_count", "两家", 2), ("hitech_count", "十二", 12), ("sme_employees", "五万人", 50000),
     ("iip_rate", "六成", 60.0), ("iip_rate", "百分之六十", 60.0), ("iip_rate", "-0", 0.0),
