@@ -1,6 +1,7 @@
 """Reading a person's answer: lenient in form, exact in value.
 
-`45`, `45.2亿`, `452000万元` (→ 45.2 亿元), `520,000万元`, `72.5%`, `是/否/有/没有/yes/no`
+`45`, `45.2亿`, `452000万元` (→ 45.2 亿元), `520,000万元`, `4.5bn` or `4.5 billion yuan` (→ 45 亿元),
+`100千米²` or `99.5 sq km`, `72.5%`, `是/否/有/没有/yes/no`
 (and 无/没有 as 0 for a count, as the form's 填“无”), Chinese numerals and amounts (两家, 六成,
 百分之六十, 四十五亿, read by cn2an), series as `2023:45 2024:48 2025:52` or `45, 48, 52`
 (the three latest years, to be confirmed), full-width digits and punctuation. Superscript
@@ -22,12 +23,18 @@ from engine import catalogue
 from engine.facts import Fact
 
 NUMBER = r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"  # 1e26 is a figure (refused by its range), not a unit "e26"
-# Units a figure may carry, with the factor that turns it into the fact's unit.
-YI_YUAN_UNITS = [("千万元", 0.1), ("千万", 0.1), ("亿元", 1.0), ("亿", 1.0), ("万元", 1e-4), ("万", 1e-4), ("元", 1e-8)]
+# Money: the facts' units and the scale words a figure may carry, in yuan; 元, yuan or RMB may
+# follow a scale word (4.5亿元, 4.5 billion yuan, 45亿元人民币) or stand alone (5200000000元).
+YUAN_IN = {"yi_yuan": 1e8, "wan_yuan": 1e4}
+MONEY_SCALES = {"千万": 1e7, "亿": 1e8, "万": 1e4, "hundred million": 1e8, "billion": 1e9, "bn": 1e9,
+                "million": 1e6, "mn": 1e6, "m": 1e6}
+CURRENCY = re.compile(r"\s*(?:元人民币|元|人民币|yuan|rmb|cny)$")
+# Units a count may carry, with the factor that turns it into the fact's unit.
 COUNT_UNITS = [("万", 10000)]
 # The words a figure of each unit may carry; another unit (1200件 of people) is refused.
 UNIT_WORDS = {
-    "km2": ("平方公里", "km2", "平方千米"),
+    "km2": ("平方公里", "km2", "平方千米", "sq km", "sq. km", "sqkm", "square km", "square kilometres",
+            "square kilometers", "square kilometre", "square kilometer"),
     "percent": ("%", "个百分点"),
     "firms": ("家", "个", "户"),
     "items": ("项", "个"),
@@ -40,6 +47,9 @@ UNIT_WORDS = {
 # Figures that are possible but most likely a slip: confirmed before they are saved.
 IMPLAUSIBLE_ABOVE = {"patents_per_10k": 1000}
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉"
+# The ² of an area unit squares the unit, it is no exponent: 100千米² is 100 平方千米.
+SQUARED_UNITS = {"km²": "km2", "千米²": "平方千米", "公里²": "平方公里"}
+_SQUARED = re.compile("|".join(SQUARED_UNITS), re.IGNORECASE)
 CN_DIGITS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
 CN_NUMERAL = re.compile(rf"负?[{CN_DIGITS}][{CN_DIGITS}点]*")
 NONE_WORDS = {"无", "没有", "没", "0家", "none"}  # the form's 填“无” for an empty field
@@ -68,15 +78,15 @@ class Parsed:
 
 def normalise(text: str) -> str:
     """Full-width digits and punctuation to ASCII; separators unified; spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text.replace("km²", "km2"))
+    text = unicodedata.normalize("NFKC", _SQUARED.sub(lambda m: SQUARED_UNITS[m.group(0).lower()], text))
     text = text.replace("、", ",").replace("；", ";").replace("。", "").replace("~", "-")
     return re.sub(r"\s+", " ", text).strip()
 
 
 def refuse_superscripts(text: str) -> None:
     """NFKC would read 10⁴ as 104 and 5² as 52: a superscript or subscript digit is refused
-    (km² excepted)."""
-    if any(ch in SUPERSCRIPTS for ch in text.replace("km²", "")):
+    (the ² of km², 千米², 公里² excepted)."""
+    if any(ch in SUPERSCRIPTS for ch in _SQUARED.sub("", text)):
         raise ParseError("superscript")
 
 
@@ -142,11 +152,10 @@ def _unit_factor(spec: Fact, suffix: str) -> float | None:
     suffix = suffix.strip().lower()
     if not suffix:
         return 1.0
-    if spec.unit == "yi_yuan":
-        for unit, factor in YI_YUAN_UNITS:
-            if suffix == unit:
-                return factor
-        return None
+    if spec.unit in YUAN_IN:
+        scale = CURRENCY.sub("", suffix)
+        yuan = MONEY_SCALES.get(scale) if scale else 1.0  # 元 alone: yuan
+        return yuan / YUAN_IN[spec.unit] if yuan else None
     words = UNIT_WORDS.get(spec.unit or "", ())
     if spec.type == "count":
         for unit, factor in COUNT_UNITS:
@@ -171,8 +180,8 @@ def _arabic(spec: Fact, text: str) -> str:
     rest = text[match.end():].strip()
     if rest.startswith("成"):  # 六成 is 60%
         number, rest = number * 10, "%" + rest[1:]
-    if spec.unit == "yi_yuan" and re.search("[万亿]", match.group(0)) and rest in ("", "元"):
-        rest = "元"  # 四十五亿 is counted in yuan, then read as 亿元
+    if spec.unit in YUAN_IN and re.search("[万亿]", match.group(0)) and rest in ("", "元"):
+        rest = "元"  # 四十五亿 is counted in yuan, then read in the fact's unit
     return f"{number}{rest}"
 
 
@@ -190,8 +199,8 @@ def _figure(spec: Fact, text: str) -> float:
             raise ParseError("unit", given=match.group(2).strip())
         raise ParseError("count" if spec.type == "count" else "number")
     value = float(match.group(1)) * factor
-    if spec.unit == "yi_yuan":
-        value = round(value, 6)  # 452000万元 is 45.2 亿元 exactly, not 45.199999…
+    if spec.unit in YUAN_IN:
+        value = round(value, 6)  # 452000万元 is 45.2 亿元 exactly, not 45.199999…; 4.8 million is 0.048
     return value + 0.0  # -0 is stored as 0
 
 
@@ -235,12 +244,15 @@ def _read_option(kind: str):
     return read
 
 
-_UNIT = r"(?:\s*[^\s\d,;:=+\-.][^\s,;:=]*)?"  # a unit after a figure never starts with a digit
+# A unit after a figure never starts with a digit; it may be words (4.5 billion yuan).
+_UNIT = r"(?:\s*[^\s\d,;:=+\-.][^\s,;:=]*(?:\s+[^\s\d,;:=+\-.][^\s,;:=]*)*)?"
 _GROUPED = r"[-+]?\d{1,3}(?:,\d{3}(?!\d))+(?:\.\d+)?"  # 520,000: thousands separators (45,2024年… is two figures)
-_PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*((?:{_GROUPED}|{NUMBER}){_UNIT})"
-                   rf"|((?:19|20)\d\d)\s*(?:年度|年)\s*((?:{_GROUPED}|{NUMBER}){_UNIT})")
-# Between the figures of a bare list: a comma (not one of thousands), a semicolon, a space.
-_LIST_SEP = re.compile(r"\s*;\s*|\s*,(?!\d{3}(?!\d))\s*|\s+")
+_PAIR_FIGURE = rf"(?:{_GROUPED}|{NUMBER}|{CN_NUMERAL.pattern}){_UNIT}"  # 2023:四十亿 as well as 2023:40亿
+_PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*({_PAIR_FIGURE})"
+                   rf"|((?:19|20)\d\d)\s*(?:年度|年)\s*({_PAIR_FIGURE})")
+# Between the figures of a bare list: a comma (not one of thousands), a semicolon, a space
+# before a figure (not one before its unit: 4.5 billion, 45 亿).
+_LIST_SEP = re.compile(rf"\s*;\s*|\s*,(?!\d{{3}}(?!\d))\s*|\s+(?=[-+]?\d|负|(?![万亿])[{CN_DIGITS}])")
 # Codes that already say exactly what is wrong: kept, not replaced by the general form.
 EXACT = {"unit", "repeated_year", "missing_years", "later_year", "superscript"}
 TREND_WORDS = {"持续下降": True, "逐年下降": True, "连续下降": True, "下降": True, "declining": True,

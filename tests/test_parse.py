@@ -115,15 +115,45 @@ def test_series_round_trip(first, figures):
     assert parse_answer(CAT["total_output"], text, latest_year=2025).value == {y: float(v) for y, v in sorted(series.items())}
 
 
+ABC = {"2023": 45.0, "2024": 48.0, "2025": 52.0}
+
+
+@pytest.mark.parametrize("fact,text,value", [
+    # a bare list, converted, is put on the latest years to be confirmed, as any bare list
+    ("total_output", "4.5bn, 4.8bn, 5.2bn", ABC),
+    ("total_output", "4.5 billion yuan, 4.8 billion yuan, 5.2 billion yuan", ABC),
+    ("total_output", "45 亿 48 亿 52 亿", ABC),
+    ("total_output", "45 hundred million yuan, 4800 million, 5200m", ABC),
+    ("total_output", "2023: 4.5 billion yuan 2024: 4.8 billion yuan 2025: 5.2 billion yuan", ABC),
+    ("total_output", "2023:1.1bn 2024:4.8 million 2025:52亿元人民币", {"2023": 11.0, "2024": 0.048, "2025": 52.0}),
+    # to 6 decimals of the fact's unit, as 123.456万元 is 0.012346 亿元
+    ("total_output", "2023:1.234567m 2024:123.456万元 2025:52", {"2023": 0.012346, "2024": 0.012346, "2025": 52.0}),
+    # a sum asked in 万元 reads 万元, 亿 and million too
+    ("software_purchase", "2023:500万元 2024:6 million 2025:1亿", {"2023": 500.0, "2024": 600.0, "2025": 10000.0}),
+    ("software_purchase", "2023:五百万 2024:1元 2025:0.1bn", {"2023": 500.0, "2024": 0.0001, "2025": 10000.0}),
+])
+def test_amounts_in_other_units_are_converted(fact, text, value):
+    parsed = parse_answer(CAT[fact], text, latest_year=2025)
+    assert parsed.value == value and parsed.assumed_years == ("2023" not in text) and not parsed.doubt
+
+
 @pytest.mark.parametrize("fact,text,value", [
     ("hitech_count", "无", 0), ("hitech_count", "没有", 0), ("county_level", "无", False),
     ("hitech_count", "两家", 2), ("hitech_count", "十二", 12), ("sme_employees", "五万人", 50000),
     ("iip_rate", "六成", 60.0), ("iip_rate", "百分之六十", 60.0), ("iip_rate", "-0", 0.0),
     ("total_output", "四十五亿 四十八亿 五十二亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
     ("total_output", "2023:520,000万元 2024:48亿 2025:52", {"2023": 52.0, "2024": 48.0, "2025": 52.0}),
+    # Chinese numerals in year-value pairs, alone or mixed with figures
+    ("total_output", "2023:四十亿 2024:四十一亿 2025:四十二亿", {"2023": 40.0, "2024": 41.0, "2025": 42.0}),
+    ("total_output", "2023年40亿，2024年四十一亿元，2025年42亿", {"2023": 40.0, "2024": 41.0, "2025": 42.0}),
+    ("sme_output_share", "2023:百分之六十 2024:六成 2025:70%", {"2023": 60.0, "2024": 60.0, "2025": 70.0}),
     ("accident_level", "较大事故", "larger"), ("accident_level", "无事故", "none"),
     ("co2_intensity", "持续下降", True), ("co2_intensity", "未持续下降", False),
     ("area_km2", "80km²", 80.0),
+    # the ² of an area unit is the unit's, not an exponent; the English names of km²
+    ("area_km2", "100千米²", 100.0), ("area_km2", "100公里²", 100.0), ("area_km2", "100 KM²", 100.0),
+    ("area_km2", "99.5 sq km", 99.5), ("area_km2", "99.5 sq. km", 99.5), ("area_km2", "99.5 km2", 99.5),
+    ("area_km2", "99.5 square kilometres", 99.5), ("area_km2", "99.5 Square Kilometers", 99.5),
 ])
 def test_natural_answers(fact, text, value):
     parsed = parse_answer(CAT[fact], text, latest_year=2025)
@@ -134,6 +164,7 @@ def test_natural_answers(fact, text, value):
 @pytest.mark.parametrize("fact,text,code,details", [
     ("sme_employees", "1200件", "unit", {"given": "件"}),
     ("area_km2", "10⁴", "superscript", {}), ("area_km2", "5²", "superscript", {}),
+    ("area_km2", "10⁴千米²", "superscript", {}),  # the unit's ² excepted, not the exponent's ⁴
     ("hitech_count", "⁴⁵", "superscript", {}),
     ("total_output", "2024:48 2025:52", "missing_years", {"years": ["2023"]}),
     ("total_output", "2023:45 2024:48", "missing_years", {"years": ["2025"]}),
