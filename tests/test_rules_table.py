@@ -1,0 +1,50 @@
+"""`clusterbot rules`: every row says what each measure's own text requires, and every part of
+a row says what it is about."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dialogs.compare import criteria_side_by_side, criterion_requirement
+from engine import catalogue, load_rulesets
+from engine.rules import check_facts
+from locales import t
+
+RULESETS = list(load_rulesets().values())
+LANGS = ("zh", "en")
+
+
+def clauses(text: str, lang: str) -> list[str]:
+    seps = (t(lang, "requirement.any_of_sep"), t(lang, "requirement.all_of_sep"))
+    return re.split("|".join(map(re.escape, seps)), text)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_row_has_an_empty_or_dangling_clause(lang):
+    """国家 符合产业政策 read “须具备（申报方声明）；且须不存在”: what must not exist? Each part of a
+    row of several names what it is about (a fact the criterion reads)."""
+    cat = catalogue()
+    for r in RULESETS:
+        for c in r.criteria:
+            parts = clauses(criterion_requirement(c, lang), lang)
+            assert all(p.strip() for p in parts), (r.id, c.id, parts)
+            if len(parts) > 1:
+                names = [cat[f].short_label(lang) for f in check_facts(c.check)]
+                for p in parts:
+                    assert any(n in p for n in names), (r.id, c.id, lang, p)
+                assert len(set(parts)) == len(parts), (r.id, c.id, lang, parts)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_the_rendered_rows_as_the_testers_saw_them(lang, fmt):
+    text = criteria_side_by_side(RULESETS, lang, fmt)
+    bare = [t(lang, f"requirement.{k}") for k in ("declared", "declared_not", "preferred")]
+    for sep in (t(lang, "requirement.any_of_sep"), t(lang, "requirement.all_of_sep")):
+        for b in bare:
+            assert sep + b not in text
+    row = next(line for line in text.splitlines() if "第十二条（八）" in line)
+    for fact in ("intl_cooperation", "domestic_cooperation"):
+        assert catalogue()[fact].short_label(lang) in row
