@@ -46,7 +46,7 @@ def requirement(check, lang: str) -> str:
     if kind in ("any_of", "all_of"):
         return t(lang, f"requirement.{kind}_sep").join(_named(sub, lang) for sub in check.checks)
     if kind == "rank_at_least":
-        return t(lang, f"requirement.rank_at_least_{check.rank}")
+        return check.words.get(lang) if check.words else t(lang, f"requirement.rank_at_least_{check.rank}")
     if kind == "level_below":
         return t(lang, "requirement.level_below", bound=cat.option_label("level", check.bound, lang))
     return t(lang, f"requirement.{kind}")

@@ -48,3 +48,18 @@ def test_the_rendered_rows_as_the_testers_saw_them(lang, fmt):
     row = next(line for line in text.splitlines() if "第十二条（八）" in line)
     for fact in ("intl_cooperation", "domestic_cooperation"):
         assert catalogue()[fact].short_label(lang) in row
+
+
+def test_each_measures_rank_wording_follows_its_own_article():
+    """粤第十三条（二）、陕第十二条（二）: 全省前列; 江苏第六条（一）: 全省乃至全国前列; 国家: 全国前列."""
+    seen = set()
+    for r in RULESETS:
+        for c in r.criteria:
+            if c.check.kind != "rank_at_least":
+                continue
+            zh, en = criterion_requirement(c, "zh"), criterion_requirement(c, "en")
+            assert zh in c.article_text, (r.id, zh)
+            assert ("全国" in zh) == ("nation" in en) and ("全省" in zh) == ("province" in en), (r.id, en)
+            seen.add((r.jurisdiction, zh))
+    assert seen == {("national", "全国前列"), ("jiangsu", "全省乃至全国前列"),
+                    ("guangdong", "全省前列"), ("shaanxi", "全省前列")}
