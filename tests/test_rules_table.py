@@ -63,3 +63,28 @@ def test_each_measures_rank_wording_follows_its_own_article():
             seen.add((r.jurisdiction, zh))
     assert seen == {("national", "全国前列"), ("jiangsu", "全省乃至全国前列"),
                     ("guangdong", "全省前列"), ("shaanxi", "全省前列")}
+
+
+def test_an_exclusion_row_names_what_must_not_exist():
+    """Jiangsu 第七条（一） read “非禁止、限制和淘汰类产业：须不存在”, a double negative."""
+    for r in RULESETS:
+        for c in r.criteria:
+            if c.check.kind == "declared_not":
+                assert not t("zh", f"criterion.{c.id}").startswith("非"), c.id
+                assert not t("en", f"criterion.{c.id}").lower().startswith("not "), c.id
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_row_whose_measures_ask_different_things_says_which(lang):
+    """Where one measure declares another fact for the same criterion (陕西 优于行业通用值, not
+    高于行业基准值; 江苏 攻关, not 突破), the row's name says which measure differs: their
+    cells alike (须具备) would say the four ask the same."""
+    by_id: dict[str, dict[str, list[str]]] = {}
+    for r in RULESETS:
+        for c in r.criteria:
+            if c.check.kind == "declared":
+                by_id.setdefault(c.id, {}).setdefault(c.check.fact, []).append(r.short.get(lang))
+    for cid, groups in by_id.items():
+        if len(groups) > 1:
+            fewest = min(groups.values(), key=len)
+            assert all(m in t(lang, f"criterion.{cid}") for m in fewest), (cid, lang)
