@@ -44,12 +44,21 @@ def requirement(check, lang: str) -> str:
             return t(lang, "requirement.sum", labels=labels, requirement=text)
         return text
     if kind in ("any_of", "all_of"):
-        return t(lang, f"requirement.{kind}_sep").join(requirement(sub, lang) for sub in check.checks)
+        return t(lang, f"requirement.{kind}_sep").join(_named(sub, lang) for sub in check.checks)
     if kind == "rank_at_least":
-        return t(lang, f"requirement.rank_at_least_{check.rank}")
+        return check.words.get(lang) if check.words else t(lang, f"requirement.rank_at_least_{check.rank}")
     if kind == "level_below":
         return t(lang, "requirement.level_below", bound=cat.option_label("level", check.bound, lang))
     return t(lang, f"requirement.{kind}")
+
+
+def _named(check, lang: str) -> str:
+    """A part of an any_of/all_of with the fact it reads named (“属于禁止、限制和淘汰类产业”须不存在):
+    alone in its row the criterion's name says it, beside another part it would not."""
+    if check.kind in ("sum", "any_of", "all_of"):  # these name their facts themselves
+        return requirement(check, lang)
+    return t(lang, "requirement.named", label=catalogue()[check.fact].short_label(lang),
+             requirement=requirement(check, lang))
 
 
 def criterion_requirement(c: Criterion, lang: str) -> str:

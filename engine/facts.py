@@ -314,6 +314,9 @@ class FactError:
     value: Any
     code: str  # type | range | year | unknown_fact | empty
     suggestion: str | None = None
+    # The years of a series whose entry is refused (its figure, or the year itself), so the
+    # message names those and not the good years beside them; () when the fault is no year's.
+    years: tuple[str, ...] = ()
 
 
 def validate_facts(raw: dict, cat: Catalogue) -> tuple[dict, list[FactError]]:
@@ -380,11 +383,21 @@ def _validate_each(raw: dict, cat: Catalogue) -> tuple[dict, list[FactError]]:
             continue
         if value is None or value == "":
             continue  # not answered
+        value_read = _normalise(spec, value, cat)
         try:
-            facts[key] = cat.field_adapters[key].validate_python(_normalise(spec, value, cat))
+            facts[key] = cat.field_adapters[key].validate_python(value_read)
         except ValidationError as exc:
-            errors.append(FactError(key, value, _error_code(exc.errors())))
+            errors.append(FactError(key, value, _error_code(exc.errors()), years=_refused_years(value_read, exc.errors())))
     return facts, errors
+
+
+def _refused_years(value: Any, errors: list[dict]) -> tuple[str, ...]:
+    """The keys of a series the errors point at, in the order given: an error's location ends
+    with the year whose figure is refused, or with the year and `[key]` when the year is."""
+    if not isinstance(value, dict):
+        return ()
+    hit = {e["loc"][-2] if e["loc"][-1:] == ("[key]",) else e["loc"][-1] for e in errors if e["loc"]}
+    return tuple(year for year in value if year in hit)
 
 
 def _error_code(errors: list[dict]) -> str:

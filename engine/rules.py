@@ -91,6 +91,9 @@ class RankCheck(_Model):
     kind: Literal["rank_at_least"]
     fact: str
     rank: str
+    # The article's own words when they name more than the least rank (江苏：全省乃至全国前列);
+    # otherwise the summary names the rank alone (全省前列).
+    words: Optional[Text] = None
 
 
 class LevelCheck(_Model):

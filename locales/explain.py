@@ -9,7 +9,7 @@ from typing import Any
 
 from engine import NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
 from engine.evaluate import CriterionResult, Notice, Outcome
-from engine.facts import FIGURE_TYPES, Fact, FactError, latest_three, round2
+from engine.facts import FIGURE_TYPES, YEAR_RE, Fact, FactError, latest_three, round2
 from engine.rules import Ruleset
 
 from . import fmt_date, fmt_large, fmt_number, t
@@ -290,19 +290,24 @@ def _bound(number: float, lang: str) -> str:
 def expected_text(spec: Fact, lang: str, chat: bool = False) -> str:
     """What a fact's value must look like, in words; `chat`: as typed in the dialog
     (2023:45 2024:48), not as JSON."""
-    unit = catalogue().unit_label(spec.id, lang)
-    unit_hint = t(lang, "expected.unit_hint", unit=unit) if unit else ""
     if spec.type not in FIGURE_TYPES:
         return t(lang, f"expected.{spec.type}")
-    low, high = (_bound(b, lang) for b in (spec.min, spec.max))
     if spec.type == "count":
-        return t(lang, "expected.count", min=low, max=high, unit=unit_after(spec.id, lang))
-    number = t(lang, "expected.number", min=low, max=high, unit_hint=unit_hint)
+        return t(lang, "expected.count", min=_bound(spec.min, lang), max=_bound(spec.max, lang),
+                 unit=unit_after(spec.id, lang))
+    number = _expected_number(spec, lang)
     if spec.type == "number":
         return number
     if spec.type in ("series", "rate"):
         return t(lang, f"expected.{'chat_' if chat else ''}{spec.type}", number=number)
     return t(lang, f"expected.{spec.type}", number=number)
+
+
+def _expected_number(spec: Fact, lang: str) -> str:
+    """A figure's range in words, with its unit: 0 到 100 之间的数（单位：%）."""
+    unit = catalogue().unit_label(spec.id, lang)
+    return t(lang, "expected.number", min=_bound(spec.min, lang), max=_bound(spec.max, lang),
+             unit_hint=t(lang, "expected.unit_hint", unit=unit) if unit else "")
 
 
 def given_text(value: Any, lang: str, depth: int = 0) -> str:
@@ -343,12 +348,29 @@ def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str
         return t(lang, "fact_error.later_year", cluster=cluster, label=spec.label(lang), fact=error.fact,
                  years=t(lang, "list_sep").join(later), first=window[0], last=window[-1],
                  expected=t(lang, "list_sep").join(window))
+    if error.years and isinstance(error.value, dict):
+        return _refused_years_text(error, spec, cluster, lang)
     expected = expected_text(spec, lang)
     if error.code == "year":
         expected += t(lang, "expected.year")
     shown = _cut(given_text(error.value, lang))
     return t(lang, "fact_error.invalid", cluster=cluster, label=spec.label(lang), fact=error.fact,
              value=shown, expected=expected)
+
+
+def _refused_years_text(error: FactError, spec: Fact, cluster: str, lang: str) -> str:
+    """A series refused for some of its years: those years alone, and what one year's entry
+    must be (2023年 的值 101 无效，应为0 到 100 之间的数), not the good years beside them."""
+    items = [t(lang, "fact_error.year_value", year=_cut(year), value=given_text(amount, lang, 1))
+             if YEAR_RE.match(year) else t(lang, "fact_error.year_key", year=given_text(year, lang))
+             for year, amount in ((str(k).strip(), v) for k, v in error.value.items()) if year in error.years]
+    if len(items) > 5:
+        items = items[:5] + ["…"]
+    expected = _expected_number(spec, lang)
+    if error.code == "year":
+        expected += t(lang, "expected.year")
+    return t(lang, "fact_error.invalid_years", cluster=cluster, label=spec.label(lang), fact=error.fact,
+             items=t(lang, "list_sep").join(items), expected=expected)
 
 
 SHOWN_CHARS = 60

@@ -206,6 +206,25 @@ def test_a_csv_cell_of_1e308_is_refused_naming_cluster_and_fact(tmp_path):
     assert [r["cluster"] for r in json.loads(run.stdout)] == ["甲", "乙"]
 
 
+@pytest.mark.parametrize("lang,said", [
+    ("zh", "q：集群内中小企业产值占集群总产值比例（sme_output_share）2023年 的值 {v} 无效，应为0 到 100 之间的数（单位：%）。"),
+    ("en", "q: Share of SMEs in the cluster's total output (sme_output_share) is not valid for 2023 ({v}); "
+           "expected a number from 0 to 100 (unit: %)."),
+], ids=["zh", "en"])
+def test_a_series_with_one_bad_year_is_refused_naming_that_year_alone(tmp_path, lang, said):
+    """The testers' line: the refusal named 2024年 80、2025年 80 as if wrong too, and asked for a
+    whole series; the JSON on stdout keeps its contract shape."""
+    (tmp_path / "q.csv").write_text("name,sme_output_share.2023,sme_output_share.2024,sme_output_share.2025\n"
+                                    "q,101,80,80\n", encoding="utf-8")
+    jsonl = '{"name":"q","sme_output_share":{"2023":101,"2024":80,"2025":80}}\n'
+    for source, stdin, shown in (("-", jsonl, "101"), (str(tmp_path / "q.csv"), None, "“101”")):
+        run = clusterbot("evaluate", source, "-j", "jiangsu", "--on", "2026-01-15", "--lang", lang, stdin=stdin)
+        assert run.returncode == 1 and run.stderr.strip() == said.format(v=shown), run.stderr
+        (result,) = json.loads(run.stdout)
+        assert list(result) == RESULT_KEYS
+        assert next(c for c in result["criteria"] if c["id"] == "sme-share")["status"] == "unknown"
+
+
 def test_a_csv_the_csv_module_wrote_reads_back_with_a_header_longer_than_any_sample(tmp_path):
     import csv
     columns = ["name"] + [f"{fact}.{year}" for fact in ("total_output", "sme_output_share", "leading_output_share",

@@ -87,7 +87,46 @@ def test_any_object_validates_without_raising(raw):
 def test_a_refused_value_is_shown_as_given_never_as_raw_json():
     _, errors = validate_facts({"sme_output_share": {"2023": 120, "2024": 80, "2025": 80}}, CAT)
     zh = fact_error_text(errors[0], "甲集群", "zh")
-    assert "的值 2023年 120、2024年 80、2025年 80 无效" in zh and '{"2023": 120' not in zh
+    assert "2023年 的值 120 无效" in zh and '{"2023": 120' not in zh
+
+
+@pytest.mark.parametrize("value,years,zh,en", [
+    # one bad year of three: that year alone, and what one year's figure must be
+    ({"2023": 101, "2024": 80, "2025": 80}, ("2023",),
+     "（sme_output_share）2023年 的值 101 无效，应为0 到 100 之间的数（单位：%）。",
+     "(sme_output_share) is not valid for 2023 (101); expected a number from 0 to 100 (unit: %)."),
+    ({"2023": 101, "2024": "x", "2025": 80}, ("2023", "2024"),
+     "（sme_output_share）2023年 的值 101、2024年 的值 “x” 无效，应为0 到 100 之间的数",
+     "(sme_output_share) is not valid for 2023 (101), 2024 (“x”); expected a number from 0 to 100"),
+    # a year that is not one is named as a year, with the rule for years
+    ({"20x3": 70, "2024": 80, "2025": 101}, ("20x3", "2025"),
+     "（sme_output_share）年份 “20x3”、2025年 的值 101 无效，应为0 到 100 之间的数（单位：%），年份须为四位数",
+     "(sme_output_share) is not valid for the year “20x3”, 2025 (101); expected a number from 0 to 100 (unit: %); "
+     "years must have four digits"),
+    # as a CSV row gives it: text cells, sme_output_share.2023 …
+    ({"2023": "80", "2024": "101", "2025": "80"}, ("2024",), "（sme_output_share）2024年 的值 “101” 无效",
+     "(sme_output_share) is not valid for 2024 (“101”); expected"),
+], ids=["one-year", "two-years", "a-year-not-one", "text-cells"])
+def test_a_series_refused_for_some_years_names_those_years_only(value, years, zh, en):
+    """Outside testers saw “的值 2023年 101、2024年 80、2025年 80 无效，应为按年份的数值…” for one
+    bad year: the good years were named as if wrong, and the expectation was the whole series'."""
+    _, errors = validate_facts({"sme_output_share": value}, CAT)
+    (error,) = errors
+    assert error.years == years
+    zh_text, en_text = fact_error_text(error, "甲", "zh"), fact_error_text(error, "A", "en")
+    assert zh in zh_text and en in en_text
+    for good in set(value) - set(years):
+        assert good not in zh_text and good not in en_text
+    assert "如 {" not in zh_text and "e.g. {" not in en_text
+
+
+def test_a_rate_or_trend_series_names_its_bad_year_and_a_plain_value_none():
+    _, errors = validate_facts({"rd_growth": {"2023": 20000, "2024": 5, "2025": 5},
+                                "co2_intensity": {"2023": 1, "2024": -1, "2025": 0.5}, "iip_rate": 101}, CAT)
+    assert [(e.fact, e.years) for e in errors] == [("rd_growth", ("2023",)), ("co2_intensity", ("2024",)),
+                                                   ("iip_rate", ())]
+    assert "2023年 的值 20000 无效，应为-100 到 1万 之间的数" in fact_error_text(errors[0], "甲", "zh")
+    assert "2024年 的值 -1 无效" in fact_error_text(errors[1], "甲", "zh")
 FIGURES = [f for f in CAT.facts.values() if f.type in ("number", "count", "series", "rate", "trend")]
 
 
