@@ -248,7 +248,7 @@ def test_the_re_review_date_is_advice():
     assert "This date is advice" in en and "有效期满后" in en
 
 
-# The revocation items of a standing duty, read off each text: （二） and （四） of 国第十七条,
+# The revocation items of a standing duty, read off each text: （二） and （四） (then （五）) of 国第十七条,
 # 苏第十四条, 粤第十七条, 陕第十九条; Guangdong's （二） has no 违法违规.
 DUTIES = {
     "national": [("第十七条（二）", "发现虚假申报或存在违法违规行为的"), ("第十七条（四）", "重大变动未及时更新报备的")],
@@ -273,6 +273,7 @@ def test_deadlines_lists_the_standing_duties(capsys):
     assert code == 0
     assert "常设义务" in out and "第十七条（四）：“集群发生主导产业、空间范围、运营管理机构变更等重大变动未及时更新报备的”" in out
     assert "第十七条（二）：“发现虚假申报的”" in out
+    assert "第十七条（五）：“集群企业发生较大及以上安全、质量和环境污染等事故" in out  # an accident revokes too
     code, out, _ = run(capsys, "-j", "guangdong", "--certified-on", "2024-06-01", "-f", "json", "--lang", "en")
     duty = [i for i in json.loads(out) if i["kind"] == "standing_duty"][1]
     assert duty["citation"] == "第十七条（四）" and duty["revocation"]["citation"] == "第十七条"
@@ -308,8 +309,8 @@ def test_json_shape(capsys):
     assert code == 0
     items = json.loads(out)
     assert [i["date"] for i in items] == ["2025-04-30", "2026-04-30", "2027-04-30", "2027-05-31",
-                                          "2027-05-31", "2028-04-30", None, None]  # default window, duties
-    assert [i["kind"] for i in items[-2:]] == ["standing_duty", "standing_duty"]
+                                          "2027-05-31", "2028-04-30", None, None, None]  # default window, duties
+    assert [i["kind"] for i in items[-3:]] == ["standing_duty"] * 3  # 第十七条（二）（四）（五）
     for item in items:
         assert list(item)[:6] == ["date", "kind", "jurisdiction", "citation", "article_text", "description"]
         assert item["jurisdiction"] == "national" and item["ruleset"] == "national-2022"
@@ -322,7 +323,7 @@ def test_json_english_keeps_article_text_verbatim(capsys):
     code, out, _ = run(capsys, "-j", "jiangsu", "--certified-on", "2024-06-01", "--until", "2025-12-31",
                        "-f", "json", "--lang", "en")
     items = json.loads(out)
-    assert [i["date"] for i in items] == ["2025-03-31", "2025-04-10", None, None]
+    assert [i["date"] for i in items] == ["2025-03-31", "2025-04-10", None, None, None]
     assert items[0]["article_text"] == R["jiangsu"].deadlines.annual_reports[0].article_text
     assert "the local SME authority" in items[0]["description"]
 
@@ -332,7 +333,7 @@ def test_table(capsys):
                        "--from", "2025-01-01", "--until", "2025-12-31")
     assert code == 0
     lines = out.rstrip("\n").split("\n")
-    assert len(lines) == 2 + 3 + 2 + 4  # the table, a blank line, the duties of both measures
+    assert len(lines) == 2 + 3 + 2 + 6  # the table, a blank line, the duties of both measures
     assert lines[0].split() == ["日期", "类型", "办法", "条款", "说明"]
     assert lines[2].startswith("2025-03-31") and "江苏" in lines[2] and "第十二条" in lines[2]
     assert lines[4].startswith("2025-04-30") and "国家（工信部）" in lines[4]
