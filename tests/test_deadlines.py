@@ -287,13 +287,22 @@ def test_deadlines_lists_the_standing_duties(capsys):
     ("national,jiangsu", "2023-01-01", "zh", "江苏办法"),
     ("national", "2099-01-01", "zh", "晚于今天"),
     ("national", "2099-01-01", "en", "after today"),
+    # 陕第二十一条 有效期2年 from 2023-04-28, 粤第十九条 有效期3年 from 2023-02-28: none is certified after
+    ("shaanxi", "2025-05-01", "zh", "认定日期2025年5月1日晚于陕西办法（陕工信发〔2023〕89号）有效期的最后一日2025年4月27日"
+                                    "（第二十一条“本办法自印发之日起实施，有效期2年。”）"),
+    ("national,shaanxi", "2025-04-28", "en", "after the last day of the Shaanxi measure (陕工信发〔2023〕89号), "
+                                             "2025-04-27 (第二十一条 “本办法自印发之日起实施，有效期2年。”)"),
+    ("guangdong", "2026-02-28", "zh", "晚于广东办法（粤工信服务函〔2023〕4号）有效期的最后一日2026年2月27日"
+                                      "（第十九条“本办法自2023年2月28日起实施，有效期3年。”）"),
 ])
 def test_impossible_certification_dates_are_refused(capsys, jurisdiction, day, lang, words):
     code, out, err = run(capsys, "-j", jurisdiction, "--certified-on", day, "--lang", lang)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "--certified-on" in err and words in err
-    # the first day in force is accepted
+    # the first day in force is accepted, and the last
     assert run(capsys, "-j", "jiangsu", "--certified-on", "2023-05-01")[0] == 0
+    assert run(capsys, "-j", "shaanxi", "--certified-on", "2025-04-27")[0] == 0
+    assert run(capsys, "-j", "guangdong", "--certified-on", "2026-02-27")[0] == 0
 
 
 # --- the command ------------------------------------------------------------------------
@@ -408,9 +417,9 @@ def test_ics_english_escapes_and_stable_uids(capsys):
 
 # --- the chat: /track refuses an impossible date, /deadlines shows the duties ------------
 
-def _chat(tmp_path):
-    """A conversation on a real SQLite file on 2025-03-01 10:00 (Asia/Shanghai)."""
-    conversation = Conversation(make_engine(f"sqlite:///{tmp_path / 'chat.db'}"), ManualClock(datetime(2025, 3, 1, 10, 0)))
+def _chat(tmp_path, now=datetime(2025, 3, 1, 10, 0)):
+    """A conversation on a real SQLite file, by default on 2025-03-01 10:00 (Asia/Shanghai)."""
+    conversation = Conversation(make_engine(f"sqlite:///{tmp_path / 'chat.db'}"), ManualClock(now))
 
     def say(text: str, user: str = "alice") -> str:
         return "\n".join(r.text for r in conversation.handle(user, text=text))
@@ -427,6 +436,20 @@ def test_chat_refuses_a_certification_before_the_measure_took_effect(tmp_path):
     say("/lang en", user="bob")
     text = say("/track B national 2022-09-01", user="bob")
     assert "before the National (MIIT) measure" in text and "Nothing was changed" in text
+
+
+def test_chat_refuses_a_certification_after_the_measures_term(tmp_path):
+    say = _chat(tmp_path, datetime(2026, 12, 7, 9, 0))
+    text = say("/track 陕晚集群 陕西 2025-06-01")
+    assert "晚于陕西办法（陕工信发〔2023〕89号）有效期的最后一日2025年4月27日（第二十一条“本办法自印发之日起实施，有效期2年。”）" in text
+    assert "未作任何更改" in text and "认定日期是哪天" in text
+    assert "已开始跟踪 #1「陕晚集群」" in say("2025-04-27")  # its last day
+    text = say("/track 粤晚集群 广东 2026-06-01")
+    assert "有效期的最后一日2026年2月27日（第十九条“本办法自2023年2月28日起实施，有效期3年。”）" in text
+    say("/lang en", user="bob")
+    text = say("/track Late guangdong 2026-03-01", user="bob")
+    assert "after the last day of the Guangdong measure (粤工信服务函〔2023〕4号), 2026-02-27" in text
+    assert "Nothing was changed" in text
 
 
 def test_chat_deadlines_show_the_standing_duties(tmp_path):
