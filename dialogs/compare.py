@@ -3,12 +3,15 @@ and the quick questions that find criteria by free text (`研发经费增长要�
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import re
+import unicodedata
 
 from engine import WORDS, catalogue, load_rulesets
 from engine.deadlines import duties
 from engine.rules import Criterion, Ruleset, check_facts
-from locales import t
+from locales import fmt_date, t
 from locales.deadlines import duties_block
 from locales.explain import label, unit_after
 
@@ -137,12 +140,16 @@ _FILLER = _bigrams("要求多少是什么怎么样条件标准规定需要哪些
     "what", "is", "the", "for", "how", "much", "many", "required", "requirement", "of", "in", "a", "does"}
 
 
+def named_rulesets(query: str) -> list[Ruleset]:
+    """The measures a question names, all four when it names none."""
+    rulesets, lowered = load_rulesets(), query.lower()
+    named = [j for j, words in JURISDICTION_WORDS.items() if any(w in lowered for w in words if len(w) > 1)]
+    return [rulesets[j] for j in named] or list(rulesets.values())
+
+
 def search_criteria(query: str, lang: str) -> tuple[list[Ruleset], list[str]]:
     """The measures a question names (all when none) and the criteria it is about, best first."""
-    rulesets = load_rulesets()
-    lowered = query.lower()
-    named = [j for j, words in JURISDICTION_WORDS.items() if any(w in lowered for w in words if len(w) > 1)]
-    chosen = [rulesets[j] for j in named] or list(rulesets.values())
+    chosen = named_rulesets(query)
     wanted = _bigrams(query) - _FILLER
     for words in JURISDICTION_WORDS.values():
         for w in words:
@@ -169,14 +176,32 @@ def search_criteria(query: str, lang: str) -> tuple[list[Ruleset], list[str]]:
     return chosen, found[:6]
 
 
-# Words that make a question one about the duties of a certified cluster, by topic.
-DEADLINE_TOPICS = {
-    "annual_report": ("年度报告", "年报", "年度报送", "报送", "信息表", "annual report", "report"),
-    "re_review": ("复核", "有效期", "到期", "re-review", "review", "validity", "expire"),
-    "duties": ("义务", "撤销", "重大变动", "报备", "虚假", "duty", "duties", "revoke", "revocation", "change"),
-}
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
+_MONTH = "|".join(m.lower() for m in _MONTHS) + "|[a-z]{3}"  # or its first three letters
+_CN_NUMBER = "[0-9一二三四五六七八九十]{1,3}"
+# 4月10日, 3月底, 四月十日, April 10(th), 10 April, end of March: a day of the year points to the reports.
+_DAY_OF_YEAR = re.compile(rf"({_CN_NUMBER})\s*月\s*(?:({_CN_NUMBER})\s*[日号]?|底|末)"
+                          rf"|\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"
+                          rf"|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\b|\bend of ({_MONTH})\b")
+# What a question asks of the articles beyond the criteria, by topic: a pattern each, read on
+# the lowered question. 有效 alone is no topic (有效发明专利), nor "valid" (valid invention
+# patents): the validity needs 有效期, 有效多久, valid for, how long and the like.
+ASK_TOPICS = {
+    "annual_report": re.compile(r"年度报告|年报|年度报送|报送|信息表|annual report|report"),
+    "re_review": re.compile(r"复核|有效期|有效(多久|多长|几年)|(多久|多长时间?|几年)(有效|复核)|到期|过期|"
+                            r"review|validity|valid (for|until|till)|valid\W*$|how long|expir"),
+    "revocation": re.compile(r"撤销|取消认定|被取消|摘牌|revo[ck]|withdraw|grounds?\b"),
+    "duties": re.compile(r"义务|重大变动|报备|虚假|dut(y|ies)|change"),
+}
+# A question on a measure's own term (广东办法什么时候到期, when does the Guangdong measure
+# expire) names the measure and its term, and not the certification: 集群 or 认定 before
+# 办法/标准 is the measure's name (特色产业集群认定标准), 集群有效期 the certification's.
+_MEASURE = re.compile(r"办法|标准|政策|measure|policy|regulation")
+_TERM = re.compile(r"到期|过期|失效|有效期|有效到|还有效|仍然?有效|有效吗|期满|届满|废止|施行|实施|生效|"
+                   r"expir|valid (until|till|through)|still valid|in force|term\b|lapse|effect")
+_CERTIFICATION = re.compile(r"认定(?!.*(办法|标准))|集群(?!.*(办法|标准))|certif|cluster(?!.*measure)")
+_RE_REVIEW = re.compile(r"复核|review")
 
 
 def question_language(query: str, lang: str) -> str:
@@ -187,35 +212,121 @@ def question_language(query: str, lang: str) -> str:
     return "en" if re.search(r"[A-Za-z][A-Za-z&]+", query) else lang  # a word of two letters, or R&D
 
 
+def _number(text: str) -> int:
+    """1–31 in figures or Chinese numerals (十, 十一, 二十, 三十一)."""
+    if text.isdigit():
+        return int(text)
+    digits = "一二三四五六七八九"
+    tens, ten, ones = text.rpartition("十")
+    if not ten:
+        return digits.index(ones) + 1
+    return (digits.index(tens) + 1 if tens else 1) * 10 + (digits.index(ones) + 1 if ones else 0)
+
+
+def days_of_year(query: str) -> set[tuple[int, int]]:
+    """The (month, day) a question names: 4月10日, 3月底 (the month's last day), April 10."""
+    found = set()
+    for m in _DAY_OF_YEAR.finditer(unicodedata.normalize("NFKC", query).lower()):
+        zh_month, zh_day, en_month, en_day, day_en, month_en, end_of = m.groups()
+        try:
+            if zh_month:
+                month, day = _number(zh_month), _number(zh_day) if zh_day else None
+            else:  # a word that is no month (the 10, per 10) is no date
+                name = en_month or month_en or end_of
+                month = next(i + 1 for i, full in enumerate(_MONTHS) if full.lower().startswith(name))
+                day = int(en_day or day_en or 0) or None
+            day = day or calendar.monthrange(2001, month)[1]  # 3月底, end of March: its last day
+            found.add((month, dt.date(2001, month, day).day))
+        except (ValueError, StopIteration):  # 13月, 2月30日, a word that is no month
+            pass
+    return found
+
+
+def asked_topics(query: str) -> list[str]:
+    """The topics of ASK_TOPICS a question asks, and "measure_term" for a measure's own term."""
+    lowered = unicodedata.normalize("NFKC", query).lower()
+    asked = [topic for topic, pattern in ASK_TOPICS.items() if pattern.search(lowered)]
+    if _MEASURE.search(lowered) and _TERM.search(lowered) and not _CERTIFICATION.search(lowered):
+        # 到期, 有效期, expire are then the measure's, and a date is its first day, not a report's
+        # (江苏办法5月1日实施吗)
+        return ["measure_term"] + [t for t in asked if t != "re_review" or _RE_REVIEW.search(lowered)]
+    if days_of_year(query) and "annual_report" not in asked:
+        asked.insert(0, "annual_report")
+    if "revocation" in asked and "duties" in asked:  # the duties are among the grounds
+        asked.remove("duties")
+    return asked
+
+
+def _annual_reports(chosen: list[Ruleset], query: str, lang: str) -> list[str]:
+    """Each measure's reports; only those due on a day the question names, if any is."""
+    days = days_of_year(query)
+    reports = [(r, report) for r in chosen for report in r.deadlines.annual_reports]
+    reports = [(r, report) for r, report in reports if (report.month, report.day) in days] or reports
+    lines = [t(lang, "deadlines.ask.annual_report_heading")]
+    for r, report in reports:
+        missed = r.deadlines.missed.annual_report
+        consequence = (t(lang, "deadlines.ask.annual_report_consequence", citation=missed.citation,
+                         text=missed.article_text) if report.revocable else "")
+        month_day = (f"{report.month}月{report.day}日" if lang == "zh"
+                     else f"{_MONTHS[report.month - 1]} {report.day}")
+        lines.append(t(lang, "deadlines.ask.annual_report", measure=r.short.get(lang), month_day=month_day,
+                       to=report.to.get(lang), citation=report.citation, text=report.article_text,
+                       consequence=consequence))
+    return lines
+
+
+def _re_review(chosen: list[Ruleset], lang: str) -> list[str]:
+    """Each measure's validity article, and the ground a re-review not applied for falls under."""
+    lines = [t(lang, "deadlines.ask.re_review_heading")]
+    for r in chosen:
+        v, missed = r.deadlines.validity, r.deadlines.missed.re_review
+        lines.append(t(lang, "deadlines.ask.re_review", measure=r.short.get(lang), citation=v.citation,
+                       text=v.article_text, missed_citation=missed.citation, missed_text=missed.article_text))
+    return lines
+
+
+def _revocation(chosen: list[Ruleset], lang: str) -> list[str]:
+    """Every ground of each measure's revocation article, verbatim."""
+    lines = [t(lang, "deadlines.ask.revocation_heading")]
+    for r in chosen:
+        rv = r.deadlines.revocation
+        lines.append(t(lang, "deadlines.ask.revocation", measure=r.short.get(lang), citation=rv.citation,
+                       text=rv.article_text))
+        lines.extend(t(lang, "deadlines.ask.ground", citation=g.citation, text=g.article_text) for g in rv.grounds)
+    return lines
+
+
+def _measure_terms(chosen: list[Ruleset], lang: str) -> list[str]:
+    """Each measure's own term: its article, first day and, where it has a term, last day."""
+    lines = [t(lang, "deadlines.ask.term_heading")]
+    for r in chosen:
+        term = r.term
+        key = "deadlines.ask.term" if term.last_day else "deadlines.ask.term_open"
+        lines.append(t(lang, key, measure=r.short.get(lang), title=r.title.get(lang), citation=term.citation,
+                       text=term.article_text, start=fmt_date(term.from_, lang),
+                       last=fmt_date(term.last_day, lang) if term.last_day else ""))
+    return lines
+
+
 def deadline_answer(query: str, lang: str) -> str | None:
-    """A question on annual reports, the re-review or the standing duties, answered from each
-    named measure's articles (all four when none is named); None when it asks none of these."""
-    lowered = query.lower()
-    asked = [topic for topic, words in DEADLINE_TOPICS.items() if any(w in lowered for w in words)]
+    """A question on annual reports, the re-review, revocation, the standing duties or a
+    measure's own term, answered from each named measure's articles (all four when none is
+    named); None when it asks none of these."""
+    asked = asked_topics(query)
     if not asked:
         return None
-    rulesets = load_rulesets()
-    named = [j for j, words in JURISDICTION_WORDS.items() if any(w in lowered for w in words if len(w) > 1)]
-    chosen = [rulesets[j] for j in named] or list(rulesets.values())
+    chosen = named_rulesets(query)
     lines: list[str] = []
+    if "measure_term" in asked:
+        lines += _measure_terms(chosen, lang)
+        if asked == ["measure_term"]:  # no date of a cluster to look up
+            return "\n".join(lines)
     if "annual_report" in asked:
-        lines.append(t(lang, "deadlines.ask.annual_report_heading"))
-        for r in chosen:
-            missed = r.deadlines.missed.annual_report
-            for report in r.deadlines.annual_reports:
-                consequence = (t(lang, "deadlines.ask.annual_report_consequence", citation=missed.citation,
-                                 text=missed.article_text) if report.revocable else "")
-                month_day = (f"{report.month}月{report.day}日" if lang == "zh"
-                             else f"{_MONTHS[report.month - 1]} {report.day}")
-                lines.append(t(lang, "deadlines.ask.annual_report", measure=r.short.get(lang), month_day=month_day,
-                               to=report.to.get(lang),
-                               citation=report.citation, text=report.article_text, consequence=consequence))
+        lines += _annual_reports(chosen, query, lang)
     if "re_review" in asked:
-        lines.append(t(lang, "deadlines.ask.re_review_heading"))
-        for r in chosen:
-            v, missed = r.deadlines.validity, r.deadlines.missed.re_review
-            lines.append(t(lang, "deadlines.ask.re_review", measure=r.short.get(lang), citation=v.citation,
-                           text=v.article_text, missed_citation=missed.citation, missed_text=missed.article_text))
+        lines += _re_review(chosen, lang)
+    if "revocation" in asked:
+        lines += _revocation(chosen, lang)
     if "duties" in asked:
         lines.append(duties_block(duties(chosen), lang))
     return "\n".join(lines + [t(lang, "deadlines.ask.dates")])

@@ -164,7 +164,8 @@ def duties(rulesets: Iterable[Ruleset]) -> list[Duty]:
 
 
 class CertificationDateError(ValueError):
-    """A certification date that cannot be: before the measure took effect, or in the future."""
+    """A certification date that cannot be: before the measure took effect, after its term
+    ended, or in the future."""
 
     def __init__(self, kind: str, ruleset: Ruleset | None, day: dt.date, limit: dt.date):
         super().__init__(f"{kind}: {day} ({limit})")
@@ -172,13 +173,16 @@ class CertificationDateError(ValueError):
 
 
 def check_certified_on(rulesets: Iterable[Ruleset], day: dt.date, today: dt.date) -> None:
-    """Raises CertificationDateError for a date after today, or before a chosen measure took
-    effect (江苏 自2023年5月1日起实施: no Jiangsu certification is dated before it)."""
+    """Raises CertificationDateError for a date after today, or outside a chosen measure's
+    term: before it took effect (江苏 自2023年5月1日起实施: no Jiangsu certification is dated
+    before it) or after its last day (陕西 有效期2年: none is dated after 2025-04-27)."""
     if day > today:
         raise CertificationDateError("future", None, day, today)
     for r in rulesets:
         if day < r.term.from_:
             raise CertificationDateError("before_in_force", r, day, r.term.from_)
+        if r.term.last_day is not None and day > r.term.last_day:
+            raise CertificationDateError("after_term", r, day, r.term.last_day)
 
 
 def first_validity_end(rulesets: Iterable[Ruleset], certified_on: dt.date) -> dt.date:

@@ -193,7 +193,13 @@ class Validity(Quote):
     years: int
 
 
+class Revocation(Quote):
+    """The revocation article: its lead-in (…撤销其认定) and every ground （一）–（五）."""
+    grounds: tuple[Quote, ...]  # a tuple: a Deadline quoting this stays hashable
+
+
 class Missed(_Model):
+    """The ground a missed date falls under (the ruleset names it by its citation)."""
     annual_report: Quote
     re_review: Quote
 
@@ -201,11 +207,27 @@ class Missed(_Model):
 class Deadlines(_Model):
     annual_reports: list[AnnualReport]
     validity: Validity
+    revocation: Revocation
     missed: Missed
-    revocation: Quote
-    # Standing duties of a certified cluster with no date: revocation items quoted in the
-    # measure's own words (发现虚假申报…, 重大变动未及时更新报备).
-    duties: list[Quote] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _missed_are_grounds(cls, data):
+        # Each ground's text is written once, in revocation.grounds; `missed` names them.
+        grounds = {g["citation"]: g for g in data["revocation"]["grounds"]}
+        missed = {}
+        for kind, citation in data["missed"].items():
+            if citation not in grounds:
+                raise ValueError(f"missed.{kind}: {citation} is not one of revocation.grounds")
+            missed[kind] = grounds[citation]
+        return {**data, "missed": missed}
+
+    @property
+    def duties(self) -> list[Quote]:
+        """The standing duties of a certified cluster: the grounds no date names (发现虚假申报…,
+        重大变动未及时更新报备, 较大及以上…事故)."""
+        dated = {self.missed.annual_report.citation, self.missed.re_review.citation}
+        return [g for g in self.revocation.grounds if g.citation not in dated]
 
 
 class Ruleset(_Model):

@@ -69,7 +69,7 @@ def refusal(error: CertificationDateError, lang: str) -> str:
     fields = dict(date=fmt_date(error.day, lang), today=fmt_date(error.limit, lang))
     if r is not None:
         fields.update(measure=r.short.get(lang), document=r.document, start=fmt_date(r.term.from_, lang),
-                      citation=r.term.citation, text=r.term.article_text)
+                      last=fmt_date(error.limit, lang), citation=r.term.citation, text=r.term.article_text)
     return t(lang, f"deadlines.refused.{error.kind}", **fields)
 # --- iCalendar (RFC 5545), written by the icalendar library: `clusterbot deadlines -f ics`
 # and the chat's /deadlines ics ------------------------------------------------------------

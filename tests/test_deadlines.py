@@ -248,7 +248,7 @@ def test_the_re_review_date_is_advice():
     assert "This date is advice" in en and "有效期满后" in en
 
 
-# The revocation items of a standing duty, read off each text: （二） and （四） of 国第十七条,
+# The revocation items of a standing duty, read off each text: （二） and （四） (then （五）) of 国第十七条,
 # 苏第十四条, 粤第十七条, 陕第十九条; Guangdong's （二） has no 违法违规.
 DUTIES = {
     "national": [("第十七条（二）", "发现虚假申报或存在违法违规行为的"), ("第十七条（四）", "重大变动未及时更新报备的")],
@@ -273,6 +273,7 @@ def test_deadlines_lists_the_standing_duties(capsys):
     assert code == 0
     assert "常设义务" in out and "第十七条（四）：“集群发生主导产业、空间范围、运营管理机构变更等重大变动未及时更新报备的”" in out
     assert "第十七条（二）：“发现虚假申报的”" in out
+    assert "第十七条（五）：“集群企业发生较大及以上安全、质量和环境污染等事故" in out  # an accident revokes too
     code, out, _ = run(capsys, "-j", "guangdong", "--certified-on", "2024-06-01", "-f", "json", "--lang", "en")
     duty = [i for i in json.loads(out) if i["kind"] == "standing_duty"][1]
     assert duty["citation"] == "第十七条（四）" and duty["revocation"]["citation"] == "第十七条"
@@ -286,13 +287,22 @@ def test_deadlines_lists_the_standing_duties(capsys):
     ("national,jiangsu", "2023-01-01", "zh", "江苏办法"),
     ("national", "2099-01-01", "zh", "晚于今天"),
     ("national", "2099-01-01", "en", "after today"),
+    # 陕第二十一条 有效期2年 from 2023-04-28, 粤第十九条 有效期3年 from 2023-02-28: none is certified after
+    ("shaanxi", "2025-05-01", "zh", "认定日期2025年5月1日晚于陕西办法（陕工信发〔2023〕89号）有效期的最后一日2025年4月27日"
+                                    "（第二十一条“本办法自印发之日起实施，有效期2年。”）"),
+    ("national,shaanxi", "2025-04-28", "en", "after the last day of the Shaanxi measure (陕工信发〔2023〕89号), "
+                                             "2025-04-27 (第二十一条 “本办法自印发之日起实施，有效期2年。”)"),
+    ("guangdong", "2026-02-28", "zh", "晚于广东办法（粤工信服务函〔2023〕4号）有效期的最后一日2026年2月27日"
+                                      "（第十九条“本办法自2023年2月28日起实施，有效期3年。”）"),
 ])
 def test_impossible_certification_dates_are_refused(capsys, jurisdiction, day, lang, words):
     code, out, err = run(capsys, "-j", jurisdiction, "--certified-on", day, "--lang", lang)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "--certified-on" in err and words in err
-    # the first day in force is accepted
+    # the first day in force is accepted, and the last
     assert run(capsys, "-j", "jiangsu", "--certified-on", "2023-05-01")[0] == 0
+    assert run(capsys, "-j", "shaanxi", "--certified-on", "2025-04-27")[0] == 0
+    assert run(capsys, "-j", "guangdong", "--certified-on", "2026-02-27")[0] == 0
 
 
 # --- the command ------------------------------------------------------------------------
@@ -308,8 +318,8 @@ def test_json_shape(capsys):
     assert code == 0
     items = json.loads(out)
     assert [i["date"] for i in items] == ["2025-04-30", "2026-04-30", "2027-04-30", "2027-05-31",
-                                          "2027-05-31", "2028-04-30", None, None]  # default window, duties
-    assert [i["kind"] for i in items[-2:]] == ["standing_duty", "standing_duty"]
+                                          "2027-05-31", "2028-04-30", None, None, None]  # default window, duties
+    assert [i["kind"] for i in items[-3:]] == ["standing_duty"] * 3  # 第十七条（二）（四）（五）
     for item in items:
         assert list(item)[:6] == ["date", "kind", "jurisdiction", "citation", "article_text", "description"]
         assert item["jurisdiction"] == "national" and item["ruleset"] == "national-2022"
@@ -322,7 +332,7 @@ def test_json_english_keeps_article_text_verbatim(capsys):
     code, out, _ = run(capsys, "-j", "jiangsu", "--certified-on", "2024-06-01", "--until", "2025-12-31",
                        "-f", "json", "--lang", "en")
     items = json.loads(out)
-    assert [i["date"] for i in items] == ["2025-03-31", "2025-04-10", None, None]
+    assert [i["date"] for i in items] == ["2025-03-31", "2025-04-10", None, None, None]
     assert items[0]["article_text"] == R["jiangsu"].deadlines.annual_reports[0].article_text
     assert "the local SME authority" in items[0]["description"]
 
@@ -332,7 +342,7 @@ def test_table(capsys):
                        "--from", "2025-01-01", "--until", "2025-12-31")
     assert code == 0
     lines = out.rstrip("\n").split("\n")
-    assert len(lines) == 2 + 3 + 2 + 4  # the table, a blank line, the duties of both measures
+    assert len(lines) == 2 + 3 + 2 + 6  # the table, a blank line, the duties of both measures
     assert lines[0].split() == ["日期", "类型", "办法", "条款", "说明"]
     assert lines[2].startswith("2025-03-31") and "江苏" in lines[2] and "第十二条" in lines[2]
     assert lines[4].startswith("2025-04-30") and "国家（工信部）" in lines[4]
@@ -407,9 +417,9 @@ def test_ics_english_escapes_and_stable_uids(capsys):
 
 # --- the chat: /track refuses an impossible date, /deadlines shows the duties ------------
 
-def _chat(tmp_path):
-    """A conversation on a real SQLite file on 2025-03-01 10:00 (Asia/Shanghai)."""
-    conversation = Conversation(make_engine(f"sqlite:///{tmp_path / 'chat.db'}"), ManualClock(datetime(2025, 3, 1, 10, 0)))
+def _chat(tmp_path, now=datetime(2025, 3, 1, 10, 0)):
+    """A conversation on a real SQLite file, by default on 2025-03-01 10:00 (Asia/Shanghai)."""
+    conversation = Conversation(make_engine(f"sqlite:///{tmp_path / 'chat.db'}"), ManualClock(now))
 
     def say(text: str, user: str = "alice") -> str:
         return "\n".join(r.text for r in conversation.handle(user, text=text))
@@ -426,6 +436,20 @@ def test_chat_refuses_a_certification_before_the_measure_took_effect(tmp_path):
     say("/lang en", user="bob")
     text = say("/track B national 2022-09-01", user="bob")
     assert "before the National (MIIT) measure" in text and "Nothing was changed" in text
+
+
+def test_chat_refuses_a_certification_after_the_measures_term(tmp_path):
+    say = _chat(tmp_path, datetime(2026, 12, 7, 9, 0))
+    text = say("/track 陕晚集群 陕西 2025-06-01")
+    assert "晚于陕西办法（陕工信发〔2023〕89号）有效期的最后一日2025年4月27日（第二十一条“本办法自印发之日起实施，有效期2年。”）" in text
+    assert "未作任何更改" in text and "认定日期是哪天" in text
+    assert "已开始跟踪 #1「陕晚集群」" in say("2025-04-27")  # its last day
+    text = say("/track 粤晚集群 广东 2026-06-01")
+    assert "有效期的最后一日2026年2月27日（第十九条“本办法自2023年2月28日起实施，有效期3年。”）" in text
+    say("/lang en", user="bob")
+    text = say("/track Late guangdong 2026-03-01", user="bob")
+    assert "after the last day of the Guangdong measure (粤工信服务函〔2023〕4号), 2026-02-27" in text
+    assert "Nothing was changed" in text
 
 
 def test_chat_deadlines_show_the_standing_duties(tmp_path):

@@ -25,12 +25,9 @@ def quotations(ruleset):
     for i, report in enumerate(d.annual_reports):
         yield f"annual_reports[{i}]", report.article_text
     yield "validity", d.validity.article_text
-    yield "missed.annual_report", d.missed.annual_report.article_text
-    yield "missed.re_review", d.missed.re_review.article_text
     yield "revocation", d.revocation.article_text
-
-    for i, duty in enumerate(d.duties):
-        yield f"duties[{i}]", duty.article_text
+    for ground in d.revocation.grounds:  # missed.* and the standing duties are among them
+        yield ground.citation, ground.article_text
 
     for c in ruleset.criteria:
         yield c.id, c.article_text, c.source

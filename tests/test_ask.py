@@ -1,0 +1,134 @@
+"""`clusterbot ask` on revocation, the validity, the reports' dates and a measure's own term,
+in many phrasings in both languages. Expected articles are read off the texts by hand:
+revocation 国第十七条, 苏第十四条, 粤第十七条, 陕第十九条, each （一）–（五）; validity 国第十五条,
+苏第十一条, 粤第十五条, 陕第十七条; Jiangsu 第十二条 3月底前 (local) and 4月10日前 (province);
+Guangdong 第十九条 自2023年2月28日起实施，有效期3年 (last day 2026-02-27), Shaanxi 第二十一条
+有效期2年 from 2023-04-28 (last day 2025-04-27)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli import main
+from engine import load_rulesets
+
+R = load_rulesets()
+
+
+def ask(capsys, question: str) -> str:
+    assert main(["ask", question]) == 0
+    return capsys.readouterr().out
+
+
+# --- revocation: all five grounds -------------------------------------------------------
+
+REVOCATION = {"national": "第十七条", "jiangsu": "第十四条", "guangdong": "第十七条", "shaanxi": "第十九条"}
+
+
+def test_every_measure_has_five_grounds_of_revocation():
+    for j, article in REVOCATION.items():
+        revocation = R[j].deadlines.revocation
+        assert revocation.citation == article
+        assert [g.citation for g in revocation.grounds] == [f"{article}（{n}）" for n in "一二三四五"]
+        assert revocation.grounds[4].article_text.startswith("集群企业发生较大及以上安全、质量和环境污染等事故")
+        # the dates' consequences are grounds: （三） a missed report, （一） a missed re-review
+        assert R[j].deadlines.missed.annual_report == revocation.grounds[2]
+        assert R[j].deadlines.missed.re_review == revocation.grounds[0]
+
+
+@pytest.mark.parametrize("question", ["什么情况会被撤销认定", "认定会被撤销吗", "发生事故会被取消认定吗",
+                                      "what are the grounds for revocation", "can a certification be revoked"])
+def test_revocation_questions_quote_all_five_grounds(capsys, question):
+    out = ask(capsys, question)
+    sep = ": " if question.isascii() else "："
+    for j, article in REVOCATION.items():
+        assert f"{article}{sep}“{R[j].deadlines.revocation.article_text}”" in out
+        for n in "一二三四五":
+            assert f"{article}（{n}）{sep}“" in out, (j, n, out)
+    assert "未及时报送集群年度培育情况信息表，不接受、不配合监测监督工作的" in out  # a missed report
+    assert "偷税漏税等违法违规行为，以及严重失信和其它重大问题的行为" in out  # Guangdong （五） in its words
+    assert out.count("“集群企业发生较大及以上安全、质量和环境污染等事故，重大及以上网络安全事件和数据安全事件") == 4
+
+
+def test_a_named_measure_gets_its_own_grounds(capsys):
+    out = ask(capsys, "陕西 撤销认定的情形")
+    assert "【陕西】第十九条" in out and "第十九条（五）" in out and "第十七条" not in out
+
+
+# --- the validity of a certification ----------------------------------------------------
+
+VALIDITY = ["第十五条", "第十一条", "第十五条", "第十七条"]
+
+
+@pytest.mark.parametrize("question", [
+    "认定有效多久", "有效期几年", "认定有效期多长", "多久复核一次", "认定几年有效", "集群认定有效几年",
+    "how long is a certification valid", "what is the validity period", "how long does a certification last",
+    "is a certification valid for three years", "is the certification still valid?",
+])
+def test_validity_questions_quote_the_validity_article(capsys, question):
+    out, sep = ask(capsys, question), ": " if question.isascii() else "："
+    for j, citation in zip(REVOCATION, VALIDITY):
+        assert f"{citation}{sep}“{R[j].deadlines.validity.article_text}”" in out
+    assert "有效发明专利" not in out and "办法本身" not in out and "measures' own terms" not in out
+
+
+@pytest.mark.parametrize("question", ["有效发明专利增长要求多少", "valid invention patents per 10,000"])
+def test_valid_patents_are_still_a_criterion(capsys, question):
+    out = ask(capsys, question)
+    assert "有效期与复核" not in out and "Validity and re-review" not in out
+    assert "有效发明专利" in out
+
+
+# --- a day of the year points to the reports due on it ---------------------------------
+
+@pytest.mark.parametrize("question, due, not_due", [
+    ("江苏4月10日前报什么", ["【江苏】每年4月10日前报送至江苏省工业和信息化厅（第十二条：“并组织特色产业集群于每年4月10日前"],
+     ["3月31日", "第六条"]),
+    ("江苏四月十日前要报送什么", ["【江苏】每年4月10日前报送至江苏省工业和信息化厅"], ["3月31日"]),
+    ("3月底前交什么", ["【江苏】每年3月31日前报送至当地中小企业主管部门（第十二条",
+                   "【广东】每年3月31日前报送至省工业和信息化厅（第十六条", "【陕西】每年3月31日前报送至省工业和信息化厅（第十八条"],
+     ["4月30日", "4月10日"]),
+    ("４月３０日前报什么", ["【国家（工信部）】每年4月30日前报送至工业和信息化部（第十六条", "第十七条（三）"], ["3月31日"]),
+    ("what is due by April 10 in Jiangsu", ["[Jiangsu] by April 10 each year, to the Jiangsu Department"],
+     ["March 31"]),
+    ("what is due by the end of March", ["[Guangdong] by March 31 each year", "[Shaanxi] by March 31 each year"],
+     ["April 30"]),
+])
+def test_a_date_in_the_question_finds_the_report_due_on_it(capsys, question, due, not_due):
+    out = ask(capsys, question)
+    for words in due:
+        assert words in out, (words, out)
+    for words in not_due:
+        assert words not in out, (words, out)
+
+
+def test_days_of_year():
+    from dialogs.compare import days_of_year
+
+    assert days_of_year("4月10日前") == {(4, 10)}
+    assert days_of_year("3月底、十二月三十一日") == {(3, 31), (12, 31)}
+    assert days_of_year("April 10th, 30 Apr, end of feb") == {(4, 10), (4, 30), (2, 28)}
+    assert days_of_year("2月30日 13月1日 the 10 patents per 10,000") == set()
+
+
+# --- a measure's own term ---------------------------------------------------------------
+
+@pytest.mark.parametrize("question, words", [
+    ("广东办法什么时候到期", "【广东】《广东省促进中小企业特色产业集群发展暂行办法》第十九条：“本办法自2023年2月28日起实施，有效期3年。”"
+                      " 自2023年2月28日起实施，最后一日为2026年2月27日。"),
+    ("广东办法什么时候失效", "最后一日为2026年2月27日"),
+    ("陕西办法还有效吗", "第二十一条：“本办法自印发之日起实施，有效期2年。” 自2023年4月28日起实施，最后一日为2025年4月27日。"),
+    ("江苏办法有效期到哪天", "第十六条：“本办法自2023年5月1日起实施。” 自2023年5月1日起实施，条文未规定办法的有效期。"),
+    ("when does the Guangdong measure expire", "第十九条: “本办法自2023年2月28日起实施，有效期3年。” In force from 2023-02-28;"
+                                               " its last day is 2026-02-27."),
+    ("is the Shaanxi measure still in force", "its last day is 2025-04-27"),
+])
+def test_a_measures_own_term_is_its_term_article(capsys, question, words):
+    out = ask(capsys, question)
+    assert words in out, out
+    assert "集群有效期为三年" not in out  # not the certification's validity
+
+
+def test_the_certifications_validity_under_a_named_measure_is_not_its_term(capsys):
+    out = ask(capsys, "广东办法规定的集群有效期多长")
+    assert "【广东】第十五条：“集群有效期为三年" in out and "第十九条" not in out
