@@ -269,6 +269,11 @@ def write_xlsx(lay: Layout) -> bytes:
         for row in sheet.iter_rows():
             for cell in row:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if cell.data_type == "f":
+                    # openpyxl stores a text starting with "=" (a name typed as =HYPERLINK(…)) as a
+                    # formula Excel would run: the form writes what was typed, as text, and marks it
+                    # as Excel marks a text typed after an apostrophe.
+                    cell.data_type, cell.quotePrefix = "s", True
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
