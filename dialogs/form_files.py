@@ -107,6 +107,8 @@ def _xlsx_tables(content: bytes) -> list[list[list[Any]]]:
 
 def _xlsx_cells(book) -> tuple[list[list[list[Any]]], dict]:
     """Each sheet's rows of values, and its formulas by position: (text, cell)."""
+    from engine.form import Table  # deferred: see the top
+
     tables, formulas = [], {}
     try:
         for n, sheet in enumerate(book.worksheets):
@@ -121,7 +123,7 @@ def _xlsx_cells(book) -> tuple[list[list[list[Any]]], dict]:
                     elif type(values[j]) in (int, float):
                         values[j] = _shown(values[j], cell.number_format)
                 rows.append(values)
-            tables.append(rows)
+            tables.append(Table(rows, sheet.title))
     finally:
         book.close()
     return tables, formulas

@@ -200,13 +200,36 @@ def _bare_year(cell: Any) -> int | None:
     return cell if type(cell) is int and 1900 <= cell <= 2099 else None
 
 
+class Table(list):
+    """A table's rows, with the name of the sheet it is (None for a Word table)."""
+
+    def __init__(self, rows=(), title: str | None = None):
+        super().__init__(rows)
+        self.title = title
+
+
+def sheet_sections(spec: FormSpec, tables: list[list[list[Any]]]) -> list[Section | None] | None:
+    """Each table's section, by the name of its sheet (the template names each sheet after its
+    section); None when no sheet bears a section's name (a Word document, renamed sheets):
+    then every table is read for every field."""
+    by_title = {squeeze(s.title[:31]): s for s in spec.sections}  # a sheet's name has 31 characters at most
+    sections = [by_title.get(squeeze(getattr(table, "title", None))) for table in tables]
+    return sections if any(sections) else None
+
+
 def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
     """Each field's cells, from the tables (sheets) in the document's order. A label that
-    occurs twice (联系人) is the next field of that label in the form's order."""
+    occurs twice (联系人) is the next field of that label in the form's order. In a workbook
+    whose sheets bear the sections' names, a section's fields are read from its own sheet only,
+    and a sheet of another name is not read: its labels (a 数据来源说明 repeating the rows)
+    never stand in for the form's."""
     by_label: dict[str, list[Field]] = {}
+    section_of = {f.id: s for s, f in spec.fields()}
     for _, f in spec.fields():
         by_label.setdefault(squeeze(f.label), []).append(f)
     found: dict[str, Located] = {}
+    sections = sheet_sections(spec, tables)
+    own: Section | None = None  # the section of the sheet being read, in such a workbook
 
     def field_at(text: str) -> Field | None:
         if len(text) > 200:
@@ -214,16 +237,26 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
         text = text.rstrip("：:")
         # The whole cell first, then the cell up to each bracket: a label with a note after it.
         for label in [text] + [text[:i] for i, ch in enumerate(text) if ch in "（(" and i]:
-            f = next((f for f in by_label.get(label, ()) if f.id not in found), None)
+            f = next((f for f in by_label.get(label, ()) if f.id not in found
+                      and (own is None or section_of[f.id] is own)), None)
             if f is not None:
                 return f
         return None
 
-    for row in (row for table in tables for row in [None, *table]):
-        if row is None:
-            header: dict[str, int] = {}  # a header holds for its own table only
-            pending: Field | None = None
-            continue
+    for n, table in enumerate(tables):
+        if sections is not None:
+            own = sections[n]
+            if own is None:
+                continue
+        _locate_in(table, field_at, found)
+    return found
+
+
+def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located]) -> None:
+    """The fields of one table (field_at: the field a label cell names, if any)."""
+    header: dict[str, int] = {}  # a header holds for its own table only
+    pending: Field | None = None
+    for row in table:
         texts = [squeeze(c) if isinstance(c, str) else "" for c in row]  # a label is text
         starts = [(i, f) for i, text in enumerate(texts) if text and (f := field_at(text)) is not None]
         years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(text))}
@@ -254,7 +287,6 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
                 located.years = {y: (row[col] if col < len(row) else None) for y, col in header.items()}
                 located.head = tuple(header)
             found[f.id] = located
-    return found
 
 
 # --- reading the cells -------------------------------------------------------------------
@@ -627,6 +659,11 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     found = locate(spec, tables)
     data_year = data_year or heads_data_year(spec, found, on)
     reader = _Reader(spec, found, data_year)
+    sections = sheet_sections(spec, tables)
+    for table, section in zip(tables, sections or ()):
+        if section is None:  # a sheet the form does not have: one finding, and it is not read
+            reader.findings.append(Finding("extra_sheet", WARNING, spec.title, None, spec.quotes["not_a_page"],
+                                           params={"sheet": table.title}))
     values = reader.read()
     extra = extra_facts or {}
     # The form's figures win over the extra facts; a figure derived from them (a lower bound,

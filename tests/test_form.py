@@ -400,6 +400,29 @@ def test_docx_merged_cells_are_read_once(tmp_path):
     assert report.values["sme_employees"] == 50000 and not report.findings
 
 
+@pytest.mark.parametrize("first", [True, False], ids=["first", "last"])
+def test_a_sheet_the_form_does_not_have_is_one_note_never_read_in_place_of_a_section(tmp_path, first):
+    """A sheet repeating the form's labels (数据来源说明) is not read, wherever it stands: each
+    section is read from the sheet that bears its name."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    extra = ("数据来源说明", [["数据来源说明"], ["集群总产值（亿元）", "县统计局出具的证明"],
+                          ["集群内中小企业从业人员数量", "县人社局"]])
+    sheets = rows_of(passing())
+    for title, rows in [extra, *sheets] if first else [*sheets, extra]:
+        sheet = book.create_sheet(title[:31])
+        for row in rows:
+            sheet.append(row)
+    book.save(tmp_path / "form.xlsx")
+    report = check(tmp_path / "form.xlsx")
+    assert [(f.code, f.severity, f.params) for f in report.findings] == [
+        ("extra_sheet", "warning", {"sheet": "数据来源说明"})]
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.values["sme_employees"] == 50000 and report.passed
+    assert "工作表「数据来源说明」不是申报表的栏目，未读取。" in finding_text(report.findings[0], "zh")
+    assert "the sheet “数据来源说明” is not one of the form's sections" in finding_text(report.findings[0], "en")
+
+
 # --- template and round trip ------------------------------------------------------------
 
 def test_template_fill_check_round_trip(tmp_path, capsys):
