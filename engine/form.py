@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -679,8 +679,37 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     rulesets = load_rulesets()
     order = [spec.measure] + [j for j in JURISDICTIONS if j != spec.measure]
     evaluations = evaluate_many(Profile(facts, on), [rulesets[j] for j in order], on)
+    for result in evaluations[0].with_status(FAIL):  # the form's own measure failed: a finding
+        reader.findings.extend(criterion_findings(spec, values, evaluations[0].ruleset, result))
     name = str(values.get("cluster_name") or "")
     return FormReport(name, reader.findings, facts, evaluations, values)
+
+
+def fields_of_fact(spec: FormSpec, fact: str) -> list[Field]:
+    """The form's rows that give a fact, in the form's order."""
+    parts = set(next(iter(spec.derive[fact].values()))) if fact in spec.derive else set()
+    return [f for _, f in spec.fields()
+            if fact in (f.fact, f.count) or fact in f.sets or f.id in parts
+            or any(fact in o.sets or fact in o.part_of for o in f.options)]
+
+
+def criterion_findings(spec: FormSpec, values: dict, ruleset, result) -> list[Finding]:
+    """A failed criterion of the form's own measure as findings on the row that gave its figure,
+    one for each failing year of a 近三年每年 criterion, quoting the article."""
+    c, o = result.criterion, result.outcome
+    rows = [f for fact in c.facts for f in fields_of_fact(spec, fact)]
+    if hasattr(c.check, "fact"):  # one figure: its row (the last filled, as later rows win: form_facts)
+        row = next((f for f in reversed(rows) if f.id in values), rows[0] if rows else None)
+    else:  # several figures (合计, 或者): their section when they share one
+        row = None
+    sections = {spec.section_of(f.id).title for f in rows}
+    where = spec.section_of(row.id).title if row else sections.pop() if len(sections) == 1 else spec.title
+    params = {"ruleset": ruleset, "result": result}
+    one = Finding("criterion", ERROR, where, row.label if row else None, c.article_text, None, params)
+    if c.check.kind != "every_year" or not o.failing_years:
+        return [one]
+    return [replace(one, year=str(year), params={**params, "value": value})
+            for year, value in o.years if year in o.failing_years]
 
 
 def heads_data_year(spec: FormSpec, found: dict[str, Located], on: dt.date) -> str:

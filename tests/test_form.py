@@ -21,6 +21,7 @@ from bench.standins.form_helpers import NAME, PLAN, passing, rows_of, write_docx
 
 ON = dt.date(2024, 6, 1)
 SOURCE = squeeze(load_form().source_text())
+MEASURE = squeeze(load_rulesets()[load_form().measure].source_text())
 
 
 def check(path, extra_facts=None):
@@ -108,8 +109,8 @@ def test_each_kind_of_finding_names_section_field_and_year_and_quotes_the_form(t
     changes, expected = CASES[case]
     report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **changes}))
     assert expected in finding_codes(report), [(f.code, f.field, f.year) for f in report.findings]
-    for f in report.findings:
-        assert squeeze(f.quote) in SOURCE, f.quote
+    for f in report.findings:  # a failed criterion quotes its article, the rest the form
+        assert squeeze(f.quote) in (MEASURE if f.code == "criterion" else SOURCE), f.quote
         assert f.section.split("、")[-1] in SOURCE
         assert f.field in finding_text(f, "zh") and f.field in finding_text(f, "en")
 
@@ -145,6 +146,25 @@ def test_a_failed_criterion_of_the_jiangsu_measure_is_a_finding_with_its_article
     assert status == 1
     assert "第六条（二）" in out and "近三年，集群总产值每年均在40亿元以上" in out
     assert "（仅供对比）" in out
+
+
+def test_a_failed_criterion_is_counted_and_names_section_row_and_year(tmp_path, capsys):
+    """The summary counts a failed criterion of the form's own measure: it is a finding on the
+    row and the year that fail it, quoting the article."""
+    path = write_xlsx(tmp_path / "low.xlsx", {**passing(), "total_output": [39.99, 48.2, 52.9]})
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2026-12-07")
+    assert status == 1 and "申报表有 1 个问题、0 个提示。" in out
+    assert ("二、主导产业情况「集群总产值（亿元）」2021年39.99亿元，不符合江苏第六条（二）（近三年每年均在40亿元以上），"
+            "差 0.01亿元。") in out
+    assert "条文原文：第六条（二）“近三年，集群总产值每年均在40亿元以上”" in out
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2026-12-07", "--lang", "en")
+    assert "The form has 1 problem and 0 notes." in out
+    assert "二、主导产业情况 “集群总产值（亿元）” 2021 39.99 hundred million yuan fails Jiangsu 第六条（二）" in out
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2026-12-07", "-f", "json")
+    (finding,) = json.loads(out)[0]["findings"]
+    assert (finding["code"], finding["section"], finding["field"], finding["year"]) == (
+        "criterion", "二、主导产业情况", "集群总产值（亿元）", "2021")
+    assert finding["quote"] == "近三年，集群总产值每年均在40亿元以上"
 
 
 @pytest.mark.parametrize("chosen,facts", [
@@ -425,11 +445,15 @@ def test_a_sheet_the_form_does_not_have_is_one_note_never_read_in_place_of_a_sec
 
 # --- template and round trip ------------------------------------------------------------
 
+# A blank form: its fields are empty, and the criteria its unticked boxes answer 否 fail.
+BLANK = {"required", "criterion"}
+
+
 def test_template_fill_check_round_trip(tmp_path, capsys):
     template = tmp_path / "blank.xlsx"
     assert run(capsys, "form", "template", "-o", str(template))[0] == 0
     blank = check(template)
-    assert len(blank.errors) > 50 and {f.code for f in blank.findings} <= {"required"}
+    assert len(blank.errors) > 50 and {f.code for f in blank.findings} <= BLANK
     book = openpyxl.load_workbook(template)
     by_label = {"集群名称": NAME, "集群占地面积（平方公里）": 80, "集群总产值（亿元）": [45, 48.2, 52.9],
                 "集群主导产业是否属于全省16个先进制造业集群和50条重点产业链": "☑是\n□否"}
@@ -451,7 +475,7 @@ def test_template_fill_check_round_trip(tmp_path, capsys):
 def test_docx_template_reads_back_blank(tmp_path, capsys):
     template = tmp_path / "blank.docx"
     assert run(capsys, "form", "template", "--format", "docx", "-o", str(template))[0] == 0
-    assert {f.code for f in check(template).findings} == {"required"}
+    assert {f.code for f in check(template).findings} == BLANK
 
 
 def _kind(content: bytes) -> str:
@@ -474,7 +498,7 @@ def test_the_template_to_standard_output(capsysbinary):
     assert main(["form", "template", "-o", "-", "--format", "docx"]) == 0
     out = capsysbinary.readouterr().out
     assert _kind(out) == "docx"
-    assert {f.code for f in check_form(read_bytes(out, "t.docx"), ON).findings} == {"required"}
+    assert {f.code for f in check_form(read_bytes(out, "t.docx"), ON).findings} == BLANK
     assert main(["form", "template", "-o", "-"]) == 0
     assert _kind(capsysbinary.readouterr().out) == "xlsx"
 
