@@ -179,7 +179,7 @@ class Layout:
     """The form as rows of cells per section, and the fields left blank."""
 
     sections: list[tuple[str, list[tuple[str | None, list[Any]]]]]  # rows: (field id or None, cells)
-    blank: list[tuple[str, str]]  # (section title, field label)
+    blank: list[tuple[str, str, str | None]]  # (section title, field label, the row it belongs to)
 
 
 def layout(prefill: dict[str, Any] | None = None, name: str = "", data_year: str | None = None,
@@ -204,7 +204,7 @@ def layout(prefill: dict[str, Any] | None = None, name: str = "", data_year: str
             row, filled = _row(f, facts, name, years, data_year)
             rows.append((f.id, row))
             if not filled and f.required and f.kind != "statement":
-                blank.append((section.title, f.label))
+                blank.append((section.title, f.label, f.under))
         sections.append((section.title, rows))
     return Layout(sections, blank)
 

@@ -43,12 +43,16 @@ def finding_text(f: Finding, lang: str) -> str:
 def _where(f: Finding, lang: str) -> str:
     """Section, row and year, followed by what a message needs to read on (a space in English)."""
     if f.field is None:
-        where = t(lang, "form.where_section", section=f.section)
-    elif f.year:
-        where = t(lang, "form.where_year", section=f.section, field=f.field, year=f.year)
-    else:
-        where = t(lang, "form.where", section=f.section, field=f.field)
-    return where + ("" if lang == "zh" else " ")
+        return t(lang, "form.where_section", section=f.section) + ("" if lang == "zh" else " ")
+    return where_text(f.section, f.field, f.under, lang, f.year) + ("" if lang == "zh" else " ")
+
+
+def where_text(section: str, field: str, under: str | None, lang: str, year: str | None = None) -> str:
+    """A row of the form: its section, its label, and the row it belongs to where the label is
+    not enough (一、基本情况「集群运营管理机构」下的「联系人」), with the year if any."""
+    row = t(lang, "form.row_under", field=field, under=under) if under else t(lang, "form.row", field=field)
+    return t(lang, "form.where_year", section=section, row=row, year=year) if year else \
+        t(lang, "form.where", section=section, row=row)
 
 
 def _criterion_text(f: Finding, lang: str) -> str:
@@ -167,7 +171,7 @@ def form_documents(name: str, answers: dict, lang: str) -> Reply:
     if lay.blank:
         lines.append(t(lang, f"form.chat.blank_heading{_one(len(lay.blank), lang)}", n=len(lay.blank)))
         shown = 30
-        lines += [t(lang, "form.chat.blank_item", section=s, field=f) for s, f in lay.blank[:shown]]
+        lines += [t(lang, "form.chat.blank_item", where=where_text(*blank, lang)) for blank in lay.blank[:shown]]
         if len(lay.blank) > shown:
             lines.append(t(lang, "form.chat.and_more", n=len(lay.blank) - shown))
     lines.append(t(lang, "form.chat.send_back"))

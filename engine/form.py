@@ -56,12 +56,20 @@ class Field(_Model):
     sets: dict[str, Any] = {}    # facts declared when the field is filled (the opposite when 无)
     text: Any = None             # a statement's text; a target: True when it is a description
     direction: Optional[str] = None  # a plan target's 方向 (主导产业, 创新, ...)
+    # The row this one belongs to, where its own label is not unique (联系人 of 集群运营管理机构) or
+    # says nothing alone (国家级 of the 荣誉 row): findings name it. A target's is its direction.
+    parent: Optional[str] = None
     parts: list[str] = []        # a label made of the form's words (the standards grid)
     quote: Optional[str] = None  # what a finding on the field quotes, when not its label
 
     @property
     def quoted(self) -> str:
         return self.quote or self.label
+
+    @property
+    def under(self) -> str | None:
+        """The row a finding on this field names besides its label, if any."""
+        return self.parent or self.direction
 
     @model_validator(mode="after")
     def _label_of_parts(self):
@@ -146,6 +154,8 @@ class FormSpec(_Model):
         for section, f in self.fields():
             yield from ((f"{section.id}.{f.id}", part) for part in f.parts or [f.label])
             yield f"{section.id}.{f.id}.quote", f.quoted
+            if f.under:
+                yield f"{section.id}.{f.id}.under", f.under
             for option in f.options:
                 yield f"{f.id}.option", option.text
             if f.kind == "statement":  # XXX stands for the cluster's or city's name
@@ -300,6 +310,7 @@ class Finding:
     quote: str
     year: str | None = None
     params: dict = field(default_factory=dict)
+    under: str | None = None  # the row the field belongs to (Field.under), where its label is not enough
 
 
 @dataclass(frozen=True)
@@ -414,7 +425,7 @@ class _Reader:
             year: str | None = None, section: Section | None = None, **params) -> None:
         section = section or self.spec.section_of(f.id)
         self.findings.append(Finding(code, severity, section.title, f.label if f else None,
-                                     quote or self.spec.quotes["required"], year, params))
+                                     quote or self.spec.quotes["required"], year, params, f.under if f else None))
 
     def number(self, f: Field, cell: Any, year: str | None = None) -> float | None:
         if self.formula(f, cell, year):
@@ -705,7 +716,8 @@ def criterion_findings(spec: FormSpec, values: dict, ruleset, result) -> list[Fi
     sections = {spec.section_of(f.id).title for f in rows}
     where = spec.section_of(row.id).title if row else sections.pop() if len(sections) == 1 else spec.title
     params = {"ruleset": ruleset, "result": result}
-    one = Finding("criterion", ERROR, where, row.label if row else None, c.article_text, None, params)
+    one = Finding("criterion", ERROR, where, row.label if row else None, c.article_text, None, params,
+                  row.under if row else None)
     if c.check.kind != "every_year" or not o.failing_years:
         return [one]
     return [replace(one, year=str(year), params={**params, "value": value})

@@ -472,6 +472,27 @@ def test_template_fill_check_round_trip(tmp_path, capsys):
     assert len(report.errors) == len(blank.errors) - 6
 
 
+def test_a_label_the_form_has_twice_is_named_with_its_row(tmp_path, capsys):
+    """联系人 of 主管部门 and of 运营管理机构, the two 定性描述 of the plan, 国家级 of the 荣誉 row:
+    each finding says which row it means, in both languages."""
+    template = tmp_path / "blank.xlsx"
+    assert run(capsys, "form", "template", "-o", str(template))[0] == 0
+    findings = check(template).findings
+    for lang in ("zh", "en"):
+        texts = [finding_text(f, lang) for f in findings]
+        assert len(texts) == len(set(texts)), sorted(t for t in texts if texts.count(t) > 1)
+    texts = [finding_text(f, "zh") for f in findings]
+    assert "一、基本情况「集群运营管理机构」下的「联系人」未填写。" in texts
+    assert "八、未来三年中小企业特色产业集群发展规划「开放合作」下的「定性描述」2026年未填写。" in texts
+    assert ("二、主导产业情况「集群获得中小企业双创示范基地、特色小镇、特色创新（产业）示范园区等优质产业集群相关荣誉情况」"
+            "下的「国家级」未填写。") in texts
+    assert "一、基本情况 “联系人” under “集群运营管理机构” is empty." in [finding_text(f, "en") for f in findings]
+    # the form's description: a label twice in a section is told apart by its row
+    for section in load_form().sections:
+        rows = [(f.label, f.under) for f in section.fields]
+        assert len(rows) == len(set(rows)), section.title
+
+
 def test_docx_template_reads_back_blank(tmp_path, capsys):
     template = tmp_path / "blank.docx"
     assert run(capsys, "form", "template", "--format", "docx", "-o", str(template))[0] == 0
