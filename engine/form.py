@@ -427,7 +427,15 @@ class _Reader:
         self.findings.append(Finding(code, severity, section.title, f.label if f else None,
                                      quote or self.spec.quotes["required"], year, params, f.under if f else None))
 
-    def number(self, f: Field, cell: Any, year: str | None = None) -> float | None:
+    def fractions(self, f: Field, cells) -> bool:
+        """Whether a row's figures are a share written as a fraction (0.81 for 81%): plain numbers,
+        neither a percentage cell (read as shown) nor written with %."""
+        fact = catalogue().facts.get(f.fact) if f.fact else None
+        filled = [c for c in cells if parse_number(c)[0] is not None]
+        return (fact is not None and all(not isinstance(c, Decimal) and written_unit(c) != "%" for c in filled)
+                and fact.fraction_like(parse_number(c)[0] for c in filled))
+
+    def number(self, f: Field, cell: Any, year: str | None = None, fraction: bool = False) -> float | None:
         if self.formula(f, cell, year):
             return None
         number, why = parse_number(cell)
@@ -443,7 +451,10 @@ class _Reader:
         if f.integer and number != number.to_integral_value():
             self.add("not_integer", f, f.quoted, year=year, value=str(number))
             return None
-        if number.as_tuple().exponent < -2:
+        if fraction:  # 0.805 for 80.5%: said as such, and not converted
+            self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number),
+                     percent=format(number.scaleb(2).normalize(), "f"))
+        elif number.as_tuple().exponent < -2:
             self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number))
         fact = catalogue().facts.get(f.fact) if f.fact else None
         scale = _SCALE.get((written_unit(cell), fact and fact.unit))
@@ -508,15 +519,17 @@ class _Reader:
         return day
 
     def read_number(self, f: Field, located: Located) -> float | None:
-        return self.number(f, first_value(located))
+        cell = first_value(located)
+        return self.number(f, cell, fraction=self.fractions(f, [cell]))
 
     def read_yearly(self, f: Field, located: Located) -> dict | None:
         years = located.years or {}
         self.head(f, located.head)
         out = {}
+        fraction = self.fractions(f, [years[y] for y in self.years if y in years])
         for year in self.years:
             if year in years:
-                value = self.number(f, years[year], year)
+                value = self.number(f, years[year], year, fraction)
                 if value is not None:
                     out[year] = value
         return out or None

@@ -265,6 +265,26 @@ def test_a_percentage_cell_is_read_as_excel_shows_it(tmp_path):
     assert (report.values["cloud_rate"], report.values["identifier_rate"]) == (40.0, 30.0)
 
 
+def test_a_share_typed_as_a_fraction_is_asked_back_year_by_year_not_converted(tmp_path):
+    """0.805 for 80.5%, a plain number: a note per year asking whether the share is meant, as the
+    chat asks; the figure stays as typed (and fails 第六条（二） as typed)."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "sme_output_share": [0.805, 0.81, 0.823],
+                                                       "rd_staff_share": [0.5]}))
+    notes = [f for f in report.findings if f.code == "fraction"]
+    assert [(f.field, f.year, f.severity) for f in notes] == [
+        ("集群内中小企业产值占集群总产值比例（%）", y, "warning") for y in ("2021", "2022", "2023")] + [
+        ("集群内中小企业研发人员占从业人员比例（%）", None, "warning")]
+    assert not any(f.code == "decimals" for f in report.findings)
+    assert report.values["sme_output_share"] == {"2021": 0.805, "2022": 0.81, "2023": 0.823}
+    assert ("二、主导产业情况「集群内中小企业产值占集群总产值比例（%）」2022年0.81 像是小数形式的比例，是否应为 81%？"
+            in finding_text(notes[1], "zh"))
+    assert "0.805 looks like a share written as a fraction: should it be 80.5%?" in finding_text(notes[0], "en")
+    # written with %, or a share above 1 in another year: as typed, no note
+    for shares in (["0.81%", "0.82%", "0.83%"], [0.81, 75.0, 76.0]):
+        report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "sme_output_share": shares}))
+        assert not any(f.code == "fraction" for f in report.findings), shares
+
+
 def _rewritten(content: bytes, name: str, change) -> bytes:
     """The file with one part changed by `change` (bytes → bytes)."""
     out = io.BytesIO()
