@@ -9,6 +9,7 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
+from engine import catalogue
 from engine.facts import round2
 from engine.rules import WORDS
 from locales import fmt_number, plural_form, t
@@ -30,8 +31,11 @@ def finding_text(f: Finding, lang: str) -> str:
     params = {k: (fmt_number(v) if isinstance(v, float) and math.isfinite(v) else
                   t(lang, "list_sep").join(v) if isinstance(v, list) else v)
               for k, v in f.params.items()}
-    if f.code in ("range", "below"):  # the bound's unit, where the field's fact has one
+    if f.code in ("range", "below", "range_other_unit"):  # the bound's unit, where the field's fact has one
         params["unit"] = unit_after(f.params["fact"], lang) if f.params.get("fact") else ""
+    if f.code in ("range_other_unit", "label_unit"):  # the money units the form writes, by name
+        units = {u["zh"]: u[lang] for u in catalogue().units.values()}
+        params.update({k: units.get(f.params[k], f.params[k]) for k in ("written", "asked") if f.params.get(k)})
     if f.code == "promise_false":
         params.update(fact_label=label(f.params["fact"], lang),
                       value_text=value_text(f.params["fact"], f.params["value"], lang))

@@ -199,6 +199,7 @@ class Located:
     values: list[Any]
     years: dict[str, Any] | None = None  # year → cell, from the year columns of the header above
     head: tuple[str, ...] = ()  # that header's years, in its columns' order
+    unit: str | None = None  # the money unit its label was written with, where not the form's (万元 for 亿元)
 
 
 def _bare_year(cell: Any) -> int | None:
@@ -235,22 +236,26 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
     never stand in for the form's."""
     by_label: dict[str, list[Field]] = {}
     section_of = {f.id: s for s, f in spec.fields()}
+    relabelled: dict[str, str] = {}  # a label with the other money unit (集群总产值（万元）) → that unit
     for _, f in spec.fields():
         by_label.setdefault(squeeze(f.label), []).append(f)
+        for unit, label in money_relabels(f):
+            by_label.setdefault(label, []).append(f)
+            relabelled[label] = unit
     found: dict[str, Located] = {}
     sections = sheet_sections(spec, tables)
     own: Section | None = None  # the section of the sheet being read, in such a workbook
 
-    def field_at(text: str) -> Field | None:
+    def field_at(text: str) -> tuple[Field, str] | None:
         if len(text) > 200:
             return None
-        text = text.rstrip("：:")
+        text = text.rstrip("：:").replace("(", "（").replace(")", "）")  # the form's labels: full-width brackets
         # The whole cell first, then the cell up to each bracket: a label with a note after it.
-        for label in [text] + [text[:i] for i, ch in enumerate(text) if ch in "（(" and i]:
+        for label in [text] + [text[:i] for i, ch in enumerate(text) if ch == "（" and i]:
             f = next((f for f in by_label.get(label, ()) if f.id not in found
                       and (own is None or section_of[f.id] is own)), None)
             if f is not None:
-                return f
+                return f, label
         return None
 
     for n, table in enumerate(tables):
@@ -258,17 +263,23 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
             own = sections[n]
             if own is None:
                 continue
-        _locate_in(table, field_at, found)
+        _locate_in(table, field_at, found, relabelled)
     return found
 
 
-def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located]) -> None:
-    """The fields of one table (field_at: the field a label cell names, if any)."""
+def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], relabelled: dict[str, str]) -> None:
+    """The fields of one table (field_at: the field a label cell names and the label it matched)."""
     header: dict[str, int] = {}  # a header holds for its own table only
     pending: Field | None = None
+    units: dict[str, str] = {}
     for row in table:
         texts = [squeeze(c) if isinstance(c, str) else "" for c in row]  # a label is text
-        starts = [(i, f) for i, text in enumerate(texts) if text and (f := field_at(text)) is not None]
+        starts = []
+        for i, text in enumerate(texts):
+            if text and (match := field_at(text)) is not None:
+                starts.append((i, match[0]))
+                if match[1] in relabelled:
+                    units[match[0].id] = relabelled[match[1]]
         years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(text))}
         if not years and not starts and pending is None:
             # 2021 typed as a number (or without 年): a year row when the years follow one another
@@ -296,6 +307,7 @@ def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located]) -> N
             if f.kind == "yearly":
                 located.years = {y: (row[col] if col < len(row) else None) for y, col in header.items()}
                 located.head = tuple(header)
+            located.unit = units.get(f.id)
             found[f.id] = located
 
 
@@ -334,6 +346,20 @@ _NOTE = re.compile(r"[（(][^）)]*[）)]")
 _UNIT = re.compile(r"(%|个|家|人|项|亿元|亿|万元|平方公里)$")  # 52.9亿 is 亿元
 # A sum written in the other of the form's two money units: (written, asked) → power of ten.
 _SCALE = {("万元", "yi_yuan"): -4, ("亿元", "wan_yuan"): 4, ("亿", "wan_yuan"): 4}
+
+
+_MONEY_LABEL = re.compile(r"（(万元|亿元)）$")
+
+
+def money_relabels(f: Field) -> list[tuple[str, str]]:
+    """(unit, label) for a money row's label written with the other unit (集群总产值（万元）): read,
+    and its figures converted, as a sum written in 万元 where 亿元 is asked is."""
+    fact = catalogue().facts.get(f.fact) if f.fact else None
+    match = _MONEY_LABEL.search(f.label)
+    if fact is None or match is None:
+        return []
+    return [(unit, squeeze(f.label[:match.start()] + f"（{unit}）"))
+            for unit, asked in _SCALE if asked == fact.unit and unit != "亿"]
 
 
 def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
@@ -457,7 +483,9 @@ class _Reader:
         elif number.as_tuple().exponent < -2:
             self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number))
         fact = catalogue().facts.get(f.fact) if f.fact else None
-        scale = _SCALE.get((written_unit(cell), fact and fact.unit))
+        located = self.found.get(f.id)
+        written = written_unit(cell) or (located.unit if located else None)  # in the cell, or the label
+        scale = _SCALE.get((written, fact and fact.unit))
         if scale:  # 450000万元 where 亿元 is asked: 45亿元
             number = number.scaleb(scale).normalize()
         # The field's bounds and its fact's: a figure the catalogue refuses (集群总产值 typed in
@@ -465,10 +493,15 @@ class _Reader:
         low = max(f.min, fact.min) if fact and fact.min is not None else f.min
         highs = [b for b in (f.max, fact.max if fact else None) if b is not None]
         high = min(highs) if highs else None
-        if number < Decimal(repr(low)) or (high is not None and number > Decimal(repr(high))):
-            self.add("range" if high is not None else "below", f, f.quoted, year=year,
-                     value=str(cell).strip() if scale else str(number), low=_plain(low),
-                     high=_plain(high) if high is not None else None, fact=f.fact)
+        within = lambda n: n >= Decimal(repr(low)) and (high is None or n <= Decimal(repr(high)))  # noqa: E731
+        if not within(number):
+            # A figure in range once read in the other money unit (450000 in a 亿元 row): said, not converted.
+            other = next((unit for (unit, asked), power in _SCALE.items() if not scale and fact
+                          and asked == fact.unit and unit != "亿" and within(number.scaleb(power))), None)
+            code = "range_other_unit" if other else "range" if high is not None else "below"
+            self.add(code, f, f.quoted, year=year, value=str(cell).strip() if scale else str(number),
+                     low=_plain(low), high=_plain(high) if high is not None else None, fact=f.fact,
+                     written=other, converted=other and format(number.scaleb(_SCALE[other, fact.unit]).normalize(), "f"))
             return None
         return int(number) if f.integer else float(number)
 
@@ -479,6 +512,9 @@ class _Reader:
                 if f.required:
                     self.add("missing_row", f, self.spec.quotes["not_a_page"])
                 continue
+            if located.unit:  # the row's label names the other money unit: its figures are converted
+                self.add("label_unit", f, self.spec.quotes["not_a_page"], WARNING, written=located.unit,
+                         asked=_MONEY_LABEL.search(f.label).group(1))
             value = getattr(self, f"read_{f.kind}")(f, located)
             if value is not None:
                 self.values[f.id] = value

@@ -211,7 +211,8 @@ def test_a_number_keeps_the_forms_own_unit_and_note(tmp_path):
 
 
 @pytest.mark.parametrize("changes, where", [
-    ({"total_output": [45.0, 450000, 52.9]}, "二、主导产业情况「集群总产值（亿元）」2022年450000 超出范围（应在 0 至 100000亿元 之间）。"),
+    ({"total_output": [45.0, 450000, 52.9]}, "二、主导产业情况「集群总产值（亿元）」2022年450000 超出范围（应在 0 至 100000亿元 之间）；"
+                                             "看起来是按万元填写的：450000万元 = 45亿元。未换算，请按本栏单位填写。"),
     ({"area": [200000]}, "一、基本情况「集群占地面积（平方公里）」200000 超出范围（应在 0 至 100000平方公里 之间）。"),
     ({"area": [1e308]}, "一、基本情况「集群占地面积（平方公里）」1E+308 超出范围（应在 0 至 100000平方公里 之间）。"),
     ({"total_output": ["4500000000万元", 48.2, 52.9]},
@@ -231,6 +232,39 @@ def test_a_sum_written_in_the_other_money_unit_is_converted(tmp_path):
     assert report.findings == []
     assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
     assert report.values["software_purchase"] == {"2021": 100.0, "2022": 120.0, "2023": 150.0}
+
+
+def test_figures_that_look_like_the_other_money_unit_are_said_so_not_converted(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": [450000, 482000, 529000]}))
+    assert [(f.code, f.year) for f in report.findings if f.field == "集群总产值（亿元）"] == [
+        ("range_other_unit", "2021"), ("range_other_unit", "2022"), ("range_other_unit", "2023")]
+    assert "total_output" not in report.values
+    assert ("二、主导产业情况「集群总产值（亿元）」2021年450000 超出范围（应在 0 至 100000亿元 之间）；"
+            "看起来是按万元填写的：450000万元 = 45亿元。") in finding_text(report.findings[0], "zh")
+    assert "it looks written in 10,000 yuan, which makes 48.2 hundred million yuan" in finding_text(
+        report.findings[1], "en")
+
+
+def test_a_money_row_whose_label_names_the_other_unit_is_read_in_it(tmp_path):
+    """集群总产值（万元） for the form's 集群总产值（亿元）: the row is found, its figures converted, and
+    the changed label is one note."""
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": [450000, 482000, 529000],
+                                               "software_purchase": [0.01, 0.02, 0.03]})
+    book = openpyxl.load_workbook(path)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            row[0].value = {"集群总产值（亿元）": "集群总产值（万元）",
+                            "工业软件采购金额（万元）": "工业软件采购金额(亿元)"}.get(row[0].value, row[0].value)
+    book.save(path)
+    report = check(path)
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.values["software_purchase"] == {"2021": 100.0, "2022": 200.0, "2023": 300.0}
+    assert [(f.code, f.field, f.severity) for f in report.findings] == [
+        ("label_unit", "集群总产值（亿元）", "warning"), ("label_unit", "工业软件采购金额（万元）", "warning")]
+    assert finding_text(report.findings[0], "zh") == (
+        "二、主导产业情况「集群总产值（亿元）」栏目单位写作“万元”，申报表为“亿元”：已按万元读取并换算为亿元。")
+    assert "the row's unit is written as 10,000 yuan where the form has hundred million yuan" in finding_text(
+        report.findings[0], "en")
 
 
 def test_years_headed_with_年度_and_a_figure_in_亿_are_read(tmp_path):
