@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from engine import catalogue
 from engine.facts import round2
 from engine.rules import WORDS
-from locales import fmt_number, plural_form, t
+from locales import fmt_date, fmt_number, plural_form, t
 from locales.explain import explain, label, unit_after, value_text
 
 from .compare import requirement
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 def finding_text(f: Finding, lang: str) -> str:
     """Where (section, field, year), what is wrong, and the form's own sentence."""
     params = {k: (fmt_number(v) if isinstance(v, float) and math.isfinite(v) else
-                  t(lang, "list_sep").join(v) if isinstance(v, list) else v)
+                  t(lang, "list_sep").join(v) if isinstance(v, list) else
+                  fmt_date(v, lang) if isinstance(v, dt.date) else v)
               for k, v in f.params.items()}
     if f.code in ("range", "below", "range_other_unit"):  # the bound's unit, where the field's fact has one
         params["unit"] = unit_after(f.params["fact"], lang) if f.params.get("fact") else ""

@@ -438,8 +438,8 @@ def first_value(located: Located | None) -> Any:
 class _Reader:
     """Turns each field's cells into a value, collecting the findings on the way."""
 
-    def __init__(self, spec: FormSpec, found: dict[str, Located], data_year: str):
-        self.spec, self.found = spec, found
+    def __init__(self, spec: FormSpec, found: dict[str, Located], data_year: str, on: dt.date):
+        self.spec, self.found, self.on = spec, found, on
         shift = int(data_year) - int(spec.data_year)
         self.years = [str(int(y) + shift) for y in spec.years]
         self.data_year = data_year
@@ -552,6 +552,8 @@ class _Reader:
         day = parse_date(value)
         if day is None:
             self.add("bad_date", f, f.quoted, value=str(value).strip())
+        elif day > self.on:  # signed and sealed on a day still to come
+            self.add("future_date", f, f.quoted, day=day, on=self.on)
         return day
 
     def read_number(self, f: Field, located: Located) -> float | None:
@@ -718,7 +720,7 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     spec = spec or load_form()
     found = locate(spec, tables)
     data_year = data_year or heads_data_year(spec, found, on)
-    reader = _Reader(spec, found, data_year)
+    reader = _Reader(spec, found, data_year, on)
     sections = sheet_sections(spec, tables)
     for table, section in zip(tables, sections or ()):
         if section is None:  # a sheet the form does not have: one finding, and it is not read

@@ -187,6 +187,20 @@ def test_each_chain_work_box_reads_only_what_it_asks(tmp_path, chosen, facts):
     assert statuses["national"]["key-tech"] == "unknown"
 
 
+def test_a_declaration_or_promise_dated_after_the_check_is_a_finding(tmp_path, capsys):
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "declaration_date": ["2027年3月15日"],
+                                               "promise_date": ["2027年3月15日"]})
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2026-12-07")
+    assert status == 1 and "申报表有 2 个问题、0 个提示。" in out
+    assert "九、真实性声明及推荐意见「真实性声明」下的「年月日」填的是 2027年3月15日，晚于检查日期 2026年12月7日。" in out
+    assert "承诺函「年月日」填的是 2027年3月15日，晚于检查日期 2026年12月7日。" in out
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2026-12-07", "--lang", "en")
+    assert "承诺函 “年月日” is 2027-03-15, later than the date of the check, 2026-12-07." in out
+    # dated on the day of the check: no finding
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2027-03-15")
+    assert "晚于检查日期" not in out
+
+
 def test_the_promise_is_checked_against_the_facts(tmp_path):
     path = write_xlsx(tmp_path / "form.xlsx", passing())
     report = check(path, extra_facts={"accident_level": "larger"})
