@@ -20,9 +20,9 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from .evaluate import FAIL, OPS, Evaluation, Profile, evaluate, evaluate_many
+from .evaluate import FAIL, OPS, CriterionResult, Evaluation, Profile, evaluate, evaluate_many
 from .facts import _FULL_WIDTH, average_rate, per_10k, read_yaml, round2, validate_facts, window
-from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, catalogue, load_rulesets
+from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, Ruleset, catalogue, load_rulesets
 
 FORM_DIR = Path(__file__).parent / "forms"
 ERROR, WARNING = "error", "warning"
@@ -351,15 +351,20 @@ _SCALE = {("万元", "yi_yuan"): -4, ("亿元", "wan_yuan"): 4, ("亿", "wan_yua
 _MONEY_LABEL = re.compile(r"（(万元|亿元)）$")
 
 
+def _other_money_units(fact) -> list[tuple[str, int]]:
+    """For a fact in 亿元 or 万元: the form's other money unit, and the power of ten from it."""
+    return [(unit, power) for (unit, asked), power in _SCALE.items()
+            if fact is not None and asked == fact.unit and unit != "亿"]
+
+
 def money_relabels(f: Field) -> list[tuple[str, str]]:
     """(unit, label) for a money row's label written with the other unit (集群总产值（万元）): read,
     and its figures converted, as a sum written in 万元 where 亿元 is asked is."""
-    fact = catalogue().facts.get(f.fact) if f.fact else None
     match = _MONEY_LABEL.search(f.label)
-    if fact is None or match is None:
+    if match is None:
         return []
     return [(unit, squeeze(f.label[:match.start()] + f"（{unit}）"))
-            for unit, asked in _SCALE if asked == fact.unit and unit != "亿"]
+            for unit, _ in _other_money_units(catalogue().facts.get(f.fact))]
 
 
 def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
@@ -392,9 +397,9 @@ def written_unit(value: Any) -> str | None:
     return match.group(1) if match else None
 
 
-def _plain(bound: float) -> str:
+def _plain(bound: float | Decimal) -> str:
     """A range's end as written: 100000, not 100000.00 or 1E+5."""
-    return format(Decimal(repr(bound)).normalize(), "f")
+    return format((bound if isinstance(bound, Decimal) else Decimal(repr(bound))).normalize(), "f")
 
 
 def ticks(value: Any, options: list[Option]) -> list[Option] | None:
@@ -478,8 +483,7 @@ class _Reader:
             self.add("not_integer", f, f.quoted, year=year, value=str(number))
             return None
         if fraction:  # 0.805 for 80.5%: said as such, and not converted
-            self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number),
-                     percent=format(number.scaleb(2).normalize(), "f"))
+            self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number), percent=_plain(number.scaleb(2)))
         elif number.as_tuple().exponent < -2:
             self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number))
         fact = catalogue().facts.get(f.fact) if f.fact else None
@@ -495,13 +499,16 @@ class _Reader:
         high = min(highs) if highs else None
         within = lambda n: n >= Decimal(repr(low)) and (high is None or n <= Decimal(repr(high)))  # noqa: E731
         if not within(number):
+            params = dict(value=str(cell).strip() if scale else str(number), low=_plain(low),
+                          high=_plain(high) if high is not None else None, fact=f.fact)
             # A figure in range once read in the other money unit (450000 in a 亿元 row): said, not converted.
-            other = next((unit for (unit, asked), power in _SCALE.items() if not scale and fact
-                          and asked == fact.unit and unit != "亿" and within(number.scaleb(power))), None)
-            code = "range_other_unit" if other else "range" if high is not None else "below"
-            self.add(code, f, f.quoted, year=year, value=str(cell).strip() if scale else str(number),
-                     low=_plain(low), high=_plain(high) if high is not None else None, fact=f.fact,
-                     written=other, converted=other and format(number.scaleb(_SCALE[other, fact.unit]).normalize(), "f"))
+            other = [(unit, number.scaleb(power)) for unit, power in _other_money_units(fact)
+                     if not scale and within(number.scaleb(power))]
+            if other:
+                self.add("range_other_unit", f, f.quoted, year=year, **params, written=other[0][0],
+                         converted=_plain(other[0][1]))
+            else:
+                self.add("range" if high is not None else "below", f, f.quoted, year=year, **params)
             return None
         return int(number) if f.integer else float(number)
 
@@ -755,17 +762,18 @@ def fields_of_fact(spec: FormSpec, fact: str) -> list[Field]:
             or any(fact in o.sets or fact in o.part_of for o in f.options)]
 
 
-def criterion_findings(spec: FormSpec, values: dict, ruleset, result) -> list[Finding]:
+def criterion_findings(spec: FormSpec, values: dict, ruleset: Ruleset, result: CriterionResult) -> list[Finding]:
     """A failed criterion of the form's own measure as findings on the row that gave its figure,
     one for each failing year of a 近三年每年 criterion, quoting the article."""
     c, o = result.criterion, result.outcome
     rows = [f for fact in c.facts for f in fields_of_fact(spec, fact)]
-    if hasattr(c.check, "fact"):  # one figure: its row (the last filled, as later rows win: form_facts)
-        row = next((f for f in reversed(rows) if f.id in values), rows[0] if rows else None)
-    else:  # several figures (合计, 或者): their section when they share one
-        row = None
     sections = {spec.section_of(f.id).title for f in rows}
-    where = spec.section_of(row.id).title if row else sections.pop() if len(sections) == 1 else spec.title
+    row = None
+    if hasattr(c.check, "fact") and rows:  # one figure: its row (the last filled, as later rows win: form_facts)
+        row = next((f for f in reversed(rows) if f.id in values), rows[0])
+        where = spec.section_of(row.id).title
+    else:  # several figures (合计, 或者): their section when they share one, else the form
+        where = sections.pop() if len(sections) == 1 else spec.title
     params = {"ruleset": ruleset, "result": result}
     one = Finding("criterion", ERROR, where, row.label if row else None, c.article_text, None, params,
                   row.under if row else None)
