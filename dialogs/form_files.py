@@ -107,6 +107,8 @@ def _xlsx_tables(content: bytes) -> list[list[list[Any]]]:
 
 def _xlsx_cells(book) -> tuple[list[list[list[Any]]], dict]:
     """Each sheet's rows of values, and its formulas by position: (text, cell)."""
+    from engine.form import Table  # deferred: see the top
+
     tables, formulas = [], {}
     try:
         for n, sheet in enumerate(book.worksheets):
@@ -121,7 +123,7 @@ def _xlsx_cells(book) -> tuple[list[list[list[Any]]], dict]:
                     elif type(values[j]) in (int, float):
                         values[j] = _shown(values[j], cell.number_format)
                 rows.append(values)
-            tables.append(rows)
+            tables.append(Table(rows, sheet.title))
     finally:
         book.close()
     return tables, formulas
@@ -177,7 +179,7 @@ class Layout:
     """The form as rows of cells per section, and the fields left blank."""
 
     sections: list[tuple[str, list[tuple[str | None, list[Any]]]]]  # rows: (field id or None, cells)
-    blank: list[tuple[str, str]]  # (section title, field label)
+    blank: list[tuple[str, str, str | None]]  # (section title, field label, the row it belongs to)
 
 
 def layout(prefill: dict[str, Any] | None = None, name: str = "", data_year: str | None = None,
@@ -202,7 +204,7 @@ def layout(prefill: dict[str, Any] | None = None, name: str = "", data_year: str
             row, filled = _row(f, facts, name, years, data_year)
             rows.append((f.id, row))
             if not filled and f.required and f.kind != "statement":
-                blank.append((section.title, f.label))
+                blank.append((section.title, f.label, f.under))
         sections.append((section.title, rows))
     return Layout(sections, blank)
 
@@ -269,6 +271,11 @@ def write_xlsx(lay: Layout) -> bytes:
         for row in sheet.iter_rows():
             for cell in row:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if cell.data_type == "f":
+                    # openpyxl stores a text starting with "=" (a name typed as =HYPERLINK(…)) as a
+                    # formula Excel would run: the form writes what was typed, as text, and marks it
+                    # as Excel marks a text typed after an apostrophe.
+                    cell.data_type, cell.quotePrefix = "s", True
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -9,9 +9,13 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from locales import fmt_number, plural_form, t
-from locales.explain import label, unit_after, value_text
+from engine import catalogue
+from engine.facts import round2
+from engine.rules import WORDS
+from locales import fmt_date, fmt_number, plural_form, t
+from locales.explain import explain, label, unit_after, value_text
 
+from .compare import requirement
 from .form_files import FormFileError, layout, read_bytes, write_docx, write_xlsx
 from .messages import Attachment, Reply
 from .reports import evaluation_json, markdown_report, verdict_table
@@ -25,21 +29,57 @@ if TYPE_CHECKING:
 def finding_text(f: Finding, lang: str) -> str:
     """Where (section, field, year), what is wrong, and the form's own sentence."""
     params = {k: (fmt_number(v) if isinstance(v, float) and math.isfinite(v) else
-                  t(lang, "list_sep").join(v) if isinstance(v, list) else v)
+                  t(lang, "list_sep").join(v) if isinstance(v, list) else
+                  fmt_date(v, lang) if isinstance(v, dt.date) else v)
               for k, v in f.params.items()}
-    if f.code in ("range", "below"):  # the bound's unit, where the field's fact has one
+    if f.code in ("range", "below", "range_other_unit"):  # the bound's unit, where the field's fact has one
         params["unit"] = unit_after(f.params["fact"], lang) if f.params.get("fact") else ""
+    if f.code in ("range_other_unit", "label_unit"):  # the money units the form writes, by name
+        units = {u["zh"]: u[lang] for u in catalogue().units.values()}
+        params.update({k: units.get(f.params[k], f.params[k]) for k in ("written", "asked") if f.params.get(k)})
     if f.code == "promise_false":
         params.update(fact_label=label(f.params["fact"], lang),
                       value_text=value_text(f.params["fact"], f.params["value"], lang))
+    if f.code == "criterion":
+        return _where(f, lang) + _criterion_text(f, lang)
+    return _where(f, lang) + t(lang, f"form.finding.{f.code}", **params)
+
+
+def _where(f: Finding, lang: str) -> str:
+    """Section, row and year, followed by what a message needs to read on (a space in English)."""
     if f.field is None:
-        where = t(lang, "form.where_section", section=f.section)
-    elif f.year:
-        where = t(lang, "form.where_year", section=f.section, field=f.field, year=f.year)
-    else:
-        where = t(lang, "form.where", section=f.section, field=f.field)
-    sep = "" if lang == "zh" else " "
-    return f"{where}{sep}{t(lang, f'form.finding.{f.code}', **params)}"
+        return t(lang, "form.where_section", section=f.section) + ("" if lang == "zh" else " ")
+    return where_text(f.section, f.field, f.under, lang, f.year) + ("" if lang == "zh" else " ")
+
+
+def where_text(section: str, field: str, under: str | None, lang: str, year: str | None = None) -> str:
+    """A row of the form: its section, its label, and the row it belongs to where the label is
+    not enough (一、基本情况「集群运营管理机构」下的「联系人」), with the year if any."""
+    row = t(lang, "form.row_under", field=field, under=under) if under else t(lang, "form.row", field=field)
+    return t(lang, "form.where_year", section=section, row=row, year=year) if year else \
+        t(lang, "form.where", section=section, row=row)
+
+
+def _criterion_text(f: Finding, lang: str) -> str:
+    """A criterion of the form's own measure failed: for a year of 近三年每年, the figure and how
+    far it is from the threshold; otherwise the criterion's explanation."""
+    result, ruleset = f.params["result"], f.params["ruleset"]
+    check, o = result.criterion.check, result.outcome
+    head = {"measure": ruleset.short.get(lang), "citation": result.criterion.citation}
+    if f.year is None:
+        return t(lang, "form.finding.criterion", explanation=explain(result, lang), **head)
+    value, gap = f.params["value"], round2(abs(f.params["value"] - o.threshold))
+    kind = "exact" if not gap else "over" if WORDS[check.word][0].startswith("<") else "short"
+    return t(lang, f"form.finding.criterion_{kind}", value=fmt_number(value) + unit_after(check.fact, lang),
+             requirement=requirement(check, lang), word=check.word,
+             margin=fmt_number(gap) + unit_after(check.fact, lang, gap=True), **head)
+
+
+def quote_line(f: Finding, lang: str) -> str:
+    """The form's own sentence, or for a failed criterion the article's, with its citation."""
+    if f.code == "criterion":
+        return t(lang, "form.report.article", citation=f.params["result"].criterion.citation, quote=f.quote)
+    return t(lang, "form.report.quote", quote=f.quote)
 
 
 def _one(n: int, lang: str) -> str:
@@ -71,7 +111,7 @@ def report_text(report: FormReport, lang: str, file: str = "") -> str:
     lines += [summary(report, lang), "", t(lang, "form.report.findings")]
     for f in report.findings:
         lines.append(f"  [{t(lang, f'form.severity.{f.severity}')}] {finding_text(f, lang)}")
-        lines.append("      " + t(lang, "form.report.quote", quote=f.quote))
+        lines.append("      " + quote_line(f, lang))
     lines += ["", t(lang, "form.report.evaluation")]
     lines += [f"  {ev.ruleset.short.get(lang)}{_role(i, lang)}" for i, ev in enumerate(report.evaluations)]
     lines.append(verdict_table([(report.name or "—", report.evaluations)], lang))
@@ -89,7 +129,7 @@ def report_markdown(report: FormReport, lang: str, file: str = "") -> str:
     lines += [f"**{summary(report, lang)}**", "", f"## {t(lang, 'form.report.findings')}", ""]
     for f in report.findings:
         lines += [f"- **{t(lang, f'form.severity.{f.severity}')}** {finding_text(f, lang)}",
-                  f"  > {f.quote}", ""]
+                  f"  > {quote_line(f, lang)}", ""]
     lines += [f"## {t(lang, 'form.report.evaluation')}", ""]
     lines += [f"- {ev.ruleset.short.get(lang)}{_role(i, lang)}" for i, ev in enumerate(report.evaluations)]
     body = markdown_report(report.name or "—", report.evaluations, lang, answers=report.facts)
@@ -136,7 +176,7 @@ def form_documents(name: str, answers: dict, lang: str) -> Reply:
     if lay.blank:
         lines.append(t(lang, f"form.chat.blank_heading{_one(len(lay.blank), lang)}", n=len(lay.blank)))
         shown = 30
-        lines += [t(lang, "form.chat.blank_item", section=s, field=f) for s, f in lay.blank[:shown]]
+        lines += [t(lang, "form.chat.blank_item", where=where_text(*blank, lang)) for blank in lay.blank[:shown]]
         if len(lay.blank) > shown:
             lines.append(t(lang, "form.chat.and_more", n=len(lay.blank) - shown))
     lines.append(t(lang, "form.chat.send_back"))

@@ -122,8 +122,7 @@ def _doubted(spec: Fact, text: str, parsed: Parsed) -> Parsed:
     figures = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if spec.id in IMPLAUSIBLE_ABOVE and any(v > IMPLAUSIBLE_ABOVE[spec.id] for v in figures):
         return Parsed(parsed.value, parsed.assumed_years, doubt="implausible")
-    if spec.unit == "percent" and spec.max == 100 and "%" not in text and "百分之" not in text and figures \
-            and all(0 < v < 1 for v in figures):
+    if "%" not in text and "百分之" not in text and spec.fraction_like(figures):
         return Parsed(parsed.value, parsed.assumed_years, doubt="fraction")
     return parsed
 

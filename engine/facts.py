@@ -48,6 +48,13 @@ class Fact:
     def short_label(self, lang: str) -> str:
         return self.short[lang] if self.short else self.label(lang)
 
+    def fraction_like(self, figures) -> bool:
+        """Whether figures typed without % are most likely a share written as a fraction (0.85
+        for 85%): a percentage that runs to 100, every figure between 0 and 1. Asked back (the
+        chat) or noted (the form), never converted."""
+        figures = list(figures)
+        return self.unit == "percent" and self.max == 100 and bool(figures) and all(0 < v < 1 for v in figures)
+
 
 @dataclass(frozen=True)
 class Catalogue:

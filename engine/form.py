@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -20,9 +20,9 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from .evaluate import FAIL, OPS, Evaluation, Profile, evaluate, evaluate_many
+from .evaluate import FAIL, OPS, CriterionResult, Evaluation, Profile, evaluate, evaluate_many
 from .facts import _FULL_WIDTH, average_rate, per_10k, read_yaml, round2, validate_facts, window
-from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, catalogue, load_rulesets
+from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, Ruleset, catalogue, load_rulesets
 
 FORM_DIR = Path(__file__).parent / "forms"
 ERROR, WARNING = "error", "warning"
@@ -56,12 +56,20 @@ class Field(_Model):
     sets: dict[str, Any] = {}    # facts declared when the field is filled (the opposite when 无)
     text: Any = None             # a statement's text; a target: True when it is a description
     direction: Optional[str] = None  # a plan target's 方向 (主导产业, 创新, ...)
+    # The row this one belongs to, where its own label is not unique (联系人 of 集群运营管理机构) or
+    # says nothing alone (国家级 of the 荣誉 row): findings name it. A target's is its direction.
+    parent: Optional[str] = None
     parts: list[str] = []        # a label made of the form's words (the standards grid)
     quote: Optional[str] = None  # what a finding on the field quotes, when not its label
 
     @property
     def quoted(self) -> str:
         return self.quote or self.label
+
+    @property
+    def under(self) -> str | None:
+        """The row a finding on this field names besides its label, if any."""
+        return self.parent or self.direction
 
     @model_validator(mode="after")
     def _label_of_parts(self):
@@ -146,6 +154,8 @@ class FormSpec(_Model):
         for section, f in self.fields():
             yield from ((f"{section.id}.{f.id}", part) for part in f.parts or [f.label])
             yield f"{section.id}.{f.id}.quote", f.quoted
+            if f.under:
+                yield f"{section.id}.{f.id}.under", f.under
             for option in f.options:
                 yield f"{f.id}.option", option.text
             if f.kind == "statement":  # XXX stands for the cluster's or city's name
@@ -189,6 +199,7 @@ class Located:
     values: list[Any]
     years: dict[str, Any] | None = None  # year → cell, from the year columns of the header above
     head: tuple[str, ...] = ()  # that header's years, in its columns' order
+    unit: str | None = None  # the money unit its label was written with, where not the form's (万元 for 亿元)
 
 
 def _bare_year(cell: Any) -> int | None:
@@ -200,32 +211,75 @@ def _bare_year(cell: Any) -> int | None:
     return cell if type(cell) is int and 1900 <= cell <= 2099 else None
 
 
+class Table(list):
+    """A table's rows, with the name of the sheet it is (None for a Word table)."""
+
+    def __init__(self, rows=(), title: str | None = None):
+        super().__init__(rows)
+        self.title = title
+
+
+def sheet_sections(spec: FormSpec, tables: list[list[list[Any]]]) -> list[Section | None] | None:
+    """Each table's section, by the name of its sheet (the template names each sheet after its
+    section); None when no sheet bears a section's name (a Word document, renamed sheets):
+    then every table is read for every field."""
+    by_title = {squeeze(s.title[:31]): s for s in spec.sections}  # a sheet's name has 31 characters at most
+    sections = [by_title.get(squeeze(getattr(table, "title", None))) for table in tables]
+    return sections if any(sections) else None
+
+
 def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
     """Each field's cells, from the tables (sheets) in the document's order. A label that
-    occurs twice (联系人) is the next field of that label in the form's order."""
+    occurs twice (联系人) is the next field of that label in the form's order. In a workbook
+    whose sheets bear the sections' names, a section's fields are read from its own sheet only,
+    and a sheet of another name is not read: its labels (a 数据来源说明 repeating the rows)
+    never stand in for the form's."""
     by_label: dict[str, list[Field]] = {}
+    section_of = {f.id: s for s, f in spec.fields()}
+    relabelled: dict[str, str] = {}  # a label with the other money unit (集群总产值（万元）) → that unit
     for _, f in spec.fields():
         by_label.setdefault(squeeze(f.label), []).append(f)
+        for unit, label in money_relabels(f):
+            by_label.setdefault(label, []).append(f)
+            relabelled[label] = unit
     found: dict[str, Located] = {}
+    sections = sheet_sections(spec, tables)
+    own: Section | None = None  # the section of the sheet being read, in such a workbook
 
-    def field_at(text: str) -> Field | None:
+    def field_at(text: str) -> tuple[Field, str] | None:
         if len(text) > 200:
             return None
-        text = text.rstrip("：:")
+        text = text.rstrip("：:").replace("(", "（").replace(")", "）")  # the form's labels: full-width brackets
         # The whole cell first, then the cell up to each bracket: a label with a note after it.
-        for label in [text] + [text[:i] for i, ch in enumerate(text) if ch in "（(" and i]:
-            f = next((f for f in by_label.get(label, ()) if f.id not in found), None)
+        for label in [text] + [text[:i] for i, ch in enumerate(text) if ch == "（" and i]:
+            f = next((f for f in by_label.get(label, ()) if f.id not in found
+                      and (own is None or section_of[f.id] is own)), None)
             if f is not None:
-                return f
+                return f, label
         return None
 
-    for row in (row for table in tables for row in [None, *table]):
-        if row is None:
-            header: dict[str, int] = {}  # a header holds for its own table only
-            pending: Field | None = None
-            continue
+    for n, table in enumerate(tables):
+        if sections is not None:
+            own = sections[n]
+            if own is None:
+                continue
+        _locate_in(table, field_at, found, relabelled)
+    return found
+
+
+def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], relabelled: dict[str, str]) -> None:
+    """The fields of one table (field_at: the field a label cell names and the label it matched)."""
+    header: dict[str, int] = {}  # a header holds for its own table only
+    pending: Field | None = None
+    units: dict[str, str] = {}
+    for row in table:
         texts = [squeeze(c) if isinstance(c, str) else "" for c in row]  # a label is text
-        starts = [(i, f) for i, text in enumerate(texts) if text and (f := field_at(text)) is not None]
+        starts = []
+        for i, text in enumerate(texts):
+            if text and (match := field_at(text)) is not None:
+                starts.append((i, match[0]))
+                if match[1] in relabelled:
+                    units[match[0].id] = relabelled[match[1]]
         years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(text))}
         if not years and not starts and pending is None:
             # 2021 typed as a number (or without 年): a year row when the years follow one another
@@ -253,8 +307,8 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
             if f.kind == "yearly":
                 located.years = {y: (row[col] if col < len(row) else None) for y, col in header.items()}
                 located.head = tuple(header)
+            located.unit = units.get(f.id)
             found[f.id] = located
-    return found
 
 
 # --- reading the cells -------------------------------------------------------------------
@@ -268,6 +322,7 @@ class Finding:
     quote: str
     year: str | None = None
     params: dict = field(default_factory=dict)
+    under: str | None = None  # the row the field belongs to (Field.under), where its label is not enough
 
 
 @dataclass(frozen=True)
@@ -291,6 +346,25 @@ _NOTE = re.compile(r"[（(][^）)]*[）)]")
 _UNIT = re.compile(r"(%|个|家|人|项|亿元|亿|万元|平方公里)$")  # 52.9亿 is 亿元
 # A sum written in the other of the form's two money units: (written, asked) → power of ten.
 _SCALE = {("万元", "yi_yuan"): -4, ("亿元", "wan_yuan"): 4, ("亿", "wan_yuan"): 4}
+
+
+_MONEY_LABEL = re.compile(r"（(万元|亿元)）$")
+
+
+def _other_money_units(fact) -> list[tuple[str, int]]:
+    """For a fact in 亿元 or 万元: the form's other money unit, and the power of ten from it."""
+    return [(unit, power) for (unit, asked), power in _SCALE.items()
+            if fact is not None and asked == fact.unit and unit != "亿"]
+
+
+def money_relabels(f: Field) -> list[tuple[str, str]]:
+    """(unit, label) for a money row's label written with the other unit (集群总产值（万元）): read,
+    and its figures converted, as a sum written in 万元 where 亿元 is asked is."""
+    match = _MONEY_LABEL.search(f.label)
+    if match is None:
+        return []
+    return [(unit, squeeze(f.label[:match.start()] + f"（{unit}）"))
+            for unit, _ in _other_money_units(catalogue().facts.get(f.fact))]
 
 
 def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
@@ -323,9 +397,9 @@ def written_unit(value: Any) -> str | None:
     return match.group(1) if match else None
 
 
-def _plain(bound: float) -> str:
+def _plain(bound: float | Decimal) -> str:
     """A range's end as written: 100000, not 100000.00 or 1E+5."""
-    return format(Decimal(repr(bound)).normalize(), "f")
+    return format((bound if isinstance(bound, Decimal) else Decimal(repr(bound))).normalize(), "f")
 
 
 def ticks(value: Any, options: list[Option]) -> list[Option] | None:
@@ -369,8 +443,8 @@ def first_value(located: Located | None) -> Any:
 class _Reader:
     """Turns each field's cells into a value, collecting the findings on the way."""
 
-    def __init__(self, spec: FormSpec, found: dict[str, Located], data_year: str):
-        self.spec, self.found = spec, found
+    def __init__(self, spec: FormSpec, found: dict[str, Located], data_year: str, on: dt.date):
+        self.spec, self.found, self.on = spec, found, on
         shift = int(data_year) - int(spec.data_year)
         self.years = [str(int(y) + shift) for y in spec.years]
         self.data_year = data_year
@@ -382,9 +456,17 @@ class _Reader:
             year: str | None = None, section: Section | None = None, **params) -> None:
         section = section or self.spec.section_of(f.id)
         self.findings.append(Finding(code, severity, section.title, f.label if f else None,
-                                     quote or self.spec.quotes["required"], year, params))
+                                     quote or self.spec.quotes["required"], year, params, f.under if f else None))
 
-    def number(self, f: Field, cell: Any, year: str | None = None) -> float | None:
+    def fractions(self, f: Field, cells) -> bool:
+        """Whether a row's figures are a share written as a fraction (0.81 for 81%): plain numbers,
+        neither a percentage cell (read as shown) nor written with %."""
+        fact = catalogue().facts.get(f.fact) if f.fact else None
+        filled = [c for c in cells if parse_number(c)[0] is not None]
+        return (fact is not None and all(not isinstance(c, Decimal) and written_unit(c) != "%" for c in filled)
+                and fact.fraction_like(parse_number(c)[0] for c in filled))
+
+    def number(self, f: Field, cell: Any, year: str | None = None, fraction: bool = False) -> float | None:
         if self.formula(f, cell, year):
             return None
         number, why = parse_number(cell)
@@ -400,10 +482,14 @@ class _Reader:
         if f.integer and number != number.to_integral_value():
             self.add("not_integer", f, f.quoted, year=year, value=str(number))
             return None
-        if number.as_tuple().exponent < -2:
+        if fraction:  # 0.805 for 80.5%: said as such, and not converted
+            self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number), percent=_plain(number.scaleb(2)))
+        elif number.as_tuple().exponent < -2:
             self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number))
         fact = catalogue().facts.get(f.fact) if f.fact else None
-        scale = _SCALE.get((written_unit(cell), fact and fact.unit))
+        located = self.found.get(f.id)
+        written = written_unit(cell) or (located.unit if located else None)  # in the cell, or the label
+        scale = _SCALE.get((written, fact and fact.unit))
         if scale:  # 450000万元 where 亿元 is asked: 45亿元
             number = number.scaleb(scale).normalize()
         # The field's bounds and its fact's: a figure the catalogue refuses (集群总产值 typed in
@@ -411,10 +497,18 @@ class _Reader:
         low = max(f.min, fact.min) if fact and fact.min is not None else f.min
         highs = [b for b in (f.max, fact.max if fact else None) if b is not None]
         high = min(highs) if highs else None
-        if number < Decimal(repr(low)) or (high is not None and number > Decimal(repr(high))):
-            self.add("range" if high is not None else "below", f, f.quoted, year=year,
-                     value=str(cell).strip() if scale else str(number), low=_plain(low),
-                     high=_plain(high) if high is not None else None, fact=f.fact)
+        within = lambda n: n >= Decimal(repr(low)) and (high is None or n <= Decimal(repr(high)))  # noqa: E731
+        if not within(number):
+            params = dict(value=str(cell).strip() if scale else str(number), low=_plain(low),
+                          high=_plain(high) if high is not None else None, fact=f.fact)
+            # A figure in range once read in the other money unit (450000 in a 亿元 row): said, not converted.
+            other = [(unit, number.scaleb(power)) for unit, power in _other_money_units(fact)
+                     if not scale and within(number.scaleb(power))]
+            if other:
+                self.add("range_other_unit", f, f.quoted, year=year, **params, written=other[0][0],
+                         converted=_plain(other[0][1]))
+            else:
+                self.add("range" if high is not None else "below", f, f.quoted, year=year, **params)
             return None
         return int(number) if f.integer else float(number)
 
@@ -425,6 +519,9 @@ class _Reader:
                 if f.required:
                     self.add("missing_row", f, self.spec.quotes["not_a_page"])
                 continue
+            if located.unit:  # the row's label names the other money unit: its figures are converted
+                self.add("label_unit", f, self.spec.quotes["not_a_page"], WARNING, written=located.unit,
+                         asked=_MONEY_LABEL.search(f.label).group(1))
             value = getattr(self, f"read_{f.kind}")(f, located)
             if value is not None:
                 self.values[f.id] = value
@@ -462,18 +559,22 @@ class _Reader:
         day = parse_date(value)
         if day is None:
             self.add("bad_date", f, f.quoted, value=str(value).strip())
+        elif day > self.on:  # signed and sealed on a day still to come
+            self.add("future_date", f, f.quoted, day=day, on=self.on)
         return day
 
     def read_number(self, f: Field, located: Located) -> float | None:
-        return self.number(f, first_value(located))
+        cell = first_value(located)
+        return self.number(f, cell, fraction=self.fractions(f, [cell]))
 
     def read_yearly(self, f: Field, located: Located) -> dict | None:
         years = located.years or {}
         self.head(f, located.head)
         out = {}
+        fraction = self.fractions(f, [years[y] for y in self.years if y in years])
         for year in self.years:
             if year in years:
-                value = self.number(f, years[year], year)
+                value = self.number(f, years[year], year, fraction)
                 if value is not None:
                     out[year] = value
         return out or None
@@ -626,7 +727,12 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     spec = spec or load_form()
     found = locate(spec, tables)
     data_year = data_year or heads_data_year(spec, found, on)
-    reader = _Reader(spec, found, data_year)
+    reader = _Reader(spec, found, data_year, on)
+    sections = sheet_sections(spec, tables)
+    for table, section in zip(tables, sections or ()):
+        if section is None:  # a sheet the form does not have: one finding, and it is not read
+            reader.findings.append(Finding("extra_sheet", WARNING, spec.title, None, spec.quotes["not_a_page"],
+                                           params={"sheet": table.title}))
     values = reader.read()
     extra = extra_facts or {}
     # The form's figures win over the extra facts; a figure derived from them (a lower bound,
@@ -642,8 +748,39 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     rulesets = load_rulesets()
     order = [spec.measure] + [j for j in JURISDICTIONS if j != spec.measure]
     evaluations = evaluate_many(Profile(facts, on), [rulesets[j] for j in order], on)
+    for result in evaluations[0].with_status(FAIL):  # the form's own measure failed: a finding
+        reader.findings.extend(criterion_findings(spec, values, evaluations[0].ruleset, result))
     name = str(values.get("cluster_name") or "")
     return FormReport(name, reader.findings, facts, evaluations, values)
+
+
+def fields_of_fact(spec: FormSpec, fact: str) -> list[Field]:
+    """The form's rows that give a fact, in the form's order."""
+    parts = set(next(iter(spec.derive[fact].values()))) if fact in spec.derive else set()
+    return [f for _, f in spec.fields()
+            if fact in (f.fact, f.count) or fact in f.sets or f.id in parts
+            or any(fact in o.sets or fact in o.part_of for o in f.options)]
+
+
+def criterion_findings(spec: FormSpec, values: dict, ruleset: Ruleset, result: CriterionResult) -> list[Finding]:
+    """A failed criterion of the form's own measure as findings on the row that gave its figure,
+    one for each failing year of a 近三年每年 criterion, quoting the article."""
+    c, o = result.criterion, result.outcome
+    rows = [f for fact in c.facts for f in fields_of_fact(spec, fact)]
+    sections = {spec.section_of(f.id).title for f in rows}
+    row = None
+    if hasattr(c.check, "fact") and rows:  # one figure: its row (the last filled, as later rows win: form_facts)
+        row = next((f for f in reversed(rows) if f.id in values), rows[0])
+        where = spec.section_of(row.id).title
+    else:  # several figures (合计, 或者): their section when they share one, else the form
+        where = sections.pop() if len(sections) == 1 else spec.title
+    params = {"ruleset": ruleset, "result": result}
+    one = Finding("criterion", ERROR, where, row.label if row else None, c.article_text, None, params,
+                  row.under if row else None)
+    if c.check.kind != "every_year" or not o.failing_years:
+        return [one]
+    return [replace(one, year=str(year), params={**params, "value": value})
+            for year, value in o.years if year in o.failing_years]
 
 
 def heads_data_year(spec: FormSpec, found: dict[str, Located], on: dt.date) -> str:

@@ -21,6 +21,7 @@ from bench.standins.form_helpers import NAME, PLAN, passing, rows_of, write_docx
 
 ON = dt.date(2024, 6, 1)
 SOURCE = squeeze(load_form().source_text())
+MEASURE = squeeze(load_rulesets()[load_form().measure].source_text())
 
 
 def check(path, extra_facts=None):
@@ -108,8 +109,8 @@ def test_each_kind_of_finding_names_section_field_and_year_and_quotes_the_form(t
     changes, expected = CASES[case]
     report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **changes}))
     assert expected in finding_codes(report), [(f.code, f.field, f.year) for f in report.findings]
-    for f in report.findings:
-        assert squeeze(f.quote) in SOURCE, f.quote
+    for f in report.findings:  # a failed criterion quotes its article, the rest the form
+        assert squeeze(f.quote) in (MEASURE if f.code == "criterion" else SOURCE), f.quote
         assert f.section.split("、")[-1] in SOURCE
         assert f.field in finding_text(f, "zh") and f.field in finding_text(f, "en")
 
@@ -147,6 +148,25 @@ def test_a_failed_criterion_of_the_jiangsu_measure_is_a_finding_with_its_article
     assert "（仅供对比）" in out
 
 
+def test_a_failed_criterion_is_counted_and_names_section_row_and_year(tmp_path, capsys):
+    """The summary counts a failed criterion of the form's own measure: it is a finding on the
+    row and the year that fail it, quoting the article."""
+    path = write_xlsx(tmp_path / "low.xlsx", {**passing(), "total_output": [39.99, 48.2, 52.9]})
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2026-12-07")
+    assert status == 1 and "申报表有 1 个问题、0 个提示。" in out
+    assert ("二、主导产业情况「集群总产值（亿元）」2021年39.99亿元，不符合江苏第六条（二）（近三年每年均在40亿元以上），"
+            "差 0.01亿元。") in out
+    assert "条文原文：第六条（二）“近三年，集群总产值每年均在40亿元以上”" in out
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2026-12-07", "--lang", "en")
+    assert "The form has 1 problem and 0 notes." in out
+    assert "二、主导产业情况 “集群总产值（亿元）” 2021 39.99 hundred million yuan fails Jiangsu 第六条（二）" in out
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2026-12-07", "-f", "json")
+    (finding,) = json.loads(out)[0]["findings"]
+    assert (finding["code"], finding["section"], finding["field"], finding["year"]) == (
+        "criterion", "二、主导产业情况", "集群总产值（亿元）", "2021")
+    assert finding["quote"] == "近三年，集群总产值每年均在40亿元以上"
+
+
 @pytest.mark.parametrize("chosen,facts", [
     ([0, 1, 2, 4], {"key_tech_tackling": True, "chain_collaboration": None}),
     ([0, 1], {"key_tech_tackling": False, "chain_collaboration": False}),
@@ -165,6 +185,20 @@ def test_each_chain_work_box_reads_only_what_it_asks(tmp_path, chosen, facts):
     assert statuses["jiangsu"]["key-tech"] == ("pass" if facts["key_tech_tackling"] else "fail")
     assert statuses["jiangsu"]["chain-collaboration"] == ("unknown" if 4 in chosen else "fail")
     assert statuses["national"]["key-tech"] == "unknown"
+
+
+def test_a_declaration_or_promise_dated_after_the_check_is_a_finding(tmp_path, capsys):
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "declaration_date": ["2027年3月15日"],
+                                               "promise_date": ["2027年3月15日"]})
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2026-12-07")
+    assert status == 1 and "申报表有 2 个问题、0 个提示。" in out
+    assert "九、真实性声明及推荐意见「真实性声明」下的「年月日」填的是 2027年3月15日，晚于检查日期 2026年12月7日。" in out
+    assert "承诺函「年月日」填的是 2027年3月15日，晚于检查日期 2026年12月7日。" in out
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2026-12-07", "--lang", "en")
+    assert "承诺函 “年月日” is 2027-03-15, later than the date of the check, 2026-12-07." in out
+    # dated on the day of the check: no finding
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2027-03-15")
+    assert "晚于检查日期" not in out
 
 
 def test_the_promise_is_checked_against_the_facts(tmp_path):
@@ -191,7 +225,8 @@ def test_a_number_keeps_the_forms_own_unit_and_note(tmp_path):
 
 
 @pytest.mark.parametrize("changes, where", [
-    ({"total_output": [45.0, 450000, 52.9]}, "二、主导产业情况「集群总产值（亿元）」2022年450000 超出范围（应在 0 至 100000亿元 之间）。"),
+    ({"total_output": [45.0, 450000, 52.9]}, "二、主导产业情况「集群总产值（亿元）」2022年450000 超出范围（应在 0 至 100000亿元 之间）；"
+                                             "看起来是按万元填写的：450000万元 = 45亿元。未换算，请按本栏单位填写。"),
     ({"area": [200000]}, "一、基本情况「集群占地面积（平方公里）」200000 超出范围（应在 0 至 100000平方公里 之间）。"),
     ({"area": [1e308]}, "一、基本情况「集群占地面积（平方公里）」1E+308 超出范围（应在 0 至 100000平方公里 之间）。"),
     ({"total_output": ["4500000000万元", 48.2, 52.9]},
@@ -211,6 +246,39 @@ def test_a_sum_written_in_the_other_money_unit_is_converted(tmp_path):
     assert report.findings == []
     assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
     assert report.values["software_purchase"] == {"2021": 100.0, "2022": 120.0, "2023": 150.0}
+
+
+def test_figures_that_look_like_the_other_money_unit_are_said_so_not_converted(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": [450000, 482000, 529000]}))
+    assert [(f.code, f.year) for f in report.findings if f.field == "集群总产值（亿元）"] == [
+        ("range_other_unit", "2021"), ("range_other_unit", "2022"), ("range_other_unit", "2023")]
+    assert "total_output" not in report.values
+    assert ("二、主导产业情况「集群总产值（亿元）」2021年450000 超出范围（应在 0 至 100000亿元 之间）；"
+            "看起来是按万元填写的：450000万元 = 45亿元。") in finding_text(report.findings[0], "zh")
+    assert "it looks written in 10,000 yuan, which makes 48.2 hundred million yuan" in finding_text(
+        report.findings[1], "en")
+
+
+def test_a_money_row_whose_label_names_the_other_unit_is_read_in_it(tmp_path):
+    """集群总产值（万元） for the form's 集群总产值（亿元）: the row is found, its figures converted, and
+    the changed label is one note."""
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": [450000, 482000, 529000],
+                                               "software_purchase": [0.01, 0.02, 0.03]})
+    book = openpyxl.load_workbook(path)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            row[0].value = {"集群总产值（亿元）": "集群总产值（万元）",
+                            "工业软件采购金额（万元）": "工业软件采购金额(亿元)"}.get(row[0].value, row[0].value)
+    book.save(path)
+    report = check(path)
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.values["software_purchase"] == {"2021": 100.0, "2022": 200.0, "2023": 300.0}
+    assert [(f.code, f.field, f.severity) for f in report.findings] == [
+        ("label_unit", "集群总产值（亿元）", "warning"), ("label_unit", "工业软件采购金额（万元）", "warning")]
+    assert finding_text(report.findings[0], "zh") == (
+        "二、主导产业情况「集群总产值（亿元）」栏目单位写作“万元”，申报表为“亿元”：已按万元读取并换算为亿元。")
+    assert "the row's unit is written as 10,000 yuan where the form has hundred million yuan" in finding_text(
+        report.findings[0], "en")
 
 
 def test_years_headed_with_年度_and_a_figure_in_亿_are_read(tmp_path):
@@ -243,6 +311,26 @@ def test_a_percentage_cell_is_read_as_excel_shows_it(tmp_path):
     assert report.findings == [] and report.passed
     assert report.values["sme_output_share"] == {"2021": 80.5, "2022": 81.0, "2023": 82.3}
     assert (report.values["cloud_rate"], report.values["identifier_rate"]) == (40.0, 30.0)
+
+
+def test_a_share_typed_as_a_fraction_is_asked_back_year_by_year_not_converted(tmp_path):
+    """0.805 for 80.5%, a plain number: a note per year asking whether the share is meant, as the
+    chat asks; the figure stays as typed (and fails 第六条（二） as typed)."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "sme_output_share": [0.805, 0.81, 0.823],
+                                                       "rd_staff_share": [0.5]}))
+    notes = [f for f in report.findings if f.code == "fraction"]
+    assert [(f.field, f.year, f.severity) for f in notes] == [
+        ("集群内中小企业产值占集群总产值比例（%）", y, "warning") for y in ("2021", "2022", "2023")] + [
+        ("集群内中小企业研发人员占从业人员比例（%）", None, "warning")]
+    assert not any(f.code == "decimals" for f in report.findings)
+    assert report.values["sme_output_share"] == {"2021": 0.805, "2022": 0.81, "2023": 0.823}
+    assert ("二、主导产业情况「集群内中小企业产值占集群总产值比例（%）」2022年0.81 像是小数形式的比例，是否应为 81%？"
+            in finding_text(notes[1], "zh"))
+    assert "0.805 looks like a share written as a fraction: should it be 80.5%?" in finding_text(notes[0], "en")
+    # written with %, or a share above 1 in another year: as typed, no note
+    for shares in (["0.81%", "0.82%", "0.83%"], [0.81, 75.0, 76.0]):
+        report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "sme_output_share": shares}))
+        assert not any(f.code == "fraction" for f in report.findings), shares
 
 
 def _rewritten(content: bytes, name: str, change) -> bytes:
@@ -400,13 +488,40 @@ def test_docx_merged_cells_are_read_once(tmp_path):
     assert report.values["sme_employees"] == 50000 and not report.findings
 
 
+@pytest.mark.parametrize("first", [True, False], ids=["first", "last"])
+def test_a_sheet_the_form_does_not_have_is_one_note_never_read_in_place_of_a_section(tmp_path, first):
+    """A sheet repeating the form's labels (数据来源说明) is not read, wherever it stands: each
+    section is read from the sheet that bears its name."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    extra = ("数据来源说明", [["数据来源说明"], ["集群总产值（亿元）", "县统计局出具的证明"],
+                          ["集群内中小企业从业人员数量", "县人社局"]])
+    sheets = rows_of(passing())
+    for title, rows in [extra, *sheets] if first else [*sheets, extra]:
+        sheet = book.create_sheet(title[:31])
+        for row in rows:
+            sheet.append(row)
+    book.save(tmp_path / "form.xlsx")
+    report = check(tmp_path / "form.xlsx")
+    assert [(f.code, f.severity, f.params) for f in report.findings] == [
+        ("extra_sheet", "warning", {"sheet": "数据来源说明"})]
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.values["sme_employees"] == 50000 and report.passed
+    assert "工作表「数据来源说明」不是申报表的栏目，未读取。" in finding_text(report.findings[0], "zh")
+    assert "the sheet “数据来源说明” is not one of the form's sections" in finding_text(report.findings[0], "en")
+
+
 # --- template and round trip ------------------------------------------------------------
+
+# A blank form: its fields are empty, and the criteria its unticked boxes answer 否 fail.
+BLANK = {"required", "criterion"}
+
 
 def test_template_fill_check_round_trip(tmp_path, capsys):
     template = tmp_path / "blank.xlsx"
     assert run(capsys, "form", "template", "-o", str(template))[0] == 0
     blank = check(template)
-    assert len(blank.errors) > 50 and {f.code for f in blank.findings} <= {"required"}
+    assert len(blank.errors) > 50 and {f.code for f in blank.findings} <= BLANK
     book = openpyxl.load_workbook(template)
     by_label = {"集群名称": NAME, "集群占地面积（平方公里）": 80, "集群总产值（亿元）": [45, 48.2, 52.9],
                 "集群主导产业是否属于全省16个先进制造业集群和50条重点产业链": "☑是\n□否"}
@@ -425,10 +540,31 @@ def test_template_fill_check_round_trip(tmp_path, capsys):
     assert len(report.errors) == len(blank.errors) - 6
 
 
+def test_a_label_the_form_has_twice_is_named_with_its_row(tmp_path, capsys):
+    """联系人 of 主管部门 and of 运营管理机构, the two 定性描述 of the plan, 国家级 of the 荣誉 row:
+    each finding says which row it means, in both languages."""
+    template = tmp_path / "blank.xlsx"
+    assert run(capsys, "form", "template", "-o", str(template))[0] == 0
+    findings = check(template).findings
+    for lang in ("zh", "en"):
+        texts = [finding_text(f, lang) for f in findings]
+        assert len(texts) == len(set(texts)), sorted(t for t in texts if texts.count(t) > 1)
+    texts = [finding_text(f, "zh") for f in findings]
+    assert "一、基本情况「集群运营管理机构」下的「联系人」未填写。" in texts
+    assert "八、未来三年中小企业特色产业集群发展规划「开放合作」下的「定性描述」2026年未填写。" in texts
+    assert ("二、主导产业情况「集群获得中小企业双创示范基地、特色小镇、特色创新（产业）示范园区等优质产业集群相关荣誉情况」"
+            "下的「国家级」未填写。") in texts
+    assert "一、基本情况 “联系人” under “集群运营管理机构” is empty." in [finding_text(f, "en") for f in findings]
+    # the form's description: a label twice in a section is told apart by its row
+    for section in load_form().sections:
+        rows = [(f.label, f.under) for f in section.fields]
+        assert len(rows) == len(set(rows)), section.title
+
+
 def test_docx_template_reads_back_blank(tmp_path, capsys):
     template = tmp_path / "blank.docx"
     assert run(capsys, "form", "template", "--format", "docx", "-o", str(template))[0] == 0
-    assert {f.code for f in check(template).findings} == {"required"}
+    assert {f.code for f in check(template).findings} == BLANK
 
 
 def _kind(content: bytes) -> str:
@@ -451,7 +587,7 @@ def test_the_template_to_standard_output(capsysbinary):
     assert main(["form", "template", "-o", "-", "--format", "docx"]) == 0
     out = capsysbinary.readouterr().out
     assert _kind(out) == "docx"
-    assert {f.code for f in check_form(read_bytes(out, "t.docx"), ON).findings} == {"required"}
+    assert {f.code for f in check_form(read_bytes(out, "t.docx"), ON).findings} == BLANK
     assert main(["form", "template", "-o", "-"]) == 0
     assert _kind(capsysbinary.readouterr().out) == "xlsx"
 

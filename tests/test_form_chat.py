@@ -4,6 +4,8 @@ reads back with the same figures; a filled form sent as a file is answered with 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 
 import pytest
 
@@ -110,3 +112,19 @@ def test_the_forms_counts_are_singular_for_one_in_english():
     text = form_documents("甲", {}, "en").text  # the name alone fills one field
     assert "1 field filled from your answers" in text and "91 fields are still to fill:" in text
     assert "2 fields filled" in form_documents("甲", {"area_km2": 80}, "en").text
+
+
+def test_a_name_typed_as_a_formula_is_written_and_read_back_as_text(chat):
+    """openpyxl stores a text starting with "=" as a formula Excel or WPS would run: the
+    pre-filled form keeps what was typed as text, and the check reads the name as typed."""
+    name = '=HYPERLINK("http://evil.example","点此核对")'
+    start(chat, "江苏", name=name)
+    chat.say("/form")
+    reply = next(r for r in chat.last if r.documents)
+    xlsx = next(content for file, content in reply.documents if file.endswith(".xlsx"))
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
+        sheets = [archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/")]
+    assert sheets and not any(b"<f>" in sheet or b"<f " in sheet for sheet in sheets)
+    report = check_form(read_bytes(xlsx, "form.xlsx"), NOW.date())
+    assert report.name == name
+    assert not any(f.code == "formula" for f in report.findings)
