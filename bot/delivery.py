@@ -104,9 +104,14 @@ def worker_name(channels, only_chat: str | None, database: str = "") -> str:
     one: a name another process of this host holds there (two terminals of one user, two
     workers given the same CLUSTERBOT_WORKER) gets this process's id, or both would send
     each reply."""
-    name = os.environ.get(WORKER_ENV) or f"{socket.gethostname()[:30]}:{'+'.join(sorted(channels))}"
-    name = (name + (f":{only_chat}" if only_chat else ""))[:64]
+    name = base_worker_name(channels, only_chat)
     return name if _hold(f"{name}@{database}") else f"{name[:52]}:{os.getpid()}"
+
+
+def base_worker_name(channels, only_chat: str | None) -> str:
+    """The name a sender takes when no other live process holds it."""
+    name = os.environ.get(WORKER_ENV) or f"{socket.gethostname()[:30]}:{'+'.join(sorted(channels))}"
+    return (name + (f":{only_chat}" if only_chat else ""))[:64]
 
 
 _HELD: dict[str, int] = {}  # name -> the open lock file this process holds it by

@@ -13,7 +13,7 @@ from typing import Callable, TextIO
 import platformdirs
 
 from bot.channel import Sent
-from bot.delivery import Database, Delivery
+from bot.delivery import Database, Delivery, base_worker_name
 from bot.reminders import SWEEP_SECONDS
 from bot.scheduler import BackgroundLoop, Scheduler
 from dialogs.conversation import Conversation
@@ -116,6 +116,12 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
     channel = TerminalChannel(stdout, export_dir or default_export_dir(), conversation.language_of, stdin.isatty())
     db = Database(conversation.engine)
     delivery = Delivery(db, {channel.name: channel}, only_chat=user)
+    if delivery.worker != base_worker_name([channel.name], user):
+        # Another terminal has this user's chat open: two would share its replies and
+        # reminders (one's answer printed in the other), so the second one is not opened.
+        db.executor.shutdown(wait=True)
+        print(t(conversation.language_of(user), "terminal.in_use", user=user), file=stdout, flush=True)
+        return 2
     scheduler = Scheduler(db, conversation.clock, delivery, sweeps={channel.name: user}, interval=reminder_interval)
     background = BackgroundLoop()
 

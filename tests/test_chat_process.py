@@ -177,10 +177,12 @@ def test_a_serving_command_freezes_what_it_loaded_and_only_in_its_own_process(tm
     assert out.stdout.split("\n")[:2] == ["frozen True", "tracked True"], out.stderr
 
 
-def test_two_terminals_of_one_user_print_a_reminder_once(tmp_path):
+def test_a_second_terminal_of_one_user_is_not_opened_and_a_reminder_is_printed_once(tmp_path):
     """Two `chat` processes of one user on one database, started together when a reminder is
-    due: each has a sender name of its own (bot.delivery.worker_name), so one of them sends
-    it. With one name, each took the other's lease for its own and both printed it."""
+    due: the one that holds the user's chat (its sender name, bot.delivery.worker_name) opens
+    and prints the reminder; the other says the chat is open elsewhere and ends (exit 2).
+    With one name they took each other's leases and both printed it; with two, one's
+    replies could wait behind the other's and be printed there."""
     db = tmp_path / "two.db"
     first = Terminal(db, fake_now="2025-03-01T08:00:00")
     first.say("/track 双开集群 国家 2024-06-01")
@@ -195,8 +197,11 @@ def test_two_terminals_of_one_user_print_a_reminder_once(tmp_path):
     for child, out in zip(children, printed):
         child.logfile_read = out
     try:
-        for child in children:
-            child.expect_exact(PROMPT)
+        opened = [child.expect_exact([PROMPT, pexpect.EOF]) == 0 for child in children]
+        assert sorted(opened) == [False, True], [out.getvalue() for out in printed]
+        (refused,) = [child for child, open_ in zip(children, opened) if not open_]
+        refused.wait()
+        assert refused.exitstatus == 2 and "已在另一个终端中打开" in printed[opened.index(False)].getvalue()
         with sqlite3.connect(db) as con:
             for _ in range(100):  # until the reminder's reply is sent (the sweep runs at start)
                 rows = con.execute("select o.sent_at, o.attempts from outbox o where o.payload like '%期限提醒%'").fetchall()
@@ -204,14 +209,18 @@ def test_two_terminals_of_one_user_print_a_reminder_once(tmp_path):
                     break
                 time.sleep(0.1)  # polling the database, bounded
         assert len(rows) == 1 and rows[0][1] == 1, rows
-        for child in children:
-            child.sendline("/quit")
-            child.expect(pexpect.EOF)
+        (kept,) = [child for child, open_ in zip(children, opened) if open_]
+        kept.sendline("/quit")
+        kept.expect(pexpect.EOF)
         assert sum(out.getvalue().count("期限提醒") for out in printed) == 1
     finally:
         for child in children:
             if child.isalive():
                 child.kill(signal.SIGKILL)
+    # once the first has ended, the user's chat opens again
+    again = Terminal(db, fake_now=due)
+    assert "期限提醒" not in again.last
+    again.close()
 
 
 def test_a_sender_name_held_by_a_live_process_is_not_taken_by_another():
