@@ -315,6 +315,27 @@ def test_stale_button_is_refused(conversation):
     assert "已失效" in text and chat.current_fact() == "area_km2"
 
 
+def test_a_questions_actions_act_on_that_question_only(conversation):
+    """跳过, 上一题 and 依据 pressed under a question no longer asked are refused like its
+    choices (they once skipped the question asked instead); typed, they act on the one asked."""
+    chat = Chat(conversation)
+    start(chat, "全部", name="旧按钮集群")
+    first = chat.last[-1]   # county_level, answered by typing below: its buttons stay on screen
+    for answer in ("是", "是", "80"):
+        chat.say(answer)
+    assert chat.current_fact() == "pillar_industry"
+    for action in first.actions:
+        text = chat.say(data=action.data)
+        assert "已失效" in text and "已跳过" not in text and chat.current_fact() == "pillar_industry", action
+        assert asked_fact(chat.last[-1].text) == "pillar_industry" and chat.last[-1].kind == "question"
+    with session(conversation.engine) as s:
+        assert not s.exec(select(Answer).where(Answer.fact == "pillar_industry")).all()
+    assert all(len(b.data.encode()) <= 64 for b in chat.last[-1].choices + chat.last[-1].actions)  # Telegram's limit
+    skip = next(b for b in chat.last[-1].actions if b.typed == "/skip")
+    assert "已跳过：主导产业" in chat.say(data=skip.data) and chat.current_fact() != "pillar_industry"
+    assert "已失效" not in chat.say("/back") and chat.current_fact() == "pillar_industry"   # typed: from the one asked
+
+
 def test_a_redelivered_update_is_handled_once(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")
