@@ -686,16 +686,22 @@ class Turn:
         return {k: p[k] for k in ("focus", "edit_before", "revisit") if k in p}
 
     def refusal(self, fact: str, error: ParseError) -> Reply:
+        """What was wrong with the answer; on a question answered before (an edit, a /back),
+        that its saved answer stands: said only then, a first answer has none."""
         spec = catalogue()[fact]
         if spec.type in CHOICE_TYPES:
             options = self.t("list_sep").join(f"{i + 1}. {o}" for i, o in enumerate(self.option_labels(fact)))
-            return Reply(self.t("dialog.refused_choice", label=spec.label(self.lang), options=options), kind="error")
-        details = dict(error.details)
-        if "years" in details:
-            details["years"] = self.t("list_sep").join(details["years"])
-        return Reply(self.t(f"dialog.refused.{error.code}", label=spec.label(self.lang),
-                            expected=expected_text(spec, self.lang, chat=True), unit=catalogue().unit_label(fact, self.lang),
-                            example=self.t(f"question.{fact}.example"), **details), kind="error")
+            text = self.t("dialog.refused_choice", label=spec.label(self.lang), options=options)
+        else:
+            details = dict(error.details)
+            if "years" in details:
+                details["years"] = self.t("list_sep").join(details["years"])
+            text = self.t(f"dialog.refused.{error.code}", label=spec.label(self.lang),
+                          expected=expected_text(spec, self.lang, chat=True), unit=catalogue().unit_label(fact, self.lang),
+                          example=self.t(f"question.{fact}.example"), **details)
+        if self.answers.get(fact, SKIPPED) is not SKIPPED:
+            text += "\n" + self.t("dialog.unchanged", value=self.shown(fact))
+        return Reply(text, kind="error")
 
     def accept(self, fact: str, value: Any) -> list[Reply]:
         """Save an answer, say what it changed, and move on."""

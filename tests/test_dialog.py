@@ -163,6 +163,27 @@ def test_out_of_range_share(conversation):
     assert chat.current_fact() == "sme_output_share"
 
 
+def test_a_refusal_says_the_saved_answer_stands_only_when_there_is_one(conversation):
+    chat = Chat(conversation)
+    start(chat, "全部", name="范围集群")
+    answer_until(chat, "area_km2")
+    text = chat.say("200000")   # a first answer: nothing saved to speak of
+    assert "超出范围" in text and "已保存的答案" not in text and chat.current_fact() == "area_km2"
+    assert "已答 2/" in chat.say("/status")
+    chat.say("80")
+    chat.say("/back")
+    for wrong in ("200000", "八十多"):   # an answer to change: it stands, and is named
+        text = chat.say(wrong)
+        assert "已保存的答案未改动：80.00平方公里。" in text and chat.current_fact() == "area_km2"
+    chat.say("/lang en")
+    assert "The saved answer is unchanged: 80.00 km²." in chat.say("200000")
+    chat.say("/skip")
+    chat.say("/skip")   # pillar_industry: 待定, which is no answer
+    chat.say("/back")
+    text = chat.say("9")
+    assert "Reply with a number" in text and "saved answer" not in text and chat.current_fact() == "pillar_industry"
+
+
 def test_series_read_as_the_three_latest_years_is_confirmed(conversation):
     chat = Chat(conversation)
     start(chat, "陕西")
