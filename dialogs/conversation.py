@@ -482,18 +482,18 @@ class Turn:
 
     def question(self, fact: str, note: str = "") -> Reply:
         """A question: progress, group, what is asked, the unit and an example."""
-        cat = catalogue()
-        spec = cat[fact]
-        remaining = set(self.remaining())
-        asked, answers = asked_facts(self.rulesets), self.answers
-        sequence = [f for f in cat.facts if (f in answers and f in asked) or f in remaining or f == fact]
-        current_text = None
-        if fact in answers:
-            value = answers[fact]
-            current_text = self.t("dialog.skipped") if value is SKIPPED else value_text(fact, value, self.lang)
+        spec = catalogue()[fact]
+        sequence = self.numbered(fact)
+        current_text = self.shown(fact) if fact in self.answers else None
         text = question_text(self.lang, fact, sequence.index(fact) + 1, len(sequence), current_text, note)
         choices = self.choice_buttons(self.option_labels(fact)) if spec.type in CHOICE_TYPES else []
         return Reply(text, choices=choices, actions=self.question_actions(), kind="question")
+
+    def numbered(self, asking: str | None) -> list[str]:
+        """The questions as they are numbered (第 k/n 题): those answered, those still worth
+        asking and the one asked, in the form's order."""
+        remaining, asked, answers = set(self.remaining()), asked_facts(self.rulesets), self.answers
+        return [f for f in catalogue().facts if (f in answers and f in asked) or f in remaining or f == asking]
 
     def option_labels(self, fact: str) -> list[str]:
         spec = catalogue()[fact]
@@ -971,11 +971,24 @@ class Turn:
         facts = [f for f in catalogue().facts if f in self.answers and f in asked]
         if not facts:
             return [Reply(self.t("dialog.nothing_to_edit"))] + self.prompt()
+        if (number := choice_number(arg)) is not None:
+            return self.edit_question(number)
         options = [{"fact": f, "label": self.edit_label(f)} for f in facts]
-        number = choice_number(arg)
-        if number is not None and 1 <= number <= len(options):  # /edit 7, as /switch 1
-            return self.picked_edit(options[number - 1], {})
         return self.start_pick("edit", options, self.where_we_are())
+
+    def edit_question(self, number: int) -> list[Reply]:
+        """/edit 7: question 7 as numbered when asked (第 7 题). One not answered yet is said
+        to be so, and what was asked is asked again: no menu whose numbers the next answer
+        would be taken for."""
+        asking = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
+        sequence = self.numbered(asking)
+        if not 1 <= number <= len(sequence):
+            return [Reply(self.t("dialog.edit_no_such", n=number, total=len(sequence)), kind="error")] + self.prompt()
+        fact = sequence[number - 1]
+        if fact not in self.answers:
+            key = "dialog.edit_unanswered." + ("now" if fact == asking else "later")
+            return [Reply(self.t(key, n=number, label=label(fact, self.lang)), kind="error")] + self.prompt()
+        return self.picked_edit({"fact": fact}, {})
 
     def edit_label(self, fact: str) -> str:
         """An answer on the /edit menu: what was asked, cut with … when the whole would not
