@@ -30,7 +30,7 @@ def render_reply(reply: Reply, lang: str, export_dir: Path) -> str:
         numbered = [f"{i + 1}. {b.label}" for i, b in enumerate(reply.choices)]
         lines.append(("   " if max(len(b.label) for b in reply.choices) <= 12 else "\n").join(numbered))
     if reply.actions:
-        lines.append("  ".join(f"[{b.data} {b.label}]" for b in reply.actions))
+        lines.append("  ".join(f"[{b.typed} {b.label}]" for b in reply.actions))
     for name, content in reply.documents:
         export_dir.mkdir(parents=True, exist_ok=True)
         path = _free_path(export_dir / name)

@@ -239,7 +239,7 @@ class WeComChannel(PlatformApi):
         if reply.choices and not choices:
             lines.append(numbered(reply.choices))
         if left := [b for b in reply.actions if b not in buttons]:
-            lines.append("   ".join(f"{b.label} {b.data}" for b in left))
+            lines.append("   ".join(f"{b.label} {b.typed}" for b in left))
         bodies = [{**head, "msgtype": "text", "text": {"content": part}}
                   for part in split_bytes("\n".join(lines), TEXT_BYTES)]
         if buttons:

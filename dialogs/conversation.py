@@ -76,7 +76,9 @@ CHOICE_TYPES = ("bool", "level", "rank")
 MAX_TEXT = 2000  # characters of one message, in every chat kind and channel
 # What a group chat may do: quick questions and help; a pre-screening goes to private chat.
 GROUP_COMMANDS = {"ask", "help", "start"}
-CHOICE_PREFIX = "c:"  # c:<profile>:<prompt>:<n>, an answer button
+# A button of the prompt shown: c:<profile>:<prompt>:<n>, an answer, or c:<profile>:<prompt>:/skip,
+# a question's action; pressed once the prompt is gone, it is refused (`_button_choice`).
+CHOICE_PREFIX = "c:"
 # A menu item's characters: a button shows one line, so longer labels are cut with …; an
 # /edit item keeps its answer whole and cuts what was asked (to no less than MENU_NAME).
 MENU_LABEL, MENU_NAME = 60, 30
@@ -370,7 +372,7 @@ class Turn:
                 choice = self._button_choice(data)
                 if isinstance(choice, list):
                     return choice  # a stale or foreign button: refused
-                text, self.pressed = str(choice), True
+                text, self.pressed = choice, True
         text = (text or "").strip()
         if too_long(text):
             return [Reply(self.t("dialog.too_long"), kind="error")] + self.prompt()
@@ -388,27 +390,36 @@ class Turn:
             return self.outside_profile(text)
         return getattr(self, f"on_{self.profile.state}")(text)
 
-    def _button_choice(self, data: str) -> int | list[Reply]:
-        """A choice button carries `c:<profile>:<prompt>:<n>`; it must be this user's active
-        profile and the prompt now shown, or it is refused."""
-        match = re.fullmatch(r"c:(\d+):([^:]*):(\d+)", data)
+    def _button_choice(self, data: str) -> str | list[Reply]:
+        """A button of a prompt carries `c:<profile>:<prompt>:<n>` (a choice, read as the number
+        typed) or `c:<profile>:<prompt>:/skip` (an action, read as the command typed); it must
+        be this user's active profile and the prompt now shown, or it is refused."""
+        match = re.fullmatch(r"c:(\d+):([^:]*):(\d+|/[a-z]+)", data)
         if not match:
             return [Reply(self.t("dialog.stale_button"), kind="error")] + self.prompt()
-        profile_id, token, index = int(match.group(1)), match.group(2), int(match.group(3))
+        profile_id, token, pressed = int(match.group(1)), match.group(2), match.group(3)
         # The active profile was read with the user (repo.user_turn): no query for it.
         active = self.profile is not None and profile_id == self.profile.id
         if not active and repo.own_profile(self.s, self.user, profile_id) is None:
             return [Reply(self.t("dialog.not_yours"), kind="error")]
         if not active or token != self.prompt_token():
             return [Reply(self.t("dialog.stale_button"), kind="error")] + self.prompt()
-        return index
+        return pressed
 
     def prompt_token(self) -> str:
         return f"{self.profile.state[:8]}-{self.profile.current_fact or ''}"[:40]
 
     def choice_buttons(self, labels: list[str]) -> list[Button]:
         token = self.prompt_token()
-        return [Button(lbl, f"c:{self.profile.id}:{token}:{i + 1}") for i, lbl in enumerate(labels)]
+        return [Button(lbl, f"{CHOICE_PREFIX}{self.profile.id}:{token}:{i + 1}") for i, lbl in enumerate(labels)]
+
+    def question_actions(self) -> list[Button]:
+        """跳过, 上一题, 依据 under a question: for that question only (a press under an older
+        one is refused, as its choices are); typed, /skip /back /why act on the one asked.
+        Within Telegram's 64 bytes of callback data: a token of at most 40, the id, 9 more."""
+        token = self.prompt_token()
+        return [Button(self.t(f"action.{name}"), f"{CHOICE_PREFIX}{self.profile.id}:{token}:/{name}")
+                for name in ("skip", "back", "why")]
 
     # --- prompts ---------------------------------------------------------------------------
 
@@ -471,20 +482,18 @@ class Turn:
 
     def question(self, fact: str, note: str = "") -> Reply:
         """A question: progress, group, what is asked, the unit and an example."""
-        cat = catalogue()
-        spec = cat[fact]
-        remaining = set(self.remaining())
-        asked, answers = asked_facts(self.rulesets), self.answers
-        sequence = [f for f in cat.facts if (f in answers and f in asked) or f in remaining or f == fact]
-        current_text = None
-        if fact in answers:
-            value = answers[fact]
-            current_text = self.t("dialog.skipped") if value is SKIPPED else value_text(fact, value, self.lang)
+        spec = catalogue()[fact]
+        sequence = self.numbered(fact)
+        current_text = self.shown(fact) if fact in self.answers else None
         text = question_text(self.lang, fact, sequence.index(fact) + 1, len(sequence), current_text, note)
         choices = self.choice_buttons(self.option_labels(fact)) if spec.type in CHOICE_TYPES else []
-        actions = [Button(self.t("action.skip"), "/skip"), Button(self.t("action.back"), "/back"),
-                   Button(self.t("action.why"), "/why")]
-        return Reply(text, choices=choices, actions=actions, kind="question")
+        return Reply(text, choices=choices, actions=self.question_actions(), kind="question")
+
+    def numbered(self, asking: str | None) -> list[str]:
+        """The questions as they are numbered (第 k/n 题): those answered, those still worth
+        asking and the one asked, in the form's order."""
+        remaining, asked, answers = set(self.remaining()), asked_facts(self.rulesets), self.answers
+        return [f for f in catalogue().facts if (f in answers and f in asked) or f in remaining or f == asking]
 
     def option_labels(self, fact: str) -> list[str]:
         spec = catalogue()[fact]
@@ -677,16 +686,22 @@ class Turn:
         return {k: p[k] for k in ("focus", "edit_before", "revisit") if k in p}
 
     def refusal(self, fact: str, error: ParseError) -> Reply:
+        """What was wrong with the answer; on a question answered before (an edit, a /back),
+        that its saved answer stands: said only then, a first answer has none."""
         spec = catalogue()[fact]
         if spec.type in CHOICE_TYPES:
             options = self.t("list_sep").join(f"{i + 1}. {o}" for i, o in enumerate(self.option_labels(fact)))
-            return Reply(self.t("dialog.refused_choice", label=spec.label(self.lang), options=options), kind="error")
-        details = dict(error.details)
-        if "years" in details:
-            details["years"] = self.t("list_sep").join(details["years"])
-        return Reply(self.t(f"dialog.refused.{error.code}", label=spec.label(self.lang),
-                            expected=expected_text(spec, self.lang, chat=True), unit=catalogue().unit_label(fact, self.lang),
-                            example=self.t(f"question.{fact}.example"), **details), kind="error")
+            text = self.t("dialog.refused_choice", label=spec.label(self.lang), options=options)
+        else:
+            details = dict(error.details)
+            if "years" in details:
+                details["years"] = self.t("list_sep").join(details["years"])
+            text = self.t(f"dialog.refused.{error.code}", label=spec.label(self.lang),
+                          expected=expected_text(spec, self.lang, chat=True), unit=catalogue().unit_label(fact, self.lang),
+                          example=self.t(f"question.{fact}.example"), **details)
+        if self.answers.get(fact, SKIPPED) is not SKIPPED:
+            text += "\n" + self.t("dialog.unchanged", value=self.shown(fact))
+        return Reply(text, kind="error")
 
     def accept(self, fact: str, value: Any) -> list[Reply]:
         """Save an answer, say what it changed, and move on."""
@@ -956,11 +971,24 @@ class Turn:
         facts = [f for f in catalogue().facts if f in self.answers and f in asked]
         if not facts:
             return [Reply(self.t("dialog.nothing_to_edit"))] + self.prompt()
+        if (number := choice_number(arg)) is not None:
+            return self.edit_question(number)
         options = [{"fact": f, "label": self.edit_label(f)} for f in facts]
-        number = choice_number(arg)
-        if number is not None and 1 <= number <= len(options):  # /edit 7, as /switch 1
-            return self.picked_edit(options[number - 1], {})
         return self.start_pick("edit", options, self.where_we_are())
+
+    def edit_question(self, number: int) -> list[Reply]:
+        """/edit 7: question 7 as numbered when asked (第 7 题). One not answered yet is said
+        to be so, and what was asked is asked again: no menu whose numbers the next answer
+        would be taken for."""
+        asking = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
+        sequence = self.numbered(asking)
+        if not 1 <= number <= len(sequence):
+            return [Reply(self.t("dialog.edit_no_such", n=number, total=len(sequence)), kind="error")] + self.prompt()
+        fact = sequence[number - 1]
+        if fact not in self.answers:
+            key = "dialog.edit_unanswered." + ("now" if fact == asking else "later")
+            return [Reply(self.t(key, n=number, label=label(fact, self.lang)), kind="error")] + self.prompt()
+        return self.picked_edit({"fact": fact}, {})
 
     def edit_label(self, fact: str) -> str:
         """An answer on the /edit menu: what was asked, cut with … when the whole would not

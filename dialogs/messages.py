@@ -62,6 +62,14 @@ class Button:
     label: str
     data: str
 
+    @property
+    def typed(self) -> str:
+        """What to type for it where it cannot be pressed (a terminal, a line of text): a
+        question's action carries its question (`c:<profile>:<prompt>:/skip`), typed it is
+        the command alone, which acts on the question asked."""
+        head, sep, command = self.data.rpartition(":/")
+        return "/" + command if sep and head.startswith("c:") else self.data
+
 
 @dataclass
 class Reply:

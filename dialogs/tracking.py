@@ -419,21 +419,24 @@ def cmd_pause(turn, arg: str) -> list[Reply]:
     found = targets(turn, arg.strip(), "pause", all_by_default=True)
     if is_replies(found):
         return found
-    for tracked in found:
-        store.pause(turn.s, tracked, turn.now)
-    return [Reply("\n".join(turn.t("tracking.paused", number=c.number, name=c.name) for c in found)
-                  + "\n" + turn.t("tracking.paused_note"),
-                  actions=[Button(turn.t("tracking.action.resume"), "/resume")])]
+    # each cluster said as it was: paused now, or paused already (nothing changed)
+    done = [(c, store.pause(turn.s, c, turn.now)) for c in found]
+    lines = [turn.t("tracking.paused" if now else "tracking.already_paused", number=c.number, name=c.name)
+             for c, now in done]
+    if any(now for _, now in done):
+        lines.append(turn.t("tracking.paused_note"))
+    return [Reply("\n".join(lines), actions=[Button(turn.t("tracking.action.resume"), "/resume")])]
 
 
 def cmd_resume(turn, arg: str) -> list[Reply]:
     found = targets(turn, arg.strip(), "resume", all_by_default=True)
     if is_replies(found):
         return found
-    for tracked in found:
-        store.resume(turn.s, tracked, turn.now)
+    done = [(c, store.resume(turn.s, c, turn.now)) for c in found]
+    if any(now for _, now in done):
         turn.replanned = True  # reminders may be due at once: the sweep is woken
-    return [Reply("\n".join(turn.t("tracking.resumed", number=c.number, name=c.name) for c in found))]
+    return [Reply("\n".join(turn.t("tracking.resumed" if now else "tracking.not_paused", number=c.number, name=c.name)
+                            for c, now in done))]
 
 
 def cmd_untrack(turn, arg: str) -> list[Reply]:

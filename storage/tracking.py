@@ -313,18 +313,24 @@ def set_times(s: Session, tracked: TrackedCluster, now: dt.datetime, leads: list
     plan(s, tracked, now)
 
 
-def pause(s: Session, tracked: TrackedCluster, now: dt.datetime) -> None:
-    if tracked.paused_at is None:
-        tracked.paused_at = tracked.updated_at = now.astimezone(UTC)
-        s.add(tracked)
-
-
-def resume(s: Session, tracked: TrackedCluster, now: dt.datetime) -> None:
-    """Reminders that fell due during the pause are held, not dropped: the next sweep sends
-    the latest of each deadline (marked late) and reports deadlines that passed as missed."""
+def pause(s: Session, tracked: TrackedCluster, now: dt.datetime) -> bool:
+    """Whether it was paused now (False: paused already)."""
     if tracked.paused_at is not None:
-        tracked.paused_at, tracked.updated_at = None, now.astimezone(UTC)
-        s.add(tracked)
+        return False
+    tracked.paused_at = tracked.updated_at = now.astimezone(UTC)
+    s.add(tracked)
+    return True
+
+
+def resume(s: Session, tracked: TrackedCluster, now: dt.datetime) -> bool:
+    """Reminders that fell due during the pause are held, not dropped: the next sweep sends
+    the latest of each deadline (marked late) and reports deadlines that passed as missed.
+    Whether it was resumed now (False: it was not paused)."""
+    if tracked.paused_at is None:
+        return False
+    tracked.paused_at, tracked.updated_at = None, now.astimezone(UTC)
+    s.add(tracked)
+    return True
 
 
 def stop(s: Session, tracked: TrackedCluster, now: dt.datetime) -> None:

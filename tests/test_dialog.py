@@ -163,6 +163,27 @@ def test_out_of_range_share(conversation):
     assert chat.current_fact() == "sme_output_share"
 
 
+def test_a_refusal_says_the_saved_answer_stands_only_when_there_is_one(conversation):
+    chat = Chat(conversation)
+    start(chat, "全部", name="范围集群")
+    answer_until(chat, "area_km2")
+    text = chat.say("200000")   # a first answer: nothing saved to speak of
+    assert "超出范围" in text and "已保存的答案" not in text and chat.current_fact() == "area_km2"
+    assert "已答 2/" in chat.say("/status")
+    chat.say("80")
+    chat.say("/back")
+    for wrong in ("200000", "八十多"):   # an answer to change: it stands, and is named
+        text = chat.say(wrong)
+        assert "已保存的答案未改动：80.00平方公里。" in text and chat.current_fact() == "area_km2"
+    chat.say("/lang en")
+    assert "The saved answer is unchanged: 80.00 km²." in chat.say("200000")
+    chat.say("/skip")
+    chat.say("/skip")   # pillar_industry: 待定, which is no answer
+    chat.say("/back")
+    text = chat.say("9")
+    assert "Reply with a number" in text and "saved answer" not in text and chat.current_fact() == "pillar_industry"
+
+
 def test_series_read_as_the_three_latest_years_is_confirmed(conversation):
     chat = Chat(conversation)
     start(chat, "陕西")
@@ -313,6 +334,27 @@ def test_stale_button_is_refused(conversation):
     chat.say("是")
     text = chat.say(data=old)
     assert "已失效" in text and chat.current_fact() == "area_km2"
+
+
+def test_a_questions_actions_act_on_that_question_only(conversation):
+    """跳过, 上一题 and 依据 pressed under a question no longer asked are refused like its
+    choices (they once skipped the question asked instead); typed, they act on the one asked."""
+    chat = Chat(conversation)
+    start(chat, "全部", name="旧按钮集群")
+    first = chat.last[-1]   # county_level, answered by typing below: its buttons stay on screen
+    for answer in ("是", "是", "80"):
+        chat.say(answer)
+    assert chat.current_fact() == "pillar_industry"
+    for action in first.actions:
+        text = chat.say(data=action.data)
+        assert "已失效" in text and "已跳过" not in text and chat.current_fact() == "pillar_industry", action
+        assert asked_fact(chat.last[-1].text) == "pillar_industry" and chat.last[-1].kind == "question"
+    with session(conversation.engine) as s:
+        assert not s.exec(select(Answer).where(Answer.fact == "pillar_industry")).all()
+    assert all(len(b.data.encode()) <= 64 for b in chat.last[-1].choices + chat.last[-1].actions)  # Telegram's limit
+    skip = next(b for b in chat.last[-1].actions if b.typed == "/skip")
+    assert "已跳过：主导产业" in chat.say(data=skip.data) and chat.current_fact() != "pillar_industry"
+    assert "已失效" not in chat.say("/back") and chat.current_fact() == "pillar_industry"   # typed: from the one asked
 
 
 def test_a_redelivered_update_is_handled_once(conversation):

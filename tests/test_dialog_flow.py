@@ -203,6 +203,24 @@ def test_menus_take_a_number_and_carry_labelled_buttons(conversation):
     assert [b.label for b in chat.last[-1].choices][0].startswith("示例县机械集群")
 
 
+def test_editing_a_question_not_answered_yet_says_so_and_opens_no_menu(conversation):
+    chat = Chat(conversation)
+    start(chat, "全部")
+    chat.say("是")
+    chat.say("是")
+    text = chat.say("/edit 3")   # the question asked now
+    assert "第 3 题“集群占地面积”还没有答案" in text and "直接回答" in text and chat.current_fact() == "area_km2"
+    assert "已保存：集群占地面积 = 80.00平方公里" in chat.say("80")
+    text = chat.say("/edit 9")
+    assert "第 9 题“" in text and "还没有答案" in text and "要修改哪一项" not in text
+    assert chat.current_fact() == "pillar_industry" and "已保存：主导产业" in chat.say("1")   # an answer, not a menu item
+    assert "没有第 99 题" in chat.say("/edit 99") and chat.last[-1].kind == "question"
+    chat.say("/lang en")
+    assert "Question 9, “" in chat.say("/edit 9") and "has no answer yet" in chat.last[0].text
+    text = chat.say("/edit 2")   # one answered: edited straight away
+    assert chat.current_fact() == "provincial_certified" and "Editing this answer" in text
+
+
 def test_duplicate_names_are_told_apart_in_the_list(conversation):
     chat = Chat(conversation)
     start(chat, "江苏", name="甲集群")

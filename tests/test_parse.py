@@ -66,7 +66,7 @@ def test_refusals(fact, text, code):
 def refusal_text(fact: str, error: ParseError, lang: str) -> str:
     """The message the dialog shows for a refusal (without a database)."""
     turn = Turn.__new__(Turn)
-    turn.lang = lang
+    turn.lang, turn.profile, turn._answers = lang, None, None  # no cluster: no saved answer
     return turn.refusal(fact, error).text
 
 

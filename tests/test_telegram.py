@@ -581,3 +581,19 @@ def test_a_press_on_an_older_question_is_answered_below_not_up_in_the_chat(fake,
     label = buttons(newest)[0][0]
     folded = user.press(newest, label)[-1]
     assert folded["message_id"] == newest["message_id"] and f"→ {label}" in folded["text"] and buttons(folded)
+
+
+def test_skip_under_an_older_question_is_refused_not_applied_to_the_one_asked(fake, bot):
+    user = User(fake, 1018)
+    (first,) = start_profile(user, "旧按钮集群", "国家")[-1:]
+    assert asked_fact(first["text"]) == "county_level"
+    for answer in ("是", "是", "80"):  # typed: the first question keeps its buttons
+        asked = user.send(answer)[-1]
+    fact = asked_fact(asked["text"])
+    got = user.press(first, "跳过")   # within the 64 bytes of callback data, or the fake refuses the keyboard
+    assert "该按钮已失效" in "\n".join(m.get("text", "") for m in got) and asked_fact(got[-1]["text"]) == fact
+    with sqlite3.connect(bot.db) as con:
+        assert [f for (f,) in con.execute("select fact from answers order by id")] == [
+            "county_level", "provincial_certified", "area_km2"]
+    got = user.press(got[-1], "跳过")   # under the question asked: skipped
+    assert f"已跳过：{catalogue()[fact].label('zh')}" in "\n".join(m.get("text", "") for m in got)

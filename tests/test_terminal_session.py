@@ -20,7 +20,8 @@ def test_a_jiangsu_pre_screening_then_a_calendar_of_two_clusters(tmp_path):
     term = Terminal(tmp_path / "c.db")
     term.say("/new 甲县装备集群（江苏）")
     assert "哪个省" not in term.say("江苏")           # the province follows from the measure
-    term.say("是")                                    # county_level
+    text = term.say("是")                             # county_level
+    assert "[/skip 跳过]  [/back 上一题]  [/why 依据]" in text   # a question's actions, as typed
     term.say("80")                                    # area_km2
     text = term.say("/back")
     assert asked_fact(text) == "area_km2" and "当前答案：80.00平方公里" in text

@@ -229,10 +229,20 @@ def test_pause_resume_and_untrack(conversation):
     text = chat.say("暂停提醒 #2")
     assert "已暂停 #2「乙集群」的提醒" in text and "#1" not in text.split("\n")[0]
     assert "（已暂停）" in chat.say("/deadlines 2")
-    assert "已暂停 #1「甲集群」" in chat.say("/pause")       # no number: all of them
+    paused_at = tracked(conversation)[1].paused_at
+    text = chat.say("/pause #2")                              # again: said so, not paused anew
+    assert "#2「乙集群」的提醒此前已暂停，未作更改。" in text and "已暂停 #2" not in text and "补发" not in text
+    text = chat.say("/pause")                                 # no number: all of them, each as it was
+    assert "已暂停 #1「甲集群」" in text and "#2「乙集群」的提醒此前已暂停" in text
     assert [c.paused_at is not None for c in tracked(conversation)] == [True, True]
+    assert tracked(conversation)[1].paused_at == paused_at
     assert "已恢复 #1「甲集群」" in chat.say("/resume 甲集群")
+    text = chat.say("/resume 甲集群")
+    assert "#1「甲集群」的提醒并未暂停" in text and "已恢复" not in text
     assert [c.paused_at is not None for c in tracked(conversation)] == [False, True]
+    chat.say("/lang en")
+    assert "were paused already" in chat.say("/pause #2") and "are not paused" in chat.say("/resume #1")
+    chat.say("/lang zh")
     text = chat.say("/untrack")                               # several: which one?
     assert "请指明编号" in text and [b.data for b in chat.last[0].actions] == ["/untrack #1", "/untrack #2"]
     assert "已停止跟踪 #2「乙集群」" in chat.say("停止跟踪 2号")

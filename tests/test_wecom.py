@@ -214,12 +214,15 @@ def test_more_buttons_than_a_card_holds_become_lines_to_type():
 
     channel = WeComChannel(WeComConfig(CORP_ID, AGENT_ID, SECRET, TOKEN, AES_KEY), ManualClock(dt.datetime(2026, 11, 23)))
     choices = [Button(f"选项{i}", f"c:1:x:{i}") for i in range(1, 9)]
-    actions = [Button("跳过", "/skip"), Button("返回", "/back")]
+    # a question's actions carry it (dialogs.conversation.question_actions); typed, the command alone
+    actions = [Button("跳过", "c:1:x:/skip"), Button("返回", "c:1:x:/back")]
     text, card = channel.render("u1", Reply("请选择等级", choices=choices, actions=actions))
     assert "1. 选项1" in text["text"]["content"] and "8. 选项8" in text["text"]["content"]
-    assert [b["key"] for b in card["template_card"]["button_list"]] == ["/skip", "/back"]
-    text, card = channel.render("u1", Reply("是否？", choices=choices[:4], actions=actions + [Button("为什么", "/why")]))
+    assert [b["key"] for b in card["template_card"]["button_list"]] == ["c:1:x:/skip", "c:1:x:/back"]
+    text, card = channel.render("u1", Reply("是否？", choices=choices[:4], actions=actions + [Button("为什么", "c:1:x:/why")]))
     assert len(card["template_card"]["button_list"]) == 6 and "为什么 /why" in text["text"]["content"]
+    text, _ = channel.render("u1", Reply("是否？", choices=choices[:6], actions=[Button("修改", "/edit")]))
+    assert "修改 /edit" in text["text"]["content"]
 
 
 def test_a_file_the_user_sends_reaches_the_dialog_downloaded(fake):
