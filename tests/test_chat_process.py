@@ -7,7 +7,6 @@ import io
 import json
 import os
 import signal
-import subprocess
 import sqlite3
 import sys
 import time
@@ -222,24 +221,6 @@ def test_a_second_terminal_of_one_user_is_not_opened_and_a_reminder_is_printed_o
     assert "期限提醒" not in again.last
     again.close()
 
-
-def test_a_sender_name_held_by_a_live_process_is_not_taken_by_another():
-    """The name a sender leases outbox rows under is its own while it lives; the next process
-    with the same name, once the first has ended (killed too), takes it again."""
-    probe = "import bot.delivery as d; print(d.worker_name(['terminal'], 'alice', 'a.db'), flush=True); input()"
-    holder = subprocess.Popen([sys.executable, "-c", probe], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True)
-    try:
-        held = holder.stdout.readline().strip()
-        other = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, input="\n", capture_output=True,
-                               text=True, timeout=30).stdout.strip()
-        assert other != held and other.startswith(held)
-    finally:
-        holder.kill()
-        holder.wait()
-    again = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, input="\n", capture_output=True,
-                           text=True, timeout=30).stdout.strip()
-    assert again == held
 
 
 def test_a_filled_form_is_sent_from_the_terminal_by_its_path(tmp_path):
