@@ -178,12 +178,37 @@ def search_criteria(query: str, lang: str) -> tuple[list[Ruleset], list[str]]:
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
-_MONTH = "|".join(m.lower() for m in _MONTHS) + "|[a-z]{3}"  # or its first three letters
+# A month in English: its name or its first three letters (sept too), and no other word: the
+# "due" of "due 10 April" is no month.
+_MONTH = "|".join([m.lower() for m in _MONTHS] + [m[:3].lower() for m in _MONTHS] + ["sept"])
 _CN_NUMBER = "[0-9一二三四五六七八九十]{1,3}"
-# 4月10日, 3月底, 四月十日, April 10(th), 10 April, end of March: a day of the year points to the reports.
-_DAY_OF_YEAR = re.compile(rf"({_CN_NUMBER})\s*月\s*(?:({_CN_NUMBER})\s*[日号]?|底|末)"
-                          rf"|\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"
-                          rf"|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\b|\bend of ({_MONTH})\b")
+# A part of a month: its first and last day (31: the month's last, whatever its length).
+_PARTS = {"上旬": (1, 10), "初": (1, 10), "中旬": (11, 20), "下旬": (21, 31), "底": (31, 31), "末": (31, 31),
+          "early": (1, 10), "beginning of": (1, 10), "mid": (11, 20), "late": (21, 31), "end of": (31, 31)}
+# How a question names a day of the year, a part of a month or a month (groups month, day,
+# part), read on the lowered NFKC text: it points to the reports due then.
+_DATE_FORMS = (
+    # 4月10日, 四月十日, 3月底, 4月上旬, 4月份
+    rf"(?P<month>{_CN_NUMBER})\s*月份?\s*(?:(?P<day>{_CN_NUMBER})\s*[日号]?"
+    rf"|(?P<part>{'|'.join(p for p in _PARTS if not p.isascii())}))?",
+    rf"\b(?P<month>{_MONTH})\b\.?\s*(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b",  # April 10(th), Apr. 10
+    rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{_MONTH})\b",  # 10 April, 10th of April
+    # end of March, mid-April, in April (not "in April 10": that is the day)
+    rf"\b(?:(?P<part>{'|'.join(p for p in _PARTS if p.isascii())})[\s-]*|(?:in|during)\s+)"
+    rf"(?P<month>{_MONTH})\b(?!\.?\s*\d{{1,2}}\b)",
+    # 4/10, 4.30 only beside a deadline's word: a share (4.30%) or a figure (4.5亿) is no day
+    rf"(?<![\d./-])(?P<month>\d{{1,2}})[/.](?P<day>\d{{1,2}})(?![\d./%])"
+    rf"(?=\s*[日号]?\s*(?:之?前|截止|到期|要?[交报]|due))",
+    rf"(?:\bdue|\bby|\bbefore|截止|截至)\s*(?P<month>\d{{1,2}})[/.](?P<day>\d{{1,2}})(?![\d./%])",
+)
+# One pattern of them all, each form's groups numbered (month_0, day_0, ...).
+_DAY_OF_YEAR = re.compile("|".join(re.sub(r"\(\?P<(\w+)>", rf"(?P<\g<1>_{i}>", form)
+                                   for i, form in enumerate(_DATE_FORMS)))
+# A date just after 认定 or "certified (on)", or just before 认定, is the day a cluster was
+# certified (2024年4月10日认定的集群, certified on 10 April 2024), no report's.
+_CERTIFIED_BEFORE = re.compile(r"(?:认定(?:日期|时间)?[是为于在:]?|certifi(?:ed|cation)(?:\s+(?:on|in|date))?[\s:,]*)"
+                               r"(?:\d{4}\s*[年/.-]?)?\s*$")
+_CERTIFIED_AFTER = re.compile(r"(?:\s*,?\s*\d{4}\s*年?)?\s*(?:被|获|已|正式)?\s*(?:认定|获批|certified)")
 # What a question asks of the articles beyond the criteria, by topic: a pattern each, read on
 # the lowered question. 有效 alone is no topic (有效发明专利), nor "valid" (valid invention
 # patents): the validity needs 有效期, 有效多久, valid for, how long and the like.
@@ -224,21 +249,26 @@ def _number(text: str) -> int:
 
 
 def days_of_year(query: str) -> set[tuple[int, int]]:
-    """The (month, day) a question names: 4月10日, 3月底 (the month's last day), April 10."""
-    found = set()
-    for m in _DAY_OF_YEAR.finditer(unicodedata.normalize("NFKC", query).lower()):
-        zh_month, zh_day, en_month, en_day, day_en, month_en, end_of = m.groups()
+    """The (month, day)s a question names: 4月10日, 3月底 (the month's last day), April 10, 4/10
+    beside a deadline's word; every day of 4月上旬 or of a month named alone (4月份, in April);
+    none of a date of certification."""
+    text, found = unicodedata.normalize("NFKC", query).lower(), set()
+    for m in _DAY_OF_YEAR.finditer(text):
+        if _CERTIFIED_BEFORE.search(text, 0, m.start()) or _CERTIFIED_AFTER.match(text, m.end()):
+            continue
+        named = {key.rpartition("_")[0]: value for key, value in m.groupdict().items() if value}
         try:
-            if zh_month:
-                month, day = _number(zh_month), _number(zh_day) if zh_day else None
-            else:  # a word that is no month (the 10, per 10) is no date
-                name = en_month or month_en or end_of
-                month = next(i + 1 for i, full in enumerate(_MONTHS) if full.lower().startswith(name))
-                day = int(en_day or day_en or 0) or None
-            day = day or calendar.monthrange(2001, month)[1]  # 3月底, end of March: its last day
-            found.add((month, dt.date(2001, month, day).day))
-        except (ValueError, StopIteration):  # 13月, 2月30日, a word that is no month
-            pass
+            month = (next(i + 1 for i, full in enumerate(_MONTHS) if full.lower().startswith(named["month"]))
+                     if named["month"].isalpha() and named["month"].isascii() else _number(named["month"]))
+            last = calendar.monthrange(2001, month)[1]
+            if "day" in named:
+                first = end = dt.date(2001, month, _number(named["day"])).day
+            else:  # a part of the month, or all of it
+                first, end = _PARTS.get(named.get("part"), (1, 31))
+                first, end = min(first, last), min(end, last)
+        except ValueError:  # 13月, 2月30日
+            continue
+        found.update((month, day) for day in range(first, end + 1))
     return found
 
 

@@ -93,6 +93,19 @@ def test_valid_patents_are_still_a_criterion(capsys, question):
      ["March 31"]),
     ("what is due by the end of March", ["[Guangdong] by March 31 each year", "[Shaanxi] by March 31 each year"],
      ["April 30"]),
+    # "due" is no month (it was read as one, and the day with it); 4/10 and 4.30 are days
+    ("what is due 10 April", ["[Jiangsu] by April 10 each year"], ["April 30", "March 31", "patents"]),
+    ("due 30 April", ["[National (MIIT)] by April 30 each year"], ["April 10", "March 31", "output"]),
+    ("4/10要交什么", ["【江苏】每年4月10日前报送至江苏省工业和信息化厅"], ["4月30日", "3月31日", "专利"]),
+    ("4.30截止的是什么", ["【国家（工信部）】每年4月30日前报送至工业和信息化部"], ["4月10日", "3月31日", "产值"]),
+    ("江苏 4.10前报什么", ["【江苏】每年4月10日前报送至江苏省工业和信息化厅"], ["3月31日"]),
+    # a month named alone, or a part of it: the reports due in it
+    ("what's due in April", ["by April 30 each year", "by April 10 each year"], ["March 31", "16 advanced manufacturing"]),
+    ("what is due in early April", ["by April 10 each year"], ["April 30", "March 31"]),
+    ("4月份要交什么", ["每年4月30日前", "每年4月10日前"], ["3月31日"]),
+    ("4月上旬要交什么", ["【江苏】每年4月10日前"], ["4月30日", "3月31日"]),
+    ("四月下旬报什么", ["【国家（工信部）】每年4月30日前"], ["4月10日", "3月31日"]),
+    ("3月份有什么要报的", ["【广东】每年3月31日前", "【陕西】每年3月31日前"], ["4月30日", "4月10日"]),
 ])
 def test_a_date_in_the_question_finds_the_report_due_on_it(capsys, question, due, not_due):
     out = ask(capsys, question)
@@ -109,6 +122,46 @@ def test_days_of_year():
     assert days_of_year("3月底、十二月三十一日") == {(3, 31), (12, 31)}
     assert days_of_year("April 10th, 30 Apr, end of feb") == {(4, 10), (4, 30), (2, 28)}
     assert days_of_year("2月30日 13月1日 the 10 patents per 10,000") == set()
+    assert days_of_year("what is due 10 April") == {(4, 10)}  # not "due 10"
+    assert days_of_year("4/10要交什么，4.30截止的, due 3/31") == {(4, 10), (4, 30), (3, 31)}
+    assert days_of_year("4月上旬") == {(4, d) for d in range(1, 11)}
+    assert days_of_year("2月底, late February") == {(2, 28)} | {(2, d) for d in range(21, 29)}
+    assert days_of_year("4月份") == days_of_year("in April") == {(4, d) for d in range(1, 31)}
+    # a share, a figure, a date with its year in figures, "may" the verb: no day
+    assert days_of_year("研发投入强度4.30%以上，产值4.5亿，1/3的企业，2024/4/10，what may be due") == set()
+
+
+@pytest.mark.parametrize("question", ["2024年4月10日认定的集群", "集群4月10日认定的", "4月10日被认定", "认定于2024年4月10日",
+                                      "认定日期：4月10日", "a cluster certified on 10 April 2024",
+                                      "certified April 10, 2024", "certification date: 10 April", "certified in April 2024"])
+def test_a_date_of_certification_is_no_day_of_a_report(question):
+    from dialogs.compare import days_of_year
+
+    assert days_of_year(question) == set()
+    assert days_of_year(question + "，4月30日前报什么") == {(4, 30)}  # a report's day beside it still is one
+
+
+@pytest.mark.parametrize("question", ["2024年4月10日认定的集群什么时候复核", "4月10日认定的集群有效期到什么时候",
+                                      "a cluster certified on 10 April 2024, when is its re-review",
+                                      "certified April 10 2024: when does the certification expire?"])
+def test_a_date_of_certification_asks_the_validity_not_the_reports(capsys, question):
+    out, sep = ask(capsys, question), ": " if question.isascii() else "："
+    assert out.startswith("有效期与复核" if sep == "：" else "Validity and re-review"), out
+    for j, citation in zip(REVOCATION, VALIDITY):
+        assert f"{citation}{sep}“{R[j].deadlines.validity.article_text}”" in out
+    assert "4月10日前" not in out and "April 10 each year" not in out
+
+
+@pytest.mark.parametrize("question", ["集群4月10日认定的，第一次年报什么时候", "2024年4月10日认定，年报什么时候交",
+                                      "certified on 10 April 2024, when is the first annual report due"])
+def test_a_date_of_certification_with_the_reports_lists_them_all(capsys, question):
+    out = ask(capsys, question)
+    if question.isascii():
+        assert all(w in out for w in ("by April 30 each year", "by April 10 each year", "[Guangdong] by March 31",
+                                      "[Shaanxi] by March 31")), out
+    else:
+        assert all(w in out for w in ("【国家（工信部）】每年4月30日前", "【江苏】每年4月10日前", "【江苏】每年3月31日前",
+                                      "【广东】每年3月31日前", "【陕西】每年3月31日前")), out
 
 
 # --- a measure's own term ---------------------------------------------------------------
