@@ -210,23 +210,31 @@ _CERTIFIED_BEFORE = re.compile(r"(?:认定(?:日期|时间)?[是为于在:]?|cer
                                r"(?:\d{4}\s*[年/.-]?)?\s*$")
 _CERTIFIED_AFTER = re.compile(r"(?:\s*,?\s*\d{4}\s*年?)?\s*(?:被|获|已|正式)?\s*(?:认定|获批|certified)")
 # What a question asks of the articles beyond the criteria, by topic: a pattern each, read on
-# the lowered question. 有效 alone is no topic (有效发明专利), nor "valid" (valid invention
-# patents): the validity needs 有效期, 有效多久, valid for, how long and the like.
+# the lowered question, an English word from its start (\b: "ground" is not in "background").
+# 有效 alone is no topic (有效发明专利), nor "valid" (valid invention patents): the validity
+# needs 有效期, 有效多久, valid for, how long and the like.
+_HOW_LONG = r"有效(多久|多长|几年)|(多久|多长时间?|几年)有效|\bvalid (for|until|till)|\bvalid\W*$|\bhow long"
 ASK_TOPICS = {
-    "annual_report": re.compile(r"年度报告|年报|年度报送|报送|信息表|annual report|report"),
-    "re_review": re.compile(r"复核|有效期|有效(多久|多长|几年)|(多久|多长时间?|几年)(有效|复核)|到期|过期|"
-                            r"review|validity|valid (for|until|till)|valid\W*$|how long|expir"),
-    "revocation": re.compile(r"撤销|取消认定|被取消|摘牌|revo[ck]|withdraw|grounds?\b"),
-    "duties": re.compile(r"义务|重大变动|报备|虚假|dut(y|ies)|change"),
+    # 报送 alone is a report's, unless the question is on the application (申报材料报送给谁)
+    "annual_report": re.compile(r"年度报告|年报|年度报送|^(?!.*申报).*报送|信息表|\breport"),
+    "re_review": re.compile(rf"复核|有效期|{_HOW_LONG}|(多久|多长时间?|几年)复核|到期|过期|\breview|\bvalidity|\bexpir"),
+    "revocation": re.compile(r"撤销|取消认定|被取消|摘牌|\brevo[ck]|\bwithdraw|\bgrounds?\b"),
+    # a change is a duty when it is major or reported ("change in CO2 emissions" is a criterion)
+    "duties": re.compile(r"义务|重大变动|报备|虚假|\bdut(y|ies)\b|\bmajor changes?\b|\bchanges?\b.*\breport|"
+                         r"\breport.*\bchanges?\b"),
 }
 # A question on a measure's own term (广东办法什么时候到期, when does the Guangdong measure
 # expire) names the measure and its term, and not the certification: 集群 or 认定 before
 # 办法/标准 is the measure's name (特色产业集群认定标准), 集群有效期 the certification's.
-_MEASURE = re.compile(r"办法|标准|政策|measure|policy|regulation")
-_TERM = re.compile(r"到期|过期|失效|有效期|有效到|还有效|仍然?有效|有效吗|期满|届满|废止|施行|实施|生效|"
-                   r"expir|valid (until|till|through)|still valid|in force|term\b|lapse|effect")
-_CERTIFICATION = re.compile(r"认定(?!.*(办法|标准))|集群(?!.*(办法|标准))|certif|cluster(?!.*measure)")
-_RE_REVIEW = re.compile(r"复核|review")
+_MEASURE = re.compile(r"办法|标准|政策|\bmeasure|\bpolicy|\bregulation")
+# 实施, 施行, 生效 name a measure's first day only as a question of when (标准实施, 政策宣贯实施
+# are criteria); 管几年, 过了 are how long it runs and whether it has ended.
+_TERM = re.compile(rf"到期|过期|过了|失效|有效期|有效到|还有效|仍然?有效|有效吗|期满|届满|废止|管(多久|几年)|{_HOW_LONG}|"
+                   r"(何时|什么时候|哪天|哪一天|几号|[日号]|起|开始)(实施|施行|生效)|(实施|施行|生效)(日期|时间|了?吗)|"
+                   r"\bexpir|\bvalid through|\bstill valid|\bin force|\bterm\b|\blapse|\b(in|into|take[sn]?|took) effect|"
+                   r"\beffective")
+_CERTIFICATION = re.compile(r"认定(?!.*(办法|标准))|集群(?!.*(办法|标准))|\bcertif|\bcluster(?!.*measure)")
+_RE_REVIEW = re.compile(r"复核|\breview")
 
 
 def question_language(query: str, lang: str) -> str:

@@ -182,6 +182,59 @@ def test_a_measures_own_term_is_its_term_article(capsys, question, words):
     assert "集群有效期为三年" not in out  # not the certification's validity
 
 
+SHAANXI_TERM = "第二十一条：“本办法自印发之日起实施，有效期2年。” 自2023年4月28日起实施，最后一日为2025年4月27日。"
+GUANGDONG_TERM = "第十九条：“本办法自2023年2月28日起实施，有效期3年。” 自2023年2月28日起实施，最后一日为2026年2月27日。"
+
+
+@pytest.mark.parametrize("question, words", [
+    # how long the measure itself runs, said as a certification's validity is asked
+    ("陕西办法有效多久", SHAANXI_TERM), ("广东办法有效几年", GUANGDONG_TERM), ("广东办法管几年", GUANGDONG_TERM),
+    ("陕西办法多长时间有效", SHAANXI_TERM), ("陕西的办法是不是已经过了", SHAANXI_TERM),
+    ("广东政策有效期多久", GUANGDONG_TERM), ("江苏办法什么时候开始实施", "第十六条：“本办法自2023年5月1日起实施。”"),
+    ("how many years is the Shaanxi measure valid", "第二十一条: “本办法自印发之日起实施，有效期2年。” In force from"
+                                                   " 2023-04-28; its last day is 2025-04-27."),
+    ("how long is the Guangdong measure valid for", "its last day is 2026-02-27"),
+    ("how long does the Guangdong measure last", "its last day is 2026-02-27"),
+    ("when did the Jiangsu measure take effect", "第十六条: “本办法自2023年5月1日起实施。”"),
+])
+def test_how_long_a_measure_runs_is_its_term_not_the_certifications(capsys, question, words):
+    out = ask(capsys, question)
+    assert words in out, out
+    assert "集群有效期为三年" not in out and "第十七条：" not in out  # not the certification's validity
+    assert "三年发展规划" not in out  # nor a criterion (管几年 read 三年)
+
+
+@pytest.mark.parametrize("question, words", [
+    # 标准/政策 with 实施 is a criterion (standards, policy outreach), not a measure's first day
+    ("参与标准制定实施的要求", "参与国家标准、行业标准项数"),
+    ("政策宣贯实施全覆盖是什么要求", "惠企政策宣贯全覆盖"),
+    # "exchange" holds "change", and a change in emissions is no duty
+    ("international exchange activities requirement", "Open cooperation (international exchanges)"),
+    ("change in CO2 emissions per unit of output", "CO2 intensity falling"),
+])
+def test_a_word_inside_another_does_not_route_a_criterion_question(capsys, question, words):
+    out = ask(capsys, question)
+    assert words in out, out
+    for heading in ("办法本身的施行期限", "常设义务", "Standing duties", "The measures' own terms"):
+        assert heading not in out, out
+
+
+@pytest.mark.parametrize("question", ["标准实施", "background of the Jiangsu measure", "申报材料报送给谁",
+                                      "how is the cluster's management background assessed"])
+def test_a_question_of_no_topic_gets_no_articles_of_one(capsys, question):
+    out = ask(capsys, question)
+    for heading in ("办法本身的施行期限", "年度报送", "撤销认定的情形", "Grounds for revocation", "Annual reports",
+                    "The measures' own terms"):
+        assert heading not in out, out
+
+
+@pytest.mark.parametrize("question", ["what changes must be reported", "does a major change need reporting",
+                                      "what are the duties of a certified cluster", "重大变动要报备吗", "申报材料虚假会怎样"])
+def test_duties_are_still_asked(capsys, question):
+    out = ask(capsys, question)
+    assert "Standing duties" in out or "常设义务" in out, out
+
+
 def test_the_certifications_validity_under_a_named_measure_is_not_its_term(capsys):
     out = ask(capsys, "广东办法规定的集群有效期多长")
     assert "【广东】第十五条：“集群有效期为三年" in out and "第十九条" not in out
