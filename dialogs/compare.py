@@ -10,6 +10,7 @@ import unicodedata
 
 from engine import WORDS, catalogue, load_rulesets
 from engine.deadlines import duties
+from engine.evaluate import term_notices
 from engine.rules import Criterion, Ruleset, check_facts
 from locales import fmt_date, t
 from locales.deadlines import duties_block
@@ -334,29 +335,33 @@ def _revocation(chosen: list[Ruleset], lang: str) -> list[str]:
     return lines
 
 
-def _measure_terms(chosen: list[Ruleset], lang: str) -> list[str]:
-    """Each measure's own term: its article, first day and, where it has a term, last day."""
+def _measure_terms(chosen: list[Ruleset], lang: str, today: dt.date) -> list[str]:
+    """Each measure's own term: its article, first day and, where it has a term, last day; and
+    whether it is in force today (not yet, ended, in force, or in force with no term)."""
     lines = [t(lang, "deadlines.ask.term_heading")]
     for r in chosen:
         term = r.term
         key = "deadlines.ask.term" if term.last_day else "deadlines.ask.term_open"
+        notice = term_notices(r, today)  # the evaluation's notices: not_yet_in_force, term_ended
+        status = notice[0].kind if notice else "in_force" if term.last_day else "in_force_open"
+        fields = dict(start=fmt_date(term.from_, lang), last=fmt_date(term.last_day, lang) if term.last_day else "")
         lines.append(t(lang, key, measure=r.short.get(lang), title=r.title.get(lang), citation=term.citation,
-                       text=term.article_text, start=fmt_date(term.from_, lang),
-                       last=fmt_date(term.last_day, lang) if term.last_day else ""))
+                       text=term.article_text, **fields)
+                     + t(lang, f"deadlines.ask.term_status.{status}", today=fmt_date(today, lang), **fields))
     return lines
 
 
-def deadline_answer(query: str, lang: str) -> str | None:
+def deadline_answer(query: str, lang: str, today: dt.date) -> str | None:
     """A question on annual reports, the re-review, revocation, the standing duties or a
-    measure's own term, answered from each named measure's articles (all four when none is
-    named); None when it asks none of these."""
+    measure's own term (in force on `today` or not), answered from each named measure's
+    articles (all four when none is named); None when it asks none of these."""
     asked = asked_topics(query)
     if not asked:
         return None
     chosen = named_rulesets(query)
     lines: list[str] = []
     if "measure_term" in asked:
-        lines += _measure_terms(chosen, lang)
+        lines += _measure_terms(chosen, lang, today)
         if asked == ["measure_term"]:  # no date of a cluster to look up
             return "\n".join(lines)
     if "annual_report" in asked:
@@ -370,11 +375,11 @@ def deadline_answer(query: str, lang: str) -> str | None:
     return "\n".join(lines + [t(lang, "deadlines.ask.dates")])
 
 
-def answer_question(query: str, lang: str) -> str:
-    """A quick question answered in its own language: deadlines and duties from the measures'
-    articles, otherwise the matching criteria of the measures side by side."""
+def answer_question(query: str, lang: str, today: dt.date) -> str:
+    """A quick question answered in its own language: deadlines, duties and the measures'
+    terms (as of `today`) from their articles, otherwise the matching criteria side by side."""
     lang = question_language(query, lang)
-    about_deadlines = deadline_answer(query, lang)
+    about_deadlines = deadline_answer(query, lang, today)
     if about_deadlines is not None:
         return about_deadlines
     rulesets, found = search_criteria(query, lang)

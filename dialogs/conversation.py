@@ -161,7 +161,7 @@ class Conversation:
         lang = normalise_lang(incoming.lang) if incoming.lang else self.default_lang
         if incoming.group:
             user = repo.find_user(s, incoming.channel, str(incoming.user_id))
-            return in_group(incoming, user.lang if user else lang), False
+            return in_group(incoming, user.lang if user else lang, self.clock.today()), False
         user, profile, drafting = repo.user_turn(s, incoming.channel, str(incoming.user_id),
                                                  incoming.display_name, lang)
         if user.chat_id != str(incoming.chat_id):
@@ -252,7 +252,7 @@ def too_long(text: str | None) -> bool:
     return len(text or "") > MAX_TEXT
 
 
-def in_group(incoming: Incoming, lang: str) -> list[Reply]:
+def in_group(incoming: Incoming, lang: str, today: dt.date) -> list[Reply]:
     """A message in a group chat: only what is addressed to the bot is answered, and only
     quick questions and help; nothing is stored."""
     if not incoming.mentioned:
@@ -264,7 +264,7 @@ def in_group(incoming: Incoming, lang: str) -> list[Reply]:
         return [Reply(t(lang, "dialog.too_long"), kind="error")]
     name, arg = parse_command(text) or ("ask", text)
     if name == "ask" and arg:
-        return [Reply(answer_question(arg, lang))]
+        return [Reply(answer_question(arg, lang, today))]
     if name in GROUP_COMMANDS:
         return [Reply(t(lang, "group.help"))]
     return [Reply(t(lang, "group.go_private"))]
@@ -536,7 +536,7 @@ class Turn:
     def outside_profile(self, text: str) -> list[Reply]:
         if not text:
             return self.cmd_start("")
-        return [Reply(answer_question(text, self.lang), actions=self.start_actions())]
+        return [Reply(answer_question(text, self.lang, self.today), actions=self.start_actions())]
 
     def on_naming(self, text: str) -> list[Reply]:
         name = clean_name(text)
@@ -672,7 +672,7 @@ class Turn:
         except ParseError as exc:
             if looks_like_question(text) and search_criteria(text, self.lang)[1]:
                 # a quick question in the middle of a question: answered, then asked again
-                return [Reply(answer_question(text, self.lang)), self.question(fact)]
+                return [Reply(answer_question(text, self.lang, self.today)), self.question(fact)]
             return [self.refusal(fact, exc), self.question(fact)]
         if parsed.assumed_years or parsed.doubt:
             self.set_state("confirm_series", fact, {"fact": fact, "value": parsed.value, "doubt": parsed.doubt,
@@ -807,7 +807,7 @@ class Turn:
         return {"state": self.profile.state, "fact": self.profile.current_fact, "pending": self.pending() or None}
 
     def on_done(self, text: str) -> list[Reply]:
-        return [Reply(answer_question(text, self.lang), actions=self.done_actions())]
+        return [Reply(answer_question(text, self.lang, self.today), actions=self.done_actions())]
 
     # --- commands --------------------------------------------------------------------------
 
@@ -1212,7 +1212,7 @@ class Turn:
     def cmd_ask(self, arg: str) -> list[Reply]:
         if not arg.strip():
             return [Reply(self.t("dialog.ask_usage"))]
-        return [Reply(answer_question(arg, self.lang))]
+        return [Reply(answer_question(arg, self.lang, self.today))]
 
     # --- tracking certified clusters: dialogs/tracking.py -----------------------------------
 

@@ -238,3 +238,44 @@ def test_duties_are_still_asked(capsys, question):
 def test_the_certifications_validity_under_a_named_measure_is_not_its_term(capsys):
     out = ask(capsys, "广东办法规定的集群有效期多长")
     assert "【广东】第十五条：“集群有效期为三年" in out and "第十九条" not in out
+
+
+# --- whether a measure is in force, as of the CLI's today (CLUSTERBOT_FAKE_NOW) or the chat's clock
+
+@pytest.mark.parametrize("today, question, words", [
+    ("2026-11-23", "陕西办法还有效吗", "最后一日为2025年4月27日。截至今天（2026年11月23日），该办法有效期已于2025年4月27日届满。"),
+    ("2026-11-23", "陕西的办法是不是已经过了", "该办法有效期已于2025年4月27日届满"),
+    ("2025-04-28", "陕西办法还有效吗", "截至今天（2025年4月28日），该办法有效期已于2025年4月27日届满。"),
+    ("2025-04-27", "陕西办法还有效吗", "截至今天（2025年4月27日），该办法在有效期内（至2025年4月27日）。"),
+    ("2026-11-23", "is the Shaanxi policy expired", "its last day is 2025-04-27. As of today (2026-11-23), it is no longer"
+                                                  " in force: its term ended on 2025-04-27."),
+    ("2025-06-01", "is the Guangdong measure still in force", "As of today (2025-06-01), it is in force (until 2026-02-27)."),
+    ("2025-06-01", "广东办法还有效吗", "截至今天（2025年6月1日），该办法在有效期内（至2026年2月27日）。"),
+    ("2026-11-23", "江苏办法还有效吗", "条文未规定办法的有效期。截至今天（2026年11月23日），该办法已施行，未规定届满日期。"),
+    ("2026-11-23", "is the national measure still in force", "the text sets no term for the measure. As of today"
+                                                            " (2026-11-23), it is in force, with no end date set."),
+    ("2023-03-01", "江苏办法生效了吗", "截至今天（2023年3月1日），该办法尚未施行。"),
+])
+def test_whether_a_measure_is_in_force_is_said_as_of_today(capsys, monkeypatch, today, question, words):
+    monkeypatch.setenv("CLUSTERBOT_FAKE_NOW", f"{today}T10:00:00")
+    out = ask(capsys, question)
+    assert words in out, out
+
+
+def test_the_chat_says_whether_a_measure_is_in_force_on_its_own_clock(db_url):
+    import datetime as dt
+
+    from bot.clock import ManualClock
+    from dialogs.conversation import Conversation, in_group
+    from dialogs.messages import Incoming
+    from storage.db import make_engine
+
+    clock = ManualClock(dt.datetime(2025, 1, 10, 9, 0))
+    conversation = Conversation(make_engine(db_url), clock)
+    said = "\n".join(r.text for r in conversation.handle("alice", text="/ask 陕西办法还有效吗"))
+    assert "截至今天（2025年1月10日），该办法在有效期内（至2025年4月27日）。" in said
+    clock.set(dt.datetime(2025, 5, 1, 9, 0))
+    said = "\n".join(r.text for r in conversation.handle("alice", text="陕西办法还有效吗"))
+    assert "截至今天（2025年5月1日），该办法有效期已于2025年4月27日届满。" in said
+    group = Incoming(channel="terminal", user_id="bob", chat_id="g1", text="陕西办法还有效吗", group=True, mentioned=True)
+    assert "该办法有效期已于2025年4月27日届满" in in_group(group, "zh", clock.today())[0].text

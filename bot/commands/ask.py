@@ -1,9 +1,11 @@
-"""`clusterbot ask TEXT`: a quick question answered with the matching criteria side by side."""
+"""`clusterbot ask TEXT`: a quick question answered with the matching criteria side by side, or
+the articles on deadlines, duties and the measures' terms (in force today: CLUSTERBOT_FAKE_NOW moves it)."""
 
 from __future__ import annotations
 
 import sys
 
+from bot.clock import Clock
 from dialogs.compare import answer_question
 
 from . import HELP
@@ -18,5 +20,5 @@ def register(subparsers) -> None:
 
 
 def run(args, stdout=None) -> int:
-    (stdout or sys.stdout).write(answer_question(" ".join(args.text), args.lang) + "\n")
+    (stdout or sys.stdout).write(answer_question(" ".join(args.text), args.lang, Clock().today()) + "\n")
     return 0
