@@ -8,7 +8,7 @@ import datetime as dt
 import re
 import unicodedata
 
-from engine import WORDS, catalogue, load_rulesets
+from engine import JURISDICTION_NAMES, WORDS, catalogue, load_rulesets
 from engine.deadlines import duties
 from engine.evaluate import term_notices
 from engine.rules import Criterion, Ruleset, check_facts
@@ -18,13 +18,8 @@ from locales.explain import label, unit_after
 
 from .reports import pad, text_width
 
-# Words that name a jurisdiction in a question.
-JURISDICTION_WORDS = {
-    "national": ("国家", "全国", "工信部", "national", "miit", "国家级"),
-    "jiangsu": ("江苏", "苏", "jiangsu"),
-    "guangdong": ("广东", "粤", "guangdong"),
-    "shaanxi": ("陕西", "陕", "shaanxi"),
-}
+# Words that name a jurisdiction in a question: its id and names.
+JURISDICTION_WORDS = {j: (j, *names) for j, names in JURISDICTION_NAMES.items()}
 
 
 def _plain(number: float) -> str:

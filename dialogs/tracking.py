@@ -26,7 +26,7 @@ import json
 import re
 import unicodedata
 
-from engine import load_rulesets
+from engine import certified_together, load_rulesets
 from engine.deadlines import CertificationDateError, Deadline, check_certified_on, duties
 from locales import fmt_date, plural_form, render, t
 from locales.deadlines import CalendarEntry, consequence, describe, duties_block, refusal, summary, to_ics
@@ -211,7 +211,7 @@ def certification_refusal(turn, text: str, chosen: list[str]) -> Reply | None:
     numbers = [int(w) for w in re.split(r"[\s,;/+和及与]+", normalise(text)) if w.isdigit()]
     if any(not 1 <= n <= len(load_rulesets()) for n in numbers):
         return Reply(turn.t("tracking.not_offered", n=len(load_rulesets())), kind="error")
-    if len([j for j in chosen if j != "national"]) > 1 or "全部" in text or "all" in text.lower():
+    if not certified_together(chosen) or "全部" in text or "all" in text.lower():
         return Reply(turn.t("tracking.one_province"), kind="error")
     return None
 

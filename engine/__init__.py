@@ -5,11 +5,14 @@ from .evaluate import (
     FAIL, NA, PASS, UNKNOWN, WARNING, Evaluation, Profile, evaluate, evaluate_many, verdict_of,
 )
 from .facts import FactError, validate_facts, validate_json
-from .rules import JURISDICTIONS, WORDS, Ruleset, catalogue, load_rulesets, parse_jurisdictions
+from .rules import (
+    JURISDICTION_NAMES, JURISDICTIONS, WORDS, Ruleset, catalogue, certified_together, load_rulesets,
+    parse_jurisdictions,
+)
 
 __all__ = [
     "FAIL", "NA", "PASS", "UNKNOWN", "WARNING", "Evaluation", "Profile", "evaluate", "evaluate_many",
     "verdict_of", "validate_json",
-    "FactError", "validate_facts", "JURISDICTIONS", "WORDS", "Ruleset", "catalogue",
-    "load_rulesets", "parse_jurisdictions",
+    "FactError", "validate_facts", "JURISDICTION_NAMES", "JURISDICTIONS", "WORDS", "Ruleset", "catalogue",
+    "certified_together", "load_rulesets", "parse_jurisdictions",
 ]

@@ -9,6 +9,8 @@ and turned into an operator here, in one table, so a reviewer can see that 高�
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
@@ -37,6 +39,14 @@ WORDS: dict[str, tuple[str, bool]] = {
     "一般不超过": ("<=", True),
 }
 JURISDICTIONS = ("national", "jiangsu", "guangdong", "shaanxi")
+# What each measure is called besides its id, lowered: in -j (江苏, 工信部) and in a question,
+# where a name of one character (苏) is not read alone.
+JURISDICTION_NAMES = {
+    "national": ("国家", "工信部", "全国", "国家级", "miit"),
+    "jiangsu": ("江苏", "江苏省", "苏"),
+    "guangdong": ("广东", "广东省", "粤"),
+    "shaanxi": ("陕西", "陕西省", "陕"),
+}
 
 
 class _Model(BaseModel):
@@ -312,11 +322,19 @@ def load_rulesets(folder: Path = RULESET_DIR) -> dict[str, Ruleset]:
 
 
 def parse_jurisdictions(text: str) -> list[str]:
-    """'all', one name, or a comma list; raises ValueError naming what is accepted."""
-    names = [part.strip().lower() for part in text.split(",") if part.strip()]
-    if not names or "all" in names:
+    """'all' (全部), one measure's id or name (jiangsu, 江苏, 工信部), or a comma list of them (national,江苏;
+    国家，江苏; 国家、江苏); raises ValueError naming the ones unknown."""
+    by_name = {name: j for j, names in JURISDICTION_NAMES.items() for name in (j, *names)}
+    names = [part.strip() for part in re.split("[,、]", unicodedata.normalize("NFKC", text).lower()) if part.strip()]
+    if not names or "all" in names or "全部" in names:
         return list(JURISDICTIONS)
-    unknown = [n for n in names if n not in JURISDICTIONS]
+    unknown = [n for n in names if n not in by_name]
     if unknown:
         raise ValueError(", ".join(unknown))
-    return list(dict.fromkeys(names))
+    return list(dict.fromkeys(by_name[n] for n in names))
+
+
+def certified_together(jurisdictions: list[str]) -> bool:
+    """Whether one cluster can be certified under all these measures: the national one, one
+    province's, or both (a province certifies only its own clusters)."""
+    return len([j for j in jurisdictions if j != "national"]) <= 1

@@ -141,6 +141,28 @@ def test_rules_side_by_side():
     assert run.stdout.startswith("| Criterion | Jiangsu |")
 
 
+def test_a_measures_chinese_name_is_a_jurisdiction():
+    # one parser for every -j: the names the chat takes (江苏, 国家, 工信部), a Chinese comma too
+    run = clusterbot("rules", "-j", "江苏", "--lang", "en", "-f", "markdown")
+    assert run.returncode == 0 and run.stdout.startswith("| Criterion | Jiangsu |"), run.stderr
+    run = clusterbot("evaluate", str(DATA / "eligible.json"), "-j", "工信部，陕西", "--on", "2026-01-15")
+    assert run.returncode == 0, run.stderr
+    assert [r["jurisdiction"] for r in json.loads(run.stdout)] == ["national", "shaanxi"]
+
+
+@pytest.mark.parametrize("text, names", [
+    ("国家", ["national"]), ("工信部", ["national"]), ("江苏", ["jiangsu"]), ("广东省", ["guangdong"]),
+    ("陕西", ["shaanxi"]), ("Jiangsu, 国家", ["jiangsu", "national"]), ("国家，江苏", ["national", "jiangsu"]),
+    ("国家、广东", ["national", "guangdong"]), ("全部", ["national", "jiangsu", "guangdong", "shaanxi"]),
+])
+def test_parse_jurisdictions_takes_ids_and_names(text, names):
+    from engine import parse_jurisdictions
+
+    assert parse_jurisdictions(text) == names
+    with pytest.raises(ValueError, match="海南"):
+        parse_jurisdictions(text.replace("全部", "国家") + ",海南")
+
+
 def test_on_moves_the_last_three_years_and_data_year_moves_them_back(tmp_path):
     """On 2024-06-01 the 近三年 are 2021–2023: the fixture's 2024 and 2025 are refused, naming them."""
     run = clusterbot("evaluate", str(DATA / "eligible.json"), "-j", "jiangsu", "--on", "2024-06-01")

@@ -368,6 +368,27 @@ def test_bad_argument_is_one_line_exit_2(capsys, argv, option):
     assert err.count("\n") == 1 and option in err and "expected" in err
 
 
+@pytest.mark.parametrize("names, english", [
+    ("江苏", "jiangsu"), ("国家,江苏", "national,jiangsu"), ("工信部，广东", "national,guangdong"),
+    ("国家、陕西", "national,shaanxi"), ("陕西省", "shaanxi"), ("National, Jiangsu", "national,jiangsu"),
+])
+def test_the_measures_chinese_names_are_taken_as_the_chat_takes_them(capsys, names, english):
+    argv = ("--certified-on", "2024-06-01", "-f", "json")
+    assert run(capsys, "-j", names, *argv)[:2] == run(capsys, "-j", english, *argv)[:2]
+
+
+@pytest.mark.parametrize("jurisdiction", ["all", "jiangsu,guangdong", "江苏,广东", "national,guangdong,shaanxi", "全部"])
+@pytest.mark.parametrize("lang, words", [("zh", "一个集群只能由国家和一个省认定"),
+                                         ("en", "A cluster is certified by the national measure, one province's, or both")])
+def test_one_clusters_calendar_has_no_two_provinces(capsys, jurisdiction, lang, words):
+    # as the chat's /track: a cluster is certified nationally, by one province, or both
+    with pytest.raises(SystemExit) as exit_:
+        main(["deadlines", "-j", jurisdiction, "--certified-on", "2024-06-01", "--lang", lang])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2 and out == ""
+    assert err.count("\n") == 1 and "--jurisdiction" in err and words in err, err
+
+
 def test_until_before_from_exit_2(capsys):
     code, out, err = run(capsys, "-j", "national", "--certified-on", "2024-06-01", "--until", "2024-01-01")
     assert code == 2 and out == ""

@@ -45,7 +45,7 @@ def stopped() -> None:
 
 
 def jurisdictions_arg(text: str):
-    """--jurisdiction: one of national|jiangsu|guangdong|shaanxi|all, or a comma list."""
+    """--jurisdiction: national|jiangsu|guangdong|shaanxi|all or a measure's name (江苏, 工信部), or a comma list."""
     from engine import load_rulesets, parse_jurisdictions  # here: --help needs no engine
 
     try:
@@ -71,7 +71,7 @@ def lang_arg(text: str) -> str:
 
 def add_common(parser: argparse.ArgumentParser, jurisdiction_default: str = "all") -> None:
     parser.add_argument("--jurisdiction", "-j", type=jurisdictions_arg, default=jurisdiction_default,
-                        metavar="J", help="national|jiangsu|guangdong|shaanxi|all, or a comma list (default: %(default)s)")
+                        metavar="J", help="national|jiangsu|guangdong|shaanxi|all (or 国家|江苏|广东|陕西), or a comma list (default: %(default)s)")
     parser.add_argument("--lang", type=lang_arg, default="zh", help="zh (default) or en")
 
 

@@ -10,6 +10,7 @@ import sys
 
 from bot.clock import Clock
 from dialogs.reports import pad, text_width
+from engine import certified_together
 from engine.deadlines import (
     CertificationDateError, Deadline, Duty, calendars, check_certified_on, duties, first_validity_end,
 )
@@ -40,9 +41,9 @@ def register(subparsers) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     # Required (unlike elsewhere): a cluster is certified under particular measures, and the
     # calendar of all four at once would mislead.
-    p.add_argument("--jurisdiction", "-j", type=jurisdictions_arg, required=True, metavar="J",
-                   help="the measure(s) the cluster is certified under: national|jiangsu|guangdong|shaanxi|all, "
-                        "or a comma list (national,jiangsu)")
+    p.add_argument("--jurisdiction", "-j", type=certified_under_arg, required=True, metavar="J",
+                   help="the measure(s) the cluster is certified under: national, one province "
+                        "(jiangsu|guangdong|shaanxi), or both as a comma list (national,jiangsu; 国家,江苏)")
     p.add_argument("--certified-on", type=date_arg, required=True, metavar="YYYY-MM-DD",
                    help="the certification date")
     p.add_argument("--from", dest="start", type=date_arg, default=None, metavar="YYYY-MM-DD",
@@ -111,6 +112,15 @@ def _error(lang: str, message: str) -> str:
 
 def _t_argparse(lang: str, text: str) -> str:
     return t(lang, f"argparse.{text}")
+
+
+def certified_under_arg(text: str):
+    """--jurisdiction: the measures of one cluster's certification, as the chat's /track takes
+    them (national, one province, or both)."""
+    rulesets = jurisdictions_arg(text)
+    if not certified_together([r.jurisdiction for r in rulesets]):
+        raise argparse.ArgumentTypeError(cli_t("one_province"))
+    return rulesets
 
 
 def days_arg(text: str) -> tuple[int, ...]:
