@@ -29,7 +29,9 @@ import unicodedata
 from engine import load_rulesets
 from engine.deadlines import CertificationDateError, Deadline, check_certified_on, duties
 from locales import fmt_date, plural_form, render, t
-from locales.deadlines import CalendarEntry, consequence, describe, duties_block, refusal, summary, to_ics
+from locales.deadlines import (
+    CalendarEntry, consequence, describe, duties_block, flags, refusal, summary, to_ics,
+)
 from storage import tracking as store
 from storage.tracking import HORIZON_DAYS, MAX_LEAD_DAYS, Reminder, TrackedCluster
 
@@ -144,7 +146,8 @@ def cluster_block(turn, tracked: TrackedCluster) -> str:
     until = turn.today + dt.timedelta(days=HORIZON_DAYS)
     deadlines = store.deadlines_of(tracked, turn.today, until)
     items = [{"date": fmt_date(d.date, turn.lang), "days": days_phrase(turn.lang, d.date, turn.today),
-              "summary": summary(d, turn.lang), "citation": d.citation} for d in deadlines[:LISTED_PER_CLUSTER]]
+              "summary": summary(d, turn.lang), "citation": d.citation, "note": flags(d, turn.lang).strip()}
+             for d in deadlines[:LISTED_PER_CLUSTER]]
     rulesets = load_rulesets()
     standing = duties(rulesets[j] for j in tracked.jurisdictions if j in rulesets)
     return render(turn.lang, "tracked.j2", number=tracked.number, name=tracked.name,
