@@ -377,7 +377,7 @@ class Turn:
         if too_long(text):
             return [Reply(self.t("dialog.too_long"), kind="error")] + self.prompt()
         command = parse_command(text)
-        if command:
+        if command and not tracking.is_name_answer(self, text, command):
             tracking.abandon_draft(self, command[0])
             replies = getattr(self, f"cmd_{command[0]}")(command[1])
             if command[0] in INFORMATIONAL and self.profile is not None and self.profile.state in (

@@ -270,6 +270,15 @@ def on_draft_answer(turn, text: str) -> list[Reply] | None:
     return next_step(turn, data)
 
 
+def is_name_answer(turn, text: str, command: tuple[str, str]) -> bool:
+    """跟踪集群 or 跟踪 typed alone while the guided /track asks for the name is the name: read
+    as /track, it began the same /track again and asked the same question with no word why."""
+    if command != ("track", "") or text.startswith("/"):
+        return False
+    open_draft = draft_data(turn)
+    return open_draft is not None and open_draft[0] == "name"
+
+
 def on_button(turn, data: str) -> list[Reply]:
     """A choice button of the guided /track: only for the step now asked."""
     step, _, value = data[len(BUTTON_PREFIX):].partition(":")

@@ -113,6 +113,17 @@ def _rows(conversation) -> list[Reminder]:
         return [r for tracked in s.exec(select(TrackedCluster)) for r in store.reminders_of(s, tracked)]
 
 
+@pytest.mark.parametrize("name", ["跟踪集群", "跟踪"])
+def test_a_name_that_is_the_track_word_is_taken_as_the_name(conversation, name):
+    chat = Chat(conversation)
+    chat.say("/track")
+    assert f"「{name}」是按哪些办法认定的" in chat.say(name)  # not the name asked again
+    chat.say("国家")
+    assert f"已开始跟踪 #1「{name}」" in chat.say("2024-06-01")
+    chat.say("/track")
+    assert "集群名称" in chat.say("/track")   # typed as the command, it is one
+
+
 def test_the_measures_may_be_chosen_with_a_button(conversation):
     chat = Chat(conversation)
     chat.say("/track")
