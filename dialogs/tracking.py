@@ -284,7 +284,7 @@ def on_button(turn, data: str) -> list[Reply]:
     step, _, value = data[len(BUTTON_PREFIX):].partition(":")
     open_draft = draft_data(turn)
     if open_draft is None or open_draft[0] != step:
-        return [Reply(turn.t("tracking.stale_button"), kind="error")] + turn.prompt()
+        return turn.stale_button()
     return on_draft_answer(turn, value)
 
 

@@ -129,9 +129,25 @@ def test_the_measures_may_be_chosen_with_a_button(conversation):
     chat.say("/track")
     chat.say("乙集群")
     assert "认定日期" in chat.say(data="t:measures:jiangsu")
-    assert "按钮已过期" in chat.say(data="t:measures:national")  # the measures were chosen already
+    assert "该按钮已失效，请按下面的提示继续。" in chat.say(data="t:measures:national")  # the measures were chosen already
     chat.say("2024-06-01")
     assert tracked(conversation)[0].measures == "jiangsu"
+
+
+def test_an_old_track_button_and_an_old_question_button_say_the_same(conversation):
+    chat = Chat(conversation)
+    chat.say("/track 甲集群")
+    old_measures = chat.last[-1].choices[0].data
+    chat.say("国家")
+    chat.say("2024-06-01")          # tracked: the measures button is stale
+    chat.say("/new 乙集群")
+    chat.say("江苏")
+    old_answer = chat.last[-1].choices[0].data
+    chat.say("是")                   # answered: its button is stale
+    for lang in ("zh", "en"):
+        chat.say(f"/lang {lang}")
+        assert chat.conversation.handle(chat.user, data=old_measures)[0].text == \
+            chat.conversation.handle(chat.user, data=old_answer)[0].text
 
 
 def test_a_bad_date_is_refused_with_the_expected_form_and_nothing_changes(conversation):
