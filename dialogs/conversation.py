@@ -377,7 +377,7 @@ class Turn:
         if too_long(text):
             return [Reply(self.t("dialog.too_long"), kind="error")] + self.prompt()
         command = parse_command(text)
-        if command:
+        if command and not tracking.is_name_answer(self, text, command):
             tracking.abandon_draft(self, command[0])
             replies = getattr(self, f"cmd_{command[0]}")(command[1])
             if command[0] in INFORMATIONAL and self.profile is not None and self.profile.state in (
@@ -396,15 +396,20 @@ class Turn:
         be this user's active profile and the prompt now shown, or it is refused."""
         match = re.fullmatch(r"c:(\d+):([^:]*):(\d+|/[a-z]+)", data)
         if not match:
-            return [Reply(self.t("dialog.stale_button"), kind="error")] + self.prompt()
+            return self.stale_button()
         profile_id, token, pressed = int(match.group(1)), match.group(2), match.group(3)
         # The active profile was read with the user (repo.user_turn): no query for it.
         active = self.profile is not None and profile_id == self.profile.id
         if not active and repo.own_profile(self.s, self.user, profile_id) is None:
             return [Reply(self.t("dialog.not_yours"), kind="error")]
         if not active or token != self.prompt_token():
-            return [Reply(self.t("dialog.stale_button"), kind="error")] + self.prompt()
+            return self.stale_button()
         return pressed
+
+    def stale_button(self) -> list[Reply]:
+        """A button pressed once its prompt is gone (a question's, or the guided /track's):
+        one wording for every such press, then what is asked now."""
+        return [Reply(self.t("dialog.stale_button"), kind="error")] + self.prompt()
 
     def prompt_token(self) -> str:
         return f"{self.profile.state[:8]}-{self.profile.current_fact or ''}"[:40]

@@ -29,7 +29,9 @@ import unicodedata
 from engine import certified_together, load_rulesets
 from engine.deadlines import CertificationDateError, Deadline, check_certified_on, duties
 from locales import fmt_date, plural_form, render, t
-from locales.deadlines import CalendarEntry, consequence, describe, duties_block, refusal, summary, to_ics
+from locales.deadlines import (
+    CalendarEntry, consequence, describe, duties_block, flags, refusal, summary, to_ics,
+)
 from storage import tracking as store
 from storage.tracking import HORIZON_DAYS, MAX_LEAD_DAYS, Reminder, TrackedCluster
 
@@ -144,7 +146,8 @@ def cluster_block(turn, tracked: TrackedCluster) -> str:
     until = turn.today + dt.timedelta(days=HORIZON_DAYS)
     deadlines = store.deadlines_of(tracked, turn.today, until)
     items = [{"date": fmt_date(d.date, turn.lang), "days": days_phrase(turn.lang, d.date, turn.today),
-              "summary": summary(d, turn.lang), "citation": d.citation} for d in deadlines[:LISTED_PER_CLUSTER]]
+              "summary": summary(d, turn.lang), "citation": d.citation, "note": flags(d, turn.lang).strip()}
+             for d in deadlines[:LISTED_PER_CLUSTER]]
     rulesets = load_rulesets()
     standing = duties(rulesets[j] for j in tracked.jurisdictions if j in rulesets)
     return render(turn.lang, "tracked.j2", number=tracked.number, name=tracked.name,
@@ -267,12 +270,21 @@ def on_draft_answer(turn, text: str) -> list[Reply] | None:
     return next_step(turn, data)
 
 
+def is_name_answer(turn, text: str, command: tuple[str, str]) -> bool:
+    """跟踪集群 or 跟踪 typed alone while the guided /track asks for the name is the name: read
+    as /track, it began the same /track again and asked the same question with no word why."""
+    if command != ("track", "") or text.startswith("/"):
+        return False
+    open_draft = draft_data(turn)
+    return open_draft is not None and open_draft[0] == "name"
+
+
 def on_button(turn, data: str) -> list[Reply]:
     """A choice button of the guided /track: only for the step now asked."""
     step, _, value = data[len(BUTTON_PREFIX):].partition(":")
     open_draft = draft_data(turn)
     if open_draft is None or open_draft[0] != step:
-        return [Reply(turn.t("tracking.stale_button"), kind="error")] + turn.prompt()
+        return turn.stale_button()
     return on_draft_answer(turn, value)
 
 

@@ -7,7 +7,10 @@ All dates are calendar dates in Asia/Shanghai, as the measures write them.
 
 Readings (one place each, below):
 - 每年X月X日前 / 3月底前: due on or before that day, every year, on the previous year (上一年度);
-  the first report is due in the year after the certification year.
+  every due date from the certification day on is owed, in the certification year too (a
+  cluster certified 2026-02-28 reports on 2026-03-31: 每年 names no exception, and a miss is
+  a ground for revocation). A cluster certified on a due date itself is listed as owing that
+  day's report, flagged `due_on_certification_day` (the texts do not settle it).
 - 集群有效期为三年: counted from the certification day in whole years, so the last valid day
   is add_years(certified_on, 3) - 1 day; each 复核通过 extends it by three years from the
   day after (有效期延长三年).
@@ -63,6 +66,7 @@ class Deadline:
     missed: Optional[Quote] = None   # the revocation item naming a miss, where the measure states one
     revocation: Optional[Quote] = None  # the lead-in of that revocation article (…撤销其认定)
     after_term_end: bool = False     # due after the measure's own term ended: the then-current rules apply
+    due_on_certification_day: bool = False  # annual_report due the very day of the certification
 
     @property
     def assumes_re_review(self) -> bool:
@@ -112,15 +116,15 @@ def calendar(ruleset: Ruleset, certified_on: dt.date, start: dt.date, until: dt.
     found: list[Deadline] = []
 
     # Annual reports, e.g. national 第十六条: 于每年4月30日前填报集群上一年度有关工作开展情况.
-    # 前 is read as "on or before". The first report covers the certification year, so it is
-    # due in the following year; each report is owed while the cluster is certified, i.e. in
-    # the validity period containing its due date.
-    for year in range(max(certified_on.year + 1, start.year), until.year + 1):
+    # 前 is read as "on or before". 每年 names no exception for the certification year: every
+    # due date on or after the certification day is owed (the first may cover a year before
+    # it), in the validity period containing the date; one on the day itself is flagged.
+    for year in range(max(certified_on.year, start.year), until.year + 1):
         for report in dl.annual_reports:
             due = dt.date(year, report.month, report.day)
-            if start <= due <= until:
+            if max(start, certified_on) <= due <= until:
                 found.append(make(due, ANNUAL_REPORT, report, to=report.to, report_year=year - 1,
-                                  period=period_on(due),
+                                  period=period_on(due), due_on_certification_day=due == certified_on,
                                   missed=dl.missed.annual_report if report.revocable else None,
                                   revocation=dl.revocation if report.revocable else None))
 

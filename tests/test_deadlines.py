@@ -120,6 +120,7 @@ def test_no_term_end_for_national_and_jiangsu():
 def test_certified_on_29_february():
     cal = calendar(R["national"], D("2024-02-29"), D("2024-02-29"), D("2030-12-31"))
     assert rows(cal) == [
+        ("2024-04-30", "annual_report"),  # in the certification year, after the certification day
         ("2025-04-30", "annual_report"),
         ("2026-04-30", "annual_report"),
         ("2027-02-28", "re_review"),      # anniversary 2027-03-01, last valid day the day before
@@ -131,7 +132,7 @@ def test_certified_on_29_february():
         ("2030-02-28", "validity_end"),
         ("2030-04-30", "annual_report"),
     ]
-    assert cal[0].report_year == 2024
+    assert cal[0].report_year == 2023  # 上一年度 of 2024
 
 
 def test_extensions_follow_each_other():
@@ -158,15 +159,55 @@ def test_certified_late_in_the_year():
     ]
 
 
-def test_certified_early_in_the_year_reports_from_the_next_year():
+def test_certified_early_in_the_year_reports_that_year():
     cal = calendar(R["national"], D("2024-01-02"), D("2024-01-02"), D("2027-12-31"))
     assert [(d.date.isoformat(), d.kind, d.report_year, d.assumes_re_review) for d in cal] == [
+        ("2024-04-30", "annual_report", 2023, False),  # 每年4月30日前: the certification year too
         ("2025-04-30", "annual_report", 2024, False),
         ("2026-04-30", "annual_report", 2025, False),
         ("2027-01-01", "re_review", None, False),
         ("2027-01-01", "validity_end", None, False),
         ("2027-04-30", "annual_report", 2026, True),   # due in the second period
     ]
+
+
+def test_jiangsu_certified_before_the_due_dates_reports_that_year():
+    """苏第十二条 每年3月底前 / 每年4月10日前, and 第十四条（三） revokes a missed 信息表: a cluster
+    certified 2026-02-28 owes both reports of 2026 (they were once listed from 2027 only)."""
+    cal = calendar(R["jiangsu"], D("2026-02-28"), D("2026-02-28"), D("2027-12-31"))
+    assert [(d.date.isoformat(), d.report_year, d.missed.citation if d.missed else None) for d in cal] == [
+        ("2026-03-31", 2025, None),
+        ("2026-04-10", 2025, "第十四条（三）"),
+        ("2027-03-31", 2026, None),
+        ("2027-04-10", 2026, "第十四条（三）"),
+    ]
+    assert not any(d.due_on_certification_day for d in cal)
+
+
+@pytest.mark.parametrize("certified_on, first", [
+    ("2025-12-31", "2026-03-31"),   # the day before a new year and the day after report alike
+    ("2026-01-01", "2026-03-31"),
+    ("2026-03-30", "2026-03-31"),
+    ("2026-04-01", "2027-03-31"),   # after the due date: the next year's
+])
+def test_every_due_date_after_the_certification_is_owed(certified_on, first):
+    cal = calendar(R["guangdong"], D(certified_on), D(certified_on), D("2027-12-31"))
+    assert [d for d in cal if d.kind == "annual_report"][0].date == D(first)
+
+
+def test_jiangsu_certified_between_its_two_due_dates_owes_the_second():
+    cal = calendar(R["jiangsu"], D("2026-04-05"), D("2026-04-05"), D("2026-12-31"))
+    assert [(d.date.isoformat(), d.to.zh) for d in cal] == [("2026-04-10", "江苏省工业和信息化厅")]
+
+
+def test_a_report_due_on_the_certification_day_is_listed_and_flagged():
+    cal = calendar(R["national"], D("2025-04-30"), D("2025-04-30"), D("2026-12-31"))
+    assert [(d.date.isoformat(), d.due_on_certification_day) for d in cal] == [
+        ("2025-04-30", True), ("2026-04-30", False)]
+    assert describe(cal[0], "zh").endswith(
+        "注意：截止日即认定当日，条文未写明当日认定的集群是否须报送当日到期的报告；为免遗漏照列，请向主管部门确认。")
+    assert "due on the certification day itself" in describe(cal[0], "en")
+    assert "认定当日" not in describe(cal[1], "zh")
 
 
 def test_second_cycle():
@@ -326,6 +367,15 @@ def test_json_shape(capsys):
     assert items[0]["consequence"].startswith("第十七条：“已认定的中小企业特色产业集群")
     assert items[0]["description"].startswith("2025年4月30日前报送2024年度")
     assert items[4]["kind"] == "validity_end" and items[4]["consequence"] is None
+
+
+def test_deadlines_lists_the_reports_of_the_certification_year(capsys):
+    code, out, _ = run(capsys, "-j", "jiangsu", "--certified-on", "2024-02-28", "-f", "json")
+    items = json.loads(out)
+    assert [i["date"] for i in items][:3] == ["2024-03-31", "2024-04-10", "2025-03-31"]
+    code, out, _ = run(capsys, "-j", "national", "--certified-on", "2024-04-30", "-f", "json")
+    assert [(i["date"], i["due_on_certification_day"]) for i in json.loads(out)[:2]] == [
+        ("2024-04-30", True), ("2025-04-30", False)]
 
 
 def test_json_english_keeps_article_text_verbatim(capsys):

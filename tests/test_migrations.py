@@ -117,10 +117,14 @@ def test_a_database_made_before_migrations_is_upgraded_in_place_with_its_answers
         assert answers == {"county_level": True, "provincial_certified": True, "area_km2": repo.SKIPPED}
         (tracked,) = s.exec(select(TrackedCluster)).all()
         assert tracked.number == 1
-        # the three planned rows became the cluster's next due time; only sends are stored
-        assert tracked.next_due_at == dt.datetime(2025, 3, 31, 1, tzinfo=dt.timezone.utc)
+        # the planned rows went (only sends are stored); the cluster is left to the next
+        # sweep to plan again (0007), which finds its next due time as the rows had it
+        assert (tracked.planned_until, tracked.next_due_at) == (None, None)
         assert s.exec(select(Reminder)).all() == []
+        store.plan(s, tracked, dt.datetime(2024, 6, 2, 10, tzinfo=SHANGHAI))
+        assert tracked.next_due_at == dt.datetime(2025, 3, 31, 1, tzinfo=dt.timezone.utc)
         assert [r.lead_days for r in store.planned(s, tracked)][:3] == [30, 7, 1]
+        s.rollback()
         # the replies the Telegram outbox left unsent are neutral replies now, still to send
         unsent = s.exec(select(OutboxMessage).where(OutboxMessage.sent_at == None)).all()  # noqa: E711
         assert len(unsent) == 14
@@ -142,3 +146,29 @@ def test_upgrading_twice_changes_nothing(db_url):
     make_engine(db_url)
     with engine.connect() as connection:
         assert migrate.current(connection) == migrate.head()
+
+
+def test_an_upgrade_plans_the_tracked_clusters_again_for_the_reports_of_the_certification_year(db_url):
+    """0007: a cluster certified 2026-02-28 in Jiangsu and tracked when the first report was
+    read as due in 2027 (its next reminder 30 days before 2027-03-31) is reminded of
+    2026-03-31 and 2026-04-10 by the first sweep after the upgrade."""
+    from alembic import command
+
+    from bot.reminders import sweep
+
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        command.upgrade(migrate.config(connection), "0006")
+    with session(engine) as s:
+        user = repo.get_or_create_user(s, "terminal", "alice")
+        tracked = store.track(s, user, "甲集群", ["jiangsu"], dt.date(2026, 2, 28),
+                              dt.datetime(2026, 3, 1, 10, tzinfo=SHANGHAI))
+        tracked.next_due_at = store.due_at(dt.date(2027, 3, 31), 30)  # as the earlier reading planned it
+        s.add(tracked)
+        s.commit()
+    engine = make_engine(db_url)  # what every start does: upgrade to the newest revision
+    sent = []
+    sweep(engine, dt.datetime(2026, 3, 24, 9, tzinfo=SHANGHAI), "terminal",
+          lambda _s, _user, reply: sent.append(reply.text))
+    assert any("2026年3月31日（还有 7 天）" in text for text in sent)
+    assert any("2026年4月10日（还有 17 天）" in text for text in sent)

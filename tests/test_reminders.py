@@ -154,6 +154,26 @@ def test_national_and_jiangsu_tracked_together_get_both_calendars(engine):
     assert "【国家（工信部）】" in text and NATIONAL.annual_reports[0].article_text in text
 
 
+def test_the_reports_of_the_certification_year_are_reminded(engine):
+    # 苏第十二条 每年3月底前 / 4月10日前: certified 2026-02-28, both reports of 2026 are owed
+    tid = track(engine, measures=("jiangsu",), certified_on=dt.date(2026, 2, 28), now=at(2026, 3, 1, 10))
+    assert {(dt.date(2026, 3, 31), 7), (dt.date(2026, 4, 10), 30)} <= {(r.deadline, r.lead_days) for r in rows(engine, tid)}
+    (_, text), = run(engine, at(2026, 3, 1, 10, 1))  # its 30-day reminder fell due at 09:00
+    assert "2025年度集群发展情况报送截止（报送当地中小企业主管部门）" in text and "2026年3月31日（还有 30 天）" in text
+    (_, text), = run(engine, at(2026, 3, 11, 9))
+    assert "2025年度集群发展情况报送截止（报送江苏省工业和信息化厅）" in text and "2026年4月10日（还有 30 天）" in text
+    assert JIANGSU.missed.annual_report.article_text in text
+    (_, text), = run(engine, at(2026, 3, 24, 9))
+    assert "2026年3月31日（还有 7 天）" in text
+
+
+def test_a_report_due_on_the_certification_day_is_reminded_with_its_note(engine):
+    track(engine, certified_on=dt.date(2025, 4, 30), now=at(2025, 4, 30, 10))
+    (_, text), = run(engine, at(2025, 4, 30, 10, 1))
+    assert "截止日期：2025年4月30日（今天截止）" in text
+    assert "注意：截止日即认定当日，条文未写明当日认定的集群是否须报送当日到期的报告" in text
+
+
 def test_the_horizon_rolls_on_at_each_sweep(engine):
     tid = track(engine)
     assert max(r.deadline for r in rows(engine, tid)) < dt.date(2026, 4, 30)

@@ -13,7 +13,8 @@ import pexpect
 import pytest
 from sqlmodel import select
 
-from bot.clock import ManualClock
+from bot.clock import SHANGHAI, ManualClock
+from bot.reminders import sweep
 from dialogs.conversation import COMMANDS, WORD_TO_COMMAND, Conversation
 from dialogs.tracking import parse_date
 from engine import load_rulesets
@@ -112,14 +113,41 @@ def _rows(conversation) -> list[Reminder]:
         return [r for tracked in s.exec(select(TrackedCluster)) for r in store.reminders_of(s, tracked)]
 
 
+@pytest.mark.parametrize("name", ["跟踪集群", "跟踪"])
+def test_a_name_that_is_the_track_word_is_taken_as_the_name(conversation, name):
+    chat = Chat(conversation)
+    chat.say("/track")
+    assert f"「{name}」是按哪些办法认定的" in chat.say(name)  # not the name asked again
+    chat.say("国家")
+    assert f"已开始跟踪 #1「{name}」" in chat.say("2024-06-01")
+    chat.say("/track")
+    assert "集群名称" in chat.say("/track")   # typed as the command, it is one
+
+
 def test_the_measures_may_be_chosen_with_a_button(conversation):
     chat = Chat(conversation)
     chat.say("/track")
     chat.say("乙集群")
     assert "认定日期" in chat.say(data="t:measures:jiangsu")
-    assert "按钮已过期" in chat.say(data="t:measures:national")  # the measures were chosen already
+    assert "该按钮已失效，请按下面的提示继续。" in chat.say(data="t:measures:national")  # the measures were chosen already
     chat.say("2024-06-01")
     assert tracked(conversation)[0].measures == "jiangsu"
+
+
+def test_an_old_track_button_and_an_old_question_button_say_the_same(conversation):
+    chat = Chat(conversation)
+    chat.say("/track 甲集群")
+    old_measures = chat.last[-1].choices[0].data
+    chat.say("国家")
+    chat.say("2024-06-01")          # tracked: the measures button is stale
+    chat.say("/new 乙集群")
+    chat.say("江苏")
+    old_answer = chat.last[-1].choices[0].data
+    chat.say("是")                   # answered: its button is stale
+    for lang in ("zh", "en"):
+        chat.say(f"/lang {lang}")
+        assert chat.conversation.handle(chat.user, data=old_measures)[0].text == \
+            chat.conversation.handle(chat.user, data=old_answer)[0].text
 
 
 def test_a_bad_date_is_refused_with_the_expected_form_and_nothing_changes(conversation):
@@ -202,6 +230,31 @@ def test_the_list_shows_days_left_and_citations(conversation):
             f"（{NATIONAL.annual_reports[0].citation}）") in text
     conversation.clock.set(dt.datetime(2025, 4, 30, 8))
     assert "2025年4月30日（今天截止）" in chat.say("/deadlines #1")
+
+
+def test_the_list_and_the_reminder_flag_a_deadline_after_the_measures_term_alike(conversation):
+    # 粤第十九条 自2023年2月28日起实施，有效期3年: its last day is 2026-02-27
+    chat = Chat(conversation)
+    conversation.clock.set(dt.datetime(2026, 3, 20, 10))
+    chat.say("/track 己集群 广东 2026年2月27日")
+    note = "注意：该办法已于2026年2月27日期满（第十九条），届时以有效的规定为准。"
+    text = chat.say("/deadlines")
+    assert f"2026年3月31日（还有 11 天） 【广东】2025年度集群发展情况报送截止（报送省工业和信息化厅）（第十六条）\n  {note}" in text
+    assert text.count(note) == 2  # 2026-03-31 and 2027-03-31
+    sent = []
+    sweep(conversation.engine, dt.datetime(2026, 3, 24, 9, tzinfo=SHANGHAI), "terminal",
+          lambda _s, _user, reply: sent.append(reply.text))
+    assert any("2026年3月31日（还有 7 天）" in r and note in r for r in sent)
+    chat.say("/lang en")
+    assert "\n  Note: the measure's term ended on 2026-02-27 (第十九条)" in chat.say("/deadlines")
+
+
+def test_the_list_flags_a_report_due_on_the_certification_day(conversation):
+    chat = Chat(conversation)
+    conversation.clock.set(dt.datetime(2025, 4, 30, 10))
+    text = chat.say("/track 甲集群 国家 2025-04-30")
+    assert "2025年4月30日（今天截止）" in text and "\n  注意：截止日即认定当日" in text
+    assert text.count("截止日即认定当日") == 1  # not 2026-04-30's
 
 
 def test_lead_times_and_hour_are_changed_and_refused_when_unreadable(conversation):

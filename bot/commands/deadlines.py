@@ -159,6 +159,7 @@ def deadline_json(d: Deadline, lang: str) -> dict:
         "report_year": d.report_year,
         "validity_period": d.period.cycle if d.period else None,
         "after_term_end": d.after_term_end,
+        "due_on_certification_day": d.due_on_certification_day,
     }
 
 
