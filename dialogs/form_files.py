@@ -246,12 +246,20 @@ def _row(f: Field, facts: dict, name: str, years: list[str], data_year: str) -> 
     if f.kind == "stages":
         return ["", f.label, "", "", ""], False
     if f.kind == "statement":
-        return [f.label, f.text.replace("XXX", name or "XXX")], True
+        return [f.label, named(f.text, name)], True
     if f.id == "cluster_name" and name:
         return [f.label, name], True
     if f.kind == "number" and value is not None and not isinstance(value, dict):
         return [f.label, value], True
     return [f.label, ""], False
+
+
+def named(text: str, name: str) -> str:
+    """A statement's text with the name for XXX: a name that already ends in 集群 (乙集群) does
+    not get the form's 集群 after XXX a second time."""
+    if not name:
+        return text
+    return re.sub("XXX(集群)?", lambda m: name + ("" if name.endswith("集群") else m.group(1) or ""), text)
 
 
 def write_xlsx(lay: Layout) -> bytes:

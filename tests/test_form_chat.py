@@ -128,3 +128,16 @@ def test_a_name_typed_as_a_formula_is_written_and_read_back_as_text(chat):
     report = check_form(read_bytes(xlsx, "form.xlsx"), NOW.date())
     assert report.name == name
     assert not any(f.code == "formula" for f in report.findings)
+
+
+@pytest.mark.parametrize("name,written", [("乙集群", "我市本次申报的乙集群主导产业"),
+                                          ("示例县机械", "我市本次申报的示例县机械集群主导产业")])
+def test_the_promise_names_the_cluster_once(name, written):
+    """The 承诺函 reads 我市本次申报的XXX集群主导产业: a name ending in 集群 does not get it twice."""
+    from dialogs.forms import form_documents
+
+    xlsx = next(content for file, content in form_documents(name, {}, "zh").documents if file.endswith(".xlsx"))
+    text = "".join(str(c) for table in read_bytes(xlsx, "form.xlsx") for row in table for c in row if c)
+    assert written in text and "集群集群" not in text
+    report = check_form(read_bytes(xlsx, "form.xlsx"), NOW.date())
+    assert not any(f.code == "statement_missing" for f in report.findings)
