@@ -771,6 +771,8 @@ def criterion_findings(spec: FormSpec, values: dict, ruleset: Ruleset, result: C
     row = None
     if hasattr(c.check, "fact") and rows:  # one figure: its row (the last filled, as later rows win: form_facts)
         row = next((f for f in reversed(rows) if f.id in values), rows[0])
+        if "max" in spec.derive.get(c.check.fact, {}):  # the larger of its rows (上云, 上标识) is the figure
+            row = max((f for f in rows if f.id in values), key=lambda f: _total(values[f.id]), default=row)
         where = spec.section_of(row.id).title
     else:  # several figures (合计, 或者): their section when they share one, else the form
         where = sections.pop() if len(sections) == 1 else spec.title

@@ -217,6 +217,20 @@ def test_union_of_cloud_and_identifier_shares_is_checked_when_known(tmp_path):
     assert ("union_mismatch", "企业上云比例（%）", None) in finding_codes(report)
 
 
+@pytest.mark.parametrize("writer", [write_xlsx, write_docx], ids=["xlsx", "docx"])
+@pytest.mark.parametrize("cloud, identifier, row", [
+    (29.99, 20.0, "企业上云比例（%）"), (20.0, 29.99, "企业上标识比例（%）"),
+    (29.99, 29.99, "企业上云比例（%）"), (0.0, 29.99, "企业上标识比例（%）")])
+def test_the_cloud_or_identifier_finding_names_the_larger_row(tmp_path, writer, cloud, identifier, row):
+    """上云或上标识 is evaluated as the larger of the two rows: the finding names that row."""
+    path = writer(tmp_path / f"form.{writer.__name__[-4:]}",
+                  {**passing(), "cloud_rate": [cloud], "identifier_rate": [identifier]})
+    failed = [f for f in check(path).findings if f.code == "criterion"]
+    assert [(f.field, f.params["result"].criterion.citation) for f in failed] == [(row, "第六条（六）")]
+    assert f"四、数字化升级情况「{row}」不符合江苏第六条（六）：企业上云或上标识比例：{max(cloud, identifier):g}%" \
+        in finding_text(failed[0], "zh")
+
+
 def test_a_number_keeps_the_forms_own_unit_and_note(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "invention_patents": ["900 个\n（需提供清单及年份）"],
                                                         "area": ["80平方公里"], "iip_rate": ["25%"]}))
