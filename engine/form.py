@@ -458,13 +458,15 @@ class _Reader:
         self.findings.append(Finding(code, severity, section.title, f.label if f else None,
                                      quote or self.spec.quotes["required"], year, params, f.under if f else None))
 
-    def fractions(self, f: Field, cells) -> bool:
-        """Whether a row's figures are a share written as a fraction (0.81 for 81%): plain numbers,
-        neither a percentage cell (read as shown) nor written with %."""
+    def fractions(self, f: Field, cells) -> list[bool]:
+        """Which of a row's cells (its years) hold a share written as a fraction (0.81 for 81%):
+        a plain number, neither a percentage cell (read as shown) nor written with %, that
+        Fact.fractions takes for one among the row's figures."""
         fact = catalogue().facts.get(f.fact) if f.fact else None
-        filled = [c for c in cells if parse_number(c)[0] is not None]
-        return (fact is not None and all(not isinstance(c, Decimal) and written_unit(c) != "%" for c in filled)
-                and fact.fraction_like(parse_number(c)[0] for c in filled))
+        figures = {i: n for i, c in enumerate(cells) if (n := parse_number(c)[0]) is not None}
+        likely = dict(zip(figures, fact.fractions(figures.values()))) if fact else {}
+        return [likely.get(i, False) and not isinstance(c, Decimal) and written_unit(c) != "%"
+                for i, c in enumerate(cells)]
 
     def number(self, f: Field, cell: Any, year: str | None = None, fraction: bool = False) -> float | None:
         if self.formula(f, cell, year):
@@ -483,7 +485,8 @@ class _Reader:
             self.add("not_integer", f, f.quoted, year=year, value=str(number))
             return None
         if fraction:  # 0.805 for 80.5%: said as such, and not converted
-            self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number), percent=_plain(number.scaleb(2)))
+            self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number), percent=_plain(number.scaleb(2)),
+                     evaluated=round2(float(number)))  # as the criterion shows it
         elif number.as_tuple().exponent < -2:
             self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number))
         fact = catalogue().facts.get(f.fact) if f.fact else None
@@ -565,16 +568,16 @@ class _Reader:
 
     def read_number(self, f: Field, located: Located) -> float | None:
         cell = first_value(located)
-        return self.number(f, cell, fraction=self.fractions(f, [cell]))
+        return self.number(f, cell, fraction=self.fractions(f, [cell])[0])
 
     def read_yearly(self, f: Field, located: Located) -> dict | None:
         years = located.years or {}
         self.head(f, located.head)
         out = {}
-        fraction = self.fractions(f, [years[y] for y in self.years if y in years])
+        fraction = dict(zip(self.years, self.fractions(f, [years.get(y) for y in self.years])))
         for year in self.years:
             if year in years:
-                value = self.number(f, years[year], year, fraction)
+                value = self.number(f, years[year], year, fraction[year])
                 if value is not None:
                     out[year] = value
         return out or None

@@ -340,11 +340,29 @@ def test_a_share_typed_as_a_fraction_is_asked_back_year_by_year_not_converted(tm
     assert report.values["sme_output_share"] == {"2021": 0.805, "2022": 0.81, "2023": 0.823}
     assert ("二、主导产业情况「集群内中小企业产值占集群总产值比例（%）」2022年0.81 像是小数形式的比例，是否应为 81%？"
             in finding_text(notes[1], "zh"))
-    assert "0.805 looks like a share written as a fraction: should it be 80.5%?" in finding_text(notes[0], "en")
-    # written with %, or a share above 1 in another year: as typed, no note
-    for shares in (["0.81%", "0.82%", "0.83%"], [0.81, 75.0, 76.0]):
+    assert "0.805 looks like a share written as a fraction: should it be 80.5%? (Not converted: evaluated as 0.81%.)" \
+        in finding_text(notes[0], "en")  # the figure evaluated, rounded as the failed criterion shows it
+    # written with %, or a share under 1 among shares it is not a hundredth of: as typed, no note
+    for shares in (["0.81%", "0.82%", "0.83%"], [0.81, 1.5, 2.0], [0, 0.5, 0.6]):
         report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "sme_output_share": shares}))
         assert not any(f.code == "fraction" for f in report.findings), shares
+
+
+@pytest.mark.parametrize("field, shares, year", [
+    ("sme_output_share", [80.5, 0.81, 82.3], "2022"), ("sme_output_share", [80.5, 81, 0.9], "2023"),
+    ("leading_output_share", [0.75, 76.2, 77.1], "2021"), ("sme_output_share", [0.805, 81, 82.3], "2021")])
+def test_one_year_typed_as_a_fraction_among_percentages_is_noted(tmp_path, field, shares, year):
+    """0.81 among 80.5 and 82.3 is a share written as a fraction: noted for its year alone, with
+    the figure evaluated as the failed criterion shows it (0.805 → 0.81%)."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), field: shares}))
+    notes = [f for f in report.findings if f.code == "fraction"]
+    assert [f.year for f in notes] == [year]
+    value = shares[int(year) - 2021]
+    failed = next(f for f in report.findings if f.code == "criterion" and f.year == year)
+    shown = f"{round(value, 2):.2f}%"
+    assert f"{value} 像是小数形式的比例，是否应为 {value * 100:g}%？（未换算，按 {shown} 评估。）" in finding_text(notes[0], "zh")
+    assert f"{year}年{shown}，不符合江苏第六条（二）" in finding_text(failed, "zh")
+    assert not any(f.code == "decimals" for f in report.findings)
 
 
 def _rewritten(content: bytes, name: str, change) -> bytes:
