@@ -67,7 +67,8 @@ def _criterion_text(f: Finding, lang: str) -> str:
     check, o = result.criterion.check, result.outcome
     head = {"measure": ruleset.short.get(lang), "citation": result.criterion.citation}
     if f.year is None:
-        return t(lang, "form.finding.criterion", explanation=explain(result, lang), **head)
+        key = "criterion" if f.severity == "error" else "criterion_warning"
+        return t(lang, f"form.finding.{key}", explanation=explain(result, lang), **head)
     value, gap = f.params["value"], round2(abs(f.params["value"] - o.threshold))
     kind = "exact" if not gap else "over" if WORDS[check.word][0].startswith("<") else "short"
     return t(lang, f"form.finding.criterion_{kind}", value=fmt_number(value) + unit_after(check.fact, lang),

@@ -20,7 +20,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from .evaluate import FAIL, OPS, CriterionResult, Evaluation, Profile, evaluate, evaluate_many
+from .evaluate import FAIL, OPS, WARNING as WARN, CriterionResult, Evaluation, Profile, evaluate, evaluate_many
 from .facts import _FULL_WIDTH, average_rate, per_10k, read_yaml, round2, validate_facts, window
 from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, Ruleset, catalogue, load_rulesets
 
@@ -751,7 +751,8 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     rulesets = load_rulesets()
     order = [spec.measure] + [j for j in JURISDICTIONS if j != spec.measure]
     evaluations = evaluate_many(Profile(facts, on), [rulesets[j] for j in order], on)
-    for result in evaluations[0].with_status(FAIL):  # the form's own measure failed: a finding
+    # The form's own measure: a failed criterion is a finding, a warning (一般不超过, 重点支持) a note.
+    for result in evaluations[0].with_status(FAIL) + evaluations[0].with_status(WARN):
         reader.findings.extend(criterion_findings(spec, values, evaluations[0].ruleset, result))
     name = str(values.get("cluster_name") or "")
     return FormReport(name, reader.findings, facts, evaluations, values)
@@ -767,7 +768,8 @@ def fields_of_fact(spec: FormSpec, fact: str) -> list[Field]:
 
 def criterion_findings(spec: FormSpec, values: dict, ruleset: Ruleset, result: CriterionResult) -> list[Finding]:
     """A failed criterion of the form's own measure as findings on the row that gave its figure,
-    one for each failing year of a 近三年每年 criterion, quoting the article."""
+    one for each failing year of a 近三年每年 criterion, quoting the article; a criterion with a
+    warning as one note there."""
     c, o = result.criterion, result.outcome
     rows = [f for fact in c.facts for f in fields_of_fact(spec, fact)]
     sections = {spec.section_of(f.id).title for f in rows}
@@ -780,9 +782,10 @@ def criterion_findings(spec: FormSpec, values: dict, ruleset: Ruleset, result: C
     else:  # several figures (合计, 或者): their section when they share one, else the form
         where = sections.pop() if len(sections) == 1 else spec.title
     params = {"ruleset": ruleset, "result": result}
-    one = Finding("criterion", ERROR, where, row.label if row else None, c.article_text, None, params,
+    severity = ERROR if result.status == FAIL else WARNING
+    one = Finding("criterion", severity, where, row.label if row else None, c.article_text, None, params,
                   row.under if row else None)
-    if c.check.kind != "every_year" or not o.failing_years:
+    if c.check.kind != "every_year" or not o.failing_years or severity == WARNING:
         return [one]
     return [replace(one, year=str(year), params={**params, "value": value})
             for year, value in o.years if year in o.failing_years]

@@ -212,6 +212,26 @@ def test_the_promise_is_checked_against_the_facts(tmp_path):
     assert report.evaluations[0].by_id("accident-pledge").status == "fail"
 
 
+@pytest.mark.parametrize("writer", [write_xlsx, write_docx], ids=["xlsx", "docx"])
+def test_a_criterion_with_a_warning_is_a_note_on_its_row(tmp_path, capsys, writer):
+    """集群占地面积一般不超过100平方公里 is a soft limit: over it the form passes with a note on the
+    area's row (counted), as a failed criterion is a problem on its row."""
+    path = writer(tmp_path / f"form.{writer.__name__[-4:]}", {**passing(), "area": [120],
+                                                               "priority_chain": ["□是\n☑否"]})
+    report = check(path)
+    notes = [f for f in report.findings if f.code == "criterion"]
+    assert [(f.severity, f.field, f.params["result"].criterion.id) for f in notes] == [
+        ("warning", "集群占地面积（平方公里）", "area"),
+        ("warning", "集群主导产业是否属于全省16个先进制造业集群和50条重点产业链", "priority-chain")]
+    assert report.passed and not report.errors
+    assert finding_text(notes[0], "zh").startswith(
+        "一、基本情况「集群占地面积（平方公里）」对照江苏第六条（一）：集群占地面积：120.00平方公里；")
+    assert "noted under Jiangsu 第六条（一）: " in finding_text(notes[0], "en")
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
+    assert status == 0 and "申报表检查通过，有 2 个提示。" in out
+    assert "[提示] 一、基本情况「集群占地面积（平方公里）」对照江苏第六条（一）" in out
+
+
 def test_union_of_cloud_and_identifier_shares_is_checked_when_known(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", passing()), extra_facts={"cloud_or_identifier_rate": 80.0})
     assert ("union_mismatch", "企业上云比例（%）", None) in finding_codes(report)
