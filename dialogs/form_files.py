@@ -222,6 +222,9 @@ def _head(f: Field, years: list[str]) -> list[str] | None:
 def _row(f: Field, facts: dict, name: str, years: list[str], data_year: str) -> tuple[list[Any], bool]:
     """One field's row, and whether the prefill filled it."""
     value = facts.get(f.fact) if f.fact else None
+    if f.total_of:  # a row counting several facts (单项冠军 of every level): their sum, when all are known
+        parts = [facts.get(k) for k in f.total_of]
+        value = sum(parts) if all(type(p) is int for p in parts) else None
     if f.kind == "yearly":
         series = value if isinstance(value, dict) else ({data_year: value} if value is not None and f.take == "latest"
                                                         else {})

@@ -60,6 +60,7 @@ class Field(_Model):
     # says nothing alone (国家级 of the 荣誉 row): findings name it. A target's is its direction.
     parent: Optional[str] = None
     parts: list[str] = []        # a label made of the form's words (the standards grid)
+    total_of: list[str] = []     # the facts the row counts together, its fact among them: the others read as 0
     quote: Optional[str] = None  # what a finding on the field quotes, when not its label
 
     @property
@@ -176,7 +177,7 @@ def load_form(name: str = "jiangsu-2023") -> FormSpec:
     spec = FormSpec.model_validate(read_yaml(FORM_DIR / f"{name}.yaml"))
     facts = catalogue().facts
     for _, f in spec.fields():
-        for fact in [f.fact, f.count, *f.sets, *(k for o in f.options for k in [*o.sets, *o.part_of])]:
+        for fact in [f.fact, f.count, *f.sets, *f.total_of, *(k for o in f.options for k in [*o.sets, *o.part_of])]:
             if fact is not None and fact not in facts:
                 raise ValueError(f"form {spec.id}: field {f.id} names an unknown fact {fact}")
     return spec
@@ -689,6 +690,8 @@ def form_facts(spec: FormSpec, values: dict[str, Any], data_year: str) -> dict[s
             facts[f.fact] = value["count"]
         else:
             facts[f.fact] = value
+        if f.total_of and f.fact in facts:
+            facts.update({k: 0 for k in f.total_of if k != f.fact})
     for fact, how in spec.derive.items():
         parts = [_total(values.get(p)) for p in next(iter(how.values()))]
         if fact not in facts and all(p is not None for p in parts):
@@ -741,6 +744,10 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     # The form's figures win over the extra facts; a figure derived from them (a lower bound,
     # a sum) gives way to one known outright.
     given = {k: v for k, v in form_facts(spec, values, data_year).items() if k not in spec.derive or k not in extra}
+    for _, f in spec.fields():  # a row counting several facts (read whole as its own): a split known besides, if it adds up
+        parts = [extra.get(k) for k in f.total_of]
+        if f.fact in given and parts and all(type(p) is int for p in parts) and sum(parts) == given[f.fact]:
+            given.update(zip(f.total_of, parts))
     # 近三年 of the form is the three years up to its data year (截止到申报2023年底).
     facts, _ = validate_facts({**extra, **given, "data_year": int(reader.data_year)}, catalogue())
     checks = _Checks(spec, reader, values, facts, on, form_facts(spec, values, data_year))
@@ -762,7 +769,7 @@ def fields_of_fact(spec: FormSpec, fact: str) -> list[Field]:
     """The form's rows that give a fact, in the form's order."""
     parts = set(next(iter(spec.derive[fact].values()))) if fact in spec.derive else set()
     return [f for _, f in spec.fields()
-            if fact in (f.fact, f.count) or fact in f.sets or f.id in parts
+            if fact in (f.fact, f.count) or fact in f.sets or fact in f.total_of or f.id in parts
             or any(fact in o.sets or fact in o.part_of for o in f.options)]
 
 

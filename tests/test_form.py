@@ -232,6 +232,27 @@ def test_a_criterion_with_a_warning_is_a_note_on_its_row(tmp_path, capsys, write
     assert "[提示] 一、基本情况「集群占地面积（平方公里）」对照江苏第六条（一）" in out
 
 
+def test_the_champions_row_counts_every_level_for_jiangsu(tmp_path):
+    """「主导产业相关的制造业单项冠军企业数量」 names no level: all champions of provincial level or
+    above, Jiangsu 第六条（三）'s whole count. A form failing it fails it, never 待定 for want of
+    the provincial count; no national reading counts the row as national champions."""
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "champions": [0, 0, 0], "little_giants": [0, 0, 0],
+                                               "srdi_smes": [5, 6, 7], "hitech": [7, 7, 7]})
+    report = check(path)
+    assert report.evaluations[0].by_id("quality-enterprises").status == "fail"
+    assert "provincial_champion_count" not in report.evaluations[0].missing
+    report = check(write_xlsx(tmp_path / "three.xlsx", {**passing(), "champions": [3, 3, 3], "little_giants": [0, 0, 0],
+                                                       "srdi_smes": [5, 6, 7], "hitech": [7, 7, 7]}))
+    assert (report.facts["provincial_champion_count"], report.facts["champion_count"]) == (3, 0)  # none as national
+    assert report.evaluations[0].by_id("quality-enterprises").status == "pass"
+    # the national and provincial counts known besides are kept where they add up to the row, else the row wins
+    report = check(path, extra_facts={"champion_count": 1, "provincial_champion_count": 2})
+    assert (report.facts["champion_count"], report.facts["provincial_champion_count"]) == (0, 0)
+    report = check(write_xlsx(tmp_path / "split.xlsx", {**passing(), "champions": [3, 3, 3]}),
+                   extra_facts={"champion_count": 1, "provincial_champion_count": 2})
+    assert (report.facts["champion_count"], report.facts["provincial_champion_count"]) == (1, 2)
+
+
 def test_union_of_cloud_and_identifier_shares_is_checked_when_known(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", passing()), extra_facts={"cloud_or_identifier_rate": 80.0})
     assert ("union_mismatch", "企业上云比例（%）", None) in finding_codes(report)
