@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from engine import catalogue
@@ -185,9 +186,17 @@ def form_documents(name: str, answers: dict, lang: str) -> Reply:
                                               (f"{stem}.docx", write_docx(lay, load_form().title))])
 
 
-def check_attachment(attachment: Attachment, answers: dict, on: dt.date, lang: str) -> Reply:
+def _name_key(name: str) -> str:
+    """A cluster's name as compared: full-width letters and digits as half-width, no white space."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+def check_attachment(attachment: Attachment, answers: dict, on: dt.date, lang: str,
+                     cluster: str | None = None) -> Reply:
     """A filled form sent as a file: the report, or one line saying why it cannot be read.
-    The chat's answers stand in for what the form does not ask (the 承诺函's facts)."""
+    When the form's 集群名称 is the current cluster's (`cluster`), the chat's answers stand in
+    for what the form does not ask (the 承诺函's facts); a form for another cluster, or naming
+    none, is checked alone, by its own years, and the reply says so."""
     try:
         if not attachment.content:  # what a channel hands on for a file over its download limit
             raise FormFileError("empty")
@@ -195,9 +204,16 @@ def check_attachment(attachment: Attachment, answers: dict, on: dt.date, lang: s
     except FormFileError as exc:
         return Reply(t(lang, "form.chat.unreadable", file=attachment.filename, reason=file_error_text(exc, lang)),
                      kind="error")
-    from engine.form import check_form  # deferred: see the top
+    from engine.form import check_form, cluster_name  # deferred: see the top
 
-    report = check_form(tables, on, extra_facts=answers, data_year=form_data_year(answers))
-    return Reply(report_text(report, lang, attachment.filename), kind="result",
+    named = cluster_name(tables)
+    same = cluster is not None and bool(named) and _name_key(named) == _name_key(cluster)
+    report = check_form(tables, on, extra_facts=answers if same else None,
+                        data_year=form_data_year(answers) if same else None)
+    text = report_text(report, lang, attachment.filename)
+    if cluster is not None and not same:
+        text = t(lang, "form.chat.other_cluster" if named else "form.chat.unnamed", form=named,
+                 current=cluster) + "\n\n" + text
+    return Reply(text, kind="result",
                  documents=[(re.sub(r"\.\w+$", "", attachment.filename) + ".md",
                              report_markdown(report, lang, attachment.filename).encode("utf-8"))])

@@ -312,6 +312,12 @@ def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], rela
             found[f.id] = located
 
 
+def cluster_name(tables: list[list[list[Any]]], spec: FormSpec | None = None) -> str:
+    """The 集群名称 a filled form gives, as written ("" when it gives none)."""
+    value = first_value(locate(spec or load_form(), tables).get("cluster_name"))
+    return "" if value is None or isinstance(value, Formula) else str(value).strip()
+
+
 # --- reading the cells -------------------------------------------------------------------
 
 @dataclass(frozen=True)
