@@ -175,11 +175,22 @@ def _docx_tables(content: bytes) -> list[list[list[Any]]]:
 # --- writing ----------------------------------------------------------------------------
 
 @dataclass
+class Blank:
+    """A field the prefill left blank: where it is, and what the answers say that its boxes
+    cannot show (True: answered yes, a number: the count answered), if anything."""
+
+    section: str
+    label: str
+    under: str | None  # the row it belongs to
+    answered: Any = None
+
+
+@dataclass
 class Layout:
     """The form as rows of cells per section, and the fields left blank."""
 
     sections: list[tuple[str, list[tuple[str | None, list[Any]]]]]  # rows: (field id or None, cells)
-    blank: list[tuple[str, str, str | None]]  # (section title, field label, the row it belongs to)
+    blank: list[Blank]
 
 
 def layout(prefill: dict[str, Any] | None = None, name: str = "", data_year: str | None = None,
@@ -204,7 +215,7 @@ def layout(prefill: dict[str, Any] | None = None, name: str = "", data_year: str
             row, filled = _row(f, facts, name, years, data_year)
             rows.append((f.id, row))
             if not filled and f.required and f.kind != "statement":
-                blank.append((section.title, f.label, f.under))
+                blank.append(Blank(section.title, f.label, f.under, _unticked(f, facts)))
         sections.append((section.title, rows))
     return Layout(sections, blank)
 
@@ -217,6 +228,19 @@ def _head(f: Field, years: list[str]) -> list[str] | None:
     if f.kind == "stages":
         return ["阶段性目标", "", "（1）2024年度", "（2）2025年度", "（3）2026年度"]
     return None
+
+
+def _unticked(f: Field, facts: dict) -> Any:
+    """What the answers say of a checklist whose boxes they cannot choose: the count of its
+    ticks answered (资源共享: which?), or True for a fact answered yes that several of its boxes
+    declare (国际合作: which of five activities?); None otherwise."""
+    if f.kind != "checklist":
+        return None
+    if f.count and type(facts.get(f.count)) is int and facts[f.count] > 0:
+        return facts[f.count]
+    shared = [k for o in f.options for k, v in o.sets.items()
+              if v is True and facts.get(k) is True and sum(k in p.sets for p in f.options) > 1]
+    return True if shared else None
 
 
 def _row(f: Field, facts: dict, name: str, years: list[str], data_year: str) -> tuple[list[Any], bool]:

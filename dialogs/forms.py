@@ -17,7 +17,7 @@ from locales import fmt_date, fmt_number, plural_form, t
 from locales.explain import explain, label, unit_after, value_text
 
 from .compare import requirement
-from .form_files import FormFileError, layout, read_bytes, write_docx, write_xlsx
+from .form_files import Blank, FormFileError, layout, read_bytes, write_docx, write_xlsx
 from .messages import Attachment, Reply
 from .reports import evaluation_json, markdown_report, verdict_table
 
@@ -38,9 +38,9 @@ def finding_text(f: Finding, lang: str) -> str:
     if f.code in ("range_other_unit", "label_unit"):  # the money units the form writes, by name
         units = {u["zh"]: u[lang] for u in catalogue().units.values()}
         params.update({k: units.get(f.params[k], f.params[k]) for k in ("written", "asked") if f.params.get(k)})
-    if f.code == "promise_false":
-        params.update(fact_label=label(f.params["fact"], lang),
-                      value_text=value_text(f.params["fact"], f.params["value"], lang))
+    if f.code in ("promise_false", "answer_contradicted"):  # the facts by name, their values in words
+        params.update({f"{k}_text": value_text(f.params["fact"], f.params[k], lang)
+                       for k in ("value", "known", "given") if k in f.params}, fact_label=label(f.params["fact"], lang))
     if f.code == "criterion":
         return _where(f, lang) + _criterion_text(f, lang)
     return _where(f, lang) + t(lang, f"form.finding.{f.code}", **params)
@@ -177,10 +177,11 @@ def form_documents(name: str, answers: dict, lang: str) -> Reply:
     lines = [t(lang, f"form.chat.written{_one(filled, lang)}", name=name, filled=filled)]
     if lay.blank:
         lines.append(t(lang, f"form.chat.blank_heading{_one(len(lay.blank), lang)}", n=len(lay.blank)))
-        shown = 30
-        lines += [t(lang, "form.chat.blank_item", where=where_text(*blank, lang)) for blank in lay.blank[:shown]]
-        if len(lay.blank) > shown:
-            lines.append(t(lang, "form.chat.and_more", n=len(lay.blank) - shown))
+        # the first 30, and every checklist answered but for its boxes however far down
+        shown = lay.blank[:30] + [blank for blank in lay.blank[30:] if blank.answered is not None]
+        lines += [_blank_item(blank, lang) for blank in shown]
+        if len(lay.blank) > len(shown):
+            lines.append(t(lang, "form.chat.and_more", n=len(lay.blank) - len(shown)))
     lines.append(t(lang, "form.chat.send_back"))
     return Reply("\n".join(lines), documents=[(f"{stem}.xlsx", write_xlsx(lay)),
                                               (f"{stem}.docx", write_docx(lay, load_form().title))])
@@ -189,6 +190,15 @@ def form_documents(name: str, answers: dict, lang: str) -> Reply:
 def _name_key(name: str) -> str:
     """A cluster's name as compared: full-width letters and digits as half-width, no white space."""
     return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+def _blank_item(blank: Blank, lang: str) -> str:
+    """A field still to fill; a checklist answered yes (or with a count) asks for its boxes."""
+    where = where_text(blank.section, blank.label, blank.under, lang)
+    if blank.answered is None:
+        return t(lang, "form.chat.blank_item", where=where)
+    key = "blank_answered_yes" if blank.answered is True else "blank_answered_count"
+    return t(lang, f"form.chat.{key}", where=where, n=blank.answered)
 
 
 def check_attachment(attachment: Attachment, answers: dict, on: dt.date, lang: str,

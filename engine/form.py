@@ -761,6 +761,7 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     checks.plan()
     checks.statements(tables)
     checks.promises()
+    checks.answers(extra)
     rulesets = load_rulesets()
     order = [spec.measure] + [j for j in JURISDICTIONS if j != spec.measure]
     evaluations = evaluate_many(Profile(facts, on), [rulesets[j] for j in order], on)
@@ -933,6 +934,18 @@ class _Checks:
             pattern = ".*?".join(map(re.escape, squeeze(f.text).split("XXX")))
             if f.id not in self.values or not re.search(pattern, text):
                 self.add("statement_missing", f.id, max(f.text.split("XXX"), key=len))
+
+    def answers(self, extra: dict) -> None:
+        """A box left unticked where the facts known besides (the chat's answers) say yes, or
+        fewer ticks than the count they give: a note on the row (the ticks are evaluated)."""
+        for _, f in self.spec.fields():
+            if f.kind not in ("choice", "checklist") or f.id not in self.values:
+                continue
+            facts = [k for o in f.options for k in [*o.sets, *o.part_of]] + ([f.count] if f.count else [])
+            for fact in dict.fromkeys(facts):
+                known, given = extra.get(fact), self.own.get(fact)
+                if (given is False and known is True) or (type(known) is int and type(given) is int and given < known):
+                    self.add("answer_contradicted", f.id, f.quoted, WARNING, fact=fact, known=known, given=given)
 
     def promises(self) -> None:
         for p in self.spec.promises:

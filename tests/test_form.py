@@ -253,6 +253,20 @@ def test_the_champions_row_counts_every_level_for_jiangsu(tmp_path):
     assert (report.facts["champion_count"], report.facts["provincial_champion_count"]) == (1, 2)
 
 
+def test_ticks_short_of_the_answers_known_besides_are_noted(tmp_path):
+    """The form's ticks give 否 (or fewer) where the facts known besides say 是 (or more): a note on
+    the row, the ticks evaluated; ticks agreeing with them, or giving more, are not noted."""
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "intl_work": ["无"]})
+    known = {"intl_cooperation": True, "resource_sharing_count": 3, "public_service_system": True}
+    notes = [f for f in check(path, extra_facts=known).findings if f.code == "answer_contradicted"]
+    assert [(f.severity, f.field, f.params["fact"]) for f in notes] == [
+        ("warning", "集群已开展的产业链资源协同协作工作", "resource_sharing_count"),
+        ("warning", "集群内机构或法人已开展的国际合作交流活动", "intl_cooperation")]
+    assert "was answered “yes”, the form's ticks give “no” (the ticks are evaluated)." in finding_text(notes[1], "en")
+    for agreeing in ({"intl_cooperation": False, "resource_sharing_count": 1}, {}):
+        assert not any(f.code == "answer_contradicted" for f in check(path, extra_facts=agreeing).findings)
+
+
 def test_union_of_cloud_and_identifier_shares_is_checked_when_known(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", passing()), extra_facts={"cloud_or_identifier_rate": 80.0})
     assert ("union_mismatch", "企业上云比例（%）", None) in finding_codes(report)

@@ -206,3 +206,23 @@ def test_form_writes_the_champions_of_every_level_in_their_row():
     # one level unknown: the row's total is not known, and it is left to fill
     reply = form_documents("乙集群", {"champion_count": 1}, "zh")
     assert "「主导产业相关的制造业单项冠军企业数量」" in reply.text
+
+
+def test_boxes_the_answers_cannot_choose_are_asked_for_and_noted_when_left_empty(chat):
+    """国际合作=是, 公共服务体系=是, 资源共享 2 项: several boxes declare each, so /form ticks none and
+    lists them to tick; sent back so, each row notes that its ticks contradict the answer."""
+    start(chat, "江苏", name="乙集群")
+    chat.answer_all(in_form_years(eligible_facts()))
+    text = chat.say("/form")
+    for row in ("六、开放合作情况「集群内机构或法人已开展的国际合作交流活动」（已答“是”，请勾选具体做法）",
+                "七、治理和服务水平「集群中小企业公共服务平台建设情况」（已答“是”，请勾选具体做法）",
+                "二、主导产业情况「集群已开展的产业链资源协同协作工作」（已答 2 项，请勾选具体做法）"):
+        assert row in text
+    reply = next(r for r in chat.last if r.documents)
+    xlsx = next(content for file, content in reply.documents if file.endswith(".xlsx"))
+    chat.last = chat.conversation.handle(chat.user, attachment=Attachment("乙集群-申报表.xlsx", xlsx))
+    text = chat.last[0].text
+    assert ("[提示] 六、开放合作情况「集群内机构或法人已开展的国际合作交流活动」与已知情况不符：参与主导产业国际合作机制或交流活动"
+            "已答“是”，表内勾选为“否”（按表内勾选评估）。") in text
+    assert "[提示] 七、治理和服务水平「集群中小企业公共服务平台建设情况」与已知情况不符：" in text
+    assert "[提示] 二、主导产业情况「集群已开展的产业链资源协同协作工作」与已知情况不符：已开展的集群制造资源共享工作项数已答“2项”，表内勾选为“0项”" in text
