@@ -750,7 +750,9 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     # The form's figures win over the extra facts; a figure derived from them (a lower bound,
     # a sum) gives way to one known outright.
     given = {k: v for k, v in form_facts(spec, values, data_year).items() if k not in spec.derive or k not in extra}
-    for _, f in spec.fields():  # a row counting several facts (read whole as its own): a split known besides, if it adds up
+    # A row counting several facts (单项冠军 of every level) is read whole as its own fact: a split
+    # known besides (the chat's national and provincial answers) is kept where it adds up to the row.
+    for _, f in spec.fields():
         parts = [extra.get(k) for k in f.total_of]
         if f.fact in given and parts and all(type(p) is int for p in parts) and sum(parts) == given[f.fact]:
             given.update(zip(f.total_of, parts))
