@@ -1199,8 +1199,9 @@ class Turn:
 
     def on_attachment(self, attachment: Attachment) -> list[Reply]:
         """A filled form sent as a file: checked, with the active profile's answers for what
-        the form does not ask."""
-        return [forms.check_attachment(attachment, self.given_answers(), self.today, self.lang)] + (
+        the form does not ask when it is that profile's form."""
+        cluster = self.profile.name if self.profile is not None else None
+        return [forms.check_attachment(attachment, self.given_answers(), self.today, self.lang, cluster)] + (
             self.prompt() if self.profile is not None and self.profile.state in ("asking", "confirm_series") else [])
 
     def cmd_lang(self, arg: str) -> list[Reply]:

@@ -175,11 +175,22 @@ def _docx_tables(content: bytes) -> list[list[list[Any]]]:
 # --- writing ----------------------------------------------------------------------------
 
 @dataclass
+class Blank:
+    """A field the prefill left blank: where it is, and what the answers say that its boxes
+    cannot show (True: answered yes, a number: the count answered), if anything."""
+
+    section: str
+    label: str
+    under: str | None  # the row it belongs to
+    answered: Any = None
+
+
+@dataclass
 class Layout:
     """The form as rows of cells per section, and the fields left blank."""
 
     sections: list[tuple[str, list[tuple[str | None, list[Any]]]]]  # rows: (field id or None, cells)
-    blank: list[tuple[str, str, str | None]]  # (section title, field label, the row it belongs to)
+    blank: list[Blank]
 
 
 def layout(prefill: dict[str, Any] | None = None, name: str = "", data_year: str | None = None,
@@ -204,7 +215,7 @@ def layout(prefill: dict[str, Any] | None = None, name: str = "", data_year: str
             row, filled = _row(f, facts, name, years, data_year)
             rows.append((f.id, row))
             if not filled and f.required and f.kind != "statement":
-                blank.append((section.title, f.label, f.under))
+                blank.append(Blank(section.title, f.label, f.under, _unticked(f, facts)))
         sections.append((section.title, rows))
     return Layout(sections, blank)
 
@@ -219,9 +230,25 @@ def _head(f: Field, years: list[str]) -> list[str] | None:
     return None
 
 
+def _unticked(f: Field, facts: dict) -> Any:
+    """What the answers say of a checklist whose boxes they cannot choose: the count of its
+    ticks answered (资源共享: which?), or True for a fact answered yes that several of its boxes
+    declare (国际合作: which of five activities?); None otherwise."""
+    if f.kind != "checklist":
+        return None
+    if f.count and type(facts.get(f.count)) is int and facts[f.count] > 0:
+        return facts[f.count]
+    shared = [k for o in f.options for k, v in o.sets.items()
+              if v is True and facts.get(k) is True and sum(k in p.sets for p in f.options) > 1]
+    return True if shared else None
+
+
 def _row(f: Field, facts: dict, name: str, years: list[str], data_year: str) -> tuple[list[Any], bool]:
     """One field's row, and whether the prefill filled it."""
     value = facts.get(f.fact) if f.fact else None
+    if f.total_of:  # a row counting several facts (单项冠军 of every level): their sum, when all are known
+        parts = [facts.get(k) for k in f.total_of]
+        value = sum(parts) if all(type(p) is int for p in parts) else None
     if f.kind == "yearly":
         series = value if isinstance(value, dict) else ({data_year: value} if value is not None and f.take == "latest"
                                                         else {})
@@ -246,12 +273,20 @@ def _row(f: Field, facts: dict, name: str, years: list[str], data_year: str) -> 
     if f.kind == "stages":
         return ["", f.label, "", "", ""], False
     if f.kind == "statement":
-        return [f.label, f.text.replace("XXX", name or "XXX")], True
+        return [f.label, named(f.text, name)], True
     if f.id == "cluster_name" and name:
         return [f.label, name], True
     if f.kind == "number" and value is not None and not isinstance(value, dict):
         return [f.label, value], True
     return [f.label, ""], False
+
+
+def named(text: str, name: str) -> str:
+    """A statement's text with the name for XXX: a name that already ends in 集群 (乙集群) does
+    not get the form's 集群 after XXX a second time."""
+    if not name:
+        return text
+    return re.sub("XXX(集群)?", lambda m: name + ("" if name.endswith("集群") else m.group(1) or ""), text)
 
 
 def write_xlsx(lay: Layout) -> bytes:

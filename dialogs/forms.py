@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from engine import catalogue
@@ -16,7 +17,7 @@ from locales import fmt_date, fmt_number, plural_form, t
 from locales.explain import explain, label, unit_after, value_text
 
 from .compare import requirement
-from .form_files import FormFileError, layout, read_bytes, write_docx, write_xlsx
+from .form_files import Blank, FormFileError, layout, read_bytes, write_docx, write_xlsx
 from .messages import Attachment, Reply
 from .reports import evaluation_json, markdown_report, verdict_table
 
@@ -37,9 +38,9 @@ def finding_text(f: Finding, lang: str) -> str:
     if f.code in ("range_other_unit", "label_unit"):  # the money units the form writes, by name
         units = {u["zh"]: u[lang] for u in catalogue().units.values()}
         params.update({k: units.get(f.params[k], f.params[k]) for k in ("written", "asked") if f.params.get(k)})
-    if f.code == "promise_false":
-        params.update(fact_label=label(f.params["fact"], lang),
-                      value_text=value_text(f.params["fact"], f.params["value"], lang))
+    if f.code in ("promise_false", "answer_contradicted"):  # the facts by name, their values in words
+        params.update({f"{k}_text": value_text(f.params["fact"], f.params[k], lang)
+                       for k in ("value", "known", "given") if k in f.params}, fact_label=label(f.params["fact"], lang))
     if f.code == "criterion":
         return _where(f, lang) + _criterion_text(f, lang)
     return _where(f, lang) + t(lang, f"form.finding.{f.code}", **params)
@@ -67,7 +68,8 @@ def _criterion_text(f: Finding, lang: str) -> str:
     check, o = result.criterion.check, result.outcome
     head = {"measure": ruleset.short.get(lang), "citation": result.criterion.citation}
     if f.year is None:
-        return t(lang, "form.finding.criterion", explanation=explain(result, lang), **head)
+        key = "criterion" if f.severity == "error" else "criterion_warning"
+        return t(lang, f"form.finding.{key}", explanation=explain(result, lang), **head)
     value, gap = f.params["value"], round2(abs(f.params["value"] - o.threshold))
     kind = "exact" if not gap else "over" if WORDS[check.word][0].startswith("<") else "short"
     return t(lang, f"form.finding.criterion_{kind}", value=fmt_number(value) + unit_after(check.fact, lang),
@@ -175,18 +177,36 @@ def form_documents(name: str, answers: dict, lang: str) -> Reply:
     lines = [t(lang, f"form.chat.written{_one(filled, lang)}", name=name, filled=filled)]
     if lay.blank:
         lines.append(t(lang, f"form.chat.blank_heading{_one(len(lay.blank), lang)}", n=len(lay.blank)))
-        shown = 30
-        lines += [t(lang, "form.chat.blank_item", where=where_text(*blank, lang)) for blank in lay.blank[:shown]]
-        if len(lay.blank) > shown:
-            lines.append(t(lang, "form.chat.and_more", n=len(lay.blank) - shown))
+        # the first 30, and every checklist answered but for its boxes however far down
+        shown = lay.blank[:30] + [blank for blank in lay.blank[30:] if blank.answered is not None]
+        lines += [_blank_item(blank, lang) for blank in shown]
+        if len(lay.blank) > len(shown):
+            lines.append(t(lang, "form.chat.and_more", n=len(lay.blank) - len(shown)))
     lines.append(t(lang, "form.chat.send_back"))
     return Reply("\n".join(lines), documents=[(f"{stem}.xlsx", write_xlsx(lay)),
                                               (f"{stem}.docx", write_docx(lay, load_form().title))])
 
 
-def check_attachment(attachment: Attachment, answers: dict, on: dt.date, lang: str) -> Reply:
+def _name_key(name: str) -> str:
+    """A cluster's name as compared: full-width letters and digits as half-width, no white space."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+def _blank_item(blank: Blank, lang: str) -> str:
+    """A field still to fill; a checklist answered yes (or with a count) asks for its boxes."""
+    where = where_text(blank.section, blank.label, blank.under, lang)
+    if blank.answered is None:
+        return t(lang, "form.chat.blank_item", where=where)
+    key = "blank_answered_yes" if blank.answered is True else "blank_answered_count"
+    return t(lang, f"form.chat.{key}", where=where, n=blank.answered)
+
+
+def check_attachment(attachment: Attachment, answers: dict, on: dt.date, lang: str,
+                     cluster: str | None = None) -> Reply:
     """A filled form sent as a file: the report, or one line saying why it cannot be read.
-    The chat's answers stand in for what the form does not ask (the 承诺函's facts)."""
+    When the form's 集群名称 is the current cluster's (`cluster`), the chat's answers stand in
+    for what the form does not ask (the 承诺函's facts); a form for another cluster, or naming
+    none, is checked alone, by its own years, and the reply says so."""
     try:
         if not attachment.content:  # what a channel hands on for a file over its download limit
             raise FormFileError("empty")
@@ -194,9 +214,16 @@ def check_attachment(attachment: Attachment, answers: dict, on: dt.date, lang: s
     except FormFileError as exc:
         return Reply(t(lang, "form.chat.unreadable", file=attachment.filename, reason=file_error_text(exc, lang)),
                      kind="error")
-    from engine.form import check_form  # deferred: see the top
+    from engine.form import check_form, cluster_name  # deferred: see the top
 
-    report = check_form(tables, on, extra_facts=answers, data_year=form_data_year(answers))
-    return Reply(report_text(report, lang, attachment.filename), kind="result",
+    named = cluster_name(tables)
+    same = cluster is not None and bool(named) and _name_key(named) == _name_key(cluster)
+    report = check_form(tables, on, extra_facts=answers if same else None,
+                        data_year=form_data_year(answers) if same else None)
+    text = report_text(report, lang, attachment.filename)
+    if cluster is not None and not same:
+        text = t(lang, "form.chat.other_cluster" if named else "form.chat.unnamed", form=named,
+                 current=cluster) + "\n\n" + text
+    return Reply(text, kind="result",
                  documents=[(re.sub(r"\.\w+$", "", attachment.filename) + ".md",
                              report_markdown(report, lang, attachment.filename).encode("utf-8"))])

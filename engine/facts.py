@@ -50,10 +50,21 @@ class Fact:
 
     def fraction_like(self, figures) -> bool:
         """Whether figures typed without % are most likely a share written as a fraction (0.85
-        for 85%): a percentage that runs to 100, every figure between 0 and 1. Asked back (the
-        chat) or noted (the form), never converted."""
+        for 85%), every one of them. Asked back (the chat) or noted (the form), never converted."""
         figures = list(figures)
-        return self.unit == "percent" and self.max == 100 and bool(figures) and all(0 < v < 1 for v in figures)
+        return bool(figures) and all(self.fractions(figures))
+
+    def fractions(self, figures) -> list[bool]:
+        """Which of figures typed without % (a series' years) are most likely a share written as
+        a fraction, for a percentage that runs to 100: every figure when all lie between 0 and
+        1; else one between 0 and 1 among percentages more than ten times it (0.81 among 80.5 and
+        82.3: its hundredfold is nearer to them than itself; 0.5 among 2 and 3 is a share of 0.5%)."""
+        figures = list(figures)
+        small = [0 < v < 1 for v in figures]
+        if not (self.unit == "percent" and self.max == 100) or not any(small):
+            return [False] * len(figures)
+        others = [v for v, s in zip(figures, small) if not s]
+        return [s and all(o > 10 * v for o in others) for v, s in zip(figures, small)]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from .evaluate import FAIL, OPS, CriterionResult, Evaluation, Profile, evaluate, evaluate_many
+from .evaluate import FAIL, OPS, WARNING as WARN, CriterionResult, Evaluation, Profile, evaluate, evaluate_many
 from .facts import _FULL_WIDTH, average_rate, per_10k, read_yaml, round2, validate_facts, window
 from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, Ruleset, catalogue, load_rulesets
 
@@ -60,6 +60,7 @@ class Field(_Model):
     # says nothing alone (国家级 of the 荣誉 row): findings name it. A target's is its direction.
     parent: Optional[str] = None
     parts: list[str] = []        # a label made of the form's words (the standards grid)
+    total_of: list[str] = []     # the facts the row counts together, its fact among them: the others read as 0
     quote: Optional[str] = None  # what a finding on the field quotes, when not its label
 
     @property
@@ -176,7 +177,7 @@ def load_form(name: str = "jiangsu-2023") -> FormSpec:
     spec = FormSpec.model_validate(read_yaml(FORM_DIR / f"{name}.yaml"))
     facts = catalogue().facts
     for _, f in spec.fields():
-        for fact in [f.fact, f.count, *f.sets, *(k for o in f.options for k in [*o.sets, *o.part_of])]:
+        for fact in [f.fact, f.count, *f.sets, *f.total_of, *(k for o in f.options for k in [*o.sets, *o.part_of])]:
             if fact is not None and fact not in facts:
                 raise ValueError(f"form {spec.id}: field {f.id} names an unknown fact {fact}")
     return spec
@@ -309,6 +310,12 @@ def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], rela
                 located.head = tuple(header)
             located.unit = units.get(f.id)
             found[f.id] = located
+
+
+def cluster_name(tables: list[list[list[Any]]], spec: FormSpec | None = None) -> str:
+    """The 集群名称 a filled form gives, as written ("" when it gives none)."""
+    value = first_value(locate(spec or load_form(), tables).get("cluster_name"))
+    return "" if value is None or isinstance(value, Formula) else str(value).strip()
 
 
 # --- reading the cells -------------------------------------------------------------------
@@ -458,13 +465,15 @@ class _Reader:
         self.findings.append(Finding(code, severity, section.title, f.label if f else None,
                                      quote or self.spec.quotes["required"], year, params, f.under if f else None))
 
-    def fractions(self, f: Field, cells) -> bool:
-        """Whether a row's figures are a share written as a fraction (0.81 for 81%): plain numbers,
-        neither a percentage cell (read as shown) nor written with %."""
+    def fractions(self, f: Field, cells) -> list[bool]:
+        """Which of a row's cells (its years) hold a share written as a fraction (0.81 for 81%):
+        a plain number, neither a percentage cell (read as shown) nor written with %, that
+        Fact.fractions takes for one among the row's figures."""
         fact = catalogue().facts.get(f.fact) if f.fact else None
-        filled = [c for c in cells if parse_number(c)[0] is not None]
-        return (fact is not None and all(not isinstance(c, Decimal) and written_unit(c) != "%" for c in filled)
-                and fact.fraction_like(parse_number(c)[0] for c in filled))
+        figures = {i: n for i, c in enumerate(cells) if (n := parse_number(c)[0]) is not None}
+        likely = dict(zip(figures, fact.fractions(figures.values()))) if fact else {}
+        return [likely.get(i, False) and not isinstance(c, Decimal) and written_unit(c) != "%"
+                for i, c in enumerate(cells)]
 
     def number(self, f: Field, cell: Any, year: str | None = None, fraction: bool = False) -> float | None:
         if self.formula(f, cell, year):
@@ -483,7 +492,8 @@ class _Reader:
             self.add("not_integer", f, f.quoted, year=year, value=str(number))
             return None
         if fraction:  # 0.805 for 80.5%: said as such, and not converted
-            self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number), percent=_plain(number.scaleb(2)))
+            self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number), percent=_plain(number.scaleb(2)),
+                     evaluated=round2(float(number)))  # as the criterion shows it
         elif number.as_tuple().exponent < -2:
             self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number))
         fact = catalogue().facts.get(f.fact) if f.fact else None
@@ -565,16 +575,16 @@ class _Reader:
 
     def read_number(self, f: Field, located: Located) -> float | None:
         cell = first_value(located)
-        return self.number(f, cell, fraction=self.fractions(f, [cell]))
+        return self.number(f, cell, fraction=self.fractions(f, [cell])[0])
 
     def read_yearly(self, f: Field, located: Located) -> dict | None:
         years = located.years or {}
         self.head(f, located.head)
         out = {}
-        fraction = self.fractions(f, [years[y] for y in self.years if y in years])
+        fraction = dict(zip(self.years, self.fractions(f, [years.get(y) for y in self.years])))
         for year in self.years:
             if year in years:
-                value = self.number(f, years[year], year, fraction)
+                value = self.number(f, years[year], year, fraction[year])
                 if value is not None:
                     out[year] = value
         return out or None
@@ -686,6 +696,8 @@ def form_facts(spec: FormSpec, values: dict[str, Any], data_year: str) -> dict[s
             facts[f.fact] = value["count"]
         else:
             facts[f.fact] = value
+        if f.total_of and f.fact in facts:
+            facts.update({k: 0 for k in f.total_of if k != f.fact})
     for fact, how in spec.derive.items():
         parts = [_total(values.get(p)) for p in next(iter(how.values()))]
         if fact not in facts and all(p is not None for p in parts):
@@ -738,6 +750,12 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     # The form's figures win over the extra facts; a figure derived from them (a lower bound,
     # a sum) gives way to one known outright.
     given = {k: v for k, v in form_facts(spec, values, data_year).items() if k not in spec.derive or k not in extra}
+    # A row counting several facts (单项冠军 of every level) is read whole as its own fact: a split
+    # known besides (the chat's national and provincial answers) is kept where it adds up to the row.
+    for _, f in spec.fields():
+        parts = [extra.get(k) for k in f.total_of]
+        if f.fact in given and parts and all(type(p) is int for p in parts) and sum(parts) == given[f.fact]:
+            given.update(zip(f.total_of, parts))
     # 近三年 of the form is the three years up to its data year (截止到申报2023年底).
     facts, _ = validate_facts({**extra, **given, "data_year": int(reader.data_year)}, catalogue())
     checks = _Checks(spec, reader, values, facts, on, form_facts(spec, values, data_year))
@@ -745,10 +763,12 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     checks.plan()
     checks.statements(tables)
     checks.promises()
+    checks.answers(extra)
     rulesets = load_rulesets()
     order = [spec.measure] + [j for j in JURISDICTIONS if j != spec.measure]
     evaluations = evaluate_many(Profile(facts, on), [rulesets[j] for j in order], on)
-    for result in evaluations[0].with_status(FAIL):  # the form's own measure failed: a finding
+    # The form's own measure: a failed criterion is a finding, a warning (一般不超过, 重点支持) a note.
+    for result in evaluations[0].with_status(FAIL) + evaluations[0].with_status(WARN):
         reader.findings.extend(criterion_findings(spec, values, evaluations[0].ruleset, result))
     name = str(values.get("cluster_name") or "")
     return FormReport(name, reader.findings, facts, evaluations, values)
@@ -758,26 +778,30 @@ def fields_of_fact(spec: FormSpec, fact: str) -> list[Field]:
     """The form's rows that give a fact, in the form's order."""
     parts = set(next(iter(spec.derive[fact].values()))) if fact in spec.derive else set()
     return [f for _, f in spec.fields()
-            if fact in (f.fact, f.count) or fact in f.sets or f.id in parts
+            if fact in (f.fact, f.count) or fact in f.sets or fact in f.total_of or f.id in parts
             or any(fact in o.sets or fact in o.part_of for o in f.options)]
 
 
 def criterion_findings(spec: FormSpec, values: dict, ruleset: Ruleset, result: CriterionResult) -> list[Finding]:
     """A failed criterion of the form's own measure as findings on the row that gave its figure,
-    one for each failing year of a 近三年每年 criterion, quoting the article."""
+    one for each failing year of a 近三年每年 criterion, quoting the article; a criterion with a
+    warning as one note there."""
     c, o = result.criterion, result.outcome
     rows = [f for fact in c.facts for f in fields_of_fact(spec, fact)]
     sections = {spec.section_of(f.id).title for f in rows}
     row = None
     if hasattr(c.check, "fact") and rows:  # one figure: its row (the last filled, as later rows win: form_facts)
         row = next((f for f in reversed(rows) if f.id in values), rows[0])
+        if "max" in spec.derive.get(c.check.fact, {}):  # the larger of its rows (上云, 上标识) is the figure
+            row = max((f for f in rows if f.id in values), key=lambda f: _total(values[f.id]), default=row)
         where = spec.section_of(row.id).title
     else:  # several figures (合计, 或者): their section when they share one, else the form
         where = sections.pop() if len(sections) == 1 else spec.title
     params = {"ruleset": ruleset, "result": result}
-    one = Finding("criterion", ERROR, where, row.label if row else None, c.article_text, None, params,
+    severity = ERROR if result.status == FAIL else WARNING
+    one = Finding("criterion", severity, where, row.label if row else None, c.article_text, None, params,
                   row.under if row else None)
-    if c.check.kind != "every_year" or not o.failing_years:
+    if c.check.kind != "every_year" or not o.failing_years or severity == WARNING:
         return [one]
     return [replace(one, year=str(year), params={**params, "value": value})
             for year, value in o.years if year in o.failing_years]
@@ -912,6 +936,18 @@ class _Checks:
             pattern = ".*?".join(map(re.escape, squeeze(f.text).split("XXX")))
             if f.id not in self.values or not re.search(pattern, text):
                 self.add("statement_missing", f.id, max(f.text.split("XXX"), key=len))
+
+    def answers(self, extra: dict) -> None:
+        """A box left unticked where the facts known besides (the chat's answers) say yes, or
+        fewer ticks than the count they give: a note on the row (the ticks are evaluated)."""
+        for _, f in self.spec.fields():
+            if f.kind not in ("choice", "checklist") or f.id not in self.values:
+                continue
+            facts = [k for o in f.options for k in [*o.sets, *o.part_of]] + ([f.count] if f.count else [])
+            for fact in dict.fromkeys(facts):
+                known, given = extra.get(fact), self.own.get(fact)
+                if (given is False and known is True) or (type(known) is int and type(given) is int and given < known):
+                    self.add("answer_contradicted", f.id, f.quoted, WARNING, fact=fact, known=known, given=given)
 
     def promises(self) -> None:
         for p in self.spec.promises:

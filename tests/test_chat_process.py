@@ -239,6 +239,7 @@ def test_a_filled_form_is_sent_from_the_terminal_by_its_path(tmp_path):
     for line in (f"'{filled}'", str(filled).replace(" ", "\\ ")):
         text = term.say(line)
         assert "第六条（二）" in text and "近三年，集群总产值每年均在40亿元以上" in text, text
+        assert "不是当前集群“示例县机械集群”：未使用当前集群的回答" in text  # the form names another cluster
     text = term.say(str(tmp_path / "没有这个.xlsx"))
     assert "找不到或无法读取文件" in text and "没有这个.xlsx" in text
     assert asked_fact(term.say("/skip")) is not None  # the dialog goes on

@@ -212,9 +212,78 @@ def test_the_promise_is_checked_against_the_facts(tmp_path):
     assert report.evaluations[0].by_id("accident-pledge").status == "fail"
 
 
+@pytest.mark.parametrize("writer", [write_xlsx, write_docx], ids=["xlsx", "docx"])
+def test_a_criterion_with_a_warning_is_a_note_on_its_row(tmp_path, capsys, writer):
+    """集群占地面积一般不超过100平方公里 is a soft limit: over it the form passes with a note on the
+    area's row (counted), as a failed criterion is a problem on its row."""
+    path = writer(tmp_path / f"form.{writer.__name__[-4:]}", {**passing(), "area": [120],
+                                                               "priority_chain": ["□是\n☑否"]})
+    report = check(path)
+    notes = [f for f in report.findings if f.code == "criterion"]
+    assert [(f.severity, f.field, f.params["result"].criterion.id) for f in notes] == [
+        ("warning", "集群占地面积（平方公里）", "area"),
+        ("warning", "集群主导产业是否属于全省16个先进制造业集群和50条重点产业链", "priority-chain")]
+    assert report.passed and not report.errors
+    assert finding_text(notes[0], "zh").startswith(
+        "一、基本情况「集群占地面积（平方公里）」对照江苏第六条（一）：集群占地面积：120.00平方公里；")
+    assert "noted under Jiangsu 第六条（一）: " in finding_text(notes[0], "en")
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
+    assert status == 0 and "申报表检查通过，有 2 个提示。" in out
+    assert "[提示] 一、基本情况「集群占地面积（平方公里）」对照江苏第六条（一）" in out
+
+
+def test_the_champions_row_counts_every_level_for_jiangsu(tmp_path):
+    """「主导产业相关的制造业单项冠军企业数量」 names no level: all champions of provincial level or
+    above, Jiangsu 第六条（三）'s whole count. A form failing it fails it, never 待定 for want of
+    the provincial count; no national reading counts the row as national champions."""
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "champions": [0, 0, 0], "little_giants": [0, 0, 0],
+                                               "srdi_smes": [5, 6, 7], "hitech": [7, 7, 7]})
+    report = check(path)
+    assert report.evaluations[0].by_id("quality-enterprises").status == "fail"
+    assert "provincial_champion_count" not in report.evaluations[0].missing
+    report = check(write_xlsx(tmp_path / "three.xlsx", {**passing(), "champions": [3, 3, 3], "little_giants": [0, 0, 0],
+                                                       "srdi_smes": [5, 6, 7], "hitech": [7, 7, 7]}))
+    assert (report.facts["provincial_champion_count"], report.facts["champion_count"]) == (3, 0)  # none as national
+    assert report.evaluations[0].by_id("quality-enterprises").status == "pass"
+    # the national and provincial counts known besides are kept where they add up to the row, else the row wins
+    report = check(path, extra_facts={"champion_count": 1, "provincial_champion_count": 2})
+    assert (report.facts["champion_count"], report.facts["provincial_champion_count"]) == (0, 0)
+    report = check(write_xlsx(tmp_path / "split.xlsx", {**passing(), "champions": [3, 3, 3]}),
+                   extra_facts={"champion_count": 1, "provincial_champion_count": 2})
+    assert (report.facts["champion_count"], report.facts["provincial_champion_count"]) == (1, 2)
+
+
+def test_ticks_short_of_the_answers_known_besides_are_noted(tmp_path):
+    """The form's ticks give 否 (or fewer) where the facts known besides say 是 (or more): a note on
+    the row, the ticks evaluated; ticks agreeing with them, or giving more, are not noted."""
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "intl_work": ["无"]})
+    known = {"intl_cooperation": True, "resource_sharing_count": 3, "public_service_system": True}
+    notes = [f for f in check(path, extra_facts=known).findings if f.code == "answer_contradicted"]
+    assert [(f.severity, f.field, f.params["fact"]) for f in notes] == [
+        ("warning", "集群已开展的产业链资源协同协作工作", "resource_sharing_count"),
+        ("warning", "集群内机构或法人已开展的国际合作交流活动", "intl_cooperation")]
+    assert "was answered “yes”, the form's ticks give “no” (the ticks are evaluated)." in finding_text(notes[1], "en")
+    for agreeing in ({"intl_cooperation": False, "resource_sharing_count": 1}, {}):
+        assert not any(f.code == "answer_contradicted" for f in check(path, extra_facts=agreeing).findings)
+
+
 def test_union_of_cloud_and_identifier_shares_is_checked_when_known(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", passing()), extra_facts={"cloud_or_identifier_rate": 80.0})
     assert ("union_mismatch", "企业上云比例（%）", None) in finding_codes(report)
+
+
+@pytest.mark.parametrize("writer", [write_xlsx, write_docx], ids=["xlsx", "docx"])
+@pytest.mark.parametrize("cloud, identifier, row", [
+    (29.99, 20.0, "企业上云比例（%）"), (20.0, 29.99, "企业上标识比例（%）"),
+    (29.99, 29.99, "企业上云比例（%）"), (0.0, 29.99, "企业上标识比例（%）")])
+def test_the_cloud_or_identifier_finding_names_the_larger_row(tmp_path, writer, cloud, identifier, row):
+    """上云或上标识 is evaluated as the larger of the two rows: the finding names that row."""
+    path = writer(tmp_path / f"form.{writer.__name__[-4:]}",
+                  {**passing(), "cloud_rate": [cloud], "identifier_rate": [identifier]})
+    failed = [f for f in check(path).findings if f.code == "criterion"]
+    assert [(f.field, f.params["result"].criterion.citation) for f in failed] == [(row, "第六条（六）")]
+    assert f"四、数字化升级情况「{row}」不符合江苏第六条（六）：企业上云或上标识比例：{max(cloud, identifier):g}%" \
+        in finding_text(failed[0], "zh")
 
 
 def test_a_number_keeps_the_forms_own_unit_and_note(tmp_path):
@@ -326,11 +395,29 @@ def test_a_share_typed_as_a_fraction_is_asked_back_year_by_year_not_converted(tm
     assert report.values["sme_output_share"] == {"2021": 0.805, "2022": 0.81, "2023": 0.823}
     assert ("二、主导产业情况「集群内中小企业产值占集群总产值比例（%）」2022年0.81 像是小数形式的比例，是否应为 81%？"
             in finding_text(notes[1], "zh"))
-    assert "0.805 looks like a share written as a fraction: should it be 80.5%?" in finding_text(notes[0], "en")
-    # written with %, or a share above 1 in another year: as typed, no note
-    for shares in (["0.81%", "0.82%", "0.83%"], [0.81, 75.0, 76.0]):
+    assert "0.805 looks like a share written as a fraction: should it be 80.5%? (Not converted: evaluated as 0.81%.)" \
+        in finding_text(notes[0], "en")  # the figure evaluated, rounded as the failed criterion shows it
+    # written with %, or a share under 1 among shares it is not a hundredth of: as typed, no note
+    for shares in (["0.81%", "0.82%", "0.83%"], [0.81, 1.5, 2.0], [0, 0.5, 0.6]):
         report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "sme_output_share": shares}))
         assert not any(f.code == "fraction" for f in report.findings), shares
+
+
+@pytest.mark.parametrize("field, shares, year", [
+    ("sme_output_share", [80.5, 0.81, 82.3], "2022"), ("sme_output_share", [80.5, 81, 0.9], "2023"),
+    ("leading_output_share", [0.75, 76.2, 77.1], "2021"), ("sme_output_share", [0.805, 81, 82.3], "2021")])
+def test_one_year_typed_as_a_fraction_among_percentages_is_noted(tmp_path, field, shares, year):
+    """0.81 among 80.5 and 82.3 is a share written as a fraction: noted for its year alone, with
+    the figure evaluated as the failed criterion shows it (0.805 → 0.81%)."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), field: shares}))
+    notes = [f for f in report.findings if f.code == "fraction"]
+    assert [f.year for f in notes] == [year]
+    value = shares[int(year) - 2021]
+    failed = next(f for f in report.findings if f.code == "criterion" and f.year == year)
+    shown = f"{round(value, 2):.2f}%"
+    assert f"{value} 像是小数形式的比例，是否应为 {value * 100:g}%？（未换算，按 {shown} 评估。）" in finding_text(notes[0], "zh")
+    assert f"{year}年{shown}，不符合江苏第六条（二）" in finding_text(failed, "zh")
+    assert not any(f.code == "decimals" for f in report.findings)
 
 
 def _rewritten(content: bytes, name: str, change) -> bytes:

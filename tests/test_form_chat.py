@@ -12,11 +12,12 @@ import pytest
 from bot.clock import ManualClock
 from dialogs.conversation import Conversation
 from dialogs.form_files import read_bytes
+from dialogs.forms import report_text
 from dialogs.messages import Attachment
 from engine.form import check_form
 from storage.db import make_engine
 from tests.conftest import eligible_facts
-from bench.standins.form_helpers import passing, write_xlsx
+from bench.standins.form_helpers import NAME, passing, write_xlsx
 from tests.test_dialog import Chat, start
 
 NOW = dt.datetime(2024, 6, 1, 10, 0)  # 近三年 is 2021-2023, the form's years
@@ -77,13 +78,63 @@ def test_a_filled_form_sent_as_a_file_is_answered_with_the_report(chat, tmp_path
 
 
 def test_the_chat_answers_stand_in_for_what_the_form_does_not_ask(chat, tmp_path):
-    start(chat, "江苏")
+    start(chat, "江苏", name=NAME)  # the form's own cluster
     content = write_xlsx(tmp_path / "filled.xlsx", passing()).read_bytes()
     facts = in_form_years(eligible_facts())
     chat.answer_all({**facts, "accident_level": "larger"})
     chat.last = chat.conversation.handle(chat.user, attachment=Attachment("filled.xlsx", content))
     assert "集群及集群内企业近三年未发生较大及以上安全、质量和环境污染等事故" in chat.last[0].text
     assert "承诺与已知情况不符" in chat.last[0].text
+
+
+def test_a_form_for_another_cluster_is_checked_alone_and_said_so(chat, tmp_path):
+    """In 「乙集群」 with a 较大 accident answered, the form of 示例市示例县精密机械产业 is checked
+    on its own, as `form check` checks it: the 承诺函 is not held against 乙集群's accident."""
+    start(chat, "江苏", name="乙集群")
+    chat.answer_all({**in_form_years(eligible_facts()), "accident_level": "larger"})
+    path = write_xlsx(tmp_path / "filled.xlsx", passing())
+    chat.last = chat.conversation.handle(chat.user, attachment=Attachment("filled.xlsx", path.read_bytes()))
+    text = chat.last[0].text
+    assert text.startswith("这份申报表的集群名称是“示例市示例县精密机械产业”，不是当前集群“乙集群”：未使用当前集群的回答，只按申报表本身检查。")
+    assert "承诺与已知情况不符" not in text and "申报表检查通过。" in text
+    alone = report_text(check_form(read_bytes(path.read_bytes(), "filled.xlsx"), NOW.date()), "zh", "filled.xlsx")
+    assert text.endswith(alone)
+
+
+ANSWERS = {"accident_level": "larger", "cloud_or_identifier_rate": 30.0, "standards_count": 3,
+           "total_output": {"2023": 45.0, "2024": 48.2, "2025": 52.9}}  # a later cluster's answers
+
+
+@pytest.mark.parametrize("cluster, same", [
+    ("乙集群", False), (NAME, True), (f" {NAME[:3]} {NAME[3:]}\u3000", True)])
+def test_the_chat_answers_are_used_only_for_the_forms_own_cluster(tmp_path, cluster, same):
+    """The answers (上云 30, standards 3, the years 2023-2025, a 较大 accident) are the form's
+    cluster's only when the names agree, white space and full-width forms aside; else the form's
+    own figures and years decide alone."""
+    from dialogs.forms import check_attachment
+
+    content = write_xlsx(tmp_path / "filled.xlsx", passing()).read_bytes()
+    reply = check_attachment(Attachment("filled.xlsx", content), ANSWERS, dt.date(2026, 6, 1), "zh", cluster)
+    mixed = ["承诺与已知情况不符", "已知为 3，表内各项合计 1", "年度栏为 2021、2022、2023 年，应为 2023、2024、2025 年"]
+    assert all(m in reply.text for m in mixed) if same else not any(m in reply.text for m in mixed), reply.text
+    assert ("不是当前集群" in reply.text) is not same
+
+
+def test_names_compare_in_half_width(tmp_path):
+    from dialogs.forms import check_attachment
+
+    content = write_xlsx(tmp_path / "filled.xlsx", {**passing(), "cluster_name": ["示例县 ＡＢ１２ 机械集群"]}).read_bytes()
+    reply = check_attachment(Attachment("filled.xlsx", content), ANSWERS, NOW.date(), "zh", "示例县AB12机械集群")
+    assert "承诺与已知情况不符" in reply.text and "不是当前集群" not in reply.text
+
+
+def test_a_form_naming_no_cluster_is_checked_alone_and_said_so(tmp_path):
+    from dialogs.forms import check_attachment
+
+    content = write_xlsx(tmp_path / "filled.xlsx", {**passing(), "cluster_name": [""]}).read_bytes()
+    reply = check_attachment(Attachment("filled.xlsx", content), ANSWERS, NOW.date(), "en", "乙集群")
+    assert reply.text.startswith("This form gives no cluster name, so it cannot be taken for the current cluster “乙集群”")
+    assert "the promise contradicts what is known" not in reply.text and "“集群名称” is empty." in reply.text
 
 
 @pytest.mark.parametrize("name,content,reason", [
@@ -128,3 +179,50 @@ def test_a_name_typed_as_a_formula_is_written_and_read_back_as_text(chat):
     report = check_form(read_bytes(xlsx, "form.xlsx"), NOW.date())
     assert report.name == name
     assert not any(f.code == "formula" for f in report.findings)
+
+
+@pytest.mark.parametrize("name,written", [("乙集群", "我市本次申报的乙集群主导产业"),
+                                          ("示例县机械", "我市本次申报的示例县机械集群主导产业")])
+def test_the_promise_names_the_cluster_once(name, written):
+    """The 承诺函 reads 我市本次申报的XXX集群主导产业: a name ending in 集群 does not get it twice."""
+    from dialogs.forms import form_documents
+
+    xlsx = next(content for file, content in form_documents(name, {}, "zh").documents if file.endswith(".xlsx"))
+    text = "".join(str(c) for table in read_bytes(xlsx, "form.xlsx") for row in table for c in row if c)
+    assert written in text and "集群集群" not in text
+    report = check_form(read_bytes(xlsx, "form.xlsx"), NOW.date())
+    assert not any(f.code == "statement_missing" for f in report.findings)
+
+
+def test_form_writes_the_champions_of_every_level_in_their_row():
+    """The form's 单项冠军 row has no level: /form writes the national and provincial answers' sum."""
+    from dialogs.forms import form_documents
+
+    reply = form_documents("乙集群", {"champion_count": 1, "provincial_champion_count": 1}, "zh")
+    for name, content in reply.documents:
+        report = check_form(read_bytes(content, name), NOW.date())
+        assert report.values["champions"] == {"2023": 2}, name
+        assert report.facts["provincial_champion_count"] == 2
+    # one level unknown: the row's total is not known, and it is left to fill
+    reply = form_documents("乙集群", {"champion_count": 1}, "zh")
+    assert "「主导产业相关的制造业单项冠军企业数量」" in reply.text
+
+
+def test_boxes_the_answers_cannot_choose_are_asked_for_and_noted_when_left_empty(chat):
+    """国际合作=是, 公共服务体系=是, 资源共享 2 项: several boxes declare each, so /form ticks none and
+    lists them to tick; sent back so, each row notes that its ticks contradict the answer."""
+    start(chat, "江苏", name="乙集群")
+    chat.answer_all(in_form_years(eligible_facts()))
+    text = chat.say("/form")
+    for row in ("六、开放合作情况「集群内机构或法人已开展的国际合作交流活动」（已答“是”，请勾选具体做法）",
+                "七、治理和服务水平「集群中小企业公共服务平台建设情况」（已答“是”，请勾选具体做法）",
+                "二、主导产业情况「集群已开展的产业链资源协同协作工作」（已答 2 项，请勾选具体做法）"):
+        assert row in text
+    reply = next(r for r in chat.last if r.documents)
+    xlsx = next(content for file, content in reply.documents if file.endswith(".xlsx"))
+    chat.last = chat.conversation.handle(chat.user, attachment=Attachment("乙集群-申报表.xlsx", xlsx))
+    text = chat.last[0].text
+    assert ("[提示] 六、开放合作情况「集群内机构或法人已开展的国际合作交流活动」与已知情况不符：参与主导产业国际合作机制或交流活动"
+            "已答“是”，表内勾选为“否”（按表内勾选评估）。") in text
+    assert "[提示] 七、治理和服务水平「集群中小企业公共服务平台建设情况」与已知情况不符：" in text
+    assert "[提示] 二、主导产业情况「集群已开展的产业链资源协同协作工作」与已知情况不符：已开展的集群制造资源共享工作项数已答“2项”，表内勾选为“0项”" in text
