@@ -9,6 +9,8 @@ import re
 import sys
 from pathlib import Path
 from typing import Callable, TextIO
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import platformdirs
 
@@ -46,13 +48,16 @@ _COMMAND = re.compile(r"/[A-Za-z_]+(\s|$)")
 
 
 def sent_file(text: str, channel: str, user: str) -> Incoming | str | None:
-    """A line naming a form file (typed, or dropped in by the terminal: quoted, or its spaces
-    escaped) as the file sent, as other channels send one; a message (in `t`'s key) when it
-    names one that cannot be read; None for any other line."""
+    """A line naming a form file (typed, or dropped in by the terminal: quoted, its spaces
+    escaped, or as a file:// URL) as the file sent, as other channels send one; a message (in
+    `t`'s key) when it names one that cannot be read; None for any other line."""
     line = text.strip()
     if len(line) >= 2 and line[0] == line[-1] and line[0] in "'\"":
         line = line[1:-1]
-    line = line.replace("\\ ", " ")
+    if line.lower().startswith("file://"):  # some terminals drop a file as its URL, percent-encoded
+        line = url2pathname(urlsplit(line).path)
+    else:
+        line = line.replace("\\ ", " ")
     path = Path(line).expanduser()
     if path.suffix.lower() not in FORM_SUFFIXES or (_COMMAND.match(line) and not path.exists()):
         return None  # an answer, or a command such as /new 甲.xlsx

@@ -225,7 +225,7 @@ def test_a_second_terminal_of_one_user_is_not_opened_and_a_reminder_is_printed_o
 
 def test_a_filled_form_is_sent_from_the_terminal_by_its_path(tmp_path):
     """/form writes the form and says how to send it back; a line naming the filled file (as
-    typed, or as a terminal drops it in: quoted, spaces escaped) is the file sent, checked as
+    typed, or as a terminal drops it in: quoted, spaces escaped, a file:// URL) is the file sent, checked as
     on every channel; a path that cannot be read is said, and the question stays."""
     from bench.standins.form_helpers import passing, write_xlsx
 
@@ -236,7 +236,7 @@ def test_a_filled_form_is_sent_from_the_terminal_by_its_path(tmp_path):
     folder = tmp_path / "填好的 表"
     folder.mkdir()
     filled = write_xlsx(folder / "申报表 已填.xlsx", {**passing(), "total_output": [45.0, 48.2, 38.5]})
-    for line in (f"'{filled}'", str(filled).replace(" ", "\\ ")):
+    for line in (f"'{filled}'", str(filled).replace(" ", "\\ "), filled.as_uri()):  # file:///…/%E7%94%B3…
         text = term.say(line)
         assert "第六条（二）" in text and "近三年，集群总产值每年均在40亿元以上" in text, text
         assert "不是当前集群“示例县机械集群”：未使用当前集群的回答" in text  # the form names another cluster
