@@ -34,7 +34,8 @@ def requirement(check, lang: str) -> str:
         first = check.facts[0] if kind == "sum" else check.fact
         op, _ = WORDS[check.word]
         key = "requirement.threshold_after" if check.word in ("以上", "以下") else "requirement.threshold"
-        text = t(lang, key, word=check.word, value=_plain(check.value), unit=unit_after(first, lang),
+        value = _plain(check.value)
+        text = t(lang, key, word=check.word, value=value, unit=unit_after(first, lang, figure=value),
                  op=t(lang, f"op.{op}"))
         if kind == "every_year":
             return t(lang, "requirement.every_year", requirement=text)

@@ -32,25 +32,30 @@ def _plain(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else fmt_number(number)
 
 
-def unit_after(fact_id: str, lang: str, gap: bool = False) -> str:
-    """A unit as it follows a figure: 亿元 and % right after it; 'km²' after a space."""
+def unit_after(fact_id: str, lang: str, gap: bool = False, figure: str = "") -> str:
+    """A unit as it follows a figure: 亿元 and % right after it; 'km²' after a space; after a
+    `figure` written 1, the unit's one_{lang} where the catalogue gives one (1 firm)."""
     cat = catalogue()
     unit = cat.gap_unit_label(fact_id, lang) if gap else cat.unit_label(fact_id, lang)
+    if figure == "1" and cat[fact_id].unit:
+        unit = cat.units[cat[fact_id].unit].get(f"one_{lang}", unit)
     if lang == "zh" or not unit or unit == "%":
         return unit
     return " " + unit
 
 
-def _requirement(word: str, threshold: float, unit: str, lang: str) -> str:
+def _requirement(word: str, threshold: float, fact_id: str, lang: str) -> str:
     """条文要求 … as Chinese writes it: 在40亿元以上, but 不低于70%."""
     key = "explain.requirement_after" if word in ("以上", "以下") else "explain.requirement"
     op, _ = WORDS[word]
-    return t(lang, key, word=word, threshold=_plain(threshold), unit=unit, op=t(lang, f"op.{op}"))
+    figure = _plain(threshold)
+    return t(lang, key, word=word, threshold=figure, unit=unit_after(fact_id, lang, figure=figure),
+             op=t(lang, f"op.{op}"))
 
 
 def _years_text(fact_id: str, years, lang: str) -> str:
-    unit = unit_after(fact_id, lang)
-    return _join(lang, (t(lang, "value.year_item", year=y, value=fmt_number(v), unit=unit) for y, v in years))
+    return _join(lang, (t(lang, "value.year_item", year=y, value=fmt_number(v),
+                          unit=unit_after(fact_id, lang, figure=fmt_number(v))) for y, v in years))
 
 
 def value_text(fact_id: str, value: Any, lang: str) -> str:
@@ -65,7 +70,7 @@ def value_text(fact_id: str, value: Any, lang: str) -> str:
     if isinstance(value, dict):
         return _years_text(fact_id, sorted((int(y), v) for y, v in value.items()), lang)
     if isinstance(value, (int, float)):
-        return fmt_number(value) + unit_after(fact_id, lang)
+        return fmt_number(value) + unit_after(fact_id, lang, figure=fmt_number(value))
     return str(value)
 
 
@@ -114,7 +119,7 @@ def _unknown(o: Outcome, lang: str) -> str:
                              for y, v in o.years))
         return window_text(fact, o.window, lang) + _space(lang) + t(
             lang, "explain.window_failing", items=items,
-            requirement=_requirement(o.check.word, o.threshold, unit, lang))
+            requirement=_requirement(o.check.word, o.threshold, fact, lang))
     if o.window:
         return window_text(fact, o.window, lang)
     if fact and o.observed is not None and catalogue()[fact].type in ("series", "trend"):
@@ -144,21 +149,22 @@ def _comparison_fields(o: Outcome, fact_id: str, lang: str) -> dict:
     unit = unit_after(fact_id, lang)
     return dict(label=label(fact_id, lang), unit=unit, word=o.check.word, op=t(lang, f"op.{op}"),
                 threshold=_plain(o.threshold),
-                requirement=_requirement(o.check.word, o.threshold, unit, lang))
+                requirement=_requirement(o.check.word, o.threshold, fact_id, lang))
 
 
 def _margin_sentence(o: Outcome, fact_id: str, lang: str) -> str:
     """How far the figure is from the threshold, read with the article's own word."""
     word = o.check.word
     op, soft = WORDS[word]
-    unit, gap_unit = unit_after(fact_id, lang), unit_after(fact_id, lang, gap=True)
     margin = fmt_number(abs(o.margin)) if isinstance(o.observed, float) else _plain(abs(o.margin))
+    gap_unit = unit_after(fact_id, lang, gap=True, figure=margin)
     upper = op[0] == "<"
     if o.margin == 0:
         if o.status == PASS:
             return t(lang, "explain.pass_exact", word=word)
-        return t(lang, "explain.fail_exact", word=word, threshold=_plain(o.threshold), unit=unit,
-                 op=t(lang, f"op.{op}"))
+        threshold = _plain(o.threshold)
+        return t(lang, "explain.fail_exact", word=word, threshold=threshold,
+                 unit=unit_after(fact_id, lang, figure=threshold), op=t(lang, f"op.{op}"))
     if o.status == PASS:
         key = "explain.pass_upper_margin" if upper else "explain.pass_margin"
     elif soft:
@@ -171,7 +177,8 @@ def _margin_sentence(o: Outcome, fact_id: str, lang: str) -> str:
 def _threshold(o: Outcome, lang: str) -> str:
     fact_id = o.check.fact
     fields = _comparison_fields(o, fact_id, lang)
-    observed = fmt_number(o.observed) + ("" if lang == "zh" else fields["unit"])
+    observed = fmt_number(o.observed)
+    observed += "" if lang == "zh" else unit_after(fact_id, lang, figure=observed)
     if o.derived:
         inputs = _join(lang, (f"{label(f, lang)} {v}" for f, v in o.inputs.items()))
         sentence = t(lang, "explain.threshold_derived", observed=observed, inputs=inputs, **fields)
@@ -203,8 +210,8 @@ def _every_year(o: Outcome, lang: str) -> str:
     items = _join(lang, (t(lang, key, year=y, value=fmt_number(v), unit=unit,
                            margin=fmt_number(round2(abs(v - o.threshold))), gap_unit=gap_unit)
                          if round2(v - o.threshold) else
-                         t(lang, "explain.every_year_fail_exact", year=y, value=_plain(o.threshold), unit=unit,
-                           word=o.check.word)
+                         t(lang, "explain.every_year_fail_exact", year=y, value=_plain(o.threshold),
+                           unit=unit_after(fact_id, lang, figure=_plain(o.threshold)), word=o.check.word)
                          for y, v in failing))
     key = "explain.every_year_warn" if o.status == WARNING else "explain.every_year_short"
     return sentence + _space(lang) + t(lang, key, items=items)
@@ -213,7 +220,8 @@ def _every_year(o: Outcome, lang: str) -> str:
 def _sum(o: Outcome, lang: str) -> str:
     check = o.check
     op, _ = WORDS[check.word]
-    unit = unit_after(check.facts[0], lang)
+    first = check.facts[0]
+    unit = unit_after(first, lang, figure=str(o.observed))  # the total's
     parts = " + ".join(t(lang, "explain.sum_item", label=label(f, lang), value=o.inputs.get(f, "?"))
                        for f in check.facts)
     if o.status == UNKNOWN:
@@ -221,13 +229,13 @@ def _sum(o: Outcome, lang: str) -> str:
                  labels=_join(lang, (label(f, lang) for f in o.missing)))
     sentence = t(lang, "explain.sum", parts=parts, total=o.observed, unit=unit, word=check.word,
                  threshold=_plain(check.value), op=t(lang, f"op.{op}"),
-                 requirement=_requirement(check.word, check.value, unit, lang))
-    margin = o.observed - check.value
+                 requirement=_requirement(check.word, check.value, first, lang))
+    margin = _plain(abs(o.observed - check.value))
     if o.status == PASS:
-        tail = (t(lang, "explain.pass_exact", word=check.word) if margin == 0
-                else t(lang, "explain.pass_margin", margin=_plain(margin), gap_unit=unit))
+        tail = (t(lang, "explain.pass_exact", word=check.word) if o.observed == check.value
+                else t(lang, "explain.pass_margin", margin=margin, gap_unit=unit_after(first, lang, figure=margin)))
     else:
-        tail = t(lang, "explain.fail_margin", margin=_plain(-margin), gap_unit=unit)
+        tail = t(lang, "explain.fail_margin", margin=margin, gap_unit=unit_after(first, lang, figure=margin))
     note = [t(lang, "explain.sum_note")] if len(check.facts) > 1 else []
     return _space(lang).join([sentence, tail, *note])
 

@@ -298,6 +298,25 @@ def test_jiangsu_counts_provincial_champions():
         assert status_of(j, "quality-enterprises", **dict(changes, little_giant_count=0)) == "fail"
 
 
+def test_a_figure_of_one_takes_the_units_singular_in_english():
+    """1 firm, 1 item, 1 project (the catalogue's one_en), in the explanation, the saved value
+    and the side-by-side requirement; 0, 2 and 1.00 keep the plural."""
+    from dialogs.compare import criterion_requirement
+    from locales.explain import value_text
+
+    none = evaluate_with("national", champion_count=0, little_giant_count=0).by_id("quality-enterprises")
+    assert "= 0 firms; the article requires in total ≥ 1 firm (不少于). Fails, 1 firm short." in explain(none, "en")
+    jiangsu = evaluate_with("jiangsu", resource_sharing_count=1, pilot_projects=0)
+    assert ": 1 item; the article requires ≥ 1 item (至少)." in explain(jiangsu.by_id("resource-sharing"), "en")
+    assert ": 0 projects; the article requires ≥ 1 project (不少于). Fails, 1 project short." in explain(
+        jiangsu.by_id("pilot-projects"), "en")
+    assert "≥ 1 firm " in criterion_requirement(none.criterion, "en")
+    assert (value_text("innovative_sme_count", 1, "en"), value_text("innovative_sme_count", 2, "en"),
+            value_text("sme_employees", 1, "en"), value_text("innovative_sme_count", 1, "zh")) == (
+        "1 firm", "2 firms", "1 person", "1家")
+    assert value_text("enterprise_count", {"2025": 1.0}, "en") == "2025: 1.00 firms"
+
+
 def test_jiangsu_digital_transformation_work_is_a_criterion():
     result = evaluate_with("jiangsu", digital_transformation_work=False).by_id("digital-transformation")
     assert result.status == "fail" and result.criterion.citation == "第六条（六）"
