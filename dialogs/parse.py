@@ -1,10 +1,10 @@
 """Reading a person's answer: lenient in form, exact in value.
 
 `45`, `45.2亿`, `452000万元` (→ 45.2 亿元), `520,000万元`, `4.5bn` or `4.5 billion yuan` (→ 45 亿元),
-`100千米²` or `99.5 sq km`, `72.5%`, `是/否/有/没有/yes/no`
-(and 无/没有 as 0 for a count, as the form's 填“无”), Chinese numerals and amounts (两家, 六成,
-百分之六十, 四十五亿, read by cn2an), series as `2023:45 2024:48 2025:52` or `45, 48, 52`
-(the three latest years, to be confirmed), full-width digits and punctuation. Superscript
+`100千米²`, `99.5 sq km` or `99.5 km^2`, `5家` or `5 firms` (a unit's own words, in either
+language), `72.5%`, `是/否/有/没有/yes/no` (and 无/没有 as 0 for a count, as the form's 填“无”),
+Chinese numerals and amounts (两家, 六成, 百分之六十, 四十五亿, read by cn2an), series as
+`2023:45 2024:48 2025:52` or `45, 48, 52` (the three latest years, to be confirmed), full-width digits and punctuation. Superscript
 digits are refused, not read as plain ones (10⁴ is not 104). Anything else raises
 `ParseError`, whose code (and details) the locales turn into a message saying what is expected.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any
 
@@ -31,18 +32,19 @@ MONEY_SCALES = {"千万": 1e7, "亿": 1e8, "万": 1e4, "hundred million": 1e8, "
 CURRENCY = re.compile(r"\s*(?:元人民币|元|人民币|yuan|rmb|cny)$")
 # Units a count may carry, with the factor that turns it into the fact's unit.
 COUNT_UNITS = [("万", 10000)]
-# The words a figure of each unit may carry; another unit (1200件 of people) is refused.
+# The words a figure of each unit may carry besides the catalogue's own labels (家, firms,
+# firm: unit_words); another unit (1200件 of people) is refused.
 UNIT_WORDS = {
-    "km2": ("平方公里", "km2", "平方千米", "sq km", "sq. km", "sqkm", "square km", "square kilometres",
+    "km2": ("平方千米", "km^2", "km**2", "sq km", "sq. km", "sqkm", "square km", "square kilometres",
             "square kilometers", "square kilometre", "square kilometer"),
-    "percent": ("%", "个百分点"),
-    "firms": ("家", "个", "户"),
-    "items": ("项", "个"),
-    "platforms": ("个", "家", "项"),
-    "patents": ("件", "个", "项"),
-    "persons": ("人", "名"),
-    "projects": ("个", "项"),
-    "t_per_10k_yuan": ("吨/万元", "吨"),
+    "percent": ("个百分点",),
+    "firms": ("个", "户", "enterprises", "enterprise", "companies", "company"),
+    "items": ("个",),
+    "platforms": ("家", "项"),
+    "patents": ("件", "项"),
+    "persons": ("名", "people"),
+    "projects": ("项",),
+    "t_per_10k_yuan": ("吨",),
 }
 # Figures that are possible but most likely a slip: confirmed before they are saved.
 IMPLAUSIBLE_ABOVE = {"patents_per_10k": 1000}
@@ -155,12 +157,22 @@ def _unit_factor(spec: Fact, suffix: str) -> float | None:
         scale = CURRENCY.sub("", suffix)
         yuan = MONEY_SCALES.get(scale) if scale else 1.0  # 元 alone: yuan
         return yuan / YUAN_IN[spec.unit] if yuan else None
-    words = UNIT_WORDS.get(spec.unit or "", ())
+    words = unit_words(spec.unit)
     if spec.type == "count":
         for unit, factor in COUNT_UNITS:
-            if suffix.startswith(unit) and suffix[len(unit):] in ("",) + words:
+            if suffix.startswith(unit) and suffix[len(unit):].strip() in ("",) + words:
                 return factor
     return 1.0 if suffix in words else None
+
+
+@lru_cache(maxsize=None)
+def unit_words(unit: str | None) -> tuple[str, ...]:
+    """The words a figure of the unit may carry, as `_unit_factor` compares them: the catalogue's
+    labels in both languages (家, firms, firm; 平方公里, km²) and the others of UNIT_WORDS."""
+    if not unit:
+        return ()
+    labels = [name for key, name in catalogue().units[unit].items() if not key.startswith("gap_")]
+    return tuple(normalise(word).lower() for word in (*labels, *UNIT_WORDS.get(unit, ())))
 
 
 def _arabic(spec: Fact, text: str) -> str:

@@ -161,6 +161,28 @@ def test_natural_answers(fact, text, value):
     assert str(parsed.value) != "-0.0"
 
 
+@pytest.mark.parametrize("fact,text,value", [
+    ("innovative_sme_count", "5 firms", 5), ("innovative_sme_count", "1 firm", 1),
+    ("hitech_count", "12 enterprises", 12), ("sme_employees", "1,000,000 persons", 1000000),
+    ("sme_employees", "300 people", 300), ("sme_employees", "5万 persons", 50000),
+    ("innovation_platforms", "3 platforms", 3), ("resource_sharing_count", "2 items", 2),
+    ("area_km2", "99.5 km^2", 99.5), ("area_km2", "99.5 km**2", 99.5),
+])
+def test_english_unit_words_are_read(fact, text, value):
+    assert parse_answer(CAT[fact], text, latest_year=2025).value == value
+
+
+@pytest.mark.parametrize("fact", [f for f, spec in CAT.facts.items() if spec.type in ("count", "number") and spec.unit])
+def test_a_saved_figure_as_shown_is_read_back(fact):
+    """What `已保存：… = 5家` / `Saved: … = 5 firms` shows is an answer the question takes."""
+    from locales.explain import value_text
+
+    for value in (1, 5):
+        value = value if CAT[fact].type == "count" else float(value)
+        for lang in ("zh", "en"):
+            assert parse_answer(CAT[fact], value_text(fact, value, lang), latest_year=2025).value == value
+
+
 @pytest.mark.parametrize("fact,text,code,details", [
     ("sme_employees", "1200件", "unit", {"given": "件"}),
     ("area_km2", "10⁴", "superscript", {}), ("area_km2", "5²", "superscript", {}),
