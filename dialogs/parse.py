@@ -54,6 +54,13 @@ SQUARED_UNITS = {"km²": "km2", "千米²": "平方千米", "公里²": "平方�
 _SQUARED = re.compile("|".join(SQUARED_UNITS), re.IGNORECASE)
 CN_DIGITS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
 CN_NUMERAL = re.compile(rf"负?[{CN_DIGITS}][{CN_DIGITS}点]*")
+# cn2an reads no decimal before a scale word (五十二点五亿): the scale is split off a numeral that
+# ends in one and has none before it (一亿五千万 is read whole).
+CN_SCALES = {"千万": 10**7, "万": 10**4, "亿": 10**8}
+_CN_SCALED = re.compile(r"([^万亿]+?)(千万|万|亿)")
+# A year in Chinese digits (二〇二三年), read as the year it is.
+_CN_YEAR = re.compile(r"[〇零○一二三四五六七八九]{4}(?=\s*年)")
+_CN_YEAR_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789")
 NONE_WORDS = {"无", "没有", "没", "0家", "none"}  # the form's 填“无” for an empty field
 
 YES = {"是", "有", "对", "yes", "y", "true", "√", "是的", "有的", "符合", "属于"}
@@ -81,6 +88,7 @@ class Parsed:
 def normalise(text: str) -> str:
     """Full-width digits and punctuation to ASCII; separators unified; spaces collapsed."""
     text = unicodedata.normalize("NFKC", _SQUARED.sub(lambda m: SQUARED_UNITS[m.group(0).lower()], text))
+    text = _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_YEAR_DIGITS), text)
     text = text.replace("、", ",").replace("；", ";").replace("。", "").replace("~", "-")
     return re.sub(r"\s+", " ", text).strip()
 
@@ -176,19 +184,24 @@ def unit_words(unit: str | None) -> tuple[str, ...]:
 
 
 def _arabic(spec: Fact, text: str) -> str:
-    """Chinese numerals to figures (by cn2an): 两家 → 2家, 四十五亿 → 4500000000元,
-    百分之六十 → 60%, 六成 → 60%."""
+    """Chinese numerals to figures (by cn2an): 两家 → 2家, 十二点五万人 → 125000人, 百分之六十 →
+    60%, 六成 → 60%; an amount keeps its scale word (五十二点五亿 → 52.5亿, 一亿五千万 → 150000000元)."""
     text = re.sub(r"^百分之(.+)$", r"\1%", text)
     match = CN_NUMERAL.match(text)
     if not match:
         return text
     import cn2an  # here, not at the top: loading it was a tenth of a second of every start
 
+    scaled = _CN_SCALED.fullmatch(match.group(0))
     try:
-        number = cn2an.cn2an(match.group(0), "smart")
+        number = cn2an.cn2an(scaled.group(1) if scaled else match.group(0), "smart")
     except ValueError:
         raise ParseError("count" if spec.type == "count" else "number") from None
     rest = text[match.end():].strip()
+    if scaled and spec.unit in YUAN_IN:
+        rest = scaled.group(2) + rest
+    elif scaled:
+        number = Decimal(str(number)) * CN_SCALES[scaled.group(2)]
     if rest.startswith("成"):  # 六成 is 60%
         number, rest = number * 10, "%" + rest[1:]
     if spec.unit in YUAN_IN and re.search("[万亿]", match.group(0)) and rest in ("", "元"):
@@ -206,8 +219,9 @@ def _figure(spec: Fact, text: str) -> float:
         raise ParseError("count" if spec.type == "count" else "number")
     factor = _unit_factor(spec, match.group(2))
     if factor is None:
-        if match.group(2).strip() and spec.unit:
-            raise ParseError("unit", given=match.group(2).strip())
+        given = match.group(2).strip()
+        if given and spec.unit and not re.search(r"\d", given):  # 2023-45, 80-90: the form is wrong, no unit
+            raise ParseError("unit", given=given)
         raise ParseError("count" if spec.type == "count" else "number")
     value = float(match.group(1)) * factor
     if spec.unit in YUAN_IN:

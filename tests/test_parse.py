@@ -147,6 +147,13 @@ def test_amounts_in_other_units_are_converted(fact, text, value):
     ("total_output", "2023:四十亿 2024:四十一亿 2025:四十二亿", {"2023": 40.0, "2024": 41.0, "2025": 42.0}),
     ("total_output", "2023年40亿，2024年四十一亿元，2025年42亿", {"2023": 40.0, "2024": 41.0, "2025": 42.0}),
     ("sme_output_share", "2023:百分之六十 2024:六成 2025:70%", {"2023": 60.0, "2024": 60.0, "2025": 70.0}),
+    # a decimal before a scale word (cn2an reads none), a year in Chinese digits
+    ("total_output", "2023:45 2024:48 2025:五十二点五亿", {"2023": 45.0, "2024": 48.0, "2025": 52.5}),
+    ("total_output", "四十点五亿 四十八亿 五十亿", {"2023": 40.5, "2024": 48.0, "2025": 50.0}),
+    ("total_output", "2023:一亿五千万 2024:五千万 2025:五十二亿", {"2023": 1.5, "2024": 0.5, "2025": 52.0}),
+    ("sme_employees", "十二点五万人", 125000), ("sme_employees", "两万五千人", 25000),
+    ("total_output", "二〇二三年45亿，二〇二四年48亿，二〇二五年52亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("total_output", "二零二三年四十五亿 二零二四年四十八亿 二零二五年五十二亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
     ("accident_level", "较大事故", "larger"), ("accident_level", "无事故", "none"),
     ("co2_intensity", "持续下降", True), ("co2_intensity", "未持续下降", False),
     ("area_km2", "80km²", 80.0),
@@ -181,6 +188,17 @@ def test_a_saved_figure_as_shown_is_read_back(fact):
         value = value if CAT[fact].type == "count" else float(value)
         for lang in ("zh", "en"):
             assert parse_answer(CAT[fact], value_text(fact, value, lang), latest_year=2025).value == value
+
+
+@pytest.mark.parametrize("fact,text", [("total_output", "2023-45 2024-48 2025-52"), ("area_km2", "80-90"),
+                                       ("sme_employees", "1200-1500人")])
+def test_figures_run_together_are_a_wrong_form_not_a_wrong_unit(fact, text):
+    """2023-45 is no figure with the unit “-45”: the message shows the form expected."""
+    with pytest.raises(ParseError) as raised:
+        parse_answer(CAT[fact], text, latest_year=2025)
+    zh, en = refusal_text(fact, raised.value, "zh"), refusal_text(fact, raised.value, "en")
+    assert raised.value.code in ("number", "count") and "单位应为" not in zh and "counted in" not in en
+    assert t("zh", f"question.{fact}.example") in zh and t("en", f"question.{fact}.example") in en
 
 
 @pytest.mark.parametrize("fact,text,code,details", [
