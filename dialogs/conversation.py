@@ -20,7 +20,7 @@ from typing import Any
 from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
 from engine.evaluate import Evaluation
 from locales import fmt_date, normalise_lang, render, t
-from locales.explain import explain, expected_text, label, notice_text, shown_value, value_text
+from locales.explain import explain, expected_number, expected_text, label, notice_text, shown_value, value_text
 from storage import outbox, repo
 from storage.db import session
 from storage.prepared import reading, unit
@@ -701,6 +701,11 @@ class Turn:
             details = dict(error.details)
             if "years" in details:
                 details["years"] = self.t("list_sep").join(details["years"])
+            if "items" in details:  # 2024年 的值 101, as evaluate names a refused year; what was not read, quoted
+                details["items"] = self.t("list_sep").join(
+                    self.t("fact_error.year_value", year=year, value=figure if read else f"“{figure}”")
+                    for year, figure, read in details["items"])
+                details["number"] = expected_number(spec, self.lang)
             text = self.t(f"dialog.refused.{error.code}", label=spec.label(self.lang),
                           expected=expected_text(spec, self.lang, chat=True), unit=catalogue().unit_label(fact, self.lang),
                           example=self.t(f"question.{fact}.example"), **details)

@@ -70,8 +70,8 @@ NO = {"否", "无", "没有", "不是", "不", "no", "n", "false", "×", "x", "�
 class ParseError(ValueError):
     """An answer that cannot be read. `code`: number, count, bool, choice, series, rate,
     trend, range, year, empty, superscript, unit (`given`: the unit written), repeated_year
-    (`year`), missing_years (`years`), later_year (`years`; `first`, `middle`, `last`: 近三年). `details`
-    fill the locales' message."""
+    (`year`), missing_years (`years`), later_year (`years`; `first`, `middle`, `last`: 近三年),
+    year_values (`items`: the years whose figure is refused). `details` fill the locales' message."""
 
     def __init__(self, code: str, **details):
         super().__init__(code)
@@ -278,39 +278,61 @@ _PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*({_PAIR_FIGURE}
 # Between the figures of a bare list: a comma (not one of thousands), a semicolon, a space
 # before a figure (not one before its unit: 4.5 billion, 45 亿).
 _LIST_SEP = re.compile(rf"\s*;\s*|\s*,(?!\d{{3}}(?!\d))\s*|\s+(?=[-+]?\d|负|(?![万亿])[{CN_DIGITS}])")
+# A year given with what is no figure (2025:abc): named as such, not refused as a wrong form.
+_NO_FIGURE_PAIR = re.compile(r"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*([^\s,;]+)")
 # Codes that already say exactly what is wrong: kept, not replaced by the general form.
-EXACT = {"unit", "repeated_year", "missing_years", "later_year", "superscript"}
+EXACT = {"unit", "repeated_year", "missing_years", "later_year", "superscript", "year_values"}
 TREND_WORDS = {"持续下降": True, "逐年下降": True, "连续下降": True, "下降": True, "declining": True,
                "未下降": False, "没有下降": False, "未持续下降": False, "上升": False, "not declining": False}
 
 
 def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
     """Year-value pairs, or a bare list of exactly three figures for the three latest years."""
-    pairs = _PAIR.findall(text)
-    if pairs:
-        leftover = _PAIR.sub("", text)
-        if re.sub(r"[\s,;]+", "", leftover):
+    pairs = [(y1, v1) if y1 else (y2, v2) for y1, v1, y2, v2 in _PAIR.findall(text)]
+    if not pairs:
+        figures = [part for part in _LIST_SEP.split(text) if part]
+        if len(figures) != 3:
             raise ParseError("series")
-        series = {}
-        for y1, v1, y2, v2 in pairs:
-            year, figure = (y1, v1) if y1 else (y2, v2)
-            if year in series:
-                raise ParseError("repeated_year", year=year)
-            series[year] = _figure(spec, figure)
-        later = sorted(y for y in series if int(y) > latest_year)
-        if later:  # not yet complete, or after data_year: the contract refuses it
-            raise ParseError("later_year", years=later, first=str(latest_year - 2), middle=str(latest_year - 1),
-                             last=str(latest_year))
-        # 近三年 each: older years may come too, but none of the three may be missing
-        missing = [str(y) for y in range(latest_year - 2, latest_year + 1) if str(y) not in series]
-        if missing:
-            raise ParseError("missing_years", years=missing)
-        return Parsed(dict(sorted(series.items())))
-    figures = [part for part in _LIST_SEP.split(text) if part]
-    if len(figures) != 3:
+        years = [str(latest_year - 2 + i) for i in range(3)]
+        return Parsed(_yearly_figures(spec, list(zip(years, figures)), assumed=True), assumed_years=True)
+    leftover = _PAIR.sub("", text)
+    pairs += _NO_FIGURE_PAIR.findall(leftover)  # 2025:abc, named in the refusal
+    if re.sub(r"[\s,;]+", "", _NO_FIGURE_PAIR.sub("", leftover)):
         raise ParseError("series")
-    years = [str(latest_year - 2 + i) for i in range(3)]
-    return Parsed(dict(zip(years, (_figure(spec, f) for f in figures))), assumed_years=True)
+    seen = set()
+    for year, _ in pairs:
+        if year in seen:
+            raise ParseError("repeated_year", year=year)
+        seen.add(year)
+    later = sorted(y for y in seen if int(y) > latest_year)
+    if later:  # not yet complete, or after data_year: the contract refuses it
+        raise ParseError("later_year", years=later, first=str(latest_year - 2), middle=str(latest_year - 1),
+                         last=str(latest_year))
+    # 近三年 each: older years may come too, but none of the three may be missing
+    missing = [str(y) for y in range(latest_year - 2, latest_year + 1) if str(y) not in seen]
+    if missing:
+        raise ParseError("missing_years", years=missing)
+    return Parsed(dict(sorted(_yearly_figures(spec, pairs).items())))
+
+
+def _yearly_figures(spec: Fact, pairs: list[tuple[str, str]], assumed: bool = False) -> dict:
+    """Each year's figure; the years whose figure is out of range or, written with its year,
+    cannot be read are refused together, naming them (year_values: year, figure as typed,
+    whether it was read)."""
+    series, wrong = {}, []
+    for year, figure in pairs:
+        try:
+            series[year] = _figure(spec, figure)
+        except ParseError as exc:
+            if exc.code not in ("number", "count") or assumed:
+                raise
+            wrong.append((year, figure.strip(), False))
+            continue
+        if not spec.min <= series[year] <= spec.max:
+            wrong.append((year, figure.strip(), True))
+    if wrong:
+        raise ParseError("year_values", items=wrong)
+    return series
 
 
 def _read_series(spec: Fact, text: str, latest_year: int) -> Parsed:

@@ -303,7 +303,7 @@ def expected_text(spec: Fact, lang: str, chat: bool = False) -> str:
     if spec.type == "count":
         return t(lang, "expected.count", min=_bound(spec.min, lang), max=_bound(spec.max, lang),
                  unit=unit_after(spec.id, lang))
-    number = _expected_number(spec, lang)
+    number = expected_number(spec, lang)
     if spec.type == "number":
         return number
     if spec.type in ("series", "rate"):
@@ -311,8 +311,9 @@ def expected_text(spec: Fact, lang: str, chat: bool = False) -> str:
     return t(lang, f"expected.{spec.type}", number=number)
 
 
-def _expected_number(spec: Fact, lang: str) -> str:
-    """A figure's range in words, with its unit: 0 到 100 之间的数（单位：%）."""
+def expected_number(spec: Fact, lang: str) -> str:
+    """A figure's range in words, with its unit: 0 到 100 之间的数（单位：%）; of a series, each
+    year's."""
     unit = catalogue().unit_label(spec.id, lang)
     return t(lang, "expected.number", min=_bound(spec.min, lang), max=_bound(spec.max, lang),
              unit_hint=t(lang, "expected.unit_hint", unit=unit) if unit else "")
@@ -374,7 +375,7 @@ def _refused_years_text(error: FactError, spec: Fact, cluster: str, lang: str) -
              for year, amount in ((str(k).strip(), v) for k, v in error.value.items()) if year in error.years]
     if len(items) > 5:
         items = items[:5] + ["…"]
-    expected = _expected_number(spec, lang)
+    expected = expected_number(spec, lang)
     if error.code == "year":
         expected += t(lang, "expected.year")
     return t(lang, "fact_error.invalid_years", cluster=cluster, label=spec.label(lang), fact=error.fact,

@@ -231,6 +231,24 @@ def test_refusals_that_say_exactly_what_is_wrong(fact, text, code, details):
         assert f"晚于近三年（2023—2025年）" in zh and "such as 2023:45 2024:48 2025:52" in en
 
 
+@pytest.mark.parametrize("fact,text,items,zh,en", [
+    ("sme_output_share", "2023:80 2024:101 2025:82", [("2024", "101", True)],
+     "“集群内中小企业产值占集群总产值比例”中 2024年 的值 101 无效：每年应为0 到 100 之间的数（单位：%）。例如：2023:80.5",
+     "not valid for 2024 (101); each year must be a number from 0 to 100 (unit: %). For example: 2023:80.5"),
+    ("sme_output_share", "2023:70 2024:170 2025:71", [("2024", "170", True)], "2024年 的值 170 无效", "2024 (170)"),
+    ("sme_output_share", "2023:70 2024:71 2025:abc", [("2025", "abc", False)], "2025年 的值 “abc” 无效", "2025 (“abc”)"),
+    ("sme_output_share", "80, 101, 82", [("2024", "101", True)], "2024年 的值 101", "2024 (101)"),  # the years put
+    ("total_output", "2023:-45 2024:1e30 2025:52", [("2023", "-45", True), ("2024", "1e30", True)],
+     "2023年 的值 -45、2024年 的值 1e30 无效", "not valid for 2023 (-45), 2024 (1e30)"),
+    ("rd_growth", "2023:10 2024:多 2025:12", [("2024", "多", False)], "2024年 的值 “多” 无效", "2024 (“多”)"),
+])
+def test_a_series_refused_for_some_years_names_them(fact, text, items, zh, en):
+    with pytest.raises(ParseError) as raised:
+        parse_answer(CAT[fact], text, latest_year=2025)
+    assert raised.value.code == "year_values" and raised.value.details == {"items": items}
+    assert zh in refusal_text(fact, raised.value, "zh") and en in refusal_text(fact, raised.value, "en")
+
+
 @pytest.mark.parametrize("fact,text,doubt", [
     ("patents_per_10k", "1500", "implausible"), ("iip_rate", "0.85", "fraction"),
     ("sme_output_share", "2023:0.7 2024:0.72 2025:0.75", "fraction"),
