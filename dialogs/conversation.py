@@ -237,6 +237,14 @@ def question_text(lang: str, fact: str, index: int, total: int, current: str | N
                   expected=expected_text(spec, lang), current=current, note=note, type=spec.type)
 
 
+def doubt_meant(p: dict) -> Any:
+    """What a doubted answer most likely meant (Parsed.meant), None for a figure only confirmed;
+    of a fraction asked back before `meant` was kept, every figure as the percentage."""
+    if "meant" not in p and p.get("doubt") == "fraction":
+        return as_percent(p["value"])
+    return p.get("meant")
+
+
 def shorten(text: str, width: int, lang: str) -> str:
     """The text cut to `width` characters, … included: at a word's end (English) or a
     list's separator (Chinese) when one is in its second half."""
@@ -442,15 +450,27 @@ class Turn:
         if state == "asking":
             return [self.question(self.profile.current_fact)]
         if state == "confirm_series":
-            p = self.pending()
-            key = f"dialog.doubt.{p['doubt']}" if p.get("doubt") else "dialog.confirm_years"
-            percent = value_text(p["fact"], as_percent(p["value"]), self.lang) if p.get("doubt") == "fraction" else ""
-            return [Reply(self.t(key, label=label(p["fact"], self.lang),
-                                 value=value_text(p["fact"], p["value"], self.lang), percent=percent),
-                          choices=self.choice_buttons([self.t("yes"), self.t("no")]), kind="question")]
+            return [Reply(self.confirm_text(self.pending()), choices=self.choice_buttons([self.t("yes"), self.t("no")]),
+                          kind="question")]
         if state == "picking":
             return [self.pick_prompt()]
         return [Reply(self.done_text("dialog.done_hint"), actions=self.done_actions())]
+
+    def confirm_text(self, p: dict) -> str:
+        """The years of a bare list to confirm, or a doubted figure asked back: of a series, the
+        years doubted named when not all are (其中 2024 年), and what was most likely meant; figures
+        as exact as typed (0.0045亿元, never 0.00)."""
+        fact, value = p["fact"], p["value"]
+        if not p.get("doubt"):
+            return self.t("dialog.confirm_years", label=label(fact, self.lang), value=value_text(fact, value, self.lang))
+        years = (p.get("years") or list(value)) if isinstance(value, dict) else []
+        part = (lambda v: {y: v[y] for y in years}) if years else (lambda v: v)  # noqa: E731
+        typed, meant = value_text(fact, part(value), self.lang, exact=True), doubt_meant(p)
+        some = isinstance(value, dict) and len(years) < len(value)
+        return self.t(f"dialog.doubt.{p['doubt']}", label=label(fact, self.lang),
+                      value=value_text(fact, value, self.lang, exact=True), typed=typed,
+                      which=self.t("dialog.doubt.some_years", years=self.t("list_sep").join(years)) if some else "",
+                      meant=value_text(fact, part(meant), self.lang, exact=True) if meant is not None else "")
 
     def start_actions(self) -> list[Button]:
         return [Button(self.t("action.new"), "/new"), Button(self.t("action.help"), "/help")]
@@ -681,6 +701,7 @@ class Turn:
             return [self.refusal(fact, exc), self.question(fact)]
         if parsed.assumed_years or parsed.doubt:
             self.set_state("confirm_series", fact, {"fact": fact, "value": parsed.value, "doubt": parsed.doubt,
+                                                    "years": list(parsed.years), "meant": parsed.meant,
                                                     **self.keep_pending()})
             return self.prompt()
         return self.accept(fact, parsed.value)
@@ -768,10 +789,10 @@ class Turn:
         p = self.pending()
         answer = text.strip().lower()
         yes, no = answer in ("1", "是", "对", "yes", "y", "确认", "ok"), answer in ("2", "否", "不对", "no", "n")
-        if p.get("doubt") == "fraction" and (yes or no):
-            # asked "是否应为 85%?": yes saves the percentage, no the figure as typed
+        if doubt_meant(p) is not None and (yes or no):
+            # asked "是否应为 85%?" or "是否应为 45亿元?": yes saves what was meant, no the figure as typed
             self.profile.pending = json.dumps(self.keep_pending()) if self.keep_pending() else None
-            return self.accept(p["fact"], as_percent(p["value"]) if yes else p["value"])
+            return self.accept(p["fact"], doubt_meant(p) if yes else p["value"])
         if yes:
             self.profile.pending = json.dumps(self.keep_pending()) if self.keep_pending() else None
             return self.accept(p["fact"], p["value"])

@@ -48,6 +48,9 @@ UNIT_WORDS = {
 }
 # Figures that are possible but most likely a slip: confirmed before they are saved.
 IMPLAUSIBLE_ABOVE = {"patents_per_10k": 1000}
+# A year's amount below a thousandth of another year's (45万 beside 45亿), or under 0.01 of the
+# asked unit (shown 0.00 or 0.01), is most likely a slip of unit: asked back before it is saved.
+SLIP_RATIO, SLIP_BELOW = 1000, 0.01
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉"
 # The ² of an area unit squares the unit, it is no exponent: 100千米² is 100 平方千米.
 SQUARED_UNITS = {"km²": "km2", "千米²": "平方千米", "公里²": "平方公里"}
@@ -82,7 +85,11 @@ class ParseError(ValueError):
 class Parsed:
     value: Any
     assumed_years: bool = False  # a bare list was put on the latest years: confirm it
-    doubt: str | None = None  # an implausible figure (per_10k, fraction): confirm it
+    # A figure that is most likely a slip, to confirm: implausible (per_10k), fraction (0.85 for
+    # 85%), scale (45万 beside 45亿: `meant` reads it in the asked unit), small (no such reading).
+    doubt: str | None = None
+    years: tuple[str, ...] = ()  # of a series, the years doubted
+    meant: Any = None  # the value most likely meant (fraction, scale), saved when confirmed
 
 
 def normalise(text: str) -> str:
@@ -127,22 +134,40 @@ def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | N
 
 def _doubted(spec: Fact, text: str, parsed: Parsed) -> Parsed:
     """Mark a figure that is most likely a slip: a share written as a fraction (0.85 for
-    85%), a per-10,000 figure beyond any real cluster."""
-    values = list(parsed.value.values()) if isinstance(parsed.value, dict) else [parsed.value]
-    figures = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if spec.id in IMPLAUSIBLE_ABOVE and any(v > IMPLAUSIBLE_ABOVE[spec.id] for v in figures):
-        return Parsed(parsed.value, parsed.assumed_years, doubt="implausible")
-    if "%" not in text and "百分之" not in text and spec.fraction_like(figures):
-        return Parsed(parsed.value, parsed.assumed_years, doubt="fraction")
+    85%; of a series, each year that is one), a per-10,000 figure beyond any real cluster."""
+    value = parsed.value
+    items = list(value.items()) if isinstance(value, dict) else [(None, value)]
+    figures = [(y, v) for y, v in items if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if spec.id in IMPLAUSIBLE_ABOVE and any(v > IMPLAUSIBLE_ABOVE[spec.id] for _, v in figures):
+        return Parsed(value, parsed.assumed_years, doubt="implausible")
+    fractions = [y for y, v in figures if spec.fraction_like([v])]
+    if "%" not in text and "百分之" not in text and fractions:
+        years = tuple(y for y in fractions if y is not None)
+        return Parsed(value, parsed.assumed_years, doubt="fraction", years=years, meant=as_percent(value, years))
     return parsed
 
 
-def as_percent(value: Any) -> Any:
+def as_percent(value: Any, years=None) -> Any:
     """A share written as a fraction, as the percentage meant (0.85 → 85, in decimal: 0.07
-    is 7, not 7.000000000000001), year by year for a series."""
+    is 7, not 7.000000000000001); of a series, the `years` given, or every year."""
     if isinstance(value, dict):
-        return {year: as_percent(v) for year, v in value.items()}
+        return {year: as_percent(v) if years is None or year in years else v for year, v in value.items()}
     return float(Decimal(repr(value)) * 100)
+
+
+def _slips_of_unit(spec: Fact, series: dict, typed: dict, assumed: bool) -> Parsed:
+    """A series, its amounts that look like a slip of unit marked (SLIP_RATIO, SLIP_BELOW; a
+    positive figure stored as 0 too): `meant` reads each as typed in the asked unit (45万 → 45亿),
+    where each was written in another unit."""
+    top = max(series.values(), default=0)
+    years = tuple(y for y, v in series.items() if spec.unit in YUAN_IN and (v > 0 or typed.get(y, 0) > 0)
+                  and (v < SLIP_BELOW or v * SLIP_RATIO < top))
+    if not years:
+        return Parsed(series, assumed)
+    meant = {**series, **{y: typed[y] for y in years if y in typed}}
+    if all(y in typed for y in years) and catalogue().accepts(spec.id, meant):
+        return Parsed(series, assumed, doubt="scale", years=years, meant=meant)
+    return Parsed(series, assumed, doubt="small", years=years)
 
 
 def _check(spec: Fact, value: Any) -> None:
@@ -211,6 +236,11 @@ def _arabic(spec: Fact, text: str) -> str:
 
 def _figure(spec: Fact, text: str) -> float:
     """One figure with an optional unit: 45 / 45.2亿 / 452000万元 / 72.5% / 1,200 / 5万人."""
+    return _reading(spec, text)[0]
+
+
+def _reading(spec: Fact, text: str) -> tuple[float, float | None]:
+    """A figure, and the number as typed when a unit other than the fact's scaled it (45 of 45万)."""
     text = _arabic(spec, text.strip())
     if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?.*", text):
         text = text.replace(",", "")  # thousands separators, only in a single figure
@@ -226,7 +256,7 @@ def _figure(spec: Fact, text: str) -> float:
     value = float(match.group(1)) * factor
     if spec.unit in YUAN_IN:
         value = round(value, 6)  # 452000万元 is 45.2 亿元 exactly, not 45.199999…; 4.8 million is 0.048
-    return value + 0.0  # -0 is stored as 0
+    return value + 0.0, (float(match.group(1)) + 0.0 if factor != 1 else None)  # -0 is stored as 0
 
 
 def _read_number(spec: Fact, text: str, _latest_year: int) -> Parsed:
@@ -294,7 +324,7 @@ def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
         if len(figures) != 3:
             raise ParseError("series")
         years = [str(latest_year - 2 + i) for i in range(3)]
-        return Parsed(_yearly_figures(spec, list(zip(years, figures)), assumed=True), assumed_years=True)
+        return _slips_of_unit(spec, *_yearly_figures(spec, list(zip(years, figures)), assumed=True), assumed=True)
     leftover = _PAIR.sub("", text)
     pairs += _NO_FIGURE_PAIR.findall(leftover)  # 2025:abc, named in the refusal
     if re.sub(r"[\s,;]+", "", _NO_FIGURE_PAIR.sub("", leftover)):
@@ -312,17 +342,20 @@ def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
     missing = [str(y) for y in range(latest_year - 2, latest_year + 1) if str(y) not in seen]
     if missing:
         raise ParseError("missing_years", years=missing)
-    return Parsed(dict(sorted(_yearly_figures(spec, pairs).items())))
+    series, typed = _yearly_figures(spec, pairs)
+    return _slips_of_unit(spec, dict(sorted(series.items())), typed, assumed=False)
 
 
-def _yearly_figures(spec: Fact, pairs: list[tuple[str, str]], assumed: bool = False) -> dict:
-    """Each year's figure; the years whose figure is out of range or, written with its year,
-    cannot be read are refused together, naming them (year_values: year, figure as typed,
-    whether it was read)."""
-    series, wrong = {}, []
+def _yearly_figures(spec: Fact, pairs: list[tuple[str, str]], assumed: bool = False) -> tuple[dict, dict]:
+    """Each year's figure, and the numbers typed with another unit (`_reading`); the years whose
+    figure is out of range or, written with its year, cannot be read are refused together,
+    naming them (year_values: year, figure as typed, whether it was read)."""
+    series, typed, wrong = {}, {}, []
     for year, figure in pairs:
         try:
-            series[year] = _figure(spec, figure)
+            series[year], number = _reading(spec, figure)
+            if number is not None:
+                typed[year] = number
         except ParseError as exc:
             if exc.code not in ("number", "count") or assumed:
                 raise
@@ -332,7 +365,7 @@ def _yearly_figures(spec: Fact, pairs: list[tuple[str, str]], assumed: bool = Fa
             wrong.append((year, figure.strip(), True))
     if wrong:
         raise ParseError("year_values", items=wrong)
-    return series
+    return series, typed
 
 
 def _read_series(spec: Fact, text: str, latest_year: int) -> Parsed:

@@ -4,7 +4,7 @@ margin. One function per check kind, in the user's language."""
 from __future__ import annotations
 
 import json
-
+from decimal import Decimal
 from typing import Any
 
 from engine import NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
@@ -53,13 +53,21 @@ def _requirement(word: str, threshold: float, fact_id: str, lang: str) -> str:
              op=t(lang, f"op.{op}"))
 
 
-def _years_text(fact_id: str, years, lang: str) -> str:
-    return _join(lang, (t(lang, "value.year_item", year=y, value=fmt_number(v),
-                          unit=unit_after(fact_id, lang, figure=fmt_number(v))) for y, v in years))
+def _years_text(fact_id: str, years, lang: str, exact: bool = False) -> str:
+    return _join(lang, (t(lang, "value.year_item", year=y, value=_figure(v, exact),
+                          unit=unit_after(fact_id, lang, figure=_figure(v, exact))) for y, v in years))
 
 
-def value_text(fact_id: str, value: Any, lang: str) -> str:
-    """A fact's value as a person reads it: 45.00亿元, 是, 较大, 2023年 45.00亿元、…"""
+def _figure(value, exact: bool = False) -> str:
+    """A figure to two decimals; `exact`: one with more written out in full (0.0045, not 0.00)."""
+    if exact and isinstance(value, float) and round2(value) != value:
+        return format(Decimal(repr(value)), "f")
+    return fmt_number(value)
+
+
+def value_text(fact_id: str, value: Any, lang: str, exact: bool = False) -> str:
+    """A fact's value as a person reads it: 45.00亿元, 是, 较大, 2023年 45.00亿元、…; `exact`: as
+    asked back, no figure shown as 0.00 that is not 0 (2025年 0.0045亿元)."""
     cat = catalogue()
     spec = cat[fact_id]
     if isinstance(value, bool):
@@ -68,9 +76,9 @@ def value_text(fact_id: str, value: Any, lang: str) -> str:
     if spec.type in ("level", "rank"):
         return cat.option_label(spec.type, value, lang)
     if isinstance(value, dict):
-        return _years_text(fact_id, sorted((int(y), v) for y, v in value.items()), lang)
+        return _years_text(fact_id, sorted((int(y), v) for y, v in value.items()), lang, exact)
     if isinstance(value, (int, float)):
-        return fmt_number(value) + unit_after(fact_id, lang, figure=fmt_number(value))
+        return _figure(value, exact) + unit_after(fact_id, lang, figure=_figure(value, exact))
     return str(value)
 
 

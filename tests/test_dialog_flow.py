@@ -147,6 +147,30 @@ def test_an_implausible_figure_is_confirmed_before_it_is_saved(conversation):
     assert chat.current_fact() != "iip_rate" and rows(conversation, "iip_rate") == [("0.07", False), ("45.0", False)]
 
 
+def test_a_slip_in_some_years_is_asked_back_naming_them_and_yes_mends_only_those(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    text = chat.say("2023:45 2024:48 2025:45万")  # 万 for 亿: never saved unasked as 0.00亿元
+    assert ("理解为：2023年 45.00亿元、2024年 48.00亿元、2025年 0.0045亿元，其中 2025 年小得异常，"
+            "可能写错了单位。是否应为 2025年 45.00亿元？") in text and "0.00亿元" not in text
+    assert rows(conversation, "total_output") == []
+    chat.say("是")
+    assert rows(conversation, "total_output") == [('{"2023": 45.0, "2024": 48.0, "2025": 45.0}', False)]
+    assert chat.current_fact() == "sme_output_share"
+    text = chat.say("2023:80 2024:0.81 2025:82")
+    assert ("理解为：2023年 80.00%、2024年 0.81%、2025年 82.00%，其中 2024 年不到 1%。是否应为 2024年 81.00%？"
+            in text) and rows(conversation, "sme_output_share") == []
+    text = chat.say("是")  # 2024 alone converted
+    assert "已保存：集群内中小企业产值占集群总产值比例 = 2023年 80.00%、2024年 81.00%、2025年 82.00%" in text
+    chat.say("/back")
+    chat.say("/lang en")
+    text = chat.say("2023:75 2024:0.72 2025:0.73")
+    assert "0.73%: under 1% in 2024, 2025. Did you mean 2024: 72.00%, 2025: 73.00%?" in text
+    chat.say("no")  # as typed
+    assert rows(conversation, "sme_output_share")[-1] == ('{"2023": 75.0, "2024": 0.72, "2025": 0.73}', False)
+
+
 def test_enclosed_and_superscript_digits_at_a_choice_never_raise(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")

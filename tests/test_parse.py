@@ -125,12 +125,11 @@ ABC = {"2023": 45.0, "2024": 48.0, "2025": 52.0}
     ("total_output", "45 亿 48 亿 52 亿", ABC),
     ("total_output", "45 hundred million yuan, 4800 million, 5200m", ABC),
     ("total_output", "2023: 4.5 billion yuan 2024: 4.8 billion yuan 2025: 5.2 billion yuan", ABC),
-    ("total_output", "2023:1.1bn 2024:4.8 million 2025:52亿元人民币", {"2023": 11.0, "2024": 0.048, "2025": 52.0}),
-    # to 6 decimals of the fact's unit, as 123.456万元 is 0.012346 亿元
-    ("total_output", "2023:1.234567m 2024:123.456万元 2025:52", {"2023": 0.012346, "2024": 0.012346, "2025": 52.0}),
+    ("total_output", "2023:1.1bn 2024:48 million 2025:52亿元人民币", {"2023": 11.0, "2024": 0.48, "2025": 52.0}),
+    ("total_output", "2023:3000万元 2024:4800万 2025:52", {"2023": 0.3, "2024": 0.48, "2025": 52.0}),
     # a sum asked in 万元 reads 万元, 亿 and million too
     ("software_purchase", "2023:500万元 2024:6 million 2025:1亿", {"2023": 500.0, "2024": 600.0, "2025": 10000.0}),
-    ("software_purchase", "2023:五百万 2024:1元 2025:0.1bn", {"2023": 500.0, "2024": 0.0001, "2025": 10000.0}),
+    ("software_purchase", "2023:五百万 2024:100000元 2025:0.1bn", {"2023": 500.0, "2024": 10.0, "2025": 10000.0}),
 ])
 def test_amounts_in_other_units_are_converted(fact, text, value):
     parsed = parse_answer(CAT[fact], text, latest_year=2025)
@@ -255,6 +254,40 @@ def test_a_series_refused_for_some_years_names_them(fact, text, items, zh, en):
 ])
 def test_implausible_figures_are_marked_for_confirmation(fact, text, doubt):
     assert parse_answer(CAT[fact], text, latest_year=2025).doubt == doubt
+
+
+@pytest.mark.parametrize("fact,text,value,years,meant", [
+    ("total_output", "2023:45 2024:48 2025:45万", {"2023": 45.0, "2024": 48.0, "2025": 0.0045}, ("2025",), {"2025": 45.0}),
+    ("total_output", "45亿 48亿 四十五万", {"2023": 45.0, "2024": 48.0, "2025": 0.0045}, ("2025",), {"2025": 45.0}),
+    ("total_output", "2023:45万 2024:48万 2025:52万", {"2023": 0.0045, "2024": 0.0048, "2025": 0.0052},
+     ("2023", "2024", "2025"), {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    # converted exactly all the same, to 6 decimals of the asked unit (123.456万元 is 0.012346 亿元)
+    ("total_output", "2023:1.1bn 2024:4.8 million 2025:52亿元人民币", {"2023": 11.0, "2024": 0.048, "2025": 52.0},
+     ("2024",), {"2024": 4.8}),
+    ("total_output", "2023:1.234567m 2024:123.456万元 2025:52", {"2023": 0.012346, "2024": 0.012346, "2025": 52.0},
+     ("2023", "2024"), {"2023": 1.234567, "2024": 123.456}),
+    ("total_output", "2023:45 2024:48 2025:1元", {"2023": 45.0, "2024": 48.0, "2025": 0.0}, ("2025",), {"2025": 1.0}),
+    ("software_purchase", "2023:五百万 2024:1元 2025:0.1bn", {"2023": 500.0, "2024": 0.0001, "2025": 10000.0},
+     ("2024",), {"2024": 1.0}),
+    # no other unit to read it in: only confirmed
+    ("total_output", "2023:45 2024:48 2025:0.001", {"2023": 45.0, "2024": 48.0, "2025": 0.001}, ("2025",), None),
+])
+def test_an_amount_far_below_the_others_is_asked_back_as_a_slip_of_unit(fact, text, value, years, meant):
+    parsed = parse_answer(CAT[fact], text, latest_year=2025)
+    assert parsed.value == value and parsed.years == years
+    assert (parsed.doubt, parsed.meant) == (("scale", {**value, **meant}) if meant else ("small", None))
+
+
+@pytest.mark.parametrize("fact,text,years,meant", [
+    ("sme_output_share", "2023:80 2024:0.81 2025:82", ("2024",), {"2023": 80.0, "2024": 81.0, "2025": 82.0}),
+    ("sme_output_share", "2023:75 2024:0.72 2025:0.73", ("2024", "2025"), {"2023": 75.0, "2024": 72.0, "2025": 73.0}),
+    ("sme_output_share", "2023:0.7 2024:0.72 2025:0.75", ("2023", "2024", "2025"),
+     {"2023": 70.0, "2024": 72.0, "2025": 75.0}),
+    ("iip_rate", "0.07", (), 7.0),
+])
+def test_a_share_typed_as_a_fraction_in_any_year_is_asked_back_for_those_years(fact, text, years, meant):
+    parsed = parse_answer(CAT[fact], text, latest_year=2025)
+    assert (parsed.doubt, parsed.years, parsed.meant) == ("fraction", years, meant)
 
 
 @pytest.mark.parametrize("fact,text", [("patents_per_10k", "150"), ("iip_rate", "0.85%"), ("iip_rate", "85"),
