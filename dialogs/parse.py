@@ -3,10 +3,12 @@
 `45`, `45.2亿`, `452000万元` (→ 45.2 亿元), `520,000万元`, `4.5bn` or `4.5 billion yuan` (→ 45 亿元),
 `100千米²`, `99.5 sq km` or `99.5 km^2`, `5家` or `5 firms` (a unit's own words, in either
 language), `72.5%`, `是/否/有/没有/yes/no` (and 无/没有 as 0 for a count, as the form's 填“无”),
-Chinese numerals and amounts (两家, 六成, 百分之六十, 四十五亿, read by cn2an), series as
-`2023:45 2024:48 2025:52` or `45, 48, 52` (the three latest years, to be confirmed), full-width digits and punctuation. Superscript
-digits are refused, not read as plain ones (10⁴ is not 104). Anything else raises
-`ParseError`, whose code (and details) the locales turn into a message saying what is expected.
+Chinese numerals and amounts (两家, 六成, 百分之六十, 四十五亿, 五十二点五亿, read by cn2an), series as
+`2023:45 2024:48 2025:52` (二〇二三年45亿 too) or `45, 48, 52` (the three latest years, to be
+confirmed), full-width digits and punctuation. Superscript digits are refused, not read as plain
+ones (10⁴ is not 104). Anything else raises `ParseError`, whose code (and details) the locales
+turn into a message saying what is expected. A figure that is most likely a slip is marked
+(`Parsed.doubt`) to be asked back.
 """
 
 from __future__ import annotations
