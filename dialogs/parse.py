@@ -136,13 +136,14 @@ def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | N
 
 def _doubted(spec: Fact, text: str, parsed: Parsed) -> Parsed:
     """Mark a figure that is most likely a slip: a share written as a fraction (0.85 for
-    85%; of a series, each year that is one), a per-10,000 figure beyond any real cluster."""
+    85%; of a series, each year Fact.fractions takes for one, as the form notes them), a
+    per-10,000 figure beyond any real cluster."""
     value = parsed.value
     items = list(value.items()) if isinstance(value, dict) else [(None, value)]
     figures = [(y, v) for y, v in items if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if spec.id in IMPLAUSIBLE_ABOVE and any(v > IMPLAUSIBLE_ABOVE[spec.id] for _, v in figures):
         return Parsed(value, parsed.assumed_years, doubt="implausible")
-    fractions = [y for y, v in figures if spec.fraction_like([v])]
+    fractions = [y for (y, _), likely in zip(figures, spec.fractions(v for _, v in figures)) if likely]
     if "%" not in text and "百分之" not in text and fractions:
         years = tuple(y for y in fractions if y is not None)
         return Parsed(value, parsed.assumed_years, doubt="fraction", years=years, meant=as_percent(value, years))

@@ -291,6 +291,7 @@ def test_a_share_typed_as_a_fraction_in_any_year_is_asked_back_for_those_years(f
 
 
 @pytest.mark.parametrize("fact,text", [("patents_per_10k", "150"), ("iip_rate", "0.85%"), ("iip_rate", "85"),
-                                       ("iip_rate", "百分之0.85")])
+                                       ("iip_rate", "百分之0.85"),
+                                       ("sme_output_share", "2023:2 2024:0.5 2025:3")])  # 0.5% among 2% and 3%
 def test_plausible_figures_are_not_doubted(fact, text):
     assert parse_answer(CAT[fact], text, latest_year=2025).doubt is None
