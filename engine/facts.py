@@ -48,17 +48,12 @@ class Fact:
     def short_label(self, lang: str) -> str:
         return self.short[lang] if self.short else self.label(lang)
 
-    def fraction_like(self, figures) -> bool:
-        """Whether figures typed without % are most likely a share written as a fraction (0.85
-        for 85%), every one of them. Asked back (the chat) or noted (the form), never converted."""
-        figures = list(figures)
-        return bool(figures) and all(self.fractions(figures))
-
     def fractions(self, figures) -> list[bool]:
         """Which of figures typed without % (a series' years) are most likely a share written as
         a fraction, for a percentage that runs to 100: every figure when all lie between 0 and
         1; else one between 0 and 1 among percentages more than ten times it (0.81 among 80.5 and
-        82.3: its hundredfold is nearer to them than itself; 0.5 among 2 and 3 is a share of 0.5%)."""
+        82.3: its hundredfold is nearer to them than itself; 0.5 among 2 and 3 is a share of 0.5%).
+        Asked back (the chat) or noted (the form), never converted."""
         figures = list(figures)
         small = [0 < v < 1 for v in figures]
         if not (self.unit == "percent" and self.max == 100) or not any(small):
