@@ -108,3 +108,33 @@ def test_data_files_read_through_their_json_copy_give_what_yaml_gives(tmp_path):
         assert read_kept([source], kept, lambda contents: parse_yaml(contents[0])) == {
             "issued": dt.date(2023, 2, 28), "name": "江苏"}
     assert kept.exists()
+
+
+def _count_clauses():
+    """(article clause, count facts it reads): an any_of's checks read its clauses in turn
+    (…，或者…), a single check on a count the whole article."""
+    from engine import catalogue, load_rulesets
+
+    counts = {f for f, spec in catalogue().facts.items() if spec.type == "count"}
+    for ruleset in load_rulesets().values():
+        for criterion in ruleset.criteria:
+            check = criterion.check
+            checks = getattr(check, "checks", None)
+            clauses = criterion.article_text.split("，或者") if checks else [criterion.article_text]
+            for clause, part in zip(clauses, checks or [check]):
+                facts = getattr(part, "facts", None) or [getattr(part, "fact", None)]
+                yield clause, [f for f in facts if f in counts]
+
+
+def test_counts_the_law_restricts_to_the_leading_industry_ask_only_those():
+    # 江苏第六条（三）：拥有属于集群主导产业的制造业单项冠军…: a champion of another industry
+    # must not be counted, so the question and the label say whose.
+    from engine import catalogue
+
+    restricted = {f for clause, facts in _count_clauses() if "主导产业" in clause for f in facts}
+    assert {"champion_count", "provincial_champion_count", "little_giant_count", "standards_count"} <= restricted
+    zh, en = messages("zh"), messages("en")
+    for fact in restricted:
+        spec = catalogue().facts[fact]
+        assert "主导产业" in zh[f"question.{fact}.text"] and "主导产业" in spec.zh, fact
+        assert "leading industry" in en[f"question.{fact}.text"] and "leading industry" in spec.en, fact
