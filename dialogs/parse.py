@@ -5,7 +5,8 @@
 language), `72.5%`, `是/否/有/没有/yes/no` (and 无/没有 as 0 for a count, as the form's 填“无”),
 Chinese numerals and amounts (两家, 六成, 百分之六十, 四十五亿, 五十二点五亿, read by cn2an), series as
 `2023:45 2024:48 2025:52` (二〇二三年45亿 too) or `45, 48, 52` (the three latest years, to be
-confirmed), full-width digits and punctuation. Superscript digits are refused, not read as plain
+confirmed; `45, 48 and 52`, `45，48，52（亿元）` too), full-width digits and punctuation; an
+approximation (约95, 95左右, about 95) is read as the figure given, `85 percent` as 85%. Superscript digits are refused, not read as plain
 ones (10⁴ is not 104). Anything else raises `ParseError`, whose code (and details) the locales
 turn into a message saying what is expected. A figure that is most likely a slip is marked
 (`Parsed.doubt`) to be asked back.
@@ -48,6 +49,15 @@ UNIT_WORDS = {
     "projects": ("项",),
     "t_per_10k_yuan": ("吨",),
 }
+# A count's own noun, where its unit's labels are more general (3 standards of items).
+FACT_NOUNS = {
+    "standards_count": ("standards", "standard", "项标准"),
+    "resource_sharing_count": ("initiatives", "initiative"),
+    "green_parks": ("parks", "park"),
+    "green_products": ("products", "product"),
+    "overseas_branches": ("branches", "branch"),
+    "pct_applications": ("applications", "application"),
+}
 # Figures that are possible but most likely a slip: confirmed before they are saved.
 IMPLAUSIBLE_ABOVE = {"patents_per_10k": 1000}
 # A year's amount below a thousandth of another year's (45万 beside 45亿), or under 0.01 of the
@@ -66,6 +76,15 @@ _CN_SCALED = re.compile(r"([^万亿]+?)(千万|万|亿)")
 # A year in Chinese digits (二〇二三年), read as the year it is.
 _CN_YEAR = re.compile(r"[〇零○一二三四五六七八九]{4}(?=\s*年)")
 _CN_YEAR_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789")
+# Words around a figure that are no unit: dropped, the figure read as given. Approximations
+# (约95, 95左右, about 95), "percent" for %, and/和/及 between the figures of a list.
+_APPROX = re.compile(rf"(?:大约|约|将近|接近|近)(?=\s*(?:[-+]?\d|[{CN_DIGITS}]))|左右"
+                     r"|\b(?:about|approx(?:imately|\.)?|around|roughly|nearly)(?=\s*[-+]?\d)\s*", re.IGNORECASE)
+_PERCENT = re.compile(r"\s*\b(?:percent|per cent)\b", re.IGNORECASE)
+_AND = re.compile(r"\s*,?\s*\band\b\s*(?=[-+]?\d)|\s*(?:以及|和|及)\s*(?=[-+]?\d|[" + CN_DIGITS + "])",
+                  re.IGNORECASE)
+# One unit in brackets after the figures (45, 48, 52.3（亿元）) is each bare figure's unit.
+_BRACKETED_UNIT = re.compile(r"\s*\(([^()\d]+)\)$")
 NONE_WORDS = {"无", "没有", "没", "0家", "none"}  # the form's 填“无” for an empty field
 
 YES = {"是", "有", "对", "yes", "y", "true", "√", "是的", "有的", "符合", "属于"}
@@ -128,10 +147,25 @@ def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | N
     text = normalise(text or "")
     if not text:
         raise ParseError("empty")
+    if spec.type not in ("bool", "level", "rank"):
+        text = _plain(text)
     reader = _READERS[spec.type]
     parsed = reader(spec, text, latest_year)
     _check(spec, parsed.value)
     return _doubted(spec, text, parsed)
+
+
+def _plain(text: str) -> str:
+    """The figures without the words that are no unit (_APPROX, _PERCENT, _AND), and a
+    bracketed unit after them written after each figure that has none."""
+    text = _AND.sub(",", _PERCENT.sub("%", _APPROX.sub("", text))).strip()
+    bracketed = _BRACKETED_UNIT.search(text)
+    if bracketed:
+        unit, text = bracketed.group(1).strip(), text[:bracketed.start()]
+        # a figure (not a year: 2023:, 2023年) before a separator, a year or the end
+        bare = rf"(?<![\d.])({NUMBER})(?=\s*;|\s*,(?!\d{{3}}(?!\d))|\s+(?:19|20)\d\d\s*(?:年|[:=])|\s*$)"
+        text = re.sub(bare, lambda m: m.group(1) + unit, text)
+    return text
 
 
 def _doubted(spec: Fact, text: str, parsed: Parsed) -> Parsed:
@@ -193,7 +227,7 @@ def _unit_factor(spec: Fact, suffix: str) -> float | None:
         scale = CURRENCY.sub("", suffix)
         yuan = MONEY_SCALES.get(scale) if scale else 1.0  # 元 alone: yuan
         return yuan / YUAN_IN[spec.unit] if yuan else None
-    words = unit_words(spec.unit)
+    words = unit_words(spec.unit) + FACT_NOUNS.get(spec.id, ())
     if spec.type == "count":
         for unit, factor in COUNT_UNITS:
             if suffix.startswith(unit) and suffix[len(unit):].strip() in ("",) + words:

@@ -295,3 +295,41 @@ def test_a_share_typed_as_a_fraction_in_any_year_is_asked_back_for_those_years(f
                                        ("sme_output_share", "2023:2 2024:0.5 2025:3")])  # 0.5% among 2% and 3%
 def test_plausible_figures_are_not_doubted(fact, text):
     assert parse_answer(CAT[fact], text, latest_year=2025).doubt is None
+
+
+SERIES = {"2023": 45.0, "2024": 48.0, "2025": 52.3}
+
+
+@pytest.mark.parametrize("fact,text,value", [
+    # a unit in brackets after a list is every figure's unit
+    ("total_output", "45，48，52.3（亿元）", SERIES),
+    ("total_output", "450000，480000，523000（万元）", SERIES),
+    ("leading_output_share", "2023:75 2024:76.2 2025:77.1（%）", {"2023": 75.0, "2024": 76.2, "2025": 77.1}),
+    # an approximation is read as the figure given
+    ("area_km2", "95左右", 95.0), ("area_km2", "约95平方公里", 95.0), ("area_km2", "大约95", 95.0),
+    ("area_km2", "近95", 95.0), ("champion_count", "3家左右", 3),
+    ("leading_output_share", "85%左右，86%，87%", {"2023": 85.0, "2024": 86.0, "2025": 87.0}),
+    ("total_output", "2023年约45亿 2024年48亿 2025年52.3亿", SERIES),
+    ("area_km2", "about 95 square kilometers", 95.0), ("area_km2", "approx. 95 km2", 95.0),
+    ("area_km2", "around 95 km²", 95.0), ("area_km2", "roughly 95", 95.0),
+    # and / 和 / 及 between the figures of a list
+    ("total_output", "45, 48 and 52.3", SERIES), ("total_output", "45、48和52.3", SERIES),
+    ("total_output", "45，48及52.3亿元", SERIES),
+    ("total_output", "4.5 billion, 4.8 billion and 5.23 billion yuan", SERIES),
+    ("leading_output_share", "85%, 86% and 88%", {"2023": 85.0, "2024": 86.0, "2025": 88.0}),
+    # a count's own noun, percent spelt out
+    ("standards_count", "3 standards", 3), ("standards_count", "3 standard", 3), ("standards_count", "3项标准", 3),
+    ("iip_rate", "85 percent", 85.0), ("output_growth", "7.1 percent", 7.1), ("output_growth", "7.1 per cent", 7.1),
+])
+def test_words_that_are_no_unit_are_not_refused_as_one(fact, text, value):
+    assert parse_answer(CAT[fact], text, latest_year=2025).value == value
+
+
+@pytest.mark.parametrize("fact,text,given", [
+    ("area_km2", "95件", "件"), ("champion_count", "3人", "人"), ("total_output", "45，48，52（万人）", "万人"),
+    ("standards_count", "3 patents", "patents"), ("area_km2", "about 95 people", "people"),
+])
+def test_a_real_wrong_unit_is_still_refused_as_one(fact, text, given):
+    with pytest.raises(ParseError) as exc:
+        parse_answer(CAT[fact], text, latest_year=2025)
+    assert (exc.value.code, exc.value.details) == ("unit", {"given": given})
