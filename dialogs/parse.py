@@ -2,7 +2,8 @@
 
 `45`, `45.2亿`, `452000万元` (→ 45.2 亿元), `520,000万元`, `4.5bn` or `4.5 billion yuan` (→ 45 亿元),
 `100千米²`, `99.5 sq km` or `99.5 km^2`, `5家` or `5 firms` (a unit's own words, in either
-language), `72.5%`, `是/否/有/没有/yes/no` (and 无/没有 as 0 for a count, as the form's 填“无”),
+language), `72.5%`, `是/否/有/没有/yes/no` (leading a sentence too, `Yes, we have`, unless the rest
+says otherwise; and 无/没有 as 0 for a count, as the form's 填“无”),
 Chinese numerals and amounts (两家, 六成, 百分之六十, 四十五亿, 五十二点五亿, read by cn2an), series as
 `2023:45 2024:48 2025:52` (二〇二三年45亿 too) or `45, 48, 52` (the three latest years, to be
 confirmed; `45, 48 and 52`, `45，48，52（亿元）` too), full-width digits and punctuation; an
@@ -87,8 +88,16 @@ _AND = re.compile(r"\s*,?\s*\band\b\s*(?=[-+]?\d)|\s*(?:以及|和|及)\s*(?=[-+
 _BRACKETED_UNIT = re.compile(r"\s*\(([^()\d]+)\)$")
 NONE_WORDS = {"无", "没有", "没", "0家", "none"}  # the form's 填“无” for an empty field
 
-YES = {"是", "有", "对", "yes", "y", "true", "√", "是的", "有的", "符合", "属于"}
-NO = {"否", "无", "没有", "不是", "不", "no", "n", "false", "×", "x", "不符合", "不属于", "没"}
+YES = {"是", "有", "对", "yes", "y", "true", "√", "是的", "有的", "符合", "属于", "对的", "yeah", "yep", "yup"}
+NO = {"否", "无", "没有", "不是", "不", "no", "n", "false", "×", "x", "不符合", "不属于", "没", "not", "nope"}
+# A yes/no word leading a sentence (Yes, we have; 是的，在宜兴市范围内) is the answer unless the
+# rest says otherwise: a word of the other side, or a "but", makes it ambiguous.
+_LEADING_WORD = re.compile(r"([^\s,;:.!?！？]+)[\s,;:.!?！？]+(.+)")
+_EN_NO = re.compile(r"\b(?:no|not|never|none|nope|false)\b|n't", re.IGNORECASE)
+_EN_YES = re.compile(r"\b(?:yes|yeah|yep|yup|true)\b", re.IGNORECASE)
+_ZH_NO = re.compile("[不没无否非未]")
+_ZH_YES = re.compile("[是有对]")
+_BUT = re.compile(r"\b(?:but|however|though|although|partly|partially)\b|但|不过|然而|部分", re.IGNORECASE)
 
 
 class ParseError(ValueError):
@@ -315,6 +324,14 @@ def _read_bool(spec: Fact, text: str, _latest_year: int) -> Parsed:
         return Parsed(True)
     if word in NO:
         return Parsed(False)
+    leading = _LEADING_WORD.fullmatch(word)
+    if leading and leading.group(1) in YES | NO and not _BUT.search(leading.group(2)):
+        answer, rest = leading.group(1) in YES, leading.group(2)
+        negated = _EN_NO.search(rest) or _ZH_NO.search(rest)
+        # 没有/不是 hold 有/是: an affirmative word is looked for outside the negated ones
+        affirmed = _EN_YES.search(rest) or _ZH_YES.search(_ZH_NO.sub("", re.sub("[不没无否非未].", "", rest)))
+        if not (negated if answer else affirmed):
+            return Parsed(answer)
     raise ParseError("bool")
 
 

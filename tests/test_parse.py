@@ -333,3 +333,23 @@ def test_a_real_wrong_unit_is_still_refused_as_one(fact, text, given):
     with pytest.raises(ParseError) as exc:
         parse_answer(CAT[fact], text, latest_year=2025)
     assert (exc.value.code, exc.value.details) == ("unit", {"given": given})
+
+
+@pytest.mark.parametrize("text,value", [
+    ("Yes, it was certified in 2023", True), ("Yes, we have", True), ("yeah", True), ("Yep, since 2021", True),
+    ("是的，在宜兴市范围内", True), ("对，有", True), ("有，3家", True),
+    ("没有", False), ("不是", False), ("No, not yet", False), ("nope", False), ("not", False),
+    ("没有，不是", False), ("没有，还在申报中", False), ("否，没有", False),
+])
+def test_a_yes_or_no_leading_a_sentence_is_the_answer(text, value):
+    assert parse_answer(CAT["county_level"], text, latest_year=2025).value is value
+
+
+@pytest.mark.parametrize("text", [
+    "是，不是", "yes but no", "Yes, but only partly", "yes, no violations", "Yes, it is not", "yes, we don't",
+    "不是，但有部分在外", "是的，不在范围内", "也许是的，不确定", "No, yes",
+])
+def test_a_yes_or_no_the_rest_contradicts_is_refused(text):
+    with pytest.raises(ParseError) as exc:
+        parse_answer(CAT["county_level"], text, latest_year=2025)
+    assert exc.value.code == "bool"

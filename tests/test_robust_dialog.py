@@ -151,3 +151,18 @@ def test_an_update_id_longer_than_its_column_is_handled_once(conversation):
     assert conversation.receive(Incoming("wecom", "zhang", "zhang", text="/start", message_id=long_id)) == []
     other = long_id[:-1] + "y"  # another id with the same first 64 characters: another update
     assert conversation.receive(Incoming("wecom", "zhang", "zhang", text="/start", message_id=other))
+
+
+@pytest.mark.parametrize("lang,yes,area", [("zh", "是的，在宜兴市范围内", "约95平方公里"),
+                                           ("en", "Yes, it was certified in 2023", "about 95 square kilometers")])
+def test_a_sentence_and_an_approximate_figure_are_read_in_either_language(conversation, lang, yes, area):
+    chat = Chat(conversation)
+    chat.say(f"/lang {lang}")
+    start(chat, "江苏" if lang == "zh" else "jiangsu")
+    chat.say(yes)
+    assert chat.current_fact() == "area_km2"
+    text = chat.say(area)
+    assert "单位" not in text and "unit" not in text
+    assert chat.current_fact() not in ("county_level", "area_km2")
+    with session(conversation.engine) as s:
+        assert {a.fact: json.loads(a.value_json) for a in s.exec(select(Answer))} == {"county_level": True, "area_km2": 95.0}
