@@ -58,14 +58,17 @@ def sent_file(text: str, channel: str, user: str) -> Incoming | str | None:
         line = url2pathname(urlsplit(line).path)
     else:
         line = line.replace("\\ ", " ")
-    path = Path(line).expanduser()
-    if path.suffix.lower() not in FORM_SUFFIXES or (_COMMAND.match(line) and not path.exists()):
-        return None  # an answer, or a command such as /new 甲.xlsx
+    path = Path(line)
+    if path.suffix.lower() not in FORM_SUFFIXES:
+        return None  # an answer (~95, about 95), never a path
     try:
+        path = path.expanduser()  # ~ alone or ~user: a user this system may not know
+        if _COMMAND.match(line) and not path.exists():
+            return None  # a command such as /new 甲.xlsx
         if path.stat().st_size > MAX_FILE:
             return Incoming(channel, user, user, unreadable="too_large")
         return Incoming(channel, user, user, attachment=Attachment(path.name, path.read_bytes()))
-    except OSError:  # not there, a folder, not ours to read
+    except (OSError, RuntimeError, ValueError):  # not there, a folder, not ours, no such home, a NUL
         return "terminal.no_file"
 
 

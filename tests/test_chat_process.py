@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pexpect
+import pytest
 
 from tests.chat_helpers import asked_fact, chat_answer
 from tests.conftest import eligible_facts
@@ -244,4 +245,19 @@ def test_a_filled_form_is_sent_from_the_terminal_by_its_path(tmp_path):
     assert "找不到或无法读取文件" in text and "没有这个.xlsx" in text
     assert asked_fact(term.say("/skip")) is not None  # the dialog goes on
     assert "找不到" not in term.say("/new 乙.xlsx")  # a command, not a file
+    # a line that starts as a home would is an answer, or a file not found: never a crash
+    assert "找不到或无法读取文件" in term.say("~no-such-user-x/申报表.xlsx")
+    assert term.child.isalive() and "没有看懂" in term.say("~95")
     term.close()
+
+
+@pytest.mark.parametrize("line", ["~95", "~ 95", "~45亿", "about 95", "~no-such-user-x/a.xlsx", "a\x00b.xlsx",
+                                  "~/没有这个/表.xlsx", "'~no-such-user-x/表.docx'", "file:///%00.xlsx"])
+def test_no_line_the_terminal_reads_as_a_file_raises(line):
+    """Every line goes through `sent_file` before the dialog: an answer is None, a form file
+    that cannot be read a message; nothing raises (a ~95 once ended the chat: no home for
+    the user 95)."""
+    from bot.terminal import sent_file
+
+    found = sent_file(line, "terminal", "u")
+    assert found is None if not line.strip("'").endswith((".xlsx", ".docx")) else found == "terminal.no_file"
