@@ -285,14 +285,19 @@ def test_organising_work_on_key_technologies_passes_only_jiangsu():
     assert status_of("jiangsu", "key-tech", key_tech_tackling=False, key_tech_breakthrough=True) == "fail"
 
 
-def test_jiangsu_counts_provincial_champions():
-    """Jiangsu 第六条（三） writes 制造业单项冠军 without 国家级: provincial ones count."""
-    changes = dict(champion_count=0, provincial_champion_count=2, little_giant_count=1, srdi_sme_count=0,
-                   hitech_count=0, innovative_sme_count=0, chain_leader_count=0)
+def test_jiangsu_counts_provincial_champions_of_the_leading_industry_only():
+    """Jiangsu 第六条（三） writes 属于集群主导产业的制造业单项冠军 without 国家级: the leading
+    industry's provincial champions count there; champions of any industry
+    (provincial_champion_count) count only for Guangdong's second branch."""
+    changes = dict(champion_count=0, leading_provincial_champion_count=2, provincial_champion_count=0,
+                   little_giant_count=1, srdi_sme_count=0, hitech_count=0, innovative_sme_count=0,
+                   chain_leader_count=0)
     result = evaluate_with("jiangsu", **changes).by_id("quality-enterprises")
     assert result.status == "pass"
     assert "国家级和省级单项冠军均计入" in explain(result, "zh")
-    assert status_of("jiangsu", "quality-enterprises", **dict(changes, provincial_champion_count=1)) == "fail"
+    assert status_of("jiangsu", "quality-enterprises", **dict(changes, leading_provincial_champion_count=1)) == "fail"
+    assert status_of("jiangsu", "quality-enterprises",
+                     **dict(changes, leading_provincial_champion_count=0, provincial_champion_count=9)) == "fail"
     # Guangdong and Shaanxi write 国家级: a provincial champion is not one of the 1 required
     for j in ("guangdong", "shaanxi"):
         assert status_of(j, "quality-enterprises", **dict(changes, little_giant_count=0)) == "fail"

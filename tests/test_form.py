@@ -240,17 +240,17 @@ def test_the_champions_row_counts_every_level_for_jiangsu(tmp_path):
                                                "srdi_smes": [5, 6, 7], "hitech": [7, 7, 7]})
     report = check(path)
     assert report.evaluations[0].by_id("quality-enterprises").status == "fail"
-    assert "provincial_champion_count" not in report.evaluations[0].missing
+    assert "leading_provincial_champion_count" not in report.evaluations[0].missing
     report = check(write_xlsx(tmp_path / "three.xlsx", {**passing(), "champions": [3, 3, 3], "little_giants": [0, 0, 0],
                                                        "srdi_smes": [5, 6, 7], "hitech": [7, 7, 7]}))
-    assert (report.facts["provincial_champion_count"], report.facts["champion_count"]) == (3, 0)  # none as national
+    assert (report.facts["leading_provincial_champion_count"], report.facts["champion_count"]) == (3, 0)  # none as national
     assert report.evaluations[0].by_id("quality-enterprises").status == "pass"
     # the national and provincial counts known besides are kept where they add up to the row, else the row wins
-    report = check(path, extra_facts={"champion_count": 1, "provincial_champion_count": 2})
-    assert (report.facts["champion_count"], report.facts["provincial_champion_count"]) == (0, 0)
+    report = check(path, extra_facts={"champion_count": 1, "leading_provincial_champion_count": 2})
+    assert (report.facts["champion_count"], report.facts["leading_provincial_champion_count"]) == (0, 0)
     report = check(write_xlsx(tmp_path / "split.xlsx", {**passing(), "champions": [3, 3, 3]}),
-                   extra_facts={"champion_count": 1, "provincial_champion_count": 2})
-    assert (report.facts["champion_count"], report.facts["provincial_champion_count"]) == (1, 2)
+                   extra_facts={"champion_count": 1, "leading_provincial_champion_count": 2})
+    assert (report.facts["champion_count"], report.facts["leading_provincial_champion_count"]) == (1, 2)
 
 
 def test_ticks_short_of_the_answers_known_besides_are_noted(tmp_path):

@@ -198,11 +198,11 @@ def test_form_writes_the_champions_of_every_level_in_their_row():
     """The form's 单项冠军 row has no level: /form writes the national and provincial answers' sum."""
     from dialogs.forms import form_documents
 
-    reply = form_documents("乙集群", {"champion_count": 1, "provincial_champion_count": 1}, "zh")
+    reply = form_documents("乙集群", {"champion_count": 1, "leading_provincial_champion_count": 1}, "zh")
     for name, content in reply.documents:
         report = check_form(read_bytes(content, name), NOW.date())
         assert report.values["champions"] == {"2023": 2}, name
-        assert report.facts["provincial_champion_count"] == 2
+        assert report.facts["leading_provincial_champion_count"] == 2
     # one level unknown: the row's total is not known, and it is left to fill
     reply = form_documents("乙集群", {"champion_count": 1}, "zh")
     assert "「主导产业相关的制造业单项冠军企业数量」" in reply.text

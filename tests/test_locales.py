@@ -132,7 +132,8 @@ def test_counts_the_law_restricts_to_the_leading_industry_ask_only_those():
     from engine import catalogue
 
     restricted = {f for clause, facts in _count_clauses() if "主导产业" in clause for f in facts}
-    assert {"champion_count", "provincial_champion_count", "little_giant_count", "standards_count"} <= restricted
+    assert {"champion_count", "leading_provincial_champion_count", "little_giant_count", "standards_count"} <= restricted
+    assert "provincial_champion_count" not in restricted  # Guangdong's 单项冠军企业: any industry
     zh, en = messages("zh"), messages("en")
     for fact in restricted:
         spec = catalogue().facts[fact]

@@ -100,7 +100,8 @@ def test_count_at_below_above(jurisdiction, criterion, fact, threshold):
     assert status_of(jurisdiction, criterion, **{fact: threshold + 1}) == "pass"
 
 
-ZERO_ENTERPRISES = dict(champion_count=0, provincial_champion_count=0, little_giant_count=0, srdi_sme_count=0,
+ZERO_ENTERPRISES = dict(champion_count=0, provincial_champion_count=0, leading_provincial_champion_count=0,
+                        little_giant_count=0, srdi_sme_count=0,
                         innovative_sme_count=0, hitech_count=0, chain_leader_count=0)
 
 
