@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import io
 import itertools
 import json
@@ -55,6 +56,9 @@ class Cluster:
     errors: list[FactError] = field(default_factory=list)
     source: str = ""
     line: int | None = None
+    # Shares most likely written as a fraction (0.81 for 81%): (fact, {year or None: figure}),
+    # to be told, never converted (see _fractions).
+    fractions: list[tuple[str, dict]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,7 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
         except TypeError as exc:
             raise InputError(source, number, "line_not_an_object", type=str(exc)) from None
         name, name_errors = _name(meta)
-        yield Cluster(name, facts, name_errors + errors, source, number)
+        yield Cluster(name, facts, name_errors + errors, source, number, _fractions(facts, meta))
 
 
 def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
@@ -335,7 +339,36 @@ def _row_to_object(header: list[str], row: list[str]) -> dict:
 def _cluster(raw: dict, source: str, line: int | None) -> Cluster:
     facts, errors = validate_facts(raw, catalogue())
     name, name_errors = _name(raw)
-    return Cluster(name, facts, name_errors + errors, source, line)
+    return Cluster(name, facts, name_errors + errors, source, line, _fractions(facts, raw))
+
+
+def _fractions(facts: dict, raw: dict) -> list[tuple[str, dict]]:
+    """The figures of shares that Fact.fractions takes for a fraction (0.81 for 81%), the
+    predicate by which the chat asks them back and the form check notes them: (fact, {year or
+    None: figure}). A figure written with % (a string cell) is a percentage as written."""
+    found = []
+    for fact in _shares():
+        value = facts.get(fact.id)
+        if value is None:
+            continue
+        items = list(value.items()) if isinstance(value, dict) else [(None, value)]
+        typed = raw.get(fact.id)
+        likely = fact.fractions(v for _, v in items)
+        hit = {year: v for (year, v), fraction in zip(items, likely) if fraction
+               and not _with_percent(typed.get(year) if isinstance(typed, dict) else typed)}
+        if hit:
+            found.append((fact.id, hit))
+    return found
+
+
+@functools.cache
+def _shares() -> tuple:
+    """The facts Fact.fractions looks at (a percentage that runs to 100), looked up once."""
+    return tuple(f for f in catalogue().facts.values() if f.fractions([0.5]) == [True])
+
+
+def _with_percent(typed) -> bool:
+    return isinstance(typed, str) and ("%" in typed or "％" in typed)
 
 
 def _name(meta: dict) -> tuple[str, list[FactError]]:

@@ -375,6 +375,19 @@ def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str
              value=shown, expected=expected)
 
 
+def fraction_note_text(fact_id: str, figures: dict, cluster: str, lang: str) -> str:
+    """A share most likely written as a fraction (bot.inputs._fractions: {year or None: figure}),
+    asked as the chat asks it; evaluated as given, so a note, not a refusal."""
+    sep = t(lang, "list_sep")
+    plain = lambda number: format(number.normalize(), "f")  # noqa: E731  0.81, 81: as written
+    typed = [Decimal(repr(v)) for v in figures.values()]
+    items = [t(lang, "fact_note.year_value", year=year, value=plain(v)) if year else plain(v)
+             for year, v in zip(figures, typed)]
+    return t(lang, "fact_note.fraction", cluster=cluster, label=catalogue()[fact_id].label(lang),
+             items=sep.join(items), meant=sep.join(plain(v.scaleb(2)) + "%" for v in typed),
+             typed=sep.join(plain(v) + "%" for v in typed))
+
+
 def _refused_years_text(error: FactError, spec: Fact, cluster: str, lang: str) -> str:
     """A series refused for some of its years: those years alone, and what one year's entry
     must be (2023年 的值 101 无效，应为0 到 100 之间的数), not the good years beside them."""

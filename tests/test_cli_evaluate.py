@@ -450,3 +450,21 @@ def test_a_data_year_not_yet_over_is_refused_as_a_later_year_is():
     assert run.returncode == 1
     assert run.stderr.strip() == ("丙: data_year (2026) is not over on the evaluation date, and is refused: "
                                   "expected a complete year. The three-year criteria count as unknown.")
+
+
+def test_share_typed_as_a_fraction_is_noted_and_evaluated_as_given():
+    """0.81 for 81%: a note on stderr naming the years and the likely percentage (Fact.fractions,
+    as the chat and the form check), not a refusal (status 0), and not converted."""
+    line = '{"name":"B","sme_output_share":{"2023":0.81,"2024":0.82,"2025":0.83}}'
+    run = clusterbot("evaluate", "-", "-j", "jiangsu", "--on", "2026-12-07", stdin=line)
+    assert run.returncode == 0
+    assert run.stderr == ("B：“集群内中小企业产值占集群总产值比例”2023年 0.81、2024年 0.82、2025年 0.83 像是小数形式的比例，"
+                          "是否应为 81%、82%、83%？按填写的 0.81%、0.82%、0.83% 评估。\n")
+    (result,) = json.loads(run.stdout)
+    (share,) = [c for c in result["criteria"] if "sme_output_share" in c["values"]]
+    assert share["status"] == "fail" and share["values"]["sme_output_share"]["2023"] == 0.81
+    csv_text = "name,sme_output_share.2023,sme_output_share.2024,sme_output_share.2025\nC,0.81,80,0.83%\n"
+    run = clusterbot("evaluate", "-", "-j", "jiangsu", "--on", "2026-12-07", "--lang", "en", stdin=csv_text)
+    assert run.returncode == 0
+    assert run.stderr == ("C: “Share of SMEs in the cluster's total output” 2023: 0.81 looks like a share written as a "
+                          "fraction: should it be 81%? Evaluated as given, 0.81%.\n")  # 0.83% is written as a percentage
