@@ -297,13 +297,37 @@ def _fact_id(name: str) -> str:
     (the form writes 集群占地面积（平方公里）, and a heading copied from it keeps that); a label
     with another unit is no fact (its figures would be read in the wrong unit)."""
     cat = catalogue()
-    fact = cat.fact_id(name)
+    fact = _named(name, cat)
     unit = _UNIT.search(name) if fact not in cat.facts else None
     if unit is not None:
-        bare = cat.fact_id(name[:unit.start()])
+        bare = _named(name[:unit.start()], cat)
         if bare in cat.facts and _same_unit(unit.group(1), cat.facts[bare].unit, cat):
             return bare
     return fact
+
+
+def _named(name: str, cat) -> str:
+    """The fact a name stands for: the catalogue's ids and labels, else a row label of the
+    application form (主导产业相关的专精特新“小巨人”企业数量); the name itself when neither."""
+    fact = cat.fact_id(name)
+    return fact if fact in cat.facts else _form_labels().get(_plain(name), name)
+
+
+@functools.cache
+def _form_labels() -> dict[str, str]:
+    """Fact id by the row labels of the application forms (engine/forms), as _plain writes them,
+    with their unit (the form's own, that of the fact) and without: the rows `form check` reads
+    into a fact as is (a named count's count; a latest-year row's one figure). The 单项冠军 row
+    is left out: it counts every level (`total_of`), which no one column of facts says."""
+    from engine.form import FORM_DIR, load_form  # only for a heading the catalogue does not name
+
+    labels: dict[str, str] = {}
+    for path in sorted(FORM_DIR.glob("*.yaml")):
+        for _, f in load_form(path.stem).fields():
+            if f.fact and not f.total_of and f.kind in ("number", "yearly", "named_count"):
+                for label in (f.label, _UNIT.sub("", f.label)):
+                    labels.setdefault(_plain(label), f.fact)
+    return labels
 
 
 def _same_unit(written: str, unit: str | None, cat) -> bool:

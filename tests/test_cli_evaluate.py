@@ -468,3 +468,27 @@ def test_share_typed_as_a_fraction_is_noted_and_evaluated_as_given():
     assert run.returncode == 0
     assert run.stderr == ("C: “Share of SMEs in the cluster's total output” 2023: 0.81 looks like a share written as a "
                           "fraction: should it be 81%? Evaluated as given, 0.81%.\n")  # 0.83% is written as a percentage
+
+
+def test_csv_columns_may_be_the_application_forms_row_labels(tmp_path):
+    """The 申报表's own row labels, with or without their unit (full- or half-width brackets),
+    name their facts; the 单项冠军 row, which counts every level, names none (still refused)."""
+    path = tmp_path / "form-labels.csv"
+    path.write_text("集群名称,近三年主导产业产值年均增速(%),主导产业相关的专精特新“小巨人”企业数量,集群内中小企业从业人员数量,"
+                    "集群内中小企业有效发明专利拥有量,集群中小企业工业互联网平台应用普及率（％）,"
+                    "主导产业相关的制造业单项冠军企业数量\n甲,12,3,45000,1234,55,2\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "jiangsu", "--on", "2026-01-15", "-f", "markdown")
+    assert run.stderr == "甲：未知字段“主导产业相关的制造业单项冠军企业数量”。\n"
+    for answered in ("近三年主导产业产值年均增速", "专精特新“小巨人”", "每万人有效发明专利", "工业互联网平台应用普及率"):
+        assert not any(answered in line for line in run.stdout.splitlines() if "尚未填报" in line), answered
+
+
+def test_every_row_label_of_the_form_with_a_fact_names_it():
+    from bot.inputs import _column
+    from engine.form import load_form
+
+    for _, f in load_form("jiangsu-2023").fields():
+        if f.fact and not f.total_of and f.kind in ("number", "yearly", "named_count"):
+            bare = f.label.split("（")[0] if f.label.endswith("）") else f.label
+            for heading in (f.label, bare, f.label.replace("（", "(").replace("）", ")")):
+                assert _column(heading) == f.fact, heading
