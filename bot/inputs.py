@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from dialogs.messages import LONE_SURROGATE
+from dialogs.parse import read_figure
 from engine import FactError, catalogue, validate_facts, validate_json
 from engine.facts import load_json
 from locales import t
@@ -207,7 +208,7 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
         if not line or line.isspace():
             continue
         try:
-            meta, facts, errors = validate_json(line, cat)
+            meta, facts, errors = validate_json(line, cat, read_figure)
         except json.JSONDecodeError as exc:
             raise InputError(source, number, "malformed_json", detail=exc.msg, column=exc.colno) from None
         except TypeError as exc:
@@ -361,7 +362,7 @@ def _row_to_object(header: list[str], row: list[str]) -> dict:
 
 
 def _cluster(raw: dict, source: str, line: int | None) -> Cluster:
-    facts, errors = validate_facts(raw, catalogue())
+    facts, errors = validate_facts(raw, catalogue(), read_figure)
     name, name_errors = _name(raw)
     return Cluster(name, facts, name_errors + errors, source, line, _fractions(facts, raw))
 

@@ -492,3 +492,21 @@ def test_every_row_label_of_the_form_with_a_fact_names_it():
             bare = f.label.split("（")[0] if f.label.endswith("）") else f.label
             for heading in (f.label, bare, f.label.replace("（", "(").replace("）", ")")):
                 assert _column(heading) == f.fact, heading
+
+
+def test_figures_written_with_separators_or_units_are_read_as_the_chat_reads_them():
+    """45,000 people, 1,234 patents, 4.5 billion / 450000万元 / 48亿 in a 亿元 column: read in the
+    fact's unit (the chat's reader), in CSV and JSON string cells alike; the unreadable refused."""
+    import io
+
+    from bot.inputs import read_clusters
+
+    csv_text = ('name,sme_employees,invention_patents,total_output.2023,total_output.2024,total_output.2025,area_km2\n'
+                'A,"45,000","1,234",4.5 billion,450000万元,48亿,abc\n')
+    json_text = ('{"name": "B", "sme_employees": "45,000", "invention_patents": "1,234", "area_km2": "abc",'
+                 ' "total_output": {"2023": "4.5 billion", "2024": "450000万元", "2025": "48亿"}}\n')
+    for text in (csv_text, json_text):
+        (cluster,) = read_clusters(["-"], io.StringIO(text))
+        assert cluster.facts == {"total_output": {"2023": 45.0, "2024": 45.0, "2025": 48.0},
+                                 "sme_employees": 45000, "invention_patents": 1234}
+        assert [(e.fact, e.value, e.code) for e in cluster.errors] == [("area_km2", "abc", "type")]
