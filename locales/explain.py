@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from engine import NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
+from engine import FAIL, NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
 from engine.evaluate import CriterionResult, Notice, Outcome
 from engine.facts import FIGURE_TYPES, YEAR_RE, Fact, FactError, latest_three, round2
 from engine.rules import Ruleset
@@ -95,7 +95,7 @@ def explain(result: CriterionResult, lang: str) -> str:
     if c.exclusion:
         parts.append(t(lang, "explain.exclusion"))
     if c.reading:
-        parts.append(t(lang, "explain.reading", text=c.reading.get(lang)))
+        parts.append(t(lang, "explain.reading", text=c.reading_text(lang, failed=result.status == FAIL)))
     return _space(lang).join(parts)
 
 
