@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import io
 import itertools
 import json
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from dialogs.messages import LONE_SURROGATE
+from dialogs.parse import read_figure
 from engine import FactError, catalogue, validate_facts, validate_json
 from engine.facts import load_json
 from locales import t
@@ -55,6 +57,9 @@ class Cluster:
     errors: list[FactError] = field(default_factory=list)
     source: str = ""
     line: int | None = None
+    # Shares most likely written as a fraction (0.81 for 81%): (fact, {year or None: figure}),
+    # to be told, never converted (see _fractions).
+    fractions: list[tuple[str, dict]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -203,13 +208,13 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
         if not line or line.isspace():
             continue
         try:
-            meta, facts, errors = validate_json(line, cat)
+            meta, facts, errors = validate_json(line, cat, read_figure)
         except json.JSONDecodeError as exc:
             raise InputError(source, number, "malformed_json", detail=exc.msg, column=exc.colno) from None
         except TypeError as exc:
             raise InputError(source, number, "line_not_an_object", type=str(exc)) from None
         name, name_errors = _name(meta)
-        yield Cluster(name, facts, name_errors + errors, source, number)
+        yield Cluster(name, facts, name_errors + errors, source, number, _fractions(facts, meta))
 
 
 def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
@@ -293,13 +298,37 @@ def _fact_id(name: str) -> str:
     (the form writes 集群占地面积（平方公里）, and a heading copied from it keeps that); a label
     with another unit is no fact (its figures would be read in the wrong unit)."""
     cat = catalogue()
-    fact = cat.fact_id(name)
+    fact = _named(name, cat)
     unit = _UNIT.search(name) if fact not in cat.facts else None
     if unit is not None:
-        bare = cat.fact_id(name[:unit.start()])
+        bare = _named(name[:unit.start()], cat)
         if bare in cat.facts and _same_unit(unit.group(1), cat.facts[bare].unit, cat):
             return bare
     return fact
+
+
+def _named(name: str, cat) -> str:
+    """The fact a name stands for: the catalogue's ids and labels, else a row label of the
+    application form (主导产业相关的专精特新“小巨人”企业数量); the name itself when neither."""
+    fact = cat.fact_id(name)
+    return fact if fact in cat.facts else _form_labels().get(_plain(name), name)
+
+
+@functools.cache
+def _form_labels() -> dict[str, str]:
+    """Fact id by the row labels of the application forms (engine/forms), as _plain writes them,
+    with their unit (the form's own, that of the fact) and without: the rows `form check` reads
+    into a fact as is (a named count's count; a latest-year row's one figure). The 单项冠军 row
+    is left out: it counts every level (`total_of`), which no one column of facts says."""
+    from engine.form import FORM_DIR, load_form  # only for a heading the catalogue does not name
+
+    labels: dict[str, str] = {}
+    for path in sorted(FORM_DIR.glob("*.yaml")):
+        for _, f in load_form(path.stem).fields():
+            if f.fact and not f.total_of and f.kind in ("number", "yearly", "named_count"):
+                for label in (f.label, _UNIT.sub("", f.label)):
+                    labels.setdefault(_plain(label), f.fact)
+    return labels
 
 
 def _same_unit(written: str, unit: str | None, cat) -> bool:
@@ -333,9 +362,38 @@ def _row_to_object(header: list[str], row: list[str]) -> dict:
 
 
 def _cluster(raw: dict, source: str, line: int | None) -> Cluster:
-    facts, errors = validate_facts(raw, catalogue())
+    facts, errors = validate_facts(raw, catalogue(), read_figure)
     name, name_errors = _name(raw)
-    return Cluster(name, facts, name_errors + errors, source, line)
+    return Cluster(name, facts, name_errors + errors, source, line, _fractions(facts, raw))
+
+
+def _fractions(facts: dict, raw: dict) -> list[tuple[str, dict]]:
+    """The figures of shares that Fact.fractions takes for a fraction (0.81 for 81%), the
+    predicate by which the chat asks them back and the form check notes them: (fact, {year or
+    None: figure}). A figure written with % (a string cell) is a percentage as written."""
+    found = []
+    for fact in _shares():
+        value = facts.get(fact.id)
+        if value is None:
+            continue
+        items = list(value.items()) if isinstance(value, dict) else [(None, value)]
+        typed = raw.get(fact.id)
+        likely = fact.fractions(v for _, v in items)
+        hit = {year: v for (year, v), fraction in zip(items, likely) if fraction
+               and not _with_percent(typed.get(year) if isinstance(typed, dict) else typed)}
+        if hit:
+            found.append((fact.id, hit))
+    return found
+
+
+@functools.cache
+def _shares() -> tuple:
+    """The facts Fact.fractions looks at (a percentage that runs to 100), looked up once."""
+    return tuple(f for f in catalogue().facts.values() if f.fractions([0.5]) == [True])
+
+
+def _with_percent(typed) -> bool:
+    return isinstance(typed, str) and ("%" in typed or "％" in typed)
 
 
 def _name(meta: dict) -> tuple[str, list[FactError]]:

@@ -1090,7 +1090,7 @@ class Turn:
         fact = self.profile.current_fact
         items = [{"measure": r.short.get(self.lang), "citation": c.citation, "text": c.article_text,
                   "requirement": criterion_requirement(c, self.lang), "document": r.document,
-                  "reading": c.reading.get(self.lang) if c.reading else None}
+                  "reading": c.reading_text(self.lang, failed=True)}  # the rule, how a failure is read included
                  for r, c in criteria_reading(fact, self.rulesets)]
         return [Reply(render(self.lang, "why.j2", label=label(fact, self.lang), items=items))]
 

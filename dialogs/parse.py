@@ -280,6 +280,13 @@ def _arabic(spec: Fact, text: str) -> str:
     return f"{number}{rest}"
 
 
+def read_figure(spec: Fact, text: str) -> float:
+    """One figure as a cell of batch input writes it, read as an answer is (45,000; 4.5 billion
+    and 450000万元 in 亿元; 5万人), in the fact's unit; ParseError (a ValueError) when it cannot be."""
+    refuse_superscripts(text)
+    return _figure(spec, normalise(text))
+
+
 def _figure(spec: Fact, text: str) -> float:
     """One figure with an optional unit: 45 / 45.2亿 / 452000万元 / 72.5% / 1,200 / 5万人."""
     return _reading(spec, text)[0]

@@ -284,7 +284,13 @@ def _annotation(fact: Fact, cat: Catalogue, kit: dict = _PYDANTIC):
     }[fact.type]
 
 
-def _normalise(fact: Fact, value: Any, cat: Catalogue) -> Any:
+# Reads a figure as a person writes it (45,000; 4.5 billion; 450000万元 where 亿元 is asked) in
+# the fact's unit, raising ValueError when it cannot: the chat's reader, given by the caller
+# (dialogs.parse.read_figure), the engine not depending on the dialogs.
+FigureReader = Callable[[Fact, str], float]
+
+
+def _normalise(fact: Fact, value: Any, cat: Catalogue, figure: FigureReader | None = None) -> Any:
     """Turn what a person or a CSV cell writes into the fact's JSON form, where it is clear."""
     if isinstance(value, str):
         text = value.strip().translate(_FULL_WIDTH)
@@ -299,7 +305,9 @@ def _normalise(fact: Fact, value: Any, cat: Catalogue) -> Any:
             try:
                 value = float(text.rstrip("%"))
             except ValueError:
-                return value
+                value = _read_figure(fact, value, figure)
+                if isinstance(value, str):
+                    return value
     if isinstance(value, float) and fact.type == "count" and value.is_integer():
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool) and fact.type in ("bool", "trend") and value in (0, 1):
@@ -311,10 +319,20 @@ def _normalise(fact: Fact, value: Any, cat: Catalogue) -> Any:
                 try:
                     amount = float(amount.strip().translate(_FULL_WIDTH).rstrip("%"))
                 except ValueError:
-                    pass
+                    amount = _read_figure(fact, amount, figure)
             out[str(year).strip()] = amount
         return out
     return value
+
+
+def _read_figure(fact: Fact, text: str, figure: FigureReader | None) -> float | str:
+    """The figure `figure` reads in the text, else the text as given (refused by validation)."""
+    if figure is None:
+        return text
+    try:
+        return figure(fact, text)
+    except ValueError:
+        return text
 
 
 # --- validation --------------------------------------------------------------------------
@@ -332,19 +350,20 @@ class FactError:
     years: tuple[str, ...] = ()
 
 
-def validate_facts(raw: dict, cat: Catalogue) -> tuple[dict, list[FactError]]:
+def validate_facts(raw: dict, cat: Catalogue, figure: FigureReader | None = None) -> tuple[dict, list[FactError]]:
     """Split an input object into valid facts (typed, JSON-shaped) and errors, field by field.
-    An object already in exact JSON types is validated in one pydantic call."""
+    An object already in exact JSON types is validated in one pydantic call; a figure written
+    as text is read by `figure`, where given."""
     try:
         facts = cat.adapter.validate_python(raw)
     except ValidationError:
-        return _validate_each(raw, cat)
+        return _validate_each(raw, cat, figure)
     for key in META_KEYS:
         facts.pop(key, None)
     return facts, []
 
 
-def validate_json(text: str | bytes, cat: Catalogue) -> tuple[dict, dict, list[FactError]]:
+def validate_json(text: str | bytes, cat: Catalogue, figure: FigureReader | None = None) -> tuple[dict, dict, list[FactError]]:
     """Parse and validate one JSON object: (the object as read, its facts, its errors).
     Raises ValueError (json.JSONDecodeError) for malformed JSON, TypeError for a non-object.
 
@@ -358,11 +377,12 @@ def validate_json(text: str | bytes, cat: Catalogue) -> tuple[dict, dict, list[F
     try:
         facts = read(text)
     except refused:
-        return _validate_json_reference(text, cat)
+        return _validate_json_reference(text, cat, figure)
     return _split_meta(facts), facts, []
 
 
-def _validate_json_reference(text: str | bytes, cat: Catalogue) -> tuple[dict, dict, list[FactError]]:
+def _validate_json_reference(text: str | bytes, cat: Catalogue,
+                             figure: FigureReader | None = None) -> tuple[dict, dict, list[FactError]]:
     """validate_json through pydantic's JSON parser, then field by field: the errors it reports
     and the values it keeps are the contract; the fast path must agree with it (tests pin it)."""
     try:
@@ -371,7 +391,7 @@ def _validate_json_reference(text: str | bytes, cat: Catalogue) -> tuple[dict, d
         raw = load_json(text)
         if not isinstance(raw, dict):
             raise TypeError(type(raw).__name__) from None
-        facts, errors = _validate_each(raw, cat)
+        facts, errors = _validate_each(raw, cat, figure)
         return raw, facts, errors
     return _split_meta(facts), facts, []
 
@@ -385,7 +405,7 @@ def _split_meta(facts: dict) -> dict:
     return meta
 
 
-def _validate_each(raw: dict, cat: Catalogue) -> tuple[dict, list[FactError]]:
+def _validate_each(raw: dict, cat: Catalogue, figure: FigureReader | None = None) -> tuple[dict, list[FactError]]:
     facts, errors = {}, []
     for key, value in raw.items():
         if key in META_KEYS:
@@ -396,7 +416,7 @@ def _validate_each(raw: dict, cat: Catalogue) -> tuple[dict, list[FactError]]:
             continue
         if value is None or value == "":
             continue  # not answered
-        value_read = _normalise(spec, value, cat)
+        value_read = _normalise(spec, value, cat, figure)
         try:
             facts[key] = cat.field_adapters[key].validate_python(value_read)
         except ValidationError as exc:

@@ -157,7 +157,16 @@ class Criterion(_Model):
     applies_if: Optional[str] = None
     exclusion: bool = False  # a 不存在下列情形 item: the text names what must NOT be the case
     reading: Optional[Text] = None
+    reading_if_failed: Optional[Text] = None  # the reading's conclusion, said only when the criterion fails
     source: Optional[str] = None  # the shipped text quoted, when not the measure's own (the Jiangsu form)
+
+    def reading_text(self, lang: str, failed: bool) -> str | None:
+        """The reading, its conclusion (`reading_if_failed`) said where it fails or where the
+        rule itself is described (/why), not of a result that passes or is unknown."""
+        if self.reading is None:
+            return None
+        conclusion = self.reading_if_failed.get(lang) if self.reading_if_failed and failed else ""
+        return self.reading.get(lang) + (" " if lang == "en" and conclusion else "") + conclusion
 
     @cached_property
     def facts(self) -> list[str]:

@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from engine import NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
+from engine import FAIL, NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
 from engine.evaluate import CriterionResult, Notice, Outcome
 from engine.facts import FIGURE_TYPES, YEAR_RE, Fact, FactError, latest_three, round2
 from engine.rules import Ruleset
@@ -95,7 +95,7 @@ def explain(result: CriterionResult, lang: str) -> str:
     if c.exclusion:
         parts.append(t(lang, "explain.exclusion"))
     if c.reading:
-        parts.append(t(lang, "explain.reading", text=c.reading.get(lang)))
+        parts.append(t(lang, "explain.reading", text=c.reading_text(lang, failed=result.status == FAIL)))
     return _space(lang).join(parts)
 
 
@@ -373,6 +373,19 @@ def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str
     shown = _cut(given_text(error.value, lang))
     return t(lang, "fact_error.invalid", cluster=cluster, label=spec.label(lang), fact=error.fact,
              value=shown, expected=expected)
+
+
+def fraction_note_text(fact_id: str, figures: dict, cluster: str, lang: str) -> str:
+    """A share most likely written as a fraction (bot.inputs._fractions: {year or None: figure}),
+    asked as the chat asks it; evaluated as given, so a note, not a refusal."""
+    sep = t(lang, "list_sep")
+    plain = lambda number: format(number.normalize(), "f")  # noqa: E731  0.81, 81: as written
+    typed = [Decimal(repr(v)) for v in figures.values()]
+    items = [t(lang, "fact_note.year_value", year=year, value=plain(v)) if year else plain(v)
+             for year, v in zip(figures, typed)]
+    return t(lang, "fact_note.fraction", cluster=cluster, label=catalogue()[fact_id].label(lang),
+             items=sep.join(items), meant=sep.join(plain(v.scaleb(2)) + "%" for v in typed),
+             typed=sep.join(plain(v) + "%" for v in typed))
 
 
 def _refused_years_text(error: FactError, spec: Fact, cluster: str, lang: str) -> str:

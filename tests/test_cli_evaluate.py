@@ -450,3 +450,63 @@ def test_a_data_year_not_yet_over_is_refused_as_a_later_year_is():
     assert run.returncode == 1
     assert run.stderr.strip() == ("丙: data_year (2026) is not over on the evaluation date, and is refused: "
                                   "expected a complete year. The three-year criteria count as unknown.")
+
+
+def test_share_typed_as_a_fraction_is_noted_and_evaluated_as_given():
+    """0.81 for 81%: a note on stderr naming the years and the likely percentage (Fact.fractions,
+    as the chat and the form check), not a refusal (status 0), and not converted."""
+    line = '{"name":"B","sme_output_share":{"2023":0.81,"2024":0.82,"2025":0.83}}'
+    run = clusterbot("evaluate", "-", "-j", "jiangsu", "--on", "2026-12-07", stdin=line)
+    assert run.returncode == 0
+    assert run.stderr == ("B：“集群内中小企业产值占集群总产值比例”2023年 0.81、2024年 0.82、2025年 0.83 像是小数形式的比例，"
+                          "是否应为 81%、82%、83%？按填写的 0.81%、0.82%、0.83% 评估。\n")
+    (result,) = json.loads(run.stdout)
+    (share,) = [c for c in result["criteria"] if "sme_output_share" in c["values"]]
+    assert share["status"] == "fail" and share["values"]["sme_output_share"]["2023"] == 0.81
+    csv_text = "name,sme_output_share.2023,sme_output_share.2024,sme_output_share.2025\nC,0.81,80,0.83%\n"
+    run = clusterbot("evaluate", "-", "-j", "jiangsu", "--on", "2026-12-07", "--lang", "en", stdin=csv_text)
+    assert run.returncode == 0
+    assert run.stderr == ("C: “Share of SMEs in the cluster's total output” 2023: 0.81 looks like a share written as a "
+                          "fraction: should it be 81%? Evaluated as given, 0.81%.\n")  # 0.83% is written as a percentage
+
+
+def test_csv_columns_may_be_the_application_forms_row_labels(tmp_path):
+    """The 申报表's own row labels, with or without their unit (full- or half-width brackets),
+    name their facts; the 单项冠军 row, which counts every level, names none (still refused)."""
+    path = tmp_path / "form-labels.csv"
+    path.write_text("集群名称,近三年主导产业产值年均增速(%),主导产业相关的专精特新“小巨人”企业数量,集群内中小企业从业人员数量,"
+                    "集群内中小企业有效发明专利拥有量,集群中小企业工业互联网平台应用普及率（％）,"
+                    "主导产业相关的制造业单项冠军企业数量\n甲,12,3,45000,1234,55,2\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "jiangsu", "--on", "2026-01-15", "-f", "markdown")
+    assert run.stderr == "甲：未知字段“主导产业相关的制造业单项冠军企业数量”。\n"
+    for answered in ("近三年主导产业产值年均增速", "专精特新“小巨人”", "每万人有效发明专利", "工业互联网平台应用普及率"):
+        assert not any(answered in line for line in run.stdout.splitlines() if "尚未填报" in line), answered
+
+
+def test_every_row_label_of_the_form_with_a_fact_names_it():
+    from bot.inputs import _column
+    from engine.form import load_form
+
+    for _, f in load_form("jiangsu-2023").fields():
+        if f.fact and not f.total_of and f.kind in ("number", "yearly", "named_count"):
+            bare = f.label.split("（")[0] if f.label.endswith("）") else f.label
+            for heading in (f.label, bare, f.label.replace("（", "(").replace("）", ")")):
+                assert _column(heading) == f.fact, heading
+
+
+def test_figures_written_with_separators_or_units_are_read_as_the_chat_reads_them():
+    """45,000 people, 1,234 patents, 4.5 billion / 450000万元 / 48亿 in a 亿元 column: read in the
+    fact's unit (the chat's reader), in CSV and JSON string cells alike; the unreadable refused."""
+    import io
+
+    from bot.inputs import read_clusters
+
+    csv_text = ('name,sme_employees,invention_patents,total_output.2023,total_output.2024,total_output.2025,area_km2\n'
+                'A,"45,000","1,234",4.5 billion,450000万元,48亿,abc\n')
+    json_text = ('{"name": "B", "sme_employees": "45,000", "invention_patents": "1,234", "area_km2": "abc",'
+                 ' "total_output": {"2023": "4.5 billion", "2024": "450000万元", "2025": "48亿"}}\n')
+    for text in (csv_text, json_text):
+        (cluster,) = read_clusters(["-"], io.StringIO(text))
+        assert cluster.facts == {"total_output": {"2023": 45.0, "2024": 45.0, "2025": 48.0},
+                                 "sme_employees": 45000, "invention_patents": 1234}
+        assert [(e.fact, e.value, e.code) for e in cluster.errors] == [("area_km2", "abc", "type")]
