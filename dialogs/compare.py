@@ -14,16 +14,12 @@ from engine.evaluate import term_notices
 from engine.rules import Criterion, Ruleset, check_facts
 from locales import fmt_date, has, t
 from locales.deadlines import duties_block
-from locales.explain import label, unit_after
+from locales.explain import label, plain_figure, unit_after
 
 from .reports import pad, text_width
 
 # Words that name a jurisdiction in a question: its id and names.
 JURISDICTION_WORDS = {j: (j, *names) for j, names in JURISDICTION_NAMES.items()}
-
-
-def _plain(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else f"{number:.2f}"
 
 
 def requirement(check, lang: str) -> str:
@@ -34,7 +30,7 @@ def requirement(check, lang: str) -> str:
         first = check.facts[0] if kind == "sum" else check.fact
         op, _ = WORDS[check.word]
         key = "requirement.threshold_after" if check.word in ("以上", "以下") else "requirement.threshold"
-        value = _plain(check.value)
+        value = plain_figure(check.value, lang)
         text = t(lang, key, word=check.word, value=value, unit=unit_after(first, lang, figure=value),
                  op=t(lang, f"op.{op}"))
         if kind == "every_year":
