@@ -167,6 +167,17 @@ def fmt_large(number, lang: str) -> str:
     return babel.numbers.format_compact_decimal(int(number), locale=BABEL_LOCALES[lang], fraction_digits=2)
 
 
+def fmt_list(items, lang: str) -> str:
+    """Names listed in a sentence: "A and B", "A, B and C" in English (Babel, CLDR's British
+    form: no comma before "and"); 甲、乙 in Chinese, as the product lists everywhere."""
+    items = list(items)
+    if lang != "en":
+        return t(lang, "list_sep").join(items)
+    import babel.lists
+
+    return babel.lists.format_list(items, locale="en_GB")
+
+
 def fmt_date(day: dt.date, lang: str) -> str:
     """2024年6月1日 (CLDR's long Chinese date) / 2024-06-01 (unambiguous in English), by Babel."""
     import babel.dates

@@ -137,3 +137,12 @@ def test_english_thresholds_and_examples_have_thousands_separators():
     assert fmt_number(1e300, lang="en").endswith(",000.00")  # no error on an absurd figure
     example = t("en", "question.sme_employees.example")
     assert example == "50,000" and parse_answer(catalogue()["sme_employees"], example, 2024).value == 50000
+
+
+def test_a_list_in_an_english_sentence_is_joined_with_and():
+    from locales import fmt_list
+
+    assert fmt_list(["Guangdong"], "en") == "Guangdong"
+    assert fmt_list(["Guangdong", "Shaanxi"], "en") == "Guangdong and Shaanxi"
+    assert fmt_list(["National (MIIT)", "Guangdong", "Shaanxi"], "en") == "National (MIIT), Guangdong and Shaanxi"
+    assert fmt_list(["广东", "陕西"], "zh") == "广东、陕西"
