@@ -253,7 +253,7 @@ class Ruleset(_Model):
     version: str
     title: Text
     short: Text
-    issuer: Text
+    issuer: Text  # English with "the", as the reports' `to`: it is named inside sentences
     document: str
     issued: dt.date
     source: str
