@@ -12,18 +12,14 @@ from engine import JURISDICTION_NAMES, WORDS, catalogue, load_rulesets
 from engine.deadlines import duties
 from engine.evaluate import term_notices
 from engine.rules import Criterion, Ruleset, check_facts
-from locales import fmt_date, t
+from locales import fmt_date, has, t
 from locales.deadlines import duties_block
-from locales.explain import label, unit_after
+from locales.explain import label, plain_figure, unit_after
 
 from .reports import pad, text_width
 
 # Words that name a jurisdiction in a question: its id and names.
 JURISDICTION_WORDS = {j: (j, *names) for j, names in JURISDICTION_NAMES.items()}
-
-
-def _plain(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else f"{number:.2f}"
 
 
 def requirement(check, lang: str) -> str:
@@ -34,7 +30,7 @@ def requirement(check, lang: str) -> str:
         first = check.facts[0] if kind == "sum" else check.fact
         op, _ = WORDS[check.word]
         key = "requirement.threshold_after" if check.word in ("以上", "以下") else "requirement.threshold"
-        value = _plain(check.value)
+        value = plain_figure(check.value, lang)
         text = t(lang, key, word=check.word, value=value, unit=unit_after(first, lang, figure=value),
                  op=t(lang, f"op.{op}"))
         if kind == "every_year":
@@ -155,7 +151,9 @@ def search_criteria(query: str, lang: str) -> tuple[list[Ruleset], list[str]]:
         return chosen, []
     scores: dict[str, float] = {}
     for cid in topics(chosen):
-        texts = [t("zh", f"criterion.{cid}"), t("en", f"criterion.{cid}")]
+        # its names, and the other words that ask for it (an incident is an accident too)
+        texts = [" ".join(t(x, f"{key}.{cid}") for key in ("criterion", "criterion_words")
+                          if has(x, f"{key}.{cid}")) for x in ("zh", "en")]
         for r in chosen:
             c = _find(r, cid)
             if c:
@@ -169,8 +167,13 @@ def search_criteria(query: str, lang: str) -> tuple[list[Ruleset], list[str]]:
         return chosen, []
     best = max(scores.values())
     # Keep the criteria close to the best match: a question is usually about one topic.
-    found = sorted((cid for cid, s in scores.items() if s >= best * 0.6), key=lambda cid: -scores[cid])
-    return chosen, found[:6]
+    found = sorted((cid for cid, s in scores.items() if s >= best * 0.6), key=lambda cid: -scores[cid])[:6]
+    # and every criterion on the same facts: an accident question finds each measure's accident
+    # rule, the Jiangsu pledge (larger, 承诺函) as well as the others' 序言 and 第十三条（一）
+    facts = {f for r in chosen for c in r.criteria if c.id in found for f in c.facts}
+    found += [cid for cid in topics(chosen) if cid not in found
+              and any(set(c.facts) & facts for r in chosen if (c := _find(r, cid)))]
+    return chosen, found
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -232,6 +235,10 @@ _TERM = re.compile(rf"到期|过期|过了|失效|有效期|有效到|还有效|
                    r"\beffective")
 _CERTIFICATION = re.compile(r"认定(?!.*(办法|标准))|集群(?!.*(办法|标准))|\bcertif|\bcluster(?!.*measure)")
 _RE_REVIEW = re.compile(r"复核|\breview")
+# A question on a criterion that asks what then, or is about a certified cluster: answered with
+# the grounds for revocation on the criterion's facts too (an accident revokes a certification).
+_WHAT_THEN = re.compile(r"会怎[样么]|怎么办|后果|影响|处理|处罚|已(被|经|获)?认定|认定后|获得?认定|"
+                        r"\bwhat if\b|\bwhat happens|\bconsequence|\bpenalt|\bcertified\b|\bafter certification")
 
 
 def question_language(query: str, lang: str) -> str:
@@ -381,5 +388,23 @@ def answer_question(query: str, lang: str, today: dt.date) -> str:
     rulesets, found = search_criteria(query, lang)
     if not found:
         return t(lang, "compare.no_match", query=query.strip())
-    return t(lang, "compare.matches", query=query.strip()) + "\n\n" + criteria_side_by_side(
+    answer = t(lang, "compare.matches", query=query.strip()) + "\n\n" + criteria_side_by_side(
         rulesets, lang, only=found, with_text=True).split("\n", 2)[2]
+    if _WHAT_THEN.search(unicodedata.normalize("NFKC", query).lower()):
+        answer += "".join("\n" + line for line in _revocation_on(rulesets, found, lang))
+    return answer
+
+
+def _revocation_on(chosen: list[Ruleset], found: list[str], lang: str) -> list[str]:
+    """Each measure's grounds for revocation on the facts of the criteria found, verbatim."""
+    lines = []
+    for r in chosen:
+        facts = {f for c in r.criteria if c.id in found for f in c.facts}
+        rv = r.deadlines.revocation
+        grounds = [g for g in rv.grounds if facts & set(g.facts)]
+        if grounds:
+            lines.append(t(lang, "deadlines.ask.revocation", measure=r.short.get(lang), citation=rv.citation,
+                           text=rv.article_text))
+            lines.extend(t(lang, "deadlines.ask.ground", citation=g.citation, text=g.article_text)
+                         for g in grounds)
+    return ["", t(lang, "compare.revocation_heading")] + lines if lines else []

@@ -19,7 +19,7 @@ from typing import Any
 
 from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
 from engine.evaluate import Evaluation
-from locales import fmt_date, normalise_lang, render, t
+from locales import fmt_date, fmt_list, normalise_lang, render, t
 from locales.explain import explain, expected_number, expected_text, label, notice_text, shown_value, value_text
 from storage import outbox, repo
 from storage.db import session
@@ -656,7 +656,7 @@ class Turn:
         if not others:
             return ""
         return self.t("dialog.comparison_note", name=self.profile.name, province=self.province_name(self.profile.province),
-                      measures=self.t("list_sep").join(others))
+                      measures=fmt_list(others, self.lang))
 
     def read_measures(self, text: str) -> list[str]:
         """'1,2', '江苏 广东', '全部', 'all' → jurisdictions, in the product's order."""

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 def finding_text(f: Finding, lang: str) -> str:
     """Where (section, field, year), what is wrong, and the form's own sentence."""
-    params = {k: (fmt_number(v) if isinstance(v, float) and math.isfinite(v) else
+    params = {k: (fmt_number(v, lang=lang) if isinstance(v, float) and math.isfinite(v) else
                   t(lang, "list_sep").join(v) if isinstance(v, list) else
                   fmt_date(v, lang) if isinstance(v, dt.date) else v)
               for k, v in f.params.items()}
@@ -72,9 +72,9 @@ def _criterion_text(f: Finding, lang: str) -> str:
         return t(lang, f"form.finding.{key}", explanation=explain(result, lang), **head)
     value, gap = f.params["value"], round2(abs(f.params["value"] - o.threshold))
     kind = "exact" if not gap else "over" if WORDS[check.word][0].startswith("<") else "short"
-    return t(lang, f"form.finding.criterion_{kind}", value=fmt_number(value) + unit_after(check.fact, lang),
+    return t(lang, f"form.finding.criterion_{kind}", value=fmt_number(value, lang=lang) + unit_after(check.fact, lang),
              requirement=requirement(check, lang), word=check.word,
-             margin=fmt_number(gap) + unit_after(check.fact, lang, gap=True), **head)
+             margin=fmt_number(gap, lang=lang) + unit_after(check.fact, lang, gap=True), **head)
 
 
 def quote_line(f: Finding, lang: str) -> str:

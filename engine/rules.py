@@ -212,15 +212,22 @@ class Validity(Quote):
     years: int
 
 
+class Ground(Quote):
+    """A ground for revocation, and the facts of the criteria it also covers once certified
+    (the accident of （五） that the criteria bar before certification): a question on those
+    criteria that asks what then (会怎样, what if) is answered with this ground too."""
+    facts: tuple[str, ...] = ()
+
+
 class Revocation(Quote):
     """The revocation article: its lead-in (…撤销其认定) and every ground （一）–（五）."""
-    grounds: tuple[Quote, ...]  # a tuple: a Deadline quoting this stays hashable
+    grounds: tuple[Ground, ...]  # a tuple: a Deadline quoting this stays hashable
 
 
 class Missed(_Model):
     """The ground a missed date falls under (the ruleset names it by its citation)."""
-    annual_report: Quote
-    re_review: Quote
+    annual_report: Ground
+    re_review: Ground
 
 
 class Deadlines(_Model):
@@ -255,7 +262,7 @@ class Ruleset(_Model):
     version: str
     title: Text
     short: Text
-    issuer: Text
+    issuer: Text  # English with "the", as the reports' `to`: it is named inside sentences
     document: str
     issued: dt.date
     source: str
@@ -307,6 +314,9 @@ def _validate_against_catalogue(ruleset: Ruleset, cat: Catalogue) -> None:
 
     for c in ruleset.criteria:
         walk(c.check, f"{ruleset.id}/{c.id}")
+    for g in ruleset.deadlines.revocation.grounds:
+        if unknown := set(g.facts) - set(cat.facts):
+            raise ValueError(f"{ruleset.id}/{g.citation}: unknown facts {sorted(unknown)}")
         if c.applies_if and cat.facts[c.applies_if].type != "bool":
             raise ValueError(f"{ruleset.id}/{c.id}: applies_if must name a yes/no fact")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -129,17 +130,25 @@ def has(lang: str, key: str) -> bool:
     return key in messages(lang)
 
 
-def fmt_number(value, decimals: int = 2) -> str:
-    """Figures as the application form writes them: two decimals, integers as integers."""
+def fmt_number(value, decimals: int = 2, lang: str = "zh") -> str:
+    """Figures as the application form writes them: two decimals, integers as integers; in
+    English with thousands separators, by Babel (1,234.00: the chat reads them back)."""
     if isinstance(value, bool) or value is None:
         return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if decimals == 2:  # half-up, as the figure compared (engine.facts.round2): 39.995 → 40.00
+    if not isinstance(value, int) and decimals == 2:  # half-up, as the figure compared (engine.facts.round2): 39.995 → 40.00
         from engine.facts import round2
 
         value = round2(value)
-    return f"{value:.{decimals}f}"
+    if lang == "en" and math.isfinite(value):
+        import decimal
+
+        import babel.numbers
+
+        pattern = "#,##0" if isinstance(value, int) else "#,##0." + "0" * decimals
+        with decimal.localcontext() as context:
+            context.prec = 400  # the digits of any float (1e300 from a tiny baseline), not 28
+            return babel.numbers.format_decimal(value, format=pattern, locale=BABEL_LOCALES[lang])
+    return str(value) if isinstance(value, int) else f"{value:.{decimals}f}"
 
 
 @lru_cache(maxsize=4096, typed=True)  # typed: True is not 1
@@ -148,7 +157,7 @@ def fmt_large(number, lang: str) -> str:
     Chinese, 100,000 and 4,500,000,000 in English; a fraction stays as fmt_number writes it.
     (Remembered: every question shows its range, and Babel takes 50 µs a number.)"""
     if isinstance(number, bool) or not float(number).is_integer():
-        return fmt_number(number)
+        return fmt_number(number, lang=lang)
     import babel.numbers
 
     if lang == "en":
@@ -156,6 +165,17 @@ def fmt_large(number, lang: str) -> str:
     if abs(number) < 10_000:
         return str(int(number))
     return babel.numbers.format_compact_decimal(int(number), locale=BABEL_LOCALES[lang], fraction_digits=2)
+
+
+def fmt_list(items, lang: str) -> str:
+    """Names listed in a sentence: "A and B", "A, B and C" in English (Babel, CLDR's British
+    form: no comma before "and"); 甲、乙 in Chinese, as the product lists everywhere."""
+    items = list(items)
+    if lang != "en":
+        return t(lang, "list_sep").join(items)
+    import babel.lists
+
+    return babel.lists.format_list(items, locale="en_GB")
 
 
 def fmt_date(day: dt.date, lang: str) -> str:
@@ -192,7 +212,7 @@ def environment(lang: str) -> "jinja2.Environment":
     )
     env.globals["t"] = lambda key, **kw: t(lang, key, **kw)
     env.globals["lang"] = lang
-    env.filters["num"] = fmt_number
+    env.filters["num"] = lambda value, decimals=2: fmt_number(value, decimals, lang)
     env.filters["cell"] = markdown_cell
     env.filters["date"] = lambda day: fmt_date(day, lang)
     return env

@@ -27,9 +27,9 @@ def _space(lang: str) -> str:
     return " " if lang == "en" else ""
 
 
-def _plain(number: float) -> str:
-    """A threshold as the article writes it: 40, not 40.00."""
-    return str(int(number)) if float(number).is_integer() else fmt_number(number)
+def plain_figure(number: float, lang: str) -> str:
+    """A threshold as the article writes it: 40, not 40.00 (1,000 in English)."""
+    return fmt_number(int(number) if float(number).is_integer() else number, lang=lang)
 
 
 def unit_after(fact_id: str, lang: str, gap: bool = False, figure: str = "") -> str:
@@ -48,21 +48,21 @@ def _requirement(word: str, threshold: float, fact_id: str, lang: str) -> str:
     """条文要求 … as Chinese writes it: 在40亿元以上, but 不低于70%."""
     key = "explain.requirement_after" if word in ("以上", "以下") else "explain.requirement"
     op, _ = WORDS[word]
-    figure = _plain(threshold)
+    figure = plain_figure(threshold, lang)
     return t(lang, key, word=word, threshold=figure, unit=unit_after(fact_id, lang, figure=figure),
              op=t(lang, f"op.{op}"))
 
 
 def _years_text(fact_id: str, years, lang: str, exact: bool = False) -> str:
-    return _join(lang, (t(lang, "value.year_item", year=y, value=_figure(v, exact),
-                          unit=unit_after(fact_id, lang, figure=_figure(v, exact))) for y, v in years))
+    return _join(lang, (t(lang, "value.year_item", year=y, value=_figure(v, lang, exact),
+                          unit=unit_after(fact_id, lang, figure=_figure(v, lang, exact))) for y, v in years))
 
 
-def _figure(value, exact: bool = False) -> str:
+def _figure(value, lang: str, exact: bool = False) -> str:
     """A figure to two decimals; `exact`: one with more written out in full (0.0045, not 0.00)."""
     if exact and isinstance(value, float) and round2(value) != value:
         return format(Decimal(repr(value)), "f")
-    return fmt_number(value)
+    return fmt_number(value, lang=lang)
 
 
 def value_text(fact_id: str, value: Any, lang: str, exact: bool = False) -> str:
@@ -78,7 +78,7 @@ def value_text(fact_id: str, value: Any, lang: str, exact: bool = False) -> str:
     if isinstance(value, dict):
         return _years_text(fact_id, sorted((int(y), v) for y, v in value.items()), lang, exact)
     if isinstance(value, (int, float)):
-        return _figure(value, exact) + unit_after(fact_id, lang, figure=_figure(value, exact))
+        return _figure(value, lang, exact) + unit_after(fact_id, lang, figure=_figure(value, lang, exact))
     return str(value)
 
 
@@ -122,8 +122,8 @@ def _unknown(o: Outcome, lang: str) -> str:
         op = WORDS[o.check.word][0]
         unit, gap_unit = unit_after(fact, lang), unit_after(fact, lang, gap=True)
         key = "explain.every_year_fail_upper" if op[0] == "<" else "explain.every_year_fail"
-        items = _join(lang, (t(lang, key, year=y, value=fmt_number(v), unit=unit,
-                               margin=fmt_number(round2(abs(v - o.threshold))), gap_unit=gap_unit)
+        items = _join(lang, (t(lang, key, year=y, value=fmt_number(v, lang=lang), unit=unit,
+                               margin=fmt_number(round2(abs(v - o.threshold)), lang=lang), gap_unit=gap_unit)
                              for y, v in o.years))
         return window_text(fact, o.window, lang) + _space(lang) + t(
             lang, "explain.window_failing", items=items,
@@ -156,7 +156,7 @@ def _comparison_fields(o: Outcome, fact_id: str, lang: str) -> dict:
     op, _ = WORDS[o.check.word]
     unit = unit_after(fact_id, lang)
     return dict(label=label(fact_id, lang), unit=unit, word=o.check.word, op=t(lang, f"op.{op}"),
-                threshold=_plain(o.threshold),
+                threshold=plain_figure(o.threshold, lang),
                 requirement=_requirement(o.check.word, o.threshold, fact_id, lang))
 
 
@@ -164,13 +164,13 @@ def _margin_sentence(o: Outcome, fact_id: str, lang: str) -> str:
     """How far the figure is from the threshold, read with the article's own word."""
     word = o.check.word
     op, soft = WORDS[word]
-    margin = fmt_number(abs(o.margin)) if isinstance(o.observed, float) else _plain(abs(o.margin))
+    margin = fmt_number(abs(o.margin), lang=lang) if isinstance(o.observed, float) else plain_figure(abs(o.margin), lang)
     gap_unit = unit_after(fact_id, lang, gap=True, figure=margin)
     upper = op[0] == "<"
     if o.margin == 0:
         if o.status == PASS:
             return t(lang, "explain.pass_exact", word=word)
-        threshold = _plain(o.threshold)
+        threshold = plain_figure(o.threshold, lang)
         return t(lang, "explain.fail_exact", word=word, threshold=threshold,
                  unit=unit_after(fact_id, lang, figure=threshold), op=t(lang, f"op.{op}"))
     if o.status == PASS:
@@ -185,7 +185,7 @@ def _margin_sentence(o: Outcome, fact_id: str, lang: str) -> str:
 def _threshold(o: Outcome, lang: str) -> str:
     fact_id = o.check.fact
     fields = _comparison_fields(o, fact_id, lang)
-    observed = fmt_number(o.observed)
+    observed = fmt_number(o.observed, lang=lang)
     observed += "" if lang == "zh" else unit_after(fact_id, lang, figure=observed)
     if o.derived:
         inputs = _join(lang, (f"{label(f, lang)} {v}" for f, v in o.inputs.items()))
@@ -196,7 +196,7 @@ def _threshold(o: Outcome, lang: str) -> str:
             years = [(int(y), v) for y, v in o.inputs.items()]
             sentence = sentence[:-1] + t(lang, "explain.rate_series",
                                          years=_join(lang, (str(y) for y, _ in years)),
-                                         rates=_join(lang, (f"{fmt_number(v)}%" for _, v in years))) + sentence[-1]
+                                         rates=_join(lang, (f"{fmt_number(v, lang=lang)}%" for _, v in years))) + sentence[-1]
     return sentence + _space(lang) + _margin_sentence(o, fact_id, lang)
 
 
@@ -211,15 +211,15 @@ def _every_year(o: Outcome, lang: str) -> str:
         return sentence + _space(lang) + t(lang, "explain.every_year_pass_exact", word=o.check.word)
     if o.status == PASS:
         key = "explain.every_year_pass_upper" if upper else "explain.every_year_pass"
-        return sentence + _space(lang) + t(lang, key, margin=fmt_number(abs(o.margin)), gap_unit=gap_unit)
+        return sentence + _space(lang) + t(lang, key, margin=fmt_number(abs(o.margin), lang=lang), gap_unit=gap_unit)
     failing = [(y, v) for y, v in o.years if y in o.failing_years]
     key = "explain.every_year_fail_upper" if upper else "explain.every_year_fail"
     # a year exactly at a threshold whose word excludes it (高于 70, a year of 70) is named as such
-    items = _join(lang, (t(lang, key, year=y, value=fmt_number(v), unit=unit,
-                           margin=fmt_number(round2(abs(v - o.threshold))), gap_unit=gap_unit)
+    items = _join(lang, (t(lang, key, year=y, value=fmt_number(v, lang=lang), unit=unit,
+                           margin=fmt_number(round2(abs(v - o.threshold)), lang=lang), gap_unit=gap_unit)
                          if round2(v - o.threshold) else
-                         t(lang, "explain.every_year_fail_exact", year=y, value=_plain(o.threshold),
-                           unit=unit_after(fact_id, lang, figure=_plain(o.threshold)), word=o.check.word)
+                         t(lang, "explain.every_year_fail_exact", year=y, value=plain_figure(o.threshold, lang),
+                           unit=unit_after(fact_id, lang, figure=plain_figure(o.threshold, lang)), word=o.check.word)
                          for y, v in failing))
     key = "explain.every_year_warn" if o.status == WARNING else "explain.every_year_short"
     return sentence + _space(lang) + t(lang, key, items=items)
@@ -236,9 +236,9 @@ def _sum(o: Outcome, lang: str) -> str:
         return t(lang, "explain.sum_unknown", parts=parts, total=o.observed, unit=unit,
                  labels=_join(lang, (label(f, lang) for f in o.missing)))
     sentence = t(lang, "explain.sum", parts=parts, total=o.observed, unit=unit, word=check.word,
-                 threshold=_plain(check.value), op=t(lang, f"op.{op}"),
+                 threshold=plain_figure(check.value, lang), op=t(lang, f"op.{op}"),
                  requirement=_requirement(check.word, check.value, first, lang))
-    margin = _plain(abs(o.observed - check.value))
+    margin = plain_figure(abs(o.observed - check.value), lang)
     if o.status == PASS:
         tail = (t(lang, "explain.pass_exact", word=check.word) if o.observed == check.value
                 else t(lang, "explain.pass_margin", margin=margin, gap_unit=unit_after(first, lang, figure=margin)))

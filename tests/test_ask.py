@@ -275,3 +275,30 @@ def test_the_chat_says_whether_a_measure_is_in_force_on_its_own_clock(db_url):
     assert "截至今天（2025年5月1日），该办法有效期已于2025年4月27日届满。" in said
     group = Incoming(channel="terminal", user_id="bob", chat_id="g1", text="陕西办法还有效吗", group=True, mentioned=True)
     assert "该办法有效期已于2025年4月27日届满" in in_group(group, "zh", clock.today())[0].text
+
+
+# --- accidents: every measure's accident criterion, and once certified its ground （五） -------
+
+ACCIDENT_CITATIONS = ["认定标准（2022年版）序言", "第七条（二）", "申报表 承诺函", "第十三条（一）", "第十二条（一）"]
+ACCIDENT_GROUNDS = ["第十七条（五）", "第十四条（五）", "第十九条（五）"]
+
+
+@pytest.mark.parametrize("question", ["accident", "incident", "safety accidents", "pollution accident",
+                                      "事故", "安全事故", "较大事故要求"])
+def test_an_accident_question_finds_the_accident_criterion_of_every_measure(capsys, question):
+    out = ask(capsys, question)
+    assert all(f"[{c}]" in out for c in ACCIDENT_CITATIONS), out
+    assert "撤销其认定" not in out  # asked no consequence
+
+
+@pytest.mark.parametrize("question", ["what if there was a larger accident", "what happens after an accident",
+                                      "a certified cluster had a safety incident", "发生较大安全事故会怎样",
+                                      "已认定的集群发生事故", "安全事故的后果"])
+def test_what_an_accident_leads_to_is_the_revocation_ground_five_verbatim(capsys, question):
+    out = ask(capsys, question)
+    assert all(f"[{c}]" in out for c in ACCIDENT_CITATIONS), out
+    for j in R.values():
+        ground = j.deadlines.revocation.grounds[4]
+        assert f"{ground.citation}" in out and f"“{ground.article_text}”" in out
+    assert ("Once certified, this is a ground for revocation" in out) == question.isascii()
+    assert "（一）: “有效期满" not in out and "（一）：“有效期满" not in out  # only the ground on accidents

@@ -601,3 +601,15 @@ def test_every_example_the_no_match_hint_gives_finds_a_criterion(lang):
         assert search_criteria(example, lang)[1], example
         if lang == "en":  # answered in the language of the hint that gave it
             assert question_language(example, "zh") == "en", example
+
+
+@pytest.mark.parametrize("measures, bodies", [("national,jiangsu", ("Ministry of", "Jiangsu Department of")),
+                                              ("guangdong", ("Guangdong Department of",)),
+                                              ("shaanxi", ("Shaanxi Department of",))])
+def test_an_english_sentence_names_the_issuing_body_with_the(capsys, measures, bodies):
+    assert main(["deadlines", "--lang", "en", "-j", measures, "--certified-on", "2024-04-10"]) == 0
+    out = capsys.readouterr().out
+    for body in bodies:
+        assert f"(有效期满后) the {body} Industry and Information Technology organises the re-review" in out
+    assert "is the last day of the three-year validity period 1" in out
+    assert re.search(r"(?<!the )(?<!The )\b(Ministry|(Jiangsu|Guangdong|Shaanxi) Department) of", out) is None

@@ -485,3 +485,15 @@ def test_every_edit_item_shows_its_whole_answer_and_fits_a_button(conversation):
             assert len(shown) <= 60 or len(name) <= 30, shown   # only a long answer makes it longer
         chat.say("/cancel")
     assert "Already certified as a provincial SME characteristic…: yes" in labels
+
+
+def test_the_english_comparison_note_lists_the_other_measures_in_english(conversation):
+    chat = Chat(conversation)
+    start(chat, "全部")
+    chat.answer_all(eligible_facts())
+    chat.say("/province 江苏")
+    chat.say("/lang en")
+    result = chat.say("/result")
+    assert "the measures of Guangdong and Shaanxi apply only to their own provinces' clusters" in result
+    chat.say("/lang zh")
+    assert "广东、陕西的办法只适用于该省的集群" in chat.say("/result")  # Chinese as it was

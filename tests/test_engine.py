@@ -257,7 +257,10 @@ def test_jiangsu_larger_accident_fails_on_the_pledge_of_the_application_form():
     assert "集群及集群内企业近三年未发生较大及以上安全、质量和环境污染等事故" in pledge.criterion.article_text
     text = explain(pledge, "zh")
     assert "第七条（二）只排除重大及以上" in text and "第十四条（五）" in text
-    assert "major or worse" in explain(pledge, "en")
+    assert "only serious or worse accidents" in explain(pledge, "en")
+    # the accident grades in their official English: 较大 is "relatively serious", never "larger"
+    english = explain(pledge, "en") + explain(ev.by_id("accident"), "en")
+    assert "relatively serious" in english and "larger" not in english
     assert [status_of("jiangsu", "accident-pledge", accident_level=x) for x in LEVELS] == [
         "pass", "pass", "fail", "fail", "fail"]
 

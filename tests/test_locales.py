@@ -139,3 +139,41 @@ def test_counts_the_law_restricts_to_the_leading_industry_ask_only_those():
         spec = catalogue().facts[fact]
         assert "主导产业" in zh[f"question.{fact}.text"] and "主导产业" in spec.zh, fact
         assert "leading industry" in en[f"question.{fact}.text"] and "leading industry" in spec.en, fact
+
+
+@pytest.mark.parametrize("fact, value, en, zh", [
+    ("invention_patents", 1234, "1,234 patents", "1234个"),
+    ("sme_employees", 45000, "45,000 persons", "45000人"),
+    ("area_km2", 1234.0, "1,234.00 km²", "1234.00平方公里"),
+    ("total_output", {"2022": 45.0, "2023": 1234.0, "2024": 12345.0},
+     "2022: 45.00 hundred million yuan, 2023: 1,234.00 hundred million yuan, 2024: 12,345.00 hundred million yuan",
+     "2022年 45.00亿元、2023年 1234.00亿元、2024年 12345.00亿元"),
+])
+def test_english_figures_have_thousands_separators_that_the_chat_reads_back(fact, value, en, zh):
+    from dialogs.parse import parse_answer
+    from engine import catalogue
+    from locales.explain import value_text
+
+    assert value_text(fact, value, "en") == en
+    assert value_text(fact, value, "zh") == zh  # Chinese as it was
+    assert parse_answer(catalogue()[fact], en, 2024).value == value
+
+
+def test_english_thresholds_and_examples_have_thousands_separators():
+    from dialogs.parse import parse_answer
+    from engine import catalogue
+    from locales import fmt_number, t
+
+    assert fmt_number(1234567.891, lang="en") == "1,234,567.89" and fmt_number(1234567.891) == "1234567.89"
+    assert fmt_number(1e300, lang="en").endswith(",000.00")  # no error on an absurd figure
+    example = t("en", "question.sme_employees.example")
+    assert example == "50,000" and parse_answer(catalogue()["sme_employees"], example, 2024).value == 50000
+
+
+def test_a_list_in_an_english_sentence_is_joined_with_and():
+    from locales import fmt_list
+
+    assert fmt_list(["Guangdong"], "en") == "Guangdong"
+    assert fmt_list(["Guangdong", "Shaanxi"], "en") == "Guangdong and Shaanxi"
+    assert fmt_list(["National (MIIT)", "Guangdong", "Shaanxi"], "en") == "National (MIIT), Guangdong and Shaanxi"
+    assert fmt_list(["广东", "陕西"], "zh") == "广东、陕西"

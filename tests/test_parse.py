@@ -32,6 +32,9 @@ CAT = catalogue()
     ("county_level", "是", True), ("county_level", "有", True), ("county_level", "yes", True),
     ("county_level", "否", False), ("county_level", "没有", False), ("county_level", "No", False),
     ("accident_level", "较大", "larger"), ("accident_level", "无", "none"), ("accident_level", "major", "major"),
+    # the grades' official English, as the options show them (larger, major: the ids, still read)
+    ("accident_level", "Relatively serious", "larger"), ("accident_level", "serious", "major"),
+    ("accident_level", "extremely serious", "extraordinary"), ("accident_level", "larger", "larger"),
     ("segment_rank", "全国前列", "national"), ("segment_rank", "都不是", "none"),
     ("rd_growth", "12.5%", 12.5),
     ("rd_growth", "2023:9% 2024:10% 2025:11%", {"2023": 9.0, "2024": 10.0, "2025": 11.0}),
