@@ -267,7 +267,7 @@ def test_jiangsu_larger_accident_fails_on_the_pledge_of_the_application_form():
 
 def test_the_pledge_says_a_larger_accident_fails_only_where_it_does():
     """The reading's conclusion (按不符合处理) is said of a failure, not of 无 or an unknown level."""
-    ends = {"zh": "故较大事故不能如实承诺，按不符合处理。", "en": "So a larger accident cannot be promised, and fails."}
+    ends = {"zh": "故较大事故不能如实承诺，按不符合处理。", "en": "So a relatively serious accident cannot be promised, and fails."}
     failed = evaluate_with("jiangsu", accident_level="larger").by_id("accident-pledge")
     passed = evaluate_with("jiangsu", accident_level="none").by_id("accident-pledge")
     unknown = evaluate_with("jiangsu", drop=("accident_level",)).by_id("accident-pledge")
