@@ -77,7 +77,8 @@ MAX_TEXT = 2000  # characters of one message, in every chat kind and channel
 # What a group chat may do: quick questions and help; a pre-screening goes to private chat.
 GROUP_COMMANDS = {"ask", "help", "start"}
 # A button of the prompt shown: c:<profile>:<prompt>:<n>, an answer, or c:<profile>:<prompt>:/skip,
-# a question's action; pressed once the prompt is gone, it is refused (`_button_choice`).
+# a question's action; pressed once the prompt is gone, or on a message older than the one
+# asking it now, it is refused (`_button_choice`).
 CHOICE_PREFIX = "c:"
 # A menu item's characters: a button shows one line, so longer labels are cut with …; an
 # /edit item keeps its answer whole and cuts what was asked (to no less than MENU_NAME).
@@ -144,8 +145,8 @@ class Conversation:
                         s, incoming.channel, str(incoming.message_id)):
                     s.commit()  # the marks
                     return []  # a redelivered update: handled once already
-                replies, replanned = self._turn(s, incoming)
-                rows = self._write_outbox(s, incoming, replies, lease_to)
+                replies, replanned, shown = self._turn(s, incoming)
+                rows = self._write_outbox(s, incoming, replies, lease_to, shown)
                 s.commit()
             if replanned:
                 self.on_replanned()
@@ -156,26 +157,31 @@ class Conversation:
             log.exception("%s message %s not handled", incoming.channel, incoming.message_id)
             return self._apologise(incoming, lease_to, marks)
 
-    def _turn(self, s, incoming: Incoming) -> tuple[list[Reply], bool]:
-        """The replies, and whether the turn planned reminders."""
+    def _turn(self, s, incoming: Incoming) -> tuple[list[Reply], bool, dict | None]:
+        """The replies, whether the turn planned reminders, and the message pressed as it
+        was shown (read when its button was checked)."""
         lang = normalise_lang(incoming.lang) if incoming.lang else self.default_lang
         if incoming.group:
             user = repo.find_user(s, incoming.channel, str(incoming.user_id))
-            return in_group(incoming, user.lang if user else lang, self.clock.today()), False
+            return in_group(incoming, user.lang if user else lang, self.clock.today()), False, None
         user, profile, drafting = repo.user_turn(s, incoming.channel, str(incoming.user_id),
                                                  incoming.display_name, lang)
         if user.chat_id != str(incoming.chat_id):
             user.chat_id = str(incoming.chat_id)  # where reminders go
-        turn = Turn(s, user, self.clock.today(), now=self.clock.now(), profile=profile, drafting=drafting)
+        pressed_on = (incoming.channel, incoming.chat_id, incoming.pressed) if incoming.pressed else None
+        turn = Turn(s, user, self.clock.today(), now=self.clock.now(), profile=profile, drafting=drafting,
+                    pressed_on=pressed_on)
         if incoming.unreadable:
-            return turn.unreadable(incoming.unreadable), False
+            return turn.unreadable(incoming.unreadable), False, None
         replies = turn.run(incoming.text, incoming.button, incoming.attachment)
         replies = turn.unreadable_notes() + replies
-        return replies, turn.replanned
+        return replies, turn.replanned, turn.pressed_shown
 
-    def _write_outbox(self, s, incoming: Incoming, replies: list[Reply], lease_to: str | None) -> list:
+    def _write_outbox(self, s, incoming: Incoming, replies: list[Reply], lease_to: str | None,
+                      shown: dict | None) -> list:
         """The replies as outbox rows. A button's message is updated in place: with the
-        updated prompt (`Reply.replace`), or, for an accepted answer, with the choice shown."""
+        updated prompt (`Reply.replace`), or, for an accepted answer, with the choice shown
+        (`shown`: the reply that message showed)."""
         rows: list[tuple[Reply, str | None]] = []
         rest = replies
         if incoming.pressed and replies and replies[0].replace:
@@ -183,7 +189,6 @@ class Conversation:
             rest = replies[1:]
         elif (incoming.pressed and (incoming.button or "").startswith(CHOICE_PREFIX)
               and replies and replies[0].kind != "error"):
-            shown = outbox.sent_payload(s, incoming.channel, incoming.chat_id, incoming.pressed)
             if shown is not None:
                 question = Reply.from_json(shown)
                 label = next((b.label for b in question.choices if b.data == incoming.button), None)
@@ -282,9 +287,11 @@ class Turn:
     """Handling of one message: the session, the user, their active profile."""
 
     def __init__(self, s, user: User, today: dt.date, now: dt.datetime | None = None,
-                 profile: Profile | None = None, drafting: bool = False):
+                 profile: Profile | None = None, drafting: bool = False,
+                 pressed_on: tuple[str, str, str] | None = None):
         """`profile`: the user's active profile, read with the user (repo.user_turn);
-        `drafting`: whether a guided /track is open (dialogs/tracking.py)."""
+        `drafting`: whether a guided /track is open (dialogs/tracking.py); `pressed_on`:
+        (channel, chat, message id) of the message whose button was pressed, when known."""
         self.s, self.user, self.today = s, user, today
         self.now = now  # aware; for what is planned from this moment (reminders)
         self.lang = user.lang
@@ -293,6 +300,8 @@ class Turn:
         self._answers: repo.Answers | None = None
         self._saved = 0  # answers saved in this turn: the evaluations below depend on them
         self.pressed = False  # the message is a button press (not typed)
+        self.pressed_on = pressed_on
+        self.pressed_shown: dict | None = None  # the reply the message pressed showed (`_button_choice`)
         self.replanned = False  # reminders planned in this turn (dialogs/tracking.py)
         self._evaluated: tuple = (None, None, None)
 
@@ -401,7 +410,8 @@ class Turn:
     def _button_choice(self, data: str) -> str | list[Reply]:
         """A button of a prompt carries `c:<profile>:<prompt>:<n>` (a choice, read as the number
         typed) or `c:<profile>:<prompt>:/skip` (an action, read as the command typed); it must
-        be this user's active profile and the prompt now shown, or it is refused."""
+        be this user's active profile and the prompt now shown, on the latest message showing
+        it, or it is refused."""
         match = re.fullmatch(r"c:(\d+):([^:]*):(\d+|/[a-z]+)", data)
         if not match:
             return self.stale_button()
@@ -410,7 +420,8 @@ class Turn:
         active = self.profile is not None and profile_id == self.profile.id
         if not active and repo.own_profile(self.s, self.user, profile_id) is None:
             return [Reply(self.t("dialog.not_yours"), kind="error")]
-        if not active or token != self.prompt_token():
+        if (not active or token != self.prompt_token()
+                or self._asked_again_since(f"{CHOICE_PREFIX}{profile_id}:{token}:")):
             return self.stale_button()
         return pressed
 
@@ -418,6 +429,19 @@ class Turn:
         """A button pressed once its prompt is gone (a question's, or the guided /track's):
         one wording for every such press, then what is asked now."""
         return [Reply(self.t("dialog.stale_button"), kind="error")] + self.prompt()
+
+    def _asked_again_since(self, buttons: str) -> bool:
+        """Whether the prompt of the message pressed was sent again in a later message (a
+        /back to the same question, the question asked again after a typed answer not read,
+        a /status): the same data, live only on the latest. The outbox says which message
+        showed what, and a press reads its message anyway (to show the choice in it): one
+        statement, on presses only. (A counter in the data would need a write each time a
+        question is asked again, typed answers included.) A message not known (no id from
+        the channel, its row pruned) is judged by its prompt alone."""
+        if self.pressed_on is None:
+            return False
+        self.pressed_shown, later = outbox.pressed_message(self.s, *self.pressed_on, buttons)
+        return later
 
     def prompt_token(self) -> str:
         return f"{self.profile.state[:8]}-{self.profile.current_fact or ''}"[:40]

@@ -229,7 +229,8 @@ def anything_for(conn, worker: str, channels: list[str], now: dt.datetime | None
 
 
 # A sent or given-up row is read again only when a button of its message is pressed (to show
-# the choice in it); after this long it is let go, and such a press is still answered.
+# the choice in it, and to tell whether the prompt was asked again since); after this long it
+# is let go, and such a press is judged by its prompt alone.
 KEEP_FINISHED = dt.timedelta(days=30)
 
 
@@ -253,18 +254,32 @@ def record(s: Session, marks: list[Mark], now: dt.datetime | None = None) -> Non
     s.commit()
 
 
-_SENT_PAYLOAD = Prepared(
-    select(OutboxMessage.payload)
+_LATER = aliased(OutboxMessage)
+_PRESSED = Prepared(
+    select(OutboxMessage.payload,
+           exists().where(_LATER.channel == OutboxMessage.channel, _LATER.chat_id == OutboxMessage.chat_id,
+                          _LATER.id > OutboxMessage.id, _LATER.refused_at.is_(None),
+                          # shown in another message: sent as one, or still to send as a new one
+                          # (an edit of the message pressed still to send will show there)
+                          func.coalesce(_LATER.sent_message_id, _LATER.edit_of).is_distinct_from(
+                              bindparam("message_id")),
+                          _LATER.payload.like(bindparam("buttons"), escape="/")))
     .where(OutboxMessage.channel == bindparam("channel"), OutboxMessage.chat_id == bindparam("chat_id"),
            OutboxMessage.sent_message_id == bindparam("message_id"))
     .order_by(OutboxMessage.id.desc()).limit(1))
 
 
-def sent_payload(s: Session, channel: str, chat_id: str, message_id: str) -> dict | None:
-    """The reply that was sent as `message_id` in this chat (a pressed message), if known.
-    (Read in every button answer's turn: on the driver's connection.)"""
-    rows = _SENT_PAYLOAD.rows(s, {"channel": channel, "chat_id": str(chat_id), "message_id": str(message_id)})
-    return json.loads(rows[0][0]) if rows else None
+def pressed_message(s: Session, channel: str, chat_id: str, message_id: str,
+                    prefix: str) -> tuple[dict | None, bool]:
+    """The reply last shown as `message_id` in this chat (a pressed message), if known, and
+    whether a later message of the chat shows a button whose data begins with `prefix` (the
+    same prompt asked again below: the press is on a copy no longer live). One statement, in
+    a button press's turn only, on the driver's connection; the later rows are read through
+    the primary key from the pressed one on (a press on a recent message reads a few)."""
+    escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    rows = _PRESSED.rows(s, {"channel": channel, "chat_id": str(chat_id), "message_id": str(message_id),
+                             "buttons": f'%"{escaped}%'})  # a button's data, a JSON string in the payload
+    return (json.loads(rows[0][0]), bool(rows[0][1])) if rows else (None, False)
 
 
 _MAX_ID = Prepared(select(func.max(OutboxMessage.id)))

@@ -12,9 +12,12 @@ import pytest
 from sqlmodel import select
 
 from bot.clock import ManualClock
-from dialogs.conversation import Conversation
+from dialogs.conversation import Conversation, Incoming, Reply
+from locales import t
+from storage import outbox
 from storage.db import make_engine, session
-from storage.models import Answer, Profile, User
+from storage.models import Answer, OutboxMessage, Profile, User
+from storage.outbox import Mark
 from tests.chat_helpers import asked_fact, chat_answer
 from tests.conftest import eligible_facts
 
@@ -355,6 +358,39 @@ def test_a_questions_actions_act_on_that_question_only(conversation):
     skip = next(b for b in chat.last[-1].actions if b.typed == "/skip")
     assert "已跳过：主导产业" in chat.say(data=skip.data) and chat.current_fact() != "pillar_industry"
     assert "已失效" not in chat.say("/back") and chat.current_fact() == "pillar_industry"   # typed: from the one asked
+
+
+def test_a_question_asked_again_leaves_its_older_message_dead(conversation):
+    """/back asks county_level again, in a new message: the first message's 否 and 依据 carry
+    the data of the question asked now, yet are refused (only the latest message showing it
+    is live: the outbox says which message showed what, the channel which one was pressed);
+    the newest one's 否 answers, and a typed answer is not concerned."""
+    engine = conversation.engine
+
+    def say(text=None, button=None, pressed=None) -> tuple[str, Reply, list[Reply]]:
+        """The turn's replies sent (an edit in the message pressed), and the last one with its id."""
+        replies = conversation.receive(Incoming("web", "alice", "alice", text=text, button=button, pressed=pressed))
+        with session(engine) as s:
+            rows = s.exec(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))).all()
+            outbox.record(s, [Mark(r.id, "sent", message_id=r.edit_of or f"m{r.id}") for r in rows])
+        return f"m{rows[-1].id}", Reply.from_json(json.loads(rows[-1].payload)), replies
+
+    say("/new 对话重问集群")
+    first_id, first, _ = say("江苏")
+    say("是")
+    again_id, again, _ = say("/back")
+    assert asked_fact(again.text) == asked_fact(first.text) == "county_level" and again_id != first_id
+    no = next(b.data for b in first.choices if b.label == "否")
+    why = next(b.data for b in first.actions if b.typed == "/why")
+    for data in (no, why):
+        latest_id, _, replies = say(button=data, pressed=first_id)
+        assert replies[0].text == t("zh", "dialog.stale_button") and asked_fact(replies[-1].text) == "county_level", data
+    with session(engine) as s:
+        assert [(a.fact, a.value_json) for a in s.exec(select(Answer))] == [("county_level", "true")]
+    _, _, replies = say(button=no, pressed=latest_id)  # the one asking now
+    assert "已保存" in replies[0].text
+    say("/back")
+    assert "已保存" in say("否")[2][0].text  # typed: the question asked, whichever message shows it
 
 
 def test_a_redelivered_update_is_handled_once(conversation):

@@ -313,13 +313,13 @@ def test_the_lookups_of_rows_to_send_read_only_those_rows_however_many_were_sent
     sent before (the outbox keeps them)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'plans.db'}")
     lookups = {"waiting": outbox._WAITING, "leased": outbox._LEASED, "due": outbox._DUE,
-               "sent_payload": outbox._SENT_PAYLOAD}  # the last a sent message, by its id
+               "pressed": outbox._PRESSED}  # the last a sent message, by its id
     with engine.connect() as conn:
         driver = conn.connection.driver_connection
         for name, prepared in lookups.items():
             sql = prepared._compiled(conn.dialect)[0]
             plan = " ".join(row[-1] for row in driver.execute("EXPLAIN QUERY PLAN " + sql, [None] * sql.count("?")))
-            index = "ix_outbox_sent" if name == "sent_payload" else "ix_outbox_pending"
+            index = "ix_outbox_sent" if name == "pressed" else "ix_outbox_pending"
             assert f"USING INDEX {index}" in plan, (name, plan)
     engine.dispose()
 

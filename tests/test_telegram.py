@@ -569,13 +569,21 @@ def test_a_press_on_an_older_question_is_answered_below_not_up_in_the_chat(fake,
     user.send("/start", until=lambda m: "/new" in m.get("text", ""))
     (older,) = start_profile(user, "癸集群", "国家")[-1:]
     assert asked_fact(older["text"]) == "county_level"
-    # a question typed meanwhile is answered, and the question asked again below
+    # a question typed meanwhile is answered, and the question asked again below: a press
+    # on the older one is refused there, below, and the question asked once more
     again = user.send("研发经费增长要求多少")[-1]
     assert again["message_id"] > older["message_id"] and asked_fact(again["text"]) == "county_level"
     got = user.press(older, "是")
-    edited = [m for m in got if m["message_id"] == older["message_id"]]
+    assert "该按钮已失效" in got[0]["text"] and not [m for m in got if m["message_id"] <= again["message_id"]]
+    asked = got[-1]
+    assert asked_fact(asked["text"]) == "county_level" and "county_level" not in answers_in_db(bot.db)
+    # a reply that asks nothing again leaves the question live, no longer the chat's last message:
+    # the choice is shown in it, the next question below
+    user.send("/pause", until=lambda m: m["message_id"] > asked["message_id"])
+    got = user.press(asked, "是")
+    edited = [m for m in got if m["message_id"] == asked["message_id"]]
     assert edited and "→ 是" in edited[-1]["text"] and not buttons(edited[-1])
-    assert got[-1]["message_id"] > again["message_id"] and asked_fact(got[-1]["text"]) != "county_level"
+    assert got[-1]["message_id"] > asked["message_id"] and asked_fact(got[-1]["text"]) != "county_level"
     # on the newest message, the choice and the next question share that message
     newest = got[-1]
     label = buttons(newest)[0][0]
@@ -597,3 +605,26 @@ def test_skip_under_an_older_question_is_refused_not_applied_to_the_one_asked(fa
             "county_level", "provincial_certified", "area_km2"]
     got = user.press(got[-1], "跳过")   # under the question asked: skipped
     assert f"已跳过：{catalogue()[fact].label('zh')}" in "\n".join(m.get("text", "") for m in got)
+
+
+def test_a_question_asked_again_leaves_its_older_message_dead(fake, bot):
+    """/back asks county_level again in a new message: 否 and 依据 under the first one (the
+    same question, the same data) are refused and the question asked again below; the
+    answer typed stays, the old message is not edited, and the newest message answers."""
+    user = User(fake, 1019)
+    (first,) = start_profile(user, "重问集群", "江苏")[-1:]
+    assert asked_fact(first["text"]) == "county_level"
+    user.send("是")
+    (again,) = user.send("/back")[-1:]
+    assert asked_fact(again["text"]) == "county_level" and again["message_id"] > first["message_id"]
+    for label in ("否", "依据"):
+        got = user.press(first, label)
+        text = "\n".join(m.get("text", "") for m in got)
+        assert "该按钮已失效" in text and "已保存" not in text and "原文" not in text, label
+        assert asked_fact(got[-1]["text"]) == "county_level" and got[-1]["message_id"] > first["message_id"]
+    shown = next(m for m in fake.messages(1019) if m["message_id"] == first["message_id"])
+    assert shown["text"] == first["text"] and buttons(shown) == buttons(first)  # not edited
+    assert answers_in_db(bot.db) == {"county_level": "true"}
+    got = user.press(got[-1], "否")  # the one asking now
+    assert f"已保存：{catalogue()['county_level'].label('zh')} = 否" in "\n".join(m.get("text", "") for m in got)
+    assert answers_in_db(bot.db) == {"county_level": "false"}

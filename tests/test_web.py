@@ -426,6 +426,37 @@ def test_a_repeated_post_is_handled_once(server):
         assert con.execute("select count(*) from profiles where name = '重复集群'").fetchone() == (1,)
 
 
+def test_a_question_asked_again_leaves_its_older_message_dead(server):
+    """/back asks county_level again as a new message: 否 and 依据 posted with the first
+    message's id are refused and the question asked again; the newest message's 否 answers."""
+    client = Client(server.base)
+    client.request("/")
+    assert client.listen() == 200
+
+    def post(**body) -> dict:  # the bot's events up to the next question (its buttons), merged
+        assert client.request("/send", json.dumps(body).encode())[0] == 200
+        events = [client.read_until(lambda e: True)]
+        while not (events[-1]["choices"] or events[-1]["actions"]):
+            events.append(client.read_until(lambda e: True))
+        return {**events[-1], "text": "\n".join(e["text"] for e in events)}
+
+    post(text="/new 网页重问集群")
+    first = post(text="江苏")
+    assert asked_fact(first["text"].split("\n\n")[-1]) == "county_level"
+    post(text="是")
+    again = post(text="/back")
+    assert asked_fact(again["text"]) == "county_level" and again["id"] != first["id"]
+    no = next(data for label, data in first["choices"] if label == "否")
+    why = next(data for label, data in first["actions"] if label == t("zh", "action.why"))
+    for data in (no, why):
+        got = post(button=data, pressed=first["id"])
+        assert got["text"].startswith(t("zh", "dialog.stale_button")) and "原文" not in got["text"], data
+        assert asked_fact(got["text"]) == "county_level" and not got["edit_of"]
+    assert answers_in_db(server.db, "网页重问集群") == {"county_level": True}
+    post(button=no, pressed=got["id"])  # the one asking now
+    assert answers_in_db(server.db, "网页重问集群") == {"county_level": False}
+
+
 def test_a_lone_surrogate_is_refused_not_a_server_error(server):
     """JSON may escape half of a UTF-16 pair (\\ud800): no character, with no UTF-8 to hash
     or store; refused like any malformed body (the module's server logs no traceback)."""
