@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import logging
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Callable, TextIO
@@ -55,7 +56,10 @@ def sent_file(text: str, channel: str, user: str) -> Incoming | str | None:
     if len(line) >= 2 and line[0] == line[-1] and line[0] in "'\"":
         line = line[1:-1]
     if line.lower().startswith("file://"):  # some terminals drop a file as its URL, percent-encoded
-        line = url2pathname(urlsplit(line).path)
+        try:
+            line = url2pathname(urlsplit(line).path)
+        except ValueError:  # file://[x]/a.xlsx: no URL at all
+            return "terminal.no_file" if line.lower().endswith(FORM_SUFFIXES) else None
     else:
         line = line.replace("\\ ", " ")
     path = Path(line)
@@ -65,9 +69,13 @@ def sent_file(text: str, channel: str, user: str) -> Incoming | str | None:
         path = path.expanduser()  # ~ alone or ~user: a user this system may not know
         if _COMMAND.match(line) and not path.exists():
             return None  # a command such as /new 甲.xlsx
-        if path.stat().st_size > MAX_FILE:
+        found = path.stat()
+        if not stat.S_ISREG(found.st_mode):  # a folder, or a device or pipe that never ends
+            return "terminal.no_file"
+        if found.st_size > MAX_FILE:
             return Incoming(channel, user, user, unreadable="too_large")
-        return Incoming(channel, user, user, attachment=Attachment(path.name, path.read_bytes()))
+        with path.open("rb") as handle:
+            return Incoming(channel, user, user, attachment=Attachment(path.name, handle.read(MAX_FILE + 1)))
     except (OSError, RuntimeError, ValueError):  # not there, a folder, not ours, no such home, a NUL
         return "terminal.no_file"
 

@@ -28,7 +28,7 @@ from storage.models import Profile, User
 from storage.repo import SKIPPED
 
 from . import forms, tracking
-from .messages import MAX_FILE, Attachment, Button, Incoming, Reply, merge_steps  # noqa: F401  (re-exported)
+from .messages import MAX_FILE, Attachment, Button, Incoming, Reply, file_stem, merge_steps  # noqa: F401  (re-exported)
 from .compare import answer_question, criterion_requirement, search_criteria, topics
 from .parse import (ParseError, Parsed, as_percent, choice_number, clean_name, normalise, parse_answer,
                     refuse_superscripts)
@@ -1234,7 +1234,7 @@ class Turn:
         note = self.comparison_note()
         report = markdown_report(self.profile.name, self.evaluations(), self.lang, answers=facts,
                                  for_comparison=comparison, notes={j: note for j in noted if note}).encode("utf-8")
-        stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", self.profile.name).strip("_") or "cluster"
+        stem = file_stem(self.profile.name)
         return [Reply(self.t("dialog.exported", name=self.profile.name),
                       documents=[(f"{stem}.json", data), (f"{stem}-{self.t('dialog.report_suffix')}.md", report)])]
 

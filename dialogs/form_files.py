@@ -9,10 +9,13 @@ document without tables, a document in which none of the form's labels is found.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -43,13 +46,18 @@ class FormFileError(Exception):
 def read_path(path: str) -> list[list[list[Any]]]:
     """The tables of a form file on disk; its size is checked before anything is read."""
     try:
-        size = os.stat(path).st_size
-    except OSError as exc:
-        raise FormFileError("unreadable", exc.strerror or str(exc)) from None
-    if size > MAX_BYTES:
-        raise FormFileError("too_large", f"{size / 1024 / 1024:.1f}")
-    with open(path, "rb") as handle:
-        return read_bytes(handle.read(), os.path.basename(path))
+        found = os.stat(path)
+        # A regular file only: a folder cannot be read, a device (/dev/zero) never ends, and
+        # opening a pipe waits for a writer.
+        if not stat.S_ISREG(found.st_mode):
+            raise OSError(errno.EISDIR if stat.S_ISDIR(found.st_mode) else errno.EINVAL, "")
+        if found.st_size > MAX_BYTES:
+            raise FormFileError("too_large", f"{found.st_size / 1024 / 1024:.1f}")
+        with open(path, "rb") as handle:
+            content = handle.read(MAX_BYTES + 1)
+    except OSError as exc:  # not there, not a file, not ours to read
+        raise FormFileError("unreadable", exc.strerror or os.strerror(exc.errno)) from None
+    return read_bytes(content, os.path.basename(path))
 
 
 def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
@@ -65,8 +73,8 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
             names = set(archive.namelist())
             unpacked = sum(item.file_size for item in archive.infolist())
             types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-    except (zipfile.BadZipFile, OSError, KeyError):
-        raise FormFileError("corrupt") from None
+    except (zipfile.BadZipFile, OSError, KeyError, zlib.error, EOFError, NotImplementedError, RuntimeError):
+        raise FormFileError("corrupt") from None  # damaged, an unknown compression, a password
     if any(n.endswith("vbaProject.bin") for n in names) or b"macroEnabled" in types:
         raise FormFileError("macro")
     if unpacked > MAX_UNPACKED:

@@ -18,7 +18,7 @@ from locales.explain import explain, label, unit_after, value_text
 
 from .compare import requirement
 from .form_files import Blank, FormFileError, layout, read_bytes, write_docx, write_xlsx
-from .messages import Attachment, Reply
+from .messages import Attachment, Reply, file_stem
 from .reports import evaluation_json, markdown_report, verdict_table
 
 # engine.form (the form's description, its models and checks) is imported where a form is
@@ -171,7 +171,7 @@ def form_documents(name: str, answers: dict, lang: str) -> Reply:
 
     lay = layout(answers, name, form_data_year(answers))
     total = sum(1 for s in load_form().sections for f in s.fields if f.required and f.kind != "statement")
-    stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", name).strip("_") or "cluster"
+    stem = file_stem(name)
     stem = f"{stem}-{t(lang, 'form.chat.file_stem')}"
     filled = total - len(lay.blank)
     lines = [t(lang, f"form.chat.written{_one(filled, lang)}", name=name, filled=filled)]
@@ -225,5 +225,5 @@ def check_attachment(attachment: Attachment, answers: dict, on: dt.date, lang: s
         text = t(lang, "form.chat.other_cluster" if named else "form.chat.unnamed", form=named,
                  current=cluster) + "\n\n" + text
     return Reply(text, kind="result",
-                 documents=[(re.sub(r"\.\w+$", "", attachment.filename) + ".md",
+                 documents=[(file_stem(re.sub(r"\.\w+$", "", attachment.filename), "form") + ".md",
                              report_markdown(report, lang, attachment.filename).encode("utf-8"))])

@@ -143,3 +143,11 @@ def merge_steps(replies: list[Reply]) -> list[Reply]:
             close()
     close()
     return merged
+
+
+def file_stem(name: str, fallback: str = "cluster") -> str:
+    """A cluster's name as the stem of a file sent back: letters, digits and - kept, the rest
+    one _ (no / or .. can leave the folder it is written to), at most 120 bytes of UTF-8 (a
+    file name's limit is 255 bytes, 85 Chinese characters, and a suffix follows)."""
+    stem = re.sub(r"[^\w-]+", "_", name).strip("_")
+    return stem.encode("utf-8")[:120].decode("utf-8", "ignore").strip("_") or fallback

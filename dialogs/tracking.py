@@ -35,7 +35,7 @@ from locales.deadlines import (
 from storage import tracking as store
 from storage.tracking import HORIZON_DAYS, MAX_LEAD_DAYS, Reminder, TrackedCluster
 
-from .messages import Button, Reply
+from .messages import Button, Reply, file_stem
 from .parse import clean_name, normalise
 
 BUTTON_PREFIX = "t:"        # t:<step>:<value>, a tracking choice button
@@ -384,7 +384,7 @@ def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
     until = turn.today + dt.timedelta(days=HORIZON_DAYS)
     entries = [CalendarEntry(c.name, c.certified_on, store.deadlines_of(c, turn.today, until), tuple(c.leads))
                for c in clusters]
-    name = f"{clusters[0].name if len(clusters) == 1 else turn.t('tracking.calendar_file')}.ics"
+    name = f"{file_stem(clusters[0].name) if len(clusters) == 1 else turn.t('tracking.calendar_file')}.ics"
     return Reply(turn.t("tracking.calendar_written", n=sum(len(e.deadlines) for e in entries), clusters=len(entries)),
                  documents=[(name, to_ics(entries, turn.lang, turn.now).encode("utf-8"))])
 

@@ -252,7 +252,8 @@ def test_a_filled_form_is_sent_from_the_terminal_by_its_path(tmp_path):
 
 
 @pytest.mark.parametrize("line", ["~95", "~ 95", "~45亿", "about 95", "~no-such-user-x/a.xlsx", "a\x00b.xlsx",
-                                  "~/没有这个/表.xlsx", "'~no-such-user-x/表.docx'", "file:///%00.xlsx"])
+                                  "~/没有这个/表.xlsx", "'~no-such-user-x/表.docx'", "file:///%00.xlsx",
+                                  "file://[::1/a.xlsx", "file://[x]/a.xlsx", "file://[x]/95"])
 def test_no_line_the_terminal_reads_as_a_file_raises(line):
     """Every line goes through `sent_file` before the dialog: an answer is None, a form file
     that cannot be read a message; nothing raises (a ~95 once ended the chat: no home for
@@ -261,3 +262,19 @@ def test_no_line_the_terminal_reads_as_a_file_raises(line):
 
     found = sent_file(line, "terminal", "u")
     assert found is None if not line.strip("'").endswith((".xlsx", ".docx")) else found == "terminal.no_file"
+
+
+def test_a_path_to_what_is_no_regular_file_is_said_never_read(tmp_path):
+    """A folder, a device that never ends (/dev/zero) or a pipe that waits for a writer, named
+    like a form: said as a file that cannot be read, at once."""
+    from bot.terminal import sent_file
+    from dialogs.form_files import FormFileError, read_path
+
+    (tmp_path / "dir.xlsx").mkdir()
+    (tmp_path / "zero.xlsx").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "pipe.xlsx")
+    for name in ("dir.xlsx", "zero.xlsx", "pipe.xlsx"):
+        assert sent_file(str(tmp_path / name), "terminal", "u") == "terminal.no_file"
+        with pytest.raises(FormFileError) as refused:
+            read_path(str(tmp_path / name))
+        assert refused.value.code == "unreadable"

@@ -801,3 +801,37 @@ def test_any_cell_anywhere_gives_findings_never_a_traceback(changes):
     report = check_form(tables, ON)
     for f in report.findings:
         assert finding_text(f, "zh") and finding_text(f, "en")
+
+
+def _damaged_content_types(how: str) -> bytes:
+    """A form whose [Content_Types].xml is damaged inside a zip that opens: its deflated bytes
+    flipped, its compression method unknown, or its entry marked encrypted."""
+    content = bytearray(_xlsx_bytes([["x"]]))
+    with zipfile.ZipFile(io.BytesIO(bytes(content))) as archive:
+        info = archive.getinfo("[Content_Types].xml")
+    header = info.header_offset  # the local header: method at +8, flags at +6, data after the names
+    start = header + 30 + int.from_bytes(content[header + 26:header + 28], "little") + int.from_bytes(
+        content[header + 28:header + 30], "little")
+    if how == "flipped":
+        content[start:start + 5] = bytes(b ^ 0xFF for b in content[start:start + 5])
+    elif how == "method":
+        content[header + 8:header + 10] = (99).to_bytes(2, "little")
+        cd = content.rfind(b"PK\x01\x02", 0, len(content))  # the central directory's entry says the same
+        while cd != -1:
+            if content[cd + 46:cd + 46 + len(b"[Content_Types].xml")] == b"[Content_Types].xml":
+                content[cd + 10:cd + 12] = (99).to_bytes(2, "little")
+            cd = content.rfind(b"PK\x01\x02", 0, cd)
+    else:
+        cd = content.rfind(b"PK\x01\x02", 0, len(content))
+        while cd != -1:
+            if content[cd + 46:cd + 46 + len(b"[Content_Types].xml")] == b"[Content_Types].xml":
+                content[cd + 8] |= 1
+            cd = content.rfind(b"PK\x01\x02", 0, cd)
+    return bytes(content)
+
+
+@pytest.mark.parametrize("how", ["flipped", "method", "encrypted"])
+def test_a_damaged_part_inside_a_zip_is_a_corrupt_file_never_a_crash(how):
+    with pytest.raises(FormFileError) as caught:
+        read_bytes(_damaged_content_types(how), "form.xlsx")
+    assert caught.value.code in ("corrupt", "not_office")

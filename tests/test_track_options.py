@@ -56,3 +56,21 @@ def test_deadlines_ics_is_one_calendar_of_all_tracked_clusters_with_their_remind
     assert [a.decoded("TRIGGER") for a in by_cluster["乙集群"][0].walk("VALARM")] == [timedelta(-14), timedelta(-3)]
     assert [a.decoded("TRIGGER") for a in by_cluster["甲集群"][0].walk("VALARM")] == [timedelta(-30), timedelta(-7),
                                                                                       timedelta(-1)]
+
+
+def test_the_files_sent_back_are_named_to_stay_in_their_folder_and_under_the_name_limit(conversation):
+    """A cluster's name becomes a file's name: a / or .. in it cannot write outside the folder
+    (a tracked `../../evil` wrote evil.ics two folders up), and 100 Chinese characters (300
+    bytes) stay under a file name's 255 bytes with the suffix."""
+    chat = Chat(conversation)
+    chat.say("/track ../../evil 国家 2024-06-01")
+    chat.say("/deadlines ics")
+    ((name, _),) = chat.last[0].documents
+    assert name == "evil.ics"
+    long = "甲" * 100
+    chat.say(f"/new {long}")
+    chat.say("江苏")
+    for command in ("/export", "/form"):
+        chat.say(command)
+        names = [n for reply in chat.last for n, _ in reply.documents]
+        assert names and all("/" not in n and len(n.encode("utf-8")) <= 200 for n in names), names
