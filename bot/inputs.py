@@ -79,7 +79,8 @@ def read_clusters(paths: list[str], stdin=None, notes: list[Note] | None = None)
     for path in paths:
         source = "<stdin>" if path == "-" else path
         with _reading(source):
-            stream = (stdin or sys.stdin) if path == "-" else open(path, "rb")
+            # a closed standard input (<&-) is an empty one
+            stream = (stdin or sys.stdin or io.StringIO()) if path == "-" else open(path, "rb")
             with contextlib.nullcontext() if path == "-" else stream:
                 # Standard input as a file: its bytes (a text stream given by a caller, as is)
                 binary = stream if path != "-" else getattr(stream, "buffer", None)
@@ -91,6 +92,9 @@ def read_clusters(paths: list[str], stdin=None, notes: list[Note] | None = None)
 
 
 _LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+MAX_LINE = 64 * 1024 * 1024  # bytes of one line: a cluster's is some 2 KB
 
 
 def _text_lines(binary, source: str, notes: list[Note]) -> Iterator[str]:
@@ -108,7 +112,11 @@ def _text_lines(binary, source: str, notes: list[Note]) -> Iterator[str]:
             text.detach()  # the caller's stream stays open (it closes its own files)
         return
     encoding = None
-    for number, raw in enumerate(binary, start=1):
+    # Lines of at most MAX_LINE bytes: a stream with no line end (/dev/zero) is refused, not
+    # read until memory runs out.
+    for number, raw in enumerate(iter(lambda: binary.readline(MAX_LINE + 1), b""), start=1):
+        if len(raw) > MAX_LINE:
+            raise InputError(source, number, "line_too_long", mb=MAX_LINE // (1024 * 1024))
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
             raw, encoding = raw[3:], "utf-8"
         try:

@@ -4,7 +4,9 @@ are numbered, documents are written to files. The process never dies on user inp
 from __future__ import annotations
 
 import getpass
+import io
 import logging
+import os
 import re
 import stat
 import sys
@@ -125,7 +127,8 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
     """The chat until /quit or the end of input. Replies and reminders go through the outbox,
     the one delivery loop and the one scheduler, as on every channel; they run on a thread
     of their own, and each turn waits until its replies are printed."""
-    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    # A closed standard input or output (<&-, >&-) is an empty one, and one written to nowhere.
+    stdin, stdout = stdin or sys.stdin or io.StringIO(), stdout or sys.stdout or open(os.devnull, "w")
     if hasattr(stdin, "reconfigure"):
         stdin.reconfigure(errors="replace")  # undecodable bytes become �, never a crash
     user = user or getpass.getuser()
@@ -173,12 +176,30 @@ async def _start(scheduler: Scheduler) -> None:
     scheduler.start()
 
 
+TYPED_LINE = 100_000     # characters of a line kept: more than any answer (the dialog refuses it)
+SKIPPED_LINE = 64 << 20  # characters of one line read past that before the input counts as ended
+
+
+def _read_line(stdin: TextIO) -> str:
+    """A typed line, at most TYPED_LINE characters of it kept: a line without an end (input from
+    /dev/zero) is never held whole, and one past SKIPPED_LINE ends the input."""
+    line = stdin.readline(TYPED_LINE)
+    if len(line) < TYPED_LINE or line.endswith("\n"):
+        return line
+    skipped = 0
+    while (more := stdin.readline(TYPED_LINE)) and not more.endswith("\n"):
+        skipped += len(more)
+        if skipped > SKIPPED_LINE:
+            return ""
+    return line  # too long for an answer: the dialog says so
+
+
 def _loop(user: str, stdin: TextIO, stdout: TextIO, channel: TerminalChannel,
           turn: Callable[[Incoming], None]) -> None:
     while True:
         if channel.interactive:
             print("> ", end="", file=stdout, flush=True)
-        line = stdin.readline()
+        line = _read_line(stdin)
         if not line:
             return
         text = line.rstrip("\r\n")

@@ -7,8 +7,10 @@ import io
 import json
 import os
 import signal
+import subprocess
 import sqlite3
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -278,3 +280,32 @@ def test_a_path_to_what_is_no_regular_file_is_said_never_read(tmp_path):
         with pytest.raises(FormFileError) as refused:
             read_path(str(tmp_path / name))
         assert refused.value.code == "unreadable"
+
+
+def test_a_closed_standard_input_is_an_empty_one():
+    """`chat <&-` says hello and goodbye; `evaluate - <&-` says the input is empty (exit 2)."""
+    def closed_stdin(*argv):
+        return subprocess.run([sys.executable, "-m", "bot.cli", *argv], cwd=ROOT, capture_output=True, text=True,
+                              timeout=60, stdin=None, preexec_fn=lambda: os.close(0))
+
+    chat = closed_stdin("chat", "--db", str(Path(tempfile.mkdtemp()) / "c.db"), "--user", "z")
+    assert chat.returncode == 0 and "再见" in chat.stdout and "Traceback" not in chat.stderr
+    evaluate = closed_stdin("evaluate", "-")
+    assert evaluate.returncode == 2 and "输入为空" in evaluate.stderr and "Traceback" not in evaluate.stderr
+
+
+def test_a_line_without_an_end_is_never_held_whole(monkeypatch):
+    """Input from /dev/zero: the chat keeps a line's first TYPED_LINE characters and ends the
+    input past SKIPPED_LINE; `evaluate` refuses a line past MAX_LINE bytes (limits made small)."""
+    import bot.inputs as inputs
+    import bot.terminal as terminal
+    from bot.inputs import InputError, read_clusters
+
+    monkeypatch.setattr(terminal, "TYPED_LINE", 10)
+    monkeypatch.setattr(terminal, "SKIPPED_LINE", 100)
+    assert terminal._read_line(io.StringIO("a" * 50 + "\nnext\n")) == "a" * 10
+    assert terminal._read_line(io.StringIO("\0" * 1000)) == ""
+    monkeypatch.setattr(inputs, "MAX_LINE", 100)
+    with pytest.raises(InputError) as refused:
+        list(read_clusters(["-"], stdin=io.TextIOWrapper(io.BufferedReader(io.BytesIO(b"\0" * 1000)))))
+    assert refused.value.code == "line_too_long"
