@@ -6,6 +6,7 @@ ends with a goodbye line like one at any later moment, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import os
 import signal
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     # a quarter of the chat's start and quit. The pattern of gc.freeze's documentation.
     if own_process:
         gc.disable()
+        if sys.stdout is None:  # started with its standard output closed (>&-): written to nowhere
+            sys.stdout = open(os.devnull, "w")
         if sys.stdin is not None and sys.stdin.isatty() and signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
             # A Ctrl-C at the terminal ends the command even when it was started with SIGINT
             # ignored, as a script's shell starts a job in the background: Python then leaves
@@ -123,6 +126,13 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (| head): not an error of ours.
         sys.stderr.close()
         return 0
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EBADF, errno.EIO):
+            raise
+        from locales import t  # the output could not be written (>/dev/full): said, not a traceback
+
+        print(f"clusterbot: {t(lang, 'cli.cannot_write', reason=os.strerror(exc.errno))}", file=sys.stderr)
+        return 1
     except Exception as exc:  # never a traceback for a user, unless asked for one
         if os.environ.get("CLUSTERBOT_DEBUG"):
             raise

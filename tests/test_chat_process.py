@@ -309,3 +309,14 @@ def test_a_line_without_an_end_is_never_held_whole(monkeypatch):
     with pytest.raises(InputError) as refused:
         list(read_clusters(["-"], stdin=io.TextIOWrapper(io.BufferedReader(io.BytesIO(b"\0" * 1000)))))
     assert refused.value.code == "line_too_long"
+
+
+def test_an_output_that_cannot_be_written_is_said_not_a_crash():
+    """`evaluate >&-` writes to nowhere (exit 0); `evaluate >/dev/full` says the output could
+    not be written (exit 1). Both were `internal error`, exit 70."""
+    argv = [sys.executable, "-m", "bot.cli", "evaluate", "examples/示例集群.json"]
+    closed = subprocess.run(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True, timeout=60, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 0 and "error" not in closed.stderr
+    with open("/dev/full", "w") as full:
+        run = subprocess.run(argv + ["--lang", "zh"], cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert run.returncode == 1 and "无法写出结果" in run.stderr and "Traceback" not in run.stderr
