@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import errno
 import gc
+import io
 import os
 import signal
 import sys
@@ -96,9 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     # a quarter of the chat's start and quit. The pattern of gc.freeze's documentation.
     if own_process:
         gc.disable()
-        if sys.stdout is None:  # started with its standard output closed (>&-): written to nowhere
-            sys.stdout = open(os.devnull, "w")
-        if sys.stdin is not None and sys.stdin.isatty() and signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # Started with a standard stream closed (<&-, >&-): an empty input, an output to nowhere,
+        # here once for every command.
+        sys.stdin = sys.stdin or io.StringIO()
+        sys.stdout = sys.stdout or open(os.devnull, "w")
+        if sys.stdin.isatty() and signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
             # A Ctrl-C at the terminal ends the command even when it was started with SIGINT
             # ignored, as a script's shell starts a job in the background: Python then leaves
             # it ignored, and the chat would not hear the official's Ctrl-C.

@@ -79,8 +79,7 @@ def read_clusters(paths: list[str], stdin=None, notes: list[Note] | None = None)
     for path in paths:
         source = "<stdin>" if path == "-" else path
         with _reading(source):
-            # a closed standard input (<&-) is an empty one
-            stream = (stdin or sys.stdin or io.StringIO()) if path == "-" else open(path, "rb")
+            stream = (stdin or sys.stdin) if path == "-" else open(path, "rb")
             with contextlib.nullcontext() if path == "-" else stream:
                 # Standard input as a file: its bytes (a text stream given by a caller, as is)
                 binary = stream if path != "-" else getattr(stream, "buffer", None)

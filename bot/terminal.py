@@ -4,11 +4,8 @@ are numbered, documents are written to files. The process never dies on user inp
 from __future__ import annotations
 
 import getpass
-import io
 import logging
-import os
 import re
-import stat
 import sys
 from pathlib import Path
 from typing import Callable, TextIO
@@ -22,7 +19,7 @@ from bot.delivery import Database, Delivery, base_worker_name
 from bot.reminders import SWEEP_SECONDS
 from bot.scheduler import BackgroundLoop, Scheduler
 from dialogs.conversation import Conversation
-from dialogs.messages import MAX_FILE, Attachment, Incoming, Reply
+from dialogs.messages import MAX_FILE, Attachment, Incoming, Reply, read_named_file
 from locales import t
 
 log = logging.getLogger(__name__)
@@ -71,13 +68,10 @@ def sent_file(text: str, channel: str, user: str) -> Incoming | str | None:
         path = path.expanduser()  # ~ alone or ~user: a user this system may not know
         if _COMMAND.match(line) and not path.exists():
             return None  # a command such as /new 甲.xlsx
-        found = path.stat()
-        if not stat.S_ISREG(found.st_mode):  # a folder, or a device or pipe that never ends
-            return "terminal.no_file"
-        if found.st_size > MAX_FILE:
+        _, content = read_named_file(path, MAX_FILE)
+        if content is None:
             return Incoming(channel, user, user, unreadable="too_large")
-        with path.open("rb") as handle:
-            return Incoming(channel, user, user, attachment=Attachment(path.name, handle.read(MAX_FILE + 1)))
+        return Incoming(channel, user, user, attachment=Attachment(path.name, content))
     except (OSError, RuntimeError, ValueError):  # not there, a folder, not ours, no such home, a NUL
         return "terminal.no_file"
 
@@ -127,8 +121,7 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
     """The chat until /quit or the end of input. Replies and reminders go through the outbox,
     the one delivery loop and the one scheduler, as on every channel; they run on a thread
     of their own, and each turn waits until its replies are printed."""
-    # A closed standard input or output (<&-, >&-) is an empty one, and one written to nowhere.
-    stdin, stdout = stdin or sys.stdin or io.StringIO(), stdout or sys.stdout or open(os.devnull, "w")
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     if hasattr(stdin, "reconfigure"):
         stdin.reconfigure(errors="replace")  # undecodable bytes become �, never a crash
     user = user or getpass.getuser()

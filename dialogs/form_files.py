@@ -9,16 +9,16 @@ document without tables, a document in which none of the form's labels is found.
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import re
-import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from .messages import read_named_file
 
 # engine.form is imported where a form is written or read: the chat imports this module at
 # every start (through dialogs.forms) and needs none of it there.
@@ -46,17 +46,11 @@ class FormFileError(Exception):
 def read_path(path: str) -> list[list[list[Any]]]:
     """The tables of a form file on disk; its size is checked before anything is read."""
     try:
-        found = os.stat(path)
-        # A regular file only: a folder cannot be read, a device (/dev/zero) never ends, and
-        # opening a pipe waits for a writer.
-        if not stat.S_ISREG(found.st_mode):
-            raise OSError(errno.EISDIR if stat.S_ISDIR(found.st_mode) else errno.EINVAL, "")
-        if found.st_size > MAX_BYTES:
-            raise FormFileError("too_large", f"{found.st_size / 1024 / 1024:.1f}")
-        with open(path, "rb") as handle:
-            content = handle.read(MAX_BYTES + 1)
+        size, content = read_named_file(path, MAX_BYTES)
     except OSError as exc:  # not there, not a file, not ours to read
-        raise FormFileError("unreadable", exc.strerror or os.strerror(exc.errno)) from None
+        raise FormFileError("unreadable", exc.strerror or str(exc)) from None
+    if content is None:
+        raise FormFileError("too_large", f"{size / 1024 / 1024:.1f}")
     return read_bytes(content, os.path.basename(path))
 
 

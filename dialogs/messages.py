@@ -7,7 +7,10 @@ terminal). Nothing here knows any platform."""
 from __future__ import annotations
 
 import base64
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 
@@ -151,3 +154,17 @@ def file_stem(name: str, fallback: str = "cluster") -> str:
     file name's limit is 255 bytes, 85 Chinese characters, and a suffix follows)."""
     stem = re.sub(r"[^\w-]+", "_", name).strip("_")
     return stem.encode("utf-8")[:120].decode("utf-8", "ignore").strip("_") or fallback
+
+
+def read_named_file(path, limit: int) -> tuple[int, bytes | None]:
+    """A file a user named (a form typed as a path, `form check`'s argument): its size, and its
+    bytes unless it is over `limit`. OSError when it is no regular file — a folder; a device
+    (/dev/zero) never ends, and opening a pipe waits for a writer — or cannot be read."""
+    found = os.stat(path)
+    if not stat.S_ISREG(found.st_mode):
+        raise OSError(errno.EISDIR if stat.S_ISDIR(found.st_mode) else errno.EINVAL,
+                      os.strerror(errno.EISDIR if stat.S_ISDIR(found.st_mode) else errno.EINVAL))
+    if found.st_size > limit:
+        return found.st_size, None
+    with open(path, "rb") as handle:
+        return found.st_size, handle.read(limit + 1)
