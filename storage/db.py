@@ -51,7 +51,9 @@ def _sqlite_begin(connection) -> None:
     # (what SELECT … FOR UPDATE on the user does on PostgreSQL).
     # (On the driver's connection: this runs before every transaction, and SQLAlchemy's
     # statement machinery would cost more than the statement.)
-    connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
+    driver = connection.connection.driver_connection
+    if not driver.in_transaction:  # a turn's Unit may have begun it already (storage/prepared.py)
+        driver.execute("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None) -> Engine:

@@ -29,8 +29,11 @@ class Prepared:
     def __init__(self, statement):
         self.statement = statement
         self._by_dialect: dict[tuple[str, str], tuple] = {}
+        self._last: tuple = (None, None)  # the dialect asked for last, and its compiled form
 
     def _compiled(self, dialect) -> tuple:
+        if dialect is self._last[0]:  # a process has one engine, or a few
+            return self._last[1]
         key = (dialect.name, dialect.driver)  # the driver decides the placeholders' style
         found = self._by_dialect.get(key)
         if found is None:
@@ -51,6 +54,7 @@ class Prepared:
             plan = tuple((name, *binds[name]) for name in (binds if order is None else order))
             found = (compiled.string, order is not None, plan, results)
             self._by_dialect[key] = found
+        self._last = (dialect, found)
         return found
 
     def run(self, s: Session | Connection, params: dict[str, Any] | list[dict[str, Any]]):
@@ -71,9 +75,13 @@ class Prepared:
         return converted
 
     def _execute(self, s: Session | Connection | Unit, params):
-        connection = s if isinstance(s, Connection) else s.connection()
-        sql, positional, plan, results = self._compiled(connection.dialect)
-        cursor = connection.connection.driver_connection.cursor()
+        if type(s) is Unit:  # a turn's: its driver connection found once, not per statement
+            dialect, driver = s.dialect, s.driver
+        else:
+            connection = s if isinstance(s, Connection) else s.connection()
+            dialect, driver = connection.dialect, connection.connection.driver_connection
+        sql, positional, plan, results = self._compiled(dialect)
+        cursor = driver.cursor()
         if isinstance(params, list):
             cursor.executemany(sql, [self._convert(p, positional, plan) for p in params])
         else:
@@ -153,6 +161,9 @@ class Unit:
 
     def __init__(self, connection: Connection):
         self.conn = connection
+        self.dialect = connection.dialect
+        self.driver = connection.connection.driver_connection  # the DBAPI's, for Prepared
+        self.on_driver = False  # the transaction begun on the driver, not by SQLAlchemy (`unit`)
         self.loaded: list = []  # instances read by Prepared statements (adopt), in no session yet
         self._session: Session | None = None
         self.on_commit: list = []  # called once the transaction is committed (what it read is then true)
@@ -196,7 +207,10 @@ class Unit:
         write_changes(self)
         if self._session is not None:
             self._session.flush()
-        self.conn.commit()
+        if self.conn.in_transaction():
+            self.conn.commit()
+        else:
+            self.driver.commit()  # begun on the driver (`unit`, SQLite), and no Session joined it
         for call in self.on_commit:
             call()
         self.on_commit.clear()
@@ -206,6 +220,8 @@ class Unit:
             self._session.close()
         if self.conn.in_transaction():
             self.conn.rollback()  # a turn that failed before its commit
+        elif self.on_driver and self.driver.in_transaction:
+            self.driver.rollback()  # the same, begun on the driver
 
 
 _KEPT = threading.local()  # this thread's SQLite connection for turns: (engine, connection)
@@ -245,7 +261,13 @@ def unit(engine) -> Iterator[Unit]:
     SQLite the write lock is taken at the start, storage/db.py)."""
     u = Unit(_turn_connection(engine))
     try:
-        u.conn.begin()
+        if engine.dialect.name == "sqlite":
+            # On the driver: SQLAlchemy's begin and commit were a twentieth of a message. A
+            # Session made later joins it (SQLAlchemy's begin then finds it open: storage/db.py).
+            u.driver.execute("BEGIN IMMEDIATE")
+            u.on_driver = True
+        else:
+            u.conn.begin()
         yield u
     finally:
         u.close()

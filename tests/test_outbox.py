@@ -278,8 +278,13 @@ def test_the_marks_made_so_far_are_written_in_the_next_turns_transaction(engine)
             sent.append((reply.text, edit_of))
             return Sent(edit_of or f"m{len(sent)}")
 
-    commits = []
-    event.listen(engine, "commit", lambda conn: commits.append(1))
+    commits = []  # as SQLite runs them: a turn commits on the driver (storage/prepared.unit)
+
+    def traced(dbapi_connection, _record):
+        dbapi_connection.set_trace_callback(lambda sql: commits.append(1) if sql == "COMMIT" else None)
+
+    event.listen(engine, "connect", traced)
+    engine.dispose()  # the connections made from now on are traced
 
     def incoming(update_id, **what):
         return Incoming(channel="web", user_id="u", chat_id="a", message_id=update_id, **what)
