@@ -318,7 +318,7 @@ class Turn:
 
     @property
     def rulesets(self):
-        return rulesets_for(self.profile.measures) if self.profile else []
+        return rulesets_for(self.profile.measures) if self.profile else ()
 
     @property
     def latest_year(self) -> int:

@@ -16,10 +16,20 @@ from engine.rules import Ruleset
 from storage.repo import SKIPPED
 
 
-def rulesets_for(measures: str) -> list[Ruleset]:
-    """A profile's chosen measures (a comma list), in the product's order."""
-    chosen = [m for m in measures.split(",") if m]
-    return [r for j, r in load_rulesets().items() if j in chosen]
+def rulesets_for(measures: str) -> tuple[Ruleset, ...]:
+    """A profile's chosen measures (a comma list), in the product's order; asked several
+    times a message, made once per list (a tuple, as evaluate_many keeps its compiled set by)."""
+    every = load_rulesets()
+    found = _CHOSEN.get((measures, id(every)))
+    if found is None:
+        chosen = [m for m in measures.split(",") if m]
+        found = tuple(r for j, r in every.items() if j in chosen)
+        if len(_CHOSEN) < 64:  # some lists of four measures; `every` lives as long as the process
+            _CHOSEN[(measures, id(every))] = found
+    return found
+
+
+_CHOSEN: dict[tuple[str, int], tuple[Ruleset, ...]] = {}
 
 
 def known_facts(answers: dict[str, Any]) -> dict[str, Any]:

@@ -159,8 +159,9 @@ class Unit:
     rows through Prepared statements never pays for a Session's transaction (some 80 µs).
     It stands in for the Session: what it does not do itself is the Session's."""
 
-    def __init__(self, connection: Connection):
-        self.conn = connection
+    def __init__(self, connection: Connection, pooled: bool = False):
+        """`pooled`: the connection is the pool's, given back when the Unit ends (`unit`)."""
+        self.conn, self.pooled = connection, pooled
         self.dialect = connection.dialect
         self.driver = connection.connection.driver_connection  # the DBAPI's, for Prepared
         self.on_driver = False  # the transaction begun on the driver, not by SQLAlchemy (`unit`)
@@ -215,6 +216,17 @@ class Unit:
             call()
         self.on_commit.clear()
 
+    def __enter__(self) -> Unit:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        # (A class's, not contextlib's: its generator was a fiftieth of a message.)
+        try:
+            self.close()
+        finally:
+            if self.pooled:
+                self.conn.close()
+
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
@@ -255,21 +267,19 @@ def reading(engine) -> Iterator[Connection]:
         yield conn
 
 
-@contextmanager
-def unit(engine) -> Iterator[Unit]:
+def unit(engine) -> Unit:
     """A Unit on a new transaction of one of the engine's connections (begun at once: on
-    SQLite the write lock is taken at the start, storage/db.py)."""
-    u = Unit(_turn_connection(engine))
+    SQLite the write lock is taken at the start, storage/db.py), for a `with` that ends it."""
+    u = Unit(_turn_connection(engine), pooled=engine.dialect.name != "sqlite")
     try:
-        if engine.dialect.name == "sqlite":
+        if u.dialect.name == "sqlite":
             # On the driver: SQLAlchemy's begin and commit were a twentieth of a message. A
             # Session made later joins it (SQLAlchemy's begin then finds it open: storage/db.py).
             u.driver.execute("BEGIN IMMEDIATE")
             u.on_driver = True
         else:
             u.conn.begin()
-        yield u
-    finally:
-        u.close()
-        if engine.dialect.name != "sqlite":
-            u.conn.close()
+    except BaseException:
+        u.__exit__()
+        raise
+    return u
