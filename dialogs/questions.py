@@ -66,27 +66,37 @@ def evaluate_answers(answers: dict[str, Any], rulesets: list[Ruleset], on: dt.da
     return list(found)
 
 
-def facts_to_ask(missing: list[str], answers: dict[str, Any]) -> list[str]:
+def facts_to_ask(missing, answers: dict[str, Any]) -> list[str]:
     """The questions that would settle the missing facts, in catalogue order. A derived
     figure (每万人发明专利) is asked through its inputs first, and itself only when an
     input was skipped."""
-    cat = catalogue()
+    inputs_of, order = _asking_plan(catalogue())
     wanted: set[str] = set()
     for fact in dict.fromkeys(missing):  # several measures miss the same facts
-        spec = cat[fact]
-        inputs = spec.derive["per_10k"] if spec.derive else []
+        inputs = inputs_of[fact]
         if inputs and not any(answers.get(i) is SKIPPED for i in inputs):
-            wanted.update(i for i in inputs if i not in answers)
+            wanted.update(inputs)
         else:
             wanted.add(fact)
-    wanted = {f for f in wanted if f not in answers}
-    return [f for f in cat.facts if f in wanted]
+    return sorted((f for f in wanted if f not in answers), key=order.__getitem__)
+
+
+def _asking_plan(cat) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
+    """Per catalogue: each fact's inputs when derived (else none), and its place in the form's
+    order (every question asks for the next missing fact: looked up, not searched)."""
+    found = _PLANS.get(id(cat))
+    if found is None or found[0] is not cat:
+        inputs_of = {f: tuple(spec.derive["per_10k"]) if spec.derive else () for f, spec in cat.facts.items()}
+        found = _PLANS[id(cat)] = (cat, inputs_of, {f: i for i, f in enumerate(cat.facts)})
+    return found[1], found[2]
+
+
+_PLANS: dict[int, tuple] = {}  # id(catalogue) -> (it, its plan): one catalogue a process
 
 
 def needed(evaluations: list[Evaluation], answers: dict[str, Any]) -> list[str]:
     """Every question still worth asking for these evaluations."""
-    missing = [f for ev in evaluations for f in ev.missing]
-    return facts_to_ask(missing, answers)
+    return facts_to_ask((f for ev in evaluations for f in ev.missing), answers)
 
 
 def asked_facts(rulesets: list[Ruleset]) -> frozenset[str]:
