@@ -96,7 +96,7 @@ _PLANS: dict[int, tuple] = {}  # id(catalogue) -> (it, its plan): one catalogue 
 
 def needed(evaluations: list[Evaluation], answers: dict[str, Any]) -> list[str]:
     """Every question still worth asking for these evaluations."""
-    return facts_to_ask((f for ev in evaluations for f in ev.missing), answers)
+    return facts_to_ask([f for ev in evaluations for f in ev.missing], answers)
 
 
 def asked_facts(rulesets: list[Ruleset]) -> frozenset[str]:

@@ -550,7 +550,11 @@ class Evaluation:
         """The facts still unanswered that could change a criterion's status."""
         if UNKNOWN not in self.statuses:
             return []
-        return list(dict.fromkeys(f for raw in self._raw if raw[0] == UNKNOWN for f in raw[2]))
+        found: list[str] = []
+        for raw in self._raw:  # a loop, not a generator: asked after nearly every dialog answer
+            if raw[0] == UNKNOWN:
+                found += raw[2]
+        return list(dict.fromkeys(found))
 
     def by_id(self, criterion_id: str) -> CriterionResult:
         return next(r for r in self.results if r.criterion.id == criterion_id)
