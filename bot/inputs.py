@@ -112,8 +112,8 @@ def _text_lines(binary, source: str, notes: list[Note]) -> Iterator[str]:
         return
     encoding = None
     # Lines of at most MAX_LINE bytes: a stream with no line end (/dev/zero) is refused, not
-    # read until memory runs out.
-    for number, raw in enumerate(iter(lambda: binary.readline(MAX_LINE + 1), b""), start=1):
+    # read until memory runs out. A partial, not a lambda: no Python call per line.
+    for number, raw in enumerate(iter(functools.partial(binary.readline, MAX_LINE + 1), b""), start=1):
         if len(raw) > MAX_LINE:
             raise InputError(source, number, "line_too_long", mb=MAX_LINE // (1024 * 1024))
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
