@@ -352,35 +352,53 @@ def _missing_of(outcomes: list[tuple]) -> tuple:
 class CompiledSet:
     """Several rulesets compiled together: each distinct criterion test written once, twice
     over: `statuses(p)` gives per ruleset its criteria's statuses (all a verdict or a batch
-    row needs), `outcomes(p)` their raw outcomes with the figures an explanation shows."""
+    row needs), `outcomes(p)` their raw outcomes with the figures an explanation shows. The
+    outcomes are compiled when first asked for: a batch written as CSV or a table never asks,
+    and compiling them was half of its start."""
 
     def __init__(self, rulesets: tuple[Ruleset, ...]):
         self.rulesets = rulesets
-        sources = []
-        for name, full in (("statuses", False), ("outcomes", True)):
-            w = _Writer(full)
-            seen: dict[str, int] = {}
-            per_ruleset = []
-            for ruleset in rulesets:
-                positions = []
-                for criterion in ruleset.criteria:
-                    key = criterion.check.model_dump_json() + "|" + str(criterion.applies_if)
-                    if key not in seen:
-                        seen[key] = len(seen)
-                        w.emit(1, f"# {criterion.id} ({ruleset.id} {criterion.citation})")
-                        _emit_criterion(w, criterion, f"r{seen[key]}")
-                    positions.append(seen[key])
-                per_ruleset.append("(" + "".join(f"r{i}, " for i in positions) + ")")
-            header = [f"def {name}(p):",
-                      "    facts, span = p.facts, p.window",
-                      "    fget = facts.get",
-                      "    PASS, FAIL, UNKNOWN, NA, WARNING = STATUSES  # locals: read some 150 times a call"]
-            footer = ["    return (" + "".join(f"{x}, " for x in per_ruleset) + ")"]
-            sources.append("\n".join(header + w.prologue() + w.lines + footer) + "\n")
-            exec(compile(sources[-1], f"<compiled {name} {'+'.join(r.id for r in rulesets)}>", "exec"),
-                 scope := dict(w.constants))
-            setattr(self, name, scope[name])
-        self.source = "\n".join(sources)
+        self.sources: dict[str, str] = {}
+        self.statuses = self._compile("statuses", full=False)
+        self._outcomes = None
+
+    def outcomes(self, p: Profile) -> tuple:
+        return (self._outcomes or self._compile_outcomes())(p)
+
+    @property
+    def source(self) -> str:
+        """The generated source of both functions, to read."""
+        self._outcomes or self._compile_outcomes()
+        return "\n".join(self.sources.values())
+
+    def _compile_outcomes(self):
+        # Two threads may both compile it: each gets the same function.
+        self._outcomes = self._compile("outcomes", full=True)
+        return self._outcomes
+
+    def _compile(self, name: str, full: bool):
+        w = _Writer(full)
+        seen: dict[str, int] = {}
+        per_ruleset = []
+        for ruleset in self.rulesets:
+            positions = []
+            for criterion in ruleset.criteria:
+                key = criterion.check.model_dump_json() + "|" + str(criterion.applies_if)
+                if key not in seen:
+                    seen[key] = len(seen)
+                    w.emit(1, f"# {criterion.id} ({ruleset.id} {criterion.citation})")
+                    _emit_criterion(w, criterion, f"r{seen[key]}")
+                positions.append(seen[key])
+            per_ruleset.append("(" + "".join(f"r{i}, " for i in positions) + ")")
+        header = [f"def {name}(p):",
+                  "    facts, span = p.facts, p.window",
+                  "    fget = facts.get",
+                  "    PASS, FAIL, UNKNOWN, NA, WARNING = STATUSES  # locals: read some 150 times a call"]
+        footer = ["    return (" + "".join(f"{x}, " for x in per_ruleset) + ")"]
+        source = self.sources[name] = "\n".join(header + w.prologue() + w.lines + footer) + "\n"
+        exec(compile(source, f"<compiled {name} {'+'.join(r.id for r in self.rulesets)}>", "exec"),
+             scope := dict(w.constants))
+        return scope[name]
 
 
 _COMPILED: dict[tuple[int, ...], CompiledSet] = {}

@@ -55,6 +55,14 @@ def test_dates_and_plurals_through_babel():
     assert days_phrase("zh", dt.date(2025, 1, 2), today) == "还有 1 天"
 
 
+def test_the_chinese_date_is_cldrs_long_date():
+    import babel.dates
+
+    from locales import BABEL_LOCALES, DATE_FORMATS
+
+    assert DATE_FORMATS["zh"] == babel.dates.get_date_format("long", locale=BABEL_LOCALES["zh"]).pattern
+
+
 def test_subcommand_help_in_chinese_and_english():
     zh = clusterbot("deadlines", "--help", lang_env="zh_CN.UTF-8").stdout
     assert zh.startswith("用法：clusterbot deadlines") and "集群名称：写入日历名称" in zh and "显示本帮助并退出" in zh

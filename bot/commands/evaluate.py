@@ -157,8 +157,8 @@ class CsvTails:
                  f"    {', '.join(names)}, = ev.statuses"]
         lines += [f"    if {x} is not PASS and {x} in found: found[{x}].append({label!r})"
                   for x, label in zip(names, labels)]
-        lines.append(f"    return {head!r} + ev.verdict + ',' + '; '.join(failed) + ',' + '; '.join(unknown) + ','"
-                     f" + '; '.join(warnings) + {end!r}")
+        lines.append(f"    return ''.join(({head!r}, ev.verdict, ',', '; '.join(failed), ',', '; '.join(unknown), ',',"
+                     f" '; '.join(warnings), {end!r}))  # one string made, not eight")
         scope = {"PASS": PASS, "FAIL": FAIL, "UNKNOWN": UNKNOWN, "WARNING": WARNING}
         exec(compile("\n".join(lines) + "\n", f"<csv tail {ev.ruleset.id}>", "exec"), scope)
         return scope["tail"]
