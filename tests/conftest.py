@@ -112,6 +112,29 @@ def pytest_configure(config):
         root = Path(__file__).parents[1]
         for package in ("bot", "dialogs", "engine", "storage", "locales", "bench"):
             compileall.compile_dir(root / package, quiet=1)
+        if getattr(config.option, "dist", "no") != "no":  # workers will start
+            rewrite_test_modules(config)
+
+
+def rewrite_test_modules(config) -> None:
+    """The test modules' rewritten asserts cached once, before the workers start: on a fresh
+    clone every worker rewrote all of them at the same time, 2 s of CPU each. What pytest's
+    import hook does on a cache miss (its functions are internal: without them, the workers
+    rewrite as before)."""
+    try:
+        from _pytest.assertion import assertstate_key
+        from _pytest.assertion.rewrite import PYC_TAIL, _read_pyc, _rewrite_test, _write_pyc, get_cache_dir
+    except ImportError:
+        return
+    if assertstate_key not in config.stash:  # --assert=plain: nothing is rewritten
+        return
+    for source in sorted(Path(__file__).parent.glob("test_*.py")):
+        cache = get_cache_dir(source)
+        pyc = cache / (source.name[:-3] + PYC_TAIL)
+        if _read_pyc(source, pyc) is None:
+            cache.mkdir(parents=True, exist_ok=True)
+            source_hash, code = _rewrite_test(source, config)
+            _write_pyc(config.stash[assertstate_key], code, source_hash, pyc)
 
 
 def pytest_xdist_auto_num_workers(config):
