@@ -75,9 +75,9 @@ def eligible():
 SLOW_FIRST = ["test_workers.py", "test_web.py", "test_web_workers.py", "test_telegram_faults.py",
               "test_telegram.py", "test_dingtalk.py", "test_wecom.py", "test_chat_process.py", "test_dialog_flow.py",
               "test_form_telegram.py", "test_terminal_session.py", "test_cli_evaluate.py"]
-# Tests sharing a module-scoped process (a web server, a browser) run on one worker, which
-# starts it once.
-SHARED_PROCESSES = {"server": "web-server", "browser": "web-server"}
+# The module-scoped fixtures of a process that several tests share (a web server, a browser, a
+# Telegram bot): a module's tests that take one run on one worker, which starts it once.
+SHARED_PROCESSES = {"server", "browser", "shared_bot"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -85,9 +85,8 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))  # stable: in order
     if getattr(config.option, "loadgroup", False):  # an xdist worker of --dist loadgroup
         for item in items:
-            group = next((g for f, g in SHARED_PROCESSES.items() if f in getattr(item, "fixturenames", ())), None)
-            if group:
-                join_group(item, group)
+            if SHARED_PROCESSES & set(getattr(item, "fixturenames", ())):
+                join_group(item, item.path.stem)
 
 
 def join_group(item, group: str) -> None:
