@@ -75,9 +75,10 @@ def eligible():
 SLOW_FIRST = ["test_workers.py", "test_web.py", "test_web_workers.py", "test_telegram_faults.py",
               "test_telegram.py", "test_dingtalk.py", "test_wecom.py", "test_chat_process.py", "test_dialog_flow.py",
               "test_form_telegram.py", "test_terminal_session.py", "test_cli_evaluate.py"]
-# The module-scoped fixtures of a process that several tests share (a web server, a browser, a
-# Telegram bot): a module's tests that take one run on one worker, which starts it once.
-SHARED_PROCESSES = {"server", "browser", "shared_bot"}
+# The module-scoped fixtures of a process that several tests share (a web server, a browser,
+# a Telegram, WeCom or DingTalk bot): a module's tests that take one run on one worker, which
+# starts it once.
+SHARED_PROCESSES = {"server", "browser", "shared_bot", "shared_app", "shared_robot"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -17,7 +17,7 @@ import pytest
 
 from bot.dingtalk import DingTalkConfig, StreamClient
 from bench.standins.fakedingtalk import CARD_TOPIC, CLIENT_ID, CLIENT_SECRET, BOT_TOPIC, FakeDingTalk, labels, text_of
-from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, prescreen
+from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, count, prescreen
 
 
 class Robot(ChannelProcess):
@@ -39,17 +39,44 @@ class Robot(ChannelProcess):
         return self
 
 
-@pytest.fixture
-def fake():
+@pytest.fixture(scope="module")
+def shared_robot(tmp_path_factory):
+    """One fake DingTalk and one `clusterbot dingtalk` for the module's tests that only talk to
+    a running robot (`robot`): a start is 0.7 s of CPU. Each such test has users and groups of
+    its own, and looks at what it added (tests/conftest.py runs them on one worker)."""
     with FakeDingTalk() as server:
-        yield server
+        running = Robot(server, tmp_path_factory.mktemp("dingtalk") / "dingtalk.db").start()
+        yield running
+        running.stop()
 
 
 @pytest.fixture
-def robot(fake, tmp_path):
+def robot(shared_robot):
+    def quiet():  # no fault left, the stream connected
+        return not shared_robot.fake.faults and bool(shared_robot.fake._sockets)
+    shared_robot.settle(quiet)
+    shared_robot.mark()
+    yield shared_robot
+    shared_robot.settle(quiet)  # what the test began has ended: the next one is not disturbed by it
+
+
+@pytest.fixture
+def own_robot(fake, tmp_path):
+    """A robot of the test's own, for a test that counts its token fetches, downloads or
+    acknowledgements, or stops it."""
     running = Robot(fake, tmp_path / "dingtalk.db").start()
     yield running
     running.stop()
+
+
+@pytest.fixture
+def fake(request):
+    """The fake DingTalk: the shared robot's for a test that takes `robot`, else a new one."""
+    if "robot" in request.fixturenames:
+        yield request.getfixturevalue("shared_robot").fake
+        return
+    with FakeDingTalk() as server:
+        yield server
 
 
 def sent_as(db: Path, message_id: str) -> bool:
@@ -82,7 +109,7 @@ def test_the_host_address_is_looked_up_towards_the_configured_endpoint(monkeypat
     assert targets == [("127.0.0.1", 9)]
 
 
-def test_a_shaanxi_prescreening_by_cards_and_text(fake, robot):
+def test_a_shaanxi_prescreening_by_cards_and_text(fake, own_robot):
     user = Person(fake, "staff001")
     frame = fake.user_sends("staff001", "/start")
     user.until(a_card)
@@ -103,8 +130,7 @@ def test_a_redelivered_message_is_handled_once(fake, robot):
     user.until(a_card)
     fake.user_sends("staff002", "/new 乙集群", msg_id="m-77")  # the stream redelivers an unacknowledged one
     user.send("/list", until=has("乙集群"))
-    with sqlite3.connect(robot.db) as con:
-        assert con.execute("select count(*) from profiles").fetchone()[0] == 1
+    assert count(robot.db, "select count(*) from profiles where id > ?", robot.before["profiles"]) == 1
 
 
 def test_garbled_frames_are_survived_without_a_traceback(fake, robot):
@@ -119,7 +145,7 @@ def test_garbled_frames_are_survived_without_a_traceback(fake, robot):
     user.send("/start", until=a_card)
     assert len(fake.messages_to("staff003")) == 1  # only the answer to /start
     assert robot.proc.poll() is None
-    assert "Traceback" not in robot.log.read_text(errors="replace")
+    assert "Traceback" not in robot.log_since_mark()
 
 
 def test_a_group_mention_is_answered_in_the_group(fake, robot):
@@ -128,7 +154,7 @@ def test_a_group_mention_is_answered_in_the_group(fake, robot):
     assert group.until(lambda m: True)
 
 
-def test_an_expired_token_is_renewed_and_5xx_retried(fake, robot):
+def test_an_expired_token_is_renewed_and_5xx_retried(fake, own_robot):
     user = Person(fake, "staff005")
     user.send("/start", until=a_card)
     fake.expire_tokens()
@@ -176,9 +202,10 @@ def test_export_sends_the_files(fake, robot):
     user.send("/new 己集群", until=a_card)
     user.send("江苏", until=a_card)
     user.send("/export", until=lambda m: m["kind"] == "sampleFile" and m["fileName"].endswith(".md"))
-    names = [m["fileName"] for m in fake.messages_to("staff008") if m["kind"] == "sampleFile"]
-    assert names == ["己集群.json", "己集群-预审报告.md"]
-    assert "预审报告" in next(c for n, c in fake.files.values() if n.endswith(".md")).decode()
+    sent = [m for m in fake.messages_to("staff008") if m["kind"] == "sampleFile"]
+    assert [m["fileName"] for m in sent] == ["己集群.json", "己集群-预审报告.md"]
+    files = [fake.files[m["mediaId"]] for m in sent]  # the uploads of this user's files
+    assert "预审报告" in next(c for n, c in files if n.endswith(".md")).decode()
 
 
 def test_a_deadline_reminder_arrives_through_dingtalk(fake, tmp_path):
@@ -189,13 +216,13 @@ def test_a_deadline_reminder_arrives_through_dingtalk(fake, tmp_path):
         robot.stop()
 
 
-def test_no_secret_token_or_ticket_in_the_logs(fake, robot):
+def test_no_secret_token_or_ticket_in_the_logs(fake, own_robot):
     user = Person(fake, "staff010")
     user.send("/start", until=a_card)
     fake.expire_tokens()
     user.send("/help", until=lambda m: True)
-    robot.stop()
-    log = robot.log.read_text(errors="replace")
+    own_robot.stop()
+    log = own_robot.log.read_text(errors="replace")
     assert CLIENT_SECRET not in log and fake.ticket not in log and "DTOKEN" not in log
 
 
@@ -243,7 +270,7 @@ def test_measures_are_ticked_on_the_card_in_place_and_a_choice_shown_on_it(fake,
     assert "**→ 是**" in answered["text"] and not answered["buttons"]
 
 
-def test_a_file_the_user_sends_is_downloaded_before_the_turn(fake, robot):
+def test_a_file_the_user_sends_is_downloaded_before_the_turn(fake, own_robot):
     form = "集群名称,甲集群\n".encode() * 50
     user = Person(fake, "staff012")
     user.send("/start", until=a_card)

@@ -17,6 +17,7 @@ import pytest
 from engine import catalogue
 from tests.chat_helpers import asked_fact, chat_answer
 from tests.conftest import eligible_facts, migrated_sqlite
+from tests.im_process import UNSENT, count, last_ids
 from bench.standins.fakebotapi import FakeBotApi, buttons
 from bench.standins.ports import wait_for_port
 
@@ -32,7 +33,7 @@ class Bot:
         self.env = {**os.environ, "CLUSTERBOT_FAKE_NOW": NOW, **(env or {})}
         self.proc = None
         self.log = db.with_suffix(".log")
-        self.before = {"answers": 0, "profiles": 0}  # the last rows of earlier tests (`mark`)
+        self.before = dict.fromkeys(("users", "profiles", "answers"), 0)  # the last rows of earlier tests (`mark`)
 
     def start(self) -> "Bot":
         polls_before = self.fake.polls_started
@@ -67,13 +68,11 @@ class Bot:
         """Wait until the bot has handled every update and sent every reply, and nothing a
         test arranged on the fake is left to happen: as a new bot would be."""
         assert self.proc.poll() is None, self.log.read_text(errors="replace")
-        self.fake.wait_until(lambda: self.fake.settled() and count(self.db, "select count(*) from outbox where "
-                                                                         "sent_at is null and refused_at is null") == 0,
-                             timeout=15)
+        self.fake.wait_until(lambda: self.fake.settled() and count(self.db, UNSENT) == 0, timeout=15)
 
     def mark(self) -> None:
         """The rows there are now are an earlier test's: `answers_in_db` and the tests skip them."""
-        self.before = {table: count(self.db, f"select coalesce(max(id), 0) from {table}") for table in self.before}
+        self.before = last_ids(self.db)
 
 
 @pytest.fixture(scope="module")
@@ -163,11 +162,6 @@ def start_profile(user: User, name: str, measures: str) -> list[dict]:
     user.send("/start", until=lambda m: "/new" in m.get("text", "") or "欢迎" in m.get("text", ""))
     user.send(f"/new {name}", until=lambda m: "请选择" in m.get("text", ""))
     return user.send(measures)
-
-
-def count(db: Path, sql: str, *params) -> int:
-    with sqlite3.connect(db) as con:
-        return con.execute(sql, params).fetchone()[0]
 
 
 def answers_in_db(bot: Bot) -> dict[str, str]:
