@@ -78,7 +78,7 @@ SLOW_FIRST = ["test_workers.py", "test_web.py", "test_web_workers.py", "test_tel
 # The module-scoped fixtures of a process that several tests share (a web server, a browser,
 # a Telegram, WeCom or DingTalk bot): a module's tests that take one run on one worker, which
 # starts it once.
-SHARED_PROCESSES = {"server", "browser", "shared_bot", "shared_app", "shared_robot"}
+SHARED_PROCESSES = {"server", "browser", "shared_process"}
 
 
 def pytest_collection_modifyitems(config, items):

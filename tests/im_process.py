@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import migrated_sqlite
 
 ROOT = Path(__file__).parents[1]
@@ -58,11 +60,15 @@ class ChannelProcess:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
-    def settle(self, quiet) -> None:
-        """Wait until every reply is sent and `quiet()` (nothing a test arranged on the fake is
-        left to happen): the process is as a new one would be, for the next test."""
+    def quiet(self) -> bool:
+        """Nothing a test arranged on the fake is left to happen (a fault to answer…)."""
+        return True
+
+    def settle(self) -> None:
+        """Wait until every reply is sent and the fake is `quiet`: the process is as a new one
+        would be, for the next test."""
         deadline = time.monotonic() + 15
-        while not (quiet() and count(self.db, UNSENT) == 0):
+        while not (self.quiet() and count(self.db, UNSENT) == 0):
             assert self.proc.poll() is None, self.log.read_text(errors="replace")
             assert time.monotonic() < deadline, "the process did not settle"
             time.sleep(0.02)  # polling the database, bounded by the deadline
@@ -84,6 +90,37 @@ class ChannelProcess:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def sharing(name: str, new_fake, start):
+    """The fixtures of a module whose tests that only talk to a running process share one, with
+    one fake platform: a start is 0.7 s of CPU. `shared_process`: the process, `start(fake,
+    folder)`, once a module (tests/conftest.py runs the tests that take it on one worker);
+    `name`: that process for a test, settled before and after it and what it held marked (each
+    test has users of its own and looks at what it added); `fake`: its fake for such a test, a
+    new one (`new_fake()`) for the others."""
+    @pytest.fixture(scope="module")
+    def shared_process(tmp_path_factory):
+        with new_fake() as server:
+            running = start(server, tmp_path_factory.mktemp(name))
+            yield running
+            running.stop()
+
+    @pytest.fixture(name=name)
+    def process(shared_process):
+        shared_process.settle()
+        shared_process.mark()
+        yield shared_process
+        shared_process.settle()  # what the test began has ended: the next one is not disturbed by it
+
+    @pytest.fixture
+    def fake(request):
+        if name in request.fixturenames:
+            yield request.getfixturevalue("shared_process").fake
+            return
+        with new_fake() as server:
+            yield server
+    return shared_process, process, fake
 
 
 class Person:

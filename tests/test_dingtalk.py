@@ -17,7 +17,7 @@ import pytest
 
 from bot.dingtalk import DingTalkConfig, StreamClient
 from bench.standins.fakedingtalk import CARD_TOPIC, CLIENT_ID, CLIENT_SECRET, BOT_TOPIC, FakeDingTalk, labels, text_of
-from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, count, prescreen
+from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, count, prescreen, sharing
 
 
 class Robot(ChannelProcess):
@@ -38,26 +38,13 @@ class Robot(ChannelProcess):
                     ready=connected)
         return self
 
-
-@pytest.fixture(scope="module")
-def shared_robot(tmp_path_factory):
-    """One fake DingTalk and one `clusterbot dingtalk` for the module's tests that only talk to
-    a running robot (`robot`): a start is 0.7 s of CPU. Each such test has users and groups of
-    its own, and looks at what it added (tests/conftest.py runs them on one worker)."""
-    with FakeDingTalk() as server:
-        running = Robot(server, tmp_path_factory.mktemp("dingtalk") / "dingtalk.db").start()
-        yield running
-        running.stop()
+    def quiet(self) -> bool:  # no fault left, the stream connected
+        return not self.fake.faults and bool(self.fake._sockets)
 
 
-@pytest.fixture
-def robot(shared_robot):
-    def quiet():  # no fault left, the stream connected
-        return not shared_robot.fake.faults and bool(shared_robot.fake._sockets)
-    shared_robot.settle(quiet)
-    shared_robot.mark()
-    yield shared_robot
-    shared_robot.settle(quiet)  # what the test began has ended: the next one is not disturbed by it
+# One fake DingTalk and one `clusterbot dingtalk` for the tests that take `robot`.
+shared_process, robot, fake = sharing("robot", FakeDingTalk,
+                                    lambda fake, folder: Robot(fake, folder / "dingtalk.db").start())
 
 
 @pytest.fixture
@@ -67,16 +54,6 @@ def own_robot(fake, tmp_path):
     running = Robot(fake, tmp_path / "dingtalk.db").start()
     yield running
     running.stop()
-
-
-@pytest.fixture
-def fake(request):
-    """The fake DingTalk: the shared robot's for a test that takes `robot`, else a new one."""
-    if "robot" in request.fixturenames:
-        yield request.getfixturevalue("shared_robot").fake
-        return
-    with FakeDingTalk() as server:
-        yield server
 
 
 def sent_as(db: Path, message_id: str) -> bool:

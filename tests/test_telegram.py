@@ -17,7 +17,7 @@ import pytest
 from engine import catalogue
 from tests.chat_helpers import asked_fact, chat_answer
 from tests.conftest import eligible_facts, migrated_sqlite
-from tests.im_process import UNSENT, count, last_ids
+from tests.im_process import UNSENT, count, last_ids, sharing
 from bench.standins.fakebotapi import FakeBotApi, buttons
 from bench.standins.ports import wait_for_port
 
@@ -75,33 +75,8 @@ class Bot:
         self.before = last_ids(self.db)
 
 
-@pytest.fixture(scope="module")
-def shared_bot(tmp_path_factory):
-    """One fake Bot API and one `clusterbot serve` for a module's tests that only talk to a
-    running bot (`bot`): a start is 0.7 s of CPU. Each such test has users and chats of its
-    own, and looks at what it added (tests/conftest.py runs the module's on one worker)."""
-    with FakeBotApi() as server:
-        running = Bot(server, tmp_path_factory.mktemp("bot") / "bot.db").start()
-        yield running
-        running.stop()
-
-
-@pytest.fixture
-def bot(shared_bot):
-    shared_bot.settle()
-    shared_bot.mark()
-    yield shared_bot
-    shared_bot.settle()  # what the test began has ended: the next one is not disturbed by it
-
-
-@pytest.fixture
-def fake(request):
-    """The fake Bot API: the shared bot's for a test that takes `bot`, else a new one."""
-    if "bot" in request.fixturenames:
-        yield request.getfixturevalue("shared_bot").fake
-        return
-    with FakeBotApi() as server:
-        yield server
+# One fake Bot API and one `clusterbot serve` for a module's tests that take `bot`.
+shared_process, bot, fake = sharing("bot", FakeBotApi, lambda fake, folder: Bot(fake, folder / "bot.db").start())
 
 
 class User:

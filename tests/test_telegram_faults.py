@@ -13,7 +13,7 @@ import pytest
 from bench.standins.fakebotapi import FakeBotApi
 from dialogs.messages import MAX_FILE
 from tests.chat_helpers import asked_fact
-from tests.test_telegram import Bot, User, bot, fake, shared_bot, start_profile  # noqa: F401  (fixtures)
+from tests.test_telegram import Bot, User, bot, fake, shared_process, start_profile  # noqa: F401  (fixtures)
 
 USERS = range(3001, 3006)
 

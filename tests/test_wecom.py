@@ -16,7 +16,7 @@ import requests
 
 from bot.render import split_bytes
 from bench.standins.fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, Raw, labels, text_of
-from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, count, prescreen
+from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, count, prescreen, sharing
 
 
 def free_port() -> int:
@@ -41,26 +41,12 @@ class App(ChannelProcess):
                     ready=lambda: self.fake.verify_url().status_code == 200)
         return self
 
-
-@pytest.fixture(scope="module")
-def shared_app(tmp_path_factory):
-    """One fake WeCom and one `clusterbot wecom` for the module's tests that only talk to a
-    running app (`app`): a start is 0.7 s of CPU. Each such test has users of its own, and
-    looks at what it added (tests/conftest.py runs them on one worker)."""
-    with FakeWeCom() as server:
-        running = App(server, tmp_path_factory.mktemp("wecom") / "wecom.db").start()
-        yield running
-        running.stop()
+    def quiet(self) -> bool:
+        return not self.fake.faults
 
 
-@pytest.fixture
-def app(shared_app):
-    def quiet():
-        return not shared_app.fake.faults
-    shared_app.settle(quiet)
-    shared_app.mark()
-    yield shared_app
-    shared_app.settle(quiet)  # what the test began has ended: the next one is not disturbed by it
+# One fake WeCom and one `clusterbot wecom` for the tests that take `app`.
+shared_process, app, fake = sharing("app", FakeWeCom, lambda fake, folder: App(fake, folder / "wecom.db").start())
 
 
 @pytest.fixture
@@ -69,16 +55,6 @@ def own_app(fake, tmp_path):
     running = App(fake, tmp_path / "wecom.db").start()
     yield running
     running.stop()
-
-
-@pytest.fixture
-def fake(request):
-    """The fake WeCom: the shared app's for a test that takes `app`, else a new one."""
-    if "app" in request.fixturenames:
-        yield request.getfixturevalue("shared_app").fake
-        return
-    with FakeWeCom() as server:
-        yield server
 
 
 def has(words: str):
