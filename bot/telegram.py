@@ -46,7 +46,6 @@ from storage.db import session  # noqa: E402
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_TEXT = 4000  # Telegram allows 4096; a margin for the markup added to a chunk
-TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]  # an edit is answered: it is not read
 # What a user sends that the bot cannot read; it is told so. Named, not "anything but text":
 # a service message (a member joined, a message pinned, a topic opened) is not the user's and

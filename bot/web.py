@@ -95,7 +95,6 @@ REPLAY_SCAN = 20_000
 MAX_USER = 64              # users.external_id and processed_updates.update_id hold 64 characters
 COOKIE = "clusterbot_web"
 COOKIE_DAYS = 400          # the longest a browser keeps a cookie
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 # Logins from one address: after LOGIN_TRIES in LOGIN_WINDOW seconds without the right secret,
 # it is refused (429) until the oldest of them is that old; the right one clears the count.
 LOGIN_TRIES = 10

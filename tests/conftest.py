@@ -75,9 +75,10 @@ def eligible():
 SLOW_FIRST = ["test_workers.py", "test_web.py", "test_web_workers.py", "test_telegram_faults.py",
               "test_telegram.py", "test_dingtalk.py", "test_wecom.py", "test_chat_process.py", "test_dialog_flow.py",
               "test_form_telegram.py", "test_terminal_session.py", "test_cli_evaluate.py"]
-# Tests sharing a module-scoped process (a web server, a browser) run on one worker, which
+# The module-scoped fixtures of a process that several tests share (a web server, a browser,
+# a Telegram, WeCom or DingTalk bot): a module's tests that take one run on one worker, which
 # starts it once.
-SHARED_PROCESSES = {"server": "web-server", "browser": "web-server"}
+SHARED_PROCESSES = {"server", "browser", "shared_process"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -85,9 +86,8 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))  # stable: in order
     if getattr(config.option, "loadgroup", False):  # an xdist worker of --dist loadgroup
         for item in items:
-            group = next((g for f, g in SHARED_PROCESSES.items() if f in getattr(item, "fixturenames", ())), None)
-            if group:
-                join_group(item, group)
+            if SHARED_PROCESSES & set(getattr(item, "fixturenames", ())):
+                join_group(item, item.path.stem)
 
 
 def join_group(item, group: str) -> None:
@@ -112,6 +112,29 @@ def pytest_configure(config):
         root = Path(__file__).parents[1]
         for package in ("bot", "dialogs", "engine", "storage", "locales", "bench"):
             compileall.compile_dir(root / package, quiet=1)
+        if getattr(config.option, "dist", "no") != "no":  # workers will start
+            rewrite_test_modules(config)
+
+
+def rewrite_test_modules(config) -> None:
+    """The test modules' rewritten asserts cached once, before the workers start: on a fresh
+    clone every worker rewrote all of them at the same time, 2 s of CPU each. What pytest's
+    import hook does on a cache miss (its functions are internal: without them, the workers
+    rewrite as before)."""
+    try:
+        from _pytest.assertion import assertstate_key
+        from _pytest.assertion.rewrite import PYC_TAIL, _read_pyc, _rewrite_test, _write_pyc, get_cache_dir
+    except ImportError:
+        return
+    if assertstate_key not in config.stash:  # --assert=plain: nothing is rewritten
+        return
+    for source in sorted(Path(__file__).parent.glob("test_*.py")):
+        cache = get_cache_dir(source)
+        pyc = cache / (source.name[:-3] + PYC_TAIL)
+        if _read_pyc(source, pyc) is None:
+            cache.mkdir(parents=True, exist_ok=True)
+            source_hash, code = _rewrite_test(source, config)
+            _write_pyc(config.stash[assertstate_key], code, source_hash, pyc)
 
 
 def pytest_xdist_auto_num_workers(config):

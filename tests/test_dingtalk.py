@@ -17,7 +17,7 @@ import pytest
 
 from bot.dingtalk import DingTalkConfig, StreamClient
 from bench.standins.fakedingtalk import CARD_TOPIC, CLIENT_ID, CLIENT_SECRET, BOT_TOPIC, FakeDingTalk, labels, text_of
-from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, prescreen
+from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, count, prescreen, sharing
 
 
 class Robot(ChannelProcess):
@@ -38,15 +38,19 @@ class Robot(ChannelProcess):
                     ready=connected)
         return self
 
+    def quiet(self) -> bool:  # no fault left, the stream connected
+        return not self.fake.faults and bool(self.fake._sockets)
+
+
+# One fake DingTalk and one `clusterbot dingtalk` for the tests that take `robot`.
+shared_process, robot, fake = sharing("robot", FakeDingTalk,
+                                    lambda fake, folder: Robot(fake, folder / "dingtalk.db").start())
+
 
 @pytest.fixture
-def fake():
-    with FakeDingTalk() as server:
-        yield server
-
-
-@pytest.fixture
-def robot(fake, tmp_path):
+def own_robot(fake, tmp_path):
+    """A robot of the test's own, for a test that counts its token fetches, downloads or
+    acknowledgements, or stops it."""
     running = Robot(fake, tmp_path / "dingtalk.db").start()
     yield running
     running.stop()
@@ -82,7 +86,7 @@ def test_the_host_address_is_looked_up_towards_the_configured_endpoint(monkeypat
     assert targets == [("127.0.0.1", 9)]
 
 
-def test_a_shaanxi_prescreening_by_cards_and_text(fake, robot):
+def test_a_shaanxi_prescreening_by_cards_and_text(fake, own_robot):
     user = Person(fake, "staff001")
     frame = fake.user_sends("staff001", "/start")
     user.until(a_card)
@@ -103,8 +107,7 @@ def test_a_redelivered_message_is_handled_once(fake, robot):
     user.until(a_card)
     fake.user_sends("staff002", "/new 乙集群", msg_id="m-77")  # the stream redelivers an unacknowledged one
     user.send("/list", until=has("乙集群"))
-    with sqlite3.connect(robot.db) as con:
-        assert con.execute("select count(*) from profiles").fetchone()[0] == 1
+    assert count(robot.db, "select count(*) from profiles where id > ?", robot.before["profiles"]) == 1
 
 
 def test_garbled_frames_are_survived_without_a_traceback(fake, robot):
@@ -119,7 +122,7 @@ def test_garbled_frames_are_survived_without_a_traceback(fake, robot):
     user.send("/start", until=a_card)
     assert len(fake.messages_to("staff003")) == 1  # only the answer to /start
     assert robot.proc.poll() is None
-    assert "Traceback" not in robot.log.read_text(errors="replace")
+    assert "Traceback" not in robot.log_since_mark()
 
 
 def test_a_group_mention_is_answered_in_the_group(fake, robot):
@@ -128,7 +131,7 @@ def test_a_group_mention_is_answered_in_the_group(fake, robot):
     assert group.until(lambda m: True)
 
 
-def test_an_expired_token_is_renewed_and_5xx_retried(fake, robot):
+def test_an_expired_token_is_renewed_and_5xx_retried(fake, own_robot):
     user = Person(fake, "staff005")
     user.send("/start", until=a_card)
     fake.expire_tokens()
@@ -176,9 +179,10 @@ def test_export_sends_the_files(fake, robot):
     user.send("/new 己集群", until=a_card)
     user.send("江苏", until=a_card)
     user.send("/export", until=lambda m: m["kind"] == "sampleFile" and m["fileName"].endswith(".md"))
-    names = [m["fileName"] for m in fake.messages_to("staff008") if m["kind"] == "sampleFile"]
-    assert names == ["己集群.json", "己集群-预审报告.md"]
-    assert "预审报告" in next(c for n, c in fake.files.values() if n.endswith(".md")).decode()
+    sent = [m for m in fake.messages_to("staff008") if m["kind"] == "sampleFile"]
+    assert [m["fileName"] for m in sent] == ["己集群.json", "己集群-预审报告.md"]
+    files = [fake.files[m["mediaId"]] for m in sent]  # the uploads of this user's files
+    assert "预审报告" in next(c for n, c in files if n.endswith(".md")).decode()
 
 
 def test_a_deadline_reminder_arrives_through_dingtalk(fake, tmp_path):
@@ -189,13 +193,13 @@ def test_a_deadline_reminder_arrives_through_dingtalk(fake, tmp_path):
         robot.stop()
 
 
-def test_no_secret_token_or_ticket_in_the_logs(fake, robot):
+def test_no_secret_token_or_ticket_in_the_logs(fake, own_robot):
     user = Person(fake, "staff010")
     user.send("/start", until=a_card)
     fake.expire_tokens()
     user.send("/help", until=lambda m: True)
-    robot.stop()
-    log = robot.log.read_text(errors="replace")
+    own_robot.stop()
+    log = own_robot.log.read_text(errors="replace")
     assert CLIENT_SECRET not in log and fake.ticket not in log and "DTOKEN" not in log
 
 
@@ -243,7 +247,7 @@ def test_measures_are_ticked_on_the_card_in_place_and_a_choice_shown_on_it(fake,
     assert "**→ 是**" in answered["text"] and not answered["buttons"]
 
 
-def test_a_file_the_user_sends_is_downloaded_before_the_turn(fake, robot):
+def test_a_file_the_user_sends_is_downloaded_before_the_turn(fake, own_robot):
     form = "集群名称,甲集群\n".encode() * 50
     user = Person(fake, "staff012")
     user.send("/start", until=a_card)

@@ -7,7 +7,7 @@ from bot.clock import Clock
 from dialogs.form_files import read_bytes
 from engine.form import check_form
 from bench.standins.form_helpers import passing, write_xlsx
-from tests.test_telegram import User, bot, fake, start_profile  # noqa: F401  (fixtures)
+from tests.test_telegram import User, bot, fake, shared_process, start_profile  # noqa: F401  (fixtures)
 
 
 def test_form_documents_and_a_filled_form_sent_back(fake, bot, tmp_path):

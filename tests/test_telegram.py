@@ -17,6 +17,7 @@ import pytest
 from engine import catalogue
 from tests.chat_helpers import asked_fact, chat_answer
 from tests.conftest import eligible_facts, migrated_sqlite
+from tests.im_process import UNSENT, count, last_ids, sharing
 from bench.standins.fakebotapi import FakeBotApi, buttons
 from bench.standins.ports import wait_for_port
 
@@ -32,6 +33,7 @@ class Bot:
         self.env = {**os.environ, "CLUSTERBOT_FAKE_NOW": NOW, **(env or {})}
         self.proc = None
         self.log = db.with_suffix(".log")
+        self.before = dict.fromkeys(("users", "profiles", "answers"), 0)  # the last rows of earlier tests (`mark`)
 
     def start(self) -> "Bot":
         polls_before = self.fake.polls_started
@@ -62,18 +64,19 @@ class Bot:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def settle(self) -> None:
+        """Wait until the bot has handled every update and sent every reply, and nothing a
+        test arranged on the fake is left to happen: as a new bot would be."""
+        assert self.proc.poll() is None, self.log.read_text(errors="replace")
+        self.fake.wait_until(lambda: self.fake.settled() and count(self.db, UNSENT) == 0, timeout=15)
 
-@pytest.fixture
-def fake():
-    with FakeBotApi() as server:
-        yield server
+    def mark(self) -> None:
+        """The rows there are now are an earlier test's: `answers_in_db` and the tests skip them."""
+        self.before = last_ids(self.db)
 
 
-@pytest.fixture
-def bot(fake, tmp_path):
-    running = Bot(fake, tmp_path / "bot.db").start()
-    yield running
-    running.stop()
+# One fake Bot API and one `clusterbot serve` for a module's tests that take `bot`.
+shared_process, bot, fake = sharing("bot", FakeBotApi, lambda fake, folder: Bot(fake, folder / "bot.db").start())
 
 
 class User:
@@ -136,14 +139,17 @@ def start_profile(user: User, name: str, measures: str) -> list[dict]:
     return user.send(measures)
 
 
-def answers_in_db(db: Path) -> dict[str, str]:
-    with sqlite3.connect(db) as con:
-        return dict(con.execute("select fact, value_json from answers where value_json is not null order by id"))
+def answers_in_db(bot: Bot) -> dict[str, str]:
+    """The answers stored since the test began."""
+    with sqlite3.connect(bot.db) as con:
+        return dict(con.execute("select fact, value_json from answers where value_json is not null and id > ? "
+                                "order by id", [bot.before["answers"]]))
 
 
 # --- tests -----------------------------------------------------------------------------------
 
 def test_two_users_at_once_with_buttons_and_text(fake, bot):
+    answered_before, calls_before = len(fake.answered_callbacks), len(fake.calls("answerCallbackQuery"))
     alice, bob = User(fake, 1001, "甲"), User(fake, 1002, "乙")
     results, errors = {}, []
 
@@ -173,7 +179,7 @@ def test_two_users_at_once_with_buttons_and_text(fake, bot):
     chosen = edited[0]["text"].index("→ ")
     assert asked_fact(edited[0]["text"][chosen:]) and asked_fact(edited[0]["text"][:chosen])
     # every callback query was answered
-    assert len(fake.answered_callbacks) >= sum(1 for c in fake.calls("answerCallbackQuery"))
+    assert len(fake.answered_callbacks) - answered_before >= len(fake.calls("answerCallbackQuery")) - calls_before
     assert not fake.unknown_calls
 
 
@@ -192,7 +198,8 @@ def test_html_in_an_answer_is_escaped(fake, bot):
     messages = user.send(f"/new {name}", until=lambda m: "请选择" in m.get("text", ""))
     assert any(f"已创建集群「{name}」" in m["text"] for m in messages)  # shown literally, not as markup
     # waited for: a call is recorded once answered, which may be after the test read the message
-    sent = fake.wait_for_call("sendMessage", lambda c: "已创建集群" in str(c.params.get("text")))
+    sent = fake.wait_for_call("sendMessage", lambda c: c.params.get("chat_id") == 1003
+                              and "已创建集群" in str(c.params.get("text")))
     assert "&lt;b&gt;甲&amp;乙&lt;/b&gt;" in sent.params["text"]
 
 
@@ -201,25 +208,27 @@ def test_a_crafted_button_for_another_users_profile_is_refused(fake, bot):
     start_profile(alice, "甲集群", "江苏")
     start_profile(mallory, "乙集群", "江苏")
     with sqlite3.connect(bot.db) as con:
-        (alice_profile,) = con.execute("select id from profiles where name='甲集群'").fetchone()
+        (alice_profile,) = con.execute("select id from profiles where name='甲集群' and id > ?",
+                                       [bot.before["profiles"]]).fetchone()
     question = [m for m in mallory.seen if buttons(m)][-1]
     fake.inject_update({"callback_query": {
         "id": "999", "from": {"id": 1005, "is_bot": False, "first_name": "M"},
         "message": question, "chat_instance": "1", "data": f"c:{alice_profile}:asking-county_level:2"}})
     refused = mallory.read_until(lambda m: "不属于您" in m.get("text", ""))
     assert refused
-    assert "county_level" not in answers_in_db(bot.db)
+    assert "county_level" not in answers_in_db(bot)
 
 
 def test_a_429_is_survived_and_the_reply_not_lost(fake, bot):
     user = User(fake, 1006)
     user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    sent_before = len(fake.calls("sendMessage"))
     fake.fail_next("sendMessage", times=1, status=429, retry_after=1)
     started = time.monotonic()
     messages = user.send("/new 丙集群", until=lambda m: "请选择" in m.get("text", ""))
     assert any("已创建集群「丙集群」" in m["text"] for m in messages)
     assert time.monotonic() - started >= 0.9  # it waited as Telegram asked
-    statuses = [c.status for c in fake.calls("sendMessage")]
+    statuses = [c.status for c in fake.calls("sendMessage")[sent_before:]]
     assert 429 in statuses
 
 
@@ -243,8 +252,8 @@ def test_an_update_delivered_twice_is_handled_once(fake, bot):
     fake.deliver_twice()
     user.press(question, "是")
     fake.assert_no_bot_message(1008, within=1.0)
-    with sqlite3.connect(bot.db) as con:
-        assert con.execute("select count(*) from answers where fact='county_level'").fetchone() == (1,)
+    assert count(bot.db, "select count(*) from answers where fact='county_level' and id > ?",
+                 bot.before["answers"]) == 1
 
 
 def test_kill_and_restart_mid_conversation_loses_nothing(fake, tmp_path):
@@ -257,7 +266,7 @@ def test_kill_and_restart_mid_conversation_loses_nothing(fake, tmp_path):
         answer = chat_answer(fact, facts[fact])
         last = (user.press(last[-1], answer) if answer in [b for b, _ in buttons(last[-1])]
                 else user.send(answer))
-    acknowledged = answers_in_db(bot.db)
+    acknowledged = answers_in_db(bot)
     assert len(acknowledged) == 6
     waiting = asked_fact(last[-1]["text"])
     bot.kill()
@@ -270,7 +279,7 @@ def test_kill_and_restart_mid_conversation_loses_nothing(fake, tmp_path):
         saved = f"已保存：{catalogue()[waiting].zh}"
         after = user.read_until(lambda m: saved in m.get("text", "") and is_prompt(m), timeout=30)
         assert asked_fact(after[-1]["text"]) != waiting
-        stored = answers_in_db(bot.db)
+        stored = answers_in_db(bot)
         assert {k: stored[k] for k in acknowledged} == acknowledged and waiting in stored
         final = user.answer_all(facts, after)
         assert "】符合条件" in final[-1]["text"]
@@ -348,8 +357,7 @@ def test_group_chat_answers_questions_and_sends_the_dialog_to_private(fake, bot)
     assert "私聊" in fake.wait_for_bot_message(group)["text"]
     fake.user_sends(1011, "大家好", chat_id=group, chat_type="group", chat_title="集群工作群")
     fake.assert_no_bot_message(group, within=0.8)
-    with sqlite3.connect(bot.db) as con:
-        assert con.execute("select count(*) from profiles").fetchone() == (0,)
+    assert count(bot.db, "select count(*) from profiles where id > ?", bot.before["profiles"]) == 0
 
 
 def test_what_the_bot_cannot_read_is_said_and_a_service_message_is_not_answered(fake, bot):
@@ -361,7 +369,7 @@ def test_what_the_bot_cannot_read_is_said_and_a_service_message_is_not_answered(
         assert asked_fact(answer["text"]) == "county_level" and buttons(answer)  # the question again
     fake.user_sends_media(1018, "photo", caption="是")  # a photo's caption is not an answer
     user.read_until(lambda m: "只能读取文字消息" in m.get("text", ""))
-    assert "county_level" not in answers_in_db(bot.db)
+    assert "county_level" not in answers_in_db(bot)
     # an album of three photos is one thing sent: answered once
     before = len([m for m in fake.messages(1018) if "只能读取文字消息" in m.get("text", "")])
     me = {"id": 1018, "is_bot": False, "first_name": "甲"}
@@ -401,7 +409,7 @@ def test_an_edited_message_is_said_not_to_be_read_and_the_question_asked_again(f
                                            "text": "否"}})
     (answer,) = user.read_until(lambda m: "修改后不会重新读取" in m.get("text", ""))
     assert asked_fact(answer["text"]) == asked and buttons(answer)
-    assert answers_in_db(bot.db)["county_level"] == "true"
+    assert answers_in_db(bot)["county_level"] == "true"
     group = {"id": -900, "type": "group", "title": "集群工作群"}
     fake.inject_update({"edited_message": {"message_id": 71, "date": 0, "edit_date": 1, "from": me, "chat": group,
                                            "text": "大家好"}})
@@ -576,7 +584,7 @@ def test_a_press_on_an_older_question_is_answered_below_not_up_in_the_chat(fake,
     got = user.press(older, "是")
     assert "该按钮已失效" in got[0]["text"] and not [m for m in got if m["message_id"] <= again["message_id"]]
     asked = got[-1]
-    assert asked_fact(asked["text"]) == "county_level" and "county_level" not in answers_in_db(bot.db)
+    assert asked_fact(asked["text"]) == "county_level" and "county_level" not in answers_in_db(bot)
     # a reply that asks nothing again leaves the question live, no longer the chat's last message:
     # the choice is shown in it, the next question below
     user.send("/pause", until=lambda m: m["message_id"] > asked["message_id"])
@@ -592,7 +600,7 @@ def test_a_press_on_an_older_question_is_answered_below_not_up_in_the_chat(fake,
 
 
 def test_skip_under_an_older_question_is_refused_not_applied_to_the_one_asked(fake, bot):
-    user = User(fake, 1018)
+    user = User(fake, 1022)
     (first,) = start_profile(user, "旧按钮集群", "国家")[-1:]
     assert asked_fact(first["text"]) == "county_level"
     for answer in ("是", "是", "80"):  # typed: the first question keeps its buttons
@@ -601,7 +609,8 @@ def test_skip_under_an_older_question_is_refused_not_applied_to_the_one_asked(fa
     got = user.press(first, "跳过")   # within the 64 bytes of callback data, or the fake refuses the keyboard
     assert "该按钮已失效" in "\n".join(m.get("text", "") for m in got) and asked_fact(got[-1]["text"]) == fact
     with sqlite3.connect(bot.db) as con:
-        assert [f for (f,) in con.execute("select fact from answers order by id")] == [
+        assert [f for (f,) in con.execute("select fact from answers where id > ? order by id",
+                                          [bot.before["answers"]])] == [
             "county_level", "provincial_certified", "area_km2"]
     got = user.press(got[-1], "跳过")   # under the question asked: skipped
     assert f"已跳过：{catalogue()[fact].label('zh')}" in "\n".join(m.get("text", "") for m in got)
@@ -611,7 +620,7 @@ def test_a_question_asked_again_leaves_its_older_message_dead(fake, bot):
     """/back asks county_level again in a new message: 否 and 依据 under the first one (the
     same question, the same data) are refused and the question asked again below; the
     answer typed stays, the old message is not edited, and the newest message answers."""
-    user = User(fake, 1019)
+    user = User(fake, 1023)
     (first,) = start_profile(user, "重问集群", "江苏")[-1:]
     assert asked_fact(first["text"]) == "county_level"
     user.send("是")
@@ -622,9 +631,9 @@ def test_a_question_asked_again_leaves_its_older_message_dead(fake, bot):
         text = "\n".join(m.get("text", "") for m in got)
         assert "该按钮已失效" in text and "已保存" not in text and "原文" not in text, label
         assert asked_fact(got[-1]["text"]) == "county_level" and got[-1]["message_id"] > first["message_id"]
-    shown = next(m for m in fake.messages(1019) if m["message_id"] == first["message_id"])
+    shown = next(m for m in fake.messages(1023) if m["message_id"] == first["message_id"])
     assert shown["text"] == first["text"] and buttons(shown) == buttons(first)  # not edited
-    assert answers_in_db(bot.db) == {"county_level": "true"}
+    assert answers_in_db(bot) == {"county_level": "true"}
     got = user.press(got[-1], "否")  # the one asking now
     assert f"已保存：{catalogue()['county_level'].label('zh')} = 否" in "\n".join(m.get("text", "") for m in got)
-    assert answers_in_db(bot.db) == {"county_level": "false"}
+    assert answers_in_db(bot) == {"county_level": "false"}

@@ -13,15 +13,18 @@ import pytest
 from bench.standins.fakebotapi import FakeBotApi
 from dialogs.messages import MAX_FILE
 from tests.chat_helpers import asked_fact
-from tests.test_telegram import Bot, User, bot, start_profile  # noqa: F401  (bot: the fixture)
+from tests.test_telegram import Bot, User, bot, fake, shared_process, start_profile  # noqa: F401  (fixtures)
 
 USERS = range(3001, 3006)
 
 
 @pytest.fixture
-def fake():
-    with FakeBotApi() as server:
-        yield server
+def own_bot(fake, tmp_path):
+    """A bot of the test's own, for a test that stops it or reads its whole log (the others
+    share one: `bot`)."""
+    running = Bot(fake, tmp_path / "bot.db").start()
+    yield running
+    running.stop()
 
 
 def count(db, sql: str) -> int:
@@ -91,11 +94,11 @@ def test_a_slow_send_that_telegram_completes_is_not_repeated(fake, bot):
     fake.delay_next("sendMessage", 7)  # past PTB's default 5 s timeout
     user.send("/new 慢集群", until=lambda m: "请选择" in m.get("text", ""))
     user.send("江苏")
-    assert fake.repeated_messages() == 0
+    assert fake.repeated_messages(chats=[3010]) == 0
     assert sum("已创建集群「慢集群」" in m.get("text", "") for m in fake.messages(3010)) == 1
 
 
-def test_faults_on_every_bot_api_call_are_survived_without_a_traceback(fake, bot):
+def test_faults_on_every_bot_api_call_are_survived_without_a_traceback(fake, own_bot):
     user = User(fake, 3011)
     fake.fail_next("getUpdates", status=502)             # a proxy's HTML page
     fake.fail_next("sendMessage", status=502)
@@ -111,8 +114,8 @@ def test_faults_on_every_bot_api_call_are_survived_without_a_traceback(fake, bot
     user.send("/export", until=lambda m: m.get("document", {}).get("file_name", "").endswith(".md"))
     statuses = {c.method: c.status for c in fake.calls() if c.status != 200}
     assert {"getUpdates", "sendMessage", "answerCallbackQuery", "sendDocument"} <= set(statuses)
-    bot.stop()
-    log = bot.log.read_text(errors="replace")
+    own_bot.stop()
+    log = own_bot.log.read_text(errors="replace")
     assert "Traceback" not in log, log
 
 
@@ -126,17 +129,17 @@ def test_the_same_length_limit_in_a_group_and_in_private(fake, bot):
     assert user.send("长" * 5000, until=lambda m: "消息过长" in m.get("text", ""))
 
 
-def test_sigterm_finishes_the_turn_in_hand_and_exits_quietly(fake, bot):
+def test_sigterm_finishes_the_turn_in_hand_and_exits_quietly(fake, own_bot):
     user = User(fake, 3013)
     user.send("/start", until=lambda m: "/new" in m.get("text", ""))
     fake.delay_next("sendMessage", 2)                      # the reply is on its way at SIGTERM
     fake.user_sends(3013, "/new 停集群")
-    fake.wait_until(lambda: count(bot.db, "select count(*) from profiles") == 1, timeout=15)
-    bot.proc.send_signal(signal.SIGTERM)
-    assert bot.proc.wait(20) == 0
+    fake.wait_until(lambda: count(own_bot.db, "select count(*) from profiles") == 1, timeout=15)
+    own_bot.proc.send_signal(signal.SIGTERM)
+    assert own_bot.proc.wait(20) == 0
     assert any("已创建集群「停集群」" in m.get("text", "") for m in fake.messages(3013))
-    assert count(bot.db, "select count(*) from outbox where sent_at is null") == 0  # the marks written
-    log = bot.log.read_text(errors="replace")
+    assert count(own_bot.db, "select count(*) from outbox where sent_at is null") == 0  # the marks written
+    log = own_bot.log.read_text(errors="replace")
     assert "Task was destroyed" not in log and "Traceback" not in log, log
 
 
@@ -192,16 +195,18 @@ def test_a_file_too_large_is_answered_in_the_users_language_through_the_outbox_o
     """A document over MAX_FILE is answered by the dialog: in the language the user chose (not
     their Telegram app's), with the question asked again, through the outbox (a 429 and a 5xx
     are waited out), once however often Telegram delivers it."""
+    fetched_before = len(fake.calls("getFile"))
     user = User(fake, 3016)
     fake.register_user(3016, language_code="en")
     user.send("/lang zh", until=lambda m: True)
     assert asked_fact(start_profile(user, "大文件集群", "江苏")[-1]["text"]) == "county_level"
+    sent_before = len(fake.calls("sendMessage"))
     fake.fail_next("sendMessage", status=429, retry_after=0.5)
     fake.fail_next("sendMessage", status=500)
     fake.deliver_twice()
     fake.user_sends_document(3016, "申报表.xlsx", b"x" * (MAX_FILE + 1))
     (answer,) = user.read_until(lambda m: "文件过大" in m.get("text", ""), timeout=20)
     assert "最多 5 MB" in answer["text"] and asked_fact(answer["text"]) == "county_level"
-    assert {429, 500} <= {c.status for c in fake.calls("sendMessage")}
+    assert {429, 500} <= {c.status for c in fake.calls("sendMessage")[sent_before:]}
     fake.assert_no_bot_message(3016, within=1.5)  # the second delivery is not answered again
-    assert not fake.calls("getFile")
+    assert len(fake.calls("getFile")) == fetched_before

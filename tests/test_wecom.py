@@ -16,7 +16,7 @@ import requests
 
 from bot.render import split_bytes
 from bench.standins.fakewecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, Raw, labels, text_of
-from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, prescreen
+from tests.im_process import NOW, ROOT, ChannelProcess, Person, a_reminder_arrives_once, count, prescreen, sharing
 
 
 def free_port() -> int:
@@ -41,15 +41,17 @@ class App(ChannelProcess):
                     ready=lambda: self.fake.verify_url().status_code == 200)
         return self
 
+    def quiet(self) -> bool:
+        return not self.fake.faults
+
+
+# One fake WeCom and one `clusterbot wecom` for the tests that take `app`.
+shared_process, app, fake = sharing("app", FakeWeCom, lambda fake, folder: App(fake, folder / "wecom.db").start())
+
 
 @pytest.fixture
-def fake():
-    with FakeWeCom() as server:
-        yield server
-
-
-@pytest.fixture
-def app(fake, tmp_path):
+def own_app(fake, tmp_path):
+    """An app of the test's own, for a test that counts its token fetches or stops it."""
     running = App(fake, tmp_path / "wecom.db").start()
     yield running
     running.stop()
@@ -85,14 +87,13 @@ def test_url_verification_echoes_and_forgeries_are_refused(fake, app):
                             data=b"\x00not xml", timeout=5)
     assert garbled.status_code == 400
     assert not fake.messages_to("mallory")
-    with sqlite3.connect(app.db) as con:
-        assert con.execute("select count(*) from users").fetchone()[0] == 0
-    log = app.log.read_text(errors="replace")
+    assert count(app.db, "select count(*) from users where id > ?", app.before["users"]) == 0
+    log = app.log_since_mark()
     assert "Traceback" not in log and "bad signature refused" in log
     assert app.proc.poll() is None
 
 
-def test_a_jiangsu_prescreening_by_cards_and_text(fake, app):
+def test_a_jiangsu_prescreening_by_cards_and_text(fake, own_app):
     user = Person(fake, "zhangsan")
     welcome = user.send("/start", until=a_card)
     assert any("/new" in text_of(m) or "欢迎" in text_of(m) for m in welcome)
@@ -100,7 +101,7 @@ def test_a_jiangsu_prescreening_by_cards_and_text(fake, app):
     first = user.send("江苏", until=lambda m: a_card(m) and "是" in labels(m))  # measures chosen, first question
     last = prescreen(user, first, text_of, labels, a_card)
     assert "】符合条件" in "\n".join(text_of(m) for m in last)
-    stored = answers_in_db(app.db)
+    stored = answers_in_db(own_app.db)
     assert stored["total_output"]
     # every card's buttons fit WeCom's limits; every text its 2048 bytes
     for m in fake.messages_to("zhangsan"):
@@ -120,12 +121,11 @@ def test_a_redelivered_callback_is_handled_once(fake, app):
     fake.user_sends("lisi", "/new 乙集群", msg_id=777)  # WeCom retries what it thinks unanswered
     fake.user_sends("lisi", "/list", msg_id=778)
     listing = user.until(has("乙集群"))
-    with sqlite3.connect(app.db) as con:
-        assert con.execute("select count(*) from profiles").fetchone()[0] == 1
+    assert count(app.db, "select count(*) from profiles where id > ?", app.before["profiles"]) == 1
     assert listing
 
 
-def test_an_expired_token_is_renewed_and_5xx_retried(fake, app):
+def test_an_expired_token_is_renewed_and_5xx_retried(fake, own_app):
     user = Person(fake, "wangwu")
     user.send("/start", until=a_card)
     fake.expire_tokens()
@@ -133,7 +133,7 @@ def test_an_expired_token_is_renewed_and_5xx_retried(fake, app):
     got = user.send("/new 丙集群", until=a_card)
     assert any("丙集群" in text_of(m) for m in got)
     assert sum(c.method == "gettoken" for c in fake.calls) == 2
-    assert app.proc.poll() is None
+    assert own_app.proc.poll() is None
 
 
 def test_a_crash_between_commit_and_send_loses_nothing(fake, tmp_path):
@@ -161,9 +161,9 @@ def test_export_sends_the_files_by_media_upload(fake, app):
     user.send("/new 戊集群", until=a_card)
     user.send("江苏", until=a_card)
     user.send("/export", until=lambda m: m["msgtype"] == "file" and fake.files[m["file"]["media_id"]][0].endswith(".md"))
-    names = [fake.files[m["file"]["media_id"]][0] for m in fake.messages_to("sunqi") if m["msgtype"] == "file"]
-    assert names == ["戊集群.json", "戊集群-预审报告.md"]
-    report = next(content for name, content in fake.files.values() if name.endswith(".md"))
+    files = [fake.files[m["file"]["media_id"]] for m in fake.messages_to("sunqi") if m["msgtype"] == "file"]
+    assert [name for name, _ in files] == ["戊集群.json", "戊集群-预审报告.md"]
+    report = next(content for name, content in files if name.endswith(".md"))
     assert "预审报告" in report.decode()
 
 
@@ -175,13 +175,13 @@ def test_a_deadline_reminder_arrives_through_wecom(fake, tmp_path):
         app.stop()
 
 
-def test_no_secret_or_token_in_the_logs(fake, app):
+def test_no_secret_or_token_in_the_logs(fake, own_app):
     user = Person(fake, "wujiu")
     user.send("/start", until=a_card)
     fake.expire_tokens()
     user.send("/help", until=lambda m: True)
-    app.stop()
-    log = app.log.read_text(errors="replace")
+    own_app.stop()
+    log = own_app.log.read_text(errors="replace")
     assert SECRET not in log and AES_KEY not in log and TOKEN not in log
     assert "ACCESS0" not in log and "t" * 40 not in log
 
@@ -289,7 +289,7 @@ def test_a_nested_element_where_text_is_expected_is_400_never_a_traceback(fake, 
                    {**text, "MsgId": Raw("5</MsgId><MsgId>6")}):
         answer = fake.post_callback(fields)
         assert answer.status_code == 400, fields
-    log = app.log.read_text(errors="replace")
+    log = app.log_since_mark()
     assert "Traceback" not in log and log.count("callback unreadable") == 5
     assert not fake.messages_to("zhengshi") and app.proc.poll() is None
     Person(fake, "zhengshi").send("/start", until=a_card)  # and it serves on
@@ -346,4 +346,5 @@ def test_messages_without_a_msgid_are_each_handled_and_a_retry_once(fake, app):
     user.until(has("已创建集群「乙集群」"))
     user.send("/list", until=has("乙集群"))
     with sqlite3.connect(app.db) as con:
-        assert sorted(n for (n,) in con.execute("select name from profiles")) == ["乙集群", "甲集群"]
+        assert sorted(n for (n,) in con.execute("select name from profiles where id > ?",
+                                                [app.before["profiles"]])) == ["乙集群", "甲集群"]

@@ -1385,6 +1385,16 @@ class FakeBotApi:
         with self._lock:
             self._delays.setdefault(method, deque()).extend([seconds] * times)
 
+    def settled(self) -> bool:
+        """Nothing a test arranged is left to happen: every update confirmed, no fault, delay,
+        second delivery or flood window waiting. A test that shares the fake and its bot with
+        the next one ends so (tests/test_telegram.py)."""
+        with self._lock:
+            now = time.monotonic()
+            return not (self._pending or self._redeliver or self._twice_next or self._held
+                        or any(self._faults.values()) or any(self._delays.values())
+                        or any(until > now for until, _ in self._flood_until.values()))
+
     def flooded(self, method: str) -> bool:
         """Whether calls of `method` are still inside a 429's flood window (refused)."""
         with self._lock:

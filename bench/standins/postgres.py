@@ -51,6 +51,7 @@ class PostgresServer:
             shutil.chown(self.root, SERVICE_USER)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
+        self.major = int((self.data / "PG_VERSION").read_text())  # PostgreSQL's, as 15
         # fsync off: a test server's data need not survive a power cut, and it is much faster.
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
@@ -77,7 +78,10 @@ class PostgresServer:
         may be connected to it), which is much quicker than making the same schema again."""
         name = f"t_{uuid.uuid4().hex[:12]}"
         copy = f' TEMPLATE "{template.rsplit("/", 1)[-1]}"' if template else ""
-        self._admin(f'CREATE DATABASE "{name}"{copy}')
+        # Copied file by file (as always before PostgreSQL 15): 15's default copies the template
+        # block by block through the WAL, 1.6 times as long here.
+        strategy = " STRATEGY FILE_COPY" if self.major >= 15 else ""
+        self._admin(f'CREATE DATABASE "{name}"{copy}{strategy}')
         return self.url(name)
 
     def drop(self, url: str) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 
 from . import HELP
 from .common import serving
+
+TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")  # what BotFather gives
 
 
 def register(subparsers) -> None:
@@ -40,11 +43,8 @@ def fail(message: str) -> int:
 
 
 def run(args) -> int:
-    from bot import logs
-    from bot.clock import Clock
-    from bot.telegram import TOKEN_RE, TelegramBot, TokenRejected, quiet_token
-    from storage.db import make_engine
-
+    # The options are checked before python-telegram-bot and SQLAlchemy are imported: a
+    # mistyped command is told at once, not after half a second of imports.
     token = (args.token or os.environ.get("TELEGRAM_BOT_TOKEN") or "").strip()
     if not token:
         return fail("no token: pass --token or set TELEGRAM_BOT_TOKEN")
@@ -67,10 +67,15 @@ def run(args) -> int:
     if args.max_connections is not None and not 1 <= args.max_connections <= 100:
         return fail("--max-connections must be between 1 and 100 (Telegram's limits)")
 
-    logs.configure(args.log_level, args.log_format)
-    quiet_token(token)
     if args.reminder_interval <= 0:
         return fail("--reminder-interval must be a positive number of seconds")
+    from bot import logs
+    from bot.clock import Clock
+    from bot.telegram import TelegramBot, TokenRejected, quiet_token
+    from storage.db import make_engine
+
+    logs.configure(args.log_level, args.log_format)
+    quiet_token(token)
     bot = TelegramBot(make_engine(args.db), Clock(), allow=allow, reminder_interval=args.reminder_interval)
     serving()
     webhook = None

@@ -14,6 +14,7 @@ from . import HELP
 from .common import lang_arg, serving
 
 ENV_SECRET = "CLUSTERBOT_WEB_SECRET"
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}  # listening there needs no secret
 
 
 def register(subparsers) -> None:
@@ -52,11 +53,8 @@ def fail(message: str) -> int:
 
 
 def run(args) -> int:
-    from bot.clock import Clock
-    from bot.delivery import WORKER_ENV
-    from bot.web import LOOPBACK, WebChat, serve, session_key
-    from storage.db import make_engine
-
+    # The options are checked before Starlette and SQLAlchemy are imported: a mistyped command
+    # is told at once, not after half a second of imports.
     host, _, port = args.listen.rpartition(":")
     host = host.strip("[]")
     if not host or not port.isdigit() or int(port) > 65535:
@@ -69,6 +67,11 @@ def run(args) -> int:
                     "or a trusted reverse proxy's --user-header")
     if args.reminder_interval <= 0:
         return fail("--reminder-interval must be a positive number of seconds")
+    from bot.clock import Clock
+    from bot.delivery import WORKER_ENV
+    from bot.web import WebChat, serve, session_key
+    from storage.db import make_engine
+
     key_file = args.key_file or Path(platformdirs.user_data_dir("clusterbot", appauthor=False)) / "web-session.key"
     try:
         key = session_key(key_file)

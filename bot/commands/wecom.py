@@ -38,8 +38,8 @@ def fail(message: str) -> int:
 
 
 def run(args) -> int:
-    from bot.wecom import DEFAULT_API, WeComConfig
-
+    # The options are checked before wechatpy and aiohttp are imported: a mistyped command is
+    # told at once, not after half a second of imports.
     corp_id = (args.corp_id or os.environ.get("WECOM_CORP_ID") or "").strip()
     agent_text = (args.agent_id or os.environ.get("WECOM_AGENT_ID") or "").strip()
     secret, token, aes_key = (os.environ.get(name, "").strip() for name in SECRETS)
@@ -59,6 +59,8 @@ def run(args) -> int:
     host, _, port = args.listen.rpartition(":")
     if not host or not port.isdigit():
         return fail(f"--listen {args.listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8090")
+    from bot.wecom import DEFAULT_API, WeComConfig
+
     config = WeComConfig(corp_id, int(agent_text), secret, token, aes_key, args.api_base_url or DEFAULT_API)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     import asyncio
