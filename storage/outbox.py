@@ -82,9 +82,15 @@ def enqueue_turn(s: Session, channel: str, chat_id: str, replies: list[tuple[dic
     return [LeasedRow(**_UNSENT, **row, id=_ENQUEUE_ID.rows(s, row)[0][0]) for row in rows]
 
 
-# Made once: a new alias adapts its columns again on first use, milliseconds a claim.
+# Made once: a new alias adapts its columns again on first use, milliseconds a claim. Each
+# column is adapted here, at import, on one thread: the first use of an alias by two threads
+# at once (a web process's senders) raced in its memo ("Did not locate an expression in
+# selectable for attribute 'sent_at'").
 _EARLIER = aliased(OutboxMessage)
 _OTHER = aliased(OutboxMessage)
+for _alias in (_EARLIER, _OTHER):
+    for _column in OutboxMessage.__table__.columns.keys():
+        getattr(_alias, _column)
 
 _ENQUEUE_ID = Prepared(_ENQUEUE.statement.returning(OutboxMessage.id))
 _UNSENT = dict(sent_at=None, sent_message_id=None, refused_at=None, refused_reason=None, error=None)
