@@ -104,7 +104,9 @@ def recorded(conversation: Conversation, official: str, facts: dict, spent: list
     asking: list[str | None] = [None]
 
     def recording(user, text=None, **kw):
+        start = time.perf_counter()  # the dialog's own time: not the recording's look at its reply
         replies = handle(user, text=text, **kw)
+        spent[0] += time.perf_counter() - start
         if asking[0] is not None:
             pairs.append((text, asking[0]))
         last = replies[-1] if replies else None
@@ -114,7 +116,7 @@ def recorded(conversation: Conversation, official: str, facts: dict, spent: list
 
     conversation.handle = recording
     try:
-        n, _ = converse(conversation, official, facts, spent)
+        n, _ = converse(conversation, official, facts)
     finally:
         del conversation.handle
     return n + 2, pairs  # its /new and its choice of measures, as the dialog bench counts
