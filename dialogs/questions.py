@@ -70,7 +70,8 @@ def facts_to_ask(missing, answers: dict[str, Any]) -> list[str]:
     """The questions that would settle the missing facts, in catalogue order. A derived
     figure (每万人发明专利) is asked through its inputs first, and itself only when an
     input was skipped."""
-    inputs_of, order = _asking_plan(catalogue())
+    cat = catalogue()
+    inputs_of = cat.inputs
     wanted: set[str] = set()
     for fact in dict.fromkeys(missing):  # several measures miss the same facts
         inputs = inputs_of[fact]
@@ -78,20 +79,7 @@ def facts_to_ask(missing, answers: dict[str, Any]) -> list[str]:
             wanted.update(inputs)
         else:
             wanted.add(fact)
-    return sorted((f for f in wanted if f not in answers), key=order.__getitem__)
-
-
-def _asking_plan(cat) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
-    """Per catalogue: each fact's inputs when derived (else none), and its place in the form's
-    order (every question asks for the next missing fact: looked up, not searched)."""
-    found = _PLANS.get(id(cat))
-    if found is None or found[0] is not cat:
-        inputs_of = {f: tuple(spec.derive["per_10k"]) if spec.derive else () for f, spec in cat.facts.items()}
-        found = _PLANS[id(cat)] = (cat, inputs_of, {f: i for i, f in enumerate(cat.facts)})
-    return found[1], found[2]
-
-
-_PLANS: dict[int, tuple] = {}  # id(catalogue) -> (it, its plan): one catalogue a process
+    return sorted((f for f in wanted if f not in answers), key=cat.position.__getitem__)
 
 
 def needed(evaluations: list[Evaluation], answers: dict[str, Any]) -> list[str]:

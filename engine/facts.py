@@ -131,6 +131,17 @@ class Catalogue:
         return [f for f in self.facts.values() if f.derive]
 
     @cached_property
+    def inputs(self) -> dict[str, tuple[str, ...]]:
+        """fact id -> the facts a derived figure is made from (每万人 from two counts); none for
+        a fact given as it is."""
+        return {f.id: tuple(f.derive["per_10k"]) if f.derive else () for f in self.facts.values()}
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """fact id -> its place in the form's order (the order questions are asked in)."""
+        return {fact_id: i for i, fact_id in enumerate(self.facts)}
+
+    @cached_property
     def by_label(self) -> dict[str, str]:
         """Fact id by any of its names: the id, the form's label or its short label, in either
         language (English case-insensitive), so a column may be written as the form writes it."""

@@ -159,12 +159,13 @@ class Unit:
     rows through Prepared statements never pays for a Session's transaction (some 80 µs).
     It stands in for the Session: what it does not do itself is the Session's."""
 
-    def __init__(self, connection: Connection, pooled: bool = False):
-        """`pooled`: the connection is the pool's, given back when the Unit ends (`unit`)."""
-        self.conn, self.pooled = connection, pooled
+    def __init__(self, connection: Connection):
+        self.conn = connection
         self.dialect = connection.dialect
         self.driver = connection.connection.driver_connection  # the DBAPI's, for Prepared
-        self.on_driver = False  # the transaction begun on the driver, not by SQLAlchemy (`unit`)
+        # On SQLite the transaction is begun on the driver (`unit`) and the connection is the
+        # thread's own (_turn_connection); elsewhere SQLAlchemy's, on a connection of the pool.
+        self.sqlite = connection.dialect.name == "sqlite"
         self.loaded: list = []  # instances read by Prepared statements (adopt), in no session yet
         self._session: Session | None = None
         self.on_commit: list = []  # called once the transaction is committed (what it read is then true)
@@ -224,15 +225,15 @@ class Unit:
         try:
             self.close()
         finally:
-            if self.pooled:
-                self.conn.close()
+            if not self.sqlite:
+                self.conn.close()  # back to the pool
 
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
         if self.conn.in_transaction():
             self.conn.rollback()  # a turn that failed before its commit
-        elif self.on_driver and self.driver.in_transaction:
+        elif self.sqlite and self.driver.in_transaction:
             self.driver.rollback()  # the same, begun on the driver
 
 
@@ -270,13 +271,12 @@ def reading(engine) -> Iterator[Connection]:
 def unit(engine) -> Unit:
     """A Unit on a new transaction of one of the engine's connections (begun at once: on
     SQLite the write lock is taken at the start, storage/db.py), for a `with` that ends it."""
-    u = Unit(_turn_connection(engine), pooled=engine.dialect.name != "sqlite")
+    u = Unit(_turn_connection(engine))
     try:
-        if u.dialect.name == "sqlite":
+        if u.sqlite:
             # On the driver: SQLAlchemy's begin and commit were a twentieth of a message. A
             # Session made later joins it (SQLAlchemy's begin then finds it open: storage/db.py).
             u.driver.execute("BEGIN IMMEDIATE")
-            u.on_driver = True
         else:
             u.conn.begin()
     except BaseException:
