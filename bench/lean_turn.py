@@ -17,6 +17,7 @@ insert is one for the database.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import gc
 import json
@@ -123,8 +124,6 @@ def recorded(conversation: Conversation, official: str, facts: dict, spent: list
 
 
 def main() -> None:
-    import argparse
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=5)
     args = parser.parse_args()
@@ -134,11 +133,11 @@ def main() -> None:
         lean = LeanTurns(tmp / "lean.db")
         bare = bare_table(tmp / "bare.db")
         gc.freeze()  # as the dialog bench
-        recorded(conversation, "warm-up", official_facts(199), [0.0, 0.0])
+        recorded(conversation, "warm-up", official_facts(199), [0.0])
         lean.start("warm-up")
-        for text, fact in recorded(conversation, "warm-up 2", official_facts(198), [0.0, 0.0])[1]:
+        for text, fact in recorded(conversation, "warm-up 2", official_facts(198), [0.0])[1]:
             lean.turn("warm-up", text, fact)
-        spent, t_lean, t_floor, typed, messages = [0.0, 0.0], 0.0, 0.0, 0, 0
+        spent, t_lean, t_floor, typed, messages = [0.0], 0.0, 0.0, 0, 0
         for u in range(args.users):  # the three alternate, official by official: the disk drifts
             n, pairs = recorded(conversation, f"user{u}", official_facts(u), spent)
             messages += n
