@@ -24,8 +24,8 @@ from typing import Iterator
 
 from dialogs.messages import LONE_SURROGATE
 from dialogs.parse import read_figure
-from engine import FactError, catalogue, validate_facts, validate_json
-from engine.facts import load_json
+from engine import FactError, catalogue, validate_facts
+from engine.facts import load_json, read_json
 from locales import t
 
 # Column names a CSV may give the cluster's name under (the fact columns take the catalogue's
@@ -215,13 +215,15 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
         if not line or line.isspace():
             continue
         try:
-            meta, facts, errors = validate_json(line, cat, read_figure)
+            meta, facts, errors, fast = read_json(line, cat, read_figure)
         except json.JSONDecodeError as exc:
             raise InputError(source, number, "malformed_json", detail=exc.msg, column=exc.colno) from None
         except TypeError as exc:
             raise InputError(source, number, "line_not_an_object", type=str(exc)) from None
         name, name_errors = _name(meta)
-        yield Cluster(name, facts, name_errors + errors, source, number, _fractions(facts, meta))
+        # The fast types took no share below 1 but a signed one (engine.facts.JsonRead).
+        yield Cluster(name, facts, name_errors + errors, source, number,
+                      _fractions(facts, meta, _signed_shares() if fast else _shares()))
 
 
 def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
@@ -374,11 +376,12 @@ def _cluster(raw: dict, source: str, line: int | None) -> Cluster:
     return Cluster(name, facts, name_errors + errors, source, line, _fractions(facts, raw))
 
 
-def _fractions(facts: dict, raw: dict) -> list[tuple[str, dict]]:
+def _fractions(facts: dict, raw: dict, shares: dict | None = None) -> list[tuple[str, dict]]:
     """The figures of shares that Fact.fractions takes for a fraction (0.81 for 81%), the
     predicate by which the chat asks them back and the form check notes them: (fact, {year or
-    None: figure}). A figure written with % (a string cell) is a percentage as written."""
-    shares = _shares()
+    None: figure}). A figure written with % (a string cell) is a percentage as written. Only
+    `shares` are looked at (all of them unless said)."""
+    shares = _shares() if shares is None else shares
     # A batch pays this per cluster, and nearly every cluster has no share under 1: the shares
     # given are found by a set intersection (in C), and only they are looked at (a loop over
     # all twelve was 20 k instructions a cluster, this is 12 k).
@@ -407,7 +410,13 @@ def _fractions(facts: dict, raw: dict) -> list[tuple[str, dict]]:
 @functools.cache
 def _shares() -> dict:
     """The facts Fact.fractions looks at (a percentage that runs to 100) by id, in the catalogue's order, found once."""
-    return {f.id: f for f in catalogue().facts.values() if f.fractions([0.5]) == [True]}
+    return {f.id: f for f in catalogue().facts.values() if f.share}
+
+
+@functools.cache
+def _signed_shares() -> dict:
+    """The shares whose range reaches below 0 (co2_reduction): the fast types take any of their figures."""
+    return {fact_id: f for fact_id, f in _shares().items() if f.min < 0}
 
 
 def _with_percent(typed) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal, Union
+from typing import Annotated, Any, Callable, Literal, NamedTuple, Union
 
 from pydantic import ConfigDict, Field, Strict, StrictBool, TypeAdapter, ValidationError
 from typing_extensions import NotRequired, TypedDict
@@ -48,6 +48,11 @@ class Fact:
     def short_label(self, lang: str) -> str:
         return self.short[lang] if self.short else self.label(lang)
 
+    @property
+    def share(self) -> bool:
+        """A percentage that runs to 100: what may be written as a fraction (`fractions`)."""
+        return self.unit == "percent" and self.max == 100
+
     def fractions(self, figures) -> list[bool]:
         """Which of figures typed without % (a series' years) are most likely a share written as
         a fraction, for a percentage that runs to 100: every figure when all lie between 0 and
@@ -56,7 +61,7 @@ class Fact:
         Asked back (the chat) or noted (the form), never converted."""
         figures = list(figures)
         small = [0 < v < 1 for v in figures]
-        if not (self.unit == "percent" and self.max == 100) or not any(small):
+        if not self.share or not any(small):
             return [False] * len(figures)
         others = [v for v, s in zip(figures, small) if not s]
         return [s and all(o > 10 * v for o in others) for v, s in zip(figures, small)]
@@ -271,6 +276,7 @@ _PYDANTIC = {
     "year": Annotated[str, Strict(), Field(pattern=YEAR_RE.pattern)],
     "nonempty": lambda shape: Annotated[shape, Field(min_length=1)],
 }
+_PYDANTIC["share"] = _PYDANTIC["float"]  # the reference takes every share in its range
 
 
 def _msgspec_kit() -> dict:
@@ -279,6 +285,10 @@ def _msgspec_kit() -> dict:
 
     return {
         "float": lambda lo, hi: Annotated[float, msgspec.Meta(ge=lo, le=hi)],
+        # A share below 1 may be a fraction (Fact.fractions): the reference path reads the line,
+        # and its reader looks for fractions, which the batch then need not do for every line.
+        # A share that may be negative cannot keep out (0, 1) with one range: it is looked at.
+        "share": lambda lo, hi: Annotated[float, msgspec.Meta(ge=max(lo, 1) if lo >= 0 else lo, le=hi)],
         "int": lambda lo, hi: Annotated[int, msgspec.Meta(ge=lo, le=hi)],
         "bool": bool,
         "year": Literal[tuple(str(year) for year in range(1900, 2100))],  # a pattern was 2/3 of the parse
@@ -297,7 +307,7 @@ def _annotation(fact: Fact, cat: Catalogue, kit: dict = _PYDANTIC):
         return Literal[tuple(cat.level_order if fact.type == "level" else cat.rank_order)]
     if fact.type == "count":
         return kit["int"](fact.min, fact.max)
-    bounded = kit["float"](fact.min, fact.max)
+    bounded = kit["share" if fact.share else "float"](fact.min, fact.max)
     if fact.type == "number":
         return bounded
     series = kit["nonempty"](dict[kit["year"], bounded])
@@ -383,9 +393,25 @@ def validate_facts(raw: dict, cat: Catalogue, figure: FigureReader | None = None
     return facts, []
 
 
+class JsonRead(NamedTuple):
+    """One JSON object read by `read_json`: validate_json's three, and whether the fast types
+    took it. Those take no share below 1 whose range starts at 0 or above (`_msgspec_kit`), so
+    of a line they took only a signed share (co2_reduction) may hold a fraction."""
+
+    meta: dict
+    facts: dict
+    errors: list[FactError]
+    fast: bool
+
+
 def validate_json(text: str | bytes, cat: Catalogue, figure: FigureReader | None = None) -> tuple[dict, dict, list[FactError]]:
     """Parse and validate one JSON object: (the object as read, its facts, its errors).
-    Raises ValueError (json.JSONDecodeError) for malformed JSON, TypeError for a non-object.
+    Raises ValueError (json.JSONDecodeError) for malformed JSON, TypeError for a non-object."""
+    return read_json(text, cat, figure)[:3]
+
+
+def read_json(text: str | bytes, cat: Catalogue, figure: FigureReader | None = None) -> JsonRead:
+    """validate_json's reading, saying which path took the object.
 
     A batch calls this per line. The fast path parses and checks in one pass (msgspec, against
     `Catalogue.fast_reader`: a third of the time of pydantic on the same object); whatever it
@@ -397,8 +423,8 @@ def validate_json(text: str | bytes, cat: Catalogue, figure: FigureReader | None
     try:
         facts = read(text)
     except refused:
-        return _validate_json_reference(text, cat, figure)
-    return _split_meta(facts), facts, []
+        return JsonRead(*_validate_json_reference(text, cat, figure), fast=False)
+    return JsonRead(_split_meta(facts), facts, [], True)
 
 
 def _validate_json_reference(text: str | bytes, cat: Catalogue,

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from engine import catalogue, validate_facts
 from dialogs.reports import CSV_HEADER, evaluation_csv_row
-from engine.facts import _validate_json_reference, validate_json
+from engine.facts import JsonRead, _validate_json_reference, validate_json
 from tests.conftest import DATA, ON, eligible_facts
 
 CAT = catalogue()
@@ -100,7 +100,7 @@ def _command(argv: list[str], reference: bool, monkeypatch) -> tuple[int, str, s
 
     with monkeypatch.context() as patch:
         if reference:
-            patch.setattr(bot.inputs, "validate_json", _validate_json_reference)
+            patch.setattr(bot.inputs, "read_json", lambda *a: JsonRead(*_validate_json_reference(*a), fast=False))
             patch.setattr(command, "WRITERS", dict(command.WRITERS, csv=_reference_csv))
         args = build_parser("zh", argv).parse_args(argv)
         out, err = io.StringIO(), io.StringIO()
@@ -188,3 +188,27 @@ def test_a_batchs_statuses_are_those_of_the_full_trace(changes, on):
     facts, _ = validate_facts(dict(eligible_facts(), **changes), CAT)
     for ev in evaluate_many(Profile(facts, on), tuple(load_rulesets().values()), on):
         assert ev.statuses == tuple(r.status for r in ev.results)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_line_the_fast_types_take_holds_no_fraction_but_in_a_signed_share(data):
+    """The fast types take no share below 1 that starts at 0, so a batch looks only at the signed
+    shares of a line they took (bot.inputs): what it finds is what looking at every share finds."""
+    from bot.inputs import _fractions, _shares, _signed_shares
+    from engine.facts import read_json
+
+    figures = st.sampled_from([0, 0.0, 0.5, 0.81, 0.999, 1, 1.0, 2, 45, 80.5, 100, -0.5, -3])
+    line = {}
+    for fact_id, fact in data.draw(st.lists(st.sampled_from(sorted(_shares().items())), max_size=4, unique=True)):
+        if fact.type == "series":
+            years = data.draw(st.lists(st.sampled_from(["2023", "2024", "2025"]), min_size=1, unique=True))
+            line[fact_id] = {year: data.draw(figures) for year in sorted(years)}
+        else:
+            line[fact_id] = data.draw(figures)
+    meta, facts, errors, fast = read_json(json.dumps(line), CAT)
+    assert (meta, facts, errors) == _validate_json_reference(json.dumps(line), CAT)
+    assert _fractions(facts, meta, _signed_shares() if fast else _shares()) == _fractions(facts, meta)
+    if fast:
+        assert not any(0 < v < 1 for f in facts.keys() - _signed_shares().keys() for v in
+                       (facts[f].values() if isinstance(facts[f], dict) else [facts[f]]))
