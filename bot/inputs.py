@@ -221,7 +221,7 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
         except TypeError as exc:
             raise InputError(source, number, "line_not_an_object", type=str(exc)) from None
         name, name_errors = _name(meta)
-        # The fast types took no share below 1 but a signed one (engine.facts.JsonRead).
+        # The fast types took no share below 1 but a signed one (engine.facts.read_json).
         yield Cluster(name, facts, name_errors + errors, source, number,
                       _fractions(facts, meta, _signed_shares() if fast else _shares()))
 

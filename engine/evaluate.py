@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from itertools import count, repeat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -615,7 +616,7 @@ def evaluate_many(facts: dict | Profile, rulesets, on: dt.date, traced: bool = F
     found = compiled(rulesets)
     trace = _Trace(found, p, found.outcomes(p) if traced else None)
     statuses = [tuple(map(_STATUS, raw)) for raw in trace._raw] if traced else found.statuses(p)
-    return [Evaluation(r, on, s, trace, i) for i, (r, s) in enumerate(zip(rulesets, statuses))]
+    return list(map(Evaluation, rulesets, repeat(on), statuses, repeat(trace), count()))  # map: no frame per item
 
 
 _STATUS = operator.itemgetter(0)  # a raw outcome's status

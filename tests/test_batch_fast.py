@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from engine import catalogue, validate_facts
 from dialogs.reports import CSV_HEADER, evaluation_csv_row
-from engine.facts import JsonRead, _validate_json_reference, validate_json
+from engine.facts import _validate_json_reference, validate_json
 from tests.conftest import DATA, ON, eligible_facts
 
 CAT = catalogue()
@@ -100,7 +100,7 @@ def _command(argv: list[str], reference: bool, monkeypatch) -> tuple[int, str, s
 
     with monkeypatch.context() as patch:
         if reference:
-            patch.setattr(bot.inputs, "read_json", lambda *a: JsonRead(*_validate_json_reference(*a), fast=False))
+            patch.setattr(bot.inputs, "read_json", lambda *a: (*_validate_json_reference(*a), False))
             patch.setattr(command, "WRITERS", dict(command.WRITERS, csv=_reference_csv))
         args = build_parser("zh", argv).parse_args(argv)
         out, err = io.StringIO(), io.StringIO()

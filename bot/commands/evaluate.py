@@ -79,10 +79,12 @@ def screen(cluster: Cluster, rulesets: tuple, on: dt.date) -> tuple[list, list[F
     profile = Profile(cluster.facts, on)
     evaluations = evaluate_many(profile, rulesets, on)
     errors = cluster.errors
-    if any(UNKNOWN in ev.statuses for ev in evaluations):
-        errors = errors + [FactError(f, cluster.facts[f], "later_year") for f in profile.later_given()]
-        if profile.window is None:  # a data_year not yet over on the date: a later year as well
-            errors.append(FactError("data_year", cluster.facts["data_year"], "later_year"))
+    for ev in evaluations:  # a loop, not any() over a generator: a batch asks it per cluster
+        if UNKNOWN in ev.statuses:
+            errors = errors + [FactError(f, cluster.facts[f], "later_year") for f in profile.later_given()]
+            if profile.window is None:  # a data_year not yet over on the date: a later year as well
+                errors.append(FactError("data_year", cluster.facts["data_year"], "later_year"))
+            break
     return evaluations, errors, window(profile.last) if errors else ()
 
 
