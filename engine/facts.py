@@ -455,12 +455,22 @@ def _validate_each(raw: dict, cat: Catalogue, figure: FigureReader | None = None
         if value is None or value == "":
             continue  # not answered
         value_read = _normalise(spec, value, cat, figure)
+        # The adapter's validator itself: TypeAdapter.validate_python, a Python wrapper
+        # passing its defaults on, nearly doubled the cost of each field of a refused line.
+        validate = cat.field_adapters[key].validator.validate_python
         try:
-            # The adapter's validator itself: TypeAdapter.validate_python, a Python wrapper
-            # passing its defaults on, nearly doubled the cost of each field of a refused line.
-            facts[key] = cat.field_adapters[key].validator.validate_python(value_read)
+            facts[key] = validate(value_read)
         except ValidationError as exc:
-            errors.append(FactError(key, value, _error_code(exc.errors()), years=_refused_years(value_read, exc.errors())))
+            years = _refused_years(value_read, exc.errors())
+            errors.append(FactError(key, value, _error_code(exc.errors()), years=years))
+            # Of a series, only the years refused are lost: the others stand (a year already
+            # failing is then said, and a year missing leaves the criterion unknown, facts.md).
+            rest = {year: v for year, v in value_read.items() if year not in years} if years else None
+            if rest:
+                try:
+                    facts[key] = validate(rest)
+                except ValidationError:
+                    pass
     return facts, errors
 
 

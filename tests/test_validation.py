@@ -3,6 +3,8 @@ expected; the rest of the object is still read."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from locales import fmt_large
@@ -17,7 +19,7 @@ CAT = catalogue()
 
 
 @pytest.mark.parametrize("fact,value,code", [
-    ("sme_output_share", {"2023": 100.5, "2024": 80, "2025": 80}, "range"),   # a share above 100
+    ("sme_output_share", {"2023": 100.5}, "range"),                           # a share above 100
     ("iip_rate", 101, "range"),
     ("hitech_count", -1, "range"),                                             # a negative count
     ("hitech_count", 2.5, "type"),
@@ -37,6 +39,28 @@ def test_a_bad_value_is_refused_and_the_rest_kept(fact, value, code):
     assert [(e.fact, e.code) for e in errors] == [(fact, code)]
     assert fact not in facts
     assert len(facts) == len(eligible_facts()) - 1
+
+
+@pytest.mark.parametrize("value,kept,years", [
+    ({"2023": 100.5, "2024": 80, "2025": 80}, {"2024": 80.0, "2025": 80.0}, ("2023",)),
+    ({"2023": 80, "2024": "n/a", "2025": -3}, {"2023": 80.0}, ("2024", "2025")),
+    ({"2023": 80, "20x4": 81}, {"2023": 80.0}, ("20x4",)),
+    ({"2023": "n/a", "2024": None}, None, ("2023", "2024")),
+])
+def test_of_a_series_only_the_years_refused_are_lost(value, kept, years):
+    """A year refused (its figure or the year itself) is said, and the other years stand: a
+    year given that already fails is then shown, as with any year missing (facts.md)."""
+    facts, errors = validate_facts(dict(eligible_facts(), sme_output_share=value), CAT)
+    assert [(e.fact, e.years) for e in errors] == [("sme_output_share", years)]
+    assert facts.get("sme_output_share") == kept
+
+
+def test_a_series_with_a_failing_year_and_a_refused_one_says_the_failure():
+    from engine import evaluate, load_rulesets
+
+    facts, _ = validate_facts(dict(eligible_facts(), total_output={"2023": 30, "2024": "n/a", "2025": 45}), CAT)
+    result = evaluate(facts, load_rulesets()["national"], dt.date(2026, 1, 15)).by_id("output-each-year")
+    assert result.status == "unknown" and result.outcome.failing_years == [2023]
 
 
 def test_unknown_fact_suggests_the_nearest_id():
@@ -144,8 +168,11 @@ def _just_outside(fact):
 
 @pytest.mark.parametrize("fact", FIGURES, ids=lambda f: f.id)
 def test_each_figure_is_refused_above_its_range_naming_fact_and_range(fact):
-    facts, errors = validate_facts({fact.id: _just_outside(fact)}, CAT)
-    assert facts == {} and [(e.fact, e.code) for e in errors] == [(fact.id, "range")]
+    value = _just_outside(fact)
+    facts, errors = validate_facts({fact.id: value}, CAT)
+    assert [(e.fact, e.code) for e in errors] == [(fact.id, "range")]
+    # of a series, only the year refused is lost
+    assert facts == ({fact.id: {y: v for y, v in value.items() if y != "2023"}} if isinstance(value, dict) else {})
     zh, en = fact_error_text(errors[0], "甲", "zh"), fact_error_text(errors[0], "A", "en")
     assert fact.id in zh and fact.zh in zh and fmt_large(fact.max, "zh") in zh and "到" in zh
     assert fact.id in en and fact.en in en and f"{int(fact.max):,}" in en and " to " in en
@@ -160,7 +187,8 @@ def test_each_figure_is_refused_above_its_range_naming_fact_and_range(fact):
 def test_absurd_figures_are_out_of_range_not_errors(fact, value):
     raw = {fact: {"2023": value, "2024": 1, "2025": 1} if fact == "total_output" else value}
     facts, errors = validate_facts(raw, CAT)
-    assert facts == {} and [(e.fact, e.code) for e in errors] == [(fact, "range")]
+    assert facts == ({fact: {"2024": 1, "2025": 1}} if fact == "total_output" else {})  # a series keeps its other years
+    assert [(e.fact, e.code) for e in errors] == [(fact, "range")]
     text = fact_error_text(errors[0], "甲", "zh")
     assert len(text) < 300  # a 5,000-digit value is shown cut
 
