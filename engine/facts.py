@@ -333,7 +333,7 @@ def _normalise(fact: Fact, value: Any, cat: Catalogue, figure: FigureReader | No
             return value
         if fact.type in ("number", "count", "rate"):
             try:
-                value = float(text.rstrip("%"))
+                value = float(_without_percent(fact, text))
             except ValueError:
                 value = _read_figure(fact, value, figure)
                 if isinstance(value, str):
@@ -347,12 +347,18 @@ def _normalise(fact: Fact, value: Any, cat: Catalogue, figure: FigureReader | No
         for year, amount in value.items():
             if isinstance(amount, str):
                 try:
-                    amount = float(amount.strip().translate(_FULL_WIDTH).rstrip("%"))
+                    amount = float(_without_percent(fact, amount.strip().translate(_FULL_WIDTH)))
                 except ValueError:
                     amount = _read_figure(fact, amount, figure)
             out[str(year).strip()] = amount
         return out
     return value
+
+
+def _without_percent(fact: Fact, text: str) -> str:
+    """A figure's text without its % sign, where the fact is a percentage: on any other fact
+    (99% for an area) the sign is left for the figure reader, which refuses it."""
+    return text.rstrip("%") if fact.unit == "percent" else text
 
 
 def _read_figure(fact: Fact, text: str, figure: FigureReader | None) -> float | str:

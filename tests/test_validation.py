@@ -212,3 +212,12 @@ def test_accepts_refuses_what_the_catalogue_no_longer_accepts():
     stale = dict(eligible_facts(), hitech_count=10**30 - 1, accident_level="huge", removed_fact=1, name="集群")
     assert sorted(f for f, v in stale.items() if not CAT.accepts(f, v)) == [
         "accident_level", "hitech_count", "name", "removed_fact"]
+
+
+def test_a_percent_sign_is_read_only_on_a_percentage():
+    """25% is a share of 25; 99% for an area, 2% firms or 45% 亿元 is no figure of theirs."""
+    facts, errors = validate_facts({"iip_rate": "25%", "output_growth": "12％", "area_km2": "99%",
+                                    "champion_count": "2%", "total_output": {"2023": "45%", "2024": 48}}, CAT)
+    assert facts == {"iip_rate": 25.0, "output_growth": 12.0, "total_output": {"2024": 48.0}}
+    assert [(e.fact, e.code, e.years) for e in errors] == [
+        ("area_km2", "type", ()), ("champion_count", "type", ()), ("total_output", "type", ("2023",))]
