@@ -237,19 +237,26 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
     header = [_column(h) for h in headings]
     if not header:
         raise InputError(source, None, "empty_csv")
-    if not any(header):
+    # A first row none of whose cells names a fact or the name is no header of clusters
+    # (a line of text, a YAML line, a bare JSON value): refused, not read as no clusters.
+    facts = catalogue().facts
+    if not any(column == "name" or column.partition(".")[0] in facts for column in header):
         raise InputError(source, 1, "no_header")
     _refuse_duplicates(headings, header, source)
-    if "name" not in header:
-        notes.append(Note(source, "no_name_column"))
+    rows = 0
     while True:
         row = _csv_row(reader, source, reader.line_num)
         if row is None:
+            if not rows:
+                notes.append(Note(source, "no_rows"))
             return
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
             raise InputError(source, reader.line_num, "ragged_row", cells=len(row), columns=len(header))
+        if not rows and "name" not in header:
+            notes.append(Note(source, "no_name_column"))
+        rows += 1
         yield _cluster(_row_to_object(header, row), source, reader.line_num)
 
 

@@ -510,3 +510,18 @@ def test_figures_written_with_separators_or_units_are_read_as_the_chat_reads_the
         assert cluster.facts == {"total_output": {"2023": 45.0, "2024": 45.0, "2025": 48.0},
                                  "sme_employees": 45000, "invention_patents": 1234}
         assert [(e.fact, e.value, e.code) for e in cluster.errors] == [("area_km2", "abc", "type")]
+
+
+@pytest.mark.parametrize("text", ["name: x\n", "null\n", "42\n", '"abc"\n', "hello world\n", "\ufeff\ufeff{}\n"])
+def test_text_whose_first_row_names_no_fact_is_refused_not_read_as_no_clusters(text):
+    """A line of text, a YAML line or a bare JSON value on standard input is no CSV of clusters:
+    refused (status 2) as a file would be, not read as a CSV with no cluster (status 0, nothing)."""
+    run = clusterbot("evaluate", "-", "-f", "table", stdin=text)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr == "clusterbot evaluate: <stdin>:1: 第一行须为列名（字段 id 或申报表的项目名称）\n"
+
+
+def test_a_csv_header_with_no_row_is_said():
+    run = clusterbot("evaluate", "-", "-f", "csv", "--lang", "en", stdin="name,area_km2\n")
+    assert run.returncode == 0 and run.stdout.startswith("cluster,jurisdiction")
+    assert run.stderr == "<stdin>: a header and no cluster below it.\n"

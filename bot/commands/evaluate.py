@@ -49,10 +49,15 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
         memory stays flat however long the batch; its refused values are said as it passes."""
         nonlocal refused
         told = 0
-        for cluster in read_clusters(args.files, stdin, notes):
+
+        def tell_notes():
+            nonlocal told
             for note in notes[told:]:
                 print(t(lang, f"input.{note.code}", source=note.source), file=err)
             told = len(notes)
+
+        for cluster in read_clusters(args.files, stdin, notes):
+            tell_notes()
             evaluations, errors, years = screen(cluster, rulesets, on)
             for error in errors:
                 refused = True
@@ -60,6 +65,7 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
             for fact, figures in cluster.fractions:  # said, but evaluated as given: no refusal
                 print(fraction_note_text(fact, figures, _one_line(cluster.name), lang), file=err)
             yield cluster.name, evaluations
+        tell_notes()  # what was found after the last cluster (a file's header and no row)
 
     try:
         WRITERS[fmt](evaluated(), lang, out)
