@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from decimal import Decimal
 from typing import Any
@@ -120,6 +120,7 @@ class Parsed:
     doubt: str | None = None
     years: tuple[str, ...] = ()  # of a series, the years doubted
     meant: Any = None  # the value most likely meant (fraction, scale), saved when confirmed
+    percent_years: tuple[str, ...] = ()  # of a series, the years whose figure was typed as a percentage
 
 
 def normalise(text: str) -> str:
@@ -186,8 +187,11 @@ def _doubted(spec: Fact, text: str, parsed: Parsed) -> Parsed:
     figures = [(y, v) for y, v in items if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if spec.id in IMPLAUSIBLE_ABOVE and any(v > IMPLAUSIBLE_ABOVE[spec.id] for _, v in figures):
         return Parsed(value, parsed.assumed_years, doubt="implausible")
-    fractions = [y for (y, _), likely in zip(figures, spec.fractions(v for _, v in figures)) if likely]
-    if "%" not in text and "百分之" not in text and fractions:
+    fractions = [y for (y, _), likely in zip(figures, spec.fractions(v for _, v in figures))
+                 if likely and y not in parsed.percent_years]
+    # One figure typed with % is a percentage; of a series, each year typed with % (75%, 72%, 0.71:
+    # the 0.71 is asked back)
+    if fractions and (isinstance(value, dict) or ("%" not in text and "百分之" not in text)):
         years = tuple(y for y in fractions if y is not None)
         return Parsed(value, parsed.assumed_years, doubt="fraction", years=years, meant=as_percent(value, years))
     return parsed
@@ -384,8 +388,8 @@ def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
         figures = [part for part in _LIST_SEP.split(text) if part]
         if len(figures) != 3:
             raise ParseError("series")
-        years = [str(latest_year - 2 + i) for i in range(3)]
-        return _slips_of_unit(spec, *_yearly_figures(spec, list(zip(years, figures)), assumed=True), assumed=True)
+        pairs = list(zip([str(latest_year - 2 + i) for i in range(3)], figures))
+        return _with_percent_years(_slips_of_unit(spec, *_yearly_figures(spec, pairs, assumed=True), assumed=True), pairs)
     leftover = _PAIR.sub("", text)
     pairs += _NO_FIGURE_PAIR.findall(leftover)  # 2025:abc, named in the refusal
     if re.sub(r"[\s,;]+", "", _NO_FIGURE_PAIR.sub("", leftover)):
@@ -404,7 +408,12 @@ def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
     if missing:
         raise ParseError("missing_years", years=missing)
     series, typed = _yearly_figures(spec, pairs)
-    return _slips_of_unit(spec, dict(sorted(series.items())), typed, assumed=False)
+    return _with_percent_years(_slips_of_unit(spec, dict(sorted(series.items())), typed, assumed=False), pairs)
+
+
+def _with_percent_years(parsed: Parsed, pairs) -> Parsed:
+    """The series read, knowing which years' figures were typed as a percentage (`_doubted`)."""
+    return replace(parsed, percent_years=tuple(year for year, figure in pairs if "%" in figure or "百分之" in figure))
 
 
 def _yearly_figures(spec: Fact, pairs: list[tuple[str, str]], assumed: bool = False) -> tuple[dict, dict]:

@@ -287,6 +287,10 @@ def test_an_amount_far_below_the_others_is_asked_back_as_a_slip_of_unit(fact, te
     ("sme_output_share", "2023:0.7 2024:0.72 2025:0.75", ("2023", "2024", "2025"),
      {"2023": 70.0, "2024": 72.0, "2025": 75.0}),
     ("iip_rate", "0.07", (), 7.0),
+    # the other years typed with %: the year without it is still asked back
+    ("sme_output_share", "2023年约75%，2024年百分之七十二，2025年0.71", ("2025",), {"2023": 75.0, "2024": 72.0, "2025": 71.0}),
+    ("sme_output_share", "2023:75% 2024:72% 2025:0.71", ("2025",), {"2023": 75.0, "2024": 72.0, "2025": 71.0}),
+    ("sme_output_share", "75%, 72%, 0.71", ("2025",), {"2023": 75.0, "2024": 72.0, "2025": 71.0}),
 ])
 def test_a_share_typed_as_a_fraction_in_any_year_is_asked_back_for_those_years(fact, text, years, meant):
     parsed = parse_answer(CAT[fact], text, latest_year=2025)
@@ -294,7 +298,8 @@ def test_a_share_typed_as_a_fraction_in_any_year_is_asked_back_for_those_years(f
 
 
 @pytest.mark.parametrize("fact,text", [("patents_per_10k", "150"), ("iip_rate", "0.85%"), ("iip_rate", "85"),
-                                       ("iip_rate", "百分之0.85"),
+                                       ("iip_rate", "百分之0.85"), ("sme_output_share", "2023:75% 2024:72% 2025:0.71%"),
+                                       ("sme_output_share", "75,72,0.71（%）"),
                                        ("sme_output_share", "2023:2 2024:0.5 2025:3")])  # 0.5% among 2% and 3%
 def test_plausible_figures_are_not_doubted(fact, text):
     assert parse_answer(CAT[fact], text, latest_year=2025).doubt is None
