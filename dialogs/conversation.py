@@ -30,7 +30,7 @@ from storage.repo import SKIPPED
 from . import forms, tracking
 from .messages import MAX_FILE, Attachment, Button, Incoming, Reply, file_stem, merge_steps  # noqa: F401  (re-exported)
 from .compare import answer_question, criterion_requirement, search_criteria, topics
-from .parse import (ParseError, Parsed, as_percent, choice_number, clean_name, normalise, parse_answer,
+from .parse import (ParseError, Parsed, as_percent, choice_number, clean_name, confirmation, normalise, parse_answer,
                     refuse_superscripts)
 from .questions import (
     asked_facts, criteria_reading, evaluate_answers, facts_to_ask, needed, relevant_answered, rulesets_for,
@@ -811,8 +811,8 @@ class Turn:
 
     def on_confirm_series(self, text: str) -> list[Reply]:
         p = self.pending()
-        answer = text.strip().lower()
-        yes, no = answer in ("1", "是", "对", "yes", "y", "确认", "ok"), answer in ("2", "否", "不对", "no", "n")
+        answer = confirmation(text)
+        yes, no = answer is True, answer is False
         if doubt_meant(p) is not None and (yes or no):
             # asked "是否应为 85%?" or "是否应为 45亿元?": yes saves what was meant, no the figure as typed
             self.profile.pending = json.dumps(self.keep_pending()) if self.keep_pending() else None
@@ -825,7 +825,13 @@ class Turn:
             return [Reply(self.t("dialog.give_again" if p.get("doubt") else "dialog.give_years")),
                     self.question(p["fact"])]
         self.set_state("asking", p["fact"], self.keep_pending())
-        return self.on_asking(text)  # a new answer instead of a confirmation
+        saved = self._saved
+        replies = self.on_asking(text)  # a new answer instead of a confirmation
+        if self._saved == saved and replies and replies[0].kind == "error" and self.profile.state == "asking":
+            # neither a yes, a no nor an answer: the figures typed are still the ones asked about
+            self.set_state("confirm_series", p["fact"], p)
+            return [Reply(self.t("dialog.confirm_yes_no"), kind="error")] + self.prompt()
+        return replies
 
     def on_picking(self, text: str) -> list[Reply]:
         p = self.pending()

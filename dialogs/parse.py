@@ -330,20 +330,40 @@ def _read_count(spec: Fact, text: str, _latest_year: int) -> Parsed:
 
 
 def _read_bool(spec: Fact, text: str, _latest_year: int) -> Parsed:
-    word = text.lower().rstrip("!！.")
-    if word in YES:
-        return Parsed(True)
-    if word in NO:
-        return Parsed(False)
+    answer = yes_or_no(text)
+    if answer is None:
+        raise ParseError("bool")
+    return Parsed(answer)
+
+
+def yes_or_no(text: str, words: tuple[set, set] = (YES, NO)) -> bool | None:
+    """A yes or a no: one of `words`, or one leading a sentence that does not say otherwise
+    (是的，有 / no, not yet); None when it is neither."""
+    yes, no = words
+    word = normalise(text).lower().rstrip("!！.。")
+    if word in yes:
+        return True
+    if word in no:
+        return False
     leading = _LEADING_WORD.fullmatch(word)
-    if leading and leading.group(1) in YES | NO and not _BUT.search(leading.group(2)):
-        answer, rest = leading.group(1) in YES, leading.group(2)
+    if leading and leading.group(1) in yes | no and not _BUT.search(leading.group(2)):
+        answer, rest = leading.group(1) in yes, leading.group(2)
         negated = _EN_NO.search(rest) or _ZH_NO.search(rest)
         # 没有/不是 hold 有/是: an affirmative word is looked for outside the negated ones
         affirmed = _EN_YES.search(rest) or _ZH_YES.search(_ZH_NO.sub("", re.sub("[不没无否非未].", "", rest)))
         if not (negated if answer else affirmed):
-            return Parsed(answer)
-    raise ParseError("bool")
+            return answer
+    return None
+
+
+# Replies to "is this right?" (the years a list was put on, a figure asked back): a yes or a
+# no as a question takes them, and the words of agreeing or not, and the buttons' numbers.
+CONFIRM_YES = YES | {"1", "确认", "正确", "没错", "没问题", "好", "好的", "可以", "行", "嗯", "ok", "okay", "correct", "right", "sure"}
+CONFIRM_NO = NO | {"2", "不对", "错", "错了", "不正确", "wrong", "incorrect"}
+
+
+def confirmation(text: str) -> bool | None:
+    return yes_or_no(text, (CONFIRM_YES, CONFIRM_NO))
 
 
 def _read_option(kind: str):

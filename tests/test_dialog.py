@@ -201,6 +201,30 @@ def test_series_read_as_the_three_latest_years_is_confirmed(conversation):
     assert chat.current_fact() != "total_output"
 
 
+@pytest.mark.parametrize("reply,saved", [("是的", True), ("对的", True), ("正确", True), ("没错", True), ("好的", True),
+                                         ("Yes.", True), ("不是", False), ("错了", False), ("不对", False)])
+def test_a_confirmation_takes_the_words_of_agreeing_or_not(conversation, reply, saved):
+    chat = Chat(conversation)
+    start(chat, "陕西")
+    answer_until(chat, "total_output")
+    assert "年份对吗" in chat.say("45，48，52")
+    text = chat.say(reply)
+    if saved:
+        assert "已保存：集群总产值" in text and chat.current_fact() != "total_output"
+    else:
+        assert "请写明年份" in text and chat.current_fact() == "total_output"
+
+
+def test_a_reply_to_a_confirmation_that_is_neither_keeps_the_figures_asked_about(conversation):
+    chat = Chat(conversation)
+    start(chat, "陕西")
+    answer_until(chat, "total_output")
+    chat.say("45，48，52")
+    text = chat.say("是，但年份不对")
+    assert "请回复“是”或“否”" in text and "年份对吗" in text and "2025年 52.00亿元" in text
+    assert "已保存：集群总产值 = 2023年 45.00亿元" in chat.say("是")
+
+
 def test_a_year_not_yet_complete_is_refused_and_nothing_is_saved(conversation):
     chat = Chat(conversation)  # on 2026-11-23 近三年 is 2023–2025
     start(chat, "陕西")
