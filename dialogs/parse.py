@@ -59,8 +59,6 @@ FACT_NOUNS = {
     "overseas_branches": ("branches", "branch"),
     "pct_applications": ("applications", "application"),
 }
-# Figures that are possible but most likely a slip: confirmed before they are saved.
-IMPLAUSIBLE_ABOVE = {"patents_per_10k": 1000}
 # A year's amount below a thousandth of another year's (45万 beside 45亿), or under 0.01 of the
 # asked unit (shown 0.00 or 0.01), is most likely a slip of unit: asked back before it is saved.
 SLIP_RATIO, SLIP_BELOW = 1000, 0.01
@@ -185,7 +183,7 @@ def _doubted(spec: Fact, text: str, parsed: Parsed) -> Parsed:
     value = parsed.value
     items = list(value.items()) if isinstance(value, dict) else [(None, value)]
     figures = [(y, v) for y, v in items if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if spec.id in IMPLAUSIBLE_ABOVE and any(v > IMPLAUSIBLE_ABOVE[spec.id] for _, v in figures):
+    if spec.plausible_max is not None and any(v > spec.plausible_max for _, v in figures):
         return Parsed(value, parsed.assumed_years, doubt="implausible")
     fractions = [y for (y, _), likely in zip(figures, spec.fractions(v for _, v in figures))
                  if likely and y not in parsed.percent_years]

@@ -41,6 +41,7 @@ class Fact:
     max: float | None = None
     derive: dict | None = None
     short: dict | None = None  # a short label where the full one is long: {zh:, en:}
+    plausible_max: float | None = None  # beyond any real cluster, though in range: asked back or noted (facts.yaml)
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
