@@ -492,6 +492,7 @@ class Turn:
         typed, meant = value_text(fact, part(value), self.lang, exact=True), doubt_meant(p)
         some = isinstance(value, dict) and len(years) < len(value)
         return self.t(f"dialog.doubt.{p['doubt']}", label=label(fact, self.lang),
+                      limit=value_text(fact, catalogue()[fact].plausible_max, self.lang),
                       value=value_text(fact, value, self.lang, exact=True), typed=typed,
                       which=self.t("dialog.doubt.some_years", years=self.t("list_sep").join(years)) if some else "",
                       meant=value_text(fact, part(meant), self.lang, exact=True) if meant is not None else "")

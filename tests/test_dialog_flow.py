@@ -497,3 +497,19 @@ def test_the_english_comparison_note_lists_the_other_measures_in_english(convers
     assert "the measures of Guangdong and Shaanxi apply only to their own provinces' clusters" in result
     chat.say("/lang zh")
     assert "广东、陕西的办法只适用于该省的集群" in chat.say("/result")  # Chinese as it was
+
+
+def test_an_amount_beyond_any_county_cluster_is_asked_back_as_typed_in_wan(conversation):
+    """9.2亿 typed in 万元 (92000) is within the range but beyond plausible_max (10,000亿):
+    asked back with the 万元 reading; yes saves it, no the figure as typed."""
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    text = chat.say("2023:38.5 2024:39.2 2025:39000")
+    assert "其中 2025 年远超县域集群的规模（超过 10000亿元）" in text and "是否应为 2025年 3.90亿元？" in text
+    assert rows(conversation, "total_output") == []
+    assert "已保存：集群总产值 = 2023年 38.50亿元、2024年 39.20亿元、2025年 3.90亿元" in chat.say("是")
+    chat.say("/back")
+    chat.say("2023:92000 2024:95000 2025:98000")
+    assert "2025年 98000.00亿元" in chat.say("否")
+    assert rows(conversation, "total_output")[-1] == ('{"2023": 92000.0, "2024": 95000.0, "2025": 98000.0}', False)
