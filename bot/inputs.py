@@ -60,6 +60,8 @@ class Cluster:
     # Shares most likely written as a fraction (0.81 for 81%): (fact, {year or None: figure}),
     # to be told, never converted (see _fractions).
     fractions: list[tuple[str, dict]] = field(default_factory=list)
+    # Figures beyond any real cluster though in range (45,000亿: 4.5亿 in 万元?), likewise (_large).
+    large: list[tuple[str, dict]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -221,9 +223,10 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
         except TypeError as exc:
             raise InputError(source, number, "line_not_an_object", type=str(exc)) from None
         name, name_errors = _name(meta)
-        # The fast types took no share below 1 but a signed one (engine.facts.read_json).
+        # The fast types took no share below 1 but a signed one, no figure beyond its
+        # plausible_max (engine.facts.read_json).
         yield Cluster(name, facts, name_errors + errors, source, number,
-                      _fractions(facts, meta, _signed_shares() if fast else _shares()))
+                      _fractions(facts, meta, _signed_shares() if fast else _shares()), [] if fast else _large(facts))
 
 
 def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
@@ -380,7 +383,24 @@ def _row_to_object(header: list[str], row: list[str]) -> dict:
 def _cluster(raw: dict, source: str, line: int | None) -> Cluster:
     facts, errors = validate_facts(raw, catalogue(), read_figure)
     name, name_errors = _name(raw)
-    return Cluster(name, facts, name_errors + errors, source, line, _fractions(facts, raw))
+    return Cluster(name, facts, name_errors + errors, source, line, _fractions(facts, raw), _large(facts))
+
+
+def _large(facts: dict) -> list[tuple[str, dict]]:
+    """The figures beyond their fact's plausible_max (facts.yaml): (fact, {year or None: figure}),
+    in the catalogue's order; noted, evaluated as given."""
+    found = []
+    for fact_id, fact in _capped().items():
+        value = facts.get(fact_id)
+        items = value.items() if isinstance(value, dict) else [(None, value)] if value is not None else []
+        if over := {year: v for year, v in items if not isinstance(v, bool) and v > fact.plausible_max}:
+            found.append((fact_id, over))
+    return found
+
+
+@functools.cache
+def _capped() -> dict:
+    return {f.id: f for f in catalogue().facts.values() if f.plausible_max is not None}
 
 
 def _fractions(facts: dict, raw: dict, shares: dict | None = None) -> list[tuple[str, dict]]:

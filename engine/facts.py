@@ -276,6 +276,7 @@ _PYDANTIC = {
     "bool": StrictBool,
     "year": Annotated[str, Strict(), Field(pattern=YEAR_RE.pattern)],
     "nonempty": lambda shape: Annotated[shape, Field(min_length=1)],
+    "top": lambda fact: fact.max,
 }
 _PYDANTIC["share"] = _PYDANTIC["float"]  # the reference takes every share in its range
 
@@ -294,6 +295,9 @@ def _msgspec_kit() -> dict:
         "bool": bool,
         "year": Literal[tuple(str(year) for year in range(1900, 2100))],  # a pattern was 2/3 of the parse
         "nonempty": lambda shape: Annotated[shape, msgspec.Meta(min_length=1)],
+        # A figure beyond plausible_max is noted (bot.inputs._large): the reference path reads
+        # that line, so a line the fast types took need not be looked at.
+        "top": lambda fact: fact.max if fact.plausible_max is None else min(fact.max, fact.plausible_max),
     }
 
 
@@ -307,8 +311,8 @@ def _annotation(fact: Fact, cat: Catalogue, kit: dict = _PYDANTIC):
     if fact.type in ("level", "rank"):
         return Literal[tuple(cat.level_order if fact.type == "level" else cat.rank_order)]
     if fact.type == "count":
-        return kit["int"](fact.min, fact.max)
-    bounded = kit["share" if fact.share else "float"](fact.min, fact.max)
+        return kit["int"](fact.min, kit["top"](fact))
+    bounded = kit["share" if fact.share else "float"](fact.min, kit["top"](fact))
     if fact.type == "number":
         return bounded
     series = kit["nonempty"](dict[kit["year"], bounded])
@@ -408,8 +412,9 @@ def validate_json(text: str | bytes, cat: Catalogue, figure: FigureReader | None
 
 def read_json(text: str | bytes, cat: Catalogue, figure: FigureReader | None = None) -> tuple[dict, dict, list[FactError], bool]:
     """validate_json's three, and whether the fast types took the object. Those take no share
-    below 1 whose range starts at 0 or above (`_msgspec_kit`), so of an object they took only a
-    signed share (co2_reduction) may hold a fraction. (A plain tuple: a NamedTuple's making was
+    below 1 whose range starts at 0 or above and no figure beyond its plausible_max
+    (`_msgspec_kit`), so of an object they took only a signed share (co2_reduction) may hold a
+    fraction, and no figure is to be noted as implausible. (A plain tuple: a NamedTuple's making was
     a twentieth of the batch's reading.)
 
     A batch calls this per line. The fast path parses and checks in one pass (msgspec, against

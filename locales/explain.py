@@ -388,6 +388,20 @@ def fraction_note_text(fact_id: str, figures: dict, cluster: str, lang: str) -> 
              typed=sep.join(plain(v) + "%" for v in typed))
 
 
+def large_note_text(fact_id: str, figures: dict, cluster: str, lang: str) -> str:
+    """A figure beyond its fact's plausible_max (bot.inputs._large: {year or None: figure}), as
+    the chat asks it back: in 亿元, with its reading in 万元; evaluated as given, so a note."""
+    spec = catalogue()[fact_id]
+    items = [t(lang, "fact_note.year_value", year=year, value=value_text(fact_id, v, lang, exact=True)) if year
+             else value_text(fact_id, v, lang, exact=True) for year, v in figures.items()]
+    fields = dict(cluster=cluster, label=spec.label(lang), items=t(lang, "list_sep").join(items),
+                  limit=value_text(fact_id, spec.plausible_max, lang))
+    if spec.unit != "yi_yuan":
+        return t(lang, "fact_note.implausible", **fields)
+    meant = [value_text(fact_id, round(v / 10000, 6), lang, exact=True) for v in figures.values()]
+    return t(lang, "fact_note.large", meant=t(lang, "list_sep").join(meant), **fields)
+
+
 def _refused_years_text(error: FactError, spec: Fact, cluster: str, lang: str) -> str:
     """A series refused for some of its years: those years alone, and what one year's entry
     must be (2023年 的值 101 无效，应为0 到 100 之间的数), not the good years beside them."""

@@ -525,3 +525,20 @@ def test_a_csv_header_with_no_row_is_said():
     run = clusterbot("evaluate", "-", "-f", "csv", "--lang", "en", stdin="name,area_km2\n")
     assert run.returncode == 0 and run.stdout.startswith("cluster,jurisdiction")
     assert run.stderr == "<stdin>: a header and no cluster below it.\n"
+
+
+def test_a_figure_beyond_any_county_cluster_is_noted_and_evaluated_as_given():
+    """45,000亿 is in range but beyond plausible_max (facts.yaml): noted with its 万元 reading, as
+    the chat asks it back; evaluated as typed (status 0). A plausible line gets no note."""
+    lines = "\n".join(json.dumps(dict(eligible_facts(), name=name, total_output=series), ensure_ascii=False)
+                      for name, series in [("甲", {"2023": 92000, "2024": 95000, "2025": 98000}),
+                                           ("乙", {"2023": 45, "2024": 48, "2025": 52})]) + "\n"
+    run = clusterbot("evaluate", "-", "-j", "jiangsu", "--on", "2026-12-07", "-f", "csv", stdin=lines)
+    assert run.returncode == 0
+    assert run.stderr == ("甲：“集群总产值”2023年 92000.00亿元、2024年 95000.00亿元、2025年 98000.00亿元 远超县域集群的规模"
+                          "（超过 10000亿元），像是按万元填写的：是否应为 9.20亿元、9.50亿元、9.80亿元？按填写的值评估。\n")
+    assert "甲,jiangsu,jiangsu-2023,eligible" in run.stdout.replace("\r", "")
+    csv_text = "name,patents_per_10k\n丙,1500\n"
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-12-07", "--lang", "en", stdin=csv_text)
+    assert run.returncode == 0 and "丙: “Valid invention patents per 10,000 employees” 1,500.00" in run.stderr
+    assert "far above any usual level (over 1,000" in run.stderr

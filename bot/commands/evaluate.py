@@ -16,7 +16,7 @@ from dialogs.reports import (
 from engine import FAIL, PASS, UNKNOWN, WARNING, FactError, Profile, evaluate_many
 from engine.facts import window
 from locales import t
-from locales.explain import fact_error_text, fraction_note_text
+from locales.explain import fact_error_text, fraction_note_text, large_note_text
 
 from . import HELP
 from .common import add_common, date_arg
@@ -64,6 +64,8 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
                 print(fact_error_text(error, _one_line(cluster.name), lang, window=years), file=err)
             for fact, figures in cluster.fractions:  # said, but evaluated as given: no refusal
                 print(fraction_note_text(fact, figures, _one_line(cluster.name), lang), file=err)
+            for fact, figures in cluster.large:
+                print(large_note_text(fact, figures, _one_line(cluster.name), lang), file=err)
             yield cluster.name, evaluations
         tell_notes()  # what was found after the last cluster (a file's header and no row)
 
