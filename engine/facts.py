@@ -355,9 +355,14 @@ def _normalise(fact: Fact, value: Any, cat: Catalogue, figure: FigureReader | No
                     amount = float(_without_percent(fact, amount.strip().translate(_FULL_WIDTH)))
                 except ValueError:
                     amount = _read_figure(fact, amount, figure)
-            out[str(year).strip()] = amount
+            out[_year_key(year)] = amount
         return out
     return value
+
+
+def _year_key(year: Any) -> str:
+    """A year as a series' key, as a person writes it: 2023年, 2023年度, ２０２３ are 2023."""
+    return re.sub(r"\s*年度?$", "", str(year).strip().translate(_FULL_WIDTH))
 
 
 def _without_percent(fact: Fact, text: str) -> str:

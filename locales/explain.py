@@ -410,9 +410,10 @@ def _refused_years_text(error: FactError, spec: Fact, cluster: str, lang: str) -
              for year, amount in ((str(k).strip(), v) for k, v in error.value.items()) if year in error.years]
     if len(items) > 5:
         items = items[:5] + ["…"]
-    expected = expected_number(spec, lang)
-    if error.code == "year":
-        expected += t(lang, "expected.year")
+    if not any(YEAR_RE.match(str(year).strip()) for year in error.years):  # only years refused, no figure
+        expected = t(lang, "expected.year_only")
+    else:
+        expected = expected_number(spec, lang) + (t(lang, "expected.year") if error.code == "year" else "")
     return t(lang, "fact_error.invalid_years", cluster=cluster, label=spec.label(lang), fact=error.fact,
              items=t(lang, "list_sep").join(items), expected=expected)
 

@@ -221,3 +221,14 @@ def test_a_percent_sign_is_read_only_on_a_percentage():
     assert facts == {"iip_rate": 25.0, "output_growth": 12.0, "total_output": {"2024": 48.0}}
     assert [(e.fact, e.code, e.years) for e in errors] == [
         ("area_km2", "type", ()), ("champion_count", "type", ()), ("total_output", "type", ("2023",))]
+
+
+def test_a_year_written_as_the_form_writes_it_is_a_year():
+    facts, errors = validate_facts({"total_output": {"2023年": 45, "2024年度": 48, "２０２５": "52"}}, CAT)
+    assert not errors and facts == {"total_output": {"2023": 45.0, "2024": 48.0, "2025": 52.0}}
+
+
+def test_a_refused_year_key_alone_is_told_what_a_year_is_not_a_figures_range():
+    _, errors = validate_facts({"total_output": {"20x3": 45, "2024": 48}}, CAT)
+    assert fact_error_text(errors[0], "甲", "zh") == "甲：集群总产值（total_output）年份 “20x3” 无效，应为四位数的年份（1900—2099），如 2023。"
+    assert fact_error_text(errors[0], "A", "en").endswith("expected a four-digit year (1900–2099), such as 2023.")
