@@ -542,3 +542,10 @@ def test_a_figure_beyond_any_county_cluster_is_noted_and_evaluated_as_given():
     run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-12-07", "--lang", "en", stdin=csv_text)
     assert run.returncode == 0 and "丙: “Valid invention patents per 10,000 employees” 1,500.00" in run.stderr
     assert "far above any usual level (over 1,000" in run.stderr
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "1899-01-01", "2101-01-01"])
+def test_an_evaluation_date_outside_any_years_of_a_series_is_refused(date):
+    run = clusterbot("evaluate", "-", "--on", date, "--lang", "en", stdin="{}\n")
+    assert run.returncode == 2 and run.stdout == ""
+    assert f"argument --on: the date {date} is out of range: expected 1903-01-01 to 2100-12-31" in run.stderr

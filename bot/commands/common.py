@@ -63,6 +63,18 @@ def date_arg(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(cli_t("bad_date", text=text)) from None
 
 
+# The evaluation dates: 近三年 of the date must be years a series may give (1900–2099).
+EVALUATION_DATES = (dt.date(1903, 1, 1), dt.date(2100, 12, 31))
+
+
+def evaluation_date_arg(text: str) -> dt.date:
+    date = date_arg(text)
+    first, last = EVALUATION_DATES
+    if not first <= date <= last:
+        raise argparse.ArgumentTypeError(cli_t("date_out_of_range", text=text, first=first.isoformat(), last=last.isoformat()))
+    return date
+
+
 def lang_arg(text: str) -> str:
     if text not in ("zh", "en"):
         raise argparse.ArgumentTypeError(cli_t("bad_lang", text=text))

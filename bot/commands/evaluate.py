@@ -19,7 +19,7 @@ from locales import t
 from locales.explain import fact_error_text, fraction_note_text, large_note_text
 
 from . import HELP
-from .common import add_common, date_arg
+from .common import add_common, evaluation_date_arg
 
 
 def register(subparsers) -> None:
@@ -31,7 +31,7 @@ def register(subparsers) -> None:
     p.add_argument("files", nargs="+", metavar="FILE")
     add_common(p)
     p.add_argument("--format", "-f", choices=["json", "table", "markdown", "csv"], default="json")
-    p.add_argument("--on", type=date_arg, default=None, metavar="YYYY-MM-DD",
+    p.add_argument("--on", type=evaluation_date_arg, default=None, metavar="YYYY-MM-DD",
                    help="evaluate as on this date (default: today, Asia/Shanghai)")
     p.set_defaults(run=run)
 

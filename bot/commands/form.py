@@ -15,7 +15,7 @@ from engine.form import check_form, load_form
 from locales.explain import fact_error_text
 
 from . import HELP
-from .common import cli_t, date_arg, lang_arg
+from .common import cli_t, evaluation_date_arg, lang_arg
 
 
 def register(subparsers) -> None:
@@ -37,7 +37,7 @@ def register(subparsers) -> None:
     cp.add_argument("--facts", metavar="FILE", default=None,
                     help="a cluster's facts as `evaluate` reads them (JSON or CSV): what the form does not ask, "
                          "such as accidents, against which the 承诺函 is checked")
-    cp.add_argument("--on", type=date_arg, default=None, metavar="YYYY-MM-DD",
+    cp.add_argument("--on", type=evaluation_date_arg, default=None, metavar="YYYY-MM-DD",
                     help="evaluate as on this date (default: today, Asia/Shanghai)")
     cp.set_defaults(run=run_check)
 
