@@ -382,8 +382,8 @@ def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
     """The tracked clusters' deadlines over the planning horizon as one .ics file, each
     event's alarms on that cluster's reminder days."""
     until = turn.today + dt.timedelta(days=HORIZON_DAYS)
-    entries = [CalendarEntry(c.name, c.certified_on, store.deadlines_of(c, turn.today, until), tuple(c.leads))
-               for c in clusters]
+    entries = [CalendarEntry(c.name, c.certified_on, store.deadlines_of(c, turn.today, until), tuple(c.leads),
+                             dt.time(c.remind_hour, c.remind_minute)) for c in clusters]
     name = f"{file_stem(clusters[0].name) if len(clusters) == 1 else turn.t('tracking.calendar_file')}.ics"
     return Reply(turn.t("tracking.calendar_written", n=sum(len(e.deadlines) for e in entries), clusters=len(entries)),
                  documents=[(name, to_ics(entries, turn.lang, turn.now).encode("utf-8"))])

@@ -84,11 +84,13 @@ def refusal(error: CertificationDateError, lang: str) -> str:
 
 @dataclass(frozen=True)
 class CalendarEntry:
-    """One cluster's part of a calendar: its deadlines and the days before each to alarm."""
+    """One cluster's part of a calendar: its deadlines, the days before each to alarm and the
+    time of day (Asia/Shanghai) the alarms ring, as the chat's reminders come."""
     cluster: str
     certified_on: dt.date
     deadlines: list[Deadline]
     alarm_days: tuple[int, ...]
+    alarm_time: dt.time
 
 
 def cluster_key(cluster: str) -> str:
@@ -106,7 +108,7 @@ def uid(d: Deadline, cluster: str = "") -> str:
 def calendar_name(entries: list[CalendarEntry], lang: str) -> str:
     if len(entries) > 1:
         return t(lang, "deadlines.ics.calendar_of_many", n=len(entries))
-    entry = entries[0] if entries else CalendarEntry("", dt.date.today(), [], ())
+    entry = entries[0] if entries else CalendarEntry("", dt.date.today(), [], (), dt.time())
     key = "deadlines.ics.calendar_of" if entry.cluster else "deadlines.ics.calendar"
     return t(lang, key, cluster=entry.cluster, certified_on=fmt_date(entry.certified_on, lang))
 
@@ -139,7 +141,9 @@ def to_ics(entries: list[CalendarEntry], lang: str, now: dt.datetime) -> str:
             for days in entry.alarm_days:
                 alarm = icalendar.Alarm()
                 alarm.add("action", "DISPLAY")
-                alarm.add("trigger", dt.timedelta(days=-days))
+                # relative to the all-day event's start, its midnight: the days before, at the time
+                at = entry.alarm_time
+                alarm.add("trigger", dt.timedelta(days=-days, hours=at.hour, minutes=at.minute))
                 alarm.add("description", title)
                 event.add_component(alarm)
             cal.add_component(event)

@@ -465,7 +465,7 @@ def test_ics_parses_and_round_trips(capsys):
         description = str(event["DESCRIPTION"])
         assert description == ics_description(d, "zh")      # Chinese, newlines and all, exactly
         assert d.article_text in description
-        assert [a.decoded("TRIGGER") for a in event.walk("VALARM")] == [timedelta(days=-n) for n in (30, 7, 1)]
+        assert [a.decoded("TRIGGER") for a in event.walk("VALARM")] == [timedelta(days=-n, hours=9) for n in (30, 7, 1)]
     assert len({str(e["UID"]) for e in events}) == len(events)
 
     raw = out.encode("utf-8")
@@ -586,7 +586,7 @@ def test_alarms_are_configurable(capsys):
     cal = icalendar.Calendar.from_ical(_ics(capsys, "-j", "jiangsu", "--certified-on", "2024-06-01",
                                             "--alarms", "14,3"))
     alarms = [a.decoded("TRIGGER") for a in cal.walk("VEVENT")[0].walk("VALARM")]
-    assert alarms == [timedelta(days=-14), timedelta(days=-3)]
+    assert alarms == [timedelta(days=-14, hours=9), timedelta(days=-3, hours=9)]  # at the chat's reminder time
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

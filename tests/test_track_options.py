@@ -45,7 +45,7 @@ def test_deadlines_ics_is_one_calendar_of_all_tracked_clusters_with_their_remind
     chat = Chat(conversation)
     chat.say("/track 甲集群 国家 2024-06-01")
     chat.say("/track 乙集群 国家 2024-06-01")     # certified the same day
-    chat.say("/remind #2 14,3")
+    chat.say("/remind #2 14,3 8:30")
     chat.say("/deadlines ics")
     (name, content), = chat.last[0].documents
     assert name == "集群认定期限.ics" and "2 个集群" in chat.last[0].text
@@ -53,9 +53,11 @@ def test_deadlines_ics_is_one_calendar_of_all_tracked_clusters_with_their_remind
     by_cluster = {c: [e for e in events if str(e["SUMMARY"]).startswith(c + "：")] for c in ("甲集群", "乙集群")}
     assert by_cluster["甲集群"] and len(by_cluster["甲集群"]) == len(by_cluster["乙集群"])
     assert len({str(e["UID"]) for e in events}) == len(events)
-    assert [a.decoded("TRIGGER") for a in by_cluster["乙集群"][0].walk("VALARM")] == [timedelta(-14), timedelta(-3)]
-    assert [a.decoded("TRIGGER") for a in by_cluster["甲集群"][0].walk("VALARM")] == [timedelta(-30), timedelta(-7),
-                                                                                      timedelta(-1)]
+    # the days before, at the reminder time (the all-day event starts at its midnight)
+    assert [a.decoded("TRIGGER") for a in by_cluster["乙集群"][0].walk("VALARM")] == [
+        timedelta(days=-14, hours=8, minutes=30), timedelta(days=-3, hours=8, minutes=30)]
+    assert [a.decoded("TRIGGER") for a in by_cluster["甲集群"][0].walk("VALARM")] == [
+        timedelta(days=-30, hours=9), timedelta(days=-7, hours=9), timedelta(days=-1, hours=9)]
 
 
 def test_the_files_sent_back_are_named_to_stay_in_their_folder_and_under_the_name_limit(conversation):

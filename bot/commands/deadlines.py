@@ -89,14 +89,14 @@ def run(args, stdout=None, stderr=None) -> int:
         items = [deadline_json(d, lang) for d in deadlines] + [duty_json(d, lang) for d in standing]
         out.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
     elif args.format == "ics":
-        if args.alarms is None:
-            from storage.tracking import DEFAULT_LEAD_DAYS as alarms
-        else:
-            alarms = args.alarms
+        # the chat's reminder days and time, unless other days are given
+        from storage.tracking import DEFAULT_HOUR, DEFAULT_LEAD_DAYS, DEFAULT_MINUTE
+
+        alarms = DEFAULT_LEAD_DAYS if args.alarms is None else args.alarms
         # One line: a name is a calendar's and an event's title (a line break or a control
         # character in an iCalendar text is refused by the format).
         name = " ".join("".join(ch if ch.isprintable() else " " for ch in args.cluster).split())
-        entry = CalendarEntry(name, certified_on, deadlines, alarms)
+        entry = CalendarEntry(name, certified_on, deadlines, alarms, dt.time(DEFAULT_HOUR, DEFAULT_MINUTE))
         out.write(to_ics([entry], lang, clock.now()))
     else:
         out.write(table(deadlines, lang) + "\n\n" + duties_block(standing, lang) + "\n")
