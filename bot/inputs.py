@@ -61,7 +61,7 @@ class Cluster:
     # to be told, never converted (see _fractions).
     fractions: list[tuple[str, dict]] = field(default_factory=list)
     # Figures beyond any real cluster though in range (45,000亿: 4.5亿 in 万元?), likewise (_large).
-    large: list[tuple[str, dict]] = field(default_factory=list)
+    large: list[tuple[str, dict]] | tuple = ()
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
         # The fast types took no share below 1 but a signed one, no figure beyond its
         # plausible_max (engine.facts.read_json).
         yield Cluster(name, facts, name_errors + errors, source, number,
-                      _fractions(facts, meta, _signed_shares() if fast else _shares()), [] if fast else _large(facts))
+                      _fractions(facts, meta, _signed_shares() if fast else _shares()), () if fast else _large(facts))
 
 
 def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
