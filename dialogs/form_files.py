@@ -31,14 +31,20 @@ MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam", ".docm", ".dotm")
 BOX, TICK = "□", "☑"
 YEAR_HEAD_LABEL = "年度"  # the form's own head of a year row (三、创新能力情况)
 MIN_LABELS = 5  # fewer of the form's labels than this: not the form
+# How far a sheet's filled cells may reach: the form has a few hundred rows and a dozen
+# columns. openpyxl pads every row up to the last cell, so one stray cell at XFD1048576 in a
+# 17 KB file would make 17 billion cells: such a sheet is refused before it is read.
+MAX_ROWS, MAX_COLUMNS = 10_000, 200  # room for a list (the patents) on a sheet of its own
+MAX_CELLS = 2_000_000  # the padded rows of every sheet together
 
 
 class FormFileError(Exception):
-    """A file that cannot be read as the form: `code` is a locales key (form.file.<code>)."""
+    """A file that cannot be read as the form: `code` is a locales key (form.file.<code>),
+    `params` what its message names besides `detail`."""
 
-    def __init__(self, code: str, detail: str = ""):
+    def __init__(self, code: str, detail: str = "", **params):
         super().__init__(code, detail)
-        self.code, self.detail = code, detail
+        self.code, self.detail, self.params = code, detail, params
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -98,24 +104,67 @@ def _xlsx_tables(content: bytes) -> list[list[list[Any]]]:
 
     from engine.form import Formula  # deferred: see the top
 
-    tables, formulas = _xlsx_cells(openpyxl.load_workbook(io.BytesIO(content), read_only=True))
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    try:
+        extents = _extents(book)
+    except BaseException:
+        book.close()
+        raise
+    tables, formulas = _xlsx_cells(book, extents)
     if formulas:  # a second reading, only for a workbook with formulas: their kept values
-        computed, _ = _xlsx_cells(openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True))
+        computed, _ = _xlsx_cells(openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True),
+                                  extents)
         for (n, i, j), (text, cell) in formulas.items():
             value = computed[n][i][j]
             tables[n][i][j] = Formula(text, cell) if value is None else value
     return tables
 
 
-def _xlsx_cells(book) -> tuple[list[list[list[Any]]], dict]:
-    """Each sheet's rows of values, and its formulas by position: (text, cell)."""
+def _extents(book) -> list[tuple[int, int]]:
+    """Each sheet's last row and last column holding a value (0, 0 for an empty sheet), from
+    the cells present in its XML: the <dimension> it states may be anything. A value past
+    MAX_ROWS or MAX_COLUMNS, or one that takes the sheets' padded rows past MAX_CELLS, refuses
+    the file as soon as it is seen."""
+    from lxml import etree
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.cell import column_index_from_string
+
+    extents, total = [], 0
+    for sheet in book.worksheets:
+        last_row = last_col = row = 0
+        # the sheet's part, as openpyxl's read-only sheet opens it
+        with book._archive.open(sheet._worksheet_path) as source:
+            for _, element in etree.iterparse(source, events=("end",), tag="{*}row", resolve_entities=False,
+                                              no_network=True):
+                row = int(element.get("r") or row + 1)  # r may be left out: the next row
+                col = 0
+                for cell in element.iterchildren("{*}c"):
+                    ref = cell.get("r")
+                    col = column_index_from_string(ref.rstrip("0123456789")) if ref else col + 1
+                    if next(cell.iterchildren("{*}v", "{*}f", "{*}is"), None) is None:
+                        continue  # formatting alone: nothing to read
+                    if (row > MAX_ROWS or col > MAX_COLUMNS
+                            or total + max(row, last_row) * max(col, last_col) > MAX_CELLS):
+                        raise FormFileError("sheet_too_large", sheet=sheet.title, cell=f"{get_column_letter(col)}{row}")
+                    last_row, last_col = row, max(last_col, col)
+                element.clear()
+                while element.getprevious() is not None:  # the rows read: kept no longer
+                    del element.getparent()[0]
+        total += last_row * last_col
+        extents.append((last_row, last_col))
+    return extents
+
+
+def _xlsx_cells(book, extents: list[tuple[int, int]]) -> tuple[list[list[list[Any]]], dict]:
+    """Each sheet's rows of values up to its extent, and its formulas by position: (text, cell)."""
     from engine.form import Table  # deferred: see the top
 
     tables, formulas = [], {}
     try:
-        for n, sheet in enumerate(book.worksheets):
+        for n, (sheet, (last_row, last_col)) in enumerate(zip(book.worksheets, extents)):
             rows = []
-            for i, row in enumerate(sheet.iter_rows()):
+            cells = sheet.iter_rows(min_row=1, max_row=last_row, min_col=1, max_col=last_col) if last_row else ()
+            for i, row in enumerate(cells):
                 values = [cell.value for cell in row]
                 for j, cell in enumerate(row):
                     if cell.data_type == "f":

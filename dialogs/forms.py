@@ -151,7 +151,7 @@ def report_json(report: FormReport, lang: str, file: str = "") -> dict[str, Any]
 
 
 def file_error_text(error: FormFileError, lang: str) -> str:
-    return t(lang, f"form.file.{error.code}", size=error.detail, detail=error.detail)
+    return t(lang, f"form.file.{error.code}", size=error.detail, detail=error.detail, **error.params)
 
 
 # --- the chat -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 
 import openpyxl
@@ -755,6 +756,51 @@ def test_a_small_file_that_unpacks_huge_is_refused(monkeypatch):
     with pytest.raises(FormFileError) as caught:
         read_bytes(content, "form.xlsx")
     assert caught.value.code == "too_large"
+
+
+def _limited(megabytes: int):
+    """A child's preexec_fn: at most this much memory (a regression then fails, never swaps)."""
+    import resource
+    return lambda: resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+
+
+def stray_cell(path, cell: str):
+    """The passing form with one stray value far out on its second sheet."""
+    write_xlsx(path, passing())
+    book = openpyxl.load_workbook(path)
+    book.worksheets[1][cell] = "x"
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("cell", ["XFD1048576", "Z1048576", "XFD1"])
+def test_a_stray_cell_far_out_is_refused_at_once(tmp_path, cell):
+    """openpyxl pads every row to the last cell present: one value at XFD1048576 in a 17 KB
+    file once took minutes and 16 GB. It is refused in a second, naming the sheet and the cell."""
+    import subprocess
+    import sys
+    path = stray_cell(tmp_path / "form.xlsx", cell)
+    assert path.stat().st_size < 64 * 1024
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "form", "check", str(path)], capture_output=True,
+                         text=True, timeout=60, preexec_fn=_limited(1500))
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr == (f"clusterbot form check: {path}: 工作表「二、主导产业情况」的内容延伸到单元格 {cell}，"
+                          "远超申报表的大小，未读取：请删去多余的单元格后另存。\n")
+    with pytest.raises(FormFileError) as caught:
+        read_bytes(path.read_bytes(), "form.xlsx")
+    assert caught.value.params["cell"] == cell
+
+
+def test_a_sheet_whose_dimension_claims_every_cell_is_read_by_its_cells(tmp_path):
+    """The <dimension> a program writes may claim A1:XFD1048576 with nothing there: the cells
+    present are read; a stray value a few rows or columns out is read too."""
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    claim = lambda xml: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', xml)  # noqa: E731
+    path.write_bytes(_rewritten(path.read_bytes(), "xl/worksheets/sheet2.xml", claim))
+    report = check(path)
+    assert report.findings == [] and report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    report = check(stray_cell(tmp_path / "near.xlsx", "Z5000"))
+    assert report.findings == [] and report.passed
 
 
 def test_one_bad_file_does_not_hide_the_others(tmp_path, capsys):
