@@ -173,6 +173,8 @@ def _xlsx_cells(book, extents: list[tuple[int, int]]) -> tuple[list[list[list[An
                         values[j] = None  # its computed value, if any, is read apart
                     elif type(values[j]) in (int, float):
                         values[j] = _shown(values[j], cell.number_format)
+                    elif isinstance(values[j], str) and (cell.font.name or "").strip().lower() in SYMBOL_FONTS:
+                        values[j] = "".join(symbol(cell.font.name, c) for c in values[j])  # R in Wingdings 2 shows ☑
                 rows.append(values)
             tables.append(Table(rows, sheet.title))
     finally:
@@ -193,34 +195,124 @@ def _shown(number: int | float, number_format: str) -> int | float | Decimal:
 
 
 def _docx_tables(content: bytes) -> list[list[list[Any]]]:
-    """Each Word table, and each run of paragraphs between them as a table of one column.
-    python-docx repeats a merged cell in every grid column it spans: it is read once."""
+    """Each Word table, and each run of paragraphs between them as a table of one column,
+    with their text as Word shows it (`shown_text`); a table or paragraph inside a content
+    control is read as any other. python-docx repeats a merged cell in every grid column it
+    spans: it is read once."""
     import docx
     from docx.table import Table
 
     document = docx.Document(io.BytesIO(content))
-    if not document.tables:
-        raise FormFileError("no_tables")
-    tables, paragraphs = [], []
-    for block in document.iter_inner_content():
-        if isinstance(block, Table):
+    tables, paragraphs, found = [], [], False
+    for block in _blocks(document.element.body):
+        if block.tag == _W + "tbl":
+            found = True
             if paragraphs:
                 tables.append(paragraphs)
                 paragraphs = []
             rows = []
-            for row in block.rows:
+            for row in Table(block, document._body).rows:
                 cells, seen = [], set()
                 for cell in row.cells:
                     if id(cell._tc) not in seen:
                         seen.add(id(cell._tc))
-                        cells.append(cell.text)
+                        cells.append(shown_text(cell._tc))
                 rows.append(cells)
             tables.append(rows)
-        elif block.text.strip():
-            paragraphs.append([block.text])
+        elif (text := shown_text(block)).strip():
+            paragraphs.append([text])
+    if not found:
+        raise FormFileError("no_tables")
     if paragraphs:
         tables.append(paragraphs)
     return tables
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
+
+
+def _blocks(parent):
+    """The body's paragraphs and tables in order, those inside content controls included."""
+    for child in parent.iterchildren():
+        if child.tag in (_W + "p", _W + "tbl"):
+            yield child
+        elif child.tag in (_W + "sdt", _W + "sdtContent", _W + "customXml"):
+            yield from _blocks(child)
+
+
+# Symbol fonts' characters as the Unicode they show (Insert > Symbol writes a w:sym, or text in
+# the font): the boxes and ticks a form is ticked with. A code is the character's low byte.
+SYMBOL_FONTS = {
+    "wingdings": {0xFE: "☑", 0xFD: "☒", 0x78: "☒", 0xFC: "✓", 0xFB: "✗", 0xA8: "□", 0x6F: "□", 0x71: "□",
+                  0x6E: "■", 0xA1: "○"},
+    "wingdings 2": {0x52: "☑", 0x54: "☒", 0x53: "☒", 0x51: "☒", 0x50: "✓", 0x4F: "✗", 0xA3: "□", 0x2A: "□",
+                    0x99: "○"},
+}
+# What Word does not show of a cell: deletions of tracked changes, field codes, the properties
+# of a paragraph, run or content control, pictures and text boxes.
+_HIDDEN = {_W + tag for tag in ("del", "moveFrom", "delText", "delInstrText", "instrText", "pPr", "rPr", "sdtPr",
+                                "sdtEndPr", "drawing", "pict", "object", "fldData")}
+
+
+def symbol(font: str | None, char: str) -> str:
+    """A character written in a symbol font as the Unicode it shows; others as they are."""
+    table = SYMBOL_FONTS.get((font or "").strip().lower())
+    code = ord(char)
+    if table is None or not (code < 0x100 or 0xF000 <= code <= 0xF0FF):
+        return char
+    return table.get(code & 0xFF, char)
+
+
+def shown_text(element) -> str:
+    """The text of a paragraph or a cell as Word shows it: tracked insertions in and deletions
+    out, the content of content controls (a checkbox control as ☑ or □), a symbol font's box
+    or tick as its character; paragraphs one a line, a paragraph whose mark was deleted run on
+    into the next."""
+    out: list[str] = []
+
+    def visit(node, font: str | None) -> None:
+        tag = node.tag
+        if not isinstance(tag, str) or tag in _HIDDEN or tag.endswith("}Fallback"):
+            return  # a comment, what Word hides, the fallback of what it shows
+        if tag == _W + "r":
+            rpr = node.find(_W + "rPr")
+            if rpr is not None and _on(rpr.find(_W + "vanish")):
+                return  # hidden text
+            fonts = rpr.find(_W + "rFonts") if rpr is not None else None
+            font = (fonts.get(_W + "ascii") or fonts.get(_W + "hAnsi")) if fonts is not None else None
+        elif tag == _W + "t":
+            out.append("".join(symbol(font, c) for c in node.text or ""))
+            return
+        elif tag == _W + "sym":
+            out.append(symbol(node.get(_W + "font"), chr(int(node.get(_W + "char") or "0", 16))))
+            return
+        elif tag in (_W + "tab", _W + "ptab"):
+            out.append("\t")
+            return
+        elif tag in (_W + "br", _W + "cr"):
+            out.append("\n")
+            return
+        elif tag == _W + "noBreakHyphen":
+            out.append("-")
+            return
+        elif tag == _W + "sdt" and (box := node.find(f"{_W}sdtPr/{_W14}checkbox")) is not None:
+            checked = box.find(_W14 + "checked")
+            out.append("☑" if checked is not None and checked.get(_W14 + "val") in ("1", "true") else "□")
+            return
+        for child in node.iterchildren():  # a run's, or ins, moveTo, hyperlink, sdtContent, a nested table…
+            visit(child, font)
+        if tag == _W + "p" and node.find(f"{_W}pPr/{_W}rPr/{_W}del") is None:
+            out.append("\n")  # a deleted paragraph mark runs the paragraph on into the next
+
+    visit(element, None)
+    text = "".join(out)
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _on(flag) -> bool:
+    """A toggle property (w:vanish, ...) that is set: present, and not val="0"/"false"."""
+    return flag is not None and flag.get(_W + "val") not in ("0", "false", "off")
 
 
 # --- writing ----------------------------------------------------------------------------
