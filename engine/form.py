@@ -346,7 +346,10 @@ class Formula:
 
 EMPTY_WORDS = ("无", "/", "—", "-")
 TICKED, UNTICKED = "☑✓✔√■▣☒⊠", "□☐○"
-_MARK = re.compile(f"([{TICKED}{UNTICKED}])\\s*([^{TICKED}{UNTICKED}\\n\\t]+)")
+_MARKS = TICKED + UNTICKED
+# A box and the option after it (□是), with a tick written after the option (□是√) when
+# nothing but white space, a line's end or the next box follows that tick.
+_MARK = re.compile(f"([{_MARKS}])\\s*([^{_MARKS}\\n\\t]+)(?:([{TICKED}])(?=[ \u3000]*(?:[\\n\\t{_MARKS}]|$)))?")
 
 
 _NOTE = re.compile(r"[（(][^）)]*[）)]")
@@ -410,16 +413,21 @@ def _plain(bound: float | Decimal) -> str:
 
 
 def ticks(value: Any, options: list[Option]) -> list[Option] | None:
-    """The options ticked in a cell (□ / ☑ lines); a cell holding an option's bare text ticks
-    it. None when the cell names nothing the field offers."""
+    """The options ticked in a cell (□ / ☑ lines, or a tick after the option: □是√); a cell
+    holding an option's bare text ticks it. None when the cell names nothing the field offers,
+    or when it holds boxes and something else besides but no tick read (a mark not known)."""
     text = "" if value is None else str(value)
-    marked = [(m.group(1) in TICKED, squeeze(m.group(2))) for m in _MARK.finditer(text)]
+    found = list(_MARK.finditer(text))
+    marked = [(m.group(1) in TICKED or m.group(3) is not None, squeeze(m.group(2))) for m in found]
     if not marked:
         bare = [squeeze(part) for part in re.split(r"[\n、,，;；]", text) if squeeze(part)]
         marked = [(True, b) for b in bare]
     chosen = [o for o in options if (True, squeeze(o.text)) in marked]
     known = {squeeze(o.text) for o in options}
     if not chosen and any(t not in known for _, t in marked) and squeeze(text) not in EMPTY_WORDS:
+        return None
+    rest = squeeze(_MARK.sub("", text))  # what the boxes and their options leave
+    if not chosen and found and rest and rest not in EMPTY_WORDS:
         return None
     return chosen
 
@@ -608,8 +616,7 @@ class _Reader:
             return None
         chosen = ticks(first_value(located), f.options)
         if chosen is None:
-            self.add("unknown_option", f, f.quoted, value=str(first_value(located)).strip(),
-                     options="、".join(o.text for o in f.options))
+            self.unread_ticks(f, first_value(located))
             return None
         if not chosen:
             self.add("required", f)
@@ -624,10 +631,16 @@ class _Reader:
             return []
         chosen = ticks(first_value(located), f.options)
         if chosen is None:
-            self.add("unknown_option", f, f.quoted, value=str(first_value(located)).strip(),
-                     options="、".join(o.text for o in f.options))
+            self.unread_ticks(f, first_value(located))
             return []
         return chosen
+
+    def unread_ticks(self, f: Field, value: Any) -> None:
+        """A cell whose ticks are not read: holding the options, its tick is not one known (a
+        picture, a glyph of a font); else it names no option."""
+        text = squeeze(value)
+        code = "tick_unrecognised" if any(squeeze(o.text) in text for o in f.options) else "unknown_option"
+        self.add(code, f, f.quoted, value=" ".join(str(value).split()), options="、".join(o.text for o in f.options))
 
     def read_named_count(self, f: Field, located: Located) -> dict | None:
         cells = [v for v in located.values if squeeze(v)]

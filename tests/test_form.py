@@ -576,6 +576,99 @@ def test_docx_merged_cells_are_read_once(tmp_path):
     assert report.values["sme_employees"] == 50000 and not report.findings
 
 
+W14 = 'xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml"'
+WATER = "属于高用水行业的集群，水效水平高于行业基准值"
+
+
+def _docx_with(tmp_path, cells: dict, wrap_first_table: bool = False):
+    """The passing form as a Word file, the cell after each label (and column) given as the
+    XML of its one paragraph: tracked changes, content controls, symbols, as Word writes them."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+    path = write_docx(tmp_path / "form.docx", passing())
+    document = docx.Document(path)
+    for (label, column), xml in cells.items():
+        row = next(r for t in document.tables for r in t.rows if r.cells[0].text == label)
+        cell = row.cells[column]
+        cell.text = ""
+        paragraph = cell.paragraphs[0]._p
+        for child in list(parse_xml(f'<w:p {nsdecls("w")} {W14}>{xml}</w:p>')):
+            paragraph.append(child)
+    if wrap_first_table:  # the whole table inside a content control
+        table = document.tables[0]._tbl
+        sdt = parse_xml(f'<w:sdt {nsdecls("w")}><w:sdtPr/><w:sdtContent/></w:sdt>')
+        table.addprevious(sdt)
+        sdt[1].append(table)
+    document.save(path)
+    return path
+
+
+def run_xml(text: str, tag: str = "w:t") -> str:
+    return f"<w:r><{tag}>{text}</{tag}></w:r>"
+
+
+def test_a_word_cell_is_read_as_word_shows_it(tmp_path):
+    """Tracked changes: an insertion is read and a deletion is not (48.5 corrected to 38.5 by
+    deleting 4 and inserting 3 is 38.5, not 8.5); the content of content controls is read,
+    inline or holding the paragraph, and a table inside one is read as any other."""
+    output = "集群总产值（亿元）"
+    path = _docx_with(tmp_path, {
+        (output, 1): f'<w:del w:id="1" w:author="审核人">{run_xml("4", "w:delText")}</w:del>'
+                     f'<w:ins w:id="2" w:author="审核人">{run_xml("3")}</w:ins>{run_xml("8.5")}',
+        (output, 2): f'<w:del w:id="3" w:author="a">{run_xml("48.2", "w:delText")}</w:del>'
+                     f'<w:ins w:id="4" w:author="a">{run_xml("41.2")}</w:ins>',
+        (output, 3): f'<w:sdt><w:sdtPr><w:alias w:val="2023年"/></w:sdtPr><w:sdtContent>{run_xml("42.9")}'
+                     f'</w:sdtContent></w:sdt>',
+        ("集群占地面积（平方公里）", 1): f'{run_xml("8")}<w:r><w:rPr><w:vanish/></w:rPr><w:t>0000</w:t></w:r>'
+                                  f'<w:r><w:instrText> MERGEFIELD 面积 </w:instrText></w:r>{run_xml("1")}',
+    }, wrap_first_table=True)
+    report = check(path)
+    assert report.values["total_output"] == {"2021": 38.5, "2022": 41.2, "2023": 42.9}
+    assert report.values["area"] == 81.0  # hidden text and a field's code are not shown either
+    assert report.name == NAME  # its table inside a content control
+    assert [(f.code, f.year) for f in report.findings] == [("criterion", "2021")]  # 38.5 < 40, as corrected
+
+
+@pytest.mark.parametrize("xml", [
+    '<w:r><w:sym w:font="Wingdings 2" w:char="F052"/></w:r>' + run_xml("不涉及"),        # Insert > Symbol ☑
+    '<w:r><w:rPr><w:rFonts w:ascii="Wingdings" w:hAnsi="Wingdings"/></w:rPr><w:t>\u00fe</w:t></w:r>'
+    + run_xml("不涉及"),                                                                # þ in Wingdings is ☑
+    '<w:sdt><w:sdtPr><w14:checkbox><w14:checked w14:val="1"/></w14:checkbox></w:sdtPr>'
+    '<w:sdtContent>' + run_xml("☒") + '</w:sdtContent></w:sdt>' + run_xml("不涉及"),     # a checkbox control
+    run_xml("□是 □否 □不涉及√"),                                                          # the tick after
+], ids=["wingdings 2", "wingdings", "checkbox control", "tick after"])
+def test_ticks_written_the_usual_word_ways_are_read(tmp_path, xml):
+    others = "" if "√" in xml else run_xml("□是 □否 ")
+    report = check(_docx_with(tmp_path, {(WATER, 1): others + xml}))
+    assert report.findings == [] and report.facts["high_water_industry"] is False  # 不涉及, as ticked
+
+
+def test_an_unticked_checkbox_control_is_unticked_and_an_unknown_mark_is_said(tmp_path):
+    unticked = ('<w:sdt><w:sdtPr><w14:checkbox><w14:checked w14:val="0"/></w14:checkbox></w:sdtPr>'
+                '<w:sdtContent>' + run_xml("☐") + '</w:sdtContent></w:sdt>')
+    report = check(_docx_with(tmp_path, {(WATER, 1): unticked + run_xml("是 □否 □不涉及")}))
+    assert [(f.code, f.field) for f in report.findings] == [("required", WATER)]
+    # a mark the check does not know is said as such, never 未填写
+    report = check(_docx_with(tmp_path, {(WATER, 1): run_xml("✅是 □否 □不涉及")}))
+    assert [(f.code, f.field) for f in report.findings] == [("tick_unrecognised", WATER)]
+    assert finding_text(report.findings[0], "zh") == (
+        f"一、基本情况「{WATER}」填有“✅是 □否 □不涉及”，但未能识别勾选了哪一项：请在所选项前标 ☑（或 √）。可选：是、否、不涉及。")
+    assert "which option is ticked cannot be told" in finding_text(report.findings[0], "en")
+
+
+def test_a_tick_in_a_symbol_font_in_excel_is_read(tmp_path):
+    """R in Wingdings 2 shows ☑, £ shows □: a cell in that font is read as shown."""
+    from openpyxl.styles import Font
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "water_efficiency": ["£是\n£否\nR不涉及"]})
+    book = openpyxl.load_workbook(path)
+    cell = _cells_of(book, WATER)[0]
+    cell.font = Font(name="Wingdings 2")
+    book.save(path)
+    report = check(path)
+    assert report.findings == [] and report.facts["high_water_industry"] is False
+
+
 @pytest.mark.parametrize("first", [True, False], ids=["first", "last"])
 def test_a_sheet_the_form_does_not_have_is_one_note_never_read_in_place_of_a_section(tmp_path, first):
     """A sheet repeating the form's labels (数据来源说明) is not read, wherever it stands: each
