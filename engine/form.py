@@ -487,8 +487,10 @@ class _Reader:
         if self.formula(f, cell, year):
             return None
         number, why = parse_number(cell)
-        if why == "none":
-            return 0 if f.integer else None
+        if why == "none" and f.integer:
+            return 0  # 无 of a count is none
+        if why == "none":  # an amount, a share or a rate has no 无: 无 in 总产值 is no figure (evaluate refuses it)
+            why = "not_number"
         if why == "empty":
             if f.required:
                 self.add("required", f, year=year)

@@ -294,6 +294,18 @@ def test_a_number_keeps_the_forms_own_unit_and_note(tmp_path):
     assert (report.values["invention_patents"], report.values["area"], report.values["iip_rate"]) == (900, 80.0, 25.0)
 
 
+def test_无_is_no_figure_in_an_amount_and_none_in_a_count(tmp_path, capsys):
+    """The form asks 无 where there is nothing to state: a count of none is 0, but 总产值 of 无
+    is no figure at all and is said on its row for each year (evaluate refuses it too)."""
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": ["无", "无", "无"], "green_parks": ["无"]})
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "json")
+    report = json.loads(out)[0]
+    assert status == 1 and not report["passed"]
+    assert [f["message"] for f in report["findings"]] == [
+        f"二、主导产业情况「集群总产值（亿元）」{year}年应填数字，填的是“无”。" for year in ("2021", "2022", "2023")]
+    assert "total_output" not in report["facts"] and report["facts"]["green_parks"] == 0
+
+
 @pytest.mark.parametrize("changes, where", [
     ({"total_output": [45.0, 450000, 52.9]}, "二、主导产业情况「集群总产值（亿元）」2022年450000 超出范围（应在 0 至 100000亿元 之间）；"
                                              "看起来是按万元填写的：450000万元 = 45亿元。未换算，请按本栏单位填写。"),
