@@ -3,7 +3,9 @@ one sheet per section) or DOCX (python-docx, one table per section), and a fille
 back into the tables of cells that engine/form.py checks.
 
 Reading refuses, with one reason, what is not a form: a file over 50 MB (before it is read),
-a macro-enabled workbook, a corrupt file, a file that is neither XLSX nor DOCX, a Word
+a macro-enabled workbook, a corrupt file, a file that is neither XLSX nor DOCX (said as what it
+is: empty, an old .xls or .doc, protected by a password, a PDF, a web page, text such as a CSV,
+OpenDocument), a sheet whose values reach far past the form's size (before it is read), a Word
 document without tables, a document in which none of the form's labels is found.
 """
 
@@ -67,7 +69,7 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
     if filename.lower().endswith(MACRO_SUFFIXES):
         raise FormFileError("macro")
     if not zipfile.is_zipfile(io.BytesIO(content)):
-        raise FormFileError("corrupt" if filename.lower().endswith((".xlsx", ".docx")) else "not_office")
+        raise FormFileError(not_a_zip(content))
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = set(archive.namelist())
@@ -84,6 +86,8 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
             tables = _xlsx_tables(content)
         elif "word/document.xml" in names:
             tables = _docx_tables(content)
+        elif "mimetype" in names and _opendocument(content):
+            raise FormFileError("opendocument")
         else:
             raise FormFileError("not_office")
     except FormFileError:
@@ -95,6 +99,53 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
     if len(locate(load_form(), tables)) < MIN_LABELS:
         raise FormFileError("not_a_form")
     return tables
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: Office 97-2003, or an Office file with a password
+# The streams that say which compound file it is (their names head 128-byte directory entries).
+OLE_STREAMS = {"EncryptedPackage": "encrypted", "WordDocument": "old_word", "Workbook": "old_excel", "Book": "old_excel"}
+
+
+def not_a_zip(content: bytes) -> str:
+    """What a file that is no zip (so neither .xlsx nor .docx) is, as a form.file code: empty,
+    an old Excel or Word file or one with a password, a PDF, a web page, text (a CSV), a zip cut
+    short, or something else."""
+    if not content:
+        return "empty_file"
+    if content.startswith(OLE):
+        for name, code in OLE_STREAMS.items():
+            needle, at = name.encode("utf-16-le") + b"\0\0", -1
+            while (at := content.find(needle, at + 1)) != -1:
+                if at % 128 == 0:
+                    return code
+        return "old_office"
+    if content.startswith(b"%PDF"):
+        return "pdf"
+    if content.startswith(b"PK"):
+        return "corrupt"  # a zip's first bytes, its directory missing: cut short
+    head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<html", b"<!doctype html", b"mime-version")) or b"<table" in head:
+        return "html"  # a web page named .xls, as many systems export a table
+    if _text(content[:65536]):
+        return "text_file"
+    return "not_office"
+
+
+def _text(sample: bytes) -> bool:
+    """Whether the bytes read as text (UTF-8 or GB 18030, no control characters but white space)."""
+    import codecs
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+        except UnicodeDecodeError:
+            continue
+        return not any(ch < " " and ch not in "\t\r\n\f" for ch in text)
+    return False
+
+
+def _opendocument(content: bytes) -> bool:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return archive.read("mimetype")[:64].startswith(b"application/vnd.oasis.opendocument")
 
 
 def _xlsx_tables(content: bytes) -> list[list[list[Any]]]:

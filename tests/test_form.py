@@ -825,8 +825,63 @@ BAD = {
     "macro by name": ("form.xlsm", lambda: _xlsx_bytes([["集群名称"]]), "macro"),
     "macro inside": ("form.xlsx", lambda: _with_macro(_xlsx_bytes([["集群名称"]])), "macro"),
     "docx without tables": ("form.docx", _docx_without_tables, "no_tables"),
-    "plain text": ("form.txt", lambda: "集群名称,集群总产值".encode(), "not_office"),
+    "plain text": ("form.txt", lambda: "集群名称,集群总产值".encode(), "text_file"),
 }
+
+
+def _compound_file(stream: str) -> bytes:
+    """A compound file (OLE, CFB version 3) holding one 4 KB stream of this name: the container
+    of Excel 97-2003 (Workbook), Word 97-2003 (WordDocument), or an Office file with a password
+    (EncryptedPackage). Sector 0 is the FAT, 1 the directory, 2-9 the stream."""
+    import struct
+    end, free, nostream = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFF
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16)
+              + struct.pack("<HHHHH6sIIIIIIIII", 0x3E, 3, 0xFFFE, 9, 6, bytes(6), 0, 1, 1, 0, 0x1000, end, 0, end, 0)
+              + struct.pack("<109I", 0, *[free] * 108))
+    fat = struct.pack("<128I", 0xFFFFFFFD, end, *range(3, 10), end, *[free] * 118)
+
+    def entry(name: str, kind: int, child: int, start: int, size: int) -> bytes:
+        encoded = (name + "\0").encode("utf-16-le")
+        return (encoded.ljust(64, b"\0") + struct.pack("<HBB3I16sIQQIQ", len(encoded), kind, 1, nostream, nostream,
+                                                        child, bytes(16), 0, 0, 0, start, size))
+    directory = entry("Root Entry", 5, 1, end, 0) + entry(stream, 2, nostream, 2, 4096) + bytes(256)
+    return header + fat + directory + bytes(range(256)) * 16
+
+
+def _opendocument_bytes() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    return out.getvalue()
+
+
+WRONG_TYPE = {  # a file of another kind, whatever its name says: what it is, and what to do
+    "empty": ("form.xlsx", lambda: b"", "文件是空的（0 字节）。"),
+    "csv renamed": ("form.xlsx", lambda: "集群名称,示例县\n集群总产值（亿元）,45\n".encode(), "这是纯文本文件（如 CSV）"),
+    "csv in gbk": ("form.xlsx", lambda: "集群名称,示例县\n".encode("gbk"), "这是纯文本文件（如 CSV）"),
+    "xls renamed": ("form.xlsx", lambda: _compound_file("Workbook"), "这是旧版 Excel 文件（.xls），不是 .xlsx：请在 Excel 或 WPS 中打开，另存为 .xlsx"),
+    "doc": ("form.doc", lambda: _compound_file("WordDocument"), "这是旧版 Word 文件（.doc），不是 .docx：请在 Word 或 WPS 中打开，另存为 .docx"),
+    "password": ("form.xlsx", lambda: _compound_file("EncryptedPackage"), "文件设有打开密码"),
+    "other compound file": ("form.xls", lambda: _compound_file("Contents"), "这是旧版 Excel 或 Word 文件（.xls 或 .doc）"),
+    "web page as xls": ("form.xls", lambda: "<html><body><table><tr><td>集群名称</td></tr></table></body></html>".encode(),
+                        "这是网页（HTML）文件"),
+    "pdf": ("form.pdf", lambda: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "这是 PDF 文件"),
+    "opendocument": ("form.ods", _opendocument_bytes, "这是 OpenDocument 文件（.ods 或 .odt）"),
+    "random bytes": ("form.xlsx", lambda: bytes(range(256)) * 8, "不是 Excel（.xlsx）或 Word（.docx）文件。"),
+    "cut short": ("form.xlsx", lambda: _xlsx_bytes([["x"]])[:3000], "文件已损坏，无法打开。"),
+}
+
+
+@pytest.mark.parametrize("case", list(WRONG_TYPE))
+def test_a_file_of_another_kind_is_said_what_it_is(tmp_path, capsys, case):
+    name, make, said = WRONG_TYPE[case]
+    path = tmp_path / name
+    path.write_bytes(make())
+    status, out, err = run(capsys, "form", "check", str(path))
+    assert status == 2 and out == ""
+    assert err.startswith(f"clusterbot form check: {path}: {said}") and err.count("\n") == 1, err
+    assert run(capsys, "form", "check", str(path), "--lang", "en")[2].count("\n") == 1
 
 
 @pytest.mark.parametrize("case", list(BAD))
