@@ -33,7 +33,7 @@ def finding_text(f: Finding, lang: str) -> str:
                   t(lang, "list_sep").join(v) if isinstance(v, list) else
                   fmt_date(v, lang) if isinstance(v, dt.date) else v)
               for k, v in f.params.items()}
-    if f.code in ("range", "below", "range_other_unit"):  # the bound's unit, where the field's fact has one
+    if f.code in ("range", "below", "range_other_unit", "decimals"):  # the bound's unit, where the field's fact has one
         params["unit"] = unit_after(f.params["fact"], lang) if f.params.get("fact") else ""
     if f.code in ("range_other_unit", "label_unit"):  # the money units the form writes, by name
         units = {u["zh"]: u[lang] for u in catalogue().units.values()}
@@ -43,7 +43,8 @@ def finding_text(f: Finding, lang: str) -> str:
                        for k in ("value", "known", "given") if k in f.params}, fact_label=label(f.params["fact"], lang))
     if f.code == "criterion":
         return _where(f, lang) + _criterion_text(f, lang)
-    return _where(f, lang) + t(lang, f"form.finding.{f.code}", **params)
+    key = "decimals_converted" if f.code == "decimals" and f.params.get("written") else f.code  # 0.01234亿元 in 万元
+    return _where(f, lang) + t(lang, f"form.finding.{key}", **params)
 
 
 def _where(f: Finding, lang: str) -> str:

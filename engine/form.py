@@ -504,14 +504,16 @@ class _Reader:
         if fraction:  # 0.805 for 80.5%: said as such, and not converted
             self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number), percent=_plain(number.scaleb(2)),
                      evaluated=round2(float(number)))  # as the criterion shows it
-        elif number.as_tuple().exponent < -2:
-            self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number))
         fact = catalogue().facts.get(f.fact) if f.fact else None
         located = self.found.get(f.id)
         written = written_unit(cell) or (located.unit if located else None)  # in the cell, or the label
         scale = _SCALE.get((written, fact and fact.unit))
         if scale:  # 450000万元 where 亿元 is asked: 45亿元
             number = number.scaleb(scale).normalize()
+        # 保留小数点后2位 is of the figure in the row's unit: 0.012亿元 in a 万元 row is 120万元
+        if not fraction and number.as_tuple().exponent < -2:
+            self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number),
+                     written=" ".join(str(cell).split()) if scale else None, fact=f.fact)
         # The field's bounds and its fact's: a figure the catalogue refuses (集群总产值 typed in
         # 万元, 450000) would otherwise be dropped from the facts without a word.
         low = max(f.min, fact.min) if fact and fact.min is not None else f.min

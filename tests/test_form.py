@@ -330,6 +330,22 @@ def test_a_sum_written_in_the_other_money_unit_is_converted(tmp_path):
     assert report.values["software_purchase"] == {"2021": 100.0, "2022": 120.0, "2023": 150.0}
 
 
+def test_two_decimals_are_counted_in_the_rows_unit(tmp_path):
+    """0.012亿元 in a 万元 row is 120万元: no decimals to speak of. A sum converted into a figure
+    of more decimals than two in the row's unit is said with what was written."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "software_purchase": ["0.01亿元", "0.012亿元", "0.015亿元"]}))
+    assert report.findings == [] and report.values["software_purchase"] == {"2021": 100.0, "2022": 120.0, "2023": 150.0}
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": ["452345万元", 48.2, 52.9],
+                                                       "software_purchase": [100.123, 120, 150]}))
+    assert [(f.code, f.field, f.year) for f in report.findings] == [
+        ("decimals", "集群总产值（亿元）", "2021"), ("decimals", "工业软件采购金额（万元）", "2021")]
+    assert [finding_text(f, "zh") for f in report.findings] == [
+        "二、主导产业情况「集群总产值（亿元）」2021年452345万元 即 45.2345亿元，小数超过两位。",
+        "四、数字化升级情况「工业软件采购金额（万元）」2021年100.123 的小数超过两位。"]
+    assert finding_text(report.findings[0], "en").endswith(
+        "452345万元 makes 45.2345 hundred million yuan, with more than two decimals.")
+
+
 def test_figures_that_look_like_the_other_money_unit_are_said_so_not_converted(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": [450000, 482000, 529000]}))
     assert [(f.code, f.year) for f in report.findings if f.field == "集群总产值（亿元）"] == [
