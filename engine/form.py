@@ -871,12 +871,13 @@ class _Checks:
                         self.reader.add("exceeds", self.spec.field(c.field), c.quote, c.severity, year=year,
                                         value=count, bound=bound, other=self.spec.field(c.bound).label)
             elif c.kind == "reduction_of" and isinstance(v.get(c.of), dict) and v.get(c.field) is not None:
-                series = [v[c.of][y] for y in sorted(v[c.of])]
+                years = sorted(v[c.of])  # the years the form has: with a column missing, not the three
+                series = [v[c.of][y] for y in years]
                 if len(series) >= 2 and series[0] > 0:
                     derived = _rounded((series[0] - series[-1]) / series[0] * 100)
                     if abs(derived - v[c.field]) > 0.011:
                         self.add("reduction_mismatch", c.field, c.quote, c.severity, stated=v[c.field],
-                                 derived=derived)
+                                 derived=derived, first=years[0], last=years[-1])
             elif (c.kind == "total_of" and c.fact in self.own and c.fact in self.facts  # (a sum past its range is refused)
                   and self.facts[c.fact] != self.own[c.fact]):
                 self.add("total_mismatch", c.field, c.quote, c.severity, total=self.facts[c.fact],

@@ -538,6 +538,22 @@ def test_other_years_in_the_header_are_a_finding_not_a_crash(tmp_path, capsys):
     assert report["facts"]["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
 
 
+def test_the_co2_reduction_is_worked_from_the_years_the_form_has(tmp_path):
+    """Year columns shifted to 2022–2024: the 累计降低率 is checked against the years read
+    (2022 and 2023, the data year's), and the finding names those, not 2021."""
+    green = next(title for title, _ in rows_of(passing()) if title.startswith("五、"))
+    path = _years_headed(write_xlsx(tmp_path / "form.xlsx", passing()), [green], ["2022年", "2023年", "2024年"])
+    report = check(path)
+    mismatch = [f for f in report.findings if f.code == "reduction_mismatch"]
+    assert [finding_text(f, "zh") for f in mismatch] == [
+        f"{green}「近三年累计降低率」填写 16.67%，按2022年与2023年单位产值二氧化碳排放量计算应为 8.33%。"]
+    assert "the 2022 and 2023 CO2 per unit of output give 8.33%" in finding_text(mismatch[0], "en")
+    # the form's own three years: the first and the last of them
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "co2_reduction": [20.0]}))
+    assert "按2021年与2023年单位产值二氧化碳排放量计算应为 16.67%。" in finding_text(
+        next(f for f in report.findings if f.code == "reduction_mismatch"), "zh")
+
+
 @pytest.mark.parametrize("years", [[2021, 2022, 2023], [2021.0, 2022.0, 2023.0], ["2021", "2022", "2023"]],
                          ids=["int", "float", "text"])
 def test_years_typed_as_numbers_head_their_columns(tmp_path, years):
