@@ -435,12 +435,29 @@ def ticks(value: Any, options: list[Option]) -> list[Option] | None:
 _DATE = re.compile(r"((?:19|20)\d\d)\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
 
 
+_CN_DIGIT = re.compile("[〇零一二三四五六七八九十壹贰叁肆伍陆柒捌玖拾]")
+_CN_ZERO = re.compile("(?<=[〇零一二三四五六七八九])[○OoＯ]|[○OoＯ](?=[〇零一二三四五六七八九])")  # 二○二四: a circle for 〇
+
+
+def _cn_numerals(text: str) -> str:
+    """Chinese numerals as figures, by cn2an: 二〇二四年三月十五日 → 2024年3月15日."""
+    import cn2an  # here: loading it is a tenth of a second, and most dates are in figures
+
+    try:
+        return cn2an.transform(_CN_ZERO.sub("〇", text), "cn2an")
+    except Exception:  # noqa: BLE001 - cn2an's own errors on what is no numeral: no date then
+        return text
+
+
 def parse_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    match = _DATE.search(squeeze(value).translate(_FULL_WIDTH))
+    text = squeeze(value).translate(_FULL_WIDTH)
+    match = _DATE.search(text)
+    if not match and _CN_DIGIT.search(text):  # 二〇二四年三月十五日, as a seal's date is often written
+        match = _DATE.search(_cn_numerals(text))
     if not match:
         return None
     try:

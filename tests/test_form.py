@@ -202,6 +202,20 @@ def test_a_declaration_or_promise_dated_after_the_check_is_a_finding(tmp_path, c
     assert "晚于检查日期" not in out
 
 
+@pytest.mark.parametrize("written", ["二〇二四年三月十五日", "二○二四年三月十五日", "二零二四年三月十五日", "贰零贰肆年叁月拾伍日",
+                                     "2024年三月十五日"])
+def test_a_date_in_chinese_numerals_is_read(tmp_path, written):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "promise_date": [written]}))
+    assert report.findings == [] and report.values["promise_date"] == dt.date(2024, 3, 15)
+
+
+def test_a_date_not_read_is_said_with_the_way_to_write_one(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "promise_date": ["二〇二四年二月三十日"]}))
+    [finding] = report.findings
+    assert finding_text(finding, "zh") == "承诺函「年月日」“二〇二四年二月三十日”不是日期；应写作 YYYY年M月D日，如 2024年3月15日。"
+    assert finding_text(finding, "en").endswith("is not a date; write it as YYYY年M月D日, such as 2024年3月15日.")
+
+
 def test_the_promise_is_checked_against_the_facts(tmp_path):
     path = write_xlsx(tmp_path / "form.xlsx", passing())
     report = check(path, extra_facts={"accident_level": "larger"})
