@@ -33,9 +33,9 @@ def finding_text(f: Finding, lang: str) -> str:
                   t(lang, "list_sep").join(v) if isinstance(v, list) else
                   fmt_date(v, lang) if isinstance(v, dt.date) else v)
               for k, v in f.params.items()}
-    if f.code in ("range", "below", "range_other_unit", "decimals"):  # the bound's unit, where the field's fact has one
-        params["unit"] = unit_after(f.params["fact"], lang) if f.params.get("fact") else ""
-    if f.code in ("range_other_unit", "label_unit"):  # the money units the form writes, by name
+    if f.code in ("range", "below", "range_other_unit", "decimals", "implausible", "implausible_other_unit"):
+        params["unit"] = unit_after(f.params["fact"], lang) if f.params.get("fact") else ""  # the fact's, if any
+    if f.code in ("range_other_unit", "label_unit", "implausible_other_unit"):  # the money units the form writes, by name
         units = {u["zh"]: u[lang] for u in catalogue().units.values()}
         params.update({k: units.get(f.params[k], f.params[k]) for k in ("written", "asked") if f.params.get(k)})
     if f.code in ("promise_false", "answer_contradicted"):  # the facts by name, their values in words

@@ -549,6 +549,16 @@ class _Reader:
             else:
                 self.add("range" if high is not None else "below", f, f.quoted, year=year, **params)
             return None
+        if fact and fact.plausible_max is not None and number > Decimal(repr(fact.plausible_max)):
+            # In range, but beyond any county cluster (92000 in a 亿元 row is 9.2亿 typed in 万元):
+            # noted, evaluated as given, as the chat asks it back.
+            params = dict(value=_plain(number), limit=_plain(fact.plausible_max), fact=f.fact)
+            other = [(unit, number.scaleb(power)) for unit, power in _other_money_units(fact) if power < 0]
+            if other and not scale:
+                self.add("implausible_other_unit", f, f.quoted, WARNING, year=year, **params, written=other[0][0],
+                         converted=_plain(other[0][1]))
+            else:
+                self.add("implausible", f, f.quoted, WARNING, year=year, **params)
         return int(number) if f.integer else float(number)
 
     def read(self) -> dict[str, Any]:

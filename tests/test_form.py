@@ -371,6 +371,38 @@ def test_figures_that_look_like_the_other_money_unit_are_said_so_not_converted(t
         report.findings[1], "en")
 
 
+@pytest.mark.parametrize("output, years", [([92000, 95000, 98000], ["2021", "2022", "2023"]),
+                                           (["45,000", 48.2, 52.9], ["2021"]), ([40.5, 41.2, 39000], ["2023"])],
+                         ids=["every year", "with a comma", "one year"])
+def test_a_sum_beyond_any_county_cluster_is_noted_as_likely_in_万元(tmp_path, capsys, output, years):
+    """Within the range of 集群总产值 but past its plausible_max (10,000亿): a note on the row and
+    year saying it looks like 万元 and what it makes; the figure is evaluated as given."""
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": output})
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "json")
+    report = json.loads(out)[0]
+    notes = [f for f in report["findings"] if f["code"] == "implausible_other_unit"]
+    assert [(f["severity"], f["year"]) for f in notes] == [("warning", y) for y in years]
+    assert report["findings"] == notes and status == 0 and report["passed"]  # a note, not a refusal
+    first = [o for o in output if not isinstance(o, float) or o > 10000][0]
+    value = str(first).replace(",", "")
+    assert notes[0]["message"] == (
+        f"二、主导产业情况「集群总产值（亿元）」{years[0]}年{value} 远超县域集群的规模（超过 10000亿元），看起来是按万元填写的："
+        f"{value}万元 = {int(value) / 10000:g}亿元。未换算，按 {value}亿元 评估。")
+    assert report["facts"]["total_output"][years[0]] == float(value)  # evaluated as given
+    en = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "--lang", "en")[1]
+    assert (f"{value} is far beyond any county cluster (over 10000 hundred million yuan); it looks written in "
+            f"10,000 yuan, which makes {int(value) / 10000:g} hundred million yuan. Not converted: evaluated as "
+            f"{value} hundred million yuan.") in en
+
+
+def test_a_figure_beyond_any_cluster_of_another_fact_is_noted(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "patents_per_10k": [1500]}))
+    note = next(f for f in report.findings if f.code == "implausible")
+    assert note.severity == "warning" and report.values["patents_per_10k"] == 1500
+    assert finding_text(note, "zh") == ("三、创新能力情况「集群中小企业从业人员每万人有效发明专利拥有量」1500 远超县域集群的规模"
+                                        "（超过 1000个），请核对。按 1500个 评估。")
+
+
 def test_a_money_row_whose_label_names_the_other_unit_is_read_in_it(tmp_path):
     """集群总产值（万元） for the form's 集群总产值（亿元）: the row is found, its figures converted, and
     the changed label is one note."""
