@@ -418,7 +418,8 @@ def ticks(value: Any, options: list[Option]) -> list[Option] | None:
     or when it holds boxes and something else besides but no tick read (a mark not known)."""
     text = "" if value is None else str(value)
     found = list(_MARK.finditer(text))
-    marked = [(m.group(1) in TICKED or m.group(3) is not None, squeeze(m.group(2))) for m in found]
+    # an option's text without the form's note after it: □否（如涉及，需提供佐证材料）
+    marked = [(m.group(1) in TICKED or m.group(3) is not None, squeeze(_NOTE.sub("", m.group(2)))) for m in found]
     if not marked:
         bare = [squeeze(part) for part in re.split(r"[\n、,，;；]", text) if squeeze(part)]
         marked = [(True, b) for b in bare]

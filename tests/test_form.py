@@ -747,6 +747,17 @@ def test_an_unticked_checkbox_control_is_unticked_and_an_unknown_mark_is_said(tm
     assert "which option is ticked cannot be told" in finding_text(report.findings[0], "en")
 
 
+@pytest.mark.parametrize("cell, monitoring", [("□是  ☑否（如涉及，需提供佐证材料）", False),
+                                             ("☑是  □否（如涉及，需提供佐证材料）", True), ("□是  □否（如涉及，需提供佐证材料）", None)])
+def test_a_box_with_the_forms_note_after_its_option_is_read(tmp_path, cell, monitoring):
+    """The official cell of 集群碳排放监测机制 has a note after 否: the box is 否's all the same."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "co2_monitoring": [cell]}))
+    assert report.facts.get("co2_monitoring") is monitoring
+    assert not [f for f in report.findings if f.code in ("unknown_option", "tick_unrecognised")]
+    assert [f.code for f in report.findings if f.field == "建立了集群碳排放监测机制"] == (
+        ["required"] if monitoring is None else [])
+
+
 def test_a_tick_in_a_symbol_font_in_excel_is_read(tmp_path):
     """R in Wingdings 2 shows ☑, £ shows □: a cell in that font is read as shown."""
     from openpyxl.styles import Font
