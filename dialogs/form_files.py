@@ -3,7 +3,9 @@ one sheet per section) or DOCX (python-docx, one table per section), and a fille
 back into the tables of cells that engine/form.py checks.
 
 Reading refuses, with one reason, what is not a form: a file over 50 MB (before it is read),
-a macro-enabled workbook, a corrupt file, a file that is neither XLSX nor DOCX, a Word
+a macro-enabled workbook, a corrupt file, a file that is neither XLSX nor DOCX (said as what it
+is: empty, an old .xls or .doc, protected by a password, a PDF, a web page, text such as a CSV,
+OpenDocument), a sheet whose values reach far past the form's size (before it is read), a Word
 document without tables, a document in which none of the form's labels is found.
 """
 
@@ -31,14 +33,20 @@ MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam", ".docm", ".dotm")
 BOX, TICK = "□", "☑"
 YEAR_HEAD_LABEL = "年度"  # the form's own head of a year row (三、创新能力情况)
 MIN_LABELS = 5  # fewer of the form's labels than this: not the form
+# How far a sheet's filled cells may reach: the form has a few hundred rows and a dozen
+# columns. openpyxl pads every row up to the last cell, so one stray cell at XFD1048576 in a
+# 17 KB file would make 17 billion cells: such a sheet is refused before it is read.
+MAX_ROWS, MAX_COLUMNS = 10_000, 200  # room for a list (the patents) on a sheet of its own
+MAX_CELLS = 2_000_000  # the padded rows of every sheet together
 
 
 class FormFileError(Exception):
-    """A file that cannot be read as the form: `code` is a locales key (form.file.<code>)."""
+    """A file that cannot be read as the form: `code` is a locales key (form.file.<code>),
+    `params` what its message names besides `detail`."""
 
-    def __init__(self, code: str, detail: str = ""):
+    def __init__(self, code: str, detail: str = "", **params):
         super().__init__(code, detail)
-        self.code, self.detail = code, detail
+        self.code, self.detail, self.params = code, detail, params
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -61,7 +69,7 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
     if filename.lower().endswith(MACRO_SUFFIXES):
         raise FormFileError("macro")
     if not zipfile.is_zipfile(io.BytesIO(content)):
-        raise FormFileError("corrupt" if filename.lower().endswith((".xlsx", ".docx")) else "not_office")
+        raise FormFileError(not_a_zip(content))
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = set(archive.namelist())
@@ -78,6 +86,8 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
             tables = _xlsx_tables(content)
         elif "word/document.xml" in names:
             tables = _docx_tables(content)
+        elif "mimetype" in names and _opendocument(content):
+            raise FormFileError("opendocument")
         else:
             raise FormFileError("not_office")
     except FormFileError:
@@ -91,6 +101,53 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
     return tables
 
 
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: Office 97-2003, or an Office file with a password
+# The streams that say which compound file it is (their names head 128-byte directory entries).
+OLE_STREAMS = {"EncryptedPackage": "encrypted", "WordDocument": "old_word", "Workbook": "old_excel", "Book": "old_excel"}
+
+
+def not_a_zip(content: bytes) -> str:
+    """What a file that is no zip (so neither .xlsx nor .docx) is, as a form.file code: empty,
+    an old Excel or Word file or one with a password, a PDF, a web page, text (a CSV), a zip cut
+    short, or something else."""
+    if not content:
+        return "empty_file"
+    if content.startswith(OLE):
+        for name, code in OLE_STREAMS.items():
+            needle, at = name.encode("utf-16-le") + b"\0\0", -1
+            while (at := content.find(needle, at + 1)) != -1:
+                if at % 128 == 0:
+                    return code
+        return "old_office"
+    if content.startswith(b"%PDF"):
+        return "pdf"
+    if content.startswith(b"PK"):
+        return "corrupt"  # a zip's first bytes, its directory missing: cut short
+    head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<html", b"<!doctype html", b"mime-version")) or b"<table" in head:
+        return "html"  # a web page named .xls, as many systems export a table
+    if _text(content[:65536]):
+        return "text_file"
+    return "not_office"
+
+
+def _text(sample: bytes) -> bool:
+    """Whether the bytes read as text (UTF-8 or GB 18030, no control characters but white space)."""
+    import codecs
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+        except UnicodeDecodeError:
+            continue
+        return not any(ch < " " and ch not in "\t\r\n\f" for ch in text)
+    return False
+
+
+def _opendocument(content: bytes) -> bool:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return archive.read("mimetype")[:64].startswith(b"application/vnd.oasis.opendocument")
+
+
 def _xlsx_tables(content: bytes) -> list[list[list[Any]]]:
     """The sheets' cells; a formula's value is the one Excel computed and kept in the file,
     and a formula without one (written by a program, never opened in Excel) is a `Formula`."""
@@ -98,24 +155,67 @@ def _xlsx_tables(content: bytes) -> list[list[list[Any]]]:
 
     from engine.form import Formula  # deferred: see the top
 
-    tables, formulas = _xlsx_cells(openpyxl.load_workbook(io.BytesIO(content), read_only=True))
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    try:
+        extents = _extents(book)
+    except BaseException:
+        book.close()
+        raise
+    tables, formulas = _xlsx_cells(book, extents)
     if formulas:  # a second reading, only for a workbook with formulas: their kept values
-        computed, _ = _xlsx_cells(openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True))
+        computed, _ = _xlsx_cells(openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True),
+                                  extents)
         for (n, i, j), (text, cell) in formulas.items():
             value = computed[n][i][j]
             tables[n][i][j] = Formula(text, cell) if value is None else value
     return tables
 
 
-def _xlsx_cells(book) -> tuple[list[list[list[Any]]], dict]:
-    """Each sheet's rows of values, and its formulas by position: (text, cell)."""
+def _extents(book) -> list[tuple[int, int]]:
+    """Each sheet's last row and last column holding a value (0, 0 for an empty sheet), from
+    the cells present in its XML: the <dimension> it states may be anything. A value past
+    MAX_ROWS or MAX_COLUMNS, or one that takes the sheets' padded rows past MAX_CELLS, refuses
+    the file as soon as it is seen."""
+    from lxml import etree
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.cell import column_index_from_string
+
+    extents, total = [], 0
+    for sheet in book.worksheets:
+        last_row = last_col = row = 0
+        # the sheet's part, as openpyxl's read-only sheet opens it
+        with book._archive.open(sheet._worksheet_path) as source:
+            for _, element in etree.iterparse(source, events=("end",), tag="{*}row", resolve_entities=False,
+                                              no_network=True):
+                row = int(element.get("r") or row + 1)  # r may be left out: the next row
+                col = 0
+                for cell in element.iterchildren("{*}c"):
+                    ref = cell.get("r")
+                    col = column_index_from_string(ref.rstrip("0123456789")) if ref else col + 1
+                    if next(cell.iterchildren("{*}v", "{*}f", "{*}is"), None) is None:
+                        continue  # formatting alone: nothing to read
+                    if (row > MAX_ROWS or col > MAX_COLUMNS
+                            or total + max(row, last_row) * max(col, last_col) > MAX_CELLS):
+                        raise FormFileError("sheet_too_large", sheet=sheet.title, cell=f"{get_column_letter(col)}{row}")
+                    last_row, last_col = row, max(last_col, col)
+                element.clear()
+                while element.getprevious() is not None:  # the rows read: kept no longer
+                    del element.getparent()[0]
+        total += last_row * last_col
+        extents.append((last_row, last_col))
+    return extents
+
+
+def _xlsx_cells(book, extents: list[tuple[int, int]]) -> tuple[list[list[list[Any]]], dict]:
+    """Each sheet's rows of values up to its extent, and its formulas by position: (text, cell)."""
     from engine.form import Table  # deferred: see the top
 
     tables, formulas = [], {}
     try:
-        for n, sheet in enumerate(book.worksheets):
+        for n, (sheet, (last_row, last_col)) in enumerate(zip(book.worksheets, extents)):
             rows = []
-            for i, row in enumerate(sheet.iter_rows()):
+            cells = sheet.iter_rows(min_row=1, max_row=last_row, min_col=1, max_col=last_col) if last_row else ()
+            for i, row in enumerate(cells):
                 values = [cell.value for cell in row]
                 for j, cell in enumerate(row):
                     if cell.data_type == "f":
@@ -124,6 +224,8 @@ def _xlsx_cells(book) -> tuple[list[list[list[Any]]], dict]:
                         values[j] = None  # its computed value, if any, is read apart
                     elif type(values[j]) in (int, float):
                         values[j] = _shown(values[j], cell.number_format)
+                    elif isinstance(values[j], str) and (cell.font.name or "").strip().lower() in SYMBOL_FONTS:
+                        values[j] = "".join(symbol(cell.font.name, c) for c in values[j])  # R in Wingdings 2 shows ☑
                 rows.append(values)
             tables.append(Table(rows, sheet.title))
     finally:
@@ -144,34 +246,124 @@ def _shown(number: int | float, number_format: str) -> int | float | Decimal:
 
 
 def _docx_tables(content: bytes) -> list[list[list[Any]]]:
-    """Each Word table, and each run of paragraphs between them as a table of one column.
-    python-docx repeats a merged cell in every grid column it spans: it is read once."""
+    """Each Word table, and each run of paragraphs between them as a table of one column,
+    with their text as Word shows it (`shown_text`); a table or paragraph inside a content
+    control is read as any other. python-docx repeats a merged cell in every grid column it
+    spans: it is read once."""
     import docx
     from docx.table import Table
 
     document = docx.Document(io.BytesIO(content))
-    if not document.tables:
-        raise FormFileError("no_tables")
-    tables, paragraphs = [], []
-    for block in document.iter_inner_content():
-        if isinstance(block, Table):
+    tables, paragraphs, found = [], [], False
+    for block in _blocks(document.element.body):
+        if block.tag == _W + "tbl":
+            found = True
             if paragraphs:
                 tables.append(paragraphs)
                 paragraphs = []
             rows = []
-            for row in block.rows:
+            for row in Table(block, document._body).rows:
                 cells, seen = [], set()
                 for cell in row.cells:
                     if id(cell._tc) not in seen:
                         seen.add(id(cell._tc))
-                        cells.append(cell.text)
+                        cells.append(shown_text(cell._tc))
                 rows.append(cells)
             tables.append(rows)
-        elif block.text.strip():
-            paragraphs.append([block.text])
+        elif (text := shown_text(block)).strip():
+            paragraphs.append([text])
+    if not found:
+        raise FormFileError("no_tables")
     if paragraphs:
         tables.append(paragraphs)
     return tables
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
+
+
+def _blocks(parent):
+    """The body's paragraphs and tables in order, those inside content controls included."""
+    for child in parent.iterchildren():
+        if child.tag in (_W + "p", _W + "tbl"):
+            yield child
+        elif child.tag in (_W + "sdt", _W + "sdtContent", _W + "customXml"):
+            yield from _blocks(child)
+
+
+# Symbol fonts' characters as the Unicode they show (Insert > Symbol writes a w:sym, or text in
+# the font): the boxes and ticks a form is ticked with. A code is the character's low byte.
+SYMBOL_FONTS = {
+    "wingdings": {0xFE: "☑", 0xFD: "☒", 0x78: "☒", 0xFC: "✓", 0xFB: "✗", 0xA8: "□", 0x6F: "□", 0x71: "□",
+                  0x6E: "■", 0xA1: "○"},
+    "wingdings 2": {0x52: "☑", 0x54: "☒", 0x53: "☒", 0x51: "☒", 0x50: "✓", 0x4F: "✗", 0xA3: "□", 0x2A: "□",
+                    0x99: "○"},
+}
+# What Word does not show of a cell: deletions of tracked changes, field codes, the properties
+# of a paragraph, run or content control, pictures and text boxes.
+_HIDDEN = {_W + tag for tag in ("del", "moveFrom", "delText", "delInstrText", "instrText", "pPr", "rPr", "sdtPr",
+                                "sdtEndPr", "drawing", "pict", "object", "fldData")}
+
+
+def symbol(font: str | None, char: str) -> str:
+    """A character written in a symbol font as the Unicode it shows; others as they are."""
+    table = SYMBOL_FONTS.get((font or "").strip().lower())
+    code = ord(char)
+    if table is None or not (code < 0x100 or 0xF000 <= code <= 0xF0FF):
+        return char
+    return table.get(code & 0xFF, char)
+
+
+def shown_text(element) -> str:
+    """The text of a paragraph or a cell as Word shows it: tracked insertions in and deletions
+    out, the content of content controls (a checkbox control as ☑ or □), a symbol font's box
+    or tick as its character; paragraphs one a line, a paragraph whose mark was deleted run on
+    into the next."""
+    out: list[str] = []
+
+    def visit(node, font: str | None) -> None:
+        tag = node.tag
+        if not isinstance(tag, str) or tag in _HIDDEN or tag.endswith("}Fallback"):
+            return  # a comment, what Word hides, the fallback of what it shows
+        if tag == _W + "r":
+            rpr = node.find(_W + "rPr")
+            if rpr is not None and _on(rpr.find(_W + "vanish")):
+                return  # hidden text
+            fonts = rpr.find(_W + "rFonts") if rpr is not None else None
+            font = (fonts.get(_W + "ascii") or fonts.get(_W + "hAnsi")) if fonts is not None else None
+        elif tag == _W + "t":
+            out.append("".join(symbol(font, c) for c in node.text or ""))
+            return
+        elif tag == _W + "sym":
+            out.append(symbol(node.get(_W + "font"), chr(int(node.get(_W + "char") or "0", 16))))
+            return
+        elif tag in (_W + "tab", _W + "ptab"):
+            out.append("\t")
+            return
+        elif tag in (_W + "br", _W + "cr"):
+            out.append("\n")
+            return
+        elif tag == _W + "noBreakHyphen":
+            out.append("-")
+            return
+        elif tag == _W + "sdt" and (box := node.find(f"{_W}sdtPr/{_W14}checkbox")) is not None:
+            checked = box.find(_W14 + "checked")
+            out.append("☑" if checked is not None and checked.get(_W14 + "val") in ("1", "true") else "□")
+            return
+        for child in node.iterchildren():  # a run's, or ins, moveTo, hyperlink, sdtContent, a nested table…
+            visit(child, font)
+        if tag == _W + "p" and node.find(f"{_W}pPr/{_W}rPr/{_W}del") is None:
+            out.append("\n")  # a deleted paragraph mark runs the paragraph on into the next
+
+    visit(element, None)
+    text = "".join(out)
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _on(flag) -> bool:
+    """A toggle property (w:vanish, ...) that is set: present, and not val="0"/"false"."""
+    return flag is not None and flag.get(_W + "val") not in ("0", "false", "off")
 
 
 # --- writing ----------------------------------------------------------------------------

@@ -33,9 +33,9 @@ def finding_text(f: Finding, lang: str) -> str:
                   t(lang, "list_sep").join(v) if isinstance(v, list) else
                   fmt_date(v, lang) if isinstance(v, dt.date) else v)
               for k, v in f.params.items()}
-    if f.code in ("range", "below", "range_other_unit"):  # the bound's unit, where the field's fact has one
-        params["unit"] = unit_after(f.params["fact"], lang) if f.params.get("fact") else ""
-    if f.code in ("range_other_unit", "label_unit"):  # the money units the form writes, by name
+    if f.code in ("range", "below", "range_other_unit", "decimals", "implausible", "implausible_other_unit"):
+        params["unit"] = unit_after(f.params["fact"], lang) if f.params.get("fact") else ""  # the fact's, if any
+    if f.code in ("range_other_unit", "label_unit", "implausible_other_unit"):  # the money units the form writes, by name
         units = {u["zh"]: u[lang] for u in catalogue().units.values()}
         params.update({k: units.get(f.params[k], f.params[k]) for k in ("written", "asked") if f.params.get(k)})
     if f.code in ("promise_false", "answer_contradicted"):  # the facts by name, their values in words
@@ -43,7 +43,8 @@ def finding_text(f: Finding, lang: str) -> str:
                        for k in ("value", "known", "given") if k in f.params}, fact_label=label(f.params["fact"], lang))
     if f.code == "criterion":
         return _where(f, lang) + _criterion_text(f, lang)
-    return _where(f, lang) + t(lang, f"form.finding.{f.code}", **params)
+    key = "decimals_converted" if f.code == "decimals" and f.params.get("written") else f.code  # 0.01234亿元 in 万元
+    return _where(f, lang) + t(lang, f"form.finding.{key}", **params)
 
 
 def _where(f: Finding, lang: str) -> str:
@@ -151,7 +152,7 @@ def report_json(report: FormReport, lang: str, file: str = "") -> dict[str, Any]
 
 
 def file_error_text(error: FormFileError, lang: str) -> str:
-    return t(lang, f"form.file.{error.code}", size=error.detail, detail=error.detail)
+    return t(lang, f"form.file.{error.code}", size=error.detail, detail=error.detail, **error.params)
 
 
 # --- the chat -------------------------------------------------------------------------------

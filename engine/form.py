@@ -346,7 +346,10 @@ class Formula:
 
 EMPTY_WORDS = ("无", "/", "—", "-")
 TICKED, UNTICKED = "☑✓✔√■▣☒⊠", "□☐○"
-_MARK = re.compile(f"([{TICKED}{UNTICKED}])\\s*([^{TICKED}{UNTICKED}\\n\\t]+)")
+_MARKS = TICKED + UNTICKED
+# A box and the option after it (□是), with a tick written after the option (□是√) when
+# nothing but white space, a line's end or the next box follows that tick.
+_MARK = re.compile(f"([{_MARKS}])\\s*([^{_MARKS}\\n\\t]+)(?:([{TICKED}])(?=[ \u3000]*(?:[\\n\\t{_MARKS}]|$)))?")
 
 
 _NOTE = re.compile(r"[（(][^）)]*[）)]")
@@ -410,10 +413,13 @@ def _plain(bound: float | Decimal) -> str:
 
 
 def ticks(value: Any, options: list[Option]) -> list[Option] | None:
-    """The options ticked in a cell (□ / ☑ lines); a cell holding an option's bare text ticks
-    it. None when the cell names nothing the field offers."""
+    """The options ticked in a cell (□ / ☑ lines, or a tick after the option: □是√); a cell
+    holding an option's bare text ticks it. None when the cell names nothing the field offers,
+    or when it holds boxes and something else besides but no tick read (a mark not known)."""
     text = "" if value is None else str(value)
-    marked = [(m.group(1) in TICKED, squeeze(m.group(2))) for m in _MARK.finditer(text)]
+    found = list(_MARK.finditer(text))
+    # an option's text without the form's note after it: □否（如涉及，需提供佐证材料）
+    marked = [(m.group(1) in TICKED or m.group(3) is not None, squeeze(_NOTE.sub("", m.group(2)))) for m in found]
     if not marked:
         bare = [squeeze(part) for part in re.split(r"[\n、,，;；]", text) if squeeze(part)]
         marked = [(True, b) for b in bare]
@@ -421,10 +427,27 @@ def ticks(value: Any, options: list[Option]) -> list[Option] | None:
     known = {squeeze(o.text) for o in options}
     if not chosen and any(t not in known for _, t in marked) and squeeze(text) not in EMPTY_WORDS:
         return None
+    rest = squeeze(_MARK.sub("", text))  # what the boxes and their options leave
+    if not chosen and found and rest and rest not in EMPTY_WORDS:
+        return None
     return chosen
 
 
 _DATE = re.compile(r"((?:19|20)\d\d)\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
+
+
+_CN_DIGIT = re.compile("[〇零一二三四五六七八九十壹贰叁肆伍陆柒捌玖拾]")
+_CN_ZERO = re.compile("(?<=[〇零一二三四五六七八九])[○OoＯ]|[○OoＯ](?=[〇零一二三四五六七八九])")  # 二○二四: a circle for 〇
+
+
+def _cn_numerals(text: str) -> str:
+    """Chinese numerals as figures, by cn2an: 二〇二四年三月十五日 → 2024年3月15日."""
+    import cn2an  # here: loading it is a tenth of a second, and most dates are in figures
+
+    try:
+        return cn2an.transform(_CN_ZERO.sub("〇", text), "cn2an")
+    except Exception:  # noqa: BLE001 - cn2an's own errors on what is no numeral: no date then
+        return text
 
 
 def parse_date(value: Any) -> dt.date | None:
@@ -432,7 +455,10 @@ def parse_date(value: Any) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    match = _DATE.search(squeeze(value).translate(_FULL_WIDTH))
+    text = squeeze(value).translate(_FULL_WIDTH)
+    match = _DATE.search(text)
+    if not match and _CN_DIGIT.search(text):  # 二〇二四年三月十五日, as a seal's date is often written
+        match = _DATE.search(_cn_numerals(text))
     if not match:
         return None
     try:
@@ -479,8 +505,10 @@ class _Reader:
         if self.formula(f, cell, year):
             return None
         number, why = parse_number(cell)
-        if why == "none":
-            return 0 if f.integer else None
+        if why == "none" and f.integer:
+            return 0  # 无 of a count is none
+        if why == "none":  # an amount, a share or a rate has no 无: 无 in 总产值 is no figure (evaluate refuses it)
+            why = "not_number"
         if why == "empty":
             if f.required:
                 self.add("required", f, year=year)
@@ -494,14 +522,16 @@ class _Reader:
         if fraction:  # 0.805 for 80.5%: said as such, and not converted
             self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number), percent=_plain(number.scaleb(2)),
                      evaluated=round2(float(number)))  # as the criterion shows it
-        elif number.as_tuple().exponent < -2:
-            self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number))
         fact = catalogue().facts.get(f.fact) if f.fact else None
         located = self.found.get(f.id)
         written = written_unit(cell) or (located.unit if located else None)  # in the cell, or the label
         scale = _SCALE.get((written, fact and fact.unit))
         if scale:  # 450000万元 where 亿元 is asked: 45亿元
             number = number.scaleb(scale).normalize()
+        # 保留小数点后2位 is of the figure in the row's unit: 0.012亿元 in a 万元 row is 120万元
+        if not fraction and number.as_tuple().exponent < -2:
+            self.add("decimals", f, self.spec.quotes["decimals"], year=year, value=str(number),
+                     written=" ".join(str(cell).split()) if scale else None, fact=f.fact)
         # The field's bounds and its fact's: a figure the catalogue refuses (集群总产值 typed in
         # 万元, 450000) would otherwise be dropped from the facts without a word.
         low = max(f.min, fact.min) if fact and fact.min is not None else f.min
@@ -520,6 +550,16 @@ class _Reader:
             else:
                 self.add("range" if high is not None else "below", f, f.quoted, year=year, **params)
             return None
+        if fact and fact.plausible_max is not None and number > Decimal(repr(fact.plausible_max)):
+            # In range, but beyond any county cluster (92000 in a 亿元 row is 9.2亿 typed in 万元):
+            # noted, evaluated as given, as the chat asks it back.
+            params = dict(value=_plain(number), limit=_plain(fact.plausible_max), fact=f.fact)
+            other = [(unit, number.scaleb(power)) for unit, power in _other_money_units(fact) if power < 0]
+            if other and not scale:
+                self.add("implausible_other_unit", f, f.quoted, WARNING, year=year, **params, written=other[0][0],
+                         converted=_plain(other[0][1]))
+            else:
+                self.add("implausible", f, f.quoted, WARNING, year=year, **params)
         return int(number) if f.integer else float(number)
 
     def read(self) -> dict[str, Any]:
@@ -608,8 +648,7 @@ class _Reader:
             return None
         chosen = ticks(first_value(located), f.options)
         if chosen is None:
-            self.add("unknown_option", f, f.quoted, value=str(first_value(located)).strip(),
-                     options="、".join(o.text for o in f.options))
+            self.unread_ticks(f, first_value(located))
             return None
         if not chosen:
             self.add("required", f)
@@ -624,10 +663,16 @@ class _Reader:
             return []
         chosen = ticks(first_value(located), f.options)
         if chosen is None:
-            self.add("unknown_option", f, f.quoted, value=str(first_value(located)).strip(),
-                     options="、".join(o.text for o in f.options))
+            self.unread_ticks(f, first_value(located))
             return []
         return chosen
+
+    def unread_ticks(self, f: Field, value: Any) -> None:
+        """A cell whose ticks are not read: holding the options, its tick is not one known (a
+        picture, a glyph of a font); else it names no option."""
+        text = squeeze(value)
+        code = "tick_unrecognised" if any(squeeze(o.text) in text for o in f.options) else "unknown_option"
+        self.add(code, f, f.quoted, value=" ".join(str(value).split()), options="、".join(o.text for o in f.options))
 
     def read_named_count(self, f: Field, located: Located) -> dict | None:
         cells = [v for v in located.values if squeeze(v)]
@@ -854,12 +899,13 @@ class _Checks:
                         self.reader.add("exceeds", self.spec.field(c.field), c.quote, c.severity, year=year,
                                         value=count, bound=bound, other=self.spec.field(c.bound).label)
             elif c.kind == "reduction_of" and isinstance(v.get(c.of), dict) and v.get(c.field) is not None:
-                series = [v[c.of][y] for y in sorted(v[c.of])]
+                years = sorted(v[c.of])  # the years the form has: with a column missing, not the three
+                series = [v[c.of][y] for y in years]
                 if len(series) >= 2 and series[0] > 0:
                     derived = _rounded((series[0] - series[-1]) / series[0] * 100)
                     if abs(derived - v[c.field]) > 0.011:
                         self.add("reduction_mismatch", c.field, c.quote, c.severity, stated=v[c.field],
-                                 derived=derived)
+                                 derived=derived, first=years[0], last=years[-1])
             elif (c.kind == "total_of" and c.fact in self.own and c.fact in self.facts  # (a sum past its range is refused)
                   and self.facts[c.fact] != self.own[c.fact]):
                 self.add("total_mismatch", c.field, c.quote, c.severity, total=self.facts[c.fact],

@@ -253,6 +253,25 @@ def test_a_filled_form_is_sent_from_the_terminal_by_its_path(tmp_path):
     term.close()
 
 
+def test_a_form_with_a_stray_cell_far_out_is_refused_at_once_in_the_chat(tmp_path):
+    """The file whose one value at XFD1048576 made the reading pad 17 billion cells: typed as
+    a path in the chat, it is refused in a moment, within a memory limit, and the chat goes on."""
+    import resource
+    from tests.test_form import stray_cell
+
+    limit = 2000 << 20
+    term = Terminal(tmp_path / "f.db", preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+    term.say("/new 示例县机械集群")
+    term.say("江苏")
+    path = stray_cell(tmp_path / "far.xlsx", "XFD1048576")
+    started = time.monotonic()
+    text = term.say(str(path))
+    assert time.monotonic() - started < 20
+    assert "无法检查文件「far.xlsx」：工作表「二、主导产业情况」的内容延伸到单元格 XFD1048576，远超申报表的大小" in text
+    assert term.child.isalive() and asked_fact(term.say("/skip")) is not None
+    term.close()
+
+
 @pytest.mark.parametrize("line", ["~95", "~ 95", "~45亿", "about 95", "~no-such-user-x/a.xlsx", "a\x00b.xlsx",
                                   "~/没有这个/表.xlsx", "'~no-such-user-x/表.docx'", "file:///%00.xlsx",
                                   "file://[::1/a.xlsx", "file://[x]/a.xlsx", "file://[x]/95"])

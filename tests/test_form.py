@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 
 import openpyxl
@@ -201,6 +202,20 @@ def test_a_declaration_or_promise_dated_after_the_check_is_a_finding(tmp_path, c
     assert "晚于检查日期" not in out
 
 
+@pytest.mark.parametrize("written", ["二〇二四年三月十五日", "二○二四年三月十五日", "二零二四年三月十五日", "贰零贰肆年叁月拾伍日",
+                                     "2024年三月十五日"])
+def test_a_date_in_chinese_numerals_is_read(tmp_path, written):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "promise_date": [written]}))
+    assert report.findings == [] and report.values["promise_date"] == dt.date(2024, 3, 15)
+
+
+def test_a_date_not_read_is_said_with_the_way_to_write_one(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "promise_date": ["二〇二四年二月三十日"]}))
+    [finding] = report.findings
+    assert finding_text(finding, "zh") == "承诺函「年月日」“二〇二四年二月三十日”不是日期；应写作 YYYY年M月D日，如 2024年3月15日。"
+    assert finding_text(finding, "en").endswith("is not a date; write it as YYYY年M月D日, such as 2024年3月15日.")
+
+
 def test_the_promise_is_checked_against_the_facts(tmp_path):
     path = write_xlsx(tmp_path / "form.xlsx", passing())
     report = check(path, extra_facts={"accident_level": "larger"})
@@ -293,6 +308,18 @@ def test_a_number_keeps_the_forms_own_unit_and_note(tmp_path):
     assert (report.values["invention_patents"], report.values["area"], report.values["iip_rate"]) == (900, 80.0, 25.0)
 
 
+def test_无_is_no_figure_in_an_amount_and_none_in_a_count(tmp_path, capsys):
+    """The form asks 无 where there is nothing to state: a count of none is 0, but 总产值 of 无
+    is no figure at all and is said on its row for each year (evaluate refuses it too)."""
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": ["无", "无", "无"], "green_parks": ["无"]})
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "json")
+    report = json.loads(out)[0]
+    assert status == 1 and not report["passed"]
+    assert [f["message"] for f in report["findings"]] == [
+        f"二、主导产业情况「集群总产值（亿元）」{year}年应填数字，填的是“无”。" for year in ("2021", "2022", "2023")]
+    assert "total_output" not in report["facts"] and report["facts"]["green_parks"] == 0
+
+
 @pytest.mark.parametrize("changes, where", [
     ({"total_output": [45.0, 450000, 52.9]}, "二、主导产业情况「集群总产值（亿元）」2022年450000 超出范围（应在 0 至 100000亿元 之间）；"
                                              "看起来是按万元填写的：450000万元 = 45亿元。未换算，请按本栏单位填写。"),
@@ -317,6 +344,22 @@ def test_a_sum_written_in_the_other_money_unit_is_converted(tmp_path):
     assert report.values["software_purchase"] == {"2021": 100.0, "2022": 120.0, "2023": 150.0}
 
 
+def test_two_decimals_are_counted_in_the_rows_unit(tmp_path):
+    """0.012亿元 in a 万元 row is 120万元: no decimals to speak of. A sum converted into a figure
+    of more decimals than two in the row's unit is said with what was written."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "software_purchase": ["0.01亿元", "0.012亿元", "0.015亿元"]}))
+    assert report.findings == [] and report.values["software_purchase"] == {"2021": 100.0, "2022": 120.0, "2023": 150.0}
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": ["452345万元", 48.2, 52.9],
+                                                       "software_purchase": [100.123, 120, 150]}))
+    assert [(f.code, f.field, f.year) for f in report.findings] == [
+        ("decimals", "集群总产值（亿元）", "2021"), ("decimals", "工业软件采购金额（万元）", "2021")]
+    assert [finding_text(f, "zh") for f in report.findings] == [
+        "二、主导产业情况「集群总产值（亿元）」2021年452345万元 即 45.2345亿元，小数超过两位。",
+        "四、数字化升级情况「工业软件采购金额（万元）」2021年100.123 的小数超过两位。"]
+    assert finding_text(report.findings[0], "en").endswith(
+        "452345万元 makes 45.2345 hundred million yuan, with more than two decimals.")
+
+
 def test_figures_that_look_like_the_other_money_unit_are_said_so_not_converted(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": [450000, 482000, 529000]}))
     assert [(f.code, f.year) for f in report.findings if f.field == "集群总产值（亿元）"] == [
@@ -326,6 +369,38 @@ def test_figures_that_look_like_the_other_money_unit_are_said_so_not_converted(t
             "看起来是按万元填写的：450000万元 = 45亿元。") in finding_text(report.findings[0], "zh")
     assert "it looks written in 10,000 yuan, which makes 48.2 hundred million yuan" in finding_text(
         report.findings[1], "en")
+
+
+@pytest.mark.parametrize("output, years", [([92000, 95000, 98000], ["2021", "2022", "2023"]),
+                                           (["45,000", 48.2, 52.9], ["2021"]), ([40.5, 41.2, 39000], ["2023"])],
+                         ids=["every year", "with a comma", "one year"])
+def test_a_sum_beyond_any_county_cluster_is_noted_as_likely_in_万元(tmp_path, capsys, output, years):
+    """Within the range of 集群总产值 but past its plausible_max (10,000亿): a note on the row and
+    year saying it looks like 万元 and what it makes; the figure is evaluated as given."""
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": output})
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "json")
+    report = json.loads(out)[0]
+    notes = [f for f in report["findings"] if f["code"] == "implausible_other_unit"]
+    assert [(f["severity"], f["year"]) for f in notes] == [("warning", y) for y in years]
+    assert report["findings"] == notes and status == 0 and report["passed"]  # a note, not a refusal
+    first = [o for o in output if not isinstance(o, float) or o > 10000][0]
+    value = str(first).replace(",", "")
+    assert notes[0]["message"] == (
+        f"二、主导产业情况「集群总产值（亿元）」{years[0]}年{value} 远超县域集群的规模（超过 10000亿元），看起来是按万元填写的："
+        f"{value}万元 = {int(value) / 10000:g}亿元。未换算，按 {value}亿元 评估。")
+    assert report["facts"]["total_output"][years[0]] == float(value)  # evaluated as given
+    en = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "--lang", "en")[1]
+    assert (f"{value} is far beyond any county cluster (over 10000 hundred million yuan); it looks written in "
+            f"10,000 yuan, which makes {int(value) / 10000:g} hundred million yuan. Not converted: evaluated as "
+            f"{value} hundred million yuan.") in en
+
+
+def test_a_figure_beyond_any_cluster_of_another_fact_is_noted(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "patents_per_10k": [1500]}))
+    note = next(f for f in report.findings if f.code == "implausible")
+    assert note.severity == "warning" and report.values["patents_per_10k"] == 1500
+    assert finding_text(note, "zh") == ("三、创新能力情况「集群中小企业从业人员每万人有效发明专利拥有量」1500 远超县域集群的规模"
+                                        "（超过 1000个），请核对。按 1500个 评估。")
 
 
 def test_a_money_row_whose_label_names_the_other_unit_is_read_in_it(tmp_path):
@@ -509,6 +584,22 @@ def test_other_years_in_the_header_are_a_finding_not_a_crash(tmp_path, capsys):
     assert report["facts"]["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
 
 
+def test_the_co2_reduction_is_worked_from_the_years_the_form_has(tmp_path):
+    """Year columns shifted to 2022–2024: the 累计降低率 is checked against the years read
+    (2022 and 2023, the data year's), and the finding names those, not 2021."""
+    green = next(title for title, _ in rows_of(passing()) if title.startswith("五、"))
+    path = _years_headed(write_xlsx(tmp_path / "form.xlsx", passing()), [green], ["2022年", "2023年", "2024年"])
+    report = check(path)
+    mismatch = [f for f in report.findings if f.code == "reduction_mismatch"]
+    assert [finding_text(f, "zh") for f in mismatch] == [
+        f"{green}「近三年累计降低率」填写 16.67%，按2022年与2023年单位产值二氧化碳排放量计算应为 8.33%。"]
+    assert "the 2022 and 2023 CO2 per unit of output give 8.33%" in finding_text(mismatch[0], "en")
+    # the form's own three years: the first and the last of them
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "co2_reduction": [20.0]}))
+    assert "按2021年与2023年单位产值二氧化碳排放量计算应为 16.67%。" in finding_text(
+        next(f for f in report.findings if f.code == "reduction_mismatch"), "zh")
+
+
 @pytest.mark.parametrize("years", [[2021, 2022, 2023], [2021.0, 2022.0, 2023.0], ["2021", "2022", "2023"]],
                          ids=["int", "float", "text"])
 def test_years_typed_as_numbers_head_their_columns(tmp_path, years):
@@ -573,6 +664,110 @@ def test_docx_merged_cells_are_read_once(tmp_path):
     assert cells[:3] == ["集群内中小企业从业人员数量", "集群内中小企业从业人员数量", "50000"]  # repeated
     report = check(path)
     assert report.values["sme_employees"] == 50000 and not report.findings
+
+
+W14 = 'xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml"'
+WATER = "属于高用水行业的集群，水效水平高于行业基准值"
+
+
+def _docx_with(tmp_path, cells: dict, wrap_first_table: bool = False):
+    """The passing form as a Word file, the cell after each label (and column) given as the
+    XML of its one paragraph: tracked changes, content controls, symbols, as Word writes them."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+    path = write_docx(tmp_path / "form.docx", passing())
+    document = docx.Document(path)
+    for (label, column), xml in cells.items():
+        row = next(r for t in document.tables for r in t.rows if r.cells[0].text == label)
+        cell = row.cells[column]
+        cell.text = ""
+        paragraph = cell.paragraphs[0]._p
+        for child in list(parse_xml(f'<w:p {nsdecls("w")} {W14}>{xml}</w:p>')):
+            paragraph.append(child)
+    if wrap_first_table:  # the whole table inside a content control
+        table = document.tables[0]._tbl
+        sdt = parse_xml(f'<w:sdt {nsdecls("w")}><w:sdtPr/><w:sdtContent/></w:sdt>')
+        table.addprevious(sdt)
+        sdt[1].append(table)
+    document.save(path)
+    return path
+
+
+def run_xml(text: str, tag: str = "w:t") -> str:
+    return f"<w:r><{tag}>{text}</{tag}></w:r>"
+
+
+def test_a_word_cell_is_read_as_word_shows_it(tmp_path):
+    """Tracked changes: an insertion is read and a deletion is not (48.5 corrected to 38.5 by
+    deleting 4 and inserting 3 is 38.5, not 8.5); the content of content controls is read,
+    inline or holding the paragraph, and a table inside one is read as any other."""
+    output = "集群总产值（亿元）"
+    path = _docx_with(tmp_path, {
+        (output, 1): f'<w:del w:id="1" w:author="审核人">{run_xml("4", "w:delText")}</w:del>'
+                     f'<w:ins w:id="2" w:author="审核人">{run_xml("3")}</w:ins>{run_xml("8.5")}',
+        (output, 2): f'<w:del w:id="3" w:author="a">{run_xml("48.2", "w:delText")}</w:del>'
+                     f'<w:ins w:id="4" w:author="a">{run_xml("41.2")}</w:ins>',
+        (output, 3): f'<w:sdt><w:sdtPr><w:alias w:val="2023年"/></w:sdtPr><w:sdtContent>{run_xml("42.9")}'
+                     f'</w:sdtContent></w:sdt>',
+        ("集群占地面积（平方公里）", 1): f'{run_xml("8")}<w:r><w:rPr><w:vanish/></w:rPr><w:t>0000</w:t></w:r>'
+                                  f'<w:r><w:instrText> MERGEFIELD 面积 </w:instrText></w:r>{run_xml("1")}',
+    }, wrap_first_table=True)
+    report = check(path)
+    assert report.values["total_output"] == {"2021": 38.5, "2022": 41.2, "2023": 42.9}
+    assert report.values["area"] == 81.0  # hidden text and a field's code are not shown either
+    assert report.name == NAME  # its table inside a content control
+    assert [(f.code, f.year) for f in report.findings] == [("criterion", "2021")]  # 38.5 < 40, as corrected
+
+
+@pytest.mark.parametrize("xml", [
+    '<w:r><w:sym w:font="Wingdings 2" w:char="F052"/></w:r>' + run_xml("不涉及"),        # Insert > Symbol ☑
+    '<w:r><w:rPr><w:rFonts w:ascii="Wingdings" w:hAnsi="Wingdings"/></w:rPr><w:t>\u00fe</w:t></w:r>'
+    + run_xml("不涉及"),                                                                # þ in Wingdings is ☑
+    '<w:sdt><w:sdtPr><w14:checkbox><w14:checked w14:val="1"/></w14:checkbox></w:sdtPr>'
+    '<w:sdtContent>' + run_xml("☒") + '</w:sdtContent></w:sdt>' + run_xml("不涉及"),     # a checkbox control
+    run_xml("□是 □否 □不涉及√"),                                                          # the tick after
+], ids=["wingdings 2", "wingdings", "checkbox control", "tick after"])
+def test_ticks_written_the_usual_word_ways_are_read(tmp_path, xml):
+    others = "" if "√" in xml else run_xml("□是 □否 ")
+    report = check(_docx_with(tmp_path, {(WATER, 1): others + xml}))
+    assert report.findings == [] and report.facts["high_water_industry"] is False  # 不涉及, as ticked
+
+
+def test_an_unticked_checkbox_control_is_unticked_and_an_unknown_mark_is_said(tmp_path):
+    unticked = ('<w:sdt><w:sdtPr><w14:checkbox><w14:checked w14:val="0"/></w14:checkbox></w:sdtPr>'
+                '<w:sdtContent>' + run_xml("☐") + '</w:sdtContent></w:sdt>')
+    report = check(_docx_with(tmp_path, {(WATER, 1): unticked + run_xml("是 □否 □不涉及")}))
+    assert [(f.code, f.field) for f in report.findings] == [("required", WATER)]
+    # a mark the check does not know is said as such, never 未填写
+    report = check(_docx_with(tmp_path, {(WATER, 1): run_xml("✅是 □否 □不涉及")}))
+    assert [(f.code, f.field) for f in report.findings] == [("tick_unrecognised", WATER)]
+    assert finding_text(report.findings[0], "zh") == (
+        f"一、基本情况「{WATER}」填有“✅是 □否 □不涉及”，但未能识别勾选了哪一项：请在所选项前标 ☑（或 √）。可选：是、否、不涉及。")
+    assert "which option is ticked cannot be told" in finding_text(report.findings[0], "en")
+
+
+@pytest.mark.parametrize("cell, monitoring", [("□是  ☑否（如涉及，需提供佐证材料）", False),
+                                             ("☑是  □否（如涉及，需提供佐证材料）", True), ("□是  □否（如涉及，需提供佐证材料）", None)])
+def test_a_box_with_the_forms_note_after_its_option_is_read(tmp_path, cell, monitoring):
+    """The official cell of 集群碳排放监测机制 has a note after 否: the box is 否's all the same."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "co2_monitoring": [cell]}))
+    assert report.facts.get("co2_monitoring") is monitoring
+    assert not [f for f in report.findings if f.code in ("unknown_option", "tick_unrecognised")]
+    assert [f.code for f in report.findings if f.field == "建立了集群碳排放监测机制"] == (
+        ["required"] if monitoring is None else [])
+
+
+def test_a_tick_in_a_symbol_font_in_excel_is_read(tmp_path):
+    """R in Wingdings 2 shows ☑, £ shows □: a cell in that font is read as shown."""
+    from openpyxl.styles import Font
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "water_efficiency": ["£是\n£否\nR不涉及"]})
+    book = openpyxl.load_workbook(path)
+    cell = _cells_of(book, WATER)[0]
+    cell.font = Font(name="Wingdings 2")
+    book.save(path)
+    report = check(path)
+    assert report.findings == [] and report.facts["high_water_industry"] is False
 
 
 @pytest.mark.parametrize("first", [True, False], ids=["first", "last"])
@@ -719,8 +914,63 @@ BAD = {
     "macro by name": ("form.xlsm", lambda: _xlsx_bytes([["集群名称"]]), "macro"),
     "macro inside": ("form.xlsx", lambda: _with_macro(_xlsx_bytes([["集群名称"]])), "macro"),
     "docx without tables": ("form.docx", _docx_without_tables, "no_tables"),
-    "plain text": ("form.txt", lambda: "集群名称,集群总产值".encode(), "not_office"),
+    "plain text": ("form.txt", lambda: "集群名称,集群总产值".encode(), "text_file"),
 }
+
+
+def _compound_file(stream: str) -> bytes:
+    """A compound file (OLE, CFB version 3) holding one 4 KB stream of this name: the container
+    of Excel 97-2003 (Workbook), Word 97-2003 (WordDocument), or an Office file with a password
+    (EncryptedPackage). Sector 0 is the FAT, 1 the directory, 2-9 the stream."""
+    import struct
+    end, free, nostream = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFF
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16)
+              + struct.pack("<HHHHH6sIIIIIIIII", 0x3E, 3, 0xFFFE, 9, 6, bytes(6), 0, 1, 1, 0, 0x1000, end, 0, end, 0)
+              + struct.pack("<109I", 0, *[free] * 108))
+    fat = struct.pack("<128I", 0xFFFFFFFD, end, *range(3, 10), end, *[free] * 118)
+
+    def entry(name: str, kind: int, child: int, start: int, size: int) -> bytes:
+        encoded = (name + "\0").encode("utf-16-le")
+        return (encoded.ljust(64, b"\0") + struct.pack("<HBB3I16sIQQIQ", len(encoded), kind, 1, nostream, nostream,
+                                                        child, bytes(16), 0, 0, 0, start, size))
+    directory = entry("Root Entry", 5, 1, end, 0) + entry(stream, 2, nostream, 2, 4096) + bytes(256)
+    return header + fat + directory + bytes(range(256)) * 16
+
+
+def _opendocument_bytes() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    return out.getvalue()
+
+
+WRONG_TYPE = {  # a file of another kind, whatever its name says: what it is, and what to do
+    "empty": ("form.xlsx", lambda: b"", "文件是空的（0 字节）。"),
+    "csv renamed": ("form.xlsx", lambda: "集群名称,示例县\n集群总产值（亿元）,45\n".encode(), "这是纯文本文件（如 CSV）"),
+    "csv in gbk": ("form.xlsx", lambda: "集群名称,示例县\n".encode("gbk"), "这是纯文本文件（如 CSV）"),
+    "xls renamed": ("form.xlsx", lambda: _compound_file("Workbook"), "这是旧版 Excel 文件（.xls），不是 .xlsx：请在 Excel 或 WPS 中打开，另存为 .xlsx"),
+    "doc": ("form.doc", lambda: _compound_file("WordDocument"), "这是旧版 Word 文件（.doc），不是 .docx：请在 Word 或 WPS 中打开，另存为 .docx"),
+    "password": ("form.xlsx", lambda: _compound_file("EncryptedPackage"), "文件设有打开密码"),
+    "other compound file": ("form.xls", lambda: _compound_file("Contents"), "这是旧版 Excel 或 Word 文件（.xls 或 .doc）"),
+    "web page as xls": ("form.xls", lambda: "<html><body><table><tr><td>集群名称</td></tr></table></body></html>".encode(),
+                        "这是网页（HTML）文件"),
+    "pdf": ("form.pdf", lambda: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "这是 PDF 文件"),
+    "opendocument": ("form.ods", _opendocument_bytes, "这是 OpenDocument 文件（.ods 或 .odt）"),
+    "random bytes": ("form.xlsx", lambda: bytes(range(256)) * 8, "不是 Excel（.xlsx）或 Word（.docx）文件。"),
+    "cut short": ("form.xlsx", lambda: _xlsx_bytes([["x"]])[:3000], "文件已损坏，无法打开。"),
+}
+
+
+@pytest.mark.parametrize("case", list(WRONG_TYPE))
+def test_a_file_of_another_kind_is_said_what_it_is(tmp_path, capsys, case):
+    name, make, said = WRONG_TYPE[case]
+    path = tmp_path / name
+    path.write_bytes(make())
+    status, out, err = run(capsys, "form", "check", str(path))
+    assert status == 2 and out == ""
+    assert err.startswith(f"clusterbot form check: {path}: {said}") and err.count("\n") == 1, err
+    assert run(capsys, "form", "check", str(path), "--lang", "en")[2].count("\n") == 1
 
 
 @pytest.mark.parametrize("case", list(BAD))
@@ -755,6 +1005,51 @@ def test_a_small_file_that_unpacks_huge_is_refused(monkeypatch):
     with pytest.raises(FormFileError) as caught:
         read_bytes(content, "form.xlsx")
     assert caught.value.code == "too_large"
+
+
+def _limited(megabytes: int):
+    """A child's preexec_fn: at most this much memory (a regression then fails, never swaps)."""
+    import resource
+    return lambda: resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+
+
+def stray_cell(path, cell: str):
+    """The passing form with one stray value far out on its second sheet."""
+    write_xlsx(path, passing())
+    book = openpyxl.load_workbook(path)
+    book.worksheets[1][cell] = "x"
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("cell", ["XFD1048576", "Z1048576", "XFD1"])
+def test_a_stray_cell_far_out_is_refused_at_once(tmp_path, cell):
+    """openpyxl pads every row to the last cell present: one value at XFD1048576 in a 17 KB
+    file once took minutes and 16 GB. It is refused in a second, naming the sheet and the cell."""
+    import subprocess
+    import sys
+    path = stray_cell(tmp_path / "form.xlsx", cell)
+    assert path.stat().st_size < 64 * 1024
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "form", "check", str(path)], capture_output=True,
+                         text=True, timeout=60, preexec_fn=_limited(1500))
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr == (f"clusterbot form check: {path}: 工作表「二、主导产业情况」的内容延伸到单元格 {cell}，"
+                          "远超申报表的大小，未读取：请删去多余的单元格后另存。\n")
+    with pytest.raises(FormFileError) as caught:
+        read_bytes(path.read_bytes(), "form.xlsx")
+    assert caught.value.params["cell"] == cell
+
+
+def test_a_sheet_whose_dimension_claims_every_cell_is_read_by_its_cells(tmp_path):
+    """The <dimension> a program writes may claim A1:XFD1048576 with nothing there: the cells
+    present are read; a stray value a few rows or columns out is read too."""
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    claim = lambda xml: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', xml)  # noqa: E731
+    path.write_bytes(_rewritten(path.read_bytes(), "xl/worksheets/sheet2.xml", claim))
+    report = check(path)
+    assert report.findings == [] and report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    report = check(stray_cell(tmp_path / "near.xlsx", "Z5000"))
+    assert report.findings == [] and report.passed
 
 
 def test_one_bad_file_does_not_hide_the_others(tmp_path, capsys):
