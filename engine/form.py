@@ -505,10 +505,13 @@ class _Reader:
         if self.formula(f, cell, year):
             return None
         number, why = parse_number(cell)
-        if why == "none" and f.integer:
-            return 0  # 无 of a count is none
-        if why == "none":  # an amount, a share or a rate has no 无: 无 in 总产值 is no figure (evaluate refuses it)
-            why = "not_number"
+        if why == "none":
+            # 填报说明 1: "各必填栏目不得空缺，无相关情况时应填写“无”": none of a count or an amount
+            # (总产值 无 is 0, and fails 40亿), 0 % of a share; a growth rate of nothing has no figure
+            fact = catalogue().facts.get(f.fact) if f.fact else None
+            if f.integer or fact is not None and (fact.unit in ("yi_yuan", "wan_yuan") or fact.share and fact.min >= 0):
+                return 0
+            return None
         if why == "empty":
             if f.required:
                 self.add("required", f, year=year)

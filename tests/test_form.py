@@ -308,16 +308,18 @@ def test_a_number_keeps_the_forms_own_unit_and_note(tmp_path):
     assert (report.values["invention_patents"], report.values["area"], report.values["iip_rate"]) == (900, 80.0, 25.0)
 
 
-def test_无_is_no_figure_in_an_amount_and_none_in_a_count(tmp_path, capsys):
-    """The form asks 无 where there is nothing to state: a count of none is 0, but 总产值 of 无
-    is no figure at all and is said on its row for each year (evaluate refuses it too)."""
-    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": ["无", "无", "无"], "green_parks": ["无"]})
+def test_无_is_none_of_an_amount_or_a_count_and_no_figure_of_a_growth(tmp_path, capsys):
+    """填报说明 1 asks 无 where there is nothing to state: a count or an amount of none is 0 (总产值
+    无 fails 40亿 instead of passing as not given), a growth rate of nothing has no figure."""
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": ["无", "无", "无"], "green_parks": ["无"],
+                                               "fdi_growth": ["无"]})
     status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "json")
     report = json.loads(out)[0]
-    assert status == 1 and not report["passed"]
-    assert [f["message"] for f in report["findings"]] == [
-        f"二、主导产业情况「集群总产值（亿元）」{year}年应填数字，填的是“无”。" for year in ("2021", "2022", "2023")]
-    assert "total_output" not in report["facts"] and report["facts"]["green_parks"] == 0
+    assert not report["passed"] and not [f for f in report["findings"] if "无" in f["message"]]
+    assert report["facts"]["total_output"] == {"2021": 0, "2022": 0, "2023": 0} and report["facts"]["green_parks"] == 0
+    assert "fdi_growth" not in report["facts"]
+    (output,) = [c for c in report["evaluations"][0]["criteria"] if c["id"] == "output-each-year"]
+    assert output["status"] == "fail"
 
 
 @pytest.mark.parametrize("changes, where", [
