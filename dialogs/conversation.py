@@ -31,7 +31,7 @@ from . import forms, tracking
 from .messages import MAX_FILE, Attachment, Button, Incoming, Reply, file_stem, merge_steps  # noqa: F401  (re-exported)
 from .compare import answer_question, criterion_requirement, search_criteria, topics
 from .parse import (ParseError, Parsed, as_percent, choice_number, clean_name, confirmation, normalise, parse_answer,
-                    refuse_superscripts)
+                    refuse_superscripts, visible)
 from .questions import (
     asked_facts, criteria_reading, evaluate_answers, facts_to_ask, needed, relevant_answered, rulesets_for,
 )
@@ -390,7 +390,7 @@ class Turn:
                 if isinstance(choice, list):
                     return choice  # a stale or foreign button: refused
                 text, self.pressed = choice, True
-        text = (text or "").strip()
+        text = visible(text or "").strip()  # a zero-width space pasted after /skip or 85 is no part of it
         if too_long(text):
             return [Reply(self.t("dialog.too_long"), kind="error")] + self.prompt()
         command = parse_command(text)
