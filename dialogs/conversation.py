@@ -771,8 +771,9 @@ class Turn:
         before = self.evaluations()
         self.save(fact, value, source="edit" if "edit_before" in pending else "dialog")
         after = self.evaluations()
+        # as exact as confirmed (0.0045亿元 saved is not said 0.00)
         replies = [Reply(self.t("dialog.saved", label=label(fact, self.lang),
-                                value=value_text(fact, value, self.lang)))]
+                                value=value_text(fact, value, self.lang, exact=True)))]
         replies += self.news(fact, before, after)
         if "edit_before" in pending:
             replies.append(self.verdict_changes(pending["edit_before"], after))
@@ -1060,7 +1061,7 @@ class Turn:
 
     def shown(self, fact: str) -> str:
         value = self.answers[fact]
-        return self.t("dialog.skipped") if value is SKIPPED else value_text(fact, value, self.lang)
+        return self.t("dialog.skipped") if value is SKIPPED else value_text(fact, value, self.lang, exact=True)
 
     def picked_edit(self, chosen: dict, _p: dict) -> list[Reply]:
         before = {ev.ruleset.jurisdiction: ev.verdict for ev in self.evaluations()}
