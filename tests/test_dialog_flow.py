@@ -262,7 +262,10 @@ def test_editing_a_question_not_answered_yet_says_so_and_opens_no_menu(conversat
 def test_duplicate_names_are_told_apart_in_the_list(conversation):
     chat = Chat(conversation)
     start(chat, "江苏", name="甲集群")
-    start(chat, "国家", name="甲集群")
+    start(chat, "国家", name="甲集群")  # named 甲集群（2） now
+    with session(conversation.engine) as s:  # two of one name, as an earlier version made them
+        s.exec(select(Profile).where(Profile.name == "甲集群（2）")).one().name = "甲集群"
+        s.commit()
     lines = [line for line in chat.say("/list").splitlines() if "甲集群" in line]
     assert len(lines) == 2 and lines[0] != lines[1]
     assert "江苏" in lines[0].split("—")[0] and "国家" in lines[1].split("—")[0]
