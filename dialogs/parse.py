@@ -6,8 +6,11 @@ language), `72.5%`, `是/否/有/没有/yes/no` (leading a sentence too, `Yes, w
 says otherwise; and 无/没有 as 0 for a count, as the form's 填“无”),
 Chinese numerals and amounts (两家, 六成, 百分之六十, 四十五亿, 五十二点五亿, read by cn2an), series as
 `2023:45 2024:48 2025:52` (二〇二三年45亿 too) or `45, 48, 52` (the three latest years, to be
-confirmed; `45, 48 and 52`, `45，48，52（亿元）` too), full-width digits and punctuation; an
-approximation (约95, 95左右, about 95) is read as the figure given, `85 percent` as 85%. Superscript digits are refused, not read as plain
+confirmed; `45, 48 and 52`, `45，48，52（亿元）`, `45、48、52万元`, `近三年分别为45亿、48亿、52亿` too;
+`2023-2025年分别为45、48、52亿元` as the years' pairs), full-width digits and punctuation; an
+approximation (约95, 95左右, about 95) is read as the figure given, `85 percent` as 85%, `85.` as 85, `三成五`
+as 35%, `年均增速9.5%` as a rate of 9.5, `暂无`/`一家也没有` as a count of 0; an estimate (十几家, 5家以上) is
+refused as one. Zero-width characters and a BOM are dropped. Superscript digits are refused, not read as plain
 ones (10⁴ is not 104). Anything else raises `ParseError`, whose code (and details) the locales
 turn into a message saying what is expected. A figure that is most likely a slip is marked
 (`Parsed.doubt`) to be asked back.
