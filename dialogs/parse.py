@@ -197,7 +197,7 @@ def _plain(text: str) -> str:
     _RECENT_YEARS, a full stop after a figure: 85. is 85), a year range with its figures
     written as pairs (_YEAR_RANGE), and one unit after a list of bare figures written after each
     (45、48、52万元; also in brackets, 45，48，52（亿元）, where a year may stand before a figure)."""
-    text = _RECENT_YEARS.sub("", re.sub(r"(?<=\d)\.(?!\d)", "", text))
+    text = _RECENT_YEARS.sub("", _no_stop(text))
     text = _AND.sub(",", _PERCENT.sub("%", _APPROX.sub("", text))).strip()
     bracketed = _BRACKETED_UNIT.search(text)
     if bracketed:
@@ -214,6 +214,11 @@ def _plain(text: str) -> str:
     figures = [part for part in _LIST_SEP.split(text) if part]
     spread = _each_unit(figures)
     return ", ".join(spread) if spread != figures else text
+
+
+def _no_stop(text: str) -> str:
+    """A full stop after a figure ends a sentence (85.): dropped, not read as a unit "."."""
+    return re.sub(r"(?<=\d)\.(?!\d)", "", text)
 
 
 def _each_unit(figures: list[str]) -> list[str]:
@@ -338,7 +343,7 @@ def read_figure(spec: Fact, text: str) -> float:
     """One figure as a cell of batch input writes it, read as an answer is (45,000; 4.5 billion
     and 450000万元 in 亿元; 5万人), in the fact's unit; ParseError (a ValueError) when it cannot be."""
     refuse_superscripts(text)
-    return _figure(spec, normalise(text))
+    return _figure(spec, _no_stop(normalise(text)))
 
 
 def _figure(spec: Fact, text: str) -> float:

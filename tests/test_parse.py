@@ -422,3 +422,9 @@ def test_an_estimate_is_refused_in_the_words_typed(fact, text):
     assert f"“{raised.value.details['given']}”是约数或范围" in message and "不能用" not in message
     assert raised.value.details["given"] in text
     assert "is an estimate or a range" in refusal_text(fact, raised.value, "en")
+
+
+def test_a_batch_cell_is_read_as_the_chat_reads_a_full_stop_and_an_invisible_character():
+    from dialogs.parse import read_figure
+    assert read_figure(CAT["iip_rate"], "85.") == 85.0
+    assert read_figure(CAT["total_output"], "\ufeff45\u200b亿") == 45.0
