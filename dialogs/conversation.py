@@ -30,8 +30,8 @@ from storage.repo import SKIPPED
 from . import forms, tracking
 from .messages import MAX_FILE, Attachment, Button, Incoming, Reply, file_stem, merge_steps  # noqa: F401  (re-exported)
 from .compare import answer_question, criterion_requirement, search_criteria, topics
-from .parse import (ParseError, Parsed, as_percent, choice_number, clean_name, confirmation, normalise, parse_answer,
-                    refuse_superscripts)
+from .parse import (ParseError, Parsed, SUPERSCRIPTS, as_percent, choice_number, clean_name, confirmation, normalise,
+                    parse_answer, refuse_superscripts, visible)
 from .questions import (
     asked_facts, criteria_reading, evaluate_answers, facts_to_ask, needed, relevant_answered, rulesets_for,
 )
@@ -88,6 +88,11 @@ log = logging.getLogger(__name__)
 
 
 QUESTION = re.compile(r"[?？]$|多少|什么|哪些|哪个|怎么|如何|要求|条件|标准|^(what|how|which)\b", re.I)
+
+
+def refused_digits(text: str) -> bool:
+    """Superscript or subscript digits, which NFKC would read as plain ones (²: not 2)."""
+    return any(ch in SUPERSCRIPTS for ch in text)
 
 
 def looks_like_question(text: str) -> bool:
@@ -390,7 +395,7 @@ class Turn:
                 if isinstance(choice, list):
                     return choice  # a stale or foreign button: refused
                 text, self.pressed = choice, True
-        text = (text or "").strip()
+        text = visible(text or "").strip()  # a zero-width space pasted after /skip or 85 is no part of it
         if too_long(text):
             return [Reply(self.t("dialog.too_long"), kind="error")] + self.prompt()
         command = parse_command(text)
@@ -520,15 +525,28 @@ class Turn:
                       labels=self.some_labels(skipped))
 
     def measure_prompt(self, replace: bool = False) -> Reply:
-        """The measures as choices. Typed, a number or a list chooses at once; on buttons, a
-        measure is ticked or unticked and 确定 confirms (全部 chooses all four at once)."""
+        """The measures as choices. With none ticked, a typed number, list or name chooses at
+        once (a press ticks); once some are ticked (✓, and 确定 shown) a number ticks or unticks
+        one, typed as pressed, 确定 or its number confirms, 全部 chooses all, and a list or
+        names typed choose those: each as the prompt's text says. /cancel is named: a new
+        cluster is not made, a change is not made."""
         selected = self.pending().get("selected", [])
+        order = list(load_rulesets())
         names = [("✓ " if j in selected else "") + r.short.get(self.lang) for j, r in load_rulesets().items()]
         names.append(self.t("dialog.all_measures"))
         if selected:
             names.append(self.t("dialog.confirm_measures", n=len(selected)))
-        return Reply(self.t("dialog.choose_measures", name=self.profile.name),
-                     choices=self.choice_buttons(names), kind="question", replace=replace)
+        text = self.t("dialog.tick_measures" if selected else "dialog.choose_measures", name=self.profile.name,
+                      confirm=len(order) + 2)
+        if self.profile.measures:
+            text += "\n" + self.t("dialog.measures_cancel", measures=self.measure_names(self.profile.measures.split(",")))
+        else:
+            text += "\n" + self.t("dialog.measures_cancel_new")
+        return Reply(text, choices=self.choice_buttons(names), kind="question", replace=replace)
+
+    def measure_names(self, jurisdictions: list[str]) -> str:
+        rulesets = load_rulesets()
+        return self.t("list_sep").join(rulesets[j].short.get(self.lang) for j in jurisdictions if j in rulesets)
 
     def question(self, fact: str, note: str = "") -> Reply:
         """A question: progress, group, what is asked, the unit and an example."""
@@ -592,22 +610,45 @@ class Turn:
         name = clean_name(text)
         if not name:
             return [Reply(self.t("dialog.ask_name"), kind="question")]
+        name, notes = self.free_name(name)
         self.profile.name = name
-        self.set_state("choose_measures")
-        return [Reply(self.t("dialog.named", name=name)), self.measure_prompt()]
+        # the cluster active before stays known: /cancel at the measures returns to it
+        previous = self.pending().get("previous")
+        self.set_state("choose_measures", pending={"previous": previous} if previous else None)
+        return notes + [Reply(self.t("dialog.named", name=name)), self.measure_prompt()]
+
+    def free_name(self, name: str) -> tuple[str, list[Reply]]:
+        """A name no other cluster of the user has: 戊集群 taken, 戊集群（2）, and said so (two of one
+        name are told apart only by their dates)."""
+        taken = {normalise(p.name) for p in repo.user_profiles(self.s, self.user)}  # an unnamed one is none
+        if normalise(name) not in taken:
+            return name, []
+        n = 2
+        while normalise(f"{name}（{n}）") in taken:
+            n += 1
+        free = f"{name}（{n}）"
+        return free, [Reply(self.t("dialog.name_taken", name=name, new=free))]
+
+    def is_command_name(self, name: str) -> bool:
+        """/skip or 跳过 is a command, no cluster's name."""
+        return name.startswith("/") or name.lower() in WORD_TO_COMMAND
 
     def on_choose_measures(self, text: str) -> list[Reply]:
         order = list(load_rulesets())
-        if self.pressed and text.isdigit():
-            selected = self.pending().get("selected", [])
-            index = int(text)
-            if index <= len(order):  # tick or untick one measure
-                picked = order[index - 1]
-                selected = [j for j in order if (j in selected) != (j == picked)]
-                self.set_state("choose_measures", pending={"selected": selected} if selected else None)
-                return [self.measure_prompt(replace=True)]
-            text = ",".join(selected) if index == len(order) + 2 else text  # 确定, or 全部
-        chosen = self.read_measures(text)
+        p = self.pending()
+        selected = p.get("selected", [])
+        number = choice_number(text)
+        if number is not None and 1 <= number <= len(order) and (self.pressed or selected):
+            # a press, or a number typed where the menu shows ticks: one measure ticked or unticked
+            picked = order[number - 1]
+            selected = [j for j in order if (j in selected) != (j == picked)]
+            kept = {k: v for k, v in p.items() if k != "selected"}
+            self.set_state("choose_measures", pending={**kept, **({"selected": selected} if selected else {})} or None)
+            return [self.measure_prompt(replace=self.pressed)]
+        if selected and (number == len(order) + 2 or self.confirms_measures(text, len(selected))):
+            chosen = [j for j in order if j in selected]
+        else:
+            chosen = self.read_measures(text)
         if not chosen:
             return [Reply(self.t("dialog.bad_measures"), kind="error"), self.measure_prompt()]
         self.profile.measures = ",".join(chosen)
@@ -659,6 +700,23 @@ class Turn:
             replies.append(Reply(note))
         return replies + self.prompt_if_asking()
 
+    def typed_province(self, text: str) -> list[Reply] | None:
+        """A province's name typed while the province asked is open (several provincial measures,
+        none the cluster's yet) answers it, as its buttons do: no question of a cluster takes a
+        province's name for an answer (江苏 at 是否定位在县级区划 was refused, the province left unset)."""
+        provincial = [r for r in self.rulesets if r.jurisdiction != "national"]
+        if self.profile.province is not None or len(provincial) < 2:
+            return None
+        word = normalise(text).lower()
+        word = word.removesuffix("省") if len(word) > 2 else word
+        rulesets = load_rulesets()
+        for province in self.provinces():
+            names = ({"其他省份", "其他省", "other province", "another province"} if province == "other" else
+                     {province, rulesets[province].short.zh, rulesets[province].short.en.lower()})
+            if word in names:
+                return self.cmd_province(province)
+        return None
+
     def prompt_if_asking(self) -> list[Reply]:
         """The question being asked again, after something said in between."""
         return self.prompt() if self.profile.state in ("asking", "confirm_series", "picking") else []
@@ -683,15 +741,27 @@ class Turn:
         return self.t("dialog.comparison_note", name=self.profile.name, province=self.province_name(self.profile.province),
                       measures=fmt_list(others, self.lang))
 
+    def confirms_measures(self, text: str, n: int) -> bool:
+        """确定, or the confirming item's label typed (确定（已选 2 个）), in either language."""
+        word = normalise(text).lower()
+        labels = {normalise(t(lang, "dialog.confirm_measures", n=n)).lower() for lang in ("zh", "en")}
+        return word in labels | {"确定", "确认", "confirm", "ok", "done"}
+
     def read_measures(self, text: str) -> list[str]:
-        """'1,2', '江苏 广东', '全部', 'all' → jurisdictions, in the product's order."""
+        """'1,2', '江苏 广东', '江苏省', '全部', 'all', a label as shown ('国家（工信部）', '全部四个')
+        → jurisdictions, in the product's order."""
         try:
             refuse_superscripts(text)
         except ParseError:
             return []
-        text = normalise(text).lower()
+        text = normalise(text).lower().replace("✓", "").strip()
         order = list(load_rulesets())
-        words = [w for w in re.split(r"[\s,;/+和及与]+", text) if w]
+        if text in {normalise(t(lang, "dialog.all_measures")).lower() for lang in ("zh", "en")}:
+            return order
+        for j, r in load_rulesets().items():  # a label as shown, spaces and brackets and all
+            if text in (normalise(r.short.zh).lower(), normalise(r.short.en).lower()):
+                return [j]
+        words = [w.removesuffix("省") if len(w) > 2 else w for w in re.split(r"[\s,;/+和及与]+", text) if w]
         chosen: set[str] = set()
         for word in words:
             if word.isdigit() and 1 <= int(word) <= len(order) + 1:
@@ -720,6 +790,8 @@ class Turn:
             else:
                 parsed = parse_answer(spec, text, self.latest_year)
         except ParseError as exc:
+            if (replies := self.typed_province(text)) is not None:
+                return replies
             if looks_like_question(text) and search_criteria(text, self.lang)[1]:
                 # a quick question in the middle of a question: answered, then asked again
                 return [Reply(answer_question(text, self.lang, self.today)), self.question(fact)]
@@ -772,8 +844,9 @@ class Turn:
         before = self.evaluations()
         self.save(fact, value, source="edit" if "edit_before" in pending else "dialog")
         after = self.evaluations()
+        # as exact as confirmed (0.0045亿元 saved is not said 0.00)
         replies = [Reply(self.t("dialog.saved", label=label(fact, self.lang),
-                                value=value_text(fact, value, self.lang)))]
+                                value=value_text(fact, value, self.lang, exact=True)))]
         replies += self.news(fact, before, after)
         if "edit_before" in pending:
             replies.append(self.verdict_changes(pending["edit_before"], after))
@@ -821,6 +894,8 @@ class Turn:
         if yes:
             self.profile.pending = json.dumps(self.keep_pending()) if self.keep_pending() else None
             return self.accept(p["fact"], p["value"])
+        if answer is None and (replies := self.typed_province(text)) is not None:
+            return replies  # the province asked, answered: the confirmation still asked
         if no:
             self.set_state("asking", p["fact"], self.keep_pending())
             return [Reply(self.t("dialog.give_again" if p.get("doubt") else "dialog.give_years")),
@@ -869,6 +944,8 @@ class Turn:
         return {"state": self.profile.state, "fact": self.profile.current_fact, "pending": self.pending() or None}
 
     def on_done(self, text: str) -> list[Reply]:
+        if (replies := self.typed_province(text)) is not None:
+            return replies
         return [Reply(answer_question(text, self.lang, self.today), actions=self.done_actions())]
 
     # --- commands --------------------------------------------------------------------------
@@ -892,15 +969,21 @@ class Turn:
 
     def cmd_new(self, arg: str) -> list[Reply]:
         name = clean_name(arg)
-        # where /cancel of an unnamed one returns: the cluster active before (an unnamed one
-        # left for this new one is given up)
+        if name and self.is_command_name(name):
+            replies = [Reply(self.t("dialog.name_is_command", name=name), kind="error")]
+            return replies + (self.prompt() if self.profile is not None else [])
+        notes = []
+        if name:
+            name, notes = self.free_name(name)
+        # where /cancel of the new one returns (while it is unnamed, or at its measures): the
+        # cluster active before (an unnamed one left for this new one is given up)
         previous = self.drop_unnamed() if self.unnamed() else self.profile
         self.profile = repo.create_profile(self.s, self.user, name, self.lang)
         self._answers = repo.Answers()
-        if name:
-            return [Reply(self.t("dialog.named", name=name)), self.measure_prompt()]
         if previous is not None:
             self.profile.pending = json.dumps({"previous": previous.id})
+        if name:
+            return notes + [Reply(self.t("dialog.named", name=name)), self.measure_prompt()]
         return [Reply(self.t("dialog.ask_name"), kind="question")]
 
     def unnamed(self) -> bool:
@@ -908,14 +991,16 @@ class Turn:
         return self.profile is not None and self.profile.state == "naming"
 
     def drop_unnamed(self) -> Profile | None:
-        """The unnamed cluster given up (deleted: it holds nothing); the cluster active before it."""
+        """The new cluster given up (deleted: it holds nothing, not even measures); the cluster
+        active before it."""
         previous = repo.own_profile(self.s, self.user, self.pending().get("previous"))
         self.profile.deleted = True
         self.s.add(self.profile)
         return previous
 
     def cancel_new(self) -> list[Reply]:
-        """/cancel while naming a new cluster: it is not made; back to the one active before."""
+        """/cancel while naming a new cluster, or choosing its first measures: it is not made
+        (it holds nothing but a name); back to the one active before."""
         previous = self.drop_unnamed()
         self.user.active_profile_id = previous.id if previous else None
         self.profile, self._answers = previous, None
@@ -957,15 +1042,20 @@ class Turn:
         options = [{"id": p.id, "label": self.profile_line(i + 1, p, profiles).split(". ", 1)[-1]}
                    for i, p in enumerate(profiles)]
         number, word = choice_number(arg), clean_name(arg)
+        notes = []
         if word:
             match = ([profiles[number - 1]] if number is not None and 1 <= number <= len(profiles)
                      else [p for p in profiles if p.name in (word, normalise(word))])
-            if match:
+            if len(match) == 1:
                 return self.switch_to(match[0])
+            if match:  # a name two clusters share: which one is asked, never guessed
+                ids = {p.id for p in match}
+                options = [o for o in options if o["id"] in ids]
+                notes = [Reply(self.t("dialog.switch_twins", n=len(match), name=word))]
         if self.profile is None:
             self.profile = profiles[-1]
             self.user.active_profile_id = self.profile.id
-        return self.start_pick("switch", options, self.where_we_are())
+        return notes + self.start_pick("switch", options, self.where_we_are())
 
     def picked_switch(self, chosen: dict, p: dict) -> list[Reply]:
         self.return_from_pick(p)
@@ -1033,24 +1123,34 @@ class Turn:
         facts = [f for f in catalogue().facts if f in self.answers and f in asked]
         if not facts:
             return [Reply(self.t("dialog.nothing_to_edit"))] + self.prompt()
-        if (number := choice_number(arg)) is not None:
-            return self.edit_question(number)
+        if arg.strip():
+            # /edit 7, or /edit 7 90平方公里: a question's number, and its new answer after it
+            numbered = re.fullmatch(r"(\d+)(?:\s+(.+))?", normalise(arg)) if not refused_digits(arg) else None
+            if numbered is None:
+                return [Reply(self.t("dialog.edit_usage", arg=clean_name(arg)), kind="error")] + self.prompt()
+            return self.edit_question(int(numbered.group(1)), arg.strip().split(None, 1)[1] if numbered.group(2) else "")
         options = [{"fact": f, "label": self.edit_label(f)} for f in facts]
         return self.start_pick("edit", options, self.where_we_are())
 
-    def edit_question(self, number: int) -> list[Reply]:
-        """/edit 7: question 7 as numbered when asked (第 7 题). One not answered yet is said
-        to be so, and what was asked is asked again: no menu whose numbers the next answer
-        would be taken for."""
+    def edit_question(self, number: int, answer: str = "") -> list[Reply]:
+        """/edit 7: question 7 as numbered when asked (第 7 题); /edit 7 90平方公里 gives it its
+        new answer at once, read as the question's answer is. One not answered yet, or no such
+        question, is said to be so, and what was asked is asked again: no menu whose numbers the
+        next answer would be taken for."""
         asking = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
         sequence = self.numbered(asking)
         if not 1 <= number <= len(sequence):
-            return [Reply(self.t("dialog.edit_no_such", n=number, total=len(sequence)), kind="error")] + self.prompt()
+            shown = str(number) if len(str(number)) <= 12 else str(number)[:12] + "…"
+            return [Reply(self.t("dialog.edit_no_such", n=shown, total=len(sequence)), kind="error")] + self.prompt()
         fact = sequence[number - 1]
-        if fact not in self.answers:
+        if fact not in self.answers and not (answer and fact == asking and self.profile.state == "asking"):
             key = "dialog.edit_unanswered." + ("now" if fact == asking else "later")
             return [Reply(self.t(key, n=number, label=label(fact, self.lang)), kind="error")] + self.prompt()
-        return self.picked_edit({"fact": fact}, {})
+        if not answer:
+            return self.picked_edit({"fact": fact}, {})
+        if fact != asking or self.profile.state != "asking":
+            self.picked_edit({"fact": fact}, {})
+        return self.on_asking(answer)  # refused, the question stays open as /edit 7 leaves it
 
     def edit_label(self, fact: str) -> str:
         """An answer on the /edit menu: what was asked, cut with … when the whole would not
@@ -1061,7 +1161,7 @@ class Turn:
 
     def shown(self, fact: str) -> str:
         value = self.answers[fact]
-        return self.t("dialog.skipped") if value is SKIPPED else value_text(fact, value, self.lang)
+        return self.t("dialog.skipped") if value is SKIPPED else value_text(fact, value, self.lang, exact=True)
 
     def picked_edit(self, chosen: dict, _p: dict) -> list[Reply]:
         before = {ev.ruleset.jurisdiction: ev.verdict for ev in self.evaluations()}
@@ -1073,6 +1173,8 @@ class Turn:
             return [Reply(self.t("tracking.cancelled"))] + self.prompt()
         if self.unnamed():
             return self.cancel_new()
+        if self.profile is not None and self.profile.state == "choose_measures":
+            return self.cancel_measures()
         if self.profile is not None and self.profile.state == "picking":
             self.return_from_pick(self.pending())
         elif self.profile is not None and self.profile.state in ("asking", "confirm_series") \
@@ -1081,6 +1183,21 @@ class Turn:
             self.leave_question()
             return [Reply(self.t("dialog.edit_cancelled"))] + self.advance()
         return self.prompt()
+
+    def cancel_measures(self) -> list[Reply]:
+        """/cancel at the measures: a new cluster's first choice gives the cluster up; a change
+        (/measures, /restart's) keeps the measures chosen and returns to what was asked."""
+        if not self.profile.measures and not self.answers:
+            return self.cancel_new()
+        if not self.profile.measures:  # answers but no measures (none is left so now): choose first
+            return [Reply(self.t("dialog.choose_first"))] + self.prompt()
+        back = self.pending().get("back_to")
+        replies = [Reply(self.t("dialog.measures_unchanged", measures=self.measure_names(self.profile.measures.split(","))))]
+        if back and back.get("state") in ("asking", "confirm_series", "done"):
+            self.set_state(back["state"], back.get("fact"), back.get("pending"))
+            return replies + self.prompt()
+        self.profile.pending = None
+        return replies + self.advance()
 
     def cmd_restart(self, _arg: str) -> list[Reply]:
         if (stop := self.need_profile()) is not None:
@@ -1109,10 +1226,12 @@ class Turn:
             return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
         if self.profile.state == "picking":
             self.return_from_pick(self.pending())
-        if self.unnamed():
-            return self.prompt()  # the name first: a cluster without one would be lost from /list
+        if self.unnamed() or self.profile.state == "choose_measures":
+            return self.prompt()  # the name first (a cluster without one would be lost from /list); or shown already
         selected = [m for m in self.profile.measures.split(",") if m]
-        self.set_state("choose_measures", pending={"selected": selected} if selected else None)
+        # where /cancel returns, the measures unchanged
+        self.set_state("choose_measures", pending={"back_to": self.where_we_are(),
+                                                   **({"selected": selected} if selected else {})})
         return [Reply(self.t("dialog.change_measures")), self.measure_prompt()]
 
     def cmd_why(self, _arg: str) -> list[Reply]:

@@ -6,8 +6,11 @@ language), `72.5%`, `是/否/有/没有/yes/no` (leading a sentence too, `Yes, w
 says otherwise; and 无/没有 as 0 for a count, as the form's 填“无”),
 Chinese numerals and amounts (两家, 六成, 百分之六十, 四十五亿, 五十二点五亿, read by cn2an), series as
 `2023:45 2024:48 2025:52` (二〇二三年45亿 too) or `45, 48, 52` (the three latest years, to be
-confirmed; `45, 48 and 52`, `45，48，52（亿元）` too), full-width digits and punctuation; an
-approximation (约95, 95左右, about 95) is read as the figure given, `85 percent` as 85%. Superscript digits are refused, not read as plain
+confirmed; `45, 48 and 52`, `45，48，52（亿元）`, `45、48、52万元`, `近三年分别为45亿、48亿、52亿` too;
+`2023-2025年分别为45、48、52亿元` as the years' pairs), full-width digits and punctuation; an
+approximation (约95, 95左右, about 95) is read as the figure given, `85 percent` as 85%, `85.` as 85, `三成五`
+as 35%, `年均增速9.5%` as a rate of 9.5, `暂无`/`一家也没有` as a count of 0; an estimate (十几家, 5家以上) is
+refused as one. Zero-width characters and a BOM are dropped. Superscript digits are refused, not read as plain
 ones (10⁴ is not 104). Anything else raises `ParseError`, whose code (and details) the locales
 turn into a message saying what is expected. A figure that is most likely a slip is marked
 (`Parsed.doubt`) to be asked back.
@@ -77,14 +80,33 @@ _CN_YEAR = re.compile(r"[〇零○一二三四五六七八九]{4}(?=\s*年)")
 _CN_YEAR_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789")
 # Words around a figure that are no unit: dropped, the figure read as given. Approximations
 # (约95, 95左右, about 95), "percent" for %, and/和/及 between the figures of a list.
-_APPROX = re.compile(rf"(?:大约|约|将近|接近|近)(?=\s*(?:[-+]?\d|[{CN_DIGITS}]))|左右"
+_APPROX = re.compile(rf"(?:大约|约|将近|接近|近(?!\s*[三3]\s*年))(?=\s*(?:[-+]?\d|[{CN_DIGITS}]))|左右"
                      r"|\b(?:about|approx(?:imately|\.)?|around|roughly|nearly)(?=\s*[-+]?\d)\s*", re.IGNORECASE)
 _PERCENT = re.compile(r"\s*\b(?:percent|per cent)\b", re.IGNORECASE)
 _AND = re.compile(r"\s*,?\s*\band\b\s*(?=[-+]?\d)|\s*(?:以及|和|及)\s*(?=[-+]?\d|[" + CN_DIGITS + "])",
                   re.IGNORECASE)
 # One unit in brackets after the figures (45, 48, 52.3（亿元）) is each bare figure's unit.
 _BRACKETED_UNIT = re.compile(r"\s*\(([^()\d]+)\)$")
-NONE_WORDS = {"无", "没有", "没", "0家", "none"}  # the form's 填“无” for an empty field
+NONE_WORDS = {"无", "没有", "没", "0家", "none", "暂无", "尚无", "暂时没有", "目前没有", "还没有"}  # the form's 填“无”
+# Not even one (一家也没有, 一个都没有): none, as 没有 is.
+_NOT_ONE = re.compile(r"(?:一|1)\s*(?:家|个|项|件|名|人|户|所|座)?\s*(?:也|都)\s*(?:没有|没|无)")
+# Characters a pasted answer may carry that no one sees: zero-width spaces and joiners, a BOM.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# An estimate or an open range is no figure (十几家, 5家以上, 10余家, 三成多, more than 5): said so,
+# in the words typed, not refused as a unit named "几家". (约95, 95左右 are read: _APPROX.)
+_ESTIMATE = re.compile(r"几|多|余|以上|以下|以内|之内|不到|不足|不超过|不少于|至少|超过|上下|开外|若干|数十|数百|上百|上千"
+                       r"|[十百千万\d]\s*来|\b(?:more than|over|under|less than|at least|several|dozens?|a few)\b|\+$",
+                       re.IGNORECASE)
+# Words before the figures that only restate the question: 近三年分别为45、48、52亿 is a bare list
+# of the three latest years; 2023-2025年分别为45、48、52亿元 gives their years as a range.
+_FIGURE_AHEAD = rf"(?=\s*(?:[-+]?\d|[{CN_DIGITS}]))"
+_RECENT_YEARS = re.compile(r"^(?:(?:近|最近)\s*[三3]\s*年(?:来|度)?\s*(?:分别|依次)?|分别|依次)\s*(?:为|是)?\s*[:,]?"
+                           + _FIGURE_AHEAD)
+_YEAR_RANGE = re.compile(r"^((?:19|20)\d\d)\s*年?\s*(?:-|至|到|—|–)\s*((?:19|20)\d\d)\s*(?:年度|年)\s*"
+                         r"(?:分别|依次)?\s*(?:为|是)?\s*[:,]?\s*(.+)$")
+# A rate's figure after the words of its question (年均9.5%, 年均增速9.5%, 增速9.5%): the average.
+_RATE_WORDS = re.compile(r"^(?:(?:近|最近)\s*[三3]\s*年)?\s*(?:年均|年平均|平均)?\s*(?:增速|增长率|增幅|增长)?\s*"
+                         r"(?:为|是|达到|达)?\s*[:,]?" + _FIGURE_AHEAD)
 
 YES = {"是", "有", "对", "yes", "y", "true", "√", "是的", "有的", "符合", "属于", "对的", "yeah", "yep", "yup"}
 NO = {"否", "无", "没有", "不是", "不", "no", "n", "false", "×", "x", "不符合", "不属于", "没", "not", "nope"}
@@ -100,7 +122,8 @@ _BUT = re.compile(r"\b(?:but|however|though|although|partly|partially)\b|但|不
 
 class ParseError(ValueError):
     """An answer that cannot be read. `code`: number, count, bool, choice, series, rate,
-    trend, range, year, empty, superscript, unit (`given`: the unit written), repeated_year
+    trend, range, year, empty, superscript, unit (`given`: the unit written), estimate (`given`:
+    the figure typed, 十几家), repeated_year
     (`year`), missing_years (`years`), later_year (`years`; `first`, `middle`, `last`: 近三年),
     year_values (`items`: the years whose figure is refused). `details` fill the locales' message."""
 
@@ -121,9 +144,15 @@ class Parsed:
     percent_years: tuple[str, ...] = ()  # of a series, the years whose figure was typed as a percentage
 
 
+def visible(text: str) -> str:
+    """The text without zero-width characters or a BOM (pasted with an answer, 85\u200b)."""
+    return text.translate(_INVISIBLE)
+
+
 def normalise(text: str) -> str:
-    """Full-width digits and punctuation to ASCII; separators unified; spaces collapsed."""
-    text = unicodedata.normalize("NFKC", _SQUARED.sub(lambda m: SQUARED_UNITS[m.group(0).lower()], text))
+    """Full-width digits and punctuation to ASCII; separators unified; spaces collapsed; the
+    characters no one sees dropped."""
+    text = unicodedata.normalize("NFKC", _SQUARED.sub(lambda m: SQUARED_UNITS[m.group(0).lower()], visible(text)))
     text = _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_YEAR_DIGITS), text)
     text = text.replace("、", ",").replace("；", ";").replace("。", "").replace("~", "-")
     return re.sub(r"\s+", " ", text).strip()
@@ -164,16 +193,42 @@ def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | N
 
 
 def _plain(text: str) -> str:
-    """The figures without the words that are no unit (_APPROX, _PERCENT, _AND), and a
-    bracketed unit after them written after each figure that has none."""
+    """The figures without the words that are no unit (_APPROX, _PERCENT, _AND, the words of
+    _RECENT_YEARS, a full stop after a figure: 85. is 85), a year range with its figures
+    written as pairs (_YEAR_RANGE), and one unit after a list of bare figures written after each
+    (45、48、52万元; also in brackets, 45，48，52（亿元）, where a year may stand before a figure)."""
+    text = _RECENT_YEARS.sub("", _no_stop(text))
     text = _AND.sub(",", _PERCENT.sub("%", _APPROX.sub("", text))).strip()
     bracketed = _BRACKETED_UNIT.search(text)
     if bracketed:
         unit, text = bracketed.group(1).strip(), text[:bracketed.start()]
         # a figure (not a year: 2023:, 2023年) before a separator, a year or the end
         bare = rf"(?<![\d.])({NUMBER})(?=\s*;|\s*,(?!\d{{3}}(?!\d))|\s+(?:19|20)\d\d\s*(?:年|[:=])|\s*$)"
-        text = re.sub(bare, lambda m: m.group(1) + unit, text)
-    return text
+        return re.sub(bare, lambda m: m.group(1) + unit, text)
+    if ranged := _YEAR_RANGE.fullmatch(text):
+        first, last = int(ranged.group(1)), int(ranged.group(2))
+        figures = _each_unit([part for part in _LIST_SEP.split(ranged.group(3)) if part])
+        if first < last and len(figures) == last - first + 1:
+            return " ".join(f"{first + i}:{figure}" for i, figure in enumerate(figures))
+        return text  # not as many figures as years: refused as written
+    figures = [part for part in _LIST_SEP.split(text) if part]
+    spread = _each_unit(figures)
+    return ", ".join(spread) if spread != figures else text
+
+
+def _no_stop(text: str) -> str:
+    """A full stop after a figure ends a sentence (85.): dropped, not read as a unit "."."""
+    return re.sub(r"(?<=\d)\.(?!\d)", "", text)
+
+
+def _each_unit(figures: list[str]) -> list[str]:
+    """A list of bare figures whose last alone carries a unit (450000,480000,520000万元): the
+    unit written after each; a list where another figure carries its own is kept as typed (45亿,
+    48, 52万: each as written, the bare one in the asked unit)."""
+    last = re.fullmatch(rf"({NUMBER})\s*([^\d\s,;:=+\-.].*)", figures[-1]) if len(figures) > 1 else None
+    if last and all(re.fullmatch(NUMBER, part) for part in figures[:-1]):
+        return [part + last.group(2) for part in figures[:-1]] + [figures[-1]]
+    return figures
 
 
 def _doubted(spec: Fact, text: str, parsed: Parsed) -> Parsed:
@@ -282,7 +337,9 @@ def _arabic(spec: Fact, text: str) -> str:
         rest = scaled.group(2) + rest
     elif scaled:
         number = Decimal(str(number)) * CN_SCALES[scaled.group(2)]
-    if rest.startswith("成"):  # 六成 is 60%
+    if tenth := re.match("成([一二三四五六七八九])(?![十百千万亿点成])", rest):  # 三成五 is 35%
+        number, rest = number * 10 + "一二三四五六七八九".index(tenth.group(1)) + 1, "%" + rest[2:]
+    elif rest.startswith("成"):  # 六成 is 60%
         number, rest = number * 10, "%" + rest[1:]
     if spec.unit in YUAN_IN and re.search("[万亿]", match.group(0)) and rest in ("", "元"):
         rest = "元"  # 四十五亿 is counted in yuan, then read in the fact's unit
@@ -293,7 +350,7 @@ def read_figure(spec: Fact, text: str) -> float:
     """One figure as a cell of batch input writes it, read as an answer is (45,000; 4.5 billion
     and 450000万元 in 亿元; 5万人), in the fact's unit; ParseError (a ValueError) when it cannot be."""
     refuse_superscripts(text)
-    return _figure(spec, normalise(text))
+    return _figure(spec, _no_stop(normalise(text)))
 
 
 def _figure(spec: Fact, text: str) -> float:
@@ -303,14 +360,21 @@ def _figure(spec: Fact, text: str) -> float:
 
 def _reading(spec: Fact, text: str) -> tuple[float, float | None]:
     """A figure, and the number as typed when a unit other than the fact's scaled it (45 of 45万)."""
-    text = _arabic(spec, text.strip())
+    typed = text.strip()
+    try:
+        text = _arabic(spec, typed)
+    except ParseError:
+        _refuse_estimate(typed)
+        raise
     if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?.*", text):
         text = text.replace(",", "")  # thousands separators, only in a single figure
     match = re.fullmatch(rf"({NUMBER})\s*(.*)", text)
     if not match:
+        _refuse_estimate(typed)
         raise ParseError("count" if spec.type == "count" else "number")
     factor = _unit_factor(spec, match.group(2))
     if factor is None:
+        _refuse_estimate(typed)
         given = match.group(2).strip()
         if given and spec.unit and not re.search(r"\d", given):  # 2023-45, 80-90: the form is wrong, no unit
             raise ParseError("unit", given=given)
@@ -321,12 +385,18 @@ def _reading(spec: Fact, text: str) -> tuple[float, float | None]:
     return value + 0.0, (float(match.group(1)) + 0.0 if factor != 1 else None)  # -0 is stored as 0
 
 
+def _refuse_estimate(typed: str) -> None:
+    """An estimate or an open range (十几家, 5家以上) is refused as such, quoting it."""
+    if _ESTIMATE.search(typed) and re.search(r"\d|[一二三四五六七八九十百千万两]", typed):  # 多 alone: no figure
+        raise ParseError("estimate", given=typed)
+
+
 def _read_number(spec: Fact, text: str, _latest_year: int) -> Parsed:
     return Parsed(_figure(spec, text))
 
 
 def _read_count(spec: Fact, text: str, _latest_year: int) -> Parsed:
-    if text.lower() in NONE_WORDS:
+    if text.lower() in NONE_WORDS or _NOT_ONE.fullmatch(text):
         return Parsed(0)
     value = _figure(spec, text)
     if not float(value).is_integer():
@@ -401,7 +471,7 @@ _LIST_SEP = re.compile(rf"\s*;\s*|\s*,(?!\d{{3}}(?!\d))\s*|\s+(?=[-+]?\d|负|(?!
 # A year given with what is no figure (2025:abc): named as such, not refused as a wrong form.
 _NO_FIGURE_PAIR = re.compile(r"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*([^\s,;]+)")
 # Codes that already say exactly what is wrong: kept, not replaced by the general form.
-EXACT = {"unit", "repeated_year", "missing_years", "later_year", "superscript", "year_values"}
+EXACT = {"unit", "repeated_year", "missing_years", "later_year", "superscript", "year_values", "estimate"}
 TREND_WORDS = {"持续下降": True, "逐年下降": True, "连续下降": True, "下降": True, "declining": True,
                "未下降": False, "没有下降": False, "未持续下降": False, "上升": False, "not declining": False}
 
@@ -473,16 +543,26 @@ def _read_series(spec: Fact, text: str, latest_year: int) -> Parsed:
 
 
 def _read_rate(spec: Fact, text: str, latest_year: int) -> Parsed:
-    """One figure is the three-year average; several are the annual rates."""
+    """One figure is the three-year average; several are the annual rates. The words of the
+    question before one figure (年均增速9.5%) only restate it."""
+    estimate = None
     try:
         return Parsed(_figure(spec, text))
-    except ParseError:
-        pass
+    except ParseError as exc:
+        estimate = exc if exc.code == "estimate" else None
+        restated = _RATE_WORDS.match(text)
+        if restated and restated.end():
+            try:
+                return Parsed(_figure(spec, text[restated.end():]))
+            except ParseError:
+                pass
     try:
         return _series(spec, text, latest_year)
     except ParseError as exc:
         if exc.code in EXACT:
             raise
+        if estimate is not None:  # 十几% is one figure, an estimate: said so
+            raise estimate from None
         raise ParseError("rate") from None
 
 

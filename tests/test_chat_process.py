@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sqlite3
@@ -102,6 +103,30 @@ def test_not_eligible_with_the_article_quoted_and_the_commands(tmp_path):
     term.answer_all(facts)
     assert "国家（工信部）（工信部企业〔2022〕119号）】不符合条件" in term.last
     assert "原文：“近三年中小企业研发经费年均增长高于10%”" in term.last
+    term.close()
+
+
+def test_the_typed_menus_do_what_they_show(tmp_path):
+    """The measures as the terminal numbers them, the province asked beside a question, /edit N
+    with its answer, a figure pasted with a zero-width space: each typed as shown."""
+    term = Terminal(tmp_path / "c.db")
+    term.say("/new 乙集群")
+    assert "1. 国家（工信部）   2. 江苏   3. 广东   4. 陕西   5. 全部四个" in term.last
+    text = term.say("全部四个")
+    assert "按国家（工信部）、江苏、广东、陕西预审" in text and "「乙集群」位于哪个省" in text
+    text = term.say("江苏")                            # the province, not question 1's answer
+    assert "已记下：集群位于江苏" in text and "没有看懂" not in text and asked_fact(text) == "county_level"
+    term.answer_all(eligible_facts(), until="area_km2")
+    number = re.search(r"第 (\d+)/\d+ 题", term.last).group(1)
+    term.say("80\u200b")                               # pasted: the invisible character is no unit
+    assert "已保存：集群占地面积 = 80.00平方公里" in term.last
+    text = term.say("/measures")
+    assert "2. ✓ 江苏" in text and "6. 确定（已选 4 个）" in text
+    text = term.say("2")                               # unticks Jiangsu, the others stay ticked
+    assert "1. ✓ 国家（工信部）   2. 江苏   3. ✓ 广东   4. ✓ 陕西" in text and "6. 确定（已选 3 个）" in text
+    assert "按国家（工信部）、广东、陕西预审" in term.say("确定")
+    text = term.say(f"/edit {number} 90平方公里")
+    assert "已保存：集群占地面积 = 90.00平方公里" in text
     term.close()
 
 

@@ -504,3 +504,134 @@ def test_typed_number_still_chooses_at_once(conversation):
     chat = Chat(conversation)
     chat.say("/new 乙集群")
     assert "按江苏预审" in chat.say("2")
+
+
+def measures_of(conversation, user: str = "alice") -> str:
+    with session(conversation.engine) as s:
+        u = s.exec(select(User).where(User.external_id == user)).one()
+        return s.get(Profile, u.active_profile_id).measures
+
+
+def test_typed_answers_at_the_measures_menu_do_what_it_shows(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("/measures")
+    labels = [b.label for b in chat.last[-1].choices]
+    assert labels[1] == "✓ 江苏" and labels[5] == "确定（已选 1 个）" and "回复一个编号勾选或取消勾选" in chat.last[-1].text
+    chat.say("1")  # ticks national, as the menu's ✓ says: Jiangsu stays
+    labels = [b.label for b in chat.last[-1].choices]
+    assert labels[:2] == ["✓ 国家（工信部）", "✓ 江苏"] and labels[5] == "确定（已选 2 个）"
+    assert measures_of(conversation) == "jiangsu"  # nothing changed before it is confirmed
+    text = chat.say("6")  # the confirming number
+    assert "按国家（工信部）、江苏预审" in text and measures_of(conversation) == "national,jiangsu"
+    for confirm in ("确定", "确定（已选 1 个）"):  # the word, or the label as shown
+        chat.say("/measures")
+        chat.say("1")  # unticks national
+        assert "按江苏预审" in chat.say(confirm) and measures_of(conversation) == "jiangsu"
+    chat.say("/measures")
+    assert "按国家（工信部）、江苏、广东、陕西预审" in chat.say("全部四个")  # the label shown
+    chat.say("/measures")
+    assert "按国家（工信部）预审" in chat.say("国家（工信部）")      # a name typed chooses it
+    assert measures_of(conversation) == "national"
+
+
+def test_the_first_choice_of_measures_takes_what_the_menu_shows(conversation):
+    for typed, chosen in (("2", "江苏"), ("江苏省", "江苏"), ("5", "国家（工信部）、江苏、广东、陕西"),
+                          ("全部四个", "国家（工信部）、江苏、广东、陕西"), ("国家（工信部）", "国家（工信部）"),
+                          ("1,3", "国家（工信部）、广东")):
+        chat = Chat(conversation, f"u{typed}")
+        chat.say(f"/new 甲{typed}")
+        assert "（/cancel 取消新建集群）" in chat.last[-1].text
+        assert f"按{chosen}预审" in chat.say(typed)
+    chat = Chat(conversation, "u6")
+    chat.say("/new 甲")
+    assert "没有看懂所选办法" in chat.say("6")  # no 确定 is shown while nothing is ticked
+    assert "没有看懂所选办法" in chat.say("确定")
+
+
+def test_a_province_typed_answers_the_province_asked(conversation):
+    chat = Chat(conversation)
+    text = start(chat, "全部", name="乙集群")
+    assert "「乙集群」位于哪个省" in text and "回复省份名称" in text
+    text = chat.say("江苏")
+    assert "已记下：集群位于江苏" in text and "没有看懂" not in text
+    assert chat.current_fact() == "county_level" and "该集群是否定位在一个县级区划" in chat.last[-1].text
+    with session(conversation.engine) as s:
+        assert s.exec(select(Profile).where(Profile.name == "乙集群")).one().province == "jiangsu"
+    assert "没有看懂" in chat.say("广东")  # the province is known: no question takes a province's name
+    chat2 = Chat(conversation, "bob")
+    start(chat2, "江苏 广东", name="丙集群")
+    answer_until(chat2, "total_output")
+    chat2.say("45, 48, 52")  # the years asked to confirm: 广东省 answers the province, the confirmation stays
+    assert "已记下：集群位于广东" in chat2.say("广东省") and "年份对吗" in chat2.last[-1].text
+
+
+def test_cancel_at_the_measures_menu_says_what_it_does_and_returns(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏", name="甲集群")
+    chat.say("是")
+    chat.say("/new 壬集群")
+    text = chat.say("/cancel")  # the new cluster is not made: back to the question of 甲集群
+    assert "已取消新建集群；回到「甲集群」" in text and chat.current_fact() == "area_km2"
+    assert "壬集群" not in chat.say("/list")
+    chat.say("/measures")
+    assert "（/cancel 不作更改，仍按江苏预审）" in chat.last[-1].text
+    chat.say("1")
+    text = chat.say("/cancel")  # a change of measures is not made
+    assert "已取消更改，仍按江苏预审" in text and chat.current_fact() == "area_km2"
+    assert measures_of(conversation) == "jiangsu" and "第 2/" in text
+    chat.say("/new")
+    chat.say("壬集群")
+    assert "已取消新建集群；回到「甲集群」" in chat.say("/cancel")  # named on its own line, then cancelled
+    first = Chat(conversation, "bob")
+    first.say("/new 庚集群")
+    text = first.say("/cancel")  # the user's only cluster: none is left
+    assert "已取消新建集群" in text and "您还没有正在预审的集群" in text
+
+
+def test_a_new_cluster_is_never_named_by_a_command_nor_twice_the_same(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏", name="戊集群")
+    for command in ("/skip", "跳过"):
+        text = chat.say(f"/new {command}")
+        assert f"“{command}”是命令，不能作集群名称" in text and chat.current_fact() == "county_level"
+    text = chat.say("/new 戊集群")
+    assert "已有名为「戊集群」的集群，新集群命名为「戊集群（2）」" in text and "已创建集群「戊集群（2）」" in text
+    chat.say("国家")
+    chat.say("/new")
+    assert "新集群命名为「戊集群（3）」" in chat.say("戊集群")
+    chat.say("国家")
+    text = chat.say("/switch 戊集群")  # one cluster of that name: no doubt
+    assert "已切换到「戊集群」" in text and measures_of(conversation) == "jiangsu"
+
+
+def test_switch_by_a_name_two_clusters_share_asks_which(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏", name="戊集群")
+    start(chat, "国家", name="己集群")
+    with session(conversation.engine) as s:  # two of one name, as an earlier version allowed
+        s.exec(select(Profile).where(Profile.name == "己集群")).one().name = "戊集群"
+        s.commit()
+    text = chat.say("/switch 戊集群")
+    assert "有 2 个集群名为「戊集群」，请选择" in text and "已切换" not in text
+    assert len(chat.last[-1].choices) == 2 and all("戊集群" in b.label for b in chat.last[-1].choices)
+    assert "已切换到「戊集群」" in chat.say("1") and measures_of(conversation) == "jiangsu"
+
+
+def test_edit_with_a_number_and_an_answer_edits_that_question(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("80")
+    text = chat.say("/edit 2 90平方公里")
+    assert "已保存：集群占地面积 = 90.00平方公里" in text and "修改后各办法结论未变" in text
+    assert chat.current_fact() == "pillar_industry"
+    text = chat.say("/edit 99999999999999999999")
+    assert "没有第 999999999999… 题：本集群目前共" in text and chat.current_fact() == "pillar_industry"
+    assert chat.last[-1].kind == "question" and not chat.last[-1].text.startswith("要修改哪一项")
+    text = chat.say("/edit 面积")
+    assert "没有看懂 /edit 后的“面积”" in text and chat.current_fact() == "pillar_industry"
+    text = chat.say("/edit 2 很大")  # refused: the edit stays open, the answer saved unchanged
+    assert "已保存的答案未改动：90.00平方公里" in text and chat.current_fact() == "area_km2"
+    chat.say("/cancel")
+    assert "已保存：主导产业为所在县域的支柱或特色产业 = 是" in chat.say("/edit 3 是")  # the one asked now

@@ -171,6 +171,20 @@ def test_a_slip_in_some_years_is_asked_back_naming_them_and_yes_mends_only_those
     assert rows(conversation, "sme_output_share")[-1] == ('{"2023": 75.0, "2024": 0.72, "2025": 0.73}', False)
 
 
+def test_a_figure_saved_as_typed_is_shown_as_exactly_as_it_was_confirmed(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    assert "回复“否”按 2025年 0.0045亿元 保存" in chat.say("2023:45 2024:48 2025:45万")
+    text = chat.say("否")
+    assert "已保存：集群总产值 = 2023年 45.00亿元、2024年 48.00亿元、2025年 0.0045亿元" in text
+    assert rows(conversation, "total_output") == [('{"2023": 45.0, "2024": 48.0, "2025": 0.0045}', False)]
+    chat.say("/edit")  # the menu and the question asked again show it so too
+    assert any(b.label.endswith("2025年 0.0045亿元") for b in chat.last[-1].choices)
+    chat.say("/cancel")
+    assert "当前答案：2023年 45.00亿元、2024年 48.00亿元、2025年 0.0045亿元" in chat.say("/back")
+
+
 def test_enclosed_and_superscript_digits_at_a_choice_never_raise(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")
@@ -248,7 +262,10 @@ def test_editing_a_question_not_answered_yet_says_so_and_opens_no_menu(conversat
 def test_duplicate_names_are_told_apart_in_the_list(conversation):
     chat = Chat(conversation)
     start(chat, "江苏", name="甲集群")
-    start(chat, "国家", name="甲集群")
+    start(chat, "国家", name="甲集群")  # named 甲集群（2） now
+    with session(conversation.engine) as s:  # two of one name, as an earlier version made them
+        s.exec(select(Profile).where(Profile.name == "甲集群（2）")).one().name = "甲集群"
+        s.commit()
     lines = [line for line in chat.say("/list").splitlines() if "甲集群" in line]
     assert len(lines) == 2 and lines[0] != lines[1]
     assert "江苏" in lines[0].split("—")[0] and "国家" in lines[1].split("—")[0]

@@ -90,6 +90,8 @@ def test_arbitrary_text_never_raises_and_refusals_name_the_form(fact, text):
                 assert "10000" in message
             elif exc.code == "unit":
                 assert CAT.unit_label(fact, lang) in message and exc.details["given"] in message
+            elif exc.code == "estimate":  # the words typed, quoted
+                assert exc.details["given"] in message and t(lang, f"question.{fact}.example") in message
             elif exc.code == "empty":
                 assert t(lang, f"question.{fact}.example") in message and "/skip" in message
             else:
@@ -361,3 +363,68 @@ def test_a_yes_or_no_the_rest_contradicts_is_refused(text):
     with pytest.raises(ParseError) as exc:
         parse_answer(CAT["county_level"], text, latest_year=2025)
     assert exc.value.code == "bool"
+
+
+@pytest.mark.parametrize("fact,text,value,doubted", [
+    # a unit after the last of a bare list is each figure's, as in brackets
+    ("total_output", "450000,480000,520000万元", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, ()),
+    ("total_output", "450000 480000 520000万元", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, ()),
+    ("total_output", "45、48、52万元", {"2023": 0.0045, "2024": 0.0048, "2025": 0.0052}, ("2023", "2024", "2025")),
+    ("leading_output_share", "75, 72, 71%", {"2023": 75.0, "2024": 72.0, "2025": 71.0}, ()),
+    # but not when another figure carries its own: each as written
+    ("total_output", "45亿,48,52万", {"2023": 45.0, "2024": 48.0, "2025": 0.0052}, ("2025",)),
+    ("total_output", "2023:45 2024:48 2025:45万", {"2023": 45.0, "2024": 48.0, "2025": 0.0045}, ("2025",)),
+])
+def test_a_unit_after_a_list_of_bare_figures_is_each_ones(fact, text, value, doubted):
+    parsed = parse_answer(CAT[fact], text, latest_year=2025)
+    assert parsed.value == value and parsed.years == doubted
+
+
+@pytest.mark.parametrize("fact,text,value,assumed", [
+    ("champion_count", "暂无", 0, False), ("champion_count", "一家也没有", 0, False),
+    ("standards_count", "一项都没有", 0, False),
+    ("iip_rate", "三成五", 35.0, False), ("iip_rate", "85.", 85.0, False),
+    ("iip_rate", "85\u200b", 85.0, False), ("iip_rate", "\ufeff85%", 85.0, False),
+    ("output_growth", "年均9.5%", 9.5, False), ("output_growth", "年均增速9.5%", 9.5, False),
+    ("output_growth", "增速9.5%", 9.5, False), ("output_growth", "近三年年均增速9.5%", 9.5, False),
+    ("total_output", "近三年分别为45亿、48亿、52亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, True),
+    # the years given as a range: the figures are theirs in order, nothing assumed
+    ("total_output", "2023-2025年分别为45、48、52亿元", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, False),
+    ("total_output", "2023年至2025年分别为45，48，52", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, False),
+])
+def test_natural_answers_read_where_unambiguous(fact, text, value, assumed):
+    parsed = parse_answer(CAT[fact], text, latest_year=2025)
+    assert parsed.value == value and parsed.assumed_years is assumed
+
+
+@pytest.mark.parametrize("fact,text,code", [
+    ("total_output", "2023-2025年分别为45、48亿元", "series"),    # two figures for three years
+    ("total_output", "2024-2026年分别为45、48、52亿元", "later_year"),
+    ("output_growth", "年均9.5%、10%", "rate"),
+    ("county_level", "暂无", "bool"),                         # only a count reads it as none
+])
+def test_readings_that_stay_refused(fact, text, code):
+    with pytest.raises(ParseError) as raised:
+        parse_answer(CAT[fact], text, latest_year=2025)
+    assert raised.value.code == code
+
+
+@pytest.mark.parametrize("fact,text", [
+    ("champion_count", "十几家"), ("champion_count", "5家以上"), ("champion_count", "10余家"),
+    ("champion_count", "十来家"), ("iip_rate", "三成多"), ("output_growth", "十几%"),
+    ("total_output", "2023:45 2024:四十多亿 2025:52"), ("champion_count", "more than 5"),
+])
+def test_an_estimate_is_refused_in_the_words_typed(fact, text):
+    with pytest.raises(ParseError) as raised:
+        parse_answer(CAT[fact], text, latest_year=2025)
+    assert raised.value.code == "estimate"
+    message = refusal_text(fact, raised.value, "zh")
+    assert f"“{raised.value.details['given']}”是约数或范围" in message and "不能用" not in message
+    assert raised.value.details["given"] in text
+    assert "is an estimate or a range" in refusal_text(fact, raised.value, "en")
+
+
+def test_a_batch_cell_is_read_as_the_chat_reads_a_full_stop_and_an_invisible_character():
+    from dialogs.parse import read_figure
+    assert read_figure(CAT["iip_rate"], "85.") == 85.0
+    assert read_figure(CAT["total_output"], "\ufeff45\u200b亿") == 45.0
