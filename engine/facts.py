@@ -362,7 +362,8 @@ def _normalise(fact: Fact, value: Any, cat: Catalogue, figure: FigureReader | No
 
 def _year_key(year: Any) -> str:
     """A year as a series' key, as a person writes it: 2023年, 2023年度, ２０２３ are 2023."""
-    return re.sub(r"\s*年度?$", "", str(year).strip().translate(_FULL_WIDTH))
+    key = str(year).strip().translate(_FULL_WIDTH)
+    return key.removesuffix("年度").removesuffix("年").rstrip() if key.endswith(("年", "年度")) else key
 
 
 def _without_percent(fact: Fact, text: str) -> str:
