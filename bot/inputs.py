@@ -59,7 +59,7 @@ class Cluster:
     line: int | None = None
     # Shares most likely written as a fraction (0.81 for 81%): (fact, {year or None: figure}),
     # to be told, never converted (see _fractions).
-    fractions: list[tuple[str, dict]] = field(default_factory=list)
+    fractions: list[tuple[str, dict]] | tuple = ()
     # Figures beyond any real cluster though in range (45,000亿: 4.5亿 in 万元?), likewise (_large).
     large: list[tuple[str, dict]] | tuple = ()
 
@@ -212,7 +212,7 @@ def _parse_json(text: str, source: str) -> Iterator[Cluster]:
 
 def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
     """JSON Lines, one object a line, from an iterable of lines."""
-    cat = catalogue()
+    cat, signed = catalogue(), _signed_shares()
     for number, line in enumerate(lines, start=1):
         if not line or line.isspace():
             continue
@@ -223,10 +223,11 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
         except TypeError as exc:
             raise InputError(source, number, "line_not_an_object", type=str(exc)) from None
         name, name_errors = _name(meta)
-        # The fast types took no share below 1 but a signed one, no figure beyond its
-        # plausible_max (engine.facts.read_json).
-        yield Cluster(name, facts, name_errors + errors, source, number,
-                      _fractions(facts, meta, _signed_shares() if fast else _shares()), () if fast else _large(facts))
+        if fast:  # the fast types took no share below 1 but a signed one, no figure beyond its plausible_max
+            fractions = () if signed.keys().isdisjoint(facts.keys()) else _fractions(facts, meta, signed)
+            yield Cluster(name, facts, name_errors + errors if name_errors else errors, source, number, fractions)
+        else:
+            yield Cluster(name, facts, name_errors + errors, source, number, _fractions(facts, meta), _large(facts))
 
 
 def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
