@@ -549,3 +549,14 @@ def test_an_evaluation_date_outside_any_years_of_a_series_is_refused(date):
     run = clusterbot("evaluate", "-", "--on", date, "--lang", "en", stdin="{}\n")
     assert run.returncode == 2 and run.stdout == ""
     assert f"argument --on: the date {date} is out of range: expected 1903-01-01 to 2100-12-31" in run.stderr
+
+
+def test_a_signed_share_typed_as_a_fraction_is_noted_on_a_line_the_fast_reader_takes():
+    """co2_reduction may be negative, so the fast types cannot keep out 0.5: the batch looks at
+    it on every line that gives it (E's line is read by the fast types, D's is not)."""
+    lines = '{"name":"D","co2_reduction":0.5,"iip_rate":0.5}\n{"name":"E","co2_reduction":0.5,"iip_rate":50}\n'
+    run = clusterbot("evaluate", "-", "-j", "jiangsu", "--on", "2026-12-07", "-f", "csv", "--lang", "en", stdin=lines)
+    assert run.returncode == 0
+    assert [line.split(":")[0] + ":" + line.split("”")[0].split("“")[-1] for line in run.stderr.splitlines()] == [
+        "D:Industrial internet platform adoption rate", "D:Cumulative fall of CO2 per unit of output over three years",
+        "E:Cumulative fall of CO2 per unit of output over three years"]
