@@ -620,7 +620,7 @@ class Turn:
     def free_name(self, name: str) -> tuple[str, list[Reply]]:
         """A name no other cluster of the user has: 戊集群 taken, 戊集群（2）, and said so (two of one
         name are told apart only by their dates)."""
-        taken = {normalise(p.name) for p in repo.user_profiles(self.s, self.user)}  # an unnamed one is none
+        taken = {normalise(n) for n in repo.profile_names(self.s, self.user)}  # an unnamed one is none
         if normalise(name) not in taken:
             return name, []
         n = 2
