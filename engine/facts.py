@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal, Union
 
-from pydantic import ConfigDict, Field, Strict, StrictBool, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr, TypeAdapter, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
 DATA_DIR = Path(__file__).parent
@@ -204,7 +204,7 @@ class Catalogue:
     def adapter(self) -> TypeAdapter:
         """The validator of a whole input object in exact JSON types; unknown keys refused."""
         fields = {fact_id: NotRequired[self.field_types[fact_id]] for fact_id in self.facts}
-        fields["name"] = NotRequired[Union[str, int]]
+        fields["name"] = NotRequired[Union[StrictStr, StrictInt]]  # true or 1.0 is said as written, not as 1
         shape = TypedDict("ClusterFacts", fields, total=False)
         shape.__pydantic_config__ = ConfigDict(extra="forbid")
         return TypeAdapter(shape)

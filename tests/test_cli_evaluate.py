@@ -560,3 +560,13 @@ def test_a_signed_share_typed_as_a_fraction_is_noted_on_a_line_the_fast_reader_t
     assert [line.split(":")[0] + ":" + line.split("”")[0].split("“")[-1] for line in run.stderr.splitlines()] == [
         "D:Industrial internet platform adoption rate", "D:Cumulative fall of CO2 per unit of output over three years",
         "E:Cumulative fall of CO2 per unit of output over three years"]
+
+
+def test_a_name_that_is_no_text_is_said_as_written_in_json_lines_as_in_an_array(tmp_path):
+    lines, array = tmp_path / "n.jsonl", tmp_path / "n.json"
+    lines.write_text('{"name":1.0}\n{"name":true}\n{"name":7}\n', encoding="utf-8")
+    array.write_text('[{"name":1.0},{"name":true},{"name":7}]', encoding="utf-8")
+    names = [[row.split(",")[0] for row in clusterbot("evaluate", str(path), "-j", "national", "-f", "csv",
+                                                        "--on", "2026-01-01").stdout.splitlines()[1:]]
+             for path in (lines, array)]
+    assert names[0] == names[1] == ["1.0", "true", "7"]
