@@ -25,7 +25,7 @@ from typing import Iterator
 from dialogs.messages import LONE_SURROGATE
 from dialogs.parse import read_figure
 from engine import FactError, catalogue, validate_facts
-from engine.facts import load_json, read_json
+from engine.facts import load_json, read_json, year_key
 from locales import t
 
 # Column names a CSV may give the cluster's name under (the fact columns take the catalogue's
@@ -306,7 +306,7 @@ def _column(heading: str) -> str:
     if heading.lower() in NAME_COLUMNS:
         return "name"
     fact, dot, year = heading.rpartition(".") if "." in heading else (heading, "", "")
-    return _fact_id(fact) + dot + year
+    return _fact_id(fact) + dot + (year_key(year) if dot else "")  # .2023年 is .2023: a year twice is refused
 
 
 # A unit in parentheses, full-width or ASCII, at the end of a heading: 集群总产值（亿元）

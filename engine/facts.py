@@ -355,12 +355,14 @@ def _normalise(fact: Fact, value: Any, cat: Catalogue, figure: FigureReader | No
                     amount = float(_without_percent(fact, amount.strip().translate(_FULL_WIDTH)))
                 except ValueError:
                     amount = _read_figure(fact, amount, figure)
-            out[_year_key(year)] = amount
+            out[year_key(year)] = amount
+        if len(out) < len(value):  # a year given twice (2023 and 2023年): as written, the spelled one refused
+            return {str(year).strip(): amount for year, amount in value.items()}
         return out
     return value
 
 
-def _year_key(year: Any) -> str:
+def year_key(year: Any) -> str:
     """A year as a series' key, as a person writes it: 2023年, 2023年度, ２０２３ are 2023."""
     key = str(year).strip().translate(_FULL_WIDTH)
     return key.removesuffix("年度").removesuffix("年").rstrip() if key.endswith(("年", "年度")) else key

@@ -9,7 +9,7 @@ from typing import Any
 
 from engine import FAIL, NA, PASS, UNKNOWN, WARNING, WORDS, catalogue
 from engine.evaluate import CriterionResult, Notice, Outcome
-from engine.facts import FIGURE_TYPES, YEAR_RE, Fact, FactError, latest_three, round2
+from engine.facts import FIGURE_TYPES, YEAR_RE, Fact, FactError, latest_three, round2, year_key
 from engine.rules import Ruleset
 
 from . import fmt_date, fmt_large, fmt_number, t
@@ -405,9 +405,12 @@ def large_note_text(fact_id: str, figures: dict, cluster: str, lang: str) -> str
 def _refused_years_text(error: FactError, spec: Fact, cluster: str, lang: str) -> str:
     """A series refused for some of its years: those years alone, and what one year's entry
     must be (2023年 的值 101 无效，应为0 到 100 之间的数), not the good years beside them."""
+    # a key as validation saw it: 2024年 is 2024 (engine.facts.year_key), unless a year was given twice
+    keys = [year_key(k) for k in error.value]
+    keys = keys if len(set(keys)) == len(keys) else [str(k).strip() for k in error.value]
     items = [t(lang, "fact_error.year_value", year=_cut(year), value=given_text(amount, lang, 1))
              if YEAR_RE.match(year) else t(lang, "fact_error.year_key", year=given_text(year, lang))
-             for year, amount in ((str(k).strip(), v) for k, v in error.value.items()) if year in error.years]
+             for year, amount in zip(keys, error.value.values()) if year in error.years]
     if len(items) > 5:
         items = items[:5] + ["…"]
     if not any(YEAR_RE.match(str(year).strip()) for year in error.years):  # only years refused, no figure

@@ -570,3 +570,8 @@ def test_a_name_that_is_no_text_is_said_as_written_in_json_lines_as_in_an_array(
                                                         "--on", "2026-01-01").stdout.splitlines()[1:]]
              for path in (lines, array)]
     assert names[0] == names[1] == ["1.0", "true", "7"]
+
+
+def test_a_csv_year_column_twice_in_two_spellings_is_refused():
+    run = clusterbot("evaluate", "-", "-f", "csv", stdin="name,total_output.2023,total_output.2023年度\nx,45,30\n")
+    assert run.returncode == 2 and "total_output.2023年度" in run.stderr

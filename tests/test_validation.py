@@ -232,3 +232,15 @@ def test_a_refused_year_key_alone_is_told_what_a_year_is_not_a_figures_range():
     _, errors = validate_facts({"total_output": {"20x3": 45, "2024": 48}}, CAT)
     assert fact_error_text(errors[0], "甲", "zh") == "甲：集群总产值（total_output）年份 “20x3” 无效，应为四位数的年份（1900—2099），如 2023。"
     assert fact_error_text(errors[0], "A", "en").endswith("expected a four-digit year (1900–2099), such as 2023.")
+
+
+def test_a_year_given_twice_in_two_spellings_is_not_read_last_wins():
+    """2023 and 2023年 in one series: the plain year stands, the spelled one is refused as written,
+    in either order; a refused figure under a spelled year is named by its year."""
+    for series in ({"2023": 45, "2023年": 30, "2024": 48}, {"2023年": 30, "2023": 45, "2024": 48}):
+        facts, errors = validate_facts({"total_output": series}, CAT)
+        assert facts == {"total_output": {"2023": 45.0, "2024": 48.0}}
+        assert [(e.fact, e.years) for e in errors] == [("total_output", ("2023年",))]
+    _, errors = validate_facts({"total_output": {"2023": 45, "2024年": -48}}, CAT)
+    assert "2024年 的值 -48 无效" in fact_error_text(errors[0], "甲", "zh")
+    assert "for 2024 (-48)" in fact_error_text(errors[0], "A", "en")
