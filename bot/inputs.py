@@ -86,10 +86,13 @@ def read_clusters(paths: list[str], stdin=None, notes: list[Note] | None = None)
                 # Standard input as a file: its bytes (a text stream given by a caller, as is)
                 binary = stream if path != "-" else getattr(stream, "buffer", None)
                 lines = _text_lines(binary, source, notes) if binary is not None else _without_bom(stream)
+                first, told = index, len(notes)
                 for cluster in _parse(lines, source, path, notes):
                     cluster.name = cluster.name or str(index)
                     index += 1
                     yield cluster
+                if index == first and len(notes) == told:  # [] or an empty .jsonl: said, not silent
+                    notes.append(Note(source, "no_clusters"))
 
 
 _LONE_CR = re.compile(r"(?<=\r)(?!\n)")

@@ -575,3 +575,11 @@ def test_a_name_that_is_no_text_is_said_as_written_in_json_lines_as_in_an_array(
 def test_a_csv_year_column_twice_in_two_spellings_is_refused():
     run = clusterbot("evaluate", "-", "-f", "csv", stdin="name,total_output.2023,total_output.2023年度\nx,45,30\n")
     assert run.returncode == 2 and "total_output.2023年度" in run.stderr
+
+
+def test_a_file_with_no_cluster_is_said(tmp_path):
+    (tmp_path / "e.json").write_text("[]", encoding="utf-8")
+    (tmp_path / "e.jsonl").write_text("", encoding="utf-8")
+    for name in ("e.json", "e.jsonl"):
+        run = clusterbot("evaluate", str(tmp_path / name), "-f", "csv", "--lang", "en")
+        assert run.returncode == 0 and run.stderr == f"{tmp_path / name}: no cluster in it.\n"
