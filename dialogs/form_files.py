@@ -239,8 +239,8 @@ _LITERAL = re.compile(r'"[^"]*"|\\.')  # a number format's quoted text and escap
 def _shown(number: int | float, number_format: str) -> int | float | Decimal:
     """A number as Excel shows it: formatted as a percentage it is stored as a hundredth
     (80.5% typed is 0.805), and is read as the figure shown, exactly."""
-    if "%" not in number_format or "%" not in _LITERAL.sub("", number_format):
-        return number
+    if "%" not in number_format or "%" not in _LITERAL.sub("", number_format) or number != number * 0:
+        return number  # (an infinite or NaN figure, 1E+400 typed, is no percentage: not a number)
     shown = Decimal(repr(number)).scaleb(2).normalize()
     return shown.quantize(Decimal(1)) if shown.as_tuple().exponent > 0 else shown
 

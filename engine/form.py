@@ -383,8 +383,8 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
         return None, "empty"
     if isinstance(value, bool):
         return None, "not_number"
-    if isinstance(value, (int, float)):
-        return Decimal(repr(value)), None
+    if isinstance(value, (int, float)):  # a cell of 1E+400 is read by Excel and openpyxl as inf
+        return (Decimal(repr(value)), None) if math.isfinite(value) else (None, "not_number")
     if isinstance(value, Decimal):  # a percentage cell, read as shown (dialogs/form_files.py)
         return (value, None) if value.is_finite() else (None, "not_number")
     # The form's own notes stay in a cell of the official form: "900 个（需提供清单及年份）".

@@ -1132,3 +1132,18 @@ def test_a_damaged_part_inside_a_zip_is_a_corrupt_file_never_a_crash(how):
     with pytest.raises(FormFileError) as caught:
         read_bytes(_damaged_content_types(how), "form.xlsx")
     assert caught.value.code in ("corrupt", "not_office")
+
+
+@pytest.mark.parametrize("typed, number_format", [("1E+400", "General"), ("-1E+400", "General"), ("1E+400", "0.0%")])
+def test_an_infinite_figure_is_a_finding_on_its_row_never_a_crash(tmp_path, capsys, typed, number_format):
+    """Excel keeps 1E+400 as typed; openpyxl reads it as inf, which is no figure."""
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    book["二、主导产业情况"]["B3"] = 45
+    book["二、主导产业情况"]["B3"].number_format = number_format
+    book.save(path)
+    path.write_bytes(_rewritten(path.read_bytes(), "xl/worksheets/sheet2.xml",
+                                lambda xml: re.sub(rb'(<c r="B3"[^>]*><v>)45(</v>)', rb"\g<1>" + typed.encode() + rb"\2", xml)))
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
+    assert status == 1 and err == ""
+    assert "二、主导产业情况「集群总产值（亿元）」2021年应填数字" in out
