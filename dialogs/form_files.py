@@ -317,7 +317,8 @@ def symbol(font: str | None, char: str) -> str:
 
 def shown_text(element) -> str:
     """The text of a paragraph or a cell as Word shows it: tracked insertions in and deletions
-    out, the content of content controls (a checkbox control as ☑ or □), a symbol font's box
+    out, the content of content controls (a checkbox control as ☑ or □), a legacy checkbox
+    field as ☒ or ☐, a symbol font's box
     or tick as its character; paragraphs one a line, a paragraph whose mark was deleted run on
     into the next."""
     out: list[str] = []
@@ -350,6 +351,12 @@ def shown_text(element) -> str:
         elif tag == _W + "sdt" and (box := node.find(f"{_W}sdtPr/{_W14}checkbox")) is not None:
             checked = box.find(_W14 + "checked")
             out.append("☑" if checked is not None and checked.get(_W14 + "val") in ("1", "true") else "□")
+            return
+        elif tag == _W + "fldChar" and (box := node.find(f"{_W}ffData/{_W}checkBox")) is not None:
+            # a legacy checkbox (FORMCHECKBOX): w:checked overrides its default, as Word shows it
+            checked = box.find(_W + "checked")
+            ticked = _on(checked) if checked is not None else _on(box.find(_W + "default"))
+            out.append("☒" if ticked else "☐")
             return
         for child in node.iterchildren():  # a run's, or ins, moveTo, hyperlink, sdtContent, a nested table…
             visit(child, font)

@@ -1147,3 +1147,25 @@ def test_an_infinite_figure_is_a_finding_on_its_row_never_a_crash(tmp_path, caps
     status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
     assert status == 1 and err == ""
     assert "二、主导产业情况「集群总产值（亿元）」2021年应填数字" in out
+
+
+def legacy_checkbox(default: int, checked: str = "") -> str:
+    """A legacy form field checkbox (FORMCHECKBOX) as Word writes it; `checked` a <w:checked/>."""
+    return (f'<w:r><w:fldChar w:fldCharType="begin"><w:ffData><w:name w:val="Check1"/><w:enabled/>'
+            f'<w:checkBox><w:sizeAuto/><w:default w:val="{default}"/>{checked}</w:checkBox></w:ffData></w:fldChar></w:r>'
+            '<w:r><w:instrText xml:space="preserve"> FORMCHECKBOX </w:instrText></w:r>'
+            '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>')
+
+
+@pytest.mark.parametrize("box", [legacy_checkbox(0, "<w:checked/>"), legacy_checkbox(1)], ids=["checked", "default"])
+def test_a_legacy_checkbox_is_read_as_word_shows_it(tmp_path, box):
+    """A FORMCHECKBOX shows ☒ or ☐: an option after an unchecked one is not ticked by its bare text."""
+    sharing = "集群已开展的产业链资源协同协作工作"
+    options = [o.text for o in load_form().field("resource_sharing").options]
+    report = check(_docx_with(tmp_path, {
+        (WATER, 1): legacy_checkbox(0) + run_xml("是 ") + legacy_checkbox(0) + run_xml("否 ") + box + run_xml("不涉及"),
+        (sharing, 1): "<w:r><w:br/></w:r>".join(legacy_checkbox(0) + run_xml(o) for o in options),
+    }))
+    assert report.facts["high_water_industry"] is False  # 不涉及 alone, as ticked
+    assert report.facts["resource_sharing_count"] == 0   # none checked
+    assert [(f.code, f.field) for f in report.findings] == [("criterion", sharing)]
