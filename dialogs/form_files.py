@@ -247,8 +247,8 @@ def _shown(number: int | float, number_format: str) -> int | float | Decimal:
 
 def _docx_tables(content: bytes) -> list[list[list[Any]]]:
     """Each Word table, and each run of paragraphs between them as a table of one column,
-    with their text as Word shows it (`shown_text`); a table or paragraph inside a content
-    control is read as any other. python-docx repeats a merged cell in every grid column it
+    with their text as Word shows it (`shown_text`); a table, row, cell or paragraph inside a
+    content control is read as any other. python-docx repeats a merged cell in every grid column it
     spans: it is read once."""
     import docx
     from docx.table import Table
@@ -261,6 +261,7 @@ def _docx_tables(content: bytes) -> list[list[list[Any]]]:
             if paragraphs:
                 tables.append(paragraphs)
                 paragraphs = []
+            _unwrap_rows_and_cells(block)
             rows = []
             for row in Table(block, document._body).rows:
                 cells, seen = [], set()
@@ -290,6 +291,20 @@ def _blocks(parent):
             yield child
         elif child.tag in (_W + "sdt", _W + "sdtContent", _W + "customXml"):
             yield from _blocks(child)
+
+
+def _unwrap_rows_and_cells(table) -> None:
+    """A content control (or custom XML) around a whole row or cell is taken away, its rows and
+    cells left in its place: python-docx reads only a table's own rows and a row's own cells, and
+    would skip them (a year's figure moving to the next year's column, a row not found)."""
+    for wrapper in list(table.iter(_W + "sdt", _W + "customXml")):
+        parent = wrapper.getparent()
+        if parent is None or parent.tag not in (_W + "tbl", _W + "tr"):
+            continue
+        content = wrapper.find(_W + "sdtContent") if wrapper.tag == _W + "sdt" else wrapper
+        at = parent.index(wrapper)
+        parent[at:at + 1] = [c for c in (content if content is not None else ())
+                             if c.tag not in (_W + "customXmlPr", _W + "sdtPr", _W + "sdtEndPr")]
 
 
 # Symbol fonts' characters as the Unicode they show (Insert > Symbol writes a w:sym, or text in

@@ -1169,3 +1169,29 @@ def test_a_legacy_checkbox_is_read_as_word_shows_it(tmp_path, box):
     assert report.facts["high_water_industry"] is False  # 不涉及 alone, as ticked
     assert report.facts["resource_sharing_count"] == 0   # none checked
     assert [(f.code, f.field) for f in report.findings] == [("criterion", sharing)]
+
+
+def test_a_content_control_around_a_cell_or_a_row_is_read_in_place(tmp_path):
+    """Word wraps a whole cell (<w:sdt> around a <w:tc>) or row (around a <w:tr>) in a content
+    control: its figures stay in their year's column and its row is found."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+    path = write_docx(tmp_path / "form.docx", passing())
+    document = docx.Document(path)
+
+    def wrap(element):
+        sdt = parse_xml(f'<w:sdt {nsdecls("w")}><w:sdtPr><w:id w:val="5"/></w:sdtPr><w:sdtContent/></w:sdt>')
+        element.addprevious(sdt)
+        sdt[1].append(element)
+
+    rows = {r.cells[0].text: r for t in document.tables for r in t.rows}
+    wrap(rows["集群总产值（亿元）"].cells[2]._tc)  # 2022
+    wrap(rows["集群名称"]._tr)
+    wrap(rows[WATER]._tr)
+    wrap(rows[WATER]._tr.getparent().getparent())  # a control in a control
+    document.save(path)
+    report = check(path)
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.name == NAME and report.facts["water_efficiency_ok"] is True
+    assert report.findings == []
