@@ -12,6 +12,7 @@ document without tables, a document in which none of the form's labels is found.
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import zipfile
@@ -239,7 +240,7 @@ _LITERAL = re.compile(r'"[^"]*"|\\.')  # a number format's quoted text and escap
 def _shown(number: int | float, number_format: str) -> int | float | Decimal:
     """A number as Excel shows it: formatted as a percentage it is stored as a hundredth
     (80.5% typed is 0.805), and is read as the figure shown, exactly."""
-    if "%" not in number_format or "%" not in _LITERAL.sub("", number_format) or number != number * 0:
+    if "%" not in number_format or "%" not in _LITERAL.sub("", number_format) or not math.isfinite(number):
         return number  # (an infinite or NaN figure, 1E+400 typed, is no percentage: not a number)
     shown = Decimal(repr(number)).scaleb(2).normalize()
     return shown.quantize(Decimal(1)) if shown.as_tuple().exponent > 0 else shown
