@@ -129,6 +129,7 @@ class FormSpec(_Model):
     years: list[str]
     data_year: str
     quotes: dict[str, str]
+    units: dict[str, list[str]]  # catalogue unit → the units a cell of its rows may be written with
     sections: list[Section]
     derive: dict[str, dict[str, list[str]]]
     consistency: list[Consistency]
@@ -526,8 +527,14 @@ class _Reader:
             self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number), percent=_plain(number.scaleb(2)),
                      evaluated=round2(float(number)))  # as the criterion shows it
         fact = catalogue().facts.get(f.fact) if f.fact else None
+        in_cell = written_unit(cell)
+        if fact is not None and fact.unit and in_cell and in_cell not in self.spec.units.get(fact.unit, ()):
+            # 45平方公里 in 集群总产值, 45% in a count: not the row's figure, as the chat refuses it
+            self.add("wrong_unit", f, f.quoted, year=year, value=" ".join(str(cell).split()), written=in_cell,
+                     asked=catalogue().units[fact.unit]["zh"], unit=fact.unit)
+            return None
         located = self.found.get(f.id)
-        written = written_unit(cell) or (located.unit if located else None)  # in the cell, or the label
+        written = in_cell or (located.unit if located else None)  # in the cell, or the label
         scale = _SCALE.get((written, fact and fact.unit))
         if scale:  # 450000万元 where 亿元 is asked: 45亿元
             number = number.scaleb(scale).normalize()

@@ -1195,3 +1195,29 @@ def test_a_content_control_around_a_cell_or_a_row_is_read_in_place(tmp_path):
     assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
     assert report.name == NAME and report.facts["water_efficiency_ok"] is True
     assert report.findings == []
+
+
+@pytest.mark.parametrize("changes, row, year, written, asked", [
+    ({"area": ["80亿元"]}, "集群占地面积（平方公里）", None, "亿元", "平方公里"),
+    ({"total_output": ["45平方公里", 48.2, 52.9]}, "集群总产值（亿元）", "2021", "平方公里", "亿元"),
+    ({"total_output": [45, "48.2家", 52.9]}, "集群总产值（亿元）", "2022", "家", "亿元"),
+    ({"total_output": [45, 48.2, "45%"]}, "集群总产值（亿元）", "2023", "%", "亿元"),
+    ({"sme_output_share": ["80.5亿", 81, 82.3]}, "集群内中小企业产值占集群总产值比例（%）", "2021", "亿", "%"),
+    ({"invention_patents": ["900万元"]}, "集群内中小企业有效发明专利拥有量", None, "万元", "个"),
+    ({"sme_employees": ["50000家"]}, "集群内中小企业从业人员数量", None, "家", "人"),
+])
+def test_a_unit_not_the_rows_is_a_finding_naming_both(tmp_path, changes, row, year, written, asked):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **changes}))
+    wrong = [f for f in report.findings if f.code == "wrong_unit"]
+    assert [(f.field, f.year, f.params["written"], f.params["asked"]) for f in wrong] == [(row, year, written, asked)]
+    assert f"单位“{written}”不是本栏的单位（{asked}）" in finding_text(wrong[0], "zh")
+    assert f"{written} is not the row's unit" in finding_text(wrong[0], "en")
+
+
+def test_the_rows_own_unit_and_the_other_money_unit_are_read(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {
+        **passing(), "total_output": ["450000万元", "48.2亿", "52.9亿元"], "sme_output_share": ["80.5%", 81, 82.3],
+        "enterprises": ["300个", "320家", 350], "sme_employees": ["12000人"], "area": ["81平方公里"]}))
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.values["enterprises"] == {"2021": 300, "2022": 320, "2023": 350}
+    assert not [f for f in report.findings if f.code == "wrong_unit"], report.findings
