@@ -1221,3 +1221,25 @@ def test_the_rows_own_unit_and_the_other_money_unit_are_read(tmp_path):
     assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
     assert report.values["enterprises"] == {"2021": 300, "2022": 320, "2023": 350}
     assert not [f for f in report.findings if f.code == "wrong_unit"], report.findings
+
+
+def test_the_facts_of_several_clusters_are_the_forms_by_its_name(tmp_path, capsys):
+    form = write_xlsx(tmp_path / "form.xlsx", passing())
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps([{"name": "乙集群"}, {"name": NAME, "accident_level": "较大"}], ensure_ascii=False),
+                     encoding="utf-8")
+    status, out, err = run(capsys, "form", "check", str(form), "--facts", str(facts), "--on", "2024-06-01")
+    assert status == 1 and err == "" and "事故为“较大”" in out  # the form's cluster, though second
+    facts.write_text(json.dumps([{"name": "乙集群", "accident_level": "较大"}, {"name": "丙集群"}], ensure_ascii=False),
+                     encoding="utf-8")
+    status, out, err = run(capsys, "form", "check", str(form), "--facts", str(facts), "--on", "2024-06-01")
+    assert status == 2 and out == ""
+    assert err == (f"clusterbot form check: {form}: 表中集群名称为“{NAME}”，而 {facts} 有多个集群（乙集群、丙集群），"
+                   "没有与之同名的：未检查。请只留本集群，或使名称与表中一致。\n")
+    status, out, err = run(capsys, "form", "check", str(form), "--facts", str(facts), "--on", "2024-06-01",
+                           "--lang", "en")
+    assert status == 2 and "none of that name: not checked" in err
+    # one cluster alone is the form's, whatever its name
+    facts.write_text(json.dumps([{"name": "乙集群", "accident_level": "较大"}], ensure_ascii=False), encoding="utf-8")
+    status, out, err = run(capsys, "form", "check", str(form), "--facts", str(facts), "--on", "2024-06-01")
+    assert status == 1 and "事故为“较大”" in out
