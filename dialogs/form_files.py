@@ -303,6 +303,9 @@ def _unwrap_rows_and_cells(table) -> None:
         if parent is None or parent.tag not in (_W + "tbl", _W + "tr"):
             continue
         content = wrapper.find(_W + "sdtContent") if wrapper.tag == _W + "sdt" else wrapper
+        if content is not None and _placeholder(wrapper):
+            for text in content.iter(_W + "t"):
+                text.text = ""
         at = parent.index(wrapper)
         parent[at:at + 1] = [c for c in (content if content is not None else ())
                              if c.tag not in (_W + "customXmlPr", _W + "sdtPr", _W + "sdtEndPr")]
@@ -333,7 +336,8 @@ def symbol(font: str | None, char: str) -> str:
 
 def shown_text(element) -> str:
     """The text of a paragraph or a cell as Word shows it: tracked insertions in and deletions
-    out, the content of content controls (a checkbox control as ☑ or □), a legacy checkbox
+    out, the content of content controls (none while a control shows its placeholder, a
+    checkbox control as ☑ or □), a legacy checkbox
     field as ☒ or ☐, a symbol font's box
     or tick as its character; paragraphs one a line, a paragraph whose mark was deleted run on
     into the next."""
@@ -364,6 +368,8 @@ def shown_text(element) -> str:
         elif tag == _W + "noBreakHyphen":
             out.append("-")
             return
+        elif tag == _W + "sdt" and _placeholder(node):
+            return  # 单击或点击此处输入文字。: the control's placeholder, nothing typed
         elif tag == _W + "sdt" and (box := node.find(f"{_W}sdtPr/{_W14}checkbox")) is not None:
             checked = box.find(_W14 + "checked")
             out.append("☑" if checked is not None and checked.get(_W14 + "val") in ("1", "true") else "□")
@@ -382,6 +388,11 @@ def shown_text(element) -> str:
     visit(element, None)
     text = "".join(out)
     return text[:-1] if text.endswith("\n") else text
+
+
+def _placeholder(sdt) -> bool:
+    """Whether a content control still shows its placeholder text (nothing was typed in it)."""
+    return _on(sdt.find(f"{_W}sdtPr/{_W}showingPlcHdr"))
 
 
 def _on(flag) -> bool:

@@ -1243,3 +1243,24 @@ def test_the_facts_of_several_clusters_are_the_forms_by_its_name(tmp_path, capsy
     facts.write_text(json.dumps([{"name": "乙集群", "accident_level": "较大"}], ensure_ascii=False), encoding="utf-8")
     status, out, err = run(capsys, "form", "check", str(form), "--facts", str(facts), "--on", "2024-06-01")
     assert status == 1 and "事故为“较大”" in out
+
+
+def test_a_content_control_showing_its_placeholder_is_not_filled(tmp_path):
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+    placeholder = ('<w:sdt><w:sdtPr><w:showingPlcHdr/><w:text/></w:sdtPr><w:sdtContent>'
+                   + run_xml("单击或点击此处输入文字。") + '</w:sdtContent></w:sdt>')
+    path = _docx_with(tmp_path, {("集群名称", 1): placeholder, ("集群总产值（亿元）", 1): placeholder})
+    document = docx.Document(path)
+    tc = next(r for t in document.tables for r in t.rows if r.cells[0].text == "集群总产值（亿元）").cells[3]._tc
+    tc.getparent().remove(tc)
+    tc.find(".//" + tc.tag.replace("tc", "p")).append(parse_xml(f'<w:r {nsdecls("w")}><w:t>单击或点击此处输入文字。</w:t></w:r>'))
+    sdt = parse_xml(f'<w:sdt {nsdecls("w")}><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent/></w:sdt>')
+    sdt[1].append(tc)
+    next(r for t in document.tables for r in t.rows if r.cells[0].text == "集群总产值（亿元）")._tr.append(sdt)
+    document.save(path)
+    report = check(path)
+    assert {(f.code, f.field, f.year) for f in report.findings} >= {
+        ("required", "集群名称", None), ("required", "集群总产值（亿元）", "2021"), ("required", "集群总产值（亿元）", "2023")}
+    assert "单击" not in repr(report.findings)
