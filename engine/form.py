@@ -20,7 +20,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from .evaluate import FAIL, OPS, WARNING as WARN, CriterionResult, Evaluation, Profile, evaluate, evaluate_many
+from .evaluate import FAIL, OPS, UNKNOWN, WARNING as WARN, CriterionResult, Evaluation, Profile, evaluate, evaluate_many
 from .facts import _FULL_WIDTH, average_rate, per_10k, read_yaml, round2, validate_facts, window
 from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, Ruleset, catalogue, load_rulesets
 
@@ -823,7 +823,11 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     order = [spec.measure] + [j for j in JURISDICTIONS if j != spec.measure]
     evaluations = evaluate_many(Profile(facts, on), [rulesets[j] for j in order], on)
     # The form's own measure: a failed criterion is a finding, a warning (一般不超过, 重点支持) a note.
-    for result in evaluations[0].with_status(FAIL) + evaluations[0].with_status(WARN):
+    # A year that already fails a 近三年每年 criterion is one too when another year was refused (the
+    # criterion stays unknown, but cannot pass): on its row and year, as when no year is refused.
+    fails_already = [r for r in evaluations[0].with_status(UNKNOWN)
+                     if r.criterion.check.kind == "every_year" and r.outcome.failing_years]
+    for result in evaluations[0].with_status(FAIL) + fails_already + evaluations[0].with_status(WARN):
         reader.findings.extend(criterion_findings(spec, values, evaluations[0].ruleset, result))
     name = str(values.get("cluster_name") or "")
     return FormReport(name, reader.findings, facts, evaluations, values)
@@ -853,7 +857,7 @@ def criterion_findings(spec: FormSpec, values: dict, ruleset: Ruleset, result: C
     else:  # several figures (合计, 或者): their section when they share one, else the form
         where = sections.pop() if len(sections) == 1 else spec.title
     params = {"ruleset": ruleset, "result": result}
-    severity = ERROR if result.status == FAIL else WARNING
+    severity = WARNING if result.status == WARN else ERROR  # (unknown: a year given fails already)
     one = Finding("criterion", severity, where, row.label if row else None, c.article_text, None, params,
                   row.under if row else None)
     if c.check.kind != "every_year" or not o.failing_years or severity == WARNING:

@@ -1264,3 +1264,15 @@ def test_a_content_control_showing_its_placeholder_is_not_filled(tmp_path):
     assert {(f.code, f.field, f.year) for f in report.findings} >= {
         ("required", "集群名称", None), ("required", "集群总产值（亿元）", "2021"), ("required", "集群总产值（亿元）", "2023")}
     assert "单击" not in repr(report.findings)
+
+
+def test_a_failing_year_is_a_finding_when_another_year_is_refused(tmp_path, capsys):
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": [450000, 39, 52.9],
+                                               "sme_output_share": [101, 65, 82]})
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
+    assert status == 1 and err == ""
+    assert "二、主导产业情况「集群总产值（亿元）」2022年39.00亿元，不符合江苏第六条（二）" in out
+    assert "二、主导产业情况「集群内中小企业产值占集群总产值比例（%）」2022年65.00%，不符合江苏第六条（二）" in out
+    report = check(path)
+    assert [(f.field, f.year, f.severity) for f in report.findings if f.code == "criterion"] == [
+        ("集群总产值（亿元）", "2022", "error"), ("集群内中小企业产值占集群总产值比例（%）", "2022", "error")]
