@@ -182,8 +182,10 @@ def _extents(book) -> list[tuple[int, int]]:
     from openpyxl.utils.cell import column_index_from_string
 
     extents, total = [], 0
+    widest: list[tuple[int, str, str]] = []  # each sheet read: (its padded cells, its name, its farthest value)
     for sheet in book.worksheets:
         last_row = last_col = row = 0
+        far = (0, "")  # the value farthest out (row × column) on this sheet, and its cell
         # the sheet's part, as openpyxl's read-only sheet opens it
         with book._archive.open(sheet._worksheet_path) as source:
             for _, element in etree.iterparse(source, events=("end",), tag="{*}row", resolve_entities=False,
@@ -195,14 +197,22 @@ def _extents(book) -> list[tuple[int, int]]:
                     col = column_index_from_string(ref.rstrip("0123456789")) if ref else col + 1
                     if next(cell.iterchildren("{*}v", "{*}f", "{*}is"), None) is None:
                         continue  # formatting alone: nothing to read
-                    if (row > MAX_ROWS or col > MAX_COLUMNS
-                            or total + max(row, last_row) * max(col, last_col) > MAX_CELLS):
+                    if row > MAX_ROWS or col > MAX_COLUMNS:
                         raise FormFileError("sheet_too_large", sheet=sheet.title, cell=f"{get_column_letter(col)}{row}")
+                    if row * col > far[0]:
+                        far = (row * col, f"{get_column_letter(col)}{row}")
+                    area = max(row, last_row) * max(col, last_col)
+                    if total + area > MAX_CELLS:
+                        # the cells together too many: named by the sheet that takes most, and its
+                        # value farthest out (a stray GR10000), not the cell that tipped the sum
+                        _, title, cell = max([*widest, (area, sheet.title, far[1])])
+                        raise FormFileError("sheet_too_large", sheet=title, cell=cell)
                     last_row, last_col = row, max(last_col, col)
                 element.clear()
                 while element.getprevious() is not None:  # the rows read: kept no longer
                     del element.getparent()[0]
         total += last_row * last_col
+        widest.append((last_row * last_col, sheet.title, far[1]))
         extents.append((last_row, last_col))
     return extents
 

@@ -1294,3 +1294,19 @@ def test_a_word_table_past_the_sheets_limits_is_refused_at_once(tmp_path, capsys
     assert status == 2 and out == ""
     assert err == (f"clusterbot form check: {path}: 第 {n} 个 Word 表格超过 10000 行或 200 列，远超申报表的大小，"
                    "未读取：请删去多余的行后另存。\n")
+
+
+@pytest.mark.parametrize("strays, sheet, cell", [
+    ({0: ["GR10000"]}, "一、基本情况", "GR10000"),            # within the limits alone; the next sheet's A1 tips the sum
+    ({0: ["GH9999"], 2: ["T9000"]}, "一、基本情况", "GH9999"),  # the sheet taking most, not the one read last
+])
+def test_too_many_cells_together_name_the_stray_cell_that_takes_them(tmp_path, strays, sheet, cell):
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    for n, cells in strays.items():
+        for ref in cells:
+            book.worksheets[n][ref] = "x"
+    book.save(path)
+    with pytest.raises(FormFileError) as caught:
+        read_bytes(path.read_bytes(), "form.xlsx")
+    assert (caught.value.code, caught.value.params) == ("sheet_too_large", {"sheet": sheet, "cell": cell})
