@@ -70,7 +70,7 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
     if filename.lower().endswith(MACRO_SUFFIXES):
         raise FormFileError("macro")
     if not zipfile.is_zipfile(io.BytesIO(content)):
-        raise FormFileError(not_a_zip(content))
+        raise FormFileError(not_a_zip(content, filename))
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = set(archive.namelist())
@@ -107,10 +107,13 @@ OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: Office 97-2003, or
 OLE_STREAMS = {"EncryptedPackage": "encrypted", "WordDocument": "old_word", "Workbook": "old_excel", "Book": "old_excel"}
 
 
-def not_a_zip(content: bytes) -> str:
+WORD_SUFFIXES = (".docx", ".doc", ".dotx", ".dot")
+
+
+def not_a_zip(content: bytes, filename: str = "") -> str:
     """What a file that is no zip (so neither .xlsx nor .docx) is, as a form.file code: empty,
-    an old Excel or Word file or one with a password, a PDF, a web page, text (a CSV), a zip cut
-    short, or something else."""
+    an old Excel or Word file or one with a password, a PDF, an RTF, a web page (one named as a
+    Word file is Word's to save again), text (a CSV), a zip cut short, or something else."""
     if not content:
         return "empty_file"
     if content.startswith(OLE):
@@ -125,8 +128,12 @@ def not_a_zip(content: bytes) -> str:
     if content.startswith(b"PK"):
         return "corrupt"  # a zip's first bytes, its directory missing: cut short
     head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"{\\rtf"):
+        return "rtf"  # Word's rich text, saved as .rtf or renamed .docx
     if head.startswith((b"<html", b"<!doctype html", b"mime-version")) or b"<table" in head:
-        return "html"  # a web page named .xls, as many systems export a table
+        # a web page named .xls, as many systems export a table; one named .docx is Word's
+        # 网页 or 单个文件网页 (.mht)
+        return "html_word" if filename.lower().endswith(WORD_SUFFIXES) else "html"
     if _text(content[:65536]):
         return "text_file"
     return "not_office"

@@ -437,7 +437,7 @@ def ticks(value: Any, options: list[Option]) -> list[Option] | None:
 _DATE = re.compile(r"((?:19|20)\d\d)\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
 
 
-_CN_DIGIT = re.compile("[〇零一二三四五六七八九十壹贰叁肆伍陆柒捌玖拾]")
+_CN_DIGIT = re.compile("[〇零一二三四五六七八九十廿卅壹贰叁肆伍陆柒捌玖拾]")
 _CN_ZERO = re.compile("(?<=[〇零一二三四五六七八九])[○OoＯ]|[○OoＯ](?=[〇零一二三四五六七八九])")  # 二○二四: a circle for 〇
 
 
@@ -446,7 +446,8 @@ def _cn_numerals(text: str) -> str:
     import cn2an  # here: loading it is a tenth of a second, and most dates are in figures
 
     try:
-        return cn2an.transform(_CN_ZERO.sub("〇", text), "cn2an")
+        # 卅 (30) as 三十: cn2an reads 廿 but not 卅 (三月卅一日)
+        return cn2an.transform(_CN_ZERO.sub("〇", text).replace("卅", "三十"), "cn2an")
     except Exception:  # noqa: BLE001 - cn2an's own errors on what is no numeral: no date then
         return text
 

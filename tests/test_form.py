@@ -209,6 +209,12 @@ def test_a_date_in_chinese_numerals_is_read(tmp_path, written):
     assert report.findings == [] and report.values["promise_date"] == dt.date(2024, 3, 15)
 
 
+@pytest.mark.parametrize("written, day", [("二〇二四年三月卅一日", 31), ("二〇二四年三月卅日", 30), ("2024年3月廿日", 20)])
+def test_a_date_with_卅_or_廿_is_read(tmp_path, written, day):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "promise_date": [written]}))
+    assert report.findings == [] and report.values["promise_date"] == dt.date(2024, 3, day)
+
+
 def test_a_date_not_read_is_said_with_the_way_to_write_one(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "promise_date": ["二〇二四年二月三十日"]}))
     [finding] = report.findings
@@ -957,6 +963,10 @@ WRONG_TYPE = {  # a file of another kind, whatever its name says: what it is, an
     "other compound file": ("form.xls", lambda: _compound_file("Contents"), "这是旧版 Excel 或 Word 文件（.xls 或 .doc）"),
     "web page as xls": ("form.xls", lambda: "<html><body><table><tr><td>集群名称</td></tr></table></body></html>".encode(),
                         "这是网页（HTML）文件"),
+    "rtf as docx": ("form.docx", lambda: b"{\\rtf1\\ansi\\ansicpg936 {\\fonttbl}}",
+                    "这是 RTF 文件，不是 Word（.docx）文件：请在 Word 或 WPS 中打开，另存为 .docx 后再检查。"),
+    "mht as docx": ("form.docx", lambda: b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="b"\r\n',
+                    "这是网页（HTML 或 MHT）文件，不是 Word（.docx）文件：请在 Word 或 WPS 中打开，另存为 .docx 后再检查。"),
     "pdf": ("form.pdf", lambda: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "这是 PDF 文件"),
     "opendocument": ("form.ods", _opendocument_bytes, "这是 OpenDocument 文件（.ods 或 .odt）"),
     "random bytes": ("form.xlsx", lambda: bytes(range(256)) * 8, "不是 Excel（.xlsx）或 Word（.docx）文件。"),
