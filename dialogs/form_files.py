@@ -12,6 +12,7 @@ document without tables, a document in which none of the form's labels is found.
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import zipfile
@@ -69,7 +70,7 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
     if filename.lower().endswith(MACRO_SUFFIXES):
         raise FormFileError("macro")
     if not zipfile.is_zipfile(io.BytesIO(content)):
-        raise FormFileError(not_a_zip(content))
+        raise FormFileError(not_a_zip(content, filename))
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = set(archive.namelist())
@@ -106,10 +107,13 @@ OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: Office 97-2003, or
 OLE_STREAMS = {"EncryptedPackage": "encrypted", "WordDocument": "old_word", "Workbook": "old_excel", "Book": "old_excel"}
 
 
-def not_a_zip(content: bytes) -> str:
+WORD_SUFFIXES = (".docx", ".doc", ".dotx", ".dot")
+
+
+def not_a_zip(content: bytes, filename: str = "") -> str:
     """What a file that is no zip (so neither .xlsx nor .docx) is, as a form.file code: empty,
-    an old Excel or Word file or one with a password, a PDF, a web page, text (a CSV), a zip cut
-    short, or something else."""
+    an old Excel or Word file or one with a password, a PDF, an RTF, a web page (one named as a
+    Word file is Word's to save again), text (a CSV), a zip cut short, or something else."""
     if not content:
         return "empty_file"
     if content.startswith(OLE):
@@ -124,8 +128,12 @@ def not_a_zip(content: bytes) -> str:
     if content.startswith(b"PK"):
         return "corrupt"  # a zip's first bytes, its directory missing: cut short
     head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"{\\rtf"):
+        return "rtf"  # Word's rich text, saved as .rtf or renamed .docx
     if head.startswith((b"<html", b"<!doctype html", b"mime-version")) or b"<table" in head:
-        return "html"  # a web page named .xls, as many systems export a table
+        # a web page named .xls, as many systems export a table; one named .docx is Word's
+        # 网页 or 单个文件网页 (.mht)
+        return "html_word" if filename.lower().endswith(WORD_SUFFIXES) else "html"
     if _text(content[:65536]):
         return "text_file"
     return "not_office"
@@ -181,8 +189,10 @@ def _extents(book) -> list[tuple[int, int]]:
     from openpyxl.utils.cell import column_index_from_string
 
     extents, total = [], 0
+    widest: list[tuple[int, str, str]] = []  # each sheet read: (its padded cells, its name, its farthest value)
     for sheet in book.worksheets:
         last_row = last_col = row = 0
+        far = (0, "")  # the value farthest out (row × column) on this sheet, and its cell
         # the sheet's part, as openpyxl's read-only sheet opens it
         with book._archive.open(sheet._worksheet_path) as source:
             for _, element in etree.iterparse(source, events=("end",), tag="{*}row", resolve_entities=False,
@@ -194,14 +204,22 @@ def _extents(book) -> list[tuple[int, int]]:
                     col = column_index_from_string(ref.rstrip("0123456789")) if ref else col + 1
                     if next(cell.iterchildren("{*}v", "{*}f", "{*}is"), None) is None:
                         continue  # formatting alone: nothing to read
-                    if (row > MAX_ROWS or col > MAX_COLUMNS
-                            or total + max(row, last_row) * max(col, last_col) > MAX_CELLS):
+                    if row > MAX_ROWS or col > MAX_COLUMNS:
                         raise FormFileError("sheet_too_large", sheet=sheet.title, cell=f"{get_column_letter(col)}{row}")
+                    if row * col > far[0]:
+                        far = (row * col, f"{get_column_letter(col)}{row}")
+                    area = max(row, last_row) * max(col, last_col)
+                    if total + area > MAX_CELLS:
+                        # the cells together too many: named by the sheet that takes most, and its
+                        # value farthest out (a stray GR10000), not the cell that tipped the sum
+                        _, title, cell = max([*widest, (area, sheet.title, far[1])])
+                        raise FormFileError("sheet_too_large", sheet=title, cell=cell)
                     last_row, last_col = row, max(last_col, col)
                 element.clear()
                 while element.getprevious() is not None:  # the rows read: kept no longer
                     del element.getparent()[0]
         total += last_row * last_col
+        widest.append((last_row * last_col, sheet.title, far[1]))
         extents.append((last_row, last_col))
     return extents
 
@@ -239,20 +257,21 @@ _LITERAL = re.compile(r'"[^"]*"|\\.')  # a number format's quoted text and escap
 def _shown(number: int | float, number_format: str) -> int | float | Decimal:
     """A number as Excel shows it: formatted as a percentage it is stored as a hundredth
     (80.5% typed is 0.805), and is read as the figure shown, exactly."""
-    if "%" not in number_format or "%" not in _LITERAL.sub("", number_format):
-        return number
+    if "%" not in number_format or "%" not in _LITERAL.sub("", number_format) or not math.isfinite(number):
+        return number  # (an infinite or NaN figure, 1E+400 typed, is no percentage: not a number)
     shown = Decimal(repr(number)).scaleb(2).normalize()
     return shown.quantize(Decimal(1)) if shown.as_tuple().exponent > 0 else shown
 
 
 def _docx_tables(content: bytes) -> list[list[list[Any]]]:
     """Each Word table, and each run of paragraphs between them as a table of one column,
-    with their text as Word shows it (`shown_text`); a table or paragraph inside a content
-    control is read as any other. python-docx repeats a merged cell in every grid column it
+    with their text as Word shows it (`shown_text`); a table, row, cell or paragraph inside a
+    content control is read as any other. python-docx repeats a merged cell in every grid column it
     spans: it is read once."""
     import docx
     from docx.table import Table
 
+    _docx_extents(content)
     document = docx.Document(io.BytesIO(content))
     tables, paragraphs, found = [], [], False
     for block in _blocks(document.element.body):
@@ -261,6 +280,7 @@ def _docx_tables(content: bytes) -> list[list[list[Any]]]:
             if paragraphs:
                 tables.append(paragraphs)
                 paragraphs = []
+            _unwrap_rows_and_cells(block)
             rows = []
             for row in Table(block, document._body).rows:
                 cells, seen = [], set()
@@ -292,6 +312,54 @@ def _blocks(parent):
             yield from _blocks(child)
 
 
+def _docx_extents(content: bytes) -> None:
+    """Refuses, before python-docx builds it, a document one of whose tables has more rows or
+    columns than a sheet may (MAX_ROWS, MAX_COLUMNS): 100,000 empty rows are 82 KB zipped, and
+    seconds and hundreds of MB once read. The XML is streamed, each row let go once counted."""
+    from lxml import etree
+
+    frames: list[list[int]] = []  # the open tables (nested ones inside cells): [number, rows, cells of the row]
+    count = 0
+    with zipfile.ZipFile(io.BytesIO(content)) as archive, archive.open("word/document.xml") as source:
+        for event, element in etree.iterparse(source, events=("start", "end"), tag=(_W + "tbl", _W + "tr", _W + "tc"),
+                                              resolve_entities=False, no_network=True, huge_tree=True):
+            if element.tag == _W + "tbl":
+                if event == "start":
+                    count += 1
+                    frames.append([count, 0, 0])
+                else:
+                    frames.pop()
+            elif not frames:
+                continue
+            elif element.tag == _W + "tr" and event == "start":
+                frames[-1][1:] = [frames[-1][1] + 1, 0]
+            elif element.tag == _W + "tc" and event == "start":
+                frames[-1][2] += 1
+            if frames and (frames[-1][1] > MAX_ROWS or frames[-1][2] > MAX_COLUMNS):
+                raise FormFileError("table_too_large", table=frames[-1][0], rows=MAX_ROWS, columns=MAX_COLUMNS)
+            if event == "end" and element.tag == _W + "tr" and len(frames) == 1:
+                element.clear()  # a row of the outer table counted: its XML kept no longer
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+
+
+def _unwrap_rows_and_cells(table) -> None:
+    """A content control (or custom XML) around a whole row or cell is taken away, its rows and
+    cells left in its place: python-docx reads only a table's own rows and a row's own cells, and
+    would skip them (a year's figure moving to the next year's column, a row not found)."""
+    for wrapper in list(table.iter(_W + "sdt", _W + "customXml")):
+        parent = wrapper.getparent()
+        if parent is None or parent.tag not in (_W + "tbl", _W + "tr"):
+            continue
+        content = wrapper.find(_W + "sdtContent") if wrapper.tag == _W + "sdt" else wrapper
+        if content is not None and _placeholder(wrapper):
+            for text in content.iter(_W + "t"):
+                text.text = ""
+        at = parent.index(wrapper)
+        parent[at:at + 1] = [c for c in (content if content is not None else ())
+                             if c.tag not in (_W + "customXmlPr", _W + "sdtPr", _W + "sdtEndPr")]
+
+
 # Symbol fonts' characters as the Unicode they show (Insert > Symbol writes a w:sym, or text in
 # the font): the boxes and ticks a form is ticked with. A code is the character's low byte.
 SYMBOL_FONTS = {
@@ -317,7 +385,9 @@ def symbol(font: str | None, char: str) -> str:
 
 def shown_text(element) -> str:
     """The text of a paragraph or a cell as Word shows it: tracked insertions in and deletions
-    out, the content of content controls (a checkbox control as ☑ or □), a symbol font's box
+    out, the content of content controls (none while a control shows its placeholder, a
+    checkbox control as ☑ or □), a legacy checkbox
+    field as ☒ or ☐, a symbol font's box
     or tick as its character; paragraphs one a line, a paragraph whose mark was deleted run on
     into the next."""
     out: list[str] = []
@@ -347,9 +417,17 @@ def shown_text(element) -> str:
         elif tag == _W + "noBreakHyphen":
             out.append("-")
             return
+        elif tag == _W + "sdt" and _placeholder(node):
+            return  # 单击或点击此处输入文字。: the control's placeholder, nothing typed
         elif tag == _W + "sdt" and (box := node.find(f"{_W}sdtPr/{_W14}checkbox")) is not None:
             checked = box.find(_W14 + "checked")
             out.append("☑" if checked is not None and checked.get(_W14 + "val") in ("1", "true") else "□")
+            return
+        elif tag == _W + "fldChar" and (box := node.find(f"{_W}ffData/{_W}checkBox")) is not None:
+            # a legacy checkbox (FORMCHECKBOX): w:checked overrides its default, as Word shows it
+            checked = box.find(_W + "checked")
+            ticked = _on(checked) if checked is not None else _on(box.find(_W + "default"))
+            out.append("☒" if ticked else "☐")
             return
         for child in node.iterchildren():  # a run's, or ins, moveTo, hyperlink, sdtContent, a nested table…
             visit(child, font)
@@ -359,6 +437,11 @@ def shown_text(element) -> str:
     visit(element, None)
     text = "".join(out)
     return text[:-1] if text.endswith("\n") else text
+
+
+def _placeholder(sdt) -> bool:
+    """Whether a content control still shows its placeholder text (nothing was typed in it)."""
+    return _on(sdt.find(f"{_W}sdtPr/{_W}showingPlcHdr"))
 
 
 def _on(flag) -> bool:

@@ -38,6 +38,8 @@ def finding_text(f: Finding, lang: str) -> str:
     if f.code in ("range_other_unit", "label_unit", "implausible_other_unit"):  # the money units the form writes, by name
         units = {u["zh"]: u[lang] for u in catalogue().units.values()}
         params.update({k: units.get(f.params[k], f.params[k]) for k in ("written", "asked") if f.params.get(k)})
+    if f.code == "wrong_unit":  # the unit written as it is in the cell; the row's by its id (个 is of several)
+        params["asked"] = catalogue().units[f.params["unit"]][lang]
     if f.code in ("promise_false", "answer_contradicted"):  # the facts by name, their values in words
         params.update({f"{k}_text": value_text(f.params["fact"], f.params[k], lang)
                        for k in ("value", "known", "given") if k in f.params}, fact_label=label(f.params["fact"], lang))

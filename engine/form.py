@@ -20,7 +20,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from .evaluate import FAIL, OPS, WARNING as WARN, CriterionResult, Evaluation, Profile, evaluate, evaluate_many
+from .evaluate import FAIL, OPS, UNKNOWN, WARNING as WARN, CriterionResult, Evaluation, Profile, evaluate, evaluate_many
 from .facts import _FULL_WIDTH, average_rate, per_10k, read_yaml, round2, validate_facts, window
 from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, Ruleset, catalogue, load_rulesets
 
@@ -129,6 +129,7 @@ class FormSpec(_Model):
     years: list[str]
     data_year: str
     quotes: dict[str, str]
+    units: dict[str, list[str]]  # catalogue unit → the units a cell of its rows may be written with
     sections: list[Section]
     derive: dict[str, dict[str, list[str]]]
     consistency: list[Consistency]
@@ -383,8 +384,8 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
         return None, "empty"
     if isinstance(value, bool):
         return None, "not_number"
-    if isinstance(value, (int, float)):
-        return Decimal(repr(value)), None
+    if isinstance(value, (int, float)):  # a cell of 1E+400 is read by Excel and openpyxl as inf
+        return (Decimal(repr(value)), None) if math.isfinite(value) else (None, "not_number")
     if isinstance(value, Decimal):  # a percentage cell, read as shown (dialogs/form_files.py)
         return (value, None) if value.is_finite() else (None, "not_number")
     # The form's own notes stay in a cell of the official form: "900 个（需提供清单及年份）".
@@ -436,7 +437,7 @@ def ticks(value: Any, options: list[Option]) -> list[Option] | None:
 _DATE = re.compile(r"((?:19|20)\d\d)\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
 
 
-_CN_DIGIT = re.compile("[〇零一二三四五六七八九十壹贰叁肆伍陆柒捌玖拾]")
+_CN_DIGIT = re.compile("[〇零一二三四五六七八九十廿卅壹贰叁肆伍陆柒捌玖拾]")
 _CN_ZERO = re.compile("(?<=[〇零一二三四五六七八九])[○OoＯ]|[○OoＯ](?=[〇零一二三四五六七八九])")  # 二○二四: a circle for 〇
 
 
@@ -445,7 +446,8 @@ def _cn_numerals(text: str) -> str:
     import cn2an  # here: loading it is a tenth of a second, and most dates are in figures
 
     try:
-        return cn2an.transform(_CN_ZERO.sub("〇", text), "cn2an")
+        # 卅 (30) as 三十: cn2an reads 廿 but not 卅 (三月卅一日)
+        return cn2an.transform(_CN_ZERO.sub("〇", text).replace("卅", "三十"), "cn2an")
     except Exception:  # noqa: BLE001 - cn2an's own errors on what is no numeral: no date then
         return text
 
@@ -526,8 +528,14 @@ class _Reader:
             self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number), percent=_plain(number.scaleb(2)),
                      evaluated=round2(float(number)))  # as the criterion shows it
         fact = catalogue().facts.get(f.fact) if f.fact else None
+        in_cell = written_unit(cell)
+        if fact is not None and fact.unit and in_cell and in_cell not in self.spec.units.get(fact.unit, ()):
+            # 45平方公里 in 集群总产值, 45% in a count: not the row's figure, as the chat refuses it
+            self.add("wrong_unit", f, f.quoted, year=year, value=" ".join(str(cell).split()), written=in_cell,
+                     asked=catalogue().units[fact.unit]["zh"], unit=fact.unit)
+            return None
         located = self.found.get(f.id)
-        written = written_unit(cell) or (located.unit if located else None)  # in the cell, or the label
+        written = in_cell or (located.unit if located else None)  # in the cell, or the label
         scale = _SCALE.get((written, fact and fact.unit))
         if scale:  # 450000万元 where 亿元 is asked: 45亿元
             number = number.scaleb(scale).normalize()
@@ -816,7 +824,11 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     order = [spec.measure] + [j for j in JURISDICTIONS if j != spec.measure]
     evaluations = evaluate_many(Profile(facts, on), [rulesets[j] for j in order], on)
     # The form's own measure: a failed criterion is a finding, a warning (一般不超过, 重点支持) a note.
-    for result in evaluations[0].with_status(FAIL) + evaluations[0].with_status(WARN):
+    # A year that already fails a 近三年每年 criterion is one too when another year was refused (the
+    # criterion stays unknown, but cannot pass): on its row and year, as when no year is refused.
+    fails_already = [r for r in evaluations[0].with_status(UNKNOWN)
+                     if r.criterion.check.kind == "every_year" and r.outcome.failing_years]
+    for result in evaluations[0].with_status(FAIL) + fails_already + evaluations[0].with_status(WARN):
         reader.findings.extend(criterion_findings(spec, values, evaluations[0].ruleset, result))
     name = str(values.get("cluster_name") or "")
     return FormReport(name, reader.findings, facts, evaluations, values)
@@ -846,7 +858,7 @@ def criterion_findings(spec: FormSpec, values: dict, ruleset: Ruleset, result: C
     else:  # several figures (合计, 或者): their section when they share one, else the form
         where = sections.pop() if len(sections) == 1 else spec.title
     params = {"ruleset": ruleset, "result": result}
-    severity = ERROR if result.status == FAIL else WARNING
+    severity = WARNING if result.status == WARN else ERROR  # (unknown: a year given fails already)
     one = Finding("criterion", severity, where, row.label if row else None, c.article_text, None, params,
                   row.under if row else None)
     if c.check.kind != "every_year" or not o.failing_years or severity == WARNING:

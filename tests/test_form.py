@@ -209,6 +209,12 @@ def test_a_date_in_chinese_numerals_is_read(tmp_path, written):
     assert report.findings == [] and report.values["promise_date"] == dt.date(2024, 3, 15)
 
 
+@pytest.mark.parametrize("written, day", [("二〇二四年三月卅一日", 31), ("二〇二四年三月卅日", 30), ("2024年3月廿日", 20)])
+def test_a_date_with_卅_or_廿_is_read(tmp_path, written, day):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "promise_date": [written]}))
+    assert report.findings == [] and report.values["promise_date"] == dt.date(2024, 3, day)
+
+
 def test_a_date_not_read_is_said_with_the_way_to_write_one(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "promise_date": ["二〇二四年二月三十日"]}))
     [finding] = report.findings
@@ -957,6 +963,10 @@ WRONG_TYPE = {  # a file of another kind, whatever its name says: what it is, an
     "other compound file": ("form.xls", lambda: _compound_file("Contents"), "这是旧版 Excel 或 Word 文件（.xls 或 .doc）"),
     "web page as xls": ("form.xls", lambda: "<html><body><table><tr><td>集群名称</td></tr></table></body></html>".encode(),
                         "这是网页（HTML）文件"),
+    "rtf as docx": ("form.docx", lambda: b"{\\rtf1\\ansi\\ansicpg936 {\\fonttbl}}",
+                    "这是 RTF 文件，不是 Word（.docx）文件：请在 Word 或 WPS 中打开，另存为 .docx 后再检查。"),
+    "mht as docx": ("form.docx", lambda: b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="b"\r\n',
+                    "这是网页（HTML 或 MHT）文件，不是 Word（.docx）文件：请在 Word 或 WPS 中打开，另存为 .docx 后再检查。"),
     "pdf": ("form.pdf", lambda: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "这是 PDF 文件"),
     "opendocument": ("form.ods", _opendocument_bytes, "这是 OpenDocument 文件（.ods 或 .odt）"),
     "random bytes": ("form.xlsx", lambda: bytes(range(256)) * 8, "不是 Excel（.xlsx）或 Word（.docx）文件。"),
@@ -1132,3 +1142,181 @@ def test_a_damaged_part_inside_a_zip_is_a_corrupt_file_never_a_crash(how):
     with pytest.raises(FormFileError) as caught:
         read_bytes(_damaged_content_types(how), "form.xlsx")
     assert caught.value.code in ("corrupt", "not_office")
+
+
+@pytest.mark.parametrize("typed, number_format", [("1E+400", "General"), ("-1E+400", "General"), ("1E+400", "0.0%")])
+def test_an_infinite_figure_is_a_finding_on_its_row_never_a_crash(tmp_path, capsys, typed, number_format):
+    """Excel keeps 1E+400 as typed; openpyxl reads it as inf, which is no figure."""
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    book["二、主导产业情况"]["B3"] = 45
+    book["二、主导产业情况"]["B3"].number_format = number_format
+    book.save(path)
+    path.write_bytes(_rewritten(path.read_bytes(), "xl/worksheets/sheet2.xml",
+                                lambda xml: re.sub(rb'(<c r="B3"[^>]*><v>)45(</v>)', rb"\g<1>" + typed.encode() + rb"\2", xml)))
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
+    assert status == 1 and err == ""
+    assert "二、主导产业情况「集群总产值（亿元）」2021年应填数字" in out
+
+
+def legacy_checkbox(default: int, checked: str = "") -> str:
+    """A legacy form field checkbox (FORMCHECKBOX) as Word writes it; `checked` a <w:checked/>."""
+    return (f'<w:r><w:fldChar w:fldCharType="begin"><w:ffData><w:name w:val="Check1"/><w:enabled/>'
+            f'<w:checkBox><w:sizeAuto/><w:default w:val="{default}"/>{checked}</w:checkBox></w:ffData></w:fldChar></w:r>'
+            '<w:r><w:instrText xml:space="preserve"> FORMCHECKBOX </w:instrText></w:r>'
+            '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>')
+
+
+@pytest.mark.parametrize("box", [legacy_checkbox(0, "<w:checked/>"), legacy_checkbox(1)], ids=["checked", "default"])
+def test_a_legacy_checkbox_is_read_as_word_shows_it(tmp_path, box):
+    """A FORMCHECKBOX shows ☒ or ☐: an option after an unchecked one is not ticked by its bare text."""
+    sharing = "集群已开展的产业链资源协同协作工作"
+    options = [o.text for o in load_form().field("resource_sharing").options]
+    report = check(_docx_with(tmp_path, {
+        (WATER, 1): legacy_checkbox(0) + run_xml("是 ") + legacy_checkbox(0) + run_xml("否 ") + box + run_xml("不涉及"),
+        (sharing, 1): "<w:r><w:br/></w:r>".join(legacy_checkbox(0) + run_xml(o) for o in options),
+    }))
+    assert report.facts["high_water_industry"] is False  # 不涉及 alone, as ticked
+    assert report.facts["resource_sharing_count"] == 0   # none checked
+    assert [(f.code, f.field) for f in report.findings] == [("criterion", sharing)]
+
+
+def test_a_content_control_around_a_cell_or_a_row_is_read_in_place(tmp_path):
+    """Word wraps a whole cell (<w:sdt> around a <w:tc>) or row (around a <w:tr>) in a content
+    control: its figures stay in their year's column and its row is found."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+    path = write_docx(tmp_path / "form.docx", passing())
+    document = docx.Document(path)
+
+    def wrap(element):
+        sdt = parse_xml(f'<w:sdt {nsdecls("w")}><w:sdtPr><w:id w:val="5"/></w:sdtPr><w:sdtContent/></w:sdt>')
+        element.addprevious(sdt)
+        sdt[1].append(element)
+
+    rows = {r.cells[0].text: r for t in document.tables for r in t.rows}
+    wrap(rows["集群总产值（亿元）"].cells[2]._tc)  # 2022
+    wrap(rows["集群名称"]._tr)
+    wrap(rows[WATER]._tr)
+    wrap(rows[WATER]._tr.getparent().getparent())  # a control in a control
+    document.save(path)
+    report = check(path)
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.name == NAME and report.facts["water_efficiency_ok"] is True
+    assert report.findings == []
+
+
+@pytest.mark.parametrize("changes, row, year, written, asked", [
+    ({"area": ["80亿元"]}, "集群占地面积（平方公里）", None, "亿元", "平方公里"),
+    ({"total_output": ["45平方公里", 48.2, 52.9]}, "集群总产值（亿元）", "2021", "平方公里", "亿元"),
+    ({"total_output": [45, "48.2家", 52.9]}, "集群总产值（亿元）", "2022", "家", "亿元"),
+    ({"total_output": [45, 48.2, "45%"]}, "集群总产值（亿元）", "2023", "%", "亿元"),
+    ({"sme_output_share": ["80.5亿", 81, 82.3]}, "集群内中小企业产值占集群总产值比例（%）", "2021", "亿", "%"),
+    ({"invention_patents": ["900万元"]}, "集群内中小企业有效发明专利拥有量", None, "万元", "个"),
+    ({"sme_employees": ["50000家"]}, "集群内中小企业从业人员数量", None, "家", "人"),
+])
+def test_a_unit_not_the_rows_is_a_finding_naming_both(tmp_path, changes, row, year, written, asked):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **changes}))
+    wrong = [f for f in report.findings if f.code == "wrong_unit"]
+    assert [(f.field, f.year, f.params["written"], f.params["asked"]) for f in wrong] == [(row, year, written, asked)]
+    assert f"单位“{written}”不是本栏的单位（{asked}）" in finding_text(wrong[0], "zh")
+    assert f"{written} is not the row's unit" in finding_text(wrong[0], "en")
+
+
+def test_the_rows_own_unit_and_the_other_money_unit_are_read(tmp_path):
+    report = check(write_xlsx(tmp_path / "form.xlsx", {
+        **passing(), "total_output": ["450000万元", "48.2亿", "52.9亿元"], "sme_output_share": ["80.5%", 81, 82.3],
+        "enterprises": ["300个", "320家", 350], "sme_employees": ["12000人"], "area": ["81平方公里"]}))
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.values["enterprises"] == {"2021": 300, "2022": 320, "2023": 350}
+    assert not [f for f in report.findings if f.code == "wrong_unit"], report.findings
+
+
+def test_the_facts_of_several_clusters_are_the_forms_by_its_name(tmp_path, capsys):
+    form = write_xlsx(tmp_path / "form.xlsx", passing())
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps([{"name": "乙集群"}, {"name": NAME, "accident_level": "较大"}], ensure_ascii=False),
+                     encoding="utf-8")
+    status, out, err = run(capsys, "form", "check", str(form), "--facts", str(facts), "--on", "2024-06-01")
+    assert status == 1 and err == "" and "事故为“较大”" in out  # the form's cluster, though second
+    facts.write_text(json.dumps([{"name": "乙集群", "accident_level": "较大"}, {"name": "丙集群"}], ensure_ascii=False),
+                     encoding="utf-8")
+    status, out, err = run(capsys, "form", "check", str(form), "--facts", str(facts), "--on", "2024-06-01")
+    assert status == 2 and out == ""
+    assert err == (f"clusterbot form check: {form}: 表中集群名称为“{NAME}”，而 {facts} 有多个集群（乙集群、丙集群），"
+                   "没有与之同名的：未检查。请只留本集群，或使名称与表中一致。\n")
+    status, out, err = run(capsys, "form", "check", str(form), "--facts", str(facts), "--on", "2024-06-01",
+                           "--lang", "en")
+    assert status == 2 and "none of that name: not checked" in err
+    # one cluster alone is the form's, whatever its name
+    facts.write_text(json.dumps([{"name": "乙集群", "accident_level": "较大"}], ensure_ascii=False), encoding="utf-8")
+    status, out, err = run(capsys, "form", "check", str(form), "--facts", str(facts), "--on", "2024-06-01")
+    assert status == 1 and "事故为“较大”" in out
+
+
+def test_a_content_control_showing_its_placeholder_is_not_filled(tmp_path):
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+    placeholder = ('<w:sdt><w:sdtPr><w:showingPlcHdr/><w:text/></w:sdtPr><w:sdtContent>'
+                   + run_xml("单击或点击此处输入文字。") + '</w:sdtContent></w:sdt>')
+    path = _docx_with(tmp_path, {("集群名称", 1): placeholder, ("集群总产值（亿元）", 1): placeholder})
+    document = docx.Document(path)
+    tc = next(r for t in document.tables for r in t.rows if r.cells[0].text == "集群总产值（亿元）").cells[3]._tc
+    tc.getparent().remove(tc)
+    tc.find(".//" + tc.tag.replace("tc", "p")).append(parse_xml(f'<w:r {nsdecls("w")}><w:t>单击或点击此处输入文字。</w:t></w:r>'))
+    sdt = parse_xml(f'<w:sdt {nsdecls("w")}><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent/></w:sdt>')
+    sdt[1].append(tc)
+    next(r for t in document.tables for r in t.rows if r.cells[0].text == "集群总产值（亿元）")._tr.append(sdt)
+    document.save(path)
+    report = check(path)
+    assert {(f.code, f.field, f.year) for f in report.findings} >= {
+        ("required", "集群名称", None), ("required", "集群总产值（亿元）", "2021"), ("required", "集群总产值（亿元）", "2023")}
+    assert "单击" not in repr(report.findings)
+
+
+def test_a_failing_year_is_a_finding_when_another_year_is_refused(tmp_path, capsys):
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), "total_output": [450000, 39, 52.9],
+                                               "sme_output_share": [101, 65, 82]})
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
+    assert status == 1 and err == ""
+    assert "二、主导产业情况「集群总产值（亿元）」2022年39.00亿元，不符合江苏第六条（二）" in out
+    assert "二、主导产业情况「集群内中小企业产值占集群总产值比例（%）」2022年65.00%，不符合江苏第六条（二）" in out
+    report = check(path)
+    assert [(f.field, f.year, f.severity) for f in report.findings if f.code == "criterion"] == [
+        ("集群总产值（亿元）", "2022", "error"), ("集群内中小企业产值占集群总产值比例（%）", "2022", "error")]
+
+
+@pytest.mark.parametrize("rows, columns", [(100_000, 1), (1, 201)], ids=["rows", "columns"])
+def test_a_word_table_past_the_sheets_limits_is_refused_at_once(tmp_path, capsys, rows, columns):
+    """100,000 empty rows are 82 KB zipped and took 6 s and 218 MB: refused as a sheet that large is."""
+    import time
+    path = write_docx(tmp_path / "form.docx", passing())
+    row = "<w:tr>" + "<w:tc><w:p/></w:tc>" * columns + "</w:tr>"
+    table = f"<w:tbl><w:tblPr/>{row * rows}</w:tbl>".encode()
+    path.write_bytes(_rewritten(path.read_bytes(), "word/document.xml",
+                                lambda xml: xml.replace(b"<w:sectPr", table + b"<w:p/><w:sectPr", 1)))
+    started = time.monotonic()
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
+    assert time.monotonic() - started < 3
+    n = len(load_form().sections) + 1  # the form's tables, then the extra one
+    assert status == 2 and out == ""
+    assert err == (f"clusterbot form check: {path}: 第 {n} 个 Word 表格超过 10000 行或 200 列，远超申报表的大小，"
+                   "未读取：请删去多余的行后另存。\n")
+
+
+@pytest.mark.parametrize("strays, sheet, cell", [
+    ({0: ["GR10000"]}, "一、基本情况", "GR10000"),            # within the limits alone; the next sheet's A1 tips the sum
+    ({0: ["GH9999"], 2: ["T9000"]}, "一、基本情况", "GH9999"),  # the sheet taking most, not the one read last
+])
+def test_too_many_cells_together_name_the_stray_cell_that_takes_them(tmp_path, strays, sheet, cell):
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    for n, cells in strays.items():
+        for ref in cells:
+            book.worksheets[n][ref] = "x"
+    book.save(path)
+    with pytest.raises(FormFileError) as caught:
+        read_bytes(path.read_bytes(), "form.xlsx")
+    assert (caught.value.code, caught.value.params) == ("sheet_too_large", {"sheet": sheet, "cell": cell})

@@ -11,7 +11,8 @@ from bot.clock import Clock
 from bot.inputs import InputError, read_clusters
 from dialogs.form_files import FormFileError, layout, read_path, write_docx, write_xlsx
 from dialogs.forms import file_error_text, report_json, report_markdown, report_text
-from engine.form import check_form, load_form
+from engine.form import check_form, cluster_name, load_form, squeeze
+from locales import t
 from locales.explain import fact_error_text
 
 from . import HELP
@@ -36,7 +37,8 @@ def register(subparsers) -> None:
     cp.add_argument("--lang", type=lang_arg, default="zh", help="zh (default) or en")
     cp.add_argument("--facts", metavar="FILE", default=None,
                     help="a cluster's facts as `evaluate` reads them (JSON or CSV): what the form does not ask, "
-                         "such as accidents, against which the 承诺函 is checked")
+                         "such as accidents, against which the 承诺函 is checked; of several clusters, the one "
+                         "named as the form's 集群名称")
     cp.add_argument("--on", type=evaluation_date_arg, default=None, metavar="YYYY-MM-DD",
                     help="evaluate as on this date (default: today, Asia/Shanghai)")
     cp.set_defaults(run=run_check)
@@ -81,7 +83,6 @@ def run_check(args, stdout=None, stderr=None) -> int:
             return 2
         for error in (e for c in clusters for e in c.errors):
             print(fact_error_text(error, args.facts, args.lang), file=err)
-        extra = clusters[0].facts if clusters else {}
     status, reports = 0, []
     for path in args.files:
         try:
@@ -90,6 +91,15 @@ def run_check(args, stdout=None, stderr=None) -> int:
             print(f"clusterbot form check: {path}: {file_error_text(exc, args.lang)}", file=err)
             status = 2
             continue
+        if args.facts:
+            extra = _facts_of(clusters, tables)
+            if extra is None:  # several clusters, none of the form's name: not another cluster's facts
+                names = t(args.lang, "list_sep").join(c.name for c in clusters)
+                print(f"clusterbot form check: {path}: "
+                      + t(args.lang, "form.file.facts_cluster", name=cluster_name(tables) or "—", names=names,
+                          facts=args.facts), file=err)
+                status = 2
+                continue
         report = check_form(tables, on, extra_facts=extra)
         status = max(status, 0 if report.passed else 1)
         reports.append((path, report))
@@ -100,3 +110,12 @@ def run_check(args, stdout=None, stderr=None) -> int:
         write = report_markdown if args.format == "markdown" else report_text
         out.write("\n\n".join(write(r, args.lang, p) for p, r in reports) + ("\n" if reports else ""))
     return status
+
+
+def _facts_of(clusters: list, tables) -> dict | None:
+    """The facts of the form's cluster: the one cluster given, or the one whose name is the
+    form's 集群名称; None when there are several and none has that name."""
+    if len(clusters) <= 1:
+        return clusters[0].facts if clusters else {}
+    name = squeeze(cluster_name(tables))
+    return next((c.facts for c in clusters if name and squeeze(c.name) == name), None)
