@@ -903,10 +903,12 @@ class Turn:
         self.set_state("asking", p["fact"], self.keep_pending())
         saved = self._saved
         replies = self.on_asking(text)  # a new answer instead of a confirmation
-        if self._saved == saved and replies and replies[0].kind == "error" and self.profile.state == "asking":
-            # neither a yes, a no nor an answer: the figures typed are still the ones asked about
+        if self._saved == saved and replies and self.profile.state == "asking" and self.profile.current_fact == p["fact"]:
+            # neither a yes, a no nor an answer (a refusal, or a quick question answered): the
+            # figures typed are still the ones asked about
             self.set_state("confirm_series", p["fact"], p)
-            return [Reply(self.t("dialog.confirm_yes_no"), kind="error")] + self.prompt()
+            said = [Reply(self.t("dialog.confirm_yes_no"), kind="error")] if replies[0].kind == "error" else replies[:-1]
+            return said + self.prompt()
         return replies
 
     def on_picking(self, text: str) -> list[Reply]:

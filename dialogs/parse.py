@@ -231,8 +231,8 @@ def _each_unit(figures: list[str]) -> list[str]:
     """A list of bare figures whose last alone carries a unit (450000,480000,520000万元): the
     unit written after each; a list where another figure carries its own is kept as typed (45亿,
     48, 52万: each as written, the bare one in the asked unit)."""
-    last = re.fullmatch(rf"({NUMBER})\s*([^\d\s,;:=+\-.].*)", figures[-1]) if len(figures) > 1 else None
-    if last and all(re.fullmatch(NUMBER, part) for part in figures[:-1]):
+    last = re.fullmatch(rf"({_GROUPED}|{NUMBER})\s*([^\d\s,;:=+\-.].*)", figures[-1]) if len(figures) > 1 else None
+    if last and all(re.fullmatch(rf"{_GROUPED}|{NUMBER}", part) for part in figures[:-1]):  # 4,500 too
         return [part + last.group(2) for part in figures[:-1]] + [figures[-1]]
     return figures
 
@@ -369,6 +369,8 @@ def _figure(spec: Fact, text: str) -> float:
 def _reading(spec: Fact, text: str) -> tuple[float, float | None]:
     """A figure, and the number as typed when a unit other than the fact's scaled it (45 of 45万)."""
     typed = text.strip()
+    if _DIGIT_PAIR.search(typed):
+        raise ParseError("estimate", given=typed)
     try:
         text = _arabic(spec, typed)
     except ParseError:
@@ -397,6 +399,11 @@ def _refuse_estimate(typed: str) -> None:
     """An estimate or an open range (十几家, 5家以上) is refused as such, quoting it."""
     if _ESTIMATE.search(typed) and re.search(r"\d|[一二三四五六七八九十百千万两]", typed):  # 多 alone: no figure
         raise ParseError("estimate", given=typed)
+
+
+# Two digits side by side in words are a range, never a number (两三家, 七八个, 六七成: 2 to 3);
+# a year in words (二〇二三) has four, with 〇.
+_DIGIT_PAIR = re.compile(r"(?<![一二两三四五六七八九〇零○])[一二两三四五六七八九]{2}(?![一二两三四五六七八九〇零○])")
 
 
 def _read_number(spec: Fact, text: str, _latest_year: int) -> Parsed:

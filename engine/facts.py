@@ -57,13 +57,15 @@ class Fact:
     def fractions(self, figures) -> list[bool]:
         """Which of figures typed without % (a series' years) are most likely a share written as
         a fraction, for a percentage that runs to 100: every figure when all lie between 0 and
-        1; else one between 0 and 1 among percentages more than ten times it (0.81 among 80.5 and
+        1 (1 included, when another is below it); else one between 0 and 1 among percentages more than ten times it (0.81 among 80.5 and
         82.3: its hundredfold is nearer to them than itself; 0.5 among 2 and 3 is a share of 0.5%).
         Asked back (the chat) or noted (the form), never converted."""
         figures = list(figures)
         small = [0 < v < 1 for v in figures]
         if not self.share or not any(small):
             return [False] * len(figures)
+        if all(0 < v <= 1 for v in figures):  # 0.8, 0.9, 1: the 1 is 100 % as a fraction too
+            return [True] * len(figures)
         others = [v for v, s in zip(figures, small) if not s]
         return [s and all(o > 10 * v for o in others) for v, s in zip(figures, small)]
 

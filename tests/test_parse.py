@@ -293,6 +293,8 @@ def test_an_amount_far_below_the_others_is_asked_back_as_a_slip_of_unit(fact, te
     ("sme_output_share", "2023年约75%，2024年百分之七十二，2025年0.71", ("2025",), {"2023": 75.0, "2024": 72.0, "2025": 71.0}),
     ("sme_output_share", "2023:75% 2024:72% 2025:0.71", ("2025",), {"2023": 75.0, "2024": 72.0, "2025": 71.0}),
     ("sme_output_share", "75%, 72%, 0.71", ("2025",), {"2023": 75.0, "2024": 72.0, "2025": 71.0}),
+    # 1 beside fractions is 100 % as a fraction
+    ("sme_output_share", "2023:0.8 2024:0.9 2025:1", ("2023", "2024", "2025"), {"2023": 80.0, "2024": 90.0, "2025": 100.0}),
 ])
 def test_a_share_typed_as_a_fraction_in_any_year_is_asked_back_for_those_years(fact, text, years, meant):
     parsed = parse_answer(CAT[fact], text, latest_year=2025)
@@ -413,6 +415,9 @@ def test_readings_that_stay_refused(fact, text, code):
     ("champion_count", "十几家"), ("champion_count", "5家以上"), ("champion_count", "10余家"),
     ("champion_count", "十来家"), ("iip_rate", "三成多"), ("output_growth", "十几%"),
     ("total_output", "2023:45 2024:四十多亿 2025:52"), ("champion_count", "more than 5"),
+    # two digits side by side in words are a range, not 23 or 78
+    ("champion_count", "两三家"), ("champion_count", "约两三家"), ("hitech_count", "七八个"), ("hitech_count", "一两家"),
+    ("iip_rate", "六七成"),
 ])
 def test_an_estimate_is_refused_in_the_words_typed(fact, text):
     with pytest.raises(ParseError) as raised:
