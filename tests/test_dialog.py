@@ -215,23 +215,15 @@ def test_a_confirmation_takes_the_words_of_agreeing_or_not(conversation, reply, 
         assert "请写明年份" in text and chat.current_fact() == "total_output"
 
 
-def test_a_quick_question_during_a_confirmation_is_answered_and_the_figures_kept(conversation):
+@pytest.mark.parametrize("reply,said", [("是，但年份不对", "请回复“是”或“否”"),  # neither yes nor no
+                                         ("研发经费增长要求多少", "研发经费")])      # a quick question, answered
+def test_a_reply_to_a_confirmation_that_is_neither_keeps_the_figures_asked_about(conversation, reply, said):
     chat = Chat(conversation)
     start(chat, "陕西")
     answer_until(chat, "total_output")
     chat.say("45，48，52")
-    text = chat.say("研发经费增长要求多少")
-    assert "研发经费" in text and "年份对吗" in text
-    assert "已保存：集群总产值 = 2023年 45.00亿元" in chat.say("是")
-
-
-def test_a_reply_to_a_confirmation_that_is_neither_keeps_the_figures_asked_about(conversation):
-    chat = Chat(conversation)
-    start(chat, "陕西")
-    answer_until(chat, "total_output")
-    chat.say("45，48，52")
-    text = chat.say("是，但年份不对")
-    assert "请回复“是”或“否”" in text and "年份对吗" in text and "2025年 52.00亿元" in text
+    text = chat.say(reply)
+    assert said in text and "年份对吗" in text and "2025年 52.00亿元" in text
     assert "已保存：集群总产值 = 2023年 45.00亿元" in chat.say("是")
 
 
