@@ -109,7 +109,7 @@ _RATE_WORDS = re.compile(r"^(?:(?:近|最近)\s*[三3]\s*年)?\s*(?:年均|年�
                          r"(?:为|是|达到|达)?\s*[:,]?" + _FIGURE_AHEAD)
 
 YES = {"是", "有", "对", "yes", "y", "true", "√", "是的", "有的", "符合", "属于", "对的", "yeah", "yep", "yup"}
-NO = {"否", "无", "没有", "不是", "不", "no", "n", "false", "×", "x", "不符合", "不属于", "没", "not", "nope"}
+NO = {"否", "无", "没有", "不是", "不是的", "不", "no", "n", "false", "×", "x", "不符合", "不属于", "没", "not", "nope"}
 # A yes/no word leading a sentence (Yes, we have; 是的，在宜兴市范围内) is the answer unless the
 # rest says otherwise: a word of the other side, or a "but", makes it ambiguous.
 _LEADING_WORD = re.compile(r"([^\s,;:.!?！？]+)[\s,;:.!?！？]+(.+)")
@@ -448,8 +448,9 @@ def yes_or_no(text: str, words: tuple[set, set] = (YES, NO)) -> bool | None:
 
 # Replies to "is this right?" (the years a list was put on, a figure asked back): a yes or a
 # no as a question takes them, and the words of agreeing or not, and the buttons' numbers.
-CONFIRM_YES = YES | {"1", "确认", "正确", "没错", "没问题", "好", "好的", "可以", "行", "嗯", "ok", "okay", "correct", "right", "sure"}
-CONFIRM_NO = NO | {"2", "不对", "错", "错了", "不正确", "wrong", "incorrect"}
+CONFIRM_YES = YES | {"1", "确认", "正确", "没错", "没错的", "没有错", "没问题", "好", "好的", "可以", "行", "嗯", "ok",
+                     "okay", "correct", "right", "sure"}
+CONFIRM_NO = NO | {"2", "不对", "不对的", "错", "错了", "不正确", "wrong", "incorrect"}
 
 
 def confirmation(text: str) -> bool | None:

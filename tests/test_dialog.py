@@ -202,7 +202,8 @@ def test_series_read_as_the_three_latest_years_is_confirmed(conversation):
 
 
 @pytest.mark.parametrize("reply,saved", [("是的", True), ("对的", True), ("正确", True), ("没错", True), ("好的", True),
-                                         ("Yes.", True), ("不是", False), ("错了", False), ("不对", False)])
+                                         ("Yes.", True), ("没有错", True), ("不是", False), ("不是的", False),
+                                         ("错了", False), ("不对", False), ("不对的", False)])
 def test_a_confirmation_takes_the_words_of_agreeing_or_not(conversation, reply, saved):
     chat = Chat(conversation)
     start(chat, "陕西")
