@@ -224,7 +224,7 @@ _STOP = re.compile(r"(?<=\d)\.(?!\d)")
 
 def _no_stop(text: str) -> str:
     """A full stop after a figure ends a sentence (85.): dropped, not read as a unit "."."""
-    return _STOP.sub("", text) if "." in text else text
+    return _STOP.sub("", text).removesuffix(".") if "." in text else text  # 3 firms. is 3 firms
 
 
 def _each_unit(figures: list[str]) -> list[str]:

@@ -385,7 +385,8 @@ def test_a_unit_after_a_list_of_bare_figures_is_each_ones(fact, text, value, dou
 @pytest.mark.parametrize("fact,text,value,assumed", [
     ("champion_count", "暂无", 0, False), ("champion_count", "一家也没有", 0, False),
     ("standards_count", "一项都没有", 0, False),
-    ("iip_rate", "三成五", 35.0, False), ("iip_rate", "85.", 85.0, False),
+    ("iip_rate", "三成五", 35.0, False), ("iip_rate", "85.", 85.0, False), ("champion_count", "3 firms.", 3, False),
+    ("area_km2", "80.5 km².", 80.5, False),
     ("iip_rate", "85\u200b", 85.0, False), ("iip_rate", "\ufeff85%", 85.0, False),
     ("output_growth", "年均9.5%", 9.5, False), ("output_growth", "年均增速9.5%", 9.5, False),
     ("output_growth", "增速9.5%", 9.5, False), ("output_growth", "近三年年均增速9.5%", 9.5, False),
