@@ -247,6 +247,18 @@ def question_text(lang: str, fact: str, index: int, total: int, current: str | N
                   expected=expected_text(spec, lang), current=current, note=note, type=spec.type)
 
 
+# The provinces whose own measure the product has not (a cluster there is certified by the
+# national measure alone; the three provinces' measures are for comparison): read as 其他省份.
+OTHER_PROVINCES = frozenset(
+    "北京 天津 河北 山西 内蒙古 辽宁 吉林 黑龙江 上海 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广西 海南 重庆 四川 "
+    "贵州 云南 西藏 甘肃 青海 宁夏 新疆 香港 澳门 台湾".split())
+_PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
+
+
+def other_province(word: str) -> bool:
+    return _PROVINCE_SUFFIX.sub("", word.strip()) in OTHER_PROVINCES
+
+
 def doubt_meant(p: dict) -> Any:
     """What a doubted answer most likely meant (Parsed.meant), None for a figure only confirmed;
     of a fraction asked back before `meant` was kept, every figure as the percentage."""
@@ -692,8 +704,11 @@ class Turn:
             province = options[number - 1]
         elif word in options or word in names:
             province = options[options.index(word) if word in options else names.index(word)]
+        elif other_province(word):
+            province = "other"
         else:
-            return [self.province_prompt()] + self.prompt_if_asking()
+            refused = [Reply(self.t("dialog.bad_province", text=arg.strip()), kind="error")] if arg.strip() else []
+            return refused + [self.province_prompt()] + self.prompt_if_asking()
         self.profile.province = province
         replies = [Reply(self.t("dialog.province_set", province=self.province_name(province)))]
         if note := self.comparison_note():
@@ -715,7 +730,7 @@ class Turn:
                      {province, rulesets[province].short.zh, rulesets[province].short.en.lower()})
             if word in names:
                 return self.cmd_province(province)
-        return None
+        return self.cmd_province("other") if other_province(word) else None
 
     def prompt_if_asking(self) -> list[Reply]:
         """The question being asked again, after something said in between."""

@@ -567,6 +567,10 @@ def test_a_province_typed_answers_the_province_asked(conversation):
     answer_until(chat2, "total_output")
     chat2.say("45, 48, 52")  # the years asked to confirm: 广东省 answers the province, the confirmation stays
     assert "已记下：集群位于广东" in chat2.say("广东省") and "年份对吗" in chat2.last[-1].text
+    chat3 = Chat(conversation, "carol")  # a province without its own measure here is 其他省份
+    start(chat3, "全部", name="丁集群")
+    assert "已记下：集群位于其他省份" in chat3.say("浙江省")
+    assert "“火星”不是可选的省份" in chat3.say("/province 火星")
 
 
 def test_cancel_at_the_measures_menu_says_what_it_does_and_returns(conversation):
