@@ -663,6 +663,11 @@ class Turn:
             chosen = self.read_measures(text)
         if not chosen:
             return [Reply(self.t("dialog.bad_measures"), kind="error"), self.measure_prompt()]
+        before = [j for j in (self.profile.measures or "").split(",") if j and j != "national"]
+        if self.profile.province in before and self.profile.province not in chosen:
+            # the province's own measure is dropped: the province may have been derived from it,
+            # so it is found again from the measures chosen now, or asked (never kept silently)
+            self.profile.province = None
         self.profile.measures = ",".join(chosen)
         # a /pending round asked for meanwhile goes on, for the questions these measures ask
         revisit = [f for f in self.pending().get("revisit", []) if f in self.skipped_facts()]

@@ -323,6 +323,12 @@ def test_the_province_is_derived_from_a_single_provincial_measure(conversation):
     text = chat.say("/result")
     assert "【广东（仅供对比）" in text and "「示例县机械集群」位于江苏，广东的办法只适用于该省的集群" in text
     assert "【江苏（" in text and "【江苏（仅供对比）" not in text
+    chat.say("/measures")
+    chat.say("广东 陕西")  # 江苏's measure dropped: the province it gave is asked again, not kept
+    assert "位于哪个省" in "\n".join(r.text for r in chat.last)
+    chat.say("/measures")
+    chat.say("广东")
+    assert "【广东（" in chat.say("/result") and "仅供对比" not in chat.last[0].text
 
 
 def test_with_several_provincial_measures_the_province_is_asked_and_others_are_for_comparison(conversation):
