@@ -542,13 +542,14 @@ class Turn:
         one, typed as pressed, 确定 or its number confirms, 全部 chooses all, and a list or
         names typed choose those: each as the prompt's text says. /cancel is named: a new
         cluster is not made, a change is not made."""
-        selected = self.pending().get("selected", [])
+        pending = self.pending()
+        selected, ticking = pending.get("selected", []), "selected" in pending
         order = list(load_rulesets())
         names = [("✓ " if j in selected else "") + r.short.get(self.lang) for j, r in load_rulesets().items()]
         names.append(self.t("dialog.all_measures"))
-        if selected:
+        if ticking:
             names.append(self.t("dialog.confirm_measures", n=len(selected)))
-        text = self.t("dialog.tick_measures" if selected else "dialog.choose_measures", name=self.profile.name,
+        text = self.t("dialog.tick_measures" if ticking else "dialog.choose_measures", name=self.profile.name,
                       confirm=len(order) + 2)
         if self.profile.measures:
             text += "\n" + self.t("dialog.measures_cancel", measures=self.measure_names(self.profile.measures.split(",")))
@@ -649,13 +650,14 @@ class Turn:
         order = list(load_rulesets())
         p = self.pending()
         selected = p.get("selected", [])
+        ticking = "selected" in p  # ticks shown once, ticks stay: unticking the last one keeps the menu's way
         number = choice_number(text)
-        if number is not None and 1 <= number <= len(order) and (self.pressed or selected):
+        if number is not None and 1 <= number <= len(order) and (self.pressed or ticking):
             # a press, or a number typed where the menu shows ticks: one measure ticked or unticked
             picked = order[number - 1]
             selected = [j for j in order if (j in selected) != (j == picked)]
             kept = {k: v for k, v in p.items() if k != "selected"}
-            self.set_state("choose_measures", pending={**kept, **({"selected": selected} if selected else {})} or None)
+            self.set_state("choose_measures", pending={**kept, "selected": selected})
             return [self.measure_prompt(replace=self.pressed)]
         if selected and (number == len(order) + 2 or self.confirms_measures(text, len(selected))):
             chosen = [j for j in order if j in selected]

@@ -642,3 +642,17 @@ def test_edit_with_a_number_and_an_answer_edits_that_question(conversation):
     assert "已保存的答案未改动：90.00平方公里" in text and chat.current_fact() == "area_km2"
     chat.say("/cancel")
     assert "已保存：主导产业为所在县域的支柱或特色产业 = 是" in chat.say("/edit 3 是")  # the one asked now
+
+
+def test_unticking_every_measure_keeps_the_ticking_menu(conversation):
+    """The last tick taken off, a number still ticks (it used to choose at once, and the next
+    number typed went to the next question as an answer)."""
+    chat = Chat(conversation)
+    start(chat, "广东")
+    chat.say("/measures")
+    chat.say("3")                      # 广东 unticked: nothing ticked
+    assert "✓ 为已选" in chat.say("2")
+    text = chat.say("4")
+    assert "✓ 为已选" in text
+    assert "好的，按江苏、陕西预审" in chat.say("确定")
+    assert measures_of(conversation) == "jiangsu,shaanxi"
