@@ -652,6 +652,14 @@ class Turn:
         selected = p.get("selected", [])
         ticking = "selected" in p  # ticks shown once, ticks stay: unticking the last one keeps the menu's way
         number = choice_number(text)
+        # +1 / -1 on the ticking menu: that measure ticked / unticked, whatever it was
+        sign = re.fullmatch(r"\s*([+＋-])\s*(\d)\s*", text) if ticking else None
+        if sign and 1 <= int(sign.group(2)) <= len(order):
+            picked, tick = order[int(sign.group(2)) - 1], sign.group(1) != "-"
+            selected = [j for j in order if (j == picked and tick) or (j != picked and j in selected)]
+            kept = {k: v for k, v in p.items() if k != "selected"}
+            self.set_state("choose_measures", pending={**kept, "selected": selected})
+            return [self.measure_prompt()]
         if number is not None and 1 <= number <= len(order) and (self.pressed or ticking):
             # a press, or a number typed where the menu shows ticks: one measure ticked or unticked
             picked = order[number - 1]

@@ -656,3 +656,15 @@ def test_unticking_every_measure_keeps_the_ticking_menu(conversation):
     assert "✓ 为已选" in text
     assert "好的，按江苏、陕西预审" in chat.say("确定")
     assert measures_of(conversation) == "jiangsu,shaanxi"
+
+
+def test_plus_or_minus_a_number_ticks_or_unticks_that_measure(conversation):
+    chat = Chat(conversation)
+    start(chat, "1,2,3")
+    chat.say("/measures")
+    chat.say("+1")  # ticked already: stays ticked
+    assert "确定（已选 3 个）" in [b.label for b in chat.last[-1].choices]
+    chat.say("+4")
+    chat.say("-3")
+    chat.say("确定")
+    assert measures_of(conversation) == "national,jiangsu,shaanxi"
