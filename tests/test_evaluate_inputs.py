@@ -1,0 +1,96 @@
+"""`clusterbot evaluate` on inputs read in this process (the command's own `run`, standard input
+and output as text streams): what a batch is told about a file and its clusters. The real
+process is tests/test_cli_evaluate.py's."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from tests.conftest import eligible_facts
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def clusterbot(*argv: str, stdin: str = "") -> Run:
+    """The command run as bot.cli runs it, here; `stdin` as standard input."""
+    from bot.cli import build_parser
+
+    args = build_parser("zh", list(argv)).parse_args(list(argv))
+    out, err = io.StringIO(), io.StringIO()
+    code = args.run(args, stdout=out, stderr=err, stdin=io.StringIO(stdin))
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+@pytest.mark.parametrize("text", ["name: x\n", "null\n", "42\n", '"abc"\n', "hello world\n", "\ufeff\ufeff{}\n"])
+def test_text_whose_first_row_names_no_fact_is_refused_not_read_as_no_clusters(text):
+    """A line of text, a YAML line or a bare JSON value on standard input is no CSV of clusters:
+    refused (status 2) as a file would be, not read as a CSV with no cluster (status 0, nothing)."""
+    run = clusterbot("evaluate", "-", "-f", "table", stdin=text)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr == "clusterbot evaluate: <stdin>:1: 第一行须为列名（字段 id 或申报表的项目名称）\n"
+
+
+def test_a_csv_header_with_no_row_is_said():
+    run = clusterbot("evaluate", "-", "-f", "csv", "--lang", "en", stdin="name,area_km2\n")
+    assert run.returncode == 0 and run.stdout.startswith("cluster,jurisdiction")
+    assert run.stderr == "<stdin>: a header and no cluster below it.\n"
+
+
+def test_a_figure_beyond_any_county_cluster_is_noted_and_evaluated_as_given():
+    """45,000亿 is in range but beyond plausible_max (facts.yaml): noted with its 万元 reading, as
+    the chat asks it back; evaluated as typed (status 0). A plausible line gets no note."""
+    lines = "\n".join(json.dumps(dict(eligible_facts(), name=name, total_output=series), ensure_ascii=False)
+                      for name, series in [("甲", {"2023": 92000, "2024": 95000, "2025": 98000}),
+                                           ("乙", {"2023": 45, "2024": 48, "2025": 52})]) + "\n"
+    run = clusterbot("evaluate", "-", "-j", "jiangsu", "--on", "2026-12-07", "-f", "csv", stdin=lines)
+    assert run.returncode == 0
+    assert run.stderr == ("甲：“集群总产值”2023年 92000.00亿元、2024年 95000.00亿元、2025年 98000.00亿元 远超县域集群的规模"
+                          "（超过 10000亿元），像是按万元填写的：是否应为 9.20亿元、9.50亿元、9.80亿元？按填写的值评估。\n")
+    assert "甲,jiangsu,jiangsu-2023,eligible" in run.stdout.replace("\r", "")
+    csv_text = "name,patents_per_10k\n丙,1500\n"
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-12-07", "--lang", "en", stdin=csv_text)
+    assert run.returncode == 0 and "丙: “Valid invention patents per 10,000 employees” 1,500.00" in run.stderr
+    assert "far above any usual level (over 1,000" in run.stderr
+
+
+def test_a_signed_share_typed_as_a_fraction_is_noted_on_a_line_the_fast_reader_takes():
+    """co2_reduction may be negative, so the fast types cannot keep out 0.5: the batch looks at
+    it on every line that gives it (E's line is read by the fast types, D's is not)."""
+    lines = '{"name":"D","co2_reduction":0.5,"iip_rate":0.5}\n{"name":"E","co2_reduction":0.5,"iip_rate":50}\n'
+    run = clusterbot("evaluate", "-", "-j", "jiangsu", "--on", "2026-12-07", "-f", "csv", "--lang", "en", stdin=lines)
+    assert run.returncode == 0
+    assert [line.split(":")[0] + ":" + line.split("”")[0].split("“")[-1] for line in run.stderr.splitlines()] == [
+        "D:Industrial internet platform adoption rate", "D:Cumulative fall of CO2 per unit of output over three years",
+        "E:Cumulative fall of CO2 per unit of output over three years"]
+
+
+def test_a_name_that_is_no_text_is_said_as_written_in_json_lines_as_in_an_array(tmp_path):
+    lines, array = tmp_path / "n.jsonl", tmp_path / "n.json"
+    lines.write_text('{"name":1.0}\n{"name":true}\n{"name":7}\n', encoding="utf-8")
+    array.write_text('[{"name":1.0},{"name":true},{"name":7}]', encoding="utf-8")
+    names = [[row.split(",")[0] for row in clusterbot("evaluate", str(path), "-j", "national", "-f", "csv",
+                                                        "--on", "2026-01-01").stdout.splitlines()[1:]]
+             for path in (lines, array)]
+    assert names[0] == names[1] == ["1.0", "true", "7"]
+
+
+def test_a_csv_year_column_twice_in_two_spellings_is_refused():
+    run = clusterbot("evaluate", "-", "-f", "csv", stdin="name,total_output.2023,total_output.2023年度\nx,45,30\n")
+    assert run.returncode == 2 and "total_output.2023年度" in run.stderr
+
+
+def test_a_file_with_no_cluster_is_said(tmp_path):
+    (tmp_path / "e.json").write_text("[]", encoding="utf-8")
+    (tmp_path / "e.jsonl").write_text("", encoding="utf-8")
+    for name in ("e.json", "e.jsonl"):
+        run = clusterbot("evaluate", str(tmp_path / name), "-f", "csv", "--lang", "en")
+        assert run.returncode == 0 and run.stderr == f"{tmp_path / name}: no cluster in it.\n"
