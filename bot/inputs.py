@@ -397,7 +397,7 @@ def _large(facts: dict) -> list[tuple[str, dict]]:
     for fact_id, fact in _capped().items():
         value = facts.get(fact_id)
         items = value.items() if isinstance(value, dict) else [(None, value)] if value is not None else []
-        if over := {year: v for year, v in items if not isinstance(v, bool) and v > fact.plausible_max}:
+        if over := {year: v for year, v in items if not isinstance(v, bool) and fact.implausible(v)}:
             found.append((fact_id, over))
     return found
 

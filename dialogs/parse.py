@@ -246,14 +246,14 @@ def _doubted(spec: Fact, text: str, parsed: Parsed) -> Parsed:
     value = parsed.value
     items = list(value.items()) if isinstance(value, dict) else [(None, value)]
     figures = [(y, v) for y, v in items if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    large = [y for y, v in figures if spec.plausible_max is not None and v > spec.plausible_max]
+    large = [y for y, v in figures if spec.implausible(v)]
     if large:
-        if spec.unit not in YUAN_IN or spec.unit == "wan_yuan":
+        if spec.read_in_wan(1) is None:
             return Parsed(value, parsed.assumed_years, doubt="implausible")
         # beyond any county cluster in 亿元: most likely 万元 typed where 亿元 is asked
         years = tuple(y for y in large if y is not None)
-        meant = (round(value * YUAN_IN["wan_yuan"] / YUAN_IN[spec.unit], 6) if not isinstance(value, dict) else
-                 {y: round(v * YUAN_IN["wan_yuan"] / YUAN_IN[spec.unit], 6) if y in years else v for y, v in value.items()})
+        meant = (spec.read_in_wan(value) if not isinstance(value, dict) else
+                 {y: spec.read_in_wan(v) if y in years else v for y, v in value.items()})
         return Parsed(value, parsed.assumed_years, doubt="large", years=years, meant=meant)
     fractions = [y for (y, _), likely in zip(figures, spec.fractions(v for _, v in figures))
                  if likely and y not in parsed.percent_years]

@@ -49,6 +49,15 @@ class Fact:
     def short_label(self, lang: str) -> str:
         return self.short[lang] if self.short else self.label(lang)
 
+    def implausible(self, figure: float) -> bool:
+        """Within the range but beyond any real cluster (facts.yaml plausible_max): asked back, noted."""
+        return self.plausible_max is not None and figure > self.plausible_max
+
+    def read_in_wan(self, figure: float) -> float | None:
+        """A figure of this fact read as typed in 万元, in the fact's unit (92000 → 9.2 where 亿元 is
+        asked); None when the fact is not counted in 亿元."""
+        return round(figure / 10000, 6) if self.unit == "yi_yuan" else None
+
     @property
     def share(self) -> bool:
         """A percentage that runs to 100: what may be written as a fraction (`fractions`)."""

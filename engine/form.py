@@ -561,7 +561,7 @@ class _Reader:
             else:
                 self.add("range" if high is not None else "below", f, f.quoted, year=year, **params)
             return None
-        if fact and fact.plausible_max is not None and number > Decimal(repr(fact.plausible_max)):
+        if fact and fact.implausible(float(number)):
             # In range, but beyond any county cluster (92000 in a 亿元 row is 9.2亿 typed in 万元):
             # noted, evaluated as given, as the chat asks it back.
             params = dict(value=_plain(number), limit=_plain(fact.plausible_max), fact=f.fact)

@@ -396,9 +396,9 @@ def large_note_text(fact_id: str, figures: dict, cluster: str, lang: str) -> str
              else value_text(fact_id, v, lang, exact=True) for year, v in figures.items()]
     fields = dict(cluster=cluster, label=spec.label(lang), items=t(lang, "list_sep").join(items),
                   limit=value_text(fact_id, spec.plausible_max, lang))
-    if spec.unit != "yi_yuan":
+    if spec.read_in_wan(1) is None:
         return t(lang, "fact_note.implausible", **fields)
-    meant = [value_text(fact_id, round(v / 10000, 6), lang, exact=True) for v in figures.values()]
+    meant = [value_text(fact_id, spec.read_in_wan(v), lang, exact=True) for v in figures.values()]
     return t(lang, "fact_note.large", meant=t(lang, "list_sep").join(meant), **fields)
 
 
