@@ -255,8 +255,17 @@ OTHER_PROVINCES = frozenset(
 _PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
 
 
-def other_province(word: str) -> bool:
-    return _PROVINCE_SUFFIX.sub("", word.strip()) in OTHER_PROVINCES
+OTHER_WORDS = frozenset({"other", "其他", "其他省份", "其他省", "other province", "another province"})
+
+
+def province_named(text: str) -> str | None:
+    """The province a name says, in either language (江苏, 江苏省, jiangsu, Jiangsu, 其他省份), a
+    province without its measure here (浙江省) being "other"; None when it names none."""
+    word = _PROVINCE_SUFFIX.sub("", normalise(text).lower()) or normalise(text).lower()
+    for jurisdiction, ruleset in load_rulesets().items():
+        if jurisdiction != "national" and word in (jurisdiction, ruleset.short.zh, ruleset.short.en.lower()):
+            return jurisdiction
+    return "other" if word in OTHER_WORDS or word in OTHER_PROVINCES else None
 
 
 def doubt_meant(p: dict) -> Any:
@@ -713,15 +722,10 @@ class Turn:
         if (stop := self.need_profile()) is not None:
             return stop
         options = self.provinces()
-        names = [self.province_name(p) for p in options]
-        number, word = choice_number(arg), clean_name(arg).removesuffix("省")
+        number = choice_number(arg)
         if number is not None and 1 <= number <= len(options):
             province = options[number - 1]
-        elif word in options or word in names:
-            province = options[options.index(word) if word in options else names.index(word)]
-        elif other_province(word):
-            province = "other"
-        else:
+        elif (province := province_named(arg)) is None:
             refused = [Reply(self.t("dialog.bad_province", text=arg.strip()), kind="error")] if arg.strip() else []
             return refused + [self.province_prompt()] + self.prompt_if_asking()
         self.profile.province = province
@@ -737,15 +741,8 @@ class Turn:
         provincial = [r for r in self.rulesets if r.jurisdiction != "national"]
         if self.profile.province is not None or len(provincial) < 2:
             return None
-        word = normalise(text).lower()
-        word = word.removesuffix("省") if len(word) > 2 else word
-        rulesets = load_rulesets()
-        for province in self.provinces():
-            names = ({"其他省份", "其他省", "other province", "another province"} if province == "other" else
-                     {province, rulesets[province].short.zh, rulesets[province].short.en.lower()})
-            if word in names:
-                return self.cmd_province(province)
-        return self.cmd_province("other") if other_province(word) else None
+        province = province_named(text)
+        return None if province is None else self.cmd_province(province)
 
     def prompt_if_asking(self) -> list[Reply]:
         """The question being asked again, after something said in between."""
