@@ -582,8 +582,12 @@ class Turn:
     def numbered(self, asking: str | None) -> list[str]:
         """The questions as they are numbered (第 k/n 题): those answered, those still worth
         asking and the one asked, in the form's order."""
-        remaining, asked, answers = set(self.remaining()), asked_facts(self.rulesets), self.answers
-        return [f for f in catalogue().facts if (f in answers and f in asked) or f in remaining or f == asking]
+        asked, position = asked_facts(self.rulesets), catalogue().position
+        numbered = {f for f in self.answers if f in asked}
+        numbered.update(self.remaining())
+        if asking in position:
+            numbered.add(asking)
+        return sorted(numbered, key=position.__getitem__)
 
     def option_labels(self, fact: str) -> list[str]:
         spec = catalogue()[fact]

@@ -73,7 +73,7 @@ def facts_to_ask(missing, answers: dict[str, Any]) -> list[str]:
     cat = catalogue()
     inputs_of = cat.inputs
     wanted: set[str] = set()
-    for fact in dict.fromkeys(missing):  # several measures miss the same facts
+    for fact in missing if type(missing) is dict else dict.fromkeys(missing):  # several measures miss the same facts
         inputs = inputs_of[fact]
         if inputs and not any(answers.get(i) is SKIPPED for i in inputs):
             wanted.update(inputs)
@@ -84,7 +84,10 @@ def facts_to_ask(missing, answers: dict[str, Any]) -> list[str]:
 
 def needed(evaluations: list[Evaluation], answers: dict[str, Any]) -> list[str]:
     """Every question still worth asking for these evaluations."""
-    return facts_to_ask([f for ev in evaluations for f in ev.missing], answers)
+    missing: dict[str, None] = {}
+    for ev in evaluations:
+        ev.gather_missing(missing)
+    return facts_to_ask(missing, answers)
 
 
 def asked_facts(rulesets: list[Ruleset]) -> frozenset[str]:

@@ -567,13 +567,19 @@ class Evaluation:
     @property
     def missing(self) -> list[str]:
         """The facts still unanswered that could change a criterion's status."""
-        if UNKNOWN not in self.statuses:
-            return []
-        found: list[str] = []
-        for raw in self._raw:  # a loop, not a generator: asked after nearly every dialog answer
-            if raw[0] == UNKNOWN:
-                found += raw[2]
-        return list(dict.fromkeys(found))
+        found: dict[str, None] = {}
+        self.gather_missing(found)
+        return list(found)
+
+    def gather_missing(self, found: dict[str, None]) -> None:
+        """`missing` added to `found`'s keys, in order: the dialog gathers the chosen
+        measures' after nearly every answer, in one dict."""
+        if UNKNOWN in self.statuses:
+            listed: list[str] = []
+            for raw in self._raw:  # a loop, not a generator
+                if raw[0] == UNKNOWN:
+                    listed += raw[2]
+            found.update(dict.fromkeys(listed))
 
     def by_id(self, criterion_id: str) -> CriterionResult:
         return next(r for r in self.results if r.criterion.id == criterion_id)

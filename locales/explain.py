@@ -54,8 +54,8 @@ def _requirement(word: str, threshold: float, fact_id: str, lang: str) -> str:
 
 
 def _years_text(fact_id: str, years, lang: str, exact: bool = False) -> str:
-    return _join(lang, (t(lang, "value.year_item", year=y, value=_figure(v, lang, exact),
-                          unit=unit_after(fact_id, lang, figure=_figure(v, lang, exact))) for y, v in years))
+    return _join(lang, (t(lang, "value.year_item", year=y, value=figure, unit=unit_after(fact_id, lang, figure=figure))
+                        for y, v in years for figure in (_figure(v, lang, exact),)))
 
 
 def _figure(value, lang: str, exact: bool = False) -> str:
@@ -78,7 +78,8 @@ def value_text(fact_id: str, value: Any, lang: str, exact: bool = False) -> str:
     if isinstance(value, dict):
         return _years_text(fact_id, sorted((int(y), v) for y, v in value.items()), lang, exact)
     if isinstance(value, (int, float)):
-        return _figure(value, lang, exact) + unit_after(fact_id, lang, figure=_figure(value, lang, exact))
+        figure = _figure(value, lang, exact)
+        return figure + unit_after(fact_id, lang, figure=figure)
     return str(value)
 
 
