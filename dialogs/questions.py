@@ -50,7 +50,7 @@ def evaluate_answers(answers: dict[str, Any], rulesets: list[Ruleset], on: dt.da
     texts = getattr(answers, "texts", None)  # stored answers come with their JSON (storage/repo.py)
     try:
         # JSON tells 1 from 1.0 and True, as an explanation does; series keep their order.
-        content = (tuple(texts.items()) if texts is not None and texts.keys() == facts.keys()
+        content = ((tuple(texts), tuple(texts.values())) if texts is not None and texts.keys() == facts.keys()
                    else json.dumps(dict(sorted(facts.items())), ensure_ascii=False))
     except (TypeError, ValueError):  # not a value a stored answer can hold: not remembered
         return evaluate_many(Profile(facts, on), rulesets, on, traced=True)
