@@ -62,14 +62,18 @@ class Refused(ValueError):
 
 # --- reading answers -------------------------------------------------------------------------
 
+def date_form(text: str) -> re.Match | None:
+    """The text as one of the DATE_FORMS (2024-06-01, 2024 年 6 月 1 日 …), a real day or not."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    return next((match for form in DATE_FORMS if (match := form.fullmatch(text))), None)
+
+
 def parse_date(text: str) -> dt.date:
     """2024-06-01, 2024/6/1, 2024.6.1, 2024年6月1日, 20240601, full-width digits; ValueError otherwise."""
-    text = unicodedata.normalize("NFKC", text).strip()
-    for form in DATE_FORMS:
-        match = form.fullmatch(text)
-        if match:
-            return dt.date(*map(int, match.groups()))  # ValueError for 2023-02-29, month 13 …
-    raise ValueError(text)
+    match = date_form(text)
+    if match is None:
+        raise ValueError(text)
+    return dt.date(*map(int, match.groups()))  # ValueError for 2023-02-29, month 13 …
 
 
 def parse_time(text: str) -> tuple[int, int]:
@@ -163,16 +167,25 @@ def cmd_track(turn, arg: str) -> list[Reply]:
     """/track, or /track 名称 [measures] [date]: what is given is kept, the rest is asked."""
     words = clean_name(arg).split()  # the name keeps its characters (（江苏） stays full-width)
     data: dict = {}
-    if len(words) >= 2 and re.search(r"\d", normalise(words[-1])):
+    # The date: the last words that make one (2024 年 6 月 1 日 is five), else a last word with a
+    # digit, refused when it is no date. The name keeps one word at least.
+    dated = next((k for k in range(1, len(words)) if date_form(" ".join(words[k:]))), None)
+    if dated is None and len(words) >= 2 and re.search(r"\d", normalise(words[-1])):
+        dated = len(words) - 1
+    if dated is not None:
         try:
-            data["date"] = check_date(turn, words.pop())
+            data["date"] = check_date(turn, " ".join(words[dated:]))
         except Refused as refused:
             return [refused.reply]
-    if len(words) >= 2 and (chosen := turn.read_measures(words[-1])):
-        if (refused := certification_refusal(turn, words[-1], chosen)) is not None:
-            return [refused]
-        data["measures"] = chosen
-        words.pop()
+        del words[dated:]
+    # The measures: the last words that all name one (国家 江苏, as the question suggests, is two).
+    for k in range(1, len(words)):
+        if chosen := turn.read_measures(" ".join(words[k:])):
+            if (refused := certification_refusal(turn, " ".join(words[k:]), chosen)) is not None:
+                return [refused]
+            data["measures"] = chosen
+            del words[k:]
+            break
     if words:
         data["name"] = " ".join(words)[:200]
     return next_step(turn, data)

@@ -173,6 +173,22 @@ def test_the_one_line_form(conversation):
     assert [(c.number, c.measures) for c in tracked(conversation)] == [(1, "national,jiangsu"), (2, "national")]
 
 
+def test_the_one_line_form_reads_measures_and_a_date_written_with_spaces(conversation):
+    # 国家 江苏 is how the measures question itself says to write them: both are tracked, and
+    # no measure becomes part of the name (which lost the national deadlines before)
+    chat = Chat(conversation)
+    text = chat.say("/track 甲集群 国家 江苏 2024-06-01")
+    assert "已开始跟踪 #1「甲集群」" in text and "国家（工信部）、江苏，2024年6月1日认定" in text
+    text = chat.say("/track 乙 集群 国家,江苏 2024 年 6 月 1 日")   # the date as the chat writes it, spaced
+    assert "已开始跟踪 #2「乙 集群」" in text
+    text = chat.say("/track 陕西 2024-06-01")                      # one word left: it is the name
+    assert "「陕西」是按哪些办法认定的" in text
+    chat.say("/cancel")
+    assert [(c.name, c.measures, c.certified_on) for c in tracked(conversation)] == [
+        ("甲集群", "national,jiangsu", dt.date(2024, 6, 1)), ("乙 集群", "national,jiangsu", dt.date(2024, 6, 1))]
+    assert {r.jurisdiction for r in _rows(conversation)} == {"national", "jiangsu"}
+
+
 def test_a_bad_date_in_the_one_line_form_stores_nothing(conversation):
     chat = Chat(conversation)
     before = snapshot(conversation)
