@@ -194,13 +194,20 @@ def cmd_track(turn, arg: str) -> list[Reply]:
 def next_step(turn, data: dict) -> list[Reply]:
     """Ask for the first thing still missing, or track the cluster when nothing is."""
     refused = []
+    if "name" in data and (same := tracked_named(turn, data["name"])) is not None:
+        # Tracked twice, every reminder would come twice: the one tracked is said, and how to
+        # change it; another name may be given instead.
+        del data["name"]
+        refused = [Reply(turn.t("tracking.already_tracked", number=same.number, name=same.name,
+                                measures=measures_text(turn.lang, same.jurisdictions),
+                                certified=fmt_date(same.certified_on, turn.lang)), kind="error")]
     if "date" in data and "measures" in data:
         rulesets = load_rulesets()
         try:  # a date before a chosen measure took effect cannot be its certification
             check_certified_on([rulesets[j] for j in data["measures"] if j in rulesets],
                                dt.date.fromisoformat(data["date"]), turn.today)
         except CertificationDateError as error:
-            refused = [Reply(refusal(error, turn.lang) + turn.t("tracking.unchanged"), kind="error")]
+            refused.append(Reply(refusal(error, turn.lang) + turn.t("tracking.unchanged"), kind="error"))
             del data["date"]
     missing = [step for step in STEPS if step not in data]
     if refused:
@@ -210,6 +217,11 @@ def next_step(turn, data: dict) -> list[Reply]:
         return finish(turn, data)
     save_draft(turn, missing[0], data)
     return [ask(turn, missing[0], data)]
+
+
+def tracked_named(turn, name: str) -> TrackedCluster | None:
+    """The user's tracked cluster (not stopped) of this very name, if any."""
+    return next((c for c in store.user_tracked(turn.s, turn.user) if c.name == name[:200]), None)
 
 
 def ask(turn, step: str, data: dict) -> Reply:

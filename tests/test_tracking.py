@@ -189,6 +189,27 @@ def test_the_one_line_form_reads_measures_and_a_date_written_with_spaces(convers
     assert {r.jurisdiction for r in _rows(conversation)} == {"national", "jiangsu"}
 
 
+def test_a_cluster_tracked_already_is_not_tracked_twice(conversation):
+    # twice tracked, each reminder came twice and /untrack 甲集群 stopped one of the two
+    chat = Chat(conversation)
+    chat.say("/track 甲集群 国家 2024-06-01")
+    before = snapshot(conversation)
+    text = chat.say("/track 甲集群 国家 2024-03-01")
+    assert "「甲集群」已在跟踪（#1：国家（工信部），2024年6月1日认定），未作任何更改" in text
+    assert "/untrack #1" in text and "集群名称" in text  # how to correct it, and another name asked
+    assert snapshot(conversation)[:2] == before[:2]
+    assert "已开始跟踪 #2「乙集群」" in chat.say("乙集群")  # the measures and date given are kept
+    chat.say("/track")
+    assert "已在跟踪（#1" in chat.say("甲集群")          # the guided form alike
+    chat.say("/cancel")
+    chat.say("/untrack #1")
+    assert "已开始跟踪 #3「甲集群」" in chat.say("/track 甲集群 国家 2024-03-01")  # a stopped one is no clash
+    chat.say("/lang en")
+    assert "“乙集群” is tracked already (#2: National (MIIT), certified 2024-03-01)" in chat.say("/track 乙集群")
+    assert [(c.number, c.name, c.stopped_at is None) for c in tracked(conversation)] == [
+        (1, "甲集群", False), (2, "乙集群", True), (3, "甲集群", True)]
+
+
 def test_a_bad_date_in_the_one_line_form_stores_nothing(conversation):
     chat = Chat(conversation)
     before = snapshot(conversation)
