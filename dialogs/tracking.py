@@ -49,7 +49,7 @@ DATE_FORMS = (
     re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"),  # 2024-06-01 2024/6/1 2024年6月1日
     re.compile(r"(\d{4})(\d{2})(\d{2})"),                                        # 20240601
 )
-TIME_FORM = re.compile(r"(\d{1,2})\s*(?::|点|时)\s*(?:(\d{1,2})\s*分?)?")        # 9:00 9点 9点30分 21:30
+TIME_FORM = re.compile(r"(\d{1,2})\s*(?::|点|时)\s*(?:(\d{1,2})\s*分?|(半))?")  # 9:00 9点 9点30分 8点半 21:30
 
 
 class Refused(ValueError):
@@ -80,7 +80,7 @@ def parse_time(text: str) -> tuple[int, int]:
     match = TIME_FORM.fullmatch(unicodedata.normalize("NFKC", text).strip())
     if not match:
         raise ValueError(text)
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    hour, minute = int(match.group(1)), 30 if match.group(3) else int(match.group(2) or 0)
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise ValueError(text)
     return hour, minute

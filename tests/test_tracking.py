@@ -16,7 +16,7 @@ from sqlmodel import select
 from bot.clock import SHANGHAI, ManualClock
 from bot.reminders import sweep
 from dialogs.conversation import COMMANDS, WORD_TO_COMMAND, Conversation
-from dialogs.tracking import parse_date
+from dialogs.tracking import parse_date, parse_time
 from engine import load_rulesets
 from storage import tracking as store
 from storage.db import make_engine, session
@@ -292,6 +292,19 @@ def test_the_list_flags_a_report_due_on_the_certification_day(conversation):
     text = chat.say("/track 甲集群 国家 2025-04-30")
     assert "2025年4月30日（今天截止）" in text and "\n  注意：截止日即认定当日" in text
     assert text.count("截止日即认定当日") == 1  # not 2026-04-30's
+
+
+@pytest.mark.parametrize("text, time", [("9:00", (9, 0)), ("9点", (9, 0)), ("8点30分", (8, 30)), ("8点半", (8, 30)),
+                                        ("２１：３０", (21, 30)), ("21时半", (21, 30))])
+def test_reminder_times_in_the_forms_people_write(text, time):
+    assert parse_time(text) == time
+
+
+def test_half_past_is_read_in_a_reminder_setting(conversation):
+    chat = Chat(conversation)
+    chat.say("/track 示例县机械集群 国家 2024-06-01")
+    assert "截止前 14 天、08:30（北京时间）提醒" in chat.say("/remind 14 8点半")  # was refused as no time
+    assert tracked(conversation)[0].remind_minute == 30
 
 
 def test_lead_times_and_hour_are_changed_and_refused_when_unreadable(conversation):
