@@ -318,7 +318,9 @@ def check_date(turn, text: str) -> str:
     try:
         day = parse_date(text)
     except ValueError:
-        raise Refused(Reply(turn.t("tracking.bad_date", text=text.strip()), kind="error")) from None
+        # written as a date, but no day of the calendar (2月30日, 2023-02-29, month 13): said so
+        key = "tracking.no_such_date" if date_form(text) else "tracking.bad_date"
+        raise Refused(Reply(turn.t(key, text=text.strip()), kind="error")) from None
     try:
         check_certified_on([], day, turn.today)  # the measures' first days are checked once chosen
     except CertificationDateError as error:

@@ -155,7 +155,10 @@ def test_a_bad_date_is_refused_with_the_expected_form_and_nothing_changes(conver
     chat.say("/track 示例县机械集群 国家")
     before = snapshot(conversation)
     text = chat.say("2024-13-01")
-    assert "没有看懂日期“2024-13-01”" in text and "2024-06-01、2024/6/1 或 2024年6月1日" in text
+    assert "日历上没有“2024-13-01”这一天" in text and "请核对认定日期" in text  # a date's form, no day
+    assert snapshot(conversation) == before
+    text = chat.say("6月1日")
+    assert "没有看懂日期“6月1日”" in text and "2024-06-01、2024/6/1 或 2024年6月1日" in text
     assert "未作任何更改" in text and "认定日期是哪天" in text  # asked again
     assert snapshot(conversation) == before
     text = chat.say("2026-01-01")
@@ -214,7 +217,10 @@ def test_a_bad_date_in_the_one_line_form_stores_nothing(conversation):
     chat = Chat(conversation)
     before = snapshot(conversation)
     text = chat.say("/track 示例县机械集群 national 2024-02-30")
-    assert "没有看懂日期“2024-02-30”" in text
+    assert "日历上没有“2024-02-30”这一天" in text
+    assert "日历上没有“2023 年 2 月 29 日”这一天" in chat.say("/track 示例县机械集群 national 2023 年 2 月 29 日")
+    chat.say("/lang en")
+    assert "“2025-02-29” is no day of the calendar" in chat.say("/track 示例县机械集群 national 2025-02-29")
     assert snapshot(conversation) == before
 
 
