@@ -193,9 +193,9 @@ def start_stream(config: DingTalkConfig, receive, download, refused=lambda statu
             except TooLarge:  # the dialog says so
                 item = dataclasses.replace(item.incoming, unreadable="too_large")
             else:
-                if attachment is None:
-                    return
-                item = dataclasses.replace(item.incoming, attachment=attachment)
+                # None: DingTalk refused it (an expired download code): said, not silence
+                item = dataclasses.replace(item.incoming, attachment=attachment,
+                                           unreadable=None if attachment else "not_downloaded")
         await receive(item)
 
     async def hand_over(item: Incoming | FileToFetch) -> None:

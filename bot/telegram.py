@@ -334,6 +334,8 @@ async def to_incoming(bot, update: TgUpdate) -> Incoming | None:
         attachment = await download(bot, document) if document else None
     except TooLarge:  # answered by the dialog, as any message: in the user's language, through the outbox
         return Incoming(chat_id=str(chat["id"]), group=group, mentioned=mentioned, unreadable="too_large", **base)
+    if document and attachment is None:  # Telegram no longer has it: said, not silence
+        return Incoming(chat_id=str(chat["id"]), group=group, mentioned=mentioned, unreadable="not_downloaded", **base)
     if not text and attachment is None:
         return None
     return Incoming(chat_id=str(chat["id"]), text=text, group=group, mentioned=mentioned, attachment=attachment, **base)
@@ -346,7 +348,8 @@ class TooLarge(ValueError):
 
 async def download(bot, document: dict) -> Attachment | None:
     """A document the user sent (its JSON), downloaded through getFile and the file URL (None
-    when Telegram no longer has it; a network failure raises, and the update comes again)."""
+    when Telegram no longer has it, which the dialog says; a network failure raises, and the
+    update comes again)."""
     name = document.get("file_name") or "document"
     if (document.get("file_size") or 0) > MAX_FILE:
         raise TooLarge(name)

@@ -160,6 +160,8 @@ class Callback:
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:  # WeCom posts it again
                 log.warning("file of message %s not downloaded: %s", message.get("MsgId"), type(exc).__name__)
                 return web.Response(status=503, text="file not downloaded yet")
+            if attachment is None and unreadable is None:
+                unreadable = "not_downloaded"  # WeCom refused it (an expired media id): said, not silence
         incoming = to_incoming(message, attachment, unreadable)
         if incoming is not None:
             await self.receive(incoming)
@@ -207,8 +209,8 @@ class WeComChannel(PlatformApi):
             return await self._json(r)
 
     async def download(self, media_id: str) -> Attachment | None:
-        """A file the user sent, by media/get (None if WeCom refuses it: the dialog then hears
-        nothing of it; TooLarge over MAX_FILE)."""
+        """A file the user sent, by media/get (None if WeCom refuses it: the dialog says it
+        could not be fetched; TooLarge over MAX_FILE)."""
         params = {"access_token": await self.access_token(), "media_id": media_id}
         async with self.session.get(f"{self.api}/cgi-bin/media/get", params=params) as r:
             if r.status >= 500:

@@ -43,7 +43,8 @@ class Incoming:
     attachment: Attachment | None = None
     pressed: str | None = None      # the channel's id of the sent reply whose button was pressed
     # What the channel received but could not take: too_large (a file over MAX_FILE),
-    # unsupported (a photo, voice, sticker…). The dialog answers it, as any message.
+    # unsupported (a photo, voice, sticker…), not_downloaded (a file the platform would not hand
+    # over: an expired media id). The dialog answers it, as any message.
     unreadable: str | None = None
 
     def __post_init__(self):

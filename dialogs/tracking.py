@@ -49,7 +49,7 @@ DATE_FORMS = (
     re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"),  # 2024-06-01 2024/6/1 2024年6月1日
     re.compile(r"(\d{4})(\d{2})(\d{2})"),                                        # 20240601
 )
-TIME_FORM = re.compile(r"(\d{1,2})\s*(?::|点|时)\s*(?:(\d{1,2})\s*分?)?")        # 9:00 9点 9点30分 21:30
+TIME_FORM = re.compile(r"(\d{1,2})\s*(?::|点|时)\s*(?:(\d{1,2})\s*分?|(半))?")  # 9:00 9点 9点30分 8点半 21:30
 
 
 class Refused(ValueError):
@@ -62,21 +62,25 @@ class Refused(ValueError):
 
 # --- reading answers -------------------------------------------------------------------------
 
+def date_form(text: str) -> re.Match | None:
+    """The text as one of the DATE_FORMS (2024-06-01, 2024 年 6 月 1 日 …), a real day or not."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    return next((match for form in DATE_FORMS if (match := form.fullmatch(text))), None)
+
+
 def parse_date(text: str) -> dt.date:
     """2024-06-01, 2024/6/1, 2024.6.1, 2024年6月1日, 20240601, full-width digits; ValueError otherwise."""
-    text = unicodedata.normalize("NFKC", text).strip()
-    for form in DATE_FORMS:
-        match = form.fullmatch(text)
-        if match:
-            return dt.date(*map(int, match.groups()))  # ValueError for 2023-02-29, month 13 …
-    raise ValueError(text)
+    match = date_form(text)
+    if match is None:
+        raise ValueError(text)
+    return dt.date(*map(int, match.groups()))  # ValueError for 2023-02-29, month 13 …
 
 
 def parse_time(text: str) -> tuple[int, int]:
     match = TIME_FORM.fullmatch(unicodedata.normalize("NFKC", text).strip())
     if not match:
         raise ValueError(text)
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    hour, minute = int(match.group(1)), 30 if match.group(3) else int(match.group(2) or 0)
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise ValueError(text)
     return hour, minute
@@ -163,16 +167,25 @@ def cmd_track(turn, arg: str) -> list[Reply]:
     """/track, or /track 名称 [measures] [date]: what is given is kept, the rest is asked."""
     words = clean_name(arg).split()  # the name keeps its characters (（江苏） stays full-width)
     data: dict = {}
-    if len(words) >= 2 and re.search(r"\d", normalise(words[-1])):
+    # The date: the last words that make one (2024 年 6 月 1 日 is five), else a last word with a
+    # digit, refused when it is no date. The name keeps one word at least.
+    dated = next((k for k in range(1, len(words)) if date_form(" ".join(words[k:]))), None)
+    if dated is None and len(words) >= 2 and re.search(r"\d", normalise(words[-1])):
+        dated = len(words) - 1
+    if dated is not None:
         try:
-            data["date"] = check_date(turn, words.pop())
+            data["date"] = check_date(turn, " ".join(words[dated:]))
         except Refused as refused:
             return [refused.reply]
-    if len(words) >= 2 and (chosen := turn.read_measures(words[-1])):
-        if (refused := certification_refusal(turn, words[-1], chosen)) is not None:
-            return [refused]
-        data["measures"] = chosen
-        words.pop()
+        del words[dated:]
+    # The measures: the last words that all name one (国家 江苏, as the question suggests, is two).
+    for k in range(1, len(words)):
+        if chosen := turn.read_measures(" ".join(words[k:])):
+            if (refused := certification_refusal(turn, " ".join(words[k:]), chosen)) is not None:
+                return [refused]
+            data["measures"] = chosen
+            del words[k:]
+            break
     if words:
         data["name"] = " ".join(words)[:200]
     return next_step(turn, data)
@@ -181,13 +194,20 @@ def cmd_track(turn, arg: str) -> list[Reply]:
 def next_step(turn, data: dict) -> list[Reply]:
     """Ask for the first thing still missing, or track the cluster when nothing is."""
     refused = []
+    if "name" in data and (same := tracked_named(turn, data["name"])) is not None:
+        # Tracked twice, every reminder would come twice: the one tracked is said, and how to
+        # change it; another name may be given instead.
+        del data["name"]
+        refused = [Reply(turn.t("tracking.already_tracked", number=same.number, name=same.name,
+                                measures=measures_text(turn.lang, same.jurisdictions),
+                                certified=fmt_date(same.certified_on, turn.lang)), kind="error")]
     if "date" in data and "measures" in data:
         rulesets = load_rulesets()
         try:  # a date before a chosen measure took effect cannot be its certification
             check_certified_on([rulesets[j] for j in data["measures"] if j in rulesets],
                                dt.date.fromisoformat(data["date"]), turn.today)
         except CertificationDateError as error:
-            refused = [Reply(refusal(error, turn.lang) + turn.t("tracking.unchanged"), kind="error")]
+            refused.append(Reply(refusal(error, turn.lang) + turn.t("tracking.unchanged"), kind="error"))
             del data["date"]
     missing = [step for step in STEPS if step not in data]
     if refused:
@@ -197,6 +217,11 @@ def next_step(turn, data: dict) -> list[Reply]:
         return finish(turn, data)
     save_draft(turn, missing[0], data)
     return [ask(turn, missing[0], data)]
+
+
+def tracked_named(turn, name: str) -> TrackedCluster | None:
+    """The user's tracked cluster (not stopped) of this very name, if any."""
+    return next((c for c in store.user_tracked(turn.s, turn.user) if c.name == name[:200]), None)
 
 
 def ask(turn, step: str, data: dict) -> Reply:
@@ -293,7 +318,9 @@ def check_date(turn, text: str) -> str:
     try:
         day = parse_date(text)
     except ValueError:
-        raise Refused(Reply(turn.t("tracking.bad_date", text=text.strip()), kind="error")) from None
+        # written as a date, but no day of the calendar (2月30日, 2023-02-29, month 13): said so
+        key = "tracking.no_such_date" if date_form(text) else "tracking.bad_date"
+        raise Refused(Reply(turn.t(key, text=text.strip()), kind="error")) from None
     try:
         check_certified_on([], day, turn.today)  # the measures' first days are checked once chosen
     except CertificationDateError as error:

@@ -275,6 +275,18 @@ def test_the_channel_downloads_a_users_file(fake):
     assert got.filename == "申报表.csv" and got.content == b"a,b\n" * 1000 and missing is None
 
 
+def test_a_file_dingtalk_will_not_hand_over_is_answered_not_dropped(fake, robot):
+    # a download code DingTalk refuses (expired): the user heard nothing of the file they sent
+    user = Person(fake, "staff019")
+    user.send("/start", until=a_card)
+    frame = fake.push(BOT_TOPIC, {"conversationId": "cid-private-staff019", "conversationType": "1",
+                                  "msgId": "msg-expired-file", "senderNick": "官员", "senderStaffId": "staff019",
+                                  "robotCode": CLIENT_ID, "msgtype": "file",
+                                  "content": {"downloadCode": "expired-code", "fileName": "申报表.xlsx"}})
+    assert fake.ack_of(frame)["code"] == 200
+    assert "请重新发送该文件" in text_of(user.until(has("未能从平台取得"))[-1])
+
+
 def test_a_file_over_the_limit_is_answered_in_the_users_language(fake, robot):
     from dialogs.messages import MAX_FILE
 

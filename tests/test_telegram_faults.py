@@ -165,6 +165,23 @@ def test_a_document_is_downloaded_into_the_incoming_message(fake):
     assert fake.calls("getFile")
 
 
+def test_a_document_telegram_no_longer_has_is_answered_not_dropped(fake):
+    from bot.telegram import fetch_updates, make_bot, to_incoming
+
+    fake.user_sends_document(3018, "申报表.xlsx", b"PK\x03\x04 a form")
+    fake._user_files.clear()  # gone from Telegram before it was fetched: getFile refuses its file_id
+
+    async def main():
+        bot = make_bot(fake.token, fake.base_url)
+        async with bot:
+            (update,) = await fetch_updates(bot, None, 1)
+            return await to_incoming(bot, update)
+
+    incoming = asyncio.run(main())
+    # was None: the user heard nothing of the file they sent
+    assert (incoming.unreadable, incoming.attachment, incoming.chat_id) == ("not_downloaded", None, "3018")
+
+
 def test_an_update_of_a_shape_not_foreseen_is_nothing_to_answer_and_a_press_on_a_lost_message_is_read():
     from bot.telegram import TgUpdate, to_incoming
 

@@ -16,7 +16,7 @@ from sqlmodel import select
 from bot.clock import SHANGHAI, ManualClock
 from bot.reminders import sweep
 from dialogs.conversation import COMMANDS, WORD_TO_COMMAND, Conversation
-from dialogs.tracking import parse_date
+from dialogs.tracking import parse_date, parse_time
 from engine import load_rulesets
 from storage import tracking as store
 from storage.db import make_engine, session
@@ -155,7 +155,10 @@ def test_a_bad_date_is_refused_with_the_expected_form_and_nothing_changes(conver
     chat.say("/track 示例县机械集群 国家")
     before = snapshot(conversation)
     text = chat.say("2024-13-01")
-    assert "没有看懂日期“2024-13-01”" in text and "2024-06-01、2024/6/1 或 2024年6月1日" in text
+    assert "日历上没有“2024-13-01”这一天" in text and "请核对认定日期" in text  # a date's form, no day
+    assert snapshot(conversation) == before
+    text = chat.say("6月1日")
+    assert "没有看懂日期“6月1日”" in text and "2024-06-01、2024/6/1 或 2024年6月1日" in text
     assert "未作任何更改" in text and "认定日期是哪天" in text  # asked again
     assert snapshot(conversation) == before
     text = chat.say("2026-01-01")
@@ -173,11 +176,51 @@ def test_the_one_line_form(conversation):
     assert [(c.number, c.measures) for c in tracked(conversation)] == [(1, "national,jiangsu"), (2, "national")]
 
 
+def test_the_one_line_form_reads_measures_and_a_date_written_with_spaces(conversation):
+    # 国家 江苏 is how the measures question itself says to write them: both are tracked, and
+    # no measure becomes part of the name (which lost the national deadlines before)
+    chat = Chat(conversation)
+    text = chat.say("/track 甲集群 国家 江苏 2024-06-01")
+    assert "已开始跟踪 #1「甲集群」" in text and "国家（工信部）、江苏，2024年6月1日认定" in text
+    text = chat.say("/track 乙 集群 国家,江苏 2024 年 6 月 1 日")   # the date as the chat writes it, spaced
+    assert "已开始跟踪 #2「乙 集群」" in text
+    text = chat.say("/track 陕西 2024-06-01")                      # one word left: it is the name
+    assert "「陕西」是按哪些办法认定的" in text
+    chat.say("/cancel")
+    assert [(c.name, c.measures, c.certified_on) for c in tracked(conversation)] == [
+        ("甲集群", "national,jiangsu", dt.date(2024, 6, 1)), ("乙 集群", "national,jiangsu", dt.date(2024, 6, 1))]
+    assert {r.jurisdiction for r in _rows(conversation)} == {"national", "jiangsu"}
+
+
+def test_a_cluster_tracked_already_is_not_tracked_twice(conversation):
+    # twice tracked, each reminder came twice and /untrack 甲集群 stopped one of the two
+    chat = Chat(conversation)
+    chat.say("/track 甲集群 国家 2024-06-01")
+    before = snapshot(conversation)
+    text = chat.say("/track 甲集群 国家 2024-03-01")
+    assert "「甲集群」已在跟踪（#1：国家（工信部），2024年6月1日认定），未作任何更改" in text
+    assert "/untrack #1" in text and "集群名称" in text  # how to correct it, and another name asked
+    assert snapshot(conversation)[:2] == before[:2]
+    assert "已开始跟踪 #2「乙集群」" in chat.say("乙集群")  # the measures and date given are kept
+    chat.say("/track")
+    assert "已在跟踪（#1" in chat.say("甲集群")          # the guided form alike
+    chat.say("/cancel")
+    chat.say("/untrack #1")
+    assert "已开始跟踪 #3「甲集群」" in chat.say("/track 甲集群 国家 2024-03-01")  # a stopped one is no clash
+    chat.say("/lang en")
+    assert "“乙集群” is tracked already (#2: National (MIIT), certified 2024-03-01)" in chat.say("/track 乙集群")
+    assert [(c.number, c.name, c.stopped_at is None) for c in tracked(conversation)] == [
+        (1, "甲集群", False), (2, "乙集群", True), (3, "甲集群", True)]
+
+
 def test_a_bad_date_in_the_one_line_form_stores_nothing(conversation):
     chat = Chat(conversation)
     before = snapshot(conversation)
     text = chat.say("/track 示例县机械集群 national 2024-02-30")
-    assert "没有看懂日期“2024-02-30”" in text
+    assert "日历上没有“2024-02-30”这一天" in text
+    assert "日历上没有“2023 年 2 月 29 日”这一天" in chat.say("/track 示例县机械集群 national 2023 年 2 月 29 日")
+    chat.say("/lang en")
+    assert "“2025-02-29” is no day of the calendar" in chat.say("/track 示例县机械集群 national 2025-02-29")
     assert snapshot(conversation) == before
 
 
@@ -255,6 +298,19 @@ def test_the_list_flags_a_report_due_on_the_certification_day(conversation):
     text = chat.say("/track 甲集群 国家 2025-04-30")
     assert "2025年4月30日（今天截止）" in text and "\n  注意：截止日即认定当日" in text
     assert text.count("截止日即认定当日") == 1  # not 2026-04-30's
+
+
+@pytest.mark.parametrize("text, time", [("9:00", (9, 0)), ("9点", (9, 0)), ("8点30分", (8, 30)), ("8点半", (8, 30)),
+                                        ("２１：３０", (21, 30)), ("21时半", (21, 30))])
+def test_reminder_times_in_the_forms_people_write(text, time):
+    assert parse_time(text) == time
+
+
+def test_half_past_is_read_in_a_reminder_setting(conversation):
+    chat = Chat(conversation)
+    chat.say("/track 示例县机械集群 国家 2024-06-01")
+    assert "截止前 14 天、08:30（北京时间）提醒" in chat.say("/remind 14 8点半")  # was refused as no time
+    assert tracked(conversation)[0].remind_minute == 30
 
 
 def test_lead_times_and_hour_are_changed_and_refused_when_unreadable(conversation):

@@ -278,6 +278,21 @@ def test_a_file_over_the_limit_is_answered_in_the_users_language(fake, app):
     user.until(has("The file is too large"))
 
 
+def test_a_file_wecom_will_not_hand_over_is_answered_not_dropped(fake, app):
+    # an expired media id (WeCom's 40007): the user heard nothing of the file they sent
+    user = Person(fake, "weishi")
+    user.send("/start", until=a_card)
+    answer = fake.post_callback({"FromUserName": "weishi", "CreateTime": 1, "MsgType": "file",
+                                 "MediaId": "expired-media", "MsgId": 4242, "AgentID": AGENT_ID})
+    assert answer.status_code == 200
+    assert "请重新发送该文件" in text_of(user.until(has("未能从平台取得"))[-1])
+    user.send("/lang en", until=lambda m: True)
+    fake.post_callback({"FromUserName": "weishi", "CreateTime": 2, "MsgType": "file",
+                        "MediaId": "expired-media", "MsgId": 4243, "AgentID": AGENT_ID})
+    user.until(has("please send the file again"))
+    assert "Traceback" not in app.log_since_mark()
+
+
 def test_a_nested_element_where_text_is_expected_is_400_never_a_traceback(fake, app):
     """Signed and encrypted right, but an element nested (or repeated) where WeCom sends
     text: unreadable (400, which WeCom does not retry as it retries a 500)."""
