@@ -34,12 +34,18 @@ class Table(SQLModel):
             columns = _COLUMN_ATTRIBUTES[type(self)] = frozenset(
                 sa_inspect(type(self)).column_attrs.keys()) if hasattr(type(self), "__table__") else frozenset()
         if name in columns:
+            # A column set to the value it holds changes nothing (a turn sets the profile's
+            # state, question and pending each time, most often as they were): not recorded.
+            held = self.__dict__.get(name, _UNSET)
+            if held is value or (held == value and type(held) is type(value)):
+                return
             set_attribute(self, name, value)
         else:
             super().__setattr__(name, value)
 
 
 _COLUMN_ATTRIBUTES: dict[type, frozenset[str]] = {}
+_UNSET = object()
 
 
 class User(Table, table=True):
