@@ -230,7 +230,9 @@ def current_answers(s: Session | Unit, profile: Profile) -> Answers:
         kept_here = _KEPT.get(s.conn.engine)
         if kept_here is None:
             kept_here = _KEPT[s.conn.engine] = OrderedDict()
-    last, before, catalogue_id, kept = (kept_here.get(profile.id) if kept_here is not None else None) or (
+    # Taken out while the turn runs (its transaction may be undone): put back, as this turn
+    # read it, once committed (below). So the answers kept can be the turn's own, uncopied.
+    last, before, catalogue_id, kept = (kept_here.pop(profile.id, None) if kept_here is not None else None) or (
         0, {}, None, None)
     current: dict[str, str | None] = dict(before)  # fact -> the stored JSON, None when skipped
     named, restarted = [], False
@@ -244,7 +246,7 @@ def current_answers(s: Session | Unit, profile: Profile) -> Answers:
     cat = catalogue()
     answers = None
     if kept is not None and catalogue_id == id(cat) and not restarted:
-        answers = _changed(_copy(kept), before, current, named, cat)
+        answers = _changed(kept, before, current, named, cat)
     if answers is None:
         answers = _read(current, cat)
     if kept_here is not None:  # kept once this turn's transaction is committed (it may be undone)
