@@ -249,6 +249,8 @@ def _sum(o: Outcome, lang: str) -> str:
 
 
 def _declared(o: Outcome, lang: str) -> str:
+    if o.observed is None:  # a preference not answered: a warning, no verdict waits on it
+        return t(lang, f"explain.{o.check.kind}_unanswered", label=label(o.check.fact, lang))
     outcome = "pass" if o.status == PASS else ("warn" if o.status == WARNING else "fail")
     return t(lang, f"explain.{o.check.kind}_{outcome}", label=label(o.check.fact, lang))
 
