@@ -26,3 +26,36 @@ def test_an_unanswered_preference_does_not_hold_the_verdict():
     facts = evaluate_with("jiangsu", drop=("priority_chain",))._trace.profile.facts
     traced = evaluate_many(facts, [load_rulesets()["jiangsu"]], ON, traced=True)[0]
     assert traced.verdict == "eligible" and traced.by_id("priority-chain").status == "warning"
+
+
+def test_a_sum_passing_on_known_counts_says_so_not_equal():
+    """认定标准二 “不少于1家…或者不少于10家…”: with a count unknown, a known total that already
+    reaches the figure passes, but the total is at least that, not equal to it: no 恰好等于,
+    no margin given as exact."""
+    ev = evaluate_with("national", drop=("champion_count", "srdi_sme_count"), little_giant_count=1,
+                       innovative_sme_count=0, hitech_count=12)
+    result = ev.by_id("quality-enterprises")
+    assert result.status == "pass"
+    text = explain(result, "zh")
+    assert "恰好等于" not in text and "= 1家" not in text and "= 12家" not in text
+    assert "已知合计 1家" in text and "已知合计 12家" in text
+    assert "至少高出 2家" in text
+    assert "尚缺：主导产业的国家级制造业单项冠军企业数" in text
+    en = explain(result, "en")
+    assert "exactly" not in en and "at least 2 firms above" in en
+    # every count known: the sum as before
+    full = explain(evaluate_with("national", champion_count=0, little_giant_count=1).by_id("quality-enterprises"), "zh")
+    assert "= 1家" in full and "恰好等于" in full
+
+
+def test_patents_per_10k_with_no_employees_is_not_called_unanswered():
+    """认定标准四 “每万人有效发明专利拥有量不低于15个”: derived from the two counts given; with 0
+    employees it cannot be derived, which the explanation says (both were answered)."""
+    ev = evaluate_with("national", drop=("patents_per_10k",), invention_patents=5, sme_employees=0)
+    result = ev.by_id("patents-per-10k")
+    assert result.status == "unknown"
+    text = explain(result, "zh")
+    assert "尚未填报" not in text
+    assert "集群内中小企业从业人员数为 0，无法按每万人计算" in text and "有效发明专利拥有量 5" in text
+    en = explain(result, "en")
+    assert "cannot be derived" in en and "is 0" in en and "Not answered" not in en
