@@ -374,6 +374,9 @@ def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str
     if error.code == "name":
         return t(lang, "fact_error.name", cluster=cluster)
     spec = catalogue()[error.fact]
+    if error.code == "column_unit":  # a column headed with a unit not the fact's (bot.inputs)
+        return t(lang, "fact_error.column_unit", cluster=cluster, column=error.value, written=error.suggestion,
+                 label=spec.label(lang), fact=error.fact, unit=catalogue().unit_label(error.fact, lang))
     if error.code == "later_year" and error.fact == "data_year":
         return t(lang, "fact_error.data_year_later", cluster=cluster, year=error.value)
     if error.code == "later_year":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from engine import evaluate_many, load_rulesets
 from locales.explain import explain
 from tests.conftest import ON, evaluate_with
@@ -59,3 +61,26 @@ def test_patents_per_10k_with_no_employees_is_not_called_unanswered():
     assert "集群内中小企业从业人员数为 0，无法按每万人计算" in text and "有效发明专利拥有量 5" in text
     en = explain(result, "en")
     assert "cannot be derived" in en and "is 0" in en and "Not answered" not in en
+
+
+def test_a_csv_column_in_another_unit_names_the_fact_and_its_unit():
+    """认定标准一 “近三年产值均在40亿元以上” counts 亿元; a column headed 集群总产值（万元） is not
+    read (its figures would be taken for 亿元), and the refusal says which fact the column meant,
+    the unit written and the unit expected, not merely 未知字段."""
+    from tests.test_evaluate_inputs import clusterbot
+
+    csv = "name,集群总产值（万元）.2023,集群总产值（万元）.2024,集群总产值（万元）.2025\n甲,400000,420000,450000\n"
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-03-01", stdin=csv)
+    assert run.returncode == 1
+    assert "未知字段" not in run.stderr
+    assert ("甲：列“集群总产值（万元）”标明的单位“万元”不是集群总产值（total_output）的单位亿元，该列未读取："
+            "请按亿元填写并把列名写作“集群总产值（亿元）”，或在单元格的数值后写明其单位。") in run.stderr
+    (result,) = json.loads(run.stdout)
+    assert next(c for c in result["criteria"] if c["id"] == "output-each-year")["status"] == "unknown"
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-03-01", "--lang", "en", stdin=csv)
+    assert "the unit “万元” written in column “集群总产值（万元）” is not that of" in run.stderr
+    # the fact's own unit is read as before
+    ok = "name,集群总产值（亿元）.2023,集群总产值（亿元）.2024,集群总产值(亿元).2025\n甲,40,42,45\n"
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-03-01", stdin=ok)
+    (result,) = json.loads(run.stdout)
+    assert next(c for c in result["criteria"] if c["id"] == "output-each-year")["status"] == "pass"
