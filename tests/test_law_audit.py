@@ -84,3 +84,15 @@ def test_a_csv_column_in_another_unit_names_the_fact_and_its_unit():
     run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-03-01", stdin=ok)
     (result,) = json.loads(run.stdout)
     assert next(c for c in result["criteria"] if c["id"] == "output-each-year")["status"] == "pass"
+
+
+def test_a_measure_not_yet_in_force_is_said_of_the_measure():
+    """苏第十六条 “本办法自2023年5月1日起实施。”: evaluated on 2023-04-30, the measure was not in
+    force on that date (the notice said 评估日期尚未生效, the date not being what takes effect)."""
+    from locales.explain import notice_text
+
+    ev = evaluate_with("jiangsu", on=__import__("datetime").date(2023, 4, 30))
+    (notice,) = ev.notices
+    text = notice_text(notice, ev.ruleset, "zh")
+    assert "于2023年5月1日起实施，评估日期时尚未施行" in text and "评估日期尚未生效" not in text
+    assert evaluate_with("jiangsu", on=__import__("datetime").date(2023, 5, 1)).notices == []
