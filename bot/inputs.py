@@ -386,8 +386,21 @@ def _row_to_object(header: list[str], row: list[str]) -> dict:
 
 def _cluster(raw: dict, source: str, line: int | None) -> Cluster:
     facts, errors = validate_facts(raw, catalogue(), read_figure)
+    errors = [_other_unit(e) if e.code == "unknown_fact" else e for e in errors]
     name, name_errors = _name(raw)
     return Cluster(name, facts, name_errors + errors, source, line, _fractions(facts, raw), _large(facts))
+
+
+def _other_unit(error: FactError) -> FactError:
+    """A column named by a fact's label with a unit not the fact's (集群总产值（万元）) is not read
+    (`_fact_id`); refused as such, naming the fact and both units, not as an unknown field."""
+    column = error.fact if isinstance(error.fact, str) else ""
+    unit = _UNIT.search(column)
+    cat = catalogue()
+    bare = _named(column[:unit.start()], cat) if unit else None
+    if bare in cat.facts and cat.facts[bare].unit and unit.group(1).strip():
+        return FactError(bare, column, "column_unit", unit.group(1).strip())
+    return error
 
 
 def _large(facts: dict) -> list[tuple[str, dict]]:

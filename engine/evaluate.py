@@ -278,7 +278,9 @@ def _emit(w: _Writer, check, target: str, indent: int) -> None:
     elif kind in ("declared", "declared_not", "preferred"):
         wanted = kind != "declared_not"
         otherwise = WARNING if kind == "preferred" else FAIL
-        unknown = w.fixed(UNKNOWN, None, (check.fact,))
+        # A preference (苏第六条（一）重点支持) unanswered cannot change the verdict, whatever the
+        # answer: a warning that it was not answered, still naming the fact worth asking.
+        unknown = w.fixed(WARNING if kind == "preferred" else UNKNOWN, None, (check.fact,))
         met, unmet = w.fixed(PASS, wanted), w.fixed(otherwise, not wanted)
         v = w.read("fact", check.fact)
         w.emit(indent, f"{target} = {unknown} if {v} is None else ({met} if {v} == {wanted!r} else {unmet})")
@@ -566,7 +568,8 @@ class Evaluation:
 
     @property
     def missing(self) -> list[str]:
-        """The facts still unanswered that could change a criterion's status."""
+        """The facts still unanswered that could change a criterion's status (a preference
+        unanswered is a warning that names its fact too: worth asking, though no verdict waits)."""
         found: dict[str, None] = {}
         self.gather_missing(found)
         return list(found)
@@ -574,10 +577,11 @@ class Evaluation:
     def gather_missing(self, found: dict[str, None]) -> None:
         """`missing` added to `found`'s keys, in order: the dialog gathers the chosen
         measures' after nearly every answer, in one dict."""
-        if UNKNOWN in self.statuses:
+        statuses = self.statuses
+        if UNKNOWN in statuses or WARNING in statuses:
             listed: list[str] = []
             for raw in self._raw:  # a loop, not a generator
-                if raw[0] == UNKNOWN:
+                if raw[2] and (raw[0] == UNKNOWN or raw[0] == WARNING):
                     listed += raw[2]
             found.update(dict.fromkeys(listed))
 

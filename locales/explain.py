@@ -115,6 +115,10 @@ def explain_outcome(o: Outcome, lang: str) -> str:
 
 def _unknown(o: Outcome, lang: str) -> str:
     fact = getattr(o.check, "fact", None)
+    if o.derived and o.inputs and o.observed is None:  # both counts given, no figure: no employees
+        patents, employees = catalogue()[fact].derive["per_10k"]
+        return t(lang, "explain.per_10k_no_employees", label=label(fact, lang),
+                 employees=label(employees, lang), patents=label(patents, lang), count=o.inputs[patents])
     if o.window and o.failing_years and o.check.kind == "falling":  # a given year did not fall
         return window_text(fact, o.window, lang) + _space(lang) + t(
             lang, "explain.window_not_falling", label=label(fact, lang), values=_years_text(fact, o.years, lang),
@@ -236,10 +240,20 @@ def _sum(o: Outcome, lang: str) -> str:
     if o.status == UNKNOWN:
         return t(lang, "explain.sum_unknown", parts=parts, total=o.observed, unit=unit,
                  labels=_join(lang, (label(f, lang) for f in o.missing)))
-    sentence = t(lang, "explain.sum", parts=parts, total=o.observed, unit=unit, word=check.word,
-                 threshold=plain_figure(check.value, lang), op=t(lang, f"op.{op}"),
-                 requirement=_requirement(check.word, check.value, first, lang))
+    fields = dict(parts=parts, total=o.observed, unit=unit, word=check.word,
+                  threshold=plain_figure(check.value, lang), op=t(lang, f"op.{op}"),
+                  requirement=_requirement(check.word, check.value, first, lang))
     margin = plain_figure(abs(o.observed - check.value), lang)
+    absent = [f for f in check.facts if f not in o.inputs]
+    if absent and o.status == PASS:
+        # passes on the counts known (the others can only add): the total is at least this
+        sentence = t(lang, "explain.sum_partial", labels=_join(lang, (label(f, lang) for f in absent)), **fields)
+        tail = (t(lang, "explain.sum_partial_pass_exact", word=check.word) if o.observed == check.value
+                else t(lang, "explain.sum_partial_pass_margin", margin=margin,
+                       gap_unit=unit_after(first, lang, figure=margin)))
+        note = [t(lang, "explain.sum_note")] if len(check.facts) > 1 else []
+        return _space(lang).join([sentence, tail, *note])
+    sentence = t(lang, "explain.sum", **fields)
     if o.status == PASS:
         tail = (t(lang, "explain.pass_exact", word=check.word) if o.observed == check.value
                 else t(lang, "explain.pass_margin", margin=margin, gap_unit=unit_after(first, lang, figure=margin)))
@@ -250,6 +264,8 @@ def _sum(o: Outcome, lang: str) -> str:
 
 
 def _declared(o: Outcome, lang: str) -> str:
+    if o.observed is None:  # a preference not answered: a warning, no verdict waits on it
+        return t(lang, f"explain.{o.check.kind}_unanswered", label=label(o.check.fact, lang))
     outcome = "pass" if o.status == PASS else ("warn" if o.status == WARNING else "fail")
     return t(lang, f"explain.{o.check.kind}_{outcome}", label=label(o.check.fact, lang))
 
@@ -359,6 +375,9 @@ def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str
     if error.code == "name":
         return t(lang, "fact_error.name", cluster=cluster)
     spec = catalogue()[error.fact]
+    if error.code == "column_unit":  # a column headed with a unit not the fact's (bot.inputs)
+        return t(lang, "fact_error.column_unit", cluster=cluster, column=error.value, written=error.suggestion,
+                 label=spec.label(lang), fact=error.fact, unit=catalogue().unit_label(error.fact, lang))
     if error.code == "later_year" and error.fact == "data_year":
         return t(lang, "fact_error.data_year_later", cluster=cluster, year=error.value)
     if error.code == "later_year":

@@ -367,8 +367,10 @@ def test_csv_columns_may_be_the_forms_labels_with_their_unit(tmp_path):
     values = {k: v for c in result["criteria"] for k, v in c["values"].items()}
     assert values["total_output"] == {"2023": 45.0, "2024": 48.0, "2025": 52.0}
     assert values["area_km2"] == 80.0 and values["iip_rate"] == 25.0
-    # Refused once, its name quoted once.
-    assert run.returncode == 1 and run.stderr == "甲：未知字段“集群企业数量（万元）”。\n"
+    # Refused once, its name quoted once, with the fact it meant and the unit expected.
+    assert run.returncode == 1 and run.stderr == (
+        "甲：列“集群企业数量（万元）”标明的单位“万元”不是集群企业数量（enterprise_count）的单位家，该列未读取："
+        "请按家填写并把列名写作“集群企业数量（家）”，或在单元格的数值后写明其单位。\n")
 
 
 @pytest.mark.parametrize("heading,first,second,fact", [
