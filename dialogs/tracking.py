@@ -27,20 +27,21 @@ import re
 import unicodedata
 
 from engine import certified_together, load_rulesets
-from engine.deadlines import CertificationDateError, Deadline, check_certified_on, duties
+from engine.deadlines import (
+    MAX_LEAD_DAYS, CertificationDateError, Deadline, LeadDaysError, check_certified_on, duties, lead_days,
+)
 from locales import fmt_date, plural_form, render, t
 from locales.deadlines import (
-    CalendarEntry, consequence, describe, duties_block, flags, refusal, summary, to_ics,
+    CalendarEntry, consequence, describe, duties_block, flags, lead_days_refusal, refusal, summary, to_ics,
 )
 from storage import tracking as store
-from storage.tracking import HORIZON_DAYS, MAX_LEAD_DAYS, Reminder, TrackedCluster
+from storage.tracking import HORIZON_DAYS, Reminder, TrackedCluster
 
 from .messages import Button, Reply, file_stem
 from .parse import clean_name, normalise
 
 BUTTON_PREFIX = "t:"        # t:<step>:<value>, a tracking choice button
 STEPS = ("name", "measures", "date")
-MAX_LEADS = 6
 LISTED_PER_CLUSTER = 8
 # Commands that start asking something else: an open guided /track is abandoned.
 ABANDONS_DRAFT = {"new", "switch", "edit", "back", "skip", "restart", "focus"}
@@ -84,23 +85,6 @@ def parse_time(text: str) -> tuple[int, int]:
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise ValueError(text)
     return hour, minute
-
-
-def lead_words(text: str) -> list[str]:
-    return [w for w in re.split(r"[\s,，、;；]+", normalise(text).replace("天", " ")) if w]
-
-
-def bad_lead_words(text: str) -> list[str]:
-    """The words of a days setting that are not whole days from 0 to MAX_LEAD_DAYS."""
-    return [w for w in lead_words(text) if not (w.isdigit() and int(w) <= MAX_LEAD_DAYS)]
-
-
-def parse_leads(text: str) -> list[int]:
-    """'30,7,1', '30 7 1', '30、7、1天' → [30, 7, 1]; ValueError otherwise."""
-    words = lead_words(text)
-    if not words or len(words) > MAX_LEADS or bad_lead_words(text):
-        raise ValueError(text)
-    return sorted({int(w) for w in words}, reverse=True)
 
 
 def looks_like_time(word: str) -> bool:
@@ -429,15 +413,14 @@ def cmd_remind(turn, arg: str) -> list[Reply]:
         return found
     if not time_words and not rest:
         lines = [f"#{c.number}「{c.name}」：{settings_text(turn.lang, c)}" for c in found]
-        return [Reply("\n".join(lines + [turn.t("tracking.remind_usage")]))]
+        return [Reply("\n".join(lines + [turn.t("tracking.remind_usage", max=MAX_LEAD_DAYS)]))]
     leads = hour = minute = None
     problems = []  # each wrong part named: the days, the time, or both
     try:
         if rest:
-            leads = parse_leads(" ".join(rest))
-    except ValueError:
-        bad = bad_lead_words(" ".join(rest))
-        problems.append(turn.t("tracking.bad_leads", text=turn.t("tracking.lead_sep").join(bad) or " ".join(rest)))
+            leads = lead_days(" ".join(rest))  # the rule `deadlines --alarms` reads too
+    except LeadDaysError as error:
+        problems.append(lead_days_refusal(error, turn.lang))
     try:
         if time_words:
             if len(time_words) > 1:

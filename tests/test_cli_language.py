@@ -31,7 +31,7 @@ def clusterbot(*argv, lang_env: str = "C.UTF-8"):
     (("deadlines", "-j", "national", "--certified-on", "2024-13-01"), "zh_CN.UTF-8",
      "参数 --certified-on：“2024-13-01”不是日期；应为 YYYY-MM-DD"),
     (("deadlines", "-j", "national", "--certified-on", "2024-06-01", "--alarms", "400"), "zh_CN.UTF-8",
-     "参数 --alarms：“400”：应为 0 到 366 的整数天数"),
+     "参数 --alarms：没有看懂提前天数“400”：应为 0 到 365 的整数"),
     (("evaluate",), "zh_CN.UTF-8", "缺少必需的参数：FILE"),
 ])
 def test_errors_in_the_users_language(argv, lang_env, expected):

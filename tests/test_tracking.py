@@ -416,3 +416,27 @@ def test_the_terminal_prints_a_due_reminder_and_reports_a_missed_deadline(db):
     with session(make_engine(db)) as s:
         sent = s.exec(select(Reminder).where(Reminder.sent_at != None)).all()  # noqa: E711
     assert {r.outcome for r in sent} >= {"on_time", "missed"}
+
+
+@pytest.mark.parametrize("days", ["366", "400,-1", "1,2,3,4,5,6,7", "7.5", "30;-7"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_chat_and_the_calendar_read_reminder_days_by_one_rule(conversation, capsys, days, lang):
+    """/remind and `clusterbot deadlines --alarms` refuse the same days in the same words (they
+    once took 0–365 and 0–366), and take the same: a year ahead and the day itself."""
+    from bot.cli import main
+
+    chat = Chat(conversation)
+    chat.say(f"/lang {lang}")
+    chat.say("/track 示例县机械集群 国家 2024-06-01")
+    before = snapshot(conversation)
+    said = chat.say(f"/remind {days}").split("\n")[0]
+    assert snapshot(conversation) == before and chat.last[0].kind == "error"
+    with pytest.raises(SystemExit) as exit_:
+        main(["deadlines", "-j", "national", "--certified-on", "2024-06-01", "-f", "ics", "--alarms", days,
+              "--lang", lang])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.endswith(f"--alarms{'：' if lang == 'zh' else ': '}{said}\n")
+    assert ("0 到 365 的整数，最多 6 个" if lang == "zh" else "from 0 to 365, at most 6") in said
+    assert "365, 0" in chat.say("/remind 365,0") or "365、0" in chat.last[0].text
+    assert main(["deadlines", "-j", "national", "--certified-on", "2024-06-01", "-f", "ics", "--alarms", "365,0"]) == 0
+    assert capsys.readouterr().out.count("TRIGGER") >= 2
