@@ -347,9 +347,14 @@ def abandon_draft(turn, command: str) -> None:
 
 def find(turn, word: str) -> TrackedCluster | None:
     """'#2', '2', '2号' or a name → one of this user's tracked clusters (never another's)."""
+    return named(store.user_tracked(turn.s, turn.user), word)
+
+
+def named(clusters: list[TrackedCluster], word: str) -> TrackedCluster | None:
+    """The cluster of these that '#2', '2', '2号' or a name names."""
     typed, word = clean_name(word), normalise(word)
     number = re.fullmatch(r"#?(\d+)号?", word)
-    for tracked in store.user_tracked(turn.s, turn.user):
+    for tracked in clusters:
         if (number and tracked.number == int(number.group(1))) or tracked.name in (typed, word):
             return tracked
     return None
@@ -400,14 +405,33 @@ def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
                  documents=[(name, to_ics(entries, turn.lang, turn.now).encode("utf-8"))])
 
 
+def is_setting(word: str) -> bool:
+    """A word of /remind's days or time (14, 30,7,1, 400,-1, 9:00, 8点半), never of a name."""
+    word = normalise(word)
+    return bool(re.fullmatch(r"[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word))
+
+
+def remind_target(turn, words: list[str]) -> int:
+    """How many leading words of /remind name the cluster: the most that name a tracked one
+    (#2, 2号, 乙 集群: a name keeps its spaces, as /track took it), else all before the
+    trailing days and time (an unknown name, said so); none when the first is a setting
+    (400,-1 is bad days, not a name)."""
+    if not words or is_setting(words[0]):
+        return 0
+    clusters = store.user_tracked(turn.s, turn.user)
+    known = next((k for k in range(len(words), 0, -1) if named(clusters, " ".join(words[:k]))), None)
+    if known is not None:
+        return known
+    return next(k for k in range(len(words), 0, -1) if not is_setting(words[k - 1]))
+
+
 def cmd_remind(turn, arg: str) -> list[Reply]:
     """/remind [#n] [days] [time]: without days or time, the settings and the usage."""
-    words = normalise(arg).split()
+    words = clean_name(arg, limit=None).split()  # characters kept, as /track keeps a name
+    k = remind_target(turn, words)
+    target, words = " ".join(words[:k]), normalise(" ".join(words[k:])).split()
     time_words = [w for w in words if looks_like_time(w)]
     rest = [w for w in words if not looks_like_time(w)]
-    # A first word that is neither days nor a time names the cluster (#2, 2号, a name);
-    # 400,-1 is a (bad) days setting, not a name.
-    target = rest.pop(0) if rest and not re.fullmatch(r"[-+\d.,;、天]+", rest[0]) else ""
     found = targets(turn, target, "remind", all_by_default=True)
     if is_replies(found):
         return found
