@@ -17,13 +17,18 @@ ARGPARSE_WORDS = argparse._  # argparse's own English (gettext's), for `speak("e
 
 
 def cli_lang(argv: list[str]) -> str:
-    """The language of the command line's own messages (errors, --help's frame): Chinese when
-    --lang or the locale says zh, English otherwise."""
+    """The language of the command line's own messages (errors, --help): --lang's when given;
+    else, of a command that speaks its --lang (bot.commands.SPEAK_LANG), Chinese, as what it
+    prints once its arguments are read; else Chinese when the locale says zh, English otherwise."""
+    from bot.commands import SPEAK_LANG
+
     for i, arg in enumerate(argv):
         if arg == "--lang" and i + 1 < len(argv):
             return "zh" if argv[i + 1].startswith("zh") else "en"
         if arg.startswith("--lang="):
             return "zh" if arg[7:].startswith("zh") else "en"
+    if next((a for a in argv if not a.startswith("-")), "") in SPEAK_LANG:  # the command: the first word
+        return "zh"
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):  # the first one set decides, as in POSIX
         if value := os.environ.get(name):
             return "zh" if value.lower().startswith("zh") else "en"

@@ -19,7 +19,7 @@ from bot.delivery import Database, Delivery, base_worker_name
 from bot.reminders import SWEEP_SECONDS
 from bot.scheduler import BackgroundLoop, Scheduler
 from dialogs.conversation import Conversation
-from dialogs.messages import MAX_FILE, Attachment, Incoming, Reply, read_named_file
+from dialogs.messages import MAX_FILE, Attachment, Incoming, Reply, read_named_file, without_controls
 from locales import t
 
 log = logging.getLogger(__name__)
@@ -202,6 +202,6 @@ def _loop(user: str, stdin: TextIO, stdout: TextIO, channel: TerminalChannel,
             continue
         sent = sent_file(text, channel.name, user)
         if isinstance(sent, str):
-            print(t(channel.language_of(user), sent, path=text.strip()), file=stdout, flush=True)
+            print(t(channel.language_of(user), sent, path=without_controls(text.strip())), file=stdout, flush=True)
             continue
         turn(sent or Incoming(channel.name, user, user, text=text))

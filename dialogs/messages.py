@@ -25,6 +25,10 @@ class Attachment:
     content: bytes
     mime: str = ""
 
+    def __post_init__(self):
+        # A file's name is quoted back (「表.xlsx」): no control character in it either.
+        object.__setattr__(self, "filename", without_controls(self.filename))
+
 
 @dataclass(frozen=True)
 class Incoming:
@@ -49,16 +53,40 @@ class Incoming:
 
     def __post_init__(self):
         # A lone surrogate ("\ud800" is valid JSON, not valid Unicode) can be neither stored
-        # nor sent: replaced by U+FFFD here, where every channel's message passes.
+        # nor sent: replaced by U+FFFD here, where every channel's message passes. What the
+        # user wrote loses its control characters here too: it is quoted back in replies.
         for name in _TEXTS:
             value = getattr(self, name)
             if value and LONE_SURROGATE.search(value):
-                object.__setattr__(self, name, LONE_SURROGATE.sub("\ufffd", value))
+                object.__setattr__(self, name, value := LONE_SURROGATE.sub("\ufffd", value))
+            if value and name in _WRITTEN:
+                object.__setattr__(self, name, without_controls(value))
 
 
 _TEXTS = ("user_id", "chat_id", "text", "button", "message_id", "display_name", "pressed")
+_WRITTEN = ("text", "button", "display_name")  # the user's own words (a button's data can be forged)
 # "\ud800" is valid JSON but no character: it can be neither stored nor sent as UTF-8
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# A terminal's escape sequences (a colour, a cursor move, a window title, an arrow key) whole,
+# then any other C0 or C1 control character, tab and line feed excepted (a carriage return,
+# a lone one or of CRLF, is a line feed). Typed or pasted, they would be quoted back raw and
+# acted on by the terminal that shows the reply.
+_CONTROLS = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"                        # CSI: colours, cursor moves (ESC [ 31 m)
+    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"  # OSC, DCS…: to their end
+    r"|\x1b[NO][ -~]?"                                          # SS2, SS3 and their character (ESC O A)
+    r"|\x1b[ -/]*[0-~]?"                                        # any other escape
+    r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_CHAR = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def without_controls(text: str) -> str:
+    """Text a user wrote, as it may be quoted back: without terminal escape sequences or
+    control characters (tab and line feed kept; a carriage return read as a line feed). The
+    one rule, applied where a user's text enters (`Incoming`, `Attachment`, `clusterbot ask`)."""
+    if not _CONTROL_CHAR.search(text):
+        return text  # nearly every message: one search
+    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 @dataclass

@@ -173,9 +173,10 @@ def choice_number(text: str) -> int | None:
     return int(word) if re.fullmatch(r"\d{1,6}", word) else None
 
 
-def clean_name(text: str) -> str:
-    """A name as typed, characters kept (（四办法） stays full-width): only spaces collapsed."""
-    return re.sub(r"\s+", " ", "".join(ch for ch in text if ch.isprintable() or ch == " ")).strip()[:100]
+def clean_name(text: str, limit: int | None = 100) -> str:
+    """A name as typed, characters kept (（四办法） stays full-width): only spaces collapsed; at
+    most `limit` characters (None: a command's whole text, whose name is read off it)."""
+    return re.sub(r"\s+", " ", "".join(ch for ch in text if ch.isprintable() or ch == " ")).strip()[:limit]
 
 
 def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | None = None) -> Parsed:

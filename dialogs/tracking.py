@@ -27,20 +27,21 @@ import re
 import unicodedata
 
 from engine import certified_together, load_rulesets
-from engine.deadlines import CertificationDateError, Deadline, check_certified_on, duties
+from engine.deadlines import (
+    MAX_LEAD_DAYS, CertificationDateError, Deadline, LeadDaysError, check_certified_on, duties, lead_days,
+)
 from locales import fmt_date, plural_form, render, t
 from locales.deadlines import (
-    CalendarEntry, consequence, describe, duties_block, flags, refusal, summary, to_ics,
+    CalendarEntry, consequence, describe, duties_block, flags, lead_days_refusal, refusal, summary, to_ics,
 )
 from storage import tracking as store
-from storage.tracking import HORIZON_DAYS, MAX_LEAD_DAYS, Reminder, TrackedCluster
+from storage.tracking import HORIZON_DAYS, Reminder, TrackedCluster
 
 from .messages import Button, Reply, file_stem
 from .parse import clean_name, normalise
 
 BUTTON_PREFIX = "t:"        # t:<step>:<value>, a tracking choice button
 STEPS = ("name", "measures", "date")
-MAX_LEADS = 6
 LISTED_PER_CLUSTER = 8
 # Commands that start asking something else: an open guided /track is abandoned.
 ABANDONS_DRAFT = {"new", "switch", "edit", "back", "skip", "restart", "focus"}
@@ -84,23 +85,6 @@ def parse_time(text: str) -> tuple[int, int]:
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise ValueError(text)
     return hour, minute
-
-
-def lead_words(text: str) -> list[str]:
-    return [w for w in re.split(r"[\s,，、;；]+", normalise(text).replace("天", " ")) if w]
-
-
-def bad_lead_words(text: str) -> list[str]:
-    """The words of a days setting that are not whole days from 0 to MAX_LEAD_DAYS."""
-    return [w for w in lead_words(text) if not (w.isdigit() and int(w) <= MAX_LEAD_DAYS)]
-
-
-def parse_leads(text: str) -> list[int]:
-    """'30,7,1', '30 7 1', '30、7、1天' → [30, 7, 1]; ValueError otherwise."""
-    words = lead_words(text)
-    if not words or len(words) > MAX_LEADS or bad_lead_words(text):
-        raise ValueError(text)
-    return sorted({int(w) for w in words}, reverse=True)
 
 
 def looks_like_time(word: str) -> bool:
@@ -363,9 +347,14 @@ def abandon_draft(turn, command: str) -> None:
 
 def find(turn, word: str) -> TrackedCluster | None:
     """'#2', '2', '2号' or a name → one of this user's tracked clusters (never another's)."""
+    return named(store.user_tracked(turn.s, turn.user), word)
+
+
+def named(clusters: list[TrackedCluster], word: str) -> TrackedCluster | None:
+    """The cluster of these that '#2', '2', '2号' or a name names."""
     typed, word = clean_name(word), normalise(word)
     number = re.fullmatch(r"#?(\d+)号?", word)
-    for tracked in store.user_tracked(turn.s, turn.user):
+    for tracked in clusters:
         if (number and tracked.number == int(number.group(1))) or tracked.name in (typed, word):
             return tracked
     return None
@@ -416,28 +405,46 @@ def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
                  documents=[(name, to_ics(entries, turn.lang, turn.now).encode("utf-8"))])
 
 
+def is_setting(word: str) -> bool:
+    """A word of /remind's days or time (14, 30,7,1, 400,-1, 9:00, 8点半), never of a name."""
+    word = normalise(word)
+    return bool(re.fullmatch(r"[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word))
+
+
+def remind_target(turn, words: list[str]) -> int:
+    """How many leading words of /remind name the cluster: the most that name a tracked one
+    (#2, 2号, 乙 集群: a name keeps its spaces, as /track took it), else all before the
+    trailing days and time (an unknown name, said so); none when the first is a setting
+    (400,-1 is bad days, not a name)."""
+    if not words or is_setting(words[0]):
+        return 0
+    clusters = store.user_tracked(turn.s, turn.user)
+    known = next((k for k in range(len(words), 0, -1) if named(clusters, " ".join(words[:k]))), None)
+    if known is not None:
+        return known
+    return next(k for k in range(len(words), 0, -1) if not is_setting(words[k - 1]))
+
+
 def cmd_remind(turn, arg: str) -> list[Reply]:
     """/remind [#n] [days] [time]: without days or time, the settings and the usage."""
-    words = normalise(arg).split()
+    words = clean_name(arg, limit=None).split()  # characters kept, as /track keeps a name
+    k = remind_target(turn, words)
+    target, words = " ".join(words[:k]), normalise(" ".join(words[k:])).split()
     time_words = [w for w in words if looks_like_time(w)]
     rest = [w for w in words if not looks_like_time(w)]
-    # A first word that is neither days nor a time names the cluster (#2, 2号, a name);
-    # 400,-1 is a (bad) days setting, not a name.
-    target = rest.pop(0) if rest and not re.fullmatch(r"[-+\d.,;、天]+", rest[0]) else ""
     found = targets(turn, target, "remind", all_by_default=True)
     if is_replies(found):
         return found
     if not time_words and not rest:
         lines = [f"#{c.number}「{c.name}」：{settings_text(turn.lang, c)}" for c in found]
-        return [Reply("\n".join(lines + [turn.t("tracking.remind_usage")]))]
+        return [Reply("\n".join(lines + [turn.t("tracking.remind_usage", max=MAX_LEAD_DAYS)]))]
     leads = hour = minute = None
     problems = []  # each wrong part named: the days, the time, or both
     try:
         if rest:
-            leads = parse_leads(" ".join(rest))
-    except ValueError:
-        bad = bad_lead_words(" ".join(rest))
-        problems.append(turn.t("tracking.bad_leads", text=turn.t("tracking.lead_sep").join(bad) or " ".join(rest)))
+            leads = lead_days(" ".join(rest))  # the rule `deadlines --alarms` reads too
+    except LeadDaysError as error:
+        problems.append(lead_days_refusal(error, turn.lang))
     try:
         if time_words:
             if len(time_words) > 1:

@@ -23,6 +23,8 @@ Readings (one place each, below):
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import takewhile
@@ -37,6 +39,35 @@ MEASURE_TERM_END = "measure_term_end"
 KINDS = (ANNUAL_REPORT, RE_REVIEW, VALIDITY_END, MEASURE_TERM_END)
 
 _DAY = dt.timedelta(days=1)
+
+# Reminders before a deadline: the chat's /remind and `clusterbot deadlines --alarms` read their
+# days by this one rule (here, where both can read it without loading the storage): whole days,
+# 0 (the day itself) to a year ahead, at most MAX_LEADS of them; DEFAULT_LEAD_DAYS unless set,
+# at the default time (Asia/Shanghai).
+DEFAULT_LEAD_DAYS = (30, 7, 1)
+DEFAULT_HOUR, DEFAULT_MINUTE = 9, 0
+MAX_LEAD_DAYS = 365
+MAX_LEADS = 6
+_LEAD_SEPARATORS = re.compile(r"[\s,;、。]+")
+
+
+class LeadDaysError(ValueError):
+    """Days that are no reminder setting; `shown`: the words at fault, or the whole text when
+    each word is a day but they are none or too many."""
+
+    def __init__(self, text: str, shown: list[str]):
+        super().__init__(text)
+        self.text, self.shown = text, shown
+
+
+def lead_days(text: str) -> tuple[int, ...]:
+    """'30,7,1', '30 7 1', '30、7、1天', '３０，７' → (30, 7, 1), the largest first, each once;
+    LeadDaysError otherwise."""
+    words = [w for w in _LEAD_SEPARATORS.split(unicodedata.normalize("NFKC", text).replace("天", " ")) if w]
+    bad = [w for w in words if not (w.isascii() and w.isdigit() and int(w) <= MAX_LEAD_DAYS)]
+    if bad or not words or len(words) > MAX_LEADS:
+        raise LeadDaysError(text, bad)
+    return tuple(sorted({int(w) for w in words}, reverse=True))
 
 
 @dataclass(frozen=True)

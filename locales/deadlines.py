@@ -9,7 +9,8 @@ import hashlib
 from dataclasses import dataclass
 
 from engine.deadlines import (
-    ANNUAL_REPORT, MEASURE_TERM_END, RE_REVIEW, VALIDITY_END, CertificationDateError, Deadline, Duty,
+    ANNUAL_REPORT, MAX_LEAD_DAYS, MAX_LEADS, MEASURE_TERM_END, RE_REVIEW, VALIDITY_END, CertificationDateError,
+    Deadline, Duty, LeadDaysError,
 )
 
 from . import fmt_date, t
@@ -79,6 +80,12 @@ def refusal(error: CertificationDateError, lang: str) -> str:
         fields.update(measure=r.short.get(lang), document=r.document, start=fmt_date(r.term.from_, lang),
                       last=fmt_date(error.limit, lang), citation=r.term.citation, text=r.term.article_text)
     return t(lang, f"deadlines.refused.{error.kind}", **fields)
+def lead_days_refusal(error: LeadDaysError, lang: str) -> str:
+    """Why days are no reminder setting (the chat's /remind, `deadlines --alarms`): one wording."""
+    shown = t(lang, "tracking.lead_sep").join(error.shown) or error.text.strip()
+    return t(lang, "deadlines.bad_lead_days", text=shown, max=MAX_LEAD_DAYS, count=MAX_LEADS)
+
+
 # --- iCalendar (RFC 5545), written by the icalendar library: `clusterbot deadlines -f ics`
 # and the chat's /deadlines ics ------------------------------------------------------------
 

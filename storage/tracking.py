@@ -33,7 +33,10 @@ from sqlalchemy import DateTime as SADateTime
 from sqlmodel import Field, Session, select
 
 from engine import load_rulesets
-from engine.deadlines import ANNUAL_REPORT, MEASURE_TERM_END, RE_REVIEW, Deadline, calendars
+from engine.deadlines import (  # the reminder days' rule and defaults: engine.deadlines
+    ANNUAL_REPORT, DEFAULT_HOUR, DEFAULT_LEAD_DAYS, DEFAULT_MINUTE, MAX_LEAD_DAYS, MEASURE_TERM_END, RE_REVIEW,
+    Deadline, calendars,
+)
 
 from .models import Table, User
 from .repo import insert_new
@@ -41,9 +44,6 @@ from .repo import insert_new
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the product's zone, as bot.clock.SHANGHAI
 UTC = dt.timezone.utc
 
-DEFAULT_LEAD_DAYS = (30, 7, 1)
-DEFAULT_HOUR, DEFAULT_MINUTE = 9, 0
-MAX_LEAD_DAYS = 365
 HORIZON_DAYS = 400
 # The horizon is rolled on once it is this much nearer than HORIZON_DAYS: a cluster is planned
 # again every month, not every day (HORIZON_DAYS - ROLL_DAYS must stay above MAX_LEAD_DAYS).

@@ -302,3 +302,8 @@ def test_what_an_accident_leads_to_is_the_revocation_ground_five_verbatim(capsys
         assert f"{ground.citation}" in out and f"“{ground.article_text}”" in out
     assert ("Once certified, this is a ground for revocation" in out) == question.isascii()
     assert "（一）: “有效期满" not in out and "（一）：“有效期满" not in out  # only the ground on accidents
+
+
+def test_a_question_with_escape_sequences_is_quoted_without_them(capsys):
+    out = ask(capsys, "\x00\x1b[31m什么\x1b[0m")
+    assert out == "没有找到与“什么”相关的条件。可以试试：研发、专利、产值、面积、事故、江苏 专利。\n"

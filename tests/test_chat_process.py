@@ -364,3 +364,18 @@ def test_an_output_that_cannot_be_written_is_said_not_a_crash():
     with open("/dev/full", "w") as full:
         run = subprocess.run(argv + ["--lang", "zh"], cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
     assert run.returncode == 1 and "无法写出结果" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_file_that_cannot_be_read_is_named_without_the_escapes_typed(tmp_path):
+    """The terminal names a form path it cannot read: never with the escape codes typed in it
+    (in process: the loop of lines, with a turn that takes nothing)."""
+    import io
+
+    from bot.terminal import TerminalChannel, _loop
+
+    out = io.StringIO()
+    channel = TerminalChannel(out, tmp_path, lambda user: "zh", interactive=False)
+    turns = []
+    _loop("u", io.StringIO("\x1b[31m/没有/表\x07.xlsx\n"), out, channel, turns.append)
+    assert "/没有/表.xlsx" in out.getvalue() and "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
+    assert turns == []

@@ -24,14 +24,14 @@ def clusterbot(*argv, lang_env: str = "C.UTF-8"):
 
 
 @pytest.mark.parametrize("argv,lang_env,expected", [
-    (("deadlines", "-j", "hainan", "--certified-on", "2024-06-01"), "C.UTF-8",
+    (("deadlines", "-j", "hainan", "--certified-on", "2024-06-01", "--lang", "en"), "C.UTF-8",
      "clusterbot deadlines: error: argument --jurisdiction/-j: unknown jurisdiction hainan"),
     (("deadlines", "-j", "hainan", "--certified-on", "2024-06-01", "--lang", "zh"), "C.UTF-8",
      "clusterbot deadlines：错误：参数 --jurisdiction/-j：未知的办法 hainan"),
     (("deadlines", "-j", "national", "--certified-on", "2024-13-01"), "zh_CN.UTF-8",
      "参数 --certified-on：“2024-13-01”不是日期；应为 YYYY-MM-DD"),
     (("deadlines", "-j", "national", "--certified-on", "2024-06-01", "--alarms", "400"), "zh_CN.UTF-8",
-     "参数 --alarms：“400”：应为 0 到 366 的整数天数"),
+     "参数 --alarms：没有看懂提前天数“400”：应为 0 到 365 的整数"),
     (("evaluate",), "zh_CN.UTF-8", "缺少必需的参数：FILE"),
 ])
 def test_errors_in_the_users_language(argv, lang_env, expected):
@@ -66,7 +66,7 @@ def test_the_chinese_date_is_cldrs_long_date():
 def test_subcommand_help_in_chinese_and_english():
     zh = clusterbot("deadlines", "--help", lang_env="zh_CN.UTF-8").stdout
     assert zh.startswith("用法：clusterbot deadlines") and "集群名称：写入日历名称" in zh and "显示本帮助并退出" in zh
-    en = clusterbot("deadlines", "--help").stdout
+    en = clusterbot("deadlines", "--help", "--lang", "en").stdout
     assert "the cluster's name: in the calendar's name" in en and "用法" not in en
     assert "运行 Telegram 机器人" in clusterbot("--help", lang_env="zh_CN.UTF-8").stdout
 
@@ -133,3 +133,31 @@ def test_deadlines_errors_after_the_arguments_are_read_speak_lang(argv, chinese,
     for lang, expected in (("zh", chinese), ("en", english)):
         run = clusterbot(*base, *argv, "--lang", lang)
         assert run.returncode == 2 and run.stderr.startswith(expected) and run.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("locale", ["C.UTF-8", "en_US.UTF-8", "zh_CN.UTF-8"])
+def test_deadlines_says_every_error_in_the_language_it_prints_in(capsys, monkeypatch, locale):
+    """A refused argument and an error found once the arguments are read are said alike: in
+    --lang, Chinese without it whatever the locale, as the calendar itself (the first two were
+    English under a C locale, beside a Chinese --until error). In process: the locale is read
+    from the environment at each call."""
+    from bot.cli import main
+
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", locale)
+    base = ["deadlines", "-j", "national", "--certified-on"]
+    cases = [(["2022-02-30"], "clusterbot deadlines：错误：参数 --certified-on：“2022-02-30”不是日期",
+              "clusterbot deadlines: error: argument --certified-on: '2022-02-30' is not a date"),
+             (["2024-06-01", "--alarms", "400"], "clusterbot deadlines：错误：参数 --alarms：没有看懂提前天数“400”",
+              "clusterbot deadlines: error: argument --alarms: I could not read the days “400”"),
+             (["2024-06-01", "--until", "2024-01-01"], "clusterbot deadlines：错误：参数 --until：2024-01-01 早于 --from",
+              "clusterbot deadlines: error: argument --until: 2024-01-01 is before --from")]
+    for argv, chinese, english in cases:
+        for lang, expected in ((), chinese), (("--lang", "en"), english):
+            try:
+                code = main(base + argv + list(lang))
+            except SystemExit as exit_:
+                code = exit_.code
+            err = capsys.readouterr().err
+            assert code == 2 and err.startswith(expected) and err.count("\n") == 1, err

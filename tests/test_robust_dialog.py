@@ -166,3 +166,51 @@ def test_a_sentence_and_an_approximate_figure_are_read_in_either_language(conver
     assert chat.current_fact() not in ("county_level", "area_km2")
     with session(conversation.engine) as s:
         assert {a.fact: json.loads(a.value_json) for a in s.exec(select(Answer))} == {"county_level": True, "area_km2": 95.0}
+
+
+# Control characters and terminal escape sequences a user may type or paste: a colour, an arrow
+# key (ESC [ A, or ESC O A in a terminal's application mode), a window title, a NUL, a C1 CSI.
+CONTROLS = ("\x00", "\x07", "\x1b", "\x9b", "\r", "\x7f")
+
+
+def _clean(text: str) -> bool:
+    return not any(c in text for c in CONTROLS) and "[31m" not in text and "]0;" not in text
+
+
+def test_control_characters_typed_are_never_quoted_back(conversation):
+    from dialogs.messages import Attachment
+
+    chat = Chat(conversation)
+    text = chat.say("\x00\x1b[31m什么是集群研发\x1b[0m")  # a quick question, quoted in its answer
+    assert _clean(text) and "“什么是集群研发”" in text
+    text = chat.say("\x1b[A\x1bOA\x9b2J什么\r")  # nothing matches: the question quoted as typed
+    assert text == "没有找到与“什么”相关的条件。可以试试：研发、专利、产值、面积、事故、江苏 专利。"
+    text = chat.say("/new \x1b]0;pwned\x07乙\x1b[31m集群\x07")
+    assert _clean(text) and "已创建集群「乙集群」" in text
+    chat.say("江苏")
+    text = chat.say("十几家\x1b[1m")  # a refused answer quotes what was typed
+    assert _clean(text) and chat.last[0].kind == "error"
+    assert "乙集群" in chat.say("/list") and _clean(chat.say("/list"))
+    text = chat.say(attachment=Attachment("\x1b[31m申报\x00表.xlsx", b"not a form"))
+    assert _clean(text) and "「申报表.xlsx」" in text
+
+
+def test_escape_sequences_alone_are_no_question_in_latin_letters(conversation):
+    # ESC O A ESC O B (two arrow keys) once left "OAOB", a Latin word: answered in English
+    chat = Chat(conversation)
+    text = chat.say("\x1bOA\x1bOB\x1b]0;title\x07")
+    assert text.startswith("您好！") and _clean(text)
+    text = chat.say("\x1b[1;33m专利\x1b[0m")
+    assert text.startswith("与“专利”相关的条件")
+
+
+def test_the_rule_keeps_tabs_and_line_breaks_and_reads_a_carriage_return_as_one():
+    from dialogs.messages import Incoming, without_controls
+
+    assert without_controls("甲\t乙\r\n丙\r丁\n戊") == "甲\t乙\n丙\n丁\n戊"
+    assert without_controls("\x1b[38;5;196m红\x1b[0m") == "红"
+    assert without_controls("\x1b]2;t\x1b\\名") == "名" and without_controls("\x1b]名") == "名"  # unterminated: the ESC ]
+    assert without_controls("45\x1b(B亿\x85") == "45亿"
+    assert without_controls("研发经费") == "研发经费"
+    incoming = Incoming("web", "u", "u", text="\x1b[2J/new 甲", button="/skip\x00", display_name="张\x1b[5m三")
+    assert (incoming.text, incoming.button, incoming.display_name) == ("/new 甲", "/skip", "张三")

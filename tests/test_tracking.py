@@ -416,3 +416,49 @@ def test_the_terminal_prints_a_due_reminder_and_reports_a_missed_deadline(db):
     with session(make_engine(db)) as s:
         sent = s.exec(select(Reminder).where(Reminder.sent_at != None)).all()  # noqa: E711
     assert {r.outcome for r in sent} >= {"on_time", "missed"}
+
+
+@pytest.mark.parametrize("days", ["366", "400,-1", "1,2,3,4,5,6,7", "7.5", "30;-7"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_chat_and_the_calendar_read_reminder_days_by_one_rule(conversation, capsys, days, lang):
+    """/remind and `clusterbot deadlines --alarms` refuse the same days in the same words (they
+    once took 0–365 and 0–366), and take the same: a year ahead and the day itself."""
+    from bot.cli import main
+
+    chat = Chat(conversation)
+    chat.say(f"/lang {lang}")
+    chat.say("/track 示例县机械集群 国家 2024-06-01")
+    before = snapshot(conversation)
+    said = chat.say(f"/remind {days}").split("\n")[0]
+    assert snapshot(conversation) == before and chat.last[0].kind == "error"
+    with pytest.raises(SystemExit) as exit_:
+        main(["deadlines", "-j", "national", "--certified-on", "2024-06-01", "-f", "ics", "--alarms", days,
+              "--lang", lang])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.endswith(f"--alarms{'：' if lang == 'zh' else ': '}{said}\n")
+    assert ("0 到 365 的整数，最多 6 个" if lang == "zh" else "from 0 to 365, at most 6") in said
+    assert "365, 0" in chat.say("/remind 365,0") or "365、0" in chat.last[0].text
+    assert main(["deadlines", "-j", "national", "--certified-on", "2024-06-01", "-f", "ics", "--alarms", "365,0"]) == 0
+    assert capsys.readouterr().out.count("TRIGGER") >= 2
+
+
+def test_remind_names_a_cluster_whose_name_has_spaces(conversation):
+    """/remind reads the cluster as the most leading words that name a tracked one, as /track
+    took the name with its spaces (it read 「乙」 of 乙 集群 and found none)."""
+    chat = Chat(conversation)
+    chat.say("/track 乙 集群 国家 2024-06-01")
+    chat.say("/track 乙 江苏 2024-06-01")
+    chat.say("/track 重点 产业集群 江苏 2024-06-01")  # 点 is no time
+    assert [c.name for c in tracked(conversation)] == ["乙 集群", "乙", "重点 产业集群"]
+    text = chat.say("/remind 乙 集群 14")
+    assert text.startswith("已更新 #1「乙 集群」：截止前 14 天、09:00") and "#2" not in text
+    text = chat.say("/remind 乙 7,1 8:30")
+    assert text.startswith("已更新 #2「乙」：截止前 7、1 天、08:30") and "#1" not in text
+    text = chat.say("/remind 重点 产业集群 3")
+    assert text.startswith("已更新 #3「重点 产业集群」：截止前 3 天")
+    assert [c.leads for c in tracked(conversation)] == [[14], [7, 1], [3]]
+    before = snapshot(conversation)
+    assert "没有找到跟踪的集群“丙 集群”" in chat.say("/remind 丙 集群 14 9:00")  # the whole name said
+    assert "没有看懂提前天数“400”" in chat.say("/remind 乙 集群 400")
+    assert snapshot(conversation) == before
+    assert "#1「乙 集群」：截止前 14 天" in chat.say("/remind 乙 集群")  # its settings

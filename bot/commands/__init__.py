@@ -23,6 +23,11 @@ HELP = {
     "db": "database schema: upgrade, show the revision, write a new one",
 }
 
+# The commands that speak their --lang, Chinese unless --lang en: what they print, their argument
+# errors and their --help alike (bot.cli.cli_lang). The others (the chat's and the servers', whose
+# --lang is a new user's, and `clusterbot --help`) speak the locale's language.
+SPEAK_LANG = {"evaluate", "rules", "ask", "deadlines", "form"}
+
 
 def command(name: str):
     """The module of one subcommand, imported on demand."""

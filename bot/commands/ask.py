@@ -7,6 +7,7 @@ import sys
 
 from bot.clock import Clock
 from dialogs.compare import answer_question
+from dialogs.messages import without_controls
 
 from . import HELP
 from .common import lang_arg
@@ -20,5 +21,6 @@ def register(subparsers) -> None:
 
 
 def run(args, stdout=None) -> int:
-    (stdout or sys.stdout).write(answer_question(" ".join(args.text), args.lang, Clock().today()) + "\n")
+    question = without_controls(" ".join(args.text))  # quoted back when nothing matches
+    (stdout or sys.stdout).write(answer_question(question, args.lang, Clock().today()) + "\n")
     return 0

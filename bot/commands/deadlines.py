@@ -12,13 +12,16 @@ from bot.clock import Clock
 from dialogs.reports import pad, text_width
 from engine import certified_together
 from engine.deadlines import (
-    CertificationDateError, Deadline, Duty, calendars, check_certified_on, duties, first_validity_end,
+    DEFAULT_HOUR, DEFAULT_LEAD_DAYS, DEFAULT_MINUTE, CertificationDateError, Deadline, Duty, LeadDaysError, calendars,
+    check_certified_on, duties, first_validity_end, lead_days,
 )
 from engine.rules import add_years
 from locales import fmt_date, t
-from locales.deadlines import CalendarEntry, consequence, describe, duties_block, duty_text, refusal, summary, to_ics
+from locales.deadlines import (
+    CalendarEntry, consequence, describe, duties_block, duty_text, lead_days_refusal, refusal, summary, to_ics,
+)
 
-from . import HELP
+from . import HELP, common
 from .common import cli_t, date_arg, jurisdictions_arg, lang_arg
 
 EPILOG = """\
@@ -54,8 +57,7 @@ def register(subparsers) -> None:
                    help="table (default), json or ics")
     p.add_argument("--cluster", default="", metavar="NAME",
                    help="the cluster's name: in the calendar's name, each event's title and UID")
-    # No default here: the chat's reminder days live with the reminders (storage.tracking), which
-    # would import SQLAlchemy at every start; they are read when an ics is written without --alarms.
+    # No default here: --help says "the chat's reminder days" (engine.deadlines.DEFAULT_LEAD_DAYS).
     p.add_argument("--alarms", type=days_arg, default=None, metavar="DAYS",
                    help="ics: alarms this many days before each deadline, a comma list (default: the chat's reminder days)")
     p.add_argument("--lang", type=lang_arg, default="zh", help="zh (default) or en")
@@ -90,8 +92,6 @@ def run(args, stdout=None, stderr=None) -> int:
         out.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
     elif args.format == "ics":
         # the chat's reminder days and time, unless other days are given
-        from storage.tracking import DEFAULT_HOUR, DEFAULT_LEAD_DAYS, DEFAULT_MINUTE
-
         alarms = DEFAULT_LEAD_DAYS if args.alarms is None else args.alarms
         # One line: a name is a calendar's and an event's title (a line break or a control
         # character in an iCalendar text is refused by the format).
@@ -124,14 +124,11 @@ def certified_under_arg(text: str):
 
 
 def days_arg(text: str) -> tuple[int, ...]:
-    """--alarms 30,7,1: whole days before a deadline, 0 to 366."""
+    """--alarms 30,7,1: days before a deadline, read as the chat's /remind reads them."""
     try:
-        days = tuple(sorted({int(x) for x in text.replace("，", ",").split(",") if x.strip()}, reverse=True))
-    except ValueError:
-        days = ()
-    if not days or not all(0 <= n <= 366 for n in days):
-        raise argparse.ArgumentTypeError(cli_t("bad_days", text=text))
-    return days
+        return lead_days(text)
+    except LeadDaysError as error:
+        raise argparse.ArgumentTypeError(lead_days_refusal(error, common.CLI_LANG)) from None
 
 
 def _default_until(rulesets, certified_on: dt.date) -> dt.date:

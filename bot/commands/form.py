@@ -27,6 +27,7 @@ def register(subparsers) -> None:
     tp.add_argument("--format", "-f", choices=["xlsx", "docx"], default=None,
                     help="default: the output's extension (.xlsx or .docx); xlsx for standard output")
     tp.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write, or - for standard output")
+    tp.add_argument("--lang", type=lang_arg, default="zh", help="zh (default) or en")
     tp.set_defaults(run=run_template)
     cp = sub.add_parser("check", help="check filled forms (XLSX or DOCX) and report",
                         description="Check filled forms. Exit status: 0 every form passes, 1 findings "
