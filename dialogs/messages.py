@@ -56,11 +56,15 @@ class Incoming:
         # nor sent: replaced by U+FFFD here, where every channel's message passes. What the
         # user wrote loses its control characters here too: it is quoted back in replies.
         for name in _TEXTS:
-            value = getattr(self, name)
-            if value and LONE_SURROGATE.search(value):
-                object.__setattr__(self, name, value := LONE_SURROGATE.sub("\ufffd", value))
-            if value and name in _WRITTEN:
-                object.__setattr__(self, name, without_controls(value))
+            value = kept = getattr(self, name)
+            if not value:
+                continue
+            if LONE_SURROGATE.search(value):
+                value = LONE_SURROGATE.sub("\ufffd", value)
+            if name in _WRITTEN:
+                value = without_controls(value)  # the same text when it has none: nearly always
+            if value is not kept:
+                object.__setattr__(self, name, value)
 
 
 _TEXTS = ("user_id", "chat_id", "text", "button", "message_id", "display_name", "pressed")
