@@ -536,3 +536,70 @@ def test_an_amount_beyond_any_county_cluster_is_asked_back_as_typed_in_wan(conve
     chat.say("2023:92000 2024:95000 2025:98000")
     assert "2025年 98000.00亿元" in chat.say("否")
     assert rows(conversation, "total_output")[-1] == ('{"2023": 92000.0, "2024": 95000.0, "2025": 98000.0}', False)
+
+
+def test_an_edit_during_a_pending_round_leaves_the_round_going(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")      # county_level
+    chat.say("/skip")   # provincial_certified
+    chat.say("/pending")
+    chat.say("50")      # area_km2: then the pending one
+    assert chat.current_fact() == "provincial_certified"
+    chat.say("/edit 1")
+    text = chat.say("/cancel")
+    assert "已取消修改" in text and chat.current_fact() == "provincial_certified"
+    chat.say("/edit 1 否")  # answered: the round goes on where it was, too
+    assert chat.current_fact() == "provincial_certified"
+    chat.say("是")
+    assert rows(conversation, "provincial_certified")[-1] == ("true", False)
+    assert rows(conversation, "county_level")[-1] == ("false", False)
+
+
+def test_pending_asked_for_then_an_edit_still_asks_the_current_question_first(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")      # county_level
+    chat.say("/skip")   # provincial_certified
+    chat.say("/pending")  # asked once area_km2 is answered
+    chat.say("/edit 1")
+    chat.say("/cancel")
+    assert chat.current_fact() == "area_km2"
+    chat.say("50")
+    assert chat.current_fact() == "provincial_certified"
+
+
+def test_an_edit_from_figures_awaiting_their_confirmation_comes_back_to_them(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    chat.say("45, 48, 52")  # the years to confirm
+    assert chat.last[-1].kind == "question" and "年份对吗" in chat.last[-1].text
+    chat.say("/edit 1")
+    text = chat.say("/cancel")
+    assert "年份对吗" in text and "2025年 52.00亿元" in text
+    chat.say("/edit 2 70")  # answered at once: the figures are asked about again
+    assert "年份对吗" in chat.last[-1].text
+    chat.say("/edit 2")
+    chat.say("/skip")       # keeps its answer: the same
+    assert "年份对吗" in chat.last[-1].text
+    chat.say("是")
+    assert rows(conversation, "total_output") == [('{"2023": 45.0, "2024": 48.0, "2025": 52.0}', False)]
+    assert json.loads(rows(conversation, "area_km2")[-1][0]) == 70.0
+    assert chat.current_fact() == "sme_output_share"
+
+
+def test_an_edit_that_makes_the_interrupted_question_needless_goes_on_to_the_next(conversation):
+    chat = Chat(conversation)
+    start(chat, "陕西")
+    answer_until(chat, "energy_efficiency_ok", dict(eligible_facts(), high_energy_industry=True))
+    chat.say("/edit")
+    menu = json.loads(_profile(conversation).pending)["options"]
+    chat.say(str([o["fact"] for o in menu].index("high_energy_industry") + 1))
+    chat.say("否")  # no energy-intensive industry: its efficiency is not asked
+    assert chat.current_fact() == "high_water_industry"
+
+
+def _profile(conversation):
+    with session(conversation.engine) as s:
+        return s.exec(select(Profile)).one()
