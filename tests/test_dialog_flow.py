@@ -603,3 +603,20 @@ def test_an_edit_that_makes_the_interrupted_question_needless_goes_on_to_the_nex
 def _profile(conversation):
     with session(conversation.engine) as s:
         return s.exec(select(Profile)).one()
+
+
+def test_cells_pasted_from_a_spreadsheet_are_saved_and_a_header_alone_is_refused(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    text = chat.say("2023\t2024\t2025")  # the header row alone: no figures, said so, nothing saved
+    assert "“集群总产值”：2023, 2024, 2025 是年份，不是数值" in text and chat.current_fact() == "total_output"
+    assert rows(conversation, "total_output") == []
+    chat.say("/lang en")
+    text = chat.say("2023\t2024\t2025\n45\t48\t52.5")  # years over figures: the years are given, no confirmation
+    assert "Saved: Total output of the cluster = 2023: 45.00" in text
+    assert rows(conversation, "total_output") == [('{"2023": 45.0, "2024": 48.0, "2025": 52.5}', False)]
+    text = chat.say("2023\t80.5%\n2024\t81%\n2025\t−82%")  # a year a row; Excel's minus sign read as one
+    assert "“Share of SMEs in the cluster's total output”: not valid for 2025 (-82%)" in text
+    chat.say("2023\t80.5%\n2024\t81%\n2025\t82%")
+    assert rows(conversation, "sme_output_share") == [('{"2023": 80.5, "2024": 81.0, "2025": 82.0}', False)]
