@@ -482,17 +482,22 @@ def confirmation(text: str) -> bool | None:
     return yes_or_no(text, (CONFIRM_YES, CONFIRM_NO))
 
 
+# What a grade may be followed by, in either language: 较大安全事故, 重大网络安全事件, no accidents.
+_EVENT = re.compile(r"(?:安全|生产|环境|质量|网络|数据)*(?:事故|事件)$"
+                    r"|\s+(?:safety\s+|security\s+|cyber\s+|data\s+|pollution\s+)*(?:accidents?|incidents?)$")
+
+
 def _read_option(kind: str):
     def read(spec: Fact, text: str, _latest_year: int) -> Parsed:
         cat = catalogue()
         word = text.lower()
         if kind == "level":
-            word = re.sub(r"(安全|生产|环境|质量)*事故$", "", word) or word  # 较大事故 is 较大
+            word = _EVENT.sub("", word) or word  # 较大事故 is 较大, no accidents is no
         items = cat.levels if kind == "level" else cat.ranks
         for item in items:
             if word in (item["id"], item["zh"], item["en"].lower()):
                 return Parsed(item["id"])
-        if kind == "level" and word in NO | {"未发生", "无事故"}:
+        if kind == "level" and word in NO | {"未发生", "无事故", "nothing", "none at all", "never"}:
             return Parsed("none")
         if kind == "rank" and word in {"都不是", "均不是", "均未", "否", "无", "no"}:
             return Parsed("none")

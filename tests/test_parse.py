@@ -481,3 +481,21 @@ def test_a_row_of_years_alone_is_no_figures(fact, text):
     zh, en = refusal_text(fact, raised.value, "zh"), refusal_text(fact, raised.value, "en")
     assert f"“{CAT[fact].label('zh')}”：2023, 2024, 2025 是年份，不是数值" in zh
     assert f"“{CAT[fact].label('en')}”: 2023, 2024, 2025 are years, not figures" in en
+
+
+@pytest.mark.parametrize("fact,text,value", [
+    # an English user's words for the grades, as 无事故 and 较大事故 were read: "No accidents" was refused
+    ("accident_level", "No accidents", "none"), ("accident_level", "none at all", "none"),
+    ("accident_level", "serious accidents", "major"), ("accident_level", "relatively serious safety accident", "larger"),
+    ("cyber_incident_level", "No security incidents", "none"), ("cyber_incident_level", "没有网络安全事件", "none"),
+    ("cyber_incident_level", "重大网络安全事件", "major"), ("accident_level", "一般安全事故", "general"),
+])
+def test_a_grade_followed_by_its_accidents_or_incidents(fact, text, value):
+    assert parse_answer(CAT[fact], text, latest_year=2025).value == value
+
+
+@pytest.mark.parametrize("text", ["事件", "accidents", "some incidents"])
+def test_accidents_alone_say_no_grade(text):
+    with pytest.raises(ParseError) as raised:
+        parse_answer(CAT["cyber_incident_level"], text, latest_year=2025)
+    assert raised.value.code == "choice"
