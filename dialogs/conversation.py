@@ -251,8 +251,14 @@ def question_text(lang: str, fact: str, index: int, total: int, current: str | N
 # national measure alone; the three provinces' measures are for comparison): read as 其他省份.
 OTHER_PROVINCES = frozenset(
     "北京 天津 河北 山西 内蒙古 辽宁 吉林 黑龙江 上海 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广西 海南 重庆 四川 "
-    "贵州 云南 西藏 甘肃 青海 宁夏 新疆 香港 澳门 台湾".split())
-_PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
+    "贵州 云南 西藏 甘肃 青海 宁夏 新疆 香港 澳门 台湾".split()
+    # in English too (not shanxi: Shaanxi's, 陕西, name misspelt as often as 山西's spelt)
+    + [name.replace("_", " ") for name in
+       "beijing tianjin hebei inner_mongolia neimenggu liaoning jilin heilongjiang shanghai zhejiang anhui fujian "
+       "jiangxi shandong henan hubei hunan guangxi hainan chongqing sichuan guizhou yunnan tibet xizang gansu "
+       "qinghai ningxia xinjiang hong_kong macao macau taiwan".split()])
+_PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区"
+                              r"|\s+(?:province|municipality|autonomous region|sar))$")
 
 
 OTHER_WORDS = frozenset({"other", "其他", "其他省份", "其他省", "other province", "another province"})
@@ -835,9 +841,10 @@ class Turn:
         return self.accept(fact, parsed.value)
 
     def keep_pending(self) -> dict:
-        """What survives a question: the focus list, an edit in progress."""
+        """What survives a question: the focus list, an edit in progress (and the confirmation
+        it interrupted), a /pending round."""
         p = self.pending()
-        return {k: p[k] for k in ("focus", "edit_before", "revisit") if k in p}
+        return {k: p[k] for k in ("focus", "edit_before", "edit_from", "revisit") if k in p}
 
     def refusal(self, fact: str, error: ParseError) -> Reply:
         """What was wrong with the answer; on a question answered before (an edit, a /back),
@@ -882,8 +889,9 @@ class Turn:
         if "edit_before" in pending:
             replies.append(self.verdict_changes(pending["edit_before"], after))
             pending.pop("edit_before")
+        interrupted = pending.pop("edit_from", None)
         self.profile.pending = json.dumps(pending) if pending else None
-        return replies + self.advance()
+        return replies + self.go_on(interrupted)
 
     def news(self, fact: str, before: list[Evaluation], after: list[Evaluation]) -> list[Reply]:
         """As soon as an answer makes a criterion fail (or warn), say so with the margin."""
@@ -1121,17 +1129,29 @@ class Turn:
         fact = self.profile.current_fact
         if fact in self.answers and self.answers[fact] is not SKIPPED:
             # reached by /back or /edit: skipping it keeps what is saved and moves on
-            self.leave_question()
-            return [Reply(self.t("dialog.kept", label=label(fact, self.lang), value=self.shown(fact)))] + self.advance()
+            interrupted = self.leave_question()
+            return [Reply(self.t("dialog.kept", label=label(fact, self.lang), value=self.shown(fact)))] + self.go_on(interrupted)
         self.save(fact, skipped=True, source="edit" if "edit_before" in self.pending() else "dialog")
-        self.leave_question()
-        return [Reply(self.t("dialog.skipped_fact", label=label(fact, self.lang)))] + self.advance()
+        interrupted = self.leave_question()
+        return [Reply(self.t("dialog.skipped_fact", label=label(fact, self.lang)))] + self.go_on(interrupted)
 
-    def leave_question(self) -> None:
-        """Leave the question asked without answering it: an edit in progress ends."""
+    def leave_question(self) -> dict | None:
+        """Leave the question asked without answering it: an edit in progress ends. Returns the
+        confirmation the edit interrupted, if any (for go_on)."""
         pending = self.keep_pending()
         pending.pop("edit_before", None)
+        interrupted = pending.pop("edit_from", None)
         self.profile.pending = json.dumps(pending) if pending else None
+        return interrupted
+
+    def go_on(self, interrupted: dict | None) -> list[Reply]:
+        """After an edit: what it interrupted is asked again (figures awaiting their confirmation
+        are saved only once confirmed), unless the edit made that question needless; else the
+        progress goes on."""
+        if interrupted and (interrupted["fact"] in self.answers or interrupted["fact"] in self.remaining()):
+            self.set_state(interrupted["state"], interrupted["fact"], interrupted.get("pending"))
+            return self.prompt()
+        return self.advance()
 
     def cmd_back(self, _arg: str) -> list[Reply]:
         """The previous question in the form's order (among those answered), like a form:
@@ -1196,9 +1216,17 @@ class Turn:
         value = self.answers[fact]
         return self.t("dialog.skipped") if value is SKIPPED else value_text(fact, value, self.lang, exact=True)
 
-    def picked_edit(self, chosen: dict, _p: dict) -> list[Reply]:
+    def picked_edit(self, chosen: dict, p: dict) -> list[Reply]:
         before = {ev.ruleset.jurisdiction: ev.verdict for ev in self.evaluations()}
-        self.set_state("asking", chosen["fact"], {"edit_before": before})
+        # what the edit interrupts is asked again after it, with a /pending round or a focus
+        # still to come: the question (one reached by /back too) or the figures awaiting their
+        # confirmation (typed, not saved yet)
+        came_from = (p.get("back_to") if "back_to" in p else self.where_we_are()) or {}
+        was = came_from.get("pending") or {}
+        kept = {k: was[k] for k in ("focus", "revisit") if k in was}
+        if came_from.get("state") in ("asking", "confirm_series") and came_from.get("fact") != chosen["fact"]:
+            kept["edit_from"] = came_from
+        self.set_state("asking", chosen["fact"], {**kept, "edit_before": before})
         return [self.question(chosen["fact"], note=self.t("dialog.edit_note"))]
 
     def cmd_cancel(self, _arg: str) -> list[Reply]:
@@ -1213,8 +1241,7 @@ class Turn:
         elif self.profile is not None and self.profile.state in ("asking", "confirm_series") \
                 and self.profile.current_fact in self.answers:
             # an edit (or a question reached by /back) is left as it was: back to the progress
-            self.leave_question()
-            return [Reply(self.t("dialog.edit_cancelled"))] + self.advance()
+            return [Reply(self.t("dialog.edit_cancelled"))] + self.go_on(self.leave_question())
         return self.prompt()
 
     def cancel_measures(self) -> list[Reply]:

@@ -90,6 +90,8 @@ _BRACKETED_UNIT = re.compile(r"\s*\(([^()\d]+)\)$")
 NONE_WORDS = {"无", "没有", "没", "0家", "none", "暂无", "尚无", "暂时没有", "目前没有", "还没有"}  # the form's 填“无”
 # Not even one (一家也没有, 一个都没有): none, as 没有 is.
 _NOT_ONE = re.compile(r"(?:一|1)\s*(?:家|个|项|件|名|人|户|所|座)?\s*(?:也|都)\s*(?:没有|没|无)")
+# A minus sign as Word and Excel write it (U+2212), and 负 before a figure (负3%; 负三 is cn2an's).
+_NEGATIVE = re.compile(r"\u2212|负\s*(?=\d)")
 # Characters a pasted answer may carry that no one sees: zero-width spaces and joiners, a BOM.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 # An estimate or an open range is no figure (十几家, 5家以上, 10余家, 三成多, more than 5): said so,
@@ -108,8 +110,8 @@ _YEAR_RANGE = re.compile(r"^((?:19|20)\d\d)\s*年?\s*(?:-|至|到|—|–)\s*((?
 _RATE_WORDS = re.compile(r"^(?:(?:近|最近)\s*[三3]\s*年)?\s*(?:年均|年平均|平均)?\s*(?:增速|增长率|增幅|增长)?\s*"
                          r"(?:为|是|达到|达)?\s*[:,]?" + _FIGURE_AHEAD)
 
-YES = {"是", "有", "对", "yes", "y", "true", "√", "是的", "有的", "符合", "属于", "对的", "yeah", "yep", "yup"}
-NO = {"否", "无", "没有", "不是", "不是的", "不", "no", "n", "false", "×", "x", "不符合", "不属于", "没", "not", "nope"}
+YES = {"是", "有", "对", "yes", "y", "true", "√", "✓", "✔", "☑", "是的", "有的", "符合", "属于", "对的", "yeah", "yep", "yup"}
+NO = {"否", "无", "没有", "不是", "不是的", "不", "no", "n", "false", "×", "x", "✗", "✘", "☒", "不符合", "不属于", "没", "not", "nope"}
 # A yes/no word leading a sentence (Yes, we have; 是的，在宜兴市范围内) is the answer unless the
 # rest says otherwise: a word of the other side, or a "but", makes it ambiguous.
 _LEADING_WORD = re.compile(r"([^\s,;:.!?！？]+)[\s,;:.!?！？]+(.+)")
@@ -125,7 +127,8 @@ class ParseError(ValueError):
     trend, range, year, empty, superscript, unit (`given`: the unit written), estimate (`given`:
     the figure typed, 十几家), repeated_year
     (`year`), missing_years (`years`), later_year (`years`; `first`, `middle`, `last`: 近三年),
-    year_values (`items`: the years whose figure is refused). `details` fill the locales' message."""
+    year_values (`items`: the years whose figure is refused), years_only (`given`: three years
+    and no figure, a table's header). `details` fill the locales' message."""
 
     def __init__(self, code: str, **details):
         super().__init__(code)
@@ -151,9 +154,10 @@ def visible(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Full-width digits and punctuation to ASCII; separators unified; spaces collapsed; the
-    characters no one sees dropped."""
+    characters no one sees dropped; a minus sign as Word and Excel write it (−3%) or 负 before
+    a figure (负3%) is "-"."""
     text = unicodedata.normalize("NFKC", _SQUARED.sub(lambda m: SQUARED_UNITS[m.group(0).lower()], visible(text)))
-    text = _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_YEAR_DIGITS), text)
+    text = _NEGATIVE.sub("-", _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_YEAR_DIGITS), text))
     text = text.replace("、", ",").replace("；", ";").replace("。", "").replace("~", "-")
     return re.sub(r"\s+", " ", text).strip()
 
@@ -182,6 +186,8 @@ def clean_name(text: str, limit: int | None = 100) -> str:
 def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | None = None) -> Parsed:
     """Read `text` as a value of the fact; `latest_year` is the last complete year."""
     refuse_superscripts(text or "")
+    if spec.type in ("series", "rate", "trend") and ("\t" in text or "\n" in text):
+        text = _table(text)
     text = normalise(text or "")
     if not text:
         raise ParseError("empty")
@@ -191,6 +197,25 @@ def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | N
     parsed = reader(spec, text, latest_year)
     _check(spec, parsed.value)
     return _doubted(spec, text, parsed)
+
+
+_YEAR_CELL = re.compile(r"((?:19|20)\d\d)\s*(?:年度|年)?")
+
+
+def _table(text: str) -> str:
+    """Rows copied from a spreadsheet (cells between tabs, rows between line breaks) as the
+    pairs they give: a year and its figure a row (2023⇥45), or a row of years over a row of
+    figures (2023⇥2024⇥2025 / 45⇥48⇥52); anything else (a label's cell, a header) as typed."""
+    rows = [[normalise(cell) for cell in line.split("\t") if cell.strip()] for line in text.splitlines() if line.strip()]
+
+    def year(cell: str) -> str | None:
+        return match.group(1) if (match := _YEAR_CELL.fullmatch(cell)) else None
+
+    if rows and all(len(row) == 2 and year(row[0]) for row in rows):
+        return " ".join(f"{year(row[0])}:{row[1]}" for row in rows)
+    if len(rows) == 2 and len(rows[0]) == len(rows[1]) >= 2 and all(year(cell) for cell in rows[0]):
+        return " ".join(f"{year(cell)}:{figure}" for cell, figure in zip(*rows))
+    return text
 
 
 def _plain(text: str) -> str:
@@ -458,17 +483,22 @@ def confirmation(text: str) -> bool | None:
     return yes_or_no(text, (CONFIRM_YES, CONFIRM_NO))
 
 
+# What a grade may be followed by, in either language: 较大安全事故, 重大网络安全事件, no accidents.
+_EVENT = re.compile(r"(?:安全|生产|环境|质量|网络|数据)*(?:事故|事件)$"
+                    r"|\s+(?:safety\s+|security\s+|cyber\s+|data\s+|pollution\s+)*(?:accidents?|incidents?)$")
+
+
 def _read_option(kind: str):
     def read(spec: Fact, text: str, _latest_year: int) -> Parsed:
         cat = catalogue()
         word = text.lower()
         if kind == "level":
-            word = re.sub(r"(安全|生产|环境|质量)*事故$", "", word) or word  # 较大事故 is 较大
+            word = _EVENT.sub("", word) or word  # 较大事故 is 较大, no accidents is no
         items = cat.levels if kind == "level" else cat.ranks
         for item in items:
             if word in (item["id"], item["zh"], item["en"].lower()):
                 return Parsed(item["id"])
-        if kind == "level" and word in NO | {"未发生", "无事故"}:
+        if kind == "level" and word in NO | {"未发生", "无事故", "nothing", "none at all", "never"}:
             return Parsed("none")
         if kind == "rank" and word in {"都不是", "均不是", "均未", "否", "无", "no"}:
             return Parsed("none")
@@ -488,7 +518,8 @@ _LIST_SEP = re.compile(rf"\s*;\s*|\s*,(?!\d{{3}}(?!\d))\s*|\s+(?=[-+]?\d|负|(?!
 # A year given with what is no figure (2025:abc): named as such, not refused as a wrong form.
 _NO_FIGURE_PAIR = re.compile(r"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*([^\s,;]+)")
 # Codes that already say exactly what is wrong: kept, not replaced by the general form.
-EXACT = {"unit", "repeated_year", "missing_years", "later_year", "superscript", "year_values", "estimate"}
+EXACT = {"unit", "repeated_year", "missing_years", "later_year", "superscript", "year_values", "estimate",
+         "years_only"}
 TREND_WORDS = {"持续下降": True, "逐年下降": True, "连续下降": True, "下降": True, "declining": True,
                "未下降": False, "没有下降": False, "未持续下降": False, "上升": False, "not declining": False}
 
@@ -500,6 +531,9 @@ def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
         figures = [part for part in _LIST_SEP.split(text) if part]
         if len(figures) != 3:
             raise ParseError("series")
+        if all(re.fullmatch(r"(?:19|20)\d\d", f) for f in figures) \
+                and [int(f) - int(figures[0]) for f in figures] == [0, 1, 2]:
+            raise ParseError("years_only", given=", ".join(figures))  # a table's header, 2023 2024 2025
         pairs = list(zip([str(latest_year - 2 + i) for i in range(3)], figures))
         return _with_percent_years(_slips_of_unit(spec, *_yearly_figures(spec, pairs, assumed=True), assumed=True), pairs)
     leftover = _PAIR.sub("", text)

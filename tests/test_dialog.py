@@ -573,6 +573,27 @@ def test_a_province_typed_answers_the_province_asked(conversation):
     assert "“火星”不是可选的省份" in chat3.say("/province 火星")
 
 
+def test_a_province_named_in_english_as_people_write_it(conversation):
+    """An English user's "Jiangsu Province" or "Zhejiang" was "not one of the provinces offered"
+    (only jiangsu, or Chinese names of the provinces without a measure here, were read)."""
+    chat = Chat(conversation)
+    start(chat, "all", name="Widget Cluster")
+    chat.say("/lang en")
+    assert "Noted: the cluster is in Jiangsu." in chat.say("/province Jiangsu Province")
+    assert "Noted: the cluster is in another province." in chat.say("/province Zhejiang")
+    assert "Noted: the cluster is in another province." in chat.say("/province Inner Mongolia Autonomous Region")
+    assert "Noted: the cluster is in Guangdong." in chat.say("/province guangdong province")
+    # Shanxi (山西) is not guessed: Shaanxi (陕西) is as often spelt so
+    assert "“shanxi” is not one of the provinces offered" in chat.say("/province shanxi")
+    with session(conversation.engine) as s:
+        assert s.exec(select(Profile)).one().province == "guangdong"
+    chat2 = Chat(conversation, "bob")  # typed at a question while the province is open
+    start(chat2, "all", name="Gadget Cluster")
+    chat2.say("/lang en")
+    assert "Noted: the cluster is in another province." in chat2.say("Zhejiang Province")
+    assert chat2.current_fact() == "county_level"
+
+
 def test_cancel_at_the_measures_menu_says_what_it_does_and_returns(conversation):
     chat = Chat(conversation)
     start(chat, "江苏", name="甲集群")

@@ -536,3 +536,87 @@ def test_an_amount_beyond_any_county_cluster_is_asked_back_as_typed_in_wan(conve
     chat.say("2023:92000 2024:95000 2025:98000")
     assert "2025年 98000.00亿元" in chat.say("否")
     assert rows(conversation, "total_output")[-1] == ('{"2023": 92000.0, "2024": 95000.0, "2025": 98000.0}', False)
+
+
+def test_an_edit_during_a_pending_round_leaves_the_round_going(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")      # county_level
+    chat.say("/skip")   # provincial_certified
+    chat.say("/pending")
+    chat.say("50")      # area_km2: then the pending one
+    assert chat.current_fact() == "provincial_certified"
+    chat.say("/edit 1")
+    text = chat.say("/cancel")
+    assert "已取消修改" in text and chat.current_fact() == "provincial_certified"
+    chat.say("/edit 1 否")  # answered: the round goes on where it was, too
+    assert chat.current_fact() == "provincial_certified"
+    chat.say("是")
+    assert rows(conversation, "provincial_certified")[-1] == ("true", False)
+    assert rows(conversation, "county_level")[-1] == ("false", False)
+
+
+def test_pending_asked_for_then_an_edit_still_asks_the_current_question_first(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")      # county_level
+    chat.say("/skip")   # provincial_certified
+    chat.say("/pending")  # asked once area_km2 is answered
+    chat.say("/edit 1")
+    chat.say("/cancel")
+    assert chat.current_fact() == "area_km2"
+    chat.say("50")
+    assert chat.current_fact() == "provincial_certified"
+
+
+def test_an_edit_from_figures_awaiting_their_confirmation_comes_back_to_them(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    chat.say("45, 48, 52")  # the years to confirm
+    assert chat.last[-1].kind == "question" and "年份对吗" in chat.last[-1].text
+    chat.say("/edit 1")
+    text = chat.say("/cancel")
+    assert "年份对吗" in text and "2025年 52.00亿元" in text
+    chat.say("/edit 2 70")  # answered at once: the figures are asked about again
+    assert "年份对吗" in chat.last[-1].text
+    chat.say("/edit 2")
+    chat.say("/skip")       # keeps its answer: the same
+    assert "年份对吗" in chat.last[-1].text
+    chat.say("是")
+    assert rows(conversation, "total_output") == [('{"2023": 45.0, "2024": 48.0, "2025": 52.0}', False)]
+    assert json.loads(rows(conversation, "area_km2")[-1][0]) == 70.0
+    assert chat.current_fact() == "sme_output_share"
+
+
+def test_an_edit_that_makes_the_interrupted_question_needless_goes_on_to_the_next(conversation):
+    chat = Chat(conversation)
+    start(chat, "陕西")
+    answer_until(chat, "energy_efficiency_ok", dict(eligible_facts(), high_energy_industry=True))
+    chat.say("/edit")
+    menu = json.loads(_profile(conversation).pending)["options"]
+    chat.say(str([o["fact"] for o in menu].index("high_energy_industry") + 1))
+    chat.say("否")  # no energy-intensive industry: its efficiency is not asked
+    assert chat.current_fact() == "high_water_industry"
+
+
+def _profile(conversation):
+    with session(conversation.engine) as s:
+        return s.exec(select(Profile)).one()
+
+
+def test_cells_pasted_from_a_spreadsheet_are_saved_and_a_header_alone_is_refused(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    text = chat.say("2023\t2024\t2025")  # the header row alone: no figures, said so, nothing saved
+    assert "“集群总产值”：2023, 2024, 2025 是年份，不是数值" in text and chat.current_fact() == "total_output"
+    assert rows(conversation, "total_output") == []
+    chat.say("/lang en")
+    text = chat.say("2023\t2024\t2025\n45\t48\t52.5")  # years over figures: the years are given, no confirmation
+    assert "Saved: Total output of the cluster = 2023: 45.00" in text
+    assert rows(conversation, "total_output") == [('{"2023": 45.0, "2024": 48.0, "2025": 52.5}', False)]
+    text = chat.say("2023\t80.5%\n2024\t81%\n2025\t−82%")  # a year a row; Excel's minus sign read as one
+    assert "“Share of SMEs in the cluster's total output”: not valid for 2025 (-82%)" in text
+    chat.say("2023\t80.5%\n2024\t81%\n2025\t82%")
+    assert rows(conversation, "sme_output_share") == [('{"2023": 80.5, "2024": 81.0, "2025": 82.0}', False)]

@@ -434,3 +434,68 @@ def test_a_batch_cell_is_read_as_the_chat_reads_a_full_stop_and_an_invisible_cha
     from dialogs.parse import read_figure
     assert read_figure(CAT["iip_rate"], "85.") == 85.0
     assert read_figure(CAT["total_output"], "\ufeff45\u200b亿") == 45.0
+
+
+@pytest.mark.parametrize("fact,text,value", [
+    # cells copied from a spreadsheet: a year and its figure a row, or years over figures
+    ("total_output", "2023\t45\n2024\t48\n2025\t52", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("total_output", "2025\t52\r\n2024\t48\r\n2023\t45\r\n", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("total_output", "2023年\t2024年\t2025年\n45亿元\t48亿元\t52亿元", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("total_output", "2023\t2024\t2025\n450000万元\t480000万元\t520000万元", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("sme_output_share", "２０２３\t80%\n2024\t81%\n2025\t82%", {"2023": 80.0, "2024": 81.0, "2025": 82.0}),
+    ("rd_growth", "2023\t10%\n2024\t12%\n2025\t14%", {"2023": 10.0, "2024": 12.0, "2025": 14.0}),
+    # a minus sign as Word and Excel write it, and 负 before a figure, as 负三 already was
+    ("output_growth", "−3%", -3.0), ("output_growth", "负3%", -3.0), ("output_growth", "负 3.5", -3.5),
+    ("output_growth", "负三", -3.0), ("rd_growth", "2023:−2 2024:5 2025:负1", {"2023": -2.0, "2024": 5.0, "2025": -1.0}),
+    # ticks as a checklist writes them
+    ("management_body", "✓", True), ("management_body", "✔", True), ("management_body", "✗", False),
+    ("violations", "✘", False),
+])
+def test_pasted_cells_minus_signs_and_ticks_are_read(fact, text, value):
+    parsed = parse_answer(CAT[fact], text, latest_year=2025)
+    assert parsed.value == value and not parsed.assumed_years and parsed.doubt is None
+
+
+@pytest.mark.parametrize("fact,text,code", [
+    # a header row above which unit? or a label's cell: not guessed
+    ("total_output", "年份\t产值（万元）\n2023\t450000\n2024\t480000\n2025\t520000", "series"),
+    ("total_output", "集群总产值（万元）\t45\t48\t52", "series"),
+    ("total_output", "−45, 48, 52", "year_values"),  # now read as the negative it is: out of range
+])
+def test_pasted_cells_that_stay_refused(fact, text, code):
+    with pytest.raises(ParseError) as raised:
+        parse_answer(CAT[fact], text, latest_year=2025)
+    assert raised.value.code == code
+
+
+@pytest.mark.parametrize("fact,text", [
+    ("total_output", "2023\t2024\t2025"), ("total_output", "2023 2024 2025"), ("total_output", "2023，2024，2025"),
+    ("sme_output_share", "2023、2024、2025"), ("rd_growth", "2023 2024 2025"), ("co2_intensity", "2023\t2024\t2025"),
+])
+def test_a_row_of_years_alone_is_no_figures(fact, text):
+    """A table's header pasted alone was read as the figures 2023, 2024 and 2025 (2,023 亿元 a
+    year, within the plausible), only the years asked back."""
+    with pytest.raises(ParseError) as raised:
+        parse_answer(CAT[fact], text, latest_year=2025)
+    assert raised.value.code == "years_only" and raised.value.details == {"given": "2023, 2024, 2025"}
+    zh, en = refusal_text(fact, raised.value, "zh"), refusal_text(fact, raised.value, "en")
+    assert f"“{CAT[fact].label('zh')}”：2023, 2024, 2025 是年份，不是数值" in zh
+    assert f"“{CAT[fact].label('en')}”: 2023, 2024, 2025 are years, not figures" in en
+
+
+@pytest.mark.parametrize("fact,text,value", [
+    # an English user's words for the grades, as 无事故 and 较大事故 were read: "No accidents" was refused
+    ("accident_level", "No accidents", "none"), ("accident_level", "none at all", "none"),
+    ("accident_level", "serious accidents", "major"), ("accident_level", "relatively serious safety accident", "larger"),
+    ("cyber_incident_level", "No security incidents", "none"), ("cyber_incident_level", "没有网络安全事件", "none"),
+    ("cyber_incident_level", "重大网络安全事件", "major"), ("accident_level", "一般安全事故", "general"),
+])
+def test_a_grade_followed_by_its_accidents_or_incidents(fact, text, value):
+    assert parse_answer(CAT[fact], text, latest_year=2025).value == value
+
+
+@pytest.mark.parametrize("text", ["事件", "accidents", "some incidents"])
+def test_accidents_alone_say_no_grade(text):
+    with pytest.raises(ParseError) as raised:
+        parse_answer(CAT["cyber_incident_level"], text, latest_year=2025)
+    assert raised.value.code == "choice"
