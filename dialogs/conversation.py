@@ -30,7 +30,8 @@ from storage.repo import SKIPPED
 from . import forms, tracking
 from .messages import MAX_FILE, Attachment, Button, Incoming, Reply, file_stem, merge_steps  # noqa: F401  (re-exported)
 from .compare import answer_question, criterion_requirement, search_criteria, topics
-from .parse import (ParseError, Parsed, SUPERSCRIPTS, as_percent, choice_number, clean_name, confirmation, normalise,
+from .parse import (NAME_LIMIT, ParseError, Parsed, SUPERSCRIPTS, as_percent, choice_number, clean_name, confirmation,
+                    name_cut, normalise,
                     parse_answer, refuse_superscripts, visible)
 from .questions import (
     asked_facts, criteria_reading, evaluate_answers, facts_to_ask, needed, relevant_answered, rulesets_for,
@@ -639,7 +640,7 @@ class Turn:
         return [Reply(answer_question(text, self.lang, self.today), actions=self.start_actions())]
 
     def on_naming(self, text: str) -> list[Reply]:
-        name = clean_name(text)
+        name = clean_name(text, None)
         if not name:
             return [Reply(self.t("dialog.ask_name"), kind="question")]
         name, notes = self.free_name(name)
@@ -651,15 +652,17 @@ class Turn:
 
     def free_name(self, name: str) -> tuple[str, list[Reply]]:
         """A name no other cluster of the user has: 戊集群 taken, 戊集群（2）, and said so (two of one
-        name are told apart only by their dates)."""
+        name are told apart only by their dates); at most NAME_LIMIT characters, said when cut."""
+        name, cut = name_cut(name)
+        notes = [Reply(self.t("dialog.name_cut", limit=NAME_LIMIT, name=name))] if cut else []
         taken = {normalise(n) for n in repo.profile_names(self.s, self.user)}  # an unnamed one is none
         if normalise(name) not in taken:
-            return name, []
+            return name, notes
         n = 2
         while normalise(f"{name}（{n}）") in taken:
             n += 1
         free = f"{name}（{n}）"
-        return free, [Reply(self.t("dialog.name_taken", name=name, new=free))]
+        return free, notes + [Reply(self.t("dialog.name_taken", name=name, new=free))]
 
     def is_command_name(self, name: str) -> bool:
         """/skip or 跳过 is a command, no cluster's name."""
@@ -1009,7 +1012,7 @@ class Turn:
             self.prompt() if self.profile else [])
 
     def cmd_new(self, arg: str) -> list[Reply]:
-        name = clean_name(arg)
+        name = clean_name(arg, None)
         if name and self.is_command_name(name):
             replies = [Reply(self.t("dialog.name_is_command", name=name), kind="error")]
             return replies + (self.prompt() if self.profile is not None else [])

@@ -177,10 +177,19 @@ def choice_number(text: str) -> int | None:
     return int(word) if re.fullmatch(r"\d{1,6}", word) else None
 
 
-def clean_name(text: str, limit: int | None = 100) -> str:
+NAME_LIMIT = 100  # characters of a cluster's name (a long official name is some 40)
+
+
+def clean_name(text: str, limit: int | None = NAME_LIMIT) -> str:
     """A name as typed, characters kept (（四办法） stays full-width): only spaces collapsed; at
     most `limit` characters (None: a command's whole text, whose name is read off it)."""
     return re.sub(r"\s+", " ", "".join(ch for ch in text if ch.isprintable() or ch == " ")).strip()[:limit]
+
+
+def name_cut(name: str) -> tuple[str, bool]:
+    """A cluster's name (cleaned) at most NAME_LIMIT characters, and whether it was cut: the
+    reply then says so, with the name kept."""
+    return name[:NAME_LIMIT].rstrip(), len(name) > NAME_LIMIT
 
 
 def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | None = None) -> Parsed:

@@ -38,7 +38,7 @@ from storage import tracking as store
 from storage.tracking import HORIZON_DAYS, Reminder, TrackedCluster
 
 from .messages import Button, Reply, file_stem
-from .parse import clean_name, normalise
+from .parse import NAME_LIMIT, clean_name, name_cut, normalise
 
 BUTTON_PREFIX = "t:"        # t:<step>:<value>, a tracking choice button
 STEPS = ("name", "measures", "date")
@@ -149,7 +149,7 @@ def cluster_block(turn, tracked: TrackedCluster) -> str:
 
 def cmd_track(turn, arg: str) -> list[Reply]:
     """/track, or /track 名称 [measures] [date]: what is given is kept, the rest is asked."""
-    words = clean_name(arg).split()  # the name keeps its characters (（江苏） stays full-width)
+    words = clean_name(arg, None).split()  # the name keeps its characters (（江苏） stays full-width)
     data: dict = {}
     # The date: the last words that make one (2024 年 6 月 1 日 is five), else a last word with a
     # digit, refused when it is no date. The name keeps one word at least.
@@ -171,8 +171,14 @@ def cmd_track(turn, arg: str) -> list[Reply]:
             del words[k:]
             break
     if words:
-        data["name"] = " ".join(words)[:200]
+        data["name"], cut = name_cut(" ".join(words))
+        if cut:
+            return [cut_note(turn, data["name"])] + next_step(turn, data)
     return next_step(turn, data)
+
+
+def cut_note(turn, name: str) -> Reply:
+    return Reply(turn.t("dialog.name_cut", limit=NAME_LIMIT, name=name))
 
 
 def next_step(turn, data: dict) -> list[Reply]:
@@ -261,10 +267,12 @@ def on_draft_answer(turn, text: str) -> list[Reply] | None:
     step, data = open_draft
     try:
         if step == "name":
-            name = clean_name(text)
+            name, cut = name_cut(clean_name(text, None))
             if not name:
                 return [ask(turn, step, data)]
             data["name"] = name
+            if cut:
+                return [cut_note(turn, name)] + next_step(turn, data)
         elif step == "measures":
             chosen = turn.read_measures(text)
             if (refused := certification_refusal(turn, text, chosen)) is not None:

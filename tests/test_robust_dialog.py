@@ -214,3 +214,29 @@ def test_the_rule_keeps_tabs_and_line_breaks_and_reads_a_carriage_return_as_one(
     assert without_controls("研发经费") == "研发经费"
     incoming = Incoming("web", "u", "u", text="\x1b[2J/new 甲", button="/skip\x00", display_name="张\x1b[5m三")
     assert (incoming.text, incoming.button, incoming.display_name) == ("/new 甲", "/skip", "张三")
+
+
+def test_a_name_over_the_limit_is_cut_and_said_so(conversation):
+    # A name over 100 characters was cut to 100 without a word.
+    long = "江苏省" + "高端装备制造" * 20  # 123 characters
+    kept = long[:100]
+    chat = Chat(conversation)
+    text = chat.say(f"/new {long}")
+    assert f"名称超过100个字，只保留前100个字：「{kept}」" in text and f"已创建集群「{kept}」" in text
+    chat.say("/new")  # named at the question too, in English
+    chat.say("/lang en")
+    text = chat.say(long)
+    assert f"only the first 100 are kept: “{kept}”" in text and f"“{kept}（2）”" in text  # then told apart
+    with session(conversation.engine) as s:
+        assert sorted(p.name for p in s.exec(select(Profile))) == [kept, f"{kept}（2）"]
+    assert "cut" not in chat.say("/new 短名")  # a name within the limit: nothing said
+
+
+def test_a_tracked_name_over_the_limit_is_cut_and_said_so(conversation):
+    long = "乙" * 130
+    chat = Chat(conversation)
+    text = chat.say(f"/track {long} 国家 2024-06-01")  # the measures and date are read past the 100th character
+    assert "只保留前100个字" in text and f"已开始跟踪 #1「{'乙' * 100}」" in text
+    chat.say("/track")
+    text = chat.say("丙" * 120)
+    assert f"只保留前100个字：「{'丙' * 100}」" in text
