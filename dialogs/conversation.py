@@ -74,6 +74,9 @@ WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in wo
 # Commands that only show something: the question being asked is shown again after them.
 INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines", "form"}
 CHOICE_TYPES = ("bool", "level", "rank")
+# What a profile's pending keeps from question to question (Turn.keep_pending); the rest of a
+# confirmation's pending is the figures awaiting it.
+KEPT_PENDING = ("focus", "edit_before", "edit_from", "revisit")
 MAX_TEXT = 2000  # characters of one message, in every chat kind and channel
 # What a group chat may do: quick questions and help; a pre-screening goes to private chat.
 GROUP_COMMANDS = {"ask", "help", "start"}
@@ -704,6 +707,12 @@ class Turn:
         # a /pending round asked for meanwhile goes on, for the questions these measures ask
         revisit = [f for f in self.pending().get("revisit", []) if f in self.skipped_facts()]
         self.profile.pending = json.dumps({"revisit": revisit}) if revisit else None
+        # figures awaiting their confirmation when /measures was asked: asked about again (go_on),
+        # with what is kept now
+        back, interrupted = p.get("back_to") or {}, None
+        if back.get("state") == "confirm_series":
+            figures = {k: v for k, v in back["pending"].items() if k not in KEPT_PENDING}
+            interrupted = {**back, "pending": {**figures, **self.keep_pending()}}
         names = self.t("list_sep").join(load_rulesets()[j].short.get(self.lang) for j in chosen)
         replies = [Reply(self.t("dialog.measures_chosen", measures=names))]
         kept = relevant_answered(self.rulesets, self.answers)
@@ -716,7 +725,7 @@ class Turn:
         elif self.profile.province is None and provincial:
             # asked, not imposed: the questions go on; until answered, results carry the note
             replies.append(self.province_prompt())
-        return replies + self.advance()
+        return replies + self.go_on(interrupted)
 
     # --- the province: another province's measure is for comparison only ---------------------
 
@@ -844,10 +853,10 @@ class Turn:
         return self.accept(fact, parsed.value)
 
     def keep_pending(self) -> dict:
-        """What survives a question: the focus list, an edit in progress (and the confirmation
-        it interrupted), a /pending round."""
+        """What survives a question: the focus list, an edit in progress, the question or
+        confirmation an /edit or a /back interrupted ("edit_from", for go_on), a /pending round."""
         p = self.pending()
-        return {k: p[k] for k in ("focus", "edit_before", "edit_from", "revisit") if k in p}
+        return {k: p[k] for k in KEPT_PENDING if k in p}
 
     def refusal(self, fact: str, error: ParseError) -> Reply:
         """What was wrong with the answer; on a question answered before (an edit, a /back),
@@ -1148,19 +1157,24 @@ class Turn:
         return interrupted
 
     def go_on(self, interrupted: dict | None) -> list[Reply]:
-        """After an edit: what it interrupted is asked again (figures awaiting their confirmation
-        are saved only once confirmed), unless the edit made that question needless; else the
-        progress goes on."""
-        if interrupted and (interrupted["fact"] in self.answers or interrupted["fact"] in self.remaining()):
+        """After an edit, a /back from figures awaiting their confirmation or a change of the
+        measures made there: what it interrupted is asked again (the figures are saved only once
+        confirmed), unless that question became needless; else the progress goes on."""
+        fact = interrupted and interrupted["fact"]
+        if fact and (fact in self.remaining() or (fact in self.answers and fact in asked_facts(self.rulesets))):
             self.set_state(interrupted["state"], interrupted["fact"], interrupted.get("pending"))
             return self.prompt()
         return self.advance()
 
     def cmd_back(self, _arg: str) -> list[Reply]:
         """The previous question in the form's order (among those answered), like a form:
-        from a question reached by /back, the one before it."""
+        from a question reached by /back, the one before it. From a menu, from what it was opened
+        on; figures awaiting their confirmation are kept, asked about again once the question
+        gone back to is left (go_on)."""
         if (stop := self.need_profile()) is not None:
             return stop
+        if self.profile.state in ("picking", "choose_measures") and self.pending().get("back_to"):
+            self.return_from_pick(self.pending())  # the menu left as /cancel leaves it
         order = catalogue().facts
         position = list(order).index
         current = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
@@ -1169,8 +1183,14 @@ class Turn:
                    and (current is None or position(f) < position(current))]
         if not earlier:
             return [Reply(self.t("dialog.no_previous"))] + self.prompt()
-        self.set_state("asking", earlier[-1], self.keep_pending())
-        return [self.question(earlier[-1], note=self.t("dialog.back_note"))]
+        kept, note = self.keep_pending(), self.t("dialog.back_note")
+        if self.profile.state == "confirm_series":
+            p = self.pending()
+            kept["edit_from"] = self.where_we_are()
+            note = self.t("dialog.back_note_unconfirmed", label=label(p["fact"], self.lang),
+                          value=value_text(p["fact"], p["value"], self.lang, exact=True))
+        self.set_state("asking", earlier[-1], kept)
+        return [self.question(earlier[-1], note=note)]
 
     def cmd_edit(self, arg: str) -> list[Reply]:
         if (stop := self.need_profile()) is not None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .messages import read_named_file
+from .messages import read_named_file, without_controls
 
 # engine.form is imported where a form is written or read: the chat imports this module at
 # every start (through dialogs.forms) and needs none of it there.
@@ -47,7 +47,9 @@ class FormFileError(Exception):
 
     def __init__(self, code: str, detail: str = "", **params):
         super().__init__(code, detail)
-        self.code, self.detail, self.params = code, detail, params
+        # a sheet's name is the file's text quoted back, as a cell is (_drop_controls)
+        self.code, self.detail = code, detail
+        self.params = {k: without_controls(v) if isinstance(v, str) else v for k, v in params.items()}
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -95,11 +97,28 @@ def read_bytes(content: bytes, filename: str) -> list[list[list[Any]]]:
         raise
     except Exception as exc:  # a damaged part inside a valid zip: the library says which
         raise FormFileError("corrupt", type(exc).__name__) from None
+    _drop_controls(tables)
     from engine.form import load_form, locate  # deferred: see the top
 
     if len(locate(load_form(), tables)) < MIN_LABELS:
         raise FormFileError("not_a_form")
     return tables
+
+
+def _drop_controls(tables: list[list[list[Any]]]) -> None:
+    """A form's cells, as they are read, lose their control characters and terminal escape
+    sequences, as a user's typed text does (messages.without_controls, the one rule): a check
+    quotes a cell, the cluster's name or a formula back, and a terminal showing it would act
+    on them. (XML keeps ESC and the other C0 out of a file, not C1's CSI, OSC or DEL.)"""
+    from engine.form import Formula  # deferred: see the top
+
+    for table in tables:
+        for row in table:
+            for j, value in enumerate(row):
+                if isinstance(value, str):
+                    row[j] = without_controls(value)
+                elif isinstance(value, Formula):
+                    row[j] = Formula(without_controls(value.text), value.cell)
 
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: Office 97-2003, or an Office file with a password

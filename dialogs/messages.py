@@ -87,7 +87,8 @@ _CONTROL_CHAR = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def without_controls(text: str) -> str:
     """Text a user wrote, as it may be quoted back: without terminal escape sequences or
     control characters (tab and line feed kept; a carriage return read as a line feed). The
-    one rule, applied where a user's text enters (`Incoming`, `Attachment`, `clusterbot ask`)."""
+    one rule, applied where a user's text enters (`Incoming`, `Attachment`, `clusterbot ask`, a
+    form's cells as dialogs/form_files reads them)."""
     if not _CONTROL_CHAR.search(text):
         return text  # nearly every message: one search
     return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))

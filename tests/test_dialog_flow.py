@@ -620,3 +620,51 @@ def test_cells_pasted_from_a_spreadsheet_are_saved_and_a_header_alone_is_refused
     assert "“Share of SMEs in the cluster's total output”: not valid for 2025 (-82%)" in text
     chat.say("2023\t80.5%\n2024\t81%\n2025\t82%")
     assert rows(conversation, "sme_output_share") == [('{"2023": 80.5, "2024": 81.0, "2025": 82.0}', False)]
+
+
+def test_a_back_from_figures_awaiting_their_confirmation_keeps_them_and_asks_again(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    chat.say("45,48,52")
+    assert "年份对吗" in chat.last[-1].text
+    text = chat.say("/back")   # said plainly: not saved, asked after this question
+    assert "刚才填写的集群总产值（2023年 45.00亿元、2024年 48.00亿元、2025年 52.00亿元）尚未保存" in text
+    previous = chat.current_fact()
+    assert previous != "total_output" and rows(conversation, "total_output") == []
+    chat.say("/back")          # further back: still kept
+    chat.say("/skip")          # the earlier answer kept: the figures are asked about again
+    assert "年份对吗" in chat.last[-1].text and "2025年 52.00亿元" in chat.last[-1].text
+    chat.say("/back")
+    chat.say(chat_answer(previous, eligible_facts()[previous]))   # answered again: the same
+    assert "年份对吗" in chat.last[-1].text
+    chat.say("是")
+    assert rows(conversation, "total_output") == [('{"2023": 45.0, "2024": 48.0, "2025": 52.0}', False)]
+    assert chat.current_fact() == "sme_output_share"
+    chat.say("/lang en")
+    chat.say("70,72,75")
+    assert "Back to the previous question" in chat.say("/back") and "is not saved yet" in chat.last[-1].text
+
+
+def test_measures_opened_from_figures_awaiting_their_confirmation_come_back_to_them(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    chat.say("45,48,52")
+    chat.say("/measures")
+    text = chat.say("/cancel")
+    assert "已取消更改" in text and "年份对吗" in chat.last[-1].text and "2025年 52.00亿元" in chat.last[-1].text
+    chat.say("/measures")
+    chat.say("江苏 国家")      # chosen: the figures are still asked about, the question being asked still
+    assert "年份对吗" in chat.last[-1].text
+    chat.say("/measures")
+    chat.say("/back")          # the menu left as /cancel leaves it, then back from the figures: kept
+    assert "尚未保存" in chat.last[-1].text
+    chat.say("/cancel")
+    assert "年份对吗" in chat.last[-1].text
+    chat.say("/edit")
+    chat.say("/back")          # from the /edit menu too
+    chat.say("/skip")
+    chat.say("是")
+    assert rows(conversation, "total_output") == [('{"2023": 45.0, "2024": 48.0, "2025": 52.0}', False)]
+    assert _profile(conversation).measures == "national,jiangsu"

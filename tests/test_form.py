@@ -1320,3 +1320,13 @@ def test_too_many_cells_together_name_the_stray_cell_that_takes_them(tmp_path, s
     with pytest.raises(FormFileError) as caught:
         read_bytes(path.read_bytes(), "form.xlsx")
     assert (caught.value.code, caught.value.params) == ("sheet_too_large", {"sheet": sheet, "cell": cell})
+
+
+def test_a_sheets_name_is_quoted_without_control_characters(tmp_path, capsys):
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    book.worksheets[0].title = "基本\x9b31m情况\x7f"
+    book.worksheets[0]["GR10000"] = "x"
+    book.save(path)
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
+    assert status == 2 and "工作表「基本情况」的内容延伸到单元格 GR10000" in err

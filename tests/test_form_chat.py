@@ -17,7 +17,7 @@ from dialogs.messages import Attachment
 from engine.form import check_form
 from storage.db import make_engine
 from tests.conftest import eligible_facts
-from bench.standins.form_helpers import NAME, passing, write_xlsx
+from bench.standins.form_helpers import NAME, passing, write_docx, write_xlsx
 from tests.test_dialog import Chat, start
 
 NOW = dt.datetime(2024, 6, 1, 10, 0)  # 近三年 is 2021-2023, the form's years
@@ -226,3 +226,19 @@ def test_boxes_the_answers_cannot_choose_are_asked_for_and_noted_when_left_empty
             "已答“是”，表内勾选为“否”（按表内勾选评估）。") in text
     assert "[提示] 七、治理和服务水平「集群中小企业公共服务平台建设情况」与已知情况不符：" in text
     assert "[提示] 二、主导产业情况「集群已开展的产业链资源协同协作工作」与已知情况不符：已开展的集群制造资源共享工作项数已答“2项”，表内勾选为“0项”" in text
+
+
+@pytest.mark.parametrize("writer", [write_xlsx, write_docx], ids=["xlsx", "docx"])
+def test_a_forms_cells_are_quoted_without_control_characters(chat, tmp_path, writer):
+    """A cell's text loses its terminal escapes and control characters where it is read, as
+    typed text does: the report and the other cluster's name quote it without them (XML keeps
+    ESC out of a file, not C1's CSI \\x9b, OSC \\x9d or DEL)."""
+    start(chat, "江苏")
+    cells = {**passing(), "cluster_name": ["甲\x9b2J集群\x7f"], "total_output": [45.0, "五十二\x9d0;title\x9c亿\x9b31m", 52.9]}
+    content = writer(tmp_path / f"filled.{writer.__name__[-4:]}", cells).read_bytes()
+    chat.last = chat.conversation.handle(chat.user, attachment=Attachment(f"申报表.{writer.__name__[-4:]}", content))
+    text = chat.last[0].text
+    assert "这份申报表的集群名称是“甲集群”" in text
+    assert "二、主导产业情况「集群总产值（亿元）」2022年应填数字，填的是“五十二亿”。" in text
+    shown = text + "".join(doc.decode("utf-8") for _, doc in chat.last[0].documents)
+    assert not any("\x7f" <= ch <= "\x9f" or ch < " " and ch not in "\t\n" for ch in shown)
