@@ -538,12 +538,18 @@ def test_an_amount_beyond_any_county_cluster_is_asked_back_as_typed_in_wan(conve
     assert rows(conversation, "total_output")[-1] == ('{"2023": 92000.0, "2024": 95000.0, "2025": 98000.0}', False)
 
 
-def test_an_edit_during_a_pending_round_leaves_the_round_going(conversation):
+def skipped_then_pending(conversation) -> Chat:
+    """A national pre-screening with its second question skipped and /pending asked for at the third."""
     chat = Chat(conversation)
     start(chat, "国家")
     chat.say("是")      # county_level
     chat.say("/skip")   # provincial_certified
     chat.say("/pending")
+    return chat
+
+
+def test_an_edit_during_a_pending_round_leaves_the_round_going(conversation):
+    chat = skipped_then_pending(conversation)
     chat.say("50")      # area_km2: then the pending one
     assert chat.current_fact() == "provincial_certified"
     chat.say("/edit 1")
@@ -557,11 +563,7 @@ def test_an_edit_during_a_pending_round_leaves_the_round_going(conversation):
 
 
 def test_pending_asked_for_then_an_edit_still_asks_the_current_question_first(conversation):
-    chat = Chat(conversation)
-    start(chat, "国家")
-    chat.say("是")      # county_level
-    chat.say("/skip")   # provincial_certified
-    chat.say("/pending")  # asked once area_km2 is answered
+    chat = skipped_then_pending(conversation)  # the pending one asked once area_km2 is answered
     chat.say("/edit 1")
     chat.say("/cancel")
     assert chat.current_fact() == "area_km2"
