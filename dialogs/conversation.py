@@ -909,10 +909,12 @@ class Turn:
         """As soon as an answer makes a criterion fail (or warn), say so with the margin."""
         lines, failed_now = [], set()
         for ev_before, ev_after in zip(before, after):
-            if ev_before.statuses == ev_after.statuses or not {FAIL, WARNING} & set(ev_after.statuses):
+            if not {FAIL, WARNING} & set(ev_after.statuses) or (
+                    ev_before.statuses == ev_after.statuses and fact not in ev_before.missing):
                 continue  # most answers make nothing fail or warn: seen at once
             for i, (was, now) in enumerate(zip(ev_before.statuses, ev_after.statuses)):
-                if now in (FAIL, WARNING) and now != was:
+                # (a preference unanswered warns already: its answer's warning is news too)
+                if now in (FAIL, WARNING) and (now != was or fact in ev_before.missing_at(i)):
                     result = ev_after.result_at(i)
                     lines.append(self.t(f"dialog.now_{now}", measure=self.measure_name(ev_after.ruleset),
                                         citation=result.criterion.citation, text=result.criterion.article_text,

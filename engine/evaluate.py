@@ -574,6 +574,10 @@ class Evaluation:
         self.gather_missing(found)
         return list(found)
 
+    def missing_at(self, index: int) -> tuple:
+        """The facts one criterion still waits for (a preference unanswered: a warning that waits)."""
+        return tuple(self._raw[index][2] or ())
+
     def gather_missing(self, found: dict[str, None]) -> None:
         """`missing` added to `found`'s keys, in order: the dialog gathers the chosen
         measures' after nearly every answer, in one dict."""

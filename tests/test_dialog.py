@@ -689,3 +689,15 @@ def test_plus_or_minus_a_number_ticks_or_unticks_that_measure(conversation):
     chat.say("-3")
     chat.say("确定")
     assert measures_of(conversation) == "national,jiangsu,shaanxi"
+
+
+def test_a_preference_answered_no_is_said_at_once_though_it_warned_unanswered(conversation):
+    # Unanswered, Jiangsu's 重点支持 already warns (no answer can change the verdict); its "no"
+    # was no news, the status being a warning before and after: it is said, as a failure is.
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "priority_chain")
+    text = chat.say("否")
+    assert "江苏 第六条（一） 提示" in text and "不属于重点支持方向，但不影响认定" in text
+    answer_until(chat, "total_output")
+    assert "提示" not in chat.say("2023:45 2024:48.2 2025:52.9")  # an answer that warns nothing: none
