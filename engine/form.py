@@ -260,18 +260,23 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
                 return f, label
         return None
 
+    header: dict[str, int] = {}
     for n, table in enumerate(tables):
         if sections is not None:
             own = sections[n]
             if own is None:
                 continue
-        _locate_in(table, field_at, found, relabelled)
+        # A sheet's year row holds for that sheet only; a Word table's goes on into the tables
+        # after it, as in one sheet: a table split in two (at a page, 续表) has its years above.
+        carried = header if getattr(table, "title", None) is None else {}
+        header = _locate_in(table, field_at, found, relabelled, carried)
     return found
 
 
-def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], relabelled: dict[str, str]) -> None:
-    """The fields of one table (field_at: the field a label cell names and the label it matched)."""
-    header: dict[str, int] = {}  # a header holds for its own table only
+def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], relabelled: dict[str, str],
+               header: dict[str, int]) -> dict[str, int]:
+    """The fields of one table (field_at: the field a label cell names and the label it matched),
+    under the year row `header` until one of its own; the year row in force at its end."""
     pending: Field | None = None
     units: dict[str, str] = {}
     for row in table:
@@ -311,6 +316,7 @@ def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], rela
                 located.head = tuple(header)
             located.unit = units.get(f.id)
             found[f.id] = located
+    return header
 
 
 def cluster_name(tables: list[list[list[Any]]], spec: FormSpec | None = None) -> str:

@@ -674,6 +674,45 @@ def test_docx_merged_cells_are_read_once(tmp_path):
     assert report.values["sme_employees"] == 50000 and not report.findings
 
 
+def _split_table(table, at: int, between: str | None) -> None:
+    """A Word table split in two before its row `at` (Word's 拆分表格, or a page's 续表), the
+    paragraph `between` (or an empty one, as Word leaves) between the two."""
+    import copy
+    from docx.oxml.ns import qn
+    second = copy.deepcopy(table._tbl)
+    for tr in table._tbl.findall(qn("w:tr"))[at:]:
+        table._tbl.remove(tr)
+    for tr in second.findall(qn("w:tr"))[:at]:
+        second.remove(tr)
+    paragraph = table._parent.add_paragraph(between or "")._p
+    table._tbl.addnext(paragraph)
+    paragraph.addnext(second)
+
+
+@pytest.mark.parametrize("between", ["（续表）", None])
+def test_a_word_table_split_in_two_reads_the_years_above_it(tmp_path, between):
+    """二、主导产业情况 split after its 单项冠军 row: the rows of the second table are read
+    under the first's year row, never left unread as a table without years."""
+    import docx
+    path = write_docx(tmp_path / "form.docx", passing())
+    document = docx.Document(path)
+    table = document.tables[1]
+    at = next(r._index for r in table.rows if r.cells[0].text == "主导产业相关的制造业单项冠军企业数量")
+    _split_table(table, at, between)
+    _split_table(document.tables[2], 2, between)  # 三、创新能力情况 just after its year row, too
+    document.save(path)
+    assert len(docx.Document(path).tables) == 12
+    report = check(path)
+    assert report.findings == [], [finding_text(f, "zh") for f in report.findings]
+    assert report.values["champions"] == {"2021": 1, "2022": 1, "2023": 1}
+    assert report.facts["srdi_sme_count"] == 20 and report.values["rd_growth"]["2023"] == 13.0
+    # A sheet's year row still holds for its own sheet only: a sheet without one is said so.
+    book = openpyxl.load_workbook(write_xlsx(tmp_path / "form.xlsx", passing()))
+    book["三、创新能力情况"].delete_rows(2)
+    book.save(tmp_path / "form.xlsx")
+    assert [f.code for f in check(tmp_path / "form.xlsx").findings] == ["no_years"]
+
+
 W14 = 'xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml"'
 WATER = "属于高用水行业的集群，水效水平高于行业基准值"
 
