@@ -210,9 +210,7 @@ def check_attachment(attachment: Attachment, answers: dict, on: dt.date, lang: s
     When the form's 集群名称 is the current cluster's (`cluster`), the chat's answers stand in
     for what the form does not ask (the 承诺函's facts); a form for another cluster, or naming
     none, is checked alone, by its own years, and the reply says so."""
-    try:
-        if not attachment.content:  # what a channel hands on for a file over its download limit
-            raise FormFileError("empty")
+    try:  # (a file over a channel's limit never gets here: the channel says it, as unreadable)
         tables = read_bytes(attachment.content, attachment.filename)
     except FormFileError as exc:
         return Reply(t(lang, "form.chat.unreadable", file=attachment.filename, reason=file_error_text(exc, lang)),

@@ -161,7 +161,7 @@ class FormSpec(_Model):
             for option in f.options:
                 yield f"{f.id}.option", option.text
             if f.kind == "statement":  # XXX stands for the cluster's or city's name
-                yield from ((f"{f.id}.text", part) for part in f.text.split("XXX"))
+                yield from ((f"{f.id}.text", part) for part in f.text.split(PLACEHOLDER))
         for key, text in self.quotes.items():
             yield f"quotes.{key}", text
         for c in self.consistency:
@@ -191,6 +191,7 @@ def squeeze(text: Any) -> str:
     return "" if text is None else "".join(str(text).split())
 
 
+PLACEHOLDER = "XXX"  # the form's stand-in for a name: 我市本次申报的XXX集群, XXX市工业和信息化局
 YEAR_HEAD = re.compile(r"^((?:19|20)\d\d)年度?$")  # 2021年, 2021年度
 
 
@@ -244,44 +245,63 @@ def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
         for unit, label in money_relabels(f):
             by_label.setdefault(label, []).append(f)
             relabelled[label] = unit
+    # A label with XXX for a name (XXX市工业和信息化局, the 承诺函's signature): the name written
+    # in its place, as the letter asks, is that label filled in.
+    named = [(f, re.compile(".+?".join(map(re.escape, squeeze(f.label).split(PLACEHOLDER)))))
+             for _, f in spec.fields() if PLACEHOLDER in f.label]
     found: dict[str, Located] = {}
     sections = sheet_sections(spec, tables)
     own: Section | None = None  # the section of the sheet being read, in such a workbook
 
-    def field_at(text: str) -> tuple[Field, str] | None:
+    def field_at(text: str, first: bool) -> tuple[Field, str, bool] | None:
+        """The field a cell names, the label it matched, and whether the cell is the label with
+        the name written in place of XXX (then the row's first cell, in its section: a 县级市's
+        工业和信息化局 in 一、基本情况 is no 承诺函)."""
         if len(text) > 200:
             return None
         text = text.rstrip("：:").replace("(", "（").replace(")", "）")  # the form's labels: full-width brackets
+        mine = lambda f: f.id not in found and (own is None or section_of[f.id] is own)  # noqa: E731
         # The whole cell first, then the cell up to each bracket: a label with a note after it.
         for label in [text] + [text[:i] for i, ch in enumerate(text) if ch == "（" and i]:
-            f = next((f for f in by_label.get(label, ()) if f.id not in found
-                      and (own is None or section_of[f.id] is own)), None)
+            f = next((f for f in by_label.get(label, ()) if mine(f)), None)
             if f is not None:
-                return f, label
+                return f, label, False
+        for f, pattern in named:
+            if first and mine(f) and pattern.fullmatch(text) and PLACEHOLDER not in text \
+                    and any(section_of[x] is section_of[f.id] for x in found):
+                return f, text, True
         return None
 
+    header: dict[str, int] = {}
     for n, table in enumerate(tables):
         if sections is not None:
             own = sections[n]
             if own is None:
                 continue
-        _locate_in(table, field_at, found, relabelled)
+        # A sheet's year row holds for that sheet only; a Word table's goes on into the tables
+        # after it, as in one sheet: a table split in two (at a page, 续表) has its years above.
+        carried = header if getattr(table, "title", None) is None else {}
+        header = _locate_in(table, field_at, found, relabelled, carried)
     return found
 
 
-def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], relabelled: dict[str, str]) -> None:
-    """The fields of one table (field_at: the field a label cell names and the label it matched)."""
-    header: dict[str, int] = {}  # a header holds for its own table only
+def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], relabelled: dict[str, str],
+               header: dict[str, int]) -> dict[str, int]:
+    """The fields of one table (field_at: the field a label cell names and the label it matched),
+    under the year row `header` until one of its own; the year row in force at its end."""
     pending: Field | None = None
     units: dict[str, str] = {}
+    in_place: set[str] = set()  # a label with the name written in place of XXX: its own value
     for row in table:
         texts = [squeeze(c) if isinstance(c, str) else "" for c in row]  # a label is text
         starts = []
         for i, text in enumerate(texts):
-            if text and (match := field_at(text)) is not None:
+            if text and (match := field_at(text, not any(texts[:i]))) is not None:
                 starts.append((i, match[0]))
                 if match[1] in relabelled:
                     units[match[0].id] = relabelled[match[1]]
+                if match[2]:
+                    in_place.add(match[0].id)
         years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(text))}
         if not years and not starts and pending is None:
             # 2021 typed as a number (or without 年): a year row when the years follow one another
@@ -304,13 +324,14 @@ def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], rela
             if f.id in found:
                 continue  # the same label twice in one row: a merged cell read twice
             end = starts[n + 1][0] if n + 1 < len(starts) else len(row)
-            values = list(row[i + 1:end])
+            values = list(row[i + 1:end]) + ([row[i]] if f.id in in_place else [])
             located = Located(values)
             if f.kind == "yearly":
                 located.years = {y: (row[col] if col < len(row) else None) for y, col in header.items()}
                 located.head = tuple(header)
             located.unit = units.get(f.id)
             found[f.id] = located
+    return header
 
 
 def cluster_name(tables: list[list[list[Any]]], spec: FormSpec | None = None) -> str:
@@ -989,14 +1010,18 @@ class _Checks:
                          citation=result.criterion.citation, article=result.criterion.article_text)
 
     def statements(self, tables: list[list[list[Any]]]) -> None:
-        """The 真实性声明 and the 承诺函 carry their text (the cluster's name in place of XXX)."""
+        """The 真实性声明 and the 承诺函 carry their text, with a name in place of each XXX:
+        one still XXX, or left out, is a finding quoting the sentence."""
         text = "".join(squeeze(c) for table in tables for row in table for c in row)
         for _, f in self.spec.fields():
             if f.kind != "statement":
                 continue
-            pattern = ".*?".join(map(re.escape, squeeze(f.text).split("XXX")))
-            if f.id not in self.values or not re.search(pattern, text):
-                self.add("statement_missing", f.id, max(f.text.split("XXX"), key=len))
+            parts = squeeze(f.text).split(PLACEHOLDER)
+            match = re.search("(.*?)".join(map(re.escape, parts)), text)
+            if f.id not in self.values or not match:
+                self.add("statement_missing", f.id, max(f.text.split(PLACEHOLDER), key=len))
+            elif any(not name or PLACEHOLDER in name.upper() for name in match.groups()):
+                self.add("placeholder", f.id, f.text)
 
     def answers(self, extra: dict) -> None:
         """A box left unticked where the facts known besides (the chat's answers) say yes, or

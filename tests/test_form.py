@@ -233,6 +233,60 @@ def test_the_promise_is_checked_against_the_facts(tmp_path):
     assert report.evaluations[0].by_id("accident-pledge").status == "fail"
 
 
+def _promise_written(path, name: str | None, issuer: str | None):
+    """The form at `path` with the 承诺函's XXX集群 as `name` and its XXX市工业和信息化局 row's
+    label as `issuer` (the name written in place, as on the paper letter), the cell after it emptied."""
+    import docx
+    if path.suffix == ".xlsx":
+        book = openpyxl.load_workbook(path)
+        cells = [row[:2] for row in book["承诺函"].iter_rows()]
+    else:
+        book = docx.Document(path)
+        cells = [row.cells[:2] for row in book.tables[-1].rows]
+    for label, value in cells:
+        text = label.value if path.suffix == ".xlsx" else label.text
+        new = None
+        written = value.value if path.suffix == ".xlsx" else value.text
+        if text == "承诺函" and written and name is not None:
+            new = [(value, re.sub(f"{re.escape(NAME)}集群|XXX集群", name, written))]
+        elif text == "XXX市工业和信息化局" and issuer is not None:
+            new = (label, issuer), (value, None)
+        for cell, v in new or ():
+            if path.suffix == ".xlsx":
+                cell.value = v
+            else:
+                cell.text = v or ""
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("writer", [write_xlsx, write_docx], ids=["xlsx", "docx"])
+def test_the_promise_letter_filled_as_on_paper_is_read_and_its_xxx_left_is_a_finding(tmp_path, writer):
+    """The 承诺函 is a letter: its XXX市工业和信息化局 filled by writing the city in place of XXX
+    is the row filled; its XXX集群 left as it is, or taken out with nothing for it, is a finding
+    quoting the letter, in either language."""
+    source = writer(tmp_path / f"form.{writer.__name__[-4:]}", passing())
+    report = check(_promise_written(source, f"{NAME}集群", "示例市工业和信息化局"))
+    assert report.findings == [] and report.values["promise_issuer"] == "示例市工业和信息化局"
+    for left in ("XXX集群", "集群"):
+        report = check(_promise_written(source, left, None))
+        assert [(f.code, f.field) for f in report.findings] == [("placeholder", "承诺函")]
+        assert report.findings[0].quote == load_form().field("promise_text").text
+        assert squeeze(report.findings[0].quote) in SOURCE
+        assert finding_text(report.findings[0], "zh") == "承诺函「承诺函」原文中的“XXX”仍未替换为本集群的名称。"
+        assert "XXX" in finding_text(report.findings[0], "en") and "cluster's name" in finding_text(report.findings[0], "en")
+        assert not report.passed
+
+
+def test_a_county_level_citys_bureau_is_never_taken_for_the_promises_signature(tmp_path):
+    """江阴市工业和信息化局 as the 县级行政区划中小企业主管部门 of a form in one table (a Word
+    document, one sheet) is that row's value, not the 承诺函's XXX市工业和信息化局 filled in."""
+    changes = {"county_department": ["江阴市工业和信息化局"], "department_contact": ["江阴市工业和信息化局"]}
+    report = check(write_docx(tmp_path / "form.docx", {**passing(), **changes}))
+    assert report.findings == [] and report.values["promise_issuer"] == "示例市工业和信息化局"
+    assert report.values["county_department"] == "江阴市工业和信息化局"
+
+
 @pytest.mark.parametrize("writer", [write_xlsx, write_docx], ids=["xlsx", "docx"])
 def test_a_criterion_with_a_warning_is_a_note_on_its_row(tmp_path, capsys, writer):
     """集群占地面积一般不超过100平方公里 is a soft limit: over it the form passes with a note on the
@@ -674,6 +728,45 @@ def test_docx_merged_cells_are_read_once(tmp_path):
     assert report.values["sme_employees"] == 50000 and not report.findings
 
 
+def _split_table(table, at: int, between: str | None) -> None:
+    """A Word table split in two before its row `at` (Word's 拆分表格, or a page's 续表), the
+    paragraph `between` (or an empty one, as Word leaves) between the two."""
+    import copy
+    from docx.oxml.ns import qn
+    second = copy.deepcopy(table._tbl)
+    for tr in table._tbl.findall(qn("w:tr"))[at:]:
+        table._tbl.remove(tr)
+    for tr in second.findall(qn("w:tr"))[:at]:
+        second.remove(tr)
+    paragraph = table._parent.add_paragraph(between or "")._p
+    table._tbl.addnext(paragraph)
+    paragraph.addnext(second)
+
+
+@pytest.mark.parametrize("between", ["（续表）", None])
+def test_a_word_table_split_in_two_reads_the_years_above_it(tmp_path, between):
+    """二、主导产业情况 split after its 单项冠军 row: the rows of the second table are read
+    under the first's year row, never left unread as a table without years."""
+    import docx
+    path = write_docx(tmp_path / "form.docx", passing())
+    document = docx.Document(path)
+    table = document.tables[1]
+    at = next(r._index for r in table.rows if r.cells[0].text == "主导产业相关的制造业单项冠军企业数量")
+    _split_table(table, at, between)
+    _split_table(document.tables[2], 2, between)  # 三、创新能力情况 just after its year row, too
+    document.save(path)
+    assert len(docx.Document(path).tables) == 12
+    report = check(path)
+    assert report.findings == [], [finding_text(f, "zh") for f in report.findings]
+    assert report.values["champions"] == {"2021": 1, "2022": 1, "2023": 1}
+    assert report.facts["srdi_sme_count"] == 20 and report.values["rd_growth"]["2023"] == 13.0
+    # A sheet's year row still holds for its own sheet only: a sheet without one is said so.
+    book = openpyxl.load_workbook(write_xlsx(tmp_path / "form.xlsx", passing()))
+    book["三、创新能力情况"].delete_rows(2)
+    book.save(tmp_path / "form.xlsx")
+    assert [f.code for f in check(tmp_path / "form.xlsx").findings] == ["no_years"]
+
+
 W14 = 'xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml"'
 WATER = "属于高用水行业的集群，水效水平高于行业基准值"
 
@@ -803,8 +896,9 @@ def test_a_sheet_the_form_does_not_have_is_one_note_never_read_in_place_of_a_sec
 
 # --- template and round trip ------------------------------------------------------------
 
-# A blank form: its fields are empty, and the criteria its unticked boxes answer 否 fail.
-BLANK = {"required", "criterion"}
+# A blank form: its fields are empty, the criteria its unticked boxes answer 否 fail, and its
+# 承诺函 still reads XXX集群.
+BLANK = {"required", "criterion", "placeholder"}
 
 
 def test_template_fill_check_round_trip(tmp_path, capsys):
