@@ -84,3 +84,95 @@ def test_db_upgrade_on_a_new_and_an_existing_file_and_on_postgresql(tmp_path, po
             assert (status, out, err) == (0, f"database: {head()}; newest: {head()}\n", "")
     finally:
         postgres.drop(url)
+
+
+# --- the servers' settings ----------------------------------------------------------------------
+
+WECOM_ENV = {"WECOM_CORP_ID": "ww0123456789", "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "s",
+             "WECOM_TOKEN": "t", "WECOM_AES_KEY": "a" * 43}
+TOKEN = "12345:" + "a" * 35
+
+
+@pytest.fixture
+def taken_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("argv,env", [
+    (["web"], {}),
+    (["wecom"], WECOM_ENV),
+    (["serve", "--token", TOKEN, "--webhook-url", "https://bot.example.gov.cn/tg"], {}),
+])
+def test_a_port_another_process_holds_is_one_line(argv, env, taken_port, tmp_path, monkeypatch, capsys):
+    """Two workers given one port (a unit's 844%i mistyped): the second says so before it opens
+    its database, not in its web framework's log or traceback."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    argv = [*argv, "--listen", f"127.0.0.1:{taken_port}", "--db", str(tmp_path / "x.db")]
+    if argv[0] == "web":
+        argv += ["--key-file", str(tmp_path / "web.key")]
+    status, _, err = run_cli(argv, monkeypatch, capsys)
+    assert status == 2 and f"clusterbot {argv[0]}: --listen 127.0.0.1:{taken_port}: " in one_line(err)
+    assert "(Address already in use)" in err and "a port no other process holds" in err
+    assert not (tmp_path / "x.db").exists()
+    status, _, err = run_cli(argv, monkeypatch, capsys, lang_env="zh_CN.UTF-8")
+    assert status == 2 and "无法在该地址监听" in one_line(err) and "没有其他进程占用的端口" in err
+
+
+@pytest.mark.parametrize("argv,env,chinese", [
+    (["serve"], {}, "clusterbot serve: 缺少令牌：请用 --token 给出，或设置 TELEGRAM_BOT_TOKEN"),
+    (["serve", "--token", "1:x"], {}, "令牌格式不对"),
+    (["serve", "--token", TOKEN, "--listen", "127.0.0.1:8441"], {}, "--listen 和 --max-connections 只用于 webhook"),
+    (["web", "--listen", "0.0.0.0:8080"], {}, "0.0.0.0 可从其他机器访问"),
+    (["web", "--listen", "nowhere"], {}, "--listen “nowhere”：应为 主机:端口，如 127.0.0.1:8080"),
+    (["wecom"], {}, "缺少 --corp-id / WECOM_CORP_ID, --agent-id / WECOM_AGENT_ID, WECOM_SECRET"),
+    (["wecom"], dict(WECOM_ENV, WECOM_AES_KEY="short"), "WECOM_AES_KEY 格式不对"),
+    (["dingtalk"], {"DINGTALK_CLIENT_SECRET": "s"}, "缺少 --client-id / DINGTALK_CLIENT_ID"),
+    (["dingtalk", "--client-id", "ding1", "--endpoint", "api.dingtalk.com"], {"DINGTALK_CLIENT_SECRET": "s"},
+     "--endpoint “api.dingtalk.com”：应为 http:// 或 https:// 开头的网址"),
+])
+def test_the_servers_settings_are_refused_in_the_locales_language(argv, env, chinese, monkeypatch, capsys):
+    for name in ("TELEGRAM_BOT_TOKEN", "CLUSTERBOT_WEB_SECRET", *WECOM_ENV, "DINGTALK_CLIENT_ID",
+                 "DINGTALK_CLIENT_SECRET", "DINGTALK_OPENAPI_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    status, _, err = run_cli(argv, monkeypatch, capsys, lang_env="zh_CN.UTF-8")
+    assert status == 2 and chinese in one_line(err)
+    status, _, err = run_cli(argv, monkeypatch, capsys)
+    assert status == 2 and not any("\u4e00" <= ch <= "\u9fff" for ch in one_line(err).replace("企业微信", ""))
+
+
+def test_a_reminder_interval_that_is_no_positive_number(monkeypatch, capsys):
+    for command in ("serve", "web", "wecom", "dingtalk"):
+        with pytest.raises(SystemExit) as stop:
+            run_cli([command, "--reminder-interval", "0"], monkeypatch, capsys, lang_env="zh_CN.UTF-8")
+        assert stop.value.code == 2
+        assert "参数 --reminder-interval：“0”：应为正数（秒）" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", [b"", b"short", "密钥".encode() * 20, bytes(range(40, 80)) + b"\xff"])
+def test_a_key_file_that_holds_no_key_is_refused(content, tmp_path, monkeypatch, capsys):
+    """An empty or short key would sign every browser's cookie with a key anyone can guess."""
+    key_file = tmp_path / "web-session.key"
+    key_file.write_bytes(content)
+    status, _, err = run_cli(["web", "--db", str(tmp_path / "x.db"), "--key-file", str(key_file),
+                              "--listen", f"127.0.0.1:{free_port()}"], monkeypatch, capsys, lang_env="zh_CN.UTF-8")
+    assert status == 2 and f"--key-file {key_file} 中没有可用的密钥" in one_line(err)
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_key_file_written_once_is_read_again(tmp_path):
+    import secrets
+
+    from bot.web import session_key
+
+    made = session_key(tmp_path / "k")
+    assert session_key(tmp_path / "k") == made and len(made) == 43
+    (tmp_path / "own").write_text(secrets.token_hex(16) + "\n")  # an operator's own: 32 hex digits
+    assert session_key(tmp_path / "own") == (tmp_path / "own").read_text().strip()
