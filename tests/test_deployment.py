@@ -176,3 +176,32 @@ def test_a_key_file_written_once_is_read_again(tmp_path):
     assert session_key(tmp_path / "k") == made and len(made) == 43
     (tmp_path / "own").write_text(secrets.token_hex(16) + "\n")  # an operator's own: 32 hex digits
     assert session_key(tmp_path / "own") == (tmp_path / "own").read_text().strip()
+
+
+def test_every_server_takes_the_log_options():
+    """docs/deployment.md's units pass --log-format json; the web workers' unit is the serve one
+    with another ExecStart."""
+    from bot.cli import build_parser
+
+    for command in ("serve", "web", "wecom", "dingtalk"):
+        argv = [command, "--log-format", "json", "--log-level", "WARNING"]
+        args = build_parser("en", argv).parse_args(argv)
+        assert (args.log_format, args.log_level) == ("json", "WARNING")
+
+
+def test_a_web_worker_logs_json_and_answers_its_health(tmp_path):
+    import json
+
+    from bench.standins.workers import WebWorker
+    from tests.conftest import migrated_sqlite
+
+    worker = WebWorker("web1", f"sqlite:///{migrated_sqlite(tmp_path / 'web.db')}", tmp_path / "web.key",
+                       tmp_path / "web.log", "--log-format", "json").start()
+    try:
+        assert worker.get("/healthz") == (200, {"status": "alive"})
+        assert worker.get("/readyz") == (200, {"status": "ready"})
+    finally:
+        assert worker.stop() == 0
+    entries = [json.loads(line) for line in worker.log.read_text(encoding="utf-8").splitlines()]
+    # every line one JSON object, named by the worker's default lease name (host:web:PORT)
+    assert entries and {e["worker"].split(":", 1)[1] for e in entries} == {f"web:{worker.port}"}

@@ -93,7 +93,14 @@ def add_channel_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, help="database URL or SQLite file (as for clusterbot chat)")
     parser.add_argument("--reminder-interval", type=positive_seconds, default=60, metavar="SECONDS",
                         help="how often due deadline reminders are looked for (default 60)")
+    add_log_options(parser)
+
+
+def add_log_options(parser: argparse.ArgumentParser) -> None:
+    """--log-level and --log-format, of every server (serve, web, wecom, dingtalk): bot.logs."""
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-format", default="text", choices=["text", "json"],
+                        help="json: one object a line (time, level, logger, message, worker), for a log collector")
 
 
 def positive_seconds(text: str) -> float:

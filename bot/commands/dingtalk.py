@@ -51,7 +51,9 @@ def run(args) -> int:
 
     config = DingTalkConfig(client_id, secret, endpoints[0] or DEFAULT_ENDPOINT, endpoints[1] or DEFAULT_OAPI,
                             args.robot_code or "")
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import logs
+
+    logs.configure(args.log_level, args.log_format)
     logging.getLogger("websockets").setLevel(logging.WARNING)  # its URLs carry the stream's ticket
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     import asyncio

@@ -7,7 +7,7 @@ import os
 import re
 
 from . import HELP
-from .common import listen_refused, positive_seconds, server_fail, serving
+from .common import add_log_options, listen_refused, positive_seconds, server_fail, serving
 
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")  # what BotFather gives
 
@@ -30,9 +30,7 @@ def register(subparsers) -> None:
                    help="only these Telegram user ids (comma list; default: CLUSTERBOT_ALLOW, or everyone)")
     p.add_argument("--reminder-interval", type=positive_seconds, default=60, metavar="SECONDS",
                    help="how often due deadline reminders are looked for (default 60)")
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    p.add_argument("--log-format", default="text", choices=["text", "json"],
-                   help="json: one object a line (time, level, logger, message, worker), for a log collector")
+    add_log_options(p)
     p.set_defaults(run=run)
 
 

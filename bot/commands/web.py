@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import platformdirs
 
 from . import HELP
-from .common import lang_arg, listen_address, listen_refused, positive_seconds, server_fail, serving
+from .common import add_log_options, lang_arg, listen_address, listen_refused, positive_seconds, server_fail, serving
 
 ENV_SECRET = "CLUSTERBOT_WEB_SECRET"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}  # listening there needs no secret
@@ -42,7 +41,7 @@ def register(subparsers) -> None:
                                                                "(default: the browser's language)")
     p.add_argument("--reminder-interval", type=positive_seconds, default=60, metavar="SECONDS",
                    help="多久查找一次到期提醒 / how often due deadline reminders are looked for (default 60)")
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    add_log_options(p)
     p.set_defaults(run=run)
 
 
@@ -81,7 +80,9 @@ def run(args) -> int:
     # The name of this process's outbox leases: one per port, so that several web processes
     # on one host are told apart, and a restart on the same port takes back its own at once.
     os.environ.setdefault(WORKER_ENV, f"{socket.gethostname()[:30]}:web:{port}")
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import logs
+
+    logs.configure(args.log_level, args.log_format)
     chat = WebChat(make_engine(args.db), Clock(), key, secret=secret, user_header=args.user_header,
                    default_lang=args.lang, reminder_interval=args.reminder_interval)
     serving()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import os
 
 from bot.commands.common import add_channel_options, listen_refused, server_fail, serving, stopped
@@ -61,7 +60,9 @@ def run(args) -> int:
     from bot.wecom import DEFAULT_API, WeComConfig
 
     config = WeComConfig(corp_id, int(agent_text), secret, token, aes_key, args.api_base_url or DEFAULT_API)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import logs
+
+    logs.configure(args.log_level, args.log_format)
     import asyncio
 
     asyncio.run(serve(config, host, port, args.path, args.db, args.reminder_interval))
