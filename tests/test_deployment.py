@@ -205,3 +205,20 @@ def test_a_web_worker_logs_json_and_answers_its_health(tmp_path):
     entries = [json.loads(line) for line in worker.log.read_text(encoding="utf-8").splitlines()]
     # every line one JSON object, named by the worker's default lease name (host:web:PORT)
     assert entries and {e["worker"].split(":", 1)[1] for e in entries} == {f"web:{worker.port}"}
+
+
+@pytest.mark.parametrize("command", ["serve", "web", "wecom", "dingtalk", "db", "chat"])
+def test_the_servers_help_speaks_chinese_in_a_chinese_locale(command):
+    """README: `clusterbot --help`, `chat` and the servers speak the locale's language."""
+    import argparse
+
+    from bot.cli import build_parser
+    from bot.commands import HELP
+
+    parser = build_parser("zh", [command])
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    sub = subparsers.choices[command]
+    texts = [sub.description, *(a.help for a in sub._actions if a.help and a.dest != "help"),
+             *(c.help for c in subparsers._choices_actions if c.dest in HELP)]
+    untranslated = [text for text in texts if not any("\u4e00" <= ch <= "\u9fff" for ch in text)]
+    assert not untranslated
