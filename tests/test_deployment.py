@@ -27,13 +27,14 @@ def one_line(err: str) -> str:
 
 @pytest.mark.parametrize("db,english,chinese", [
     # no PostgreSQL at that port (nothing listens on a port just freed)
-    (f"postgresql+psycopg://clusterbot:pw@127.0.0.1:{free_port()}/clusterbot",
+    ("postgresql+psycopg://clusterbot:pw@127.0.0.1:{port}/clusterbot",
      "does not answer (connection failed", "连接不上（connection failed"),
     ("mysql://x@127.0.0.1/clusterbot", "is not one clusterbot can open", "无法识别"),
     ("foo://x", "expected postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME or a SQLite file's path",
      "应为 postgresql+psycopg://用户:口令@主机:端口/库名"),
 ])
 def test_a_database_that_cannot_be_opened_is_one_line(db, english, chinese, monkeypatch, capsys):
+    db = db.format(port=free_port())  # here, not in the test's id: every xdist worker collects the same tests
     for action in ("upgrade", "current"):
         status, _, err = run_cli(["db", action, "--db", db], monkeypatch, capsys)
         assert status == 2 and english in one_line(err) and "(--db or CLUSTERBOT_DB)" in err
