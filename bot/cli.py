@@ -142,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"clusterbot: {t(lang, 'cli.cannot_write', reason=os.strerror(exc.errno))}", file=sys.stderr)
         return 1
     except Exception as exc:  # never a traceback for a user, unless asked for one
+        if type(exc).__name__ == "DatabaseUnavailable":  # storage.db: --db or CLUSTERBOT_DB is wrong
+            from locales import t
+
+            print(f"clusterbot: {t(lang, f'cli.database_{exc.kind}', url=exc.url, reason=exc.reason)}", file=sys.stderr)
+            return 2
         if os.environ.get("CLUSTERBOT_DEBUG"):
             raise
         from locales import t

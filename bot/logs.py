@@ -1,5 +1,5 @@
-"""The log lines of `clusterbot serve`: text for a terminal, or one JSON object a line for
-a log collector (`--log-format json`). Either way the token never appears (TokenFilter),
+"""The log lines of the servers (`serve`, `web`, `wecom`, `dingtalk`): text for a terminal,
+or one JSON object a line for a log collector (`--log-format json`). Either way the token never appears (TokenFilter),
 and nothing at INFO carries what a user typed: the code logs ids, never answers."""
 
 from __future__ import annotations

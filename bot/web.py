@@ -579,13 +579,29 @@ class WebChat:
                 await asyncio.wait_for(self.wake.wait(), self.reminder_interval)
 
 
+class KeyFileInvalid(ValueError):
+    """A --key-file that holds no usable key (empty, short, not text): never signed with."""
+
+
+KEY_MIN = 32  # characters: secrets.token_urlsafe(32) writes 43
+
+
+def read_key(path: Path) -> str:
+    """The key in the file, refused when it is no key: an empty or short one would sign every
+    cookie with a key anyone can guess."""
+    key = path.read_bytes().strip()
+    if len(key) < KEY_MIN or not all(33 <= byte < 127 for byte in key):
+        raise KeyFileInvalid(str(path))
+    return key.decode("ascii")
+
+
 def session_key(path: Path) -> str:
     """The key that signs the session cookies, kept in a file so that a restart keeps every
     browser's user (created once, readable by the owner only). Processes starting together
     agree on one key: each writes its own in full, then links it into place, which only the
     first can do; the others read the first's."""
     try:
-        return path.read_text(encoding="ascii").strip()
+        return read_key(path)
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -598,7 +614,7 @@ def session_key(path: Path) -> str:
     try:
         os.link(mine, path)
     except FileExistsError:
-        key = path.read_text(encoding="ascii").strip()
+        key = read_key(path)
     finally:
         os.unlink(mine)
     return key

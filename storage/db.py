@@ -5,6 +5,7 @@ when the URL is SQLite."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,15 +25,66 @@ def default_url() -> str:
     if os.environ.get(ENV_URL):
         return os.environ[ENV_URL]
     folder = Path(platformdirs.user_data_dir("clusterbot", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'clusterbot.db'}"
+    return f"sqlite:///{folder / 'clusterbot.db'}"  # the folder is made where it is opened (make_engine)
 
 
 def normalise_url(url: str) -> str:
-    """Accept a bare file path as well as a URL."""
-    if "://" in url:
-        return url
-    return f"sqlite:///{Path(url).expanduser().resolve()}"
+    """Accept a bare file path as well as a URL; `postgres://` and `postgresql://` (as libpq
+    and many hosting panels write them) are read with psycopg 3, the driver installed."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    scheme, rest = url.split("://", 1)
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened at start: `kind` says which setting is wrong ("url": not
+    a URL this product reads; "connect": no database answers there; "file": a SQLite file
+    that cannot be made or written), `url` names it without its password, `reason` is the
+    driver's or the system's first line. bot.cli says it in one line, in the user's language."""
+
+    def __init__(self, kind: str, url: str, reason: str):
+        super().__init__(f"{kind}: {url}: {reason}")
+        self.kind, self.url, self.reason = kind, url, reason
+
+
+def shown_url(url: str) -> str:
+    """The URL as a message may show it: its password hidden."""
+    return re.sub(r"(://[^:/@]*):[^/]*@", r"\1:***@", url)  # up to the last @ before the path
+
+
+@contextmanager
+def opening(url: str) -> Iterator[None]:
+    """Around what opens the database at `url` (an engine made, its first connection): a URL
+    this product cannot read, a database that does not answer or a SQLite file that cannot be
+    made or written raises DatabaseUnavailable, naming which (a fault of the schema or of ours
+    stays as it is). Every command opens its database through it."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    shown = shown_url(url)
+    sqlite = url.startswith("sqlite")
+    try:
+        yield
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise DatabaseUnavailable("url", shown, _first_line(exc)) from None
+    except OSError as exc:  # the SQLite file's folder cannot be made
+        raise DatabaseUnavailable("file", shown, _first_line(exc)) from None
+    except DBAPIError as exc:
+        if type(exc.orig).__name__ != "OperationalError":  # sqlite3's, psycopg's: the DB-API's name
+            raise
+        raise DatabaseUnavailable("file" if sqlite else "connect", shown, _first_line(exc)) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's own words, without SQLAlchemy's wrapping ("(psycopg.OperationalError) …",
+    the background link): its first line, which names the cause."""
+    inner = getattr(exc, "orig", None) or exc
+    if isinstance(inner, OSError) and inner.strerror:
+        return f"{inner.strerror}: {inner.filename}" if inner.filename else inner.strerror
+    lines = [line.strip() for line in str(inner).splitlines() if line.strip()]
+    return lines[0] if lines else type(inner).__name__
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -57,17 +109,24 @@ def _sqlite_begin(connection) -> None:
 
 
 def make_engine(url: str | None = None) -> Engine:
+    """The engine of `url` (a URL or a SQLite file's path; default: default_url), its database
+    upgraded; one that cannot be opened raises DatabaseUnavailable (`opening`)."""
     url = normalise_url(url or default_url())
-    if url.startswith("sqlite"):
-        path = url.split(":///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    migrate.upgrade(engine)  # `clusterbot db upgrade`, at every start
+    with opening(url):
+        if url.startswith("sqlite"):
+            path = url.split(":///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        try:
+            migrate.upgrade(engine)  # `clusterbot db upgrade`, at every start
+        except Exception:
+            engine.dispose()
+            raise
     return engine
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import sys
 
 from locales import t
 
@@ -92,7 +93,14 @@ def add_channel_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, help="database URL or SQLite file (as for clusterbot chat)")
     parser.add_argument("--reminder-interval", type=positive_seconds, default=60, metavar="SECONDS",
                         help="how often due deadline reminders are looked for (default 60)")
+    add_log_options(parser)
+
+
+def add_log_options(parser: argparse.ArgumentParser) -> None:
+    """--log-level and --log-format, of every server (serve, web, wecom, dingtalk): bot.logs."""
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-format", default="text", choices=["text", "json"],
+                        help="json: one object a line (time, level, logger, message, worker), for a log collector")
 
 
 def positive_seconds(text: str) -> float:
@@ -101,5 +109,52 @@ def positive_seconds(text: str) -> float:
     except ValueError:
         value = 0
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive number of seconds")
+        raise argparse.ArgumentTypeError(cli_t("server.reminder_interval", text=text))
     return value
+
+
+def server_fail(command: str, key: str, **fields) -> int:
+    """A server's start refused (serve, web, wecom, dingtalk): one line naming the setting and
+    what is expected (locales' cli.server.*), in the command line's language; exit status 2."""
+    print(f"clusterbot {command}: {cli_t(f'server.{key}', **fields)}", file=sys.stderr)
+    return 2
+
+
+def listen_address(text: str) -> tuple[str, int] | None:
+    """--listen HOST:PORT (an IPv6 host in brackets), or None when it is not one."""
+    host, _, port = text.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or int(port) > 65535:
+        return None
+    return host, int(port)
+
+
+def cannot_listen(host: str, port: int) -> str | None:
+    """Why nothing can listen at host:port (a port another process holds, an address not this
+    machine's, a port below 1024 for an unprivileged user), or None: asked before a server
+    loads and opens its database, so that a worker given a taken port says so in one line
+    instead of its web framework's log and traceback. Bound as the servers bind (SO_REUSEADDR:
+    a port whose last connections are closing is free), then let go at once."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def listen_refused(command: str, text: str | None, example: str) -> tuple[str, int] | int:
+    """--listen checked: (host, port) when a server can listen there, else the exit status of
+    the one-line refusal (server_fail)."""
+    address = listen_address(text or "")
+    if address is None:
+        return server_fail(command, "listen", text=text, example=example)
+    reason = cannot_listen(*address)
+    if reason:
+        return server_fail(command, "address_in_use", host=address[0], port=address[1], reason=reason)
+    return address

@@ -22,7 +22,7 @@ def run(args) -> int:
     from sqlalchemy import create_engine
 
     from storage import migrate
-    from storage.db import default_url, make_engine, normalise_url
+    from storage.db import default_url, make_engine, normalise_url, opening
 
     if args.action == "revision":
         if not args.message:
@@ -30,10 +30,13 @@ def run(args) -> int:
             return 2
         # A plain engine: make_engine would build an empty database from the models, where
         # the revision must be the difference between the models and the revisions.
-        migrate.revision(create_engine(normalise_url(args.db or default_url())), args.message)
+        url = normalise_url(args.db or default_url())
+        with opening(url):
+            migrate.revision(create_engine(url), args.message)
         return 0
     if args.action == "upgrade":
-        make_engine(args.db)  # which upgrades
-    with create_engine(normalise_url(args.db or default_url())).connect() as connection:
+        make_engine(args.db).dispose()  # which upgrades
+    url = normalise_url(args.db or default_url())
+    with opening(url), create_engine(url).connect() as connection:
         print(f"database: {migrate.current(connection) or '(none)'}; newest: {migrate.head()}")
     return 0

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 
-from bot.commands.common import add_channel_options, serving, stopped
+from bot.commands.common import add_channel_options, server_fail, serving, stopped
 from . import HELP
 
 
@@ -26,9 +25,8 @@ def register(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def fail(message: str) -> int:
-    print(f"clusterbot dingtalk: {message}", file=sys.stderr)
-    return 2
+def fail(key: str, **fields) -> int:
+    return server_fail("dingtalk", key, **fields)
 
 
 def run(args) -> int:
@@ -36,10 +34,10 @@ def run(args) -> int:
     # at once, not after half a second of imports.
     client_id = (args.client_id or os.environ.get("DINGTALK_CLIENT_ID") or "").strip()
     secret = os.environ.get("DINGTALK_CLIENT_SECRET", "").strip()
-    missing = [name for name, value in (("--client-id or DINGTALK_CLIENT_ID", client_id),
+    missing = [name for name, value in (("--client-id / DINGTALK_CLIENT_ID", client_id),
                                         ("DINGTALK_CLIENT_SECRET", secret)) if not value]
     if missing:
-        return fail("missing " + ", ".join(missing))
+        return fail("missing", names=", ".join(missing))
     endpoints = []
     for option, value, env in (("--endpoint", args.endpoint, "DINGTALK_OPENAPI_ENDPOINT"),
                                ("--oapi-endpoint", args.oapi_endpoint, "DINGTALK_OAPI_ENDPOINT")):
@@ -47,21 +45,22 @@ def run(args) -> int:
         if url is not None:  # None: the default
             url = url.strip()
             if not url.startswith(("http://", "https://")):
-                return fail(f"{option} {url!r}: expected an http:// or https:// URL")
+                return fail("endpoint", option=option, text=url)
         endpoints.append(url)
     from bot.dingtalk import DEFAULT_ENDPOINT, DEFAULT_OAPI, DingTalkConfig
 
     config = DingTalkConfig(client_id, secret, endpoints[0] or DEFAULT_ENDPOINT, endpoints[1] or DEFAULT_OAPI,
                             args.robot_code or "")
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import logs
+
+    logs.configure(args.log_level, args.log_format)
     logging.getLogger("websockets").setLevel(logging.WARNING)  # its URLs carry the stream's ticket
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     import asyncio
 
     refused = asyncio.run(serve(config, args.db, args.reminder_interval))
     if refused:
-        return fail(f"DingTalk refused the credentials of client id {client_id} (HTTP {refused}): "
-                    "check --client-id (or DINGTALK_CLIENT_ID) and DINGTALK_CLIENT_SECRET")
+        return fail("dingtalk_refused", client_id=client_id, status=refused)
     return 0
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import sys
 
 from . import HELP
-from .common import serving
+from .common import add_log_options, listen_refused, positive_seconds, server_fail, serving
 
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")  # what BotFather gives
 
@@ -29,17 +28,14 @@ def register(subparsers) -> None:
                         "each chat's messages come one at a time whatever it is")
     p.add_argument("--allow", default=None, metavar="IDS",
                    help="only these Telegram user ids (comma list; default: CLUSTERBOT_ALLOW, or everyone)")
-    p.add_argument("--reminder-interval", type=float, default=60, metavar="SECONDS",
+    p.add_argument("--reminder-interval", type=positive_seconds, default=60, metavar="SECONDS",
                    help="how often due deadline reminders are looked for (default 60)")
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    p.add_argument("--log-format", default="text", choices=["text", "json"],
-                   help="json: one object a line (time, level, logger, message, worker), for a log collector")
+    add_log_options(p)
     p.set_defaults(run=run)
 
 
-def fail(message: str) -> int:
-    print(f"clusterbot serve: {message}", file=sys.stderr)
-    return 2
+def fail(key: str, **fields) -> int:
+    return server_fail("serve", key, **fields)
 
 
 def run(args) -> int:
@@ -47,28 +43,25 @@ def run(args) -> int:
     # mistyped command is told at once, not after half a second of imports.
     token = (args.token or os.environ.get("TELEGRAM_BOT_TOKEN") or "").strip()
     if not token:
-        return fail("no token: pass --token or set TELEGRAM_BOT_TOKEN")
+        return fail("no_token")
     if not TOKEN_RE.match(token):
-        return fail("the token is malformed: expected digits, a colon and at least 30 letters, digits, - or _ "
-                    "(as BotFather gives it)")
+        return fail("token_malformed")
     allow_text = args.allow if args.allow is not None else os.environ.get("CLUSTERBOT_ALLOW", "")
     try:
         allow = {int(x) for x in allow_text.replace(" ", "").split(",") if x} or None
     except ValueError:
-        return fail(f"--allow {allow_text!r}: expected Telegram user ids (whole numbers) separated by commas")
+        return fail("allow", text=allow_text)
     listen = None
     if args.webhook_url:
-        host, _, port = (args.listen or "").rpartition(":")
-        if not host or not port.isdigit():
-            return fail("--webhook-url needs --listen HOST:PORT (e.g. 127.0.0.1:8443)")
-        listen = (host, int(port))
+        if not args.listen:
+            return fail("webhook_needs_listen")
+        listen = listen_refused("serve", args.listen, "127.0.0.1:8443")
+        if isinstance(listen, int):
+            return listen
     elif args.listen or args.max_connections is not None:
-        return fail("--listen and --max-connections are for webhooks: give --webhook-url too")
+        return fail("listen_without_webhook")
     if args.max_connections is not None and not 1 <= args.max_connections <= 100:
-        return fail("--max-connections must be between 1 and 100 (Telegram's limits)")
-
-    if args.reminder_interval <= 0:
-        return fail("--reminder-interval must be a positive number of seconds")
+        return fail("max_connections")
     from bot import logs
     from bot.clock import Clock
     from bot.telegram import TelegramBot, TokenRejected, quiet_token
@@ -88,5 +81,4 @@ def run(args) -> int:
     try:
         return asyncio.run(bot.run(token, api_base_url=args.api_base_url, webhook=webhook))
     except TokenRejected:
-        return fail("the token was rejected by the Bot API (revoked, or another bot's): "
-                    "ask @BotFather for the bot's current token")
+        return fail("token_rejected")

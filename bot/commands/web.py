@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
-import sys
 from pathlib import Path
 
 import platformdirs
 
 from . import HELP
-from .common import lang_arg, serving
+from .common import add_log_options, lang_arg, listen_address, listen_refused, positive_seconds, server_fail, serving
 
 ENV_SECRET = "CLUSTERBOT_WEB_SECRET"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}  # listening there needs no secret
@@ -41,49 +39,52 @@ def register(subparsers) -> None:
                         "when missing (default: web-session.key in the user data directory)")
     p.add_argument("--lang", type=lang_arg, default=None, help="新用户的语言 zh 或 en / zh or en for a new user "
                                                                "(default: the browser's language)")
-    p.add_argument("--reminder-interval", type=float, default=60, metavar="SECONDS",
+    p.add_argument("--reminder-interval", type=positive_seconds, default=60, metavar="SECONDS",
                    help="多久查找一次到期提醒 / how often due deadline reminders are looked for (default 60)")
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    add_log_options(p)
     p.set_defaults(run=run)
 
 
-def fail(message: str) -> int:
-    print(f"clusterbot web: {message}", file=sys.stderr)
-    return 2
+def fail(key: str, **fields) -> int:
+    return server_fail("web", key, **fields)
 
 
 def run(args) -> int:
     # The options are checked before Starlette and SQLAlchemy are imported: a mistyped command
     # is told at once, not after half a second of imports.
-    host, _, port = args.listen.rpartition(":")
-    host = host.strip("[]")
-    if not host or not port.isdigit() or int(port) > 65535:
-        return fail(f"--listen {args.listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8080")
+    address = listen_address(args.listen)
+    if address is None:
+        return fail("listen", text=args.listen, example="127.0.0.1:8080")
+    host, port = address
     secret = args.secret if args.secret is not None else os.environ.get(ENV_SECRET)
     if secret is not None and not secret.strip():
-        return fail(f"the secret is empty: give a passphrase with --secret or {ENV_SECRET}")
+        return fail("secret_empty")
     if host not in LOOPBACK and not secret and not args.user_header:
-        return fail(f"{host} is reachable from other machines: give a shared secret (--secret or {ENV_SECRET}) "
-                    "or a trusted reverse proxy's --user-header")
-    if args.reminder_interval <= 0:
-        return fail("--reminder-interval must be a positive number of seconds")
+        return fail("reachable", host=host)
+    listen = listen_refused("web", args.listen, "127.0.0.1:8080")
+    if isinstance(listen, int):
+        return listen
     from bot.clock import Clock
     from bot.delivery import WORKER_ENV
-    from bot.web import WebChat, serve, session_key
+    from bot.web import KeyFileInvalid, WebChat, serve, session_key
     from storage.db import make_engine
 
     key_file = args.key_file or Path(platformdirs.user_data_dir("clusterbot", appauthor=False)) / "web-session.key"
     try:
         key = session_key(key_file)
     except OSError as exc:
-        return fail(f"--key-file {key_file}: {exc.strerror}")
+        return fail("key_file", path=key_file, reason=exc.strerror)
+    except KeyFileInvalid:
+        return fail("key_file_invalid", path=key_file)
 
     # The name of this process's outbox leases: one per port, so that several web processes
     # on one host are told apart, and a restart on the same port takes back its own at once.
     os.environ.setdefault(WORKER_ENV, f"{socket.gethostname()[:30]}:web:{port}")
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import logs
+
+    logs.configure(args.log_level, args.log_format)
     chat = WebChat(make_engine(args.db), Clock(), key, secret=secret, user_header=args.user_header,
                    default_lang=args.lang, reminder_interval=args.reminder_interval)
     serving()
-    serve(chat, host, int(port), args.log_level.lower())
+    serve(chat, host, port, args.log_level.lower())
     return 0

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import os
-import sys
 
-from bot.commands.common import add_channel_options, serving, stopped
+from bot.commands.common import add_channel_options, listen_refused, server_fail, serving, stopped
 
 SECRETS = ("WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 from . import HELP
@@ -32,9 +30,8 @@ def register(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def fail(message: str) -> int:
-    print(f"clusterbot wecom: {message}", file=sys.stderr)
-    return 2
+def fail(key: str, **fields) -> int:
+    return server_fail("wecom", key, **fields)
 
 
 def run(args) -> int:
@@ -43,29 +40,32 @@ def run(args) -> int:
     corp_id = (args.corp_id or os.environ.get("WECOM_CORP_ID") or "").strip()
     agent_text = (args.agent_id or os.environ.get("WECOM_AGENT_ID") or "").strip()
     secret, token, aes_key = (os.environ.get(name, "").strip() for name in SECRETS)
-    missing = [name for name, value in (("--corp-id or WECOM_CORP_ID", corp_id),
-                                        ("--agent-id or WECOM_AGENT_ID", agent_text),
+    missing = [name for name, value in (("--corp-id / WECOM_CORP_ID", corp_id),
+                                        ("--agent-id / WECOM_AGENT_ID", agent_text),
                                         *zip(SECRETS, (secret, token, aes_key))) if not value]
     if missing:
-        return fail("missing " + ", ".join(missing))
+        return fail("missing", names=", ".join(missing))
     if not agent_text.isdigit():
-        return fail(f"--agent-id {agent_text!r}: expected the app's AgentId, a whole number")
+        return fail("agent_id", text=agent_text)
     try:
         valid_key = len(aes_key) == 43 and len(base64.b64decode(aes_key + "=", validate=True)) == 32
     except binascii.Error:
         valid_key = False
     if not valid_key:
-        return fail("WECOM_AES_KEY is malformed: expected the 43 letters and digits of the app's EncodingAESKey")
-    host, _, port = args.listen.rpartition(":")
-    if not host or not port.isdigit():
-        return fail(f"--listen {args.listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8090")
+        return fail("aes_key")
+    listen = listen_refused("wecom", args.listen, "127.0.0.1:8090")
+    if isinstance(listen, int):
+        return listen
+    host, port = listen
     from bot.wecom import DEFAULT_API, WeComConfig
 
     config = WeComConfig(corp_id, int(agent_text), secret, token, aes_key, args.api_base_url or DEFAULT_API)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import logs
+
+    logs.configure(args.log_level, args.log_format)
     import asyncio
 
-    asyncio.run(serve(config, host, int(port), args.path, args.db, args.reminder_interval))
+    asyncio.run(serve(config, host, port, args.path, args.db, args.reminder_interval))
     return 0
 
 
