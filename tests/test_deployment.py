@@ -83,6 +83,13 @@ def test_db_upgrade_on_a_new_and_an_existing_file_and_on_postgresql(tmp_path, po
                    url.replace("postgresql+psycopg://", "postgres://")):
             status, out, err = run_cli(["db", "upgrade", "--db", db], monkeypatch, capsys)
             assert (status, out, err) == (0, f"database: {head()}; newest: {head()}\n", "")
+        # in the locale's language, as every command that takes no --lang
+        status, out, err = run_cli(["db", "current", "--db", url], monkeypatch, capsys, "zh_CN.UTF-8")
+        assert (status, out, err) == (0, f"数据库：{head()}；最新：{head()}\n", "")
+        status, out, err = run_cli(["db", "current", "--db", str(tmp_path / "empty.db")], monkeypatch, capsys)
+        assert (status, out) == (0, f"database: (none); newest: {head()}\n")
+        status, out, err = run_cli(["db", "revision", "--db", url], monkeypatch, capsys, "zh_CN.UTF-8")
+        assert (status, one_line(err)) == (2, "clusterbot db revision: 请用 -m 写明改了什么、为什么\n")
     finally:
         postgres.drop(url)
 

@@ -24,9 +24,11 @@ def run(args) -> int:
     from storage import migrate
     from storage.db import default_url, make_engine, normalise_url, opening
 
+    from .common import cli_t
+
     if args.action == "revision":
         if not args.message:
-            print("clusterbot db revision: give -m \"what changed and why\"", file=sys.stderr)
+            print(f"clusterbot db revision: {cli_t('db.no_message')}", file=sys.stderr)
             return 2
         # A plain engine: make_engine would build an empty database from the models, where
         # the revision must be the difference between the models and the revisions.
@@ -38,5 +40,5 @@ def run(args) -> int:
         make_engine(args.db).dispose()  # which upgrades
     url = normalise_url(args.db or default_url())
     with opening(url), create_engine(url).connect() as connection:
-        print(f"database: {migrate.current(connection) or '(none)'}; newest: {migrate.head()}")
+        print(cli_t("db.revisions", current=migrate.current(connection) or cli_t("db.none"), newest=migrate.head()))
     return 0
