@@ -20,6 +20,11 @@ def cli_t(key: str, **fields) -> str:
     return t(CLI_LANG, f"cli.{key}", **fields)
 
 
+def cli_list(items) -> str:
+    """Names listed in a line of the command line's language (a、b in Chinese, a, b in English)."""
+    return t(CLI_LANG, "list_sep").join(items)
+
+
 def serving() -> None:
     """For a command that serves messages from now until it exits, once it has loaded what
     they need (the dialog, the engine, the channel's library): all of that lives as long as

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from bot.commands.common import add_channel_options, server_fail, serving, stopped
+from bot.commands.common import add_channel_options, cli_list, server_fail, serving, stopped
 from . import HELP
 
 
@@ -37,7 +37,7 @@ def run(args) -> int:
     missing = [name for name, value in (("--client-id / DINGTALK_CLIENT_ID", client_id),
                                         ("DINGTALK_CLIENT_SECRET", secret)) if not value]
     if missing:
-        return fail("missing", names=", ".join(missing))
+        return fail("missing", names=cli_list(missing))
     endpoints = []
     for option, value, env in (("--endpoint", args.endpoint, "DINGTALK_OPENAPI_ENDPOINT"),
                                ("--oapi-endpoint", args.oapi_endpoint, "DINGTALK_OAPI_ENDPOINT")):

@@ -6,7 +6,7 @@ import base64
 import binascii
 import os
 
-from bot.commands.common import add_channel_options, listen_refused, server_fail, serving, stopped
+from bot.commands.common import add_channel_options, cli_list, listen_refused, server_fail, serving, stopped
 
 SECRETS = ("WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 from . import HELP
@@ -44,7 +44,7 @@ def run(args) -> int:
                                         ("--agent-id / WECOM_AGENT_ID", agent_text),
                                         *zip(SECRETS, (secret, token, aes_key))) if not value]
     if missing:
-        return fail("missing", names=", ".join(missing))
+        return fail("missing", names=cli_list(missing))
     if not agent_text.isdigit():
         return fail("agent_id", text=agent_text)
     try:
