@@ -650,3 +650,16 @@ def test_a_button_of_a_cluster_given_up_is_stale_not_anothers(fake, bot):
     text = "\n".join(m.get("text", "") for m in got)
     assert "该按钮已失效" in text and "不属于您" not in text
     assert asked_fact(got[-1]["text"]) == asked_fact(asked["text"])
+
+
+def test_a_long_reply_cut_mid_line_never_cuts_an_escaped_character(fake, bot):
+    """A line longer than a message is cut hard; the text is HTML-escaped by then (& is
+    "&amp;"), and a cut inside "&amp;" showed "&am" at one message's end and "p;" at the next's
+    start. The user reads back exactly what they wrote, however it was cut."""
+    user = User(fake, 1025)
+    asked = "&" * 1990
+    user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    got = user.send(f"/ask {asked}", until=lambda m: "相关的条件" in m.get("text", ""))
+    texts = [m["text"] for m in got if m.get("from", {}).get("is_bot")]
+    assert len(texts) > 1, "the reply was long enough to be cut"
+    assert f"“{asked}”" in "".join(texts) and not any(t.startswith(";") for t in texts)
