@@ -70,12 +70,16 @@ def utf16_len(text: str) -> int:
 
 
 def _prefix_within(text: str, limit: int) -> str:
-    """The longest prefix of at most `limit` UTF-16 units (a character takes one or two)."""
+    """The longest prefix of at most `limit` UTF-16 units (a character takes one or two) that
+    does not end inside a character reference (`&amp;`, `&lt;`, `&gt;` of the escaped text: cut
+    there, one message would show "&am" and the next "p;")."""
     units = 0
     for i, ch in enumerate(text):
         units += 2 if ord(ch) > 0xFFFF else 1
         if units > limit:
-            return text[:i]
+            head = text[:i]
+            amp = head.rfind("&", max(0, i - len("&amp;") + 1))
+            return head[:amp] if amp > 0 and ";" not in head[amp:] else head
     return text
 
 

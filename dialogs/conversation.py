@@ -454,7 +454,7 @@ class Turn:
         profile_id, token, pressed = int(match.group(1)), match.group(2), match.group(3)
         # The active profile was read with the user (repo.user_turn): no query for it.
         active = self.profile is not None and profile_id == self.profile.id
-        if not active and repo.own_profile(self.s, self.user, profile_id) is None:
+        if not active and repo.own_profile(self.s, self.user, profile_id, given_up_too=True) is None:
             return [Reply(self.t("dialog.not_yours"), kind="error")]
         if (not active or token != self.prompt_token()
                 or self._asked_again_since(f"{CHOICE_PREFIX}{profile_id}:{token}:")):

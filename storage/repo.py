@@ -154,13 +154,15 @@ def profile_names(s: Session, user: User) -> list[str]:
     return [name for (name,) in _NAMES.rows(s, {"user_id": user.id})]
 
 
-def own_profile(s: Session, user: User, profile_id: int | None) -> Profile | None:
+def own_profile(s: Session, user: User, profile_id: int | None, given_up_too: bool = False) -> Profile | None:
     """The profile only if it belongs to this user (a crafted id of another's gets None, and so
-    does one no database row can have: forged button data never reaches SQL as an overflow)."""
+    does one no database row can have: forged button data never reaches SQL as an overflow).
+    A cluster given up (deleted) is None too, unless `given_up_too`: its old buttons are the
+    user's own, stale, not another's."""
     if profile_id is None or not 0 < profile_id <= MAX_ID:
         return None
     profile = s.get(Profile, profile_id)
-    if profile is None or profile.user_id != user.id or profile.deleted:
+    if profile is None or profile.user_id != user.id or (profile.deleted and not given_up_too):
         return None
     return profile
 

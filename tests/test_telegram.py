@@ -637,3 +637,29 @@ def test_a_question_asked_again_leaves_its_older_message_dead(fake, bot):
     got = user.press(got[-1], "否")  # the one asking now
     assert f"已保存：{catalogue()['county_level'].label('zh')} = 否" in "\n".join(m.get("text", "") for m in got)
     assert answers_in_db(bot) == {"county_level": "false"}
+
+
+def test_a_button_of_a_cluster_given_up_is_stale_not_anothers(fake, bot):
+    """/new, then /cancel: the new cluster is given up. A press on its measures' message is the
+    user's own old button: refused as stale and what is asked now asked again, not "not yours"."""
+    user = User(fake, 1024)
+    (asked,) = start_profile(user, "留下集群", "江苏")[-1:]
+    choose = user.send("/new 放弃集群", until=lambda m: "请选择" in m.get("text", ""))[-1]
+    user.send("/cancel")
+    got = user.press(choose, "江苏")
+    text = "\n".join(m.get("text", "") for m in got)
+    assert "该按钮已失效" in text and "不属于您" not in text
+    assert asked_fact(got[-1]["text"]) == asked_fact(asked["text"])
+
+
+def test_a_long_reply_cut_mid_line_never_cuts_an_escaped_character(fake, bot):
+    """A line longer than a message is cut hard; the text is HTML-escaped by then (& is
+    "&amp;"), and a cut inside "&amp;" showed "&am" at one message's end and "p;" at the next's
+    start. The user reads back exactly what they wrote, however it was cut."""
+    user = User(fake, 1025)
+    asked = "&" * 1990
+    user.send("/start", until=lambda m: "/new" in m.get("text", ""))
+    got = user.send(f"/ask {asked}", until=lambda m: "相关的条件" in m.get("text", ""))
+    texts = [m["text"] for m in got if m.get("from", {}).get("is_bot")]
+    assert len(texts) > 1, "the reply was long enough to be cut"
+    assert f"“{asked}”" in "".join(texts) and not any(t.startswith(";") for t in texts)
