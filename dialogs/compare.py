@@ -219,6 +219,15 @@ ASK_TOPICS = {
     "annual_report": re.compile(r"年度报告|年报|年度报送|^(?!.*申报).*报送|信息表|\breport"),
     "re_review": re.compile(rf"复核|有效期|{_HOW_LONG}|(多久|多长时间?|几年)复核|到期|过期|\breview|\bvalidity|\bexpir"),
     "revocation": re.compile(r"撤销|取消认定|被取消|摘牌|\brevo[ck]|\bwithdraw|\bgrounds?\b"),
+    # the procedure: who applies, to whom the materials go, who certifies (申报材料报送给谁, who
+    # do we submit the application to); 申报 alone is no topic (申报条件 asks the criteria), nor is
+    # anything on a report (年报报送给谁, submit the annual report: annual_report's)
+    "application": re.compile(r"^(?!.*(年报|年度|报告|信息表|\breport)).*(?:申报材料|申报主体|申报单位|申报(程序|流程|渠道|时间)|认定(程序|流程)|"
+                              r"(怎么|如何|怎样|向谁|找谁|去哪里?|在哪里?|到哪里?|什么时候|何时)(提交|报送|申报|申请)|"
+                              r"(报送|提交|交|报|申报)给(谁|哪)|谁(来|负责)?(申报|推荐|受理|初审|认定)|"
+                              r"\bwho (applies|can apply|submits|certifies|recommends)|\bhow (to|do|can|should|does)\b.*\bapply|"
+                              r"\bwhere\b.*\b(apply|submit)|\bsubmi(t|ssion)|"
+                              r"\bapplication (procedure|process|materials?)|\bprocedure)"),
     # a change is a duty when it is major or reported ("change in CO2 emissions" is a criterion)
     "duties": re.compile(r"义务|重大变动|报备|虚假|\bdut(y|ies)\b|\bmajor changes?\b|\bchanges?\b.*\breport|"
                          r"\breport.*\bchanges?\b"),
@@ -338,6 +347,17 @@ def _revocation(chosen: list[Ruleset], lang: str) -> list[str]:
     return lines
 
 
+def _application(chosen: list[Ruleset], lang: str) -> list[str]:
+    """Each measure's procedure: who applies, to whom, who certifies, and its articles verbatim."""
+    lines = [t(lang, "deadlines.ask.application_heading")]
+    for r in chosen:
+        lines.append(t(lang, "deadlines.ask.application", measure=r.short.get(lang),
+                       summary=r.application.summary.get(lang)))
+        lines.extend(t(lang, "deadlines.ask.step", citation=s.citation, text=s.article_text)
+                     for s in r.application.steps)
+    return lines
+
+
 def _measure_terms(chosen: list[Ruleset], lang: str, today: dt.date) -> list[str]:
     """Each measure's own term: its article, first day and, where it has a term, last day; and
     whether it is in force today (not yet, ended, in force, or in force with no term)."""
@@ -355,8 +375,8 @@ def _measure_terms(chosen: list[Ruleset], lang: str, today: dt.date) -> list[str
 
 
 def deadline_answer(query: str, lang: str, today: dt.date) -> str | None:
-    """A question on annual reports, the re-review, revocation, the standing duties or a
-    measure's own term (in force on `today` or not), answered from each named measure's
+    """A question on annual reports, the re-review, revocation, the standing duties, the
+    application procedure or a measure's own term (in force on `today` or not), answered from each named measure's
     articles (all four when none is named); None when it asks none of these."""
     asked = asked_topics(query)
     if not asked:
@@ -375,6 +395,10 @@ def deadline_answer(query: str, lang: str, today: dt.date) -> str | None:
         lines += _revocation(chosen, lang)
     if "duties" in asked:
         lines.append(duties_block(duties(chosen), lang))
+    if "application" in asked:
+        lines += _application(chosen, lang)
+        if asked == ["application"]:  # no date of a cluster to look up
+            return "\n".join(lines)
     return "\n".join(lines + [t(lang, "deadlines.ask.dates")])
 
 

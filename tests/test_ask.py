@@ -307,3 +307,41 @@ def test_what_an_accident_leads_to_is_the_revocation_ground_five_verbatim(capsys
 def test_a_question_with_escape_sequences_is_quoted_without_them(capsys):
     out = ask(capsys, "\x00\x1b[31m什么\x1b[0m")
     assert out == "没有找到与“什么”相关的条件。可以试试：研发、专利、产值、面积、事故、江苏 专利。\n"
+
+
+# --- the application procedure: who applies, to whom, who certifies ----------------------
+# Read off the texts by hand: 国第十二条–第十四条 (申报主体 the county SME authority, 推荐至工业和
+# 信息化部), 苏第八条–第十条 (向所在市（县、区）中小企业主管部门提交申报材料), 粤第十二条 and
+# 第十四条（一）–（三） (报送至所在地级以上市中小企业主管部门), 陕第十四条–第十六条.
+
+APPLICATION = {"national": ["第十二条", "第十三条", "第十四条"], "jiangsu": ["第八条", "第九条", "第十条"],
+               "guangdong": ["第十二条", "第十四条（一）", "第十四条（二）", "第十四条（三）"],
+               "shaanxi": ["第十四条", "第十五条", "第十六条"]}
+
+
+@pytest.mark.parametrize("question", ["申报材料报送给谁", "申报材料交给谁", "怎么申报", "向谁申报", "谁来申报",
+                                      "申报流程是什么", "认定程序", "who do we submit the application to",
+                                      "how do we apply", "what is the application procedure"])
+def test_a_question_on_the_procedure_gets_every_measures_procedure_articles(capsys, question):
+    out = ask(capsys, question)
+    english = question.isascii()
+    assert out.startswith("How to apply" if english else "申报与认定程序")
+    for j, citations in APPLICATION.items():
+        assert [s.citation for s in R[j].application.steps] == citations
+        for step in R[j].application.steps:
+            assert step.article_text in out
+    # the answer names to whom, and no criterion is offered as a best match
+    assert "中小企业主管部门提交申报材料" in out and "报送至所在地级以上市中小企业主管部门" in out
+    assert "相关的条件" not in out and "Criteria matching" not in out
+    assert "clusterbot deadlines" not in out  # no cluster date to look up
+
+
+def test_a_procedure_question_naming_a_measure_gets_that_measure_only(capsys):
+    out = ask(capsys, "江苏申报材料交给谁")
+    assert "【江苏】" in out and "第九条" in out and "【广东】" not in out and "【国家（工信部）】" not in out
+
+
+@pytest.mark.parametrize("question", ["申报条件是什么", "年报报送给谁", "when do we submit the annual report",
+                                      "研发经费要求"])
+def test_conditions_and_reports_are_not_the_procedure(capsys, question):
+    assert "申报与认定程序" not in ask(capsys, question) and "How to apply" not in ask(capsys, question)
