@@ -402,6 +402,59 @@ def deadline_answer(query: str, lang: str, today: dt.date) -> str | None:
     return "\n".join(lines + [t(lang, "deadlines.ask.dates")])
 
 
+# A question on the criteria as a whole (申报条件是什么, 江苏和国家有什么区别, what are the
+# eligibility requirements): one of these words, and no topic of a criterion beside them
+# (江苏研发要求和国家有什么区别 asks the R&D criterion). _DIFFERENCE asks only where the
+# measures named differ.
+_OVERVIEW = re.compile(r"申报条件|认定条件|基本条件|认定标准|(哪些|什么)条件|条件(是什么|有哪些)|"
+                       r"\beligib|\bcriteria\b|\bconditions\b|\brequirements\b")
+_DIFFERENCE = re.compile(r"区别|差异|差别|不同|异同|对比|比较|不一样|\bdiffer|\bcompar|\bvs\b|\bversus\b")
+# The words such a question has besides: stripped, nothing must be left for it to be one.
+_OVERVIEW_WORDS = re.compile(
+    r"申报|认定|基本|条件|标准|要求|区别|差异|差别|不同|异同|对比|比较|不一样|一样|主要|具体|"
+    r"哪些|什么|是|有|的|和|与|跟|同|及|之间|都|吗|呢|啊|请问|[?？,，。、\s]|"
+    r"\b(what|are|is|the|of|for|to|a|an|and|between|which|main|eligibility|eligible|criteria|conditions?|"
+    r"requirements?|differences?|different|differ|compare|comparison|vs|versus|how|do|does|measures?)\b")
+
+
+def _meaning(c: Criterion | None) -> str | None:
+    """What a criterion requires, its wording aside: 以上 and 不低于 are both ≥ (WORDS), while
+    一般不超过 is not 不超过. Two measures whose criteria mean the same do not differ on it."""
+    if c is None:
+        return None
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: (WORDS[v] if k == "word" else plain(v)) for k, v in value.items()}
+        return [plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+    return repr((plain(c.check.model_dump()), c.applies_if))
+
+
+def overview_answer(query: str, lang: str) -> str | None:
+    """A question on the criteria as a whole: every criterion of the measures it names (all four
+    when none), side by side; where two or more are named and it asks the difference, only the
+    criteria whose requirement differs, each article quoted. None for any other question."""
+    lowered = unicodedata.normalize("NFKC", query).lower()
+    difference = bool(_DIFFERENCE.search(lowered))
+    if not (difference or _OVERVIEW.search(lowered)):
+        return None
+    rest = lowered
+    for words in JURISDICTION_WORDS.values():
+        for w in sorted(words, key=len, reverse=True):
+            rest = rest.replace(w, " ")
+    if _OVERVIEW_WORDS.sub("", rest).strip():
+        return None  # a topic besides: the criteria search answers it
+    chosen = named_rulesets(query)
+    measures = t(lang, "compare.list_sep").join(r.short.get(lang) for r in chosen)
+    ids = topics(chosen)
+    if difference and len(chosen) > 1:
+        differ = [cid for cid in ids if len({_meaning(_find(r, cid)) for r in chosen}) > 1]
+        head = t(lang, "compare.differences", measures=measures, same=len(ids) - len(differ))
+        return head + "\n\n" + criteria_side_by_side(chosen, lang, only=differ, with_text=True).split("\n", 2)[2]
+    head = t(lang, "compare.overview", measures=measures, n=len(ids))
+    return head + "\n\n" + criteria_side_by_side(chosen, lang, only=ids, with_text=len(chosen) == 1).split("\n", 2)[2]
+
+
 def answer_question(query: str, lang: str, today: dt.date) -> str:
     """A quick question answered in its own language: deadlines, duties and the measures'
     terms (as of `today`) from their articles, otherwise the matching criteria side by side."""
@@ -409,6 +462,9 @@ def answer_question(query: str, lang: str, today: dt.date) -> str:
     about_deadlines = deadline_answer(query, lang, today)
     if about_deadlines is not None:
         return about_deadlines
+    overview = overview_answer(query, lang)
+    if overview is not None:
+        return overview
     rulesets, found = search_criteria(query, lang)
     if not found:
         return t(lang, "compare.no_match", query=query.strip())

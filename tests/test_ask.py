@@ -345,3 +345,44 @@ def test_a_procedure_question_naming_a_measure_gets_that_measure_only(capsys):
                                       "研发经费要求"])
 def test_conditions_and_reports_are_not_the_procedure(capsys, question):
     assert "申报与认定程序" not in ask(capsys, question) and "How to apply" not in ask(capsys, question)
+
+
+# --- the criteria as a whole, and where two measures differ -------------------------------
+
+@pytest.mark.parametrize("question", ["申报条件是什么", "认定条件有哪些", "what are the eligibility requirements"])
+def test_a_question_on_all_the_conditions_gets_every_criterion_not_one_best_match(capsys, question):
+    out = ask(capsys, question)
+    english = question.isascii()
+    for j in R.values():
+        for c in j.criteria:  # every criterion of every measure, with its article
+            assert f"[{c.citation}]" in out
+    assert ("Area of the cluster" in out or "Area" in out) if english else "占地面积" in out
+    assert "近三年集群总产值" in out or "Total output" in out
+    assert "相关的条件" not in out and "No criterion matches" not in out
+
+
+def test_a_question_on_one_measures_conditions_quotes_its_articles(capsys):
+    out = ask(capsys, "江苏申报条件是什么")
+    assert "【" not in out and "广东" not in out and "国家（工信部）" not in out
+    for c in R["jiangsu"].criteria:
+        assert c.article_text in out
+
+
+@pytest.mark.parametrize("question", ["江苏和国家有什么区别", "江苏与国家的认定条件有什么不同",
+                                      "difference between Jiangsu and national"])
+def test_a_difference_question_lists_where_the_two_differ(capsys, question):
+    out = ask(capsys, question)
+    assert "广东" not in out and "Guangdong" not in out
+    # 苏第六条（二）: 主导产业产值年均增速不低于10% where the national text has the output's 高于10%;
+    # 苏第六条（三）: 合计不少于3家 / 15家 against the national 1家 / 10家 (认定标准二)
+    assert "集群主导产业产值近三年年均增速不低于10%" in out and "产值年均增速高于10%" in out
+    assert "合计不少于3家" in out and "不少于10家专精特新中小企业" in out
+    # the same requirement in other words is no difference: 70%以上 (national) and 不低于70% (Jiangsu)
+    assert "中小企业产值占集群总产值70%以上" not in out
+    # nor is an area both cap at 一般不超过100平方公里
+    assert "占地面积一般不超过100平方公里" not in out
+
+
+def test_a_difference_question_on_one_criterion_stays_on_it(capsys):
+    out = ask(capsys, "江苏研发要求和国家有什么区别")
+    assert "研发经费年均增长" in out and "占地面积" not in out and "优质企业" not in out
