@@ -386,3 +386,20 @@ def test_a_difference_question_lists_where_the_two_differ(capsys, question):
 def test_a_difference_question_on_one_criterion_stays_on_it(capsys):
     out = ask(capsys, "江苏研发要求和国家有什么区别")
     assert "研发经费年均增长" in out and "占地面积" not in out and "优质企业" not in out
+
+
+# --- English words for the criteria: the best match first, no stray criterion -------------
+
+def test_output_value_in_english_finds_the_output_criteria_not_the_local_contribution(capsys):
+    out = ask(capsys, "how much output value is required")
+    assert out.startswith("Criteria matching")
+    assert out.split("\n")[2] == "Total output, each of the last three years"
+    assert "近三年产值均在30亿元以上" in out  # 陕第十二条（二）
+    assert "Substantial contribution to local output" not in out  # 苏第六条（一） sets no figure
+
+
+def test_specialized_in_american_spelling_finds_the_quality_enterprises(capsys):
+    out = ask(capsys, "how many specialized SMEs are needed")
+    assert out.split("\n")[2].startswith("Quality enterprises")
+    assert "合计不少于3家，或者专精特新中小企业、高新技术企业合计不少于15家" in out  # 苏第六条（三）
+    assert "SMEs' share of output" not in out
