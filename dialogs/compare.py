@@ -251,11 +251,15 @@ _WHAT_THEN = re.compile(r"会怎[样么]|怎么办|后果|影响|处理|处罚|�
 
 
 def question_language(query: str, lang: str) -> str:
-    """The language the question is written in: Chinese with any CJK, English with Latin
-    words only; otherwise the user's."""
-    if re.search(r"[\u4e00-\u9fff]", query):
+    """The language the question is written in: Chinese with CJK, English with Latin words
+    only; otherwise the user's. An English sentence quoting a Chinese term (how many 专精特新
+    enterprises) is English: more words of two letters or more (R&D) than runs of CJK, two at
+    least (江苏 patent, jiangsu 专利 stay Chinese)."""
+    words = len(re.findall(r"[A-Za-z][A-Za-z&]+", query))
+    runs = len(re.findall(r"[\u4e00-\u9fff]+", query))
+    if runs and (words < 2 or words <= runs):
         return "zh"
-    return "en" if re.search(r"[A-Za-z][A-Za-z&]+", query) else lang  # a word of two letters, or R&D
+    return "en" if words else lang
 
 
 def _number(text: str) -> int:

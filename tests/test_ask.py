@@ -403,3 +403,14 @@ def test_specialized_in_american_spelling_finds_the_quality_enterprises(capsys):
     assert out.split("\n")[2].startswith("Quality enterprises")
     assert "合计不少于3家，或者专精特新中小企业、高新技术企业合计不少于15家" in out  # 苏第六条（三）
     assert "SMEs' share of output" not in out
+
+
+@pytest.mark.parametrize("question, english", [("how many 专精特新 enterprises are required", True),
+                                               ("what is the deadline of the 年报", True),
+                                               ("江苏 patent", False), ("jiangsu 专利", False),
+                                               ("江苏 R&D 要求", False), ("专精特新要几家", False)])
+def test_an_english_question_quoting_a_chinese_term_is_answered_in_english(capsys, question, english):
+    out = ask(capsys, question)
+    assert out.startswith(("Criteria matching", "Annual reports")) if english else not out.isascii()
+    if english:
+        assert "相关的条件" not in out and "年度报送（" not in out
