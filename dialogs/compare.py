@@ -459,6 +459,13 @@ def overview_answer(query: str, lang: str) -> str | None:
     return head + "\n\n" + criteria_side_by_side(chosen, lang, only=ids, with_text=len(chosen) == 1).split("\n", 2)[2]
 
 
+def answers(query: str, lang: str) -> bool:
+    """Whether answer_question has an answer for it (the chat answers a question typed in
+    place of an answer only then): a deadline, duty, procedure or term topic, the criteria
+    as a whole, or a criterion found."""
+    return bool(asked_topics(query) or overview_answer(query, lang) is not None or search_criteria(query, lang)[1])
+
+
 def answer_question(query: str, lang: str, today: dt.date) -> str:
     """A quick question answered in its own language: deadlines, duties and the measures'
     terms (as of `today`) from their articles, otherwise the matching criteria side by side."""
