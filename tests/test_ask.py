@@ -405,6 +405,12 @@ def test_specialized_in_american_spelling_finds_the_quality_enterprises(capsys):
     assert "SMEs' share of output" not in out
 
 
+def test_gaoqi_the_officials_word_for_high_tech_firms_finds_the_quality_enterprises(capsys):
+    out = ask(capsys, "高企要几家")
+    assert out.split("\n")[2].startswith("优质企业")
+    assert "不少于8家专精特新中小企业、创新型中小企业和高新技术企业" in out  # 陕第十二条（三）
+
+
 @pytest.mark.parametrize("question, english", [("how many 专精特新 enterprises are required", True),
                                                ("what is the deadline of the 年报", True),
                                                ("江苏 patent", False), ("jiangsu 专利", False),
