@@ -227,7 +227,8 @@ ASK_TOPICS = {
                               r"(报送|提交|交|报|申报)给(谁|哪)|谁(来|负责)?(申报|推荐|受理|初审|认定)|"
                               r"\bwho (applies|can apply|submits|certifies|recommends)|\bhow (to|do|can|should|does)\b.*\bapply|"
                               r"\bwhere\b.*\b(apply|submit)|\bsubmi(t|ssion)|"
-                              r"\bapplication (procedure|process|materials?)|\bprocedure)"),
+                              r"\bapplication (procedure|process|materials?|form)|\bprocedure|\bto apply\b|\bdocuments?\b|\bpaperwork|"
+                              r"\bpublic notice|(申报|申请).*材料|材料.*(申报|申请)|申报表|证明材料|公示)"),
     # a change is a duty when it is major or reported ("change in CO2 emissions" is a criterion)
     "duties": re.compile(r"义务|重大变动|报备|虚假|\bdut(y|ies)\b|\bmajor changes?\b|\bchanges?\b.*\breport|"
                          r"\breport.*\bchanges?\b"),
@@ -359,6 +360,8 @@ def _application(chosen: list[Ruleset], lang: str) -> list[str]:
                        summary=r.application.summary.get(lang)))
         lines.extend(t(lang, "deadlines.ask.step", citation=s.citation, text=s.article_text)
                      for s in r.application.steps)
+    if any(r.jurisdiction == "jiangsu" for r in chosen):  # the one form the project carries
+        lines.append(t(lang, "deadlines.ask.application_form"))
     return lines
 
 

@@ -420,3 +420,15 @@ def test_an_english_question_quoting_a_chinese_term_is_answered_in_english(capsy
     assert out.startswith(("Criteria matching", "Annual reports")) if english else not out.isascii()
     if english:
         assert "相关的条件" not in out and "年度报送（" not in out
+
+
+@pytest.mark.parametrize("question", ["申报需要哪些材料", "陕西公示几天", "what documents do we need to apply"])
+def test_materials_and_the_public_notice_are_the_procedures(capsys, question):
+    out = ask(capsys, question)
+    assert out.startswith(("申报与认定程序", "How to apply"))
+    if "陕西" in question:  # 陕第十六条: 经公示无异议后
+        assert "经公示无异议后，发布陕西省中小企业特色产业集群名单" in out and "【江苏】" not in out
+        assert "clusterbot form" not in out  # the form is Jiangsu's
+    else:  # 粤第十四条（一） names the materials; the Jiangsu form is the project's
+        assert "主要包括省级中小企业特色产业集群申报表及必要的证明材料" in out and "clusterbot form template" in out
+    assert "相关的条件" not in out and "Criteria matching" not in out  # no criterion offered as the answer
