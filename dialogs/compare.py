@@ -219,6 +219,16 @@ ASK_TOPICS = {
     "annual_report": re.compile(r"年度报告|年报|年度报送|^(?!.*申报).*报送|信息表|\breport"),
     "re_review": re.compile(rf"复核|有效期|{_HOW_LONG}|(多久|多长时间?|几年)复核|到期|过期|\breview|\bvalidity|\bexpir"),
     "revocation": re.compile(r"撤销|取消认定|被取消|摘牌|\brevo[ck]|\bwithdraw|\bgrounds?\b"),
+    # the procedure: who applies, to whom the materials go, who certifies (申报材料报送给谁, who
+    # do we submit the application to); 申报 alone is no topic (申报条件 asks the criteria), nor is
+    # anything on a report (年报报送给谁, submit the annual report: annual_report's)
+    "application": re.compile(r"^(?!.*(年报|年度|报告|信息表|\breport)).*(?:申报材料|申报主体|申报单位|申报(程序|流程|渠道|时间)|认定(程序|流程)|"
+                              r"(怎么|如何|怎样|向谁|找谁|去哪里?|在哪里?|到哪里?|什么时候|何时)(提交|报送|申报|申请)|"
+                              r"(报送|提交|交|报|申报)给(谁|哪)|谁(来|负责)?(申报|推荐|受理|初审|认定)|"
+                              r"\bwho (applies|can apply|submits|certifies|recommends)|\bhow (to|do|can|should|does)\b.*\bapply|"
+                              r"\bwhere\b.*\b(apply|submit)|\bsubmi(t|ssion)|"
+                              r"\bapplication (procedure|process|materials?|form)|\bprocedure|\bto apply\b|\bdocuments?\b|\bpaperwork|"
+                              r"\bpublic notice|(申报|申请).*材料|材料.*(申报|申请)|申报表|证明材料|公示)"),
     # a change is a duty when it is major or reported ("change in CO2 emissions" is a criterion)
     "duties": re.compile(r"义务|重大变动|报备|虚假|\bdut(y|ies)\b|\bmajor changes?\b|\bchanges?\b.*\breport|"
                          r"\breport.*\bchanges?\b"),
@@ -242,11 +252,15 @@ _WHAT_THEN = re.compile(r"会怎[样么]|怎么办|后果|影响|处理|处罚|�
 
 
 def question_language(query: str, lang: str) -> str:
-    """The language the question is written in: Chinese with any CJK, English with Latin
-    words only; otherwise the user's."""
-    if re.search(r"[\u4e00-\u9fff]", query):
+    """The language the question is written in: Chinese with CJK, English with Latin words
+    only; otherwise the user's. An English sentence quoting a Chinese term (how many 专精特新
+    enterprises) is English: more words of two letters or more (R&D) than runs of CJK, two at
+    least (江苏 patent, jiangsu 专利 stay Chinese)."""
+    words = len(re.findall(r"[A-Za-z][A-Za-z&]+", query))
+    runs = len(re.findall(r"[\u4e00-\u9fff]+", query))
+    if runs and (words < 2 or words <= runs):
         return "zh"
-    return "en" if re.search(r"[A-Za-z][A-Za-z&]+", query) else lang  # a word of two letters, or R&D
+    return "en" if words else lang
 
 
 def _number(text: str) -> int:
@@ -338,6 +352,19 @@ def _revocation(chosen: list[Ruleset], lang: str) -> list[str]:
     return lines
 
 
+def _application(chosen: list[Ruleset], lang: str) -> list[str]:
+    """Each measure's procedure: who applies, to whom, who certifies, and its articles verbatim."""
+    lines = [t(lang, "deadlines.ask.application_heading")]
+    for r in chosen:
+        lines.append(t(lang, "deadlines.ask.application", measure=r.short.get(lang),
+                       summary=r.application.summary.get(lang)))
+        lines.extend(t(lang, "deadlines.ask.step", citation=s.citation, text=s.article_text)
+                     for s in r.application.steps)
+    if any(r.jurisdiction == "jiangsu" for r in chosen):  # the one form the project carries
+        lines.append(t(lang, "deadlines.ask.application_form"))
+    return lines
+
+
 def _measure_terms(chosen: list[Ruleset], lang: str, today: dt.date) -> list[str]:
     """Each measure's own term: its article, first day and, where it has a term, last day; and
     whether it is in force today (not yet, ended, in force, or in force with no term)."""
@@ -355,8 +382,8 @@ def _measure_terms(chosen: list[Ruleset], lang: str, today: dt.date) -> list[str
 
 
 def deadline_answer(query: str, lang: str, today: dt.date) -> str | None:
-    """A question on annual reports, the re-review, revocation, the standing duties or a
-    measure's own term (in force on `today` or not), answered from each named measure's
+    """A question on annual reports, the re-review, revocation, the standing duties, the
+    application procedure or a measure's own term (in force on `today` or not), answered from each named measure's
     articles (all four when none is named); None when it asks none of these."""
     asked = asked_topics(query)
     if not asked:
@@ -375,7 +402,71 @@ def deadline_answer(query: str, lang: str, today: dt.date) -> str | None:
         lines += _revocation(chosen, lang)
     if "duties" in asked:
         lines.append(duties_block(duties(chosen), lang))
+    if "application" in asked:
+        lines += _application(chosen, lang)
+        if asked == ["application"]:  # no date of a cluster to look up
+            return "\n".join(lines)
     return "\n".join(lines + [t(lang, "deadlines.ask.dates")])
+
+
+# A question on the criteria as a whole (申报条件是什么, 江苏和国家有什么区别, what are the
+# eligibility requirements): one of these words, and no topic of a criterion beside them
+# (江苏研发要求和国家有什么区别 asks the R&D criterion). _DIFFERENCE asks only where the
+# measures named differ.
+_OVERVIEW = re.compile(r"申报条件|认定条件|基本条件|认定标准|(哪些|什么)条件|条件(是什么|有哪些)|"
+                       r"\beligib|\bcriteria\b|\bconditions\b|\brequirements\b")
+_DIFFERENCE = re.compile(r"区别|差异|差别|不同|异同|对比|比较|不一样|\bdiffer|\bcompar|\bvs\b|\bversus\b")
+# The words such a question has besides: stripped, nothing must be left for it to be one.
+_OVERVIEW_WORDS = re.compile(
+    r"申报|认定|基本|条件|标准|要求|区别|差异|差别|不同|异同|对比|比较|不一样|一样|主要|具体|"
+    r"哪些|什么|是|有|的|和|与|跟|同|及|之间|都|吗|呢|啊|请问|[?？,，。、\s]|"
+    r"\b(what|are|is|the|of|for|to|a|an|and|between|which|main|eligibility|eligible|criteria|conditions?|"
+    r"requirements?|differences?|different|differ|compare|comparison|vs|versus|how|do|does|measures?)\b")
+
+
+def _meaning(c: Criterion | None) -> str | None:
+    """What a criterion requires, its wording aside: 以上 and 不低于 are both ≥ (WORDS), while
+    一般不超过 is not 不超过. Two measures whose criteria mean the same do not differ on it."""
+    if c is None:
+        return None
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: (WORDS[v] if k == "word" else plain(v)) for k, v in value.items()}
+        return [plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+    return repr((plain(c.check.model_dump()), c.applies_if))
+
+
+def overview_answer(query: str, lang: str) -> str | None:
+    """A question on the criteria as a whole: every criterion of the measures it names (all four
+    when none), side by side; where two or more are named and it asks the difference, only the
+    criteria whose requirement differs, each article quoted. None for any other question."""
+    lowered = unicodedata.normalize("NFKC", query).lower()
+    difference = bool(_DIFFERENCE.search(lowered))
+    if not (difference or _OVERVIEW.search(lowered)):
+        return None
+    rest = lowered
+    for words in JURISDICTION_WORDS.values():
+        for w in sorted(words, key=len, reverse=True):
+            rest = rest.replace(w, " ")
+    if _OVERVIEW_WORDS.sub("", rest).strip():
+        return None  # a topic besides: the criteria search answers it
+    chosen = named_rulesets(query)
+    measures = t(lang, "compare.list_sep").join(r.short.get(lang) for r in chosen)
+    ids = topics(chosen)
+    if difference and len(chosen) > 1:
+        differ = [cid for cid in ids if len({_meaning(_find(r, cid)) for r in chosen}) > 1]
+        head = t(lang, "compare.differences", measures=measures, same=len(ids) - len(differ))
+        return head + "\n\n" + criteria_side_by_side(chosen, lang, only=differ, with_text=True).split("\n", 2)[2]
+    head = t(lang, "compare.overview", measures=measures, n=len(ids))
+    return head + "\n\n" + criteria_side_by_side(chosen, lang, only=ids, with_text=len(chosen) == 1).split("\n", 2)[2]
+
+
+def answers(query: str, lang: str) -> bool:
+    """Whether answer_question has an answer for it (the chat answers a question typed in
+    place of an answer only then): a deadline, duty, procedure or term topic, the criteria
+    as a whole, or a criterion found."""
+    return bool(asked_topics(query) or overview_answer(query, lang) is not None or search_criteria(query, lang)[1])
 
 
 def answer_question(query: str, lang: str, today: dt.date) -> str:
@@ -385,6 +476,9 @@ def answer_question(query: str, lang: str, today: dt.date) -> str:
     about_deadlines = deadline_answer(query, lang, today)
     if about_deadlines is not None:
         return about_deadlines
+    overview = overview_answer(query, lang)
+    if overview is not None:
+        return overview
     rulesets, found = search_criteria(query, lang)
     if not found:
         return t(lang, "compare.no_match", query=query.strip())

@@ -29,7 +29,7 @@ from storage.repo import SKIPPED
 
 from . import forms, tracking
 from .messages import MAX_FILE, Attachment, Button, Incoming, Reply, file_stem, merge_steps  # noqa: F401  (re-exported)
-from .compare import answer_question, criterion_requirement, search_criteria, topics
+from .compare import answer_question, answers, criterion_requirement, search_criteria, topics
 from .parse import (NAME_LIMIT, ParseError, Parsed, SUPERSCRIPTS, as_percent, choice_number, clean_name, confirmation,
                     name_cut, normalise,
                     parse_answer, refuse_superscripts, visible)
@@ -91,7 +91,8 @@ MENU_LABEL, MENU_NAME = 60, 30
 log = logging.getLogger(__name__)
 
 
-QUESTION = re.compile(r"[?？]$|多少|什么|哪些|哪个|怎么|如何|要求|条件|标准|^(what|how|which)\b", re.I)
+QUESTION = re.compile(r"[?？]$|多少|什么|哪些|哪个|怎么|如何|要求|条件|标准|谁|多久|多长|何时|(?<![十百0-9])几|吗$|"
+                      r"^(what|how|which|who|when|where)\b", re.I)
 
 
 def refused_digits(text: str) -> bool:
@@ -841,7 +842,7 @@ class Turn:
         except ParseError as exc:
             if (replies := self.typed_province(text)) is not None:
                 return replies
-            if looks_like_question(text) and search_criteria(text, self.lang)[1]:
+            if looks_like_question(text) and answers(text, self.lang):
                 # a quick question in the middle of a question: answered, then asked again
                 return [Reply(answer_question(text, self.lang, self.today)), self.question(fact)]
             return [self.refusal(fact, exc), self.question(fact)]

@@ -256,6 +256,13 @@ class Deadlines(_Model):
         return [g for g in self.revocation.grounds if g.citation not in dated]
 
 
+class Application(_Model):
+    """The certification procedure (认定程序): who applies, to whom the materials go, who
+    recommends and who certifies; a summary in each language and every step verbatim."""
+    summary: Text
+    steps: tuple[Quote, ...]
+
+
 class Ruleset(_Model):
     id: str
     jurisdiction: Literal["national", "jiangsu", "guangdong", "shaanxi"]
@@ -268,6 +275,7 @@ class Ruleset(_Model):
     source: str
     term: Term
     deadlines: Deadlines
+    application: Application
     criteria: list[Criterion]
 
     @model_validator(mode="after")

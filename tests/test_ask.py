@@ -307,3 +307,128 @@ def test_what_an_accident_leads_to_is_the_revocation_ground_five_verbatim(capsys
 def test_a_question_with_escape_sequences_is_quoted_without_them(capsys):
     out = ask(capsys, "\x00\x1b[31m什么\x1b[0m")
     assert out == "没有找到与“什么”相关的条件。可以试试：研发、专利、产值、面积、事故、江苏 专利。\n"
+
+
+# --- the application procedure: who applies, to whom, who certifies ----------------------
+# Read off the texts by hand: 国第十二条–第十四条 (申报主体 the county SME authority, 推荐至工业和
+# 信息化部), 苏第八条–第十条 (向所在市（县、区）中小企业主管部门提交申报材料), 粤第十二条 and
+# 第十四条（一）–（三） (报送至所在地级以上市中小企业主管部门), 陕第十四条–第十六条.
+
+APPLICATION = {"national": ["第十二条", "第十三条", "第十四条"], "jiangsu": ["第八条", "第九条", "第十条"],
+               "guangdong": ["第十二条", "第十四条（一）", "第十四条（二）", "第十四条（三）"],
+               "shaanxi": ["第十四条", "第十五条", "第十六条"]}
+
+
+@pytest.mark.parametrize("question", ["申报材料报送给谁", "申报材料交给谁", "怎么申报", "向谁申报", "谁来申报",
+                                      "申报流程是什么", "认定程序", "who do we submit the application to",
+                                      "how do we apply", "what is the application procedure"])
+def test_a_question_on_the_procedure_gets_every_measures_procedure_articles(capsys, question):
+    out = ask(capsys, question)
+    english = question.isascii()
+    assert out.startswith("How to apply" if english else "申报与认定程序")
+    for j, citations in APPLICATION.items():
+        assert [s.citation for s in R[j].application.steps] == citations
+        for step in R[j].application.steps:
+            assert step.article_text in out
+    # the answer names to whom, and no criterion is offered as a best match
+    assert "中小企业主管部门提交申报材料" in out and "报送至所在地级以上市中小企业主管部门" in out
+    assert "相关的条件" not in out and "Criteria matching" not in out
+    assert "clusterbot deadlines" not in out  # no cluster date to look up
+
+
+def test_a_procedure_question_naming_a_measure_gets_that_measure_only(capsys):
+    out = ask(capsys, "江苏申报材料交给谁")
+    assert "【江苏】" in out and "第九条" in out and "【广东】" not in out and "【国家（工信部）】" not in out
+
+
+@pytest.mark.parametrize("question", ["申报条件是什么", "年报报送给谁", "when do we submit the annual report",
+                                      "研发经费要求"])
+def test_conditions_and_reports_are_not_the_procedure(capsys, question):
+    assert "申报与认定程序" not in ask(capsys, question) and "How to apply" not in ask(capsys, question)
+
+
+# --- the criteria as a whole, and where two measures differ -------------------------------
+
+@pytest.mark.parametrize("question", ["申报条件是什么", "认定条件有哪些", "what are the eligibility requirements"])
+def test_a_question_on_all_the_conditions_gets_every_criterion_not_one_best_match(capsys, question):
+    out = ask(capsys, question)
+    english = question.isascii()
+    for j in R.values():
+        for c in j.criteria:  # every criterion of every measure, with its article
+            assert f"[{c.citation}]" in out
+    assert ("Area of the cluster" in out or "Area" in out) if english else "占地面积" in out
+    assert "近三年集群总产值" in out or "Total output" in out
+    assert "相关的条件" not in out and "No criterion matches" not in out
+
+
+def test_a_question_on_one_measures_conditions_quotes_its_articles(capsys):
+    out = ask(capsys, "江苏申报条件是什么")
+    assert "【" not in out and "广东" not in out and "国家（工信部）" not in out
+    for c in R["jiangsu"].criteria:
+        assert c.article_text in out
+
+
+@pytest.mark.parametrize("question", ["江苏和国家有什么区别", "江苏与国家的认定条件有什么不同",
+                                      "difference between Jiangsu and national"])
+def test_a_difference_question_lists_where_the_two_differ(capsys, question):
+    out = ask(capsys, question)
+    assert "广东" not in out and "Guangdong" not in out
+    # 苏第六条（二）: 主导产业产值年均增速不低于10% where the national text has the output's 高于10%;
+    # 苏第六条（三）: 合计不少于3家 / 15家 against the national 1家 / 10家 (认定标准二)
+    assert "集群主导产业产值近三年年均增速不低于10%" in out and "产值年均增速高于10%" in out
+    assert "合计不少于3家" in out and "不少于10家专精特新中小企业" in out
+    # the same requirement in other words is no difference: 70%以上 (national) and 不低于70% (Jiangsu)
+    assert "中小企业产值占集群总产值70%以上" not in out
+    # nor is an area both cap at 一般不超过100平方公里
+    assert "占地面积一般不超过100平方公里" not in out
+
+
+def test_a_difference_question_on_one_criterion_stays_on_it(capsys):
+    out = ask(capsys, "江苏研发要求和国家有什么区别")
+    assert "研发经费年均增长" in out and "占地面积" not in out and "优质企业" not in out
+
+
+# --- English words for the criteria: the best match first, no stray criterion -------------
+
+def test_output_value_in_english_finds_the_output_criteria_not_the_local_contribution(capsys):
+    out = ask(capsys, "how much output value is required")
+    assert out.startswith("Criteria matching")
+    assert out.split("\n")[2] == "Total output, each of the last three years"
+    assert "近三年产值均在30亿元以上" in out  # 陕第十二条（二）
+    assert "Substantial contribution to local output" not in out  # 苏第六条（一） sets no figure
+
+
+def test_specialized_in_american_spelling_finds_the_quality_enterprises(capsys):
+    out = ask(capsys, "how many specialized SMEs are needed")
+    assert out.split("\n")[2].startswith("Quality enterprises")
+    assert "合计不少于3家，或者专精特新中小企业、高新技术企业合计不少于15家" in out  # 苏第六条（三）
+    assert "SMEs' share of output" not in out
+
+
+def test_gaoqi_the_officials_word_for_high_tech_firms_finds_the_quality_enterprises(capsys):
+    out = ask(capsys, "高企要几家")
+    assert out.split("\n")[2].startswith("优质企业")
+    assert "不少于8家专精特新中小企业、创新型中小企业和高新技术企业" in out  # 陕第十二条（三）
+
+
+@pytest.mark.parametrize("question, english", [("how many 专精特新 enterprises are required", True),
+                                               ("what is the deadline of the 年报", True),
+                                               ("江苏 patent", False), ("jiangsu 专利", False),
+                                               ("江苏 R&D 要求", False), ("专精特新要几家", False)])
+def test_an_english_question_quoting_a_chinese_term_is_answered_in_english(capsys, question, english):
+    out = ask(capsys, question)
+    assert out.startswith(("Criteria matching", "Annual reports")) if english else not out.isascii()
+    if english:
+        assert "相关的条件" not in out and "年度报送（" not in out
+
+
+@pytest.mark.parametrize("question", ["申报需要哪些材料", "陕西公示几天", "what documents do we need to apply"])
+def test_materials_and_the_public_notice_are_the_procedures(capsys, question):
+    out = ask(capsys, question)
+    assert out.startswith(("申报与认定程序", "How to apply"))
+    if "陕西" in question:  # 陕第十六条: 经公示无异议后
+        assert "经公示无异议后，发布陕西省中小企业特色产业集群名单" in out and "【江苏】" not in out
+        assert "clusterbot form" not in out  # the form is Jiangsu's
+    else:  # 粤第十四条（一） names the materials; the Jiangsu form is the project's
+        assert "主要包括省级中小企业特色产业集群申报表及必要的证明材料" in out and "clusterbot form template" in out
+    assert "相关的条件" not in out and "Criteria matching" not in out  # no criterion offered as the answer

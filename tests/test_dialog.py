@@ -701,3 +701,27 @@ def test_a_preference_answered_no_is_said_at_once_though_it_warned_unanswered(co
     assert "江苏 第六条（一） 提示" in text and "不属于重点支持方向，但不影响认定" in text
     answer_until(chat, "total_output")
     assert "提示" not in chat.say("2023:45 2024:48.2 2025:52.9")  # an answer that warns nothing: none
+
+
+@pytest.mark.parametrize("question, said", [
+    ("申报材料报送给谁", "第九条：“符合条件的申报主体按照属地化管理原则向所在市（县、区）中小企业主管部门提交申报材料"),
+    ("有效期多久", "第十一条：“特色产业集群有效期为三年"),            # 苏第十一条
+    ("专精特新要几家", "专精特新中小企业、高新技术企业合计不少于15家"),  # 苏第六条（三）
+    ("江苏和国家有什么区别", "认定条件的不同之处"),
+    ("年报什么时候交", "每年4月10日前"),                              # 苏第十二条
+])
+def test_a_question_typed_in_place_of_an_answer_is_answered_and_the_question_asked_again(conversation, question, said):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    fact = chat.current_fact()
+    text = chat.say(question)
+    assert said in text and "没有看懂" not in text
+    assert chat.current_fact() == fact  # nothing saved, the same question again
+
+
+def test_an_answer_with_a_count_is_still_an_answer_not_a_question(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")  # 县级区划; then the area
+    text = chat.say("十几")  # 十几 is an approximate answer (几 after 十 asks nothing)
+    assert "约数或范围" in text and "相关的条件" not in text and chat.current_fact() == "area_km2"

@@ -28,6 +28,8 @@ def quotations(ruleset):
     yield "revocation", d.revocation.article_text
     for ground in d.revocation.grounds:  # missed.* and the standing duties are among them
         yield ground.citation, ground.article_text
+    for step in ruleset.application.steps:
+        yield f"application {step.citation}", step.article_text
 
     for c in ruleset.criteria:
         yield c.id, c.article_text, c.source
