@@ -718,8 +718,10 @@ class Turn:
         replies = [Reply(self.t("dialog.measures_chosen", measures=names))]
         kept = relevant_answered(self.rulesets, self.answers)
         if kept:  # measures changed on a cluster with answers: they stay, only what is new is asked
-            replies.append(Reply(self.t("dialog.answers_kept", n=kept,
-                                        new=len(self.remaining()))))
+            # counted as /status counts them: a skipped question is pending, not an answer
+            skipped = len(self.skipped_facts())
+            replies.append(Reply(self.t("dialog.answers_kept_pending" if skipped else "dialog.answers_kept",
+                                        n=kept - skipped, skipped=skipped, new=len(self.remaining()))))
         provincial = [j for j in chosen if j != "national"]
         if self.profile.province is None and len(provincial) == 1:
             self.profile.province = provincial[0]  # one provincial measure: the cluster's province

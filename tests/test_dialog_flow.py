@@ -286,6 +286,32 @@ def test_the_report_has_no_internal_ids_and_every_criterion_with_its_figures(con
         assert c.citation in report and c.article_text.replace("|", "\\|") in report
 
 
+def test_changing_measures_counts_skipped_questions_as_pending_as_status_does(conversation):
+    """/measures said 已保留 41 个答案 where /status said 已答 38 题，待定 3 题: the skipped
+    questions were counted as answers kept."""
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    facts, skipped = eligible_facts(), {"innovation_platforms", "patent_growth", "iip_rate"}
+    for _ in range(80):
+        fact = chat.current_fact()
+        if fact is None:
+            break
+        chat.say("/skip" if fact in skipped else chat_answer(fact, facts[fact]))
+        if "年份对吗" in chat.last[0].text:
+            chat.say("是")
+    with session(conversation.engine) as s:
+        answered = len({r.fact for r in s.exec(select(Answer).where(Answer.skipped == False))})  # noqa: E712
+    chat.say("/measures")
+    text = chat.say("全部")
+    assert f"已保留 {answered} 个答案和 3 道待定（已跳过）的题" in text
+    status = chat.say("/status")
+    assert f"已答 {answered}/" in status and "待定 3 题" in status
+    chat.say("/lang en")
+    chat.say("/measures")
+    text = chat.say("jiangsu")
+    assert f"{answered} answers and 3 pending (skipped) questions kept" in text
+
+
 def test_adding_a_measure_keeps_the_answers_and_asks_only_what_it_needs(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")
