@@ -374,6 +374,27 @@ def test_with_several_provincial_measures_the_province_is_asked_and_others_are_f
     assert "## 广东（仅供对比）：符合条件" in report and "仅供对比，不是本集群的认定结论" in report
 
 
+
+def test_the_exported_report_says_why_results_are_for_comparison_as_a_document_would(conversation):
+    """The report repeated the chat's note whole: > **注意**：注：「…」… 可发送 /province 更改所在省份,
+    a note inside a note and a command to send, in a file read away from the chat."""
+    chat = Chat(conversation)
+    start(chat, "全部")
+    chat.say("/export")
+    report = dict(chat.last[0].documents)["示例县机械集群-预审报告.md"].decode("utf-8")
+    assert "> **注意**：尚未确定「示例县机械集群」所在省份；" in report
+    chat.say("/province 江苏")
+    chat.say("/export")
+    report = dict(chat.last[0].documents)["示例县机械集群-预审报告.md"].decode("utf-8")
+    assert "> **注意**：「示例县机械集群」位于江苏，广东、陕西的办法只适用于该省的集群" in report
+    assert "注：" not in report and "/province" not in report
+    assert "可发送 /province" in chat.say("/status")     # the chat still says what to send
+    chat.say("/lang en")
+    chat.say("/export")
+    report = dict(chat.last[0].documents)["示例县机械集群-report.md"].decode("utf-8")
+    assert "> **Note**: “示例县机械集群” is in Jiangsu; the measures of Guangdong and Shaanxi" in report
+    assert "Note: Note" not in report and "/province" not in report
+
 EDGE_ANSWERS = {  # per fact type: what an official might type, at its limits
     "number": ["-0", "0", "99999999999", "0.0001"],
     "count": ["无", "0", "999999999", "两家"],
