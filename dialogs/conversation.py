@@ -718,8 +718,10 @@ class Turn:
         replies = [Reply(self.t("dialog.measures_chosen", measures=names))]
         kept = relevant_answered(self.rulesets, self.answers)
         if kept:  # measures changed on a cluster with answers: they stay, only what is new is asked
-            replies.append(Reply(self.t("dialog.answers_kept", n=kept,
-                                        new=len(self.remaining()))))
+            # counted as /status counts them: a skipped question is pending, not an answer
+            skipped = len(self.skipped_facts())
+            replies.append(Reply(self.t("dialog.answers_kept_pending" if skipped else "dialog.answers_kept",
+                                        n=kept - skipped, skipped=skipped, new=len(self.remaining()))))
         provincial = [j for j in chosen if j != "national"]
         if self.profile.province is None and len(provincial) == 1:
             self.profile.province = provincial[0]  # one provincial measure: the cluster's province
@@ -781,14 +783,16 @@ class Turn:
         short = ruleset.short.get(self.lang)
         return short + self.t("dialog.for_comparison") if self.for_comparison(ruleset.jurisdiction, profile) else short
 
-    def comparison_note(self) -> str:
+    def comparison_note(self, where: str = "dialog") -> str:
+        """Why some results are for comparison; `where` "report": as the exported report says
+        it (no 注： before the report's own 注意, no command to send)."""
         provincial = [r for r in self.rulesets if r.jurisdiction != "national"]
         if self.profile.province is None and len(provincial) > 1:
-            return self.t("dialog.province_unknown", name=self.profile.name)
+            return self.t(f"{where}.province_unknown", name=self.profile.name)
         others = [r.short.get(self.lang) for r in provincial if self.for_comparison(r.jurisdiction)]
         if not others:
             return ""
-        return self.t("dialog.comparison_note", name=self.profile.name, province=self.province_name(self.profile.province),
+        return self.t(f"{where}.comparison_note", name=self.profile.name, province=self.province_name(self.profile.province),
                       measures=fmt_list(others, self.lang))
 
     def confirms_measures(self, text: str, n: int) -> bool:
@@ -1443,7 +1447,7 @@ class Turn:
         # the note goes with the measures it is about: those for comparison, or, while the
         # province is not known, every provincial one
         noted = comparison or {r.jurisdiction for r in self.rulesets if r.jurisdiction != "national"}
-        note = self.comparison_note()
+        note = self.comparison_note("report")
         report = markdown_report(self.profile.name, self.evaluations(), self.lang, answers=facts,
                                  for_comparison=comparison, notes={j: note for j in noted if note}).encode("utf-8")
         stem = file_stem(self.profile.name)

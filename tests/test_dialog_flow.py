@@ -286,6 +286,32 @@ def test_the_report_has_no_internal_ids_and_every_criterion_with_its_figures(con
         assert c.citation in report and c.article_text.replace("|", "\\|") in report
 
 
+def test_changing_measures_counts_skipped_questions_as_pending_as_status_does(conversation):
+    """/measures said 已保留 41 个答案 where /status said 已答 38 题，待定 3 题: the skipped
+    questions were counted as answers kept."""
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    facts, skipped = eligible_facts(), {"innovation_platforms", "patent_growth", "iip_rate"}
+    for _ in range(80):
+        fact = chat.current_fact()
+        if fact is None:
+            break
+        chat.say("/skip" if fact in skipped else chat_answer(fact, facts[fact]))
+        if "年份对吗" in chat.last[0].text:
+            chat.say("是")
+    with session(conversation.engine) as s:
+        answered = len({r.fact for r in s.exec(select(Answer).where(Answer.skipped == False))})  # noqa: E712
+    chat.say("/measures")
+    text = chat.say("全部")
+    assert f"已保留 {answered} 个答案和 3 道待定（已跳过）的题" in text
+    status = chat.say("/status")
+    assert f"已答 {answered}/" in status and "待定 3 题" in status
+    chat.say("/lang en")
+    chat.say("/measures")
+    text = chat.say("jiangsu")
+    assert f"{answered} answers and 3 pending (skipped) questions kept" in text
+
+
 def test_adding_a_measure_keeps_the_answers_and_asks_only_what_it_needs(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")
@@ -347,6 +373,27 @@ def test_with_several_provincial_measures_the_province_is_asked_and_others_are_f
     report = dict(chat.last[0].documents)["示例县机械集群-预审报告.md"].decode("utf-8")
     assert "## 广东（仅供对比）：符合条件" in report and "仅供对比，不是本集群的认定结论" in report
 
+
+
+def test_the_exported_report_says_why_results_are_for_comparison_as_a_document_would(conversation):
+    """The report repeated the chat's note whole: > **注意**：注：「…」… 可发送 /province 更改所在省份,
+    a note inside a note and a command to send, in a file read away from the chat."""
+    chat = Chat(conversation)
+    start(chat, "全部")
+    chat.say("/export")
+    report = dict(chat.last[0].documents)["示例县机械集群-预审报告.md"].decode("utf-8")
+    assert "> **注意**：尚未确定「示例县机械集群」所在省份；" in report
+    chat.say("/province 江苏")
+    chat.say("/export")
+    report = dict(chat.last[0].documents)["示例县机械集群-预审报告.md"].decode("utf-8")
+    assert "> **注意**：「示例县机械集群」位于江苏，广东、陕西的办法只适用于该省的集群" in report
+    assert "注：" not in report and "/province" not in report
+    assert "可发送 /province" in chat.say("/status")     # the chat still says what to send
+    chat.say("/lang en")
+    chat.say("/export")
+    report = dict(chat.last[0].documents)["示例县机械集群-report.md"].decode("utf-8")
+    assert "> **Note**: “示例县机械集群” is in Jiangsu; the measures of Guangdong and Shaanxi" in report
+    assert "Note: Note" not in report and "/province" not in report
 
 EDGE_ANSWERS = {  # per fact type: what an official might type, at its limits
     "number": ["-0", "0", "99999999999", "0.0001"],

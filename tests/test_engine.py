@@ -83,6 +83,18 @@ def test_a_given_figure_is_rounded_before_comparing_and_the_explanation_agrees()
     assert result.status == "fail" and "39.99亿元，差 0.01亿元" in explain(result, "zh")
 
 
+
+def test_the_years_that_fail_are_told_apart_where_each_says_its_gap():
+    """差 2.00个百分点、2024年 … read as one list with the gaps inside it (English: '2.00
+    percentage points short, 2024: …'): each failing year holds a comma of its own, so the years
+    are separated by ；/;."""
+    result = evaluate_with("guangdong", sme_output_share={"2023": 68, "2024": 69.5, "2025": 70}).by_id("sme-share")
+    assert result.status == "fail"
+    assert ("不符合：2023年 68.00%，差 2.00个百分点；2024年 69.50%，差 0.50个百分点；"
+            "2025年恰好等于 70%，而“高于”不含本数。") in explain(result, "zh")
+    assert ("Fails: 2023: 68.00%, 2.00 percentage points short; 2024: 69.50%, 0.50 percentage points short; "
+            "2025: exactly 70%") in explain(result, "en")
+
 def test_per_10k_rounds_half_up_exactly():
     assert per_10k(1, 80000) == 0.13  # 0.125 exactly
     assert per_10k(1499, 1_000_000) == 14.99
