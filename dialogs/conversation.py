@@ -658,7 +658,7 @@ class Turn:
         """A name no other cluster of the user has: 戊集群 taken, 戊集群（2）, and said so (two of one
         name are told apart only by their dates); at most NAME_LIMIT characters, said when cut."""
         name, cut = name_cut(name)
-        notes = [Reply(self.t("dialog.name_cut", limit=NAME_LIMIT, name=name))] if cut else []
+        notes = [self.name_cut_note(name)] if cut else []
         taken = {normalise(n) for n in repo.profile_names(self.s, self.user)}  # an unnamed one is none
         if normalise(name) not in taken:
             return name, notes
@@ -667,6 +667,10 @@ class Turn:
             n += 1
         free = f"{name}（{n}）"
         return free, notes + [Reply(self.t("dialog.name_taken", name=name, new=free))]
+
+    def name_cut_note(self, name: str) -> Reply:
+        """That a name was cut to NAME_LIMIT characters, naming what is kept (a cluster's, a tracked one's)."""
+        return Reply(self.t("dialog.name_cut", limit=NAME_LIMIT, name=name))
 
     def is_command_name(self, name: str) -> bool:
         """/skip or 跳过 is a command, no cluster's name."""

@@ -38,7 +38,7 @@ from storage import tracking as store
 from storage.tracking import HORIZON_DAYS, Reminder, TrackedCluster
 
 from .messages import Button, Reply, file_stem
-from .parse import NAME_LIMIT, clean_name, name_cut, normalise
+from .parse import clean_name, name_cut, normalise
 
 BUTTON_PREFIX = "t:"        # t:<step>:<value>, a tracking choice button
 STEPS = ("name", "measures", "date")
@@ -173,12 +173,9 @@ def cmd_track(turn, arg: str) -> list[Reply]:
     if words:
         data["name"], cut = name_cut(" ".join(words))
         if cut:
-            return [cut_note(turn, data["name"])] + next_step(turn, data)
+            return [turn.name_cut_note(data["name"])] + next_step(turn, data)
     return next_step(turn, data)
 
-
-def cut_note(turn, name: str) -> Reply:
-    return Reply(turn.t("dialog.name_cut", limit=NAME_LIMIT, name=name))
 
 
 def next_step(turn, data: dict) -> list[Reply]:
@@ -211,7 +208,7 @@ def next_step(turn, data: dict) -> list[Reply]:
 
 def tracked_named(turn, name: str) -> TrackedCluster | None:
     """The user's tracked cluster (not stopped) of this very name, if any."""
-    return next((c for c in store.user_tracked(turn.s, turn.user) if c.name == name[:200]), None)
+    return next((c for c in store.user_tracked(turn.s, turn.user) if c.name == name), None)
 
 
 def ask(turn, step: str, data: dict) -> Reply:
@@ -272,7 +269,7 @@ def on_draft_answer(turn, text: str) -> list[Reply] | None:
                 return [ask(turn, step, data)]
             data["name"] = name
             if cut:
-                return [cut_note(turn, name)] + next_step(turn, data)
+                return [turn.name_cut_note(name)] + next_step(turn, data)
         elif step == "measures":
             chosen = turn.read_measures(text)
             if (refused := certification_refusal(turn, text, chosen)) is not None:

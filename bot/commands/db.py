@@ -26,19 +26,18 @@ def run(args) -> int:
 
     from .common import cli_t
 
+    url = normalise_url(args.db or default_url())
     if args.action == "revision":
         if not args.message:
             print(f"clusterbot db revision: {cli_t('db.no_message')}", file=sys.stderr)
             return 2
         # A plain engine: make_engine would build an empty database from the models, where
         # the revision must be the difference between the models and the revisions.
-        url = normalise_url(args.db or default_url())
         with opening(url):
             migrate.revision(create_engine(url), args.message)
         return 0
     if args.action == "upgrade":
-        make_engine(args.db).dispose()  # which upgrades
-    url = normalise_url(args.db or default_url())
+        make_engine(url).dispose()  # which upgrades
     with opening(url), create_engine(url).connect() as connection:
         print(cli_t("db.revisions", current=migrate.current(connection) or cli_t("db.none"), newest=migrate.head()))
     return 0
