@@ -341,6 +341,9 @@ class Turn:
         self.pressed_shown: dict | None = None  # the reply the message pressed showed (`_button_choice`)
         self.replanned = False  # reminders planned in this turn (dialogs/tracking.py)
         self._evaluated: tuple = (None, None, None)
+        # The facts saved since the last evaluation of the answers `_changed_in`.
+        self._changed: list[str] = []
+        self._changed_in: repo.Answers | None = None
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -373,11 +376,18 @@ class Turn:
         repo.touch(self.s, self.profile)
 
     def evaluations(self) -> list[Evaluation]:
-        """The chosen measures evaluated on the current answers; computed once per change."""
+        """The chosen measures evaluated on the current answers; computed once per change,
+        from the evaluation before it when only answers saved since differ (an answer's
+        criteria alone are evaluated again)."""
+        answers = self.answers
         key = (self.profile.id if self.profile else None, self.profile.measures if self.profile else "",
-               id(self.answers), self._saved)
-        if self._evaluated[0] != key:
-            self._evaluated = (key, evaluate_answers(self.answers, self.rulesets, self.today), None)
+               id(answers), self._saved)
+        last_key, last = self._evaluated[:2]
+        if last_key != key:
+            since = ((last, self._changed) if self._changed_in is answers and last_key[:3] == key[:3]
+                     and self._changed else None)
+            self._evaluated = (key, evaluate_answers(answers, self.rulesets, self.today, since), None)
+            self._changed, self._changed_in = [], answers
         return self._evaluated[1]
 
     def remaining(self) -> list[str]:
@@ -396,6 +406,7 @@ class Turn:
         else:
             self.answers.set_stored(fact, value, stored)
         self._saved += 1
+        self._changed.append(fact)
 
     def unreadable(self, kind: str) -> list[Reply]:
         """A message the channel could not take (a file too large, a photo or a voice note):

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from typing import Any
 
 from engine import Profile, catalogue, evaluate_many, load_rulesets
-from engine.evaluate import Evaluation
+from engine.evaluate import Evaluation, reevaluate
 from engine.rules import Ruleset
 from storage.repo import SKIPPED
 
@@ -40,10 +40,13 @@ _EVALUATED: OrderedDict[tuple, list[Evaluation]] = OrderedDict()
 EVALUATED_KEPT = 256  # recent evaluations kept; a few KiB each
 
 
-def evaluate_answers(answers: dict[str, Any], rulesets: list[Ruleset], on: dt.date) -> list[Evaluation]:
+def evaluate_answers(answers: dict[str, Any], rulesets: list[Ruleset], on: dt.date,
+                     since: tuple[list[Evaluation], list[str]] | None = None) -> list[Evaluation]:
     """The evaluations of these answers, remembered by their content: a message evaluates
     the answers before and after the one it saves, and the next message starts from the
     same answers again. (The same facts, measures and date give the same evaluation.)
+    `since`: the evaluations of these rulesets on answers that differ from these only in the
+    facts listed, from which only the criteria reading those facts are evaluated again.
     Stored answers are known by their JSON in the order a profile's rows give them, which the
     profile's next turn gives again (sorting them took twice as long as the lookup)."""
     facts = known_facts(answers)
@@ -58,7 +61,8 @@ def evaluate_answers(answers: dict[str, Any], rulesets: list[Ruleset], on: dt.da
     found = _EVALUATED.get(key)
     if found is None:
         # The evaluations keep their rulesets alive: their ids in the key stay theirs.
-        found = _EVALUATED[key] = evaluate_many(Profile(facts, on), rulesets, on, traced=True)
+        found = _EVALUATED[key] = (reevaluate(since[0], Profile(facts, on), on, since[1]) if since
+                                   else evaluate_many(Profile(facts, on), rulesets, on, traced=True))
         if len(_EVALUATED) > EVALUATED_KEPT:
             _EVALUATED.popitem(last=False)
     else:

@@ -362,8 +362,26 @@ class CompiledSet:
     def __init__(self, rulesets: tuple[Ruleset, ...]):
         self.rulesets = rulesets
         self.sources: dict[str, str] = {}
+        # Each distinct check once (the measures share many), and per ruleset the distinct
+        # check of each of its criteria.
+        seen: dict[str, int] = {}
+        self.distinct: list[Criterion] = []
+        layout, labels = [], []
+        for ruleset in rulesets:
+            positions = []
+            for criterion in ruleset.criteria:
+                key = criterion.check.model_dump_json() + "|" + str(criterion.applies_if)
+                if key not in seen:
+                    seen[key] = len(seen)
+                    self.distinct.append(criterion)
+                    labels.append(f"{criterion.id} ({ruleset.id} {criterion.citation})")
+                positions.append(seen[key])
+            layout.append(tuple(positions))
+        self.layout: tuple[tuple[int, ...], ...] = tuple(layout)
+        self._labels = labels  # a comment above each check's lines in the source
         self.statuses = self._compile("statuses", full=False)
         self._outcomes = None
+        self._parts: tuple | None = None
 
     def outcomes(self, p: Profile) -> tuple:
         return (self._outcomes or self._compile_outcomes())(p)
@@ -381,27 +399,59 @@ class CompiledSet:
 
     def _compile(self, name: str, full: bool):
         w = _Writer(full)
-        seen: dict[str, int] = {}
-        per_ruleset = []
-        for ruleset in self.rulesets:
-            positions = []
-            for criterion in ruleset.criteria:
-                key = criterion.check.model_dump_json() + "|" + str(criterion.applies_if)
-                if key not in seen:
-                    seen[key] = len(seen)
-                    w.emit(1, f"# {criterion.id} ({ruleset.id} {criterion.citation})")
-                    _emit_criterion(w, criterion, f"r{seen[key]}")
-                positions.append(seen[key])
-            per_ruleset.append("(" + "".join(f"r{i}, " for i in positions) + ")")
-        header = [f"def {name}(p):",
-                  "    facts, span = p.facts, p.window",
-                  "    fget = facts.get",
-                  "    PASS, FAIL, UNKNOWN, NA, WARNING = STATUSES  # locals: read some 150 times a call"]
+        for i, criterion in enumerate(self.distinct):
+            w.emit(1, f"# {self._labels[i]}")
+            _emit_criterion(w, criterion, f"r{i}")
+        per_ruleset = ["(" + "".join(f"r{i}, " for i in positions) + ")" for positions in self.layout]
         footer = ["    return (" + "".join(f"{x}, " for x in per_ruleset) + ")"]
-        source = self.sources[name] = "\n".join(header + w.prologue() + w.lines + footer) + "\n"
+        source = self.sources[name] = "\n".join(_header(name) + w.prologue() + w.lines + footer) + "\n"
         exec(compile(source, f"<compiled {name} {'+'.join(r.id for r in self.rulesets)}>", "exec"),
              scope := dict(w.constants))
         return scope[name]
+
+    def reevaluated(self, raw: tuple, p: Profile, changed) -> tuple:
+        """`outcomes(p)`, from `raw`, the outcomes of facts that differ from p's only in the
+        facts `changed`: only the checks that read one of them are computed again (a dialog's
+        answer changes one fact; the four measures' hundred-odd checks read some fifty).
+        data_year moves every 近三年 window: then all are."""
+        if "data_year" in changed:
+            return self.outcomes(p)
+        parts, readers = self._parts or self._compile_parts()
+        again: dict[int, tuple] = {}
+        for fact in changed:
+            for i in readers.get(fact, ()):
+                if i not in again:
+                    again[i] = parts[i](p)
+        if not again:
+            return raw
+        return tuple(tuple([again.get(i, old) for i, old in zip(positions, outcomes)])
+                     if not again.keys().isdisjoint(positions) else outcomes
+                     for positions, outcomes in zip(self.layout, raw))
+
+    def _compile_parts(self) -> tuple:
+        """One function per distinct check, its raw outcome, and for each fact the checks
+        reading it (a derived figure's inputs with it). Compiled when first asked for."""
+        cat, parts, readers = catalogue(), [], {}
+        for i, criterion in enumerate(self.distinct):
+            w = _Writer(full=True)
+            _emit_criterion(w, criterion, "r")
+            source = "\n".join(_header("part") + w.prologue() + w.lines + ["    return r"]) + "\n"
+            exec(compile(source, f"<compiled part {criterion.id}>", "exec"), scope := dict(w.constants))
+            parts.append(scope["part"])
+            read = {fact for _, fact in w.reads}
+            for fact in list(read):
+                read.update(cat.facts[fact].derive["per_10k"] if cat.facts[fact].derive else ())
+            for fact in read:
+                readers.setdefault(fact, []).append(i)
+        self._parts = (parts, readers)
+        return self._parts
+
+
+def _header(name: str) -> list[str]:
+    return [f"def {name}(p):",
+            "    facts, span = p.facts, p.window",
+            "    fget = facts.get",
+            "    PASS, FAIL, UNKNOWN, NA, WARNING = STATUSES  # locals: read some 150 times a call"]
 
 
 _COMPILED: dict[tuple[int, ...], CompiledSet] = {}
@@ -634,6 +684,22 @@ def evaluate_many(facts: dict | Profile, rulesets, on: dt.date, traced: bool = F
 
 
 _STATUS = operator.itemgetter(0)  # a raw outcome's status
+
+
+def reevaluate(before: list[Evaluation], facts: dict | Profile, on: dt.date, changed) -> list[Evaluation]:
+    """What `evaluate_many(facts, the same rulesets, on, traced=True)` gives, from `before`,
+    traced evaluations of facts that differ from these only in the facts `changed` (a
+    dialog's answer): only the checks reading a changed fact are computed again."""
+    trace = before[0]._trace if before else None
+    rulesets = tuple(ev.ruleset for ev in before)
+    if trace is None or trace._raw is None or before[0].on != on:
+        return evaluate_many(facts, rulesets, on, traced=True)
+    p = facts if isinstance(facts, Profile) else Profile(facts, on)
+    found = compiled(rulesets)
+    trace = _Trace(found, p, found.reevaluated(trace._raw, p, changed))
+    statuses = [ev.statuses if raw is old else tuple(map(_STATUS, raw))
+                for ev, raw, old in zip(before, trace._raw, before[0]._trace._raw)]
+    return list(map(Evaluation, rulesets, repeat(on), statuses, repeat(trace), count()))
 
 
 def evaluate(facts: dict | Profile, ruleset: Ruleset, on: dt.date) -> Evaluation:

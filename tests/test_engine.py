@@ -532,3 +532,60 @@ def test_statuses_read_from_the_traced_outcomes_are_the_compiled_statuses():
         assert [e.statuses for e in traced] == [e.statuses for e in plain]
         assert [e.missing for e in traced] == [e.missing for e in plain]
         assert [e.verdict for e in traced] == [e.verdict for e in plain]
+
+
+def _random_value(rng, spec, years=("2023", "2024", "2025")):
+    """A value of the fact's type near the thresholds, or None (unanswered; a derived figure
+    mostly, so that its inputs are what it is read from)."""
+    cat = catalogue()
+    if rng.random() < (0.7 if spec.derive else 0.15):
+        return None
+    if spec.type == "bool":
+        return rng.random() < 0.7
+    if spec.type == "count":
+        return rng.randint(0, 12)
+    if spec.type == "level":
+        return rng.choice(cat.levels)["id"]
+    if spec.type == "rank":
+        return rng.choice(cat.ranks)["id"]
+    series = {y: round(rng.uniform(0, 120), 2) for y in years if rng.random() < 0.9}
+    if spec.type == "series" or (spec.type in ("rate", "trend") and rng.random() < 0.5):
+        return series or {"2025": 1.0}
+    if spec.type == "trend":
+        return rng.random() < 0.5
+    return round(rng.uniform(0, 120), 2)
+
+
+def test_an_answer_evaluated_again_from_the_evaluation_before_it_is_the_whole_evaluation():
+    """The dialog evaluates an answer from the evaluation before it (only the criteria that
+    read the changed fact again: engine.evaluate.reevaluate): the same outcomes, statuses,
+    missing facts and verdicts as evaluating everything, whichever fact changes, data_year
+    and a derived figure's inputs among them."""
+    import random
+
+    from engine.evaluate import reevaluate
+
+    rng = random.Random(14)
+    cat, rulesets = catalogue(), tuple(load_rulesets().values())
+    facts_ids = [f for f in cat.facts if f != "data_year"]
+    facts, _ = validate_facts(eligible_facts(), cat)
+    before = evaluate_many(facts, rulesets, ON, traced=True)
+    changes = 0
+    for _ in range(1500):
+        fact = "data_year" if rng.random() < 0.03 else rng.choice(facts_ids)
+        value = rng.choice([2023, 2024, 2025, None]) if fact == "data_year" else _random_value(rng, cat.facts[fact])
+        raw = {**facts, fact: value}
+        try:
+            after_facts, _ = validate_facts({k: v for k, v in raw.items() if v is not None}, cat)
+        except Exception:
+            continue  # a combination the contract refuses: no evaluation to compare
+        changed = [f for f in set(facts) | set(after_facts) if facts.get(f) != after_facts.get(f)]
+        again = reevaluate(before, after_facts, ON, changed)
+        whole = evaluate_many(after_facts, rulesets, ON, traced=True)
+        assert [e._raw for e in again] == [e._raw for e in whole], (fact, value)
+        assert [e.statuses for e in again] == [e.statuses for e in whole]
+        assert [e.verdict for e in again] == [e.verdict for e in whole]
+        assert [e.missing for e in again] == [e.missing for e in whole]
+        changes += bool(changed)
+        facts, before = after_facts, again
+    assert changes > 1000
