@@ -11,7 +11,7 @@ from collections import OrderedDict
 from typing import Any
 
 from engine import Profile, catalogue, evaluate_many, load_rulesets
-from engine.evaluate import Evaluation, reevaluate
+from engine.evaluate import Evaluation, missing_of, reevaluate
 from engine.rules import Ruleset
 from storage.repo import SKIPPED
 
@@ -88,10 +88,7 @@ def facts_to_ask(missing, answers: dict[str, Any]) -> list[str]:
 
 def needed(evaluations: list[Evaluation], answers: dict[str, Any]) -> list[str]:
     """Every question still worth asking for these evaluations."""
-    missing: dict[str, None] = {}
-    for ev in evaluations:
-        ev.gather_missing(missing)
-    return facts_to_ask(missing, answers)
+    return facts_to_ask(missing_of(evaluations), answers)
 
 
 def asked_facts(rulesets: list[Ruleset]) -> frozenset[str]:

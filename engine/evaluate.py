@@ -367,6 +367,7 @@ class CompiledSet:
         seen: dict[str, int] = {}
         self.distinct: list[Criterion] = []
         layout, labels = [], []
+        firsts: list[tuple[int, int]] = []  # where each distinct check is first: (ruleset, criterion)
         for ruleset in rulesets:
             positions = []
             for criterion in ruleset.criteria:
@@ -374,11 +375,13 @@ class CompiledSet:
                 if key not in seen:
                     seen[key] = len(seen)
                     self.distinct.append(criterion)
+                    firsts.append((len(layout), len(positions)))
                     labels.append(f"{criterion.id} ({ruleset.id} {criterion.citation})")
                 positions.append(seen[key])
             layout.append(tuple(positions))
         self.layout: tuple[tuple[int, ...], ...] = tuple(layout)
         self._labels = labels  # a comment above each check's lines in the source
+        self.firsts = tuple(firsts)
         self.statuses = self._compile("statuses", full=False)
         self._outcomes = None
         self._parts: tuple | None = None
@@ -409,13 +412,14 @@ class CompiledSet:
              scope := dict(w.constants))
         return scope[name]
 
-    def reevaluated(self, raw: tuple, p: Profile, changed) -> tuple:
+    def reevaluated(self, raw: tuple, p: Profile, changed) -> tuple[tuple, dict[int, tuple] | None]:
         """`outcomes(p)`, from `raw`, the outcomes of facts that differ from p's only in the
         facts `changed`: only the checks that read one of them are computed again (a dialog's
-        answer changes one fact; the four measures' hundred-odd checks read some fifty).
-        data_year moves every 近三年 window: then all are."""
+        answer changes one fact; the four measures' hundred-odd checks read some fifty), and
+        those are given too, by distinct check (None: all were). data_year moves every
+        近三年 window: then all are."""
         if "data_year" in changed:
-            return self.outcomes(p)
+            return self.outcomes(p), None
         parts, readers = self._parts or self._compile_parts()
         again: dict[int, tuple] = {}
         for fact in changed:
@@ -423,10 +427,19 @@ class CompiledSet:
                 if i not in again:
                     again[i] = parts[i](p)
         if not again:
-            return raw
+            return raw, again
         return tuple(tuple([again.get(i, old) for i, old in zip(positions, outcomes)])
                      if not again.keys().isdisjoint(positions) else outcomes
-                     for positions, outcomes in zip(self.layout, raw))
+                     for positions, outcomes in zip(self.layout, raw)), again
+
+    def waiting(self, raw: tuple) -> dict[int, tuple]:
+        """distinct check -> the facts it waits for (unknown, or a preference unanswered)."""
+        found = {}
+        for i, (r, k) in enumerate(self.firsts):
+            outcome = raw[r][k]
+            if outcome[2] and (outcome[0] == UNKNOWN or outcome[0] == WARNING):
+                found[i] = outcome[2]
+        return found
 
     def _compile_parts(self) -> tuple:
         """One function per distinct check, its raw outcome, and for each fact the checks
@@ -568,15 +581,23 @@ class _Trace:
     """The raw outcomes of every measure of one evaluate_many call, computed the first time
     an explanation asks (a verdict needs only the statuses), unless given."""
 
-    __slots__ = ("compiled", "profile", "_raw")
+    __slots__ = ("compiled", "profile", "_raw", "_waiting")
 
     def __init__(self, compiled: CompiledSet, profile: Profile, raw: tuple | None = None):
         self.compiled, self.profile, self._raw = compiled, profile, raw
+        self._waiting: dict[int, tuple] | None = None
 
     def raw(self, position: int) -> tuple:
         if self._raw is None:
             self._raw = self.compiled.outcomes(self.profile)
         return self._raw[position]
+
+    def waiting(self) -> dict[int, tuple]:
+        """CompiledSet.waiting of these outcomes (found once; a re-evaluation carries it over)."""
+        if self._waiting is None:
+            self.raw(0)
+            self._waiting = self.compiled.waiting(self._raw)
+        return self._waiting
 
 
 class Evaluation:
@@ -643,6 +664,23 @@ class Evaluation:
         return next(r for r in self.results if r.criterion.id == criterion_id)
 
 
+def missing_of(evaluations: list[Evaluation]) -> dict[str, None]:
+    """The facts still unanswered that could change a criterion of any of these evaluations
+    (Evaluation.missing of each, together, in no particular order): for the evaluations of
+    one evaluate_many or reevaluate, from their distinct checks."""
+    trace = evaluations[0]._trace if evaluations else None
+    if (trace is not None and trace._raw is not None and len(evaluations) == len(trace.compiled.rulesets)
+            and all(ev._trace is trace for ev in evaluations)):
+        found: dict[str, None] = {}
+        for facts in trace.waiting().values():
+            found.update(dict.fromkeys(facts))
+        return found
+    found = {}
+    for ev in evaluations:
+        ev.gather_missing(found)
+    return found
+
+
 def verdict_of(statuses) -> str:
     """not_eligible if any criterion fails; else undetermined if any is unknown; else eligible."""
     if FAIL in statuses:
@@ -695,10 +733,18 @@ def reevaluate(before: list[Evaluation], facts: dict | Profile, on: dt.date, cha
     if trace is None or trace._raw is None or before[0].on != on:
         return evaluate_many(facts, rulesets, on, traced=True)
     p = facts if isinstance(facts, Profile) else Profile(facts, on)
-    found = compiled(rulesets)
-    trace = _Trace(found, p, found.reevaluated(trace._raw, p, changed))
+    found, old = compiled(rulesets), trace
+    raw, again = found.reevaluated(old._raw, p, changed)
+    trace = _Trace(found, p, raw)
+    if again is not None and old._waiting is not None:  # carried over: only the checks computed again
+        trace._waiting = waiting = dict(old._waiting)
+        for i, outcome in again.items():
+            if outcome[2] and (outcome[0] == UNKNOWN or outcome[0] == WARNING):
+                waiting[i] = outcome[2]
+            else:
+                waiting.pop(i, None)
     statuses = [ev.statuses if raw is old else tuple(map(_STATUS, raw))
-                for ev, raw, old in zip(before, trace._raw, before[0]._trace._raw)]
+                for ev, raw, old in zip(before, raw, old._raw)]
     return list(map(Evaluation, rulesets, repeat(on), statuses, repeat(trace), count()))
 
 
