@@ -11,6 +11,7 @@ something needs the ORM.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,7 +40,7 @@ class Prepared:
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
             # name -> (its conversion, its value when not given: a literal's, such as a LIMIT)
-            binds = {name: (bind.type.dialect_impl(dialect).bind_processor(dialect), bind.value)
+            binds = {name: (_quicker_bind(bind.type, dialect), bind.value)
                      for bind, name in compiled.bind_names.items()}
             # A column left out of an INSERT gets its model default, as SQLAlchemy's execution
             # would give it; a computed default has no place on this path.
@@ -49,7 +50,7 @@ class Prepared:
                 binds[column.key] = (binds[column.key][0], column.default.arg)
             # (position, conversion) of the result columns that have one: a SELECT's, or RETURNING's
             results = tuple((i, process) for i, column in enumerate(self.statement.exported_columns)
-                            if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)))
+                            if (process := _quicker_result(column.type, dialect)))
             order = compiled.positiontup  # None when the driver takes named parameters
             plan = tuple((name, *binds[name]) for name in (binds if order is None else order))
             found = (compiled.string, order is not None, plan, results)
@@ -94,6 +95,64 @@ class Prepared:
         values = [process(params.get(name, default)) if process else params.get(name, default)
                   for name, process, default in plan]
         return values if positional else dict(zip((name for name, _, _ in plan), values))
+
+
+# An aware datetime on SQLite: the column's conversions (SQLModel's UTCDateTime, then the
+# dialect's DATETIME text) are two calls and a dict a value, five to eight times a message;
+# the same text is written, or read back, in one. Each is used only where it gives the same
+# values as the column's own conversion, checked with these when a statement is compiled.
+_SAMPLES = [dt.datetime(2026, 11, 23, 2, 0, 0, 0, tzinfo=dt.timezone.utc),
+            dt.datetime(2026, 11, 23, 10, 0, 5, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+            dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone(dt.timedelta(hours=-5))), None]
+
+
+def _datetime_text(value: dt.datetime | None, _utc=dt.timezone.utc) -> str | None:
+    if value is None:
+        return None
+    value = value.astimezone(_utc)
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (value.year, value.month, value.day, value.hour,
+                                                   value.minute, value.second, value.microsecond)
+
+
+def _quicker_bind(type_, dialect):
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    if process is None or dialect.name != "sqlite":
+        return process
+
+    def quicker(value):
+        if value is not None and value.utcoffset() is None:
+            return process(value)  # naive: the column's own answer (SQLModel refuses it)
+        return _datetime_text(value)
+
+    try:
+        same = all(quicker(v) == process(v) for v in _SAMPLES)
+    except Exception:  # noqa: BLE001 - a conversion that refuses a sample: keep the column's
+        same = False
+    return quicker if same else process
+
+
+def _quicker_result(type_, dialect):
+    process = type_.dialect_impl(dialect).result_processor(dialect, None)
+    if process is None or dialect.name != "sqlite":
+        return process
+    read, utc = dt.datetime.fromisoformat, dt.timezone.utc
+
+    def quicker(text):
+        if text is None:
+            return None
+        try:
+            value = read(text)
+        except (TypeError, ValueError):
+            return process(text)
+        return value.replace(tzinfo=utc) if value.tzinfo is None else process(text)
+
+    try:
+        same = all(quicker(t) == process(t) and type(quicker(t)) is type(process(t))
+                   and getattr(quicker(t), "tzinfo", None) == getattr(process(t), "tzinfo", None)
+                   for t in (_datetime_text(v) for v in _SAMPLES))
+    except Exception:  # noqa: BLE001
+        same = False
+    return quicker if same else process
 
 
 def adopt(s: Session | Unit, model, values: dict[str, Any]):

@@ -198,3 +198,33 @@ def test_the_answers_a_turn_reads_from_the_rows_since_the_last_are_those_every_r
         assert list(kept.items()) == list(every_row.items()), step
         assert (kept.texts, kept.unreadable) == (every_row.texts, every_row.unreadable), step
     engine.dispose()
+
+
+def test_a_datetime_is_converted_as_the_column_converts_it_on_sqlite():
+    """On SQLite a datetime column's two conversions are done in one (storage/prepared.py):
+    the same text written and the same aware UTC datetime read, whatever the zone given; a
+    naive datetime still refused as SQLModel refuses it."""
+    import random
+
+    from storage.prepared import _quicker_bind, _quicker_result
+
+    dialect = make_engine("sqlite://").dialect
+    column = Profile.__table__.c.updated_at.type
+    own_bind = column.dialect_impl(dialect).bind_processor(dialect)
+    own_result = column.dialect_impl(dialect).result_processor(dialect, None)
+    bind, result = _quicker_bind(column, dialect), _quicker_result(column, dialect)
+    assert bind is not own_bind and result is not own_result  # the quicker ones are used
+    rng = random.Random(3)
+    for _ in range(2000):
+        zone = dt.timezone(dt.timedelta(minutes=rng.randrange(-14 * 60, 14 * 60 + 1)))
+        value = dt.datetime(rng.randint(1900, 2100), rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23),
+                            rng.randint(0, 59), rng.randint(0, 59), rng.choice([0, rng.randint(0, 999_999)]),
+                            tzinfo=zone)
+        text = bind(value)
+        assert text == own_bind(value)
+        assert result(text) == own_result(text) and result(text).tzinfo == own_result(text).tzinfo
+    for text in ("2026-11-23 10:00:00", "2026-11-23 10:00:00.5", None):  # written by others
+        assert result(text) == own_result(text)
+    assert bind(None) is None
+    with pytest.raises(ValueError):
+        bind(dt.datetime(2026, 1, 1))
