@@ -171,10 +171,19 @@ def active_profile(s: Session, user: User) -> Profile | None:
     return own_profile(s, user, user.active_profile_id)
 
 
+_NEW_PROFILE = Prepared(insert(Profile.__table__).values(placeholders(
+    ("user_id", "name", "lang", "state", "created_at", "updated_at"))).returning(*Profile.__table__.columns))
+
+
 def create_profile(s: Session, user: User, name: str, lang: str) -> Profile:
-    profile = Profile(user_id=user.id, name=name[:200], lang=lang, state="naming" if not name else "choose_measures")
-    s.add(profile)
-    s.flush()
+    """A new profile, the user's active one (inserted on the driver's connection, its other
+    columns the model's defaults, and read back as if loaded: the ORM's flush was a third
+    of a /new)."""
+    now = utcnow()
+    (row,) = _NEW_PROFILE.rows(s, {"user_id": user.id, "name": name[:200], "lang": lang,
+                                   "state": "naming" if not name else "choose_measures",
+                                   "created_at": now, "updated_at": now})
+    profile = adopt(s, Profile, dict(zip(_COLUMN_NAMES[1], row)))
     user.active_profile_id = profile.id
     s.add(user)
     return profile
