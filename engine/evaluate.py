@@ -671,11 +671,11 @@ def missing_of(evaluations: list[Evaluation]) -> dict[str, None]:
     trace = evaluations[0]._trace if evaluations else None
     if (trace is not None and trace._raw is not None and len(evaluations) == len(trace.compiled.rulesets)
             and all(ev._trace is trace for ev in evaluations)):
-        found: dict[str, None] = {}
+        listed: list[str] = []
         for facts in trace.waiting().values():
-            found.update(dict.fromkeys(facts))
-        return found
-    found = {}
+            listed += facts
+        return dict.fromkeys(listed)
+    found: dict[str, None] = {}
     for ev in evaluations:
         ev.gather_missing(found)
     return found
