@@ -49,17 +49,21 @@ def evaluate_answers(answers: dict[str, Any], rulesets: list[Ruleset], on: dt.da
     facts listed, from which only the criteria reading those facts are evaluated again.
     Stored answers are known by their JSON in the order a profile's rows give them, which the
     profile's next turn gives again (sorting them took twice as long as the lookup)."""
-    facts = known_facts(answers)
     texts = getattr(answers, "texts", None)  # stored answers come with their JSON (storage/repo.py)
+    # Told by the texts when every answer not skipped has one (a skip never has: Answers).
+    told = texts is not None and (len(texts) == len(answers) or all(
+        value is SKIPPED for fact, value in answers.items() if fact not in texts))
+    facts = None if told else known_facts(answers)  # made only when evaluated, or not told
     try:
         # JSON tells 1 from 1.0 and True, as an explanation does; series keep their order.
-        content = ((tuple(texts), tuple(texts.values())) if texts is not None and texts.keys() == facts.keys()
+        content = ((tuple(texts), tuple(texts.values())) if told
                    else json.dumps(dict(sorted(facts.items())), ensure_ascii=False))
     except (TypeError, ValueError):  # not a value a stored answer can hold: not remembered
         return evaluate_many(Profile(facts, on), rulesets, on, traced=True)
     key = (content, tuple(id(r) for r in rulesets), on)
     found = _EVALUATED.get(key)
     if found is None:
+        facts = known_facts(answers) if facts is None else facts
         # The evaluations keep their rulesets alive: their ids in the key stay theirs.
         found = _EVALUATED[key] = (reevaluate(since[0], Profile(facts, on), on, since[1]) if since
                                    else evaluate_many(Profile(facts, on), rulesets, on, traced=True))
