@@ -929,8 +929,9 @@ class Turn:
         """As soon as an answer makes a criterion fail (or warn), say so with the margin."""
         lines, failed_now = [], set()
         for ev_before, ev_after in zip(before, after):
-            if not {FAIL, WARNING} & set(ev_after.statuses) or (
-                    ev_before.statuses == ev_after.statuses and fact not in ev_before.missing):
+            statuses = ev_after.statuses
+            if (FAIL not in statuses and WARNING not in statuses) or (
+                    ev_before.statuses == statuses and not ev_before.waits_for(fact)):
                 continue  # most answers make nothing fail or warn: seen at once
             for i, (was, now) in enumerate(zip(ev_before.statuses, ev_after.statuses)):
                 # (a preference unanswered warns already: its answer's warning is news too)

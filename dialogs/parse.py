@@ -69,6 +69,7 @@ SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉"
 # The ² of an area unit squares the unit, it is no exponent: 100千米² is 100 平方千米.
 SQUARED_UNITS = {"km²": "km2", "千米²": "平方千米", "公里²": "平方公里"}
 _SQUARED = re.compile("|".join(SQUARED_UNITS), re.IGNORECASE)
+_SUPERSCRIPT = re.compile(f"[{SUPERSCRIPTS}]")
 CN_DIGITS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
 CN_NUMERAL = re.compile(rf"负?[{CN_DIGITS}][{CN_DIGITS}点]*")
 # cn2an reads no decimal before a scale word (五十二点五亿): the scale is split off a numeral that
@@ -165,7 +166,7 @@ def normalise(text: str) -> str:
 def refuse_superscripts(text: str) -> None:
     """NFKC would read 10⁴ as 104 and 5² as 52: a superscript or subscript digit is refused
     (the ² of km², 千米², 公里² excepted)."""
-    if any(ch in SUPERSCRIPTS for ch in _SQUARED.sub("", text)):
+    if _SUPERSCRIPT.search(text) and _SUPERSCRIPT.search(_SQUARED.sub("", text)):
         raise ParseError("superscript")
 
 

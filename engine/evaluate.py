@@ -645,6 +645,13 @@ class Evaluation:
         self.gather_missing(found)
         return list(found)
 
+    def waits_for(self, fact: str) -> bool:
+        """Whether `fact` is in `missing` (asked after every answer: not listing them all)."""
+        for raw in self._raw:
+            if raw[2] and fact in raw[2] and (raw[0] == UNKNOWN or raw[0] == WARNING):
+                return True
+        return False
+
     def missing_at(self, index: int) -> tuple:
         """The facts one criterion still waits for (a preference unanswered: a warning that waits)."""
         return tuple(self._raw[index][2] or ())

@@ -586,6 +586,7 @@ def test_an_answer_evaluated_again_from_the_evaluation_before_it_is_the_whole_ev
         assert [e.statuses for e in again] == [e.statuses for e in whole]
         assert [e.verdict for e in again] == [e.verdict for e in whole]
         assert [e.missing for e in again] == [e.missing for e in whole]
+        assert [e.waits_for(fact) for e in again] == [fact in e.missing for e in whole]
         changes += bool(changed)
         facts, before = after_facts, again
     assert changes > 1000
