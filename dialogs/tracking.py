@@ -102,6 +102,11 @@ def looks_like_time(word: str) -> bool:
 
 # --- wording shared by the list and the reminders ----------------------------------------------
 
+def counted(lang: str, key: str, n: int) -> str:
+    """n and its noun in the language's plural form: 1 cluster, 2 clusters."""
+    return t(lang, f"{key}_one" if plural_form(n, lang) == "one" else key, n=n)
+
+
 def days_phrase(lang: str, deadline: dt.date, today: dt.date) -> str:
     n = (deadline - today).days
     if n == 0:
@@ -415,7 +420,9 @@ def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
     entries = [CalendarEntry(c.name, c.certified_on, store.deadlines_of(c, turn.today, until), tuple(c.leads),
                              dt.time(c.remind_hour, c.remind_minute)) for c in clusters]
     name = f"{file_stem(clusters[0].name) if len(clusters) == 1 else turn.t('tracking.calendar_file')}.ics"
-    return Reply(turn.t("tracking.calendar_written", n=sum(len(e.deadlines) for e in entries), clusters=len(entries)),
+    return Reply(turn.t("tracking.calendar_written", clusters=counted(turn.lang, "tracking.calendar_clusters", len(entries)),
+                        deadlines=counted(turn.lang, "tracking.calendar_deadlines",
+                                          sum(len(e.deadlines) for e in entries))),
                  documents=[(name, to_ics(entries, turn.lang, turn.now).encode("utf-8"))])
 
 
