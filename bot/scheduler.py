@@ -40,6 +40,7 @@ class Scheduler:
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task] = []
         self._prune_at = 0.0  # monotonic time of the next pruning: with the first sweep
+        self._sweeping: asyncio.Future | None = None  # the sweep in the database's hands
 
     def start(self) -> None:
         """Start the loops on the running event loop."""
@@ -56,11 +57,20 @@ class Scheduler:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def stop(self) -> None:
-        """End the loops (a sweep in hand finishes first), then write every mark."""
+        """End the loops; a sweep in hand finishes first and what it enqueued is sent
+        once more, then every mark is written."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if self._sweeping is not None:
+            # Left in the outbox, its reminders came only at the next start, their
+            # "还有 6 天" computed days before (the terminal's /quit right after a /track).
+            await asyncio.gather(self._sweeping, return_exceptions=True)
+            try:
+                await self.delivery.run_once()
+            except Exception:  # the rows stay in the outbox for the next start
+                log.exception("delivery at stop")
         await self.delivery.close()
 
     def _sweep_all(self) -> int:
@@ -75,7 +85,8 @@ class Scheduler:
                    for channel, only in self.sweeps.items())
 
     async def sweep_now(self) -> None:
-        await asyncio.shield(self.db.run(self._sweep_all))  # a cancelled loop lets it finish
+        self._sweeping = asyncio.ensure_future(self.db.run(self._sweep_all))
+        await asyncio.shield(self._sweeping)  # a cancelled loop lets it finish; stop() waits for it
         self.sweeps_done += 1
         await self.delivery.run_once()
 

@@ -51,6 +51,8 @@ DATE_FORMS = (
     re.compile(r"(\d{4})(\d{2})(\d{2})"),                                        # 20240601
 )
 TIME_FORM = re.compile(r"(\d{1,2})\s*(?::|点|时)\s*(?:(\d{1,2})\s*分?|(半))?")  # 9:00 9点 9点30分 8点半 21:30
+# 9am, 9:30pm, 9 p.m.: English users write the time so; a 12-hour clock, 12am is midnight
+AM_PM = re.compile(r"(\d{1,2}(?::\d{1,2})?)\s*([ap])\.?m\.?", re.IGNORECASE)
 
 
 class Refused(ValueError):
@@ -78,7 +80,14 @@ def parse_date(text: str) -> dt.date:
 
 
 def parse_time(text: str) -> tuple[int, int]:
-    match = TIME_FORM.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    text = unicodedata.normalize("NFKC", text).strip()
+    if twelve := AM_PM.fullmatch(text):
+        clock, half = twelve.groups()
+        hour, minute = parse_time(clock if ":" in clock else clock + ":00")
+        if not 1 <= hour <= 12:
+            raise ValueError(text)
+        return hour % 12 + (12 if half.lower() == "p" else 0), minute
+    match = TIME_FORM.fullmatch(text)
     if not match:
         raise ValueError(text)
     hour, minute = int(match.group(1)), 30 if match.group(3) else int(match.group(2) or 0)
@@ -88,10 +97,15 @@ def parse_time(text: str) -> tuple[int, int]:
 
 
 def looks_like_time(word: str) -> bool:
-    return bool(re.search(r"[:：点时]", word))
+    return bool(re.search(r"[:：点时]", word) or AM_PM.fullmatch(unicodedata.normalize("NFKC", word)))
 
 
 # --- wording shared by the list and the reminders ----------------------------------------------
+
+def counted(lang: str, key: str, n: int) -> str:
+    """n and its noun in the language's plural form: 1 cluster, 2 clusters."""
+    return t(lang, f"{key}_one" if plural_form(n, lang) == "one" else key, n=n)
+
 
 def days_phrase(lang: str, deadline: dt.date, today: dt.date) -> str:
     n = (deadline - today).days
@@ -406,14 +420,16 @@ def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
     entries = [CalendarEntry(c.name, c.certified_on, store.deadlines_of(c, turn.today, until), tuple(c.leads),
                              dt.time(c.remind_hour, c.remind_minute)) for c in clusters]
     name = f"{file_stem(clusters[0].name) if len(clusters) == 1 else turn.t('tracking.calendar_file')}.ics"
-    return Reply(turn.t("tracking.calendar_written", n=sum(len(e.deadlines) for e in entries), clusters=len(entries)),
+    return Reply(turn.t("tracking.calendar_written", clusters=counted(turn.lang, "tracking.calendar_clusters", len(entries)),
+                        deadlines=counted(turn.lang, "tracking.calendar_deadlines",
+                                          sum(len(e.deadlines) for e in entries))),
                  documents=[(name, to_ics(entries, turn.lang, turn.now).encode("utf-8"))])
 
 
 def is_setting(word: str) -> bool:
     """A word of /remind's days or time (14, 30,7,1, 400,-1, 9:00, 8点半), never of a name."""
     word = normalise(word)
-    return bool(re.fullmatch(r"[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word))
+    return bool(re.fullmatch(r"[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word) or AM_PM.fullmatch(word))
 
 
 def remind_target(turn, words: list[str]) -> int:
@@ -434,7 +450,8 @@ def cmd_remind(turn, arg: str) -> list[Reply]:
     """/remind [#n] [days] [time]: without days or time, the settings and the usage."""
     words = clean_name(arg, limit=None).split()  # characters kept, as /track keeps a name
     k = remind_target(turn, words)
-    target, words = " ".join(words[:k]), normalise(" ".join(words[k:])).split()
+    # "9 am" is one time, not the days 9 and a word "am"
+    target, words = " ".join(words[:k]), AM_PM.sub(r"\1\2m", normalise(" ".join(words[k:]))).split()
     time_words = [w for w in words if looks_like_time(w)]
     rest = [w for w in words if not looks_like_time(w)]
     found = targets(turn, target, "remind", all_by_default=True)

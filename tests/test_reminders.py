@@ -494,3 +494,36 @@ def test_one_scheduler_sweeps_every_channel_of_the_process_into_the_outbox(engin
     assert [(m.channel, m.chat_id) for m in messages] == [("telegram", "4242"), ("terminal", "alice")]
     assert all(m.sent_at is not None for m in messages)
     assert "还有 30 天" in json.loads(messages[0].payload)["text"]
+
+
+def test_a_stop_during_a_sweep_sends_what_it_swept(engine, monkeypatch):
+    """/quit typed while the start's sweep runs (right after a /track): its reminders are
+    printed before the process ends, not left to a later start with stale days."""
+    import threading
+
+    import bot.scheduler
+
+    track(engine)
+    entered, release = threading.Event(), threading.Event()
+
+    def held_sweep(*args, **kw):
+        entered.set()
+        release.wait(10)
+        return sweep(*args, **kw)
+
+    monkeypatch.setattr(bot.scheduler, "sweep", held_sweep)
+
+    async def main():
+        terminal = Recording("terminal")
+        scheduler = await scheduled(engine, ManualClock(at(2025, 3, 31, 9)), [terminal], interval=3600)
+        await asyncio.to_thread(entered.wait, 10)
+        stopping = asyncio.create_task(scheduler.stop())
+        await asyncio.sleep(0)  # stop() has cancelled the loops; the sweep is still held
+        release.set()
+        await stopping
+        return [reply.text for _, reply in [terminal.got.get_nowait() for _ in range(terminal.got.qsize())]]
+
+    texts = asyncio.run(main())
+    assert len(texts) == 1 and "还有 30 天" in texts[0]
+    with session(engine) as s:
+        assert all(m.sent_at is not None for m in s.exec(select(OutboxMessage)).all())

@@ -76,3 +76,14 @@ def test_the_files_sent_back_are_named_to_stay_in_their_folder_and_under_the_nam
         chat.say(command)
         names = [n for reply in chat.last for n, _ in reply.documents]
         assert names and all("/" not in n and len(n.encode("utf-8")) <= 200 for n in names), names
+
+
+def test_the_calendar_written_says_one_cluster_in_the_singular(conversation):
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    chat.say("/track X national 2024-06-01")
+    chat.say("/deadlines ics")
+    assert "Calendar file written (1 cluster, 1 deadline, " in chat.last[0].text  # was "1 clusters, 1 deadlines"
+    chat.say("/lang zh")
+    chat.say("/deadlines ics")
+    assert "（1 个集群、" in chat.last[0].text

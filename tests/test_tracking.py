@@ -388,6 +388,18 @@ def test_english(conversation):
     assert "Now tracking #1 “X cluster”" in text and "2025-04-30 (60 days left)" in text
 
 
+
+def test_an_english_time_with_am_or_pm_is_read_as_the_time_not_as_days(conversation):
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    chat.say("/track X national 2024-06-01")
+    assert "reminders 14 days before, at 21:30" in chat.say("/remind 14 9:30pm")  # was: bad days “9:30pm”
+    assert "at 09:00" in chat.say("/remind X 7 9 am")
+    before = snapshot(conversation)
+    text = chat.say("/remind 13pm")
+    assert "I could not read the time “13pm”" in text and "days" not in text
+    assert snapshot(conversation) == before
+
 # --- the terminal, as a real process ------------------------------------------------------------
 
 def test_the_terminal_prints_a_due_reminder_and_reports_a_missed_deadline(db):
