@@ -42,7 +42,7 @@ def normalise_url(url: str) -> str:
 class DatabaseUnavailable(Exception):
     """The database cannot be opened at start: `kind` says which setting is wrong ("url": not
     a URL this product reads; "connect": no database answers there; "file": a SQLite file
-    that cannot be made or written), `url` names it without its password, `reason` is the
+    that cannot be made or written; "not_sqlite": a file that is no SQLite database, or damaged), `url` names it without its password, `reason` is the
     driver's or the system's first line. bot.cli says it in one line, in the user's language."""
 
     def __init__(self, kind: str, url: str, reason: str):
@@ -72,7 +72,10 @@ def opening(url: str) -> Iterator[None]:
     except OSError as exc:  # the SQLite file's folder cannot be made
         raise DatabaseUnavailable("file", shown, _first_line(exc)) from None
     except DBAPIError as exc:
-        if type(exc.orig).__name__ != "OperationalError":  # sqlite3's, psycopg's: the DB-API's name
+        name = type(exc.orig).__name__  # sqlite3's, psycopg's: the DB-API's name
+        if sqlite and name == "DatabaseError":  # a file of something else, or damaged: not ours to read
+            raise DatabaseUnavailable("not_sqlite", shown, _first_line(exc)) from None
+        if name != "OperationalError":
             raise
         raise DatabaseUnavailable("file" if sqlite else "connect", shown, _first_line(exc)) from None
 

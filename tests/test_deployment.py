@@ -52,6 +52,19 @@ def test_a_sqlite_file_that_cannot_be_made(tmp_path, monkeypatch, capsys):
         assert "expected a file this user may read and write, in a folder it may write" in err
 
 
+def test_a_file_that_is_no_sqlite_database_is_one_line_and_left_alone(tmp_path, monkeypatch, capsys):
+    """--db naming a text file or random bytes (a typo, the wrong file): one line naming it,
+    not an internal error, and the file is not touched."""
+    for name, content in (("notes.txt", b"hello, not a database\n"), ("random.bin", bytes(range(256)) * 20)):
+        path = tmp_path / name
+        path.write_bytes(content)
+        status, _, err = run_cli(["chat", "--db", str(path)], monkeypatch, capsys)
+        assert status == 2 and f"the file sqlite:///{path} (--db or CLUSTERBOT_DB) is not a SQLite database" in one_line(err)
+        status, _, err = run_cli(["db", "upgrade", "--db", str(path)], monkeypatch, capsys, lang_env="zh_CN.UTF-8")
+        assert status == 2 and "不是 SQLite 数据库，或已损坏" in one_line(err)
+        assert path.read_bytes() == content
+
+
 def test_the_variable_is_read_and_named(tmp_path, monkeypatch, capsys):
     """CLUSTERBOT_DB, as the systemd unit's EnvironmentFile gives it, for a server command too."""
     monkeypatch.setenv("CLUSTERBOT_DB", "mysql://x@127.0.0.1/clusterbot")
