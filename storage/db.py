@@ -120,6 +120,7 @@ def make_engine(url: str | None = None) -> Engine:
             path = url.split(":///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _writable(path)
             engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
@@ -131,6 +132,17 @@ def make_engine(url: str | None = None) -> Engine:
             engine.dispose()
             raise
     return engine
+
+
+def _writable(path: str) -> None:
+    """SQLite opens a file it may not write (its mode, a read-only mount, chattr +i) read-only
+    without a word, and every answer typed would then fail: open the file and its WAL for
+    writing here, so that such a file is refused at start (OSError, said by `opening`)."""
+    for name in (path, f"{path}-wal"):
+        try:
+            os.close(os.open(name, os.O_RDWR))
+        except FileNotFoundError:
+            continue  # made by SQLite, in a folder that is checked as it is made
 
 
 def session(engine: Engine) -> Session:

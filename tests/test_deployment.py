@@ -4,6 +4,8 @@ is expected, in the user's language, with a non-zero exit status and no tracebac
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bench.standins.ports import free_port
@@ -63,6 +65,41 @@ def test_a_file_that_is_no_sqlite_database_is_one_line_and_left_alone(tmp_path, 
         status, _, err = run_cli(["db", "upgrade", "--db", str(path)], monkeypatch, capsys, lang_env="zh_CN.UTF-8")
         assert status == 2 and "不是 SQLite 数据库，或已损坏" in one_line(err)
         assert path.read_bytes() == content
+
+
+def test_a_sqlite_file_it_may_not_write_is_refused_at_start(tmp_path):
+    """A database file on a read-only mount (or of mode 444 for a user other than root): SQLite
+    opens it read-only without a word, and every answer then failed as an internal error. The
+    start says so in one line instead, and the file is left as it was."""
+    import os
+    import shutil
+    import sqlite3
+    import subprocess
+    import sys
+
+    from storage.db import make_engine
+
+    db = tmp_path / "c.db"
+    make_engine(str(db)).dispose()
+    reader = sqlite3.connect(db)  # another process's reader: the WAL's files stay, as after a kill -9
+    reader.execute("SELECT count(*) FROM answers").fetchall()
+    before = db.read_bytes()
+    command = [sys.executable, "-m", "bot.cli", "chat", "--db", str(db)]
+    if os.geteuid() != 0:
+        db.chmod(0o444)
+    elif shutil.which("unshare") and subprocess.run(["unshare", "-m", "true"]).returncode == 0:
+        # root writes any mode: mount the folder read-only, for this process alone
+        command = ["unshare", "-m", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"', str(tmp_path), *command]
+    else:
+        pytest.skip("root without mount namespaces: no file it may not write")
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "CLUSTERBOT_DB")}
+    done = subprocess.run(command, input="/new 甲集群\n", capture_output=True, text=True, timeout=60,
+                          env=dict(env, LANG="zh_CN.UTF-8"), cwd=str(Path(__file__).parents[1]))
+    assert done.returncode == 2, done.stderr
+    assert f"SQLite 数据库 sqlite:///{db}（--db 或 CLUSTERBOT_DB）无法打开" in one_line(done.stderr)
+    assert "应为本用户可读写的文件" in done.stderr and done.stdout == ""
+    assert db.read_bytes() == before
+    reader.close()
 
 
 def test_the_variable_is_read_and_named(tmp_path, monkeypatch, capsys):
