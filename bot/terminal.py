@@ -17,9 +17,10 @@ from bot.channel import Sent
 from bot.delivery import Database, Delivery, base_worker_name
 from bot.reminders import SWEEP_SECONDS
 from bot.scheduler import BackgroundLoop, Scheduler
-from dialogs.conversation import Conversation
+from dialogs.conversation import Conversation, failure_text
 from dialogs.messages import MAX_FILE, Attachment, Incoming, Reply, read_named_file, without_controls
 from locales import t
+from storage.db import storage_fault
 
 log = logging.getLogger(__name__)
 QUIT = ("/quit", "/exit", "退出")
@@ -143,9 +144,14 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
         try:
             conversation.receive(incoming, delivery.worker)  # a bug in the turn is answered there
             background.call(delivery.flush_chat(channel.name, user))
-        except Exception:  # the database gone, say: the official's session goes on
-            log.exception("handling %r", incoming.text)
-            print(t(conversation.language_of(user), "terminal.internal_error"), file=stdout, flush=True)
+        except Exception as exc:  # the database gone, say: the official's session goes on
+            if not storage_fault(exc):
+                log.exception("handling %r", incoming.text)
+            try:
+                lang = conversation.language_of(user)
+            except Exception:  # a database that cannot even be read
+                lang = conversation.default_lang
+            print(failure_text(lang, exc), file=stdout, flush=True)
         finally:
             channel.in_turn = False
 

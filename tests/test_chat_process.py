@@ -379,3 +379,62 @@ def test_a_file_that_cannot_be_read_is_named_without_the_escapes_typed(tmp_path)
     _loop("u", io.StringIO("\x1b[31m/没有/表\x07.xlsx\n"), out, channel, turns.append)
     assert "/没有/表.xlsx" in out.getvalue() and "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
     assert turns == []
+
+
+def _mount_namespaces() -> bool:
+    import shutil
+
+    return os.geteuid() == 0 and bool(shutil.which("unshare")) and subprocess.run(["unshare", "-m", "true"]).returncode == 0
+
+
+@pytest.mark.skipif(not _mount_namespaces(), reason="a full disk is made by a tmpfs mounted in a mount namespace (root)")
+def test_a_full_disk_says_the_message_was_not_saved_and_the_same_message_passes_once_freed(tmp_path):
+    """The database on a disk that fills up mid-conversation: the answer that does not fit is
+    said not saved, naming the full disk (was: an internal error and a traceback on screen),
+    the process goes on, and the same answer typed again once space is freed is saved.
+    Every answer said 已保存 is in the file."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    env = dict(os.environ, CLUSTERBOT_FAKE_NOW="2026-11-23T10:00:00", PYTHONUNBUFFERED="1")
+    # a 400 KiB disk of this process's own, a quarter taken by a file the test removes later
+    script = 'mount -t tmpfs -o size=400k tmpfs "$0" && head -c 150k /dev/zero > "$0/filler" && exec "$@"'
+    child = pexpect.spawn("unshare", ["-m", "sh", "-c", script, str(folder), sys.executable, "-m", "bot.cli", "chat",
+                                      "--db", str(folder / "c.db"), "--user", "alice"],
+                          cwd=str(ROOT), env=env, encoding="utf-8", timeout=30, dimensions=(50, 400))
+    term = Terminal.__new__(Terminal)
+    term.child = child
+    child.expect_exact(PROMPT)
+    inside = Path(f"/proc/{child.pid}/root") / str(folder).lstrip("/")  # the child's view of its mount
+    term.say("/new 满盘集群")
+    term.say("江苏")
+    facts, saved, refused = eligible_facts(), {}, None
+    for _ in range(80):
+        if "年份对吗" in term.last:
+            term.say("是")
+            continue
+        fact = asked_fact(term.last)
+        if fact is None:
+            break
+        text = term.say(chat_answer(fact, facts[fact]))
+        if "磁盘已满" in text:
+            assert "本条消息未保存" in text and "Traceback" not in text and child.isalive()
+            assert refused is None, "full again after the filler was removed"
+            refused = fact
+            assert asked_fact(text) is None  # nothing else said: the question stays
+            (inside / "filler").unlink()
+            text = term.say(chat_answer(fact, facts[fact]))
+        if "年份对吗" in text:
+            text = term.say("是")
+        assert "已保存" in text, text
+        saved[fact] = facts[fact]
+        if refused:
+            break
+    assert refused is not None, "the disk never filled"
+    copy = tmp_path / "copy"  # read outside the child's mount (SQLite would resolve /proc/…/root to ours)
+    copy.mkdir()
+    for name in ("c.db", "c.db-wal"):
+        (copy / name).write_bytes((inside / name).read_bytes())
+    assert _answers_in_db(copy / "c.db") == saved
+    term.close()
+    child.close()
+    assert child.exitstatus == 0

@@ -280,3 +280,64 @@ def test_the_servers_help_speaks_chinese_in_a_chinese_locale(command):
              *(c.help for c in subparsers._choices_actions if c.dest in HELP)]
     untranslated = [text for text in texts if not any("\u4e00" <= ch <= "\u9fff" for ch in text)]
     assert not untranslated
+
+
+def test_the_faults_a_database_refuses_a_write_for_are_told_from_a_bug(tmp_path):
+    """storage.db.storage_fault on SQLite's own errors (a full database, a read-only one, a lock
+    held), as SQLAlchemy wraps them and bare; anything else is a bug (None)."""
+    import sqlite3
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    from dialogs.conversation import failure_text
+    from storage.db import storage_fault
+
+    db = tmp_path / "f.db"
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("CREATE TABLE t (x)")
+
+    def fault_of(connection, sql):
+        try:
+            connection.execute(sql)
+        except sqlite3.Error as exc:
+            return storage_fault(exc)
+        raise AssertionError(sql)
+
+    con.execute(f"PRAGMA max_page_count = {con.execute('PRAGMA page_count').fetchone()[0]}")
+    assert fault_of(con, "INSERT INTO t VALUES (zeroblob(100000))") == "full"
+    reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    assert fault_of(reader, "INSERT INTO t VALUES (1)") == "readonly"
+    con.execute("BEGIN EXCLUSIVE")
+    other = sqlite3.connect(db, timeout=0, isolation_level=None)
+    assert fault_of(other, "BEGIN IMMEDIATE") == "locked"
+    engine = create_engine(f"sqlite:///{db}", connect_args={"timeout": 0})
+    with pytest.raises(OperationalError) as wrapped, engine.connect() as connection:
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+    assert storage_fault(wrapped.value) == "locked"
+    assert failure_text("zh", wrapped.value).startswith("数据库正被另一程序长时间占用，本条消息未保存")
+    assert failure_text("en", wrapped.value).startswith("Another program has held the database")
+    con.execute("ROLLBACK")
+    assert fault_of(con, "SELECT * FROM no_such_table") is None  # ours
+    assert storage_fault(ValueError("x")) is None
+    assert failure_text("zh", ValueError("x")).startswith("内部错误")
+    engine.dispose()
+
+
+def test_a_sqlite_file_another_process_keeps_locked_is_one_line_at_start(tmp_path, monkeypatch, capsys):
+    """Another program holding the write lock past the 10 s wait (a sqlite3 shell with a
+    transaction open) at start: one line saying so (was an internal error, exit 70)."""
+    import sqlite3
+
+    from storage.db import make_engine
+
+    db = tmp_path / "c.db"
+    make_engine(str(db)).dispose()
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        status, out, err = run_cli(["chat", "--db", str(db)], monkeypatch, capsys, lang_env="zh_CN.UTF-8")
+    finally:
+        holder.execute("ROLLBACK")
+    assert status == 2 and out == ""
+    assert f"SQLite 数据库 sqlite:///{db}（--db 或 CLUSTERBOT_DB）正被另一进程锁定" in one_line(err)
