@@ -18,7 +18,7 @@ from bot.delivery import Database, Delivery, base_worker_name
 from bot.reminders import SWEEP_SECONDS
 from bot.scheduler import BackgroundLoop, Scheduler
 from dialogs.conversation import Conversation, failure_text
-from dialogs.messages import MAX_FILE, Attachment, Incoming, Reply, read_named_file, without_controls
+from dialogs.messages import LONE_SURROGATE, MAX_FILE, Attachment, Incoming, Reply, read_named_file, without_controls
 from locales import t
 from storage.db import storage_fault
 
@@ -125,7 +125,9 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
     of their own, and each turn waits until its replies are printed."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     if hasattr(stdin, "reconfigure"):
-        stdin.reconfigure(errors="replace")  # undecodable bytes become �, never a crash
+        # undecodable bytes kept apart (lone surrogates), never a crash: such a line is said
+        # unreadable (_loop), not read as a garbled answer (y followed by �� was a yes)
+        stdin.reconfigure(errors="surrogateescape")
     user = user or getpass.getuser()
     channel = TerminalChannel(stdout, export_dir or default_export_dir(), conversation.language_of, stdin.isatty())
     db = Database(conversation.engine)
@@ -206,6 +208,9 @@ def _loop(user: str, stdin: TextIO, stdout: TextIO, channel: TerminalChannel,
         if text.strip().lower() in QUIT:
             return
         if not text.strip():
+            continue
+        if LONE_SURROGATE.search(text):  # bytes that are no UTF-8: a terminal in GBK, a binary file piped in
+            turn(Incoming(channel.name, user, user, unreadable="not_utf8"))
             continue
         sent = sent_file(text, channel.name, user)
         if isinstance(sent, str):

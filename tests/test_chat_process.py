@@ -438,3 +438,18 @@ def test_a_full_disk_says_the_message_was_not_saved_and_the_same_message_passes_
     term.close()
     child.close()
     assert child.exitstatus == 0
+
+
+def test_a_line_of_bytes_that_are_no_utf8_is_said_unreadable_not_read_as_an_answer(tmp_path):
+    """A terminal in GBK, or a binary file piped in: the line is said to be no UTF-8, naming the
+    encoding expected, and nothing is saved from it (y followed by undecodable bytes was saved
+    as a yes, 是 in GBK was only 没有看懂); the next line in UTF-8 is read."""
+    db = tmp_path / "c.db"
+    typed = "/new 编码集群\n国家\n".encode() + b"y \xff\xfe\n" + "是".encode("gbk") + b"\n" + "否\n".encode()
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES")}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--db", str(db), "--user", "alice"], input=typed,
+                          capture_output=True, timeout=60, cwd=ROOT, env=dict(env, LANG="zh_CN.UTF-8"))
+    out = done.stdout.decode()
+    assert done.returncode == 0 and out.count("这一行含有不是 UTF-8 文字的字节") == 2, out
+    assert "没有看懂" not in out and "已保存：集群定位在县级区划范围内 = 否" in out
+    assert _answers_in_db(db) == {"county_level": False}
