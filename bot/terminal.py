@@ -33,12 +33,24 @@ def render_reply(reply: Reply, lang: str, export_dir: Path) -> str:
         lines.append(("   " if max(len(b.label) for b in reply.choices) <= 12 else "\n").join(numbered))
     if reply.actions:
         lines.append("  ".join(f"[{b.typed} {b.label}]" for b in reply.actions))
+    written = []
     for name, content in reply.documents:
-        export_dir.mkdir(parents=True, exist_ok=True)
-        path = _free_path(export_dir / name)
-        path.write_bytes(content)
+        path = export_dir / name
+        try:
+            export_dir.mkdir(parents=True, exist_ok=True)
+            path = _free_path(path)
+            path.write_bytes(content)
+        except OSError as exc:
+            # a full disk, a read-only folder: said, and the reply printed; raised, it was retried
+            # for ever and held back every later reply of the chat
+            if path.is_file():
+                path.unlink(missing_ok=True)  # no half-written file left to open
+            lines.append(t(lang, "terminal.not_written", path=str(path), folder=str(export_dir),
+                           reason=exc.strerror or type(exc).__name__))
+            continue
+        written.append(name)
         lines.append(t(lang, "terminal.written", path=str(path)))
-    if any(Path(name).suffix.lower() in FORM_SUFFIXES for name, _ in reply.documents):
+    if any(Path(name).suffix.lower() in FORM_SUFFIXES for name in written):
         lines.append(t(lang, "terminal.send_back"))  # a form to fill: how to send it back here
     return "\n".join(lines)
 

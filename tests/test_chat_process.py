@@ -453,3 +453,26 @@ def test_a_line_of_bytes_that_are_no_utf8_is_said_unreadable_not_read_as_an_answ
     assert done.returncode == 0 and out.count("这一行含有不是 UTF-8 文字的字节") == 2, out
     assert "没有看懂" not in out and "已保存：集群定位在县级区划范围内 = 否" in out
     assert _answers_in_db(db) == {"county_level": False}
+
+
+def test_an_export_that_cannot_be_written_is_said_and_later_replies_still_come(tmp_path):
+    """/export and /form into a folder that cannot take the files (here a file stands where the
+    folder should be; a full disk or a read-only one alike): each file is said not written,
+    naming it and what is expected, and the chat goes on. The reply's write raised: it was
+    retried for ever, and every later reply of the chat (/status, answers said 已保存) was held
+    back behind it, in that run and the next."""
+    db, blocked = tmp_path / "c.db", tmp_path / "not-a-folder"
+    blocked.write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES")}
+    command = [sys.executable, "-m", "bot.cli", "chat", "--db", str(db), "--user", "alice", "--export-dir", str(blocked)]
+    done = subprocess.run(command, input="/new 导出集群\n国家\n/export\n/form\n是\n/status\n", capture_output=True,
+                          text=True, timeout=60, cwd=ROOT, env=dict(env, LANG="zh_CN.UTF-8"))
+    out = done.stdout
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    for name in ("导出集群.json", "导出集群-预审报告.md", "导出集群-申报表.xlsx", "导出集群-申报表.docx"):
+        assert f"未能写入文件 {blocked / name}（" in out and "应为本用户可写、有剩余空间的文件夹" in out, out
+    assert "已写入文件" not in out and "填好后，在此输入" not in out  # no form to send back
+    assert "已保存：集群定位在县级区划范围内 = 是" in out and "「导出集群」进度：已答 1/40 题" in out
+    again = subprocess.run(command[:-2] + ["--export-dir", str(tmp_path)], input="/status\n", capture_output=True,
+                           text=True, timeout=60, cwd=ROOT, env=dict(env, LANG="zh_CN.UTF-8"))
+    assert "未能写入文件" not in again.stdout and "已答 1/40 题" in again.stdout  # nothing left over to retry
