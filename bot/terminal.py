@@ -17,9 +17,10 @@ from bot.channel import Sent
 from bot.delivery import Database, Delivery, base_worker_name
 from bot.reminders import SWEEP_SECONDS
 from bot.scheduler import BackgroundLoop, Scheduler
-from dialogs.conversation import Conversation
-from dialogs.messages import MAX_FILE, Attachment, Incoming, Reply, read_named_file, without_controls
+from dialogs.conversation import Conversation, failure_text
+from dialogs.messages import LONE_SURROGATE, MAX_FILE, Attachment, Incoming, Reply, read_named_file, without_controls
 from locales import t
+from storage.db import storage_fault
 
 log = logging.getLogger(__name__)
 QUIT = ("/quit", "/exit", "退出")
@@ -32,12 +33,24 @@ def render_reply(reply: Reply, lang: str, export_dir: Path) -> str:
         lines.append(("   " if max(len(b.label) for b in reply.choices) <= 12 else "\n").join(numbered))
     if reply.actions:
         lines.append("  ".join(f"[{b.typed} {b.label}]" for b in reply.actions))
+    written = []
     for name, content in reply.documents:
-        export_dir.mkdir(parents=True, exist_ok=True)
-        path = _free_path(export_dir / name)
-        path.write_bytes(content)
+        path = export_dir / name
+        try:
+            export_dir.mkdir(parents=True, exist_ok=True)
+            path = _free_path(path)
+            path.write_bytes(content)
+        except OSError as exc:
+            # a full disk, a read-only folder: said, and the reply printed; raised, it was retried
+            # for ever and held back every later reply of the chat
+            if path.is_file():
+                path.unlink(missing_ok=True)  # no half-written file left to open
+            lines.append(t(lang, "terminal.not_written", path=str(path), folder=str(export_dir),
+                           reason=exc.strerror or type(exc).__name__))
+            continue
+        written.append(name)
         lines.append(t(lang, "terminal.written", path=str(path)))
-    if any(Path(name).suffix.lower() in FORM_SUFFIXES for name, _ in reply.documents):
+    if any(Path(name).suffix.lower() in FORM_SUFFIXES for name in written):
         lines.append(t(lang, "terminal.send_back"))  # a form to fill: how to send it back here
     return "\n".join(lines)
 
@@ -124,7 +137,9 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
     of their own, and each turn waits until its replies are printed."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     if hasattr(stdin, "reconfigure"):
-        stdin.reconfigure(errors="replace")  # undecodable bytes become �, never a crash
+        # undecodable bytes kept apart (lone surrogates), never a crash: such a line is said
+        # unreadable (_loop), not read as a garbled answer (y followed by �� was a yes)
+        stdin.reconfigure(errors="surrogateescape")
     user = user or getpass.getuser()
     channel = TerminalChannel(stdout, export_dir or default_export_dir(), conversation.language_of, stdin.isatty())
     db = Database(conversation.engine)
@@ -143,9 +158,14 @@ def run_chat(conversation: Conversation, user: str | None = None, stdin: TextIO 
         try:
             conversation.receive(incoming, delivery.worker)  # a bug in the turn is answered there
             background.call(delivery.flush_chat(channel.name, user))
-        except Exception:  # the database gone, say: the official's session goes on
-            log.exception("handling %r", incoming.text)
-            print(t(conversation.language_of(user), "terminal.internal_error"), file=stdout, flush=True)
+        except Exception as exc:  # the database gone, say: the official's session goes on
+            if not storage_fault(exc):
+                log.exception("handling %r", incoming.text)
+            try:
+                lang = conversation.language_of(user)
+            except Exception:  # a database that cannot even be read
+                lang = conversation.default_lang
+            print(failure_text(lang, exc), file=stdout, flush=True)
         finally:
             channel.in_turn = False
 
@@ -200,6 +220,9 @@ def _loop(user: str, stdin: TextIO, stdout: TextIO, channel: TerminalChannel,
         if text.strip().lower() in QUIT:
             return
         if not text.strip():
+            continue
+        if LONE_SURROGATE.search(text):  # bytes that are no UTF-8: a terminal in GBK, a binary file piped in
+            turn(Incoming(channel.name, user, user, unreadable="not_utf8"))
             continue
         sent = sent_file(text, channel.name, user)
         if isinstance(sent, str):

@@ -60,11 +60,11 @@ from bot.channel import Later, Outcome, Sent
 from bot.delivery import Database, Delivery, spawn
 from bot.reminders import SWEEP_SECONDS, sweep, to_outbox
 from bot.scheduler import Scheduler
-from dialogs.conversation import Conversation
+from dialogs.conversation import Conversation, failure_text
 from dialogs.messages import LONE_SURROGATE, Attachment, Incoming, Reply
 from locales import messages, normalise_lang, t
 from storage import outbox
-from storage.db import light_session
+from storage.db import light_session, storage_fault
 from storage.prepared import reading
 
 log = logging.getLogger(__name__)
@@ -514,10 +514,12 @@ class WebChat:
                 if incoming.chat_id in self.channel.pages:
                     await self.delivery.flush_chat(CHANNEL, incoming.chat_id)
             lang = await self.lang_of(incoming.user_id)
-        except Exception:  # the database gone, say: answered, and the server goes on
-            log.exception("web: a message could not be handled")
+        except Exception as exc:  # the database gone, say: answered, and the server goes on
+            fault = storage_fault(exc)
+            if not fault:
+                log.exception("web: a message could not be handled")
             lang = normalise_lang(incoming.lang)
-            return JSONResponse({"error": t(lang, "terminal.internal_error")}, 500, headers=SECURITY_HEADERS)
+            return JSONResponse({"error": failure_text(lang, exc)}, 503 if fault else 500, headers=SECURITY_HEADERS)
         return JSONResponse({"lang": lang}, headers=SECURITY_HEADERS)
 
     def turn(self, incoming: Incoming) -> None:

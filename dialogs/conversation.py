@@ -22,7 +22,7 @@ from engine.evaluate import Evaluation
 from locales import fmt_date, fmt_list, normalise_lang, render, t
 from locales.explain import explain, expected_number, expected_text, label, notice_text, shown_value, value_text
 from storage import outbox, repo
-from storage.db import session
+from storage.db import session, storage_fault
 from storage.prepared import reading, unit
 from storage.models import Profile, User
 from storage.repo import SKIPPED
@@ -163,7 +163,10 @@ class Conversation:
             if leased is not None:
                 leased.extend(rows)
             return replies
-        except Exception:
+        except Exception as exc:
+            if storage_fault(exc):  # not recorded as handled: the same message may pass once it is mended
+                log.error("%s message %s not stored: %s", incoming.channel, incoming.message_id, exc)
+                raise
             log.exception("%s message %s not handled", incoming.channel, incoming.message_id)
             return self._apologise(incoming, lease_to, marks)
 
@@ -238,6 +241,14 @@ class Conversation:
     def resume(self, external_id: str, display_name: str = "") -> list[Reply]:
         """On start: greet, and ask again whatever was being asked."""
         return self.handle(external_id, text="/start", display_name=display_name)
+
+
+def failure_text(lang: str, exc: BaseException) -> str:
+    """What a user is told of a message that could not be handled: a database that refuses
+    writes (a full disk, a read-only file, a lock held, a server gone) is named, as nothing of
+    the message was stored and it may be sent again once mended; anything else is ours."""
+    fault = storage_fault(exc)
+    return t(lang, f"terminal.storage_{fault}" if fault else "terminal.internal_error")
 
 
 @lru_cache(maxsize=4096)

@@ -42,7 +42,7 @@ def normalise_url(url: str) -> str:
 class DatabaseUnavailable(Exception):
     """The database cannot be opened at start: `kind` says which setting is wrong ("url": not
     a URL this product reads; "connect": no database answers there; "file": a SQLite file
-    that cannot be made or written), `url` names it without its password, `reason` is the
+    that cannot be made or written; "locked": one another process keeps locked; "not_sqlite": a file that is no SQLite database, or damaged), `url` names it without its password, `reason` is the
     driver's or the system's first line. bot.cli says it in one line, in the user's language."""
 
     def __init__(self, kind: str, url: str, reason: str):
@@ -71,10 +71,46 @@ def opening(url: str) -> Iterator[None]:
         raise DatabaseUnavailable("url", shown, _first_line(exc)) from None
     except OSError as exc:  # the SQLite file's folder cannot be made
         raise DatabaseUnavailable("file", shown, _first_line(exc)) from None
-    except DBAPIError as exc:
-        if type(exc.orig).__name__ != "OperationalError":  # sqlite3's, psycopg's: the DB-API's name
+    except Exception as exc:
+        if sqlite and storage_fault(exc) == "locked":  # another process holds the write lock
+            raise DatabaseUnavailable("locked", shown, _first_line(exc)) from None
+        if not isinstance(exc, DBAPIError):
+            raise
+        name = type(exc.orig).__name__  # sqlite3's, psycopg's: the DB-API's name
+        if sqlite and name == "DatabaseError":  # a file of something else, or damaged: not ours to read
+            raise DatabaseUnavailable("not_sqlite", shown, _first_line(exc)) from None
+        if name != "OperationalError":
             raise
         raise DatabaseUnavailable("file" if sqlite else "connect", shown, _first_line(exc)) from None
+
+
+# What keeps a database from taking a write, by SQLite's result code and PostgreSQL's SQLSTATE.
+_SQLITE_FAULTS = (("SQLITE_FULL", "full"), ("SQLITE_READONLY", "readonly"), ("SQLITE_BUSY", "locked"),
+                  ("SQLITE_LOCKED", "locked"), ("SQLITE_IOERR", "unavailable"), ("SQLITE_CANTOPEN", "unavailable"))
+_PG_FAULTS = {"53100": "full", "25006": "readonly", "55P03": "locked"}
+
+
+def storage_fault(exc: BaseException) -> str | None:
+    """"full", "readonly", "locked" or "unavailable" when `exc` (or what caused it) is the
+    database refusing a write for a reason of its own, which an operator can mend and the same
+    message may then pass; None for anything else (a bug of ours)."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # the driver's error, SQLAlchemy's wrapping, an error raised handling it
+        if seen is None:
+            return None
+        inner = getattr(seen, "orig", None) or seen
+        name = getattr(inner, "sqlite_errorname", None) or ""
+        for prefix, fault in _SQLITE_FAULTS:
+            if name.startswith(prefix):
+                return fault
+        state = getattr(inner, "sqlstate", None) or ""
+        if state in _PG_FAULTS:
+            return _PG_FAULTS[state]
+        if state.startswith(("08", "57P")) or (
+                type(inner).__module__.startswith("psycopg") and type(inner).__name__ == "OperationalError"):
+            return "unavailable"  # the server gone or shutting down
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -117,6 +153,7 @@ def make_engine(url: str | None = None) -> Engine:
             path = url.split(":///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _writable(path)
             engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
@@ -128,6 +165,17 @@ def make_engine(url: str | None = None) -> Engine:
             engine.dispose()
             raise
     return engine
+
+
+def _writable(path: str) -> None:
+    """SQLite opens a file it may not write (its mode, a read-only mount, chattr +i) read-only
+    without a word, and every answer typed would then fail: open the file and its WAL for
+    writing here, so that such a file is refused at start (OSError, said by `opening`)."""
+    for name in (path, f"{path}-wal"):
+        try:
+            os.close(os.open(name, os.O_RDWR))
+        except FileNotFoundError:
+            continue  # made by SQLite, in a folder that is checked as it is made
 
 
 def session(engine: Engine) -> Session:

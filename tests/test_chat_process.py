@@ -379,3 +379,100 @@ def test_a_file_that_cannot_be_read_is_named_without_the_escapes_typed(tmp_path)
     _loop("u", io.StringIO("\x1b[31m/没有/表\x07.xlsx\n"), out, channel, turns.append)
     assert "/没有/表.xlsx" in out.getvalue() and "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
     assert turns == []
+
+
+def _mount_namespaces() -> bool:
+    import shutil
+
+    return os.geteuid() == 0 and bool(shutil.which("unshare")) and subprocess.run(["unshare", "-m", "true"]).returncode == 0
+
+
+@pytest.mark.skipif(not _mount_namespaces(), reason="a full disk is made by a tmpfs mounted in a mount namespace (root)")
+def test_a_full_disk_says_the_message_was_not_saved_and_the_same_message_passes_once_freed(tmp_path):
+    """The database on a disk that fills up mid-conversation: the answer that does not fit is
+    said not saved, naming the full disk (was: an internal error and a traceback on screen),
+    the process goes on, and the same answer typed again once space is freed is saved.
+    Every answer said 已保存 is in the file."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    env = dict(os.environ, CLUSTERBOT_FAKE_NOW="2026-11-23T10:00:00", PYTHONUNBUFFERED="1")
+    # a 400 KiB disk of this process's own, a quarter taken by a file the test removes later
+    script = 'mount -t tmpfs -o size=400k tmpfs "$0" && head -c 150k /dev/zero > "$0/filler" && exec "$@"'
+    child = pexpect.spawn("unshare", ["-m", "sh", "-c", script, str(folder), sys.executable, "-m", "bot.cli", "chat",
+                                      "--db", str(folder / "c.db"), "--user", "alice"],
+                          cwd=str(ROOT), env=env, encoding="utf-8", timeout=30, dimensions=(50, 400))
+    term = Terminal.__new__(Terminal)
+    term.child = child
+    child.expect_exact(PROMPT)
+    inside = Path(f"/proc/{child.pid}/root") / str(folder).lstrip("/")  # the child's view of its mount
+    term.say("/new 满盘集群")
+    term.say("江苏")
+    facts, saved, refused = eligible_facts(), {}, None
+    for _ in range(80):
+        if "年份对吗" in term.last:
+            term.say("是")
+            continue
+        fact = asked_fact(term.last)
+        if fact is None:
+            break
+        text = term.say(chat_answer(fact, facts[fact]))
+        if "磁盘已满" in text:
+            assert "本条消息未保存" in text and "Traceback" not in text and child.isalive()
+            assert refused is None, "full again after the filler was removed"
+            refused = fact
+            assert asked_fact(text) is None  # nothing else said: the question stays
+            (inside / "filler").unlink()
+            text = term.say(chat_answer(fact, facts[fact]))
+        if "年份对吗" in text:
+            text = term.say("是")
+        assert "已保存" in text, text
+        saved[fact] = facts[fact]
+        if refused:
+            break
+    assert refused is not None, "the disk never filled"
+    copy = tmp_path / "copy"  # read outside the child's mount (SQLite would resolve /proc/…/root to ours)
+    copy.mkdir()
+    for name in ("c.db", "c.db-wal"):
+        (copy / name).write_bytes((inside / name).read_bytes())
+    assert _answers_in_db(copy / "c.db") == saved
+    term.close()
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_a_line_of_bytes_that_are_no_utf8_is_said_unreadable_not_read_as_an_answer(tmp_path):
+    """A terminal in GBK, or a binary file piped in: the line is said to be no UTF-8, naming the
+    encoding expected, and nothing is saved from it (y followed by undecodable bytes was saved
+    as a yes, 是 in GBK was only 没有看懂); the next line in UTF-8 is read."""
+    db = tmp_path / "c.db"
+    typed = "/new 编码集群\n国家\n".encode() + b"y \xff\xfe\n" + "是".encode("gbk") + b"\n" + "否\n".encode()
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES")}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--db", str(db), "--user", "alice"], input=typed,
+                          capture_output=True, timeout=60, cwd=ROOT, env=dict(env, LANG="zh_CN.UTF-8"))
+    out = done.stdout.decode()
+    assert done.returncode == 0 and out.count("这一行含有不是 UTF-8 文字的字节") == 2, out
+    assert "没有看懂" not in out and "已保存：集群定位在县级区划范围内 = 否" in out
+    assert _answers_in_db(db) == {"county_level": False}
+
+
+def test_an_export_that_cannot_be_written_is_said_and_later_replies_still_come(tmp_path):
+    """/export and /form into a folder that cannot take the files (here a file stands where the
+    folder should be; a full disk or a read-only one alike): each file is said not written,
+    naming it and what is expected, and the chat goes on. The reply's write raised: it was
+    retried for ever, and every later reply of the chat (/status, answers said 已保存) was held
+    back behind it, in that run and the next."""
+    db, blocked = tmp_path / "c.db", tmp_path / "not-a-folder"
+    blocked.write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES")}
+    command = [sys.executable, "-m", "bot.cli", "chat", "--db", str(db), "--user", "alice", "--export-dir", str(blocked)]
+    done = subprocess.run(command, input="/new 导出集群\n国家\n/export\n/form\n是\n/status\n", capture_output=True,
+                          text=True, timeout=60, cwd=ROOT, env=dict(env, LANG="zh_CN.UTF-8"))
+    out = done.stdout
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    for name in ("导出集群.json", "导出集群-预审报告.md", "导出集群-申报表.xlsx", "导出集群-申报表.docx"):
+        assert f"未能写入文件 {blocked / name}（" in out and "应为本用户可写、有剩余空间的文件夹" in out, out
+    assert "已写入文件" not in out and "填好后，在此输入" not in out  # no form to send back
+    assert "已保存：集群定位在县级区划范围内 = 是" in out and "「导出集群」进度：已答 1/40 题" in out
+    again = subprocess.run(command[:-2] + ["--export-dir", str(tmp_path)], input="/status\n", capture_output=True,
+                           text=True, timeout=60, cwd=ROOT, env=dict(env, LANG="zh_CN.UTF-8"))
+    assert "未能写入文件" not in again.stdout and "已答 1/40 题" in again.stdout  # nothing left over to retry

@@ -4,6 +4,8 @@ is expected, in the user's language, with a non-zero exit status and no tracebac
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bench.standins.ports import free_port
@@ -50,6 +52,54 @@ def test_a_sqlite_file_that_cannot_be_made(tmp_path, monkeypatch, capsys):
         status, _, err = run_cli(["db", "upgrade", "--db", str(db)], monkeypatch, capsys)
         assert status == 2 and "the SQLite database" in one_line(err)
         assert "expected a file this user may read and write, in a folder it may write" in err
+
+
+def test_a_file_that_is_no_sqlite_database_is_one_line_and_left_alone(tmp_path, monkeypatch, capsys):
+    """--db naming a text file or random bytes (a typo, the wrong file): one line naming it,
+    not an internal error, and the file is not touched."""
+    for name, content in (("notes.txt", b"hello, not a database\n"), ("random.bin", bytes(range(256)) * 20)):
+        path = tmp_path / name
+        path.write_bytes(content)
+        status, _, err = run_cli(["chat", "--db", str(path)], monkeypatch, capsys)
+        assert status == 2 and f"the file sqlite:///{path} (--db or CLUSTERBOT_DB) is not a SQLite database" in one_line(err)
+        status, _, err = run_cli(["db", "upgrade", "--db", str(path)], monkeypatch, capsys, lang_env="zh_CN.UTF-8")
+        assert status == 2 and "不是 SQLite 数据库，或已损坏" in one_line(err)
+        assert path.read_bytes() == content
+
+
+def test_a_sqlite_file_it_may_not_write_is_refused_at_start(tmp_path):
+    """A database file on a read-only mount (or of mode 444 for a user other than root): SQLite
+    opens it read-only without a word, and every answer then failed as an internal error. The
+    start says so in one line instead, and the file is left as it was."""
+    import os
+    import shutil
+    import sqlite3
+    import subprocess
+    import sys
+
+    from storage.db import make_engine
+
+    db = tmp_path / "c.db"
+    make_engine(str(db)).dispose()
+    reader = sqlite3.connect(db)  # another process's reader: the WAL's files stay, as after a kill -9
+    reader.execute("SELECT count(*) FROM answers").fetchall()
+    before = db.read_bytes()
+    command = [sys.executable, "-m", "bot.cli", "chat", "--db", str(db)]
+    if os.geteuid() != 0:
+        db.chmod(0o444)
+    elif shutil.which("unshare") and subprocess.run(["unshare", "-m", "true"]).returncode == 0:
+        # root writes any mode: mount the folder read-only, for this process alone
+        command = ["unshare", "-m", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"', str(tmp_path), *command]
+    else:
+        pytest.skip("root without mount namespaces: no file it may not write")
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "CLUSTERBOT_DB")}
+    done = subprocess.run(command, input="/new 甲集群\n", capture_output=True, text=True, timeout=60,
+                          env=dict(env, LANG="zh_CN.UTF-8"), cwd=str(Path(__file__).parents[1]))
+    assert done.returncode == 2, done.stderr
+    assert f"SQLite 数据库 sqlite:///{db}（--db 或 CLUSTERBOT_DB）无法打开" in one_line(done.stderr)
+    assert "应为本用户可读写的文件" in done.stderr and done.stdout == ""
+    assert db.read_bytes() == before
+    reader.close()
 
 
 def test_the_variable_is_read_and_named(tmp_path, monkeypatch, capsys):
@@ -230,3 +280,64 @@ def test_the_servers_help_speaks_chinese_in_a_chinese_locale(command):
              *(c.help for c in subparsers._choices_actions if c.dest in HELP)]
     untranslated = [text for text in texts if not any("\u4e00" <= ch <= "\u9fff" for ch in text)]
     assert not untranslated
+
+
+def test_the_faults_a_database_refuses_a_write_for_are_told_from_a_bug(tmp_path):
+    """storage.db.storage_fault on SQLite's own errors (a full database, a read-only one, a lock
+    held), as SQLAlchemy wraps them and bare; anything else is a bug (None)."""
+    import sqlite3
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    from dialogs.conversation import failure_text
+    from storage.db import storage_fault
+
+    db = tmp_path / "f.db"
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("CREATE TABLE t (x)")
+
+    def fault_of(connection, sql):
+        try:
+            connection.execute(sql)
+        except sqlite3.Error as exc:
+            return storage_fault(exc)
+        raise AssertionError(sql)
+
+    con.execute(f"PRAGMA max_page_count = {con.execute('PRAGMA page_count').fetchone()[0]}")
+    assert fault_of(con, "INSERT INTO t VALUES (zeroblob(100000))") == "full"
+    reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    assert fault_of(reader, "INSERT INTO t VALUES (1)") == "readonly"
+    con.execute("BEGIN EXCLUSIVE")
+    other = sqlite3.connect(db, timeout=0, isolation_level=None)
+    assert fault_of(other, "BEGIN IMMEDIATE") == "locked"
+    engine = create_engine(f"sqlite:///{db}", connect_args={"timeout": 0})
+    with pytest.raises(OperationalError) as wrapped, engine.connect() as connection:
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+    assert storage_fault(wrapped.value) == "locked"
+    assert failure_text("zh", wrapped.value).startswith("数据库正被另一程序长时间占用，本条消息未保存")
+    assert failure_text("en", wrapped.value).startswith("Another program has held the database")
+    con.execute("ROLLBACK")
+    assert fault_of(con, "SELECT * FROM no_such_table") is None  # ours
+    assert storage_fault(ValueError("x")) is None
+    assert failure_text("zh", ValueError("x")).startswith("内部错误")
+    engine.dispose()
+
+
+def test_a_sqlite_file_another_process_keeps_locked_is_one_line_at_start(tmp_path, monkeypatch, capsys):
+    """Another program holding the write lock past the 10 s wait (a sqlite3 shell with a
+    transaction open) at start: one line saying so (was an internal error, exit 70)."""
+    import sqlite3
+
+    from storage.db import make_engine
+
+    db = tmp_path / "c.db"
+    make_engine(str(db)).dispose()
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        status, out, err = run_cli(["chat", "--db", str(db)], monkeypatch, capsys, lang_env="zh_CN.UTF-8")
+    finally:
+        holder.execute("ROLLBACK")
+    assert status == 2 and out == ""
+    assert f"SQLite 数据库 sqlite:///{db}（--db 或 CLUSTERBOT_DB）正被另一进程锁定" in one_line(err)
