@@ -362,14 +362,23 @@ def given_text(value: Any, lang: str, depth: int = 0) -> str:
     if isinstance(value, bool):
         return t(lang, "value.bool_true" if value else "value.bool_false")
     if isinstance(value, dict):
-        return t(lang, "list_sep").join(t(lang, "value.given_year", year=_cut(str(k)), value=given_text(v, lang, depth + 1))
-                                        for k, v in list(value.items())[:5]) or t(lang, "value.empty")
+        return t(lang, "list_sep").join(_given_item(k, v, lang, depth) for k, v in list(value.items())[:5]) \
+            or t(lang, "value.empty")
     if isinstance(value, list):
         return t(lang, "list_sep").join(given_text(v, lang, depth + 1) for v in value[:5]) or t(lang, "value.empty")
     try:
         return _cut(str(value))
     except ValueError:  # an integer too long to write out
         return "…"
+
+
+def _given_item(key: Any, value: Any, lang: str, depth: int) -> str:
+    """One entry of an object given: a year's (2023年 45), else its key quoted, as written
+    (an area given as {"value": 80} is no "value年 80")."""
+    shown = given_text(value, lang, depth + 1)
+    if YEAR_RE.match(year_key(key)):
+        return t(lang, "value.given_year", year=year_key(key), value=shown)
+    return t(lang, "value.given_key", name=_cut(str(key)), value=shown)
 
 
 def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str, ...] = ()) -> str:

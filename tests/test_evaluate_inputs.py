@@ -94,3 +94,19 @@ def test_a_file_with_no_cluster_is_said(tmp_path):
     for name in ("e.json", "e.jsonl"):
         run = clusterbot("evaluate", str(tmp_path / name), "-f", "csv", "--lang", "en")
         assert run.returncode == 0 and run.stderr == f"{tmp_path / name}: no cluster in it.\n"
+
+
+@pytest.mark.parametrize("lang,said", [
+    ("zh", "B：集群占地面积（area_km2）的值 “value”：80 无效，应为0 到 10万 之间的数（单位：平方公里）。"),
+    ("en", "B: Area of the cluster (area_km2) = “value”: 80 is not valid; expected a number from 0 to 100,000 (unit: km²)."),
+])
+def test_an_object_given_for_a_figure_is_quoted_by_its_keys_not_read_as_years(lang, said):
+    """{"value": 80} for an area was quoted as “value年 80”, as if value were a year; a series'
+    years are still written as years (2024年, also when given as ２０２４)."""
+    lines = ('{"name": "B", "area_km2": {"value": 80}}\n'
+             '{"name": "Y", "total_output": {"2023年": "abc", "２０２４": {"x": 1}}}\n')
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-06-01", "-f", "csv", "--lang", lang, stdin=lines)
+    assert run.returncode == 1
+    assert run.stderr.splitlines()[0] == said
+    if lang == "zh":
+        assert "2023年 的值 “abc”、2024年 的值 “x”：1 无效" in run.stderr.splitlines()[1]
