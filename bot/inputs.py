@@ -62,6 +62,7 @@ class Cluster:
     fractions: list[tuple[str, dict]] | tuple = ()
     # Figures beyond any real cluster though in range (45,000亿: 4.5亿 in 万元?), likewise (_large).
     large: list[tuple[str, dict]] | tuple = ()
+    csv: bool = False  # read from a CSV row: a year's figure is a column, never a JSON object
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,9 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
         if not rows and "name" not in header:
             notes.append(Note(source, "no_name_column"))
         rows += 1
-        yield _cluster(_row_to_object(header, row), source, reader.line_num)
+        cluster = _cluster(_row_to_object(header, row), source, reader.line_num)
+        cluster.csv = True
+        yield cluster
 
 
 def _refuse_duplicates(headings: list[str], header: list[str], source: str) -> None:

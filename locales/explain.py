@@ -326,9 +326,10 @@ def _bound(number: float, lang: str) -> str:
     return fmt_large(number, lang)
 
 
-def expected_text(spec: Fact, lang: str, chat: bool = False) -> str:
+def expected_text(spec: Fact, lang: str, chat: bool = False, csv: bool = False, years: tuple[str, ...] = ()) -> str:
     """What a fact's value must look like, in words; `chat`: as typed in the dialog
-    (2023:45 2024:48), not as JSON."""
+    (2023:45 2024:48), `csv`: as a CSV gives it (a column a year, headed with `years`, the
+    window's when known), not as JSON."""
     if spec.type not in FIGURE_TYPES:
         return t(lang, f"expected.{spec.type}")
     if spec.type == "count":
@@ -337,6 +338,10 @@ def expected_text(spec: Fact, lang: str, chat: bool = False) -> str:
     number = expected_number(spec, lang)
     if spec.type == "number":
         return number
+    if csv:  # a cell holds no JSON object: a year's figure is a column of its own
+        first, second, third = years[-3:] if len(years) >= 3 else ("2023", "2024", "2025")
+        return t(lang, f"expected.csv_{spec.type}", number=number, fact=spec.id, label=spec.label(lang),
+                 first=first, second=second, third=third)
     if spec.type in ("series", "rate"):
         return t(lang, f"expected.{'chat_' if chat else ''}{spec.type}", number=number)
     return t(lang, f"expected.{spec.type}", number=number)
@@ -381,9 +386,9 @@ def _given_item(key: Any, value: Any, lang: str, depth: int) -> str:
     return t(lang, "value.given_key", name=_cut(str(key)), value=shown)
 
 
-def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str, ...] = ()) -> str:
+def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str, ...] = (), csv: bool = False) -> str:
     """A refused value, naming the cluster, the fact and what is expected (`window`: the
-    years of 近三年, for a year given after them)."""
+    years of 近三年, for a year given after them; `csv`: the value was a CSV cell)."""
     if error.code == "unknown_fact":
         suggestion = t(lang, "fact_error.suggestion", nearest=error.suggestion) if error.suggestion else ""
         return t(lang, "fact_error.unknown_fact", cluster=cluster, fact=shown_value(error.fact), suggestion=suggestion)
@@ -402,7 +407,7 @@ def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str
                  expected=t(lang, "list_sep").join(window))
     if error.years and isinstance(error.value, dict):
         return _refused_years_text(error, spec, cluster, lang)
-    expected = expected_text(spec, lang)
+    expected = expected_text(spec, lang, csv=csv, years=window)
     if error.code == "year":
         expected += t(lang, "expected.year")
     shown = _cut(given_text(error.value, lang))

@@ -110,3 +110,21 @@ def test_an_object_given_for_a_figure_is_quoted_by_its_keys_not_read_as_years(la
     assert run.stderr.splitlines()[0] == said
     if lang == "zh":
         assert "2023年 的值 “abc”、2024年 的值 “x”：1 无效" in run.stderr.splitlines()[1]
+
+
+def test_a_series_refused_in_a_csv_cell_is_told_as_columns_of_the_window_not_as_json():
+    """A CSV cell cannot hold {"2023": 45}: a series given one figure (a layout with a year
+    column, a 集群总产值 column without years) is told as the columns to give, with the years
+    of 近三年 on the date; JSON input keeps its JSON example."""
+    csv_text = "集群名称,年份,集群总产值\n甲,2024,45\n"
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2025-06-01", "-f", "csv", stdin=csv_text)
+    assert run.returncode == 1 and '{"' not in run.stderr
+    assert ("甲：集群总产值（total_output）的值 “45” 无效，应为每年一列，列名如 集群总产值.2022、集群总产值.2023、"
+            "集群总产值.2024（或 total_output.2022），每格为0 到 10万 之间的数（单位：亿元）。") in run.stderr.splitlines()
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-06-01", "-f", "csv", "--lang", "en",
+                     stdin="name,rd_growth\nX,abc\n")
+    assert "or the annual rates in a column a year, headed such as rd_growth.2023, rd_growth.2024, rd_growth.2025" \
+        in run.stderr
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-06-01", "-f", "csv",
+                     stdin='{"name": "J", "total_output": 45}\n')
+    assert '应为按年份的数值，如 {"2023": 45' in run.stderr
