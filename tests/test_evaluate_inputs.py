@@ -128,3 +128,19 @@ def test_a_series_refused_in_a_csv_cell_is_told_as_columns_of_the_window_not_as_
     run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-06-01", "-f", "csv",
                      stdin='{"name": "J", "total_output": 45}\n')
     assert '应为按年份的数值，如 {"2023": 45' in run.stderr
+
+
+def test_a_heading_with_its_units_other_name_is_read_as_an_answer_with_it_would_be():
+    """平方千米 is 平方公里, 亿 and 亿元人民币 are 亿元, 个 counts firms: each such heading was refused as
+    another unit (the catalogue's names alone were compared); the chat's reader of units decides,
+    so 万元 and 元 are still refused."""
+    csv_text = ("name,集群占地面积（平方千米）,集群总产值（亿）.2023,集群总产值（亿元人民币）.2024,专精特新中小企业数（个）,"
+                "集群总产值（万元）.2025\n甲,80,45,48,3,1\n")
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-06-01", stdin=csv_text)
+    criteria = {c["id"]: c for c in json.loads(run.stdout)[0]["criteria"]}
+    assert criteria["area"]["values"] == {"area_km2": 80.0}
+    assert criteria["output-each-year"]["values"] == {"total_output": {"2023": 45.0, "2024": 48.0}}
+    assert criteria["quality-enterprises"]["values"]["srdi_sme_count"] == 3
+    assert run.returncode == 1 and run.stderr.splitlines() == [
+        "甲：列“集群总产值（万元）”标明的单位“万元”不是集群总产值（total_output）的单位亿元，该列未读取："
+        "请按亿元填写并把列名写作“集群总产值（亿元）”，或在单元格的数值后写明其单位。"]
