@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from dialogs.messages import LONE_SURROGATE
-from dialogs.parse import read_figure
+from dialogs.parse import is_own_unit, read_figure
 from engine import FactError, catalogue, validate_facts
 from engine.facts import load_json, read_json, year_key
 from locales import t
@@ -62,6 +62,7 @@ class Cluster:
     fractions: list[tuple[str, dict]] | tuple = ()
     # Figures beyond any real cluster though in range (45,000亿: 4.5亿 in 万元?), likewise (_large).
     large: list[tuple[str, dict]] | tuple = ()
+    csv: bool = False  # read from a CSV row: a year's figure is a column, never a JSON object
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,9 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
         if not rows and "name" not in header:
             notes.append(Note(source, "no_name_column"))
         rows += 1
-        yield _cluster(_row_to_object(header, row), source, reader.line_num)
+        cluster = _cluster(_row_to_object(header, row), source, reader.line_num)
+        cluster.csv = True
+        yield cluster
 
 
 def _refuse_duplicates(headings: list[str], header: list[str], source: str) -> None:
@@ -325,7 +328,7 @@ def _fact_id(name: str) -> str:
     unit = _UNIT.search(name) if fact not in cat.facts else None
     if unit is not None:
         bare = _named(name[:unit.start()], cat)
-        if bare in cat.facts and _same_unit(unit.group(1), cat.facts[bare].unit, cat):
+        if bare in cat.facts and cat.facts[bare].unit and is_own_unit(cat.facts[bare], unit.group(1)):
             return bare
     return fact
 
@@ -352,14 +355,6 @@ def _form_labels() -> dict[str, str]:
                 for label in (f.label, _UNIT.sub("", f.label)):
                     labels.setdefault(_plain(label), f.fact)
     return labels
-
-
-def _same_unit(written: str, unit: str | None, cat) -> bool:
-    """Whether a unit as written (亿元, ％, km2, km², hundred million yuan) is this one."""
-    if not unit:
-        return False
-    names = (unit, cat.units[unit]["zh"], cat.units[unit]["en"])
-    return _plain(written) in {_plain(name) for name in names}
 
 
 def _plain(text: str) -> str:

@@ -11,6 +11,7 @@ document without tables, a document in which none of the form's labels is found.
 
 from __future__ import annotations
 
+import errno
 import io
 import math
 import os
@@ -54,12 +55,18 @@ class FormFileError(Exception):
 
 # --- reading -----------------------------------------------------------------------------
 
+# The system's reasons a user meets (its words are English whatever the language asked for)
+_OS_ERRORS = {errno.ENOENT: "no_such_file", errno.EISDIR: "is_directory", errno.EACCES: "permission_denied",
+              errno.EPERM: "permission_denied"}
+
+
 def read_path(path: str) -> list[list[list[Any]]]:
     """The tables of a form file on disk; its size is checked before anything is read."""
     try:
         size, content = read_named_file(path, MAX_BYTES)
-    except OSError as exc:  # not there, not a file, not ours to read
-        raise FormFileError("unreadable", exc.strerror or str(exc)) from None
+    except OSError as exc:  # not there, not a file, not ours to read: said in the user's words
+        code = _OS_ERRORS.get(exc.errno)
+        raise (FormFileError(code) if code else FormFileError("unreadable", exc.strerror or str(exc))) from None
     if content is None:
         raise FormFileError("too_large", f"{size / 1024 / 1024:.1f}")
     return read_bytes(content, os.path.basename(path))

@@ -352,6 +352,13 @@ def _unit_factor(spec: Fact, suffix: str) -> float | None:
     return 1.0 if suffix in words else None
 
 
+def is_own_unit(spec: Fact, written: str) -> bool:
+    """Whether a unit as written (亿, 亿元人民币, 平方千米, km², 个 of firms) is the fact's own, as a
+    figure typed with it is read: a CSV heading's unit, checked by the same words as an answer."""
+    written = normalise(written)
+    return bool(written.strip()) and _unit_factor(spec, written) == 1.0
+
+
 @lru_cache(maxsize=None)
 def unit_words(unit: str | None) -> tuple[str, ...]:
     """The words a figure of the unit may carry, as `_unit_factor` compares them: the catalogue's

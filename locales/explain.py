@@ -326,9 +326,10 @@ def _bound(number: float, lang: str) -> str:
     return fmt_large(number, lang)
 
 
-def expected_text(spec: Fact, lang: str, chat: bool = False) -> str:
+def expected_text(spec: Fact, lang: str, chat: bool = False, csv: bool = False, years: tuple[str, ...] = ()) -> str:
     """What a fact's value must look like, in words; `chat`: as typed in the dialog
-    (2023:45 2024:48), not as JSON."""
+    (2023:45 2024:48), `csv`: as a CSV gives it (a column a year, headed with `years`, the
+    window's when known), not as JSON."""
     if spec.type not in FIGURE_TYPES:
         return t(lang, f"expected.{spec.type}")
     if spec.type == "count":
@@ -337,6 +338,10 @@ def expected_text(spec: Fact, lang: str, chat: bool = False) -> str:
     number = expected_number(spec, lang)
     if spec.type == "number":
         return number
+    if csv:  # a cell holds no JSON object: a year's figure is a column of its own
+        first, second, third = years[-3:] if len(years) >= 3 else ("2023", "2024", "2025")
+        return t(lang, f"expected.csv_{spec.type}", number=number, fact=spec.id, label=spec.label(lang),
+                 first=first, second=second, third=third)
     if spec.type in ("series", "rate"):
         return t(lang, f"expected.{'chat_' if chat else ''}{spec.type}", number=number)
     return t(lang, f"expected.{spec.type}", number=number)
@@ -362,8 +367,8 @@ def given_text(value: Any, lang: str, depth: int = 0) -> str:
     if isinstance(value, bool):
         return t(lang, "value.bool_true" if value else "value.bool_false")
     if isinstance(value, dict):
-        return t(lang, "list_sep").join(t(lang, "value.given_year", year=_cut(str(k)), value=given_text(v, lang, depth + 1))
-                                        for k, v in list(value.items())[:5]) or t(lang, "value.empty")
+        return t(lang, "list_sep").join(_given_item(k, v, lang, depth) for k, v in list(value.items())[:5]) \
+            or t(lang, "value.empty")
     if isinstance(value, list):
         return t(lang, "list_sep").join(given_text(v, lang, depth + 1) for v in value[:5]) or t(lang, "value.empty")
     try:
@@ -372,9 +377,18 @@ def given_text(value: Any, lang: str, depth: int = 0) -> str:
         return "…"
 
 
-def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str, ...] = ()) -> str:
+def _given_item(key: Any, value: Any, lang: str, depth: int) -> str:
+    """One entry of an object given: a year's (2023年 45), else its key quoted, as written
+    (an area given as {"value": 80} is no "value年 80")."""
+    shown = given_text(value, lang, depth + 1)
+    if YEAR_RE.match(year_key(key)):
+        return t(lang, "value.given_year", year=year_key(key), value=shown)
+    return t(lang, "value.given_key", name=_cut(str(key)), value=shown)
+
+
+def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str, ...] = (), csv: bool = False) -> str:
     """A refused value, naming the cluster, the fact and what is expected (`window`: the
-    years of 近三年, for a year given after them)."""
+    years of 近三年, for a year given after them; `csv`: the value was a CSV cell)."""
     if error.code == "unknown_fact":
         suggestion = t(lang, "fact_error.suggestion", nearest=error.suggestion) if error.suggestion else ""
         return t(lang, "fact_error.unknown_fact", cluster=cluster, fact=shown_value(error.fact), suggestion=suggestion)
@@ -393,7 +407,7 @@ def fact_error_text(error: FactError, cluster: str, lang: str, window: tuple[str
                  expected=t(lang, "list_sep").join(window))
     if error.years and isinstance(error.value, dict):
         return _refused_years_text(error, spec, cluster, lang)
-    expected = expected_text(spec, lang)
+    expected = expected_text(spec, lang, csv=csv, years=window)
     if error.code == "year":
         expected += t(lang, "expected.year")
     shown = _cut(given_text(error.value, lang))

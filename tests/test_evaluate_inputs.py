@@ -94,3 +94,53 @@ def test_a_file_with_no_cluster_is_said(tmp_path):
     for name in ("e.json", "e.jsonl"):
         run = clusterbot("evaluate", str(tmp_path / name), "-f", "csv", "--lang", "en")
         assert run.returncode == 0 and run.stderr == f"{tmp_path / name}: no cluster in it.\n"
+
+
+@pytest.mark.parametrize("lang,said", [
+    ("zh", "B：集群占地面积（area_km2）的值 “value”：80 无效，应为0 到 10万 之间的数（单位：平方公里）。"),
+    ("en", "B: Area of the cluster (area_km2) = “value”: 80 is not valid; expected a number from 0 to 100,000 (unit: km²)."),
+])
+def test_an_object_given_for_a_figure_is_quoted_by_its_keys_not_read_as_years(lang, said):
+    """{"value": 80} for an area was quoted as “value年 80”, as if value were a year; a series'
+    years are still written as years (2024年, also when given as ２０２４)."""
+    lines = ('{"name": "B", "area_km2": {"value": 80}}\n'
+             '{"name": "Y", "total_output": {"2023年": "abc", "２０２４": {"x": 1}}}\n')
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-06-01", "-f", "csv", "--lang", lang, stdin=lines)
+    assert run.returncode == 1
+    assert run.stderr.splitlines()[0] == said
+    if lang == "zh":
+        assert "2023年 的值 “abc”、2024年 的值 “x”：1 无效" in run.stderr.splitlines()[1]
+
+
+def test_a_series_refused_in_a_csv_cell_is_told_as_columns_of_the_window_not_as_json():
+    """A CSV cell cannot hold {"2023": 45}: a series given one figure (a layout with a year
+    column, a 集群总产值 column without years) is told as the columns to give, with the years
+    of 近三年 on the date; JSON input keeps its JSON example."""
+    csv_text = "集群名称,年份,集群总产值\n甲,2024,45\n"
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2025-06-01", "-f", "csv", stdin=csv_text)
+    assert run.returncode == 1 and '{"' not in run.stderr
+    assert ("甲：集群总产值（total_output）的值 “45” 无效，应为每年一列，列名如 集群总产值.2022、集群总产值.2023、"
+            "集群总产值.2024（或 total_output.2022），每格为0 到 10万 之间的数（单位：亿元）。") in run.stderr.splitlines()
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-06-01", "-f", "csv", "--lang", "en",
+                     stdin="name,rd_growth\nX,abc\n")
+    assert "or the annual rates in a column a year, headed such as rd_growth.2023, rd_growth.2024, rd_growth.2025" \
+        in run.stderr
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-06-01", "-f", "csv",
+                     stdin='{"name": "J", "total_output": 45}\n')
+    assert '应为按年份的数值，如 {"2023": 45' in run.stderr
+
+
+def test_a_heading_with_its_units_other_name_is_read_as_an_answer_with_it_would_be():
+    """平方千米 is 平方公里, 亿 and 亿元人民币 are 亿元, 个 counts firms: each such heading was refused as
+    another unit (the catalogue's names alone were compared); the chat's reader of units decides,
+    so 万元 and 元 are still refused."""
+    csv_text = ("name,集群占地面积（平方千米）,集群总产值（亿）.2023,集群总产值（亿元人民币）.2024,专精特新中小企业数（个）,"
+                "集群总产值（万元）.2025\n甲,80,45,48,3,1\n")
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-06-01", stdin=csv_text)
+    criteria = {c["id"]: c for c in json.loads(run.stdout)[0]["criteria"]}
+    assert criteria["area"]["values"] == {"area_km2": 80.0}
+    assert criteria["output-each-year"]["values"] == {"total_output": {"2023": 45.0, "2024": 48.0}}
+    assert criteria["quality-enterprises"]["values"]["srdi_sme_count"] == 3
+    assert run.returncode == 1 and run.stderr.splitlines() == [
+        "甲：列“集群总产值（万元）”标明的单位“万元”不是集群总产值（total_output）的单位亿元，该列未读取："
+        "请按亿元填写并把列名写作“集群总产值（亿元）”，或在单元格的数值后写明其单位。"]

@@ -1424,3 +1424,19 @@ def test_a_sheets_name_is_quoted_without_control_characters(tmp_path, capsys):
     book.save(path)
     status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01")
     assert status == 2 and "工作表「基本情况」的内容延伸到单元格 GR10000" in err
+
+
+@pytest.mark.parametrize("lang,missing,folder", [
+    ("zh", "没有这个文件。", "这是文件夹，不是文件：请给出申报表文件的路径。"),
+    ("en", "no such file.", "this is a folder, not a file: give the path of the form's file."),
+])
+def test_a_path_that_is_no_file_is_said_in_the_users_language(tmp_path, capsys, lang, missing, folder):
+    """The system's strerror (No such file or directory) was quoted in English in a Chinese run;
+    the forms named beside it are still checked."""
+    (tmp_path / "folder.xlsx").mkdir()
+    form = write_xlsx(tmp_path / "form.xlsx", passing())
+    status, out, err = run(capsys, "form", "check", str(tmp_path / "none.xlsx"), str(tmp_path / "folder.xlsx"),
+                           str(form), "--on", "2024-06-01", "--lang", lang)
+    assert status == 2 and NAME in out
+    assert err.splitlines() == [f"clusterbot form check: {tmp_path / 'none.xlsx'}: {missing}",
+                                f"clusterbot form check: {tmp_path / 'folder.xlsx'}: {folder}"]

@@ -61,7 +61,7 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
             evaluations, errors, years = screen(cluster, rulesets, on)
             for error in errors:
                 refused = True
-                print(fact_error_text(error, _one_line(cluster.name), lang, window=years), file=err)
+                print(fact_error_text(error, _one_line(cluster.name), lang, window=years, csv=cluster.csv), file=err)
             for fact, figures in cluster.fractions:  # said, but evaluated as given: no refusal
                 print(fraction_note_text(fact, figures, _one_line(cluster.name), lang), file=err)
             for fact, figures in cluster.large:
