@@ -19,7 +19,7 @@ from time import monotonic
 from bot.delivery import Database, Delivery
 from bot.reminders import SWEEP_SECONDS, sweep, to_outbox
 from storage import outbox, repo
-from storage.db import session
+from storage.db import first_line, session, storage_fault
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class Scheduler:
         self._tasks: list[asyncio.Task] = []
         self._prune_at = 0.0  # monotonic time of the next pruning: with the first sweep
         self._sweeping: asyncio.Future | None = None  # the sweep in the database's hands
+        self._refused: set[str] = set()  # the jobs failing on a database that refuses writes
 
     def start(self) -> None:
         """Start the loops on the running event loop."""
@@ -79,8 +80,8 @@ class Scheduler:
             self._prune_at = moment + PRUNE_EVERY
             try:
                 prune(self.db.engine)
-            except Exception:  # the sweep goes on; the rows wait for the next day's pruning
-                log.exception("pruning old rows")
+            except Exception as exc:  # the sweep goes on; the rows wait for the next day's pruning
+                self._failed("pruning old rows", exc)
         return sum(sweep(self.db.engine, now, channel, to_outbox(channel), external_id=only)
                    for channel, only in self.sweeps.items())
 
@@ -104,8 +105,10 @@ class Scheduler:
                 await self.sweep_now()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("reminder sweep")
+            except Exception as exc:
+                self._failed("reminder sweep", exc)
+            else:
+                self._refused.discard("reminder sweep")
 
     async def _every(self, seconds: float, job, what: str) -> None:
         while True:
@@ -114,8 +117,21 @@ class Scheduler:
                 await job()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception(what)
+            except Exception as exc:
+                self._failed(what, exc)
+            else:
+                self._refused.discard(what)
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        """A job's failure logged. A database refusing writes (a full disk, a lock held, a
+        server gone: storage_fault) is one line, once until the job succeeds again: it fails
+        every tick meanwhile, and `clusterbot chat` shows its log on the official's screen."""
+        fault = storage_fault(exc)
+        if fault is None:
+            log.exception(what)
+        elif what not in self._refused:
+            self._refused.add(what)
+            log.warning("%s: the database refuses writes (%s): %s", what, fault, first_line(exc))
 
 
 def prune(engine) -> None:

@@ -68,20 +68,20 @@ def opening(url: str) -> Iterator[None]:
     try:
         yield
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise DatabaseUnavailable("url", shown, _first_line(exc)) from None
+        raise DatabaseUnavailable("url", shown, first_line(exc)) from None
     except OSError as exc:  # the SQLite file's folder cannot be made
-        raise DatabaseUnavailable("file", shown, _first_line(exc)) from None
+        raise DatabaseUnavailable("file", shown, first_line(exc)) from None
     except Exception as exc:
         if sqlite and storage_fault(exc) == "locked":  # another process holds the write lock
-            raise DatabaseUnavailable("locked", shown, _first_line(exc)) from None
+            raise DatabaseUnavailable("locked", shown, first_line(exc)) from None
         if not isinstance(exc, DBAPIError):
             raise
         name = type(exc.orig).__name__  # sqlite3's, psycopg's: the DB-API's name
         if sqlite and name == "DatabaseError":  # a file of something else, or damaged: not ours to read
-            raise DatabaseUnavailable("not_sqlite", shown, _first_line(exc)) from None
+            raise DatabaseUnavailable("not_sqlite", shown, first_line(exc)) from None
         if name != "OperationalError":
             raise
-        raise DatabaseUnavailable("file" if sqlite else "connect", shown, _first_line(exc)) from None
+        raise DatabaseUnavailable("file" if sqlite else "connect", shown, first_line(exc)) from None
 
 
 # What keeps a database from taking a write, by SQLite's result code and PostgreSQL's SQLSTATE.
@@ -113,7 +113,7 @@ def storage_fault(exc: BaseException) -> str | None:
     return None
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     """The driver's own words, without SQLAlchemy's wrapping ("(psycopg.OperationalError) …",
     the background link): its first line, which names the cause."""
     inner = getattr(exc, "orig", None) or exc

@@ -527,3 +527,46 @@ def test_a_stop_during_a_sweep_sends_what_it_swept(engine, monkeypatch):
     assert len(texts) == 1 and "还有 30 天" in texts[0]
     with session(engine) as s:
         assert all(m.sent_at is not None for m in s.exec(select(OutboxMessage)).all())
+
+
+def test_a_database_refusing_writes_is_one_line_until_it_takes_them_again(engine, tmp_path, caplog):
+    """A delivery tick failing on a full database is logged as one warning line, not a
+    traceback a tick (`clusterbot chat` shows its log on the official's screen); once it works
+    again, the next refusal is said again. A bug stays a traceback."""
+    import logging
+    import sqlite3
+
+    con = sqlite3.connect(tmp_path / "full.db", isolation_level=None)
+    con.execute("CREATE TABLE t (x)")
+    con.execute(f"PRAGMA max_page_count = {con.execute('PRAGMA page_count').fetchone()[0]}")
+    try:
+        con.execute("INSERT INTO t VALUES (zeroblob(100000))")
+    except sqlite3.Error as exc:
+        full = exc
+    fails = {1, 2, 3, 4, 5, 8, 9, 10}  # ticks that find the database full
+    calls = []
+
+    async def main():
+        db = Database(engine)
+        delivery = Delivery(db, {"terminal": Recording("terminal")})
+
+        async def run_once():
+            calls.append(len(calls) + 1)
+            if calls[-1] in fails:
+                raise full
+            if calls[-1] == 12:
+                raise ValueError("a bug")
+
+        delivery.run_once = run_once
+        scheduler = Scheduler(db, ManualClock(at(2025, 3, 1, 9, 0)), delivery, interval=3600, tick=0.005)
+        scheduler.start()
+        while len(calls) < 13:
+            await asyncio.sleep(0.005)
+        await scheduler.stop()
+
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        asyncio.run(main())
+    said = [r for r in caplog.records if r.name == "bot.scheduler" and r.getMessage().startswith("delivery")]
+    refused = [r for r in said if r.levelno == logging.WARNING]
+    assert len(refused) == 2 and all(r.exc_info is None and "(full)" in r.getMessage() for r in refused)
+    assert [r.exc_info[0] for r in said if r.levelno == logging.ERROR] == [ValueError]
