@@ -41,6 +41,7 @@ DEFAULT_ENDPOINT = "https://api.dingtalk.com"
 DEFAULT_OAPI = "https://oapi.dingtalk.com"   # the older API, where media are uploaded
 CARD_TOPIC = dingtalk_stream.Card_Callback_Router_Topic
 TEXT_BYTES = 6000   # a markdown message's text: kept well under DingTalk's limit
+OAPI_EXPIRED_TOKEN = {40001, 40014, 42001}   # oapi's errcodes of an invalid or expired access_token
 
 
 @dataclass(frozen=True)
@@ -251,10 +252,15 @@ class DingTalkChannel(PlatformApi):
                 raise TokenError(exc.status, exc.code, "access token refused: check the AppKey and AppSecret") from None
         return data["accessToken"], int(data.get("expireIn", 7200))
 
+    def token_expired(self, exc: Exception) -> bool:
+        return isinstance(exc, ApiError) and not isinstance(exc, TokenError) and exc.status == 401
+
     async def _post(self, path: str, body: dict) -> dict:
-        headers = {"x-acs-dingtalk-access-token": await self.access_token()}
-        async with self.session.post(f"{self.api}{path}", json=body, headers=headers) as r:
-            return await self._json(r)
+        async def call(token: str) -> dict:
+            async with self.session.post(f"{self.api}{path}", json=body,
+                                         headers={"x-acs-dingtalk-access-token": token}) as r:
+                return await self._json(r)
+        return await self.authorized(call)
 
     def _message(self, chat_id: str, msg_key: str, param: dict) -> tuple[str, dict]:
         kind, _, target = chat_id.partition(":")
@@ -323,17 +329,24 @@ class DingTalkChannel(PlatformApi):
         return Attachment(filename, content, r.content_type or "")
 
     async def _upload(self, filename: str, content: bytes) -> str:
-        params = {"access_token": await self.access_token(), "type": "file"}
-        data = await self.upload(f"{self.oapi}/media/upload", params, filename, content)
-        if data.get("errcode", 0) != 0 or "media_id" not in data:
-            raise ApiError(400, str(data.get("errcode", "")), str(data.get("errmsg", "")))
-        return data["media_id"]
+        async def call(token: str) -> str:
+            data = await self.upload(f"{self.oapi}/media/upload", {"access_token": token, "type": "file"},
+                                     filename, content)
+            if data.get("errcode", 0) != 0 or "media_id" not in data:
+                # the older API says an expired token by its errcode: as the newer one's 401
+                status = 401 if data.get("errcode") in OAPI_EXPIRED_TOKEN else 400
+                raise ApiError(status, str(data.get("errcode", "")), str(data.get("errmsg", "")))
+            return data["media_id"]
+        return await self.authorized(call)
 
     async def _update(self, card_biz_id: str, reply: Reply) -> None:
-        headers = {"x-acs-dingtalk-access-token": await self.access_token()}
         body = {"cardBizId": card_biz_id, "cardData": json.dumps(self.card_data(reply), ensure_ascii=False)}
-        async with self.session.put(f"{self.api}/v1.0/im/robots/interactiveCards", json=body, headers=headers) as r:
-            await self._json(r)
+
+        async def call(token: str) -> None:
+            async with self.session.put(f"{self.api}/v1.0/im/robots/interactiveCards", json=body,
+                                        headers={"x-acs-dingtalk-access-token": token}) as r:
+                await self._json(r)
+        await self.authorized(call)
 
     async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
         """Send the reply; `edit_of` (a card's id) updates that card in place: the prompt

@@ -173,6 +173,14 @@ class Callback:
 
 # --- outgoing ------------------------------------------------------------------------------
 
+def errcode_of(text: str) -> int | None:
+    """The errcode of an error body (JSON), None when it is not one."""
+    try:
+        return int(json.loads(text).get("errcode"))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
 class WeComChannel(PlatformApi):
     """Renders and sends one neutral reply through message/send (the `Channel` port)."""
 
@@ -202,32 +210,43 @@ class WeComChannel(PlatformApi):
             raise ApiError(int(data["errcode"]), str(data.get("errmsg", "")))
         return data
 
+    def token_expired(self, exc: Exception) -> bool:
+        return isinstance(exc, ApiError) and not isinstance(exc, TokenError) and exc.errcode in EXPIRED_TOKEN
+
     async def _post(self, method: str, body: dict) -> dict:
-        params = {"access_token": await self.access_token()}
-        async with self.session.post(f"{self.api}/cgi-bin/{method}", params=params,
-                                     data=json.dumps(body, ensure_ascii=False).encode()) as r:
-            return await self._json(r)
+        async def call(token: str) -> dict:
+            async with self.session.post(f"{self.api}/cgi-bin/{method}", params={"access_token": token},
+                                         data=json.dumps(body, ensure_ascii=False).encode()) as r:
+                return await self._json(r)
+        return await self.authorized(call)
 
     async def download(self, media_id: str) -> Attachment | None:
         """A file the user sent, by media/get (None if WeCom refuses it: the dialog says it
         could not be fetched; TooLarge over MAX_FILE)."""
-        params = {"access_token": await self.access_token(), "media_id": media_id}
-        async with self.session.get(f"{self.api}/cgi-bin/media/get", params=params) as r:
-            if r.status >= 500:
-                raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
-            if r.content_type in ("application/json", "text/plain"):  # an error, as JSON
-                log.warning("media %s not downloadable: %s", media_id, (await r.text())[:200])
-                return None
-            content = await read_file(r, f"media {media_id}")
-            filename = r.content_disposition.filename if r.content_disposition else None
-            return Attachment(filename or "document", content, r.content_type or "")
+        async def call(token: str) -> Attachment | None:
+            params = {"access_token": token, "media_id": media_id}
+            async with self.session.get(f"{self.api}/cgi-bin/media/get", params=params) as r:
+                if r.status >= 500:
+                    raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
+                if r.content_type in ("application/json", "text/plain"):  # an error, as JSON
+                    error = await r.text()
+                    if (code := errcode_of(error)) in EXPIRED_TOKEN:
+                        raise ApiError(code, "access token expired")  # renewed and asked again
+                    log.warning("media %s not downloadable: %s", media_id, error[:200])
+                    return None
+                content = await read_file(r, f"media {media_id}")
+                filename = r.content_disposition.filename if r.content_disposition else None
+                return Attachment(filename or "document", content, r.content_type or "")
+        return await self.authorized(call)
 
     async def _upload(self, filename: str, content: bytes) -> str:
-        params = {"access_token": await self.access_token(), "type": "file"}
-        data = await self.upload(f"{self.api}/cgi-bin/media/upload", params, filename, content)
-        if data.get("errcode", 0) != 0:
-            raise ApiError(int(data["errcode"]), str(data.get("errmsg", "")))
-        return data["media_id"]
+        async def call(token: str) -> str:
+            data = await self.upload(f"{self.api}/cgi-bin/media/upload", {"access_token": token, "type": "file"},
+                                     filename, content)
+            if data.get("errcode", 0) != 0:
+                raise ApiError(int(data["errcode"]), str(data.get("errmsg", "")))
+            return data["media_id"]
+        return await self.authorized(call)
 
     def render(self, user: str, reply: Reply) -> list[dict]:
         """message/send bodies: the text (in parts of at most 2048 bytes), then one card of at

@@ -359,3 +359,15 @@ def test_a_gateway_busy_or_unreachable_at_the_start_is_tried_again(fake, tmp_pat
         assert robot.proc.poll() is None
         robot.stop()
         assert robot.proc.returncode == 0
+
+
+def test_a_file_sent_after_the_token_expired_is_read_with_a_new_token(fake, own_robot):
+    # messageFiles/download's 401 was taken as DingTalk refusing the file
+    user = Person(fake, "staff031")
+    user.send("/start", until=a_card)
+    fake.expire_tokens()
+    frame = fake.user_sends_file("staff031", "申报表.csv", "集群名称,甲集群\n".encode() * 5)
+    assert fake.ack_of(frame)["code"] == 200
+    got = user.until(has("申报表.csv"))
+    assert "纯文本文件" in text_of(got[-1]) and "未能从平台取得" not in text_of(got[-1])
+    assert fake.token_calls == 2 and fake.downloaded == ["dlcode1"]

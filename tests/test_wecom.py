@@ -363,3 +363,14 @@ def test_messages_without_a_msgid_are_each_handled_and_a_retry_once(fake, app):
     with sqlite3.connect(app.db) as con:
         assert sorted(n for (n,) in con.execute("select name from profiles where id > ?",
                                                 [app.before["profiles"]])) == ["乙集群", "甲集群"]
+
+
+def test_a_file_sent_after_the_token_expired_is_read_with_a_new_token(fake, own_app):
+    # media/get's 42001 was taken as WeCom refusing the file: the user told to send it again
+    user = Person(fake, "tokenfile")
+    user.send("/start", until=a_card)
+    fake.expire_tokens()
+    fake.user_sends_file("tokenfile", "申报表.csv", "集群名称,甲集群\n".encode() * 5)
+    [got] = user.until(has("申报表.csv"))
+    assert "纯文本文件" in text_of(got) and "未能从平台取得" not in text_of(got)
+    assert sum(c.method == "gettoken" for c in fake.calls) == 2
