@@ -181,6 +181,9 @@ class Delivery:
         # Rows sent or refused lately (oldest first): a list of rows read before their marks
         # were written (a turn's, handed to `flush_chat`) never sends one again.
         self._done: dict[int, None] = {}
+        # Rows whose first parts were delivered before a `Later` (in memory: after a restart
+        # the whole reply is sent again, as a reply sent before a kill is).
+        self._parts_sent: dict[int, int] = {}
 
     # --- the database side: claim (with the marks made so far) and record ---------------------
 
@@ -417,12 +420,20 @@ class Delivery:
             return None, Refused(f"no channel {row.channel!r} in this process")
         try:
             reply = reply or Reply.from_json(json.loads(row.payload))
-            outcome = await channel.send(row.chat_id, reply, row.edit_of, **self.send_options(row))
+            options = self.send_options(row)
+            if parts_sent := self._parts_sent.get(row.id):
+                options["parts_sent"] = parts_sent
+            outcome = await channel.send(row.chat_id, reply, row.edit_of, **options)
         except Exception as exc:  # a bug in a channel: logged, retried, and given up in the end
             log.exception("%s chat %s: sending reply %s", row.channel, row.chat_id, row.id)
-            outcome = Later(min(2 ** row.attempts, 300), f"{type(exc).__name__}: {exc}")
+            outcome = Later(min(2 ** row.attempts, 300), f"{type(exc).__name__}: {exc}",
+                            parts_sent=self._parts_sent.get(row.id, 0))
         if isinstance(outcome, Later) and outcome.counts and row.attempts + 1 >= GIVE_UP_AFTER:
-            return reply, Refused(f"gave up after {row.attempts + 1} attempts: {outcome.reason}")
+            outcome = Refused(f"gave up after {row.attempts + 1} attempts: {outcome.reason}")
+        if isinstance(outcome, Later) and outcome.parts_sent:
+            self._parts_sent[row.id] = outcome.parts_sent
+        else:
+            self._parts_sent.pop(row.id, None)
         return reply, outcome
 
     def _retry(self, key: tuple[str, str], seconds: float) -> None:

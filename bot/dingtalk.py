@@ -29,7 +29,7 @@ import dingtalk_stream.version
 import requests
 from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage
 
-from bot.channel import Later, Outcome, Refused, Sent
+from bot.channel import Later, Outcome, Refused, Sent, send_parts
 from bot.openapi import PlatformApi, TooLarge, read_file
 from bot.render import split_bytes
 from dialogs.messages import HEADED, Attachment, Incoming, Reply
@@ -348,36 +348,43 @@ class DingTalkChannel(PlatformApi):
                 await self._json(r)
         await self.authorized(call)
 
-    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
-        """Send the reply; `edit_of` (a card's id) updates that card in place: the prompt
-        updated, or the answer chosen on it shown."""
-        try:
-            if edit_of is not None:
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None, parts_sent: int = 0) -> Outcome:
+        """Send the reply, from the part `parts_sent` on; `edit_of` (a card's id) updates that
+        card in place: the prompt updated, or the answer chosen on it shown."""
+        if edit_of is not None:
+            async def update() -> str:
                 await self._update(edit_of, reply)
-                return Sent(edit_of)
-            sent = None
-            for path, body in self.render(chat_id, reply):
-                data = await self._post(path, body)
-                sent = body.get("cardBizId") or data.get("processQueryKey") or sent
-            for filename, content in reply.documents:
-                media_id = await self._upload(filename, content)
-                extension = filename.rpartition(".")[2] or "txt"
-                path, body = self._message(chat_id, "sampleFile",
-                                           {"mediaId": media_id, "fileName": filename, "fileType": extension})
-                sent = (await self._post(path, body)).get("processQueryKey") or sent
-        except TokenError as exc:
+                return edit_of
+            return await send_parts([update], 0, self.failed)
+
+        async def message(path: str, body: dict) -> str | None:
+            data = await self._post(path, body)
+            return body.get("cardBizId") or data.get("processQueryKey")
+
+        async def document(filename: str, content: bytes) -> None:
+            media_id = await self._upload(filename, content)
+            extension = filename.rpartition(".")[2] or "txt"
+            await self._post(*self._message(chat_id, "sampleFile",
+                                            {"mediaId": media_id, "fileName": filename, "fileType": extension}))
+        parts = [lambda call=call: message(*call) for call in self.render(chat_id, reply)]
+        parts += [lambda doc=doc: document(*doc) for doc in reply.documents]
+        return await send_parts(parts, parts_sent, self.failed)
+
+    def failed(self, exc: Exception) -> Outcome | None:
+        """What an error of the robot's API means for the reply (None: not DingTalk's)."""
+        if isinstance(exc, TokenError):
             log.error("%s", exc)
             return Later(60, str(exc))
-        except ApiError as exc:
+        if isinstance(exc, ApiError):
             if exc.status in (401, 403):
                 self.forget_token()  # expired or revoked: a new one next time
                 return Later(0.5, str(exc))
             if exc.status == 429 or exc.status >= 500:
                 return Later(3 if exc.status >= 500 else 1, str(exc))  # 429: a per-second QPS limit
             return Refused(str(exc))
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, KeyError) as exc:
+        if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, ValueError, KeyError)):
             return Later(3, type(exc).__name__)  # the text could carry a URL with the token
-        return Sent(sent)
+        return None
 
 
 def headings_of(reply: Reply) -> list[int]:

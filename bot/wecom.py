@@ -24,7 +24,7 @@ from aiohttp import web
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
-from bot.channel import Later, Outcome, Refused, Sent
+from bot.channel import Later, Outcome, Refused, Sent, send_parts
 from bot.openapi import PlatformApi, TooLarge, read_file
 from bot.render import numbered, split_bytes
 from dialogs.messages import Attachment, Incoming, Reply
@@ -59,6 +59,10 @@ class ApiError(Exception):
 
 class TokenError(ApiError):
     """gettoken refused (a wrong corp id or secret): the replies wait, nothing is dropped."""
+
+
+class NotMember(Exception):
+    """message/send named the user invalid: not (or no longer) in the app's visible range."""
 
 
 # --- incoming ------------------------------------------------------------------------------
@@ -273,37 +277,46 @@ class WeComChannel(PlatformApi):
             }})
         return bodies
 
-    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
-        """Send the reply. WeCom does not edit a sent text: an updated prompt is sent anew,
-        and the answer chosen on a card is not repeated (the user just pressed it). The id
-        of a reply with a card is the card's task id, which a press reports."""
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None, parts_sent: int = 0) -> Outcome:
+        """Send the reply, from the part `parts_sent` on. WeCom does not edit a sent text: an
+        updated prompt is sent anew, and the answer chosen on a card is not repeated (the user
+        just pressed it). The id of a reply with a card is the card's task id, which a press
+        reports."""
         if reply.chosen is not None:
             return Sent(None)
-        try:
-            last = card = None
-            for body in self.render(chat_id, reply):
-                data = await self._post("message/send", body)
-                if data.get("invaliduser"):
-                    return Refused(f"not a member of the app: {data['invaliduser']}")
-                last, card = data.get("msgid") or last, body.get("template_card", {}).get("task_id") or card
-            for filename, content in reply.documents:
-                media_id = await self._upload(filename, content)
-                data = await self._post("message/send", {"touser": chat_id, "agentid": self.config.agent_id,
-                                                         "msgtype": "file", "file": {"media_id": media_id}})
-                last = data.get("msgid") or last
-        except TokenError as exc:
+
+        async def message(body: dict) -> str | None:
+            data = await self._post("message/send", body)
+            if data.get("invaliduser"):
+                raise NotMember(data["invaliduser"])
+            card = body.get("template_card", {}).get("task_id")
+            return card or (str(data["msgid"]) if data.get("msgid") and body["msgtype"] == "text" else None)
+
+        async def document(filename: str, content: bytes) -> None:
+            media_id = await self._upload(filename, content)
+            await message({"touser": chat_id, "agentid": self.config.agent_id, "msgtype": "file",
+                           "file": {"media_id": media_id}})
+        parts = [lambda body=body: message(body) for body in self.render(chat_id, reply)]
+        parts += [lambda doc=doc: document(*doc) for doc in reply.documents]
+        return await send_parts(parts, parts_sent, self.failed)
+
+    def failed(self, exc: Exception) -> Outcome | None:
+        """What an error of message/send means for the reply (None: not WeCom's)."""
+        if isinstance(exc, NotMember):
+            return Refused(f"not a member of the app: {exc}")
+        if isinstance(exc, TokenError):
             log.error("%s", exc)
             return Later(60, str(exc))
-        except ApiError as exc:
-            if exc.errcode in EXPIRED_TOKEN:
+        if isinstance(exc, ApiError):
+            if exc.errcode in EXPIRED_TOKEN:  # expired again at once
                 self.forget_token()
                 return Later(0.5, "access token expired")
             if exc.errcode in BUSY:
                 return Later(BUSY[exc.errcode], str(exc))
             return Refused(str(exc))
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, ValueError)):
             # A 5xx, a timeout, a body that is not JSON. Only the kind is reported: the
             # exception's text can carry the URL, and the URL the token.
             status = getattr(exc, "status", "")
             return Later(3, f"{type(exc).__name__} {status}".strip())
-        return Sent(card or (str(last) if last else None))
+        return None

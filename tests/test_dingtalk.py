@@ -371,3 +371,14 @@ def test_a_file_sent_after_the_token_expired_is_read_with_a_new_token(fake, own_
     got = user.until(has("申报表.csv"))
     assert "纯文本文件" in text_of(got[-1]) and "未能从平台取得" not in text_of(got[-1])
     assert fake.token_calls == 2 and fake.downloaded == ["dlcode1"]
+
+
+def test_a_reply_whose_file_failed_sends_the_files_alone_again(fake, own_robot):
+    # the text went out, the first file's message failed (502): the retry sent the text again
+    user = Person(fake, "staff032")
+    user.send("/start", until=a_card)
+    user.send("/new 辛集群", until=a_card)
+    user.send("江苏", until=a_card)
+    fake.faults = [None, 502]
+    got = user.send("/export", until=lambda m: m["kind"] == "sampleFile" and m["fileName"].endswith(".md"))
+    assert [m["kind"] == "sampleFile" for m in got] == [False, True, True]  # the text once, then the files

@@ -374,3 +374,15 @@ def test_a_file_sent_after_the_token_expired_is_read_with_a_new_token(fake, own_
     [got] = user.until(has("申报表.csv"))
     assert "纯文本文件" in text_of(got) and "未能从平台取得" not in text_of(got)
     assert sum(c.method == "gettoken" for c in fake.calls) == 2
+
+
+def test_a_reply_whose_card_failed_sends_the_card_alone_again(fake, own_app):
+    # its text went out, the card was refused as busy: the retry sent the text a second time
+    user = Person(fake, "partsuser")
+    user.send("/start", until=a_card)
+    fake.faults = [None, {"errcode": -1, "errmsg": "system busy"}]
+    user.send("/new 庚集群", until=a_card)
+    texts = [text_of(m) for m in fake.messages_to("partsuser") if m["msgtype"] == "text"]
+    assert sum("已创建集群「庚集群」" in t for t in texts) == 1
+    assert [c.body["msgtype"] for c in fake.calls if c.method == "message/send"][-3:] == \
+        ["text", "template_card", "template_card"]
