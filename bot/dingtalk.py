@@ -324,7 +324,11 @@ class DingTalkChannel(PlatformApi):
             log.warning("file %s not downloadable: %s", filename, exc)
             return None
         async with self.session.get(data["downloadUrl"]) as r:
-            r.raise_for_status()
+            if 400 <= r.status < 500:  # the URL expired or refused: no redelivery mends it, say so
+                log.warning("file %s not downloadable: HTTP %s", filename, r.status)
+                return None
+            if r.status >= 500:  # unacknowledged, the message comes again (no URL in the log)
+                raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
             content = await read_file(r, f"file {filename}")
         return Attachment(filename, content, r.content_type or "")
 

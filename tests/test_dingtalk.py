@@ -382,3 +382,14 @@ def test_a_reply_whose_file_failed_sends_the_files_alone_again(fake, own_robot):
     fake.faults = [None, 502]
     got = user.send("/export", until=lambda m: m["kind"] == "sampleFile" and m["fileName"].endswith(".md"))
     assert [m["kind"] == "sampleFile" for m in got] == [False, True, True]  # the text once, then the files
+
+
+def test_a_file_whose_download_url_is_refused_is_answered_not_dropped(fake, robot):
+    # the file URL's 403 was raised into the SDK: no acknowledgement, no answer, the URL logged
+    user = Person(fake, "staff033")
+    user.send("/start", until=a_card)
+    fake.expired_urls.add(f"dlcode{len(fake.user_files) + 1}")
+    frame = fake.user_sends_file("staff033", "申报表.xlsx", b"PK\x03\x04")
+    assert fake.ack_of(frame)["code"] == 200
+    assert "请重新发送该文件" in text_of(user.until(has("未能从平台取得"))[-1])
+    assert "/files/" not in robot.log_since_mark()
