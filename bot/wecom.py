@@ -161,8 +161,10 @@ class Callback:
                 attachment = await self.download(message.get("MediaId") or "")
             except TooLarge:
                 unreadable = "too_large"  # the dialog says so
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:  # WeCom posts it again
-                log.warning("file of message %s not downloaded: %s", message.get("MsgId"), type(exc).__name__)
+            except (aiohttp.ClientError, asyncio.TimeoutError, ApiError) as exc:  # WeCom posts it again
+                # ApiError: no access token (gettoken refused, the secret changed): not a traceback
+                log.warning("file of message %s not downloaded: %s", message.get("MsgId"),
+                            exc if isinstance(exc, ApiError) else type(exc).__name__)
                 return web.Response(status=503, text="file not downloaded yet")
             if attachment is None and unreadable is None:
                 unreadable = "not_downloaded"  # WeCom refused it (an expired media id): said, not silence

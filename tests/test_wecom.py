@@ -386,3 +386,38 @@ def test_a_reply_whose_card_failed_sends_the_card_alone_again(fake, own_app):
     assert sum("已创建集群「庚集群」" in t for t in texts) == 1
     assert [c.body["msgtype"] for c in fake.calls if c.method == "message/send"][-3:] == \
         ["text", "template_card", "template_card"]
+
+
+def test_a_file_while_gettoken_is_refused_is_left_for_wecom_to_post_again(fake):
+    # the app secret changed under a running app: the file's callback was a 500 and a traceback
+    import asyncio
+    import datetime as dt
+
+    from aiohttp import web
+
+    from bot.clock import ManualClock
+    from bot.wecom import Callback, WeComChannel, WeComConfig
+
+    config = WeComConfig(CORP_ID, AGENT_ID, "a-secret-since-changed", TOKEN, AES_KEY, api_base_url=fake.base_url)
+
+    async def run():
+        channel = WeComChannel(config, ManualClock(dt.datetime(2026, 11, 23, 10)))
+        received = []
+
+        async def receive(incoming):
+            received.append(incoming)
+        app = web.Application()
+        app.router.add_routes(Callback(config, receive, channel.download).routes("/wecom/callback"))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        fake.callback_url = f"http://127.0.0.1:{port}/wecom/callback"
+        try:
+            answer = await asyncio.to_thread(fake.user_sends_file, "shishi", "申报表.xlsx", b"PK\x03\x04")
+        finally:
+            await runner.cleanup()
+            await channel.close()
+        return answer.status_code, received
+
+    assert asyncio.run(run()) == (503, [])
