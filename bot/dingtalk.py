@@ -352,9 +352,10 @@ class DingTalkChannel(PlatformApi):
                 await self._json(r)
         await self.authorized(call)
 
-    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None, parts_sent: int = 0) -> Outcome:
-        """Send the reply, from the part `parts_sent` on; `edit_of` (a card's id) updates that
-        card in place: the prompt updated, or the answer chosen on it shown."""
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None, resume: Later | None = None) -> Outcome:
+        """Send the reply, from the first part the last try (`resume`) did not deliver;
+        `edit_of` (a card's id) updates that card in place: the prompt updated, or the answer
+        chosen on it shown."""
         if edit_of is not None:
             async def update() -> str:
                 await self._update(edit_of, reply)
@@ -372,7 +373,7 @@ class DingTalkChannel(PlatformApi):
                                             {"mediaId": media_id, "fileName": filename, "fileType": extension}))
         parts = [lambda call=call: message(*call) for call in self.render(chat_id, reply)]
         parts += [lambda doc=doc: document(*doc) for doc in reply.documents]
-        return await send_parts(parts, parts_sent, self.failed)
+        return await send_parts(parts, resume, self.failed)
 
     def failed(self, exc: Exception) -> Outcome | None:
         """What an error of the robot's API means for the reply (None: not DingTalk's)."""

@@ -206,8 +206,9 @@ class TelegramChannel:
         if message_id is not None and int(message_id) > self.newest.get(str(chat_id), 0):
             self.newest[str(chat_id)] = int(message_id)
 
-    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None, parts_sent: int = 0) -> Outcome:
-        """Send the reply, from the part `parts_sent` on (a long text's messages, then files)."""
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None, resume: Later | None = None) -> Outcome:
+        """Send the reply (a long text's messages, then files), from the first part the last
+        try (`resume`) did not deliver."""
         if edit_of is not None:
             try:
                 edited = await self._edit(chat_id, reply, edit_of)
@@ -227,7 +228,7 @@ class TelegramChannel:
                                                 filename=payload["filename"])
             self.saw(chat_id, sent.message_id)
             return None
-        return await send_parts([lambda p=p: part(p) for p in to_payloads([reply])], parts_sent,
+        return await send_parts([lambda p=p: part(p) for p in to_payloads([reply])], resume,
                                 lambda exc: later_or_refused(exc) if isinstance(exc, TelegramError) else None)
 
     def fold(self, chat_id: str, message_id: str, shown: Reply, then: Reply) -> Reply | None:

@@ -279,11 +279,11 @@ class WeComChannel(PlatformApi):
             }})
         return bodies
 
-    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None, parts_sent: int = 0) -> Outcome:
-        """Send the reply, from the part `parts_sent` on. WeCom does not edit a sent text: an
-        updated prompt is sent anew, and the answer chosen on a card is not repeated (the user
-        just pressed it). The id of a reply with a card is the card's task id, which a press
-        reports."""
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None, resume: Later | None = None) -> Outcome:
+        """Send the reply, from the first part the last try (`resume`) did not deliver. WeCom
+        does not edit a sent text: an updated prompt is sent anew, and the answer chosen on a
+        card is not repeated (the user just pressed it). The id of a reply with a card is the
+        card's task id, which a press reports."""
         if reply.chosen is not None:
             return Sent(None)
 
@@ -300,7 +300,7 @@ class WeComChannel(PlatformApi):
                            "file": {"media_id": media_id}})
         parts = [lambda body=body: message(body) for body in self.render(chat_id, reply)]
         parts += [lambda doc=doc: document(*doc) for doc in reply.documents]
-        return await send_parts(parts, parts_sent, self.failed)
+        return await send_parts(parts, resume, self.failed)
 
     def failed(self, exc: Exception) -> Outcome | None:
         """What an error of message/send means for the reply (None: not WeCom's)."""
