@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import datetime as dt
 import fcntl
 import hashlib
@@ -181,6 +182,9 @@ class Delivery:
         # Rows sent or refused lately (oldest first): a list of rows read before their marks
         # were written (a turn's, handed to `flush_chat`) never sends one again.
         self._done: dict[int, None] = {}
+        # Rows whose first parts were delivered before a `Later`, which says how far (in
+        # memory: after a restart the whole reply is sent again, as one sent before a kill is).
+        self._resume: dict[int, Later] = {}
 
     # --- the database side: claim (with the marks made so far) and record ---------------------
 
@@ -417,12 +421,21 @@ class Delivery:
             return None, Refused(f"no channel {row.channel!r} in this process")
         try:
             reply = reply or Reply.from_json(json.loads(row.payload))
-            outcome = await channel.send(row.chat_id, reply, row.edit_of, **self.send_options(row))
+            options = self.send_options(row)
+            if resume := self._resume.get(row.id):
+                options["resume"] = resume
+            outcome = await channel.send(row.chat_id, reply, row.edit_of, **options)
         except Exception as exc:  # a bug in a channel: logged, retried, and given up in the end
             log.exception("%s chat %s: sending reply %s", row.channel, row.chat_id, row.id)
             outcome = Later(min(2 ** row.attempts, 300), f"{type(exc).__name__}: {exc}")
+            if resume := self._resume.get(row.id):  # the parts delivered stay delivered
+                outcome = dataclasses.replace(outcome, parts_sent=resume.parts_sent, message_id=resume.message_id)
         if isinstance(outcome, Later) and outcome.counts and row.attempts + 1 >= GIVE_UP_AFTER:
-            return reply, Refused(f"gave up after {row.attempts + 1} attempts: {outcome.reason}")
+            outcome = Refused(f"gave up after {row.attempts + 1} attempts: {outcome.reason}")
+        if isinstance(outcome, Later) and outcome.parts_sent:
+            self._resume[row.id] = outcome
+        else:
+            self._resume.pop(row.id, None)
         return reply, outcome
 
     def _retry(self, key: tuple[str, str], seconds: float) -> None:

@@ -29,7 +29,7 @@ import dingtalk_stream.version
 import requests
 from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage
 
-from bot.channel import Later, Outcome, Refused, Sent
+from bot.channel import Later, Outcome, Refused, Sent, send_parts
 from bot.openapi import PlatformApi, TooLarge, read_file
 from bot.render import split_bytes
 from dialogs.messages import HEADED, Attachment, Incoming, Reply
@@ -41,6 +41,7 @@ DEFAULT_ENDPOINT = "https://api.dingtalk.com"
 DEFAULT_OAPI = "https://oapi.dingtalk.com"   # the older API, where media are uploaded
 CARD_TOPIC = dingtalk_stream.Card_Callback_Router_Topic
 TEXT_BYTES = 6000   # a markdown message's text: kept well under DingTalk's limit
+OAPI_EXPIRED_TOKEN = {40001, 40014, 42001}   # oapi's errcodes of an invalid or expired access_token
 
 
 @dataclass(frozen=True)
@@ -251,10 +252,15 @@ class DingTalkChannel(PlatformApi):
                 raise TokenError(exc.status, exc.code, "access token refused: check the AppKey and AppSecret") from None
         return data["accessToken"], int(data.get("expireIn", 7200))
 
+    def token_expired(self, exc: Exception) -> bool:
+        return isinstance(exc, ApiError) and not isinstance(exc, TokenError) and exc.status == 401
+
     async def _post(self, path: str, body: dict) -> dict:
-        headers = {"x-acs-dingtalk-access-token": await self.access_token()}
-        async with self.session.post(f"{self.api}{path}", json=body, headers=headers) as r:
-            return await self._json(r)
+        async def call(token: str) -> dict:
+            async with self.session.post(f"{self.api}{path}", json=body,
+                                         headers={"x-acs-dingtalk-access-token": token}) as r:
+                return await self._json(r)
+        return await self.authorized(call)
 
     def _message(self, chat_id: str, msg_key: str, param: dict) -> tuple[str, dict]:
         kind, _, target = chat_id.partition(":")
@@ -318,53 +324,72 @@ class DingTalkChannel(PlatformApi):
             log.warning("file %s not downloadable: %s", filename, exc)
             return None
         async with self.session.get(data["downloadUrl"]) as r:
-            r.raise_for_status()
+            if 400 <= r.status < 500:  # the URL expired or refused: no redelivery mends it, say so
+                log.warning("file %s not downloadable: HTTP %s", filename, r.status)
+                return None
+            if r.status >= 500:  # unacknowledged, the message comes again (no URL in the log)
+                raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
             content = await read_file(r, f"file {filename}")
         return Attachment(filename, content, r.content_type or "")
 
     async def _upload(self, filename: str, content: bytes) -> str:
-        params = {"access_token": await self.access_token(), "type": "file"}
-        data = await self.upload(f"{self.oapi}/media/upload", params, filename, content)
-        if data.get("errcode", 0) != 0 or "media_id" not in data:
-            raise ApiError(400, str(data.get("errcode", "")), str(data.get("errmsg", "")))
-        return data["media_id"]
+        async def call(token: str) -> str:
+            data = await self.upload(f"{self.oapi}/media/upload", {"access_token": token, "type": "file"},
+                                     filename, content)
+            if data.get("errcode", 0) != 0 or "media_id" not in data:
+                # the older API says an expired token by its errcode: as the newer one's 401
+                status = 401 if data.get("errcode") in OAPI_EXPIRED_TOKEN else 400
+                raise ApiError(status, str(data.get("errcode", "")), str(data.get("errmsg", "")))
+            return data["media_id"]
+        return await self.authorized(call)
 
     async def _update(self, card_biz_id: str, reply: Reply) -> None:
-        headers = {"x-acs-dingtalk-access-token": await self.access_token()}
         body = {"cardBizId": card_biz_id, "cardData": json.dumps(self.card_data(reply), ensure_ascii=False)}
-        async with self.session.put(f"{self.api}/v1.0/im/robots/interactiveCards", json=body, headers=headers) as r:
-            await self._json(r)
 
-    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
-        """Send the reply; `edit_of` (a card's id) updates that card in place: the prompt
-        updated, or the answer chosen on it shown."""
-        try:
-            if edit_of is not None:
+        async def call(token: str) -> None:
+            async with self.session.put(f"{self.api}/v1.0/im/robots/interactiveCards", json=body,
+                                        headers={"x-acs-dingtalk-access-token": token}) as r:
+                await self._json(r)
+        await self.authorized(call)
+
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None, resume: Later | None = None) -> Outcome:
+        """Send the reply, from the first part the last try (`resume`) did not deliver;
+        `edit_of` (a card's id) updates that card in place: the prompt updated, or the answer
+        chosen on it shown."""
+        if edit_of is not None:
+            async def update() -> str:
                 await self._update(edit_of, reply)
-                return Sent(edit_of)
-            sent = None
-            for path, body in self.render(chat_id, reply):
-                data = await self._post(path, body)
-                sent = body.get("cardBizId") or data.get("processQueryKey") or sent
-            for filename, content in reply.documents:
-                media_id = await self._upload(filename, content)
-                extension = filename.rpartition(".")[2] or "txt"
-                path, body = self._message(chat_id, "sampleFile",
-                                           {"mediaId": media_id, "fileName": filename, "fileType": extension})
-                sent = (await self._post(path, body)).get("processQueryKey") or sent
-        except TokenError as exc:
+                return edit_of
+            return await send_parts([update], 0, self.failed)
+
+        async def message(path: str, body: dict) -> str | None:
+            data = await self._post(path, body)
+            return body.get("cardBizId") or data.get("processQueryKey")
+
+        async def document(filename: str, content: bytes) -> None:
+            media_id = await self._upload(filename, content)
+            extension = filename.rpartition(".")[2] or "txt"
+            await self._post(*self._message(chat_id, "sampleFile",
+                                            {"mediaId": media_id, "fileName": filename, "fileType": extension}))
+        parts = [lambda call=call: message(*call) for call in self.render(chat_id, reply)]
+        parts += [lambda doc=doc: document(*doc) for doc in reply.documents]
+        return await send_parts(parts, resume, self.failed)
+
+    def failed(self, exc: Exception) -> Outcome | None:
+        """What an error of the robot's API means for the reply (None: not DingTalk's)."""
+        if isinstance(exc, TokenError):
             log.error("%s", exc)
             return Later(60, str(exc))
-        except ApiError as exc:
+        if isinstance(exc, ApiError):
             if exc.status in (401, 403):
                 self.forget_token()  # expired or revoked: a new one next time
                 return Later(0.5, str(exc))
             if exc.status == 429 or exc.status >= 500:
                 return Later(3 if exc.status >= 500 else 1, str(exc))  # 429: a per-second QPS limit
             return Refused(str(exc))
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, KeyError) as exc:
+        if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, ValueError, KeyError)):
             return Later(3, type(exc).__name__)  # the text could carry a URL with the token
-        return Sent(sent)
+        return None
 
 
 def headings_of(reply: Reply) -> list[int]:

@@ -48,6 +48,22 @@ class PlatformApi:
     def forget_token(self) -> None:
         self._token = None
 
+    def token_expired(self, exc: Exception) -> bool:
+        """Whether the platform's error says the access token is no longer valid."""
+        return False
+
+    async def authorized(self, call):
+        """`call(token)`, and once more with a new token when the platform says the one it was
+        given expired: a token can lapse before its `expires_in` (renewed elsewhere, revoked),
+        and a user's file or a reply's later part must not be lost or sent twice for that."""
+        try:
+            return await call(await self.access_token())
+        except Exception as exc:  # noqa: BLE001  re-raised unless it is the token's expiry
+            if not self.token_expired(exc):
+                raise
+        self.forget_token()
+        return await call(await self.access_token())
+
     async def upload(self, url: str, params: dict, filename: str, content: bytes) -> dict:
         """A file as the `media` field of a multipart form (both platforms' media/upload); the
         file name is sent as UTF-8, which they read, not %-quoted."""

@@ -33,7 +33,7 @@ from telegram.error import (BadRequest, Forbidden, InvalidToken, NetworkError, R
 from telegram.ext import ExtBot  # noqa: E402
 
 from bot import bot_api_http  # noqa: E402
-from bot.channel import Later, Outcome, Refused, Sent  # noqa: E402
+from bot.channel import Later, Outcome, Refused, Sent, send_parts  # noqa: E402
 from bot.delivery import Database, Delivery, spawn  # noqa: E402
 from bot.reminders import SWEEP_SECONDS  # noqa: E402
 from bot.scheduler import Scheduler  # noqa: E402
@@ -206,25 +206,30 @@ class TelegramChannel:
         if message_id is not None and int(message_id) > self.newest.get(str(chat_id), 0):
             self.newest[str(chat_id)] = int(message_id)
 
-    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
-        try:
-            if edit_of is not None:
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None, resume: Later | None = None) -> Outcome:
+        """Send the reply (a long text's messages, then files), from the first part the last
+        try (`resume`) did not deliver."""
+        if edit_of is not None:
+            try:
                 edited = await self._edit(chat_id, reply, edit_of)
-                if edited is not None:
-                    return edited
-            sent_id = None
-            for payload in to_payloads([reply]):
-                if payload["op"] == "send":
-                    message_id = sent_id = (await api(
-                        self.bot, "sendMessage", chat_id=chat_id, text=payload["text"], parse_mode=ParseMode.HTML,
-                        reply_markup=markup(payload.get("keyboard"))))["message_id"]
-                else:
-                    message_id = (await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
-                                                               filename=payload["filename"])).message_id
+            except TelegramError as exc:
+                return later_or_refused(exc)
+            if edited is not None:
+                return edited
+
+        async def part(payload: dict) -> str | None:
+            if payload["op"] == "send":
+                message_id = (await api(self.bot, "sendMessage", chat_id=chat_id, text=payload["text"],
+                                        parse_mode=ParseMode.HTML,
+                                        reply_markup=markup(payload.get("keyboard"))))["message_id"]
                 self.saw(chat_id, message_id)
-            return Sent(None if sent_id is None else str(sent_id))
-        except TelegramError as exc:
-            return later_or_refused(exc)
+                return str(message_id)
+            sent = await self.bot.send_document(chat_id, document=base64.b64decode(payload["content"]),
+                                                filename=payload["filename"])
+            self.saw(chat_id, sent.message_id)
+            return None
+        return await send_parts([lambda p=p: part(p) for p in to_payloads([reply])], resume,
+                                lambda exc: later_or_refused(exc) if isinstance(exc, TelegramError) else None)
 
     def fold(self, chat_id: str, message_id: str, shown: Reply, then: Reply) -> Reply | None:
         """The choice shown in the message pressed and the next step below it, in that one

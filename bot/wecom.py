@@ -24,7 +24,7 @@ from aiohttp import web
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
-from bot.channel import Later, Outcome, Refused, Sent
+from bot.channel import Later, Outcome, Refused, Sent, send_parts
 from bot.openapi import PlatformApi, TooLarge, read_file
 from bot.render import numbered, split_bytes
 from dialogs.messages import Attachment, Incoming, Reply
@@ -59,6 +59,10 @@ class ApiError(Exception):
 
 class TokenError(ApiError):
     """gettoken refused (a wrong corp id or secret): the replies wait, nothing is dropped."""
+
+
+class NotMember(Exception):
+    """message/send named the user invalid: not (or no longer) in the app's visible range."""
 
 
 # --- incoming ------------------------------------------------------------------------------
@@ -157,8 +161,10 @@ class Callback:
                 attachment = await self.download(message.get("MediaId") or "")
             except TooLarge:
                 unreadable = "too_large"  # the dialog says so
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:  # WeCom posts it again
-                log.warning("file of message %s not downloaded: %s", message.get("MsgId"), type(exc).__name__)
+            except (aiohttp.ClientError, asyncio.TimeoutError, ApiError) as exc:  # WeCom posts it again
+                # ApiError: no access token (gettoken refused, the secret changed): not a traceback
+                log.warning("file of message %s not downloaded: %s", message.get("MsgId"),
+                            exc if isinstance(exc, ApiError) else type(exc).__name__)
                 return web.Response(status=503, text="file not downloaded yet")
             if attachment is None and unreadable is None:
                 unreadable = "not_downloaded"  # WeCom refused it (an expired media id): said, not silence
@@ -172,6 +178,14 @@ class Callback:
 
 
 # --- outgoing ------------------------------------------------------------------------------
+
+def errcode_of(text: str) -> int | None:
+    """The errcode of an error body (JSON), None when it is not one."""
+    try:
+        return int(json.loads(text).get("errcode"))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
 
 class WeComChannel(PlatformApi):
     """Renders and sends one neutral reply through message/send (the `Channel` port)."""
@@ -202,32 +216,43 @@ class WeComChannel(PlatformApi):
             raise ApiError(int(data["errcode"]), str(data.get("errmsg", "")))
         return data
 
+    def token_expired(self, exc: Exception) -> bool:
+        return isinstance(exc, ApiError) and not isinstance(exc, TokenError) and exc.errcode in EXPIRED_TOKEN
+
     async def _post(self, method: str, body: dict) -> dict:
-        params = {"access_token": await self.access_token()}
-        async with self.session.post(f"{self.api}/cgi-bin/{method}", params=params,
-                                     data=json.dumps(body, ensure_ascii=False).encode()) as r:
-            return await self._json(r)
+        async def call(token: str) -> dict:
+            async with self.session.post(f"{self.api}/cgi-bin/{method}", params={"access_token": token},
+                                         data=json.dumps(body, ensure_ascii=False).encode()) as r:
+                return await self._json(r)
+        return await self.authorized(call)
 
     async def download(self, media_id: str) -> Attachment | None:
         """A file the user sent, by media/get (None if WeCom refuses it: the dialog says it
         could not be fetched; TooLarge over MAX_FILE)."""
-        params = {"access_token": await self.access_token(), "media_id": media_id}
-        async with self.session.get(f"{self.api}/cgi-bin/media/get", params=params) as r:
-            if r.status >= 500:
-                raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
-            if r.content_type in ("application/json", "text/plain"):  # an error, as JSON
-                log.warning("media %s not downloadable: %s", media_id, (await r.text())[:200])
-                return None
-            content = await read_file(r, f"media {media_id}")
-            filename = r.content_disposition.filename if r.content_disposition else None
-            return Attachment(filename or "document", content, r.content_type or "")
+        async def call(token: str) -> Attachment | None:
+            params = {"access_token": token, "media_id": media_id}
+            async with self.session.get(f"{self.api}/cgi-bin/media/get", params=params) as r:
+                if r.status >= 500:
+                    raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
+                if r.content_type in ("application/json", "text/plain"):  # an error, as JSON
+                    error = await r.text()
+                    if (code := errcode_of(error)) in EXPIRED_TOKEN:
+                        raise ApiError(code, "access token expired")  # renewed and asked again
+                    log.warning("media %s not downloadable: %s", media_id, error[:200])
+                    return None
+                content = await read_file(r, f"media {media_id}")
+                filename = r.content_disposition.filename if r.content_disposition else None
+                return Attachment(filename or "document", content, r.content_type or "")
+        return await self.authorized(call)
 
     async def _upload(self, filename: str, content: bytes) -> str:
-        params = {"access_token": await self.access_token(), "type": "file"}
-        data = await self.upload(f"{self.api}/cgi-bin/media/upload", params, filename, content)
-        if data.get("errcode", 0) != 0:
-            raise ApiError(int(data["errcode"]), str(data.get("errmsg", "")))
-        return data["media_id"]
+        async def call(token: str) -> str:
+            data = await self.upload(f"{self.api}/cgi-bin/media/upload", {"access_token": token, "type": "file"},
+                                     filename, content)
+            if data.get("errcode", 0) != 0:
+                raise ApiError(int(data["errcode"]), str(data.get("errmsg", "")))
+            return data["media_id"]
+        return await self.authorized(call)
 
     def render(self, user: str, reply: Reply) -> list[dict]:
         """message/send bodies: the text (in parts of at most 2048 bytes), then one card of at
@@ -254,37 +279,46 @@ class WeComChannel(PlatformApi):
             }})
         return bodies
 
-    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None) -> Outcome:
-        """Send the reply. WeCom does not edit a sent text: an updated prompt is sent anew,
-        and the answer chosen on a card is not repeated (the user just pressed it). The id
-        of a reply with a card is the card's task id, which a press reports."""
+    async def send(self, chat_id: str, reply: Reply, edit_of: str | None = None, resume: Later | None = None) -> Outcome:
+        """Send the reply, from the first part the last try (`resume`) did not deliver. WeCom
+        does not edit a sent text: an updated prompt is sent anew, and the answer chosen on a
+        card is not repeated (the user just pressed it). The id of a reply with a card is the
+        card's task id, which a press reports."""
         if reply.chosen is not None:
             return Sent(None)
-        try:
-            last = card = None
-            for body in self.render(chat_id, reply):
-                data = await self._post("message/send", body)
-                if data.get("invaliduser"):
-                    return Refused(f"not a member of the app: {data['invaliduser']}")
-                last, card = data.get("msgid") or last, body.get("template_card", {}).get("task_id") or card
-            for filename, content in reply.documents:
-                media_id = await self._upload(filename, content)
-                data = await self._post("message/send", {"touser": chat_id, "agentid": self.config.agent_id,
-                                                         "msgtype": "file", "file": {"media_id": media_id}})
-                last = data.get("msgid") or last
-        except TokenError as exc:
+
+        async def message(body: dict) -> str | None:
+            data = await self._post("message/send", body)
+            if data.get("invaliduser"):
+                raise NotMember(data["invaliduser"])
+            card = body.get("template_card", {}).get("task_id")
+            return card or (str(data["msgid"]) if data.get("msgid") and body["msgtype"] == "text" else None)
+
+        async def document(filename: str, content: bytes) -> None:
+            media_id = await self._upload(filename, content)
+            await message({"touser": chat_id, "agentid": self.config.agent_id, "msgtype": "file",
+                           "file": {"media_id": media_id}})
+        parts = [lambda body=body: message(body) for body in self.render(chat_id, reply)]
+        parts += [lambda doc=doc: document(*doc) for doc in reply.documents]
+        return await send_parts(parts, resume, self.failed)
+
+    def failed(self, exc: Exception) -> Outcome | None:
+        """What an error of message/send means for the reply (None: not WeCom's)."""
+        if isinstance(exc, NotMember):
+            return Refused(f"not a member of the app: {exc}")
+        if isinstance(exc, TokenError):
             log.error("%s", exc)
             return Later(60, str(exc))
-        except ApiError as exc:
-            if exc.errcode in EXPIRED_TOKEN:
+        if isinstance(exc, ApiError):
+            if exc.errcode in EXPIRED_TOKEN:  # expired again at once
                 self.forget_token()
                 return Later(0.5, "access token expired")
             if exc.errcode in BUSY:
                 return Later(BUSY[exc.errcode], str(exc))
             return Refused(str(exc))
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, ValueError)):
             # A 5xx, a timeout, a body that is not JSON. Only the kind is reported: the
             # exception's text can carry the URL, and the URL the token.
             status = getattr(exc, "status", "")
             return Later(3, f"{type(exc).__name__} {status}".strip())
-        return Sent(card or (str(last) if last else None))
+        return None

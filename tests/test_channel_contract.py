@@ -281,3 +281,30 @@ def test_a_turn_through_the_outbox_and_the_delivery(driver, tmp_path):
             await asyncio.wait_for(contract.a_turn_goes_through_the_outbox_and_the_delivery(d, engine), 30)
 
     asyncio.run(run())
+
+
+def test_a_reply_in_parts_goes_on_from_the_first_part_not_delivered():
+    from bot.channel import Later, Refused, send_parts
+
+    calls = []
+
+    def part(n: int, message_id: str | None, fails: bool = False):
+        async def send():
+            calls.append(n)
+            if fails:
+                raise TimeoutError
+            return message_id
+        return send
+
+    def failed(exc):
+        return Later(1, "busy") if isinstance(exc, TimeoutError) else None
+
+    async def run():
+        first = await send_parts([part(0, "m0"), part(1, "card"), part(2, None, fails=True)], None, failed)
+        again = await send_parts([part(0, "m0"), part(1, "card"), part(2, None)], first, failed)
+        refused = await send_parts([part(3, None)], None, lambda exc: Refused("no"))
+        return first, again, refused
+    first, again, refused = asyncio.run(run())
+    assert (first.parts_sent, first.message_id) == (2, "card")
+    assert again == Sent("card")  # the card's id, though it went out on the first try
+    assert calls == [0, 1, 2, 2, 3] and refused == Sent(None)

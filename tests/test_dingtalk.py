@@ -359,3 +359,37 @@ def test_a_gateway_busy_or_unreachable_at_the_start_is_tried_again(fake, tmp_pat
         assert robot.proc.poll() is None
         robot.stop()
         assert robot.proc.returncode == 0
+
+
+def test_a_file_sent_after_the_token_expired_is_read_with_a_new_token(fake, own_robot):
+    # messageFiles/download's 401 was taken as DingTalk refusing the file
+    user = Person(fake, "staff031")
+    user.send("/start", until=a_card)
+    fake.expire_tokens()
+    frame = fake.user_sends_file("staff031", "申报表.csv", "集群名称,甲集群\n".encode() * 5)
+    assert fake.ack_of(frame)["code"] == 200
+    got = user.until(has("申报表.csv"))
+    assert "纯文本文件" in text_of(got[-1]) and "未能从平台取得" not in text_of(got[-1])
+    assert fake.token_calls == 2 and fake.downloaded == ["dlcode1"]
+
+
+def test_a_reply_whose_file_failed_sends_the_files_alone_again(fake, own_robot):
+    # the text went out, the first file's message failed (502): the retry sent the text again
+    user = Person(fake, "staff032")
+    user.send("/start", until=a_card)
+    user.send("/new 辛集群", until=a_card)
+    user.send("江苏", until=a_card)
+    fake.faults = [None, 502]
+    got = user.send("/export", until=lambda m: m["kind"] == "sampleFile" and m["fileName"].endswith(".md"))
+    assert [m["kind"] == "sampleFile" for m in got] == [False, True, True]  # the text once, then the files
+
+
+def test_a_file_whose_download_url_is_refused_is_answered_not_dropped(fake, robot):
+    # the file URL's 403 was raised into the SDK: no acknowledgement, no answer, the URL logged
+    user = Person(fake, "staff033")
+    user.send("/start", until=a_card)
+    fake.expired_urls.add(f"dlcode{len(fake.user_files) + 1}")
+    frame = fake.user_sends_file("staff033", "申报表.xlsx", b"PK\x03\x04")
+    assert fake.ack_of(frame)["code"] == 200
+    assert "请重新发送该文件" in text_of(user.until(has("未能从平台取得"))[-1])
+    assert "/files/" not in robot.log_since_mark()

@@ -227,3 +227,15 @@ def test_a_file_too_large_is_answered_in_the_users_language_through_the_outbox_o
     assert {429, 500} <= {c.status for c in fake.calls("sendMessage")[sent_before:]}
     fake.assert_no_bot_message(3016, within=1.5)  # the second delivery is not answered again
     assert len(fake.calls("getFile")) == fetched_before
+
+
+def test_a_reply_whose_document_failed_sends_the_documents_alone_again(fake, bot):
+    # the text went out, the first document got a 429: the retry sent the text a second time
+    user = User(fake, 3012)
+    start_profile(user, "档集群", "江苏")
+    fake.fail_next("sendDocument", status=429, retry_after=0.5)
+    user.send("/export", until=lambda m: m.get("document", {}).get("file_name", "").endswith(".md"))
+    chat = fake.messages(3012)
+    export = chat[max(i for i, m in enumerate(chat) if m.get("text") == "/export") + 1:]
+    assert ["document" in m for m in export] == [False, True, True], export  # the text once, then the files
+    assert [m["document"]["file_name"] for m in export[1:]] == ["档集群.json", "档集群-预审报告.md"]

@@ -591,3 +591,13 @@ def test_a_reply_waits_for_its_page_even_across_a_restart(tmp_path):
         assert "等待集群" in client.read_until(lambda e: "等待集群" in e["text"])["text"]
     finally:
         assert "Traceback" not in again.stop()
+
+
+def test_a_message_the_server_never_got_is_said_to_be_lost(browser, tmp_path):
+    # the page said only 连接已断开，正在重连… and the answer typed was gone without a word
+    down = Server(tmp_path)
+    page = Page(browser, down.base)
+    down.stop()
+    page.driver.find_element(By.ID, "text").send_keys("45, 48, 52", Keys.ENTER)
+    page.wait(lambda: "error" in page.last().get_attribute("class"), timeout=40)  # after the page's retries
+    assert page.last_text() == t("zh", "web.not_sent") and page.body("pending") == "0"

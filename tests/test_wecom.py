@@ -363,3 +363,61 @@ def test_messages_without_a_msgid_are_each_handled_and_a_retry_once(fake, app):
     with sqlite3.connect(app.db) as con:
         assert sorted(n for (n,) in con.execute("select name from profiles where id > ?",
                                                 [app.before["profiles"]])) == ["乙集群", "甲集群"]
+
+
+def test_a_file_sent_after_the_token_expired_is_read_with_a_new_token(fake, own_app):
+    # media/get's 42001 was taken as WeCom refusing the file: the user told to send it again
+    user = Person(fake, "tokenfile")
+    user.send("/start", until=a_card)
+    fake.expire_tokens()
+    fake.user_sends_file("tokenfile", "申报表.csv", "集群名称,甲集群\n".encode() * 5)
+    [got] = user.until(has("申报表.csv"))
+    assert "纯文本文件" in text_of(got) and "未能从平台取得" not in text_of(got)
+    assert sum(c.method == "gettoken" for c in fake.calls) == 2
+
+
+def test_a_reply_whose_card_failed_sends_the_card_alone_again(fake, own_app):
+    # its text went out, the card was refused as busy: the retry sent the text a second time
+    user = Person(fake, "partsuser")
+    user.send("/start", until=a_card)
+    fake.faults = [None, {"errcode": -1, "errmsg": "system busy"}]
+    user.send("/new 庚集群", until=a_card)
+    texts = [text_of(m) for m in fake.messages_to("partsuser") if m["msgtype"] == "text"]
+    assert sum("已创建集群「庚集群」" in t for t in texts) == 1
+    assert [c.body["msgtype"] for c in fake.calls if c.method == "message/send"][-3:] == \
+        ["text", "template_card", "template_card"]
+
+
+def test_a_file_while_gettoken_is_refused_is_left_for_wecom_to_post_again(fake):
+    # the app secret changed under a running app: the file's callback was a 500 and a traceback
+    import asyncio
+    import datetime as dt
+
+    from aiohttp import web
+
+    from bot.clock import ManualClock
+    from bot.wecom import Callback, WeComChannel, WeComConfig
+
+    config = WeComConfig(CORP_ID, AGENT_ID, "a-secret-since-changed", TOKEN, AES_KEY, api_base_url=fake.base_url)
+
+    async def run():
+        channel = WeComChannel(config, ManualClock(dt.datetime(2026, 11, 23, 10)))
+        received = []
+
+        async def receive(incoming):
+            received.append(incoming)
+        app = web.Application()
+        app.router.add_routes(Callback(config, receive, channel.download).routes("/wecom/callback"))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        fake.callback_url = f"http://127.0.0.1:{port}/wecom/callback"
+        try:
+            answer = await asyncio.to_thread(fake.user_sends_file, "shishi", "申报表.xlsx", b"PK\x03\x04")
+        finally:
+            await runner.cleanup()
+            await channel.close()
+        return answer.status_code, received
+
+    assert asyncio.run(run()) == (503, [])

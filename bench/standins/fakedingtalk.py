@@ -35,7 +35,8 @@ class FakeDingTalk(LocalServer):
         self.files: dict[str, tuple[str, bytes]] = {}       # uploaded by the robot
         self.user_files: dict[str, tuple[str, bytes]] = {}  # sent by users: downloadCode -> file
         self.downloaded: list[str] = []                      # the downloadCodes fetched
-        self.faults: list = []                # the next robot calls answer these, in turn: a status, or (status, JSON)
+        self.expired_urls: set[str] = set()                  # downloadCodes whose file URL answers 403
+        self.faults: list = []                # the next robot calls answer these, in turn: a status, (status, JSON), or None (as usual)
         self.token_calls = 0
         self.valid_tokens: set[str] = set()
         self.ticket = "TICKET-" + uuid.uuid4().hex
@@ -162,8 +163,7 @@ class FakeDingTalk(LocalServer):
     async def _robot_call(self, request: web.Request, robot: bool = True) -> dict | web.Response:
         if request.headers.get("x-acs-dingtalk-access-token") not in self.valid_tokens:
             return web.json_response({"code": "InvalidAuthentication", "message": "token invalid"}, status=401)
-        if self.faults:
-            fault = self.faults.pop(0)
+        if self.faults and (fault := self.faults.pop(0)) is not None:
             if isinstance(fault, tuple):
                 return web.json_response(fault[1], status=fault[0])
             return web.Response(status=fault, text="<html>busy</html>")
@@ -236,6 +236,8 @@ class FakeDingTalk(LocalServer):
 
     async def _file(self, request: web.Request) -> web.Response:
         code = request.match_info["code"]
+        if code in self.expired_urls:  # as OSS answers a signed URL past its expiry
+            return web.Response(status=403, text="<Error><Code>AccessDenied</Code></Error>", content_type="application/xml")
         self._notify(lambda: self.downloaded.append(code))
         return web.Response(body=self.user_files[code][1], content_type="application/octet-stream")
 

@@ -78,7 +78,7 @@ class FakeWeCom(LocalServer):
         self.sent: list[dict] = []          # message/send bodies accepted, in order
         self.files: dict[str, tuple[str, bytes]] = {}      # uploaded by the app
         self.user_files: dict[str, tuple[str, bytes]] = {}  # sent by users, for media/get
-        self.faults: list[dict] = []        # the next message/send answers these, in turn
+        self.faults: list[dict | None] = []  # the next message/send answers these, in turn (None: as usual)
         self.tokens = itertools.count(1)
         self.valid_tokens: set[str] = set()
         self.callback_url: str | None = None
@@ -112,8 +112,7 @@ class FakeWeCom(LocalServer):
         self._record(Call("message/send", dict(request.query), body))
         if request.query.get("access_token") not in self.valid_tokens:
             return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
-        if self.faults:
-            fault = self.faults.pop(0)
+        if self.faults and (fault := self.faults.pop(0)) is not None:
             if "status" in fault:
                 return web.Response(status=fault["status"], text="<html>bad gateway</html>")
             return web.json_response(fault)

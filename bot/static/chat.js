@@ -127,9 +127,10 @@
                                         typeof body === "string");
       const data = await response.json().catch(() => ({}));
       if (data.lang) relabel(data.lang);
-      if (!response.ok) bubble("bot error", data.error || response.statusText);
-    } catch (err) {
-      bubble("bot error", say("offline"));
+      // not our answer (a proxy's page, whose statusText is English or empty over HTTP/2)
+      if (!response.ok) bubble("bot error", data.error || say("not_sent"));
+    } catch (err) { // no answer at all: say the message was lost, not only that the page reconnects
+      bubble("bot error", say("not_sent"));
     } finally {
       pending -= 1;
       document.body.dataset.pending = pending;
