@@ -71,6 +71,11 @@ COMMANDS = {
     "untrack": ("/untrack", "停止跟踪"),
 }
 WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in words}
+# English equivalents, read only as a whole message: "skip" or "not sure" may begin a name or an answer.
+WHOLE_MESSAGE_COMMANDS = {
+    "skip": ("skip", "don't know", "dont know", "do not know", "not sure", "no idea", "i don't know", "i do not know"),
+}
+WHOLE_MESSAGE_TO_COMMAND = {word: name for name, words in WHOLE_MESSAGE_COMMANDS.items() for word in words}
 # Commands that only show something: the question being asked is shown again after them.
 INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines", "form"}
 CHOICE_TYPES = ("bool", "level", "rank")
@@ -110,6 +115,9 @@ def parse_command(text: str) -> tuple[str, str] | None:
     text = text.strip()
     if not text:
         return None
+    whole = " ".join(text.replace("\u2019", "'").rstrip(".!").lower().split())  # don’t (a phone's apostrophe)
+    if whole in WHOLE_MESSAGE_TO_COMMAND:
+        return (WHOLE_MESSAGE_TO_COMMAND[whole], "")
     head, _, rest = text.partition(" ")
     head = head.split("@", 1)[0].lower() if head.startswith("/") else head
     name = WORD_TO_COMMAND.get(head)
@@ -696,7 +704,7 @@ class Turn:
 
     def is_command_name(self, name: str) -> bool:
         """/skip or 跳过 is a command, no cluster's name."""
-        return name.startswith("/") or name.lower() in WORD_TO_COMMAND
+        return name.startswith("/") or name.lower() in WORD_TO_COMMAND or name.lower() in WHOLE_MESSAGE_TO_COMMAND
 
     def on_choose_measures(self, text: str) -> list[Reply]:
         order = list(load_rulesets())
