@@ -29,3 +29,21 @@ def test_a_name_beginning_with_skip_is_a_name(conversation):  # noqa: F811
     chat.say("/new")
     chat.say("Skip Valley Park")
     assert "Skip Valley Park" in chat.say("/list")
+
+
+@pytest.mark.parametrize("typed", ["31 December 2023", "Dec 31 2023", "December 31, 2023", "31st Dec. 2023"])
+def test_track_reads_a_date_with_its_month_in_english_words(conversation, typed):  # noqa: F811
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    text = chat.say(f"/track Oak Park national {typed}")
+    assert "certified 2023-12-31" in text
+
+
+def test_a_numeric_day_first_date_is_refused_naming_the_forms_read(conversation):  # noqa: F811
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    chat.say("/track Oak Park")
+    chat.say("national")
+    text = chat.say("31/12/2023")
+    assert "could not read the date “31/12/2023”" in text and "1 June 2024" in text and "年" not in text
+    assert "certified 2023-12-31" in chat.say("31 Dec 2023")
