@@ -47,3 +47,20 @@ def test_a_numeric_day_first_date_is_refused_naming_the_forms_read(conversation)
     text = chat.say("31/12/2023")
     assert "could not read the date “31/12/2023”" in text and "1 June 2024" in text and "年" not in text
     assert "certified 2023-12-31" in chat.say("31 Dec 2023")
+
+
+@pytest.mark.parametrize("typed", ["RMB 4.5 billion, 4.8 billion, 5.2 billion", "¥4.5bn, ¥4.8bn, ¥5.2bn",
+                                   "CNY 4.5bn, 4.8bn and 5.2bn", "人民币45亿、48亿、52亿"])
+def test_a_currency_written_before_the_figures_is_read(typed):
+    from dialogs.parse import parse_answer
+    from engine.facts import load_catalogue
+    assert parse_answer(load_catalogue()["total_output"], typed, 2025).value == {"2023": 45.0, "2024": 48.0, "2025": 52.0}
+
+
+def test_a_currency_sign_is_no_unit_of_a_count_nor_read_in_a_cell_of_another_fact():
+    from dialogs.parse import ParseError, parse_answer, read_figure
+    from engine.facts import load_catalogue
+    cat = load_catalogue()
+    with pytest.raises(ParseError):
+        parse_answer(cat["little_giant_count"], "¥5", 2025)
+    assert read_figure(cat["total_output"], "RMB 4.5 billion") == 45.0
