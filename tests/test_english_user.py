@@ -1,7 +1,14 @@
 """An English-speaking user going through a pre-screening, typing as an English speaker would."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+
+from tests.conftest import eligible_facts
 
 from tests.test_dialog import Chat, conversation  # noqa: F401  (the fixture)
 
@@ -64,3 +71,27 @@ def test_a_currency_sign_is_no_unit_of_a_count_nor_read_in_a_cell_of_another_fac
     with pytest.raises(ParseError):
         parse_answer(cat["little_giant_count"], "¥5", 2025)
     assert read_figure(cat["total_output"], "RMB 4.5 billion") == 45.0
+
+
+def test_one_answer_kept_after_a_change_of_measures_is_singular(conversation):  # noqa: F811
+    chat = english_chat(conversation)
+    chat.say("yes")
+    chat.say("/measures")
+    text = chat.say("jiangsu")
+    assert "1 answer kept;" in text and "1 answers" not in text
+
+
+def test_one_pending_question_is_singular(conversation):  # noqa: F811
+    chat = english_chat(conversation)
+    chat.say("/skip")
+    text = chat.say("/pending")
+    assert "the pending one follows" in text and "1 pending ones" not in text
+
+
+def test_a_batch_table_counts_one_unknown_criterion_in_the_singular():
+    facts = {"name": "Oak Park", **eligible_facts()}
+    del facts["brand_recognition"]  # national 认定标准一 alone lacks it
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "evaluate", "-", "-j", "national", "-f", "table",
+                          "--lang", "en", "--on", "2026-11-23"], input=json.dumps(facts), capture_output=True,
+                         text=True, cwd=Path(__file__).parents[1], timeout=60)
+    assert "National (MIIT) unknown: 1 criterion lacks figures" in run.stdout, run.stdout + run.stderr
