@@ -419,9 +419,9 @@ _DIFFERENCE = re.compile(r"区别|差异|差别|不同|异同|对比|比较|不�
 # The words such a question has besides: stripped, nothing must be left for it to be one.
 _OVERVIEW_WORDS = re.compile(
     r"申报|认定|基本|条件|标准|要求|区别|差异|差别|不同|异同|对比|比较|不一样|一样|主要|具体|"
-    r"哪些|什么|是|有|的|和|与|跟|同|及|之间|都|吗|呢|啊|请问|[?？,，。、\s]|"
-    r"\b(what|are|is|the|of|for|to|a|an|and|between|which|main|eligibility|eligible|criteria|conditions?|"
-    r"requirements?|differences?|different|differ|compare|comparison|vs|versus|how|do|does|measures?)\b")
+    r"哪些|什么|是|有|的|和|与|跟|同|及|之间|都|吗|呢|啊|请问|[?？,，。、'’\s]|"
+    r"\b(what|are|is|s|the|of|for|to|from|with|a|an|and|between|which|main|eligibility|eligible|criteria|conditions?|"
+    r"requirements?|differences?|different|differ|compare|compared|comparison|in|vs|versus|how|do|does|measures?)\b")
 
 
 def _meaning(c: Criterion | None) -> str | None:

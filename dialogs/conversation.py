@@ -19,7 +19,7 @@ from typing import Any
 
 from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
 from engine.evaluate import Evaluation
-from locales import fmt_date, fmt_list, normalise_lang, render, t
+from locales import fmt_date, fmt_list, normalise_lang, render, t, t_count
 from locales.explain import explain, expected_number, expected_text, label, notice_text, shown_value, value_text
 from storage import outbox, repo
 from storage.db import session, storage_fault
@@ -71,6 +71,11 @@ COMMANDS = {
     "untrack": ("/untrack", "停止跟踪"),
 }
 WORD_TO_COMMAND = {word: name for name, words in COMMANDS.items() for word in words}
+# English equivalents, read only as a whole message: "skip" or "not sure" may begin a name or an answer.
+WHOLE_MESSAGE_COMMANDS = {
+    "skip": ("skip", "don't know", "dont know", "do not know", "not sure", "no idea", "i don't know", "i do not know"),
+}
+WHOLE_MESSAGE_TO_COMMAND = {word: name for name, words in WHOLE_MESSAGE_COMMANDS.items() for word in words}
 # Commands that only show something: the question being asked is shown again after them.
 INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines", "form"}
 CHOICE_TYPES = ("bool", "level", "rank")
@@ -110,6 +115,9 @@ def parse_command(text: str) -> tuple[str, str] | None:
     text = text.strip()
     if not text:
         return None
+    whole = " ".join(text.replace("\u2019", "'").rstrip(".!").lower().split())  # don’t (a phone's apostrophe)
+    if whole in WHOLE_MESSAGE_TO_COMMAND:
+        return (WHOLE_MESSAGE_TO_COMMAND[whole], "")
     head, _, rest = text.partition(" ")
     head = head.split("@", 1)[0].lower() if head.startswith("/") else head
     name = WORD_TO_COMMAND.get(head)
@@ -696,7 +704,7 @@ class Turn:
 
     def is_command_name(self, name: str) -> bool:
         """/skip or 跳过 is a command, no cluster's name."""
-        return name.startswith("/") or name.lower() in WORD_TO_COMMAND
+        return name.startswith("/") or name.lower() in WORD_TO_COMMAND or name.lower() in WHOLE_MESSAGE_TO_COMMAND
 
     def on_choose_measures(self, text: str) -> list[Reply]:
         order = list(load_rulesets())
@@ -746,8 +754,8 @@ class Turn:
         if kept:  # measures changed on a cluster with answers: they stay, only what is new is asked
             # counted as /status counts them: a skipped question is pending, not an answer
             skipped = len(self.skipped_facts())
-            replies.append(Reply(self.t("dialog.answers_kept_pending" if skipped else "dialog.answers_kept",
-                                        n=kept - skipped, skipped=skipped, new=len(self.remaining()))))
+            replies.append(Reply(t_count(self.lang, "dialog.answers_kept_pending" if skipped else "dialog.answers_kept",
+                                         kept - skipped, skipped=skipped, new=len(self.remaining()))))
         provincial = [j for j in chosen if j != "national"]
         if self.profile.province is None and len(provincial) == 1:
             self.profile.province = provincial[0]  # one provincial measure: the cluster's province
@@ -1403,7 +1411,7 @@ class Turn:
         # what the state holds stays (a figure awaiting its confirmation, the measures ticked)
         self.profile.pending = json.dumps({**self.pending(), "revisit": skipped}, ensure_ascii=False)
         return self.advance() if self.profile.state == "done" else [
-            Reply(self.t("dialog.pending_later", n=len(skipped)))] + self.prompt()
+            Reply(t_count(self.lang, "dialog.pending_later", len(skipped)))] + self.prompt()
 
     def some_labels(self, facts: list[str], most: int = 8) -> str:
         """Fact labels for a sentence, the first few and how many more."""
@@ -1422,7 +1430,7 @@ class Turn:
         # asked first, as said: a /pending round still open gives way to it
         kept = {k: v for k, v in self.keep_pending().items() if k != "revisit"}
         self.profile.pending = json.dumps({**kept, "focus": focus})
-        return [Reply(self.t("dialog.focusing", measure=ev.ruleset.short.get(self.lang), n=len(focus)))] + self.advance()
+        return [Reply(t_count(self.lang, "dialog.focusing", len(focus), measure=ev.ruleset.short.get(self.lang)))] + self.advance()
 
     def result_reply(self, finished: bool = False) -> Reply:
         evaluations = self.evaluations()

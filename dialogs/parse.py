@@ -37,6 +37,8 @@ YUAN_IN = {"yi_yuan": 1e8, "wan_yuan": 1e4}
 MONEY_SCALES = {"千万": 1e7, "亿": 1e8, "万": 1e4, "hundred million": 1e8, "billion": 1e9, "bn": 1e9,
                 "million": 1e6, "mn": 1e6, "m": 1e6}
 CURRENCY = re.compile(r"\s*(?:元人民币|元|人民币|yuan|rmb|cny)$")
+# Before a figure of money: RMB 4.5 billion, ¥4.5bn, 人民币45亿 (after it, CURRENCY).
+_CURRENCY_AHEAD = re.compile(r"(?:rmb|cny|人民币|[¥￥])\s*(?=[-+]?\d)", re.IGNORECASE)
 # Units a count may carry, with the factor that turns it into the fact's unit.
 COUNT_UNITS = [("万", 10000)]
 # The words a figure of each unit may carry besides the catalogue's own labels (家, firms,
@@ -202,7 +204,7 @@ def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | N
     if not text:
         raise ParseError("empty")
     if spec.type not in ("bool", "level", "rank"):
-        text = _plain(text)
+        text = _plain(_no_currency_ahead(spec, text))
     reader = _READERS[spec.type]
     parsed = reader(spec, text, latest_year)
     _check(spec, parsed.value)
@@ -401,7 +403,12 @@ def read_figure(spec: Fact, text: str) -> float:
     """One figure as a cell of batch input writes it, read as an answer is (45,000; 4.5 billion
     and 450000万元 in 亿元; 5万人), in the fact's unit; ParseError (a ValueError) when it cannot be."""
     refuse_superscripts(text)
-    return _figure(spec, _no_stop(normalise(text)))
+    return _figure(spec, _no_currency_ahead(spec, _no_stop(normalise(text))))
+
+
+def _no_currency_ahead(spec: Fact, text: str) -> str:
+    """RMB 4.5bn as 4.5bn, in an amount of money only (¥5 is no count of firms)."""
+    return _CURRENCY_AHEAD.sub("", text) if spec.unit in YUAN_IN else text
 
 
 def _figure(spec: Fact, text: str) -> float:

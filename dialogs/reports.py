@@ -9,7 +9,7 @@ from typing import Iterator
 
 from engine import FAIL, NA, PASS, UNKNOWN, WARNING, catalogue
 from engine.evaluate import Evaluation, term_notices
-from locales import fmt_date, render, t
+from locales import fmt_date, render, t, t_count
 from locales.explain import explain, label, notice_text, value_text
 
 
@@ -123,7 +123,7 @@ class VerdictTable:
                                                text=criterion.article_text)))
             unknown = ev.statuses.count(UNKNOWN)
             if unknown:
-                lines.append(keep("  " + t(lang, "report.table_unknown", measure=measure, count=unknown)))
+                lines.append(keep("  " + t_count(lang, "report.table_unknown", unknown, measure=measure)))
             for n in ev.notices:
                 lines.append(keep("  " + t(lang, "report.table_notice", text=notice_text(n, ev.ruleset, lang))))
         self.rows.append((cells, tuple(lines)))

@@ -46,10 +46,17 @@ LISTED_PER_CLUSTER = 8
 # Commands that start asking something else: an open guided /track is abandoned.
 ABANDONS_DRAFT = {"new", "switch", "edit", "back", "skip", "restart", "focus"}
 
+_MONTH = (r"(?P<m>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_DAY = r"(?P<d>\d{1,2})(?:st|nd|rd|th)?"
+# An English month is named, so 1 June 2024 is one day; 1/6/2024 is refused (June or January?).
 DATE_FORMS = (
-    re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"),  # 2024-06-01 2024/6/1 2024年6月1日
-    re.compile(r"(\d{4})(\d{2})(\d{2})"),                                        # 20240601
+    re.compile(r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"),  # 2024-06-01 2024/6/1 2024年6月1日
+    re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),                                        # 20240601
+    re.compile(rf"{_DAY}\s+(?:of\s+)?{_MONTH}\s*,?\s*(?P<y>\d{{4}})", re.IGNORECASE),                 # 1 June 2024
+    re.compile(rf"{_MONTH}\s+{_DAY}\s*,?\s*(?P<y>\d{{4}})", re.IGNORECASE),                          # June 1, 2024
 )
+MONTHS = {name: n for n, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 TIME_FORM = re.compile(r"(\d{1,2})\s*(?::|点|时)\s*(?:(\d{1,2})\s*分?|(半))?")  # 9:00 9点 9点30分 8点半 21:30
 # 9am, 9:30pm, 9 p.m.: English users write the time so; a 12-hour clock, 12am is midnight
 AM_PM = re.compile(r"(\d{1,2}(?::\d{1,2})?)\s*([ap])\.?m\.?", re.IGNORECASE)
@@ -72,11 +79,14 @@ def date_form(text: str) -> re.Match | None:
 
 
 def parse_date(text: str) -> dt.date:
-    """2024-06-01, 2024/6/1, 2024.6.1, 2024年6月1日, 20240601, full-width digits; ValueError otherwise."""
+    """2024-06-01, 2024/6/1, 2024.6.1, 2024年6月1日, 20240601, 1 June 2024, Jun 1 2024, full-width
+    digits; ValueError otherwise."""
     match = date_form(text)
     if match is None:
         raise ValueError(text)
-    return dt.date(*map(int, match.groups()))  # ValueError for 2023-02-29, month 13 …
+    month = match["m"]
+    month = int(month) if month.isdigit() else MONTHS[month.lower()[:3]]
+    return dt.date(int(match["y"]), month, int(match["d"]))  # ValueError for 2023-02-29, month 13 …
 
 
 def parse_time(text: str) -> tuple[int, int]:

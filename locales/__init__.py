@@ -129,6 +129,11 @@ def t(lang: str, key: str, **fields) -> str:
     return text.format(**fields) if fields else text
 
 
+def t_count(lang: str, key: str, n: int, **fields) -> str:
+    """A message counting n things, in its singular form (`key`_one) when n takes it: 1 answer kept."""
+    return t(lang, f"{key}_one" if plural_form(n, lang) == "one" else key, n=n, **fields)
+
+
 def has(lang: str, key: str) -> bool:
     return key in messages(lang)
 

@@ -369,7 +369,9 @@ def test_a_question_on_one_measures_conditions_quotes_its_articles(capsys):
 
 
 @pytest.mark.parametrize("question", ["江苏和国家有什么区别", "江苏与国家的认定条件有什么不同",
-                                      "difference between Jiangsu and national"])
+                                      "difference between Jiangsu and national",
+                                      "What's the difference between Jiangsu and national?",
+                                      "how does Jiangsu differ from national", "Jiangsu compared with national"])
 def test_a_difference_question_lists_where_the_two_differ(capsys, question):
     out = ask(capsys, question)
     assert "广东" not in out and "Guangdong" not in out

@@ -1,0 +1,97 @@
+"""An English-speaking user going through a pre-screening, typing as an English speaker would."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import eligible_facts
+
+from tests.test_dialog import Chat, conversation  # noqa: F401  (the fixture)
+
+
+def english_chat(conversation) -> Chat:  # noqa: F811
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    chat.say("/new Oak Park")
+    chat.say("national")
+    return chat
+
+
+@pytest.mark.parametrize("typed", ["skip", "Skip", "don't know", "Don’t know.", "not sure", "I don't know"])
+def test_english_words_for_skip_skip_as_skip_does(conversation, typed):  # noqa: F811
+    chat = english_chat(conversation)
+    assert chat.current_fact() == "county_level"
+    text = chat.say(typed)
+    assert "Skipped: The cluster lies within one county-level division" in text
+    assert chat.current_fact() != "county_level"
+
+
+def test_a_name_beginning_with_skip_is_a_name(conversation):  # noqa: F811
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    chat.say("/new")
+    chat.say("Skip Valley Park")
+    assert "Skip Valley Park" in chat.say("/list")
+
+
+@pytest.mark.parametrize("typed", ["31 December 2023", "Dec 31 2023", "December 31, 2023", "31st Dec. 2023"])
+def test_track_reads_a_date_with_its_month_in_english_words(conversation, typed):  # noqa: F811
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    text = chat.say(f"/track Oak Park national {typed}")
+    assert "certified 2023-12-31" in text
+
+
+def test_a_numeric_day_first_date_is_refused_naming_the_forms_read(conversation):  # noqa: F811
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    chat.say("/track Oak Park")
+    chat.say("national")
+    text = chat.say("31/12/2023")
+    assert "could not read the date “31/12/2023”" in text and "1 June 2024" in text and "年" not in text
+    assert "certified 2023-12-31" in chat.say("31 Dec 2023")
+
+
+@pytest.mark.parametrize("typed", ["RMB 4.5 billion, 4.8 billion, 5.2 billion", "¥4.5bn, ¥4.8bn, ¥5.2bn",
+                                   "CNY 4.5bn, 4.8bn and 5.2bn", "人民币45亿、48亿、52亿"])
+def test_a_currency_written_before_the_figures_is_read(typed):
+    from dialogs.parse import parse_answer
+    from engine.facts import load_catalogue
+    assert parse_answer(load_catalogue()["total_output"], typed, 2025).value == {"2023": 45.0, "2024": 48.0, "2025": 52.0}
+
+
+def test_a_currency_sign_is_no_unit_of_a_count_nor_read_in_a_cell_of_another_fact():
+    from dialogs.parse import ParseError, parse_answer, read_figure
+    from engine.facts import load_catalogue
+    cat = load_catalogue()
+    with pytest.raises(ParseError):
+        parse_answer(cat["little_giant_count"], "¥5", 2025)
+    assert read_figure(cat["total_output"], "RMB 4.5 billion") == 45.0
+
+
+def test_one_answer_kept_after_a_change_of_measures_is_singular(conversation):  # noqa: F811
+    chat = english_chat(conversation)
+    chat.say("yes")
+    chat.say("/measures")
+    text = chat.say("jiangsu")
+    assert "1 answer kept;" in text and "1 answers" not in text
+
+
+def test_one_pending_question_is_singular(conversation):  # noqa: F811
+    chat = english_chat(conversation)
+    chat.say("/skip")
+    text = chat.say("/pending")
+    assert "the pending one follows" in text and "1 pending ones" not in text
+
+
+def test_a_batch_table_counts_one_unknown_criterion_in_the_singular():
+    facts = {"name": "Oak Park", **eligible_facts()}
+    del facts["brand_recognition"]  # national 认定标准一 alone lacks it
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "evaluate", "-", "-j", "national", "-f", "table",
+                          "--lang", "en", "--on", "2026-11-23"], input=json.dumps(facts), capture_output=True,
+                         text=True, cwd=Path(__file__).parents[1], timeout=60)
+    assert "National (MIIT) unknown: 1 criterion lacks figures" in run.stdout, run.stdout + run.stderr
