@@ -1440,3 +1440,12 @@ def test_a_path_that_is_no_file_is_said_in_the_users_language(tmp_path, capsys, 
     assert status == 2 and NAME in out
     assert err.splitlines() == [f"clusterbot form check: {tmp_path / 'none.xlsx'}: {missing}",
                                 f"clusterbot form check: {tmp_path / 'folder.xlsx'}: {folder}"]
+
+
+@pytest.mark.parametrize("writer", [write_xlsx, write_docx], ids=["xlsx", "docx"])
+def test_a_minus_sign_as_word_writes_it_and_an_invisible_character_are_read(tmp_path, writer):
+    # U+2212 is what Word and WPS put for a typed minus; a zero-width space comes with a paste
+    path = writer(tmp_path / f"form.{writer.__name__[-4:]}", {**passing(), "fdi_growth": ["\u22125.0", "6.0\u200b", "－7"]})
+    report = check(path)
+    assert report.findings == [], [finding_text(f, "en") for f in report.findings]
+    assert report.facts["fdi_growth"] == {"2021": -5.0, "2022": 6.0, "2023": -7.0}
