@@ -274,7 +274,9 @@ _BOOL_WORDS = {
     "是": True, "有": True, "true": True, "yes": True, "y": True, "1": True, "√": True,
     "否": False, "无": False, "没有": False, "false": False, "no": False, "n": False, "0": False,
 }
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－：％", "0123456789.,-:%")
+# The minus sign Word, WPS and Excel write (U+2212) is "-", as the chat reads it (dialogs/parse.py);
+# a zero-width character pasted with a figure is not seen, so not read.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－：％\u2212", "0123456789.,-:%-", "\u200b\u200c\u200d\u2060\ufeff")
 
 
 # The building blocks of a fact's type, for pydantic (the reference, whose errors users see)

@@ -376,6 +376,7 @@ _MARK = re.compile(f"([{_MARKS}])\\s*([^{_MARKS}\\n\\t]+)(?:([{TICKED}])(?=[ \u3
 
 _NOTE = re.compile(r"[（(][^）)]*[）)]")
 _UNIT = re.compile(r"(%|个|家|人|项|亿元|亿|万元|平方公里)$")  # 52.9亿 is 亿元
+_COUNT_IN_WAN = re.compile(r"\d万[个家人项]$")  # 5.2万人 of employees is 52000 人, as it is written
 # A sum written in the other of the form's two money units: (written, asked) → power of ten.
 _SCALE = {("万元", "yi_yuan"): -4, ("亿元", "wan_yuan"): 4, ("亿", "wan_yuan"): 4}
 
@@ -411,13 +412,16 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
         return (value, None) if value.is_finite() else (None, "not_number")
     # The form's own notes stay in a cell of the official form: "900 个（需提供清单及年份）".
     text = _NOTE.sub("", squeeze(value).translate(_FULL_WIDTH)).replace(",", "")
+    tens_of_thousands = _COUNT_IN_WAN.search(text) is not None
     text = _UNIT.sub("", text)
     if text in EMPTY_WORDS:
         return None, "none"
     try:
-        number = Decimal(text)
+        number = Decimal(text[:-1] if tens_of_thousands else text)
     except InvalidOperation:
         return None, "not_number"
+    if tens_of_thousands:
+        number = Decimal(format(number.scaleb(4), "f"))  # 50000, as a message quotes it, not 5E+4
     return (number, None) if number.is_finite() else (None, "not_number")
 
 

@@ -1440,3 +1440,24 @@ def test_a_path_that_is_no_file_is_said_in_the_users_language(tmp_path, capsys, 
     assert status == 2 and NAME in out
     assert err.splitlines() == [f"clusterbot form check: {tmp_path / 'none.xlsx'}: {missing}",
                                 f"clusterbot form check: {tmp_path / 'folder.xlsx'}: {folder}"]
+
+
+@pytest.mark.parametrize("writer", [write_xlsx, write_docx], ids=["xlsx", "docx"])
+def test_a_minus_sign_as_word_writes_it_and_an_invisible_character_are_read(tmp_path, writer):
+    # U+2212 is what Word and WPS put for a typed minus; a zero-width space comes with a paste
+    path = writer(tmp_path / f"form.{writer.__name__[-4:]}", {**passing(), "fdi_growth": ["\u22125.0", "6.0\u200b", "－7"]})
+    report = check(path)
+    assert report.findings == [], [finding_text(f, "en") for f in report.findings]
+    assert report.facts["fdi_growth"] == {"2021": -5.0, "2022": 6.0, "2023": -7.0}
+
+
+@pytest.mark.parametrize("writer", [write_xlsx, write_docx], ids=["xlsx", "docx"])
+def test_a_count_written_in_万_of_its_unit_is_read_as_its_figure(tmp_path, writer):
+    # 5万人 of employees is 50000 人, as an applicant writes it; a count past a whole number is still said
+    path = writer(tmp_path / f"form.{writer.__name__[-4:]}", {**passing(), "sme_employees": ["5万人"]})
+    report = check(path)
+    assert report.findings == [], [finding_text(f, "en") for f in report.findings]
+    assert report.facts["sme_employees"] == 50000
+    report = check(writer(tmp_path / f"odd.{writer.__name__[-4:]}", {**passing(), "sme_employees": ["5.000012万人"]}))
+    assert ("not_integer", "集群内中小企业从业人员数量", None) in finding_codes(report)
+    assert any("50000.12" in finding_text(f, "zh") for f in report.findings)
