@@ -53,7 +53,8 @@ class DatabaseUnavailable(Exception):
 def shown_url(url: str) -> str:
     """The URL as a message may show it: its password hidden."""
     # Up to the last @: a password with an unencoded @ or / would otherwise show its tail.
-    return re.sub(r"(://[^:/@?#]*):.*@", r"\1:***@", url)
+    url = re.sub(r"(://[^:/@?#]*):.*@", r"\1:***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)  # libpq's own parameter, as in ?host=/run/postgresql
 
 
 @contextmanager

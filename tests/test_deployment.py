@@ -31,6 +31,8 @@ def one_line(err: str) -> str:
     # no PostgreSQL at that port (nothing listens on a port just freed)
     ("postgresql+psycopg://clusterbot:pw@127.0.0.1:{port}/clusterbot",
      "does not answer (connection failed", "连接不上（connection failed"),
+    ("postgresql+psycopg://clusterbot@127.0.0.1:{port}/clusterbot?password=pw",  # libpq's form
+     "does not answer (connection failed", "连接不上（connection failed"),
     ("mysql://x@127.0.0.1/clusterbot", "is not one clusterbot can open", "无法识别"),
     ("foo://x", "expected postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME or a SQLite file's path",
      "应为 postgresql+psycopg://用户:口令@主机:端口/库名"),
@@ -40,7 +42,7 @@ def test_a_database_that_cannot_be_opened_is_one_line(db, english, chinese, monk
     for action in ("upgrade", "current"):
         status, _, err = run_cli(["db", action, "--db", db], monkeypatch, capsys)
         assert status == 2 and english in one_line(err) and "(--db or CLUSTERBOT_DB)" in err
-        assert ":pw@" not in err  # the password is never shown
+        assert ":pw@" not in err and "=pw" not in err  # the password is never shown
         status, _, err = run_cli(["db", action, "--db", db], monkeypatch, capsys, lang_env="zh_CN.UTF-8")
         assert status == 2 and chinese in one_line(err) and "（--db 或 CLUSTERBOT_DB）" in err
 
@@ -123,6 +125,8 @@ def test_postgres_urls_as_libpq_writes_them_are_read_with_psycopg():
     assert normalise_url("postgresql+psycopg://u@h/d") == "postgresql+psycopg://u@h/d"
     assert shown_url("postgresql+psycopg://u:p@ss@h/d") == "postgresql+psycopg://u:***@h/d"
     assert shown_url("postgresql+psycopg://u:p@s/s@h/d") == "postgresql+psycopg://u:***@h/d"
+    assert (shown_url("postgresql+psycopg://u@/d?host=/run/postgresql&password=p&sslmode=require")
+            == "postgresql+psycopg://u@/d?host=/run/postgresql&password=***&sslmode=require")
 
 
 def test_db_upgrade_on_a_new_and_an_existing_file_and_on_postgresql(tmp_path, postgres, monkeypatch, capsys):
