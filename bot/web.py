@@ -116,6 +116,14 @@ def to_event(reply: Reply, message_id: str, edit_of: str | None) -> dict:
     return {**reply.to_json(), "id": message_id, "edit_of": edit_of, "documents": documents}
 
 
+
+def listen_params(engine) -> dict:
+    """The LISTEN connection's parameters, as the engine's own dialect gives them: a URL
+    rendered again is not libpq's (a password's space stays a space, which libpq refuses)."""
+    _, params = engine.dialect.create_connect_args(engine.url)
+    params.pop("context", None)  # the engine's adapters: a sync connection's
+    return params
+
 class WebChannel:
     """The `Channel` of the web chat: a reply goes to every open page of its chat."""
 
@@ -539,10 +547,10 @@ class WebChat:
         """PostgreSQL: each notification of a chat whose page is here sends its replies now."""
         import psycopg
 
-        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        params = listen_params(self.engine)
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
+                async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as connection:
                     await connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     self.wake.set()  # what came while nobody listened
                     async for note in connection.notifies():

@@ -42,7 +42,7 @@ def normalise_url(url: str) -> str:
 class DatabaseUnavailable(Exception):
     """The database cannot be opened at start: `kind` says which setting is wrong ("url": not
     a URL this product reads; "connect": no database answers there; "file": a SQLite file
-    that cannot be made or written; "locked": one another process keeps locked; "not_sqlite": a file that is no SQLite database, or damaged), `url` names it without its password, `reason` is the
+    that cannot be made or written; "locked": one another process keeps locked; "not_sqlite": a file that is no SQLite database, or damaged; "url_syntax": a URL that cannot be parsed; "privilege": a user that may not do what the upgrade does; "revision": a schema a newer version made), `url` names it without its password, `reason` is the
     driver's or the system's first line. bot.cli says it in one line, in the user's language."""
 
     def __init__(self, kind: str, url: str, reason: str):
@@ -52,7 +52,9 @@ class DatabaseUnavailable(Exception):
 
 def shown_url(url: str) -> str:
     """The URL as a message may show it: its password hidden."""
-    return re.sub(r"(://[^:/@]*):[^/]*@", r"\1:***@", url)  # up to the last @ before the path
+    # Up to the last @: a password with an unencoded @ or / would otherwise show its tail.
+    url = re.sub(r"(://[^:/@?#]*):.*@", r"\1:***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)  # libpq's own parameter, as in ?host=/run/postgresql
 
 
 @contextmanager
@@ -61,16 +63,23 @@ def opening(url: str) -> Iterator[None]:
     this product cannot read, a database that does not answer or a SQLite file that cannot be
     made or written raises DatabaseUnavailable, naming which (a fault of the schema or of ours
     stays as it is). Every command opens its database through it."""
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
     shown = shown_url(url)
     sqlite = url.startswith("sqlite")
+    try:
+        make_url(url)
+    except ValueError:  # a port that is no number: mostly a password's unencoded : @ / #
+        raise DatabaseUnavailable("url_syntax", shown, "") from None  # its words may quote the password
     try:
         yield
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise DatabaseUnavailable("url", shown, first_line(exc)) from None
     except OSError as exc:  # the SQLite file's folder cannot be made
         raise DatabaseUnavailable("file", shown, first_line(exc)) from None
+    except migrate.UnknownRevision as exc:
+        raise DatabaseUnavailable("revision", shown, exc.revision) from None
     except Exception as exc:
         if sqlite and storage_fault(exc) == "locked":  # another process holds the write lock
             raise DatabaseUnavailable("locked", shown, first_line(exc)) from None
@@ -79,6 +88,8 @@ def opening(url: str) -> Iterator[None]:
         name = type(exc.orig).__name__  # sqlite3's, psycopg's: the DB-API's name
         if sqlite and name == "DatabaseError":  # a file of something else, or damaged: not ours to read
             raise DatabaseUnavailable("not_sqlite", shown, first_line(exc)) from None
+        if getattr(exc.orig, "sqlstate", None) == "42501":  # insufficient_privilege: the upgrade's DDL
+            raise DatabaseUnavailable("privilege", shown, first_line(exc)) from None
         if name != "OperationalError":
             raise
         raise DatabaseUnavailable("file" if sqlite else "connect", shown, first_line(exc)) from None

@@ -43,15 +43,30 @@ def config(connection: Connection | None = None):
     return cfg
 
 
-def head() -> str:
-    """The newest revision: the one no other revision follows, read from the revision files'
-    own `revision =` and `down_revision =` lines (tests/test_migrations.py checks it against
-    Alembic's answer)."""
+class UnknownRevision(Exception):
+    """The database is at a revision none of this version's files name: a newer version
+    upgraded it (a rollback). Nothing is changed; storage.db.opening says it in one line."""
+
+    def __init__(self, revision: str):
+        super().__init__(revision)
+        self.revision = revision
+
+
+def _revisions() -> tuple[set[str], set[str | None]]:
+    """Every revision and every parent, from the revision files' own `revision =` and
+    `down_revision =` lines."""
     revisions, parents = set(), set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
         found = dict(_ASSIGNED.findall(path.read_text(encoding="utf-8")))
         revisions.add(found["revision"])
         parents.add(found.get("down_revision") or None)
+    return revisions, parents
+
+
+def head() -> str:
+    """The newest revision: the one no other revision follows (tests/test_migrations.py
+    checks it against Alembic's answer)."""
+    revisions, parents = _revisions()
     (newest,) = revisions - parents
     return newest
 
@@ -75,6 +90,8 @@ def upgrade(engine: Engine, replay: bool = False) -> None:
         if now is None and not replay and not inspect(connection).get_table_names():
             create(connection)
             return
+        if now is not None and now not in _revisions()[0]:
+            raise UnknownRevision(now)
         from alembic import command
 
         cfg = config(connection)

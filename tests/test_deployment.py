@@ -31,6 +31,8 @@ def one_line(err: str) -> str:
     # no PostgreSQL at that port (nothing listens on a port just freed)
     ("postgresql+psycopg://clusterbot:pw@127.0.0.1:{port}/clusterbot",
      "does not answer (connection failed", "连接不上（connection failed"),
+    ("postgresql+psycopg://clusterbot@127.0.0.1:{port}/clusterbot?password=pw",  # libpq's form
+     "does not answer (connection failed", "连接不上（connection failed"),
     ("mysql://x@127.0.0.1/clusterbot", "is not one clusterbot can open", "无法识别"),
     ("foo://x", "expected postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME or a SQLite file's path",
      "应为 postgresql+psycopg://用户:口令@主机:端口/库名"),
@@ -40,7 +42,7 @@ def test_a_database_that_cannot_be_opened_is_one_line(db, english, chinese, monk
     for action in ("upgrade", "current"):
         status, _, err = run_cli(["db", action, "--db", db], monkeypatch, capsys)
         assert status == 2 and english in one_line(err) and "(--db or CLUSTERBOT_DB)" in err
-        assert ":pw@" not in err  # the password is never shown
+        assert ":pw@" not in err and "=pw" not in err  # the password is never shown
         status, _, err = run_cli(["db", action, "--db", db], monkeypatch, capsys, lang_env="zh_CN.UTF-8")
         assert status == 2 and chinese in one_line(err) and "（--db 或 CLUSTERBOT_DB）" in err
 
@@ -122,6 +124,9 @@ def test_postgres_urls_as_libpq_writes_them_are_read_with_psycopg():
     assert normalise_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalise_url("postgresql+psycopg://u@h/d") == "postgresql+psycopg://u@h/d"
     assert shown_url("postgresql+psycopg://u:p@ss@h/d") == "postgresql+psycopg://u:***@h/d"
+    assert shown_url("postgresql+psycopg://u:p@s/s@h/d") == "postgresql+psycopg://u:***@h/d"
+    assert (shown_url("postgresql+psycopg://u@/d?host=/run/postgresql&password=p&sslmode=require")
+            == "postgresql+psycopg://u@/d?host=/run/postgresql&password=***&sslmode=require")
 
 
 def test_db_upgrade_on_a_new_and_an_existing_file_and_on_postgresql(tmp_path, postgres, monkeypatch, capsys):
@@ -140,6 +145,64 @@ def test_db_upgrade_on_a_new_and_an_existing_file_and_on_postgresql(tmp_path, po
         assert (status, out) == (0, f"database: (none); newest: {head()}\n")
         status, out, err = run_cli(["db", "revision", "--db", url], monkeypatch, capsys, "zh_CN.UTF-8")
         assert (status, one_line(err)) == (2, "clusterbot db revision: 请用 -m 写明改了什么、为什么\n")
+    finally:
+        postgres.drop(url)
+
+
+
+def test_a_password_with_unencoded_special_characters_is_one_line_and_not_shown(monkeypatch, capsys):
+    """A password typed into the URL as it is (p@ss:w/rd#1): the URL cannot be parsed. Said in
+    one line naming the encoding expected, no piece of the password shown (the parser's own
+    words quote the bit it took for a port)."""
+    db = "postgresql+psycopg://clusterbot:p@ss:w/rd#1%?@127.0.0.1:5432/clusterbot"
+    for lang_env, expected in (("C.UTF-8", "an @ : / # ? or % in the user or password written as %40"),
+                               ("zh_CN.UTF-8", "用户名或口令中的 @ : / # ? % 应写作 %40")):
+        status, _, err = run_cli(["db", "upgrade", "--db", db], monkeypatch, capsys, lang_env)
+        assert status == 2 and expected in one_line(err)
+        assert "clusterbot:***@127.0.0.1:5432/clusterbot" in err
+        assert not any(piece in err for piece in ("ss:w", "'w'", "rd#1"))
+
+
+def test_a_user_without_create_rights_is_one_line(postgres, monkeypatch, capsys):
+    """A role that may connect but not create tables (PostgreSQL 15's default for a user that
+    does not own the database), on an empty database: the upgrade is refused in one line."""
+    import uuid
+
+    url = postgres.database()
+    role = f"r_{uuid.uuid4().hex[:8]}"
+    postgres._admin(f"CREATE ROLE {role} LOGIN")
+    postgres._admin(f'REVOKE CREATE ON DATABASE "{url.rsplit("/", 1)[1]}" FROM PUBLIC')
+    try:
+        as_role = url.replace("://postgres@", f"://{role}:pw@")
+        status, _, err = run_cli(["db", "upgrade", "--db", as_role], monkeypatch, capsys)
+        assert status == 2 and "refuses this user the schema's upgrade (permission denied" in one_line(err)
+        assert "expected a user that owns the database" in err and ":pw@" not in err
+        status, _, err = run_cli(["db", "upgrade", "--db", as_role], monkeypatch, capsys, "zh_CN.UTF-8")
+        assert status == 2 and "不允许该用户升级表结构" in one_line(err)
+    finally:
+        postgres.drop(url)
+        postgres._admin(f"DROP ROLE {role}")
+
+
+def test_a_database_a_newer_version_upgraded_is_refused_and_left_alone(postgres, postgres_template,
+                                                                      monkeypatch, capsys):
+    """A rollback: the database is at a revision this version has no file of. One line naming
+    the revision, exit 2, for `db upgrade` as for a worker's start, and the database untouched."""
+    import psycopg
+
+    url = postgres.database(template=postgres_template)
+    name = url.rsplit("/", 1)[1]
+    try:
+        with psycopg.connect(host="127.0.0.1", port=postgres.port, user="postgres", dbname=name,
+                             autocommit=True) as conn:
+            conn.execute("UPDATE alembic_version SET version_num = '9999'")
+        for argv in (["db", "upgrade", "--db", url], ["web", "--listen", "127.0.0.1:0", "--db", url]):
+            status, _, err = run_cli(argv, monkeypatch, capsys)
+            assert status == 2 and "is at schema revision 9999, which a newer clusterbot made" in one_line(err)
+        status, _, err = run_cli(["db", "upgrade", "--db", url], monkeypatch, capsys, "zh_CN.UTF-8")
+        assert status == 2 and "的表结构版本为 9999，由更新版本的 clusterbot 建立" in one_line(err)
+        with psycopg.connect(host="127.0.0.1", port=postgres.port, user="postgres", dbname=name) as conn:
+            assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999",)]
     finally:
         postgres.drop(url)
 

@@ -160,3 +160,33 @@ def test_processes_starting_together_agree_on_one_cookie_key(tmp_path):
         thread.join(10)
     assert len(keys) == 8 and len(set(keys)) == 1 and keys[0] == path.read_text()
     assert list(path.parent.iterdir()) == [path] and path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_listening_connection_opens_with_a_password_libpq_urls_cannot_hold(postgres):
+    """A password with a space (percent-encoded in --db): the engine opened, and the LISTEN
+    connection, made from the URL rendered again, was refused by libpq every second for ever."""
+    import asyncio
+    import uuid
+    from urllib.parse import quote
+
+    import psycopg
+    from sqlalchemy import create_engine
+
+    from bot.web import listen_params
+
+    role, password = f"r_{uuid.uuid4().hex[:8]}", "p@ss w+rd:/#%?é"
+    postgres._admin(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+    engine = create_engine(f"postgresql+psycopg://{role}:{quote(password, safe='')}@127.0.0.1:{postgres.port}/postgres")
+    try:
+        params = listen_params(engine)
+        assert params["password"] == password
+
+        async def listen() -> int:
+            async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as connection:
+                await connection.execute("LISTEN clusterbot_web")
+                return (await (await connection.execute("SELECT 1")).fetchone())[0]
+
+        assert asyncio.run(listen()) == 1
+    finally:
+        engine.dispose()
+        postgres._admin(f"DROP ROLE {role}")
