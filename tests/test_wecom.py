@@ -225,9 +225,10 @@ def test_more_buttons_than_a_card_holds_become_lines_to_type():
     assert "修改 /edit" in text["text"]["content"]
 
 
-def test_a_file_the_user_sends_reaches_the_dialog_downloaded(fake):
-    """The callback server in this process (real HTTP, real crypto), the dialog replaced by a
-    list that keeps what it is handed."""
+def callback_sends_file(fake, secret: str, user: str, filename: str, content: bytes):
+    """The callback server in this process (real HTTP, real crypto) with the dialog replaced by
+    a list that keeps what it is handed; the fake WeCom posts `user`'s file to it. Returns the
+    callback's status and what the dialog was handed."""
     import asyncio
     import datetime as dt
 
@@ -236,8 +237,7 @@ def test_a_file_the_user_sends_reaches_the_dialog_downloaded(fake):
     from bot.clock import ManualClock
     from bot.wecom import Callback, WeComChannel, WeComConfig
 
-    config = WeComConfig(CORP_ID, AGENT_ID, SECRET, TOKEN, AES_KEY, api_base_url=fake.base_url)
-    form = "集群名称,甲集群\n".encode() * 50
+    config = WeComConfig(CORP_ID, AGENT_ID, secret, TOKEN, AES_KEY, api_base_url=fake.base_url)
 
     async def run():
         channel = WeComChannel(config, ManualClock(dt.datetime(2026, 11, 23, 10)))
@@ -253,14 +253,19 @@ def test_a_file_the_user_sends_reaches_the_dialog_downloaded(fake):
         await web.TCPSite(runner, "127.0.0.1", port).start()
         fake.callback_url = f"http://127.0.0.1:{port}/wecom/callback"
         try:
-            answer = await asyncio.to_thread(fake.user_sends_file, "qianshi", "申报表.csv", form)
-            assert answer.status_code == 200
+            answer = await asyncio.to_thread(fake.user_sends_file, user, filename, content)
         finally:
             await runner.cleanup()
             await channel.close()
-        return received
+        return answer.status_code, received
 
-    [incoming] = asyncio.run(run())
+    return asyncio.run(run())
+
+
+def test_a_file_the_user_sends_reaches_the_dialog_downloaded(fake):
+    form = "集群名称,甲集群\n".encode() * 50
+    status, [incoming] = callback_sends_file(fake, SECRET, "qianshi", "申报表.csv", form)
+    assert status == 200
     assert incoming.user_id == "qianshi" and incoming.text is None
     assert incoming.attachment.filename == "申报表.csv" and incoming.attachment.content == form
 
@@ -390,34 +395,4 @@ def test_a_reply_whose_card_failed_sends_the_card_alone_again(fake, own_app):
 
 def test_a_file_while_gettoken_is_refused_is_left_for_wecom_to_post_again(fake):
     # the app secret changed under a running app: the file's callback was a 500 and a traceback
-    import asyncio
-    import datetime as dt
-
-    from aiohttp import web
-
-    from bot.clock import ManualClock
-    from bot.wecom import Callback, WeComChannel, WeComConfig
-
-    config = WeComConfig(CORP_ID, AGENT_ID, "a-secret-since-changed", TOKEN, AES_KEY, api_base_url=fake.base_url)
-
-    async def run():
-        channel = WeComChannel(config, ManualClock(dt.datetime(2026, 11, 23, 10)))
-        received = []
-
-        async def receive(incoming):
-            received.append(incoming)
-        app = web.Application()
-        app.router.add_routes(Callback(config, receive, channel.download).routes("/wecom/callback"))
-        runner = web.AppRunner(app)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        fake.callback_url = f"http://127.0.0.1:{port}/wecom/callback"
-        try:
-            answer = await asyncio.to_thread(fake.user_sends_file, "shishi", "申报表.xlsx", b"PK\x03\x04")
-        finally:
-            await runner.cleanup()
-            await channel.close()
-        return answer.status_code, received
-
-    assert asyncio.run(run()) == (503, [])
+    assert callback_sends_file(fake, "a-secret-since-changed", "shishi", "申报表.xlsx", b"PK\x03\x04") == (503, [])
