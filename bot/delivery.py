@@ -258,7 +258,12 @@ class Delivery:
         """After the commit of `marks` (under _marking): their rows are no longer handed out;
         `rows` read meanwhile, without those still in a channel's hands."""
         self._unmarked.difference_update(m.row_id for m in marks)
-        return [r for r in rows if r.id not in self._unmarked]
+        # A chat with a row still in a channel's hands (not yet done) keeps its later rows
+        # back too: that row may yet back off, and a later one sent now would overtake it
+        # (a tick's claim read while a reply's first part went out sent the next reply
+        # before its documents). Its sender goes on with them.
+        held = {(r.channel, r.chat_id) for r in rows if r.id in self._unmarked and r.id not in self._done}
+        return [r for r in rows if r.id not in self._unmarked and (r.channel, r.chat_id) not in held]
 
     def _start(self, s) -> None:
         if not self._started:

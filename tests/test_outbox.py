@@ -506,3 +506,52 @@ def test_a_failed_pruning_leaves_the_sweep_to_go_on(engine, monkeypatch):
                                  sweeps={"web": None})
     assert sweeps._sweep_all() == 0  # the reminders were swept (none due), the failure logged
     db.executor.shutdown(wait=True)
+
+
+def test_a_claim_read_while_a_row_is_in_hand_never_sends_the_row_behind_it_first(engine):
+    """The tick's claim read the chat's leased rows while the first was being sent, and got
+    its answer after that one backed off (a loaded machine): the row behind it went out
+    first (Telegram: the next question before the /export reply's documents)."""
+    sends = []
+    in_hand, answer = asyncio.Event(), asyncio.Event()
+
+    class Web:
+        name = "web"
+
+        async def send(self, chat_id, reply, edit_of=None):
+            sends.append(reply.text)
+            if reply.text == "export":
+                in_hand.set()
+                await answer.wait()
+                return Later(60, "429")
+            return Sent(str(len(sends)))
+
+    async def main():
+        delivery = Delivery(Database(engine), {"web": Web()})
+        with session(engine) as s:
+            for text in ("export", "question"):
+                outbox.enqueue(s, "web", "a", Reply(text).to_json(), lease_to=delivery.worker)
+            s.commit()
+        claim_now, claimed, sender_done = delivery._claim, asyncio.Event(), asyncio.Event()
+
+        async def late_claim(*args):  # the tick's claim only (on PostgreSQL the sender claims again)
+            delivery._claim = claim_now
+            rows = await claim_now(*args)
+            claimed.set()
+            await sender_done.wait()  # its answer comes once the send in hand is over
+            return rows
+
+        rows = await claim_now(["web"], "a")
+        sender = asyncio.create_task(delivery.flush_chat("web", "a", rows))
+        await in_hand.wait()
+        delivery._claim = late_claim
+        tick = asyncio.create_task(delivery.run_once())
+        await claimed.wait()
+        answer.set()
+        await sender
+        sender_done.set()
+        await tick
+        await delivery.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    assert sends == ["export"]  # the question waits behind the reply backing off
