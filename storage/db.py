@@ -134,10 +134,13 @@ def first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(inner).__name__
 
 
+BUSY_TIMEOUT_MS = 10_000  # how long a SQLite connection waits for another writer's lock
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None  # the transactions are begun by _sqlite_begin
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=10000")   # wait for another writer instead of failing
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")   # wait for another writer instead of failing
     cursor.execute("PRAGMA journal_mode=WAL")     # readers do not block the writer
     cursor.execute("PRAGMA synchronous=FULL")     # an acknowledged answer survives a crash
     cursor.execute("PRAGMA foreign_keys=ON")
