@@ -115,6 +115,21 @@ def criteria_side_by_side(rulesets: list[Ruleset], lang: str, fmt: str = "table"
 
 # --- quick questions ---------------------------------------------------------------------
 
+# Traditional characters an official may type (研發投入, 江蘇和國家的區別) read as the simplified
+# ones the articles and the topic words are written in; none of them occurs in a simplified
+# question (覆 is left alone: 全覆盖 is a criterion's word). No converter is a dependency.
+_TRADITIONAL = str.maketrans(
+    "發經費長業產値額總區國蘇廣東陝資務與關於為條準請問麼樣會報銷復複執過數幾個們際輸運環節鏈質滿規則項優專獎勵標據聯網雲應創圖書體認證將實驗號碼單開顯現負責協議調確時間對當點層級縣電腦術設計種類營錢較範劃積龍頭員廠職稅違嚴災險汙氣態測試檢權頻見視讀說話語論題備處決斷選擇別傳統續約變動況覽佈屬這還嗎異儘後來軍佔萬億進廳辦屆綠強轉臺機構誠擁興門檻繳審評獲圍訊儲倉絡簽稱須該撥補貼啓啟獨歷陸爲裏裡纔祇隻餘幣兩歲錄遞齊鑑價効剋團園風戶內",
+    "发经费长业产值额总区国苏广东陕资务与关于为条准请问么样会报销复复执过数几个们际输运环节链质满规则项优专奖励标据联网云应创图书体认证将实验号码单开显现负责协议调确时间对当点层级县电脑术设计种类营钱较范划积龙头员厂职税违严灾险污气态测试检权频见视读说话语论题备处决断选择别传统续约变动况览布属这还吗异尽后来军占万亿进厅办届绿强转台机构诚拥兴门槛缴审评获围讯储仓络签称须该拨补贴启启独历陆为里里才只只余币两岁录递齐鉴价效克团园风户内")
+# Spaces typed between Chinese characters (江 苏 和 国 家) split the words the question is read by.
+_CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+
+
+def plain_question(query: str) -> str:
+    """A question as it is read (not as it is quoted back): NFKC (full-width letters,
+    digits and punctuation), simplified characters, no space between Chinese characters."""
+    return _CJK_SPACE.sub("", unicodedata.normalize("NFKC", query).translate(_TRADITIONAL))
+
 def _bigrams(text: str) -> set[str]:
     """Pairs of adjacent characters of the CJK runs, and the Latin words, of a text."""
     text = text.lower()
@@ -466,12 +481,14 @@ def answers(query: str, lang: str) -> bool:
     """Whether answer_question has an answer for it (the chat answers a question typed in
     place of an answer only then): a deadline, duty, procedure or term topic, the criteria
     as a whole, or a criterion found."""
+    query = plain_question(query)
     return bool(asked_topics(query) or overview_answer(query, lang) is not None or search_criteria(query, lang)[1])
 
 
 def answer_question(query: str, lang: str, today: dt.date) -> str:
     """A quick question answered in its own language: deadlines, duties and the measures'
     terms (as of `today`) from their articles, otherwise the matching criteria side by side."""
+    shown, query = query.strip(), plain_question(query)  # quoted back as typed
     lang = question_language(query, lang)
     about_deadlines = deadline_answer(query, lang, today)
     if about_deadlines is not None:
@@ -481,8 +498,8 @@ def answer_question(query: str, lang: str, today: dt.date) -> str:
         return overview
     rulesets, found = search_criteria(query, lang)
     if not found:
-        return t(lang, "compare.no_match", query=query.strip())
-    answer = t(lang, "compare.matches", query=query.strip()) + "\n\n" + criteria_side_by_side(
+        return t(lang, "compare.no_match", query=shown)
+    answer = t(lang, "compare.matches", query=shown) + "\n\n" + criteria_side_by_side(
         rulesets, lang, only=found, with_text=True).split("\n", 2)[2]
     if _WHAT_THEN.search(unicodedata.normalize("NFKC", query).lower()):
         answer += "".join("\n" + line for line in _revocation_on(rulesets, found, lang))

@@ -434,3 +434,23 @@ def test_materials_and_the_public_notice_are_the_procedures(capsys, question):
     else:  # 粤第十四条（一） names the materials; the Jiangsu form is the project's
         assert "主要包括省级中小企业特色产业集群申报表及必要的证明材料" in out and "clusterbot form template" in out
     assert "相关的条件" not in out and "Criteria matching" not in out  # no criterion offered as the answer
+
+
+# --- questions as officials type them: traditional characters, spaces ---------------------
+
+def test_a_question_in_traditional_characters_is_answered_as_in_simplified(capsys):
+    # 研發投入 found nothing: the topic words and articles are simplified
+    out = ask(capsys, "研發投入要求多少？")
+    assert "与“研發投入要求多少？”相关的条件" in out  # quoted as typed
+    assert "[认定标准（2022年版）四]" in out and "“近三年中小企业研发经费年均增长高于10%”" in out
+    assert "高于8%  [第十二条（五）]" in out
+    assert ask(capsys, "江蘇和國家有什麼區別？") == ask(capsys, "江苏和国家有什么区别？")
+    assert "4月10日前" in ask(capsys, "年報什麼時候交")
+
+
+def test_spaces_between_chinese_characters_do_not_change_the_question(capsys):
+    # 江 苏 和 国 家 的 区 别 answered 县级区划 and 优质企业, all four measures, as criteria found
+    spaced = ask(capsys, "江 苏 和 国 家 的 区 别")
+    assert spaced == ask(capsys, "江苏和国家的区别")
+    assert spaced.startswith("国家（工信部）、江苏认定条件的不同之处")
+    assert "广东" not in spaced.splitlines()[0]
