@@ -258,6 +258,7 @@ _TERM = re.compile(rf"到期|过期|过了|失效|有效期|有效到|还有效|
                    r"(何时|什么时候|哪天|哪一天|几号|[日号]|起|开始)(实施|施行|生效)|(实施|施行|生效)(日期|时间|了?吗)|"
                    r"\bexpir|\bvalid through|\bstill valid|\bin force|\bterm\b|\blapse|\b(in|into|take[sn]?|took) effect|"
                    r"\beffective")
+_REAPPLY = re.compile(r"(再|重新)(次)?(申请|申报)|\bre-?apply|\bapply again")
 _CERTIFICATION = re.compile(r"认定(?!.*(办法|标准))|集群(?!.*(办法|标准))|\bcertif|\bcluster(?!.*measure)")
 _RE_REVIEW = re.compile(r"复核|\breview")
 # A question on a criterion that asks what then, or is about a certified cluster: answered with
@@ -414,6 +415,9 @@ def deadline_answer(query: str, lang: str, today: dt.date) -> str | None:
     if "re_review" in asked:
         lines += _re_review(chosen, lang)
     if "revocation" in asked:
+        # no measure sets a wait before applying again: said so, not answered by the grounds alone
+        if _REAPPLY.search(unicodedata.normalize("NFKC", query).lower()):
+            lines.append(t(lang, "deadlines.ask.no_reapply_period"))
         lines += _revocation(chosen, lang)
     if "duties" in asked:
         lines.append(duties_block(duties(chosen), lang))

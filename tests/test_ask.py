@@ -454,3 +454,13 @@ def test_spaces_between_chinese_characters_do_not_change_the_question(capsys):
     assert spaced == ask(capsys, "江苏和国家的区别")
     assert spaced.startswith("国家（工信部）、江苏认定条件的不同之处")
     assert "广东" not in spaced.splitlines()[0]
+
+
+@pytest.mark.parametrize("question", ["撤销后多久能再申请", "被撤销了还能重新申报吗",
+                                      "how long after revocation can we reapply"])
+def test_a_wait_to_apply_again_is_said_to_be_in_no_measure(capsys, question):
+    # no seed sets one (no 再次申报/不得申报 in any text): the grounds alone read as an answer
+    out = ask(capsys, question)
+    assert ("各办法均未规定撤销认定后多久可以重新申报" in out
+            or "None of the measures says how long after a revocation" in out)
+    assert "第十九条（五）" in out
