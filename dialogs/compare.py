@@ -130,6 +130,7 @@ def plain_question(query: str) -> str:
     digits and punctuation), simplified characters, no space between Chinese characters."""
     return _CJK_SPACE.sub("", unicodedata.normalize("NFKC", query).translate(_TRADITIONAL))
 
+
 def _bigrams(text: str) -> set[str]:
     """Pairs of adjacent characters of the CJK runs, and the Latin words, of a text."""
     text = text.lower()
