@@ -534,8 +534,9 @@ def _read_option(kind: str):
 _UNIT = r"(?:\s*[^\s\d,;:=+\-.][^\s,;:=]*(?:\s+[^\s\d,;:=+\-.][^\s,;:=]*)*)?"
 _GROUPED = r"[-+]?\d{1,3}(?:,\d{3}(?!\d))+(?:\.\d+)?"  # 520,000: thousands separators (45,2024年… is two figures)
 _PAIR_FIGURE = rf"(?:{_GROUPED}|{NUMBER}|{CN_NUMERAL.pattern}){_UNIT}"  # 2023:四十亿 as well as 2023:40亿
+# A report's verb between a year and its figure (2023年为45.2亿元, 2024年达48.6亿元) only links them.
 _PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*({_PAIR_FIGURE})"
-                   rf"|((?:19|20)\d\d)\s*(?:年度|年)\s*({_PAIR_FIGURE})")
+                   rf"|((?:19|20)\d\d)\s*(?:年度|年)\s*(?:为|是|达到|达|实现)?\s*({_PAIR_FIGURE})")
 # Between the figures of a bare list: a comma (not one of thousands), a semicolon, a space
 # before a figure (not one before its unit: 4.5 billion, 45 亿).
 _LIST_SEP = re.compile(rf"\s*;\s*|\s*,(?!\d{{3}}(?!\d))\s*|\s+(?=[-+]?\d|负|(?![万亿])[{CN_DIGITS}])")

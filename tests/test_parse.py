@@ -394,6 +394,11 @@ def test_a_unit_after_a_list_of_bare_figures_is_each_ones(fact, text, value, dou
     # the years given as a range: the figures are theirs in order, nothing assumed
     ("total_output", "2023-2025年分别为45、48、52亿元", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, False),
     ("total_output", "2023年至2025年分别为45，48，52", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, False),
+    # a report's sentence: a verb between each year and its figure
+    ("total_output", "2023年为45.2亿元，2024年为48.6亿元，2025年为52.1亿元", {"2023": 45.2, "2024": 48.6, "2025": 52.1}, False),
+    ("total_output", "2023年达45.2亿元、2024年实现48.6亿元、2025年达到52.1亿元", {"2023": 45.2, "2024": 48.6, "2025": 52.1},
+     False),
+    ("output_growth", "2023年为10.5%，2024年为11%，2025年为12%", {"2023": 10.5, "2024": 11.0, "2025": 12.0}, False),
 ])
 def test_natural_answers_read_where_unambiguous(fact, text, value, assumed):
     parsed = parse_answer(CAT[fact], text, latest_year=2025)
