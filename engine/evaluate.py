@@ -508,6 +508,7 @@ class Outcome:
     inputs: dict | None = None  # what the figure was computed from (counts, annual rates, ...)
     derived: bool = False  # the figure was derived from other facts (每万人 from two counts)
     window: dict | None = None  # unknown: why a yearly series has no 近三年 window (Profile.window_issue)
+    period: tuple | None = None  # a rate given as one average: the 近三年 it stands for (first, last)
 
 
 def _outcome(check, raw: tuple, p: Profile) -> Outcome:
@@ -522,6 +523,9 @@ def _outcome(check, raw: tuple, p: Profile) -> Outcome:
             out.inputs = {f: p.facts[f] for f in spec.derive["per_10k"]}
         elif isinstance(p.facts.get(check.fact), dict) and (years := p.window_years(check.fact)):
             out.inputs = {y: round2(v) for y, v in years}  # annual rates, averaged geometrically
+        elif p.cat.facts[check.fact].type == "rate" and p.window and check.fact in p.facts:
+            # one figure already averaged: the explanation names the three years it must cover
+            out.period = (p.window[0], p.window[-1])
     if isinstance(check, (AnyOfCheck, AllOfCheck)):
         out.parts = [_outcome(c, r, p) for c, r in zip(check.checks, parts)]
     if status == UNKNOWN and hasattr(check, "fact"):

@@ -208,6 +208,8 @@ def _threshold(o: Outcome, lang: str) -> str:
             sentence = sentence[:-1] + t(lang, "explain.rate_series",
                                          years=_join(lang, (str(y) for y, _ in years)),
                                          rates=_join(lang, (f"{fmt_number(v, lang=lang)}%" for _, v in years))) + sentence[-1]
+        elif o.period:  # a 近三年 average given as one figure: name the years it must cover
+            sentence = sentence[:-1] + t(lang, "explain.rate_given", first=o.period[0], last=o.period[1]) + sentence[-1]
     return sentence + _space(lang) + _margin_sentence(o, fact_id, lang)
 
 

@@ -590,3 +590,16 @@ def test_an_answer_evaluated_again_from_the_evaluation_before_it_is_the_whole_ev
         changes += bool(changed)
         facts, before = after_facts, again
     assert changes > 1000
+
+
+def test_rate_given_as_one_average_names_its_three_years():
+    # 近三年…年均增长 given as one figure: the official must see which years it stands for,
+    # as a rate given year by year already does (data_year moves them).
+    for on, data_year, years in ((ON, None, ("2023—2025", "2023–2025")),
+                                 (dt.date(2026, 11, 23), 2024, ("2022—2024", "2022–2024"))):
+        extra = {"data_year": data_year} if data_year else {}
+        result = evaluate_with("national", on=on, rd_growth=10, **extra).by_id("rd-growth")
+        assert f"近三年即{years[0]}年的年均值" in explain(result, "zh")
+        assert f"the last three years, {years[1]}" in explain(result, "en")
+    result = evaluate_with("national", rd_growth={"2023": 9, "2024": 10, "2025": 11}).by_id("rd-growth")
+    assert "年均值" not in explain(result, "zh")  # the years are named by the series itself
