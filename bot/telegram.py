@@ -298,15 +298,19 @@ def full_name(user: dict) -> str:
     return " ".join(str(user[k]) for k in ("first_name", "last_name") if user.get(k))
 
 
-def addressed(text: str, username: str) -> tuple[bool, str]:
-    """In a group: is the message for this bot (a command without another bot's name, or an
-    @mention), and its text without the mention."""
+def addressed(text: str, username: str, reply_to: dict | None = None) -> tuple[bool, str]:
+    """In a group: is the message for this bot (a command without another bot's name, an
+    @mention, or a reply to one of the bot's messages: Telegram delivers those to a bot in
+    privacy mode because they are addressed to it), and its text without the mention."""
     username = username.lower()
     if text.startswith("/"):
         target = text.split(" ", 1)[0].partition("@")[2].lower()
         return (not target or target == username), text
     if username and f"@{username}" in text.lower():
         return True, re.sub(rf"@{re.escape(username)}", " ", text, flags=re.I).strip()
+    author = _mapping((reply_to or {}).get("from")) or {}
+    if username and author.get("is_bot") and str(author.get("username") or "").lower() == username:
+        return True, text
     return False, text
 
 
@@ -329,7 +333,7 @@ async def to_incoming(bot, update: TgUpdate) -> Incoming | None:
     group = chat.get("type") != "private"
     mentioned = False
     if group:
-        mentioned, text = addressed(text, bot.username or "")
+        mentioned, text = addressed(text, bot.username or "", _mapping(message.get("reply_to_message")))
     if update.edited:  # taken when it was sent: its new text is not read as an answer, and the user is told
         if group and not mentioned:
             return None
@@ -487,7 +491,8 @@ class TelegramBot:
             return False
         if update.chat.get("type") == "private":
             return True
-        return addressed(message.get("text") or message.get("caption") or "", self.bot.username or "")[0]
+        return addressed(message.get("text") or message.get("caption") or "", self.bot.username or "",
+                         _mapping(message.get("reply_to_message")))[0]
 
     def _enqueue(self, chat_id: str, payload: dict) -> None:
         with session(self.engine) as s:

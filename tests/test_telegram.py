@@ -360,6 +360,21 @@ def test_group_chat_answers_questions_and_sends_the_dialog_to_private(fake, bot)
     assert count(bot.db, "select count(*) from profiles where id > ?", bot.before["profiles"]) == 0
 
 
+def test_in_a_group_a_reply_to_the_bots_message_is_for_the_bot(fake, bot):
+    """Replying to the bot's answer is how a group member asks it a follow-up (Telegram
+    delivers such a reply to a bot in privacy mode because it is addressed to it): it was
+    silence. A reply to another member's message, or chatter, still gets nothing."""
+    group = -501
+    fake.user_sends(1031, "/ask@clusterbot_test_bot 江苏 专利", chat_id=group, chat_type="group", chat_title="集群工作群")
+    answer = fake.wait_for_bot_message(group)
+    fake.user_sends(1031, "江苏 专利", chat_id=group, chat_type="group", reply_to_message_id=answer["message_id"])
+    assert "每万人有效发明专利拥有量" in fake.wait_for_bot_message(group)["text"]
+    chatter = fake.user_sends(1032, "大家好", chat_id=group, chat_type="group")
+    fake.user_sends(1031, "江苏 专利", chat_id=group, chat_type="group",
+                    reply_to_message_id=chatter["message"]["message_id"])
+    fake.assert_no_bot_message(group, within=0.8)
+
+
 def test_what_the_bot_cannot_read_is_said_and_a_service_message_is_not_answered(fake, bot):
     user = User(fake, 1018)
     assert asked_fact(start_profile(user, "图片集群", "江苏")[-1]["text"]) == "county_level"
