@@ -434,12 +434,7 @@ class CompiledSet:
 
     def waiting(self, raw: tuple) -> dict[int, tuple]:
         """distinct check -> the facts it waits for (unknown, or a preference unanswered)."""
-        found = {}
-        for i, (r, k) in enumerate(self.firsts):
-            outcome = raw[r][k]
-            if outcome[2] and (outcome[0] == UNKNOWN or outcome[0] == WARNING):
-                found[i] = outcome[2]
-        return found
+        return {i: raw[r][k][2] for i, (r, k) in enumerate(self.firsts) if _waits(raw[r][k])}
 
     def _compile_parts(self) -> tuple:
         """One function per distinct check, its raw outcome, and for each fact the checks
@@ -652,7 +647,7 @@ class Evaluation:
     def waits_for(self, fact: str) -> bool:
         """Whether `fact` is in `missing` (asked after every answer: not listing them all)."""
         for raw in self._raw:
-            if raw[2] and fact in raw[2] and (raw[0] == UNKNOWN or raw[0] == WARNING):
+            if _waits(raw) and fact in raw[2]:
                 return True
         return False
 
@@ -667,12 +662,18 @@ class Evaluation:
         if UNKNOWN in statuses or WARNING in statuses:
             listed: list[str] = []
             for raw in self._raw:  # a loop, not a generator
-                if raw[2] and (raw[0] == UNKNOWN or raw[0] == WARNING):
+                if _waits(raw):
                     listed += raw[2]
             found.update(dict.fromkeys(listed))
 
     def by_id(self, criterion_id: str) -> CriterionResult:
         return next(r for r in self.results if r.criterion.id == criterion_id)
+
+
+def _waits(raw: tuple) -> bool:
+    """Whether a raw outcome waits for the facts it names: unknown, or a preference unanswered
+    (a warning that names its fact: worth asking, though no verdict waits)."""
+    return bool(raw[2]) and (raw[0] == UNKNOWN or raw[0] == WARNING)
 
 
 def missing_of(evaluations: list[Evaluation]) -> dict[str, None]:
@@ -750,12 +751,12 @@ def reevaluate(before: list[Evaluation], facts: dict | Profile, on: dt.date, cha
     if again is not None and old._waiting is not None:  # carried over: only the checks computed again
         trace._waiting = waiting = dict(old._waiting)
         for i, outcome in again.items():
-            if outcome[2] and (outcome[0] == UNKNOWN or outcome[0] == WARNING):
+            if _waits(outcome):
                 waiting[i] = outcome[2]
             else:
                 waiting.pop(i, None)
-    statuses = [ev.statuses if raw is old else tuple(map(_STATUS, raw))
-                for ev, raw, old in zip(before, raw, old._raw)]
+    statuses = [ev.statuses if now is was else tuple(map(_STATUS, now))  # a ruleset no check of changed
+                for ev, now, was in zip(before, raw, old._raw)]
     return list(map(Evaluation, rulesets, repeat(on), statuses, repeat(trace), count()))
 
 
