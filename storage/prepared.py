@@ -124,11 +124,7 @@ def _quicker_bind(type_, dialect):
             return process(value)  # naive: the column's own answer (SQLModel refuses it)
         return _datetime_text(value)
 
-    try:
-        same = all(quicker(v) == process(v) for v in _SAMPLES)
-    except Exception:  # noqa: BLE001 - a conversion that refuses a sample: keep the column's
-        same = False
-    return quicker if same else process
+    return _if_alike(quicker, process, _SAMPLES)
 
 
 def _quicker_result(type_, dialect):
@@ -146,13 +142,19 @@ def _quicker_result(type_, dialect):
             return process(text)
         return value.replace(tzinfo=utc) if value.tzinfo is None else process(text)
 
+    return _if_alike(quicker, process, [_datetime_text(v) for v in _SAMPLES])
+
+
+def _if_alike(quicker, process, samples):
+    """`quicker` where it gives what the column's `process` gives for every sample (the same
+    type, value and zone), else `process`."""
+    def alike(a, b) -> bool:
+        return type(a) is type(b) and a == b and getattr(a, "tzinfo", None) == getattr(b, "tzinfo", None)
+
     try:
-        same = all(quicker(t) == process(t) and type(quicker(t)) is type(process(t))
-                   and getattr(quicker(t), "tzinfo", None) == getattr(process(t), "tzinfo", None)
-                   for t in (_datetime_text(v) for v in _SAMPLES))
-    except Exception:  # noqa: BLE001
-        same = False
-    return quicker if same else process
+        return quicker if all(alike(quicker(v), process(v)) for v in samples) else process
+    except Exception:  # noqa: BLE001 - a conversion that refuses a sample: the column's own
+        return process
 
 
 def adopt(s: Session | Unit, model, values: dict[str, Any]):
