@@ -41,9 +41,12 @@ def normalise_url(url: str) -> str:
 
 class DatabaseUnavailable(Exception):
     """The database cannot be opened at start: `kind` says which setting is wrong ("url": not
-    a URL this product reads; "connect": no database answers there; "file": a SQLite file
-    that cannot be made or written; "locked": one another process keeps locked; "not_sqlite": a file that is no SQLite database, or damaged; "url_syntax": a URL that cannot be parsed; "privilege": a user that may not do what the upgrade does; "revision": a schema a newer version made), `url` names it without its password, `reason` is the
-    driver's or the system's first line. bot.cli says it in one line, in the user's language."""
+    a URL this product reads; "url_syntax": a URL that cannot be parsed; "connect": no
+    database answers there; "file": a SQLite file that cannot be made or written; "locked":
+    one another process keeps locked; "not_sqlite": a file that is no SQLite database, or
+    damaged; "privilege": a user that may not do what the upgrade does; "revision": a schema a
+    newer version made), `url` names it without its password, `reason` is the driver's or
+    the system's first line. bot.cli says it in one line, in the user's language."""
 
     def __init__(self, kind: str, url: str, reason: str):
         super().__init__(f"{kind}: {url}: {reason}")
