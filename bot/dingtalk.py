@@ -360,7 +360,7 @@ class DingTalkChannel(PlatformApi):
             async def update() -> str:
                 await self._update(edit_of, reply)
                 return edit_of
-            return await send_parts([update], 0, self.failed)
+            return await send_parts([update], None, self.failed)
 
         async def message(path: str, body: dict) -> str | None:
             data = await self._post(path, body)
