@@ -116,13 +116,13 @@ def to_event(reply: Reply, message_id: str, edit_of: str | None) -> dict:
     return {**reply.to_json(), "id": message_id, "edit_of": edit_of, "documents": documents}
 
 
-
 def listen_params(engine) -> dict:
     """The LISTEN connection's parameters, as the engine's own dialect gives them: a URL
     rendered again is not libpq's (a password's space stays a space, which libpq refuses)."""
     _, params = engine.dialect.create_connect_args(engine.url)
     params.pop("context", None)  # the engine's adapters: a sync connection's
     return params
+
 
 class WebChannel:
     """The `Channel` of the web chat: a reply goes to every open page of its chat."""
