@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from engine import catalogue
 from engine.facts import round2
 from engine.rules import WORDS
-from locales import fmt_date, fmt_number, plural_form, t
+from locales import fmt_date, fmt_number, t, t_count
 from locales.explain import explain, label, unit_after, value_text
 
 from .compare import requirement
@@ -87,21 +87,12 @@ def quote_line(f: Finding, lang: str) -> str:
     return t(lang, "form.report.quote", quote=f.quote)
 
 
-def _one(n: int, lang: str) -> str:
-    """The key's suffix for the singular: English 1 problem, 2 problems (Chinese has one form)."""
-    return "_one" if plural_form(n, lang) == "one" else ""
-
-
-def _count(key: str, n: int, lang: str) -> str:
-    return t(lang, f"form.report.{key}{_one(n, lang)}", n=n)
-
-
 def summary(report: FormReport, lang: str) -> str:
     errors, warnings = len(report.errors), len(report.findings) - len(report.errors)
-    notes = _count("notes", warnings, lang)
+    notes = t_count(lang, "form.report.notes", warnings)
     if report.passed:
         return t(lang, "form.report.warnings_only", notes=notes) if warnings else t(lang, "form.report.passed")
-    return t(lang, "form.report.failed", problems=_count("problems", errors, lang), notes=notes)
+    return t(lang, "form.report.failed", problems=t_count(lang, "form.report.problems", errors), notes=notes)
 
 
 def _role(i: int, lang: str) -> str:
@@ -177,9 +168,9 @@ def form_documents(name: str, answers: dict, lang: str) -> Reply:
     stem = file_stem(name)
     stem = f"{stem}-{t(lang, 'form.chat.file_stem')}"
     filled = total - len(lay.blank)
-    lines = [t(lang, f"form.chat.written{_one(filled, lang)}", name=name, filled=filled)]
+    lines = [t_count(lang, "form.chat.written", filled, name=name, filled=filled)]
     if lay.blank:
-        lines.append(t(lang, f"form.chat.blank_heading{_one(len(lay.blank), lang)}", n=len(lay.blank)))
+        lines.append(t_count(lang, "form.chat.blank_heading", len(lay.blank)))
         # the first 30, and every checklist answered but for its boxes however far down
         shown = lay.blank[:30] + [blank for blank in lay.blank[30:] if blank.answered is not None]
         lines += [_blank_item(blank, lang) for blank in shown]

@@ -30,7 +30,7 @@ from engine import certified_together, load_rulesets
 from engine.deadlines import (
     MAX_LEAD_DAYS, CertificationDateError, Deadline, LeadDaysError, check_certified_on, duties, lead_days,
 )
-from locales import fmt_date, plural_form, render, t
+from locales import fmt_date, render, t, t_count
 from locales.deadlines import (
     CalendarEntry, consequence, describe, duties_block, flags, lead_days_refusal, refusal, summary, to_ics,
 )
@@ -112,17 +112,11 @@ def looks_like_time(word: str) -> bool:
 
 # --- wording shared by the list and the reminders ----------------------------------------------
 
-def counted(lang: str, key: str, n: int) -> str:
-    """n and its noun in the language's plural form: 1 cluster, 2 clusters."""
-    return t(lang, f"{key}_one" if plural_form(n, lang) == "one" else key, n=n)
-
-
 def days_phrase(lang: str, deadline: dt.date, today: dt.date) -> str:
     n = (deadline - today).days
     if n == 0:
         return t(lang, "tracking.due_today")
-    one = "_one" if plural_form(n, lang) == "one" else ""  # English: 1 day, 2 days
-    return t(lang, f"tracking.days_left{one}", n=n) if n > 0 else t(lang, f"tracking.days_overdue{one}", n=-n)
+    return t_count(lang, "tracking.days_left", n) if n > 0 else t_count(lang, "tracking.days_overdue", -n)
 
 
 def measures_text(lang: str, jurisdictions: list[str]) -> str:
@@ -199,7 +193,6 @@ def cmd_track(turn, arg: str) -> list[Reply]:
         if cut:
             return [turn.name_cut_note(data["name"])] + next_step(turn, data)
     return next_step(turn, data)
-
 
 
 def next_step(turn, data: dict) -> list[Reply]:
@@ -430,8 +423,8 @@ def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
     entries = [CalendarEntry(c.name, c.certified_on, store.deadlines_of(c, turn.today, until), tuple(c.leads),
                              dt.time(c.remind_hour, c.remind_minute)) for c in clusters]
     name = f"{file_stem(clusters[0].name) if len(clusters) == 1 else turn.t('tracking.calendar_file')}.ics"
-    return Reply(turn.t("tracking.calendar_written", clusters=counted(turn.lang, "tracking.calendar_clusters", len(entries)),
-                        deadlines=counted(turn.lang, "tracking.calendar_deadlines",
+    return Reply(turn.t("tracking.calendar_written", clusters=t_count(turn.lang, "tracking.calendar_clusters", len(entries)),
+                        deadlines=t_count(turn.lang, "tracking.calendar_deadlines",
                                           sum(len(e.deadlines) for e in entries))),
                  documents=[(name, to_ics(entries, turn.lang, turn.now).encode("utf-8"))])
 
