@@ -371,7 +371,8 @@ class CompiledSet:
         for ruleset in rulesets:
             positions = []
             for criterion in ruleset.criteria:
-                key = criterion.check.model_dump_json() + "|" + str(criterion.applies_if)
+                # Its fields, nested checks' too: the repr needs no pydantic serializer built.
+                key = repr(criterion.check) + "|" + str(criterion.applies_if)
                 if key not in seen:
                     seen[key] = len(seen)
                     self.distinct.append(criterion)
