@@ -1,4 +1,6 @@
-"""`clusterbot evaluate` and `clusterbot rules` as a user runs them: a real process."""
+"""`clusterbot evaluate` and `clusterbot rules` as a user runs them: the command's whole main
+(tests.conftest.run_cli), and a real process where the process is what is tested (its
+entry point, a pipe of bytes)."""
 
 from __future__ import annotations
 
@@ -9,19 +11,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, eligible_facts
+from tests.conftest import DATA, eligible_facts, run_cli
 
 CRITERION_KEYS = ["id", "status", "citation", "article_text", "explanation", "values"]
 RESULT_KEYS = ["cluster", "jurisdiction", "ruleset", "verdict", "criteria", "notices"]
 
 
 def clusterbot(*args, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
+    return run_cli(*args, stdin=stdin or "")
+
+
+def clusterbot_process(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True,
                           text=True, timeout=60, cwd=Path(__file__).parents[1])
 
 
 def test_json_output_has_exactly_the_contract_shape():
-    run = clusterbot("evaluate", str(DATA / "eligible.json"), "--on", "2026-01-15")
+    run = clusterbot_process("evaluate", str(DATA / "eligible.json"), "--on", "2026-01-15")
     assert run.returncode == 0, run.stderr
     results = json.loads(run.stdout)
     assert [r["jurisdiction"] for r in results] == ["national", "jiangsu", "guangdong", "shaanxi"]

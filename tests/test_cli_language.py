@@ -4,23 +4,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from dialogs.tracking import days_phrase
 from locales import fmt_date
-
-ROOT = Path(__file__).parents[1]
+from tests.conftest import run_cli
 
 
 def clusterbot(*argv, lang_env: str = "C.UTF-8"):
-    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG")}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *argv], capture_output=True, text=True, cwd=ROOT,
-                          env=dict(env, LANG=lang_env), timeout=60)
+    return run_cli(*argv, env={"LC_ALL": None, "LC_MESSAGES": None, "LANG": lang_env})
 
 
 @pytest.mark.parametrize("argv,lang_env,expected", [
