@@ -497,9 +497,10 @@ class WebChat:
                 if not isinstance(file, UploadFile):
                     raise bad
                 content = await file.read(MAX_UPLOAD + 1)
+                name = clean_filename(file.filename)
                 if len(content) > MAX_UPLOAD:
-                    raise BadRequest(413, "web.bad_upload", limit=MAX_UPLOAD_MB)
-                attachment = Attachment(clean_filename(file.filename), content, file.content_type or "")
+                    raise BadRequest(413, "web.too_large", name=name, limit=MAX_UPLOAD_MB)
+                attachment = Attachment(name, content, file.content_type or "")
         except BadRequest as exc:
             return self.error(await self.lang_of(user), exc)
         except Exception:  # a malformed multipart body, or one over the size limit

@@ -150,7 +150,7 @@
   file.addEventListener("change", () => {
     if (!file.files.length) return;
     if (file.files[0].size > Number(file.dataset.maxBytes)) { // refused here: not sent in vain
-      bubble("bot error", say("bad_upload", {limit: file.dataset.maxMb}));
+      bubble("bot error", say("too_large", {name: file.files[0].name, limit: file.dataset.maxMb}));
       file.value = "";
       return;
     }
