@@ -25,6 +25,7 @@ import pytest
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -231,6 +232,19 @@ def test_the_export_is_downloaded(server, browser, tmp_path):
     page.wait(lambda: got.exists() and md.exists() and not list(tmp_path.glob("*.crdownload")))
     assert json.loads(got.read_text(encoding="utf-8")) == {"name": "导出集群", "county_level": True}
     assert "导出集群" in md.read_text(encoding="utf-8")
+
+
+def test_a_double_click_presses_a_button_once(server, browser):
+    page = Page(browser, server.base)
+    page.type("/new 双击集群")
+    page.press(load_rulesets()["jiangsu"].short.get("zh"))
+    page.press(t("zh", "dialog.confirm_measures", n=1))
+    ActionChains(browser).double_click(page.buttons()[t("zh", "yes")]).perform()
+    page.wait(lambda: page.body("pending") == "0" and asked_fact(page.last_text()) == "area_km2")
+    time.sleep(0.5)  # a second press would be answered by now (its answer follows the first's)
+    pressed = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "#log .msg.me")]
+    assert pressed.count(t("zh", "yes")) == 1, pressed
+    assert t("zh", "dialog.stale_button") not in browser.find_element(By.ID, "log").text
 
 
 def test_two_browser_sessions_never_see_each_others_clusters(server, browser, tmp_path):

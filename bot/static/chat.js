@@ -41,7 +41,13 @@
       b.type = "button";
       b.textContent = label;
       b.dataset.data = data;
-      b.addEventListener("click", () => post("/send", JSON.stringify({button: data, pressed: messageId, id: newId()}), label));
+      // A message's buttons rest until its press is answered: a double click presses once.
+      b.addEventListener("click", () => {
+        const all = [...b.closest(".msg").querySelectorAll("button")];
+        for (const each of all) each.disabled = true;
+        post("/send", JSON.stringify({button: data, pressed: messageId, id: newId()}), label)
+          .finally(() => { for (const each of all) each.disabled = false; });
+      });
       row.append(b);
     }
     return row;
@@ -119,6 +125,7 @@
     pending += 1;
     document.body.dataset.pending = pending;
     queue = queue.then(() => send(url, body, headers));
+    return queue;
   }
 
   async function send(url, body, headers) {
