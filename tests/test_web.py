@@ -247,6 +247,24 @@ def test_a_double_click_presses_a_button_once(server, browser):
     assert t("zh", "dialog.stale_button") not in browser.find_element(By.ID, "log").text
 
 
+def test_on_a_phone_the_composer_stays_readable_and_the_upload_is_reachable_by_keyboard(server, browser):
+    browser.set_window_size(375, 700)
+    try:
+        page = Page(browser, server.base)
+        size = lambda css: browser.find_element(By.CSS_SELECTOR, css).size  # noqa: E731
+        # the upload's label and the send button on one line each, not a character a line;
+        # the text box wide enough for its hint (it ends with /help)
+        assert size(".upload")["height"] < 40 and size("#send")["height"] < 40
+        assert size("#text")["width"] > 300
+        box = browser.find_element(By.ID, "text")
+        box.click()
+        box.send_keys(Keys.SHIFT, Keys.TAB)  # the control before the text box: the file chooser
+        assert browser.switch_to.active_element.get_attribute("id") == "file"
+        assert page.body("connected") == "1"
+    finally:
+        browser.set_window_size(1000, 1100)
+
+
 def test_two_browser_sessions_never_see_each_others_clusters(server, browser, tmp_path):
     first = Page(browser, server.base)
     first.type("/new 甲方集群")
