@@ -413,7 +413,9 @@ class WebChat:
         queue = self.channel.open(chat)
         self.wake.set()  # what waited for an open page goes out now: reminders, unsent replies
         try:
-            missed = await self.missed(chat, request.headers.get("last-event-id", ""))
+            # a page's new stream, after one a proxy's error ended, names its last reply in ?last=
+            last = request.headers.get("last-event-id") or request.query_params.get("last", "")
+            missed = await self.missed(chat, last)
         except Exception:
             self.channel.close(chat, queue)
             raise

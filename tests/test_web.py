@@ -14,10 +14,12 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -50,8 +52,8 @@ def free_port() -> int:
 class Server:
     """`clusterbot web` in its own process, on a free port of 127.0.0.1."""
 
-    def __init__(self, tmp: Path, *extra: str, env: dict | None = None):
-        self.port = free_port()
+    def __init__(self, tmp: Path, *extra: str, env: dict | None = None, port: int | None = None):
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.db, self.log = migrated_sqlite(tmp / "web.db"), tmp / "web.log"
         self.proc = subprocess.Popen(
@@ -533,7 +535,8 @@ def test_a_reconnecting_page_gets_what_its_lost_connection_carried_once(server):
             say("/status")
             fresh, status = next(got)  # not the /list before it
             assert fresh > first and not status["text"].startswith(t("zh", "dialog.list_heading"))
-        with client.stream("GET", "/events", headers={"Last-Event-ID": str(first)}) as stream:
+        # a stream the page opened anew (its old one ended by a proxy's error) names it in ?last=
+        with client.stream("GET", f"/events?last={first}") as stream:
             got = sse_events(stream.iter_lines())
             say("/list")
             events = [next(got) for _ in range(3)]
@@ -637,3 +640,40 @@ def test_a_message_the_server_never_got_is_said_to_be_lost(browser, tmp_path):
     page.driver.find_element(By.ID, "text").send_keys("45, 48, 52", Keys.ENTER)
     page.wait(lambda: "error" in page.last().get_attribute("class"), timeout=40)  # after the page's retries
     assert page.last_text() == t("zh", "web.not_sent") and page.body("pending") == "0"
+
+
+class BadGateway(BaseHTTPRequestHandler):
+    """What a proxy answers while the server behind it restarts."""
+
+    def do_GET(self):
+        self.send_response(502)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(b"<h1>502 Bad Gateway</h1>")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_page_hears_its_replies_again_after_a_proxys_error_page(browser, tmp_path):
+    # A 502 instead of the event stream ended the page's EventSource for good: 正在重连… stayed,
+    # and the answers to what was typed after the restart never appeared.
+    first = Server(tmp_path)
+    page = Page(browser, first.base)
+    page.type("/new 代理集群")
+    first.stop()
+    proxy = ThreadingHTTPServer(("127.0.0.1", first.port), BadGateway)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        page.wait(lambda: page.body("connected") == "")
+        time.sleep(1.5)  # the stream's own reconnection (1 s) meets the 502
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    again = Server(tmp_path, port=first.port)
+    try:
+        page.wait(lambda: page.body("connected") == "1")
+        answer = page.type(load_rulesets()["jiangsu"].short.get("zh"))
+        assert asked_fact(answer) == "county_level", answer
+    finally:
+        assert "Traceback" not in again.stop()

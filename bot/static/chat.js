@@ -168,31 +168,41 @@
   });
 
   let greeted = false;
-  const events = new EventSource("/events");
-  events.addEventListener("open", () => {
-    status.hidden = true;
-    input.disabled = false;
-    document.getElementById("send").disabled = false;
-    document.body.dataset.connected = "1";
-    if (!greeted) { // a (re)loaded page: greet and ask again what was being asked
-      greeted = true;
-      post("/send", JSON.stringify({text: "/start", id: newId()}));
-    }
-  });
-  events.addEventListener("error", () => {
-    status.hidden = false;
-    status.dataset.label = "offline";
-    status.textContent = say("offline");
-    document.body.dataset.connected = "";
-  });
   // Each reply's event id is its outbox row's: a reconnected stream sends again what may have
   // been lost with the old one (Last-Event-ID), and what this page has shown is not shown twice.
   const shown = new Set();
-  events.addEventListener("message", event => {
-    if (event.lastEventId) {
-      if (shown.has(event.lastEventId)) return;
-      shown.add(event.lastEventId);
-    }
-    render(JSON.parse(event.data));
-  });
+  let lastId = "";
+
+  function connect() {
+    // A new stream names the last reply itself: only a stream's own reconnection sends Last-Event-ID.
+    const events = new EventSource(lastId ? "/events?last=" + encodeURIComponent(lastId) : "/events");
+    events.addEventListener("open", () => {
+      status.hidden = true;
+      input.disabled = false;
+      document.getElementById("send").disabled = false;
+      document.body.dataset.connected = "1";
+      if (!greeted) { // a (re)loaded page: greet and ask again what was being asked
+        greeted = true;
+        post("/send", JSON.stringify({text: "/start", id: newId()}));
+      }
+    });
+    events.addEventListener("error", () => {
+      status.hidden = false;
+      status.dataset.label = "offline";
+      status.textContent = say("offline");
+      document.body.dataset.connected = "";
+      // An answer that is no stream (a proxy's 502 while the server restarts) ends an
+      // EventSource for good: another one, or the page would never hear its replies again.
+      if (events.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
+    });
+    events.addEventListener("message", event => {
+      if (event.lastEventId) {
+        if (shown.has(event.lastEventId)) return;
+        shown.add(event.lastEventId);
+        lastId = event.lastEventId;
+      }
+      render(JSON.parse(event.data));
+    });
+  }
+  connect();
 })();
