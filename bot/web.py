@@ -303,8 +303,11 @@ class WebChat:
                   Route("/events", self.events), Route("/send", self.send, methods=["POST"]),
                   Route("/upload", self.upload, methods=["POST"]),
                   Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
+        # SameSite=Lax, not Strict: a link from another site (a portal, a mail) came without the
+        # cookie, so the page made a new user and its cookie replaced the old one, every cluster
+        # lost. Posts from another site still carry no cookie, and their Origin is refused.
         middleware = [Middleware(SessionMiddleware, secret_key=self.session_key, session_cookie=COOKIE,
-                                 max_age=COOKIE_DAYS * 86400, same_site="strict")]
+                                 max_age=COOKIE_DAYS * 86400, same_site="lax")]
         return Starlette(routes=routes, middleware=middleware, lifespan=self.lifespan,
                          max_body_size=MAX_UPLOAD + 64 * 1024)
 

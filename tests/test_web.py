@@ -267,6 +267,17 @@ def test_on_a_phone_the_composer_stays_readable_and_the_upload_is_reachable_by_k
         browser.set_window_size(1000, 1100)
 
 
+def test_a_link_from_another_site_opens_the_same_users_page(server, browser):
+    # The cookie was SameSite=Strict: followed from another site's link, the page came without
+    # it, made a new user and replaced the cookie: /list said 还没有集群, for good.
+    page = Page(browser, server.base)
+    page.type("/new 链接集群")
+    browser.get(f"data:text/html,<a id=go href='{server.base}/'>clusterbot</a>")  # another site
+    browser.find_element(By.ID, "go").click()
+    page = Page(browser, server.base, fresh=False)
+    assert "链接集群" in page.type("/list")
+
+
 def test_two_browser_sessions_never_see_each_others_clusters(server, browser, tmp_path):
     first = Page(browser, server.base)
     first.type("/new 甲方集群")
