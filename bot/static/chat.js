@@ -97,7 +97,8 @@
     if (ev.documents.length) box.append(downloads(ev.documents));
     const old = ev.edit_of && document.getElementById("m-" + ev.edit_of);
     if (old) old.replaceWith(box); else log.append(box);
-    box.scrollIntoView({block: "end"});
+    // a reply taller than the window (a result on a phone) is shown from its start: its verdict
+    box.scrollIntoView({block: box.offsetHeight > log.clientHeight ? "start" : "end"});
   }
 
   const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
