@@ -659,6 +659,8 @@ def test_a_message_the_server_never_got_is_said_to_be_lost(browser, tmp_path):
     page.driver.find_element(By.ID, "text").send_keys("45, 48, 52", Keys.ENTER)
     page.wait(lambda: "error" in page.last().get_attribute("class"), timeout=40)  # after the page's retries
     assert page.last_text() == t("zh", "web.not_sent") and page.body("pending") == "0"
+    # the answer typed is back in the box, to be sent again as it was, not typed again
+    assert page.driver.find_element(By.ID, "text").get_attribute("value") == "45, 48, 52"
 
 
 class BadGateway(BaseHTTPRequestHandler):

@@ -137,8 +137,10 @@
       if (data.lang) relabel(data.lang);
       // not our answer (a proxy's page, whose statusText is English or empty over HTTP/2)
       if (!response.ok) bubble("bot error", data.error || say("not_sent"));
+      return response.ok;
     } catch (err) { // no answer at all: say the message was lost, not only that the page reconnects
       bubble("bot error", say("not_sent"));
+      return false;
     } finally {
       pending -= 1;
       document.body.dataset.pending = pending;
@@ -150,7 +152,8 @@
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
-    post("/send", JSON.stringify({text, id: newId()}), text);
+    // not handled: the text is back in the box, to send again without typing it again
+    post("/send", JSON.stringify({text, id: newId()}), text).then(sent => { if (!sent && !input.value) input.value = text; });
   });
   for (const b of document.querySelectorAll("[data-command]")) {
     b.addEventListener("click", () => post("/send", JSON.stringify({text: b.dataset.command, id: newId()})));
