@@ -286,6 +286,29 @@ def test_a_link_from_another_site_opens_the_same_users_page(server, browser):
     assert "链接集群" in page.type("/list")
 
 
+def contrast(color: str, background: str) -> float:
+    """WCAG's contrast ratio of two computed colours (rgb or rgba on the header's red)."""
+    def luminance(css: str) -> float:
+        r, g, b, *alpha = (float(x) for x in css[css.index("(") + 1:-1].split(","))
+        if alpha:  # over the header's #9b1c1c
+            r, g, b = (c * alpha[0] + h * (1 - alpha[0]) for c, h in zip((r, g, b), (0x9b, 0x1c, 0x1c)))
+        lin = [(c / 255 / 12.92) if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    light, dark = sorted((luminance(color), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_every_button_stays_readable_under_the_mouse(server, browser):
+    # the header's 中文/English turned white on the buttons' light pink hover: unreadable
+    page = Page(browser, server.base)
+    for button in browser.find_elements(By.CSS_SELECTOR, "header button, #composer button, #log button"):
+        ActionChains(browser).move_to_element(button).perform()
+        color, background = browser.execute_script(
+            "const s = getComputedStyle(arguments[0]); return [s.color, s.backgroundColor];", button)
+        assert contrast(color, background) >= 4.5, (button.text, color, background)
+    assert page.body("connected") == "1"
+
+
 def test_two_browser_sessions_never_see_each_others_clusters(server, browser, tmp_path):
     first = Page(browser, server.base)
     first.type("/new 甲方集群")
