@@ -176,11 +176,13 @@
   // been lost with the old one (Last-Event-ID), and what this page has shown is not shown twice.
   const shown = new Set();
   let lastId = "";
+  let retry = 1000; // before another stream, doubled up to 30 s: a page logged out asks seldom
 
   function connect() {
     // A new stream names the last reply itself: only a stream's own reconnection sends Last-Event-ID.
     const events = new EventSource(lastId ? "/events?last=" + encodeURIComponent(lastId) : "/events");
     events.addEventListener("open", () => {
+      retry = 1000;
       status.hidden = true;
       input.disabled = false;
       document.getElementById("send").disabled = false;
@@ -197,7 +199,7 @@
       document.body.dataset.connected = "";
       // An answer that is no stream (a proxy's 502 while the server restarts) ends an
       // EventSource for good: another one, or the page would never hear its replies again.
-      if (events.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
+      if (events.readyState === EventSource.CLOSED) setTimeout(connect, retry = Math.min(retry * 2, 30000));
     });
     events.addEventListener("message", event => {
       if (event.lastEventId) {
