@@ -335,6 +335,8 @@ def test_an_upload_reaches_the_dialog(server, browser, tmp_path):
     form.write_text(json.dumps({"name": "上传集群", "county_level": True}, ensure_ascii=False), encoding="utf-8")
     answer = page.act(lambda: page.driver.find_element(By.ID, "file").send_keys(str(form)))
     assert t("zh", "web.uploaded", name="申报书.json") in page.driver.find_element(By.ID, "log").text
+    # the button names the 申报表 as the dialog, /form and the form's own title do (not 申报书)
+    assert page.driver.find_element(By.CSS_SELECTOR, ".upload span").text == "上传申报表"
     assert answer  # the dialog's answer to the file, whatever it is until the dialog reads forms
     big = tmp_path / "太大.json"
     big.write_bytes(b"0" * ((5 << 20) + 1))
