@@ -303,8 +303,11 @@ class WebChat:
                   Route("/events", self.events), Route("/send", self.send, methods=["POST"]),
                   Route("/upload", self.upload, methods=["POST"]),
                   Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
+        # SameSite=Lax, not Strict: a link from another site (a portal, a mail) came without the
+        # cookie, so the page made a new user and its cookie replaced the old one, every cluster
+        # lost. Posts from another site still carry no cookie, and their Origin is refused.
         middleware = [Middleware(SessionMiddleware, secret_key=self.session_key, session_cookie=COOKIE,
-                                 max_age=COOKIE_DAYS * 86400, same_site="strict")]
+                                 max_age=COOKIE_DAYS * 86400, same_site="lax")]
         return Starlette(routes=routes, middleware=middleware, lifespan=self.lifespan,
                          max_body_size=MAX_UPLOAD + 64 * 1024)
 
@@ -413,7 +416,9 @@ class WebChat:
         queue = self.channel.open(chat)
         self.wake.set()  # what waited for an open page goes out now: reminders, unsent replies
         try:
-            missed = await self.missed(chat, request.headers.get("last-event-id", ""))
+            # a page's new stream, after one a proxy's error ended, names its last reply in ?last=
+            last = request.headers.get("last-event-id") or request.query_params.get("last", "")
+            missed = await self.missed(chat, last)
         except Exception:
             self.channel.close(chat, queue)
             raise
@@ -497,9 +502,10 @@ class WebChat:
                 if not isinstance(file, UploadFile):
                     raise bad
                 content = await file.read(MAX_UPLOAD + 1)
+                name = clean_filename(file.filename)
                 if len(content) > MAX_UPLOAD:
-                    raise BadRequest(413, "web.bad_upload", limit=MAX_UPLOAD_MB)
-                attachment = Attachment(clean_filename(file.filename), content, file.content_type or "")
+                    raise BadRequest(413, "web.too_large", name=name, limit=MAX_UPLOAD_MB)
+                attachment = Attachment(name, content, file.content_type or "")
         except BadRequest as exc:
             return self.error(await self.lang_of(user), exc)
         except Exception:  # a malformed multipart body, or one over the size limit

@@ -19,7 +19,7 @@ from locales.explain import explain, label, unit_after, value_text
 from .compare import requirement
 from .form_files import Blank, FormFileError, layout, read_bytes, write_docx, write_xlsx
 from .messages import Attachment, Reply, file_stem
-from .reports import evaluation_json, markdown_report, verdict_table
+from .reports import VerdictTable, evaluation_json, markdown_report
 
 # engine.form (the form's description, its models and checks) is imported where a form is
 # written or read: the chat imports this module at every start and needs none of it there.
@@ -109,8 +109,14 @@ def report_text(report: FormReport, lang: str, file: str = "") -> str:
         lines.append(f"  [{t(lang, f'form.severity.{f.severity}')}] {finding_text(f, lang)}")
         lines.append("      " + quote_line(f, lang))
     lines += ["", t(lang, "form.report.evaluation")]
-    lines += [f"  {ev.ruleset.short.get(lang)}{_role(i, lang)}" for i, ev in enumerate(report.evaluations)]
-    lines.append(verdict_table([(report.name or "—", report.evaluations)], lang))
+    # Each measure's verdict on its own line, not a table of columns: a chat's proportional
+    # font (the web page, Telegram, WeCom) set the verdicts under another measure's heading.
+    table = VerdictTable(lang)
+    table.add(report.name or "—", report.evaluations)
+    (_, *verdicts), under = table.rows[0]
+    lines += [t(lang, "form.report.verdict", measure=ev.ruleset.short.get(lang), role=_role(i, lang), verdict=verdict)
+              for i, (ev, verdict) in enumerate(zip(report.evaluations, verdicts))]
+    lines += under
     own = report.evaluations[0]
     if own.missing:
         lines.append(t(lang, "form.report.missing", measure=own.ruleset.short.get(lang),

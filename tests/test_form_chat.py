@@ -87,6 +87,22 @@ def test_the_chat_answers_stand_in_for_what_the_form_does_not_ask(chat, tmp_path
     assert "承诺与已知情况不符" in chat.last[0].text
 
 
+@pytest.mark.parametrize("lang, colon", [("zh", "："), ("en", ": ")])
+def test_each_measures_verdict_is_a_line_of_its_own_not_a_column(tmp_path, lang, colon):
+    """A table's columns padded with spaces set a verdict under another measure's heading in a
+    chat's proportional font (the web page, Telegram): the verdicts are lines, each named."""
+    from locales import t
+
+    report = check_form(read_bytes(write_xlsx(tmp_path / "filled.xlsx", passing()).read_bytes(), "filled.xlsx"),
+                        NOW.date(), extra_facts={**in_form_years(eligible_facts()), "key_tech_breakthrough": False})
+    assert len({ev.verdict for ev in report.evaluations}) > 1  # verdicts that differ: where a column misleads
+    text = report_text(report, lang, "filled.xlsx")
+    for i, ev in enumerate(report.evaluations):
+        role = t(lang, "form.report.own_measure" if i == 0 else "form.report.comparison")
+        assert f"\n  {ev.ruleset.short.get(lang)}{role}{colon}{t(lang, f'verdict.{ev.verdict}')}\n" in text, text
+    assert not any(set(line) <= {"-", " "} and "--" in line for line in text.splitlines()), text
+
+
 def test_a_form_for_another_cluster_is_checked_alone_and_said_so(chat, tmp_path):
     """In 「乙集群」 with a 较大 accident answered, the form of 示例市示例县精密机械产业 is checked
     on its own, as `form check` checks it: the 承诺函 is not held against 乙集群's accident."""

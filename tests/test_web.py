@@ -14,10 +14,12 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -25,6 +27,7 @@ import pytest
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -49,8 +52,8 @@ def free_port() -> int:
 class Server:
     """`clusterbot web` in its own process, on a free port of 127.0.0.1."""
 
-    def __init__(self, tmp: Path, *extra: str, env: dict | None = None):
-        self.port = free_port()
+    def __init__(self, tmp: Path, *extra: str, env: dict | None = None, port: int | None = None):
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.db, self.log = migrated_sqlite(tmp / "web.db"), tmp / "web.log"
         self.proc = subprocess.Popen(
@@ -233,6 +236,79 @@ def test_the_export_is_downloaded(server, browser, tmp_path):
     assert "导出集群" in md.read_text(encoding="utf-8")
 
 
+def test_a_double_click_presses_a_button_once(server, browser):
+    page = Page(browser, server.base)
+    page.type("/new 双击集群")
+    page.press(load_rulesets()["jiangsu"].short.get("zh"))
+    page.press(t("zh", "dialog.confirm_measures", n=1))
+    ActionChains(browser).double_click(page.buttons()[t("zh", "yes")]).perform()
+    page.wait(lambda: page.body("pending") == "0" and asked_fact(page.last_text()) == "area_km2")
+    time.sleep(0.5)  # a second press would be answered by now (its answer follows the first's)
+    pressed = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "#log .msg.me")]
+    assert pressed.count(t("zh", "yes")) == 1, pressed
+    assert t("zh", "dialog.stale_button") not in browser.find_element(By.ID, "log").text
+
+
+def test_on_a_phone_the_composer_stays_readable_and_the_upload_is_reachable_by_keyboard(server, browser):
+    browser.set_window_size(375, 700)
+    try:
+        page = Page(browser, server.base)
+        size = lambda css: browser.find_element(By.CSS_SELECTOR, css).size  # noqa: E731
+        # the upload's label and the send button on one line each, not a character a line;
+        # the text box wide enough for its hint (it ends with /help)
+        assert size(".upload")["height"] < 40 and size("#send")["height"] < 40
+        assert size("#text")["width"] > 300
+        box = browser.find_element(By.ID, "text")
+        box.click()
+        box.send_keys(Keys.SHIFT, Keys.TAB)  # the control before the text box: the file chooser
+        assert browser.switch_to.active_element.get_attribute("id") == "file"
+        # a result taller than the window is shown from its start, where its verdicts are, not its end
+        page.type("/new 手机集群")
+        page.press(t("zh", "dialog.all_measures"))
+        page.type("/result")
+        top, height, log_top, log_height = browser.execute_script(
+            "const r = document.querySelector('#log .msg.bot:last-child').getBoundingClientRect(),"
+            " l = document.getElementById('log').getBoundingClientRect();"
+            " return [r.top, r.height, l.top, l.height];")
+        assert height > log_height and log_top <= top < log_top + 20, (top, height, log_top, log_height)
+    finally:
+        browser.set_window_size(1000, 1100)
+
+
+def test_a_link_from_another_site_opens_the_same_users_page(server, browser):
+    # The cookie was SameSite=Strict: followed from another site's link, the page came without
+    # it, made a new user and replaced the cookie: /list said 还没有集群, for good.
+    page = Page(browser, server.base)
+    page.type("/new 链接集群")
+    browser.get(f"data:text/html,<a id=go href='{server.base}/'>clusterbot</a>")  # another site
+    browser.find_element(By.ID, "go").click()
+    page = Page(browser, server.base, fresh=False)
+    assert "链接集群" in page.type("/list")
+
+
+def contrast(color: str, background: str) -> float:
+    """WCAG's contrast ratio of two computed colours (rgb or rgba on the header's red)."""
+    def luminance(css: str) -> float:
+        r, g, b, *alpha = (float(x) for x in css[css.index("(") + 1:-1].split(","))
+        if alpha:  # over the header's #9b1c1c
+            r, g, b = (c * alpha[0] + h * (1 - alpha[0]) for c, h in zip((r, g, b), (0x9b, 0x1c, 0x1c)))
+        lin = [(c / 255 / 12.92) if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    light, dark = sorted((luminance(color), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_every_button_stays_readable_under_the_mouse(server, browser):
+    # the header's 中文/English turned white on the buttons' light pink hover: unreadable
+    page = Page(browser, server.base)
+    for button in browser.find_elements(By.CSS_SELECTOR, "header button, #composer button, #log button"):
+        ActionChains(browser).move_to_element(button).perform()
+        color, background = browser.execute_script(
+            "const s = getComputedStyle(arguments[0]); return [s.color, s.backgroundColor];", button)
+        assert contrast(color, background) >= 4.5, (button.text, color, background)
+    assert page.body("connected") == "1"
+
+
 def test_two_browser_sessions_never_see_each_others_clusters(server, browser, tmp_path):
     first = Page(browser, server.base)
     first.type("/new 甲方集群")
@@ -259,11 +335,14 @@ def test_an_upload_reaches_the_dialog(server, browser, tmp_path):
     form.write_text(json.dumps({"name": "上传集群", "county_level": True}, ensure_ascii=False), encoding="utf-8")
     answer = page.act(lambda: page.driver.find_element(By.ID, "file").send_keys(str(form)))
     assert t("zh", "web.uploaded", name="申报书.json") in page.driver.find_element(By.ID, "log").text
+    # the button names the 申报表 as the dialog, /form and the form's own title do (not 申报书)
+    assert page.driver.find_element(By.CSS_SELECTOR, ".upload span").text == "上传申报表"
     assert answer  # the dialog's answer to the file, whatever it is until the dialog reads forms
     big = tmp_path / "太大.json"
     big.write_bytes(b"0" * ((5 << 20) + 1))
     refused = page.act(lambda: page.driver.find_element(By.ID, "file").send_keys(str(big)))
-    assert refused == t("zh", "web.bad_upload", limit=5)  # said at once, nothing sent
+    # said at once, nothing sent; the file too large, not an upload "unreadable" for want of a form field
+    assert refused == t("zh", "web.too_large", name="太大.json", limit=5)
 
 
 def test_bad_and_forged_input_is_answered_in_the_users_language(server, browser):
@@ -500,7 +579,8 @@ def test_a_reconnecting_page_gets_what_its_lost_connection_carried_once(server):
             say("/status")
             fresh, status = next(got)  # not the /list before it
             assert fresh > first and not status["text"].startswith(t("zh", "dialog.list_heading"))
-        with client.stream("GET", "/events", headers={"Last-Event-ID": str(first)}) as stream:
+        # a stream the page opened anew (its old one ended by a proxy's error) names it in ?last=
+        with client.stream("GET", f"/events?last={first}") as stream:
             got = sse_events(stream.iter_lines())
             say("/list")
             events = [next(got) for _ in range(3)]
@@ -529,7 +609,7 @@ def test_forged_cookies_and_cross_site_posts_are_refused(server):
     big = b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.json\"\r\n\r\n" + b"0" * ((5 << 20) + 1000) \
         + b"\r\n--x--\r\n"
     status, body = client.request("/upload", big, "multipart/form-data; boundary=x")
-    assert status in (400, 413) and json.loads(body)["error"] == t("zh", "web.bad_upload", limit=5)
+    assert status == 413 and json.loads(body)["error"] == t("zh", "web.too_large", name="big.json", limit=5)
 
 
 def test_a_deadline_reminder_reaches_the_open_page(tmp_path):
@@ -604,3 +684,42 @@ def test_a_message_the_server_never_got_is_said_to_be_lost(browser, tmp_path):
     page.driver.find_element(By.ID, "text").send_keys("45, 48, 52", Keys.ENTER)
     page.wait(lambda: "error" in page.last().get_attribute("class"), timeout=40)  # after the page's retries
     assert page.last_text() == t("zh", "web.not_sent") and page.body("pending") == "0"
+    # the answer typed is back in the box, to be sent again as it was, not typed again
+    assert page.driver.find_element(By.ID, "text").get_attribute("value") == "45, 48, 52"
+
+
+class BadGateway(BaseHTTPRequestHandler):
+    """What a proxy answers while the server behind it restarts."""
+
+    def do_GET(self):
+        self.send_response(502)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(b"<h1>502 Bad Gateway</h1>")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_page_hears_its_replies_again_after_a_proxys_error_page(browser, tmp_path):
+    # A 502 instead of the event stream ended the page's EventSource for good: 正在重连… stayed,
+    # and the answers to what was typed after the restart never appeared.
+    first = Server(tmp_path)
+    page = Page(browser, first.base)
+    page.type("/new 代理集群")
+    first.stop()
+    proxy = ThreadingHTTPServer(("127.0.0.1", first.port), BadGateway)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        page.wait(lambda: page.body("connected") == "")
+        time.sleep(1.5)  # the stream's own reconnection (1 s) meets the 502
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    again = Server(tmp_path, port=first.port)
+    try:
+        page.wait(lambda: page.body("connected") == "1")
+        answer = page.type(load_rulesets()["jiangsu"].short.get("zh"))
+        assert asked_fact(answer) == "county_level", answer
+    finally:
+        assert "Traceback" not in again.stop()

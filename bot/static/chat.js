@@ -41,7 +41,13 @@
       b.type = "button";
       b.textContent = label;
       b.dataset.data = data;
-      b.addEventListener("click", () => post("/send", JSON.stringify({button: data, pressed: messageId, id: newId()}), label));
+      // A message's buttons rest until its press is answered: a double click presses once.
+      b.addEventListener("click", () => {
+        const all = [...b.closest(".msg").querySelectorAll("button")];
+        for (const each of all) each.disabled = true;
+        post("/send", JSON.stringify({button: data, pressed: messageId, id: newId()}), label)
+          .finally(() => { for (const each of all) each.disabled = false; });
+      });
       row.append(b);
     }
     return row;
@@ -91,7 +97,8 @@
     if (ev.documents.length) box.append(downloads(ev.documents));
     const old = ev.edit_of && document.getElementById("m-" + ev.edit_of);
     if (old) old.replaceWith(box); else log.append(box);
-    box.scrollIntoView({block: "end"});
+    // a reply taller than the window (a result on a phone) is shown from its start: its verdict
+    box.scrollIntoView({block: box.offsetHeight > log.clientHeight ? "start" : "end"});
   }
 
   const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
@@ -119,6 +126,7 @@
     pending += 1;
     document.body.dataset.pending = pending;
     queue = queue.then(() => send(url, body, headers));
+    return queue;
   }
 
   async function send(url, body, headers) {
@@ -129,8 +137,10 @@
       if (data.lang) relabel(data.lang);
       // not our answer (a proxy's page, whose statusText is English or empty over HTTP/2)
       if (!response.ok) bubble("bot error", data.error || say("not_sent"));
+      return response.ok;
     } catch (err) { // no answer at all: say the message was lost, not only that the page reconnects
       bubble("bot error", say("not_sent"));
+      return false;
     } finally {
       pending -= 1;
       document.body.dataset.pending = pending;
@@ -142,7 +152,8 @@
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
-    post("/send", JSON.stringify({text, id: newId()}), text);
+    // not handled: the text is back in the box, to send again without typing it again
+    post("/send", JSON.stringify({text, id: newId()}), text).then(sent => { if (!sent && !input.value) input.value = text; });
   });
   for (const b of document.querySelectorAll("[data-command]")) {
     b.addEventListener("click", () => post("/send", JSON.stringify({text: b.dataset.command, id: newId()})));
@@ -150,7 +161,7 @@
   file.addEventListener("change", () => {
     if (!file.files.length) return;
     if (file.files[0].size > Number(file.dataset.maxBytes)) { // refused here: not sent in vain
-      bubble("bot error", say("bad_upload", {limit: file.dataset.maxMb}));
+      bubble("bot error", say("too_large", {name: file.files[0].name, limit: file.dataset.maxMb}));
       file.value = "";
       return;
     }
@@ -161,31 +172,43 @@
   });
 
   let greeted = false;
-  const events = new EventSource("/events");
-  events.addEventListener("open", () => {
-    status.hidden = true;
-    input.disabled = false;
-    document.getElementById("send").disabled = false;
-    document.body.dataset.connected = "1";
-    if (!greeted) { // a (re)loaded page: greet and ask again what was being asked
-      greeted = true;
-      post("/send", JSON.stringify({text: "/start", id: newId()}));
-    }
-  });
-  events.addEventListener("error", () => {
-    status.hidden = false;
-    status.dataset.label = "offline";
-    status.textContent = say("offline");
-    document.body.dataset.connected = "";
-  });
   // Each reply's event id is its outbox row's: a reconnected stream sends again what may have
   // been lost with the old one (Last-Event-ID), and what this page has shown is not shown twice.
   const shown = new Set();
-  events.addEventListener("message", event => {
-    if (event.lastEventId) {
-      if (shown.has(event.lastEventId)) return;
-      shown.add(event.lastEventId);
-    }
-    render(JSON.parse(event.data));
-  });
+  let lastId = "";
+  let retry = 1000; // before another stream, doubled up to 30 s: a page logged out asks seldom
+
+  function connect() {
+    // A new stream names the last reply itself: only a stream's own reconnection sends Last-Event-ID.
+    const events = new EventSource(lastId ? "/events?last=" + encodeURIComponent(lastId) : "/events");
+    events.addEventListener("open", () => {
+      retry = 1000;
+      status.hidden = true;
+      input.disabled = false;
+      document.getElementById("send").disabled = false;
+      document.body.dataset.connected = "1";
+      if (!greeted) { // a (re)loaded page: greet and ask again what was being asked
+        greeted = true;
+        post("/send", JSON.stringify({text: "/start", id: newId()}));
+      }
+    });
+    events.addEventListener("error", () => {
+      status.hidden = false;
+      status.dataset.label = "offline";
+      status.textContent = say("offline");
+      document.body.dataset.connected = "";
+      // An answer that is no stream (a proxy's 502 while the server restarts) ends an
+      // EventSource for good: another one, or the page would never hear its replies again.
+      if (events.readyState === EventSource.CLOSED) setTimeout(connect, retry = Math.min(retry * 2, 30000));
+    });
+    events.addEventListener("message", event => {
+      if (event.lastEventId) {
+        if (shown.has(event.lastEventId)) return;
+        shown.add(event.lastEventId);
+        lastId = event.lastEventId;
+      }
+      render(JSON.parse(event.data));
+    });
+  }
+  connect();
 })();
