@@ -72,7 +72,10 @@ CHANNEL = "web"
 HERE = Path(__file__).parent
 MAX_UPLOAD_MB = 5
 MAX_UPLOAD = MAX_UPLOAD_MB * 1024 * 1024
-MAX_MESSAGE = 16 * 1024    # a typed answer is at most 2000 characters: the dialog says so
+# A typed answer is at most 2000 characters (dialogs.conversation.MAX_TEXT): the dialog says so,
+# and a body past this is answered with the same words. The page's box has no maxlength,
+# which cut a pasted text silently.
+MAX_MESSAGE = 16 * 1024
 PING_SECONDS = 10          # keeps proxies from closing an idle stream, and finds closed pages
 TAKE_SECONDS = 5           # how long a reply waits for an open page to write it
 # A page that closed while its reply was being sent: soon again (a page opened meanwhile is
@@ -461,7 +464,7 @@ class WebChat:
                 raise BadRequest(403, "web.cross_site")
             body = await request.body()
             if len(body) > MAX_MESSAGE:
-                raise BadRequest(413, "web.bad_request")
+                raise BadRequest(413, "dialog.too_long")
             try:
                 data = json.loads(body)
             except ValueError:  # not JSON, or not UTF-8
