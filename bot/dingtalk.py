@@ -31,8 +31,8 @@ from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, Chatbo
 
 from bot.channel import Later, Outcome, Refused, Sent, send_parts
 from bot.openapi import PlatformApi, TooLarge, read_file
-from bot.render import split_bytes
-from dialogs.messages import HEADED, Attachment, Incoming, Reply
+from bot.render import headings_of, split_bytes
+from dialogs.messages import Attachment, Incoming, Reply
 
 log = logging.getLogger(__name__)
 
@@ -390,11 +390,6 @@ class DingTalkChannel(PlatformApi):
         if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, ValueError, KeyError)):
             return Later(3, type(exc).__name__)  # the text could carry a URL with the token
         return None
-
-
-def headings_of(reply: Reply) -> list[int]:
-    """The lines to set in bold: those the dialog marks, or a question's or result's first."""
-    return reply.headings or ([0] if reply.kind in HEADED else [])
 
 
 def title_of(reply: Reply) -> str:
