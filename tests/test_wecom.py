@@ -417,3 +417,19 @@ def test_a_cards_title_names_what_its_buttons_answer(fake, app):
     assert card_title(card) == "第 2/57 题 · 基本情况"
     card = user.send("/result", until=a_card)[-1]  # the result, then the question again
     assert card_title(card) == "第 2/57 题 · 基本情况"
+
+
+def test_commands_typed_with_a_chinese_input_method_on_are_commands(fake, app):
+    """On WeCom's desktop client a Chinese input method gives 、 for the slash key (／ in its
+    full-width mode), and a word typed alone often ends with 。: each is still the command."""
+    user = Person(fake, "zhengshi")
+    user.send("/new 己集群", until=a_card)
+    user.send("江苏", until=a_card)
+    assert text_of(user.send("是", until=a_card)[0]).startswith("已保存：集群定位在县级区划范围内 = 是")
+    assert text_of(user.send("、skip", until=a_card)[0]).startswith("已跳过：集群占地面积")
+    assert text_of(user.send("／back", until=a_card)[0]).startswith("第 2/43 题")
+    assert "未知命令 /skp" in text_of(user.send("、skp", until=a_card)[0])
+    assert text_of(user.send("、edit 2 80平方公里", until=a_card)[0]).startswith("已保存：集群占地面积 = 80.00平方公里")
+    said = text_of(user.send("不知道。", until=a_card)[0])
+    assert said.startswith("已跳过："), said
+    assert answers_in_db(app.db)["area_km2"] == "80.0"
