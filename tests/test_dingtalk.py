@@ -411,3 +411,16 @@ def test_a_cards_header_names_what_its_buttons_answer_and_a_cut_title_says_so():
     header = DingTalkChannel.card_data(Reply(saved, actions=skip))["header"]["title"]["text"]
     assert len(saved) > 60 and len(header) == 60 and header.endswith("…") and header[:-1] in saved
     assert title_of(Reply(saved)) == header
+
+
+def test_replies_keep_their_order_when_one_is_answered_429_while_the_next_message_comes(fake, robot):
+    user = Person(fake, "zhouyi")
+    user.send("/new 庚集群", until=a_card)
+    user.send("江苏", until=lambda m: a_card(m) and "是" in labels(m))
+    fake.faults += [429]  # the next reply: DingTalk's QPS limit, tried again a second later
+    for text in ("是", "80平方公里", "是", "否"):
+        fake.user_sends("zhouyi", text)
+    got = user.until(has("第 5/43 题"), timeout=20)
+    saved = [text_of(m).split(" = ")[0] for m in got if text_of(m).startswith("已保存")]
+    assert saved == ["已保存：集群定位在县级区划范围内", "已保存：集群占地面积", "已保存：主导产业为所在县域的支柱或特色产业",
+                     "已保存：主导产业符合国家产业政策和（省）发展规划要求"]
