@@ -31,8 +31,8 @@ from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, Chatbo
 
 from bot.channel import Later, Outcome, Refused, Sent, send_parts
 from bot.openapi import PlatformApi, TooLarge, read_file
-from bot.render import split_bytes
-from dialogs.messages import HEADED, Attachment, Incoming, Reply
+from bot.render import cut, headings_of, prompt_line, split_bytes
+from dialogs.messages import Attachment, Incoming, Reply
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ DEFAULT_ENDPOINT = "https://api.dingtalk.com"
 DEFAULT_OAPI = "https://oapi.dingtalk.com"   # the older API, where media are uploaded
 CARD_TOPIC = dingtalk_stream.Card_Callback_Router_Topic
 TEXT_BYTES = 6000   # a markdown message's text: kept well under DingTalk's limit
+TITLE_CHARS = 60    # a card's header, a message's title in the chat list
 OAPI_EXPIRED_TOKEN = {40001, 40014, 42001}   # oapi's errcodes of an invalid or expired access_token
 
 
@@ -271,9 +272,10 @@ class DingTalkChannel(PlatformApi):
 
     @staticmethod
     def card_data(reply: Reply) -> dict:
-        """A StandardCard: the text as markdown, its headings in bold, one button per choice and
-        action (a press calls back over the stream with the button's id: its data); an answer
-        chosen on it is shown under the text, without buttons."""
+        """A StandardCard: headed by the line its buttons answer (`prompt_line`), the text as
+        markdown, its headings in bold, one button per choice and action (a press calls back
+        over the stream with the button's id: its data); an answer chosen on it is shown under
+        the text, without buttons."""
         text = markdown(reply.text, headings_of(reply))
         if reply.chosen is not None:
             text += f"  \n  \n**→ {reply.chosen}**"
@@ -284,7 +286,8 @@ class DingTalkChannel(PlatformApi):
         if buttons and reply.chosen is None:
             contents.append({"type": "action", "actions": buttons, "id": "actions"})
         return {"config": {"autoLayout": True, "enableForward": False},
-                "header": {"title": {"type": "text", "text": title_of(reply)}}, "contents": contents}
+                "header": {"title": {"type": "text", "text": cut(prompt_line(reply), TITLE_CHARS) or "…"}},
+                "contents": contents}
 
     def card(self, chat_id: str, reply: Reply) -> dict:
         kind, _, target = chat_id.partition(":")
@@ -392,14 +395,9 @@ class DingTalkChannel(PlatformApi):
         return None
 
 
-def headings_of(reply: Reply) -> list[int]:
-    """The lines to set in bold: those the dialog marks, or a question's or result's first."""
-    return reply.headings or ([0] if reply.kind in HEADED else [])
-
-
 def title_of(reply: Reply) -> str:
     """What the chat list shows of a message: its first line."""
-    return reply.text.strip().split("\n", 1)[0][:60] or "…"
+    return cut(reply.text.strip().split("\n", 1)[0], TITLE_CHARS) or "…"
 
 
 def markdown(text: str, headings: list[int] = ()) -> str:

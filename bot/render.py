@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs.messages import Button
+from dialogs.messages import HEADED, Button, Reply
 
 
 def split_bytes(text: str, limit: int) -> list[str]:
@@ -29,3 +29,28 @@ def split_bytes(text: str, limit: int) -> list[str]:
 def numbered(choices: list[Button]) -> str:
     """Choices as the terminal shows them: the dialog takes the number typed."""
     return "   ".join(f"{i + 1}. {b.label}" for i, b in enumerate(choices))
+
+
+def headings_of(reply: Reply) -> list[int]:
+    """The lines of a reply that head a part: those the dialog marks, or a question's or
+    result's first."""
+    return reply.headings or ([0] if reply.kind in HEADED else [])
+
+
+def prompt_line(reply: Reply) -> str:
+    """The line a reply's buttons answer: its last heading (a question's progress line), else
+    the first line of its last paragraph (what is asked after what was said, such as the
+    province after the measures chosen). The title of a card sent apart from its text (WeCom),
+    where the text's first line would be what was said before (an answer saved)."""
+    lines = reply.text.split("\n")
+    heads = [lines[n].strip() for n in headings_of(reply) if n < len(lines) and lines[n].strip()]
+    if heads:
+        return heads[-1]
+    paragraphs = [p.strip() for p in reply.text.split("\n\n") if p.strip()]
+    return paragraphs[-1].split("\n", 1)[0].strip() if paragraphs else ""
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, a cut one ending in "…": a figure cut short
+    (45.20亿元 as 45.2) is never shown as if whole."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"

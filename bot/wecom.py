@@ -26,7 +26,7 @@ from wechatpy.exceptions import InvalidSignatureException
 
 from bot.channel import Later, Outcome, Refused, Sent, send_parts
 from bot.openapi import PlatformApi, TooLarge, read_file
-from bot.render import numbered, split_bytes
+from bot.render import cut, numbered, prompt_line, split_bytes
 from dialogs.messages import Attachment, Incoming, Reply
 
 log = logging.getLogger(__name__)
@@ -256,9 +256,9 @@ class WeComChannel(PlatformApi):
 
     def render(self, user: str, reply: Reply) -> list[dict]:
         """message/send bodies: the text (in parts of at most 2048 bytes), then one card of at
-        most six buttons, choices first, titled with the text's first line. Choices that do not
-        fit become numbered lines (the dialog reads the number typed), actions that do not fit
-        a line of the commands to type."""
+        most six buttons, choices first, titled with the line they answer (`prompt_line`).
+        Choices that do not fit become numbered lines (the dialog reads the number typed),
+        actions that do not fit a line of the commands to type."""
         head = {"touser": user, "agentid": self.config.agent_id}
         choices = reply.choices if len(reply.choices) <= CARD_BUTTONS else []
         buttons = (choices + reply.actions)[:CARD_BUTTONS]
@@ -270,7 +270,7 @@ class WeComChannel(PlatformApi):
         bodies = [{**head, "msgtype": "text", "text": {"content": part}}
                   for part in split_bytes("\n".join(lines), TEXT_BYTES)]
         if buttons:
-            title = (reply.text.strip().split("\n", 1)[0] or "…")[:TITLE_CHARS]
+            title = cut(prompt_line(reply), TITLE_CHARS) or "…"
             bodies.append({**head, "msgtype": "template_card", "template_card": {
                 "card_type": "button_interaction",
                 "main_title": {"title": title},

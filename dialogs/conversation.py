@@ -76,6 +76,10 @@ WHOLE_MESSAGE_COMMANDS = {
     "skip": ("skip", "don't know", "dont know", "do not know", "not sure", "no idea", "i don't know", "i do not know"),
 }
 WHOLE_MESSAGE_TO_COMMAND = {word: name for name, words in WHOLE_MESSAGE_COMMANDS.items() for word in words}
+# A command typed with a Chinese input method on: the slash key gives 、 (／ in full-width
+# mode), and a word typed alone often ends a sentence (跳过。 不知道！).
+IME_SLASH = re.compile(r"^[／、](?=[A-Za-z])")
+SENTENCE_END = "。．.！!"
 # Commands that only show something: the question being asked is shown again after them.
 INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines", "form"}
 CHOICE_TYPES = ("bool", "level", "rank")
@@ -119,8 +123,9 @@ def parse_command(text: str) -> tuple[str, str] | None:
     if whole in WHOLE_MESSAGE_TO_COMMAND:
         return (WHOLE_MESSAGE_TO_COMMAND[whole], "")
     head, _, rest = text.partition(" ")
+    head = IME_SLASH.sub("/", head)
     head = head.split("@", 1)[0].lower() if head.startswith("/") else head
-    name = WORD_TO_COMMAND.get(head)
+    name = WORD_TO_COMMAND.get(head) or WORD_TO_COMMAND.get(head.rstrip(SENTENCE_END) if not rest else "")
     if name is None and head.startswith("/"):
         return ("unknown", head)
     if name is None:

@@ -191,6 +191,16 @@ def claim(s: Session, worker: str, channels: list[str], chat_id: str | None = No
                                                 _unfinished()).order_by(OutboxMessage.id).limit(PER_CHAT))
         s.exec(update(OutboxMessage).where(OutboxMessage.id.in_(first.scalar_subquery()), ~waiting)
                .values(claimed_by=worker, claimed_until=until))
+    # A row a turn leased to `worker` while the row before it was in its hands waits if that
+    # row has since backed off (its mark above ended its lease): released, the chat goes
+    # whole, in order, once that row is due (a 429 answered, the next reply went first).
+    behind = exists().where(earlier.channel == OutboxMessage.channel, earlier.chat_id == OutboxMessage.chat_id,
+                            _unfinished(earlier), earlier.id < OutboxMessage.id,
+                            or_(earlier.claimed_by.is_(None), earlier.claimed_by != worker,
+                                earlier.claimed_until < now))
+    s.exec(update(OutboxMessage).where(OutboxMessage.claimed_by == worker, OutboxMessage.claimed_until >= now,
+                                       OutboxMessage.channel.in_(channels), _unfinished(), behind)
+           .values(claimed_by=None, claimed_until=None))
     mine = select(OutboxMessage).where(OutboxMessage.claimed_by == worker, OutboxMessage.claimed_until >= now,
                                        OutboxMessage.channel.in_(channels), _unfinished())
     if chat_id is not None:

@@ -393,3 +393,34 @@ def test_a_file_whose_download_url_is_refused_is_answered_not_dropped(fake, robo
     assert fake.ack_of(frame)["code"] == 200
     assert "请重新发送该文件" in text_of(user.until(has("未能从平台取得"))[-1])
     assert "/files/" not in robot.log_since_mark()
+
+
+
+def test_a_cards_header_names_what_its_buttons_answer_and_a_cut_title_says_so():
+    """A card's header is the line its buttons answer (the question's heading), not the answer
+    saved before it; a title cut at 60 characters ends with … (a figure cut short, 82.3 of
+    82.30%, is never shown as if whole)."""
+    from bot.dingtalk import DingTalkChannel, title_of
+    from dialogs.messages import Button, Reply
+
+    saved = "已保存：集群内中小企业产值占集群总产值比例 = 2023年 80.50%、2024年 81.00%、2025年 82.30%"
+    skip = [Button("跳过", "c:1:x:/skip")]
+    question = Reply(f"{saved}\n\n第 12/52 题 · 主导产业\n近三年集群主导产业产值占集群总产值的比例分别是多少？",
+                     actions=skip, kind="question", headings=[2])
+    assert DingTalkChannel.card_data(question)["header"]["title"]["text"] == "第 12/52 题 · 主导产业"
+    header = DingTalkChannel.card_data(Reply(saved, actions=skip))["header"]["title"]["text"]
+    assert len(saved) > 60 and len(header) == 60 and header.endswith("…") and header[:-1] in saved
+    assert title_of(Reply(saved)) == header
+
+
+def test_replies_keep_their_order_when_one_is_answered_429_while_the_next_message_comes(fake, robot):
+    user = Person(fake, "zhouyi")
+    user.send("/new 庚集群", until=a_card)
+    user.send("江苏", until=lambda m: a_card(m) and "是" in labels(m))
+    fake.faults += [429]  # the next reply: DingTalk's QPS limit, tried again a second later
+    for text in ("是", "80平方公里", "是", "否"):
+        fake.user_sends("zhouyi", text)
+    got = user.until(has("第 5/43 题"), timeout=20)
+    saved = [text_of(m).split(" = ")[0] for m in got if text_of(m).startswith("已保存")]
+    assert saved == ["已保存：集群定位在县级区划范围内", "已保存：集群占地面积", "已保存：主导产业为所在县域的支柱或特色产业",
+                     "已保存：主导产业符合国家产业政策和（省）发展规划要求"]

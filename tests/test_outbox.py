@@ -555,3 +555,22 @@ def test_a_claim_read_while_a_row_is_in_hand_never_sends_the_row_behind_it_first
 
     asyncio.run(asyncio.wait_for(main(), 30))
     assert sends == ["export"]  # the question waits behind the reply backing off
+
+
+def test_a_turns_row_leased_while_the_row_before_it_was_in_hand_waits_when_that_one_backs_off(engine):
+    """DingTalk answered a reply 429 while the official's next message was being handled: its
+    turn leased its reply to the same sender (the row before was in that sender's hands), and
+    the claim after the 429 sent that reply first ('已保存：集群占地面积' before '已保存：集群定位…')."""
+    with session(engine) as s:
+        first = outbox.enqueue(s, "web", "a", Reply("1").to_json(), lease_to="w")
+        s.commit()
+    assert claim(engine, "w", "a") == [first.id]  # in hand: being sent
+    with session(engine) as s:  # the next turn, meanwhile: leased to the same sender
+        second = outbox.enqueue(s, "web", "a", Reply("2").to_json(), lease_to="w")
+        s.commit()
+        assert second.claimed_by == "w"
+    now = utcnow()
+    retry = [Mark(first.id, "later", retry_at=now + dt.timedelta(seconds=1), reason="429")]
+    assert claim(engine, "w", "a", marks=retry, now=now) == []  # row 2 waits behind row 1
+    assert claim(engine, "other", "a", now=now) == []
+    assert claim(engine, "w", "a", now=now + dt.timedelta(seconds=2)) == [first.id, second.id]  # at once, in order

@@ -396,3 +396,40 @@ def test_a_reply_whose_card_failed_sends_the_card_alone_again(fake, own_app):
 def test_a_file_while_gettoken_is_refused_is_left_for_wecom_to_post_again(fake):
     # the app secret changed under a running app: the file's callback was a 500 and a traceback
     assert callback_sends_file(fake, "a-secret-since-changed", "shishi", "申报表.xlsx", b"PK\x03\x04") == (503, [])
+
+def card_title(m: dict) -> str:
+    return m["template_card"]["main_title"]["title"]
+
+
+def test_a_cards_title_names_what_its_buttons_answer(fake, app):
+    """A card comes below its text as a message of its own: its title is the line its buttons
+    answer (the province asked, the question's heading), not the text's first line, which was
+    what had been said before (a choice confirmed, an answer saved, cut in the middle of a figure)."""
+    user = Person(fake, "qianwu")
+    user.send("/new 戊集群", until=a_card)
+    province, first = user.send("全部", until=lambda m: a_card(m) and "是" in labels(m))[-3:][::2]
+    assert labels(province)[:3] == ["江苏", "广东", "陕西"]
+    assert card_title(province).startswith("「戊集群」位于哪个省？") and card_title(province).endswith("…")
+    assert len(card_title(province)) <= 26
+    assert card_title(first) == "第 1/57 题 · 基本情况"
+    saved, card = user.send("是", until=a_card)
+    assert text_of(saved).startswith("已保存：集群定位在县级区划范围内 = 是")
+    assert card_title(card) == "第 2/57 题 · 基本情况"
+    card = user.send("/result", until=a_card)[-1]  # the result, then the question again
+    assert card_title(card) == "第 2/57 题 · 基本情况"
+
+
+def test_commands_typed_with_a_chinese_input_method_on_are_commands(fake, app):
+    """On WeCom's desktop client a Chinese input method gives 、 for the slash key (／ in its
+    full-width mode), and a word typed alone often ends with 。: each is still the command."""
+    user = Person(fake, "sunshi")
+    user.send("/new 己集群", until=lambda m: a_card(m) and "江苏" in labels(m))
+    user.send("江苏", until=lambda m: a_card(m) and "是" in labels(m))
+    assert text_of(user.send("是", until=a_card)[0]).startswith("已保存：集群定位在县级区划范围内 = 是")
+    assert text_of(user.send("、skip", until=a_card)[0]).startswith("已跳过：集群占地面积")
+    assert text_of(user.send("／back", until=a_card)[0]).startswith("第 2/43 题")
+    assert "未知命令 /skp" in text_of(user.send("、skp", until=a_card)[0])
+    assert text_of(user.send("、edit 2 80平方公里", until=a_card)[0]).startswith("已保存：集群占地面积 = 80.00平方公里")
+    said = text_of(user.send("不知道。", until=a_card)[0])
+    assert said.startswith("已跳过："), said
+    assert answers_in_db(app.db)["area_km2"] == "80.0"
