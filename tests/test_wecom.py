@@ -125,6 +125,14 @@ def test_a_redelivered_callback_is_handled_once(fake, app):
     assert listing
 
 
+def test_text_with_xmls_own_characters_is_read_as_typed(fake, app):
+    """WeCom posts a message's text inside CDATA as typed: < > & are not escaped, and a "]]>"
+    is split over two CDATA sections; the name is the one typed."""
+    user = Person(fake, "qianba")
+    user.send("/new A&B<集群>]]>甲", until=a_card)
+    assert "A&B<集群>]]>甲" in text_of(user.send("/list", until=has("甲"))[-1])
+
+
 def test_an_expired_token_is_renewed_and_5xx_retried(fake, own_app):
     user = Person(fake, "wangwu")
     user.send("/start", until=a_card)

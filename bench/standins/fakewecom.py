@@ -16,7 +16,6 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape
 
 import requests
 from aiohttp import web
@@ -59,7 +58,10 @@ class Raw(str):
 
 
 def xml_of(fields: dict) -> str:
-    inner = "".join(f"<{k}>{v}</{k}>" if isinstance(v, (int, Raw)) else f"<{k}><![CDATA[{v}]]></{k}>"
+    """WeCom's XML: text as written inside CDATA (< and & not escaped); a "]]>" in it ends one
+    CDATA section and opens the next, as XML writers do."""
+    inner = "".join(f"<{k}>{v}</{k}>" if isinstance(v, (int, Raw))
+                    else f"<{k}><![CDATA[{str(v).replace(']]>', ']]]]><![CDATA[>')}]]></{k}>"
                     for k, v in fields.items())
     return f"<xml>{inner}</xml>"
 
@@ -161,7 +163,7 @@ class FakeWeCom(LocalServer):
 
     def user_sends(self, user: str, text: str, msg_id: int | None = None) -> requests.Response:
         return self.post_callback({"FromUserName": user, "CreateTime": int(time.time()), "MsgType": "text",
-                                   "Content": escape(text), "MsgId": msg_id or next(self.msg_ids) + 10**9,
+                                   "Content": text, "MsgId": msg_id or next(self.msg_ids) + 10**9,
                                    "AgentID": AGENT_ID})
 
     def user_sends_file(self, user: str, filename: str, content: bytes) -> requests.Response:
