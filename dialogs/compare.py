@@ -8,11 +8,11 @@ import datetime as dt
 import re
 import unicodedata
 
-from engine import JURISDICTION_NAMES, WORDS, catalogue, load_rulesets
+from engine import JURISDICTION_NAMES, OTHER_PROVINCES, WORDS, catalogue, load_rulesets
 from engine.deadlines import duties
 from engine.evaluate import term_notices
 from engine.rules import Criterion, Ruleset, check_facts
-from locales import fmt_date, has, t
+from locales import fmt_date, fmt_list, has, t
 from locales.deadlines import duties_block
 from locales.explain import label, plain_figure, unit_after
 
@@ -154,6 +154,23 @@ def named_rulesets(query: str) -> list[Ruleset]:
     rulesets, lowered = load_rulesets(), query.lower()
     named = [j for j, words in JURISDICTION_WORDS.items() if any(w in lowered for w in words if len(w) > 1)]
     return [rulesets[j] for j in named] or list(rulesets.values())
+
+
+# A province named in a question whose measure is not here (浙江, zhejiang): the longest name
+# first, an English one as a word (hebei is not in "hebeian").
+_OTHER_PROVINCE = re.compile("|".join(
+    re.escape(name) if not name.isascii() else rf"\b{re.escape(name)}\b"
+    for name in sorted(OTHER_PROVINCES, key=len, reverse=True)))
+
+
+def uncovered_province(query: str) -> str | None:
+    """The first province a question names whose own measure the product has not, as its name
+    is written (Zhejiang), None when it names none: the answer, from the four measures here,
+    says so first, lest an official read them as that province's."""
+    found = _OTHER_PROVINCE.search(query.lower())
+    if found is None:
+        return None
+    return found.group() if not found.group().isascii() else found.group().title()
 
 
 def search_criteria(query: str, lang: str) -> tuple[list[Ruleset], list[str]]:
@@ -495,6 +512,16 @@ def answer_question(query: str, lang: str, today: dt.date) -> str:
     terms (as of `today`) from their articles, otherwise the matching criteria side by side."""
     shown, query = query.strip(), plain_question(query)  # quoted back as typed
     lang = question_language(query, lang)
+    province = uncovered_province(query)
+    if province is not None:
+        measures = fmt_list([r.short.get(lang) for r in load_rulesets().values()], lang)
+        note = t(lang, "compare.uncovered_province", province=province, measures=measures) + "\n"
+        return note + _answer(shown, query, lang, today)
+    return _answer(shown, query, lang, today)
+
+
+def _answer(shown: str, query: str, lang: str, today: dt.date) -> str:
+    """answer_question's answer to the question read (`query`), quoting it as typed (`shown`)."""
     about_deadlines = deadline_answer(query, lang, today)
     if about_deadlines is not None:
         return about_deadlines

@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
+from engine import FAIL, OTHER_PROVINCES, UNKNOWN, WARNING, catalogue, load_rulesets
 from engine.evaluate import Evaluation
 from locales import fmt_date, fmt_list, normalise_lang, render, t, t_count
 from locales.explain import explain, expected_number, expected_text, label, notice_text, shown_value, value_text
@@ -271,16 +271,6 @@ def question_text(lang: str, fact: str, index: int, total: int, current: str | N
                   expected=expected_text(spec, lang), current=current, note=note, type=spec.type)
 
 
-# The provinces whose own measure the product has not (a cluster there is certified by the
-# national measure alone; the three provinces' measures are for comparison): read as 其他省份.
-OTHER_PROVINCES = frozenset(
-    "北京 天津 河北 山西 内蒙古 辽宁 吉林 黑龙江 上海 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广西 海南 重庆 四川 "
-    "贵州 云南 西藏 甘肃 青海 宁夏 新疆 香港 澳门 台湾".split()
-    # in English too (not shanxi: Shaanxi's, 陕西, name misspelt as often as 山西's spelt)
-    + [name.replace("_", " ") for name in
-       "beijing tianjin hebei inner_mongolia neimenggu liaoning jilin heilongjiang shanghai zhejiang anhui fujian "
-       "jiangxi shandong henan hubei hunan guangxi hainan chongqing sichuan guizhou yunnan tibet xizang gansu "
-       "qinghai ningxia xinjiang hong_kong macao macau taiwan".split()])
 _PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区"
                               r"|\s+(?:province|municipality|autonomous region|sar))$")
 

@@ -464,3 +464,28 @@ def test_a_wait_to_apply_again_is_said_to_be_in_no_measure(capsys, question):
     assert ("各办法均未规定撤销认定后多久可以重新申报" in out
             or "None of the measures says how long after a revocation" in out)
     assert "第十九条（五）" in out
+
+
+# --- a province whose measure is not here ------------------------------------------------
+
+@pytest.mark.parametrize("question, province, lang", [
+    ("浙江 专利要求", "浙江", "zh"), ("上海的集群年报什么时候交", "上海", "zh"), ("湖北省申报条件是什么", "湖北", "zh"),
+    ("what is the patent requirement in Zhejiang", "Zhejiang", "en")])
+def test_a_province_without_a_measure_here_is_said_so_before_the_measures_answer(capsys, question, province, lang):
+    """浙江 专利 answered the four measures here with no word that none is Zhejiang's: an official
+    there read Jiangsu's, Guangdong's and Shaanxi's thresholds as their own province's."""
+    out = ask(capsys, question)
+    first, rest = out.split("\n", 1)
+    if lang == "zh":
+        assert first.startswith(f"注意：本工具未收录{province}的办法") and "国家（工信部）、江苏、广东、陕西" in first
+        assert "各省办法的规定仅供对比" in first
+    else:
+        assert first.startswith(f"Note: this tool has no measure of {province}")
+        assert "National (MIIT), Jiangsu, Guangdong and Shaanxi" in first and "for comparison only" in first
+    assert "第" in rest  # the measures' articles still follow
+
+
+@pytest.mark.parametrize("question", ["江苏 专利", "陕西 研发", "shaanxi patent", "研发经费增长要求多少", "hebeian patent"])
+def test_a_question_naming_no_other_province_has_no_such_note(capsys, question):
+    out = ask(capsys, question)
+    assert "未收录" not in out and "has no measure of" not in out
