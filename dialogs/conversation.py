@@ -32,7 +32,7 @@ from .messages import MAX_FILE, Attachment, Button, Incoming, Reply, file_stem, 
 from .compare import answer_question, answers, criterion_requirement, search_criteria, topics
 from .parse import (NAME_LIMIT, ParseError, Parsed, SUPERSCRIPTS, as_percent, choice_number, clean_name, confirmation,
                     name_cut, normalise,
-                    parse_answer, refuse_superscripts, visible)
+                    parse_answer, refuse_superscripts, visible, window_years)
 from .questions import (
     asked_facts, criteria_reading, evaluate_answers, facts_to_ask, needed, relevant_answered, rulesets_for,
 )
@@ -259,15 +259,29 @@ def failure_text(lang: str, exc: BaseException) -> str:
     return t(lang, f"terminal.storage_{fault}" if fault else "terminal.internal_error")
 
 
+# The examples of questions.yaml (2023:45 2024:48.2 2025:52.9) are written for 近三年 ending
+# in this year; each is shown for the years the answer is read for (a later year, or data_year),
+# as the refusals that name 近三年 do, or an official following it is refused.
+EXAMPLE_LAST_YEAR = 2025
+_EXAMPLE_YEAR = re.compile(r"(?<![\d.])20[0-9]{2}(?![\d.%])")
+
+
+def example_text(lang: str, fact: str, latest_year: int) -> str:
+    """A question's example with its years moved to the 近三年 ending in `latest_year`."""
+    text, shift = t(lang, f"question.{fact}.example"), latest_year - EXAMPLE_LAST_YEAR
+    return _EXAMPLE_YEAR.sub(lambda m: str(int(m.group()) + shift), text) if shift else text
+
+
 @lru_cache(maxsize=4096)
-def question_text(lang: str, fact: str, index: int, total: int, current: str | None, note: str) -> str:
+def question_text(lang: str, fact: str, index: int, total: int, current: str | None, note: str,
+                  latest_year: int = EXAMPLE_LAST_YEAR) -> str:
     """A question's text (第 k/n 题, its group, what is asked, the unit and an example):
     the same few hundred are asked of every official, rendered once each."""
     cat = catalogue()
     spec = cat[fact]
     group = next(g[lang] for g in cat.groups if g["id"] == spec.group)
     return render(lang, "question.j2", index=index, total=total, group=group,
-                  text=t(lang, f"question.{fact}.text"), example=t(lang, f"question.{fact}.example"),
+                  text=t(lang, f"question.{fact}.text"), example=example_text(lang, fact, latest_year),
                   expected=expected_text(spec, lang), current=current, note=note, type=spec.type)
 
 
@@ -606,7 +620,8 @@ class Turn:
         spec = catalogue()[fact]
         sequence = self.numbered(fact)
         current_text = self.shown(fact) if fact in self.answers else None
-        text = question_text(self.lang, fact, sequence.index(fact) + 1, len(sequence), current_text, note)
+        text = question_text(self.lang, fact, sequence.index(fact) + 1, len(sequence), current_text, note,
+                             self.latest_year)
         choices = self.choice_buttons(self.option_labels(fact)) if spec.type in CHOICE_TYPES else []
         return Reply(text, choices=choices, actions=self.question_actions(), kind="question")
 
@@ -895,7 +910,7 @@ class Turn:
             options = self.t("list_sep").join(f"{i + 1}. {o}" for i, o in enumerate(self.option_labels(fact)))
             text = self.t("dialog.refused_choice", label=spec.label(self.lang), options=options)
         else:
-            details = dict(error.details)
+            details = {**window_years(self.latest_year), **error.details}  # the years an example names
             if "years" in details:
                 details["years"] = self.t("list_sep").join(details["years"])
             if "items" in details:  # 2024年 的值 101, as evaluate names a refused year; what was not read, quoted
@@ -905,7 +920,7 @@ class Turn:
                 details["number"] = expected_number(spec, self.lang)
             text = self.t(f"dialog.refused.{error.code}", label=spec.label(self.lang),
                           expected=expected_text(spec, self.lang, chat=True), unit=catalogue().unit_label(fact, self.lang),
-                          example=self.t(f"question.{fact}.example"), **details)
+                          example=example_text(self.lang, fact, self.latest_year), **details)
         if self.answers.get(fact, SKIPPED) is not SKIPPED:
             text += "\n" + self.t("dialog.unchanged", value=self.shown(fact))
         return Reply(text, kind="error")
@@ -981,7 +996,8 @@ class Turn:
             return replies  # the province asked, answered: the confirmation still asked
         if no:
             self.set_state("asking", p["fact"], self.keep_pending())
-            return [Reply(self.t("dialog.give_again" if p.get("doubt") else "dialog.give_years")),
+            return [Reply(self.t("dialog.give_again" if p.get("doubt") else "dialog.give_years",
+                             **window_years(self.latest_year))),
                     self.question(p["fact"])]
         self.set_state("asking", p["fact"], self.keep_pending())
         saved = self._saved
