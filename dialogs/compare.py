@@ -499,12 +499,26 @@ def overview_answer(query: str, lang: str) -> str | None:
     return head + "\n\n" + criteria_side_by_side(chosen, lang, only=ids, with_text=len(chosen) == 1).split("\n", 2)[2]
 
 
+# A question on what 近三年 means (近三年是指哪三年, which years are the last three years): no
+# measure defines it; answered with the product's reading and the years it gives today.
+_RECENT_YEARS = re.compile(r"近三年.{0,8}(哪|指的?是|是什么|什么意思|意思|含义|怎么算|如何算|怎样算|怎么理解|如何理解|怎么定|从.{0,4}算)"
+                           r"|哪三年|哪几年|\b(last|latest|past|recent) (three|3) years\b.*\b(mean|which|what)"
+                           r"|\b(what|which)\b.*\b(last|latest|past|recent) (three|3) years\b|\bwhat does 近三年")
+
+
+def recent_years_answer(query: str, lang: str, today: dt.date) -> str | None:
+    """What 近三年 is read as, with the years it gives on `today`; None for another question."""
+    if not _RECENT_YEARS.search(unicodedata.normalize("NFKC", query).lower()):
+        return None
+    return t(lang, "compare.recent_years", today=fmt_date(today, lang), first=today.year - 3, last=today.year - 1)
+
+
 def answers(query: str, lang: str) -> bool:
     """Whether answer_question has an answer for it (the chat answers a question typed in
     place of an answer only then): a deadline, duty, procedure or term topic, the criteria
     as a whole, or a criterion found."""
     query = plain_question(query)
-    return bool(asked_topics(query) or overview_answer(query, lang) is not None or search_criteria(query, lang)[1])
+    return bool(_RECENT_YEARS.search(unicodedata.normalize("NFKC", query).lower()) or asked_topics(query) or overview_answer(query, lang) is not None or search_criteria(query, lang)[1])
 
 
 def answer_question(query: str, lang: str, today: dt.date) -> str:
@@ -522,6 +536,9 @@ def answer_question(query: str, lang: str, today: dt.date) -> str:
 
 def _answer(shown: str, query: str, lang: str, today: dt.date) -> str:
     """answer_question's answer to the question read (`query`), quoting it as typed (`shown`)."""
+    recent_years = recent_years_answer(query, lang, today)
+    if recent_years is not None:
+        return recent_years
     about_deadlines = deadline_answer(query, lang, today)
     if about_deadlines is not None:
         return about_deadlines

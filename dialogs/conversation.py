@@ -96,7 +96,7 @@ MENU_LABEL, MENU_NAME = 60, 30
 log = logging.getLogger(__name__)
 
 
-QUESTION = re.compile(r"[?？]$|多少|什么|哪些|哪个|怎么|如何|要求|条件|标准|谁|多久|多长|何时|(?<![十百0-9])几|吗$|"
+QUESTION = re.compile(r"[?？]$|多少|什么|哪些|哪个|哪[三几]年|是指|怎么|如何|要求|条件|标准|谁|多久|多长|何时|(?<![十百0-9])几|吗$|"
                       r"^(what|how|which|who|when|where)\b", re.I)
 
 

@@ -489,3 +489,27 @@ def test_a_province_without_a_measure_here_is_said_so_before_the_measures_answer
 def test_a_question_naming_no_other_province_has_no_such_note(capsys, question):
     out = ask(capsys, question)
     assert "未收录" not in out and "has no measure of" not in out
+
+
+# --- what 近三年 means --------------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["近三年是指哪三年", "近三年怎么算", "江苏 近三年指哪几年",
+                                      "what does 近三年 mean", "which years are the last three years"])
+def test_which_years_近三年_are_is_answered_with_the_reading_and_todays_years(capsys, monkeypatch, question):
+    """近三年是指哪三年 was answered with every criterion that writes 近三年 (产值, 事故), never the years."""
+    monkeypatch.setenv("CLUSTERBOT_FAKE_NOW", "2027-03-01T10:00:00+08:00")
+    out = ask(capsys, question)
+    from engine.form import load_form
+
+    quoted = "未注明填报年度的，请填写截止到申报2023年底的数据。"
+    assert quoted in load_form().source_text()  # verbatim from the form's 填报说明 1
+    if question.isascii() or "what" in question:
+        assert "none of the four measures defines it" in out and "(2027-03-01), 2024–2026" in out
+    else:
+        assert "四个办法均未定义" in out and "今天（2027年3月1日）评估即2024—2026年" in out
+    assert quoted in out and "第六条" not in out  # not the criteria
+
+
+def test_a_criterion_asked_of_the_last_three_years_is_still_the_criterion(capsys):
+    out = ask(capsys, "近三年产值要求多少")
+    assert "近三年每年均在40亿元以上" in out and "均未定义" not in out

@@ -745,3 +745,12 @@ def test_examples_and_refusals_name_the_years_of_the_three_latest_years_asked(db
     assert "或各年增速（如 2024:10 2025:12 2026:14）" in chat.say("快")
     chat.say("/lang en")
     assert "such as 2024:45 2025:48 2026:52." in chat.say("/edit 8 2025:45 2026:48")
+
+
+def test_which_years_近三年_are_asked_in_the_middle_of_a_question_is_answered(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    fact = chat.current_fact()
+    text = chat.say("近三年是指哪三年")
+    assert "今天（2026年11月23日）评估即2023—2025年" in text and "没有看懂" not in text
+    assert chat.current_fact() == fact and chat.last[-1].kind == "question"  # asked again
