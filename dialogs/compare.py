@@ -145,8 +145,11 @@ def _bigrams(text: str) -> set[str]:
 
 
 # Question words that carry no topic.
-_FILLER = _bigrams("要求多少是什么怎么样条件标准规定需要哪些有没有门槛认定吗呢啊") | {
-    "what", "is", "the", "for", "how", "much", "many", "required", "requirement", "of", "in", "a", "does"}
+# 集群 and 申报 (cluster, apply) are in nearly every criterion and question: alone they matched
+# 品牌知名度 to 跨县的集群能申报吗.
+_FILLER = _bigrams("要求多少是什么怎么样条件标准规定需要哪些有没有门槛认定吗呢啊") | {"集群", "申报"} | {
+    "what", "is", "the", "for", "how", "much", "many", "required", "requirement", "of", "in", "a", "does",
+    "cluster", "can", "apply"}
 
 
 def named_rulesets(query: str) -> list[Ruleset]:
@@ -530,7 +533,9 @@ def answer_question(query: str, lang: str, today: dt.date) -> str:
     if province is not None:
         measures = fmt_list([r.short.get(lang) for r in load_rulesets().values()], lang)
         note = t(lang, "compare.uncovered_province", province=province, measures=measures) + "\n"
-        return note + _answer(shown, query, lang, today)
+        # the rest of the question asked of the measures here (湖北省申报条件是什么: the conditions)
+        rest = re.sub(rf"(?i){re.escape(province)}(省|市|自治区|\s+province)?", "", query)
+        return note + _answer(shown, rest, lang, today)
     return _answer(shown, query, lang, today)
 
 

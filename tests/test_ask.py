@@ -513,3 +513,11 @@ def test_which_years_近三年_are_is_answered_with_the_reading_and_todays_years
 def test_a_criterion_asked_of_the_last_three_years_is_still_the_criterion(capsys):
     out = ask(capsys, "近三年产值要求多少")
     assert "近三年每年均在40亿元以上" in out and "均未定义" not in out
+
+
+@pytest.mark.parametrize("question", ["跨两个县的集群能申报吗", "集群跨县怎么办", "can a cluster span two counties"])
+def test_a_cluster_across_counties_finds_the_county_level_condition(capsys, question):
+    """跨两个县的集群能申报吗 matched 集群品牌知名度 and 公共服务体系 on 集群 and 申报 alone."""
+    out = ask(capsys, question)
+    assert ("位于县级区划范围内" in out or "Within one county-level division" in out) and "申报认定的集群应在县级区划范围内" in out
+    assert "品牌" not in out and "Brand" not in out
