@@ -516,12 +516,62 @@ def recent_years_answer(query: str, lang: str, today: dt.date) -> str | None:
     return t(lang, "compare.recent_years", today=fmt_date(today, lang), first=today.year - 3, last=today.year - 1)
 
 
+# A question on what a comparison word means (高于70%包括70%吗, 一般不超过是什么意思, does above
+# 70% include 70%): each word's reading (WORDS, facts.md), then the criteria whose article writes
+# it (of the figure named, when one is). The English words officials translate them by.
+_WORD_ASKED = re.compile(r"包括|包含|含不含|含本数|是否含|含\s*\d|算不算|算吗|算符合|等于|恰好|正好|什么意思|意思|含义|怎么理解|如何理解|"
+                         r"\binclud|\bmean|\bequal|\bexactly")
+_ENGLISH_WORDS = {"not less than": "不低于", "no less than": "不低于", "at least": "至少", "not more than": "不超过",
+                  "no more than": "不超过", "more than": "超过", "above": "高于", "higher than": "高于",
+                  "less than": "低于", "below": "低于", "lower than": "低于"}
+_OPERATORS = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+
+
+def _worded(check: dict) -> list[tuple[str, float]]:
+    """The (word, value) pairs a check compares by, its branches' too."""
+    found = [(check["word"], check["value"])] if "word" in check and "value" in check else []
+    for branch in check.get("checks") or ():
+        found += _worded(branch)
+    return found
+
+
+def comparison_answer(query: str, lang: str) -> str | None:
+    """What the comparison words a question asks about mean, and the criteria written with them."""
+    lowered = unicodedata.normalize("NFKC", query).lower()
+    if not _WORD_ASKED.search(lowered):
+        return None
+    rest, words = lowered, []
+    for word in sorted(WORDS, key=len, reverse=True) + sorted(_ENGLISH_WORDS, key=len, reverse=True):
+        if word in rest:  # 一般不超过 before 不超过; not less than before less than
+            rest = rest.replace(word, " ")
+            words.append(_ENGLISH_WORDS.get(word, word))
+    words = list(dict.fromkeys(words))
+    if not words:
+        return None
+    figures = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", lowered)}
+    lines, rulesets = [], named_rulesets(query)
+    for word in words:
+        op, soft = WORDS[word]
+        lines.append(t(lang, "compare.word_" + ("inclusive" if "=" in op else "exclusive"), word=word,
+                       op=_OPERATORS[op]) + (t(lang, "compare.word_soft", word=word) if soft else ""))
+        ids = [cid for cid in topics(rulesets)
+               if any((c := _find(r, cid)) and any(w == word and (not figures or float(v) in figures)
+                                                    for w, v in _worded(c.check.model_dump()))
+                      for r in rulesets)]
+        if ids:
+            lines += ["", t(lang, "compare.word_criteria", word=word), ""]
+            lines.append(criteria_side_by_side(rulesets, lang, only=ids, with_text=True).split("\n", 2)[2])
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
 def answers(query: str, lang: str) -> bool:
     """Whether answer_question has an answer for it (the chat answers a question typed in
     place of an answer only then): a deadline, duty, procedure or term topic, the criteria
     as a whole, or a criterion found."""
     query = plain_question(query)
-    return bool(_RECENT_YEARS.search(unicodedata.normalize("NFKC", query).lower()) or asked_topics(query) or overview_answer(query, lang) is not None or search_criteria(query, lang)[1])
+    return bool(_RECENT_YEARS.search(unicodedata.normalize("NFKC", query).lower()) or comparison_answer(query, lang)
+                or asked_topics(query) or overview_answer(query, lang) is not None or search_criteria(query, lang)[1])
 
 
 def answer_question(query: str, lang: str, today: dt.date) -> str:
@@ -544,6 +594,9 @@ def _answer(shown: str, query: str, lang: str, today: dt.date) -> str:
     recent_years = recent_years_answer(query, lang, today)
     if recent_years is not None:
         return recent_years
+    words = comparison_answer(query, lang)
+    if words is not None:
+        return words
     about_deadlines = deadline_answer(query, lang, today)
     if about_deadlines is not None:
         return about_deadlines

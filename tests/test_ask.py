@@ -521,3 +521,34 @@ def test_a_cluster_across_counties_finds_the_county_level_condition(capsys, ques
     out = ask(capsys, question)
     assert ("位于县级区划范围内" in out or "Within one county-level division" in out) and "申报认定的集群应在县级区划范围内" in out
     assert "品牌" not in out and "Brand" not in out
+
+
+# --- what a comparison word means ---------------------------------------------------------
+
+def test_whether_高于_includes_the_number_is_answered_with_the_reading_and_its_criteria(capsys):
+    """高于70%包括70%吗 was answered with the water-efficiency criterion (高于行业基准值), never
+    with whether 70% itself passes: the one reading an official most needs (facts.md)."""
+    out = ask(capsys, "高于70%包括70%吗")
+    assert out.startswith("“高于”不含本数（>）：恰好等于条文数值的，不符合")
+    assert "“中小企业产值占集群总产值高于70%”" in out and "“主导产业占集群总产值比例高于70%”" in out
+    assert "水效" not in out  # 高于行业基准值 is no 70
+
+
+@pytest.mark.parametrize("question, first", [
+    ("以上包括本数吗", "“以上”含本数（≥）：恰好等于条文数值的，符合。"),
+    ("不低于10%含10%吗", "“不低于”含本数（≥）"),
+    ("一般不超过是什么意思", "“一般不超过”含本数（≤）：恰好等于条文数值的，符合。“一般不超过”是软性上限：超出不作否决"),
+    ("does above 70% include 70%", "“高于” excludes the number itself (>): a figure exactly equal to the article's fails"),
+    ("does at least 1 include 1", "“至少” includes the number itself (≥)"),
+])
+def test_each_comparison_word_is_read_as_facts_md_reads_it(capsys, question, first):
+    out = ask(capsys, question)
+    assert out.startswith(first)
+    if "不低于10%" in question:
+        assert "“集群主导产业产值近三年年均增速不低于10%”" in out and "“有效发明专利年均增长率不低于10%”" in out
+        assert "工业互联网" not in out  # 不低于15% and 20%: not the figure named
+
+
+def test_a_question_on_a_criterion_with_no_comparison_word_is_still_the_criterion(capsys):
+    out = ask(capsys, "江苏专利要求是什么意思")
+    assert "含本数" not in out and "有效发明专利年均增长率不低于15%" in out
