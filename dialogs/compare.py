@@ -22,6 +22,14 @@ from .reports import pad, text_width
 JURISDICTION_WORDS = {j: (j, *names) for j, names in JURISDICTION_NAMES.items()}
 
 
+def term_lines(rulesets: list[Ruleset], lang: str, today: dt.date) -> list[str]:
+    """A measure listed whose own term has ended by `today` (or not begun), said under its
+    criteria as an evaluation says it: Shaanxi's and Guangdong's were read as law in force."""
+    return [t(lang, f"compare.{n.kind}", short=r.short.get(lang), document=r.document, citation=n.citation,
+              text=n.article_text, date=fmt_date(n.date, lang), today=fmt_date(today, lang))
+            for r in rulesets for n in term_notices(r, today)]
+
+
 def requirement(check, lang: str) -> str:
     """A check in a few words: 高于10%, 近三年每年均40亿元以上, 小巨人+单项冠军合计不少于3家."""
     cat = catalogue()
@@ -602,7 +610,7 @@ def _answer(shown: str, query: str, lang: str, today: dt.date) -> str:
         return about_deadlines
     overview = overview_answer(query, lang)
     if overview is not None:
-        return overview
+        return "\n".join([overview, ""] + term_lines(named_rulesets(query), lang, today)).rstrip()
     rulesets, found = search_criteria(query, lang)
     if not found:
         return t(lang, "compare.no_match", query=shown)
@@ -610,7 +618,8 @@ def _answer(shown: str, query: str, lang: str, today: dt.date) -> str:
         rulesets, lang, only=found, with_text=True).split("\n", 2)[2]
     if _WHAT_THEN.search(unicodedata.normalize("NFKC", query).lower()):
         answer += "".join("\n" + line for line in _revocation_on(rulesets, found, lang))
-    return answer
+    shown_measures = [r for r in rulesets if any(_find(r, cid) for cid in found)]
+    return "\n".join([answer, ""] + term_lines(shown_measures, lang, today)).rstrip()
 
 
 def _revocation_on(chosen: list[Ruleset], found: list[str], lang: str) -> list[str]:
