@@ -546,15 +546,14 @@ def _worded(check: dict) -> list[tuple[str, float]]:
 def comparison_answer(query: str, lang: str) -> str | None:
     """What the comparison words a question asks about mean, and the criteria written with them."""
     lowered = unicodedata.normalize("NFKC", query).lower()
-    if not _WORD_ASKED.search(lowered):
-        return None
     rest, words = lowered, []
     for word in sorted(WORDS, key=len, reverse=True) + sorted(_ENGLISH_WORDS, key=len, reverse=True):
         if word in rest:  # 一般不超过 before 不超过; not less than before less than
             rest = rest.replace(word, " ")
             words.append(_ENGLISH_WORDS.get(word, word))
     words = list(dict.fromkeys(words))
-    if not words:
+    # asked what it means, or the word typed alone or with a figure (高于？, 高于10%)
+    if not words or not (_WORD_ASKED.search(lowered) or not re.sub(r"[\s?？。.!！“”\"'‘’\d%]", "", rest)):
         return None
     figures = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", lowered)}
     lines, rulesets = [], named_rulesets(query)
@@ -604,7 +603,7 @@ def _answer(shown: str, query: str, lang: str, today: dt.date) -> str:
         return recent_years
     words = comparison_answer(query, lang)
     if words is not None:
-        return words
+        return "\n".join([words, ""] + term_lines(named_rulesets(query), lang, today)).rstrip()
     about_deadlines = deadline_answer(query, lang, today)
     if about_deadlines is not None:
         return about_deadlines

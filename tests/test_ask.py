@@ -552,3 +552,12 @@ def test_each_comparison_word_is_read_as_facts_md_reads_it(capsys, question, fir
 def test_a_question_on_a_criterion_with_no_comparison_word_is_still_the_criterion(capsys):
     out = ask(capsys, "江苏专利要求是什么意思")
     assert "含本数" not in out and "有效发明专利年均增长率不低于15%" in out
+
+
+@pytest.mark.parametrize("question, word", [("高于", "高于"), ("“一般不超过”？", "一般不超过"), ("高于10%", "高于")])
+def test_a_comparison_word_typed_alone_or_with_a_figure_is_read_as_asking_its_meaning(capsys, question, word):
+    out = ask(capsys, question)
+    assert out.startswith(f"“{word}”") and "水效" not in out
+    if question == "高于10%":
+        assert "“产值年均增速高于10%”" in out and "“近三年中小企业研发经费年均增长高于10%”" in out
+        assert "每万人" not in out  # 10 of 10,000 is no figure of 高于
