@@ -543,6 +543,11 @@ def _worded(check: dict) -> list[tuple[str, float]]:
     return found
 
 
+# How a figure is computed (年均增速怎么算, 每万人发明专利如何计算, how is the growth rate calculated).
+_HOW_COMPUTED = re.compile(r"怎么算|如何算|怎样算|怎么计算|如何计算|怎样计算|计算方法|算法|计算公式|公式|"
+                           r"\bhow (is|are|do|does|to)\b.*\b(calculat|comput|work)|\bformula")
+
+
 def comparison_answer(query: str, lang: str) -> str | None:
     """What the comparison words a question asks about mean, and the criteria written with them."""
     lowered = unicodedata.normalize("NFKC", query).lower()
@@ -617,6 +622,12 @@ def _answer(shown: str, query: str, lang: str, today: dt.date) -> str:
         rulesets, lang, only=found, with_text=True).split("\n", 2)[2]
     if _WHAT_THEN.search(unicodedata.normalize("NFKC", query).lower()):
         answer += "".join("\n" + line for line in _revocation_on(rulesets, found, lang))
+    if _HOW_COMPUTED.search(unicodedata.normalize("NFKC", query).lower()):
+        # how a figure the articles do not define is computed: the readings facts.md takes
+        facts = {f for r in rulesets for c in r.criteria if c.id in found for f in c.facts}
+        kinds = [k for k, wanted in (("rate", any(catalogue()[f].type == "rate" for f in facts)),
+                                     ("per_10k", "patents_per_10k" in facts)) if wanted]
+        answer += "".join("\n\n" + t(lang, f"compare.computed_{k}") for k in kinds)
     shown_measures = [r for r in rulesets if any(_find(r, cid) for cid in found)]
     return "\n".join([answer, ""] + term_lines(shown_measures, lang, today)).rstrip()
 

@@ -561,3 +561,16 @@ def test_a_comparison_word_typed_alone_or_with_a_figure_is_read_as_asking_its_me
     if question == "高于10%":
         assert "“产值年均增速高于10%”" in out and "“近三年中小企业研发经费年均增长高于10%”" in out
         assert "每万人" not in out  # 10 of 10,000 is no figure of 高于
+
+
+def test_how_a_rate_or_a_per_10k_figure_is_computed_is_answered_with_the_readings(capsys):
+    """年均增速怎么算 listed the criteria only: how an average of annual rates is taken (facts.md:
+    geometric, 水平法; one figure is the three years' average) was nowhere in the answer."""
+    out = ask(capsys, "年均增速怎么算")
+    assert "按几何平均计算：((1+g₁/100)×(1+g₂/100)×(1+g₃/100))^(1/3)−1，再×100" in out and "只填一个数的，视为近三年的年均值" in out
+    assert "÷" not in out
+    out = ask(capsys, "每万人发明专利怎么算")
+    assert "按 集群中小企业有效发明专利拥有量 ÷ 集群内中小企业从业人员数 × 10000 计算，四舍五入保留两位小数" in out
+    out = ask(capsys, "how is the R&D growth rate calculated")
+    assert "averaged geometrically, ((1+g₁/100)×(1+g₂/100)×(1+g₃/100))^(1/3)−1, times 100" in out
+    assert "计算方法" not in ask(capsys, "研发经费增长要求多少")
