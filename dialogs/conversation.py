@@ -1065,7 +1065,8 @@ class Turn:
 
     def cmd_help(self, _arg: str) -> list[Reply]:
         # /quit only ends the terminal's chat: elsewhere it is not a command
-        return [Reply(render(self.lang, "help.j2", terminal=self.user.channel == "terminal"))] + (
+        return [Reply(render(self.lang, "help.j2", terminal=self.user.channel == "terminal",
+                              **window_years(self.latest_year)))] + (
             self.prompt() if self.profile else [])
 
     def cmd_new(self, arg: str) -> list[Reply]:

@@ -745,6 +745,7 @@ def test_examples_and_refusals_name_the_years_of_the_three_latest_years_asked(db
     assert "或各年增速（如 2024:10 2025:12 2026:14）" in chat.say("快")
     chat.say("/lang en")
     assert "such as 2024:45 2025:48 2026:52." in chat.say("/edit 8 2025:45 2026:48")
+    assert "years as 2024:45 2025:48 2026:52," in chat.say("/help")
 
 
 def test_which_years_近三年_are_asked_in_the_middle_of_a_question_is_answered(conversation):
