@@ -8,11 +8,11 @@ import datetime as dt
 import re
 import unicodedata
 
-from engine import JURISDICTION_NAMES, WORDS, catalogue, load_rulesets
+from engine import JURISDICTION_NAMES, OTHER_PROVINCES, WORDS, catalogue, load_rulesets
 from engine.deadlines import duties
 from engine.evaluate import term_notices
 from engine.rules import Criterion, Ruleset, check_facts
-from locales import fmt_date, has, t
+from locales import fmt_date, fmt_list, has, t
 from locales.deadlines import duties_block
 from locales.explain import label, plain_figure, unit_after
 
@@ -20,6 +20,14 @@ from .reports import pad, text_width
 
 # Words that name a jurisdiction in a question: its id and names.
 JURISDICTION_WORDS = {j: (j, *names) for j, names in JURISDICTION_NAMES.items()}
+
+
+def term_lines(rulesets: list[Ruleset], lang: str, today: dt.date) -> list[str]:
+    """A measure listed whose own term has ended by `today` (or not begun), said under its
+    criteria as an evaluation says it: Shaanxi's and Guangdong's were read as law in force."""
+    return [t(lang, f"compare.{n.kind}", short=r.short.get(lang), document=r.document, citation=n.citation,
+              text=n.article_text, date=fmt_date(n.date, lang), today=fmt_date(today, lang))
+            for r in rulesets for n in term_notices(r, today)]
 
 
 def requirement(check, lang: str) -> str:
@@ -145,8 +153,11 @@ def _bigrams(text: str) -> set[str]:
 
 
 # Question words that carry no topic.
-_FILLER = _bigrams("要求多少是什么怎么样条件标准规定需要哪些有没有门槛认定吗呢啊") | {
-    "what", "is", "the", "for", "how", "much", "many", "required", "requirement", "of", "in", "a", "does"}
+# 集群 and 申报 (cluster, apply) are in nearly every criterion and question: alone they matched
+# 品牌知名度 to 跨县的集群能申报吗.
+_FILLER = _bigrams("要求多少是什么怎么样条件标准规定需要哪些有没有门槛认定吗呢啊") | {"集群", "申报"} | {
+    "what", "is", "the", "for", "how", "much", "many", "required", "requirement", "of", "in", "a", "does",
+    "cluster", "can", "apply"}
 
 
 def named_rulesets(query: str) -> list[Ruleset]:
@@ -154,6 +165,23 @@ def named_rulesets(query: str) -> list[Ruleset]:
     rulesets, lowered = load_rulesets(), query.lower()
     named = [j for j, words in JURISDICTION_WORDS.items() if any(w in lowered for w in words if len(w) > 1)]
     return [rulesets[j] for j in named] or list(rulesets.values())
+
+
+# A province named in a question whose measure is not here (浙江, zhejiang): the longest name
+# first, an English one as a word (hebei is not in "hebeian").
+_OTHER_PROVINCE = re.compile("|".join(
+    re.escape(name) if not name.isascii() else rf"\b{re.escape(name)}\b"
+    for name in sorted(OTHER_PROVINCES, key=len, reverse=True)))
+
+
+def uncovered_province(query: str) -> str | None:
+    """The first province a question names whose own measure the product has not, as its name
+    is written (Zhejiang), None when it names none: the answer, from the four measures here,
+    says so first, lest an official read them as that province's."""
+    found = _OTHER_PROVINCE.search(query.lower())
+    if found is None:
+        return None
+    return found.group() if not found.group().isascii() else found.group().title()
 
 
 def search_criteria(query: str, lang: str) -> tuple[list[Ruleset], list[str]]:
@@ -482,12 +510,80 @@ def overview_answer(query: str, lang: str) -> str | None:
     return head + "\n\n" + criteria_side_by_side(chosen, lang, only=ids, with_text=len(chosen) == 1).split("\n", 2)[2]
 
 
+# A question on what 近三年 means (近三年是指哪三年, which years are the last three years): no
+# measure defines it; answered with the product's reading and the years it gives today.
+_RECENT_YEARS = re.compile(r"近三年.{0,8}(哪|指的?是|是什么|什么意思|意思|含义|怎么算|如何算|怎样算|怎么理解|如何理解|怎么定|从.{0,4}算)"
+                           r"|哪三年|哪几年|\b(last|latest|past|recent) (three|3) years\b.*\b(mean|which|what)"
+                           r"|\b(what|which)\b.*\b(last|latest|past|recent) (three|3) years\b|\bwhat does 近三年")
+
+
+def recent_years_answer(query: str, lang: str, today: dt.date) -> str | None:
+    """What 近三年 is read as, with the years it gives on `today`; None for another question."""
+    if not _RECENT_YEARS.search(unicodedata.normalize("NFKC", query).lower()):
+        return None
+    return t(lang, "compare.recent_years", today=fmt_date(today, lang), first=today.year - 3, last=today.year - 1)
+
+
+# A question on what a comparison word means (高于70%包括70%吗, 一般不超过是什么意思, does above
+# 70% include 70%): each word's reading (WORDS, facts.md), then the criteria whose article writes
+# it (of the figure named, when one is). The English words officials translate them by.
+_WORD_ASKED = re.compile(r"包括|包含|含不含|含本数|是否含|含\s*\d|算不算|算吗|算符合|等于|恰好|正好|什么意思|意思|含义|怎么理解|如何理解|"
+                         r"\binclud|\bmean|\bequal|\bexactly")
+_ENGLISH_WORDS = {"not less than": "不低于", "no less than": "不低于", "at least": "至少", "not more than": "不超过",
+                  "no more than": "不超过", "more than": "超过", "above": "高于", "higher than": "高于",
+                  "less than": "低于", "below": "低于", "lower than": "低于"}
+_OPERATORS = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+
+
+def _worded(check: dict) -> list[tuple[str, float]]:
+    """The (word, value) pairs a check compares by, its branches' too."""
+    found = [(check["word"], check["value"])] if "word" in check and "value" in check else []
+    for branch in check.get("checks") or ():
+        found += _worded(branch)
+    return found
+
+
+# How a figure is computed (年均增速怎么算, 每万人发明专利如何计算, how is the growth rate calculated).
+_HOW_COMPUTED = re.compile(r"怎么算|如何算|怎样算|怎么计算|如何计算|怎样计算|计算方法|算法|计算公式|公式|"
+                           r"\bhow (is|are|do|does|to)\b.*\b(calculat|comput|work)|\bformula")
+
+
+def comparison_answer(query: str, lang: str) -> str | None:
+    """What the comparison words a question asks about mean, and the criteria written with them."""
+    lowered = unicodedata.normalize("NFKC", query).lower()
+    rest, words = lowered, []
+    for word in sorted(WORDS, key=len, reverse=True) + sorted(_ENGLISH_WORDS, key=len, reverse=True):
+        if word in rest:  # 一般不超过 before 不超过; not less than before less than
+            rest = rest.replace(word, " ")
+            words.append(_ENGLISH_WORDS.get(word, word))
+    words = list(dict.fromkeys(words))
+    # asked what it means, or the word typed alone or with a figure (高于？, 高于10%)
+    if not words or not (_WORD_ASKED.search(lowered) or not re.sub(r"[\s?？。.!！“”\"'‘’\d%]", "", rest)):
+        return None
+    figures = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", lowered)}
+    lines, rulesets = [], named_rulesets(query)
+    for word in words:
+        op, soft = WORDS[word]
+        lines.append(t(lang, "compare.word_" + ("inclusive" if "=" in op else "exclusive"), word=word,
+                       op=_OPERATORS[op]) + (t(lang, "compare.word_soft", word=word) if soft else ""))
+        ids = [cid for cid in topics(rulesets)
+               if any((c := _find(r, cid)) and any(w == word and (not figures or float(v) in figures)
+                                                    for w, v in _worded(c.check.model_dump()))
+                      for r in rulesets)]
+        if ids:
+            lines += ["", t(lang, "compare.word_criteria", word=word), ""]
+            lines.append(criteria_side_by_side(rulesets, lang, only=ids, with_text=True).split("\n", 2)[2])
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
 def answers(query: str, lang: str) -> bool:
     """Whether answer_question has an answer for it (the chat answers a question typed in
     place of an answer only then): a deadline, duty, procedure or term topic, the criteria
     as a whole, or a criterion found."""
     query = plain_question(query)
-    return bool(asked_topics(query) or overview_answer(query, lang) is not None or search_criteria(query, lang)[1])
+    return bool(_RECENT_YEARS.search(unicodedata.normalize("NFKC", query).lower()) or comparison_answer(query, lang)
+                or asked_topics(query) or overview_answer(query, lang) is not None or search_criteria(query, lang)[1])
 
 
 def answer_question(query: str, lang: str, today: dt.date) -> str:
@@ -495,12 +591,30 @@ def answer_question(query: str, lang: str, today: dt.date) -> str:
     terms (as of `today`) from their articles, otherwise the matching criteria side by side."""
     shown, query = query.strip(), plain_question(query)  # quoted back as typed
     lang = question_language(query, lang)
+    province = uncovered_province(query)
+    if province is not None:
+        measures = fmt_list([r.short.get(lang) for r in load_rulesets().values()], lang)
+        note = t(lang, "compare.uncovered_province", province=province, measures=measures) + "\n"
+        # the rest of the question asked of the measures here (湖北省申报条件是什么: the conditions)
+        rest = re.sub(rf"(?i){re.escape(province)}(省|市|自治区|\s+province)?", "", query)
+        return note + _answer(shown, rest, lang, today)
+    return _answer(shown, query, lang, today)
+
+
+def _answer(shown: str, query: str, lang: str, today: dt.date) -> str:
+    """answer_question's answer to the question read (`query`), quoting it as typed (`shown`)."""
+    recent_years = recent_years_answer(query, lang, today)
+    if recent_years is not None:
+        return recent_years
+    words = comparison_answer(query, lang)
+    if words is not None:
+        return "\n".join([words, ""] + term_lines(named_rulesets(query), lang, today)).rstrip()
     about_deadlines = deadline_answer(query, lang, today)
     if about_deadlines is not None:
         return about_deadlines
     overview = overview_answer(query, lang)
     if overview is not None:
-        return overview
+        return "\n".join([overview, ""] + term_lines(named_rulesets(query), lang, today)).rstrip()
     rulesets, found = search_criteria(query, lang)
     if not found:
         return t(lang, "compare.no_match", query=shown)
@@ -508,7 +622,14 @@ def answer_question(query: str, lang: str, today: dt.date) -> str:
         rulesets, lang, only=found, with_text=True).split("\n", 2)[2]
     if _WHAT_THEN.search(unicodedata.normalize("NFKC", query).lower()):
         answer += "".join("\n" + line for line in _revocation_on(rulesets, found, lang))
-    return answer
+    if _HOW_COMPUTED.search(unicodedata.normalize("NFKC", query).lower()):
+        # how a figure the articles do not define is computed: the readings facts.md takes
+        facts = {f for r in rulesets for c in r.criteria if c.id in found for f in c.facts}
+        kinds = [k for k, wanted in (("rate", any(catalogue()[f].type == "rate" for f in facts)),
+                                     ("per_10k", "patents_per_10k" in facts)) if wanted]
+        answer += "".join("\n\n" + t(lang, f"compare.computed_{k}") for k in kinds)
+    shown_measures = [r for r in rulesets if any(_find(r, cid) for cid in found)]
+    return "\n".join([answer, ""] + term_lines(shown_measures, lang, today)).rstrip()
 
 
 def _revocation_on(chosen: list[Ruleset], found: list[str], lang: str) -> list[str]:

@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from engine import FAIL, UNKNOWN, WARNING, catalogue, load_rulesets
+from engine import FAIL, OTHER_PROVINCES, UNKNOWN, WARNING, catalogue, load_rulesets
 from engine.evaluate import Evaluation
 from locales import fmt_date, fmt_list, normalise_lang, render, t, t_count
 from locales.explain import explain, expected_number, expected_text, label, notice_text, shown_value, value_text
@@ -32,7 +32,7 @@ from .messages import MAX_FILE, Attachment, Button, Incoming, Reply, file_stem, 
 from .compare import answer_question, answers, criterion_requirement, search_criteria, topics
 from .parse import (NAME_LIMIT, ParseError, Parsed, SUPERSCRIPTS, as_percent, choice_number, clean_name, confirmation,
                     name_cut, normalise,
-                    parse_answer, refuse_superscripts, visible)
+                    parse_answer, refuse_superscripts, visible, window_years)
 from .questions import (
     asked_facts, criteria_reading, evaluate_answers, facts_to_ask, needed, relevant_answered, rulesets_for,
 )
@@ -100,7 +100,7 @@ MENU_LABEL, MENU_NAME = 60, 30
 log = logging.getLogger(__name__)
 
 
-QUESTION = re.compile(r"[?？]$|多少|什么|哪些|哪个|怎么|如何|要求|条件|标准|谁|多久|多长|何时|(?<![十百0-9])几|吗$|"
+QUESTION = re.compile(r"[?？]$|多少|什么|哪些|哪个|哪[三几]年|是指|怎么|如何|要求|条件|标准|谁|多久|多长|何时|(?<![十百0-9])几|吗$|"
                       r"^(what|how|which|who|when|where)\b", re.I)
 
 
@@ -264,28 +264,32 @@ def failure_text(lang: str, exc: BaseException) -> str:
     return t(lang, f"terminal.storage_{fault}" if fault else "terminal.internal_error")
 
 
+# The examples of questions.yaml (2023:45 2024:48.2 2025:52.9) are written for 近三年 ending
+# in this year; each is shown for the years the answer is read for (a later year, or data_year),
+# as the refusals that name 近三年 do, or an official following it is refused.
+EXAMPLE_LAST_YEAR = 2025
+_EXAMPLE_YEAR = re.compile(r"(?<![\d.])20[0-9]{2}(?![\d.%])")
+
+
+def example_text(lang: str, fact: str, latest_year: int) -> str:
+    """A question's example with its years moved to the 近三年 ending in `latest_year`."""
+    text, shift = t(lang, f"question.{fact}.example"), latest_year - EXAMPLE_LAST_YEAR
+    return _EXAMPLE_YEAR.sub(lambda m: str(int(m.group()) + shift), text) if shift else text
+
+
 @lru_cache(maxsize=4096)
-def question_text(lang: str, fact: str, index: int, total: int, current: str | None, note: str) -> str:
+def question_text(lang: str, fact: str, index: int, total: int, current: str | None, note: str,
+                  latest_year: int = EXAMPLE_LAST_YEAR) -> str:
     """A question's text (第 k/n 题, its group, what is asked, the unit and an example):
     the same few hundred are asked of every official, rendered once each."""
     cat = catalogue()
     spec = cat[fact]
     group = next(g[lang] for g in cat.groups if g["id"] == spec.group)
     return render(lang, "question.j2", index=index, total=total, group=group,
-                  text=t(lang, f"question.{fact}.text"), example=t(lang, f"question.{fact}.example"),
+                  text=t(lang, f"question.{fact}.text"), example=example_text(lang, fact, latest_year),
                   expected=expected_text(spec, lang), current=current, note=note, type=spec.type)
 
 
-# The provinces whose own measure the product has not (a cluster there is certified by the
-# national measure alone; the three provinces' measures are for comparison): read as 其他省份.
-OTHER_PROVINCES = frozenset(
-    "北京 天津 河北 山西 内蒙古 辽宁 吉林 黑龙江 上海 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广西 海南 重庆 四川 "
-    "贵州 云南 西藏 甘肃 青海 宁夏 新疆 香港 澳门 台湾".split()
-    # in English too (not shanxi: Shaanxi's, 陕西, name misspelt as often as 山西's spelt)
-    + [name.replace("_", " ") for name in
-       "beijing tianjin hebei inner_mongolia neimenggu liaoning jilin heilongjiang shanghai zhejiang anhui fujian "
-       "jiangxi shandong henan hubei hunan guangxi hainan chongqing sichuan guizhou yunnan tibet xizang gansu "
-       "qinghai ningxia xinjiang hong_kong macao macau taiwan".split()])
 _PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区"
                               r"|\s+(?:province|municipality|autonomous region|sar))$")
 
@@ -621,7 +625,8 @@ class Turn:
         spec = catalogue()[fact]
         sequence = self.numbered(fact)
         current_text = self.shown(fact) if fact in self.answers else None
-        text = question_text(self.lang, fact, sequence.index(fact) + 1, len(sequence), current_text, note)
+        text = question_text(self.lang, fact, sequence.index(fact) + 1, len(sequence), current_text, note,
+                             self.latest_year)
         choices = self.choice_buttons(self.option_labels(fact)) if spec.type in CHOICE_TYPES else []
         return Reply(text, choices=choices, actions=self.question_actions(), kind="question")
 
@@ -910,7 +915,7 @@ class Turn:
             options = self.t("list_sep").join(f"{i + 1}. {o}" for i, o in enumerate(self.option_labels(fact)))
             text = self.t("dialog.refused_choice", label=spec.label(self.lang), options=options)
         else:
-            details = dict(error.details)
+            details = {**window_years(self.latest_year), **error.details}  # the years an example names
             if "years" in details:
                 details["years"] = self.t("list_sep").join(details["years"])
             if "items" in details:  # 2024年 的值 101, as evaluate names a refused year; what was not read, quoted
@@ -920,7 +925,7 @@ class Turn:
                 details["number"] = expected_number(spec, self.lang)
             text = self.t(f"dialog.refused.{error.code}", label=spec.label(self.lang),
                           expected=expected_text(spec, self.lang, chat=True), unit=catalogue().unit_label(fact, self.lang),
-                          example=self.t(f"question.{fact}.example"), **details)
+                          example=example_text(self.lang, fact, self.latest_year), **details)
         if self.answers.get(fact, SKIPPED) is not SKIPPED:
             text += "\n" + self.t("dialog.unchanged", value=self.shown(fact))
         return Reply(text, kind="error")
@@ -996,7 +1001,8 @@ class Turn:
             return replies  # the province asked, answered: the confirmation still asked
         if no:
             self.set_state("asking", p["fact"], self.keep_pending())
-            return [Reply(self.t("dialog.give_again" if p.get("doubt") else "dialog.give_years")),
+            return [Reply(self.t("dialog.give_again" if p.get("doubt") else "dialog.give_years",
+                             **window_years(self.latest_year))),
                     self.question(p["fact"])]
         self.set_state("asking", p["fact"], self.keep_pending())
         saved = self._saved
@@ -1064,7 +1070,8 @@ class Turn:
 
     def cmd_help(self, _arg: str) -> list[Reply]:
         # /quit only ends the terminal's chat: elsewhere it is not a command
-        return [Reply(render(self.lang, "help.j2", terminal=self.user.channel == "terminal"))] + (
+        return [Reply(render(self.lang, "help.j2", terminal=self.user.channel == "terminal",
+                              **window_years(self.latest_year)))] + (
             self.prompt() if self.profile else [])
 
     def cmd_new(self, arg: str) -> list[Reply]:

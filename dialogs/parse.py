@@ -549,6 +549,11 @@ TREND_WORDS = {"持续下降": True, "逐年下降": True, "连续下降": True,
                "未下降": False, "没有下降": False, "未持续下降": False, "上升": False, "not declining": False}
 
 
+def window_years(latest_year: int) -> dict[str, str]:
+    """The years of 近三年 a refusal names in its example (first:45 middle:48 last:52)."""
+    return {"first": str(latest_year - 2), "middle": str(latest_year - 1), "last": str(latest_year)}
+
+
 def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
     """Year-value pairs, or a bare list of exactly three figures for the three latest years."""
     pairs = [(y1, v1) if y1 else (y2, v2) for y1, v1, y2, v2 in _PAIR.findall(text)]
@@ -572,8 +577,7 @@ def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
         seen.add(year)
     later = sorted(y for y in seen if int(y) > latest_year)
     if later:  # not yet complete, or after data_year: the contract refuses it
-        raise ParseError("later_year", years=later, first=str(latest_year - 2), middle=str(latest_year - 1),
-                         last=str(latest_year))
+        raise ParseError("later_year", years=later, **window_years(latest_year))
     # 近三年 each: older years may come too, but none of the three may be missing
     missing = [str(y) for y in range(latest_year - 2, latest_year + 1) if str(y) not in seen]
     if missing:

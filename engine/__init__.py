@@ -6,13 +6,13 @@ from .evaluate import (
 )
 from .facts import FactError, validate_facts, validate_json
 from .rules import (
-    JURISDICTION_NAMES, JURISDICTIONS, WORDS, Ruleset, catalogue, certified_together, load_rulesets,
+    JURISDICTION_NAMES, JURISDICTIONS, OTHER_PROVINCES, WORDS, Ruleset, catalogue, certified_together, load_rulesets,
     parse_jurisdictions,
 )
 
 __all__ = [
     "FAIL", "NA", "PASS", "UNKNOWN", "WARNING", "Evaluation", "Profile", "evaluate", "evaluate_many",
     "verdict_of", "validate_json",
-    "FactError", "validate_facts", "JURISDICTION_NAMES", "JURISDICTIONS", "WORDS", "Ruleset", "catalogue",
+    "FactError", "validate_facts", "JURISDICTION_NAMES", "JURISDICTIONS", "OTHER_PROVINCES", "WORDS", "Ruleset", "catalogue",
     "certified_together", "load_rulesets", "parse_jurisdictions",
 ]

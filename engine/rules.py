@@ -50,6 +50,18 @@ JURISDICTION_NAMES = {
     "shaanxi": ("陕西", "陕西省", "陕"),
 }
 
+# The provinces whose own measure the product has not (a cluster there is certified by the
+# national measure alone; the three provinces' measures are for comparison): read as 其他省份
+# in the chat, and said to have no measure here when a quick question names one (浙江 专利).
+OTHER_PROVINCES = frozenset(
+    "北京 天津 河北 山西 内蒙古 辽宁 吉林 黑龙江 上海 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广西 海南 重庆 四川 "
+    "贵州 云南 西藏 甘肃 青海 宁夏 新疆 香港 澳门 台湾".split()
+    # in English too (not shanxi: Shaanxi's, 陕西, name misspelt as often as 山西's spelt)
+    + [name.replace("_", " ") for name in
+       "beijing tianjin hebei inner_mongolia neimenggu liaoning jilin heilongjiang shanghai zhejiang anhui fujian "
+       "jiangxi shandong henan hubei hunan guangxi hainan chongqing sichuan guizhou yunnan tibet xizang gansu "
+       "qinghai ningxia xinjiang hong_kong macao macau taiwan".split()])
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)

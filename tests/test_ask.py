@@ -464,3 +464,113 @@ def test_a_wait_to_apply_again_is_said_to_be_in_no_measure(capsys, question):
     assert ("各办法均未规定撤销认定后多久可以重新申报" in out
             or "None of the measures says how long after a revocation" in out)
     assert "第十九条（五）" in out
+
+
+# --- a province whose measure is not here ------------------------------------------------
+
+@pytest.mark.parametrize("question, province, lang", [
+    ("浙江 专利要求", "浙江", "zh"), ("上海的集群年报什么时候交", "上海", "zh"), ("湖北省申报条件是什么", "湖北", "zh"),
+    ("what is the patent requirement in Zhejiang", "Zhejiang", "en")])
+def test_a_province_without_a_measure_here_is_said_so_before_the_measures_answer(capsys, question, province, lang):
+    """浙江 专利 answered the four measures here with no word that none is Zhejiang's: an official
+    there read Jiangsu's, Guangdong's and Shaanxi's thresholds as their own province's."""
+    out = ask(capsys, question)
+    first, rest = out.split("\n", 1)
+    if lang == "zh":
+        assert first.startswith(f"注意：本工具未收录{province}的办法") and "国家（工信部）、江苏、广东、陕西" in first
+        assert "各省办法的规定仅供对比" in first
+    else:
+        assert first.startswith(f"Note: this tool has no measure of {province}")
+        assert "National (MIIT), Jiangsu, Guangdong and Shaanxi" in first and "for comparison only" in first
+    assert "第" in rest  # the measures' articles still follow
+
+
+@pytest.mark.parametrize("question", ["江苏 专利", "陕西 研发", "shaanxi patent", "研发经费增长要求多少", "hebeian patent"])
+def test_a_question_naming_no_other_province_has_no_such_note(capsys, question):
+    out = ask(capsys, question)
+    assert "未收录" not in out and "has no measure of" not in out
+
+
+# --- what 近三年 means --------------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["近三年是指哪三年", "近三年怎么算", "江苏 近三年指哪几年",
+                                      "what does 近三年 mean", "which years are the last three years"])
+def test_which_years_近三年_are_is_answered_with_the_reading_and_todays_years(capsys, monkeypatch, question):
+    """近三年是指哪三年 was answered with every criterion that writes 近三年 (产值, 事故), never the years."""
+    monkeypatch.setenv("CLUSTERBOT_FAKE_NOW", "2027-03-01T10:00:00+08:00")
+    out = ask(capsys, question)
+    from engine.form import load_form
+
+    quoted = "未注明填报年度的，请填写截止到申报2023年底的数据。"
+    assert quoted in load_form().source_text()  # verbatim from the form's 填报说明 1
+    if question.isascii() or "what" in question:
+        assert "none of the four measures defines it" in out and "(2027-03-01), 2024–2026" in out
+    else:
+        assert "四个办法均未定义" in out and "今天（2027年3月1日）评估即2024—2026年" in out
+    assert quoted in out and "第六条" not in out  # not the criteria
+
+
+def test_a_criterion_asked_of_the_last_three_years_is_still_the_criterion(capsys):
+    out = ask(capsys, "近三年产值要求多少")
+    assert "近三年每年均在40亿元以上" in out and "均未定义" not in out
+
+
+@pytest.mark.parametrize("question", ["跨两个县的集群能申报吗", "集群跨县怎么办", "can a cluster span two counties"])
+def test_a_cluster_across_counties_finds_the_county_level_condition(capsys, question):
+    """跨两个县的集群能申报吗 matched 集群品牌知名度 and 公共服务体系 on 集群 and 申报 alone."""
+    out = ask(capsys, question)
+    assert ("位于县级区划范围内" in out or "Within one county-level division" in out) and "申报认定的集群应在县级区划范围内" in out
+    assert "品牌" not in out and "Brand" not in out
+
+
+# --- what a comparison word means ---------------------------------------------------------
+
+def test_whether_高于_includes_the_number_is_answered_with_the_reading_and_its_criteria(capsys):
+    """高于70%包括70%吗 was answered with the water-efficiency criterion (高于行业基准值), never
+    with whether 70% itself passes: the one reading an official most needs (facts.md)."""
+    out = ask(capsys, "高于70%包括70%吗")
+    assert out.startswith("“高于”不含本数（>）：恰好等于条文数值的，不符合")
+    assert "“中小企业产值占集群总产值高于70%”" in out and "“主导产业占集群总产值比例高于70%”" in out
+    assert "水效" not in out  # 高于行业基准值 is no 70
+
+
+@pytest.mark.parametrize("question, first", [
+    ("以上包括本数吗", "“以上”含本数（≥）：恰好等于条文数值的，符合。"),
+    ("不低于10%含10%吗", "“不低于”含本数（≥）"),
+    ("一般不超过是什么意思", "“一般不超过”含本数（≤）：恰好等于条文数值的，符合。“一般不超过”是软性上限：超出不作否决"),
+    ("does above 70% include 70%", "“高于” excludes the number itself (>): a figure exactly equal to the article's fails"),
+    ("does at least 1 include 1", "“至少” includes the number itself (≥)"),
+])
+def test_each_comparison_word_is_read_as_facts_md_reads_it(capsys, question, first):
+    out = ask(capsys, question)
+    assert out.startswith(first)
+    if "不低于10%" in question:
+        assert "“集群主导产业产值近三年年均增速不低于10%”" in out and "“有效发明专利年均增长率不低于10%”" in out
+        assert "工业互联网" not in out  # 不低于15% and 20%: not the figure named
+
+
+def test_a_question_on_a_criterion_with_no_comparison_word_is_still_the_criterion(capsys):
+    out = ask(capsys, "江苏专利要求是什么意思")
+    assert "含本数" not in out and "有效发明专利年均增长率不低于15%" in out
+
+
+@pytest.mark.parametrize("question, word", [("高于", "高于"), ("“一般不超过”？", "一般不超过"), ("高于10%", "高于")])
+def test_a_comparison_word_typed_alone_or_with_a_figure_is_read_as_asking_its_meaning(capsys, question, word):
+    out = ask(capsys, question)
+    assert out.startswith(f"“{word}”") and "水效" not in out
+    if question == "高于10%":
+        assert "“产值年均增速高于10%”" in out and "“近三年中小企业研发经费年均增长高于10%”" in out
+        assert "每万人" not in out  # 10 of 10,000 is no figure of 高于
+
+
+def test_how_a_rate_or_a_per_10k_figure_is_computed_is_answered_with_the_readings(capsys):
+    """年均增速怎么算 listed the criteria only: how an average of annual rates is taken (facts.md:
+    geometric, 水平法; one figure is the three years' average) was nowhere in the answer."""
+    out = ask(capsys, "年均增速怎么算")
+    assert "按几何平均计算：((1+g₁/100)×(1+g₂/100)×(1+g₃/100))^(1/3)−1，再×100" in out and "只填一个数的，视为近三年的年均值" in out
+    assert "÷" not in out
+    out = ask(capsys, "每万人发明专利怎么算")
+    assert "按 集群中小企业有效发明专利拥有量 ÷ 集群内中小企业从业人员数 × 10000 计算，四舍五入保留两位小数" in out
+    out = ask(capsys, "how is the R&D growth rate calculated")
+    assert "averaged geometrically, ((1+g₁/100)×(1+g₂/100)×(1+g₃/100))^(1/3)−1, times 100" in out
+    assert "计算方法" not in ask(capsys, "研发经费增长要求多少")

@@ -19,7 +19,7 @@ from storage.db import make_engine, session
 from storage.models import Answer, OutboxMessage, Profile, User
 from storage.outbox import Mark
 from tests.chat_helpers import asked_fact, chat_answer
-from tests.conftest import eligible_facts
+from tests.conftest import eligible_facts, series_as_of
 
 NOW = dt.datetime(2026, 11, 23, 10, 0)
 
@@ -725,3 +725,33 @@ def test_an_answer_with_a_count_is_still_an_answer_not_a_question(conversation):
     chat.say("是")  # 县级区划; then the area
     text = chat.say("十几")  # 十几 is an approximate answer (几 after 十 asks nothing)
     assert "约数或范围" in text and "相关的条件" not in text and chat.current_fact() == "area_km2"
+
+
+def test_examples_and_refusals_name_the_years_of_the_three_latest_years_asked(db_url):
+    """In 2027 近三年 is 2024–2026, but the question's example and every refusal still said
+    2023:45 2024:48 2025:52: an official who typed as shown was refused 2026 missing."""
+    chat = Chat(Conversation(make_engine(db_url), ManualClock(dt.datetime(2027, 3, 1, 10, 0))))
+    start(chat, "陕西")
+    answer_until(chat, "total_output")
+    asked = chat.last[-1].text
+    assert "例：2024:45 2025:48.2 2026:52.9" in asked and "2023:45" not in asked
+    text = chat.say("2025:45 2026:48")
+    assert "缺少 2024 年的数值" in text and "如 2024:45 2025:48 2026:52。" in text and "2023:45" not in text
+    text = chat.say("四十五")
+    assert "请按年份填写，如 2024:45 2025:48 2026:52" in text and "2023" not in text
+    assert "年份对吗" in chat.say("45, 48, 52")
+    assert "请写明年份，如 2024:45 2025:48 2026:52。" in chat.say("否")
+    answer_until(chat, "output_growth", {**eligible_facts(), **series_as_of(dt.date(2027, 3, 1))})
+    assert "或各年增速（如 2024:10 2025:12 2026:14）" in chat.say("快")
+    chat.say("/lang en")
+    assert "such as 2024:45 2025:48 2026:52." in chat.say("/edit 8 2025:45 2026:48")
+    assert "years as 2024:45 2025:48 2026:52," in chat.say("/help")
+
+
+def test_which_years_近三年_are_asked_in_the_middle_of_a_question_is_answered(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    fact = chat.current_fact()
+    text = chat.say("近三年是指哪三年")
+    assert "今天（2026年11月23日）评估即2023—2025年" in text and "没有看懂" not in text
+    assert chat.current_fact() == fact and chat.last[-1].kind == "question"  # asked again

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from engine import evaluate_many, load_rulesets
+from locales import t
 from locales.explain import explain
 from tests.conftest import ON, evaluate_with
 
@@ -96,3 +97,15 @@ def test_a_measure_not_yet_in_force_is_said_of_the_measure():
     text = notice_text(notice, ev.ruleset, "zh")
     assert "于2023年5月1日起实施，评估日期时尚未施行" in text and "评估日期尚未生效" not in text
     assert evaluate_with("jiangsu", on=__import__("datetime").date(2023, 5, 1)).notices == []
+
+
+def test_the_jiangsu_form_is_called_by_its_own_title_申报表():
+    """The accident-pledge reading sent officials to a 申报书 the measure never names: the form's
+    title is 江苏省中小企业特色产业集群申报表 (and the web page's upload button said 申报书 too)."""
+    from engine.form import load_form
+
+    assert "申报表" in load_form().source_text().splitlines()[0] and "申报书" not in load_form().source_text()
+    pledge = load_rulesets()["jiangsu"].criteria
+    reading = next(c for c in pledge if c.id == "accident-pledge").reading
+    assert "申报表的承诺函" in reading.zh and "申报书" not in reading.zh
+    assert t("zh", "web.upload") == "上传申报表"

@@ -3,6 +3,8 @@ refusal, and every refusal names the expected form."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -70,6 +72,7 @@ def refusal_text(fact: str, error: ParseError, lang: str) -> str:
     """The message the dialog shows for a refusal (without a database)."""
     turn = Turn.__new__(Turn)
     turn.lang, turn.profile, turn._answers = lang, None, None  # no cluster: no saved answer
+    turn.today = dt.date(2026, 6, 1)  # 近三年 2023–2025, the years the examples name
     return turn.refusal(fact, error).text
 
 

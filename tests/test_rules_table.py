@@ -88,3 +88,32 @@ def test_a_row_whose_measures_ask_different_things_says_which(lang):
         if len(groups) > 1:
             fewest = min(groups.values(), key=len)
             assert all(m in t(lang, f"criterion.{cid}") for m in fewest), (cid, lang)
+
+
+def run_cli(capsys, monkeypatch, now: str, *args: str) -> str:
+    from bot.cli import main
+
+    monkeypatch.setenv("CLUSTERBOT_FAKE_NOW", now)
+    assert main(list(args)) == 0
+    return capsys.readouterr().out
+
+
+def test_rules_and_ask_say_a_measure_whose_own_term_has_ended(capsys, monkeypatch):
+    """`rules` and `ask 陕西 研发` listed Shaanxi's criteria (its term ended 2025-04-27, 第二十一条
+    有效期2年) and Guangdong's (2026-02-27, 第十九条 有效期3年) as law in force, with no word of it,
+    where `evaluate` gives the notice."""
+    out = run_cli(capsys, monkeypatch, "2026-12-07T10:00:00+08:00", "rules")
+    assert ("注意：陕西：该办法（陕工信发〔2023〕89号）按第二十一条“本办法自印发之日起实施，有效期2年。”，"
+            "有效期已于2025年4月27日届满（今天为2026年12月7日）；以上仍按其条文列出，仅供参考。") in out
+    assert "注意：广东：该办法（粤工信服务函〔2023〕4号）按第十九条“本办法自2023年2月28日起实施，有效期3年。”，有效期已于2026年2月27日届满" in out
+    assert "注意：江苏" not in out and "注意：国家" not in out  # no term: in force
+    out = run_cli(capsys, monkeypatch, "2026-12-07T10:00:00+08:00", "rules", "-j", "shaanxi", "-f", "markdown", "--lang", "en")
+    assert "> Note: Shaanxi: under 第二十一条 of 陕工信发〔2023〕89号 (“本办法自印发之日起实施，有效期2年。”) the measure's term ended on 2025-04-27" in out
+    assert "Guangdong" not in out
+    # in force then: no note
+    assert "注意" not in run_cli(capsys, monkeypatch, "2025-01-10T10:00:00+08:00", "rules")
+    out = run_cli(capsys, monkeypatch, "2026-12-07T10:00:00+08:00", "ask", "陕西 研发")
+    assert "“近三年中小企业研发经费年均增长高于8%”" in out and "有效期已于2025年4月27日届满" in out
+    assert "注意" not in run_cli(capsys, monkeypatch, "2026-12-07T10:00:00+08:00", "ask", "江苏 专利")
+    out = run_cli(capsys, monkeypatch, "2026-03-01T10:00:00+08:00", "ask", "江苏和广东有什么区别")
+    assert "有效期已于2026年2月27日届满（今天为2026年3月1日）" in out and "注意：陕西" not in out

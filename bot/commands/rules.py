@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from dialogs.compare import criteria_side_by_side
+from bot.clock import Clock
+from dialogs.compare import criteria_side_by_side, term_lines
+from engine import load_rulesets
 
 from . import HELP
 from .common import add_common
@@ -20,4 +22,8 @@ def register(subparsers) -> None:
 def run(args, stdout=None) -> int:
     out = stdout or sys.stdout
     out.write(criteria_side_by_side(args.jurisdiction, args.lang, args.format) + "\n")
+    # a measure whose own term has ended is listed as its articles read, and said so (today's date)
+    notes = term_lines(args.jurisdiction, args.lang, Clock().today())
+    if notes:
+        out.write("\n" + "\n".join(("> " if args.format == "markdown" else "") + n for n in notes) + "\n")
     return 0
