@@ -574,3 +574,18 @@ def test_how_a_rate_or_a_per_10k_figure_is_computed_is_answered_with_the_reading
     out = ask(capsys, "how is the R&D growth rate calculated")
     assert "averaged geometrically, ((1+g₁/100)×(1+g₂/100)×(1+g₃/100))^(1/3)−1, times 100" in out
     assert "计算方法" not in ask(capsys, "研发经费增长要求多少")
+
+
+@pytest.mark.parametrize("lang,said", [
+    ("zh", "clusterbot ask：错误：参数 text：问题为空；应为一个问题，如 clusterbot ask 研发经费增长要求多少\n"),
+    ("en", "clusterbot ask: error: argument text: the question is empty; expected a question, "
+           "e.g. clusterbot ask what R&D growth is required\n"),
+])
+def test_an_empty_question_is_refused_as_no_question_is(lang, said):
+    """`ask ""` (or spaces) is no question: one line, exit 2, as `ask` alone is; it was
+    answered "nothing found for “”", exit 0."""
+    from tests.conftest import run_cli
+
+    for text in ("", "  ", "\x1b[31m"):
+        run = run_cli("ask", text, "--lang", lang)
+        assert (run.returncode, run.stdout, run.stderr) == (2, "", said)

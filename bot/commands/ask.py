@@ -8,9 +8,10 @@ import sys
 from bot.clock import Clock
 from dialogs.compare import answer_question
 from dialogs.messages import without_controls
+from locales import t
 
 from . import HELP
-from .common import lang_arg
+from .common import framed_error, lang_arg
 
 
 def register(subparsers) -> None:
@@ -20,7 +21,10 @@ def register(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def run(args, stdout=None) -> int:
+def run(args, stdout=None, stderr=None) -> int:
     question = without_controls(" ".join(args.text))  # quoted back when nothing matches
+    if not question.strip():  # ask "": no question, as no argument is (exit 2), not "nothing found"
+        print(framed_error(args.lang, "ask", t(args.lang, "cli.empty_question")), file=stderr or sys.stderr)
+        return 2
     (stdout or sys.stdout).write(answer_question(question, args.lang, Clock().today()) + "\n")
     return 0

@@ -20,6 +20,13 @@ def cli_t(key: str, **fields) -> str:
     return t(CLI_LANG, f"cli.{key}", **fields)
 
 
+def framed_error(lang: str, command: str, message: str) -> str:
+    """An error found once the arguments are read: in the run's language (--lang), framed as
+    argparse frames its own (one line, `clusterbot deadlines: error: …`)."""
+    return (t(lang, "argparse.%(prog)s: error: %(message)s\n")
+            % {"prog": f"clusterbot {command}", "message": message}).rstrip("\n")
+
+
 def cli_list(items) -> str:
     """Names listed in a line of the command line's language (a、b in Chinese, a, b in English)."""
     return t(CLI_LANG, "list_sep").join(items)

@@ -104,10 +104,7 @@ def run(args, stdout=None, stderr=None) -> int:
 
 
 def _error(lang: str, message: str) -> str:
-    """An error found once the arguments are read: in the run's language (--lang), framed as
-    argparse frames its own (one line, `clusterbot deadlines: error: …`)."""
-    return (_t_argparse(lang, "%(prog)s: error: %(message)s\n")
-            % {"prog": "clusterbot deadlines", "message": message}).rstrip("\n")
+    return common.framed_error(lang, "deadlines", message)
 
 
 def _t_argparse(lang: str, text: str) -> str:
