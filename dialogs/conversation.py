@@ -1375,7 +1375,7 @@ class Turn:
         if self.profile is None or not self.profile.current_fact:
             return [Reply(self.t("dialog.why_nothing"))] + self.prompt()
         fact = self.profile.current_fact
-        items = [{"measure": r.short.get(self.lang), "citation": c.citation, "text": c.article_text,
+        items = [{"measure": self.measure_name(r), "citation": c.citation, "text": c.article_text,
                   "requirement": criterion_requirement(c, self.lang), "document": r.document,
                   "reading": c.reading_text(self.lang, failed=True)}  # the rule, how a failure is read included
                  for r, c in criteria_reading(fact, self.rulesets)]

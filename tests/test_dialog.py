@@ -278,6 +278,11 @@ def test_why_quotes_each_chosen_measure(conversation):
                             ("第十二条（二）", "中小企业产值占集群总产值高于70%")]:
         assert citation in text and f"“{quote}”" in text
     assert chat.last[-1].kind == "question"  # the question is asked again after the explanation
+    # Of a Jiangsu cluster, the other provinces' articles are for comparison, as in its results.
+    chat.say("/province 江苏")
+    text = chat.say("/why")
+    assert "• 江苏 第六条（二）" in text and "• 国家（工信部） " in text
+    assert "• 广东（仅供对比） 第十三条（二）" in text and "• 陕西（仅供对比） 第十二条（二）" in text
 
 
 def test_status_names_open_questions_and_focus(conversation):
