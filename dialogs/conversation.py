@@ -19,6 +19,7 @@ from typing import Any
 
 from engine import FAIL, OTHER_PROVINCES, UNKNOWN, WARNING, catalogue, load_rulesets
 from engine.evaluate import Evaluation
+from engine.facts import per_10k
 from locales import fmt_date, fmt_list, normalise_lang, render, t, t_count
 from locales.explain import explain, expected_number, expected_text, label, notice_text, shown_value, value_text
 from storage import outbox, repo
@@ -567,6 +568,12 @@ class Turn:
         part = (lambda v: {y: v[y] for y in years}) if years else (lambda v: v)  # noqa: E731
         typed, meant = value_text(fact, part(value), self.lang, exact=True), doubt_meant(p)
         some = isinstance(value, dict) and len(years) < len(value)
+        if p["doubt"] == "derived":  # the figure it makes with another answer is the one beyond
+            figure, derived = p["derived"]
+            return self.t("dialog.doubt.derived", label=label(fact, self.lang), value=typed,
+                          figure=label(figure, self.lang), derived=value_text(figure, derived, self.lang),
+                          limit=value_text(figure, catalogue()[figure].plausible_max, self.lang),
+                          inputs=self.t("list_sep").join(label(f, self.lang) for f in catalogue()[figure].derive["per_10k"]))
         return self.t(f"dialog.doubt.{p['doubt']}", label=label(fact, self.lang),
                       limit=value_text(fact, catalogue()[fact].plausible_max, self.lang),
                       value=value_text(fact, value, self.lang, exact=True), typed=typed,
@@ -894,12 +901,30 @@ class Turn:
                 # a quick question in the middle of a question: answered, then asked again
                 return [Reply(answer_question(text, self.lang, self.today)), self.question(fact)]
             return [self.refusal(fact, exc), self.question(fact)]
-        if parsed.assumed_years or parsed.doubt:
-            self.set_state("confirm_series", fact, {"fact": fact, "value": parsed.value, "doubt": parsed.doubt,
+        derived = None if parsed.doubt else self.implausible_derived(fact, parsed.value)
+        if parsed.assumed_years or parsed.doubt or derived:
+            self.set_state("confirm_series", fact, {"fact": fact, "value": parsed.value,
+                                                    "doubt": "derived" if derived else parsed.doubt,
                                                     "years": list(parsed.years), "meant": parsed.meant,
-                                                    **self.keep_pending()})
+                                                    **({"derived": derived} if derived else {}), **self.keep_pending()})
             return self.prompt()
         return self.accept(fact, parsed.value)
+
+    def implausible_derived(self, fact: str, value: Any) -> list | None:
+        """[figure id, figure] of a figure this answer and one already given make (每万人有效发明专利
+        from patents and employees) that is beyond any real cluster, as a typed one is asked back
+        (15 employees typed for 15万 made 100,000 and met the criterion); None when none is, or
+        when the figure was given itself (the engine takes it, not the derived one)."""
+        for spec in catalogue().derived:
+            inputs = spec.derive["per_10k"]
+            if fact not in inputs or self.answers.get(spec.id, SKIPPED) is not SKIPPED:
+                continue
+            patents, employees = (value if f == fact else self.answers.get(f) for f in inputs)
+            if type(patents) is int and type(employees) is int:  # both counts given (not skipped)
+                figure = per_10k(patents, employees)
+                if figure is not None and spec.implausible(figure):
+                    return [spec.id, figure]
+        return None
 
     def keep_pending(self) -> dict:
         """What survives a question: the focus list, an edit in progress, the question or

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -760,3 +761,23 @@ def test_which_years_近三年_are_asked_in_the_middle_of_a_question_is_answered
     text = chat.say("近三年是指哪三年")
     assert "今天（2026年11月23日）评估即2023—2025年" in text and "没有看懂" not in text
     assert chat.current_fact() == fact and chat.last[-1].kind == "question"  # asked again
+
+
+def test_a_count_that_makes_an_implausible_derived_figure_is_asked_back(conversation):
+    """每万人有效发明专利 is made from the patents and the employees: 15 employees typed for 15万
+    made 100,000 a 10,000 people (the criterion met); it is asked back as a figure typed beyond
+    any real cluster is, naming the figure it makes. Yes keeps it; another answer replaces it."""
+    chat = Chat(conversation)
+    start(chat, "国家")
+    answer_until(chat, "sme_employees", dict(eligible_facts(), invention_patents=150))
+    number = re.search(r"第 (\d+)/", chat.last[-1].text).group(1)
+    text = chat.say("15")
+    assert chat.current_fact() == "sme_employees", text  # asked back, not saved
+    assert text.startswith("“集群内中小企业从业人员数”理解为：15人。按集群中小企业有效发明专利拥有量、集群内中小企业从业人员数计算，"), text
+    assert "每万人有效发明专利拥有量为 100000" in text and "远超常见水平（超过 1000" in text
+    text = chat.say("15万")  # answered again: saved, nothing asked back
+    assert "已保存：集群内中小企业从业人员数 = 150000人" in text, text
+    assert chat.current_fact() != "sme_employees"
+    # a yes keeps the figure as typed, as for a typed figure beyond any real cluster
+    assert "远超常见水平" in chat.say(f"/edit {number} 20")
+    assert chat.say("是").startswith("已保存：集群内中小企业从业人员数 = 20人")
