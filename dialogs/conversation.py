@@ -573,7 +573,7 @@ class Turn:
             return self.t("dialog.doubt.derived", label=label(fact, self.lang), value=typed,
                           figure=label(figure, self.lang), derived=value_text(figure, derived, self.lang),
                           limit=value_text(figure, catalogue()[figure].plausible_max, self.lang),
-                          inputs=self.t("list_sep").join(label(f, self.lang) for f in catalogue()[figure].derive["per_10k"]))
+                          inputs=self.t("list_sep").join(f"“{label(f, self.lang)}”" for f in catalogue()[figure].derive["per_10k"]))
         return self.t(f"dialog.doubt.{p['doubt']}", label=label(fact, self.lang),
                       limit=value_text(fact, catalogue()[fact].plausible_max, self.lang),
                       value=value_text(fact, value, self.lang, exact=True), typed=typed,

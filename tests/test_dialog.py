@@ -773,7 +773,7 @@ def test_a_count_that_makes_an_implausible_derived_figure_is_asked_back(conversa
     number = re.search(r"第 (\d+)/", chat.last[-1].text).group(1)
     text = chat.say("15")
     assert chat.current_fact() == "sme_employees", text  # asked back, not saved
-    assert text.startswith("“集群内中小企业从业人员数”理解为：15人。按集群中小企业有效发明专利拥有量、集群内中小企业从业人员数计算，"), text
+    assert text.startswith("“集群内中小企业从业人员数”理解为：15人。按“集群中小企业有效发明专利拥有量”、“集群内中小企业从业人员数”计算，"), text
     assert "每万人有效发明专利拥有量为 100000" in text and "远超常见水平（超过 1000" in text
     text = chat.say("15万")  # answered again: saved, nothing asked back
     assert "已保存：集群内中小企业从业人员数 = 150000人" in text, text
