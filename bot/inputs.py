@@ -25,7 +25,7 @@ from typing import Iterator
 from dialogs.messages import LONE_SURROGATE
 from dialogs.parse import is_own_unit, read_figure
 from engine import FactError, catalogue, validate_facts
-from engine.facts import load_json, read_json, year_key
+from engine.facts import load_json, per_10k, read_json, year_key
 from locales import t
 
 # Column names a CSV may give the cluster's name under (the fact columns take the catalogue's
@@ -229,7 +229,8 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
         name, name_errors = _name(meta)
         if fast:  # the fast types took no share below 1 but a signed one, no figure beyond its plausible_max
             fractions = () if signed.keys().isdisjoint(facts.keys()) else _fractions(facts, meta, signed)
-            yield Cluster(name, facts, name_errors + errors if name_errors else errors, source, number, fractions)
+            yield Cluster(name, facts, name_errors + errors if name_errors else errors, source, number, fractions,
+                          _large_derived(facts))
         else:
             yield Cluster(name, facts, name_errors + errors, source, number, _fractions(facts, meta), _large(facts))
 
@@ -400,14 +401,32 @@ def _other_unit(error: FactError) -> FactError:
 
 def _large(facts: dict) -> list[tuple[str, dict]]:
     """The figures beyond their fact's plausible_max (facts.yaml): (fact, {year or None: figure}),
-    in the catalogue's order; noted, evaluated as given."""
+    in the catalogue's order; noted, evaluated as given. Then a derived figure not given (每万人
+    from two counts) as the engine makes it, as the chat asks it back."""
     found = []
     for fact_id, fact in _capped().items():
         value = facts.get(fact_id)
         items = value.items() if isinstance(value, dict) else [(None, value)] if value is not None else []
         if over := {year: v for year, v in items if not isinstance(v, bool) and fact.implausible(v)}:
             found.append((fact_id, over))
+    return found + _large_derived(facts)
+
+
+def _large_derived(facts: dict) -> list[tuple[str, dict]]:
+    """_large's derived figures not given: (fact, {None: figure}) beyond its plausible_max."""
+    found = []
+    for fact in _derived_capped():
+        inputs = fact.derive["per_10k"]
+        if fact.id not in facts and type(facts.get(inputs[0])) is int and type(facts.get(inputs[1])) is int:
+            figure = per_10k(facts[inputs[0]], facts[inputs[1]])
+            if figure is not None and fact.implausible(figure):
+                found.append((fact.id, {None: figure}))
     return found
+
+
+@functools.cache
+def _derived_capped() -> tuple:
+    return tuple(f for f in catalogue().derived if f.plausible_max is not None)
 
 
 @functools.cache

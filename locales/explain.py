@@ -430,14 +430,18 @@ def fraction_note_text(fact_id: str, figures: dict, cluster: str, lang: str) -> 
              typed=sep.join(plain(v) + "%" for v in typed))
 
 
-def large_note_text(fact_id: str, figures: dict, cluster: str, lang: str) -> str:
+def large_note_text(fact_id: str, figures: dict, cluster: str, lang: str, derived: bool = False) -> str:
     """A figure beyond its fact's plausible_max (bot.inputs._large: {year or None: figure}), as
-    the chat asks it back: in 亿元, with its reading in 万元; evaluated as given, so a note."""
+    the chat asks it back: in 亿元, with its reading in 万元; evaluated as given, so a note.
+    `derived`: made from two counts (每万人), the counts named."""
     spec = catalogue()[fact_id]
     items = [t(lang, "fact_note.year_value", year=year, value=value_text(fact_id, v, lang, exact=True)) if year
              else value_text(fact_id, v, lang, exact=True) for year, v in figures.items()]
     fields = dict(cluster=cluster, label=spec.label(lang), items=t(lang, "list_sep").join(items),
                   limit=value_text(fact_id, spec.plausible_max, lang))
+    if derived:
+        inputs = t(lang, "list_sep").join(f"“{catalogue()[f].label(lang)}”" for f in spec.derive["per_10k"])
+        return t(lang, "fact_note.implausible_derived", inputs=inputs, **fields)
     if spec.read_in_wan(1) is None:
         return t(lang, "fact_note.implausible", **fields)
     meant = [value_text(fact_id, spec.read_in_wan(v), lang, exact=True) for v in figures.values()]

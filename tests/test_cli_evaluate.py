@@ -525,3 +525,21 @@ def test_an_evaluation_date_outside_any_years_of_a_series_is_refused(date):
     run = clusterbot("evaluate", "-", "--on", date, "--lang", "en", stdin="{}\n")
     assert run.returncode == 2 and run.stdout == ""
     assert f"argument --on: the date {date} is out of range: expected 1903-01-01 to 2100-12-31" in run.stderr
+
+
+def test_a_derived_figure_beyond_any_real_cluster_is_noted_on_every_path():
+    """每万人有效发明专利 made from 150 patents and 15 employees (15万 meant) is 100,000: noted as
+    the chat asks it back, from JSON Lines (the fast path), a JSON array and CSV alike, and
+    evaluated as computed; not when the counts make a plausible figure or it is given itself."""
+    note = ("甲：按“集群中小企业有效发明专利拥有量”、“集群内中小企业从业人员数”计算，“每万人有效发明专利拥有量”为 "
+            "100000.00个，远超常见水平（超过 1000个），请核对这两项；按计算值评估。\n")
+    for stdin in ('{"name": "甲", "invention_patents": 150, "sme_employees": 15}\n',
+                  '[{"name": "甲", "invention_patents": 150, "sme_employees": 15, "area_km2": "80平方公里"}]',
+                  "name,invention_patents,sme_employees\n甲,150,15\n"):
+        run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", stdin=stdin)
+        assert run.returncode == 0 and run.stderr == note, run.stderr
+        (result,) = json.loads(run.stdout)
+        assert next(c for c in result["criteria"] if "每万人" in c["article_text"])["status"] == "pass"
+    for stdin in ('{"name": "乙", "invention_patents": 150, "sme_employees": 150000}\n',
+                  '{"name": "乙", "invention_patents": 150, "sme_employees": 15, "patents_per_10k": 18}\n'):
+        assert clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", stdin=stdin).stderr == ""

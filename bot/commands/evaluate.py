@@ -64,8 +64,8 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
                 print(fact_error_text(error, _one_line(cluster.name), lang, window=years, csv=cluster.csv), file=err)
             for fact, figures in cluster.fractions:  # said, but evaluated as given: no refusal
                 print(fraction_note_text(fact, figures, _one_line(cluster.name), lang), file=err)
-            for fact, figures in cluster.large:
-                print(large_note_text(fact, figures, _one_line(cluster.name), lang), file=err)
+            for fact, figures in cluster.large:  # one not given is derived (each 10,000 people's)
+                print(large_note_text(fact, figures, _one_line(cluster.name), lang, fact not in cluster.facts), file=err)
             yield cluster.name, evaluations
         tell_notes()  # what was found after the last cluster (a file's header and no row)
 
