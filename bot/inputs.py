@@ -207,11 +207,21 @@ def _parse_json(text: str, source: str) -> Iterator[Cluster]:
             yield from _parse_json_lines(text.splitlines(), source)
             return
         raise InputError(source, exc.lineno, "malformed_json", detail=exc.msg, column=exc.colno) from None
-    items = data if isinstance(data, list) else [data]
-    for position, item in enumerate(items):
+    if not isinstance(data, (list, dict)):  # a bare null, 42 or "text": no array's item
+        raise InputError(source, None, "line_not_an_object", type=json_type(type(data).__name__))
+    for position, item in enumerate(data if isinstance(data, list) else [data]):
         if not isinstance(item, dict):
-            raise InputError(source, None, "not_an_object", position=position, type=type(item).__name__)
+            raise InputError(source, None, "not_an_object", position=position, type=json_type(type(item).__name__))
         yield _cluster(item, source, None)
+
+
+# What JSON calls a value of each of Python's types that json.loads makes: a user wrote JSON.
+JSON_TYPES = {"dict": "object", "list": "array", "str": "string", "int": "number", "float": "number",
+              "bool": "true/false", "NoneType": "null"}
+
+
+def json_type(python_type: str) -> str:
+    return JSON_TYPES.get(python_type, python_type)
 
 
 def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
@@ -225,7 +235,7 @@ def _parse_json_lines(lines, source: str) -> Iterator[Cluster]:
         except json.JSONDecodeError as exc:
             raise InputError(source, number, "malformed_json", detail=exc.msg, column=exc.colno) from None
         except TypeError as exc:
-            raise InputError(source, number, "line_not_an_object", type=str(exc)) from None
+            raise InputError(source, number, "line_not_an_object", type=json_type(str(exc))) from None
         name, name_errors = _name(meta)
         if fast:  # the fast types took no share below 1 but a signed one, no figure beyond its plausible_max
             fractions = () if signed.keys().isdisjoint(facts.keys()) else _fractions(facts, meta, signed)

@@ -100,7 +100,7 @@ def test_table_markdown_and_csv_formats():
 @pytest.mark.parametrize("content,where,before", [
     ('{"name": "x",\n "iip_rate": }', ":2: malformed JSON", []),
     ('{"name": "x"}\n{"name": \n', ":2: malformed JSON", ["x"]),  # JSON Lines: x was printed
-    ("[1, 2]", "item 0 is int", []),
+    ("[1, 2]", "item 0 is number", []),
 ])
 def test_malformed_input_is_one_line_exit_2(tmp_path, content, where, before):
     path = tmp_path / "bad.json"
@@ -543,3 +543,14 @@ def test_a_derived_figure_beyond_any_real_cluster_is_noted_on_every_path():
     for stdin in ('{"name": "乙", "invention_patents": 150, "sme_employees": 150000}\n',
                   '{"name": "乙", "invention_patents": 150, "sme_employees": 15, "patents_per_10k": 18}\n'):
         assert clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", stdin=stdin).stderr == ""
+
+
+@pytest.mark.parametrize("content,said", [("null", "null"), ('"甲"', "string"), ("42", "number"), ("true", "true/false")])
+def test_a_json_file_of_one_bare_value_is_said_to_be_no_object_in_jsons_words(tmp_path, content, said):
+    """A .json file of null is no array: "应为 JSON 对象，而不是 null", not "an array's item 0 of
+    type NoneType" (Python's name for it)."""
+    path = tmp_path / "x.json"
+    path.write_text(content + "\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national")
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == f"clusterbot evaluate: {path}: 应为 JSON 对象，而不是 {said}\n"

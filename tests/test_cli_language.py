@@ -90,7 +90,9 @@ def test_english_needs_no_catalog_and_follows_chinese_in_one_process(capsys):
 @pytest.mark.parametrize("content,chinese,english", [
     ('{"name": "x",\n "iip_rate": }', ":2: JSON 格式有误：Expecting value（第 14 列）",
      ":2: malformed JSON: Expecting value (column 14)"),
-    ("[1, 2]", ": 数组第 0 项（从 0 起数）是 int，不是 JSON 对象", ": item 0 is int, not a JSON object"),
+    ("[1, 2]", ": 数组第 0 项（从 0 起数）是 number，不是 JSON 对象", ": item 0 is number, not a JSON object"),
+    ('[{"name": "甲"}, null]', ": 数组第 1 项（从 0 起数）是 null，不是 JSON 对象", ": item 1 is null, not a JSON object"),
+    ('{"name": "甲"}\n[1]\n', ":2: 应为 JSON 对象，而不是 array", ":2: a JSON object was expected, not array"),
     ("   \n", ": 输入为空", ": empty input"),
     ("name,iip_rate\n甲,25\n乙,30,7\n", ":3: 这一行有 3 个单元格，表头却有 2 列", ":3: 3 cells but the header names 2 columns"),
     ('name,iip_rate\n甲,25\n"乙,30\n', ":3: 引号未闭合：从这一行开始的带引号单元格没有结束",
