@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -78,6 +79,8 @@ WHOLE_MESSAGE_COMMANDS = {
 WHOLE_MESSAGE_TO_COMMAND = {word: name for name, words in WHOLE_MESSAGE_COMMANDS.items() for word in words}
 # Commands that only show something: the question being asked is shown again after them.
 INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines", "form"}
+# The states whose prompt is shown again after an informational command (`Turn.run`).
+PROMPTED_AGAIN = ("asking", "confirm_series", "picking")
 CHOICE_TYPES = ("bool", "level", "rank")
 # What a profile's pending keeps from question to question (Turn.keep_pending); the rest of a
 # confirmation's pending is the figures awaiting it.
@@ -110,17 +113,44 @@ def looks_like_question(text: str) -> bool:
     return bool(QUESTION.search(text.strip()))
 
 
+# A sentence's end typed after a command alone (跳过。 /status！): no part of its word.
+COMMAND_END = "。．.！!，,；;…"
+# /edit's question number (7, ７, 第7题, 第 7 题) and what follows it, the new answer: after a
+# space or 题, a colon or a comma (7：90平方公里); 790平方公里 is no number and its answer.
+EDIT_NUMBER = re.compile(r"(?:第\s*)?([0-9０-９]+)(?:\s*题|(?=[\s:：,，。]|$))[\s:：,，。]*(.*)", re.S)
+# A Chinese command word written as Chinese is, without a space before what follows it:
+# 修改2 否, 修改第2题, 切换到乙集群. Only these two: 新建 begins place names (新建区).
+GLUED = re.compile(r"(修改)\s*(第?\s*[0-9０-９].*)|(切换)(?:到|至)?\s*(\S.*)", re.S)
+
+
+def command_head(text: str) -> tuple[str, str]:
+    """A message's first word as a command's (`/status`, `跳过`) and the rest. The word as a
+    Chinese keyboard may type it: a full-width ／ or letters (／ｓｔａｔｕｓ), a full-width space
+    after it, a sentence's end after it alone (跳过。), the slash apart (/ status); a slash
+    word's case and a Telegram @bot after it do not count."""
+    head, rest = (text.strip().split(None, 1) + [""])[:2]  # any space: the full-width one too
+    head = unicodedata.normalize("NFKC", head)
+    if head == "/" and rest:
+        word, rest = (rest.split(None, 1) + [""])[:2]
+        head = "/" + unicodedata.normalize("NFKC", word)
+    if not rest:
+        head = head.rstrip(COMMAND_END) or head
+    return (head.split("@", 1)[0].lower() if head.startswith("/") else head), rest
+
+
 def parse_command(text: str) -> tuple[str, str] | None:
-    """('skip', '') for '/skip' or '跳过'; ('ask', '专利') for '问 专利'; None for an answer."""
+    """('skip', '') for '/skip' or '跳过'; ('ask', '专利') for '问 专利'; None for an answer
+    (the command's word read by `command_head`)."""
     text = text.strip()
     if not text:
         return None
     whole = " ".join(text.replace("\u2019", "'").rstrip(".!").lower().split())  # don’t (a phone's apostrophe)
     if whole in WHOLE_MESSAGE_TO_COMMAND:
         return (WHOLE_MESSAGE_TO_COMMAND[whole], "")
-    head, _, rest = text.partition(" ")
-    head = head.split("@", 1)[0].lower() if head.startswith("/") else head
+    head, rest = command_head(text)
     name = WORD_TO_COMMAND.get(head)
+    if name is None and (glued := GLUED.fullmatch(text)):
+        return ("edit", glued.group(2).strip()) if glued.group(1) else ("switch", glued.group(4).strip())
     if name is None and head.startswith("/"):
         return ("unknown", head)
     if name is None:
@@ -464,8 +494,7 @@ class Turn:
         if command and not tracking.is_name_answer(self, text, command):
             tracking.abandon_draft(self, command[0])
             replies = getattr(self, f"cmd_{command[0]}")(command[1])
-            if command[0] in INFORMATIONAL and self.profile is not None and self.profile.state in (
-                    "asking", "confirm_series", "picking"):
+            if command[0] in INFORMATIONAL and self.profile is not None and self.profile.state in PROMPTED_AGAIN:
                 replies += self.prompt()
             return replies
         if (replies := tracking.on_draft_answer(self, text)) is not None:
@@ -805,7 +834,7 @@ class Turn:
 
     def prompt_if_asking(self) -> list[Reply]:
         """The question being asked again, after something said in between."""
-        return self.prompt() if self.profile.state in ("asking", "confirm_series", "picking") else []
+        return self.prompt() if self.profile.state in PROMPTED_AGAIN else []
 
     def for_comparison(self, jurisdiction: str, profile: Profile | None = None) -> bool:
         """A provincial measure of another province than the cluster's (the active one's)."""
@@ -1141,12 +1170,20 @@ class Turn:
         if word:
             match = ([profiles[number - 1]] if number is not None and 1 <= number <= len(profiles)
                      else [p for p in profiles if p.name in (word, normalise(word))])
+            key = "dialog.switch_twins"
+            if not match and number is None:  # 乙 for 乙集群, 甲集群 for 甲 集群: the names that hold it
+                bare = "".join(normalise(word).lower().split())
+                match = [p for p in profiles if bare in "".join(normalise(p.name or "").lower().split())]
+                key = "dialog.switch_several"
             if len(match) == 1:
                 return self.switch_to(match[0])
             if match:  # a name two clusters share: which one is asked, never guessed
                 ids = {p.id for p in match}
                 options = [o for o in options if o["id"] in ids]
-                notes = [Reply(self.t("dialog.switch_twins", n=len(match), name=word))]
+                notes = [Reply(self.t(key, n=len(match), name=word))]
+            else:  # no such cluster: said, not a menu as if it had been understood
+                notes = [Reply(self.t("dialog.switch_none_number" if number is not None else "dialog.switch_none",
+                                      n=number, name=word, total=len(profiles)), kind="error")]
         if self.profile is None:
             self.profile = profiles[-1]
             self.user.active_profile_id = self.profile.id
@@ -1241,13 +1278,28 @@ class Turn:
         facts = [f for f in catalogue().facts if f in self.answers and f in asked]
         if not facts:
             return [Reply(self.t("dialog.nothing_to_edit"))] + self.prompt()
-        if arg.strip():
-            # /edit 7, or /edit 7 90平方公里: a question's number, and its new answer after it
-            numbered = re.fullmatch(r"(\d+)(?:\s+(.+))?", normalise(arg)) if not refused_digits(arg) else None
-            if numbered is None:
-                return [Reply(self.t("dialog.edit_usage", arg=clean_name(arg)), kind="error")] + self.prompt()
-            return self.edit_question(int(numbered.group(1)), arg.strip().split(None, 1)[1] if numbered.group(2) else "")
         options = [{"fact": f, "label": self.edit_label(f)} for f in facts]
+        if arg.strip():
+            # /edit 7, /edit 第7题 (as the question was numbered), or /edit 7 90平方公里: a
+            # question's number, and its new answer after it
+            numbered = EDIT_NUMBER.fullmatch(arg.strip()) if not refused_digits(arg) else None
+            if numbered is not None:
+                answer = numbered.group(2).strip()
+                return self.edit_question(int(unicodedata.normalize("NFKC", numbered.group(1))),
+                                          answer if normalise(answer) else "")
+            # /edit 占地面积: the answered question whose label says it; of several, which is asked
+            word = "".join(normalise(arg).lower().split())
+            says = lambda fact: word in "".join(label(fact, self.lang).lower().split())  # noqa: E731
+            named = [o for o in options if says(o["fact"])]
+            if len(named) == 1:
+                return self.picked_edit(named[0], {})
+            if not named:
+                asking = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
+                unanswered = [n for n, f in enumerate(self.numbered(asking), 1) if says(f)]
+                if len(unanswered) == 1:  # a question not answered yet: said so, with its number
+                    return self.edit_question(unanswered[0])
+                return [Reply(self.t("dialog.edit_usage", arg=clean_name(arg)), kind="error")] + self.prompt()
+            options = named
         return self.start_pick("edit", options, self.where_we_are())
 
     def edit_question(self, number: int, answer: str = "") -> list[Reply]:
@@ -1361,7 +1413,9 @@ class Turn:
 
     def cmd_why(self, _arg: str) -> list[Reply]:
         if self.profile is None or not self.profile.current_fact:
-            return [Reply(self.t("dialog.why_nothing"))] + self.prompt()
+            # a menu shown (an informational command's prompt follows it in `run`) is shown once
+            shown_after = self.profile is not None and self.profile.state in PROMPTED_AGAIN
+            return [Reply(self.t("dialog.why_nothing"))] + ([] if shown_after else self.prompt())
         fact = self.profile.current_fact
         items = [{"measure": r.short.get(self.lang), "citation": c.citation, "text": c.article_text,
                   "requirement": criterion_requirement(c, self.lang), "document": r.document,

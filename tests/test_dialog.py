@@ -657,12 +657,78 @@ def test_edit_with_a_number_and_an_answer_edits_that_question(conversation):
     text = chat.say("/edit 99999999999999999999")
     assert "没有第 999999999999… 题：本集群目前共" in text and chat.current_fact() == "pillar_industry"
     assert chat.last[-1].kind == "question" and not chat.last[-1].text.startswith("要修改哪一项")
-    text = chat.say("/edit 面积")
-    assert "没有看懂 /edit 后的“面积”" in text and chat.current_fact() == "pillar_industry"
+    text = chat.say("/edit 很大")  # no answered question's name
+    assert "没有看懂 /edit 后的“很大”" in text and chat.current_fact() == "pillar_industry"
     text = chat.say("/edit 2 很大")  # refused: the edit stays open, the answer saved unchanged
     assert "已保存的答案未改动：90.00平方公里" in text and chat.current_fact() == "area_km2"
     chat.say("/cancel")
     assert "已保存：主导产业为所在县域的支柱或特色产业 = 是" in chat.say("/edit 3 是")  # the one asked now
+
+
+def test_commands_typed_as_a_chinese_keyboard_types_them(conversation):
+    """A full-width ／ and letters, a full-width space, a sentence's end after the command, the
+    slash apart, 修改 written against its number: each read as the command (they were read as
+    an answer, 没有看懂, or as 未知命令 /status。。); an answer ending in 。 stays an answer."""
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")
+    chat.say("是")
+    for typed in ("／ｓｔａｔｕｓ", "/ status", "/Status！", "进度。"):
+        text = chat.say(typed)
+        assert "进度：已答 2/40 题" in text and "没有看懂" not in text and "未知命令" not in text, typed
+    assert "已跳过：集群占地面积" in chat.say("跳过。")
+    assert "修改此题" in chat.say("/edit\u30001") and chat.current_fact() == "county_level"
+    chat.say("/cancel")
+    assert "修改此题" in chat.say("修改第1题") and chat.current_fact() == "county_level"
+    chat.say("/cancel")
+    text = chat.say("修改2 否")
+    assert "已保存：已认定为省级中小企业特色产业集群 = 否" in text and "结论变化" in text
+    assert "已保存：集群定位在县级区划范围内 = 否" in chat.say("/edit 第 1 题 否")
+    assert chat.current_fact() == "pillar_industry"
+    assert "未知命令 /foo。发送" in chat.say("/foo。")
+    assert "已保存：主导产业为所在县域的支柱或特色产业 = 是" in chat.say("是。")
+
+
+def test_edit_by_the_name_of_what_was_asked(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("80")
+    text = chat.say("/edit 占地面积")
+    assert "修改此题" in text and "当前答案：80.00平方公里" in text and chat.current_fact() == "area_km2"
+    assert "已保存：集群占地面积 = 90.00平方公里" in chat.say("90")
+    assert chat.current_fact() == "pillar_industry"
+    text = chat.say("/edit 细分领域")  # a question not answered yet: said so, with its number
+    assert "题“发展水平在细分领域的位次”还没有答案，无可修改" in text and chat.current_fact() == "pillar_industry"
+    text = chat.say("/edit 集群")  # several answered questions say it: which one is asked
+    assert chat.last[-1].text.startswith("要修改哪一项") and len(chat.last[-1].choices) == 2
+    assert "当前答案：是" in chat.say("1") and chat.current_fact() == "county_level"
+
+
+def test_switch_to_no_such_cluster_says_so_and_a_part_of_a_name_finds_it(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏", name="甲 集群")
+    start(chat, "国家", name="乙集群")
+    text = chat.say("/switch 9")
+    assert "没有第 9 个集群：您共有 2 个集群" in text and chat.last[-1].text.startswith("切换到哪个集群")
+    chat.say("/cancel")
+    text = chat.say("/switch 丙")
+    assert "没有名称含有「丙」的集群" in text and "已切换" not in text
+    chat.say("/cancel")
+    assert "已切换到「甲 集群」" in chat.say("/switch 甲集群") and measures_of(conversation) == "jiangsu"
+    assert "已切换到「乙集群」" in chat.say("切换到乙") and measures_of(conversation) == "national"
+    text = chat.say("/switch 集群")
+    assert "有 2 个集群的名称含有「集群」" in text and len(chat.last[-1].choices) == 2
+
+
+def test_why_on_a_menu_shows_the_menu_once(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("/edit")
+    chat.say("/why")
+    assert [r.text.startswith("要修改哪一项") for r in chat.last] == [False, True]
+    assert chat.last[0].text == "当前没有正在回答的问题。"
 
 
 def test_unticking_every_measure_keeps_the_ticking_menu(conversation):
