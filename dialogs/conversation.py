@@ -79,8 +79,6 @@ WHOLE_MESSAGE_COMMANDS = {
 WHOLE_MESSAGE_TO_COMMAND = {word: name for name, words in WHOLE_MESSAGE_COMMANDS.items() for word in words}
 # Commands that only show something: the question being asked is shown again after them.
 INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines", "form"}
-# The states whose prompt is shown again after an informational command (`Turn.run`).
-PROMPTED_AGAIN = ("asking", "confirm_series", "picking")
 CHOICE_TYPES = ("bool", "level", "rank")
 # What a profile's pending keeps from question to question (Turn.keep_pending); the rest of a
 # confirmation's pending is the figures awaiting it.
@@ -494,8 +492,11 @@ class Turn:
         if command and not tracking.is_name_answer(self, text, command):
             tracking.abandon_draft(self, command[0])
             replies = getattr(self, f"cmd_{command[0]}")(command[1])
-            if command[0] in INFORMATIONAL and self.profile is not None and self.profile.state in PROMPTED_AGAIN:
-                replies += self.prompt()
+            if command[0] in INFORMATIONAL and self.profile is not None and self.profile.state != "done":
+                # what is asked (a name, the measures too: a number typed after /list chose a
+                # measure) shown again last, once
+                if replies[-1:] != (prompt := self.prompt())[-1:]:
+                    replies += prompt
             return replies
         if (replies := tracking.on_draft_answer(self, text)) is not None:
             return replies  # an answer to the guided /track
@@ -834,7 +835,7 @@ class Turn:
 
     def prompt_if_asking(self) -> list[Reply]:
         """The question being asked again, after something said in between."""
-        return self.prompt() if self.profile.state in PROMPTED_AGAIN else []
+        return self.prompt() if self.profile.state in ("asking", "confirm_series", "picking") else []
 
     def for_comparison(self, jurisdiction: str, profile: Profile | None = None) -> bool:
         """A provincial measure of another province than the cluster's (the active one's)."""
@@ -1413,9 +1414,7 @@ class Turn:
 
     def cmd_why(self, _arg: str) -> list[Reply]:
         if self.profile is None or not self.profile.current_fact:
-            # a menu shown (an informational command's prompt follows it in `run`) is shown once
-            shown_after = self.profile is not None and self.profile.state in PROMPTED_AGAIN
-            return [Reply(self.t("dialog.why_nothing"))] + ([] if shown_after else self.prompt())
+            return [Reply(self.t("dialog.why_nothing"))] + self.prompt()
         fact = self.profile.current_fact
         items = [{"measure": r.short.get(self.lang), "citation": c.citation, "text": c.article_text,
                   "requirement": criterion_requirement(c, self.lang), "document": r.document,
@@ -1550,6 +1549,8 @@ class Turn:
         """The application form, pre-filled with the answers so far (dialogs/forms.py)."""
         if self.profile is None:
             return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
+        if self.unnamed():
+            return self.prompt()  # the name first: no form of 「」
         return [forms.form_documents(self.profile.name, self.given_answers(), self.lang)]
 
     def on_attachment(self, attachment: Attachment) -> list[Reply]:

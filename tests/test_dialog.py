@@ -731,6 +731,25 @@ def test_why_on_a_menu_shows_the_menu_once(conversation):
     assert chat.last[0].text == "当前没有正在回答的问题。"
 
 
+def test_what_is_asked_is_shown_again_last_after_list_or_form_at_the_name_or_the_measures(conversation):
+    """/list at the measures menu ended on the numbered clusters, and the number typed next
+    chose a measure; /form before the name made a form of 「」."""
+    chat = Chat(conversation)
+    start(chat, "江苏", name="甲集群")
+    chat.say("/new 乙集群")
+    for command in ("/list", "/form", "/why", "/status"):
+        chat.say(command)
+        assert chat.last[-1].text.startswith("请选择按哪些办法预审「乙集群」"), command
+        assert sum(r.text.startswith("请选择按哪些办法") for r in chat.last) == 1, command
+    chat.say("/new")
+    for command in ("/list", "/why", "/ask 专利"):
+        chat.say(command)
+        assert [r.text.startswith("请输入集群名称") for r in chat.last][-1:] == [True], command
+    chat.say("/form")
+    assert not any(r.documents for r in chat.last) and "「」" not in "".join(r.text for r in chat.last)
+    assert chat.last[-1].text.startswith("请输入集群名称")
+
+
 def test_unticking_every_measure_keeps_the_ticking_menu(conversation):
     """The last tick taken off, a number still ticks (it used to choose at once, and the next
     number typed went to the next question as an answer)."""
