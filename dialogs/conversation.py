@@ -1561,9 +1561,10 @@ class Turn:
             self.prompt() if self.profile is not None and self.profile.state in ("asking", "confirm_series") else [])
 
     def cmd_lang(self, arg: str) -> list[Reply]:
-        word = arg.strip().lower()
+        word = normalise(arg).lower().rstrip(".!")  # English. ｅｎ 中文。 as typed
         if word not in ("zh", "en", "中文", "english", "英文"):
-            return [Reply(self.t("dialog.lang_usage"), kind="error")]
+            # what was asked shown again: a refusal left the question unseen
+            return [Reply(self.t("dialog.lang_usage"), kind="error")] + (self.prompt() if self.profile else [])
         self.lang = normalise_lang(word)
         self.user.lang = self.lang
         if self.profile:

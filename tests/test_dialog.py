@@ -689,6 +689,14 @@ def test_commands_typed_as_a_chinese_keyboard_types_them(conversation):
     assert "已保存：主导产业为所在县域的支柱或特色产业 = 是" in chat.say("是。")
 
 
+def test_a_language_not_read_shows_the_question_again_and_english_with_a_full_stop_is_read(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("/lang xx")
+    assert chat.last[0].text == "用法：/lang zh 或 /lang en" and chat.last[-1].text.startswith("第 1/40 题")
+    assert "Language set to English" in chat.say("/lang English。") and chat.last[-1].text.startswith("Question 1/40")
+
+
 def test_edit_by_the_name_of_what_was_asked(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")
