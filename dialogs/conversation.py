@@ -1288,19 +1288,26 @@ class Turn:
                 answer = numbered.group(2).strip()
                 return self.edit_question(int(unicodedata.normalize("NFKC", numbered.group(1))),
                                           answer if normalise(answer) else "")
-            # /edit 占地面积: the answered question whose label says it; of several, which is asked
-            word = "".join(normalise(arg).lower().split())
-            says = lambda fact: word in "".join(label(fact, self.lang).lower().split())  # noqa: E731
-            named = [o for o in options if says(o["fact"])]
-            if len(named) == 1:
-                return self.picked_edit(named[0], {})
-            if not named:
-                asking = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
-                unanswered = [n for n, f in enumerate(self.numbered(asking), 1) if says(f)]
-                if len(unanswered) == 1:  # a question not answered yet: said so, with its number
-                    return self.edit_question(unanswered[0])
-                return [Reply(self.t("dialog.edit_usage", arg=clean_name(arg)), kind="error")] + self.prompt()
-            options = named
+            # /edit 占地面积, /edit 占地面积 90平方公里: the question whose name holds the words,
+            # as by its number; of several answered ones, which is asked
+            asking = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
+            sequence = self.numbered(asking)
+            split = arg.split(None, 1)
+            for name, answer in [(arg, "")] + ([(split[0], split[1])] if len(split) == 2 else []):
+                word = "".join(normalise(name).lower().split())
+                held = [n for n, f in enumerate(sequence, 1) if word in "".join(label(f, self.lang).lower().split())]
+                answered = [n for n in held if sequence[n - 1] in self.answers]
+                if len(answered) == 1 or (not answered and len(held) == 1):
+                    return self.edit_question((answered or held)[0], answer)  # one not answered: said so
+                if answered and not answer:
+                    chosen = {sequence[n - 1] for n in answered}
+                    return self.start_pick("edit", [o for o in options if o["fact"] in chosen], self.where_we_are())
+                if answered:  # several answered, and an answer for one of them: which is not guessed
+                    return [Reply(self.t("dialog.edit_several", n=len(answered), name=clean_name(name)),
+                                  kind="error")] + self.prompt()
+                if held:
+                    break
+            return [Reply(self.t("dialog.edit_usage", arg=clean_name(arg)), kind="error")] + self.prompt()
         return self.start_pick("edit", options, self.where_we_are())
 
     def edit_question(self, number: int, answer: str = "") -> list[Reply]:

@@ -708,6 +708,10 @@ def test_edit_by_the_name_of_what_was_asked(conversation):
     assert chat.current_fact() == "pillar_industry"
     text = chat.say("/edit 细分领域")  # a question not answered yet: said so, with its number
     assert "题“发展水平在细分领域的位次”还没有答案，无可修改" in text and chat.current_fact() == "pillar_industry"
+    text = chat.say("/edit 占地面积 100平方公里")  # the name, then the new answer
+    assert "已保存：集群占地面积 = 100.00平方公里" in text and chat.current_fact() == "pillar_industry"
+    text = chat.say("/edit 集群 否")  # an answer for one of several: not guessed
+    assert "已答的问题中有 2 题的名称含有“集群”，不知道要修改哪一题" in text and "已保存" not in text
     text = chat.say("/edit 集群")  # several answered questions say it: which one is asked
     assert chat.last[-1].text.startswith("要修改哪一项") and len(chat.last[-1].choices) == 2
     assert "当前答案：是" in chat.say("1") and chat.current_fact() == "county_level"
