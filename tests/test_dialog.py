@@ -697,6 +697,20 @@ def test_a_language_not_read_shows_the_question_again_and_english_with_a_full_st
     assert "Language set to English" in chat.say("/lang English。") and chat.last[-1].text.startswith("Question 1/40")
 
 
+def test_cancel_at_figures_awaiting_their_confirmation_drops_them_and_says_so(conversation):
+    """It showed the confirmation again without a word, as if /cancel were not heard."""
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    assert "年份对吗" in chat.say("45, 48, 52")
+    text = chat.say("/cancel")
+    assert "已取消：刚才填写的集群总产值（2023年 45.00亿元、2024年 48.00亿元、2025年 52.00亿元）未保存" in text
+    assert chat.last[-1].kind == "question" and "年份对吗" not in chat.last[-1].text
+    assert chat.current_fact() == "total_output" and "已答 7/" in chat.say("/status")
+    chat.say("45, 48, 52")
+    assert "已保存：集群总产值" in chat.say("是")
+
+
 def test_edit_by_the_name_of_what_was_asked(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")
