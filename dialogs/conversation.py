@@ -147,6 +147,8 @@ def parse_command(text: str) -> tuple[str, str] | None:
         return (WHOLE_MESSAGE_TO_COMMAND[whole], "")
     head, rest = command_head(text)
     name = WORD_TO_COMMAND.get(head)
+    if name is None and head.startswith("/") and not head[1:2].isascii():
+        name = WORD_TO_COMMAND.get(head[1:])  # /跳过: a Chinese command word with the slash before it
     if name is None and (glued := GLUED.fullmatch(text)):
         return ("edit", glued.group(2).strip()) if glued.group(1) else ("switch", glued.group(4).strip())
     if name is None and head.startswith("/"):
@@ -1076,7 +1078,12 @@ class Turn:
     # --- commands --------------------------------------------------------------------------
 
     def cmd_unknown(self, word: str) -> list[Reply]:
-        return [Reply(self.t("dialog.unknown_command", command=word), kind="error")] + self.prompt()
+        from difflib import get_close_matches  # here: only a mistyped command needs it
+
+        near = get_close_matches(word, [w for w in WORD_TO_COMMAND if w.startswith("/")], n=1, cutoff=0.7)
+        text = self.t("dialog.unknown_command_near", command=word, near=near[0]) if near else \
+            self.t("dialog.unknown_command", command=word)
+        return [Reply(text, kind="error")] + self.prompt()
 
     def cmd_start(self, _arg: str) -> list[Reply]:
         if self.profile is None:

@@ -686,6 +686,9 @@ def test_commands_typed_as_a_chinese_keyboard_types_them(conversation):
     assert "已保存：集群定位在县级区划范围内 = 否" in chat.say("/edit 第 1 题 否")
     assert chat.current_fact() == "pillar_industry"
     assert "未知命令 /foo。发送" in chat.say("/foo。")
+    assert "未知命令 /stauts。是要发送 /status 吗？" in chat.say("/stauts")
+    assert "已跳过：主导产业为所在县域的支柱或特色产业" in chat.say("/跳过")  # a Chinese word with the slash
+    chat.say("/back")
     assert "已保存：主导产业为所在县域的支柱或特色产业 = 是" in chat.say("是。")
 
 
