@@ -963,6 +963,7 @@ class Turn:
                     self.question(fact)]
         pending = self.keep_pending()
         before = self.evaluations()
+        asked_before = set(self.numbered(None)) if "edit_before" in pending else set()
         self.save(fact, value, source="edit" if "edit_before" in pending else "dialog")
         after = self.evaluations()
         # as exact as confirmed (0.0045亿元 saved is not said 0.00)
@@ -970,7 +971,7 @@ class Turn:
                                 value=value_text(fact, value, self.lang, exact=True)))]
         replies += self.news(fact, before, after)
         if "edit_before" in pending:
-            replies.append(self.verdict_changes(pending["edit_before"], after))
+            replies.append(self.verdict_changes(pending["edit_before"], after, asked_before))
             pending.pop("edit_before")
         interrupted = pending.pop("edit_from", None)
         self.profile.pending = json.dumps(pending) if pending else None
@@ -1001,12 +1002,21 @@ class Turn:
             lines.append(self.t("dialog.go_on"))
         return [Reply("\n".join(lines), kind="info")]
 
-    def verdict_changes(self, before: dict, after: list[Evaluation]) -> Reply:
+    def verdict_changes(self, before: dict, after: list[Evaluation], asked_before: set[str] = frozenset()) -> Reply:
+        """What an edit changed: the verdicts, and the questions it made needed or needless
+        (the numbers 第 k/n 题 move with them: 32/40 became 33/41 without a word)."""
         changed = [self.t("dialog.verdict_changed", measure=ev.ruleset.short.get(self.lang),
                           before=self.t(f"verdict.{before[ev.ruleset.jurisdiction]}"),
                           after=self.t(f"verdict.{ev.verdict}"))
                    for ev in after if before.get(ev.ruleset.jurisdiction) not in (None, ev.verdict)]
-        return Reply("\n".join(changed) if changed else self.t("dialog.verdicts_unchanged"))
+        lines = changed or [self.t("dialog.verdicts_unchanged")]
+        if asked_before:
+            asked_now = self.numbered(None)
+            if more := [f for f in asked_now if f not in asked_before]:
+                lines.append(self.t("dialog.edit_needs_more", labels=self.some_labels(more)))
+            if fewer := [f for f in sorted(asked_before, key=catalogue().position.__getitem__) if f not in asked_now]:
+                lines.append(self.t("dialog.edit_needs_fewer", labels=self.some_labels(fewer)))
+        return Reply("\n".join(lines))
 
     def on_confirm_series(self, text: str) -> list[Reply]:
         p = self.pending()

@@ -714,6 +714,18 @@ def test_cancel_at_figures_awaiting_their_confirmation_drops_them_and_says_so(co
     assert "已保存：集群总产值" in chat.say("是")
 
 
+def test_an_edit_says_the_questions_it_makes_needed_or_needless(conversation):
+    """第 32/40 题 became 第 33/41 题 after an edit, without a word why."""
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "high_water_industry", dict(eligible_facts(), high_energy_industry=False))
+    text = chat.say("/edit 高耗能 是")
+    assert "此修改后还需回答（稍后询问，总题数随之增加）：能效水平高于（优于）行业基准值。" in text
+    text = chat.say("/edit 高耗能 否")
+    assert "此修改后不再需要回答（总题数随之减少）：能效水平高于（优于）行业基准值。" in text
+    assert "此修改后" not in chat.say("/edit 1 是")  # an edit that changes no question needed
+
+
 def test_edit_by_the_name_of_what_was_asked(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")
