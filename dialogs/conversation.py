@@ -1050,6 +1050,9 @@ class Turn:
         p = self.pending()
         options = p["options"]
         number = choice_number(text)
+        if number is None and p["purpose"] == "restart" and (answer := confirmation(text)) is not None:
+            # 确定要清空…吗？ answered 是 or 否, as a Chinese official answers such a question
+            number = next(i for i, o in enumerate(options, 1) if o["restart"] is answer)
         if number is None or not 1 <= number <= len(options):
             return [Reply(self.t("dialog.pick_number", n=len(options)), kind="error"), self.pick_prompt()]
         chosen = options[number - 1]

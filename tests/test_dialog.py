@@ -726,6 +726,18 @@ def test_an_edit_says_the_questions_it_makes_needed_or_needless(conversation):
     assert "此修改后" not in chat.say("/edit 1 是")  # an edit that changes no question needed
 
 
+def test_restart_asked_whether_to_clear_is_answered_yes_or_no(conversation):
+    """确定要清空…吗？ answered 否 or 是 was refused as no number."""
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")
+    chat.say("/restart")
+    chat.say("否")
+    assert chat.current_fact() == "provincial_certified" and "已答 1/40" in chat.say("/status")
+    chat.say("/restart")
+    assert "已清空「示例县机械集群」的答案" in chat.say("是")
+
+
 def test_edit_by_the_name_of_what_was_asked(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")
