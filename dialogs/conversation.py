@@ -735,8 +735,10 @@ class Turn:
         return Reply(self.t("dialog.name_cut", limit=NAME_LIMIT, name=name))
 
     def is_command_name(self, name: str) -> bool:
-        """/skip or 跳过 is a command, no cluster's name."""
-        return name.startswith("/") or name.lower() in WORD_TO_COMMAND or name.lower() in WHOLE_MESSAGE_TO_COMMAND
+        """/skip or 跳过 (跳过。, ／skip: as a command is read) is a command, no cluster's name."""
+        head, rest = command_head(name)
+        return head.startswith("/") or (not rest and head.lower() in WORD_TO_COMMAND) \
+            or name.lower() in WHOLE_MESSAGE_TO_COMMAND
 
     def on_choose_measures(self, text: str) -> list[Reply]:
         order = list(load_rulesets())

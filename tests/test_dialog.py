@@ -620,7 +620,7 @@ def test_cancel_at_the_measures_menu_says_what_it_does_and_returns(conversation)
 def test_a_new_cluster_is_never_named_by_a_command_nor_twice_the_same(conversation):
     chat = Chat(conversation)
     start(chat, "江苏", name="戊集群")
-    for command in ("/skip", "跳过"):
+    for command in ("/skip", "跳过", "跳过。", "／skip"):
         text = chat.say(f"/new {command}")
         assert f"“{command}”是命令，不能作集群名称" in text and chat.current_fact() == "county_level"
     text = chat.say("/new 戊集群")
