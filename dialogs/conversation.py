@@ -1512,9 +1512,11 @@ class Turn:
         """Ask first the questions that could still change one measure's verdict."""
         if (stop := self.need_profile()) is not None:
             return stop
-        ev = next((e for e in self.evaluations() if e.ruleset.jurisdiction == arg.strip()), None)
-        if ev is None:
-            return self.prompt()
+        named = [arg.strip()] if arg.strip() in load_rulesets() else self.read_measures(arg)  # jiangsu, 江苏
+        ev = next((e for e in self.evaluations() if [e.ruleset.jurisdiction] == named), None)
+        if ev is None:  # said, not ignored without a word
+            chosen = self.measure_names([e.ruleset.jurisdiction for e in self.evaluations()])
+            return [Reply(self.t("dialog.focus_usage", measures=chosen), kind="error")] + self.prompt()
         focus = facts_to_ask(ev.missing, self.answers)
         # asked first, as said: a /pending round still open gives way to it
         kept = {k: v for k, v in self.keep_pending().items() if k != "revisit"}

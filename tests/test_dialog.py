@@ -738,6 +738,16 @@ def test_restart_asked_whether_to_clear_is_answered_yes_or_no(conversation):
     assert "已清空「示例县机械集群」的答案" in chat.say("是")
 
 
+def test_focus_typed_with_a_chinese_name_or_a_measure_not_chosen(conversation):
+    """/focus 国家 and /focus 火星 were ignored without a word."""
+    chat = Chat(conversation)
+    start(chat, "1,2")
+    text = chat.say("/focus 火星")
+    assert "/focus 后请写所选办法中的一个（国家（工信部）、江苏）" in text and chat.last[-1].kind == "question"
+    assert "/focus 后请写所选办法中的一个" in chat.say("/focus 广东")
+    assert "先询问可能改变国家（工信部）结论的" in chat.say("/focus 国家")
+
+
 def test_edit_by_the_name_of_what_was_asked(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")
