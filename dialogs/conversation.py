@@ -1434,7 +1434,7 @@ class Turn:
         self.set_state("choose_measures")
         return [Reply(self.t("dialog.restarted", name=self.profile.name)), self.measure_prompt()]
 
-    def cmd_measures(self, _arg: str) -> list[Reply]:
+    def cmd_measures(self, arg: str) -> list[Reply]:
         """Change the chosen measures, answers kept: only what an added measure still needs is asked."""
         if self.profile is None:
             return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
@@ -1446,6 +1446,8 @@ class Turn:
         # where /cancel returns, the measures unchanged
         self.set_state("choose_measures", pending={"back_to": self.where_we_are(),
                                                    **({"selected": selected} if selected else {})})
+        if arg.strip():  # /measures 国家 江苏: as typed at the menu (names choose, a number ticks)
+            return [Reply(self.t("dialog.change_measures"))] + self.on_choose_measures(arg)
         return [Reply(self.t("dialog.change_measures")), self.measure_prompt()]
 
     def cmd_why(self, _arg: str) -> list[Reply]:

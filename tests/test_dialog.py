@@ -813,6 +813,19 @@ def test_what_is_asked_is_shown_again_last_after_list_or_form_at_the_name_or_the
     assert chat.last[-1].text.startswith("请输入集群名称")
 
 
+def test_measures_typed_after_the_command_choose_them(conversation):
+    """/measures 国家 江苏 opened the menu, the names typed ignored."""
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")
+    text = chat.say("/measures 国家 江苏")
+    assert "好的，按国家（工信部）、江苏预审" in text and measures_of(conversation) == "national,jiangsu"
+    assert chat.current_fact() == "provincial_certified"
+    text = chat.say("更改办法 火星")
+    assert "没有看懂所选办法" in text and chat.last[-1].text.startswith("请选择按哪些办法")
+    assert "已取消更改，仍按国家（工信部）、江苏预审" in chat.say("/cancel")
+
+
 def test_unticking_every_measure_keeps_the_ticking_menu(conversation):
     """The last tick taken off, a number still ticks (it used to choose at once, and the next
     number typed went to the next question as an answer)."""
