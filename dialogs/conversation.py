@@ -1385,18 +1385,20 @@ class Turn:
             return self.cancel_measures()
         if self.profile is not None and self.profile.state == "picking":
             self.return_from_pick(self.pending())
-        elif self.profile is not None and self.profile.state in ("asking", "confirm_series") \
+            return self.prompt()
+        if self.profile is not None and self.profile.state in ("asking", "confirm_series") \
                 and self.profile.current_fact in self.answers:
             # an edit (or a question reached by /back) is left as it was: back to the progress
             return [Reply(self.t("dialog.edit_cancelled"))] + self.go_on(self.leave_question())
-        elif self.profile is not None and self.profile.state == "confirm_series":
+        if self.profile is not None and self.profile.state == "confirm_series":
             # figures awaiting their confirmation: dropped, said so, and the question asked again
             # (the confirmation was shown again without a word, as if /cancel were not heard)
             p = self.pending()
             self.set_state("asking", p["fact"], self.keep_pending())
             return [Reply(self.t("dialog.confirm_cancelled", label=label(p["fact"], self.lang),
                                  value=value_text(p["fact"], p["value"], self.lang, exact=True)))] + self.prompt()
-        return self.prompt()
+        # a question being answered: nothing is open to cancel, said so (it was shown again without a word)
+        return [Reply(self.t("dialog.nothing_to_cancel"))] + self.prompt()
 
     def cancel_measures(self) -> list[Reply]:
         """/cancel at the measures: a new cluster's first choice gives the cluster up; a change

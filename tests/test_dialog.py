@@ -712,6 +712,8 @@ def test_cancel_at_figures_awaiting_their_confirmation_drops_them_and_says_so(co
     assert chat.current_fact() == "total_output" and "已答 7/" in chat.say("/status")
     chat.say("45, 48, 52")
     assert "已保存：集群总产值" in chat.say("是")
+    text = chat.say("/cancel")  # nothing open: said so, the question asked again
+    assert "当前没有可取消的操作" in text and chat.last[-1].kind == "question"
 
 
 def test_an_edit_says_the_questions_it_makes_needed_or_needless(conversation):
