@@ -17,13 +17,13 @@ from bot.channel import Sent
 from bot.delivery import Database, Delivery, base_worker_name
 from bot.reminders import SWEEP_SECONDS
 from bot.scheduler import BackgroundLoop, Scheduler
-from dialogs.conversation import Conversation, failure_text
+from dialogs.conversation import Conversation, command_head, failure_text
 from dialogs.messages import LONE_SURROGATE, MAX_FILE, Attachment, Incoming, Reply, read_named_file, without_controls
 from locales import t
 from storage.db import storage_fault
 
 log = logging.getLogger(__name__)
-QUIT = ("/quit", "/exit", "退出")
+QUIT = (("/quit", ""), ("/exit", ""), ("退出", ""))  # (command word, rest): alone
 
 
 def render_reply(reply: Reply, lang: str, export_dir: Path) -> str:
@@ -217,7 +217,7 @@ def _loop(user: str, stdin: TextIO, stdout: TextIO, channel: TerminalChannel,
         if not line:
             return
         text = line.rstrip("\r\n")
-        if text.strip().lower() in QUIT:
+        if command_head(text) in QUIT:  # ／quit, 退出。 as every command is read
             return
         if not text.strip():
             continue

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -78,9 +79,8 @@ WHOLE_MESSAGE_COMMANDS = {
 }
 WHOLE_MESSAGE_TO_COMMAND = {word: name for name, words in WHOLE_MESSAGE_COMMANDS.items() for word in words}
 # A command typed with a Chinese input method on: the slash key gives 、 (／ in full-width
-# mode), and a word typed alone often ends a sentence (跳过。 不知道！).
-IME_SLASH = re.compile(r"^[／、](?=[A-Za-z])")
-SENTENCE_END = "。．.！!"
+# mode, which NFKC reads as /), and a word typed alone often ends a sentence (跳过。 不知道！).
+IME_SLASH = re.compile(r"^、(?=[A-Za-z])")
 # Commands that only show something: the question being asked is shown again after them.
 INFORMATIONAL = {"why", "status", "compare", "list", "export", "ask", "result", "deadlines", "form"}
 CHOICE_TYPES = ("bool", "level", "rank")
@@ -115,18 +115,46 @@ def looks_like_question(text: str) -> bool:
     return bool(QUESTION.search(text.strip()))
 
 
+# A sentence's end typed after a command alone (跳过。 /status！): no part of its word.
+COMMAND_END = "。．.！!，,；;…"
+# /edit's question number (7, ７, 第7题, 第 7 题) and what follows it, the new answer: after a
+# space or 题, a colon or a comma (7：90平方公里); 790平方公里 is no number and its answer.
+EDIT_NUMBER = re.compile(r"(?:第\s*)?([0-9０-９]+)(?:\s*题|(?=[\s:：,，。]|$))[\s:：,，。]*(.*)", re.S)
+# A Chinese command word written as Chinese is, without a space before what follows it:
+# 修改2 否, 修改第2题, 切换到乙集群. Only these two: 新建 begins place names (新建区).
+GLUED = re.compile(r"(修改)\s*(第?\s*[0-9０-９].*)|(切换)(?:到|至)?\s*(\S.*)", re.S)
+
+
+def command_head(text: str) -> tuple[str, str]:
+    """A message's first word as a command's (`/status`, `跳过`) and the rest. The word as a
+    Chinese keyboard may type it: a full-width ／ or letters (／ｓｔａｔｕｓ), a full-width space
+    after it, a sentence's end after it alone (跳过。), the slash apart (/ status); a slash
+    word's case and a Telegram @bot after it do not count."""
+    head, rest = (text.strip().split(None, 1) + [""])[:2]  # any space: the full-width one too
+    head = IME_SLASH.sub("/", unicodedata.normalize("NFKC", head))  # 、skip: the input method's slash key
+    if head == "/" and rest:
+        word, rest = (rest.split(None, 1) + [""])[:2]
+        head = "/" + unicodedata.normalize("NFKC", word)
+    if not rest:
+        head = head.rstrip(COMMAND_END) or head
+    return (head.split("@", 1)[0].lower() if head.startswith("/") else head), rest
+
+
 def parse_command(text: str) -> tuple[str, str] | None:
-    """('skip', '') for '/skip' or '跳过'; ('ask', '专利') for '问 专利'; None for an answer."""
+    """('skip', '') for '/skip' or '跳过'; ('ask', '专利') for '问 专利'; None for an answer
+    (the command's word read by `command_head`)."""
     text = text.strip()
     if not text:
         return None
     whole = " ".join(text.replace("\u2019", "'").rstrip(".!").lower().split())  # don’t (a phone's apostrophe)
     if whole in WHOLE_MESSAGE_TO_COMMAND:
         return (WHOLE_MESSAGE_TO_COMMAND[whole], "")
-    head, _, rest = text.partition(" ")
-    head = IME_SLASH.sub("/", head)
-    head = head.split("@", 1)[0].lower() if head.startswith("/") else head
-    name = WORD_TO_COMMAND.get(head) or WORD_TO_COMMAND.get(head.rstrip(SENTENCE_END) if not rest else "")
+    head, rest = command_head(text)
+    name = WORD_TO_COMMAND.get(head)
+    if name is None and head.startswith("/") and not head[1:2].isascii():
+        name = WORD_TO_COMMAND.get(head[1:])  # /跳过: a Chinese command word with the slash before it
+    if name is None and (glued := GLUED.fullmatch(text)):
+        return ("edit", glued.group(2).strip()) if glued.group(1) else ("switch", glued.group(4).strip())
     if name is None and head.startswith("/"):
         return ("unknown", head)
     if name is None:
@@ -474,9 +502,11 @@ class Turn:
         if command and not tracking.is_name_answer(self, text, command):
             tracking.abandon_draft(self, command[0])
             replies = getattr(self, f"cmd_{command[0]}")(command[1])
-            if command[0] in INFORMATIONAL and self.profile is not None and self.profile.state in (
-                    "asking", "confirm_series", "picking"):
-                replies += self.prompt()
+            if command[0] in INFORMATIONAL and self.profile is not None and self.profile.state != "done":
+                # what is asked (a name, the measures too: a number typed after /list chose a
+                # measure) shown again last, once
+                if replies[-1:] != (prompt := self.prompt())[-1:]:
+                    replies += prompt
             return replies
         if (replies := tracking.on_draft_answer(self, text)) is not None:
             return replies  # an answer to the guided /track
@@ -720,8 +750,10 @@ class Turn:
         return Reply(self.t("dialog.name_cut", limit=NAME_LIMIT, name=name))
 
     def is_command_name(self, name: str) -> bool:
-        """/skip or 跳过 is a command, no cluster's name."""
-        return name.startswith("/") or name.lower() in WORD_TO_COMMAND or name.lower() in WHOLE_MESSAGE_TO_COMMAND
+        """/skip or 跳过 (跳过。, ／skip: as a command is read) is a command, no cluster's name."""
+        head, rest = command_head(name)
+        return head.startswith("/") or (not rest and head.lower() in WORD_TO_COMMAND) \
+            or name.lower() in WHOLE_MESSAGE_TO_COMMAND
 
     def on_choose_measures(self, text: str) -> list[Reply]:
         order = list(load_rulesets())
@@ -966,6 +998,7 @@ class Turn:
                     self.question(fact)]
         pending = self.keep_pending()
         before = self.evaluations()
+        asked_before = set(self.numbered(None)) if "edit_before" in pending else set()
         self.save(fact, value, source="edit" if "edit_before" in pending else "dialog")
         after = self.evaluations()
         # as exact as confirmed (0.0045亿元 saved is not said 0.00)
@@ -973,7 +1006,7 @@ class Turn:
                                 value=value_text(fact, value, self.lang, exact=True)))]
         replies += self.news(fact, before, after)
         if "edit_before" in pending:
-            replies.append(self.verdict_changes(pending["edit_before"], after))
+            replies.append(self.verdict_changes(pending["edit_before"], after, asked_before))
             pending.pop("edit_before")
         interrupted = pending.pop("edit_from", None)
         self.profile.pending = json.dumps(pending) if pending else None
@@ -1004,12 +1037,21 @@ class Turn:
             lines.append(self.t("dialog.go_on"))
         return [Reply("\n".join(lines), kind="info")]
 
-    def verdict_changes(self, before: dict, after: list[Evaluation]) -> Reply:
+    def verdict_changes(self, before: dict, after: list[Evaluation], asked_before: set[str] = frozenset()) -> Reply:
+        """What an edit changed: the verdicts, and the questions it made needed or needless
+        (the numbers 第 k/n 题 move with them: 32/40 became 33/41 without a word)."""
         changed = [self.t("dialog.verdict_changed", measure=ev.ruleset.short.get(self.lang),
                           before=self.t(f"verdict.{before[ev.ruleset.jurisdiction]}"),
                           after=self.t(f"verdict.{ev.verdict}"))
                    for ev in after if before.get(ev.ruleset.jurisdiction) not in (None, ev.verdict)]
-        return Reply("\n".join(changed) if changed else self.t("dialog.verdicts_unchanged"))
+        lines = changed or [self.t("dialog.verdicts_unchanged")]
+        if asked_before:
+            asked_now = self.numbered(None)
+            if more := [f for f in asked_now if f not in asked_before]:
+                lines.append(self.t("dialog.edit_needs_more", labels=self.some_labels(more)))
+            if fewer := [f for f in sorted(asked_before, key=catalogue().position.__getitem__) if f not in asked_now]:
+                lines.append(self.t("dialog.edit_needs_fewer", labels=self.some_labels(fewer)))
+        return Reply("\n".join(lines))
 
     def on_confirm_series(self, text: str) -> list[Reply]:
         p = self.pending()
@@ -1044,6 +1086,9 @@ class Turn:
         p = self.pending()
         options = p["options"]
         number = choice_number(text)
+        if number is None and p["purpose"] == "restart" and (answer := confirmation(text)) is not None:
+            # 确定要清空…吗？ answered 是 or 否, as a Chinese official answers such a question
+            number = next(i for i, o in enumerate(options, 1) if o["restart"] is answer)
         if number is None or not 1 <= number <= len(options):
             return [Reply(self.t("dialog.pick_number", n=len(options)), kind="error"), self.pick_prompt()]
         chosen = options[number - 1]
@@ -1082,7 +1127,12 @@ class Turn:
     # --- commands --------------------------------------------------------------------------
 
     def cmd_unknown(self, word: str) -> list[Reply]:
-        return [Reply(self.t("dialog.unknown_command", command=word), kind="error")] + self.prompt()
+        from difflib import get_close_matches  # here: only a mistyped command needs it
+
+        near = get_close_matches(word, [w for w in WORD_TO_COMMAND if w.startswith("/")], n=1, cutoff=0.7)
+        text = self.t("dialog.unknown_command_near", command=word, near=near[0]) if near else \
+            self.t("dialog.unknown_command", command=word)
+        return [Reply(text, kind="error")] + self.prompt()
 
     def cmd_start(self, _arg: str) -> list[Reply]:
         if self.profile is None:
@@ -1178,12 +1228,20 @@ class Turn:
         if word:
             match = ([profiles[number - 1]] if number is not None and 1 <= number <= len(profiles)
                      else [p for p in profiles if p.name in (word, normalise(word))])
+            key = "dialog.switch_twins"
+            if not match and number is None:  # 乙 for 乙集群, 甲集群 for 甲 集群: the names that hold it
+                bare = "".join(normalise(word).lower().split())
+                match = [p for p in profiles if bare in "".join(normalise(p.name or "").lower().split())]
+                key = "dialog.switch_several"
             if len(match) == 1:
                 return self.switch_to(match[0])
             if match:  # a name two clusters share: which one is asked, never guessed
                 ids = {p.id for p in match}
                 options = [o for o in options if o["id"] in ids]
-                notes = [Reply(self.t("dialog.switch_twins", n=len(match), name=word))]
+                notes = [Reply(self.t(key, n=len(match), name=word))]
+            else:  # no such cluster: said, not a menu as if it had been understood
+                notes = [Reply(self.t("dialog.switch_none_number" if number is not None else "dialog.switch_none",
+                                      n=number, name=word, total=len(profiles)), kind="error")]
         if self.profile is None:
             self.profile = profiles[-1]
             self.user.active_profile_id = self.profile.id
@@ -1278,13 +1336,35 @@ class Turn:
         facts = [f for f in catalogue().facts if f in self.answers and f in asked]
         if not facts:
             return [Reply(self.t("dialog.nothing_to_edit"))] + self.prompt()
-        if arg.strip():
-            # /edit 7, or /edit 7 90平方公里: a question's number, and its new answer after it
-            numbered = re.fullmatch(r"(\d+)(?:\s+(.+))?", normalise(arg)) if not refused_digits(arg) else None
-            if numbered is None:
-                return [Reply(self.t("dialog.edit_usage", arg=clean_name(arg)), kind="error")] + self.prompt()
-            return self.edit_question(int(numbered.group(1)), arg.strip().split(None, 1)[1] if numbered.group(2) else "")
         options = [{"fact": f, "label": self.edit_label(f)} for f in facts]
+        if arg.strip():
+            # /edit 7, /edit 第7题 (as the question was numbered), or /edit 7 90平方公里: a
+            # question's number, and its new answer after it
+            numbered = EDIT_NUMBER.fullmatch(arg.strip()) if not refused_digits(arg) else None
+            if numbered is not None:
+                answer = numbered.group(2).strip()
+                return self.edit_question(int(unicodedata.normalize("NFKC", numbered.group(1))),
+                                          answer if normalise(answer) else "")
+            # /edit 占地面积, /edit 占地面积 90平方公里: the question whose name holds the words,
+            # as by its number; of several answered ones, which is asked
+            asking = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
+            sequence = self.numbered(asking)
+            split = arg.split(None, 1)
+            for name, answer in [(arg, "")] + ([(split[0], split[1])] if len(split) == 2 else []):
+                word = "".join(normalise(name).lower().split())
+                held = [n for n, f in enumerate(sequence, 1) if word in "".join(label(f, self.lang).lower().split())]
+                answered = [n for n in held if sequence[n - 1] in self.answers]
+                if len(answered) == 1 or (not answered and len(held) == 1):
+                    return self.edit_question((answered or held)[0], answer)  # one not answered: said so
+                if answered and not answer:
+                    chosen = {sequence[n - 1] for n in answered}
+                    return self.start_pick("edit", [o for o in options if o["fact"] in chosen], self.where_we_are())
+                if answered:  # several answered, and an answer for one of them: which is not guessed
+                    return [Reply(self.t("dialog.edit_several", n=len(answered), name=clean_name(name)),
+                                  kind="error")] + self.prompt()
+                if held:
+                    break
+            return [Reply(self.t("dialog.edit_usage", arg=clean_name(arg)), kind="error")] + self.prompt()
         return self.start_pick("edit", options, self.where_we_are())
 
     def edit_question(self, number: int, answer: str = "") -> list[Reply]:
@@ -1340,11 +1420,20 @@ class Turn:
             return self.cancel_measures()
         if self.profile is not None and self.profile.state == "picking":
             self.return_from_pick(self.pending())
-        elif self.profile is not None and self.profile.state in ("asking", "confirm_series") \
+            return self.prompt()
+        if self.profile is not None and self.profile.state in ("asking", "confirm_series") \
                 and self.profile.current_fact in self.answers:
             # an edit (or a question reached by /back) is left as it was: back to the progress
             return [Reply(self.t("dialog.edit_cancelled"))] + self.go_on(self.leave_question())
-        return self.prompt()
+        if self.profile is not None and self.profile.state == "confirm_series":
+            # figures awaiting their confirmation: dropped, said so, and the question asked again
+            # (the confirmation was shown again without a word, as if /cancel were not heard)
+            p = self.pending()
+            self.set_state("asking", p["fact"], self.keep_pending())
+            return [Reply(self.t("dialog.confirm_cancelled", label=label(p["fact"], self.lang),
+                                 value=value_text(p["fact"], p["value"], self.lang, exact=True)))] + self.prompt()
+        # a question being answered: nothing is open to cancel, said so (it was shown again without a word)
+        return [Reply(self.t("dialog.nothing_to_cancel"))] + self.prompt()
 
     def cancel_measures(self) -> list[Reply]:
         """/cancel at the measures: a new cluster's first choice gives the cluster up; a change
@@ -1382,7 +1471,7 @@ class Turn:
         self.set_state("choose_measures")
         return [Reply(self.t("dialog.restarted", name=self.profile.name)), self.measure_prompt()]
 
-    def cmd_measures(self, _arg: str) -> list[Reply]:
+    def cmd_measures(self, arg: str) -> list[Reply]:
         """Change the chosen measures, answers kept: only what an added measure still needs is asked."""
         if self.profile is None:
             return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
@@ -1394,6 +1483,8 @@ class Turn:
         # where /cancel returns, the measures unchanged
         self.set_state("choose_measures", pending={"back_to": self.where_we_are(),
                                                    **({"selected": selected} if selected else {})})
+        if arg.strip():  # /measures 国家 江苏: as typed at the menu (names choose, a number ticks)
+            return [Reply(self.t("dialog.change_measures"))] + self.on_choose_measures(arg)
         return [Reply(self.t("dialog.change_measures")), self.measure_prompt()]
 
     def cmd_why(self, _arg: str) -> list[Reply]:
@@ -1460,9 +1551,11 @@ class Turn:
         """Ask first the questions that could still change one measure's verdict."""
         if (stop := self.need_profile()) is not None:
             return stop
-        ev = next((e for e in self.evaluations() if e.ruleset.jurisdiction == arg.strip()), None)
-        if ev is None:
-            return self.prompt()
+        named = [arg.strip()] if arg.strip() in load_rulesets() else self.read_measures(arg)  # jiangsu, 江苏
+        ev = next((e for e in self.evaluations() if [e.ruleset.jurisdiction] == named), None)
+        if ev is None:  # said, not ignored without a word
+            chosen = self.measure_names([e.ruleset.jurisdiction for e in self.evaluations()])
+            return [Reply(self.t("dialog.focus_usage", measures=chosen), kind="error")] + self.prompt()
         focus = facts_to_ask(ev.missing, self.answers)
         # asked first, as said: a /pending round still open gives way to it
         kept = {k: v for k, v in self.keep_pending().items() if k != "revisit"}
@@ -1533,6 +1626,8 @@ class Turn:
         """The application form, pre-filled with the answers so far (dialogs/forms.py)."""
         if self.profile is None:
             return [Reply(self.t("dialog.no_profile"), actions=self.start_actions())]
+        if self.unnamed():
+            return self.prompt()  # the name first: no form of 「」
         return [forms.form_documents(self.profile.name, self.given_answers(), self.lang)]
 
     def on_attachment(self, attachment: Attachment) -> list[Reply]:
@@ -1543,9 +1638,10 @@ class Turn:
             self.prompt() if self.profile is not None and self.profile.state in ("asking", "confirm_series") else [])
 
     def cmd_lang(self, arg: str) -> list[Reply]:
-        word = arg.strip().lower()
+        word = normalise(arg).lower().rstrip(".!")  # English. ｅｎ 中文。 as typed
         if word not in ("zh", "en", "中文", "english", "英文"):
-            return [Reply(self.t("dialog.lang_usage"), kind="error")]
+            # what was asked shown again: a refusal left the question unseen
+            return [Reply(self.t("dialog.lang_usage"), kind="error")] + (self.prompt() if self.profile else [])
         self.lang = normalise_lang(word)
         self.user.lang = self.lang
         if self.profile:

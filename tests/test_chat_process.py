@@ -3,6 +3,7 @@ commands, and a kill -9 in the middle that loses nothing acknowledged."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -336,6 +337,20 @@ def test_a_closed_standard_input_is_an_empty_one():
     assert chat.returncode == 0 and "再见" in chat.stdout and "Traceback" not in chat.stderr
     evaluate = closed_stdin("evaluate", "-")
     assert evaluate.returncode == 2 and "输入为空" in evaluate.stderr and "Traceback" not in evaluate.stderr
+
+
+@pytest.mark.parametrize("typed", ["退出。", "／quit", "/QUIT！", "/ quit"])
+def test_quit_typed_as_a_chinese_keyboard_types_it_ends_the_chat(tmp_path, typed):
+    """The terminal's /quit is read as every command is (it was an answer, or 未知命令 /quit)."""
+    from bot.clock import ManualClock
+    from bot.terminal import run_chat
+    from dialogs.conversation import Conversation
+    from storage.db import make_engine
+
+    out = io.StringIO()
+    conversation = Conversation(make_engine(str(tmp_path / "c.db")), ManualClock(dt.datetime(2026, 11, 23, 10)))
+    run_chat(conversation, user="z", stdin=io.StringIO(f"{typed}\n/new 甲集群\n"), stdout=out, export_dir=tmp_path)
+    assert "再见" in out.getvalue() and "甲集群" not in out.getvalue() and "未知命令" not in out.getvalue()
 
 
 def test_a_line_without_an_end_is_never_held_whole(monkeypatch):

@@ -626,7 +626,7 @@ def test_cancel_at_the_measures_menu_says_what_it_does_and_returns(conversation)
 def test_a_new_cluster_is_never_named_by_a_command_nor_twice_the_same(conversation):
     chat = Chat(conversation)
     start(chat, "江苏", name="戊集群")
-    for command in ("/skip", "跳过"):
+    for command in ("/skip", "跳过", "跳过。", "／skip"):
         text = chat.say(f"/new {command}")
         assert f"“{command}”是命令，不能作集群名称" in text and chat.current_fact() == "county_level"
     text = chat.say("/new 戊集群")
@@ -663,12 +663,175 @@ def test_edit_with_a_number_and_an_answer_edits_that_question(conversation):
     text = chat.say("/edit 99999999999999999999")
     assert "没有第 999999999999… 题：本集群目前共" in text and chat.current_fact() == "pillar_industry"
     assert chat.last[-1].kind == "question" and not chat.last[-1].text.startswith("要修改哪一项")
-    text = chat.say("/edit 面积")
-    assert "没有看懂 /edit 后的“面积”" in text and chat.current_fact() == "pillar_industry"
+    text = chat.say("/edit 很大")  # no answered question's name
+    assert "没有看懂 /edit 后的“很大”" in text and chat.current_fact() == "pillar_industry"
     text = chat.say("/edit 2 很大")  # refused: the edit stays open, the answer saved unchanged
     assert "已保存的答案未改动：90.00平方公里" in text and chat.current_fact() == "area_km2"
     chat.say("/cancel")
     assert "已保存：主导产业为所在县域的支柱或特色产业 = 是" in chat.say("/edit 3 是")  # the one asked now
+
+
+def test_commands_typed_as_a_chinese_keyboard_types_them(conversation):
+    """A full-width ／ and letters, a full-width space, a sentence's end after the command, the
+    slash apart, 修改 written against its number: each read as the command (they were read as
+    an answer, 没有看懂, or as 未知命令 /status。。); an answer ending in 。 stays an answer."""
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")
+    chat.say("是")
+    for typed in ("／ｓｔａｔｕｓ", "/ status", "/Status！", "进度。"):
+        text = chat.say(typed)
+        assert "进度：已答 2/40 题" in text and "没有看懂" not in text and "未知命令" not in text, typed
+    assert "已跳过：集群占地面积" in chat.say("跳过。")
+    assert "修改此题" in chat.say("/edit\u30001") and chat.current_fact() == "county_level"
+    chat.say("/cancel")
+    assert "修改此题" in chat.say("修改第1题") and chat.current_fact() == "county_level"
+    chat.say("/cancel")
+    text = chat.say("修改2 否")
+    assert "已保存：已认定为省级中小企业特色产业集群 = 否" in text and "结论变化" in text
+    assert "已保存：集群定位在县级区划范围内 = 否" in chat.say("/edit 第 1 题 否")
+    assert chat.current_fact() == "pillar_industry"
+    assert "未知命令 /foo。发送" in chat.say("/foo。")
+    assert "未知命令 /stauts。是要发送 /status 吗？" in chat.say("/stauts")
+    assert "已跳过：主导产业为所在县域的支柱或特色产业" in chat.say("/跳过")  # a Chinese word with the slash
+    chat.say("/back")
+    assert "已保存：主导产业为所在县域的支柱或特色产业 = 是" in chat.say("是。")
+
+
+def test_a_language_not_read_shows_the_question_again_and_english_with_a_full_stop_is_read(conversation):
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("/lang xx")
+    assert chat.last[0].text == "用法：/lang zh 或 /lang en" and chat.last[-1].text.startswith("第 1/40 题")
+    assert "Language set to English" in chat.say("/lang English。") and chat.last[-1].text.startswith("Question 1/40")
+
+
+def test_cancel_at_figures_awaiting_their_confirmation_drops_them_and_says_so(conversation):
+    """It showed the confirmation again without a word, as if /cancel were not heard."""
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    assert "年份对吗" in chat.say("45, 48, 52")
+    text = chat.say("/cancel")
+    assert "已取消：刚才填写的集群总产值（2023年 45.00亿元、2024年 48.00亿元、2025年 52.00亿元）未保存" in text
+    assert chat.last[-1].kind == "question" and "年份对吗" not in chat.last[-1].text
+    assert chat.current_fact() == "total_output" and "已答 7/" in chat.say("/status")
+    chat.say("45, 48, 52")
+    assert "已保存：集群总产值" in chat.say("是")
+    text = chat.say("/cancel")  # nothing open: said so, the question asked again
+    assert "当前没有可取消的操作" in text and chat.last[-1].kind == "question"
+
+
+def test_an_edit_says_the_questions_it_makes_needed_or_needless(conversation):
+    """第 32/40 题 became 第 33/41 题 after an edit, without a word why."""
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "high_water_industry", dict(eligible_facts(), high_energy_industry=False))
+    text = chat.say("/edit 高耗能 是")
+    assert "此修改后还需回答（稍后询问，总题数随之增加）：能效水平高于（优于）行业基准值。" in text
+    text = chat.say("/edit 高耗能 否")
+    assert "此修改后不再需要回答（总题数随之减少）：能效水平高于（优于）行业基准值。" in text
+    assert "此修改后" not in chat.say("/edit 1 是")  # an edit that changes no question needed
+
+
+def test_restart_asked_whether_to_clear_is_answered_yes_or_no(conversation):
+    """确定要清空…吗？ answered 否 or 是 was refused as no number."""
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")
+    chat.say("/restart")
+    chat.say("否")
+    assert chat.current_fact() == "provincial_certified" and "已答 1/40" in chat.say("/status")
+    chat.say("/restart")
+    assert "已清空「示例县机械集群」的答案" in chat.say("是")
+
+
+def test_focus_typed_with_a_chinese_name_or_a_measure_not_chosen(conversation):
+    """/focus 国家 and /focus 火星 were ignored without a word."""
+    chat = Chat(conversation)
+    start(chat, "1,2")
+    text = chat.say("/focus 火星")
+    assert "/focus 后请写所选办法中的一个（国家（工信部）、江苏）" in text and chat.last[-1].kind == "question"
+    assert "/focus 后请写所选办法中的一个" in chat.say("/focus 广东")
+    assert "先询问可能改变国家（工信部）结论的" in chat.say("/focus 国家")
+
+
+def test_edit_by_the_name_of_what_was_asked(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("80")
+    text = chat.say("/edit 占地面积")
+    assert "修改此题" in text and "当前答案：80.00平方公里" in text and chat.current_fact() == "area_km2"
+    assert "已保存：集群占地面积 = 90.00平方公里" in chat.say("90")
+    assert chat.current_fact() == "pillar_industry"
+    text = chat.say("/edit 细分领域")  # a question not answered yet: said so, with its number
+    assert "题“发展水平在细分领域的位次”还没有答案，无可修改" in text and chat.current_fact() == "pillar_industry"
+    text = chat.say("/edit 占地面积 100平方公里")  # the name, then the new answer
+    assert "已保存：集群占地面积 = 100.00平方公里" in text and chat.current_fact() == "pillar_industry"
+    text = chat.say("/edit 集群 否")  # an answer for one of several: not guessed
+    assert "已答的问题中有 2 题的名称含有“集群”，不知道要修改哪一题" in text and "已保存" not in text
+    text = chat.say("/edit 集群")  # several answered questions say it: which one is asked
+    assert chat.last[-1].text.startswith("要修改哪一项") and len(chat.last[-1].choices) == 2
+    assert "当前答案：是" in chat.say("1") and chat.current_fact() == "county_level"
+
+
+def test_switch_to_no_such_cluster_says_so_and_a_part_of_a_name_finds_it(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏", name="甲 集群")
+    start(chat, "国家", name="乙集群")
+    text = chat.say("/switch 9")
+    assert "没有第 9 个集群：您共有 2 个集群" in text and chat.last[-1].text.startswith("切换到哪个集群")
+    chat.say("/cancel")
+    text = chat.say("/switch 丙")
+    assert "没有名称含有「丙」的集群" in text and "已切换" not in text
+    chat.say("/cancel")
+    assert "已切换到「甲 集群」" in chat.say("/switch 甲集群") and measures_of(conversation) == "jiangsu"
+    assert "已切换到「乙集群」" in chat.say("切换到乙") and measures_of(conversation) == "national"
+    text = chat.say("/switch 集群")
+    assert "有 2 个集群的名称含有「集群」" in text and len(chat.last[-1].choices) == 2
+
+
+def test_why_on_a_menu_shows_the_menu_once(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    chat.say("/edit")
+    chat.say("/why")
+    assert [r.text.startswith("要修改哪一项") for r in chat.last] == [False, True]
+    assert chat.last[0].text == "当前没有正在回答的问题。"
+
+
+def test_what_is_asked_is_shown_again_last_after_list_or_form_at_the_name_or_the_measures(conversation):
+    """/list at the measures menu ended on the numbered clusters, and the number typed next
+    chose a measure; /form before the name made a form of 「」."""
+    chat = Chat(conversation)
+    start(chat, "江苏", name="甲集群")
+    chat.say("/new 乙集群")
+    for command in ("/list", "/form", "/why", "/status"):
+        chat.say(command)
+        assert chat.last[-1].text.startswith("请选择按哪些办法预审「乙集群」"), command
+        assert sum(r.text.startswith("请选择按哪些办法") for r in chat.last) == 1, command
+    chat.say("/new")
+    for command in ("/list", "/why", "/ask 专利"):
+        chat.say(command)
+        assert [r.text.startswith("请输入集群名称") for r in chat.last][-1:] == [True], command
+    chat.say("/form")
+    assert not any(r.documents for r in chat.last) and "「」" not in "".join(r.text for r in chat.last)
+    assert chat.last[-1].text.startswith("请输入集群名称")
+
+
+def test_measures_typed_after_the_command_choose_them(conversation):
+    """/measures 国家 江苏 opened the menu, the names typed ignored."""
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")
+    text = chat.say("/measures 国家 江苏")
+    assert "好的，按国家（工信部）、江苏预审" in text and measures_of(conversation) == "national,jiangsu"
+    assert chat.current_fact() == "provincial_certified"
+    text = chat.say("更改办法 火星")
+    assert "没有看懂所选办法" in text and chat.last[-1].text.startswith("请选择按哪些办法")
+    assert "已取消更改，仍按国家（工信部）、江苏预审" in chat.say("/cancel")
 
 
 def test_unticking_every_measure_keeps_the_ticking_menu(conversation):
