@@ -26,7 +26,7 @@ from dialogs.messages import LONE_SURROGATE
 from dialogs.parse import is_own_unit, read_figure
 from engine import FactError, catalogue, validate_facts
 from engine.facts import load_json, per_10k, read_json, year_key
-from locales import t
+from locales import messages, t
 
 # Column names a CSV may give the cluster's name under (the fact columns take the catalogue's
 # ids and labels, see Catalogue.fact_id).
@@ -45,7 +45,10 @@ class InputError(Exception):
     def text(self, lang: str) -> str:
         # file:line: first in both languages, as compilers and grep write it (editors jump there)
         where = f"{self.source}:{self.line}" if self.line else self.source
-        return f"{where}: {t(lang, f'input_error.{self.code}', **self.fields)}"
+        fields = self.fields
+        if "detail" in fields:  # json's or csv's own words, in the run's language
+            fields = dict(fields, detail=messages(lang).get(f"parser_error.{fields['detail']}", fields["detail"]))
+        return f"{where}: {t(lang, f'input_error.{self.code}', **fields)}"
 
 
 @dataclass(slots=True)

@@ -88,7 +88,7 @@ def test_english_needs_no_catalog_and_follows_chinese_in_one_process(capsys):
 
 
 @pytest.mark.parametrize("content,chinese,english", [
-    ('{"name": "x",\n "iip_rate": }', ":2: JSON 格式有误：Expecting value（第 14 列）",
+    ('{"name": "x",\n "iip_rate": }', ":2: JSON 格式有误：此处缺少值（第 14 列）",
      ":2: malformed JSON: Expecting value (column 14)"),
     ("[1, 2]", ": 数组第 0 项（从 0 起数）是 number，不是 JSON 对象", ": item 0 is number, not a JSON object"),
     ('[{"name": "甲"}, null]', ": 数组第 1 项（从 0 起数）是 null，不是 JSON 对象", ": item 1 is null, not a JSON object"),
@@ -187,3 +187,18 @@ def test_every_help_text_of_a_command_that_speaks_lang_has_its_chinese():
     assert missing == []
     zh = clusterbot("form", "check", "--help").stdout
     assert "检查已填写的申报表。退出状态" in zh and "Check filled forms" not in zh
+
+
+@pytest.mark.parametrize("text", ['{"a": }', '{"a" 1}', '{"a": 1 "b": 2}', '{"a": "x', '{a: 1}', '{"a": "\\q"}',
+                                  '{"a": "\\u12"}', '{"a": "x\ny"}', "[1] x"])
+def test_every_message_of_jsons_own_is_said_in_chinese(text):
+    """What json says of malformed JSON (json.JSONDecodeError.msg) is in the catalogues: a
+    Chinese error is Chinese throughout, an English one json's words."""
+    import json
+
+    from locales import messages
+
+    with pytest.raises(json.JSONDecodeError) as caught:
+        json.loads(text)
+    key = f"parser_error.{caught.value.msg}"
+    assert messages("en")[key] == caught.value.msg and messages("zh")[key] != caught.value.msg
