@@ -145,7 +145,10 @@ def to_ics(entries: list[CalendarEntry], lang: str, now: dt.datetime) -> str:
             event.add("description", ics_description(d, lang))
             event.add("categories", [t(lang, f"deadlines.kind.{d.kind}")])
             event.add("transp", "TRANSPARENT")
-            for days in entry.alarm_days:
+            # validity_end falls on the day of its re_review, under the same article, whose
+            # alarm already says the period ends: one alarm for the day, as the chat reminds once
+            # (storage.tracking.REMINDED_KINDS); the event stays, the day's fact.
+            for days in (() if d.kind == VALIDITY_END else entry.alarm_days):
                 alarm = icalendar.Alarm()
                 alarm.add("action", "DISPLAY")
                 # relative to the all-day event's start, its midnight: the days before, at the time

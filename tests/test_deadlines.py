@@ -465,7 +465,8 @@ def test_ics_parses_and_round_trips(capsys):
         description = str(event["DESCRIPTION"])
         assert description == ics_description(d, "zh")      # Chinese, newlines and all, exactly
         assert d.article_text in description
-        assert [a.decoded("TRIGGER") for a in event.walk("VALARM")] == [timedelta(days=-n, hours=9) for n in (30, 7, 1)]
+        alarms = [a.decoded("TRIGGER") for a in event.walk("VALARM")]
+        assert alarms == ([] if d.kind == "validity_end" else [timedelta(days=-n, hours=9) for n in (30, 7, 1)])
     assert len({str(e["UID"]) for e in events}) == len(events)
 
     raw = out.encode("utf-8")
@@ -473,6 +474,17 @@ def test_ics_parses_and_round_trips(capsys):
     for line in raw.split(b"\r\n"):
         assert len(line) <= 75
         line.decode("utf-8")  # folded between characters, never inside one
+
+
+def test_ics_rings_once_for_a_validity_end_and_its_re_review(capsys):
+    # 有效期届满 and 申请复核 fall on one day under one article (第十五条): a calendar app rang
+    # every alarm twice that day, once per event; the chat reminds once (REMINDED_KINDS).
+    cal = icalendar.Calendar.from_ical(_ics(capsys, "-j", "national,jiangsu", "--certified-on", "2024-02-29",
+                                            "--from", "2027-02-28", "--until", "2027-02-28"))
+    events = list(cal.walk("VEVENT"))
+    assert sorted(str(e["CATEGORIES"].to_ical(), "utf-8") for e in events) == ["有效期届满", "有效期届满", "申请复核", "申请复核"]
+    ringing = [(str(e["SUMMARY"]), a.decoded("TRIGGER")) for e in events for a in e.walk("VALARM")]
+    assert len(ringing) == len(set(ringing)) == 2 * 3  # two measures' re-reviews, at 30, 7 and 1 days
 
 
 def test_ics_english_escapes_and_stable_uids(capsys):
