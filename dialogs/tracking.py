@@ -12,6 +12,8 @@ stateDiagram-v2
     name --> measures: a name
     measures --> date: measures chosen
     date --> [*]: a valid date (tracked, reminders planned)
+    date --> province_date: national and a province: the date is the national one
+    province_date --> [*]: the province's own date, or 同一天
     date --> date: a bad or future date (refused, nothing stored changes)
     name --> [*]: /cancel
     measures --> [*]: /cancel
@@ -32,7 +34,8 @@ from engine.deadlines import (
 )
 from locales import fmt_date, render, t, t_count
 from locales.deadlines import (
-    CalendarEntry, consequence, describe, duties_block, flags, lead_days_refusal, refusal, summary, to_ics,
+    CalendarEntry, certified_text, consequence, describe, duties_block, flags, lead_days_refusal, refusal, summary,
+    to_ics,
 )
 from storage import tracking as store
 from storage.tracking import HORIZON_DAYS, Reminder, TrackedCluster
@@ -42,6 +45,11 @@ from .parse import clean_name, name_cut, normalise
 
 BUTTON_PREFIX = "t:"        # t:<step>:<value>, a tracking choice button
 STEPS = ("name", "measures", "date")
+# Certified nationally and by a province, a cluster has two certification dates: the province
+# certified it first (national 第十二条 并已认定为省级集群), and each measure counts its three
+# years from its own. The date step then asks the national one, this step the province's.
+PROVINCE_DATE = "province_date"
+SAME_DAY = re.compile(r"(同一天|同日|同一日|相同|一样|same(\s+day)?)[。.!！]?", re.IGNORECASE)
 LISTED_PER_CLUSTER = 8
 # Commands that start asking something else: an open guided /track is abandoned.
 ABANDONS_DRAFT = {"new", "switch", "edit", "back", "skip", "restart", "focus"}
@@ -158,7 +166,7 @@ def cluster_block(turn, tracked: TrackedCluster) -> str:
     standing = duties(rulesets[j] for j in tracked.jurisdictions if j in rulesets)
     return render(turn.lang, "tracked.j2", number=tracked.number, name=tracked.name,
                   measures=measures_text(turn.lang, tracked.jurisdictions),
-                  certified=fmt_date(tracked.certified_on, turn.lang), settings=settings_text(turn.lang, tracked),
+                  certified=certified_text(tracked.certified_dates, turn.lang), settings=settings_text(turn.lang, tracked),
                   items=items, more=len(deadlines) - len(items), horizon=HORIZON_DAYS,
                   duties=duties_block(standing, turn.lang))
 
@@ -204,16 +212,22 @@ def next_step(turn, data: dict) -> list[Reply]:
         del data["name"]
         refused = [Reply(turn.t("tracking.already_tracked", number=same.number, name=same.name,
                                 measures=measures_text(turn.lang, same.jurisdictions),
-                                certified=fmt_date(same.certified_on, turn.lang)), kind="error")]
+                                certified=certified_text(same.certified_dates, turn.lang)), kind="error")]
     if "date" in data and "measures" in data:
         rulesets = load_rulesets()
-        try:  # a date before a chosen measure took effect cannot be its certification
-            check_certified_on([rulesets[j] for j in data["measures"] if j in rulesets],
-                               dt.date.fromisoformat(data["date"]), turn.today)
-        except CertificationDateError as error:
-            refused.append(Reply(refusal(error, turn.lang) + turn.t("tracking.unchanged"), kind="error"))
-            del data["date"]
+        two = province_of(data)
+        for key, measures in (("date", ["national"] if two else data["measures"]), (PROVINCE_DATE, [two])):
+            if key not in data or not all(measures):
+                continue
+            try:  # a date before a chosen measure took effect cannot be its certification
+                check_certified_on([rulesets[j] for j in measures if j in rulesets],
+                                   dt.date.fromisoformat(data[key]), turn.today)
+            except CertificationDateError as error:
+                refused.append(Reply(refusal(error, turn.lang) + turn.t("tracking.unchanged"), kind="error"))
+                del data[key]
     missing = [step for step in STEPS if step not in data]
+    if not missing and province_of(data) and PROVINCE_DATE not in data:
+        missing = [PROVINCE_DATE]
     if refused:
         save_draft(turn, missing[0], data)
         return refused + [ask(turn, missing[0], data)]
@@ -221,6 +235,12 @@ def next_step(turn, data: dict) -> list[Reply]:
         return finish(turn, data)
     save_draft(turn, missing[0], data)
     return [ask(turn, missing[0], data)]
+
+
+def province_of(data: dict) -> str | None:
+    """The province's measure of a cluster certified under the national one and a province's."""
+    measures = data.get("measures") or []
+    return next((j for j in measures if j != "national"), None) if "national" in measures else None
 
 
 def tracked_named(turn, name: str) -> TrackedCluster | None:
@@ -234,6 +254,13 @@ def ask(turn, step: str, data: dict) -> Reply:
     if step == "measures":
         choices = [Button(r.short.get(turn.lang), f"{BUTTON_PREFIX}measures:{j}") for j, r in load_rulesets().items()]
         return Reply(turn.t("tracking.ask_measures", name=data["name"]), choices=choices, kind="question")
+    rulesets = load_rulesets()
+    if step == PROVINCE_DATE:
+        return Reply(turn.t("tracking.ask_province_date", name=data["name"],
+                            province=rulesets[province_of(data)].short.get(turn.lang),
+                            national=fmt_date(dt.date.fromisoformat(data["date"]), turn.lang)), kind="question")
+    if province_of(data):
+        return Reply(turn.t("tracking.ask_national_date", name=data["name"]), kind="question")
     return Reply(turn.t("tracking.ask_date", name=data["name"]), kind="question")
 
 
@@ -294,6 +321,9 @@ def on_draft_answer(turn, text: str) -> list[Reply] | None:
             if not chosen:
                 return [Reply(turn.t("tracking.bad_measures"), kind="error"), ask(turn, step, data)]
             data["measures"] = chosen
+        elif step == PROVINCE_DATE:
+            same = SAME_DAY.fullmatch(normalise(text).strip()) and "date" in data
+            data[PROVINCE_DATE] = data["date"] if same else check_date(turn, text)
         else:
             data["date"] = check_date(turn, text)
     except Refused as refused:
@@ -336,8 +366,11 @@ def check_date(turn, text: str) -> str:
 
 def finish(turn, data: dict) -> list[Reply]:
     drop_draft(turn)
+    province_date = data.get(PROVINCE_DATE)
     tracked = store.track(turn.s, turn.user, data["name"], data["measures"],
-                          dt.date.fromisoformat(data["date"]), turn.now)
+                          dt.date.fromisoformat(data["date"]), turn.now,
+                          provincial_certified_on=dt.date.fromisoformat(province_date)
+                          if province_date and province_date != data["date"] else None)
     turn.replanned = True  # reminders may be due at once: the sweep is woken
     text = turn.t("tracking.tracked", number=tracked.number, name=tracked.name) + "\n" + cluster_block(turn, tracked)
     actions = [Button(turn.t("tracking.action.remind"), "/remind"),
@@ -420,7 +453,7 @@ def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
     """The tracked clusters' deadlines over the planning horizon as one .ics file, each
     event's alarms on that cluster's reminder days."""
     until = turn.today + dt.timedelta(days=HORIZON_DAYS)
-    entries = [CalendarEntry(c.name, c.certified_on, store.deadlines_of(c, turn.today, until), tuple(c.leads),
+    entries = [CalendarEntry(c.name, c.certified_dates, store.deadlines_of(c, turn.today, until), tuple(c.leads),
                              dt.time(c.remind_hour, c.remind_minute)) for c in clusters]
     name = f"{file_stem(clusters[0].name) if len(clusters) == 1 else turn.t('tracking.calendar_file')}.ics"
     return Reply(turn.t("tracking.calendar_written", clusters=t_count(turn.lang, "tracking.calendar_clusters", len(entries)),

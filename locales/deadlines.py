@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Mapping
 
 from engine.deadlines import (
     ANNUAL_REPORT, MAX_LEAD_DAYS, MAX_LEADS, MEASURE_TERM_END, RE_REVIEW, VALIDITY_END, CertificationDateError,
@@ -94,10 +95,25 @@ class CalendarEntry:
     """One cluster's part of a calendar: its deadlines, the days before each to alarm and the
     time of day (Asia/Shanghai) the alarms ring, as the chat's reminders come."""
     cluster: str
-    certified_on: dt.date
+    certified_on: dt.date | Mapping[str, dt.date]  # one date, or each measure's (certified_text)
     deadlines: list[Deadline]
     alarm_days: tuple[int, ...]
     alarm_time: dt.time
+
+
+def certified_text(certified_on: dt.date | Mapping[str, dt.date], lang: str) -> str:
+    """The certification date, or each measure's when they differ (国家（工信部）2024年6月1日、
+    江苏2023年10月15日): a cluster certified nationally was certified by its province first."""
+    if isinstance(certified_on, dt.date):
+        return fmt_date(certified_on, lang)
+    if len(set(certified_on.values())) == 1:
+        return fmt_date(next(iter(certified_on.values())), lang)
+    from engine import load_rulesets
+
+    rulesets = load_rulesets()
+    return t(lang, "list_sep").join(
+        t(lang, "deadlines.certified_each", measure=rulesets[j].short.get(lang), date=fmt_date(day, lang))
+        for j, day in certified_on.items())
 
 
 def cluster_key(cluster: str) -> str:
@@ -117,7 +133,7 @@ def calendar_name(entries: list[CalendarEntry], lang: str) -> str:
         return t(lang, "deadlines.ics.calendar_of_many", n=len(entries))
     entry = entries[0] if entries else CalendarEntry("", dt.date.today(), [], (), dt.time())
     key = "deadlines.ics.calendar_of" if entry.cluster else "deadlines.ics.calendar"
-    return t(lang, key, cluster=entry.cluster, certified_on=fmt_date(entry.certified_on, lang))
+    return t(lang, key, cluster=entry.cluster, certified_on=certified_text(entry.certified_on, lang))
 
 
 def to_ics(entries: list[CalendarEntry], lang: str, now: dt.datetime) -> str:

@@ -625,3 +625,57 @@ def test_an_english_sentence_names_the_issuing_body_with_the(capsys, measures, b
         assert f"(有效期满后) the {body} Industry and Information Technology organises the re-review" in out
     assert "is the last day of the three-year validity period 1" in out
     assert re.search(r"(?<!the )(?<!The )\b(Ministry|(Jiangsu|Guangdong|Shaanxi) Department) of", out) is None
+
+
+# --- a cluster certified nationally and by its province, each on its own day ------------------
+# National 第十二条: 申报认定的集群应…并已认定为省级集群 — the province certified first. Each
+# measure counts 有效期为三年 from its own certification: Jiangsu 2023-10-15 → 2026-10-14 (第十一条),
+# national 2024-06-01 → 2027-05-31 (第十五条). One date for both put Jiangsu's re-review
+# (第十四条（一）有效期满未申请复核: revoked) seven months late.
+
+def test_each_measure_counts_from_its_own_certification():
+    cal = calendars([R["national"], R["jiangsu"]], {"national": D("2024-06-01"), "jiangsu": D("2023-10-15")},
+                    D("2023-10-15"), D("2027-06-30"))
+    re_reviews = [(d.jurisdiction, d.date.isoformat(), d.certified_on.isoformat()) for d in cal if d.kind == "re_review"]
+    assert re_reviews == [("jiangsu", "2026-10-14", "2023-10-15"), ("national", "2027-05-31", "2024-06-01")]
+    reports = [(d.jurisdiction, d.date.isoformat()) for d in cal if d.kind == "annual_report"]
+    assert reports[:4] == [("jiangsu", "2024-03-31"), ("jiangsu", "2024-04-10"), ("jiangsu", "2025-03-31"),
+                           ("jiangsu", "2025-04-10")]
+    assert ("national", "2024-04-30") not in reports and ("national", "2025-04-30") in reports
+
+
+def test_deadlines_takes_each_measures_certification_date(capsys):
+    code, out, err = run(capsys, "-j", "国家,江苏", "--certified-on", "国家=2024-06-01，江苏：2023-10-15",
+                         "--format", "json", "--until", "2027-06-30")
+    assert code == 0 and err == ""
+    items = [i for i in json.loads(out) if i.get("kind") == "re_review"]
+    assert [(i["jurisdiction"], i["date"]) for i in items] == [("jiangsu", "2026-10-14"), ("national", "2027-05-31")]
+    cal = icalendar.Calendar.from_ical(_ics(capsys, "-j", "national,jiangsu", "--certified-on",
+                                            "national=2024-06-01,jiangsu=2023-10-15", "--cluster", "甲"))
+    assert str(cal["X-WR-CALNAME"]) == "甲认定期限（国家（工信部）2024年6月1日、江苏2023年10月15日认定）"
+    assert "jiangsu-re_review-20261014-certified-20231015-cluster-" in "".join(str(e["UID"]) for e in cal.walk("VEVENT"))
+
+
+@pytest.mark.parametrize("argv, words", [
+    (("-j", "national,jiangsu", "--certified-on", "national=2024-06-01"), "国家（工信部）、江苏"),
+    (("-j", "jiangsu", "--certified-on", "national=2024-06-01,jiangsu=2023-10-15"), "所选的办法是江苏"),
+    (("-j", "jiangsu", "--certified-on", "all=2023-10-15"), "“all=2023-10-15”看不懂"),
+    (("-j", "jiangsu", "--certified-on", "jiangsu=2023-02-30"), "“2023-02-30”不是日期"),
+    (("-j", "national,jiangsu", "--certified-on", "national=2024-06-01,jiangsu=2023-04-01"), "早于江苏办法"),
+])
+def test_each_measures_date_refused_naming_what_is_expected(capsys, argv, words):
+    try:
+        code = main(["deadlines", *argv])
+    except SystemExit as exit_:  # refused while the arguments are read
+        code = exit_.code
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--certified-on" in err and words in err
+
+
+def test_one_date_for_two_measures_is_said(capsys):
+    code, out, err = run(capsys, "-j", "national,jiangsu", "--certified-on", "2024-06-01")
+    assert code == 0 and "申请复核" in out
+    assert "国家办法第十二条" in err and "--certified-on national=YYYY-MM-DD" in err
+    code, out, err = run(capsys, "-j", "national,jiangsu", "--certified-on", "2024-06-01", "--lang", "en")
+    assert err.startswith("Note: both measures are counted from one certification date, 2024-06-01.")
+    assert run(capsys, "-j", "jiangsu", "--certified-on", "2024-06-01")[2] == ""  # one measure: nothing to say

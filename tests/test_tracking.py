@@ -95,8 +95,10 @@ def test_guided_track_asks_name_measures_and_date(conversation):
     text = chat.say("示例县机械集群")
     assert "按哪些办法认定" in text
     assert [b.data for b in chat.last[0].choices] == [f"t:measures:{j}" for j in load_rulesets()]
-    assert "认定日期" in chat.say("1,2")   # national and Jiangsu
+    assert "获国家级认定（工业和信息化部公布）的日期" in chat.say("1,2")   # national and Jiangsu
     text = chat.say("２０２４年６月１日")
+    assert "于2024年6月1日获国家级认定" in text and "按江苏办法认定的日期是哪天" in text
+    text = chat.say("同一天")
     assert "已开始跟踪 #1「示例县机械集群」" in text
     assert "国家（工信部）、江苏，2024年6月1日认定" in text
     assert "截止前 30、7、1 天、09:00（北京时间）提醒" in text
@@ -170,7 +172,8 @@ def test_a_bad_date_is_refused_with_the_expected_form_and_nothing_changes(conver
 def test_the_one_line_form(conversation):
     chat = Chat(conversation)
     text = chat.say("/track 示例县机械集群 national,jiangsu 2024-06-01")
-    assert "已开始跟踪 #1「示例县机械集群」" in text
+    assert "按江苏办法认定的日期是哪天" in text
+    assert "已开始跟踪 #1「示例县机械集群」" in chat.say("同一天")
     text = chat.say("跟踪 乙 集群 国家 2024年6月1日")  # Chinese word; the name may have a space
     assert "已开始跟踪 #2「乙 集群」" in text
     assert [(c.number, c.measures) for c in tracked(conversation)] == [(1, "national,jiangsu"), (2, "national")]
@@ -180,9 +183,11 @@ def test_the_one_line_form_reads_measures_and_a_date_written_with_spaces(convers
     # 国家 江苏 is how the measures question itself says to write them: both are tracked, and
     # no measure becomes part of the name (which lost the national deadlines before)
     chat = Chat(conversation)
-    text = chat.say("/track 甲集群 国家 江苏 2024-06-01")
+    chat.say("/track 甲集群 国家 江苏 2024-06-01")
+    text = chat.say("同一天")
     assert "已开始跟踪 #1「甲集群」" in text and "国家（工信部）、江苏，2024年6月1日认定" in text
-    text = chat.say("/track 乙 集群 国家,江苏 2024 年 6 月 1 日")   # the date as the chat writes it, spaced
+    chat.say("/track 乙 集群 国家,江苏 2024 年 6 月 1 日")   # the date as the chat writes it, spaced
+    text = chat.say("same day")
     assert "已开始跟踪 #2「乙 集群」" in text
     text = chat.say("/track 陕西 2024-06-01")                      # one word left: it is the name
     assert "「陕西」是按哪些办法认定的" in text
@@ -474,3 +479,38 @@ def test_remind_names_a_cluster_whose_name_has_spaces(conversation):
     assert "没有看懂提前天数“400”" in chat.say("/remind 乙 集群 400")
     assert snapshot(conversation) == before
     assert "#1「乙 集群」：截止前 14 天" in chat.say("/remind 乙 集群")  # its settings
+
+
+def test_a_cluster_certified_nationally_and_provincially_keeps_both_dates(conversation):
+    # National 第十二条: the province certified first, on its own day; Jiangsu 第十一条 counts
+    # its three years from it (2023-10-15 → 2026-10-14), not from the national certification.
+    chat = Chat(conversation)
+    text = chat.say("/track 甲集群 国家 江苏 2024年6月1日")
+    assert "于2024年6月1日获国家级认定" in text and "按江苏办法认定的日期是哪天" in text
+    assert tracked(conversation) == []
+    text = chat.say("2023-04-30")                       # before Jiangsu 第十六条 自2023年5月1日起实施
+    assert "早于江苏办法" in text and "按江苏办法认定的日期是哪天" in text and tracked(conversation) == []
+    text = chat.say("2023.10.15")
+    assert "已开始跟踪 #1「甲集群」" in text
+    assert "国家（工信部）、江苏，国家（工信部）2024年6月1日、江苏2023年10月15日认定" in text
+    (cluster,) = tracked(conversation)
+    assert (cluster.certified_on, cluster.provincial_certified_on) == (dt.date(2024, 6, 1), dt.date(2023, 10, 15))
+    re_reviews = [(d.jurisdiction, d.date) for d in store.deadlines_of(cluster, dt.date(2025, 3, 1), dt.date(2027, 12, 31))
+                  if d.kind == "re_review"]
+    assert re_reviews == [("jiangsu", dt.date(2026, 10, 14)), ("national", dt.date(2027, 5, 31))]
+    # the reminder a month before the Jiangsu re-review names it, and its date
+    conversation.clock.set(dt.datetime(2026, 9, 14, 9, 0))
+    sent = []
+    sweep(conversation.engine, conversation.clock.now(), "terminal", lambda _s, _u, reply: sent.append(reply.text))
+    assert any("【江苏】申请复核截止" in s and "2026年10月14日（还有 30 天）" in s for s in sent)
+    text = chat.say("/track 甲集群 国家 江苏 2024-06-01")
+    assert "国家（工信部）2024年6月1日、江苏2023年10月15日认定" in text  # tracked already, said with both dates
+
+
+def test_the_province_date_can_be_the_same_day(conversation):
+    chat = Chat(conversation)
+    chat.say("/track 乙集群 国家 广东 2024-06-01")
+    text = chat.say("同一天")
+    assert "国家（工信部）、广东，2024年6月1日认定" in text
+    (cluster,) = tracked(conversation)
+    assert (cluster.certified_on, cluster.provincial_certified_on) == (dt.date(2024, 6, 1), None)
