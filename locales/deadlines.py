@@ -35,17 +35,17 @@ def describe(d: Deadline, lang: str) -> str:
     elif d.kind == MEASURE_TERM_END:
         fields.update(start=fmt_date(d.term.from_, lang), years=d.term.years)
     key = d.kind if d.missed or d.kind != ANNUAL_REPORT else "annual_report_duty"  # no consequence stated
-    text = t(lang, f"deadlines.describe.{key}", **fields)
-    if d.assumes_re_review and d.kind == ANNUAL_REPORT:
-        text += t(lang, "deadlines.later_cycle", cycle=d.period.cycle)
-    return text + flags(d, lang)
+    return t(lang, f"deadlines.describe.{key}", **fields) + flags(d, lang)
 
 
 def flags(d: Deadline, lang: str) -> str:
-    """The notes a date carries that the text alone does not settle (due on the certification
-    day itself; due after the measure's own term ended), "" for none: one wording for the
-    `deadlines` table, JSON and calendar, the chat's /deadlines list and the reminders."""
-    text = t(lang, "deadlines.on_certification_day") if d.due_on_certification_day else ""
+    """The notes a date carries that the text alone does not settle (in a later validity
+    period, owed only if the re-review before it passed; due on the certification day itself;
+    due after the measure's own term ended), "" for none: one wording for the `deadlines`
+    table, JSON and calendar, the chat's /deadlines list and the reminders."""
+    text = t(lang, "deadlines.later_cycle", cycle=d.period.cycle) if d.assumes_re_review else ""
+    if d.due_on_certification_day:
+        text += t(lang, "deadlines.on_certification_day")
     if d.after_term_end:
         text += t(lang, "deadlines.after_term", term_end=fmt_date(d.term.last_day, lang),
                   term_citation=d.term.citation)

@@ -514,3 +514,14 @@ def test_the_province_date_can_be_the_same_day(conversation):
     assert "国家（工信部）、广东，2024年6月1日认定" in text
     (cluster,) = tracked(conversation)
     assert (cluster.certified_on, cluster.provincial_certified_on) == (dt.date(2024, 6, 1), None)
+
+
+def test_the_list_says_a_deadline_of_a_later_validity_period_assumes_the_re_review(conversation):
+    # 第十五条 复核通过的有效期延长三年: a report due after the re-review is owed only if it
+    # passed; the reminders and `deadlines` said so, the chat's /deadlines list did not.
+    conversation.clock.set(dt.datetime(2027, 6, 10, 10, 0))
+    chat = Chat(conversation)
+    text = chat.say("/track 甲集群 国家 2024-06-01")
+    line = text.split("2028年4月30日", 1)[1].split("\n· ", 1)[0]
+    assert "【国家（工信部）】2027年度集群发展情况报送截止" in line and "（第2个有效期：假定此前的复核已通过。）" in line
+    assert text.count("假定此前的复核已通过") == text.count("\n· 20")  # every listed date is in period 2
