@@ -59,7 +59,7 @@ _MONTH = (r"(?P<m>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|jul
 _DAY = r"(?P<d>\d{1,2})(?:st|nd|rd|th)?"
 # An English month is named, so 1 June 2024 is one day; 1/6/2024 is refused (June or January?).
 DATE_FORMS = (
-    re.compile(r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"),  # 2024-06-01 2024/6/1 2024年6月1日
+    re.compile(r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"),  # 2024-06-01 2024/6/1 2024年6月1日 (1号)
     re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),                                        # 20240601
     re.compile(rf"{_DAY}\s+(?:of\s+)?{_MONTH}\s*,?\s*(?P<y>\d{{4}})", re.IGNORECASE),                 # 1 June 2024
     re.compile(rf"{_MONTH}\s+{_DAY}\s*,?\s*(?P<y>\d{{4}})", re.IGNORECASE),                          # June 1, 2024
@@ -82,7 +82,8 @@ class Refused(ValueError):
 
 def date_form(text: str) -> re.Match | None:
     """The text as one of the DATE_FORMS (2024-06-01, 2024 年 6 月 1 日 …), a real day or not."""
-    text = unicodedata.normalize("NFKC", text).strip()
+    # a full stop the input method puts after a sentence (2024年6月1日。) is no part of the date
+    text = unicodedata.normalize("NFKC", text).strip().rstrip("。").strip()
     return next((match for form in DATE_FORMS if (match := form.fullmatch(text))), None)
 
 

@@ -78,9 +78,16 @@ def test_the_new_words_do_not_collide_with_existing_ones():
 
 
 @pytest.mark.parametrize("text", ["2024-06-01", "2024/6/1", "2024年6月1日", "２０２４年６月１日", "2024.6.1",
-                                  "20240601", " 2024 年 6 月 1 日 ", "２０２４－０６－０１"])
+                                  "20240601", " 2024 年 6 月 1 日 ", "２０２４－０６－０１",
+                                  "2024年6月1号", "2024年6月1日。", "２０２４年６月１号。"])  # 号 as said; the IME's 。
 def test_certification_dates_in_the_forms_people_write(text):
     assert parse_date(text) == dt.date(2024, 6, 1)
+
+
+def test_a_date_with_hao_tracks_in_one_line(conversation):
+    chat = Chat(conversation)
+    assert "已开始跟踪 #1「甲集群」" in chat.say("/track 甲集群 国家 2024年6月1号")
+    assert [(c.name, c.certified_on) for c in tracked(conversation)] == [("甲集群", dt.date(2024, 6, 1))]
 
 
 @pytest.mark.parametrize("text", ["2024-13-01", "2023-02-29", "6/1/2024", "去年六月", "2024-06", ""])
