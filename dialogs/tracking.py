@@ -165,10 +165,15 @@ def cluster_block(turn, tracked: TrackedCluster) -> str:
              for d in deadlines[:LISTED_PER_CLUSTER]]
     rulesets = load_rulesets()
     standing = duties(rulesets[j] for j in tracked.jurisdictions if j in rulesets)
+    # tracked under both before the province's own date was asked: its calendar counts from
+    # the one date given, which is said until it is tracked again
+    one_date = "national" in tracked.jurisdictions and len(tracked.jurisdictions) > 1 \
+        and tracked.provincial_certified_on is None
     return render(turn.lang, "tracked.j2", number=tracked.number, name=tracked.name,
                   measures=measures_text(turn.lang, tracked.jurisdictions),
                   certified=certified_text(tracked.certified_dates, turn.lang), settings=settings_text(turn.lang, tracked),
                   items=items, more=len(deadlines) - len(items), horizon=HORIZON_DAYS,
+                  warning=turn.t("tracking.one_date_for_both", number=tracked.number) if one_date else "",
                   duties=duties_block(standing, turn.lang))
 
 
@@ -370,8 +375,7 @@ def finish(turn, data: dict) -> list[Reply]:
     province_date = data.get(PROVINCE_DATE)
     tracked = store.track(turn.s, turn.user, data["name"], data["measures"],
                           dt.date.fromisoformat(data["date"]), turn.now,
-                          provincial_certified_on=dt.date.fromisoformat(province_date)
-                          if province_date and province_date != data["date"] else None)
+                          provincial_certified_on=dt.date.fromisoformat(province_date) if province_date else None)
     turn.replanned = True  # reminders may be due at once: the sweep is woken
     text = turn.t("tracking.tracked", number=tracked.number, name=tracked.name) + "\n" + cluster_block(turn, tracked)
     actions = [Button(turn.t("tracking.action.remind"), "/remind"),

@@ -95,8 +95,9 @@ class TrackedCluster(Table, table=True):
     name: str = Field(max_length=200)
     measures: str = Field(max_length=100)  # comma list of jurisdictions, e.g. national,jiangsu
     certified_on: dt.date  # the national certification's, when certified under both
-    # The province's own certification date, when certified under both measures on another
-    # day (national 第十二条: the province certifies first); None: certified_on for every measure.
+    # The province's own certification date, when certified under both measures (national
+    # 第十二条: the province certifies first); None: certified_on for every measure (a cluster
+    # tracked under both before this was asked, or under one measure).
     provincial_certified_on: Optional[dt.date] = None
     lead_days: str = Field(default=",".join(map(str, DEFAULT_LEAD_DAYS)), max_length=100)  # e.g. 30,7,1
     remind_hour: int = Field(default=DEFAULT_HOUR)      # Asia/Shanghai

@@ -518,9 +518,24 @@ def test_the_province_date_can_be_the_same_day(conversation):
     chat = Chat(conversation)
     chat.say("/track 乙集群 国家 广东 2024-06-01")
     text = chat.say("同一天")
-    assert "国家（工信部）、广东，2024年6月1日认定" in text
+    assert "国家（工信部）、广东，2024年6月1日认定" in text and "注意：国家和省级期限均按同一认定日期" not in text
     (cluster,) = tracked(conversation)
-    assert (cluster.certified_on, cluster.provincial_certified_on) == (dt.date(2024, 6, 1), None)
+    assert (cluster.certified_on, cluster.provincial_certified_on) == (dt.date(2024, 6, 1), dt.date(2024, 6, 1))
+
+
+def test_a_cluster_tracked_under_both_with_one_date_before_is_told_so(conversation):
+    # stored before the province's own date was asked (provincial_certified_on NULL)
+    chat = Chat(conversation)
+    chat.say("/deadlines")  # the user
+    with session(conversation.engine) as s:
+        user = s.exec(select(User).where(User.external_id == "alice")).one()
+        store.track(s, user, "甲集群", ["national", "jiangsu"], dt.date(2024, 6, 1), conversation.clock.now())
+        store.track(s, user, "乙集群", ["jiangsu"], dt.date(2024, 6, 1), conversation.clock.now())
+        s.commit()
+    text = chat.say("/deadlines")
+    assert text.count("注意：国家和省级期限均按同一认定日期计算") == 1 and "/untrack #1 后重新 /track" in text
+    chat.say("/lang en")
+    assert "/untrack #1 and /track it again" in chat.say("/deadlines #1")
 
 
 def test_the_list_says_a_deadline_of_a_later_validity_period_assumes_the_re_review(conversation):
