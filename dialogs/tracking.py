@@ -188,6 +188,10 @@ def cmd_track(turn, arg: str) -> list[Reply]:
     dated = next((k for k in range(1, len(words)) if date_form(" ".join(words[k:]))), None)
     if dated is None and len(words) >= 2 and re.search(r"\d", normalise(words[-1])):
         dated = len(words) - 1
+    if dated is not None and any(date_form(" ".join(words[k:dated])) for k in range(dated)):
+        # two dates (国家 江苏 2024-06-01 2023-10-15): which is whose cannot be told from the line,
+        # and the earlier one became part of the name; the province's is asked on its own
+        return [Reply(turn.t("tracking.two_dates"), kind="error")]
     if dated is not None:
         try:
             data["date"] = check_date(turn, " ".join(words[dated:]))

@@ -547,3 +547,11 @@ def test_the_list_says_a_deadline_of_a_later_validity_period_assumes_the_re_revi
     line = text.split("2028年4月30日", 1)[1].split("\n· ", 1)[0]
     assert "【国家（工信部）】2027年度集群发展情况报送截止" in line and "（第2个有效期：假定此前的复核已通过。）" in line
     assert text.count("假定此前的复核已通过") == text.count("\n· 20")  # every listed date is in period 2
+
+
+def test_two_dates_in_one_line_are_refused_not_made_part_of_the_name(conversation):
+    chat = Chat(conversation)
+    text = chat.say("/track 甲集群 国家 江苏 2024-06-01 2023-10-15")
+    assert "一行只能写一个认定日期" in text and "未作任何更改" in text
+    assert "「甲集群 国家 江苏 2024-06-01」" not in text and tracked(conversation) == []
+    assert "省级认定在先" in chat.say("/track 甲集群 国家 江苏 2024-06-01")  # as it says: the province's is asked
