@@ -235,6 +235,14 @@ def next_step(turn, data: dict) -> list[Reply]:
             except CertificationDateError as error:
                 refused.append(Reply(refusal(error, turn.lang) + turn.t("tracking.unchanged"), kind="error"))
                 del data[key]
+        if two and "date" in data and PROVINCE_DATE in data:
+            try:  # the province certified first (national 第十二条), the first batch aside
+                check_certified_on([rulesets["national"], rulesets[two]],
+                                   {"national": dt.date.fromisoformat(data["date"]),
+                                    two: dt.date.fromisoformat(data[PROVINCE_DATE])}, turn.today)
+            except CertificationDateError as error:
+                refused.append(Reply(refusal(error, turn.lang) + turn.t("tracking.unchanged"), kind="error"))
+                del data[PROVINCE_DATE]
     missing = [step for step in STEPS if step not in data]
     if not missing and province_of(data) and PROVINCE_DATE not in data:
         missing = [PROVINCE_DATE]

@@ -178,6 +178,9 @@ def calendar(ruleset: Ruleset, certified_on: dt.date, start: dt.date, until: dt.
 # nationally was certified by its province first (national 第十二条 并已认定为省级集群), on
 # another day, and each measure counts its three years from its own certification.
 CertifiedOn = Union[dt.date, Mapping[str, dt.date]]
+# 第十二条 并已认定为省级集群（首批申请除外）: only a national certification of the first batch
+# (2022, as the national ruleset's reading of that criterion says) may precede the province's.
+FIRST_BATCH_YEAR = 2022
 
 
 def certified_dates(rulesets: Iterable[Ruleset], certified_on: CertifiedOn) -> dict[str, dt.date]:
@@ -231,8 +234,12 @@ def check_certified_on(rulesets: Iterable[Ruleset], certified_on: CertifiedOn, t
     for day in days:
         if day > today:
             raise CertificationDateError("future", None, day, today)
+    national = None if isinstance(certified_on, dt.date) else certified_on.get("national")
     for r in rulesets:
         day = certified_dates([r], certified_on)[r.jurisdiction]
+        if national is not None and r.jurisdiction != "national" and day > national \
+                and national.year > FIRST_BATCH_YEAR:
+            raise CertificationDateError("province_after_national", r, day, national)
         if day < r.term.from_:
             raise CertificationDateError("before_in_force", r, day, r.term.from_)
         if r.term.last_day is not None and day > r.term.last_day:

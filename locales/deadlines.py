@@ -76,7 +76,7 @@ def duties_block(duties: list[Duty], lang: str) -> str:
 def refusal(error: CertificationDateError, lang: str) -> str:
     """Why a certification date cannot be, in the user's language."""
     r = error.ruleset
-    fields = dict(date=fmt_date(error.day, lang), today=fmt_date(error.limit, lang))
+    fields = dict(date=fmt_date(error.day, lang), today=fmt_date(error.limit, lang), national=fmt_date(error.limit, lang))
     if r is not None:
         fields.update(measure=r.short.get(lang), document=r.document, start=fmt_date(r.term.from_, lang),
                       last=fmt_date(error.limit, lang), citation=r.term.citation, text=r.term.article_text)

@@ -662,6 +662,7 @@ def test_deadlines_takes_each_measures_certification_date(capsys):
     (("-j", "jiangsu", "--certified-on", "all=2023-10-15"), "“all=2023-10-15”看不懂"),
     (("-j", "jiangsu", "--certified-on", "jiangsu=2023-02-30"), "“2023-02-30”不是日期"),
     (("-j", "national,jiangsu", "--certified-on", "national=2024-06-01,jiangsu=2023-04-01"), "早于江苏办法"),
+    (("-j", "national,jiangsu", "--certified-on", "national=2024-06-01,jiangsu=2024-06-02"), "晚于国家级认定日期2024年6月1日"),
 ])
 def test_each_measures_date_refused_naming_what_is_expected(capsys, argv, words):
     try:

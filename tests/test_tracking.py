@@ -555,3 +555,15 @@ def test_two_dates_in_one_line_are_refused_not_made_part_of_the_name(conversatio
     assert "一行只能写一个认定日期" in text and "未作任何更改" in text
     assert "「甲集群 国家 江苏 2024-06-01」" not in text and tracked(conversation) == []
     assert "省级认定在先" in chat.say("/track 甲集群 国家 江苏 2024-06-01")  # as it says: the province's is asked
+
+
+def test_a_province_date_after_the_national_one_is_refused_after_the_first_batch(conversation):
+    # national 第十二条 并已认定为省级集群（首批申请除外）: the province certifies first
+    chat = Chat(conversation)
+    chat.say("/track 丙集群 国家 江苏 2024-06-01")
+    text = chat.say("2025-01-01")
+    assert "江苏认定日期2025年1月1日晚于国家级认定日期2024年6月1日" in text and "按江苏办法认定的日期是哪天" in text
+    assert tracked(conversation) == []
+    assert "已开始跟踪" in chat.say("2024-05-31")
+    chat.say("/track 丁集群 国家 陕西 2022-11-01")  # the first batch (2022) needed no provincial one
+    assert "已开始跟踪" in chat.say("2023-06-01")
