@@ -30,7 +30,8 @@ import unicodedata
 
 from engine import certified_together, load_rulesets
 from engine.deadlines import (
-    MAX_LEAD_DAYS, CertificationDateError, Deadline, LeadDaysError, check_certified_on, duties, lead_days,
+    MAX_LEAD_DAYS, MEASURE_TERM_END, CertificationDateError, Deadline, LeadDaysError, check_certified_on, duties,
+    lead_days,
 )
 from locales import fmt_date, render, t, t_count
 from locales.deadlines import (
@@ -150,6 +151,8 @@ def reminder_reply(tracked: TrackedCluster, reminder: Reminder, deadline: Deadli
                   description=describe(deadline, lang), citation=deadline.citation,
                   article_text=deadline.article_text, consequence=consequence(deadline, lang),
                   missed=outcome == store.MISSED, late=outcome == store.LATE,
+                  # the measure's own term ending is no duty of the cluster: not a 期限已过
+                  term_end=deadline.kind == MEASURE_TERM_END,
                   due=f"{fmt_date(due_local.date(), lang)} {due_local:%H:%M}")
     actions = [Button(t(lang, "tracking.action.deadlines"), "/deadlines"),
                Button(t(lang, "tracking.action.pause"), f"/pause #{tracked.number}")]

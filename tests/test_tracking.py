@@ -567,3 +567,16 @@ def test_a_province_date_after_the_national_one_is_refused_after_the_first_batch
     assert "已开始跟踪" in chat.say("2024-05-31")
     chat.say("/track 丁集群 国家 陕西 2022-11-01")  # the first batch (2022) needed no provincial one
     assert "已开始跟踪" in chat.say("2023-06-01")
+
+
+def test_a_measures_term_end_is_not_reported_as_a_deadline_missed(conversation):
+    # 粤第十九条 有效期3年 (last day 2026-02-27) ends the measure, not a duty of the cluster
+    conversation.clock.set(dt.datetime(2026, 3, 10, 10, 0))
+    chat = Chat(conversation)
+    chat.say("/track 粤集群 广东 2024-06-01")
+    sent = []
+    sweep(conversation.engine, conversation.clock.now(), "terminal", lambda _s, _u, reply: sent.append(reply.text))
+    (term,) = [text for text in sent if "有效期届满" in text]
+    assert term.startswith("ℹ️ 办法已期满：#1「粤集群」") and "办法最后一日：2026年2月27日（已过 11 天）" in term
+    assert "期限已过" not in term and "截止日期" not in term
+    assert any(text.startswith("⚠️ 期限已过") and "2025年3月31日" in text for text in sent)  # a report still is
