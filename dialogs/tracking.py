@@ -66,7 +66,9 @@ DATE_FORMS = (
     re.compile(rf"{_MONTH}\s+{_DAY}\s*,?\s*(?P<y>\d{{4}})", re.IGNORECASE),                          # June 1, 2024
 )
 MONTHS = {name: n for n, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
-TIME_FORM = re.compile(r"(\d{1,2})\s*(?::|点|时)\s*(?:(\d{1,2})\s*分?|(半))?")  # 9:00 9点 9点30分 8点半 21:30
+TIME_FORM = re.compile(r"(?:(上午|早上|早晨|中午|下午|晚上)\s*)?"  # 下午3点 is 15:00, as officials say a time
+                       r"(\d{1,2})\s*(?::|点|时)\s*(?:(\d{1,2})\s*分?|(半))?")  # 9:00 9点 9点30分 8点半 21:30
+AFTERNOON = ("中午", "下午", "晚上")
 # 9am, 9:30pm, 9 p.m.: English users write the time so; a 12-hour clock, 12am is midnight
 AM_PM = re.compile(r"(\d{1,2}(?::\d{1,2})?)\s*([ap])\.?m\.?", re.IGNORECASE)
 
@@ -110,7 +112,13 @@ def parse_time(text: str) -> tuple[int, int]:
     match = TIME_FORM.fullmatch(text)
     if not match:
         raise ValueError(text)
-    hour, minute = int(match.group(1)), 30 if match.group(3) else int(match.group(2) or 0)
+    part, hour, minute = match.group(1), int(match.group(2)), 30 if match.group(4) else int(match.group(3) or 0)
+    if part and not (1 <= hour <= 12 or (part in AFTERNOON and hour <= 23)):  # 上午0点, 上午15点
+        raise ValueError(text)
+    if part in AFTERNOON and hour < 12 and not (part == "中午" and hour >= 11):  # 中午11点 is 11:00, 中午1点 13:00
+        hour += 12
+    elif hour == 12 and part in ("上午", "早上", "早晨", "晚上"):  # 晚上12点, 上午12点: midnight, as 12am
+        hour = 0
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise ValueError(text)
     return hour, minute
@@ -485,7 +493,7 @@ def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
 def is_setting(word: str) -> bool:
     """A word of /remind's days or time (14, 30,7,1, 400,-1, 9:00, 8点半), never of a name."""
     word = normalise(word)
-    return bool(re.fullmatch(r"[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word) or AM_PM.fullmatch(word))
+    return bool(re.fullmatch(r"(提前)?[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word) or AM_PM.fullmatch(word))
 
 
 def remind_target(turn, words: list[str]) -> int:

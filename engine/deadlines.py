@@ -61,9 +61,10 @@ class LeadDaysError(ValueError):
 
 
 def lead_days(text: str) -> tuple[int, ...]:
-    """'30,7,1', '30 7 1', '30、7、1天', '３０，７' → (30, 7, 1), the largest first, each once;
-    LeadDaysError otherwise."""
-    words = [w for w in _LEAD_SEPARATORS.split(unicodedata.normalize("NFKC", text).replace("天", " ")) if w]
+    """'30,7,1', '30 7 1', '30、7、1天', '提前15天', '３０，７' → (30, 7, 1), the largest first, each
+    once; LeadDaysError otherwise."""
+    text = unicodedata.normalize("NFKC", text).replace("提前", " ").replace("天", " ")
+    words = [w for w in _LEAD_SEPARATORS.split(text) if w]
     bad = [w for w in words if not (w.isascii() and w.isdigit() and int(w) <= MAX_LEAD_DAYS)]
     if bad or not words or len(words) > MAX_LEADS:
         raise LeadDaysError(text, bad)

@@ -580,3 +580,27 @@ def test_a_measures_term_end_is_not_reported_as_a_deadline_missed(conversation):
     assert term.startswith("ℹ️ 办法已期满：#1「粤集群」") and "办法最后一日：2026年2月27日（已过 11 天）" in term
     assert "期限已过" not in term and "截止日期" not in term
     assert any(text.startswith("⚠️ 期限已过") and "2025年3月31日" in text for text in sent)  # a report still is
+
+
+@pytest.mark.parametrize("text, hour_minute", [("上午9点", (9, 0)), ("下午3点", (15, 0)), ("下午3点半", (15, 30)),
+                                              ("晚上8点", (20, 0)), ("中午12点", (12, 0)), ("中午1点", (13, 0)),
+                                              ("早上8:30", (8, 30)), ("下午15点", (15, 0)), ("晚上12点", (0, 0))])
+def test_a_time_with_its_part_of_the_day(text, hour_minute):
+    assert parse_time(text) == hour_minute
+
+
+@pytest.mark.parametrize("text", ["上午0点", "上午15点", "下午25点"])
+def test_a_part_of_the_day_that_does_not_fit_the_hour_is_refused(text):
+    with pytest.raises(ValueError):
+        parse_time(text)
+
+
+def test_remind_reads_days_and_times_as_officials_say_them(conversation):
+    # 提前15天 and 下午3点 were read as a cluster's name ("没有找到跟踪的集群") or no time
+    chat = Chat(conversation)
+    chat.say("/track 甲集群 国家 2024-06-01")
+    assert "截止前 15 天、09:00（北京时间）提醒" in chat.say("/remind 提前15天")
+    assert "截止前 15 天、15:00（北京时间）提醒" in chat.say("/remind 下午3点")
+    assert "截止前 30、7 天、08:30（北京时间）提醒" in chat.say("/remind #1 提前30天、7天 上午8点半")
+    (cluster,) = tracked(conversation)
+    assert (cluster.lead_days, cluster.remind_hour, cluster.remind_minute) == ("30,7", 8, 30)
