@@ -680,3 +680,11 @@ def test_one_date_for_two_measures_is_said(capsys):
     code, out, err = run(capsys, "-j", "national,jiangsu", "--certified-on", "2024-06-01", "--lang", "en")
     assert err.startswith("Note: both measures are counted from one certification date, 2024-06-01.")
     assert run(capsys, "-j", "jiangsu", "--certified-on", "2024-06-01")[2] == ""  # one measure: nothing to say
+
+
+def test_a_later_from_alone_lists_the_year_after_it(capsys):
+    # --from 2030-01-01 without --until was refused as "--until 2028-05-31 早于 --from"
+    code, out, err = run(capsys, "-j", "national", "--certified-on", "2024-06-01", "--from", "2030-01-01", "-f", "json")
+    assert code == 0 and err == ""
+    assert [(i["date"], i["kind"]) for i in json.loads(out) if i["date"]] == [
+        ("2030-04-30", "annual_report"), ("2030-05-31", "re_review"), ("2030-05-31", "validity_end")]

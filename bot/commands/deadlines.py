@@ -53,7 +53,7 @@ def register(subparsers) -> None:
     p.add_argument("--from", dest="start", type=date_arg, default=None, metavar="YYYY-MM-DD",
                    help="first day listed (default: the certification date)")
     p.add_argument("--until", type=date_arg, default=None, metavar="YYYY-MM-DD",
-                   help="last day listed (default: one year after the end of the first validity period)")
+                   help="last day listed (default: one year after the end of the first validity period, or after --from if that is later)")
     p.add_argument("--format", "-f", choices=["table", "json", "ics"], default="table",
                    help="table (default), json or ics")
     p.add_argument("--cluster", default="", metavar="NAME",
@@ -80,7 +80,9 @@ def run(args, stdout=None, stderr=None) -> int:
                              chosen=_names([r.jurisdiction for r in rulesets], lang))), file=err)
         return 2
     start = args.start or min(certified_dates(rulesets, certified_on).values())
-    until = args.until or _default_until(rulesets, certified_on)
+    # a --from past the default end (a later validity period) lists the year after it: the
+    # --until never given is not said to come before it
+    until = args.until or max(_default_until(rulesets, certified_on), _one_year_after(start))
     if until < start:
         print(_error(lang, t(lang, "cli.until_before_from", until=until, start=start)), file=err)
         return 2
@@ -171,6 +173,13 @@ def days_arg(text: str) -> tuple[int, ...]:
         return lead_days(text)
     except LeadDaysError as error:
         raise argparse.ArgumentTypeError(lead_days_refusal(error, common.CLI_LANG)) from None
+
+
+def _one_year_after(day: dt.date) -> dt.date:
+    try:
+        return add_years(day, 1)
+    except ValueError:  # beyond year 9999
+        return dt.date.max
 
 
 def _default_until(rulesets, certified_on: dt.date) -> dt.date:
