@@ -12,6 +12,8 @@ stateDiagram-v2
     name --> measures: a name
     measures --> date: measures chosen
     date --> [*]: a valid date (tracked, reminders planned)
+    date --> province_date: national and a province: the date is the national one
+    province_date --> [*]: the province's own date, or 同一天
     date --> date: a bad or future date (refused, nothing stored changes)
     name --> [*]: /cancel
     measures --> [*]: /cancel
@@ -28,11 +30,13 @@ import unicodedata
 
 from engine import certified_together, load_rulesets
 from engine.deadlines import (
-    MAX_LEAD_DAYS, CertificationDateError, Deadline, LeadDaysError, check_certified_on, duties, lead_days,
+    MAX_LEAD_DAYS, MEASURE_TERM_END, CertificationDateError, Deadline, LeadDaysError, check_certified_on, duties,
+    lead_days,
 )
 from locales import fmt_date, render, t, t_count
 from locales.deadlines import (
-    CalendarEntry, consequence, describe, duties_block, flags, lead_days_refusal, refusal, summary, to_ics,
+    CalendarEntry, certified_text, consequence, describe, duties_block, flags, lead_days_refusal, refusal, summary,
+    to_ics,
 )
 from storage import tracking as store
 from storage.tracking import HORIZON_DAYS, Reminder, TrackedCluster
@@ -42,6 +46,11 @@ from .parse import clean_name, name_cut, normalise
 
 BUTTON_PREFIX = "t:"        # t:<step>:<value>, a tracking choice button
 STEPS = ("name", "measures", "date")
+# Certified nationally and by a province, a cluster has two certification dates: the province
+# certified it first (national 第十二条 并已认定为省级集群), and each measure counts its three
+# years from its own. The date step then asks the national one, this step the province's.
+PROVINCE_DATE = "province_date"
+SAME_DAY = re.compile(r"(同一天|同日|同一日|相同|一样|same(\s+day)?)[。.!！]?", re.IGNORECASE)
 LISTED_PER_CLUSTER = 8
 # Commands that start asking something else: an open guided /track is abandoned.
 ABANDONS_DRAFT = {"new", "switch", "edit", "back", "skip", "restart", "focus"}
@@ -51,13 +60,15 @@ _MONTH = (r"(?P<m>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|jul
 _DAY = r"(?P<d>\d{1,2})(?:st|nd|rd|th)?"
 # An English month is named, so 1 June 2024 is one day; 1/6/2024 is refused (June or January?).
 DATE_FORMS = (
-    re.compile(r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"),  # 2024-06-01 2024/6/1 2024年6月1日
+    re.compile(r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"),  # 2024-06-01 2024/6/1 2024年6月1日 (1号)
     re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),                                        # 20240601
     re.compile(rf"{_DAY}\s+(?:of\s+)?{_MONTH}\s*,?\s*(?P<y>\d{{4}})", re.IGNORECASE),                 # 1 June 2024
     re.compile(rf"{_MONTH}\s+{_DAY}\s*,?\s*(?P<y>\d{{4}})", re.IGNORECASE),                          # June 1, 2024
 )
 MONTHS = {name: n for n, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
-TIME_FORM = re.compile(r"(\d{1,2})\s*(?::|点|时)\s*(?:(\d{1,2})\s*分?|(半))?")  # 9:00 9点 9点30分 8点半 21:30
+TIME_FORM = re.compile(r"(?:(上午|早上|早晨|中午|下午|晚上)\s*)?"  # 下午3点 is 15:00, as officials say a time
+                       r"(\d{1,2})\s*(?::|点|时)\s*(?:(\d{1,2})\s*分?|(半))?")  # 9:00 9点 9点30分 8点半 21:30
+AFTERNOON = ("中午", "下午", "晚上")
 # 9am, 9:30pm, 9 p.m.: English users write the time so; a 12-hour clock, 12am is midnight
 AM_PM = re.compile(r"(\d{1,2}(?::\d{1,2})?)\s*([ap])\.?m\.?", re.IGNORECASE)
 
@@ -74,7 +85,8 @@ class Refused(ValueError):
 
 def date_form(text: str) -> re.Match | None:
     """The text as one of the DATE_FORMS (2024-06-01, 2024 年 6 月 1 日 …), a real day or not."""
-    text = unicodedata.normalize("NFKC", text).strip()
+    # a full stop the input method puts after a sentence (2024年6月1日。) is no part of the date
+    text = unicodedata.normalize("NFKC", text).strip().rstrip("。").strip()
     return next((match for form in DATE_FORMS if (match := form.fullmatch(text))), None)
 
 
@@ -100,7 +112,13 @@ def parse_time(text: str) -> tuple[int, int]:
     match = TIME_FORM.fullmatch(text)
     if not match:
         raise ValueError(text)
-    hour, minute = int(match.group(1)), 30 if match.group(3) else int(match.group(2) or 0)
+    part, hour, minute = match.group(1), int(match.group(2)), 30 if match.group(4) else int(match.group(3) or 0)
+    if part and not (1 <= hour <= 12 or (part in AFTERNOON and hour <= 23)):  # 上午0点, 上午15点
+        raise ValueError(text)
+    if part in AFTERNOON and hour < 12 and not (part == "中午" and hour >= 11):  # 中午11点 is 11:00, 中午1点 13:00
+        hour += 12
+    elif hour == 12 and part in ("上午", "早上", "早晨", "晚上"):  # 晚上12点, 上午12点: midnight, as 12am
+        hour = 0
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise ValueError(text)
     return hour, minute
@@ -141,6 +159,8 @@ def reminder_reply(tracked: TrackedCluster, reminder: Reminder, deadline: Deadli
                   description=describe(deadline, lang), citation=deadline.citation,
                   article_text=deadline.article_text, consequence=consequence(deadline, lang),
                   missed=outcome == store.MISSED, late=outcome == store.LATE,
+                  # the measure's own term ending is no duty of the cluster: not a 期限已过
+                  term_end=deadline.kind == MEASURE_TERM_END,
                   due=f"{fmt_date(due_local.date(), lang)} {due_local:%H:%M}")
     actions = [Button(t(lang, "tracking.action.deadlines"), "/deadlines"),
                Button(t(lang, "tracking.action.pause"), f"/pause #{tracked.number}")]
@@ -156,10 +176,15 @@ def cluster_block(turn, tracked: TrackedCluster) -> str:
              for d in deadlines[:LISTED_PER_CLUSTER]]
     rulesets = load_rulesets()
     standing = duties(rulesets[j] for j in tracked.jurisdictions if j in rulesets)
+    # tracked under both before the province's own date was asked: its calendar counts from
+    # the one date given, which is said until it is tracked again
+    one_date = "national" in tracked.jurisdictions and len(tracked.jurisdictions) > 1 \
+        and tracked.provincial_certified_on is None
     return render(turn.lang, "tracked.j2", number=tracked.number, name=tracked.name,
                   measures=measures_text(turn.lang, tracked.jurisdictions),
-                  certified=fmt_date(tracked.certified_on, turn.lang), settings=settings_text(turn.lang, tracked),
+                  certified=certified_text(tracked.certified_dates, turn.lang), settings=settings_text(turn.lang, tracked),
                   items=items, more=len(deadlines) - len(items), horizon=HORIZON_DAYS,
+                  warning=turn.t("tracking.one_date_for_both", number=tracked.number) if one_date else "",
                   duties=duties_block(standing, turn.lang))
 
 
@@ -174,6 +199,10 @@ def cmd_track(turn, arg: str) -> list[Reply]:
     dated = next((k for k in range(1, len(words)) if date_form(" ".join(words[k:]))), None)
     if dated is None and len(words) >= 2 and re.search(r"\d", normalise(words[-1])):
         dated = len(words) - 1
+    if dated is not None and any(date_form(" ".join(words[k:dated])) for k in range(dated)):
+        # two dates (国家 江苏 2024-06-01 2023-10-15): which is whose cannot be told from the line,
+        # and the earlier one became part of the name; the province's is asked on its own
+        return [Reply(turn.t("tracking.two_dates"), kind="error")]
     if dated is not None:
         try:
             data["date"] = check_date(turn, " ".join(words[dated:]))
@@ -204,16 +233,30 @@ def next_step(turn, data: dict) -> list[Reply]:
         del data["name"]
         refused = [Reply(turn.t("tracking.already_tracked", number=same.number, name=same.name,
                                 measures=measures_text(turn.lang, same.jurisdictions),
-                                certified=fmt_date(same.certified_on, turn.lang)), kind="error")]
+                                certified=certified_text(same.certified_dates, turn.lang)), kind="error")]
     if "date" in data and "measures" in data:
         rulesets = load_rulesets()
-        try:  # a date before a chosen measure took effect cannot be its certification
-            check_certified_on([rulesets[j] for j in data["measures"] if j in rulesets],
-                               dt.date.fromisoformat(data["date"]), turn.today)
-        except CertificationDateError as error:
-            refused.append(Reply(refusal(error, turn.lang) + turn.t("tracking.unchanged"), kind="error"))
-            del data["date"]
+        two = province_of(data)
+        for key, measures in (("date", ["national"] if two else data["measures"]), (PROVINCE_DATE, [two])):
+            if key not in data or not all(measures):
+                continue
+            try:  # a date before a chosen measure took effect cannot be its certification
+                check_certified_on([rulesets[j] for j in measures if j in rulesets],
+                                   dt.date.fromisoformat(data[key]), turn.today)
+            except CertificationDateError as error:
+                refused.append(Reply(refusal(error, turn.lang) + turn.t("tracking.unchanged"), kind="error"))
+                del data[key]
+        if two and "date" in data and PROVINCE_DATE in data:
+            try:  # the province certified first (national 第十二条), the first batch aside
+                check_certified_on([rulesets["national"], rulesets[two]],
+                                   {"national": dt.date.fromisoformat(data["date"]),
+                                    two: dt.date.fromisoformat(data[PROVINCE_DATE])}, turn.today)
+            except CertificationDateError as error:
+                refused.append(Reply(refusal(error, turn.lang) + turn.t("tracking.unchanged"), kind="error"))
+                del data[PROVINCE_DATE]
     missing = [step for step in STEPS if step not in data]
+    if not missing and province_of(data) and PROVINCE_DATE not in data:
+        missing = [PROVINCE_DATE]
     if refused:
         save_draft(turn, missing[0], data)
         return refused + [ask(turn, missing[0], data)]
@@ -221,6 +264,12 @@ def next_step(turn, data: dict) -> list[Reply]:
         return finish(turn, data)
     save_draft(turn, missing[0], data)
     return [ask(turn, missing[0], data)]
+
+
+def province_of(data: dict) -> str | None:
+    """The province's measure of a cluster certified under the national one and a province's."""
+    measures = data.get("measures") or []
+    return next((j for j in measures if j != "national"), None) if "national" in measures else None
 
 
 def tracked_named(turn, name: str) -> TrackedCluster | None:
@@ -234,6 +283,13 @@ def ask(turn, step: str, data: dict) -> Reply:
     if step == "measures":
         choices = [Button(r.short.get(turn.lang), f"{BUTTON_PREFIX}measures:{j}") for j, r in load_rulesets().items()]
         return Reply(turn.t("tracking.ask_measures", name=data["name"]), choices=choices, kind="question")
+    rulesets = load_rulesets()
+    if step == PROVINCE_DATE:
+        return Reply(turn.t("tracking.ask_province_date", name=data["name"],
+                            province=rulesets[province_of(data)].short.get(turn.lang),
+                            national=fmt_date(dt.date.fromisoformat(data["date"]), turn.lang)), kind="question")
+    if province_of(data):
+        return Reply(turn.t("tracking.ask_national_date", name=data["name"]), kind="question")
     return Reply(turn.t("tracking.ask_date", name=data["name"]), kind="question")
 
 
@@ -294,6 +350,9 @@ def on_draft_answer(turn, text: str) -> list[Reply] | None:
             if not chosen:
                 return [Reply(turn.t("tracking.bad_measures"), kind="error"), ask(turn, step, data)]
             data["measures"] = chosen
+        elif step == PROVINCE_DATE:
+            same = SAME_DAY.fullmatch(normalise(text).strip()) and "date" in data
+            data[PROVINCE_DATE] = data["date"] if same else check_date(turn, text)
         else:
             data["date"] = check_date(turn, text)
     except Refused as refused:
@@ -336,8 +395,10 @@ def check_date(turn, text: str) -> str:
 
 def finish(turn, data: dict) -> list[Reply]:
     drop_draft(turn)
+    province_date = data.get(PROVINCE_DATE)
     tracked = store.track(turn.s, turn.user, data["name"], data["measures"],
-                          dt.date.fromisoformat(data["date"]), turn.now)
+                          dt.date.fromisoformat(data["date"]), turn.now,
+                          provincial_certified_on=dt.date.fromisoformat(province_date) if province_date else None)
     turn.replanned = True  # reminders may be due at once: the sweep is woken
     text = turn.t("tracking.tracked", number=tracked.number, name=tracked.name) + "\n" + cluster_block(turn, tracked)
     actions = [Button(turn.t("tracking.action.remind"), "/remind"),
@@ -420,7 +481,7 @@ def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
     """The tracked clusters' deadlines over the planning horizon as one .ics file, each
     event's alarms on that cluster's reminder days."""
     until = turn.today + dt.timedelta(days=HORIZON_DAYS)
-    entries = [CalendarEntry(c.name, c.certified_on, store.deadlines_of(c, turn.today, until), tuple(c.leads),
+    entries = [CalendarEntry(c.name, c.certified_dates, store.deadlines_of(c, turn.today, until), tuple(c.leads),
                              dt.time(c.remind_hour, c.remind_minute)) for c in clusters]
     name = f"{file_stem(clusters[0].name) if len(clusters) == 1 else turn.t('tracking.calendar_file')}.ics"
     return Reply(turn.t("tracking.calendar_written", clusters=t_count(turn.lang, "tracking.calendar_clusters", len(entries)),
@@ -432,7 +493,7 @@ def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
 def is_setting(word: str) -> bool:
     """A word of /remind's days or time (14, 30,7,1, 400,-1, 9:00, 8点半), never of a name."""
     word = normalise(word)
-    return bool(re.fullmatch(r"[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word) or AM_PM.fullmatch(word))
+    return bool(re.fullmatch(r"(提前)?[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word) or AM_PM.fullmatch(word))
 
 
 def remind_target(turn, words: list[str]) -> int:

@@ -28,7 +28,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import takewhile
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Mapping, Optional, Union
 
 from .rules import JURISDICTIONS, Quote, Ruleset, Term, Text, add_years
 
@@ -61,9 +61,10 @@ class LeadDaysError(ValueError):
 
 
 def lead_days(text: str) -> tuple[int, ...]:
-    """'30,7,1', '30 7 1', '30、7、1天', '３０，７' → (30, 7, 1), the largest first, each once;
-    LeadDaysError otherwise."""
-    words = [w for w in _LEAD_SEPARATORS.split(unicodedata.normalize("NFKC", text).replace("天", " ")) if w]
+    """'30,7,1', '30 7 1', '30、7、1天', '提前15天', '３０，７' → (30, 7, 1), the largest first, each
+    once; LeadDaysError otherwise."""
+    text = unicodedata.normalize("NFKC", text).replace("提前", " ").replace("天", " ")
+    words = [w for w in _LEAD_SEPARATORS.split(text) if w]
     bad = [w for w in words if not (w.isascii() and w.isdigit() and int(w) <= MAX_LEAD_DAYS)]
     if bad or not words or len(words) > MAX_LEADS:
         raise LeadDaysError(text, bad)
@@ -174,11 +175,29 @@ def calendar(ruleset: Ruleset, certified_on: dt.date, start: dt.date, until: dt.
     return sorted(found, key=_order)
 
 
-def calendars(rulesets: Iterable[Ruleset], certified_on: dt.date, start: dt.date,
+# One certification date for every measure, or each measure's own: a cluster certified
+# nationally was certified by its province first (national 第十二条 并已认定为省级集群), on
+# another day, and each measure counts its three years from its own certification.
+CertifiedOn = Union[dt.date, Mapping[str, dt.date]]
+# 第十二条 并已认定为省级集群（首批申请除外）: only a national certification of the first batch
+# (2022, as the national ruleset's reading of that criterion says) may precede the province's.
+FIRST_BATCH_YEAR = 2022
+
+
+def certified_dates(rulesets: Iterable[Ruleset], certified_on: CertifiedOn) -> dict[str, dt.date]:
+    """Each measure's certification date, by jurisdiction."""
+    if isinstance(certified_on, dt.date):
+        return {r.jurisdiction: certified_on for r in rulesets}
+    return {r.jurisdiction: certified_on[r.jurisdiction] for r in rulesets}
+
+
+def calendars(rulesets: Iterable[Ruleset], certified_on: CertifiedOn, start: dt.date,
               until: dt.date) -> list[Deadline]:
-    """The calendars of several measures (a cluster certified nationally and provincially)
-    merged in date order."""
-    return sorted((d for r in rulesets for d in calendar(r, certified_on, start, until)), key=_order)
+    """The calendars of several measures (a cluster certified nationally and provincially,
+    each on its own date or both on one) merged in date order."""
+    rulesets = list(rulesets)
+    dates = certified_dates(rulesets, certified_on)
+    return sorted((d for r in rulesets for d in calendar(r, dates[r.jurisdiction], start, until)), key=_order)
 
 
 @dataclass(frozen=True)
@@ -207,23 +226,33 @@ class CertificationDateError(ValueError):
         self.kind, self.ruleset, self.day, self.limit = kind, ruleset, day, limit
 
 
-def check_certified_on(rulesets: Iterable[Ruleset], day: dt.date, today: dt.date) -> None:
+def check_certified_on(rulesets: Iterable[Ruleset], certified_on: CertifiedOn, today: dt.date) -> None:
     """Raises CertificationDateError for a date after today, or outside a chosen measure's
     term: before it took effect (江苏 自2023年5月1日起实施: no Jiangsu certification is dated
     before it) or after its last day (陕西 有效期2年: none is dated after 2025-04-27)."""
-    if day > today:
-        raise CertificationDateError("future", None, day, today)
+    rulesets = list(rulesets)
+    days = [certified_on] if isinstance(certified_on, dt.date) else list(certified_on.values())
+    for day in days:
+        if day > today:
+            raise CertificationDateError("future", None, day, today)
+    national = None if isinstance(certified_on, dt.date) else certified_on.get("national")
     for r in rulesets:
+        day = certified_dates([r], certified_on)[r.jurisdiction]
+        if national is not None and r.jurisdiction != "national" and day > national \
+                and national.year > FIRST_BATCH_YEAR:
+            raise CertificationDateError("province_after_national", r, day, national)
         if day < r.term.from_:
             raise CertificationDateError("before_in_force", r, day, r.term.from_)
         if r.term.last_day is not None and day > r.term.last_day:
             raise CertificationDateError("after_term", r, day, r.term.last_day)
 
 
-def first_validity_end(rulesets: Iterable[Ruleset], certified_on: dt.date) -> dt.date:
+def first_validity_end(rulesets: Iterable[Ruleset], certified_on: CertifiedOn) -> dt.date:
     """The last valid day of the first validity period, the latest among the measures."""
-    return max(next(validity_periods(r, certified_on), Period(1, certified_on, dt.date.max)).last_day
-               for r in rulesets)
+    rulesets = list(rulesets)
+    dates = certified_dates(rulesets, certified_on)
+    return max(next(validity_periods(r, dates[r.jurisdiction]),
+                    Period(1, dates[r.jurisdiction], dt.date.max)).last_day for r in rulesets)
 
 
 def _order(d: Deadline):

@@ -374,10 +374,10 @@ def _validated(paths: list[Path]) -> dict[str, Ruleset]:
 
 
 def parse_jurisdictions(text: str) -> list[str]:
-    """'all' (全部), one measure's id or name (jiangsu, 江苏, 工信部), or a comma list of them (national,江苏;
-    国家，江苏; 国家、江苏); raises ValueError naming the ones unknown."""
+    """'all' (全部), one measure's id or name (jiangsu, 江苏, 工信部), or a list of them (national,江苏;
+    国家，江苏; 国家、江苏; 国家 江苏, as the chat takes them); raises ValueError naming the ones unknown."""
     by_name = {name: j for j, names in JURISDICTION_NAMES.items() for name in (j, *names)}
-    names = [part.strip() for part in re.split("[,、]", unicodedata.normalize("NFKC", text).lower()) if part.strip()]
+    names = [part.strip() for part in re.split(r"[,、;\s]", unicodedata.normalize("NFKC", text).lower()) if part.strip()]
     if not names or "all" in names or "全部" in names:
         return list(JURISDICTIONS)
     unknown = [n for n in names if n not in by_name]

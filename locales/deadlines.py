@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Mapping
 
 from engine.deadlines import (
     ANNUAL_REPORT, MAX_LEAD_DAYS, MAX_LEADS, MEASURE_TERM_END, RE_REVIEW, VALIDITY_END, CertificationDateError,
@@ -34,17 +35,17 @@ def describe(d: Deadline, lang: str) -> str:
     elif d.kind == MEASURE_TERM_END:
         fields.update(start=fmt_date(d.term.from_, lang), years=d.term.years)
     key = d.kind if d.missed or d.kind != ANNUAL_REPORT else "annual_report_duty"  # no consequence stated
-    text = t(lang, f"deadlines.describe.{key}", **fields)
-    if d.assumes_re_review and d.kind == ANNUAL_REPORT:
-        text += t(lang, "deadlines.later_cycle", cycle=d.period.cycle)
-    return text + flags(d, lang)
+    return t(lang, f"deadlines.describe.{key}", **fields) + flags(d, lang)
 
 
 def flags(d: Deadline, lang: str) -> str:
-    """The notes a date carries that the text alone does not settle (due on the certification
-    day itself; due after the measure's own term ended), "" for none: one wording for the
-    `deadlines` table, JSON and calendar, the chat's /deadlines list and the reminders."""
-    text = t(lang, "deadlines.on_certification_day") if d.due_on_certification_day else ""
+    """The notes a date carries that the text alone does not settle (in a later validity
+    period, owed only if the re-review before it passed; due on the certification day itself;
+    due after the measure's own term ended), "" for none: one wording for the `deadlines`
+    table, JSON and calendar, the chat's /deadlines list and the reminders."""
+    text = t(lang, "deadlines.later_cycle", cycle=d.period.cycle) if d.assumes_re_review else ""
+    if d.due_on_certification_day:
+        text += t(lang, "deadlines.on_certification_day")
     if d.after_term_end:
         text += t(lang, "deadlines.after_term", term_end=fmt_date(d.term.last_day, lang),
                   term_citation=d.term.citation)
@@ -75,7 +76,7 @@ def duties_block(duties: list[Duty], lang: str) -> str:
 def refusal(error: CertificationDateError, lang: str) -> str:
     """Why a certification date cannot be, in the user's language."""
     r = error.ruleset
-    fields = dict(date=fmt_date(error.day, lang), today=fmt_date(error.limit, lang))
+    fields = dict(date=fmt_date(error.day, lang), today=fmt_date(error.limit, lang), national=fmt_date(error.limit, lang))
     if r is not None:
         fields.update(measure=r.short.get(lang), document=r.document, start=fmt_date(r.term.from_, lang),
                       last=fmt_date(error.limit, lang), citation=r.term.citation, text=r.term.article_text)
@@ -94,10 +95,25 @@ class CalendarEntry:
     """One cluster's part of a calendar: its deadlines, the days before each to alarm and the
     time of day (Asia/Shanghai) the alarms ring, as the chat's reminders come."""
     cluster: str
-    certified_on: dt.date
+    certified_on: dt.date | Mapping[str, dt.date]  # one date, or each measure's (certified_text)
     deadlines: list[Deadline]
     alarm_days: tuple[int, ...]
     alarm_time: dt.time
+
+
+def certified_text(certified_on: dt.date | Mapping[str, dt.date], lang: str) -> str:
+    """The certification date, or each measure's when they differ (国家（工信部）2024年6月1日、
+    江苏2023年10月15日): a cluster certified nationally was certified by its province first."""
+    if isinstance(certified_on, dt.date):
+        return fmt_date(certified_on, lang)
+    if len(set(certified_on.values())) == 1:
+        return fmt_date(next(iter(certified_on.values())), lang)
+    from engine import load_rulesets
+
+    rulesets = load_rulesets()
+    return t(lang, "list_sep").join(
+        t(lang, "deadlines.certified_each", measure=rulesets[j].short.get(lang), date=fmt_date(day, lang))
+        for j, day in certified_on.items())
 
 
 def cluster_key(cluster: str) -> str:
@@ -117,7 +133,7 @@ def calendar_name(entries: list[CalendarEntry], lang: str) -> str:
         return t(lang, "deadlines.ics.calendar_of_many", n=len(entries))
     entry = entries[0] if entries else CalendarEntry("", dt.date.today(), [], (), dt.time())
     key = "deadlines.ics.calendar_of" if entry.cluster else "deadlines.ics.calendar"
-    return t(lang, key, cluster=entry.cluster, certified_on=fmt_date(entry.certified_on, lang))
+    return t(lang, key, cluster=entry.cluster, certified_on=certified_text(entry.certified_on, lang))
 
 
 def to_ics(entries: list[CalendarEntry], lang: str, now: dt.datetime) -> str:
@@ -145,7 +161,10 @@ def to_ics(entries: list[CalendarEntry], lang: str, now: dt.datetime) -> str:
             event.add("description", ics_description(d, lang))
             event.add("categories", [t(lang, f"deadlines.kind.{d.kind}")])
             event.add("transp", "TRANSPARENT")
-            for days in entry.alarm_days:
+            # validity_end falls on the day of its re_review, under the same article, whose
+            # alarm already says the period ends: one alarm for the day, as the chat reminds once
+            # (storage.tracking.REMINDED_KINDS); the event stays, the day's fact.
+            for days in (() if d.kind == VALIDITY_END else entry.alarm_days):
                 alarm = icalendar.Alarm()
                 alarm.add("action", "DISPLAY")
                 # relative to the all-day event's start, its midnight: the days before, at the time

@@ -94,7 +94,11 @@ class TrackedCluster(Table, table=True):
     number: int  # the user's own numbering (#1, #2, …), never reused: what commands name
     name: str = Field(max_length=200)
     measures: str = Field(max_length=100)  # comma list of jurisdictions, e.g. national,jiangsu
-    certified_on: dt.date
+    certified_on: dt.date  # the national certification's, when certified under both
+    # The province's own certification date, when certified under both measures (national
+    # 第十二条: the province certifies first); None: certified_on for every measure (a cluster
+    # tracked under both before this was asked, or under one measure).
+    provincial_certified_on: Optional[dt.date] = None
     lead_days: str = Field(default=",".join(map(str, DEFAULT_LEAD_DAYS)), max_length=100)  # e.g. 30,7,1
     remind_hour: int = Field(default=DEFAULT_HOUR)      # Asia/Shanghai
     remind_minute: int = Field(default=DEFAULT_MINUTE)
@@ -115,6 +119,16 @@ class TrackedCluster(Table, table=True):
     @property
     def jurisdictions(self) -> list[str]:
         return [j for j in self.measures.split(",") if j]
+
+    @property
+    def certified_dates(self) -> dict[str, dt.date]:
+        """Each measure's certification date: each measure counts its periods from its own."""
+        return {j: (self.provincial_certified_on if j != "national" and self.provincial_certified_on
+                    else self.certified_on) for j in self.jurisdictions}
+
+    @property
+    def first_certified_on(self) -> dt.date:
+        return min(self.certified_dates.values(), default=self.certified_on)
 
 
 class Reminder(Table, table=True):
@@ -171,7 +185,7 @@ def due_at(deadline: dt.date, lead_days: int, hour: int = DEFAULT_HOUR, minute: 
 def deadlines_of(tracked: TrackedCluster, start: dt.date, until: dt.date) -> list[Deadline]:
     """The deadlines reminded of, of every measure the cluster is certified under, in date order."""
     rulesets = [r for j, r in load_rulesets().items() if j in tracked.jurisdictions]
-    return [d for d in calendars(rulesets, tracked.certified_on, start, until) if d.kind in REMINDED_KINDS]
+    return [d for d in calendars(rulesets, tracked.certified_dates, start, until) if d.kind in REMINDED_KINDS]
 
 
 def deadline_of(tracked: TrackedCluster, reminder: Reminder) -> Deadline:
@@ -182,7 +196,7 @@ def deadline_of(tracked: TrackedCluster, reminder: Reminder) -> Deadline:
 
 def plan_start(tracked: TrackedCluster) -> dt.date:
     """The first deadline planned: since the certification, at most LOOKBACK_DAYS before tracking."""
-    return max(tracked.certified_on, local_date(tracked.created_at) - dt.timedelta(days=LOOKBACK_DAYS))
+    return max(tracked.first_certified_on, local_date(tracked.created_at) - dt.timedelta(days=LOOKBACK_DAYS))
 
 
 def sent_reminders(s: Session, tracked: TrackedCluster) -> list[Reminder]:
@@ -287,13 +301,15 @@ def user_tracked(s: Session, user: User) -> list[TrackedCluster]:
 
 
 def track(s: Session, user: User, name: str, measures: list[str], certified_on: dt.date,
-          now: dt.datetime) -> TrackedCluster:
-    """Start tracking a cluster (default lead times and hour) and plan its reminders."""
+          now: dt.datetime, provincial_certified_on: dt.date | None = None) -> TrackedCluster:
+    """Start tracking a cluster (default lead times and hour) and plan its reminders;
+    `provincial_certified_on`: the province's date, certified under both on another day."""
     number = s.exec(update(User).where(User.id == user.id)
                     .values(last_tracked_number=User.last_tracked_number + 1)
                     .returning(User.last_tracked_number)).scalar_one()
     tracked = TrackedCluster(user_id=user.id, number=number, name=name[:200],
                              measures=",".join(measures), certified_on=certified_on,
+                             provincial_certified_on=provincial_certified_on,
                              created_at=now.astimezone(UTC), updated_at=now.astimezone(UTC),
                              planned_at=now.astimezone(UTC))
     s.add(tracked)

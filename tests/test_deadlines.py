@@ -421,6 +421,7 @@ def test_bad_argument_is_one_line_exit_2(capsys, argv, option):
 @pytest.mark.parametrize("names, english", [
     ("江苏", "jiangsu"), ("国家,江苏", "national,jiangsu"), ("工信部，广东", "national,guangdong"),
     ("国家、陕西", "national,shaanxi"), ("陕西省", "shaanxi"), ("National, Jiangsu", "national,jiangsu"),
+    ("国家 江苏", "national,jiangsu"),  # as the chat's /track takes them; was 未知的办法 国家 江苏
 ])
 def test_the_measures_chinese_names_are_taken_as_the_chat_takes_them(capsys, names, english):
     argv = ("--certified-on", "2024-06-01", "-f", "json")
@@ -465,7 +466,8 @@ def test_ics_parses_and_round_trips(capsys):
         description = str(event["DESCRIPTION"])
         assert description == ics_description(d, "zh")      # Chinese, newlines and all, exactly
         assert d.article_text in description
-        assert [a.decoded("TRIGGER") for a in event.walk("VALARM")] == [timedelta(days=-n, hours=9) for n in (30, 7, 1)]
+        alarms = [a.decoded("TRIGGER") for a in event.walk("VALARM")]
+        assert alarms == ([] if d.kind == "validity_end" else [timedelta(days=-n, hours=9) for n in (30, 7, 1)])
     assert len({str(e["UID"]) for e in events}) == len(events)
 
     raw = out.encode("utf-8")
@@ -473,6 +475,17 @@ def test_ics_parses_and_round_trips(capsys):
     for line in raw.split(b"\r\n"):
         assert len(line) <= 75
         line.decode("utf-8")  # folded between characters, never inside one
+
+
+def test_ics_rings_once_for_a_validity_end_and_its_re_review(capsys):
+    # 有效期届满 and 申请复核 fall on one day under one article (第十五条): a calendar app rang
+    # every alarm twice that day, once per event; the chat reminds once (REMINDED_KINDS).
+    cal = icalendar.Calendar.from_ical(_ics(capsys, "-j", "national,jiangsu", "--certified-on", "2024-02-29",
+                                            "--from", "2027-02-28", "--until", "2027-02-28"))
+    events = list(cal.walk("VEVENT"))
+    assert sorted(str(e["CATEGORIES"].to_ical(), "utf-8") for e in events) == ["有效期届满", "有效期届满", "申请复核", "申请复核"]
+    ringing = [(str(e["SUMMARY"]), a.decoded("TRIGGER")) for e in events for a in e.walk("VALARM")]
+    assert len(ringing) == len(set(ringing)) == 2 * 3  # two measures' re-reviews, at 30, 7 and 1 days
 
 
 def test_ics_english_escapes_and_stable_uids(capsys):
@@ -613,3 +626,66 @@ def test_an_english_sentence_names_the_issuing_body_with_the(capsys, measures, b
         assert f"(有效期满后) the {body} Industry and Information Technology organises the re-review" in out
     assert "is the last day of the three-year validity period 1" in out
     assert re.search(r"(?<!the )(?<!The )\b(Ministry|(Jiangsu|Guangdong|Shaanxi) Department) of", out) is None
+
+
+# --- a cluster certified nationally and by its province, each on its own day ------------------
+# National 第十二条: 申报认定的集群应…并已认定为省级集群 — the province certified first. Each
+# measure counts 有效期为三年 from its own certification: Jiangsu 2023-10-15 → 2026-10-14 (第十一条),
+# national 2024-06-01 → 2027-05-31 (第十五条). One date for both put Jiangsu's re-review
+# (第十四条（一）有效期满未申请复核: revoked) seven months late.
+
+def test_each_measure_counts_from_its_own_certification():
+    cal = calendars([R["national"], R["jiangsu"]], {"national": D("2024-06-01"), "jiangsu": D("2023-10-15")},
+                    D("2023-10-15"), D("2027-06-30"))
+    re_reviews = [(d.jurisdiction, d.date.isoformat(), d.certified_on.isoformat()) for d in cal if d.kind == "re_review"]
+    assert re_reviews == [("jiangsu", "2026-10-14", "2023-10-15"), ("national", "2027-05-31", "2024-06-01")]
+    reports = [(d.jurisdiction, d.date.isoformat()) for d in cal if d.kind == "annual_report"]
+    assert reports[:4] == [("jiangsu", "2024-03-31"), ("jiangsu", "2024-04-10"), ("jiangsu", "2025-03-31"),
+                           ("jiangsu", "2025-04-10")]
+    assert ("national", "2024-04-30") not in reports and ("national", "2025-04-30") in reports
+
+
+def test_deadlines_takes_each_measures_certification_date(capsys):
+    code, out, err = run(capsys, "-j", "国家,江苏", "--certified-on", "国家=2024-06-01，江苏：2023-10-15",
+                         "--format", "json", "--until", "2027-06-30")
+    assert code == 0 and err == ""
+    items = [i for i in json.loads(out) if i.get("kind") == "re_review"]
+    assert [(i["jurisdiction"], i["date"]) for i in items] == [("jiangsu", "2026-10-14"), ("national", "2027-05-31")]
+    cal = icalendar.Calendar.from_ical(_ics(capsys, "-j", "national,jiangsu", "--certified-on",
+                                            "national=2024-06-01,jiangsu=2023-10-15", "--cluster", "甲"))
+    assert str(cal["X-WR-CALNAME"]) == "甲认定期限（国家（工信部）2024年6月1日、江苏2023年10月15日认定）"
+    assert "jiangsu-re_review-20261014-certified-20231015-cluster-" in "".join(str(e["UID"]) for e in cal.walk("VEVENT"))
+
+
+@pytest.mark.parametrize("argv, words", [
+    (("-j", "national,jiangsu", "--certified-on", "national=2024-06-01"), "国家（工信部）、江苏"),
+    (("-j", "jiangsu", "--certified-on", "national=2024-06-01,jiangsu=2023-10-15"), "所选的办法是江苏"),
+    (("-j", "jiangsu", "--certified-on", "all=2023-10-15"), "“all=2023-10-15”看不懂"),
+    (("-j", "jiangsu", "--certified-on", "jiangsu=2023-02-30"), "“2023-02-30”不是日期"),
+    (("-j", "national,jiangsu", "--certified-on", "national=2024-06-01,jiangsu=2023-04-01"), "早于江苏办法"),
+    (("-j", "national,jiangsu", "--certified-on", "national=2024-06-01,jiangsu=2024-06-02"), "晚于国家级认定日期2024年6月1日"),
+])
+def test_each_measures_date_refused_naming_what_is_expected(capsys, argv, words):
+    try:
+        code = main(["deadlines", *argv])
+    except SystemExit as exit_:  # refused while the arguments are read
+        code = exit_.code
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--certified-on" in err and words in err
+
+
+def test_one_date_for_two_measures_is_said(capsys):
+    code, out, err = run(capsys, "-j", "national,jiangsu", "--certified-on", "2024-06-01")
+    assert code == 0 and "申请复核" in out
+    assert "国家办法第十二条" in err and "--certified-on national=YYYY-MM-DD" in err
+    code, out, err = run(capsys, "-j", "national,jiangsu", "--certified-on", "2024-06-01", "--lang", "en")
+    assert err.startswith("Note: both measures are counted from one certification date, 2024-06-01.")
+    assert run(capsys, "-j", "jiangsu", "--certified-on", "2024-06-01")[2] == ""  # one measure: nothing to say
+
+
+def test_a_later_from_alone_lists_the_year_after_it(capsys):
+    # --from 2030-01-01 without --until was refused as "--until 2028-05-31 早于 --from"
+    code, out, err = run(capsys, "-j", "national", "--certified-on", "2024-06-01", "--from", "2030-01-01", "-f", "json")
+    assert code == 0 and err == ""
+    assert [(i["date"], i["kind"]) for i in json.loads(out) if i["date"]] == [
+        ("2030-04-30", "annual_report"), ("2030-05-31", "re_review"), ("2030-05-31", "validity_end")]

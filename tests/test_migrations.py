@@ -161,10 +161,14 @@ def test_an_upgrade_plans_the_tracked_clusters_again_for_the_reports_of_the_cert
         command.upgrade(migrate.config(connection), "0006")
     with session(engine) as s:
         user = repo.get_or_create_user(s, "terminal", "alice")
-        tracked = store.track(s, user, "甲集群", ["jiangsu"], dt.date(2026, 2, 28),
-                              dt.datetime(2026, 3, 1, 10, tzinfo=SHANGHAI))
-        tracked.next_due_at = store.due_at(dt.date(2027, 3, 31), 30)  # as the earlier reading planned it
-        s.add(tracked)
+        at = dt.datetime(2026, 3, 1, 10, tzinfo=SHANGHAI)
+        # the row as the schema of 0006 has it (the model has columns of later revisions)
+        columns = {c["name"] for c in inspect(s.connection()).get_columns("tracked_clusters")}
+        row = dict(user_id=user.id, number=1, name="甲集群", measures="jiangsu", certified_on=dt.date(2026, 2, 28),
+                   lead_days="30,7,1", remind_hour=9, remind_minute=0, planned_until=dt.date(2027, 4, 4),
+                   planned_at=at, created_at=at, updated_at=at,
+                   next_due_at=store.due_at(dt.date(2027, 3, 31), 30))  # as the earlier reading planned it
+        s.execute(TrackedCluster.__table__.insert().values({k: v for k, v in row.items() if k in columns}))
         s.commit()
     engine = make_engine(db_url)  # what every start does: upgrade to the newest revision
     sent = []

@@ -50,6 +50,7 @@ def test_a_jiangsu_pre_screening_then_a_calendar_of_two_clusters(tmp_path):
     assert "全部问题已答完" in term.last and term.last.count("】符合条件") == 2
 
     term.say("/track 甲县装备集群（江苏） 国家,江苏 2024-06-01")
+    term.say("2023-10-15")                            # the province's own certification date
     term.say("/track 乙县纺织集群 江苏 2024-06-01")
     # reminders of deadlines already past are printed meanwhile, each with a prompt of its
     # own: wait for the file's line itself

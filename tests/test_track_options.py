@@ -18,6 +18,7 @@ def test_track_refuses_an_option_not_offered_and_two_provinces(conversation):
         assert "按哪些办法认定" in text and snapshot(conversation)[1:] == before[1:]
     chat.say("1,2")
     chat.say("2024-06-01")
+    chat.say("2023-10-15")  # certified under both: the province's own date is asked too
     assert [c.jurisdictions for c in tracked(conversation)] == [["national", "jiangsu"]]
 
 

@@ -78,9 +78,16 @@ def test_the_new_words_do_not_collide_with_existing_ones():
 
 
 @pytest.mark.parametrize("text", ["2024-06-01", "2024/6/1", "2024年6月1日", "２０２４年６月１日", "2024.6.1",
-                                  "20240601", " 2024 年 6 月 1 日 ", "２０２４－０６－０１"])
+                                  "20240601", " 2024 年 6 月 1 日 ", "２０２４－０６－０１",
+                                  "2024年6月1号", "2024年6月1日。", "２０２４年６月１号。"])  # 号 as said; the IME's 。
 def test_certification_dates_in_the_forms_people_write(text):
     assert parse_date(text) == dt.date(2024, 6, 1)
+
+
+def test_a_date_with_hao_tracks_in_one_line(conversation):
+    chat = Chat(conversation)
+    assert "已开始跟踪 #1「甲集群」" in chat.say("/track 甲集群 国家 2024年6月1号")
+    assert [(c.name, c.certified_on) for c in tracked(conversation)] == [("甲集群", dt.date(2024, 6, 1))]
 
 
 @pytest.mark.parametrize("text", ["2024-13-01", "2023-02-29", "6/1/2024", "去年六月", "2024-06", ""])
@@ -95,8 +102,10 @@ def test_guided_track_asks_name_measures_and_date(conversation):
     text = chat.say("示例县机械集群")
     assert "按哪些办法认定" in text
     assert [b.data for b in chat.last[0].choices] == [f"t:measures:{j}" for j in load_rulesets()]
-    assert "认定日期" in chat.say("1,2")   # national and Jiangsu
+    assert "获国家级认定（工业和信息化部公布）的日期" in chat.say("1,2")   # national and Jiangsu
     text = chat.say("２０２４年６月１日")
+    assert "于2024年6月1日获国家级认定" in text and "按江苏办法认定的日期是哪天" in text
+    text = chat.say("同一天")
     assert "已开始跟踪 #1「示例县机械集群」" in text
     assert "国家（工信部）、江苏，2024年6月1日认定" in text
     assert "截止前 30、7、1 天、09:00（北京时间）提醒" in text
@@ -170,7 +179,8 @@ def test_a_bad_date_is_refused_with_the_expected_form_and_nothing_changes(conver
 def test_the_one_line_form(conversation):
     chat = Chat(conversation)
     text = chat.say("/track 示例县机械集群 national,jiangsu 2024-06-01")
-    assert "已开始跟踪 #1「示例县机械集群」" in text
+    assert "按江苏办法认定的日期是哪天" in text
+    assert "已开始跟踪 #1「示例县机械集群」" in chat.say("同一天")
     text = chat.say("跟踪 乙 集群 国家 2024年6月1日")  # Chinese word; the name may have a space
     assert "已开始跟踪 #2「乙 集群」" in text
     assert [(c.number, c.measures) for c in tracked(conversation)] == [(1, "national,jiangsu"), (2, "national")]
@@ -180,9 +190,11 @@ def test_the_one_line_form_reads_measures_and_a_date_written_with_spaces(convers
     # 国家 江苏 is how the measures question itself says to write them: both are tracked, and
     # no measure becomes part of the name (which lost the national deadlines before)
     chat = Chat(conversation)
-    text = chat.say("/track 甲集群 国家 江苏 2024-06-01")
+    chat.say("/track 甲集群 国家 江苏 2024-06-01")
+    text = chat.say("同一天")
     assert "已开始跟踪 #1「甲集群」" in text and "国家（工信部）、江苏，2024年6月1日认定" in text
-    text = chat.say("/track 乙 集群 国家,江苏 2024 年 6 月 1 日")   # the date as the chat writes it, spaced
+    chat.say("/track 乙 集群 国家,江苏 2024 年 6 月 1 日")   # the date as the chat writes it, spaced
+    text = chat.say("same day")
     assert "已开始跟踪 #2「乙 集群」" in text
     text = chat.say("/track 陕西 2024-06-01")                      # one word left: it is the name
     assert "「陕西」是按哪些办法认定的" in text
@@ -474,3 +486,121 @@ def test_remind_names_a_cluster_whose_name_has_spaces(conversation):
     assert "没有看懂提前天数“400”" in chat.say("/remind 乙 集群 400")
     assert snapshot(conversation) == before
     assert "#1「乙 集群」：截止前 14 天" in chat.say("/remind 乙 集群")  # its settings
+
+
+def test_a_cluster_certified_nationally_and_provincially_keeps_both_dates(conversation):
+    # National 第十二条: the province certified first, on its own day; Jiangsu 第十一条 counts
+    # its three years from it (2023-10-15 → 2026-10-14), not from the national certification.
+    chat = Chat(conversation)
+    text = chat.say("/track 甲集群 国家 江苏 2024年6月1日")
+    assert "于2024年6月1日获国家级认定" in text and "按江苏办法认定的日期是哪天" in text
+    assert tracked(conversation) == []
+    text = chat.say("2023-04-30")                       # before Jiangsu 第十六条 自2023年5月1日起实施
+    assert "早于江苏办法" in text and "按江苏办法认定的日期是哪天" in text and tracked(conversation) == []
+    text = chat.say("2023.10.15")
+    assert "已开始跟踪 #1「甲集群」" in text
+    assert "国家（工信部）、江苏，国家（工信部）2024年6月1日、江苏2023年10月15日认定" in text
+    (cluster,) = tracked(conversation)
+    assert (cluster.certified_on, cluster.provincial_certified_on) == (dt.date(2024, 6, 1), dt.date(2023, 10, 15))
+    re_reviews = [(d.jurisdiction, d.date) for d in store.deadlines_of(cluster, dt.date(2025, 3, 1), dt.date(2027, 12, 31))
+                  if d.kind == "re_review"]
+    assert re_reviews == [("jiangsu", dt.date(2026, 10, 14)), ("national", dt.date(2027, 5, 31))]
+    # the reminder a month before the Jiangsu re-review names it, and its date
+    conversation.clock.set(dt.datetime(2026, 9, 14, 9, 0))
+    sent = []
+    sweep(conversation.engine, conversation.clock.now(), "terminal", lambda _s, _u, reply: sent.append(reply.text))
+    assert any("【江苏】申请复核截止" in s and "2026年10月14日（还有 30 天）" in s for s in sent)
+    text = chat.say("/track 甲集群 国家 江苏 2024-06-01")
+    assert "国家（工信部）2024年6月1日、江苏2023年10月15日认定" in text  # tracked already, said with both dates
+
+
+def test_the_province_date_can_be_the_same_day(conversation):
+    chat = Chat(conversation)
+    chat.say("/track 乙集群 国家 广东 2024-06-01")
+    text = chat.say("同一天")
+    assert "国家（工信部）、广东，2024年6月1日认定" in text and "注意：国家和省级期限均按同一认定日期" not in text
+    (cluster,) = tracked(conversation)
+    assert (cluster.certified_on, cluster.provincial_certified_on) == (dt.date(2024, 6, 1), dt.date(2024, 6, 1))
+
+
+def test_a_cluster_tracked_under_both_with_one_date_before_is_told_so(conversation):
+    # stored before the province's own date was asked (provincial_certified_on NULL)
+    chat = Chat(conversation)
+    chat.say("/deadlines")  # the user
+    with session(conversation.engine) as s:
+        user = s.exec(select(User).where(User.external_id == "alice")).one()
+        store.track(s, user, "甲集群", ["national", "jiangsu"], dt.date(2024, 6, 1), conversation.clock.now())
+        store.track(s, user, "乙集群", ["jiangsu"], dt.date(2024, 6, 1), conversation.clock.now())
+        s.commit()
+    text = chat.say("/deadlines")
+    assert text.count("注意：国家和省级期限均按同一认定日期计算") == 1 and "/untrack #1 后重新 /track" in text
+    chat.say("/lang en")
+    assert "/untrack #1 and /track it again" in chat.say("/deadlines #1")
+
+
+def test_the_list_says_a_deadline_of_a_later_validity_period_assumes_the_re_review(conversation):
+    # 第十五条 复核通过的有效期延长三年: a report due after the re-review is owed only if it
+    # passed; the reminders and `deadlines` said so, the chat's /deadlines list did not.
+    conversation.clock.set(dt.datetime(2027, 6, 10, 10, 0))
+    chat = Chat(conversation)
+    text = chat.say("/track 甲集群 国家 2024-06-01")
+    line = text.split("2028年4月30日", 1)[1].split("\n· ", 1)[0]
+    assert "【国家（工信部）】2027年度集群发展情况报送截止" in line and "（第2个有效期：假定此前的复核已通过。）" in line
+    assert text.count("假定此前的复核已通过") == text.count("\n· 20")  # every listed date is in period 2
+
+
+def test_two_dates_in_one_line_are_refused_not_made_part_of_the_name(conversation):
+    chat = Chat(conversation)
+    text = chat.say("/track 甲集群 国家 江苏 2024-06-01 2023-10-15")
+    assert "一行只能写一个认定日期" in text and "未作任何更改" in text
+    assert "「甲集群 国家 江苏 2024-06-01」" not in text and tracked(conversation) == []
+    assert "省级认定在先" in chat.say("/track 甲集群 国家 江苏 2024-06-01")  # as it says: the province's is asked
+
+
+def test_a_province_date_after_the_national_one_is_refused_after_the_first_batch(conversation):
+    # national 第十二条 并已认定为省级集群（首批申请除外）: the province certifies first
+    chat = Chat(conversation)
+    chat.say("/track 丙集群 国家 江苏 2024-06-01")
+    text = chat.say("2025-01-01")
+    assert "江苏认定日期2025年1月1日晚于国家级认定日期2024年6月1日" in text and "按江苏办法认定的日期是哪天" in text
+    assert tracked(conversation) == []
+    assert "已开始跟踪" in chat.say("2024-05-31")
+    chat.say("/track 丁集群 国家 陕西 2022-11-01")  # the first batch (2022) needed no provincial one
+    assert "已开始跟踪" in chat.say("2023-06-01")
+
+
+def test_a_measures_term_end_is_not_reported_as_a_deadline_missed(conversation):
+    # 粤第十九条 有效期3年 (last day 2026-02-27) ends the measure, not a duty of the cluster
+    conversation.clock.set(dt.datetime(2026, 3, 10, 10, 0))
+    chat = Chat(conversation)
+    chat.say("/track 粤集群 广东 2024-06-01")
+    sent = []
+    sweep(conversation.engine, conversation.clock.now(), "terminal", lambda _s, _u, reply: sent.append(reply.text))
+    (term,) = [text for text in sent if "有效期届满" in text]
+    assert term.startswith("ℹ️ 办法已期满：#1「粤集群」") and "办法最后一日：2026年2月27日（已过 11 天）" in term
+    assert "期限已过" not in term and "截止日期" not in term
+    assert any(text.startswith("⚠️ 期限已过") and "2025年3月31日" in text for text in sent)  # a report still is
+
+
+@pytest.mark.parametrize("text, hour_minute", [("上午9点", (9, 0)), ("下午3点", (15, 0)), ("下午3点半", (15, 30)),
+                                              ("晚上8点", (20, 0)), ("中午12点", (12, 0)), ("中午1点", (13, 0)),
+                                              ("早上8:30", (8, 30)), ("下午15点", (15, 0)), ("晚上12点", (0, 0))])
+def test_a_time_with_its_part_of_the_day(text, hour_minute):
+    assert parse_time(text) == hour_minute
+
+
+@pytest.mark.parametrize("text", ["上午0点", "上午15点", "下午25点"])
+def test_a_part_of_the_day_that_does_not_fit_the_hour_is_refused(text):
+    with pytest.raises(ValueError):
+        parse_time(text)
+
+
+def test_remind_reads_days_and_times_as_officials_say_them(conversation):
+    # 提前15天 and 下午3点 were read as a cluster's name ("没有找到跟踪的集群") or no time
+    chat = Chat(conversation)
+    chat.say("/track 甲集群 国家 2024-06-01")
+    assert "截止前 15 天、09:00（北京时间）提醒" in chat.say("/remind 提前15天")
+    assert "截止前 15 天、15:00（北京时间）提醒" in chat.say("/remind 下午3点")
+    assert "截止前 30、7 天、08:30（北京时间）提醒" in chat.say("/remind #1 提前30天、7天 上午8点半")
+    (cluster,) = tracked(conversation)
+    assert (cluster.lead_days, cluster.remind_hour, cluster.remind_minute) == ("30,7", 8, 30)

@@ -13,7 +13,7 @@ from dialogs.reports import pad, text_width
 from engine import certified_together
 from engine.deadlines import (
     DEFAULT_HOUR, DEFAULT_LEAD_DAYS, DEFAULT_MINUTE, CertificationDateError, Deadline, Duty, LeadDaysError, calendars,
-    check_certified_on, duties, first_validity_end, lead_days,
+    certified_dates, check_certified_on, duties, first_validity_end, lead_days,
 )
 from engine.rules import add_years
 from locales import fmt_date, t
@@ -47,12 +47,13 @@ def register(subparsers) -> None:
     p.add_argument("--jurisdiction", "-j", type=certified_under_arg, required=True, metavar="J",
                    help="the measure(s) the cluster is certified under: national, one province "
                         "(jiangsu|guangdong|shaanxi), or both as a comma list (national,jiangsu; 国家,江苏)")
-    p.add_argument("--certified-on", type=date_arg, required=True, metavar="YYYY-MM-DD",
-                   help="the certification date")
+    p.add_argument("--certified-on", type=certified_on_arg, required=True, metavar="YYYY-MM-DD",
+                   help="the certification date; certified under two measures, each its own: "
+                        "national=YYYY-MM-DD,jiangsu=YYYY-MM-DD (国家=…,江苏=…)")
     p.add_argument("--from", dest="start", type=date_arg, default=None, metavar="YYYY-MM-DD",
                    help="first day listed (default: the certification date)")
     p.add_argument("--until", type=date_arg, default=None, metavar="YYYY-MM-DD",
-                   help="last day listed (default: one year after the end of the first validity period)")
+                   help="last day listed (default: one year after the end of the first validity period, or after --from if that is later)")
     p.add_argument("--format", "-f", choices=["table", "json", "ics"], default="table",
                    help="table (default), json or ics")
     p.add_argument("--cluster", default="", metavar="NAME",
@@ -73,8 +74,15 @@ def register(subparsers) -> None:
 def run(args, stdout=None, stderr=None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     rulesets, certified_on, lang = args.jurisdiction, args.certified_on, args.lang
-    start = args.start or certified_on
-    until = args.until or _default_until(rulesets, certified_on)
+    if isinstance(certified_on, dict) and set(certified_on) != {r.jurisdiction for r in rulesets}:
+        # each measure of -j its date, and no other: a date of another measure is no certification
+        print(_error(lang, t(lang, "cli.certified_on_measures", given=_names(certified_on, lang),
+                             chosen=_names([r.jurisdiction for r in rulesets], lang))), file=err)
+        return 2
+    start = args.start or min(certified_dates(rulesets, certified_on).values())
+    # a --from past the default end (a later validity period) lists the year after it: the
+    # --until never given is not said to come before it
+    until = args.until or max(_default_until(rulesets, certified_on), _one_year_after(start))
     if until < start:
         print(_error(lang, t(lang, "cli.until_before_from", until=until, start=start)), file=err)
         return 2
@@ -85,6 +93,11 @@ def run(args, stdout=None, stderr=None) -> int:
         print(_error(lang, _t_argparse(lang, "argument %(argument_name)s: %(message)s")
                      % {"argument_name": "--certified-on", "message": refusal(error, lang)}), file=err)
         return 2
+    if isinstance(certified_on, dt.date) and len(rulesets) > 1:
+        # national 第十二条: 并已认定为省级集群 — the province certified first, on its own day, and
+        # each measure counts its three years from its own certification: one date for both
+        # is said, not silently read as the province's.
+        print(t(lang, "cli.one_date_two_measures", date=certified_on.isoformat()), file=err)
     deadlines = calendars(rulesets, certified_on, start, until)
     standing = duties(rulesets)
     if args.format == "json":
@@ -96,7 +109,7 @@ def run(args, stdout=None, stderr=None) -> int:
         # One line: a name is a calendar's and an event's title (a line break or a control
         # character in an iCalendar text is refused by the format).
         name = " ".join("".join(ch if ch.isprintable() else " " for ch in args.cluster).split())
-        entry = CalendarEntry(name, certified_on, deadlines, alarms, dt.time(DEFAULT_HOUR, DEFAULT_MINUTE))
+        entry = CalendarEntry(name, certified_dates(rulesets, certified_on), deadlines, alarms, dt.time(DEFAULT_HOUR, DEFAULT_MINUTE))
         out.write(to_ics([entry], lang, clock.now()))
     else:
         out.write(table(deadlines, lang) + "\n\n" + duties_block(standing, lang) + "\n")
@@ -120,12 +133,50 @@ def certified_under_arg(text: str):
     return rulesets
 
 
+def certified_on_arg(text: str):
+    """--certified-on: one date for every measure (2024-06-01), or each measure's own
+    (national=2024-06-01,jiangsu=2023-10-01; 国家=…，江苏=…; = or :) as {jurisdiction: date}."""
+    import re
+    import unicodedata
+
+    from engine import parse_jurisdictions  # here: --help needs no engine
+
+    text = unicodedata.normalize("NFKC", text).strip()
+    if not re.search(r"[=:]", text):
+        return date_arg(text)
+    dates: dict[str, dt.date] = {}
+    for part in filter(None, (p.strip() for p in re.split(r"[,、;]", text))):
+        name, sep, day = [w.strip() for w in re.split(r"([=:])", part, maxsplit=1) + ["", ""]][:3]
+        try:
+            names = parse_jurisdictions(name)  # all, 全部 or nothing: every measure, refused below
+        except ValueError:
+            names = []
+        if not sep or len(names) != 1 or names[0] in dates:
+            raise argparse.ArgumentTypeError(cli_t("bad_certified_on", text=text, part=part))
+        dates[names[0]] = date_arg(day)
+    return dates
+
+
+def _names(jurisdictions, lang: str) -> str:
+    from engine import load_rulesets
+
+    rulesets = load_rulesets()
+    return t(lang, "list_sep").join(rulesets[j].short.get(lang) for j in jurisdictions)
+
+
 def days_arg(text: str) -> tuple[int, ...]:
     """--alarms 30,7,1: days before a deadline, read as the chat's /remind reads them."""
     try:
         return lead_days(text)
     except LeadDaysError as error:
         raise argparse.ArgumentTypeError(lead_days_refusal(error, common.CLI_LANG)) from None
+
+
+def _one_year_after(day: dt.date) -> dt.date:
+    try:
+        return add_years(day, 1)
+    except ValueError:  # beyond year 9999
+        return dt.date.max
 
 
 def _default_until(rulesets, certified_on: dt.date) -> dt.date:
