@@ -20,7 +20,7 @@ def clusterbot(*argv, lang_env: str = "C.UTF-8"):
     (("deadlines", "-j", "hainan", "--certified-on", "2024-06-01", "--lang", "en"), "C.UTF-8",
      "clusterbot deadlines: error: argument --jurisdiction/-j: unknown jurisdiction hainan"),
     (("deadlines", "-j", "hainan", "--certified-on", "2024-06-01", "--lang", "zh"), "C.UTF-8",
-     "clusterbot deadlines：错误：参数 --jurisdiction/-j：未知的办法 hainan"),
+     "clusterbot deadlines：错误：参数 --jurisdiction/-j：未知的办法 hainan；应为认定该集群的办法：national、一个省"),
     (("deadlines", "-j", "national", "--certified-on", "2024-13-01"), "zh_CN.UTF-8",
      "参数 --certified-on：“2024-13-01”不是日期；应为 YYYY-MM-DD"),
     (("deadlines", "-j", "national", "--certified-on", "2024-06-01", "--alarms", "400"), "zh_CN.UTF-8",

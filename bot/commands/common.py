@@ -57,14 +57,15 @@ def stopped() -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
-def jurisdictions_arg(text: str):
-    """--jurisdiction: national|jiangsu|guangdong|shaanxi|all or a measure's name (江苏, 工信部), or a comma list."""
+def jurisdictions_arg(text: str, unknown: str = "bad_jurisdiction"):
+    """--jurisdiction: national|jiangsu|guangdong|shaanxi|all or a measure's name (江苏, 工信部), or a
+    comma list; `unknown`: the message of a name that is none (what the command takes)."""
     from engine import load_rulesets, parse_jurisdictions  # here: --help needs no engine
 
     try:
         names = parse_jurisdictions(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(cli_t("bad_jurisdiction", name=str(exc)))
+        raise argparse.ArgumentTypeError(cli_t(unknown, name=str(exc)))
     rulesets = load_rulesets()
     return [rulesets[n] for n in names]
 

@@ -127,7 +127,7 @@ def _t_argparse(lang: str, text: str) -> str:
 def certified_under_arg(text: str):
     """--jurisdiction: the measures of one cluster's certification, as the chat's /track takes
     them (national, one province, or both)."""
-    rulesets = jurisdictions_arg(text)
+    rulesets = jurisdictions_arg(text, "bad_certified_under")  # no `all`: a cluster is certified by two at most
     if not certified_together([r.jurisdiction for r in rulesets]):
         raise argparse.ArgumentTypeError(cli_t("one_province"))
     return rulesets
