@@ -371,8 +371,7 @@ class CompiledSet:
         for ruleset in rulesets:
             positions = []
             for criterion in ruleset.criteria:
-                # Its fields, nested checks' too: the repr needs no pydantic serializer built.
-                key = repr(criterion.check) + "|" + str(criterion.applies_if)
+                key = criterion.check.model_dump_json() + "|" + str(criterion.applies_if)
                 if key not in seen:
                     seen[key] = len(seen)
                     self.distinct.append(criterion)

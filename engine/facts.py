@@ -22,7 +22,6 @@ from pydantic import ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
 from typing_extensions import NotRequired, TypedDict
 
 DATA_DIR = Path(__file__).parent
-FACTS_FILE = DATA_DIR / "facts.yaml"
 FACT_TYPES = ("number", "count", "bool", "level", "rank", "series", "rate", "trend")
 FIGURE_TYPES = ("number", "count", "series", "rate", "trend")  # each has a range in facts.yaml
 # Keys of an input object that are not facts.
@@ -243,7 +242,7 @@ def read_yaml(path: Path) -> Any:
     return read_kept([path], path.parent / "__pycache__" / f"{path.name}.json", lambda contents: parse_yaml(contents[0]))
 
 
-def load_catalogue(path: Path = FACTS_FILE) -> Catalogue:
+def load_catalogue(path: Path = DATA_DIR / "facts.yaml") -> Catalogue:
     data = read_yaml(path)
     facts = {}
     # `facts`, then each further block (`form_facts`, ...) in the file's order.

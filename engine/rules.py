@@ -17,9 +17,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from locales import read_kept
-
-from .facts import FACTS_FILE, Catalogue, load_catalogue, read_yaml
+from .facts import Catalogue, load_catalogue, read_yaml
 
 RULESET_DIR = Path(__file__).parent / "rulesets"
 SOURCE_DIR = Path(__file__).parent / "sources"
@@ -64,7 +62,7 @@ OTHER_PROVINCES = frozenset(
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Text(_Model):
@@ -150,8 +148,8 @@ Check = Annotated[
           RankCheck, LevelCheck, FallingCheck, AnyOfCheck, AllOfCheck],
     Field(discriminator="kind"),
 ]
-# (AnyOfCheck's and AllOfCheck's "Check" is resolved when a ruleset is first validated: the
-# models' validators are built then, not at every import; defer_build above.)
+AnyOfCheck.model_rebuild()
+AllOfCheck.model_rebuild()
 
 
 def check_facts(check) -> list[str]:
@@ -350,21 +348,10 @@ def catalogue() -> Catalogue:
 
 @lru_cache(maxsize=None)
 def load_rulesets(folder: Path = RULESET_DIR) -> dict[str, Ruleset]:
-    """Every ruleset in the folder, keyed by jurisdiction: a new file needs no registration.
-    Validated once per version of the files, of the fact catalogue, of this module (the
-    models) and of pydantic (how a model is pickled), and kept (locales.read_kept)."""
-    from pydantic import version
-
-    paths = sorted(folder.glob("*.yaml"))
-    sources = [*paths, FACTS_FILE, Path(__file__), Path(version.__file__)]
-    return read_kept(sources, folder / "__pycache__" / "rulesets.pickle", lambda contents: _validated(paths),
-                     objects=True)
-
-
-def _validated(paths: list[Path]) -> dict[str, Ruleset]:
+    """Every ruleset in the folder, keyed by jurisdiction: a new file needs no registration."""
     cat = catalogue()
     found: dict[str, Ruleset] = {}
-    for path in paths:
+    for path in sorted(folder.glob("*.yaml")):
         ruleset = Ruleset.model_validate(read_yaml(path))
         _validate_against_catalogue(ruleset, cat)
         if ruleset.jurisdiction in found:

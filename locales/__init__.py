@@ -48,38 +48,23 @@ def load_catalog(folder: Path, kept: Path) -> dict[str, str]:
     return read_kept(sorted(folder.glob("*.yaml")), kept, lambda contents: _parse_catalog(folder, contents))
 
 
-def read_kept(sources: list[Path], kept: Path, parse: Callable[[list[bytes]], Any], *, objects: bool = False) -> Any:
+def read_kept(sources: list[Path], kept: Path, parse: Callable[[list[bytes]], Any]) -> Any:
     """`parse` of these files' contents, once per version of the files: the result is kept
     as JSON at `kept` (beside the bytecode, in __pycache__) with a digest of the files, and
     read from there while the digest is the same: that takes a tenth of the time parsing
     YAML does, and needs no yaml, whose import costs as much again. (The engine reads its
-    rulesets through it too: this module imports nothing heavy.)
-
-    `objects`: the result is kept pickled instead, for objects JSON cannot hold (the
-    validated rulesets: pydantic builds a model's validator only when one is first
-    validated, some 30 ms; unpickled, none is built). Such a copy is written by this
-    program in its own __pycache__, as the bytecode is, and read only by it."""
+    rulesets through it too: this module imports nothing heavy.)"""
     contents = [path.read_bytes() for path in sources]
     digest = hashlib.sha256(b"".join(p.name.encode() + b"\0" + data + b"\0"
                                      for p, data in zip(sources, contents))).hexdigest()
     try:
-        if objects:
-            import pickle
-
-            cached = dict(zip(("digest", "data"), pickle.loads(kept.read_bytes())))
-        else:
-            cached = json.loads(kept.read_bytes(), object_hook=_from_json)
+        cached = json.loads(kept.read_bytes(), object_hook=_from_json)
         if cached["digest"] == digest:
             return cached["data"]
-    except Exception:  # none yet, unreadable, or made by another version of the classes: parse
+    except (OSError, ValueError, KeyError, TypeError):  # none yet, or unreadable: parse
         pass
     data = parse(contents)
-    if objects:
-        import pickle
-
-        _write_whole(kept, pickle.dumps((digest, data), protocol=pickle.HIGHEST_PROTOCOL))
-    else:
-        _keep(kept, {"digest": digest, "data": data})
+    _keep(kept, {"digest": digest, "data": data})
     return data
 
 
@@ -119,24 +104,19 @@ def _from_json(obj: dict):
 
 
 def _keep(path: Path, data: dict) -> None:
-    """Write `data` as JSON at `path` (whole or not at all), unless JSON would not give back
-    the same (a number as a mapping's key, say)."""
+    """Write `data` as JSON at `path`, whole or not at all (another process may be reading
+    it); nothing is kept where the folder cannot be written to, or what JSON would not give
+    back the same (a number as a mapping's key, say)."""
     try:
         text = json.dumps(data, ensure_ascii=False, default=_to_json)
         if json.loads(text, object_hook=_from_json) != data:
             return
     except (TypeError, ValueError):
         return
-    _write_whole(path, text.encode("utf-8"))
-
-
-def _write_whole(path: Path, content: bytes) -> None:
-    """Write `content` at `path`, whole or not at all (another process may be reading it);
-    nothing is kept where the folder cannot be written to."""
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(exist_ok=True)
-        temporary.write_bytes(content)
+        temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
     except OSError:
         if temporary.exists():  # written in part
