@@ -428,23 +428,24 @@ def _large(facts: dict) -> list[tuple[str, dict]]:
 def _large_derived(facts: dict) -> list[tuple[str, dict]]:
     """_large's derived figures not given: (fact, {None: figure}) beyond its plausible_max."""
     found = []
-    for fact in _derived_capped():
-        inputs = fact.derive["per_10k"]
-        if fact.id not in facts and type(facts.get(inputs[0])) is int and type(facts.get(inputs[1])) is int:
-            figure = per_10k(facts[inputs[0]], facts[inputs[1]])
-            if figure is not None and fact.implausible(figure):
-                found.append((fact.id, {None: figure}))
+    for fact, first, second, limit in _derived_capped():
+        patents, employees = facts.get(first), facts.get(second)
+        # patents ÷ employees × 10000 > limit, in integers: most clusters are done here
+        if type(patents) is int and type(employees) is int and patents * 10000 > limit * employees \
+                and fact.id not in facts and (figure := per_10k(patents, employees)) is not None \
+                and fact.implausible(figure):
+            found.append((fact.id, {None: figure}))
     return found
-
-
-@functools.cache
-def _derived_capped() -> tuple:
-    return tuple(f for f in catalogue().derived if f.plausible_max is not None)
 
 
 @functools.cache
 def _capped() -> dict:
     return {f.id: f for f in catalogue().facts.values() if f.plausible_max is not None}
+
+
+@functools.cache
+def _derived_capped() -> tuple:
+    return tuple((f, *f.derive["per_10k"], f.plausible_max) for f in catalogue().derived if f.plausible_max is not None)
 
 
 def _fractions(facts: dict, raw: dict, shares: dict | None = None) -> list[tuple[str, dict]]:

@@ -541,6 +541,7 @@ def test_a_derived_figure_beyond_any_real_cluster_is_noted_on_every_path():
         (result,) = json.loads(run.stdout)
         assert next(c for c in result["criteria"] if "每万人" in c["article_text"])["status"] == "pass"
     for stdin in ('{"name": "乙", "invention_patents": 150, "sme_employees": 150000}\n',
+                  '{"name": "乙", "invention_patents": 150, "sme_employees": 0}\n',  # no figure made
                   '{"name": "乙", "invention_patents": 150, "sme_employees": 15, "patents_per_10k": 18}\n'):
         assert clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", stdin=stdin).stderr == ""
 
