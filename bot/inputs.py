@@ -25,7 +25,7 @@ from typing import Iterator
 from dialogs.messages import LONE_SURROGATE
 from dialogs.parse import is_own_unit, read_figure
 from engine import FactError, catalogue, validate_facts
-from engine.facts import load_json, per_10k, read_json, year_key
+from engine.facts import load_json, read_json, year_key
 from locales import messages, t
 
 # Column names a CSV may give the cluster's name under (the fact columns take the catalogue's
@@ -426,26 +426,14 @@ def _large(facts: dict) -> list[tuple[str, dict]]:
 
 
 def _large_derived(facts: dict) -> list[tuple[str, dict]]:
-    """_large's derived figures not given: (fact, {None: figure}) beyond its plausible_max."""
-    found = []
-    for fact, first, second, limit in _derived_capped():
-        patents, employees = facts.get(first), facts.get(second)
-        # patents ÷ employees × 10000 > limit, in integers: most clusters are done here
-        if type(patents) is int and type(employees) is int and patents * 10000 > limit * employees \
-                and fact.id not in facts and (figure := per_10k(patents, employees)) is not None \
-                and fact.implausible(figure):
-            found.append((fact.id, {None: figure}))
-    return found
+    """_large's derived figures not given (Catalogue.implausible_derived), as {None: figure}."""
+    found = catalogue().implausible_derived(facts)
+    return [(fact_id, {None: figure}) for fact_id, figure in found] if found else found
 
 
 @functools.cache
 def _capped() -> dict:
     return {f.id: f for f in catalogue().facts.values() if f.plausible_max is not None}
-
-
-@functools.cache
-def _derived_capped() -> tuple:
-    return tuple((f, *f.derive["per_10k"], f.plausible_max) for f in catalogue().derived if f.plausible_max is not None)
 
 
 def _fractions(facts: dict, raw: dict, shares: dict | None = None) -> list[tuple[str, dict]]:

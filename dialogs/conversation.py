@@ -20,7 +20,6 @@ from typing import Any
 
 from engine import FAIL, OTHER_PROVINCES, UNKNOWN, WARNING, catalogue, load_rulesets
 from engine.evaluate import Evaluation
-from engine.facts import per_10k
 from locales import fmt_date, fmt_list, normalise_lang, render, t, t_count
 from locales.explain import explain, expected_number, expected_text, label, notice_text, shown_value, value_text
 from storage import outbox, repo
@@ -603,7 +602,7 @@ class Turn:
             return self.t("dialog.doubt.derived", label=label(fact, self.lang), value=typed,
                           figure=label(figure, self.lang), derived=value_text(figure, derived, self.lang),
                           limit=value_text(figure, catalogue()[figure].plausible_max, self.lang),
-                          inputs=self.t("list_sep").join(f"“{label(f, self.lang)}”" for f in catalogue()[figure].derive["per_10k"]))
+                          inputs=self.t("list_sep").join(f"“{label(f, self.lang)}”" for f in catalogue().inputs[figure]))
         return self.t(f"dialog.doubt.{p['doubt']}", label=label(fact, self.lang),
                       limit=value_text(fact, catalogue()[fact].plausible_max, self.lang),
                       value=value_text(fact, value, self.lang, exact=True), typed=typed,
@@ -943,20 +942,15 @@ class Turn:
         return self.accept(fact, parsed.value)
 
     def implausible_derived(self, fact: str, value: Any) -> list | None:
-        """[figure id, figure] of a figure this answer and one already given make (每万人有效发明专利
-        from patents and employees) that is beyond any real cluster, as a typed one is asked back
-        (15 employees typed for 15万 made 100,000 and met the criterion); None when none is, or
-        when the figure was given itself (the engine takes it, not the derived one)."""
-        for spec in catalogue().derived:
-            inputs = spec.derive["per_10k"]
-            if fact not in inputs or self.answers.get(spec.id, SKIPPED) is not SKIPPED:
-                continue
-            patents, employees = (value if f == fact else self.answers.get(f) for f in inputs)
-            if type(patents) is int and type(employees) is int:  # both counts given (not skipped)
-                figure = per_10k(patents, employees)
-                if figure is not None and spec.implausible(figure):
-                    return [spec.id, figure]
-        return None
+        """[figure id, figure] of a figure this answer makes with one already given, beyond any
+        real cluster (Catalogue.implausible_derived); None when none is."""
+        cat = catalogue()
+        if not any(fact in cat.inputs[spec.id] for spec in cat.derived):
+            return None  # most answers: no count a figure is made from
+        given = {f: v for f, v in self.answers.items() if v is not SKIPPED}
+        given[fact] = value
+        found = [[f, figure] for f, figure in cat.implausible_derived(given) if fact in cat.inputs[f]]
+        return found[0] if found else None
 
     def keep_pending(self) -> dict:
         """What survives a question: the focus list, an edit in progress, the question or

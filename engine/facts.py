@@ -147,6 +147,26 @@ class Catalogue:
     def derived(self) -> list[Fact]:
         return [f for f in self.facts.values() if f.derive]
 
+    def implausible_derived(self, facts: dict) -> list[tuple[str, float]]:
+        """(figure id, figure) of each derived figure not given (每万人有效发明专利 from patents and
+        employees) that the counts given make beyond any real cluster (plausible_max): asked back
+        by the chat and noted by a batch as a typed one is (15 employees typed for 15万 made
+        100,000 and met the criterion). A count skipped or refused is no count."""
+        found = []
+        for fact in self._derived_capped:
+            first, second = fact.derive["per_10k"]
+            patents, employees = facts.get(first), facts.get(second)
+            # patents ÷ employees × 10000 > limit, in integers: a batch's clusters are nearly all done here
+            if type(patents) is int and type(employees) is int and patents * 10000 > fact.plausible_max * employees \
+                    and fact.id not in facts and (figure := per_10k(patents, employees)) is not None \
+                    and fact.implausible(figure):
+                found.append((fact.id, figure))
+        return found
+
+    @cached_property
+    def _derived_capped(self) -> tuple[Fact, ...]:
+        return tuple(f for f in self.derived if f.plausible_max is not None)
+
     @cached_property
     def inputs(self) -> dict[str, tuple[str, ...]]:
         """fact id -> the facts a derived figure is made from (每万人 from two counts); none for
