@@ -139,6 +139,12 @@ def command_head(text: str) -> tuple[str, str]:
     return (head.split("@", 1)[0].lower() if head.startswith("/") else head), rest
 
 
+def search_key(text: str) -> str:
+    """A name as a part typed of it is looked for in it: its words run together, width and case
+    aside (乙 finds 乙 集群, 占地面积 finds 集群占地面积)."""
+    return "".join(normalise(text).lower().split())
+
+
 def parse_command(text: str) -> tuple[str, str] | None:
     """('skip', '') for '/skip' or '跳过'; ('ask', '专利') for '问 专利'; None for an answer
     (the command's word read by `command_head`)."""
@@ -1224,8 +1230,8 @@ class Turn:
                      else [p for p in profiles if p.name in (word, normalise(word))])
             key = "dialog.switch_twins"
             if not match and number is None:  # 乙 for 乙集群, 甲集群 for 甲 集群: the names that hold it
-                bare = "".join(normalise(word).lower().split())
-                match = [p for p in profiles if bare in "".join(normalise(p.name or "").lower().split())]
+                bare = search_key(word)
+                match = [p for p in profiles if bare in search_key(p.name or "")]
                 key = "dialog.switch_several"
             if len(match) == 1:
                 return self.switch_to(match[0])
@@ -1345,8 +1351,8 @@ class Turn:
             sequence = self.numbered(asking)
             split = arg.split(None, 1)
             for name, answer in [(arg, "")] + ([(split[0], split[1])] if len(split) == 2 else []):
-                word = "".join(normalise(name).lower().split())
-                held = [n for n, f in enumerate(sequence, 1) if word in "".join(label(f, self.lang).lower().split())]
+                word = search_key(name)
+                held = [n for n, f in enumerate(sequence, 1) if word in search_key(label(f, self.lang))]
                 answered = [n for n in held if sequence[n - 1] in self.answers]
                 if len(answered) == 1 or (not answered and len(held) == 1):
                     return self.edit_question((answered or held)[0], answer)  # one not answered: said so
