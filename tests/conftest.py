@@ -27,8 +27,21 @@ ON = dt.date(2026, 1, 15)  # 近三年 = 2023–2025, the fixture's years; Shaan
 # where there is one: each SQLite commit waits for an fsync (synchronous=FULL), 4 ms on this
 # machine's disk, nothing in memory. What the tests check of a kill does not need it: a
 # killed process's writes are in the page cache; only a machine's crash would lose them.
-if os.access("/dev/shm", os.W_OK) and not os.environ.get("PYTEST_DEBUG_TEMPROOT"):
-    tempfile.tempdir = "/dev/shm"
+#
+# All of it in one folder of the run's, which the run removes at its end: TMPDIR, so that the
+# processes the tests start and the xdist workers (started after this runs) use it too. The
+# lock files that keep a worker's name (bot.delivery._hold), one a database, were left behind
+# by the thousand in /tmp and /dev/shm at every run. Readable by all: the test PostgreSQL
+# runs as its own user below it.
+_RUN_TMP = "CLUSTERBOT_TEST_TMP"  # set by the run's first process, inherited by its workers
+if os.environ.get(_RUN_TMP):
+    tempfile.tempdir = os.environ[_RUN_TMP]
+elif not os.environ.get("PYTEST_DEBUG_TEMPROOT"):
+    tempfile.tempdir = tempfile.mkdtemp(prefix="clusterbot-tests-",
+                                        dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
+    os.chmod(tempfile.tempdir, 0o755)
+    os.environ[_RUN_TMP] = os.environ["TMPDIR"] = tempfile.tempdir
+    atexit.register(shutil.rmtree, tempfile.tempdir, True)
 # pytest keeps the test modules it rewrote (assertions) in __pycache__ only when bytecode may
 # be written: with PYTHONDONTWRITEBYTECODE set (as on this machine) every worker rewrote all
 # of them again, 3 s of CPU each. __pycache__ is git-ignored.
