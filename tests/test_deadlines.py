@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import icalendar
 import pytest
@@ -689,3 +690,36 @@ def test_a_later_from_alone_lists_the_year_after_it(capsys):
     assert code == 0 and err == ""
     assert [(i["date"], i["kind"]) for i in json.loads(out) if i["date"]] == [
         ("2030-04-30", "annual_report"), ("2030-05-31", "re_review"), ("2030-05-31", "validity_end")]
+
+
+@pytest.mark.parametrize("typed", ["2024年6月1日", "2024/6/1", "２０２４年６月１日", "1 June 2024"])
+def test_a_certification_date_is_read_as_the_chat_reads_it(capsys, typed):
+    """An official types the date on the command line as in the chat's /track: it was refused
+    as no YYYY-MM-DD."""
+    iso = run(capsys, "-j", "national", "--certified-on", "2024-06-01", "-f", "json")
+    assert run(capsys, "-j", "national", "--certified-on", typed, "-f", "json") == iso and iso[0] == 0
+    both = run(capsys, "-j", "national,jiangsu", "--certified-on", "national=2024-06-01,jiangsu=2023-10-15", "-f", "json")
+    assert run(capsys, "-j", "national,jiangsu", "--certified-on", "国家=2024年6月1日，江苏=2023年10月15日",
+               "-f", "json") == both and both[0] == 0
+
+
+def test_evaluate_takes_its_date_as_the_chat_writes_it(capsys):
+    example = str(Path(__file__).parents[1] / "examples" / "示例集群.json")
+    results = []
+    for on in ("2025年3月1日", "2025-03-01"):  # 近三年 2022–2024: not the default date's
+        code = main(["evaluate", example, "--on", on, "-f", "json"])
+        results.append((code, *capsys.readouterr()))
+    assert results[0] == results[1] and "2022年" in results[0][1]
+
+
+@pytest.mark.parametrize("lang, words", [
+    ((), "参数 --until：9999-12-31 晚于 --from 2024-06-01 之后 100 年；应不晚于 2124-06-01"),
+    (("--lang", "en"), "argument --until: 9999-12-31 is more than 100 years after --from 2024-06-01; "
+                       "expected 2124-06-01 or earlier")])
+def test_an_until_past_a_hundred_years_is_refused_naming_the_last_day_taken(capsys, lang, words):
+    """--until 9999-12-31 took tens of seconds and wrote some 19 MB of .ics."""
+    code, out, err = run(capsys, "-j", "national", "--certified-on", "2024-06-01", "--until", "9999-12-31", *lang)
+    assert code == 2 and out == "" and err.count("\n") == 1 and words in err
+    code, out, err = run(capsys, "-j", "national", "--certified-on", "2024-06-01", "--until", "2124-06-01", "-f", "json")
+    dates = [i["date"] for i in json.loads(out) if i["date"]]  # the standing duties have none
+    assert code == 0 and err == "" and dates[-1] <= "2124-06-01" and len(dates) > 100

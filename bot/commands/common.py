@@ -71,8 +71,16 @@ def jurisdictions_arg(text: str, unknown: str = "bad_jurisdiction"):
 
 
 def date_arg(text: str) -> dt.date:
+    """A date as the chat's /track reads one: 2024-06-01, and 2024/6/1, 2024年6月1日, 1 June 2024
+    (an official types the same date on the command line)."""
     try:
         return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    from dialogs.tracking import parse_date  # here: only a date in another form needs the chat's reader
+
+    try:
+        return parse_date(text)
     except ValueError:
         raise argparse.ArgumentTypeError(cli_t("bad_date", text=text)) from None
 

@@ -86,6 +86,10 @@ def run(args, stdout=None, stderr=None) -> int:
     if until < start:
         print(_error(lang, t(lang, "cli.until_before_from", until=until, start=start)), file=err)
         return 2
+    if until > (last := add_years(start, UNTIL_YEARS)):  # 9999-12-31 took tens of seconds, 19 MB of .ics
+        print(_error(lang, t(lang, "cli.until_too_far", until=until, start=start, years=UNTIL_YEARS, last=last)),
+              file=err)
+        return 2
     clock = Clock()
     try:
         check_certified_on(rulesets, certified_on, clock.today())
@@ -114,6 +118,9 @@ def run(args, stdout=None, stderr=None) -> int:
     else:
         out.write(table(deadlines, lang) + "\n\n" + duties_block(standing, lang) + "\n")
     return 0
+
+
+UNTIL_YEARS = 100  # the furthest --until: some 33 validity periods, more than any cluster lives
 
 
 def _error(lang: str, message: str) -> str:
