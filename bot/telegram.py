@@ -37,7 +37,7 @@ from bot.channel import Later, Outcome, Refused, Sent, send_parts  # noqa: E402
 from bot.delivery import Database, Delivery, spawn  # noqa: E402
 from bot.reminders import SWEEP_SECONDS  # noqa: E402
 from bot.scheduler import Scheduler  # noqa: E402
-from dialogs.conversation import Conversation  # noqa: E402
+from dialogs.conversation import Conversation, command_head  # noqa: E402
 from dialogs.messages import HEADED, MAX_FILE, Attachment, Incoming, Reply, merge_steps  # noqa: E402
 from locales import normalise_lang, t  # noqa: E402
 from storage import outbox  # noqa: E402
@@ -351,7 +351,16 @@ async def to_incoming(bot, update: TgUpdate) -> Incoming | None:
         return Incoming(chat_id=str(chat["id"]), group=group, mentioned=mentioned, unreadable="not_downloaded", **base)
     if not text and attachment is None:
         return None
+    if _forwarded(message) and command_head(text)[0].startswith("/"):
+        # someone else's command passed on (a colleague's /restart) is not the user's to run;
+        # a forwarded answer (a colleague's figures) is read as the user's own
+        return Incoming(chat_id=str(chat["id"]), group=group, mentioned=mentioned, unreadable="forwarded_command", **base)
     return Incoming(chat_id=str(chat["id"]), text=text, group=group, mentioned=mentioned, attachment=attachment, **base)
+
+
+def _forwarded(message: dict) -> bool:
+    """Forwarded from elsewhere: `forward_origin` since Bot API 7.0, `forward_date` before it."""
+    return bool(message.get("forward_origin") or message.get("forward_date"))
 
 
 class TooLarge(ValueError):

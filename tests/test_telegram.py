@@ -431,6 +431,24 @@ def test_an_edited_message_is_said_not_to_be_read_and_the_question_asked_again(f
     fake.assert_no_bot_message(-900, within=0.8)
 
 
+def test_a_forwarded_command_is_not_run_and_forwarded_figures_are_read(fake, bot):
+    """A message forwarded from a colleague: a command in it (their /restart) is not the user's
+    to run, and is said so with the question asked again; a forwarded answer is the user's."""
+    user = User(fake, 1022)
+    assert asked_fact(start_profile(user, "转发集群", "江苏")[-1]["text"]) == "county_level"
+    me, chat = {"id": 1022, "is_bot": False, "first_name": "丁"}, {"id": 1022, "type": "private"}
+    colleague = {"type": "user", "date": 0, "sender_user": {"id": 2022, "is_bot": False, "first_name": "同事"}}
+    fake.inject_update({"message": {"message_id": 72, "date": 0, "from": me, "chat": chat, "text": "/restart",
+                                    "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
+                                    "forward_origin": colleague, "forward_date": 0}})
+    (answer,) = user.read_until(lambda m: "转发的消息" in m.get("text", ""))
+    assert "命令没有执行" in answer["text"] and asked_fact(answer["text"]) == "county_level" and buttons(answer)
+    fake.inject_update({"message": {"message_id": 73, "date": 0, "from": me, "chat": chat, "text": "是",
+                                    "forward_origin": colleague, "forward_date": 0}})
+    user.read_until(lambda m: asked_fact(m.get("text", "")) not in (None, "county_level"))
+    assert answers_in_db(bot)["county_level"] == "true"
+
+
 def test_export_sends_the_files(fake, bot):
     user = User(fake, 1012)
     start_profile(user, "辛集群", "江苏")
