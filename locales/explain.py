@@ -160,7 +160,7 @@ def window_text(fact_id: str, issue: dict, lang: str) -> str:
     if issue["missing"]:
         parts.append(t(lang, "explain.window_missing", years=years(issue["missing"])))
     return t(lang, "explain.window", label=label(fact_id, lang), expected=expected,
-             problems=t(lang, "list_sep").join(parts))
+             problems=_join_clauses(lang, parts))
 
 
 def _comparison_fields(o: Outcome, fact_id: str, lang: str) -> dict:

@@ -137,6 +137,17 @@ def test_a_window_with_a_year_missing_whose_given_years_already_fail_says_it_can
     assert "补齐后" not in explain(ev.by_id("area"), "zh")
 
 
+def test_a_window_with_a_later_year_and_a_missing_one_says_each_as_its_own_clause():
+    # evaluated on 2025-12-31: 2025 is not complete and 2022 and 2024 are missing. The two
+    # problems are clauses, not items of one list: 、 and , join the years within each.
+    ev = evaluate_with("national", on=dt.date(2025, 12, 31), total_output={"2023": 40, "2025": 41})
+    result = ev.by_id("output-each-year")
+    assert result.status == "unknown"
+    assert "2025年尚未结束或晚于填报截止年度，不能计入；缺少2022年、2024年，无法判断" in explain(result, "zh")
+    assert "2025 not yet complete or after the last year of data, so not counted; 2022, 2024 missing" \
+        in explain(result, "en")
+
+
 @pytest.mark.parametrize("on,data_year,years,status,named", WINDOW_CASES)
 def test_the_last_three_years_are_the_complete_years_before_the_date(on, data_year, years, status, named):
     changes = {fact: dict.fromkeys(years, 99.0 if fact == "total_output" else 80.0)
