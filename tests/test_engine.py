@@ -614,3 +614,15 @@ def test_rate_given_as_one_average_names_its_three_years():
         assert f"the last three years, {years[1]}" in explain(result, "en")
     result = evaluate_with("national", rd_growth={"2023": 9, "2024": 10, "2025": 11}).by_id("rd-growth")
     assert "年均值" not in explain(result, "zh")  # the years are named by the series itself
+
+
+@pytest.mark.parametrize("jurisdiction", ["guangdong", "shaanxi"])
+def test_a_provincial_rank_is_required_in_the_articles_words_and_a_national_one_said_to_meet_it(jurisdiction):
+    # 广东、陕西 write 全省前列: 乃至全国 is Jiangsu's wording, never what their article requires
+    ev = evaluate_with(jurisdiction, on=dt.date(2026, 1, 15), segment_rank="national")
+    result = ev.by_id("segment-rank")
+    assert result.status == "pass" and "全省前列" in result.criterion.article_text
+    zh, en = explain(result, "zh"), explain(result, "en")
+    assert "乃至" not in zh and "条文要求位居细分领域全省前列（位居全国前列的亦符合）" in zh, zh
+    assert "the article requires a place among the province's leaders of the segment " \
+           "(a place among the nation's leaders also meets it)" in en, en
