@@ -290,7 +290,12 @@ def test_jiangsu_larger_accident_fails_on_the_pledge_of_the_application_form():
 
 def test_the_pledge_says_a_larger_accident_fails_only_where_it_does():
     """The reading's conclusion (按不符合处理) is said of a failure, not of 无 or an unknown level."""
-    ends = {"zh": "故较大事故不能如实承诺，按不符合处理。", "en": "So a relatively serious accident cannot be promised, and fails."}
+    # said of a 重大 one too, so the conclusion names 较大及以上, as the 承诺函 does, not 较大 alone
+    ends = {"zh": "故发生较大及以上事故的不能如实承诺，按不符合处理。",
+            "en": "So a relatively serious or worse accident cannot be promised, and fails."}
+    for level in ("major", "extraordinary"):
+        worse = evaluate_with("jiangsu", accident_level=level).by_id("accident-pledge")
+        assert worse.status == "fail" and all(explain(worse, lang).endswith(end) for lang, end in ends.items())
     failed = evaluate_with("jiangsu", accident_level="larger").by_id("accident-pledge")
     passed = evaluate_with("jiangsu", accident_level="none").by_id("accident-pledge")
     unknown = evaluate_with("jiangsu", drop=("accident_level",)).by_id("accident-pledge")
