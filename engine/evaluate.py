@@ -516,6 +516,9 @@ def _outcome(check, raw: tuple, p: Profile) -> Outcome:
         if out.derived:
             spec = p.cat.facts[check.fact]
             out.inputs = {f: p.facts[f] for f in spec.derive["per_10k"]}
+        elif status == UNKNOWN and (derive := p.cat.facts[check.fact].derive):
+            # neither given nor derived: the counts given, so the explanation names the others
+            out.inputs = {f: p.facts[f] for f in derive["per_10k"] if f in p.facts}
         elif isinstance(p.facts.get(check.fact), dict) and (years := p.window_years(check.fact)):
             out.inputs = {y: round2(v) for y, v in years}  # annual rates, averaged geometrically
         elif p.cat.facts[check.fact].type == "rate" and p.window and check.fact in p.facts:

@@ -145,6 +145,10 @@ def _unknown(o: Outcome, lang: str) -> str:
         return t(lang, "explain.unknown_years", label=label(fact, lang))
     if fact and fact not in o.missing:  # e.g. a rate series with fewer than three years
         return t(lang, "explain.unknown_years", label=label(fact, lang))
+    if o.inputs is not None and not o.derived:  # a figure derivable from counts, neither given (facts.md)
+        inputs = [f for f in catalogue()[fact].derive["per_10k"] if f not in o.inputs]
+        return t(lang, "explain.per_10k_missing", label=label(fact, lang),
+                 inputs=_join(lang, (label(f, lang) for f in inputs)))
     return t(lang, "explain.unknown", labels=_join(lang, (label(f, lang) for f in o.missing)))
 
 

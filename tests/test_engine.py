@@ -631,3 +631,18 @@ def test_a_provincial_rank_is_required_in_the_articles_words_and_a_national_one_
     assert "乃至" not in zh and "条文要求位居细分领域全省前列（位居全国前列的亦符合）" in zh, zh
     assert "the article requires a place among the province's leaders of the segment " \
            "(a place among the nation's leaders also meets it)" in en, en
+
+
+def test_a_per_10k_figure_not_given_names_the_counts_it_can_be_computed_from():
+    # 每万人有效发明专利拥有量 not given: the counts it is derived from (facts.md) are named too,
+    # those not given only, so an official who gave the patents knows the employees would do
+    base = ("patents_per_10k", "invention_patents", "sme_employees")
+    none = evaluate_with("national", drop=base).by_id("patents-per-10k")
+    assert none.status == "unknown"
+    assert explain(none, "zh") == ("尚未填报：每万人有效发明专利拥有量，或用以计算它的集群中小企业有效发明专利拥有量、"
+                                   "集群内中小企业从业人员数。")
+    one = evaluate_with("national", drop=("patents_per_10k", "sme_employees"), invention_patents=74).by_id(
+        "patents-per-10k")
+    assert explain(one, "zh") == "尚未填报：每万人有效发明专利拥有量，或用以计算它的集群内中小企业从业人员数。"
+    assert explain(one, "en") == ("Not answered yet: Valid invention patents per 10,000 employees, "
+                                  "or People employed by the cluster's SMEs, from which it is computed."), explain(one, "en")
