@@ -12,7 +12,7 @@ from engine.evaluate import CriterionResult, Notice, Outcome
 from engine.facts import FIGURE_TYPES, YEAR_RE, Fact, FactError, latest_three, round2, year_key
 from engine.rules import Ruleset
 
-from . import fmt_date, fmt_large, fmt_number, t
+from . import fmt_date, fmt_large, fmt_list, fmt_number, t
 
 
 def label(fact_id: str, lang: str) -> str:
@@ -148,7 +148,7 @@ def _unknown(o: Outcome, lang: str) -> str:
     if o.inputs is not None and not o.derived:  # a figure derivable from counts, neither given (facts.md)
         inputs = [f for f in catalogue()[fact].derive["per_10k"] if f not in o.inputs]
         return t(lang, "explain.per_10k_missing", label=label(fact, lang),
-                 inputs=_join(lang, (label(f, lang) for f in inputs)))
+                 inputs=fmt_list((label(f, lang) for f in inputs), lang))
     return t(lang, "explain.unknown", labels=_join(lang, (label(f, lang) for f in o.missing)))
 
 

@@ -641,6 +641,9 @@ def test_a_per_10k_figure_not_given_names_the_counts_it_can_be_computed_from():
     assert none.status == "unknown"
     assert explain(none, "zh") == ("尚未填报：每万人有效发明专利拥有量，或用以计算它的集群中小企业有效发明专利拥有量、"
                                    "集群内中小企业从业人员数。")
+    assert explain(none, "en") == ("Not answered yet: Valid invention patents per 10,000 employees, or Valid "
+                                   "invention patents held by the cluster's SMEs and People employed by the cluster's "
+                                   "SMEs, from which it is computed."), explain(none, "en")
     one = evaluate_with("national", drop=("patents_per_10k", "sme_employees"), invention_patents=74).by_id(
         "patents-per-10k")
     assert explain(one, "zh") == "尚未填报：每万人有效发明专利拥有量，或用以计算它的集群内中小企业从业人员数。"
