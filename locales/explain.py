@@ -149,7 +149,10 @@ def _unknown(o: Outcome, lang: str) -> str:
         inputs = [f for f in catalogue()[fact].derive["per_10k"] if f not in o.inputs]
         return t(lang, "explain.per_10k_missing", label=label(fact, lang),
                  inputs=fmt_list((label(f, lang) for f in inputs), lang))
-    return t(lang, "explain.unknown", labels=_join(lang, (label(f, lang) for f in o.missing)))
+    parts = [t(lang, "explain.refused", label=label(f, lang)) for f in o.refused]  # given, but refused
+    if rest := [f for f in o.missing if f not in o.refused]:
+        parts.insert(0, t(lang, "explain.unknown", labels=_join(lang, (label(f, lang) for f in rest))))
+    return _space(lang).join(parts)
 
 
 def window_text(fact_id: str, issue: dict, lang: str) -> str:
@@ -161,6 +164,8 @@ def window_text(fact_id: str, issue: dict, lang: str) -> str:
     parts = []
     if issue["later"]:
         parts.append(t(lang, "explain.window_later", years=years(issue["later"])))
+    if issue.get("refused"):  # given, but refused: the command's message says why
+        parts.append(t(lang, "explain.window_refused", years=years(issue["refused"])))
     if issue["missing"]:
         parts.append(t(lang, "explain.window_missing", years=years(issue["missing"])))
     return t(lang, "explain.window", label=label(fact_id, lang), expected=expected,
