@@ -566,7 +566,7 @@ def test_a_refused_value_is_said_refused_in_the_explanation_not_missing(tmp_path
     path.write_text(json.dumps(cluster, ensure_ascii=False), encoding="utf-8")
     for lang, year_text, whole_text in (
             ("zh", "2023年的值无效，未计入", "集群产值年均增速：所填的值无效，未计入。"),
-            ("en", "the value of 2023 was refused as invalid, so not counted",
+            ("en", "the value of 2023 was refused as invalid, so the last three years cannot be judged",
              "Average annual growth of the cluster's output: the value given was refused as invalid, so not counted.")):
         run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15", "--lang", lang)
         assert run.returncode == 1
