@@ -42,10 +42,14 @@ class Profile:
     computed before it is asked for: batch screening reads the figures in the compiled checks,
     an explanation reads the few it shows."""
 
-    __slots__ = ("facts", "cat", "on", "last", "window", "_derived")
+    __slots__ = ("facts", "cat", "on", "last", "window", "_derived", "refused")
 
-    def __init__(self, facts: dict[str, Any], on: dt.date, cat: Catalogue | None = None):
+    def __init__(self, facts: dict[str, Any], on: dt.date, cat: Catalogue | None = None,
+                 refused: dict[str, tuple] | None = None):
         self.cat, self.facts, self.on = cat or catalogue(), facts, on
+        # Values given but refused (batch input): fact → the years refused, () for the whole
+        # value. They count as unknown, and the explanation says they were refused, not missing.
+        self.refused = refused or {}
         self.last = facts.get("data_year") or on.year - 1
         # data_year must be a complete year on the evaluation date: no window otherwise.
         self.window = _window(self.last) if self.last < on.year else None
@@ -73,12 +77,15 @@ class Profile:
 
     def window_issue(self, fact_id: str) -> dict | None:
         """Why a series given year by year has no 近三年 window: the years expected, those
-        missing and those later than the window (not yet complete, or after data_year)."""
+        refused (given, but not valid), those missing and those later than the window (not
+        yet complete, or after data_year)."""
         value = self.facts.get(fact_id)
         if type(value) is not dict or self.window_years(fact_id) is not None:
             return None
         expected = [int(y) for y in window(self.last)]
-        return {"expected": expected, "missing": [y for y in expected if str(y) not in value],
+        refused = [y for y in expected if str(y) not in value and str(y) in self.refused.get(fact_id, ())]
+        return {"expected": expected, "refused": refused,
+                "missing": [y for y in expected if str(y) not in value and y not in refused],
                 "later": sorted(int(y) for y in value if int(y) > self.last),
                 "incomplete": self.window is None, "data_year": self.facts.get("data_year")}
 
@@ -504,6 +511,7 @@ class Outcome:
     derived: bool = False  # the figure was derived from other facts (每万人 from two counts)
     window: dict | None = None  # unknown: why a yearly series has no 近三年 window (Profile.window_issue)
     period: tuple | None = None  # a rate given as one average: the 近三年 it stands for (first, last)
+    refused: tuple = ()  # unknown: the facts of `missing` given but refused as a whole (Profile.refused)
 
 
 def _outcome(check, raw: tuple, p: Profile) -> Outcome:
@@ -516,6 +524,9 @@ def _outcome(check, raw: tuple, p: Profile) -> Outcome:
         if out.derived:
             spec = p.cat.facts[check.fact]
             out.inputs = {f: p.facts[f] for f in spec.derive["per_10k"]}
+        elif status == UNKNOWN and (derive := p.cat.facts[check.fact].derive):
+            # neither given nor derived: the counts given, so the explanation names the others
+            out.inputs = {f: p.facts[f] for f in derive["per_10k"] if f in p.facts}
         elif isinstance(p.facts.get(check.fact), dict) and (years := p.window_years(check.fact)):
             out.inputs = {y: round2(v) for y, v in years}  # annual rates, averaged geometrically
         elif p.cat.facts[check.fact].type == "rate" and p.window and check.fact in p.facts:
@@ -523,6 +534,8 @@ def _outcome(check, raw: tuple, p: Profile) -> Outcome:
             out.period = (p.window[0], p.window[-1])
     if isinstance(check, (AnyOfCheck, AllOfCheck)):
         out.parts = [_outcome(c, r, p) for c, r in zip(check.checks, parts)]
+    if status == UNKNOWN and p.refused:
+        out.refused = tuple(f for f in missing if f in p.refused and f not in p.facts)
     if status == UNKNOWN and hasattr(check, "fact"):
         out.window = p.window_issue(check.fact)
         if out.window and isinstance(check, EveryYearCheck) and not WORDS[check.word][1]:

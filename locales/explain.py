@@ -12,7 +12,7 @@ from engine.evaluate import CriterionResult, Notice, Outcome
 from engine.facts import FIGURE_TYPES, YEAR_RE, Fact, FactError, latest_three, round2, year_key
 from engine.rules import Ruleset
 
-from . import fmt_date, fmt_large, fmt_number, t
+from . import fmt_date, fmt_large, fmt_list, fmt_number, t
 
 
 def label(fact_id: str, lang: str) -> str:
@@ -145,7 +145,14 @@ def _unknown(o: Outcome, lang: str) -> str:
         return t(lang, "explain.unknown_years", label=label(fact, lang))
     if fact and fact not in o.missing:  # e.g. a rate series with fewer than three years
         return t(lang, "explain.unknown_years", label=label(fact, lang))
-    return t(lang, "explain.unknown", labels=_join(lang, (label(f, lang) for f in o.missing)))
+    if o.inputs is not None and not o.derived:  # a figure derivable from counts, neither given (facts.md)
+        inputs = [f for f in catalogue()[fact].derive["per_10k"] if f not in o.inputs]
+        return t(lang, "explain.per_10k_missing", label=label(fact, lang),
+                 inputs=fmt_list((label(f, lang) for f in inputs), lang))
+    parts = [t(lang, "explain.refused", label=label(f, lang)) for f in o.refused]  # given, but refused
+    if rest := [f for f in o.missing if f not in o.refused]:
+        parts.insert(0, t(lang, "explain.unknown", labels=_join(lang, (label(f, lang) for f in rest))))
+    return _space(lang).join(parts)
 
 
 def window_text(fact_id: str, issue: dict, lang: str) -> str:
@@ -157,10 +164,12 @@ def window_text(fact_id: str, issue: dict, lang: str) -> str:
     parts = []
     if issue["later"]:
         parts.append(t(lang, "explain.window_later", years=years(issue["later"])))
+    if issue.get("refused"):  # given, but refused: the command's message says why
+        parts.append(t(lang, "explain.window_refused", years=years(issue["refused"])))
     if issue["missing"]:
         parts.append(t(lang, "explain.window_missing", years=years(issue["missing"])))
     return t(lang, "explain.window", label=label(fact_id, lang), expected=expected,
-             problems=t(lang, "list_sep").join(parts))
+             problems=_join_clauses(lang, parts))
 
 
 def _comparison_fields(o: Outcome, fact_id: str, lang: str) -> dict:

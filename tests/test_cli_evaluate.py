@@ -555,3 +555,23 @@ def test_a_json_file_of_one_bare_value_is_said_to_be_no_object_in_jsons_words(tm
     run = clusterbot("evaluate", str(path), "-j", "national")
     assert (run.returncode, run.stdout) == (2, "")
     assert run.stderr == f"clusterbot evaluate: {path}: 应为 JSON 对象，而不是 {said}\n"
+
+
+def test_a_refused_value_is_said_refused_in_the_explanation_not_missing(tmp_path):
+    """A value given but refused counts as unknown (exit status 1); the criterion's explanation
+    says it was refused, not 缺少/尚未填报 as if the file had none: a reviewer reads the JSON."""
+    cluster = dict(eligible_facts(), name="丙", output_growth=-150,
+                   total_output={"2023": -5, "2024": 48, "2025": 50})
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(cluster, ensure_ascii=False), encoding="utf-8")
+    for lang, year_text, whole_text in (
+            ("zh", "2023年的值无效，未计入", "集群产值年均增速：所填的值无效，未计入。"),
+            ("en", "the value of 2023 was refused as invalid, so the last three years cannot be judged",
+             "Average annual growth of the cluster's output: the value given was refused as invalid, so not counted.")):
+        run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15", "--lang", lang)
+        assert run.returncode == 1
+        criteria = {c["id"]: c for c in json.loads(run.stdout)[0]["criteria"]}
+        output, growth = criteria["output-each-year"], criteria["output-growth"]
+        assert output["status"] == growth["status"] == "unknown"
+        assert year_text in output["explanation"] and "缺少" not in output["explanation"], output["explanation"]
+        assert growth["explanation"].startswith(whole_text), growth["explanation"]

@@ -137,6 +137,17 @@ def test_a_window_with_a_year_missing_whose_given_years_already_fail_says_it_can
     assert "补齐后" not in explain(ev.by_id("area"), "zh")
 
 
+def test_a_window_with_a_later_year_and_a_missing_one_says_each_as_its_own_clause():
+    # evaluated on 2025-12-31: 2025 is not complete and 2022 and 2024 are missing. The two
+    # problems are clauses, not items of one list: 、 and , join the years within each.
+    ev = evaluate_with("national", on=dt.date(2025, 12, 31), total_output={"2023": 40, "2025": 41})
+    result = ev.by_id("output-each-year")
+    assert result.status == "unknown"
+    assert "2025年尚未结束或晚于填报截止年度，不能计入；缺少2022年、2024年，无法判断" in explain(result, "zh")
+    assert "2025 not yet complete or after the last year of data, so not counted; 2022, 2024 missing" \
+        in explain(result, "en")
+
+
 @pytest.mark.parametrize("on,data_year,years,status,named", WINDOW_CASES)
 def test_the_last_three_years_are_the_complete_years_before_the_date(on, data_year, years, status, named):
     changes = {fact: dict.fromkeys(years, 99.0 if fact == "total_output" else 80.0)
@@ -279,7 +290,12 @@ def test_jiangsu_larger_accident_fails_on_the_pledge_of_the_application_form():
 
 def test_the_pledge_says_a_larger_accident_fails_only_where_it_does():
     """The reading's conclusion (按不符合处理) is said of a failure, not of 无 or an unknown level."""
-    ends = {"zh": "故较大事故不能如实承诺，按不符合处理。", "en": "So a relatively serious accident cannot be promised, and fails."}
+    # said of a 重大 one too, so the conclusion names 较大及以上, as the 承诺函 does, not 较大 alone
+    ends = {"zh": "故发生较大及以上事故的不能如实承诺，按不符合处理。",
+            "en": "So a relatively serious or worse accident cannot be promised, and fails."}
+    for level in ("major", "extraordinary"):
+        worse = evaluate_with("jiangsu", accident_level=level).by_id("accident-pledge")
+        assert worse.status == "fail" and all(explain(worse, lang).endswith(end) for lang, end in ends.items())
     failed = evaluate_with("jiangsu", accident_level="larger").by_id("accident-pledge")
     passed = evaluate_with("jiangsu", accident_level="none").by_id("accident-pledge")
     unknown = evaluate_with("jiangsu", drop=("accident_level",)).by_id("accident-pledge")
@@ -603,3 +619,33 @@ def test_rate_given_as_one_average_names_its_three_years():
         assert f"the last three years, {years[1]}" in explain(result, "en")
     result = evaluate_with("national", rd_growth={"2023": 9, "2024": 10, "2025": 11}).by_id("rd-growth")
     assert "年均值" not in explain(result, "zh")  # the years are named by the series itself
+
+
+@pytest.mark.parametrize("jurisdiction", ["guangdong", "shaanxi"])
+def test_a_provincial_rank_is_required_in_the_articles_words_and_a_national_one_said_to_meet_it(jurisdiction):
+    # 广东、陕西 write 全省前列: 乃至全国 is Jiangsu's wording, never what their article requires
+    ev = evaluate_with(jurisdiction, on=dt.date(2026, 1, 15), segment_rank="national")
+    result = ev.by_id("segment-rank")
+    assert result.status == "pass" and "全省前列" in result.criterion.article_text
+    zh, en = explain(result, "zh"), explain(result, "en")
+    assert "乃至" not in zh and "条文要求位居细分领域全省前列（位居全国前列的亦符合）" in zh, zh
+    assert "the article requires a place among the province's leaders of the segment " \
+           "(a place among the nation's leaders also meets it)" in en, en
+
+
+def test_a_per_10k_figure_not_given_names_the_counts_it_can_be_computed_from():
+    # 每万人有效发明专利拥有量 not given: the counts it is derived from (facts.md) are named too,
+    # those not given only, so an official who gave the patents knows the employees would do
+    base = ("patents_per_10k", "invention_patents", "sme_employees")
+    none = evaluate_with("national", drop=base).by_id("patents-per-10k")
+    assert none.status == "unknown"
+    assert explain(none, "zh") == ("尚未填报：每万人有效发明专利拥有量，或用以计算它的集群中小企业有效发明专利拥有量、"
+                                   "集群内中小企业从业人员数。")
+    assert explain(none, "en") == ("Not answered yet: Valid invention patents per 10,000 employees, or Valid "
+                                   "invention patents held by the cluster's SMEs and People employed by the cluster's "
+                                   "SMEs, from which it is computed."), explain(none, "en")
+    one = evaluate_with("national", drop=("patents_per_10k", "sme_employees"), invention_patents=74).by_id(
+        "patents-per-10k")
+    assert explain(one, "zh") == "尚未填报：每万人有效发明专利拥有量，或用以计算它的集群内中小企业从业人员数。"
+    assert explain(one, "en") == ("Not answered yet: Valid invention patents per 10,000 employees, "
+                                  "or People employed by the cluster's SMEs, from which it is computed."), explain(one, "en")

@@ -84,7 +84,8 @@ def screen(cluster: Cluster, rulesets: tuple, on: dt.date) -> tuple[list, list[F
     """One cluster's evaluations, its refused values, and (for their messages) its 近三年. A
     year given after 近三年 is refused too: it always leaves a criterion unknown, so it is
     looked for only then."""
-    profile = Profile(cluster.facts, on)
+    # the values refused: their criteria say so, not that nothing was given (fact → years, () whole)
+    profile = Profile(cluster.facts, on, refused={e.fact: e.years for e in cluster.errors} if cluster.errors else None)
     evaluations = evaluate_many(profile, rulesets, on)
     errors = cluster.errors
     for ev in evaluations:  # a loop, not any() over a generator: a batch asks it per cluster
