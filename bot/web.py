@@ -467,7 +467,7 @@ class WebChat:
                 raise BadRequest(413, "dialog.too_long")
             try:
                 data = json.loads(body)
-            except ValueError:  # not JSON, or not UTF-8
+            except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested thousands deep
                 raise BadRequest(400, "web.bad_request") from None
             incoming = self.incoming(request, user, data)
         except BadRequest as exc:

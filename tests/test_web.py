@@ -555,6 +555,17 @@ def test_a_lone_surrogate_is_refused_not_a_server_error(server):
     assert client.say("好\U0001f600")[0] == 200  # a pair, one character, is a character
 
 
+def test_a_deeply_nested_body_is_refused_not_a_server_error(server):
+    """JSON nested some thousands deep, within the 16 KB a message may be, exhausts the
+    parser's recursion: refused as any malformed body, never a 500 with a traceback."""
+    client = Client(server.base)
+    client.request("/")
+    for body in ("[" * 8000 + "]" * 8000, '{"text": ' + "[" * 7000 + "]" * 7000 + "}"):
+        status, answer = client.request("/send", body.encode())
+        assert status == 400 and json.loads(answer)["error"] == t("zh", "web.bad_request"), (status, answer[:200])
+    assert client.say("/list")[0] == 200
+
+
 def sse_events(lines):
     """(id, event) of each event of a server-sent event stream's lines."""
     row_id = None
