@@ -362,7 +362,11 @@ class WebChat:
         lang = accept_lang(request)
         if self.user_header:
             return self.error(lang, BadRequest(401, "web.no_user", header=self.user_header))
-        return self.error(lang, BadRequest(401, "web.login_needed"))
+        if self.secret:
+            return self.error(lang, BadRequest(401, "web.login_needed"))
+        # login-free: no passphrase to ask for; the session cookie is missing or not ours (cleared,
+        # or signed under another --key-file), and a reload starts a new session
+        return self.error(lang, BadRequest(401, "web.session_lost"))
 
     def error(self, lang: str, exc: BadRequest) -> JSONResponse:
         return JSONResponse({"error": t(lang, exc.key, **exc.fields)}, exc.status, headers=SECURITY_HEADERS)

@@ -617,7 +617,11 @@ def test_forged_cookies_and_cross_site_posts_are_refused(server):
     for cookie in client.jar:
         cookie.value = cookie.value[:-4] + "AAAA"  # a changed signature
     status, body = client.say("/new 伪造")
-    assert status == 401 and body["error"] == t("zh", "web.login_needed")
+    # login-free: there is no passphrase to enter; the session is gone, and a reload starts one
+    assert status == 401 and body["error"] == t("zh", "web.session_lost")
+    assert Client(server.base).say("/new 无cookie")[0:2] == (401, {"error": t("zh", "web.session_lost")})
+    english = Client(server.base, {"Accept-Language": "en-US,en"})
+    assert english.say("/list") == (401, {"error": t("en", "web.session_lost")})
     client = Client(server.base)
     client.request("/")
     status, body = client.request("/send", b'{"text": "/new x"}', headers={"Origin": "http://evil.example"})
