@@ -4,6 +4,7 @@ plain HTTP for what a browser would not send (forged and malformed requests)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import http.client
 import http.cookiejar
@@ -22,6 +23,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import aiohttp
 import httpx
 import pytest
 from selenium import webdriver
@@ -32,6 +34,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from bench.standins.localserver import LocalServer
 from engine import load_rulesets
 from locales import t
 from tests.chat_helpers import asked_fact, chat_answer
@@ -745,3 +748,57 @@ def test_the_page_hears_its_replies_again_after_a_proxys_error_page(browser, tmp
         assert asked_fact(answer) == "county_level", answer
     finally:
         assert "Traceback" not in again.stop()
+
+
+class Nginx(LocalServer):
+    """A reverse proxy in front of the web server, as nginx is with its default
+    client_max_body_size (1 MB): a larger body is answered with its own 413 page, never passed on."""
+
+    LIMIT = 1 << 20
+
+    def __init__(self, upstream: str):
+        super().__init__()
+        self.upstream = upstream
+
+    def routes(self, app) -> None:
+        from aiohttp import web as aioweb
+
+        async def forward(request):
+            if (request.content_length or 0) > self.LIMIT:
+                return aioweb.Response(status=413, content_type="text/html",
+                                       text="<html><center><h1>413 Request Entity Too Large</h1></center>"
+                                            "<hr><center>nginx</center></html>")
+            headers = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length",
+                                                                                     "transfer-encoding")}
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as client:
+                async with client.request(request.method, self.upstream + request.path_qs, headers=headers,
+                                          data=await request.read(), allow_redirects=False) as answer:
+                    response = aioweb.StreamResponse(status=answer.status, headers={
+                        k: v for k, v in answer.headers.items()
+                        if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")})
+                    await response.prepare(request)
+                    async for chunk in answer.content.iter_any():
+                        await response.write(chunk)
+                    return response
+
+        app.router.add_route("*", "/{path:.*}", forward)
+
+    def __exit__(self, *exc) -> None:
+        async def end_streams():  # the page's event stream it forwards, ended before its loop stops
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self.run(end_streams())
+        super().__exit__(*exc)
+
+
+def test_an_upload_a_proxy_refuses_as_too_large_is_said_so(server, browser, tmp_path):
+    # nginx's own 413 page was read as no answer: 消息可能未送达服务器…请在连接恢复后重新发送,
+    # and the official sent the 1.5 MB form (scanned seals) again and again, refused each time
+    with Nginx(server.base) as proxy:
+        page = Page(browser, proxy.base_url)
+        form = tmp_path / "申报表（盖章扫描）.docx"
+        form.write_bytes(os.urandom(3 << 19))
+        refused = page.act(lambda: page.driver.find_element(By.ID, "file").send_keys(str(form)))
+        assert refused == t("zh", "web.refused_large", limit=5)

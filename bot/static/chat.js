@@ -135,8 +135,10 @@
                                         typeof body === "string");
       const data = await response.json().catch(() => ({}));
       if (data.lang) relabel(data.lang);
-      // not our answer (a proxy's page, whose statusText is English or empty over HTTP/2)
-      if (!response.ok) bubble("bot error", data.error || say("not_sent"));
+      // not our answer (a proxy's page, whose statusText is English or empty over HTTP/2): a 413
+      // is a body too large for the proxy (nginx takes 1 MB unless told), not a message lost
+      if (!response.ok) bubble("bot error", data.error || (response.status === 413
+        ? say("refused_large", {limit: file.dataset.maxMb}) : say("not_sent")));
       return response.ok;
     } catch (err) { // no answer at all: say the message was lost, not only that the page reconnects
       bubble("bot error", say("not_sent"));
