@@ -64,7 +64,7 @@ from dialogs.conversation import Conversation, failure_text
 from dialogs.messages import LONE_SURROGATE, Attachment, Incoming, Reply
 from locales import messages, normalise_lang, t
 from storage import outbox
-from storage.db import light_session, storage_fault
+from storage.db import first_line, light_session, storage_fault
 from storage.prepared import reading
 
 log = logging.getLogger(__name__)
@@ -426,9 +426,13 @@ class WebChat:
             # a page's new stream, after one a proxy's error ended, names its last reply in ?last=
             last = request.headers.get("last-event-id") or request.query_params.get("last", "")
             missed = await self.missed(chat, last)
-        except Exception:
+        except Exception as exc:
             self.channel.close(chat, queue)
-            raise
+            if not storage_fault(exc):
+                raise
+            # the database gone: the page comes back later (EventSource retries) for what it missed
+            log.warning("web: a page's missed replies could not be read: %s", first_line(exc))
+            return self.error(accept_lang(request), BadRequest(503, "web.unavailable"))
 
         async def stream():
             try:
@@ -475,7 +479,7 @@ class WebChat:
                 raise BadRequest(400, "web.bad_request") from None
             incoming = self.incoming(request, user, data)
         except BadRequest as exc:
-            return self.error(await self.lang_of(user), exc)
+            return self.error(await self.refusal_lang(request, user), exc)
         return await self.receive(incoming)
 
     def incoming(self, request: Request, user: str, data) -> Incoming:
@@ -514,10 +518,10 @@ class WebChat:
                     raise BadRequest(413, "web.too_large", name=name, limit=MAX_UPLOAD_MB)
                 attachment = Attachment(name, content, file.content_type or "")
         except BadRequest as exc:
-            return self.error(await self.lang_of(user), exc)
+            return self.error(await self.refusal_lang(request, user), exc)
         except Exception:  # a malformed multipart body, or one over the size limit
             log.warning("web: an unreadable upload was refused")
-            return self.error(await self.lang_of(user), bad)
+            return self.error(await self.refusal_lang(request, user), bad)
         incoming = Incoming(channel=CHANNEL, user_id=user, chat_id=user, lang=self.lang_for_new(request),
                             attachment=attachment)
         return await self.receive(incoming)
@@ -583,6 +587,16 @@ class WebChat:
     async def lang_of(self, user: str) -> str:
         return await self.db.read(self.conversation.language_of, user)
 
+    async def refusal_lang(self, request: Request, user: str) -> str:
+        """The language a request is refused in: the user's, or the browser's while the
+        database cannot say (gone): a refusal needs no database."""
+        try:
+            return await self.lang_of(user)
+        except Exception as exc:
+            if not storage_fault(exc):
+                raise
+            return self.lang_for_new(request)
+
     # --- reminders -----------------------------------------------------------------------
 
     async def remind(self) -> None:
@@ -596,8 +610,10 @@ class WebChat:
                 try:
                     await self.db.run(sweep, self.engine, self.clock.now(), CHANNEL, enqueue, chat)
                     await self.delivery.flush_chat(CHANNEL, chat)
-                except Exception:
-                    log.exception("web: the reminder sweep failed")
+                except Exception as exc:  # a database gone is one line until it is back
+                    self.scheduler.failed("web reminder sweep", exc)
+                else:
+                    self.scheduler.recovered("web reminder sweep")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.reminder_interval)
 
