@@ -301,7 +301,7 @@ class WebChat:
         self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
 
     def app(self) -> Starlette:
-        routes = [Route("/", self.page), Route("/login", self.login, methods=["POST"]),
+        routes = [Route("/", self.page), Route("/login", self.login, methods=["GET", "POST"]),
                   Route("/healthz", self.alive), Route("/readyz", self.ready),
                   Route("/events", self.events), Route("/send", self.send, methods=["POST"]),
                   Route("/upload", self.upload, methods=["POST"]),
@@ -392,7 +392,8 @@ class WebChat:
 
     async def login(self, request: Request) -> Response:
         lang = accept_lang(request)
-        if not self.secret:
+        # GET: the address a wrong passphrase left in the address bar, opened again (history, a bookmark)
+        if not self.secret or request.method != "POST":
             return RedirectResponse("/", 303)
         if not same_origin(request):  # another site's form would log its visitor in here
             return self.html("login.html", lang, 403, form=True, message=t(lang, "web.cross_site"))

@@ -436,6 +436,17 @@ def test_the_shared_secret_is_required_and_never_logged(tmp_path):
     assert secret not in log and "7f3a9c1e2b" not in log and "Traceback" not in log
 
 
+def test_the_login_address_opened_again_shows_the_login_form(tmp_path):
+    # After a wrong passphrase the address bar reads /login; opened again from the browser's
+    # history (or a bookmark) it answered 405 Method Not Allowed, in English, and nothing else.
+    server = Server(tmp_path, env={"CLUSTERBOT_WEB_SECRET": "口令-4e1d"})
+    try:
+        status, page = Client(server.base).request("/login")
+        assert status == 200 and 'type="password"' in page and t("zh", "web.login_heading") in page
+    finally:
+        assert "Traceback" not in server.stop()
+
+
 def test_another_secret_logs_everyone_out(tmp_path):
     """The login cookie names the secret it was given for (a tag derived from it, never the
     secret): a restart with the same secret keeps it; one with another refuses it."""
