@@ -230,9 +230,17 @@ def clean_filename(name: str | None) -> str:
 
 
 def same_origin(request: Request) -> bool:
-    """A page of another site may post a form here; a browser says so in Origin."""
+    """A page of another site may post a form here; a browser says so in Origin. A Host
+    without a port (a proxy passing nginx's $host, which drops it) is this host on any port:
+    a cookie is no port's either."""
     origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
+    if origin is None:
+        return True
+    host = request.headers.get("host", "").lower()
+    given = urlsplit(origin.lower())
+    if given.netloc == host:
+        return True
+    return bool(host) and ":" not in host.rpartition("]")[2] and given.hostname == host.strip("[]")
 
 
 class Throttle:

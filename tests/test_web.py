@@ -569,6 +569,22 @@ def test_a_lone_surrogate_is_refused_not_a_server_error(server):
     assert client.say("好\U0001f600")[0] == 200  # a pair, one character, is a character
 
 
+def test_behind_a_proxy_on_another_port_the_page_may_post(server):
+    # deployment.md's nginx passes `Host $host`, which is the name without the port: a proxy
+    # listening on 8443 gave Host chat.example.gov.cn for a page whose Origin names :8443, and
+    # every login, message and upload was refused as another site's
+    client = Client(server.base)
+    client.request("/")
+    for host, origin, status in (("chat.example.gov.cn", "https://chat.example.gov.cn:8443", 200),
+                                 ("chat.example.gov.cn:8443", "https://chat.example.gov.cn:8443", 200),
+                                 ("Chat.Example.gov.cn", "https://chat.example.gov.cn", 200),
+                                 ("chat.example.gov.cn", "https://evil.example:8443", 403),
+                                 ("chat.example.gov.cn:8443", "https://chat.example.gov.cn:9443", 403),
+                                 ("chat.example.gov.cn", "https://chat.example.gov.cn.evil.example", 403)):
+        answer = client.request("/send", json.dumps({"text": "/list"}).encode(), headers={"Host": host, "Origin": origin})
+        assert answer[0] == status, (host, origin, answer)
+
+
 def test_a_deeply_nested_body_is_refused_not_a_server_error(server):
     """JSON nested some thousands deep, within the 16 KB a message may be, exhausts the
     parser's recursion: refused as any malformed body, never a 500 with a traceback."""
