@@ -311,7 +311,8 @@ class WebChat:
     def app(self) -> Starlette:
         routes = [Route("/", self.page), Route("/login", self.login, methods=["GET", "POST"]),
                   Route("/healthz", self.alive), Route("/readyz", self.ready),
-                  Route("/events", self.events), Route("/send", self.send, methods=["POST"]),
+                  Route("/events", self.events), Route("/session", self.session),
+                  Route("/send", self.send, methods=["POST"]),
                   Route("/upload", self.upload, methods=["POST"]),
                   Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
         # SameSite=Lax, not Strict: a link from another site (a portal, a mail) came without the
@@ -452,6 +453,13 @@ class WebChat:
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    async def session(self, request: Request) -> Response:
+        """Whether this request is let in (204), else why not (401, as /events refuses): a page
+        whose stream was refused asks, to say so instead of reconnecting for ever."""
+        if self.user_of(request) is None:
+            return self.refusal(request)
+        return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
     async def missed(self, chat: str, last: str) -> list[tuple[int, dict]]:
         """A reconnecting page's Last-Event-ID: the replies of its chat marked sent after that

@@ -740,6 +740,23 @@ def test_a_message_the_server_never_got_is_said_to_be_lost(browser, tmp_path):
     assert page.driver.find_element(By.ID, "text").get_attribute("value") == "45, 48, 52"
 
 
+def test_a_page_whose_session_is_gone_says_so_instead_of_reconnecting_for_ever(browser, tmp_path):
+    # Its cookie cleared (or a new key): the stream was refused (401) at every try, and the page
+    # said 连接已断开，正在重连… for ever; only a message typed was told why.
+    first = Server(tmp_path)
+    page = Page(browser, first.base)
+    browser.delete_all_cookies()
+    first.stop()
+    again = Server(tmp_path, port=first.port)
+    try:
+        status = browser.find_element(By.ID, "status")
+        page.wait(lambda: status.is_displayed() and status.text == t("zh", "web.session_lost"), timeout=20)
+        browser.find_element(By.CSS_SELECTOR, "header .lang:last-child").click()  # the labels follow: no error
+        assert status.text == t("zh", "web.session_lost") and page.body("connected") == ""
+    finally:
+        assert "Traceback" not in again.stop()
+
+
 class BadGateway(BaseHTTPRequestHandler):
     """What a proxy answers while the server behind it restarts."""
 

@@ -201,7 +201,16 @@
       document.body.dataset.connected = "";
       // An answer that is no stream (a proxy's 502 while the server restarts) ends an
       // EventSource for good: another one, or the page would never hear its replies again.
-      if (events.readyState === EventSource.CLOSED) setTimeout(connect, retry = Math.min(retry * 2, 30000));
+      if (events.readyState !== EventSource.CLOSED) return;
+      setTimeout(connect, retry = Math.min(retry * 2, 30000));
+      // refused for want of a session (cookie cleared, a new key or passphrase): said, not 正在重连…
+      fetch("/session", {credentials: "same-origin"}).then(async response => {
+        if (response.status !== 401 || document.body.dataset.connected) return;
+        const data = await response.json().catch(() => ({}));
+        if (!data.error) return;
+        delete status.dataset.label; // the server's words, in the language it chose
+        status.textContent = data.error;
+      }).catch(() => {});
     });
     events.addEventListener("message", event => {
       if (event.lastEventId) {
