@@ -70,9 +70,12 @@ class Scheduler:
             await asyncio.gather(self._sweeping, return_exceptions=True)
             try:
                 await self.delivery.run_once()
-            except Exception:  # the rows stay in the outbox for the next start
-                log.exception("delivery at stop")
-        await self.delivery.close()
+            except Exception as exc:  # the rows stay in the outbox for the next start
+                self.failed("delivery at stop", exc)
+        try:
+            await self.delivery.close()
+        except Exception as exc:  # the database gone: the marks are lost (sent again), the leases run out
+            self.failed("delivery at stop", exc)
 
     def _sweep_all(self) -> int:
         now = self.clock.now()

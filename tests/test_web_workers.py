@@ -196,7 +196,7 @@ def test_a_database_gone_is_a_clear_answer_to_every_request_never_a_500(postgres
     """The database dropped under a running worker (as a server gone): a malformed or too long
     message is refused as always, in the browser's language (the user's own is in the database);
     a page's stream reconnecting with its last event is told to come back (503), and its
-    reminder sweep is one log line: no 500, no traceback."""
+    reminder sweep is one log line, and so is its stop: no 500, no traceback."""
     import json
 
     import httpx
@@ -232,6 +232,7 @@ def test_a_database_gone_is_a_clear_answer_to_every_request_never_a_500(postgres
                 while "the database refuses writes" not in worker.log.read_text(errors="replace"):
                     assert time.monotonic() < deadline, "the sweep's failure was not logged"
                     time.sleep(0.05)
+                assert worker.stop() == 0  # SIGTERM: its marks and leases cannot be written, said in a line
     finally:
         worker.kill()
     log = worker.log.read_text(errors="replace")
