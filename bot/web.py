@@ -268,6 +268,60 @@ class Throttle:
         self.attempts.pop(address, None)
 
 
+class TooLarge(Exception):
+    """A request body past BodyLimit's limit, found while it was read."""
+
+
+class BodyLimit:
+    """Request bodies past `limit` refused in words, as every other refusal is (JSON in the
+    browser's language; Starlette's own limit answers `Content Too Large` in English plain
+    text): one declared larger at once, one sent in chunks when it passes the limit. What the
+    client still sends is read and dropped first (up to DRAIN): a connection closed on unread
+    data is reset, and the client may see the reset instead of the answer."""
+
+    DRAIN = 64 * 1024 * 1024
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = Request(scope).headers.get("content-length", "")
+        received, started, more = 0, False, True
+
+        async def counted():
+            nonlocal received, more
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                more = message.get("more_body", False)
+                if received > self.limit:
+                    raise TooLarge
+            return message
+
+        async def watched(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            if length.isdigit() and int(length) > self.limit:
+                raise TooLarge
+            await self.app(scope, counted, watched)
+        except TooLarge:
+            if started:
+                raise
+            while more and received <= self.DRAIN:
+                message = await receive()
+                received += len(message.get("body", b""))
+                more = message.get("more_body", False) and message["type"] == "http.request"
+            lang = accept_lang(Request(scope))
+            key = "web.refused_large" if scope["path"] == "/upload" else "dialog.too_long"
+            response = JSONResponse({"error": t(lang, key, limit=MAX_UPLOAD_MB)}, 413, headers=SECURITY_HEADERS)
+            await response(scope, receive, send)
+
+
 class BadRequest(Exception):
     def __init__(self, status: int, key: str, **fields):
         self.status, self.key, self.fields = status, key, fields
@@ -318,10 +372,10 @@ class WebChat:
         # SameSite=Lax, not Strict: a link from another site (a portal, a mail) came without the
         # cookie, so the page made a new user and its cookie replaced the old one, every cluster
         # lost. Posts from another site still carry no cookie, and their Origin is refused.
-        middleware = [Middleware(SessionMiddleware, secret_key=self.session_key, session_cookie=COOKIE,
+        middleware = [Middleware(BodyLimit, limit=MAX_UPLOAD + 64 * 1024),
+                      Middleware(SessionMiddleware, secret_key=self.session_key, session_cookie=COOKIE,
                                  max_age=COOKIE_DAYS * 86400, same_site="lax")]
-        return Starlette(routes=routes, middleware=middleware, lifespan=self.lifespan,
-                         max_body_size=MAX_UPLOAD + 64 * 1024)
+        return Starlette(routes=routes, middleware=middleware, lifespan=self.lifespan)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app):
@@ -536,7 +590,9 @@ class WebChat:
                 attachment = Attachment(name, content, file.content_type or "")
         except BadRequest as exc:
             return self.error(await self.refusal_lang(request, user), exc)
-        except Exception:  # a malformed multipart body, or one over the size limit
+        except TooLarge:
+            raise  # BodyLimit says so
+        except Exception:  # a malformed multipart body
             log.warning("web: an unreadable upload was refused")
             return self.error(await self.refusal_lang(request, user), bad)
         incoming = Incoming(channel=CHANNEL, user_id=user, chat_id=user, lang=self.lang_for_new(request),

@@ -585,6 +585,21 @@ def test_behind_a_proxy_on_another_port_the_page_may_post(server):
         assert answer[0] == status, (host, origin, answer)
 
 
+def test_a_body_past_every_limit_is_refused_in_words(server):
+    """A body larger than the server reads at all (a message pasted megabytes long, a file the
+    page did not check first) was answered `Content Too Large` in English plain text, where
+    every other refusal is the JSON the page shows, in the user's language."""
+    for lang, accept in (("zh", "zh-CN"), ("en", "en-US")):
+        client = Client(server.base, {"Accept-Language": accept})
+        client.request("/")
+        status, body = client.request("/send", json.dumps({"text": "好" * (3 << 20)}).encode())
+        assert (status, json.loads(body)) == (413, {"error": t(lang, "dialog.too_long")}), body[:200]
+        form = (b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan.docx\"\r\n\r\n"
+                + b"0" * (6 << 20) + b"\r\n--x--\r\n")
+        status, body = client.request("/upload", form, "multipart/form-data; boundary=x")
+        assert (status, json.loads(body)) == (413, {"error": t(lang, "web.refused_large", limit=5)}), body[:200]
+
+
 def test_a_deeply_nested_body_is_refused_not_a_server_error(server):
     """JSON nested some thousands deep, within the 16 KB a message may be, exhausts the
     parser's recursion: refused as any malformed body, never a 500 with a traceback."""
