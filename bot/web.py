@@ -281,8 +281,8 @@ class BodyLimit:
 
     DRAIN = 64 * 1024 * 1024
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, lang=accept_lang):
+        self.app, self.limit, self.lang = app, limit, lang  # lang: a request's language
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -316,7 +316,7 @@ class BodyLimit:
                 message = await receive()
                 received += len(message.get("body", b""))
                 more = message.get("more_body", False) and message["type"] == "http.request"
-            lang = accept_lang(Request(scope))
+            lang = self.lang(Request(scope))
             key = "web.refused_large" if scope["path"] == "/upload" else "dialog.too_long"
             response = JSONResponse({"error": t(lang, key, limit=MAX_UPLOAD_MB)}, 413, headers=SECURITY_HEADERS)
             await response(scope, receive, send)
@@ -372,7 +372,7 @@ class WebChat:
         # SameSite=Lax, not Strict: a link from another site (a portal, a mail) came without the
         # cookie, so the page made a new user and its cookie replaced the old one, every cluster
         # lost. Posts from another site still carry no cookie, and their Origin is refused.
-        middleware = [Middleware(BodyLimit, limit=MAX_UPLOAD + 64 * 1024),
+        middleware = [Middleware(BodyLimit, limit=MAX_UPLOAD + 64 * 1024, lang=self.lang_for_new),
                       Middleware(SessionMiddleware, secret_key=self.session_key, session_cookie=COOKIE,
                                  max_age=COOKIE_DAYS * 86400, same_site="lax")]
         return Starlette(routes=routes, middleware=middleware, lifespan=self.lifespan)
@@ -422,7 +422,7 @@ class WebChat:
         return isinstance(tag, str) and hmac.compare_digest(tag, self.secret_tag)
 
     def refusal(self, request: Request) -> Response:
-        lang = accept_lang(request)
+        lang = self.lang_for_new(request)
         if self.user_header:
             return self.error(lang, BadRequest(401, "web.no_user", header=self.user_header))
         if self.secret:
@@ -443,7 +443,7 @@ class WebChat:
         return HTMLResponse(body, status, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
     async def page(self, request: Request) -> Response:
-        lang = accept_lang(request)
+        lang = self.lang_for_new(request)
         if self.user_header:
             if self.user_of(request) is None:
                 return self.html("login.html", lang, 401, message=t(lang, "web.no_user", header=self.user_header))
@@ -454,7 +454,7 @@ class WebChat:
         return self.html("page.html", lang, max_upload=MAX_UPLOAD, max_upload_mb=MAX_UPLOAD_MB)
 
     async def login(self, request: Request) -> Response:
-        lang = accept_lang(request)
+        lang = self.lang_for_new(request)
         # GET: the address a wrong passphrase left in the address bar, opened again (history, a bookmark)
         if not self.secret or request.method != "POST":
             return RedirectResponse("/", 303)
@@ -496,7 +496,7 @@ class WebChat:
                 raise
             # the database gone: the page comes back later (EventSource retries) for what it missed
             log.warning("web: a page's missed replies could not be read: %s", first_line(exc))
-            return self.error(accept_lang(request), BadRequest(503, "web.unavailable"))
+            return self.error(self.lang_for_new(request), BadRequest(503, "web.unavailable"))
 
         async def stream():
             try:
@@ -654,7 +654,8 @@ class WebChat:
             await asyncio.sleep(LISTEN_RETRY)
 
     def lang_for_new(self, request: Request) -> str:
-        """The language a user the dialog does not know yet starts in: --lang, else the browser's."""
+        """The language a user the dialog does not know yet starts in: --lang, else the
+        browser's; the pages and refusals said before the user is known are said in it too."""
         return self.new_user_lang or accept_lang(request)
 
     async def lang_of(self, user: str) -> str:

@@ -436,6 +436,22 @@ def test_the_shared_secret_is_required_and_never_logged(tmp_path):
     assert secret not in log and "7f3a9c1e2b" not in log and "Traceback" not in log
 
 
+def test_a_server_started_in_english_shows_its_pages_in_english(tmp_path):
+    # `--lang en`: the dialog answered a Chinese browser in English, but the login page, the
+    # chat page's labels until its first answer, and the refusals were Chinese
+    server = Server(tmp_path, "--lang", "en", env={"CLUSTERBOT_WEB_SECRET": "passphrase-8c2e"})
+    try:
+        client = Client(server.base)  # Accept-Language: zh-CN
+        status, page = client.request("/")
+        assert status == 200 and t("en", "web.login_heading") in page and '<html lang="en">' in page
+        assert client.say("/list") == (401, {"error": t("en", "web.login_needed")})
+        status, page = client.request("/login", urllib.parse.urlencode({"secret": "passphrase-8c2e"}).encode(),
+                                      "application/x-www-form-urlencoded")
+        assert status == 200 and f"<title>{t('en', 'web.title')}</title>" in page
+    finally:
+        assert "Traceback" not in server.stop()
+
+
 def test_the_login_address_opened_again_shows_the_login_form(tmp_path):
     # After a wrong passphrase the address bar reads /login; opened again from the browser's
     # history (or a bookmark) it answered 405 Method Not Allowed, in English, and nothing else.
