@@ -252,6 +252,18 @@ def test_a_double_click_presses_a_button_once(server, browser):
     assert t("zh", "dialog.stale_button") not in browser.find_element(By.ID, "log").text
 
 
+def test_a_double_click_on_a_language_button_switches_once(server, browser):
+    # the header's buttons posted /lang at each click: two "Language set to English." and the
+    # question asked twice
+    page = Page(browser, server.base)
+    page.type("/new 双击语言集群")
+    ActionChains(browser).double_click(browser.find_element(By.CSS_SELECTOR, "header .lang:last-child")).perform()
+    page.wait(lambda: page.body("pending") == "0")
+    page.type("/list")  # answered after any second /lang: the posts go one at a time, in order
+    said = [m.text for m in page.bots()]
+    assert sum(t("en", "dialog.lang_set") in text for text in said) == 1, said
+
+
 def test_on_a_phone_the_composer_stays_readable_and_the_upload_is_reachable_by_keyboard(server, browser):
     browser.set_window_size(375, 700)
     try:

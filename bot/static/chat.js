@@ -158,7 +158,11 @@
     post("/send", JSON.stringify({text, id: newId()}), text).then(sent => { if (!sent && !input.value) input.value = text; });
   });
   for (const b of document.querySelectorAll("[data-command]")) {
-    b.addEventListener("click", () => post("/send", JSON.stringify({text: b.dataset.command, id: newId()})));
+    // rests until answered, as a message's buttons do: a double click switches once
+    b.addEventListener("click", () => {
+      b.disabled = true;
+      post("/send", JSON.stringify({text: b.dataset.command, id: newId()})).finally(() => { b.disabled = false; });
+    });
   }
   file.addEventListener("change", () => {
     if (!file.files.length) return;
