@@ -642,6 +642,7 @@ class WebChat:
             try:
                 async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as connection:
                     await connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self.scheduler.recovered("web notifications")
                     self.wake.set()  # what came while nobody listened
                     async for note in connection.notifies():
                         if note.payload in self.channel.pages:
@@ -649,8 +650,11 @@ class WebChat:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database restarted, say: the tick delivers meanwhile
-                log.warning("web: listening for other workers' replies: %s; again in %s s",
-                            type(exc).__name__, LISTEN_RETRY)
+                if storage_fault(exc):  # gone: said once until it is back, not every second
+                    self.scheduler.failed("web notifications", exc)
+                else:
+                    log.warning("web: listening for other workers' replies: %s; again in %s s",
+                                type(exc).__name__, LISTEN_RETRY)
             await asyncio.sleep(LISTEN_RETRY)
 
     def lang_for_new(self, request: Request) -> str:

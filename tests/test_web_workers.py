@@ -237,3 +237,42 @@ def test_a_database_gone_is_a_clear_answer_to_every_request_never_a_500(postgres
         worker.kill()
     log = worker.log.read_text(errors="replace")
     assert "Traceback" not in log and " 500" not in log, log
+
+
+def test_listening_while_the_database_is_gone_is_one_log_line(postgres, postgres_template, monkeypatch, caplog):
+    """The LISTEN connection is tried again every second while the database is gone: a
+    warning each time was 3,600 lines an hour per worker; it is said once, as the scheduler's
+    jobs say it, until it works again."""
+    import asyncio
+    import logging
+
+    import psycopg
+
+    from bot import web
+    from bot.clock import Clock
+
+    db_url = postgres.database(template=postgres_template)
+    chat = web.WebChat(make_engine(db_url), Clock(), "k" * 43)
+    postgres.drop(db_url)
+    monkeypatch.setattr(web, "LISTEN_RETRY", 0.01)
+    tries = []
+    connect = psycopg.AsyncConnection.connect
+
+    async def counted(*args, **kwargs):  # the real connect, counted
+        tries.append(1)
+        return await connect(*args, **kwargs)
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "connect", counted)
+
+    async def listen_a_while():
+        task = asyncio.create_task(chat.listen())
+        while len(tries) < 5 and not task.done():
+            await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(listen_a_while())
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(tries) >= 5 and len(said) == 1 and "web notifications" in said[0], said
+    chat.db.executor.shutdown()
