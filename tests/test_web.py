@@ -889,3 +889,6 @@ def test_an_upload_a_proxy_refuses_as_too_large_is_said_so(server, browser, tmp_
         form.write_bytes(os.urandom(3 << 19))
         refused = page.act(lambda: page.driver.find_element(By.ID, "file").send_keys(str(form)))
         assert refused == t("zh", "web.refused_large", limit=5)
+        # the line shown for the file before its answer does not say it arrived
+        sent = browser.find_elements(By.CSS_SELECTOR, "#log .msg.me")[-1].text
+        assert "申报表（盖章扫描）.docx" in sent and "已上传" not in sent, sent
