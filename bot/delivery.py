@@ -33,7 +33,7 @@ from collections import defaultdict
 from bot.channel import Channel, Later, Outcome, Refused, Sent
 from dialogs.messages import Incoming, Reply
 from storage import outbox
-from storage.db import light_session
+from storage.db import first_line, light_session, storage_fault
 from storage.prepared import reading
 from storage.models import utcnow
 from storage.outbox import Mark
@@ -150,8 +150,12 @@ def spawn(tasks: set[asyncio.Task], coro, name: str) -> asyncio.Task:
 
 
 def _log_failure(task: asyncio.Task) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("%s failed", task.get_name(), exc_info=task.exception())
+    if task.cancelled() or (exc := task.exception()) is None:
+        return
+    if fault := storage_fault(exc):  # the database gone or full: a line, not a traceback a try
+        log.warning("%s: the database refuses writes (%s): %s", task.get_name(), fault, first_line(exc))
+    else:
+        log.error("%s failed", task.get_name(), exc_info=exc)
 
 
 class Delivery:

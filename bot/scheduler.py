@@ -70,9 +70,12 @@ class Scheduler:
             await asyncio.gather(self._sweeping, return_exceptions=True)
             try:
                 await self.delivery.run_once()
-            except Exception:  # the rows stay in the outbox for the next start
-                log.exception("delivery at stop")
-        await self.delivery.close()
+            except Exception as exc:  # the rows stay in the outbox for the next start
+                self.failed("delivery at stop", exc)
+        try:
+            await self.delivery.close()
+        except Exception as exc:  # the database gone: the marks are lost (sent again), the leases run out
+            self.failed("delivery at stop", exc)
 
     def _sweep_all(self) -> int:
         now = self.clock.now()
@@ -81,7 +84,7 @@ class Scheduler:
             try:
                 prune(self.db.engine)
             except Exception as exc:  # the sweep goes on; the rows wait for the next day's pruning
-                self._failed("pruning old rows", exc)
+                self.failed("pruning old rows", exc)
         return sum(sweep(self.db.engine, now, channel, to_outbox(channel), external_id=only)
                    for channel, only in self.sweeps.items())
 
@@ -106,9 +109,9 @@ class Scheduler:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._failed("reminder sweep", exc)
+                self.failed("reminder sweep", exc)
             else:
-                self._refused.discard("reminder sweep")
+                self.recovered("reminder sweep")
 
     async def _every(self, seconds: float, job, what: str) -> None:
         while True:
@@ -118,11 +121,11 @@ class Scheduler:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._failed(what, exc)
+                self.failed(what, exc)
             else:
-                self._refused.discard(what)
+                self.recovered(what)
 
-    def _failed(self, what: str, exc: Exception) -> None:
+    def failed(self, what: str, exc: Exception) -> None:
         """A job's failure logged. A database refusing writes (a full disk, a lock held, a
         server gone: storage_fault) is one line, once until the job succeeds again: it fails
         every tick meanwhile, and `clusterbot chat` shows its log on the official's screen."""
@@ -132,6 +135,10 @@ class Scheduler:
         elif what not in self._refused:
             self._refused.add(what)
             log.warning("%s: the database refuses writes (%s): %s", what, fault, first_line(exc))
+
+    def recovered(self, what: str) -> None:
+        """A job that `failed` works again: its next refusal is logged again."""
+        self._refused.discard(what)
 
 
 def prune(engine) -> None:

@@ -64,7 +64,7 @@ from dialogs.conversation import Conversation, failure_text
 from dialogs.messages import LONE_SURROGATE, Attachment, Incoming, Reply
 from locales import messages, normalise_lang, t
 from storage import outbox
-from storage.db import light_session, storage_fault
+from storage.db import first_line, light_session, storage_fault
 from storage.prepared import reading
 
 log = logging.getLogger(__name__)
@@ -230,9 +230,17 @@ def clean_filename(name: str | None) -> str:
 
 
 def same_origin(request: Request) -> bool:
-    """A page of another site may post a form here; a browser says so in Origin."""
+    """A page of another site may post a form here; a browser says so in Origin. A Host
+    without a port (a proxy passing nginx's $host, which drops it) is this host on any port:
+    a cookie is no port's either."""
     origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
+    if origin is None:
+        return True
+    host = request.headers.get("host", "").lower()
+    given = urlsplit(origin.lower())
+    if given.netloc == host:
+        return True
+    return bool(host) and ":" not in host.rpartition("]")[2] and given.hostname == host.strip("[]")
 
 
 class Throttle:
@@ -258,6 +266,60 @@ class Throttle:
 
     def forget(self, address: str) -> None:
         self.attempts.pop(address, None)
+
+
+class TooLarge(Exception):
+    """A request body past BodyLimit's limit, found while it was read."""
+
+
+class BodyLimit:
+    """Request bodies past `limit` refused in words, as every other refusal is (JSON in the
+    browser's language; Starlette's own limit answers `Content Too Large` in English plain
+    text): one declared larger at once, one sent in chunks when it passes the limit. What the
+    client still sends is read and dropped first (up to DRAIN): a connection closed on unread
+    data is reset, and the client may see the reset instead of the answer."""
+
+    DRAIN = 64 * 1024 * 1024
+
+    def __init__(self, app, limit: int, lang=accept_lang):
+        self.app, self.limit, self.lang = app, limit, lang  # lang: a request's language
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = Request(scope).headers.get("content-length", "")
+        received, started, more = 0, False, True
+
+        async def counted():
+            nonlocal received, more
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                more = message.get("more_body", False)
+                if received > self.limit:
+                    raise TooLarge
+            return message
+
+        async def watched(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            if length.isdigit() and int(length) > self.limit:
+                raise TooLarge
+            await self.app(scope, counted, watched)
+        except TooLarge:
+            if started:
+                raise
+            while more and received <= self.DRAIN:
+                message = await receive()
+                received += len(message.get("body", b""))
+                more = message.get("more_body", False) and message["type"] == "http.request"
+            lang = self.lang(Request(scope))
+            key = "web.refused_large" if scope["path"] == "/upload" else "dialog.too_long"
+            response = JSONResponse({"error": t(lang, key, limit=MAX_UPLOAD_MB)}, 413, headers=SECURITY_HEADERS)
+            await response(scope, receive, send)
 
 
 class BadRequest(Exception):
@@ -301,18 +363,19 @@ class WebChat:
         self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
 
     def app(self) -> Starlette:
-        routes = [Route("/", self.page), Route("/login", self.login, methods=["POST"]),
+        routes = [Route("/", self.page), Route("/login", self.login, methods=["GET", "POST"]),
                   Route("/healthz", self.alive), Route("/readyz", self.ready),
-                  Route("/events", self.events), Route("/send", self.send, methods=["POST"]),
+                  Route("/events", self.events), Route("/session", self.session),
+                  Route("/send", self.send, methods=["POST"]),
                   Route("/upload", self.upload, methods=["POST"]),
                   Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
         # SameSite=Lax, not Strict: a link from another site (a portal, a mail) came without the
         # cookie, so the page made a new user and its cookie replaced the old one, every cluster
         # lost. Posts from another site still carry no cookie, and their Origin is refused.
-        middleware = [Middleware(SessionMiddleware, secret_key=self.session_key, session_cookie=COOKIE,
+        middleware = [Middleware(BodyLimit, limit=MAX_UPLOAD + 64 * 1024, lang=self.lang_for_new),
+                      Middleware(SessionMiddleware, secret_key=self.session_key, session_cookie=COOKIE,
                                  max_age=COOKIE_DAYS * 86400, same_site="lax")]
-        return Starlette(routes=routes, middleware=middleware, lifespan=self.lifespan,
-                         max_body_size=MAX_UPLOAD + 64 * 1024)
+        return Starlette(routes=routes, middleware=middleware, lifespan=self.lifespan)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app):
@@ -359,10 +422,14 @@ class WebChat:
         return isinstance(tag, str) and hmac.compare_digest(tag, self.secret_tag)
 
     def refusal(self, request: Request) -> Response:
-        lang = accept_lang(request)
+        lang = self.lang_for_new(request)
         if self.user_header:
             return self.error(lang, BadRequest(401, "web.no_user", header=self.user_header))
-        return self.error(lang, BadRequest(401, "web.login_needed"))
+        if self.secret:
+            return self.error(lang, BadRequest(401, "web.login_needed"))
+        # login-free: no passphrase to ask for; the session cookie is missing or not ours (cleared,
+        # or signed under another --key-file), and a reload starts a new session
+        return self.error(lang, BadRequest(401, "web.session_lost"))
 
     def error(self, lang: str, exc: BadRequest) -> JSONResponse:
         return JSONResponse({"error": t(lang, exc.key, **exc.fields)}, exc.status, headers=SECURITY_HEADERS)
@@ -376,7 +443,7 @@ class WebChat:
         return HTMLResponse(body, status, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
     async def page(self, request: Request) -> Response:
-        lang = accept_lang(request)
+        lang = self.lang_for_new(request)
         if self.user_header:
             if self.user_of(request) is None:
                 return self.html("login.html", lang, 401, message=t(lang, "web.no_user", header=self.user_header))
@@ -387,8 +454,9 @@ class WebChat:
         return self.html("page.html", lang, max_upload=MAX_UPLOAD, max_upload_mb=MAX_UPLOAD_MB)
 
     async def login(self, request: Request) -> Response:
-        lang = accept_lang(request)
-        if not self.secret:
+        lang = self.lang_for_new(request)
+        # GET: the address a wrong passphrase left in the address bar, opened again (history, a bookmark)
+        if not self.secret or request.method != "POST":
             return RedirectResponse("/", 303)
         if not same_origin(request):  # another site's form would log its visitor in here
             return self.html("login.html", lang, 403, form=True, message=t(lang, "web.cross_site"))
@@ -422,9 +490,13 @@ class WebChat:
             # a page's new stream, after one a proxy's error ended, names its last reply in ?last=
             last = request.headers.get("last-event-id") or request.query_params.get("last", "")
             missed = await self.missed(chat, last)
-        except Exception:
+        except Exception as exc:
             self.channel.close(chat, queue)
-            raise
+            if not storage_fault(exc):
+                raise
+            # the database gone: the page comes back later (EventSource retries) for what it missed
+            log.warning("web: a page's missed replies could not be read: %s", first_line(exc))
+            return self.error(self.lang_for_new(request), BadRequest(503, "web.unavailable"))
 
         async def stream():
             try:
@@ -435,6 +507,13 @@ class WebChat:
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    async def session(self, request: Request) -> Response:
+        """Whether this request is let in (204), else why not (401, as /events refuses): a page
+        whose stream was refused asks, to say so instead of reconnecting for ever."""
+        if self.user_of(request) is None:
+            return self.refusal(request)
+        return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
     async def missed(self, chat: str, last: str) -> list[tuple[int, dict]]:
         """A reconnecting page's Last-Event-ID: the replies of its chat marked sent after that
@@ -467,11 +546,11 @@ class WebChat:
                 raise BadRequest(413, "dialog.too_long")
             try:
                 data = json.loads(body)
-            except ValueError:  # not JSON, or not UTF-8
+            except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested thousands deep
                 raise BadRequest(400, "web.bad_request") from None
             incoming = self.incoming(request, user, data)
         except BadRequest as exc:
-            return self.error(await self.lang_of(user), exc)
+            return self.error(await self.refusal_lang(request, user), exc)
         return await self.receive(incoming)
 
     def incoming(self, request: Request, user: str, data) -> Incoming:
@@ -510,10 +589,12 @@ class WebChat:
                     raise BadRequest(413, "web.too_large", name=name, limit=MAX_UPLOAD_MB)
                 attachment = Attachment(name, content, file.content_type or "")
         except BadRequest as exc:
-            return self.error(await self.lang_of(user), exc)
-        except Exception:  # a malformed multipart body, or one over the size limit
+            return self.error(await self.refusal_lang(request, user), exc)
+        except TooLarge:
+            raise  # BodyLimit says so
+        except Exception:  # a malformed multipart body
             log.warning("web: an unreadable upload was refused")
-            return self.error(await self.lang_of(user), bad)
+            return self.error(await self.refusal_lang(request, user), bad)
         incoming = Incoming(channel=CHANNEL, user_id=user, chat_id=user, lang=self.lang_for_new(request),
                             attachment=attachment)
         return await self.receive(incoming)
@@ -561,6 +642,7 @@ class WebChat:
             try:
                 async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as connection:
                     await connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self.scheduler.recovered("web notifications")
                     self.wake.set()  # what came while nobody listened
                     async for note in connection.notifies():
                         if note.payload in self.channel.pages:
@@ -568,16 +650,30 @@ class WebChat:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database restarted, say: the tick delivers meanwhile
-                log.warning("web: listening for other workers' replies: %s; again in %s s",
-                            type(exc).__name__, LISTEN_RETRY)
+                if storage_fault(exc):  # gone: said once until it is back, not every second
+                    self.scheduler.failed("web notifications", exc)
+                else:
+                    log.warning("web: listening for other workers' replies: %s; again in %s s",
+                                type(exc).__name__, LISTEN_RETRY)
             await asyncio.sleep(LISTEN_RETRY)
 
     def lang_for_new(self, request: Request) -> str:
-        """The language a user the dialog does not know yet starts in: --lang, else the browser's."""
+        """The language a user the dialog does not know yet starts in: --lang, else the
+        browser's; the pages and refusals said before the user is known are said in it too."""
         return self.new_user_lang or accept_lang(request)
 
     async def lang_of(self, user: str) -> str:
         return await self.db.read(self.conversation.language_of, user)
+
+    async def refusal_lang(self, request: Request, user: str) -> str:
+        """The language a request is refused in: the user's, or the browser's while the
+        database cannot say (gone): a refusal needs no database."""
+        try:
+            return await self.lang_of(user)
+        except Exception as exc:
+            if not storage_fault(exc):
+                raise
+            return self.lang_for_new(request)
 
     # --- reminders -----------------------------------------------------------------------
 
@@ -592,8 +688,10 @@ class WebChat:
                 try:
                     await self.db.run(sweep, self.engine, self.clock.now(), CHANNEL, enqueue, chat)
                     await self.delivery.flush_chat(CHANNEL, chat)
-                except Exception:
-                    log.exception("web: the reminder sweep failed")
+                except Exception as exc:  # a database gone is one line until it is back
+                    self.scheduler.failed("web reminder sweep", exc)
+                else:
+                    self.scheduler.recovered("web reminder sweep")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.reminder_interval)
 

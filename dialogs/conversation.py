@@ -1633,9 +1633,12 @@ class Turn:
     def on_attachment(self, attachment: Attachment) -> list[Reply]:
         """A filled form sent as a file: checked, with the active profile's answers for what
         the form does not ask when it is that profile's form."""
-        cluster = self.profile.name if self.profile is not None else None
+        # a /new still waiting for its name is no cluster yet: the form is checked alone, and
+        # the name asked again
+        cluster = self.profile.name if self.profile is not None and not self.unnamed() else None
         return [forms.check_attachment(attachment, self.given_answers(), self.today, self.lang, cluster)] + (
-            self.prompt() if self.profile is not None and self.profile.state in ("asking", "confirm_series") else [])
+            self.prompt() if self.profile is not None and self.profile.state in ("asking", "confirm_series", "naming")
+            else [])
 
     def cmd_lang(self, arg: str) -> list[Reply]:
         word = normalise(arg).lower().rstrip(".!")  # English. ｅｎ 中文。 as typed

@@ -167,6 +167,19 @@ def test_a_file_that_cannot_be_read_gets_a_clear_reply(chat, name, content, reas
     assert replies[0].kind == "error" and f"无法检查文件「{name}」" in replies[0].text and reason in replies[0].text
 
 
+def test_a_form_sent_while_a_new_cluster_awaits_its_name_is_checked_and_the_name_asked_again(chat, tmp_path):
+    # a form uploaded on the web page right after 新建预审 was said to be 不是当前集群“” (the
+    # cluster being named has no name yet), and the name was not asked again
+    from locales import t
+
+    chat.say("/new")
+    content = write_xlsx(tmp_path / "filled.xlsx", passing()).read_bytes()
+    replies = chat.conversation.handle(chat.user, attachment=Attachment("filled.xlsx", content))
+    assert replies[0].text.startswith(t("zh", "form.report.title", name=NAME)), replies[0].text
+    assert "“”" not in replies[0].text and replies[-1].text == t("zh", "dialog.ask_name")
+    assert chat.say("网页上传集群").startswith(t("zh", "dialog.named", name="网页上传集群"))
+
+
 def test_an_english_speaker_gets_the_report_in_english(chat, tmp_path):
     start(chat, "江苏")
     chat.say("/lang en")

@@ -4,6 +4,7 @@ plain HTTP for what a browser would not send (forged and malformed requests)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import http.client
 import http.cookiejar
@@ -22,6 +23,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import aiohttp
 import httpx
 import pytest
 from selenium import webdriver
@@ -32,6 +34,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from bench.standins.localserver import LocalServer
 from engine import load_rulesets
 from locales import t
 from tests.chat_helpers import asked_fact, chat_answer
@@ -249,6 +252,18 @@ def test_a_double_click_presses_a_button_once(server, browser):
     assert t("zh", "dialog.stale_button") not in browser.find_element(By.ID, "log").text
 
 
+def test_a_double_click_on_a_language_button_switches_once(server, browser):
+    # the header's buttons posted /lang at each click: two "Language set to English." and the
+    # question asked twice
+    page = Page(browser, server.base)
+    page.type("/new 双击语言集群")
+    ActionChains(browser).double_click(browser.find_element(By.CSS_SELECTOR, "header .lang:last-child")).perform()
+    page.wait(lambda: page.body("pending") == "0")
+    page.type("/list")  # answered after any second /lang: the posts go one at a time, in order
+    said = [m.text for m in page.bots()]
+    assert sum(t("en", "dialog.lang_set") in text for text in said) == 1, said
+
+
 def test_on_a_phone_the_composer_stays_readable_and_the_upload_is_reachable_by_keyboard(server, browser):
     browser.set_window_size(375, 700)
     try:
@@ -433,6 +448,33 @@ def test_the_shared_secret_is_required_and_never_logged(tmp_path):
     assert secret not in log and "7f3a9c1e2b" not in log and "Traceback" not in log
 
 
+def test_a_server_started_in_english_shows_its_pages_in_english(tmp_path):
+    # `--lang en`: the dialog answered a Chinese browser in English, but the login page, the
+    # chat page's labels until its first answer, and the refusals were Chinese
+    server = Server(tmp_path, "--lang", "en", env={"CLUSTERBOT_WEB_SECRET": "passphrase-8c2e"})
+    try:
+        client = Client(server.base)  # Accept-Language: zh-CN
+        status, page = client.request("/")
+        assert status == 200 and t("en", "web.login_heading") in page and '<html lang="en">' in page
+        assert client.say("/list") == (401, {"error": t("en", "web.login_needed")})
+        status, page = client.request("/login", urllib.parse.urlencode({"secret": "passphrase-8c2e"}).encode(),
+                                      "application/x-www-form-urlencoded")
+        assert status == 200 and f"<title>{t('en', 'web.title')}</title>" in page
+    finally:
+        assert "Traceback" not in server.stop()
+
+
+def test_the_login_address_opened_again_shows_the_login_form(tmp_path):
+    # After a wrong passphrase the address bar reads /login; opened again from the browser's
+    # history (or a bookmark) it answered 405 Method Not Allowed, in English, and nothing else.
+    server = Server(tmp_path, env={"CLUSTERBOT_WEB_SECRET": "口令-4e1d"})
+    try:
+        status, page = Client(server.base).request("/login")
+        assert status == 200 and 'type="password"' in page and t("zh", "web.login_heading") in page
+    finally:
+        assert "Traceback" not in server.stop()
+
+
 def test_another_secret_logs_everyone_out(tmp_path):
     """The login cookie names the secret it was given for (a tag derived from it, never the
     secret): a restart with the same secret keeps it; one with another refuses it."""
@@ -555,6 +597,48 @@ def test_a_lone_surrogate_is_refused_not_a_server_error(server):
     assert client.say("好\U0001f600")[0] == 200  # a pair, one character, is a character
 
 
+def test_behind_a_proxy_on_another_port_the_page_may_post(server):
+    # deployment.md's nginx passes `Host $host`, which is the name without the port: a proxy
+    # listening on 8443 gave Host chat.example.gov.cn for a page whose Origin names :8443, and
+    # every login, message and upload was refused as another site's
+    client = Client(server.base)
+    client.request("/")
+    for host, origin, status in (("chat.example.gov.cn", "https://chat.example.gov.cn:8443", 200),
+                                 ("chat.example.gov.cn:8443", "https://chat.example.gov.cn:8443", 200),
+                                 ("Chat.Example.gov.cn", "https://chat.example.gov.cn", 200),
+                                 ("chat.example.gov.cn", "https://evil.example:8443", 403),
+                                 ("chat.example.gov.cn:8443", "https://chat.example.gov.cn:9443", 403),
+                                 ("chat.example.gov.cn", "https://chat.example.gov.cn.evil.example", 403)):
+        answer = client.request("/send", json.dumps({"text": "/list"}).encode(), headers={"Host": host, "Origin": origin})
+        assert answer[0] == status, (host, origin, answer)
+
+
+def test_a_body_past_every_limit_is_refused_in_words(server):
+    """A body larger than the server reads at all (a message pasted megabytes long, a file the
+    page did not check first) was answered `Content Too Large` in English plain text, where
+    every other refusal is the JSON the page shows, in the user's language."""
+    for lang, accept in (("zh", "zh-CN"), ("en", "en-US")):
+        client = Client(server.base, {"Accept-Language": accept})
+        client.request("/")
+        status, body = client.request("/send", json.dumps({"text": "好" * (3 << 20)}).encode())
+        assert (status, json.loads(body)) == (413, {"error": t(lang, "dialog.too_long")}), body[:200]
+        form = (b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan.docx\"\r\n\r\n"
+                + b"0" * (6 << 20) + b"\r\n--x--\r\n")
+        status, body = client.request("/upload", form, "multipart/form-data; boundary=x")
+        assert (status, json.loads(body)) == (413, {"error": t(lang, "web.refused_large", limit=5)}), body[:200]
+
+
+def test_a_deeply_nested_body_is_refused_not_a_server_error(server):
+    """JSON nested some thousands deep, within the 16 KB a message may be, exhausts the
+    parser's recursion: refused as any malformed body, never a 500 with a traceback."""
+    client = Client(server.base)
+    client.request("/")
+    for body in ("[" * 8000 + "]" * 8000, '{"text": ' + "[" * 7000 + "]" * 7000 + "}"):
+        status, answer = client.request("/send", body.encode())
+        assert status == 400 and json.loads(answer)["error"] == t("zh", "web.bad_request"), (status, answer[:200])
+    assert client.say("/list")[0] == 200
+
+
 def sse_events(lines):
     """(id, event) of each event of a server-sent event stream's lines."""
     row_id = None
@@ -606,7 +690,11 @@ def test_forged_cookies_and_cross_site_posts_are_refused(server):
     for cookie in client.jar:
         cookie.value = cookie.value[:-4] + "AAAA"  # a changed signature
     status, body = client.say("/new 伪造")
-    assert status == 401 and body["error"] == t("zh", "web.login_needed")
+    # login-free: there is no passphrase to enter; the session is gone, and a reload starts one
+    assert status == 401 and body["error"] == t("zh", "web.session_lost")
+    assert Client(server.base).say("/new 无cookie")[0:2] == (401, {"error": t("zh", "web.session_lost")})
+    english = Client(server.base, {"Accept-Language": "en-US,en"})
+    assert english.say("/list") == (401, {"error": t("en", "web.session_lost")})
     client = Client(server.base)
     client.request("/")
     status, body = client.request("/send", b'{"text": "/new x"}', headers={"Origin": "http://evil.example"})
@@ -695,6 +783,23 @@ def test_a_message_the_server_never_got_is_said_to_be_lost(browser, tmp_path):
     assert page.driver.find_element(By.ID, "text").get_attribute("value") == "45, 48, 52"
 
 
+def test_a_page_whose_session_is_gone_says_so_instead_of_reconnecting_for_ever(browser, tmp_path):
+    # Its cookie cleared (or a new key): the stream was refused (401) at every try, and the page
+    # said 连接已断开，正在重连… for ever; only a message typed was told why.
+    first = Server(tmp_path)
+    page = Page(browser, first.base)
+    browser.delete_all_cookies()
+    first.stop()
+    again = Server(tmp_path, port=first.port)
+    try:
+        status = browser.find_element(By.ID, "status")
+        page.wait(lambda: status.is_displayed() and status.text == t("zh", "web.session_lost"), timeout=20)
+        browser.find_element(By.CSS_SELECTOR, "header .lang:last-child").click()  # the labels follow: no error
+        assert status.text == t("zh", "web.session_lost") and page.body("connected") == ""
+    finally:
+        assert "Traceback" not in again.stop()
+
+
 class BadGateway(BaseHTTPRequestHandler):
     """What a proxy answers while the server behind it restarts."""
 
@@ -730,3 +835,60 @@ def test_the_page_hears_its_replies_again_after_a_proxys_error_page(browser, tmp
         assert asked_fact(answer) == "county_level", answer
     finally:
         assert "Traceback" not in again.stop()
+
+
+class Nginx(LocalServer):
+    """A reverse proxy in front of the web server, as nginx is with its default
+    client_max_body_size (1 MB): a larger body is answered with its own 413 page, never passed on."""
+
+    LIMIT = 1 << 20
+
+    def __init__(self, upstream: str):
+        super().__init__()
+        self.upstream = upstream
+
+    def routes(self, app) -> None:
+        from aiohttp import web as aioweb
+
+        async def forward(request):
+            if (request.content_length or 0) > self.LIMIT:
+                return aioweb.Response(status=413, content_type="text/html",
+                                       text="<html><center><h1>413 Request Entity Too Large</h1></center>"
+                                            "<hr><center>nginx</center></html>")
+            headers = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length",
+                                                                                     "transfer-encoding")}
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as client:
+                async with client.request(request.method, self.upstream + request.path_qs, headers=headers,
+                                          data=await request.read(), allow_redirects=False) as answer:
+                    response = aioweb.StreamResponse(status=answer.status, headers={
+                        k: v for k, v in answer.headers.items()
+                        if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")})
+                    await response.prepare(request)
+                    async for chunk in answer.content.iter_any():
+                        await response.write(chunk)
+                    return response
+
+        app.router.add_route("*", "/{path:.*}", forward)
+
+    def __exit__(self, *exc) -> None:
+        async def end_streams():  # the page's event stream it forwards, ended before its loop stops
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self.run(end_streams())
+        super().__exit__(*exc)
+
+
+def test_an_upload_a_proxy_refuses_as_too_large_is_said_so(server, browser, tmp_path):
+    # nginx's own 413 page was read as no answer: 消息可能未送达服务器…请在连接恢复后重新发送,
+    # and the official sent the 1.5 MB form (scanned seals) again and again, refused each time
+    with Nginx(server.base) as proxy:
+        page = Page(browser, proxy.base_url)
+        form = tmp_path / "申报表（盖章扫描）.docx"
+        form.write_bytes(os.urandom(3 << 19))
+        refused = page.act(lambda: page.driver.find_element(By.ID, "file").send_keys(str(form)))
+        assert refused == t("zh", "web.refused_large", limit=5)
+        # the line shown for the file before its answer does not say it arrived
+        sent = browser.find_elements(By.CSS_SELECTOR, "#log .msg.me")[-1].text
+        assert "申报表（盖章扫描）.docx" in sent and "已上传" not in sent, sent

@@ -190,3 +190,89 @@ def test_the_listening_connection_opens_with_a_password_libpq_urls_cannot_hold(p
     finally:
         engine.dispose()
         postgres._admin(f"DROP ROLE {role}")
+
+
+def test_a_database_gone_is_a_clear_answer_to_every_request_never_a_500(postgres, postgres_template, tmp_path):
+    """The database dropped under a running worker (as a server gone): a malformed or too long
+    message is refused as always, in the browser's language (the user's own is in the database);
+    a page's stream reconnecting with its last event is told to come back (503), and its
+    reminder sweep is one log line, and so is its stop: no 500, no traceback."""
+    import json
+
+    import httpx
+
+    from locales import t
+    from tests.test_web import sse_events
+
+    db_url = postgres.database(template=postgres_template)
+    worker = WebWorker("gone", db_url, tmp_path / "web.key", tmp_path / "gone.log", "--reminder-interval", "0.2")
+    try:
+        worker.start(WAIT)
+        with httpx.Client(base_url=worker.base, headers={"Accept-Language": "en-GB,en"}, timeout=15) as client:
+            client.get("/")
+            with client.stream("GET", "/events") as stream:
+                client.post("/send", json={"text": "/new Gone cluster"})
+                last, _ = next(sse_events(stream.iter_lines()))
+            postgres.drop(db_url)
+
+            def answer(method, path, **kw):
+                with httpx.Client(base_url=worker.base, headers={"Accept-Language": "en-GB,en"}, timeout=15,
+                                  cookies=client.cookies) as fresh:  # a new connection each
+                    response = fresh.request(method, path, **kw)
+                    return response.status_code, json.loads(response.text).get("error")
+
+            assert answer("POST", "/send", content=b"not json") == (400, t("en", "web.bad_request"))
+            assert answer("POST", "/send", json={"text": "x" * 20000}) == (413, t("en", "dialog.too_long"))
+            assert answer("POST", "/upload", content=b"x") == (400, t("en", "web.bad_upload", limit=5))
+            assert answer("GET", f"/events?last={last}") == (503, t("en", "web.unavailable"))
+            assert answer("POST", "/send", json={"text": "/list"})[0] == 503  # said not saved, as before
+            with client.stream("GET", "/events") as stream:  # a page's first stream: its chat swept
+                assert stream.status_code == 200
+                deadline = time.monotonic() + WAIT
+                while "the database refuses writes" not in worker.log.read_text(errors="replace"):
+                    assert time.monotonic() < deadline, "the sweep's failure was not logged"
+                    time.sleep(0.05)
+                assert worker.stop() == 0  # SIGTERM: its marks and leases cannot be written, said in a line
+    finally:
+        worker.kill()
+    log = worker.log.read_text(errors="replace")
+    assert "Traceback" not in log and " 500" not in log, log
+
+
+def test_listening_while_the_database_is_gone_is_one_log_line(postgres, postgres_template, monkeypatch, caplog):
+    """The LISTEN connection is tried again every second while the database is gone: a
+    warning each time was 3,600 lines an hour per worker; it is said once, as the scheduler's
+    jobs say it, until it works again."""
+    import asyncio
+    import logging
+
+    import psycopg
+
+    from bot import web
+    from bot.clock import Clock
+
+    db_url = postgres.database(template=postgres_template)
+    chat = web.WebChat(make_engine(db_url), Clock(), "k" * 43)
+    postgres.drop(db_url)
+    monkeypatch.setattr(web, "LISTEN_RETRY", 0.01)
+    tries = []
+    connect = psycopg.AsyncConnection.connect
+
+    async def counted(*args, **kwargs):  # the real connect, counted
+        tries.append(1)
+        return await connect(*args, **kwargs)
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "connect", counted)
+
+    async def listen_a_while():
+        task = asyncio.create_task(chat.listen())
+        while len(tries) < 5 and not task.done():
+            await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(listen_a_while())
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(tries) >= 5 and len(said) == 1 and "web notifications" in said[0], said
+    chat.db.executor.shutdown()

@@ -135,8 +135,10 @@
                                         typeof body === "string");
       const data = await response.json().catch(() => ({}));
       if (data.lang) relabel(data.lang);
-      // not our answer (a proxy's page, whose statusText is English or empty over HTTP/2)
-      if (!response.ok) bubble("bot error", data.error || say("not_sent"));
+      // not our answer (a proxy's page, whose statusText is English or empty over HTTP/2): a 413
+      // is a body too large for the proxy (nginx takes 1 MB unless told), not a message lost
+      if (!response.ok) bubble("bot error", data.error || (response.status === 413
+        ? say("refused_large", {limit: file.dataset.maxMb}) : say("not_sent")));
       return response.ok;
     } catch (err) { // no answer at all: say the message was lost, not only that the page reconnects
       bubble("bot error", say("not_sent"));
@@ -156,7 +158,11 @@
     post("/send", JSON.stringify({text, id: newId()}), text).then(sent => { if (!sent && !input.value) input.value = text; });
   });
   for (const b of document.querySelectorAll("[data-command]")) {
-    b.addEventListener("click", () => post("/send", JSON.stringify({text: b.dataset.command, id: newId()})));
+    // rests until answered, as a message's buttons do: a double click switches once
+    b.addEventListener("click", () => {
+      b.disabled = true;
+      post("/send", JSON.stringify({text: b.dataset.command, id: newId()})).finally(() => { b.disabled = false; });
+    });
   }
   file.addEventListener("change", () => {
     if (!file.files.length) return;
@@ -199,7 +205,16 @@
       document.body.dataset.connected = "";
       // An answer that is no stream (a proxy's 502 while the server restarts) ends an
       // EventSource for good: another one, or the page would never hear its replies again.
-      if (events.readyState === EventSource.CLOSED) setTimeout(connect, retry = Math.min(retry * 2, 30000));
+      if (events.readyState !== EventSource.CLOSED) return;
+      setTimeout(connect, retry = Math.min(retry * 2, 30000));
+      // refused for want of a session (cookie cleared, a new key or passphrase): said, not 正在重连…
+      fetch("/session", {credentials: "same-origin"}).then(async response => {
+        if (response.status !== 401 || document.body.dataset.connected) return;
+        const data = await response.json().catch(() => ({}));
+        if (!data.error) return;
+        delete status.dataset.label; // the server's words, in the language it chose
+        status.textContent = data.error;
+      }).catch(() => {});
     });
     events.addEventListener("message", event => {
       if (event.lastEventId) {
