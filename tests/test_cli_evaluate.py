@@ -94,7 +94,7 @@ def test_table_markdown_and_csv_formats():
     assert run.stdout.startswith("# 中小企业特色产业集群预审报告") and "苏工信规〔2023〕3号" in run.stdout
     run = clusterbot("evaluate", str(DATA / "eligible.json"), "-f", "csv", "--on", "2026-01-15")
     lines = run.stdout.strip().splitlines()
-    assert lines[0].startswith("cluster,jurisdiction,ruleset,verdict") and len(lines) == 5
+    assert lines[0].startswith("\ufeffcluster,jurisdiction,ruleset,verdict") and len(lines) == 5  # the BOM: Excel
 
 
 @pytest.mark.parametrize("content,where,before", [
@@ -285,7 +285,7 @@ def test_bad_csv_is_one_line_naming_file_and_line_exit_2(tmp_path, content, line
     # Streamed: the rows before the unreadable one are printed, as valid JSON; nothing after.
     assert [r["cluster"] for r in json.loads(run.stdout)] == before if before else run.stdout == ""
     run = clusterbot("evaluate", str(path), "-j", "national", "-f", "csv", "--lang", "en")
-    assert [row.split(",")[0] for row in run.stdout.splitlines()] == (["cluster"] if before else []) + before
+    assert [row.split(",")[0] for row in run.stdout.splitlines()] == (["\ufeffcluster"] if before else []) + before
     (message,) = run.stderr.strip().splitlines()
     assert f"{path}:{line}: " in message and what in message
 
@@ -555,3 +555,24 @@ def test_a_json_file_of_one_bare_value_is_said_to_be_no_object_in_jsons_words(tm
     run = clusterbot("evaluate", str(path), "-j", "national")
     assert (run.returncode, run.stdout) == (2, "")
     assert run.stderr == f"clusterbot evaluate: {path}: 应为 JSON 对象，而不是 {said}\n"
+
+
+def test_the_csv_summary_opens_in_excel_as_utf8(tmp_path):
+    """Excel (on a Chinese Windows too) opens a CSV as UTF-8 only when it begins with a BOM;
+    without one it reads the bytes as GBK and every Chinese name and citation is mojibake.
+    The summary begins with one, once, before its header; the product reads it back (its
+    own reader drops it), as does the csv module with utf-8-sig."""
+    import csv
+
+    path = tmp_path / "two.jsonl"
+    path.write_text('{"name": "甲集群, 一区"}\n{"name": "乙\\"集群\\""}\n', encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "evaluate", str(path), "-j", "national", "-f", "csv"],
+                         capture_output=True, timeout=60, cwd=Path(__file__).parents[1])
+    assert run.stdout.startswith(b"\xef\xbb\xbfcluster,jurisdiction,") and run.stdout.count(b"\xef\xbb\xbf") == 1
+    (tmp_path / "out.csv").write_bytes(run.stdout)
+    with open(tmp_path / "out.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][0] == "cluster" and [r[0] for r in rows[1:]] == ["甲集群, 一区", '乙"集群"']
+    again = subprocess.run([sys.executable, "-m", "bot.cli", "evaluate", str(tmp_path / "out.csv"), "-j", "national"],
+                           capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[1])
+    assert again.returncode == 1 and "“cluster”" not in again.stderr  # the BOM is no part of a heading

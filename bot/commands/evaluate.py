@@ -121,17 +121,21 @@ def _write_json(evaluated, lang, out) -> None:
 
 def write_csv(evaluated, lang, out) -> None:
     """The CSV summary, one row per cluster and measure, one write per cluster. The header
-    with the first row: unreadable input before any cluster prints nothing."""
+    with the first row: unreadable input before any cluster prints nothing. It opens with a
+    BOM, by which Excel knows UTF-8 (without it, a Chinese Windows reads GBK: mojibake)."""
     tail = CsvTails(lang)
     header = True
     for name, evaluations in evaluated:
         if header:
-            out.write(csv_line(CSV_HEADER))
+            out.write(CSV_BOM + csv_line(CSV_HEADER))
             header = False
         cell = csv_line([csv_text(name), ""])[:-3]  # the name as the csv module writes it, without ",\r\n"
         out.write("".join([cell + tail(ev) for ev in evaluations]))
     if header:
-        out.write(csv_line(CSV_HEADER))
+        out.write(CSV_BOM + csv_line(CSV_HEADER))
+
+
+CSV_BOM = "\ufeff"  # what Excel's own "CSV UTF-8" begins with
 
 
 class CsvTails:
