@@ -326,7 +326,28 @@ def _column(heading: str) -> str:
     if heading.lower() in NAME_COLUMNS:
         return "name"
     fact, dot, year = heading.rpartition(".") if "." in heading else (heading, "", "")
-    return _fact_id(fact) + dot + (year_key(year) if dot else "")  # .2023年 is .2023: a year twice is refused
+    column = _fact_id(fact) + dot + (year_key(year) if dot else "")  # .2023年 is .2023: a year twice is refused
+    return column if dot or column in catalogue().facts else _year_apart(heading) or column
+
+
+# A year written before or after a fact's name, as spreadsheets head yearly columns:
+# 2023年集群总产值（亿元）, 集群总产值（亿元）2024年, 集群总产值_2025, 比例(2024年), 比例-２０２５.
+_YEAR = r"(?P<year>[12１２][0-9０-９]{3})\s*(?:年度|年)?"
+_YEAR_BEFORE = re.compile(rf"{_YEAR}\s*[-_/]?\s*(?P<rest>\D.*)", re.S)
+_YEAR_AFTER = re.compile(rf"(?P<rest>.*?\D)\s*[-_/]?\s*[（(]?\s*{_YEAR}\s*[）)]?", re.S)
+
+
+def _year_apart(heading: str) -> str | None:
+    """The column `fact.year` of a heading with its year before or after the fact's name (the
+    name as _fact_id reads it, its unit too: a unit not the fact's stays in the column, to be
+    refused naming it); None when the rest names no fact."""
+    cat = catalogue()
+    for pattern in (_YEAR_BEFORE, _YEAR_AFTER):
+        if (found := pattern.fullmatch(heading)) is not None:
+            rest = found["rest"].strip()
+            if _named(_UNIT.sub("", rest), cat) in cat.facts:
+                return _fact_id(rest) + "." + year_key(found["year"])
+    return None
 
 
 # A unit in parentheses, full-width or ASCII, at the end of a heading: 集群总产值（亿元）

@@ -576,3 +576,26 @@ def test_the_csv_summary_opens_in_excel_as_utf8(tmp_path):
     again = subprocess.run([sys.executable, "-m", "bot.cli", "evaluate", str(tmp_path / "out.csv"), "-j", "national"],
                            capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[1])
     assert again.returncode == 1 and "“cluster”" not in again.stderr  # the BOM is no part of a heading
+
+
+def test_csv_columns_may_give_the_year_before_or_after_the_facts_name(tmp_path):
+    """A spreadsheet heads its yearly columns 2023年集群总产值（亿元） or 集群总产值（亿元）2024年 as
+    often as 集群总产值.2023: the year written before or after the name (with 年 or 年度, in
+    brackets, after _ or -) is the year's column, as .2023 is. Each was an unknown field, every
+    figure unread, a line per row. A wrong unit is still refused, naming it; a year twice too."""
+    path = tmp_path / "years.csv"
+    path.write_text("序号,集群名称,2023年集群总产值（亿元）,集群总产值（亿元）2024年,集群总产值_2025,"
+                    "2023年度集群内中小企业产值占集群总产值比例（%）,集群内中小企业产值占集群总产值比例(2024年),"
+                    "集群内中小企业产值占集群总产值比例-２０２５\n1,甲,45,48,52,81,82,83\n", encoding="utf-8-sig")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
+    (result,) = json.loads(run.stdout)
+    values = {k: v for c in result["criteria"] for k, v in c["values"].items()}
+    assert values["total_output"] == {"2023": 45.0, "2024": 48.0, "2025": 52.0}
+    assert values["sme_output_share"] == {"2023": 81.0, "2024": 82.0, "2025": 83.0}
+    assert run.stderr == "甲：未知字段“序号”。\n"
+    path.write_text("集群名称,2023年集群总产值（万元）\n甲,450000\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
+    assert run.returncode == 1 and run.stderr.startswith("甲：列“集群总产值（万元）”标明的单位“万元”不是集群总产值")
+    path.write_text("集群名称,2023年集群总产值,total_output.2023\n甲,45,45\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
+    assert run.returncode == 2 and "“2023年集群总产值”和列“total_output.2023”都是 total_output.2023" in run.stderr
