@@ -70,10 +70,13 @@ class Cluster:
 
 @dataclass(frozen=True)
 class Note:
-    """Something to tell once about a whole file (code: no_name_column), not an error."""
+    """Something to tell once about a whole file (code: no_name_column): `input.<code>` of the
+    locales, with `fields`; `refused`: values were refused (an unknown column), else no error."""
 
     source: str
     code: str
+    fields: tuple[tuple[str, str], ...] = ()
+    refused: bool = False
 
 
 def read_clusters(paths: list[str], stdin=None, notes: list[Note] | None = None) -> Iterator[Cluster]:
@@ -265,6 +268,7 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
     if not any(column == "name" or column.partition(".")[0] in facts for column in header):
         raise InputError(source, 1, "no_header")
     _refuse_duplicates(headings, header, source)
+    _unknown_columns(headings, header, source, notes)
     rows = 0
     while True:
         row = _csv_row(reader, source, reader.line_num)
@@ -295,7 +299,7 @@ def _refuse_duplicates(headings: list[str], header: list[str], source: str) -> N
     for heading, column in zip(headings, header):
         fact, dot, _ = column.partition(".")
         if fact not in facts and column != "name":
-            continue  # an unknown column is refused per cluster, as it was
+            continue  # an unknown column is said once, after this (_unknown_columns)
         if column in seen:
             other, named = seen[column], column
         else:
@@ -304,6 +308,23 @@ def _refuse_duplicates(headings: list[str], header: list[str], source: str) -> N
             raise InputError(source, 1, "duplicate_column", first=other.strip(), second=heading.strip(), fact=named)
         seen[column] = heading
         (by_year if dot else whole).setdefault(fact, heading)
+
+
+def _unknown_columns(headings: list[str], header: list[str], source: str, notes: list[Note]) -> None:
+    """A column naming no fact (序号, 备注, a typo) is the header's: said once for the file,
+    naming it, what a heading is and the nearest id, and left out of every row (`header`'s
+    entry emptied), not refused again on each row. A fact's label with a unit not its own
+    is still refused per cluster (_other_unit), naming the unit expected."""
+    cat = catalogue()
+    for i, (heading, column) in enumerate(zip(headings, header)):
+        fact = column.partition(".")[0]
+        if not column or column == "name" or fact in cat.facts:
+            continue
+        if _other_unit(FactError(fact, None, "unknown_fact")).code != "unknown_fact":
+            continue
+        nearest = cat.nearest(fact)
+        notes.append(Note(source, "unknown_column", (("column", heading.strip()), ("nearest", nearest or "")), True))
+        header[i] = ""
 
 
 def _csv_row(reader, source: str, before: int) -> list[str] | None:

@@ -486,7 +486,8 @@ def test_csv_columns_may_be_the_application_forms_row_labels(tmp_path):
                     "集群内中小企业有效发明专利拥有量,集群中小企业工业互联网平台应用普及率（％）,"
                     "主导产业相关的制造业单项冠军企业数量\n甲,12,3,45000,1234,55,2\n", encoding="utf-8")
     run = clusterbot("evaluate", str(path), "-j", "jiangsu", "--on", "2026-01-15", "-f", "markdown")
-    assert run.stderr == "甲：未知字段“主导产业相关的制造业单项冠军企业数量”。\n"
+    assert run.stderr == (f"{path}：列“主导产业相关的制造业单项冠军企业数量”不是已知的字段，整列未读取：列名应为字段 id "
+                          "或申报表的项目名称，按年的列如 集群总产值.2023。\n")
     for answered in ("近三年主导产业产值年均增速", "专精特新“小巨人”", "每万人有效发明专利", "工业互联网平台应用普及率"):
         assert not any(answered in line for line in run.stdout.splitlines() if "尚未填报" in line), answered
 
@@ -592,10 +593,31 @@ def test_csv_columns_may_give_the_year_before_or_after_the_facts_name(tmp_path):
     values = {k: v for c in result["criteria"] for k, v in c["values"].items()}
     assert values["total_output"] == {"2023": 45.0, "2024": 48.0, "2025": 52.0}
     assert values["sme_output_share"] == {"2023": 81.0, "2024": 82.0, "2025": 83.0}
-    assert run.stderr == "甲：未知字段“序号”。\n"
+    assert run.stderr.startswith(f"{path}：列“序号”不是已知的字段，整列未读取")
     path.write_text("集群名称,2023年集群总产值（万元）\n甲,450000\n", encoding="utf-8")
     run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
     assert run.returncode == 1 and run.stderr.startswith("甲：列“集群总产值（万元）”标明的单位“万元”不是集群总产值")
     path.write_text("集群名称,2023年集群总产值,total_output.2023\n甲,45,45\n", encoding="utf-8")
     run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
     assert run.returncode == 2 and "“2023年集群总产值”和列“total_output.2023”都是 total_output.2023" in run.stderr
+
+
+def test_an_unknown_csv_column_is_said_once_for_the_file_not_once_a_row(tmp_path):
+    """序号 and 备注 head a column in nearly every spreadsheet: each was refused again on every
+    row (a thousand rows, two thousand lines burying the refusals that matter) and said no
+    more than 未知字段. Now once, before the clusters, naming the column, what a heading is to
+    be and the nearest id; still a refusal (status 1), every cluster evaluated."""
+    path = tmp_path / "many.csv"
+    rows = "".join(f"{i},集群{i},80,说明\n" for i in range(1, 501))
+    path.write_text("序号,集群名称,area_km2,备注,iip_rat\n".replace(",iip_rat", "") + rows, encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "-f", "csv", "--on", "2026-01-15")
+    assert run.returncode == 1 and run.stdout.count("\n") == 1 + 500
+    assert run.stderr.splitlines() == [
+        f"{path}：列“序号”不是已知的字段，整列未读取：列名应为字段 id 或申报表的项目名称，按年的列如 集群总产值.2023。",
+        f"{path}：列“备注”不是已知的字段，整列未读取：列名应为字段 id 或申报表的项目名称，按年的列如 集群总产值.2023。"]
+    path.write_text("name,iip_rat.2024,area_km2\nA,25,80\nB,26,81\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15", "--lang", "en")
+    assert run.returncode == 1 and len(json.loads(run.stdout)) == 2
+    assert run.stderr == (f"{path}: the column “iip_rat.2024” is no known field and was not read: a column is headed "
+                          "with a field id or the form's label, a yearly one such as total_output.2023. "
+                          "Did you mean “iip_rate”?\n")

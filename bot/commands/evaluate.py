@@ -51,9 +51,10 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
         told = 0
 
         def tell_notes():
-            nonlocal told
+            nonlocal told, refused
             for note in notes[told:]:
-                print(t(lang, f"input.{note.code}", source=note.source), file=err)
+                print(note_text(note, lang), file=err)
+                refused = refused or note.refused
             told = len(notes)
 
         for cluster in read_clusters(args.files, stdin, notes):
@@ -78,6 +79,13 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
         print(f"clusterbot evaluate: {exc.text(lang)}", file=err)
         return 2
     return 1 if refused else 0
+
+
+def note_text(note: Note, lang: str) -> str:
+    fields = dict(note.fields)
+    if "nearest" in fields:  # an unknown column: the id it most likely meant, when there is one
+        fields["nearest"] = t(lang, "fact_error.suggestion", nearest=fields["nearest"]) if fields["nearest"] else ""
+    return t(lang, f"input.{note.code}", source=note.source, **fields)
 
 
 def screen(cluster: Cluster, rulesets: tuple, on: dt.date) -> tuple[list, list[FactError], tuple[str, ...]]:
