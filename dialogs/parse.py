@@ -401,7 +401,12 @@ def _arabic(spec: Fact, text: str) -> str:
 
 def read_figure(spec: Fact, text: str) -> float:
     """One figure as a cell of batch input writes it, read as an answer is (45,000; 4.5 billion
-    and 450000万元 in 亿元; 5万人), in the fact's unit; ParseError (a ValueError) when it cannot be."""
+    and 450000万元 in 亿元; 5万人), in the fact's unit; ParseError (a ValueError) when it cannot be.
+    Of a yes/no fact (a trend's 持续下降 too), the yes or no the chat reads (√, ×, 不是)."""
+    if spec.type in ("bool", "trend"):
+        if (answer := yes_or_no(text)) is None:
+            raise ParseError("bool")
+        return answer
     refuse_superscripts(text)
     return _figure(spec, _no_currency_ahead(spec, _no_stop(normalise(text))))
 

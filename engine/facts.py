@@ -352,7 +352,7 @@ def _annotation(fact: Fact, cat: Catalogue, kit: dict = _PYDANTIC):
     return {"series": series, "rate": Union[bounded, series], "trend": Union[kit["bool"], series]}[fact.type]
 
 
-# Reads a figure as a person writes it (45,000; 4.5 billion; 450000万元 where 亿元 is asked) in
+# Reads a figure as a person writes it (45,000; 4.5 billion; 450000万元 where 亿元 is asked; a yes/no, √ ×) in
 # the fact's unit, raising ValueError when it cannot: the chat's reader, given by the caller
 # (dialogs.parse.read_figure), the engine not depending on the dialogs.
 FigureReader = Callable[[Fact, str], float]
@@ -362,8 +362,10 @@ def _normalise(fact: Fact, value: Any, cat: Catalogue, figure: FigureReader | No
     """Turn what a person or a CSV cell writes into the fact's JSON form, where it is clear."""
     if isinstance(value, str):
         text = value.strip().translate(_FULL_WIDTH)
-        if fact.type in ("bool", "trend") and text.lower() in _BOOL_WORDS:
-            return _BOOL_WORDS[text.lower()]
+        if fact.type in ("bool", "trend"):
+            if text.lower() in _BOOL_WORDS:
+                return _BOOL_WORDS[text.lower()]
+            return _read_figure(fact, value, figure)  # the chat's yes or no (√ ×, 不是), else the text
         if fact.type in ("level", "rank"):
             for item in cat.levels if fact.type == "level" else cat.ranks:
                 if text.lower() in (item["id"], item["zh"], item["en"].lower()):

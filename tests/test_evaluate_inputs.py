@@ -144,3 +144,23 @@ def test_a_heading_with_its_units_other_name_is_read_as_an_answer_with_it_would_
     assert run.returncode == 1 and run.stderr.splitlines() == [
         "甲：列“集群总产值（万元）”标明的单位“万元”不是集群总产值（total_output）的单位亿元，该列未读取："
         "请按亿元填写并把列名写作“集群总产值（亿元）”，或在单元格的数值后写明其单位。"]
+
+
+def test_a_yes_or_no_cell_is_read_as_the_chat_reads_the_answer():
+    """A spreadsheet ticks its yes/no columns √ and ×: √ was read and × refused (the batch
+    had its own short list of words), nor ✓ ✗ 不是 对. A cell is read as the chat reads the
+    same answer (dialogs.parse.yes_or_no); what is neither is still refused, naming the field."""
+    text = ("name,county_level,provincial_certified,prohibited_industry,violations,pillar_industry,nonfossil_share_rising\n"
+            "甲,√,✓,×,✗,对,不是\n乙,是的,有,x,不是,Y,否\n丙,也许,是,否,否,是,是\n")
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", stdin=text)
+    values = {}
+    for result in json.loads(run.stdout):
+        for criterion in result["criteria"]:
+            values.setdefault(result["cluster"], {}).update(criterion["values"])
+    assert {k: values["甲"].get(k) for k in ("county_level", "provincial_certified", "prohibited_industry", "violations",
+                                              "pillar_industry")} == {
+        "county_level": True, "provincial_certified": True, "prohibited_industry": False, "violations": False,
+        "pillar_industry": True}
+    assert values["乙"]["prohibited_industry"] is False and values["乙"]["violations"] is False
+    assert run.returncode == 1 and run.stderr == (
+        "丙：集群定位在县级区划范围内（county_level）的值 “也许” 无效，应为是 / 否（true / false）。\n")
