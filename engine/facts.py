@@ -370,7 +370,7 @@ def _normalise(fact: Fact, value: Any, cat: Catalogue, figure: FigureReader | No
             for item in cat.levels if fact.type == "level" else cat.ranks:
                 if text.lower() in (item["id"], item["zh"], item["en"].lower()):
                     return item["id"]
-            return value
+            return _read_figure(fact, value, figure)  # the chat's words (较大事故, 未发生), else the text
         if fact.type in ("number", "count", "rate"):
             try:
                 value = float(_without_percent(fact, text))

@@ -164,3 +164,22 @@ def test_a_yes_or_no_cell_is_read_as_the_chat_reads_the_answer():
     assert values["乙"]["prohibited_industry"] is False and values["乙"]["violations"] is False
     assert run.returncode == 1 and run.stderr == (
         "丙：集群定位在县级区划范围内（county_level）的值 “也许” 无效，应为是 / 否（true / false）。\n")
+
+
+def test_a_grade_a_rank_or_a_trend_cell_is_read_as_the_chat_reads_the_answer():
+    """较大事故, 未发生, 无事故, 都不是, 持续下降 are answers the chat reads; the batch took only
+    the catalogue's own words and refused them."""
+    text = ("name,accident_level,cyber_incident_level,segment_rank,co2_intensity\n"
+            "甲,较大事故,未发生,都不是,持续下降\n乙,无事故,重大网络安全事件,全省前列,未下降\n丙,很多,无,前三,也许\n")
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", stdin=text)
+    values = {}
+    for result in json.loads(run.stdout):
+        for criterion in result["criteria"]:
+            values.setdefault(result["cluster"], {}).update(criterion["values"])
+    assert [values["甲"].get(k) for k in ("accident_level", "cyber_incident_level", "co2_intensity")] == [
+        "larger", "none", True]
+    assert [values["乙"].get(k) for k in ("accident_level", "cyber_incident_level", "segment_rank", "co2_intensity")] == [
+        "none", "major", "provincial", False]
+    refused = run.stderr.splitlines()
+    assert run.returncode == 1 and len(refused) == 3 and all(line.startswith("丙：") for line in refused)
+    assert "“很多” 无效，应为事故等级之一" in refused[0] and "“前三” 无效，应为位次之一" in refused[1]
