@@ -229,14 +229,14 @@ def test_a_csv_cell_of_1e308_is_refused_naming_cluster_and_fact(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("name,area_km2,iip_rate\n甲,1e308,25\n乙,80,25\n", encoding="utf-8")
     run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
-    assert run.returncode == 1 and run.stderr.startswith("甲：") and "area_km2" in run.stderr
+    assert run.returncode == 1 and run.stderr.startswith("甲（第 2 行）：") and "area_km2" in run.stderr
     assert "0 到 10万" in run.stderr
     assert [r["cluster"] for r in json.loads(run.stdout)] == ["甲", "乙"]
 
 
 @pytest.mark.parametrize("lang,said", [
-    ("zh", "q：集群内中小企业产值占集群总产值比例（sme_output_share）2023年 的值 {v} 无效，应为0 到 100 之间的数（单位：%）。"),
-    ("en", "q: Share of SMEs in the cluster's total output (sme_output_share) is not valid for 2023 ({v}); "
+    ("zh", "q{at}：集群内中小企业产值占集群总产值比例（sme_output_share）2023年 的值 {v} 无效，应为0 到 100 之间的数（单位：%）。"),
+    ("en", "q{at}: Share of SMEs in the cluster's total output (sme_output_share) is not valid for 2023 ({v}); "
            "expected a number from 0 to 100 (unit: %)."),
 ], ids=["zh", "en"])
 def test_a_series_with_one_bad_year_is_refused_naming_that_year_alone(tmp_path, lang, said):
@@ -245,9 +245,10 @@ def test_a_series_with_one_bad_year_is_refused_naming_that_year_alone(tmp_path, 
     (tmp_path / "q.csv").write_text("name,sme_output_share.2023,sme_output_share.2024,sme_output_share.2025\n"
                                     "q,101,80,80\n", encoding="utf-8")
     jsonl = '{"name":"q","sme_output_share":{"2023":101,"2024":80,"2025":80}}\n'
-    for source, stdin, shown in (("-", jsonl, "101"), (str(tmp_path / "q.csv"), None, "“101”")):
+    at = {"zh": "（第 2 行）", "en": " (line 2)"}[lang]  # a CSV row is named with its line too
+    for source, stdin, shown, line in (("-", jsonl, "101", ""), (str(tmp_path / "q.csv"), None, "“101”", at)):
         run = clusterbot("evaluate", source, "-j", "jiangsu", "--on", "2026-01-15", "--lang", lang, stdin=stdin)
-        assert run.returncode == 1 and run.stderr.strip() == said.format(v=shown), run.stderr
+        assert run.returncode == 1 and run.stderr.strip() == said.format(v=shown, at=line), run.stderr
         (result,) = json.loads(run.stdout)
         assert list(result) == RESULT_KEYS
         assert next(c for c in result["criteria"] if c["id"] == "sme-share")["status"] == "unknown"
@@ -375,7 +376,7 @@ def test_csv_columns_may_be_the_forms_labels_with_their_unit(tmp_path):
     assert values["area_km2"] == 80.0 and values["iip_rate"] == 25.0
     # Refused once, its name quoted once, with the fact it meant and the unit expected.
     assert run.returncode == 1 and run.stderr == (
-        "甲：列“集群企业数量（万元）”标明的单位“万元”不是集群企业数量（enterprise_count）的单位家，该列未读取："
+        "甲（第 2 行）：列“集群企业数量（万元）”标明的单位“万元”不是集群企业数量（enterprise_count）的单位家，该列未读取："
         "请按家填写并把列名写作“集群企业数量（家）”，或在单元格的数值后写明其单位。\n")
 
 
@@ -474,7 +475,7 @@ def test_share_typed_as_a_fraction_is_noted_and_evaluated_as_given():
     csv_text = "name,sme_output_share.2023,sme_output_share.2024,sme_output_share.2025\nC,0.81,80,0.83%\n"
     run = clusterbot("evaluate", "-", "-j", "jiangsu", "--on", "2026-12-07", "--lang", "en", stdin=csv_text)
     assert run.returncode == 0
-    assert run.stderr == ("C: “Share of SMEs in the cluster's total output” 2023: 0.81 looks like a share written as a "
+    assert run.stderr == ("C (line 2): “Share of SMEs in the cluster's total output” 2023: 0.81 looks like a share written as a "
                           "fraction: should it be 81%? Evaluated as given, 0.81%.\n")  # 0.83% is written as a percentage
 
 
@@ -534,11 +535,11 @@ def test_a_derived_figure_beyond_any_real_cluster_is_noted_on_every_path():
     evaluated as computed; not when the counts make a plausible figure or it is given itself."""
     note = ("甲：按“集群中小企业有效发明专利拥有量”、“集群内中小企业从业人员数”计算，“每万人有效发明专利拥有量”为 "
             "100000.00个，远超常见水平（超过 1000个），请核对这两项；按计算值评估。\n")
-    for stdin in ('{"name": "甲", "invention_patents": 150, "sme_employees": 15}\n',
-                  '[{"name": "甲", "invention_patents": 150, "sme_employees": 15, "area_km2": "80平方公里"}]',
-                  "name,invention_patents,sme_employees\n甲,150,15\n"):
+    for stdin, at in (('{"name": "甲", "invention_patents": 150, "sme_employees": 15}\n', ""),
+                      ('[{"name": "甲", "invention_patents": 150, "sme_employees": 15, "area_km2": "80平方公里"}]', ""),
+                      ("name,invention_patents,sme_employees\n甲,150,15\n", "（第 2 行）")):  # a CSV row: its line
         run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", stdin=stdin)
-        assert run.returncode == 0 and run.stderr == note, run.stderr
+        assert run.returncode == 0 and run.stderr == note.replace("甲：", f"甲{at}：", 1), run.stderr
         (result,) = json.loads(run.stdout)
         assert next(c for c in result["criteria"] if "每万人" in c["article_text"])["status"] == "pass"
     for stdin in ('{"name": "乙", "invention_patents": 150, "sme_employees": 150000}\n',
@@ -596,7 +597,7 @@ def test_csv_columns_may_give_the_year_before_or_after_the_facts_name(tmp_path):
     assert run.stderr.startswith(f"{path}：列“序号”不是已知的字段，整列未读取")
     path.write_text("集群名称,2023年集群总产值（万元）\n甲,450000\n", encoding="utf-8")
     run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
-    assert run.returncode == 1 and run.stderr.startswith("甲：列“集群总产值（万元）”标明的单位“万元”不是集群总产值")
+    assert run.returncode == 1 and run.stderr.startswith("甲（第 2 行）：列“集群总产值（万元）”标明的单位“万元”不是集群总产值")
     path.write_text("集群名称,2023年集群总产值,total_output.2023\n甲,45,45\n", encoding="utf-8")
     run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
     assert run.returncode == 2 and "“2023年集群总产值”和列“total_output.2023”都是 total_output.2023" in run.stderr

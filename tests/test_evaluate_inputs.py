@@ -58,7 +58,7 @@ def test_a_figure_beyond_any_county_cluster_is_noted_and_evaluated_as_given():
     assert "甲,jiangsu,jiangsu-2023,eligible" in run.stdout.replace("\r", "")
     csv_text = "name,patents_per_10k\n丙,1500\n"
     run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-12-07", "--lang", "en", stdin=csv_text)
-    assert run.returncode == 0 and "丙: “Valid invention patents per 10,000 employees” 1,500.00" in run.stderr
+    assert run.returncode == 0 and "丙 (line 2): “Valid invention patents per 10,000 employees” 1,500.00" in run.stderr
     assert "far above any usual level (over 1,000" in run.stderr
 
 
@@ -119,7 +119,7 @@ def test_a_series_refused_in_a_csv_cell_is_told_as_columns_of_the_window_not_as_
     csv_text = "集群名称,年份,集群总产值\n甲,2024,45\n"
     run = clusterbot("evaluate", "-", "-j", "national", "--on", "2025-06-01", "-f", "csv", stdin=csv_text)
     assert run.returncode == 1 and '{"' not in run.stderr
-    assert ("甲：集群总产值（total_output）的值 “45” 无效，应为每年一列，列名如 集群总产值.2022、集群总产值.2023、"
+    assert ("甲（第 2 行）：集群总产值（total_output）的值 “45” 无效，应为每年一列，列名如 集群总产值.2022、集群总产值.2023、"
             "集群总产值.2024（或 total_output.2022），每格为0 到 10万 之间的数（单位：亿元）。") in run.stderr.splitlines()
     run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-06-01", "-f", "csv", "--lang", "en",
                      stdin="name,rd_growth\nX,abc\n")
@@ -142,7 +142,7 @@ def test_a_heading_with_its_units_other_name_is_read_as_an_answer_with_it_would_
     assert criteria["output-each-year"]["values"] == {"total_output": {"2023": 45.0, "2024": 48.0}}
     assert criteria["quality-enterprises"]["values"]["srdi_sme_count"] == 3
     assert run.returncode == 1 and run.stderr.splitlines() == [
-        "甲：列“集群总产值（万元）”标明的单位“万元”不是集群总产值（total_output）的单位亿元，该列未读取："
+        "甲（第 2 行）：列“集群总产值（万元）”标明的单位“万元”不是集群总产值（total_output）的单位亿元，该列未读取："
         "请按亿元填写并把列名写作“集群总产值（亿元）”，或在单元格的数值后写明其单位。"]
 
 
@@ -163,7 +163,7 @@ def test_a_yes_or_no_cell_is_read_as_the_chat_reads_the_answer():
         "pillar_industry": True}
     assert values["乙"]["prohibited_industry"] is False and values["乙"]["violations"] is False
     assert run.returncode == 1 and run.stderr == (
-        "丙：集群定位在县级区划范围内（county_level）的值 “也许” 无效，应为是 / 否（true / false）。\n")
+        "丙（第 4 行）：集群定位在县级区划范围内（county_level）的值 “也许” 无效，应为是 / 否（true / false）。\n")
 
 
 def test_a_grade_a_rank_or_a_trend_cell_is_read_as_the_chat_reads_the_answer():
@@ -181,5 +181,24 @@ def test_a_grade_a_rank_or_a_trend_cell_is_read_as_the_chat_reads_the_answer():
     assert [values["乙"].get(k) for k in ("accident_level", "cyber_incident_level", "segment_rank", "co2_intensity")] == [
         "none", "major", "provincial", False]
     refused = run.stderr.splitlines()
-    assert run.returncode == 1 and len(refused) == 3 and all(line.startswith("丙：") for line in refused)
+    assert run.returncode == 1 and len(refused) == 3 and all(line.startswith("丙（第 4 行）：") for line in refused)
     assert "“很多” 无效，应为事故等级之一" in refused[0] and "“前三” 无效，应为位次之一" in refused[1]
+
+
+def test_a_refused_value_names_the_row_of_its_cluster():
+    """Two rows of one name (a city sent its cluster twice, a copy-paste) and their refusals
+    read alike: which row to correct was not said. A cluster read from a CSV row is named with
+    its line (the row number Excel shows), in either language; a note too. JSON is written by
+    programs, with names: as before."""
+    text = "集群名称,area_km2,sme_output_share.2025\n甲集群,80,90\n乙集群,-5,90\n甲集群,八十平方米,0.9\n"
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", "-f", "csv", stdin=text)
+    lines = run.stderr.splitlines()
+    assert run.returncode == 1 and len(lines) == 3
+    assert lines[0].startswith("乙集群（第 3 行）：集群占地面积（area_km2）的值 “-5” 无效")
+    assert lines[1].startswith("甲集群（第 4 行）：集群占地面积（area_km2）的值 “八十平方米” 无效")
+    assert lines[2].startswith("甲集群（第 4 行）：“集群内中小企业产值占集群总产值比例”2025年 0.9 像是小数形式的比例")
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", "--lang", "en", stdin=text)
+    assert run.returncode == 1 and run.stderr.startswith("乙集群 (line 3): Area of the cluster (area_km2)")
+    jsonl = '{"name": "甲"}\n\n{"name": "甲", "area_km2": -1}\n'
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", "--lang", "en", stdin=jsonl)
+    assert run.returncode == 1 and run.stderr.startswith("甲: Area of the cluster (area_km2)")

@@ -60,13 +60,15 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
         for cluster in read_clusters(args.files, stdin, notes):
             tell_notes()
             evaluations, errors, years = screen(cluster, rulesets, on)
+            if errors or cluster.fractions or cluster.large:
+                who = _who(cluster, lang)
             for error in errors:
                 refused = True
-                print(fact_error_text(error, _one_line(cluster.name), lang, window=years, csv=cluster.csv), file=err)
+                print(fact_error_text(error, who, lang, window=years, csv=cluster.csv), file=err)
             for fact, figures in cluster.fractions:  # said, but evaluated as given: no refusal
-                print(fraction_note_text(fact, figures, _one_line(cluster.name), lang), file=err)
+                print(fraction_note_text(fact, figures, who, lang), file=err)
             for fact, figures in cluster.large:  # one not given is derived (each 10,000 people's)
-                print(large_note_text(fact, figures, _one_line(cluster.name), lang, fact not in cluster.facts), file=err)
+                print(large_note_text(fact, figures, who, lang, fact not in cluster.facts), file=err)
             yield cluster.name, evaluations
         tell_notes()  # what was found after the last cluster (a file's header and no row)
 
@@ -102,6 +104,13 @@ def screen(cluster: Cluster, rulesets: tuple, on: dt.date) -> tuple[list, list[F
                 errors.append(FactError("data_year", cluster.facts["data_year"], "later_year"))
             break
     return evaluations, errors, window(profile.last) if errors else ()
+
+
+def _who(cluster: Cluster, lang: str) -> str:
+    """The cluster as a refusal or a note names it: its name, and of a CSV row its line, the
+    row number Excel shows (two rows may give one name, and a name may be only a position)."""
+    name = _one_line(cluster.name)
+    return name + t(lang, "input.at_line", line=cluster.line) if cluster.csv and cluster.line else name
 
 
 def _one_line(name: str) -> str:
