@@ -258,7 +258,7 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
     first_line = next(lines, "")
     delimiter = max(",;\t", key=lambda d: len(next(csv.reader([first_line.lstrip("\ufeff")], delimiter=d), [])))
     reader = csv.reader(itertools.chain([first_line], lines), csv.excel, delimiter=delimiter, strict=True)
-    headings = _csv_row(reader, source, 0) or []
+    headings = [_heading(h) for h in _csv_row(reader, source, 0) or []]
     header = [_column(h) for h in headings]
     if not header:
         raise InputError(source, None, "empty_csv")
@@ -338,6 +338,17 @@ def _csv_row(reader, source: str, before: int) -> list[str] | None:
         if "unexpected end of data" in str(exc):
             raise InputError(source, before + 1, "unterminated_quote") from None
         raise InputError(source, reader.line_num, "malformed_csv", detail=str(exc)) from None
+
+
+_SPACE_RUN = re.compile(r"\s+")
+_SPACE_BETWEEN_WIDE = re.compile(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])")
+
+
+def _heading(cell: str) -> str:
+    """A heading cell on one line: a line break made inside the cell (Excel's Alt+Enter, 集群内中小
+    企业⏎产值占…) or a space between Chinese characters is no part of the name; between English
+    words, a space."""
+    return _SPACE_BETWEEN_WIDE.sub("", _SPACE_RUN.sub(" ", cell.strip()))
 
 
 def _column(heading: str) -> str:

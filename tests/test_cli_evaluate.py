@@ -622,3 +622,22 @@ def test_an_unknown_csv_column_is_said_once_for_the_file_not_once_a_row(tmp_path
     assert run.stderr == (f"{path}: the column “iip_rat.2024” is no known field and was not read: a column is headed "
                           "with a field id or the form's label, a yearly one such as total_output.2023. "
                           "Did you mean “iip_rate”?\n")
+
+
+def test_csv_headings_broken_over_lines_in_a_cell_are_read_as_one_line(tmp_path):
+    """Excel users break a long heading inside its cell (Alt+Enter: 集群内中小企业⏎产值占…比例（%）),
+    and the CSV keeps the line break: such a heading named no fact, every figure of its column
+    unread, and was quoted back over two lines. A break (and spaces) between Chinese characters
+    is no part of the name; between English words it is a space."""
+    path = tmp_path / "broken.csv"
+    path.write_text('"集群\n名称","集群内中小企业\r\n产值占集群总产值比例（%）.2025","2024年\n集群总产值（亿元）",'
+                    '"Total output\nof the cluster.2023","集群占地 面积"\n甲,81,48,45,80\n', encoding="utf-8-sig")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
+    assert run.stderr == "" and run.returncode == 0
+    (result,) = json.loads(run.stdout)
+    values = {k: v for c in result["criteria"] for k, v in c["values"].items()}
+    assert result["cluster"] == "甲" and values["sme_output_share"] == {"2025": 81.0}
+    assert values["total_output"] == {"2023": 45.0, "2024": 48.0} and values["area_km2"] == 80.0
+    path.write_text('name,"备\n注"\n甲,x\n', encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
+    assert run.returncode == 1 and run.stderr.startswith(f"{path}：列“备注”不是已知的字段")
