@@ -285,6 +285,9 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
         rows += 1
         cluster = _cluster(_row_to_object(header, row), source, reader.line_num)
         cluster.csv = True
+        if not cluster.facts and not cluster.errors and "name" in header and any(c not in ("", "name") for c in header):
+            # a note below the table, a 合计: said (a file of names alone is not)
+            notes.append(Note(source, "name_only", (("line", str(reader.line_num)), ("name", cluster.name))))
         yield cluster
 
 

@@ -202,3 +202,19 @@ def test_a_refused_value_names_the_row_of_its_cluster():
     jsonl = '{"name": "甲"}\n\n{"name": "甲", "area_km2": -1}\n'
     run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", "--lang", "en", stdin=jsonl)
     assert run.returncode == 1 and run.stderr.startswith("甲: Area of the cluster (area_km2)")
+
+
+def test_a_csv_row_with_nothing_but_a_name_is_noted():
+    """Below the clusters a spreadsheet keeps its notes (注：以上数据由各市报送) and a 合计 row: each
+    was screened as a cluster, four verdicts of 尚待补充 in the output, and not a word. Such a row
+    is still evaluated (a cluster not yet filled in is one), and said, naming its line; not a
+    refusal (status 0)."""
+    text = "集群名称,area_km2\n甲,80\n注：以上数据由各市报送,\n,\n合计,\n"
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", "-f", "csv", stdin=text)
+    assert run.returncode == 0 and run.stdout.count("\n") == 1 + 3
+    assert run.stderr.splitlines() == [
+        "<stdin>:3：这一行只有名称“注：以上数据由各市报送”，没有任何数据，各项均为待定；若是说明或合计行，请从文件中删去。",
+        "<stdin>:5：这一行只有名称“合计”，没有任何数据，各项均为待定；若是说明或合计行，请从文件中删去。"]
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", "--lang", "en", stdin=text)
+    assert run.stderr.splitlines()[1] == ("<stdin>:5: this row gives only the name “合计” and no figure: every criterion "
+                                          "is unknown; if it is a note or a total, delete it from the file.")

@@ -85,6 +85,8 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
 
 def note_text(note: Note, lang: str) -> str:
     fields = dict(note.fields)
+    if "name" in fields:  # a cluster's name, on one line as everywhere
+        fields["name"] = _one_line(fields["name"])
     if "nearest" in fields:  # an unknown column: the id it most likely meant, when there is one
         fields["nearest"] = t(lang, "fact_error.suggestion", nearest=fields["nearest"]) if fields["nearest"] else ""
     return t(lang, f"input.{note.code}", source=note.source, **fields)
