@@ -362,6 +362,8 @@ def _normalise(fact: Fact, value: Any, cat: Catalogue, figure: FigureReader | No
     """Turn what a person or a CSV cell writes into the fact's JSON form, where it is clear."""
     if isinstance(value, str):
         text = value.strip().translate(_FULL_WIDTH)
+        if fact.id == "data_year":  # a year, as a series' years are written: 2024年, 2024年度
+            text = year_key(text)
         if fact.type in ("bool", "trend"):
             if text.lower() in _BOOL_WORDS:
                 return _BOOL_WORDS[text.lower()]

@@ -218,3 +218,14 @@ def test_a_csv_row_with_nothing_but_a_name_is_noted():
     run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", "--lang", "en", stdin=text)
     assert run.stderr.splitlines()[1] == ("<stdin>:5: this row gives only the name “合计” and no figure: every criterion "
                                           "is unknown; if it is a note or a total, delete it from the file.")
+
+
+def test_data_year_may_be_written_as_the_form_writes_a_year():
+    """填报数据截止年度 written 2024年 or ２０２４年度, as every year of a series may be, was refused
+    (and with it 近三年 fell back to the evaluation date's years)."""
+    text = "集群名称,填报数据截止年度,集群总产值.2022,集群总产值.2023,集群总产值.2024\n甲,2024年,45,48,52\n乙,２０２４年度,45,48,38\n"
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", stdin=text)
+    assert run.returncode == 0 and run.stderr == ""
+    verdicts = {r["cluster"]: next(c["status"] for c in r["criteria"] if c["id"] == "output-each-year")
+                for r in json.loads(run.stdout)}
+    assert verdicts == {"甲": "pass", "乙": "fail"}
