@@ -229,3 +229,14 @@ def test_data_year_may_be_written_as_the_form_writes_a_year():
     verdicts = {r["cluster"]: next(c["status"] for c in r["criteria"] if c["id"] == "output-each-year")
                 for r in json.loads(run.stdout)}
     assert verdicts == {"甲": "pass", "乙": "fail"}
+
+
+@pytest.mark.parametrize("lang,said", [
+    ("zh", "甲（第 2 行）：填报数据截止年度（data_year）的值 “去年” 无效，应为1900 到 2099 之间的整数。"),
+    ("en", "甲 (line 2): Last year of the figures given (data_year) = “去年” is not valid; expected a whole number "
+           "from 1900 to 2099."),
+])
+def test_a_count_without_a_unit_is_expected_without_an_empty_one(lang, said):
+    """A whole number with no unit (data_year) was expected as 整数（数） and “(number of)”."""
+    run = clusterbot("evaluate", "-", "-j", "national", "--lang", lang, stdin="集群名称,data_year\n甲,去年\n")
+    assert run.returncode == 1 and run.stderr.strip() == said
