@@ -240,3 +240,14 @@ def test_a_count_without_a_unit_is_expected_without_an_empty_one(lang, said):
     """A whole number with no unit (data_year) was expected as 整数（数） and “(number of)”."""
     run = clusterbot("evaluate", "-", "-j", "national", "--lang", lang, stdin="集群名称,data_year\n甲,去年\n")
     assert run.returncode == 1 and run.stderr.strip() == said
+
+
+def test_an_unknown_key_of_json_says_what_a_key_is_to_be():
+    """A key naming no fact was refused as 未知字段 alone: what it should be was not said."""
+    run = clusterbot("evaluate", "-", "-j", "national", stdin='{"name": "甲", "备注": "x", "acident_level": "none"}\n')
+    assert run.returncode == 1 and run.stderr.splitlines() == [
+        "甲：未知字段“备注”：应为字段 id 或申报表的项目名称（如 total_output、集群总产值）。",
+        "甲：未知字段“acident_level”：应为字段 id 或申报表的项目名称（如 total_output、集群总产值）。是否指“accident_level”？"]
+    run = clusterbot("evaluate", "-", "-j", "national", "--lang", "en", stdin='{"name": "甲", "备注": "x"}\n')
+    assert run.stderr == ("甲: unknown field “备注”: expected a field id or the form's label (such as total_output, "
+                          "Total output of the cluster).\n")
