@@ -406,6 +406,8 @@ def read_figure(spec: Fact, text: str) -> float:
     未发生, 都不是)."""
     if spec.type in ("bool", "trend", "level", "rank"):
         return _word(spec, text.strip())
+    if spec.type == "count" and (text.strip().lower() in NONE_WORDS or _NOT_ONE.fullmatch(text.strip())):
+        return 0  # 无, 暂无: the form's 填“无”, read as the chat reads a count (_read_count)
     refuse_superscripts(text)
     return _figure(spec, _no_currency_ahead(spec, _no_stop(normalise(text))))
 

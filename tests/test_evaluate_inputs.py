@@ -251,3 +251,14 @@ def test_an_unknown_key_of_json_says_what_a_key_is_to_be():
     run = clusterbot("evaluate", "-", "-j", "national", "--lang", "en", stdin='{"name": "甲", "备注": "x"}\n')
     assert run.stderr == ("甲: unknown field “备注”: expected a field id or the form's label (such as total_output, "
                           "Total output of the cluster).\n")
+
+
+def test_a_count_cell_of_none_is_0_as_the_form_asks_it_written():
+    """The 申报表 has a count with none written 无; the chat reads 无, 暂无, 没有 as 0 for a count.
+    A CSV cell refused them (each a refusal, the criterion unknown). An area of 无 is still refused."""
+    text = "集群名称,hitech_count,little_giant_count,champion_count,area_km2\n甲,无,暂无,没有,无\n"
+    run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", stdin=text)
+    values = {k: v for c in json.loads(run.stdout)[0]["criteria"] for k, v in c["values"].items()}
+    assert [values.get(k) for k in ("hitech_count", "little_giant_count", "champion_count")] == [0, 0, 0]
+    assert run.returncode == 1 and run.stderr.splitlines() == [
+        "甲（第 2 行）：集群占地面积（area_km2）的值 “无” 无效，应为0 到 10万 之间的数（单位：平方公里）。"]
