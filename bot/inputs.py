@@ -70,10 +70,13 @@ class Cluster:
 
 @dataclass(frozen=True)
 class Note:
-    """Something to tell once about a whole file (code: no_name_column), not an error."""
+    """Something to tell once about a whole file (code: no_name_column): `input.<code>` of the
+    locales, with `fields`; `refused`: values were refused (an unknown column), else no error."""
 
     source: str
     code: str
+    fields: tuple[tuple[str, str], ...] = ()
+    refused: bool = False
 
 
 def read_clusters(paths: list[str], stdin=None, notes: list[Note] | None = None) -> Iterator[Cluster]:
@@ -255,7 +258,7 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
     first_line = next(lines, "")
     delimiter = max(",;\t", key=lambda d: len(next(csv.reader([first_line.lstrip("\ufeff")], delimiter=d), [])))
     reader = csv.reader(itertools.chain([first_line], lines), csv.excel, delimiter=delimiter, strict=True)
-    headings = _csv_row(reader, source, 0) or []
+    headings = [_heading(h) for h in _csv_row(reader, source, 0) or []]
     header = [_column(h) for h in headings]
     if not header:
         raise InputError(source, None, "empty_csv")
@@ -265,6 +268,7 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
     if not any(column == "name" or column.partition(".")[0] in facts for column in header):
         raise InputError(source, 1, "no_header")
     _refuse_duplicates(headings, header, source)
+    _unknown_columns(headings, header, source, notes)
     rows = 0
     while True:
         row = _csv_row(reader, source, reader.line_num)
@@ -281,6 +285,9 @@ def _parse_csv(lines, source: str, notes: list[Note]) -> Iterator[Cluster]:
         rows += 1
         cluster = _cluster(_row_to_object(header, row), source, reader.line_num)
         cluster.csv = True
+        if not cluster.facts and not cluster.errors and "name" in header and any(c not in ("", "name") for c in header):
+            # a note below the table, a 合计: said (a file of names alone is not)
+            notes.append(Note(source, "name_only", (("line", str(reader.line_num)), ("name", cluster.name))))
         yield cluster
 
 
@@ -295,7 +302,7 @@ def _refuse_duplicates(headings: list[str], header: list[str], source: str) -> N
     for heading, column in zip(headings, header):
         fact, dot, _ = column.partition(".")
         if fact not in facts and column != "name":
-            continue  # an unknown column is refused per cluster, as it was
+            continue  # an unknown column is said once, after this (_unknown_columns)
         if column in seen:
             other, named = seen[column], column
         else:
@@ -304,6 +311,23 @@ def _refuse_duplicates(headings: list[str], header: list[str], source: str) -> N
             raise InputError(source, 1, "duplicate_column", first=other.strip(), second=heading.strip(), fact=named)
         seen[column] = heading
         (by_year if dot else whole).setdefault(fact, heading)
+
+
+def _unknown_columns(headings: list[str], header: list[str], source: str, notes: list[Note]) -> None:
+    """A column naming no fact (序号, 备注, a typo) is the header's: said once for the file,
+    naming it, what a heading is and the nearest id, and left out of every row (`header`'s
+    entry emptied), not refused again on each row. A fact's label with a unit not its own
+    is still refused per cluster (_other_unit), naming the unit expected."""
+    cat = catalogue()
+    for i, (heading, column) in enumerate(zip(headings, header)):
+        fact = column.partition(".")[0]
+        if not column or column == "name" or fact in cat.facts:
+            continue
+        if _other_unit(FactError(fact, None, "unknown_fact")).code != "unknown_fact":
+            continue
+        nearest = cat.nearest(fact)
+        notes.append(Note(source, "unknown_column", (("column", heading.strip()), ("nearest", nearest or "")), True))
+        header[i] = ""
 
 
 def _csv_row(reader, source: str, before: int) -> list[str] | None:
@@ -319,6 +343,17 @@ def _csv_row(reader, source: str, before: int) -> list[str] | None:
         raise InputError(source, reader.line_num, "malformed_csv", detail=str(exc)) from None
 
 
+_SPACE_RUN = re.compile(r"\s+")
+_SPACE_BETWEEN_WIDE = re.compile(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])")
+
+
+def _heading(cell: str) -> str:
+    """A heading cell on one line: a line break made inside the cell (Excel's Alt+Enter, 集群内中小
+    企业⏎产值占…) or a space between Chinese characters is no part of the name; between English
+    words, a space."""
+    return _SPACE_BETWEEN_WIDE.sub("", _SPACE_RUN.sub(" ", cell.strip()))
+
+
 def _column(heading: str) -> str:
     """A column heading as a fact id (ids or the form's labels, either language), a year after
     a dot kept: 集群总产值.2024 → total_output.2024; the name column as `name`."""
@@ -326,7 +361,28 @@ def _column(heading: str) -> str:
     if heading.lower() in NAME_COLUMNS:
         return "name"
     fact, dot, year = heading.rpartition(".") if "." in heading else (heading, "", "")
-    return _fact_id(fact) + dot + (year_key(year) if dot else "")  # .2023年 is .2023: a year twice is refused
+    column = _fact_id(fact) + dot + (year_key(year) if dot else "")  # .2023年 is .2023: a year twice is refused
+    return column if dot or column in catalogue().facts else _year_apart(heading) or column
+
+
+# A year written before or after a fact's name, as spreadsheets head yearly columns:
+# 2023年集群总产值（亿元）, 集群总产值（亿元）2024年, 集群总产值_2025, 比例(2024年), 比例-２０２５.
+_YEAR = r"(?P<year>[12１２][0-9０-９]{3})\s*(?:年度|年)?"
+_YEAR_BEFORE = re.compile(rf"{_YEAR}\s*[-_/]?\s*(?P<rest>\D.*)", re.S)
+_YEAR_AFTER = re.compile(rf"(?P<rest>.*?\D)\s*[-_/]?\s*[（(]?\s*{_YEAR}\s*[）)]?", re.S)
+
+
+def _year_apart(heading: str) -> str | None:
+    """The column `fact.year` of a heading with its year before or after the fact's name (the
+    name as _fact_id reads it, its unit too: a unit not the fact's stays in the column, to be
+    refused naming it); None when the rest names no fact."""
+    cat = catalogue()
+    for pattern in (_YEAR_BEFORE, _YEAR_AFTER):
+        if (found := pattern.fullmatch(heading)) is not None:
+            rest = found["rest"].strip()
+            if _named(_UNIT.sub("", rest), cat) in cat.facts:
+                return _fact_id(rest) + "." + year_key(found["year"])
+    return None
 
 
 # A unit in parentheses, full-width or ASCII, at the end of a heading: 集群总产值（亿元）

@@ -401,9 +401,26 @@ def _arabic(spec: Fact, text: str) -> str:
 
 def read_figure(spec: Fact, text: str) -> float:
     """One figure as a cell of batch input writes it, read as an answer is (45,000; 4.5 billion
-    and 450000万元 in 亿元; 5万人), in the fact's unit; ParseError (a ValueError) when it cannot be."""
+    and 450000万元 in 亿元; 5万人), in the fact's unit; ParseError (a ValueError) when it cannot be.
+    Of a yes/no, a trend, a grade or a rank, the word the chat reads (√, ×, 不是, 持续下降, 较大事故,
+    未发生, 都不是)."""
+    if spec.type in ("bool", "trend", "level", "rank"):
+        return _word(spec, text.strip())
+    if spec.type == "count" and (text.strip().lower() in NONE_WORDS or _NOT_ONE.fullmatch(text.strip())):
+        return 0  # 无, 暂无: the form's 填“无”, read as the chat reads a count (_read_count)
     refuse_superscripts(text)
     return _figure(spec, _no_currency_ahead(spec, _no_stop(normalise(text))))
+
+
+def _word(spec: Fact, text: str) -> bool | str:
+    """A cell of a yes/no, trend, level or rank fact as the chat's readers read the answer."""
+    if spec.type in ("level", "rank"):
+        return _READERS[spec.type](spec, text, 0).value
+    if spec.type == "trend" and text.lower() in TREND_WORDS:
+        return TREND_WORDS[text.lower()]
+    if (answer := yes_or_no(text)) is None:
+        raise ParseError("bool")
+    return answer
 
 
 def _no_currency_ahead(spec: Fact, text: str) -> str:

@@ -352,7 +352,7 @@ def _annotation(fact: Fact, cat: Catalogue, kit: dict = _PYDANTIC):
     return {"series": series, "rate": Union[bounded, series], "trend": Union[kit["bool"], series]}[fact.type]
 
 
-# Reads a figure as a person writes it (45,000; 4.5 billion; 450000万元 where 亿元 is asked) in
+# Reads a figure as a person writes it (45,000; 4.5 billion; 450000万元 where 亿元 is asked; a yes/no, √ ×) in
 # the fact's unit, raising ValueError when it cannot: the chat's reader, given by the caller
 # (dialogs.parse.read_figure), the engine not depending on the dialogs.
 FigureReader = Callable[[Fact, str], float]
@@ -362,13 +362,17 @@ def _normalise(fact: Fact, value: Any, cat: Catalogue, figure: FigureReader | No
     """Turn what a person or a CSV cell writes into the fact's JSON form, where it is clear."""
     if isinstance(value, str):
         text = value.strip().translate(_FULL_WIDTH)
-        if fact.type in ("bool", "trend") and text.lower() in _BOOL_WORDS:
-            return _BOOL_WORDS[text.lower()]
+        if fact.id == "data_year":  # a year, as a series' years are written: 2024年, 2024年度
+            text = year_key(text)
+        if fact.type in ("bool", "trend"):
+            if text.lower() in _BOOL_WORDS:
+                return _BOOL_WORDS[text.lower()]
+            return _read_figure(fact, value, figure)  # the chat's yes or no (√ ×, 不是), else the text
         if fact.type in ("level", "rank"):
             for item in cat.levels if fact.type == "level" else cat.ranks:
                 if text.lower() in (item["id"], item["zh"], item["en"].lower()):
                     return item["id"]
-            return value
+            return _read_figure(fact, value, figure)  # the chat's words (较大事故, 未发生), else the text
         if fact.type in ("number", "count", "rate"):
             try:
                 value = float(_without_percent(fact, text))

@@ -343,6 +343,8 @@ def expected_text(spec: Fact, lang: str, chat: bool = False, csv: bool = False, 
     window's when known), not as JSON."""
     if spec.type not in FIGURE_TYPES:
         return t(lang, f"expected.{spec.type}")
+    if not spec.unit and spec.type == "count":  # a bare whole number, a year (data_year): no 1,900
+        return t(lang, "expected.whole", min=int(spec.min), max=int(spec.max))
     if spec.type == "count":
         return t(lang, "expected.count", min=_bound(spec.min, lang), max=_bound(spec.max, lang),
                  unit=unit_after(spec.id, lang))

@@ -113,10 +113,12 @@ def _reference_csv(evaluated, lang, out) -> None:
     header = True
     for name, evaluations in evaluated:
         if header:
+            out.write("\ufeff")  # Excel's mark of UTF-8, before the header
             writer.writerow(CSV_HEADER)
             header = False
         writer.writerows([evaluation_csv_row(name, ev, lang) for ev in evaluations])
     if header:
+        out.write("\ufeff")
         writer.writerow(CSV_HEADER)
 
 
@@ -137,7 +139,7 @@ def test_csv_rows_are_the_csv_modules_bytes_on_a_real_stdout(monkeypatch):
     code, out, _ = _command(argv, True, monkeypatch)
     assert run.returncode == code == 1
     assert run.stdout == out.encode("utf-8")
-    rows = list(csv.reader(io.StringIO(out, newline="")))
+    rows = list(csv.reader(io.StringIO(out.removeprefix("\ufeff"), newline="")))
     assert rows[0] == CSV_HEADER and len(rows) == 1 + 4 * len(TRICKY.read_text(encoding="utf-8").splitlines())
     assert {'say "hi"', "a, b", "line\nbreak", "cr\rlf\r\n", '"', ","} <= {row[0] for row in rows}
 

@@ -94,7 +94,7 @@ def test_table_markdown_and_csv_formats():
     assert run.stdout.startswith("# 中小企业特色产业集群预审报告") and "苏工信规〔2023〕3号" in run.stdout
     run = clusterbot("evaluate", str(DATA / "eligible.json"), "-f", "csv", "--on", "2026-01-15")
     lines = run.stdout.strip().splitlines()
-    assert lines[0].startswith("cluster,jurisdiction,ruleset,verdict") and len(lines) == 5
+    assert lines[0].startswith("\ufeffcluster,jurisdiction,ruleset,verdict") and len(lines) == 5  # the BOM: Excel
 
 
 @pytest.mark.parametrize("content,where,before", [
@@ -229,14 +229,14 @@ def test_a_csv_cell_of_1e308_is_refused_naming_cluster_and_fact(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("name,area_km2,iip_rate\n甲,1e308,25\n乙,80,25\n", encoding="utf-8")
     run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
-    assert run.returncode == 1 and run.stderr.startswith("甲：") and "area_km2" in run.stderr
+    assert run.returncode == 1 and run.stderr.startswith("甲（第 2 行）：") and "area_km2" in run.stderr
     assert "0 到 10万" in run.stderr
     assert [r["cluster"] for r in json.loads(run.stdout)] == ["甲", "乙"]
 
 
 @pytest.mark.parametrize("lang,said", [
-    ("zh", "q：集群内中小企业产值占集群总产值比例（sme_output_share）2023年 的值 {v} 无效，应为0 到 100 之间的数（单位：%）。"),
-    ("en", "q: Share of SMEs in the cluster's total output (sme_output_share) is not valid for 2023 ({v}); "
+    ("zh", "q{at}：集群内中小企业产值占集群总产值比例（sme_output_share）2023年 的值 {v} 无效，应为0 到 100 之间的数（单位：%）。"),
+    ("en", "q{at}: Share of SMEs in the cluster's total output (sme_output_share) is not valid for 2023 ({v}); "
            "expected a number from 0 to 100 (unit: %)."),
 ], ids=["zh", "en"])
 def test_a_series_with_one_bad_year_is_refused_naming_that_year_alone(tmp_path, lang, said):
@@ -245,9 +245,10 @@ def test_a_series_with_one_bad_year_is_refused_naming_that_year_alone(tmp_path, 
     (tmp_path / "q.csv").write_text("name,sme_output_share.2023,sme_output_share.2024,sme_output_share.2025\n"
                                     "q,101,80,80\n", encoding="utf-8")
     jsonl = '{"name":"q","sme_output_share":{"2023":101,"2024":80,"2025":80}}\n'
-    for source, stdin, shown in (("-", jsonl, "101"), (str(tmp_path / "q.csv"), None, "“101”")):
+    at = {"zh": "（第 2 行）", "en": " (line 2)"}[lang]  # a CSV row is named with its line too
+    for source, stdin, shown, line in (("-", jsonl, "101", ""), (str(tmp_path / "q.csv"), None, "“101”", at)):
         run = clusterbot("evaluate", source, "-j", "jiangsu", "--on", "2026-01-15", "--lang", lang, stdin=stdin)
-        assert run.returncode == 1 and run.stderr.strip() == said.format(v=shown), run.stderr
+        assert run.returncode == 1 and run.stderr.strip() == said.format(v=shown, at=line), run.stderr
         (result,) = json.loads(run.stdout)
         assert list(result) == RESULT_KEYS
         assert next(c for c in result["criteria"] if c["id"] == "sme-share")["status"] == "unknown"
@@ -285,7 +286,7 @@ def test_bad_csv_is_one_line_naming_file_and_line_exit_2(tmp_path, content, line
     # Streamed: the rows before the unreadable one are printed, as valid JSON; nothing after.
     assert [r["cluster"] for r in json.loads(run.stdout)] == before if before else run.stdout == ""
     run = clusterbot("evaluate", str(path), "-j", "national", "-f", "csv", "--lang", "en")
-    assert [row.split(",")[0] for row in run.stdout.splitlines()] == (["cluster"] if before else []) + before
+    assert [row.split(",")[0] for row in run.stdout.splitlines()] == (["\ufeffcluster"] if before else []) + before
     (message,) = run.stderr.strip().splitlines()
     assert f"{path}:{line}: " in message and what in message
 
@@ -375,7 +376,7 @@ def test_csv_columns_may_be_the_forms_labels_with_their_unit(tmp_path):
     assert values["area_km2"] == 80.0 and values["iip_rate"] == 25.0
     # Refused once, its name quoted once, with the fact it meant and the unit expected.
     assert run.returncode == 1 and run.stderr == (
-        "甲：列“集群企业数量（万元）”标明的单位“万元”不是集群企业数量（enterprise_count）的单位家，该列未读取："
+        "甲（第 2 行）：列“集群企业数量（万元）”标明的单位“万元”不是集群企业数量（enterprise_count）的单位家，该列未读取："
         "请按家填写并把列名写作“集群企业数量（家）”，或在单元格的数值后写明其单位。\n")
 
 
@@ -474,7 +475,7 @@ def test_share_typed_as_a_fraction_is_noted_and_evaluated_as_given():
     csv_text = "name,sme_output_share.2023,sme_output_share.2024,sme_output_share.2025\nC,0.81,80,0.83%\n"
     run = clusterbot("evaluate", "-", "-j", "jiangsu", "--on", "2026-12-07", "--lang", "en", stdin=csv_text)
     assert run.returncode == 0
-    assert run.stderr == ("C: “Share of SMEs in the cluster's total output” 2023: 0.81 looks like a share written as a "
+    assert run.stderr == ("C (line 2): “Share of SMEs in the cluster's total output” 2023: 0.81 looks like a share written as a "
                           "fraction: should it be 81%? Evaluated as given, 0.81%.\n")  # 0.83% is written as a percentage
 
 
@@ -486,7 +487,8 @@ def test_csv_columns_may_be_the_application_forms_row_labels(tmp_path):
                     "集群内中小企业有效发明专利拥有量,集群中小企业工业互联网平台应用普及率（％）,"
                     "主导产业相关的制造业单项冠军企业数量\n甲,12,3,45000,1234,55,2\n", encoding="utf-8")
     run = clusterbot("evaluate", str(path), "-j", "jiangsu", "--on", "2026-01-15", "-f", "markdown")
-    assert run.stderr == "甲：未知字段“主导产业相关的制造业单项冠军企业数量”。\n"
+    assert run.stderr == (f"{path}：列“主导产业相关的制造业单项冠军企业数量”不是已知的字段，整列未读取：列名应为字段 id "
+                          "或申报表的项目名称，按年的列如 集群总产值.2023。\n")
     for answered in ("近三年主导产业产值年均增速", "专精特新“小巨人”", "每万人有效发明专利", "工业互联网平台应用普及率"):
         assert not any(answered in line for line in run.stdout.splitlines() if "尚未填报" in line), answered
 
@@ -533,11 +535,11 @@ def test_a_derived_figure_beyond_any_real_cluster_is_noted_on_every_path():
     evaluated as computed; not when the counts make a plausible figure or it is given itself."""
     note = ("甲：按“集群中小企业有效发明专利拥有量”、“集群内中小企业从业人员数”计算，“每万人有效发明专利拥有量”为 "
             "100000.00个，远超常见水平（超过 1000个），请核对这两项；按计算值评估。\n")
-    for stdin in ('{"name": "甲", "invention_patents": 150, "sme_employees": 15}\n',
-                  '[{"name": "甲", "invention_patents": 150, "sme_employees": 15, "area_km2": "80平方公里"}]',
-                  "name,invention_patents,sme_employees\n甲,150,15\n"):
+    for stdin, at in (('{"name": "甲", "invention_patents": 150, "sme_employees": 15}\n', ""),
+                      ('[{"name": "甲", "invention_patents": 150, "sme_employees": 15, "area_km2": "80平方公里"}]', ""),
+                      ("name,invention_patents,sme_employees\n甲,150,15\n", "（第 2 行）")):  # a CSV row: its line
         run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", stdin=stdin)
-        assert run.returncode == 0 and run.stderr == note, run.stderr
+        assert run.returncode == 0 and run.stderr == note.replace("甲：", f"甲{at}：", 1), run.stderr
         (result,) = json.loads(run.stdout)
         assert next(c for c in result["criteria"] if "每万人" in c["article_text"])["status"] == "pass"
     for stdin in ('{"name": "乙", "invention_patents": 150, "sme_employees": 150000}\n',
@@ -575,3 +577,87 @@ def test_a_refused_value_is_said_refused_in_the_explanation_not_missing(tmp_path
         assert output["status"] == growth["status"] == "unknown"
         assert year_text in output["explanation"] and "缺少" not in output["explanation"], output["explanation"]
         assert growth["explanation"].startswith(whole_text), growth["explanation"]
+
+
+def test_the_csv_summary_opens_in_excel_as_utf8(tmp_path):
+    """Excel (on a Chinese Windows too) opens a CSV as UTF-8 only when it begins with a BOM;
+    without one it reads the bytes as GBK and every Chinese name and citation is mojibake.
+    The summary begins with one, once, before its header; the product reads it back (its
+    own reader drops it), as does the csv module with utf-8-sig."""
+    import csv
+
+    path = tmp_path / "two.jsonl"
+    path.write_text('{"name": "甲集群, 一区"}\n{"name": "乙\\"集群\\""}\n', encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "evaluate", str(path), "-j", "national", "-f", "csv"],
+                         capture_output=True, timeout=60, cwd=Path(__file__).parents[1])
+    assert run.stdout.startswith(b"\xef\xbb\xbfcluster,jurisdiction,") and run.stdout.count(b"\xef\xbb\xbf") == 1
+    (tmp_path / "out.csv").write_bytes(run.stdout)
+    with open(tmp_path / "out.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][0] == "cluster" and [r[0] for r in rows[1:]] == ["甲集群, 一区", '乙"集群"']
+    again = subprocess.run([sys.executable, "-m", "bot.cli", "evaluate", str(tmp_path / "out.csv"), "-j", "national"],
+                           capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[1])
+    assert again.returncode == 1 and "“cluster”" not in again.stderr  # the BOM is no part of a heading
+
+
+def test_csv_columns_may_give_the_year_before_or_after_the_facts_name(tmp_path):
+    """A spreadsheet heads its yearly columns 2023年集群总产值（亿元） or 集群总产值（亿元）2024年 as
+    often as 集群总产值.2023: the year written before or after the name (with 年 or 年度, in
+    brackets, after _ or -) is the year's column, as .2023 is. Each was an unknown field, every
+    figure unread, a line per row. A wrong unit is still refused, naming it; a year twice too."""
+    path = tmp_path / "years.csv"
+    path.write_text("序号,集群名称,2023年集群总产值（亿元）,集群总产值（亿元）2024年,集群总产值_2025,"
+                    "2023年度集群内中小企业产值占集群总产值比例（%）,集群内中小企业产值占集群总产值比例(2024年),"
+                    "集群内中小企业产值占集群总产值比例-２０２５\n1,甲,45,48,52,81,82,83\n", encoding="utf-8-sig")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
+    (result,) = json.loads(run.stdout)
+    values = {k: v for c in result["criteria"] for k, v in c["values"].items()}
+    assert values["total_output"] == {"2023": 45.0, "2024": 48.0, "2025": 52.0}
+    assert values["sme_output_share"] == {"2023": 81.0, "2024": 82.0, "2025": 83.0}
+    assert run.stderr.startswith(f"{path}：列“序号”不是已知的字段，整列未读取")
+    path.write_text("集群名称,2023年集群总产值（万元）\n甲,450000\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
+    assert run.returncode == 1 and run.stderr.startswith("甲（第 2 行）：列“集群总产值（万元）”标明的单位“万元”不是集群总产值")
+    path.write_text("集群名称,2023年集群总产值,total_output.2023\n甲,45,45\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
+    assert run.returncode == 2 and "“2023年集群总产值”和列“total_output.2023”都是 total_output.2023" in run.stderr
+
+
+def test_an_unknown_csv_column_is_said_once_for_the_file_not_once_a_row(tmp_path):
+    """序号 and 备注 head a column in nearly every spreadsheet: each was refused again on every
+    row (a thousand rows, two thousand lines burying the refusals that matter) and said no
+    more than 未知字段. Now once, before the clusters, naming the column, what a heading is to
+    be and the nearest id; still a refusal (status 1), every cluster evaluated."""
+    path = tmp_path / "many.csv"
+    rows = "".join(f"{i},集群{i},80,说明\n" for i in range(1, 501))
+    path.write_text("序号,集群名称,area_km2,备注,iip_rat\n".replace(",iip_rat", "") + rows, encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "-f", "csv", "--on", "2026-01-15")
+    assert run.returncode == 1 and run.stdout.count("\n") == 1 + 500
+    assert run.stderr.splitlines() == [
+        f"{path}：列“序号”不是已知的字段，整列未读取：列名应为字段 id 或申报表的项目名称，按年的列如 集群总产值.2023。",
+        f"{path}：列“备注”不是已知的字段，整列未读取：列名应为字段 id 或申报表的项目名称，按年的列如 集群总产值.2023。"]
+    path.write_text("name,iip_rat.2024,area_km2\nA,25,80\nB,26,81\n", encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15", "--lang", "en")
+    assert run.returncode == 1 and len(json.loads(run.stdout)) == 2
+    assert run.stderr == (f"{path}: the column “iip_rat.2024” is no known field and was not read: a column is headed "
+                          "with a field id or the form's label, a yearly one such as total_output.2023. "
+                          "Did you mean “iip_rate”?\n")
+
+
+def test_csv_headings_broken_over_lines_in_a_cell_are_read_as_one_line(tmp_path):
+    """Excel users break a long heading inside its cell (Alt+Enter: 集群内中小企业⏎产值占…比例（%）),
+    and the CSV keeps the line break: such a heading named no fact, every figure of its column
+    unread, and was quoted back over two lines. A break (and spaces) between Chinese characters
+    is no part of the name; between English words it is a space."""
+    path = tmp_path / "broken.csv"
+    path.write_text('"集群\n名称","集群内中小企业\r\n产值占集群总产值比例（%）.2025","2024年\n集群总产值（亿元）",'
+                    '"Total output\nof the cluster.2023","集群占地 面积"\n甲,81,48,45,80\n', encoding="utf-8-sig")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
+    assert run.stderr == "" and run.returncode == 0
+    (result,) = json.loads(run.stdout)
+    values = {k: v for c in result["criteria"] for k, v in c["values"].items()}
+    assert result["cluster"] == "甲" and values["sme_output_share"] == {"2025": 81.0}
+    assert values["total_output"] == {"2023": 45.0, "2024": 48.0} and values["area_km2"] == 80.0
+    path.write_text('name,"备\n注"\n甲,x\n', encoding="utf-8")
+    run = clusterbot("evaluate", str(path), "-j", "national", "--on", "2026-01-15")
+    assert run.returncode == 1 and run.stderr.startswith(f"{path}：列“备注”不是已知的字段")

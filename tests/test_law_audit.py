@@ -74,7 +74,7 @@ def test_a_csv_column_in_another_unit_names_the_fact_and_its_unit():
     run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-03-01", stdin=csv)
     assert run.returncode == 1
     assert "未知字段" not in run.stderr
-    assert ("甲：列“集群总产值（万元）”标明的单位“万元”不是集群总产值（total_output）的单位亿元，该列未读取："
+    assert ("甲（第 2 行）：列“集群总产值（万元）”标明的单位“万元”不是集群总产值（total_output）的单位亿元，该列未读取："
             "请按亿元填写并把列名写作“集群总产值（亿元）”，或在单元格的数值后写明其单位。") in run.stderr
     (result,) = json.loads(run.stdout)
     assert next(c for c in result["criteria"] if c["id"] == "output-each-year")["status"] == "unknown"

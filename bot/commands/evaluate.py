@@ -51,21 +51,24 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
         told = 0
 
         def tell_notes():
-            nonlocal told
+            nonlocal told, refused
             for note in notes[told:]:
-                print(t(lang, f"input.{note.code}", source=note.source), file=err)
+                print(note_text(note, lang), file=err)
+                refused = refused or note.refused
             told = len(notes)
 
         for cluster in read_clusters(args.files, stdin, notes):
             tell_notes()
             evaluations, errors, years = screen(cluster, rulesets, on)
+            if errors or cluster.fractions or cluster.large:
+                who = _who(cluster, lang)
             for error in errors:
                 refused = True
-                print(fact_error_text(error, _one_line(cluster.name), lang, window=years, csv=cluster.csv), file=err)
+                print(fact_error_text(error, who, lang, window=years, csv=cluster.csv), file=err)
             for fact, figures in cluster.fractions:  # said, but evaluated as given: no refusal
-                print(fraction_note_text(fact, figures, _one_line(cluster.name), lang), file=err)
+                print(fraction_note_text(fact, figures, who, lang), file=err)
             for fact, figures in cluster.large:  # one not given is derived (each 10,000 people's)
-                print(large_note_text(fact, figures, _one_line(cluster.name), lang, fact not in cluster.facts), file=err)
+                print(large_note_text(fact, figures, who, lang, fact not in cluster.facts), file=err)
             yield cluster.name, evaluations
         tell_notes()  # what was found after the last cluster (a file's header and no row)
 
@@ -78,6 +81,15 @@ def run(args, stdout=None, stderr=None, stdin=None) -> int:
         print(f"clusterbot evaluate: {exc.text(lang)}", file=err)
         return 2
     return 1 if refused else 0
+
+
+def note_text(note: Note, lang: str) -> str:
+    fields = dict(note.fields)
+    if "name" in fields:  # a cluster's name, on one line as everywhere
+        fields["name"] = _one_line(fields["name"])
+    if "nearest" in fields:  # an unknown column: the id it most likely meant, when there is one
+        fields["nearest"] = t(lang, "fact_error.suggestion", nearest=fields["nearest"]) if fields["nearest"] else ""
+    return t(lang, f"input.{note.code}", source=note.source, **fields)
 
 
 def screen(cluster: Cluster, rulesets: tuple, on: dt.date) -> tuple[list, list[FactError], tuple[str, ...]]:
@@ -95,6 +107,13 @@ def screen(cluster: Cluster, rulesets: tuple, on: dt.date) -> tuple[list, list[F
                 errors.append(FactError("data_year", cluster.facts["data_year"], "later_year"))
             break
     return evaluations, errors, window(profile.last) if errors else ()
+
+
+def _who(cluster: Cluster, lang: str) -> str:
+    """The cluster as a refusal or a note names it: its name, and of a CSV row its line, the
+    row number Excel shows (two rows may give one name, and a name may be only a position)."""
+    name = _one_line(cluster.name)
+    return name + t(lang, "input.at_line", line=cluster.line) if cluster.csv and cluster.line else name
 
 
 def _one_line(name: str) -> str:
@@ -122,17 +141,21 @@ def _write_json(evaluated, lang, out) -> None:
 
 def write_csv(evaluated, lang, out) -> None:
     """The CSV summary, one row per cluster and measure, one write per cluster. The header
-    with the first row: unreadable input before any cluster prints nothing."""
+    with the first row: unreadable input before any cluster prints nothing. It opens with a
+    BOM, by which Excel knows UTF-8 (without it, a Chinese Windows reads GBK: mojibake)."""
     tail = CsvTails(lang)
     header = True
     for name, evaluations in evaluated:
         if header:
-            out.write(csv_line(CSV_HEADER))
+            out.write(CSV_BOM + csv_line(CSV_HEADER))
             header = False
         cell = csv_line([csv_text(name), ""])[:-3]  # the name as the csv module writes it, without ",\r\n"
         out.write("".join([cell + tail(ev) for ev in evaluations]))
     if header:
-        out.write(csv_line(CSV_HEADER))
+        out.write(CSV_BOM + csv_line(CSV_HEADER))
+
+
+CSV_BOM = "\ufeff"  # what Excel's own "CSV UTF-8" begins with
 
 
 class CsvTails:
