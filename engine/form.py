@@ -228,7 +228,47 @@ def sheet_sections(spec: FormSpec, tables: list[list[list[Any]]]) -> list[Sectio
     then every table is read for every field."""
     by_title = {squeeze(s.title[:31]): s for s in spec.sections}  # a sheet's name has 31 characters at most
     sections = [by_title.get(squeeze(getattr(table, "title", None))) for table in tables]
-    return sections if any(sections) else None
+    if not any(sections):
+        return None
+    # A sheet renamed by the applicant (主导产业, Sheet3) whose labels are those of one section
+    # alone, a section without a sheet of its own name, is read as that section (and said so):
+    # a copy of a section beside its own sheet, or labels of several (数据来源说明), stay unread.
+    claims: dict[int, list[int]] = {}
+    for n, table in enumerate(tables):
+        if sections[n] is None:
+            own = {id(s) for row in table for cell in row if (s := _label_section(spec, cell)) is not None}
+            if len(own) == 1:
+                claims.setdefault(own.pop(), []).append(n)
+    for s in spec.sections:
+        if all(s is not x for x in sections) and len(claims.get(id(s), ())) == 1:
+            sections[claims[id(s)][0]] = s
+    return sections
+
+
+def _label_section(spec: FormSpec, cell: Any) -> Section | None:
+    """The section whose field a cell's text labels, when that label is of one section alone."""
+    return _labels_sections(spec).get(squeeze(cell)) if isinstance(cell, str) else None
+
+
+_LABELS_SECTIONS: dict[int, tuple[FormSpec, dict[str, Section]]] = {}
+
+
+def _labels_sections(spec: FormSpec) -> dict[str, Section]:
+    if id(spec) not in _LABELS_SECTIONS:  # the spec kept beside its map: its id stays its own
+        owners: dict[str, dict[int, Section]] = {}
+        for s, f in spec.fields():
+            owners.setdefault(squeeze(f.label), {})[id(s)] = s
+        _LABELS_SECTIONS[id(spec)] = (spec, {label: next(iter(s.values())) for label, s in owners.items()
+                                             if label and len(s) == 1})
+    return _LABELS_SECTIONS[id(spec)][1]
+
+
+def renamed_sheets(spec: FormSpec, tables: list[list[list[Any]]], sections) -> list[tuple[str, Section | None]]:
+    """(sheet name, the section it is read as, None when not read) of each sheet not named as a
+    section of the form."""
+    by_title = {squeeze(s.title[:31]) for s in spec.sections}
+    return [(table.title, section) for table, section in zip(tables, sections or ())
+            if squeeze(table.title) not in by_title]
 
 
 def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
@@ -822,10 +862,11 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
     data_year = data_year or heads_data_year(spec, found, on)
     reader = _Reader(spec, found, data_year, on)
     sections = sheet_sections(spec, tables)
-    for table, section in zip(tables, sections or ()):
-        if section is None:  # a sheet the form does not have: one finding, and it is not read
-            reader.findings.append(Finding("extra_sheet", WARNING, spec.title, None, spec.quotes["not_a_page"],
-                                           params={"sheet": table.title}))
+    for sheet, section in renamed_sheets(spec, tables, sections):
+        # a sheet the form does not have: one finding, and it is not read; one renamed, read as its section
+        params = {"sheet": sheet} if section is None else {"sheet": sheet, "section": section.title}
+        reader.findings.append(Finding("extra_sheet" if section is None else "renamed_sheet", WARNING, spec.title,
+                                       None, spec.quotes["not_a_page"], params=params))
     values = reader.read()
     extra = extra_facts or {}
     # The form's figures win over the extra facts; a figure derived from them (a lower bound,

@@ -894,6 +894,58 @@ def test_a_sheet_the_form_does_not_have_is_one_note_never_read_in_place_of_a_sec
     assert "the sheet “数据来源说明” is not one of the form's sections" in finding_text(report.findings[0], "en")
 
 
+@pytest.mark.parametrize("renamed", ["主导产业", "Sheet3", "2.主导产业情况"])
+def test_a_renamed_sheet_holding_a_section_missing_by_name_is_read_as_that_section(tmp_path, renamed):
+    """An applicant renames a sheet (主导产业, Sheet3): its rows are the section's, whose own
+    sheet is missing, so it is read as that section with one note, not twenty 未找到该栏目."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in rows_of(passing()):
+        sheet = book.create_sheet(renamed if title.startswith("二、") else title[:31])
+        for row in rows:
+            sheet.append(row)
+    book.save(tmp_path / "form.xlsx")
+    report = check(tmp_path / "form.xlsx")
+    assert [(f.code, f.severity, f.params) for f in report.findings] == [
+        ("renamed_sheet", "warning", {"sheet": renamed, "section": "二、主导产业情况"})]
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9} and report.passed
+    assert f"工作表「{renamed}」不是申报表的栏目名称，按其内容作为「二、主导产业情况」读取。" \
+        in finding_text(report.findings[0], "zh")
+    assert f"the sheet “{renamed}” is not named as a section of the form; it was read as “二、主导产业情况”" \
+        " by its rows" in finding_text(report.findings[0], "en")
+
+
+def test_a_renamed_sheet_is_not_read_for_a_section_that_has_its_own_sheet_or_rows_of_several(tmp_path):
+    """A copy of a section under another name (二's own sheet is there) and a sheet of labels of
+    several sections (a 数据来源说明 when 二's sheet is missing) stay unread, as before."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    sheets = rows_of(passing())
+    for title, rows in sheets:
+        sheet = book.create_sheet(title[:31])
+        for row in rows:
+            sheet.append(row)
+    copy_of_two = book.create_sheet("主导产业（草稿）")
+    for row in next(rows for title, rows in sheets if title.startswith("二、")):
+        copy_of_two.append([v if not isinstance(v, float) else v * 2 for v in row])
+    book.save(tmp_path / "copy.xlsx")
+    report = check(tmp_path / "copy.xlsx")
+    assert [(f.code, f.params) for f in report.findings] == [("extra_sheet", {"sheet": "主导产业（草稿）"})]
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+
+    del book["主导产业（草稿）"]
+    book[next(t for t, _ in sheets if t.startswith("二、"))[:31]].title = "Sheet2"
+    sources = book.create_sheet("数据来源说明")
+    sources.append(["集群总产值（亿元）", "县统计局出具的证明"])
+    sources.append(["集群内中小企业从业人员数量", "县人社局"])
+    book.save(tmp_path / "sources.xlsx")
+    report = check(tmp_path / "sources.xlsx")
+    assert ("renamed_sheet", {"sheet": "Sheet2", "section": "二、主导产业情况"}) in [
+        (f.code, f.params) for f in report.findings]
+    assert ("extra_sheet", {"sheet": "数据来源说明"}) in [(f.code, f.params) for f in report.findings]
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+
+
 # --- template and round trip ------------------------------------------------------------
 
 # A blank form: its fields are empty, the criteria its unticked boxes answer 否 fail, and its
