@@ -411,7 +411,13 @@ TICKED, UNTICKED = "☑✓✔√■▣☒⊠", "□☐○"
 _MARKS = TICKED + UNTICKED
 # A box and the option after it (□是), with a tick written after the option (□是√) when
 # nothing but white space, a line's end or the next box follows that tick.
-_MARK = re.compile(f"([{_MARKS}])\\s*([^{_MARKS}\\n\\t]+)(?:([{TICKED}])(?=[ \u3000]*(?:[\\n\\t{_MARKS}]|$)))?")
+# The box and its option on one line: a tick ending a line (是 √) is never the next line's option's.
+_MARK = re.compile(f"([{_MARKS}])[ \u3000]*([^{_MARKS}\\n\\t]+)(?:([{TICKED}])(?=[ \u3000]*(?:[\\n\\t{_MARKS}]|$)))?")
+# The boxes after the options (是☑ 否☐, 是：√): each mark is the option just before it.
+_MARK_AFTER = re.compile(f"([^{_MARKS}\\n\\t]+?)[ \u3000：:]*([{_MARKS}])")
+# A box typed with brackets: [x] (√) 【√】 ticked, [ ] ( ) 【 】 not.
+_BRACKET_TICK = re.compile(r"[\[(（【][ \u3000]*[xX×✓✔√☑][ \u3000]*[\])）】]")
+_BRACKET_BOX = re.compile(r"[\[(（【][ \u3000]*[\])）】]")
 
 
 _NOTE = re.compile(r"[（(][^）)]*[）)]")
@@ -483,18 +489,25 @@ def ticks(value: Any, options: list[Option]) -> list[Option] | None:
     holding an option's bare text ticks it. None when the cell names nothing the field offers,
     or when it holds boxes and something else besides but no tick read (a mark not known)."""
     text = "" if value is None else str(value)
-    found = list(_MARK.finditer(text))
+    text = _BRACKET_BOX.sub("□", _BRACKET_TICK.sub("☑", text))
+    pattern, found = _MARK, list(_MARK.finditer(text))
     # an option's text without the form's note after it: □否（如涉及，需提供佐证材料）
     marked = [(m.group(1) in TICKED or m.group(3) is not None, squeeze(_NOTE.sub("", m.group(2)))) for m in found]
+    known = {squeeze(o.text) for o in options}
+    if not any(line.strip(" \u3000")[:1] in _MARKS for line in text.splitlines() if line.strip(" \u3000")):
+        # no line begins with a box: the marks follow their options (是☑ 否☐), when the first does
+        after = [(m.group(2) in TICKED, squeeze(_NOTE.sub("", m.group(1).split()[-1] if m.group(1).split() else "")))
+                 for m in _MARK_AFTER.finditer(text)]
+        if after and after[0][1].rstrip("：:") in known:
+            pattern, marked = _MARK_AFTER, [(tick, option.rstrip("：:")) for tick, option in after]
     if not marked:
         bare = [squeeze(part) for part in re.split(r"[\n、,，;；]", text) if squeeze(part)]
         marked = [(True, b) for b in bare]
     chosen = [o for o in options if (True, squeeze(o.text)) in marked]
-    known = {squeeze(o.text) for o in options}
     if not chosen and any(t not in known for _, t in marked) and squeeze(text) not in EMPTY_WORDS:
         return None
-    rest = squeeze(_MARK.sub("", text))  # what the boxes and their options leave
-    if not chosen and found and rest and rest not in EMPTY_WORDS:
+    rest = squeeze(pattern.sub("", text))  # what the boxes and their options leave
+    if not chosen and marked and pattern.search(text) and rest and rest not in EMPTY_WORDS:
         return None
     return chosen
 

@@ -859,6 +859,20 @@ def test_a_box_with_the_forms_note_after_its_option_is_read(tmp_path, cell, moni
         ["required"] if monitoring is None else [])
 
 
+@pytest.mark.parametrize("cell, monitoring", [
+    ("是 √\n否", True), ("是√\n否", True), ("是☑ 否☐", True), ("是☐ 否☑", False), ("是：✔  否：", True),
+    ("[x]是\n[ ]否", True), ("[ ]是 [X]否", False), ("( )是\n(√)否", False), ("是（√）\n否", True),
+    ("【√】是 【 】否", True), ("√是\n否", True), ("□是\n□否", None),
+])
+def test_a_tick_after_its_option_is_that_options_never_the_next_lines(tmp_path, cell, monitoring):
+    """A tick written after the option (是 √, 是☑ 否☐) is the option's: it was read as the next
+    line's, 否 for 是; a box typed as brackets ([x], (√), 【√】) is a box."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "co2_monitoring": [cell]}))
+    assert report.facts.get("co2_monitoring") is monitoring
+    assert [f.code for f in report.findings if f.field == "建立了集群碳排放监测机制"] == (
+        ["required"] if monitoring is None else [])
+
+
 def test_a_tick_in_a_symbol_font_in_excel_is_read(tmp_path):
     """R in Wingdings 2 shows ☑, £ shows □: a cell in that font is read as shown."""
     from openpyxl.styles import Font
