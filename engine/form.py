@@ -21,7 +21,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from .evaluate import FAIL, OPS, UNKNOWN, WARNING as WARN, CriterionResult, Evaluation, Profile, evaluate, evaluate_many
-from .facts import _FULL_WIDTH, average_rate, per_10k, read_yaml, round2, validate_facts, window
+from .facts import _FULL_WIDTH, FigureReader, average_rate, per_10k, read_yaml, round2, validate_facts, window
 from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, Ruleset, catalogue, load_rulesets
 
 FORM_DIR = Path(__file__).parent / "forms"
@@ -512,6 +512,9 @@ def ticks(value: Any, options: list[Option]) -> list[Option] | None:
     return chosen
 
 
+# A figure in Chinese numerals and nothing else but its unit: what the chat's reader is given.
+_IN_NUMERALS = re.compile(r"(?:百分之)?[零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟][零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点]*"
+                          r"(?:%|个|家|人|项|亿元|万元|元|平方公里)?")
 _DATE = re.compile(r"((?:19|20)\d\d)\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
 
 
@@ -556,8 +559,9 @@ def first_value(located: Located | None) -> Any:
 class _Reader:
     """Turns each field's cells into a value, collecting the findings on the way."""
 
-    def __init__(self, spec: FormSpec, found: dict[str, Located], data_year: str, on: dt.date):
-        self.spec, self.found, self.on = spec, found, on
+    def __init__(self, spec: FormSpec, found: dict[str, Located], data_year: str, on: dt.date,
+                 figure: FigureReader | None = None):
+        self.spec, self.found, self.on, self.figure = spec, found, on, figure
         shift = int(data_year) - int(spec.data_year)
         self.years = [str(int(y) + shift) for y in spec.years]
         self.data_year = data_year
@@ -585,10 +589,13 @@ class _Reader:
         if self.formula(f, cell, year):
             return None
         number, why = parse_number(cell)
+        fact = catalogue().facts.get(f.fact) if f.fact else None
+        in_numerals = self.in_numerals(fact, cell) if why == "not_number" else None
+        if in_numerals is not None:  # 三百, 百分之八十点五, 四十五亿: read in the fact's unit, as the chat reads them
+            number, why = in_numerals, None
         if why == "none":
             # 填报说明 1: "各必填栏目不得空缺，无相关情况时应填写“无”": none of a count or an amount
             # (总产值 无 is 0, and fails 40亿), 0 % of a share; a growth rate of nothing has no figure
-            fact = catalogue().facts.get(f.fact) if f.fact else None
             if f.integer or fact is not None and (fact.unit in ("yi_yuan", "wan_yuan") or fact.share and fact.min >= 0):
                 return 0
             return None
@@ -605,8 +612,7 @@ class _Reader:
         if fraction:  # 0.805 for 80.5%: said as such, and not converted
             self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number), percent=_plain(number.scaleb(2)),
                      evaluated=round2(float(number)))  # as the criterion shows it
-        fact = catalogue().facts.get(f.fact) if f.fact else None
-        in_cell = written_unit(cell)
+        in_cell = written_unit(cell) if in_numerals is None else None  # a numeral's unit is read with it
         if fact is not None and fact.unit and in_cell and in_cell not in self.spec.units.get(fact.unit, ()):
             # 45平方公里 in 集群总产值, 45% in a count: not the row's figure, as the chat refuses it
             self.add("wrong_unit", f, f.quoted, year=year, value=" ".join(str(cell).split()), written=in_cell,
@@ -614,7 +620,7 @@ class _Reader:
             return None
         located = self.found.get(f.id)
         written = in_cell or (located.unit if located else None)  # in the cell, or the label
-        scale = _SCALE.get((written, fact and fact.unit))
+        scale = _SCALE.get((written, fact and fact.unit)) if in_numerals is None else None
         if scale:  # 450000万元 where 亿元 is asked: 45亿元
             number = number.scaleb(scale).normalize()
         # 保留小数点后2位 is of the figure in the row's unit: 0.012亿元 in a 万元 row is 120万元
@@ -650,6 +656,20 @@ class _Reader:
             else:
                 self.add("implausible", f, f.quoted, WARNING, year=year, **params)
         return int(number) if f.integer else float(number)
+
+    def in_numerals(self, fact, cell: Any) -> Decimal | None:
+        """A figure written in Chinese numerals alone, with its unit (三百家, 百分之八十点五, 四十五亿),
+        read by the chat's reader in the fact's unit; None for anything else (约三百, 十几家)."""
+        if self.figure is None or fact is None or not isinstance(cell, str):
+            return None
+        text = squeeze(cell).translate(_FULL_WIDTH)
+        if not _IN_NUMERALS.fullmatch(text):
+            return None
+        try:
+            value = self.figure(fact, text)
+        except ValueError:
+            return None
+        return Decimal(repr(value)) if math.isfinite(value) else None
 
     def read(self) -> dict[str, Any]:
         for section, f in self.spec.fields():
@@ -867,13 +887,15 @@ class FormReport:
 
 
 def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | None = None,
-               data_year: str | None = None, spec: FormSpec | None = None) -> FormReport:
+               data_year: str | None = None, spec: FormSpec | None = None,
+               figure: FigureReader | None = None) -> FormReport:
     """Every check of a filled form. `extra_facts` are what the form does not ask (the chat's
-    answers, say): the form's figures win where both give one."""
+    answers, say): the form's figures win where both give one. `figure` reads a figure written
+    in Chinese numerals (dialogs.parse.read_figure, the engine not depending on the dialogs)."""
     spec = spec or load_form()
     found = locate(spec, tables)
     data_year = data_year or heads_data_year(spec, found, on)
-    reader = _Reader(spec, found, data_year, on)
+    reader = _Reader(spec, found, data_year, on, figure)
     sections = sheet_sections(spec, tables)
     for sheet, section in renamed_sheets(spec, tables, sections):
         # a sheet the form does not have: one finding, and it is not read; one renamed, read as its section

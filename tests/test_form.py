@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from bot.cli import main
 from dialogs.forms import finding_text
 from dialogs.form_files import MAX_BYTES, FormFileError, read_bytes, read_path
+from dialogs.parse import read_figure
 from engine import load_rulesets
 from engine.form import check_form, load_form, squeeze
 from bench.standins.form_helpers import NAME, PLAN, passing, rows_of, write_docx, write_xlsx
@@ -26,7 +27,8 @@ MEASURE = squeeze(load_rulesets()[load_form().measure].source_text())
 
 
 def check(path, extra_facts=None):
-    return check_form(read_path(str(path)), ON, extra_facts=extra_facts)
+    """The form checked as `form check` and the chat check it (Chinese numerals read as the chat reads them)."""
+    return check_form(read_path(str(path)), ON, extra_facts=extra_facts, figure=read_figure)
 
 
 def run(capsys, *argv):
@@ -70,7 +72,7 @@ def finding_codes(report):
 
 CASES = {
     "required": ({"cluster_name": [""]}, ("required", "集群名称", None)),
-    "not_number": ({"total_output": [45.0, "五十二亿", 52.9]}, ("not_number", "集群总产值（亿元）", "2022")),
+    "not_number": ({"total_output": [45.0, "见附件", 52.9]}, ("not_number", "集群总产值（亿元）", "2022")),
     "decimals": ({"total_output": [45.123, 48.2, 52.9]}, ("decimals", "集群总产值（亿元）", "2021")),
     "not_integer": ({"enterprises": [300.5, 320, 350]}, ("not_integer", "集群企业数量", "2021")),
     "range": ({"sme_output_share": [80.5, 101, 82.3]}, ("range", "集群内中小企业产值占集群总产值比例（%）", "2022")),
@@ -120,10 +122,10 @@ def test_warnings_alone_pass_and_errors_fail_through_the_cli(tmp_path, capsys):
     warned = write_xlsx(tmp_path / "warned.xlsx", {**passing(), "target_iip": [25.0, 38.0]})
     status, out, _ = run(capsys, "form", "check", str(warned), "--on", "2024-06-01")
     assert status == 0 and "[提示]" in out and "工业互联网普及率达到45%左右" in out
-    wrong = write_xlsx(tmp_path / "wrong.xlsx", {**passing(), "total_output": [45.0, "五十二亿", 52.9]})
+    wrong = write_xlsx(tmp_path / "wrong.xlsx", {**passing(), "total_output": [45.0, "见附件", 52.9]})
     status, out, _ = run(capsys, "form", "check", str(wrong), "--on", "2024-06-01", "--lang", "en")
     assert status == 1
-    assert "二、主导产业情况 “集群总产值（亿元）” 2022 expects a number, got “五十二亿”." in out
+    assert "二、主导产业情况 “集群总产值（亿元）” 2022 expects a number, got “见附件”." in out
 
 
 def test_the_summary_counts_in_the_singular_and_the_plural(tmp_path, capsys):
@@ -1527,3 +1529,20 @@ def test_a_count_written_in_万_of_its_unit_is_read_as_its_figure(tmp_path, writ
     report = check(writer(tmp_path / f"odd.{writer.__name__[-4:]}", {**passing(), "sme_employees": ["5.000012万人"]}))
     assert ("not_integer", "集群内中小企业从业人员数量", None) in finding_codes(report)
     assert any("50000.12" in finding_text(f, "zh") for f in report.findings)
+
+
+def test_chinese_numerals_in_a_cell_are_read_as_the_chat_reads_them(tmp_path, capsys):
+    """三百, 百分之八十点五, 四十五亿 in a filled form: the chat and `evaluate` read them, the form
+    check said 应填数字. An estimate (十几家) or an approximation (约三百) is still refused."""
+    cells = {"enterprises": ["三百", "三百二十家", 350], "smes": ["二百九十", 310, 338],
+             "sme_output_share": ["百分之八十点五", "81%", "八十二点三"],
+             "total_output": ["四十五亿", 48.2, "五十二点九亿元"], "sme_employees": ["五万"],
+             "srdi_smes": ["十几家", 18, 20], "hitech": ["约二十五", 28, 30]}
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells})
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "json")
+    report = json.loads(out)[0]
+    assert report["facts"]["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report["facts"]["sme_output_share"] == {"2021": 80.5, "2022": 81.0, "2023": 82.3}
+    assert report["facts"]["sme_employees"] == 50000
+    assert [(f["code"], f["year"]) for f in report["findings"]] == [("not_number", "2021")] * 2, report["findings"]
+    assert status == 1
