@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 MAX_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED = 4 * MAX_BYTES  # what the parts may unpack to: a small file that unpacks huge is refused
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam", ".docm", ".dotm")
+# Files sent in place of the filled form (an old or a WPS file, a PDF, a CSV, a web page):
+# read_bytes says what each is and what to send instead.
+SENT_INSTEAD = MACRO_SUFFIXES + (".xls", ".xlt", ".xltx", ".et", ".ett", ".doc", ".dot", ".dotx", ".wps", ".wpt",
+                                 ".pdf", ".csv", ".rtf", ".ods", ".odt", ".htm", ".html", ".mht", ".mhtml")
 BOX, TICK = "□", "☑"
 YEAR_HEAD_LABEL = "年度"  # the form's own head of a year row (三、创新能力情况)
 MIN_LABELS = 5  # fewer of the form's labels than this: not the form
