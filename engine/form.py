@@ -44,7 +44,7 @@ class Field(_Model):
     id: str
     label: str
     kind: Literal["text", "number", "yearly", "choice", "checklist", "named_count", "long_text",
-                  "target", "stages", "statement", "date"]
+                  "target", "stages", "statement", "date", "signature"]
     fact: Optional[str] = None
     take: Literal["series", "latest"] = "series"
     integer: bool = False
@@ -407,6 +407,8 @@ class Formula:
 
 
 EMPTY_WORDS = ("无", "/", "—", "-")
+# A signature's or a seal's cell that says it is not there, or repeats the form's （签字）.
+_NOT_SIGNED = re.compile(r"(?:无|/|—|-|签字|签名|签章|盖章|公章|章)$|未|待|暂未|尚未|没有")  # (无锡市… is a seal)
 TICKED, UNTICKED = "☑✓✔√■▣☒⊠", "□☐○"
 _MARKS = TICKED + UNTICKED
 # A box and the option after it (□是), with a tick written after the option (□是√) when
@@ -703,6 +705,15 @@ class _Reader:
         return str(value).strip()
 
     read_long_text = read_text
+
+    def read_signature(self, f: Field, located: Located) -> str | None:
+        """A signature or a seal: filled, and not with words that say it is not there (无,
+        未盖章, 待签字) nor with the form's own （签字）."""
+        value = self.read_text(f, located)
+        if value is not None and _NOT_SIGNED.match(squeeze(value).strip("（）()").translate(_FULL_WIDTH)):
+            self.add("not_signed", f, f.quoted, value=" ".join(value.split()))
+            return None
+        return value
 
     def read_statement(self, f: Field, located: Located) -> str | None:
         return "present"

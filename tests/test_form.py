@@ -1546,3 +1546,24 @@ def test_chinese_numerals_in_a_cell_are_read_as_the_chat_reads_them(tmp_path, ca
     assert report["facts"]["sme_employees"] == 50000
     assert [(f["code"], f["year"]) for f in report["findings"]] == [("not_number", "2021")] * 2, report["findings"]
     assert status == 1
+
+
+@pytest.mark.parametrize("field, cell", [
+    ("promise_sealed", "未盖章"), ("promise_sealed", "无"), ("declaration_sealed", "待盖章"),
+    ("declaration_signed", "（签字）"), ("declaration_signed", "尚未签字"), ("declaration_signed", "/"),
+])
+def test_a_signature_or_seal_written_as_not_there_is_a_finding(tmp_path, field, cell):
+    """承诺函（公章）未盖章, a 负责人（签字） of 无 or of the form's own （签字）: no seal, no
+    signature, said on its row; the form passed with them."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), field: [cell]}))
+    label = load_form().field(field).label
+    assert [(f.code, f.field) for f in report.findings] == [("not_signed", label)] and not report.passed
+    assert f"「{label}」填的是“{cell}”，不是签字或盖章：须签字（盖章）后报送。" in finding_text(report.findings[0], "zh")
+    assert f"says “{cell}”, which is no signature or seal" in finding_text(report.findings[0], "en")
+
+
+def test_a_signature_or_seal_given_passes(tmp_path):
+    cells = {"declaration_signed": ["王五"], "declaration_sealed": ["无锡市某区工业和信息化局（已盖章）"],
+             "promise_sealed": ["已加盖公章"]}
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells}))
+    assert report.findings == [] and report.passed
