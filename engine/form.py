@@ -423,6 +423,8 @@ _BRACKET_BOX = re.compile(r"[\[(（【][ \u3000]*[\])）】]")
 
 
 _NOTE = re.compile(r"[（(][^）)]*[）)]")
+# A note written after a figure: 52.9 注：含预估 (a note in brackets is _NOTE's).
+_AFTER_NOTE = re.compile(r"\s*(?:注|备注|说明)\s*[:：](.*)$", re.S)
 _UNIT = re.compile(r"(%|个|家|人|项|亿元|亿|万元|平方公里)$")  # 52.9亿 is 亿元
 _COUNT_IN_WAN = re.compile(r"\d万[个家人项]$")  # 5.2万人 of employees is 52000 人, as it is written
 # A sum written in the other of the form's two money units: (written, asked) → power of ten.
@@ -459,7 +461,7 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
     if isinstance(value, Decimal):  # a percentage cell, read as shown (dialogs/form_files.py)
         return (value, None) if value.is_finite() else (None, "not_number")
     # The form's own notes stay in a cell of the official form: "900 个（需提供清单及年份）".
-    text = _NOTE.sub("", squeeze(value).translate(_FULL_WIDTH)).replace(",", "")
+    text = _NOTE.sub("", _AFTER_NOTE.sub("", squeeze(value).translate(_FULL_WIDTH))).replace(",", "")
     tens_of_thousands = _COUNT_IN_WAN.search(text) is not None
     text = _UNIT.sub("", text)
     if text in EMPTY_WORDS:
@@ -477,8 +479,31 @@ def written_unit(value: Any) -> str | None:
     """The unit written after a figure in its cell (450000万元), if any."""
     if not isinstance(value, str):
         return None
-    match = _UNIT.search(_NOTE.sub("", squeeze(value).translate(_FULL_WIDTH)))
+    match = _UNIT.search(_NOTE.sub("", _AFTER_NOTE.sub("", squeeze(value).translate(_FULL_WIDTH))))
     return match.group(1) if match else None
+
+
+def cell_notes(spec: FormSpec, value: Any) -> list[str]:
+    """The notes written with a figure (48.2（初步统计）, 52.9 注：含预估) other than the form's own
+    (900 个（需提供清单及年份）) and a unit in brackets."""
+    if not isinstance(value, str):
+        return []
+    text = squeeze(value)
+    after = _AFTER_NOTE.search(text)
+    notes = [m.group(0)[1:-1] for m in _NOTE.finditer(text[:after.start()] if after else text)]
+    notes += [after.group(1)] if after and after.group(1) else []
+    units = {u for unit_words in spec.units.values() for u in unit_words}
+    own = _squeezed_source(spec)
+    return [n for n in notes if n and n not in units and f"（{n}）" not in own and f"({n})" not in own]
+
+
+_SOURCES: dict[str, str] = {}
+
+
+def _squeezed_source(spec: FormSpec) -> str:
+    if spec.source not in _SOURCES:
+        _SOURCES[spec.source] = squeeze(spec.source_text())
+    return _SOURCES[spec.source]
 
 
 def _plain(bound: float | Decimal) -> str:
@@ -657,6 +682,9 @@ class _Reader:
                          converted=_plain(other[0][1]))
             else:
                 self.add("implausible", f, f.quoted, WARNING, year=year, **params)
+        for note in cell_notes(self.spec, cell):  # 48.2（初步统计）: read as 48.2, the note shown
+            self.add("cell_note", f, f.quoted, WARNING, year=year, value=" ".join(str(cell).split()), note=note,
+                     number=_plain(number))
         return int(number) if f.integer else float(number)
 
     def in_numerals(self, fact, cell: Any) -> Decimal | None:

@@ -1567,3 +1567,19 @@ def test_a_signature_or_seal_given_passes(tmp_path):
              "promise_sealed": ["已加盖公章"]}
     report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells}))
     assert report.findings == [] and report.passed
+
+
+def test_a_note_written_after_a_figure_is_read_with_the_figure_and_shown(tmp_path):
+    """48.2（初步统计） and 52.9 注：含预估 in 集群总产值: the figure is read, the note shown on its row
+    and year (it was dropped without a word, or the cell refused as no number); the form's own
+    notes (900 个（需提供清单及年份）) stay unsaid."""
+    cells = {"total_output": [45.0, "48.2（初步统计）", "52.9 注：含预估"], "invention_patents": ["900 个（需提供清单及年份）"]}
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells}))
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.values["invention_patents"] == 900
+    assert [(f.code, f.severity, f.year, f.params["note"]) for f in report.findings] == [
+        ("cell_note", "warning", "2022", "初步统计"), ("cell_note", "warning", "2023", "含预估")]
+    assert report.passed
+    assert "二、主导产业情况「集群总产值（亿元）」2022年填的是“48.2（初步统计）”：说明“初步统计”未作为数据，按 48.2 读取，请核对。" \
+        in finding_text(report.findings[0], "zh")
+    assert "the note “初步统计” is not part of the figure; read as 48.2" in finding_text(report.findings[0], "en")
