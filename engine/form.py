@@ -577,6 +577,18 @@ def parse_date(value: Any) -> dt.date | None:
         return None
 
 
+def same_cluster(written: str, name: str) -> bool:
+    """Whether a name written for a cluster (in the 承诺函) is the form's 集群名称, shortened or
+    lengthened (示例县精密机械, 示例市精密机械产业集群): one holds the other, or they share four
+    characters or more running (a county's name alone, 示例县, is not enough)."""
+    import difflib
+
+    a, b = (squeeze(x).removesuffix("集群") for x in (written, name))
+    if not a or not b or a in b or b in a:
+        return True
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match().size >= 4
+
+
 def first_value(located: Located | None) -> Any:
     if located is None:
         return None
@@ -1141,6 +1153,12 @@ class _Checks:
                 self.add("statement_missing", f.id, max(f.text.split(PLACEHOLDER), key=len))
             elif any(not name or PLACEHOLDER in name.upper() for name in match.groups()):
                 self.add("placeholder", f.id, f.text)
+            else:  # 我市本次申报的XXX集群 with another cluster's name (a letter copied from another form)
+                own = squeeze(self.values.get("cluster_name"))
+                for name in match.groups():
+                    if own and not same_cluster(name, own):
+                        self.add("promise_name", f.id, f.text, WARNING, written=name + "集群", name=own,
+                                 name_label=self.spec.field("cluster_name").label)
 
     def answers(self, extra: dict) -> None:
         """A box left unticked where the facts known besides (the chat's answers) say yes, or

@@ -280,6 +280,23 @@ def test_the_promise_letter_filled_as_on_paper_is_read_and_its_xxx_left_is_a_fin
         assert not report.passed
 
 
+@pytest.mark.parametrize("written, other", [
+    ("乙县纺织产业集群", True), ("示例县纺织产业集群", True), (f"{NAME}集群", False),
+    ("示例县精密机械集群", False), ("示例市精密机械产业集群", False), ("精密机械产业集群", False),
+])
+def test_a_promise_letter_naming_another_cluster_is_a_note(tmp_path, written, other):
+    """The letter's 我市本次申报的XXX集群 written with another cluster's name (a letter copied
+    from last year's form) is a note naming both; the form's name shortened or lengthened is not."""
+    source = write_xlsx(tmp_path / "form.xlsx", passing())
+    report = check(_promise_written(source, written, "示例市工业和信息化局"))
+    found = [(f.code, f.severity, f.field) for f in report.findings]
+    assert found == ([("promise_name", "warning", "承诺函")] if other else []), found
+    if other:
+        assert f"承诺函「承诺函」写的是“{written}”，与「集群名称」“{NAME}”不一致，请核对。" == \
+            finding_text(report.findings[0], "zh")
+        assert f"names “{written}”, not the form's 集群名称 “{NAME}”" in finding_text(report.findings[0], "en")
+
+
 def test_a_county_level_citys_bureau_is_never_taken_for_the_promises_signature(tmp_path):
     """江阴市工业和信息化局 as the 县级行政区划中小企业主管部门 of a form in one table (a Word
     document, one sheet) is that row's value, not the 承诺函's XXX市工业和信息化局 filled in."""
