@@ -199,10 +199,11 @@ def _xlsx_tables(content: bytes) -> list[list[list[Any]]]:
     except BaseException:
         book.close()
         raise
-    tables, formulas = _xlsx_cells(book, extents)
+    symbols = _symbol_runs(book)
+    tables, formulas = _xlsx_cells(book, extents, symbols)
     if formulas:  # a second reading, only for a workbook with formulas: their kept values
         computed, _ = _xlsx_cells(openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True),
-                                  extents)
+                                  extents, symbols)
         for (n, i, j), (text, cell) in formulas.items():
             value = computed[n][i][j]
             tables[n][i][j] = Formula(text, cell) if value is None else value
@@ -254,8 +255,44 @@ def _extents(book) -> list[tuple[int, int]]:
     return extents
 
 
-def _xlsx_cells(book, extents: list[tuple[int, int]]) -> tuple[list[list[list[Any]]], dict]:
-    """Each sheet's rows of values up to its extent, and its formulas by position: (text, cell)."""
+def _symbol_runs(book) -> dict[str, str]:
+    """The texts with a run in a symbol font (☑ inserted as Wingdings 2's R within a cell's
+    text, 插入 > 符号), shared or inline, as shown, by their text as stored (read-only openpyxl
+    joins the runs and drops their fonts)."""
+    from lxml import etree
+
+    archive, shown = book._archive, {}
+    parts = [n for n in archive.namelist() if n.startswith("xl/worksheets/") or n.endswith("sharedStrings.xml")]
+    for name in parts:
+        if not _names_a_symbol_font(archive, name):
+            continue  # a part without a symbol font's name (most): nothing to parse
+        with archive.open(name) as source:
+            for _, text in etree.iterparse(source, events=("end",), tag=("{*}si", "{*}is"), resolve_entities=False,
+                                           no_network=True):
+                runs = [("".join(t.text or "" for t in run.iterchildren("{*}t")),
+                         next((f.get("val") for f in run.iterfind("{*}rPr/{*}rFont")), None))
+                        for run in text.iterchildren("{*}r")]
+                if any((font or "").strip().lower() in SYMBOL_FONTS for _, font in runs):
+                    shown["".join(t for t, _ in runs)] = "".join(symbol(font, c) for t, font in runs for c in t)
+                text.clear()
+    return shown
+
+
+def _names_a_symbol_font(archive, name: str) -> bool:
+    """Whether a part of the file names a symbol font, read a megabyte at a time."""
+    fonts, tail = [font.encode() for font in SYMBOL_FONTS], b""
+    with archive.open(name) as source:
+        while chunk := source.read(1 << 20):
+            text, tail = (tail + chunk).lower(), chunk[-16:].lower()
+            if any(font in text for font in fonts):
+                return True
+    return False
+
+
+def _xlsx_cells(book, extents: list[tuple[int, int]], symbols: dict[str, str] | None = None
+                ) -> tuple[list[list[list[Any]]], dict]:
+    """Each sheet's rows of values up to its extent, and its formulas by position: (text, cell);
+    a text with a run in a symbol font as shown (`symbols`)."""
     from engine.form import Table  # deferred: see the top
 
     tables, formulas = [], {}
@@ -274,6 +311,8 @@ def _xlsx_cells(book, extents: list[tuple[int, int]]) -> tuple[list[list[list[An
                         values[j] = _shown(values[j], cell.number_format)
                     elif isinstance(values[j], str) and (cell.font.name or "").strip().lower() in SYMBOL_FONTS:
                         values[j] = "".join(symbol(cell.font.name, c) for c in values[j])  # R in Wingdings 2 shows ☑
+                    elif isinstance(values[j], str) and symbols and values[j] in symbols:
+                        values[j] = symbols[values[j]]  # a run of it in Wingdings 2
                 rows.append(values)
             tables.append(Table(rows, sheet.title))
     finally:

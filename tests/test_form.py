@@ -904,6 +904,54 @@ def test_a_tick_in_a_symbol_font_in_excel_is_read(tmp_path):
     assert report.findings == [] and report.facts["high_water_industry"] is False
 
 
+def _shared_strings(path):
+    """The workbook with its inline strings (as openpyxl writes them) moved to a shared string
+    table, as Excel and WPS save every text, rich runs and all."""
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    strings = []
+
+    def shared(match):
+        strings.append(match.group(2))
+        return f'<c{match.group(1)} t="s"><v>{len(strings) - 1}</v></c>'
+
+    for name in [n for n in parts if n.startswith("xl/worksheets/")]:
+        parts[name] = re.sub(r'<c([^>]*?) t="inlineStr"><is>(.*?)</is></c>', shared, parts[name].decode(),
+                             flags=re.S).encode()
+    parts["xl/sharedStrings.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main" count="{len(strings)}">' + "".join(f"<si>{s}</si>" for s in strings) + "</sst>"
+    ).encode()
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                     b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rIdStrings" Type="http://schemas.openxmlformats.org/officeDocument/'
+                             b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared, as Excel and WPS save", "inline"])
+def test_a_tick_inserted_in_a_symbol_font_within_a_cells_text_is_read(tmp_path, shared):
+    """☑ inserted as Wingdings 2's R in a run of its own (插入 > 符号), the options' text in
+    宋体: read as shown, as a whole cell in that font is (it was a mark not known)."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    symbol, song = InlineFont(rFont="Wingdings 2"), InlineFont(rFont="宋体")
+    _cells_of(book, WATER)[0].value = CellRichText([
+        TextBlock(symbol, "£"), TextBlock(song, "是\n"), TextBlock(symbol, "£"), TextBlock(song, "否\n"),
+        TextBlock(symbol, "R"), TextBlock(song, "不涉及")])
+    book.save(path)
+    report = check(_shared_strings(path) if shared else path)
+    assert report.findings == [] and report.facts["high_water_industry"] is False
+
+
 @pytest.mark.parametrize("first", [True, False], ids=["first", "last"])
 def test_a_sheet_the_form_does_not_have_is_one_note_never_read_in_place_of_a_section(tmp_path, first):
     """A sheet repeating the form's labels (数据来源说明) is not read, wherever it stands: each
