@@ -323,9 +323,17 @@ def _xlsx_cells(book, extents: list[tuple[int, int]], symbols: dict[str, str] | 
 _LITERAL = re.compile(r'"[^"]*"|\\.')  # a number format's quoted text and escaped characters
 
 
-def _shown(number: int | float, number_format: str) -> int | float | Decimal:
+# A money unit shown by a format (#,##0"万元"), unless the format scales the figure (0,"万元").
+_FORMAT_UNIT = re.compile(r'^[#0.,?\s]*(?<!,)(?:"(万元|亿元)"|\\(万)\\(元)|\\(亿)\\(元))$')
+
+
+def _shown(number: int | float, number_format: str) -> int | float | Decimal | str:
     """A number as Excel shows it: formatted as a percentage it is stored as a hundredth
-    (80.5% typed is 0.805), and is read as the figure shown, exactly."""
+    (80.5% typed is 0.805), and is read as the figure shown, exactly; with a money unit in its
+    format (#,##0"万元") it is that figure and unit, as if typed so (450000万元)."""
+    unit = _FORMAT_UNIT.match(number_format.split(";")[0].strip())
+    if unit and math.isfinite(number):
+        return format(Decimal(repr(number)).normalize(), "f") + "".join(g for g in unit.groups() if g)
     if "%" not in number_format or "%" not in _LITERAL.sub("", number_format) or not math.isfinite(number):
         return number  # (an infinite or NaN figure, 1E+400 typed, is no percentage: not a number)
     shown = Decimal(repr(number)).scaleb(2).normalize()

@@ -538,6 +538,27 @@ def test_a_percentage_cell_is_read_as_excel_shows_it(tmp_path):
     assert (report.values["cloud_rate"], report.values["identifier_rate"]) == (40.0, 30.0)
 
 
+def test_a_unit_shown_by_a_cells_number_format_is_read_as_shown(tmp_path):
+    """450000 shown 450,000万元 by the format #,##0"万元" in 集群总产值（亿元） is 45亿元, as the
+    same typed as text is (it was refused as out of range, said to look like 万元); a format
+    scaling its figure (0,"万元") is not read so."""
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    output = _cells_of(book, "集群总产值（亿元）")
+    for cell, value, fmt in zip(output, [450000, 48.2, 52.9], ['#,##0"万元"', '0.00"亿元"', "General"]):
+        cell.value, cell.number_format = value, fmt
+    software = _cells_of(book, "工业软件采购金额（万元）")[0]
+    software.value, software.number_format = 0.01, '0.00"亿元"'
+    book.save(path)
+    report = check(path)
+    assert report.findings == [] and report.passed
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.values["software_purchase"]["2021"] == 100.0
+    output[0].number_format = '0,"万元"'  # 450 shown, scaled by a thousand: not read as shown
+    book.save(path)
+    assert ("range_other_unit", "2021") in [(f.code, f.year) for f in check(path).findings]
+
+
 def test_a_share_typed_as_a_fraction_is_asked_back_year_by_year_not_converted(tmp_path):
     """0.805 for 80.5%, a plain number: a note per year asking whether the share is meant, as the
     chat asks; the figure stays as typed (and fails 第六条（二） as typed)."""
