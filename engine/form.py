@@ -821,6 +821,9 @@ class _Reader:
     def read_checklist(self, f: Field, located: Located) -> list[Option]:
         if self.formula(f, first_value(located)):
             return []
+        if first_value(located) is None and f.required:  # its boxes deleted: 空缺, where 无 is nothing done
+            self.add("required", f)
+            return []
         chosen = ticks(first_value(located), f.options)
         if chosen is None:
             self.unread_ticks(f, first_value(located))

@@ -1669,3 +1669,12 @@ def test_a_note_written_after_a_figure_is_read_with_the_figure_and_shown(tmp_pat
     assert "二、主导产业情况「集群总产值（亿元）」2022年填的是“48.2（初步统计）”：说明“初步统计”未作为数据，按 48.2 读取，请核对。" \
         in finding_text(report.findings[0], "zh")
     assert "the note “初步统计” is not part of the figure; read as 48.2" in finding_text(report.findings[0], "en")
+
+
+def test_a_checklist_cell_left_empty_is_not_filled_and_one_of_none_is_none(tmp_path):
+    """A checklist whose cell was emptied (its boxes deleted) is 未填写, as a choice left empty
+    is (各必填栏目不得空缺): it was read as nothing done, without a word; 无 is nothing done."""
+    report = check(write_xlsx(tmp_path / "empty.xlsx", {**passing(), "green_work": [""]}))
+    assert ("required", "集群已开展的绿色低碳相关工作") in [(f.code, f.field) for f in report.findings]
+    report = check(write_xlsx(tmp_path / "none.xlsx", {**passing(), "green_work": ["无"]}))
+    assert "集群已开展的绿色低碳相关工作" not in [f.field for f in report.findings if f.code == "required"]
