@@ -374,6 +374,42 @@ def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], rela
     return header
 
 
+def repeated_rows(spec: FormSpec, tables: list[list[list[Any]]], sections,
+                  found: dict[str, Located]) -> list[tuple[Field, list[Any]]]:
+    """Rows of a sheet whose label is one already read above it (a second 集群总产值（亿元） row,
+    a revision pasted below): the field and that row's values. Only labels the form has once;
+    a Word table's merged cells repeat their text in every row, so only sheets are looked at."""
+    once: dict[str, Field] = {}
+    for label, fields in _fields_by_label(spec).items():
+        if len(fields) == 1:
+            once[label] = fields[0]
+    out = []
+    for table, section in zip(tables, sections or ()):
+        if section is None or getattr(table, "title", None) is None:
+            continue
+        seen = set()
+        for row in table:
+            first = next(((i, c) for i, c in enumerate(row) if isinstance(c, str) and squeeze(c)), None)
+            if first is None:
+                continue
+            label = squeeze(first[1]).rstrip("：:").replace("(", "（").replace(")", "）")
+            f = once.get(label)
+            if f is None or f.id not in found or spec.section_of(f.id) is not section or label == squeeze(section.title):
+                continue  # (承诺函 heads its sheet as the section's title)
+            values = [v for v in row[first[0] + 1:] if squeeze(v)]
+            if f.id in seen and values:
+                out.append((f, values))
+            seen.add(f.id)
+    return out
+
+
+def _fields_by_label(spec: FormSpec) -> dict[str, list[Field]]:
+    by_label: dict[str, list[Field]] = {}
+    for _, f in spec.fields():
+        by_label.setdefault(squeeze(f.label), []).append(f)
+    return by_label
+
+
 def cluster_name(tables: list[list[list[Any]]], spec: FormSpec | None = None) -> str:
     """The 集群名称 a filled form gives, as written ("" when it gives none)."""
     value = first_value(locate(spec or load_form(), tables).get("cluster_name"))
@@ -956,6 +992,11 @@ def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | N
         params = {"sheet": sheet} if section is None else {"sheet": sheet, "section": section.title}
         reader.findings.append(Finding("extra_sheet" if section is None else "renamed_sheet", WARNING, spec.title,
                                        None, spec.quotes["not_a_page"], params=params))
+    for f, again in repeated_rows(spec, tables, sections, found):  # only the first row of a label is read
+        first = [squeeze(v) for v in found[f.id].values if squeeze(v)]
+        reader.add("repeated_row", f, spec.quotes["not_a_page"],
+                   WARNING if [squeeze(v) for v in again] == first else ERROR,
+                   values="、".join(" ".join(str(v).split()) for v in again))
     values = reader.read()
     extra = extra_facts or {}
     # The form's figures win over the extra facts; a figure derived from them (a lower bound,

@@ -1678,3 +1678,21 @@ def test_a_checklist_cell_left_empty_is_not_filled_and_one_of_none_is_none(tmp_p
     assert ("required", "集群已开展的绿色低碳相关工作") in [(f.code, f.field) for f in report.findings]
     report = check(write_xlsx(tmp_path / "none.xlsx", {**passing(), "green_work": ["无"]}))
     assert "集群已开展的绿色低碳相关工作" not in [f.field for f in report.findings if f.code == "required"]
+
+
+def test_a_row_repeated_in_a_sheet_is_a_finding_naming_what_was_not_read(tmp_path):
+    """An extra 集群总产值（亿元） row (a revision pasted below the first): only the first is read,
+    and the other is a problem naming its figures; the same figures repeated are a note."""
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    sheet = next(s for s in book.worksheets if s.title.startswith("二、"))
+    sheet.append(["集群总产值（亿元）", 30, 31, 32])
+    sheet.append(["集群企业数量：", 300, 320, 350])
+    book.save(path)
+    report = check(path)
+    assert [(f.code, f.severity, f.field, f.params["values"]) for f in report.findings] == [
+        ("repeated_row", "error", "集群总产值（亿元）", "30、31、32"), ("repeated_row", "warning", "集群企业数量", "300、320、350")]
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert finding_text(report.findings[0], "zh") == (
+        "二、主导产业情况「集群总产值（亿元）」出现在不止一行：另一行填的是 30、31、32，只读取了第一行；请删去多余的一行。")
+    assert "appears in more than one row: another reads 30、31、32" in finding_text(report.findings[0], "en")
