@@ -807,6 +807,9 @@ class _Reader:
             self.add("bad_date", f, f.quoted, value=str(value).strip())
         elif day > self.on:  # signed and sealed on a day still to come
             self.add("future_date", f, f.quoted, day=day, on=self.on)
+        elif day < (end := dt.date(int(self.data_year), 12, 31)):
+            # before the data's year ended (a letter of an earlier round): its 近三年 not yet over
+            self.add("early_date", f, self.spec.quotes["data_year"], WARNING, day=day, end=end)
         return day
 
     def read_number(self, f: Field, located: Located) -> float | None:

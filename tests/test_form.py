@@ -1696,3 +1696,16 @@ def test_a_row_repeated_in_a_sheet_is_a_finding_naming_what_was_not_read(tmp_pat
     assert finding_text(report.findings[0], "zh") == (
         "二、主导产业情况「集群总产值（亿元）」出现在不止一行：另一行填的是 30、31、32，只读取了第一行；请删去多余的一行。")
     assert "appears in more than one row: another reads 30、31、32" in finding_text(report.findings[0], "en")
+
+
+@pytest.mark.parametrize("day, early", [("2019年3月15日", True), ("2023年12月30日", True), ("2024年1月2日", False)])
+def test_a_letter_dated_before_its_datas_year_ended_is_a_note(tmp_path, day, early):
+    """A 承诺函 dated 2019 (last round's letter) promises 近三年 nothing happened before the
+    three years ended: a note quoting the form's 截止到申报2023年底; the form passed unseen."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "promise_date": [day]}))
+    found = [(f.code, f.severity, f.field) for f in report.findings]
+    assert found == ([("early_date", "warning", "年月日")] if early else []), found
+    if early:
+        assert report.findings[0].quote == "未注明填报年度的，请填写截止到申报2023年底的数据"
+        assert "早于申报数据截止的 2023年12月31日" in finding_text(report.findings[0], "zh")
+        assert "earlier than the end of the form's data year, 2023-12-31" in finding_text(report.findings[0], "en")
