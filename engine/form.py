@@ -461,8 +461,19 @@ _BRACKET_BOX = re.compile(r"[\[(（【][ \u3000]*[\])）】]")
 _NOTE = re.compile(r"[（(][^）)]*[）)]")
 # A note written after a figure: 52.9 注：含预估 (a note in brackets is _NOTE's).
 _AFTER_NOTE = re.compile(r"\s*(?:注|备注|说明)\s*[:：](.*)$", re.S)
-_UNIT = re.compile(r"(%|个|家|人|项|亿元|亿|万元|平方公里)$")  # 52.9亿 is 亿元
-_COUNT_IN_WAN = re.compile(r"\d万[个家人项]$")  # 5.2万人 of employees is 52000 人, as it is written
+
+
+@lru_cache(maxsize=None)
+def _unit_patterns() -> tuple[re.Pattern, re.Pattern]:
+    """A unit written after a figure, of those the form's rows take (its `units`, the words
+    the chat reads: 900件, 50000名, 1.2吨/万元; 52.9亿 is 亿元), and a count written in 万 of
+    its unit (5.2万人 of employees is 52000 人, as it is written)."""
+    spec = load_form()
+    words = sorted({w for unit_words in spec.units.values() for w in unit_words}, key=len, reverse=True)
+    counts = sorted({w for unit, unit_words in spec.units.items() for w in unit_words
+                     if "one_en" in catalogue().units.get(unit, {})}, key=len, reverse=True)  # a count's unit
+    return (re.compile(f"({'|'.join(map(re.escape, words))})$"),
+            re.compile(f"\\d万(?:{'|'.join(map(re.escape, counts))})$"))
 # A sum written in the other of the form's two money units: (written, asked) → power of ten.
 _SCALE = {("万元", "yi_yuan"): -4, ("亿元", "wan_yuan"): 4, ("亿", "wan_yuan"): 4}
 
@@ -498,8 +509,9 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
         return (value, None) if value.is_finite() else (None, "not_number")
     # The form's own notes stay in a cell of the official form: "900 个（需提供清单及年份）".
     text = _NOTE.sub("", _AFTER_NOTE.sub("", squeeze(value).translate(_FULL_WIDTH))).replace(",", "")
-    tens_of_thousands = _COUNT_IN_WAN.search(text) is not None
-    text = _UNIT.sub("", text)
+    unit, count_in_wan = _unit_patterns()
+    tens_of_thousands = count_in_wan.search(text) is not None
+    text = unit.sub("", text)
     if text in EMPTY_WORDS:
         return None, "none"
     try:
@@ -515,7 +527,7 @@ def written_unit(value: Any) -> str | None:
     """The unit written after a figure in its cell (450000万元), if any."""
     if not isinstance(value, str):
         return None
-    match = _UNIT.search(_NOTE.sub("", _AFTER_NOTE.sub("", squeeze(value).translate(_FULL_WIDTH))))
+    match = _unit_patterns()[0].search(_NOTE.sub("", _AFTER_NOTE.sub("", squeeze(value).translate(_FULL_WIDTH))))
     return match.group(1) if match else None
 
 

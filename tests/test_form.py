@@ -1709,3 +1709,18 @@ def test_a_letter_dated_before_its_datas_year_ended_is_a_note(tmp_path, day, ear
         assert report.findings[0].quote == "未注明填报年度的，请填写截止到申报2023年底的数据"
         assert "早于申报数据截止的 2023年12月31日" in finding_text(report.findings[0], "zh")
         assert "earlier than the end of the form's data year, 2023-12-31" in finding_text(report.findings[0], "en")
+
+
+def test_the_units_the_chat_reads_are_read_in_a_form_cell(tmp_path):
+    """900件 of patents, 50000名 of employees, 15户 of firms, 1.20吨/万元 of CO₂: the chat reads
+    them (dialogs/parse.py's unit words), the form check said 应填数字; another row's unit in a
+    cell is still said (1.2万元 of CO₂)."""
+    cells = {"invention_patents": ["900件"], "sme_employees": ["50000名"], "srdi_smes": ["15户", 18, 20],
+             "co2_intensity": ["1.20吨/万元", "1.10吨二氧化碳/万元", 1.0], "target_patents": ["900件", "1400件"]}
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells}))
+    assert report.findings == [] and report.passed
+    assert (report.values["invention_patents"], report.values["sme_employees"]) == (900, 50000)
+    assert report.values["co2_intensity"] == {"2021": 1.2, "2022": 1.1, "2023": 1.0}
+    report = check(write_xlsx(tmp_path / "wrong.xlsx", {**passing(), "co2_intensity": ["1.2万元", 1.1, 1.0]}))
+    assert [(f.code, f.year) for f in report.findings if f.field.startswith("近三年单位产值")] == [("wrong_unit", "2021")]
+    assert "单位“万元”不是本栏的单位（吨/万元）" in finding_text(report.findings[0], "zh")
