@@ -508,7 +508,7 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
     if isinstance(value, Decimal):  # a percentage cell, read as shown (dialogs/form_files.py)
         return (value, None) if value.is_finite() else (None, "not_number")
     # The form's own notes stay in a cell of the official form: "900 个（需提供清单及年份）".
-    text = _NOTE.sub("", _AFTER_NOTE.sub("", squeeze(value).translate(_FULL_WIDTH))).replace(",", "")
+    text = _figure_text(value).replace(",", "")
     unit, count_in_wan = _unit_patterns()
     tens_of_thousands = count_in_wan.search(text) is not None
     text = unit.sub("", text)
@@ -523,11 +523,18 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
     return (number, None) if number.is_finite() else (None, "not_number")
 
 
+def _figure_text(value: Any) -> str:
+    """A cell's figure and unit without its notes: 450000（万元） is 450000万元, 48.2（初步统计）
+    注：… is 48.2."""
+    text = _AFTER_NOTE.sub("", squeeze(value).translate(_FULL_WIDTH))
+    return _NOTE.sub(lambda m: m.group(0)[1:-1] if _unit_patterns()[0].fullmatch(m.group(0)[1:-1]) else "", text)
+
+
 def written_unit(value: Any) -> str | None:
     """The unit written after a figure in its cell (450000万元), if any."""
     if not isinstance(value, str):
         return None
-    match = _unit_patterns()[0].search(_NOTE.sub("", _AFTER_NOTE.sub("", squeeze(value).translate(_FULL_WIDTH))))
+    match = _unit_patterns()[0].search(_figure_text(value))
     return match.group(1) if match else None
 
 

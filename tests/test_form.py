@@ -1724,3 +1724,11 @@ def test_the_units_the_chat_reads_are_read_in_a_form_cell(tmp_path):
     report = check(write_xlsx(tmp_path / "wrong.xlsx", {**passing(), "co2_intensity": ["1.2万元", 1.1, 1.0]}))
     assert [(f.code, f.year) for f in report.findings if f.field.startswith("近三年单位产值")] == [("wrong_unit", "2021")]
     assert "单位“万元”不是本栏的单位（吨/万元）" in finding_text(report.findings[0], "zh")
+
+
+def test_a_unit_in_brackets_after_a_figure_is_its_unit(tmp_path):
+    """450000（万元） in 集群总产值（亿元） is 45亿元, as 450000万元 is: the bracketed unit was dropped as
+    a note, the figure refused as out of range; 80.5(%) is 80.5%."""
+    cells = {"total_output": ["450000（万元）", "48.2(亿元)", 52.9], "sme_output_share": ["80.5(%)", 81.0, 82.3]}
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells}))
+    assert report.findings == [] and report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
