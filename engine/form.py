@@ -507,6 +507,8 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
         return (Decimal(repr(value)), None) if math.isfinite(value) else (None, "not_number")
     if isinstance(value, Decimal):  # a percentage cell, read as shown (dialogs/form_files.py)
         return (value, None) if value.is_finite() else (None, "not_number")
+    if any(not _THOUSANDS.fullmatch(run) for run in _SPACED_DIGITS.findall(str(value).translate(_FULL_WIDTH))):
+        return None, "not_number"  # 45 48, 300 320: two figures, never 4548 (1\u00a0234 is one, a format's grouping)
     # The form's own notes stay in a cell of the official form: "900 个（需提供清单及年份）".
     text = _figure_text(value).replace(",", "")
     unit, count_in_wan = _unit_patterns()
@@ -521,6 +523,10 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
     if tens_of_thousands:
         number = Decimal(format(number.scaleb(4), "f"))  # 50000, as a message quotes it, not 5E+4
     return (number, None) if number.is_finite() else (None, "not_number")
+
+
+_SPACED_DIGITS = re.compile(r"\d(?:[\d.]*\s+[\d.]*)+\d")
+_THOUSANDS = re.compile(r"\d{1,3}(?:[\u00a0\u202f]\d{3})+(?:\.\d+)?")  # as a locale's format groups them
 
 
 def _figure_text(value: Any) -> str:

@@ -1732,3 +1732,13 @@ def test_a_unit_in_brackets_after_a_figure_is_its_unit(tmp_path):
     cells = {"total_output": ["450000（万元）", "48.2(亿元)", 52.9], "sme_output_share": ["80.5(%)", 81.0, 82.3]}
     report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells}))
     assert report.findings == [] and report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+
+
+def test_two_figures_in_one_cell_are_not_read_as_one(tmp_path):
+    """45 48 in one year's cell (two years typed in one) was read as 4548 亿元 and 320 350 as
+    320350 firms; a figure grouped in thousands by a format's no-break space (50 000) is one."""
+    cells = {"total_output": ["45 48", 48.2, 52.9], "enterprises": [300, "320 350", 350], "sme_employees": ["50\u00a0000"]}
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells}))
+    assert [(f.code, f.field, f.year) for f in report.findings if f.code == "not_number"] == [
+        ("not_number", "集群总产值（亿元）", "2021"), ("not_number", "集群企业数量", "2022")]
+    assert report.values["sme_employees"] == 50000
