@@ -21,7 +21,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from .evaluate import FAIL, OPS, UNKNOWN, WARNING as WARN, CriterionResult, Evaluation, Profile, evaluate, evaluate_many
-from .facts import _FULL_WIDTH, FigureReader, average_rate, per_10k, read_yaml, round2, validate_facts, window
+from .facts import _FULL_WIDTH, FigureReader, average_rate, cn_years, per_10k, read_yaml, round2, validate_facts, window
 from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, Ruleset, catalogue, load_rulesets
 
 FORM_DIR = Path(__file__).parent / "forms"
@@ -205,6 +205,11 @@ class Located:
     unit: str | None = None  # the money unit its label was written with, where not the form's (万元 for 亿元)
 
 
+def year_text(text: str) -> str:
+    """A year head as the chat reads a year: ２０２１年 and 二〇二一年 are 2021年."""
+    return cn_years(text.translate(_FULL_WIDTH))
+
+
 def _bare_year(cell: Any) -> int | None:
     """A year written as a number, 2021 or "2021"."""
     if isinstance(cell, str) and len(squeeze(cell)) == 4 and squeeze(cell).isdecimal():
@@ -342,7 +347,7 @@ def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], rela
                     units[match[0].id] = relabelled[match[1]]
                 if match[2]:
                     in_place.add(match[0].id)
-        years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(text))}
+        years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(year_text(text)))}
         if not years and not starts and pending is None:
             # 2021 typed as a number (or without 年): a year row when the years follow one another
             # in a row that has no field's label, not the figures of a field.

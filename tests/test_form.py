@@ -702,8 +702,9 @@ def test_the_co2_reduction_is_worked_from_the_years_the_form_has(tmp_path):
         next(f for f in report.findings if f.code == "reduction_mismatch"), "zh")
 
 
-@pytest.mark.parametrize("years", [[2021, 2022, 2023], [2021.0, 2022.0, 2023.0], ["2021", "2022", "2023"]],
-                         ids=["int", "float", "text"])
+@pytest.mark.parametrize("years", [[2021, 2022, 2023], [2021.0, 2022.0, 2023.0], ["2021", "2022", "2023"],
+                                   ["２０２１年", "２０２２年", "２０２３年"], ["二〇二一年", "二○二二年", "二〇二三年度"]],
+                         ids=["int", "float", "text", "full-width", "chinese numerals"])
 def test_years_typed_as_numbers_head_their_columns(tmp_path, years):
     titles = [title for title, rows in rows_of(passing()) if any(row[:1] == ["年度"] for row in rows)]
     report = check(_years_headed(write_xlsx(tmp_path / "form.xlsx", passing()), titles, years))
