@@ -11,6 +11,7 @@ document without tables, a document in which none of the form's labels is found.
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import io
 import math
@@ -309,6 +310,8 @@ def _xlsx_cells(book, extents: list[tuple[int, int]], symbols: dict[str, str] | 
                         values[j] = None  # its computed value, if any, is read apart
                     elif type(values[j]) in (int, float):
                         values[j] = _shown(values[j], cell.number_format)
+                    elif isinstance(values[j], dt.date) and (year := _year_shown(values[j], cell.number_format)):
+                        values[j] = year  # 2021年 typed, kept by Excel as a date shown yyyy"年"
                     elif isinstance(values[j], str) and (cell.font.name or "").strip().lower() in SYMBOL_FONTS:
                         values[j] = "".join(symbol(cell.font.name, c) for c in values[j])  # R in Wingdings 2 shows ☑
                     elif isinstance(values[j], str) and symbols and values[j] in symbols:
@@ -325,6 +328,15 @@ _LITERAL = re.compile(r'"[^"]*"|\\.')  # a number format's quoted text and escap
 
 # A money unit shown by a format (#,##0"万元"), unless the format scales the figure (0,"万元").
 _FORMAT_UNIT = re.compile(r'^[#0.,?\s]*(?<!,)(?:"(万元|亿元)"|\\(万)\\(元)|\\(亿)\\(元))$')
+
+
+def _year_shown(day: dt.date, number_format: str) -> str | None:
+    """A date whose format shows its year alone (yyyy"年"): the text shown, 2021年."""
+    literals = "".join(m.group(0).strip('"').lstrip("\\") for m in _LITERAL.finditer(number_format))
+    codes = re.sub(r"\[[^\]]*\]", "", _LITERAL.sub("", number_format)).lower()
+    if "y" not in codes or re.search("[mdhs]", codes):
+        return None
+    return f"{day.year}{literals}"
 
 
 def _shown(number: int | float, number_format: str) -> int | float | Decimal | str:

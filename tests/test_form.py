@@ -712,6 +712,25 @@ def test_years_typed_as_numbers_head_their_columns(tmp_path, years):
     assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
 
 
+@pytest.mark.parametrize("fmt", ['yyyy"年"', "yyyy", 'yyyy"年度"'])
+def test_years_typed_as_dates_shown_as_years_head_their_columns(tmp_path, fmt):
+    """2021-01-01 shown 2021年 by the format yyyy"年" (Excel turns 2021年 typed into a date so)
+    is the year it shows: the section's figures were left unread, said as 未找到年度栏."""
+    titles = [title for title, rows in rows_of(passing()) if any(row[:1] == ["年度"] for row in rows)]
+    path = _years_headed(write_xlsx(tmp_path / "form.xlsx", passing()), titles,
+                         [dt.datetime(y, 1, 1) for y in (2021, 2022, 2023)])
+    book = openpyxl.load_workbook(path)
+    for sheet in (book[title] for title in titles):
+        for row in sheet.iter_rows():
+            if row[0].value == "年度":
+                for cell in row[1:4]:
+                    cell.number_format = fmt
+    book.save(path)
+    report = check(path)
+    assert report.findings == [] and report.passed
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+
+
 def test_figures_that_look_like_years_stay_figures(tmp_path):
     report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "enterprises": [2021, 2022, 2023],
                                                        "software_purchase": [2021, 2022, 2023]}))
