@@ -18,6 +18,7 @@ from bot.delivery import Database, Delivery, base_worker_name
 from bot.reminders import SWEEP_SECONDS
 from bot.scheduler import BackgroundLoop, Scheduler
 from dialogs.conversation import Conversation, command_head, failure_text
+from dialogs.form_files import SENT_INSTEAD
 from dialogs.messages import LONE_SURROGATE, MAX_FILE, Attachment, Incoming, Reply, read_named_file, without_controls
 from locales import t
 from storage.db import storage_fault
@@ -56,6 +57,7 @@ def render_reply(reply: Reply, lang: str, export_dir: Path) -> str:
 
 
 FORM_SUFFIXES = (".xlsx", ".docx")  # the files a user sends: a filled application form
+SENT_SUFFIXES = FORM_SUFFIXES + SENT_INSTEAD  # a file named so is sent, and said as what it is
 _COMMAND = re.compile(r"/[A-Za-z_]+(\s|$)")
 
 
@@ -72,11 +74,11 @@ def sent_file(text: str, channel: str, user: str) -> Incoming | str | None:
         try:
             line = url2pathname(urlsplit(line).path)
         except ValueError:  # file://[x]/a.xlsx: no URL at all
-            return "terminal.no_file" if line.lower().endswith(FORM_SUFFIXES) else None
+            return "terminal.no_file" if line.lower().endswith(SENT_SUFFIXES) else None
     else:
         line = line.replace("\\ ", " ")
     path = Path(line)
-    if path.suffix.lower() not in FORM_SUFFIXES:
+    if path.suffix.lower() not in SENT_SUFFIXES:
         return None  # an answer (~95, about 95), never a path
     try:
         path = path.expanduser()  # ~ alone or ~user: a user this system may not know

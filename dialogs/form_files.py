@@ -11,6 +11,7 @@ document without tables, a document in which none of the form's labels is found.
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import io
 import math
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 MAX_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED = 4 * MAX_BYTES  # what the parts may unpack to: a small file that unpacks huge is refused
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam", ".docm", ".dotm")
+# Files sent in place of the filled form (an old or a WPS file, a PDF, a CSV, a web page):
+# read_bytes says what each is and what to send instead.
+SENT_INSTEAD = MACRO_SUFFIXES + (".xls", ".xlt", ".xltx", ".et", ".ett", ".doc", ".dot", ".dotx", ".wps", ".wpt",
+                                 ".pdf", ".csv", ".rtf", ".ods", ".odt", ".htm", ".html", ".mht", ".mhtml")
 BOX, TICK = "□", "☑"
 YEAR_HEAD_LABEL = "年度"  # the form's own head of a year row (三、创新能力情况)
 MIN_LABELS = 5  # fewer of the form's labels than this: not the form
@@ -195,10 +200,11 @@ def _xlsx_tables(content: bytes) -> list[list[list[Any]]]:
     except BaseException:
         book.close()
         raise
-    tables, formulas = _xlsx_cells(book, extents)
+    symbols = _symbol_runs(book)
+    tables, formulas = _xlsx_cells(book, extents, symbols)
     if formulas:  # a second reading, only for a workbook with formulas: their kept values
         computed, _ = _xlsx_cells(openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True),
-                                  extents)
+                                  extents, symbols)
         for (n, i, j), (text, cell) in formulas.items():
             value = computed[n][i][j]
             tables[n][i][j] = Formula(text, cell) if value is None else value
@@ -250,8 +256,44 @@ def _extents(book) -> list[tuple[int, int]]:
     return extents
 
 
-def _xlsx_cells(book, extents: list[tuple[int, int]]) -> tuple[list[list[list[Any]]], dict]:
-    """Each sheet's rows of values up to its extent, and its formulas by position: (text, cell)."""
+def _symbol_runs(book) -> dict[str, str]:
+    """The texts with a run in a symbol font (☑ inserted as Wingdings 2's R within a cell's
+    text, 插入 > 符号), shared or inline, as shown, by their text as stored (read-only openpyxl
+    joins the runs and drops their fonts)."""
+    from lxml import etree
+
+    archive, shown = book._archive, {}
+    parts = [n for n in archive.namelist() if n.startswith("xl/worksheets/") or n.endswith("sharedStrings.xml")]
+    for name in parts:
+        if not _names_a_symbol_font(archive, name):
+            continue  # a part without a symbol font's name (most): nothing to parse
+        with archive.open(name) as source:
+            for _, text in etree.iterparse(source, events=("end",), tag=("{*}si", "{*}is"), resolve_entities=False,
+                                           no_network=True):
+                runs = [("".join(t.text or "" for t in run.iterchildren("{*}t")),
+                         next((f.get("val") for f in run.iterfind("{*}rPr/{*}rFont")), None))
+                        for run in text.iterchildren("{*}r")]
+                if any((font or "").strip().lower() in SYMBOL_FONTS for _, font in runs):
+                    shown["".join(t for t, _ in runs)] = "".join(symbol(font, c) for t, font in runs for c in t)
+                text.clear()
+    return shown
+
+
+def _names_a_symbol_font(archive, name: str) -> bool:
+    """Whether a part of the file names a symbol font, read a megabyte at a time."""
+    fonts, tail = [font.encode() for font in SYMBOL_FONTS], b""
+    with archive.open(name) as source:
+        while chunk := source.read(1 << 20):
+            text, tail = (tail + chunk).lower(), chunk[-16:].lower()
+            if any(font in text for font in fonts):
+                return True
+    return False
+
+
+def _xlsx_cells(book, extents: list[tuple[int, int]], symbols: dict[str, str] | None = None
+                ) -> tuple[list[list[list[Any]]], dict]:
+    """Each sheet's rows of values up to its extent, and its formulas by position: (text, cell);
+    a text with a run in a symbol font as shown (`symbols`)."""
     from engine.form import Table  # deferred: see the top
 
     tables, formulas = [], {}
@@ -268,8 +310,12 @@ def _xlsx_cells(book, extents: list[tuple[int, int]]) -> tuple[list[list[list[An
                         values[j] = None  # its computed value, if any, is read apart
                     elif type(values[j]) in (int, float):
                         values[j] = _shown(values[j], cell.number_format)
+                    elif isinstance(values[j], dt.date) and (year := _year_shown(values[j], cell.number_format)):
+                        values[j] = year  # 2021年 typed, kept by Excel as a date shown yyyy"年"
                     elif isinstance(values[j], str) and (cell.font.name or "").strip().lower() in SYMBOL_FONTS:
                         values[j] = "".join(symbol(cell.font.name, c) for c in values[j])  # R in Wingdings 2 shows ☑
+                    elif isinstance(values[j], str) and symbols and values[j] in symbols:
+                        values[j] = symbols[values[j]]  # a run of it in Wingdings 2
                 rows.append(values)
             tables.append(Table(rows, sheet.title))
     finally:
@@ -280,9 +326,26 @@ def _xlsx_cells(book, extents: list[tuple[int, int]]) -> tuple[list[list[list[An
 _LITERAL = re.compile(r'"[^"]*"|\\.')  # a number format's quoted text and escaped characters
 
 
-def _shown(number: int | float, number_format: str) -> int | float | Decimal:
+# A money unit shown by a format (#,##0"万元"), unless the format scales the figure (0,"万元").
+_FORMAT_UNIT = re.compile(r'^[#0.,?\s]*(?<!,)(?:"(万元|亿元)"|\\(万)\\(元)|\\(亿)\\(元))$')
+
+
+def _year_shown(day: dt.date, number_format: str) -> str | None:
+    """A date whose format shows its year alone (yyyy"年"): the text shown, 2021年."""
+    literals = "".join(m.group(0).strip('"').lstrip("\\") for m in _LITERAL.finditer(number_format))
+    codes = re.sub(r"\[[^\]]*\]", "", _LITERAL.sub("", number_format)).lower()
+    if "y" not in codes or re.search("[mdhs]", codes):
+        return None
+    return f"{day.year}{literals}"
+
+
+def _shown(number: int | float, number_format: str) -> int | float | Decimal | str:
     """A number as Excel shows it: formatted as a percentage it is stored as a hundredth
-    (80.5% typed is 0.805), and is read as the figure shown, exactly."""
+    (80.5% typed is 0.805), and is read as the figure shown, exactly; with a money unit in its
+    format (#,##0"万元") it is that figure and unit, as if typed so (450000万元)."""
+    unit = _FORMAT_UNIT.match(number_format.split(";")[0].strip())
+    if unit and math.isfinite(number):
+        return format(Decimal(repr(number)).normalize(), "f") + "".join(g for g in unit.groups() if g)
     if "%" not in number_format or "%" not in _LITERAL.sub("", number_format) or not math.isfinite(number):
         return number  # (an infinite or NaN figure, 1E+400 typed, is no percentage: not a number)
     shown = Decimal(repr(number)).scaleb(2).normalize()

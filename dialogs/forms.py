@@ -214,10 +214,12 @@ def check_attachment(attachment: Attachment, answers: dict, on: dt.date, lang: s
                      kind="error")
     from engine.form import check_form, cluster_name  # deferred: see the top
 
+    from .parse import read_figure
+
     named = cluster_name(tables)
     same = cluster is not None and bool(named) and _name_key(named) == _name_key(cluster)
     report = check_form(tables, on, extra_facts=answers if same else None,
-                        data_year=form_data_year(answers) if same else None)
+                        data_year=form_data_year(answers) if same else None, figure=read_figure)
     text = report_text(report, lang, attachment.filename)
     if cluster is not None and not same:
         text = t(lang, "form.chat.other_cluster" if named else "form.chat.unnamed", form=named,

@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine import catalogue
-from engine.facts import FIGURE_TYPES, Fact
+from engine.facts import FIGURE_TYPES, Fact, cn_years
 
 NUMBER = r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"  # 1e26 is a figure (refused by its range), not a unit "e26"
 # Money: the facts' units and the scale words a figure may carry, in yuan; 元, yuan or RMB may
@@ -78,9 +78,6 @@ CN_NUMERAL = re.compile(rf"负?[{CN_DIGITS}][{CN_DIGITS}点]*")
 # ends in one and has none before it (一亿五千万 is read whole).
 CN_SCALES = {"千万": 10**7, "万": 10**4, "亿": 10**8}
 _CN_SCALED = re.compile(r"([^万亿]+?)(千万|万|亿)")
-# A year in Chinese digits (二〇二三年), read as the year it is.
-_CN_YEAR = re.compile(r"[〇零○一二三四五六七八九]{4}(?=\s*年)")
-_CN_YEAR_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789")
 # Words around a figure that are no unit: dropped, the figure read as given. Approximations
 # (约95, 95左右, about 95), "percent" for %, and/和/及 between the figures of a list.
 _APPROX = re.compile(rf"(?:大约|约|将近|接近|近(?!\s*[三3]\s*年))(?=\s*(?:[-+]?\d|[{CN_DIGITS}]))|左右"
@@ -160,7 +157,7 @@ def normalise(text: str) -> str:
     characters no one sees dropped; a minus sign as Word and Excel write it (−3%) or 负 before
     a figure (负3%) is "-"."""
     text = unicodedata.normalize("NFKC", _SQUARED.sub(lambda m: SQUARED_UNITS[m.group(0).lower()], visible(text)))
-    text = _NEGATIVE.sub("-", _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_YEAR_DIGITS), text))
+    text = _NEGATIVE.sub("-", cn_years(text))
     text = text.replace("、", ",").replace("；", ";").replace("。", "").replace("~", "-")
     return re.sub(r"\s+", " ", text).strip()
 

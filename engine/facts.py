@@ -399,6 +399,16 @@ def _normalise(fact: Fact, value: Any, cat: Catalogue, figure: FigureReader | No
     return value
 
 
+# A year in Chinese digits (二〇二三年), read as the year it is: by the chat and in a form's year row.
+_CN_YEAR = re.compile(r"[〇零○一二三四五六七八九]{4}(?=\s*年)")
+_CN_YEAR_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789")
+
+
+def cn_years(text: str) -> str:
+    """二〇二三年 as 2023年 (the other Chinese numerals left as they are)."""
+    return _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_YEAR_DIGITS), text)
+
+
 def year_key(year: Any) -> str:
     """A year as a series' key, as a person writes it: 2023年, 2023年度, ２０２３ are 2023."""
     key = str(year).strip().translate(_FULL_WIDTH)

@@ -21,7 +21,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from .evaluate import FAIL, OPS, UNKNOWN, WARNING as WARN, CriterionResult, Evaluation, Profile, evaluate, evaluate_many
-from .facts import _FULL_WIDTH, average_rate, per_10k, read_yaml, round2, validate_facts, window
+from .facts import _FULL_WIDTH, FigureReader, average_rate, cn_years, per_10k, read_yaml, round2, validate_facts, window
 from .rules import JURISDICTIONS, SOURCE_DIR, WORDS, Ruleset, catalogue, load_rulesets
 
 FORM_DIR = Path(__file__).parent / "forms"
@@ -44,7 +44,7 @@ class Field(_Model):
     id: str
     label: str
     kind: Literal["text", "number", "yearly", "choice", "checklist", "named_count", "long_text",
-                  "target", "stages", "statement", "date"]
+                  "target", "stages", "statement", "date", "signature"]
     fact: Optional[str] = None
     take: Literal["series", "latest"] = "series"
     integer: bool = False
@@ -205,6 +205,11 @@ class Located:
     unit: str | None = None  # the money unit its label was written with, where not the form's (万元 for 亿元)
 
 
+def year_text(text: str) -> str:
+    """A year head as the chat reads a year: ２０２１年 and 二〇二一年 are 2021年."""
+    return cn_years(text.translate(_FULL_WIDTH))
+
+
 def _bare_year(cell: Any) -> int | None:
     """A year written as a number, 2021 or "2021"."""
     if isinstance(cell, str) and len(squeeze(cell)) == 4 and squeeze(cell).isdecimal():
@@ -228,7 +233,47 @@ def sheet_sections(spec: FormSpec, tables: list[list[list[Any]]]) -> list[Sectio
     then every table is read for every field."""
     by_title = {squeeze(s.title[:31]): s for s in spec.sections}  # a sheet's name has 31 characters at most
     sections = [by_title.get(squeeze(getattr(table, "title", None))) for table in tables]
-    return sections if any(sections) else None
+    if not any(sections):
+        return None
+    # A sheet renamed by the applicant (主导产业, Sheet3) whose labels are those of one section
+    # alone, a section without a sheet of its own name, is read as that section (and said so):
+    # a copy of a section beside its own sheet, or labels of several (数据来源说明), stay unread.
+    claims: dict[int, list[int]] = {}
+    for n, table in enumerate(tables):
+        if sections[n] is None:
+            own = {id(s) for row in table for cell in row if (s := _label_section(spec, cell)) is not None}
+            if len(own) == 1:
+                claims.setdefault(own.pop(), []).append(n)
+    for s in spec.sections:
+        if all(s is not x for x in sections) and len(claims.get(id(s), ())) == 1:
+            sections[claims[id(s)][0]] = s
+    return sections
+
+
+def _label_section(spec: FormSpec, cell: Any) -> Section | None:
+    """The section whose field a cell's text labels, when that label is of one section alone."""
+    return _labels_sections(spec).get(squeeze(cell)) if isinstance(cell, str) else None
+
+
+_LABELS_SECTIONS: dict[int, tuple[FormSpec, dict[str, Section]]] = {}
+
+
+def _labels_sections(spec: FormSpec) -> dict[str, Section]:
+    if id(spec) not in _LABELS_SECTIONS:  # the spec kept beside its map: its id stays its own
+        owners: dict[str, dict[int, Section]] = {}
+        for s, f in spec.fields():
+            owners.setdefault(squeeze(f.label), {})[id(s)] = s
+        _LABELS_SECTIONS[id(spec)] = (spec, {label: next(iter(s.values())) for label, s in owners.items()
+                                             if label and len(s) == 1})
+    return _LABELS_SECTIONS[id(spec)][1]
+
+
+def renamed_sheets(spec: FormSpec, tables: list[list[list[Any]]], sections) -> list[tuple[str, Section | None]]:
+    """(sheet name, the section it is read as, None when not read) of each sheet not named as a
+    section of the form."""
+    by_title = {squeeze(s.title[:31]) for s in spec.sections}
+    return [(table.title, section) for table, section in zip(tables, sections or ())
+            if squeeze(table.title) not in by_title]
 
 
 def locate(spec: FormSpec, tables: list[list[list[Any]]]) -> dict[str, Located]:
@@ -302,7 +347,7 @@ def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], rela
                     units[match[0].id] = relabelled[match[1]]
                 if match[2]:
                     in_place.add(match[0].id)
-        years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(text))}
+        years = {m.group(1): i for i, text in enumerate(texts) if text and (m := YEAR_HEAD.match(year_text(text)))}
         if not years and not starts and pending is None:
             # 2021 typed as a number (or without 年): a year row when the years follow one another
             # in a row that has no field's label, not the figures of a field.
@@ -332,6 +377,42 @@ def _locate_in(table: list[list[Any]], field_at, found: dict[str, Located], rela
             located.unit = units.get(f.id)
             found[f.id] = located
     return header
+
+
+def repeated_rows(spec: FormSpec, tables: list[list[list[Any]]], sections,
+                  found: dict[str, Located]) -> list[tuple[Field, list[Any]]]:
+    """Rows of a sheet whose label is one already read above it (a second 集群总产值（亿元） row,
+    a revision pasted below): the field and that row's values. Only labels the form has once;
+    a Word table's merged cells repeat their text in every row, so only sheets are looked at."""
+    once: dict[str, Field] = {}
+    for label, fields in _fields_by_label(spec).items():
+        if len(fields) == 1:
+            once[label] = fields[0]
+    out = []
+    for table, section in zip(tables, sections or ()):
+        if section is None or getattr(table, "title", None) is None:
+            continue
+        seen = set()
+        for row in table:
+            first = next(((i, c) for i, c in enumerate(row) if isinstance(c, str) and squeeze(c)), None)
+            if first is None:
+                continue
+            label = squeeze(first[1]).rstrip("：:").replace("(", "（").replace(")", "）")
+            f = once.get(label)
+            if f is None or f.id not in found or spec.section_of(f.id) is not section or label == squeeze(section.title):
+                continue  # (承诺函 heads its sheet as the section's title)
+            values = [v for v in row[first[0] + 1:] if squeeze(v)]
+            if f.id in seen and values:
+                out.append((f, values))
+            seen.add(f.id)
+    return out
+
+
+def _fields_by_label(spec: FormSpec) -> dict[str, list[Field]]:
+    by_label: dict[str, list[Field]] = {}
+    for _, f in spec.fields():
+        by_label.setdefault(squeeze(f.label), []).append(f)
+    return by_label
 
 
 def cluster_name(tables: list[list[list[Any]]], spec: FormSpec | None = None) -> str:
@@ -367,16 +448,37 @@ class Formula:
 
 
 EMPTY_WORDS = ("无", "/", "—", "-")
+# A signature's or a seal's cell that says it is not there, or repeats the form's （签字）.
+_NOT_SIGNED = re.compile(r"(?:无|/|—|-|签字|签名|签章|盖章|公章|章)$|未|待|暂未|尚未|没有")  # (无锡市… is a seal)
 TICKED, UNTICKED = "☑✓✔√■▣☒⊠", "□☐○"
 _MARKS = TICKED + UNTICKED
 # A box and the option after it (□是), with a tick written after the option (□是√) when
 # nothing but white space, a line's end or the next box follows that tick.
-_MARK = re.compile(f"([{_MARKS}])\\s*([^{_MARKS}\\n\\t]+)(?:([{TICKED}])(?=[ \u3000]*(?:[\\n\\t{_MARKS}]|$)))?")
+# The box and its option on one line: a tick ending a line (是 √) is never the next line's option's.
+_MARK = re.compile(f"([{_MARKS}])[ \u3000]*([^{_MARKS}\\n\\t]+)(?:([{TICKED}])(?=[ \u3000]*(?:[\\n\\t{_MARKS}]|$)))?")
+# The boxes after the options (是☑ 否☐, 是：√): each mark is the option just before it.
+_MARK_AFTER = re.compile(f"([^{_MARKS}\\n\\t]+?)[ \u3000：:]*([{_MARKS}])")
+# A box typed with brackets: [x] (√) 【√】 ticked, [ ] ( ) 【 】 not.
+_BRACKET_TICK = re.compile(r"[\[(（【][ \u3000]*[xX×✓✔√☑][ \u3000]*[\])）】]")
+_BRACKET_BOX = re.compile(r"[\[(（【][ \u3000]*[\])）】]")
 
 
 _NOTE = re.compile(r"[（(][^）)]*[）)]")
-_UNIT = re.compile(r"(%|个|家|人|项|亿元|亿|万元|平方公里)$")  # 52.9亿 is 亿元
-_COUNT_IN_WAN = re.compile(r"\d万[个家人项]$")  # 5.2万人 of employees is 52000 人, as it is written
+# A note written after a figure: 52.9 注：含预估 (a note in brackets is _NOTE's).
+_AFTER_NOTE = re.compile(r"\s*(?:注|备注|说明)\s*[:：](.*)$", re.S)
+
+
+@lru_cache(maxsize=None)
+def _unit_patterns() -> tuple[re.Pattern, re.Pattern]:
+    """A unit written after a figure, of those the form's rows take (its `units`, the words
+    the chat reads: 900件, 50000名, 1.2吨/万元; 52.9亿 is 亿元), and a count written in 万 of
+    its unit (5.2万人 of employees is 52000 人, as it is written)."""
+    spec = load_form()
+    words = sorted({w for unit_words in spec.units.values() for w in unit_words}, key=len, reverse=True)
+    counts = sorted({w for unit, unit_words in spec.units.items() for w in unit_words
+                     if "one_en" in catalogue().units.get(unit, {})}, key=len, reverse=True)  # a count's unit
+    return (re.compile(f"({'|'.join(map(re.escape, words))})$"),
+            re.compile(f"\\d万(?:{'|'.join(map(re.escape, counts))})$"))
 # A sum written in the other of the form's two money units: (written, asked) → power of ten.
 _SCALE = {("万元", "yi_yuan"): -4, ("亿元", "wan_yuan"): 4, ("亿", "wan_yuan"): 4}
 
@@ -410,10 +512,13 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
         return (Decimal(repr(value)), None) if math.isfinite(value) else (None, "not_number")
     if isinstance(value, Decimal):  # a percentage cell, read as shown (dialogs/form_files.py)
         return (value, None) if value.is_finite() else (None, "not_number")
+    if any(not _THOUSANDS.fullmatch(run) for run in _SPACED_DIGITS.findall(str(value).translate(_FULL_WIDTH))):
+        return None, "not_number"  # 45 48, 300 320: two figures, never 4548 (1\u00a0234 is one, a format's grouping)
     # The form's own notes stay in a cell of the official form: "900 个（需提供清单及年份）".
-    text = _NOTE.sub("", squeeze(value).translate(_FULL_WIDTH)).replace(",", "")
-    tens_of_thousands = _COUNT_IN_WAN.search(text) is not None
-    text = _UNIT.sub("", text)
+    text = _figure_text(value).replace(",", "")
+    unit, count_in_wan = _unit_patterns()
+    tens_of_thousands = count_in_wan.search(text) is not None
+    text = unit.sub("", text)
     if text in EMPTY_WORDS:
         return None, "none"
     try:
@@ -425,12 +530,46 @@ def parse_number(value: Any) -> tuple[Decimal | None, str | None]:
     return (number, None) if number.is_finite() else (None, "not_number")
 
 
+_SPACED_DIGITS = re.compile(r"\d(?:[\d.]*\s+[\d.]*)+\d")
+_THOUSANDS = re.compile(r"\d{1,3}(?:[\u00a0\u202f]\d{3})+(?:\.\d+)?")  # as a locale's format groups them
+
+
+def _figure_text(value: Any) -> str:
+    """A cell's figure and unit without its notes: 450000（万元） is 450000万元, 48.2（初步统计）
+    注：… is 48.2."""
+    text = _AFTER_NOTE.sub("", squeeze(value).translate(_FULL_WIDTH))
+    return _NOTE.sub(lambda m: m.group(0)[1:-1] if _unit_patterns()[0].fullmatch(m.group(0)[1:-1]) else "", text)
+
+
 def written_unit(value: Any) -> str | None:
     """The unit written after a figure in its cell (450000万元), if any."""
     if not isinstance(value, str):
         return None
-    match = _UNIT.search(_NOTE.sub("", squeeze(value).translate(_FULL_WIDTH)))
+    match = _unit_patterns()[0].search(_figure_text(value))
     return match.group(1) if match else None
+
+
+def cell_notes(spec: FormSpec, value: Any) -> list[str]:
+    """The notes written with a figure (48.2（初步统计）, 52.9 注：含预估) other than the form's own
+    (900 个（需提供清单及年份）) and a unit in brackets."""
+    if not isinstance(value, str):
+        return []
+    text = squeeze(value)
+    after = _AFTER_NOTE.search(text)
+    notes = [m.group(0)[1:-1] for m in _NOTE.finditer(text[:after.start()] if after else text)]
+    notes += [after.group(1)] if after and after.group(1) else []
+    units = {u for unit_words in spec.units.values() for u in unit_words}
+    own = _squeezed_source(spec)
+    return [n for n in notes if n and n not in units and f"（{n}）" not in own and f"({n})" not in own]
+
+
+_SOURCES: dict[str, str] = {}
+
+
+def _squeezed_source(spec: FormSpec) -> str:
+    if spec.source not in _SOURCES:
+        _SOURCES[spec.source] = squeeze(spec.source_text())
+    return _SOURCES[spec.source]
 
 
 def _plain(bound: float | Decimal) -> str:
@@ -443,22 +582,32 @@ def ticks(value: Any, options: list[Option]) -> list[Option] | None:
     holding an option's bare text ticks it. None when the cell names nothing the field offers,
     or when it holds boxes and something else besides but no tick read (a mark not known)."""
     text = "" if value is None else str(value)
-    found = list(_MARK.finditer(text))
+    text = _BRACKET_BOX.sub("□", _BRACKET_TICK.sub("☑", text))
+    pattern, found = _MARK, list(_MARK.finditer(text))
     # an option's text without the form's note after it: □否（如涉及，需提供佐证材料）
     marked = [(m.group(1) in TICKED or m.group(3) is not None, squeeze(_NOTE.sub("", m.group(2)))) for m in found]
+    known = {squeeze(o.text) for o in options}
+    if not any(line.strip(" \u3000")[:1] in _MARKS for line in text.splitlines() if line.strip(" \u3000")):
+        # no line begins with a box: the marks follow their options (是☑ 否☐), when the first does
+        after = [(m.group(2) in TICKED, squeeze(_NOTE.sub("", m.group(1).split()[-1] if m.group(1).split() else "")))
+                 for m in _MARK_AFTER.finditer(text)]
+        if after and after[0][1].rstrip("：:") in known:
+            pattern, marked = _MARK_AFTER, [(tick, option.rstrip("：:")) for tick, option in after]
     if not marked:
         bare = [squeeze(part) for part in re.split(r"[\n、,，;；]", text) if squeeze(part)]
         marked = [(True, b) for b in bare]
     chosen = [o for o in options if (True, squeeze(o.text)) in marked]
-    known = {squeeze(o.text) for o in options}
     if not chosen and any(t not in known for _, t in marked) and squeeze(text) not in EMPTY_WORDS:
         return None
-    rest = squeeze(_MARK.sub("", text))  # what the boxes and their options leave
-    if not chosen and found and rest and rest not in EMPTY_WORDS:
+    rest = squeeze(pattern.sub("", text))  # what the boxes and their options leave
+    if not chosen and marked and pattern.search(text) and rest and rest not in EMPTY_WORDS:
         return None
     return chosen
 
 
+# A figure in Chinese numerals and nothing else but its unit: what the chat's reader is given.
+_IN_NUMERALS = re.compile(r"(?:百分之)?[零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟][零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点]*"
+                          r"(?:%|个|家|人|项|亿元|万元|元|平方公里)?")
 _DATE = re.compile(r"((?:19|20)\d\d)\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
 
 
@@ -494,6 +643,18 @@ def parse_date(value: Any) -> dt.date | None:
         return None
 
 
+def same_cluster(written: str, name: str) -> bool:
+    """Whether a name written for a cluster (in the 承诺函) is the form's 集群名称, shortened or
+    lengthened (示例县精密机械, 示例市精密机械产业集群): one holds the other, or they share four
+    characters or more running (a county's name alone, 示例县, is not enough)."""
+    import difflib
+
+    a, b = (squeeze(x).removesuffix("集群") for x in (written, name))
+    if not a or not b or a in b or b in a:
+        return True
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match().size >= 4
+
+
 def first_value(located: Located | None) -> Any:
     if located is None:
         return None
@@ -503,8 +664,9 @@ def first_value(located: Located | None) -> Any:
 class _Reader:
     """Turns each field's cells into a value, collecting the findings on the way."""
 
-    def __init__(self, spec: FormSpec, found: dict[str, Located], data_year: str, on: dt.date):
-        self.spec, self.found, self.on = spec, found, on
+    def __init__(self, spec: FormSpec, found: dict[str, Located], data_year: str, on: dt.date,
+                 figure: FigureReader | None = None):
+        self.spec, self.found, self.on, self.figure = spec, found, on, figure
         shift = int(data_year) - int(spec.data_year)
         self.years = [str(int(y) + shift) for y in spec.years]
         self.data_year = data_year
@@ -532,10 +694,13 @@ class _Reader:
         if self.formula(f, cell, year):
             return None
         number, why = parse_number(cell)
+        fact = catalogue().facts.get(f.fact) if f.fact else None
+        in_numerals = self.in_numerals(fact, cell) if why == "not_number" else None
+        if in_numerals is not None:  # 三百, 百分之八十点五, 四十五亿: read in the fact's unit, as the chat reads them
+            number, why = in_numerals, None
         if why == "none":
             # 填报说明 1: "各必填栏目不得空缺，无相关情况时应填写“无”": none of a count or an amount
             # (总产值 无 is 0, and fails 40亿), 0 % of a share; a growth rate of nothing has no figure
-            fact = catalogue().facts.get(f.fact) if f.fact else None
             if f.integer or fact is not None and (fact.unit in ("yi_yuan", "wan_yuan") or fact.share and fact.min >= 0):
                 return 0
             return None
@@ -552,8 +717,7 @@ class _Reader:
         if fraction:  # 0.805 for 80.5%: said as such, and not converted
             self.add("fraction", f, f.quoted, WARNING, year=year, value=str(number), percent=_plain(number.scaleb(2)),
                      evaluated=round2(float(number)))  # as the criterion shows it
-        fact = catalogue().facts.get(f.fact) if f.fact else None
-        in_cell = written_unit(cell)
+        in_cell = written_unit(cell) if in_numerals is None else None  # a numeral's unit is read with it
         if fact is not None and fact.unit and in_cell and in_cell not in self.spec.units.get(fact.unit, ()):
             # 45平方公里 in 集群总产值, 45% in a count: not the row's figure, as the chat refuses it
             self.add("wrong_unit", f, f.quoted, year=year, value=" ".join(str(cell).split()), written=in_cell,
@@ -561,7 +725,7 @@ class _Reader:
             return None
         located = self.found.get(f.id)
         written = in_cell or (located.unit if located else None)  # in the cell, or the label
-        scale = _SCALE.get((written, fact and fact.unit))
+        scale = _SCALE.get((written, fact and fact.unit)) if in_numerals is None else None
         if scale:  # 450000万元 where 亿元 is asked: 45亿元
             number = number.scaleb(scale).normalize()
         # 保留小数点后2位 is of the figure in the row's unit: 0.012亿元 in a 万元 row is 120万元
@@ -596,7 +760,24 @@ class _Reader:
                          converted=_plain(other[0][1]))
             else:
                 self.add("implausible", f, f.quoted, WARNING, year=year, **params)
+        for note in cell_notes(self.spec, cell):  # 48.2（初步统计）: read as 48.2, the note shown
+            self.add("cell_note", f, f.quoted, WARNING, year=year, value=" ".join(str(cell).split()), note=note,
+                     number=_plain(number))
         return int(number) if f.integer else float(number)
+
+    def in_numerals(self, fact, cell: Any) -> Decimal | None:
+        """A figure written in Chinese numerals alone, with its unit (三百家, 百分之八十点五, 四十五亿),
+        read by the chat's reader in the fact's unit; None for anything else (约三百, 十几家)."""
+        if self.figure is None or fact is None or not isinstance(cell, str):
+            return None
+        text = squeeze(cell).translate(_FULL_WIDTH)
+        if not _IN_NUMERALS.fullmatch(text):
+            return None
+        try:
+            value = self.figure(fact, text)
+        except ValueError:
+            return None
+        return Decimal(repr(value)) if math.isfinite(value) else None
 
     def read(self) -> dict[str, Any]:
         for section, f in self.spec.fields():
@@ -631,6 +812,15 @@ class _Reader:
 
     read_long_text = read_text
 
+    def read_signature(self, f: Field, located: Located) -> str | None:
+        """A signature or a seal: filled, and not with words that say it is not there (无,
+        未盖章, 待签字) nor with the form's own （签字）."""
+        value = self.read_text(f, located)
+        if value is not None and _NOT_SIGNED.match(squeeze(value).strip("（）()").translate(_FULL_WIDTH)):
+            self.add("not_signed", f, f.quoted, value=" ".join(value.split()))
+            return None
+        return value
+
     def read_statement(self, f: Field, located: Located) -> str | None:
         return "present"
 
@@ -647,6 +837,9 @@ class _Reader:
             self.add("bad_date", f, f.quoted, value=str(value).strip())
         elif day > self.on:  # signed and sealed on a day still to come
             self.add("future_date", f, f.quoted, day=day, on=self.on)
+        elif day < (end := dt.date(int(self.data_year), 12, 31)):
+            # before the data's year ended (a letter of an earlier round): its 近三年 not yet over
+            self.add("early_date", f, self.spec.quotes["data_year"], WARNING, day=day, end=end)
         return day
 
     def read_number(self, f: Field, located: Located) -> float | None:
@@ -696,6 +889,9 @@ class _Reader:
 
     def read_checklist(self, f: Field, located: Located) -> list[Option]:
         if self.formula(f, first_value(located)):
+            return []
+        if first_value(located) is None and f.required:  # its boxes deleted: 空缺, where 无 is nothing done
+            self.add("required", f)
             return []
         chosen = ticks(first_value(located), f.options)
         if chosen is None:
@@ -814,18 +1010,26 @@ class FormReport:
 
 
 def check_form(tables: list[list[list[Any]]], on: dt.date, extra_facts: dict | None = None,
-               data_year: str | None = None, spec: FormSpec | None = None) -> FormReport:
+               data_year: str | None = None, spec: FormSpec | None = None,
+               figure: FigureReader | None = None) -> FormReport:
     """Every check of a filled form. `extra_facts` are what the form does not ask (the chat's
-    answers, say): the form's figures win where both give one."""
+    answers, say): the form's figures win where both give one. `figure` reads a figure written
+    in Chinese numerals (dialogs.parse.read_figure, the engine not depending on the dialogs)."""
     spec = spec or load_form()
     found = locate(spec, tables)
     data_year = data_year or heads_data_year(spec, found, on)
-    reader = _Reader(spec, found, data_year, on)
+    reader = _Reader(spec, found, data_year, on, figure)
     sections = sheet_sections(spec, tables)
-    for table, section in zip(tables, sections or ()):
-        if section is None:  # a sheet the form does not have: one finding, and it is not read
-            reader.findings.append(Finding("extra_sheet", WARNING, spec.title, None, spec.quotes["not_a_page"],
-                                           params={"sheet": table.title}))
+    for sheet, section in renamed_sheets(spec, tables, sections):
+        # a sheet the form does not have: one finding, and it is not read; one renamed, read as its section
+        params = {"sheet": sheet} if section is None else {"sheet": sheet, "section": section.title}
+        reader.findings.append(Finding("extra_sheet" if section is None else "renamed_sheet", WARNING, spec.title,
+                                       None, spec.quotes["not_a_page"], params=params))
+    for f, again in repeated_rows(spec, tables, sections, found):  # only the first row of a label is read
+        first = [squeeze(v) for v in found[f.id].values if squeeze(v)]
+        reader.add("repeated_row", f, spec.quotes["not_a_page"],
+                   WARNING if [squeeze(v) for v in again] == first else ERROR,
+                   values="、".join(" ".join(str(v).split()) for v in again))
     values = reader.read()
     extra = extra_facts or {}
     # The form's figures win over the extra facts; a figure derived from them (a lower bound,
@@ -1026,6 +1230,12 @@ class _Checks:
                 self.add("statement_missing", f.id, max(f.text.split(PLACEHOLDER), key=len))
             elif any(not name or PLACEHOLDER in name.upper() for name in match.groups()):
                 self.add("placeholder", f.id, f.text)
+            else:  # 我市本次申报的XXX集群 with another cluster's name (a letter copied from another form)
+                own = squeeze(self.values.get("cluster_name"))
+                for name in match.groups():
+                    if own and not same_cluster(name, own):
+                        self.add("promise_name", f.id, f.text, WARNING, written=name + "集群", name=own,
+                                 name_label=self.spec.field("cluster_name").label)
 
     def answers(self, extra: dict) -> None:
         """A box left unticked where the facts known besides (the chat's answers) say yes, or

@@ -298,6 +298,26 @@ def test_a_form_with_a_stray_cell_far_out_is_refused_at_once_in_the_chat(tmp_pat
     term.close()
 
 
+def test_a_pdf_or_an_old_excel_file_sent_by_its_path_is_said_as_what_it_is(tmp_path):
+    """A PDF, an .xls or a CSV typed (or dropped) as a path: said as the file it is, as the
+    other channels say it, not "unknown command /tmp/…pdf"; the question stays."""
+    term = Terminal(tmp_path / "f.db")
+    term.say("/new 示例县机械集群")
+    term.say("江苏")
+    pdf, xls, csv = tmp_path / "申报表.pdf", tmp_path / "申报表 旧.xls", tmp_path / "申报表.csv"
+    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1024))
+    csv.write_text("集群名称,集群总产值\n甲,45\n", encoding="utf-8")
+    assert "这是 PDF 文件，不是 Excel（.xlsx）或 Word（.docx）文件" in term.say(str(pdf))
+    assert "这是旧版 Excel 或 Word 文件（.xls 或 .doc）：请另存为 .xlsx 或 .docx" in term.say(f"'{xls}'")
+    assert "这是纯文本文件（如 CSV）" in term.say(csv.as_uri())
+    text = term.say(str(tmp_path / "没有这个.pdf"))
+    assert "找不到或无法读取文件" in text and "没有这个.pdf" in text
+    assert "找不到" not in term.say("/new 乙.pdf")  # a command, not a file
+    assert term.child.isalive()
+    term.close()
+
+
 @pytest.mark.parametrize("line", ["~95", "~ 95", "~45亿", "about 95", "~no-such-user-x/a.xlsx", "a\x00b.xlsx",
                                   "~/没有这个/表.xlsx", "'~no-such-user-x/表.docx'", "file:///%00.xlsx",
                                   "file://[::1/a.xlsx", "file://[x]/a.xlsx", "file://[x]/95"])

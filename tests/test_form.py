@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from bot.cli import main
 from dialogs.forms import finding_text
 from dialogs.form_files import MAX_BYTES, FormFileError, read_bytes, read_path
+from dialogs.parse import read_figure
 from engine import load_rulesets
 from engine.form import check_form, load_form, squeeze
 from bench.standins.form_helpers import NAME, PLAN, passing, rows_of, write_docx, write_xlsx
@@ -26,7 +27,8 @@ MEASURE = squeeze(load_rulesets()[load_form().measure].source_text())
 
 
 def check(path, extra_facts=None):
-    return check_form(read_path(str(path)), ON, extra_facts=extra_facts)
+    """The form checked as `form check` and the chat check it (Chinese numerals read as the chat reads them)."""
+    return check_form(read_path(str(path)), ON, extra_facts=extra_facts, figure=read_figure)
 
 
 def run(capsys, *argv):
@@ -70,7 +72,7 @@ def finding_codes(report):
 
 CASES = {
     "required": ({"cluster_name": [""]}, ("required", "集群名称", None)),
-    "not_number": ({"total_output": [45.0, "五十二亿", 52.9]}, ("not_number", "集群总产值（亿元）", "2022")),
+    "not_number": ({"total_output": [45.0, "见附件", 52.9]}, ("not_number", "集群总产值（亿元）", "2022")),
     "decimals": ({"total_output": [45.123, 48.2, 52.9]}, ("decimals", "集群总产值（亿元）", "2021")),
     "not_integer": ({"enterprises": [300.5, 320, 350]}, ("not_integer", "集群企业数量", "2021")),
     "range": ({"sme_output_share": [80.5, 101, 82.3]}, ("range", "集群内中小企业产值占集群总产值比例（%）", "2022")),
@@ -120,10 +122,10 @@ def test_warnings_alone_pass_and_errors_fail_through_the_cli(tmp_path, capsys):
     warned = write_xlsx(tmp_path / "warned.xlsx", {**passing(), "target_iip": [25.0, 38.0]})
     status, out, _ = run(capsys, "form", "check", str(warned), "--on", "2024-06-01")
     assert status == 0 and "[提示]" in out and "工业互联网普及率达到45%左右" in out
-    wrong = write_xlsx(tmp_path / "wrong.xlsx", {**passing(), "total_output": [45.0, "五十二亿", 52.9]})
+    wrong = write_xlsx(tmp_path / "wrong.xlsx", {**passing(), "total_output": [45.0, "见附件", 52.9]})
     status, out, _ = run(capsys, "form", "check", str(wrong), "--on", "2024-06-01", "--lang", "en")
     assert status == 1
-    assert "二、主导产业情况 “集群总产值（亿元）” 2022 expects a number, got “五十二亿”." in out
+    assert "二、主导产业情况 “集群总产值（亿元）” 2022 expects a number, got “见附件”." in out
 
 
 def test_the_summary_counts_in_the_singular_and_the_plural(tmp_path, capsys):
@@ -276,6 +278,23 @@ def test_the_promise_letter_filled_as_on_paper_is_read_and_its_xxx_left_is_a_fin
         assert finding_text(report.findings[0], "zh") == "承诺函「承诺函」原文中的“XXX”仍未替换为本集群的名称。"
         assert "XXX" in finding_text(report.findings[0], "en") and "cluster's name" in finding_text(report.findings[0], "en")
         assert not report.passed
+
+
+@pytest.mark.parametrize("written, other", [
+    ("乙县纺织产业集群", True), ("示例县纺织产业集群", True), (f"{NAME}集群", False),
+    ("示例县精密机械集群", False), ("示例市精密机械产业集群", False), ("精密机械产业集群", False),
+])
+def test_a_promise_letter_naming_another_cluster_is_a_note(tmp_path, written, other):
+    """The letter's 我市本次申报的XXX集群 written with another cluster's name (a letter copied
+    from last year's form) is a note naming both; the form's name shortened or lengthened is not."""
+    source = write_xlsx(tmp_path / "form.xlsx", passing())
+    report = check(_promise_written(source, written, "示例市工业和信息化局"))
+    found = [(f.code, f.severity, f.field) for f in report.findings]
+    assert found == ([("promise_name", "warning", "承诺函")] if other else []), found
+    if other:
+        assert f"承诺函「承诺函」写的是“{written}”，与「集群名称」“{NAME}”不一致，请核对。" == \
+            finding_text(report.findings[0], "zh")
+        assert f"names “{written}”, not the form's 集群名称 “{NAME}”" in finding_text(report.findings[0], "en")
 
 
 def test_a_county_level_citys_bureau_is_never_taken_for_the_promises_signature(tmp_path):
@@ -519,6 +538,27 @@ def test_a_percentage_cell_is_read_as_excel_shows_it(tmp_path):
     assert (report.values["cloud_rate"], report.values["identifier_rate"]) == (40.0, 30.0)
 
 
+def test_a_unit_shown_by_a_cells_number_format_is_read_as_shown(tmp_path):
+    """450000 shown 450,000万元 by the format #,##0"万元" in 集群总产值（亿元） is 45亿元, as the
+    same typed as text is (it was refused as out of range, said to look like 万元); a format
+    scaling its figure (0,"万元") is not read so."""
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    output = _cells_of(book, "集群总产值（亿元）")
+    for cell, value, fmt in zip(output, [450000, 48.2, 52.9], ['#,##0"万元"', '0.00"亿元"', "General"]):
+        cell.value, cell.number_format = value, fmt
+    software = _cells_of(book, "工业软件采购金额（万元）")[0]
+    software.value, software.number_format = 0.01, '0.00"亿元"'
+    book.save(path)
+    report = check(path)
+    assert report.findings == [] and report.passed
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.values["software_purchase"]["2021"] == 100.0
+    output[0].number_format = '0,"万元"'  # 450 shown, scaled by a thousand: not read as shown
+    book.save(path)
+    assert ("range_other_unit", "2021") in [(f.code, f.year) for f in check(path).findings]
+
+
 def test_a_share_typed_as_a_fraction_is_asked_back_year_by_year_not_converted(tmp_path):
     """0.805 for 80.5%, a plain number: a note per year asking whether the share is meant, as the
     chat asks; the figure stays as typed (and fails 第六条（二） as typed)."""
@@ -662,11 +702,31 @@ def test_the_co2_reduction_is_worked_from_the_years_the_form_has(tmp_path):
         next(f for f in report.findings if f.code == "reduction_mismatch"), "zh")
 
 
-@pytest.mark.parametrize("years", [[2021, 2022, 2023], [2021.0, 2022.0, 2023.0], ["2021", "2022", "2023"]],
-                         ids=["int", "float", "text"])
+@pytest.mark.parametrize("years", [[2021, 2022, 2023], [2021.0, 2022.0, 2023.0], ["2021", "2022", "2023"],
+                                   ["２０２１年", "２０２２年", "２０２３年"], ["二〇二一年", "二○二二年", "二〇二三年度"]],
+                         ids=["int", "float", "text", "full-width", "chinese numerals"])
 def test_years_typed_as_numbers_head_their_columns(tmp_path, years):
     titles = [title for title, rows in rows_of(passing()) if any(row[:1] == ["年度"] for row in rows)]
     report = check(_years_headed(write_xlsx(tmp_path / "form.xlsx", passing()), titles, years))
+    assert report.findings == [] and report.passed
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+
+
+@pytest.mark.parametrize("fmt", ['yyyy"年"', "yyyy", 'yyyy"年度"'])
+def test_years_typed_as_dates_shown_as_years_head_their_columns(tmp_path, fmt):
+    """2021-01-01 shown 2021年 by the format yyyy"年" (Excel turns 2021年 typed into a date so)
+    is the year it shows: the section's figures were left unread, said as 未找到年度栏."""
+    titles = [title for title, rows in rows_of(passing()) if any(row[:1] == ["年度"] for row in rows)]
+    path = _years_headed(write_xlsx(tmp_path / "form.xlsx", passing()), titles,
+                         [dt.datetime(y, 1, 1) for y in (2021, 2022, 2023)])
+    book = openpyxl.load_workbook(path)
+    for sheet in (book[title] for title in titles):
+        for row in sheet.iter_rows():
+            if row[0].value == "年度":
+                for cell in row[1:4]:
+                    cell.number_format = fmt
+    book.save(path)
+    report = check(path)
     assert report.findings == [] and report.passed
     assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
 
@@ -859,6 +919,20 @@ def test_a_box_with_the_forms_note_after_its_option_is_read(tmp_path, cell, moni
         ["required"] if monitoring is None else [])
 
 
+@pytest.mark.parametrize("cell, monitoring", [
+    ("是 √\n否", True), ("是√\n否", True), ("是☑ 否☐", True), ("是☐ 否☑", False), ("是：✔  否：", True),
+    ("[x]是\n[ ]否", True), ("[ ]是 [X]否", False), ("( )是\n(√)否", False), ("是（√）\n否", True),
+    ("【√】是 【 】否", True), ("√是\n否", True), ("□是\n□否", None),
+])
+def test_a_tick_after_its_option_is_that_options_never_the_next_lines(tmp_path, cell, monitoring):
+    """A tick written after the option (是 √, 是☑ 否☐) is the option's: it was read as the next
+    line's, 否 for 是; a box typed as brackets ([x], (√), 【√】) is a box."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "co2_monitoring": [cell]}))
+    assert report.facts.get("co2_monitoring") is monitoring
+    assert [f.code for f in report.findings if f.field == "建立了集群碳排放监测机制"] == (
+        ["required"] if monitoring is None else [])
+
+
 def test_a_tick_in_a_symbol_font_in_excel_is_read(tmp_path):
     """R in Wingdings 2 shows ☑, £ shows □: a cell in that font is read as shown."""
     from openpyxl.styles import Font
@@ -868,6 +942,54 @@ def test_a_tick_in_a_symbol_font_in_excel_is_read(tmp_path):
     cell.font = Font(name="Wingdings 2")
     book.save(path)
     report = check(path)
+    assert report.findings == [] and report.facts["high_water_industry"] is False
+
+
+def _shared_strings(path):
+    """The workbook with its inline strings (as openpyxl writes them) moved to a shared string
+    table, as Excel and WPS save every text, rich runs and all."""
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    strings = []
+
+    def shared(match):
+        strings.append(match.group(2))
+        return f'<c{match.group(1)} t="s"><v>{len(strings) - 1}</v></c>'
+
+    for name in [n for n in parts if n.startswith("xl/worksheets/")]:
+        parts[name] = re.sub(r'<c([^>]*?) t="inlineStr"><is>(.*?)</is></c>', shared, parts[name].decode(),
+                             flags=re.S).encode()
+    parts["xl/sharedStrings.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main" count="{len(strings)}">' + "".join(f"<si>{s}</si>" for s in strings) + "</sst>"
+    ).encode()
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                     b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rIdStrings" Type="http://schemas.openxmlformats.org/officeDocument/'
+                             b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared, as Excel and WPS save", "inline"])
+def test_a_tick_inserted_in_a_symbol_font_within_a_cells_text_is_read(tmp_path, shared):
+    """☑ inserted as Wingdings 2's R in a run of its own (插入 > 符号), the options' text in
+    宋体: read as shown, as a whole cell in that font is (it was a mark not known)."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    symbol, song = InlineFont(rFont="Wingdings 2"), InlineFont(rFont="宋体")
+    _cells_of(book, WATER)[0].value = CellRichText([
+        TextBlock(symbol, "£"), TextBlock(song, "是\n"), TextBlock(symbol, "£"), TextBlock(song, "否\n"),
+        TextBlock(symbol, "R"), TextBlock(song, "不涉及")])
+    book.save(path)
+    report = check(_shared_strings(path) if shared else path)
     assert report.findings == [] and report.facts["high_water_industry"] is False
 
 
@@ -892,6 +1014,58 @@ def test_a_sheet_the_form_does_not_have_is_one_note_never_read_in_place_of_a_sec
     assert report.values["sme_employees"] == 50000 and report.passed
     assert "工作表「数据来源说明」不是申报表的栏目，未读取。" in finding_text(report.findings[0], "zh")
     assert "the sheet “数据来源说明” is not one of the form's sections" in finding_text(report.findings[0], "en")
+
+
+@pytest.mark.parametrize("renamed", ["主导产业", "Sheet3", "2.主导产业情况"])
+def test_a_renamed_sheet_holding_a_section_missing_by_name_is_read_as_that_section(tmp_path, renamed):
+    """An applicant renames a sheet (主导产业, Sheet3): its rows are the section's, whose own
+    sheet is missing, so it is read as that section with one note, not twenty 未找到该栏目."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in rows_of(passing()):
+        sheet = book.create_sheet(renamed if title.startswith("二、") else title[:31])
+        for row in rows:
+            sheet.append(row)
+    book.save(tmp_path / "form.xlsx")
+    report = check(tmp_path / "form.xlsx")
+    assert [(f.code, f.severity, f.params) for f in report.findings] == [
+        ("renamed_sheet", "warning", {"sheet": renamed, "section": "二、主导产业情况"})]
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9} and report.passed
+    assert f"工作表「{renamed}」不是申报表的栏目名称，按其内容作为「二、主导产业情况」读取。" \
+        in finding_text(report.findings[0], "zh")
+    assert f"the sheet “{renamed}” is not named as a section of the form; it was read as “二、主导产业情况”" \
+        " by its rows" in finding_text(report.findings[0], "en")
+
+
+def test_a_renamed_sheet_is_not_read_for_a_section_that_has_its_own_sheet_or_rows_of_several(tmp_path):
+    """A copy of a section under another name (二's own sheet is there) and a sheet of labels of
+    several sections (a 数据来源说明 when 二's sheet is missing) stay unread, as before."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    sheets = rows_of(passing())
+    for title, rows in sheets:
+        sheet = book.create_sheet(title[:31])
+        for row in rows:
+            sheet.append(row)
+    copy_of_two = book.create_sheet("主导产业（草稿）")
+    for row in next(rows for title, rows in sheets if title.startswith("二、")):
+        copy_of_two.append([v if not isinstance(v, float) else v * 2 for v in row])
+    book.save(tmp_path / "copy.xlsx")
+    report = check(tmp_path / "copy.xlsx")
+    assert [(f.code, f.params) for f in report.findings] == [("extra_sheet", {"sheet": "主导产业（草稿）"})]
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+
+    del book["主导产业（草稿）"]
+    book[next(t for t, _ in sheets if t.startswith("二、"))[:31]].title = "Sheet2"
+    sources = book.create_sheet("数据来源说明")
+    sources.append(["集群总产值（亿元）", "县统计局出具的证明"])
+    sources.append(["集群内中小企业从业人员数量", "县人社局"])
+    book.save(tmp_path / "sources.xlsx")
+    report = check(tmp_path / "sources.xlsx")
+    assert ("renamed_sheet", {"sheet": "Sheet2", "section": "二、主导产业情况"}) in [
+        (f.code, f.params) for f in report.findings]
+    assert ("extra_sheet", {"sheet": "数据来源说明"}) in [(f.code, f.params) for f in report.findings]
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
 
 
 # --- template and round trip ------------------------------------------------------------
@@ -1461,3 +1635,130 @@ def test_a_count_written_in_万_of_its_unit_is_read_as_its_figure(tmp_path, writ
     report = check(writer(tmp_path / f"odd.{writer.__name__[-4:]}", {**passing(), "sme_employees": ["5.000012万人"]}))
     assert ("not_integer", "集群内中小企业从业人员数量", None) in finding_codes(report)
     assert any("50000.12" in finding_text(f, "zh") for f in report.findings)
+
+
+def test_chinese_numerals_in_a_cell_are_read_as_the_chat_reads_them(tmp_path, capsys):
+    """三百, 百分之八十点五, 四十五亿 in a filled form: the chat and `evaluate` read them, the form
+    check said 应填数字. An estimate (十几家) or an approximation (约三百) is still refused."""
+    cells = {"enterprises": ["三百", "三百二十家", 350], "smes": ["二百九十", 310, 338],
+             "sme_output_share": ["百分之八十点五", "81%", "八十二点三"],
+             "total_output": ["四十五亿", 48.2, "五十二点九亿元"], "sme_employees": ["五万"],
+             "srdi_smes": ["十几家", 18, 20], "hitech": ["约二十五", 28, 30]}
+    path = write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells})
+    status, out, _ = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", "json")
+    report = json.loads(out)[0]
+    assert report["facts"]["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report["facts"]["sme_output_share"] == {"2021": 80.5, "2022": 81.0, "2023": 82.3}
+    assert report["facts"]["sme_employees"] == 50000
+    assert [(f["code"], f["year"]) for f in report["findings"]] == [("not_number", "2021")] * 2, report["findings"]
+    assert status == 1
+
+
+@pytest.mark.parametrize("field, cell", [
+    ("promise_sealed", "未盖章"), ("promise_sealed", "无"), ("declaration_sealed", "待盖章"),
+    ("declaration_signed", "（签字）"), ("declaration_signed", "尚未签字"), ("declaration_signed", "/"),
+])
+def test_a_signature_or_seal_written_as_not_there_is_a_finding(tmp_path, field, cell):
+    """承诺函（公章）未盖章, a 负责人（签字） of 无 or of the form's own （签字）: no seal, no
+    signature, said on its row; the form passed with them."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), field: [cell]}))
+    label = load_form().field(field).label
+    assert [(f.code, f.field) for f in report.findings] == [("not_signed", label)] and not report.passed
+    assert f"「{label}」填的是“{cell}”，不是签字或盖章：须签字（盖章）后报送。" in finding_text(report.findings[0], "zh")
+    assert f"says “{cell}”, which is no signature or seal" in finding_text(report.findings[0], "en")
+
+
+def test_a_signature_or_seal_given_passes(tmp_path):
+    cells = {"declaration_signed": ["王五"], "declaration_sealed": ["无锡市某区工业和信息化局（已盖章）"],
+             "promise_sealed": ["已加盖公章"]}
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells}))
+    assert report.findings == [] and report.passed
+
+
+def test_a_note_written_after_a_figure_is_read_with_the_figure_and_shown(tmp_path):
+    """48.2（初步统计） and 52.9 注：含预估 in 集群总产值: the figure is read, the note shown on its row
+    and year (it was dropped without a word, or the cell refused as no number); the form's own
+    notes (900 个（需提供清单及年份）) stay unsaid."""
+    cells = {"total_output": [45.0, "48.2（初步统计）", "52.9 注：含预估"], "invention_patents": ["900 个（需提供清单及年份）"]}
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells}))
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert report.values["invention_patents"] == 900
+    assert [(f.code, f.severity, f.year, f.params["note"]) for f in report.findings] == [
+        ("cell_note", "warning", "2022", "初步统计"), ("cell_note", "warning", "2023", "含预估")]
+    assert report.passed
+    assert "二、主导产业情况「集群总产值（亿元）」2022年填的是“48.2（初步统计）”：说明“初步统计”未作为数据，按 48.2 读取，请核对。" \
+        in finding_text(report.findings[0], "zh")
+    assert "the note “初步统计” is not part of the figure; read as 48.2" in finding_text(report.findings[0], "en")
+
+
+def test_a_checklist_cell_left_empty_is_not_filled_and_one_of_none_is_none(tmp_path):
+    """A checklist whose cell was emptied (its boxes deleted) is 未填写, as a choice left empty
+    is (各必填栏目不得空缺): it was read as nothing done, without a word; 无 is nothing done."""
+    report = check(write_xlsx(tmp_path / "empty.xlsx", {**passing(), "green_work": [""]}))
+    assert ("required", "集群已开展的绿色低碳相关工作") in [(f.code, f.field) for f in report.findings]
+    report = check(write_xlsx(tmp_path / "none.xlsx", {**passing(), "green_work": ["无"]}))
+    assert "集群已开展的绿色低碳相关工作" not in [f.field for f in report.findings if f.code == "required"]
+
+
+def test_a_row_repeated_in_a_sheet_is_a_finding_naming_what_was_not_read(tmp_path):
+    """An extra 集群总产值（亿元） row (a revision pasted below the first): only the first is read,
+    and the other is a problem naming its figures; the same figures repeated are a note."""
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    book = openpyxl.load_workbook(path)
+    sheet = next(s for s in book.worksheets if s.title.startswith("二、"))
+    sheet.append(["集群总产值（亿元）", 30, 31, 32])
+    sheet.append(["集群企业数量：", 300, 320, 350])
+    book.save(path)
+    report = check(path)
+    assert [(f.code, f.severity, f.field, f.params["values"]) for f in report.findings] == [
+        ("repeated_row", "error", "集群总产值（亿元）", "30、31、32"), ("repeated_row", "warning", "集群企业数量", "300、320、350")]
+    assert report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+    assert finding_text(report.findings[0], "zh") == (
+        "二、主导产业情况「集群总产值（亿元）」出现在不止一行：另一行填的是 30、31、32，只读取了第一行；请删去多余的一行。")
+    assert "appears in more than one row: another reads 30、31、32" in finding_text(report.findings[0], "en")
+
+
+@pytest.mark.parametrize("day, early", [("2019年3月15日", True), ("2023年12月30日", True), ("2024年1月2日", False)])
+def test_a_letter_dated_before_its_datas_year_ended_is_a_note(tmp_path, day, early):
+    """A 承诺函 dated 2019 (last round's letter) promises 近三年 nothing happened before the
+    three years ended: a note quoting the form's 截止到申报2023年底; the form passed unseen."""
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), "promise_date": [day]}))
+    found = [(f.code, f.severity, f.field) for f in report.findings]
+    assert found == ([("early_date", "warning", "年月日")] if early else []), found
+    if early:
+        assert report.findings[0].quote == "未注明填报年度的，请填写截止到申报2023年底的数据"
+        assert "早于申报数据截止的 2023年12月31日" in finding_text(report.findings[0], "zh")
+        assert "earlier than the end of the form's data year, 2023-12-31" in finding_text(report.findings[0], "en")
+
+
+def test_the_units_the_chat_reads_are_read_in_a_form_cell(tmp_path):
+    """900件 of patents, 50000名 of employees, 15户 of firms, 1.20吨/万元 of CO₂: the chat reads
+    them (dialogs/parse.py's unit words), the form check said 应填数字; another row's unit in a
+    cell is still said (1.2万元 of CO₂)."""
+    cells = {"invention_patents": ["900件"], "sme_employees": ["50000名"], "srdi_smes": ["15户", 18, 20],
+             "co2_intensity": ["1.20吨/万元", "1.10吨二氧化碳/万元", 1.0], "target_patents": ["900件", "1400件"]}
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells}))
+    assert report.findings == [] and report.passed
+    assert (report.values["invention_patents"], report.values["sme_employees"]) == (900, 50000)
+    assert report.values["co2_intensity"] == {"2021": 1.2, "2022": 1.1, "2023": 1.0}
+    report = check(write_xlsx(tmp_path / "wrong.xlsx", {**passing(), "co2_intensity": ["1.2万元", 1.1, 1.0]}))
+    assert [(f.code, f.year) for f in report.findings if f.field.startswith("近三年单位产值")] == [("wrong_unit", "2021")]
+    assert "单位“万元”不是本栏的单位（吨/万元）" in finding_text(report.findings[0], "zh")
+
+
+def test_a_unit_in_brackets_after_a_figure_is_its_unit(tmp_path):
+    """450000（万元） in 集群总产值（亿元） is 45亿元, as 450000万元 is: the bracketed unit was dropped as
+    a note, the figure refused as out of range; 80.5(%) is 80.5%."""
+    cells = {"total_output": ["450000（万元）", "48.2(亿元)", 52.9], "sme_output_share": ["80.5(%)", 81.0, 82.3]}
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells}))
+    assert report.findings == [] and report.values["total_output"] == {"2021": 45.0, "2022": 48.2, "2023": 52.9}
+
+
+def test_two_figures_in_one_cell_are_not_read_as_one(tmp_path):
+    """45 48 in one year's cell (two years typed in one) was read as 4548 亿元 and 320 350 as
+    320350 firms; a figure grouped in thousands by a format's no-break space (50 000) is one."""
+    cells = {"total_output": ["45 48", 48.2, 52.9], "enterprises": [300, "320 350", 350], "sme_employees": ["50\u00a0000"]}
+    report = check(write_xlsx(tmp_path / "form.xlsx", {**passing(), **cells}))
+    assert [(f.code, f.field, f.year) for f in report.findings if f.code == "not_number"] == [
+        ("not_number", "集群总产值（亿元）", "2021"), ("not_number", "集群企业数量", "2022")]
+    assert report.values["sme_employees"] == 50000

@@ -67,11 +67,11 @@ def test_form_without_a_cluster_says_what_to_do(chat):
 def test_a_filled_form_sent_as_a_file_is_answered_with_the_report(chat, tmp_path):
     start(chat, "江苏")
     asked_before = chat.current_fact()
-    content = write_xlsx(tmp_path / "filled.xlsx", {**passing(), "total_output": [45.0, "五十二亿", 52.9]}).read_bytes()
+    content = write_xlsx(tmp_path / "filled.xlsx", {**passing(), "total_output": [45.0, "见附件", 52.9]}).read_bytes()
     chat.last = chat.conversation.handle(chat.user, attachment=Attachment("申报表.xlsx", content))
     report, *rest = chat.last
     assert report.kind == "result"
-    assert "二、主导产业情况「集群总产值（亿元）」2022年应填数字，填的是“五十二亿”。" in report.text
+    assert "二、主导产业情况「集群总产值（亿元）」2022年应填数字，填的是“见附件”。" in report.text
     assert report.documents[0][0] == "申报表.md"
     # the question being asked is asked again, and nothing about it changed
     assert rest and rest[-1].kind == "question" and chat.current_fact() == asked_before
@@ -265,11 +265,21 @@ def test_a_forms_cells_are_quoted_without_control_characters(chat, tmp_path, wri
     typed text does: the report and the other cluster's name quote it without them (XML keeps
     ESC out of a file, not C1's CSI \\x9b, OSC \\x9d or DEL)."""
     start(chat, "江苏")
-    cells = {**passing(), "cluster_name": ["甲\x9b2J集群\x7f"], "total_output": [45.0, "五十二\x9d0;title\x9c亿\x9b31m", 52.9]}
+    cells = {**passing(), "cluster_name": ["甲\x9b2J集群\x7f"], "total_output": [45.0, "见\x9d0;title\x9c附件\x9b31m", 52.9]}
     content = writer(tmp_path / f"filled.{writer.__name__[-4:]}", cells).read_bytes()
     chat.last = chat.conversation.handle(chat.user, attachment=Attachment(f"申报表.{writer.__name__[-4:]}", content))
     text = chat.last[0].text
     assert "这份申报表的集群名称是“甲集群”" in text
-    assert "二、主导产业情况「集群总产值（亿元）」2022年应填数字，填的是“五十二亿”。" in text
+    assert "二、主导产业情况「集群总产值（亿元）」2022年应填数字，填的是“见附件”。" in text
     shown = text + "".join(doc.decode("utf-8") for _, doc in chat.last[0].documents)
     assert not any("\x7f" <= ch <= "\x9f" or ch < " " and ch not in "\t\n" for ch in shown)
+
+
+def test_a_form_with_chinese_numerals_sent_in_the_chat_is_read_as_the_chat_reads_them(chat, tmp_path):
+    """三百家 and 百分之八十点五 in a filled form sent as a file: read as when typed in the chat."""
+    start(chat, "江苏")
+    cells = {"enterprises": ["三百家", 320, 350], "sme_output_share": ["百分之八十点五", 81.0, 82.3]}
+    path = write_xlsx(tmp_path / "filled.xlsx", {**passing(), **cells})
+    chat.last = chat.conversation.handle(chat.user, attachment=Attachment("filled.xlsx", path.read_bytes()))
+    text = chat.last[0].text
+    assert "应填数字" not in text and "申报表检查通过。" in text, text

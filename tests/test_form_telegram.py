@@ -20,10 +20,10 @@ def test_form_documents_and_a_filled_form_sent_back(fake, bot, tmp_path):
         report = check_form(read_bytes(fake.documents[d["file_id"]], d["file_name"]), Clock().today())
         assert report.name == "壬集群"
 
-    filled = write_xlsx(tmp_path / "filled.xlsx", {**passing(), "total_output": [45.0, "五十二亿", 52.9]})
+    filled = write_xlsx(tmp_path / "filled.xlsx", {**passing(), "total_output": [45.0, "见附件", 52.9]})
     fake.user_sends_document(1101, "filled.xlsx", filled.read_bytes())
     got = user.read_until(lambda m: "集群总产值（亿元）" in m.get("text", ""))
-    assert "2022年应填数字，填的是“五十二亿”" in got[-1]["text"]
+    assert "2022年应填数字，填的是“见附件”" in got[-1]["text"]
     user.read_until(lambda m: m.get("document", {}).get("file_name") == "filled.md")
 
     fake.user_sends_document(1101, "notes.pdf", b"%PDF-1.4 not a form")

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.inputs import InputError, read_clusters
 from dialogs.form_files import FormFileError, layout, read_path, write_docx, write_xlsx
 from dialogs.forms import file_error_text, report_json, report_markdown, report_text
+from dialogs.parse import read_figure
 from engine.form import check_form, cluster_name, load_form, squeeze
 from locales import t
 from locales.explain import fact_error_text
@@ -101,7 +102,7 @@ def run_check(args, stdout=None, stderr=None) -> int:
                           facts=args.facts), file=err)
                 status = 2
                 continue
-        report = check_form(tables, on, extra_facts=extra)
+        report = check_form(tables, on, extra_facts=extra, figure=read_figure)
         status = max(status, 0 if report.passed else 1)
         reports.append((path, report))
     if args.format == "json":
