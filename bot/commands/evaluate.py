@@ -122,6 +122,15 @@ def _one_line(name: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in name)
 
 
+def _indented(obj) -> str:
+    """json.dumps(obj, ensure_ascii=False, indent=2), the same text: given an indent, json runs
+    its pure-Python encoder, a third of `-f json`'s time; its C encoder's compact text indented
+    by msgspec takes half as long."""
+    import msgspec
+
+    return msgspec.json.format(json.dumps(obj, ensure_ascii=False).encode(), indent=2).decode()
+
+
 def _write_json(evaluated, lang, out) -> None:
     """A JSON array streamed one object at a time. Stopped by unreadable input, it is closed
     after what was printed, so the output stays valid JSON (nothing at all before the first)."""
@@ -129,7 +138,7 @@ def _write_json(evaluated, lang, out) -> None:
     try:
         for name, evaluations in evaluated:
             for ev in evaluations:
-                text = json.dumps(evaluation_json(name, ev, lang), ensure_ascii=False, indent=2)
+                text = _indented(evaluation_json(name, ev, lang))
                 out.write(("[\n" if first else ",\n") + text)
                 first = False
     except InputError:
