@@ -32,6 +32,7 @@ from . import forms, tracking
 from .messages import MAX_FILE, Attachment, Button, Incoming, Reply, file_stem, merge_steps  # noqa: F401  (re-exported)
 from .compare import answer_question, answers, criterion_requirement, search_criteria, topics
 from .parse import (NAME_LIMIT, ParseError, Parsed, SUPERSCRIPTS, as_percent, choice_number, clean_name, confirmation,
+                    correction,
                     name_cut, normalise,
                     parse_answer, refuse_superscripts, visible, window_years)
 from .questions import (
@@ -930,9 +931,11 @@ class Turn:
                     raise ParseError("choice")
                 parsed = Parsed(values[number - 1])
             else:
-                parsed = parse_answer(spec, text, self.latest_year)
+                parsed = parse_answer(spec, text, self.latest_year, this_year=self.today.year)
         except ParseError as exc:
             if (replies := self.typed_province(text)) is not None:
+                return replies
+            if (replies := self.corrected(fact, text)) is not None:
                 return replies
             if looks_like_question(text) and answers(text, self.lang):
                 # a quick question in the middle of a question: answered, then asked again
@@ -1312,12 +1315,8 @@ class Turn:
             return stop
         if self.profile.state in ("picking", "choose_measures") and self.pending().get("back_to"):
             self.return_from_pick(self.pending())  # the menu left as /cancel leaves it
-        order = catalogue().facts
-        position = list(order).index
         current = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
-        asked = asked_facts(self.rulesets)
-        earlier = [f for f in order if f in self.answers and f in asked
-                   and (current is None or position(f) < position(current))]
+        earlier = self.answered_before(current)
         if not earlier:
             return [Reply(self.t("dialog.no_previous"))] + self.prompt()
         kept, note = self.keep_pending(), self.t("dialog.back_note")
@@ -1328,6 +1327,24 @@ class Turn:
                           value=value_text(p["fact"], p["value"], self.lang, exact=True))
         self.set_state("asking", earlier[-1], kept)
         return [self.question(earlier[-1], note=note)]
+
+    def answered_before(self, current: str | None) -> list[str]:
+        """The questions answered before `current` in the form's order (all when None)."""
+        order = catalogue().facts
+        position = list(order).index
+        asked = asked_facts(self.rulesets)
+        return [f for f in order if f in self.answers and f in asked
+                and (current is None or position(f) < position(current))]
+
+    def corrected(self, fact: str, text: str) -> list[Reply] | None:
+        """不对，是90 typed at a question: the answer before it changed, as /edit N 90 does (the
+        question then asked again); 不对 alone opens it, but not on a choice, where it may
+        mean no. None when the text is no correction or nothing was answered before."""
+        new = correction(text)
+        earlier = self.answered_before(fact) if new is not None else []
+        if not earlier or (not new and catalogue()[fact].type in CHOICE_TYPES):
+            return None
+        return self.edit_question(self.numbered(fact).index(earlier[-1]) + 1, new)
 
     def cmd_edit(self, arg: str) -> list[Reply]:
         if (stop := self.need_profile()) is not None:

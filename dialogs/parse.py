@@ -82,8 +82,9 @@ _CN_SCALED = re.compile(r"([^万亿]+?)(千万|万|亿)")
 _CN_YEAR = re.compile(r"[〇零○一二三四五六七八九]{4}(?=\s*年)")
 _CN_YEAR_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789")
 # Words around a figure that are no unit: dropped, the figure read as given. Approximations
-# (约95, 95左右, about 95), "percent" for %, and/和/及 between the figures of a list.
-_APPROX = re.compile(rf"(?:大约|约|将近|接近|近(?!\s*[三3]\s*年))(?=\s*(?:[-+]?\d|[{CN_DIGITS}]))|左右"
+# (约95, 约有95, 大概95, 差不多95, 95左右, about 95), "percent" for %, and/和/及 between the figures of a list.
+_APPROX = re.compile(rf"(?:大约|大概|大致|差不多|估计|约|将近|接近|近(?!\s*[三3]\s*年))(?:\s*(?:为|有|是))?"
+                     rf"(?=\s*(?:[-+]?\d|[{CN_DIGITS}]))|左右"
                      r"|\b(?:about|approx(?:imately|\.)?|around|roughly|nearly)(?=\s*[-+]?\d)\s*", re.IGNORECASE)
 _PERCENT = re.compile(r"\s*\b(?:percent|per cent)\b", re.IGNORECASE)
 _AND = re.compile(r"\s*,?\s*\band\b\s*(?=[-+]?\d)|\s*(?:以及|和|及)\s*(?=[-+]?\d|[" + CN_DIGITS + "])",
@@ -195,11 +196,20 @@ def name_cut(name: str) -> tuple[str, bool]:
     return name[:NAME_LIMIT].rstrip(), len(name) > NAME_LIMIT
 
 
-def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | None = None) -> Parsed:
-    """Read `text` as a value of the fact; `latest_year` is the last complete year."""
+# The years an official names by today's (去年52亿): how many years back each word is.
+_RELATIVE_YEARS = {"大前年": 3, "前年": 2, "去年": 1, "今年": 0}
+_RELATIVE_YEAR = re.compile("|".join(_RELATIVE_YEARS))
+
+
+def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | None = None,
+                 this_year: int | None = None) -> Parsed:
+    """Read `text` as a value of the fact; `latest_year` is the last complete year, `this_year`
+    today's, by which 去年、前年、大前年 (and 今年, not complete) of a series name their years."""
     refuse_superscripts(text or "")
     if spec.type in ("series", "rate", "trend") and ("\t" in text or "\n" in text):
         text = _table(text)
+    if this_year is not None and spec.type in ("series", "rate", "trend") and text and _RELATIVE_YEAR.search(text):
+        text = _RELATIVE_YEAR.sub(lambda m: f"{this_year - _RELATIVE_YEARS[m.group(0)]}年", text)
     text = normalise(text or "")
     if not text:
         raise ParseError("empty")
@@ -498,6 +508,25 @@ def yes_or_no(text: str, words: tuple[set, set] = (YES, NO)) -> bool | None:
 
 # Replies to "is this right?" (the years a list was put on, a figure asked back): a yes or a
 # no as a question takes them, and the words of agreeing or not, and the buttons' numbers.
+# An answer corrected at the question after it (不对，是90; 错了，应该是90; 不是80，是90; 更正：90;
+# sorry, it's 90): the words before the new answer.
+_CORRECTION = re.compile(
+    r"^(?:(?:不对|错了|说错了|写错了|填错了|输错了|打错了|搞错了|有误|更正|纠正|改正)(?:一下)?"
+    r"|不是[^,;:]*?[,;:]\s*(?=应|是|为)"
+    r"|(?:correction|sorry|oops|wrong|no wait|i meant))"
+    r"[\s,;:.!?]*(?:上一题|刚才|前一题)?(?:的|答案)?[\s,;:]*"
+    r"(?:应该是|应该为|应为|应是|改为|改成|更正为|是|为|it'?s|it is|it should be|should be|make it|i meant)?\s*",
+    re.IGNORECASE)
+
+
+def correction(text: str) -> str | None:
+    """The new answer of a correction of the answer before (不对，是90 → "90", 不对 alone → ""),
+    or None when the text is no correction."""
+    typed = normalise(text)
+    match = _CORRECTION.match(typed)
+    return typed[match.end():] if match else None
+
+
 CONFIRM_YES = YES | {"1", "确认", "正确", "没错", "没错的", "没有错", "没问题", "好", "好的", "可以", "行", "嗯", "ok",
                      "okay", "correct", "right", "sure"}
 CONFIRM_NO = NO | {"2", "不对", "不对的", "错", "错了", "不正确", "wrong", "incorrect"}

@@ -241,6 +241,48 @@ def test_a_year_not_yet_complete_is_refused_and_nothing_is_saved(conversation):
     assert chat.current_fact() != "total_output"
 
 
+def test_last_year_and_the_year_before_in_words_name_their_years(conversation):
+    chat = Chat(conversation)  # on 2026-11-23 去年 is 2025
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    text = chat.say("大前年45亿，前年48亿，去年52亿")
+    assert "已保存：集群总产值 = 2023年 45.00亿元、2024年 48.00亿元、2025年 52.00亿元" in text
+    answer_until(chat, "sme_output_share")
+    text = chat.say("前年80%，去年81%，今年82%")  # 今年 is not over
+    assert "2026 年尚未结束" in text and chat.current_fact() == "sme_output_share"
+
+
+@pytest.mark.parametrize("typed", ["不对，是90平方公里", "错了，应该是90", "不是80，是90", "更正：90平方公里", "sorry, it's 90",
+                                   "correction: 90"])
+def test_a_correction_typed_at_the_next_question_changes_the_answer_before(conversation, typed):
+    """不对，是90 right after an answer corrects that answer, as /edit would, and the question
+    being asked is asked again."""
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")      # county_level
+    chat.say("80")      # area
+    assert chat.current_fact() == "pillar_industry"
+    text = chat.say(typed)
+    assert "已保存：集群占地面积 = 90.00平方公里" in text, text
+    assert chat.current_fact() == "pillar_industry" and chat.last[-1].kind == "question"
+
+
+def test_a_correction_not_read_names_the_answer_before_and_keeps_it(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")      # county_level
+    chat.say("80")      # area
+    text = chat.say("不对，是九十多")
+    assert "集群占地面积" in text and "当前答案：80.00平方公里" in text and chat.current_fact() == "area_km2"
+    chat.say("90")
+    assert chat.current_fact() == "pillar_industry"
+    text = chat.say("不对")  # alone on a yes/no question: not read as a correction, nor as a no
+    assert "没有看懂" in text and chat.current_fact() == "pillar_industry"
+    answer_until(chat, "total_output")
+    text = chat.say("不对")  # alone on a question of figures: the answer before is open to change
+    assert chat.current_fact() != "total_output" and "当前答案" in text
+
+
 def test_skip_back_edit(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")

@@ -499,3 +499,28 @@ def test_accidents_alone_say_no_grade(text):
     with pytest.raises(ParseError) as raised:
         parse_answer(CAT["cyber_incident_level"], text, latest_year=2025)
     assert raised.value.code == "choice"
+
+
+@pytest.mark.parametrize("fact,text,value", [
+    # 大概、大致、差不多 and 约有/约为 say "about", as 约 does: the figure is read as given
+    ("hitech_count", "大概十个", 10), ("hitech_count", "大概10个", 10), ("area_km2", "大致95平方公里", 95.0),
+    ("hitech_count", "差不多10个", 10), ("hitech_count", "约有10个", 10),
+    ("area_km2", "约为95", 95.0), ("area_km2", "大约有95平方公里", 95.0), ("champion_count", "估计3家", 3),
+    ("total_output", "大概45亿、48亿、52.3亿", SERIES),
+])
+def test_an_approximation_in_other_words_is_read_as_the_figure_given(fact, text, value):
+    assert parse_answer(CAT[fact], text, latest_year=2025).value == value
+
+
+@pytest.mark.parametrize("text", [
+    "大前年45亿，前年48亿，去年52.3亿", "2023年45亿，前年48亿，去年为52.3亿", "大前年为45亿元；前年达48亿元；去年实现52.3亿元",
+])
+def test_last_year_and_the_year_before_are_the_years_they_name(text):
+    """去年, 前年, 大前年 as an official writes the years of 近三年: counted back from today's year."""
+    assert parse_answer(CAT["total_output"], text, latest_year=2025, this_year=2026).value == SERIES
+
+
+def test_this_year_is_refused_as_a_year_not_yet_complete():
+    with pytest.raises(ParseError) as raised:
+        parse_answer(CAT["total_output"], "前年45亿，去年48亿，今年52亿", latest_year=2025, this_year=2026)
+    assert raised.value.code == "later_year" and raised.value.details["years"] == ["2026"]
