@@ -110,8 +110,8 @@ _RECENT_YEARS = re.compile(r"^(?:(?:近|最近)\s*[三3]\s*年(?:来|度)?\s*(?:
                            + _FIGURE_AHEAD)
 _YEAR_RANGE = re.compile(r"^((?:19|20)\d\d)\s*年?\s*(?:-|至|到|—|–)\s*((?:19|20)\d\d)\s*(?:年度|年)\s*"
                          r"(?:分别|依次)?\s*(?:为|是)?\s*[:,]?\s*(.+)$")
-# A rate's figure after the words of its question (年均9.5%, 年均增速9.5%, 增速9.5%): the average.
-_RATE_WORDS = re.compile(r"^(?:(?:近|最近)\s*[三3]\s*年)?\s*(?:年均|年平均|平均)?\s*(?:增速|增长率|增幅|增长)?\s*"
+# A rate's figure after the words of its question (年均9.5%, 年均增速9.5%, 增速9.5%, 平均每年增长9.5%): the average.
+_RATE_WORDS = re.compile(r"^(?:(?:近|最近)\s*[三3]\s*年)?\s*(?:年均|年平均|平均每年|平均|每年)?\s*(?:增速|增长率|增幅|增长)?\s*"
                          r"(?:为|是|达到|达)?\s*[:,]?" + _FIGURE_AHEAD)
 
 YES = {"是", "有", "对", "yes", "y", "true", "√", "✓", "✔", "☑", "是的", "有的", "符合", "属于", "对的", "yeah", "yep", "yup"}

@@ -393,6 +393,7 @@ def test_a_unit_after_a_list_of_bare_figures_is_each_ones(fact, text, value, dou
     ("iip_rate", "85\u200b", 85.0, False), ("iip_rate", "\ufeff85%", 85.0, False),
     ("output_growth", "年均9.5%", 9.5, False), ("output_growth", "年均增速9.5%", 9.5, False),
     ("output_growth", "增速9.5%", 9.5, False), ("output_growth", "近三年年均增速9.5%", 9.5, False),
+    ("output_growth", "平均每年增长9.5%", 9.5, False), ("output_growth", "每年增长约9.5%", 9.5, False),
     ("total_output", "近三年分别为45亿、48亿、52亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, True),
     # the years given as a range: the figures are theirs in order, nothing assumed
     ("total_output", "2023-2025年分别为45、48、52亿元", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, False),
