@@ -931,7 +931,7 @@ class Turn:
                     raise ParseError("choice")
                 parsed = Parsed(values[number - 1])
             else:
-                parsed = parse_answer(spec, text, self.latest_year, this_year=self.today.year)
+                parsed = self.parse_kept(spec, text)
         except ParseError as exc:
             if (replies := self.typed_province(text)) is not None:
                 return replies
@@ -949,6 +949,19 @@ class Turn:
                                                     **({"derived": derived} if derived else {}), **self.keep_pending()})
             return self.prompt()
         return self.accept(fact, parsed.value)
+
+    def parse_kept(self, spec, text: str) -> Parsed:
+        """The answer read; figures of some years only, typed to change saved ones (不对，2023年是80%,
+        /edit 9 2023年80%), keep the saved figures of the years they do not name."""
+        try:
+            return parse_answer(spec, text, self.latest_year, this_year=self.today.year)
+        except ParseError as exc:
+            saved = self.answers.get(spec.id)
+            if exc.code != "missing_years" or not isinstance(saved, dict) \
+                    or not all(year in saved for year in exc.details["years"]):
+                raise
+            kept = " ".join(f"{year}:{saved[year]}" for year in exc.details["years"])
+            return parse_answer(spec, f"{text} {kept}", self.latest_year, this_year=self.today.year)
 
     def implausible_derived(self, fact: str, value: Any) -> list | None:
         """[figure id, figure] of a figure this answer makes with one already given, beyond any

@@ -267,6 +267,21 @@ def test_a_correction_typed_at_the_next_question_changes_the_answer_before(conve
     assert chat.current_fact() == "pillar_industry" and chat.last[-1].kind == "question"
 
 
+def test_a_correction_of_one_year_keeps_the_other_years_saved(conversation):
+    """不对，2023年是80% (or /edit N 2023年80%) changes that year of the figures saved; the years
+    not named keep theirs. A first answer still needs every year of 近三年."""
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "sme_output_share")
+    assert "缺少 2024、2025 年的数值" in chat.say("2023年79%")
+    chat.say("2023:79 2024:81 2025:82")
+    assert chat.current_fact() != "sme_output_share"
+    text = chat.say("不对，2023年是80%")
+    assert "已保存：集群内中小企业产值占集群总产值比例 = 2023年 80.00%、2024年 81.00%、2025年 82.00%" in text, text
+    text = chat.say("/edit 集群内中小企业产值 2025年83%")
+    assert "= 2023年 80.00%、2024年 81.00%、2025年 83.00%" in text, text
+
+
 def test_a_correction_not_read_names_the_answer_before_and_keeps_it(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")
@@ -955,7 +970,7 @@ def test_examples_and_refusals_name_the_years_of_the_three_latest_years_asked(db
     answer_until(chat, "output_growth", {**eligible_facts(), **series_as_of(dt.date(2027, 3, 1))})
     assert "或各年增速（如 2024:10 2025:12 2026:14）" in chat.say("快")
     chat.say("/lang en")
-    assert "such as 2024:45 2025:48 2026:52." in chat.say("/edit 8 2025:45 2026:48")
+    assert "such as 2024:45 2025:48 2026:52." in chat.say("/edit 8 2026:48 2027:50")  # some years alone now keep the rest
     assert "years as 2024:45 2025:48 2026:52," in chat.say("/help")
 
 
