@@ -43,12 +43,12 @@ from .reports import markdown_report
 # Commands: the slash word and its Chinese equivalents (a whole message, or its first word).
 COMMANDS = {
     "help": ("/help", "帮助", "?", "？"),
-    "back": ("/back", "返回", "上一题"),
-    "skip": ("/skip", "跳过", "不知道", "不清楚"),
+    "back": ("/back", "返回", "上一题", "返回上一题", "回到上一题", "上一步"),  # 返回上一题: the button's label
+    "skip": ("/skip", "跳过", "不知道", "不清楚", "不确定", "跳过此题", "跳过本题"),
     "edit": ("/edit", "修改"),
     "why": ("/why", "为什么", "依据"),
-    "status": ("/status", "进度", "状态"),
-    "result": ("/result", "结果", "评估"),
+    "status": ("/status", "进度", "状态", "查看进度"),
+    "result": ("/result", "结果", "评估", "查看结果"),
     "compare": ("/compare", "对比", "比较"),
     "new": ("/new", "新建"),
     "list": ("/list", "列表", "我的集群"),

@@ -755,6 +755,22 @@ def test_commands_typed_as_a_chinese_keyboard_types_them(conversation):
     assert "已保存：主导产业为所在县域的支柱或特色产业 = 是" in chat.say("是。")
 
 
+def test_the_words_an_official_types_for_a_command_and_the_buttons_own_words(conversation):
+    """返回上一题 is the back button's own label on Telegram; 回到上一题, 上一步, 不确定, 查看进度 are
+    what people type: each does what it says, never refused as an answer."""
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")
+    chat.say("是")
+    for typed in ("返回上一题", "回到上一题", "上一步"):
+        text = chat.say(typed)
+        assert "返回上一题" in text and chat.current_fact() == "provincial_certified", typed
+        chat.say("/skip")
+    assert "已跳过：集群占地面积" in chat.say("不确定")
+    assert "进度：已答" in chat.say("查看进度")
+    assert "预审结果" in chat.say("查看结果")
+
+
 def test_a_language_not_read_shows_the_question_again_and_english_with_a_full_stop_is_read(conversation):
     chat = Chat(conversation)
     start(chat, "国家")
