@@ -491,9 +491,14 @@ def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
 
 
 def is_setting(word: str) -> bool:
-    """A word of /remind's days or time (14, 30,7,1, 400,-1, 9:00, 8点半), never of a name."""
+    """A word of /remind's days or time (14, 30,7,1, 400,-1, 提前一周, 9:00, 8点半), never of a name."""
     word = normalise(word)
-    return bool(re.fullmatch(r"(提前)?[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word) or AM_PM.fullmatch(word))
+    if re.fullmatch(r"(提前)?[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word) or AM_PM.fullmatch(word):
+        return True
+    try:  # 提前一个月、一周和一天: days as `lead_days` reads them
+        return bool(re.search(r"[天周月星期礼拜]", word)) and bool(lead_days(word))
+    except LeadDaysError:
+        return False
 
 
 def remind_target(turn, words: list[str]) -> int:

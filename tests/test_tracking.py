@@ -604,3 +604,16 @@ def test_remind_reads_days_and_times_as_officials_say_them(conversation):
     assert "截止前 30、7 天、08:30（北京时间）提醒" in chat.say("/remind #1 提前30天、7天 上午8点半")
     (cluster,) = tracked(conversation)
     assert (cluster.lead_days, cluster.remind_hour, cluster.remind_minute) == ("30,7", 8, 30)
+
+
+@pytest.mark.parametrize("typed,leads", [
+    ("提前一个月、一周和一天", "30、7、1"), ("提前十五天", "15"), ("提前两周", "14"), ("半个月 3天", "15、3"),
+    ("提前1个月和1个星期", "30、7"),
+])
+def test_remind_reads_weeks_months_and_chinese_numerals(conversation, typed, leads):
+    """提前一个月、一周和一天 was taken for a cluster's name (没有找到跟踪的集群“提前一个月、一周和一天”):
+    a month is 30 days, a week 7, 半个月 15, as `deadlines --alarms` reads them too."""
+    chat = Chat(conversation)
+    chat.say("/track 甲集群 国家 2024-06-01")
+    text = chat.say(f"/remind {typed} 上午9点")
+    assert f"截止前 {leads} 天、09:00（北京时间）提醒" in text, text
