@@ -197,8 +197,9 @@ def name_cut(name: str) -> tuple[str, bool]:
 
 
 # The years an official names by today's (去年52亿): how many years back each word is.
-_RELATIVE_YEARS = {"大前年": 3, "前年": 2, "去年": 1, "今年": 0}
-_RELATIVE_YEAR = re.compile("|".join(_RELATIVE_YEARS))
+_RELATIVE_YEARS = {"大前年": 3, "前年": 2, "去年": 1, "今年": 0,
+                   "the year before last": 2, "last year": 1, "this year": 0}
+_RELATIVE_YEAR = re.compile("|".join(_RELATIVE_YEARS), re.IGNORECASE)
 
 
 def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | None = None,
@@ -209,7 +210,7 @@ def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | N
     if spec.type in ("series", "rate", "trend") and ("\t" in text or "\n" in text):
         text = _table(text)
     if this_year is not None and spec.type in ("series", "rate", "trend") and text and _RELATIVE_YEAR.search(text):
-        text = _RELATIVE_YEAR.sub(lambda m: f"{this_year - _RELATIVE_YEARS[m.group(0)]}年", text)
+        text = _RELATIVE_YEAR.sub(lambda m: f"{this_year - _RELATIVE_YEARS[m.group(0).lower()]}年", text)
     text = normalise(text or "")
     if not text:
         raise ParseError("empty")

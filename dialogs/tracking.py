@@ -495,10 +495,7 @@ def is_setting(word: str) -> bool:
     word = normalise(word)
     if re.fullmatch(r"(提前)?[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word) or AM_PM.fullmatch(word):
         return True
-    try:  # 提前一个月、一周和一天: days as `lead_days` reads them
-        return bool(re.search(r"[天周月星期礼拜]", word)) and bool(lead_days(word))
-    except LeadDaysError:
-        return False
+    return bool(re.search(r"[天周月星期礼拜]", word)) and reads_as_days(word)  # 提前一个月、一周和一天
 
 
 def remind_target(turn, words: list[str]) -> int:
@@ -512,7 +509,19 @@ def remind_target(turn, words: list[str]) -> int:
     known = next((k for k in range(len(words), 0, -1) if named(clusters, " ".join(words[:k]))), None)
     if known is not None:
         return known
-    return next(k for k in range(len(words), 0, -1) if not is_setting(words[k - 1]))
+    for k in range(len(words)):  # the fewest words for the name: the rest days and a time
+        days = [w for w in words[k:] if not looks_like_time(w)]
+        if all(is_setting(w) for w in words[k:]) or (days and reads_as_days(" ".join(days))):
+            return k
+    return len(words)
+
+
+def reads_as_days(text: str) -> bool:
+    """Days as `lead_days` reads them (a month, a week and a day before)."""
+    try:
+        return bool(lead_days(text))
+    except LeadDaysError:
+        return False
 
 
 def cmd_remind(turn, arg: str) -> list[Reply]:

@@ -48,13 +48,15 @@ DEFAULT_LEAD_DAYS = (30, 7, 1)
 DEFAULT_HOUR, DEFAULT_MINUTE = 9, 0
 MAX_LEAD_DAYS = 365
 MAX_LEADS = 6
-_LEAD_SEPARATORS = re.compile(r"[\s,;、。]+|和|及|与")
+_LEAD_SEPARATORS = re.compile(r"[\s,;、。]+|和|及|与|\band\b|\bbefore\b|\bahead\b|\bearlier\b", re.IGNORECASE)
 # Days said as people say them: a month is 30 days (30 is the first default lead), a week 7,
 # 半个月 15; Chinese numerals (十五天, 一周) as figures.
 _CN_NUMBER = re.compile("[一二两三四五六七八九十百]+")
 _HALF_MONTH = re.compile(r"半\s*个?\s*月")
-_MONTHS = re.compile(r"(\d+)\s*个?\s*月")
-_WEEKS = re.compile(r"(\d+)\s*个?\s*(?:周|星期|礼拜)")
+_MONTHS = re.compile(r"(\d+)\s*(?:个?\s*月|months?\b)", re.IGNORECASE)
+_WEEKS = re.compile(r"(\d+)\s*(?:个?\s*(?:周|星期|礼拜)|weeks?\b)", re.IGNORECASE)
+_ONE = re.compile(r"\b(?:a|an|one)\s+(?=(?:day|week|month)s?\b)", re.IGNORECASE)
+_DAYS = re.compile(r"天|\bdays?\b", re.IGNORECASE)
 
 
 class LeadDaysError(ValueError):
@@ -77,14 +79,14 @@ def _cn_number(numeral: str) -> int | str:
 
 
 def lead_days(text: str) -> tuple[int, ...]:
-    """'30,7,1', '30 7 1', '30、7、1天', '提前15天', '３０，７', '提前一个月、一周和一天' → (30, 7, 1), the
+    """'30,7,1', '30 7 1', '30、7、1天', '提前15天', '３０，７', '提前一个月、一周和一天', 'a month, a week and a day before' → (30, 7, 1), the
     largest first, each once; LeadDaysError otherwise."""
     text = unicodedata.normalize("NFKC", text).replace("提前", " ")
     if _CN_NUMBER.search(text):
         text = _CN_NUMBER.sub(lambda m: str(_cn_number(m.group(0))), text)
-    text = _HALF_MONTH.sub(" 15 ", text)
+    text = _HALF_MONTH.sub(" 15 ", _ONE.sub("1 ", text))
     text = _MONTHS.sub(lambda m: f" {int(m.group(1)) * 30} ", text)
-    text = _WEEKS.sub(lambda m: f" {int(m.group(1)) * 7} ", text).replace("天", " ")
+    text = _DAYS.sub(" ", _WEEKS.sub(lambda m: f" {int(m.group(1)) * 7} ", text))
     words = [w for w in _LEAD_SEPARATORS.split(text) if w]
     bad = [w for w in words if not (w.isascii() and w.isdigit() and int(w) <= MAX_LEAD_DAYS)]
     if bad or not words or len(words) > MAX_LEADS:

@@ -515,6 +515,7 @@ def test_an_approximation_in_other_words_is_read_as_the_figure_given(fact, text,
 
 @pytest.mark.parametrize("text", [
     "大前年45亿，前年48亿，去年52.3亿", "2023年45亿，前年48亿，去年为52.3亿", "大前年为45亿元；前年达48亿元；去年实现52.3亿元",
+    "2023: 4.5 billion, the year before last: 4.8 billion, last year: 5.23 billion",
 ])
 def test_last_year_and_the_year_before_are_the_years_they_name(text):
     """去年, 前年, 大前年 as an official writes the years of 近三年: counted back from today's year."""

@@ -617,3 +617,13 @@ def test_remind_reads_weeks_months_and_chinese_numerals(conversation, typed, lea
     chat.say("/track 甲集群 国家 2024-06-01")
     text = chat.say(f"/remind {typed} 上午9点")
     assert f"截止前 {leads} 天、09:00（北京时间）提醒" in text, text
+
+
+def test_remind_reads_weeks_and_months_in_english(conversation):
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    chat.say("/track 甲集群 国家 2024-06-01")
+    text = chat.say("/remind a month, a week and a day before 9am")
+    assert "30, 7, 1 days before, at 09:00" in text, text
+    text = chat.say("/remind 甲集群 2 weeks ahead")
+    assert "14 days before, at 09:00" in text, text
