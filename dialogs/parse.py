@@ -108,6 +108,8 @@ _ESTIMATE = re.compile(r"几|多|余|以上|以下|以内|之内|不到|不足|�
 _FIGURE_AHEAD = rf"(?=\s*(?:[-+]?\d|[{CN_DIGITS}]))"
 _RECENT_YEARS = re.compile(r"^(?:(?:近|最近)\s*[三3]\s*年(?:来|度)?\s*(?:分别|依次)?|分别|依次)\s*(?:为|是)?\s*[:,]?"
                            + _FIGURE_AHEAD)
+_YEAR_LIST = re.compile(r"^((?:(?:19|20)\d\d\s*(?:年度|年)?\s*,\s*)+(?:19|20)\d\d)\s*(?:年度|年)\s*"
+                        r"(?:分别|依次)\s*(?:为|是)?\s*[:,]?\s*(.+)$")  # 2023、2024、2025年分别为45、48、52亿元
 _YEAR_RANGE = re.compile(r"^((?:19|20)\d\d)\s*年?\s*(?:-|至|到|—|–)\s*((?:19|20)\d\d)\s*(?:年度|年)\s*"
                          r"(?:分别|依次)?\s*(?:为|是)?\s*[:,]?\s*(.+)$")
 # A rate's figure after the words of its question (年均9.5%, 年均增速9.5%, 增速9.5%, 平均每年增长9.5%): the average.
@@ -254,6 +256,12 @@ def _plain(text: str) -> str:
         # a figure (not a year: 2023:, 2023年) before a separator, a year or the end
         bare = rf"(?<![\d.])({NUMBER})(?=\s*;|\s*,(?!\d{{3}}(?!\d))|\s+(?:19|20)\d\d\s*(?:年|[:=])|\s*$)"
         return re.sub(bare, lambda m: m.group(1) + unit, text)
+    if listed := _YEAR_LIST.fullmatch(text):
+        years = re.findall(r"(?:19|20)\d\d", listed.group(1))
+        figures = _each_unit([part for part in _LIST_SEP.split(listed.group(2)) if part])
+        if len(figures) == len(years):
+            return " ".join(f"{year}:{figure}" for year, figure in zip(years, figures))
+        return text  # not as many figures as years: refused as written
     if ranged := _YEAR_RANGE.fullmatch(text):
         first, last = int(ranged.group(1)), int(ranged.group(2))
         figures = _each_unit([part for part in _LIST_SEP.split(ranged.group(3)) if part])
@@ -568,8 +576,9 @@ _PAIR_FIGURE = rf"(?:{_GROUPED}|{NUMBER}|{CN_NUMERAL.pattern}){_UNIT}"  # 2023:�
 _PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*({_PAIR_FIGURE})"
                    rf"|((?:19|20)\d\d)\s*(?:年度|年)\s*(?:为|是|达到|达|实现)?\s*({_PAIR_FIGURE})")
 # Between the figures of a bare list: a comma (not one of thousands), a semicolon, a space
-# before a figure (not one before its unit: 4.5 billion, 45 亿).
-_LIST_SEP = re.compile(rf"\s*;\s*|\s*,(?!\d{{3}}(?!\d))\s*|\s+(?=[-+]?\d|负|(?![万亿])[{CN_DIGITS}])")
+# before a figure (not one before its unit: 4.5 billion, 45 亿), a slash between figures.
+_LIST_SEP = re.compile(rf"\s*;\s*|\s*,(?!\d{{3}}(?!\d))\s*|\s+(?=[-+]?\d|负|(?![万亿])[{CN_DIGITS}])"
+                       r"|(?<=[\d亿万元%])\s*/\s*(?=[-+]?\d)")  # 45/48/52亿元, but 吨/万元 is a unit
 # A year given with what is no figure (2025:abc): named as such, not refused as a wrong form.
 _NO_FIGURE_PAIR = re.compile(r"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*([^\s,;]+)")
 # Codes that already say exactly what is wrong: kept, not replaced by the general form.

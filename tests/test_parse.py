@@ -398,6 +398,14 @@ def test_a_unit_after_a_list_of_bare_figures_is_each_ones(fact, text, value, dou
     # the years given as a range: the figures are theirs in order, nothing assumed
     ("total_output", "2023-2025年分别为45、48、52亿元", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, False),
     ("total_output", "2023年至2025年分别为45，48，52", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, False),
+    # the years listed before 分别为: theirs in order
+    ("total_output", "2023、2024、2025年分别为45、48、52亿元", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, False),
+    ("total_output", "2023年、2024年、2025年依次为45亿、48亿、52亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, False),
+    # figures between slashes, as a table's cell often has them; a unit's slash stays (吨/万元)
+    ("total_output", "45亿/48亿/52亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, True),
+    ("total_output", "45/48/52亿元", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, True),
+    ("co2_intensity", "1.2/1.1/1.0吨/万元", {"2023": 1.2, "2024": 1.1, "2025": 1.0}, True),
+    ("co2_intensity", "2023:1.2吨/万元 2024:1.1吨/万元 2025:1.0吨/万元", {"2023": 1.2, "2024": 1.1, "2025": 1.0}, False),
     # a report's sentence: a verb between each year and its figure
     ("total_output", "2023年为45.2亿元，2024年为48.6亿元，2025年为52.1亿元", {"2023": 45.2, "2024": 48.6, "2025": 52.1}, False),
     ("total_output", "2023年达45.2亿元、2024年实现48.6亿元、2025年达到52.1亿元", {"2023": 45.2, "2024": 48.6, "2025": 52.1},
