@@ -488,8 +488,22 @@ def _read_count(spec: Fact, text: str, _latest_year: int) -> Parsed:
     return Parsed(int(value))
 
 
+# A yes or a no said by what was done (已设立, 建立了, 已开展相关工作, 具备) or not (尚未设立, 未开展,
+# 不具备), as an official answers 是否设立了…: the verbs the questions ask about.
+_DONE = "设立|建立|建成|成立|开展|组织|制定|出台|实施|形成|具备|完成|落实|编制|参与|参加|加入|获得|纳入|达到|通过"
+_DONE_YES = re.compile(rf"^(?:(?:已经?|均已|都已)(?:{_DONE})|(?:{_DONE})了|具备)(?P<rest>.*)$")
+_DONE_NO = re.compile(rf"^(?:未|尚未|还未|暂未|没有|还没有|没|不|并未|从未)(?:{_DONE})(?P<rest>.*)$")
+
+
 def _read_bool(spec: Fact, text: str, _latest_year: int) -> Parsed:
     answer = yes_or_no(text)
+    if answer is None:
+        word = normalise(text).rstrip("!！.。")
+        if (done := _DONE_NO.match(word)) and not _BUT.search(done.group("rest")):
+            answer = False
+        elif (done := _DONE_YES.match(word)) and not _BUT.search(done.group("rest")) \
+                and not _ZH_NO.search(done.group("rest")):
+            answer = True
     if answer is None:
         raise ParseError("bool")
     return Parsed(answer)
@@ -515,8 +529,6 @@ def yes_or_no(text: str, words: tuple[set, set] = (YES, NO)) -> bool | None:
     return None
 
 
-# Replies to "is this right?" (the years a list was put on, a figure asked back): a yes or a
-# no as a question takes them, and the words of agreeing or not, and the buttons' numbers.
 # An answer corrected at the question after it (不对，是90; 错了，应该是90; 不是80，是90; 更正：90;
 # sorry, it's 90): the words before the new answer.
 _CORRECTION = re.compile(
@@ -536,6 +548,8 @@ def correction(text: str) -> str | None:
     return typed[match.end():] if match else None
 
 
+# Replies to "is this right?" (the years a list was put on, a figure asked back): a yes or a
+# no as a question takes them, and the words of agreeing or not, and the buttons' numbers.
 CONFIRM_YES = YES | {"1", "确认", "正确", "没错", "没错的", "没有错", "没问题", "好", "好的", "可以", "行", "嗯", "ok",
                      "okay", "correct", "right", "sure"}
 CONFIRM_NO = NO | {"2", "不对", "不对的", "错", "错了", "不正确", "wrong", "incorrect"}

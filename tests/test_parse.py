@@ -534,3 +534,18 @@ def test_this_year_is_refused_as_a_year_not_yet_complete():
     with pytest.raises(ParseError) as raised:
         parse_answer(CAT["total_output"], "前年45亿，去年48亿，今年52亿", latest_year=2025, this_year=2026)
     assert raised.value.code == "later_year" and raised.value.details["years"] == ["2026"]
+
+
+@pytest.mark.parametrize("text,value", [
+    ("已设立", True), ("设立了", True), ("已建立", True), ("开展了相关工作", True), ("已经开展", True), ("具备", True),
+    ("尚未设立", False), ("没有设立", False), ("未开展", False), ("不具备", False), ("还没有建立", False),
+])
+def test_a_yes_or_no_said_by_what_was_done(text, value):
+    """是否设立了…？ answered 已设立 or 尚未设立, as an official does: they were refused as no yes or no."""
+    assert parse_answer(CAT["management_body"], text, latest_year=2025).value is value
+
+
+@pytest.mark.parametrize("text", ["已设立，但不完善", "已建立，没有专职人员", "设立"])
+def test_what_was_done_with_a_but_is_no_yes(text):
+    with pytest.raises(ParseError):
+        parse_answer(CAT["management_body"], text, latest_year=2025)
