@@ -30,8 +30,8 @@ import unicodedata
 
 from engine import certified_together, load_rulesets
 from engine.deadlines import (
-    MAX_LEAD_DAYS, MEASURE_TERM_END, CertificationDateError, Deadline, LeadDaysError, check_certified_on, duties,
-    lead_days,
+    MAX_LEAD_DAYS, MEASURE_TERM_END, CertificationDateError, Deadline, LeadDaysError, check_certified_on, cn_number,
+    duties, lead_days,
 )
 from locales import fmt_date, render, t, t_count
 from locales.deadlines import (
@@ -103,6 +103,7 @@ def parse_date(text: str) -> dt.date:
 
 def parse_time(text: str) -> tuple[int, int]:
     text = unicodedata.normalize("NFKC", text).strip()
+    text = re.sub("[一二两三四五六七八九十]+", lambda m: str(cn_number(m.group(0))), text)  # 早上八点, 九点半
     if twelve := AM_PM.fullmatch(text):
         clock, half = twelve.groups()
         hour, minute = parse_time(clock if ":" in clock else clock + ":00")
@@ -495,7 +496,14 @@ def is_setting(word: str) -> bool:
     word = normalise(word)
     if re.fullmatch(r"(提前)?[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word) or AM_PM.fullmatch(word):
         return True
-    return bool(re.search(r"[天周月星期礼拜]", word)) and reads_as_days(word)  # 提前一个月、一周和一天
+    if word.startswith("提前"):  # days, read or refused as such (提前两年), never a name
+        return True
+    try:
+        parse_time(word)  # 下午三点半
+        return True
+    except ValueError:
+        pass
+    return bool(re.search(r"[天周月星期礼拜]", word)) and reads_as_days(word)  # 一个月、一周和一天
 
 
 def remind_target(turn, words: list[str]) -> int:

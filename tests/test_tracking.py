@@ -608,7 +608,7 @@ def test_remind_reads_days_and_times_as_officials_say_them(conversation):
 
 @pytest.mark.parametrize("typed,leads", [
     ("提前一个月、一周和一天", "30、7、1"), ("提前十五天", "15"), ("提前两周", "14"), ("半个月 3天", "15、3"),
-    ("提前1个月和1个星期", "30、7"),
+    ("提前1个月和1个星期", "30、7"), ("提前一年", "365"),
 ])
 def test_remind_reads_weeks_months_and_chinese_numerals(conversation, typed, leads):
     """提前一个月、一周和一天 was taken for a cluster's name (没有找到跟踪的集群“提前一个月、一周和一天”):
@@ -617,6 +617,15 @@ def test_remind_reads_weeks_months_and_chinese_numerals(conversation, typed, lea
     chat.say("/track 甲集群 国家 2024-06-01")
     text = chat.say(f"/remind {typed} 上午9点")
     assert f"截止前 {leads} 天、09:00（北京时间）提醒" in text, text
+
+
+def test_remind_reads_a_time_in_chinese_numerals_and_names_days_it_cannot_read(conversation):
+    chat = Chat(conversation)
+    chat.say("/track 甲集群 国家 2024-06-01")
+    assert "截止前 7 天、08:00（北京时间）提醒" in chat.say("/remind 提前一周 早上八点")
+    assert "截止前 7 天、15:30（北京时间）提醒" in chat.say("/remind 下午三点半")
+    text = chat.say("/remind 提前两年")  # 730 days: past the most, said as typed, not taken for a name
+    assert "没有看懂提前天数“提前两年”" in text and "没有找到" not in text, text
 
 
 def test_remind_reads_weeks_and_months_in_english(conversation):
