@@ -678,6 +678,11 @@ def _read_series(spec: Fact, text: str, latest_year: int) -> Parsed:
         raise ParseError("series") from None
 
 
+# A year's rate said with its growth (2023年增长10.5%, 2024年同比增长了11%, 2025年增速为12%): the
+# year and its figure, for a rate only (2023年增长45亿 is no output of 45亿).
+_GROWTH_AFTER_YEAR = re.compile(r"((?:19|20)\d\d\s*(?:年度|年))\s*(?:同比)?(?:增长率|增速|增幅|增长)了?\s*(?:为|是|达到|达)?")
+
+
 def _read_rate(spec: Fact, text: str, latest_year: int) -> Parsed:
     """One figure is the three-year average; several are the annual rates. The words of the
     question before one figure (年均增速9.5%) only restate it."""
@@ -693,7 +698,7 @@ def _read_rate(spec: Fact, text: str, latest_year: int) -> Parsed:
             except ParseError:
                 pass
     try:
-        return _series(spec, text, latest_year)
+        return _series(spec, _GROWTH_AFTER_YEAR.sub(r"\1", text), latest_year)
     except ParseError as exc:
         if exc.code in EXACT:
             raise

@@ -549,3 +549,18 @@ def test_a_yes_or_no_said_by_what_was_done(text, value):
 def test_what_was_done_with_a_but_is_no_yes(text):
     with pytest.raises(ParseError):
         parse_answer(CAT["management_body"], text, latest_year=2025)
+
+
+@pytest.mark.parametrize("text", [
+    "2023年增长10.5%，2024年增长11%，2025年增长12%", "2023年同比增长10.5%，2024年增长了11%，2025年增速为12%",
+    "大前年增长10.5%，前年增长11%，去年增长12%",
+])
+def test_a_rate_of_each_year_with_the_words_of_growth(text):
+    """2023年增长10.5%… is each year's rate, as 2023年为10.5% is: it was refused as no rate."""
+    value = parse_answer(CAT["output_growth"], text, latest_year=2025, this_year=2026).value
+    assert value == {"2023": 10.5, "2024": 11.0, "2025": 12.0}
+
+
+def test_growth_words_are_no_verb_of_a_level():
+    with pytest.raises(ParseError):  # an increase of 45亿 is no output of 45亿
+        parse_answer(CAT["total_output"], "2023年增长45亿，2024年增长48亿，2025年增长52亿", latest_year=2025)
