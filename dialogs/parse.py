@@ -217,11 +217,29 @@ def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | N
     if not text:
         raise ParseError("empty")
     if spec.type not in ("bool", "level", "rank"):
-        text = _plain(_no_currency_ahead(spec, text))
+        text = _plain(_no_currency_ahead(spec, _restated(spec, text)))
     reader = _READERS[spec.type]
     parsed = reader(spec, text, latest_year)
     _check(spec, parsed.value)
     return _doubted(spec, text, parsed)
+
+
+# Words before a figure that only restate the question (占地85平方公里, 从业人员3.5万人, 总产值分别为…)
+# or say it is a total (共12家, 合计12家, 目前有12家): dropped; any other words (耕地85) are refused.
+_RESTATED = re.compile(rf"^([\u4e00-\u9fff]+?)\s*(?:分别|依次)?\s*(?:为|是|有|达到|达)?\s*[:]?\s*(?=约|[-+]?\d|[{CN_DIGITS}])")
+_TOTAL_WORDS = re.compile(r"(?:目前|现在|现)?(?:共有|共计|一共|总共|合计|总计|共|计|有)?")
+# A count's general noun after its unit (12家企业, 3.5万名员工): the unit's.
+UNIT_NOUNS = {"firms": ("企业", "公司"), "persons": ("员工", "职工")}
+
+
+def _restated(spec: Fact, text: str) -> str:
+    match = _RESTATED.match(text)
+    if match is None:
+        return text
+    words = match.group(1)
+    if _TOTAL_WORDS.fullmatch(words) or (len(words) >= 2 and words in spec.label("zh")):
+        return text[match.end():]
+    return text
 
 
 _YEAR_CELL = re.compile(r"((?:19|20)\d\d)\s*(?:年度|年)?")
@@ -366,6 +384,9 @@ def _unit_factor(spec: Fact, suffix: str) -> float | None:
         yuan = MONEY_SCALES.get(scale) if scale else 1.0  # 元 alone: yuan
         return yuan / YUAN_IN[spec.unit] if yuan else None
     words = unit_words(spec.unit) + FACT_NOUNS.get(spec.id, ())
+    noun = next((n for n in UNIT_NOUNS.get(spec.unit, ()) if suffix.endswith(n) and suffix != n), None)
+    if noun:  # 家企业, 万名员工
+        suffix = suffix[:-len(noun)].strip()
     if spec.type == "count":
         for unit, factor in COUNT_UNITS:
             if suffix.startswith(unit) and suffix[len(unit):].strip() in ("",) + words:

@@ -564,3 +564,22 @@ def test_a_rate_of_each_year_with_the_words_of_growth(text):
 def test_growth_words_are_no_verb_of_a_level():
     with pytest.raises(ParseError):  # an increase of 45亿 is no output of 45亿
         parse_answer(CAT["total_output"], "2023年增长45亿，2024年增长48亿，2025年增长52亿", latest_year=2025)
+
+
+@pytest.mark.parametrize("fact,text,value", [
+    # a total's words before the figure, a count's noun after its unit
+    ("hitech_count", "共12家", 12), ("hitech_count", "合计12家", 12), ("hitech_count", "目前有12家", 12),
+    ("hitech_count", "总共十二家", 12), ("hitech_count", "12家企业", 12), ("hitech_count", "12个企业", 12),
+    ("sme_employees", "约3.5万名员工", 35000),
+    # the question's own words before the figure only restate it
+    ("area_km2", "占地85平方公里", 85.0), ("area_km2", "面积为85平方公里", 85.0), ("area_km2", "占地面积约85", 85.0),
+    ("sme_employees", "从业人员3.5万人", 35000), ("total_output", "总产值分别为45亿、48亿、52亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+])
+def test_words_that_restate_the_question_around_a_figure(fact, text, value):
+    assert parse_answer(CAT[fact], text, latest_year=2025).value == value
+
+
+@pytest.mark.parametrize("fact,text", [("area_km2", "耕地85平方公里"), ("hitech_count", "规上企业12家")])
+def test_other_words_before_a_figure_are_still_refused(fact, text):
+    with pytest.raises(ParseError):
+        parse_answer(CAT[fact], text, latest_year=2025)
