@@ -544,7 +544,8 @@ def cmd_remind(turn, arg: str) -> list[Reply]:
     if is_replies(found):
         return found
     if not time_words and not rest:
-        lines = [f"#{c.number}「{c.name}」：{settings_text(turn.lang, c)}" for c in found]
+        lines = [turn.t("tracking.remind_current", number=c.number, name=c.name, settings=settings_text(turn.lang, c))
+                 for c in found]
         return [Reply("\n".join(lines + [turn.t("tracking.remind_usage", max=MAX_LEAD_DAYS)]))]
     leads = hour = minute = None
     problems = []  # each wrong part named: the days, the time, or both

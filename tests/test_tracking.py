@@ -636,3 +636,5 @@ def test_remind_reads_weeks_and_months_in_english(conversation):
     assert "30, 7, 1 days before, at 09:00" in text, text
     text = chat.say("/remind 甲集群 2 weeks ahead")
     assert "14 days before, at 09:00" in text, text
+    text = chat.say("/remind")  # the settings in English words and marks, no 「」 or ：
+    assert "#1 “甲集群”: reminders 14 days before" in text and "「" not in text and "：" not in text, text
