@@ -456,7 +456,7 @@ def targets(turn, word: str, command: str, all_by_default: bool) -> list[Tracked
     if all_by_default or len(clusters) == 1:
         return clusters
     lines = [turn.t("tracking.which", example=f"/{command} #{clusters[0].number}")]
-    lines += [f"#{c.number}「{c.name}」" for c in clusters]
+    lines += [turn.t("tracking.cluster_line", number=c.number, name=c.name) for c in clusters]
     return [Reply("\n".join(lines), actions=[Button(f"#{c.number} {c.name}", f"/{command} #{c.number}")
                                              for c in clusters])]
 

@@ -638,3 +638,6 @@ def test_remind_reads_weeks_and_months_in_english(conversation):
     assert "14 days before, at 09:00" in text, text
     text = chat.say("/remind")  # the settings in English words and marks, no 「」 or ：
     assert "#1 “甲集群”: reminders 14 days before" in text and "「" not in text and "：" not in text, text
+    chat.say("/track 乙集群 国家 2024-06-01")
+    text = chat.say("/pause")  # which of the two: named in English marks too
+    assert "#1 “甲集群”" in text and "#2 “乙集群”" in text and "「" not in text, text
