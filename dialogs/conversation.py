@@ -738,17 +738,17 @@ class Turn:
         return notes + [Reply(self.t("dialog.named", name=name)), self.measure_prompt()]
 
     def free_name(self, name: str) -> tuple[str, list[Reply]]:
-        """A name no other cluster of the user has: 戊集群 taken, 戊集群（2）, and said so (two of one
+        """A name no other cluster of the user has: 戊集群 taken, 戊集群（2） (Ding Cluster (2)), and said so (two of one
         name are told apart only by their dates); at most NAME_LIMIT characters, said when cut."""
         name, cut = name_cut(name)
         notes = [self.name_cut_note(name)] if cut else []
         taken = {normalise(n) for n in repo.profile_names(self.s, self.user)}  # an unnamed one is none
         if normalise(name) not in taken:
             return name, notes
-        n = 2
-        while normalise(f"{name}（{n}）") in taken:
+        n, numbered = 2, "{} ({})" if name.isascii() else "{}（{}）"  # Ding Cluster (2), 戊集群（2）
+        while normalise(numbered.format(name, n)) in taken:
             n += 1
-        free = f"{name}（{n}）"
+        free = numbered.format(name, n)
         return free, notes + [Reply(self.t("dialog.name_taken", name=name, new=free))]
 
     def name_cut_note(self, name: str) -> Reply:

@@ -680,6 +680,14 @@ def test_cancel_at_the_measures_menu_says_what_it_does_and_returns(conversation)
     assert "已取消新建集群" in text and "您还没有正在预审的集群" in text
 
 
+def test_a_name_in_latin_letters_taken_is_told_apart_with_ascii_brackets(conversation):
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    start(chat, "1", name="Ding County Bearing Cluster")
+    text = chat.say("/new Ding County Bearing Cluster")
+    assert "“Ding County Bearing Cluster (2)”" in text and "（" not in text, text
+
+
 def test_a_new_cluster_is_never_named_by_a_command_nor_twice_the_same(conversation):
     chat = Chat(conversation)
     start(chat, "江苏", name="戊集群")
