@@ -32,6 +32,7 @@ from . import forms, tracking
 from .messages import MAX_FILE, Attachment, Button, Incoming, Reply, file_stem, merge_steps  # noqa: F401  (re-exported)
 from .compare import answer_question, answers, criterion_requirement, search_criteria, topics
 from .parse import (NAME_LIMIT, ParseError, Parsed, SUPERSCRIPTS, as_percent, choice_number, clean_name, confirmation,
+                    correction,
                     name_cut, normalise,
                     parse_answer, refuse_superscripts, visible, window_years)
 from .questions import (
@@ -42,12 +43,12 @@ from .reports import markdown_report
 # Commands: the slash word and its Chinese equivalents (a whole message, or its first word).
 COMMANDS = {
     "help": ("/help", "帮助", "?", "？"),
-    "back": ("/back", "返回", "上一题"),
-    "skip": ("/skip", "跳过", "不知道", "不清楚"),
+    "back": ("/back", "返回", "上一题", "返回上一题", "回到上一题", "上一步"),  # 返回上一题: the button's label
+    "skip": ("/skip", "跳过", "不知道", "不清楚", "不确定", "跳过此题", "跳过本题"),
     "edit": ("/edit", "修改"),
     "why": ("/why", "为什么", "依据"),
-    "status": ("/status", "进度", "状态"),
-    "result": ("/result", "结果", "评估"),
+    "status": ("/status", "进度", "状态", "查看进度"),
+    "result": ("/result", "结果", "评估", "查看结果"),
     "compare": ("/compare", "对比", "比较"),
     "new": ("/new", "新建"),
     "list": ("/list", "列表", "我的集群"),
@@ -737,17 +738,17 @@ class Turn:
         return notes + [Reply(self.t("dialog.named", name=name)), self.measure_prompt()]
 
     def free_name(self, name: str) -> tuple[str, list[Reply]]:
-        """A name no other cluster of the user has: 戊集群 taken, 戊集群（2）, and said so (two of one
+        """A name no other cluster of the user has: 戊集群 taken, 戊集群（2） (Ding Cluster (2)), and said so (two of one
         name are told apart only by their dates); at most NAME_LIMIT characters, said when cut."""
         name, cut = name_cut(name)
         notes = [self.name_cut_note(name)] if cut else []
         taken = {normalise(n) for n in repo.profile_names(self.s, self.user)}  # an unnamed one is none
         if normalise(name) not in taken:
             return name, notes
-        n = 2
-        while normalise(f"{name}（{n}）") in taken:
+        n, numbered = 2, "{} ({})" if name.isascii() else "{}（{}）"  # Ding Cluster (2), 戊集群（2）
+        while normalise(numbered.format(name, n)) in taken:
             n += 1
-        free = f"{name}（{n}）"
+        free = numbered.format(name, n)
         return free, notes + [Reply(self.t("dialog.name_taken", name=name, new=free))]
 
     def name_cut_note(self, name: str) -> Reply:
@@ -930,9 +931,11 @@ class Turn:
                     raise ParseError("choice")
                 parsed = Parsed(values[number - 1])
             else:
-                parsed = parse_answer(spec, text, self.latest_year)
+                parsed = self.parse_kept(spec, text)
         except ParseError as exc:
             if (replies := self.typed_province(text)) is not None:
+                return replies
+            if (replies := self.corrected(fact, text)) is not None:
                 return replies
             if looks_like_question(text) and answers(text, self.lang):
                 # a quick question in the middle of a question: answered, then asked again
@@ -946,6 +949,19 @@ class Turn:
                                                     **({"derived": derived} if derived else {}), **self.keep_pending()})
             return self.prompt()
         return self.accept(fact, parsed.value)
+
+    def parse_kept(self, spec, text: str) -> Parsed:
+        """The answer read; figures of some years only, typed to change saved ones (不对，2023年是80%,
+        /edit 9 2023年80%), keep the saved figures of the years they do not name."""
+        try:
+            return parse_answer(spec, text, self.latest_year, this_year=self.today.year)
+        except ParseError as exc:
+            saved = self.answers.get(spec.id)
+            if exc.code != "missing_years" or not isinstance(saved, dict) \
+                    or not all(year in saved for year in exc.details["years"]):
+                raise
+            kept = " ".join(f"{year}:{saved[year]}" for year in exc.details["years"])
+            return parse_answer(spec, f"{text} {kept}", self.latest_year, this_year=self.today.year)
 
     def implausible_derived(self, fact: str, value: Any) -> list | None:
         """[figure id, figure] of a figure this answer makes with one already given, beyond any
@@ -1312,12 +1328,8 @@ class Turn:
             return stop
         if self.profile.state in ("picking", "choose_measures") and self.pending().get("back_to"):
             self.return_from_pick(self.pending())  # the menu left as /cancel leaves it
-        order = catalogue().facts
-        position = list(order).index
         current = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
-        asked = asked_facts(self.rulesets)
-        earlier = [f for f in order if f in self.answers and f in asked
-                   and (current is None or position(f) < position(current))]
+        earlier = self.answered_before(current)
         if not earlier:
             return [Reply(self.t("dialog.no_previous"))] + self.prompt()
         kept, note = self.keep_pending(), self.t("dialog.back_note")
@@ -1328,6 +1340,24 @@ class Turn:
                           value=value_text(p["fact"], p["value"], self.lang, exact=True))
         self.set_state("asking", earlier[-1], kept)
         return [self.question(earlier[-1], note=note)]
+
+    def answered_before(self, current: str | None) -> list[str]:
+        """The questions answered before `current` in the form's order (all when None)."""
+        order = catalogue().facts
+        position = list(order).index
+        asked = asked_facts(self.rulesets)
+        return [f for f in order if f in self.answers and f in asked
+                and (current is None or position(f) < position(current))]
+
+    def corrected(self, fact: str, text: str) -> list[Reply] | None:
+        """不对，是90 typed at a question: the answer before it changed, as /edit N 90 does (the
+        question then asked again); 不对 alone opens it, but not on a choice, where it may
+        mean no. None when the text is no correction or nothing was answered before."""
+        new = correction(text)
+        earlier = self.answered_before(fact) if new is not None else []
+        if not earlier or (not new and catalogue()[fact].type in CHOICE_TYPES):
+            return None
+        return self.edit_question(self.numbered(fact).index(earlier[-1]) + 1, new)
 
     def cmd_edit(self, arg: str) -> list[Reply]:
         if (stop := self.need_profile()) is not None:

@@ -79,8 +79,9 @@ CN_NUMERAL = re.compile(rf"负?[{CN_DIGITS}][{CN_DIGITS}点]*")
 CN_SCALES = {"千万": 10**7, "万": 10**4, "亿": 10**8}
 _CN_SCALED = re.compile(r"([^万亿]+?)(千万|万|亿)")
 # Words around a figure that are no unit: dropped, the figure read as given. Approximations
-# (约95, 95左右, about 95), "percent" for %, and/和/及 between the figures of a list.
-_APPROX = re.compile(rf"(?:大约|约|将近|接近|近(?!\s*[三3]\s*年))(?=\s*(?:[-+]?\d|[{CN_DIGITS}]))|左右"
+# (约95, 约有95, 大概95, 差不多95, 95左右, about 95), "percent" for %, and/和/及 between the figures of a list.
+_APPROX = re.compile(rf"(?:大约|大概|大致|差不多|估计|约|将近|接近|近(?!\s*[三3]\s*年))(?:\s*(?:为|有|是))?"
+                     rf"(?=\s*(?:[-+]?\d|[{CN_DIGITS}]))|左右"
                      r"|\b(?:about|approx(?:imately|\.)?|around|roughly|nearly)(?=\s*[-+]?\d)\s*", re.IGNORECASE)
 _PERCENT = re.compile(r"\s*\b(?:percent|per cent)\b", re.IGNORECASE)
 _AND = re.compile(r"\s*,?\s*\band\b\s*(?=[-+]?\d)|\s*(?:以及|和|及)\s*(?=[-+]?\d|[" + CN_DIGITS + "])",
@@ -104,10 +105,12 @@ _ESTIMATE = re.compile(r"几|多|余|以上|以下|以内|之内|不到|不足|�
 _FIGURE_AHEAD = rf"(?=\s*(?:[-+]?\d|[{CN_DIGITS}]))"
 _RECENT_YEARS = re.compile(r"^(?:(?:近|最近)\s*[三3]\s*年(?:来|度)?\s*(?:分别|依次)?|分别|依次)\s*(?:为|是)?\s*[:,]?"
                            + _FIGURE_AHEAD)
+_YEAR_LIST = re.compile(r"^((?:(?:19|20)\d\d\s*(?:年度|年)?\s*,\s*)+(?:19|20)\d\d)\s*(?:年度|年)\s*"
+                        r"(?:分别|依次)\s*(?:为|是)?\s*[:,]?\s*(.+)$")  # 2023、2024、2025年分别为45、48、52亿元
 _YEAR_RANGE = re.compile(r"^((?:19|20)\d\d)\s*年?\s*(?:-|至|到|—|–)\s*((?:19|20)\d\d)\s*(?:年度|年)\s*"
                          r"(?:分别|依次)?\s*(?:为|是)?\s*[:,]?\s*(.+)$")
-# A rate's figure after the words of its question (年均9.5%, 年均增速9.5%, 增速9.5%): the average.
-_RATE_WORDS = re.compile(r"^(?:(?:近|最近)\s*[三3]\s*年)?\s*(?:年均|年平均|平均)?\s*(?:增速|增长率|增幅|增长)?\s*"
+# A rate's figure after the words of its question (年均9.5%, 年均增速9.5%, 增速9.5%, 平均每年增长9.5%): the average.
+_RATE_WORDS = re.compile(r"^(?:(?:近|最近)\s*[三3]\s*年)?\s*(?:年均|年平均|平均每年|平均|每年)?\s*(?:增速|增长率|增幅|增长)?\s*"
                          r"(?:为|是|达到|达)?\s*[:,]?" + _FIGURE_AHEAD)
 
 YES = {"是", "有", "对", "yes", "y", "true", "√", "✓", "✔", "☑", "是的", "有的", "符合", "属于", "对的", "yeah", "yep", "yup"}
@@ -192,20 +195,48 @@ def name_cut(name: str) -> tuple[str, bool]:
     return name[:NAME_LIMIT].rstrip(), len(name) > NAME_LIMIT
 
 
-def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | None = None) -> Parsed:
-    """Read `text` as a value of the fact; `latest_year` is the last complete year."""
+# The years an official names by today's (去年52亿): how many years back each word is.
+_RELATIVE_YEARS = {"大前年": 3, "前年": 2, "去年": 1, "今年": 0,
+                   "the year before last": 2, "last year": 1, "this year": 0}
+_RELATIVE_YEAR = re.compile("|".join(_RELATIVE_YEARS), re.IGNORECASE)
+
+
+def parse_answer(spec: Fact, text: str, latest_year: int, options: list[str] | None = None,
+                 this_year: int | None = None) -> Parsed:
+    """Read `text` as a value of the fact; `latest_year` is the last complete year, `this_year`
+    today's, by which 去年、前年、大前年 (and 今年, not complete) of a series name their years."""
     refuse_superscripts(text or "")
     if spec.type in ("series", "rate", "trend") and ("\t" in text or "\n" in text):
         text = _table(text)
+    if this_year is not None and spec.type in ("series", "rate", "trend") and text and _RELATIVE_YEAR.search(text):
+        text = _RELATIVE_YEAR.sub(lambda m: f"{this_year - _RELATIVE_YEARS[m.group(0).lower()]}年", text)
     text = normalise(text or "")
     if not text:
         raise ParseError("empty")
     if spec.type not in ("bool", "level", "rank"):
-        text = _plain(_no_currency_ahead(spec, text))
+        text = _plain(_no_currency_ahead(spec, _restated(spec, text)))
     reader = _READERS[spec.type]
     parsed = reader(spec, text, latest_year)
     _check(spec, parsed.value)
     return _doubted(spec, text, parsed)
+
+
+# Words before a figure that only restate the question (占地85平方公里, 从业人员3.5万人, 总产值分别为…)
+# or say it is a total (共12家, 合计12家, 目前有12家): dropped; any other words (耕地85) are refused.
+_RESTATED = re.compile(rf"^([\u4e00-\u9fff]+?)\s*(?:分别|依次)?\s*(?:为|是|有|达到|达)?\s*[:]?\s*(?=约|[-+]?\d|[{CN_DIGITS}])")
+_TOTAL_WORDS = re.compile(r"(?:目前|现在|现)?(?:共有|共计|一共|总共|合计|总计|共|计|有)?")
+# A count's general noun after its unit (12家企业, 3.5万名员工): the unit's.
+UNIT_NOUNS = {"firms": ("企业", "公司"), "persons": ("员工", "职工")}
+
+
+def _restated(spec: Fact, text: str) -> str:
+    match = _RESTATED.match(text)
+    if match is None:
+        return text
+    words = match.group(1)
+    if _TOTAL_WORDS.fullmatch(words) or (len(words) >= 2 and words in spec.label("zh")):
+        return text[match.end():]
+    return text
 
 
 _YEAR_CELL = re.compile(r"((?:19|20)\d\d)\s*(?:年度|年)?")
@@ -240,6 +271,12 @@ def _plain(text: str) -> str:
         # a figure (not a year: 2023:, 2023年) before a separator, a year or the end
         bare = rf"(?<![\d.])({NUMBER})(?=\s*;|\s*,(?!\d{{3}}(?!\d))|\s+(?:19|20)\d\d\s*(?:年|[:=])|\s*$)"
         return re.sub(bare, lambda m: m.group(1) + unit, text)
+    if listed := _YEAR_LIST.fullmatch(text):
+        years = re.findall(r"(?:19|20)\d\d", listed.group(1))
+        figures = _each_unit([part for part in _LIST_SEP.split(listed.group(2)) if part])
+        if len(figures) == len(years):
+            return " ".join(f"{year}:{figure}" for year, figure in zip(years, figures))
+        return text  # not as many figures as years: refused as written
     if ranged := _YEAR_RANGE.fullmatch(text):
         first, last = int(ranged.group(1)), int(ranged.group(2))
         figures = _each_unit([part for part in _LIST_SEP.split(ranged.group(3)) if part])
@@ -344,6 +381,9 @@ def _unit_factor(spec: Fact, suffix: str) -> float | None:
         yuan = MONEY_SCALES.get(scale) if scale else 1.0  # 元 alone: yuan
         return yuan / YUAN_IN[spec.unit] if yuan else None
     words = unit_words(spec.unit) + FACT_NOUNS.get(spec.id, ())
+    noun = next((n for n in UNIT_NOUNS.get(spec.unit, ()) if suffix.endswith(n) and suffix != n), None)
+    if noun:  # 家企业, 万名员工
+        suffix = suffix[:-len(noun)].strip()
     if spec.type == "count":
         for unit, factor in COUNT_UNITS:
             if suffix.startswith(unit) and suffix[len(unit):].strip() in ("",) + words:
@@ -483,8 +523,22 @@ def _read_count(spec: Fact, text: str, _latest_year: int) -> Parsed:
     return Parsed(int(value))
 
 
+# A yes or a no said by what was done (已设立, 建立了, 已开展相关工作, 具备) or not (尚未设立, 未开展,
+# 不具备), as an official answers 是否设立了…: the verbs the questions ask about.
+_DONE = "设立|建立|建成|成立|开展|组织|制定|出台|实施|形成|具备|完成|落实|编制|参与|参加|加入|获得|纳入|达到|通过"
+_DONE_YES = re.compile(rf"^(?:(?:已经?|均已|都已)(?:{_DONE})|(?:{_DONE})了|具备)(?P<rest>.*)$")
+_DONE_NO = re.compile(rf"^(?:未|尚未|还未|暂未|没有|还没有|没|不|并未|从未)(?:{_DONE})(?P<rest>.*)$")
+
+
 def _read_bool(spec: Fact, text: str, _latest_year: int) -> Parsed:
     answer = yes_or_no(text)
+    if answer is None:
+        word = normalise(text).rstrip("!！.。")
+        if (done := _DONE_NO.match(word)) and not _BUT.search(done.group("rest")):
+            answer = False
+        elif (done := _DONE_YES.match(word)) and not _BUT.search(done.group("rest")) \
+                and not _ZH_NO.search(done.group("rest")):
+            answer = True
     if answer is None:
         raise ParseError("bool")
     return Parsed(answer)
@@ -508,6 +562,25 @@ def yes_or_no(text: str, words: tuple[set, set] = (YES, NO)) -> bool | None:
         if not (negated if answer else affirmed):
             return answer
     return None
+
+
+# An answer corrected at the question after it (不对，是90; 错了，应该是90; 不是80，是90; 更正：90;
+# sorry, it's 90): the words before the new answer.
+_CORRECTION = re.compile(
+    r"^(?:(?:不对|错了|说错了|写错了|填错了|输错了|打错了|搞错了|有误|更正|纠正|改正)(?:一下)?"
+    r"|不是[^,;:]*?[,;:]\s*(?=应|是|为)"
+    r"|(?:correction|sorry|oops|wrong|no wait|i meant))"
+    r"[\s,;:.!?]*(?:上一题|刚才|前一题)?(?:的|答案)?[\s,;:]*"
+    r"(?:应该是|应该为|应为|应是|改为|改成|更正为|是|为|it'?s|it is|it should be|should be|make it|i meant)?\s*",
+    re.IGNORECASE)
+
+
+def correction(text: str) -> str | None:
+    """The new answer of a correction of the answer before (不对，是90 → "90", 不对 alone → ""),
+    or None when the text is no correction."""
+    typed = normalise(text)
+    match = _CORRECTION.match(typed)
+    return typed[match.end():] if match else None
 
 
 # Replies to "is this right?" (the years a list was put on, a figure asked back): a yes or a
@@ -552,8 +625,9 @@ _PAIR_FIGURE = rf"(?:{_GROUPED}|{NUMBER}|{CN_NUMERAL.pattern}){_UNIT}"  # 2023:�
 _PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*({_PAIR_FIGURE})"
                    rf"|((?:19|20)\d\d)\s*(?:年度|年)\s*(?:为|是|达到|达|实现)?\s*({_PAIR_FIGURE})")
 # Between the figures of a bare list: a comma (not one of thousands), a semicolon, a space
-# before a figure (not one before its unit: 4.5 billion, 45 亿).
-_LIST_SEP = re.compile(rf"\s*;\s*|\s*,(?!\d{{3}}(?!\d))\s*|\s+(?=[-+]?\d|负|(?![万亿])[{CN_DIGITS}])")
+# before a figure (not one before its unit: 4.5 billion, 45 亿), a slash between figures.
+_LIST_SEP = re.compile(rf"\s*;\s*|\s*,(?!\d{{3}}(?!\d))\s*|\s+(?=[-+]?\d|负|(?![万亿])[{CN_DIGITS}])"
+                       r"|(?<=[\d亿万元%])\s*/\s*(?=[-+]?\d)")  # 45/48/52亿元, but 吨/万元 is a unit
 # A year given with what is no figure (2025:abc): named as such, not refused as a wrong form.
 _NO_FIGURE_PAIR = re.compile(r"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*([^\s,;]+)")
 # Codes that already say exactly what is wrong: kept, not replaced by the general form.
@@ -639,6 +713,11 @@ def _read_series(spec: Fact, text: str, latest_year: int) -> Parsed:
         raise ParseError("series") from None
 
 
+# A year's rate said with its growth (2023年增长10.5%, 2024年同比增长了11%, 2025年增速为12%): the
+# year and its figure, for a rate only (2023年增长45亿 is no output of 45亿).
+_GROWTH_AFTER_YEAR = re.compile(r"((?:19|20)\d\d\s*(?:年度|年))\s*(?:同比)?(?:增长率|增速|增幅|增长)了?\s*(?:为|是|达到|达)?")
+
+
 def _read_rate(spec: Fact, text: str, latest_year: int) -> Parsed:
     """One figure is the three-year average; several are the annual rates. The words of the
     question before one figure (年均增速9.5%) only restate it."""
@@ -654,7 +733,7 @@ def _read_rate(spec: Fact, text: str, latest_year: int) -> Parsed:
             except ParseError:
                 pass
     try:
-        return _series(spec, text, latest_year)
+        return _series(spec, _GROWTH_AFTER_YEAR.sub(r"\1", text), latest_year)
     except ParseError as exc:
         if exc.code in EXACT:
             raise

@@ -30,8 +30,8 @@ import unicodedata
 
 from engine import certified_together, load_rulesets
 from engine.deadlines import (
-    MAX_LEAD_DAYS, MEASURE_TERM_END, CertificationDateError, Deadline, LeadDaysError, check_certified_on, duties,
-    lead_days,
+    MAX_LEAD_DAYS, MEASURE_TERM_END, CertificationDateError, Deadline, LeadDaysError, check_certified_on, cn_number,
+    duties, lead_days,
 )
 from locales import fmt_date, render, t, t_count
 from locales.deadlines import (
@@ -103,6 +103,7 @@ def parse_date(text: str) -> dt.date:
 
 def parse_time(text: str) -> tuple[int, int]:
     text = unicodedata.normalize("NFKC", text).strip()
+    text = re.sub("[一二两三四五六七八九十]+", lambda m: str(cn_number(m.group(0))), text)  # 早上八点, 九点半
     if twelve := AM_PM.fullmatch(text):
         clock, half = twelve.groups()
         hour, minute = parse_time(clock if ":" in clock else clock + ":00")
@@ -455,7 +456,7 @@ def targets(turn, word: str, command: str, all_by_default: bool) -> list[Tracked
     if all_by_default or len(clusters) == 1:
         return clusters
     lines = [turn.t("tracking.which", example=f"/{command} #{clusters[0].number}")]
-    lines += [f"#{c.number}「{c.name}」" for c in clusters]
+    lines += [turn.t("tracking.cluster_line", number=c.number, name=c.name) for c in clusters]
     return [Reply("\n".join(lines), actions=[Button(f"#{c.number} {c.name}", f"/{command} #{c.number}")
                                              for c in clusters])]
 
@@ -491,9 +492,18 @@ def calendar_reply(turn, clusters: list[TrackedCluster]) -> Reply:
 
 
 def is_setting(word: str) -> bool:
-    """A word of /remind's days or time (14, 30,7,1, 400,-1, 9:00, 8点半), never of a name."""
+    """A word of /remind's days or time (14, 30,7,1, 400,-1, 提前一周, 9:00, 8点半), never of a name."""
     word = normalise(word)
-    return bool(re.fullmatch(r"(提前)?[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word) or AM_PM.fullmatch(word))
+    if re.fullmatch(r"(提前)?[-+\d.,;、天]+", word) or TIME_FORM.fullmatch(word) or AM_PM.fullmatch(word):
+        return True
+    if word.startswith("提前"):  # days, read or refused as such (提前两年), never a name
+        return True
+    try:
+        parse_time(word)  # 下午三点半
+        return True
+    except ValueError:
+        pass
+    return bool(re.search(r"[天周月星期礼拜]", word)) and reads_as_days(word)  # 一个月、一周和一天
 
 
 def remind_target(turn, words: list[str]) -> int:
@@ -507,7 +517,19 @@ def remind_target(turn, words: list[str]) -> int:
     known = next((k for k in range(len(words), 0, -1) if named(clusters, " ".join(words[:k]))), None)
     if known is not None:
         return known
-    return next(k for k in range(len(words), 0, -1) if not is_setting(words[k - 1]))
+    for k in range(len(words)):  # the fewest words for the name: the rest days and a time
+        days = [w for w in words[k:] if not looks_like_time(w)]
+        if all(is_setting(w) for w in words[k:]) or (days and reads_as_days(" ".join(days))):
+            return k
+    return len(words)
+
+
+def reads_as_days(text: str) -> bool:
+    """Days as `lead_days` reads them (a month, a week and a day before)."""
+    try:
+        return bool(lead_days(text))
+    except LeadDaysError:
+        return False
 
 
 def cmd_remind(turn, arg: str) -> list[Reply]:
@@ -522,7 +544,8 @@ def cmd_remind(turn, arg: str) -> list[Reply]:
     if is_replies(found):
         return found
     if not time_words and not rest:
-        lines = [f"#{c.number}「{c.name}」：{settings_text(turn.lang, c)}" for c in found]
+        lines = [turn.t("tracking.remind_current", number=c.number, name=c.name, settings=settings_text(turn.lang, c))
+                 for c in found]
         return [Reply("\n".join(lines + [turn.t("tracking.remind_usage", max=MAX_LEAD_DAYS)]))]
     leads = hour = minute = None
     problems = []  # each wrong part named: the days, the time, or both

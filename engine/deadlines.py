@@ -48,7 +48,16 @@ DEFAULT_LEAD_DAYS = (30, 7, 1)
 DEFAULT_HOUR, DEFAULT_MINUTE = 9, 0
 MAX_LEAD_DAYS = 365
 MAX_LEADS = 6
-_LEAD_SEPARATORS = re.compile(r"[\s,;、。]+")
+_LEAD_SEPARATORS = re.compile(r"[\s,;、。]+|和|及|与|\band\b|\bbefore\b|\bahead\b|\bearlier\b", re.IGNORECASE)
+# Days said as people say them: a month is 30 days (30 is the first default lead), a week 7,
+# 半个月 15; Chinese numerals (十五天, 一周) as figures.
+_CN_NUMBER = re.compile("[一二两三四五六七八九十百]+")
+_HALF_MONTH = re.compile(r"半\s*个?\s*月")
+_MONTHS = re.compile(r"(\d+)\s*(?:个?\s*月|months?\b)", re.IGNORECASE)
+_WEEKS = re.compile(r"(\d+)\s*(?:个?\s*(?:周|星期|礼拜)|weeks?\b)", re.IGNORECASE)
+_YEARS = re.compile(r"(\d+)\s*(?:年|years?\b)", re.IGNORECASE)
+_ONE = re.compile(r"\b(?:a|an|one)\s+(?=(?:day|week|month)s?\b)", re.IGNORECASE)
+_DAYS = re.compile(r"天|\bdays?\b", re.IGNORECASE)
 
 
 class LeadDaysError(ValueError):
@@ -60,14 +69,33 @@ class LeadDaysError(ValueError):
         self.text, self.shown = text, shown
 
 
+def cn_number(numeral: str) -> int | str:
+    """一 → 1, 十五 → 15, 两 → 2 (cn2an); a numeral it cannot read is kept, refused as typed."""
+    import cn2an  # here: loading it is a tenth of a second, and most settings are in figures
+
+    try:
+        return int(cn2an.cn2an(numeral.replace("两", "二"), "smart"))
+    except Exception:  # noqa: BLE001 - cn2an's own errors on what is no numeral
+        return numeral
+
+
 def lead_days(text: str) -> tuple[int, ...]:
-    """'30,7,1', '30 7 1', '30、7、1天', '提前15天', '３０，７' → (30, 7, 1), the largest first, each
-    once; LeadDaysError otherwise."""
-    text = unicodedata.normalize("NFKC", text).replace("提前", " ").replace("天", " ")
+    """'30,7,1', '30 7 1', '30、7、1天', '提前15天', '３０，７', '提前一个月、一周和一天', 'a month, a week and a day before' → (30, 7, 1), the
+    largest first, each once; LeadDaysError otherwise."""
+    typed = text = unicodedata.normalize("NFKC", text)
+    text = text.replace("提前", " ")
+    if _CN_NUMBER.search(text):
+        text = _CN_NUMBER.sub(lambda m: str(cn_number(m.group(0))), text)
+    text = _HALF_MONTH.sub(" 15 ", _ONE.sub("1 ", text))
+    text = _YEARS.sub(lambda m: f" {int(m.group(1)) * 365} ", text)
+    text = _MONTHS.sub(lambda m: f" {int(m.group(1)) * 30} ", text)
+    text = _DAYS.sub(" ", _WEEKS.sub(lambda m: f" {int(m.group(1)) * 7} ", text))
     words = [w for w in _LEAD_SEPARATORS.split(text) if w]
     bad = [w for w in words if not (w.isascii() and w.isdigit() and int(w) <= MAX_LEAD_DAYS)]
     if bad or not words or len(words) > MAX_LEADS:
-        raise LeadDaysError(text, bad)
+        # the words as typed when read through words (提前两年 is 730): 730 was never typed
+        converted = text.split() != typed.replace("提前", " ").split()
+        raise LeadDaysError(typed, [typed.strip()] if converted else bad)
     return tuple(sorted({int(w) for w in words}, reverse=True))
 
 

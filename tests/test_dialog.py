@@ -241,6 +241,63 @@ def test_a_year_not_yet_complete_is_refused_and_nothing_is_saved(conversation):
     assert chat.current_fact() != "total_output"
 
 
+def test_last_year_and_the_year_before_in_words_name_their_years(conversation):
+    chat = Chat(conversation)  # on 2026-11-23 去年 is 2025
+    start(chat, "江苏")
+    answer_until(chat, "total_output")
+    text = chat.say("大前年45亿，前年48亿，去年52亿")
+    assert "已保存：集群总产值 = 2023年 45.00亿元、2024年 48.00亿元、2025年 52.00亿元" in text
+    answer_until(chat, "sme_output_share")
+    text = chat.say("前年80%，去年81%，今年82%")  # 今年 is not over
+    assert "2026 年尚未结束" in text and chat.current_fact() == "sme_output_share"
+
+
+@pytest.mark.parametrize("typed", ["不对，是90平方公里", "错了，应该是90", "不是80，是90", "更正：90平方公里", "sorry, it's 90",
+                                   "correction: 90"])
+def test_a_correction_typed_at_the_next_question_changes_the_answer_before(conversation, typed):
+    """不对，是90 right after an answer corrects that answer, as /edit would, and the question
+    being asked is asked again."""
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")      # county_level
+    chat.say("80")      # area
+    assert chat.current_fact() == "pillar_industry"
+    text = chat.say(typed)
+    assert "已保存：集群占地面积 = 90.00平方公里" in text, text
+    assert chat.current_fact() == "pillar_industry" and chat.last[-1].kind == "question"
+
+
+def test_a_correction_of_one_year_keeps_the_other_years_saved(conversation):
+    """不对，2023年是80% (or /edit N 2023年80%) changes that year of the figures saved; the years
+    not named keep theirs. A first answer still needs every year of 近三年."""
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    answer_until(chat, "sme_output_share")
+    assert "缺少 2024、2025 年的数值" in chat.say("2023年79%")
+    chat.say("2023:79 2024:81 2025:82")
+    assert chat.current_fact() != "sme_output_share"
+    text = chat.say("不对，2023年是80%")
+    assert "已保存：集群内中小企业产值占集群总产值比例 = 2023年 80.00%、2024年 81.00%、2025年 82.00%" in text, text
+    text = chat.say("/edit 集群内中小企业产值 2025年83%")
+    assert "= 2023年 80.00%、2024年 81.00%、2025年 83.00%" in text, text
+
+
+def test_a_correction_not_read_names_the_answer_before_and_keeps_it(conversation):
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")      # county_level
+    chat.say("80")      # area
+    text = chat.say("不对，是九十多")
+    assert "集群占地面积" in text and "当前答案：80.00平方公里" in text and chat.current_fact() == "area_km2"
+    chat.say("90")
+    assert chat.current_fact() == "pillar_industry"
+    text = chat.say("不对")  # alone on a yes/no question: not read as a correction, nor as a no
+    assert "没有看懂" in text and chat.current_fact() == "pillar_industry"
+    answer_until(chat, "total_output")
+    text = chat.say("不对")  # alone on a question of figures: the answer before is open to change
+    assert chat.current_fact() != "total_output" and "当前答案" in text
+
+
 def test_skip_back_edit(conversation):
     chat = Chat(conversation)
     start(chat, "江苏")
@@ -623,6 +680,14 @@ def test_cancel_at_the_measures_menu_says_what_it_does_and_returns(conversation)
     assert "已取消新建集群" in text and "您还没有正在预审的集群" in text
 
 
+def test_a_name_in_latin_letters_taken_is_told_apart_with_ascii_brackets(conversation):
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    start(chat, "1", name="Ding County Bearing Cluster")
+    text = chat.say("/new Ding County Bearing Cluster")
+    assert "“Ding County Bearing Cluster (2)”" in text and "（" not in text, text
+
+
 def test_a_new_cluster_is_never_named_by_a_command_nor_twice_the_same(conversation):
     chat = Chat(conversation)
     start(chat, "江苏", name="戊集群")
@@ -696,6 +761,22 @@ def test_commands_typed_as_a_chinese_keyboard_types_them(conversation):
     assert "已跳过：主导产业为所在县域的支柱或特色产业" in chat.say("/跳过")  # a Chinese word with the slash
     chat.say("/back")
     assert "已保存：主导产业为所在县域的支柱或特色产业 = 是" in chat.say("是。")
+
+
+def test_the_words_an_official_types_for_a_command_and_the_buttons_own_words(conversation):
+    """返回上一题 is the back button's own label on Telegram; 回到上一题, 上一步, 不确定, 查看进度 are
+    what people type: each does what it says, never refused as an answer."""
+    chat = Chat(conversation)
+    start(chat, "国家")
+    chat.say("是")
+    chat.say("是")
+    for typed in ("返回上一题", "回到上一题", "上一步"):
+        text = chat.say(typed)
+        assert "返回上一题" in text and chat.current_fact() == "provincial_certified", typed
+        chat.say("/skip")
+    assert "已跳过：集群占地面积" in chat.say("不确定")
+    assert "进度：已答" in chat.say("查看进度")
+    assert "预审结果" in chat.say("查看结果")
 
 
 def test_a_language_not_read_shows_the_question_again_and_english_with_a_full_stop_is_read(conversation):
@@ -913,7 +994,7 @@ def test_examples_and_refusals_name_the_years_of_the_three_latest_years_asked(db
     answer_until(chat, "output_growth", {**eligible_facts(), **series_as_of(dt.date(2027, 3, 1))})
     assert "或各年增速（如 2024:10 2025:12 2026:14）" in chat.say("快")
     chat.say("/lang en")
-    assert "such as 2024:45 2025:48 2026:52." in chat.say("/edit 8 2025:45 2026:48")
+    assert "such as 2024:45 2025:48 2026:52." in chat.say("/edit 8 2026:48 2027:50")  # some years alone now keep the rest
     assert "years as 2024:45 2025:48 2026:52," in chat.say("/help")
 
 

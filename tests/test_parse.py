@@ -393,10 +393,19 @@ def test_a_unit_after_a_list_of_bare_figures_is_each_ones(fact, text, value, dou
     ("iip_rate", "85\u200b", 85.0, False), ("iip_rate", "\ufeff85%", 85.0, False),
     ("output_growth", "年均9.5%", 9.5, False), ("output_growth", "年均增速9.5%", 9.5, False),
     ("output_growth", "增速9.5%", 9.5, False), ("output_growth", "近三年年均增速9.5%", 9.5, False),
+    ("output_growth", "平均每年增长9.5%", 9.5, False), ("output_growth", "每年增长约9.5%", 9.5, False),
     ("total_output", "近三年分别为45亿、48亿、52亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, True),
     # the years given as a range: the figures are theirs in order, nothing assumed
     ("total_output", "2023-2025年分别为45、48、52亿元", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, False),
     ("total_output", "2023年至2025年分别为45，48，52", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, False),
+    # the years listed before 分别为: theirs in order
+    ("total_output", "2023、2024、2025年分别为45、48、52亿元", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, False),
+    ("total_output", "2023年、2024年、2025年依次为45亿、48亿、52亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, False),
+    # figures between slashes, as a table's cell often has them; a unit's slash stays (吨/万元)
+    ("total_output", "45亿/48亿/52亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, True),
+    ("total_output", "45/48/52亿元", {"2023": 45.0, "2024": 48.0, "2025": 52.0}, True),
+    ("co2_intensity", "1.2/1.1/1.0吨/万元", {"2023": 1.2, "2024": 1.1, "2025": 1.0}, True),
+    ("co2_intensity", "2023:1.2吨/万元 2024:1.1吨/万元 2025:1.0吨/万元", {"2023": 1.2, "2024": 1.1, "2025": 1.0}, False),
     # a report's sentence: a verb between each year and its figure
     ("total_output", "2023年为45.2亿元，2024年为48.6亿元，2025年为52.1亿元", {"2023": 45.2, "2024": 48.6, "2025": 52.1}, False),
     ("total_output", "2023年达45.2亿元、2024年实现48.6亿元、2025年达到52.1亿元", {"2023": 45.2, "2024": 48.6, "2025": 52.1},
@@ -499,3 +508,78 @@ def test_accidents_alone_say_no_grade(text):
     with pytest.raises(ParseError) as raised:
         parse_answer(CAT["cyber_incident_level"], text, latest_year=2025)
     assert raised.value.code == "choice"
+
+
+@pytest.mark.parametrize("fact,text,value", [
+    # 大概、大致、差不多 and 约有/约为 say "about", as 约 does: the figure is read as given
+    ("hitech_count", "大概十个", 10), ("hitech_count", "大概10个", 10), ("area_km2", "大致95平方公里", 95.0),
+    ("hitech_count", "差不多10个", 10), ("hitech_count", "约有10个", 10),
+    ("area_km2", "约为95", 95.0), ("area_km2", "大约有95平方公里", 95.0), ("champion_count", "估计3家", 3),
+    ("total_output", "大概45亿、48亿、52.3亿", SERIES),
+])
+def test_an_approximation_in_other_words_is_read_as_the_figure_given(fact, text, value):
+    assert parse_answer(CAT[fact], text, latest_year=2025).value == value
+
+
+@pytest.mark.parametrize("text", [
+    "大前年45亿，前年48亿，去年52.3亿", "2023年45亿，前年48亿，去年为52.3亿", "大前年为45亿元；前年达48亿元；去年实现52.3亿元",
+    "2023: 4.5 billion, the year before last: 4.8 billion, last year: 5.23 billion",
+])
+def test_last_year_and_the_year_before_are_the_years_they_name(text):
+    """去年, 前年, 大前年 as an official writes the years of 近三年: counted back from today's year."""
+    assert parse_answer(CAT["total_output"], text, latest_year=2025, this_year=2026).value == SERIES
+
+
+def test_this_year_is_refused_as_a_year_not_yet_complete():
+    with pytest.raises(ParseError) as raised:
+        parse_answer(CAT["total_output"], "前年45亿，去年48亿，今年52亿", latest_year=2025, this_year=2026)
+    assert raised.value.code == "later_year" and raised.value.details["years"] == ["2026"]
+
+
+@pytest.mark.parametrize("text,value", [
+    ("已设立", True), ("设立了", True), ("已建立", True), ("开展了相关工作", True), ("已经开展", True), ("具备", True),
+    ("尚未设立", False), ("没有设立", False), ("未开展", False), ("不具备", False), ("还没有建立", False),
+])
+def test_a_yes_or_no_said_by_what_was_done(text, value):
+    """是否设立了…？ answered 已设立 or 尚未设立, as an official does: they were refused as no yes or no."""
+    assert parse_answer(CAT["management_body"], text, latest_year=2025).value is value
+
+
+@pytest.mark.parametrize("text", ["已设立，但不完善", "已建立，没有专职人员", "设立"])
+def test_what_was_done_with_a_but_is_no_yes(text):
+    with pytest.raises(ParseError):
+        parse_answer(CAT["management_body"], text, latest_year=2025)
+
+
+@pytest.mark.parametrize("text", [
+    "2023年增长10.5%，2024年增长11%，2025年增长12%", "2023年同比增长10.5%，2024年增长了11%，2025年增速为12%",
+    "大前年增长10.5%，前年增长11%，去年增长12%",
+])
+def test_a_rate_of_each_year_with_the_words_of_growth(text):
+    """2023年增长10.5%… is each year's rate, as 2023年为10.5% is: it was refused as no rate."""
+    value = parse_answer(CAT["output_growth"], text, latest_year=2025, this_year=2026).value
+    assert value == {"2023": 10.5, "2024": 11.0, "2025": 12.0}
+
+
+def test_growth_words_are_no_verb_of_a_level():
+    with pytest.raises(ParseError):  # an increase of 45亿 is no output of 45亿
+        parse_answer(CAT["total_output"], "2023年增长45亿，2024年增长48亿，2025年增长52亿", latest_year=2025)
+
+
+@pytest.mark.parametrize("fact,text,value", [
+    # a total's words before the figure, a count's noun after its unit
+    ("hitech_count", "共12家", 12), ("hitech_count", "合计12家", 12), ("hitech_count", "目前有12家", 12),
+    ("hitech_count", "总共十二家", 12), ("hitech_count", "12家企业", 12), ("hitech_count", "12个企业", 12),
+    ("sme_employees", "约3.5万名员工", 35000),
+    # the question's own words before the figure only restate it
+    ("area_km2", "占地85平方公里", 85.0), ("area_km2", "面积为85平方公里", 85.0), ("area_km2", "占地面积约85", 85.0),
+    ("sme_employees", "从业人员3.5万人", 35000), ("total_output", "总产值分别为45亿、48亿、52亿", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+])
+def test_words_that_restate_the_question_around_a_figure(fact, text, value):
+    assert parse_answer(CAT[fact], text, latest_year=2025).value == value
+
+
+@pytest.mark.parametrize("fact,text", [("area_km2", "耕地85平方公里"), ("hitech_count", "规上企业12家")])
+def test_other_words_before_a_figure_are_still_refused(fact, text):
+    with pytest.raises(ParseError):
+        parse_answer(CAT[fact], text, latest_year=2025)

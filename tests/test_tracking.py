@@ -604,3 +604,40 @@ def test_remind_reads_days_and_times_as_officials_say_them(conversation):
     assert "截止前 30、7 天、08:30（北京时间）提醒" in chat.say("/remind #1 提前30天、7天 上午8点半")
     (cluster,) = tracked(conversation)
     assert (cluster.lead_days, cluster.remind_hour, cluster.remind_minute) == ("30,7", 8, 30)
+
+
+@pytest.mark.parametrize("typed,leads", [
+    ("提前一个月、一周和一天", "30、7、1"), ("提前十五天", "15"), ("提前两周", "14"), ("半个月 3天", "15、3"),
+    ("提前1个月和1个星期", "30、7"), ("提前一年", "365"),
+])
+def test_remind_reads_weeks_months_and_chinese_numerals(conversation, typed, leads):
+    """提前一个月、一周和一天 was taken for a cluster's name (没有找到跟踪的集群“提前一个月、一周和一天”):
+    a month is 30 days, a week 7, 半个月 15, as `deadlines --alarms` reads them too."""
+    chat = Chat(conversation)
+    chat.say("/track 甲集群 国家 2024-06-01")
+    text = chat.say(f"/remind {typed} 上午9点")
+    assert f"截止前 {leads} 天、09:00（北京时间）提醒" in text, text
+
+
+def test_remind_reads_a_time_in_chinese_numerals_and_names_days_it_cannot_read(conversation):
+    chat = Chat(conversation)
+    chat.say("/track 甲集群 国家 2024-06-01")
+    assert "截止前 7 天、08:00（北京时间）提醒" in chat.say("/remind 提前一周 早上八点")
+    assert "截止前 7 天、15:30（北京时间）提醒" in chat.say("/remind 下午三点半")
+    text = chat.say("/remind 提前两年")  # 730 days: past the most, said as typed, not taken for a name
+    assert "没有看懂提前天数“提前两年”" in text and "没有找到" not in text, text
+
+
+def test_remind_reads_weeks_and_months_in_english(conversation):
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    chat.say("/track 甲集群 国家 2024-06-01")
+    text = chat.say("/remind a month, a week and a day before 9am")
+    assert "30, 7, 1 days before, at 09:00" in text, text
+    text = chat.say("/remind 甲集群 2 weeks ahead")
+    assert "14 days before, at 09:00" in text, text
+    text = chat.say("/remind")  # the settings in English words and marks, no 「」 or ：
+    assert "#1 “甲集群”: reminders 14 days before" in text and "「" not in text and "：" not in text, text
+    chat.say("/track 乙集群 国家 2024-06-01")
+    text = chat.say("/pause")  # which of the two: named in English marks too
+    assert "#1 “甲集群”" in text and "#2 “乙集群”" in text and "「" not in text, text
