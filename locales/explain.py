@@ -208,7 +208,7 @@ def _threshold(o: Outcome, lang: str) -> str:
     observed = fmt_number(o.observed, lang=lang)
     observed += "" if lang == "zh" else unit_after(fact_id, lang, figure=observed)
     if o.derived:
-        inputs = _join(lang, (f"{label(f, lang)} {v}" for f, v in o.inputs.items()))
+        inputs = fmt_list((f"{label(f, lang)} {plain_figure(v, lang)}" for f, v in o.inputs.items()), lang)
         sentence = t(lang, "explain.threshold_derived", observed=observed, inputs=inputs, **fields)
     else:
         sentence = t(lang, "explain.threshold", observed=observed, **fields)

@@ -95,3 +95,15 @@ def test_a_batch_table_counts_one_unknown_criterion_in_the_singular():
                           "--lang", "en", "--on", "2026-11-23"], input=json.dumps(facts), capture_output=True,
                          text=True, cwd=Path(__file__).parents[1], timeout=60)
     assert "National (MIIT) unknown: 1 criterion lacks figures" in run.stdout, run.stdout + run.stderr
+
+
+def test_the_counts_a_per_10000_figure_is_computed_from_carry_thousands_separators_in_english():
+    from tests.conftest import run_cli
+    facts = {"name": "Oak Park", **eligible_facts(), "invention_patents": 1200, "sme_employees": 50000}
+    facts.pop("patents_per_10k", None)
+    run = run_cli("evaluate", "-", "-j", "national", "-f", "json", "--lang", "en", "--on", "2026-11-23",
+                  stdin=json.dumps(facts))
+    text = run.stdout
+    assert "the cluster's SMEs 1,200 and People employed by the cluster's SMEs 50,000," in text, text
+    zh = run_cli("evaluate", "-", "-j", "national", "-f", "json", "--on", "2026-11-23", stdin=json.dumps(facts))
+    assert "1200" in zh.stdout and "50000" in zh.stdout  # 申报表 writes Chinese figures without separators
