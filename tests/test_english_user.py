@@ -107,3 +107,19 @@ def test_the_counts_a_per_10000_figure_is_computed_from_carry_thousands_separato
     assert "the cluster's SMEs 1,200 and People employed by the cluster's SMEs 50,000," in text, text
     zh = run_cli("evaluate", "-", "-j", "national", "-f", "json", "--on", "2026-11-23", stdin=json.dumps(facts))
     assert "1200" in zh.stdout and "50000" in zh.stdout  # 申报表 writes Chinese figures without separators
+
+
+@pytest.mark.parametrize("jurisdiction", ["national", "jiangsu", "guangdong", "shaanxi"])
+def test_each_standing_duty_and_ground_for_revocation_is_said_in_english_beside_its_quotation(jurisdiction):
+    """A reader of no Chinese is told what each duty is, not only given the article in Chinese."""
+    from tests.conftest import run_cli
+    run = run_cli("deadlines", "--lang", "en", "-j", jurisdiction, "--certified-on", "2024-06-01")
+    duties = [line for line in run.stdout.splitlines() if line.startswith("· [")]
+    assert len(duties) == 3, run.stdout
+    assert "a false application" in duties[0] and "a major change" in duties[1] and "accident" in duties[2], duties
+    assert all(line.split("“")[0].rstrip(" —:").split(": ", 1)[1].isascii() for line in duties), duties
+    ask = run_cli("ask", "--lang", "en", f"grounds for revocation {jurisdiction}").stdout
+    grounds = [line for line in ask.splitlines() if line.startswith("  第")]
+    assert len(grounds) == 5 and "re-review" in grounds[0] and "annual" in grounds[2], ask
+    zh = run_cli("deadlines", "-j", jurisdiction, "--certified-on", "2024-06-01").stdout
+    assert "false" not in zh  # the Chinese reader has the article itself
