@@ -123,3 +123,17 @@ def test_each_standing_duty_and_ground_for_revocation_is_said_in_english_beside_
     assert len(grounds) == 5 and "re-review" in grounds[0] and "annual" in grounds[2], ask
     zh = run_cli("deadlines", "-j", jurisdiction, "--certified-on", "2024-06-01").stdout
     assert "false" not in zh  # the Chinese reader has the article itself
+
+
+@pytest.mark.parametrize("locale, english", [("en_US.UTF-8", True), ("en_GB.UTF-8", True), ("zh_CN.UTF-8", False),
+                                             ("C.UTF-8", False)])
+def test_the_terminal_chat_greets_a_new_user_in_an_english_locales_language(tmp_path, locale, english):
+    """README: `chat` speaks the locale's language; an English locale is one way to choose English
+    (the others /lang and --lang), a locale of no language (C) keeps the default, Chinese."""
+    import os
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES")}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--db", str(tmp_path / "c.db"), "--user", "ann"],
+                          input="/new Oak Park\n", capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).parents[1], env=dict(env, LANG=locale))
+    assert done.returncode == 0, done.stderr
+    assert ("Which measures should “Oak Park” be checked against?" in done.stdout) == english, done.stdout
