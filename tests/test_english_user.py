@@ -137,3 +137,17 @@ def test_the_terminal_chat_greets_a_new_user_in_an_english_locales_language(tmp_
                           cwd=Path(__file__).parents[1], env=dict(env, LANG=locale))
     assert done.returncode == 0, done.stderr
     assert ("Which measures should “Oak Park” be checked against?" in done.stdout) == english, done.stdout
+
+
+def test_the_facts_a_form_check_still_needs_are_listed_apart_though_their_labels_hold_commas(tmp_path):
+    """“…contributes substantially to local output, jobs and the like, Standing in its market
+    segment, A sound chain layout, strong supporting capacity…”: labels that hold commas (、 in
+    Chinese) were joined with commas, so no reader could tell where one ended."""
+    from bench.standins.form_helpers import passing, write_xlsx
+    from tests.conftest import run_cli
+    form = write_xlsx(tmp_path / "form.xlsx", passing())
+    en = run_cli("form", "check", str(form), "--on", "2024-06-01", "--lang", "en").stdout
+    needs = next(line for line in en.splitlines() if line.startswith("Jiangsu still needs"))
+    assert "local output, jobs and the like; Standing in its market segment; " in needs, needs
+    zh = run_cli("form", "check", str(form), "--on", "2024-06-01").stdout
+    assert "主导产业对当地经济、就业等具有较大贡献；发展水平在细分领域的位次；" in zh, zh
