@@ -151,3 +151,17 @@ def test_the_facts_a_form_check_still_needs_are_listed_apart_though_their_labels
     assert "local output, jobs and the like; Standing in its market segment; " in needs, needs
     zh = run_cli("form", "check", str(form), "--on", "2024-06-01").stdout
     assert "主导产业对当地经济、就业等具有较大贡献；发展水平在细分领域的位次；" in zh, zh
+
+
+def test_a_batch_tables_failed_criterion_is_named_in_english_beside_its_quotation():
+    """The table's line under a cluster named the failed criterion by its article alone, in
+    Chinese (fail: 认定标准（2022年版）一 近三年产值均在40亿元以上): an English reader could not tell
+    what failed."""
+    from tests.conftest import run_cli
+    facts = {"name": "Oak Park", **eligible_facts(), "total_output": {"2023": 45, "2024": 48, "2025": 38.5}}
+    run = run_cli("evaluate", "-", "-j", "national", "-f", "table", "--lang", "en", "--on", "2026-11-23",
+                  stdin=json.dumps(facts))
+    assert ("National (MIIT) fail: 认定标准（2022年版）一 Total output, each of the last three years: "
+            "“近三年产值均在40亿元以上”") in run.stdout, run.stdout
+    zh = run_cli("evaluate", "-", "-j", "national", "-f", "table", "--on", "2026-11-23", stdin=json.dumps(facts))
+    assert "国家（工信部） 不符合：认定标准（2022年版）一 近三年产值均在40亿元以上" in zh.stdout, zh.stdout
