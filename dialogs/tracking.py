@@ -455,7 +455,7 @@ def targets(turn, word: str, command: str, all_by_default: bool) -> list[Tracked
     if all_by_default or len(clusters) == 1:
         return clusters
     lines = [turn.t("tracking.which", example=f"/{command} #{clusters[0].number}")]
-    lines += [f"#{c.number}「{c.name}」" for c in clusters]
+    lines += [turn.t("tracking.item", number=c.number, name=c.name) for c in clusters]
     return [Reply("\n".join(lines), actions=[Button(f"#{c.number} {c.name}", f"/{command} #{c.number}")
                                              for c in clusters])]
 
@@ -522,7 +522,8 @@ def cmd_remind(turn, arg: str) -> list[Reply]:
     if is_replies(found):
         return found
     if not time_words and not rest:
-        lines = [f"#{c.number}「{c.name}」：{settings_text(turn.lang, c)}" for c in found]
+        lines = [turn.t("tracking.item_settings", number=c.number, name=c.name, settings=settings_text(turn.lang, c))
+                 for c in found]
         return [Reply("\n".join(lines + [turn.t("tracking.remind_usage", max=MAX_LEAD_DAYS)]))]
     leads = hour = minute = None
     problems = []  # each wrong part named: the days, the time, or both

@@ -165,3 +165,18 @@ def test_a_batch_tables_failed_criterion_is_named_in_english_beside_its_quotatio
             "“近三年产值均在40亿元以上”") in run.stdout, run.stdout
     zh = run_cli("evaluate", "-", "-j", "national", "-f", "table", "--on", "2026-11-23", stdin=json.dumps(facts))
     assert "国家（工信部） 不符合：认定标准（2022年版）一 近三年产值均在40亿元以上" in zh.stdout, zh.stdout
+
+
+def test_tracked_clusters_are_listed_with_english_quotation_marks(conversation):  # noqa: F811
+    """/remind alone and /pause among two clusters listed them as #1「Oak Park」：…, Chinese
+    brackets and colon in an English reply."""
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    chat.say("/track Oak Park national 1 June 2024")
+    text = chat.say("/remind")
+    assert "#1 “Oak Park”: reminders 30, 7, 1 days before" in text and "「" not in text, text
+    chat.say("/track Elm Vale national 1 June 2024")
+    text = chat.say("/pause")
+    assert "#1 “Oak Park”" in text and "#2 “Elm Vale”" in text and "「" not in text, text
+    chat.say("/lang zh")
+    assert "#1「Oak Park」：" in chat.say("/remind")
