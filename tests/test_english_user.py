@@ -180,3 +180,12 @@ def test_tracked_clusters_are_listed_with_english_quotation_marks(conversation):
     assert "#1 “Oak Park”" in text and "#2 “Elm Vale”" in text and "「" not in text, text
     chat.say("/lang zh")
     assert "#1「Oak Park」：" in chat.say("/remind")
+
+
+def test_a_single_reminder_day_of_one_is_said_in_the_singular(conversation):  # noqa: F811
+    chat = Chat(conversation)
+    chat.say("/lang en")
+    chat.say("/track Oak Park national 1 June 2024")
+    assert "reminders 1 day before, at 09:00" in chat.say("/remind 1 9:00")
+    assert "reminders 7, 1 days before" in chat.say("/remind 7,1")
+    assert "reminders 0 days before" in chat.say("/remind 0")
