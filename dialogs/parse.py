@@ -515,7 +515,7 @@ _EVENT = re.compile(r"(?:安全|生产|环境|质量|网络|数据)*(?:事故|�
 def _read_option(kind: str):
     def read(spec: Fact, text: str, _latest_year: int) -> Parsed:
         cat = catalogue()
-        word = text.lower()
+        word = text.lower().rstrip("!！.。")  # a sentence's end, as a yes or a no drops it: None.
         if kind == "level":
             word = _EVENT.sub("", word) or word  # 较大事故 is 较大, no accidents is no
         items = cat.levels if kind == "level" else cat.ranks

@@ -189,3 +189,14 @@ def test_a_single_reminder_day_of_one_is_said_in_the_singular(conversation):  # 
     assert "reminders 1 day before, at 09:00" in chat.say("/remind 1 9:00")
     assert "reminders 7, 1 days before" in chat.say("/remind 7,1")
     assert "reminders 0 days before" in chat.say("/remind 0")
+
+
+@pytest.mark.parametrize("fact, typed, value", [("accident_level", "None.", "none"), ("accident_level", "General.", "general"),
+                                               ("cyber_incident_level", "No incidents.", "none"),
+                                               ("segment_rank", "National.", "national"),
+                                               ("segment_rank", "Provincial!", "provincial")])
+def test_an_option_typed_as_a_sentence_with_its_full_stop_is_read(fact, typed, value):
+    """Yes. and No. were read, 一般。 too, but None. or National. were “could not read”."""
+    from dialogs.parse import parse_answer
+    from engine.facts import load_catalogue
+    assert parse_answer(load_catalogue()[fact], typed, 2025).value == value
