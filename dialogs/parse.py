@@ -47,11 +47,11 @@ UNIT_WORDS = {
     "km2": ("平方千米", "km^2", "km**2", "sq km", "sq. km", "sqkm", "square km", "square kilometres",
             "square kilometers", "square kilometre", "square kilometer"),
     "percent": ("个百分点",),
-    "firms": ("个", "户", "enterprises", "enterprise", "companies", "company"),
+    "firms": ("个", "户", "enterprises", "enterprise", "companies", "company", "smes", "sme"),
     "items": ("个",),
     "platforms": ("家", "项"),
     "patents": ("件", "项"),
-    "persons": ("名", "people"),
+    "persons": ("名", "people", "employees", "employee", "workers", "worker", "staff"),
     "projects": ("项",),
     "t_per_10k_yuan": ("吨",),
 }
@@ -63,6 +63,7 @@ FACT_NOUNS = {
     "green_products": ("products", "product"),
     "overseas_branches": ("branches", "branch"),
     "pct_applications": ("applications", "application"),
+    "invention_patents": ("invention patents", "invention patent", "valid invention patents"),
 }
 # A year's amount below a thousandth of another year's (45万 beside 45亿), or under 0.01 of the
 # asked unit (shown 0.00 or 0.01), is most likely a slip of unit: asked back before it is saved.

@@ -200,3 +200,16 @@ def test_an_option_typed_as_a_sentence_with_its_full_stop_is_read(fact, typed, v
     from dialogs.parse import parse_answer
     from engine.facts import load_catalogue
     assert parse_answer(load_catalogue()[fact], typed, 2025).value == value
+
+
+@pytest.mark.parametrize("fact, typed, value", [("sme_employees", "50,000 employees", 50000),
+                                               ("sme_employees", "about 50000 workers", 50000),
+                                               ("sme_employees", "50,000 staff", 50000),
+                                               ("invention_patents", "900 invention patents", 900),
+                                               ("srdi_sme_count", "12 SMEs", 12)])
+def test_a_count_with_the_english_noun_its_question_uses_is_read(fact, typed, value):
+    """How many people do the SMEs employ? 50,000 employees was refused as a unit not the row's;
+    only “people” and “persons” were read."""
+    from dialogs.parse import parse_answer
+    from engine.facts import load_catalogue
+    assert parse_answer(load_catalogue()[fact], typed, 2025).value == value
