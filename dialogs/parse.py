@@ -538,6 +538,9 @@ _PAIR_FIGURE = rf"(?:{_GROUPED}|{NUMBER}|{CN_NUMERAL.pattern}){_UNIT}"  # 2023:�
 # A report's verb between a year and its figure (2023年为45.2亿元, 2024年达48.6亿元) only links them.
 _PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*({_PAIR_FIGURE})"
                    rf"|((?:19|20)\d\d)\s*(?:年度|年)\s*(?:为|是|达到|达|实现)?\s*({_PAIR_FIGURE})")
+# A figure before its year, as English writes a report's sentence (45 in 2023, 4.5 billion in
+# 2024): read as the pair 2023:45 (the unit matched lazily, so it stops before "in").
+_FIGURE_IN_YEAR = re.compile(rf"({_PAIR_FIGURE}?)\s+in\s+((?:19|20)\d\d)\b(?!\s*[:=年])", re.IGNORECASE)
 # Between the figures of a bare list: a comma (not one of thousands), a semicolon, a space
 # before a figure (not one before its unit: 4.5 billion, 45 亿).
 _LIST_SEP = re.compile(rf"\s*;\s*|\s*,(?!\d{{3}}(?!\d))\s*|\s+(?=[-+]?\d|负|(?![万亿])[{CN_DIGITS}])")
@@ -557,6 +560,7 @@ def window_years(latest_year: int) -> dict[str, str]:
 
 def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
     """Year-value pairs, or a bare list of exactly three figures for the three latest years."""
+    text = _FIGURE_IN_YEAR.sub(r"\2:\1", text)
     pairs = [(y1, v1) if y1 else (y2, v2) for y1, v1, y2, v2 in _PAIR.findall(text)]
     if not pairs:
         figures = [part for part in _LIST_SEP.split(text) if part]

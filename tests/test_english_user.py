@@ -213,3 +213,15 @@ def test_a_count_with_the_english_noun_its_question_uses_is_read(fact, typed, va
     from dialogs.parse import parse_answer
     from engine.facts import load_catalogue
     assert parse_answer(load_catalogue()[fact], typed, 2025).value == value
+
+
+@pytest.mark.parametrize("fact, typed, value", [
+    ("total_output", "45 in 2023, 48 in 2024 and 52 in 2025", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("total_output", "4.5 billion in 2023, 4.8 billion in 2024, 5.2 billion in 2025", {"2023": 45.0, "2024": 48.0, "2025": 52.0}),
+    ("sme_output_share", "85% in 2023, 85% in 2024 and 86% in 2025", {"2023": 85.0, "2024": 85.0, "2025": 86.0})])
+def test_figures_written_before_their_years_as_english_writes_them_are_read(fact, typed, value):
+    """45 in 2023, 48 in 2024 and 52 in 2025: the English order of a report's sentence (the
+    Chinese one, 2023年为45亿元, was read) was refused as no series."""
+    from dialogs.parse import parse_answer
+    from engine.facts import load_catalogue
+    assert parse_answer(load_catalogue()[fact], typed, 2025).value == value
