@@ -225,3 +225,17 @@ def test_figures_written_before_their_years_as_english_writes_them_are_read(fact
     from dialogs.parse import parse_answer
     from engine.facts import load_catalogue
     assert parse_answer(load_catalogue()[fact], typed, 2025).value == value
+
+
+def test_edit_by_an_english_name_of_several_words_then_the_answer(conversation):  # noqa: F811
+    """/edit total output 45, 48, 52: the name was taken to be its first word alone (total,
+    which two answered questions hold) and the rest, output 45, …, as the answer."""
+    from tests.test_dialog import answer_until
+    chat = english_chat(conversation)
+    answer_until(chat, "leading_output_share")  # total output and the SMEs' share of it answered
+    text = chat.say("/edit total output 45 in 2023, 48 in 2024 and 52 in 2025")
+    assert "Saved: Total output of the cluster = 2023: 45.00" in text, text
+    text = chat.say("/edit area of the cluster 90 km2")
+    assert "Saved: Area of the cluster = 90.00 km²" in text, text
+    text = chat.say("/edit cluster yes")  # a word several names hold, none first, with an answer: not guessed
+    assert "names hold “cluster”" in text and "Saved" not in text, text
