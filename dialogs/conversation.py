@@ -608,7 +608,7 @@ class Turn:
             return self.t("dialog.doubt.derived", label=label(fact, self.lang), value=typed,
                           figure=label(figure, self.lang), derived=value_text(figure, derived, self.lang),
                           limit=value_text(figure, catalogue()[figure].plausible_max, self.lang),
-                          inputs=self.t("list_sep").join(f"“{label(f, self.lang)}”" for f in catalogue().inputs[figure]))
+                          inputs=fmt_list((f"“{label(f, self.lang)}”" for f in catalogue().inputs[figure]), self.lang))
         return self.t(f"dialog.doubt.{p['doubt']}", label=label(fact, self.lang),
                       limit=value_text(fact, catalogue()[fact].plausible_max, self.lang),
                       value=value_text(fact, value, self.lang, exact=True), typed=typed,

@@ -449,7 +449,7 @@ def large_note_text(fact_id: str, figures: dict, cluster: str, lang: str, derive
     fields = dict(cluster=cluster, label=spec.label(lang), items=t(lang, "list_sep").join(items),
                   limit=value_text(fact_id, spec.plausible_max, lang))
     if derived:
-        inputs = t(lang, "list_sep").join(f"“{catalogue()[f].label(lang)}”" for f in catalogue().inputs[fact_id])
+        inputs = fmt_list((f"“{catalogue()[f].label(lang)}”" for f in catalogue().inputs[fact_id]), lang)
         return t(lang, "fact_note.implausible_derived", inputs=inputs, **fields)
     if spec.read_in_wan(1) is None:
         return t(lang, "fact_note.implausible", **fields)

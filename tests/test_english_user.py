@@ -239,3 +239,15 @@ def test_edit_by_an_english_name_of_several_words_then_the_answer(conversation):
     assert "Saved: Area of the cluster = 90.00 km²" in text, text
     text = chat.say("/edit cluster yes")  # a word several names hold, none first, with an answer: not guessed
     assert "names hold “cluster”" in text and "Saved" not in text, text
+
+
+def test_the_two_counts_a_figure_far_too_large_is_computed_from_are_named_as_two(tmp_path):
+    """computed from “A”, “B”, “C” is 1,800,000.00 patents: the two counts and the figure
+    computed read as a list of three."""
+    from tests.conftest import run_cli
+    facts = {"name": "Oak", **eligible_facts(), "sme_employees": 5}
+    facts.pop("patents_per_10k", None)
+    run = run_cli("evaluate", "-", "-j", "national", "-f", "json", "--lang", "en", "--on", "2026-11-23",
+                  stdin=json.dumps(facts))
+    assert ("computed from “Valid invention patents held by the cluster's SMEs” and “People employed by the "
+            "cluster's SMEs”, “Valid invention patents per 10,000 employees” is") in run.stderr, run.stderr
