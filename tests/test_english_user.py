@@ -251,3 +251,17 @@ def test_the_two_counts_a_figure_far_too_large_is_computed_from_are_named_as_two
                   stdin=json.dumps(facts))
     assert ("computed from “Valid invention patents held by the cluster's SMEs” and “People employed by the "
             "cluster's SMEs”, “Valid invention patents per 10,000 employees” is") in run.stderr, run.stderr
+
+
+def test_the_english_help_gives_its_answer_examples_in_english_units_and_each_is_read(conversation):  # noqa: F811
+    from dialogs.parse import parse_answer
+    from engine.facts import load_catalogue
+    chat = english_chat(conversation)
+    help_text = chat.say("/help")
+    answers = next(line for line in help_text.splitlines() if line.startswith("Answers:"))
+    assert "4.5 billion yuan" in answers and "4.5, 4.8, 5.2 billion yuan" in answers, answers
+    assert "亿" not in answers.split("Chinese units")[0], answers  # English first; the Chinese ones said to work too
+    cat = load_catalogue()
+    assert parse_answer(cat["total_output"], "4.5, 4.8, 5.2 billion yuan", 2025).value == {
+        "2023": 45.0, "2024": 48.0, "2025": 52.0}
+    assert parse_answer(cat["area_km2"], "90 km2", 2025).value == 90.0
