@@ -114,7 +114,8 @@ _YEAR_RANGE = re.compile(r"^((?:19|20)\d\d)\s*年?\s*(?:-|至|到|—|–)\s*((?
 _RATE_WORDS = re.compile(r"^(?:(?:近|最近)\s*[三3]\s*年)?\s*(?:年均|年平均|平均)?\s*(?:增速|增长率|增幅|增长)?\s*"
                          r"(?:为|是|达到|达)?\s*[:,]?" + _FIGURE_AHEAD)
 
-YES = {"是", "有", "对", "yes", "y", "true", "√", "✓", "✔", "☑", "是的", "有的", "符合", "属于", "对的", "yeah", "yep", "yup"}
+YES = {"是", "有", "对", "yes", "y", "true", "√", "✓", "✔", "☑", "是的", "有的", "符合", "属于", "对的", "yeah", "yep", "yup",
+       "correct", "absolutely", "certainly", "of course", "indeed"}
 NO = {"否", "无", "没有", "不是", "不是的", "不", "no", "n", "false", "×", "x", "✗", "✘", "☒", "不符合", "不属于", "没", "not", "nope"}
 # A yes/no word leading a sentence (Yes, we have; 是的，在宜兴市范围内) is the answer unless the
 # rest says otherwise: a word of the other side, or a "but", makes it ambiguous.

@@ -265,3 +265,12 @@ def test_the_english_help_gives_its_answer_examples_in_english_units_and_each_is
     assert parse_answer(cat["total_output"], "4.5, 4.8, 5.2 billion yuan", 2025).value == {
         "2023": 45.0, "2024": 48.0, "2025": 52.0}
     assert parse_answer(cat["area_km2"], "90 km2", 2025).value == 90.0
+
+
+@pytest.mark.parametrize("typed", ["Correct", "Absolutely.", "Of course", "Certainly!", "Indeed"])
+def test_an_english_word_of_agreement_is_a_yes(typed):
+    """Is the cluster's brand well known? — Of course: was “could not read”."""
+    from dialogs.parse import parse_answer, yes_or_no
+    from engine.facts import load_catalogue
+    assert yes_or_no(typed) is True
+    assert parse_answer(load_catalogue()["brand_recognition"], typed, 2025).value is True
