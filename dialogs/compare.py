@@ -393,7 +393,8 @@ def _revocation(chosen: list[Ruleset], lang: str) -> list[str]:
         rv = r.deadlines.revocation
         lines.append(t(lang, "deadlines.ask.revocation", measure=r.short.get(lang), citation=rv.citation,
                        text=rv.article_text))
-        lines.extend(t(lang, "deadlines.ask.ground", citation=g.citation, text=g.article_text) for g in rv.grounds)
+        lines.extend(t(lang, "deadlines.ask.ground", citation=g.citation, text=g.article_text, gist=g.gist.get(lang))
+                     for g in rv.grounds)
     return lines
 
 
@@ -642,6 +643,6 @@ def _revocation_on(chosen: list[Ruleset], found: list[str], lang: str) -> list[s
         if grounds:
             lines.append(t(lang, "deadlines.ask.revocation", measure=r.short.get(lang), citation=rv.citation,
                            text=rv.article_text))
-            lines.extend(t(lang, "deadlines.ask.ground", citation=g.citation, text=g.article_text)
+            lines.extend(t(lang, "deadlines.ask.ground", citation=g.citation, text=g.article_text, gist=g.gist.get(lang))
                          for g in grounds)
     return ["", t(lang, "compare.revocation_heading")] + lines if lines else []

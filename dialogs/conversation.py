@@ -609,7 +609,7 @@ class Turn:
             return self.t("dialog.doubt.derived", label=label(fact, self.lang), value=typed,
                           figure=label(figure, self.lang), derived=value_text(figure, derived, self.lang),
                           limit=value_text(figure, catalogue()[figure].plausible_max, self.lang),
-                          inputs=self.t("list_sep").join(f"“{label(f, self.lang)}”" for f in catalogue().inputs[figure]))
+                          inputs=fmt_list((f"“{label(f, self.lang)}”" for f in catalogue().inputs[figure]), self.lang))
         return self.t(f"dialog.doubt.{p['doubt']}", label=label(fact, self.lang),
                       limit=value_text(fact, catalogue()[fact].plausible_max, self.lang),
                       value=value_text(fact, value, self.lang, exact=True), typed=typed,
@@ -1379,11 +1379,17 @@ class Turn:
             # as by its number; of several answered ones, which is asked
             asking = self.profile.current_fact if self.profile.state in ("asking", "confirm_series") else None
             sequence = self.numbered(asking)
-            split = arg.split(None, 1)
-            for name, answer in [(arg, "")] + ([(split[0], split[1])] if len(split) == 2 else []):
+            # the name is the longest run of first words a question's name holds (total output
+            # 45, 48, 52: total output, not total), the rest the answer
+            words = arg.split()
+            for name, answer in [(arg, "")] + [(" ".join(words[:k]), " ".join(words[k:]))
+                                                for k in range(len(words) - 1, 0, -1)]:
                 word = search_key(name)
                 held = [n for n, f in enumerate(sequence, 1) if word in search_key(label(f, self.lang))]
                 answered = [n for n in held if sequence[n - 1] in self.answers]
+                if len(answered) > 1:  # of several, the one whose name begins with the words is the one named
+                    first = [n for n in answered if search_key(label(sequence[n - 1], self.lang)).startswith(word)]
+                    answered = first if len(first) == 1 else answered
                 if len(answered) == 1 or (not answered and len(held) == 1):
                     return self.edit_question((answered or held)[0], answer)  # one not answered: said so
                 if answered and not answer:

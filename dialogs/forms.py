@@ -120,7 +120,7 @@ def report_text(report: FormReport, lang: str, file: str = "") -> str:
     own = report.evaluations[0]
     if own.missing:
         lines.append(t(lang, "form.report.missing", measure=own.ruleset.short.get(lang),
-                       labels=t(lang, "list_sep").join(label(f, lang) for f in own.missing)))
+                       labels=t(lang, "dialog.label_sep").join(label(f, lang) for f in own.missing)))  # a label holds 、
     return "\n".join(lines)
 
 

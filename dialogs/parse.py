@@ -47,11 +47,11 @@ UNIT_WORDS = {
     "km2": ("平方千米", "km^2", "km**2", "sq km", "sq. km", "sqkm", "square km", "square kilometres",
             "square kilometers", "square kilometre", "square kilometer"),
     "percent": ("个百分点",),
-    "firms": ("个", "户", "enterprises", "enterprise", "companies", "company"),
+    "firms": ("个", "户", "enterprises", "enterprise", "companies", "company", "smes", "sme"),
     "items": ("个",),
     "platforms": ("家", "项"),
     "patents": ("件", "项"),
-    "persons": ("名", "people"),
+    "persons": ("名", "people", "employees", "employee", "workers", "worker", "staff"),
     "projects": ("项",),
     "t_per_10k_yuan": ("吨",),
 }
@@ -63,6 +63,7 @@ FACT_NOUNS = {
     "green_products": ("products", "product"),
     "overseas_branches": ("branches", "branch"),
     "pct_applications": ("applications", "application"),
+    "invention_patents": ("invention patents", "invention patent", "valid invention patents"),
 }
 # A year's amount below a thousandth of another year's (45万 beside 45亿), or under 0.01 of the
 # asked unit (shown 0.00 or 0.01), is most likely a slip of unit: asked back before it is saved.
@@ -113,7 +114,8 @@ _YEAR_RANGE = re.compile(r"^((?:19|20)\d\d)\s*年?\s*(?:-|至|到|—|–)\s*((?
 _RATE_WORDS = re.compile(r"^(?:(?:近|最近)\s*[三3]\s*年)?\s*(?:年均|年平均|平均每年|平均|每年)?\s*(?:增速|增长率|增幅|增长)?\s*"
                          r"(?:为|是|达到|达)?\s*[:,]?" + _FIGURE_AHEAD)
 
-YES = {"是", "有", "对", "yes", "y", "true", "√", "✓", "✔", "☑", "是的", "有的", "符合", "属于", "对的", "yeah", "yep", "yup"}
+YES = {"是", "有", "对", "yes", "y", "true", "√", "✓", "✔", "☑", "是的", "有的", "符合", "属于", "对的", "yeah", "yep", "yup",
+       "correct", "absolutely", "certainly", "of course", "indeed"}
 NO = {"否", "无", "没有", "不是", "不是的", "不", "no", "n", "false", "×", "x", "✗", "✘", "☒", "不符合", "不属于", "没", "not", "nope"}
 # A yes/no word leading a sentence (Yes, we have; 是的，在宜兴市范围内) is the answer unless the
 # rest says otherwise: a word of the other side, or a "but", makes it ambiguous.
@@ -602,7 +604,7 @@ _EVENT = re.compile(r"(?:安全|生产|环境|质量|网络|数据)*(?:事故|�
 def _read_option(kind: str):
     def read(spec: Fact, text: str, _latest_year: int) -> Parsed:
         cat = catalogue()
-        word = text.lower()
+        word = text.lower().rstrip("!！.。")  # a sentence's end, as a yes or a no drops it: None.
         if kind == "level":
             word = _EVENT.sub("", word) or word  # 较大事故 is 较大, no accidents is no
         items = cat.levels if kind == "level" else cat.ranks
@@ -624,6 +626,9 @@ _PAIR_FIGURE = rf"(?:{_GROUPED}|{NUMBER}|{CN_NUMERAL.pattern}){_UNIT}"  # 2023:�
 # A report's verb between a year and its figure (2023年为45.2亿元, 2024年达48.6亿元) only links them.
 _PAIR = re.compile(rf"((?:19|20)\d\d)\s*(?:年度|年)?\s*[:=]\s*({_PAIR_FIGURE})"
                    rf"|((?:19|20)\d\d)\s*(?:年度|年)\s*(?:为|是|达到|达|实现)?\s*({_PAIR_FIGURE})")
+# A figure before its year, as English writes a report's sentence (45 in 2023, 4.5 billion in
+# 2024): read as the pair 2023:45 (the unit matched lazily, so it stops before "in").
+_FIGURE_IN_YEAR = re.compile(rf"({_PAIR_FIGURE}?)\s+in\s+((?:19|20)\d\d)\b(?!\s*[:=年])", re.IGNORECASE)
 # Between the figures of a bare list: a comma (not one of thousands), a semicolon, a space
 # before a figure (not one before its unit: 4.5 billion, 45 亿), a slash between figures.
 _LIST_SEP = re.compile(rf"\s*;\s*|\s*,(?!\d{{3}}(?!\d))\s*|\s+(?=[-+]?\d|负|(?![万亿])[{CN_DIGITS}])"
@@ -644,6 +649,7 @@ def window_years(latest_year: int) -> dict[str, str]:
 
 def _series(spec: Fact, text: str, latest_year: int) -> Parsed:
     """Year-value pairs, or a bare list of exactly three figures for the three latest years."""
+    text = _FIGURE_IN_YEAR.sub(r"\2:\1", text)
     pairs = [(y1, v1) if y1 else (y2, v2) for y1, v1, y2, v2 in _PAIR.findall(text)]
     if not pairs:
         figures = [part for part in _LIST_SEP.split(text) if part]

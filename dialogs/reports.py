@@ -113,6 +113,7 @@ class VerdictTable:
                 if status in (FAIL, WARNING):
                     lines.append(keep("  " + t(lang, "report.table_item", measure=measure,
                                                status=t(lang, f"status.{status}"), citation=criterion.citation,
+                                               criterion=t(lang, f"criterion.{criterion.id}"),
                                                text=criterion.article_text)))
             unknown = ev.statuses.count(UNKNOWN)
             if unknown:

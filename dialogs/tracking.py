@@ -144,7 +144,9 @@ def measures_text(lang: str, jurisdictions: list[str]) -> str:
 
 
 def settings_text(lang: str, tracked: TrackedCluster) -> str:
-    return t(lang, "tracking.settings", leads=t(lang, "tracking.lead_sep").join(map(str, tracked.leads)),
+    # the days counted in the singular when there is one lead of one day (1 day before)
+    n = tracked.leads[0] if len(tracked.leads) == 1 else len(tracked.leads)
+    return t_count(lang, "tracking.settings", n, leads=t(lang, "tracking.lead_sep").join(map(str, tracked.leads)),
              time=f"{tracked.remind_hour:02d}:{tracked.remind_minute:02d}",
              paused=t(lang, "tracking.paused_mark") if tracked.paused_at else "")
 

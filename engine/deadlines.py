@@ -238,10 +238,12 @@ class Duty:
     citation: str
     article_text: str
     revocation: Quote
+    gist: Text  # the ground in a few words (engine.rules.Ground)
 
 
 def duties(rulesets: Iterable[Ruleset]) -> list[Duty]:
-    return [Duty(r.jurisdiction, r.id, r.short, q.citation, q.article_text, r.deadlines.revocation)
+    return [Duty(r.jurisdiction, r.id, r.short, q.citation, q.article_text, r.deadlines.revocation,
+                 q.gist)
             for r in rulesets for q in r.deadlines.duties]
 
 

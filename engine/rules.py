@@ -227,7 +227,10 @@ class Validity(Quote):
 class Ground(Quote):
     """A ground for revocation, and the facts of the criteria it also covers once certified
     (the accident of （五） that the criteria bar before certification): a question on those
-    criteria that asks what then (会怎样, what if) is answered with this ground too."""
+    criteria that asks what then (会怎样, what if) is answered with this ground too. `gist`: the
+    ground in a few words, said to an English reader beside the verbatim quotation (and in
+    `deadlines -f json`)."""
+    gist: Text
     facts: tuple[str, ...] = ()
 
 

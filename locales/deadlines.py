@@ -64,7 +64,7 @@ def consequence(d: Deadline, lang: str) -> str | None:
 def duty_text(d: Duty, lang: str) -> str:
     """A standing duty, quoted with the revocation article it falls under."""
     return t(lang, "deadlines.duties.item", measure=d.measure.get(lang), citation=d.citation, text=d.article_text,
-             revocation_citation=d.revocation.citation, revocation_text=d.revocation.article_text)
+             gist=d.gist.get(lang), revocation_citation=d.revocation.citation, revocation_text=d.revocation.article_text)
 
 
 def duties_block(duties: list[Duty], lang: str) -> str:

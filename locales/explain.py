@@ -208,7 +208,7 @@ def _threshold(o: Outcome, lang: str) -> str:
     observed = fmt_number(o.observed, lang=lang)
     observed += "" if lang == "zh" else unit_after(fact_id, lang, figure=observed)
     if o.derived:
-        inputs = _join(lang, (f"{label(f, lang)} {v}" for f, v in o.inputs.items()))
+        inputs = fmt_list((f"{label(f, lang)} {plain_figure(v, lang)}" for f, v in o.inputs.items()), lang)
         sentence = t(lang, "explain.threshold_derived", observed=observed, inputs=inputs, **fields)
     else:
         sentence = t(lang, "explain.threshold", observed=observed, **fields)
@@ -451,7 +451,7 @@ def large_note_text(fact_id: str, figures: dict, cluster: str, lang: str, derive
     fields = dict(cluster=cluster, label=spec.label(lang), items=t(lang, "list_sep").join(items),
                   limit=value_text(fact_id, spec.plausible_max, lang))
     if derived:
-        inputs = t(lang, "list_sep").join(f"“{catalogue()[f].label(lang)}”" for f in catalogue().inputs[fact_id])
+        inputs = fmt_list((f"“{catalogue()[f].label(lang)}”" for f in catalogue().inputs[fact_id]), lang)
         return t(lang, "fact_note.implausible_derived", inputs=inputs, **fields)
     if spec.read_in_wan(1) is None:
         return t(lang, "fact_note.implausible", **fields)

@@ -218,7 +218,8 @@ def deadline_json(d: Deadline, lang: str) -> dict:
 def duty_json(d: Duty, lang: str) -> dict:
     """A standing duty among the deadlines: no date (null), kind standing_duty."""
     return {"date": None, "kind": "standing_duty", "jurisdiction": d.jurisdiction, "citation": d.citation,
-            "article_text": d.article_text, "description": duty_text(d, lang), "ruleset": d.ruleset,
+            "article_text": d.article_text, "description": duty_text(d, lang), "gist": d.gist.get(lang),
+            "ruleset": d.ruleset,
             "revocation": {"citation": d.revocation.citation, "article_text": d.revocation.article_text}}
 
 
