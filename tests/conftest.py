@@ -42,6 +42,12 @@ elif not os.environ.get("PYTEST_DEBUG_TEMPROOT"):
     os.chmod(tempfile.tempdir, 0o755)
     os.environ[_RUN_TMP] = os.environ["TMPDIR"] = tempfile.tempdir
     atexit.register(shutil.rmtree, tempfile.tempdir, True)
+# The locale chooses the language of the command line and of a new terminal chat when none is
+# given: the tests expect the product's default (Chinese) on any machine, en_US.UTF-8 too; a
+# test of another locale sets its own. Inherited by the workers and the processes they start.
+for _name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
 # pytest keeps the test modules it rewrote (assertions) in __pycache__ only when bytecode may
 # be written: with PYTHONDONTWRITEBYTECODE set (as on this machine) every worker rewrote all
 # of them again, 3 s of CPU each. __pycache__ is git-ignored.
