@@ -146,6 +146,15 @@ def test_a_heading_with_its_units_other_name_is_read_as_an_answer_with_it_would_
         "请按亿元填写并把列名写作“集群总产值（亿元）”，或在单元格的数值后写明其单位。"]
 
 
+def values_by_cluster(run) -> dict[str, dict]:
+    """The figures `evaluate` read, by cluster, from its JSON output."""
+    values: dict[str, dict] = {}
+    for result in json.loads(run.stdout):
+        for criterion in result["criteria"]:
+            values.setdefault(result["cluster"], {}).update(criterion["values"])
+    return values
+
+
 def test_a_yes_or_no_cell_is_read_as_the_chat_reads_the_answer():
     """A spreadsheet ticks its yes/no columns √ and ×: √ was read and × refused (the batch
     had its own short list of words), nor ✓ ✗ 不是 对. A cell is read as the chat reads the
@@ -153,10 +162,7 @@ def test_a_yes_or_no_cell_is_read_as_the_chat_reads_the_answer():
     text = ("name,county_level,provincial_certified,prohibited_industry,violations,pillar_industry,nonfossil_share_rising\n"
             "甲,√,✓,×,✗,对,不是\n乙,是的,有,x,不是,Y,否\n丙,也许,是,否,否,是,是\n")
     run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", stdin=text)
-    values = {}
-    for result in json.loads(run.stdout):
-        for criterion in result["criteria"]:
-            values.setdefault(result["cluster"], {}).update(criterion["values"])
+    values = values_by_cluster(run)
     assert {k: values["甲"].get(k) for k in ("county_level", "provincial_certified", "prohibited_industry", "violations",
                                               "pillar_industry")} == {
         "county_level": True, "provincial_certified": True, "prohibited_industry": False, "violations": False,
@@ -172,10 +178,7 @@ def test_a_grade_a_rank_or_a_trend_cell_is_read_as_the_chat_reads_the_answer():
     text = ("name,accident_level,cyber_incident_level,segment_rank,co2_intensity\n"
             "甲,较大事故,未发生,都不是,持续下降\n乙,无事故,重大网络安全事件,全省前列,未下降\n丙,很多,无,前三,也许\n")
     run = clusterbot("evaluate", "-", "-j", "national", "--on", "2026-01-15", stdin=text)
-    values = {}
-    for result in json.loads(run.stdout):
-        for criterion in result["criteria"]:
-            values.setdefault(result["cluster"], {}).update(criterion["values"])
+    values = values_by_cluster(run)
     assert [values["甲"].get(k) for k in ("accident_level", "cyber_incident_level", "co2_intensity")] == [
         "larger", "none", True]
     assert [values["乙"].get(k) for k in ("accident_level", "cyber_incident_level", "segment_rank", "co2_intensity")] == [
