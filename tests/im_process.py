@@ -46,15 +46,21 @@ class ChannelProcess:
                                      cwd=ROOT, env={**os.environ, "CLUSTERBOT_FAKE_NOW": self.now, **env},
                                      stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
-        while True:
-            assert self.proc.poll() is None, self.log.read_text(errors="replace")
-            assert time.monotonic() < deadline, f"{args[0]} did not come up"
-            try:
-                if ready():
-                    return
-            except (ConnectionError, OSError):
-                pass
-            time.sleep(0.02)  # polling for the process to come up, bounded by the deadline
+        try:
+            while True:
+                assert self.proc.poll() is None, self.log.read_text(errors="replace")
+                assert time.monotonic() < deadline, f"{args[0]} did not come up"
+                try:
+                    if ready():
+                        return
+                except (ConnectionError, OSError):
+                    pass
+                time.sleep(0.02)  # polling for the process to come up, bounded by the deadline
+        except BaseException:  # not up in time: not left running after the test (it was, under load)
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(10)
+            raise
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
