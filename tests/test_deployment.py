@@ -251,6 +251,9 @@ def test_a_port_another_process_holds_is_one_line(argv, env, taken_port, tmp_pat
     (["serve", "--token", TOKEN, "--listen", "127.0.0.1:8441"], {}, "--listen 和 --max-connections 只用于 webhook"),
     (["web", "--listen", "0.0.0.0:8080"], {}, "0.0.0.0 可从其他机器访问"),
     (["web", "--listen", "nowhere"], {}, "--listen “nowhere”：应为 主机:端口，如 127.0.0.1:8080"),
+    # the header names the user: the secret would never be asked, whoever reaches the port
+    (["web", "--user-header", "X-Remote-User", "--secret", "s3cret"], {}, "--user-header X-Remote-User 与访问口令"),
+    (["web", "--user-header", "X-Remote-User"], {"CLUSTERBOT_WEB_SECRET": "s3cret"}, "只能用其一"),
     (["wecom"], {}, "缺少 --corp-id / WECOM_CORP_ID、--agent-id / WECOM_AGENT_ID、WECOM_SECRET"),
     (["wecom"], dict(WECOM_ENV, WECOM_AES_KEY="short"), "WECOM_AES_KEY 格式不对"),
     (["dingtalk"], {"DINGTALK_CLIENT_SECRET": "s"}, "缺少 --client-id / DINGTALK_CLIENT_ID"),

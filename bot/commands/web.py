@@ -61,6 +61,8 @@ def run(args) -> int:
         return fail("secret_empty")
     if host not in LOOPBACK and not secret and not args.user_header:
         return fail("reachable", host=host)
+    if secret and args.user_header:  # the header names the user, the secret is never asked
+        return fail("secret_and_header", header=args.user_header)
     listen = listen_refused("web", args.listen, "127.0.0.1:8080")
     if isinstance(listen, int):
         return listen
