@@ -258,9 +258,12 @@ _CERTIFIED_AFTER = re.compile(r"(?:\s*,?\s*\d{4}\s*年?)?\s*(?:被|获|已|正�
 # 有效 alone is no topic (有效发明专利), nor "valid" (valid invention patents): the validity
 # needs 有效期, 有效多久, valid for, how long and the like.
 _HOW_LONG = r"有效(多久|多长|几年)|(多久|多长时间?|几年)有效|\bvalid (for|until|till)|\bvalid\W*$|\bhow long"
+# What a certified cluster must do (认定以后每年要做什么, 认定后需要干什么): its annual reports
+# and its standing duties both answer it.
+_AFTER_CERTIFICATION = r"(认定|获批)(以|之)?后.*(做|干)什么|每年.*(做|干)什么"
 ASK_TOPICS = {
     # 报送 alone is a report's, unless the question is on the application (申报材料报送给谁)
-    "annual_report": re.compile(r"年度报告|年报|年度报送|^(?!.*申报).*报送|信息表|\breport"),
+    "annual_report": re.compile(rf"年度报告|年报|年度报送|^(?!.*申报).*报送|信息表|{_AFTER_CERTIFICATION}|\breport"),
     "re_review": re.compile(rf"复核|有效期|{_HOW_LONG}|(多久|多长时间?|几年)复核|到期|过期|\breview|\bvalidity|\bexpir"),
     "revocation": re.compile(r"撤销|取消认定|被取消|摘牌|\brevo[ck]|\bwithdraw|\bgrounds?\b"),
     # the procedure: who applies, to whom the materials go, who certifies (申报材料报送给谁, who
@@ -268,13 +271,15 @@ ASK_TOPICS = {
     # anything on a report (年报报送给谁, submit the annual report: annual_report's)
     "application": re.compile(r"^(?!.*(年报|年度|报告|信息表|\breport)).*(?:申报材料|申报主体|申报单位|申报(程序|流程|渠道|时间)|认定(程序|流程)|"
                               r"(怎么|如何|怎样|向谁|找谁|去哪里?|在哪里?|到哪里?|什么时候|何时)(提交|报送|申报|申请)|"
-                              r"(报送|提交|交|报|申报)给(谁|哪)|谁(来|负责)?(申报|推荐|受理|初审|认定)|"
+                              r"(报送|提交|交|报|申报)给(谁|哪)|谁(来|负责)?(组织)?(申报|推荐|受理|初审|认定)|"
+                              # when to apply: the measures leave the date to the year's notice
+                              r"(申报|申请)(的)?(截止|期限|日期)|截止.*(申报|申请)|(哪些|什么)材料|"
                               r"\bwho (applies|can apply|submits|certifies|recommends)|\bhow (to|do|can|should|does)\b.*\bapply|"
                               r"\bwhere\b.*\b(apply|submit)|\bsubmi(t|ssion)|"
                               r"\bapplication (procedure|process|materials?|form)|\bprocedure|\bto apply\b|\bdocuments?\b|\bpaperwork|"
                               r"\bpublic notice|(申报|申请).*材料|材料.*(申报|申请)|申报表|证明材料|公示)"),
     # a change is a duty when it is major or reported ("change in CO2 emissions" is a criterion)
-    "duties": re.compile(r"义务|重大变动|报备|虚假|\bdut(y|ies)\b|\bmajor changes?\b|\bchanges?\b.*\breport|"
+    "duties": re.compile(rf"义务|重大变动|报备|虚假|{_AFTER_CERTIFICATION}|\bdut(y|ies)\b|\bmajor changes?\b|\bchanges?\b.*\breport|"
                          r"\breport.*\bchanges?\b"),
 }
 # A question on a measure's own term (广东办法什么时候到期, when does the Guangdong measure

@@ -233,6 +233,13 @@ def test_duties_are_still_asked(capsys, question):
     assert "Standing duties" in out or "常设义务" in out, out
 
 
+@pytest.mark.parametrize("question", ["认定以后每年要做什么", "认定后要做什么", "认定之后需要干什么"])
+def test_what_a_certified_cluster_must_do_is_its_reports_and_duties(capsys, question):
+    out = ask(capsys, question)
+    assert "年度报送" in out and "常设义务" in out, out
+    assert "相关的条件" not in out and "近三年集群总产值" not in out
+
+
 def test_the_certifications_validity_under_a_named_measure_is_not_its_term(capsys):
     out = ask(capsys, "广东办法规定的集群有效期多长")
     assert "【广东】第十五条：“集群有效期为三年" in out and "第十九条" not in out
@@ -322,7 +329,8 @@ APPLICATION = {"national": ["第十二条", "第十三条", "第十四条"], "ji
 
 
 @pytest.mark.parametrize("question", ["申报材料报送给谁", "申报材料交给谁", "怎么申报", "向谁申报", "谁来申报",
-                                      "申报流程是什么", "认定程序", "who do we submit the application to",
+                                      "申报流程是什么", "认定程序", "需要提交哪些材料", "要准备什么材料",
+                                      "谁来组织推荐", "申报截止时间", "who do we submit the application to",
                                       "how do we apply", "what is the application procedure"])
 def test_a_question_on_the_procedure_gets_every_measures_procedure_articles(capsys, question):
     out = ask(capsys, question)
@@ -336,6 +344,12 @@ def test_a_question_on_the_procedure_gets_every_measures_procedure_articles(caps
     assert "中小企业主管部门提交申报材料" in out and "报送至所在地级以上市中小企业主管部门" in out
     assert "相关的条件" not in out and "Criteria matching" not in out
     assert "clusterbot deadlines" not in out  # no cluster date to look up
+
+
+def test_a_deadline_for_applying_is_the_named_measures_procedure(capsys):
+    # the measures set no date of their own: Jiangsu's 第八条 says the year's notice sets it
+    out = ask(capsys, "江苏申报截止时间")
+    assert out.startswith("申报与认定程序") and "具体时间和要求以当年申报通知为准" in out and "【广东】" not in out
 
 
 def test_a_procedure_question_naming_a_measure_gets_that_measure_only(capsys):
