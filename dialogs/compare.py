@@ -155,7 +155,11 @@ def _bigrams(text: str) -> set[str]:
 # Question words that carry no topic.
 # 集群 and 申报 (cluster, apply) are in nearly every criterion and question: alone they matched
 # 品牌知名度 to 跨县的集群能申报吗.
-_FILLER = _bigrams("要求多少是什么怎么样条件标准规定需要哪些有没有门槛认定吗呢啊") | {"集群", "申报"} | {
+# 企业 too (中小企业, 高新技术企业, 失信企业): it matched 中小企业产值占比 and 企业上云 to 龙头企业要几家.
+# They are cut out of the question before it is read, lest the pairs they make with the words
+# beside them count (失信企业能: 业能 is in 高耗能行业能效水平).
+_FILLER_WORDS = re.compile("集群|申报|企业")
+_FILLER = _bigrams("要求多少是什么怎么样条件标准规定需要哪些有没有门槛认定吗呢啊") | {"集群", "申报", "企业"} | {
     "what", "is", "the", "for", "how", "much", "many", "required", "requirement", "of", "in", "a", "does",
     "cluster", "can", "apply"}
 
@@ -187,7 +191,7 @@ def uncovered_province(query: str) -> str | None:
 def search_criteria(query: str, lang: str) -> tuple[list[Ruleset], list[str]]:
     """The measures a question names (all when none) and the criteria it is about, best first."""
     chosen = named_rulesets(query)
-    wanted = _bigrams(query) - _FILLER
+    wanted = _bigrams(_FILLER_WORDS.sub(" ", query)) - _FILLER
     for words in JURISDICTION_WORDS.values():
         for w in words:
             wanted -= _bigrams(w)

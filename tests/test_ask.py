@@ -605,3 +605,18 @@ def test_an_empty_question_is_refused_as_no_question_is(lang, said):
     for text in ("", "  ", "\x1b[31m"):
         run = run_cli("ask", text, "--lang", lang)
         assert (run.returncode, run.stdout, run.stderr) == (2, "", said)
+
+
+# --- 企业 is in nearly every criterion: it finds none by itself ---------------------------
+
+def test_a_dishonest_enterprise_question_finds_the_violations_criterion_alone(capsys):
+    out = ask(capsys, "失信企业能申报吗")
+    assert "偷税漏税、违法违规、严重失信" in out
+    for other in ("中小企业产值占比", "企业上云或上标识比例", "高耗能行业能效水平", "优质企业"):
+        assert other not in out, out
+
+
+def test_a_count_of_leading_enterprises_is_set_by_no_measure(capsys):
+    # 龙头企业 is in no criterion: no SME share or cloud rate offered in its place
+    out = ask(capsys, "龙头企业要几家")
+    assert out.startswith("没有找到与“龙头企业要几家”相关的条件"), out
