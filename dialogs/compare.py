@@ -265,10 +265,12 @@ _HOW_LONG = r"有效(多久|多长|几年)|(多久|多长时间?|几年)有效|\
 # What a certified cluster must do (认定以后每年要做什么, 认定后需要干什么): its annual reports
 # and its standing duties both answer it.
 _AFTER_CERTIFICATION = r"(认定|获批)(以|之)?后.*(做|干)什么|每年.*(做|干)什么"
+# Whether it is still valid: a certification's (集群认定还有效吗), or a measure's (陕西还有效吗).
+_STILL_VALID = r"还有效|仍然?有效|有效吗"
 ASK_TOPICS = {
     # 报送 alone is a report's, unless the question is on the application (申报材料报送给谁)
     "annual_report": re.compile(rf"年度报告|年报|年度报送|^(?!.*申报).*报送|信息表|{_AFTER_CERTIFICATION}|\breport"),
-    "re_review": re.compile(rf"复核|有效期|{_HOW_LONG}|(多久|多长时间?|几年)复核|到期|过期|\breview|\bvalidity|\bexpir"),
+    "re_review": re.compile(rf"复核|有效期|{_HOW_LONG}|{_STILL_VALID}|(多久|多长时间?|几年)复核|到期|过期|\breview|\bvalidity|\bexpir"),
     "revocation": re.compile(r"撤销|取消认定|被取消|摘牌|\brevo[ck]|\bwithdraw|\bgrounds?\b"),
     # the procedure: who applies, to whom the materials go, who certifies (申报材料报送给谁, who
     # do we submit the application to); 申报 alone is no topic (申报条件 asks the criteria), nor is
@@ -296,6 +298,9 @@ _TERM = re.compile(rf"到期|过期|过了|失效|有效期|有效到|还有效|
                    r"(何时|什么时候|哪天|哪一天|几号|[日号]|起|开始)(实施|施行|生效)|(实施|施行|生效)(日期|时间|了?吗)|"
                    r"\bexpir|\bvalid through|\bstill valid|\bin force|\bterm\b|\blapse|\b(in|into|take[sn]?|took) effect|"
                    r"\beffective")
+# With no 办法 or 标准, a measure named by its province alone (广东什么时候失效, 陕西还有效吗) is
+# asked of its term by the words no certification is asked by.
+_MEASURE_ENDED = re.compile(rf"失效|废止|{_STILL_VALID}|过期|\bstill valid|\bin force")
 _REAPPLY = re.compile(r"(再|重新)(次)?(申请|申报)|\bre-?apply|\bapply again")
 _CERTIFICATION = re.compile(r"认定(?!.*(办法|标准))|集群(?!.*(办法|标准))|\bcertif|\bcluster(?!.*measure)")
 _RE_REVIEW = re.compile(r"复核|\breview")
@@ -356,7 +361,9 @@ def asked_topics(query: str) -> list[str]:
     """The topics of ASK_TOPICS a question asks, and "measure_term" for a measure's own term."""
     lowered = unicodedata.normalize("NFKC", query).lower()
     asked = [topic for topic, pattern in ASK_TOPICS.items() if pattern.search(lowered)]
-    if _MEASURE.search(lowered) and _TERM.search(lowered) and not _CERTIFICATION.search(lowered):
+    names_a_measure = any(w in lowered for words in JURISDICTION_WORDS.values() for w in words if len(w) > 1)
+    if ((_MEASURE.search(lowered) and _TERM.search(lowered)
+         or names_a_measure and _MEASURE_ENDED.search(lowered)) and not _CERTIFICATION.search(lowered)):
         # 到期, 有效期, expire are then the measure's, and a date is its first day, not a report's
         # (江苏办法5月1日实施吗)
         return ["measure_term"] + [t for t in asked if t != "re_review" or _RE_REVIEW.search(lowered)]

@@ -66,6 +66,7 @@ VALIDITY = ["第十五条", "第十一条", "第十五条", "第十七条"]
     "认定有效多久", "有效期几年", "认定有效期多长", "多久复核一次", "认定几年有效", "集群认定有效几年",
     "how long is a certification valid", "what is the validity period", "how long does a certification last",
     "is a certification valid for three years", "is the certification still valid?",
+    "我们的集群认定还有效吗", "集群现在仍然有效吗",
 ])
 def test_validity_questions_quote_the_validity_article(capsys, question):
     out, sep = ask(capsys, question), ": " if question.isascii() else "："
@@ -172,6 +173,8 @@ def test_a_date_of_certification_with_the_reports_lists_them_all(capsys, questio
     ("广东办法什么时候到期", "【广东】《广东省促进中小企业特色产业集群发展暂行办法》第十九条：“本办法自2023年2月28日起实施，有效期3年。”"
                       " 自2023年2月28日起实施，最后一日为2026年2月27日。"),
     ("广东办法什么时候失效", "最后一日为2026年2月27日"),
+    # the measure named by its province alone: 失效, 还有效 are a measure's, never a cluster's
+    ("广东什么时候失效", "最后一日为2026年2月27日"), ("陕西还有效吗", "最后一日为2025年4月27日"),
     ("陕西办法还有效吗", "第二十一条：“本办法自印发之日起实施，有效期2年。” 自2023年4月28日起实施，最后一日为2025年4月27日。"),
     ("江苏办法有效期到哪天", "第十六条：“本办法自2023年5月1日起实施。” 自2023年5月1日起实施，条文未规定办法的有效期。"),
     ("when does the Guangdong measure expire", "第十九条: “本办法自2023年2月28日起实施，有效期3年。” In force from 2023-02-28;"
