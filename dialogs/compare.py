@@ -603,6 +603,10 @@ def answers(query: str, lang: str) -> bool:
                 or asked_topics(query) or overview_answer(query, lang) is not None or search_criteria(query, lang)[1])
 
 
+# How many clusters one county may apply for (一个县可以申报几个集群): no measure limits it.
+_HOW_MANY_CLUSTERS = re.compile(r"(几|多少)个集群|集群(的)?(数量|个数)|\bhow many clusters")
+
+
 def answer_question(query: str, lang: str, today: dt.date) -> str:
     """A quick question answered in its own language: deadlines, duties and the measures'
     terms (as of `today`) from their articles, otherwise the matching criteria side by side."""
@@ -635,7 +639,10 @@ def _answer(shown: str, query: str, lang: str, today: dt.date) -> str:
     rulesets, found = search_criteria(query, lang)
     if not found:
         return t(lang, "compare.no_match", query=shown)
-    answer = t(lang, "compare.matches", query=shown) + "\n\n" + criteria_side_by_side(
+    # what the measures leave unsaid is said first, before the criteria they do set
+    limit = (t(lang, "compare.no_cluster_limit") + "\n\n"
+             if _HOW_MANY_CLUSTERS.search(unicodedata.normalize("NFKC", query).lower()) else "")
+    answer = limit + t(lang, "compare.matches", query=shown) + "\n\n" + criteria_side_by_side(
         rulesets, lang, only=found, with_text=True).split("\n", 2)[2]
     if _WHAT_THEN.search(unicodedata.normalize("NFKC", query).lower()):
         answer += "".join("\n" + line for line in _revocation_on(rulesets, found, lang))

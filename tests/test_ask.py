@@ -623,3 +623,14 @@ def test_a_count_of_leading_enterprises_is_set_by_no_measure(capsys):
     # 龙头企业 is in no criterion: no SME share or cloud rate offered in its place
     out = ask(capsys, "龙头企业要几家")
     assert out.startswith("没有找到与“龙头企业要几家”相关的条件"), out
+
+
+@pytest.mark.parametrize("question, said", [
+    ("一个县可以申报几个集群", "各办法均未限制一个县（市、区）可以申报的集群数量"),
+    ("how many clusters can a county apply for", "None of the measures limits how many clusters a county"),
+])
+def test_how_many_clusters_a_county_may_apply_for_is_set_by_no_measure(capsys, question, said):
+    # said plainly first, then the county criterion the measures do set
+    out = ask(capsys, question)
+    assert out.startswith(said), out
+    assert "申报认定的集群应在县级区划范围内" in out
