@@ -155,7 +155,11 @@ def _bigrams(text: str) -> set[str]:
 # Question words that carry no topic.
 # 集群 and 申报 (cluster, apply) are in nearly every criterion and question: alone they matched
 # 品牌知名度 to 跨县的集群能申报吗.
-_FILLER = _bigrams("要求多少是什么怎么样条件标准规定需要哪些有没有门槛认定吗呢啊") | {"集群", "申报"} | {
+# 企业 too (中小企业, 高新技术企业, 失信企业): it matched 中小企业产值占比 and 企业上云 to 龙头企业要几家.
+# They are cut out of the question before it is read, lest the pairs they make with the words
+# beside them count (失信企业能: 业能 is in 高耗能行业能效水平).
+_FILLER_WORDS = re.compile("集群|申报|企业")
+_FILLER = _bigrams("要求多少是什么怎么样条件标准规定需要哪些有没有门槛认定吗呢啊") | {"集群", "申报", "企业"} | {
     "what", "is", "the", "for", "how", "much", "many", "required", "requirement", "of", "in", "a", "does",
     "cluster", "can", "apply"}
 
@@ -187,7 +191,7 @@ def uncovered_province(query: str) -> str | None:
 def search_criteria(query: str, lang: str) -> tuple[list[Ruleset], list[str]]:
     """The measures a question names (all when none) and the criteria it is about, best first."""
     chosen = named_rulesets(query)
-    wanted = _bigrams(query) - _FILLER
+    wanted = _bigrams(_FILLER_WORDS.sub(" ", query)) - _FILLER
     for words in JURISDICTION_WORDS.values():
         for w in words:
             wanted -= _bigrams(w)
@@ -258,23 +262,30 @@ _CERTIFIED_AFTER = re.compile(r"(?:\s*,?\s*\d{4}\s*年?)?\s*(?:被|获|已|正�
 # 有效 alone is no topic (有效发明专利), nor "valid" (valid invention patents): the validity
 # needs 有效期, 有效多久, valid for, how long and the like.
 _HOW_LONG = r"有效(多久|多长|几年)|(多久|多长时间?|几年)有效|\bvalid (for|until|till)|\bvalid\W*$|\bhow long"
+# What a certified cluster must do (认定以后每年要做什么, 认定后需要干什么): its annual reports
+# and its standing duties both answer it.
+_AFTER_CERTIFICATION = r"(认定|获批)(以|之)?后.*(做|干)什么|每年.*(做|干)什么"
+# Whether it is still valid: a certification's (集群认定还有效吗), or a measure's (陕西还有效吗).
+_STILL_VALID = r"还有效|仍然?有效|有效吗"
 ASK_TOPICS = {
     # 报送 alone is a report's, unless the question is on the application (申报材料报送给谁)
-    "annual_report": re.compile(r"年度报告|年报|年度报送|^(?!.*申报).*报送|信息表|\breport"),
-    "re_review": re.compile(rf"复核|有效期|{_HOW_LONG}|(多久|多长时间?|几年)复核|到期|过期|\breview|\bvalidity|\bexpir"),
+    "annual_report": re.compile(rf"年度报告|年报|年度报送|^(?!.*申报).*报送|信息表|{_AFTER_CERTIFICATION}|\breport"),
+    "re_review": re.compile(rf"复核|有效期|{_HOW_LONG}|{_STILL_VALID}|(多久|多长时间?|几年)复核|到期|过期|\breview|\bvalidity|\bexpir"),
     "revocation": re.compile(r"撤销|取消认定|被取消|摘牌|\brevo[ck]|\bwithdraw|\bgrounds?\b"),
     # the procedure: who applies, to whom the materials go, who certifies (申报材料报送给谁, who
     # do we submit the application to); 申报 alone is no topic (申报条件 asks the criteria), nor is
     # anything on a report (年报报送给谁, submit the annual report: annual_report's)
     "application": re.compile(r"^(?!.*(年报|年度|报告|信息表|\breport)).*(?:申报材料|申报主体|申报单位|申报(程序|流程|渠道|时间)|认定(程序|流程)|"
                               r"(怎么|如何|怎样|向谁|找谁|去哪里?|在哪里?|到哪里?|什么时候|何时)(提交|报送|申报|申请)|"
-                              r"(报送|提交|交|报|申报)给(谁|哪)|谁(来|负责)?(申报|推荐|受理|初审|认定)|"
+                              r"(报送|提交|交|报|申报)给(谁|哪)|谁(来|负责)?(组织)?(申报|推荐|受理|初审|认定)|"
+                              # when to apply: the measures leave the date to the year's notice
+                              r"(申报|申请)(的)?(截止|期限|日期)|截止.*(申报|申请)|(哪些|什么)材料|"
                               r"\bwho (applies|can apply|submits|certifies|recommends)|\bhow (to|do|can|should|does)\b.*\bapply|"
                               r"\bwhere\b.*\b(apply|submit)|\bsubmi(t|ssion)|"
                               r"\bapplication (procedure|process|materials?|form)|\bprocedure|\bto apply\b|\bdocuments?\b|\bpaperwork|"
                               r"\bpublic notice|(申报|申请).*材料|材料.*(申报|申请)|申报表|证明材料|公示)"),
     # a change is a duty when it is major or reported ("change in CO2 emissions" is a criterion)
-    "duties": re.compile(r"义务|重大变动|报备|虚假|\bdut(y|ies)\b|\bmajor changes?\b|\bchanges?\b.*\breport|"
+    "duties": re.compile(rf"义务|重大变动|报备|虚假|{_AFTER_CERTIFICATION}|\bdut(y|ies)\b|\bmajor changes?\b|\bchanges?\b.*\breport|"
                          r"\breport.*\bchanges?\b"),
 }
 # A question on a measure's own term (广东办法什么时候到期, when does the Guangdong measure
@@ -287,6 +298,9 @@ _TERM = re.compile(rf"到期|过期|过了|失效|有效期|有效到|还有效|
                    r"(何时|什么时候|哪天|哪一天|几号|[日号]|起|开始)(实施|施行|生效)|(实施|施行|生效)(日期|时间|了?吗)|"
                    r"\bexpir|\bvalid through|\bstill valid|\bin force|\bterm\b|\blapse|\b(in|into|take[sn]?|took) effect|"
                    r"\beffective")
+# With no 办法 or 标准, a measure named by its province alone (广东什么时候失效, 陕西还有效吗) is
+# asked of its term by the words no certification is asked by.
+_MEASURE_ENDED = re.compile(rf"失效|废止|{_STILL_VALID}|过期|\bstill valid|\bin force")
 _REAPPLY = re.compile(r"(再|重新)(次)?(申请|申报)|\bre-?apply|\bapply again")
 _CERTIFICATION = re.compile(r"认定(?!.*(办法|标准))|集群(?!.*(办法|标准))|\bcertif|\bcluster(?!.*measure)")
 _RE_REVIEW = re.compile(r"复核|\breview")
@@ -347,7 +361,9 @@ def asked_topics(query: str) -> list[str]:
     """The topics of ASK_TOPICS a question asks, and "measure_term" for a measure's own term."""
     lowered = unicodedata.normalize("NFKC", query).lower()
     asked = [topic for topic, pattern in ASK_TOPICS.items() if pattern.search(lowered)]
-    if _MEASURE.search(lowered) and _TERM.search(lowered) and not _CERTIFICATION.search(lowered):
+    names_a_measure = any(w in lowered for words in JURISDICTION_WORDS.values() for w in words if len(w) > 1)
+    if ((_MEASURE.search(lowered) and _TERM.search(lowered)
+         or names_a_measure and _MEASURE_ENDED.search(lowered)) and not _CERTIFICATION.search(lowered)):
         # 到期, 有效期, expire are then the measure's, and a date is its first day, not a report's
         # (江苏办法5月1日实施吗)
         return ["measure_term"] + [t for t in asked if t != "re_review" or _RE_REVIEW.search(lowered)]
@@ -587,6 +603,10 @@ def answers(query: str, lang: str) -> bool:
                 or asked_topics(query) or overview_answer(query, lang) is not None or search_criteria(query, lang)[1])
 
 
+# How many clusters one county may apply for (一个县可以申报几个集群): no measure limits it.
+_HOW_MANY_CLUSTERS = re.compile(r"(几|多少)个集群|集群(的)?(数量|个数)|\bhow many clusters")
+
+
 def answer_question(query: str, lang: str, today: dt.date) -> str:
     """A quick question answered in its own language: deadlines, duties and the measures'
     terms (as of `today`) from their articles, otherwise the matching criteria side by side."""
@@ -619,7 +639,10 @@ def _answer(shown: str, query: str, lang: str, today: dt.date) -> str:
     rulesets, found = search_criteria(query, lang)
     if not found:
         return t(lang, "compare.no_match", query=shown)
-    answer = t(lang, "compare.matches", query=shown) + "\n\n" + criteria_side_by_side(
+    # what the measures leave unsaid is said first, before the criteria they do set
+    limit = (t(lang, "compare.no_cluster_limit") + "\n\n"
+             if _HOW_MANY_CLUSTERS.search(unicodedata.normalize("NFKC", query).lower()) else "")
+    answer = limit + t(lang, "compare.matches", query=shown) + "\n\n" + criteria_side_by_side(
         rulesets, lang, only=found, with_text=True).split("\n", 2)[2]
     if _WHAT_THEN.search(unicodedata.normalize("NFKC", query).lower()):
         answer += "".join("\n" + line for line in _revocation_on(rulesets, found, lang))

@@ -66,6 +66,7 @@ VALIDITY = ["第十五条", "第十一条", "第十五条", "第十七条"]
     "认定有效多久", "有效期几年", "认定有效期多长", "多久复核一次", "认定几年有效", "集群认定有效几年",
     "how long is a certification valid", "what is the validity period", "how long does a certification last",
     "is a certification valid for three years", "is the certification still valid?",
+    "我们的集群认定还有效吗", "集群现在仍然有效吗",
 ])
 def test_validity_questions_quote_the_validity_article(capsys, question):
     out, sep = ask(capsys, question), ": " if question.isascii() else "："
@@ -172,6 +173,8 @@ def test_a_date_of_certification_with_the_reports_lists_them_all(capsys, questio
     ("广东办法什么时候到期", "【广东】《广东省促进中小企业特色产业集群发展暂行办法》第十九条：“本办法自2023年2月28日起实施，有效期3年。”"
                       " 自2023年2月28日起实施，最后一日为2026年2月27日。"),
     ("广东办法什么时候失效", "最后一日为2026年2月27日"),
+    # the measure named by its province alone: 失效, 还有效 are a measure's, never a cluster's
+    ("广东什么时候失效", "最后一日为2026年2月27日"), ("陕西还有效吗", "最后一日为2025年4月27日"),
     ("陕西办法还有效吗", "第二十一条：“本办法自印发之日起实施，有效期2年。” 自2023年4月28日起实施，最后一日为2025年4月27日。"),
     ("江苏办法有效期到哪天", "第十六条：“本办法自2023年5月1日起实施。” 自2023年5月1日起实施，条文未规定办法的有效期。"),
     ("when does the Guangdong measure expire", "第十九条: “本办法自2023年2月28日起实施，有效期3年。” In force from 2023-02-28;"
@@ -231,6 +234,13 @@ def test_a_word_inside_another_does_not_route_a_question_to_articles(capsys, que
 def test_duties_are_still_asked(capsys, question):
     out = ask(capsys, question)
     assert "Standing duties" in out or "常设义务" in out, out
+
+
+@pytest.mark.parametrize("question", ["认定以后每年要做什么", "认定后要做什么", "认定之后需要干什么"])
+def test_what_a_certified_cluster_must_do_is_its_reports_and_duties(capsys, question):
+    out = ask(capsys, question)
+    assert "年度报送" in out and "常设义务" in out, out
+    assert "相关的条件" not in out and "近三年集群总产值" not in out
 
 
 def test_the_certifications_validity_under_a_named_measure_is_not_its_term(capsys):
@@ -322,7 +332,8 @@ APPLICATION = {"national": ["第十二条", "第十三条", "第十四条"], "ji
 
 
 @pytest.mark.parametrize("question", ["申报材料报送给谁", "申报材料交给谁", "怎么申报", "向谁申报", "谁来申报",
-                                      "申报流程是什么", "认定程序", "who do we submit the application to",
+                                      "申报流程是什么", "认定程序", "需要提交哪些材料", "要准备什么材料",
+                                      "谁来组织推荐", "申报截止时间", "who do we submit the application to",
                                       "how do we apply", "what is the application procedure"])
 def test_a_question_on_the_procedure_gets_every_measures_procedure_articles(capsys, question):
     out = ask(capsys, question)
@@ -336,6 +347,12 @@ def test_a_question_on_the_procedure_gets_every_measures_procedure_articles(caps
     assert "中小企业主管部门提交申报材料" in out and "报送至所在地级以上市中小企业主管部门" in out
     assert "相关的条件" not in out and "Criteria matching" not in out
     assert "clusterbot deadlines" not in out  # no cluster date to look up
+
+
+def test_a_deadline_for_applying_is_the_named_measures_procedure(capsys):
+    # the measures set no date of their own: Jiangsu's 第八条 says the year's notice sets it
+    out = ask(capsys, "江苏申报截止时间")
+    assert out.startswith("申报与认定程序") and "具体时间和要求以当年申报通知为准" in out and "【广东】" not in out
 
 
 def test_a_procedure_question_naming_a_measure_gets_that_measure_only(capsys):
@@ -591,3 +608,29 @@ def test_an_empty_question_is_refused_as_no_question_is(lang, said):
     for text in ("", "  ", "\x1b[31m"):
         run = run_cli("ask", text, "--lang", lang)
         assert (run.returncode, run.stdout, run.stderr) == (2, "", said)
+
+
+# --- 企业 is in nearly every criterion: it finds none by itself ---------------------------
+
+def test_a_dishonest_enterprise_question_finds_the_violations_criterion_alone(capsys):
+    out = ask(capsys, "失信企业能申报吗")
+    assert "偷税漏税、违法违规、严重失信" in out
+    for other in ("中小企业产值占比", "企业上云或上标识比例", "高耗能行业能效水平", "优质企业"):
+        assert other not in out, out
+
+
+def test_a_count_of_leading_enterprises_is_set_by_no_measure(capsys):
+    # 龙头企业 is in no criterion: no SME share or cloud rate offered in its place
+    out = ask(capsys, "龙头企业要几家")
+    assert out.startswith("没有找到与“龙头企业要几家”相关的条件"), out
+
+
+@pytest.mark.parametrize("question, said", [
+    ("一个县可以申报几个集群", "各办法均未限制一个县（市、区）可以申报的集群数量"),
+    ("how many clusters can a county apply for", "None of the measures limits how many clusters a county"),
+])
+def test_how_many_clusters_a_county_may_apply_for_is_set_by_no_measure(capsys, question, said):
+    # said plainly first, then the county criterion the measures do set
+    out = ask(capsys, question)
+    assert out.startswith(said), out
+    assert "申报认定的集群应在县级区划范围内" in out
