@@ -158,10 +158,13 @@
     post("/send", JSON.stringify({text, id: newId()}), text).then(sent => { if (!sent && !input.value) input.value = text; });
   });
   for (const b of document.querySelectorAll("[data-command]")) {
-    // rests until answered, as a message's buttons do: a double click switches once
+    // rests until answered, as a message's buttons do, and for a double click's span at least
+    // (a post answered at once left the second click of a double click to switch back)
     b.addEventListener("click", () => {
       b.disabled = true;
-      post("/send", JSON.stringify({text: b.dataset.command, id: newId()})).finally(() => { b.disabled = false; });
+      const rest = new Promise(done => setTimeout(done, 600));
+      Promise.allSettled([post("/send", JSON.stringify({text: b.dataset.command, id: newId()})), rest])
+        .then(() => { b.disabled = false; });
     });
   }
   file.addEventListener("change", () => {
