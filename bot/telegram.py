@@ -307,7 +307,8 @@ def addressed(text: str, username: str, reply_to: dict | None = None) -> tuple[b
         target = text.split(" ", 1)[0].partition("@")[2].lower()
         return (not target or target == username), text
     if username and f"@{username}" in text.lower():
-        return True, re.sub(rf"@{re.escape(username)}", " ", text, flags=re.I).strip()
+        # the mention and the spaces around it one space: 请问 @bot 江苏专利 → 请问 江苏专利
+        return True, re.sub(rf"\s*@{re.escape(username)}\s*", " ", text, flags=re.I).strip()
     author = _mapping((reply_to or {}).get("from")) or {}
     if username and author.get("is_bot") and str(author.get("username") or "").lower() == username:
         return True, text
@@ -349,7 +350,7 @@ async def to_incoming(bot, update: TgUpdate) -> Incoming | None:
         return Incoming(chat_id=str(chat["id"]), group=group, mentioned=mentioned, unreadable="too_large", **base)
     if document and attachment is None:  # Telegram no longer has it: said, not silence
         return Incoming(chat_id=str(chat["id"]), group=group, mentioned=mentioned, unreadable="not_downloaded", **base)
-    if not text and attachment is None:
+    if not text and attachment is None and not (group and mentioned):  # a mention alone: the group's help
         return None
     if _forwarded(message) and command_head(text)[0].startswith("/"):
         # someone else's command passed on (a colleague's /restart) is not the user's to run;

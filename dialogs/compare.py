@@ -508,14 +508,16 @@ def overview_answer(query: str, lang: str) -> str | None:
     criteria whose requirement differs, each article quoted. None for any other question."""
     lowered = unicodedata.normalize("NFKC", query).lower()
     difference = bool(_DIFFERENCE.search(lowered))
-    if not (difference or _OVERVIEW.search(lowered)):
-        return None
     rest = lowered
     for words in JURISDICTION_WORDS.values():
         for w in sorted(words, key=len, reverse=True):
             rest = rest.replace(w, " ")
     if _OVERVIEW_WORDS.sub("", rest).strip():
         return None  # a topic besides: the criteria search answers it
+    # 江苏, 江苏条件, 陕西的标准: a measure named with nothing else, or only a word for its criteria
+    named = rest != lowered
+    if not (difference or _OVERVIEW.search(lowered) or named):
+        return None
     chosen = named_rulesets(query)
     measures = t(lang, "compare.list_sep").join(r.short.get(lang) for r in chosen)
     ids = topics(chosen)

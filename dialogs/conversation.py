@@ -508,9 +508,10 @@ class Turn:
         if command and not tracking.is_name_answer(self, text, command):
             tracking.abandon_draft(self, command[0])
             replies = getattr(self, f"cmd_{command[0]}")(command[1])
-            if command[0] in INFORMATIONAL and self.profile is not None and self.profile.state != "done":
+            if (command[0] in INFORMATIONAL and self.profile is not None and self.profile.state != "done") \
+                    or self.drafting:
                 # what is asked (a name, the measures too: a number typed after /list chose a
-                # measure) shown again last, once
+                # measure; the step of a guided /track the command left open) shown again last, once
                 if replies[-1:] != (prompt := self.prompt())[-1:]:
                     replies += prompt
             return replies

@@ -634,3 +634,17 @@ def test_how_many_clusters_a_county_may_apply_for_is_set_by_no_measure(capsys, q
     out = ask(capsys, question)
     assert out.startswith(said), out
     assert "申报认定的集群应在县级区划范围内" in out
+
+
+@pytest.mark.parametrize("question", ["江苏", "江苏条件", "江苏 申报要求", "陕西的标准"])
+def test_a_measure_named_alone_or_with_a_bare_word_for_criteria_lists_its_criteria(capsys, question):
+    """An official typing 「江苏」 or 「江苏条件」 after /ask was told 没有找到…相关的条件,
+    though 「江苏的认定条件」 lists them all."""
+    said = ask(capsys, question)
+    assert "没有找到" not in said
+    assert re.search(r"(江苏|陕西)的认定条件（共\d+项", said), said
+
+
+def test_a_topic_with_a_bare_word_for_criteria_still_finds_that_criterion(capsys):
+    said = ask(capsys, "江苏 专利条件")
+    assert "每万人有效发明专利拥有量" in said and "认定条件（共" not in said

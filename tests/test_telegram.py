@@ -375,6 +375,27 @@ def test_in_a_group_a_reply_to_the_bots_message_is_for_the_bot(fake, bot):
     fake.assert_no_bot_message(group, within=0.8)
 
 
+def test_in_a_group_a_mention_mid_sentence_or_alone_is_answered(fake, bot):
+    """「请问 @bot 江苏专利要求多少？」 was echoed back with the spaces the mention left
+    (与“请问   江苏专利…”); a mention alone (someone pinging the bot) got silence."""
+    group = -502
+    fake.user_sends(1033, "请问 @clusterbot_test_bot 江苏专利要求多少？", chat_id=group, chat_type="group")
+    answer = fake.wait_for_bot_message(group)["text"]
+    assert "与“请问 江苏专利要求多少？”相关的条件" in answer and "第六条（五）" in answer
+    fake.user_sends(1033, "@clusterbot_test_bot", chat_id=group, chat_type="group")
+    assert "我可以在群里回答认定条件的问题" in fake.wait_for_bot_message(group)["text"]
+
+
+def test_in_a_group_a_private_command_is_sent_to_private_by_what_it_does(fake, bot):
+    """/track or /form in a group was told 「逐题预审请在与我的私聊中进行」: neither is a pre-screening."""
+    group = -503
+    for command, does in (("/track@clusterbot_test_bot 甲集群 国家 2024-06-01", "期限跟踪"), ("/form@clusterbot_test_bot", "申报表")):
+        fake.user_sends(1034, command, chat_id=group, chat_type="group")
+        text = fake.wait_for_bot_message(group)["text"]
+        assert does in text and "私聊" in text, text
+    assert count(bot.db, "select count(*) from tracked_clusters") == 0
+
+
 def test_what_the_bot_cannot_read_is_said_and_a_service_message_is_not_answered(fake, bot):
     user = User(fake, 1018)
     assert asked_fact(start_profile(user, "图片集群", "江苏")[-1]["text"]) == "county_level"

@@ -641,3 +641,17 @@ def test_remind_reads_weeks_and_months_in_english(conversation):
     chat.say("/track 乙集群 国家 2024-06-01")
     text = chat.say("/pause")  # which of the two: named in English marks too
     assert "#1 “甲集群”" in text and "#2 “乙集群”" in text and "「" not in text, text
+
+
+def test_a_command_that_leaves_the_guided_track_open_asks_its_step_again(conversation):
+    """/remind, /help or /pause while the guided /track waits for the province's date: the
+    command was answered and the date question left unsaid, so the next words (a question
+    about the measures) were read as the date and refused. The step is asked again last."""
+    chat = Chat(conversation)
+    chat.say("/track 甲集群 国家 江苏 2024年6月1日")
+    for command in ("/remind 30,7,1 9:00", "/help", "/pause"):
+        chat.say(command)
+        assert "按江苏办法认定的日期是哪天" in chat.last[-1].text, command
+        assert sum("按江苏办法认定的日期是哪天" in r.text for r in chat.last) == 1, command
+    assert "已开始跟踪 #1「甲集群」" in chat.say("2023.10.15")
+    assert "按江苏办法认定的日期是哪天" not in chat.say("/help")
