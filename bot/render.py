@@ -54,3 +54,22 @@ def cut(text: str, limit: int) -> str:
     """`text` in at most `limit` characters, a cut one ending in "…": a figure cut short
     (45.20亿元 as 45.2) is never shown as if whole."""
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+# Where a short title may end: before a sentence's or a clause's end, else before a lesser
+# pause or a parenthesis.
+CLAUSE_ENDS = ("。；：！？;:", "，、（,(")
+
+
+def clause_cut(text: str, limit: int) -> str:
+    """`cut`, but a title too long for its card ends after its last whole clause that fits (in
+    the second half of it), not inside a word or a parenthesis: "请选择按哪些办法预审「甲集群」…",
+    not "…可选一个、多个（如…"."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit - 1]
+    for marks in CLAUSE_ENDS:
+        ends = [i for i, c in enumerate(head) if c in marks and i >= limit // 2]
+        if ends:
+            return head[:ends[-1]].rstrip() + "…"
+    return cut(text, limit)

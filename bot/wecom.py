@@ -26,7 +26,7 @@ from wechatpy.exceptions import InvalidSignatureException
 
 from bot.channel import Later, Outcome, Refused, Sent, send_parts
 from bot.openapi import PlatformApi, TooLarge, read_file
-from bot.render import cut, numbered, prompt_line, split_bytes
+from bot.render import clause_cut, numbered, prompt_line, split_bytes
 from dialogs.messages import Attachment, Incoming, Reply
 
 log = logging.getLogger(__name__)
@@ -270,7 +270,7 @@ class WeComChannel(PlatformApi):
         bodies = [{**head, "msgtype": "text", "text": {"content": part}}
                   for part in split_bytes("\n".join(lines), TEXT_BYTES)]
         if buttons:
-            title = cut(prompt_line(reply), TITLE_CHARS) or "…"
+            title = clause_cut(prompt_line(reply), TITLE_CHARS) or "…"
             bodies.append({**head, "msgtype": "template_card", "template_card": {
                 "card_type": "button_interaction",
                 "main_title": {"title": title},
