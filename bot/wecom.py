@@ -35,7 +35,7 @@ CHANNEL = "wecom"
 DEFAULT_API = "https://qyapi.weixin.qq.com"
 TEXT_BYTES = 2048      # message/send truncates a text beyond 2048 bytes
 CARD_BUTTONS = 6       # a button_interaction card holds at most six buttons
-TITLE_CHARS = 26       # main_title.title: longer titles are cut by the client
+TITLE_CHARS = 26       # main_title.title: 建议不超过26个字 (a Latin letter is half one); longer is cut by the client
 EXPIRED_TOKEN = {40001, 40014, 42001}   # invalid or expired access_token: fetch a new one
 # Try again later: the system busy (seconds), or a frequency limit (WeCom counts per minute).
 BUSY = {-1: 2.0, 45009: 60.0, 45033: 60.0, 45047: 60.0}
