@@ -1387,9 +1387,12 @@ class Turn:
                 word = search_key(name)
                 held = [n for n, f in enumerate(sequence, 1) if word in search_key(label(f, self.lang))]
                 answered = [n for n in held if sequence[n - 1] in self.answers]
-                if len(answered) > 1:  # of several, the one whose name begins with the words is the one named
-                    first = [n for n in answered if search_key(label(sequence[n - 1], self.lang)).startswith(word)]
-                    answered = first if len(first) == 1 else answered
+                for several in (answered, [] if answered else held):
+                    # of several, the one whose name begins with the words is the one named (集群总产值,
+                    # not …占集群总产值比例), answered or, when none is, not yet
+                    first = [n for n in several if search_key(label(sequence[n - 1], self.lang)).startswith(word)]
+                    if len(several) > 1 and len(first) == 1:
+                        several[:] = first
                 if len(answered) == 1 or (not answered and len(held) == 1):
                     return self.edit_question((answered or held)[0], answer)  # one not answered: said so
                 if answered and not answer:
