@@ -132,6 +132,8 @@ def command_head(text: str) -> tuple[str, str]:
     word's case and a Telegram @bot after it do not count."""
     head, rest = (text.strip().split(None, 1) + [""])[:2]  # any space: the full-width one too
     head = IME_SLASH.sub("/", unicodedata.normalize("NFKC", head))  # 、skip: the input method's slash key
+    if head == "、" and IME_SLASH.match("、" + unicodedata.normalize("NFKC", rest)):
+        head = "/"  # 、 status: that slash apart, as / status
     if head == "/" and rest:
         word, rest = (rest.split(None, 1) + [""])[:2]
         head = "/" + unicodedata.normalize("NFKC", word)

@@ -744,7 +744,8 @@ def test_commands_typed_as_a_chinese_keyboard_types_them(conversation):
     start(chat, "国家")
     chat.say("是")
     chat.say("是")
-    for typed in ("／ｓｔａｔｕｓ", "/ status", "/Status！", "进度。"):
+    # 、 is what a Chinese input method types for the slash key, a space after it as after /
+    for typed in ("／ｓｔａｔｕｓ", "/ status", "、 status", "、\u3000status", "/Status！", "进度。"):
         text = chat.say(typed)
         assert "进度：已答 2/40 题" in text and "没有看懂" not in text and "未知命令" not in text, typed
     assert "已跳过：集群占地面积" in chat.say("跳过。")
