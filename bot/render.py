@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from dialogs.messages import HEADED, Button, Reply
 
 
@@ -54,3 +56,36 @@ def cut(text: str, limit: int) -> str:
     """`text` in at most `limit` characters, a cut one ending in "…": a figure cut short
     (45.20亿元 as 45.2) is never shown as if whole."""
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+# Where a short title may end: before a sentence's or a clause's end, else before a lesser
+# pause or a parenthesis, else (English) between words. ASCII marks count when a space follows
+# them, so that 80.5 or 1,2 is never cut.
+CLAUSE_ENDS = ("。；：！？.;:!?", "，、（,(", " ")
+
+
+def title_width(text: str) -> float:
+    """How wide `text` is in characters of Chinese: a Latin letter, digit or space is half one."""
+    return sum(1 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
+
+
+def clause_cut(text: str, limit: int) -> str:
+    """A card's title in at most `limit` characters of Chinese (`title_width`), one too long
+    ending after its last whole clause that fits (in the second half of it), not inside a word,
+    a figure or a parenthesis: "请选择按哪些办法预审「甲集群」…", not "…可选一个、多个（如…";
+    as `cut`, one cut ends with "…"."""
+    if title_width(text) <= limit:
+        return text
+    n = 0
+    while title_width(text[:n + 1]) <= limit - 1:
+        n += 1
+    head = text[:n]
+
+    def breaks(i: int, marks: str) -> bool:
+        outside = all(head[:i].count(o) <= head[:i].count(c) for o, c in ("（）", "()", "「」", "“”"))
+        return outside and head[i] in marks and (ord(head[i]) > 0x7F or text[i + 1:i + 2] in ("", " ") or head[i] in " (")
+    for marks in CLAUSE_ENDS:
+        ends = [i for i in range(len(head)) if i >= n // 2 and breaks(i, marks)]
+        if ends:
+            return head[:ends[-1]].rstrip() + "…"
+    return head + "…"

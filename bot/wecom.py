@@ -26,7 +26,7 @@ from wechatpy.exceptions import InvalidSignatureException
 
 from bot.channel import Later, Outcome, Refused, Sent, send_parts
 from bot.openapi import PlatformApi, TooLarge, read_file
-from bot.render import cut, numbered, prompt_line, split_bytes
+from bot.render import clause_cut, numbered, prompt_line, split_bytes
 from dialogs.messages import Attachment, Incoming, Reply
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ CHANNEL = "wecom"
 DEFAULT_API = "https://qyapi.weixin.qq.com"
 TEXT_BYTES = 2048      # message/send truncates a text beyond 2048 bytes
 CARD_BUTTONS = 6       # a button_interaction card holds at most six buttons
-TITLE_CHARS = 26       # main_title.title: longer titles are cut by the client
+TITLE_CHARS = 26       # main_title.title: 建议不超过26个字 (a Latin letter is half one); longer is cut by the client
 EXPIRED_TOKEN = {40001, 40014, 42001}   # invalid or expired access_token: fetch a new one
 # Try again later: the system busy (seconds), or a frequency limit (WeCom counts per minute).
 BUSY = {-1: 2.0, 45009: 60.0, 45033: 60.0, 45047: 60.0}
@@ -270,7 +270,7 @@ class WeComChannel(PlatformApi):
         bodies = [{**head, "msgtype": "text", "text": {"content": part}}
                   for part in split_bytes("\n".join(lines), TEXT_BYTES)]
         if buttons:
-            title = cut(prompt_line(reply), TITLE_CHARS) or "…"
+            title = clause_cut(prompt_line(reply), TITLE_CHARS) or "…"
             bodies.append({**head, "msgtype": "template_card", "template_card": {
                 "card_type": "button_interaction",
                 "main_title": {"title": title},

@@ -132,6 +132,8 @@ def command_head(text: str) -> tuple[str, str]:
     word's case and a Telegram @bot after it do not count."""
     head, rest = (text.strip().split(None, 1) + [""])[:2]  # any space: the full-width one too
     head = IME_SLASH.sub("/", unicodedata.normalize("NFKC", head))  # 、skip: the input method's slash key
+    if head == "、" and IME_SLASH.match("、" + unicodedata.normalize("NFKC", rest)):
+        head = "/"  # 、 status: that slash apart, as / status
     if head == "/" and rest:
         word, rest = (rest.split(None, 1) + [""])[:2]
         head = "/" + unicodedata.normalize("NFKC", word)
@@ -1388,9 +1390,12 @@ class Turn:
                 word = search_key(name)
                 held = [n for n, f in enumerate(sequence, 1) if word in search_key(label(f, self.lang))]
                 answered = [n for n in held if sequence[n - 1] in self.answers]
-                if len(answered) > 1:  # of several, the one whose name begins with the words is the one named
-                    first = [n for n in answered if search_key(label(sequence[n - 1], self.lang)).startswith(word)]
-                    answered = first if len(first) == 1 else answered
+                for several in (answered, [] if answered else held):
+                    # of several, the one whose name begins with the words is the one named (集群总产值,
+                    # not …占集群总产值比例), answered or, when none is, not yet
+                    first = [n for n in several if search_key(label(sequence[n - 1], self.lang)).startswith(word)]
+                    if len(several) > 1 and len(first) == 1:
+                        several[:] = first
                 if len(answered) == 1 or (not answered and len(held) == 1):
                     return self.edit_question((answered or held)[0], answer)  # one not answered: said so
                 if answered and not answer:

@@ -104,7 +104,9 @@ def report_text(report: FormReport, lang: str, file: str = "") -> str:
     lines = [t(lang, "form.report.title", name=report.name or "—")]
     if file:
         lines.append(t(lang, "form.report.file", file=file))
-    lines += [summary(report, lang), "", t(lang, "form.report.findings")]
+    lines.append(summary(report, lang))
+    if report.findings:  # a heading with nothing under it: none when the form passes clean
+        lines += ["", t(lang, "form.report.findings")]
     for f in report.findings:
         lines.append(f"  [{t(lang, f'form.severity.{f.severity}')}] {finding_text(f, lang)}")
         lines.append("      " + quote_line(f, lang))
@@ -128,7 +130,9 @@ def report_markdown(report: FormReport, lang: str, file: str = "") -> str:
     lines = [f"# {t(lang, 'form.report.title', name=report.name or '—')}", ""]
     if file:
         lines += [t(lang, "form.report.file", file=file), ""]
-    lines += [f"**{summary(report, lang)}**", "", f"## {t(lang, 'form.report.findings')}", ""]
+    lines += [f"**{summary(report, lang)}**", ""]
+    if report.findings:
+        lines += [f"## {t(lang, 'form.report.findings')}", ""]
     for f in report.findings:
         lines += [f"- **{t(lang, f'form.severity.{f.severity}')}** {finding_text(f, lang)}",
                   f"  > {quote_line(f, lang)}", ""]

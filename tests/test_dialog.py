@@ -744,7 +744,8 @@ def test_commands_typed_as_a_chinese_keyboard_types_them(conversation):
     start(chat, "国家")
     chat.say("是")
     chat.say("是")
-    for typed in ("／ｓｔａｔｕｓ", "/ status", "/Status！", "进度。"):
+    # 、 is what a Chinese input method types for the slash key, a space after it as after /
+    for typed in ("／ｓｔａｔｕｓ", "/ status", "、 status", "、\u3000status", "/Status！", "进度。"):
         text = chat.say(typed)
         assert "进度：已答 2/40 题" in text and "没有看懂" not in text and "未知命令" not in text, typed
     assert "已跳过：集群占地面积" in chat.say("跳过。")
@@ -835,6 +836,18 @@ def test_focus_typed_with_a_chinese_name_or_a_measure_not_chosen(conversation):
     assert "/focus 后请写所选办法中的一个（国家（工信部）、江苏）" in text and chat.last[-1].kind == "question"
     assert "/focus 后请写所选办法中的一个" in chat.say("/focus 广东")
     assert "先询问可能改变国家（工信部）结论的" in chat.say("/focus 国家")
+
+
+def test_edit_by_a_name_several_unanswered_questions_hold_names_the_one_it_begins(conversation):
+    """/edit 集群总产值 45 before the output was asked: 集群总产值 is also in two shares' names
+    (…占集群总产值比例), none answered; the reply said no answered question has such a name and
+    repeated the usage, as if the name were wrong. The one whose name begins with it is named."""
+    chat = Chat(conversation)
+    start(chat, "江苏")
+    chat.say("是")
+    text = chat.say("/edit 集群总产值 45")
+    assert "题“集群总产值”还没有答案，无可修改" in text and "没有名称含有它的" not in text
+    assert chat.current_fact() == "area_km2"
 
 
 def test_edit_by_the_name_of_what_was_asked(conversation):

@@ -37,6 +37,19 @@ def run(capsys, *argv):
     return status, out, err
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_a_form_with_nothing_to_say_has_no_empty_heading_of_its_checks(tmp_path, capsys, fmt):
+    """The report of a form that passes said 表内检查 (Checks of the form) and nothing under it,
+    in the chat (WeCom, DingTalk…) and in `form check`: the heading comes with findings only."""
+    path = write_xlsx(tmp_path / "form.xlsx", passing())
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", fmt)
+    assert status == 0, out
+    assert "申报表检查通过" in out and "按表内数据评估" in out
+    assert "表内检查" not in out
+    status, out, err = run(capsys, "form", "check", str(path), "--on", "2024-06-01", "-f", fmt, "--lang", "en")
+    assert status == 0 and "Checks of the form" not in out and "Evaluation from the form's figures" in out
+
+
 @pytest.mark.parametrize("writer", [write_xlsx, write_docx], ids=["xlsx", "docx"])
 def test_a_complete_form_passes_with_its_figures_read(tmp_path, capsys, writer):
     path = writer(tmp_path / f"form.{writer.__name__[-4:]}", passing())

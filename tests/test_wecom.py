@@ -233,6 +233,39 @@ def test_more_buttons_than_a_card_holds_become_lines_to_type():
     assert "修改 /edit" in text["text"]["content"]
 
 
+def test_a_long_card_title_is_cut_where_a_clause_ends():
+    """WeCom shows 26 characters of a card's title: one longer is cut after its last whole
+    clause that fits (。；，：、 or before a parenthesis), not in the middle of a word or a
+    parenthesis, and ends with … (something is left out; the text above has it whole)."""
+    import datetime as dt
+
+    from bot.clock import ManualClock
+    from bot.wecom import TITLE_CHARS, WeComChannel, WeComConfig
+    from dialogs.messages import Button, Reply
+
+    channel = WeComChannel(WeComConfig(CORP_ID, AGENT_ID, SECRET, TOKEN, AES_KEY), ManualClock(dt.datetime(2026, 11, 23)))
+    buttons = [Button("江苏", "c:1:x:2")]
+
+    def title(text: str) -> str:
+        return channel.render("u1", Reply(text, choices=buttons))[-1]["template_card"]["main_title"]["title"]
+    assert title("请选择按哪些办法预审「甲集群」：可选一个、多个（如 1,2 或 江苏 广东）或全部。") == "请选择按哪些办法预审「甲集群」…"
+    assert title("「乙集群」进度：已答 0/52 题，待定 1 题（已跳过，可 /pending 回到这些问题）") == "「乙集群」进度：已答 0/52 题，待定 1 题…"
+    assert title("已开始跟踪 #1「甲集群」。到期前按设置提醒；已过的期限稍后逐一提示。") == "已开始跟踪 #1「甲集群」。到期前按设置提醒…"
+    assert title("#1「甲集群」 国家（工信部），2024年6月1日认定") == "#1「甲集群」 国家（工信部），2024年6月1日认定"
+    assert title("第 3/43 题 · 基本情况") == "第 3/43 题 · 基本情况"
+    # no clause ends in the second half of what fits: cut at the limit, as before
+    long_name = "请选择按哪些办法预审「" + "甲" * 40 + "」"
+    assert title(long_name) == long_name[:TITLE_CHARS - 1] + "…"
+    # the 26 are characters of Chinese: a Latin letter is half as wide, and English is cut
+    # between words, not inside one ("Question 1/43 · Basic fac…")
+    assert title("Question 1/43 · Basic facts") == "Question 1/43 · Basic facts"
+    assert title("No cluster is being pre-screened. Send /new to start, or just ask, e.g. "
+                 "\"R&D growth requirement\".") == "No cluster is being pre-screened…"
+    english = title("Which measures should “甲集群” be checked against? One, several (e.g. 1,2 or "
+                    "jiangsu guangdong) or all.")
+    assert english == "Which measures should “甲集群” be checked against…"
+
+
 def callback_sends_file(fake, secret: str, user: str, filename: str, content: bytes):
     """The callback server in this process (real HTTP, real crypto) with the dialog replaced by
     a list that keeps what it is handed; the fake WeCom posts `user`'s file to it. Returns the
