@@ -626,36 +626,38 @@ def answer_question(query: str, lang: str, today: dt.date) -> str:
 
 def _answer(shown: str, query: str, lang: str, today: dt.date) -> str:
     """answer_question's answer to the question read (`query`), quoting it as typed (`shown`)."""
+    def with_terms(answer: str, measures) -> str:  # a measure past its own term said under it
+        return "\n".join([answer, ""] + term_lines(measures, lang, today)).rstrip()
+
     recent_years = recent_years_answer(query, lang, today)
     if recent_years is not None:
         return recent_years
     words = comparison_answer(query, lang)
     if words is not None:
-        return "\n".join([words, ""] + term_lines(named_rulesets(query), lang, today)).rstrip()
+        return with_terms(words, named_rulesets(query))
     about_deadlines = deadline_answer(query, lang, today)
     if about_deadlines is not None:
         return about_deadlines
     overview = overview_answer(query, lang)
     if overview is not None:
-        return "\n".join([overview, ""] + term_lines(named_rulesets(query), lang, today)).rstrip()
+        return with_terms(overview, named_rulesets(query))
     rulesets, found = search_criteria(query, lang)
     if not found:
         return t(lang, "compare.no_match", query=shown)
+    folded = unicodedata.normalize("NFKC", query).lower()
     # what the measures leave unsaid is said first, before the criteria they do set
-    limit = (t(lang, "compare.no_cluster_limit") + "\n\n"
-             if _HOW_MANY_CLUSTERS.search(unicodedata.normalize("NFKC", query).lower()) else "")
+    limit = t(lang, "compare.no_cluster_limit") + "\n\n" if _HOW_MANY_CLUSTERS.search(folded) else ""
     answer = limit + t(lang, "compare.matches", query=shown) + "\n\n" + criteria_side_by_side(
         rulesets, lang, only=found, with_text=True).split("\n", 2)[2]
-    if _WHAT_THEN.search(unicodedata.normalize("NFKC", query).lower()):
+    if _WHAT_THEN.search(folded):
         answer += "".join("\n" + line for line in _revocation_on(rulesets, found, lang))
-    if _HOW_COMPUTED.search(unicodedata.normalize("NFKC", query).lower()):
+    if _HOW_COMPUTED.search(folded):
         # how a figure the articles do not define is computed: the readings facts.md takes
         facts = {f for r in rulesets for c in r.criteria if c.id in found for f in c.facts}
         kinds = [k for k, wanted in (("rate", any(catalogue()[f].type == "rate" for f in facts)),
                                      ("per_10k", "patents_per_10k" in facts)) if wanted]
         answer += "".join("\n\n" + t(lang, f"compare.computed_{k}") for k in kinds)
-    shown_measures = [r for r in rulesets if any(_find(r, cid) for cid in found)]
-    return "\n".join([answer, ""] + term_lines(shown_measures, lang, today)).rstrip()
+    return with_terms(answer, [r for r in rulesets if any(_find(r, cid) for cid in found)])
 
 
 def _revocation_on(chosen: list[Ruleset], found: list[str], lang: str) -> list[str]:

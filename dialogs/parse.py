@@ -445,7 +445,7 @@ def read_figure(spec: Fact, text: str) -> float:
     未发生, 都不是)."""
     if spec.type in ("bool", "trend", "level", "rank"):
         return _word(spec, text.strip())
-    if spec.type == "count" and (text.strip().lower() in NONE_WORDS or _NOT_ONE.fullmatch(text.strip())):
+    if spec.type == "count" and _none_in_words(text.strip()):
         return 0  # 无, 暂无: the form's 填“无”, read as the chat reads a count (_read_count)
     refuse_superscripts(text)
     return _figure(spec, _no_currency_ahead(spec, _no_stop(normalise(text))))
@@ -516,8 +516,13 @@ def _read_number(spec: Fact, text: str, _latest_year: int) -> Parsed:
     return Parsed(_figure(spec, text))
 
 
+def _none_in_words(text: str) -> bool:
+    """A count of none said in words: 无, 暂无, none, 一家也没有."""
+    return text.lower() in NONE_WORDS or _NOT_ONE.fullmatch(text) is not None
+
+
 def _read_count(spec: Fact, text: str, _latest_year: int) -> Parsed:
-    if text.lower() in NONE_WORDS or _NOT_ONE.fullmatch(text):
+    if _none_in_words(text):
         return Parsed(0)
     value = _figure(spec, text)
     if not float(value).is_integer():
