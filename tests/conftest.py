@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from engine import catalogue, evaluate, load_rulesets, validate_facts
+from tests import warm_start
 
 DATA = Path(__file__).parent / "data"
 ON = dt.date(2026, 1, 15)  # 近三年 = 2023–2025, the fixture's years; Shaanxi's term has ended (a notice)
@@ -48,6 +49,7 @@ elif not os.environ.get("PYTEST_DEBUG_TEMPROOT"):
 for _name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
     os.environ.pop(_name, None)
 os.environ["LANG"] = "C.UTF-8"
+warm_start.install()  # the product's processes forked from a warm interpreter (tests/warm_start.py)
 # pytest keeps the test modules it rewrote (assertions) in __pycache__ only when bytecode may
 # be written: with PYTHONDONTWRITEBYTECODE set (as on this machine) every worker rewrote all
 # of them again, 3 s of CPU each. __pycache__ is git-ignored.
