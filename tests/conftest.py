@@ -171,6 +171,7 @@ def pytest_configure(config):
             compileall.compile_dir(root / package, quiet=1)
         if getattr(config.option, "dist", "no") != "no":  # workers will start
             rewrite_test_modules(config)
+            warm_start.start()  # one zygote for the workers, importing while they collect
 
 
 def rewrite_test_modules(config) -> None:

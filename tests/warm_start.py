@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,22 +50,33 @@ _ColdPopen = subprocess.Popen
 
 
 class _Zygote:
-    """The warm interpreter of this test process, started at its first use."""
+    """The run's warm interpreter: started by the run's first process (`start`), which its
+    xdist workers find by SHARED; a process without one starts its own at its first use."""
 
-    def __init__(self) -> None:
-        folder = Path(_BASE_ENV.get("TMPDIR") or "/tmp")
-        self.path = str(folder / f"zygote-{os.getpid()}.sock")
+    def __init__(self, path: str | None = None) -> None:
         self.environment = _start_environment(_BASE_ENV)
-        # its standard input is how it knows this process is gone (end of file: it exits)
-        self.process = _ColdPopen([sys.executable, __file__, self.path], cwd=ROOT, env=_BASE_ENV,
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
-        if self.process.stdout.readline() != b"ready\n":
-            raise RuntimeError("the zygote did not start")
-        self.lock = threading.Lock()
+        self.process = None
+        self.path = path or str(Path(_BASE_ENV.get("TMPDIR") or "/tmp") / f"zygote-{os.getpid()}.sock")
+        if path is None:  # its standard input is how it knows this process is gone (end of file: it exits)
+            self.process = _ColdPopen([sys.executable, __file__, self.path], cwd=ROOT, env=_BASE_ENV,
+                                      stdin=subprocess.PIPE, close_fds=True)
+
+    def _connect(self) -> socket.socket:
+        """A connection, once the zygote listens (after its imports: a second or two)."""
+        deadline = time.monotonic() + 120
+        while True:
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                conn.connect(self.path)
+                return conn
+            except (FileNotFoundError, ConnectionRefusedError):
+                conn.close()
+                if (self.process and self.process.poll() is not None) or time.monotonic() > deadline:
+                    raise RuntimeError("the zygote did not start") from None
+                time.sleep(0.01)  # polling for it to come up, bounded by the deadline
 
     def spawn(self, request: dict, fds: list[int]) -> tuple[int, socket.socket]:
-        conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        conn.connect(self.path)
+        conn = self._connect()
         socket.send_fds(conn, [json.dumps(request).encode()], fds)
         reply = conn.recv(64)
         if not reply:
@@ -73,6 +85,7 @@ class _Zygote:
         return int(reply), conn
 
 
+SHARED = "CLUSTERBOT_TEST_ZYGOTE"  # the run's zygote's socket, inherited by its xdist workers
 _zygote: list[_Zygote] = []
 _zygote_lock = threading.Lock()
 
@@ -80,8 +93,15 @@ _zygote_lock = threading.Lock()
 def _the_zygote() -> _Zygote:
     with _zygote_lock:
         if not _zygote:
-            _zygote.append(_Zygote())
+            _zygote.append(_Zygote(os.environ.get(SHARED)))
         return _zygote[0]
+
+
+def start() -> None:
+    """The run's zygote started now, its imports made while the workers start and collect, and
+    one for the whole run (each worker's own cost 2 s of CPU more)."""
+    if subprocess.Popen is WarmPopen and not os.environ.get(SHARED):
+        os.environ[SHARED] = _the_zygote().path
 
 
 def _request(args, env, cwd, new_session: bool, tty: bool = False) -> dict | None:
@@ -239,8 +259,6 @@ def _serve(path: str) -> None:
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     selector.register(sys.stdin.buffer, selectors.EVENT_READ)
-    sys.stdout.buffer.write(b"ready\n")
-    sys.stdout.flush()
     children: dict[int, tuple[int, socket.socket]] = {}  # pidfd: (pid, its test's connection)
     try:
         while True:
@@ -277,7 +295,7 @@ def _serve(path: str) -> None:
                         pass
                     conn.close()
     finally:
-        os.unlink(path)
+        Path(path).unlink(missing_ok=True)  # or removed with the run's folder already
 
 
 def _child(request: dict, fds: list[int], added: dict) -> None:
