@@ -229,11 +229,20 @@ def _pexpect_spawn():
     return WarmSpawn
 
 
+def _can_fork_warm() -> bool:
+    """Linux 5.3 or later (the zygote waits for its children by pidfd); else every start is cold."""
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+        return True
+    except (AttributeError, OSError):
+        return False
+
+
 def install() -> None:
     """Every `subprocess.Popen` (and `subprocess.run`) and `pexpect.spawn` of this test process
     through the zygote where it runs the product; the zygote started (at its first use) with
     the environment as it is now, before any test changes it."""
-    if not os.environ.get(COLD) and sys.platform == "linux":
+    if not os.environ.get(COLD) and _can_fork_warm():
         import pexpect
 
         _BASE_ENV.update(os.environ)
