@@ -1,12 +1,13 @@
 """The product's processes in the tests, forked from a warm interpreter.
 
 A test that runs `python -m bot.cli …` as a process (`subprocess.run`, `subprocess.Popen`, or
-`pexpect.spawn` on a pseudo-terminal) gets a process of its own as before: its own pid, standard streams, working folder, environment, exit
-status and signals. What it is spared is the interpreter's start and the imports: some 130 such
-processes spent 1–1.3 s of CPU each importing SQLAlchemy, python-telegram-bot and the rest, a
-third of the suite's CPU on a 2-core machine. A "zygote" process (one an xdist worker, started at
-its first such process) imports them once and forks a child for each command, which runs
-`bot.cli` as `python -m bot.cli` runs it (runpy, as __main__).
+`pexpect.spawn` on a pseudo-terminal) gets a process of its own as before: its own pid,
+standard streams, working folder, environment, exit status and signals. What it is spared is
+the interpreter's start and the imports: some 130 such processes spent 1–1.3 s of CPU each
+importing SQLAlchemy, python-telegram-bot and the rest, a third of the suite's CPU on a 2-core
+machine. A "zygote" process (one a run, started by its first process before the xdist workers)
+imports them once and forks a child for each command, which runs `bot.cli` as
+`python -m bot.cli` runs it (runpy, as __main__).
 
 Only an exact `[sys.executable, "-m", "bot.cli", …]` with nothing unusual (no preexec_fn,
 pass_fds, user or group; the same PYTHON* and locale variables the zygote started with) is
@@ -28,6 +29,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 COLD = "CLUSTERBOT_TEST_COLD"  # set: every process of the product starts from nothing
+SHARED = "CLUSTERBOT_TEST_ZYGOTE"  # the run's zygote's socket, inherited by its xdist workers
+# The environment as `install` found it, before any test changed it: the zygote's, and what a
+# command's start variables are compared with.
+_BASE_ENV: dict[str, str] = {}
 # What the zygote imports: each command's own heavy imports (what `run` imports on demand, and
 # what its libraries import when they first serve: uvicorn's protocols, httpx's transport).
 PRELOAD = ("bot.cli", "bot.commands.chat", "bot.commands.evaluate", "bot.commands.serve", "bot.commands.web",
@@ -54,7 +59,6 @@ class _Zygote:
     xdist workers find by SHARED; a process without one starts its own at its first use."""
 
     def __init__(self, path: str | None = None) -> None:
-        self.environment = _start_environment(_BASE_ENV)
         self.process = None
         self.path = path or str(Path(_BASE_ENV.get("TMPDIR") or "/tmp") / f"zygote-{os.getpid()}.sock")
         if path is None:  # its standard input is how it knows this process is gone (end of file: it exits)
@@ -85,7 +89,6 @@ class _Zygote:
         return int(reply), conn
 
 
-SHARED = "CLUSTERBOT_TEST_ZYGOTE"  # the run's zygote's socket, inherited by its xdist workers
 _zygote: list[_Zygote] = []
 _zygote_lock = threading.Lock()
 
@@ -110,7 +113,9 @@ def _request(args, env, cwd, new_session: bool, tty: bool = False) -> dict | Non
         return None
     argv = [os.fsdecode(a) for a in args]
     environment = {os.fsdecode(k): os.fsdecode(v) for k, v in (os.environ if env is None else env).items()}
-    if argv[:3] != [sys.executable, "-m", "bot.cli"] or _start_environment(environment) != _the_zygote().environment:
+    if argv[:3] != [sys.executable, "-m", "bot.cli"]:
+        return None
+    if _start_environment(environment) != _start_environment(_BASE_ENV):  # not what the zygote started with
         return None
     return {"argv": argv[3:], "cwd": os.path.abspath(os.fsdecode(cwd) if cwd is not None else os.getcwd()),
             "env": environment, "new_session": new_session or tty, "tty": tty}
@@ -171,9 +176,6 @@ class WarmPopen(subprocess.Popen):
         if self._warm is not None:
             return self._warm_waitpid(self.pid, wait_flags)
         return super()._try_wait(wait_flags)
-
-
-_BASE_ENV: dict[str, str] = {}
 
 
 def _pexpect_spawn():
@@ -315,7 +317,6 @@ def _child(request: dict, fds: list[int], added: dict) -> None:
     import runpy
     import signal
     import tempfile
-    import time
     import traceback
 
     try:
