@@ -108,7 +108,31 @@ def rows_of(values: dict, drop_rows: tuple = ()) -> list[tuple[str, list[list]]]
     return out
 
 
+# The same form is written again and again by a test process (a third of the workbooks and
+# half of the documents, whose writing was several seconds of the suite): each kept as bytes.
+_WRITTEN: dict[str, bytes] = {}
+
+
+def _written(write, path: Path, values: dict, kw: dict) -> Path:
+    key = repr((write.__name__, values, sorted(kw.items())))
+    content = _WRITTEN.get(key)
+    if content is None:
+        write(path, values, **kw)
+        _WRITTEN[key] = path.read_bytes()
+    else:
+        path.write_bytes(content)
+    return path
+
+
 def write_xlsx(path: Path, values: dict, **kw) -> Path:
+    return _written(_write_xlsx, path, values, kw)
+
+
+def write_docx(path: Path, values: dict, **kw) -> Path:
+    return _written(_write_docx, path, values, kw)
+
+
+def _write_xlsx(path: Path, values: dict, **kw) -> None:
     book = openpyxl.Workbook()
     book.remove(book.active)
     for title, rows in rows_of(values, **kw):
@@ -116,10 +140,9 @@ def write_xlsx(path: Path, values: dict, **kw) -> Path:
         for row in rows:
             sheet.append(row)
     book.save(path)
-    return path
 
 
-def write_docx(path: Path, values: dict, **kw) -> Path:
+def _write_docx(path: Path, values: dict, **kw) -> None:
     document = docx.Document()
     for title, rows in rows_of(values, **kw):
         document.add_heading(title, level=1)
@@ -128,4 +151,3 @@ def write_docx(path: Path, values: dict, **kw) -> Path:
             for cell, value in zip(table.add_row().cells, row):
                 cell.text = "" if value is None else str(value)
     document.save(path)
-    return path
