@@ -551,6 +551,8 @@ def test_a_database_refusing_writes_is_one_line_until_it_takes_them_again(engine
         delivery = Delivery(db, {"terminal": Recording("terminal")})
 
         async def run_once():
+            if asyncio.current_task().get_name() != "delivery tick":
+                return  # the sweep at start sends too: on a loaded machine it took a numbered call
             calls.append(len(calls) + 1)
             if calls[-1] in fails:
                 raise full
