@@ -29,6 +29,11 @@ def cli_lang(argv: list[str]) -> str:
             return "zh" if arg[7:].startswith("zh") else "en"
     if next((a for a in argv if not a.startswith("-")), "") in SPEAK_LANG:  # the command: the first word
         return "zh"
+    return locale_lang()
+
+
+def locale_lang() -> str:
+    """Chinese when the locale says zh, English otherwise."""
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):  # the first one set decides, as in POSIX
         if value := os.environ.get(name):
             return "zh" if value.lower().startswith("zh") else "en"
@@ -96,7 +101,9 @@ def build_parser(lang: str = "en", argv: list[str] | None = None) -> argparse.Ar
 def main(argv: list[str] | None = None) -> int:
     own_process = argv is None  # the console script, not a caller in a process of its own
     argv = sys.argv[1:] if argv is None else argv
-    lang = cli_lang(argv)
+    # The locale's until the command line is read, inside the `try` (cli_lang imports the
+    # subcommands' list): a Ctrl-C as that import ends is a goodbye line too, not a traceback.
+    lang = locale_lang()
     # No garbage collection while the command's modules load, and what they made is frozen
     # (never scanned again, nor at exit): the collector walking the import-time objects was
     # a quarter of the chat's start and quit. The pattern of gc.freeze's documentation.
@@ -112,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             # it ignored, and the chat would not hear the official's Ctrl-C.
             signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        lang = cli_lang(argv)
         from bot.commands import common
 
         common.CLI_LANG, common.OWN_PROCESS = lang, own_process

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+import textwrap
 
 import pexpect
 
@@ -62,6 +64,29 @@ def test_ctrl_c_at_start_up_never_shows_a_traceback(tmp_path):
     rest = ended(term)
     assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
     assert "已中断。再见！" in rest or "再见！答案均已保存" in rest
+
+
+def test_ctrl_c_as_the_subcommands_list_is_loaded_is_a_goodbye(tmp_path):
+    """The moment of the test above that only a loaded machine hit (the Ctrl-C handled just
+    after `bot.commands` was loaded, once in two suite runs), made exact: KeyboardInterrupt
+    raised as that first import of main's ends."""
+    script = textwrap.dedent("""
+        import builtins, runpy, sys
+        load = builtins.__import__
+        def interrupted(name, *args, **kw):
+            module = load(name, *args, **kw)
+            if name == "bot.commands":
+                builtins.__import__ = load
+                raise KeyboardInterrupt
+            return module
+        builtins.__import__ = interrupted
+        sys.argv = ["clusterbot", "chat", "--db", sys.argv[1]]
+        runpy.run_module("bot.cli", run_name="__main__", alter_sys=True)
+    """)
+    run = subprocess.run([sys.executable, "-c", script, str(tmp_path / "c.db")], cwd=ROOT, capture_output=True,
+                         text=True, env=dict(os.environ, LANG="zh_CN.UTF-8"), timeout=60)
+    assert "Traceback" not in run.stderr and "已中断。再见！" in run.stderr, run.stderr
+    assert run.returncode == 130
 
 
 def test_quit_is_in_the_help(tmp_path):
